@@ -1,0 +1,176 @@
+import { decodeCbor, encodeCbor } from './cbor.ts'
+import { sha256 } from './hash.ts'
+import * as f from './fields.ts'
+import { CodecError } from './errors.ts'
+import {
+  AUTHOR_SIZE, CLOCK_COUNTER_MAX, ENTRY_BYTES_MAX, HASH_SIZE, INVITE_USES_MAX, KEY_BYTES_MAX,
+  NAME_BYTES_MAX, SIGNATURE_SIZE, SPACE_ID_SIZE
+} from './limits.ts'
+
+/**
+ * A feed entry. On the wire and on disk it is `[unsignedBytes, sig]`; its id
+ * is SHA-256 of the unsigned bytes (canonical DAG-CBOR), and the author signs
+ * "samepage/entry/v1" || id (design decision 1).
+ */
+export type Role = 'owner' | 'admin' | 'writer' | 'reader'
+export type GrantableRole = Exclude<Role, 'owner'>
+export const GRANTABLE_ROLES: readonly GrantableRole[] = ['admin', 'writer', 'reader']
+
+/** Hybrid logical clock: wall milliseconds and a counter for ties (decision 8). */
+export interface Clock { readonly wallMs: number, readonly counter: number }
+/** A place in an author's feeds; (epoch, seq) ordered lexicographically. */
+export interface Position { readonly epoch: number, readonly seq: number }
+
+export type DataBody =
+  | { readonly t: 'kv.put', readonly key: string, readonly value: unknown }
+  | { readonly t: 'kv.del', readonly key: string }
+  | { readonly t: 'counter.add', readonly name: string, readonly delta: number }
+  | { readonly t: 'ledger.append', readonly tx: unknown }
+
+export type AclBody =
+  | { readonly t: 'acl.grant', readonly member: Uint8Array, readonly role: GrantableRole, readonly from: Position }
+  | { readonly t: 'acl.revoke', readonly member: Uint8Array, readonly at: Position, readonly keep: readonly number[] }
+  | { readonly t: 'invite', readonly key: Uint8Array, readonly role: GrantableRole, readonly uses: number, readonly expiresMs: number }
+  | { readonly t: 'invite.revoke', readonly invite: Uint8Array, readonly keep: readonly Uint8Array[] }
+  | { readonly t: 'join', readonly invite: Uint8Array, readonly proof: Uint8Array }
+
+export type Body = DataBody | AclBody
+export type BodyType = Body['t']
+export const DATA_TYPES: readonly BodyType[] = ['kv.put', 'kv.del', 'counter.add', 'ledger.append']
+export const ACL_TYPES: readonly BodyType[] = ['acl.grant', 'acl.revoke', 'invite', 'invite.revoke', 'join']
+
+export interface UnsignedEntry {
+  readonly space: Uint8Array
+  readonly author: Uint8Array
+  readonly epoch: number
+  readonly seq: number
+  /** Hash of the previous entry of this feed; at seq 0, the last head of an earlier epoch the author held, or null. */
+  readonly prev: Uint8Array | null
+  readonly clock: Clock
+  readonly body: Body
+}
+
+export interface Entry extends UnsignedEntry {
+  readonly id: Uint8Array
+  readonly bytes: Uint8Array
+  readonly sig: Uint8Array
+}
+
+export const ENTRY_SIGNATURE_DOMAIN = 'samepage/entry/v1'
+export const JOIN_PROOF_DOMAIN = 'samepage/join/v1'
+const KEEP_MAX = 4096
+const EPOCH_MAX = Number.MAX_SAFE_INTEGER
+
+export function encodeUnsignedEntry (entry: UnsignedEntry): Uint8Array {
+  const bytes = encodeCbor({
+    s: entry.space,
+    a: entry.author,
+    e: entry.epoch,
+    q: entry.seq,
+    p: entry.prev,
+    c: [entry.clock.wallMs, entry.clock.counter],
+    b: bodyToCbor(entry.body)
+  })
+  if (bytes.length > ENTRY_BYTES_MAX) throw new CodecError('OVERSIZED', `entry: ${bytes.length} bytes, limit ${ENTRY_BYTES_MAX}`)
+  return bytes
+}
+
+/** Decodes and checks an entry's bytes; only ever returns an Entry or throws CodecError. */
+export function decodeEntry (bytes: Uint8Array, sig: Uint8Array): Entry {
+  f.bytes(sig, 'entry.sig', SIGNATURE_SIZE)
+  const v = f.map(decodeCbor(bytes, 'entry', ENTRY_BYTES_MAX, true), 'entry', ['s', 'a', 'e', 'q', 'p', 'c', 'b'])
+  const clock = f.array(v.c, 'entry.c', 2, 2)
+  const seq = f.int(v.q, 'entry.q')
+  return {
+    space: f.bytes(v.s, 'entry.s', SPACE_ID_SIZE),
+    author: f.bytes(v.a, 'entry.a', AUTHOR_SIZE),
+    epoch: f.int(v.e, 'entry.e', 0, EPOCH_MAX),
+    seq,
+    prev: f.nullableBytes(v.p, 'entry.p', HASH_SIZE),
+    clock: { wallMs: f.int(clock[0], 'entry.c[0]'), counter: f.int(clock[1], 'entry.c[1]', 0, CLOCK_COUNTER_MAX) },
+    body: bodyFromCbor(v.b),
+    id: sha256(bytes),
+    bytes,
+    sig
+  }
+}
+
+function bodyToCbor (body: Body): Record<string, unknown> {
+  switch (body.t) {
+    case 'acl.grant': return { ...body, from: positionToCbor(body.from) }
+    case 'acl.revoke': return { ...body, at: positionToCbor(body.at) }
+    default: return { ...body }
+  }
+}
+
+function positionToCbor (p: Position): [number, number] {
+  return [p.epoch, p.seq]
+}
+
+function position (v: unknown, path: string): Position {
+  const a = f.array(v, path, 2, 2)
+  return { epoch: f.int(a[0], `${path}[0]`, 0, EPOCH_MAX), seq: f.int(a[1], `${path}[1]`) }
+}
+
+function bodyFromCbor (raw: unknown): Body {
+  const t = f.map(raw, 'entry.b', ['t', 'key', 'value', 'name', 'delta', 'tx', 'member', 'role', 'from', 'at', 'keep', 'uses', 'expiresMs', 'invite', 'proof']).t
+  switch (t) {
+    case 'kv.put': {
+      const b = f.map(raw, 'entry.b', ['t', 'key', 'value'])
+      if (!('value' in b)) throw f.invalid('entry.b.value', 'missing')
+      return { t, key: f.string(b.key, 'entry.b.key', KEY_BYTES_MAX, 1), value: b.value }
+    }
+    case 'kv.del': {
+      const b = f.map(raw, 'entry.b', ['t', 'key'])
+      return { t, key: f.string(b.key, 'entry.b.key', KEY_BYTES_MAX, 1) }
+    }
+    case 'counter.add': {
+      const b = f.map(raw, 'entry.b', ['t', 'name', 'delta'])
+      return { t, name: f.string(b.name, 'entry.b.name', NAME_BYTES_MAX, 1), delta: f.int(b.delta, 'entry.b.delta', -Number.MAX_SAFE_INTEGER) }
+    }
+    case 'ledger.append': {
+      const b = f.map(raw, 'entry.b', ['t', 'tx'])
+      if (!('tx' in b)) throw f.invalid('entry.b.tx', 'missing')
+      return { t, tx: b.tx }
+    }
+    case 'acl.grant': {
+      const b = f.map(raw, 'entry.b', ['t', 'member', 'role', 'from'])
+      return { t, member: f.bytes(b.member, 'entry.b.member', AUTHOR_SIZE), role: f.oneOf(b.role, 'entry.b.role', GRANTABLE_ROLES), from: position(b.from, 'entry.b.from') }
+    }
+    case 'acl.revoke': {
+      const b = f.map(raw, 'entry.b', ['t', 'member', 'at', 'keep'])
+      const keep = f.array(b.keep, 'entry.b.keep', KEEP_MAX).map((e, i) => f.int(e, `entry.b.keep[${i}]`, 0, EPOCH_MAX))
+      return { t, member: f.bytes(b.member, 'entry.b.member', AUTHOR_SIZE), at: position(b.at, 'entry.b.at'), keep }
+    }
+    case 'invite': {
+      const b = f.map(raw, 'entry.b', ['t', 'key', 'role', 'uses', 'expiresMs'])
+      return {
+        t,
+        key: f.bytes(b.key, 'entry.b.key', AUTHOR_SIZE),
+        role: f.oneOf(b.role, 'entry.b.role', GRANTABLE_ROLES),
+        uses: f.int(b.uses, 'entry.b.uses', 1, INVITE_USES_MAX),
+        expiresMs: f.int(b.expiresMs, 'entry.b.expiresMs')
+      }
+    }
+    case 'invite.revoke': {
+      const b = f.map(raw, 'entry.b', ['t', 'invite', 'keep'])
+      const keep = f.array(b.keep, 'entry.b.keep', KEEP_MAX).map((e, i) => f.bytes(e, `entry.b.keep[${i}]`, HASH_SIZE))
+      return { t, invite: f.bytes(b.invite, 'entry.b.invite', HASH_SIZE), keep }
+    }
+    case 'join': {
+      const b = f.map(raw, 'entry.b', ['t', 'invite', 'proof'])
+      return { t, invite: f.bytes(b.invite, 'entry.b.invite', HASH_SIZE), proof: f.bytes(b.proof, 'entry.b.proof', SIGNATURE_SIZE) }
+    }
+    default:
+      throw new CodecError('UNKNOWN_TYPE', `entry.b.t: unknown body type ${JSON.stringify(String(t)).slice(0, 40)}`)
+  }
+}
+
+/** Total order on positions. */
+export function comparePositions (a: Position, b: Position): number {
+  return a.epoch - b.epoch || a.seq - b.seq
+}
+
+export function compareClocks (a: Clock, b: Clock): number {
+  return a.wallMs - b.wallMs || a.counter - b.counter
+}

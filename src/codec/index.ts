@@ -1,0 +1,15 @@
+/**
+ * codec/: canonical encodings (DAG-CBOR), ids and CIDs (SHA-256), wire
+ * messages, and the hard size limits on all of them.
+ *
+ * Every decoder here returns a value or throws CodecError, whatever the
+ * input; nothing else escapes (test/codec/fuzz.test.ts). Imports nothing of
+ * the project but nothing: it sits at the bottom with identity/.
+ */
+export * from './errors.ts'
+export * from './limits.ts'
+export { encodeCbor, decodeCbor, bytesEqual, compareBytes, toHex, fromHex } from './cbor.ts'
+export { sha256, cidOf, cidFromBytes, cidFromString } from './hash.ts'
+export * from './entry.ts'
+export * from './records.ts'
+export * from './message.ts'

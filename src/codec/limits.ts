@@ -1,0 +1,21 @@
+/**
+ * Hard limits on everything a peer can make us decode or hold. Each is a
+ * bound on memory and CPU per message; a value past one is OVERSIZED.
+ */
+export const ENTRY_BYTES_MAX = 64 * 1024 // one entry's unsigned bytes; larger data goes through files/ as chunks
+export const GENESIS_BYTES_MAX = 1024
+export const STATUS_BYTES_MAX = 16 * 1024 // a status record is small telemetry, not data
+export const MESSAGE_BYTES_MAX = 4 * 1024 * 1024 // one wire message (a hello of ~40k feeds, or a batch of entries)
+export const KEY_BYTES_MAX = 1024 // a kv key
+export const NAME_BYTES_MAX = 256 // a space, counter or folder name
+export const RUN_ENTRIES_MAX = 1024 // entries in one `entries` message
+export const RUN_BYTES_MAX = 2 * 1024 * 1024 // bytes of entries in one `entries` message
+export const HELLO_SPACES_MAX = 1024
+export const FEEDS_PER_MESSAGE_MAX = 40_000 // rows of a version vector, heads in a `have`, ranges in a `want`
+export const REASON_BYTES_MAX = 256
+export const INVITE_USES_MAX = 1_000_000
+export const CLOCK_COUNTER_MAX = 0x7fffffff
+export const HASH_SIZE = 32
+export const AUTHOR_SIZE = 32
+export const SIGNATURE_SIZE = 64
+export const SPACE_ID_SIZE = 36 // CIDv1, dag-cbor, sha2-256

@@ -1,0 +1,32 @@
+import { base58btc } from 'multiformats/bases/base58'
+
+/** A libp2p peer id string ("12D3KooW…"), branded so it is not mixed with other strings. */
+export type PeerIdString = string & { readonly __peerId: true }
+
+// libp2p's PublicKey protobuf for Ed25519: field 1 (Type) = 1, field 2 (Data) = 32 bytes.
+const PUBLIC_KEY_PROTOBUF_PREFIX = Uint8Array.of(0x08, 0x01, 0x12, 0x20)
+// An Ed25519 peer id is the identity multihash (code 0x00, length 36) of that protobuf.
+const IDENTITY_MULTIHASH_PREFIX = Uint8Array.of(0x00, 0x24)
+
+/** The libp2p peer id of an Ed25519 public key, computed without libp2p (identity/ stays small). */
+export function peerIdOf (publicKey: Uint8Array): PeerIdString {
+  const bytes = new Uint8Array(2 + 4 + 32)
+  bytes.set(IDENTITY_MULTIHASH_PREFIX, 0)
+  bytes.set(PUBLIC_KEY_PROTOBUF_PREFIX, 2)
+  bytes.set(publicKey, 6)
+  return base58btc.baseEncode(bytes) as PeerIdString
+}
+
+/** The public key inside an Ed25519 peer id, or undefined if the string is not one. */
+export function publicKeyFromPeerId (peerId: string): Uint8Array | undefined {
+  let bytes: Uint8Array
+  try {
+    bytes = base58btc.baseDecode(peerId)
+  } catch {
+    return undefined
+  }
+  if (bytes.length !== 38) return undefined
+  for (let i = 0; i < 2; i++) if (bytes[i] !== IDENTITY_MULTIHASH_PREFIX[i]) return undefined
+  for (let i = 0; i < 4; i++) if (bytes[2 + i] !== PUBLIC_KEY_PROTOBUF_PREFIX[i]) return undefined
+  return bytes.slice(6)
+}

@@ -1,0 +1,144 @@
+import { compareBytes, toHex } from '../codec/index.ts'
+import type { AuthorHex, Batch, FeedState, ForkProof, IdHex, SignedRecord, SpaceKey, Store, StoredEntry, ViewName } from './types.ts'
+
+interface SpaceData {
+  genesis?: SignedRecord
+  feeds: Map<string, StoredEntry[]> // `${author}/${epoch}` -> entries by seq
+  frozen: Map<string, number>
+  byId: Map<IdHex, StoredEntry>
+  forks: ForkProof[]
+  views: Map<ViewName, Map<string, readonly [Uint8Array, Uint8Array]>>
+}
+
+/**
+ * The store in memory: for unit tests and the simulator, where a "restart"
+ * keeps the object. It passes the same contract suite as the SQLite store.
+ * A commit is applied only after every check passed, so it is all or nothing.
+ */
+export class MemoryStore implements Store {
+  readonly #spaces = new Map<SpaceKey, SpaceData>()
+
+  commit (batch: Batch): void {
+    const s = this.#space(batch.space, true)
+    const pending = new Map<string, StoredEntry[]>()
+    for (const e of batch.entries ?? []) {
+      const key = feedKey(e.author, e.epoch)
+      const chain = pending.get(key) ?? [...(s.feeds.get(key) ?? [])]
+      if (e.seq !== chain.length) throw new Error(`store: entry ${e.author}/${e.epoch}/${e.seq} does not extend its feed of ${chain.length}`)
+      chain.push(e)
+      pending.set(key, chain)
+    }
+    if (batch.genesis !== undefined) s.genesis = batch.genesis
+    for (const [key, chain] of pending) s.feeds.set(key, chain)
+    for (const e of batch.entries ?? []) s.byId.set(e.id, e)
+    for (const id of batch.verified ?? []) {
+      const e = s.byId.get(id)
+      if (e === undefined) continue
+      const v = { ...e, verified: true }
+      s.byId.set(id, v)
+      const chain = s.feeds.get(feedKey(e.author, e.epoch))
+      if (chain !== undefined) chain[e.seq] = v
+    }
+    if (batch.fork !== undefined) {
+      const f = batch.fork
+      const key = feedKey(f.author, f.epoch)
+      const old = s.frozen.get(key)
+      if (old === undefined || f.seq < old) s.frozen.set(key, f.seq)
+      if (!s.feeds.has(key)) s.feeds.set(key, [])
+      s.forks.push(f)
+    }
+    if (batch.replaceViews === true) s.views.clear()
+    for (const w of batch.viewWrites ?? []) {
+      let rows = s.views.get(w.view)
+      if (rows === undefined) s.views.set(w.view, rows = new Map())
+      const k = toHex(w.key)
+      if (w.value === null) rows.delete(k)
+      else rows.set(k, [w.key, w.value])
+    }
+  }
+
+  spaces (): SpaceKey[] {
+    return [...this.#spaces.keys()].filter(k => this.#spaces.get(k)?.genesis !== undefined).sort()
+  }
+
+  genesis (space: SpaceKey): SignedRecord | undefined {
+    return this.#space(space)?.genesis
+  }
+
+  feeds (space: SpaceKey): FeedState[] {
+    const s = this.#space(space)
+    if (s === undefined) return []
+    return [...s.feeds.keys()].sort().map(k => this.#feedState(s, k))
+  }
+
+  feed (space: SpaceKey, author: AuthorHex, epoch: number): FeedState | undefined {
+    const s = this.#space(space)
+    const key = feedKey(author, epoch)
+    return s?.feeds.has(key) === true ? this.#feedState(s, key) : undefined
+  }
+
+  entryAt (space: SpaceKey, author: AuthorHex, epoch: number, seq: number): StoredEntry | undefined {
+    return this.#space(space)?.feeds.get(feedKey(author, epoch))?.[seq]
+  }
+
+  entryById (space: SpaceKey, id: IdHex): StoredEntry | undefined {
+    return this.#space(space)?.byId.get(id)
+  }
+
+  run (space: SpaceKey, author: AuthorHex, epoch: number, from: number, to: number, maxCount: number): StoredEntry[] {
+    const chain = this.#space(space)?.feeds.get(feedKey(author, epoch)) ?? []
+    return chain.slice(from, Math.min(to, from + maxCount))
+  }
+
+  lastVerified (space: SpaceKey, author: AuthorHex, epoch: number, before: number): number | undefined {
+    const chain = this.#space(space)?.feeds.get(feedKey(author, epoch)) ?? []
+    for (let seq = Math.min(before, chain.length) - 1; seq >= 0; seq--) if (chain[seq]?.verified === true) return seq
+    return undefined
+  }
+
+  * entries (space: SpaceKey, kind?: 'acl' | 'data'): Iterable<StoredEntry> {
+    const s = this.#space(space)
+    if (s === undefined) return
+    for (const key of [...s.feeds.keys()].sort()) {
+      for (const e of s.feeds.get(key) ?? []) if (kind === undefined || e.kind === kind) yield e
+    }
+  }
+
+  forks (space: SpaceKey): ForkProof[] {
+    return [...(this.#space(space)?.forks ?? [])]
+  }
+
+  viewGet (space: SpaceKey, view: ViewName, key: Uint8Array): Uint8Array | undefined {
+    return this.#space(space)?.views.get(view)?.get(toHex(key))?.[1]
+  }
+
+  viewRows (space: SpaceKey, view: ViewName): Iterable<readonly [Uint8Array, Uint8Array]> {
+    const rows = [...(this.#space(space)?.views.get(view)?.values() ?? [])]
+    return rows.sort((a, b) => compareBytes(a[0], b[0]))
+  }
+
+  close (): void {}
+
+  #space (space: SpaceKey, create: true): SpaceData
+  #space (space: SpaceKey): SpaceData | undefined
+  #space (space: SpaceKey, create = false): SpaceData | undefined {
+    let s = this.#spaces.get(space)
+    if (s === undefined && create) {
+      s = { feeds: new Map(), frozen: new Map(), byId: new Map(), forks: [], views: new Map() }
+      this.#spaces.set(space, s)
+    }
+    return s
+  }
+
+  #feedState (s: SpaceData, key: string): FeedState {
+    const chain = s.feeds.get(key) ?? []
+    const [author, epoch] = key.split('/') as [string, string]
+    const last = chain[chain.length - 1]
+    return { author, epoch: Number(epoch), count: chain.length, head: last?.id ?? null, frozenAt: s.frozen.get(key) ?? null }
+  }
+}
+
+function feedKey (author: AuthorHex, epoch: number): string {
+  // Zero-padded so that string order is (author, epoch) order.
+  return `${author}/${String(epoch).padStart(16, '0')}`
+}

@@ -1,0 +1,97 @@
+/**
+ * The store's contract: what space/ needs persisted, and nothing about how.
+ * One implementation is backed by node:sqlite (the real one), one by memory
+ * (fast tests and the simulator); test/store/contract.ts runs the same suite
+ * against both.
+ *
+ * Ids: a space is its CID string; authors and entry ids are lowercase hex
+ * (map keys in memory, TEXT in SQLite). Entry bytes and signatures are kept
+ * exactly as received: the id is the hash of those bytes.
+ */
+export type SpaceKey = string
+export type AuthorHex = string
+export type IdHex = string
+
+/** An entry as stored: its position, its exact bytes and signature, and whether its own signature was verified. */
+export interface StoredEntry {
+  readonly author: AuthorHex
+  readonly epoch: number
+  readonly seq: number
+  readonly id: IdHex
+  readonly bytes: Uint8Array
+  readonly sig: Uint8Array
+  /** Its own signature was checked (decision 2): runs are served only up to such entries. */
+  readonly verified: boolean
+  /** 'acl' entries are read back on open to rebuild the ACL; 'data' entries only on a view rebuild. */
+  readonly kind: 'acl' | 'data'
+}
+
+/** What a node holds of one feed (a row of its version vector). */
+export interface FeedState {
+  readonly author: AuthorHex
+  readonly epoch: number
+  /** Entries held: seqs 0..count-1 (always contiguous from 0). */
+  readonly count: number
+  /** Id of entry count-1, null when count is 0. */
+  readonly head: IdHex | null
+  /** Seq of a proven fork, or null. Nothing at or after it is served or pulled. */
+  readonly frozenAt: number | null
+}
+
+/** Two authentic entries at one position: kept as evidence, forwarded to every neighbour. */
+export interface ForkProof {
+  readonly author: AuthorHex
+  readonly epoch: number
+  readonly seq: number
+  readonly a: readonly [Uint8Array, Uint8Array]
+  readonly b: readonly [Uint8Array, Uint8Array]
+}
+
+export interface SignedRecord { readonly bytes: Uint8Array, readonly sig: Uint8Array }
+
+export type ViewName = 'kv' | 'counter' | 'ledger' | 'acl' | 'status'
+export const VIEW_NAMES: readonly ViewName[] = ['kv', 'counter', 'ledger', 'acl', 'status']
+
+/** Set (value) or delete (null) one row of a view. Keys order rows bytewise. */
+export interface ViewWrite {
+  readonly view: ViewName
+  readonly key: Uint8Array
+  readonly value: Uint8Array | null
+}
+
+/**
+ * Everything one ingest step changes in one space, committed together or not
+ * at all: an entry never exists without the view updates it causes.
+ */
+export interface Batch {
+  readonly space: SpaceKey
+  readonly genesis?: SignedRecord
+  readonly entries?: readonly StoredEntry[]
+  /** Ids of stored entries whose own signature was verified since they were stored. */
+  readonly verified?: readonly IdHex[]
+  readonly fork?: ForkProof
+  /** Clear every view row of the space before applying viewWrites (a rebuild after an ACL change or a fork). */
+  readonly replaceViews?: boolean
+  readonly viewWrites?: readonly ViewWrite[]
+}
+
+export interface Store {
+  commit (batch: Batch): void
+  spaces (): SpaceKey[]
+  genesis (space: SpaceKey): SignedRecord | undefined
+  feeds (space: SpaceKey): FeedState[]
+  feed (space: SpaceKey, author: AuthorHex, epoch: number): FeedState | undefined
+  entryAt (space: SpaceKey, author: AuthorHex, epoch: number, seq: number): StoredEntry | undefined
+  entryById (space: SpaceKey, id: IdHex): StoredEntry | undefined
+  /** Entries of one feed with from <= seq < to, in seq order, at most maxCount of them. */
+  run (space: SpaceKey, author: AuthorHex, epoch: number, from: number, to: number, maxCount: number): StoredEntry[]
+  /** The highest seq < before whose own signature was verified, or undefined. */
+  lastVerified (space: SpaceKey, author: AuthorHex, epoch: number, before: number): number | undefined
+  /** Every stored entry of a space (of one kind, if given), in (author, epoch, seq) order. */
+  entries (space: SpaceKey, kind?: 'acl' | 'data'): Iterable<StoredEntry>
+  forks (space: SpaceKey): ForkProof[]
+  viewGet (space: SpaceKey, view: ViewName, key: Uint8Array): Uint8Array | undefined
+  /** Rows of a view in key order. */
+  viewRows (space: SpaceKey, view: ViewName): Iterable<readonly [Uint8Array, Uint8Array]>
+  close (): void
+}
