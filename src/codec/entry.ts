@@ -59,7 +59,9 @@ export interface Entry extends UnsignedEntry {
 export const ENTRY_SIGNATURE_DOMAIN = 'samepage/entry/v1'
 export const JOIN_PROOF_DOMAIN = 'samepage/join/v1'
 const KEEP_MAX = 4096
-const EPOCH_MAX = Number.MAX_SAFE_INTEGER
+/** Epochs, seqs and clock milliseconds fit in 6 bytes (ledger keys pack them; year 10889 is far enough). */
+export const POSITION_MAX = 2 ** 48 - 1
+const EPOCH_MAX = POSITION_MAX
 
 export function encodeUnsignedEntry (entry: UnsignedEntry): Uint8Array {
   const bytes = encodeCbor({
@@ -75,19 +77,22 @@ export function encodeUnsignedEntry (entry: UnsignedEntry): Uint8Array {
   return bytes
 }
 
-/** Decodes and checks an entry's bytes; only ever returns an Entry or throws CodecError. */
-export function decodeEntry (bytes: Uint8Array, sig: Uint8Array): Entry {
+/**
+ * Decodes and checks an entry's bytes; only ever returns an Entry or throws CodecError.
+ * checkCanonical=false is for bytes read back from our own store, checked when they arrived.
+ */
+export function decodeEntry (bytes: Uint8Array, sig: Uint8Array, checkCanonical = true): Entry {
   f.bytes(sig, 'entry.sig', SIGNATURE_SIZE)
-  const v = f.map(decodeCbor(bytes, 'entry', ENTRY_BYTES_MAX, true), 'entry', ['s', 'a', 'e', 'q', 'p', 'c', 'b'])
+  const v = f.map(decodeCbor(bytes, 'entry', ENTRY_BYTES_MAX, checkCanonical), 'entry', ['s', 'a', 'e', 'q', 'p', 'c', 'b'])
   const clock = f.array(v.c, 'entry.c', 2, 2)
-  const seq = f.int(v.q, 'entry.q')
+  const seq = f.int(v.q, 'entry.q', 0, POSITION_MAX)
   return {
     space: f.bytes(v.s, 'entry.s', SPACE_ID_SIZE),
     author: f.bytes(v.a, 'entry.a', AUTHOR_SIZE),
     epoch: f.int(v.e, 'entry.e', 0, EPOCH_MAX),
     seq,
     prev: f.nullableBytes(v.p, 'entry.p', HASH_SIZE),
-    clock: { wallMs: f.int(clock[0], 'entry.c[0]'), counter: f.int(clock[1], 'entry.c[1]', 0, CLOCK_COUNTER_MAX) },
+    clock: { wallMs: f.int(clock[0], 'entry.c[0]', 0, POSITION_MAX), counter: f.int(clock[1], 'entry.c[1]', 0, CLOCK_COUNTER_MAX) },
     body: bodyFromCbor(v.b),
     id: sha256(bytes),
     bytes,
@@ -109,7 +114,7 @@ function positionToCbor (p: Position): [number, number] {
 
 function position (v: unknown, path: string): Position {
   const a = f.array(v, path, 2, 2)
-  return { epoch: f.int(a[0], `${path}[0]`, 0, EPOCH_MAX), seq: f.int(a[1], `${path}[1]`) }
+  return { epoch: f.int(a[0], `${path}[0]`, 0, EPOCH_MAX), seq: f.int(a[1], `${path}[1]`, 0, POSITION_MAX) }
 }
 
 function bodyFromCbor (raw: unknown): Body {

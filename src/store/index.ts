@@ -6,3 +6,4 @@
 export type * from './types.ts'
 export { VIEW_NAMES } from './types.ts'
 export { MemoryStore } from './memory-store.ts'
+export { SqliteStore } from './sqlite-store.ts'

@@ -1,0 +1,240 @@
+import assert from 'node:assert/strict'
+import { comparePositions, compareBytes, toHex } from '../codec/index.ts'
+import type { Entry, GrantableRole, Position, Role } from '../codec/index.ts'
+import type { AuthorHex } from '../store/index.ts'
+import { atLeast, higher } from './roles.ts'
+
+/**
+ * The ACL as windows of positions (design decisions 5, 7 and 9).
+ *
+ * A grant or an effective join opens a window for a member from a position;
+ * a revoke or a fork proof is a Cut that closes the windows opened before it.
+ * A member's entry is effective iff its position lies in a window of a role
+ * that allows it. Everything is computed from the SET of acl entries and fork
+ * proofs, never from their order of arrival or their clocks, so every node
+ * with the same entries computes the same windows.
+ *
+ * Authority is a chain without cycles: the owner's entries always count
+ * (except after its own fork in that epoch); admin windows come only from the
+ * owner's grants, invites and revokes; writer and reader windows from the
+ * owner's or from admins' entries lying inside the issuer's admin window.
+ */
+export interface Window { readonly role: GrantableRole, readonly from: Position }
+
+export interface Cut {
+  readonly at: Position
+  /** Earlier epochs of the member that stay effective below the cut (decision 6: no backdating into a new epoch). */
+  readonly keep: ReadonlySet<number>
+  /** 'all' (owner revoke, fork) closes every window; 'members' (admin revoke) only writer and reader windows. */
+  readonly scope: 'all' | 'members'
+  /** A fork also retracts the author's own joins from the cut on: only a new grant reopens it. */
+  readonly kind: 'revoke' | 'fork'
+}
+
+export interface ForkAt { readonly author: AuthorHex, readonly epoch: number, readonly seq: number }
+
+export interface AclInput {
+  readonly owner: AuthorHex
+  /** Every stored acl entry of the space (grants, revokes, invites, invite revokes, joins). */
+  readonly entries: readonly Entry[]
+  readonly forks: readonly ForkAt[]
+  /** Epochs of an author reachable from `epoch` by the seq-0 links (earlier epochs it held when it opened this one). */
+  readonly ancestorEpochs: (author: AuthorHex, epoch: number) => readonly number[]
+}
+
+export interface MemberRow {
+  readonly member: AuthorHex
+  /** The role of the windows still open (not closed by any cut), or null. */
+  readonly role: Role | null
+  readonly windows: readonly Window[]
+  readonly cuts: readonly Cut[]
+}
+
+export class Acl {
+  readonly owner: AuthorHex
+  readonly #windows: Map<AuthorHex, Window[]>
+  readonly #cuts: Map<AuthorHex, Cut[]>
+  readonly #ownerForks: Position[]
+
+  constructor (owner: AuthorHex, windows: Map<AuthorHex, Window[]>, cuts: Map<AuthorHex, Cut[]>, ownerForks: Position[]) {
+    this.owner = owner
+    this.#windows = windows
+    this.#cuts = cuts
+    this.#ownerForks = ownerForks
+  }
+
+  /** The highest role that makes `pos` of `author` effective, or null. */
+  roleAt (author: AuthorHex, pos: Position): Role | null {
+    if (author === this.owner) return this.#ownerEffective(pos) ? 'owner' : null
+    let best: Role | null = null
+    const cuts = this.#cuts.get(author) ?? []
+    for (const w of this.#windows.get(author) ?? []) {
+      if (windowContains(w, cuts, pos)) best = higher(best, w.role)
+    }
+    return best
+  }
+
+  /** The role a member holds from now on (its open windows), or null: who is served a space. */
+  currentRole (author: AuthorHex): Role | null {
+    if (author === this.owner) return 'owner'
+    let best: Role | null = null
+    const cuts = this.#cuts.get(author) ?? []
+    for (const w of this.#windows.get(author) ?? []) {
+      if (!cuts.some(c => cutApplies(c, w))) best = higher(best, w.role)
+    }
+    return best
+  }
+
+  /**
+   * Seqs below this limit in feed (author, epoch) may be effective, so they are
+   * pulled and stored; seqs at or above it are not (pending until a new grant).
+   * 0 means the feed is not covered at all (only a join at seq 0 is looked at).
+   */
+  feedLimit (author: AuthorHex, epoch: number): number {
+    if (author === this.owner) {
+      const fork = this.#ownerForks.filter(f => f.epoch === epoch).map(f => f.seq)
+      return fork.length === 0 ? Infinity : Math.min(...fork)
+    }
+    let limit = 0
+    const cuts = this.#cuts.get(author) ?? []
+    for (const w of this.#windows.get(author) ?? []) limit = Math.max(limit, windowLimit(w, cuts, epoch))
+    return limit
+  }
+
+  members (): MemberRow[] {
+    const rows: MemberRow[] = [{ member: this.owner, role: 'owner', windows: [], cuts: [] }]
+    const authors = new Set([...this.#windows.keys(), ...this.#cuts.keys()])
+    authors.delete(this.owner)
+    for (const member of [...authors].sort()) {
+      rows.push({ member, role: this.currentRole(member), windows: this.#windows.get(member) ?? [], cuts: this.#cuts.get(member) ?? [] })
+    }
+    return rows
+  }
+
+  #ownerEffective (pos: Position): boolean {
+    return !this.#ownerForks.some(f => f.epoch === pos.epoch && pos.seq >= f.seq)
+  }
+}
+
+function cutApplies (c: Cut, w: Window): boolean {
+  if (c.scope === 'members' && w.role === 'admin') return false
+  // A cut closes the windows opened before it; a grant from the cut on (a demotion, a re-grant after a fork) is a new window.
+  return comparePositions(c.at, w.from) > 0
+}
+
+function windowContains (w: Window, cuts: readonly Cut[], pos: Position): boolean {
+  if (comparePositions(pos, w.from) < 0) return false
+  for (const c of cuts) {
+    if (!cutApplies(c, w)) continue
+    if (comparePositions(pos, c.at) >= 0) return false
+    if (pos.epoch !== c.at.epoch && !c.keep.has(pos.epoch)) return false
+  }
+  return true
+}
+
+function windowLimit (w: Window, cuts: readonly Cut[], epoch: number): number {
+  if (w.from.epoch > epoch) return 0
+  let upper = Infinity
+  for (const c of cuts) {
+    if (!cutApplies(c, w)) continue
+    if (epoch > c.at.epoch) return 0
+    if (epoch === c.at.epoch) upper = Math.min(upper, c.at.seq)
+    else if (!c.keep.has(epoch)) return 0
+  }
+  if (w.from.epoch === epoch && upper <= w.from.seq) return 0
+  return upper
+}
+
+/** Builds the ACL from the set of acl entries and fork proofs (see the class comment for the rules). */
+export function computeAcl (input: AclInput): Acl {
+  const { owner } = input
+  const windows = new Map<AuthorHex, Window[]>()
+  const cuts = new Map<AuthorHex, Cut[]>()
+  const ownerForks: Position[] = []
+  const push = <T>(m: Map<AuthorHex, T[]>, k: AuthorHex, v: T): void => { const a = m.get(k); if (a === undefined) m.set(k, [v]); else a.push(v) }
+
+  for (const f of input.forks) {
+    if (f.author === owner) ownerForks.push({ epoch: f.epoch, seq: f.seq })
+    else push(cuts, f.author, { at: { epoch: f.epoch, seq: f.seq }, keep: new Set(input.ancestorEpochs(f.author, f.epoch)), scope: 'all', kind: 'fork' })
+  }
+  const ownerAcl = (): Acl => new Acl(owner, windows, cuts, ownerForks)
+  const byAuthor = (e: Entry): AuthorHex => toHex(e.author)
+  const pos = (e: Entry): Position => ({ epoch: e.epoch, seq: e.seq })
+  const sorted = [...input.entries].sort((a, b) => compareBytes(a.id, b.id))
+
+  // Stage 1: what the owner's own entries say (admin windows, all revokes by the owner).
+  const ownerSays = sorted.filter(e => byAuthor(e) === owner && ownerAcl().roleAt(owner, pos(e)) === 'owner')
+  applyIssued(ownerSays, 'owner')
+  const invitesByOwner = collectInvites(ownerSays, 'owner')
+  applyJoins(invitesByOwner, ['admin'])
+
+  // Stage 2: admins' entries, effective iff inside the issuer's admin window (which only stage 1 can open or close).
+  const stage1 = ownerAcl()
+  const adminSays = sorted.filter(e => byAuthor(e) !== owner && stage1.roleAt(byAuthor(e), pos(e)) === 'admin')
+  applyIssued(adminSays, 'admin')
+  const invitesByAdmins = collectInvites(adminSays, 'admin')
+  const allInvites = new Map([...invitesByOwner, ...invitesByAdmins])
+  applyJoins(allInvites, ['writer', 'reader'])
+  return ownerAcl()
+
+  function applyIssued (issued: readonly Entry[], issuer: 'owner' | 'admin'): void {
+    for (const e of issued) {
+      const b = e.body
+      if (b.t === 'acl.grant') {
+        const member = toHex(b.member)
+        if (member === owner || (issuer === 'admin' && b.role === 'admin')) continue
+        push(windows, member, { role: b.role, from: b.from })
+      } else if (b.t === 'acl.revoke') {
+        const member = toHex(b.member)
+        if (member === owner) continue
+        push(cuts, member, { at: b.at, keep: new Set(b.keep), scope: issuer === 'owner' ? 'all' : 'members', kind: 'revoke' })
+      }
+    }
+  }
+
+  function collectInvites (issued: readonly Entry[], issuer: 'owner' | 'admin'): Map<string, { invite: Entry, keep: Set<string> | null }> {
+    const invites = new Map<string, { invite: Entry, keep: Set<string> | null }>()
+    for (const e of issued) {
+      if (e.body.t === 'invite' && (issuer === 'owner' || e.body.role !== 'admin')) invites.set(toHex(e.id), { invite: e, keep: null })
+    }
+    // An invite revoke by an authority over the invite's role keeps only the joins it names (several revokes: the joins all of them keep).
+    for (const e of [...ownerSays, ...(issuer === 'admin' ? issued : [])]) {
+      if (e.body.t !== 'invite.revoke') continue
+      const target = invites.get(toHex(e.body.invite))
+      if (target === undefined) continue
+      const keep = new Set(e.body.keep.map(toHex))
+      target.keep = target.keep === null ? keep : new Set([...target.keep].filter(k => keep.has(k)))
+    }
+    return invites
+  }
+
+  function applyJoins (invites: Map<string, { invite: Entry, keep: Set<string> | null }>, roles: readonly GrantableRole[]): void {
+    const joinsByInvite = new Map<string, Entry[]>()
+    for (const e of sorted) {
+      if (e.body.t !== 'join') continue
+      const key = toHex(e.body.invite)
+      if (invites.has(key)) push(joinsByInvite, key, e)
+    }
+    for (const [key, joins] of joinsByInvite) {
+      const entry = invites.get(key)
+      assert.ok(entry !== undefined)
+      const { invite, keep } = entry
+      if (invite.body.t !== 'invite' || !roles.includes(invite.body.role)) continue
+      // A join made after its author's fork is retracted with the rest of that branch (decision 7).
+      const honest = joins.filter(j => forkAllows(cuts.get(byAuthor(j)) ?? [], pos(j)))
+      // Of more joins than uses, the lowest ids win (decision 9); `sorted` is in id order.
+      for (const j of honest.slice(0, invite.body.uses)) {
+        if (keep !== null && !keep.has(toHex(j.id))) continue
+        push(windows, byAuthor(j), { role: invite.body.role, from: pos(j) })
+      }
+    }
+  }
+}
+
+function forkAllows (cuts: readonly Cut[], pos: Position): boolean {
+  return cuts.every(c => c.kind !== 'fork' || (comparePositions(pos, c.at) < 0 && (pos.epoch === c.at.epoch || c.keep.has(pos.epoch))))
+}
+
+export function mayWrite (acl: Acl, author: AuthorHex, pos: Position): boolean {
+  return atLeast(acl.roleAt(author, pos), 'writer')
+}

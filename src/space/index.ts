@@ -1,0 +1,17 @@
+/**
+ * space/: a replicated dataset. Feeds of signed entries, the ACL as windows
+ * of positions, the three outcomes of incoming data (invalid, pending,
+ * stored), and the views computed from what is stored.
+ *
+ * Pure logic over store/, codec/ and identity/: no sockets, no timers, no
+ * clock of its own (every call that needs the time takes `nowMs`). Never
+ * imports sync/, net/ or anything above.
+ */
+export { SpaceReplica, CLOCK_SKEW_MAX_MS } from './replica.ts'
+export { SpaceError } from './outcome.ts'
+export type { IngestResult, Reject, RejectReason } from './outcome.ts'
+export { computeAcl, Acl } from './acl.ts'
+export type { Window, Cut } from './acl.ts'
+export { signEntry, signJoinProof, signGenesis, signStatus, entrySignatureValid } from './signing.ts'
+export { atLeast, roleRank } from './roles.ts'
+export { PENDING_PER_PEER_FEED_MAX, PENDING_PER_PEER_MAX } from './pending.ts'

@@ -1,0 +1,47 @@
+import type { Entry } from '../codec/index.ts'
+import type { AuthorHex, ForkProof } from '../store/index.ts'
+
+/**
+ * What happened to incoming data (decision 3). A reject is a value, never a
+ * throw: sync/ turns it into a misbehaviour score for the sender.
+ */
+export type RejectReason =
+  | 'malformed' // bytes that do not decode, or are oversized (the codec's message says which)
+  | 'wrong-space' // an entry or record of another space
+  | 'broken-chain' // a run whose entries do not link by hash, or are not one feed in seq order
+  | 'bad-signature' // the run's covering signature, or a record's own, does not verify
+  | 'clock-regression' // a feed's clock went backwards: no honest author or relay produces it
+  | 'bad-join-proof' // a join not countersigned by its invite's key
+  | 'bad-fork-proof' // a fork message that proves nothing
+
+export interface Reject { readonly reason: RejectReason, readonly detail: string }
+
+export interface IngestResult {
+  readonly stored: Entry[]
+  /** Entries we already held: honest duplicates, never penalized. */
+  duplicates: number
+  /** Authentic entries held back (a dependency is missing or the clock is ahead). */
+  pending: number
+  /** Entries at or past a proven fork: dropped without blame. */
+  dropped: number
+  reject?: Reject
+  /** Our chain and the sender's differ at or before this seq: ask the sender for this entry to prove a fork. */
+  diverged?: { readonly author: AuthorHex, readonly epoch: number, readonly seq: number }
+  /** A fork proven by this ingest, to forward to every neighbour. */
+  fork?: ForkProof
+  aclChanged: boolean
+}
+
+export function emptyResult (): IngestResult {
+  return { stored: [], duplicates: 0, pending: 0, dropped: 0, aclChanged: false }
+}
+
+/** A user's request that cannot be done: an error with a stable code and a next step (decision 13). */
+export class SpaceError extends Error {
+  readonly code: 'NOT_ALLOWED' | 'INVALID_GENESIS' | 'UNKNOWN_SPACE' | 'INVALID_INPUT'
+  constructor (code: SpaceError['code'], message: string) {
+    super(`${code}: ${message}`)
+    this.name = 'SpaceError'
+    this.code = code
+  }
+}

@@ -1,0 +1,570 @@
+import assert from 'node:assert/strict'
+import {
+  ACL_TYPES, bytesEqual, compareBytes, compareClocks, decodeCbor, decodeEntry, decodeGenesis, decodeStatus,
+  encodeCbor, fromHex, isCodecError, toHex, RUN_BYTES_MAX, RUN_ENTRIES_MAX, POSITION_MAX, CLOCK_COUNTER_MAX
+} from '../codec/index.ts'
+import type { Body, Clock, Entry, FeedRow, Role, SignedBytes, SignedGenesis, SignedStatus } from '../codec/index.ts'
+import type { KeyPair } from '../identity/index.ts'
+import type { AuthorHex, Batch, FeedState, ForkProof, SpaceKey, Store, StoredEntry, ViewWrite } from '../store/index.ts'
+import { computeAcl } from './acl.ts'
+import type { Acl, ForkAt } from './acl.ts'
+import { PendingQueue } from './pending.ts'
+import type { PendingEntry } from './pending.ts'
+import { emptyResult, SpaceError } from './outcome.ts'
+import type { IngestResult, Reject } from './outcome.ts'
+import {
+  decodeStoredEntry, entrySignatureValid, genesisSignatureValid, joinProofValid, signEntry, signGenesis,
+  signStatus, statusSignatureValid
+} from './signing.ts'
+import { aclRows, applyDataEntry, isDataBody, ViewOverlay, EMPTY_ROWS } from './views.ts'
+import { atLeast } from './roles.ts'
+
+/**
+ * One space as held by one node: its genesis, the feeds it stores, the ACL
+ * computed from them, the views, and the pending queue.
+ *
+ * Map of the ingest path (ingestRun):
+ *   decode every entry -> one feed, consecutive seqs, linked by hash -> verify
+ *   the run's last signature (decision 2) -> #ingestAuthentic: skip what we
+ *   hold (or prove a fork), check the link to our head, the clock, the ACL
+ *   coverage of the feed, joins' proofs -> store entries and their view
+ *   updates in one commit -> retry what was pending on them.
+ *
+ * Invariants:
+ *   1. Stored feeds are contiguous from seq 0 and linked by hash.
+ *   2. Views equal a rebuild from the stored entries (the rebuild is the same code).
+ *   3. Nothing past a proven fork is stored from then on, served or pulled.
+ */
+export const CLOCK_SKEW_MAX_MS = 60_000
+
+interface AuthEntry { readonly entry: Entry, readonly verified: boolean }
+
+export class SpaceReplica {
+  readonly key: SpaceKey
+  readonly id: Uint8Array
+  readonly genesis: SignedGenesis
+  readonly owner: AuthorHex
+  readonly #store: Store
+  readonly #aclEntries: Entry[]
+  #acl: Acl
+  #clock: Clock
+  readonly #pending = new PendingQueue()
+  readonly #epochs = new Map<AuthorHex, number>()
+  readonly #headClocks = new Map<string, Clock>()
+
+  private constructor (store: Store, genesis: SignedGenesis) {
+    this.#store = store
+    this.genesis = genesis
+    this.key = genesis.cid.toString()
+    this.id = genesis.cid.bytes
+    this.owner = toHex(genesis.owner)
+    this.#aclEntries = [...store.entries(this.key, 'acl')].map(e => decodeStoredEntry(e.bytes, e.sig))
+    this.#acl = this.#computeAcl(this.#aclEntries)
+    this.#clock = { wallMs: 0, counter: 0 }
+    for (const f of store.feeds(this.key)) {
+      const c = this.#headClock(f)
+      if (c !== undefined && compareClocks(c, this.#clock) > 0) this.#clock = c
+    }
+  }
+
+  /** A new space owned by `owner`; its id is the CID of the signed genesis. */
+  static create (store: Store, owner: KeyPair, name: string, nowMs: number): SpaceReplica {
+    const genesis = signGenesis(owner, { name, createdMs: nowMs })
+    store.commit({ space: genesis.cid.toString(), genesis: { bytes: genesis.bytes, sig: genesis.sig }, replaceViews: true, viewWrites: [] })
+    const replica = new SpaceReplica(store, genesis)
+    replica.#commitRebuild([], [])
+    return replica
+  }
+
+  /** A space this store already holds. */
+  static open (store: Store, key: SpaceKey): SpaceReplica {
+    const g = store.genesis(key)
+    if (g === undefined) throw new SpaceError('UNKNOWN_SPACE', `space ${key} is not held here; join it with an invite first`)
+    return new SpaceReplica(store, decodeGenesis(g.bytes, g.sig))
+  }
+
+  /**
+   * A space learned from a peer (a joiner gets the genesis at the handshake).
+   * Returns a Reject if the genesis is not what `expected` names or is not signed by its owner.
+   */
+  static adopt (store: Store, signed: SignedBytes, expected?: SpaceKey): SpaceReplica | Reject {
+    let genesis: SignedGenesis
+    try {
+      genesis = decodeGenesis(signed[0], signed[1])
+    } catch (err) {
+      if (isCodecError(err)) return { reason: 'malformed', detail: err.message }
+      throw err
+    }
+    if (expected !== undefined && genesis.cid.toString() !== expected) return { reason: 'wrong-space', detail: `genesis is ${genesis.cid.toString()}, not ${expected}` }
+    if (!genesisSignatureValid(genesis)) return { reason: 'bad-signature', detail: 'genesis not signed by its owner' }
+    const key = genesis.cid.toString()
+    if (store.genesis(key) === undefined) {
+      store.commit({ space: key, genesis: { bytes: genesis.bytes, sig: genesis.sig } })
+      const replica = new SpaceReplica(store, genesis)
+      replica.#commitRebuild([], [])
+      return replica
+    }
+    return new SpaceReplica(store, genesis)
+  }
+
+  get acl (): Acl {
+    return this.#acl
+  }
+
+  get pendingCount (): number {
+    return this.#pending.size
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Appends a local entry: signed, put through the same checks as anything
+   * received (so a reader cannot write even locally), committed before this
+   * returns (decision 12: acknowledged means committed).
+   */
+  append (keyPair: KeyPair, body: Body, nowMs: number): Entry {
+    const author = toHex(keyPair.publicKey)
+    const epoch = this.#epochFor(author, nowMs)
+    const feed = this.#store.feed(this.key, author, epoch)
+    const seq = feed?.count ?? 0
+    const prev = seq > 0 ? fromHex(feed?.head as string) : this.#lastHeadBefore(author, epoch)
+    const entry = signEntry(keyPair, { space: this.id, author: keyPair.publicKey, epoch, seq, prev, clock: this.#nextClock(nowMs), body })
+    const result = this.#ingestAuthentic([{ entry, verified: true }], 'local', nowMs)
+    if (result.stored.length !== 1) {
+      const role = this.#acl.roleAt(author, { epoch, seq })
+      throw new SpaceError('NOT_ALLOWED', `your role in space ${this.genesis.name} (${role ?? 'none'}) does not allow ${body.t}${result.reject !== undefined ? ` (${result.reject.detail})` : ''}; ask an admin of the space to grant you writer`)
+    }
+    return entry
+  }
+
+  /**
+   * Opens a new epoch for a local author (decision 6): after a restore or a
+   * crash it cannot account for. The new epoch is above every epoch it holds
+   * and at least the wall time, so it is above any epoch a lost store used.
+   */
+  openEpoch (author: AuthorHex, nowMs: number): number {
+    const own = this.#store.feeds(this.key).filter(f => f.author === author).map(f => f.epoch)
+    const epoch = Math.min(POSITION_MAX, Math.max(nowMs, ...own.map(e => e + 1)))
+    this.#epochs.set(author, epoch)
+    return epoch
+  }
+
+  publishStatus (keyPair: KeyPair, body: Record<string, unknown>, nowMs: number): SignedStatus {
+    const { bytes, sig } = signStatus(keyPair, { space: this.id, author: keyPair.publicKey, clock: this.#nextClock(nowMs), body })
+    const result = this.ingestStatus([bytes, sig], nowMs)
+    if (result !== 'stored') throw new SpaceError('NOT_ALLOWED', `status not accepted: ${typeof result === 'string' ? result : result.detail}`)
+    return decodeStatus(bytes, sig)
+  }
+
+  // ---------------------------------------------------------------- ingest
+
+  /** A run of one feed's entries from a peer, in seq order, as `[bytes, sig]` pairs. */
+  ingestRun (run: readonly SignedBytes[], from: string, nowMs: number): IngestResult {
+    if (run.length === 0) return emptyResult()
+    const entries: Entry[] = []
+    for (const [bytes, sig] of run) {
+      try {
+        entries.push(decodeEntry(bytes, sig))
+      } catch (err) {
+        if (isCodecError(err)) return { ...emptyResult(), reject: { reason: 'malformed', detail: err.message } }
+        throw err
+      }
+    }
+    const first = entries[0] as Entry
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i] as Entry
+      if (!bytesEqual(e.space, this.id)) return { ...emptyResult(), reject: { reason: 'wrong-space', detail: 'entry of another space' } }
+      if (i === 0) continue
+      const before = entries[i - 1] as Entry
+      if (!bytesEqual(e.author, first.author) || e.epoch !== first.epoch || e.seq !== before.seq + 1 || e.prev === null || !bytesEqual(e.prev, before.id)) {
+        return { ...emptyResult(), reject: { reason: 'broken-chain', detail: `entry ${i} of the run does not follow entry ${i - 1}` } }
+      }
+    }
+    const last = entries[entries.length - 1] as Entry
+    if (!entrySignatureValid(last)) return { ...emptyResult(), reject: { reason: 'bad-signature', detail: `run ending at seq ${last.seq}` } }
+    return this.#ingestAuthentic(entries.map((entry, i) => ({ entry, verified: i === entries.length - 1 })), from, nowMs)
+  }
+
+  /** Two entries at one position, each with its own signature (decision 7). */
+  ingestFork (a: SignedBytes, b: SignedBytes): IngestResult {
+    let ea: Entry, eb: Entry
+    try {
+      ea = decodeEntry(a[0], a[1])
+      eb = decodeEntry(b[0], b[1])
+    } catch (err) {
+      if (isCodecError(err)) return { ...emptyResult(), reject: { reason: 'malformed', detail: err.message } }
+      throw err
+    }
+    const samePosition = bytesEqual(ea.space, this.id) && bytesEqual(eb.space, this.id) && bytesEqual(ea.author, eb.author) && ea.epoch === eb.epoch && ea.seq === eb.seq
+    if (!samePosition || bytesEqual(ea.id, eb.id)) return { ...emptyResult(), reject: { reason: 'bad-fork-proof', detail: 'not two different entries at one position of this space' } }
+    if (!entrySignatureValid(ea) || !entrySignatureValid(eb)) return { ...emptyResult(), reject: { reason: 'bad-fork-proof', detail: 'an entry of the proof is not signed by its author' } }
+    return this.#commitFork(ea, eb)
+  }
+
+  /** A standalone status record: kept only if newer than what we hold for its author. */
+  ingestStatus (record: SignedBytes, nowMs: number): 'stored' | 'stale' | 'not-member' | 'future' | Reject {
+    let s: SignedStatus
+    try {
+      s = decodeStatus(record[0], record[1])
+    } catch (err) {
+      if (isCodecError(err)) return { reason: 'malformed', detail: err.message }
+      throw err
+    }
+    if (!bytesEqual(s.space, this.id)) return { reason: 'wrong-space', detail: 'status of another space' }
+    if (!statusSignatureValid(s.author, s.id, s.sig)) return { reason: 'bad-signature', detail: 'status record not signed by its author' }
+    const author = toHex(s.author)
+    if (this.#acl.currentRole(author) === null) return 'not-member'
+    if (s.clock.wallMs > nowMs + CLOCK_SKEW_MAX_MS) return 'future'
+    const old = this.status(author)
+    if (old !== undefined && (compareClocks(old.clock, s.clock) || compareBytes(old.id, s.id)) >= 0) return 'stale'
+    this.#store.commit({ space: this.key, viewWrites: [{ view: 'status', key: s.author, value: encodeCborPair(record) }] })
+    return 'stored'
+  }
+
+  /** Retries pending entries: after time passed (clock skew) or the ACL changed. */
+  retryPending (nowMs: number): IngestResult[] {
+    const results: IngestResult[] = []
+    for (const feed of this.#pending.feeds()) {
+      const [author, epochText] = feed.split('/') as [string, string]
+      const count = this.#store.feed(this.key, author, Number(epochText))?.count ?? 0
+      const run = this.#pending.takeRun(feed, count)
+      if (run.length === 0) continue
+      for (const group of groupByPeer(run)) results.push(this.#ingestAuthentic(group.items, group.from, nowMs))
+    }
+    return results
+  }
+
+  #ingestAuthentic (items: readonly AuthEntry[], from: string, nowMs: number): IngestResult {
+    const result = emptyResult()
+    const head = items[0]?.entry
+    if (head === undefined) return result
+    const author = toHex(head.author)
+    const epoch = head.epoch
+    const feedKey = `${author}/${epoch}`
+    const feed = this.#store.feed(this.key, author, epoch)
+    let count = feed?.count ?? 0
+    const frozenAt = feed?.frozenAt ?? null
+    const verifiedNow: string[] = []
+    let i = 0
+    // Skip what we hold; a different entry at a held position is a fork.
+    for (; i < items.length && (items[i] as AuthEntry).entry.seq < count; i++) {
+      const { entry, verified } = items[i] as AuthEntry
+      const held = this.#store.entryAt(this.key, author, epoch, entry.seq) as StoredEntry
+      if (held.id === toHex(entry.id)) {
+        result.duplicates++
+        if (verified && !held.verified) verifiedNow.push(held.id)
+        continue
+      }
+      const heldEntry = decodeStoredEntry(held.bytes, held.sig)
+      if (!entrySignatureValid(entry)) return { ...result, reject: { reason: 'bad-signature', detail: `entry at a forked position ${entry.seq} is not signed by its author` } }
+      if (!held.verified && !entrySignatureValid(heldEntry)) return result
+      return { ...this.#commitFork(heldEntry, entry), duplicates: result.duplicates }
+    }
+    const rest = items.slice(i).filter(it => frozenAt === null || it.entry.seq < frozenAt)
+    result.dropped = items.length - i - rest.length
+    if (rest.length === 0) return this.#commitVerified(result, verifiedNow)
+    const first = (rest[0] as AuthEntry).entry
+    if (first.seq > count) {
+      result.pending = this.#pending.add(feedKey, rest.map(it => ({ ...it, from })))
+      return this.#commitVerified(result, verifiedNow)
+    }
+    if (count > 0 && (first.prev === null || toHex(first.prev) !== feed?.head)) {
+      result.diverged = { author, epoch, seq: count - 1 }
+      return this.#commitVerified(result, verifiedNow)
+    }
+    let prevClock = count > 0 ? this.#headClock(feed as FeedState) : undefined
+    let acl = this.#acl
+    const aclAdded: Entry[] = []
+    const toStore: AuthEntry[] = []
+    for (let k = 0; k < rest.length; k++) {
+      const item = rest[k] as AuthEntry
+      const e = item.entry
+      if (prevClock !== undefined && compareClocks(e.clock, prevClock) <= 0) {
+        result.reject = { reason: 'clock-regression', detail: `seq ${e.seq} has a clock not after seq ${e.seq - 1}` }
+        break
+      }
+      const blocked = e.clock.wallMs > nowMs + CLOCK_SKEW_MAX_MS || (e.seq >= acl.feedLimit(author, epoch) && !(e.seq === 0 && e.body.t === 'join'))
+      const joinCheck = e.body.t === 'join' ? this.#checkJoin(e, aclAdded) : 'ok'
+      if (joinCheck === 'bad') {
+        result.reject = { reason: 'bad-join-proof', detail: `join at seq ${e.seq} is not countersigned by its invite's key` }
+        break
+      }
+      if (blocked || joinCheck === 'missing') {
+        result.pending += this.#pending.add(feedKey, rest.slice(k).map(it => ({ ...it, from })))
+        break
+      }
+      toStore.push(item)
+      prevClock = e.clock
+      if (ACL_TYPES.includes(e.body.t)) {
+        aclAdded.push(e)
+        acl = this.#computeAcl([...this.#aclEntries, ...aclAdded])
+      }
+    }
+    if (toStore.length > 0) this.#commitEntries(toStore, aclAdded, acl, verifiedNow)
+    else this.#commitVerified(result, verifiedNow)
+    result.stored.push(...toStore.map(it => it.entry))
+    result.aclChanged = aclAdded.length > 0
+    if (toStore.length > 0) this.#retryAfterStore(feedKey, nowMs, result)
+    return result
+  }
+
+  #commitVerified (result: IngestResult, verifiedNow: readonly string[]): IngestResult {
+    if (verifiedNow.length > 0) this.#store.commit({ space: this.key, verified: verifiedNow })
+    return result
+  }
+
+  #commitEntries (items: readonly AuthEntry[], aclAdded: readonly Entry[], acl: Acl, verifiedNow: readonly string[]): void {
+    const stored: StoredEntry[] = items.map(({ entry, verified }) => ({
+      author: toHex(entry.author), epoch: entry.epoch, seq: entry.seq, id: toHex(entry.id), bytes: entry.bytes, sig: entry.sig,
+      verified, kind: ACL_TYPES.includes(entry.body.t) ? 'acl' : 'data'
+    }))
+    const batch: Batch = { space: this.key, entries: stored, verified: verifiedNow }
+    if (aclAdded.length > 0) {
+      this.#commitRebuild(items.map(it => it.entry), aclAdded, batch)
+    } else {
+      const overlay = new ViewOverlay({ get: (view, key) => this.#store.viewGet(this.key, view, key) })
+      for (const { entry } of items) if (this.#effectiveData(acl, entry)) applyDataEntry(overlay, entry)
+      this.#store.commit({ ...batch, viewWrites: overlay.writes() })
+    }
+    const last = (items[items.length - 1] as AuthEntry).entry
+    this.#headClocks.set(`${toHex(last.author)}/${last.epoch}`, last.clock)
+    if (compareClocks(last.clock, this.#clock) > 0) this.#clock = last.clock
+  }
+
+  /**
+   * Recomputes the ACL and every view from all stored entries plus `added`,
+   * and commits them with `batch` (replacing all view rows): after an acl
+   * entry or a fork proof, whose effect can reach back over stored entries.
+   */
+  #commitRebuild (added: readonly Entry[], aclAdded: readonly Entry[], batch?: Batch): void {
+    this.#aclEntries.push(...aclAdded)
+    this.#acl = this.#computeAcl(this.#aclEntries, batch?.fork)
+    const overlay = new ViewOverlay(EMPTY_ROWS)
+    const apply = (e: Entry): void => { if (this.#effectiveData(this.#acl, e)) applyDataEntry(overlay, e) }
+    for (const stored of this.#store.entries(this.key, 'data')) apply(decodeStoredEntry(stored.bytes, stored.sig))
+    for (const e of added) if (isDataBody(e.body)) apply(e)
+    const statusRows: ViewWrite[] = []
+    for (const [key, value] of this.#store.viewRows(this.key, 'status')) {
+      if (this.#acl.currentRole(toHex(key)) !== null) statusRows.push({ view: 'status', key, value })
+    }
+    this.#store.commit({ space: this.key, ...batch, replaceViews: true, viewWrites: [...overlay.writes(), ...aclRows(this.#acl), ...statusRows] })
+  }
+
+  #commitFork (a: Entry, b: Entry): IngestResult {
+    const author = toHex(a.author)
+    const feed = this.#store.feed(this.key, author, a.epoch)
+    if (feed?.frozenAt != null && feed.frozenAt <= a.seq) return { ...emptyResult(), duplicates: 1 }
+    const [x, y] = compareBytes(a.id, b.id) < 0 ? [a, b] : [b, a]
+    const fork: ForkProof = { author, epoch: a.epoch, seq: a.seq, a: [x.bytes, x.sig], b: [y.bytes, y.sig] }
+    this.#commitRebuild([], [], { space: this.key, fork })
+    return { ...emptyResult(), fork, aclChanged: true }
+  }
+
+  #retryAfterStore (feedKey: string, nowMs: number, result: IngestResult): void {
+    const [author, epochText] = feedKey.split('/') as [string, string]
+    const count = this.#store.feed(this.key, author, Number(epochText))?.count ?? 0
+    const next = this.#pending.takeRun(feedKey, count)
+    const more = [...groupByPeer(next).map(g => this.#ingestAuthentic(g.items, g.from, nowMs))]
+    if (result.aclChanged) more.push(...this.retryPending(nowMs))
+    for (const r of more) {
+      result.stored.push(...r.stored)
+      result.duplicates += r.duplicates
+      result.aclChanged ||= r.aclChanged
+      if (r.fork !== undefined) result.fork ??= r.fork
+    }
+  }
+
+  /** 'missing' while the invite is not stored (pending); 'bad' if the proof does not verify. */
+  #checkJoin (e: Entry, aclAdded: readonly Entry[]): 'ok' | 'missing' | 'bad' {
+    assert.equal(e.body.t, 'join')
+    if (e.body.t !== 'join') return 'bad'
+    const inviteId = toHex(e.body.invite)
+    const invite = aclAdded.find(x => toHex(x.id) === inviteId) ?? this.#aclEntries.find(x => toHex(x.id) === inviteId)
+    if (invite === undefined) return 'missing'
+    if (invite.body.t !== 'invite') return 'bad'
+    return joinProofValid(invite.body.key, this.id, e.author, e.body.proof) ? 'ok' : 'bad'
+  }
+
+  #effectiveData (acl: Acl, e: Entry): boolean {
+    return isDataBody(e.body) && atLeast(acl.roleAt(toHex(e.author), e), 'writer')
+  }
+
+  #computeAcl (entries: readonly Entry[], extraFork?: ForkProof): Acl {
+    const forks: ForkAt[] = this.#store.forks(this.key).map(f => ({ author: f.author, epoch: f.epoch, seq: f.seq }))
+    if (extraFork !== undefined) forks.push({ author: extraFork.author, epoch: extraFork.epoch, seq: extraFork.seq })
+    return computeAcl({ owner: this.owner, entries, forks, ancestorEpochs: (a, e) => this.#ancestorEpochs(a, e) })
+  }
+
+  /** Earlier epochs linked from an epoch's seq-0 entry (`prev` names the last head the author held). */
+  #ancestorEpochs (author: AuthorHex, epoch: number): number[] {
+    const out: number[] = []
+    let e = epoch
+    for (let guard = 0; guard < 10_000; guard++) {
+      const s0 = this.#store.entryAt(this.key, author, e, 0)
+      if (s0 === undefined) break
+      const prev = decodeStoredEntry(s0.bytes, s0.sig).prev
+      const before = prev === null ? undefined : this.#store.entryById(this.key, toHex(prev))
+      if (before === undefined || before.author !== author || before.epoch >= e) break
+      out.push(before.epoch)
+      e = before.epoch
+    }
+    return out
+  }
+
+  #epochFor (author: AuthorHex, nowMs: number): number {
+    const known = this.#epochs.get(author)
+    if (known !== undefined) return known
+    const own = this.#store.feeds(this.key).filter(f => f.author === author)
+    const latest = own.sort((a, b) => b.epoch - a.epoch)[0]
+    // A store that holds our feed intact continues it: every entry we ever announced was committed first (decision 6).
+    if (latest !== undefined && latest.frozenAt === null) {
+      this.#epochs.set(author, latest.epoch)
+      return latest.epoch
+    }
+    return this.openEpoch(author, nowMs)
+  }
+
+  #lastHeadBefore (author: AuthorHex, epoch: number): Uint8Array | null {
+    const earlier = this.#store.feeds(this.key).filter(f => f.author === author && f.epoch < epoch && f.head !== null)
+    const last = earlier.sort((a, b) => b.epoch - a.epoch)[0]
+    return last?.head != null ? fromHex(last.head) : null
+  }
+
+  #nextClock (nowMs: number): Clock {
+    const c = this.#clock
+    const next = nowMs > c.wallMs ? { wallMs: Math.min(nowMs, POSITION_MAX), counter: 0 } : { wallMs: c.wallMs, counter: Math.min(c.counter + 1, CLOCK_COUNTER_MAX) }
+    this.#clock = next
+    return next
+  }
+
+  #headClock (feed: FeedState): Clock | undefined {
+    const key = `${feed.author}/${feed.epoch}`
+    const cached = this.#headClocks.get(key)
+    if (cached !== undefined) return cached
+    if (feed.count === 0) return undefined
+    const head = this.#store.entryAt(this.key, feed.author, feed.epoch, feed.count - 1) as StoredEntry
+    const clock = decodeStoredEntry(head.bytes, head.sig).clock
+    this.#headClocks.set(key, clock)
+    return clock
+  }
+
+  // ---------------------------------------------------------------- sync support
+
+  /** This node's version vector for the space (frozen feeds end before their fork, decision 7). */
+  vector (): FeedRow[] {
+    return this.#store.feeds(this.key).map(f => this.#row(f))
+  }
+
+  feedRow (author: AuthorHex, epoch: number): FeedRow | undefined {
+    const f = this.#store.feed(this.key, author, epoch)
+    return f === undefined ? undefined : this.#row(f)
+  }
+
+  #row (f: FeedState): FeedRow {
+    const count = f.frozenAt === null ? f.count : Math.min(f.count, f.frozenAt)
+    const head = count === f.count ? f.head : this.#store.entryAt(this.key, f.author, f.epoch, count - 1)?.id ?? null
+    return { author: fromHex(f.author), epoch: f.epoch, count, head: head === null ? null : fromHex(head), frozen: f.frozenAt !== null }
+  }
+
+  /** How far a feed is worth pulling: below the fork, and below the ACL's limit (seq 0 always: it may be a join). */
+  pullLimit (author: AuthorHex, epoch: number): number {
+    const frozenAt = this.#store.feed(this.key, author, epoch)?.frozenAt ?? Infinity
+    return Math.min(frozenAt, Math.max(1, this.#acl.feedLimit(author, epoch)))
+  }
+
+  /**
+   * Entries [from, to) of a feed to send, ending at an entry whose own
+   * signature is verified (decision 2), within one message's limits. If no
+   * such entry is in reach, the server verifies the last one itself once.
+   */
+  serve (author: AuthorHex, epoch: number, from: number, to: number): SignedBytes[] {
+    const limit = Math.min(to, this.pullLimit(author, epoch))
+    if (from >= limit) return []
+    const run = this.#store.run(this.key, author, epoch, from, limit, RUN_ENTRIES_MAX)
+    let bytes = 0
+    let end = 0
+    while (end < run.length && bytes + (run[end] as StoredEntry).bytes.length <= RUN_BYTES_MAX) bytes += (run[end++] as StoredEntry).bytes.length
+    let last = end - 1
+    while (last >= 0 && !(run[last] as StoredEntry).verified) last--
+    if (last < 0 && end > 0) {
+      const candidate = run[end - 1] as StoredEntry
+      if (entrySignatureValid(decodeStoredEntry(candidate.bytes, candidate.sig))) {
+        this.#store.commit({ space: this.key, verified: [candidate.id] })
+        last = end - 1
+      }
+    }
+    return run.slice(0, last + 1).map(e => [e.bytes, e.sig] as const)
+  }
+
+  forkProofs (): ForkProof[] {
+    return this.#store.forks(this.key)
+  }
+
+  statusHeads (): { author: Uint8Array, clock: Clock }[] {
+    return this.statuses().map(s => ({ author: s.author, clock: s.clock }))
+  }
+
+  statusRecord (author: AuthorHex): SignedBytes | undefined {
+    const row = this.#store.viewGet(this.key, 'status', fromHex(author))
+    return row === undefined ? undefined : decodeCbor(row, 'status row', 1 << 20, false) as SignedBytes
+  }
+
+  // ---------------------------------------------------------------- views
+
+  kvGet (key: string): { value: unknown, author: AuthorHex } | undefined {
+    const row = this.#store.viewGet(this.key, 'kv', new Uint8Array(Buffer.from(key, 'utf8')))
+    if (row === undefined) return undefined
+    const [, , author, , , , deleted, value] = decodeCbor(row, 'kv row', 1 << 20, false) as [number, number, Uint8Array, number, number, Uint8Array, boolean, unknown]
+    return deleted ? undefined : { value, author: toHex(author) }
+  }
+
+  kvList (): { key: string, value: unknown }[] {
+    const out: { key: string, value: unknown }[] = []
+    for (const [key, row] of this.#store.viewRows(this.key, 'kv')) {
+      const r = decodeCbor(row, 'kv row', 1 << 20, false) as unknown[]
+      if (r[6] !== true) out.push({ key: Buffer.from(key).toString('utf8'), value: r[7] })
+    }
+    return out
+  }
+
+  counterGet (name: string): number {
+    const row = this.#store.viewGet(this.key, 'counter', new Uint8Array(Buffer.from(name, 'utf8')))
+    if (row === undefined) return 0
+    const [p, n] = decodeCbor(row, 'counter row', 64, false) as [number, number]
+    return p - n
+  }
+
+  ledgerList (): unknown[] {
+    return [...this.#store.viewRows(this.key, 'ledger')].map(([, v]) => decodeCbor(v, 'ledger row', 1 << 20, false))
+  }
+
+  aclList (): { member: AuthorHex, role: Role | null }[] {
+    return [...this.#store.viewRows(this.key, 'acl')].map(([k, v]) => ({ member: toHex(k), role: (decodeCbor(v, 'acl row', 1 << 20, false) as { role: Role | null }).role }))
+  }
+
+  status (author: AuthorHex): SignedStatus | undefined {
+    const rec = this.statusRecord(author)
+    return rec === undefined ? undefined : decodeStatus(rec[0], rec[1])
+  }
+
+  statuses (): SignedStatus[] {
+    return [...this.#store.viewRows(this.key, 'status')].map(([, v]) => {
+      const [bytes, sig] = decodeCbor(v, 'status row', 1 << 20, false) as [Uint8Array, Uint8Array]
+      return decodeStatus(bytes, sig)
+    })
+  }
+}
+
+function encodeCborPair (record: SignedBytes): Uint8Array {
+  return encodeCbor([record[0], record[1]])
+}
+
+function groupByPeer (items: readonly PendingEntry[]): { from: string, items: AuthEntry[] }[] {
+  const groups: { from: string, items: AuthEntry[] }[] = []
+  for (const it of items) {
+    const g = groups[groups.length - 1]
+    if (g !== undefined && g.from === it.from) g.items.push(it)
+    else groups.push({ from: it.from, items: [it] })
+  }
+  return groups
+}

@@ -1,0 +1,130 @@
+import { compareBytes, decodeCbor, encodeCbor, toHex } from '../codec/index.ts'
+import type { Entry, DataBody } from '../codec/index.ts'
+import type { ViewName, ViewWrite } from '../store/index.ts'
+import type { Acl } from './acl.ts'
+
+/**
+ * Views are a pure function of the stored entries (decision 4). Each effective
+ * data entry becomes row writes through applyDataEntry; a full rebuild runs
+ * the same function over every stored entry into an empty overlay, so the
+ * incremental path and the rebuild cannot disagree (tested by properties).
+ *
+ * Rows (keys order bytewise):
+ *   kv      key utf8               -> [wallMs, counter, author, epoch, seq, id, deleted, value]
+ *   counter name utf8              -> [P, N] (PN-counter; saturating sums, so any order gives the same)
+ *   ledger  clock|author|epoch|seq|id -> tx    (one total order)
+ *   acl     member bytes           -> {role, windows, cuts}
+ *   status  author bytes           -> [bytes, sig] of the newest status record
+ */
+export interface RowSource {
+  get (view: ViewName, key: Uint8Array): Uint8Array | undefined
+}
+
+/** Row writes layered over a source, so later entries of a batch see earlier ones. */
+export class ViewOverlay implements RowSource {
+  readonly #base: RowSource
+  readonly #rows = new Map<string, ViewWrite>()
+
+  constructor (base: RowSource) {
+    this.#base = base
+  }
+
+  get (view: ViewName, key: Uint8Array): Uint8Array | undefined {
+    const w = this.#rows.get(`${view}/${toHex(key)}`)
+    if (w !== undefined) return w.value ?? undefined
+    return this.#base.get(view, key)
+  }
+
+  set (view: ViewName, key: Uint8Array, value: Uint8Array | null): void {
+    this.#rows.set(`${view}/${toHex(key)}`, { view, key, value })
+  }
+
+  writes (): ViewWrite[] {
+    return [...this.#rows.values()]
+  }
+}
+
+export const EMPTY_ROWS: RowSource = { get: () => undefined }
+const SAFE_MAX = Number.MAX_SAFE_INTEGER
+
+export function isDataBody (body: Entry['body']): body is DataBody {
+  return body.t === 'kv.put' || body.t === 'kv.del' || body.t === 'counter.add' || body.t === 'ledger.append'
+}
+
+/** Applies one effective data entry to the views. Idempotent for kv; callers apply each entry once. */
+export function applyDataEntry (rows: ViewOverlay, e: Entry): void {
+  const b = e.body
+  switch (b.t) {
+    case 'kv.put':
+    case 'kv.del': {
+      const key = utf8(b.key)
+      const old = rows.get('kv', key)
+      if (old !== undefined && compareKvOrder(decodeKvRow(old), e) >= 0) return
+      const value = b.t === 'kv.put' ? b.value : null
+      rows.set('kv', key, encodeCbor([e.clock.wallMs, e.clock.counter, e.author, e.epoch, e.seq, e.id, b.t === 'kv.del', value]))
+      return
+    }
+    case 'counter.add': {
+      const key = utf8(b.name)
+      const old = rows.get('counter', key)
+      const [p, n] = old === undefined ? [0, 0] : decodeCbor(old, 'counter row', 64, false) as [number, number]
+      const next = b.delta >= 0 ? [Math.min(SAFE_MAX, p + b.delta), n] : [p, Math.min(SAFE_MAX, n - b.delta)]
+      rows.set('counter', key, encodeCbor(next))
+      return
+    }
+    case 'ledger.append':
+      rows.set('ledger', ledgerKey(e), encodeCbor(b.tx))
+      return
+    default:
+      throw new Error(`applyDataEntry: ${b.t} is not a data entry`)
+  }
+}
+
+export interface KvRow {
+  readonly wallMs: number
+  readonly counter: number
+  readonly author: Uint8Array
+  readonly epoch: number
+  readonly seq: number
+  readonly id: Uint8Array
+  readonly deleted: boolean
+  readonly value: unknown
+}
+
+export function decodeKvRow (bytes: Uint8Array): KvRow {
+  const [wallMs, counter, author, epoch, seq, id, deleted, value] = decodeCbor(bytes, 'kv row', 1 << 20, false) as [number, number, Uint8Array, number, number, Uint8Array, boolean, unknown]
+  return { wallMs, counter, author, epoch, seq, id, deleted, value }
+}
+
+/** Last writer wins by (clock, author), then (epoch, seq, id) so that no two entries tie. */
+function compareKvOrder (row: KvRow, e: Entry): number {
+  return row.wallMs - e.clock.wallMs || row.counter - e.clock.counter || compareBytes(row.author, e.author) ||
+    row.epoch - e.epoch || row.seq - e.seq || compareBytes(row.id, e.id)
+}
+
+export function ledgerKey (e: Entry): Uint8Array {
+  const key = Buffer.alloc(8 + 4 + 32 + 8 + 8 + 32)
+  key.writeUIntBE(e.clock.wallMs, 2, 6) // wallMs < 2^48: bytes 0-1 stay zero
+  key.writeUInt32BE(e.clock.counter, 8)
+  key.set(e.author, 12)
+  key.writeUIntBE(e.epoch, 46, 6)
+  key.writeUIntBE(e.seq, 54, 6)
+  key.set(e.id, 60)
+  return new Uint8Array(key)
+}
+
+export function aclRows (acl: Acl): ViewWrite[] {
+  return acl.members().map(m => ({
+    view: 'acl' as const,
+    key: Buffer.from(m.member, 'hex'),
+    value: encodeCbor({
+      role: m.role,
+      windows: m.windows.map(w => [w.role, w.from.epoch, w.from.seq]),
+      cuts: m.cuts.map(c => [c.at.epoch, c.at.seq, c.scope, c.kind, [...c.keep].sort((a, b) => a - b)])
+    })
+  }))
+}
+
+function utf8 (s: string): Uint8Array {
+  return new Uint8Array(Buffer.from(s, 'utf8'))
+}

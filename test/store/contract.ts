@@ -1,0 +1,352 @@
+/**
+ * The Store contract, as a node:test suite any implementation must pass.
+ *
+ * make() gives a fresh, empty store per test. When it also gives reopen(),
+ * every test checks its state twice: once on the live store, and once more
+ * after the suite closed that store and reopen() returned a new one on the
+ * same backing data. The suite closes the last store it holds; cleanup()
+ * (if given) then removes the backing data.
+ *
+ * Entries are synthetic: the store never decodes bytes, so any bytes do.
+ */
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import type { Batch, FeedState, ForkProof, Store, StoredEntry, ViewName } from '../../src/store/types.ts'
+
+export interface StoreHarness {
+  readonly store: Store
+  /** Open the same data again; called after the suite closed the previous store. */
+  readonly reopen?: () => Store
+  readonly cleanup?: () => void
+}
+
+const SPACE = 'bafyspaceone'
+const OTHER = 'bafyspacetwo'
+
+function entry (author: string, epoch: number, seq: number, opts: { kind?: 'acl' | 'data', verified?: boolean } = {}): StoredEntry {
+  return {
+    author,
+    epoch,
+    seq,
+    id: `${author}${epoch.toString(16).padStart(4, '0')}${seq.toString(16).padStart(4, '0')}`,
+    bytes: Uint8Array.of(0xe0, epoch & 0xff, seq & 0xff, author.charCodeAt(0)),
+    sig: Uint8Array.of(0x51, seq & 0xff, 0x00, 0xff),
+    verified: opts.verified ?? false,
+    kind: opts.kind ?? 'data'
+  }
+}
+
+function chain (author: string, epoch: number, from: number, to: number, kind: 'acl' | 'data' = 'data'): StoredEntry[] {
+  const out: StoredEntry[] = []
+  for (let seq = from; seq < to; seq++) out.push(entry(author, epoch, seq, { kind }))
+  return out
+}
+
+function verifiedCopy (e: StoredEntry): StoredEntry {
+  return { ...e, verified: true }
+}
+
+function fork (author: string, epoch: number, seq: number, tag: number): ForkProof {
+  return {
+    author,
+    epoch,
+    seq,
+    a: [Uint8Array.of(0xa0, tag, seq), Uint8Array.of(0x5a, tag)],
+    b: [Uint8Array.of(0xb0, tag, seq, 0x00), Uint8Array.of(0x5b, tag)]
+  }
+}
+
+const b = (...xs: number[]): Uint8Array => Uint8Array.from(xs)
+
+function feedState (author: string, epoch: number, count: number, head: string | null, frozenAt: number | null = null): FeedState {
+  return { author, epoch, count, head, frozenAt }
+}
+
+function rows (store: Store, space: string, view: ViewName): Array<[Uint8Array, Uint8Array]> {
+  return [...store.viewRows(space, view)].map(([k, v]) => [k, v])
+}
+
+export function storeContract (name: string, make: () => StoreHarness): void {
+  /** Run setup on a fresh store, then verify it; with reopen, verify again after close + reopen. */
+  function scenario (title: string, setup: (store: Store) => void, verify: (store: Store) => void): void {
+    it(title, () => {
+      const h = make()
+      let store = h.store
+      try {
+        setup(store)
+        verify(store)
+        if (h.reopen !== undefined) {
+          store.close()
+          store = h.reopen()
+          verify(store)
+        }
+      } finally {
+        store.close()
+        h.cleanup?.()
+      }
+    })
+  }
+
+  describe(`store contract: ${name}`, () => {
+    scenario('an empty store reads as empty', () => {}, store => {
+      assert.deepEqual(store.spaces(), [])
+      assert.equal(store.genesis(SPACE), undefined)
+      assert.deepEqual(store.feeds(SPACE), [])
+      assert.equal(store.feed(SPACE, 'aa', 0), undefined)
+      assert.equal(store.entryAt(SPACE, 'aa', 0, 0), undefined)
+      assert.equal(store.entryById(SPACE, 'aa00000000'), undefined)
+      assert.deepEqual(store.run(SPACE, 'aa', 0, 0, 10, 10), [])
+      assert.equal(store.lastVerified(SPACE, 'aa', 0, 10), undefined)
+      assert.deepEqual([...store.entries(SPACE)], [])
+      assert.deepEqual(store.forks(SPACE), [])
+      assert.equal(store.viewGet(SPACE, 'kv', b(1)), undefined)
+      assert.deepEqual(rows(store, SPACE, 'kv'), [])
+    })
+
+    scenario('genesis is read back; spaces() lists spaces with a genesis, sorted', store => {
+      store.commit({ space: OTHER, genesis: { bytes: b(2, 2), sig: b(0x22) } })
+      store.commit({ space: SPACE, genesis: { bytes: b(1, 0, 0xff), sig: b(0x11, 0x00) } })
+      // A space that only has views or entries, without genesis, is not listed.
+      store.commit({ space: 'bafyspacezero', viewWrites: [{ view: 'kv', key: b(1), value: b(1) }], entries: [entry('aa', 0, 0)] })
+    }, store => {
+      assert.deepEqual(store.spaces(), [SPACE, OTHER])
+      assert.deepEqual(store.genesis(SPACE), { bytes: b(1, 0, 0xff), sig: b(0x11, 0x00) })
+      assert.deepEqual(store.genesis(OTHER), { bytes: b(2, 2), sig: b(0x22) })
+      assert.equal(store.genesis('bafyspacezero'), undefined)
+      assert.deepEqual(store.entryAt('bafyspacezero', 'aa', 0, 0), entry('aa', 0, 0))
+    })
+
+    const e0 = entry('aa', 0, 0, { verified: true })
+    const e1 = entry('aa', 0, 1)
+    const e2 = entry('aa', 0, 2, { verified: true })
+    const e3 = entry('aa', 0, 3)
+    const e4 = entry('aa', 0, 4)
+    scenario('entries: entryAt, entryById, run ranges, maxCount, lastVerified, verified marking', store => {
+      store.commit({ space: SPACE, genesis: { bytes: b(1), sig: b(2) }, entries: [e0, e1, e2] })
+      store.commit({ space: SPACE, entries: [e3, e4] })
+      // Marking: an unknown id is ignored; an entry of the same batch can be marked.
+      store.commit({ space: SPACE, verified: [e3.id, 'ffffffff'] })
+      // The same feed position in another space is a different entry.
+      const other = entry('aa', 0, 0, { kind: 'acl' })
+      store.commit({ space: OTHER, entries: [{ ...other, id: 'abcdef' }], verified: ['abcdef'] })
+    }, store => {
+      const v3 = verifiedCopy(e3)
+      assert.deepEqual(store.entryAt(SPACE, 'aa', 0, 0), e0)
+      assert.deepEqual(store.entryAt(SPACE, 'aa', 0, 3), v3)
+      assert.equal(store.entryAt(SPACE, 'aa', 0, 5), undefined)
+      assert.equal(store.entryAt(SPACE, 'aa', 1, 0), undefined)
+      assert.equal(store.entryAt(SPACE, 'bb', 0, 0), undefined)
+      assert.deepEqual(store.entryById(SPACE, e4.id), e4)
+      assert.deepEqual(store.entryById(SPACE, e3.id), v3)
+      assert.equal(store.entryById(SPACE, 'abcdef'), undefined)
+      assert.deepEqual(store.entryById(OTHER, 'abcdef'), { ...entry('aa', 0, 0, { kind: 'acl' }), id: 'abcdef', verified: true })
+      assert.equal(store.entryById(OTHER, e0.id), undefined)
+
+      const all = [e0, e1, e2, v3, e4]
+      assert.deepEqual(store.run(SPACE, 'aa', 0, 0, 5, 100), all)
+      assert.deepEqual(store.run(SPACE, 'aa', 0, 0, 1000, 1000), all)
+      assert.deepEqual(store.run(SPACE, 'aa', 0, 1, 4, 100), [e1, e2, v3])
+      assert.deepEqual(store.run(SPACE, 'aa', 0, 1, 5, 2), [e1, e2])
+      assert.deepEqual(store.run(SPACE, 'aa', 0, 4, 5, 1), [e4])
+      assert.deepEqual(store.run(SPACE, 'aa', 0, 2, 2, 10), [])
+      assert.deepEqual(store.run(SPACE, 'aa', 0, 0, 5, 0), [])
+      assert.deepEqual(store.run(SPACE, 'aa', 0, 5, 10, 10), [])
+      assert.deepEqual(store.run(SPACE, 'aa', 9, 0, 10, 10), [])
+      assert.deepEqual(store.run(OTHER, 'aa', 0, 0, 10, 10).map(e => e.id), ['abcdef'])
+
+      assert.equal(store.lastVerified(SPACE, 'aa', 0, 100), 3)
+      assert.equal(store.lastVerified(SPACE, 'aa', 0, 5), 3)
+      assert.equal(store.lastVerified(SPACE, 'aa', 0, 4), 3)
+      assert.equal(store.lastVerified(SPACE, 'aa', 0, 3), 2)
+      assert.equal(store.lastVerified(SPACE, 'aa', 0, 2), 0)
+      assert.equal(store.lastVerified(SPACE, 'aa', 0, 1), 0)
+      assert.equal(store.lastVerified(SPACE, 'aa', 0, 0), undefined)
+      assert.equal(store.lastVerified(SPACE, 'bb', 0, 10), undefined)
+      assert.equal(store.lastVerified(OTHER, 'aa', 0, 10), 0)
+    })
+
+    scenario('entries committed and marked verified in one batch', store => {
+      const x = entry('cc', 3, 0)
+      store.commit({ space: SPACE, entries: [x, entry('cc', 3, 1)], verified: [x.id] })
+    }, store => {
+      assert.deepEqual(store.run(SPACE, 'cc', 3, 0, 2, 2), [verifiedCopy(entry('cc', 3, 0)), entry('cc', 3, 1)])
+      assert.equal(store.lastVerified(SPACE, 'cc', 3, 2), 0)
+    })
+
+    scenario('feed states: count and head follow the entries; feeds() sorted by author, then epoch numerically', store => {
+      store.commit({ space: SPACE, entries: [...chain('bb', 2, 0, 1), ...chain('aa', 10, 0, 3)] })
+      store.commit({ space: SPACE, entries: [...chain('aa', 2, 0, 2), ...chain('aa', 10, 3, 4)] })
+      store.commit({ space: OTHER, entries: chain('zz', 0, 0, 1) })
+    }, store => {
+      assert.deepEqual(store.feeds(SPACE), [
+        feedState('aa', 2, 2, entry('aa', 2, 1).id),
+        feedState('aa', 10, 4, entry('aa', 10, 3).id),
+        feedState('bb', 2, 1, entry('bb', 2, 0).id)
+      ])
+      assert.deepEqual(store.feed(SPACE, 'aa', 10), feedState('aa', 10, 4, entry('aa', 10, 3).id))
+      assert.equal(store.feed(SPACE, 'aa', 3), undefined)
+      assert.equal(store.feed(SPACE, 'zz', 0), undefined)
+      assert.deepEqual(store.feeds(OTHER), [feedState('zz', 0, 1, entry('zz', 0, 0).id)])
+    })
+
+    const f1 = fork('aa', 0, 3, 1)
+    const f2 = fork('aa', 0, 5, 2)
+    const f3 = fork('aa', 0, 1, 3)
+    const f4 = fork('dd', 7, 4, 4)
+    scenario('forks freeze feeds at the lowest proven seq, create a missing feed, and are listed in order', store => {
+      store.commit({ space: SPACE, entries: chain('aa', 0, 0, 4) })
+      store.commit({ space: SPACE, fork: f1 })
+    }, store => {
+      assert.deepEqual(store.feed(SPACE, 'aa', 0), feedState('aa', 0, 4, entry('aa', 0, 3).id, 3))
+      assert.deepEqual(store.forks(SPACE), [f1])
+      assert.deepEqual(store.forks(OTHER), [])
+    })
+
+    scenario('forks: later and earlier proofs; a fork on a feed not held', store => {
+      store.commit({ space: SPACE, entries: chain('aa', 0, 0, 4) })
+      store.commit({ space: SPACE, fork: f1 })
+      store.commit({ space: SPACE, fork: f2 })
+      store.commit({ space: SPACE, fork: f4 })
+    }, store => {
+      assert.deepEqual(store.feed(SPACE, 'aa', 0), feedState('aa', 0, 4, entry('aa', 0, 3).id, 3))
+      assert.deepEqual(store.feed(SPACE, 'dd', 7), feedState('dd', 7, 0, null, 4))
+      assert.deepEqual(store.feeds(SPACE).map(f => [f.author, f.epoch, f.frozenAt]), [['aa', 0, 3], ['dd', 7, 4]])
+      assert.deepEqual(store.forks(SPACE), [f1, f2, f4])
+      assert.deepEqual(store.run(SPACE, 'dd', 7, 0, 10, 10), [])
+    })
+
+    scenario('forks: an earlier proof lowers frozenAt', store => {
+      store.commit({ space: SPACE, entries: chain('aa', 0, 0, 4), fork: f1 })
+      store.commit({ space: SPACE, fork: f3 })
+    }, store => {
+      assert.equal(store.feed(SPACE, 'aa', 0)?.frozenAt, 1)
+      assert.equal(store.feed(SPACE, 'aa', 0)?.count, 4)
+      assert.deepEqual(store.forks(SPACE), [f1, f3])
+    })
+
+    const bad: Array<[string, Batch]> = [
+      ['a gap after the held entries', { space: SPACE, entries: [entry('aa', 0, 4)] }],
+      ['a seq already held', { space: SPACE, entries: [entry('aa', 0, 1)] }],
+      ['a new feed not starting at 0', { space: SPACE, entries: [entry('bb', 0, 1)] }],
+      ['a gap inside the batch', { space: SPACE, entries: [entry('bb', 0, 0), entry('bb', 0, 2)] }],
+      ['a repeat inside the batch', { space: SPACE, entries: [entry('bb', 0, 0), entry('bb', 0, 0)] }]
+    ]
+    for (const [what, batch] of bad) {
+      scenario(`rejects ${what}, leaving nothing of the batch applied`, store => {
+        store.commit({ space: SPACE, entries: chain('aa', 0, 0, 2), viewWrites: [{ view: 'kv', key: b(1), value: b(1) }] })
+        assert.throws(() => store.commit({
+          space: SPACE,
+          genesis: { bytes: b(9), sig: b(9) },
+          // Valid entries first, so an implementation applying as it goes must undo them.
+          entries: [...chain('cc', 0, 0, 2), entry('aa', 0, 2), ...(batch.entries ?? [])],
+          verified: [entry('aa', 0, 0).id],
+          fork: fork('ee', 0, 0, 9),
+          replaceViews: true,
+          viewWrites: [{ view: 'kv', key: b(2), value: b(2) }, { view: 'acl', key: b(3), value: b(3) }]
+        }), /does not extend/)
+        // The store is still usable after a rejected commit.
+        store.commit({ space: OTHER, genesis: { bytes: b(7), sig: b(7) } })
+      }, store => {
+        assert.deepEqual(store.spaces(), [OTHER])
+        assert.equal(store.genesis(SPACE), undefined)
+        assert.deepEqual(store.feeds(SPACE), [feedState('aa', 0, 2, entry('aa', 0, 1).id)])
+        assert.deepEqual([...store.entries(SPACE)], chain('aa', 0, 0, 2))
+        assert.equal(store.entryById(SPACE, entry('cc', 0, 0).id), undefined)
+        assert.equal(store.entryById(SPACE, entry('aa', 0, 2).id), undefined)
+        assert.equal(store.lastVerified(SPACE, 'aa', 0, 10), undefined)
+        assert.deepEqual(store.forks(SPACE), [])
+        assert.deepEqual(rows(store, SPACE, 'kv'), [[b(1), b(1)]])
+        assert.deepEqual(rows(store, SPACE, 'acl'), [])
+      })
+    }
+
+    // Bytewise order: shorter prefix first, 0x00 and 0xff bytes compare as unsigned.
+    const orderedKeys = [b(), b(0x00), b(0x00, 0x00), b(0x00, 0xff), b(0x01), b(0x7f, 0xff, 0xff), b(0x80), b(0xff), b(0xff, 0x00), b(0xff, 0xff, 0xff)]
+    scenario('views: set, overwrite, delete; rows in bytewise key order; per view and per space', store => {
+      const shuffled = [orderedKeys[5], orderedKeys[9], orderedKeys[0], orderedKeys[3], orderedKeys[7], orderedKeys[1], orderedKeys[8], orderedKeys[2], orderedKeys[6], orderedKeys[4]]
+      store.commit({ space: SPACE, viewWrites: shuffled.map((k, i) => ({ view: 'kv' as const, key: k ?? b(), value: b(i) })) })
+      store.commit({
+        space: SPACE,
+        viewWrites: [
+          { view: 'kv', key: b(0xff), value: b(0xaa, 0xbb) }, // overwrite
+          { view: 'kv', key: b(0x80), value: null }, // delete
+          { view: 'kv', key: b(0x42), value: null }, // delete of a missing row
+          { view: 'kv', key: b(0x01), value: b() }, // an empty value is a value, not a delete
+          { view: 'counter', key: b(0x00), value: b(5) }
+        ]
+      })
+      store.commit({ space: OTHER, viewWrites: [{ view: 'kv', key: b(0x00), value: b(6) }] })
+    }, store => {
+      const kv = rows(store, SPACE, 'kv')
+      assert.deepEqual(kv.map(([k]) => k), orderedKeys.filter(k => !(k.length === 1 && k[0] === 0x80)))
+      assert.deepEqual(store.viewGet(SPACE, 'kv', b(0xff)), b(0xaa, 0xbb))
+      assert.equal(store.viewGet(SPACE, 'kv', b(0x80)), undefined)
+      assert.deepEqual(store.viewGet(SPACE, 'kv', b(0x01)), b())
+      assert.deepEqual(store.viewGet(SPACE, 'kv', b()), b(2))
+      assert.deepEqual(store.viewGet(SPACE, 'kv', b(0x00, 0x00)), b(7))
+      assert.equal(store.viewGet(SPACE, 'kv', b(0x00, 0x00, 0x00)), undefined)
+      assert.deepEqual(rows(store, SPACE, 'counter'), [[b(0x00), b(5)]])
+      assert.deepEqual(store.viewGet(SPACE, 'counter', b(0x00)), b(5))
+      assert.deepEqual(store.viewGet(SPACE, 'kv', b(0x00)), b(5))
+      assert.deepEqual(rows(store, SPACE, 'ledger'), [])
+      assert.deepEqual(rows(store, OTHER, 'kv'), [[b(0x00), b(6)]])
+      for (const [k, v] of store.viewRows(SPACE, 'kv')) {
+        assert.ok(k instanceof Uint8Array && v instanceof Uint8Array)
+        assert.deepEqual(store.viewGet(SPACE, 'kv', k), v)
+      }
+    })
+
+    scenario('replaceViews clears every view of the space (only that space) before its writes', store => {
+      store.commit({
+        space: SPACE,
+        viewWrites: [
+          { view: 'kv', key: b(1), value: b(1) },
+          { view: 'kv', key: b(2), value: b(2) },
+          { view: 'acl', key: b(1), value: b(1) },
+          { view: 'status', key: b(1), value: b(1) }
+        ]
+      })
+      store.commit({ space: OTHER, viewWrites: [{ view: 'kv', key: b(1), value: b(9) }] })
+      store.commit({
+        space: SPACE,
+        replaceViews: true,
+        viewWrites: [{ view: 'kv', key: b(2), value: b(3) }, { view: 'ledger', key: b(0xff), value: b(4) }, { view: 'ledger', key: b(0), value: null }]
+      })
+    }, store => {
+      assert.deepEqual(rows(store, SPACE, 'kv'), [[b(2), b(3)]])
+      assert.deepEqual(rows(store, SPACE, 'acl'), [])
+      assert.deepEqual(rows(store, SPACE, 'status'), [])
+      assert.deepEqual(rows(store, SPACE, 'ledger'), [[b(0xff), b(4)]])
+      assert.equal(store.viewGet(SPACE, 'kv', b(1)), undefined)
+      assert.deepEqual(rows(store, OTHER, 'kv'), [[b(1), b(9)]])
+    })
+
+    scenario('entries(kind): (author, epoch, seq) order with numeric epochs, filtered by kind', store => {
+      store.commit({ space: SPACE, entries: [...chain('bb', 10, 0, 2, 'acl'), ...chain('bb', 2, 0, 1)] })
+      store.commit({
+        space: SPACE,
+        entries: [entry('aa', 10, 0, { kind: 'acl' }), entry('aa', 10, 1), entry('aa', 2, 0), entry('aa', 2, 1, { kind: 'acl' }), entry('aa', 2, 2)]
+      })
+      store.commit({ space: OTHER, entries: chain('ab', 0, 0, 2, 'acl') })
+    }, store => {
+      const pos = (es: Iterable<StoredEntry>): string[] => [...es].map(e => `${e.author}/${e.epoch}/${e.seq}`)
+      assert.deepEqual(pos(store.entries(SPACE)), ['aa/2/0', 'aa/2/1', 'aa/2/2', 'aa/10/0', 'aa/10/1', 'bb/2/0', 'bb/10/0', 'bb/10/1'])
+      assert.deepEqual(pos(store.entries(SPACE, 'acl')), ['aa/2/1', 'aa/10/0', 'bb/10/0', 'bb/10/1'])
+      assert.deepEqual(pos(store.entries(SPACE, 'data')), ['aa/2/0', 'aa/2/2', 'aa/10/1', 'bb/2/0'])
+      assert.deepEqual(pos(store.entries(OTHER, 'data')), [])
+      assert.deepEqual([...store.entries(SPACE, 'acl')][1], entry('aa', 10, 0, { kind: 'acl' }))
+
+      // Iterations can be nested and abandoned midway.
+      const pairs: string[] = []
+      for (const outer of store.entries(SPACE, 'acl')) {
+        for (const inner of store.entries(SPACE, 'acl')) {
+          pairs.push(`${outer.seq}${inner.seq}`)
+          break
+        }
+        if (pairs.length === 3) break
+      }
+      assert.deepEqual(pairs, ['11', '01', '01'])
+      assert.equal(pos(store.entries(SPACE)).length, 8)
+    })
+  })
+}
