@@ -56,6 +56,18 @@ export class PendingQueue {
     return run
   }
 
+  /** The first seq at or after `seq` that is not held for this feed. */
+  contiguousEnd (feed: string, seq: number): number {
+    const seqs = this.#feeds.get(feed)
+    let s = seq
+    while (seqs?.has(s) === true) s++
+    return s
+  }
+
+  peek (feed: string, seq: number): PendingEntry | undefined {
+    return this.#feeds.get(feed)?.get(seq)
+  }
+
   feeds (): string[] {
     return [...this.#feeds.keys()]
   }

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
+import crypto from 'node:crypto'
 import {
   ACL_TYPES, bytesEqual, compareBytes, compareClocks, decodeCbor, decodeEntry, decodeGenesis, decodeStatus,
   encodeCbor, fromHex, isCodecError, toHex, RUN_BYTES_MAX, RUN_ENTRIES_MAX, POSITION_MAX, CLOCK_COUNTER_MAX
 } from '../codec/index.ts'
 import type { Body, Clock, Entry, FeedRow, Role, SignedBytes, SignedGenesis, SignedStatus } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
-import type { AuthorHex, Batch, FeedState, ForkProof, SpaceKey, Store, StoredEntry, ViewWrite } from '../store/index.ts'
+import type { AuthorHex, Batch, FeedState, ForkProof, SpaceKey, Store, StoredEntry, ViewName, ViewWrite } from '../store/index.ts'
 import { computeAcl } from './acl.ts'
 import type { Acl, ForkAt } from './acl.ts'
 import { PendingQueue } from './pending.ts'
@@ -13,7 +14,7 @@ import type { PendingEntry } from './pending.ts'
 import { emptyResult, SpaceError } from './outcome.ts'
 import type { IngestResult, Reject } from './outcome.ts'
 import {
-  decodeStoredEntry, entrySignatureValid, genesisSignatureValid, joinProofValid, signEntry, signGenesis,
+  decodeStoredEntry, entrySignatureValid, genesisSignatureValid, joinProofValid, signEntry, signGenesis, signJoinProof,
   signStatus, statusSignatureValid
 } from './signing.ts'
 import { aclRows, applyDataEntry, isDataBody, ViewOverlay, EMPTY_ROWS } from './views.ts'
@@ -70,10 +71,7 @@ export class SpaceReplica {
   /** A new space owned by `owner`; its id is the CID of the signed genesis. */
   static create (store: Store, owner: KeyPair, name: string, nowMs: number): SpaceReplica {
     const genesis = signGenesis(owner, { name, createdMs: nowMs })
-    store.commit({ space: genesis.cid.toString(), genesis: { bytes: genesis.bytes, sig: genesis.sig }, replaceViews: true, viewWrites: [] })
-    const replica = new SpaceReplica(store, genesis)
-    replica.#commitRebuild([], [])
-    return replica
+    return SpaceReplica.#firstCommit(store, genesis)
   }
 
   /** A space this store already holds. */
@@ -98,13 +96,15 @@ export class SpaceReplica {
     if (expected !== undefined && genesis.cid.toString() !== expected) return { reason: 'wrong-space', detail: `genesis is ${genesis.cid.toString()}, not ${expected}` }
     if (!genesisSignatureValid(genesis)) return { reason: 'bad-signature', detail: 'genesis not signed by its owner' }
     const key = genesis.cid.toString()
-    if (store.genesis(key) === undefined) {
-      store.commit({ space: key, genesis: { bytes: genesis.bytes, sig: genesis.sig } })
-      const replica = new SpaceReplica(store, genesis)
-      replica.#commitRebuild([], [])
-      return replica
-    }
+    if (store.genesis(key) === undefined) return SpaceReplica.#firstCommit(store, genesis)
     return new SpaceReplica(store, genesis)
+  }
+
+  /** The genesis and the first views (the owner's acl row) in one commit: a crash leaves both or neither. */
+  static #firstCommit (store: Store, genesis: SignedGenesis): SpaceReplica {
+    const replica = new SpaceReplica(store, genesis)
+    replica.#commitRebuild([], [], { space: replica.key, genesis: { bytes: genesis.bytes, sig: genesis.sig } })
+    return replica
   }
 
   get acl (): Acl {
@@ -147,6 +147,24 @@ export class SpaceReplica {
     const epoch = Math.min(POSITION_MAX, Math.max(nowMs, ...own.map(e => e + 1)))
     this.#epochs.set(author, epoch)
     return epoch
+  }
+
+  /**
+   * Joins with an invite (decision 9): a join entry at seq 0 of a new epoch,
+   * countersigned by the invite key. It stays pending until the invite entry
+   * arrives from the inviter; until then pendingJoin() presents it at the handshake.
+   */
+  join (keyPair: KeyPair, inviteId: Uint8Array, inviteKey: KeyPair, nowMs: number): { entry: Entry, stored: boolean } {
+    const author = toHex(keyPair.publicKey)
+    const epoch = this.openEpoch(author, nowMs)
+    const proof = signJoinProof(inviteKey, this.id, keyPair.publicKey)
+    const entry = signEntry(keyPair, {
+      space: this.id, author: keyPair.publicKey, epoch, seq: 0, prev: this.#lastHeadBefore(author, epoch),
+      clock: this.#nextClock(nowMs), body: { t: 'join', invite: inviteId, proof }
+    })
+    const result = this.#ingestAuthentic([{ entry, verified: true }], 'local', nowMs)
+    if (result.reject !== undefined) throw new SpaceError('INVALID_INPUT', `this invite does not match the space: ${result.reject.detail}; ask for a new invite`)
+    return { entry, stored: result.stored.length > 0 }
   }
 
   publishStatus (keyPair: KeyPair, body: Record<string, unknown>, nowMs: number): SignedStatus {
@@ -496,6 +514,31 @@ export class SpaceReplica {
     return run.slice(0, last + 1).map(e => [e.bytes, e.sig] as const)
   }
 
+  /** Id of the stored entry at a position (hex), for comparing heads with a peer's. */
+  entryIdAt (author: AuthorHex, epoch: number, seq: number): string | undefined {
+    return this.#store.entryAt(this.key, author, epoch, seq)?.id
+  }
+
+  /** Where pulling a feed resumes: stored entries plus the contiguous run already held pending (not re-asked for). */
+  resumeAt (author: AuthorHex, epoch: number): number {
+    const count = this.#store.feed(this.key, author, epoch)?.count ?? 0
+    return this.#pending.contiguousEnd(`${author}/${epoch}`, count)
+  }
+
+  /**
+   * Our own join while it waits for its invite (it is pending here until the
+   * inviter's feed arrives): presented at the handshake, so the inviter can
+   * store it and start serving us (decision 9).
+   */
+  pendingJoin (author: AuthorHex): SignedBytes | undefined {
+    for (const feed of this.#pending.feeds()) {
+      if (!feed.startsWith(`${author}/`)) continue
+      const first = this.#pending.peek(feed, 0)
+      if (first !== undefined && first.entry.body.t === 'join') return [first.entry.bytes, first.entry.sig]
+    }
+    return undefined
+  }
+
   forkProofs (): ForkProof[] {
     return this.#store.forks(this.key)
   }
@@ -510,6 +553,27 @@ export class SpaceReplica {
   }
 
   // ---------------------------------------------------------------- views
+
+  /**
+   * SHA-256 over every row of the given views, in view then key order: two
+   * nodes with equal hashes answer every read the same. Status is left out by
+   * default: it is telemetry pushed on its own path, not derived from feeds.
+   */
+  viewHash (views: readonly ViewName[] = DERIVED_VIEWS): string {
+    return hashRows(views.map(view => [view, this.#store.viewRows(this.key, view)] as const))
+  }
+
+  /** The same hash over views rebuilt from the stored entries alone (a check of invariant 2; never used on the hot path). */
+  recomputedViewHash (views: readonly ViewName[] = DERIVED_VIEWS): string {
+    const acl = this.#computeAcl([...this.#store.entries(this.key, 'acl')].map(e => decodeStoredEntry(e.bytes, e.sig)))
+    const overlay = new ViewOverlay(EMPTY_ROWS)
+    for (const stored of this.#store.entries(this.key, 'data')) {
+      const e = decodeStoredEntry(stored.bytes, stored.sig)
+      if (this.#effectiveData(acl, e)) applyDataEntry(overlay, e)
+    }
+    const rows = [...overlay.writes(), ...aclRows(acl)].filter(w => w.value !== null)
+    return hashRows(views.map(view => [view, rows.filter(r => r.view === view).map(r => [r.key, r.value as Uint8Array] as const).sort((a, b) => compareBytes(a[0], b[0]))] as const))
+  }
 
   kvGet (key: string): { value: unknown, author: AuthorHex } | undefined {
     const row = this.#store.viewGet(this.key, 'kv', new Uint8Array(Buffer.from(key, 'utf8')))
@@ -553,6 +617,21 @@ export class SpaceReplica {
       return decodeStatus(bytes, sig)
     })
   }
+}
+
+const DERIVED_VIEWS: readonly ViewName[] = ['kv', 'counter', 'ledger', 'acl']
+
+function hashRows (views: readonly (readonly [ViewName, Iterable<readonly [Uint8Array, Uint8Array]>])[]): string {
+  const h = crypto.createHash('sha256')
+  const len = Buffer.alloc(4)
+  for (const [view, rows] of views) {
+    h.update(view)
+    for (const [key, value] of rows) {
+      len.writeUInt32BE(key.length); h.update(len); h.update(key)
+      len.writeUInt32BE(value.length); h.update(len); h.update(value)
+    }
+  }
+  return h.digest('hex')
 }
 
 function encodeCborPair (record: SignedBytes): Uint8Array {

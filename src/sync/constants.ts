@@ -1,0 +1,39 @@
+/**
+ * The sync protocol's numbers, each with its reason.
+ */
+
+/** How long a pull may go without progress before it is asked of another peer. Virtual or real ms alike. */
+export const REQUEST_TIMEOUT_MS = 2_000
+
+/**
+ * Entries asked for at once from one peer for one feed (receiver-driven
+ * credit): bounds what a sender queues for us and what we hold in flight,
+ * while keeping the pipe full (4 messages of up to 1024 entries).
+ */
+export const WANT_WINDOW_ENTRIES = 4096
+
+/** How far back a fork probe asks at once (the first divergence is usually within a few entries). */
+export const PROBE_BACK_ENTRIES = 64
+
+/** When pending entries are retried for the clock-skew rule. */
+export const PENDING_RETRY_MS = 1_000
+
+/** Misbehaviour points (decision 3: honest duplicates never score). */
+export const SCORE = {
+  garbage: 25, // a message that does not decode, or is oversized
+  invalidEntry: 20, // forged, broken chain, clock regression, bad join proof
+  badForkProof: 20,
+  badStatus: 10,
+  unsolicited: 2, // entries nobody asked for (replays)
+  flood: 1 // each message past the rate budget
+} as const
+
+/** Past this score the link is ended and the peer refused for BAN_MS. */
+export const SCORE_LIMIT = 100
+export const BAN_MS = 10 * 60_000
+/** Scores fade, so a peer that misbehaved once long ago is not ended for one more slip. */
+export const SCORE_HALF_LIFE_MS = 60_000
+
+/** Token bucket of messages per peer: a burst of catch-up fits; a flood does not. */
+export const MESSAGES_BURST = 5_000
+export const MESSAGES_PER_SECOND = 2_000

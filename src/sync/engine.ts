@@ -1,0 +1,579 @@
+import type { CID } from 'multiformats/cid'
+import {
+  bytesEqual, cidFromBytes, cidFromString, cidOf, decodeEntry, decodeMessage, decodeStatus, encodeMessage, fromHex, isCodecError, toHex, FEEDS_PER_MESSAGE_MAX
+} from '../codec/index.ts'
+import type { Body, Entry, FeedRange, FeedRow, Message, MessageType, SignedBytes, SpaceHello } from '../codec/index.ts'
+import type { KeyPair } from '../identity/index.ts'
+import type { IngestResult, SpaceReplica } from '../space/index.ts'
+import type { AuthorHex, ForkProof, SpaceKey } from '../store/index.ts'
+import { BAN_MS, PENDING_RETRY_MS, PROBE_BACK_ENTRIES, REQUEST_TIMEOUT_MS, SCORE, WANT_WINDOW_ENTRIES } from './constants.ts'
+import { feedKey, parseFeedKey, Session } from './session.ts'
+import type { SharedSpace } from './session.ts'
+import { emptyStats } from './stats.ts'
+import type { SyncStats } from './stats.ts'
+
+/**
+ * The replication protocol as a pure state machine (one per node): bytes and
+ * the time go in, bytes to send and events come out. No sockets, no timers,
+ * no clock of its own, so the simulator runs exactly this code.
+ *
+ *   handle:  connect(peer) · disconnect(peer) · receive(peer, bytes) · tick()
+ *   command: append(space, body) · publishStatus(space, body)
+ *   poll:    drain() -> messages · events() · nextDeadline()
+ *
+ * How data moves (docs/architecture.md, "Sync protocol"):
+ *   1. On connect both sides send `hello`: per shared space, the genesis, the
+ *      version vector (feed -> count, head, frozen) and status heads. A peer
+ *      that is not a member of a space gets an empty vector and is served nothing.
+ *   2. Each side pulls what it lacks with `want` ranges, one peer per feed at
+ *      a time, in windows of WANT_WINDOW_ENTRIES (receiver-driven backpressure);
+ *      the peer answers with `entries` runs in chain order, or `none`.
+ *   3. After storing anything, a node announces new heads (`have`) to member
+ *      neighbours that do not hold them; a neighbour that lacks them pulls
+ *      once, from one announcer, and asks another after REQUEST_TIMEOUT_MS.
+ *   4. Fork proofs (`fork`) go to every neighbour sharing the space.
+ *   5. Garbage, invalid entries, replays and floods score the sender;
+ *      honest duplicates never do. Past the limit the link ends (`bye`).
+ */
+export interface SpaceDirectory {
+  get (key: SpaceKey): SpaceReplica | undefined
+  all (): Iterable<SpaceReplica>
+}
+
+export type SyncEvent =
+  | { readonly type: 'stored', readonly space: SpaceKey, readonly entries: readonly Entry[], readonly from: AuthorHex | 'local' }
+  | { readonly type: 'fork', readonly space: SpaceKey, readonly proof: ForkProof }
+  | { readonly type: 'misbehaviour', readonly peer: AuthorHex, readonly reason: string, readonly points: number, readonly score: number }
+  | { readonly type: 'disconnect', readonly peer: AuthorHex, readonly reason: string }
+
+export interface Outbound { readonly peer: AuthorHex, readonly type: MessageType, readonly bytes: Uint8Array }
+
+interface Request { readonly peer: AuthorHex, readonly from: number, readonly to: number, deadline: number, readonly tried: ReadonlySet<AuthorHex> }
+
+export interface SyncInit {
+  readonly keyPair: KeyPair
+  readonly spaces: SpaceDirectory
+  readonly nowMs: number
+}
+
+export class SyncEngine {
+  readonly self: AuthorHex
+  readonly stats: SyncStats = emptyStats()
+  readonly #keyPair: KeyPair
+  readonly #spaces: SpaceDirectory
+  readonly #sessions = new Map<AuthorHex, Session>()
+  readonly #banned = new Map<AuthorHex, number>()
+  readonly #requests = new Map<string, Request>()
+  readonly #probes = new Set<string>()
+  #outbox: { peer: AuthorHex, msg: Message }[] = []
+  readonly #haves = new Map<AuthorHex, Map<SpaceKey, Map<string, FeedRow>>>()
+  #events: SyncEvent[] = []
+  #sessionOrder = 0
+  #nextPendingRetry: number | null = null
+
+  constructor (init: SyncInit) {
+    this.#keyPair = init.keyPair
+    this.#spaces = init.spaces
+    this.self = toHex(init.keyPair.publicKey)
+  }
+
+  // ------------------------------------------------------------------ handle
+
+  /** A link to `peer` is up. False if the peer is banned for misbehaviour (the caller closes the link). */
+  connect (peer: AuthorHex, nowMs: number): boolean {
+    const until = this.#banned.get(peer)
+    if (until !== undefined && until > nowMs) return false
+    this.#banned.delete(peer)
+    if (this.#sessions.has(peer)) this.disconnect(peer, nowMs)
+    const session = new Session(peer, this.#sessionOrder++, nowMs)
+    this.#sessions.set(peer, session)
+    this.#sendHello(session, [...this.#spaces.all()])
+    return true
+  }
+
+  disconnect (peer: AuthorHex, nowMs: number): void {
+    if (!this.#sessions.delete(peer)) return
+    this.#haves.delete(peer)
+    for (const p of [...this.#probes]) if (p.startsWith(`${peer}|`)) this.#probes.delete(p)
+    for (const [key, req] of [...this.#requests]) {
+      if (req.peer !== peer) continue
+      this.#requests.delete(key)
+      const [space, fk] = splitRequestKey(key)
+      this.#plan(space, fk, nowMs, new Set([...req.tried, peer]))
+    }
+  }
+
+  isConnected (peer: AuthorHex): boolean {
+    return this.#sessions.has(peer)
+  }
+
+  peers (): AuthorHex[] {
+    return [...this.#sessions.keys()]
+  }
+
+  bannedUntil (peer: AuthorHex): number | undefined {
+    return this.#banned.get(peer)
+  }
+
+  receive (peer: AuthorHex, bytes: Uint8Array, nowMs: number): void {
+    const session = this.#sessions.get(peer)
+    if (session === undefined) return
+    if (!session.score.takeMessage(nowMs)) this.#penalize(session, SCORE.flood, 'flooding: messages past the rate budget', nowMs)
+    if (!this.#sessions.has(peer)) return
+    let msg: Message
+    try {
+      msg = decodeMessage(bytes)
+    } catch (err) {
+      if (!isCodecError(err)) throw err
+      this.stats.garbageIn++
+      this.#penalize(session, SCORE.garbage, `garbage: ${err.message}`, nowMs)
+      return
+    }
+    this.stats.count('in', msg.m, bytes.length)
+    switch (msg.m) {
+      case 'hello': return this.#onHello(session, msg.spaces, nowMs)
+      case 'want': return this.#onWant(session, msg.space, msg.ranges)
+      case 'entries': return this.#onEntries(session, msg.space, msg.run, nowMs)
+      case 'none': return this.#onNone(session, msg.space, msg.range, nowMs)
+      case 'have': return this.#onHave(session, msg.space, msg.heads, nowMs)
+      case 'fork': return this.#onFork(session, msg.space, msg.a, msg.b, nowMs)
+      case 'status': return this.#onStatus(session, msg.space, msg.record, nowMs)
+      case 'bye': this.disconnect(peer, nowMs); return
+      default: assertNever(msg)
+    }
+  }
+
+  /** Timeouts of pulls (asked again of another peer) and retries of pending entries. */
+  tick (nowMs: number): void {
+    for (const [key, req] of [...this.#requests]) {
+      if (req.deadline > nowMs) continue
+      this.#requests.delete(key)
+      this.stats.requestTimeouts++
+      const [space, fk] = splitRequestKey(key)
+      this.#plan(space, fk, nowMs, new Set([...req.tried, req.peer]))
+    }
+    if (this.#nextPendingRetry !== null && this.#nextPendingRetry <= nowMs) {
+      this.#nextPendingRetry = null
+      for (const replica of this.#spaces.all()) {
+        for (const r of replica.retryPending(nowMs)) this.#afterIngest(replica, r, 'local', nowMs)
+      }
+      this.#schedulePendingRetry(nowMs)
+    }
+  }
+
+  // ------------------------------------------------------------------ commands
+
+  /** A local write: committed, then announced (decision 6: announce only after commit). */
+  append (space: SpaceKey, body: Body, nowMs: number): Entry {
+    const replica = this.#replica(space)
+    const entry = replica.append(this.#keyPair, body, nowMs)
+    this.#afterStore(replica, [entry], null)
+    this.#events.push({ type: 'stored', space, entries: [entry], from: 'local' })
+    return entry
+  }
+
+  /** Ingests and announces entries made outside the engine (e.g. a join prepared from a token). */
+  ingestLocal (space: SpaceKey, run: readonly SignedBytes[], nowMs: number): IngestResult {
+    const replica = this.#replica(space)
+    const result = replica.ingestRun(run, 'local', nowMs)
+    this.#afterIngest(replica, result, 'local', nowMs)
+    return result
+  }
+
+  publishStatus (space: SpaceKey, body: Record<string, unknown>, nowMs: number): void {
+    const replica = this.#replica(space)
+    const s = replica.publishStatus(this.#keyPair, body, nowMs)
+    this.#forwardStatus(replica, [s.bytes, s.sig], s.author, s.clock, null)
+  }
+
+  /** After the node adds or adopts a space: tell every neighbour. */
+  spaceAdded (space: SpaceKey): void {
+    const replica = this.#replica(space)
+    for (const session of this.#sessions.values()) this.#sendHello(session, [replica])
+  }
+
+  // ------------------------------------------------------------------ poll
+
+  drain (): Outbound[] {
+    for (const [peer, bySpace] of this.#haves) {
+      for (const [space, rows] of bySpace) {
+        const heads = [...rows.values()]
+        for (let i = 0; i < heads.length; i += FEEDS_PER_MESSAGE_MAX) this.#send(peer, { m: 'have', space: fromCid(space), heads: heads.slice(i, i + FEEDS_PER_MESSAGE_MAX) })
+      }
+    }
+    this.#haves.clear()
+    const out = this.#outbox.map(({ peer, msg }) => {
+      const bytes = encodeMessage(msg)
+      this.stats.count('out', msg.m, bytes.length)
+      return { peer, type: msg.m, bytes }
+    })
+    this.#outbox = []
+    return out
+  }
+
+  events (): SyncEvent[] {
+    const e = this.#events
+    this.#events = []
+    return e
+  }
+
+  nextDeadline (): number | null {
+    let next = this.#nextPendingRetry
+    for (const r of this.#requests.values()) if (next === null || r.deadline < next) next = r.deadline
+    return next
+  }
+
+  /** Misbehaviour log per connected peer (for the API and tests). */
+  scores (nowMs: number): { peer: AuthorHex, score: number, log: readonly { atMs: number, reason: string, points: number }[] }[] {
+    return [...this.#sessions.values()].map(s => ({ peer: s.peer, score: s.score.value(nowMs), log: s.score.log }))
+  }
+
+  // ------------------------------------------------------------------ messages in
+
+  #onHello (session: Session, spaces: readonly SpaceHello[], nowMs: number): void {
+    for (const h of spaces) {
+      const replica = this.#spaces.get(cidOf(h.genesis[0]).toString())
+      if (replica === undefined || !bytesEqual(replica.genesis.sig, h.genesis[1])) continue
+      const shared = session.shared(replica.key)
+      const feeds = h.feeds.map(row => shared.learn(row))
+      for (const st of h.statuses) shared.statusKnown.set(toHex(st.author), st.clock)
+      this.#sendForkProofs(session, replica, shared)
+      for (const fk of feeds) {
+        this.#probeIfDiverged(session, replica, shared, fk)
+        this.#plan(replica.key, fk, nowMs)
+      }
+      if (this.#isMember(replica, session.peer)) {
+        for (const s of replica.statuses()) {
+          const known = shared.statusKnown.get(toHex(s.author))
+          if (known === undefined || known.wallMs < s.clock.wallMs || (known.wallMs === s.clock.wallMs && known.counter < s.clock.counter)) {
+            this.#send(session.peer, { m: 'status', space: replica.id, record: [s.bytes, s.sig] })
+          }
+        }
+      }
+    }
+  }
+
+  #onWant (session: Session, space: Uint8Array, ranges: readonly FeedRange[]): void {
+    const replica = this.#spaces.get(cidKey(space))
+    for (const range of ranges) {
+      const author = toHex(range.author)
+      if (replica === undefined || !this.#isMember(replica, session.peer)) {
+        // Served nothing: a non-member learns no more than that we will not serve it.
+        this.#send(session.peer, { m: 'none', space, range })
+        continue
+      }
+      const to = Math.min(range.to, range.from + WANT_WINDOW_ENTRIES)
+      let from = range.from
+      while (from < to) {
+        const run = replica.serve(author, range.epoch, from, to)
+        if (run.length === 0) break
+        this.#send(session.peer, { m: 'entries', space, run })
+        this.stats.entriesServed += run.length
+        from += run.length
+      }
+      if (from === range.from) this.#send(session.peer, { m: 'none', space, range })
+      else session.shared(replica.key).holds(feedKey(author, range.epoch), from)
+    }
+  }
+
+  #onEntries (session: Session, space: Uint8Array, run: readonly SignedBytes[], nowMs: number): void {
+    const replica = this.#spaces.get(cidKey(space))
+    if (replica === undefined || run.length === 0) return
+    const first = run[0] as SignedBytes
+    let head: Entry
+    try {
+      head = decodeEntry(first[0], first[1])
+    } catch (err) {
+      if (!isCodecError(err)) throw err
+      this.#penalize(session, SCORE.invalidEntry, `invalid entry: ${err.message}`, nowMs)
+      return
+    }
+    const author = toHex(head.author)
+    const fk = feedKey(author, head.epoch)
+    const reqKey = requestKey(replica.key, fk)
+    const req = this.#requests.get(reqKey)
+    const probe = `${session.peer}|${replica.key}|${fk}|${head.seq}`
+    const solicited = (req?.peer === session.peer) || this.#probes.delete(probe) || (head.seq === 0 && run.length === 1 && head.body.t === 'join')
+    this.stats.entriesIn += run.length
+    const result = replica.ingestRun(run, session.peer, nowMs)
+    this.stats.duplicatesIn += result.duplicates
+    if (result.reject !== undefined) {
+      this.#penalize(session, SCORE.invalidEntry, `invalid entry (${result.reject.reason}): ${result.reject.detail}`, nowMs)
+    } else if (!solicited && result.stored.length === 0 && result.duplicates > 0) {
+      this.#penalize(session, SCORE.unsolicited, 'replay: entries nobody asked for, already held', nowMs)
+    }
+    if (!this.#sessions.has(session.peer)) return
+    session.shared(replica.key).holds(fk, head.seq + run.length)
+    if (result.diverged !== undefined) this.#probe(session, replica, feedKey(result.diverged.author, result.diverged.epoch), result.diverged.seq)
+    if (result.fork !== undefined) this.#refineFork(session, replica, result.fork)
+    this.#afterIngest(replica, result, session.peer, nowMs)
+    if (req !== undefined && req.peer === session.peer) {
+      const reached = Math.max(replica.resumeAt(author, head.epoch), head.seq + run.length)
+      if (reached >= req.to || result.reject !== undefined || result.diverged !== undefined || result.fork !== undefined) {
+        this.#requests.delete(reqKey)
+        this.#plan(replica.key, fk, nowMs)
+      } else {
+        req.deadline = nowMs + REQUEST_TIMEOUT_MS
+      }
+    }
+  }
+
+  #onNone (session: Session, space: Uint8Array, range: FeedRange, nowMs: number): void {
+    const replica = this.#spaces.get(cidKey(space))
+    if (replica === undefined) return
+    const fk = feedKey(toHex(range.author), range.epoch)
+    const shared = session.shared(replica.key)
+    // It does not hold (or will not serve) this range: stop counting on it until it announces again.
+    shared.known.set(fk, Math.min(shared.known.get(fk) ?? 0, range.from))
+    const key = requestKey(replica.key, fk)
+    const req = this.#requests.get(key)
+    if (req?.peer === session.peer) {
+      this.#requests.delete(key)
+      this.#plan(replica.key, fk, nowMs, new Set([...req.tried, session.peer]))
+    }
+  }
+
+  #onHave (session: Session, space: Uint8Array, heads: readonly FeedRow[], nowMs: number): void {
+    const replica = this.#spaces.get(cidKey(space))
+    if (replica === undefined) return
+    const shared = session.shared(replica.key)
+    for (const row of heads) {
+      const fk = shared.learn(row)
+      this.#probeIfDiverged(session, replica, shared, fk)
+      this.#plan(replica.key, fk, nowMs)
+    }
+  }
+
+  #onFork (session: Session, space: Uint8Array, a: SignedBytes, b: SignedBytes, nowMs: number): void {
+    const replica = this.#spaces.get(cidKey(space))
+    if (replica === undefined) return
+    const result = replica.ingestFork(a, b)
+    if (result.reject !== undefined) {
+      this.#penalize(session, SCORE.badForkProof, `bad fork proof: ${result.reject.detail}`, nowMs)
+      return
+    }
+    if (result.fork !== undefined) session.shared(replica.key).frozen.add(feedKey(result.fork.author, result.fork.epoch))
+    this.#afterIngest(replica, result, session.peer, nowMs)
+  }
+
+  #onStatus (session: Session, space: Uint8Array, record: SignedBytes, nowMs: number): void {
+    const replica = this.#spaces.get(cidKey(space))
+    if (replica === undefined) return
+    const outcome = replica.ingestStatus(record, nowMs)
+    if (typeof outcome === 'object') {
+      this.#penalize(session, SCORE.badStatus, `bad status record (${outcome.reason}): ${outcome.detail}`, nowMs)
+      return
+    }
+    if (outcome !== 'stored') return
+    const s = replica.status(toHex(decodeStatusAuthor(record)))
+    if (s === undefined) return
+    session.shared(replica.key).statusKnown.set(toHex(s.author), s.clock)
+    this.#forwardStatus(replica, record, s.author, s.clock, session.peer)
+  }
+
+  // ------------------------------------------------------------------ decisions
+
+  /** Pull a feed from one peer that holds more of it than we do (the fullest, then the longest connected). */
+  #plan (space: SpaceKey, fk: string, nowMs: number, tried: ReadonlySet<AuthorHex> = new Set()): void {
+    const key = requestKey(space, fk)
+    if (this.#requests.has(key)) return
+    const replica = this.#spaces.get(space)
+    if (replica === undefined) return
+    const { author, epoch } = parseFeedKey(fk)
+    const ours = replica.resumeAt(author, epoch)
+    const limit = replica.pullLimit(author, epoch)
+    if (ours >= limit) return
+    let best: { session: Session, count: number, tried: boolean } | undefined
+    for (const session of this.#sessions.values()) {
+      const count = Math.min(limit, session.spaces.get(space)?.known.get(fk) ?? 0)
+      if (count <= ours) continue
+      const c = { session, count, tried: tried.has(session.peer) }
+      if (best === undefined || (best.tried && !c.tried) || (best.tried === c.tried && c.count > best.count)) best = c
+    }
+    if (best === undefined) return
+    const to = Math.min(best.count, ours + WANT_WINDOW_ENTRIES)
+    const range: FeedRange = { author: fromHex(author), epoch, from: ours, to }
+    this.#send(best.session.peer, { m: 'want', space: replica.id, ranges: [range] })
+    this.#requests.set(key, { peer: best.session.peer, from: ours, to, deadline: nowMs + REQUEST_TIMEOUT_MS, tried: best.tried ? new Set() : tried })
+  }
+
+  /** The peer's head for a feed we hold at least as far differs from ours: ask for its entry there, to prove a fork. */
+  #probeIfDiverged (session: Session, replica: SpaceReplica, shared: SharedSpace, fk: string): void {
+    const count = shared.known.get(fk) ?? 0
+    const head = shared.heads.get(fk)
+    if (count === 0 || head === undefined || head === null || shared.frozen.has(fk)) return
+    const { author, epoch } = parseFeedKey(fk)
+    const ours = replica.feedRow(author, epoch)
+    if (ours === undefined || ours.frozen || ours.count < count) return
+    if (replica.entryIdAt(author, epoch, count - 1) !== head) this.#probe(session, replica, fk, count - 1)
+  }
+
+  /**
+   * Asks a peer for its entries of a feed up to `seq`, going back up to
+   * PROBE_BACK_ENTRIES: the first position where they differ from ours is
+   * where the fork is proven. A fork proven at the first divergence is the
+   * same on every node, so everyone keeps the same prefix (decision 7).
+   */
+  #probe (session: Session, replica: SpaceReplica, fk: string, seq: number): void {
+    const from = Math.max(0, seq - PROBE_BACK_ENTRIES + 1)
+    const probe = `${session.peer}|${replica.key}|${fk}|${from}`
+    if (this.#probes.has(probe)) return
+    this.#probes.add(probe)
+    const { author, epoch } = parseFeedKey(fk)
+    this.#send(session.peer, { m: 'want', space: replica.id, ranges: [{ author: fromHex(author), epoch, from, to: seq + 1 }] })
+  }
+
+  /** A proof whose two entries have different `prev`s is not at the first divergence: look further back. */
+  #refineFork (session: Session, replica: SpaceReplica, proof: ForkProof): void {
+    if (proof.seq === 0) return
+    const a = decodeEntry(proof.a[0], proof.a[1])
+    const b = decodeEntry(proof.b[0], proof.b[1])
+    if (a.prev !== null && b.prev !== null && bytesEqual(a.prev, b.prev)) return
+    this.#probe(session, replica, feedKey(proof.author, proof.epoch), proof.seq - 1)
+  }
+
+  #afterIngest (replica: SpaceReplica, result: IngestResult, from: AuthorHex | 'local', nowMs: number): void {
+    if (result.stored.length > 0) {
+      this.stats.entriesStored += result.stored.length
+      this.#events.push({ type: 'stored', space: replica.key, entries: result.stored, from })
+      this.#afterStore(replica, result.stored, from === 'local' ? null : from)
+    }
+    if (result.fork !== undefined) {
+      this.#events.push({ type: 'fork', space: replica.key, proof: result.fork })
+      for (const session of this.#sessions.values()) {
+        if (session.peer === from || !session.spaces.has(replica.key)) continue
+        session.shared(replica.key).frozen.add(feedKey(result.fork.author, result.fork.epoch))
+        this.#send(session.peer, { m: 'fork', space: replica.id, a: result.fork.a, b: result.fork.b })
+      }
+    }
+    if (result.aclChanged) this.#onAclChanged(replica, nowMs)
+    if (result.pending > 0) this.#schedulePendingRetry(nowMs)
+  }
+
+  /** Announce new heads to member neighbours that do not hold them (never back to where they came from). */
+  #afterStore (replica: SpaceReplica, entries: readonly Entry[], from: AuthorHex | null): void {
+    const feeds = new Set(entries.map(e => feedKey(toHex(e.author), e.epoch)))
+    for (const fk of feeds) {
+      const { author, epoch } = parseFeedKey(fk)
+      const row = replica.feedRow(author, epoch)
+      if (row === undefined || row.count === 0) continue
+      for (const session of this.#sessions.values()) {
+        if (session.peer === from) continue
+        const shared = session.spaces.get(replica.key)
+        if (shared === undefined || (shared.known.get(fk) ?? 0) >= row.count || !this.#isMember(replica, session.peer)) continue
+        let bySpace = this.#haves.get(session.peer)
+        if (bySpace === undefined) this.#haves.set(session.peer, bySpace = new Map())
+        let rows = bySpace.get(replica.key)
+        if (rows === undefined) bySpace.set(replica.key, rows = new Map())
+        rows.set(fk, row)
+      }
+    }
+  }
+
+  #onAclChanged (replica: SpaceReplica, nowMs: number): void {
+    for (const session of this.#sessions.values()) {
+      const shared = session.spaces.get(replica.key)
+      if (shared !== undefined && !shared.memberHelloSent && this.#isMember(replica, session.peer)) this.#sendHello(session, [replica])
+      for (const fk of shared?.known.keys() ?? []) this.#plan(replica.key, fk, nowMs)
+    }
+  }
+
+  #sendHello (session: Session, replicas: readonly SpaceReplica[]): void {
+    const spaces: SpaceHello[] = []
+    for (const replica of replicas) {
+      const member = this.#isMember(replica, session.peer)
+      if (member) session.shared(replica.key).memberHelloSent = true
+      spaces.push({
+        genesis: [replica.genesis.bytes, replica.genesis.sig],
+        feeds: member ? replica.vector() : [],
+        statuses: member ? replica.statusHeads() : []
+      })
+    }
+    if (spaces.length > 0) this.#send(session.peer, { m: 'hello', spaces })
+    for (const replica of replicas) {
+      // A joiner presents its join at the handshake: the inviter cannot pull from a feed it does not yet cover.
+      const join = replica.pendingJoin(this.self)
+      if (join !== undefined) this.#send(session.peer, { m: 'entries', space: replica.id, run: [join] })
+    }
+  }
+
+  #sendForkProofs (session: Session, replica: SpaceReplica, shared: SharedSpace): void {
+    for (const proof of replica.forkProofs()) {
+      const fk = feedKey(proof.author, proof.epoch)
+      if (shared.frozen.has(fk)) continue
+      shared.frozen.add(fk)
+      this.#send(session.peer, { m: 'fork', space: replica.id, a: proof.a, b: proof.b })
+    }
+  }
+
+  #forwardStatus (replica: SpaceReplica, record: SignedBytes, author: Uint8Array, clock: { wallMs: number, counter: number }, from: AuthorHex | null): void {
+    const a = toHex(author)
+    for (const session of this.#sessions.values()) {
+      if (session.peer === from) continue
+      const shared = session.spaces.get(replica.key)
+      if (shared === undefined || !this.#isMember(replica, session.peer)) continue
+      const known = shared.statusKnown.get(a)
+      if (known !== undefined && (known.wallMs > clock.wallMs || (known.wallMs === clock.wallMs && known.counter >= clock.counter))) continue
+      shared.statusKnown.set(a, clock)
+      this.#send(session.peer, { m: 'status', space: replica.id, record })
+    }
+  }
+
+  #penalize (session: Session, points: number, reason: string, nowMs: number): void {
+    session.score.add(points, reason, nowMs)
+    const score = session.score.value(nowMs)
+    this.#events.push({ type: 'misbehaviour', peer: session.peer, reason, points, score })
+    if (!session.score.exceeded(nowMs)) return
+    this.#send(session.peer, { m: 'bye', reason: `misbehaviour score ${Math.round(score)}: ${reason}`.slice(0, 200) })
+    this.#banned.set(session.peer, nowMs + BAN_MS)
+    this.#events.push({ type: 'disconnect', peer: session.peer, reason })
+    this.disconnect(session.peer, nowMs)
+  }
+
+  #schedulePendingRetry (nowMs: number): void {
+    let pending = 0
+    for (const r of this.#spaces.all()) pending += r.pendingCount
+    if (pending > 0 && this.#nextPendingRetry === null) this.#nextPendingRetry = nowMs + PENDING_RETRY_MS
+  }
+
+  #isMember (replica: SpaceReplica, peer: AuthorHex): boolean {
+    return replica.acl.currentRole(peer) !== null
+  }
+
+  #replica (space: SpaceKey): SpaceReplica {
+    const r = this.#spaces.get(space)
+    if (r === undefined) throw new Error(`UNKNOWN_SPACE: space ${space} is not held by this node`)
+    return r
+  }
+
+  #send (peer: AuthorHex, msg: Message): void {
+    this.#outbox.push({ peer, msg })
+  }
+}
+
+function requestKey (space: SpaceKey, fk: string): string {
+  return `${space}|${fk}`
+}
+
+function splitRequestKey (key: string): [SpaceKey, string] {
+  const i = key.indexOf('|')
+  return [key.slice(0, i), key.slice(i + 1)]
+}
+
+/** The space key (CID string) of a space id from the wire; '' (held by no one) if it is not a CID. */
+function cidKey (space: Uint8Array): SpaceKey {
+  return cidFromBytes(space)?.toString() ?? ''
+}
+
+function fromCid (space: SpaceKey): Uint8Array {
+  return (cidFromString(space) as CID).bytes
+}
+
+function decodeStatusAuthor (record: SignedBytes): Uint8Array {
+  // Only called after ingestStatus accepted the record, so it decodes.
+  return decodeStatus(record[0], record[1]).author
+}
+
+function assertNever (x: never): never {
+  throw new Error(`unhandled message ${JSON.stringify(x)}`)
+}

@@ -1,0 +1,12 @@
+/**
+ * sync/: the replication protocol as pure state machines: handshake of
+ * version vectors, catch-up in bounded windows, announcements and pulls,
+ * fork-proof forwarding, misbehaviour scores.
+ *
+ * Bytes and `nowMs` in, bytes and events out. Never imports libp2p,
+ * node:net, timers or a clock: net/ and the simulator drive it.
+ */
+export { SyncEngine } from './engine.ts'
+export type { SpaceDirectory, SyncEvent, Outbound, SyncInit } from './engine.ts'
+export type { SyncStats } from './stats.ts'
+export * from './constants.ts'

@@ -1,0 +1,49 @@
+import { MESSAGES_BURST, MESSAGES_PER_SECOND, SCORE_HALF_LIFE_MS, SCORE_LIMIT } from './constants.ts'
+
+/**
+ * A peer's misbehaviour score, decaying with time, and its message budget.
+ * Pure: the time comes in.
+ */
+export class PeerScore {
+  #score = 0
+  #at: number
+  #tokens = MESSAGES_BURST
+  #tokensAt: number
+  readonly log: { atMs: number, reason: string, points: number }[] = []
+
+  constructor (nowMs: number) {
+    this.#at = nowMs
+    this.#tokensAt = nowMs
+  }
+
+  add (points: number, reason: string, nowMs: number): void {
+    this.#decay(nowMs)
+    this.#score += points
+    if (this.log.length < 100) this.log.push({ atMs: nowMs, reason, points })
+  }
+
+  value (nowMs: number): number {
+    this.#decay(nowMs)
+    return this.#score
+  }
+
+  exceeded (nowMs: number): boolean {
+    return this.value(nowMs) >= SCORE_LIMIT
+  }
+
+  /** Takes one message from the budget; false when the peer is flooding. */
+  takeMessage (nowMs: number): boolean {
+    const elapsed = Math.max(0, nowMs - this.#tokensAt)
+    this.#tokens = Math.min(MESSAGES_BURST, this.#tokens + elapsed * MESSAGES_PER_SECOND / 1000)
+    this.#tokensAt = nowMs
+    if (this.#tokens < 1) return false
+    this.#tokens -= 1
+    return true
+  }
+
+  #decay (nowMs: number): void {
+    const elapsed = Math.max(0, nowMs - this.#at)
+    this.#score *= 0.5 ** (elapsed / SCORE_HALF_LIFE_MS)
+    this.#at = nowMs
+  }
+}

@@ -1,0 +1,38 @@
+import type { MessageType } from '../codec/index.ts'
+
+/** Counters a node keeps about its own traffic: what benchmarks and the simulator report. */
+export interface SyncStats {
+  readonly messagesIn: Partial<Record<MessageType, number>>
+  readonly bytesIn: Partial<Record<MessageType, number>>
+  readonly messagesOut: Partial<Record<MessageType, number>>
+  readonly bytesOut: Partial<Record<MessageType, number>>
+  /** Entries received in `entries` messages: the payload copies. */
+  entriesIn: number
+  duplicatesIn: number
+  entriesStored: number
+  entriesServed: number
+  garbageIn: number
+  requestTimeouts: number
+  count (direction: 'in' | 'out', type: MessageType, bytes: number): void
+}
+
+export function emptyStats (): SyncStats {
+  const stats: SyncStats = {
+    messagesIn: {},
+    bytesIn: {},
+    messagesOut: {},
+    bytesOut: {},
+    entriesIn: 0,
+    duplicatesIn: 0,
+    entriesStored: 0,
+    entriesServed: 0,
+    garbageIn: 0,
+    requestTimeouts: 0,
+    count (direction, type, bytes) {
+      const [m, b] = direction === 'in' ? [stats.messagesIn, stats.bytesIn] : [stats.messagesOut, stats.bytesOut]
+      m[type] = (m[type] ?? 0) + 1
+      b[type] = (b[type] ?? 0) + bytes
+    }
+  }
+  return stats
+}
