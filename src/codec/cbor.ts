@@ -1,9 +1,13 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { CodecError } from './errors.ts'
 
-/** Canonical DAG-CBOR bytes of a value (sorted keys, shortest forms). */
+/**
+ * Canonical DAG-CBOR bytes of a value (sorted keys, shortest forms). Always a
+ * plain Uint8Array: for some sizes cborg returns a Buffer, whose slice() is a view.
+ */
 export function encodeCbor (value: unknown): Uint8Array {
-  return dagCbor.encode(value)
+  const out = dagCbor.encode(value)
+  return Buffer.isBuffer(out) ? new Uint8Array(out.buffer, out.byteOffset, out.byteLength) : out
 }
 
 /**

@@ -167,7 +167,7 @@ function bodyFromCbor (raw: unknown): Body {
       return { t, invite: f.bytes(b.invite, 'entry.b.invite', HASH_SIZE), proof: f.bytes(b.proof, 'entry.b.proof', SIGNATURE_SIZE) }
     }
     default:
-      throw new CodecError('UNKNOWN_TYPE', `entry.b.t: unknown body type ${JSON.stringify(String(t)).slice(0, 40)}`)
+      throw new CodecError('UNKNOWN_TYPE', `entry.b.t: unknown body type ${f.describe(t)}`)
   }
 }
 

@@ -56,6 +56,16 @@ export function array (v: unknown, path: string, maxItems: number, exactItems?: 
   return v
 }
 
+/**
+ * A short description of a decoded value for an error message. Never String(v):
+ * it throws on a map with a `toString` key and overflows the stack on deep arrays.
+ */
+export function describe (v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.slice(0, 40))
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' || v === null || v === undefined) return String(v)
+  return Array.isArray(v) ? 'an array' : v instanceof Uint8Array ? 'bytes' : typeof v
+}
+
 export function oneOf<T extends string> (v: unknown, path: string, allowed: readonly T[]): T {
   if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) throw invalid(path, `expected one of ${allowed.join(', ')}`)
   return v as T

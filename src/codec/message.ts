@@ -75,7 +75,7 @@ export function decodeMessage (bytes: Uint8Array): Message {
   switch (raw.m) {
     case 'hello': {
       const v = f.map(raw, 'hello', ['m', 'v', 'sp'])
-      if (v.v !== PROTOCOL_VERSION) throw new CodecError('UNKNOWN_TYPE', `hello.v: protocol version ${String(v.v).slice(0, 20)} is not ${PROTOCOL_VERSION}`)
+      if (v.v !== PROTOCOL_VERSION) throw new CodecError('UNKNOWN_TYPE', `hello.v: protocol version ${f.describe(v.v)} is not ${PROTOCOL_VERSION}`)
       const spaces = f.array(v.sp, 'hello.sp', HELLO_SPACES_MAX).map((s, i) => spaceHello(s, `hello.sp[${i}]`))
       return { m: 'hello', spaces }
     }
@@ -111,7 +111,7 @@ export function decodeMessage (bytes: Uint8Array): Message {
       return { m: 'bye', reason: f.string(v.r, 'bye.r', REASON_BYTES_MAX) }
     }
     default:
-      throw new CodecError('UNKNOWN_TYPE', `message.m: unknown message type ${JSON.stringify(String(raw.m)).slice(0, 40)}`)
+      throw new CodecError('UNKNOWN_TYPE', `message.m: unknown message type ${f.describe(raw.m)}`)
   }
 }
 

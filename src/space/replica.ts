@@ -315,7 +315,8 @@ export class SpaceReplica {
       prevClock = e.clock
       if (ACL_TYPES.includes(e.body.t)) {
         aclAdded.push(e)
-        acl = this.#computeAcl([...this.#aclEntries, ...aclAdded])
+        // Only a join changes the coverage of its own feed (the rest of this run); other acl entries take effect at the commit.
+        if (e.body.t === 'join') acl = this.#computeAcl([...this.#aclEntries, ...aclAdded])
       }
     }
     if (toStore.length > 0) this.#commitEntries(toStore, aclAdded, acl, verifiedNow)
