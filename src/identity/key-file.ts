@@ -52,6 +52,9 @@ function createKeyFile (dir: string, file: string): KeyPair {
   const keyPair = generateKeyPair()
   const bytes = Buffer.concat([PRIVATE_KEY_PROTOBUF_PREFIX, keyPair.seed, keyPair.publicKey])
   const tmp = `${file}.${process.pid}.tmp`
+  // A crash between open and rename leaves this behind, and pids repeat (in a container, always):
+  // no live process but this one can own it, so remove it rather than fail with EEXIST on every start.
+  fs.rmSync(tmp, { force: true })
   const fd = fs.openSync(tmp, 'wx', KEY_FILE_MODE)
   try {
     fs.writeSync(fd, bytes)

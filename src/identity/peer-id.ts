@@ -19,6 +19,8 @@ export function peerIdOf (publicKey: Uint8Array): PeerIdString {
 
 /** The public key inside an Ed25519 peer id, or undefined if the string is not one. */
 export function publicKeyFromPeerId (peerId: string): Uint8Array | undefined {
+  // An Ed25519 peer id is 52 characters; base58 decoding takes time quadratic in the length.
+  if (typeof peerId !== 'string' || peerId.length > 64) return undefined
   let bytes: Uint8Array
   try {
     bytes = base58btc.baseDecode(peerId)
