@@ -39,7 +39,8 @@ export interface AclInput {
   readonly entries: readonly Entry[]
   readonly forks: readonly ForkAt[]
   /** Epochs of an author reachable from `epoch` by the seq-0 links (earlier epochs it held when it opened this one). */
-  readonly ancestorEpochs: (author: AuthorHex, epoch: number) => readonly number[]
+  /** Both entries of every fork proof (stored or not): a revoke at a fork position counts on either branch (decision 7). */
+  readonly forkEntries?: readonly Entry[]
 }
 
 export interface MemberRow {
@@ -111,6 +112,17 @@ export class Acl {
     return rows
   }
 
+  /** roleAt as if no fork had been proven: whether a revoke at a fork position was issued with authority. */
+  roleIgnoringForks (author: AuthorHex, pos: Position): Role | null {
+    if (author === this.owner) return 'owner'
+    let best: Role | null = null
+    const cuts = (this.#cuts.get(author) ?? []).filter(c => c.kind !== 'fork')
+    for (const w of this.#windows.get(author) ?? []) {
+      if (windowContains(w, cuts, pos)) best = higher(best, w.role)
+    }
+    return best
+  }
+
   #ownerEffective (pos: Position): boolean {
     return !this.#ownerForks.some(f => f.epoch === pos.epoch && pos.seq >= f.seq)
   }
@@ -127,9 +139,19 @@ function windowContains (w: Window, cuts: readonly Cut[], pos: Position): boolea
   for (const c of cuts) {
     if (!cutApplies(c, w)) continue
     if (comparePositions(pos, c.at) >= 0) return false
-    if (pos.epoch !== c.at.epoch && !c.keep.has(pos.epoch)) return false
+    if (pos.epoch !== c.at.epoch && !kept(c, pos.epoch)) return false
   }
   return true
+}
+
+/**
+ * Epochs other than the cut's that stay effective below it: a revoke's
+ * `keep` list; for a fork, every earlier epoch (decision 7: retracted is what
+ * lies from the fork position on). Computed from the cut alone, so it does not
+ * depend on which entries a node happens to store.
+ */
+function kept (c: Cut, epoch: number): boolean {
+  return c.kind === 'fork' ? epoch < c.at.epoch : c.keep.has(epoch)
 }
 
 function windowLimit (w: Window, cuts: readonly Cut[], epoch: number): number {
@@ -139,7 +161,7 @@ function windowLimit (w: Window, cuts: readonly Cut[], epoch: number): number {
     if (!cutApplies(c, w)) continue
     if (epoch > c.at.epoch) return 0
     if (epoch === c.at.epoch) upper = Math.min(upper, c.at.seq)
-    else if (!c.keep.has(epoch)) return 0
+    else if (!kept(c, epoch)) return 0
   }
   if (w.from.epoch === epoch && upper <= w.from.seq) return 0
   return upper
@@ -153,24 +175,31 @@ export function computeAcl (input: AclInput): Acl {
   const ownerForks: Position[] = []
   const push = <T>(m: Map<AuthorHex, T[]>, k: AuthorHex, v: T): void => { const a = m.get(k); if (a === undefined) m.set(k, [v]); else a.push(v) }
 
-  for (const f of input.forks) {
+  const forks = lowestForks(input.forks)
+  for (const f of forks) {
     if (f.author === owner) ownerForks.push({ epoch: f.epoch, seq: f.seq })
-    else push(cuts, f.author, { at: { epoch: f.epoch, seq: f.seq }, keep: new Set(input.ancestorEpochs(f.author, f.epoch)), scope: 'all', kind: 'fork' })
+    else push(cuts, f.author, { at: { epoch: f.epoch, seq: f.seq }, keep: new Set<number>(), scope: 'all', kind: 'fork' })
   }
   const ownerAcl = (): Acl => new Acl(owner, windows, cuts, ownerForks)
   const byAuthor = (e: Entry): AuthorHex => toHex(e.author)
   const pos = (e: Entry): Position => ({ epoch: e.epoch, seq: e.seq })
-  const sorted = [...input.entries].sort((a, b) => compareBytes(a.id, b.id))
+  const byId = new Map<string, Entry>()
+  for (const e of [...input.entries, ...(input.forkEntries ?? [])]) byId.set(toHex(e.id), e)
+  const sorted = [...byId.values()].sort((a, b) => compareBytes(a.id, b.id))
+  // Revokes only take rights away: one at a feed's (lowest) fork position counts on either branch (decision 7).
+  const revokeAtFork = (e: Entry): boolean => (e.body.t === 'acl.revoke' || e.body.t === 'invite.revoke') &&
+    forks.some(f => f.author === byAuthor(e) && f.epoch === e.epoch && f.seq === e.seq)
 
   // Stage 1: what the owner's own entries say (admin windows, all revokes by the owner).
-  const ownerSays = sorted.filter(e => byAuthor(e) === owner && ownerAcl().roleAt(owner, pos(e)) === 'owner')
+  const ownerSays = sorted.filter(e => byAuthor(e) === owner && (ownerAcl().roleAt(owner, pos(e)) === 'owner' || revokeAtFork(e)))
   applyIssued(ownerSays, 'owner')
   const invitesByOwner = collectInvites(ownerSays, 'owner')
   applyJoins(invitesByOwner, ['admin'])
 
   // Stage 2: admins' entries, effective iff inside the issuer's admin window (which only stage 1 can open or close).
   const stage1 = ownerAcl()
-  const adminSays = sorted.filter(e => byAuthor(e) !== owner && stage1.roleAt(byAuthor(e), pos(e)) === 'admin')
+  const adminSays = sorted.filter(e => byAuthor(e) !== owner && (stage1.roleAt(byAuthor(e), pos(e)) === 'admin' ||
+    (revokeAtFork(e) && stage1.roleIgnoringForks(byAuthor(e), pos(e)) === 'admin')))
   applyIssued(adminSays, 'admin')
   const invitesByAdmins = collectInvites(adminSays, 'admin')
   const allInvites = new Map([...invitesByOwner, ...invitesByAdmins])
@@ -211,7 +240,9 @@ export function computeAcl (input: AclInput): Acl {
   function applyJoins (invites: Map<string, { invite: Entry, keep: Set<string> | null }>, roles: readonly GrantableRole[]): void {
     const joinsByInvite = new Map<string, Entry[]>()
     for (const e of sorted) {
-      if (e.body.t !== 'join') continue
+      // Only a join at seq 0 counts: every node stores a feed's seq 0, while a later join past a revoke cut
+      // is stored only by nodes that got it before the revoke (decision 4: same set, same view).
+      if (e.body.t !== 'join' || e.seq !== 0) continue
       const key = toHex(e.body.invite)
       if (invites.has(key)) push(joinsByInvite, key, e)
     }
@@ -232,7 +263,18 @@ export function computeAcl (input: AclInput): Acl {
 }
 
 function forkAllows (cuts: readonly Cut[], pos: Position): boolean {
-  return cuts.every(c => c.kind !== 'fork' || (comparePositions(pos, c.at) < 0 && (pos.epoch === c.at.epoch || c.keep.has(pos.epoch))))
+  return cuts.every(c => c.kind !== 'fork' || (comparePositions(pos, c.at) < 0 && (pos.epoch === c.at.epoch || kept(c, pos.epoch))))
+}
+
+/** One fork per feed, the lowest, in (author, epoch) order: the same whatever proofs a node saw first. */
+function lowestForks (forks: readonly ForkAt[]): ForkAt[] {
+  const low = new Map<string, ForkAt>()
+  for (const f of forks) {
+    const k = `${f.author}/${f.epoch}`
+    const old = low.get(k)
+    if (old === undefined || f.seq < old.seq) low.set(k, f)
+  }
+  return [...low.values()].sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : a.epoch - b.epoch))
 }
 
 export function mayWrite (acl: Acl, author: AuthorHex, pos: Position): boolean {

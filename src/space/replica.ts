@@ -128,9 +128,12 @@ export class SpaceReplica {
     const feed = this.#store.feed(this.key, author, epoch)
     const seq = feed?.count ?? 0
     const prev = seq > 0 ? fromHex(feed?.head as string) : this.#lastHeadBefore(author, epoch)
+    if (isDataBody(body) && !atLeast(this.#acl.roleAt(author, { epoch, seq }), 'writer')) {
+      throw new SpaceError('NOT_ALLOWED', `your role in space ${this.genesis.name} (${this.#acl.roleAt(author, { epoch, seq }) ?? 'none'}) does not allow ${body.t}; ask an admin of the space to grant you writer`)
+    }
     const entry = signEntry(keyPair, { space: this.id, author: keyPair.publicKey, epoch, seq, prev, clock: this.#nextClock(nowMs), body })
     const result = this.#ingestAuthentic([{ entry, verified: true }], 'local', nowMs)
-    if (result.stored.length !== 1) {
+    if (!result.stored.some(e => bytesEqual(e.id, entry.id))) { // stored may also hold pending entries this one unblocked
       const role = this.#acl.roleAt(author, { epoch, seq })
       throw new SpaceError('NOT_ALLOWED', `your role in space ${this.genesis.name} (${role ?? 'none'}) does not allow ${body.t}${result.reject !== undefined ? ` (${result.reject.detail})` : ''}; ask an admin of the space to grant you writer`)
     }
@@ -411,28 +414,14 @@ export class SpaceReplica {
   #computeAcl (entries: readonly Entry[], extraFork?: ForkProof): Acl {
     const forks: ForkAt[] = this.#store.forks(this.key).map(f => ({ author: f.author, epoch: f.epoch, seq: f.seq }))
     if (extraFork !== undefined) forks.push({ author: extraFork.author, epoch: extraFork.epoch, seq: extraFork.seq })
-    return computeAcl({ owner: this.owner, entries, forks, ancestorEpochs: (a, e) => this.#ancestorEpochs(a, e) })
-  }
-
-  /** Earlier epochs linked from an epoch's seq-0 entry (`prev` names the last head the author held). */
-  #ancestorEpochs (author: AuthorHex, epoch: number): number[] {
-    const out: number[] = []
-    let e = epoch
-    for (let guard = 0; guard < 10_000; guard++) {
-      const s0 = this.#store.entryAt(this.key, author, e, 0)
-      if (s0 === undefined) break
-      const prev = decodeStoredEntry(s0.bytes, s0.sig).prev
-      const before = prev === null ? undefined : this.#store.entryById(this.key, toHex(prev))
-      if (before === undefined || before.author !== author || before.epoch >= e) break
-      out.push(before.epoch)
-      e = before.epoch
-    }
-    return out
+    const proofs = [...this.#store.forks(this.key), ...(extraFork !== undefined ? [extraFork] : [])]
+    const forkEntries = proofs.flatMap(f => [f.a, f.b]).map(([bytes, sig]) => decodeStoredEntry(bytes, sig))
+    return computeAcl({ owner: this.owner, entries, forks, forkEntries })
   }
 
   #epochFor (author: AuthorHex, nowMs: number): number {
     const known = this.#epochs.get(author)
-    if (known !== undefined) return known
+    if (known !== undefined && this.#store.feed(this.key, author, known)?.frozenAt == null) return known // a proven fork: go on in a new epoch (decision 7)
     const own = this.#store.feeds(this.key).filter(f => f.author === author)
     const latest = own.sort((a, b) => b.epoch - a.epoch)[0]
     // A store that holds our feed intact continues it: every entry we ever announced was committed first (decision 6).
