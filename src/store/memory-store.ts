@@ -119,6 +119,22 @@ export class MemoryStore implements Store {
 
   close (): void {}
 
+  /** A copy that shares the immutable entries: many simulated nodes can start from one state. */
+  clone (): MemoryStore {
+    const copy = new MemoryStore()
+    for (const [key, s] of this.#spaces) {
+      copy.#spaces.set(key, {
+        ...(s.genesis !== undefined ? { genesis: s.genesis } : {}),
+        feeds: new Map([...s.feeds].map(([k, chain]) => [k, [...chain]])),
+        frozen: new Map(s.frozen),
+        byId: new Map(s.byId),
+        forks: [...s.forks],
+        views: new Map([...s.views].map(([k, rows]) => [k, new Map(rows)]))
+      })
+    }
+    return copy
+  }
+
   #space (space: SpaceKey, create: true): SpaceData
   #space (space: SpaceKey): SpaceData | undefined
   #space (space: SpaceKey, create = false): SpaceData | undefined {

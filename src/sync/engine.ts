@@ -155,7 +155,10 @@ export class SyncEngine {
     if (this.#nextPendingRetry !== null && this.#nextPendingRetry <= nowMs) {
       this.#nextPendingRetry = null
       for (const replica of this.#spaces.all()) {
-        for (const r of replica.retryPending(nowMs)) this.#afterIngest(replica, r, 'local', nowMs)
+        for (const r of replica.retryPending(nowMs)) {
+          this.#afterIngest(replica, r, 'local', nowMs)
+          for (const fk of new Set(r.stored.map(e => feedKey(toHex(e.author), e.epoch)))) this.#plan(replica.key, fk, nowMs)
+        }
       }
       this.#schedulePendingRetry(nowMs)
     }
@@ -297,6 +300,9 @@ export class SyncEngine {
     this.stats.entriesIn += run.length
     const result = replica.ingestRun(run, session.peer, nowMs)
     this.stats.duplicatesIn += result.duplicates
+    this.stats.pendingIn += result.pending
+    this.stats.droppedIn += result.dropped
+    if (result.diverged !== undefined) this.stats.divergedRuns++
     if (result.reject !== undefined) {
       this.#penalize(session, SCORE.invalidEntry, `invalid entry (${result.reject.reason}): ${result.reject.detail}`, nowMs)
     } else if (!solicited && result.stored.length === 0 && result.duplicates > 0) {
@@ -383,6 +389,9 @@ export class SyncEngine {
     const ours = replica.resumeAt(author, epoch)
     const limit = replica.pullLimit(author, epoch)
     if (ours >= limit) return
+    // Entries of this feed wait in the pending queue (clock ahead, grant missing): pull no more until they are
+    // stored, or we would fetch what the bounded queue must forget, again and again (the retry re-plans).
+    if (ours > (replica.feedRow(author, epoch)?.count ?? 0)) return
     let best: { session: Session, count: number, tried: boolean } | undefined
     for (const session of this.#sessions.values()) {
       const count = Math.min(limit, session.spaces.get(space)?.known.get(fk) ?? 0)

@@ -9,6 +9,10 @@ export interface SyncStats {
   /** Entries received in `entries` messages: the payload copies. */
   entriesIn: number
   duplicatesIn: number
+  /** Entries received that went to the pending queue (a dependency missing), were dropped past a fork, or did not link to our head. */
+  pendingIn: number
+  droppedIn: number
+  divergedRuns: number
   entriesStored: number
   entriesServed: number
   garbageIn: number
@@ -24,6 +28,9 @@ export function emptyStats (): SyncStats {
     bytesOut: {},
     entriesIn: 0,
     duplicatesIn: 0,
+    pendingIn: 0,
+    droppedIn: 0,
+    divergedRuns: 0,
     entriesStored: 0,
     entriesServed: 0,
     garbageIn: 0,

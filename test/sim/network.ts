@@ -22,16 +22,17 @@ export class SimNode {
   readonly index: number
   readonly name: string
   readonly keyPair: KeyPair
-  readonly store = new MemoryStore()
+  readonly store: MemoryStore
   readonly replicas = new Map<SpaceKey, SpaceReplica>()
   engine: SyncEngine | null = null
   tickAt: number | null = null
   readonly events: SyncEvent[] = []
   restarts = 0
 
-  constructor (index: number, keyPair: KeyPair) {
+  constructor (index: number, keyPair: KeyPair, store = new MemoryStore()) {
     this.index = index
     this.keyPair = keyPair
+    this.store = store
     this.name = toHex(keyPair.publicKey)
   }
 
@@ -100,8 +101,8 @@ export class SimNetwork {
     this.rng = new Random(seed)
   }
 
-  addNode (keyPair: KeyPair): SimNode {
-    const node = new SimNode(this.nodes.length, keyPair)
+  addNode (keyPair: KeyPair, store?: MemoryStore): SimNode {
+    const node = new SimNode(this.nodes.length, keyPair, store)
     this.nodes.push(node)
     return node
   }
