@@ -20,17 +20,22 @@ export class MemoryStore implements Store {
 
   commit (batch: Batch): void {
     const s = this.#space(batch.space, true)
-    const pending = new Map<string, StoredEntry[]>()
+    // Check every entry before changing anything, so a rejected batch leaves no trace.
+    const lengths = new Map<string, number>()
     for (const e of batch.entries ?? []) {
       const key = feedKey(e.author, e.epoch)
-      const chain = pending.get(key) ?? [...(s.feeds.get(key) ?? [])]
-      if (e.seq !== chain.length) throw new Error(`store: entry ${e.author}/${e.epoch}/${e.seq} does not extend its feed of ${chain.length}`)
-      chain.push(e)
-      pending.set(key, chain)
+      const length = lengths.get(key) ?? s.feeds.get(key)?.length ?? 0
+      if (e.seq !== length) throw new Error(`store: entry ${e.author}/${e.epoch}/${e.seq} does not extend its feed of ${length}`)
+      lengths.set(key, length + 1)
     }
     if (batch.genesis !== undefined) s.genesis = batch.genesis
-    for (const [key, chain] of pending) s.feeds.set(key, chain)
-    for (const e of batch.entries ?? []) s.byId.set(e.id, e)
+    for (const e of batch.entries ?? []) {
+      const key = feedKey(e.author, e.epoch)
+      let chain = s.feeds.get(key)
+      if (chain === undefined) s.feeds.set(key, chain = [])
+      chain.push(e)
+      s.byId.set(e.id, e)
+    }
     for (const id of batch.verified ?? []) {
       const e = s.byId.get(id)
       if (e === undefined) continue

@@ -5,6 +5,10 @@
 /** How long a pull may go without progress before it is asked of another peer. Virtual or real ms alike. */
 export const REQUEST_TIMEOUT_MS = 2_000
 
+/** How long a late answer to a request we gave up on still counts as asked for (an honest duplicate). */
+export const LATE_ANSWER_MS = 10 * REQUEST_TIMEOUT_MS
+export const SUPERSEDED_MAX = 10_000
+
 /**
  * Entries asked for at once from one peer for one feed (receiver-driven
  * credit): bounds what a sender queues for us and what we hold in flight,

@@ -6,7 +6,7 @@ import type { Body, Entry, FeedRange, FeedRow, Message, MessageType, SignedBytes
 import type { KeyPair } from '../identity/index.ts'
 import type { IngestResult, SpaceReplica } from '../space/index.ts'
 import type { AuthorHex, ForkProof, SpaceKey } from '../store/index.ts'
-import { BAN_MS, PENDING_RETRY_MS, PROBE_BACK_ENTRIES, REQUEST_TIMEOUT_MS, SCORE, WANT_WINDOW_ENTRIES } from './constants.ts'
+import { BAN_MS, LATE_ANSWER_MS, PENDING_RETRY_MS, PROBE_BACK_ENTRIES, REQUEST_TIMEOUT_MS, SCORE, SUPERSEDED_MAX, WANT_WINDOW_ENTRIES } from './constants.ts'
 import { feedKey, parseFeedKey, Session } from './session.ts'
 import type { SharedSpace } from './session.ts'
 import { emptyStats } from './stats.ts'
@@ -65,6 +65,8 @@ export class SyncEngine {
   readonly #banned = new Map<AuthorHex, number>()
   readonly #requests = new Map<string, Request>()
   readonly #probes = new Set<string>()
+  /** Requests given up on (timeout, `none`, disconnect): their late answers are honest duplicates, never replays. */
+  readonly #superseded = new Map<string, number>()
   #outbox: { peer: AuthorHex, msg: Message }[] = []
   readonly #haves = new Map<AuthorHex, Map<SpaceKey, Map<string, FeedRow>>>()
   #events: SyncEvent[] = []
@@ -145,9 +147,11 @@ export class SyncEngine {
 
   /** Timeouts of pulls (asked again of another peer) and retries of pending entries. */
   tick (nowMs: number): void {
+    for (const [key, until] of this.#superseded) if (until <= nowMs) this.#superseded.delete(key)
     for (const [key, req] of [...this.#requests]) {
       if (req.deadline > nowMs) continue
       this.#requests.delete(key)
+      this.#supersede(req.peer, key, nowMs)
       this.stats.requestTimeouts++
       const [space, fk] = splitRequestKey(key)
       this.#plan(space, fk, nowMs, new Set([...req.tried, req.peer]))
@@ -296,7 +300,8 @@ export class SyncEngine {
     const reqKey = requestKey(replica.key, fk)
     const req = this.#requests.get(reqKey)
     const probe = `${session.peer}|${replica.key}|${fk}|${head.seq}`
-    const solicited = (req?.peer === session.peer) || this.#probes.delete(probe) || (head.seq === 0 && run.length === 1 && head.body.t === 'join')
+    const solicited = (req?.peer === session.peer) || this.#probes.delete(probe) || this.#superseded.has(`${session.peer}|${reqKey}`) ||
+      (head.seq === 0 && run.length === 1 && head.body.t === 'join')
     this.stats.entriesIn += run.length
     const result = replica.ingestRun(run, session.peer, nowMs)
     this.stats.duplicatesIn += result.duplicates
@@ -450,8 +455,11 @@ export class SyncEngine {
     if (result.fork !== undefined) {
       this.#events.push({ type: 'fork', space: replica.key, proof: result.fork })
       for (const session of this.#sessions.values()) {
-        if (session.peer === from || !session.spaces.has(replica.key)) continue
-        session.shared(replica.key).frozen.add(feedKey(result.fork.author, result.fork.epoch))
+        // Every neighbour sharing the space, the sender of the conflicting entry included (it holds one branch only);
+        // not the sender of a fork message, which holds the proof already (marked frozen in #onFork).
+        const fk = feedKey(result.fork.author, result.fork.epoch)
+        if (!session.spaces.has(replica.key) || session.shared(replica.key).frozen.has(fk)) continue
+        session.shared(replica.key).frozen.add(fk)
         this.#send(session.peer, { m: 'fork', space: replica.id, a: result.fork.a, b: result.fork.b })
       }
     }
@@ -537,6 +545,11 @@ export class SyncEngine {
     this.#banned.set(session.peer, nowMs + BAN_MS)
     this.#events.push({ type: 'disconnect', peer: session.peer, reason })
     this.disconnect(session.peer, nowMs)
+  }
+
+  #supersede (peer: AuthorHex, reqKey: string, nowMs: number): void {
+    if (this.#superseded.size >= SUPERSEDED_MAX) this.#superseded.delete(this.#superseded.keys().next().value as string)
+    this.#superseded.set(`${peer}|${reqKey}`, nowMs + LATE_ANSWER_MS)
   }
 
   #schedulePendingRetry (nowMs: number): void {
