@@ -1,6 +1,6 @@
 import { encodeMessage, fromHex, toHex, MESSAGE_BYTES_MAX, ENTRY_BYTES_MAX } from '../../src/codec/index.ts'
 import type { SignedBytes } from '../../src/codec/index.ts'
-import { signEntry } from '../../src/space/index.ts'
+import { signEntry, signStatus } from '../../src/space/index.ts'
 import type { SpaceReplica } from '../../src/space/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
 import type { SimNetwork, SimNode } from './network.ts'
@@ -49,7 +49,7 @@ export function attack (net: SimNetwork, attacker: SimNode, stranger: KeyPair, v
   const to = net.rng.pick(neighbours)
   const send = (bytes: Uint8Array): void => net.sendRaw(attacker, to, bytes, 'attack')
   const entries = (run: SignedBytes[]): Uint8Array => encodeMessage({ m: 'entries', space: space.id, run })
-  switch (round % 8) {
+  switch (round % 9) {
     case 0: // garbage
       send(net.rng.bytes(net.rng.int(1, 300)))
       break
@@ -92,6 +92,11 @@ export function attack (net: SimNetwork, attacker: SimNode, stranger: KeyPair, v
       if (round < 8) send(new Uint8Array(MESSAGE_BYTES_MAX + 1))
       else send(net.rng.bytes(net.rng.int(1, 50)))
       break
+    case 8: { // a forged status record: an honest node's name, the attacker's signature
+      const { bytes, sig } = signStatus(attacker.keyPair, { space: space.id, author: victimWriter.publicKey, clock: { wallMs: net.nowMs, counter: 0 }, body: { forged: true } })
+      send(encodeMessage({ m: 'status', space: space.id, record: [bytes, sig] }))
+      break
+    }
     case 7: { // flood: a burst of announcements past the rate budget
       const row = { author: fromHex(space.owner), epoch: 1, count: 1, head: new Uint8Array(32), frozen: false }
       const bytes = encodeMessage({ m: 'have', space: space.id, heads: [row] })

@@ -54,6 +54,10 @@ export interface ScenarioReport {
   readonly links: number
   readonly acknowledgedWrites: number
   readonly lastHealMs: number
+  readonly partitionMs: readonly [number, number] | null
+  readonly lastWriteMs: number
+  /** Virtual time at which every honest node first agreed, after the last write and the partition's heal. */
+  readonly convergedAtMs: number | null
   /** Virtual ms from the last heal until every honest node agreed (null: never, within the bound). */
   readonly convergedAfterMs: number | null
   readonly viewHash: string
@@ -93,8 +97,12 @@ export function runScenario (config: ScenarioConfig): ScenarioReport {
 
   // Writes by random honest online nodes; a write is acknowledged once its node committed it.
   const acknowledged: string[] = []
+  let lastWriteMs = 0
+  let lastWriteScheduledMs = 0
   for (let i = 0; i < config.writes; i++) {
-    net.at(net.rng.int(1_000, config.writePhaseMs), () => {
+    const at = net.rng.int(1_000, config.writePhaseMs)
+    lastWriteScheduledMs = Math.max(lastWriteScheduledMs, at)
+    net.at(at, () => {
       const online = honest.filter(n => n.online)
       if (online.length === 0) return
       const node = net.rng.pick(online)
@@ -106,12 +114,31 @@ export function runScenario (config: ScenarioConfig): ScenarioReport {
       try {
         node.engine?.append(space, body, net.nowMs)
         if (body.t === 'kv.put' && body.key.startsWith('w-')) acknowledged.push(body.key)
+        lastWriteMs = net.nowMs
       } catch (err) {
         // A node that has not received its grant yet cannot write: refused locally, as a user would see it.
         assert.match(String(err), /NOT_ALLOWED/)
       }
       net.pump(node)
     })
+  }
+
+  // Status records: every honest node publishes a few, at random times; the newest must reach everyone.
+  const statusRounds = new Map<SimNode, number>()
+  for (const node of honest) {
+    for (let k = 0; k < 3; k++) {
+      net.at(net.rng.int(1_000, config.writePhaseMs), () => {
+        if (node.engine === null) return
+        const round = (statusRounds.get(node) ?? 0) + 1
+        try {
+          node.engine.publishStatus(space, { round, node: node.index }, net.nowMs)
+          statusRounds.set(node, round)
+        } catch (err) {
+          assert.match(String(err), /NOT_ALLOWED/) // not a member yet: its grant has not arrived
+        }
+        net.pump(node)
+      })
+    }
   }
 
   let lastHealMs = 0
@@ -126,6 +153,7 @@ export function runScenario (config: ScenarioConfig): ScenarioReport {
   }
 
   // A partition into two halves that heals.
+  let partitionMs: [number, number] | null = null
   if (config.partition) {
     const side = new Map(net.nodes.map(n => [n, net.rng.chance(0.5)]))
     // Late enough that it often heals after the last write: what converges then is the heal's doing.
@@ -134,6 +162,7 @@ export function runScenario (config: ScenarioConfig): ScenarioReport {
     net.at(start, () => net.partition((a, b) => side.get(a) !== side.get(b)))
     net.at(end, () => net.heal())
     healed(end)
+    partitionMs = [start, end]
   }
 
   // Churn: nodes leave, then restart from their store.
@@ -173,12 +202,17 @@ export function runScenario (config: ScenarioConfig): ScenarioReport {
     }
   }
 
-  // Run the safety phase, then check convergence every virtual second after the last heal.
-  net.runUntil(lastHealMs)
+  // Safety phase until the writes are done and the partition healed; then liveness: step 100 ms at a time
+  // until every honest node agrees after the last heal (bounded by convergeWithinMs).
+  const settleFrom = Math.min(lastHealMs, Math.max(lastWriteScheduledMs, partitionMs?.[1] ?? 0))
+  net.runUntil(settleFrom)
   let convergedAfterMs: number | null = null
-  for (let t = lastHealMs; t <= lastHealMs + config.convergeWithinMs; t += 100) {
+  let convergedAtMs: number | null = null
+  for (let t = settleFrom; t <= lastHealMs + config.convergeWithinMs; t += 100) {
     net.runUntil(t)
-    if (agreed(honest, space, equivocator)) { convergedAfterMs = t - lastHealMs; break }
+    if (!agreed(honest, space, equivocator) || !statusesAgreed(honest, space, statusRounds)) continue
+    convergedAtMs ??= t
+    if (t >= lastHealMs) { convergedAfterMs = t - lastHealMs; break }
   }
 
   const first = (honest[0] as SimNode).replica(space)
@@ -206,6 +240,9 @@ export function runScenario (config: ScenarioConfig): ScenarioReport {
     links: net.links.length,
     acknowledgedWrites: acknowledged.length,
     lastHealMs,
+    partitionMs,
+    lastWriteMs,
+    convergedAtMs,
     convergedAfterMs,
     viewHash: first.viewHash(),
     forkSeq: forks.length === 0 ? null : Math.min(...forks.map(f => f.seq)),
@@ -233,6 +270,17 @@ function agreed (honest: readonly SimNode[], space: SpaceKey, equivocator: SimNo
   return forkSeqs.size === 1 && !forkSeqs.has(-1)
 }
 
+/** Every honest node holds, for every honest node, the newest status record it published. */
+function statusesAgreed (honest: readonly SimNode[], space: SpaceKey, rounds: ReadonlyMap<SimNode, number>): boolean {
+  for (const n of honest) {
+    const r = n.replica(space)
+    for (const [author, round] of rounds) {
+      if (r.status(author.name)?.body.round !== round) return false
+    }
+  }
+  return true
+}
+
 /** Safety: checked on every honest node; throws (with the seed, printed by the caller) on any breach. */
 function checkSafety (honest: readonly SimNode[], space: SpaceKey, equivocator: SimNode | undefined, acknowledged: readonly string[]): Record<string, never> {
   for (const n of honest) {
@@ -240,6 +288,7 @@ function checkSafety (honest: readonly SimNode[], space: SpaceKey, equivocator: 
     const keys = r.kvList().map(kv => kv.key)
     const leaked = keys.filter(k => MARKERS.some(m => k.startsWith(m)))
     assert.deepEqual(leaked, [], `node ${n.index}: Byzantine entries in its view`)
+    assert.ok(r.statuses().every(st => st.body.forged !== true), `node ${n.index}: a forged status record in its view`)
     assert.equal(r.viewHash(), r.recomputedViewHash(), `node ${n.index}: views differ from a rebuild from its store`)
     const missing = acknowledged.filter(k => !keys.includes(k))
     assert.deepEqual(missing, [], `node ${n.index}: acknowledged writes missing`)

@@ -20,3 +20,10 @@ for (const seed of seeds) {
     }
   })
 }
+
+test('simulation: the same seed gives the same run, bit for bit', { timeout: 240_000 }, () => {
+  const config = { ...DEFAULT_SCENARIO, seed: 42, nodes: 20, writes: 100 }
+  const a = runScenario(config)
+  const b = runScenario(config)
+  assert.deepEqual(b, a)
+})
