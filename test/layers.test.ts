@@ -17,7 +17,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   codec: [],
   store: ['codec'],
   space: ['store', 'codec', 'identity'],
-  sync: ['space', 'store', 'codec', 'identity']
+  sync: ['space', 'store', 'codec', 'identity'],
+  net: ['sync', 'space', 'store', 'codec', 'identity'],
+  node: ['net', 'sync', 'space', 'store', 'codec', 'identity'],
+  api: ['node', 'codec', 'identity'],
+  cli: ['api', 'node', 'codec', 'identity']
 }
 
 const PURE = ['space', 'sync', 'codec']

@@ -145,6 +145,14 @@ export class SyncEngine {
     }
   }
 
+  /** Misbehaviour seen below the protocol (an oversized frame, too many streams): scored like garbage. */
+  reportGarbage (peer: AuthorHex, reason: string, nowMs: number): void {
+    const session = this.#sessions.get(peer)
+    if (session === undefined) return
+    this.stats.garbageIn++
+    this.#penalize(session, SCORE.garbage, `garbage: ${reason}`, nowMs)
+  }
+
   /** Timeouts of pulls (asked again of another peer) and retries of pending entries. */
   tick (nowMs: number): void {
     for (const [key, until] of this.#superseded) if (until <= nowMs) this.#superseded.delete(key)

@@ -1,0 +1,7 @@
+/**
+ * api/: the local HTTP + WebSocket API of a running node (127.0.0.1 and a
+ * token by default). Imports node/ and below; never cli/.
+ */
+export { ApiServer, API_FILE } from './server.ts'
+export type { ApiAddress, ApiInit } from './server.ts'
+export { toJson } from './json.ts'

@@ -1,0 +1,58 @@
+import type { Node } from '../node/index.ts'
+import { NodeError } from '../node/index.ts'
+
+/**
+ * The API's calls, one line each: method, path, what it does. Paths take a
+ * SPACE as an id or a unique name. Bodies are JSON objects.
+ */
+export interface Route {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE'
+  readonly parts: readonly string[]
+  run (node: Node, params: Record<string, string>, body: Record<string, unknown>): unknown
+}
+
+const route = (method: Route['method'], path: string, run: Route['run']): Route => ({ method, parts: path.split('/').filter(p => p !== ''), run })
+
+export const routes: readonly Route[] = [
+  route('GET', '/v1/id', node => node.id()),
+  route('GET', '/v1/peers', node => node.peers()),
+  route('POST', '/v1/peers', async (node, _p, b) => { await node.dial(str(b, 'addr')); return { ok: true } }),
+  route('GET', '/v1/spaces', node => node.spaces()),
+  route('POST', '/v1/spaces', (node, _p, b) => node.createSpace(str(b, 'name'))),
+  route('POST', '/v1/spaces/:space/invites', (node, p, b) => node.invite(p.space as string, role(b), optInt(b, 'uses') ?? 1, optInt(b, 'expiresInMs') ?? 7 * 24 * 3600_000)),
+  route('POST', '/v1/join', (node, _p, b) => node.join(str(b, 'token'))),
+  route('GET', '/v1/spaces/:space/acl', (node, p) => node.aclList(p.space as string)),
+  route('POST', '/v1/spaces/:space/acl', (node, p, b) => { node.grant(p.space as string, str(b, 'peer'), role(b)); return { ok: true } }),
+  route('DELETE', '/v1/spaces/:space/acl/:peer', (node, p) => { node.revoke(p.space as string, p.peer as string); return { ok: true } }),
+  route('GET', '/v1/spaces/:space/kv', (node, p) => node.kvList(p.space as string)),
+  route('GET', '/v1/spaces/:space/kv/:key', (node, p) => node.kvGet(p.space as string, p.key as string)),
+  route('PUT', '/v1/spaces/:space/kv/:key', (node, p, b) => { if (!('value' in b)) throw new NodeError('BAD_INPUT', 'the body needs a "value"'); node.kvPut(p.space as string, p.key as string, b.value); return { ok: true } }),
+  route('DELETE', '/v1/spaces/:space/kv/:key', (node, p) => { node.kvDel(p.space as string, p.key as string); return { ok: true } }),
+  route('GET', '/v1/spaces/:space/counters/:name', (node, p) => node.counterGet(p.space as string, p.name as string)),
+  route('POST', '/v1/spaces/:space/counters/:name', (node, p, b) => { node.counterAdd(p.space as string, p.name as string, num(b, 'delta')); return { ok: true } }),
+  route('GET', '/v1/spaces/:space/ledger', (node, p) => node.ledgerList(p.space as string)),
+  route('POST', '/v1/spaces/:space/ledger', (node, p, b) => { if (!('tx' in b)) throw new NodeError('BAD_INPUT', 'the body needs a "tx"'); node.ledgerAppend(p.space as string, b.tx); return { ok: true } }),
+  route('GET', '/v1/misbehaviour', node => node.misbehaviour)
+]
+
+function str (b: Record<string, unknown>, k: string): string {
+  const v = b[k]
+  if (typeof v !== 'string' || v === '') throw new NodeError('BAD_INPUT', `the body needs "${k}" as a non-empty string`)
+  return v
+}
+
+function num (b: Record<string, unknown>, k: string): number {
+  const v = b[k]
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new NodeError('BAD_INPUT', `the body needs "${k}" as a whole number`)
+  return v
+}
+
+function optInt (b: Record<string, unknown>, k: string): number | undefined {
+  return b[k] === undefined ? undefined : num(b, k)
+}
+
+function role (b: Record<string, unknown>): 'admin' | 'writer' | 'reader' {
+  const v = b.role
+  if (v !== 'admin' && v !== 'writer' && v !== 'reader') throw new NodeError('BAD_INPUT', 'role must be admin, writer or reader')
+  return v
+}

@@ -1,0 +1,156 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import http from 'node:http'
+import path from 'node:path'
+import { WebSocketServer } from 'ws'
+import type { WebSocket } from 'ws'
+import { Node, NodeError } from '../node/index.ts'
+import type { NodeErrorCode } from '../node/index.ts'
+import { toJson } from './json.ts'
+import { routes } from './routes.ts'
+import type { Route } from './routes.ts'
+
+/**
+ * The local API: JSON over HTTP and an event stream over a WebSocket, bound
+ * to 127.0.0.1 by default and protected by a token. Its address and token are
+ * written to `api.json` in the data directory (mode 0600), where the CLI
+ * finds them. Every CLI command goes through here.
+ */
+export const API_FILE = 'api.json'
+const BODY_BYTES_MAX = 1024 * 1024
+
+export interface ApiInit {
+  readonly node: Node
+  readonly host: string
+  readonly port: number
+}
+
+export interface ApiAddress { readonly url: string, readonly token: string, readonly pid: number }
+
+const STATUS: Partial<Record<NodeErrorCode | 'INTERNAL' | 'NOT_FOUND' | 'BAD_JSON' | 'TOO_LARGE', number>> = {
+  UNAUTHORIZED: 401, NOT_ALLOWED: 403, UNKNOWN_SPACE: 404, NOT_FOUND: 404, TOO_LARGE: 413, INTERNAL: 500
+}
+
+export class ApiServer {
+  readonly #node: Node
+  readonly #init: ApiInit
+  readonly #token = crypto.randomBytes(32).toString('hex')
+  readonly #server: http.Server
+  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 })
+  #address: ApiAddress | undefined
+
+  constructor (init: ApiInit) {
+    this.#init = init
+    this.#node = init.node
+    this.#server = http.createServer((req, res) => { void this.#handle(req, res) })
+    this.#server.on('upgrade', (req, socket, head) => {
+      if (!this.#authorized(req) || new URL(req.url ?? '/', 'http://x').pathname !== '/v1/events') {
+        socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n')
+        return
+      }
+      this.#wss.handleUpgrade(req, socket, head, ws => this.#stream(ws))
+    })
+  }
+
+  async start (): Promise<ApiAddress> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject)
+      this.#server.listen(this.#init.port, this.#init.host, () => resolve())
+    })
+    const addr = this.#server.address()
+    if (addr === null || typeof addr === 'string') throw new Error('the API server has no TCP address')
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
+    this.#address = { url: `http://${host}:${addr.port}`, token: this.#token, pid: process.pid }
+    const file = path.join(this.#node.dir, API_FILE)
+    const tmp = `${file}.${process.pid}.tmp`
+    fs.writeFileSync(tmp, JSON.stringify(this.#address), { mode: 0o600 })
+    fs.renameSync(tmp, file)
+    return this.#address
+  }
+
+  async stop (): Promise<void> {
+    try { fs.unlinkSync(path.join(this.#node.dir, API_FILE)) } catch {}
+    for (const ws of this.#wss.clients) ws.terminate()
+    await new Promise<void>(resolve => this.#server.close(() => resolve()))
+  }
+
+  async #handle (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    try {
+      if (!this.#authorized(req)) throw new ApiError('UNAUTHORIZED', 'missing or wrong API token; the CLI reads it from api.json in the data directory')
+      const url = new URL(req.url ?? '/', 'http://localhost')
+      const match = findRoute(req.method ?? 'GET', url.pathname)
+      if (match === undefined) throw new ApiError('NOT_FOUND', `no such API call: ${req.method} ${url.pathname}`)
+      const body = req.method === 'GET' || req.method === 'DELETE' ? {} : await readJson(req)
+      const result = await match.route.run(this.#node, match.params, body)
+      send(res, 200, result ?? { ok: true })
+    } catch (err) {
+      const { code, message } = describe(err)
+      send(res, STATUS[code as keyof typeof STATUS] ?? 400, { error: { code, message } })
+    }
+  }
+
+  #authorized (req: http.IncomingMessage): boolean {
+    const header = req.headers.authorization ?? ''
+    const given = header.startsWith('Bearer ') ? header.slice(7) : new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? ''
+    const a = Buffer.from(given)
+    const b = Buffer.from(this.#token)
+    return a.length === b.length && crypto.timingSafeEqual(a, b)
+  }
+
+  #stream (ws: WebSocket): void {
+    const forward = (type: string) => (payload: unknown) => { if (ws.readyState === ws.OPEN) ws.send(toJson({ type, ...(payload as object) })) }
+    const handlers = (['stored', 'fork', 'misbehaviour', 'disconnect'] as const).map(type => [type, forward(type)] as const)
+    for (const [type, h] of handlers) this.#node.on(type, h)
+    ws.on('close', () => { for (const [type, h] of handlers) this.#node.off(type, h) })
+    ws.send(toJson({ type: 'hello', peerId: this.#node.peerId }))
+  }
+}
+
+export class ApiError extends Error {
+  readonly code: string
+  constructor (code: string, message: string) {
+    super(message)
+    this.code = code
+  }
+}
+
+function describe (err: unknown): { code: string, message: string } {
+  if (err instanceof NodeError || err instanceof ApiError) return { code: err.code, message: err.message }
+  if (err instanceof Error && 'code' in err && typeof err.code === 'string' && /^[A-Z_]+$/.test(err.code)) return { code: err.code, message: err.message }
+  console.error('samepage api: unexpected error', err)
+  return { code: 'INTERNAL', message: 'the daemon hit an unexpected error; see its log' }
+}
+
+function findRoute (method: string, pathname: string): { route: Route, params: Record<string, string> } | undefined {
+  const parts = pathname.split('/').filter(p => p !== '').map(decodeURIComponent)
+  for (const route of routes) {
+    if (route.method !== method || route.parts.length !== parts.length) continue
+    const params: Record<string, string> = {}
+    if (route.parts.every((p, i) => p.startsWith(':') ? (params[p.slice(1)] = parts[i] as string, true) : p === parts[i])) return { route, params }
+  }
+  return undefined
+}
+
+async function readJson (req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > BODY_BYTES_MAX) throw new ApiError('TOO_LARGE', `request body over ${BODY_BYTES_MAX} bytes`)
+    chunks.push(chunk as Buffer)
+  }
+  if (size === 0) return {}
+  try {
+    const v: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object')
+    return v as Record<string, unknown>
+  } catch {
+    throw new ApiError('BAD_JSON', 'the request body is not a JSON object')
+  }
+}
+
+function send (res: http.ServerResponse, status: number, body: unknown): void {
+  const text = toJson(body)
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}

@@ -1,0 +1,51 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { API_FILE } from '../api/index.ts'
+import type { ApiAddress } from '../api/index.ts'
+
+/** Talks to the running daemon of a data directory through its API. */
+export class CliError extends Error {
+  readonly exitCode: number
+  constructor (message: string, exitCode = 1) {
+    super(message)
+    this.exitCode = exitCode
+  }
+}
+
+export class ApiClient {
+  readonly #dir: string
+
+  constructor (dir: string) {
+    this.#dir = dir
+  }
+
+  async call (method: string, pathname: string, body?: unknown): Promise<unknown> {
+    const api = this.#address()
+    let res: Response
+    try {
+      res = await fetch(api.url + pathname, {
+        method,
+        headers: { authorization: `Bearer ${api.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(30_000)
+      })
+    } catch {
+      throw this.#notRunning()
+    }
+    const payload = await res.json().catch(() => ({})) as { error?: { code: string, message: string } }
+    if (!res.ok) throw new CliError(payload.error?.message ?? `the daemon answered ${res.status}`)
+    return payload
+  }
+
+  #address (): ApiAddress {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.#dir, API_FILE), 'utf8')) as ApiAddress
+    } catch {
+      throw this.#notRunning()
+    }
+  }
+
+  #notRunning (): CliError {
+    return new CliError(`no samepage daemon is running for ${this.#dir}; start one with: samepage start --dir ${this.#dir}`)
+  }
+}

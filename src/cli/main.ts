@@ -1,0 +1,152 @@
+import os from 'node:os'
+import path from 'node:path'
+import { Command, CommanderError } from 'commander'
+import { loadOrCreateIdentity, peerIdOf } from '../identity/index.ts'
+import { NodeError } from '../node/index.ts'
+import { ApiClient, CliError } from './client.ts'
+import { parseDuration } from './duration.ts'
+import { startDaemon } from './start.ts'
+
+/**
+ * samepage's command line. Every command but `init` and `start` talks to
+ * the running daemon of its data directory through the local API. `--json`
+ * on every command prints machine-readable output; a bad input prints one
+ * line saying what to do and exits non-zero (2 for usage, 1 otherwise).
+ */
+const program = new Command('samepage')
+  .description('keep data the same on every node of a peer-to-peer network')
+  .option('--dir <dir>', 'data directory (default: $SAMEPAGE_HOME or ~/.samepage)')
+  .option('--json', 'machine-readable output', false)
+  .exitOverride()
+  .configureOutput({ writeErr: text => process.stderr.write(text.split('\n')[0] + '\n') })
+  .showHelpAfterError(false)
+
+const g = (): { dir: string, json: boolean } => {
+  const o = program.opts<{ dir?: string, json: boolean }>()
+  return { dir: path.resolve(o.dir ?? process.env.SAMEPAGE_HOME ?? path.join(os.homedir(), '.samepage')), json: o.json }
+}
+const api = (): ApiClient => new ApiClient(g().dir)
+const out = (json: unknown, text: () => string): void => { console.log(g().json ? JSON.stringify(json) : text()) }
+const collect = (v: string, acc: string[]): string[] => [...acc, v]
+const enc = encodeURIComponent
+
+program.command('init').description('create a data directory and its node key').action(() => {
+  const key = loadOrCreateIdentity(g().dir)
+  out({ peerId: peerIdOf(key.publicKey), dir: g().dir }, () => `node ${peerIdOf(key.publicKey)} in ${g().dir}`)
+})
+
+program.command('start').description('run the node in the foreground (Ctrl-C stops it)')
+  .option('--listen <multiaddr>', 'address to listen on (repeatable)', collect, [])
+  .option('--peer <multiaddr>', 'peer to connect to and keep connected (repeatable)', collect, [])
+  .option('--api <host:port>', 'address of the local API', '127.0.0.1:0')
+  .action(async (o: { listen: string[], peer: string[], api: string }) => { await startDaemon({ ...g(), ...o }) })
+
+program.command('id').description('this node\'s peer id and addresses').action(async () => {
+  const r = await api().call('GET', '/v1/id') as { peerId: string, addrs: string[] }
+  out(r, () => [r.peerId, ...r.addrs].join('\n'))
+})
+
+program.command('peers').description('connected peers').action(async () => {
+  const r = await api().call('GET', '/v1/peers') as { peerId: string, addrs: string[], rttMs: number | null }[]
+  out(r, () => r.map(p => `${p.peerId}  ${p.addrs.join(' ')}${p.rttMs === null ? '' : `  ${p.rttMs} ms`}`).join('\n') || 'no peers connected')
+})
+
+program.command('misbehaviour').description('peers that misbehaved, and why').action(async () => {
+  const r = await api().call('GET', '/v1/misbehaviour') as { peer: string, reason: string, disconnected: boolean, atMs: number }[]
+  out(r, () => r.map(m => `${new Date(m.atMs).toISOString()}  ${m.peer}  ${m.disconnected ? 'DISCONNECTED ' : ''}${m.reason}`).join('\n') || 'none')
+})
+
+const space = program.command('space').description('create, list, invite to and join spaces')
+space.command('create <name>').action(async (name: string) => {
+  const r = await api().call('POST', '/v1/spaces', { name }) as { id: string, name: string }
+  out(r, () => `created space ${r.name} (${r.id})`)
+})
+space.command('list').action(async () => {
+  const r = await api().call('GET', '/v1/spaces') as { id: string, name: string, role: string | null, members: number }[]
+  out(r, () => r.map(s => `${s.id}  ${s.name}  ${s.role ?? 'joining'}  ${s.members} members`).join('\n') || 'no spaces')
+})
+space.command('invite <space>').requiredOption('--role <role>', 'admin, writer or reader')
+  .option('--uses <n>', 'how many nodes may join with it', '1').option('--expires <duration>', 'like 30m, 24h, 7d', '7d')
+  .action(async (ref: string, o: { role: string, uses: string, expires: string }) => {
+    const uses = Number(o.uses)
+    if (!Number.isSafeInteger(uses) || uses < 1) throw new CliError(`--uses ${JSON.stringify(o.uses)} is not a whole number of at least 1`, 2)
+    const r = await api().call('POST', `/v1/spaces/${enc(ref)}/invites`, { role: o.role, uses, expiresInMs: parseDuration(o.expires) }) as { token: string }
+    out(r, () => r.token)
+  })
+space.command('join <token>').action(async (token: string) => {
+  const r = await api().call('POST', '/v1/join', { token }) as { id: string, name: string }
+  out(r, () => `joined space ${r.name} (${r.id}); it syncs as soon as the inviter is reachable`)
+})
+
+const acl = program.command('acl').description('who may do what in a space')
+acl.command('list <space>').action(async (ref: string) => {
+  const r = await api().call('GET', `/v1/spaces/${enc(ref)}/acl`) as { peerId: string, role: string | null }[]
+  out(r, () => r.map(m => `${m.peerId}  ${m.role ?? 'revoked'}`).join('\n'))
+})
+acl.command('grant <space> <peer> <role>').action(async (ref: string, peer: string, role: string) => {
+  await api().call('POST', `/v1/spaces/${enc(ref)}/acl`, { peer, role })
+  out({ ok: true }, () => `granted ${role} to ${peer}`)
+})
+acl.command('revoke <space> <peer>').action(async (ref: string, peer: string) => {
+  await api().call('DELETE', `/v1/spaces/${enc(ref)}/acl/${enc(peer)}`)
+  out({ ok: true }, () => `revoked ${peer}`)
+})
+
+const kv = program.command('kv').description('a key-value map per space (last writer wins)')
+kv.command('put <space> <key> <value>').action(async (ref: string, key: string, value: string) => {
+  await api().call('PUT', `/v1/spaces/${enc(ref)}/kv/${enc(key)}`, { value })
+  out({ ok: true }, () => 'ok')
+})
+kv.command('get <space> <key>').action(async (ref: string, key: string) => {
+  const r = await api().call('GET', `/v1/spaces/${enc(ref)}/kv/${enc(key)}`) as { key: string, value: unknown }
+  out(r, () => r.value === null ? '' : typeof r.value === 'string' ? r.value : JSON.stringify(r.value))
+})
+kv.command('del <space> <key>').action(async (ref: string, key: string) => {
+  await api().call('DELETE', `/v1/spaces/${enc(ref)}/kv/${enc(key)}`)
+  out({ ok: true }, () => 'ok')
+})
+kv.command('list <space>').action(async (ref: string) => {
+  const r = await api().call('GET', `/v1/spaces/${enc(ref)}/kv`) as { key: string, value: unknown }[]
+  out(r, () => r.map(e => `${e.key}\t${typeof e.value === 'string' ? e.value : JSON.stringify(e.value)}`).join('\n'))
+})
+
+const counter = program.command('counter').description('counters that anyone may add to')
+counter.command('add <space> <name> <n>').action(async (ref: string, name: string, n: string) => {
+  const delta = Number(n)
+  if (!/^-?\d+$/.test(n) || !Number.isSafeInteger(delta)) throw new CliError(`${JSON.stringify(n)} is not a whole number; counter add takes an integer like 5 or -3`, 2)
+  await api().call('POST', `/v1/spaces/${enc(ref)}/counters/${enc(name)}`, { delta })
+  out({ ok: true }, () => 'ok')
+})
+counter.command('get <space> <name>').action(async (ref: string, name: string) => {
+  const r = await api().call('GET', `/v1/spaces/${enc(ref)}/counters/${enc(name)}`) as { name: string, value: number }
+  out(r, () => String(r.value))
+})
+
+const ledger = program.command('ledger').description('an append-only list of transactions in one order')
+ledger.command('append <space> <json>').action(async (ref: string, json: string) => {
+  let tx: unknown
+  try {
+    tx = JSON.parse(json)
+  } catch {
+    throw new CliError(`the transaction is not valid JSON: ${JSON.stringify(json.slice(0, 60))}; quote it, like '{"amount": 5}'`, 2)
+  }
+  await api().call('POST', `/v1/spaces/${enc(ref)}/ledger`, { tx })
+  out({ ok: true }, () => 'ok')
+})
+ledger.command('list <space>').action(async (ref: string) => {
+  const r = await api().call('GET', `/v1/spaces/${enc(ref)}/ledger`) as unknown[]
+  out(r, () => r.map(t => JSON.stringify(t)).join('\n'))
+})
+
+try {
+  await program.parseAsync(process.argv)
+} catch (err) {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) process.exit(0)
+    process.exit(2)
+  }
+  const message = err instanceof CliError || err instanceof NodeError ? err.message : err instanceof Error ? err.message : String(err)
+  if (g().json) console.log(JSON.stringify({ error: { code: err instanceof NodeError ? err.code : 'ERROR', message } }))
+  console.error(`samepage: ${message}`)
+  process.exit(err instanceof CliError ? err.exitCode : 1)
+}

@@ -1,0 +1,36 @@
+import { Node } from '../node/index.ts'
+import { ApiServer } from '../api/index.ts'
+import { CliError } from './client.ts'
+
+export interface StartOptions { dir: string, listen: string[], peer: string[], api: string, json: boolean }
+
+/** Runs a node and its API in the foreground until SIGINT or SIGTERM, then stops cleanly. */
+export async function startDaemon (opts: StartOptions): Promise<void> {
+  const [host, portText] = splitHostPort(opts.api)
+  const node = Node.open({ dir: opts.dir, listen: opts.listen.length > 0 ? opts.listen : ['/ip4/127.0.0.1/tcp/0'], peers: opts.peer })
+  const api = new ApiServer({ node, host, port: Number(portText) })
+  try {
+    await node.start()
+    const address = await api.start()
+    const id = node.id()
+    if (opts.json) console.log(JSON.stringify({ peerId: id.peerId, addrs: id.addrs, api: address.url }))
+    else console.log(`samepage node ${id.peerId}\n${id.addrs.map(a => `  listening on ${a}`).join('\n')}\n  api on ${address.url} (token in ${opts.dir}/api.json)\nStop with Ctrl-C.`)
+  } catch (err) {
+    await api.stop().catch(() => {})
+    await node.stop().catch(() => {})
+    throw err
+  }
+  await new Promise<void>(resolve => {
+    const stop = (): void => { resolve() }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
+  await api.stop()
+  await node.stop()
+}
+
+function splitHostPort (text: string): [string, string] {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(text)
+  if (m === null) throw new CliError(`--api ${JSON.stringify(text)} is not HOST:PORT (like 127.0.0.1:7070, or port 0 for any)`, 2)
+  return [(m[1] as string).replace(/^\[|\]$/g, ''), m[2] as string]
+}

@@ -1,0 +1,13 @@
+import { MESSAGE_BYTES_MAX } from '../codec/index.ts'
+
+/** The sync protocol's id; the version moves with codec's PROTOCOL_VERSION. */
+export const SYNC_PROTOCOL = '/samepage/sync/1.0.0'
+
+/** Frames are varint length-prefixed; a frame past this is the sender's misbehaviour. */
+export const FRAME_BYTES_MAX = MESSAGE_BYTES_MAX
+/** One session per connection needs one stream each way at most; a few more tolerate a reconnect race. */
+export const SYNC_STREAMS_PER_CONNECTION_MAX = 4
+export const CONNECTIONS_MAX = 300
+/** How often static peers that are not connected are dialled again. */
+export const REDIAL_MS = 5_000
+export const DIAL_TIMEOUT_MS = 10_000

@@ -1,0 +1,11 @@
+/**
+ * net/: the libp2p node and the driver of the sync engine over it: TCP,
+ * Noise, Yamux, identify, ping; the sync protocol on its own versioned id;
+ * one session per connection; connection and frame limits; banned peers
+ * refused by the connection gater.
+ *
+ * Imports sync/ and below; never node/, api/ or cli/.
+ */
+export { Network } from './network.ts'
+export type { NetworkInit, PeerInfo } from './network.ts'
+export { SYNC_PROTOCOL, FRAME_BYTES_MAX } from './constants.ts'

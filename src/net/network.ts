@@ -1,0 +1,236 @@
+import { createLibp2p } from 'libp2p'
+import type { Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@libp2p/noise'
+import { yamux } from '@libp2p/yamux'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { privateKeyFromRaw } from '@libp2p/crypto/keys'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import { toHex } from '../codec/index.ts'
+import { peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
+import type { KeyPair } from '../identity/index.ts'
+import type { SyncEngine, SyncEvent } from '../sync/index.ts'
+import { CONNECTIONS_MAX, DIAL_TIMEOUT_MS, REDIAL_MS, SYNC_PROTOCOL, SYNC_STREAMS_PER_CONNECTION_MAX } from './constants.ts'
+import { SyncSession } from './sync-session.ts'
+
+/**
+ * The node on the wire: a libp2p node (TCP, Noise, Yamux, identify, ping)
+ * and the driver that moves the sync engine's bytes over one session per
+ * peer. No bootstrap list, relay, UPnP, NAT-PMP or mDNS is configured:
+ * peers come from config, the command line and invites.
+ *
+ * Driving the engine: every input (a frame, a connect, a local write) is
+ * followed by pump(), which sends what the engine wants sent, acts on its
+ * events (a `disconnect` for misbehaviour hangs up, and the connection
+ * gater refuses the peer while it is banned) and sets one timer for its
+ * next deadline.
+ */
+export interface NetworkInit {
+  readonly keyPair: KeyPair
+  readonly engine: SyncEngine
+  readonly listen: readonly string[]
+  readonly peers?: readonly string[]
+  readonly onEvent?: (event: SyncEvent) => void
+  /** A connected peer told us where it listens (identify): worth remembering across restarts. */
+  readonly onPeerAddrs?: (peerId: string, addrs: string[]) => void
+  readonly now?: () => number
+}
+
+export interface PeerInfo {
+  readonly peerId: string
+  readonly addrs: string[]
+  readonly direction: 'inbound' | 'outbound'
+  readonly bytesIn: number
+  readonly bytesOut: number
+  readonly rttMs: number | null
+}
+
+export class Network {
+  readonly #init: NetworkInit
+  readonly #engine: SyncEngine
+  readonly #now: () => number
+  readonly #sessions = new Map<string, SyncSession>()
+  readonly #staticPeers = new Set<string>()
+  #libp2p: Libp2p | undefined
+  #tickTimer: NodeJS.Timeout | undefined
+  #tickAt: number | null = null
+  #redialTimer: NodeJS.Timeout | undefined
+  #stopping = false
+
+  constructor (init: NetworkInit) {
+    this.#init = init
+    this.#engine = init.engine
+    this.#now = init.now ?? Date.now
+    for (const p of init.peers ?? []) this.#staticPeers.add(p)
+  }
+
+  get peerId (): string {
+    return peerIdOf(this.#init.keyPair.publicKey)
+  }
+
+  async start (): Promise<void> {
+    const { keyPair } = this.#init
+    const raw = new Uint8Array(64)
+    raw.set(keyPair.seed, 0)
+    raw.set(keyPair.publicKey, 32)
+    const banned = (peerId: PeerId): boolean => {
+      const until = this.#engine.bannedUntil(this.#authorOf(peerId))
+      return until !== undefined && until > this.#now()
+    }
+    this.#libp2p = await createLibp2p({
+      privateKey: privateKeyFromRaw(raw),
+      addresses: { listen: [...this.#init.listen] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionManager: { maxConnections: CONNECTIONS_MAX },
+      connectionGater: {
+        denyDialPeer: async peerId => banned(peerId),
+        denyInboundEncryptedConnection: async peerId => banned(peerId),
+        denyOutboundEncryptedConnection: async peerId => banned(peerId)
+      },
+      services: { identify: identify(), ping: ping() }
+    })
+    await this.#libp2p.handle(SYNC_PROTOCOL, (stream, connection) => { this.#adopt(stream, connection) }, {
+      maxInboundStreams: SYNC_STREAMS_PER_CONNECTION_MAX,
+      maxOutboundStreams: SYNC_STREAMS_PER_CONNECTION_MAX
+    })
+    this.#libp2p.addEventListener('peer:identify', evt => {
+      const peerId = evt.detail.peerId.toString()
+      const addrs = evt.detail.listenAddrs.map(a => `${a.toString()}/p2p/${peerId}`)
+      if (addrs.length > 0) this.#init.onPeerAddrs?.(peerId, addrs)
+    })
+    this.#libp2p.addEventListener('connection:open', evt => {
+      const connection = evt.detail
+      // The dialler opens the session's stream; the other side adopts it in the handler.
+      if (connection.direction === 'outbound') void this.#openSession(connection)
+    })
+    this.#redialTimer = setInterval(() => { void this.#dialStatic() }, REDIAL_MS)
+    this.#redialTimer.unref()
+    void this.#dialStatic()
+  }
+
+  async stop (): Promise<void> {
+    this.#stopping = true
+    clearInterval(this.#redialTimer)
+    clearTimeout(this.#tickTimer)
+    for (const s of this.#sessions.values()) s.close()
+    await this.#libp2p?.stop()
+  }
+
+  /** Dialable addresses, each ending /p2p/<peer id>. */
+  addrs (): string[] {
+    return (this.#libp2p?.getMultiaddrs() ?? []).map(a => a.toString())
+  }
+
+  async dial (addr: string, remember = false): Promise<void> {
+    if (remember) this.#staticPeers.add(addr)
+    await this.#libp2p?.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+  }
+
+  peers (): PeerInfo[] {
+    return [...this.#sessions.entries()].map(([, s]) => ({
+      peerId: s.connection.remotePeer.toString(),
+      addrs: [s.connection.remoteAddr.toString()],
+      direction: s.connection.direction,
+      bytesIn: s.bytesIn,
+      bytesOut: s.bytesOut,
+      rttMs: s.connection.rtt ?? null
+    }))
+  }
+
+  /** After a local command on the engine: send what it produced. */
+  pump (): void {
+    for (const out of this.#engine.drain()) this.#sessions.get(out.peer)?.send(out.bytes)
+    for (const ev of this.#engine.events()) {
+      if (ev.type === 'disconnect') {
+        const session = this.#sessions.get(ev.peer)
+        session?.close()
+        void session?.connection.close().catch(() => {})
+      }
+      this.#init.onEvent?.(ev)
+    }
+    this.#schedule()
+  }
+
+  #schedule (): void {
+    const deadline = this.#engine.nextDeadline()
+    if (deadline === null || this.#stopping) return
+    if (this.#tickAt !== null && this.#tickAt <= deadline) return
+    clearTimeout(this.#tickTimer)
+    this.#tickAt = deadline
+    this.#tickTimer = setTimeout(() => {
+      this.#tickAt = null
+      this.#engine.tick(this.#now())
+      this.pump()
+    }, Math.max(0, deadline - this.#now()))
+    this.#tickTimer.unref()
+  }
+
+  async #openSession (connection: Connection): Promise<void> {
+    try {
+      const stream = await connection.newStream(SYNC_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+      this.#adopt(stream, connection)
+    } catch {
+      // The peer does not speak samepage, or went away: nothing to sync with it.
+    }
+  }
+
+  /**
+   * One session per peer (decision 11): when simultaneous dials leave two
+   * connections, both sides keep the one dialled by the lower peer id.
+   */
+  #adopt (stream: Stream, connection: Connection): void {
+    if (this.#stopping) { stream.abort(new Error('stopping')); return }
+    const author = this.#authorOf(connection.remotePeer)
+    const existing = this.#sessions.get(author)
+    if (existing !== undefined && !existing.closed) {
+      if (this.#dialler(existing.connection) <= this.#dialler(connection)) { stream.abort(new Error('duplicate session')); return }
+      this.#sessions.delete(author)
+      existing.close()
+      this.#engine.disconnect(author, this.#now())
+    }
+    const session: SyncSession = new SyncSession(stream, connection, {
+      onFrame: bytes => { this.#engine.receive(author, bytes, this.#now()); this.pump() },
+      onBadFrame: reason => { this.#engine.reportGarbage(author, reason, this.#now()); this.pump() },
+      onClose: () => {
+        if (this.#sessions.get(author) !== session) return
+        this.#sessions.delete(author)
+        this.#engine.disconnect(author, this.#now())
+        this.pump()
+      }
+    })
+    this.#sessions.set(author, session)
+    if (!this.#engine.connect(author, this.#now())) {
+      session.close()
+      void connection.close().catch(() => {})
+      return
+    }
+    this.pump()
+    void session.run()
+  }
+
+  #dialler (connection: Connection): string {
+    return connection.direction === 'outbound' ? this.peerId : connection.remotePeer.toString()
+  }
+
+  #authorOf (peerId: PeerId): string {
+    const pub = publicKeyFromPeerId(peerId.toString())
+    return pub === undefined ? `unknown:${peerId.toString()}` : toHex(pub)
+  }
+
+  async #dialStatic (): Promise<void> {
+    for (const addr of this.#staticPeers) {
+      const peer = addr.split('/p2p/')[1]
+      if (peer === this.peerId) continue
+      if (peer !== undefined && [...this.#sessions.values()].some(s => s.connection.remotePeer.toString() === peer)) continue
+      try {
+        await this.dial(addr)
+      } catch {
+        // Unreachable for now: tried again in REDIAL_MS.
+      }
+    }
+  }
+}

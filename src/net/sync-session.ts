@@ -1,0 +1,88 @@
+import type { Connection, Stream } from '@libp2p/interface'
+import { lpStream } from '@libp2p/utils'
+import type { LengthPrefixedStream } from '@libp2p/utils'
+import { FRAME_BYTES_MAX } from './constants.ts'
+
+/**
+ * One sync session: the stream of one connection to one peer, carrying every
+ * shared space (design decision 11). Frames in are handed to `onFrame`;
+ * frames out are queued and written in order with backpressure (a write
+ * awaits the stream's drain). Any read error ends the session.
+ */
+export interface SessionHandlers {
+  onFrame (bytes: Uint8Array): void
+  /** A frame over the limit, or bytes that are not frames. */
+  onBadFrame (reason: string): void
+  onClose (): void
+}
+
+export class SyncSession {
+  readonly connection: Connection
+  readonly stream: Stream
+  bytesIn = 0
+  bytesOut = 0
+  readonly #lp: LengthPrefixedStream<Stream>
+  readonly #handlers: SessionHandlers
+  #queue: Uint8Array[] = []
+  #writing = false
+  #closed = false
+
+  constructor (stream: Stream, connection: Connection, handlers: SessionHandlers) {
+    this.stream = stream
+    this.connection = connection
+    this.#handlers = handlers
+    this.#lp = lpStream(stream, { maxDataLength: FRAME_BYTES_MAX, maxBufferSize: FRAME_BYTES_MAX + 16 })
+  }
+
+  /** Reads frames until the stream ends; resolves when the session is over. */
+  async run (): Promise<void> {
+    try {
+      for (;;) {
+        const frame = await this.#lp.read()
+        this.bytesIn += frame.byteLength
+        this.#handlers.onFrame(frame.subarray())
+        if (this.#closed) break
+      }
+    } catch (err) {
+      const name = err instanceof Error ? err.name : ''
+      if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError' || name === 'InvalidMessageLengthError') {
+        this.#handlers.onBadFrame(`frame over ${FRAME_BYTES_MAX} bytes or not length-prefixed`)
+      }
+    } finally {
+      this.close()
+    }
+  }
+
+  send (bytes: Uint8Array): void {
+    if (this.#closed) return
+    this.#queue.push(bytes)
+    if (!this.#writing) void this.#flush()
+  }
+
+  close (): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#queue = []
+    this.stream.abort(new Error('sync session closed'))
+    this.#handlers.onClose()
+  }
+
+  get closed (): boolean {
+    return this.#closed
+  }
+
+  async #flush (): Promise<void> {
+    this.#writing = true
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const batch = this.#queue.splice(0, 64)
+        for (const b of batch) this.bytesOut += b.byteLength
+        await this.#lp.writeV(batch)
+      }
+    } catch {
+      this.close()
+    } finally {
+      this.#writing = false
+    }
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * A user's or the environment's error, with a stable code and a message
+ * that names the problem and what to do (design decision 13). The API and
+ * the CLI show exactly this.
+ */
+export type NodeErrorCode =
+  | 'DIR_LOCKED' | 'UNKNOWN_SPACE' | 'AMBIGUOUS_SPACE' | 'BAD_TOKEN' | 'EXPIRED_TOKEN'
+  | 'BAD_INPUT' | 'NOT_ALLOWED' | 'BAD_PEER' | 'NOT_RUNNING' | 'UNAUTHORIZED'
+
+export class NodeError extends Error {
+  readonly code: NodeErrorCode
+  constructor (code: NodeErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'NodeError'
+    this.code = code
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * node/: a samepage node, composed (identity, store, spaces, sync, net);
+ * start() and stop(); typed events; the library entry point.
+ *
+ * Imports net/ and below; never api/ or cli/.
+ */
+export { Node } from './node.ts'
+export type { NodeOptions, NodeEvents, MisbehaviourRecord } from './node.ts'
+export { NodeError } from './errors.ts'
+export type { NodeErrorCode } from './errors.ts'
+export { decodeInviteToken, encodeInviteToken } from './invite-token.ts'
+export type { InviteToken } from './invite-token.ts'

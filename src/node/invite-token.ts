@@ -1,0 +1,54 @@
+import { base58btc } from 'multiformats/bases/base58'
+import { decodeCbor, encodeCbor, isCodecError } from '../codec/index.ts'
+import { fields as f } from '../codec/index.ts'
+import type { GrantableRole, SignedBytes } from '../codec/index.ts'
+import { NodeError } from './errors.ts'
+
+/**
+ * What an invite token carries (decision 9): the space's genesis, the invite
+ * entry's id, the invite's secret key (never sent over the wire: it only
+ * countersigns the join), the role, the expiry, and the inviter's addresses.
+ * Encoded as base58btc DAG-CBOR, prefixed so a pasted token is recognizable.
+ */
+export interface InviteToken {
+  readonly genesis: SignedBytes
+  readonly invite: Uint8Array
+  readonly secret: Uint8Array
+  readonly role: GrantableRole
+  readonly expiresMs: number
+  readonly addrs: readonly string[]
+}
+
+const PREFIX = 'sp1'
+const TOKEN_BYTES_MAX = 8 * 1024
+
+export function encodeInviteToken (t: InviteToken): string {
+  return PREFIX + base58btc.baseEncode(encodeCbor({ g: t.genesis, i: t.invite, k: t.secret, r: t.role, x: t.expiresMs, a: t.addrs }))
+}
+
+export function decodeInviteToken (text: string): InviteToken {
+  const bad = (why: string): NodeError => new NodeError('BAD_TOKEN', `this invite token is not valid (${why}); ask the inviter for a new one and paste it whole`)
+  const trimmed = text.trim()
+  if (!trimmed.startsWith(PREFIX) || trimmed.length > TOKEN_BYTES_MAX * 2) throw bad('it does not start with sp1')
+  let bytes: Uint8Array
+  try {
+    bytes = base58btc.baseDecode(trimmed.slice(PREFIX.length))
+  } catch {
+    throw bad('not base58')
+  }
+  try {
+    const v = f.map(decodeCbor(bytes, 'token', TOKEN_BYTES_MAX, false), 'token', ['g', 'i', 'k', 'r', 'x', 'a'])
+    const g = f.array(v.g, 'token.g', 2, 2)
+    return {
+      genesis: [f.bytes(g[0], 'token.g[0]'), f.bytes(g[1], 'token.g[1]', 64)],
+      invite: f.bytes(v.i, 'token.i', 32),
+      secret: f.bytes(v.k, 'token.k', 32),
+      role: f.oneOf(v.r, 'token.r', ['admin', 'writer', 'reader'] as const),
+      expiresMs: f.int(v.x, 'token.x'),
+      addrs: f.array(v.a, 'token.a', 64).map((a, i) => f.string(a, `token.a[${i}]`, 512))
+    }
+  } catch (err) {
+    if (isCodecError(err)) throw bad(err.message)
+    throw err
+  }
+}

@@ -1,0 +1,263 @@
+import { EventEmitter } from 'node:events'
+import fs from 'node:fs'
+import path from 'node:path'
+import { fromHex, toHex } from '../codec/index.ts'
+import type { GrantableRole, Role } from '../codec/index.ts'
+import { generateKeyPair, keyPairFromSeed, loadOrCreateIdentity, peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
+import type { KeyPair } from '../identity/index.ts'
+import { SpaceError, SpaceReplica } from '../space/index.ts'
+import { SqliteStore } from '../store/index.ts'
+import type { SpaceKey, Store } from '../store/index.ts'
+import { SyncEngine } from '../sync/index.ts'
+import type { SyncEvent } from '../sync/index.ts'
+import { Network } from '../net/index.ts'
+import type { PeerInfo } from '../net/index.ts'
+import { lockDir } from './dir-lock.ts'
+import { NodeError } from './errors.ts'
+import { decodeInviteToken, encodeInviteToken } from './invite-token.ts'
+import { KnownPeers } from './known-peers.ts'
+
+/**
+ * A samepage node: identity, store, spaces, the sync engine and the network,
+ * composed. `Node.open()` locks the data directory; `start()` goes on the
+ * network; `stop()` leaves it cleanly. Every user-facing operation is a
+ * method here, so the API and the CLI are thin.
+ */
+export interface NodeOptions {
+  readonly dir: string
+  /** Multiaddrs to listen on; default one TCP port on 127.0.0.1. */
+  readonly listen?: readonly string[]
+  /** Static peers, dialled at start and again while unreachable. */
+  readonly peers?: readonly string[]
+}
+
+export interface NodeEvents {
+  stored: [{ space: SpaceKey, count: number, from: string }]
+  fork: [{ space: SpaceKey, author: string }]
+  misbehaviour: [{ peer: string, reason: string, points: number, score: number, atMs: number }]
+  disconnect: [{ peer: string, reason: string, atMs: number }]
+}
+
+export interface MisbehaviourRecord { peer: string, reason: string, points: number, score: number, atMs: number, disconnected: boolean }
+
+const MISBEHAVIOUR_LOG_MAX = 1000
+
+export class Node extends EventEmitter<NodeEvents> {
+  readonly dir: string
+  readonly keyPair: KeyPair
+  readonly #store: Store
+  readonly #replicas = new Map<SpaceKey, SpaceReplica>()
+  readonly #engine: SyncEngine
+  readonly #network: Network
+  readonly #unlock: () => void
+  readonly misbehaviour: MisbehaviourRecord[] = []
+  readonly #knownPeers: KnownPeers
+  #started = false
+
+  private constructor (opts: NodeOptions, unlock: () => void) {
+    super()
+    this.dir = opts.dir
+    this.#unlock = unlock
+    this.keyPair = loadOrCreateIdentity(opts.dir)
+    this.#store = SqliteStore.open(path.join(opts.dir, 'store.db'))
+    for (const key of this.#store.spaces()) this.#replicas.set(key, SpaceReplica.open(this.#store, key))
+    const replicas = this.#replicas
+    this.#engine = new SyncEngine({ keyPair: this.keyPair, spaces: { get: k => replicas.get(k), all: () => replicas.values() }, nowMs: Date.now() })
+    this.#knownPeers = new KnownPeers(path.join(opts.dir, 'peers.json'))
+    this.#network = new Network({
+      keyPair: this.keyPair,
+      engine: this.#engine,
+      listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'],
+      // Peers from the command line, and every peer we ever reached (a restarted node finds its way back).
+      peers: [...(opts.peers ?? []), ...this.#knownPeers.addrs()],
+      onEvent: ev => this.#onEvent(ev),
+      onPeerAddrs: (peerId, addrs) => this.#knownPeers.remember(peerId, addrs)
+    })
+  }
+
+  /** Opens (creating if needed) a data directory and locks it for this process. */
+  static open (opts: NodeOptions): Node {
+    fs.mkdirSync(opts.dir, { recursive: true, mode: 0o700 })
+    const unlock = lockDir(opts.dir)
+    try {
+      return new Node(opts, unlock)
+    } catch (err) {
+      unlock()
+      throw err
+    }
+  }
+
+  get peerId (): string {
+    return peerIdOf(this.keyPair.publicKey)
+  }
+
+  async start (): Promise<void> {
+    await this.#network.start()
+    this.#started = true
+  }
+
+  async stop (): Promise<void> {
+    if (this.#started) await this.#network.stop()
+    this.#started = false
+    this.#store.close()
+    this.#unlock()
+  }
+
+  id (): { peerId: string, addrs: string[] } {
+    return { peerId: this.peerId, addrs: this.#network.addrs() }
+  }
+
+  peers (): PeerInfo[] {
+    return this.#network.peers()
+  }
+
+  async dial (addr: string): Promise<void> {
+    await this.#network.dial(addr, true)
+  }
+
+  // ------------------------------------------------------------------ spaces
+
+  createSpace (name: string): { id: string, name: string } {
+    if (name.trim() === '' || Buffer.byteLength(name) > 256) throw new NodeError('BAD_INPUT', 'a space name is 1 to 256 bytes')
+    const replica = SpaceReplica.create(this.#store, this.keyPair, name, Date.now())
+    this.#replicas.set(replica.key, replica)
+    this.#engine.spaceAdded(replica.key)
+    this.#network.pump()
+    return { id: replica.key, name }
+  }
+
+  spaces (): { id: string, name: string, role: Role | null, members: number }[] {
+    return [...this.#replicas.values()].map(r => ({
+      id: r.key, name: r.genesis.name, role: r.acl.currentRole(this.#me), members: r.aclList().filter(m => m.role !== null).length
+    }))
+  }
+
+  /** A space by id or by unique name. */
+  space (ref: string): SpaceReplica {
+    const byId = this.#replicas.get(ref)
+    if (byId !== undefined) return byId
+    const named = [...this.#replicas.values()].filter(r => r.genesis.name === ref)
+    if (named.length === 1) return named[0] as SpaceReplica
+    if (named.length > 1) throw new NodeError('AMBIGUOUS_SPACE', `${named.length} spaces are named ${JSON.stringify(ref)}; use the space id (samepage space list)`)
+    throw new NodeError('UNKNOWN_SPACE', `no space ${JSON.stringify(ref)} here; see samepage space list, or join one with an invite`)
+  }
+
+  invite (ref: string, role: GrantableRole, uses: number, expiresInMs: number): { token: string } {
+    const replica = this.space(ref)
+    if (!Number.isSafeInteger(uses) || uses < 1) throw new NodeError('BAD_INPUT', '--uses must be a whole number of at least 1')
+    const inviteKey = generateKeyPair()
+    const expiresMs = Date.now() + expiresInMs
+    const entry = this.#write(replica, { t: 'invite', key: inviteKey.publicKey, role, uses, expiresMs })
+    const addrs = this.#network.addrs()
+    return { token: encodeInviteToken({ genesis: [replica.genesis.bytes, replica.genesis.sig], invite: entry.id, secret: inviteKey.seed, role, expiresMs, addrs }) }
+  }
+
+  async join (token: string): Promise<{ id: string, name: string }> {
+    const t = decodeInviteToken(token)
+    if (t.expiresMs < Date.now()) throw new NodeError('EXPIRED_TOKEN', `this invite expired at ${new Date(t.expiresMs).toISOString()}; ask for a new one`)
+    const adopted = SpaceReplica.adopt(this.#store, t.genesis)
+    if (!(adopted instanceof SpaceReplica)) throw new NodeError('BAD_TOKEN', `this invite's space is not valid (${adopted.detail}); ask for a new invite`)
+    const replica = this.#replicas.get(adopted.key) ?? adopted
+    this.#replicas.set(replica.key, replica)
+    if (replica.acl.currentRole(this.#me) === null) replica.join(this.keyPair, t.invite, keyPairFromSeed(t.secret), Date.now())
+    this.#engine.spaceAdded(replica.key)
+    this.#network.pump()
+    for (const addr of t.addrs) {
+      try {
+        await this.#network.dial(addr, true)
+        break
+      } catch {
+        // Try the inviter's next address; it is also dialled again later.
+      }
+    }
+    return { id: replica.key, name: replica.genesis.name }
+  }
+
+  aclList (ref: string): { peerId: string, role: Role | null }[] {
+    return this.space(ref).aclList().map(m => ({ peerId: peerIdOf(fromHex(m.member)), role: m.role }))
+  }
+
+  grant (ref: string, peer: string, role: GrantableRole): void {
+    const replica = this.space(ref)
+    this.#write(replica, { t: 'acl.grant', member: this.#memberKey(peer), role, from: { epoch: 0, seq: 0 } })
+  }
+
+  /** Closes the member's windows after everything of it we hold (its cut is a position in its own feed). */
+  revoke (ref: string, peer: string): void {
+    const replica = this.space(ref)
+    const member = this.#memberKey(peer)
+    const feeds = replica.vector().filter(r => toHex(r.author) === toHex(member)).sort((a, b) => b.epoch - a.epoch)
+    const latest = feeds[0]
+    const at = latest === undefined ? { epoch: Date.now(), seq: 0 } : { epoch: latest.epoch, seq: latest.count }
+    this.#write(replica, { t: 'acl.revoke', member, at, keep: feeds.slice(1).map(f => f.epoch) })
+  }
+
+  kvPut (ref: string, key: string, value: unknown): void { this.#write(this.space(ref), { t: 'kv.put', key: this.#key(key), value }) }
+  kvDel (ref: string, key: string): void { this.#write(this.space(ref), { t: 'kv.del', key: this.#key(key) }) }
+  kvGet (ref: string, key: string): { key: string, value: unknown } { return { key, value: this.space(ref).kvGet(key)?.value ?? null } }
+  kvList (ref: string): { key: string, value: unknown }[] { return this.space(ref).kvList() }
+  counterAdd (ref: string, name: string, delta: number): void {
+    if (!Number.isSafeInteger(delta)) throw new NodeError('BAD_INPUT', `${delta} is not a whole number; counter add takes an integer like 5 or -3`)
+    this.#write(this.space(ref), { t: 'counter.add', name: this.#key(name), delta })
+  }
+  counterGet (ref: string, name: string): { name: string, value: number } { return { name, value: this.space(ref).counterGet(name) } }
+  ledgerAppend (ref: string, tx: unknown): void { this.#write(this.space(ref), { t: 'ledger.append', tx }) }
+  ledgerList (ref: string): unknown[] { return this.space(ref).ledgerList() }
+
+  // ------------------------------------------------------------------ internals
+
+  get #me (): string {
+    return toHex(this.keyPair.publicKey)
+  }
+
+  #write (replica: SpaceReplica, body: Parameters<SyncEngine['append']>[1]): ReturnType<SyncEngine['append']> {
+    try {
+      const entry = this.#engine.append(replica.key, body, Date.now())
+      this.#network.pump()
+      return entry
+    } catch (err) {
+      if (err instanceof SpaceError) throw new NodeError(err.code === 'NOT_ALLOWED' ? 'NOT_ALLOWED' : 'BAD_INPUT', err.message.replace(/^[A-Z_]+: /, ''), { cause: err })
+      if (err instanceof Error && err.name === 'CodecError') throw new NodeError('BAD_INPUT', err.message, { cause: err })
+      throw err
+    }
+  }
+
+  #key (key: string): string {
+    if (key === '' || Buffer.byteLength(key) > 1024) throw new NodeError('BAD_INPUT', 'a key or name is 1 to 1024 bytes')
+    return key
+  }
+
+  #memberKey (peer: string): Uint8Array {
+    const pub = publicKeyFromPeerId(peer)
+    if (pub === undefined) throw new NodeError('BAD_PEER', `${JSON.stringify(peer.slice(0, 80))} is not a peer id (12D3KooW…); see samepage peers or samepage id on that node`)
+    return pub
+  }
+
+  #onEvent (ev: SyncEvent): void {
+    const atMs = Date.now()
+    switch (ev.type) {
+      case 'stored': this.emit('stored', { space: ev.space, count: ev.entries.length, from: ev.from === 'local' ? 'local' : this.#peerName(ev.from) }); return
+      case 'fork': this.emit('fork', { space: ev.space, author: this.#peerName(ev.proof.author) }); return
+      case 'misbehaviour': {
+        const rec = { peer: this.#peerName(ev.peer), reason: ev.reason, points: ev.points, score: ev.score, atMs, disconnected: false }
+        this.#log(rec)
+        this.emit('misbehaviour', rec)
+        return
+      }
+      case 'disconnect': {
+        const rec = { peer: this.#peerName(ev.peer), reason: ev.reason, points: 0, score: 0, atMs, disconnected: true }
+        this.#log(rec)
+        this.emit('disconnect', rec)
+      }
+    }
+  }
+
+  #log (rec: MisbehaviourRecord): void {
+    this.misbehaviour.push(rec)
+    if (this.misbehaviour.length > MISBEHAVIOUR_LOG_MAX) this.misbehaviour.shift()
+  }
+
+  #peerName (authorHex: string): string {
+    return /^[0-9a-f]{64}$/.test(authorHex) ? peerIdOf(fromHex(authorHex)) : authorHex
+  }
+}

@@ -1,0 +1,73 @@
+import { spawn, spawnSync } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import readline from 'node:readline'
+
+/**
+ * Real daemons and real CLI invocations, as a user runs them: each daemon is
+ * `samepage start` in its own process on 127.0.0.1; each command is a
+ * separate `samepage … --json` process.
+ */
+export const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'samepage.js')
+
+export interface Daemon {
+  readonly dir: string
+  readonly peerId: string
+  readonly addrs: string[]
+  child: ChildProcess
+}
+
+export function tempRoot (): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-e2e-'))
+}
+
+export async function startDaemon (dir: string, extra: string[] = []): Promise<Daemon> {
+  const child = spawn(process.execPath, [BIN, '--dir', dir, '--json', 'start', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
+  const first = await new Promise<string>((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout! })
+    const timer = setTimeout(() => reject(new Error(`daemon in ${dir} did not start: ${stderr}`)), 30_000)
+    lines.once('line', line => { clearTimeout(timer); resolve(line) })
+    child.once('exit', code => { clearTimeout(timer); reject(new Error(`daemon in ${dir} exited with ${code}: ${stderr}`)) })
+  })
+  const info = JSON.parse(first) as { peerId: string, addrs: string[] }
+  return { dir, peerId: info.peerId, addrs: info.addrs, child }
+}
+
+export interface CliResult { code: number, json: any, stdout: string, stderr: string }
+
+export function cli (dir: string, ...args: string[]): CliResult {
+  const r = spawnSync(process.execPath, [BIN, '--dir', dir, '--json', ...args], { encoding: 'utf8', timeout: 60_000 })
+  let json: unknown
+  try { json = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') } catch { json = undefined }
+  return { code: r.status ?? -1, json, stdout: r.stdout, stderr: r.stderr }
+}
+
+/** Like cli, but fails loudly when the command fails. */
+export function ok (dir: string, ...args: string[]): any {
+  const r = cli(dir, ...args)
+  if (r.code !== 0) throw new Error(`samepage ${args.join(' ')} failed (${r.code}): ${r.stderr}`)
+  return r.json
+}
+
+export async function stop (d: Daemon, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (d.child.exitCode !== null || d.child.signalCode !== null) return
+  const exited = new Promise(resolve => d.child.once('exit', resolve))
+  d.child.kill(signal)
+  await exited
+}
+
+/** Polls until `check` holds (bounded); throws with the last value otherwise. */
+export async function eventually<T> (what: string, probe: () => T | Promise<T>, check: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs
+  let last: T = await probe()
+  while (!check(last)) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last).slice(0, 500)}`)
+    await new Promise(r => setTimeout(r, 200))
+    last = await probe()
+  }
+  return last
+}
