@@ -41,7 +41,7 @@ describe('SqliteStore specifics', () => {
     const db = new DatabaseSync(file)
     try {
       assert.equal(db.prepare('PRAGMA journal_mode').get()?.['journal_mode'], 'wal')
-      assert.equal(db.prepare('PRAGMA user_version').get()?.['user_version'], 1)
+      assert.equal(db.prepare('PRAGMA user_version').get()?.['user_version'], 2)
     } finally {
       db.close()
     }
@@ -54,4 +54,103 @@ describe('SqliteStore specifics', () => {
     db.close()
     assert.throws(() => SqliteStore.open(file), /schema version 99 is newer/)
   }))
+  it('migrates a version 1 database to version 2, reading back the same state', () => withFile(file => {
+    const db = new DatabaseSync(file)
+    db.exec('PRAGMA journal_mode = WAL')
+    db.exec(V1_SCHEMA)
+    db.exec('PRAGMA user_version = 1')
+    const hex = (n: number): string => n.toString(16).padStart(2, '0').repeat(32)
+    const putEntry = db.prepare('INSERT INTO entries (space, author, epoch, seq, id, bytes, sig, verified, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    const putFeed = db.prepare('INSERT INTO feeds (space, author, epoch, count, head, frozen_at) VALUES (?, ?, ?, ?, ?, ?)')
+    db.prepare('INSERT INTO genesis (space, bytes, sig) VALUES (?, ?, ?)').run('s1', Uint8Array.of(1), Uint8Array.of(2))
+    for (let seq = 0; seq < 3; seq++) putEntry.run('s1', 'aa', 5, seq, hex(seq + 1), Uint8Array.of(seq), Uint8Array.of(9), seq === 2 ? 1 : 0, seq === 0 ? 'acl' : 'data')
+    putFeed.run('s1', 'aa', 5, 3, hex(3), null)
+    putEntry.run('s2', 'bb', 0, 0, 'odd-id', Uint8Array.of(7), Uint8Array.of(8), 1, 'acl')
+    putFeed.run('s2', 'bb', 0, 1, 'odd-id', 0)
+    putFeed.run('s2', 'cc', 1, 0, null, 4)
+    const putFork = db.prepare('INSERT INTO forks (space, author, epoch, seq, a_bytes, a_sig, b_bytes, b_sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    putFork.run('s2', 'cc', 1, 4, Uint8Array.of(1), Uint8Array.of(2), Uint8Array.of(3), Uint8Array.of(4))
+    putFork.run('s2', 'bb', 0, 0, Uint8Array.of(5), Uint8Array.of(6), Uint8Array.of(7), Uint8Array.of(8))
+    db.prepare('INSERT INTO views (space, view, key, value) VALUES (?, ?, ?, ?)').run('s3', 'kv', Uint8Array.of(0xff), Uint8Array.of(1))
+    db.close()
+
+    const store = SqliteStore.open(file)
+    try {
+      assert.deepEqual(store.spaces(), ['s1'])
+      assert.deepEqual(store.genesis('s1'), { bytes: Uint8Array.of(1), sig: Uint8Array.of(2) })
+      assert.deepEqual(store.feeds('s1'), [{ author: 'aa', epoch: 5, count: 3, head: hex(3), frozenAt: null }])
+      assert.deepEqual(store.entryById('s1', hex(2)), { author: 'aa', epoch: 5, seq: 1, id: hex(2), bytes: Uint8Array.of(1), sig: Uint8Array.of(9), verified: false, kind: 'data' })
+      assert.deepEqual([...store.entries('s1', 'acl')].map(e => e.id), [hex(1)])
+      assert.equal(store.lastVerified('s1', 'aa', 5, 3), 2)
+      assert.deepEqual(store.feeds('s2'), [{ author: 'bb', epoch: 0, count: 1, head: 'odd-id', frozenAt: 0 }, { author: 'cc', epoch: 1, count: 0, head: null, frozenAt: 4 }])
+      assert.equal(store.entryById('s2', 'odd-id')?.seq, 0)
+      assert.deepEqual(store.forks('s2').map(f => f.author), ['cc', 'bb'])
+      assert.deepEqual([...store.viewRows('s3', 'kv')], [[Uint8Array.of(0xff), Uint8Array.of(1)]])
+      // And it goes on from there.
+      store.commit({ space: 's1', entries: [{ author: 'aa', epoch: 5, seq: 3, id: hex(4), bytes: Uint8Array.of(3), sig: Uint8Array.of(9), verified: false, kind: 'data' }] })
+      store.commit({ space: 's1', verified: [hex(4)] })
+      assert.equal(store.lastVerified('s1', 'aa', 5, 10), 3)
+    } finally {
+      store.close()
+    }
+    const check = new DatabaseSync(file)
+    assert.equal(check.prepare('PRAGMA user_version').get()?.['user_version'], 2)
+    check.close()
+    const again = SqliteStore.open(file)
+    try {
+      assert.equal(again.feed('s1', 'aa', 5)?.count, 4)
+    } finally {
+      again.close()
+    }
+  }))
 })
+
+/** Version 1 of the schema, as shipped before the v2 layout: kept here to test the migration. */
+const V1_SCHEMA = `
+CREATE TABLE genesis (
+  space TEXT NOT NULL PRIMARY KEY,
+  bytes BLOB NOT NULL,
+  sig BLOB NOT NULL
+) STRICT;
+CREATE TABLE entries (
+  space TEXT NOT NULL,
+  author TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  bytes BLOB NOT NULL,
+  sig BLOB NOT NULL,
+  verified INTEGER NOT NULL CHECK (verified IN (0, 1)),
+  kind TEXT NOT NULL CHECK (kind IN ('acl', 'data')),
+  PRIMARY KEY (space, author, epoch, seq)
+) STRICT;
+CREATE UNIQUE INDEX entries_id ON entries (space, id);
+CREATE INDEX entries_kind ON entries (space, kind, author, epoch, seq);
+CREATE TABLE feeds (
+  space TEXT NOT NULL,
+  author TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  head TEXT,
+  frozen_at INTEGER,
+  PRIMARY KEY (space, author, epoch)
+) STRICT;
+CREATE TABLE forks (
+  space TEXT NOT NULL,
+  author TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  a_bytes BLOB NOT NULL,
+  a_sig BLOB NOT NULL,
+  b_bytes BLOB NOT NULL,
+  b_sig BLOB NOT NULL
+) STRICT;
+CREATE INDEX forks_space ON forks (space);
+CREATE TABLE views (
+  space TEXT NOT NULL,
+  view TEXT NOT NULL,
+  key BLOB NOT NULL,
+  value BLOB NOT NULL,
+  PRIMARY KEY (space, view, key)
+) STRICT, WITHOUT ROWID;
+`
