@@ -17,7 +17,7 @@ import {
   decodeStoredEntry, entrySignatureValid, genesisSignatureValid, joinProofValid, signEntry, signGenesis, signJoinProof,
   signStatus, statusSignatureValid
 } from './signing.ts'
-import { aclRows, applyDataEntry, isDataBody, ViewOverlay, EMPTY_ROWS } from './views.ts'
+import { aclRows, applyDataEntry, isDataBody, KvOrderCache, ViewOverlay, EMPTY_ROWS } from './views.ts'
 import { atLeast } from './roles.ts'
 
 /**
@@ -52,6 +52,8 @@ export class SpaceReplica {
   readonly #pending = new PendingQueue()
   readonly #epochs = new Map<AuthorHex, number>()
   readonly #headClocks = new Map<string, Clock>()
+  /** The order of committed kv rows (this replica is the only writer of its space's views, like #headClocks assumes). */
+  readonly #kvOrders = new KvOrderCache()
 
   private constructor (store: Store, genesis: SignedGenesis) {
     this.#store = store
@@ -344,9 +346,10 @@ export class SpaceReplica {
     if (aclAdded.length > 0) {
       this.#commitRebuild(items.map(it => it.entry), aclAdded, batch)
     } else {
-      const overlay = new ViewOverlay({ get: (view, key) => this.#store.viewGet(this.key, view, key) })
+      const overlay = new ViewOverlay({ get: (view, key) => this.#store.viewGet(this.key, view, key) }, this.#kvOrders)
       for (const { entry } of items) if (this.#effectiveData(acl, entry)) applyDataEntry(overlay, entry)
       this.#store.commit({ ...batch, viewWrites: overlay.writes() })
+      this.#kvOrders.remember(overlay)
     }
     const last = (items[items.length - 1] as AuthEntry).entry
     this.#headClocks.set(`${toHex(last.author)}/${last.epoch}`, last.clock)
@@ -369,7 +372,9 @@ export class SpaceReplica {
     for (const [key, value] of this.#store.viewRows(this.key, 'status')) {
       if (this.#acl.currentRole(toHex(key)) !== null) statusRows.push({ view: 'status', key, value })
     }
+    this.#kvOrders.clear()
     this.#store.commit({ space: this.key, ...batch, replaceViews: true, viewWrites: [...overlay.writes(), ...aclRows(this.#acl), ...statusRows] })
+    this.#kvOrders.remember(overlay) // built from no rows: every kv row there is
   }
 
   #commitFork (a: Entry, b: Entry): IngestResult {

@@ -20,13 +20,57 @@ export interface RowSource {
   get (view: ViewName, key: Uint8Array): Uint8Array | undefined
 }
 
+/** What last-writer-wins compares of a kv row: all of it but the value. */
+export interface KvOrder {
+  readonly wallMs: number
+  readonly counter: number
+  readonly author: Uint8Array
+  readonly epoch: number
+  readonly seq: number
+  readonly id: Uint8Array
+}
+
+/**
+ * The order of committed kv rows by key (null: no row), kept by whoever is
+ * the only writer of a space's views, so that a kv update needs neither a
+ * row read nor a row decode. Never holds more than its bound.
+ */
+export class KvOrderCache {
+  readonly #known = new Map<string, KvOrder | null>()
+  readonly #max: number
+
+  constructor (max = 100_000) {
+    this.#max = max
+  }
+
+  get (key: string): KvOrder | null | undefined {
+    return this.#known.get(key)
+  }
+
+  /** After a commit of `overlay`'s writes: what it read and wrote is now the committed state. */
+  remember (overlay: ViewOverlay): void {
+    const orders = overlay.kvOrders()
+    if (this.#known.size + orders.size > this.#max) this.#known.clear()
+    if (orders.size > this.#max) return
+    for (const [key, order] of orders) this.#known.set(key, order)
+  }
+
+  clear (): void {
+    this.#known.clear()
+  }
+}
+
 /** Row writes layered over a source, so later entries of a batch see earlier ones. */
 export class ViewOverlay implements RowSource {
   readonly #base: RowSource
   readonly #rows = new Map<string, ViewWrite>()
+  readonly #cache: KvOrderCache | undefined
+  /** kv keys this overlay resolved or wrote, with the order of their row as of its writes. */
+  readonly #kv = new Map<string, KvOrder | null>()
 
-  constructor (base: RowSource) {
+  constructor (base: RowSource, cache?: KvOrderCache) {
     this.#base = base
+    this.#cache = cache
   }
 
   get (view: ViewName, key: Uint8Array): Uint8Array | undefined {
@@ -37,6 +81,28 @@ export class ViewOverlay implements RowSource {
 
   set (view: ViewName, key: Uint8Array, value: Uint8Array | null): void {
     this.#rows.set(`${view}/${toHex(key)}`, { view, key, value })
+  }
+
+  /** The order of the kv row of `key` (its utf8 bytes: `bytes`), null if there is none. */
+  kvOrder (key: string, bytes: Uint8Array): KvOrder | null {
+    let order = this.#kv.get(key)
+    if (order !== undefined) return order
+    order = this.#cache?.get(key)
+    if (order === undefined) {
+      const row = this.get('kv', bytes)
+      order = row === undefined ? null : decodeKvRow(row)
+    }
+    this.#kv.set(key, order)
+    return order
+  }
+
+  setKv (key: string, bytes: Uint8Array, order: KvOrder, row: Uint8Array): void {
+    this.set('kv', bytes, row)
+    this.#kv.set(key, order)
+  }
+
+  kvOrders (): ReadonlyMap<string, KvOrder | null> {
+    return this.#kv
   }
 
   writes (): ViewWrite[] {
@@ -58,10 +124,11 @@ export function applyDataEntry (rows: ViewOverlay, e: Entry): void {
     case 'kv.put':
     case 'kv.del': {
       const key = utf8(b.key)
-      const old = rows.get('kv', key)
-      if (old !== undefined && compareKvOrder(decodeKvRow(old), e) >= 0) return
+      const old = rows.kvOrder(b.key, key)
+      if (old !== null && compareKvOrder(old, e) >= 0) return
       const value = b.t === 'kv.put' ? b.value : null
-      rows.set('kv', key, encodeCbor([e.clock.wallMs, e.clock.counter, e.author, e.epoch, e.seq, e.id, b.t === 'kv.del', value]))
+      const row = encodeCbor([e.clock.wallMs, e.clock.counter, e.author, e.epoch, e.seq, e.id, b.t === 'kv.del', value])
+      rows.setKv(b.key, key, { wallMs: e.clock.wallMs, counter: e.clock.counter, author: e.author, epoch: e.epoch, seq: e.seq, id: e.id }, row)
       return
     }
     case 'counter.add': {
@@ -80,13 +147,7 @@ export function applyDataEntry (rows: ViewOverlay, e: Entry): void {
   }
 }
 
-export interface KvRow {
-  readonly wallMs: number
-  readonly counter: number
-  readonly author: Uint8Array
-  readonly epoch: number
-  readonly seq: number
-  readonly id: Uint8Array
+export interface KvRow extends KvOrder {
   readonly deleted: boolean
   readonly value: unknown
 }
@@ -97,7 +158,7 @@ export function decodeKvRow (bytes: Uint8Array): KvRow {
 }
 
 /** Last writer wins by (clock, author), then (epoch, seq, id) so that no two entries tie. */
-function compareKvOrder (row: KvRow, e: Entry): number {
+function compareKvOrder (row: KvOrder, e: Entry): number {
   return row.wallMs - e.clock.wallMs || row.counter - e.clock.counter || compareBytes(row.author, e.author) ||
     row.epoch - e.epoch || row.seq - e.seq || compareBytes(row.id, e.id)
 }
