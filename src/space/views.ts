@@ -127,7 +127,7 @@ export function applyDataEntry (rows: ViewOverlay, e: Entry): void {
       const old = rows.kvOrder(b.key, key)
       if (old !== null && compareKvOrder(old, e) >= 0) return
       const value = b.t === 'kv.put' ? b.value : null
-      const row = encodeCbor([e.clock.wallMs, e.clock.counter, e.author, e.epoch, e.seq, e.id, b.t === 'kv.del', value])
+      const row = encodeKvRow(e, b.t === 'kv.del', value)
       rows.setKv(b.key, key, { wallMs: e.clock.wallMs, counter: e.clock.counter, author: e.author, epoch: e.epoch, seq: e.seq, id: e.id }, row)
       return
     }
@@ -150,6 +150,82 @@ export function applyDataEntry (rows: ViewOverlay, e: Entry): void {
 export interface KvRow extends KvOrder {
   readonly deleted: boolean
   readonly value: unknown
+}
+
+/**
+ * encodeCbor([wallMs, counter, author, epoch, seq, id, deleted, value]), byte
+ * for byte, written directly: the fields are non-negative integers, byte
+ * strings and a boolean, and a well-formed string value is its UTF-8. Any
+ * other value is encoded by encodeCbor. Tested against encodeCbor.
+ */
+export function encodeKvRow (e: Pick<Entry, 'clock' | 'author' | 'epoch' | 'seq' | 'id'>, deleted: boolean, value: unknown): Uint8Array {
+  const { wallMs, counter } = e.clock
+  const text = typeof value === 'string' && value.isWellFormed() ? value : undefined
+  const encoded = text !== undefined ? undefined : value === null ? CBOR_NULL : encodeCbor(value)
+  const textBytes = text === undefined ? 0 : Buffer.byteLength(text, 'utf8')
+  const size = 1 + headSize(wallMs) + headSize(counter) + headSize(e.author.length) + e.author.length + headSize(e.epoch) + headSize(e.seq) +
+    headSize(e.id.length) + e.id.length + 1 + (encoded !== undefined ? encoded.length : headSize(textBytes) + textBytes)
+  const out = new Uint8Array(size)
+  out[0] = 0x88 // array of 8
+  let pos = writeHead(out, 1, 0x00, wallMs)
+  pos = writeHead(out, pos, 0x00, counter)
+  pos = writeHead(out, pos, 0x40, e.author.length)
+  out.set(e.author, pos)
+  pos = writeHead(out, pos + e.author.length, 0x00, e.epoch)
+  pos = writeHead(out, pos, 0x00, e.seq)
+  pos = writeHead(out, pos, 0x40, e.id.length)
+  out.set(e.id, pos)
+  pos += e.id.length
+  out[pos++] = deleted ? 0xf5 : 0xf4
+  if (encoded !== undefined) {
+    out.set(encoded, pos)
+  } else {
+    pos = writeHead(out, pos, 0x60, textBytes)
+    Buffer.from(out.buffer, out.byteOffset, out.byteLength).write(text as string, pos, 'utf8')
+  }
+  return out
+}
+
+const CBOR_NULL = Uint8Array.of(0xf6)
+
+/** Bytes of the shortest head for a non-negative integer below 2^53. */
+function headSize (n: number): number {
+  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x100000000 ? 5 : 9
+}
+
+function writeHead (out: Uint8Array, pos: number, major: number, n: number): number {
+  if (!(Number.isSafeInteger(n) && n >= 0)) throw new RangeError(`kv row: ${n} is not a non-negative safe integer`)
+  if (n < 24) {
+    out[pos] = major | n
+    return pos + 1
+  }
+  if (n < 0x100) {
+    out[pos] = major | 24
+    out[pos + 1] = n
+    return pos + 2
+  }
+  if (n < 0x10000) {
+    out[pos] = major | 25
+    out[pos + 1] = n >>> 8
+    out[pos + 2] = n & 0xff
+    return pos + 3
+  }
+  if (n < 0x100000000) {
+    out[pos] = major | 26
+    writeUint32(out, pos + 1, n)
+    return pos + 5
+  }
+  out[pos] = major | 27
+  writeUint32(out, pos + 1, Math.floor(n / 0x100000000))
+  writeUint32(out, pos + 5, n >>> 0)
+  return pos + 9
+}
+
+function writeUint32 (out: Uint8Array, pos: number, n: number): void {
+  out[pos] = n >>> 24
+  out[pos + 1] = (n >>> 16) & 0xff
+  out[pos + 2] = (n >>> 8) & 0xff
+  out[pos + 3] = n & 0xff
 }
 
 export function decodeKvRow (bytes: Uint8Array): KvRow {
