@@ -1,0 +1,94 @@
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
+import { createLibp2p } from 'libp2p'
+import type { Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@libp2p/noise'
+import { yamux } from '@libp2p/yamux'
+import { identify } from '@libp2p/identify'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { lpStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import { cidFromString, encodeMessage } from '../../src/codec/index.ts'
+import { keyPairFromSeed, publicKeyFromPeerId } from '../../src/identity/index.ts'
+import { signEntry } from '../../src/space/index.ts'
+import { SYNC_PROTOCOL } from '../../src/net/index.ts'
+import { cli, eventually, ok, startDaemon, stop, tempRoot } from './harness.ts'
+import type { Daemon } from './harness.ts'
+
+/**
+ * A hostile peer: a process of its own that speaks samepage's protocol over
+ * real libp2p and sends forged entries, garbage frames and an oversized
+ * frame. The honest daemon cuts it off, keeps working and keeps its data,
+ * and lists the misbehaviour on its API.
+ */
+describe('a hostile peer', { timeout: 180_000 }, () => {
+  const root = tempRoot()
+  const dir = path.join(root, 'honest')
+  let daemon: Daemon
+  let space = ''
+  const hostiles: Libp2p[] = []
+
+  const hostile = async (): Promise<Libp2p> => {
+    const node = await createLibp2p({
+      privateKey: await generateKeyPair('Ed25519'),
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify() }
+    })
+    hostiles.push(node)
+    return node
+  }
+
+  before(async () => {
+    daemon = await startDaemon(dir)
+    space = ok(dir, 'space', 'create', 'team').id
+    ok(dir, 'kv', 'put', 'team', 'precious', 'kept')
+  })
+  after(async () => {
+    for (const h of hostiles) await h.stop()
+    await stop(daemon)
+    fs.rmSync(root, { recursive: true, force: true })
+  })
+
+  test('forged entries and garbage frames: cut off, logged, and the node keeps its data', async () => {
+    const h = await hostile()
+    const conn = await h.dial(multiaddr(daemon.addrs[0] as string))
+    const lp = lpStream(await conn.newStream(SYNC_PROTOCOL))
+    const owner = publicKeyFromPeerId(daemon.peerId) as Uint8Array
+    const spaceId = (cidFromString(space) as NonNullable<ReturnType<typeof cidFromString>>).bytes
+    const forger = keyPairFromSeed(new Uint8Array(32).fill(9))
+    for (let i = 0; i < 2; i++) {
+      // Claims to be the owner; signed by someone else.
+      const e = signEntry(forger, { space: spaceId, author: owner, epoch: 1, seq: i, prev: null, clock: { wallMs: Date.now(), counter: 0 }, body: { t: 'kv.put', key: 'precious', value: 'forged' } })
+      await lp.write(encodeMessage({ m: 'entries', space: spaceId, run: [[e.bytes, e.sig]] }))
+    }
+    for (let i = 0; i < 4; i++) await lp.write(Uint8Array.of(0xde, 0xad, 0xbe, 0xef, i))
+    const hostileId = h.peerId.toString()
+    const log = await eventually('the daemon lists the hostile peer as cut off', () => ok(dir, 'misbehaviour') as { peer: string, reason: string, disconnected: boolean }[],
+      l => l.some(m => m.peer === hostileId && m.disconnected))
+    const reasons = log.filter(m => m.peer === hostileId).map(m => m.reason).join('\n')
+    assert.match(reasons, /invalid entry \(bad-signature\)/)
+    assert.match(reasons, /garbage/)
+    assert.equal(ok(dir, 'kv', 'get', 'team', 'precious').value, 'kept')
+    await eventually('the connection is gone', () => h.getConnections().length, n => n === 0)
+    await assert.rejects(h.dial(multiaddr(daemon.addrs[0] as string)).then(c => c.newStream(SYNC_PROTOCOL)), 'refused while banned')
+  })
+
+  test('an oversized frame is garbage', async () => {
+    const h = await hostile()
+    const conn = await h.dial(multiaddr(daemon.addrs[0] as string))
+    const stream = await conn.newStream(SYNC_PROTOCOL)
+    // A varint length of 64 MiB, then some bytes: the daemon must not buffer it.
+    stream.send(Uint8Array.of(0x80, 0x80, 0x80, 0x20, 1, 2, 3))
+    const hostileId = h.peerId.toString()
+    await eventually('the oversized frame is logged', () => ok(dir, 'misbehaviour') as { peer: string, reason: string }[], l => l.some(m => m.peer === hostileId && /garbage: frame over/.test(m.reason)))
+  })
+
+  test('the honest node keeps working', () => {
+    ok(dir, 'kv', 'put', 'team', 'after', 'fine')
+    assert.equal(ok(dir, 'kv', 'get', 'team', 'after').value, 'fine')
+    assert.equal(cli(dir, 'kv', 'get', 'team', 'precious').json.value, 'kept')
+  })
+})
