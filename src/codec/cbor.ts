@@ -217,3 +217,20 @@ export function toHex (bytes: Uint8Array): string {
 export function fromHex (hex: string): Uint8Array {
   return new Uint8Array(Buffer.from(hex, 'hex'))
 }
+
+/**
+ * Refuses values that cannot come back as they went in: a string (or map key)
+ * starting with U+FEFF loses it when decoded (the UTF-8 decoder drops a
+ * leading byte order mark), so every peer would reject the entry as not
+ * canonical while the writer kept it. Better a clear error at the writer.
+ */
+export function assertEncodable (value: unknown, what: string, depth = 0): void {
+  if (depth > 256) return // deeper values fail in the encoder itself
+  if (typeof value === 'string') {
+    if (value.charCodeAt(0) === 0xfeff) throw new CodecError('INVALID_FIELD', `${what}: a string starting with U+FEFF (a byte order mark) cannot be stored; remove that character`)
+  } else if (Array.isArray(value)) {
+    for (const v of value) assertEncodable(v, what, depth + 1)
+  } else if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && !('asCID' in value)) {
+    for (const [k, v] of Object.entries(value)) { assertEncodable(k, what, depth + 1); assertEncodable(v, what, depth + 1) }
+  }
+}

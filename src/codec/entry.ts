@@ -1,4 +1,4 @@
-import { decodeCbor, encodeCbor } from './cbor.ts'
+import { assertEncodable, decodeCbor, encodeCbor } from './cbor.ts'
 import { sha256 } from './hash.ts'
 import * as f from './fields.ts'
 import { CodecError } from './errors.ts'
@@ -64,6 +64,7 @@ export const POSITION_MAX = 2 ** 48 - 1
 const EPOCH_MAX = POSITION_MAX
 
 export function encodeUnsignedEntry (entry: UnsignedEntry): Uint8Array {
+  assertEncodable(entry.body, 'entry.b')
   const bytes = encodeCbor({
     s: entry.space,
     a: entry.author,

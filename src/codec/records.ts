@@ -1,4 +1,4 @@
-import { decodeCbor, encodeCbor } from './cbor.ts'
+import { assertEncodable, decodeCbor, encodeCbor } from './cbor.ts'
 import { cidOf, sha256 } from './hash.ts'
 import type { CID } from 'multiformats/cid'
 import * as f from './fields.ts'
@@ -26,6 +26,7 @@ export const GENESIS_SIGNATURE_DOMAIN = 'samepage/genesis/v1'
 export const STATUS_SIGNATURE_DOMAIN = 'samepage/status/v1'
 
 export function encodeGenesis (g: Genesis): Uint8Array {
+  assertEncodable(g.name, 'genesis.name')
   return encodeCbor({ t: 'samepage.space', name: g.name, createdMs: g.createdMs, owner: g.owner })
 }
 
@@ -58,6 +59,7 @@ export interface SignedStatus extends StatusRecord {
 }
 
 export function encodeStatus (s: StatusRecord): Uint8Array {
+  assertEncodable(s.body, 'status.b')
   const bytes = encodeCbor({ s: s.space, a: s.author, c: [s.clock.wallMs, s.clock.counter], b: s.body })
   if (bytes.length > STATUS_BYTES_MAX) throw new CodecError('OVERSIZED', `status: ${bytes.length} bytes, limit ${STATUS_BYTES_MAX}`)
   return bytes

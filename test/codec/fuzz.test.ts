@@ -28,6 +28,9 @@ import type {
   CodecErrorCode
 } from '../../src/codec/index.ts'
 
+/** Valid values never start a string with U+FEFF: the encoder refuses those (see the last test). */
+const noBom = (x: string): boolean => x.charCodeAt(0) !== 0xfeff
+
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : (Date.now() ^ (process.pid << 8)) | 0
 /** At least 10,000; FUZZ_RUNS=100000 for a longer hunt. */
 const RUNS = Math.max(10_000, Number(process.env.FUZZ_RUNS ?? 0) || 0)
@@ -173,7 +176,7 @@ const SAFE = intIn(0, Number.MAX_SAFE_INTEGER)
 const POS = intIn(0, POSITION_MAX)
 const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8')
 const text = (minBytes: number, maxBytes: number): fc.Arbitrary<string> => fc.oneof(
-  { weight: 8, arbitrary: fc.string({ unit: 'binary', minLength: minBytes, maxLength: 24 }) },
+  { weight: 8, arbitrary: fc.string({ unit: 'binary', minLength: minBytes, maxLength: 24 }).filter(noBom) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', minLength: maxBytes - 4, maxLength: maxBytes }) }
 ).filter(s => utf8Length(s) >= minBytes && utf8Length(s) <= maxBytes)
 
@@ -182,9 +185,9 @@ const cborValue: fc.Arbitrary<unknown> = fc.anything({
   values: [
     fc.constant(null), fc.boolean(), fc.maxSafeInteger(),
     fc.double({ noNaN: true, noDefaultInfinity: true }).filter(x => !Object.is(x, -0)),
-    fc.string({ unit: 'binary', maxLength: 16 }), fc.uint8Array({ maxLength: 40 })
+    fc.string({ unit: 'binary', maxLength: 16 }).filter(noBom), fc.uint8Array({ maxLength: 40 })
   ],
-  key: fc.string({ unit: 'binary', maxLength: 8 }),
+  key: fc.string({ unit: 'binary', maxLength: 8 }).filter(noBom),
   maxDepth: 3,
   maxKeys: 5,
   withNullPrototype: false
@@ -232,7 +235,7 @@ const statusRecord: fc.Arbitrary<StatusRecord> = rec({
   space: bytesN(36),
   author: bytesN(32),
   clock,
-  body: fc.dictionary(fc.string({ unit: 'binary', maxLength: 8 }), cborValue, { maxKeys: 5, noNullPrototype: true })
+  body: fc.dictionary(fc.string({ unit: 'binary', maxLength: 8 }).filter(noBom), cborValue, { maxKeys: 5, noNullPrototype: true })
 })
 const statusBytes = statusRecord.map(encodeStatus)
 
@@ -587,6 +590,8 @@ test('unknown message, body and record types are UNKNOWN_TYPE', () => {
 test('round trip: every valid entry decodes to the fields it was encoded from', () => {
   const seen = new Set<string>()
   fc.assert(fc.property(unsignedEntry, fc.uint8Array({ minLength: 64, maxLength: 64 }), (e, sig) => {
+    // A string starting with U+FEFF cannot round-trip; the encoder refuses it (tested apart below).
+    fc.pre(!JSON.stringify(e.body, (_k, v: unknown) => v instanceof Uint8Array ? null : typeof v === 'bigint' ? 0 : v).includes('"\uFEFF'))
     seen.add(e.body.t)
     const bytes = encodeUnsignedEntry(e)
     const d = decodeEntry(bytes, sig)
@@ -627,4 +632,11 @@ test('round trip: genesis and status records', () => {
     assert.deepStrictEqual({ space: d.space, author: d.author, clock: d.clock, body: d.body }, s)
     assert.deepStrictEqual(d.id, sha256(bytes))
   }), { numRuns: 2000, seed: SEED })
+})
+
+test('the encoder refuses a string starting with U+FEFF (it would not survive decoding)', () => {
+  const base = { space: new Uint8Array(36), author: new Uint8Array(32), epoch: 0, seq: 0, prev: null, clock: { wallMs: 0, counter: 0 } }
+  for (const body of [{ t: 'ledger.append' as const, tx: ['\uFEFF'] }, { t: 'kv.put' as const, key: 'k', value: { '\uFEFFx': 1 } }, { t: 'kv.put' as const, key: '\uFEFFk', value: 1 }]) {
+    expectCode(() => encodeUnsignedEntry({ ...base, body }), 'INVALID_FIELD', 'U+FEFF')
+  }
 })
