@@ -15,17 +15,17 @@ export function cidOf (bytes: Uint8Array): CID {
 }
 
 export function cidFromBytes (bytes: Uint8Array): CID | undefined {
-  try {
-    const cid = CID.decode(bytes)
-    return cid.version === 1 && cid.code === dagCbor.code && cid.multihash.code === SHA256_CODE.code ? cid : undefined
-  } catch {
-    return undefined
-  }
+  return spaceCid(() => CID.decode(bytes))
 }
 
 export function cidFromString (text: string): CID | undefined {
+  return spaceCid(() => CID.parse(text))
+}
+
+/** A CID of the one kind spaces are named by (v1, dag-cbor, sha2-256), or undefined for anything else. */
+function spaceCid (parse: () => CID): CID | undefined {
   try {
-    const cid = CID.parse(text)
+    const cid = parse()
     return cid.version === 1 && cid.code === dagCbor.code && cid.multihash.code === SHA256_CODE.code ? cid : undefined
   } catch {
     return undefined
