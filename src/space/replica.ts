@@ -534,6 +534,13 @@ export class SpaceReplica {
     return undefined
   }
 
+  /** When an invite stored here expires (ms), or undefined if it is not held. */
+  inviteExpiresMs (inviteId: Uint8Array): number | undefined {
+    const hex = toHex(inviteId)
+    const invite = this.#aclEntries.find(e => toHex(e.id) === hex)
+    return invite?.body.t === 'invite' ? invite.body.expiresMs : undefined
+  }
+
   forkProofs (): ForkProof[] {
     return this.#store.forks(this.key)
   }

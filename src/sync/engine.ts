@@ -310,6 +310,15 @@ export class SyncEngine {
     const probe = `${session.peer}|${replica.key}|${fk}|${head.seq}`
     const solicited = (req?.peer === session.peer) || this.#probes.delete(probe) || this.#superseded.has(`${session.peer}|${reqKey}`) ||
       (head.seq === 0 && run.length === 1 && head.body.t === 'join')
+    if (req?.peer !== session.peer) {
+      // Expiry is enforced where it cannot diverge (decision 9): a join presented at the handshake after its
+      // invite expired is refused here; one that reaches us later through catch-up was accepted in time elsewhere.
+      const expires = head.body.t === 'join' ? replica.inviteExpiresMs(head.body.invite) : undefined
+      if (expires !== undefined && expires < nowMs && replica.acl.currentRole(author) === null) {
+        this.#events.push({ type: 'misbehaviour', peer: session.peer, reason: 'join with an expired invite refused', points: 0, score: session.score.value(nowMs) })
+        return
+      }
+    }
     this.stats.entriesIn += run.length
     const result = replica.ingestRun(run, session.peer, nowMs)
     this.stats.duplicatesIn += result.duplicates

@@ -152,6 +152,22 @@ describe('sync engine', () => {
     assert.equal(replicaOf(A).viewHash(), replicaOf(J).viewHash())
   })
 
+  test('a join presented after its invite expired is refused by the inviter', () => {
+    const [o, j, inviteKey] = [seededKey('e9', 'owner'), seededKey('e9', 'joiner'), seededKey('e9', 'invite')]
+    const { origin, stores } = setup(o, [])
+    const invite = origin.append(o, { t: 'invite', key: inviteKey.publicKey, role: 'writer', uses: 1, expiresMs: T0 + 1_000 }, T0 + 2)
+    const joinerStore = new MemoryStore()
+    SpaceReplica.adopt(joinerStore, [origin.genesis.bytes, origin.genesis.sig])
+    const wire = new Wire(T0 + 5_000)
+    const A = wire.add(o, stores[0])
+    const J = wire.add(j, joinerStore)
+    replicaOf(J).join(j, invite.id, inviteKey, T0 + 4_000)
+    wire.connect(J, A)
+    assert.equal(replicaOf(A).acl.currentRole(J.name), null)
+    assert.ok(A.events.some(e => e.type === 'misbehaviour' && /expired invite/.test(e.reason)))
+    assert.equal(wire.count('entries', J, A), 0, 'served nothing')
+  })
+
   test('entries ahead of our clock wait pending without being asked for again and again, then are stored', () => {
     const [o, b] = [seededKey('e7', 'owner'), seededKey('e7', 'b')]
     const { origin, stores } = setup(o, [b], 'reader')
