@@ -185,15 +185,6 @@ export function runScenario (config: ScenarioConfig): ScenarioReport {
       equivocator.stop()
     }
     net.at(12_000, tryEquivocate)
-    if (process.env.SIM_DEBUG === '1') {
-      net.at(12_500, () => {
-        for (const n of honest) {
-          const r = n.replica(space)
-          const row = r.vector().find(x => toHex(x.author) === equivocator.name)
-          if (row !== undefined && row.count > 5) console.error('t12.5', n.index, row.count, toHex(row.head as Uint8Array).slice(0, 8), n.events.filter(e => e.type === 'misbehaviour').slice(-2).map(e => e.type === 'misbehaviour' ? e.reason.slice(0, 80) : ''))
-        }
-      })
-    }
   }
   if (attacker !== undefined) {
     let round = 0
@@ -216,13 +207,6 @@ export function runScenario (config: ScenarioConfig): ScenarioReport {
   }
 
   const first = (honest[0] as SimNode).replica(space)
-  if (process.env.SIM_DEBUG === '1') {
-    for (const n of honest) {
-      const r = n.replica(space)
-      const eq = equivocator === undefined ? undefined : r.vector().filter(x => toHex(x.author) === equivocator.name).map(x => `${x.count}${x.frozen ? 'F' : ''}`)
-      console.error(n.index, n.online, r.viewHash().slice(0, 8), 'eqfeed', eq, 'forks', r.forkProofs().map(f => f.seq), 'pending', r.pendingCount, 'kv', r.kvList().length)
-    }
-  }
   const forks = first.forkProofs()
   let entriesIn = 0
   let stored = 0
@@ -253,7 +237,7 @@ export function runScenario (config: ScenarioConfig): ScenarioReport {
     misbehaviourEvents: misbehaviour,
     disconnectsForMisbehaviour: disconnects,
     eventsRun: net.eventsRun,
-    ...(process.env.SIM_NO_SAFETY === '1' ? {} : checkSafety(honest, space, equivocator, acknowledged))
+    ...checkSafety(honest, space, equivocator, acknowledged)
   }
 }
 
@@ -315,8 +299,3 @@ function buildTopology (net: SimNetwork, honest: readonly SimNode[], byzantine: 
   for (const b of byzantine) for (let i = 0; i < 3; i++) link(b, net.rng.pick(honest))
 }
 
-export function describe (report: ScenarioReport): string {
-  return JSON.stringify(report)
-}
-
-export { toHex }
