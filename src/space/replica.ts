@@ -88,13 +88,8 @@ export class SpaceReplica {
    * Returns a Reject if the genesis is not what `expected` names or is not signed by its owner.
    */
   static adopt (store: Store, signed: SignedBytes, expected?: SpaceKey): SpaceReplica | Reject {
-    let genesis: SignedGenesis
-    try {
-      genesis = decodeGenesis(signed[0], signed[1])
-    } catch (err) {
-      if (isCodecError(err)) return { reason: 'malformed', detail: err.message }
-      throw err
-    }
+    const genesis = decodeOrReject(() => decodeGenesis(signed[0], signed[1]))
+    if ('reason' in genesis) return genesis
     if (expected !== undefined && genesis.cid.toString() !== expected) return { reason: 'wrong-space', detail: `genesis is ${genesis.cid.toString()}, not ${expected}` }
     if (!genesisSignatureValid(genesis)) return { reason: 'bad-signature', detail: 'genesis not signed by its owner' }
     const key = genesis.cid.toString()
@@ -186,12 +181,9 @@ export class SpaceReplica {
     if (run.length === 0) return emptyResult()
     const entries: Entry[] = []
     for (const [bytes, sig] of run) {
-      try {
-        entries.push(decodeEntry(bytes, sig))
-      } catch (err) {
-        if (isCodecError(err)) return { ...emptyResult(), reject: { reason: 'malformed', detail: err.message } }
-        throw err
-      }
+      const e = decodeOrReject(() => decodeEntry(bytes, sig))
+      if ('reason' in e) return { ...emptyResult(), reject: e }
+      entries.push(e)
     }
     const first = entries[0] as Entry
     for (let i = 0; i < entries.length; i++) {
@@ -210,14 +202,10 @@ export class SpaceReplica {
 
   /** Two entries at one position, each with its own signature (decision 7). */
   ingestFork (a: SignedBytes, b: SignedBytes): IngestResult {
-    let ea: Entry, eb: Entry
-    try {
-      ea = decodeEntry(a[0], a[1])
-      eb = decodeEntry(b[0], b[1])
-    } catch (err) {
-      if (isCodecError(err)) return { ...emptyResult(), reject: { reason: 'malformed', detail: err.message } }
-      throw err
-    }
+    const ea = decodeOrReject(() => decodeEntry(a[0], a[1]))
+    const eb = decodeOrReject(() => decodeEntry(b[0], b[1]))
+    if ('reason' in ea) return { ...emptyResult(), reject: ea }
+    if ('reason' in eb) return { ...emptyResult(), reject: eb }
     const samePosition = bytesEqual(ea.space, this.id) && bytesEqual(eb.space, this.id) && bytesEqual(ea.author, eb.author) && ea.epoch === eb.epoch && ea.seq === eb.seq
     if (!samePosition || bytesEqual(ea.id, eb.id)) return { ...emptyResult(), reject: { reason: 'bad-fork-proof', detail: 'not two different entries at one position of this space' } }
     if (!entrySignatureValid(ea) || !entrySignatureValid(eb)) return { ...emptyResult(), reject: { reason: 'bad-fork-proof', detail: 'an entry of the proof is not signed by its author' } }
@@ -226,13 +214,8 @@ export class SpaceReplica {
 
   /** A standalone status record: kept only if newer than what we hold for its author. */
   ingestStatus (record: SignedBytes, nowMs: number): 'stored' | 'stale' | 'not-member' | 'future' | Reject {
-    let s: SignedStatus
-    try {
-      s = decodeStatus(record[0], record[1])
-    } catch (err) {
-      if (isCodecError(err)) return { reason: 'malformed', detail: err.message }
-      throw err
-    }
+    const s = decodeOrReject(() => decodeStatus(record[0], record[1]))
+    if ('reason' in s) return s
     if (!bytesEqual(s.space, this.id)) return { reason: 'wrong-space', detail: 'status of another space' }
     if (!statusSignatureValid(s.author, s.id, s.sig)) return { reason: 'bad-signature', detail: 'status record not signed by its author' }
     const author = toHex(s.author)
@@ -638,6 +621,16 @@ function hashRows (views: readonly (readonly [ViewName, Iterable<readonly [Uint8
 
 function encodeCborPair (record: SignedBytes): Uint8Array {
   return encodeCbor([record[0], record[1]])
+}
+
+/** A decoded value, or the codec's error as a reject (decision 13: a peer's bad input is a value). */
+function decodeOrReject<T extends object> (decode: () => T): T | Reject {
+  try {
+    return decode()
+  } catch (err) {
+    if (isCodecError(err)) return { reason: 'malformed', detail: err.message }
+    throw err
+  }
 }
 
 function groupByPeer (items: readonly PendingEntry[]): { from: string, items: AuthEntry[] }[] {

@@ -25,6 +25,7 @@ import type { Body } from '../../src/codec/index.ts'
 import { loadOrCreateIdentity } from '../../src/identity/index.ts'
 import { SpaceReplica } from '../../src/space/index.ts'
 import { SqliteStore } from '../../src/store/index.ts'
+import { Random } from '../sim/random.ts'
 
 const WRITER_MAX_MS = 30_000
 
@@ -33,7 +34,8 @@ if (dir === undefined) {
   process.stderr.write('usage: kill-writer.ts <data dir> [seed]\n')
   process.exit(2)
 }
-const random = mulberry32(Number(process.argv[3] ?? Date.now()) >>> 0)
+const rng = new Random(Number(process.argv[3] ?? Date.now()) >>> 0)
+const random = (): number => rng.next()
 const started = Date.now()
 
 process.stdin.on('close', () => process.exit(0))
@@ -88,14 +90,3 @@ while (Date.now() - started < WRITER_MAX_MS) {
   else await new Promise<void>(resolve => setImmediate(resolve))
 }
 process.exit(3)
-
-function mulberry32 (seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}

@@ -29,6 +29,7 @@ import type { Entry } from '../../src/codec/index.ts'
 import { entrySignatureValid, SpaceReplica } from '../../src/space/index.ts'
 import { SqliteStore } from '../../src/store/index.ts'
 import type { StoredEntry } from '../../src/store/index.ts'
+import { Random } from '../sim/random.ts'
 
 const KILLS_MIN = 15
 const KILLS_MAX = 25
@@ -59,7 +60,8 @@ test('a writer SIGKILLed in a loop reopens with every acknowledged write and con
   const seed = Number(process.env['KILL_SEED'] ?? Date.now() % 2 ** 31)
   t.diagnostic(`KILL_SEED=${seed}`)
   console.log(`kill.test: KILL_SEED=${seed}`)
-  const random = mulberry32(seed)
+  const rng = new Random(seed)
+  const random = (): number => rng.next()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-kill-'))
   const file = path.join(dir, 'store.db')
   const started = Date.now()
@@ -236,15 +238,4 @@ function modelOf (entries: readonly Entry[]): { kv: Map<string, unknown>, counte
     else if (b.t === 'ledger.append') ledger.push(b.tx)
   }
   return { kv, counters, ledger }
-}
-
-function mulberry32 (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
