@@ -1,4 +1,3 @@
-import assert from 'node:assert/strict'
 import { comparePositions, compareBytes, toHex } from '../codec/index.ts'
 import type { Entry, GrantableRole, Position, Role } from '../codec/index.ts'
 import type { AuthorHex } from '../store/index.ts'
@@ -51,17 +50,60 @@ export interface MemberRow {
   readonly cuts: readonly Cut[]
 }
 
+/** An effective invite as the ACL sees it (decision 9). */
+export interface InviteState {
+  readonly id: Uint8Array
+  readonly issuer: AuthorHex
+  readonly expiresMs: number
+  /** Whether a revoke by an authority over it counts (then only the joins every such revoke names count). */
+  readonly revoked: boolean
+  /** Ids of the joins at seq 0 that name it, in id order: everything a node holds, whether they took a use or not. */
+  readonly joins: readonly Uint8Array[]
+}
+
+/** An invite a member may revoke, and what its revoke should keep. */
+export interface RevocableInvite {
+  readonly invite: Uint8Array
+  readonly issuer: AuthorHex
+  readonly expiresMs: number
+  readonly keep: readonly Uint8Array[]
+}
+
 export class Acl {
   readonly owner: AuthorHex
   readonly #windows: Map<AuthorHex, Window[]>
   readonly #cuts: Map<AuthorHex, Cut[]>
   readonly #ownerForks: Position[]
+  readonly #invites: readonly InviteState[]
 
-  constructor (owner: AuthorHex, windows: Map<AuthorHex, Window[]>, cuts: Map<AuthorHex, Cut[]>, ownerForks: Position[]) {
+  constructor (owner: AuthorHex, windows: Map<AuthorHex, Window[]>, cuts: Map<AuthorHex, Cut[]>, ownerForks: Position[], invites: readonly InviteState[] = []) {
     this.owner = owner
     this.#windows = windows
     this.#cuts = cuts
     this.#ownerForks = ownerForks
+    this.#invites = invites
+  }
+
+  /**
+   * Invites not revoked yet that `member` has authority to revoke, the same
+   * rule computeAcl applies to invite.revoke: the owner revokes any invite;
+   * an admin (while it is one) those issued by admins, never the owner's.
+   * Each comes with the joins to keep: every join at seq 0 held for it, so
+   * that two revokes made from the same entries keep the same joins (the ACL
+   * counts only the joins all revokes keep) and none held is dropped; the
+   * use limit still applies to them.
+   */
+  openInvites (member: AuthorHex): RevocableInvite[] {
+    const isOwner = member === this.owner
+    if (!isOwner && this.currentRole(member) !== 'admin') return []
+    return this.#invites
+      .filter(i => !i.revoked && (isOwner || i.issuer !== this.owner))
+      .map(i => ({ invite: i.id, issuer: i.issuer, expiresMs: i.expiresMs, keep: i.joins }))
+  }
+
+  /** openInvites that have expired at `nowMs` (expired means `expiresMs < nowMs`, as the handshake refuses joins). */
+  expiredInvites (member: AuthorHex, nowMs: number): RevocableInvite[] {
+    return this.openInvites(member).filter(i => i.expiresMs < nowMs)
   }
 
   /** The highest role that makes `pos` of `author` effective, or null. */
@@ -180,13 +222,19 @@ export function computeAcl (input: AclInput): Acl {
     if (f.author === owner) ownerForks.push({ epoch: f.epoch, seq: f.seq })
     else push(cuts, f.author, { at: { epoch: f.epoch, seq: f.seq }, keep: new Set<number>(), scope: 'all', kind: 'fork' })
   }
-  const ownerAcl = (): Acl => new Acl(owner, windows, cuts, ownerForks)
+  const ownerAcl = (invites?: readonly InviteState[]): Acl => new Acl(owner, windows, cuts, ownerForks, invites)
   const byAuthor = (e: Entry): AuthorHex => toHex(e.author)
   const pos = (e: Entry): Position => ({ epoch: e.epoch, seq: e.seq })
   const byId = new Map<string, Entry>()
   for (const e of [...input.entries, ...(input.forkEntries ?? [])]) byId.set(toHex(e.id), e)
   const sorted = [...byId.values()].sort((a, b) => compareBytes(a.id, b.id))
   // Revokes only take rights away: one at a feed's (lowest) fork position counts on either branch (decision 7).
+  const joinsByInvite = new Map<string, Entry[]>()
+  for (const e of sorted) {
+    // Only a join at seq 0 counts: every node stores a feed's seq 0, while a later join past a revoke cut
+    // is stored only by nodes that got it before the revoke (decision 4: same set, same view).
+    if (e.body.t === 'join' && e.seq === 0) push(joinsByInvite, toHex(e.body.invite), e)
+  }
   const revokeAtFork = (e: Entry): boolean => (e.body.t === 'acl.revoke' || e.body.t === 'invite.revoke') &&
     forks.some(f => f.author === byAuthor(e) && f.epoch === e.epoch && f.seq === e.seq)
 
@@ -204,7 +252,18 @@ export function computeAcl (input: AclInput): Acl {
   const invitesByAdmins = collectInvites(adminSays, 'admin')
   const allInvites = new Map([...invitesByOwner, ...invitesByAdmins])
   applyJoins(allInvites, ['writer', 'reader'])
-  return ownerAcl()
+  const inviteStates: InviteState[] = []
+  for (const [key, { invite, keep }] of allInvites) {
+    if (invite.body.t !== 'invite') continue
+    inviteStates.push({
+      id: invite.id,
+      issuer: byAuthor(invite),
+      expiresMs: invite.body.expiresMs,
+      revoked: keep !== null,
+      joins: (joinsByInvite.get(key) ?? []).map(j => j.id)
+    })
+  }
+  return ownerAcl(inviteStates)
 
   function applyIssued (issued: readonly Entry[], issuer: 'owner' | 'admin'): void {
     for (const e of issued) {
@@ -238,26 +297,18 @@ export function computeAcl (input: AclInput): Acl {
   }
 
   function applyJoins (invites: Map<string, { invite: Entry, keep: Set<string> | null }>, roles: readonly GrantableRole[]): void {
-    const joinsByInvite = new Map<string, Entry[]>()
-    for (const e of sorted) {
-      // Only a join at seq 0 counts: every node stores a feed's seq 0, while a later join past a revoke cut
-      // is stored only by nodes that got it before the revoke (decision 4: same set, same view).
-      if (e.body.t !== 'join' || e.seq !== 0) continue
-      const key = toHex(e.body.invite)
-      if (invites.has(key)) push(joinsByInvite, key, e)
-    }
     for (const [key, joins] of joinsByInvite) {
       const entry = invites.get(key)
-      assert.ok(entry !== undefined)
+      if (entry === undefined) continue
       const { invite, keep } = entry
       if (invite.body.t !== 'invite' || !roles.includes(invite.body.role)) continue
       // A join made after its author's fork is retracted with the rest of that branch (decision 7).
       const honest = joins.filter(j => forkAllows(cuts.get(byAuthor(j)) ?? [], pos(j)))
+      // A join a revoke does not name never counts, not even for a use: filtered before the use limit, so one
+      // arriving after the revoke with a lower id cannot push out a join the revoke kept.
+      const named = keep === null ? honest : honest.filter(j => keep.has(toHex(j.id)))
       // Of more joins than uses, the lowest ids win (decision 9); `sorted` is in id order.
-      for (const j of honest.slice(0, invite.body.uses)) {
-        if (keep !== null && !keep.has(toHex(j.id))) continue
-        push(windows, byAuthor(j), { role: invite.body.role, from: pos(j) })
-      }
+      for (const j of named.slice(0, invite.body.uses)) push(windows, byAuthor(j), { role: invite.body.role, from: pos(j) })
     }
   }
 }
