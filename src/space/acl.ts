@@ -154,6 +154,27 @@ export class Acl {
     return rows
   }
 
+  /**
+   * The members whose windows or cuts differ in `other`, or 'all' when the
+   * owner's forks differ (the owner's entries are then judged anew). A
+   * member not listed has the same roleAt at every position in both.
+   */
+  changedAuthors (other: Acl): Set<AuthorHex> | 'all' {
+    const forks = (acl: Acl): string => JSON.stringify(acl.#ownerForks.map(f => [f.epoch, f.seq]).sort())
+    if (other.owner !== this.owner || forks(this) !== forks(other)) return 'all'
+    const changed = new Set<AuthorHex>()
+    const authors = new Set([...this.#windows.keys(), ...this.#cuts.keys(), ...other.#windows.keys(), ...other.#cuts.keys()])
+    for (const a of authors) if (this.#memberKey(a) !== other.#memberKey(a)) changed.add(a)
+    return changed
+  }
+
+  /** A canonical text of one member's windows and cuts, to compare two ACLs by. */
+  #memberKey (author: AuthorHex): string {
+    const windows = (this.#windows.get(author) ?? []).map(w => `${w.role}@${w.from.epoch}/${w.from.seq}`).sort()
+    const cuts = (this.#cuts.get(author) ?? []).map(c => `${c.kind}:${c.scope}@${c.at.epoch}/${c.at.seq}:${[...c.keep].sort((a, b) => a - b).join(',')}`).sort()
+    return `${windows.join(' ')}|${cuts.join(' ')}`
+  }
+
   /** roleAt as if no fork had been proven: whether a revoke at a fork position was issued with authority. */
   roleIgnoringForks (author: AuthorHex, pos: Position): Role | null {
     if (author === this.owner) return 'owner'

@@ -53,7 +53,7 @@ export class SpaceReplica {
   readonly #epochs = new Map<AuthorHex, number>()
   readonly #headClocks = new Map<string, Clock>()
   /** The order of committed kv rows (this replica is the only writer of its space's views, like #headClocks assumes). */
-  readonly #kvOrders = new KvOrderCache()
+  readonly #kvOrders = new KvOrderCache(10_000)
 
   private constructor (store: Store, genesis: SignedGenesis) {
     this.#store = store
@@ -327,7 +327,9 @@ export class SpaceReplica {
     }))
     const batch: Batch = { space: this.key, entries: stored, verified: verifiedNow }
     if (aclAdded.length > 0) {
-      this.#commitRebuild(items.map(it => it.entry), aclAdded, batch)
+      const next = this.#computeAcl([...this.#aclEntries, ...aclAdded])
+      if (this.#reachesBack(this.#acl, next)) this.#commitRebuild(items.map(it => it.entry), aclAdded, batch, next)
+      else this.#commitAclChange(items, aclAdded, next, batch)
     } else {
       const overlay = new ViewOverlay({ get: (view, key) => this.#store.viewGet(this.key, view, key) }, this.#kvOrders)
       for (const { entry } of items) if (this.#effectiveData(acl, entry)) applyDataEntry(overlay, entry)
@@ -344,9 +346,9 @@ export class SpaceReplica {
    * and commits them with `batch` (replacing all view rows): after an acl
    * entry or a fork proof, whose effect can reach back over stored entries.
    */
-  #commitRebuild (added: readonly Entry[], aclAdded: readonly Entry[], batch?: Batch): void {
+  #commitRebuild (added: readonly Entry[], aclAdded: readonly Entry[], batch?: Batch, acl?: Acl): void {
     this.#aclEntries.push(...aclAdded)
-    this.#acl = this.#computeAcl(this.#aclEntries, batch?.fork)
+    this.#acl = acl ?? this.#computeAcl(this.#aclEntries, batch?.fork)
     const overlay = new ViewOverlay(EMPTY_ROWS)
     const apply = (e: Entry): void => { if (this.#effectiveData(this.#acl, e)) applyDataEntry(overlay, e) }
     for (const stored of this.#store.entries(this.key, 'data')) apply(decodeStoredEntry(stored.bytes, stored.sig))
@@ -358,6 +360,45 @@ export class SpaceReplica {
     this.#kvOrders.clear()
     this.#store.commit({ space: this.key, ...batch, replaceViews: true, viewWrites: [...overlay.writes(), ...aclRows(this.#acl), ...statusRows] })
     this.#kvOrders.remember(overlay) // built from no rows: every kv row there is
+  }
+
+  /**
+   * Whether going from ACL `before` to `after` changes which stored data
+   * entries are effective: only then must the views be rebuilt. Most acl
+   * entries (an invite, a join, a grant to a new member) open windows over
+   * feeds that hold no data yet, and a rebuild would read every entry.
+   */
+  #reachesBack (before: Acl, after: Acl): boolean {
+    const changed = before.changedAuthors(after)
+    if (changed === 'all') return true
+    for (const author of changed) {
+      for (const pos of this.#store.dataPositions(this.key, author)) {
+        if (atLeast(before.roleAt(author, pos), 'writer') !== atLeast(after.roleAt(author, pos), 'writer')) return true
+      }
+    }
+    return false
+  }
+
+  /**
+   * Commits a batch with acl entries whose new ACL (`acl`) leaves every stored
+   * data entry as effective as it was: the batch's data entries are applied
+   * incrementally, the acl rows rewritten, and the status rows of members who
+   * are members no more dropped, as a rebuild would.
+   */
+  #commitAclChange (items: readonly AuthEntry[], aclAdded: readonly Entry[], acl: Acl, batch: Batch): void {
+    const before = this.#acl
+    this.#aclEntries.push(...aclAdded)
+    this.#acl = acl
+    const overlay = new ViewOverlay({ get: (view, key) => this.#store.viewGet(this.key, view, key) }, this.#kvOrders)
+    for (const { entry } of items) if (this.#effectiveData(acl, entry)) applyDataEntry(overlay, entry)
+    const now = new Set(acl.members().map(m => m.member))
+    const removed: ViewWrite[] = []
+    for (const m of before.members()) {
+      if (!now.has(m.member)) removed.push({ view: 'acl', key: fromHex(m.member), value: null })
+      if (m.role !== null && acl.currentRole(m.member) === null) removed.push({ view: 'status', key: fromHex(m.member), value: null })
+    }
+    this.#store.commit({ ...batch, viewWrites: [...overlay.writes(), ...removed, ...aclRows(acl)] })
+    this.#kvOrders.remember(overlay)
   }
 
   #commitFork (a: Entry, b: Entry): IngestResult {

@@ -109,6 +109,10 @@ export class MemoryStore implements Store {
     }
   }
 
+  * dataPositions (space: SpaceKey, author: AuthorHex): Iterable<{ readonly epoch: number, readonly seq: number }> {
+    for (const e of this.entries(space, 'data')) if (e.author === author) yield { epoch: e.epoch, seq: e.seq }
+  }
+
   forks (space: SpaceKey): ForkProof[] {
     return [...(this.#space(space)?.forks ?? [])]
   }

@@ -283,6 +283,13 @@ export class SqliteStore implements Store {
     }
   }
 
+  * dataPositions (space: SpaceKey, author: AuthorHex): Iterable<{ readonly epoch: number, readonly seq: number }> {
+    const sid = this.#sidOf(space)
+    if (sid === undefined) return
+    // Prepared per call: iterations may nest, and this is called only when an ACL entry arrives.
+    for (const r of this.#db.prepare(DATA_POSITIONS_SQL).iterate(sid, author)) yield { epoch: num(r['epoch']), seq: num(r['seq']) }
+  }
+
   forks (space: SpaceKey): ForkProof[] {
     const sid = this.#sidOf(space)
     if (sid === undefined) return []
@@ -316,6 +323,7 @@ export class SqliteStore implements Store {
 const ENTRIES_SQL = `SELECT ${ENTRY_COLUMNS} FROM ${ENTRY_FROM} WHERE f.sid = ? ORDER BY f.author, f.epoch, e.seq`
 /** Acl entries through their partial index (read on every open); data entries by scanning (only a view rebuild reads them). */
 const ACL_ENTRIES_SQL = `SELECT ${ENTRY_COLUMNS} FROM feeds f JOIN entries e INDEXED BY entries_acl ON e.fid = f.fid WHERE f.sid = ? AND e.kind = 'acl' ORDER BY f.author, f.epoch, e.seq`
+const DATA_POSITIONS_SQL = `SELECT f.epoch, e.seq FROM feeds f JOIN entries e ON e.fid = f.fid WHERE f.sid = ? AND f.author = ? AND e.kind = 'data' ORDER BY f.epoch, e.seq`
 const DATA_ENTRIES_SQL = `SELECT ${ENTRY_COLUMNS} FROM ${ENTRY_FROM} WHERE f.sid = ? AND e.kind = 'data' ORDER BY f.author, f.epoch, e.seq`
 
 interface Statements {

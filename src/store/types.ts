@@ -89,6 +89,8 @@ export interface Store {
   lastVerified (space: SpaceKey, author: AuthorHex, epoch: number, before: number): number | undefined
   /** Every stored entry of a space (of one kind, if given), in (author, epoch, seq) order. */
   entries (space: SpaceKey, kind?: 'acl' | 'data'): Iterable<StoredEntry>
+  /** Positions of one author's data entries, in (epoch, seq) order: what an ACL change could reach back over. */
+  dataPositions (space: SpaceKey, author: AuthorHex): Iterable<{ readonly epoch: number, readonly seq: number }>
   forks (space: SpaceKey): ForkProof[]
   viewGet (space: SpaceKey, view: ViewName, key: Uint8Array): Uint8Array | undefined
   /** Rows of a view in key order. */

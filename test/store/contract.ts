@@ -334,6 +334,10 @@ export function storeContract (name: string, make: () => StoreHarness): void {
       assert.deepEqual(pos(store.entries(SPACE, 'acl')), ['aa/2/1', 'aa/10/0', 'bb/10/0', 'bb/10/1'])
       assert.deepEqual(pos(store.entries(SPACE, 'data')), ['aa/2/0', 'aa/2/2', 'aa/10/1', 'bb/2/0'])
       assert.deepEqual(pos(store.entries(OTHER, 'data')), [])
+      assert.deepEqual([...store.dataPositions(SPACE, 'aa')], [{ epoch: 2, seq: 0 }, { epoch: 2, seq: 2 }, { epoch: 10, seq: 1 }])
+      assert.deepEqual([...store.dataPositions(SPACE, 'bb')], [{ epoch: 2, seq: 0 }])
+      assert.deepEqual([...store.dataPositions(OTHER, 'ab')], [])
+      assert.deepEqual([...store.dataPositions(SPACE, 'cc')], [])
       assert.deepEqual([...store.entries(SPACE, 'acl')][1], entry('aa', 10, 0, { kind: 'acl' }))
 
       // Iterations can be nested and abandoned midway.
