@@ -1,10 +1,18 @@
 import { MESSAGE_BYTES_MAX } from '../codec/index.ts'
+import { PULL_BYTES_PER_PEER_MAX } from '../sync/index.ts'
 
 /** The sync protocol's id; the version moves with codec's PROTOCOL_VERSION. */
 export const SYNC_PROTOCOL = '/samepage/sync/1.0.0'
 
 /** Frames are varint length-prefixed; a frame past this is the sender's misbehaviour. */
 export const FRAME_BYTES_MAX = MESSAGE_BYTES_MAX
+/**
+ * Bytes of a session received and not yet read (while the node is busy with
+ * earlier frames). An honest peer sends only what we asked for (at most
+ * PULL_BYTES_PER_PEER_MAX) plus a hello and small announcements; past this,
+ * the peer is sending what nobody asked for and the session ends as garbage.
+ */
+export const UNREAD_BYTES_MAX = 2 * PULL_BYTES_PER_PEER_MAX + 2 * MESSAGE_BYTES_MAX
 /** One session per connection needs one stream each way at most; a few more tolerate a reconnect race. */
 export const SYNC_STREAMS_PER_CONNECTION_MAX = 4
 export const CONNECTIONS_MAX = 300

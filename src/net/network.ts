@@ -12,7 +12,7 @@ import { toHex } from '../codec/index.ts'
 import { peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import type { SyncEngine, SyncEvent } from '../sync/index.ts'
-import { CONNECTIONS_MAX, DIAL_TIMEOUT_MS, REDIAL_MS, SYNC_PROTOCOL, SYNC_STREAMS_PER_CONNECTION_MAX } from './constants.ts'
+import { CONNECTIONS_MAX, DIAL_TIMEOUT_MS, REDIAL_MS, SYNC_PROTOCOL, SYNC_STREAMS_PER_CONNECTION_MAX, UNREAD_BYTES_MAX } from './constants.ts'
 import { SyncSession } from './sync-session.ts'
 
 /**
@@ -84,7 +84,8 @@ export class Network {
       addresses: { listen: [...this.#init.listen] },
       transports: [tcp()],
       connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
+      // Yamux's own buffer of unread bytes (4 MiB by default) is ours to size: see UNREAD_BYTES_MAX.
+      streamMuxers: [yamux({ streamOptions: { maxReadBufferLength: UNREAD_BYTES_MAX } })],
       connectionManager: { maxConnections: CONNECTIONS_MAX },
       connectionGater: {
         denyDialPeer: async peerId => banned(peerId),

@@ -1,7 +1,7 @@
 import type { Connection, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import type { LengthPrefixedStream } from '@libp2p/utils'
-import { FRAME_BYTES_MAX } from './constants.ts'
+import { FRAME_BYTES_MAX, UNREAD_BYTES_MAX } from './constants.ts'
 
 /**
  * One sync session: the stream of one connection to one peer, carrying every
@@ -31,7 +31,7 @@ export class SyncSession {
     this.stream = stream
     this.connection = connection
     this.#handlers = handlers
-    this.#lp = lpStream(stream, { maxDataLength: FRAME_BYTES_MAX, maxBufferSize: FRAME_BYTES_MAX + 16 })
+    this.#lp = lpStream(stream, { maxDataLength: FRAME_BYTES_MAX, maxBufferSize: UNREAD_BYTES_MAX })
   }
 
   /** Reads frames until the stream ends; resolves when the session is over. */
@@ -47,6 +47,8 @@ export class SyncSession {
       const name = err instanceof Error ? err.name : ''
       if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError' || name === 'InvalidMessageLengthError') {
         this.#handlers.onBadFrame(`frame over ${FRAME_BYTES_MAX} bytes or not length-prefixed`)
+      } else if (name === 'StreamBufferError') {
+        this.#handlers.onBadFrame(`over ${UNREAD_BYTES_MAX} bytes sent that nobody asked for`)
       }
     } finally {
       this.close()

@@ -12,9 +12,27 @@ export const SUPERSEDED_MAX = 10_000
 /**
  * Entries asked for at once from one peer for one feed (receiver-driven
  * credit): bounds what a sender queues for us and what we hold in flight,
- * while keeping the pipe full (4 messages of up to 1024 entries).
+ * while keeping the pipe full (16 messages of up to 1024 entries).
  */
-export const WANT_WINDOW_ENTRIES = 4096
+export const WANT_WINDOW_ENTRIES = 16_384
+
+/**
+ * A server stops answering one want after the run that brings the entry
+ * bytes it sent for it to this many. The receiver counts the same bytes
+ * (the unsigned bytes of every entry in the runs), so both sides know where
+ * the answer ends, and large entries never make a window of megabytes.
+ */
+export const WANT_WINDOW_BYTES = 4 * 1024 * 1024
+
+/**
+ * What the answers to our open pulls from one peer can weigh at most, summed
+ * (each pull counted at its worst case: every entry ENTRY_BYTES_MAX, capped
+ * by WANT_WINDOW_BYTES plus one run). A pull that does not fit waits until
+ * one of that peer's pulls ends. This is what bounds an honest peer's
+ * traffic to us, so net/ can cut off a peer whose unread bytes pass a
+ * multiple of it.
+ */
+export const PULL_BYTES_PER_PEER_MAX = 24 * 1024 * 1024
 
 /** How far back a fork probe asks at once (the first divergence is usually within a few entries). */
 export const PROBE_BACK_ENTRIES = 64

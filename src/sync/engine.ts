@@ -1,12 +1,16 @@
 import type { CID } from 'multiformats/cid'
 import {
-  bytesEqual, cidFromBytes, cidFromString, cidOf, decodeEntry, decodeMessage, decodeStatus, encodeMessage, fromHex, isCodecError, toHex, FEEDS_PER_MESSAGE_MAX
+  bytesEqual, cidFromBytes, cidFromString, cidOf, decodeEntry, decodeMessage, decodeStatus, encodeMessage, fromHex, isCodecError, toHex,
+  ENTRY_BYTES_MAX, FEEDS_PER_MESSAGE_MAX, RUN_BYTES_MAX
 } from '../codec/index.ts'
 import type { Body, Entry, FeedRange, FeedRow, Message, MessageType, SignedBytes, SpaceHello } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import type { IngestResult, SpaceReplica } from '../space/index.ts'
 import type { AuthorHex, ForkProof, SpaceKey } from '../store/index.ts'
-import { BAN_MS, LATE_ANSWER_MS, PENDING_RETRY_MS, PROBE_BACK_ENTRIES, REQUEST_TIMEOUT_MS, SCORE, SUPERSEDED_MAX, WANT_WINDOW_ENTRIES } from './constants.ts'
+import {
+  BAN_MS, LATE_ANSWER_MS, PENDING_RETRY_MS, PROBE_BACK_ENTRIES, PULL_BYTES_PER_PEER_MAX, REQUEST_TIMEOUT_MS, SCORE, SUPERSEDED_MAX,
+  WANT_WINDOW_BYTES, WANT_WINDOW_ENTRIES
+} from './constants.ts'
 import { feedKey, parseFeedKey, Session } from './session.ts'
 import type { SharedSpace } from './session.ts'
 import { emptyStats } from './stats.ts'
@@ -48,22 +52,53 @@ export type SyncEvent =
 
 export interface Outbound { readonly peer: AuthorHex, readonly type: MessageType, readonly bytes: Uint8Array }
 
-interface Request { readonly peer: AuthorHex, readonly from: number, readonly to: number, deadline: number, readonly tried: ReadonlySet<AuthorHex> }
+interface Request {
+  readonly peer: AuthorHex
+  readonly from: number
+  readonly to: number
+  deadline: number
+  readonly tried: ReadonlySet<AuthorHex>
+  /** Entry bytes received for it so far: the answer ends at `to` or at WANT_WINDOW_BYTES. */
+  bytes: number
+  /** What its answer can weigh at most, reserved from the peer's PULL_BYTES_PER_PEER_MAX. */
+  readonly worstBytes: number
+}
+
+/** An entry on the wire at most: its bytes, its signature and the framing around them. */
+const ENTRY_WIRE_BYTES_MAX = ENTRY_BYTES_MAX + 128
+
+/** The most a pull of `count` entries can bring (the server stops after the run that reaches WANT_WINDOW_BYTES). */
+function pullWorstBytes (count: number): number {
+  return Math.min(count * ENTRY_WIRE_BYTES_MAX, WANT_WINDOW_BYTES + RUN_BYTES_MAX + 1024 * 128)
+}
 
 export interface SyncInit {
   readonly keyPair: KeyPair
   readonly spaces: SpaceDirectory
   readonly nowMs: number
+  /**
+   * How new entries travel: `announce` (the protocol: heads announced, each
+   * entry pulled once) or `flood`, naive flooding (every new entry pushed to
+   * every member neighbour but its sender). Flooding exists only as the
+   * baseline benchmarks measure the protocol against.
+   */
+  readonly relay?: Relay
 }
+
+export type Relay = 'announce' | 'flood'
 
 export class SyncEngine {
   readonly self: AuthorHex
   readonly stats: SyncStats = emptyStats()
   readonly #keyPair: KeyPair
   readonly #spaces: SpaceDirectory
+  readonly #flood: boolean
   readonly #sessions = new Map<AuthorHex, Session>()
   readonly #banned = new Map<AuthorHex, number>()
   readonly #requests = new Map<string, Request>()
+  /** Per peer: the worst-case bytes of its open pulls, and the pulls that wait for it to have room. */
+  readonly #pullBytes = new Map<AuthorHex, number>()
+  readonly #waiting = new Map<AuthorHex, Set<string>>()
   readonly #probes = new Set<string>()
   /** Requests given up on (timeout, `none`, disconnect): their late answers are honest duplicates, never replays. */
   readonly #superseded = new Map<string, number>()
@@ -76,6 +111,7 @@ export class SyncEngine {
   constructor (init: SyncInit) {
     this.#keyPair = init.keyPair
     this.#spaces = init.spaces
+    this.#flood = init.relay === 'flood'
     this.self = toHex(init.keyPair.publicKey)
   }
 
@@ -99,9 +135,16 @@ export class SyncEngine {
     for (const p of [...this.#probes]) if (p.startsWith(`${peer}|`)) this.#probes.delete(p)
     for (const [key, req] of [...this.#requests]) {
       if (req.peer !== peer) continue
-      this.#requests.delete(key)
+      this.#closeRequest(key)
       const [space, fk] = splitRequestKey(key)
       this.#plan(space, fk, nowMs, new Set([...req.tried, peer]))
+    }
+    const waiting = this.#waiting.get(peer) ?? new Set()
+    this.#waiting.delete(peer)
+    this.#pullBytes.delete(peer)
+    for (const key of waiting) {
+      const [space, fk] = splitRequestKey(key)
+      this.#plan(space, fk, nowMs)
     }
   }
 
@@ -120,7 +163,7 @@ export class SyncEngine {
   receive (peer: AuthorHex, bytes: Uint8Array, nowMs: number): void {
     const session = this.#sessions.get(peer)
     if (session === undefined) return
-    if (!session.score.takeMessage(nowMs)) this.#penalize(session, SCORE.flood, 'flooding: messages past the rate budget', nowMs)
+    if (!session.score.takeMessage(nowMs) && !this.#flood) this.#penalize(session, SCORE.flood, 'flooding: messages past the rate budget', nowMs)
     if (!this.#sessions.has(peer)) return
     let msg: Message
     try {
@@ -158,11 +201,12 @@ export class SyncEngine {
     for (const [key, until] of this.#superseded) if (until <= nowMs) this.#superseded.delete(key)
     for (const [key, req] of [...this.#requests]) {
       if (req.deadline > nowMs) continue
-      this.#requests.delete(key)
+      this.#closeRequest(key)
       this.#supersede(req.peer, key, nowMs)
       this.stats.requestTimeouts++
       const [space, fk] = splitRequestKey(key)
       this.#plan(space, fk, nowMs, new Set([...req.tried, req.peer]))
+      this.#planWaiting(req.peer, nowMs)
     }
     if (this.#nextPendingRetry !== null && this.#nextPendingRetry <= nowMs) {
       this.#nextPendingRetry = null
@@ -279,12 +323,14 @@ export class SyncEngine {
       }
       const to = Math.min(range.to, range.from + WANT_WINDOW_ENTRIES)
       let from = range.from
-      while (from < to) {
+      let bytes = 0
+      while (from < to && bytes < WANT_WINDOW_BYTES) {
         const run = replica.serve(author, range.epoch, from, to)
         if (run.length === 0) break
         this.#send(session.peer, { m: 'entries', space, run })
         this.stats.entriesServed += run.length
         from += run.length
+        bytes += runBytes(run)
       }
       if (from === range.from) this.#send(session.peer, { m: 'none', space, range })
       else session.shared(replica.key).holds(feedKey(author, range.epoch), from)
@@ -327,7 +373,7 @@ export class SyncEngine {
     if (result.diverged !== undefined) this.stats.divergedRuns++
     if (result.reject !== undefined) {
       this.#penalize(session, SCORE.invalidEntry, `invalid entry (${result.reject.reason}): ${result.reject.detail}`, nowMs)
-    } else if (!solicited && result.stored.length === 0 && result.duplicates > 0) {
+    } else if (!solicited && !this.#flood && result.stored.length === 0 && result.duplicates > 0) {
       this.#penalize(session, SCORE.unsolicited, 'replay: entries nobody asked for, already held', nowMs)
     }
     if (!this.#sessions.has(session.peer)) return
@@ -337,9 +383,11 @@ export class SyncEngine {
     this.#afterIngest(replica, result, session.peer, nowMs)
     if (req !== undefined && req.peer === session.peer) {
       const reached = Math.max(replica.resumeAt(author, head.epoch), head.seq + run.length)
-      if (reached >= req.to || result.reject !== undefined || result.diverged !== undefined || result.fork !== undefined) {
-        this.#requests.delete(reqKey)
+      req.bytes += runBytes(run)
+      if (reached >= req.to || req.bytes >= WANT_WINDOW_BYTES || result.reject !== undefined || result.diverged !== undefined || result.fork !== undefined) {
+        this.#closeRequest(reqKey)
         this.#plan(replica.key, fk, nowMs)
+        this.#planWaiting(session.peer, nowMs)
       } else {
         req.deadline = nowMs + REQUEST_TIMEOUT_MS
       }
@@ -356,8 +404,9 @@ export class SyncEngine {
     const key = requestKey(replica.key, fk)
     const req = this.#requests.get(key)
     if (req?.peer === session.peer) {
-      this.#requests.delete(key)
+      this.#closeRequest(key)
       this.#plan(replica.key, fk, nowMs, new Set([...req.tried, session.peer]))
+      this.#planWaiting(session.peer, nowMs)
     }
   }
 
@@ -423,9 +472,42 @@ export class SyncEngine {
     }
     if (best === undefined) return
     const to = Math.min(best.count, ours + WANT_WINDOW_ENTRIES)
+    const worstBytes = pullWorstBytes(to - ours)
+    const peer = best.session.peer
+    const reserved = this.#pullBytes.get(peer) ?? 0
+    if (reserved > 0 && reserved + worstBytes > PULL_BYTES_PER_PEER_MAX) {
+      // Its answers could overrun what we let one peer have in flight: wait for one of its pulls to end.
+      let waiting = this.#waiting.get(peer)
+      if (waiting === undefined) this.#waiting.set(peer, waiting = new Set())
+      waiting.add(key)
+      return
+    }
     const range: FeedRange = { author: fromHex(author), epoch, from: ours, to }
-    this.#send(best.session.peer, { m: 'want', space: replica.id, ranges: [range] })
-    this.#requests.set(key, { peer: best.session.peer, from: ours, to, deadline: nowMs + REQUEST_TIMEOUT_MS, tried: best.tried ? new Set() : tried })
+    this.#send(peer, { m: 'want', space: replica.id, ranges: [range] })
+    this.#requests.set(key, { peer, from: ours, to, deadline: nowMs + REQUEST_TIMEOUT_MS, tried: best.tried ? new Set() : tried, bytes: 0, worstBytes })
+    this.#pullBytes.set(peer, reserved + worstBytes)
+  }
+
+  #closeRequest (key: string): void {
+    const req = this.#requests.get(key)
+    if (req === undefined) return
+    this.#requests.delete(key)
+    const left = (this.#pullBytes.get(req.peer) ?? 0) - req.worstBytes
+    if (left > 0) this.#pullBytes.set(req.peer, left)
+    else this.#pullBytes.delete(req.peer)
+  }
+
+  /** Pulls that waited for room at `peer`: planned again (of it or of another) while it has room. */
+  #planWaiting (peer: AuthorHex, nowMs: number): void {
+    const waiting = this.#waiting.get(peer)
+    if (waiting === undefined) return
+    for (const key of [...waiting]) {
+      if ((this.#pullBytes.get(peer) ?? 0) + pullWorstBytes(1) > PULL_BYTES_PER_PEER_MAX) return
+      waiting.delete(key)
+      const [space, fk] = splitRequestKey(key)
+      this.#plan(space, fk, nowMs)
+    }
+    if (waiting.size === 0) this.#waiting.delete(peer)
   }
 
   /** The peer's head for a feed we hold at least as far differs from ours: ask for its entry there, to prove a fork. */
@@ -486,6 +568,7 @@ export class SyncEngine {
 
   /** Announce new heads to member neighbours that do not hold them (never back to where they came from). */
   #afterStore (replica: SpaceReplica, entries: readonly Entry[], from: AuthorHex | null): void {
+    if (this.#flood) return this.#floodOut(replica, entries, from)
     const feeds = new Set(entries.map(e => feedKey(toHex(e.author), e.epoch)))
     for (const fk of feeds) {
       const { author, epoch } = parseFeedKey(fk)
@@ -501,6 +584,21 @@ export class SyncEngine {
         if (rows === undefined) bySpace.set(replica.key, rows = new Map())
         rows.set(fk, row)
       }
+    }
+  }
+
+  /** The benchmarks' baseline: every new entry pushed to every member neighbour but its sender, known or not. */
+  #floodOut (replica: SpaceReplica, entries: readonly Entry[], from: AuthorHex | null): void {
+    const runs = new Map<string, SignedBytes[]>()
+    for (const e of entries) {
+      const fk = feedKey(toHex(e.author), e.epoch)
+      let run = runs.get(fk)
+      if (run === undefined) runs.set(fk, run = [])
+      run.push([e.bytes, e.sig])
+    }
+    for (const session of this.#sessions.values()) {
+      if (session.peer === from || !session.spaces.has(replica.key) || !this.#isMember(replica, session.peer)) continue
+      for (const run of runs.values()) this.#send(session.peer, { m: 'entries', space: replica.id, run })
     }
   }
 
@@ -611,6 +709,13 @@ function fromCid (space: SpaceKey): Uint8Array {
 function decodeStatusAuthor (record: SignedBytes): Uint8Array {
   // Only called after ingestStatus accepted the record, so it decodes.
   return decodeStatus(record[0], record[1]).author
+}
+
+/** The entry bytes of a run, as both ends of a want count them (WANT_WINDOW_BYTES). */
+function runBytes (run: readonly SignedBytes[]): number {
+  let n = 0
+  for (const [bytes] of run) n += bytes.byteLength
+  return n
 }
 
 function assertNever (x: never): never {

@@ -7,6 +7,6 @@
  * node:net, timers or a clock: net/ and the simulator drive it.
  */
 export { SyncEngine } from './engine.ts'
-export type { SpaceDirectory, SyncEvent, Outbound, SyncInit } from './engine.ts'
+export type { Relay, SpaceDirectory, SyncEvent, Outbound, SyncInit } from './engine.ts'
 export type { SyncStats } from './stats.ts'
 export * from './constants.ts'

@@ -1,9 +1,9 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { decodeMessage, encodeMessage, RUN_ENTRIES_MAX } from '../../src/codec/index.ts'
+import { decodeEntry, decodeMessage, encodeMessage, RUN_BYTES_MAX, RUN_ENTRIES_MAX, toHex } from '../../src/codec/index.ts'
 import { SpaceReplica, signEntry } from '../../src/space/index.ts'
 import { MemoryStore } from '../../src/store/index.ts'
-import { REQUEST_TIMEOUT_MS, WANT_WINDOW_ENTRIES, SCORE_LIMIT, SCORE } from '../../src/sync/index.ts'
+import { REQUEST_TIMEOUT_MS, WANT_WINDOW_BYTES, WANT_WINDOW_ENTRIES, SCORE_LIMIT, SCORE } from '../../src/sync/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
 import { Wire } from './wire.ts'
@@ -51,6 +51,32 @@ describe('sync engine', () => {
     B.engine.disconnect(A.name, wire.nowMs)
     wire.connect(A, B)
     assert.equal(wire.count('entries'), before)
+  })
+
+  test('large entries: each answer to a want stops at the byte window, so what is in flight stays bounded', () => {
+    const [o, b] = [seededKey('e-big', 'owner'), seededKey('e-big', 'b')]
+    const { origin, stores } = setup(o, [b], 'reader')
+    const value = 'x'.repeat(60_000)
+    for (let i = 0; i < 200; i++) origin.append(o, { t: 'kv.put', key: `k${i}`, value }, T0 + 10 + i)
+    const wire = new Wire(T0 + 10_000)
+    const A = wire.add(o, stores[0])
+    const B = wire.add(b, stores[1])
+    wire.connect(A, B)
+    assert.equal(replicaOf(B).viewHash(), origin.viewHash())
+    // Per feed, wants and answers alternate: sum the entry bytes sent between one want and the next.
+    const answers = new Map<string, number[]>()
+    for (const s of wire.sent) {
+      const m = decodeMessage(s.bytes)
+      if (m.m === 'want' && s.from === B.name) for (const r of m.ranges) answers.set(`${toHex(r.author)}/${r.epoch}`, [...(answers.get(`${toHex(r.author)}/${r.epoch}`) ?? []), 0])
+      if (m.m === 'entries' && s.to === B.name) {
+        const head = decodeEntry(m.run[0]![0], m.run[0]![1])
+        const list = answers.get(`${toHex(head.author)}/${head.epoch}`)!
+        list[list.length - 1]! += m.run.reduce((n, [bytes]) => n + bytes.byteLength, 0)
+      }
+    }
+    const big = [...answers.values()].find(a => a.reduce((x, y) => x + y, 0) > 10_000_000)
+    assert.ok(big !== undefined && big.length >= 2, `12 MB pulled in windows, not in one answer: ${JSON.stringify(big)}`)
+    for (const bytes of big) assert.ok(bytes <= WANT_WINDOW_BYTES + RUN_BYTES_MAX, `an answer of ${bytes} bytes`)
   })
 
   test('a live write reaches every neighbour once: announced by all, pulled from one', () => {
