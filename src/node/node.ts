@@ -9,7 +9,8 @@ import { SpaceError, SpaceReplica } from '../space/index.ts'
 import { SqliteStore } from '../store/index.ts'
 import type { SpaceKey, Store } from '../store/index.ts'
 import { SyncEngine } from '../sync/index.ts'
-import type { SyncEvent } from '../sync/index.ts'
+import type { Relay, SyncEvent, SyncStats } from '../sync/index.ts'
+import type { Entry } from '../codec/index.ts'
 import { Network } from '../net/index.ts'
 import type { PeerInfo } from '../net/index.ts'
 import { lockDir } from './dir-lock.ts'
@@ -29,10 +30,14 @@ export interface NodeOptions {
   readonly listen?: readonly string[]
   /** Static peers, dialled at start and again while unreachable. */
   readonly peers?: readonly string[]
+  /** `flood` is naive flooding, only for benchmarks to compare against; default `announce`. */
+  readonly relay?: Relay
 }
 
 export interface NodeEvents {
   stored: [{ space: SpaceKey, count: number, from: string }]
+  /** The entries themselves, for programs embedding a node (not sent on the API's event stream). */
+  entries: [{ space: SpaceKey, entries: readonly Entry[], from: string }]
   fork: [{ space: SpaceKey, author: string }]
   misbehaviour: [{ peer: string, reason: string, points: number, score: number, atMs: number }]
   disconnect: [{ peer: string, reason: string, atMs: number }]
@@ -41,6 +46,8 @@ export interface NodeEvents {
 export interface MisbehaviourRecord { peer: string, reason: string, points: number, score: number, atMs: number, disconnected: boolean }
 
 const MISBEHAVIOUR_LOG_MAX = 1000
+/** Invites issued by others expire without telling us: look for expired ones at least this often. */
+const INVITE_SWEEP_MS = 60_000
 
 export class Node extends EventEmitter<NodeEvents> {
   readonly dir: string
@@ -53,6 +60,7 @@ export class Node extends EventEmitter<NodeEvents> {
   readonly misbehaviour: MisbehaviourRecord[] = []
   readonly #knownPeers: KnownPeers
   #started = false
+  #inviteSweep: NodeJS.Timeout | undefined
 
   private constructor (opts: NodeOptions, unlock: () => void) {
     super()
@@ -62,7 +70,7 @@ export class Node extends EventEmitter<NodeEvents> {
     this.#store = SqliteStore.open(path.join(opts.dir, 'store.db'))
     for (const key of this.#store.spaces()) this.#replicas.set(key, SpaceReplica.open(this.#store, key))
     const replicas = this.#replicas
-    this.#engine = new SyncEngine({ keyPair: this.keyPair, spaces: { get: k => replicas.get(k), all: () => replicas.values() }, nowMs: Date.now() })
+    this.#engine = new SyncEngine({ keyPair: this.keyPair, spaces: { get: k => replicas.get(k), all: () => replicas.values() }, nowMs: Date.now(), relay: opts.relay ?? 'announce' })
     this.#knownPeers = new KnownPeers(path.join(opts.dir, 'peers.json'))
     this.#network = new Network({
       keyPair: this.keyPair,
@@ -94,9 +102,11 @@ export class Node extends EventEmitter<NodeEvents> {
   async start (): Promise<void> {
     await this.#network.start()
     this.#started = true
+    this.#sweepInvites()
   }
 
   async stop (): Promise<void> {
+    clearTimeout(this.#inviteSweep)
     if (this.#started) await this.#network.stop()
     this.#started = false
     this.#store.close()
@@ -109,6 +119,12 @@ export class Node extends EventEmitter<NodeEvents> {
 
   peers (): PeerInfo[] {
     return this.#network.peers()
+  }
+
+  /** The sync engine's traffic counters since start (messages and bytes by type, payload copies, duplicates). */
+  syncStats (): Omit<SyncStats, 'count'> {
+    const { count: _, ...counters } = this.#engine.stats
+    return structuredClone(counters)
   }
 
   async dial (addr: string): Promise<void> {
@@ -149,6 +165,7 @@ export class Node extends EventEmitter<NodeEvents> {
     const expiresMs = Date.now() + expiresInMs
     const entry = this.#write(replica, { t: 'invite', key: inviteKey.publicKey, role, uses, expiresMs })
     const addrs = this.#network.addrs()
+    if (this.#started) this.#scheduleInviteSweep()
     return { token: encodeInviteToken({ genesis: [replica.genesis.bytes, replica.genesis.sig], invite: entry.id, secret: inviteKey.seed, role, expiresMs, addrs }) }
   }
 
@@ -222,6 +239,37 @@ export class Node extends EventEmitter<NodeEvents> {
     }
   }
 
+  /**
+   * Decision 9: admins' nodes revoke the invites that have expired, keeping
+   * the joins they hold for them, so that no join made later counts
+   * anywhere. Runs at start, at the next expiry of an invite it may revoke,
+   * and every INVITE_SWEEP_MS for invites it learns of from others.
+   */
+  #sweepInvites (): void {
+    const now = Date.now()
+    for (const replica of this.#replicas.values()) {
+      for (const due of replica.acl.expiredInvites(this.#me, now)) {
+        try {
+          this.#write(replica, { t: 'invite.revoke', invite: due.invite, keep: [...due.keep] })
+        } catch (err) {
+          if (!(err instanceof NodeError)) throw err // our role changed under us: the next sweep sees it
+        }
+      }
+    }
+    this.#scheduleInviteSweep()
+  }
+
+  #scheduleInviteSweep (): void {
+    clearTimeout(this.#inviteSweep)
+    const now = Date.now()
+    let next = now + INVITE_SWEEP_MS
+    for (const replica of this.#replicas.values()) {
+      for (const open of replica.acl.openInvites(this.#me)) next = Math.min(next, open.expiresMs + 1)
+    }
+    this.#inviteSweep = setTimeout(() => this.#sweepInvites(), Math.max(0, next - now))
+    this.#inviteSweep.unref()
+  }
+
   #key (key: string): string {
     if (key === '' || Buffer.byteLength(key) > 1024) throw new NodeError('BAD_INPUT', 'a key or name is 1 to 1024 bytes')
     return key
@@ -236,7 +284,12 @@ export class Node extends EventEmitter<NodeEvents> {
   #onEvent (ev: SyncEvent): void {
     const atMs = Date.now()
     switch (ev.type) {
-      case 'stored': this.emit('stored', { space: ev.space, count: ev.entries.length, from: ev.from === 'local' ? 'local' : this.#peerName(ev.from) }); return
+      case 'stored': {
+        const from = ev.from === 'local' ? 'local' : this.#peerName(ev.from)
+        this.emit('stored', { space: ev.space, count: ev.entries.length, from })
+        if (this.listenerCount('entries') > 0) this.emit('entries', { space: ev.space, entries: ev.entries, from })
+        return
+      }
       case 'fork': this.emit('fork', { space: ev.space, author: this.#peerName(ev.proof.author) }); return
       case 'misbehaviour': {
         const rec = { peer: this.#peerName(ev.peer), reason: ev.reason, points: ev.points, score: ev.score, atMs, disconnected: false }

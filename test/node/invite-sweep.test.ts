@@ -1,0 +1,35 @@
+import { after, test } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { toHex } from '../../src/codec/index.ts'
+import { Node } from '../../src/node/index.ts'
+
+/**
+ * Decision 9 on a real node: once an invite it may revoke has expired, an
+ * admin's node revokes it by itself (an invite.revoke entry in its feed,
+ * keeping the joins it holds), while invites still valid stay open.
+ */
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-sweep-'))
+after(() => fs.rmSync(root, { recursive: true, force: true }))
+
+test('an expired invite is revoked by the node that issued it, and only that one', { timeout: 30_000 }, async () => {
+  const node = Node.open({ dir: path.join(root, 'owner') })
+  await node.start()
+  try {
+    const { id } = node.createSpace('team')
+    const me = toHex(node.keyPair.publicKey)
+    node.invite(id, 'writer', 1, 300)
+    node.invite(id, 'reader', 1, 3_600_000)
+    assert.equal(node.space(id).acl.openInvites(me).length, 2)
+    const deadline = Date.now() + 10_000
+    while (node.space(id).acl.openInvites(me).length !== 1 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+    const open = node.space(id).acl.openInvites(me)
+    assert.equal(open.length, 1, 'the expired invite is revoked within moments of its expiry')
+    assert.ok((open[0]?.expiresMs ?? 0) > Date.now() + 3_000_000, 'the invite that has not expired stays open')
+    assert.equal(node.space(id).acl.expiredInvites(me, Date.now()).length, 0)
+  } finally {
+    await node.stop()
+  }
+})
