@@ -11,7 +11,9 @@ import { identify } from '@libp2p/identify'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
-import { cidFromString, encodeMessage } from '../../src/codec/index.ts'
+import { cidFromString, decodeMessage, encodeMessage } from '../../src/codec/index.ts'
+import type { Message } from '../../src/codec/index.ts'
+import { SqliteStore } from '../../src/store/index.ts'
 import { keyPairFromSeed, publicKeyFromPeerId } from '../../src/identity/index.ts'
 import { signEntry } from '../../src/space/index.ts'
 import { SYNC_PROTOCOL } from '../../src/net/index.ts'
@@ -20,8 +22,9 @@ import type { Daemon } from './harness.ts'
 
 /**
  * A hostile peer: a process of its own that speaks samepage's protocol over
- * real libp2p and sends forged entries, garbage frames and an oversized
- * frame. The honest daemon cuts it off, keeps working and keeps its data,
+ * real libp2p and sends forged entries, replayed entries, garbage frames and
+ * an oversized frame, and asks for a space it is not a member of. The honest
+ * daemon serves it nothing, cuts it off, keeps working and keeps its data,
  * and lists the misbehaviour on its API.
  */
 describe('a hostile peer', { timeout: 180_000 }, () => {
@@ -84,6 +87,46 @@ describe('a hostile peer', { timeout: 180_000 }, () => {
     stream.send(Uint8Array.of(0x80, 0x80, 0x80, 0x20, 1, 2, 3))
     const hostileId = h.peerId.toString()
     await eventually('the oversized frame is logged', () => ok(dir, 'misbehaviour') as { peer: string, reason: string }[], l => l.some(m => m.peer === hostileId && /garbage: frame over/.test(m.reason)))
+  })
+
+  test('a node that is not a member is served nothing of the space', async () => {
+    const h = await hostile()
+    const conn = await h.dial(multiaddr(daemon.addrs[0] as string))
+    const lp = lpStream(await conn.newStream(SYNC_PROTOCOL))
+    const spaceId = (cidFromString(space) as NonNullable<ReturnType<typeof cidFromString>>).bytes
+    const owner = publicKeyFromPeerId(daemon.peerId) as Uint8Array
+    // It knows the space id and the owner (both public enough) and asks for the owner's whole feed, every epoch it might be.
+    const ranges = [0, Date.now() - 86_400_000].map(epoch => ({ author: owner, epoch, from: 0, to: 1000 }))
+    await lp.write(encodeMessage({ m: 'want', space: spaceId, ranges }))
+    const got: Message[] = []
+    const deadline = Date.now() + 10_000
+    while (got.filter(m => m.m === 'none').length < ranges.length && Date.now() < deadline) {
+      got.push(decodeMessage((await lp.read({ signal: AbortSignal.timeout(10_000) })).subarray()))
+    }
+    assert.deepEqual(got.filter(m => m.m === 'entries'), [], 'no entry is served to a non-member')
+    assert.equal(got.filter(m => m.m === 'none').length, ranges.length, 'every range it asked for is answered none')
+    for (const m of got) if (m.m === 'hello') for (const sp of m.spaces) assert.deepEqual(sp.feeds, [], 'its hello shows a non-member no feeds')
+    await h.stop()
+  })
+
+  test('replayed entries (genuine, already held, unasked): cut off and logged', async () => {
+    // Genuine entries of the space, as any past member could have kept them; read from the daemon's own store.
+    const store = SqliteStore.open(path.join(dir, 'store.db'))
+    const held = [...store.entries(space)].slice(0, 3)
+    store.close()
+    assert.ok(held.length > 0)
+    const h = await hostile()
+    const conn = await h.dial(multiaddr(daemon.addrs[0] as string))
+    const lp = lpStream(await conn.newStream(SYNC_PROTOCOL))
+    const spaceId = (cidFromString(space) as NonNullable<ReturnType<typeof cidFromString>>).bytes
+    const hostileId = h.peerId.toString()
+    for (let i = 0; i < 200 && h.getConnections().length > 0; i++) {
+      await lp.write(encodeMessage({ m: 'entries', space: spaceId, run: held.map(e => [e.bytes, e.sig] as const) })).catch(() => {})
+    }
+    const log = await eventually('the replaying peer is cut off', () => ok(dir, 'misbehaviour') as { peer: string, reason: string, disconnected: boolean }[],
+      l => l.some(m => m.peer === hostileId && m.disconnected))
+    assert.match(log.filter(m => m.peer === hostileId).map(m => m.reason).join('\n'), /replay/)
+    assert.equal(ok(dir, 'kv', 'get', 'team', 'precious').value, 'kept')
   })
 
   test('the honest node keeps working', () => {
