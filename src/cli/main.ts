@@ -38,8 +38,9 @@ program.command('init').description('create a data directory and its node key').
 program.command('start').description('run the node in the foreground (Ctrl-C stops it)')
   .option('--listen <multiaddr>', 'address to listen on (repeatable)', collect, [])
   .option('--peer <multiaddr>', 'peer to connect to and keep connected (repeatable)', collect, [])
-  .option('--api <host:port>', 'address of the local API', '127.0.0.1:0')
-  .action(async (o: { listen: string[], peer: string[], api: string }) => { await startDaemon({ ...g(), ...o }) })
+  .option('--api <host:port>', 'address of the local API (default 127.0.0.1, any free port)')
+  .option('--mdns', 'find peers on the local network by multicast DNS (off by default)')
+  .action(async (o: { listen: string[], peer: string[], api?: string, mdns?: boolean }) => { await startDaemon({ ...g(), ...o }) })
 
 program.command('id').description('this node\'s peer id and addresses').action(async () => {
   const r = await api().call('GET', '/v1/id') as { peerId: string, addrs: string[] }

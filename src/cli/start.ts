@@ -1,13 +1,19 @@
-import { Node } from '../node/index.ts'
+import { Node, readConfig } from '../node/index.ts'
 import { ApiServer } from '../api/index.ts'
 import { CliError } from './client.ts'
 
-export interface StartOptions { dir: string, listen: string[], peer: string[], api: string, json: boolean }
+export interface StartOptions { dir: string, listen: string[], peer: string[], api?: string, mdns?: boolean, json: boolean }
 
-/** Runs a node and its API in the foreground until SIGINT or SIGTERM, then stops cleanly. */
+/**
+ * Runs a node and its API in the foreground until SIGINT or SIGTERM, then
+ * stops cleanly. The command line wins over config.json in the data
+ * directory; peers from both are dialled.
+ */
 export async function startDaemon (opts: StartOptions): Promise<void> {
-  const [host, portText] = splitHostPort(opts.api)
-  const node = Node.open({ dir: opts.dir, listen: opts.listen.length > 0 ? opts.listen : ['/ip4/127.0.0.1/tcp/0'], peers: opts.peer })
+  const config = readConfig(opts.dir)
+  const [host, portText] = splitHostPort(opts.api ?? config.api ?? '127.0.0.1:0')
+  const listen = opts.listen.length > 0 ? opts.listen : config.listen ?? ['/ip4/127.0.0.1/tcp/0']
+  const node = Node.open({ dir: opts.dir, listen, peers: [...(config.peers ?? []), ...opts.peer], mdns: opts.mdns ?? config.mdns ?? false })
   const api = new ApiServer({ node, host, port: Number(portText) })
   try {
     await node.start()

@@ -19,3 +19,6 @@ export const CONNECTIONS_MAX = 300
 /** How often static peers that are not connected are dialled again. */
 export const REDIAL_MS = 5_000
 export const DIAL_TIMEOUT_MS = 10_000
+/** samepage's own mDNS service, so that other libp2p programs on the LAN are not dialled. */
+export const MDNS_SERVICE_TAG = '_samepage._udp.local'
+export const MDNS_QUERY_MS = 5_000

@@ -5,6 +5,7 @@ import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
+import { mdns } from '@libp2p/mdns'
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -12,14 +13,16 @@ import { toHex } from '../codec/index.ts'
 import { peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import type { SyncEngine, SyncEvent } from '../sync/index.ts'
-import { CONNECTIONS_MAX, DIAL_TIMEOUT_MS, REDIAL_MS, SYNC_PROTOCOL, SYNC_STREAMS_PER_CONNECTION_MAX, UNREAD_BYTES_MAX } from './constants.ts'
+import { CONNECTIONS_MAX, DIAL_TIMEOUT_MS, MDNS_QUERY_MS, MDNS_SERVICE_TAG, REDIAL_MS, SYNC_PROTOCOL, SYNC_STREAMS_PER_CONNECTION_MAX, UNREAD_BYTES_MAX } from './constants.ts'
 import { SyncSession } from './sync-session.ts'
 
 /**
  * The node on the wire: a libp2p node (TCP, Noise, Yamux, identify, ping)
  * and the driver that moves the sync engine's bytes over one session per
- * peer. No bootstrap list, relay, UPnP, NAT-PMP or mDNS is configured:
- * peers come from config, the command line and invites.
+ * peer. No bootstrap list, relay, UPnP or NAT-PMP is configured: peers come
+ * from config, the command line and invites, and from multicast DNS on the
+ * local network only when it is switched on (its own service name, so only
+ * samepage nodes answer).
  *
  * Driving the engine: every input (a frame, a connect, a local write) is
  * followed by pump(), which sends what the engine wants sent, acts on its
@@ -32,6 +35,7 @@ export interface NetworkInit {
   readonly engine: SyncEngine
   readonly listen: readonly string[]
   readonly peers?: readonly string[]
+  readonly mdns?: boolean
   readonly onEvent?: (event: SyncEvent) => void
   /** A connected peer told us where it listens (identify): worth remembering across restarts. */
   readonly onPeerAddrs?: (peerId: string, addrs: string[]) => void
@@ -92,7 +96,15 @@ export class Network {
         denyInboundEncryptedConnection: async peerId => banned(peerId),
         denyOutboundEncryptedConnection: async peerId => banned(peerId)
       },
+      peerDiscovery: this.#init.mdns === true ? [mdns({ serviceTag: MDNS_SERVICE_TAG, interval: MDNS_QUERY_MS })] : [],
       services: { identify: identify(), ping: ping() }
+    })
+    this.#libp2p.addEventListener('peer:discovery', evt => {
+      const peer = evt.detail.id
+      if (peer.equals(this.#libp2p?.peerId) || this.#libp2p?.getConnections(peer).length !== 0) return
+      this.#libp2p.dial(peer, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }).catch(() => {
+        // Found but not reachable (or not a samepage node after all): it is announced again.
+      })
     })
     await this.#libp2p.handle(SYNC_PROTOCOL, (stream, connection) => { this.#adopt(stream, connection) }, {
       maxInboundStreams: SYNC_STREAMS_PER_CONNECTION_MAX,

@@ -7,6 +7,8 @@
 export { Node } from './node.ts'
 export type { NodeOptions, NodeEvents, MisbehaviourRecord } from './node.ts'
 export { NodeError } from './errors.ts'
+export { readConfig, CONFIG_FILE } from './config.ts'
+export type { NodeConfig } from './config.ts'
 export type { NodeErrorCode } from './errors.ts'
 export { decodeInviteToken, encodeInviteToken } from './invite-token.ts'
 export type { InviteToken } from './invite-token.ts'

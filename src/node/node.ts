@@ -30,6 +30,8 @@ export interface NodeOptions {
   readonly listen?: readonly string[]
   /** Static peers, dialled at start and again while unreachable. */
   readonly peers?: readonly string[]
+  /** Find peers on the local network by multicast DNS (off unless asked for: it talks to the whole LAN). */
+  readonly mdns?: boolean
   /** `flood` is naive flooding, only for benchmarks to compare against; default `announce`. */
   readonly relay?: Relay
 }
@@ -78,6 +80,7 @@ export class Node extends EventEmitter<NodeEvents> {
       listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'],
       // Peers from the command line, and every peer we ever reached (a restarted node finds its way back).
       peers: [...(opts.peers ?? []), ...this.#knownPeers.addrs()],
+      mdns: opts.mdns ?? false,
       onEvent: ev => this.#onEvent(ev),
       onPeerAddrs: (peerId, addrs) => this.#knownPeers.remember(peerId, addrs)
     })

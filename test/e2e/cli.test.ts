@@ -98,4 +98,24 @@ describe('three daemons through the CLI', { timeout: 300_000 }, () => {
     assert.notEqual(stopped.code, 0)
     assert.match(stopped.stderr, /no samepage daemon is running for .*; start one with: samepage start --dir/)
   })
+
+  test('config.json: its peers are dialled at start; a broken one is refused with one line naming the file', async () => {
+    const d = path.join(root, 'configured')
+    fs.mkdirSync(d)
+    const aAddr = (ok(dirs[0]!, 'id') as { addrs: string[] }).addrs[0] as string
+    fs.writeFileSync(path.join(d, 'config.json'), JSON.stringify({ peers: [aAddr], listen: ['/ip4/127.0.0.1/tcp/0'] }))
+    const node = await startDaemon(d)
+    try {
+      await eventually('the peer from config.json is connected', () => ok(d, 'peers') as { peerId: string }[], p => p.some(x => x.peerId === daemons[0]!.peerId))
+    } finally {
+      await stop(node)
+    }
+    for (const [text, pattern] of [['{"peers": [', /config\.json is not valid JSON/], ['{"peers": ["not an address"]}', /not a multiaddr/], ['{"peer": []}', /unknown field "peer"/]] as const) {
+      fs.writeFileSync(path.join(d, 'config.json'), text)
+      const r = cli(d, 'start')
+      assert.notEqual(r.code, 0, text)
+      assert.match(r.stderr, pattern, text)
+      assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${text}: ${r.stderr}`)
+    }
+  })
 })

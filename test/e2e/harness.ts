@@ -23,8 +23,10 @@ export function tempRoot (): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-e2e-'))
 }
 
-export async function startDaemon (dir: string, extra: string[] = []): Promise<Daemon> {
-  const child = spawn(process.execPath, [BIN, '--dir', dir, '--json', 'start', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
+/** `prefix` runs the daemon through another command, e.g. ['ip', 'netns', 'exec', NS] for a network namespace. */
+export async function startDaemon (dir: string, extra: string[] = [], prefix: readonly string[] = []): Promise<Daemon> {
+  const [cmd, ...args] = [...prefix, process.execPath, BIN, '--dir', dir, '--json', 'start', ...extra] as [string, ...string[]]
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
   const first = await new Promise<string>((resolve, reject) => {
@@ -40,7 +42,13 @@ export async function startDaemon (dir: string, extra: string[] = []): Promise<D
 export interface CliResult { code: number, json: any, stdout: string, stderr: string }
 
 export function cli (dir: string, ...args: string[]): CliResult {
-  const r = spawnSync(process.execPath, [BIN, '--dir', dir, '--json', ...args], { encoding: 'utf8', timeout: 60_000 })
+  return cliVia([], dir, ...args)
+}
+
+/** cli through another command (see startDaemon). */
+export function cliVia (prefix: readonly string[], dir: string, ...args: string[]): CliResult {
+  const [cmd, ...rest] = [...prefix, process.execPath, BIN, '--dir', dir, '--json', ...args] as [string, ...string[]]
+  const r = spawnSync(cmd, rest, { encoding: 'utf8', timeout: 60_000 })
   let json: unknown
   try { json = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') } catch { json = undefined }
   return { code: r.status ?? -1, json, stdout: r.stdout, stderr: r.stderr }
