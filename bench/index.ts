@@ -1,5 +1,6 @@
 /**
- * npm run bench [-- --quick]: every benchmark of the core, one JSON document
+ * npm run bench [-- --quick] [-- --only validate|spread|catchup|storm|latejoin]:
+ * every benchmark, one JSON document
  * on stdout (progress on stderr). Ratios are measured side by side in this
  * one run. Benchmarks, not tests: nothing here asserts on time.
  */
@@ -8,6 +9,8 @@ import { parseArgs } from 'node:util'
 import { benchValidate } from './validate.ts'
 import { benchSpread } from './spread.ts'
 import { benchCatchupMetadata } from './catchup-metadata.ts'
+import { benchStorm } from './storm.ts'
+import { benchLateJoin } from './latejoin.ts'
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } })
 const quick = values.quick === true
@@ -39,6 +42,17 @@ if (only === undefined || only === 'catchup') {
     rows,
     note: 'metadataBytes = every message but the entries themselves, both directions; it must grow with writers, not with entries'
   }
+}
+if (only === undefined || only === 'storm') {
+  const nodes = quick ? 8 : 20
+  const writes = quick ? 200 : 1000
+  log(`storm: ${writes} kv writes over ${nodes} node processes on 127.0.0.1, next to naive flooding`)
+  result.storm = await benchStorm({ nodes, writes, rates: [10, 100, 1000, 'max'], seed: 1, log })
+}
+if (only === undefined || only === 'latejoin') {
+  const entries = quick ? 20_000 : 100_000
+  log(`latejoin: a new node catches up ${entries} kv entries over libp2p, next to Hypercore`)
+  result.lateJoin = await benchLateJoin({ entries, valueBytes: 100, log })
 }
 result.benchSeconds = Math.round((performance.now() - started) / 1000)
 console.log(JSON.stringify(result, null, 2))

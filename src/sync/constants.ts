@@ -12,9 +12,11 @@ export const SUPERSEDED_MAX = 10_000
 /**
  * Entries asked for at once from one peer for one feed (receiver-driven
  * credit): bounds what a sender queues for us and what we hold in flight,
- * while keeping the pipe full (16 messages of up to 1024 entries).
+ * while keeping the pipe full (4 messages of up to 1024 entries). 16,384
+ * was no faster for a late joiner of 100,000 entries, and a server answers
+ * a want in one go, so a smaller window keeps its other peers waiting less.
  */
-export const WANT_WINDOW_ENTRIES = 16_384
+export const WANT_WINDOW_ENTRIES = 4096
 
 /**
  * A server stops answering one want after the run that brings the entry
