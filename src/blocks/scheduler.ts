@@ -1,0 +1,381 @@
+/**
+ * The block scheduler: which chunk to ask of which peer, and when. Pure
+ * logic (no I/O, no clock of its own): the caller says what is wanted, who
+ * holds what, what arrived and what time it is; `poll()` says what to send.
+ *
+ *   handle:  want(blocks) · has(peer, hashes) · addPeer · removePeer ·
+ *            received(peer, hash, valid) · refused(peer, hash) · tick()
+ *   poll:    poll() -> requests, cancels, penalties, drops · nextDeadline()
+ *
+ * The policy, in order of what matters:
+ *   1. Fastest peers first. Each peer's rate is measured from its own
+ *      deliveries (bytes over the time it was busy, smoothed); pipelines are
+ *      filled fastest peer first, so the fastest peers get the first pick.
+ *   2. Pipelined requests. A peer is kept `pipelineMs` of work ahead at its
+ *      measured rate (its bandwidth-delay product), between pipelineMin and
+ *      pipelineMax requests, so no peer idles waiting for our next request.
+ *   3. Rarest first among what the peer holds, looking at a bounded number of
+ *      candidates in wanted order (so the cost per pick is bounded, and
+ *      blocks of equal rarity go in file order).
+ *   4. Endgame. Once nothing is left unassigned, an idle peer also asks for
+ *      blocks already in flight elsewhere (the one expected last first, at
+ *      most endgameCopiesMax copies); the first valid copy cancels the rest,
+ *      so a slow peer never holds the last piece.
+ *   5. Distrust. A block whose bytes do not match its hash is the sender's
+ *      fault: it is penalized and dropped, and what it had in flight goes to
+ *      the others. A request unanswered past its deadline is asked again
+ *      elsewhere, and the peer's pipeline shrinks.
+ */
+export interface BlockRef {
+  /** Hex SHA-256 of the block's bytes. */
+  readonly hash: string
+  readonly size: number
+}
+
+export interface SchedulerOptions {
+  readonly pipelineMin?: number
+  readonly pipelineMax?: number
+  /** How much work, in time at the peer's measured rate, to keep queued at each peer. */
+  readonly pipelineMs?: number
+  /** How long a request may wait at a peer whose rate is unknown, before it is asked elsewhere. */
+  readonly requestTimeoutMs?: number
+  readonly endgameCopiesMax?: number
+  /** Candidates looked at per pick for rarest-first. */
+  readonly scanMax?: number
+}
+
+export type SchedulerAction =
+  | { readonly type: 'request', readonly peer: string, readonly hash: string }
+  | { readonly type: 'cancel', readonly peer: string, readonly hash: string }
+  | { readonly type: 'penalize', readonly peer: string, readonly reason: string }
+  | { readonly type: 'drop', readonly peer: string, readonly reason: string }
+
+export interface PeerProgress {
+  readonly peer: string
+  readonly rateBytesPerSecond: number | null
+  readonly inFlight: number
+  readonly blocksReceived: number
+  readonly bytesReceived: number
+}
+
+export interface SchedulerProgress {
+  readonly blocksWanted: number
+  readonly bytesWanted: number
+  readonly blocksInFlight: number
+  /** Wanted and asked of no one yet. */
+  readonly blocksUnassigned: number
+  readonly duplicateBlocks: number
+  readonly peers: readonly PeerProgress[]
+}
+
+interface PeerState {
+  readonly id: string
+  readonly holds: Set<string>
+  /** Hashes asked of it and not answered, with the time each was asked. */
+  readonly inFlight: Map<string, number>
+  rateBytesPerMs: number | null
+  /** When it last delivered (or was first given work while idle): the start of the interval the next delivery measures. */
+  busySinceMs: number
+  blocksReceived: number
+  bytesReceived: number
+  depthCut: number
+  /** The head block that poll() already saw overdue: no deadline for it again. */
+  overdueSeen: string | undefined
+}
+
+const DEFAULTS = { pipelineMin: 2, pipelineMax: 64, pipelineMs: 200, requestTimeoutMs: 10_000, endgameCopiesMax: 2, scanMax: 256 }
+/** Weight of the newest delivery in a peer's smoothed rate. */
+const RATE_ALPHA = 0.2
+
+export class BlockScheduler {
+  readonly #opts: typeof DEFAULTS
+  /** Wanted and not yet received, in wanted order. */
+  readonly #wanted = new Map<string, BlockRef>()
+  /** Wanted blocks no peer has been asked for yet, by how many peers hold them (each set roughly in wanted order). */
+  readonly #unassigned = new Map<number, Set<string>>()
+  #unassignedCount = 0
+  /** Per wanted block: the peers asked for it. */
+  readonly #askedOf = new Map<string, Set<string>>()
+  readonly #holders = new Map<string, number>()
+  readonly #peers = new Map<string, PeerState>()
+  #actions: SchedulerAction[] = []
+  #duplicates = 0
+
+  constructor (opts: SchedulerOptions = {}) {
+    this.#opts = { ...DEFAULTS, ...opts }
+  }
+
+  want (blocks: readonly BlockRef[]): void {
+    for (const b of blocks) {
+      if (this.#wanted.has(b.hash)) continue
+      this.#wanted.set(b.hash, b)
+      let n = 0
+      for (const p of this.#peers.values()) if (p.holds.has(b.hash)) n++
+      this.#holders.set(b.hash, n)
+      this.#assignable(b.hash, true)
+    }
+  }
+
+  addPeer (peer: string, nowMs: number): void {
+    if (!this.#peers.has(peer)) this.#peers.set(peer, { id: peer, holds: new Set(), inFlight: new Map(), rateBytesPerMs: null, busySinceMs: nowMs, blocksReceived: 0, bytesReceived: 0, depthCut: 0, overdueSeen: undefined })
+  }
+
+  /** The peer holds these blocks (from its file records, or its own announcement). */
+  has (peer: string, hashes: Iterable<string>, nowMs: number): void {
+    this.addPeer(peer, nowMs)
+    const p = this.#peers.get(peer) as PeerState
+    for (const h of hashes) {
+      if (p.holds.has(h)) continue
+      p.holds.add(h)
+      this.#countHolder(h, +1)
+    }
+  }
+
+  /** It left or stopped: what it had in flight is asked of others. */
+  removePeer (peer: string): void {
+    const p = this.#peers.get(peer)
+    if (p === undefined) return
+    this.#peers.delete(peer)
+    for (const h of p.holds) this.#countHolder(h, -1)
+    for (const h of p.inFlight.keys()) this.#unask(h, peer)
+  }
+
+  /**
+   * A block arrived from `peer`; `valid` says whether its bytes hashed to its
+   * name (the caller checks, before writing it anywhere).
+   */
+  received (peer: string, hash: string, valid: boolean, nowMs: number): void {
+    const p = this.#peers.get(peer)
+    if (p === undefined) return
+    const askedAtMs = p.inFlight.get(hash)
+    if (!valid) {
+      this.#actions.push({ type: 'penalize', peer, reason: `sent bytes that do not hash to block ${hash.slice(0, 16)}` })
+      this.#drop(p, 'sent a corrupt block')
+      return
+    }
+    if (askedAtMs === undefined) return // not asked of it (a late answer to a cancel): ignored, not scored
+    p.inFlight.delete(hash)
+    const block = this.#wanted.get(hash)
+    if (block === undefined) {
+      this.#duplicates++ // an endgame copy that lost the race
+      return
+    }
+    const intervalMs = Math.max(1, nowMs - Math.max(p.busySinceMs, askedAtMs))
+    const sample = block.size / intervalMs
+    p.rateBytesPerMs = p.rateBytesPerMs === null ? sample : p.rateBytesPerMs * (1 - RATE_ALPHA) + sample * RATE_ALPHA
+    p.busySinceMs = nowMs
+    p.blocksReceived++
+    p.bytesReceived += block.size
+    p.depthCut = Math.max(0, p.depthCut - 1)
+    this.#assignable(hash, false)
+    this.#wanted.delete(hash)
+    this.#holders.delete(hash)
+    for (const other of this.#askedOf.get(hash) ?? []) {
+      if (other === peer) continue
+      this.#peers.get(other)?.inFlight.delete(hash)
+      this.#actions.push({ type: 'cancel', peer: other, hash })
+    }
+    this.#askedOf.delete(hash)
+  }
+
+  /** The peer says it does not have the block after all: ask another, without blame. */
+  refused (peer: string, hash: string): void {
+    const p = this.#peers.get(peer)
+    if (p === undefined || !p.inFlight.delete(hash)) return
+    if (p.holds.delete(hash)) this.#countHolder(hash, -1)
+    this.#unask(hash, peer)
+  }
+
+  /** Requests past their deadline are asked elsewhere; the slow peer's pipeline shrinks. */
+  tick (nowMs: number): void {
+    for (const p of this.#peers.values()) {
+      for (const [hash, askedAtMs] of [...p.inFlight]) {
+        if (askedAtMs + this.#timeoutMs(p, hash) > nowMs) continue
+        p.inFlight.delete(hash)
+        p.depthCut = Math.min(this.#opts.pipelineMax, p.depthCut + 4)
+        p.rateBytesPerMs = p.rateBytesPerMs === null ? null : p.rateBytesPerMs / 2
+        this.#actions.push({ type: 'cancel', peer: p.id, hash })
+        this.#unask(hash, p.id)
+      }
+    }
+  }
+
+  /** What to send now: requests that fill each peer's pipeline (fastest first), and the outcome of earlier inputs. */
+  poll (nowMs: number): SchedulerAction[] {
+    const peers = [...this.#peers.values()].sort((a, b) => (b.rateBytesPerMs ?? Infinity) - (a.rateBytesPerMs ?? Infinity))
+    for (const p of peers) {
+      const head = p.inFlight.keys().next()
+      if (!head.done && this.#eta(p, head.value, nowMs) === Infinity) p.overdueSeen = head.value
+    }
+    for (const p of peers) {
+      const depth = this.#depth(p)
+      while (p.inFlight.size < depth) {
+        const hash = this.#pick(p) ?? this.#pickEndgame(p, nowMs)
+        if (hash === undefined) break
+        if (p.inFlight.size === 0) p.busySinceMs = nowMs
+        p.inFlight.set(hash, nowMs)
+        let asked = this.#askedOf.get(hash)
+        if (asked === undefined) this.#askedOf.set(hash, asked = new Set())
+        asked.add(p.id)
+        this.#assignable(hash, false)
+        this.#actions.push({ type: 'request', peer: p.id, hash })
+      }
+    }
+    const out = this.#actions
+    this.#actions = []
+    return out
+  }
+
+  /** The earliest request timeout, or the time a peer's next block becomes overdue (when an endgame copy may pay). */
+  nextDeadline (): number | null {
+    let next: number | null = null
+    for (const p of this.#peers.values()) {
+      const head = p.inFlight.keys().next()
+      if (!head.done && p.rateBytesPerMs !== null && p.overdueSeen !== head.value) {
+        const overdueAt = p.busySinceMs + (this.#wanted.get(head.value)?.size ?? 0) / p.rateBytesPerMs + 1
+        if (next === null || overdueAt < next) next = overdueAt
+      }
+      for (const [hash, askedAtMs] of p.inFlight) {
+        const at = askedAtMs + this.#timeoutMs(p, hash)
+        if (next === null || at < next) next = at
+      }
+    }
+    return next
+  }
+
+  done (): boolean {
+    return this.#wanted.size === 0
+  }
+
+  progress (): SchedulerProgress {
+    let bytesWanted = 0
+    for (const b of this.#wanted.values()) bytesWanted += b.size
+    return {
+      blocksWanted: this.#wanted.size,
+      bytesWanted,
+      blocksInFlight: this.#askedOf.size,
+      blocksUnassigned: this.#unassignedCount,
+      duplicateBlocks: this.#duplicates,
+      peers: [...this.#peers.values()].map(p => ({
+        peer: p.id,
+        rateBytesPerSecond: p.rateBytesPerMs === null ? null : p.rateBytesPerMs * 1000,
+        inFlight: p.inFlight.size,
+        blocksReceived: p.blocksReceived,
+        bytesReceived: p.bytesReceived
+      }))
+    }
+  }
+
+  // ------------------------------------------------------------------ decisions
+
+  /** Requests to keep queued at a peer: its bandwidth-delay product in blocks, bounded. */
+  #depth (p: PeerState): number {
+    const { pipelineMin, pipelineMax, pipelineMs } = this.#opts
+    if (p.rateBytesPerMs === null) return Math.max(1, pipelineMin - p.depthCut)
+    const blocks = Math.ceil(p.rateBytesPerMs * pipelineMs / this.#meanBlockBytes())
+    return Math.max(1, Math.min(pipelineMax, Math.max(pipelineMin, blocks)) - p.depthCut)
+  }
+
+  /** Rarest first: the first block the peer holds in the rarest group it holds any of (at most scanMax looked at per group). */
+  #pick (p: PeerState): string | undefined {
+    for (const n of [...this.#unassigned.keys()].sort((a, b) => a - b)) {
+      if (n === 0) continue // nobody holds it: not this peer either
+      let looked = 0
+      for (const hash of this.#unassigned.get(n) as Set<string>) {
+        if (p.holds.has(hash)) return hash
+        if (++looked >= this.#opts.scanMax) break
+      }
+    }
+    return undefined
+  }
+
+  /** Whether a wanted block is among those to hand out (not asked of anyone). */
+  #assignable (hash: string, yes: boolean): void {
+    const n = this.#holders.get(hash) ?? 0
+    const group = this.#unassigned.get(n)
+    if (yes) {
+      if (group?.has(hash) === true) return
+      if (group === undefined) this.#unassigned.set(n, new Set([hash]))
+      else group.add(hash)
+      this.#unassignedCount++
+    } else if (group?.delete(hash) === true) {
+      this.#unassignedCount--
+      if (group.size === 0) this.#unassigned.delete(n)
+    }
+  }
+
+  #countHolder (hash: string, delta: number): void {
+    const n = this.#holders.get(hash)
+    if (n === undefined) return
+    const group = this.#unassigned.get(n)
+    const waiting = group?.has(hash) === true
+    if (waiting) this.#assignable(hash, false)
+    this.#holders.set(hash, n + delta)
+    if (waiting) this.#assignable(hash, true)
+  }
+
+  /** Nothing unassigned that it holds (#pick found none): a copy of the in-flight block expected to arrive last. */
+  #pickEndgame (p: PeerState, nowMs: number): string | undefined {
+    let best: string | undefined
+    let bestEtaMs = -Infinity
+    for (const [hash, asked] of this.#askedOf) {
+      if (asked.has(p.id) || asked.size >= this.#opts.endgameCopiesMax || !p.holds.has(hash)) continue
+      let eta = Infinity
+      for (const other of asked) eta = Math.min(eta, this.#eta(this.#peers.get(other), hash, nowMs))
+      // Only worth a copy if this peer would likely be sooner.
+      if (eta <= this.#eta(p, hash, nowMs, true)) continue
+      if (eta > bestEtaMs) { best = hash; bestEtaMs = eta }
+    }
+    return best
+  }
+
+  /** When `hash` is expected from `p`: after what is queued before it, at its rate. */
+  #eta (p: PeerState | undefined, hash: string, nowMs: number, asNew = false): number {
+    if (p === undefined || p.rateBytesPerMs === null) return asNew ? nowMs + this.#opts.requestTimeoutMs / 2 : Infinity
+    let ahead = 0
+    for (const [h] of p.inFlight) {
+      ahead += this.#wanted.get(h)?.size ?? 0
+      if (h === hash) break
+    }
+    if (asNew) ahead += this.#wanted.get(hash)?.size ?? 0
+    if (asNew) return Math.max(p.busySinceMs, nowMs) + ahead / p.rateBytesPerMs
+    const eta = p.busySinceMs + ahead / p.rateBytesPerMs
+    // Overdue at its measured rate: it has slowed down, and when it will deliver is anyone's guess.
+    return eta < nowMs ? Infinity : eta
+  }
+
+  #timeoutMs (p: PeerState, hash: string): number {
+    if (p.rateBytesPerMs === null) return this.#opts.requestTimeoutMs
+    // Four times what its queue up to this block should take at its rate, and never less than a second.
+    let ahead = 0
+    for (const [h] of p.inFlight) {
+      ahead += this.#wanted.get(h)?.size ?? 0
+      if (h === hash) break
+    }
+    return Math.max(1_000, 4 * ahead / p.rateBytesPerMs)
+  }
+
+  #meanBlockBytes (): number {
+    let n = 0
+    let bytes = 0
+    for (const b of this.#wanted.values()) {
+      bytes += b.size
+      if (++n >= 64) break
+    }
+    return n === 0 ? 1 : Math.max(1, bytes / n)
+  }
+
+  /** No longer asked of `peer`; if no one else has it in flight, it is unassigned again (in wanted order). */
+  #unask (hash: string, peer: string): void {
+    const asked = this.#askedOf.get(hash)
+    asked?.delete(peer)
+    if (asked !== undefined && asked.size > 0) return
+    this.#askedOf.delete(hash)
+    if (this.#wanted.has(hash)) this.#assignable(hash, true)
+  }
+
+  #drop (p: PeerState, reason: string): void {
+    this.removePeer(p.id)
+    this.#actions.push({ type: 'drop', peer: p.id, reason })
+  }
+}
