@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --only validate|spread|catchup|storm|latejoin]:
+ * npm run bench [-- --quick] [-- --only validate|spread|catchup|chunking|storm|latejoin]:
  * every benchmark, one JSON document
  * on stdout (progress on stderr). Ratios are measured side by side in this
  * one run. Benchmarks, not tests: nothing here asserts on time.
@@ -11,6 +11,7 @@ import { benchSpread } from './spread.ts'
 import { benchCatchupMetadata } from './catchup-metadata.ts'
 import { benchStorm } from './storm.ts'
 import { benchLateJoin } from './latejoin.ts'
+import { benchChunking } from './chunking.ts'
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } })
 const quick = values.quick === true
@@ -42,6 +43,10 @@ if (only === undefined || only === 'catchup') {
     rows,
     note: 'metadataBytes = every message but the entries themselves, both directions; it must grow with writers, not with entries'
   }
+}
+if (only === undefined || only === 'chunking') {
+  log('chunking: content-defined chunks, cut and hashed on one core; an edit in the middle')
+  result.chunking = benchChunking({ mebibytes: quick ? 64 : 256 })
 }
 if (only === undefined || only === 'storm') {
   const nodes = quick ? 8 : 20

@@ -1,9 +1,12 @@
 /**
- * blocks/: moving content-addressed blocks (chunks of files) from many
- * peers at once: which block to ask of which peer, and when. Pure logic
- * like sync/: no I/O, no clock, no timers; files/ and net/ drive it.
+ * blocks/: content-addressed blocks (chunks of files): where a file is cut
+ * into chunks (content-defined, so edits move few of them), and which chunk
+ * to ask of which peer, and when. Pure logic like sync/: no I/O, no clock,
+ * no timers; files/ and net/ drive it.
  *
  * Imports nothing of the project but codec/.
  */
 export { BlockScheduler } from './scheduler.ts'
+export { Chunker, chunk, cutPoint, CHUNKING } from './chunker.ts'
+export type { ChunkerOptions } from './chunker.ts'
 export type { BlockRef, SchedulerOptions, SchedulerAction, SchedulerProgress, PeerProgress } from './scheduler.ts'
