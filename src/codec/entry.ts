@@ -3,8 +3,8 @@ import { sha256 } from './hash.ts'
 import * as f from './fields.ts'
 import { CodecError } from './errors.ts'
 import {
-  AUTHOR_SIZE, CLOCK_COUNTER_MAX, ENTRY_BYTES_MAX, HASH_SIZE, INVITE_USES_MAX, KEY_BYTES_MAX,
-  NAME_BYTES_MAX, SIGNATURE_SIZE, SPACE_ID_SIZE
+  AUTHOR_SIZE, CLOCK_COUNTER_MAX, ENTRY_BYTES_MAX, FILE_CHUNKS_MAX, HASH_SIZE, INVITE_USES_MAX, KEY_BYTES_MAX,
+  NAME_BYTES_MAX, PATH_BYTES_MAX, SIGNATURE_SIZE, SPACE_ID_SIZE, SUPERSEDES_MAX
 } from './limits.ts'
 
 /**
@@ -26,6 +26,27 @@ export type DataBody =
   | { readonly t: 'kv.del', readonly key: string }
   | { readonly t: 'counter.add', readonly name: string, readonly delta: number }
   | { readonly t: 'ledger.append', readonly tx: unknown }
+  | FileBody
+
+/** One chunk of a file: the SHA-256 of its bytes and its size. */
+export type FileChunk = readonly [hash: Uint8Array, size: number]
+
+/**
+ * A version of a file in a shared folder (design: Files). `supersedes` names
+ * the versions (entry ids) its writer had when it made this one, so that
+ * versions nobody superseded are concurrent: a conflict. A delete is a
+ * version with `deleted` and no chunks. `mode` is the permission bits.
+ */
+export interface FileBody {
+  readonly t: 'file'
+  readonly path: string
+  readonly size: number
+  readonly mode: number
+  readonly mtimeMs: number
+  readonly deleted: boolean
+  readonly supersedes: readonly Uint8Array[]
+  readonly chunks: readonly FileChunk[]
+}
 
 export type AclBody =
   | { readonly t: 'acl.grant', readonly member: Uint8Array, readonly role: GrantableRole, readonly from: Position }
@@ -36,7 +57,7 @@ export type AclBody =
 
 export type Body = DataBody | AclBody
 export type BodyType = Body['t']
-export const DATA_TYPES: readonly BodyType[] = ['kv.put', 'kv.del', 'counter.add', 'ledger.append']
+export const DATA_TYPES: readonly BodyType[] = ['kv.put', 'kv.del', 'counter.add', 'ledger.append', 'file']
 export const ACL_TYPES: readonly BodyType[] = ['acl.grant', 'acl.revoke', 'invite', 'invite.revoke', 'join']
 
 export interface UnsignedEntry {
@@ -105,6 +126,12 @@ function bodyToCbor (body: Body): Record<string, unknown> {
   switch (body.t) {
     case 'acl.grant': return { ...body, from: positionToCbor(body.from) }
     case 'acl.revoke': return { ...body, at: positionToCbor(body.at) }
+    case 'file': {
+      // Our own writes get the checks a receiver applies: a path it would refuse is refused here, with its reason.
+      const cbor = { ...body, chunks: body.chunks.map(c => [c[0], c[1]]), supersedes: [...body.supersedes] }
+      fileBody(cbor)
+      return cbor
+    }
     default: return { ...body }
   }
 }
@@ -119,7 +146,8 @@ function position (v: unknown, path: string): Position {
 }
 
 function bodyFromCbor (raw: unknown): Body {
-  const t = f.map(raw, 'entry.b', ['t', 'key', 'value', 'name', 'delta', 'tx', 'member', 'role', 'from', 'at', 'keep', 'uses', 'expiresMs', 'invite', 'proof']).t
+  const t = f.map(raw, 'entry.b', ['t', 'key', 'value', 'name', 'delta', 'tx', 'member', 'role', 'from', 'at', 'keep', 'uses', 'expiresMs', 'invite', 'proof',
+    'path', 'size', 'mode', 'mtimeMs', 'deleted', 'supersedes', 'chunks']).t
   switch (t) {
     case 'kv.put': {
       const b = f.map(raw, 'entry.b', ['t', 'key', 'value'])
@@ -167,9 +195,49 @@ function bodyFromCbor (raw: unknown): Body {
       const b = f.map(raw, 'entry.b', ['t', 'invite', 'proof'])
       return { t, invite: f.bytes(b.invite, 'entry.b.invite', HASH_SIZE), proof: f.bytes(b.proof, 'entry.b.proof', SIGNATURE_SIZE) }
     }
+    case 'file': return fileBody(raw)
     default:
       throw new CodecError('UNKNOWN_TYPE', `entry.b.t: unknown body type ${f.describe(t)}`)
   }
+}
+
+function fileBody (raw: unknown): FileBody {
+  const b = f.map(raw, 'entry.b', ['t', 'path', 'size', 'mode', 'mtimeMs', 'deleted', 'supersedes', 'chunks'])
+  const path = f.string(b.path, 'entry.b.path', PATH_BYTES_MAX, 1)
+  const problem = filePathProblem(path)
+  if (problem !== null) throw f.invalid('entry.b.path', problem)
+  const size = f.int(b.size, 'entry.b.size')
+  const deleted = f.bool(b.deleted, 'entry.b.deleted')
+  const chunks = f.array(b.chunks, 'entry.b.chunks', FILE_CHUNKS_MAX).map((c, i): FileChunk => {
+    const pair = f.array(c, `entry.b.chunks[${i}]`, 2, 2)
+    return [f.bytes(pair[0], `entry.b.chunks[${i}][0]`, HASH_SIZE), f.int(pair[1], `entry.b.chunks[${i}][1]`, 1)]
+  })
+  if (chunks.reduce((n, c) => n + c[1], 0) !== size) throw f.invalid('entry.b.chunks', `chunk sizes do not add up to size ${size}`)
+  if (deleted && chunks.length > 0) throw f.invalid('entry.b.chunks', 'a deleted file has no chunks')
+  return {
+    t: 'file',
+    path,
+    size,
+    mode: f.int(b.mode, 'entry.b.mode', 0, 0o7777),
+    mtimeMs: f.int(b.mtimeMs, 'entry.b.mtimeMs', 0, POSITION_MAX),
+    deleted,
+    supersedes: f.array(b.supersedes, 'entry.b.supersedes', SUPERSEDES_MAX).map((e, i) => f.bytes(e, `entry.b.supersedes[${i}]`, HASH_SIZE)),
+    chunks
+  }
+}
+
+/**
+ * Why a folder-relative path cannot be shared, or null: '/'-separated, no
+ * empty, '.' or '..' segment, no NUL or backslash, in Unicode NFC (so two
+ * systems spelling the same name differently name the same file).
+ */
+export function filePathProblem (path: string): string | null {
+  if (path.startsWith('/')) return 'an absolute path; paths are relative to the folder'
+  if (/[\0\\]/.test(path)) return 'holds a NUL or a backslash'
+  if (path.normalize('NFC') !== path) return 'not in Unicode NFC'
+  if (!path.isWellFormed()) return 'not well-formed Unicode'
+  for (const seg of path.split('/')) if (seg === '' || seg === '.' || seg === '..') return `has a segment ${JSON.stringify(seg)}`
+  return null
 }
 
 /** Total order on positions. */

@@ -17,7 +17,8 @@ import {
   decodeStoredEntry, entrySignatureValid, genesisSignatureValid, joinProofValid, signEntry, signGenesis, signJoinProof,
   signStatus, statusSignatureValid
 } from './signing.ts'
-import { aclRows, applyDataEntry, isDataBody, KvOrderCache, ViewOverlay, EMPTY_ROWS } from './views.ts'
+import { aclRows, applyDataEntry, compareFileVersions, decodeFileRow, isDataBody, KvOrderCache, ViewOverlay, EMPTY_ROWS } from './views.ts'
+import type { FileState, FileVersion } from './views.ts'
 import { atLeast } from './roles.ts'
 
 /**
@@ -617,6 +618,33 @@ export class SpaceReplica {
     return out
   }
 
+  /**
+   * A path's current version and its conflicts: of the versions nobody
+   * superseded, the winner is a file over a deletion, then the newer mtime,
+   * then the later clock, then the higher author and id (as Syncthing
+   * settles a conflict); the others are conflicts, kept, never lost.
+   */
+  fileGet (path: string): FileState | undefined {
+    const row = this.#store.viewGet(this.key, 'files', new Uint8Array(Buffer.from(path, 'utf8')))
+    return row === undefined ? undefined : this.#fileState(path, row)
+  }
+
+  /** Every path that has a version, in path order (deleted ones included, with `current.deleted`). */
+  filesList (): FileState[] {
+    return [...this.#store.viewRows(this.key, 'files')].map(([key, row]) => this.#fileState(Buffer.from(key).toString('utf8'), row))
+  }
+
+  #fileState (path: string, row: Uint8Array): FileState {
+    const versions = decodeFileRow(row).heads.map(id => {
+      const stored = this.#store.entryById(this.key, toHex(id))
+      assert.ok(stored !== undefined, `files view names entry ${toHex(id)}, which is not stored`)
+      const e = decodeStoredEntry(stored.bytes, stored.sig)
+      assert.ok(e.body.t === 'file')
+      return { id: toHex(e.id), author: toHex(e.author), clock: e.clock, ...e.body }
+    }).sort(compareFileVersions)
+    return { path, current: versions[0] as FileVersion, conflicts: versions.slice(1) }
+  }
+
   counterGet (name: string): number {
     const row = this.#store.viewGet(this.key, 'counter', new Uint8Array(Buffer.from(name, 'utf8')))
     if (row === undefined) return 0
@@ -645,7 +673,7 @@ export class SpaceReplica {
   }
 }
 
-const DERIVED_VIEWS: readonly ViewName[] = ['kv', 'counter', 'ledger', 'acl']
+const DERIVED_VIEWS: readonly ViewName[] = ['kv', 'counter', 'ledger', 'files', 'acl']
 
 function hashRows (views: readonly (readonly [ViewName, Iterable<readonly [Uint8Array, Uint8Array]>])[]): string {
   const h = crypto.createHash('sha256')

@@ -1,5 +1,5 @@
-import { compareBytes, decodeCbor, encodeCbor, toHex } from '../codec/index.ts'
-import type { Entry, DataBody } from '../codec/index.ts'
+import { compareBytes, compareClocks, decodeCbor, encodeCbor, toHex } from '../codec/index.ts'
+import type { Clock, Entry, DataBody, FileBody } from '../codec/index.ts'
 import type { ViewName, ViewWrite } from '../store/index.ts'
 import type { Acl } from './acl.ts'
 
@@ -13,6 +13,7 @@ import type { Acl } from './acl.ts'
  *   kv      key utf8               -> [wallMs, counter, author, epoch, seq, id, deleted, value]
  *   counter name utf8              -> [P, N] (PN-counter; saturating sums, so any order gives the same)
  *   ledger  clock|author|epoch|seq|id -> tx    (one total order)
+ *   files   path utf8              -> {h: ids of the versions nobody superseded, x: ids superseded}
  *   acl     member bytes           -> {role, windows, cuts}
  *   status  author bytes           -> [bytes, sig] of the newest status record
  */
@@ -114,7 +115,7 @@ export const EMPTY_ROWS: RowSource = { get: () => undefined }
 const SAFE_MAX = Number.MAX_SAFE_INTEGER
 
 export function isDataBody (body: Entry['body']): body is DataBody {
-  return body.t === 'kv.put' || body.t === 'kv.del' || body.t === 'counter.add' || body.t === 'ledger.append'
+  return body.t === 'kv.put' || body.t === 'kv.del' || body.t === 'counter.add' || body.t === 'ledger.append' || body.t === 'file'
 }
 
 /** Applies one effective data entry to the views. Idempotent for kv; callers apply each entry once. */
@@ -142,9 +143,68 @@ export function applyDataEntry (rows: ViewOverlay, e: Entry): void {
     case 'ledger.append':
       rows.set('ledger', ledgerKey(e), encodeCbor(b.tx))
       return
+    case 'file': {
+      const key = utf8(b.path)
+      const old = rows.get('files', key)
+      rows.set('files', key, encodeFileRow(addFileVersion(old === undefined ? EMPTY_FILE_ROW : decodeFileRow(old), e.id, b.supersedes)))
+      return
+    }
     default:
       throw new Error(`applyDataEntry: ${b.t} is not a data entry`)
   }
+}
+
+/**
+ * The versions of one path: `heads` are those no version of the path
+ * supersedes (one: the file; more: a conflict), `superseded` every id any
+ * version named. Both are sets, so the row is the same whatever the order
+ * the versions arrived in (decision 4); a version superseded before it
+ * arrives never becomes a head.
+ */
+export interface FileRow {
+  readonly heads: readonly Uint8Array[]
+  readonly superseded: readonly Uint8Array[]
+}
+
+const EMPTY_FILE_ROW: FileRow = { heads: [], superseded: [] }
+
+export function addFileVersion (row: FileRow, id: Uint8Array, supersedes: readonly Uint8Array[]): FileRow {
+  const superseded = new Map(row.superseded.map(x => [toHex(x), x]))
+  for (const x of supersedes) superseded.set(toHex(x), x)
+  const heads = new Map(row.heads.map(x => [toHex(x), x]))
+  heads.set(toHex(id), id)
+  for (const k of superseded.keys()) heads.delete(k)
+  const sorted = (m: Map<string, Uint8Array>): Uint8Array[] => [...m.values()].sort(compareBytes)
+  return { heads: sorted(heads), superseded: sorted(superseded) }
+}
+
+export function encodeFileRow (row: FileRow): Uint8Array {
+  return encodeCbor({ h: row.heads, x: row.superseded })
+}
+
+export function decodeFileRow (bytes: Uint8Array): FileRow {
+  const v = decodeCbor(bytes, 'files row', 1 << 24, false) as { h: Uint8Array[], x: Uint8Array[] }
+  return { heads: v.h, superseded: v.x }
+}
+
+/** One version of a file, as the API and files/ see it. */
+export interface FileVersion extends Omit<FileBody, 't'> {
+  readonly id: string
+  readonly author: string
+  readonly clock: Clock
+}
+
+export interface FileState {
+  readonly path: string
+  readonly current: FileVersion
+  /** Concurrent versions that lost (kept as conflict copies on disk by files/). */
+  readonly conflicts: readonly FileVersion[]
+}
+
+/** Winner first: a file before a deletion, then newer mtime, later clock, higher author, higher id. */
+export function compareFileVersions (a: FileVersion, b: FileVersion): number {
+  return Number(a.deleted) - Number(b.deleted) || b.mtimeMs - a.mtimeMs || compareClocks(b.clock, a.clock) ||
+    (a.author < b.author ? 1 : a.author > b.author ? -1 : 0) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
 }
 
 export interface KvRow extends KvOrder {

@@ -64,8 +64,27 @@ const BODIES: Readonly<Record<BodyType, Body>> = {
   'acl.revoke': { t: 'acl.revoke', member: hash(1), at: { epoch: 2, seq: 5 }, keep: [0, 1] },
   invite: { t: 'invite', key: hash(2), role: 'reader', uses: 3, expiresMs: T0 + 86_400_000 },
   'invite.revoke': { t: 'invite.revoke', invite: hash(3), keep: [hash(4), hash(5)] },
-  join: { t: 'join', invite: hash(3), proof: new Uint8Array(64).fill(6) }
+  join: { t: 'join', invite: hash(3), proof: new Uint8Array(64).fill(6) },
+  file: { t: 'file', path: 'docs/été/report.pdf', size: 70_000, mode: 0o644, mtimeMs: T0, deleted: false, supersedes: [hash(7)], chunks: [[hash(8), 65_536], [hash(9), 4_464]] }
 }
+
+test('file records: paths a receiver could not use, and sizes that do not add up, are refused', () => {
+  const file = BODIES.file as Extract<Body, { t: 'file' }>
+  const cases: [Partial<typeof file>, string][] = [
+    [{ path: '/etc/passwd' }, 'absolute'],
+    [{ path: 'a/../b' }, 'segment ".."'],
+    [{ path: 'a//b' }, 'segment ""'],
+    [{ path: 'a\\b' }, 'backslash'],
+    [{ path: 'e\u0301t\u00e9' }, 'NFC'],
+    [{ size: 70_001 }, 'do not add up'],
+    [{ deleted: true }, 'no chunks'],
+    [{ mode: 0o10000 }, '']
+  ]
+  for (const [change, detail] of cases) {
+    const body = { ...file, ...change }
+    assert.throws(() => encodeUnsignedEntry(unsigned(body)), (err: Error) => err.message.includes(detail), JSON.stringify(change))
+  }
+})
 
 test('a valid entry of every body type round-trips, fields and bytes', () => {
   for (const body of Object.values(BODIES)) {

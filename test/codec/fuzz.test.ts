@@ -205,7 +205,18 @@ const BODIES: Readonly<Record<BodyType, fc.Arbitrary<Body>>> = {
   'acl.revoke': rec({ t: fc.constant('acl.revoke'), member: bytesN(32), at: position, keep: fc.array(POS, { maxLength: 6 }) }),
   invite: rec({ t: fc.constant('invite'), key: bytesN(32), role, uses: intIn(1, INVITE_USES_MAX), expiresMs: SAFE }),
   'invite.revoke': rec({ t: fc.constant('invite.revoke'), invite: bytesN(32), keep: fc.array(bytesN(32), { maxLength: 4 }) }),
-  join: rec({ t: fc.constant('join'), invite: bytesN(32), proof: bytesN(64) })
+  join: rec({ t: fc.constant('join'), invite: bytesN(32), proof: bytesN(64) }),
+  file: fc.record({
+    path: fc.array(fc.stringMatching(/^[a-z0-9_-]{1,12}$/), { minLength: 1, maxLength: 4 }).map(segs => segs.join('/')),
+    mode: intIn(0, 0o7777),
+    mtimeMs: POS,
+    deleted: fc.boolean(),
+    supersedes: fc.array(bytesN(32), { maxLength: 3 }),
+    chunks: fc.array(fc.tuple(bytesN(32), intIn(1, 1 << 20)), { maxLength: 5 })
+  }).map(f => {
+    const chunks = f.deleted ? [] : f.chunks
+    return { t: 'file' as const, ...f, chunks, size: chunks.reduce((n, c) => n + c[1], 0) }
+  })
 }
 const BODY_TYPES = Object.keys(BODIES) as BodyType[]
 const body: fc.Arbitrary<Body> = fc.constantFrom(...BODY_TYPES).chain(t => BODIES[t])

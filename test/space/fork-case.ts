@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { toHex } from '../../src/codec/index.ts'
 import type { Entry } from '../../src/codec/index.ts'
 import { seededKey } from '../helpers/fixtures.ts'
-export const DATA_VIEWS = ['kv', 'counter', 'ledger'] as const
+export const DATA_VIEWS = ['kv', 'counter', 'ledger', 'files'] as const
 
 import { Forger, Origin, hex, markerCounter, markerLedger, markerPut, wire } from './scenario.ts'
 

@@ -13,9 +13,9 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { signEntry, signJoinProof } from '../../src/space/index.ts'
 import type { SpaceReplica } from '../../src/space/index.ts'
-import { bytesEqual, decodeEntry, toHex } from '../../src/codec/index.ts'
-import type { Entry, SignedBytes } from '../../src/codec/index.ts'
-import { seededKey } from '../helpers/fixtures.ts'
+import { bytesEqual, decodeEntry, sha256, toHex } from '../../src/codec/index.ts'
+import type { Body, Entry, SignedBytes } from '../../src/codec/index.ts'
+import { seededKey, T0 } from '../helpers/fixtures.ts'
 import {
   Forger, Origin, checkProperty, deliver, fresh, hex, markerCounter, markerLedger, markerPut, permute, splitRuns,
   replaceAscii, visibleMarkers, wire, MARKER, T_DELIVER_OFFSET
@@ -71,6 +71,11 @@ function buildHonest (): { o: Origin, eW2: number, cutW2: number, eA: number, in
   o.append(J, { t: 'kv.put', key: 'k/b', value: 'j' })
   o.append(J, { t: 'ledger.append', tx: { by: 'j' } })
   o.append(J, { t: 'counter.add', name: 'c', delta: -1 })
+  // Files: f/a edited in turn by W1 then J, then deleted by O; f/b edited at once by W1 and J3 (a conflict).
+  const fa1 = o.append(W1, fileVersion('f/a', 'v1', [], 10))
+  const fa2 = o.append(J, fileVersion('f/a', 'v2', [fa1.id], 20))
+  o.append(W1, fileVersion('f/b', 'from w1', [], 30))
+  o.append(J3, fileVersion('f/b', 'from j3', [], 40))
   o.append(W1, { t: 'kv.del', key: 'k/a' })
   const cutW2 = 3
   o.revoke(O, W2, { epoch: eW2, seq: cutW2 })
@@ -87,8 +92,14 @@ function buildHonest (): { o: Origin, eW2: number, cutW2: number, eA: number, in
   o.append(O, { t: 'kv.put', key: 'k/b', value: 'o2' })
   o.append(O, { t: 'kv.del', key: 'k/c' })
   o.append(O, { t: 'ledger.append', tx: { by: 'o' } })
+  o.append(O, { t: 'file', path: 'f/a', size: 0, mode: 0o644, mtimeMs: T0 + 50, deleted: true, supersedes: [fa2.id], chunks: [] })
   o.append(J, { t: 'kv.put', key: 'k/a', value: 'j2' })
   return { o, eW2, cutW2, eA, invRe, invWe }
+}
+
+/** A file version whose one chunk is named after its content. */
+function fileVersion (path: string, content: string, supersedes: Uint8Array[], mtimeOffsetMs: number): Body {
+  return { t: 'file', path, size: content.length, mode: 0o644, mtimeMs: T0 + mtimeOffsetMs, deleted: false, supersedes, chunks: [[sha256(new TextEncoder().encode(content)), content.length]] }
 }
 
 const honest = buildHonest()
@@ -108,6 +119,12 @@ test('the origin scenario itself: expected roles and views, rebuild agrees', () 
   assert.equal(roles.get(hex(A)), 'writer') // demoted
   assert.equal(roles.get(hex(W1)), 'writer')
   assert.equal(roles.get(hex(W2)), null) // revoked
+  const fa = origin.fileGet('f/a')
+  assert.ok(fa?.current.deleted === true && fa.conflicts.length === 0, 'f/a: the delete superseded both edits')
+  const fb = origin.fileGet('f/b')
+  assert.equal(fb?.current.author, hex(J3), 'f/b: the newer mtime wins')
+  assert.equal(fb?.conflicts.length, 1, 'f/b: the other edit is a conflict, kept')
+  assert.deepEqual(origin.filesList().map(f => f.path), ['f/a', 'f/b'])
   assert.equal(roles.get(hex(J)), 'writer')
   assert.equal(roles.get(hex(J3)), 'writer') // A's admin grant did nothing
   assert.equal(roles.get(hex(R)), 'reader')
