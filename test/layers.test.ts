@@ -19,6 +19,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   space: ['store', 'codec', 'identity'],
   sync: ['space', 'store', 'codec', 'identity'],
   blocks: ['codec'],
+  files: ['blocks', 'codec'],
   net: ['sync', 'space', 'store', 'codec', 'identity'],
   node: ['net', 'sync', 'space', 'store', 'codec', 'identity'],
   api: ['node', 'codec', 'identity'],

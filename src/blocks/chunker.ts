@@ -98,8 +98,8 @@ export class Chunker {
       chunks.push(data.subarray(start, cut))
       start = cut
     }
-    // Copied, so the caller may reuse its buffer for the next piece.
-    this.#buffer = data.slice(start)
+    // Copied, so the caller may reuse its buffer for the next piece (not data.slice: on a Buffer it is a view).
+    this.#buffer = Uint8Array.prototype.slice.call(data, start)
     return chunks
   }
 

@@ -39,6 +39,16 @@ describe('content-defined chunking', () => {
       out.push(...c.finish())
       assert.deepEqual(hashes(out), whole, `pieces of ${piece}`)
     }
+    // As a file is read: one Buffer reused for every piece, each chunk used before the next read.
+    const reused = Buffer.alloc(100_000)
+    const c = new Chunker()
+    const out: string[] = []
+    for (let i = 0; i < DATA.length; i += reused.length) {
+      const n = reused.set(DATA.subarray(i, i + reused.length)) ?? Math.min(reused.length, DATA.length - i)
+      out.push(...hashes(c.push(reused.subarray(0, n))))
+    }
+    out.push(...hashes(c.finish()))
+    assert.deepEqual(out, whole, 'pieces in one reused Buffer')
   })
 
   test('1 MiB inserted, rewritten or deleted in the middle changes only the chunks around it', () => {

@@ -1,0 +1,139 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import ignore from 'ignore'
+import type { Ignore } from 'ignore'
+import { Chunker, CHUNKING } from '../blocks/index.ts'
+import type { ChunkerOptions } from '../blocks/index.ts'
+import { filePathProblem } from '../codec/index.ts'
+import type { FileChunk } from '../codec/index.ts'
+
+/**
+ * The scanner: what a shared folder holds now, as file records would say
+ * it (path, size, permission bits, mtime, content-defined chunks with their
+ * SHA-256). A file whose size, mtime and inode are what the previous scan
+ * saw is not read again (as Syncthing does); every other regular file is
+ * read once, in pieces, and chunked as it is read.
+ *
+ * Not shared, and said why: paths `.samepageignore` excludes (gitignore
+ * syntax), the folder's own work area `.samepage/`, symbolic links and
+ * special files, and names another node could not use (filePathProblem).
+ */
+export const WORK_AREA = '.samepage'
+export const IGNORE_FILE = '.samepageignore'
+const READ_BYTES = 1024 * 1024
+
+export interface ScannedFile {
+  /** Relative to the folder, '/'-separated. */
+  readonly path: string
+  readonly size: number
+  /** Permission bits (0o7777). */
+  readonly mode: number
+  readonly mtimeMs: number
+  readonly ino: number
+  readonly chunks: readonly FileChunk[]
+}
+
+export interface ScanProblem { readonly path: string, readonly problem: string }
+
+export interface ScanResult {
+  readonly files: ScannedFile[]
+  /** Directories, relative, in walk order (empty ones too: they are part of the folder). */
+  readonly dirs: string[]
+  /** Paths not shared, and why. */
+  readonly skipped: ScanProblem[]
+  /** Files read and chunked in this scan; the rest were unchanged since `previous`. */
+  readonly filesRead: number
+  readonly bytesRead: number
+}
+
+export interface ScanOptions {
+  /** The previous scan's files by path: unchanged ones keep their chunks without a read. */
+  readonly previous?: ReadonlyMap<string, ScannedFile>
+  readonly chunking?: ChunkerOptions
+}
+
+export async function scanFolder (root: string, opts: ScanOptions = {}): Promise<ScanResult> {
+  const rules = await readIgnoreRules(root)
+  const result: { files: ScannedFile[], dirs: string[], skipped: ScanProblem[], filesRead: number, bytesRead: number } = { files: [], dirs: [], skipped: [], filesRead: 0, bytesRead: 0 }
+  const walk = async (dirRel: string): Promise<void> => {
+    const entries = await fs.promises.readdir(path.join(root, dirRel), { withFileTypes: true })
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    for (const d of entries) {
+      const rel = dirRel === '' ? d.name : `${dirRel}/${d.name}`
+      if (rel === WORK_AREA) continue
+      if (rules.ignores(d.isDirectory() ? `${rel}/` : rel)) { result.skipped.push({ path: rel, problem: `ignored by ${IGNORE_FILE}` }); continue }
+      const problem = filePathProblem(rel)
+      if (problem !== null) { result.skipped.push({ path: rel, problem: `its name cannot be shared: ${problem}` }); continue }
+      if (d.isSymbolicLink()) { result.skipped.push({ path: rel, problem: 'a symbolic link (links are not followed or shared)' }); continue }
+      if (d.isDirectory()) {
+        result.dirs.push(rel)
+        await walk(rel)
+        continue
+      }
+      if (!d.isFile()) { result.skipped.push({ path: rel, problem: 'not a regular file' }); continue }
+      const scanned = await scanFile(root, rel, opts.previous?.get(rel), opts.chunking ?? CHUNKING)
+      if (scanned === null) continue // gone between readdir and stat: the next scan sees the folder as it is then
+      if (scanned.read) { result.filesRead++; result.bytesRead += scanned.file.size }
+      result.files.push(scanned.file)
+    }
+  }
+  await walk('')
+  return result
+}
+
+async function readIgnoreRules (root: string): Promise<Ignore> {
+  const rules = ignore()
+  try {
+    rules.add(await fs.promises.readFile(path.join(root, IGNORE_FILE), 'utf8'))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  return rules
+}
+
+/**
+ * One file's record; `read` says whether its bytes were read. The stat is
+ * taken again after reading: a file that changed while it was read is read
+ * again (bounded), so its chunks always match one state of it.
+ */
+async function scanFile (root: string, rel: string, previous: ScannedFile | undefined, chunking: ChunkerOptions): Promise<{ file: ScannedFile, read: boolean } | null> {
+  const abs = path.join(root, rel)
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let st: fs.Stats
+    try {
+      st = await fs.promises.stat(abs)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+      throw err
+    }
+    const meta = { path: rel, size: st.size, mode: st.mode & 0o7777, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino }
+    if (previous !== undefined && previous.size === meta.size && previous.mtimeMs === meta.mtimeMs && previous.ino === meta.ino) {
+      return { file: { ...meta, chunks: previous.chunks }, read: false }
+    }
+    const chunks = await chunkFile(abs, chunking)
+    const after = await fs.promises.stat(abs).catch(() => null)
+    if (after === null) return null
+    if (after.size === st.size && after.mtimeMs === st.mtimeMs && after.ino === st.ino) return { file: { ...meta, chunks }, read: true }
+  }
+  throw new Error(`scanner: ${rel} kept changing while it was read (3 tries); it is scanned again next time`)
+}
+
+export async function chunkFile (abs: string, chunking: ChunkerOptions = CHUNKING): Promise<FileChunk[]> {
+  const chunker = new Chunker(chunking)
+  const chunks: FileChunk[] = []
+  const add = (c: Uint8Array): void => { chunks.push([crypto.hash('sha256', c, 'buffer'), c.length]) }
+  const handle = await fs.promises.open(abs, 'r')
+  try {
+    const buffer = Buffer.allocUnsafe(READ_BYTES)
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, READ_BYTES, null)
+      if (bytesRead === 0) break
+      for (const c of chunker.push(buffer.subarray(0, bytesRead))) add(c)
+    }
+    for (const c of chunker.finish()) add(c)
+  } finally {
+    await handle.close()
+  }
+  return chunks
+}
