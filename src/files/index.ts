@@ -1,6 +1,7 @@
 /**
  * files/: folder sync on the local side: what a shared folder holds (the
- * scanner), and later the watcher, the chunk index and the safe writer.
+ * scanner) and writing a version into it safely (the safe writer); the
+ * watcher and the chunk index come next.
  * Does I/O; the decisions it needs (chunk boundaries, which block from
  * whom, which version wins) live in blocks/ and space/.
  *
@@ -8,3 +9,5 @@
  */
 export { scanFolder, chunkFile, WORK_AREA, IGNORE_FILE } from './scanner.ts'
 export type { ScannedFile, ScanProblem, ScanResult, ScanOptions } from './scanner.ts'
+export { writeFileVersion, partPath, ChunkMismatchError } from './safe-writer.ts'
+export type { FileVersionToWrite, ChunkSources, WriteReport } from './safe-writer.ts'

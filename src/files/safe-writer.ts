@@ -1,0 +1,131 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import type { FileChunk } from '../codec/index.ts'
+import { WORK_AREA } from './scanner.ts'
+
+/**
+ * Writes one version of a file so that a partial or unverified file never
+ * appears under its real name, even if the process is killed at any moment:
+ * the bytes are assembled in the folder's work area
+ * (`.samepage/tmp/<version id>.part`), every chunk verified against its hash
+ * before it is written, the whole fsynced and checked again chunk by chunk,
+ * then renamed into place (and the directory fsynced).
+ *
+ * Resuming is free: the part file is named by the version, and each chunk
+ * sits at a known offset, so a chunk region that already hashes right is
+ * kept; only the others are asked for, first of `local` (a copy of the same
+ * bytes elsewhere on this node: another file, the old version, shifted
+ * data), then of `fetch` (the network).
+ */
+export interface FileVersionToWrite {
+  /** Hex id of the version (its entry id): names the part file. */
+  readonly id: string
+  readonly path: string
+  readonly size: number
+  readonly mode: number
+  readonly mtimeMs: number
+  readonly chunks: readonly FileChunk[]
+}
+
+export interface ChunkSources {
+  /** The chunk's bytes from this node's own files, or null (checked here anyway). */
+  readonly local?: (hash: Uint8Array, size: number) => Promise<Uint8Array | null>
+  /** The chunk's bytes from peers (the block scheduler's job). */
+  readonly fetch: (hash: Uint8Array, size: number, index: number) => Promise<Uint8Array>
+}
+
+export interface WriteReport {
+  /** Chunks already right in the part file from an earlier, interrupted try. */
+  readonly resumed: number
+  readonly copiedLocally: number
+  readonly fetched: number
+  readonly bytesFetched: number
+}
+
+export class ChunkMismatchError extends Error {
+  readonly index: number
+  readonly source: 'local' | 'fetch'
+  constructor (index: number, source: 'local' | 'fetch', message: string) {
+    super(message)
+    this.name = 'ChunkMismatchError'
+    this.index = index
+    this.source = source
+  }
+}
+
+export function partPath (folder: string, versionId: string): string {
+  return path.join(folder, WORK_AREA, 'tmp', `${versionId}.part`)
+}
+
+export async function writeFileVersion (folder: string, version: FileVersionToWrite, sources: ChunkSources): Promise<WriteReport> {
+  const part = partPath(folder, version.id)
+  await fs.promises.mkdir(path.dirname(part), { recursive: true })
+  const handle = await fs.promises.open(part, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600)
+  const report = { resumed: 0, copiedLocally: 0, fetched: 0, bytesFetched: 0 }
+  try {
+    const existing = (await handle.stat()).size
+    let offset = 0
+    for (let i = 0; i < version.chunks.length; i++) {
+      const [hash, size] = version.chunks[i] as FileChunk
+      if (offset + size <= existing && await regionMatches(handle, offset, size, hash)) {
+        report.resumed++
+      } else {
+        await handle.write(await obtain(i, hash, size, sources, report), 0, size, offset)
+      }
+      offset += size
+    }
+    await handle.truncate(version.size)
+    await handle.sync()
+    // Checked whole, from what is on disk now: a write the disk lost or garbled never gets the real name.
+    offset = 0
+    for (let i = 0; i < version.chunks.length; i++) {
+      const [hash, size] = version.chunks[i] as FileChunk
+      if (!await regionMatches(handle, offset, size, hash)) throw new Error(`safe writer: chunk ${i} of ${version.path} does not read back as written; the disk may be failing`)
+      offset += size
+    }
+  } finally {
+    await handle.close()
+  }
+  const target = path.join(folder, version.path)
+  await fs.promises.chmod(part, version.mode & 0o7777)
+  await fs.promises.utimes(part, new Date(version.mtimeMs), new Date(version.mtimeMs))
+  await fs.promises.mkdir(path.dirname(target), { recursive: true })
+  await fs.promises.rename(part, target)
+  await fsyncDir(path.dirname(target))
+  return report
+}
+
+async function obtain (index: number, hash: Uint8Array, size: number, sources: ChunkSources, report: { copiedLocally: number, fetched: number, bytesFetched: number }): Promise<Uint8Array> {
+  const local = await sources.local?.(hash, size) ?? null
+  if (local !== null && local.length === size && sameHash(local, hash)) {
+    report.copiedLocally++
+    return local
+  }
+  const bytes = await sources.fetch(hash, size, index)
+  if (bytes.length !== size || !sameHash(bytes, hash)) {
+    throw new ChunkMismatchError(index, 'fetch', `chunk ${index} (${Buffer.from(hash).toString('hex').slice(0, 16)}…) arrived with bytes that do not match its hash`)
+  }
+  report.fetched++
+  report.bytesFetched += size
+  return bytes
+}
+
+async function regionMatches (handle: fs.promises.FileHandle, offset: number, size: number, hash: Uint8Array): Promise<boolean> {
+  const buf = Buffer.allocUnsafe(size)
+  const { bytesRead } = await handle.read(buf, 0, size, offset)
+  return bytesRead === size && sameHash(buf, hash)
+}
+
+function sameHash (bytes: Uint8Array, hash: Uint8Array): boolean {
+  return crypto.timingSafeEqual(crypto.hash('sha256', bytes, 'buffer'), hash)
+}
+
+async function fsyncDir (dir: string): Promise<void> {
+  const d = await fs.promises.open(dir, 'r')
+  try {
+    await d.sync()
+  } finally {
+    await d.close()
+  }
+}

@@ -1,0 +1,113 @@
+import { after, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFileSync, spawn } from 'node:child_process'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import readline from 'node:readline'
+import { chunk } from '../../src/blocks/index.ts'
+import { ChunkMismatchError, partPath, writeFileVersion } from '../../src/files/index.ts'
+import type { FileVersionToWrite } from '../../src/files/index.ts'
+
+/**
+ * The safe writer with real files and a real process SIGKILLed mid-write: no
+ * partial file under the real name, ever; a restart resumes from the chunks
+ * already written and fetches only the rest; a chunk with wrong bytes is
+ * refused before it is written, and nothing appears.
+ */
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-write-'))
+after(() => fs.rmSync(root, { recursive: true, force: true }))
+const data = crypto.randomBytes(2 * 1024 * 1024 + 777)
+const chunks = chunk(data)
+const version = (id: string, rel: string): FileVersionToWrite => ({
+  id, path: rel, size: data.length, mode: 0o640, mtimeMs: Date.UTC(2026, 0, 2, 3, 4, 5),
+  chunks: chunks.map(c => [crypto.hash('sha256', c, 'buffer'), c.length] as const)
+})
+const slices = (): Uint8Array[] => chunks
+const fetchFrom = (counter: { n: number }) => async (_h: Uint8Array, _s: number, i: number): Promise<Uint8Array> => { counter.n++; return slices()[i] as Uint8Array }
+
+describe('safe writer', () => {
+  test('writes a version: bytes, permission bits and mtime as recorded; local copies are not fetched', async () => {
+    const folder = path.join(root, 'plain')
+    const v = version('a'.repeat(64), 'sub/dir/file.bin')
+    const counter = { n: 0 }
+    // Every other chunk is "already here" (another file of the node holds the same bytes).
+    const local = async (hash: Uint8Array): Promise<Uint8Array | null> => {
+      const i = v.chunks.findIndex(c => Buffer.from(c[0]).equals(hash))
+      return i % 2 === 0 ? chunks[i] as Uint8Array : null
+    }
+    const r = await writeFileVersion(folder, v, { local, fetch: fetchFrom(counter) })
+    const target = path.join(folder, v.path)
+    assert.ok(fs.readFileSync(target).equals(data))
+    assert.equal(fs.statSync(target).mode & 0o777, 0o640)
+    assert.equal(fs.statSync(target).mtimeMs, v.mtimeMs)
+    assert.equal(r.copiedLocally, Math.ceil(chunks.length / 2))
+    assert.equal(r.fetched, Math.floor(chunks.length / 2))
+    assert.equal(counter.n, r.fetched)
+    assert.equal(fs.existsSync(partPath(folder, v.id)), false, 'the part file became the file')
+  })
+
+  test('SIGKILLed mid-write: nothing under the real name; the restart fetches only what was missing', async () => {
+    const folder = path.join(root, 'killed')
+    const v = version('b'.repeat(64), 'big.bin')
+    const vfile = path.join(root, 'version.json')
+    fs.writeFileSync(vfile, JSON.stringify({ ...v, chunks: v.chunks.map(([h, n]) => [Buffer.from(h).toString('hex'), n]) }))
+    const src = path.join(root, 'source.bin')
+    fs.writeFileSync(src, data)
+    const child = spawn(process.execPath, [path.join(import.meta.dirname, 'slow-writer.ts'), folder, vfile, src], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const half = Math.floor(chunks.length / 2)
+    let fetched = 0
+    const exited = new Promise(resolve => child.once('exit', resolve))
+    for await (const line of readline.createInterface({ input: child.stdout })) {
+      if (line.startsWith('fetched ')) fetched++
+      if (fetched === half) { child.kill('SIGKILL'); break }
+    }
+    await exited
+    assert.equal(fs.existsSync(path.join(folder, v.path)), false, 'no partial file under the real name')
+    assert.ok(fs.existsSync(partPath(folder, v.id)), 'the part file stays in the work area')
+    const counter = { n: 0 }
+    const r = await writeFileVersion(folder, v, { fetch: fetchFrom(counter) })
+    assert.ok(fs.readFileSync(path.join(folder, v.path)).equals(data))
+    // The chunk being written when the kill came may be lost; nothing else is fetched again.
+    assert.ok(r.resumed >= half - 1, `resumed ${r.resumed} of the ${half} fetched before the kill`)
+    assert.equal(r.fetched, chunks.length - r.resumed)
+  })
+
+  test('a chunk whose bytes do not match its hash is refused before it is written; nothing appears', async () => {
+    const folder = path.join(root, 'corrupt')
+    const v = version('c'.repeat(64), 'x.bin')
+    await assert.rejects(writeFileVersion(folder, v, {
+      fetch: async (_h, size, i) => i === 3 ? new Uint8Array(size) : chunks[i] as Uint8Array
+    }), (err: unknown) => err instanceof ChunkMismatchError && err.index === 3)
+    assert.equal(fs.existsSync(path.join(folder, v.path)), false)
+    // The good chunks before it are kept for the next try.
+    const r = await writeFileVersion(folder, v, { fetch: fetchFrom({ n: 0 }) })
+    assert.equal(r.resumed, 3)
+  })
+
+  test('a full disk (a 1 MiB tmpfs of the test\'s own): a clear error, nothing under the real name, and a smaller file still fits', async (t) => {
+    const folder = path.join(root, 'full')
+    fs.mkdirSync(folder)
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', folder], { stdio: 'pipe' })
+    } catch {
+      t.skip('cannot mount a tmpfs here (needs root)')
+      return
+    }
+    try {
+      const v = version('d'.repeat(64), 'too-big.bin')
+      await assert.rejects(writeFileVersion(folder, v, { fetch: fetchFrom({ n: 0 }) }), (err: NodeJS.ErrnoException) => err.code === 'ENOSPC')
+      assert.equal(fs.existsSync(path.join(folder, v.path)), false)
+      // The work area is where a caller frees space (the part file of a version it gives up on).
+      fs.rmSync(partPath(folder, v.id), { force: true })
+      const small = crypto.randomBytes(100_000)
+      const sc = chunk(small)
+      await writeFileVersion(folder, { id: 'e'.repeat(64), path: 'small.bin', size: small.length, mode: 0o644, mtimeMs: Date.now(), chunks: sc.map(c => [crypto.hash('sha256', c, 'buffer'), c.length] as const) },
+        { fetch: async (_h, _s, i) => sc[i] as Uint8Array })
+      assert.ok(fs.readFileSync(path.join(folder, 'small.bin')).equals(small))
+    } finally {
+      execFileSync('umount', [folder], { stdio: 'pipe' })
+    }
+  })
+})
