@@ -332,12 +332,7 @@ export class BlockScheduler {
   /** When `hash` is expected from `p`: after what is queued before it, at its rate. */
   #eta (p: PeerState | undefined, hash: string, nowMs: number, asNew = false): number {
     if (p === undefined || p.rateBytesPerMs === null) return asNew ? nowMs + this.#opts.requestTimeoutMs / 2 : Infinity
-    let ahead = 0
-    for (const [h] of p.inFlight) {
-      ahead += this.#wanted.get(h)?.size ?? 0
-      if (h === hash) break
-    }
-    if (asNew) ahead += this.#wanted.get(hash)?.size ?? 0
+    const ahead = this.#queuedBytes(p, hash) + (asNew ? this.#wanted.get(hash)?.size ?? 0 : 0)
     if (asNew) return Math.max(p.busySinceMs, nowMs) + ahead / p.rateBytesPerMs
     const eta = p.busySinceMs + ahead / p.rateBytesPerMs
     // Overdue at its measured rate: it has slowed down, and when it will deliver is anyone's guess.
@@ -347,12 +342,17 @@ export class BlockScheduler {
   #timeoutMs (p: PeerState, hash: string): number {
     if (p.rateBytesPerMs === null) return this.#opts.requestTimeoutMs
     // Four times what its queue up to this block should take at its rate, and never less than a second.
+    return Math.max(1_000, 4 * this.#queuedBytes(p, hash) / p.rateBytesPerMs)
+  }
+
+  /** Bytes queued at `p` up to and including `hash` (all of its queue if `hash` is not in it). */
+  #queuedBytes (p: PeerState, hash: string): number {
     let ahead = 0
     for (const [h] of p.inFlight) {
       ahead += this.#wanted.get(h)?.size ?? 0
       if (h === hash) break
     }
-    return Math.max(1_000, 4 * ahead / p.rateBytesPerMs)
+    return ahead
   }
 
   #meanBlockBytes (): number {

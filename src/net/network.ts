@@ -99,7 +99,7 @@ export class Network {
       peerDiscovery: this.#init.mdns === true ? [mdns({ serviceTag: MDNS_SERVICE_TAG, interval: MDNS_QUERY_MS })] : [],
       services: { identify: identify(), ping: ping() }
     })
-    this.#libp2p.addEventListener('peer:discovery', evt => {
+    if (this.#init.mdns === true) this.#libp2p.addEventListener('peer:discovery', evt => {
       const peer = evt.detail.id
       if (peer.equals(this.#libp2p?.peerId) || this.#libp2p?.getConnections(peer).length !== 0) return
       this.#libp2p.dial(peer, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }).catch(() => {
