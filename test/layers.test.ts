@@ -20,8 +20,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   sync: ['space', 'store', 'codec', 'identity'],
   blocks: ['codec'],
   files: ['blocks', 'codec'],
-  net: ['sync', 'space', 'store', 'codec', 'identity'],
-  node: ['net', 'sync', 'space', 'store', 'codec', 'identity'],
+  net: ['sync', 'blocks', 'space', 'store', 'codec', 'identity'],
+  node: ['files', 'net', 'sync', 'blocks', 'space', 'store', 'codec', 'identity'],
   api: ['node', 'codec', 'identity'],
   cli: ['api', 'node', 'codec', 'identity']
 }

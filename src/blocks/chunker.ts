@@ -19,8 +19,28 @@ export interface ChunkerOptions {
   readonly maxBytes: number
 }
 
-/** 64 KiB on average: a 1 GiB file is ~16,000 chunks; an insert costs one or two. Measured in npm run bench. */
+/** 64 KiB on average: small and middling files; an insert costs one or two chunks. Measured in npm run bench. */
 export const CHUNKING: ChunkerOptions = { minBytes: 16 * 1024, avgBytes: 64 * 1024, maxBytes: 256 * 1024 }
+
+/** Chunks a big file may aim at: its chunk list rides inline in one file record (codec's FILE_CHUNKS_MAX is 1,500). */
+const CHUNKS_AIMED = 1200
+/** So that no chunk is over 16 MiB (one block message); files up to 1,500 × 4 MiB ≈ 5.8 GiB fit in one record. */
+export const AVG_BYTES_MAX = 4 * 1024 * 1024
+
+/**
+ * The chunk sizes for a file of `size` bytes: 64 KiB on average, doubled
+ * until the file is at most CHUNKS_AIMED average chunks (as Syncthing
+ * scales its block size with the file). A 1 GiB file gets 1 MiB chunks
+ * (about 1,100 of them), few enough to list in one record and big enough
+ * that a transfer is not bound by requests. Part of the format: every node
+ * must choose the same sizes for the same file.
+ */
+export function chunkingFor (size: number, tier = 0): ChunkerOptions {
+  let avg = CHUNKING.avgBytes
+  while (avg < AVG_BYTES_MAX && size > CHUNKS_AIMED * avg) avg *= 2
+  avg = Math.min(AVG_BYTES_MAX, avg * 2 ** tier)
+  return { minBytes: avg / 4, avgBytes: avg, maxBytes: avg * 4 }
+}
 
 const GEAR = ((): Uint32Array => {
   const table = new Uint32Array(256)

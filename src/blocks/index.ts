@@ -7,6 +7,6 @@
  * Imports nothing of the project but codec/.
  */
 export { BlockScheduler } from './scheduler.ts'
-export { Chunker, chunk, cutPoint, CHUNKING } from './chunker.ts'
+export { Chunker, chunk, cutPoint, chunkingFor, CHUNKING, AVG_BYTES_MAX } from './chunker.ts'
 export type { ChunkerOptions } from './chunker.ts'
 export type { BlockRef, SchedulerOptions, SchedulerAction, SchedulerProgress, PeerProgress } from './scheduler.ts'

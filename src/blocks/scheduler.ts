@@ -243,6 +243,26 @@ export class BlockScheduler {
     return next
   }
 
+  /** Wanted blocks that no peer left holds (and none is sending): the caller gives up on them, or waits for a new peer. */
+  orphans (): string[] {
+    return [...this.#unassigned.get(0) ?? []]
+  }
+
+  /** Stop wanting these (their file failed or is no longer needed): in-flight copies are cancelled. */
+  unwant (hashes: Iterable<string>): void {
+    for (const hash of hashes) {
+      if (!this.#wanted.has(hash)) continue
+      this.#assignable(hash, false)
+      this.#wanted.delete(hash)
+      this.#holders.delete(hash)
+      for (const peer of this.#askedOf.get(hash) ?? []) {
+        this.#peers.get(peer)?.inFlight.delete(hash)
+        this.#actions.push({ type: 'cancel', peer, hash })
+      }
+      this.#askedOf.delete(hash)
+    }
+  }
+
   done (): boolean {
     return this.#wanted.size === 0
   }

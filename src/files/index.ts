@@ -1,7 +1,8 @@
 /**
  * files/: folder sync on the local side: what a shared folder holds (the
- * scanner) and writing a version into it safely (the safe writer); the
- * watcher and the chunk index come next.
+ * scanner, the watcher), where each chunk sits (the chunk index), writing a
+ * version into it safely (the safe writer), and the passes that turn local
+ * changes into records and records into files (FolderSync).
  * Does I/O; the decisions it needs (chunk boundaries, which block from
  * whom, which version wins) live in blocks/ and space/.
  *
@@ -11,3 +12,7 @@ export { scanFolder, chunkFile, WORK_AREA, IGNORE_FILE } from './scanner.ts'
 export type { ScannedFile, ScanProblem, ScanResult, ScanOptions } from './scanner.ts'
 export { writeFileVersion, partPath, ChunkMismatchError } from './safe-writer.ts'
 export type { FileVersionToWrite, ChunkSources, WriteReport } from './safe-writer.ts'
+export { ChunkIndex } from './chunk-index.ts'
+export { conflictCopyPath, isConflictCopy } from './conflict-name.ts'
+export { FolderSync, FolderProblem, FOLDER_MODES, checkFolder } from './folder.ts'
+export type { FolderMode, FolderHost, FolderOptions, FolderStatus, FolderError, ConflictInfo, ChunkFetcher, RecordedFile, RecordedVersion, NewVersion } from './folder.ts'

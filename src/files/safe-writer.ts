@@ -31,8 +31,16 @@ export interface FileVersionToWrite {
 export interface ChunkSources {
   /** The chunk's bytes from this node's own files, or null (checked here anyway). */
   readonly local?: (hash: Uint8Array, size: number) => Promise<Uint8Array | null>
+  /** The chunks that will be fetched, in the order they will be: told once, before the first fetch. */
+  readonly plan?: (chunks: readonly FileChunk[]) => void
   /** The chunk's bytes from peers (the block scheduler's job). */
   readonly fetch: (hash: Uint8Array, size: number, index: number) => Promise<Uint8Array>
+  /**
+   * Called just before the verified file takes its real name: throws to
+   * keep it out (the file there changed since it was scanned). The part file
+   * stays, so a later try costs nothing.
+   */
+  readonly beforeRename?: () => Promise<void>
 }
 
 export interface WriteReport {
@@ -65,15 +73,38 @@ export async function writeFileVersion (folder: string, version: FileVersionToWr
   const report = { resumed: 0, copiedLocally: 0, fetched: 0, bytesFetched: 0 }
   try {
     const existing = (await handle.stat()).size
+    const offsets: number[] = []
+    const missing: number[] = []
     let offset = 0
     for (let i = 0; i < version.chunks.length; i++) {
       const [hash, size] = version.chunks[i] as FileChunk
-      if (offset + size <= existing && await regionMatches(handle, offset, size, hash)) {
-        report.resumed++
-      } else {
-        await handle.write(await obtain(i, hash, size, sources, report), 0, size, offset)
-      }
+      offsets.push(offset)
+      if (offset + size <= existing && await regionMatches(handle, offset, size, hash)) report.resumed++
+      else missing.push(i)
       offset += size
+    }
+    const fromNetwork: number[] = []
+    for (const i of missing) {
+      const [hash, size] = version.chunks[i] as FileChunk
+      const local = await sources.local?.(hash, size) ?? null
+      if (local !== null && local.length === size && sameHash(local, hash)) {
+        await handle.write(local, 0, size, offsets[i])
+        report.copiedLocally++
+      } else {
+        fromNetwork.push(i)
+      }
+    }
+    // Said all at once, so that the fetcher can pipeline them over many peers.
+    sources.plan?.(fromNetwork.map(i => version.chunks[i] as FileChunk))
+    for (const i of fromNetwork) {
+      const [hash, size] = version.chunks[i] as FileChunk
+      const bytes = await sources.fetch(hash, size, i)
+      if (bytes.length !== size || !sameHash(bytes, hash)) {
+        throw new ChunkMismatchError(i, 'fetch', `chunk ${i} (${Buffer.from(hash).toString('hex').slice(0, 16)}…) arrived with bytes that do not match its hash`)
+      }
+      await handle.write(bytes, 0, size, offsets[i])
+      report.fetched++
+      report.bytesFetched += size
     }
     await handle.truncate(version.size)
     await handle.sync()
@@ -88,27 +119,13 @@ export async function writeFileVersion (folder: string, version: FileVersionToWr
     await handle.close()
   }
   const target = path.join(folder, version.path)
+  await sources.beforeRename?.()
   await fs.promises.chmod(part, version.mode & 0o7777)
   await fs.promises.utimes(part, new Date(version.mtimeMs), new Date(version.mtimeMs))
   await fs.promises.mkdir(path.dirname(target), { recursive: true })
   await fs.promises.rename(part, target)
   await fsyncDir(path.dirname(target))
   return report
-}
-
-async function obtain (index: number, hash: Uint8Array, size: number, sources: ChunkSources, report: { copiedLocally: number, fetched: number, bytesFetched: number }): Promise<Uint8Array> {
-  const local = await sources.local?.(hash, size) ?? null
-  if (local !== null && local.length === size && sameHash(local, hash)) {
-    report.copiedLocally++
-    return local
-  }
-  const bytes = await sources.fetch(hash, size, index)
-  if (bytes.length !== size || !sameHash(bytes, hash)) {
-    throw new ChunkMismatchError(index, 'fetch', `chunk ${index} (${Buffer.from(hash).toString('hex').slice(0, 16)}…) arrived with bytes that do not match its hash`)
-  }
-  report.fetched++
-  report.bytesFetched += size
-  return bytes
 }
 
 async function regionMatches (handle: fs.promises.FileHandle, offset: number, size: number, hash: Uint8Array): Promise<boolean> {

@@ -3,9 +3,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import ignore from 'ignore'
 import type { Ignore } from 'ignore'
-import { Chunker, CHUNKING } from '../blocks/index.ts'
+import { Chunker, chunkingFor } from '../blocks/index.ts'
 import type { ChunkerOptions } from '../blocks/index.ts'
-import { filePathProblem } from '../codec/index.ts'
+import { FILE_CHUNKS_MAX, filePathProblem } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
 
 /**
@@ -50,6 +50,7 @@ export interface ScanResult {
 export interface ScanOptions {
   /** The previous scan's files by path: unchanged ones keep their chunks without a read. */
   readonly previous?: ReadonlyMap<string, ScannedFile>
+  /** Fixed chunk sizes (tests); by default they scale with each file's size (chunkingFor). */
   readonly chunking?: ChunkerOptions
 }
 
@@ -72,9 +73,10 @@ export async function scanFolder (root: string, opts: ScanOptions = {}): Promise
         continue
       }
       if (!d.isFile()) { result.skipped.push({ path: rel, problem: 'not a regular file' }); continue }
-      const scanned = await scanFile(root, rel, opts.previous?.get(rel), opts.chunking ?? CHUNKING)
+      const scanned = await scanFile(root, rel, opts.previous?.get(rel), opts.chunking)
       if (scanned === null) continue // gone between readdir and stat: the next scan sees the folder as it is then
       if (scanned.read) { result.filesRead++; result.bytesRead += scanned.file.size }
+      if (scanned.file.chunks.length > FILE_CHUNKS_MAX) { result.skipped.push({ path: rel, problem: `too big to share yet: ${scanned.file.chunks.length} chunks, one record lists ${FILE_CHUNKS_MAX} (about 5.8 GiB)` }); continue }
       result.files.push(scanned.file)
     }
   }
@@ -97,7 +99,7 @@ async function readIgnoreRules (root: string): Promise<Ignore> {
  * taken again after reading: a file that changed while it was read is read
  * again (bounded), so its chunks always match one state of it.
  */
-async function scanFile (root: string, rel: string, previous: ScannedFile | undefined, chunking: ChunkerOptions): Promise<{ file: ScannedFile, read: boolean } | null> {
+async function scanFile (root: string, rel: string, previous: ScannedFile | undefined, chunking: ChunkerOptions | undefined): Promise<{ file: ScannedFile, read: boolean } | null> {
   const abs = path.join(root, rel)
   for (let attempt = 0; attempt < 3; attempt++) {
     let st: fs.Stats
@@ -119,7 +121,21 @@ async function scanFile (root: string, rel: string, previous: ScannedFile | unde
   throw new Error(`scanner: ${rel} kept changing while it was read (3 tries); it is scanned again next time`)
 }
 
-export async function chunkFile (abs: string, chunking: ChunkerOptions = CHUNKING): Promise<FileChunk[]> {
+/**
+ * A file's chunks. Without fixed sizes, they scale with the file
+ * (chunkingFor); in the unlikely case that a file still cuts into more
+ * chunks than one record lists, it is cut again with chunks twice as big.
+ */
+export async function chunkFile (abs: string, chunking?: ChunkerOptions): Promise<FileChunk[]> {
+  if (chunking !== undefined) return chunkWith(abs, chunking)
+  const { size } = await fs.promises.stat(abs)
+  for (let tier = 0; ; tier++) {
+    const chunks = await chunkWith(abs, chunkingFor(size, tier))
+    if (chunks.length <= FILE_CHUNKS_MAX || tier >= 8) return chunks
+  }
+}
+
+async function chunkWith (abs: string, chunking: ChunkerOptions): Promise<FileChunk[]> {
   const chunker = new Chunker(chunking)
   const chunks: FileChunk[] = []
   const add = (c: Uint8Array): void => { chunks.push([crypto.hash('sha256', c, 'buffer'), c.length]) }

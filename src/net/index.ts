@@ -9,3 +9,8 @@
 export { Network } from './network.ts'
 export type { NetworkInit, PeerInfo } from './network.ts'
 export { SYNC_PROTOCOL, FRAME_BYTES_MAX } from './constants.ts'
+export { BLOCK_PROTOCOL, BlockLink } from './blocks.ts'
+export type { BlockAnswer, BlockProvider, BlockCounters } from './blocks.ts'
+export { BlockFetch, NoSourceError } from './block-fetch.ts'
+export type { BlockFetchInit } from './block-fetch.ts'
+export { RateLimit } from './rate-limit.ts'

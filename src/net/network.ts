@@ -15,6 +15,9 @@ import type { KeyPair } from '../identity/index.ts'
 import type { SyncEngine, SyncEvent } from '../sync/index.ts'
 import { CONNECTIONS_MAX, DIAL_TIMEOUT_MS, MDNS_QUERY_MS, MDNS_SERVICE_TAG, REDIAL_MS, SYNC_PROTOCOL, SYNC_STREAMS_PER_CONNECTION_MAX, UNREAD_BYTES_MAX } from './constants.ts'
 import { SyncSession } from './sync-session.ts'
+import { BLOCK_PROTOCOL, BLOCK_STREAMS_PER_CONNECTION_MAX, BlockLink, serveBlocks } from './blocks.ts'
+import type { BlockCounters, BlockProvider } from './blocks.ts'
+import { RateLimit } from './rate-limit.ts'
 
 /**
  * The node on the wire: a libp2p node (TCP, Noise, Yamux, identify, ping)
@@ -40,6 +43,11 @@ export interface NetworkInit {
   /** A connected peer told us where it listens (identify): worth remembering across restarts. */
   readonly onPeerAddrs?: (peerId: string, addrs: string[]) => void
   readonly now?: () => number
+  /** Serves file chunks to peers (the block protocol); without it, every request is answered "missing". */
+  readonly blocks?: BlockProvider
+  /** --max-up / --max-down: bytes per second of file chunks, all peers together (0 or absent: no limit). */
+  readonly maxUpBytesPerSecond?: number
+  readonly maxDownBytesPerSecond?: number
 }
 
 export interface PeerInfo {
@@ -62,12 +70,18 @@ export class Network {
   #tickAt: number | null = null
   #redialTimer: NodeJS.Timeout | undefined
   #stopping = false
+  readonly #blockLinks = new Map<string, Promise<BlockLink>>()
+  readonly #up: RateLimit
+  readonly #down: RateLimit
+  readonly blockCounters: BlockCounters = { bytesIn: 0, bytesOut: 0, blocksIn: 0, blocksOut: 0 }
 
   constructor (init: NetworkInit) {
     this.#init = init
     this.#engine = init.engine
     this.#now = init.now ?? Date.now
     for (const p of init.peers ?? []) this.#staticPeers.add(p)
+    this.#up = new RateLimit(init.maxUpBytesPerSecond)
+    this.#down = new RateLimit(init.maxDownBytesPerSecond)
   }
 
   get peerId (): string {
@@ -110,6 +124,10 @@ export class Network {
       maxInboundStreams: SYNC_STREAMS_PER_CONNECTION_MAX,
       maxOutboundStreams: SYNC_STREAMS_PER_CONNECTION_MAX
     })
+    await this.#libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
+      const provider = this.#init.blocks ?? (async () => 'missing' as const)
+      void serveBlocks(stream, this.#authorOf(connection.remotePeer), provider, this.#up, this.blockCounters)
+    }, { maxInboundStreams: BLOCK_STREAMS_PER_CONNECTION_MAX, maxOutboundStreams: BLOCK_STREAMS_PER_CONNECTION_MAX })
     this.#libp2p.addEventListener('peer:identify', evt => {
       const peerId = evt.detail.peerId.toString()
       const addrs = evt.detail.listenAddrs.map(a => `${a.toString()}/p2p/${peerId}`)
@@ -130,6 +148,7 @@ export class Network {
     clearInterval(this.#redialTimer)
     clearTimeout(this.#tickTimer)
     for (const s of this.#sessions.values()) s.close()
+    for (const link of this.#blockLinks.values()) void link.then(l => { l.close() }, () => {})
     await this.#libp2p?.stop()
   }
 
@@ -152,6 +171,28 @@ export class Network {
       bytesOut: s.bytesOut,
       rttMs: s.connection.rtt ?? null
     }))
+  }
+
+  /** Peers with a sync session now (author keys, hex). */
+  connectedAuthors (): string[] {
+    return [...this.#sessions.entries()].filter(([, s]) => !s.closed).map(([author]) => author)
+  }
+
+  /** A stream for asking `author` for chunks, opened on first use and kept while it works. */
+  async blockLink (author: string): Promise<BlockLink> {
+    const cached = this.#blockLinks.get(author)
+    if (cached !== undefined) {
+      const link = await cached.catch(() => null)
+      if (link !== null && !link.closed) return link
+      this.#blockLinks.delete(author)
+    }
+    const session = this.#sessions.get(author)
+    if (session === undefined || session.closed) throw new Error('not connected')
+    const opening = session.connection.newStream(BLOCK_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+      .then(stream => new BlockLink(stream, this.#down, this.blockCounters))
+    this.#blockLinks.set(author, opening)
+    opening.catch(() => { if (this.#blockLinks.get(author) === opening) this.#blockLinks.delete(author) })
+    return await opening
   }
 
   /** After a local command on the engine: send what it produced. */
@@ -211,6 +252,8 @@ export class Network {
       onClose: () => {
         if (this.#sessions.get(author) !== session) return
         this.#sessions.delete(author)
+        void this.#blockLinks.get(author)?.then(l => { l.close() }, () => {})
+        this.#blockLinks.delete(author)
         this.#engine.disconnect(author, this.#now())
         this.pump()
       }

@@ -17,6 +17,9 @@ import { lockDir } from './dir-lock.ts'
 import { NodeError } from './errors.ts'
 import { decodeInviteToken, encodeInviteToken } from './invite-token.ts'
 import { KnownPeers } from './known-peers.ts'
+import { Folders } from './folders.ts'
+import type { FolderInfo } from './folders.ts'
+import type { ConflictInfo, FolderStatus } from '../files/index.ts'
 
 /**
  * A samepage node: identity, store, spaces, the sync engine and the network,
@@ -34,6 +37,9 @@ export interface NodeOptions {
   readonly mdns?: boolean
   /** `flood` is naive flooding, only for benchmarks to compare against; default `announce`. */
   readonly relay?: Relay
+  /** --max-up / --max-down: file chunk bytes per second to and from all peers together (absent or 0: no limit). */
+  readonly maxUpBytesPerSecond?: number
+  readonly maxDownBytesPerSecond?: number
 }
 
 export interface NodeEvents {
@@ -43,6 +49,8 @@ export interface NodeEvents {
   fork: [{ space: SpaceKey, author: string }]
   misbehaviour: [{ peer: string, reason: string, points: number, score: number, atMs: number }]
   disconnect: [{ peer: string, reason: string, atMs: number }]
+  /** A shared folder's progress: during a transfer every half second, and after each pass. */
+  folder: [{ space: SpaceKey, status: FolderStatus }]
 }
 
 export interface MisbehaviourRecord { peer: string, reason: string, points: number, score: number, atMs: number, disconnected: boolean }
@@ -61,6 +69,7 @@ export class Node extends EventEmitter<NodeEvents> {
   readonly #unlock: () => void
   readonly misbehaviour: MisbehaviourRecord[] = []
   readonly #knownPeers: KnownPeers
+  readonly #folders: Folders
   #started = false
   #inviteSweep: NodeJS.Timeout | undefined
 
@@ -82,7 +91,19 @@ export class Node extends EventEmitter<NodeEvents> {
       peers: [...(opts.peers ?? []), ...this.#knownPeers.addrs()],
       mdns: opts.mdns ?? false,
       onEvent: ev => this.#onEvent(ev),
-      onPeerAddrs: (peerId, addrs) => this.#knownPeers.remember(peerId, addrs)
+      onPeerAddrs: (peerId, addrs) => this.#knownPeers.remember(peerId, addrs),
+      blocks: async (author, space, hash) => await this.#folders.serve(author, space, hash),
+      maxUpBytesPerSecond: opts.maxUpBytesPerSecond ?? 0,
+      maxDownBytesPerSecond: opts.maxDownBytesPerSecond ?? 0
+    })
+    this.#folders = new Folders({
+      dir: opts.dir,
+      replica: key => this.#replicas.get(key),
+      write: (replica, body) => this.#write(replica, body),
+      connected: () => this.#network.connectedAuthors(),
+      link: async author => await this.#network.blockLink(author),
+      corrupt: (author, reason) => { this.#engine.reportCorruptBlock(author, reason, Date.now()); this.#network.pump() },
+      progress: (space, status) => { this.emit('folder', { space, status }) }
     })
   }
 
@@ -106,10 +127,12 @@ export class Node extends EventEmitter<NodeEvents> {
     await this.#network.start()
     this.#started = true
     this.#sweepInvites()
+    await this.#folders.start()
   }
 
   async stop (): Promise<void> {
     clearTimeout(this.#inviteSweep)
+    await this.#folders.stop()
     if (this.#started) await this.#network.stop()
     this.#started = false
     this.#store.close()
@@ -224,6 +247,40 @@ export class Node extends EventEmitter<NodeEvents> {
   ledgerAppend (ref: string, tx: unknown): void { this.#write(this.space(ref), { t: 'ledger.append', tx }) }
   ledgerList (ref: string): unknown[] { return this.space(ref).ledgerList() }
 
+  // ------------------------------------------------------------------ folders
+
+  /** Binds a space to a local directory (created by the user) and syncs it; modes: send-receive, send-only, receive-only. */
+  async folderAdd (ref: string, dir: string, mode = 'send-receive'): Promise<FolderInfo> {
+    return await this.#folders.add(this.space(ref), dir, mode, this.#me)
+  }
+
+  folderList (): FolderInfo[] {
+    return this.#folders.list()
+  }
+
+  folderStatus (ref: string): FolderInfo {
+    const replica = this.space(ref)
+    const info = this.#folders.get(replica.key)
+    if (info === undefined) throw new NodeError('NO_FOLDER', `space ${replica.genesis.name} is not bound to a folder on this node; samepage folder add ${replica.genesis.name} PATH`)
+    return info
+  }
+
+  conflicts (ref: string): ConflictInfo[] {
+    return this.#folders.conflicts(this.folderStatus(ref).space)
+  }
+
+  /** One folder pass now, resolved when done (for programs and tests that want to wait for it). */
+  async folderSync (ref: string): Promise<FolderInfo> {
+    const info = this.folderStatus(ref)
+    await this.#folders.syncNow(info.space)
+    return this.folderStatus(ref)
+  }
+
+  /** Chunk bytes sent and received over the block protocol since start. */
+  blockStats (): { bytesIn: number, bytesOut: number, blocksIn: number, blocksOut: number } {
+    return { ...this.#network.blockCounters }
+  }
+
   // ------------------------------------------------------------------ internals
 
   get #me (): string {
@@ -290,6 +347,7 @@ export class Node extends EventEmitter<NodeEvents> {
       case 'stored': {
         const from = ev.from === 'local' ? 'local' : this.#peerName(ev.from)
         this.emit('stored', { space: ev.space, count: ev.entries.length, from })
+        if (ev.from !== 'local') this.#folders.changed(ev.space)
         if (this.listenerCount('entries') > 0) this.emit('entries', { space: ev.space, entries: ev.entries, from })
         return
       }

@@ -48,6 +48,7 @@ export const SCORE = {
   invalidEntry: 20, // forged, broken chain, clock regression, bad join proof
   badForkProof: 20,
   badStatus: 10,
+  corruptBlock: 40, // a file chunk whose bytes do not match its hash (the block transfer checks it)
   unsolicited: 2, // entries nobody asked for (replays)
   flood: 1 // each message past the rate budget
 } as const

@@ -196,6 +196,13 @@ export class SyncEngine {
     this.#penalize(session, SCORE.garbage, `garbage: ${reason}`, nowMs)
   }
 
+  /** The block transfer (net/) caught this peer sending a chunk that does not match its hash. */
+  reportCorruptBlock (peer: AuthorHex, reason: string, nowMs: number): void {
+    const session = this.#sessions.get(peer)
+    if (session === undefined) return
+    this.#penalize(session, SCORE.corruptBlock, `corrupt block: ${reason}`, nowMs)
+  }
+
   /** Timeouts of pulls (asked again of another peer) and retries of pending entries. */
   tick (nowMs: number): void {
     for (const [key, until] of this.#superseded) if (until <= nowMs) this.#superseded.delete(key)

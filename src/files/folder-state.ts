@@ -1,0 +1,52 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { fromHex, toHex } from '../codec/index.ts'
+import type { ScannedFile } from './scanner.ts'
+
+/**
+ * What this node knows of its own copy of a folder: for each file on disk,
+ * the version (entry id) it is, and the stat it had then. A file whose stat
+ * is still that one is unchanged since it was synced; any other is a local
+ * change, to be recorded as a version that supersedes the known one. The
+ * chunks are kept too, so a restart does not read every file again.
+ *
+ * Saved as one JSON file beside the node's store, replaced atomically.
+ */
+export interface KnownFile extends Omit<ScannedFile, 'chunks'> {
+  readonly id: string
+  readonly chunks: ScannedFile['chunks']
+}
+
+interface SavedFolderState { v: 1, files: [path: string, id: string, size: number, mode: number, mtimeMs: number, ino: number, chunks: [string, number][]][] }
+
+export function loadFolderState (file: string): Map<string, KnownFile> {
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map()
+    throw err
+  }
+  const saved = JSON.parse(text) as SavedFolderState
+  if (saved.v !== 1 || !Array.isArray(saved.files)) throw new Error(`${file} is not a samepage folder state (v1); move it away to rescan the folder from scratch`)
+  return new Map(saved.files.map(([p, id, size, mode, mtimeMs, ino, chunks]) => [p, { path: p, id, size, mode, mtimeMs, ino, chunks: chunks.map(([h, n]) => [fromHex(h), n] as const) }]))
+}
+
+export function saveFolderState (file: string, known: ReadonlyMap<string, KnownFile>): void {
+  const saved: SavedFolderState = { v: 1, files: [...known.values()].map(k => [k.path, k.id, k.size, k.mode, k.mtimeMs, k.ino, k.chunks.map(([h, n]) => [toHex(h), n])]) }
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  const tmp = `${file}.tmp`
+  const fd = fs.openSync(tmp, 'w', 0o600)
+  try {
+    fs.writeSync(fd, JSON.stringify(saved))
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+  fs.renameSync(tmp, file)
+}
+
+/** The file on disk is the one this node last synced or recorded (size, mtime, inode and permission bits unchanged). */
+export function sameStat (known: Pick<ScannedFile, 'size' | 'mtimeMs' | 'ino' | 'mode'>, now: Pick<ScannedFile, 'size' | 'mtimeMs' | 'ino' | 'mode'>): boolean {
+  return known.size === now.size && known.mtimeMs === now.mtimeMs && known.ino === now.ino && known.mode === now.mode
+}

@@ -1,0 +1,512 @@
+import { EventEmitter } from 'node:events'
+import fs from 'node:fs'
+import path from 'node:path'
+import watcher from '@parcel/watcher'
+import type { AsyncSubscription } from '@parcel/watcher'
+import { bytesEqual, toHex } from '../codec/index.ts'
+import type { FileBody, FileChunk } from '../codec/index.ts'
+import { ChunkIndex } from './chunk-index.ts'
+import { conflictCopyPath, isConflictCopy } from './conflict-name.ts'
+import { loadFolderState, sameStat, saveFolderState } from './folder-state.ts'
+import type { KnownFile } from './folder-state.ts'
+import { partPath, writeFileVersion } from './safe-writer.ts'
+import { scanFolder, WORK_AREA } from './scanner.ts'
+import type { ScannedFile, ScanProblem } from './scanner.ts'
+
+/**
+ * One shared folder on this node: a space bound to a local directory.
+ * Each pass (after a change on disk, a change in the space, or a periodic
+ * rescan) does two things, in this order:
+ *
+ *   1. Local changes become file records (not in receive-only mode): a
+ *      file whose stat differs from the one this node knows is a new
+ *      version superseding the known one; a known file gone is a deletion.
+ *   2. Records become files (not in send-only mode): the current version of
+ *      each path is written by the safe writer, chunks copied from local
+ *      files where they exist (a rename moves no data) and fetched from
+ *      peers otherwise; conflict copies are made for concurrent versions
+ *      that lost; deletions go last, so their chunks can still be copied.
+ *
+ * A concurrent edit keeps both versions: the winner (space/: a file over a
+ * deletion, then the newer mtime) under the name, the loser as a conflict
+ * copy, on every node. Then a send-receive node records a version that
+ * supersedes both, so the conflict is resolved once, everywhere the same.
+ */
+export type FolderMode = 'send-receive' | 'send-only' | 'receive-only'
+export const FOLDER_MODES: readonly FolderMode[] = ['send-receive', 'send-only', 'receive-only']
+
+/** A version as the space's files view gives it. */
+export interface RecordedVersion {
+  readonly id: string
+  readonly author: string
+  readonly size: number
+  readonly mode: number
+  readonly mtimeMs: number
+  readonly deleted: boolean
+  readonly chunks: readonly FileChunk[]
+}
+export interface RecordedFile { readonly path: string, readonly current: RecordedVersion, readonly conflicts: readonly RecordedVersion[] }
+export type NewVersion = Omit<FileBody, 't'>
+
+/** Chunk downloads for one pass (net/'s BlockFetch). */
+export interface ChunkFetcher {
+  plan (chunks: readonly FileChunk[]): void
+  get (hash: Uint8Array, size: number): Promise<Uint8Array>
+  release (chunks: readonly FileChunk[]): void
+  close (): void
+  progress (): { bytesReceived: number, rateBytesPerSecond: number }
+}
+
+/** What the folder needs of its node: the space's file records, and the network. */
+export interface FolderHost {
+  files (): readonly RecordedFile[]
+  /** Appends a file record to the space; returns its entry id (hex). Throws if this node may not write. */
+  record (version: NewVersion): string
+  fetcher (): ChunkFetcher
+}
+
+export interface FolderOptions {
+  readonly root: string
+  readonly mode: FolderMode
+  /** Where this node keeps what it knows of its copy (outside the folder). */
+  readonly stateFile: string
+  readonly host: FolderHost
+  /** Watch the folder for changes (default true); a rescan runs every rescanMs anyway. */
+  readonly watch?: boolean
+  readonly rescanMs?: number
+}
+
+export interface FolderError { readonly path: string, readonly error: string }
+
+export interface FolderStatus {
+  readonly root: string
+  readonly mode: FolderMode
+  readonly state: 'starting' | 'scanning' | 'syncing' | 'idle' | 'stopped'
+  readonly localFiles: number
+  readonly localBytes: number
+  /** Files (and conflict copies) this node still has to write, and their bytes. */
+  readonly needFiles: number
+  readonly needBytes: number
+  /** Chunk bytes received from peers in the current (or last) pass, and the rate now. */
+  readonly bytesReceived: number
+  readonly rateBytesPerSecond: number
+  readonly etaSeconds: number | null
+  readonly conflicts: number
+  readonly errors: readonly FolderError[]
+  readonly skipped: readonly ScanProblem[]
+  readonly lastSyncedMs: number | null
+}
+
+export interface ConflictInfo {
+  readonly path: string
+  /** The version under the name. */
+  readonly current: { readonly id: string, readonly author: string, readonly mtimeMs: number, readonly size: number }
+  /** Concurrent versions still unresolved in the space (each becomes a conflict copy). */
+  readonly versions: readonly { readonly id: string, readonly author: string, readonly mtimeMs: number, readonly size: number, readonly copy: string }[]
+  /** Conflict copies of this path on disk. */
+  readonly copies: readonly string[]
+}
+
+interface WriteJob { readonly version: RecordedVersion, readonly path: string, readonly expect: ScannedFile | null, readonly copy: boolean }
+
+/** Writes at once: enough to hide fsync latency behind other files' transfers. */
+const WRITERS = 4
+const RESCAN_MS = 60_000
+const RETRY_MS = 5_000
+const WATCH_SETTLE_MS = 250
+const PROGRESS_MS = 500
+
+export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
+  readonly root: string
+  readonly mode: FolderMode
+  readonly #opts: FolderOptions
+  readonly #index: ChunkIndex
+  #known = new Map<string, KnownFile>()
+  #scanned = new Map<string, ScannedFile>()
+  #skipped: ScanProblem[] = []
+  readonly #errors = new Map<string, string>()
+  #state: FolderStatus['state'] = 'starting'
+  #need = { files: 0, bytes: 0 }
+  #fetch: ChunkFetcher | null = null
+  #lastFetched = { bytesReceived: 0, rateBytesPerSecond: 0 }
+  #lastSyncedMs: number | null = null
+  #subscription: AsyncSubscription | undefined
+  #timer: NodeJS.Timeout | undefined
+  #rescan: NodeJS.Timeout | undefined
+  #progressTimer: NodeJS.Timeout | undefined
+  #running: Promise<void> | null = null
+  #again = false
+  #stopped = false
+
+  constructor (opts: FolderOptions) {
+    super()
+    this.#opts = opts
+    this.root = path.resolve(opts.root)
+    this.mode = opts.mode
+    this.#index = new ChunkIndex(this.root)
+  }
+
+  /** Checks the folder can be used (throws FolderProblem naming what is wrong), then watches it and runs a first pass. */
+  async start (): Promise<void> {
+    await checkFolder(this.root)
+    this.#known = loadFolderState(this.#opts.stateFile)
+    // What the last run knew stands in for a previous scan: unchanged files are not read again.
+    this.#scanned = new Map([...this.#known].map(([p, k]) => [p, k]))
+    if (this.#opts.watch !== false) {
+      try {
+        this.#subscription = await watcher.subscribe(this.root, () => { this.schedule(WATCH_SETTLE_MS) }, { ignore: [WORK_AREA] })
+      } catch {
+        // No watcher here (inotify limits): the periodic rescan still finds every change, later.
+      }
+    }
+    this.#rescan = setInterval(() => { this.schedule(0) }, this.#opts.rescanMs ?? RESCAN_MS)
+    this.#rescan.unref()
+    this.schedule(0)
+  }
+
+  async stop (): Promise<void> {
+    this.#stopped = true
+    clearTimeout(this.#timer)
+    clearInterval(this.#rescan)
+    clearInterval(this.#progressTimer)
+    await this.#subscription?.unsubscribe().catch(() => {})
+    this.#fetch?.close()
+    await this.#running?.catch(() => {})
+    this.#state = 'stopped'
+  }
+
+  /** Runs a pass after `delayMs` (or sooner, if one was already due); a change during a pass runs another after it. */
+  schedule (delayMs = 50): void {
+    if (this.#stopped) return
+    if (this.#running !== null) { this.#again = true; return }
+    clearTimeout(this.#timer)
+    this.#timer = setTimeout(() => { void this.#run() }, delayMs)
+    this.#timer.unref()
+  }
+
+  /** Runs a pass now and resolves when the folder has been through one (tests, and `folder add`). */
+  async sync (): Promise<void> {
+    while (this.#running !== null) await this.#running
+    clearTimeout(this.#timer)
+    await this.#run()
+  }
+
+  status (): FolderStatus {
+    const fetched = this.#fetch?.progress() ?? this.#lastFetched
+    let localBytes = 0
+    for (const f of this.#scanned.values()) localBytes += f.size
+    const rate = this.#state === 'syncing' ? fetched.rateBytesPerSecond : 0
+    return {
+      root: this.root,
+      mode: this.mode,
+      state: this.#state,
+      localFiles: this.#scanned.size,
+      localBytes,
+      needFiles: this.#need.files,
+      needBytes: this.#need.bytes,
+      bytesReceived: fetched.bytesReceived,
+      rateBytesPerSecond: rate,
+      etaSeconds: this.#need.bytes === 0 ? 0 : rate > 0 ? Math.ceil(this.#need.bytes / rate) : null,
+      conflicts: this.conflicts().length,
+      errors: [...this.#errors].map(([p, error]) => ({ path: p, error })),
+      skipped: this.#skipped,
+      lastSyncedMs: this.#lastSyncedMs
+    }
+  }
+
+  conflicts (): ConflictInfo[] {
+    const copies = new Map<string, string[]>()
+    for (const p of this.#scanned.keys()) {
+      const of = isConflictCopy(p)
+      if (of !== null) copies.set(of, [...copies.get(of) ?? [], p])
+    }
+    const out: ConflictInfo[] = []
+    const views = new Map(this.#opts.host.files().map(v => [v.path, v]))
+    const summary = (v: RecordedVersion): { id: string, author: string, mtimeMs: number, size: number } => ({ id: v.id, author: v.author, mtimeMs: v.mtimeMs, size: v.size })
+    for (const [p, v] of views) {
+      const versions = realConflicts(v).map(c => ({ ...summary(c), copy: conflictCopyPath(p, c) }))
+      const onDisk = copies.get(p) ?? []
+      if (versions.length > 0 || onDisk.length > 0) out.push({ path: p, current: summary(v.current), versions, copies: onDisk })
+    }
+    return out
+  }
+
+  /** A chunk's bytes from this folder's files (for a peer), or null. */
+  async readChunk (hashHex: string): Promise<Uint8Array | null> {
+    return await this.#index.read(hashHex)
+  }
+
+  // ------------------------------------------------------------------ a pass
+
+  async #run (): Promise<void> {
+    if (this.#stopped || this.#running !== null) return
+    this.#again = false
+    this.#running = this.#pass().catch(err => {
+      this.#errors.set('.', `the folder could not be synced: ${(err as Error).message}`)
+      this.schedule(RETRY_MS)
+    }).finally(() => {
+      this.#running = null
+      if (this.#again) this.schedule(WATCH_SETTLE_MS)
+    })
+    await this.#running
+  }
+
+  async #pass (): Promise<void> {
+    this.#state = 'scanning'
+    this.#errors.delete('.')
+    const scan = await scanFolder(this.root, { previous: this.#scanned })
+    this.#scanned = new Map(scan.files.map(f => [f.path, f]))
+    this.#skipped = scan.skipped
+    this.#index.rebuild(scan.files)
+    let changed = false
+    if (this.mode !== 'receive-only') changed = this.#recordLocalChanges(scan.skipped)
+    if (this.mode !== 'send-only') changed = await this.#applyRecords() || changed
+    if (changed) saveFolderState(this.#opts.stateFile, this.#known)
+    this.#state = 'idle'
+    if (this.#need.files === 0 && this.#errors.size === 0) this.#lastSyncedMs = Date.now()
+    this.emit('progress', this.status())
+    if (this.#errors.size > 0) this.schedule(RETRY_MS)
+  }
+
+  /** Step 1: what changed on disk since this node last synced each file becomes records. */
+  #recordLocalChanges (skipped: readonly ScanProblem[]): boolean {
+    const views = this.#views()
+    let changed = false
+    for (const f of this.#scanned.values()) {
+      const known = this.#known.get(f.path)
+      if (known !== undefined && sameStat(known, f)) continue
+      const v = views.get(f.path)
+      if (v !== undefined && !v.current.deleted && sameContent(v.current, f)) {
+        this.#adopt(f, v.current.id)
+        changed = true
+        continue
+      }
+      const id = this.#record(f.path, { path: f.path, size: f.size, mode: f.mode, mtimeMs: f.mtimeMs, deleted: false, supersedes: supersedes(known, v), chunks: f.chunks })
+      if (id !== null) { this.#adopt(f, id); changed = true }
+    }
+    const notShared = skipped.map(s => s.path)
+    for (const [p, known] of [...this.#known]) {
+      if (this.#scanned.has(p)) continue
+      this.#known.delete(p)
+      changed = true
+      // Ignored or unusable now: no longer shared from here, but not deleted anywhere else.
+      if (notShared.some(s => p === s || p.startsWith(`${s}/`))) continue
+      const v = views.get(p)
+      if (v === undefined || v.current.deleted) continue
+      this.#record(p, { path: p, size: 0, mode: known.mode, mtimeMs: Date.now(), deleted: true, supersedes: supersedes(known, v), chunks: [] })
+    }
+    return changed
+  }
+
+  #record (p: string, version: NewVersion): string | null {
+    try {
+      const id = this.#opts.host.record(version)
+      this.#errors.delete(p)
+      return id
+    } catch (err) {
+      this.#errors.set(p, `not shared: ${(err as Error).message}`)
+      return null
+    }
+  }
+
+  /** Step 2: the current version of every path onto disk; conflict copies; then deletions. */
+  async #applyRecords (): Promise<boolean> {
+    const views = this.#views()
+    const jobs: WriteJob[] = []
+    const deletions: string[] = []
+    const resolutions: RecordedFile[] = []
+    for (const v of views.values()) {
+      const local = this.#scanned.get(v.path) ?? null
+      const known = this.#known.get(v.path)
+      const losers = realConflicts(v)
+      for (const c of losers) {
+        const copyPath = conflictCopyPath(v.path, c)
+        const there = this.#scanned.get(copyPath)
+        if (there === undefined || !sameContent(c, there)) jobs.push({ version: c, path: copyPath, expect: there ?? null, copy: true })
+      }
+      if (losers.length > 0) resolutions.push(v)
+      if (v.current.deleted) {
+        if (local !== null && known !== undefined && sameStat(known, local)) deletions.push(v.path)
+        continue
+      }
+      if (known?.id === v.current.id) continue
+      if (local !== null && sameContent(v.current, local)) { this.#adopt(local, v.current.id); continue }
+      jobs.push({ version: v.current, path: v.path, expect: local, copy: false })
+    }
+    // Conflict copies first: the version they keep may be the very file about to be replaced.
+    jobs.sort((a, b) => Number(b.copy) - Number(a.copy))
+    let changed = jobs.length > 0 || deletions.length > 0
+    if (jobs.length > 0) await this.#writeAll(jobs)
+    for (const p of deletions) changed = await this.#delete(p) || changed
+    if (this.mode === 'send-receive') changed = this.#resolve(resolutions) || changed
+    return changed
+  }
+
+  async #writeAll (jobs: WriteJob[]): Promise<void> {
+    this.#state = 'syncing'
+    this.#need = { files: jobs.length, bytes: jobs.reduce((n, j) => n + j.version.size, 0) }
+    const fetch = this.#fetch = this.#opts.host.fetcher()
+    this.#progressTimer = setInterval(() => { this.emit('progress', this.status()) }, PROGRESS_MS)
+    this.#progressTimer.unref()
+    try {
+      let next = 0
+      const worker = async (): Promise<void> => {
+        while (next < jobs.length && !this.#stopped) {
+          const job = jobs[next++] as WriteJob
+          await this.#write(job, fetch)
+          this.#need = { files: this.#need.files - 1, bytes: this.#need.bytes - job.version.size }
+        }
+      }
+      await Promise.all(Array.from({ length: Math.min(WRITERS, jobs.length) }, worker))
+    } finally {
+      clearInterval(this.#progressTimer)
+      this.#lastFetched = fetch.progress()
+      fetch.close()
+      this.#fetch = null
+    }
+  }
+
+  async #write (job: WriteJob, fetch: ChunkFetcher): Promise<void> {
+    const { version } = job
+    const target = path.join(this.root, job.path)
+    const outstanding = new Map<string, FileChunk>()
+    try {
+      await writeFileVersion(this.root, { id: version.id, path: job.path, size: version.size, mode: version.mode, mtimeMs: version.mtimeMs, chunks: version.chunks }, {
+        local: async (hash, size) => await this.#index.read(toHex(hash), size),
+        plan: chunks => {
+          for (const c of chunks) outstanding.set(toHex(c[0]), c)
+          fetch.plan(chunks)
+        },
+        fetch: async (hash, size) => {
+          const bytes = await fetch.get(hash, size)
+          outstanding.delete(toHex(hash))
+          return bytes
+        },
+        beforeRename: async () => {
+          const now = await fs.promises.lstat(target).catch(() => null)
+          const same = now === null ? job.expect === null : job.expect !== null && now.isFile() && sameStat(job.expect, statOf(job.path, now))
+          if (!same) throw new Error('it changed on this node while the new version was fetched; the local change is recorded next, as a conflict')
+        }
+      })
+      this.#errors.delete(job.path)
+      const st = statOf(job.path, await fs.promises.stat(target))
+      const written: ScannedFile = { ...st, chunks: version.chunks }
+      this.#scanned.set(job.path, written)
+      this.#index.add(written)
+      if (!job.copy) this.#adopt(written, version.id)
+    } catch (err) {
+      fetch.release([...outstanding.values()])
+      this.#errors.set(job.path, describeWriteError(err as NodeJS.ErrnoException))
+      // A full disk: the part file goes too, to leave the room it took. Otherwise it stays, for the resume.
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') await fs.promises.rm(partPath(this.root, version.id), { force: true })
+    }
+  }
+
+  async #delete (p: string): Promise<boolean> {
+    const abs = path.join(this.root, p)
+    try {
+      await fs.promises.unlink(abs)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') { this.#errors.set(p, describeWriteError(err as NodeJS.ErrnoException)); return false }
+    }
+    this.#known.delete(p)
+    this.#scanned.delete(p)
+    this.#errors.delete(p)
+    // Directories left empty by the deletion go too (as they went on the node that deleted the file).
+    for (let dir = path.dirname(p); dir !== '.' && dir !== ''; dir = path.dirname(dir)) {
+      try {
+        await fs.promises.rmdir(path.join(this.root, dir))
+      } catch {
+        break
+      }
+    }
+    return true
+  }
+
+  /**
+   * Once the winner is under the name and every loser has its copy, a
+   * version superseding them all (with the winner's content) ends the
+   * conflict. Nodes doing this at once write the same content: versions
+   * with the same content are not a conflict.
+   */
+  #resolve (resolutions: readonly RecordedFile[]): boolean {
+    let changed = false
+    for (const v of resolutions) {
+      const onDisk = this.#scanned.get(v.path)
+      const ready = v.current.deleted ? onDisk === undefined : this.#known.get(v.path)?.id === v.current.id
+      if (!ready || realConflicts(v).some(c => this.#scanned.get(conflictCopyPath(v.path, c)) === undefined)) continue
+      const c = v.current
+      const id = this.#record(v.path, { path: v.path, size: c.size, mode: c.mode, mtimeMs: c.mtimeMs, deleted: c.deleted, supersedes: [v.current, ...v.conflicts].map(x => Buffer.from(x.id, 'hex')), chunks: c.chunks })
+      if (id !== null && onDisk !== undefined) this.#adopt(onDisk, id)
+      changed = true
+    }
+    return changed
+  }
+
+  #adopt (file: ScannedFile, id: string): void {
+    this.#known.set(file.path, { ...file, id })
+  }
+
+  #views (): Map<string, RecordedFile> {
+    return new Map(this.#opts.host.files().map(v => [v.path, v]))
+  }
+}
+
+/** Losing versions whose content differs from the winner's (a deletion that lost, or a same-content twin, needs no copy). */
+function realConflicts (v: RecordedFile): RecordedVersion[] {
+  return v.conflicts.filter(c => !c.deleted && !sameContent(c, v.current))
+}
+
+/** The versions a new record replaces: the one this node had, and any other head with the same content (the same version, recorded twice). */
+function supersedes (known: KnownFile | undefined, v: RecordedFile | undefined): Uint8Array[] {
+  if (known === undefined) return []
+  const ids = new Set([known.id])
+  if (v !== undefined) for (const h of [v.current, ...v.conflicts]) if (!h.deleted && sameContent(h, known)) ids.add(h.id)
+  return [...ids].map(id => Buffer.from(id, 'hex'))
+}
+
+function sameContent (a: Pick<RecordedVersion, 'size' | 'mode' | 'chunks'>, b: Pick<ScannedFile, 'size' | 'mode' | 'chunks'>): boolean {
+  if (a.size !== b.size || a.mode !== b.mode || a.chunks.length !== b.chunks.length) return false
+  for (let i = 0; i < a.chunks.length; i++) {
+    const x = a.chunks[i] as FileChunk
+    const y = b.chunks[i] as FileChunk
+    if (x[1] !== y[1] || !bytesEqual(x[0], y[0])) return false
+  }
+  return true
+}
+
+function statOf (p: string, st: fs.Stats): Omit<ScannedFile, 'chunks'> {
+  return { path: p, size: st.size, mode: st.mode & 0o7777, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino }
+}
+
+function describeWriteError (err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ENOSPC': return 'not written: the disk is full; free some space (nothing was half-written, it is tried again)'
+    case 'EDQUOT': return 'not written: over the disk quota; free some space'
+    case 'ENOTDIR': return 'not written: a part of its path is a file on this node, not a directory'
+    case 'EISDIR': return 'not written: a directory has its name on this node'
+    case 'ENAMETOOLONG': return 'not written: its name is too long for this file system'
+    case 'EACCES': case 'EPERM': case 'EROFS': return `not written: no permission here (${err.code}); check the folder's permissions`
+    default: return err.name === 'NoSourceError' ? `waiting: ${err.message}` : `not written: ${err.message}`
+  }
+}
+
+/** A folder is usable: it exists, is a directory, and this process can write its work area. */
+export class FolderProblem extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'FolderProblem'
+  }
+}
+
+export async function checkFolder (root: string): Promise<void> {
+  const st = await fs.promises.stat(root).catch(() => null)
+  if (st === null) throw new FolderProblem(`${root} does not exist; create it first (mkdir -p ${root})`)
+  if (!st.isDirectory()) throw new FolderProblem(`${root} is not a directory`)
+  try {
+    await fs.promises.access(root, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK)
+    await fs.promises.mkdir(path.join(root, WORK_AREA, 'tmp'), { recursive: true })
+  } catch {
+    throw new FolderProblem(`${root} is not writable by this node (user ${process.getuid?.() ?? '?'}); fix its permissions`)
+  }
+}

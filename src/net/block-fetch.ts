@@ -1,0 +1,221 @@
+import crypto from 'node:crypto'
+import { BlockScheduler } from '../blocks/index.ts'
+import type { SchedulerProgress } from '../blocks/index.ts'
+import { fromHex, toHex } from '../codec/index.ts'
+import type { FileChunk } from '../codec/index.ts'
+import type { BlockAnswer, BlockLink } from './blocks.ts'
+
+/**
+ * One folder pass's chunk downloads: the I/O around blocks/'s scheduler.
+ * Writers say which chunks they will need (plan) and then ask for each
+ * (get); chunks are wanted from the scheduler a window ahead of what the
+ * writers have taken, so every peer's pipeline stays full without holding a
+ * whole file in memory. Every chunk is hashed on arrival: bad bytes are
+ * the sender's fault (penalized through onCorrupt, and dropped by the
+ * scheduler), and never reach a writer.
+ */
+export interface BlockFetchInit {
+  readonly space: string
+  /** The members of the space connected now (author keys, hex): each is asked for what it holds. */
+  readonly peers: readonly string[]
+  readonly link: (author: string) => Promise<BlockLink>
+  readonly onCorrupt: (author: string, reason: string) => void
+  /** Bytes wanted ahead of the writers (default 64 MiB). */
+  readonly windowBytes?: number
+  readonly now?: () => number
+}
+
+/** No connected peer has the chunk now (all refused, or none is connected): the file waits for the next pass. */
+export class NoSourceError extends Error {
+  constructor (hash: string) {
+    super(`no connected peer has chunk ${hash.slice(0, 16)}… now`)
+    this.name = 'NoSourceError'
+  }
+}
+
+interface Waiter { resolve: (b: Uint8Array) => void, reject: (e: Error) => void }
+
+const WINDOW_BYTES = 64 * 1024 * 1024
+const RATE_WINDOW_MS = 3_000
+
+export class BlockFetch {
+  readonly #init: BlockFetchInit
+  readonly #now: () => number
+  readonly #scheduler = new BlockScheduler()
+  readonly #window: number
+  /** Planned chunks not yet handed to the scheduler, in plan order. */
+  readonly #queue: { hash: string, size: number }[] = []
+  #queueAt = 0
+  /** Per chunk: writers that will still take it. */
+  readonly #refs = new Map<string, number>()
+  readonly #sizes = new Map<string, number>()
+  readonly #wanted = new Set<string>()
+  readonly #arrived = new Map<string, Uint8Array>()
+  readonly #waiters = new Map<string, Waiter[]>()
+  readonly #failed = new Map<string, Error>()
+  #windowUsed = 0
+  #timer: NodeJS.Timeout | undefined
+  #closed = false
+  bytesReceived = 0
+  readonly #samples: { atMs: number, bytes: number }[] = []
+
+  constructor (init: BlockFetchInit) {
+    this.#init = init
+    this.#now = init.now ?? (() => performance.now())
+    this.#window = init.windowBytes ?? WINDOW_BYTES
+    const now = this.#now()
+    for (const peer of init.peers) this.#scheduler.addPeer(peer, now)
+  }
+
+  plan (chunks: readonly FileChunk[]): void {
+    for (const [hash, size] of chunks) {
+      const hex = toHex(hash)
+      const refs = this.#refs.get(hex) ?? 0
+      this.#refs.set(hex, refs + 1)
+      this.#sizes.set(hex, size)
+      if (refs === 0 && !this.#arrived.has(hex)) this.#queue.push({ hash: hex, size })
+    }
+    this.#fill()
+    this.#pump()
+  }
+
+  /** The chunk's verified bytes; rejects with NoSourceError if no peer has it. */
+  get (hash: Uint8Array, size: number): Promise<Uint8Array> {
+    const hex = toHex(hash)
+    const failed = this.#failed.get(hex)
+    if (failed !== undefined) return Promise.reject(failed)
+    const bytes = this.#arrived.get(hex)
+    if (bytes !== undefined) {
+      this.#taken(hex)
+      return Promise.resolve(bytes)
+    }
+    if (!this.#refs.has(hex)) this.#refs.set(hex, 1)
+    this.#sizes.set(hex, size)
+    // Asked for before its turn in the window (another writer is ahead): wanted now, so no writer waits on a chunk nobody asks for.
+    this.#want(hex, size)
+    const p = new Promise<Uint8Array>((resolve, reject) => {
+      let list = this.#waiters.get(hex)
+      if (list === undefined) this.#waiters.set(hex, list = [])
+      list.push({ resolve, reject })
+    })
+    this.#pump()
+    return p
+  }
+
+  /** A writer gave up on these chunks (its file failed): they are no longer kept or asked for on its account. */
+  release (chunks: readonly FileChunk[]): void {
+    for (const [hash] of chunks) {
+      const hex = toHex(hash)
+      if (this.#refs.has(hex)) this.#taken(hex)
+    }
+  }
+
+  close (): void {
+    this.#closed = true
+    clearTimeout(this.#timer)
+    for (const [hex, list] of this.#waiters) for (const w of list) w.reject(new Error(`transfer stopped before chunk ${hex.slice(0, 16)}… arrived`))
+    this.#waiters.clear()
+    this.#arrived.clear()
+  }
+
+  progress (): SchedulerProgress & { bytesReceived: number, rateBytesPerSecond: number } {
+    const now = this.#now()
+    while (this.#samples.length > 0 && (this.#samples[0] as { atMs: number }).atMs < now - RATE_WINDOW_MS) this.#samples.shift()
+    const recent = this.#samples.reduce((n, s) => n + s.bytes, 0)
+    return { ...this.#scheduler.progress(), bytesReceived: this.bytesReceived, rateBytesPerSecond: recent / (RATE_WINDOW_MS / 1000) }
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  #fill (): void {
+    while (this.#windowUsed < this.#window && this.#queueAt < this.#queue.length) {
+      const { hash, size } = this.#queue[this.#queueAt++] as { hash: string, size: number }
+      if (this.#refs.has(hash)) this.#want(hash, size)
+    }
+    if (this.#queueAt === this.#queue.length) { this.#queue.length = 0; this.#queueAt = 0 }
+  }
+
+  #want (hex: string, size: number): void {
+    if (this.#wanted.has(hex) || this.#arrived.has(hex)) return
+    this.#wanted.add(hex)
+    this.#windowUsed += size
+    this.#scheduler.want([{ hash: hex, size }])
+    for (const peer of this.#init.peers) this.#scheduler.has(peer, [hex], this.#now())
+  }
+
+  /** One writer took (or gave up) the chunk; the last one frees its room in the window. */
+  #taken (hex: string): void {
+    const refs = (this.#refs.get(hex) ?? 1) - 1
+    if (refs > 0) { this.#refs.set(hex, refs); return }
+    this.#refs.delete(hex)
+    const size = this.#sizes.get(hex) ?? 0
+    this.#sizes.delete(hex)
+    if (this.#arrived.delete(hex) || this.#wanted.delete(hex)) this.#windowUsed -= size
+    this.#scheduler.unwant([hex])
+    this.#fill()
+  }
+
+  #pump (): void {
+    if (this.#closed) return
+    const now = this.#now()
+    for (const action of this.#scheduler.poll(now)) {
+      switch (action.type) {
+        case 'request': this.#request(action.peer, action.hash); break
+        case 'penalize': this.#init.onCorrupt(action.peer, action.reason); break
+        case 'cancel': break // answers come in order on the stream: a cancelled one is read and ignored
+        case 'drop': break // the scheduler no longer asks it; its sync session is the engine's to judge
+      }
+    }
+    for (const hex of this.#scheduler.orphans()) this.#fail(hex, new NoSourceError(hex))
+    clearTimeout(this.#timer)
+    const deadline = this.#scheduler.nextDeadline()
+    if (deadline !== null) {
+      this.#timer = setTimeout(() => { this.#scheduler.tick(this.#now()); this.#pump() }, Math.max(1, deadline - now))
+      this.#timer.unref()
+    }
+  }
+
+  #request (peer: string, hex: string): void {
+    this.#init.link(peer)
+      .then(link => link.request(this.#init.space, fromHex(hex)))
+      .then(answer => { this.#answered(peer, hex, answer) }, () => {
+        // The stream broke (or never opened): what it had is asked of the others.
+        this.#scheduler.removePeer(peer)
+        this.#pump()
+      })
+  }
+
+  #answered (peer: string, hex: string, answer: BlockAnswer): void {
+    if (this.#closed) return
+    const now = this.#now()
+    if (!(answer instanceof Uint8Array)) {
+      this.#scheduler.refused(peer, hex)
+    } else {
+      const valid = answer.length === this.#sizes.get(hex) && crypto.hash('sha256', answer, 'hex') === hex
+      // Bytes for a chunk no writer wants any more carry no blame either way: only ones we can judge are judged.
+      if (this.#sizes.has(hex) || !valid) this.#scheduler.received(peer, hex, valid, now)
+      if (valid && this.#wanted.delete(hex)) this.#deliver(hex, answer, now)
+    }
+    this.#pump()
+  }
+
+  #deliver (hex: string, bytes: Uint8Array, now: number): void {
+    this.bytesReceived += bytes.length
+    this.#samples.push({ atMs: now, bytes: bytes.length })
+    this.#arrived.set(hex, bytes)
+    const waiters = this.#waiters.get(hex) ?? []
+    this.#waiters.delete(hex)
+    for (const w of waiters) {
+      this.#taken(hex)
+      w.resolve(bytes)
+    }
+  }
+
+  #fail (hex: string, err: Error): void {
+    this.#failed.set(hex, err)
+    this.#scheduler.unwant([hex])
+    if (this.#wanted.delete(hex)) this.#windowUsed -= this.#sizes.get(hex) ?? 0
+    for (const w of this.#waiters.get(hex) ?? []) w.reject(err)
+    this.#waiters.delete(hex)
+  }
+}

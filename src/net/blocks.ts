@@ -1,0 +1,123 @@
+import type { Stream } from '@libp2p/interface'
+import { lpStream } from '@libp2p/utils'
+import type { LengthPrefixedStream } from '@libp2p/utils'
+import { AVG_BYTES_MAX } from '../blocks/index.ts'
+import type { RateLimit } from './rate-limit.ts'
+
+/**
+ * The block protocol: a peer asks for file chunks by hash, within one
+ * shared space, and gets each chunk's bytes, "missing" or "denied", in the
+ * order it asked (so requests pipeline on one stream). The asker verifies
+ * every chunk against its hash (block-fetch.ts); the server reads it from
+ * its own files and checks it too, so a file changed behind its back is
+ * answered "missing", not with wrong bytes.
+ *
+ *   request:  hash (32 bytes) || space key (UTF-8)
+ *   answer:   status (1 byte: 0 bytes follow, 1 missing, 2 denied) || bytes
+ */
+export const BLOCK_PROTOCOL = '/samepage/blocks/1.0.0'
+/** The biggest chunk (4 × the biggest average, blocks/chunkingFor) plus the status byte. */
+export const BLOCK_FRAME_BYTES_MAX = 4 * AVG_BYTES_MAX + 1
+const REQUEST_BYTES_MAX = 32 + 256
+/** Two per connection: one each way, and one spare for a reconnect race. */
+export const BLOCK_STREAMS_PER_CONNECTION_MAX = 3
+/** Answers the asker has not read yet: its pipeline is at most a few hundred ms of transfer. */
+const ANSWERS_UNREAD_BYTES_MAX = 96 * 1024 * 1024
+
+export type BlockAnswer = Uint8Array | 'missing' | 'denied'
+/** Finds a chunk for a peer: checks it is a member of the space and reads the bytes (or says why not). */
+export type BlockProvider = (author: string, space: string, hash: Uint8Array) => Promise<BlockAnswer>
+
+export interface BlockCounters { bytesIn: number, bytesOut: number, blocksIn: number, blocksOut: number }
+
+/** The asking side of one stream to one peer. */
+export class BlockLink {
+  readonly #lp: LengthPrefixedStream<Stream>
+  readonly #stream: Stream
+  readonly #down: RateLimit
+  readonly #counters: BlockCounters
+  readonly #waiting: { resolve: (a: BlockAnswer) => void, reject: (e: Error) => void }[] = []
+  #closed: Error | null = null
+  #reading = false
+
+  constructor (stream: Stream, down: RateLimit, counters: BlockCounters) {
+    this.#stream = stream
+    this.#down = down
+    this.#counters = counters
+    this.#lp = lpStream(stream, { maxDataLength: BLOCK_FRAME_BYTES_MAX, maxBufferSize: ANSWERS_UNREAD_BYTES_MAX })
+  }
+
+  get closed (): boolean {
+    return this.#closed !== null
+  }
+
+  request (space: string, hash: Uint8Array): Promise<BlockAnswer> {
+    if (this.#closed !== null) return Promise.reject(this.#closed)
+    const frame = new Uint8Array(32 + Buffer.byteLength(space))
+    frame.set(hash, 0)
+    frame.set(Buffer.from(space, 'utf8'), 32)
+    const answer = new Promise<BlockAnswer>((resolve, reject) => { this.#waiting.push({ resolve, reject }) })
+    this.#lp.write(frame).catch(err => { this.close(err as Error) })
+    if (!this.#reading) void this.#read()
+    return answer
+  }
+
+  close (why: Error = new Error('block link closed')): void {
+    if (this.#closed !== null) return
+    this.#closed = why
+    this.#stream.abort(why)
+    for (const w of this.#waiting.splice(0)) w.reject(why)
+  }
+
+  async #read (): Promise<void> {
+    this.#reading = true
+    try {
+      while (this.#waiting.length > 0 && this.#closed === null) {
+        const frame = (await this.#lp.read()).subarray()
+        const waiter = this.#waiting.shift()
+        if (waiter === undefined) throw new Error('an answer nobody asked for')
+        const status = frame[0]
+        if (status === 0) {
+          const bytes = frame.subarray(1)
+          this.#counters.bytesIn += bytes.length
+          this.#counters.blocksIn++
+          // --max-down: the next answer is not read until this one's bytes are paid for (TCP pushes back on the sender).
+          await this.#down.take(bytes.length)
+          waiter.resolve(bytes)
+        } else if (status === 1 || status === 2) {
+          waiter.resolve(status === 1 ? 'missing' : 'denied')
+        } else {
+          throw new Error(`an answer with status ${String(status)}`)
+        }
+      }
+    } catch (err) {
+      this.close(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      this.#reading = false
+    }
+  }
+}
+
+/** The answering side: one request at a time, in order, each read from disk and paid for (--max-up) before it is sent. */
+export async function serveBlocks (stream: Stream, author: string, provider: BlockProvider, up: RateLimit, counters: BlockCounters): Promise<void> {
+  const lp = lpStream(stream, { maxDataLength: REQUEST_BYTES_MAX })
+  try {
+    for (;;) {
+      const req = (await lp.read()).subarray()
+      if (req.length < 33) throw new Error('a block request without a hash and a space')
+      const answer = await provider(author, Buffer.from(req.subarray(32)).toString('utf8'), req.slice(0, 32))
+      if (answer instanceof Uint8Array) {
+        await up.take(answer.length)
+        const frame = new Uint8Array(answer.length + 1)
+        frame.set(answer, 1)
+        await lp.write(frame)
+        counters.bytesOut += answer.length
+        counters.blocksOut++
+      } else {
+        await lp.write(Uint8Array.of(answer === 'missing' ? 1 : 2))
+      }
+    }
+  } catch {
+    stream.abort(new Error('block stream ended'))
+  }
+}

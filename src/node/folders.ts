@@ -1,0 +1,174 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { toHex } from '../codec/index.ts'
+import type { Body, Entry } from '../codec/index.ts'
+import { checkFolder, FOLDER_MODES, FolderProblem, FolderSync } from '../files/index.ts'
+import type { ChunkFetcher, ConflictInfo, FolderMode, FolderStatus } from '../files/index.ts'
+import { BlockFetch } from '../net/index.ts'
+import type { BlockAnswer, BlockLink } from '../net/index.ts'
+import type { SpaceReplica } from '../space/index.ts'
+import type { SpaceKey } from '../store/index.ts'
+import { NodeError } from './errors.ts'
+
+/**
+ * The folders this node shares: which space is bound to which directory, in
+ * which mode (kept in `D/folders.json`), each run by a FolderSync whose
+ * host is this node: its records are the space's file records, its chunks
+ * come over the block protocol from connected members of the space, and it
+ * serves its own chunks to them.
+ */
+export interface FolderBinding { readonly space: SpaceKey, readonly path: string, readonly mode: FolderMode }
+
+export interface FolderInfo extends FolderBinding { readonly name: string, readonly status: FolderStatus }
+
+export interface FoldersHost {
+  readonly dir: string
+  replica (key: SpaceKey): SpaceReplica | undefined
+  write (replica: SpaceReplica, body: Body): Entry
+  connected (): string[]
+  link (author: string): Promise<BlockLink>
+  corrupt (author: string, reason: string): void
+  progress (space: SpaceKey, status: FolderStatus): void
+}
+
+const FOLDERS_FILE = 'folders.json'
+
+export class Folders {
+  readonly #host: FoldersHost
+  readonly #running = new Map<SpaceKey, { binding: FolderBinding, sync: FolderSync }>()
+  /** Test-only fault injection: this node serves every chunk with one byte flipped (SAMEPAGE_TEST_CORRUPT_BLOCKS=1). */
+  readonly #corruptServed = process.env.SAMEPAGE_TEST_CORRUPT_BLOCKS === '1'
+
+  constructor (host: FoldersHost) {
+    this.#host = host
+  }
+
+  /** Starts every saved binding; one that cannot start (its directory is gone) shows the reason in its status. */
+  async start (): Promise<void> {
+    for (const b of this.#load()) {
+      if (this.#host.replica(b.space) === undefined) continue
+      const sync = this.#sync(b)
+      this.#running.set(b.space, { binding: b, sync })
+      await sync.start().catch(() => {})
+    }
+  }
+
+  async stop (): Promise<void> {
+    await Promise.all([...this.#running.values()].map(async f => { await f.sync.stop() }))
+  }
+
+  async add (replica: SpaceReplica, dir: string, mode: string, me: string): Promise<FolderInfo> {
+    if (!(FOLDER_MODES as readonly string[]).includes(mode)) throw new NodeError('BAD_INPUT', `--mode ${JSON.stringify(mode)}: use one of ${FOLDER_MODES.join(', ')}`)
+    const root = path.resolve(dir)
+    const role = replica.acl.currentRole(me)
+    if (mode !== 'receive-only' && (role === null || role === 'reader')) {
+      throw new NodeError('NOT_ALLOWED', `this node ${role === null ? 'is not a member' : 'is a reader'} of ${replica.genesis.name}: it cannot send changes; use --mode receive-only, or ask an admin for the writer role`)
+    }
+    if (this.#running.has(replica.key)) throw new NodeError('BAD_INPUT', `space ${replica.genesis.name} is already bound to ${this.#running.get(replica.key)?.binding.path}; one folder per space`)
+    for (const f of this.#running.values()) {
+      if (f.binding.path === root || root.startsWith(`${f.binding.path}${path.sep}`) || f.binding.path.startsWith(`${root}${path.sep}`)) {
+        throw new NodeError('BAD_INPUT', `${root} overlaps ${f.binding.path}, already shared; a folder can be in one space only`)
+      }
+    }
+    try {
+      await checkFolder(root)
+    } catch (err) {
+      if (err instanceof FolderProblem) throw new NodeError('BAD_FOLDER', err.message)
+      throw err
+    }
+    const binding: FolderBinding = { space: replica.key, path: root, mode: mode as FolderMode }
+    const sync = this.#sync(binding)
+    await sync.start()
+    this.#running.set(replica.key, { binding, sync })
+    this.#save()
+    return this.#info(binding, sync)
+  }
+
+  list (): FolderInfo[] {
+    return [...this.#running.values()].map(f => this.#info(f.binding, f.sync))
+  }
+
+  get (space: SpaceKey): FolderInfo | undefined {
+    const f = this.#running.get(space)
+    return f === undefined ? undefined : this.#info(f.binding, f.sync)
+  }
+
+  conflicts (space: SpaceKey): ConflictInfo[] {
+    return this.#running.get(space)?.sync.conflicts() ?? []
+  }
+
+  /** Runs a pass now (tests; `folder status --sync`). */
+  async syncNow (space: SpaceKey): Promise<void> {
+    await this.#running.get(space)?.sync.sync()
+  }
+
+  /** Something changed in the space (entries stored, a peer came): its folder looks again. */
+  changed (space: SpaceKey): void {
+    this.#running.get(space)?.sync.schedule(50)
+  }
+
+  changedAll (): void {
+    for (const f of this.#running.values()) f.sync.schedule(50)
+  }
+
+  /** A peer asks for a chunk of a space: members only, from the bound folder's own files. */
+  async serve (author: string, space: string, hash: Uint8Array): Promise<BlockAnswer> {
+    const replica = this.#host.replica(space)
+    if (replica === undefined) return 'missing'
+    if (!/^[0-9a-f]{64}$/.test(author) || replica.acl.currentRole(author) === null) return 'denied'
+    const bytes = await this.#running.get(space)?.sync.readChunk(toHex(hash)) ?? null
+    if (bytes === null) return 'missing'
+    if (this.#corruptServed && bytes.length > 0) {
+      const bad = Uint8Array.from(bytes)
+      bad[0] = (bad[0] as number) ^ 0xff
+      return bad
+    }
+    return bytes
+  }
+
+  #sync (binding: FolderBinding): FolderSync {
+    const host = this.#host
+    const replica = (): SpaceReplica => {
+      const r = host.replica(binding.space)
+      if (r === undefined) throw new Error(`space ${binding.space} is gone`)
+      return r
+    }
+    const sync = new FolderSync({
+      root: binding.path,
+      mode: binding.mode,
+      stateFile: path.join(host.dir, 'folders', `${binding.space}.json`),
+      host: {
+        files: () => replica().filesList(),
+        record: version => toHex(host.write(replica(), { t: 'file', ...version }).id),
+        fetcher: (): ChunkFetcher => new BlockFetch({
+          space: binding.space,
+          peers: host.connected().filter(a => replica().acl.currentRole(a) !== null),
+          link: a => host.link(a),
+          onCorrupt: (a, reason) => { host.corrupt(a, reason) }
+        })
+      }
+    })
+    sync.on('progress', status => { host.progress(binding.space, status) })
+    return sync
+  }
+
+  #info (binding: FolderBinding, sync: FolderSync): FolderInfo {
+    return { ...binding, name: this.#host.replica(binding.space)?.genesis.name ?? '?', status: sync.status() }
+  }
+
+  #load (): FolderBinding[] {
+    try {
+      const saved = JSON.parse(fs.readFileSync(path.join(this.#host.dir, FOLDERS_FILE), 'utf8')) as { folders?: FolderBinding[] }
+      return saved.folders ?? []
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw new NodeError('BAD_CONFIG', `${path.join(this.#host.dir, FOLDERS_FILE)} is not valid JSON (${(err as Error).message}); fix or remove it, then add the folders again`)
+    }
+  }
+
+  #save (): void {
+    const file = path.join(this.#host.dir, FOLDERS_FILE)
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify({ folders: [...this.#running.values()].map(f => f.binding) }, null, 2))
+    fs.renameSync(`${file}.tmp`, file)
+  }
+}

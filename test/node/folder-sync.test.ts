@@ -1,0 +1,91 @@
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Node } from '../../src/node/index.ts'
+import { treeHashes, waitFor } from '../files/tree.ts'
+
+/**
+ * Folder sync between two real nodes in one process (real libp2p over TCP on
+ * 127.0.0.1, real folders): the quick loop for the folder logic. The same
+ * cases across real processes and the CLI are in test/e2e/folders.test.ts.
+ */
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-folder-'))
+let a: Node
+let b: Node
+let space: string
+const fa = path.join(root, 'fa')
+const fb = path.join(root, 'fb')
+
+before(async () => {
+  a = Node.open({ dir: path.join(root, 'a') })
+  b = Node.open({ dir: path.join(root, 'b') })
+  await a.start()
+  await b.start()
+  space = a.createSpace('docs').id
+  const { token } = a.invite(space, 'writer', 1, 3_600_000)
+  await b.join(token)
+  fs.mkdirSync(fa)
+  fs.mkdirSync(fb)
+  await a.folderAdd(space, fa)
+  await b.folderAdd(space, fb)
+})
+
+after(async () => {
+  await a?.stop()
+  await b?.stop()
+  fs.rmSync(root, { recursive: true, force: true })
+})
+
+const same = async (what: string): Promise<void> => {
+  await waitFor(() => JSON.stringify(treeHashes(fa)) === JSON.stringify(treeHashes(fb)), 20_000, () => `${what}: ${JSON.stringify(treeHashes(fa))} vs ${JSON.stringify(treeHashes(fb))}\n${JSON.stringify(b.folderStatus(space).status)}`)
+}
+
+describe('folder sync, two nodes in one process', { timeout: 120_000 }, () => {
+  test('create, nested, empty, big, modify, append, truncate, chmod, rename, delete', async () => {
+    fs.mkdirSync(path.join(fa, 'x/y/z'), { recursive: true })
+    fs.writeFileSync(path.join(fa, 'hello.txt'), 'hello\n')
+    fs.writeFileSync(path.join(fa, 'x/y/z/deep.txt'), 'deep')
+    fs.writeFileSync(path.join(fa, 'empty'), '')
+    fs.writeFileSync(path.join(fa, 'big.bin'), crypto.randomBytes(5 * 1024 * 1024))
+    await same('created')
+    fs.appendFileSync(path.join(fa, 'hello.txt'), 'more\n')
+    fs.truncateSync(path.join(fa, 'big.bin'), 3 * 1024 * 1024)
+    fs.chmodSync(path.join(fa, 'x/y/z/deep.txt'), 0o600)
+    await same('modified')
+    const before = b.blockStats().bytesIn
+    fs.renameSync(path.join(fa, 'big.bin'), path.join(fa, 'x/moved.bin'))
+    await same('renamed')
+    assert.equal(b.blockStats().bytesIn, before, 'a rename moves no chunk over the wire')
+    fs.rmSync(path.join(fa, 'x/y'), { recursive: true })
+    fs.unlinkSync(path.join(fa, 'hello.txt'))
+    await same('deleted')
+    fs.writeFileSync(path.join(fb, 'from-b.txt'), 'b wrote this')
+    await same('written on b')
+  })
+
+  test('a concurrent edit keeps both versions: the newer under the name, the other as a conflict copy on both nodes', async () => {
+    fs.writeFileSync(path.join(fa, 'notes.txt'), 'v1')
+    await same('v1')
+    await b.stop()
+    fs.writeFileSync(path.join(fb, 'notes.txt'), 'edited on b, offline')
+    fs.utimesSync(path.join(fb, 'notes.txt'), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000))
+    fs.writeFileSync(path.join(fa, 'notes.txt'), 'edited on a, newer')
+    await a.folderSync(space)
+    b = Node.open({ dir: path.join(root, 'b') })
+    await b.start()
+    await same('after the conflict')
+    const names = treeHashes(fa).map(([p]) => p).filter(p => p.startsWith('notes'))
+    assert.equal(names.length, 2, `the file and one conflict copy: ${names.join(', ')}`)
+    assert.equal(fs.readFileSync(path.join(fa, 'notes.txt'), 'utf8'), 'edited on a, newer')
+    const copy = names.find(p => p !== 'notes.txt') as string
+    assert.match(copy, /^notes\.sync-conflict-\d{8}-\d{6}-[0-9A-F]{7}\.txt$/)
+    assert.equal(fs.readFileSync(path.join(fb, copy), 'utf8'), 'edited on b, offline')
+    await waitFor(() => a.conflicts(space).every(c => c.versions.length === 0), 10_000, () => JSON.stringify(a.conflicts(space)))
+    const listed = a.conflicts(space).find(c => c.path === 'notes.txt')
+    assert.deepEqual(listed?.copies, [copy], 'the API lists the conflict copy')
+    assert.equal(a.space(space).fileGet('notes.txt')?.conflicts.filter(c => !c.deleted).length ?? 0, 0, 'resolved in the space: one version supersedes both')
+  })
+})
