@@ -32,7 +32,13 @@ export const routes: readonly Route[] = [
   route('POST', '/v1/spaces/:space/counters/:name', (node, p, b) => { node.counterAdd(p.space as string, p.name as string, num(b, 'delta')); return { ok: true } }),
   route('GET', '/v1/spaces/:space/ledger', (node, p) => node.ledgerList(p.space as string)),
   route('POST', '/v1/spaces/:space/ledger', (node, p, b) => { if (!('tx' in b)) throw new NodeError('BAD_INPUT', 'the body needs a "tx"'); node.ledgerAppend(p.space as string, b.tx); return { ok: true } }),
-  route('GET', '/v1/misbehaviour', node => node.misbehaviour)
+  route('GET', '/v1/folders', node => node.folderList()),
+  route('POST', '/v1/folders', async (node, _p, b) => await node.folderAdd(str(b, 'space'), str(b, 'path'), b.mode === undefined ? 'send-receive' : str(b, 'mode'))),
+  route('GET', '/v1/spaces/:space/folder', (node, p) => node.folderStatus(p.space as string)),
+  route('POST', '/v1/spaces/:space/folder/sync', async (node, p) => await node.folderSync(p.space as string)),
+  route('GET', '/v1/spaces/:space/conflicts', (node, p) => node.conflicts(p.space as string)),
+  route('GET', '/v1/misbehaviour', node => node.misbehaviour),
+  route('GET', '/v1/stats', node => ({ sync: node.syncStats(), blocks: node.blockStats() }))
 ]
 
 function str (b: Record<string, unknown>, k: string): string {

@@ -28,7 +28,7 @@ export interface ApiInit {
 export interface ApiAddress { readonly url: string, readonly token: string, readonly pid: number }
 
 const STATUS: Partial<Record<NodeErrorCode | 'INTERNAL' | 'NOT_FOUND' | 'BAD_JSON' | 'TOO_LARGE', number>> = {
-  UNAUTHORIZED: 401, NOT_ALLOWED: 403, UNKNOWN_SPACE: 404, NOT_FOUND: 404, TOO_LARGE: 413, INTERNAL: 500
+  UNAUTHORIZED: 401, NOT_ALLOWED: 403, UNKNOWN_SPACE: 404, NOT_FOUND: 404, NO_FOLDER: 404, TOO_LARGE: 413, INTERNAL: 500
 }
 
 export class ApiServer {
@@ -99,7 +99,7 @@ export class ApiServer {
 
   #stream (ws: WebSocket): void {
     const forward = (type: string) => (payload: unknown) => { if (ws.readyState === ws.OPEN) ws.send(toJson({ type, ...(payload as object) })) }
-    const handlers = (['stored', 'fork', 'misbehaviour', 'disconnect'] as const).map(type => [type, forward(type)] as const)
+    const handlers = (['stored', 'fork', 'misbehaviour', 'disconnect', 'folder'] as const).map(type => [type, forward(type)] as const)
     for (const [type, h] of handlers) this.#node.on(type, h)
     ws.on('close', () => { for (const [type, h] of handlers) this.#node.off(type, h) })
     ws.send(toJson({ type: 'hello', peerId: this.#node.peerId }))

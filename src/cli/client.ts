@@ -6,9 +6,12 @@ import type { ApiAddress } from '../api/index.ts'
 /** Talks to the running daemon of a data directory through its API. */
 export class CliError extends Error {
   readonly exitCode: number
-  constructor (message: string, exitCode = 1) {
+  /** The daemon's error code (NodeError's), when the error came from it. */
+  readonly code: string
+  constructor (message: string, exitCode = 1, code = 'ERROR') {
     super(message)
     this.exitCode = exitCode
+    this.code = code
   }
 }
 
@@ -33,7 +36,7 @@ export class ApiClient {
       throw this.#notRunning()
     }
     const payload = await res.json().catch(() => ({})) as { error?: { code: string, message: string } }
-    if (!res.ok) throw new CliError(payload.error?.message ?? `the daemon answered ${res.status}`)
+    if (!res.ok) throw new CliError(payload.error?.message ?? `the daemon answered ${res.status}`, 1, payload.error?.code ?? 'ERROR')
     return payload
   }
 

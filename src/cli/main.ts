@@ -6,6 +6,9 @@ import { NodeError } from '../node/index.ts'
 import { ApiClient, CliError } from './client.ts'
 import { parseDuration } from './duration.ts'
 import { startDaemon } from './start.ts'
+import { folderLine, folderReport, watchFolder } from './folder-view.ts'
+import type { ConflictInfo, FolderInfo } from './folder-view.ts'
+import { formatBytes } from './rate.ts'
 
 /**
  * samepage's command line. Every command but `init` and `start` talks to
@@ -40,7 +43,9 @@ program.command('start').description('run the node in the foreground (Ctrl-C sto
   .option('--peer <multiaddr>', 'peer to connect to and keep connected (repeatable)', collect, [])
   .option('--api <host:port>', 'address of the local API (default 127.0.0.1, any free port)')
   .option('--mdns', 'find peers on the local network by multicast DNS (off by default)')
-  .action(async (o: { listen: string[], peer: string[], api?: string, mdns?: boolean }) => { await startDaemon({ ...g(), ...o }) })
+  .option('--max-up <rate>', 'limit file data sent to peers, like 10MB (bytes per second, all peers together)')
+  .option('--max-down <rate>', 'limit file data received from peers, like 50MB')
+  .action(async (o: { listen: string[], peer: string[], api?: string, mdns?: boolean, maxUp?: string, maxDown?: string }) => { await startDaemon({ ...g(), ...o }) })
 
 program.command('id').description('this node\'s peer id and addresses').action(async () => {
   const r = await api().call('GET', '/v1/id') as { peerId: string, addrs: string[] }
@@ -55,6 +60,11 @@ program.command('peers').description('connected peers').action(async () => {
 program.command('misbehaviour').description('peers that misbehaved, and why').action(async () => {
   const r = await api().call('GET', '/v1/misbehaviour') as { peer: string, reason: string, disconnected: boolean, atMs: number }[]
   out(r, () => r.map(m => `${new Date(m.atMs).toISOString()}  ${m.peer}  ${m.disconnected ? 'DISCONNECTED ' : ''}${m.reason}`).join('\n') || 'none')
+})
+
+program.command('stats').description('traffic since start: sync messages and bytes by type, file chunks in and out').action(async () => {
+  const r = await api().call('GET', '/v1/stats') as { sync: unknown, blocks: { bytesIn: number, bytesOut: number, blocksIn: number, blocksOut: number } }
+  out(r, () => `file chunks: ${r.blocks.blocksIn} in (${formatBytes(r.blocks.bytesIn)}), ${r.blocks.blocksOut} out (${formatBytes(r.blocks.bytesOut)})\nsync: ${JSON.stringify(r.sync)}`)
 })
 
 const space = program.command('space').description('create, list, invite to and join spaces')
@@ -139,6 +149,30 @@ ledger.command('list <space>').action(async (ref: string) => {
   out(r, () => r.map(t => JSON.stringify(t)).join('\n'))
 })
 
+const folder = program.command('folder').description('share a directory as a space: files synced between nodes')
+folder.command('add <space> <path>').description('bind a space to a local directory and sync it')
+  .option('--mode <mode>', 'send-receive, send-only or receive-only', 'send-receive')
+  .action(async (ref: string, dir: string, o: { mode: string }) => {
+    const r = await api().call('POST', '/v1/folders', { space: ref, path: path.resolve(dir), mode: o.mode }) as FolderInfo
+    out(r, () => `sharing ${r.path} as space ${r.name} (${r.mode}); see samepage folder status ${r.name}`)
+  })
+folder.command('list').description('the folders this node shares').action(async () => {
+  const r = await api().call('GET', '/v1/folders') as FolderInfo[]
+  out(r, () => r.map(f => `${f.name}  ${f.path}  ${f.mode}  ${folderLine(f)}`).join('\n') || 'no folders; samepage folder add SPACE PATH')
+})
+folder.command('status <space>').description('files and bytes still needed, rate, ETA, errors')
+  .option('--watch', 'show a progress bar until the folder is in sync')
+  .action(async (ref: string, o: { watch?: boolean }) => {
+    const path_ = `/v1/spaces/${enc(ref)}/folder`
+    if (o.watch === true && !g().json) { await watchFolder(api(), path_); return }
+    const r = await api().call('GET', path_) as FolderInfo
+    out(r, () => folderReport(r))
+  })
+program.command('conflicts <space>').description('files edited on two nodes at once, and their conflict copies').action(async (ref: string) => {
+  const r = await api().call('GET', `/v1/spaces/${enc(ref)}/conflicts`) as ConflictInfo[]
+  out(r, () => r.map(c => [`${c.path}`, ...c.copies.map(p => `  copy: ${p}`), ...c.versions.map(v => `  unresolved: version by ${v.author.slice(0, 12)} (${formatBytes(v.size)}), to be kept as ${v.copy}`)].join('\n')).join('\n') || 'no conflicts')
+})
+
 try {
   await program.parseAsync(process.argv)
 } catch (err) {
@@ -147,7 +181,7 @@ try {
     process.exit(2)
   }
   const message = err instanceof CliError || err instanceof NodeError ? err.message : err instanceof Error ? err.message : String(err)
-  if (g().json) console.log(JSON.stringify({ error: { code: err instanceof NodeError ? err.code : 'ERROR', message } }))
+  if (g().json) console.log(JSON.stringify({ error: { code: err instanceof NodeError || err instanceof CliError ? err.code : 'ERROR', message } }))
   console.error(`samepage: ${message}`)
   process.exit(err instanceof CliError ? err.exitCode : 1)
 }

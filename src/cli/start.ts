@@ -1,8 +1,9 @@
 import { Node, readConfig } from '../node/index.ts'
 import { ApiServer } from '../api/index.ts'
 import { CliError } from './client.ts'
+import { parseRate } from './rate.ts'
 
-export interface StartOptions { dir: string, listen: string[], peer: string[], api?: string, mdns?: boolean, json: boolean }
+export interface StartOptions { dir: string, listen: string[], peer: string[], api?: string, mdns?: boolean, maxUp?: string, maxDown?: string, json: boolean }
 
 /**
  * Runs a node and its API in the foreground until SIGINT or SIGTERM, then
@@ -13,7 +14,14 @@ export async function startDaemon (opts: StartOptions): Promise<void> {
   const config = readConfig(opts.dir)
   const [host, portText] = splitHostPort(opts.api ?? config.api ?? '127.0.0.1:0')
   const listen = opts.listen.length > 0 ? opts.listen : config.listen ?? ['/ip4/127.0.0.1/tcp/0']
-  const node = Node.open({ dir: opts.dir, listen, peers: [...(config.peers ?? []), ...opts.peer], mdns: opts.mdns ?? config.mdns ?? false })
+  const node = Node.open({
+    dir: opts.dir,
+    listen,
+    peers: [...(config.peers ?? []), ...opts.peer],
+    mdns: opts.mdns ?? config.mdns ?? false,
+    maxUpBytesPerSecond: opts.maxUp === undefined ? 0 : parseRate('--max-up', opts.maxUp),
+    maxDownBytesPerSecond: opts.maxDown === undefined ? 0 : parseRate('--max-down', opts.maxDown)
+  })
   const api = new ApiServer({ node, host, port: Number(portText) })
   try {
     await node.start()

@@ -10,7 +10,7 @@ import { conflictCopyPath, isConflictCopy } from './conflict-name.ts'
 import { loadFolderState, sameStat, saveFolderState } from './folder-state.ts'
 import type { KnownFile } from './folder-state.ts'
 import { partPath, writeFileVersion } from './safe-writer.ts'
-import { scanFolder, WORK_AREA } from './scanner.ts'
+import { readIgnoreRules, scanFolder, WORK_AREA } from './scanner.ts'
 import type { ScannedFile, ScanProblem } from './scanner.ts'
 
 /**
@@ -315,7 +315,10 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     const jobs: WriteJob[] = []
     const deletions: string[] = []
     const resolutions: RecordedFile[] = []
+    // What this node ignores it neither sends nor receives (as Syncthing).
+    const rules = await readIgnoreRules(this.root)
     for (const v of views.values()) {
+      if (rules.ignores(v.path)) continue
       const local = this.#scanned.get(v.path) ?? null
       const known = this.#known.get(v.path)
       const losers = realConflicts(v)
@@ -335,11 +338,37 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     }
     // Conflict copies first: the version they keep may be the very file about to be replaced.
     jobs.sort((a, b) => Number(b.copy) - Number(a.copy))
+    await this.#dropHopeless(jobs)
     let changed = jobs.length > 0 || deletions.length > 0
     if (jobs.length > 0) await this.#writeAll(jobs)
     for (const p of deletions) changed = await this.#delete(p) || changed
     if (this.mode === 'send-receive') changed = this.#resolve(resolutions) || changed
     return changed
+  }
+
+  /**
+   * Jobs that cannot succeed now are not started, so that a retry does not
+   * fetch a file again only to fail again: a directory where the file goes,
+   * or less free space than the files need.
+   */
+  async #dropHopeless (jobs: WriteJob[]): Promise<void> {
+    let free = Infinity
+    try {
+      const st = await fs.promises.statfs(this.root)
+      free = st.bavail * st.bsize
+    } catch {
+      // No statfs here: the writes find out.
+    }
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i] as WriteJob
+      const there = await fs.promises.lstat(path.join(this.root, job.path)).catch(() => null)
+      let error: string | null = null
+      if (there?.isDirectory() === true) error = describeWriteError(Object.assign(new Error(''), { code: 'EISDIR' }))
+      else if (job.version.size > free) error = `${describeWriteError(Object.assign(new Error(''), { code: 'ENOSPC' }))}: it needs ${job.version.size} bytes, ${free} are free`
+      if (error === null) { free -= job.version.size; continue }
+      this.#errors.set(job.path, error)
+      jobs.splice(i--, 1)
+    }
   }
 
   async #writeAll (jobs: WriteJob[]): Promise<void> {
@@ -384,6 +413,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
         },
         beforeRename: async () => {
           const now = await fs.promises.lstat(target).catch(() => null)
+          if (now?.isDirectory() === true) throw Object.assign(new Error(`${job.path} is a directory here`), { code: 'EISDIR' })
           const same = now === null ? job.expect === null : job.expect !== null && now.isFile() && sameStat(job.expect, statOf(job.path, now))
           if (!same) throw new Error('it changed on this node while the new version was fetched; the local change is recorded next, as a conflict')
         }
@@ -397,8 +427,9 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     } catch (err) {
       fetch.release([...outstanding.values()])
       this.#errors.set(job.path, describeWriteError(err as NodeJS.ErrnoException))
-      // A full disk: the part file goes too, to leave the room it took. Otherwise it stays, for the resume.
-      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') await fs.promises.rm(partPath(this.root, version.id), { force: true })
+      // A file system's refusal (full, a clash of names, permissions): the part file goes, to leave the room it took.
+      // A transfer cut short (no peer has a chunk now, or the link broke) keeps it, for the resume.
+      if (typeof (err as NodeJS.ErrnoException).code === 'string') await fs.promises.rm(partPath(this.root, version.id), { force: true }).catch(() => {})
     }
   }
 
@@ -481,7 +512,7 @@ function statOf (p: string, st: fs.Stats): Omit<ScannedFile, 'chunks'> {
 
 function describeWriteError (err: NodeJS.ErrnoException): string {
   switch (err.code) {
-    case 'ENOSPC': return 'not written: the disk is full; free some space (nothing was half-written, it is tried again)'
+    case 'ENOSPC': return 'not written: the disk is full; free some space (nothing was half-written; it is tried again)'
     case 'EDQUOT': return 'not written: over the disk quota; free some space'
     case 'ENOTDIR': return 'not written: a part of its path is a file on this node, not a directory'
     case 'EISDIR': return 'not written: a directory has its name on this node'

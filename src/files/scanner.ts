@@ -84,7 +84,8 @@ export async function scanFolder (root: string, opts: ScanOptions = {}): Promise
   return result
 }
 
-async function readIgnoreRules (root: string): Promise<Ignore> {
+/** The folder's `.samepageignore` rules (none if it has no such file). */
+export async function readIgnoreRules (root: string): Promise<Ignore> {
   const rules = ignore()
   try {
     rules.add(await fs.promises.readFile(path.join(root, IGNORE_FILE), 'utf8'))

@@ -45,6 +45,8 @@ const same = async (what: string): Promise<void> => {
 
 describe('folder sync, two nodes in one process', { timeout: 120_000 }, () => {
   test('create, nested, empty, big, modify, append, truncate, chmod, rename, delete', async () => {
+    const progress: unknown[] = []
+    b.on('folder', ev => progress.push(ev))
     fs.mkdirSync(path.join(fa, 'x/y/z'), { recursive: true })
     fs.writeFileSync(path.join(fa, 'hello.txt'), 'hello\n')
     fs.writeFileSync(path.join(fa, 'x/y/z/deep.txt'), 'deep')
@@ -64,6 +66,7 @@ describe('folder sync, two nodes in one process', { timeout: 120_000 }, () => {
     await same('deleted')
     fs.writeFileSync(path.join(fb, 'from-b.txt'), 'b wrote this')
     await same('written on b')
+    assert.ok(progress.length > 0, 'progress comes as folder events (the API streams them on its WebSocket)')
   })
 
   test('a concurrent edit keeps both versions: the newer under the name, the other as a conflict copy on both nodes', async () => {

@@ -1,0 +1,52 @@
+import cliProgress from 'cli-progress'
+import type { ConflictInfo, FolderInfo } from '../node/index.ts'
+import type { ApiClient } from './client.ts'
+import { formatBytes } from './rate.ts'
+
+export type { ConflictInfo, FolderInfo }
+
+/** One line: in sync, or what is left. */
+export function folderLine (f: FolderInfo): string {
+  const s = f.status
+  const problems = s.errors.length > 0 ? `, ${s.errors.length} not synced` : ''
+  const conflicts = s.conflicts > 0 ? `, ${s.conflicts} conflicts` : ''
+  if (s.needFiles === 0) return `${s.state === 'idle' ? 'in sync' : s.state}: ${s.localFiles} files, ${formatBytes(s.localBytes)}${conflicts}${problems}`
+  const eta = s.etaSeconds === null ? '' : `, ETA ${s.etaSeconds} s`
+  return `${s.state}: ${s.needFiles} files, ${formatBytes(s.needBytes)} to go at ${formatBytes(Math.round(s.rateBytesPerSecond))}/s${eta}${conflicts}${problems}`
+}
+
+export function folderReport (f: FolderInfo): string {
+  const s = f.status
+  const lines = [`${f.name}  ${f.path}  ${f.mode}`, `  ${folderLine(f)}`]
+  if (s.lastSyncedMs !== null) lines.push(`  last in sync ${new Date(s.lastSyncedMs).toISOString()}`)
+  for (const e of s.errors) lines.push(`  ${e.path}: ${e.error}`)
+  if (s.skipped.length > 0) lines.push(`  not shared: ${s.skipped.slice(0, 10).map(x => `${x.path} (${x.problem})`).join('; ')}${s.skipped.length > 10 ? ` and ${s.skipped.length - 10} more` : ''}`)
+  return lines.join('\n')
+}
+
+/** A progress bar of the folder's transfer, until nothing is left to fetch (Ctrl-C leaves it syncing). */
+export async function watchFolder (api: ApiClient, path: string): Promise<void> {
+  const bar = new cliProgress.SingleBar({
+    format: '{bar} {percentage}% | {done} of {total} | {rate}/s | ETA {eta_formatted} | {files} files left',
+    hideCursor: true
+  }, cliProgress.Presets.shades_classic)
+  let started = false
+  let total = 0
+  for (;;) {
+    const f = await api.call('GET', path) as FolderInfo
+    const s = f.status
+    if (s.needBytes > 0 && (!started || s.needBytes > total)) {
+      total = Math.max(total, s.needBytes + 0)
+      if (!started) bar.start(total, 0, {}); else bar.setTotal(total)
+      started = true
+    }
+    const payload = { done: formatBytes(total - s.needBytes), total: formatBytes(total), rate: formatBytes(Math.round(s.rateBytesPerSecond)), files: s.needFiles }
+    if (started) bar.update(total - s.needBytes, payload)
+    if (s.needFiles === 0 && s.state === 'idle') {
+      if (started) bar.stop()
+      console.log(folderLine(f))
+      return
+    }
+    await new Promise(resolve => setTimeout(resolve, 500))
+  }
+}
