@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --only validate|spread|catchup|chunking|storm|latejoin]:
+ * npm run bench [-- --quick] [-- --only validate|spread|catchup|chunking|storm|latejoin|folders]:
  * every benchmark, one JSON document
  * on stdout (progress on stderr). Ratios are measured side by side in this
  * one run. Benchmarks, not tests: nothing here asserts on time.
@@ -12,6 +12,7 @@ import { benchCatchupMetadata } from './catchup-metadata.ts'
 import { benchStorm } from './storm.ts'
 import { benchLateJoin } from './latejoin.ts'
 import { benchChunking } from './chunking.ts'
+import { benchFolders } from './folders.ts'
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } })
 const quick = values.quick === true
@@ -58,6 +59,11 @@ if (only === undefined || only === 'latejoin') {
   const entries = quick ? 20_000 : 100_000
   log(`latejoin: a new node catches up ${entries} kv entries over libp2p, next to Hypercore`)
   result.lateJoin = await benchLateJoin({ entries, valueBytes: 100, log })
+}
+if (only === undefined || only === 'folders') {
+  const bigMiB = quick ? 256 : 1024
+  log(`folders: samepage next to Syncthing (${bigMiB} MiB file, 10,000 small files, four capped seeders)`)
+  result.folders = await benchFolders({ bigMiB, smallFiles: quick ? 2_000 : 10_000, log })
 }
 result.benchSeconds = Math.round((performance.now() - started) / 1000)
 console.log(JSON.stringify(result, null, 2))

@@ -42,22 +42,23 @@ export function chunkingFor (size: number, tier = 0): ChunkerOptions {
   return { minBytes: avg / 4, avgBytes: avg, maxBytes: avg * 4 }
 }
 
-const GEAR = ((): Uint32Array => {
-  const table = new Uint32Array(256)
+// Int32 throughout (the same bits as unsigned): V8 keeps the rolling hash in a register instead of a heap number.
+const GEAR = ((): Int32Array => {
+  const table = new Int32Array(256)
   const prefix = new TextEncoder().encode('samepage/gear/v1')
   for (let i = 0; i < 256; i++) {
     const input = new Uint8Array(prefix.length + 1)
     input.set(prefix)
     input[prefix.length] = i
     const h = sha256(input)
-    table[i] = ((h[0] as number) << 24 | (h[1] as number) << 16 | (h[2] as number) << 8 | (h[3] as number)) >>> 0
+    table[i] = (h[0] as number) << 24 | (h[1] as number) << 16 | (h[2] as number) << 8 | (h[3] as number)
   }
   return table
 })()
 
 /** The top `bits` bits of a 32-bit word: the bits of the gear hash that depend on the most bytes. */
 function topMask (bits: number): number {
-  return bits <= 0 ? 0 : (0xffffffff << (32 - Math.min(32, bits))) >>> 0
+  return bits <= 0 ? 0 : (0xffffffff << (32 - Math.min(32, bits))) | 0
 }
 
 function checkOptions (o: ChunkerOptions): void {
@@ -82,11 +83,11 @@ export function cutPoint (data: Uint8Array, start: number, end: number, opts: Ch
   if (i >= limit) return limit - start >= opts.maxBytes ? limit : -1
   let h = 0
   for (; i < normal; i++) {
-    h = ((h << 1) + (GEAR[data[i] as number] as number)) >>> 0
+    h = ((h << 1) + (GEAR[data[i] as number] as number)) | 0
     if ((h & maskS) === 0) return i + 1
   }
   for (; i < limit; i++) {
-    h = ((h << 1) + (GEAR[data[i] as number] as number)) >>> 0
+    h = ((h << 1) + (GEAR[data[i] as number] as number)) | 0
     if ((h & maskL) === 0) return i + 1
   }
   return limit - start >= opts.maxBytes ? limit : -1

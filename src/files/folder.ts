@@ -50,6 +50,8 @@ export type NewVersion = Omit<FileBody, 't'>
 
 /** Chunk downloads for one pass (net/'s BlockFetch). */
 export interface ChunkFetcher {
+  /** get() answers only bytes it has hashed and found right. */
+  readonly verifies: boolean
   plan (chunks: readonly FileChunk[]): void
   get (hash: Uint8Array, size: number): Promise<Uint8Array>
   release (chunks: readonly FileChunk[]): void
@@ -172,6 +174,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     await this.#subscription?.unsubscribe().catch(() => {})
     this.#fetch?.close()
     await this.#running?.catch(() => {})
+    this.#index.close()
     this.#state = 'stopped'
   }
 
@@ -411,6 +414,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
           outstanding.delete(toHex(hash))
           return bytes
         },
+        fetchVerifies: fetch.verifies,
         beforeRename: async () => {
           const now = await fs.promises.lstat(target).catch(() => null)
           if (now?.isDirectory() === true) throw Object.assign(new Error(`${job.path} is a directory here`), { code: 'EISDIR' })

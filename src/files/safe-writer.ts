@@ -1,6 +1,6 @@
-import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { bytesEqual, sha256Async } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
 import { WORK_AREA } from './scanner.ts'
 
@@ -35,6 +35,8 @@ export interface ChunkSources {
   readonly plan?: (chunks: readonly FileChunk[]) => void
   /** The chunk's bytes from peers (the block scheduler's job). */
   readonly fetch: (hash: Uint8Array, size: number, index: number) => Promise<Uint8Array>
+  /** `fetch` hashes every chunk itself before it answers (net/'s BlockFetch does, to blame the sender): not hashed twice. */
+  readonly fetchVerifies?: boolean
   /**
    * Called just before the verified file takes its real name: throws to
    * keep it out (the file there changed since it was scanned). The part file
@@ -62,6 +64,35 @@ export class ChunkMismatchError extends Error {
   }
 }
 
+const READ_BACK_AT_ONCE = 4
+const FLUSH_EVERY_BYTES = 64 * 1024 * 1024
+
+/**
+ * Starts a datasync every FLUSH_EVERY_BYTES written, without waiting for it:
+ * the disk writes a big file while it arrives, so the last fsync has little
+ * left to do (the kernel alone would hold it all until the end).
+ */
+class BackgroundFlush {
+  readonly #handle: fs.promises.FileHandle
+  #unflushed = 0
+  #running: Promise<void> | null = null
+
+  constructor (handle: fs.promises.FileHandle) {
+    this.#handle = handle
+  }
+
+  wrote (bytes: number): void {
+    this.#unflushed += bytes
+    if (this.#unflushed < FLUSH_EVERY_BYTES || this.#running !== null) return
+    this.#unflushed = 0
+    this.#running = this.#handle.datasync().catch(() => {}).finally(() => { this.#running = null })
+  }
+
+  async idle (): Promise<void> {
+    await this.#running
+  }
+}
+
 export function partPath (folder: string, versionId: string): string {
   return path.join(folder, WORK_AREA, 'tmp', `${versionId}.part`)
 }
@@ -83,38 +114,48 @@ export async function writeFileVersion (folder: string, version: FileVersionToWr
       else missing.push(i)
       offset += size
     }
+    const flusher = new BackgroundFlush(handle)
     const fromNetwork: number[] = []
     for (const i of missing) {
       const [hash, size] = version.chunks[i] as FileChunk
       const local = await sources.local?.(hash, size) ?? null
-      if (local !== null && local.length === size && sameHash(local, hash)) {
+      if (local !== null && local.length === size && await sameHash(local, hash)) {
         await handle.write(local, 0, size, offsets[i])
         report.copiedLocally++
       } else {
         fromNetwork.push(i)
       }
     }
-    // Said all at once, so that the fetcher can pipeline them over many peers.
+    // Said all at once, so that the fetcher can pipeline them over many peers; each is written at its
+    // offset as it arrives, in any order, so a slow peer holding one chunk holds up nothing else.
     sources.plan?.(fromNetwork.map(i => version.chunks[i] as FileChunk))
-    for (const i of fromNetwork) {
+    const results = await Promise.allSettled(fromNetwork.map(async i => {
       const [hash, size] = version.chunks[i] as FileChunk
       const bytes = await sources.fetch(hash, size, i)
-      if (bytes.length !== size || !sameHash(bytes, hash)) {
+      if (bytes.length !== size || (sources.fetchVerifies !== true && !await sameHash(bytes, hash))) {
         throw new ChunkMismatchError(i, 'fetch', `chunk ${i} (${Buffer.from(hash).toString('hex').slice(0, 16)}…) arrived with bytes that do not match its hash`)
       }
       await handle.write(bytes, 0, size, offsets[i])
       report.fetched++
       report.bytesFetched += size
-    }
+      flusher.wrote(size)
+    }))
+    const failed = results.find(r => r.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
     await handle.truncate(version.size)
-    await handle.sync()
-    // Checked whole, from what is on disk now: a write the disk lost or garbled never gets the real name.
-    offset = 0
-    for (let i = 0; i < version.chunks.length; i++) {
-      const [hash, size] = version.chunks[i] as FileChunk
-      if (!await regionMatches(handle, offset, size, hash)) throw new Error(`safe writer: chunk ${i} of ${version.path} does not read back as written; the disk may be failing`)
-      offset += size
+    await flusher.idle()
+    // fsynced, and checked whole from what is there now (a write lost or misplaced never gets the real name);
+    // the two run at once, as nothing writes to the file any more.
+    const synced = handle.sync()
+    synced.catch(() => {})
+    // A few chunks at once: reads and hashes overlap on the thread pool.
+    for (let from = 0; from < version.chunks.length; from += READ_BACK_AT_ONCE) {
+      const batch = version.chunks.slice(from, from + READ_BACK_AT_ONCE)
+      const ok = await Promise.all(batch.map(([hash, size], k) => regionMatches(handle, offsets[from + k] as number, size, hash)))
+      const bad = ok.indexOf(false)
+      if (bad >= 0) throw new Error(`safe writer: chunk ${from + bad} of ${version.path} does not read back as written; the disk may be failing`)
     }
+    await synced
   } finally {
     await handle.close()
   }
@@ -131,11 +172,11 @@ export async function writeFileVersion (folder: string, version: FileVersionToWr
 async function regionMatches (handle: fs.promises.FileHandle, offset: number, size: number, hash: Uint8Array): Promise<boolean> {
   const buf = Buffer.allocUnsafe(size)
   const { bytesRead } = await handle.read(buf, 0, size, offset)
-  return bytesRead === size && sameHash(buf, hash)
+  return bytesRead === size && await sameHash(buf, hash)
 }
 
-function sameHash (bytes: Uint8Array, hash: Uint8Array): boolean {
-  return crypto.timingSafeEqual(crypto.hash('sha256', bytes, 'buffer'), hash)
+async function sameHash (bytes: Uint8Array, hash: Uint8Array): Promise<boolean> {
+  return bytesEqual(await sha256Async(bytes), hash)
 }
 
 async function fsyncDir (dir: string): Promise<void> {

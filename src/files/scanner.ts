@@ -1,11 +1,10 @@
-import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import ignore from 'ignore'
 import type { Ignore } from 'ignore'
-import { Chunker, chunkingFor } from '../blocks/index.ts'
+import { chunkingFor, cutPoint } from '../blocks/index.ts'
 import type { ChunkerOptions } from '../blocks/index.ts'
-import { FILE_CHUNKS_MAX, filePathProblem } from '../codec/index.ts'
+import { FILE_CHUNKS_MAX, filePathProblem, sha256Async } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
 
 /**
@@ -21,7 +20,8 @@ import type { FileChunk } from '../codec/index.ts'
  */
 export const WORK_AREA = '.samepage'
 export const IGNORE_FILE = '.samepageignore'
-const READ_BYTES = 1024 * 1024
+/** Reads of at least 8 average chunks: a chunk that spans two reads is cut again from its start, so reads much bigger than chunks keep that rare. */
+const READ_BYTES_MIN = 1024 * 1024
 
 export interface ScannedFile {
   /** Relative to the folder, '/'-separated. */
@@ -137,20 +137,38 @@ export async function chunkFile (abs: string, chunking?: ChunkerOptions): Promis
 }
 
 async function chunkWith (abs: string, chunking: ChunkerOptions): Promise<FileChunk[]> {
-  const chunker = new Chunker(chunking)
-  const chunks: FileChunk[] = []
-  const add = (c: Uint8Array): void => { chunks.push([crypto.hash('sha256', c, 'buffer'), c.length]) }
+  const sizes: number[] = []
+  const hashes: Promise<Uint8Array>[] = []
+  const add = (c: Uint8Array): void => { sizes.push(c.length); hashes.push(sha256Async(c)) }
   const handle = await fs.promises.open(abs, 'r')
   try {
-    const buffer = Buffer.allocUnsafe(READ_BYTES)
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, READ_BYTES, null)
-      if (bytesRead === 0) break
-      for (const c of chunker.push(buffer.subarray(0, bytesRead))) add(c)
+    const readBytes = Math.max(READ_BYTES_MIN, 8 * chunking.avgBytes)
+    // Each window is a fresh buffer (the tail of the last one, then a read), so chunks being hashed are never overwritten.
+    let carry: Uint8Array = new Uint8Array(0)
+    let previous: Promise<unknown> = Promise.resolve()
+    for (let eof = false; !eof;) {
+      const window = Buffer.allocUnsafe(carry.length + readBytes)
+      window.set(carry, 0)
+      let filled = carry.length
+      while (filled < window.length) {
+        const { bytesRead } = await handle.read(window, filled, window.length - filled, null)
+        if (bytesRead === 0) { eof = true; break }
+        filled += bytesRead
+      }
+      let start = 0
+      for (let cut = cutPoint(window, start, filled, chunking); cut >= 0; cut = cutPoint(window, start, filled, chunking)) {
+        add(window.subarray(start, cut))
+        start = cut
+      }
+      if (eof && start < filled) { add(window.subarray(start, filled)); start = filled }
+      carry = window.subarray(start, filled)
+      // At most two windows hashing at once: memory stays a few windows whatever the file's size.
+      await previous
+      previous = Promise.all(hashes.slice(-256))
     }
-    for (const c of chunker.finish()) add(c)
   } finally {
     await handle.close()
   }
-  return chunks
+  const digests = await Promise.all(hashes)
+  return digests.map((h, i) => [h, sizes[i] as number])
 }

@@ -1,7 +1,6 @@
-import crypto from 'node:crypto'
 import { BlockScheduler } from '../blocks/index.ts'
 import type { SchedulerProgress } from '../blocks/index.ts'
-import { fromHex, toHex } from '../codec/index.ts'
+import { fromHex, sha256Async, toHex } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
 import type { BlockAnswer, BlockLink } from './blocks.ts'
 
@@ -39,6 +38,8 @@ const WINDOW_BYTES = 64 * 1024 * 1024
 const RATE_WINDOW_MS = 3_000
 
 export class BlockFetch {
+  /** Every chunk get() answers was hashed on arrival and found right. */
+  readonly verifies = true
   readonly #init: BlockFetchInit
   readonly #now: () => number
   readonly #scheduler = new BlockScheduler()
@@ -178,20 +179,23 @@ export class BlockFetch {
   #request (peer: string, hex: string): void {
     this.#init.link(peer)
       .then(link => link.request(this.#init.space, fromHex(hex)))
-      .then(answer => { this.#answered(peer, hex, answer) }, () => {
+      .then(async answer => {
+        // Hashed off the JavaScript thread, before anything else sees the bytes.
+        const valid = answer instanceof Uint8Array && answer.length === this.#sizes.get(hex) && toHex(await sha256Async(answer)) === hex
+        this.#answered(peer, hex, answer, valid)
+      }, () => {
         // The stream broke (or never opened): what it had is asked of the others.
         this.#scheduler.removePeer(peer)
         this.#pump()
       })
   }
 
-  #answered (peer: string, hex: string, answer: BlockAnswer): void {
+  #answered (peer: string, hex: string, answer: BlockAnswer, valid: boolean): void {
     if (this.#closed) return
     const now = this.#now()
     if (!(answer instanceof Uint8Array)) {
       this.#scheduler.refused(peer, hex)
     } else {
-      const valid = answer.length === this.#sizes.get(hex) && crypto.hash('sha256', answer, 'hex') === hex
       // Bytes for a chunk no writer wants any more carry no blame either way: only ones we can judge are judged.
       if (this.#sizes.has(hex) || !valid) this.#scheduler.received(peer, hex, valid, now)
       if (valid && this.#wanted.delete(hex)) this.#deliver(hex, answer, now)

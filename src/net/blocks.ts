@@ -19,8 +19,10 @@ export const BLOCK_PROTOCOL = '/samepage/blocks/1.0.0'
 /** The biggest chunk (4 × the biggest average, blocks/chunkingFor) plus the status byte. */
 export const BLOCK_FRAME_BYTES_MAX = 4 * AVG_BYTES_MAX + 1
 const REQUEST_BYTES_MAX = 32 + 256
-/** Two per connection: one each way, and one spare for a reconnect race. */
-export const BLOCK_STREAMS_PER_CONNECTION_MAX = 3
+/** Streams a node opens to one peer for chunks: more bytes in flight than one stream's window holds. */
+export const BLOCK_LINKS_PER_PEER = 2
+/** Inbound per connection: the peer's links, and spares for a reconnect race. */
+export const BLOCK_STREAMS_PER_CONNECTION_MAX = 2 * BLOCK_LINKS_PER_PEER
 /** Answers the asker has not read yet: its pipeline is at most a few hundred ms of transfer. */
 const ANSWERS_UNREAD_BYTES_MAX = 96 * 1024 * 1024
 
@@ -40,7 +42,10 @@ export class BlockLink {
   #closed: Error | null = null
   #reading = false
 
-  constructor (stream: Stream, down: RateLimit, counters: BlockCounters) {
+  readonly #onClose: () => void
+
+  constructor (stream: Stream, down: RateLimit, counters: BlockCounters, onClose: () => void = () => {}) {
+    this.#onClose = onClose
     this.#stream = stream
     this.#down = down
     this.#counters = counters
@@ -49,6 +54,11 @@ export class BlockLink {
 
   get closed (): boolean {
     return this.#closed !== null
+  }
+
+  /** Requests asked and not answered yet. */
+  get waiting (): number {
+    return this.#waiting.length
   }
 
   request (space: string, hash: Uint8Array): Promise<BlockAnswer> {
@@ -65,6 +75,7 @@ export class BlockLink {
   close (why: Error = new Error('block link closed')): void {
     if (this.#closed !== null) return
     this.#closed = why
+    this.#onClose()
     this.#stream.abort(why)
     for (const w of this.#waiting.splice(0)) w.reject(why)
   }
@@ -98,14 +109,44 @@ export class BlockLink {
   }
 }
 
-/** The answering side: one request at a time, in order, each read from disk and paid for (--max-up) before it is sent. */
+/** Requests read from disk ahead of the one being sent: the disk read and hash of the next overlap the sending of this one. */
+const SERVE_AHEAD = 4
+
+/** The answering side: answers in the order asked, each read from disk and paid for (--max-up) before it is sent. */
 export async function serveBlocks (stream: Stream, author: string, provider: BlockProvider, up: RateLimit, counters: BlockCounters): Promise<void> {
   const lp = lpStream(stream, { maxDataLength: REQUEST_BYTES_MAX })
+  const ahead: Promise<BlockAnswer>[] = []
+  let wake: (() => void) | null = null
+  let ended = false
+  const reading = (async () => {
+    try {
+      for (;;) {
+        while (ahead.length >= SERVE_AHEAD) await new Promise<void>(resolve => { wake = resolve })
+        const req = (await lp.read()).subarray()
+        if (req.length < 33) throw new Error('a block request without a hash and a space')
+        const answer = provider(author, Buffer.from(req.subarray(32)).toString('utf8'), req.slice(0, 32))
+        answer.catch(() => {})
+        ahead.push(answer)
+        const w = wake as (() => void) | null
+        wake = null
+        w?.()
+      }
+    } finally {
+      ended = true
+      const w = wake as (() => void) | null
+      w?.()
+    }
+  })()
+  reading.catch(() => {})
   try {
     for (;;) {
-      const req = (await lp.read()).subarray()
-      if (req.length < 33) throw new Error('a block request without a hash and a space')
-      const answer = await provider(author, Buffer.from(req.subarray(32)).toString('utf8'), req.slice(0, 32))
+      while (ahead.length === 0 && !ended) await new Promise<void>(resolve => { wake = resolve })
+      const next = ahead.shift()
+      if (next === undefined) break
+      const w = wake as (() => void) | null
+      wake = null
+      w?.()
+      const answer = await next
       if (answer instanceof Uint8Array) {
         await up.take(answer.length)
         const frame = new Uint8Array(answer.length + 1)
@@ -118,6 +159,8 @@ export async function serveBlocks (stream: Stream, author: string, provider: Blo
       }
     }
   } catch {
+    // The asker went away, or a read failed: the stream ends.
+  } finally {
     stream.abort(new Error('block stream ended'))
   }
 }

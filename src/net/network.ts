@@ -15,9 +15,10 @@ import type { KeyPair } from '../identity/index.ts'
 import type { SyncEngine, SyncEvent } from '../sync/index.ts'
 import { CONNECTIONS_MAX, DIAL_TIMEOUT_MS, MDNS_QUERY_MS, MDNS_SERVICE_TAG, REDIAL_MS, SYNC_PROTOCOL, SYNC_STREAMS_PER_CONNECTION_MAX, UNREAD_BYTES_MAX } from './constants.ts'
 import { SyncSession } from './sync-session.ts'
-import { BLOCK_PROTOCOL, BLOCK_STREAMS_PER_CONNECTION_MAX, BlockLink, serveBlocks } from './blocks.ts'
+import { BLOCK_LINKS_PER_PEER, BLOCK_PROTOCOL, BLOCK_STREAMS_PER_CONNECTION_MAX, BlockLink, serveBlocks } from './blocks.ts'
 import type { BlockCounters, BlockProvider } from './blocks.ts'
 import { RateLimit } from './rate-limit.ts'
+import { noiseCrypto } from './noise-crypto.ts'
 
 /**
  * The node on the wire: a libp2p node (TCP, Noise, Yamux, identify, ping)
@@ -70,9 +71,11 @@ export class Network {
   #tickAt: number | null = null
   #redialTimer: NodeJS.Timeout | undefined
   #stopping = false
-  readonly #blockLinks = new Map<string, Promise<BlockLink>>()
+  /** Per peer, the block streams opened so far (BLOCK_LINKS_PER_PEER at most). */
+  readonly #blockLinks = new Map<string, Promise<BlockLink>[]>()
   readonly #up: RateLimit
   readonly #down: RateLimit
+  readonly #dead = new WeakSet<Promise<BlockLink>>()
   readonly blockCounters: BlockCounters = { bytesIn: 0, bytesOut: 0, blocksIn: 0, blocksOut: 0 }
 
   constructor (init: NetworkInit) {
@@ -101,7 +104,7 @@ export class Network {
       privateKey: privateKeyFromRaw(raw),
       addresses: { listen: [...this.#init.listen] },
       transports: [tcp()],
-      connectionEncrypters: [noise()],
+      connectionEncrypters: [noise({ crypto: noiseCrypto })],
       // Yamux's own buffer of unread bytes (4 MiB by default) is ours to size: see UNREAD_BYTES_MAX.
       streamMuxers: [yamux({ streamOptions: { maxReadBufferLength: UNREAD_BYTES_MAX } })],
       connectionManager: { maxConnections: CONNECTIONS_MAX },
@@ -148,7 +151,7 @@ export class Network {
     clearInterval(this.#redialTimer)
     clearTimeout(this.#tickTimer)
     for (const s of this.#sessions.values()) s.close()
-    for (const link of this.#blockLinks.values()) void link.then(l => { l.close() }, () => {})
+    for (const links of this.#blockLinks.values()) for (const link of links) void link.then(l => { l.close() }, () => {})
     await this.#libp2p?.stop()
   }
 
@@ -178,21 +181,31 @@ export class Network {
     return [...this.#sessions.entries()].filter(([, s]) => !s.closed).map(([author]) => author)
   }
 
-  /** A stream for asking `author` for chunks, opened on first use and kept while it works. */
+  /**
+   * A stream for asking `author` for chunks: a few per peer, opened on first
+   * use and kept while they work, the least busy one given each request
+   * (several streams keep more bytes in flight than one stream's window).
+   */
   async blockLink (author: string): Promise<BlockLink> {
-    const cached = this.#blockLinks.get(author)
-    if (cached !== undefined) {
-      const link = await cached.catch(() => null)
-      if (link !== null && !link.closed) return link
-      this.#blockLinks.delete(author)
+    const links = (this.#blockLinks.get(author) ?? []).filter(p => !this.#dead.has(p))
+    this.#blockLinks.set(author, links)
+    if (links.length < BLOCK_LINKS_PER_PEER) {
+      const session = this.#sessions.get(author)
+      if (session === undefined || session.closed) throw new Error('not connected')
+      const opening = session.connection.newStream(BLOCK_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+        .then(stream => {
+          const link = new BlockLink(stream, this.#down, this.blockCounters, () => { this.#dead.add(opening) })
+          return link
+        })
+      opening.catch(() => { this.#dead.add(opening) })
+      links.push(opening)
+      return await opening
     }
-    const session = this.#sessions.get(author)
-    if (session === undefined || session.closed) throw new Error('not connected')
-    const opening = session.connection.newStream(BLOCK_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
-      .then(stream => new BlockLink(stream, this.#down, this.blockCounters))
-    this.#blockLinks.set(author, opening)
-    opening.catch(() => { if (this.#blockLinks.get(author) === opening) this.#blockLinks.delete(author) })
-    return await opening
+    const ready = await Promise.all(links.map(p => p.catch(() => null)))
+    let best: BlockLink | null = null
+    for (const l of ready) if (l !== null && !l.closed && (best === null || l.waiting < best.waiting)) best = l
+    if (best === null) throw new Error('no block stream to this peer')
+    return best
   }
 
   /** After a local command on the engine: send what it produced. */
@@ -252,7 +265,7 @@ export class Network {
       onClose: () => {
         if (this.#sessions.get(author) !== session) return
         this.#sessions.delete(author)
-        void this.#blockLinks.get(author)?.then(l => { l.close() }, () => {})
+        for (const link of this.#blockLinks.get(author) ?? []) void link.then(l => { l.close() }, () => {})
         this.#blockLinks.delete(author)
         this.#engine.disconnect(author, this.#now())
         this.pump()

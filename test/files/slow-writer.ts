@@ -1,6 +1,7 @@
 /**
- * A process that writes one file version chunk by chunk, slowly, printing
- * each chunk as it is fetched: the test SIGKILLs it midway.
+ * A process that writes one file version from a slow network: chunk i
+ * arrives after 20 × (i + 1) ms (all asked at once, as the writer does),
+ * and is printed as it arrives; the test SIGKILLs it midway.
  *   slow-writer.ts <folder> <version.json> <source file>
  */
 import fs from 'node:fs'
@@ -16,7 +17,7 @@ let at = 0
 for (const [, n] of version.chunks) { offsets.push(at); at += n }
 await writeFileVersion(folder, version, {
   fetch: async (_hash, size, index) => {
-    await new Promise(resolve => setTimeout(resolve, 20))
+    await new Promise(resolve => setTimeout(resolve, 20 * (index + 1)))
     process.stdout.write(`fetched ${index}\n`)
     return source.subarray(offsets[index], (offsets[index] as number) + size)
   }

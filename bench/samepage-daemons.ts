@@ -1,0 +1,98 @@
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import readline from 'node:readline'
+
+/**
+ * samepage daemons for the folder benchmarks, as a user runs them
+ * (`samepage start` in its own process on 127.0.0.1), driven over the local
+ * HTTP API directly (a CLI process per poll would cost more than a poll).
+ */
+const BIN = path.join(import.meta.dirname, '..', 'bin', 'samepage.js')
+
+export interface Daemon {
+  readonly dir: string
+  readonly folder: string
+  readonly peerId: string
+  readonly addrs: string[]
+  readonly child: ChildProcess
+  readonly pid: number
+  call (method: string, pathname: string, body?: unknown): Promise<any>
+}
+
+export async function startDaemon (dir: string, folder: string, extra: string[] = []): Promise<Daemon> {
+  fs.mkdirSync(folder, { recursive: true })
+  const child = spawn(process.execPath, [BIN, '--dir', dir, '--json', 'start', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
+  const first = await new Promise<string>((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout! })
+    const timer = setTimeout(() => reject(new Error(`daemon in ${dir} did not start: ${stderr}`)), 30_000)
+    lines.once('line', line => { clearTimeout(timer); resolve(line) })
+    child.once('exit', code => { clearTimeout(timer); reject(new Error(`daemon in ${dir} exited with ${code}: ${stderr}`)) })
+  })
+  const info = JSON.parse(first) as { peerId: string, addrs: string[] }
+  const api = JSON.parse(fs.readFileSync(path.join(dir, 'api.json'), 'utf8')) as { url: string, token: string }
+  const call = async (method: string, pathname: string, body?: unknown): Promise<any> => {
+    const res = await fetch(api.url + pathname, {
+      method,
+      headers: { authorization: `Bearer ${api.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) })
+    })
+    const payload = await res.json() as { error?: { message: string } }
+    if (!res.ok) throw new Error(`${method} ${pathname}: ${payload.error?.message ?? res.status}`)
+    return payload
+  }
+  return { dir, folder, peerId: info.peerId, addrs: info.addrs, child, pid: child.pid as number, call }
+}
+
+export async function stopDaemon (d: Daemon, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (d.child.exitCode !== null || d.child.signalCode !== null) return
+  const exited = new Promise(resolve => d.child.once('exit', resolve))
+  d.child.kill(signal)
+  const timer = setTimeout(() => d.child.kill('SIGKILL'), 10_000)
+  await exited
+  clearTimeout(timer)
+}
+
+/** A space on the first daemon, joined as writer by the others, bound to each one's folder. */
+export async function shareFolder (nodes: readonly Daemon[], name: string): Promise<string> {
+  const [first, ...rest] = nodes as [Daemon, ...Daemon[]]
+  const space = (await first.call('POST', '/v1/spaces', { name })).id as string
+  await first.call('POST', '/v1/folders', { space, path: first.folder })
+  for (const n of rest) {
+    const { token } = await first.call('POST', `/v1/spaces/${space}/invites`, { role: 'writer' })
+    await n.call('POST', '/v1/join', { token })
+    await until(`${n.dir} is a writer`, async () => ((await n.call('GET', '/v1/spaces')) as any[]).some(s => s.id === space && s.role === 'writer'), 30_000)
+    await n.call('POST', '/v1/folders', { space, path: n.folder })
+  }
+  return space
+}
+
+/** Until every daemon holds `files` files of `bytes` in all, with nothing left to fetch; ms from the call. */
+export async function waitSynced (nodes: readonly Daemon[], space: string, expect: { files: number, bytes: number }, timeoutMs = 600_000): Promise<number> {
+  const started = performance.now()
+  await until('in sync', async () => {
+    for (const n of nodes) {
+      const s = (await n.call('GET', `/v1/spaces/${space}/folder`)).status
+      if (s.localFiles !== expect.files || s.localBytes !== expect.bytes || s.needFiles !== 0 || s.state !== 'idle') return false
+    }
+    return true
+  }, timeoutMs, 50)
+  return performance.now() - started
+}
+
+/** File chunk bytes the daemon received and sent since it started. */
+export async function blockBytes (d: Daemon): Promise<{ inBytes: number, outBytes: number }> {
+  const { blocks } = await d.call('GET', '/v1/stats')
+  return { inBytes: blocks.bytesIn, outBytes: blocks.bytesOut }
+}
+
+export async function until (what: string, ok: () => Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!await ok()) {
+    if (Date.now() > deadline) throw new Error(`bench: not ${what} within ${timeoutMs} ms`)
+    await new Promise(resolve => setTimeout(resolve, everyMs))
+  }
+}
