@@ -161,8 +161,11 @@ export class BlockScheduler {
       return
     }
     const intervalMs = Math.max(1, nowMs - Math.max(p.busySinceMs, askedAtMs))
-    const sample = block.size / intervalMs
-    p.rateBytesPerMs = p.rateBytesPerMs === null ? sample : p.rateBytesPerMs * (1 - RATE_ALPHA) + sample * RATE_ALPHA
+    // Smoothed in time per byte, not in bytes per time: blocks that arrive in a burst after a pause (TCP
+    // buffers, a rate-limited sender) would otherwise count the burst's speed and not the pause.
+    const msPerByte = intervalMs / block.size
+    const smoothed = p.rateBytesPerMs === null ? msPerByte : (1 / p.rateBytesPerMs) * (1 - RATE_ALPHA) + msPerByte * RATE_ALPHA
+    p.rateBytesPerMs = 1 / smoothed
     p.busySinceMs = nowMs
     p.blocksReceived++
     p.bytesReceived += block.size

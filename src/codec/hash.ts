@@ -9,15 +9,6 @@ export function sha256 (bytes: Uint8Array): Uint8Array {
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
 }
 
-/**
- * SHA-256 on libuv's thread pool (WebCrypto), so hashing file chunks runs
- * beside the JavaScript thread instead of on it: the chunker cuts, the
- * network decrypts, while another core hashes.
- */
-export async function sha256Async (bytes: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.webcrypto.subtle.digest('SHA-256', bytes))
-}
-
 /** CIDv1 (dag-cbor, sha2-256) of canonical bytes: how a space is named. */
 export function cidOf (bytes: Uint8Array): CID {
   return CID.createV1(dagCbor.code, Digest.create(SHA256_CODE.code, sha256(bytes)))

@@ -9,7 +9,7 @@
 export * from './errors.ts'
 export * from './limits.ts'
 export { encodeCbor, decodeCbor, canonicalByReencoding, isCanonicalDagCbor, bytesEqual, compareBytes, toHex, fromHex } from './cbor.ts'
-export { sha256, sha256Async, cidOf, cidFromBytes, cidFromString } from './hash.ts'
+export { sha256, cidOf, cidFromBytes, cidFromString } from './hash.ts'
 export * from './entry.ts'
 export * from './records.ts'
 export * from './message.ts'

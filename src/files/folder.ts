@@ -56,14 +56,17 @@ export interface ChunkFetcher {
   get (hash: Uint8Array, size: number): Promise<Uint8Array>
   release (chunks: readonly FileChunk[]): void
   close (): void
-  progress (): { bytesReceived: number, rateBytesPerSecond: number }
+  progress (): { bytesReceived: number, rateBytesPerSecond: number, peers: readonly PeerTransfer[] }
 }
+
+/** One peer in a transfer: its measured rate, requests in flight, what it delivered. */
+export interface PeerTransfer { readonly peer: string, readonly rateBytesPerSecond: number | null, readonly inFlight: number, readonly bytesReceived: number }
 
 /** What the folder needs of its node: the space's file records, and the network. */
 export interface FolderHost {
   files (): readonly RecordedFile[]
-  /** Appends a file record to the space; returns its entry id (hex). Throws if this node may not write. */
-  record (version: NewVersion): string
+  /** Appends file records to the space in one commit; returns their entry ids (hex). Throws if this node may not write. */
+  record (versions: readonly NewVersion[]): string[]
   fetcher (): ChunkFetcher
 }
 
@@ -92,6 +95,8 @@ export interface FolderStatus {
   /** Chunk bytes received from peers in the current (or last) pass, and the rate now. */
   readonly bytesReceived: number
   readonly rateBytesPerSecond: number
+  /** The peers of the current (or last) transfer, fastest first as the scheduler sees them. */
+  readonly peers: readonly PeerTransfer[]
   readonly etaSeconds: number | null
   readonly conflicts: number
   readonly errors: readonly FolderError[]
@@ -112,7 +117,9 @@ export interface ConflictInfo {
 interface WriteJob { readonly version: RecordedVersion, readonly path: string, readonly expect: ScannedFile | null, readonly copy: boolean }
 
 /** Writes at once: enough to hide fsync latency behind other files' transfers. */
-const WRITERS = 4
+const WRITERS = 8
+/** File records committed together (one fsync): a folder of many small files is recorded in few commits. */
+const RECORDS_PER_COMMIT = 256
 const RESCAN_MS = 60_000
 const RETRY_MS = 5_000
 const WATCH_SETTLE_MS = 250
@@ -130,8 +137,10 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   #state: FolderStatus['state'] = 'starting'
   #need = { files: 0, bytes: 0 }
   #fetch: ChunkFetcher | null = null
-  #lastFetched = { bytesReceived: 0, rateBytesPerSecond: 0 }
+  #lastFetched: ReturnType<ChunkFetcher['progress']> = { bytesReceived: 0, rateBytesPerSecond: 0, peers: [] }
   #lastSyncedMs: number | null = null
+  /** Paths in conflict as of the last pass (status() is asked often; the full list reads the whole view). */
+  #conflictCount = 0
   #subscription: AsyncSubscription | undefined
   #timer: NodeJS.Timeout | undefined
   #rescan: NodeJS.Timeout | undefined
@@ -209,8 +218,9 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       needBytes: this.#need.bytes,
       bytesReceived: fetched.bytesReceived,
       rateBytesPerSecond: rate,
+      peers: fetched.peers.map(p => ({ peer: p.peer, rateBytesPerSecond: p.rateBytesPerSecond, inFlight: p.inFlight, bytesReceived: p.bytesReceived })),
       etaSeconds: this.#need.bytes === 0 ? 0 : rate > 0 ? Math.ceil(this.#need.bytes / rate) : null,
-      conflicts: this.conflicts().length,
+      conflicts: this.#conflictCount,
       errors: [...this.#errors].map(([p, error]) => ({ path: p, error })),
       skipped: this.#skipped,
       lastSyncedMs: this.#lastSyncedMs
@@ -265,6 +275,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     if (this.mode !== 'receive-only') changed = this.#recordLocalChanges(scan.skipped)
     if (this.mode !== 'send-only') changed = await this.#applyRecords() || changed
     if (changed) saveFolderState(this.#opts.stateFile, this.#known)
+    this.#conflictCount = this.conflicts().length
     this.#state = 'idle'
     if (this.#need.files === 0 && this.#errors.size === 0) this.#lastSyncedMs = Date.now()
     this.emit('progress', this.status())
@@ -275,6 +286,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   #recordLocalChanges (skipped: readonly ScanProblem[]): boolean {
     const views = this.#views()
     let changed = false
+    const toRecord: { version: NewVersion, file: ScannedFile | null }[] = []
     for (const f of this.#scanned.values()) {
       const known = this.#known.get(f.path)
       if (known !== undefined && sameStat(known, f)) continue
@@ -284,8 +296,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
         changed = true
         continue
       }
-      const id = this.#record(f.path, { path: f.path, size: f.size, mode: f.mode, mtimeMs: f.mtimeMs, deleted: false, supersedes: supersedes(known, v), chunks: f.chunks })
-      if (id !== null) { this.#adopt(f, id); changed = true }
+      toRecord.push({ file: f, version: { path: f.path, size: f.size, mode: f.mode, mtimeMs: f.mtimeMs, deleted: false, supersedes: supersedes(known, v), chunks: f.chunks } })
     }
     const notShared = skipped.map(s => s.path)
     for (const [p, known] of [...this.#known]) {
@@ -296,18 +307,26 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       if (notShared.some(s => p === s || p.startsWith(`${s}/`))) continue
       const v = views.get(p)
       if (v === undefined || v.current.deleted) continue
-      this.#record(p, { path: p, size: 0, mode: known.mode, mtimeMs: Date.now(), deleted: true, supersedes: supersedes(known, v), chunks: [] })
+      toRecord.push({ file: null, version: { path: p, size: 0, mode: known.mode, mtimeMs: Date.now(), deleted: true, supersedes: supersedes(known, v), chunks: [] } })
+    }
+    for (let from = 0; from < toRecord.length; from += RECORDS_PER_COMMIT) {
+      const batch = toRecord.slice(from, from + RECORDS_PER_COMMIT)
+      const ids = this.#record(batch.map(b => b.version))
+      if (ids === null) continue
+      changed = true
+      batch.forEach((b, i) => { if (b.file !== null) this.#adopt(b.file, ids[i] as string) })
     }
     return changed
   }
 
-  #record (p: string, version: NewVersion): string | null {
+  /** Records versions in one commit; on a refusal, each path shows why, and none is recorded. */
+  #record (versions: readonly NewVersion[]): string[] | null {
     try {
-      const id = this.#opts.host.record(version)
-      this.#errors.delete(p)
-      return id
+      const ids = this.#opts.host.record(versions)
+      for (const v of versions) this.#errors.delete(v.path)
+      return ids
     } catch (err) {
-      this.#errors.set(p, `not shared: ${(err as Error).message}`)
+      for (const v of versions) this.#errors.set(v.path, `not shared: ${(err as Error).message}`)
       return null
     }
   }
@@ -381,15 +400,23 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     this.#progressTimer = setInterval(() => { this.emit('progress', this.status()) }, PROGRESS_MS)
     this.#progressTimer.unref()
     try {
+      // Every chunk the pass will fetch, planned at once (not file by file as writers start), so that
+      // many small files pipeline as well as one big one. Writers correct the plan for what they find locally.
+      // A job with a part file from an earlier try plans for itself, after it has seen what the part holds.
+      const expected = jobs.map(j => fs.existsSync(partPath(this.root, j.version.id)) ? [] : j.version.chunks.filter(c => !this.#index.has(toHex(c[0]))))
+      fetch.plan(expected.flat())
       let next = 0
       const worker = async (): Promise<void> => {
         while (next < jobs.length && !this.#stopped) {
-          const job = jobs[next++] as WriteJob
-          await this.#write(job, fetch)
+          const k = next++
+          const job = jobs[k] as WriteJob
+          await this.#write(job, fetch, expected[k] as FileChunk[])
           this.#need = { files: this.#need.files - 1, bytes: this.#need.bytes - job.version.size }
         }
       }
       await Promise.all(Array.from({ length: Math.min(WRITERS, jobs.length) }, worker))
+      // Jobs never started (the folder stopped): their share of the plan goes.
+      for (let k = next; k < jobs.length; k++) fetch.release(expected[k] as FileChunk[])
     } finally {
       clearInterval(this.#progressTimer)
       this.#lastFetched = fetch.progress()
@@ -398,20 +425,24 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     }
   }
 
-  async #write (job: WriteJob, fetch: ChunkFetcher): Promise<void> {
+  async #write (job: WriteJob, fetch: ChunkFetcher, expected: readonly FileChunk[]): Promise<void> {
     const { version } = job
     const target = path.join(this.root, job.path)
-    const outstanding = new Map<string, FileChunk>()
+    // What this writer holds in the fetcher's plan and has not taken yet.
+    let outstanding: FileChunk[] = [...expected]
     try {
       await writeFileVersion(this.root, { id: version.id, path: job.path, size: version.size, mode: version.mode, mtimeMs: version.mtimeMs, chunks: version.chunks }, {
         local: async (hash, size) => await this.#index.read(toHex(hash), size),
         plan: chunks => {
-          for (const c of chunks) outstanding.set(toHex(c[0]), c)
-          fetch.plan(chunks)
+          const { extra, unneeded } = planDifference(expected, chunks)
+          fetch.release(unneeded)
+          fetch.plan(extra)
+          outstanding = [...chunks]
         },
         fetch: async (hash, size) => {
           const bytes = await fetch.get(hash, size)
-          outstanding.delete(toHex(hash))
+          const k = outstanding.findIndex(c => bytesEqual(c[0], hash))
+          if (k >= 0) outstanding.splice(k, 1)
           return bytes
         },
         fetchVerifies: fetch.verifies,
@@ -429,7 +460,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       this.#index.add(written)
       if (!job.copy) this.#adopt(written, version.id)
     } catch (err) {
-      fetch.release([...outstanding.values()])
+      fetch.release(outstanding)
       this.#errors.set(job.path, describeWriteError(err as NodeJS.ErrnoException))
       // A file system's refusal (full, a clash of names, permissions): the part file goes, to leave the room it took.
       // A transfer cut short (no peer has a chunk now, or the link broke) keeps it, for the resume.
@@ -471,8 +502,8 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       const ready = v.current.deleted ? onDisk === undefined : this.#known.get(v.path)?.id === v.current.id
       if (!ready || realConflicts(v).some(c => this.#scanned.get(conflictCopyPath(v.path, c)) === undefined)) continue
       const c = v.current
-      const id = this.#record(v.path, { path: v.path, size: c.size, mode: c.mode, mtimeMs: c.mtimeMs, deleted: c.deleted, supersedes: [v.current, ...v.conflicts].map(x => Buffer.from(x.id, 'hex')), chunks: c.chunks })
-      if (id !== null && onDisk !== undefined) this.#adopt(onDisk, id)
+      const id = this.#record([{ path: v.path, size: c.size, mode: c.mode, mtimeMs: c.mtimeMs, deleted: c.deleted, supersedes: [v.current, ...v.conflicts].map(x => Buffer.from(x.id, 'hex')), chunks: c.chunks }])?.[0]
+      if (id !== undefined && onDisk !== undefined) this.#adopt(onDisk, id)
       changed = true
     }
     return changed
@@ -485,6 +516,22 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   #views (): Map<string, RecordedFile> {
     return new Map(this.#opts.host.files().map(v => [v.path, v]))
   }
+}
+
+/** Chunks (as multisets by hash) the writer needs beyond what was planned for it, and planned ones it does not need. */
+function planDifference (planned: readonly FileChunk[], needed: readonly FileChunk[]): { extra: FileChunk[], unneeded: FileChunk[] } {
+  const left = new Map<string, FileChunk[]>()
+  for (const c of planned) {
+    const k = toHex(c[0])
+    left.set(k, [...left.get(k) ?? [], c])
+  }
+  const extra: FileChunk[] = []
+  for (const c of needed) {
+    const same = left.get(toHex(c[0]))
+    if (same !== undefined && same.length > 0) same.pop()
+    else extra.push(c)
+  }
+  return { extra, unneeded: [...left.values()].flat() }
 }
 
 /** Losing versions whose content differs from the winner's (a deletion that lost, or a same-content twin, needs no copy). */

@@ -15,4 +15,4 @@ export type { FileVersionToWrite, ChunkSources, WriteReport } from './safe-write
 export { ChunkIndex } from './chunk-index.ts'
 export { conflictCopyPath, isConflictCopy } from './conflict-name.ts'
 export { FolderSync, FolderProblem, FOLDER_MODES, checkFolder } from './folder.ts'
-export type { FolderMode, FolderHost, FolderOptions, FolderStatus, FolderError, ConflictInfo, ChunkFetcher, RecordedFile, RecordedVersion, NewVersion } from './folder.ts'
+export type { FolderMode, FolderHost, FolderOptions, FolderStatus, FolderError, ConflictInfo, ChunkFetcher, PeerTransfer, RecordedFile, RecordedVersion, NewVersion } from './folder.ts'

@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { bytesEqual, sha256Async } from '../codec/index.ts'
+import { bytesEqual, sha256 } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
 import { WORK_AREA } from './scanner.ts'
 
@@ -119,7 +119,7 @@ export async function writeFileVersion (folder: string, version: FileVersionToWr
     for (const i of missing) {
       const [hash, size] = version.chunks[i] as FileChunk
       const local = await sources.local?.(hash, size) ?? null
-      if (local !== null && local.length === size && await sameHash(local, hash)) {
+      if (local !== null && local.length === size && sameHash(local, hash)) {
         await handle.write(local, 0, size, offsets[i])
         report.copiedLocally++
       } else {
@@ -132,7 +132,7 @@ export async function writeFileVersion (folder: string, version: FileVersionToWr
     const results = await Promise.allSettled(fromNetwork.map(async i => {
       const [hash, size] = version.chunks[i] as FileChunk
       const bytes = await sources.fetch(hash, size, i)
-      if (bytes.length !== size || (sources.fetchVerifies !== true && !await sameHash(bytes, hash))) {
+      if (bytes.length !== size || (sources.fetchVerifies !== true && !sameHash(bytes, hash))) {
         throw new ChunkMismatchError(i, 'fetch', `chunk ${i} (${Buffer.from(hash).toString('hex').slice(0, 16)}…) arrived with bytes that do not match its hash`)
       }
       await handle.write(bytes, 0, size, offsets[i])
@@ -148,7 +148,7 @@ export async function writeFileVersion (folder: string, version: FileVersionToWr
     // the two run at once, as nothing writes to the file any more.
     const synced = handle.sync()
     synced.catch(() => {})
-    // A few chunks at once: reads and hashes overlap on the thread pool.
+    // A few chunks at once: the next reads run while one is hashed.
     for (let from = 0; from < version.chunks.length; from += READ_BACK_AT_ONCE) {
       const batch = version.chunks.slice(from, from + READ_BACK_AT_ONCE)
       const ok = await Promise.all(batch.map(([hash, size], k) => regionMatches(handle, offsets[from + k] as number, size, hash)))
@@ -172,11 +172,11 @@ export async function writeFileVersion (folder: string, version: FileVersionToWr
 async function regionMatches (handle: fs.promises.FileHandle, offset: number, size: number, hash: Uint8Array): Promise<boolean> {
   const buf = Buffer.allocUnsafe(size)
   const { bytesRead } = await handle.read(buf, 0, size, offset)
-  return bytesRead === size && await sameHash(buf, hash)
+  return bytesRead === size && sameHash(buf, hash)
 }
 
-async function sameHash (bytes: Uint8Array, hash: Uint8Array): Promise<boolean> {
-  return bytesEqual(await sha256Async(bytes), hash)
+function sameHash (bytes: Uint8Array, hash: Uint8Array): boolean {
+  return bytesEqual(sha256(bytes), hash)
 }
 
 async function fsyncDir (dir: string): Promise<void> {

@@ -4,7 +4,7 @@ import ignore from 'ignore'
 import type { Ignore } from 'ignore'
 import { chunkingFor, cutPoint } from '../blocks/index.ts'
 import type { ChunkerOptions } from '../blocks/index.ts'
-import { FILE_CHUNKS_MAX, filePathProblem, sha256Async } from '../codec/index.ts'
+import { FILE_CHUNKS_MAX, filePathProblem, sha256 } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
 
 /**
@@ -60,6 +60,7 @@ export async function scanFolder (root: string, opts: ScanOptions = {}): Promise
   const walk = async (dirRel: string): Promise<void> => {
     const entries = await fs.promises.readdir(path.join(root, dirRel), { withFileTypes: true })
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    const files: string[] = []
     for (const d of entries) {
       const rel = dirRel === '' ? d.name : `${dirRel}/${d.name}`
       if (rel === WORK_AREA) continue
@@ -73,15 +74,36 @@ export async function scanFolder (root: string, opts: ScanOptions = {}): Promise
         continue
       }
       if (!d.isFile()) { result.skipped.push({ path: rel, problem: 'not a regular file' }); continue }
-      const scanned = await scanFile(root, rel, opts.previous?.get(rel), opts.chunking)
-      if (scanned === null) continue // gone between readdir and stat: the next scan sees the folder as it is then
-      if (scanned.read) { result.filesRead++; result.bytesRead += scanned.file.size }
-      if (scanned.file.chunks.length > FILE_CHUNKS_MAX) { result.skipped.push({ path: rel, problem: `too big to share yet: ${scanned.file.chunks.length} chunks, one record lists ${FILE_CHUNKS_MAX} (about 5.8 GiB)` }); continue }
-      result.files.push(scanned.file)
+      files.push(rel)
     }
+    // The directory's files a few at once (a stat or a small read is mostly waiting), kept in name order.
+    const scanned = await inParallel(files, SCAN_AT_ONCE, rel => scanFile(root, rel, opts.previous?.get(rel), opts.chunking))
+    scanned.forEach((r, i) => {
+      const rel = files[i] as string
+      if (r === null) return // gone between readdir and stat: the next scan sees the folder as it is then
+      if (r.read) { result.filesRead++; result.bytesRead += r.file.size }
+      if (r.file.chunks.length > FILE_CHUNKS_MAX) { result.skipped.push({ path: rel, problem: `too big to share yet: ${r.file.chunks.length} chunks, one record lists ${FILE_CHUNKS_MAX} (about 5.8 GiB)` }); return }
+      result.files.push(r.file)
+    })
   }
   await walk('')
   return result
+}
+
+/** Files of one directory scanned at once. */
+const SCAN_AT_ONCE = 16
+
+async function inParallel<T, R> (items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++
+      out[i] = await run(items[i] as T)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return out
 }
 
 /** The folder's `.samepageignore` rules (none if it has no such file). */
@@ -137,19 +159,14 @@ export async function chunkFile (abs: string, chunking?: ChunkerOptions): Promis
 }
 
 async function chunkWith (abs: string, chunking: ChunkerOptions): Promise<FileChunk[]> {
-  const sizes: number[] = []
-  const hashes: Promise<Uint8Array>[] = []
-  const add = (c: Uint8Array): void => { sizes.push(c.length); hashes.push(sha256Async(c)) }
+  const chunks: FileChunk[] = []
   const handle = await fs.promises.open(abs, 'r')
   try {
     const readBytes = Math.max(READ_BYTES_MIN, 8 * chunking.avgBytes)
-    // Each window is a fresh buffer (the tail of the last one, then a read), so chunks being hashed are never overwritten.
-    let carry: Uint8Array = new Uint8Array(0)
-    let previous: Promise<unknown> = Promise.resolve()
+    // A window is the tail of the last one and a read after it: cut points are found in place, nothing pieced together.
+    let window = Buffer.allocUnsafe(readBytes)
+    let filled = 0
     for (let eof = false; !eof;) {
-      const window = Buffer.allocUnsafe(carry.length + readBytes)
-      window.set(carry, 0)
-      let filled = carry.length
       while (filled < window.length) {
         const { bytesRead } = await handle.read(window, filled, window.length - filled, null)
         if (bytesRead === 0) { eof = true; break }
@@ -157,18 +174,17 @@ async function chunkWith (abs: string, chunking: ChunkerOptions): Promise<FileCh
       }
       let start = 0
       for (let cut = cutPoint(window, start, filled, chunking); cut >= 0; cut = cutPoint(window, start, filled, chunking)) {
-        add(window.subarray(start, cut))
+        chunks.push([sha256(window.subarray(start, cut)), cut - start])
         start = cut
       }
-      if (eof && start < filled) { add(window.subarray(start, filled)); start = filled }
-      carry = window.subarray(start, filled)
-      // At most two windows hashing at once: memory stays a few windows whatever the file's size.
-      await previous
-      previous = Promise.all(hashes.slice(-256))
+      if (eof && start < filled) { chunks.push([sha256(window.subarray(start, filled)), filled - start]); start = filled }
+      const tail = filled - start
+      if (tail + readBytes > window.length) window = Buffer.concat([window.subarray(start, filled)], tail + readBytes)
+      else window.copyWithin(0, start, filled)
+      filled = tail
     }
   } finally {
     await handle.close()
   }
-  const digests = await Promise.all(hashes)
-  return digests.map((h, i) => [h, sizes[i] as number])
+  return chunks
 }

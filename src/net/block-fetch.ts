@@ -1,6 +1,6 @@
 import { BlockScheduler } from '../blocks/index.ts'
 import type { SchedulerProgress } from '../blocks/index.ts'
-import { fromHex, sha256Async, toHex } from '../codec/index.ts'
+import { fromHex, sha256, toHex } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
 import type { BlockAnswer, BlockLink } from './blocks.ts'
 
@@ -54,6 +54,8 @@ export class BlockFetch {
   readonly #arrived = new Map<string, Uint8Array>()
   readonly #waiters = new Map<string, Waiter[]>()
   readonly #failed = new Map<string, Error>()
+  /** Requests in flight: on which stream each was asked (a cancel goes to the same one). */
+  readonly #asked = new Map<string, Promise<BlockLink>>()
   #windowUsed = 0
   #timer: NodeJS.Timeout | undefined
   #closed = false
@@ -163,7 +165,7 @@ export class BlockFetch {
       switch (action.type) {
         case 'request': this.#request(action.peer, action.hash); break
         case 'penalize': this.#init.onCorrupt(action.peer, action.reason); break
-        case 'cancel': break // answers come in order on the stream: a cancelled one is read and ignored
+        case 'cancel': this.#cancel(action.peer, action.hash); break
         case 'drop': break // the scheduler no longer asks it; its sync session is the engine's to judge
       }
     }
@@ -176,12 +178,26 @@ export class BlockFetch {
     }
   }
 
+  /** Takes a request back from the peer's stream (an answer already on its way is ignored when it comes). */
+  #cancel (peer: string, hex: string): void {
+    const key = `${peer} ${hex}`
+    const link = this.#asked.get(key)
+    this.#asked.delete(key)
+    void link?.then(l => { l.cancel(fromHex(hex)) }, () => {})
+  }
+
   #request (peer: string, hex: string): void {
-    this.#init.link(peer)
-      .then(link => link.request(this.#init.space, fromHex(hex)))
-      .then(async answer => {
-        // Hashed off the JavaScript thread, before anything else sees the bytes.
-        const valid = answer instanceof Uint8Array && answer.length === this.#sizes.get(hex) && toHex(await sha256Async(answer)) === hex
+    const key = `${peer} ${hex}`
+    const link = this.#init.link(peer)
+    this.#asked.set(key, link)
+    link
+      .then(l => l.request(this.#init.space, fromHex(hex)))
+      .finally(() => { if (this.#asked.get(key) === link) this.#asked.delete(key) })
+      .then(answer => {
+        // Hashed before anything else sees the bytes.
+        // A chunk no writer needs any more (a late copy) is still judged by its hash alone: honest late copies are not blamed.
+        const size = this.#sizes.get(hex)
+        const valid = answer instanceof Uint8Array && (size === undefined || answer.length === size) && toHex(sha256(answer)) === hex
         this.#answered(peer, hex, answer, valid)
       }, () => {
         // The stream broke (or never opened): what it had is asked of the others.
@@ -193,11 +209,12 @@ export class BlockFetch {
   #answered (peer: string, hex: string, answer: BlockAnswer, valid: boolean): void {
     if (this.#closed) return
     const now = this.#now()
-    if (!(answer instanceof Uint8Array)) {
+    if (answer === 'cancelled') {
+      // Taken back by the scheduler already.
+    } else if (!(answer instanceof Uint8Array)) {
       this.#scheduler.refused(peer, hex)
     } else {
-      // Bytes for a chunk no writer wants any more carry no blame either way: only ones we can judge are judged.
-      if (this.#sizes.has(hex) || !valid) this.#scheduler.received(peer, hex, valid, now)
+      this.#scheduler.received(peer, hex, valid, now)
       if (valid && this.#wanted.delete(hex)) this.#deliver(hex, answer, now)
     }
     this.#pump()

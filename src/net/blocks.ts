@@ -6,31 +6,41 @@ import type { RateLimit } from './rate-limit.ts'
 
 /**
  * The block protocol: a peer asks for file chunks by hash, within one
- * shared space, and gets each chunk's bytes, "missing" or "denied", in the
- * order it asked (so requests pipeline on one stream). The asker verifies
- * every chunk against its hash (block-fetch.ts); the server reads it from
- * its own files and checks it too, so a file changed behind its back is
- * answered "missing", not with wrong bytes.
+ * shared space, and gets one answer per request, in the order it asked (so
+ * requests pipeline on one stream): the chunk's bytes, "missing", "denied",
+ * or "cancelled" when the asker took the request back before its bytes were
+ * sent (an endgame copy that lost, a request asked elsewhere after a
+ * timeout), so a cancel saves the upload. The asker verifies every chunk
+ * against its hash (block-fetch.ts).
  *
- *   request:  hash (32 bytes) || space key (UTF-8)
- *   answer:   status (1 byte: 0 bytes follow, 1 missing, 2 denied) || bytes
+ *   request:  1 || hash (32 bytes) || space key (UTF-8)
+ *   cancel:   2 || hash (32 bytes)
+ *   answer:   status (1 byte: 0 bytes follow, 1 missing, 2 denied, 3 cancelled) || bytes
  */
 export const BLOCK_PROTOCOL = '/samepage/blocks/1.0.0'
 /** The biggest chunk (4 × the biggest average, blocks/chunkingFor) plus the status byte. */
 export const BLOCK_FRAME_BYTES_MAX = 4 * AVG_BYTES_MAX + 1
-const REQUEST_BYTES_MAX = 32 + 256
+const REQUEST_BYTES_MAX = 1 + 32 + 256
+/** Requests a server holds for one stream; the scheduler's pipelines stay well under it. */
+const QUEUED_REQUESTS_MAX = 512
 /** Streams a node opens to one peer for chunks: more bytes in flight than one stream's window holds. */
 export const BLOCK_LINKS_PER_PEER = 2
 /** Inbound per connection: the peer's links, and spares for a reconnect race. */
 export const BLOCK_STREAMS_PER_CONNECTION_MAX = 2 * BLOCK_LINKS_PER_PEER
 /** Answers the asker has not read yet: its pipeline is at most a few hundred ms of transfer. */
 const ANSWERS_UNREAD_BYTES_MAX = 96 * 1024 * 1024
+/** Requests read from disk ahead of the one being sent: the read of the next overlaps the sending of this one. */
+const SERVE_AHEAD = 4
 
-export type BlockAnswer = Uint8Array | 'missing' | 'denied'
+const OP_GET = 1
+const OP_CANCEL = 2
+const STATUS = { bytes: 0, missing: 1, denied: 2, cancelled: 3 } as const
+
+export type BlockAnswer = Uint8Array | 'missing' | 'denied' | 'cancelled'
 /** Finds a chunk for a peer: checks it is a member of the space and reads the bytes (or says why not). */
-export type BlockProvider = (author: string, space: string, hash: Uint8Array) => Promise<BlockAnswer>
+export type BlockProvider = (author: string, space: string, hash: Uint8Array) => Promise<Exclude<BlockAnswer, 'cancelled'>>
 
-export interface BlockCounters { bytesIn: number, bytesOut: number, blocksIn: number, blocksOut: number }
+export interface BlockCounters { bytesIn: number, bytesOut: number, blocksIn: number, blocksOut: number, cancelled: number }
 
 /** The asking side of one stream to one peer. */
 export class BlockLink {
@@ -38,11 +48,10 @@ export class BlockLink {
   readonly #stream: Stream
   readonly #down: RateLimit
   readonly #counters: BlockCounters
+  readonly #onClose: () => void
   readonly #waiting: { resolve: (a: BlockAnswer) => void, reject: (e: Error) => void }[] = []
   #closed: Error | null = null
   #reading = false
-
-  readonly #onClose: () => void
 
   constructor (stream: Stream, down: RateLimit, counters: BlockCounters, onClose: () => void = () => {}) {
     this.#onClose = onClose
@@ -63,13 +72,23 @@ export class BlockLink {
 
   request (space: string, hash: Uint8Array): Promise<BlockAnswer> {
     if (this.#closed !== null) return Promise.reject(this.#closed)
-    const frame = new Uint8Array(32 + Buffer.byteLength(space))
-    frame.set(hash, 0)
-    frame.set(Buffer.from(space, 'utf8'), 32)
+    const frame = new Uint8Array(33 + Buffer.byteLength(space))
+    frame[0] = OP_GET
+    frame.set(hash, 1)
+    frame.set(Buffer.from(space, 'utf8'), 33)
     const answer = new Promise<BlockAnswer>((resolve, reject) => { this.#waiting.push({ resolve, reject }) })
-    this.#lp.write(frame).catch(err => { this.close(err as Error) })
+    this.#send(frame)
     if (!this.#reading) void this.#read()
     return answer
+  }
+
+  /** Takes a request back: its answer is "cancelled", unless its bytes were already on their way. */
+  cancel (hash: Uint8Array): void {
+    if (this.#closed !== null) return
+    const frame = new Uint8Array(33)
+    frame[0] = OP_CANCEL
+    frame.set(hash, 1)
+    this.#send(frame)
   }
 
   close (why: Error = new Error('block link closed')): void {
@@ -80,6 +99,10 @@ export class BlockLink {
     for (const w of this.#waiting.splice(0)) w.reject(why)
   }
 
+  #send (frame: Uint8Array): void {
+    this.#lp.write(frame).catch(err => { this.close(err as Error) })
+  }
+
   async #read (): Promise<void> {
     this.#reading = true
     try {
@@ -88,15 +111,19 @@ export class BlockLink {
         const waiter = this.#waiting.shift()
         if (waiter === undefined) throw new Error('an answer nobody asked for')
         const status = frame[0]
-        if (status === 0) {
+        if (status === STATUS.bytes) {
           const bytes = frame.subarray(1)
           this.#counters.bytesIn += bytes.length
           this.#counters.blocksIn++
           // --max-down: the next answer is not read until this one's bytes are paid for (TCP pushes back on the sender).
           await this.#down.take(bytes.length)
           waiter.resolve(bytes)
-        } else if (status === 1 || status === 2) {
-          waiter.resolve(status === 1 ? 'missing' : 'denied')
+        } else if (status === STATUS.missing) {
+          waiter.resolve('missing')
+        } else if (status === STATUS.denied) {
+          waiter.resolve('denied')
+        } else if (status === STATUS.cancelled) {
+          waiter.resolve('cancelled')
         } else {
           throw new Error(`an answer with status ${String(status)}`)
         }
@@ -109,53 +136,74 @@ export class BlockLink {
   }
 }
 
-/** Requests read from disk ahead of the one being sent: the disk read and hash of the next overlap the sending of this one. */
-const SERVE_AHEAD = 4
+interface Queued { readonly hashHex: string, readonly space: string, readonly hash: Uint8Array, cancelled: boolean, answer: Promise<Exclude<BlockAnswer, 'cancelled'>> | null }
 
-/** The answering side: answers in the order asked, each read from disk and paid for (--max-up) before it is sent. */
+/**
+ * The answering side of one stream: requests are queued as they come (so a
+ * cancel can reach one still waiting), the first SERVE_AHEAD read from disk
+ * ahead, and answered in order, each paid for (--max-up) before it is sent.
+ */
 export async function serveBlocks (stream: Stream, author: string, provider: BlockProvider, up: RateLimit, counters: BlockCounters): Promise<void> {
   const lp = lpStream(stream, { maxDataLength: REQUEST_BYTES_MAX })
-  const ahead: Promise<BlockAnswer>[] = []
+  const queue: Queued[] = []
   let wake: (() => void) | null = null
   let ended = false
+  const poke = (): void => { const w = wake; wake = null; w?.() }
+  const startReads = (): void => {
+    for (const q of queue.slice(0, SERVE_AHEAD)) {
+      if (q.answer === null && !q.cancelled) {
+        q.answer = provider(author, q.space, q.hash)
+        q.answer.catch(() => {})
+      }
+    }
+  }
   const reading = (async () => {
     try {
       for (;;) {
-        while (ahead.length >= SERVE_AHEAD) await new Promise<void>(resolve => { wake = resolve })
-        const req = (await lp.read()).subarray()
-        if (req.length < 33) throw new Error('a block request without a hash and a space')
-        const answer = provider(author, Buffer.from(req.subarray(32)).toString('utf8'), req.slice(0, 32))
-        answer.catch(() => {})
-        ahead.push(answer)
-        const w = wake as (() => void) | null
-        wake = null
-        w?.()
+        const frame = (await lp.read()).subarray()
+        const op = frame[0]
+        if (frame.length < 33 || (op !== OP_GET && op !== OP_CANCEL)) throw new Error('not a block request')
+        const hashHex = Buffer.from(frame.subarray(1, 33)).toString('hex')
+        if (op === OP_CANCEL) {
+          const q = queue.find(x => x.hashHex === hashHex && !x.cancelled)
+          if (q !== undefined) q.cancelled = true
+          continue
+        }
+        if (queue.length >= QUEUED_REQUESTS_MAX) throw new Error(`over ${QUEUED_REQUESTS_MAX} requests queued`)
+        queue.push({ hashHex, space: Buffer.from(frame.subarray(33)).toString('utf8'), hash: frame.slice(1, 33), cancelled: false, answer: null })
+        startReads()
+        poke()
       }
     } finally {
       ended = true
-      const w = wake as (() => void) | null
-      w?.()
+      poke()
     }
   })()
   reading.catch(() => {})
   try {
     for (;;) {
-      while (ahead.length === 0 && !ended) await new Promise<void>(resolve => { wake = resolve })
-      const next = ahead.shift()
-      if (next === undefined) break
-      const w = wake as (() => void) | null
-      wake = null
-      w?.()
-      const answer = await next
+      while (queue.length === 0 && !ended) await new Promise<void>(resolve => { wake = resolve })
+      const q = queue[0]
+      if (q === undefined) break
+      const answer = q.cancelled ? 'cancelled' : await (q.answer ?? provider(author, q.space, q.hash))
+      queue.shift()
+      startReads()
       if (answer instanceof Uint8Array) {
         await up.take(answer.length)
+        // Cancelled while it waited for its turn at the rate limit: the bytes stay here.
+        if (q.cancelled) {
+          await lp.write(Uint8Array.of(STATUS.cancelled))
+          counters.cancelled++
+          continue
+        }
         const frame = new Uint8Array(answer.length + 1)
         frame.set(answer, 1)
         await lp.write(frame)
         counters.bytesOut += answer.length
         counters.blocksOut++
       } else {
-        await lp.write(Uint8Array.of(answer === 'missing' ? 1 : 2))
+        if (answer === 'cancelled') counters.cancelled++
+        await lp.write(Uint8Array.of(STATUS[answer]))
       }
     }
   } catch {

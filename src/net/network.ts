@@ -76,7 +76,7 @@ export class Network {
   readonly #up: RateLimit
   readonly #down: RateLimit
   readonly #dead = new WeakSet<Promise<BlockLink>>()
-  readonly blockCounters: BlockCounters = { bytesIn: 0, bytesOut: 0, blocksIn: 0, blocksOut: 0 }
+  readonly blockCounters: BlockCounters = { bytesIn: 0, bytesOut: 0, blocksIn: 0, blocksOut: 0, cancelled: 0 }
 
   constructor (init: NetworkInit) {
     this.#init = init

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { toHex } from '../codec/index.ts'
+import { fromHex, toHex } from '../codec/index.ts'
+import { peerIdOf } from '../identity/index.ts'
 import type { Body, Entry } from '../codec/index.ts'
 import { checkFolder, FOLDER_MODES, FolderProblem, FolderSync } from '../files/index.ts'
 import type { ChunkFetcher, ConflictInfo, FolderMode, FolderStatus } from '../files/index.ts'
@@ -24,7 +25,7 @@ export interface FolderInfo extends FolderBinding { readonly name: string, reado
 export interface FoldersHost {
   readonly dir: string
   replica (key: SpaceKey): SpaceReplica | undefined
-  write (replica: SpaceReplica, body: Body): Entry
+  write (replica: SpaceReplica, bodies: readonly Body[]): Entry[]
   connected (): string[]
   link (author: string): Promise<BlockLink>
   corrupt (author: string, reason: string): void
@@ -112,7 +113,7 @@ export class Folders {
   }
 
   /** A peer asks for a chunk of a space: members only, from the bound folder's own files. */
-  async serve (author: string, space: string, hash: Uint8Array): Promise<BlockAnswer> {
+  async serve (author: string, space: string, hash: Uint8Array): Promise<Exclude<BlockAnswer, 'cancelled'>> {
     const replica = this.#host.replica(space)
     if (replica === undefined) return 'missing'
     if (!/^[0-9a-f]{64}$/.test(author) || replica.acl.currentRole(author) === null) return 'denied'
@@ -139,7 +140,7 @@ export class Folders {
       stateFile: path.join(host.dir, 'folders', `${binding.space}.json`),
       host: {
         files: () => replica().filesList(),
-        record: version => toHex(host.write(replica(), { t: 'file', ...version }).id),
+        record: versions => host.write(replica(), versions.map(v => ({ t: 'file' as const, ...v }))).map(e => toHex(e.id)),
         fetcher: (): ChunkFetcher => new BlockFetch({
           space: binding.space,
           peers: host.connected().filter(a => replica().acl.currentRole(a) !== null),
@@ -153,7 +154,10 @@ export class Folders {
   }
 
   #info (binding: FolderBinding, sync: FolderSync): FolderInfo {
-    return { ...binding, name: this.#host.replica(binding.space)?.genesis.name ?? '?', status: sync.status() }
+    const status = sync.status()
+    // Peers by their peer id, as everywhere else the user sees them.
+    const peers = status.peers.map(p => ({ ...p, peer: /^[0-9a-f]{64}$/.test(p.peer) ? peerIdOf(fromHex(p.peer)) : p.peer }))
+    return { ...binding, name: this.#host.replica(binding.space)?.genesis.name ?? '?', status: { ...status, peers } }
   }
 
   #load (): FolderBinding[] {

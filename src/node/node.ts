@@ -10,7 +10,7 @@ import { SqliteStore } from '../store/index.ts'
 import type { SpaceKey, Store } from '../store/index.ts'
 import { SyncEngine } from '../sync/index.ts'
 import type { Relay, SyncEvent, SyncStats } from '../sync/index.ts'
-import type { Entry } from '../codec/index.ts'
+import type { Body, Entry } from '../codec/index.ts'
 import { Network } from '../net/index.ts'
 import type { PeerInfo } from '../net/index.ts'
 import { lockDir } from './dir-lock.ts'
@@ -99,7 +99,7 @@ export class Node extends EventEmitter<NodeEvents> {
     this.#folders = new Folders({
       dir: opts.dir,
       replica: key => this.#replicas.get(key),
-      write: (replica, body) => this.#write(replica, body),
+      write: (replica, bodies) => this.#writeMany(replica, bodies),
       connected: () => this.#network.connectedAuthors(),
       link: async author => await this.#network.blockLink(author),
       corrupt: (author, reason) => { this.#engine.reportCorruptBlock(author, reason, Date.now()); this.#network.pump() },
@@ -293,9 +293,18 @@ export class Node extends EventEmitter<NodeEvents> {
       this.#network.pump()
       return entry
     } catch (err) {
-      if (err instanceof SpaceError) throw new NodeError(err.code === 'NOT_ALLOWED' ? 'NOT_ALLOWED' : 'BAD_INPUT', err.message.replace(/^[A-Z_]+: /, ''), { cause: err })
-      if (err instanceof Error && err.name === 'CodecError') throw new NodeError('BAD_INPUT', err.message, { cause: err })
-      throw err
+      throw userError(err)
+    }
+  }
+
+  /** Several entries in one commit (a folder's records). */
+  #writeMany (replica: SpaceReplica, bodies: readonly Body[]): Entry[] {
+    try {
+      const entries = this.#engine.appendMany(replica.key, bodies, Date.now())
+      this.#network.pump()
+      return entries
+    } catch (err) {
+      throw userError(err)
     }
   }
 
@@ -374,4 +383,11 @@ export class Node extends EventEmitter<NodeEvents> {
   #peerName (authorHex: string): string {
     return /^[0-9a-f]{64}$/.test(authorHex) ? peerIdOf(fromHex(authorHex)) : authorHex
   }
+}
+
+/** A refused write as the user's error (decision 13); anything else is ours, and goes on up. */
+function userError (err: unknown): unknown {
+  if (err instanceof SpaceError) return new NodeError(err.code === 'NOT_ALLOWED' ? 'NOT_ALLOWED' : 'BAD_INPUT', err.message.replace(/^[A-Z_]+: /, ''), { cause: err })
+  if (err instanceof Error && err.name === 'CodecError') return new NodeError('BAD_INPUT', err.message, { cause: err })
+  return err
 }

@@ -139,6 +139,39 @@ export class SpaceReplica {
   }
 
   /**
+   * Appends several local entries in one commit (a folder pass records its
+   * files together): the same checks as append(), one fsync for all. All or
+   * nothing: if the role does not allow them, none is written.
+   */
+  appendMany (keyPair: KeyPair, bodies: readonly Body[], nowMs: number): Entry[] {
+    if (bodies.length === 0) return []
+    const author = toHex(keyPair.publicKey)
+    const epoch = this.#epochFor(author, nowMs)
+    const feed = this.#store.feed(this.key, author, epoch)
+    let seq = feed?.count ?? 0
+    let prev = seq > 0 ? fromHex(feed?.head as string) : this.#lastHeadBefore(author, epoch)
+    for (const body of bodies) {
+      if (isDataBody(body) && !atLeast(this.#acl.roleAt(author, { epoch, seq }), 'writer')) {
+        throw new SpaceError('NOT_ALLOWED', `your role in space ${this.genesis.name} (${this.#acl.roleAt(author, { epoch, seq }) ?? 'none'}) does not allow ${body.t}; ask an admin of the space to grant you writer`)
+      }
+    }
+    const entries: Entry[] = []
+    for (const body of bodies) {
+      const entry = signEntry(keyPair, { space: this.id, author: keyPair.publicKey, epoch, seq, prev, clock: this.#nextClock(nowMs), body })
+      entries.push(entry)
+      prev = entry.id
+      seq++
+    }
+    const result = this.#ingestAuthentic(entries.map(entry => ({ entry, verified: true })), 'local', nowMs)
+    const stored = new Set(result.stored.map(e => toHex(e.id)))
+    const missing = entries.find(e => !stored.has(toHex(e.id)))
+    if (missing !== undefined) {
+      throw new SpaceError('NOT_ALLOWED', `not all of ${entries.length} entries were accepted in space ${this.genesis.name}${result.reject !== undefined ? ` (${result.reject.detail})` : ''}`)
+    }
+    return entries
+  }
+
+  /**
    * Opens a new epoch for a local author (decision 6): after a restore or a
    * crash it cannot account for. The new epoch is above every epoch it holds
    * and at least the wall time, so it is above any epoch a lost store used.

@@ -238,6 +238,16 @@ export class SyncEngine {
     return entry
   }
 
+  /** Several local writes in one commit, then announced together. */
+  appendMany (space: SpaceKey, bodies: readonly Body[], nowMs: number): Entry[] {
+    const replica = this.#replica(space)
+    const entries = replica.appendMany(this.#keyPair, bodies, nowMs)
+    if (entries.length === 0) return entries
+    this.#afterStore(replica, entries, null)
+    this.#events.push({ type: 'stored', space, entries, from: 'local' })
+    return entries
+  }
+
   /** Ingests and announces entries made outside the engine (e.g. a join prepared from a token). */
   ingestLocal (space: SpaceKey, run: readonly SignedBytes[], nowMs: number): IngestResult {
     const replica = this.#replica(space)
