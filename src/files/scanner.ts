@@ -4,7 +4,8 @@ import ignore from 'ignore'
 import type { Ignore } from 'ignore'
 import { chunkingFor, cutPoint } from '../blocks/index.ts'
 import type { ChunkerOptions } from '../blocks/index.ts'
-import { FILE_CHUNKS_MAX, filePathProblem, sha256 } from '../codec/index.ts'
+import { FILE_CHUNKS_MAX, filePathProblem } from '../codec/index.ts'
+import { hashRanges } from './hash-pool.ts'
 import type { FileChunk } from '../codec/index.ts'
 
 /**
@@ -159,32 +160,39 @@ export async function chunkFile (abs: string, chunking?: ChunkerOptions): Promis
 }
 
 async function chunkWith (abs: string, chunking: ChunkerOptions): Promise<FileChunk[]> {
-  const chunks: FileChunk[] = []
+  const sizes: number[] = []
+  const hashes: Promise<Uint8Array[]>[] = []
   const handle = await fs.promises.open(abs, 'r')
   try {
     const readBytes = Math.max(READ_BYTES_MIN, 8 * chunking.avgBytes)
-    // A window is the tail of the last one and a read after it: cut points are found in place, nothing pieced together.
-    let window = Buffer.allocUnsafe(readBytes)
-    let filled = 0
+    // A window is the tail of the last one and a read after it: cut here, hashed on the hashing thread
+    // (the window moves there), while the next window is read and cut.
+    let tail: Uint8Array = new Uint8Array(0)
     for (let eof = false; !eof;) {
+      const window = Buffer.allocUnsafe(tail.length + readBytes)
+      window.set(tail, 0)
+      let filled = tail.length
       while (filled < window.length) {
         const { bytesRead } = await handle.read(window, filled, window.length - filled, null)
         if (bytesRead === 0) { eof = true; break }
         filled += bytesRead
       }
+      const ranges: [number, number][] = []
       let start = 0
       for (let cut = cutPoint(window, start, filled, chunking); cut >= 0; cut = cutPoint(window, start, filled, chunking)) {
-        chunks.push([sha256(window.subarray(start, cut)), cut - start])
+        ranges.push([start, cut])
         start = cut
       }
-      if (eof && start < filled) { chunks.push([sha256(window.subarray(start, filled)), filled - start]); start = filled }
-      const tail = filled - start
-      if (tail + readBytes > window.length) window = Buffer.concat([window.subarray(start, filled)], tail + readBytes)
-      else window.copyWithin(0, start, filled)
-      filled = tail
+      if (eof && start < filled) { ranges.push([start, filled]); start = filled }
+      tail = Uint8Array.prototype.slice.call(window, start, filled)
+      for (const [a, b] of ranges) sizes.push(b - a)
+      hashes.push(hashRanges(window, ranges))
+      // At most a few windows in flight: memory stays bounded whatever the file's size.
+      if (hashes.length >= 3) await hashes[hashes.length - 3]
     }
   } finally {
     await handle.close()
   }
-  return chunks
+  const digests = (await Promise.all(hashes)).flat()
+  return digests.map((h, i) => [h, sizes[i] as number])
 }

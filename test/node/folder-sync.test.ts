@@ -91,4 +91,35 @@ describe('folder sync, two nodes in one process', { timeout: 120_000 }, () => {
     assert.deepEqual(listed?.copies, [copy], 'the API lists the conflict copy')
     assert.equal(a.space(space).fileGet('notes.txt')?.conflicts.filter(c => !c.deleted).length ?? 0, 0, 'resolved in the space: one version supersedes both')
   })
+
+  test('modes: send-only sends and does not apply; receive-only applies and does not send', async () => {
+    const names = ['c', 'd', 'e'] as const
+    const nodes = names.map(n => Node.open({ dir: path.join(root, n) }))
+    const [c, d, e] = nodes as [Node, Node, Node]
+    const dirs = names.map(n => path.join(root, `f${n}`))
+    const [fc, fd, fe] = dirs as [string, string, string]
+    for (const n of nodes) await n.start()
+    try {
+      const s2 = c.createSpace('modes').id
+      await d.join(c.invite(s2, 'writer', 1, 3_600_000).token)
+      await e.join(c.invite(s2, 'writer', 1, 3_600_000).token)
+      // A send-only node holds only its own files: d fetches e's from e itself.
+      await d.dial(e.id().addrs[0] as string)
+      for (const dir of dirs) fs.mkdirSync(dir)
+      fs.writeFileSync(path.join(fc, 'from-c.txt'), 'c')
+      fs.writeFileSync(path.join(fd, 'from-d.txt'), 'd')
+      fs.writeFileSync(path.join(fe, 'from-e.txt'), 'e')
+      await c.folderAdd(s2, fc, 'send-only')
+      await d.folderAdd(s2, fd, 'receive-only')
+      await e.folderAdd(s2, fe, 'send-receive')
+      const has = (dir: string, f: string): boolean => fs.existsSync(path.join(dir, f))
+      await waitFor(() => has(fd, 'from-c.txt') && has(fd, 'from-e.txt') && has(fe, 'from-c.txt'), 20_000, () => JSON.stringify(d.folderStatus(s2).status))
+      for (const n of nodes) await n.folderSync(s2)
+      assert.equal(has(fc, 'from-e.txt'), false, 'the send-only node did not apply what others wrote')
+      assert.equal(has(fc, 'from-d.txt') || has(fe, 'from-d.txt'), false, 'the receive-only node did not send its file')
+      assert.equal(e.space(s2).fileGet('from-d.txt'), undefined, 'not even a record of it')
+    } finally {
+      for (const n of nodes) await n.stop()
+    }
+  })
 })
