@@ -74,8 +74,9 @@ export async function startSyncthings (root: string, n: number, opts: { maxSendK
 
 /**
  * Makes every node a device of every other and shares one folder among all
- * of them. Returns once every pair is connected and each folder is idle, so
- * that connection set-up is not counted in a later waitSynced.
+ * of them. Returns once every pair is connected and each has the folder
+ * (not once all are idle: with data already in the folder, that would be
+ * the sync itself, which the caller times).
  */
 export async function shareFolder (nodes: SyncthingNode[], folderId: string = DEFAULT_FOLDER_ID): Promise<void> {
   // Every device first: a node dialled by one that it does not know yet turns it away until its next retry.
@@ -109,7 +110,8 @@ export async function shareFolder (nodes: SyncthingNode[], folderId: string = DE
         api<Connections>(node, 'GET', '/rest/system/connections'),
         api<FolderStatus>(node, 'GET', `/rest/db/status?folder=${encodeURIComponent(folderId)}`)
       ])
-      return status.state === 'idle' && nodes.every(peer => peer === node || conns.connections[peer.deviceId]?.connected === true)
+      // Connected, and the folder set up (not necessarily idle: with data already in it, idle would mean synced).
+      return status.state !== '' && nodes.every(peer => peer === node || conns.connections[peer.deviceId]?.connected === true)
     }))
     return ready.every(Boolean)
   })

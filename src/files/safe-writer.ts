@@ -3,14 +3,17 @@ import path from 'node:path'
 import { bytesEqual, sha256 } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
 import { WORK_AREA } from './scanner.ts'
+import { hashRanges } from './hash-pool.ts'
 
 /**
  * Writes one version of a file so that a partial or unverified file never
  * appears under its real name, even if the process is killed at any moment:
  * the bytes are assembled in the folder's work area
  * (`.samepage/tmp/<version id>.part`), every chunk verified against its hash
- * before it is written, the whole fsynced and checked again chunk by chunk,
- * then renamed into place (and the directory fsynced).
+ * before it is written and read back and checked again after (so every
+ * byte of the file is checked as the file holds it, while the rest
+ * arrives), the size checked, the whole fsynced, then renamed into place
+ * (and the directory fsynced).
  *
  * Resuming is free: the part file is named by the version, and each chunk
  * sits at a known offset, so a chunk region that already hashes right is
@@ -64,7 +67,6 @@ export class ChunkMismatchError extends Error {
   }
 }
 
-const READ_BACK_AT_ONCE = 4
 const FLUSH_EVERY_BYTES = 64 * 1024 * 1024
 
 /**
@@ -115,12 +117,16 @@ export async function writeFileVersion (folder: string, version: FileVersionToWr
       offset += size
     }
     const flusher = new BackgroundFlush(handle)
+    // Every chunk written is read back and hashed again (on the hashing thread, while others arrive), so the
+    // whole file is checked from what the file holds, not from what was handed to write().
+    const readBack: Promise<true | number>[] = []
     const fromNetwork: number[] = []
     for (const i of missing) {
       const [hash, size] = version.chunks[i] as FileChunk
       const local = await sources.local?.(hash, size) ?? null
       if (local !== null && local.length === size && sameHash(local, hash)) {
         await handle.write(local, 0, size, offsets[i])
+        readBack.push(regionMatches(handle, offsets[i] as number, size, hash).then(ok => ok || i))
         report.copiedLocally++
       } else {
         fromNetwork.push(i)
@@ -136,6 +142,7 @@ export async function writeFileVersion (folder: string, version: FileVersionToWr
         throw new ChunkMismatchError(i, 'fetch', `chunk ${i} (${Buffer.from(hash).toString('hex').slice(0, 16)}…) arrived with bytes that do not match its hash`)
       }
       await handle.write(bytes, 0, size, offsets[i])
+      readBack.push(regionMatches(handle, offsets[i] as number, size, hash).then(ok => ok || i))
       report.fetched++
       report.bytesFetched += size
       flusher.wrote(size)
@@ -144,18 +151,12 @@ export async function writeFileVersion (folder: string, version: FileVersionToWr
     if (failed !== undefined) throw failed.reason
     await handle.truncate(version.size)
     await flusher.idle()
-    // fsynced, and checked whole from what is there now (a write lost or misplaced never gets the real name);
-    // the two run at once, as nothing writes to the file any more.
-    const synced = handle.sync()
-    synced.catch(() => {})
-    // A few chunks at once: the next reads run while one is hashed.
-    for (let from = 0; from < version.chunks.length; from += READ_BACK_AT_ONCE) {
-      const batch = version.chunks.slice(from, from + READ_BACK_AT_ONCE)
-      const ok = await Promise.all(batch.map(([hash, size], k) => regionMatches(handle, offsets[from + k] as number, size, hash)))
-      const bad = ok.indexOf(false)
-      if (bad >= 0) throw new Error(`safe writer: chunk ${from + bad} of ${version.path} does not read back as written; the disk may be failing`)
+    for (const r of await Promise.all(readBack)) {
+      if (r !== true) throw new Error(`safe writer: chunk ${r} of ${version.path} does not read back as written; the disk may be failing`)
     }
-    await synced
+    const { size: written } = await handle.stat()
+    if (written !== version.size) throw new Error(`safe writer: ${version.path} is ${written} bytes after writing, not ${version.size}`)
+    await handle.sync()
   } finally {
     await handle.close()
   }
@@ -172,7 +173,9 @@ export async function writeFileVersion (folder: string, version: FileVersionToWr
 async function regionMatches (handle: fs.promises.FileHandle, offset: number, size: number, hash: Uint8Array): Promise<boolean> {
   const buf = Buffer.allocUnsafe(size)
   const { bytesRead } = await handle.read(buf, 0, size, offset)
-  return bytesRead === size && sameHash(buf, hash)
+  if (bytesRead !== size) return false
+  const [digest] = await hashRanges(buf, [[0, size]])
+  return digest !== undefined && bytesEqual(digest, hash)
 }
 
 function sameHash (bytes: Uint8Array, hash: Uint8Array): boolean {
