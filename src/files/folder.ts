@@ -116,8 +116,8 @@ export interface ConflictInfo {
 
 interface WriteJob { readonly version: RecordedVersion, readonly path: string, readonly expect: ScannedFile | null, readonly copy: boolean }
 
-/** Writes at once: enough to hide fsync latency behind other files' transfers. */
-const WRITERS = 8
+/** Files written at once: many small files are bound by file system round trips (open, write, fsync, rename), not bytes. */
+const WRITERS = 32
 /** File records committed together (one fsync): a folder of many small files is recorded in few commits. */
 const RECORDS_PER_COMMIT = 256
 const RESCAN_MS = 60_000

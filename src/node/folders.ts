@@ -33,6 +33,8 @@ export interface FoldersHost {
 }
 
 const FOLDERS_FILE = 'folders.json'
+/** After entries arrive, a folder waits this long for the rest of a burst (a pass records 256 files per commit), so that one pass writes them all. */
+const REMOTE_SETTLE_MS = 200
 
 export class Folders {
   readonly #host: FoldersHost
@@ -105,11 +107,11 @@ export class Folders {
 
   /** Something changed in the space (entries stored, a peer came): its folder looks again. */
   changed (space: SpaceKey): void {
-    this.#running.get(space)?.sync.schedule(50)
+    this.#running.get(space)?.sync.schedule(REMOTE_SETTLE_MS)
   }
 
   changedAll (): void {
-    for (const f of this.#running.values()) f.sync.schedule(50)
+    for (const f of this.#running.values()) f.sync.schedule(REMOTE_SETTLE_MS)
   }
 
   /** A peer asks for a chunk of a space: members only, from the bound folder's own files. */
