@@ -27,7 +27,8 @@ export interface SyncthingNode {
 
 const BINARY = '/usr/bin/syncthing'
 const DEFAULT_FOLDER_ID = 'bench'
-const START_LIMIT_MS = 30_000
+// Generous: right after a transfer, a capped node can take a while to take a new device in.
+const START_LIMIT_MS = 120_000
 const POLL_MS = 100
 const KILL_AFTER_MS = 10_000
 /** Syncthing counts every directory, symlink and deletion record as 128 bytes in its byte totals. */
