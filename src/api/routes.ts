@@ -35,6 +35,7 @@ export const routes: readonly Route[] = [
   route('GET', '/v1/folders', node => node.folderList()),
   route('POST', '/v1/folders', async (node, _p, b) => await node.folderAdd(str(b, 'space'), str(b, 'path'), b.mode === undefined ? 'send-receive' : str(b, 'mode'))),
   route('GET', '/v1/spaces/:space/folder', (node, p) => node.folderStatus(p.space as string)),
+  route('DELETE', '/v1/spaces/:space/folder', async (node, p) => await node.folderRemove(p.space as string)),
   route('POST', '/v1/spaces/:space/folder/sync', async (node, p) => await node.folderSync(p.space as string)),
   route('GET', '/v1/spaces/:space/conflicts', (node, p) => node.conflicts(p.space as string)),
   route('GET', '/v1/misbehaviour', node => node.misbehaviour),

@@ -156,6 +156,10 @@ folder.command('add <space> <path>').description('bind a space to a local direct
     const r = await api().call('POST', '/v1/folders', { space: ref, path: path.resolve(dir), mode: o.mode }) as FolderInfo
     out(r, () => `sharing ${r.path} as space ${r.name} (${r.mode}); see samepage folder status ${r.name}`)
   })
+folder.command('remove <space>').description('stop syncing the folder of a space here (its files stay)').action(async (ref: string) => {
+  const r = await api().call('DELETE', `/v1/spaces/${enc(ref)}/folder`) as { space: string, path: string }
+  out(r, () => `no longer syncing ${r.path}; its files stay`)
+})
 folder.command('list').description('the folders this node shares').action(async () => {
   const r = await api().call('GET', '/v1/folders') as FolderInfo[]
   out(r, () => r.map(f => `${f.name}  ${f.path}  ${f.mode}  ${folderLine(f)}`).join('\n') || 'no folders; samepage folder add SPACE PATH')

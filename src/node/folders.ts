@@ -87,6 +87,17 @@ export class Folders {
     return this.#info(binding, sync)
   }
 
+  /** Stops sharing the space's folder here: the files stay on disk; what this node knew of them goes (adding it again rescans). */
+  async remove (space: SpaceKey): Promise<FolderBinding> {
+    const f = this.#running.get(space)
+    if (f === undefined) throw new NodeError('NO_FOLDER', `space ${this.#host.replica(space)?.genesis.name ?? space} is not bound to a folder on this node`)
+    await f.sync.stop()
+    this.#running.delete(space)
+    this.#save()
+    fs.rmSync(path.join(this.#host.dir, 'folders', `${space}.json`), { force: true })
+    return f.binding
+  }
+
   list (): FolderInfo[] {
     return [...this.#running.values()].map(f => this.#info(f.binding, f.sync))
   }

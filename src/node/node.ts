@@ -254,6 +254,12 @@ export class Node extends EventEmitter<NodeEvents> {
     return await this.#folders.add(this.space(ref), dir, mode, this.#me)
   }
 
+  /** Stops syncing the space's folder on this node; its files stay where they are. */
+  async folderRemove (ref: string): Promise<{ space: string, path: string }> {
+    const b = await this.#folders.remove(this.space(ref).key)
+    return { space: b.space, path: b.path }
+  }
+
   folderList (): FolderInfo[] {
     return this.#folders.list()
   }

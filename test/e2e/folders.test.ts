@@ -163,6 +163,16 @@ describe('folder sync between real daemons', { timeout: 600_000 }, () => {
     await allSame('still the same', [fb, fc])
     assert.ok(!fs.existsSync(path.join(fb, 'back\\slash.txt')) && !fs.existsSync(path.join(fb, 'link-out')))
     ok(a.dir, 'id')
+
+    // folder remove: the files stay, changes no longer go out, and the space may be bound again.
+    const f2 = folderOf('a-removed')
+    ok(a.dir, 'folder', 'add', s2, f2)
+    fs.writeFileSync(path.join(f2, 'kept.txt'), 'stays')
+    assert.equal(ok(a.dir, 'folder', 'remove', s2).path, f2)
+    assert.equal(cli(a.dir, 'folder', 'status', s2).json.error.code, 'NO_FOLDER')
+    assert.equal(fs.readFileSync(path.join(f2, 'kept.txt'), 'utf8'), 'stays')
+    assert.equal((ok(a.dir, 'folder', 'list') as any[]).some(f => f.path === f2), false)
+    assert.equal(cli(a.dir, 'folder', 'remove', s2).code, 1)
   })
 })
 
