@@ -36,7 +36,7 @@ export async function watchFolder (api: ApiClient, path: string): Promise<void> 
     const f = await api.call('GET', path) as FolderInfo
     const s = f.status
     if (s.needBytes > 0 && (!started || s.needBytes > total)) {
-      total = Math.max(total, s.needBytes + 0)
+      total = Math.max(total, s.needBytes)
       if (!started) bar.start(total, 0, {}); else bar.setTotal(total)
       started = true
     }

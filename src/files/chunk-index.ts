@@ -57,9 +57,6 @@ export class ChunkIndex {
     return this.#where.has(hashHex)
   }
 
-  get size (): number {
-    return this.#where.size
-  }
 
   /** The chunk's bytes from a local file that is still as scanned, or null. */
   async read (hashHex: string, size?: number): Promise<Uint8Array | null> {

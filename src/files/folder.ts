@@ -429,20 +429,20 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     const { version } = job
     const target = path.join(this.root, job.path)
     // What this writer holds in the fetcher's plan and has not taken yet.
-    let outstanding: FileChunk[] = [...expected]
+    let outstanding = new ChunkBag(expected)
     try {
       await writeFileVersion(this.root, { id: version.id, path: job.path, size: version.size, mode: version.mode, mtimeMs: version.mtimeMs, chunks: version.chunks }, {
         local: async (hash, size) => await this.#index.read(toHex(hash), size),
         plan: chunks => {
-          const { extra, unneeded } = planDifference(expected, chunks)
-          fetch.release(unneeded)
-          fetch.plan(extra)
-          outstanding = [...chunks]
+          // The plan made for it, corrected for what it found locally or in its part file.
+          const planned = new ChunkBag(expected)
+          fetch.plan(chunks.filter(c => !planned.take(c[0])))
+          fetch.release(planned.rest())
+          outstanding = new ChunkBag(chunks)
         },
         fetch: async (hash, size) => {
           const bytes = await fetch.get(hash, size)
-          const k = outstanding.findIndex(c => bytesEqual(c[0], hash))
-          if (k >= 0) outstanding.splice(k, 1)
+          outstanding.take(hash)
           return bytes
         },
         fetchVerifies: fetch.verifies,
@@ -460,7 +460,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       this.#index.add(written)
       if (!job.copy) this.#adopt(written, version.id)
     } catch (err) {
-      fetch.release(outstanding)
+      fetch.release(outstanding.rest())
       this.#errors.set(job.path, describeWriteError(err as NodeJS.ErrnoException))
       // A file system's refusal (full, a clash of names, permissions): the part file goes, to leave the room it took.
       // A transfer cut short (no peer has a chunk now, or the link broke) keeps it, for the resume.
@@ -518,20 +518,26 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   }
 }
 
-/** Chunks (as multisets by hash) the writer needs beyond what was planned for it, and planned ones it does not need. */
-function planDifference (planned: readonly FileChunk[], needed: readonly FileChunk[]): { extra: FileChunk[], unneeded: FileChunk[] } {
-  const left = new Map<string, FileChunk[]>()
-  for (const c of planned) {
-    const k = toHex(c[0])
-    left.set(k, [...left.get(k) ?? [], c])
+/** Chunks counted by hash (the same chunk may be in a file more than once). */
+class ChunkBag {
+  readonly #byHash = new Map<string, FileChunk[]>()
+
+  constructor (chunks: readonly FileChunk[]) {
+    for (const c of chunks) {
+      const k = toHex(c[0])
+      const list = this.#byHash.get(k)
+      if (list === undefined) this.#byHash.set(k, [c]); else list.push(c)
+    }
   }
-  const extra: FileChunk[] = []
-  for (const c of needed) {
-    const same = left.get(toHex(c[0]))
-    if (same !== undefined && same.length > 0) same.pop()
-    else extra.push(c)
+
+  /** Takes one chunk of this hash out, if there is one left. */
+  take (hash: Uint8Array): boolean {
+    return this.#byHash.get(toHex(hash))?.pop() !== undefined
   }
-  return { extra, unneeded: [...left.values()].flat() }
+
+  rest (): FileChunk[] {
+    return [...this.#byHash.values()].flat()
+  }
 }
 
 /** Losing versions whose content differs from the winner's (a deletion that lost, or a same-content twin, needs no copy). */

@@ -137,7 +137,7 @@ async function scanFile (root: string, rel: string, previous: ScannedFile | unde
     if (previous !== undefined && previous.size === meta.size && previous.mtimeMs === meta.mtimeMs && previous.ino === meta.ino) {
       return { file: { ...meta, chunks: previous.chunks }, read: false }
     }
-    const chunks = await chunkFile(abs, chunking)
+    const chunks = chunking !== undefined ? await chunkWith(abs, chunking) : await chunkScaled(abs, st.size)
     const after = await fs.promises.stat(abs).catch(() => null)
     if (after === null) return null
     if (after.size === st.size && after.mtimeMs === st.mtimeMs && after.ino === st.ino) return { file: { ...meta, chunks }, read: true }
@@ -152,7 +152,11 @@ async function scanFile (root: string, rel: string, previous: ScannedFile | unde
  */
 export async function chunkFile (abs: string, chunking?: ChunkerOptions): Promise<FileChunk[]> {
   if (chunking !== undefined) return chunkWith(abs, chunking)
-  const { size } = await fs.promises.stat(abs)
+  return chunkScaled(abs, (await fs.promises.stat(abs)).size)
+}
+
+/** chunkFile's sizes scaled to a file whose size the caller already has. */
+async function chunkScaled (abs: string, size: number): Promise<FileChunk[]> {
   for (let tier = 0; ; tier++) {
     const chunks = await chunkWith(abs, chunkingFor(size, tier))
     if (chunks.length <= FILE_CHUNKS_MAX || tier >= 8) return chunks

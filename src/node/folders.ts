@@ -121,9 +121,6 @@ export class Folders {
     this.#running.get(space)?.sync.schedule(REMOTE_SETTLE_MS)
   }
 
-  changedAll (): void {
-    for (const f of this.#running.values()) f.sync.schedule(REMOTE_SETTLE_MS)
-  }
 
   /** A peer asks for a chunk of a space: members only, from the bound folder's own files. */
   async serve (author: string, space: string, hash: Uint8Array): Promise<Exclude<BlockAnswer, 'cancelled'>> {

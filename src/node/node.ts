@@ -294,24 +294,24 @@ export class Node extends EventEmitter<NodeEvents> {
   }
 
   #write (replica: SpaceReplica, body: Parameters<SyncEngine['append']>[1]): ReturnType<SyncEngine['append']> {
-    try {
-      const entry = this.#engine.append(replica.key, body, Date.now())
-      this.#network.pump()
-      return entry
-    } catch (err) {
-      throw userError(err)
-    }
+    return this.#committed(() => this.#engine.append(replica.key, body, Date.now()))
   }
 
   /** Several entries in one commit (a folder's records). */
   #writeMany (replica: SpaceReplica, bodies: readonly Body[]): Entry[] {
+    return this.#committed(() => this.#engine.appendMany(replica.key, bodies, Date.now()))
+  }
+
+  /** A local write, then what it made sent; a refusal as the user's error (decision 13). */
+  #committed<T> (write: () => T): T {
+    let result: T
     try {
-      const entries = this.#engine.appendMany(replica.key, bodies, Date.now())
-      this.#network.pump()
-      return entries
+      result = write()
     } catch (err) {
       throw userError(err)
     }
+    this.#network.pump()
+    return result
   }
 
   /**
