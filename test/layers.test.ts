@@ -21,7 +21,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   blocks: ['codec'],
   files: ['blocks', 'codec'],
   net: ['sync', 'blocks', 'space', 'store', 'codec', 'identity'],
-  node: ['files', 'net', 'sync', 'blocks', 'space', 'store', 'codec', 'identity'],
+  telemetry: ['codec', 'identity'],
+  node: ['files', 'telemetry', 'net', 'sync', 'blocks', 'space', 'store', 'codec', 'identity'],
   api: ['node', 'codec', 'identity'],
   cli: ['api', 'node', 'codec', 'identity']
 }

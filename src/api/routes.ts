@@ -39,7 +39,10 @@ export const routes: readonly Route[] = [
   route('POST', '/v1/spaces/:space/folder/sync', async (node, p) => await node.folderSync(p.space as string)),
   route('GET', '/v1/spaces/:space/conflicts', (node, p) => node.conflicts(p.space as string)),
   route('GET', '/v1/misbehaviour', node => node.misbehaviour),
-  route('GET', '/v1/stats', node => ({ sync: node.syncStats(), blocks: node.blockStats() }))
+  route('GET', '/v1/stats', node => ({ sync: node.syncStats(), blocks: node.blockStats() })),
+  route('GET', '/v1/status', node => node.status()),
+  route('GET', '/v1/net', node => node.network()),
+  route('GET', '/v1/alerts', node => ({ alerts: node.alerts(), thresholds: node.alertThresholds() }))
 ]
 
 function str (b: Record<string, unknown>, k: string): string {

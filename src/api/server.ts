@@ -9,14 +9,20 @@ import type { NodeErrorCode } from '../node/index.ts'
 import { toJson } from './json.ts'
 import { routes } from './routes.ts'
 import type { Route } from './routes.ts'
+import { Metrics } from './metrics.ts'
+import { dashboardPage } from './dashboard.ts'
 
 /**
  * The local API: JSON over HTTP and an event stream over a WebSocket, bound
  * to 127.0.0.1 by default and protected by a token. Its address and token are
  * written to `api.json` in the data directory (mode 0600), where the CLI
- * finds them. Every CLI command goes through here.
+ * finds them. Every CLI command goes through here. The token is kept in
+ * `api-token` (0600) across restarts, so that a dashboard bookmark or a
+ * Prometheus scrape config keeps working. Besides /v1/: /metrics
+ * (Prometheus text) and /dashboard (the web page), with the same token.
  */
 export const API_FILE = 'api.json'
+const TOKEN_FILE = 'api-token'
 const BODY_BYTES_MAX = 1024 * 1024
 
 export interface ApiInit {
@@ -34,7 +40,8 @@ const STATUS: Partial<Record<NodeErrorCode | 'INTERNAL' | 'NOT_FOUND' | 'BAD_JSO
 export class ApiServer {
   readonly #node: Node
   readonly #init: ApiInit
-  readonly #token = crypto.randomBytes(32).toString('hex')
+  readonly #token: string
+  readonly #metrics: Metrics
   readonly #server: http.Server
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 })
   #address: ApiAddress | undefined
@@ -42,6 +49,8 @@ export class ApiServer {
   constructor (init: ApiInit) {
     this.#init = init
     this.#node = init.node
+    this.#token = loadOrCreateToken(path.join(init.node.dir, TOKEN_FILE))
+    this.#metrics = new Metrics(init.node)
     this.#server = http.createServer((req, res) => { void this.#handle(req, res) })
     this.#server.on('upgrade', (req, socket, head) => {
       if (!this.#authorized(req) || new URL(req.url ?? '/', 'http://x').pathname !== '/v1/events') {
@@ -78,6 +87,14 @@ export class ApiServer {
     try {
       if (!this.#authorized(req)) throw new ApiError('UNAUTHORIZED', 'missing or wrong API token; the CLI reads it from api.json in the data directory')
       const url = new URL(req.url ?? '/', 'http://localhost')
+      if (req.method === 'GET' && url.pathname === '/metrics') {
+        sendText(res, 200, this.#metrics.contentType, await this.#metrics.text())
+        return
+      }
+      if (req.method === 'GET' && url.pathname === '/dashboard') {
+        sendText(res, 200, 'text/html; charset=utf-8', dashboardPage(), { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' })
+        return
+      }
       const match = findRoute(req.method ?? 'GET', url.pathname)
       if (match === undefined) throw new ApiError('NOT_FOUND', `no such API call: ${req.method} ${url.pathname}`)
       const body = req.method === 'GET' || req.method === 'DELETE' ? {} : await readJson(req)
@@ -99,7 +116,7 @@ export class ApiServer {
 
   #stream (ws: WebSocket): void {
     const forward = (type: string) => (payload: unknown) => { if (ws.readyState === ws.OPEN) ws.send(toJson({ type, ...(payload as object) })) }
-    const handlers = (['stored', 'fork', 'misbehaviour', 'disconnect', 'folder'] as const).map(type => [type, forward(type)] as const)
+    const handlers = (['stored', 'fork', 'misbehaviour', 'disconnect', 'folder', 'network'] as const).map(type => [type, forward(type)] as const)
     for (const [type, h] of handlers) this.#node.on(type, h)
     ws.on('close', () => { for (const [type, h] of handlers) this.#node.off(type, h) })
     ws.send(toJson({ type: 'hello', peerId: this.#node.peerId }))
@@ -147,6 +164,25 @@ async function readJson (req: http.IncomingMessage): Promise<Record<string, unkn
   } catch {
     throw new ApiError('BAD_JSON', 'the request body is not a JSON object')
   }
+}
+
+function sendText (res: http.ServerResponse, status: number, type: string, text: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text), ...headers })
+  res.end(text)
+}
+
+function loadOrCreateToken (file: string): string {
+  try {
+    const t = fs.readFileSync(file, 'utf8').trim()
+    if (/^[0-9a-f]{64}$/.test(t)) return t
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  const token = crypto.randomBytes(32).toString('hex')
+  const tmp = `${file}.${process.pid}.tmp`
+  fs.writeFileSync(tmp, token + '\n', { mode: 0o600 })
+  fs.renameSync(tmp, file)
+  return token
 }
 
 function send (res: http.ServerResponse, status: number, body: unknown): void {

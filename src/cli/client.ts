@@ -40,6 +40,12 @@ export class ApiClient {
     return payload
   }
 
+  /** The dashboard's address, token included (whoever has it can read the whole network). */
+  dashboardUrl (): string {
+    const api = this.#address()
+    return `${api.url}/dashboard?token=${api.token}`
+  }
+
   #address (): ApiAddress {
     try {
       return JSON.parse(fs.readFileSync(path.join(this.#dir, API_FILE), 'utf8')) as ApiAddress

@@ -9,6 +9,8 @@ import { startDaemon } from './start.ts'
 import { folderLine, folderReport, watchFolder } from './folder-view.ts'
 import type { ConflictInfo, FolderInfo } from './folder-view.ts'
 import { formatBytes } from './rate.ts'
+import { alertsText, netText, statusText } from './net-view.ts'
+import type { NetworkMap, StatusView } from './net-view.ts'
 
 /**
  * samepage's command line. Every command but `init` and `start` talks to
@@ -65,6 +67,34 @@ program.command('misbehaviour').description('peers that misbehaved, and why').ac
 program.command('stats').description('traffic since start: sync messages and bytes by type, file chunks in and out').action(async () => {
   const r = await api().call('GET', '/v1/stats') as { sync: unknown, blocks: { bytesIn: number, bytesOut: number, blocksIn: number, blocksOut: number } }
   out(r, () => `file chunks: ${r.blocks.blocksIn} in (${formatBytes(r.blocks.bytesIn)}), ${r.blocks.blocksOut} out (${formatBytes(r.blocks.bytesOut)})\nsync: ${JSON.stringify(r.sync)}`)
+})
+
+program.command('status').description('this node (load, memory, disk, temperature, links, folders, alerts) and the network in numbers')
+  .option('--watch', 'refresh every 2 s until Ctrl-C (with --json: one JSON line per refresh)')
+  .action(async (o: { watch?: boolean }) => {
+    for (;;) {
+      const r = await api().call('GET', '/v1/status') as StatusView
+      if (o.watch !== true) { out(r, () => statusText(r)); return }
+      if (g().json) console.log(JSON.stringify(r))
+      else process.stdout.write(`\x1b[H\x1b[2J${statusText(r)}\n`)
+      await new Promise(resolve => setTimeout(resolve, 2000))
+    }
+  })
+
+program.command('net').description('the network map: every node of the deployment, its health, and who links to whom (--json: the graph)').action(async () => {
+  const r = await api().call('GET', '/v1/net') as NetworkMap
+  out(r, () => netText(r))
+})
+
+program.command('alerts').description('open alerts of every node of the deployment, newest first').action(async () => {
+  const r = await api().call('GET', '/v1/alerts') as { alerts: NetworkMap['alerts'] }
+  out(r.alerts, () => alertsText(r.alerts))
+})
+
+program.command('dashboard').description('the URL of the web dashboard (with its token: keep it private)').action(async () => {
+  const r = await api().call('GET', '/v1/id') as { peerId: string }
+  const url = `${api().dashboardUrl()}`
+  out({ peerId: r.peerId, url }, () => url)
 })
 
 const space = program.command('space').description('create, list, invite to and join spaces')

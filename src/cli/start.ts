@@ -20,7 +20,9 @@ export async function startDaemon (opts: StartOptions): Promise<void> {
     peers: [...(config.peers ?? []), ...opts.peer],
     mdns: opts.mdns ?? config.mdns ?? false,
     maxUpBytesPerSecond: opts.maxUp === undefined ? 0 : parseRate('--max-up', opts.maxUp),
-    maxDownBytesPerSecond: opts.maxDown === undefined ? 0 : parseRate('--max-down', opts.maxDown)
+    maxDownBytesPerSecond: opts.maxDown === undefined ? 0 : parseRate('--max-down', opts.maxDown),
+    name: config.name,
+    alerts: config.alerts
   })
   const api = new ApiServer({ node, host, port: Number(portText) })
   try {

@@ -5,6 +5,8 @@ import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
+import type { Registry } from 'prom-client'
 import { mdns } from '@libp2p/mdns'
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
@@ -49,6 +51,8 @@ export interface NetworkInit {
   /** --max-up / --max-down: bytes per second of file chunks, all peers together (0 or absent: no limit). */
   readonly maxUpBytesPerSecond?: number
   readonly maxDownBytesPerSecond?: number
+  /** Where libp2p registers its own Prometheus metrics (connections, streams, bytes per protocol); absent: none. */
+  readonly metrics?: Registry | undefined
 }
 
 export interface PeerInfo {
@@ -114,7 +118,8 @@ export class Network {
         denyOutboundEncryptedConnection: async peerId => banned(peerId)
       },
       peerDiscovery: this.#init.mdns === true ? [mdns({ serviceTag: MDNS_SERVICE_TAG, interval: MDNS_QUERY_MS })] : [],
-      services: { identify: identify(), ping: ping() }
+      services: { identify: identify(), ping: ping() },
+      ...(this.#init.metrics === undefined ? {} : { metrics: prometheusMetrics({ registry: this.#init.metrics, collectDefaultMetrics: false, preserveExistingMetrics: true }) })
     })
     if (this.#init.mdns === true) this.#libp2p.addEventListener('peer:discovery', evt => {
       const peer = evt.detail.id

@@ -2,13 +2,20 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { NodeError } from './errors.ts'
+import { DEFAULT_THRESHOLDS } from '../telemetry/index.ts'
+import type { AlertThresholds } from '../telemetry/index.ts'
 
 /**
  * `config.json` in the data directory: what `samepage start` uses when the
  * command line does not say otherwise. Optional; every field is optional.
  *
  *   { "listen": ["/ip4/0.0.0.0/tcp/4001"], "peers": ["/ip4/…/tcp/4001/p2p/12D3KooW…"],
- *     "mdns": false, "api": "127.0.0.1:7070" }
+ *     "mdns": false, "api": "127.0.0.1:7070", "name": "rack-3",
+ *     "alerts": { "temperatureC": 85, "diskFreePercent": 5, "memoryFreePercent": 3,
+ *                 "peerUnreachableSeconds": 60, "folderStuckSeconds": 300 } }
+ *
+ * `name` is how the node shows in the network map (default: the host name);
+ * `alerts` sets thresholds (each optional; the defaults are shown).
  *
  * Peers from here and from `--peer` are both dialled; `--listen`, `--api`
  * and `--mdns` given on the command line win.
@@ -18,6 +25,8 @@ export interface NodeConfig {
   readonly peers?: readonly string[] | undefined
   readonly mdns?: boolean | undefined
   readonly api?: string | undefined
+  readonly name?: string | undefined
+  readonly alerts?: Partial<AlertThresholds> | undefined
 }
 
 export const CONFIG_FILE = 'config.json'
@@ -40,8 +49,9 @@ export function readConfig (dir: string): NodeConfig {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new NodeError('BAD_CONFIG', `${file} must hold a JSON object like {"peers": []}; ${fix}`)
   const o = raw as Record<string, unknown>
-  const unknown = Object.keys(o).filter(k => !['listen', 'peers', 'mdns', 'api'].includes(k))
-  if (unknown.length > 0) throw new NodeError('BAD_CONFIG', `${file} has unknown field ${JSON.stringify(unknown[0])} (known: listen, peers, mdns, api); ${fix}`)
+  const known = ['listen', 'peers', 'mdns', 'api', 'name', 'alerts']
+  const unknown = Object.keys(o).filter(k => !known.includes(k))
+  if (unknown.length > 0) throw new NodeError('BAD_CONFIG', `${file} has unknown field ${JSON.stringify(unknown[0])} (known: ${known.join(', ')}); ${fix}`)
   const addrs = (field: 'listen' | 'peers'): string[] | undefined => {
     const v = o[field]
     if (v === undefined) return undefined
@@ -53,5 +63,19 @@ export function readConfig (dir: string): NodeConfig {
   }
   if (o.mdns !== undefined && typeof o.mdns !== 'boolean') throw new NodeError('BAD_CONFIG', `${file}: "mdns" must be true or false; ${fix}`)
   if (o.api !== undefined && typeof o.api !== 'string') throw new NodeError('BAD_CONFIG', `${file}: "api" must be a string like "127.0.0.1:7070"; ${fix}`)
-  return { listen: addrs('listen'), peers: addrs('peers'), mdns: o.mdns as boolean | undefined, api: o.api as string | undefined }
+  if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '' || o.name.length > 64)) throw new NodeError('BAD_CONFIG', `${file}: "name" must be a string of 1 to 64 characters; ${fix}`)
+  return { listen: addrs('listen'), peers: addrs('peers'), mdns: o.mdns as boolean | undefined, api: o.api as string | undefined, name: o.name as string | undefined, alerts: alerts(o.alerts, file, fix) }
+}
+
+function alerts (v: unknown, file: string, fix: string): Partial<AlertThresholds> | undefined {
+  if (v === undefined) return undefined
+  const names = Object.keys(DEFAULT_THRESHOLDS)
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new NodeError('BAD_CONFIG', `${file}: "alerts" must be an object like {"diskFreePercent": 5}; ${fix}`)
+  const out: Record<string, number> = {}
+  for (const [k, n] of Object.entries(v)) {
+    if (!names.includes(k)) throw new NodeError('BAD_CONFIG', `${file}: "alerts" has unknown field ${JSON.stringify(k)} (known: ${names.join(', ')}); ${fix}`)
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw new NodeError('BAD_CONFIG', `${file}: "alerts.${k}" must be a number of at least 0; ${fix}`)
+    out[k] = n
+  }
+  return out
 }

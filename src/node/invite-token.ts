@@ -8,8 +8,17 @@ import { NodeError } from './errors.ts'
  * What an invite token carries (decision 9): the space's genesis, the invite
  * entry's id, the invite's secret key (never sent over the wire: it only
  * countersigns the join), the role, the expiry, and the inviter's addresses.
- * Encoded as base58btc DAG-CBOR, prefixed so a pasted token is recognizable.
+ * It also carries an admin invite to the inviter's deployment status space
+ * (see deployment.ts), so that every node invited anywhere joins the
+ * deployment's telemetry. Encoded as base58btc DAG-CBOR, prefixed so a pasted
+ * token is recognizable.
  */
+export interface DeploymentInvite {
+  readonly genesis: SignedBytes
+  readonly invite: Uint8Array
+  readonly secret: Uint8Array
+}
+
 export interface InviteToken {
   readonly genesis: SignedBytes
   readonly invite: Uint8Array
@@ -17,13 +26,15 @@ export interface InviteToken {
   readonly role: GrantableRole
   readonly expiresMs: number
   readonly addrs: readonly string[]
+  readonly deployment?: DeploymentInvite | undefined
 }
 
 const PREFIX = 'sp1'
 const TOKEN_BYTES_MAX = 8 * 1024
 
 export function encodeInviteToken (t: InviteToken): string {
-  return PREFIX + base58btc.baseEncode(encodeCbor({ g: t.genesis, i: t.invite, k: t.secret, r: t.role, x: t.expiresMs, a: t.addrs }))
+  const d = t.deployment === undefined ? {} : { d: { g: t.deployment.genesis, i: t.deployment.invite, k: t.deployment.secret } }
+  return PREFIX + base58btc.baseEncode(encodeCbor({ g: t.genesis, i: t.invite, k: t.secret, r: t.role, x: t.expiresMs, a: t.addrs, ...d }))
 }
 
 export function decodeInviteToken (text: string): InviteToken {
@@ -37,15 +48,20 @@ export function decodeInviteToken (text: string): InviteToken {
     throw bad('not base58')
   }
   try {
-    const v = f.map(decodeCbor(bytes, 'token', TOKEN_BYTES_MAX, false), 'token', ['g', 'i', 'k', 'r', 'x', 'a'])
-    const g = f.array(v.g, 'token.g', 2, 2)
+    const v = f.map(decodeCbor(bytes, 'token', TOKEN_BYTES_MAX, false), 'token', ['g', 'i', 'k', 'r', 'x', 'a', 'd'])
+    const genesis = (raw: unknown, path: string): SignedBytes => {
+      const g = f.array(raw, path, 2, 2)
+      return [f.bytes(g[0], `${path}[0]`), f.bytes(g[1], `${path}[1]`, 64)]
+    }
+    const d = v.d === undefined ? undefined : f.map(v.d, 'token.d', ['g', 'i', 'k'])
     return {
-      genesis: [f.bytes(g[0], 'token.g[0]'), f.bytes(g[1], 'token.g[1]', 64)],
+      genesis: genesis(v.g, 'token.g'),
       invite: f.bytes(v.i, 'token.i', 32),
       secret: f.bytes(v.k, 'token.k', 32),
       role: f.oneOf(v.r, 'token.r', ['admin', 'writer', 'reader'] as const),
       expiresMs: f.int(v.x, 'token.x'),
-      addrs: f.array(v.a, 'token.a', 64).map((a, i) => f.string(a, `token.a[${i}]`, 512))
+      addrs: f.array(v.a, 'token.a', 64).map((a, i) => f.string(a, `token.a[${i}]`, 512)),
+      deployment: d === undefined ? undefined : { genesis: genesis(d.g, 'token.d.g'), invite: f.bytes(d.i, 'token.d.i', 32), secret: f.bytes(d.k, 'token.d.k', 32) }
     }
   } catch (err) {
     if (isCodecError(err)) throw bad(err.message)

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { Registry } from 'prom-client'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fromHex, toHex } from '../codec/index.ts'
@@ -20,6 +21,10 @@ import { KnownPeers } from './known-peers.ts'
 import { Folders } from './folders.ts'
 import type { FolderInfo } from './folders.ts'
 import type { ConflictInfo, FolderStatus } from '../files/index.ts'
+import type { AlertThresholds, NetworkMap } from '../telemetry/index.ts'
+import { NodeTelemetry, HOST_NAME } from './telemetry.ts'
+import { DEPLOYMENT_SPACE_NAME } from './deployment.ts'
+import type { InviteToken } from './invite-token.ts'
 
 /**
  * A samepage node: identity, store, spaces, the sync engine and the network,
@@ -40,6 +45,10 @@ export interface NodeOptions {
   /** --max-up / --max-down: file chunk bytes per second to and from all peers together (absent or 0: no limit). */
   readonly maxUpBytesPerSecond?: number
   readonly maxDownBytesPerSecond?: number
+  /** Alert thresholds (config.json "alerts"); the rest keep their defaults. */
+  readonly alerts?: Partial<AlertThresholds> | undefined
+  /** How this node is named in the network map (config.json "name"; default: the host name). */
+  readonly name?: string | undefined
 }
 
 export interface NodeEvents {
@@ -51,6 +60,8 @@ export interface NodeEvents {
   disconnect: [{ peer: string, reason: string, atMs: number }]
   /** A shared folder's progress: during a transfer every half second, and after each pass. */
   folder: [{ space: SpaceKey, status: FolderStatus }]
+  /** The network map changed (a node's status arrived, a node went down or came back): its summary; GET /v1/net for the whole map. */
+  network: [{ atMs: number, summary: NetworkMap['summary'] }]
 }
 
 export interface MisbehaviourRecord { peer: string, reason: string, points: number, score: number, atMs: number, disconnected: boolean }
@@ -58,6 +69,9 @@ export interface MisbehaviourRecord { peer: string, reason: string, points: numb
 const MISBEHAVIOUR_LOG_MAX = 1000
 /** Invites issued by others expire without telling us: look for expired ones at least this often. */
 const INVITE_SWEEP_MS = 60_000
+/** How often the map is looked at for nodes that went silent (a death sends nothing), and the most often a `network` event goes out. */
+const NETWORK_WATCH_MS = 1000
+const STARTED_MS = Date.now()
 
 export class Node extends EventEmitter<NodeEvents> {
   readonly dir: string
@@ -68,10 +82,16 @@ export class Node extends EventEmitter<NodeEvents> {
   readonly #network: Network
   readonly #unlock: () => void
   readonly misbehaviour: MisbehaviourRecord[] = []
+  /** libp2p's own Prometheus metrics (connections, streams, bytes per protocol); the API's /metrics adds samepage's. */
+  readonly metrics = new Registry()
   readonly #knownPeers: KnownPeers
   readonly #folders: Folders
+  readonly #telemetry: NodeTelemetry
   #started = false
   #inviteSweep: NodeJS.Timeout | undefined
+  #networkWatch: NodeJS.Timeout | undefined
+  #networkShape = ''
+  #statusStored = 0
 
   private constructor (opts: NodeOptions, unlock: () => void) {
     super()
@@ -94,7 +114,8 @@ export class Node extends EventEmitter<NodeEvents> {
       onPeerAddrs: (peerId, addrs) => this.#knownPeers.remember(peerId, addrs),
       blocks: async (author, space, hash) => await this.#folders.serve(author, space, hash),
       maxUpBytesPerSecond: opts.maxUpBytesPerSecond ?? 0,
-      maxDownBytesPerSecond: opts.maxDownBytesPerSecond ?? 0
+      maxDownBytesPerSecond: opts.maxDownBytesPerSecond ?? 0,
+      metrics: this.metrics
     })
     this.#folders = new Folders({
       dir: opts.dir,
@@ -104,6 +125,32 @@ export class Node extends EventEmitter<NodeEvents> {
       link: async author => await this.#network.blockLink(author),
       corrupt: (author, reason) => { this.#engine.reportCorruptBlock(author, reason, Date.now()); this.#network.pump() },
       progress: (space, status) => { this.emit('folder', { space, status }) }
+    })
+    this.#telemetry = new NodeTelemetry({
+      dir: opts.dir,
+      self: this.#me,
+      thresholds: opts.alerts,
+      replica: key => this.#replicas.get(key),
+      publish: (space, body) => { this.#engine.publishStatus(space, body, Date.now()); this.#network.pump() },
+      host: {
+        name: opts.name ?? HOST_NAME,
+        version: NODE_VERSION,
+        startedMs: STARTED_MS,
+        disks: () => [this.dir, ...this.#folders.list().map(f => f.path)],
+        links: () => this.#network.peers().map(p => ({ peer: p.peerId, rttMs: p.rttMs, bytesIn: p.bytesIn, bytesOut: p.bytesOut })),
+        spaces: () => this.spaces().map(sp => ({ id: sp.id, name: sp.name, entries: this.#replicas.get(sp.id)?.vector().reduce((n, f) => n + f.count, 0) ?? 0, members: sp.members })),
+        folders: () => this.#folders.list().map(f => ({
+          space: f.space, name: f.name, state: f.status.state, needFiles: f.status.needFiles, needBytes: f.status.needBytes,
+          bytesPerSecond: f.status.rateBytesPerSecond, conflicts: f.status.conflicts, errors: f.status.errors.length
+        })),
+        traffic: () => {
+          const sync = this.#engine.stats
+          const sum = (m: Partial<Record<string, number>>): number => Object.values(m).reduce<number>((n, v) => n + (v ?? 0), 0)
+          return { bytesIn: sum(sync.bytesIn) + this.#network.blockCounters.bytesIn, bytesOut: sum(sync.bytesOut) + this.#network.blockCounters.bytesOut }
+        },
+        misbehaviour: () => this.misbehaviour.filter(m => !m.disconnected || m.points > 0).slice(-8).map(m => ({ peer: m.peer, reason: m.reason, points: m.points, atMs: m.atMs })),
+        statusCounters: () => ({ messagesIn: this.#engine.stats.messagesIn.status ?? 0, stored: this.#statusStored })
+      }
     })
   }
 
@@ -128,10 +175,15 @@ export class Node extends EventEmitter<NodeEvents> {
     this.#started = true
     this.#sweepInvites()
     await this.#folders.start()
+    this.#telemetry.start()
+    this.#networkWatch = setInterval(() => this.#watchNetwork(), NETWORK_WATCH_MS)
+    this.#networkWatch.unref()
   }
 
   async stop (): Promise<void> {
     clearTimeout(this.#inviteSweep)
+    clearInterval(this.#networkWatch)
+    this.#telemetry.stop()
     await this.#folders.stop()
     if (this.#started) await this.#network.stop()
     this.#started = false
@@ -168,8 +220,9 @@ export class Node extends EventEmitter<NodeEvents> {
     return { id: replica.key, name }
   }
 
+  /** The spaces of this node (the deployment's status spaces are not listed: see status and net). */
   spaces (): { id: string, name: string, role: Role | null, members: number }[] {
-    return [...this.#replicas.values()].map(r => ({
+    return [...this.#replicas.values()].filter(r => !this.#telemetry.deployment.has(r.key)).map(r => ({
       id: r.key, name: r.genesis.name, role: r.acl.currentRole(this.#me), members: r.aclList().filter(m => m.role !== null).length
     }))
   }
@@ -178,7 +231,7 @@ export class Node extends EventEmitter<NodeEvents> {
   space (ref: string): SpaceReplica {
     const byId = this.#replicas.get(ref)
     if (byId !== undefined) return byId
-    const named = [...this.#replicas.values()].filter(r => r.genesis.name === ref)
+    const named = [...this.#replicas.values()].filter(r => r.genesis.name === ref && !this.#telemetry.deployment.has(r.key))
     if (named.length === 1) return named[0] as SpaceReplica
     if (named.length > 1) throw new NodeError('AMBIGUOUS_SPACE', `${named.length} spaces are named ${JSON.stringify(ref)}; use the space id (samepage space list)`)
     throw new NodeError('UNKNOWN_SPACE', `no space ${JSON.stringify(ref)} here; see samepage space list, or join one with an invite`)
@@ -190,20 +243,39 @@ export class Node extends EventEmitter<NodeEvents> {
     const inviteKey = generateKeyPair()
     const expiresMs = Date.now() + expiresInMs
     const entry = this.#write(replica, { t: 'invite', key: inviteKey.publicKey, role, uses, expiresMs })
+    const deployment = this.#deploymentInvite(uses, expiresMs)
     const addrs = this.#network.addrs()
     if (this.#started) this.#scheduleInviteSweep()
-    return { token: encodeInviteToken({ genesis: [replica.genesis.bytes, replica.genesis.sig], invite: entry.id, secret: inviteKey.seed, role, expiresMs, addrs }) }
+    return { token: encodeInviteToken({ genesis: [replica.genesis.bytes, replica.genesis.sig], invite: entry.id, secret: inviteKey.seed, role, expiresMs, addrs, deployment }) }
+  }
+
+  /**
+   * The invite to this node's deployment status space that every token
+   * carries, as admin so that the joiner can carry it on in turn; the first
+   * invite of a node with no deployment creates the space.
+   */
+  #deploymentInvite (uses: number, expiresMs: number): InviteToken['deployment'] {
+    let replica = this.#telemetry.deployment.keys.map(k => this.#replicas.get(k)).find(r => r !== undefined && r.acl.currentRole(this.#me) === 'owner') ??
+      this.#telemetry.deployment.keys.map(k => this.#replicas.get(k)).find(r => r !== undefined && (r.acl.currentRole(this.#me) === 'admin'))
+    if (replica === undefined) {
+      replica = SpaceReplica.create(this.#store, this.keyPair, DEPLOYMENT_SPACE_NAME, Date.now())
+      this.#replicas.set(replica.key, replica)
+      this.#engine.spaceAdded(replica.key)
+      this.#telemetry.joined(replica.key)
+    }
+    const key = generateKeyPair()
+    const entry = this.#write(replica, { t: 'invite', key: key.publicKey, role: 'admin', uses, expiresMs })
+    return { genesis: [replica.genesis.bytes, replica.genesis.sig], invite: entry.id, secret: key.seed }
   }
 
   async join (token: string): Promise<{ id: string, name: string }> {
     const t = decodeInviteToken(token)
     if (t.expiresMs < Date.now()) throw new NodeError('EXPIRED_TOKEN', `this invite expired at ${new Date(t.expiresMs).toISOString()}; ask for a new one`)
-    const adopted = SpaceReplica.adopt(this.#store, t.genesis)
-    if (!(adopted instanceof SpaceReplica)) throw new NodeError('BAD_TOKEN', `this invite's space is not valid (${adopted.detail}); ask for a new invite`)
-    const replica = this.#replicas.get(adopted.key) ?? adopted
-    this.#replicas.set(replica.key, replica)
-    if (replica.acl.currentRole(this.#me) === null) replica.join(this.keyPair, t.invite, keyPairFromSeed(t.secret), Date.now())
-    this.#engine.spaceAdded(replica.key)
+    const replica = this.#joinSpace(t.genesis, t.invite, t.secret, 'this invite\'s space')
+    if (t.deployment !== undefined) {
+      const d = this.#joinSpace(t.deployment.genesis, t.deployment.invite, t.deployment.secret, 'the deployment status space of this invite')
+      this.#telemetry.joined(d.key)
+    }
     this.#network.pump()
     for (const addr of t.addrs) {
       try {
@@ -214,6 +286,16 @@ export class Node extends EventEmitter<NodeEvents> {
       }
     }
     return { id: replica.key, name: replica.genesis.name }
+  }
+
+  #joinSpace (genesis: InviteToken['genesis'], invite: Uint8Array, secret: Uint8Array, what: string): SpaceReplica {
+    const adopted = SpaceReplica.adopt(this.#store, genesis)
+    if (!(adopted instanceof SpaceReplica)) throw new NodeError('BAD_TOKEN', `${what} is not valid (${adopted.detail}); ask for a new invite`)
+    const replica = this.#replicas.get(adopted.key) ?? adopted
+    this.#replicas.set(replica.key, replica)
+    if (replica.acl.currentRole(this.#me) === null) replica.join(this.keyPair, invite, keyPairFromSeed(secret), Date.now())
+    this.#engine.spaceAdded(replica.key)
+    return replica
   }
 
   aclList (ref: string): { peerId: string, role: Role | null }[] {
@@ -280,6 +362,29 @@ export class Node extends EventEmitter<NodeEvents> {
     const info = this.folderStatus(ref)
     await this.#folders.syncNow(info.space)
     return this.folderStatus(ref)
+  }
+
+  // ------------------------------------------------------------------ telemetry
+
+  /** The whole network from the newest status record of every node of the deployment. */
+  network (): NetworkMap {
+    return this.#telemetry.network(Date.now())
+  }
+
+  /** This node as every other node sees it (its last published report), and the network in numbers. */
+  status (): { peerId: string, name: string, periodMs: number, report: unknown, alerts: unknown, network: NetworkMap['summary'], deployment: string[] } {
+    const map = this.network()
+    const self = map.nodes.find(n => n.self)
+    return { peerId: this.peerId, name: self?.name ?? '', periodMs: this.#telemetry.periodMs, report: self?.report ?? null, alerts: this.#telemetry.alerts, network: map.summary, deployment: [...this.#telemetry.deployment.keys] }
+  }
+
+  /** Open alerts of every node that is up, newest first. */
+  alerts (): NetworkMap['alerts'] {
+    return [...this.network().alerts].sort((a, b) => b.sinceMs - a.sinceMs)
+  }
+
+  alertThresholds (): AlertThresholds {
+    return this.#telemetry.thresholds
   }
 
   /** Chunk bytes sent and received over the block protocol since start. */
@@ -362,10 +467,17 @@ export class Node extends EventEmitter<NodeEvents> {
       case 'stored': {
         const from = ev.from === 'local' ? 'local' : this.#peerName(ev.from)
         this.emit('stored', { space: ev.space, count: ev.entries.length, from })
-        if (ev.from !== 'local') this.#folders.changed(ev.space)
+        if (ev.from !== 'local') {
+          this.#folders.changed(ev.space)
+          this.#telemetry.entriesStored(ev.space)
+        }
         if (this.listenerCount('entries') > 0) this.emit('entries', { space: ev.space, entries: ev.entries, from })
         return
       }
+      case 'status':
+        if (ev.from !== 'local') this.#statusStored++
+        this.#telemetry.stored(ev.space, ev.author)
+        return
       case 'fork': this.emit('fork', { space: ev.space, author: this.#peerName(ev.proof.author) }); return
       case 'misbehaviour': {
         const rec = { peer: this.#peerName(ev.peer), reason: ev.reason, points: ev.points, score: ev.score, atMs, disconnected: false }
@@ -381,6 +493,16 @@ export class Node extends EventEmitter<NodeEvents> {
     }
   }
 
+  /** Emits `network` when who is up, or what they said, changed since the last look. */
+  #watchNetwork (): void {
+    if (this.listenerCount('network') === 0) return
+    const map = this.network()
+    const shape = map.nodes.map(n => `${n.peerId}:${n.health}:${n.lastSeenMs ?? 0}`).join(',')
+    if (shape === this.#networkShape) return
+    this.#networkShape = shape
+    this.emit('network', { atMs: map.atMs, summary: map.summary })
+  }
+
   #log (rec: MisbehaviourRecord): void {
     this.misbehaviour.push(rec)
     if (this.misbehaviour.length > MISBEHAVIOUR_LOG_MAX) this.misbehaviour.shift()
@@ -390,6 +512,8 @@ export class Node extends EventEmitter<NodeEvents> {
     return /^[0-9a-f]{64}$/.test(authorHex) ? peerIdOf(fromHex(authorHex)) : authorHex
   }
 }
+
+const NODE_VERSION = (JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version
 
 /** A refused write as the user's error (decision 13); anything else is ours, and goes on up. */
 function userError (err: unknown): unknown {

@@ -142,6 +142,8 @@ export class SqliteStore implements Store {
     const s = this.#s
     const space = batch.space
     let created: number | undefined
+    const relaxed = batch.durable === false
+    if (relaxed) this.#db.exec('PRAGMA synchronous = OFF')
     this.#db.exec('BEGIN IMMEDIATE')
     try {
       let sid = this.#sidOf(space)
@@ -200,6 +202,8 @@ export class SqliteStore implements Store {
     } catch (err) {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK')
       throw err
+    } finally {
+      if (relaxed) this.#db.exec('PRAGMA synchronous = FULL')
     }
     if (created !== undefined) this.#sids.set(space, created)
   }

@@ -73,6 +73,12 @@ export interface Batch {
   /** Clear every view row of the space before applying viewWrites (a rebuild after an ACL change or a fork). */
   readonly replaceViews?: boolean
   readonly viewWrites?: readonly ViewWrite[]
+  /**
+   * false: the batch may be lost in a power cut (no fsync at commit). For
+   * status records only: telemetry that is replaced every few seconds and
+   * sent again by its author, where an fsync each would cost more than it keeps.
+   */
+  readonly durable?: boolean
 }
 
 export interface Store {

@@ -49,6 +49,8 @@ export type SyncEvent =
   | { readonly type: 'fork', readonly space: SpaceKey, readonly proof: ForkProof }
   | { readonly type: 'misbehaviour', readonly peer: AuthorHex, readonly reason: string, readonly points: number, readonly score: number }
   | { readonly type: 'disconnect', readonly peer: AuthorHex, readonly reason: string }
+  /** A status record newer than what we held was stored (ours or a peer's). */
+  | { readonly type: 'status', readonly space: SpaceKey, readonly author: AuthorHex, readonly from: AuthorHex | 'local' }
 
 export interface Outbound { readonly peer: AuthorHex, readonly type: MessageType, readonly bytes: Uint8Array }
 
@@ -259,6 +261,7 @@ export class SyncEngine {
   publishStatus (space: SpaceKey, body: Record<string, unknown>, nowMs: number): void {
     const replica = this.#replica(space)
     const s = replica.publishStatus(this.#keyPair, body, nowMs)
+    this.#events.push({ type: 'status', space, author: toHex(s.author), from: 'local' })
     this.#forwardStatus(replica, [s.bytes, s.sig], s.author, s.clock, null)
   }
 
@@ -462,6 +465,7 @@ export class SyncEngine {
     const s = replica.status(toHex(decodeStatusAuthor(record)))
     if (s === undefined) return
     session.shared(replica.key).statusKnown.set(toHex(s.author), s.clock)
+    this.#events.push({ type: 'status', space: replica.key, author: toHex(s.author), from: session.peer })
     this.#forwardStatus(replica, record, s.author, s.clock, session.peer)
   }
 

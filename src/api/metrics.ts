@@ -1,0 +1,82 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import type { Node } from '../node/index.ts'
+
+/**
+ * GET /metrics: Prometheus text format. samepage's own metrics are read
+ * from the node at scrape time; libp2p's (connections, streams, bytes per
+ * protocol) and the process's (CPU, memory, event loop lag) come beside them.
+ */
+export class Metrics {
+  readonly #own = new Registry()
+  readonly #node: Node
+
+  constructor (node: Node) {
+    this.#node = node
+    const r = this.#own
+    collectDefaultMetrics({ register: r, prefix: 'samepage_process_' })
+    const gauge = (name: string, help: string, labelNames: readonly string[], collect: (g: Gauge) => void): void => {
+      // eslint-disable-next-line no-new
+      new Gauge({ name, help, labelNames, registers: [r], collect () { this.reset(); collect(this) } })
+    }
+    const counter = (name: string, help: string, labelNames: readonly string[], collect: (c: Counter) => void): void => {
+      // eslint-disable-next-line no-new
+      new Counter({ name, help, labelNames, registers: [r], collect () { this.reset(); collect(this) } })
+    }
+    gauge('samepage_info', 'This node: peer id, name and version (always 1).', ['peer_id', 'name', 'version'], g => {
+      const s = node.status()
+      g.set({ peer_id: node.peerId, name: s.name, version: s.report === null ? '' : (s.report as { version: string }).version }, 1)
+    })
+    gauge('samepage_peers_connected', 'Peers with a sync session now.', [], g => { g.set(node.peers().length) })
+    gauge('samepage_peer_rtt_seconds', 'Round trip to each connected peer, as libp2p measured it.', ['peer'], g => {
+      for (const p of node.peers()) if (p.rttMs !== null) g.set({ peer: p.peerId }, p.rttMs / 1000)
+    })
+    gauge('samepage_space_members', 'Members of each space.', ['space', 'name'], g => {
+      for (const s of node.spaces()) g.set({ space: s.id, name: s.name }, s.members)
+    })
+    gauge('samepage_folder_need_bytes', 'Bytes a shared folder still has to fetch or write.', ['space', 'name'], g => {
+      for (const f of node.folderList()) g.set({ space: f.space, name: f.name }, f.status.needBytes)
+    })
+    gauge('samepage_folder_need_files', 'Files a shared folder still has to write.', ['space', 'name'], g => {
+      for (const f of node.folderList()) g.set({ space: f.space, name: f.name }, f.status.needFiles)
+    })
+    gauge('samepage_folder_conflicts', 'Paths in conflict in a shared folder.', ['space', 'name'], g => {
+      for (const f of node.folderList()) g.set({ space: f.space, name: f.name }, f.status.conflicts)
+    })
+    gauge('samepage_folder_receive_bytes_per_second', 'Chunk bytes per second a shared folder receives now.', ['space', 'name'], g => {
+      for (const f of node.folderList()) g.set({ space: f.space, name: f.name }, f.status.rateBytesPerSecond)
+    })
+    counter('samepage_sync_messages_total', 'Sync protocol messages by direction and type.', ['direction', 'type'], c => {
+      const st = node.syncStats()
+      for (const [type, n] of Object.entries(st.messagesIn)) c.inc({ direction: 'in', type }, n ?? 0)
+      for (const [type, n] of Object.entries(st.messagesOut)) c.inc({ direction: 'out', type }, n ?? 0)
+    })
+    counter('samepage_sync_bytes_total', 'Sync protocol bytes by direction and message type.', ['direction', 'type'], c => {
+      const st = node.syncStats()
+      for (const [type, n] of Object.entries(st.bytesIn)) c.inc({ direction: 'in', type }, n ?? 0)
+      for (const [type, n] of Object.entries(st.bytesOut)) c.inc({ direction: 'out', type }, n ?? 0)
+    })
+    counter('samepage_block_bytes_total', 'File chunk bytes over the block protocol.', ['direction'], c => {
+      const b = node.blockStats()
+      c.inc({ direction: 'in' }, b.bytesIn)
+      c.inc({ direction: 'out' }, b.bytesOut)
+    })
+    counter('samepage_misbehaviour_events_total', 'Misbehaviour and disconnections logged (the last 1,000 are kept).', [], c => { c.inc(node.misbehaviour.length) })
+    gauge('samepage_status_period_seconds', 'How often this node publishes its status (grows with the network).', [], g => { g.set(node.status().periodMs / 1000) })
+    gauge('samepage_network_nodes', 'Nodes of the deployment by health, as this node sees them.', ['health'], g => {
+      const counts: Record<string, number> = { ok: 0, hot: 0, alert: 0, down: 0, unknown: 0 }
+      for (const n of node.network().nodes) counts[n.health] = (counts[n.health] ?? 0) + 1
+      for (const [health, n] of Object.entries(counts)) g.set({ health }, n)
+    })
+    gauge('samepage_network_links', 'Links between up nodes of the deployment.', [], g => { g.set(node.network().summary.links) })
+    gauge('samepage_network_partitions', 'Groups of up nodes that no link joins (1 is whole).', [], g => { g.set(node.network().summary.partitions) })
+    gauge('samepage_alerts_open', 'Open alerts of the up nodes of the deployment, by kind.', ['kind'], g => {
+      for (const a of node.alerts()) g.inc({ kind: a.kind }, 1)
+    })
+  }
+
+  get contentType (): string { return this.#own.contentType }
+
+  async text (): Promise<string> {
+    return await Registry.merge([this.#own, this.#node.metrics]).metrics()
+  }
+}

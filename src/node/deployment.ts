@@ -1,0 +1,51 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import type { SpaceKey } from '../store/index.ts'
+import { NodeError } from './errors.ts'
+
+/**
+ * The deployment's status spaces, kept in `D/deployment.json`. A node
+ * creates one when it first invites another node (the first node of a
+ * deployment), and every invite it issues carries it, so every node that
+ * joins any space of this node joins it too. A node invited from two
+ * deployments is in both, and publishes into both.
+ */
+const DEPLOYMENT_FILE = 'deployment.json'
+export const DEPLOYMENT_SPACE_NAME = 'samepage-status'
+
+export class DeploymentSpaces {
+  readonly #file: string
+  readonly #keys: SpaceKey[]
+
+  constructor (dir: string) {
+    this.#file = path.join(dir, DEPLOYMENT_FILE)
+    this.#keys = load(this.#file)
+  }
+
+  get keys (): readonly SpaceKey[] { return this.#keys }
+
+  has (key: SpaceKey): boolean { return this.#keys.includes(key) }
+
+  add (key: SpaceKey): void {
+    if (this.has(key)) return
+    this.#keys.push(key)
+    const tmp = `${this.#file}.${process.pid}.tmp`
+    fs.writeFileSync(tmp, JSON.stringify({ spaces: this.#keys }, null, 2) + '\n', { mode: 0o600 })
+    fs.renameSync(tmp, this.#file)
+  }
+}
+
+function load (file: string): SpaceKey[] {
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+  try {
+    const v = JSON.parse(text) as { spaces?: unknown }
+    if (Array.isArray(v.spaces) && v.spaces.every(k => typeof k === 'string')) return v.spaces as string[]
+  } catch {}
+  throw new NodeError('BAD_CONFIG', `${file} is not {"spaces": [space ids]}; restore it, or remove it to leave the deployment's status space`)
+}

@@ -1,0 +1,125 @@
+import os from 'node:os'
+import { fromHex, toHex } from '../codec/index.ts'
+import { peerIdOf } from '../identity/index.ts'
+import type { SpaceReplica } from '../space/index.ts'
+import type { SpaceKey } from '../store/index.ts'
+import { buildNetworkMap, decodeReport, DEFAULT_THRESHOLDS, StatusPublisher } from '../telemetry/index.ts'
+import type { AlertThresholds, NetworkMap, NodeReport, StatusSample, TelemetryHost } from '../telemetry/index.ts'
+import { SpaceError } from '../space/index.ts'
+import { DeploymentSpaces } from './deployment.ts'
+
+/**
+ * The node's telemetry: its publisher (what it says of itself, into every
+ * status space of its deployment), and the newest report of every member,
+ * decoded once per record and kept here, from which the network map is
+ * drawn on demand.
+ */
+export interface NodeTelemetryInit {
+  readonly dir: string
+  readonly self: string
+  readonly thresholds?: Partial<AlertThresholds> | undefined
+  readonly host: Omit<TelemetryHost, 'members' | 'publish'>
+  replica (key: SpaceKey): SpaceReplica | undefined
+  publish (space: SpaceKey, body: Record<string, unknown>): void
+}
+
+interface Known { readonly wallMs: number, readonly counter: number, readonly report: NodeReport, readonly problems: readonly string[] }
+
+export class NodeTelemetry {
+  readonly deployment: DeploymentSpaces
+  readonly #init: NodeTelemetryInit
+  readonly #publisher: StatusPublisher
+  readonly #known = new Map<string, Known>()
+  readonly thresholds: AlertThresholds
+  /** Deployment spaces this node has published into (a joiner becomes a member only once the inviter's invite arrives). */
+  readonly #publishedInto = new Set<SpaceKey>()
+
+  constructor (init: NodeTelemetryInit) {
+    this.#init = init
+    this.deployment = new DeploymentSpaces(init.dir)
+    this.thresholds = { ...DEFAULT_THRESHOLDS, ...init.thresholds }
+    this.#publisher = new StatusPublisher({
+      ...init.host,
+      members: () => this.#members().size,
+      publish: body => {
+        for (const key of this.deployment.keys) {
+          const replica = init.replica(key)
+          if (replica === undefined || replica.acl.currentRole(init.self) === null) continue
+          try {
+            init.publish(key, body)
+            this.#publishedInto.add(key)
+          } catch (err) {
+            if (!(err instanceof SpaceError)) throw err // refused (our role changed under us): the next period tries again
+          }
+        }
+      }
+    }, { thresholds: this.thresholds })
+  }
+
+  start (): void {
+    for (const key of this.deployment.keys) for (const s of this.#init.replica(key)?.statuses() ?? []) this.#learn(toHex(s.author), s.clock, s.body)
+    this.#publisher.start()
+  }
+
+  stop (): void {
+    this.#publisher.stop()
+  }
+
+  /** A deployment space was created or joined: publish into it now. */
+  joined (key: SpaceKey): void {
+    this.deployment.add(key)
+    this.#publisher.publishNow()
+  }
+
+  /** Entries arrived: in a deployment space we just became a member of (the invite arrived), publish at once. */
+  entriesStored (space: SpaceKey): void {
+    if (!this.deployment.has(space) || this.#publishedInto.has(space)) return
+    if (this.#init.replica(space)?.acl.currentRole(this.#init.self) !== null) this.#publisher.publishNow()
+  }
+
+  /** A status record was stored: decode it once, here. */
+  stored (space: SpaceKey, author: string): void {
+    if (!this.deployment.has(space)) return
+    const s = this.#init.replica(space)?.status(author)
+    if (s !== undefined) this.#learn(author, s.clock, s.body)
+  }
+
+  get periodMs (): number { return this.#publisher.periodMs }
+
+  get alerts (): NodeReport['alerts'] { return this.#publisher.alerts }
+
+  /** This node's own report as last published. */
+  get report (): NodeReport | undefined { return this.#publisher.last }
+
+  network (nowMs: number): NetworkMap {
+    const members = this.#members()
+    members.add(this.#init.self)
+    const samples: StatusSample[] = [...members].map(author => {
+      const k = this.#known.get(author)
+      const own = author === this.#init.self ? this.#publisher.last : undefined
+      return {
+        peerId: peerIdOf(fromHex(author)),
+        wallMs: own !== undefined ? Math.max(k?.wallMs ?? 0, nowMs) : k?.wallMs ?? null,
+        report: own ?? k?.report ?? null,
+        problems: own !== undefined ? [] : k?.problems ?? []
+      }
+    })
+    return buildNetworkMap(samples, peerIdOf(fromHex(this.#init.self)), nowMs)
+  }
+
+  #learn (author: string, clock: { wallMs: number, counter: number }, body: Readonly<Record<string, unknown>>): void {
+    const k = this.#known.get(author)
+    if (k !== undefined && (k.wallMs > clock.wallMs || (k.wallMs === clock.wallMs && k.counter >= clock.counter))) return
+    const { report, problems } = decodeReport(body)
+    this.#known.set(author, { wallMs: clock.wallMs, counter: clock.counter, report, problems })
+  }
+
+  /** Members of every deployment space (author keys, hex). */
+  #members (): Set<string> {
+    const out = new Set<string>()
+    for (const key of this.deployment.keys) for (const m of this.#init.replica(key)?.aclList() ?? []) if (m.role !== null) out.add(m.member)
+    return out
+  }
+}
+
+export const HOST_NAME = os.hostname()

@@ -1,0 +1,75 @@
+import type { AlertKind, AlertReport } from './report.ts'
+
+/**
+ * Alerts a node raises about itself, from thresholds in config.json
+ * ("alerts": {...}). Pure: the facts and the time come in, the open alerts
+ * go out, each keeping the time it was first raised.
+ */
+export interface AlertThresholds {
+  /** The hottest sensor at or above this many °C. */
+  readonly temperatureC: number
+  /** Free space on the data directory's disk (and each folder's) below this percentage. */
+  readonly diskFreePercent: number
+  /** Free memory (os.freemem) below this percentage. */
+  readonly memoryFreePercent: number
+  /** A peer we were linked with (or told to keep) unreachable this long. */
+  readonly peerUnreachableSeconds: number
+  /** A folder that needs data and made no progress this long. */
+  readonly folderStuckSeconds: number
+}
+
+export const DEFAULT_THRESHOLDS: AlertThresholds = {
+  temperatureC: 85,
+  diskFreePercent: 5,
+  memoryFreePercent: 3,
+  peerUnreachableSeconds: 60,
+  folderStuckSeconds: 300
+}
+
+export interface AlertFacts {
+  readonly temperatureC: number | null
+  readonly disks: readonly { readonly path: string, readonly totalBytes: number, readonly freeBytes: number }[]
+  readonly memory: { readonly totalBytes: number, readonly freeBytes: number }
+  /** Peers we lost or cannot reach, with the time they became unreachable. */
+  readonly unreachable: readonly { readonly peer: string, readonly sinceMs: number }[]
+  /** Folders that need data, with the time of their last progress. */
+  readonly waiting: readonly { readonly name: string, readonly needBytes: number, readonly needFiles: number, readonly lastProgressMs: number }[]
+}
+
+export function evaluateAlerts (facts: AlertFacts, t: AlertThresholds, previous: readonly AlertReport[], nowMs: number): AlertReport[] {
+  const open: { kind: AlertKind, subject: string, detail: string, sinceMs?: number }[] = []
+  if (facts.temperatureC !== null && facts.temperatureC >= t.temperatureC) {
+    open.push({ kind: 'overheating', subject: 'host', detail: `${facts.temperatureC.toFixed(1)} °C, threshold ${t.temperatureC} °C` })
+  }
+  for (const d of facts.disks) {
+    if (d.totalBytes <= 0) continue
+    const pct = 100 * d.freeBytes / d.totalBytes
+    if (pct < t.diskFreePercent) open.push({ kind: 'disk-full', subject: d.path, detail: `${pct.toFixed(1)}% free (${mib(d.freeBytes)} of ${mib(d.totalBytes)}), threshold ${t.diskFreePercent}%` })
+  }
+  if (facts.memory.totalBytes > 0) {
+    const pct = 100 * facts.memory.freeBytes / facts.memory.totalBytes
+    if (pct < t.memoryFreePercent) open.push({ kind: 'memory-low', subject: 'host', detail: `${pct.toFixed(1)}% free, threshold ${t.memoryFreePercent}%` })
+  }
+  for (const u of facts.unreachable) {
+    const s = Math.floor((nowMs - u.sinceMs) / 1000)
+    if (s >= t.peerUnreachableSeconds) open.push({ kind: 'peer-unreachable', subject: u.peer, detail: `unreachable for ${s} s, threshold ${t.peerUnreachableSeconds} s`, sinceMs: u.sinceMs })
+  }
+  for (const f of facts.waiting) {
+    const s = Math.floor((nowMs - f.lastProgressMs) / 1000)
+    if (s >= t.folderStuckSeconds) open.push({ kind: 'folder-stuck', subject: f.name, detail: `${f.needFiles} files (${mib(f.needBytes)}) needed, no progress for ${s} s, threshold ${t.folderStuckSeconds} s` })
+  }
+  return open.map(a => {
+    const before = previous.find(p => p.kind === a.kind && p.subject === a.subject)
+    return { kind: a.kind, subject: a.subject, detail: a.detail, sinceMs: before?.sinceMs ?? a.sinceMs ?? nowMs }
+  })
+}
+
+/** Whether two alert lists name different alerts (details such as "for 61 s" do not count). */
+export function alertsChanged (a: readonly AlertReport[], b: readonly AlertReport[]): boolean {
+  const names = (l: readonly AlertReport[]): string => l.map(x => `${x.kind}\u0000${x.subject}`).sort().join('\u0001')
+  return names(a) !== names(b)
+}
+
+function mib (bytes: number): string {
+  return bytes >= 1 << 30 ? `${(bytes / (1 << 30)).toFixed(1)} GiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`
+}

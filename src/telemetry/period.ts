@@ -1,0 +1,34 @@
+/**
+ * How often a node publishes its status, and when its silence means it is
+ * down. Every record is flooded to every member, so a node receives about
+ * N × copies records per period (copies: how many neighbours hand it each
+ * record). The period grows with the network so that this stays under
+ * STATUS_RECORDS_PER_SECOND_MAX at any size:
+ *
+ *   period = max(BASE_PERIOD_MS, N × copies / 100 per second)
+ *
+ * 5 nodes publish every 3 s; 300 nodes with 1 copy each every 3 s; 10,000
+ * nodes with 2 copies every 200 s.
+ */
+export const STATUS_RECORDS_PER_SECOND_MAX = 100
+export const BASE_PERIOD_MS = 3000
+/** A period never exceeds this, whatever a record declares (a node that says "every year" is still shown down). */
+export const PERIOD_MAX_MS = 3600_000
+/** Alerts are published at once, but not more often than this. */
+export const ALERT_SPACING_MS = 1000
+
+export function statusPeriodMs (nodes: number, copiesPerRecord: number): number {
+  const copies = Number.isFinite(copiesPerRecord) ? Math.max(1, copiesPerRecord) : 1
+  return Math.min(PERIOD_MAX_MS, Math.max(BASE_PERIOD_MS, Math.ceil(Math.max(1, nodes) * copies * 1000 / STATUS_RECORDS_PER_SECOND_MAX)))
+}
+
+/** ±20%, so that nodes started together do not publish together. `random` is in [0, 1). */
+export function jittered (periodMs: number, random: number): number {
+  return Math.round(periodMs * (0.8 + 0.4 * random))
+}
+
+/** Silence after which a node is shown down: three of its declared periods (jitter included) and two seconds of slack. */
+export function downAfterMs (declaredPeriodMs: number): number {
+  const p = Math.min(PERIOD_MAX_MS, Math.max(BASE_PERIOD_MS, declaredPeriodMs))
+  return Math.round(3 * 1.2 * p) + 2000
+}

@@ -1,0 +1,146 @@
+import { fromHex, toHex } from '../codec/index.ts'
+import { peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
+
+/**
+ * What a node says of itself in its status record, and its wire form: a
+ * DAG-CBOR map with short keys, integers only (loads ×100, temperature ×10),
+ * peers as their 32-byte public keys, every list capped. Anything a member
+ * publishes passes through `decodeReport`, which never throws on a
+ * well-signed but malformed body: it keeps what is valid and says what was not.
+ */
+export interface LinkReport { readonly peer: string, readonly rttMs: number | null, readonly inBps: number, readonly outBps: number }
+export interface SpaceReport { readonly id: string, readonly name: string, readonly entries: number, readonly members: number }
+export interface FolderReport {
+  readonly space: string
+  readonly name: string
+  readonly state: string
+  readonly needFiles: number
+  readonly needBytes: number
+  readonly bytesPerSecond: number
+  readonly conflicts: number
+  readonly errors: number
+}
+export type AlertKind = 'overheating' | 'disk-full' | 'memory-low' | 'peer-unreachable' | 'folder-stuck'
+export const ALERT_KINDS: readonly AlertKind[] = ['overheating', 'disk-full', 'memory-low', 'peer-unreachable', 'folder-stuck']
+export interface AlertReport { readonly kind: AlertKind, readonly subject: string, readonly detail: string, readonly sinceMs: number }
+export interface MisbehaviourReport { readonly peer: string, readonly reason: string, readonly points: number, readonly atMs: number }
+
+export interface NodeReport {
+  readonly name: string
+  readonly version: string
+  readonly startedMs: number
+  /** How often this node publishes: receivers call it down after a few periods of silence. */
+  readonly periodMs: number
+  readonly load: readonly [number, number, number]
+  readonly cpus: number
+  readonly memory: { readonly totalBytes: number, readonly freeBytes: number, readonly rssBytes: number }
+  readonly disk: { readonly totalBytes: number, readonly freeBytes: number } | null
+  /** The hottest sensor the host exposes, in °C; null where it exposes none. */
+  readonly temperatureC: number | null
+  readonly links: readonly LinkReport[]
+  readonly spaces: readonly SpaceReport[]
+  readonly folders: readonly FolderReport[]
+  readonly traffic: { readonly bytesIn: number, readonly bytesOut: number, readonly inBps: number, readonly outBps: number }
+  readonly misbehaviour: readonly MisbehaviourReport[]
+  readonly alerts: readonly AlertReport[]
+}
+
+/** Caps that keep a record well under STATUS_BYTES_MAX (16 KiB) whatever the node holds. */
+export const REPORT_LIMITS = { links: 48, spaces: 24, folders: 16, misbehaviour: 8, alerts: 16, text: 96 } as const
+
+const int = (n: number): number => Number.isFinite(n) ? Math.max(0, Math.round(n)) : 0
+const text = (s: string): string => s.length <= REPORT_LIMITS.text ? s : s.slice(0, REPORT_LIMITS.text - 1) + '…'
+const key = (peerId: string): Uint8Array | string => publicKeyFromPeerId(peerId) ?? text(peerId)
+
+export function encodeReport (r: NodeReport): Record<string, unknown> {
+  return {
+    v: 1,
+    n: text(r.name),
+    ver: text(r.version),
+    st: int(r.startedMs),
+    p: int(r.periodMs),
+    ld: r.load.map(l => int(l * 100)),
+    cpu: int(r.cpus),
+    mem: [int(r.memory.totalBytes), int(r.memory.freeBytes), int(r.memory.rssBytes)],
+    dk: r.disk === null ? null : [int(r.disk.totalBytes), int(r.disk.freeBytes)],
+    t: r.temperatureC === null ? null : Math.round(r.temperatureC * 10),
+    ln: r.links.slice(0, REPORT_LIMITS.links).map(l => [key(l.peer), l.rttMs === null ? null : int(l.rttMs), int(l.inBps), int(l.outBps)]),
+    sp: r.spaces.slice(0, REPORT_LIMITS.spaces).map(s => [fromHexOrText(s.id), text(s.name), int(s.entries), int(s.members)]),
+    fo: r.folders.slice(0, REPORT_LIMITS.folders).map(f => [fromHexOrText(f.space), text(f.name), text(f.state), int(f.needFiles), int(f.needBytes), int(f.bytesPerSecond), int(f.conflicts), int(f.errors)]),
+    io: [int(r.traffic.bytesIn), int(r.traffic.bytesOut), int(r.traffic.inBps), int(r.traffic.outBps)],
+    mb: r.misbehaviour.slice(-REPORT_LIMITS.misbehaviour).map(m => [key(m.peer), text(m.reason), int(m.points), int(m.atMs)]),
+    al: r.alerts.slice(0, REPORT_LIMITS.alerts).map(a => [a.kind, text(a.subject), text(a.detail), int(a.sinceMs)])
+  }
+}
+
+export interface DecodedReport { readonly report: NodeReport, readonly problems: readonly string[] }
+
+/** The body of a verified status record, read defensively: bad fields become defaults, and are named in `problems`. */
+export function decodeReport (body: Readonly<Record<string, unknown>>): DecodedReport {
+  const problems: string[] = []
+  const bad = (field: string): void => { if (problems.length < 8) problems.push(field) }
+  const num = (v: unknown, field: string): number => {
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v
+    bad(field)
+    return 0
+  }
+  const str = (v: unknown, field: string): string => {
+    if (typeof v === 'string') return text(v)
+    bad(field)
+    return ''
+  }
+  const list = (v: unknown, field: string, max: number): unknown[][] => {
+    if (!Array.isArray(v)) { bad(field); return [] }
+    if (v.length > max) bad(`${field} (over ${max})`)
+    return v.slice(0, max).filter((x, i): x is unknown[] => Array.isArray(x) || (bad(`${field}[${i}]`), false))
+  }
+  const peer = (v: unknown, field: string): string => {
+    if (v instanceof Uint8Array && v.length === 32) return peerIdOf(v)
+    bad(field)
+    return '?'
+  }
+  const id = (v: unknown, field: string): string => v instanceof Uint8Array ? toHex(v) : str(v, field)
+  if (body.v !== 1) bad('v')
+  const ld = Array.isArray(body.ld) && body.ld.length === 3 ? body.ld.map((l, i) => num(l, `ld[${i}]`) / 100) : (bad('ld'), [0, 0, 0])
+  const mem = Array.isArray(body.mem) ? body.mem : (bad('mem'), [])
+  const dk = body.dk === null ? null : Array.isArray(body.dk) ? body.dk : (bad('dk'), null)
+  const io = Array.isArray(body.io) ? body.io : (bad('io'), [])
+  const t = body.t
+  const temperatureC = t === null || t === undefined ? null : typeof t === 'number' && Number.isSafeInteger(t) ? t / 10 : (bad('t'), null)
+  const report: NodeReport = {
+    name: str(body.n, 'n'),
+    version: str(body.ver, 'ver'),
+    startedMs: num(body.st, 'st'),
+    periodMs: num(body.p, 'p'),
+    load: [ld[0] ?? 0, ld[1] ?? 0, ld[2] ?? 0],
+    cpus: num(body.cpu, 'cpu'),
+    memory: { totalBytes: num(mem[0], 'mem[0]'), freeBytes: num(mem[1], 'mem[1]'), rssBytes: num(mem[2], 'mem[2]') },
+    disk: dk === null ? null : { totalBytes: num(dk[0], 'dk[0]'), freeBytes: num(dk[1], 'dk[1]') },
+    temperatureC,
+    links: list(body.ln, 'ln', REPORT_LIMITS.links).map((l, i) => ({
+      peer: peer(l[0], `ln[${i}]`), rttMs: l[1] === null ? null : num(l[1], `ln[${i}].rtt`), inBps: num(l[2], `ln[${i}].in`), outBps: num(l[3], `ln[${i}].out`)
+    })),
+    spaces: list(body.sp, 'sp', REPORT_LIMITS.spaces).map((s, i) => ({ id: id(s[0], `sp[${i}]`), name: str(s[1], `sp[${i}].name`), entries: num(s[2], `sp[${i}].entries`), members: num(s[3], `sp[${i}].members`) })),
+    folders: list(body.fo, 'fo', REPORT_LIMITS.folders).map((f, i) => ({
+      space: id(f[0], `fo[${i}]`),
+      name: str(f[1], `fo[${i}].name`),
+      state: str(f[2], `fo[${i}].state`),
+      needFiles: num(f[3], `fo[${i}].files`),
+      needBytes: num(f[4], `fo[${i}].bytes`),
+      bytesPerSecond: num(f[5], `fo[${i}].rate`),
+      conflicts: num(f[6], `fo[${i}].conflicts`),
+      errors: num(f[7], `fo[${i}].errors`)
+    })),
+    traffic: { bytesIn: num(io[0], 'io[0]'), bytesOut: num(io[1], 'io[1]'), inBps: num(io[2], 'io[2]'), outBps: num(io[3], 'io[3]') },
+    misbehaviour: list(body.mb, 'mb', REPORT_LIMITS.misbehaviour).map((m, i) => ({ peer: peer(m[0], `mb[${i}]`), reason: str(m[1], `mb[${i}].reason`), points: num(m[2], `mb[${i}].points`), atMs: num(m[3], `mb[${i}].at`) })),
+    alerts: list(body.al, 'al', REPORT_LIMITS.alerts).flatMap((a, i) => {
+      if (!ALERT_KINDS.includes(a[0] as AlertKind)) { bad(`al[${i}].kind`); return [] }
+      return [{ kind: a[0] as AlertKind, subject: str(a[1], `al[${i}].subject`), detail: str(a[2], `al[${i}].detail`), sinceMs: num(a[3], `al[${i}].since`) }]
+    })
+  }
+  return { report, problems }
+}
+
+function fromHexOrText (id: string): Uint8Array | string {
+  return /^[0-9a-f]{64}$/.test(id) ? fromHex(id) : text(id)
+}
