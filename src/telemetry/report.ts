@@ -46,7 +46,7 @@ export interface NodeReport {
 }
 
 /** Caps that keep a record well under STATUS_BYTES_MAX (16 KiB) whatever the node holds. */
-export const REPORT_LIMITS = { links: 48, spaces: 24, folders: 16, misbehaviour: 8, alerts: 16, text: 96 } as const
+export const REPORT_LIMITS = { links: 32, spaces: 16, folders: 12, misbehaviour: 8, alerts: 16, text: 64 } as const
 
 const int = (n: number): number => Number.isFinite(n) ? Math.max(0, Math.round(n)) : 0
 const text = (s: string): string => s.length <= REPORT_LIMITS.text ? s : s.slice(0, REPORT_LIMITS.text - 1) + '…'

@@ -15,7 +15,7 @@ import { cidFromString, decodeMessage, encodeMessage } from '../../src/codec/ind
 import type { Message } from '../../src/codec/index.ts'
 import { SqliteStore } from '../../src/store/index.ts'
 import { keyPairFromSeed, publicKeyFromPeerId } from '../../src/identity/index.ts'
-import { signEntry } from '../../src/space/index.ts'
+import { signEntry, signStatus } from '../../src/space/index.ts'
 import { SYNC_PROTOCOL } from '../../src/net/index.ts'
 import { cli, eventually, ok, startDaemon, stop, tempRoot } from './harness.ts'
 import type { Daemon } from './harness.ts'
@@ -127,6 +127,31 @@ describe('a hostile peer', { timeout: 180_000 }, () => {
       l => l.some(m => m.peer === hostileId && m.disconnected))
     assert.match(log.filter(m => m.peer === hostileId).map(m => m.reason).join('\n'), /replay/)
     assert.equal(ok(dir, 'kv', 'get', 'team', 'precious').value, 'kept')
+  })
+
+  test('a forged status record (another key signing for the node) is rejected and logged', async () => {
+    ok(dir, 'space', 'invite', 'team', '--role', 'reader') // the first invite creates the deployment's status space
+    const deployment = await eventually('the daemon publishes into its status space', () => ok(dir, 'status') as { deployment: string[], report: { name: string } | null },
+      s => s.deployment.length === 1 && s.report !== null)
+    const realName = deployment.report?.name
+    const h = await hostile()
+    const conn = await h.dial(multiaddr(daemon.addrs[0] as string))
+    const lp = lpStream(await conn.newStream(SYNC_PROTOCOL))
+    const spaceId = (cidFromString(deployment.deployment[0] as string) as NonNullable<ReturnType<typeof cidFromString>>).bytes
+    const owner = publicKeyFromPeerId(daemon.peerId) as Uint8Array
+    const forger = keyPairFromSeed(new Uint8Array(32).fill(7))
+    // Newer than anything the node published, claiming to be the node, in a body that would show it on fire.
+    const forged = signStatus(forger, { space: spaceId, author: owner, clock: { wallMs: Date.now() + 5000, counter: 0 }, body: { v: 1, n: 'forged', t: 1500, al: [['overheating', 'host', 'forged', 0]] } })
+    await lp.write(encodeMessage({ m: 'status', space: spaceId, record: [forged.bytes, forged.sig] }))
+    const hostileId = h.peerId.toString()
+    const log = await eventually('the forged status is logged as misbehaviour', () => ok(dir, 'misbehaviour') as { peer: string, reason: string }[],
+      l => l.some(m => m.peer === hostileId && /bad status record \(bad-signature\)/.test(m.reason)))
+    assert.ok(log.length > 0)
+    const self = (ok(dir, 'net') as { nodes: { self: boolean, name: string, alerts: unknown[] }[] }).nodes.find(n => n.self)
+    assert.equal(self?.name, realName, 'the node\'s own status is not replaced')
+    assert.deepEqual(self?.alerts, [])
+    assert.deepEqual(ok(dir, 'alerts'), [], 'no forged alert shows')
+    await h.stop()
   })
 
   test('the honest node keeps working', () => {
