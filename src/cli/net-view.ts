@@ -1,4 +1,4 @@
-import type { NetworkMap, MapNode } from '../telemetry/index.ts'
+import type { NetworkMap, MapNode } from '../node/index.ts'
 import { formatBytes } from './rate.ts'
 
 /**

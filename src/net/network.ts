@@ -61,6 +61,9 @@ export interface PeerInfo {
   readonly direction: 'inbound' | 'outbound'
   readonly bytesIn: number
   readonly bytesOut: number
+  /** File chunk bytes to and from this peer since start (the block protocol, beside the sync session's bytes). */
+  readonly blockBytesIn: number
+  readonly blockBytesOut: number
   readonly rttMs: number | null
 }
 
@@ -80,7 +83,9 @@ export class Network {
   readonly #up: RateLimit
   readonly #down: RateLimit
   readonly #dead = new WeakSet<Promise<BlockLink>>()
-  readonly blockCounters: BlockCounters = { bytesIn: 0, bytesOut: 0, blocksIn: 0, blocksOut: 0, cancelled: 0 }
+  readonly blockCounters: BlockCounters = emptyCounters()
+  /** The same, per peer (author key): what its links carried (for link rates in status reports). */
+  readonly #peerBlockCounters = new Map<string, BlockCounters>()
 
   constructor (init: NetworkInit) {
     this.#init = init
@@ -134,7 +139,8 @@ export class Network {
     })
     await this.#libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
       const provider = this.#init.blocks ?? (async () => 'missing' as const)
-      void serveBlocks(stream, this.#authorOf(connection.remotePeer), provider, this.#up, this.blockCounters)
+      const author = this.#authorOf(connection.remotePeer)
+      void serveBlocks(stream, author, provider, this.#up, this.#blockCountersOf(author))
     }, { maxInboundStreams: BLOCK_STREAMS_PER_CONNECTION_MAX, maxOutboundStreams: BLOCK_STREAMS_PER_CONNECTION_MAX })
     this.#libp2p.addEventListener('peer:identify', evt => {
       const peerId = evt.detail.peerId.toString()
@@ -171,14 +177,33 @@ export class Network {
   }
 
   peers (): PeerInfo[] {
-    return [...this.#sessions.entries()].map(([, s]) => ({
+    return [...this.#sessions.entries()].map(([author, s]) => ({
       peerId: s.connection.remotePeer.toString(),
       addrs: [s.connection.remoteAddr.toString()],
       direction: s.connection.direction,
       bytesIn: s.bytesIn,
       bytesOut: s.bytesOut,
+      blockBytesIn: this.#peerBlockCounters.get(author)?.bytesIn ?? 0,
+      blockBytesOut: this.#peerBlockCounters.get(author)?.bytesOut ?? 0,
       rttMs: s.connection.rtt ?? null
     }))
+  }
+
+  /**
+   * Counters that add to this peer's and to the node's totals at once: the
+   * block protocol updates one object (`counters.bytesIn += n`), and both
+   * see it.
+   */
+  #blockCountersOf (author: string): BlockCounters {
+    let peer = this.#peerBlockCounters.get(author)
+    if (peer === undefined) this.#peerBlockCounters.set(author, peer = emptyCounters())
+    const total = this.blockCounters
+    const both = {} as BlockCounters
+    for (const k of ['bytesIn', 'bytesOut', 'blocksIn', 'blocksOut', 'cancelled'] as const) {
+      const own = peer
+      Object.defineProperty(both, k, { get: () => own[k], set: (v: number) => { total[k] += v - own[k]; own[k] = v } })
+    }
+    return both
   }
 
   /** Peers with a sync session now (author keys, hex). */
@@ -199,7 +224,7 @@ export class Network {
       if (session === undefined || session.closed) throw new Error('not connected')
       const opening = session.connection.newStream(BLOCK_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
         .then(stream => {
-          const link = new BlockLink(stream, this.#down, this.blockCounters, () => { this.#dead.add(opening) })
+          const link = new BlockLink(stream, this.#down, this.#blockCountersOf(author), () => { this.#dead.add(opening) })
           return link
         })
       opening.catch(() => { this.#dead.add(opening) })
@@ -307,4 +332,8 @@ export class Network {
       }
     }
   }
+}
+
+function emptyCounters (): BlockCounters {
+  return { bytesIn: 0, bytesOut: 0, blocksIn: 0, blocksOut: 0, cancelled: 0 }
 }

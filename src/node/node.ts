@@ -137,7 +137,7 @@ export class Node extends EventEmitter<NodeEvents> {
         version: NODE_VERSION,
         startedMs: STARTED_MS,
         disks: () => [this.dir, ...this.#folders.list().map(f => f.path)],
-        links: () => this.#network.peers().map(p => ({ peer: p.peerId, rttMs: p.rttMs, bytesIn: p.bytesIn, bytesOut: p.bytesOut })),
+        links: () => this.#network.peers().map(p => ({ peer: p.peerId, rttMs: p.rttMs, bytesIn: p.bytesIn + p.blockBytesIn, bytesOut: p.bytesOut + p.blockBytesOut })),
         spaces: () => this.spaces().map(sp => ({ id: sp.id, name: sp.name, entries: this.#replicas.get(sp.id)?.vector().reduce((n, f) => n + f.count, 0) ?? 0, members: sp.members })),
         folders: () => this.#folders.list().map(f => ({
           space: f.space, name: f.name, state: f.status.state, needFiles: f.status.needFiles, needBytes: f.status.needBytes,
