@@ -124,7 +124,7 @@ export class Network {
       },
       peerDiscovery: this.#init.mdns === true ? [mdns({ serviceTag: MDNS_SERVICE_TAG, interval: MDNS_QUERY_MS })] : [],
       services: { identify: identify(), ping: ping() },
-      ...(this.#init.metrics === undefined ? {} : { metrics: prometheusMetrics({ registry: this.#init.metrics, collectDefaultMetrics: false, preserveExistingMetrics: true }) })
+      ...(this.#init.metrics === undefined || !claimLibp2pMetrics() ? {} : { metrics: prometheusMetrics({ registry: this.#init.metrics, collectDefaultMetrics: false, preserveExistingMetrics: true }) })
     })
     if (this.#init.mdns === true) this.#libp2p.addEventListener('peer:discovery', evt => {
       const peer = evt.detail.id
@@ -336,4 +336,16 @@ export class Network {
 
 function emptyCounters (): BlockCounters {
   return { bytesIn: 0, bytesOut: 0, blocksIn: 0, blocksOut: 0, cancelled: 0 }
+}
+
+/**
+ * @libp2p/prometheus-metrics keeps its metrics in a module-wide map: a second
+ * libp2p node in the same process would write into the first one's registry.
+ * So only the first node of a process (the daemon's only one) gets them.
+ */
+let libp2pMetricsClaimed = false
+function claimLibp2pMetrics (): boolean {
+  if (libp2pMetricsClaimed) return false
+  libp2pMetricsClaimed = true
+  return true
 }
