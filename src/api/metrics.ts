@@ -24,7 +24,7 @@ export class Metrics {
     }
     gauge('samepage_info', 'This node: peer id, name and version (always 1).', ['peer_id', 'name', 'version'], g => {
       const s = node.status()
-      g.set({ peer_id: node.peerId, name: s.name, version: s.report === null ? '' : (s.report as { version: string }).version }, 1)
+      g.set({ peer_id: node.peerId, name: s.name, version: s.report?.version ?? '' }, 1)
     })
     gauge('samepage_peers_connected', 'Peers with a sync session now.', [], g => { g.set(node.peers().length) })
     gauge('samepage_peer_rtt_seconds', 'Round trip to each connected peer, as libp2p measured it.', ['peer'], g => {

@@ -21,7 +21,7 @@ import { KnownPeers } from './known-peers.ts'
 import { Folders } from './folders.ts'
 import type { FolderInfo } from './folders.ts'
 import type { ConflictInfo, FolderStatus } from '../files/index.ts'
-import type { AlertThresholds, NetworkMap } from '../telemetry/index.ts'
+import type { AlertReport, AlertThresholds, NetworkMap, NodeReport } from '../telemetry/index.ts'
 import { NodeTelemetry, HOST_NAME } from './telemetry.ts'
 import { DEPLOYMENT_SPACE_NAME } from './deployment.ts'
 import type { InviteToken } from './invite-token.ts'
@@ -372,7 +372,7 @@ export class Node extends EventEmitter<NodeEvents> {
   }
 
   /** This node as every other node sees it (its last published report), and the network in numbers. */
-  status (): { peerId: string, name: string, periodMs: number, report: unknown, alerts: unknown, network: NetworkMap['summary'], deployment: string[] } {
+  status (): { peerId: string, name: string, periodMs: number, report: NodeReport | null, alerts: readonly AlertReport[], network: NetworkMap['summary'], deployment: string[] } {
     const map = this.network()
     const self = map.nodes.find(n => n.self)
     return { peerId: this.peerId, name: self?.name ?? '', periodMs: this.#telemetry.periodMs, report: self?.report ?? null, alerts: this.#telemetry.alerts, network: map.summary, deployment: [...this.#telemetry.deployment.keys] }
