@@ -88,7 +88,7 @@ export class NodeTelemetry {
 
   get alerts (): NodeReport['alerts'] { return this.#publisher.alerts }
 
-  /** This node's own report as last published. */
+  /** This node's own report as last published (as others read it). */
   get report (): NodeReport | undefined { return this.#publisher.last }
 
   network (nowMs: number): NetworkMap {
@@ -99,7 +99,8 @@ export class NodeTelemetry {
       const own = author === this.#init.self ? this.#publisher.last : undefined
       return {
         peerId: peerIdOf(fromHex(author)),
-        wallMs: own !== undefined ? Math.max(k?.wallMs ?? 0, nowMs) : k?.wallMs ?? null,
+        // Our own age is that of our last publication: a node whose publishing stalled sees itself go stale too.
+        wallMs: own !== undefined ? Math.max(k?.wallMs ?? 0, this.#publisher.lastPublishMs) : k?.wallMs ?? null,
         report: own ?? k?.report ?? null,
         problems: own !== undefined ? [] : k?.problems ?? []
       }

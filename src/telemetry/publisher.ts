@@ -2,7 +2,7 @@ import { alertsChanged, evaluateAlerts } from './alerts.ts'
 import type { AlertThresholds } from './alerts.ts'
 import { probeDisk, probeHost } from './probes.ts'
 import { ALERT_SPACING_MS, jittered, statusPeriodMs } from './period.ts'
-import { encodeReport } from './report.ts'
+import { decodeReport, encodeReport } from './report.ts'
 import type { AlertReport, FolderReport, LinkReport, MisbehaviourReport, NodeReport, SpaceReport } from './report.ts'
 
 /**
@@ -67,8 +67,10 @@ export class StatusPublisher {
 
   get periodMs (): number { return this.#periodMs }
   get alerts (): readonly AlertReport[] { return this.#alerts }
-  /** The last report published (what every other node sees of us). */
+  /** The last report published, as every other node reads it (rounded and cut as on the wire). */
   get last (): NodeReport | undefined { return this.#last }
+  /** When it was published (0: not yet). */
+  get lastPublishMs (): number { return this.#lastPublishMs }
 
   start (): void {
     const now = this.#now()
@@ -87,9 +89,9 @@ export class StatusPublisher {
   publishNow (): void {
     clearTimeout(this.#publishTimer)
     try {
-      const report = this.#report()
-      this.#host.publish(encodeReport(report))
-      this.#last = report
+      const body = encodeReport(this.#report())
+      this.#host.publish(body)
+      this.#last = decodeReport(body).report
       this.#lastPublishMs = this.#now()
     } finally {
       this.#publishTimer = setTimeout(() => this.publishNow(), jittered(this.#periodMs, this.#random()))
