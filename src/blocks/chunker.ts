@@ -22,18 +22,24 @@ export interface ChunkerOptions {
 /** 64 KiB on average: small and middling files; an insert costs one or two chunks. Measured in npm run bench. */
 export const CHUNKING: ChunkerOptions = { minBytes: 16 * 1024, avgBytes: 64 * 1024, maxBytes: 256 * 1024 }
 
-/** Chunks a big file may aim at: its chunk list rides inline in one file record (codec's FILE_CHUNKS_MAX is 1,500). */
-const CHUNKS_AIMED = 1200
-/** So that no chunk is over 16 MiB (one block message); files up to 1,500 × 4 MiB ≈ 5.8 GiB fit in one record. */
+/**
+ * Chunks a big file may aim at before its chunks grow: 64 KiB chunks up to
+ * 4 GiB. Small chunks make an edit cheap (an insert moves about its size),
+ * and one size for every file up to there means an edit that changes a
+ * file's size never changes the size of all its chunks (as a size-scaled
+ * chunking does at each step). A chunk list over 1,500 goes in parts
+ * (files/chunk-parts), 2.6 MB of them at 4 GiB.
+ */
+const CHUNKS_AIMED = 65_536
+/** So that no chunk is over 16 MiB (one block message). */
 export const AVG_BYTES_MAX = 4 * 1024 * 1024
 
 /**
  * The chunk sizes for a file of `size` bytes: 64 KiB on average, doubled
  * until the file is at most CHUNKS_AIMED average chunks (as Syncthing
- * scales its block size with the file). A 1 GiB file gets 1 MiB chunks
- * (about 1,100 of them), few enough to list in one record and big enough
- * that a transfer is not bound by requests. Part of the format: every node
- * must choose the same sizes for the same file.
+ * scales its block size past some size): 64 KiB up to 4 GiB, 128 KiB up
+ * to 8 GiB, and so on. Part of the format: every node must choose the same
+ * sizes for the same file.
  */
 export function chunkingFor (size: number, tier = 0): ChunkerOptions {
   let avg = CHUNKING.avgBytes

@@ -3,7 +3,7 @@ import { sha256 } from './hash.ts'
 import * as f from './fields.ts'
 import { CodecError } from './errors.ts'
 import {
-  AUTHOR_SIZE, CLOCK_COUNTER_MAX, ENTRY_BYTES_MAX, FILE_CHUNKS_MAX, HASH_SIZE, INVITE_USES_MAX, KEY_BYTES_MAX,
+  AUTHOR_SIZE, CLOCK_COUNTER_MAX, ENTRY_BYTES_MAX, FILE_CHUNKS_MAX, FILE_PARTS_MAX, HASH_SIZE, INVITE_USES_MAX, KEY_BYTES_MAX,
   NAME_BYTES_MAX, PATH_BYTES_MAX, SIGNATURE_SIZE, SPACE_ID_SIZE, SUPERSEDES_MAX
 } from './limits.ts'
 
@@ -27,6 +27,7 @@ export type DataBody =
   | { readonly t: 'counter.add', readonly name: string, readonly delta: number }
   | { readonly t: 'ledger.append', readonly tx: unknown }
   | FileBody
+  | FilePartBody
 
 /** One chunk of a file: the SHA-256 of its bytes and its size. */
 export type FileChunk = readonly [hash: Uint8Array, size: number]
@@ -45,6 +46,20 @@ export interface FileBody {
   readonly mtimeMs: number
   readonly deleted: boolean
   readonly supersedes: readonly Uint8Array[]
+  /** The chunk list inline (up to FILE_CHUNKS_MAX), or empty when `parts` holds it. */
+  readonly chunks: readonly FileChunk[]
+  /**
+   * A bigger file's chunk list, as the positions of `file.part` entries of
+   * the same author before this one, in order: the chunk list is their
+   * chunks end to end. A part may be one an earlier version listed (an edit
+   * republishes only the parts it changed).
+   */
+  readonly parts?: readonly Position[]
+}
+
+/** A run of a big file's chunk list (see FileBody.parts). */
+export interface FilePartBody {
+  readonly t: 'file.part'
   readonly chunks: readonly FileChunk[]
 }
 
@@ -57,7 +72,7 @@ export type AclBody =
 
 export type Body = DataBody | AclBody
 export type BodyType = Body['t']
-export const DATA_TYPES: readonly BodyType[] = ['kv.put', 'kv.del', 'counter.add', 'ledger.append', 'file']
+export const DATA_TYPES: readonly BodyType[] = ['kv.put', 'kv.del', 'counter.add', 'ledger.append', 'file', 'file.part']
 export const ACL_TYPES: readonly BodyType[] = ['acl.grant', 'acl.revoke', 'invite', 'invite.revoke', 'join']
 
 export interface UnsignedEntry {
@@ -128,8 +143,14 @@ function bodyToCbor (body: Body): Record<string, unknown> {
     case 'acl.revoke': return { ...body, at: positionToCbor(body.at) }
     case 'file': {
       // Our own writes get the checks a receiver applies: a path it would refuse is refused here, with its reason.
-      const cbor = { ...body, chunks: body.chunks.map(c => [c[0], c[1]]), supersedes: [...body.supersedes] }
+      const { parts, ...rest } = body
+      const cbor = { ...rest, chunks: body.chunks.map(c => [c[0], c[1]]), supersedes: [...body.supersedes], ...(parts === undefined ? {} : { parts: parts.map(positionToCbor) }) }
       fileBody(cbor)
+      return cbor
+    }
+    case 'file.part': {
+      const cbor = { t: body.t, chunks: body.chunks.map(c => [c[0], c[1]]) }
+      filePartBody(cbor)
       return cbor
     }
     default: return { ...body }
@@ -147,7 +168,7 @@ function position (v: unknown, path: string): Position {
 
 function bodyFromCbor (raw: unknown): Body {
   const t = f.map(raw, 'entry.b', ['t', 'key', 'value', 'name', 'delta', 'tx', 'member', 'role', 'from', 'at', 'keep', 'uses', 'expiresMs', 'invite', 'proof',
-    'path', 'size', 'mode', 'mtimeMs', 'deleted', 'supersedes', 'chunks']).t
+    'path', 'size', 'mode', 'mtimeMs', 'deleted', 'supersedes', 'chunks', 'parts']).t
   switch (t) {
     case 'kv.put': {
       const b = f.map(raw, 'entry.b', ['t', 'key', 'value'])
@@ -196,23 +217,46 @@ function bodyFromCbor (raw: unknown): Body {
       return { t, invite: f.bytes(b.invite, 'entry.b.invite', HASH_SIZE), proof: f.bytes(b.proof, 'entry.b.proof', SIGNATURE_SIZE) }
     }
     case 'file': return fileBody(raw)
+    case 'file.part': return filePartBody(raw)
     default:
       throw new CodecError('UNKNOWN_TYPE', `entry.b.t: unknown body type ${f.describe(t)}`)
   }
 }
 
+function chunkList (v: unknown, path: string, min: number): FileChunk[] {
+  const list = f.array(v, path, FILE_CHUNKS_MAX)
+  if (list.length < min) throw f.invalid(path, `at least ${min} chunk expected`)
+  return list.map((c, i): FileChunk => {
+    const pair = f.array(c, `${path}[${i}]`, 2, 2)
+    return [f.bytes(pair[0], `${path}[${i}][0]`, HASH_SIZE), f.int(pair[1], `${path}[${i}][1]`, 1)]
+  })
+}
+
+function nonEmpty (v: unknown[], path: string): unknown[] {
+  if (v.length === 0) throw f.invalid(path, 'empty')
+  return v
+}
+
+function filePartBody (raw: unknown): FilePartBody {
+  const b = f.map(raw, 'entry.b', ['t', 'chunks'])
+  return { t: 'file.part', chunks: chunkList(b.chunks, 'entry.b.chunks', 1) }
+}
+
 function fileBody (raw: unknown): FileBody {
-  const b = f.map(raw, 'entry.b', ['t', 'path', 'size', 'mode', 'mtimeMs', 'deleted', 'supersedes', 'chunks'])
+  const b = f.map(raw, 'entry.b', ['t', 'path', 'size', 'mode', 'mtimeMs', 'deleted', 'supersedes', 'chunks', 'parts'])
   const path = f.string(b.path, 'entry.b.path', PATH_BYTES_MAX, 1)
   const problem = filePathProblem(path)
   if (problem !== null) throw f.invalid('entry.b.path', problem)
   const size = f.int(b.size, 'entry.b.size')
   const deleted = f.bool(b.deleted, 'entry.b.deleted')
-  const chunks = f.array(b.chunks, 'entry.b.chunks', FILE_CHUNKS_MAX).map((c, i): FileChunk => {
-    const pair = f.array(c, `entry.b.chunks[${i}]`, 2, 2)
-    return [f.bytes(pair[0], `entry.b.chunks[${i}][0]`, HASH_SIZE), f.int(pair[1], `entry.b.chunks[${i}][1]`, 1)]
-  })
-  if (chunks.reduce((n, c) => n + c[1], 0) !== size) throw f.invalid('entry.b.chunks', `chunk sizes do not add up to size ${size}`)
+  const chunks = chunkList(b.chunks, 'entry.b.chunks', 0)
+  const parts = b.parts === undefined ? undefined : nonEmpty(f.array(b.parts, 'entry.b.parts', FILE_PARTS_MAX), 'entry.b.parts').map((p, i) => position(p, `entry.b.parts[${i}]`))
+  if (parts !== undefined) {
+    // The sizes are checked where the parts are read (the replica), since they are other entries.
+    if (chunks.length > 0 || deleted) throw f.invalid('entry.b.parts', 'a file with parts has no inline chunks and is not deleted')
+  } else if (chunks.reduce((n, c) => n + c[1], 0) !== size) {
+    throw f.invalid('entry.b.chunks', `chunk sizes do not add up to size ${size}`)
+  }
   if (deleted && chunks.length > 0) throw f.invalid('entry.b.chunks', 'a deleted file has no chunks')
   return {
     t: 'file',
@@ -222,7 +266,8 @@ function fileBody (raw: unknown): FileBody {
     mtimeMs: f.int(b.mtimeMs, 'entry.b.mtimeMs', 0, POSITION_MAX),
     deleted,
     supersedes: f.array(b.supersedes, 'entry.b.supersedes', SUPERSEDES_MAX).map((e, i) => f.bytes(e, `entry.b.supersedes[${i}]`, HASH_SIZE)),
-    chunks
+    chunks,
+    ...(parts === undefined ? {} : { parts })
   }
 }
 

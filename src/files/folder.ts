@@ -44,6 +44,8 @@ export interface RecordedVersion {
   readonly mtimeMs: number
   readonly deleted: boolean
   readonly chunks: readonly FileChunk[]
+  /** Why its chunk list cannot be read yet (a big file's part not held): it is not written, and waits. */
+  readonly problem?: string | undefined
 }
 export interface RecordedFile { readonly path: string, readonly current: RecordedVersion, readonly conflicts: readonly RecordedVersion[] }
 export type NewVersion = Omit<FileBody, 't'>
@@ -385,7 +387,8 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       const job = jobs[i] as WriteJob
       const there = await fs.promises.lstat(path.join(this.root, job.path)).catch(() => null)
       let error: string | null = null
-      if (there?.isDirectory() === true) error = describeWriteError(Object.assign(new Error(''), { code: 'EISDIR' }))
+      if (job.version.problem !== undefined) error = `waiting: ${job.version.problem}`
+      else if (there?.isDirectory() === true) error = describeWriteError(Object.assign(new Error(''), { code: 'EISDIR' }))
       else if (job.version.size > free) error = `${describeWriteError(Object.assign(new Error(''), { code: 'ENOSPC' }))}: it needs ${job.version.size} bytes, ${free} are free`
       if (error === null) { free -= job.version.size; continue }
       this.#errors.set(job.path, error)

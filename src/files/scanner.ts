@@ -4,7 +4,8 @@ import ignore from 'ignore'
 import type { Ignore } from 'ignore'
 import { chunkingFor, cutPoint } from '../blocks/index.ts'
 import type { ChunkerOptions } from '../blocks/index.ts'
-import { FILE_CHUNKS_MAX, filePathProblem } from '../codec/index.ts'
+import { filePathProblem } from '../codec/index.ts'
+import { FILE_CHUNKS_LIMIT } from './chunk-parts.ts'
 import { hashRanges } from './hash-pool.ts'
 import type { FileChunk } from '../codec/index.ts'
 
@@ -83,7 +84,7 @@ export async function scanFolder (root: string, opts: ScanOptions = {}): Promise
       const rel = files[i] as string
       if (r === null) return // gone between readdir and stat: the next scan sees the folder as it is then
       if (r.read) { result.filesRead++; result.bytesRead += r.file.size }
-      if (r.file.chunks.length > FILE_CHUNKS_MAX) { result.skipped.push({ path: rel, problem: `too big to share yet: ${r.file.chunks.length} chunks, one record lists ${FILE_CHUNKS_MAX} (about 5.8 GiB)` }); return }
+      if (r.file.chunks.length > FILE_CHUNKS_LIMIT) { result.skipped.push({ path: rel, problem: `too big to share: ${r.file.chunks.length} chunks, a file record lists at most ${FILE_CHUNKS_LIMIT}` }); return }
       result.files.push(r.file)
     })
   }
@@ -148,7 +149,7 @@ async function scanFile (root: string, rel: string, previous: ScannedFile | unde
 /**
  * A file's chunks. Without fixed sizes, they scale with the file
  * (chunkingFor); in the unlikely case that a file still cuts into more
- * chunks than one record lists, it is cut again with chunks twice as big.
+ * chunks than a file record lists even in parts, it is cut again with chunks twice as big.
  */
 export async function chunkFile (abs: string, chunking?: ChunkerOptions): Promise<FileChunk[]> {
   if (chunking !== undefined) return chunkWith(abs, chunking)
@@ -159,7 +160,7 @@ export async function chunkFile (abs: string, chunking?: ChunkerOptions): Promis
 async function chunkScaled (abs: string, size: number): Promise<FileChunk[]> {
   for (let tier = 0; ; tier++) {
     const chunks = await chunkWith(abs, chunkingFor(size, tier))
-    if (chunks.length <= FILE_CHUNKS_MAX || tier >= 8) return chunks
+    if (chunks.length <= FILE_CHUNKS_LIMIT || tier >= 8) return chunks
   }
 }
 

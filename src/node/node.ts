@@ -119,6 +119,7 @@ export class Node extends EventEmitter<NodeEvents> {
     })
     this.#folders = new Folders({
       dir: opts.dir,
+      me: toHex(this.keyPair.publicKey),
       replica: key => this.#replicas.get(key),
       write: (replica, bodies) => this.#writeMany(replica, bodies),
       connected: () => this.#network.connectedAuthors(),

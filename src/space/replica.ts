@@ -4,7 +4,7 @@ import {
   ACL_TYPES, bytesEqual, compareBytes, compareClocks, decodeCbor, decodeEntry, decodeGenesis, decodeStatus,
   encodeCbor, fromHex, isCodecError, toHex, RUN_BYTES_MAX, RUN_ENTRIES_MAX, POSITION_MAX, CLOCK_COUNTER_MAX
 } from '../codec/index.ts'
-import type { Body, Clock, Entry, FeedRow, Role, SignedBytes, SignedGenesis, SignedStatus } from '../codec/index.ts'
+import type { Body, Clock, Entry, FeedRow, FileChunk, Role, SignedBytes, SignedGenesis, SignedStatus } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import type { AuthorHex, Batch, FeedState, ForkProof, SpaceKey, Store, StoredEntry, ViewName, ViewWrite } from '../store/index.ts'
 import { computeAcl } from './acl.ts'
@@ -206,6 +206,12 @@ export class SpaceReplica {
     const result = this.ingestStatus([bytes, sig], nowMs)
     if (result !== 'stored') throw new SpaceError('NOT_ALLOWED', `status not accepted: ${typeof result === 'string' ? result : result.detail}`)
     return decodeStatus(bytes, sig)
+  }
+
+  /** Where this author's next local entry goes: its epoch, and the seq after its feed's last. */
+  nextPosition (author: AuthorHex, nowMs: number): { epoch: number, seq: number } {
+    const epoch = this.#epochFor(author, nowMs)
+    return { epoch, seq: this.#store.feed(this.key, author, epoch)?.count ?? 0 }
   }
 
   // ---------------------------------------------------------------- ingest
@@ -675,9 +681,33 @@ export class SpaceReplica {
       assert.ok(stored !== undefined, `files view names entry ${toHex(id)}, which is not stored`)
       const e = decodeStoredEntry(stored.bytes, stored.sig)
       assert.ok(e.body.t === 'file')
-      return { id: toHex(e.id), author: toHex(e.author), clock: e.clock, ...e.body }
+      const { t: _, parts, ...body } = e.body
+      const version = { id: toHex(e.id), author: toHex(e.author), clock: e.clock, ...body }
+      return parts === undefined ? version : { ...version, ...this.#chunksFromParts(e.author, e.seq, e.epoch, parts, body.size) }
     }).sort(compareFileVersions)
     return { path, current: versions[0] as FileVersion, conflicts: versions.slice(1) }
+  }
+
+  /**
+   * A big file's chunk list from its parts: file.part entries of its author
+   * that come before it. One in its own epoch is held (feeds are stored
+   * whole from seq 0); one in an earlier epoch may not be yet, and then the
+   * version waits for it.
+   */
+  #chunksFromParts (author: Uint8Array, seq: number, epoch: number, parts: readonly { epoch: number, seq: number }[], size: number): { chunks: FileChunk[], problem?: string } {
+    const chunks: FileChunk[] = []
+    const a = toHex(author)
+    for (const p of parts) {
+      if (p.epoch > epoch || (p.epoch === epoch && p.seq >= seq)) return { chunks: [], problem: `its chunk list names part ${p.epoch}/${p.seq}, which does not come before it` }
+      const stored = this.#store.entryAt(this.key, a, p.epoch, p.seq)
+      if (stored === undefined) return { chunks: [], problem: `part ${p.epoch}/${p.seq} of its chunk list is not here yet` }
+      const body = decodeStoredEntry(stored.bytes, stored.sig).body
+      if (body.t !== 'file.part') return { chunks: [], problem: `its chunk list names entry ${p.epoch}/${p.seq}, which is a ${body.t}, not a part` }
+      for (const c of body.chunks) chunks.push(c)
+    }
+    const total = chunks.reduce((n, c) => n + c[1], 0)
+    if (total !== size) return { chunks: [], problem: `its parts hold ${total} bytes of chunks, not its size ${size}` }
+    return { chunks }
   }
 
   counterGet (name: string): number {

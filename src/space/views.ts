@@ -115,7 +115,7 @@ export const EMPTY_ROWS: RowSource = { get: () => undefined }
 const SAFE_MAX = Number.MAX_SAFE_INTEGER
 
 export function isDataBody (body: Entry['body']): body is DataBody {
-  return body.t === 'kv.put' || body.t === 'kv.del' || body.t === 'counter.add' || body.t === 'ledger.append' || body.t === 'file'
+  return body.t === 'kv.put' || body.t === 'kv.del' || body.t === 'counter.add' || body.t === 'ledger.append' || body.t === 'file' || body.t === 'file.part'
 }
 
 /** Applies one effective data entry to the views. Idempotent for kv; callers apply each entry once. */
@@ -149,6 +149,9 @@ export function applyDataEntry (rows: ViewOverlay, e: Entry): void {
       rows.set('files', key, encodeFileRow(addFileVersion(old === undefined ? EMPTY_FILE_ROW : decodeFileRow(old), e.id, b.supersedes)))
       return
     }
+    case 'file.part':
+      return // read through the file record that lists it, never on its own
+
     default:
       throw new Error(`applyDataEntry: ${b.t} is not a data entry`)
   }
@@ -188,10 +191,12 @@ export function decodeFileRow (bytes: Uint8Array): FileRow {
 }
 
 /** One version of a file, as the API and files/ see it. */
-export interface FileVersion extends Omit<FileBody, 't'> {
+export interface FileVersion extends Omit<FileBody, 't' | 'parts'> {
   readonly id: string
   readonly author: string
   readonly clock: Clock
+  /** Why the chunk list cannot be read (its parts are not held, or do not add up); the version is then not written. */
+  readonly problem?: string
 }
 
 export interface FileState {

@@ -65,8 +65,19 @@ const BODIES: Readonly<Record<BodyType, Body>> = {
   invite: { t: 'invite', key: hash(2), role: 'reader', uses: 3, expiresMs: T0 + 86_400_000 },
   'invite.revoke': { t: 'invite.revoke', invite: hash(3), keep: [hash(4), hash(5)] },
   join: { t: 'join', invite: hash(3), proof: new Uint8Array(64).fill(6) },
-  file: { t: 'file', path: 'docs/été/report.pdf', size: 70_000, mode: 0o644, mtimeMs: T0, deleted: false, supersedes: [hash(7)], chunks: [[hash(8), 65_536], [hash(9), 4_464]] }
+  file: { t: 'file', path: 'docs/été/report.pdf', size: 70_000, mode: 0o644, mtimeMs: T0, deleted: false, supersedes: [hash(7)], chunks: [[hash(8), 65_536], [hash(9), 4_464]] },
+  'file.part': { t: 'file.part', chunks: [[hash(8), 65_536], [hash(9), 4_464]] }
 }
+
+test('a big file lists its chunks in parts: positions of file.part entries, and no inline chunks', () => {
+  const big: Body = { t: 'file', path: 'big.iso', size: 5_000_000_000, mode: 0o644, mtimeMs: T0, deleted: false, supersedes: [], chunks: [], parts: [{ epoch: 3, seq: 0 }, { epoch: 3, seq: 1 }] }
+  assert.deepEqual(decodeEntry(encodeUnsignedEntry(unsigned(big)), SIG).body, big)
+  const file = { t: 'file', path: 'big.iso', size: 10, mode: 0o644, mtimeMs: T0, deleted: false, supersedes: [] }
+  rejects(() => decodeEntry(rawEntry({}, { ...file, chunks: [[hash(1), 10]], parts: [[3, 0]] }), SIG), 'INVALID_FIELD', 'entry.b.parts')
+  rejects(() => decodeEntry(rawEntry({}, { ...file, chunks: [], parts: [] }), SIG), 'INVALID_FIELD', 'entry.b.parts')
+  rejects(() => decodeEntry(rawEntry({}, { ...file, chunks: [], deleted: true, parts: [[3, 0]] }), SIG), 'INVALID_FIELD', 'entry.b.parts')
+  rejects(() => decodeEntry(rawEntry({}, { t: 'file.part', chunks: [] }), SIG), 'INVALID_FIELD', 'entry.b.chunks')
+})
 
 test('file records: paths a receiver could not use, and sizes that do not add up, are refused', () => {
   const file = BODIES.file as Extract<Body, { t: 'file' }>

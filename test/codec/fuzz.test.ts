@@ -216,7 +216,8 @@ const BODIES: Readonly<Record<BodyType, fc.Arbitrary<Body>>> = {
   }).map(f => {
     const chunks = f.deleted ? [] : f.chunks
     return { t: 'file' as const, ...f, chunks, size: chunks.reduce((n, c) => n + c[1], 0) }
-  })
+  }),
+  'file.part': rec({ t: fc.constant('file.part'), chunks: fc.array(fc.tuple(bytesN(32), intIn(1, 1 << 20)), { minLength: 1, maxLength: 5 }) })
 }
 const BODY_TYPES = Object.keys(BODIES) as BodyType[]
 const body: fc.Arbitrary<Body> = fc.constantFrom(...BODY_TYPES).chain(t => BODIES[t])

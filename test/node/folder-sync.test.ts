@@ -39,11 +39,11 @@ after(async () => {
   fs.rmSync(root, { recursive: true, force: true })
 })
 
-const same = async (what: string): Promise<void> => {
-  await waitFor(() => JSON.stringify(treeHashes(fa)) === JSON.stringify(treeHashes(fb)), 20_000, () => `${what}: ${JSON.stringify(treeHashes(fa))} vs ${JSON.stringify(treeHashes(fb))}\n${JSON.stringify(b.folderStatus(space).status)}`)
+const same = async (what: string, timeoutMs = 20_000): Promise<void> => {
+  await waitFor(() => JSON.stringify(treeHashes(fa)) === JSON.stringify(treeHashes(fb)), timeoutMs, () => `${what}: ${JSON.stringify(treeHashes(fa))} vs ${JSON.stringify(treeHashes(fb))}\n${JSON.stringify(b.folderStatus(space).status)}`)
 }
 
-describe('folder sync, two nodes in one process', { timeout: 120_000 }, () => {
+describe('folder sync, two nodes in one process', { timeout: 300_000 }, () => {
   test('create, nested, empty, big, modify, append, truncate, chmod, rename, delete', async () => {
     const progress: unknown[] = []
     b.on('folder', ev => progress.push(ev))
@@ -90,6 +90,30 @@ describe('folder sync, two nodes in one process', { timeout: 120_000 }, () => {
     const listed = a.conflicts(space).find(c => c.path === 'notes.txt')
     assert.deepEqual(listed?.copies, [copy], 'the API lists the conflict copy')
     assert.equal(a.space(space).fileGet('notes.txt')?.conflicts.filter(c => !c.deleted).length ?? 0, 0, 'resolved in the space: one version supersedes both')
+  })
+
+  test('a big file lists its chunks in parts; an insert records only the part it changed and moves about its size', { timeout: 180_000 }, async () => {
+    const big = path.join(fa, 'big.img')
+    // 120 MiB: about 1,900 chunks of 64 KiB, more than one record lists inline.
+    const head = crypto.randomBytes(60 * 1024 * 1024)
+    const tail = crypto.randomBytes(60 * 1024 * 1024)
+    fs.writeFileSync(big, Buffer.concat([head, tail]))
+    const ownEntries = (): number => a.space(space).vector().filter(f => Buffer.from(f.author).equals(a.keyPair.publicKey)).reduce((n, f) => n + f.count, 0)
+    const before = ownEntries()
+    await same('a 120 MiB file', 90_000)
+    const first = ownEntries() - before
+    const chunks = b.space(space).fileGet('big.img')?.current.chunks.length ?? 0
+    assert.ok(chunks > 1500, `${chunks} chunks: more than one record holds inline`)
+    assert.ok(first >= 3, `its record and at least two parts: ${first} entries`)
+    const received = b.blockStats().bytesIn
+    const recorded = ownEntries()
+    fs.writeFileSync(big, Buffer.concat([head, crypto.randomBytes(1024 * 1024), tail]))
+    await same('1 MiB inserted in the middle', 60_000)
+    const moved = b.blockStats().bytesIn - received
+    assert.ok(moved <= 1.2 * 1024 * 1024 + 2 * 256 * 1024, `an insert of 1 MiB moved ${moved} bytes`)
+    const second = ownEntries() - recorded
+    assert.ok(second < first, `the edit recorded ${second} entries (the new record and the parts it changed), the first version ${first}`)
+    assert.equal(b.folderStatus(space).status.errors.length, 0)
   })
 
   test('modes: send-only sends and does not apply; receive-only applies and does not send', async () => {
