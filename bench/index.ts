@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --only validate|spread|catchup|chunking|storm|latejoin|folders]:
+ * npm run bench [-- --quick] [-- --only validate|spread|catchup|chunking|storm|latejoin|folders|status]:
  * every benchmark, one JSON document
  * on stdout (progress on stderr). Ratios are measured side by side in this
  * one run. Benchmarks, not tests: nothing here asserts on time.
@@ -13,6 +13,7 @@ import { benchStorm } from './storm.ts'
 import { benchLateJoin } from './latejoin.ts'
 import { benchChunking } from './chunking.ts'
 import { benchFolders } from './folders.ts'
+import { benchStatus } from './status.ts'
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } })
 const quick = values.quick === true
@@ -64,6 +65,12 @@ if (only === undefined || only === 'folders') {
   const bigMiB = quick ? 256 : 1024
   log(`folders: samepage next to Syncthing (${bigMiB} MiB file, 10,000 small files, four capped seeders)`)
   result.folders = await benchFolders({ bigMiB, smallFiles: quick ? 2_000 : 10_000, log })
+}
+if (only === undefined || only === 'status') {
+  const realSizes = quick ? [5, 20] : [5, 20, 50]
+  const simSizes = quick ? [1000] : [1000, 10_000]
+  log(`status: telemetry traffic at ${realSizes.join(', ')} real nodes and ${simSizes.join(', ')} simulated; time from a SIGKILL to shown down`)
+  result.status = await benchStatus({ realSizes, windowMs: quick ? 30_000 : 60_000, warmupMs: 10_000, simSizes, simWindowMs: 60_000, crossCheckNodes: 100, seed: 1, log })
 }
 result.benchSeconds = Math.round((performance.now() - started) / 1000)
 console.log(JSON.stringify(result, null, 2))

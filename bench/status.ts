@@ -1,0 +1,655 @@
+import { fork } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { encodeMessage } from '../src/codec/index.ts'
+import { generateKeyPair } from '../src/identity/index.ts'
+import { decodeInviteToken, encodeInviteToken, Node } from '../src/node/index.ts'
+import { SpaceReplica } from '../src/space/index.ts'
+import { MemoryStore } from '../src/store/index.ts'
+import { BASE_PERIOD_MS, downAfterMs, STATUS_RECORDS_PER_SECOND_MAX } from '../src/telemetry/index.ts'
+import { Random } from '../test/sim/random.ts'
+import { startDaemon, stopDaemon, until } from './samepage-daemons.ts'
+import type { Daemon } from './samepage-daemons.ts'
+import { crossCheck, simulateStatus } from './status-sim.ts'
+
+/**
+ * Telemetry's cost and its death detection.
+ *
+ * Real nodes (5, 20, 50) on 127.0.0.1 over libp2p TCP. Up to 20: each node a
+ * `samepage start` daemon in its own process, driven over its HTTP API. At
+ * 50: a daemon with nothing to do takes ~3% of a core on this 2-core VM (the
+ * telemetry's timers: alert probes every second, the report every period;
+ * and ~0.7% for prom-client's event-loop-lag histogram, which wakes the loop
+ * every 10 ms), so 50 daemons and their status traffic fill both cores (a
+ * trial with a tree alone ran at 180%); the 50 are Node instances in a few
+ * worker processes (this file, forked with --status-worker), driven over
+ * IPC, the node to be killed alone in its own process.
+ *
+ * Node 0 creates a space and one writer invite (it also carries node 0's
+ * deployment status space); each further node joins through a random earlier
+ * node (the token's address set to that node's, so the join dials it and is
+ * presented there; a writer cannot invite, only an admin can), which makes a
+ * random tree; each node from the third on also dials 2 random earlier nodes
+ * (a mesh). Once every node's map shows all N nodes up: a warm-up, then a
+ * window: status messages and bytes in and out per node (the engine's
+ * counters, GET /v1/stats), distinct records stored (two observer nodes'
+ * maps polled every 500 ms, every change of an author's lastSeenMs one
+ * record; every record reaches every node), the period each node chose.
+ * Then one node (no cut vertex, no observer) is SIGKILLed, and every other
+ * node polled every 250 ms until its map shows it down.
+ *
+ * Simulated nodes (1,000, 10,000): bench/status-sim.ts, a message-level model
+ * of the same forwarding rule and period feedback, and a cross-check of that
+ * model against the real SyncEngine in test/sim on 100 nodes.
+ */
+export interface StatusBenchOptions {
+  readonly realSizes: readonly number[]
+  readonly windowMs: number
+  readonly warmupMs: number
+  readonly simSizes: readonly number[]
+  readonly simWindowMs: number
+  readonly crossCheckNodes: number
+  readonly seed: number
+  readonly log: (msg: string) => void
+}
+
+const EXTRA_DIALS = 2
+const OBSERVER_POLL_MS = 500
+const DOWN_POLL_MS = 250
+/** libp2p refuses more than 5 inbound connections a second from one address: joins and dials are paced under it. */
+const INBOUND_PER_SECOND = 4
+/** Up to this many nodes, one daemon process each; above, in-process nodes in worker processes. */
+const DAEMONS_UP_TO = 20
+const NODES_PER_WORKER = 8
+
+export async function benchStatus (opts: StatusBenchOptions): Promise<Record<string, unknown>> {
+  const real: Record<string, unknown>[] = []
+  for (const n of opts.realSizes) {
+    opts.log(`status: ${n} real nodes on 127.0.0.1 (tree + ${EXTRA_DIALS} extra dials per node), ${opts.windowMs / 1000} s window, then one SIGKILL`)
+    real.push(await realRun(n, opts))
+  }
+  const simulated: Record<string, unknown>[] = []
+  for (const n of opts.simSizes) {
+    opts.log(`status: ${n} simulated nodes (message-level model, degree ~8)`)
+    simulated.push(simulateStatus({
+      nodes: n,
+      dialsPerNode: 4,
+      seed: opts.seed,
+      windowMs: opts.simWindowMs,
+      warmupPublications: 12,
+      warmupRecordsPerPeriod: n >= 10_000 ? 30 : 100,
+      latencyMs: [2, 10],
+      jitterMs: 1,
+      maxEvents: 400_000_000,
+      maxWallMs: 240_000
+    }))
+  }
+  let cross: Record<string, unknown> | undefined
+  if (opts.crossCheckNodes > 0) {
+    opts.log(`status: the model against the real engine (test/sim) on ${opts.crossCheckNodes} nodes`)
+    cross = crossCheck({ nodes: opts.crossCheckNodes, dialsPerNode: 4, seed: opts.seed, publicationsPerNode: 2, spacingMs: 10_000 })
+  }
+  return {
+    real: {
+      topology: `random tree (each node joins through a random earlier one), plus ${EXTRA_DIALS} dials per node to random earlier nodes from the third on`,
+      windowSeconds: opts.windowMs / 1000,
+      warmupSecondsAfterAllUp: opts.warmupMs / 1000,
+      runs: real
+    },
+    simulated: { runs: simulated, crossCheckAgainstRealEngine: cross },
+    formula: formula(real, simulated)
+  }
+}
+
+// ------------------------------------------------------------------ one node, however it runs
+
+interface Stats { msgIn: number, bytesIn: number, msgOut: number, bytesOut: number }
+interface Summary { nodes: number, up: number, down: number, periodMs: number }
+interface MapEntry { peerId: string, self: boolean, lastSeenMs: number | null, health: string, downAfterMs: number, periodMs: number | null }
+
+interface NodeHandle {
+  readonly peerId: string
+  readonly addr: string
+  /** The OS process holding it, and how many nodes that process holds. */
+  readonly pid: number
+  readonly perProcess: number
+  createSpace (name: string): Promise<string>
+  invite (space: string, uses: number): Promise<string>
+  join (token: string): Promise<void>
+  dial (addr: string): Promise<void>
+  role (space: string): Promise<string | null>
+  summary (): Promise<Summary>
+  peers (): Promise<number>
+  stats (): Promise<Stats>
+  net (): Promise<MapEntry[]>
+  /** SIGKILL of its process: only for a node alone in its process. */
+  kill (): Promise<void>
+}
+
+function daemonHandle (d: Daemon): NodeHandle {
+  return {
+    peerId: d.peerId,
+    addr: d.addrs[0]!,
+    pid: d.pid,
+    perProcess: 1,
+    createSpace: async name => (await d.call('POST', '/v1/spaces', { name })).id as string,
+    invite: async (space, uses) => (await d.call('POST', `/v1/spaces/${space}/invites`, { role: 'writer', uses, expiresInMs: 3_600_000 })).token as string,
+    join: async token => { await d.call('POST', '/v1/join', { token }) },
+    dial: async addr => { await d.call('POST', '/v1/peers', { addr }) },
+    role: async space => ((await d.call('GET', '/v1/spaces')) as { id: string, role: string | null }[]).find(s => s.id === space)?.role ?? null,
+    summary: async () => { const s = await d.call('GET', '/v1/status') as { periodMs: number, network: Summary }; return { ...s.network, periodMs: s.periodMs } },
+    peers: async () => (await d.call('GET', '/v1/peers') as unknown[]).length,
+    stats: async () => statsOf((await d.call('GET', '/v1/stats')).sync),
+    net: async () => mapEntries(await d.call('GET', '/v1/net')),
+    kill: async () => {
+      const exited = new Promise(resolve => d.child.once('exit', resolve))
+      d.child.kill('SIGKILL')
+      await exited
+    }
+  }
+}
+
+function statsOf (sync: { messagesIn: Record<string, number>, bytesIn: Record<string, number>, messagesOut: Record<string, number>, bytesOut: Record<string, number> }): Stats {
+  return { msgIn: sync.messagesIn.status ?? 0, bytesIn: sync.bytesIn.status ?? 0, msgOut: sync.messagesOut.status ?? 0, bytesOut: sync.bytesOut.status ?? 0 }
+}
+
+function mapEntries (map: { nodes: readonly { peerId: string, self: boolean, lastSeenMs: number | null, health: string, downAfterMs: number, report: { periodMs: number } | null }[] }): MapEntry[] {
+  return map.nodes.map(x => ({ peerId: x.peerId, self: x.self, lastSeenMs: x.lastSeenMs, health: x.health, downAfterMs: x.downAfterMs, periodMs: x.report?.periodMs ?? null }))
+}
+
+// ------------------------------------------------------------------ worker processes (in-process nodes)
+
+type WorkerRequest =
+  | { op: 'open', dirs: string[] }
+  | { op: 'createSpace', node: number, name: string }
+  | { op: 'invite', node: number, space: string, uses: number }
+  | { op: 'join', node: number, token: string }
+  | { op: 'dial', node: number, addr: string }
+  | { op: 'role', node: number, space: string }
+  | { op: 'summary', node: number }
+  | { op: 'peers', node: number }
+  | { op: 'stats', node: number }
+  | { op: 'net', node: number }
+  | { op: 'close' }
+
+class Worker {
+  readonly #child: ChildProcess
+  readonly #waiting = new Map<number, { resolve: (v: any) => void, reject: (e: Error) => void }>()
+  #next = 0
+
+  constructor () {
+    this.#child = fork(import.meta.filename, ['--status-worker'], { execPath: process.execPath, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+    this.#child.on('message', (msg: { id: number, result?: unknown, error?: string }) => {
+      const w = this.#waiting.get(msg.id)
+      this.#waiting.delete(msg.id)
+      if (msg.error !== undefined) w?.reject(new Error(msg.error))
+      else w?.resolve(msg.result)
+    })
+    this.#child.on('exit', code => {
+      for (const w of this.#waiting.values()) w.reject(new Error(`status worker exited (${code})`))
+      this.#waiting.clear()
+    })
+  }
+
+  get pid (): number { return this.#child.pid as number }
+
+  async call<T = unknown> (req: WorkerRequest): Promise<T> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) throw new Error('status worker is not running')
+    const id = this.#next++
+    return await new Promise<T>((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject })
+      this.#child.send({ id, req })
+    })
+  }
+
+  async kill (): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return
+    const exited = new Promise(resolve => this.#child.once('exit', resolve))
+    this.#child.kill('SIGKILL')
+    await exited
+  }
+
+  async close (): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return
+    const exited = new Promise(resolve => this.#child.once('exit', resolve))
+    const killer = setTimeout(() => this.#child.kill('SIGKILL'), 15_000)
+    this.call({ op: 'close' }).catch(() => {})
+    await exited
+    clearTimeout(killer)
+  }
+
+  async open (dirs: string[]): Promise<NodeHandle[]> {
+    const ids = await this.call<{ peerId: string, addr: string }[]>({ op: 'open', dirs })
+    return ids.map((id, node) => ({
+      peerId: id.peerId,
+      addr: id.addr,
+      pid: this.pid,
+      perProcess: dirs.length,
+      createSpace: async name => await this.call<string>({ op: 'createSpace', node, name }),
+      invite: async (space, uses) => await this.call<string>({ op: 'invite', node, space, uses }),
+      join: async token => { await this.call({ op: 'join', node, token }) },
+      dial: async addr => { await this.call({ op: 'dial', node, addr }) },
+      role: async space => await this.call<string | null>({ op: 'role', node, space }),
+      summary: async () => await this.call<Summary>({ op: 'summary', node }),
+      peers: async () => await this.call<number>({ op: 'peers', node }),
+      stats: async () => await this.call<Stats>({ op: 'stats', node }),
+      net: async () => await this.call<MapEntry[]>({ op: 'net', node }),
+      kill: async () => {
+        if (dirs.length !== 1) throw new Error('status bench: a worker holding several nodes is never killed')
+        await this.kill()
+      }
+    }))
+  }
+}
+
+async function workerMain (): Promise<void> {
+  let nodes: Node[] = []
+  const handle = async (req: WorkerRequest): Promise<unknown> => {
+    switch (req.op) {
+      case 'open':
+        nodes = req.dirs.map(dir => Node.open({ dir, listen: ['/ip4/127.0.0.1/tcp/0'] }))
+        for (const n of nodes) await n.start()
+        return nodes.map(n => ({ peerId: n.peerId, addr: n.id().addrs[0] }))
+      case 'createSpace': return nodes[req.node]!.createSpace(req.name).id
+      case 'invite': return nodes[req.node]!.invite(req.space, 'writer', req.uses, 3_600_000).token
+      case 'join': await nodes[req.node]!.join(req.token); return null
+      case 'dial': await nodes[req.node]!.dial(req.addr); return null
+      case 'role': return nodes[req.node]!.spaces().find(s => s.id === req.space)?.role ?? null
+      case 'summary': { const s = nodes[req.node]!.status(); return { ...s.network, periodMs: s.periodMs } }
+      case 'peers': return nodes[req.node]!.peers().length
+      case 'stats': return statsOf(nodes[req.node]!.syncStats() as unknown as Parameters<typeof statsOf>[0])
+      case 'net': return mapEntries(nodes[req.node]!.network())
+      case 'close':
+        await Promise.all(nodes.map(async n => { await n.stop() }))
+        setImmediate(() => process.exit(0))
+        return null
+    }
+  }
+  process.on('message', (msg: { id: number, req: WorkerRequest }) => {
+    handle(msg.req).then(
+      result => process.send!({ id: msg.id, result }),
+      (err: unknown) => process.send!({ id: msg.id, error: err instanceof Error ? err.message : String(err) })
+    )
+  })
+  process.on('disconnect', () => process.exit(0))
+}
+
+// ------------------------------------------------------------------ real nodes
+
+interface Topology { parent: number[], extra: [number, number][], adj: number[][], links: number, victim: number }
+
+function topology (rng: Random, n: number): Topology {
+  const parent = [-1, ...Array.from({ length: n - 1 }, (_, k) => rng.int(0, k + 1))]
+  const edges = new Set<string>()
+  const key = (a: number, b: number): string => a < b ? `${a}-${b}` : `${b}-${a}`
+  for (let i = 1; i < n; i++) edges.add(key(i, parent[i]!))
+  const extra: [number, number][] = []
+  for (let i = 2; i < n; i++) {
+    const candidates = rng.shuffle([...Array(i).keys()].filter(j => !edges.has(key(i, j))))
+    for (const j of candidates.slice(0, EXTRA_DIALS)) { edges.add(key(i, j)); extra.push([i, j]) }
+  }
+  const adj: number[][] = Array.from({ length: n }, () => [])
+  for (const e of edges) { const [a, b] = e.split('-').map(Number) as [number, number]; adj[a]!.push(b); adj[b]!.push(a) }
+  // The node to kill: not an observer (0, 1), and the others stay connected without it.
+  const candidates = [...Array(n).keys()].filter(v => v >= 2 && connectedWithout(adj, v))
+  const victim = rng.pick(candidates.length > 0 ? candidates : [n - 1])
+  return { parent, extra, adj, links: edges.size, victim }
+}
+
+async function realRun (n: number, opts: StatusBenchOptions): Promise<Record<string, unknown>> {
+  const rng = new Random(opts.seed * 1000 + n)
+  const topo = topology(rng, n)
+  const { parent, extra, adj } = topo
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-status-'))
+  const daemons: Daemon[] = []
+  const workers: Worker[] = []
+  const nodes: NodeHandle[] = new Array(n)
+  const useDaemons = n <= DAEMONS_UP_TO
+  const t0 = performance.now()
+  try {
+    if (useDaemons) {
+      // In batches of 5: startup is CPU-bound on 2 cores.
+      for (let i = 0; i < n; i += 5) {
+        const batch = await Promise.all(Array.from({ length: Math.min(5, n - i) }, async (_, k) => await startDaemon(path.join(root, `n${i + k}`), path.join(root, `f${i + k}`))))
+        daemons.push(...batch)
+        batch.forEach((d, k) => { nodes[i + k] = daemonHandle(d) })
+      }
+    } else {
+      const others = [...Array(n).keys()].filter(i => i !== topo.victim)
+      const groups: number[][] = [[topo.victim]]
+      const count = Math.ceil(others.length / NODES_PER_WORKER)
+      for (let w = 0; w < count; w++) groups.push(others.filter((_, k) => k % count === w))
+      for (const group of groups) {
+        const w = new Worker()
+        workers.push(w)
+        const handles = await w.open(group.map(i => path.join(root, `n${i}`)))
+        group.forEach((i, k) => { nodes[i] = handles[k]! })
+      }
+    }
+    const startSeconds = (performance.now() - t0) / 1000
+    opts.log(`status: ${n} nodes started in ${startSeconds.toFixed(1)} s (${useDaemons ? 'one daemon process each' : `${workers.length} worker processes`})`)
+
+    const team = await nodes[0]!.createSpace('team')
+    const decoded = decodeInviteToken(await nodes[0]!.invite(team, Math.max(1, n - 1)))
+    // Joins in waves: nodes whose parent is in (a writer of the space and a member of the deployment) join at once,
+    // at most INBOUND_PER_SECOND through one parent in a second.
+    const joined = new Set([0])
+    for (let wave = 0; joined.size < n; wave++) {
+      if (wave > 4 * n) throw new Error('status bench: joins do not progress')
+      const waveStart = Date.now()
+      const perParent = new Map<number, number>()
+      const ready = [...Array(n).keys()].filter(i => {
+        if (joined.has(i) || !joined.has(parent[i]!)) return false
+        const k = perParent.get(parent[i]!) ?? 0
+        perParent.set(parent[i]!, k + 1)
+        return k < INBOUND_PER_SECOND
+      })
+      await Promise.all(ready.map(async i => {
+        await nodes[i]!.join(encodeInviteToken({ ...decoded, addrs: [nodes[parent[i]!]!.addr] }))
+        await until(`node ${i} joined`, async () => await nodes[i]!.role(team) === 'writer' && (await nodes[i]!.summary()).nodes >= 2, 60_000, 100)
+      }))
+      for (const i of ready) joined.add(i)
+      await sleep(Math.max(0, waveStart + 1100 - Date.now()))
+    }
+    // The extra links, in rounds of at most INBOUND_PER_SECOND dials to any one node a second; a refused dial is
+    // tried again by the dialler itself (a dialled peer is kept, and redialled every 5 s).
+    let dialsRefused = 0
+    for (let pending = [...extra], r = 0; pending.length > 0 && r < 4 * n; r++) {
+      const roundStart = Date.now()
+      const perTarget = new Map<number, number>()
+      const now = pending.filter(([, j]) => { const k = perTarget.get(j) ?? 0; perTarget.set(j, k + 1); return k < INBOUND_PER_SECOND })
+      pending = pending.filter(e => !now.includes(e))
+      await Promise.all(now.map(async ([i, j]) => {
+        try {
+          await nodes[i]!.dial(nodes[j]!.addr)
+        } catch {
+          dialsRefused++
+        }
+      }))
+      await sleep(Math.max(0, roundStart + 1100 - Date.now()))
+    }
+    let linkState = ''
+    try {
+      await until('every link up', async () => {
+        const peers = await Promise.all(nodes.map(async x => await x.peers()))
+        linkState = peers.map((p, i) => p === adj[i]!.length ? '' : `node ${i}: ${p} of ${adj[i]!.length}`).filter(x => x !== '').join(', ')
+        return linkState === ''
+      }, 60_000, 250)
+    } catch (err) {
+      throw new Error(`${(err as Error).message}: ${linkState}`)
+    }
+    const linkedMs = performance.now()
+    await until(`every node's map shows all ${n} nodes up`, async () => {
+      const st = await Promise.all(nodes.map(async x => await x.summary()))
+      return st.every(s => s.nodes === n && s.up === n)
+    }, 90_000, 250)
+    const secondsUntilAllUp = (performance.now() - linkedMs) / 1000
+    const setupSeconds = (performance.now() - t0) / 1000
+    opts.log(`status: ${n} nodes joined, linked and all up everywhere after ${setupSeconds.toFixed(1)} s; warm-up ${opts.warmupMs / 1000} s`)
+    await sleep(opts.warmupMs)
+
+    const steady = await measureWindow(nodes, topo, opts.windowMs)
+    opts.log(`status: ${n} nodes: ${steady.perNode.recordsInPerSecond?.median} records/s in per node (median), ${steady.copiesPerRecordOverall} copies per record; killing one`)
+    const death = await deathToDown(nodes, topo)
+    return {
+      nodes: n,
+      processes: useDaemons
+        ? `${n} samepage daemons (bin/samepage.js start), one OS process each, driven over the HTTP API (GET /v1/stats, /v1/status, /v1/net as samepage net --json reads it)`
+        : `${n} samepage Nodes (src/node Node.open + start, no HTTP API) in ${workers.length} worker processes of up to ${NODES_PER_WORKER}, the node killed alone in its own; driven over IPC`,
+      links: topo.links,
+      degree: { median: median(adj.map(x => x.length)), min: Math.min(...adj.map(x => x.length)), max: Math.max(...adj.map(x => x.length)), mean: round(2 * topo.links / n, 2) },
+      startSeconds: round(startSeconds, 1),
+      setupSeconds: round(setupSeconds, 1),
+      extraDialsRefusedAtFirst: dialsRefused,
+      secondsFromLastLinkUntilAllUpEverywhere: round(secondsUntilAllUp, 1),
+      steady,
+      deathToDown: death
+    }
+  } finally {
+    await Promise.all([...daemons.map(async d => { await stopDaemon(d) }), ...workers.map(async w => { await w.close() })])
+    fs.rmSync(root, { recursive: true, force: true })
+  }
+}
+
+async function measureWindow (nodes: readonly NodeHandle[], topo: Topology, windowMs: number): Promise<{ perNode: Record<string, { median: number, mean: number, max: number, min?: number }>, copiesPerRecordOverall: number } & Record<string, unknown>> {
+  const n = nodes.length
+  const observers = [0, 1].map(i => observe(nodes[i]!))
+  const pids = [...new Set(nodes.map(x => x.pid))]
+  const snap = async (): Promise<{ stats: (Stats & { atMs: number })[], cpu: Map<number, number> }> => ({
+    stats: await Promise.all(nodes.map(async x => ({ ...await x.stats(), atMs: performance.now() }))),
+    cpu: new Map(pids.map(p => [p, cpuSeconds(p)]))
+  })
+  const before = await snap()
+  await sleep(windowMs)
+  const after = await snap()
+  const seen = await Promise.all(observers.map(async o => await o.stop()))
+  const summaries = await Promise.all(nodes.map(async x => await x.summary()))
+  const peakRss = new Map(pids.map(p => [p, peakRssBytes(p)]))
+
+  // Records published by each author in the window, as observer 0 saw them (observer 1 for observer 0's own).
+  const published = nodes.map((x, a) => (a === 0 ? seen[1]! : seen[0]!).get(x.peerId) ?? 0)
+  const totalPublished = published.reduce((s, x) => s + x, 0)
+  const rows = nodes.map((x, v) => {
+    const b = before.stats[v]!; const a = after.stats[v]!
+    const seconds = (a.atMs - b.atMs) / 1000
+    const msgIn = a.msgIn - b.msgIn
+    const stored = totalPublished - published[v]!
+    const cpu = (after.cpu.get(x.pid)! - before.cpu.get(x.pid)!) / x.perProcess
+    return {
+      seconds,
+      msgIn,
+      stored,
+      bytesInPerMinute: (a.bytesIn - b.bytesIn) * 60 / seconds,
+      bytesOutPerMinute: (a.bytesOut - b.bytesOut) * 60 / seconds,
+      recordsInPerSecond: msgIn / seconds,
+      copies: msgIn / Math.max(1, stored),
+      messageBytes: (a.bytesIn - b.bytesIn) / Math.max(1, msgIn),
+      cpuPercent: 100 * cpu / seconds,
+      rssMB: peakRss.get(x.pid)! / x.perProcess / 2 ** 20
+    }
+  })
+  const messageBytes = median(rows.map(r => r.messageBytes))
+  const periods = summaries.map(s => s.periodMs)
+  const totalIn = rows.reduce((s, r) => s + r.msgIn, 0)
+  const totalStored = rows.reduce((s, r) => s + r.stored, 0)
+  const windowSeconds = median(rows.map(r => r.seconds))
+  return {
+    windowSeconds: round(windowSeconds, 1),
+    allUpAtWindowEnd: summaries.every(s => s.nodes === n && s.up === n),
+    periodMs: { median: median(periods), mean: Math.round(periods.reduce((a, b) => a + b, 0) / n), min: Math.min(...periods), max: Math.max(...periods) },
+    recordsPublishedInWindow: totalPublished,
+    recordsPublishedPerNodePerPeriod: round(totalPublished / n / (windowSeconds * 1000 / median(periods)), 3),
+    perNode: {
+      statusBytesInPerMinute: mm(rows.map(r => r.bytesInPerMinute), 0),
+      statusBytesOutPerMinute: mm(rows.map(r => r.bytesOutPerMinute), 0),
+      recordsInPerSecond: mm(rows.map(r => r.recordsInPerSecond), 1),
+      copiesPerRecord: { ...mm(rows.map(r => r.copies), 2), min: round(Math.min(...rows.map(r => r.copies)), 2) },
+      cpuPercentOfOneCore: mm(rows.map(r => r.cpuPercent), 1),
+      peakRssMB: mm(rows.map(r => r.rssMB), 0)
+    },
+    recordsInPerSecondAtMost100: { everyNode: rows.every(r => r.recordsInPerSecond <= STATUS_RECORDS_PER_SECOND_MAX), nodesAbove100: rows.filter(r => r.recordsInPerSecond > STATUS_RECORDS_PER_SECOND_MAX).length },
+    perNodeNote: nodes[0]!.perProcess > 1 ? 'CPU and peak RSS per node: its worker process\'s, divided by the nodes it holds' : 'CPU and peak RSS (VmHWM) of each daemon process',
+    copiesPerRecordOverall: round(totalIn / totalStored, 2),
+    copiesIfEveryLinkCarriedEachRecordOnceEachWay: round((2 * topo.links - (n - 1)) / (n - 1), 2),
+    record: {
+      messageBytesMedian: Math.round(messageBytes),
+      recordBytesMedian: Math.round(messageBytes - statusMessageOverhead(Math.round(messageBytes))),
+      note: 'message = the engine\'s count (bytesIn.status ÷ messagesIn.status); record = its signed bytes (the message less its CBOR framing, space id and signature)'
+    }
+  }
+}
+
+/** SIGKILL one node (alone in its process), then poll every other node until its map shows it down. */
+async function deathToDown (nodes: readonly NodeHandle[], topo: Topology): Promise<Record<string, unknown>> {
+  const victim = nodes[topo.victim]!
+  const others = nodes.filter((_, i) => i !== topo.victim)
+  const killMs = Date.now()
+  await victim.kill()
+  // Its last record, as a survivor holds it (it has reached everyone within milliseconds).
+  await sleep(500)
+  const entry = (await others[0]!.net()).find(x => x.peerId === victim.peerId)
+  const lastSeenMs = entry?.lastSeenMs ?? killMs
+  const declaredPeriodMs = entry?.periodMs ?? BASE_PERIOD_MS
+  const downAfter = downAfterMs(declaredPeriodMs)
+  const deadline = killMs + downAfter + 30_000
+  const shownDown = await Promise.all(others.map(async o => {
+    for (let i = 0; Date.now() < deadline && i < 100_000; i++) {
+      const polledMs = Date.now()
+      const down = (await o.summary()).down > 0
+      const answeredMs = Date.now()
+      // The time of the answer that first showed it down (its map was drawn between polledMs and answeredMs).
+      if (down && (await o.net()).find(x => x.peerId === victim.peerId)?.health === 'down') return answeredMs - killMs
+      await sleep(Math.max(0, polledMs + DOWN_POLL_MS - Date.now()))
+    }
+    return null
+  }))
+  const times = shownDown.filter((x): x is number => x !== null)
+  return {
+    killed: { node: topo.victim, degree: topo.adj[topo.victim]!.length, how: 'SIGKILL of the OS process holding it (and only it)' },
+    pollEveryMs: DOWN_POLL_MS,
+    declaredPeriodMs,
+    downAfterMs: downAfter,
+    lastRecordAgeAtKillMs: killMs - lastSeenMs,
+    expectedMsFromKill: { earliest: downAfter - Math.round(1.2 * declaredPeriodMs), latest: downAfter, fromItsLastRecord: lastSeenMs + downAfter - killMs },
+    msFromKillToShownDown: times.length === 0 ? null : { min: Math.min(...times), median: median(times), max: Math.max(...times) },
+    nodesShowingItDown: times.length,
+    nodesPolled: others.length
+  }
+}
+
+function connectedWithout (adj: number[][], removed: number): boolean {
+  const start = removed === 0 ? 1 : 0
+  const seen = new Set([start])
+  const queue = [start]
+  while (queue.length > 0) for (const w of adj[queue.shift()!]!) if (w !== removed && !seen.has(w)) { seen.add(w); queue.push(w) }
+  return seen.size === adj.length - 1
+}
+
+/** Polls a node's map: how many records of each author it stored (each change of lastSeenMs). */
+function observe (node: NodeHandle): { stop: () => Promise<Map<string, number>> } {
+  const last = new Map<string, number | null>()
+  const counts = new Map<string, number>()
+  let stopped = false
+  const poll = async (): Promise<void> => {
+    for (const x of await node.net()) {
+      if (x.self) continue
+      if (last.has(x.peerId) && last.get(x.peerId) !== x.lastSeenMs) counts.set(x.peerId, (counts.get(x.peerId) ?? 0) + 1)
+      last.set(x.peerId, x.lastSeenMs)
+    }
+  }
+  const loop = (async () => {
+    await poll()
+    for (let i = 0; !stopped && i < 10_000; i++) {
+      await sleep(OBSERVER_POLL_MS)
+      await poll()
+    }
+  })()
+  return { stop: async () => { stopped = true; await loop; return counts } }
+}
+
+/** What a `status` message adds around a record of `recordBytes`: CBOR framing, the space id, the signature. */
+function statusMessageOverhead (recordBytes: number): number {
+  const space = SpaceReplica.create(new MemoryStore(), generateKeyPair(), 'samepage-deployment', Date.now()).id
+  return encodeMessage({ m: 'status', space, record: [new Uint8Array(recordBytes), new Uint8Array(64)] }).length - recordBytes
+}
+
+function cpuSeconds (pid: number): number {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(f[11]) + Number(f[12])) / 100
+  } catch {
+    return NaN
+  }
+}
+
+function peakRssBytes (pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m === null ? NaN : Number(m[1]) * 1024
+  } catch {
+    return NaN
+  }
+}
+
+// ------------------------------------------------------------------ the formula
+
+/**
+ * Records a node receives per minute: (N − 1) others × copies each, every
+ * period, period = max(3 s, N × copies / 100 per second); bytes = that × the
+ * message's bytes.
+ */
+function expectedRecordsPerMinute (nodes: number, copies: number): number {
+  const periodS = Math.max(BASE_PERIOD_MS / 1000, nodes * Math.max(1, copies) / STATUS_RECORDS_PER_SECOND_MAX)
+  return (nodes - 1) * copies * 60 / periodS
+}
+
+function formula (real: readonly Record<string, unknown>[], simulated: readonly Record<string, unknown>[]): Record<string, unknown> {
+  const rows: Record<string, unknown>[] = []
+  type PerNode = { statusBytesInPerMinute: { median: number, mean: number }, recordsInPerSecond: { median: number, mean: number } }
+  for (const r of real as { nodes: number, steady: { copiesPerRecordOverall: number, perNode: PerNode, record: { messageBytesMedian: number } } }[]) {
+    rows.push(row('real', r.nodes, r.steady.copiesPerRecordOverall, r.steady.record.messageBytesMedian, r.steady.perNode))
+  }
+  for (const s of simulated as { nodes: number, copiesPerRecordOverall: number, record: { messageBytesMedian: number }, perNode: PerNode }[]) {
+    rows.push(row('simulated', s.nodes, s.copiesPerRecordOverall, s.record.messageBytesMedian, s.perNode))
+  }
+  return {
+    statusBytesInPerNodePerMinute: 'R × B with R = (N − 1) × c × 60 / P records a minute, P = max(3 s, N × c / 100 per second): R ≈ 20 × N × c while N × c ≤ 300, then a flat R ≈ 6,000 (100 records a second); c = copies of each record a node receives, B = bytes of one status message',
+    ratio: 'the formula predicts the mean over nodes (a node with more links receives more copies); measured ÷ expected is given for the mean and the median',
+    copiesPerRecord: 'with this flooding c ≈ mean degree − 1: each record crosses every link once each way except the N − 1 links it first arrived by, so 2 × links − (N − 1) messages over N − 1 receivers',
+    rows
+  }
+}
+
+function row (kind: string, nodes: number, copies: number, messageBytes: number, measured: { statusBytesInPerMinute: { median: number, mean: number }, recordsInPerSecond: { median: number, mean: number } }): Record<string, unknown> {
+  const records = expectedRecordsPerMinute(nodes, copies)
+  const expected = records * messageBytes
+  return {
+    kind,
+    nodes,
+    copies,
+    messageBytes,
+    expectedRecordsPerMinute: Math.round(records),
+    measuredRecordsPerMinute: { mean: Math.round(measured.recordsInPerSecond.mean * 60), median: Math.round(measured.recordsInPerSecond.median * 60) },
+    expectedBytesPerMinute: Math.round(expected),
+    measuredBytesPerMinute: { mean: measured.statusBytesInPerMinute.mean, median: measured.statusBytesInPerMinute.median },
+    ratioMeasuredOverExpected: { mean: round(measured.statusBytesInPerMinute.mean / expected, 3), median: round(measured.statusBytesInPerMinute.median / expected, 3) }
+  }
+}
+
+// ------------------------------------------------------------------ helpers
+
+async function sleep (ms: number): Promise<void> {
+  await new Promise(resolve => setTimeout(resolve, ms))
+}
+
+function median (xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)] ?? NaN
+}
+
+function mm (xs: readonly number[], digits: number): { median: number, mean: number, max: number } {
+  return { median: round(median(xs), digits), mean: round(xs.reduce((a, b) => a + b, 0) / xs.length, digits), max: round(Math.max(...xs), digits) }
+}
+
+function round (x: number, digits: number): number {
+  return Number.isFinite(x) ? Number(x.toFixed(digits)) : x
+}
+
+if (import.meta.main && process.argv.includes('--status-worker')) {
+  await workerMain()
+} else if (import.meta.main) {
+  const log = (msg: string): void => { process.stderr.write(`${msg}\n`) }
+  const quick = process.argv.includes('--quick')
+  console.log(JSON.stringify(await benchStatus({
+    realSizes: quick ? [5, 20] : [5, 20, 50],
+    windowMs: quick ? 30_000 : 60_000,
+    warmupMs: 10_000,
+    simSizes: quick ? [1000] : [1000, 10_000],
+    simWindowMs: 60_000,
+    crossCheckNodes: 100,
+    seed: 1,
+    log
+  }), null, 2))
+}
