@@ -13,7 +13,8 @@ export class Metrics {
   constructor (node: Node) {
     this.#node = node
     const r = this.#own
-    collectDefaultMetrics({ register: r, prefix: 'samepage_process_' })
+    // Event loop lag sampled every 100 ms, not prom-client's 10 ms: an idle daemon should stay idle.
+    collectDefaultMetrics({ register: r, prefix: 'samepage_process_', eventLoopMonitoringPrecision: 100 })
     const gauge = (name: string, help: string, labelNames: readonly string[], collect: (g: Gauge) => void): void => {
       // eslint-disable-next-line no-new
       new Gauge({ name, help, labelNames, registers: [r], collect () { this.reset(); collect(this) } })

@@ -36,9 +36,13 @@ export function probeDisk (dir: string): { totalBytes: number, freeBytes: number
 
 const SENSOR_ROOTS = ['/sys/class/thermal', '/sys/class/hwmon']
 
-export function hottestSensorC (roots: readonly string[] = SENSOR_ROOTS): number | null {
+/** The host's sensors, listed once: sysfs does not grow sensors while we run, and listing costs more than reading. */
+let defaultSensors: string[] | undefined
+
+export function hottestSensorC (roots?: readonly string[]): number | null {
   let hottest: number | null = null
-  for (const file of sensorFiles(roots)) {
+  const files = roots === undefined ? (defaultSensors ??= sensorFiles(SENSOR_ROOTS)) : sensorFiles(roots)
+  for (const file of files) {
     try {
       const milli = Number(fs.readFileSync(file, 'utf8').trim())
       // Sensors that are off or absent read as 0 or negative, or as absurd values: skip them.
