@@ -50,6 +50,9 @@ export type Message =
   | { readonly m: 'have', readonly space: Uint8Array, readonly heads: readonly FeedRow[] }
   | { readonly m: 'fork', readonly space: Uint8Array, readonly a: SignedBytes, readonly b: SignedBytes }
   | { readonly m: 'status', readonly space: Uint8Array, readonly record: SignedBytes }
+  /** Status records this node holds (author and clock), announced instead of pushed: a neighbour pulls the newer ones once. */
+  | { readonly m: 'status-have', readonly space: Uint8Array, readonly heads: readonly StatusHead[] }
+  | { readonly m: 'status-want', readonly space: Uint8Array, readonly authors: readonly Uint8Array[] }
   | { readonly m: 'bye', readonly reason: string }
 
 export type MessageType = Message['m']
@@ -57,13 +60,15 @@ export const PROTOCOL_VERSION = 1
 
 export function encodeMessage (msg: Message): Uint8Array {
   switch (msg.m) {
-    case 'hello': return encodeCbor({ m: msg.m, v: PROTOCOL_VERSION, sp: msg.spaces.map(s => ({ g: s.genesis, f: s.feeds.map(rowToCbor), st: s.statuses.map(h => [h.author, h.clock.wallMs, h.clock.counter]) })) })
+    case 'hello': return encodeCbor({ m: msg.m, v: PROTOCOL_VERSION, sp: msg.spaces.map(s => ({ g: s.genesis, f: s.feeds.map(rowToCbor), st: s.statuses.map(statusHeadToCbor) })) })
     case 'want': return encodeCbor({ m: msg.m, s: msg.space, r: msg.ranges.map(rangeToCbor) })
     case 'entries': return encodeCbor({ m: msg.m, s: msg.space, r: msg.run })
     case 'none': return encodeCbor({ m: msg.m, s: msg.space, r: rangeToCbor(msg.range) })
     case 'have': return encodeCbor({ m: msg.m, s: msg.space, h: msg.heads.map(rowToCbor) })
     case 'fork': return encodeCbor({ m: msg.m, s: msg.space, a: msg.a, b: msg.b })
     case 'status': return encodeCbor({ m: msg.m, s: msg.space, r: msg.record })
+    case 'status-have': return encodeCbor({ m: msg.m, s: msg.space, h: msg.heads.map(statusHeadToCbor) })
+    case 'status-want': return encodeCbor({ m: msg.m, s: msg.space, a: msg.authors })
     case 'bye': return encodeCbor({ m: msg.m, r: msg.reason })
     default: return assertNever(msg)
   }
@@ -105,6 +110,14 @@ export function decodeMessage (bytes: Uint8Array): Message {
     case 'status': {
       const v = f.map(raw, 'status', ['m', 's', 'r'])
       return { m: 'status', space: spaceId(v.s, 'status.s'), record: signed(v.r, 'status.r', STATUS_BYTES_MAX) }
+    }
+    case 'status-have': {
+      const v = f.map(raw, 'status-have', ['m', 's', 'h'])
+      return { m: 'status-have', space: spaceId(v.s, 'status-have.s'), heads: f.array(v.h, 'status-have.h', FEEDS_PER_MESSAGE_MAX).map((h, i) => statusHead(h, `status-have.h[${i}]`)) }
+    }
+    case 'status-want': {
+      const v = f.map(raw, 'status-want', ['m', 's', 'a'])
+      return { m: 'status-want', space: spaceId(v.s, 'status-want.s'), authors: f.array(v.a, 'status-want.a', FEEDS_PER_MESSAGE_MAX).map((a, i) => f.bytes(a, `status-want.a[${i}]`, AUTHOR_SIZE)) }
     }
     case 'bye': {
       const v = f.map(raw, 'bye', ['m', 'r'])
@@ -150,15 +163,21 @@ function range (v: unknown, path: string): FeedRange {
 
 function spaceHello (v: unknown, path: string): SpaceHello {
   const s = f.map(v, path, ['g', 'f', 'st'])
-  const statuses = f.array(s.st, `${path}.st`, FEEDS_PER_MESSAGE_MAX).map((h, i) => {
-    const a = f.array(h, `${path}.st[${i}]`, 3, 3)
-    return { author: f.bytes(a[0], `${path}.st[${i}][0]`, AUTHOR_SIZE), clock: { wallMs: f.int(a[1], `${path}.st[${i}][1]`), counter: f.int(a[2], `${path}.st[${i}][2]`, 0, CLOCK_COUNTER_MAX) } }
-  })
+  const statuses = f.array(s.st, `${path}.st`, FEEDS_PER_MESSAGE_MAX).map((h, i) => statusHead(h, `${path}.st[${i}]`))
   return {
     genesis: signed(s.g, `${path}.g`, GENESIS_BYTES_MAX),
     feeds: f.array(s.f, `${path}.f`, FEEDS_PER_MESSAGE_MAX).map((r, i) => row(r, `${path}.f[${i}]`)),
     statuses
   }
+}
+
+function statusHead (v: unknown, path: string): StatusHead {
+  const a = f.array(v, path, 3, 3)
+  return { author: f.bytes(a[0], `${path}[0]`, AUTHOR_SIZE), clock: { wallMs: f.int(a[1], `${path}[1]`), counter: f.int(a[2], `${path}[2]`, 0, CLOCK_COUNTER_MAX) } }
+}
+
+function statusHeadToCbor (h: StatusHead): unknown[] {
+  return [h.author, h.clock.wallMs, h.clock.counter]
 }
 
 function assertNever (x: never): never {

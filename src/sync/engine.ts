@@ -3,7 +3,7 @@ import {
   bytesEqual, cidFromBytes, cidFromString, cidOf, decodeEntry, decodeMessage, decodeStatus, encodeMessage, fromHex, isCodecError, toHex,
   ENTRY_BYTES_MAX, FEEDS_PER_MESSAGE_MAX, RUN_BYTES_MAX
 } from '../codec/index.ts'
-import type { Body, Entry, FeedRange, FeedRow, Message, MessageType, SignedBytes, SpaceHello } from '../codec/index.ts'
+import type { Body, Clock, Entry, FeedRange, FeedRow, Message, MessageType, SignedBytes, SpaceHello, StatusHead } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import type { IngestResult, SpaceReplica } from '../space/index.ts'
 import type { AuthorHex, ForkProof, SpaceKey } from '../store/index.ts'
@@ -105,6 +105,14 @@ export class SyncEngine {
   /** Requests given up on (timeout, `none`, disconnect): their late answers are honest duplicates, never replays. */
   readonly #superseded = new Map<string, number>()
   #outbox: { peer: AuthorHex, msg: Message }[] = []
+  /**
+   * Status records announced to us and asked of one announcer (key: space
+   * and author): the newest clock announced, who was asked, who else
+   * announced it (asked next, on a timeout or an older answer), until when.
+   */
+  readonly #statusWants = new Map<string, { space: SpaceKey, author: AuthorHex, clock: Clock, asked: AuthorHex, others: AuthorHex[], deadline: number }>()
+  /** The clock of the status record we hold per space and author (null: none), so that an announcement costs no decoding. */
+  readonly #statusClocks = new Map<string, Clock | null>()
   readonly #haves = new Map<AuthorHex, Map<SpaceKey, Map<string, FeedRow>>>()
   #events: SyncEvent[] = []
   #sessionOrder = 0
@@ -134,6 +142,7 @@ export class SyncEngine {
   disconnect (peer: AuthorHex, nowMs: number): void {
     if (!this.#sessions.delete(peer)) return
     this.#haves.delete(peer)
+    for (const [key, wanted] of [...this.#statusWants]) if (wanted.asked === peer) this.#askNextAnnouncer(key, nowMs)
     for (const p of [...this.#probes]) if (p.startsWith(`${peer}|`)) this.#probes.delete(p)
     for (const [key, req] of [...this.#requests]) {
       if (req.peer !== peer) continue
@@ -185,6 +194,8 @@ export class SyncEngine {
       case 'have': return this.#onHave(session, msg.space, msg.heads, nowMs)
       case 'fork': return this.#onFork(session, msg.space, msg.a, msg.b, nowMs)
       case 'status': return this.#onStatus(session, msg.space, msg.record, nowMs)
+      case 'status-have': return this.#onStatusHave(session, msg.space, msg.heads, nowMs)
+      case 'status-want': return this.#onStatusWant(session, msg.space, msg.authors)
       case 'bye': this.disconnect(peer, nowMs); return
       default: assertNever(msg)
     }
@@ -208,6 +219,7 @@ export class SyncEngine {
   /** Timeouts of pulls (asked again of another peer) and retries of pending entries. */
   tick (nowMs: number): void {
     for (const [key, until] of this.#superseded) if (until <= nowMs) this.#superseded.delete(key)
+    for (const [key, wanted] of [...this.#statusWants]) if (wanted.deadline <= nowMs) this.#askNextAnnouncer(key, nowMs)
     for (const [key, req] of [...this.#requests]) {
       if (req.deadline > nowMs) continue
       this.#closeRequest(key)
@@ -261,8 +273,9 @@ export class SyncEngine {
   publishStatus (space: SpaceKey, body: Record<string, unknown>, nowMs: number): void {
     const replica = this.#replica(space)
     const s = replica.publishStatus(this.#keyPair, body, nowMs)
+    this.#statusClocks.set(`${space}|${toHex(s.author)}`, s.clock)
     this.#events.push({ type: 'status', space, author: toHex(s.author), from: 'local' })
-    this.#forwardStatus(replica, [s.bytes, s.sig], s.author, s.clock, null)
+    this.#announceStatus(replica, s.author, s.clock, null)
   }
 
   /** After the node adds or adopts a space: tell every neighbour. */
@@ -299,6 +312,7 @@ export class SyncEngine {
   nextDeadline (): number | null {
     let next = this.#nextPendingRetry
     for (const r of this.#requests.values()) if (next === null || r.deadline < next) next = r.deadline
+    for (const w of this.#statusWants.values()) if (next === null || w.deadline < next) next = w.deadline
     return next
   }
 
@@ -461,12 +475,91 @@ export class SyncEngine {
       this.#penalize(session, SCORE.badStatus, `bad status record (${outcome.reason}): ${outcome.detail}`, nowMs)
       return
     }
-    if (outcome !== 'stored') return
-    const s = replica.status(toHex(decodeStatusAuthor(record)))
-    if (s === undefined) return
-    session.shared(replica.key).statusKnown.set(toHex(s.author), s.clock)
-    this.#events.push({ type: 'status', space: replica.key, author: toHex(s.author), from: session.peer })
-    this.#forwardStatus(replica, record, s.author, s.clock, session.peer)
+    const author = toHex(decodeStatusAuthor(record))
+    const s = outcome === 'stored' ? replica.status(author) : undefined
+    if (s !== undefined) {
+      this.#statusClocks.set(`${replica.key}|${author}`, s.clock)
+      const shared = session.shared(replica.key)
+      if (newerClock(s.clock, shared.statusKnown.get(author))) shared.statusKnown.set(author, s.clock)
+      this.#events.push({ type: 'status', space: replica.key, author, from: session.peer })
+      this.#announceStatus(replica, s.author, s.clock, session.peer)
+    }
+    this.#statusAnswered(replica, author, nowMs)
+  }
+
+  /** Announced status records: each newer one is asked of one announcer, once. */
+  #onStatusHave (session: Session, space: Uint8Array, heads: readonly StatusHead[], nowMs: number): void {
+    const replica = this.#spaces.get(cidKey(space))
+    if (replica === undefined || !this.#isMember(replica, session.peer)) return
+    const shared = session.shared(replica.key)
+    const ask: Uint8Array[] = []
+    for (const h of heads) {
+      const author = toHex(h.author)
+      if (newerClock(h.clock, shared.statusKnown.get(author))) shared.statusKnown.set(author, h.clock)
+      if (!newerClock(h.clock, this.#statusClock(replica, author))) continue
+      const key = `${replica.key}|${author}`
+      const wanted = this.#statusWants.get(key)
+      if (wanted !== undefined) {
+        if (newerClock(h.clock, wanted.clock)) wanted.clock = h.clock
+        if (wanted.asked !== session.peer && !wanted.others.includes(session.peer)) wanted.others.push(session.peer)
+        continue
+      }
+      this.#statusWants.set(key, { space: replica.key, author, clock: h.clock, asked: session.peer, others: [], deadline: nowMs + REQUEST_TIMEOUT_MS })
+      ask.push(h.author)
+    }
+    if (ask.length > 0) this.#send(session.peer, { m: 'status-want', space: replica.id, authors: ask })
+  }
+
+  #onStatusWant (session: Session, space: Uint8Array, authors: readonly Uint8Array[]): void {
+    const replica = this.#spaces.get(cidKey(space))
+    if (replica === undefined || !this.#isMember(replica, session.peer)) return
+    const shared = session.shared(replica.key)
+    for (const a of authors) {
+      const author = toHex(a)
+      const record = replica.statusRecord(author)
+      if (record === undefined) continue
+      const clock = this.#statusClock(replica, author)
+      if (clock !== null && newerClock(clock, shared.statusKnown.get(author))) shared.statusKnown.set(author, clock)
+      this.#send(session.peer, { m: 'status', space: replica.id, record })
+    }
+  }
+
+  /** A wanted record came (or its announcer had nothing newer): done, or ask the next announcer of a newer one. */
+  #statusAnswered (replica: SpaceReplica, author: AuthorHex, nowMs: number): void {
+    const key = `${replica.key}|${author}`
+    const wanted = this.#statusWants.get(key)
+    if (wanted === undefined) return
+    if (!newerClock(wanted.clock, this.#statusClock(replica, author))) {
+      this.#statusWants.delete(key)
+      return
+    }
+    this.#askNextAnnouncer(key, nowMs)
+  }
+
+  #askNextAnnouncer (key: string, nowMs: number): void {
+    const wanted = this.#statusWants.get(key)
+    if (wanted === undefined) return
+    const replica = this.#spaces.get(wanted.space)
+    let next = wanted.others.shift()
+    while (next !== undefined && !this.#sessions.has(next)) next = wanted.others.shift()
+    if (next === undefined || replica === undefined) {
+      // Nobody else announced it: the next announcement (every period) asks again.
+      this.#statusWants.delete(key)
+      return
+    }
+    wanted.asked = next
+    wanted.deadline = nowMs + REQUEST_TIMEOUT_MS
+    this.#send(next, { m: 'status-want', space: replica.id, authors: [fromHex(wanted.author)] })
+  }
+
+  #statusClock (replica: SpaceReplica, author: AuthorHex): Clock | null {
+    const key = `${replica.key}|${author}`
+    let clock = this.#statusClocks.get(key)
+    if (clock === undefined) {
+      clock = replica.status(author)?.clock ?? null
+      this.#statusClocks.set(key, clock)
+    }
+    return clock
   }
 
   // ------------------------------------------------------------------ decisions
@@ -659,16 +752,16 @@ export class SyncEngine {
     }
   }
 
-  #forwardStatus (replica: SpaceReplica, record: SignedBytes, author: Uint8Array, clock: { wallMs: number, counter: number }, from: AuthorHex | null): void {
+  /** A status record we now hold, announced (author and clock: tens of bytes) to each member neighbour that may not hold it. */
+  #announceStatus (replica: SpaceReplica, author: Uint8Array, clock: Clock, from: AuthorHex | null): void {
     const a = toHex(author)
     for (const session of this.#sessions.values()) {
       if (session.peer === from) continue
       const shared = session.spaces.get(replica.key)
       if (shared === undefined || !this.#isMember(replica, session.peer)) continue
-      const known = shared.statusKnown.get(a)
-      if (known !== undefined && (known.wallMs > clock.wallMs || (known.wallMs === clock.wallMs && known.counter >= clock.counter))) continue
+      if (!newerClock(clock, shared.statusKnown.get(a))) continue
       shared.statusKnown.set(a, clock)
-      this.#send(session.peer, { m: 'status', space: replica.id, record })
+      this.#send(session.peer, { m: 'status-have', space: replica.id, heads: [{ author, clock }] })
     }
   }
 
@@ -725,6 +818,11 @@ function cidKey (space: Uint8Array): SpaceKey {
 
 function fromCid (space: SpaceKey): Uint8Array {
   return (cidFromString(space) as CID).bytes
+}
+
+/** Whether clock a is newer than b (or b is unknown). */
+function newerClock (a: Clock, b: Clock | null | undefined): boolean {
+  return b === null || b === undefined || a.wallMs > b.wallMs || (a.wallMs === b.wallMs && a.counter > b.counter)
 }
 
 function decodeStatusAuthor (record: SignedBytes): Uint8Array {

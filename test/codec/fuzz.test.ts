@@ -266,6 +266,8 @@ const MESSAGES: Readonly<Record<MessageType, fc.Arbitrary<Message>>> = {
   have: rec({ m: fc.constant('have'), space: bytesN(36), heads: fc.array(feedRow, { maxLength: 4 }) }),
   fork: rec({ m: fc.constant('fork'), space: bytesN(36), a: signedBytes(ENTRY_BYTES_MAX, entryBytes), b: signedBytes(ENTRY_BYTES_MAX, entryBytes) }),
   status: rec({ m: fc.constant('status'), space: bytesN(36), record: signedBytes(STATUS_BYTES_MAX, statusBytes) }),
+  'status-have': rec({ m: fc.constant('status-have'), space: bytesN(36), heads: fc.array(rec({ author: bytesN(32), clock }), { maxLength: 4 }) }),
+  'status-want': rec({ m: fc.constant('status-want'), space: bytesN(36), authors: fc.array(bytesN(32), { maxLength: 4 }) }),
   bye: rec({ m: fc.constant('bye'), reason: text(0, REASON_BYTES_MAX) })
 }
 const MESSAGE_TYPES = Object.keys(MESSAGES) as MessageType[]
