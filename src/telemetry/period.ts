@@ -1,14 +1,14 @@
 /**
  * How often a node publishes its status, and when its silence means it is
- * down. Every record is flooded to every member, so a node receives about
- * N × copies records per period (copies: how many neighbours hand it each
- * record). The period grows with the network so that this stays under
- * STATUS_RECORDS_PER_SECOND_MAX at any size:
+ * down. Each record reaches every member, announced by its author and
+ * clock and pulled once (sync/: status-have, status-want), so a node
+ * receives about N × copies records per period, copies ≈ 1 (a second copy
+ * only when an announcer is slow to answer). The period grows with the
+ * network so that this stays under STATUS_RECORDS_PER_SECOND_MAX at any size:
  *
  *   period = max(BASE_PERIOD_MS, N × copies / 100 per second)
  *
- * 5 nodes publish every 3 s; 300 nodes with 1 copy each every 3 s; 10,000
- * nodes with 2 copies every 200 s.
+ * Up to 300 nodes publish every 3 s; 10,000 nodes every 100 s.
  */
 export const STATUS_RECORDS_PER_SECOND_MAX = 100
 export const BASE_PERIOD_MS = 3000
