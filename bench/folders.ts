@@ -2,7 +2,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { blockBytes, shareFolder, startDaemon, stopDaemon, until } from './samepage-daemons.ts'
+import { shareFolder, startDaemon, stopDaemon, until, wireBytesIn } from './samepage-daemons.ts'
 import type { Daemon } from './samepage-daemons.ts'
 import * as st from './syncthing.ts'
 
@@ -215,7 +215,8 @@ function samepage (): System<Daemon & SyncNode> {
       await until('the late node sees all seeders', async () => ((await late.call('GET', '/v1/peers')) as any[]).length >= nodes.length, 30_000)
       await late.call('POST', '/v1/folders', { space, path: late.folder, mode: 'receive-only' })
     },
-    received: async node => (await blockBytes(node)).inBytes,
+    // Everything received, as Syncthing's connection counters count it: chunks, file records (and their parts), status.
+    received: async node => await wireBytesIn(node),
     async stop (nodes, one) {
       for (const d of one === undefined ? nodes : [one]) await stopDaemon(d, one === undefined ? 'SIGTERM' : 'SIGKILL')
     }

@@ -84,9 +84,12 @@ export async function waitSynced (nodes: readonly Daemon[], space: string, expec
 }
 
 /** File chunk bytes the daemon received and sent since it started. */
-export async function blockBytes (d: Daemon): Promise<{ inBytes: number, outBytes: number }> {
-  const { blocks } = await d.call('GET', '/v1/stats')
-  return { inBytes: blocks.bytesIn, outBytes: blocks.bytesOut }
+/** Bytes received over the wire, all protocols: file chunks, and the sync session's records, announcements and status. */
+export async function wireBytesIn (d: Daemon): Promise<number> {
+  const { blocks, sync } = await d.call('GET', '/v1/stats')
+  return blocks.bytesIn + Object.values(sync.bytesIn as Record<string, number>).reduce((n, v) => n + v, 0)
+}
+
 }
 
 export async function until (what: string, ok: () => Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<void> {
