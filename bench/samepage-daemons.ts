@@ -83,13 +83,10 @@ export async function waitSynced (nodes: readonly Daemon[], space: string, expec
   return performance.now() - started
 }
 
-/** File chunk bytes the daemon received and sent since it started. */
 /** Bytes received over the wire, all protocols: file chunks, and the sync session's records, announcements and status. */
 export async function wireBytesIn (d: Daemon): Promise<number> {
   const { blocks, sync } = await d.call('GET', '/v1/stats')
   return blocks.bytesIn + Object.values(sync.bytesIn as Record<string, number>).reduce((n, v) => n + v, 0)
-}
-
 }
 
 export async function until (what: string, ok: () => Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<void> {
