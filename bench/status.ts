@@ -1,5 +1,3 @@
-import { fork } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -10,6 +8,7 @@ import { SpaceReplica } from '../src/space/index.ts'
 import { MemoryStore } from '../src/store/index.ts'
 import { BASE_PERIOD_MS, downAfterMs, STATUS_RECORDS_PER_SECOND_MAX } from '../src/telemetry/index.ts'
 import { Random } from '../test/sim/random.ts'
+import { IpcChild } from './ipc-child.ts'
 import { startDaemon, stopDaemon, until } from './samepage-daemons.ts'
 import type { Daemon } from './samepage-daemons.ts'
 import { BUDGET_TOLERANCE_RECORDS_PER_SECOND, crossCheck, simulateStatus } from './status-sim.ts'
@@ -193,50 +192,10 @@ type WorkerRequest =
   | { op: 'net', node: number }
   | { op: 'close' }
 
-class Worker {
-  readonly #child: ChildProcess
-  readonly #waiting = new Map<number, { resolve: (v: any) => void, reject: (e: Error) => void }>()
-  #next = 0
-
+/** A worker process holding some of the nodes, driven over IPC. */
+class Worker extends IpcChild<WorkerRequest> {
   constructor () {
-    this.#child = fork(import.meta.filename, ['--status-worker'], { execPath: process.execPath, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
-    this.#child.on('message', (msg: { id: number, result?: unknown, error?: string }) => {
-      const w = this.#waiting.get(msg.id)
-      this.#waiting.delete(msg.id)
-      if (msg.error !== undefined) w?.reject(new Error(msg.error))
-      else w?.resolve(msg.result)
-    })
-    this.#child.on('exit', code => {
-      for (const w of this.#waiting.values()) w.reject(new Error(`status worker exited (${code})`))
-      this.#waiting.clear()
-    })
-  }
-
-  get pid (): number { return this.#child.pid as number }
-
-  async call<T = unknown> (req: WorkerRequest): Promise<T> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) throw new Error('status worker is not running')
-    const id = this.#next++
-    return await new Promise<T>((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject })
-      this.#child.send({ id, req })
-    })
-  }
-
-  async kill (): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return
-    const exited = new Promise(resolve => this.#child.once('exit', resolve))
-    this.#child.kill('SIGKILL')
-    await exited
-  }
-
-  async close (): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return
-    const exited = new Promise(resolve => this.#child.once('exit', resolve))
-    const killer = setTimeout(() => this.#child.kill('SIGKILL'), 15_000)
-    this.call({ op: 'close' }).catch(() => {})
-    await exited
-    clearTimeout(killer)
+    super(import.meta.filename, ['--status-worker'], 'status worker', 15_000)
   }
 
   async open (dirs: string[]): Promise<NodeHandle[]> {

@@ -1,11 +1,10 @@
-import { fork } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Random } from '../test/sim/random.ts'
 import type { Relay } from '../src/sync/index.ts'
 import type { StormRequest } from './storm-node.ts'
+import { IpcChild } from './ipc-child.ts'
 import { sparseGraph } from './topology.ts'
 
 /**
@@ -185,41 +184,9 @@ interface RunReport {
 }
 
 /** A node process and request/response calls to it over IPC. */
-class Peer {
-  readonly #child: ChildProcess
-  readonly #waiting = new Map<number, { resolve: (v: any) => void, reject: (e: Error) => void }>()
-  #next = 0
-
+class Peer extends IpcChild<StormRequest> {
   constructor () {
-    this.#child = fork(path.join(import.meta.dirname, 'storm-node.ts'), { execPath: process.execPath, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
-    this.#child.on('message', (msg: { id: number, result?: unknown, error?: string }) => {
-      const w = this.#waiting.get(msg.id)
-      this.#waiting.delete(msg.id)
-      if (msg.error !== undefined) w?.reject(new Error(msg.error))
-      else w?.resolve(msg.result)
-    })
-    this.#child.on('exit', code => {
-      for (const w of this.#waiting.values()) w.reject(new Error(`storm node exited with ${code}`))
-      this.#waiting.clear()
-    })
-  }
-
-  async call<T = unknown> (req: StormRequest): Promise<T> {
-    if (this.#child.exitCode !== null) throw new Error('storm node is not running')
-    const id = this.#next++
-    return await new Promise<T>((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject })
-      this.#child.send({ id, req })
-    })
-  }
-
-  async close (): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return
-    const exited = new Promise(resolve => this.#child.once('exit', resolve))
-    const killer = setTimeout(() => this.#child.kill('SIGKILL'), 10_000)
-    this.call({ op: 'close' }).catch(() => {})
-    await exited
-    clearTimeout(killer)
+    super(path.join(import.meta.dirname, 'storm-node.ts'), [], 'storm node', 10_000)
   }
 }
 
