@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
-import type { Node } from '../node/index.ts'
+import type { NetworkMap, Node } from '../node/index.ts'
 
 /**
  * GET /metrics: Prometheus text format. samepage's own metrics are read
@@ -9,10 +9,13 @@ import type { Node } from '../node/index.ts'
 export class Metrics {
   readonly #own = new Registry()
   readonly #node: Node
+  /** The network map, built once per scrape: several metrics read it. */
+  #map: NetworkMap | undefined
 
   constructor (node: Node) {
     this.#node = node
     const r = this.#own
+    const map = (): NetworkMap => this.#map ?? node.network()
     // Event loop lag sampled every 100 ms, not prom-client's 10 ms: an idle daemon should stay idle.
     collectDefaultMetrics({ register: r, prefix: 'samepage_process_', eventLoopMonitoringPrecision: 100 })
     const gauge = (name: string, help: string, labelNames: readonly string[], collect: (g: Gauge) => void): void => {
@@ -24,7 +27,7 @@ export class Metrics {
       new Counter({ name, help, labelNames, registers: [r], collect () { this.reset(); collect(this) } })
     }
     gauge('samepage_info', 'This node: peer id, name and version (always 1).', ['peer_id', 'name', 'version'], g => {
-      const s = node.status()
+      const s = node.status(map())
       g.set({ peer_id: node.peerId, name: s.name, version: s.report?.version ?? '' }, 1)
     })
     gauge('samepage_peers_connected', 'Peers with a sync session now.', [], g => { g.set(node.peers().length) })
@@ -62,22 +65,27 @@ export class Metrics {
       c.inc({ direction: 'out' }, b.bytesOut)
     })
     counter('samepage_misbehaviour_events_total', 'Misbehaviour and disconnections logged (the last 1,000 are kept).', [], c => { c.inc(node.misbehaviour.length) })
-    gauge('samepage_status_period_seconds', 'How often this node publishes its status (grows with the network).', [], g => { g.set(node.status().periodMs / 1000) })
+    gauge('samepage_status_period_seconds', 'How often this node publishes its status (grows with the network).', [], g => { g.set(node.status(map()).periodMs / 1000) })
     gauge('samepage_network_nodes', 'Nodes of the deployment by health, as this node sees them.', ['health'], g => {
       const counts: Record<string, number> = { ok: 0, hot: 0, alert: 0, down: 0, unknown: 0 }
-      for (const n of node.network().nodes) counts[n.health] = (counts[n.health] ?? 0) + 1
+      for (const n of map().nodes) counts[n.health] = (counts[n.health] ?? 0) + 1
       for (const [health, n] of Object.entries(counts)) g.set({ health }, n)
     })
-    gauge('samepage_network_links', 'Links between up nodes of the deployment.', [], g => { g.set(node.network().summary.links) })
-    gauge('samepage_network_partitions', 'Groups of up nodes that no link joins (1 is whole).', [], g => { g.set(node.network().summary.partitions) })
+    gauge('samepage_network_links', 'Links between up nodes of the deployment.', [], g => { g.set(map().summary.links) })
+    gauge('samepage_network_partitions', 'Groups of up nodes that no link joins (1 is whole).', [], g => { g.set(map().summary.partitions) })
     gauge('samepage_alerts_open', 'Open alerts of the up nodes of the deployment, by kind.', ['kind'], g => {
-      for (const a of node.alerts()) g.inc({ kind: a.kind }, 1)
+      for (const a of node.alerts(map())) g.inc({ kind: a.kind }, 1)
     })
   }
 
   get contentType (): string { return this.#own.contentType }
 
   async text (): Promise<string> {
-    return await Registry.merge([this.#own, this.#node.metrics]).metrics()
+    this.#map = this.#node.network()
+    try {
+      return await Registry.merge([this.#own, this.#node.metrics]).metrics()
+    } finally {
+      this.#map = undefined
+    }
   }
 }

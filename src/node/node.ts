@@ -372,16 +372,15 @@ export class Node extends EventEmitter<NodeEvents> {
     return this.#telemetry.network(Date.now())
   }
 
-  /** This node as every other node sees it (its last published report), and the network in numbers. */
-  status (): { peerId: string, name: string, periodMs: number, report: NodeReport | null, alerts: readonly AlertReport[], network: NetworkMap['summary'], deployment: string[] } {
-    const map = this.network()
+  /** This node as every other node sees it (its last published report), and the network in numbers (from `map` when the caller has one). */
+  status (map: NetworkMap = this.network()): { peerId: string, name: string, periodMs: number, report: NodeReport | null, alerts: readonly AlertReport[], network: NetworkMap['summary'], deployment: string[] } {
     const self = map.nodes.find(n => n.self)
     return { peerId: this.peerId, name: self?.name ?? '', periodMs: this.#telemetry.periodMs, report: self?.report ?? null, alerts: this.#telemetry.alerts, network: map.summary, deployment: [...this.#telemetry.deployment.keys] }
   }
 
   /** Open alerts of every node that is up, newest first. */
-  alerts (): NetworkMap['alerts'] {
-    return [...this.network().alerts].sort((a, b) => b.sinceMs - a.sinceMs)
+  alerts (map: NetworkMap = this.network()): NetworkMap['alerts'] {
+    return [...map.alerts].sort((a, b) => b.sinceMs - a.sinceMs)
   }
 
   alertThresholds (): AlertThresholds {
