@@ -11,7 +11,7 @@ import path from 'node:path'
  * JS and .d.ts built at pack time (npm run build). Here: build into a scratch
  * folder and use the built Node as plain JavaScript.
  */
-test('the library builds to JS and types, and the built Node runs', { timeout: 300_000 }, async () => {
+test('the library builds to JS and types, and the built Node runs', { timeout: 600_000 }, async () => {
   const root = path.join(import.meta.dirname, '..')
   const out = path.join(root, '.build-test')
   fs.rmSync(out, { recursive: true, force: true })

@@ -10,7 +10,7 @@ import type { Daemon } from './harness.ts'
  * writer's later entries are rejected everywhere, and a late joiner catches
  * up to the same state.
  */
-describe('access control across daemons', { timeout: 300_000 }, () => {
+describe('access control across daemons', { timeout: 600_000 }, () => {
   const root = tempRoot()
   const dir = (n: string): string => path.join(root, n)
   const daemons = new Map<string, Daemon>()

@@ -10,7 +10,7 @@ import type { Daemon } from './harness.ts'
  * a space created on one, joined by invites on the others, writes on every
  * node, and every node answering every read the same.
  */
-describe('three daemons through the CLI', { timeout: 300_000 }, () => {
+describe('three daemons through the CLI', { timeout: 600_000 }, () => {
   const root = tempRoot()
   const dirs = ['a', 'b', 'c'].map(n => path.join(root, n))
   const daemons: Daemon[] = []

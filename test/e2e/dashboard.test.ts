@@ -19,7 +19,7 @@ const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = path.join(import.meta.dirname, '..', '..', 'artifacts', 'dashboard')
 /** The colour app.js gives a down node (COLORS.down, #6b7280), as cytoscape reports it. */
 const DOWN_RGB = 'rgb(107,114,128)'
-const WAIT_MS = 30_000
+const WAIT_MS = 180_000
 
 /** What the page shows, read in the browser through its test hooks (data-testid, window.samepageDashboard). */
 interface View {
@@ -44,7 +44,7 @@ async function view (page: Page): Promise<View> {
   })
 }
 
-describe('the web dashboard in a real browser', { timeout: 120_000 }, () => {
+describe('the web dashboard in a real browser', { timeout: 600_000 }, () => {
   const root = tempRoot()
   const daemons: Daemon[] = []
   const pageErrors: string[] = []

@@ -5,7 +5,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { chunkFile } from '../../src/files/index.ts'
-import { treeHashes } from '../files/tree.ts'
+import { treeHashes, waitFor } from '../files/tree.ts'
 import { cli, eventually, ok, startDaemon, stop, tempRoot } from './harness.ts'
 import type { Daemon } from './harness.ts'
 
@@ -180,14 +180,22 @@ describe('folder sync: transfers that go wrong', { timeout: 600_000 }, () => {
   test('a receiver SIGKILLed mid-transfer: nothing under the real name; after a restart it fetches only what it did not have', async () => {
     const fs1 = folderOf('seed1')
     const fr = folderOf('recv1')
-    const seed = await daemon('seed1')
-    // Slowed, so that the kill lands mid-file.
-    let recv = await daemon('recv1', ['--peer', seed.addrs[0] as string, '--max-down', '8MB'])
+    // The seed sends slowly, and is frozen (SIGSTOP) as soon as the receiver's
+    // part file holds 8 MiB: the kill then lands mid-file however loaded the
+    // machine is, since nothing more can arrive once the sender is stopped.
+    const seed = await daemon('seed1', ['--max-up', '4MB'])
+    let recv = await daemon('recv1', ['--peer', seed.addrs[0] as string])
     const big = path.join(fs1, 'big.bin')
-    fs.writeFileSync(big, crypto.randomBytes(24 * 1024 * 1024))
+    fs.writeFileSync(big, crypto.randomBytes(64 * 1024 * 1024))
     const space = await sharedFolder('kill-test', [{ d: seed, dir: fs1 }, { d: recv, dir: fr }])
-    await eventually('a third of the file has arrived', () => status(recv, space).bytesReceived as number, n => n > 8 * 1024 * 1024, 60_000)
+    const tmp = path.join(fr, '.samepage', 'tmp')
+    const partBytes = (): number => {
+      try { return fs.readdirSync(tmp).reduce((n, f) => n + fs.statSync(path.join(tmp, f)).blocks * 512, 0) } catch { return 0 }
+    }
+    await waitFor(() => partBytes() > 8 * 1024 * 1024, 180_000, () => `part file bytes: ${partBytes()}`)
+    seed.child.kill('SIGSTOP')
     await stop(recv, 'SIGKILL')
+    seed.child.kill('SIGCONT')
     daemons.splice(daemons.indexOf(recv), 1)
     assert.ok(!fs.existsSync(path.join(fr, 'big.bin')), 'no partial file under the real name')
     const parts = fs.readdirSync(path.join(fr, '.samepage', 'tmp'))

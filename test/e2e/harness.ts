@@ -31,7 +31,7 @@ export async function startDaemon (dir: string, extra: string[] = [], prefix: re
   child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
   const first = await new Promise<string>((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout! })
-    const timer = setTimeout(() => reject(new Error(`daemon in ${dir} did not start: ${stderr}`)), 30_000)
+    const timer = setTimeout(() => reject(new Error(`daemon in ${dir} did not start: ${stderr}`)), SAFETY_NET_MS)
     lines.once('line', line => { clearTimeout(timer); resolve(line) })
     child.once('exit', code => { clearTimeout(timer); reject(new Error(`daemon in ${dir} exited with ${code}: ${stderr}`)) })
   })
@@ -48,7 +48,7 @@ export function cli (dir: string, ...args: string[]): CliResult {
 /** cli through another command (see startDaemon). */
 export function cliVia (prefix: readonly string[], dir: string, ...args: string[]): CliResult {
   const [cmd, ...rest] = [...prefix, process.execPath, BIN, '--dir', dir, '--json', ...args] as [string, ...string[]]
-  const r = spawnSync(cmd, rest, { encoding: 'utf8', timeout: 60_000 })
+  const r = spawnSync(cmd, rest, { encoding: 'utf8', timeout: SAFETY_NET_MS })
   let json: unknown
   try { json = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') } catch { json = undefined }
   return { code: r.status ?? -1, json, stdout: r.stdout, stderr: r.stderr }
@@ -68,9 +68,17 @@ export async function stop (d: Daemon, signal: NodeJS.Signals = 'SIGTERM'): Prom
   await exited
 }
 
-/** Polls until `check` holds (bounded); throws with the last value otherwise. */
-export async function eventually<T> (what: string, probe: () => T | Promise<T>, check: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs
+/**
+ * A wait's limit is a safety net, never a race: a loaded machine (load 4-10
+ * on 2 cores) makes every step several times slower, so no wait gives up
+ * before this, whatever its caller asked. A test that passes returns as soon
+ * as its condition holds; only a broken one pays the full limit.
+ */
+export const SAFETY_NET_MS = 180_000
+
+/** Polls until `check` holds (bounded by at least SAFETY_NET_MS); throws with the last value otherwise. */
+export async function eventually<T> (what: string, probe: () => T | Promise<T>, check: (v: T) => boolean, timeoutMs = SAFETY_NET_MS): Promise<T> {
+  const until = Date.now() + Math.max(timeoutMs, SAFETY_NET_MS)
   let last: T = await probe()
   while (!check(last)) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last).slice(0, 500)}`)

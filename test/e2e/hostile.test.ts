@@ -27,7 +27,7 @@ import type { Daemon } from './harness.ts'
  * daemon serves it nothing, cuts it off, keeps working and keeps its data,
  * and lists the misbehaviour on its API.
  */
-describe('a hostile peer', { timeout: 180_000 }, () => {
+describe('a hostile peer', { timeout: 600_000 }, () => {
   const root = tempRoot()
   const dir = path.join(root, 'honest')
   let daemon: Daemon

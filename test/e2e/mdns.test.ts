@@ -26,7 +26,7 @@ const canMakeNamespaces = ((): boolean => {
   }
 })()
 
-describe('mDNS, inside network namespaces of the test\'s own', { timeout: 120_000, skip: canMakeNamespaces ? false : 'needs root and iproute2 (ip netns)' }, () => {
+describe('mDNS, inside network namespaces of the test\'s own', { timeout: 600_000, skip: canMakeNamespaces ? false : 'needs root and iproute2 (ip netns)' }, () => {
   const root = tempRoot()
   const dir = (i: number): string => path.join(root, `n${i}`)
   let daemons: Daemon[] = []

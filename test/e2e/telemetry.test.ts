@@ -16,7 +16,7 @@ import type { Daemon } from './harness.ts'
 interface MapNode { peerId: string, name: string, up: boolean, health: string, ageMs: number | null, downAfterMs: number, alerts: { kind: string }[] }
 interface NetMap { nodes: MapNode[], links: { a: string, b: string }[], summary: { nodes: number, up: number, down: number, partitions: number } }
 
-describe('telemetry across five nodes', { timeout: 240_000 }, () => {
+describe('telemetry across five nodes', { timeout: 600_000 }, () => {
   const root = tempRoot()
   const daemons: Daemon[] = []
   const dirs = [1, 2, 3, 4, 5].map(i => path.join(root, `n${i}`))
@@ -93,7 +93,7 @@ describe('telemetry across five nodes', { timeout: 240_000 }, () => {
       return r.stdout
     }
     const plain = (args: string[]): string => {
-      const r = spawnSync(process.execPath, [path.join(import.meta.dirname, '..', '..', 'bin', 'samepage.js'), '--dir', d.dir, ...args], { encoding: 'utf8', timeout: 30_000 })
+      const r = spawnSync(process.execPath, [path.join(import.meta.dirname, '..', '..', 'bin', 'samepage.js'), '--dir', d.dir, ...args], { encoding: 'utf8', timeout: 180_000 })
       assert.equal(r.status, 0, r.stderr)
       return r.stdout
     }

@@ -20,10 +20,12 @@ export function treeHashes (root: string): [path: string, sha256: string, mode: 
   return out.sort((x, y) => (x[0] < y[0] ? -1 : 1))
 }
 
+/** The limit is a safety net, never a race (see test/e2e/harness.ts): at least 180 s whatever the caller asked. */
 export async function waitFor (ok: () => boolean, timeoutMs: number, explain: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
+  const limit = Math.max(timeoutMs, 180_000)
+  const deadline = Date.now() + limit
   while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${explain()}`)
+    if (Date.now() > deadline) throw new Error(`not within ${limit} ms: ${explain()}`)
     await new Promise(resolve => setTimeout(resolve, 50))
   }
 }

@@ -43,7 +43,7 @@ const same = async (what: string, timeoutMs = 20_000): Promise<void> => {
   await waitFor(() => JSON.stringify(treeHashes(fa)) === JSON.stringify(treeHashes(fb)), timeoutMs, () => `${what}: ${JSON.stringify(treeHashes(fa))} vs ${JSON.stringify(treeHashes(fb))}\n${JSON.stringify(b.folderStatus(space).status)}`)
 }
 
-describe('folder sync, two nodes in one process', { timeout: 300_000 }, () => {
+describe('folder sync, two nodes in one process', { timeout: 600_000 }, () => {
   test('create, nested, empty, big, modify, append, truncate, chmod, rename, delete', async () => {
     const progress: unknown[] = []
     b.on('folder', ev => progress.push(ev))
@@ -92,7 +92,7 @@ describe('folder sync, two nodes in one process', { timeout: 300_000 }, () => {
     assert.equal(a.space(space).fileGet('notes.txt')?.conflicts.filter(c => !c.deleted).length ?? 0, 0, 'resolved in the space: one version supersedes both')
   })
 
-  test('a big file lists its chunks in parts; an insert records only the part it changed and moves about its size', { timeout: 180_000 }, async () => {
+  test('a big file lists its chunks in parts; an insert records only the part it changed and moves about its size', { timeout: 600_000 }, async () => {
     const big = path.join(fa, 'big.img')
     // 120 MiB: about 1,900 chunks of 64 KiB, more than one record lists inline.
     const head = crypto.randomBytes(60 * 1024 * 1024)

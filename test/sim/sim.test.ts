@@ -7,7 +7,7 @@ const fresh = Number(process.env.SIM_SEED ?? (Date.now() % 1_000_000))
 const seeds = [1, 2, fresh]
 
 for (const seed of seeds) {
-  test(`simulation: 50 nodes, breaks, partition, churn, 2 Byzantine (seed ${seed})`, { timeout: 240_000 }, () => {
+  test(`simulation: 50 nodes, breaks, partition, churn, 2 Byzantine (seed ${seed})`, { timeout: 600_000 }, () => {
     try {
       const report = runScenario({ ...DEFAULT_SCENARIO, seed })
       console.log(JSON.stringify(report))
@@ -21,7 +21,7 @@ for (const seed of seeds) {
   })
 }
 
-test('simulation: the same seed gives the same run, bit for bit', { timeout: 240_000 }, () => {
+test('simulation: the same seed gives the same run, bit for bit', { timeout: 600_000 }, () => {
   const config = { ...DEFAULT_SCENARIO, seed: 42, nodes: 20, writes: 100 }
   const a = runScenario(config)
   const b = runScenario(config)
