@@ -1,5 +1,6 @@
 import { fromHex, toHex, TIME_MS_MAX } from '../codec/index.ts'
 import { peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
+import { PERIOD_MAX_MS } from './period.ts'
 
 /**
  * What a node says of itself in its status record, and its wire form: a
@@ -57,6 +58,8 @@ const text = (s: string): string => s.length <= REPORT_LIMITS.text ? s : s.slice
  */
 const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
 export const safeText = (s: string): string => text(s.replace(UNSAFE_TEXT, '\ufffd')).toWellFormed()
+/** A round trip longer than this is not a measurement. */
+const RTT_MAX_MS = 600_000
 /** Temperatures in tenths of °C a sensor can report; anything else is a bad field. */
 const TENTHS_C_MIN = -1000
 const TENTHS_C_MAX = 10_000
@@ -113,6 +116,11 @@ function readReport (body: Readonly<Record<string, unknown>>): DecodedReport {
     bad(field)
     return 0
   }
+  const upTo = (v: unknown, field: string, max: number): number => {
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= max) return v
+    bad(field)
+    return 0
+  }
   const str = (v: unknown, field: string): string => {
     if (typeof v === 'string') return safeText(v)
     bad(field)
@@ -140,14 +148,14 @@ function readReport (body: Readonly<Record<string, unknown>>): DecodedReport {
     name: str(body.n, 'n'),
     version: str(body.ver, 'ver'),
     startedMs: time(body.st, 'st'),
-    periodMs: num(body.p, 'p'),
+    periodMs: upTo(body.p, 'p', PERIOD_MAX_MS),
     load: [ld[0] ?? 0, ld[1] ?? 0, ld[2] ?? 0],
     cpus: num(body.cpu, 'cpu'),
     memory: { totalBytes: num(mem[0], 'mem[0]'), freeBytes: num(mem[1], 'mem[1]'), rssBytes: num(mem[2], 'mem[2]') },
     disk: dk === null ? null : { totalBytes: num(dk[0], 'dk[0]'), freeBytes: num(dk[1], 'dk[1]') },
     temperatureC,
     links: list(body.ln, 'ln', REPORT_LIMITS.links).map((l, i) => ({
-      peer: peer(l[0], `ln[${i}]`), rttMs: l[1] === null ? null : num(l[1], `ln[${i}].rtt`), inBps: num(l[2], `ln[${i}].in`), outBps: num(l[3], `ln[${i}].out`)
+      peer: peer(l[0], `ln[${i}]`), rttMs: l[1] === null ? null : upTo(l[1], `ln[${i}].rtt`, RTT_MAX_MS), inBps: num(l[2], `ln[${i}].in`), outBps: num(l[3], `ln[${i}].out`)
     })),
     spaces: list(body.sp, 'sp', REPORT_LIMITS.spaces).map((s, i) => ({ id: id(s[0], `sp[${i}]`), name: str(s[1], `sp[${i}].name`), entries: num(s[2], `sp[${i}].entries`), members: num(s[3], `sp[${i}].members`) })),
     folders: list(body.fo, 'fo', REPORT_LIMITS.folders).map((f, i) => ({
