@@ -23,6 +23,7 @@ import {
   RUN_ENTRIES_MAX, RUN_BYTES_MAX, HELLO_SPACES_MAX, FEEDS_PER_MESSAGE_MAX, REASON_BYTES_MAX,
   CLOCK_COUNTER_MAX, INVITE_USES_MAX, CBOR_DEPTH_MAX
 } from '../../src/codec/index.ts'
+import { nestedArrays, PLACEHOLDER, withRaw } from '../helpers/raw-cbor.ts'
 import type {
   Body, BodyType, UnsignedEntry, Message, MessageType, SignedBytes, FeedRow, FeedRange, Genesis, StatusRecord,
   CodecErrorCode
@@ -139,27 +140,11 @@ function rawMap (pairs: ReadonlyArray<readonly [string, Uint8Array]>): Uint8Arra
   return concat(cborHead(5, pairs.length), ...pairs.flatMap(([k, v]) => [encodeCbor(k), v]))
 }
 
-function nestedArrays (depth: number): Uint8Array {
-  const out = new Uint8Array(depth + 1).fill(0x81)
-  out[depth] = 0x00
-  return out
-}
-
 function nestedMaps (depth: number): Uint8Array {
   const out = new Uint8Array(depth * 3 + 1)
   for (let i = 0; i < depth; i++) out.set([0xa1, 0x61, 0x61], i * 3)
   out[depth * 3] = 0x00
   return out
-}
-
-const PLACEHOLDER = 'fuzz-placeholder-5e1f'
-/** Encodes `value` with PLACEHOLDER replaced by raw CBOR bytes. */
-function withRaw (value: unknown, raw: Uint8Array): Uint8Array {
-  const bytes = Buffer.from(encodeCbor(value))
-  const marker = Buffer.from(encodeCbor(PLACEHOLDER))
-  const at = bytes.indexOf(marker)
-  assert.ok(at >= 0)
-  return concat(bytes.subarray(0, at), raw, bytes.subarray(at + marker.length))
 }
 
 // ---------------------------------------------------------------------------
