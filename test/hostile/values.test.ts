@@ -383,7 +383,7 @@ describe('a member\'s hostile status record', { timeout: TIMEOUT_MS }, () => {
       })
       await page.reload()
       const w = await eventually('the poisoned page still shows every real node and B\'s alert', read, v =>
-        v.rows.includes(a.peerId) && v.rows.includes(b.peerId) && /memory-low/.test(v.alerts), 60_000)
+        v.rows.includes(a.peerId) && v.rows.includes(b.peerId) && v.rows.includes('bad-node') && /memory-low/.test(v.alerts), 60_000)
       assert.equal(w.banner, '', 'a bad record never makes the page say the daemon is gone')
       assert.equal(w.imgs, 0)
       assert.deepEqual(pageErrors, [], 'no script error in the page')
