@@ -2,12 +2,38 @@
  * JSON for API answers. Values in spaces are DAG-CBOR, which JSON cannot
  * hold as they are: bytes become {"/": {"bytes": base64}} (as in DAG-JSON),
  * integers past 2^53 become strings, CIDs their string form.
+ *
+ * It never throws on a value (decision 14): values read from spaces nest at
+ * most CBOR_DEPTH_MAX levels (codec/), but should one still fail to
+ * serialize, the answer keeps every other element of a list (or field of an
+ * object) and marks the one that failed {"/": {"unreadable": why}}, as
+ * space/ marks a row it cannot decode.
  */
 export function toJson (value: unknown): string {
+  try {
+    return stringify(value)
+  } catch {
+    if (Array.isArray(value)) return `[${value.map(one).join(',')}]`
+    if (value !== null && typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${one(v)}`).join(',')}}`
+    return stringify(marker('the answer cannot be shown as JSON'))
+  }
+}
+
+function one (v: unknown): string {
+  try {
+    return stringify(v)
+  } catch (err) {
+    return stringify(marker(err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : 'cannot be shown as JSON'))
+  }
+}
+
+const marker = (why: string): unknown => ({ '/': { unreadable: why } })
+
+function stringify (value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (typeof v === 'bigint') return v.toString()
     if (v instanceof Uint8Array) return { '/': { bytes: Buffer.from(v).toString('base64') } }
     if (v !== null && typeof v === 'object' && 'asCID' in v && (v as { asCID: unknown }).asCID === v) return { '/': String(v) }
     return v
-  })
+  }) ?? 'null'
 }

@@ -24,12 +24,13 @@ export class ApiClient {
 
   async call (method: string, pathname: string, body?: unknown): Promise<unknown> {
     const api = this.#address()
+    const json = body === undefined ? undefined : JSON.stringify(body) // outside the try: a value it cannot serialize is not a daemon that is down
     let res: Response
     try {
       res = await fetch(api.url + pathname, {
         method,
-        headers: { authorization: `Bearer ${api.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        headers: { authorization: `Bearer ${api.token}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(json === undefined ? {} : { body: json }),
         signal: AbortSignal.timeout(30_000)
       })
     } catch {

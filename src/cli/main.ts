@@ -1,6 +1,7 @@
 import os from 'node:os'
 import path from 'node:path'
 import { Command, CommanderError } from 'commander'
+import { assertValueDepth } from '../codec/index.ts'
 import { loadOrCreateIdentity, peerIdOf } from '../identity/index.ts'
 import { NodeError } from '../node/index.ts'
 import { ApiClient, CliError } from './client.ts'
@@ -171,6 +172,7 @@ ledger.command('append <space> <json>').action(async (ref: string, json: string)
   } catch {
     throw new CliError(`the transaction is not valid JSON: ${JSON.stringify(json.slice(0, 60))}; quote it, like '{"amount": 5}'`, 2)
   }
+  try { assertValueDepth(tx, 'the transaction') } catch (err) { throw new CliError((err as Error).message, 1, 'BAD_INPUT') } // the daemon's rule, before anything recursive
   await api().call('POST', `/v1/spaces/${enc(ref)}/ledger`, { tx })
   out({ ok: true }, () => 'ok')
 })

@@ -20,6 +20,8 @@ export interface StatusView {
 const short = (peerId: string): string => peerId.length > 16 ? `…${peerId.slice(-10)}` : peerId
 const pad = (s: string, n: number): string => s.length >= n ? s : s + ' '.repeat(n - s.length)
 const rate = (bps: number): string => `${formatBytes(Math.round(bps))}/s`
+/** A time from a peer's report as ISO text; one that Date cannot hold (|t| > 8.64e15 ms) is shown as its number instead of throwing. */
+const isoTime = (ms: number): string => Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `(time ${String(ms)})`
 
 export function statusText (s: StatusView): string {
   const r = s.report
@@ -73,7 +75,7 @@ export function netText (m: NetworkMap): string {
 
 export function alertsText (alerts: NetworkMap['alerts']): string {
   if (alerts.length === 0) return 'no alerts'
-  return alerts.map(a => `${new Date(a.sinceMs).toISOString()}  ${short(a.peerId)}${a.name === '' ? '' : ` (${a.name})`}  ${a.kind}  ${a.subject}: ${a.detail}`).join('\n')
+  return alerts.map(a => `${isoTime(a.sinceMs)}  ${short(a.peerId)}${a.name === '' ? '' : ` (${a.name})`}  ${a.kind}  ${a.subject}: ${a.detail}`).join('\n')
 }
 
 function duration (s: number): string {

@@ -1,5 +1,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { CodecError } from './errors.ts'
+import { assertCborNesting, valueDeeperThan } from './depth.ts'
+import { CBOR_DEPTH_MAX, VALUE_DEPTH_MAX } from './limits.ts'
 
 /**
  * Canonical DAG-CBOR bytes of a value (sorted keys, shortest forms). Always a
@@ -11,14 +13,18 @@ export function encodeCbor (value: unknown): Uint8Array {
 }
 
 /**
- * Decodes DAG-CBOR with a hard size limit; every failure becomes a CodecError.
- * `canonical` requires the bytes to be the canonical encoding of their value
+ * Decodes DAG-CBOR with a hard size limit and a hard nesting limit, the
+ * latter checked by an iterative scan before cborg (which recurses) sees the
+ * bytes; every failure becomes a CodecError. Every decoder of the project
+ * goes through here, so no recursive code ever meets a value nested deeper
+ * than `maxDepth` (decision 14). `canonical` requires the bytes to be the canonical encoding of their value
  * (what re-encoding gives back), because @ipld/dag-cbor accepts unsorted map
  * keys: anything hashed or signed must have exactly one form.
  */
-export function decodeCbor (bytes: Uint8Array, what: string, maxBytes: number, canonical: boolean): unknown {
+export function decodeCbor (bytes: Uint8Array, what: string, maxBytes: number, canonical: boolean, maxDepth = CBOR_DEPTH_MAX): unknown {
   if (!(bytes instanceof Uint8Array)) throw new CodecError('MALFORMED', `${what}: expected bytes`)
   if (bytes.length > maxBytes) throw new CodecError('OVERSIZED', `${what}: ${bytes.length} bytes, limit ${maxBytes}`)
+  assertCborNesting(bytes, what, maxDepth)
   let value: unknown
   try {
     value = dagCbor.decode(bytes)
@@ -219,18 +225,32 @@ export function fromHex (hex: string): Uint8Array {
 }
 
 /**
- * Refuses values that cannot come back as they went in: a string (or map key)
- * starting with U+FEFF loses it when decoded (the UTF-8 decoder drops a
- * leading byte order mark), so every peer would reject the entry as not
- * canonical while the writer kept it. Better a clear error at the writer.
+ * Refuses values that cannot come back as they went in, before the encoder
+ * (which recurses) sees them: nested deeper than `maxDepth` (a receiver
+ * refuses those), or holding a string (or map key) that starts with U+FEFF,
+ * which the decoder drops (the UTF-8 decoder drops a leading byte order
+ * mark), so every peer would reject the entry as not canonical while the
+ * writer kept it. Better a clear error at the writer. A loop, not recursion.
  */
-export function assertEncodable (value: unknown, what: string, depth = 0): void {
-  if (depth > 256) return // deeper values fail in the encoder itself
-  if (typeof value === 'string') {
-    if (value.charCodeAt(0) === 0xfeff) throw new CodecError('INVALID_FIELD', `${what}: a string starting with U+FEFF (a byte order mark) cannot be stored; remove that character`)
-  } else if (Array.isArray(value)) {
-    for (const v of value) assertEncodable(v, what, depth + 1)
-  } else if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && !('asCID' in value)) {
-    for (const [k, v] of Object.entries(value)) { assertEncodable(k, what, depth + 1); assertEncodable(v, what, depth + 1) }
+export function assertEncodable (value: unknown, what: string, maxDepth = CBOR_DEPTH_MAX): void {
+  if (valueDeeperThan(value, maxDepth)) throw new CodecError('OVERSIZED', `${what}: arrays and maps nested deeper than ${maxDepth} levels`)
+  const stack: unknown[] = [value]
+  const bom = (s: string): void => {
+    if (s.charCodeAt(0) === 0xfeff) throw new CodecError('INVALID_FIELD', `${what}: a string starting with U+FEFF (a byte order mark) cannot be stored; remove that character`)
+  }
+  while (stack.length > 0) {
+    const v = stack.pop()
+    if (typeof v === 'string') bom(v)
+    else if (Array.isArray(v)) for (const x of v) stack.push(x)
+    else if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array) && !('asCID' in v)) {
+      for (const [k, x] of Object.entries(v)) { bom(k); stack.push(x) }
+    }
+  }
+}
+
+/** A value a user stores (kv value, ledger tx): refused with a message that says what to do when it nests past VALUE_DEPTH_MAX. */
+export function assertValueDepth (value: unknown, what: string): void {
+  if (valueDeeperThan(value, VALUE_DEPTH_MAX)) {
+    throw new CodecError('OVERSIZED', `${what} nests arrays and maps deeper than ${VALUE_DEPTH_MAX} levels, the limit for a stored value; store it flatter`)
   }
 }

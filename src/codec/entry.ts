@@ -1,9 +1,9 @@
-import { assertEncodable, decodeCbor, encodeCbor } from './cbor.ts'
+import { assertEncodable, assertValueDepth, decodeCbor, encodeCbor } from './cbor.ts'
 import { sha256 } from './hash.ts'
 import * as f from './fields.ts'
 import { CodecError } from './errors.ts'
 import {
-  AUTHOR_SIZE, CLOCK_COUNTER_MAX, ENTRY_BYTES_MAX, FILE_CHUNKS_MAX, FILE_PARTS_MAX, HASH_SIZE, INVITE_USES_MAX, KEY_BYTES_MAX,
+  AUTHOR_SIZE, CLOCK_COUNTER_MAX, ENTRY_BYTES_MAX, ENTRY_DEPTH_MAX, FILE_CHUNKS_MAX, FILE_PARTS_MAX, HASH_SIZE, INVITE_USES_MAX, KEY_BYTES_MAX,
   NAME_BYTES_MAX, PATH_BYTES_MAX, SIGNATURE_SIZE, SPACE_ID_SIZE, SUPERSEDES_MAX
 } from './limits.ts'
 
@@ -100,7 +100,9 @@ export const POSITION_MAX = 2 ** 48 - 1
 const EPOCH_MAX = POSITION_MAX
 
 export function encodeUnsignedEntry (entry: UnsignedEntry): Uint8Array {
-  assertEncodable(entry.body, 'entry.b')
+  if (entry.body.t === 'kv.put') assertValueDepth(entry.body.value, 'the kv value')
+  if (entry.body.t === 'ledger.append') assertValueDepth(entry.body.tx, 'the ledger tx')
+  assertEncodable(entry.body, 'entry.b', ENTRY_DEPTH_MAX - 1)
   const bytes = encodeCbor({
     s: entry.space,
     a: entry.author,
@@ -120,7 +122,7 @@ export function encodeUnsignedEntry (entry: UnsignedEntry): Uint8Array {
  */
 export function decodeEntry (bytes: Uint8Array, sig: Uint8Array, checkCanonical = true): Entry {
   f.bytes(sig, 'entry.sig', SIGNATURE_SIZE)
-  const v = f.map(decodeCbor(bytes, 'entry', ENTRY_BYTES_MAX, checkCanonical), 'entry', ['s', 'a', 'e', 'q', 'p', 'c', 'b'])
+  const v = f.map(decodeCbor(bytes, 'entry', ENTRY_BYTES_MAX, checkCanonical, ENTRY_DEPTH_MAX), 'entry', ['s', 'a', 'e', 'q', 'p', 'c', 'b'])
   const clock = f.array(v.c, 'entry.c', 2, 2)
   const seq = f.int(v.q, 'entry.q', 0, POSITION_MAX)
   return {

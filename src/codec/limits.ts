@@ -19,6 +19,25 @@ export const FEEDS_PER_MESSAGE_MAX = 40_000 // rows of a version vector, heads i
 export const REASON_BYTES_MAX = 256
 export const INVITE_USES_MAX = 1_000_000
 export const CLOCK_COUNTER_MAX = 0x7fffffff
+/**
+ * Nesting (decision 14), checked on the bytes by an iterative scan before
+ * the decoder (codec/depth.ts), the same on every node. Any CBOR item we
+ * decode (messages, status records, tokens, stored rows) nests at most
+ * CBOR_DEPTH_MAX arrays, maps and tags; a value a user stores (a kv value, a
+ * ledger tx) at most VALUE_DEPTH_MAX, so an entry (entry map, body map,
+ * value) at most ENTRY_DEPTH_MAX. Real data is rarely deeper than ten; every
+ * recursive routine we run (cborg, JSON.stringify) handles thousands.
+ */
+export const CBOR_DEPTH_MAX = 64
+export const VALUE_DEPTH_MAX = 32
+export const ENTRY_DEPTH_MAX = VALUE_DEPTH_MAX + 2
+/**
+ * A time in milliseconds a peer gives (clocks, status times, creation and
+ * expiry times) is at most 2^48 - 1 (year 10889): far inside what Date
+ * holds (±8.64e15, `new Date(9e15).toISOString()` throws) and what ledger
+ * keys pack in 6 bytes.
+ */
+export const TIME_MS_MAX = 2 ** 48 - 1
 export const HASH_SIZE = 32
 export const AUTHOR_SIZE = 32
 export const SIGNATURE_SIZE = 64

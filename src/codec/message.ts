@@ -5,7 +5,7 @@ import type { Clock } from './entry.ts'
 import {
   AUTHOR_SIZE, CLOCK_COUNTER_MAX, ENTRY_BYTES_MAX, FEEDS_PER_MESSAGE_MAX, GENESIS_BYTES_MAX, HASH_SIZE,
   HELLO_SPACES_MAX, MESSAGE_BYTES_MAX, REASON_BYTES_MAX, RUN_BYTES_MAX, RUN_ENTRIES_MAX, SIGNATURE_SIZE,
-  SPACE_ID_SIZE, STATUS_BYTES_MAX
+  SPACE_ID_SIZE, STATUS_BYTES_MAX, TIME_MS_MAX
 } from './limits.ts'
 
 /**
@@ -173,7 +173,7 @@ function spaceHello (v: unknown, path: string): SpaceHello {
 
 function statusHead (v: unknown, path: string): StatusHead {
   const a = f.array(v, path, 3, 3)
-  return { author: f.bytes(a[0], `${path}[0]`, AUTHOR_SIZE), clock: { wallMs: f.int(a[1], `${path}[1]`), counter: f.int(a[2], `${path}[2]`, 0, CLOCK_COUNTER_MAX) } }
+  return { author: f.bytes(a[0], `${path}[0]`, AUTHOR_SIZE), clock: { wallMs: f.int(a[1], `${path}[1]`, 0, TIME_MS_MAX), counter: f.int(a[2], `${path}[2]`, 0, CLOCK_COUNTER_MAX) } }
 }
 
 function statusHeadToCbor (h: StatusHead): unknown[] {

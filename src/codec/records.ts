@@ -4,7 +4,7 @@ import type { CID } from 'multiformats/cid'
 import * as f from './fields.ts'
 import { CodecError } from './errors.ts'
 import type { Clock } from './entry.ts'
-import { AUTHOR_SIZE, CLOCK_COUNTER_MAX, GENESIS_BYTES_MAX, NAME_BYTES_MAX, SIGNATURE_SIZE, SPACE_ID_SIZE, STATUS_BYTES_MAX } from './limits.ts'
+import { AUTHOR_SIZE, CLOCK_COUNTER_MAX, GENESIS_BYTES_MAX, NAME_BYTES_MAX, SIGNATURE_SIZE, SPACE_ID_SIZE, STATUS_BYTES_MAX, TIME_MS_MAX } from './limits.ts'
 
 /**
  * Standalone signed records: a space's genesis (its CID is the space id)
@@ -36,7 +36,7 @@ export function decodeGenesis (bytes: Uint8Array, sig: Uint8Array): SignedGenesi
   if (v.t !== 'samepage.space') throw new CodecError('UNKNOWN_TYPE', 'genesis.t: not a samepage space genesis')
   return {
     name: f.string(v.name, 'genesis.name', NAME_BYTES_MAX, 1),
-    createdMs: f.int(v.createdMs, 'genesis.createdMs'),
+    createdMs: f.int(v.createdMs, 'genesis.createdMs', 0, TIME_MS_MAX),
     owner: f.bytes(v.owner, 'genesis.owner', AUTHOR_SIZE),
     bytes,
     sig,
@@ -74,7 +74,7 @@ export function decodeStatus (bytes: Uint8Array, sig: Uint8Array): SignedStatus 
   return {
     space: f.bytes(v.s, 'status.s', SPACE_ID_SIZE),
     author: f.bytes(v.a, 'status.a', AUTHOR_SIZE),
-    clock: { wallMs: f.int(clock[0], 'status.c[0]'), counter: f.int(clock[1], 'status.c[1]', 0, CLOCK_COUNTER_MAX) },
+    clock: { wallMs: f.int(clock[0], 'status.c[0]', 0, TIME_MS_MAX), counter: f.int(clock[1], 'status.c[1]', 0, CLOCK_COUNTER_MAX) },
     body: body as Record<string, unknown>,
     bytes,
     sig,

@@ -20,6 +20,7 @@ import {
 import { aclRows, applyDataEntry, compareFileVersions, decodeFileRow, isDataBody, KvOrderCache, ViewOverlay, EMPTY_ROWS } from './views.ts'
 import type { FileState, FileVersion } from './views.ts'
 import { atLeast } from './roles.ts'
+import { readOrMark, readOrSkip } from './reads.ts'
 
 /**
  * One space as held by one node: its genesis, the feeds it stores, the ACL
@@ -393,7 +394,8 @@ export class SpaceReplica {
     this.#acl = acl ?? this.#computeAcl(this.#aclEntries, batch?.fork)
     const overlay = new ViewOverlay(EMPTY_ROWS)
     const apply = (e: Entry): void => { if (this.#effectiveData(this.#acl, e)) applyDataEntry(overlay, e) }
-    for (const stored of this.#store.entries(this.key, 'data')) apply(decodeStoredEntry(stored.bytes, stored.sig))
+    // An entry stored under an older version's weaker checks that today's decoder refuses is held but not effective, alike on every node.
+    for (const stored of this.#store.entries(this.key, 'data')) { const e = readOrSkip(() => decodeStoredEntry(stored.bytes, stored.sig)); if (e !== undefined) apply(e) }
     for (const e of added) if (isDataBody(e.body)) apply(e)
     const statusRows: ViewWrite[] = []
     for (const [key, value] of this.#store.viewRows(this.key, 'status')) {
@@ -615,9 +617,10 @@ export class SpaceReplica {
     return this.statuses().map(s => ({ author: s.author, clock: s.clock }))
   }
 
+  /** The record as stored, if it still decodes (one that does not is neither served nor shown). */
   statusRecord (author: AuthorHex): SignedBytes | undefined {
     const row = this.#store.viewGet(this.key, 'status', fromHex(author))
-    return row === undefined ? undefined : decodeCbor(row, 'status row', 1 << 20, false) as SignedBytes
+    return row === undefined ? undefined : readOrSkip(() => { const r = decodeCbor(row, 'status row', 1 << 20, false) as SignedBytes; decodeStatus(r[0], r[1]); return r })
   }
 
   // ---------------------------------------------------------------- views
@@ -636,8 +639,8 @@ export class SpaceReplica {
     const acl = this.#computeAcl([...this.#store.entries(this.key, 'acl')].map(e => decodeStoredEntry(e.bytes, e.sig)))
     const overlay = new ViewOverlay(EMPTY_ROWS)
     for (const stored of this.#store.entries(this.key, 'data')) {
-      const e = decodeStoredEntry(stored.bytes, stored.sig)
-      if (this.#effectiveData(acl, e)) applyDataEntry(overlay, e)
+      const e = readOrSkip(() => decodeStoredEntry(stored.bytes, stored.sig))
+      if (e !== undefined && this.#effectiveData(acl, e)) applyDataEntry(overlay, e)
     }
     const rows = [...overlay.writes(), ...aclRows(acl)].filter(w => w.value !== null)
     return hashRows(views.map(view => [view, rows.filter(r => r.view === view).map(r => [r.key, r.value as Uint8Array] as const).sort((a, b) => compareBytes(a[0], b[0]))] as const))
@@ -646,15 +649,18 @@ export class SpaceReplica {
   kvGet (key: string): { value: unknown, author: AuthorHex } | undefined {
     const row = this.#store.viewGet(this.key, 'kv', new Uint8Array(Buffer.from(key, 'utf8')))
     if (row === undefined) return undefined
-    const [, , author, , , , deleted, value] = decodeCbor(row, 'kv row', 1 << 20, false) as [number, number, Uint8Array, number, number, Uint8Array, boolean, unknown]
-    return deleted ? undefined : { value, author: toHex(author) }
+    const r = readOrMark(() => decodeCbor(row, 'kv row', 1 << 20, false) as [number, number, Uint8Array, number, number, Uint8Array, boolean, unknown])
+    if (!Array.isArray(r)) return { value: r, author: '' }
+    return r[6] === true ? undefined : { value: r[7], author: r[2] instanceof Uint8Array ? toHex(r[2]) : '' }
   }
 
+  /** Every key with its value; a row that cannot be read has a marker for its value (space/reads.ts). */
   kvList (): { key: string, value: unknown }[] {
     const out: { key: string, value: unknown }[] = []
     for (const [key, row] of this.#store.viewRows(this.key, 'kv')) {
-      const r = decodeCbor(row, 'kv row', 1 << 20, false) as unknown[]
-      if (r[6] !== true) out.push({ key: Buffer.from(key).toString('utf8'), value: r[7] })
+      const r = readOrMark(() => decodeCbor(row, 'kv row', 1 << 20, false) as unknown[])
+      if (!Array.isArray(r)) out.push({ key: Buffer.from(key).toString('utf8'), value: r })
+      else if (r[6] !== true) out.push({ key: Buffer.from(key).toString('utf8'), value: r[7] })
     }
     return out
   }
@@ -718,7 +724,7 @@ export class SpaceReplica {
   }
 
   ledgerList (): unknown[] {
-    return [...this.#store.viewRows(this.key, 'ledger')].map(([, v]) => decodeCbor(v, 'ledger row', 1 << 20, false))
+    return [...this.#store.viewRows(this.key, 'ledger')].map(([, v]) => readOrMark(() => decodeCbor(v, 'ledger row', 1 << 20, false)))
   }
 
   aclList (): { member: AuthorHex, role: Role | null }[] {
@@ -726,15 +732,13 @@ export class SpaceReplica {
   }
 
   status (author: AuthorHex): SignedStatus | undefined {
-    const rec = this.statusRecord(author)
-    return rec === undefined ? undefined : decodeStatus(rec[0], rec[1])
+    const row = this.#store.viewGet(this.key, 'status', fromHex(author))
+    return row === undefined ? undefined : readStatusRow(row)
   }
 
+  /** Every status record held that still decodes (one stored under older, weaker checks is left out, not thrown). */
   statuses (): SignedStatus[] {
-    return [...this.#store.viewRows(this.key, 'status')].map(([, v]) => {
-      const [bytes, sig] = decodeCbor(v, 'status row', 1 << 20, false) as [Uint8Array, Uint8Array]
-      return decodeStatus(bytes, sig)
-    })
+    return [...this.#store.viewRows(this.key, 'status')].flatMap(([, v]) => readStatusRow(v) ?? [])
   }
 }
 
@@ -751,6 +755,13 @@ function hashRows (views: readonly (readonly [ViewName, Iterable<readonly [Uint8
     }
   }
   return h.digest('hex')
+}
+
+function readStatusRow (row: Uint8Array): SignedStatus | undefined {
+  return readOrSkip(() => {
+    const [bytes, sig] = decodeCbor(row, 'status row', 1 << 20, false) as [Uint8Array, Uint8Array]
+    return decodeStatus(bytes, sig)
+  })
 }
 
 function encodeCborPair (record: SignedBytes): Uint8Array {

@@ -1,4 +1,4 @@
-import { downAfterMs } from './period.ts'
+import { downAfterMs, STATUS_CLOCK_AHEAD_MAX_MS } from './period.ts'
 import type { AlertReport, MisbehaviourReport, NodeReport } from './report.ts'
 
 /**
@@ -64,9 +64,11 @@ const HOT_TRAFFIC_MIN_BPS = 1_000_000
 
 export function buildNetworkMap (samples: readonly StatusSample[], self: string, nowMs: number): NetworkMap {
   const up = new Map<string, StatusSample & { report: NodeReport }>()
+  // A clock past the skew bound proves nothing about when the record was made: such a node is not counted up (its own node excepted).
+  const ahead = (s: StatusSample): boolean => s.wallMs !== null && s.wallMs > nowMs + STATUS_CLOCK_AHEAD_MAX_MS
   for (const s of samples) {
     if (s.report === null || s.wallMs === null) continue
-    if (s.peerId === self || nowMs - Math.min(s.wallMs, nowMs) <= downAfterMs(s.report.periodMs)) up.set(s.peerId, s as StatusSample & { report: NodeReport })
+    if (s.peerId === self || (!ahead(s) && nowMs - Math.min(s.wallMs, nowMs) <= downAfterMs(s.report.periodMs))) up.set(s.peerId, s as StatusSample & { report: NodeReport })
   }
 
   const links = mergeLinks([...up.values()], up)
@@ -88,7 +90,11 @@ export function buildNetworkMap (samples: readonly StatusSample[], self: string,
     }
     if (s.problems.length > 0) reasons.push(`malformed status fields: ${s.problems.join(', ')}`)
     const health: Health = r === null ? 'unknown' : !isUp ? 'down' : r.alerts.length > 0 ? 'alert' : hot ? 'hot' : 'ok'
-    if (health === 'down') reasons.unshift(`silent for ${Math.round((nowMs - (s.wallMs ?? nowMs)) / 1000)} s`)
+    if (health === 'down') {
+      reasons.unshift(ahead(s)
+        ? `its status clock is ${Math.round(((s.wallMs ?? nowMs) - nowMs) / 1000)} s ahead of this node's: not counted as fresh`
+        : `silent for ${Math.round((nowMs - (s.wallMs ?? nowMs)) / 1000)} s`)
+    }
     if (health === 'unknown') reasons.push('no status record received yet')
     return {
       peerId: s.peerId,

@@ -32,3 +32,12 @@ export function downAfterMs (declaredPeriodMs: number): number {
   const p = Math.min(PERIOD_MAX_MS, Math.max(BASE_PERIOD_MS, declaredPeriodMs))
   return Math.round(3 * 1.2 * p) + 2000
 }
+
+/**
+ * A status record whose clock is further ahead of the local wall clock than
+ * this is not news from the future but a wrong (or hostile) clock: ingest
+ * refuses it (space/: the same skew bound as for entries), and the map never
+ * counts one as fresh, so no record can make its author look up for longer
+ * than the bound plus its silence allowance.
+ */
+export const STATUS_CLOCK_AHEAD_MAX_MS = 60_000

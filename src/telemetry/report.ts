@@ -1,5 +1,6 @@
-import { fromHex, toHex } from '../codec/index.ts'
+import { fromHex, toHex, TIME_MS_MAX } from '../codec/index.ts'
 import { peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
+import { PERIOD_MAX_MS } from './period.ts'
 
 /**
  * What a node says of itself in its status record, and its wire form: a
@@ -50,6 +51,18 @@ export const REPORT_LIMITS = { links: 32, spaces: 16, folders: 12, misbehaviour:
 
 const int = (n: number): number => Number.isFinite(n) ? Math.max(0, Math.round(n)) : 0
 const text = (s: string): string => s.length <= REPORT_LIMITS.text ? s : s.slice(0, REPORT_LIMITS.text - 1) + '…'
+/**
+ * A peer's text as we show it: control characters (terminal escapes, line
+ * breaks that forge lines in `samepage net`) and bidirectional overrides
+ * (text that reads other than it is) become U+FFFD, then the length cap.
+ */
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+export const safeText = (s: string): string => text(s.replace(UNSAFE_TEXT, '\ufffd')).toWellFormed()
+/** A round trip longer than this is not a measurement. */
+const RTT_MAX_MS = 600_000
+/** Temperatures in tenths of °C a sensor can report; anything else is a bad field. */
+const TENTHS_C_MIN = -1000
+const TENTHS_C_MAX = 10_000
 const key = (peerId: string): Uint8Array | string => publicKeyFromPeerId(peerId) ?? text(peerId)
 
 export function encodeReport (r: NodeReport): Record<string, unknown> {
@@ -75,8 +88,22 @@ export function encodeReport (r: NodeReport): Record<string, unknown> {
 
 export interface DecodedReport { readonly report: NodeReport, readonly problems: readonly string[] }
 
-/** The body of a verified status record, read defensively: bad fields become defaults, and are named in `problems`. */
+/**
+ * The body of a verified status record, read defensively: bad fields become
+ * defaults, and are named in `problems`; it never throws. Every number is a
+ * non-negative safe integer, every time at most TIME_MS_MAX (a Date can show
+ * it), every text capped and free of control characters.
+ */
 export function decodeReport (body: Readonly<Record<string, unknown>>): DecodedReport {
+  try {
+    return readReport(body)
+  } catch {
+    // Not expected (every field is checked); a peer's record must still never take the map down with it.
+    return { report: readReport({}).report, problems: ['unreadable body'] }
+  }
+}
+
+function readReport (body: Readonly<Record<string, unknown>>): DecodedReport {
   const problems: string[] = []
   const bad = (field: string): void => { if (problems.length < 8) problems.push(field) }
   const num = (v: unknown, field: string): number => {
@@ -84,8 +111,18 @@ export function decodeReport (body: Readonly<Record<string, unknown>>): DecodedR
     bad(field)
     return 0
   }
+  const time = (v: unknown, field: string): number => {
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= TIME_MS_MAX) return v
+    bad(field)
+    return 0
+  }
+  const upTo = (v: unknown, field: string, max: number): number => {
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= max) return v
+    bad(field)
+    return 0
+  }
   const str = (v: unknown, field: string): string => {
-    if (typeof v === 'string') return text(v)
+    if (typeof v === 'string') return safeText(v)
     bad(field)
     return ''
   }
@@ -106,19 +143,19 @@ export function decodeReport (body: Readonly<Record<string, unknown>>): DecodedR
   const dk = body.dk === null ? null : Array.isArray(body.dk) ? body.dk : (bad('dk'), null)
   const io = Array.isArray(body.io) ? body.io : (bad('io'), [])
   const t = body.t
-  const temperatureC = t === null || t === undefined ? null : typeof t === 'number' && Number.isSafeInteger(t) ? t / 10 : (bad('t'), null)
+  const temperatureC = t === null || t === undefined ? null : typeof t === 'number' && Number.isSafeInteger(t) && t >= TENTHS_C_MIN && t <= TENTHS_C_MAX ? t / 10 : (bad('t'), null)
   const report: NodeReport = {
     name: str(body.n, 'n'),
     version: str(body.ver, 'ver'),
-    startedMs: num(body.st, 'st'),
-    periodMs: num(body.p, 'p'),
+    startedMs: time(body.st, 'st'),
+    periodMs: upTo(body.p, 'p', PERIOD_MAX_MS),
     load: [ld[0] ?? 0, ld[1] ?? 0, ld[2] ?? 0],
     cpus: num(body.cpu, 'cpu'),
     memory: { totalBytes: num(mem[0], 'mem[0]'), freeBytes: num(mem[1], 'mem[1]'), rssBytes: num(mem[2], 'mem[2]') },
     disk: dk === null ? null : { totalBytes: num(dk[0], 'dk[0]'), freeBytes: num(dk[1], 'dk[1]') },
     temperatureC,
     links: list(body.ln, 'ln', REPORT_LIMITS.links).map((l, i) => ({
-      peer: peer(l[0], `ln[${i}]`), rttMs: l[1] === null ? null : num(l[1], `ln[${i}].rtt`), inBps: num(l[2], `ln[${i}].in`), outBps: num(l[3], `ln[${i}].out`)
+      peer: peer(l[0], `ln[${i}]`), rttMs: l[1] === null ? null : upTo(l[1], `ln[${i}].rtt`, RTT_MAX_MS), inBps: num(l[2], `ln[${i}].in`), outBps: num(l[3], `ln[${i}].out`)
     })),
     spaces: list(body.sp, 'sp', REPORT_LIMITS.spaces).map((s, i) => ({ id: id(s[0], `sp[${i}]`), name: str(s[1], `sp[${i}].name`), entries: num(s[2], `sp[${i}].entries`), members: num(s[3], `sp[${i}].members`) })),
     folders: list(body.fo, 'fo', REPORT_LIMITS.folders).map((f, i) => ({
@@ -132,10 +169,10 @@ export function decodeReport (body: Readonly<Record<string, unknown>>): DecodedR
       errors: num(f[7], `fo[${i}].errors`)
     })),
     traffic: { bytesIn: num(io[0], 'io[0]'), bytesOut: num(io[1], 'io[1]'), inBps: num(io[2], 'io[2]'), outBps: num(io[3], 'io[3]') },
-    misbehaviour: list(body.mb, 'mb', REPORT_LIMITS.misbehaviour).map((m, i) => ({ peer: peer(m[0], `mb[${i}]`), reason: str(m[1], `mb[${i}].reason`), points: num(m[2], `mb[${i}].points`), atMs: num(m[3], `mb[${i}].at`) })),
+    misbehaviour: list(body.mb, 'mb', REPORT_LIMITS.misbehaviour).map((m, i) => ({ peer: peer(m[0], `mb[${i}]`), reason: str(m[1], `mb[${i}].reason`), points: num(m[2], `mb[${i}].points`), atMs: time(m[3], `mb[${i}].at`) })),
     alerts: list(body.al, 'al', REPORT_LIMITS.alerts).flatMap((a, i) => {
       if (!ALERT_KINDS.includes(a[0] as AlertKind)) { bad(`al[${i}].kind`); return [] }
-      return [{ kind: a[0] as AlertKind, subject: str(a[1], `al[${i}].subject`), detail: str(a[2], `al[${i}].detail`), sinceMs: num(a[3], `al[${i}].since`) }]
+      return [{ kind: a[0] as AlertKind, subject: str(a[1], `al[${i}].subject`), detail: str(a[2], `al[${i}].detail`), sinceMs: time(a[3], `al[${i}].since`) }]
     })
   }
   return { report, problems }

@@ -21,8 +21,9 @@ import {
   encodeGenesis, decodeGenesis, encodeStatus, decodeStatus,
   ENTRY_BYTES_MAX, GENESIS_BYTES_MAX, STATUS_BYTES_MAX, MESSAGE_BYTES_MAX, KEY_BYTES_MAX, NAME_BYTES_MAX,
   RUN_ENTRIES_MAX, RUN_BYTES_MAX, HELLO_SPACES_MAX, FEEDS_PER_MESSAGE_MAX, REASON_BYTES_MAX,
-  CLOCK_COUNTER_MAX, INVITE_USES_MAX
+  CLOCK_COUNTER_MAX, INVITE_USES_MAX, CBOR_DEPTH_MAX
 } from '../../src/codec/index.ts'
+import { nestedArrays, PLACEHOLDER, withRaw } from '../helpers/raw-cbor.ts'
 import type {
   Body, BodyType, UnsignedEntry, Message, MessageType, SignedBytes, FeedRow, FeedRange, Genesis, StatusRecord,
   CodecErrorCode
@@ -139,27 +140,11 @@ function rawMap (pairs: ReadonlyArray<readonly [string, Uint8Array]>): Uint8Arra
   return concat(cborHead(5, pairs.length), ...pairs.flatMap(([k, v]) => [encodeCbor(k), v]))
 }
 
-function nestedArrays (depth: number): Uint8Array {
-  const out = new Uint8Array(depth + 1).fill(0x81)
-  out[depth] = 0x00
-  return out
-}
-
 function nestedMaps (depth: number): Uint8Array {
   const out = new Uint8Array(depth * 3 + 1)
   for (let i = 0; i < depth; i++) out.set([0xa1, 0x61, 0x61], i * 3)
   out[depth * 3] = 0x00
   return out
-}
-
-const PLACEHOLDER = 'fuzz-placeholder-5e1f'
-/** Encodes `value` with PLACEHOLDER replaced by raw CBOR bytes. */
-function withRaw (value: unknown, raw: Uint8Array): Uint8Array {
-  const bytes = Buffer.from(encodeCbor(value))
-  const marker = Buffer.from(encodeCbor(PLACEHOLDER))
-  const at = bytes.indexOf(marker)
-  assert.ok(at >= 0)
-  return concat(bytes.subarray(0, at), raw, bytes.subarray(at + marker.length))
 }
 
 // ---------------------------------------------------------------------------
@@ -239,9 +224,9 @@ const feedRow: fc.Arbitrary<FeedRow> = fc.tuple(bytesN(32), SAFE, SAFE, bytesN(3
   .map(([author, epoch, count, head, frozen]) => ({ author, epoch, count, head: count === 0 ? null : head, frozen }))
 const feedRange: fc.Arbitrary<FeedRange> = fc.tuple(bytesN(32), SAFE, SAFE, SAFE).filter(([, , a, b]) => a !== b)
   .map(([author, epoch, a, b]) => ({ author, epoch, from: Math.min(a, b), to: Math.max(a, b) }))
-const clock = rec({ wallMs: SAFE, counter: intIn(0, CLOCK_COUNTER_MAX) })
+const clock = rec({ wallMs: POS, counter: intIn(0, CLOCK_COUNTER_MAX) })
 
-const genesis: fc.Arbitrary<Genesis> = rec({ name: text(1, NAME_BYTES_MAX), createdMs: SAFE, owner: bytesN(32) })
+const genesis: fc.Arbitrary<Genesis> = rec({ name: text(1, NAME_BYTES_MAX), createdMs: POS, owner: bytesN(32) })
 const genesisBytes = genesis.map(encodeGenesis)
 const statusRecord: fc.Arbitrary<StatusRecord> = rec({
   space: bytesN(36),
@@ -481,8 +466,9 @@ test('deep nesting gives a CodecError, never a RangeError', () => {
       onlyCodecErrors(decoder, bytes)
     }
   }
-  // deep but decodable: the message decoder names the type without String() on it
-  expectCode(() => decodeMessage(withRaw({ m: PLACEHOLDER }, nestedArrays(2000))), 'UNKNOWN_TYPE', 'message.m')
+  // deep but within the nesting limit: the message decoder names the type without String() on it; past the limit, refused before decoding
+  expectCode(() => decodeMessage(withRaw({ m: PLACEHOLDER }, nestedArrays(CBOR_DEPTH_MAX - 1))), 'UNKNOWN_TYPE', 'message.m')
+  expectCode(() => decodeMessage(withRaw({ m: PLACEHOLDER }, nestedArrays(2000))), 'OVERSIZED', 'message')
 })
 
 test('maps with a toString key where a type is expected give UNKNOWN_TYPE (String() on them throws TypeError)', () => {

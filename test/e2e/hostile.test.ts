@@ -2,13 +2,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { createLibp2p } from 'libp2p'
 import type { Libp2p } from 'libp2p'
-import { tcp } from '@libp2p/tcp'
-import { noise } from '@libp2p/noise'
-import { yamux } from '@libp2p/yamux'
-import { identify } from '@libp2p/identify'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { cidFromString, decodeMessage, encodeMessage } from '../../src/codec/index.ts'
@@ -19,6 +13,7 @@ import { signEntry, signStatus } from '../../src/space/index.ts'
 import { SYNC_PROTOCOL } from '../../src/net/index.ts'
 import { cli, eventually, ok, startDaemon, stop, tempRoot } from './harness.ts'
 import type { Daemon } from './harness.ts'
+import { createHostilePeer } from '../helpers/hostile-peer.ts'
 
 /**
  * A hostile peer: a process of its own that speaks samepage's protocol over
@@ -35,11 +30,7 @@ describe('a hostile peer', { timeout: 600_000 }, () => {
   const hostiles: Libp2p[] = []
 
   const hostile = async (): Promise<Libp2p> => {
-    const node = await createLibp2p({
-      privateKey: await generateKeyPair('Ed25519'),
-      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-      transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify() }
-    })
+    const node = await createHostilePeer()
     hostiles.push(node)
     return node
   }

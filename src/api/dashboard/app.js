@@ -8,8 +8,13 @@
  * say which source to refetch; a timer refetches anyway in case the stream
  * is down. Each answer lands in `state` and re-renders the parts that read it.
  *
- * Everything shown that comes from the API (names, reasons, subjects come
- * from remote peers) goes through esc() before it touches innerHTML.
+ * Every value shown is hostile (names, reasons, subjects, numbers and times
+ * come from remote peers' status records): text goes through esc() before it
+ * touches innerHTML, numbers through num()/fixed(), times through isoTitle()
+ * (a time Date cannot hold is not shown, never thrown). Each section and each
+ * table row is drawn on its own: one that fails is shown as such, and every
+ * other row, the alerts and the rest of the page still show. A failure to
+ * draw is never reported as the daemon being gone.
  */
 (() => {
   'use strict'
@@ -55,10 +60,36 @@
   // ---------------------------------------------------------------- formatting
 
   const ESC = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
+  /** Text of a value without calling anything on it (String() on a map with a `toString` key throws). */
+  const text = v => typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : ''
   /** The only way API text reaches innerHTML. */
-  const esc = v => String(v ?? '').replace(/[&<>"']/g, c => ESC[c])
+  const esc = v => text(v).replace(/[&<>"']/g, c => ESC[c])
 
   const num = v => typeof v === 'number' && Number.isFinite(v)
+  const fixed = (v, digits) => num(v) ? v.toFixed(digits) : '—'
+  /** Date holds ±8.64e15 ms; `new Date(9e15).toISOString()` throws. */
+  const DATE_MS_MAX = 8.64e15
+  const dateOk = ms => num(ms) && Math.abs(ms) <= DATE_MS_MAX
+  const list = v => Array.isArray(v) ? v : []
+  const why = err => err instanceof Error ? err.message : text(err)
+
+  /** One table row, or a row saying it could not be drawn: a bad record never hides the others. */
+  function rowsHtml (items, render, columns) {
+    return list(items).map(x => {
+      try { return render(x) } catch (err) {
+        return `<tr class="unreadable" data-testid="unreadable-row"><td colspan="${columns}" class="muted">this row could not be shown (${esc(why(err))})</td></tr>`
+      }
+    }).join('')
+  }
+
+  /** Draws one section; if it fails, says so in the section and lets the rest of the page draw. */
+  function drawn (id, render) {
+    try { render() } catch (err) {
+      console.error(`samepage dashboard: ${id} could not be drawn`, err)
+      const el = $(id)
+      if (el !== null && id !== 'graph') el.innerHTML = empty(`this part could not be drawn (${why(err)})`)
+    }
+  }
 
   function bytes (n) {
     if (!num(n)) return '—'
@@ -83,24 +114,24 @@
 
   /** The daemon's clock now, as of the last map: remote times are compared with it, not with the browser's. */
   const daemonNow = () => state.map === null ? Date.now() : state.map.atMs + (Date.now() - state.mapFetchedAt)
-  const ago = atMs => num(atMs) ? `${duration(daemonNow() - atMs)} ago` : '—'
-  const isoTitle = atMs => num(atMs) ? ` title="${esc(new Date(atMs).toISOString())}"` : ''
+  const ago = atMs => dateOk(atMs) ? `${duration(daemonNow() - atMs)} ago` : '—'
+  const isoTitle = atMs => dateOk(atMs) ? ` title="${esc(new Date(atMs).toISOString())}"` : ''
 
-  const short = peerId => typeof peerId === 'string' && peerId.length > 16 ? `…${peerId.slice(-10)}` : String(peerId ?? '')
-  const last6 = peerId => String(peerId ?? '').slice(-6)
+  const short = peerId => typeof peerId === 'string' && peerId.length > 16 ? `…${peerId.slice(-10)}` : text(peerId)
+  const last6 = peerId => text(peerId).slice(-6)
 
   /** A peer as "name …abc123" (names are not unique: every node on one host shares its hostname). */
   function peerHtml (peerId) {
     const node = nodeById().get(peerId)
-    const name = node?.name ?? ''
-    const self = node?.self ? ' <span class="muted">(here)</span>' : ''
+    const name = text(node?.name)
+    const self = node?.self === true ? ' <span class="muted">(here)</span>' : ''
     return `<span title="${esc(peerId)}">${name === '' ? '' : `${esc(name)} `}<span class="mono">${esc(short(peerId))}</span></span>${self}`
   }
 
   /** Nodes by peer id, rebuilt once per map (rows look their peers up here, not by scanning the list: no O(n²)). */
   let byIdCache = { map: null, index: new Map() }
   function nodeById () {
-    if (byIdCache.map !== state.map) byIdCache = { map: state.map, index: new Map((state.map?.nodes ?? []).map(n => [n.peerId, n])) }
+    if (byIdCache.map !== state.map) byIdCache = { map: state.map, index: new Map(list(state.map?.nodes).map(n => [n?.peerId, n])) }
     return byIdCache.index
   }
 
@@ -127,11 +158,11 @@
   /** What each source updates when its answer arrives. */
   const sources = {
     net: { path: '/v1/net', apply: map => { state.map = map; state.mapFetchedAt = Date.now(); renderMap() } },
-    alerts: { path: '/v1/alerts', apply: a => { state.alerts = a; renderAlerts() } },
-    status: { path: '/v1/status', apply: s => { state.status = s; renderHeader() } },
-    misbehaviour: { path: '/v1/misbehaviour', apply: m => { state.misbehaviour = Array.isArray(m) ? m : []; renderMisbehaviour() } },
-    folders: { path: '/v1/folders', apply: f => { state.folders = Array.isArray(f) ? f : []; renderFolders() } },
-    spaces: { path: '/v1/spaces', apply: s => { state.spaces = Array.isArray(s) ? s : []; renderFolders() } }
+    alerts: { path: '/v1/alerts', apply: a => { state.alerts = a; drawn('alerts', renderAlerts) } },
+    status: { path: '/v1/status', apply: s => { state.status = s; drawn('who', renderHeader) } },
+    misbehaviour: { path: '/v1/misbehaviour', apply: m => { state.misbehaviour = list(m); drawn('misbehaviour', renderMisbehaviour) } },
+    folders: { path: '/v1/folders', apply: f => { state.folders = list(f); drawn('folders', renderFolders) } },
+    spaces: { path: '/v1/spaces', apply: s => { state.spaces = list(s); drawn('folders', renderFolders) } }
   }
 
   /**
@@ -150,12 +181,17 @@
       running = true
       lastStartMs = Date.now()
       try {
-        const value = await api(source.path)
+        let value
+        try {
+          value = await api(source.path)
+        } catch (err) {
+          failed(err)
+          return
+        }
         if (state.refused) return
-        source.apply(value)
         reachable()
-      } catch (err) {
-        failed(err)
+        // The daemon answered: whatever the answer holds, drawing it never makes the page say the daemon is gone.
+        try { source.apply(value) } catch (err) { console.error(`samepage dashboard: the answer of ${source.path} could not be drawn`, err) }
       } finally {
         running = false
         if (queued) { queued = false; schedule() }
@@ -262,23 +298,23 @@
   function renderMap () {
     const map = state.map
     dash.lastMap = map
-    renderSummary(map)
-    updateGraph(map)
-    renderNodes(map)
-    renderNodeInfo()
-    renderFolders()
-    renderMisbehaviour()
-    renderAlerts() // peers in alerts are named from the map
-    renderHeader()
+    drawn('summary', () => renderSummary(map))
+    drawn('graph', () => updateGraph(map))
+    drawn('node-rows', () => renderNodes(map))
+    drawn('node-info', renderNodeInfo)
+    drawn('folders', renderFolders)
+    drawn('misbehaviour', renderMisbehaviour)
+    drawn('alerts', renderAlerts) // peers in alerts are named from the map
+    drawn('who', renderHeader)
   }
 
   function renderHeader () {
-    const selfNode = state.map?.nodes.find(n => n.self)
-    const name = state.status?.name || selfNode?.name || ''
-    const peerId = state.status?.peerId ?? state.map?.self ?? ''
+    const selfNode = list(state.map?.nodes).find(n => n?.self === true)
+    const name = text(state.status?.name) || text(selfNode?.name)
+    const peerId = text(state.status?.peerId ?? state.map?.self)
     $('who').innerHTML = `${name === '' ? '' : `${esc(name)} `}<code title="${esc(peerId)}">${esc(peerId)}</code>`
     const s = state.map?.summary
-    document.title = s === undefined ? 'samepage' : `samepage — ${name === '' ? '' : `${name}, `}${s.up}/${s.nodes} up${s.alerts > 0 ? `, ${s.alerts} alerts` : ''}`
+    document.title = s === undefined ? 'samepage' : `samepage — ${name === '' ? '' : `${name}, `}${text(s.up)}/${text(s.nodes)} up${s.alerts > 0 ? `, ${text(s.alerts)} alerts` : ''}`
   }
 
   function renderSummary (map) {
@@ -363,7 +399,8 @@
   const edgeId = l => `${l.a}|${l.b}`
 
   function nodeData (n) {
-    const name = n.name.length > 24 ? `${n.name.slice(0, 23)}…` : n.name
+    const full = text(n.name)
+    const name = full.length > 24 ? `${full.slice(0, 23)}…` : full
     return {
       id: n.peerId,
       label: name === '' ? last6(n.peerId) : `${name} ${last6(n.peerId)}`,
@@ -375,8 +412,8 @@
 
   /** Round trip sets the colour (calm when near, warm when far); traffic sets the width, on a log scale. */
   function edgeData (l) {
-    const color = l.rttMs === null ? '#d1d5db' : l.rttMs <= 50 ? '#94a3b8' : l.rttMs <= 200 ? '#f59e0b' : '#ef4444'
-    const width = 1.5 + Math.min(6, 1.5 * Math.log10(1 + Math.max(0, l.bytesPerSecond) / 1024))
+    const color = !num(l.rttMs) ? '#d1d5db' : l.rttMs <= 50 ? '#94a3b8' : l.rttMs <= 200 ? '#f59e0b' : '#ef4444'
+    const width = 1.5 + Math.min(6, 1.5 * Math.log10(1 + Math.max(0, num(l.bytesPerSecond) ? l.bytesPerSecond : 0) / 1024))
     return { id: edgeId(l), source: l.a, target: l.b, color, width: Math.round(width * 10) / 10, rttMs: l.rttMs, bps: l.bytesPerSecond, cls: l.both ? '' : 'half' }
   }
 
@@ -396,14 +433,14 @@
   function updateGraph (map) {
     const cy = dash.cy
     if (cy === null) return
-    const wanted = new Map(map.nodes.map(n => [n.peerId, n]))
-    const links = new Map(map.links.filter(l => wanted.has(l.a) && wanted.has(l.b)).map(l => [edgeId(l), l]))
+    const wanted = new Map(list(map.nodes).filter(n => typeof n?.peerId === 'string').map(n => [n.peerId, n]))
+    const links = new Map(list(map.links).filter(l => wanted.has(l?.a) && wanted.has(l?.b)).map(l => [edgeId(l), l]))
     const added = []
     let nodesChanged = false
     cy.batch(() => {
       cy.nodes().forEach(ele => { if (!wanted.has(ele.id())) { ele.remove(); nodesChanged = true } })
       cy.edges().forEach(ele => { if (!links.has(ele.id())) ele.remove() })
-      for (const n of map.nodes) {
+      for (const n of wanted.values()) {
         const data = nodeData(n)
         const ele = cy.getElementById(n.peerId)
         if (ele.empty()) added.push({ group: 'nodes', data, classes: data.cls, position: state.laidOut ? seedPosition(n, map) : { x: 0, y: 0 } })
@@ -421,7 +458,7 @@
     })
     styleForSize(links.size)
     if (nodesChanged) layout(!state.laidOut)
-    $('graph-count').textContent = `${map.nodes.length} nodes, ${map.links.length} links`
+    $('graph-count').textContent = `${wanted.size} nodes, ${links.size} links`
     focusSelected()
   }
 
@@ -513,44 +550,44 @@
     const facts = [
       `<span class="badge ${esc(n.health)}">${esc(n.health)}</span>`,
       n.self ? 'this node' : `seen ${esc(n.ageMs === null ? 'never' : ago(n.lastSeenMs))}`,
-      r === null ? '' : `v${esc(r.version)}, up ${esc(duration(daemonNow() - r.startedMs))}, status every ${esc(duration(r.periodMs))}`,
+      r == null ? '' : `v${esc(r.version)}, up ${esc(dateOk(r.startedMs) ? duration(daemonNow() - r.startedMs) : '—')}, status every ${esc(duration(r.periodMs))}`,
       n.partition >= 0 && (state.map?.summary.partitions ?? 0) > 1 ? `partition ${esc(n.partition + 1)}` : ''
     ].filter(f => f !== '')
-    el.innerHTML = `<div><b>${esc(n.name || '(no name)')}</b></div>
+    el.innerHTML = `<div><b>${esc(text(n.name) || '(no name)')}</b></div>
       <div class="id">${esc(n.peerId)}</div>
       <div>${facts.join(' · ')}</div>
-      ${n.reasons.length === 0 ? '' : `<ul>${n.reasons.map(x => `<li>${esc(x)}</li>`).join('')}</ul>`}`
+      ${list(n.reasons).length === 0 ? '' : `<ul>${list(n.reasons).map(x => `<li>${esc(x)}</li>`).join('')}</ul>`}`
     el.hidden = false
   }
 
   // ------------------------------------------------ nodes table
 
   function renderNodes (map) {
-    const rows = [...map.nodes].sort((a, b) =>
-      Number(b.self) - Number(a.self) || (SEVERITY[a.health] ?? 9) - (SEVERITY[b.health] ?? 9) ||
-      a.name.localeCompare(b.name) || a.peerId.localeCompare(b.peerId))
+    const rows = list(map.nodes).filter(n => n !== null && typeof n === 'object').sort((a, b) =>
+      Number(b.self === true) - Number(a.self === true) || (SEVERITY[a.health] ?? 9) - (SEVERITY[b.health] ?? 9) ||
+      text(a.name).localeCompare(text(b.name)) || text(a.peerId).localeCompare(text(b.peerId)))
     // One string, one innerHTML: 200 rows cost one parse, not 2,000 DOM calls.
-    $('node-rows').innerHTML = rows.map(nodeRow).join('')
-    $('nodes-count').textContent = `${map.summary.up} of ${map.nodes.length} up`
+    $('node-rows').innerHTML = rowsHtml(rows, nodeRow, 11)
+    $('nodes-count').textContent = `${text(map.summary?.up)} of ${rows.length} up`
   }
 
   function nodeRow (n) {
     const r = n.report
     const cls = [n.self ? 'self' : '', n.peerId === state.selected ? 'selected' : '', n.up ? '' : 'muted'].filter(c => c !== '').join(' ')
     const na = '<span class="muted">—</span>'
-    const diskPct = r?.disk && r.disk.totalBytes > 0 ? ` (${Math.round(100 * r.disk.freeBytes / r.disk.totalBytes)}%)` : ''
+    const diskPct = r?.disk && num(r.disk.totalBytes) && r.disk.totalBytes > 0 && num(r.disk.freeBytes) ? ` (${Math.round(100 * r.disk.freeBytes / r.disk.totalBytes)}%)` : ''
     const cells = [
-      `<td class="name" title="${esc(n.name)}">${n.name === '' ? '<span class="muted">(no name)</span>' : esc(n.name)}${n.self ? ' <span class="muted">(this node)</span>' : ''}</td>`,
+      `<td class="name" title="${esc(n.name)}">${text(n.name) === '' ? '<span class="muted">(no name)</span>' : esc(n.name)}${n.self ? ' <span class="muted">(this node)</span>' : ''}</td>`,
       `<td class="id" title="${esc(n.peerId)}">${esc(short(n.peerId))}</td>`,
       `<td><span class="badge ${esc(n.health)}">${esc(n.health)}</span></td>`,
       `<td class="num" title="shown down after ${esc(duration(n.downAfterMs))} of silence">${n.self ? 'now' : n.ageMs === null ? 'never' : esc(duration(n.ageMs))}</td>`,
-      `<td class="num">${r === null ? na : `${esc(r.load[0].toFixed(2))} / ${esc(r.cpus)}`}</td>`,
-      `<td class="num">${r === null ? na : esc(bytes(r.memory.rssBytes))}</td>`,
-      `<td class="num">${r === null || r.disk === null ? na : esc(bytes(r.disk.freeBytes) + diskPct)}</td>`,
-      `<td class="num">${r === null || r.temperatureC === null ? na : esc(`${r.temperatureC.toFixed(0)} °C`)}</td>`,
-      `<td class="num">${r === null ? na : esc(r.links.length)}</td>`,
-      `<td class="num">${r === null ? na : `${esc(rate(r.traffic.inBps))} / ${esc(rate(r.traffic.outBps))}`}</td>`,
-      `<td class="why">${esc(n.reasons.join('; '))}</td>`
+      `<td class="num">${r == null ? na : `${esc(fixed(list(r.load)[0], 2))} / ${esc(r.cpus)}`}</td>`,
+      `<td class="num">${r == null ? na : esc(bytes(r.memory?.rssBytes))}</td>`,
+      `<td class="num">${r == null || r.disk == null ? na : esc(bytes(r.disk.freeBytes) + diskPct)}</td>`,
+      `<td class="num">${r == null || !num(r.temperatureC) ? na : esc(`${fixed(r.temperatureC, 0)} °C`)}</td>`,
+      `<td class="num">${r == null ? na : esc(list(r.links).length)}</td>`,
+      `<td class="num">${r == null ? na : `${esc(rate(r.traffic?.inBps))} / ${esc(rate(r.traffic?.outBps))}`}</td>`,
+      `<td class="why">${esc(list(n.reasons).map(text).join('; '))}</td>`
     ]
     return `<tr data-peer="${esc(n.peerId)}" data-health="${esc(n.health)}" class="${cls}">${cells.join('')}</tr>`
   }
@@ -560,15 +597,16 @@
   function renderAlerts () {
     const el = $('alerts')
     if (state.alerts === null) return
-    const { alerts, thresholds: t } = state.alerts
+    const alerts = list(state.alerts.alerts)
+    const t = state.alerts.thresholds
     $('alerts-count').textContent = alerts.length === 0 ? '' : String(alerts.length)
-    const rows = alerts.map(a => `<tr>
+    const rows = rowsHtml(alerts, a => `<tr>
       <td class="nowrap"${isoTitle(a.sinceMs)}>${esc(ago(a.sinceMs))}</td>
       <td>${peerHtml(a.peerId)}</td>
       <td class="nowrap"><span class="bad">${esc(a.kind)}</span></td>
-      <td>${/^12D3KooW/.test(a.subject) ? peerHtml(a.subject) : esc(a.subject)}</td>
-      <td>${esc(a.detail)}</td></tr>`).join('')
-    const limits = t === undefined ? '' : `<p class="muted">thresholds: temperature ≥ ${esc(t.temperatureC)} °C · disk free &lt; ${esc(t.diskFreePercent)}% · memory free &lt; ${esc(t.memoryFreePercent)}% · peer unreachable ≥ ${esc(t.peerUnreachableSeconds)} s · folder stuck ≥ ${esc(t.folderStuckSeconds)} s</p>`
+      <td>${/^12D3KooW/.test(text(a.subject)) ? peerHtml(a.subject) : esc(a.subject)}</td>
+      <td>${esc(a.detail)}</td></tr>`, 5)
+    const limits = t == null ? '' : `<p class="muted">thresholds: temperature ≥ ${esc(t.temperatureC)} °C · disk free &lt; ${esc(t.diskFreePercent)}% · memory free &lt; ${esc(t.memoryFreePercent)}% · peer unreachable ≥ ${esc(t.peerUnreachableSeconds)} s · folder stuck ≥ ${esc(t.folderStuckSeconds)} s</p>`
     el.innerHTML = (alerts.length === 0
       ? empty('no open alerts on any node')
       : `<table><thead><tr><th>since</th><th>node</th><th>kind</th><th>subject</th><th>detail</th></tr></thead><tbody>${rows}</tbody></table>`) + limits
@@ -581,20 +619,21 @@
     const el = $('misbehaviour')
     const self = state.map?.self ?? state.status?.peerId ?? ''
     const key = m => `${m.peer}|${m.reason}|${m.atMs}`
-    const local = state.misbehaviour.map(m => ({ ...m, seenBy: self }))
+    const local = list(state.misbehaviour).filter(m => m !== null && typeof m === 'object').map(m => ({ ...m, seenBy: self }))
     const seen = new Set(local.map(key))
-    const remote = (state.map?.misbehaviour ?? []).filter(m => !(m.seenBy === self && seen.has(key(m))))
-    const all = [...local, ...remote].sort((a, b) => b.atMs - a.atMs)
+    const remote = list(state.map?.misbehaviour).filter(m => m !== null && typeof m === 'object' && !(m.seenBy === self && seen.has(key(m))))
+    const at = m => num(m.atMs) ? m.atMs : 0
+    const all = [...local, ...remote].sort((a, b) => at(b) - at(a))
     $('misbehaviour-count').textContent = all.length === 0 ? '' : String(all.length)
     if (all.length === 0) { el.innerHTML = empty('no peer has misbehaved'); return }
-    const rows = all.slice(0, MISBEHAVIOUR_ROWS_MAX).map(m => `<tr>
+    const rows = rowsHtml(all.slice(0, MISBEHAVIOUR_ROWS_MAX), m => `<tr>
       <td class="nowrap"${isoTitle(m.atMs)}>${esc(ago(m.atMs))}</td>
       <td>${peerHtml(m.seenBy)}</td>
       <td>${peerHtml(m.peer)}</td>
       <td>${esc(m.reason)}</td>
       <td class="num">${esc(m.points)}</td>
       <td class="num">${num(m.score) ? esc(m.score) : '<span class="muted">—</span>'}</td>
-      <td>${m.disconnected ? '<span class="bad">disconnected</span>' : ''}</td></tr>`).join('')
+      <td>${m.disconnected === true ? '<span class="bad">disconnected</span>' : ''}</td></tr>`, 7)
     const more = all.length > MISBEHAVIOUR_ROWS_MAX ? `<p class="muted">and ${esc(all.length - MISBEHAVIOUR_ROWS_MAX)} older entries</p>` : ''
     el.innerHTML = `<table><thead><tr><th>when</th><th>seen by</th><th>peer</th><th>reason</th><th class="num">points</th><th class="num">score</th><th></th></tr></thead><tbody>${rows}</tbody></table>${more}`
   }
@@ -608,7 +647,8 @@
     const spaces = spaceRows()
     const folders = folderRows()
     if (spaces.length === 0 && folders.length === 0) { el.innerHTML = empty('no spaces yet'); return }
-    el.innerHTML = `${spaces.length === 0 ? '' : `<h3>Spaces</h3>${spacesTable(spaces)}`}${folders.length === 0 ? '' : `<h3>Folders</h3>${folders.map(f => folderBlock(f, open)).join('')}`}`
+    const block = f => { try { return folderBlock(f, open) } catch (err) { return `<div class="folder muted">${esc(f.name)}: could not be shown (${esc(why(err))})</div>` } }
+    el.innerHTML = `${spaces.length === 0 ? '' : `<h3>Spaces</h3>${spacesTable(spaces)}`}${folders.length === 0 ? '' : `<h3>Folders</h3>${folders.map(block).join('')}`}`
   }
 
   /** Every space, from this node's list and every node's report, with how many entries each node holds. */
@@ -619,20 +659,20 @@
       if (s === undefined) byId.set(id, s = { id, name, role: undefined, members: 0, holders: [] })
       return s
     }
-    for (const s of state.spaces) Object.assign(entry(s.id, s.name), { role: s.role, members: s.members })
-    for (const n of state.map?.nodes ?? []) {
-      if (!n.up) continue // a down node's numbers are old news
-      for (const s of n.report?.spaces ?? []) {
-        const e = entry(s.id, s.name)
-        e.members = Math.max(e.members, s.members)
-        e.holders.push({ peerId: n.peerId, entries: s.entries })
+    for (const s of state.spaces) Object.assign(entry(text(s?.id), text(s?.name)), { role: s?.role, members: num(s?.members) ? s.members : 0 })
+    for (const n of list(state.map?.nodes)) {
+      if (n?.up !== true) continue // a down node's numbers are old news
+      for (const s of list(n.report?.spaces)) {
+        const e = entry(text(s?.id), text(s?.name))
+        e.members = Math.max(e.members, num(s?.members) ? s.members : 0)
+        e.holders.push({ peerId: n.peerId, entries: num(s?.entries) ? s.entries : 0 })
       }
     }
     return [...byId.values()].sort((a, b) => a.name.localeCompare(b.name))
   }
 
   function spacesTable (spaces) {
-    const rows = spaces.map(s => {
+    const rows = rowsHtml(spaces, s => {
       const most = Math.max(0, ...s.holders.map(h => h.entries))
       const inStep = s.holders.filter(h => h.entries === most).length
       const role = s.role === undefined ? '<span class="muted">not here</span>' : s.role === null ? '<span class="muted">joining</span>' : esc(s.role)
@@ -642,7 +682,7 @@
         <td class="num">${esc(s.members)}</td>
         <td class="num">${esc(most)}</td>
         <td>${progress(inStep, s.holders.length)} <span class="muted">${esc(inStep)} of ${esc(s.holders.length)} nodes</span></td></tr>`
-    }).join('')
+    }, 5)
     return `<table><thead><tr><th>space</th><th>role here</th><th class="num">members</th><th class="num">entries</th><th>in step</th></tr></thead><tbody>${rows}</tbody></table>`
   }
 
@@ -654,11 +694,11 @@
       if (f === undefined) bySpace.set(space, f = { space, name, nodes: [], here: undefined })
       return f
     }
-    for (const n of state.map?.nodes ?? []) {
-      if (!n.up) continue
-      for (const f of n.report?.folders ?? []) entry(f.space, f.name).nodes.push({ peerId: n.peerId, ...f })
+    for (const n of list(state.map?.nodes)) {
+      if (n?.up !== true) continue
+      for (const f of list(n.report?.folders)) if (f !== null && typeof f === 'object') entry(text(f.space), text(f.name)).nodes.push({ ...f, peerId: n.peerId })
     }
-    for (const f of state.folders) entry(f.space, f.name).here = f
+    for (const f of state.folders) if (f !== null && typeof f === 'object') entry(text(f.space), text(f.name)).here = f
     return [...bySpace.values()].sort((a, b) => a.name.localeCompare(b.name))
   }
 
@@ -678,11 +718,11 @@
       conflicts > 0 ? `<span class="bad">${esc(conflicts)} conflicts</span>` : '',
       errors > 0 ? `<span class="bad">${esc(errors)} errors</span>` : ''
     ].filter(x => x !== '').join(' · ')
-    const rows = [...f.nodes].sort((a, b) => Number(synced(a)) - Number(synced(b))).map(x => `<tr>
+    const rows = rowsHtml([...f.nodes].sort((a, b) => Number(synced(a)) - Number(synced(b))), x => `<tr>
       <td>${peerHtml(x.peerId)}</td><td>${esc(x.state)}</td>
       <td class="num">${esc(x.needFiles)} / ${esc(bytes(x.needBytes))}</td><td class="num">${esc(rate(x.bytesPerSecond))}</td>
       <td class="num">${x.conflicts > 0 ? `<span class="bad">${esc(x.conflicts)}</span>` : '0'}</td>
-      <td class="num">${x.errors > 0 ? `<span class="bad">${esc(x.errors)}</span>` : '0'}</td></tr>`).join('')
+      <td class="num">${x.errors > 0 ? `<span class="bad">${esc(x.errors)}</span>` : '0'}</td></tr>`, 6)
     return `<div class="folder"><div><b title="${esc(f.space)}">${esc(f.name)}</b></div>
       <div>${line}</div>
       ${f.here === undefined ? '' : hereLine(f.here)}
@@ -701,12 +741,12 @@
       s.conflicts > 0 ? `<span class="bad">${esc(s.conflicts)} conflicts</span>` : '',
       num(s.lastSyncedMs) ? `synced ${esc(ago(s.lastSyncedMs))}` : ''
     ].filter(x => x !== '')
-    const errors = (s.errors ?? []).slice(0, 5).map(e => `<li><span class="mono">${esc(e.path)}</span>: ${esc(e.error)}</li>`).join('')
+    const errors = list(s.errors).slice(0, 5).map(e => `<li><span class="mono">${esc(e.path)}</span>: ${esc(e.error)}</li>`).join('')
     return `<div class="muted">${facts.join(' · ')}</div>${errors === '' ? '' : `<ul class="bad">${errors}</ul>`}`
   }
 
   function progress (done, total) {
-    const pct = total === 0 ? 0 : Math.round(100 * done / total)
+    const pct = !num(done) || !num(total) || total <= 0 ? 0 : Math.max(0, Math.min(100, Math.round(100 * done / total)))
     return `<span class="bar${pct < 100 ? ' partial' : ''}" title="${esc(pct)}%"><span style="width:${pct}%"></span></span>`
   }
 
