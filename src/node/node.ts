@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import crypto from 'node:crypto'
 import { Registry } from 'prom-client'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -6,7 +7,8 @@ import { fromHex, toHex } from '../codec/index.ts'
 import type { GrantableRole, Role } from '../codec/index.ts'
 import { generateKeyPair, keyPairFromSeed, loadOrCreateIdentity, peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
-import { SpaceError, SpaceReplica } from '../space/index.ts'
+import { EPOCH_SALT_RANGE, SpaceError, SpaceReplica } from '../space/index.ts'
+import type { ReplicaOptions } from '../space/index.ts'
 import { SqliteStore } from '../store/index.ts'
 import type { SpaceKey, Store } from '../store/index.ts'
 import { SyncEngine } from '../sync/index.ts'
@@ -78,6 +80,8 @@ export class Node extends EventEmitter<NodeEvents> {
   readonly keyPair: KeyPair
   readonly #store: Store
   readonly #replicas = new Map<SpaceKey, SpaceReplica>()
+  /** One salt per process for the epochs it opens: two copies of one directory started at once open different epochs (decision 15). */
+  readonly #replicaOptions: ReplicaOptions = { epochSalt: crypto.randomInt(EPOCH_SALT_RANGE) }
   readonly #engine: SyncEngine
   readonly #network: Network
   readonly #unlock: () => void
@@ -99,7 +103,7 @@ export class Node extends EventEmitter<NodeEvents> {
     this.#unlock = unlock
     this.keyPair = loadOrCreateIdentity(opts.dir)
     this.#store = SqliteStore.open(path.join(opts.dir, 'store.db'))
-    for (const key of this.#store.spaces()) this.#replicas.set(key, SpaceReplica.open(this.#store, key))
+    for (const key of this.#store.spaces()) this.#replicas.set(key, SpaceReplica.open(this.#store, key, this.#replicaOptions))
     const replicas = this.#replicas
     this.#engine = new SyncEngine({ keyPair: this.keyPair, spaces: { get: k => replicas.get(k), all: () => replicas.values() }, nowMs: Date.now(), relay: opts.relay ?? 'announce' })
     this.#knownPeers = new KnownPeers(path.join(opts.dir, 'peers.json'))
@@ -214,7 +218,7 @@ export class Node extends EventEmitter<NodeEvents> {
 
   createSpace (name: string): { id: string, name: string } {
     if (name.trim() === '' || Buffer.byteLength(name) > 256) throw new NodeError('BAD_INPUT', 'a space name is 1 to 256 bytes')
-    const replica = SpaceReplica.create(this.#store, this.keyPair, name, Date.now())
+    const replica = SpaceReplica.create(this.#store, this.keyPair, name, Date.now(), this.#replicaOptions)
     this.#replicas.set(replica.key, replica)
     this.#engine.spaceAdded(replica.key)
     this.#network.pump()
@@ -259,7 +263,7 @@ export class Node extends EventEmitter<NodeEvents> {
     let replica = this.#telemetry.deployment.keys.map(k => this.#replicas.get(k)).find(r => r !== undefined && r.acl.currentRole(this.#me) === 'owner') ??
       this.#telemetry.deployment.keys.map(k => this.#replicas.get(k)).find(r => r !== undefined && (r.acl.currentRole(this.#me) === 'admin'))
     if (replica === undefined) {
-      replica = SpaceReplica.create(this.#store, this.keyPair, DEPLOYMENT_SPACE_NAME, Date.now())
+      replica = SpaceReplica.create(this.#store, this.keyPair, DEPLOYMENT_SPACE_NAME, Date.now(), this.#replicaOptions)
       this.#replicas.set(replica.key, replica)
       this.#engine.spaceAdded(replica.key)
       this.#telemetry.joined(replica.key)
@@ -290,7 +294,7 @@ export class Node extends EventEmitter<NodeEvents> {
   }
 
   #joinSpace (genesis: InviteToken['genesis'], invite: Uint8Array, secret: Uint8Array, what: string): SpaceReplica {
-    const adopted = SpaceReplica.adopt(this.#store, genesis)
+    const adopted = SpaceReplica.adopt(this.#store, genesis, undefined, this.#replicaOptions)
     if (!(adopted instanceof SpaceReplica)) throw new NodeError('BAD_TOKEN', `${what} is not valid (${adopted.detail}); ask for a new invite`)
     const replica = this.#replicas.get(adopted.key) ?? adopted
     this.#replicas.set(replica.key, replica)
