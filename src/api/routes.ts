@@ -39,6 +39,7 @@ export const routes: readonly Route[] = [
   route('POST', '/v1/spaces/:space/folder/sync', async (node, p) => await node.folderSync(p.space as string)),
   route('GET', '/v1/spaces/:space/conflicts', (node, p) => node.conflicts(p.space as string)),
   route('GET', '/v1/misbehaviour', node => node.misbehaviour),
+  route('POST', '/v1/backup', async (node, _p, b) => await node.backup(str(b, 'path'))),
   route('GET', '/v1/stats', node => ({ sync: node.syncStats(), blocks: node.blockStats() })),
   route('GET', '/v1/status', node => node.status()),
   route('GET', '/v1/net', node => node.network()),

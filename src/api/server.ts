@@ -116,7 +116,7 @@ export class ApiServer {
 
   #stream (ws: WebSocket): void {
     const forward = (type: string) => (payload: unknown) => { if (ws.readyState === ws.OPEN) ws.send(toJson({ type, ...(payload as object) })) }
-    const handlers = (['stored', 'fork', 'misbehaviour', 'disconnect', 'folder', 'network'] as const).map(type => [type, forward(type)] as const)
+    const handlers = (['stored', 'fork', 'misbehaviour', 'disconnect', 'folder', 'network', 'notice'] as const).map(type => [type, forward(type)] as const)
     for (const [type, h] of handlers) this.#node.on(type, h)
     ws.on('close', () => { for (const [type, h] of handlers) this.#node.off(type, h) })
     ws.send(toJson({ type: 'hello', peerId: this.#node.peerId }))

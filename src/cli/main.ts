@@ -65,6 +65,12 @@ program.command('misbehaviour').description('peers that misbehaved, and why').ac
   out(r, () => r.map(m => `${new Date(m.atMs).toISOString()}  ${m.peer}  ${m.disconnected ? 'DISCONNECTED ' : ''}${m.reason}`).join('\n') || 'none')
 })
 
+program.command('backup <file>').description('a consistent copy of the store while the node runs (SQLite online backup); see README for restoring it')
+  .action(async (file: string) => {
+    const r = await api().call('POST', '/v1/backup', { path: path.resolve(file) }) as { path: string, bytes: number }
+    out(r, () => `backed up the store to ${r.path} (${formatBytes(r.bytes)}); keep identity.key with it (README: Backup and restore)`)
+  })
+
 program.command('stats').description('traffic since start: sync messages and bytes by type, file chunks in and out').action(async () => {
   const r = await api().call('GET', '/v1/stats') as { sync: unknown, blocks: { bytesIn: number, bytesOut: number, blocksIn: number, blocksOut: number } }
   out(r, () => `file chunks: ${r.blocks.blocksIn} in (${formatBytes(r.blocks.bytesIn)}), ${r.blocks.blocksOut} out (${formatBytes(r.blocks.bytesOut)})\nsync: ${JSON.stringify(r.sync)}`)

@@ -25,6 +25,7 @@ export async function startDaemon (opts: StartOptions): Promise<void> {
     alerts: config.alerts
   })
   const api = new ApiServer({ node, host, port: Number(portText) })
+  node.on('notice', n => { process.stderr.write(`samepage: ${new Date(n.atMs).toISOString()} ${n.message}\n`) })
   try {
     await node.start()
     const address = await api.start()

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import crypto from 'node:crypto'
 import { Registry } from 'prom-client'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -6,9 +7,10 @@ import { fromHex, toHex } from '../codec/index.ts'
 import type { GrantableRole, Role } from '../codec/index.ts'
 import { generateKeyPair, keyPairFromSeed, loadOrCreateIdentity, peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
-import { SpaceError, SpaceReplica } from '../space/index.ts'
+import { EPOCH_SALT_RANGE, SpaceError, SpaceReplica } from '../space/index.ts'
+import type { ReplicaOptions } from '../space/index.ts'
 import { SqliteStore } from '../store/index.ts'
-import type { SpaceKey, Store } from '../store/index.ts'
+import type { SpaceKey } from '../store/index.ts'
 import { SyncEngine } from '../sync/index.ts'
 import type { Relay, SyncEvent, SyncStats } from '../sync/index.ts'
 import type { Body, Entry } from '../codec/index.ts'
@@ -25,6 +27,9 @@ import type { AlertReport, AlertThresholds, NetworkMap, NodeReport } from '../te
 import { NodeTelemetry, HOST_NAME } from './telemetry.ts'
 import { DEPLOYMENT_SPACE_NAME } from './deployment.ts'
 import type { InviteToken } from './invite-token.ts'
+import { backupStore } from './backup.ts'
+import type { BackupResult } from './backup.ts'
+import { OwnFeedWatch } from './own-feed.ts'
 
 /**
  * A samepage node: identity, store, spaces, the sync engine and the network,
@@ -62,6 +67,8 @@ export interface NodeEvents {
   folder: [{ space: SpaceKey, status: FolderStatus }]
   /** The network map changed (a node's status arrived, a node went down or came back): its summary; GET /v1/net for the whole map. */
   network: [{ atMs: number, summary: NetworkMap['summary'] }]
+  /** Something the operator should know (the daemon prints it on stderr): e.g. peers gave back entries of our own feed (decision 15). */
+  notice: [{ atMs: number, message: string }]
 }
 
 export interface MisbehaviourRecord { peer: string, reason: string, points: number, score: number, atMs: number, disconnected: boolean }
@@ -76,8 +83,10 @@ const STARTED_MS = Date.now()
 export class Node extends EventEmitter<NodeEvents> {
   readonly dir: string
   readonly keyPair: KeyPair
-  readonly #store: Store
+  readonly #store: SqliteStore
   readonly #replicas = new Map<SpaceKey, SpaceReplica>()
+  /** One salt per process for the epochs it opens: two copies of one directory started at once open different epochs (decision 15). */
+  readonly #replicaOptions: ReplicaOptions = { epochSalt: crypto.randomInt(EPOCH_SALT_RANGE) }
   readonly #engine: SyncEngine
   readonly #network: Network
   readonly #unlock: () => void
@@ -92,14 +101,18 @@ export class Node extends EventEmitter<NodeEvents> {
   #networkWatch: NodeJS.Timeout | undefined
   #networkShape = ''
   #statusStored = 0
+  readonly #ownFeeds: OwnFeedWatch
+  /** Backups under way: stop() lets them finish before it closes the store they read. */
+  readonly #backups = new Set<Promise<BackupResult>>()
 
   private constructor (opts: NodeOptions, unlock: () => void) {
     super()
     this.dir = opts.dir
     this.#unlock = unlock
     this.keyPair = loadOrCreateIdentity(opts.dir)
+    this.#ownFeeds = new OwnFeedWatch(toHex(this.keyPair.publicKey))
     this.#store = SqliteStore.open(path.join(opts.dir, 'store.db'))
-    for (const key of this.#store.spaces()) this.#replicas.set(key, SpaceReplica.open(this.#store, key))
+    for (const key of this.#store.spaces()) this.#replicas.set(key, SpaceReplica.open(this.#store, key, this.#replicaOptions))
     const replicas = this.#replicas
     this.#engine = new SyncEngine({ keyPair: this.keyPair, spaces: { get: k => replicas.get(k), all: () => replicas.values() }, nowMs: Date.now(), relay: opts.relay ?? 'announce' })
     this.#knownPeers = new KnownPeers(path.join(opts.dir, 'peers.json'))
@@ -188,6 +201,7 @@ export class Node extends EventEmitter<NodeEvents> {
     await this.#folders.stop()
     if (this.#started) await this.#network.stop()
     this.#started = false
+    await Promise.allSettled([...this.#backups])
     this.#store.close()
     this.#unlock()
   }
@@ -214,7 +228,7 @@ export class Node extends EventEmitter<NodeEvents> {
 
   createSpace (name: string): { id: string, name: string } {
     if (name.trim() === '' || Buffer.byteLength(name) > 256) throw new NodeError('BAD_INPUT', 'a space name is 1 to 256 bytes')
-    const replica = SpaceReplica.create(this.#store, this.keyPair, name, Date.now())
+    const replica = SpaceReplica.create(this.#store, this.keyPair, name, Date.now(), this.#replicaOptions)
     this.#replicas.set(replica.key, replica)
     this.#engine.spaceAdded(replica.key)
     this.#network.pump()
@@ -259,7 +273,7 @@ export class Node extends EventEmitter<NodeEvents> {
     let replica = this.#telemetry.deployment.keys.map(k => this.#replicas.get(k)).find(r => r !== undefined && r.acl.currentRole(this.#me) === 'owner') ??
       this.#telemetry.deployment.keys.map(k => this.#replicas.get(k)).find(r => r !== undefined && (r.acl.currentRole(this.#me) === 'admin'))
     if (replica === undefined) {
-      replica = SpaceReplica.create(this.#store, this.keyPair, DEPLOYMENT_SPACE_NAME, Date.now())
+      replica = SpaceReplica.create(this.#store, this.keyPair, DEPLOYMENT_SPACE_NAME, Date.now(), this.#replicaOptions)
       this.#replicas.set(replica.key, replica)
       this.#engine.spaceAdded(replica.key)
       this.#telemetry.joined(replica.key)
@@ -290,7 +304,7 @@ export class Node extends EventEmitter<NodeEvents> {
   }
 
   #joinSpace (genesis: InviteToken['genesis'], invite: Uint8Array, secret: Uint8Array, what: string): SpaceReplica {
-    const adopted = SpaceReplica.adopt(this.#store, genesis)
+    const adopted = SpaceReplica.adopt(this.#store, genesis, undefined, this.#replicaOptions)
     if (!(adopted instanceof SpaceReplica)) throw new NodeError('BAD_TOKEN', `${what} is not valid (${adopted.detail}); ask for a new invite`)
     const replica = this.#replicas.get(adopted.key) ?? adopted
     this.#replicas.set(replica.key, replica)
@@ -363,6 +377,19 @@ export class Node extends EventEmitter<NodeEvents> {
     const info = this.folderStatus(ref)
     await this.#folders.syncNow(info.space)
     return this.folderStatus(ref)
+  }
+
+  // ------------------------------------------------------------------ backup
+
+  /** An online backup of the store to `file` (absolute, new, outside the data directory and shared folders). */
+  async backup (file: string): Promise<BackupResult> {
+    const job = backupStore(this.#store, this.dir, this.#folders.list().map(f => f.path), file)
+    this.#backups.add(job)
+    try {
+      return await job
+    } finally {
+      this.#backups.delete(job)
+    }
   }
 
   // ------------------------------------------------------------------ telemetry
@@ -470,6 +497,8 @@ export class Node extends EventEmitter<NodeEvents> {
         if (ev.from !== 'local') {
           this.#folders.changed(ev.space)
           this.#telemetry.entriesStored(ev.space)
+          const notice = this.#ownFeeds.stored(ev.space, this.#replicas.get(ev.space)?.genesis.name ?? ev.space, ev.entries, from)
+          if (notice !== undefined) this.emit('notice', { atMs, message: notice })
         }
         if (this.listenerCount('entries') > 0) this.emit('entries', { space: ev.space, entries: ev.entries, from })
         return

@@ -8,6 +8,8 @@
  * imports sync/, net/ or anything above.
  */
 export { SpaceReplica, CLOCK_SKEW_MAX_MS } from './replica.ts'
+export type { ReplicaOptions } from './replica.ts'
+export { EPOCH_SALT_RANGE, nextEpoch } from './epochs.ts'
 export { SpaceError } from './outcome.ts'
 export type { IngestResult, Reject, RejectReason } from './outcome.ts'
 export { computeAcl, Acl } from './acl.ts'

@@ -21,6 +21,7 @@ import { aclRows, applyDataEntry, compareFileVersions, decodeFileRow, isDataBody
 import type { FileState, FileVersion } from './views.ts'
 import { atLeast } from './roles.ts'
 import { readOrMark, readOrSkip } from './reads.ts'
+import { nextEpoch } from './epochs.ts'
 
 /**
  * One space as held by one node: its genesis, the feeds it stores, the ACL
@@ -42,6 +43,11 @@ export const CLOCK_SKEW_MAX_MS = 60_000
 
 interface AuthEntry { readonly entry: Entry, readonly verified: boolean }
 
+export interface ReplicaOptions {
+  /** Added to the epochs this replica opens for local authors, drawn by the node once per process (decision 15, epochs.ts). */
+  readonly epochSalt?: number
+}
+
 export class SpaceReplica {
   readonly key: SpaceKey
   readonly id: Uint8Array
@@ -56,9 +62,11 @@ export class SpaceReplica {
   readonly #headClocks = new Map<string, Clock>()
   /** The order of committed kv rows (this replica is the only writer of its space's views, like #headClocks assumes). */
   readonly #kvOrders = new KvOrderCache(10_000)
+  readonly #epochSalt: number
 
-  private constructor (store: Store, genesis: SignedGenesis) {
+  private constructor (store: Store, genesis: SignedGenesis, opts: ReplicaOptions = {}) {
     this.#store = store
+    this.#epochSalt = opts.epochSalt ?? 0
     this.genesis = genesis
     this.key = genesis.cid.toString()
     this.id = genesis.cid.bytes
@@ -73,35 +81,35 @@ export class SpaceReplica {
   }
 
   /** A new space owned by `owner`; its id is the CID of the signed genesis. */
-  static create (store: Store, owner: KeyPair, name: string, nowMs: number): SpaceReplica {
+  static create (store: Store, owner: KeyPair, name: string, nowMs: number, opts: ReplicaOptions = {}): SpaceReplica {
     const genesis = signGenesis(owner, { name, createdMs: nowMs })
-    return SpaceReplica.#firstCommit(store, genesis)
+    return SpaceReplica.#firstCommit(store, genesis, opts)
   }
 
   /** A space this store already holds. */
-  static open (store: Store, key: SpaceKey): SpaceReplica {
+  static open (store: Store, key: SpaceKey, opts: ReplicaOptions = {}): SpaceReplica {
     const g = store.genesis(key)
     if (g === undefined) throw new SpaceError('UNKNOWN_SPACE', `space ${key} is not held here; join it with an invite first`)
-    return new SpaceReplica(store, decodeGenesis(g.bytes, g.sig))
+    return new SpaceReplica(store, decodeGenesis(g.bytes, g.sig), opts)
   }
 
   /**
    * A space learned from a peer (a joiner gets the genesis at the handshake).
    * Returns a Reject if the genesis is not what `expected` names or is not signed by its owner.
    */
-  static adopt (store: Store, signed: SignedBytes, expected?: SpaceKey): SpaceReplica | Reject {
+  static adopt (store: Store, signed: SignedBytes, expected?: SpaceKey, opts: ReplicaOptions = {}): SpaceReplica | Reject {
     const genesis = decodeOrReject(() => decodeGenesis(signed[0], signed[1]))
     if ('reason' in genesis) return genesis
     if (expected !== undefined && genesis.cid.toString() !== expected) return { reason: 'wrong-space', detail: `genesis is ${genesis.cid.toString()}, not ${expected}` }
     if (!genesisSignatureValid(genesis)) return { reason: 'bad-signature', detail: 'genesis not signed by its owner' }
     const key = genesis.cid.toString()
-    if (store.genesis(key) === undefined) return SpaceReplica.#firstCommit(store, genesis)
-    return new SpaceReplica(store, genesis)
+    if (store.genesis(key) === undefined) return SpaceReplica.#firstCommit(store, genesis, opts)
+    return new SpaceReplica(store, genesis, opts)
   }
 
   /** The genesis and the first views (the owner's acl row) in one commit: a crash leaves both or neither. */
-  static #firstCommit (store: Store, genesis: SignedGenesis): SpaceReplica {
-    const replica = new SpaceReplica(store, genesis)
+  static #firstCommit (store: Store, genesis: SignedGenesis, opts: ReplicaOptions): SpaceReplica {
+    const replica = new SpaceReplica(store, genesis, opts)
     replica.#commitRebuild([], [], { space: replica.key, genesis: { bytes: genesis.bytes, sig: genesis.sig } })
     return replica
   }
@@ -173,13 +181,14 @@ export class SpaceReplica {
   }
 
   /**
-   * Opens a new epoch for a local author (decision 6): after a restore or a
-   * crash it cannot account for. The new epoch is above every epoch it holds
-   * and at least the wall time, so it is above any epoch a lost store used.
+   * Opens a new epoch for a local author (decisions 6 and 15): at its first
+   * write of this replica's life (a process start), since no store can prove
+   * it is not a restored copy. Above every epoch it holds, at least the wall
+   * time, plus this process's salt (epochs.ts).
    */
   openEpoch (author: AuthorHex, nowMs: number): number {
     const own = this.#store.feeds(this.key).filter(f => f.author === author).map(f => f.epoch)
-    const epoch = Math.min(POSITION_MAX, Math.max(nowMs, ...own.map(e => e + 1)))
+    const epoch = nextEpoch(own, nowMs, this.#epochSalt)
     this.#epochs.set(author, epoch)
     return epoch
   }
@@ -495,13 +504,7 @@ export class SpaceReplica {
   #epochFor (author: AuthorHex, nowMs: number): number {
     const known = this.#epochs.get(author)
     if (known !== undefined && this.#store.feed(this.key, author, known)?.frozenAt == null) return known // a proven fork: go on in a new epoch (decision 7)
-    const own = this.#store.feeds(this.key).filter(f => f.author === author)
-    const latest = own.sort((a, b) => b.epoch - a.epoch)[0]
-    // A store that holds our feed intact continues it: every entry we ever announced was committed first (decision 6).
-    if (latest !== undefined && latest.frozenAt === null) {
-      this.#epochs.set(author, latest.epoch)
-      return latest.epoch
-    }
+    // Only an epoch this replica opened is continued: a stored one may have gone on in a copy of this store (decision 15).
     return this.openEpoch(author, nowMs)
   }
 

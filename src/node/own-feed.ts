@@ -1,0 +1,31 @@
+import type { Entry } from '../codec/index.ts'
+import { toHex } from '../codec/index.ts'
+import type { SpaceKey } from '../store/index.ts'
+
+/**
+ * Notices that peers held entries of this node's own feeds that its store
+ * lacked (decision 15): the data directory was restored from an older copy,
+ * or lost data. Such entries come back only by catch-up (a node never writes
+ * an entry twice), each signed by this node, so no peer can fake one. One
+ * line per feed and process: the user learns what happened, once.
+ */
+export class OwnFeedWatch {
+  readonly #me: string
+  readonly #told = new Set<string>()
+
+  constructor (me: string) {
+    this.#me = me
+  }
+
+  /** Entries stored from a peer: the line to log, when some of them are ours and this feed was not reported yet. */
+  stored (space: SpaceKey, spaceName: string, entries: readonly Entry[], fromPeer: string): string | undefined {
+    const ours = entries.filter(e => toHex(e.author) === this.#me)
+    const fresh = [...new Set(ours.map(e => e.epoch))].filter(epoch => !this.#told.has(`${space}/${epoch}`))
+    if (fresh.length === 0) return undefined
+    for (const epoch of fresh) this.#told.add(`${space}/${epoch}`)
+    const count = ours.filter(e => fresh.includes(e.epoch)).length
+    return `space ${spaceName}: peer ${fromPeer} holds entries this node wrote that its store lacked ` +
+      `(${count} so far, epoch ${fresh.join(', ')}); this data directory was restored from an older copy or lost data. ` +
+      'Getting them back by catch-up; new writes go in a new epoch, so nothing is forked.'
+  }
+}
