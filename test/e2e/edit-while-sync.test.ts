@@ -74,7 +74,11 @@ describe('a file edited while three nodes sync it', { timeout: 600_000 }, () => 
     const want = crypto.hash('sha256', last)
     assert.equal(crypto.hash('sha256', fs.readFileSync(file)), want)
     const shaOf = (f: string): string | null => fs.existsSync(f) ? crypto.hash('sha256', fs.readFileSync(f)) : null
-    await eventually('A, B and C hold the last content', () => names.map(n => shaOf(path.join(folders[n], 'live.bin'))), s => s.every(x => x === want), 240_000)
+    try {
+      await eventually('A, B and C hold the last content', () => names.map(n => shaOf(path.join(folders[n], 'live.bin'))), s => s.every(x => x === want), 240_000)
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\nmisbehaviour: ${JSON.stringify(names.map(n => cli(dirs[n], 'misbehaviour').json))}`)
+    }
     // Nothing else appeared (no conflict copy: only B wrote), and every folder is the same.
     const trees = names.map(n => JSON.stringify(treeHashes(folders[n])))
     assert.ok(trees.every(t => t === trees[0]), trees.join('\n'))
