@@ -10,18 +10,18 @@ import { Worker } from 'node:worker_threads'
  */
 let worker: Worker | null = null
 let nextId = 0
-const waiting = new Map<number, { resolve: (d: Uint8Array[], bytes: Uint8Array | undefined) => void, reject: (e: Error) => void }>()
+const waiting = new Map<number, { resolve: (d: Uint8Array[]) => void, reject: (e: Error) => void }>()
 
 function theWorker (): Worker {
   if (worker !== null) return worker
   const file = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url)
   const w = new Worker(file)
   w.unref()
-  w.on('message', ({ id, digests, bytes }: { id: number, digests: Uint8Array, bytes?: Uint8Array }) => {
+  w.on('message', ({ id, digests }: { id: number, digests: Uint8Array }) => {
     const job = waiting.get(id)
     waiting.delete(id)
     const n = digests.length / 32
-    job?.resolve(Array.from({ length: n }, (_, i) => digests.subarray(32 * i, 32 * i + 32)), bytes)
+    job?.resolve(Array.from({ length: n }, (_, i) => digests.subarray(32 * i, 32 * i + 32)))
     if (waiting.size === 0) w.unref()
   })
   const fail = (err: Error): void => {
@@ -38,27 +38,13 @@ function theWorker (): Worker {
 /** The SHA-256 of each [start, end) of `window`; `window` must not be used after (its memory moves to the worker). */
 export function hashRanges (window: Buffer, ranges: readonly (readonly [number, number])[]): Promise<Uint8Array[]> {
   if (ranges.length === 0) return Promise.resolve([])
-  return new Promise<Uint8Array[]>((resolve, reject) => { post(window, ranges, false, resolve, reject) })
-}
-
-/**
- * The SHA-256 of `bytes`, hashed on the hashing thread, and the same bytes
- * back (moved there and back, not copied): `bytes` must not be used after,
- * only what this answers.
- */
-export function hashKeeping (bytes: Buffer): Promise<{ digest: Uint8Array, bytes: Uint8Array }> {
-  return new Promise((resolve, reject) => {
-    post(bytes, [[0, bytes.length]], true, (digests, back) => { resolve({ digest: digests[0] as Uint8Array, bytes: back ?? new Uint8Array(0) }) }, reject)
-  })
-}
-
-function post (window: Buffer, ranges: readonly (readonly [number, number])[], keep: boolean, resolve: (d: Uint8Array[], bytes: Uint8Array | undefined) => void, reject: (e: Error) => void): void {
   const id = nextId++
   const bytes = new Uint8Array(window.buffer, window.byteOffset, window.byteLength)
-  waiting.set(id, { resolve, reject })
+  const done = new Promise<Uint8Array[]>((resolve, reject) => { waiting.set(id, { resolve, reject }) })
   const w = theWorker()
   if (waiting.size === 1) w.ref()
   // Only a buffer of its own can be moved; a pooled one (small windows) is copied.
   const own = window.byteOffset === 0 && window.buffer.byteLength === window.byteLength
-  w.postMessage({ id, bytes, ranges, keep }, own ? [bytes.buffer as ArrayBuffer] : [])
+  w.postMessage({ id, bytes, ranges }, own ? [bytes.buffer as ArrayBuffer] : [])
+  return done
 }
