@@ -23,8 +23,13 @@
  *      so a slow peer never holds the last piece.
  *   5. Distrust. A block whose bytes do not match its hash is the sender's
  *      fault: it is penalized and dropped, and what it had in flight goes to
- *      the others. A request unanswered past its deadline is asked again
- *      elsewhere, and the peer's pipeline shrinks.
+ *      the others. A peer that leaves a request unanswered past its deadline
+ *      (four times what its queue should take at its measured rate, never
+ *      less than `stallMs`) is stalled: dropped without blame (slow is not
+ *      proven hostile) and what it had in flight goes to the others. A
+ *      dropped peer is asked nothing more by this scheduler (one folder
+ *      pass); a block no peer left holds is an orphan, which the caller
+ *      gives up on, so a transfer always ends.
  */
 export interface BlockRef {
   /** Hex SHA-256 of the block's bytes. */
@@ -37,8 +42,8 @@ export interface SchedulerOptions {
   readonly pipelineMax?: number
   /** How much work, in time at the peer's measured rate, to keep queued at each peer. */
   readonly pipelineMs?: number
-  /** How long a request may wait at a peer whose rate is unknown, before it is asked elsewhere. */
-  readonly requestTimeoutMs?: number
+  /** The least time a request may wait unanswered before its peer counts as stalled (whatever its measured rate). */
+  readonly stallMs?: number
   readonly endgameCopiesMax?: number
   /** Candidates looked at per pick for rarest-first. */
   readonly scanMax?: number
@@ -48,7 +53,8 @@ export type SchedulerAction =
   | { readonly type: 'request', readonly peer: string, readonly hash: string }
   | { readonly type: 'cancel', readonly peer: string, readonly hash: string }
   | { readonly type: 'penalize', readonly peer: string, readonly reason: string }
-  | { readonly type: 'drop', readonly peer: string, readonly reason: string }
+  /** The peer is asked nothing more: it sent a corrupt block (and is penalized too), or it stalled (no blame). */
+  | { readonly type: 'drop', readonly peer: string, readonly reason: string, readonly cause: 'corrupt' | 'stalled' }
 
 export interface PeerProgress {
   readonly peer: string
@@ -78,12 +84,13 @@ interface PeerState {
   busySinceMs: number
   blocksReceived: number
   bytesReceived: number
-  depthCut: number
   /** The head block that poll() already saw overdue: no deadline for it again. */
   overdueSeen: string | undefined
 }
 
-const DEFAULTS = { pipelineMin: 2, pipelineMax: 64, pipelineMs: 200, requestTimeoutMs: 10_000, endgameCopiesMax: 2, scanMax: 256 }
+const DEFAULTS = { pipelineMin: 2, pipelineMax: 64, pipelineMs: 200, stallMs: 30_000, endgameCopiesMax: 2, scanMax: 256 }
+/** When a block asked now of a peer whose rate is unknown is expected (for endgame choices only). */
+const UNKNOWN_RATE_ETA_MS = 5_000
 /** Weight of the newest delivery in a peer's smoothed rate. */
 const RATE_ALPHA = 0.2
 
@@ -98,6 +105,8 @@ export class BlockScheduler {
   readonly #askedOf = new Map<string, Set<string>>()
   readonly #holders = new Map<string, number>()
   readonly #peers = new Map<string, PeerState>()
+  /** Peers dropped (corrupt or stalled): never added again. */
+  readonly #dropped = new Set<string>()
   #actions: SchedulerAction[] = []
   #duplicates = 0
 
@@ -117,13 +126,14 @@ export class BlockScheduler {
   }
 
   addPeer (peer: string, nowMs: number): void {
-    if (!this.#peers.has(peer)) this.#peers.set(peer, { id: peer, holds: new Set(), inFlight: new Map(), rateBytesPerMs: null, busySinceMs: nowMs, blocksReceived: 0, bytesReceived: 0, depthCut: 0, overdueSeen: undefined })
+    if (!this.#peers.has(peer) && !this.#dropped.has(peer)) this.#peers.set(peer, { id: peer, holds: new Set(), inFlight: new Map(), rateBytesPerMs: null, busySinceMs: nowMs, blocksReceived: 0, bytesReceived: 0, overdueSeen: undefined })
   }
 
   /** The peer holds these blocks (from its file records, or its own announcement). */
   has (peer: string, hashes: Iterable<string>, nowMs: number): void {
     this.addPeer(peer, nowMs)
-    const p = this.#peers.get(peer) as PeerState
+    const p = this.#peers.get(peer)
+    if (p === undefined) return // dropped
     for (const h of hashes) {
       if (p.holds.has(h)) continue
       p.holds.add(h)
@@ -150,7 +160,7 @@ export class BlockScheduler {
     const askedAtMs = p.inFlight.get(hash)
     if (!valid) {
       this.#actions.push({ type: 'penalize', peer, reason: `sent bytes that do not hash to block ${hash.slice(0, 16)}` })
-      this.#drop(p, 'sent a corrupt block')
+      this.#drop(p, 'sent a corrupt block', 'corrupt')
       return
     }
     if (askedAtMs === undefined) return // not asked of it (a late answer to a cancel): ignored, not scored
@@ -169,7 +179,6 @@ export class BlockScheduler {
     p.busySinceMs = nowMs
     p.blocksReceived++
     p.bytesReceived += block.size
-    p.depthCut = Math.max(0, p.depthCut - 1)
     this.#assignable(hash, false)
     this.#wanted.delete(hash)
     this.#holders.delete(hash)
@@ -189,16 +198,14 @@ export class BlockScheduler {
     this.#unask(hash, peer)
   }
 
-  /** Requests past their deadline are asked elsewhere; the slow peer's pipeline shrinks. */
+  /** A peer with a request past its deadline is stalled: dropped, without blame; what it had in flight is asked of others. */
   tick (nowMs: number): void {
-    for (const p of this.#peers.values()) {
-      for (const [hash, askedAtMs] of [...p.inFlight]) {
-        if (askedAtMs + this.#timeoutMs(p, hash) > nowMs) continue
-        p.inFlight.delete(hash)
-        p.depthCut = Math.min(this.#opts.pipelineMax, p.depthCut + 4)
-        p.rateBytesPerMs = p.rateBytesPerMs === null ? null : p.rateBytesPerMs / 2
-        this.#actions.push({ type: 'cancel', peer: p.id, hash })
-        this.#unask(hash, p.id)
+    for (const p of [...this.#peers.values()]) {
+      for (const [hash, askedAtMs] of p.inFlight) {
+        const deadlineMs = this.#timeoutMs(p, hash)
+        if (askedAtMs + deadlineMs > nowMs) continue
+        this.#drop(p, `stalled: no answer for block ${hash.slice(0, 16)} in ${Math.round((nowMs - askedAtMs) / 1000)} s`, 'stalled')
+        break
       }
     }
   }
@@ -294,9 +301,9 @@ export class BlockScheduler {
   /** Requests to keep queued at a peer: its bandwidth-delay product in blocks, bounded. */
   #depth (p: PeerState): number {
     const { pipelineMin, pipelineMax, pipelineMs } = this.#opts
-    if (p.rateBytesPerMs === null) return Math.max(1, pipelineMin - p.depthCut)
+    if (p.rateBytesPerMs === null) return pipelineMin
     const blocks = Math.ceil(p.rateBytesPerMs * pipelineMs / this.#meanBlockBytes())
-    return Math.max(1, Math.min(pipelineMax, Math.max(pipelineMin, blocks)) - p.depthCut)
+    return Math.min(pipelineMax, Math.max(pipelineMin, blocks))
   }
 
   /** Rarest first: the first block the peer holds in the rarest group it holds any of (at most scanMax looked at per group). */
@@ -354,7 +361,7 @@ export class BlockScheduler {
 
   /** When `hash` is expected from `p`: after what is queued before it, at its rate. */
   #eta (p: PeerState | undefined, hash: string, nowMs: number, asNew = false): number {
-    if (p === undefined || p.rateBytesPerMs === null) return asNew ? nowMs + this.#opts.requestTimeoutMs / 2 : Infinity
+    if (p === undefined || p.rateBytesPerMs === null) return asNew ? nowMs + UNKNOWN_RATE_ETA_MS : Infinity
     const ahead = this.#queuedBytes(p, hash) + (asNew ? this.#wanted.get(hash)?.size ?? 0 : 0)
     if (asNew) return Math.max(p.busySinceMs, nowMs) + ahead / p.rateBytesPerMs
     const eta = p.busySinceMs + ahead / p.rateBytesPerMs
@@ -363,9 +370,10 @@ export class BlockScheduler {
   }
 
   #timeoutMs (p: PeerState, hash: string): number {
-    if (p.rateBytesPerMs === null) return this.#opts.requestTimeoutMs
-    // Four times what its queue up to this block should take at its rate, and never less than a second.
-    return Math.max(1_000, 4 * this.#queuedBytes(p, hash) / p.rateBytesPerMs)
+    if (p.rateBytesPerMs === null) return this.#opts.stallMs
+    // Four times what its queue up to this block should take at its rate, and never less than the floor
+    // (an honest peer on a loaded machine pauses for seconds; a slow one is overtaken by the endgame anyway).
+    return Math.max(this.#opts.stallMs, 4 * this.#queuedBytes(p, hash) / p.rateBytesPerMs)
   }
 
   /** Bytes queued at `p` up to and including `hash` (all of its queue if `hash` is not in it). */
@@ -397,8 +405,9 @@ export class BlockScheduler {
     if (this.#wanted.has(hash)) this.#assignable(hash, true)
   }
 
-  #drop (p: PeerState, reason: string): void {
+  #drop (p: PeerState, reason: string, cause: 'corrupt' | 'stalled'): void {
     this.removePeer(p.id)
-    this.#actions.push({ type: 'drop', peer: p.id, reason })
+    this.#dropped.add(p.id)
+    this.#actions.push({ type: 'drop', peer: p.id, reason, cause })
   }
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { toHex } from '../codec/index.ts'
+import { sha256, toHex } from '../codec/index.ts'
 import type { ScannedFile } from './scanner.ts'
 
 /**
@@ -8,14 +8,19 @@ import type { ScannedFile } from './scanner.ts'
  * (file, offset, size), from the latest scan. The bytes stay in the files
  * themselves (no second copy on disk). A read first checks that the file
  * it reads is the one scanned (size, mtime and inode of the open file), so a
- * file changed since gives null; the bytes are not hashed again here (on the
- * hot path of serving a big file), because every user of them hashes them
- * anyway: the safe writer before it copies, a peer before it keeps them.
- * Used to copy chunks locally instead of fetching them (another file, the
- * old version, data that moved) and to serve peers.
+ * file changed since gives null. Used to copy chunks locally instead of
+ * fetching them (another file, the old version, data that moved: `read`,
+ * whose bytes the safe writer hashes before it copies them) and to serve
+ * peers (`serve`, which hashes the bytes it read before anyone gets them:
+ * the stat check cannot see a file rewritten in place during the read, or
+ * within the same millisecond, and a peer blames whoever sends bytes that
+ * do not hash right). The hash is taken on the main thread: measured, a
+ * trip to the hashing thread per chunk cost the main thread as much as the
+ * hash itself (64 KiB chunks), and more CPU in all.
  */
-export interface ChunkLocation { readonly path: string, readonly offset: number, readonly size: number }
 type FileStat = Pick<ScannedFile, 'size' | 'mtimeMs' | 'ino'>
+/** `stat` is the file's as it was indexed (the object itself: a location of an earlier indexing of the path is never read). */
+interface ChunkLocation { readonly path: string, readonly offset: number, readonly size: number, readonly stat: FileStat }
 
 /** Files kept open for reads (serving a big file is many reads of one file). */
 const OPEN_FILES_MAX = 16
@@ -24,11 +29,15 @@ export class ChunkIndex {
   readonly #root: string
   readonly #where = new Map<string, ChunkLocation[]>()
   readonly #open = new Map<string, Promise<fs.promises.FileHandle | null>>()
-  /** The stat each indexed file had when its chunks were found. */
+  /** The stat each indexed file had when its chunks were found (its latest indexing); gone once the file is found changed. */
   readonly #stats = new Map<string, FileStat>()
 
-  constructor (root: string) {
+  readonly #onChanged: (path: string) => void
+
+  /** `onChanged`: a file no longer holds what its scan found (it is scanned again). */
+  constructor (root: string, onChanged: (path: string) => void = () => {}) {
     this.#root = root
+    this.#onChanged = onChanged
   }
 
   /** Forget everything and index these files (a scan's result). */
@@ -39,16 +48,19 @@ export class ChunkIndex {
     for (const f of files) this.add(f)
   }
 
-  /** Index one file (just written, or just scanned). Its earlier locations stay until the next rebuild; reads check them. */
+  /** Index one file (just written, or just scanned). Its earlier locations stay until the next rebuild, never read again. */
   add (file: Pick<ScannedFile, 'path' | 'chunks' | 'size' | 'mtimeMs' | 'ino'>): void {
-    this.#stats.set(file.path, { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino })
+    const stat: FileStat = { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino }
+    this.#stats.set(file.path, stat)
     this.#forget(file.path)
     let offset = 0
     for (const [hash, size] of file.chunks) {
       const key = toHex(hash)
       let list = this.#where.get(key)
       if (list === undefined) this.#where.set(key, list = [])
-      if (!list.some(l => l.path === file.path && l.offset === offset)) list.push({ path: file.path, offset, size })
+      const at = list.findIndex(l => l.path === file.path && l.offset === offset)
+      const loc = { path: file.path, offset, size, stat }
+      if (at < 0) list.push(loc); else list[at] = loc
       offset += size
     }
   }
@@ -68,6 +80,23 @@ export class ChunkIndex {
     return null
   }
 
+  /**
+   * The chunk's bytes for a peer, hashed and found right; "changed" if this
+   * node indexed the chunk but no file holds it any more as scanned (each
+   * such file is reported to onChanged and no longer read from); null if it
+   * never held it.
+   */
+  async serve (hashHex: string): Promise<Uint8Array | 'changed' | null> {
+    const locations = this.#where.get(hashHex)
+    if (locations === undefined) return null
+    for (const loc of [...locations]) {
+      const bytes = await this.#readRegion(loc)
+      if (bytes !== null && toHex(sha256(bytes)) === hashHex) return bytes
+      this.#changed(loc)
+    }
+    return 'changed'
+  }
+
   /** Closes the files kept open. */
   close (): void {
     for (const h of this.#open.values()) void h.then(x => x?.close()).catch(() => {})
@@ -75,8 +104,8 @@ export class ChunkIndex {
   }
 
   async #readRegion (loc: ChunkLocation): Promise<Uint8Array | null> {
-    const scanned = this.#stats.get(loc.path)
-    if (scanned === undefined) return null
+    const scanned = loc.stat
+    if (this.#stats.get(loc.path) !== scanned) return null
     let opening = this.#open.get(loc.path)
     if (opening === undefined) {
       opening = fs.promises.open(path.join(this.#root, loc.path), 'r').catch(() => null) // gone or unreadable since the scan
@@ -96,6 +125,14 @@ export class ChunkIndex {
       this.#forget(loc.path)
       return null
     }
+  }
+
+  /** The file moved on since its scan: its locations are not read again until it is indexed anew. */
+  #changed (loc: ChunkLocation): void {
+    if (this.#stats.get(loc.path) !== loc.stat) return // an earlier indexing, or already found changed
+    this.#stats.delete(loc.path)
+    this.#forget(loc.path)
+    this.#onChanged(loc.path)
   }
 
   #forget (p: string): void {

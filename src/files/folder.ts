@@ -150,13 +150,16 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   #running: Promise<void> | null = null
   #again = false
   #stopped = false
+  /** Files whose bytes no longer hashed as scanned when a peer asked for them: the next scan reads them whatever their stat. */
+  readonly #reread = new Set<string>()
 
   constructor (opts: FolderOptions) {
     super()
     this.#opts = opts
     this.root = path.resolve(opts.root)
     this.mode = opts.mode
-    this.#index = new ChunkIndex(this.root)
+    // A file found changed while serving it is read again in a pass soon (even if its stat looks the same).
+    this.#index = new ChunkIndex(this.root, p => { this.#reread.add(p); this.schedule(WATCH_SETTLE_MS) })
   }
 
   /** Checks the folder can be used (throws FolderProblem naming what is wrong), then watches it and runs a first pass. */
@@ -246,9 +249,9 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     return out
   }
 
-  /** A chunk's bytes from this folder's files (for a peer), or null. */
-  async readChunk (hashHex: string): Promise<Uint8Array | null> {
-    return await this.#index.read(hashHex)
+  /** A chunk's bytes from this folder's files (for a peer), hashed and found right; "changed" if the file moved on since its scan; or null. */
+  async readChunk (hashHex: string): Promise<Uint8Array | 'changed' | null> {
+    return await this.#index.serve(hashHex)
   }
 
   // ------------------------------------------------------------------ a pass
@@ -269,12 +272,15 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   async #pass (): Promise<void> {
     this.#state = 'scanning'
     this.#errors.delete('.')
-    const scan = await scanFolder(this.root, { previous: this.#scanned })
+    const reread = new Set(this.#reread)
+    this.#reread.clear()
+    const previous = reread.size === 0 ? this.#scanned : new Map([...this.#scanned].filter(([p]) => !reread.has(p)))
+    const scan = await scanFolder(this.root, { previous })
     this.#scanned = new Map(scan.files.map(f => [f.path, f]))
     this.#skipped = scan.skipped
     this.#index.rebuild(scan.files)
     let changed = false
-    if (this.mode !== 'receive-only') changed = this.#recordLocalChanges(scan.skipped)
+    if (this.mode !== 'receive-only') changed = this.#recordLocalChanges(scan.skipped, reread)
     if (this.mode !== 'send-only') changed = await this.#applyRecords() || changed
     if (changed) saveFolderState(this.#opts.stateFile, this.#known)
     this.#conflictCount = this.conflicts().length
@@ -285,13 +291,14 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   }
 
   /** Step 1: what changed on disk since this node last synced each file becomes records. */
-  #recordLocalChanges (skipped: readonly ScanProblem[]): boolean {
+  #recordLocalChanges (skipped: readonly ScanProblem[], reread: ReadonlySet<string>): boolean {
     const views = this.#views()
     let changed = false
     const toRecord: { version: NewVersion, file: ScannedFile | null }[] = []
     for (const f of this.#scanned.values()) {
       const known = this.#known.get(f.path)
-      if (known !== undefined && sameStat(known, f)) continue
+      // Read again because its bytes moved on under the same stat (a rewrite within the same millisecond): its content decides.
+      if (known !== undefined && sameStat(known, f) && (!reread.has(f.path) || sameContent(known, f))) continue
       const v = views.get(f.path)
       if (v !== undefined && !v.current.deleted && sameContent(v.current, f)) {
         this.#adopt(f, v.current.id)

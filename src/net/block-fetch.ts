@@ -9,9 +9,17 @@ import type { BlockAnswer, BlockLink } from './blocks.ts'
  * Writers say which chunks they will need (plan) and then ask for each
  * (get); chunks are wanted from the scheduler a window ahead of what the
  * writers have taken, so every peer's pipeline stays full without holding a
- * whole file in memory. Every chunk is hashed on arrival: bad bytes are
- * the sender's fault (penalized through onCorrupt, and dropped by the
- * scheduler), and never reach a writer.
+ * whole file in memory. Every chunk is hashed on arrival: bad bytes that
+ * the sender served as good (status 0) are its fault (penalized through
+ * onCorrupt, and dropped by the scheduler), and never reach a writer; any
+ * other answer ("changed", "missing", "denied") costs the sender nothing
+ * and the chunk is asked of another peer. A peer that leaves a request
+ * unanswered past its deadline (blocks/: from its measured rate, at least
+ * `stallMs`) is stalled: its streams are closed (answers come in order, so
+ * nothing behind the stuck one would come either), it is asked nothing more
+ * in this pass, and what only it could give fails its files, which wait
+ * for the next pass: the pass always ends. The timers are here; the
+ * scheduler only takes the time.
  */
 export interface BlockFetchInit {
   readonly space: string
@@ -21,6 +29,8 @@ export interface BlockFetchInit {
   readonly onCorrupt: (author: string, reason: string) => void
   /** Bytes wanted ahead of the writers (default 64 MiB). */
   readonly windowBytes?: number
+  /** The least time a request waits unanswered before its peer counts as stalled (blocks/ default: 30 s). */
+  readonly stallMs?: number | undefined
   readonly now?: () => number
 }
 
@@ -42,7 +52,7 @@ export class BlockFetch {
   readonly verifies = true
   readonly #init: BlockFetchInit
   readonly #now: () => number
-  readonly #scheduler = new BlockScheduler()
+  readonly #scheduler: BlockScheduler
   readonly #window: number
   /** Planned chunks not yet handed to the scheduler, in plan order. */
   readonly #queue: { hash: string, size: number }[] = []
@@ -66,6 +76,7 @@ export class BlockFetch {
     this.#init = init
     this.#now = init.now ?? (() => performance.now())
     this.#window = init.windowBytes ?? WINDOW_BYTES
+    this.#scheduler = new BlockScheduler(init.stallMs === undefined ? {} : { stallMs: init.stallMs })
     const now = this.#now()
     for (const peer of init.peers) this.#scheduler.addPeer(peer, now)
   }
@@ -166,7 +177,8 @@ export class BlockFetch {
         case 'request': this.#request(action.peer, action.hash); break
         case 'penalize': this.#init.onCorrupt(action.peer, action.reason); break
         case 'cancel': this.#cancel(action.peer, action.hash); break
-        case 'drop': break // the scheduler no longer asks it; its sync session is the engine's to judge
+        // The scheduler no longer asks it; its sync session is the engine's to judge.
+        case 'drop': if (action.cause === 'stalled') this.#closeStreams(action.peer); break
       }
     }
     for (const hex of this.#scheduler.orphans()) this.#fail(hex, new NoSourceError(hex))
@@ -175,6 +187,15 @@ export class BlockFetch {
     if (deadline !== null) {
       this.#timer = setTimeout(() => { this.#scheduler.tick(this.#now()); this.#pump() }, Math.max(1, deadline - now))
       this.#timer.unref()
+    }
+  }
+
+  /** The streams a stalled peer's requests went on: the answers stuck behind its silence fail now (and its later passes open new ones). */
+  #closeStreams (peer: string): void {
+    for (const [key, link] of this.#asked) {
+      if (!key.startsWith(`${peer} `)) continue
+      this.#asked.delete(key)
+      void link.then(l => { l.close(new Error('the peer stalled: no answer in time')) }, () => {})
     }
   }
 

@@ -7,15 +7,20 @@ import type { RateLimit } from './rate-limit.ts'
 /**
  * The block protocol: a peer asks for file chunks by hash, within one
  * shared space, and gets one answer per request, in the order it asked (so
- * requests pipeline on one stream): the chunk's bytes, "missing", "denied",
- * or "cancelled" when the asker took the request back before its bytes were
- * sent (an endgame copy that lost, a request asked elsewhere after a
- * timeout), so a cancel saves the upload. The asker verifies every chunk
- * against its hash (block-fetch.ts).
+ * requests pipeline on one stream): the chunk's bytes, "missing", "denied"
+ * (not a member of the space, or a space this node does not hold: a
+ * stranger learns nothing), "cancelled" when the asker took the request
+ * back before its bytes were sent (an endgame copy that lost, a request
+ * asked elsewhere after a timeout), so a cancel saves the upload, or
+ * "changed" when the server indexed the chunk but the file moved on since
+ * its scan (the server hashes every chunk it reads before it sends it, and
+ * rescans that file). Status 0 is the sender's word that the bytes are
+ * right: the asker verifies every chunk against its hash and blames only
+ * those (block-fetch.ts); the other answers cost the sender nothing.
  *
  *   request:  1 || hash (32 bytes) || space key (UTF-8)
  *   cancel:   2 || hash (32 bytes)
- *   answer:   status (1 byte: 0 bytes follow, 1 missing, 2 denied, 3 cancelled) || bytes
+ *   answer:   status (1 byte: 0 bytes follow, 1 missing, 2 denied, 3 cancelled, 4 changed) || bytes
  */
 export const BLOCK_PROTOCOL = '/samepage/blocks/1.0.0'
 /** The biggest chunk (4 × the biggest average, blocks/chunkingFor) plus the status byte. */
@@ -34,13 +39,16 @@ const SERVE_AHEAD = 4
 
 const OP_GET = 1
 const OP_CANCEL = 2
-const STATUS = { bytes: 0, missing: 1, denied: 2, cancelled: 3 } as const
+const STATUS = { bytes: 0, missing: 1, denied: 2, cancelled: 3, changed: 4 } as const
 
-export type BlockAnswer = Uint8Array | 'missing' | 'denied' | 'cancelled'
+export type BlockAnswer = Uint8Array | 'missing' | 'denied' | 'cancelled' | 'changed'
+/** What a server answers for a request it did not see cancelled. */
+export type BlockServed = Exclude<BlockAnswer, 'cancelled'>
 /** Finds a chunk for a peer: checks it is a member of the space and reads the bytes (or says why not). */
-export type BlockProvider = (author: string, space: string, hash: Uint8Array) => Promise<Exclude<BlockAnswer, 'cancelled'>>
+export type BlockProvider = (author: string, space: string, hash: Uint8Array) => Promise<BlockServed>
 
-export interface BlockCounters { bytesIn: number, bytesOut: number, blocksIn: number, blocksOut: number, cancelled: number }
+/** `changed`: requests this node answered "changed" (a file that moved on since its scan). */
+export interface BlockCounters { bytesIn: number, bytesOut: number, blocksIn: number, blocksOut: number, cancelled: number, changed: number }
 
 /** The asking side of one stream to one peer. */
 export class BlockLink {
@@ -124,6 +132,8 @@ export class BlockLink {
           waiter.resolve('denied')
         } else if (status === STATUS.cancelled) {
           waiter.resolve('cancelled')
+        } else if (status === STATUS.changed) {
+          waiter.resolve('changed')
         } else {
           throw new Error(`an answer with status ${String(status)}`)
         }
@@ -203,6 +213,7 @@ export async function serveBlocks (stream: Stream, author: string, provider: Blo
         counters.blocksOut++
       } else {
         if (answer === 'cancelled') counters.cancelled++
+        if (answer === 'changed') counters.changed++
         await lp.write(Uint8Array.of(STATUS[answer]))
       }
     }

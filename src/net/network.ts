@@ -199,7 +199,7 @@ export class Network {
     if (peer === undefined) this.#peerBlockCounters.set(author, peer = emptyCounters())
     const total = this.blockCounters
     const both = {} as BlockCounters
-    for (const k of ['bytesIn', 'bytesOut', 'blocksIn', 'blocksOut', 'cancelled'] as const) {
+    for (const k of ['bytesIn', 'bytesOut', 'blocksIn', 'blocksOut', 'cancelled', 'changed'] as const) {
       const own = peer
       Object.defineProperty(both, k, { get: () => own[k], set: (v: number) => { total[k] += v - own[k]; own[k] = v } })
     }
@@ -335,7 +335,7 @@ export class Network {
 }
 
 function emptyCounters (): BlockCounters {
-  return { bytesIn: 0, bytesOut: 0, blocksIn: 0, blocksOut: 0, cancelled: 0 }
+  return { bytesIn: 0, bytesOut: 0, blocksIn: 0, blocksOut: 0, cancelled: 0, changed: 0 }
 }
 
 /**

@@ -10,12 +10,14 @@ import type { AlertThresholds } from '../telemetry/index.ts'
  * command line does not say otherwise. Optional; every field is optional.
  *
  *   { "listen": ["/ip4/0.0.0.0/tcp/4001"], "peers": ["/ip4/…/tcp/4001/p2p/12D3KooW…"],
- *     "mdns": false, "api": "127.0.0.1:7070", "name": "rack-3",
+ *     "mdns": false, "api": "127.0.0.1:7070", "name": "rack-3", "blockStallSeconds": 30,
  *     "alerts": { "temperatureC": 85, "diskFreePercent": 5, "memoryFreePercent": 3,
  *                 "peerUnreachableSeconds": 60, "folderStuckSeconds": 300 } }
  *
  * `name` is how the node shows in the network map (default: the host name);
- * `alerts` sets thresholds (each optional; the defaults are shown).
+ * `alerts` sets thresholds (each optional; the defaults are shown);
+ * `blockStallSeconds` is the least time a chunk request waits unanswered
+ * before its peer counts as stalled for a folder pass (1 to 3600; default 30).
  *
  * Peers from here and from `--peer` are both dialled; `--listen`, `--api`
  * and `--mdns` given on the command line win.
@@ -27,6 +29,7 @@ export interface NodeConfig {
   readonly api?: string | undefined
   readonly name?: string | undefined
   readonly alerts?: Partial<AlertThresholds> | undefined
+  readonly blockStallSeconds?: number | undefined
 }
 
 export const CONFIG_FILE = 'config.json'
@@ -49,7 +52,7 @@ export function readConfig (dir: string): NodeConfig {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new NodeError('BAD_CONFIG', `${file} must hold a JSON object like {"peers": []}; ${fix}`)
   const o = raw as Record<string, unknown>
-  const known = ['listen', 'peers', 'mdns', 'api', 'name', 'alerts']
+  const known = ['listen', 'peers', 'mdns', 'api', 'name', 'alerts', 'blockStallSeconds']
   const unknown = Object.keys(o).filter(k => !known.includes(k))
   if (unknown.length > 0) throw new NodeError('BAD_CONFIG', `${file} has unknown field ${JSON.stringify(unknown[0])} (known: ${known.join(', ')}); ${fix}`)
   const addrs = (field: 'listen' | 'peers'): string[] | undefined => {
@@ -64,7 +67,9 @@ export function readConfig (dir: string): NodeConfig {
   if (o.mdns !== undefined && typeof o.mdns !== 'boolean') throw new NodeError('BAD_CONFIG', `${file}: "mdns" must be true or false; ${fix}`)
   if (o.api !== undefined && typeof o.api !== 'string') throw new NodeError('BAD_CONFIG', `${file}: "api" must be a string like "127.0.0.1:7070"; ${fix}`)
   if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '' || o.name.length > 64)) throw new NodeError('BAD_CONFIG', `${file}: "name" must be a string of 1 to 64 characters; ${fix}`)
-  return { listen: addrs('listen'), peers: addrs('peers'), mdns: o.mdns as boolean | undefined, api: o.api as string | undefined, name: o.name as string | undefined, alerts: alerts(o.alerts, file, fix) }
+  const stall = o.blockStallSeconds
+  if (stall !== undefined && (typeof stall !== 'number' || !Number.isFinite(stall) || stall < 1 || stall > 3600)) throw new NodeError('BAD_CONFIG', `${file}: "blockStallSeconds" must be a number from 1 to 3600; ${fix}`)
+  return { listen: addrs('listen'), peers: addrs('peers'), mdns: o.mdns as boolean | undefined, api: o.api as string | undefined, name: o.name as string | undefined, alerts: alerts(o.alerts, file, fix), blockStallSeconds: stall as number | undefined }
 }
 
 function alerts (v: unknown, file: string, fix: string): Partial<AlertThresholds> | undefined {

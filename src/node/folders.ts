@@ -33,6 +33,8 @@ export interface FoldersHost {
   link (author: string): Promise<BlockLink>
   corrupt (author: string, reason: string): void
   progress (space: SpaceKey, status: FolderStatus): void
+  /** The least time a chunk request waits unanswered before its peer counts as stalled for the pass (default 30 s). */
+  readonly blockStallMs?: number | undefined
 }
 
 const FOLDERS_FILE = 'folders.json'
@@ -129,13 +131,19 @@ export class Folders {
   }
 
 
-  /** A peer asks for a chunk of a space: members only, from the bound folder's own files. */
+  /**
+   * A peer asks for a chunk of a space: members only (a space this node does
+   * not hold is "denied" too, so a stranger cannot tell which it holds),
+   * from the bound folder's own files, hashed before they go ("changed" if
+   * the file moved on since its scan).
+   */
   async serve (author: string, space: string, hash: Uint8Array): Promise<Exclude<BlockAnswer, 'cancelled'>> {
     const replica = this.#host.replica(space)
-    if (replica === undefined) return 'missing'
-    if (!/^[0-9a-f]{64}$/.test(author) || replica.acl.currentRole(author) === null) return 'denied'
+    if (replica === undefined || !/^[0-9a-f]{64}$/.test(author) || replica.acl.currentRole(author) === null) return 'denied'
     const bytes = await this.#running.get(space)?.sync.readChunk(toHex(hash)) ?? null
     if (bytes === null) return 'missing'
+    if (bytes === 'changed') return 'changed'
+    // After the check: the receiver must still catch these bytes, and blame this node.
     if (this.#corruptServed && bytes.length > 0) {
       const bad = Uint8Array.from(bytes)
       bad[0] = (bad[0] as number) ^ 0xff
@@ -162,7 +170,8 @@ export class Folders {
           space: binding.space,
           peers: host.connected().filter(a => replica().acl.currentRole(a) !== null),
           link: a => host.link(a),
-          onCorrupt: (a, reason) => { host.corrupt(a, reason) }
+          onCorrupt: (a, reason) => { host.corrupt(a, reason) },
+          stallMs: host.blockStallMs
         })
       }
     })

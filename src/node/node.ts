@@ -15,7 +15,7 @@ import { SyncEngine } from '../sync/index.ts'
 import type { Relay, SyncEvent, SyncStats } from '../sync/index.ts'
 import type { Body, Entry } from '../codec/index.ts'
 import { Network } from '../net/index.ts'
-import type { PeerInfo } from '../net/index.ts'
+import type { BlockServed, PeerInfo } from '../net/index.ts'
 import { lockDir } from './dir-lock.ts'
 import { NodeError } from './errors.ts'
 import { decodeInviteToken, encodeInviteToken } from './invite-token.ts'
@@ -54,6 +54,10 @@ export interface NodeOptions {
   readonly alerts?: Partial<AlertThresholds> | undefined
   /** How this node is named in the network map (config.json "name"; default: the host name). */
   readonly name?: string | undefined
+  /** The least time a chunk request waits unanswered before its peer counts as stalled for a folder pass (config.json "blockStallSeconds"; default 30 s). */
+  readonly blockStallMs?: number | undefined
+  /** Tests only (a hostile peer): how this node answers a chunk request, given the honest answer; absent, it answers honestly. */
+  readonly blockAnswers?: ((request: { author: string, space: string, hash: Uint8Array }, honest: () => Promise<BlockServed>) => Promise<BlockServed>) | undefined
 }
 
 export interface NodeEvents {
@@ -125,7 +129,9 @@ export class Node extends EventEmitter<NodeEvents> {
       mdns: opts.mdns ?? false,
       onEvent: ev => this.#onEvent(ev),
       onPeerAddrs: (peerId, addrs) => this.#knownPeers.remember(peerId, addrs),
-      blocks: async (author, space, hash) => await this.#folders.serve(author, space, hash),
+      blocks: opts.blockAnswers === undefined
+        ? async (author, space, hash) => await this.#folders.serve(author, space, hash)
+        : async (author, space, hash) => await (opts.blockAnswers as NonNullable<NodeOptions['blockAnswers']>)({ author, space, hash }, async () => await this.#folders.serve(author, space, hash)),
       maxUpBytesPerSecond: opts.maxUpBytesPerSecond ?? 0,
       maxDownBytesPerSecond: opts.maxDownBytesPerSecond ?? 0,
       metrics: this.metrics
@@ -138,7 +144,8 @@ export class Node extends EventEmitter<NodeEvents> {
       connected: () => this.#network.connectedAuthors(),
       link: async author => await this.#network.blockLink(author),
       corrupt: (author, reason) => { this.#engine.reportCorruptBlock(author, reason, Date.now()); this.#network.pump() },
-      progress: (space, status) => { this.emit('folder', { space, status }) }
+      progress: (space, status) => { this.emit('folder', { space, status }) },
+      blockStallMs: opts.blockStallMs
     })
     this.#telemetry = new NodeTelemetry({
       dir: opts.dir,
@@ -415,7 +422,7 @@ export class Node extends EventEmitter<NodeEvents> {
   }
 
   /** Chunk bytes sent and received over the block protocol since start. */
-  blockStats (): { bytesIn: number, bytesOut: number, blocksIn: number, blocksOut: number } {
+  blockStats (): { bytesIn: number, bytesOut: number, blocksIn: number, blocksOut: number, changed: number } {
     return { ...this.#network.blockCounters }
   }
 

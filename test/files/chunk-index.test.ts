@@ -1,0 +1,67 @@
+import { after, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { ChunkIndex, scanFolder } from '../../src/files/index.ts'
+import { toHex } from '../../src/codec/index.ts'
+
+/**
+ * The chunk index serves only bytes that hash right (decision 16): a file
+ * rewritten in place under the very stat it was scanned with (same size,
+ * mtime put back, same inode) is answered "changed", reported once, and not
+ * read again until it is indexed anew.
+ */
+describe('chunk index: serve only what hashes right', { timeout: 60_000 }, () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-chunk-index-'))
+  after(() => { fs.rmSync(root, { recursive: true, force: true }) })
+
+  test('a chunk is served hashed; a file rewritten under the same stat answers "changed" and is reported once', async () => {
+    const file = path.join(root, 'data.bin')
+    fs.writeFileSync(file, crypto.randomBytes(1024 * 1024))
+    const scan = await scanFolder(root)
+    const changed: string[] = []
+    const index = new ChunkIndex(root, p => changed.push(p))
+    index.rebuild(scan.files)
+    const chunks = (scan.files[0] as (typeof scan.files)[0]).chunks
+    assert.ok(chunks.length > 2)
+    const first = toHex(chunks[0]![0])
+    const served = await index.serve(first)
+    assert.ok(served instanceof Uint8Array)
+    assert.equal(toHex(crypto.hash('sha256', served, 'buffer')), first)
+    assert.equal(await index.serve('00'.repeat(32)), null, 'a chunk never held is not "changed"')
+
+    // Rewritten in place, the same size, the mtime put back: the stat check cannot see it.
+    const st = fs.statSync(file)
+    const fd = fs.openSync(file, 'r+')
+    fs.writeSync(fd, crypto.randomBytes(1024 * 1024), 0, 1024 * 1024, 0)
+    fs.closeSync(fd)
+    fs.utimesSync(file, st.atime, st.mtime)
+    assert.equal(fs.statSync(file).ino, st.ino)
+    assert.equal(await index.serve(first), 'changed')
+    assert.equal(await index.serve(toHex(chunks[1]![0])), 'changed', 'the rest of the file is not read again')
+    assert.deepEqual(changed, ['data.bin'], 'reported once')
+
+    // Scanned again (as the folder does after the report): its new chunks serve.
+    const again = await scanFolder(root)
+    index.rebuild(again.files)
+    const now = toHex(again.files[0]!.chunks[0]![0])
+    assert.ok((await index.serve(now)) instanceof Uint8Array)
+    index.close()
+  })
+
+  test('an earlier indexing of a path is never read: a file written over since is not reported for its old chunks', async () => {
+    const file = path.join(root, 'b.bin')
+    fs.writeFileSync(file, crypto.randomBytes(256 * 1024))
+    const index = new ChunkIndex(root, p => { throw new Error(`${p} reported`) })
+    const old = (await scanFolder(root)).files.find(f => f.path === 'b.bin')!
+    index.add(old)
+    fs.writeFileSync(file, crypto.randomBytes(256 * 1024))
+    const fresh = (await scanFolder(root)).files.find(f => f.path === 'b.bin')!
+    index.add(fresh)
+    assert.equal(await index.serve(toHex(old.chunks[0]![0])), 'changed')
+    assert.ok((await index.serve(toHex(fresh.chunks[0]![0]))) instanceof Uint8Array)
+    index.close()
+  })
+})
