@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
+import vm from 'node:vm'
 import path from 'node:path'
 import type { Libp2p } from 'libp2p'
 import { lpStream } from '@libp2p/utils'
@@ -408,6 +409,25 @@ describe('hostile values in pure code paths', () => {
     assert.match(JSON.stringify(out[1]), /unreadable/)
     assert.ok(CBOR_DEPTH_MAX >= VALUE_DEPTH_MAX + 2)
   })
+})
+
+test('the dashboard\'s formatting (format.js, as the page runs it) never throws on hostile values and escapes every text', () => {
+  const sandbox: { window: Record<string, any> } = { window: {} }
+  vm.runInNewContext(fs.readFileSync(new URL('../../src/api/dashboard/format.js', import.meta.url), 'utf8'), sandbox)
+  const f = sandbox.window.samepageFormat
+  const hostile = [9e15, -9e15, Infinity, NaN, 2 ** 80, -0, '9e15', null, undefined, { toString: 1, valueOf: 2 }, [1, [2]], '<img src=x onerror=alert(1)>', true]
+  for (const v of hostile) {
+    for (const fn of ['text', 'esc', 'bytes', 'rate', 'duration'] as const) assert.equal(typeof f[fn](v), 'string', `${fn}(${String(typeof v)})`)
+    assert.equal(typeof f.fixed(v, 2), 'string')
+    assert.doesNotMatch(f.esc(v), /[<>"']/)
+  }
+  assert.equal(f.dateOk(9e15), false, 'a time Date cannot hold is not shown')
+  assert.equal(f.dateOk(Date.now()), true)
+  assert.equal(f.esc('<b a="1">'), '&lt;b a=&quot;1&quot;&gt;')
+  // One row that fails to draw is shown as such; the others are drawn.
+  const html = f.rowsHtml([{ n: 'a' }, { n: { toString: 1 } }, { n: 'c' }], (r: any) => { if (typeof r.n !== 'string') throw new Error('bad <row>'); return `<tr><td>${r.n}</td></tr>` }, 3)
+  assert.match(html, /<td>a<\/td>.*unreadable.*bad &lt;row&gt;.*<td>c<\/td>/s)
+  assert.equal(f.rowsHtml('not a list', () => 'x', 1), '')
 })
 
 function evilText (): string {
