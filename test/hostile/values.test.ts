@@ -2,6 +2,8 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
+import http from 'node:http'
+import vm from 'node:vm'
 import path from 'node:path'
 import type { Libp2p } from 'libp2p'
 import { lpStream } from '@libp2p/utils'
@@ -56,6 +58,21 @@ async function syncStream (h: Libp2p, d: Daemon): Promise<ReturnType<typeof lpSt
   return lpStream(await conn.newStream(SYNC_PROTOCOL))
 }
 
+/** One API call on a connection of its own (a reused keep-alive connection can be closed by the server as it is reused). */
+async function apiRequest (api: { url: string, token: string }, method: string, pathname: string, body: string): Promise<{ status: number, text: string }> {
+  return await new Promise((resolve, reject) => {
+    const req = http.request(api.url + pathname, { method, agent: false, timeout: 60_000, headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' } }, res => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (d: string) => { text += d })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }))
+    })
+    req.on('timeout', () => req.destroy(new Error('API request timed out')))
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
 /** The CLI as a user runs it, without --json (the text views must survive hostile values too). */
 function cliText (dir: string, ...args: string[]): { code: number, stdout: string, stderr: string } {
   const r = spawnSync(process.execPath, [BIN, '--dir', dir, ...args], { encoding: 'utf8', timeout: 60_000 })
@@ -93,14 +110,21 @@ describe('hostile values from a member and from a user', { timeout: TIMEOUT_MS }
     const api = JSON.parse(fs.readFileSync(path.join(dir, 'api.json'), 'utf8')) as { url: string, token: string }
     const deep = `${'['.repeat(100_000)}1${']'.repeat(100_000)}}`
     for (const [method, pathname, json] of [['PUT', '/v1/spaces/team/kv/deep', `{"value":${deep}`], ['POST', '/v1/spaces/team/ledger', `{"tx":${deep}`]] as const) {
-      const res = await fetch(api.url + pathname, { method, headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' }, body: json, signal: AbortSignal.timeout(60_000) })
-      const text = await res.text()
-      assert.equal(res.status, 400, text)
+      const { status, text } = await apiRequest(api, method, pathname, json)
+      assert.equal(status, 400, text)
       assert.match(text, /"code":"BAD_INPUT"/)
       assert.match(text, new RegExp(`deeper than ${VALUE_DEPTH_MAX} levels`))
     }
     assert.deepEqual(ok(dir, 'ledger', 'list', 'team'), before, 'nothing was appended')
     assert.equal(ok(dir, 'kv', 'get', 'team', 'deep').value, null, 'nothing was put')
+    // Oversized strings: a key past 1 KiB, a value past the 64 KiB entry.
+    const longKey = cli(dir, 'kv', 'put', 'team', 'k'.repeat(2000), 'v')
+    assert.notEqual(longKey.code, 0)
+    assert.match(longKey.stdout + longKey.stderr, /BAD_INPUT.*1 to 1024 bytes/s)
+    const bigValue = await apiRequest(api, 'PUT', '/v1/spaces/team/kv/big', JSON.stringify({ value: 'x'.repeat(70_000) }))
+    assert.equal(bigValue.status, 400)
+    assert.match(bigValue.text, /"code":"BAD_INPUT".*OVERSIZED: entry: \d+ bytes, limit 65536/)
+    assert.equal(ok(dir, 'kv', 'get', 'team', 'big').value, null)
     // At the limit it is taken: the line is a rule, not what the stack allows.
     ok(dir, 'ledger', 'append', 'team', JSON.stringify(nest(VALUE_DEPTH_MAX)))
     assert.deepEqual((ok(dir, 'ledger', 'list', 'team') as unknown[]).at(-1), nest(VALUE_DEPTH_MAX))
@@ -285,6 +309,7 @@ describe('a member\'s hostile status record', { timeout: TIMEOUT_MS }, () => {
     assert.doesNotMatch(node.name, /[\u0000-\u001f\u202e]/, 'control and bidi characters are gone from its name')
     assert.ok(node.report.startedMs <= TIME_MS_MAX && node.report.alerts.every((x: any) => x.sinceMs <= TIME_MS_MAX), 'every time is one a Date can hold')
     assert.equal(node.report.temperatureC, null)
+    assert.ok(node.report.version.length <= 64, 'a 4,000-character string is cut')
     assert.match(node.reasons.join('; '), /malformed status fields: .*st/)
     assert.ok(map.nodes.some((n: any) => n.peerId === b.peerId && n.up), 'B is still shown up')
     assert.ok(map.alerts.some((x: any) => x.peerId === b.peerId && x.kind === 'memory-low'), 'B\'s alert is still listed')
@@ -408,6 +433,25 @@ describe('hostile values in pure code paths', () => {
     assert.match(JSON.stringify(out[1]), /unreadable/)
     assert.ok(CBOR_DEPTH_MAX >= VALUE_DEPTH_MAX + 2)
   })
+})
+
+test('the dashboard\'s formatting (format.js, as the page runs it) never throws on hostile values and escapes every text', () => {
+  const sandbox: { window: Record<string, any> } = { window: {} }
+  vm.runInNewContext(fs.readFileSync(new URL('../../src/api/dashboard/format.js', import.meta.url), 'utf8'), sandbox)
+  const f = sandbox.window.samepageFormat
+  const hostile = [9e15, -9e15, Infinity, NaN, 2 ** 80, -0, '9e15', null, undefined, { toString: 1, valueOf: 2 }, [1, [2]], '<img src=x onerror=alert(1)>', true]
+  for (const v of hostile) {
+    for (const fn of ['text', 'esc', 'bytes', 'rate', 'duration'] as const) assert.equal(typeof f[fn](v), 'string', `${fn}(${String(typeof v)})`)
+    assert.equal(typeof f.fixed(v, 2), 'string')
+    assert.doesNotMatch(f.esc(v), /[<>"']/)
+  }
+  assert.equal(f.dateOk(9e15), false, 'a time Date cannot hold is not shown')
+  assert.equal(f.dateOk(Date.now()), true)
+  assert.equal(f.esc('<b a="1">'), '&lt;b a=&quot;1&quot;&gt;')
+  // One row that fails to draw is shown as such; the others are drawn.
+  const html = f.rowsHtml([{ n: 'a' }, { n: { toString: 1 } }, { n: 'c' }], (r: any) => { if (typeof r.n !== 'string') throw new Error('bad <row>'); return `<tr><td>${r.n}</td></tr>` }, 3)
+  assert.match(html, /<td>a<\/td>.*unreadable.*bad &lt;row&gt;.*<td>c<\/td>/s)
+  assert.equal(f.rowsHtml('not a list', () => 'x', 1), '')
 })
 
 function evilText (): string {

@@ -11,7 +11,8 @@
  * Every value shown is hostile (names, reasons, subjects, numbers and times
  * come from remote peers' status records): text goes through esc() before it
  * touches innerHTML, numbers through num()/fixed(), times through isoTitle()
- * (a time Date cannot hold is not shown, never thrown). Each section and each
+ * (a time Date cannot hold is not shown, never thrown); these helpers are in
+ * format.js, inlined before this file. Each section and each
  * table row is drawn on its own: one that fails is shown as such, and every
  * other row, the alerts and the rest of the page still show. A failure to
  * draw is never reported as the daemon being gone.
@@ -59,28 +60,7 @@
 
   // ---------------------------------------------------------------- formatting
 
-  const ESC = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
-  /** Text of a value without calling anything on it (String() on a map with a `toString` key throws). */
-  const text = v => typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : ''
-  /** The only way API text reaches innerHTML. */
-  const esc = v => text(v).replace(/[&<>"']/g, c => ESC[c])
-
-  const num = v => typeof v === 'number' && Number.isFinite(v)
-  const fixed = (v, digits) => num(v) ? v.toFixed(digits) : '—'
-  /** Date holds ±8.64e15 ms; `new Date(9e15).toISOString()` throws. */
-  const DATE_MS_MAX = 8.64e15
-  const dateOk = ms => num(ms) && Math.abs(ms) <= DATE_MS_MAX
-  const list = v => Array.isArray(v) ? v : []
-  const why = err => err instanceof Error ? err.message : text(err)
-
-  /** One table row, or a row saying it could not be drawn: a bad record never hides the others. */
-  function rowsHtml (items, render, columns) {
-    return list(items).map(x => {
-      try { return render(x) } catch (err) {
-        return `<tr class="unreadable" data-testid="unreadable-row"><td colspan="${columns}" class="muted">this row could not be shown (${esc(why(err))})</td></tr>`
-      }
-    }).join('')
-  }
+  const { text, esc, num, fixed, dateOk, list, why, rowsHtml, bytes, rate, duration } = window.samepageFormat
 
   /** Draws one section; if it fails, says so in the section and lets the rest of the page draw. */
   function drawn (id, render) {
@@ -89,27 +69,6 @@
       const el = $(id)
       if (el !== null && id !== 'graph') el.innerHTML = empty(`this part could not be drawn (${why(err)})`)
     }
-  }
-
-  function bytes (n) {
-    if (!num(n)) return '—'
-    if (n < 1024) return `${Math.round(n)} B`
-    const units = ['KiB', 'MiB', 'GiB', 'TiB']
-    let v = n / 1024
-    let u = 0
-    while (v >= 1024 && u < units.length - 1) { v /= 1024; u++ }
-    return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`
-  }
-
-  const rate = bps => num(bps) ? `${bytes(bps)}/s` : '—'
-
-  function duration (ms) {
-    if (!num(ms)) return '—'
-    const s = Math.max(0, Math.round(ms / 1000))
-    if (s < 60) return `${s} s`
-    if (s < 3600) return `${Math.floor(s / 60)} min`
-    if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor(s % 3600 / 60)} min`
-    return `${Math.floor(s / 86400)} d`
   }
 
   /** The daemon's clock now, as of the last map: remote times are compared with it, not with the browser's. */
