@@ -64,6 +64,7 @@ export class Metrics {
       c.inc({ direction: 'in' }, b.bytesIn)
       c.inc({ direction: 'out' }, b.bytesOut)
     })
+    counter('samepage_block_changed_total', 'Chunk requests answered "changed": the file moved on since its scan (it is read again).', [], c => { c.inc(node.blockStats().changed) })
     counter('samepage_misbehaviour_events_total', 'Misbehaviour and disconnections logged (the last 1,000 are kept).', [], c => { c.inc(node.misbehaviour.length) })
     gauge('samepage_status_period_seconds', 'How often this node publishes its status (grows with the network).', [], g => { g.set(node.status(map()).periodMs / 1000) })
     gauge('samepage_network_nodes', 'Nodes of the deployment by health, as this node sees them.', ['health'], g => {
