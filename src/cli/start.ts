@@ -22,7 +22,8 @@ export async function startDaemon (opts: StartOptions): Promise<void> {
     maxUpBytesPerSecond: opts.maxUp === undefined ? 0 : parseRate('--max-up', opts.maxUp),
     maxDownBytesPerSecond: opts.maxDown === undefined ? 0 : parseRate('--max-down', opts.maxDown),
     name: config.name,
-    alerts: config.alerts
+    alerts: config.alerts,
+    diskReserveBytes: config.diskReserveBytes
   })
   const api = new ApiServer({ node, host, port: Number(portText) })
   try {

@@ -3,13 +3,16 @@ import fs from 'node:fs'
 import path from 'node:path'
 import watcher from '@parcel/watcher'
 import type { AsyncSubscription } from '@parcel/watcher'
-import { bytesEqual, toHex } from '../codec/index.ts'
+import { bytesEqual, FILE_MODE_BITS, filePathProblem, toHex } from '../codec/index.ts'
 import type { FileBody, FileChunk } from '../codec/index.ts'
 import { ChunkIndex } from './chunk-index.ts'
 import { conflictCopyPath, isConflictCopy } from './conflict-name.ts'
 import { loadFolderState, sameStat, saveFolderState } from './folder-state.ts'
 import type { KnownFile } from './folder-state.ts'
 import { partPath, writeFileVersion } from './safe-writer.ts'
+import { linkInPath, renameInFolder, rmdirInFolder, unlinkInFolder } from './safe-path.ts'
+import { shadowedPaths } from './file-layout.ts'
+import { diskReserveBytes } from './disk-reserve.ts'
 import { readIgnoreRules, scanFolder, WORK_AREA } from './scanner.ts'
 import type { ScannedFile, ScanProblem } from './scanner.ts'
 
@@ -81,6 +84,8 @@ export interface FolderOptions {
   /** Watch the folder for changes (default true); a rescan runs every rescanMs anyway. */
   readonly watch?: boolean
   readonly rescanMs?: number
+  /** Free bytes a write must leave on the folder's disk (disk-reserve.ts; default from the disk's size). */
+  readonly diskReserveBytes?: number
 }
 
 export interface FolderError { readonly path: string, readonly error: string }
@@ -236,10 +241,13 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       if (of !== null) copies.set(of, [...copies.get(of) ?? [], p])
     }
     const out: ConflictInfo[] = []
-    const views = new Map(this.#opts.host.files().map(v => [v.path, v]))
+    const views = this.#views()
+    const shadowed = shadowedPaths(views.values())
     const summary = (v: RecordedVersion): { id: string, author: string, mtimeMs: number, size: number } => ({ id: v.id, author: v.author, mtimeMs: v.mtimeMs, size: v.size })
     for (const [p, v] of views) {
-      const versions = realConflicts(v).map(c => ({ ...summary(c), copy: conflictCopyPath(p, c) }))
+      // A path set aside for a directory (file-layout.ts): every version of it is a conflict copy.
+      const losers = shadowed.has(p) ? [v.current, ...realConflicts(v)] : realConflicts(v)
+      const versions = losers.map(c => ({ ...summary(c), copy: conflictCopyPath(p, c) }))
       const onDisk = copies.get(p) ?? []
       if (versions.length > 0 || onDisk.length > 0) out.push({ path: p, current: summary(v.current), versions, copies: onDisk })
     }
@@ -339,10 +347,18 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     const jobs: WriteJob[] = []
     const deletions: string[] = []
     const resolutions: RecordedFile[] = []
+    const shadowed = shadowedPaths(views.values())
+    const setAside: RecordedFile[] = []
+    let changed = false
     // What this node ignores it neither sends nor receives (as Syncthing).
     const rules = await readIgnoreRules(this.root)
     for (const v of views.values()) {
       if (rules.ignores(v.path)) continue
+      if (shadowed.has(v.path)) {
+        changed = await this.#setAside(v, jobs) || changed
+        setAside.push(v)
+        continue
+      }
       const local = this.#scanned.get(v.path) ?? null
       const known = this.#known.get(v.path)
       const losers = realConflicts(v)
@@ -363,10 +379,64 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     // Conflict copies first: the version they keep may be the very file about to be replaced.
     jobs.sort((a, b) => Number(b.copy) - Number(a.copy))
     await this.#dropHopeless(jobs)
-    let changed = jobs.length > 0 || deletions.length > 0
+    changed = changed || jobs.length > 0 || deletions.length > 0
     if (jobs.length > 0) await this.#writeAll(jobs)
     for (const p of deletions) changed = await this.#delete(p) || changed
-    if (this.mode === 'send-receive') changed = this.#resolve(resolutions) || changed
+    if (this.mode === 'send-receive') {
+      changed = this.#resolve(resolutions) || changed
+      changed = this.#resolveSetAside(setAside) || changed
+    }
+    return changed
+  }
+
+  /**
+   * A path other records make a directory (file-layout.ts): each of its
+   * versions becomes a conflict copy, and nothing is written under its name.
+   * This node's own unchanged copy of one is simply renamed to its copy's name.
+   */
+  async #setAside (v: RecordedFile, jobs: WriteJob[]): Promise<boolean> {
+    let changed = false
+    for (const h of [v.current, ...realConflicts(v)]) {
+      const copyPath = conflictCopyPath(v.path, h)
+      const there = this.#scanned.get(copyPath)
+      if (there !== undefined && sameContent(h, there)) continue
+      const local = this.#scanned.get(v.path)
+      const known = this.#known.get(v.path)
+      if (there === undefined && local !== undefined && known !== undefined && sameStat(known, local) && sameContent(h, local)) {
+        try {
+          await renameInFolder(this.root, v.path, copyPath)
+          const moved = { ...local, path: copyPath }
+          this.#scanned.delete(v.path)
+          this.#known.delete(v.path)
+          this.#scanned.set(copyPath, moved)
+          this.#index.add(moved)
+          changed = true
+        } catch (err) {
+          this.#errors.set(v.path, describeWriteError(err as NodeJS.ErrnoException))
+        }
+        continue
+      }
+      jobs.push({ version: h, path: copyPath, expect: there ?? null, copy: true })
+    }
+    if (this.#scanned.has(v.path)) this.#errors.set(v.path, 'not written: a file is here on this node where other records make a directory; it is set aside as a conflict copy once its content is recorded')
+    else this.#errors.delete(v.path)
+    return changed
+  }
+
+  /** Once every version of a set-aside path has its copy here, a deletion superseding them all ends the conflict. */
+  #resolveSetAside (list: readonly RecordedFile[]): boolean {
+    let changed = false
+    for (const v of list) {
+      if (this.#scanned.has(v.path)) continue
+      const copied = [v.current, ...realConflicts(v)].every(h => {
+        const there = this.#scanned.get(conflictCopyPath(v.path, h))
+        return there !== undefined && sameContent(h, there)
+      })
+      if (!copied) continue
+      const heads = [v.current, ...v.conflicts].map(x => Buffer.from(x.id, 'hex'))
+      this.#record([{ path: v.path, size: 0, mode: v.current.mode, mtimeMs: v.current.mtimeMs, deleted: true, supersedes: heads, chunks: [] }])
+      changed = true
+    }
     return changed
   }
 
@@ -377,9 +447,11 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
    */
   async #dropHopeless (jobs: WriteJob[]): Promise<void> {
     let free = Infinity
+    let reserve = 0
     try {
       const st = await fs.promises.statfs(this.root)
       free = st.bavail * st.bsize
+      reserve = diskReserveBytes(st.blocks * st.bsize, this.#opts.diskReserveBytes)
     } catch {
       // No statfs here: the writes find out.
     }
@@ -387,9 +459,12 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       const job = jobs[i] as WriteJob
       const there = await fs.promises.lstat(path.join(this.root, job.path)).catch(() => null)
       let error: string | null = null
+      const link = await linkInPath(this.root, job.path)
       if (job.version.problem !== undefined) error = `waiting: ${job.version.problem}`
+      else if (link !== null) error = `not written: ${link}`
       else if (there?.isDirectory() === true) error = describeWriteError(Object.assign(new Error(''), { code: 'EISDIR' }))
       else if (job.version.size > free) error = `${describeWriteError(Object.assign(new Error(''), { code: 'ENOSPC' }))}: it needs ${job.version.size} bytes, ${free} are free`
+      else if (free - job.version.size < reserve) error = `not written: it would leave less than the ${reserve} bytes kept free for this node's store (it needs ${job.version.size} bytes, ${free} are free); free some space, or lower diskReserveBytes in config.json (it is tried again)`
       if (error === null) { free -= job.version.size; continue }
       this.#errors.set(job.path, error)
       jobs.splice(i--, 1)
@@ -472,9 +547,8 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   }
 
   async #delete (p: string): Promise<boolean> {
-    const abs = path.join(this.root, p)
     try {
-      await fs.promises.unlink(abs)
+      await unlinkInFolder(this.root, p)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') { this.#errors.set(p, describeWriteError(err as NodeJS.ErrnoException)); return false }
     }
@@ -482,12 +556,8 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     this.#scanned.delete(p)
     this.#errors.delete(p)
     // Directories left empty by the deletion go too (as they went on the node that deleted the file).
-    for (let dir = path.dirname(p); dir !== '.' && dir !== ''; dir = path.dirname(dir)) {
-      try {
-        await fs.promises.rmdir(path.join(this.root, dir))
-      } catch {
-        break
-      }
+    for (let dir = path.posix.dirname(p); dir !== '.' && dir !== ''; dir = path.posix.dirname(dir)) {
+      if (!await rmdirInFolder(this.root, dir)) break
     }
     return true
   }
@@ -516,8 +586,9 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     this.#known.set(file.path, { ...file, id })
   }
 
+  /** The space's records by path; a path no record may name (the work area: a record stored before that rule) is never written. */
   #views (): Map<string, RecordedFile> {
-    return new Map(this.#opts.host.files().map(v => [v.path, v]))
+    return new Map(this.#opts.host.files().filter(v => filePathProblem(v.path) === null).map(v => [v.path, v]))
   }
 }
 
@@ -567,7 +638,7 @@ function sameContent (a: Pick<RecordedVersion, 'size' | 'mode' | 'chunks'>, b: P
 }
 
 function statOf (p: string, st: fs.Stats): Omit<ScannedFile, 'chunks'> {
-  return { path: p, size: st.size, mode: st.mode & 0o7777, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino }
+  return { path: p, size: st.size, mode: st.mode & FILE_MODE_BITS, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino }
 }
 
 function describeWriteError (err: NodeJS.ErrnoException): string {

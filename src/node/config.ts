@@ -15,7 +15,9 @@ import type { AlertThresholds } from '../telemetry/index.ts'
  *                 "peerUnreachableSeconds": 60, "folderStuckSeconds": 300 } }
  *
  * `name` is how the node shows in the network map (default: the host name);
- * `alerts` sets thresholds (each optional; the defaults are shown).
+ * `alerts` sets thresholds (each optional; the defaults are shown);
+ * `diskReserveBytes` is the free disk a folder write must leave (default:
+ * 1% of the disk, at least 256 MiB, at most 5% of it).
  *
  * Peers from here and from `--peer` are both dialled; `--listen`, `--api`
  * and `--mdns` given on the command line win.
@@ -27,6 +29,8 @@ export interface NodeConfig {
   readonly api?: string | undefined
   readonly name?: string | undefined
   readonly alerts?: Partial<AlertThresholds> | undefined
+  /** Free bytes a folder write must leave on its disk for the node's store (default: 1% of the disk, at least 256 MiB, at most 5%). */
+  readonly diskReserveBytes?: number | undefined
 }
 
 export const CONFIG_FILE = 'config.json'
@@ -49,7 +53,7 @@ export function readConfig (dir: string): NodeConfig {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new NodeError('BAD_CONFIG', `${file} must hold a JSON object like {"peers": []}; ${fix}`)
   const o = raw as Record<string, unknown>
-  const known = ['listen', 'peers', 'mdns', 'api', 'name', 'alerts']
+  const known = ['listen', 'peers', 'mdns', 'api', 'name', 'alerts', 'diskReserveBytes']
   const unknown = Object.keys(o).filter(k => !known.includes(k))
   if (unknown.length > 0) throw new NodeError('BAD_CONFIG', `${file} has unknown field ${JSON.stringify(unknown[0])} (known: ${known.join(', ')}); ${fix}`)
   const addrs = (field: 'listen' | 'peers'): string[] | undefined => {
@@ -64,7 +68,8 @@ export function readConfig (dir: string): NodeConfig {
   if (o.mdns !== undefined && typeof o.mdns !== 'boolean') throw new NodeError('BAD_CONFIG', `${file}: "mdns" must be true or false; ${fix}`)
   if (o.api !== undefined && typeof o.api !== 'string') throw new NodeError('BAD_CONFIG', `${file}: "api" must be a string like "127.0.0.1:7070"; ${fix}`)
   if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '' || o.name.length > 64)) throw new NodeError('BAD_CONFIG', `${file}: "name" must be a string of 1 to 64 characters; ${fix}`)
-  return { listen: addrs('listen'), peers: addrs('peers'), mdns: o.mdns as boolean | undefined, api: o.api as string | undefined, name: o.name as string | undefined, alerts: alerts(o.alerts, file, fix) }
+  if (o.diskReserveBytes !== undefined && !(Number.isSafeInteger(o.diskReserveBytes) && (o.diskReserveBytes as number) >= 0)) throw new NodeError('BAD_CONFIG', `${file}: "diskReserveBytes" must be a whole number of bytes, 0 or more; ${fix}`)
+  return { listen: addrs('listen'), peers: addrs('peers'), mdns: o.mdns as boolean | undefined, api: o.api as string | undefined, name: o.name as string | undefined, alerts: alerts(o.alerts, file, fix), diskReserveBytes: o.diskReserveBytes as number | undefined }
 }
 
 function alerts (v: unknown, file: string, fix: string): Partial<AlertThresholds> | undefined {

@@ -24,6 +24,7 @@ import type { ConflictInfo, FolderStatus } from '../files/index.ts'
 import type { AlertReport, AlertThresholds, NetworkMap, NodeReport } from '../telemetry/index.ts'
 import { NodeTelemetry, HOST_NAME } from './telemetry.ts'
 import { DEPLOYMENT_SPACE_NAME } from './deployment.ts'
+import { PEER_OPERATION, StorageHealth, storageUserError } from './storage-health.ts'
 import type { InviteToken } from './invite-token.ts'
 
 /**
@@ -49,6 +50,8 @@ export interface NodeOptions {
   readonly alerts?: Partial<AlertThresholds> | undefined
   /** How this node is named in the network map (config.json "name"; default: the host name). */
   readonly name?: string | undefined
+  /** Free bytes a folder write must leave on its disk (config.json "diskReserveBytes"; default from the disk's size). */
+  readonly diskReserveBytes?: number | undefined
 }
 
 export interface NodeEvents {
@@ -72,6 +75,9 @@ const INVITE_SWEEP_MS = 60_000
 /** How often the map is looked at for nodes that went silent (a death sends nothing), and the most often a `network` event goes out. */
 const NETWORK_WATCH_MS = 1000
 const STARTED_MS = Date.now()
+/** What a failed write to the store was doing (StorageHealth: shown until the same kind of write succeeds). */
+const PUBLISH_OPERATION = 'publishing this node\'s status'
+const LOCAL_WRITE_OPERATION = 'a local write'
 
 export class Node extends EventEmitter<NodeEvents> {
   readonly dir: string
@@ -92,11 +98,13 @@ export class Node extends EventEmitter<NodeEvents> {
   #networkWatch: NodeJS.Timeout | undefined
   #networkShape = ''
   #statusStored = 0
+  readonly #storage: StorageHealth
 
   private constructor (opts: NodeOptions, unlock: () => void) {
     super()
     this.dir = opts.dir
     this.#unlock = unlock
+    this.#storage = new StorageHealth(opts.dir)
     this.keyPair = loadOrCreateIdentity(opts.dir)
     this.#store = SqliteStore.open(path.join(opts.dir, 'store.db'))
     for (const key of this.#store.spaces()) this.#replicas.set(key, SpaceReplica.open(this.#store, key))
@@ -115,10 +123,12 @@ export class Node extends EventEmitter<NodeEvents> {
       blocks: async (author, space, hash) => await this.#folders.serve(author, space, hash),
       maxUpBytesPerSecond: opts.maxUpBytesPerSecond ?? 0,
       maxDownBytesPerSecond: opts.maxDownBytesPerSecond ?? 0,
-      metrics: this.metrics
+      metrics: this.metrics,
+      onStorageError: err => this.#storage.failed(PEER_OPERATION, err, Date.now())
     })
     this.#folders = new Folders({
       dir: opts.dir,
+      diskReserveBytes: opts.diskReserveBytes,
       me: toHex(this.keyPair.publicKey),
       replica: key => this.#replicas.get(key),
       write: (replica, bodies) => this.#writeMany(replica, bodies),
@@ -132,7 +142,15 @@ export class Node extends EventEmitter<NodeEvents> {
       self: this.#me,
       thresholds: opts.alerts,
       replica: key => this.#replicas.get(key),
-      publish: (space, body) => { this.#engine.publishStatus(space, body, Date.now()); this.#network.pump() },
+      publish: (space, body) => {
+        try {
+          this.#engine.publishStatus(space, body, Date.now())
+          this.#storage.ok(PUBLISH_OPERATION)
+        } catch (err) {
+          if (!this.#storage.failed(PUBLISH_OPERATION, err, Date.now())) throw err // a full disk: the next period tries again
+        }
+        this.#network.pump()
+      },
       host: {
         name: opts.name ?? HOST_NAME,
         version: NODE_VERSION,
@@ -375,7 +393,7 @@ export class Node extends EventEmitter<NodeEvents> {
   /** This node as every other node sees it (its last published report), and the network in numbers (from `map` when the caller has one). */
   status (map: NetworkMap = this.network()): { peerId: string, name: string, periodMs: number, report: NodeReport | null, alerts: readonly AlertReport[], network: NetworkMap['summary'], deployment: string[] } {
     const self = map.nodes.find(n => n.self)
-    return { peerId: this.peerId, name: self?.name ?? '', periodMs: this.#telemetry.periodMs, report: self?.report ?? null, alerts: this.#telemetry.alerts, network: map.summary, deployment: [...this.#telemetry.deployment.keys] }
+    return { peerId: this.peerId, name: self?.name ?? '', periodMs: this.#telemetry.periodMs, report: self?.report ?? null, alerts: [...this.#telemetry.alerts, ...this.#storage.alerts()], network: map.summary, deployment: [...this.#telemetry.deployment.keys] }
   }
 
   /** Open alerts of every node that is up, newest first. */
@@ -413,8 +431,10 @@ export class Node extends EventEmitter<NodeEvents> {
     try {
       result = write()
     } catch (err) {
+      this.#storage.failed(LOCAL_WRITE_OPERATION, err, Date.now())
       throw userError(err)
     }
+    this.#storage.ok(LOCAL_WRITE_OPERATION)
     this.#network.pump()
     return result
   }
@@ -517,6 +537,8 @@ const NODE_VERSION = (JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 
 
 /** A refused write as the user's error (decision 13); anything else is ours, and goes on up. */
 function userError (err: unknown): unknown {
+  const storage = storageUserError(err)
+  if (storage !== null) return storage
   if (err instanceof SpaceError) return new NodeError(err.code === 'NOT_ALLOWED' ? 'NOT_ALLOWED' : 'BAD_INPUT', err.message.replace(/^[A-Z_]+: /, ''), { cause: err })
   if (err instanceof Error && err.name === 'CodecError') return new NodeError('BAD_INPUT', err.message, { cause: err })
   return err
