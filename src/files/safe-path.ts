@@ -137,7 +137,7 @@ export async function renameInFolder (root: string, from: string, to: string): P
   })
 }
 
-/** Why a record's path cannot be written here without following a link (a directory of it is a link, or a file), or null. Read-only; the write checks again. */
+/** Why a record's path cannot be written here (a directory of it is a symbolic link, or a file), or null. Read-only: the write checks again. */
 export async function linkInPath (root: string, rel: string): Promise<string | null> {
   const names = rel.split('/').slice(0, -1)
   for (let i = 0; i < names.length; i++) {
@@ -145,7 +145,7 @@ export async function linkInPath (root: string, rel: string): Promise<string | n
     const st = await fs.promises.lstat(path.join(root, at)).catch(() => null)
     if (st === null) return null
     if (st.isSymbolicLink()) return new LinkInPathError(at, 'a symbolic link').message
-    if (!st.isDirectory()) return null // a file in the way: its own rule (file-layout.ts) and error
+    if (!st.isDirectory()) return `${at} is a file on this node, not a directory`
   }
   return null
 }

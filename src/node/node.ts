@@ -398,7 +398,9 @@ export class Node extends EventEmitter<NodeEvents> {
 
   /** Open alerts of every node that is up, newest first. */
   alerts (map: NetworkMap = this.network()): NetworkMap['alerts'] {
-    return [...map.alerts].sort((a, b) => b.sinceMs - a.sinceMs)
+    // This node's store failing is said here even when its status record, which would carry it, cannot be written.
+    const own = this.#storage.alerts().map(a => ({ ...a, peerId: this.peerId, name: map.nodes.find(n => n.self)?.name ?? '' }))
+    return [...map.alerts, ...own].sort((a, b) => b.sinceMs - a.sinceMs)
   }
 
   alertThresholds (): AlertThresholds {

@@ -264,6 +264,7 @@ describe('hostile: folders', { timeout: 900_000 }, () => {
     const st = await eventually('the status says the store cannot be written, by the status timer too', () => ok(d.dir, 'status'),
       s => s.alerts.some((x: any) => x.subject.endsWith('store.db') && /publishing this node's status/.test(x.detail)), 120_000)
     assert.ok(st.alerts.some((x: any) => x.kind === 'disk-full' && /a local write/.test(x.detail)))
+    assert.ok((ok(d.dir, 'alerts') as any[]).some(x => x.peerId === d.peerId && x.subject.endsWith('store.db')), 'samepage alerts says so too')
     alive(d)
     fs.rmSync(filler)
     await eventually('writes work again', () => cli(d.dir, 'kv', 'put', id, 'after', 'freed').code, c => c === 0, 120_000)
