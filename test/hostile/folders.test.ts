@@ -153,7 +153,7 @@ describe('hostile: folders', { timeout: 900_000 }, () => {
     const feed = store.feeds(id).filter(f => f.author === me).sort((x, y) => y.epoch - x.epoch)[0]
     assert.ok(feed !== undefined && feed.head !== null, 'the hostile member has a feed (its join)')
     const content = Buffer.from('overwrites the node\'s state')
-    const craft = (p: string): { bytes: Uint8Array, id: Uint8Array, sig: Uint8Array } => {
+    const craft = (p: string, mode = 0o644): { bytes: Uint8Array, id: Uint8Array, sig: Uint8Array } => {
       const bytes = encodeCbor({
         s: (cidFromString(id) as NonNullable<ReturnType<typeof cidFromString>>).bytes,
         a: keys.publicKey,
@@ -161,7 +161,7 @@ describe('hostile: folders', { timeout: 900_000 }, () => {
         q: feed.count,
         p: Buffer.from(feed.head as string, 'hex'),
         c: [Date.now(), 0],
-        b: { t: 'file', path: p, size: content.length, mode: 0o644, mtimeMs: Date.now(), deleted: false, supersedes: [], chunks: [[sha256(content), content.length]] }
+        b: { t: 'file', path: p, size: content.length, mode, mtimeMs: Date.now(), deleted: false, supersedes: [], chunks: [[sha256(content), content.length]] }
       })
       const entryId = sha256(bytes)
       return { bytes, id: entryId, sig: keys.sign(signDomain(ENTRY_SIGNATURE_DOMAIN, entryId)) }
@@ -173,6 +173,9 @@ describe('hostile: folders', { timeout: 900_000 }, () => {
     }
     const control = craft('samepage/x')
     assert.equal((decodeEntry(control.bytes, control.sig).body as any).path, 'samepage/x')
+    // A signed mode with setuid, setgid and sticky decodes to its permission bits on every node.
+    const special = craft('run.sh', 0o7755)
+    assert.equal((decodeEntry(special.bytes, special.sig).body as any).mode, 0o755)
     const evil = craft('.samepage/x')
     store.commit({ space: id, entries: [{ author: me, epoch: feed.epoch, seq: feed.count, id: Buffer.from(evil.id).toString('hex'), bytes: evil.bytes, sig: evil.sig, verified: true, kind: 'data' }] })
     store.close()
