@@ -3,15 +3,18 @@ import fs from 'node:fs'
 import path from 'node:path'
 import watcher from '@parcel/watcher'
 import type { AsyncSubscription } from '@parcel/watcher'
-import { bytesEqual, FILE_MODE_BITS, filePathProblem, toHex } from '../codec/index.ts'
+import { FILE_MODE_BITS, filePathProblem, toHex } from '../codec/index.ts'
 import type { FileBody, FileChunk } from '../codec/index.ts'
 import { ChunkIndex } from './chunk-index.ts'
 import { conflictCopyPath, isConflictCopy } from './conflict-name.ts'
 import { loadFolderState, sameStat, saveFolderState } from './folder-state.ts'
 import type { KnownFile } from './folder-state.ts'
 import { partPath, writeFileVersion } from './safe-writer.ts'
-import { linkInPath, renameInFolder, rmdirInFolder, unlinkInFolder } from './safe-path.ts'
+import { linkInPath, rmdirInFolder, unlinkInFolder } from './safe-path.ts'
 import { shadowedPaths } from './file-layout.ts'
+import { resolveSetAside, setAside } from './set-aside.ts'
+import type { SetAsideHost } from './set-aside.ts'
+import { realConflicts, sameContent } from './versions.ts'
 import { diskReserveBytes } from './disk-reserve.ts'
 import { readIgnoreRules, scanFolder, WORK_AREA } from './scanner.ts'
 import type { ScannedFile, ScanProblem } from './scanner.ts'
@@ -348,15 +351,17 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     const deletions: string[] = []
     const resolutions: RecordedFile[] = []
     const shadowed = shadowedPaths(views.values())
-    const setAside: RecordedFile[] = []
+    const asideNow: RecordedFile[] = []
     let changed = false
     // What this node ignores it neither sends nor receives (as Syncthing).
     const rules = await readIgnoreRules(this.root)
     for (const v of views.values()) {
       if (rules.ignores(v.path)) continue
       if (shadowed.has(v.path)) {
-        changed = await this.#setAside(v, jobs) || changed
-        setAside.push(v)
+        const copies = await setAside(this.#setAsideHost(), v)
+        changed = copies.moved || changed
+        for (const c of copies.toWrite) jobs.push({ ...c, copy: true })
+        asideNow.push(v)
         continue
       }
       const local = this.#scanned.get(v.path) ?? null
@@ -384,58 +389,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     for (const p of deletions) changed = await this.#delete(p) || changed
     if (this.mode === 'send-receive') {
       changed = this.#resolve(resolutions) || changed
-      changed = this.#resolveSetAside(setAside) || changed
-    }
-    return changed
-  }
-
-  /**
-   * A path other records make a directory (file-layout.ts): each of its
-   * versions becomes a conflict copy, and nothing is written under its name.
-   * This node's own unchanged copy of one is simply renamed to its copy's name.
-   */
-  async #setAside (v: RecordedFile, jobs: WriteJob[]): Promise<boolean> {
-    let changed = false
-    for (const h of [v.current, ...realConflicts(v)]) {
-      const copyPath = conflictCopyPath(v.path, h)
-      const there = this.#scanned.get(copyPath)
-      if (there !== undefined && sameContent(h, there)) continue
-      const local = this.#scanned.get(v.path)
-      const known = this.#known.get(v.path)
-      if (there === undefined && local !== undefined && known !== undefined && sameStat(known, local) && sameContent(h, local)) {
-        try {
-          await renameInFolder(this.root, v.path, copyPath)
-          const moved = { ...local, path: copyPath }
-          this.#scanned.delete(v.path)
-          this.#known.delete(v.path)
-          this.#scanned.set(copyPath, moved)
-          this.#index.add(moved)
-          changed = true
-        } catch (err) {
-          this.#errors.set(v.path, describeWriteError(err as NodeJS.ErrnoException))
-        }
-        continue
-      }
-      jobs.push({ version: h, path: copyPath, expect: there ?? null, copy: true })
-    }
-    if (this.#scanned.has(v.path)) this.#errors.set(v.path, 'not written: a file is here on this node where other records make a directory; it is set aside as a conflict copy once its content is recorded')
-    else this.#errors.delete(v.path)
-    return changed
-  }
-
-  /** Once every version of a set-aside path has its copy here, a deletion superseding them all ends the conflict. */
-  #resolveSetAside (list: readonly RecordedFile[]): boolean {
-    let changed = false
-    for (const v of list) {
-      if (this.#scanned.has(v.path)) continue
-      const copied = [v.current, ...realConflicts(v)].every(h => {
-        const there = this.#scanned.get(conflictCopyPath(v.path, h))
-        return there !== undefined && sameContent(h, there)
-      })
-      if (!copied) continue
-      const heads = [v.current, ...v.conflicts].map(x => Buffer.from(x.id, 'hex'))
-      this.#record([{ path: v.path, size: 0, mode: v.current.mode, mtimeMs: v.current.mtimeMs, deleted: true, supersedes: heads, chunks: [] }])
-      changed = true
+      changed = resolveSetAside(this.#setAsideHost(), asideNow) || changed
     }
     return changed
   }
@@ -582,6 +536,10 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     return changed
   }
 
+  #setAsideHost (): SetAsideHost {
+    return { root: this.root, scanned: this.#scanned, known: this.#known, index: this.#index, errors: this.#errors, describe: describeWriteError, record: versions => this.#record(versions) }
+  }
+
   #adopt (file: ScannedFile, id: string): void {
     this.#known.set(file.path, { ...file, id })
   }
@@ -614,27 +572,12 @@ class ChunkBag {
   }
 }
 
-/** Losing versions whose content differs from the winner's (a deletion that lost, or a same-content twin, needs no copy). */
-function realConflicts (v: RecordedFile): RecordedVersion[] {
-  return v.conflicts.filter(c => !c.deleted && !sameContent(c, v.current))
-}
-
 /** The versions a new record replaces: the one this node had, and any other head with the same content (the same version, recorded twice). */
 function supersedes (known: KnownFile | undefined, v: RecordedFile | undefined): Uint8Array[] {
   if (known === undefined) return []
   const ids = new Set([known.id])
   if (v !== undefined) for (const h of [v.current, ...v.conflicts]) if (!h.deleted && sameContent(h, known)) ids.add(h.id)
   return [...ids].map(id => Buffer.from(id, 'hex'))
-}
-
-function sameContent (a: Pick<RecordedVersion, 'size' | 'mode' | 'chunks'>, b: Pick<ScannedFile, 'size' | 'mode' | 'chunks'>): boolean {
-  if (a.size !== b.size || a.mode !== b.mode || a.chunks.length !== b.chunks.length) return false
-  for (let i = 0; i < a.chunks.length; i++) {
-    const x = a.chunks[i] as FileChunk
-    const y = b.chunks[i] as FileChunk
-    if (x[1] !== y[1] || !bytesEqual(x[0], y[0])) return false
-  }
-  return true
 }
 
 function statOf (p: string, st: fs.Stats): Omit<ScannedFile, 'chunks'> {
