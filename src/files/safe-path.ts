@@ -48,10 +48,15 @@ export async function openCheckedDir (root: string, relDir: string, create: bool
     for (let i = 0; i < names.length; i++) {
       const name = names[i] as string
       const entry = `${PROC_FD}/${handle.fd}/${name}`
-      if (create) await fs.promises.mkdir(entry).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EEXIST') throw err })
+      const open = async (): Promise<fs.promises.FileHandle> => await fs.promises.open(entry, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW)
       let next: fs.promises.FileHandle
       try {
-        next = await fs.promises.open(entry, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW)
+        next = await open().catch(async (err: NodeJS.ErrnoException) => {
+          // Made only when missing (mkdir never follows a link at its last component), then opened the same way.
+          if (!create || err.code !== 'ENOENT') throw err
+          await fs.promises.mkdir(entry).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e })
+          return await open()
+        })
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code
         if (code !== 'ENOTDIR' && code !== 'ELOOP') throw err
@@ -148,4 +153,14 @@ export async function linkInPath (root: string, rel: string): Promise<string | n
     if (!st.isDirectory()) return `${at} is a file on this node, not a directory`
   }
   return null
+}
+
+/** The folder's work area `.samepage/tmp` exists and is reached through no link (checked by lstat: it is this node's own, never a record's). */
+export async function checkWorkArea (root: string, workArea: string): Promise<void> {
+  const tmp = path.join(root, workArea, 'tmp')
+  await fs.promises.mkdir(tmp, { recursive: true })
+  for (const rel of [workArea, `${workArea}/tmp`]) {
+    const st = await fs.promises.lstat(path.join(root, rel))
+    if (st.isSymbolicLink() || !st.isDirectory()) throw new LinkInPathError(rel, st.isSymbolicLink() ? 'a symbolic link' : 'not a directory')
+  }
 }

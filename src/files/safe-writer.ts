@@ -4,7 +4,7 @@ import { bytesEqual, FILE_MODE_BITS, sha256 } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
 import { WORK_AREA } from './scanner.ts'
 import { hashRanges } from './hash-pool.ts'
-import { inCheckedDir, openCheckedDir } from './safe-path.ts'
+import { checkWorkArea, inCheckedDir } from './safe-path.ts'
 
 /**
  * Writes one version of a file so that a partial or unverified file never
@@ -104,7 +104,7 @@ export async function writeFileVersion (folder: string, version: FileVersionToWr
   const part = partPath(folder, version.id)
   // The work area is a real directory of the folder, never a link to elsewhere.
   await fs.promises.mkdir(folder, { recursive: true })
-  await (await openCheckedDir(folder, `${WORK_AREA}/tmp`, true)).close()
+  await checkWorkArea(folder, WORK_AREA)
   const handle = await fs.promises.open(part, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600)
   const report = { resumed: 0, copiedLocally: 0, fetched: 0, bytesFetched: 0 }
   try {
