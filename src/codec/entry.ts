@@ -288,9 +288,14 @@ export const FOLDER_WORK_AREA = '.samepage'
 export function filePathProblem (path: string): string | null {
   const form = pathFormProblem(path)
   if (form !== null) return form
-  const first = path.split('/', 1)[0] as string
-  if (first.toLowerCase() === FOLDER_WORK_AREA || first.toUpperCase() === FOLDER_WORK_AREA.toUpperCase()) return `names the work area ${FOLDER_WORK_AREA}/, which is never synced`
+  if (inWorkArea(path)) return `names the work area ${FOLDER_WORK_AREA}/, which is never synced`
   return null
+}
+
+/** The path is the work area or lies in it, in any case of its name. */
+export function inWorkArea (path: string): boolean {
+  const first = path.split('/', 1)[0] as string
+  return first.toLowerCase() === FOLDER_WORK_AREA || first.toUpperCase() === FOLDER_WORK_AREA.toUpperCase()
 }
 
 function pathFormProblem (path: string): string | null {

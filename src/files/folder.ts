@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import watcher from '@parcel/watcher'
 import type { AsyncSubscription } from '@parcel/watcher'
-import { FILE_MODE_BITS, filePathProblem, toHex } from '../codec/index.ts'
+import { FILE_MODE_BITS, inWorkArea, toHex } from '../codec/index.ts'
 import type { FileBody, FileChunk } from '../codec/index.ts'
 import { ChunkIndex } from './chunk-index.ts'
 import { conflictCopyPath, isConflictCopy } from './conflict-name.ts'
@@ -546,7 +546,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
 
   /** The space's records by path; a path no record may name (the work area: a record stored before that rule) is never written. */
   #views (): Map<string, RecordedFile> {
-    return new Map(this.#opts.host.files().filter(v => filePathProblem(v.path) === null).map(v => [v.path, v]))
+    return new Map(this.#opts.host.files().filter(v => !inWorkArea(v.path)).map(v => [v.path, v]))
   }
 }
 
