@@ -23,7 +23,8 @@ export async function startDaemon (opts: StartOptions): Promise<void> {
     maxDownBytesPerSecond: opts.maxDown === undefined ? 0 : parseRate('--max-down', opts.maxDown),
     name: config.name,
     alerts: config.alerts,
-    blockStallMs: config.blockStallSeconds === undefined ? undefined : config.blockStallSeconds * 1000
+    blockStallMs: config.blockStallSeconds === undefined ? undefined : config.blockStallSeconds * 1000,
+    diskReserveBytes: config.diskReserveBytes
   })
   const api = new ApiServer({ node, host, port: Number(portText) })
   node.on('notice', n => { process.stderr.write(`samepage: ${new Date(n.atMs).toISOString()} ${n.message}\n`) })

@@ -132,7 +132,7 @@ export function decodeEntry (bytes: Uint8Array, sig: Uint8Array, checkCanonical 
     seq,
     prev: f.nullableBytes(v.p, 'entry.p', HASH_SIZE),
     clock: { wallMs: f.int(clock[0], 'entry.c[0]', 0, POSITION_MAX), counter: f.int(clock[1], 'entry.c[1]', 0, CLOCK_COUNTER_MAX) },
-    body: bodyFromCbor(v.b),
+    body: bodyFromCbor(v.b, checkCanonical),
     id: sha256(bytes),
     bytes,
     sig
@@ -168,7 +168,7 @@ function position (v: unknown, path: string): Position {
   return { epoch: f.int(a[0], `${path}[0]`, 0, EPOCH_MAX), seq: f.int(a[1], `${path}[1]`, 0, POSITION_MAX) }
 }
 
-function bodyFromCbor (raw: unknown): Body {
+function bodyFromCbor (raw: unknown, arriving = true): Body {
   const t = f.map(raw, 'entry.b', ['t', 'key', 'value', 'name', 'delta', 'tx', 'member', 'role', 'from', 'at', 'keep', 'uses', 'expiresMs', 'invite', 'proof',
     'path', 'size', 'mode', 'mtimeMs', 'deleted', 'supersedes', 'chunks', 'parts']).t
   switch (t) {
@@ -218,7 +218,7 @@ function bodyFromCbor (raw: unknown): Body {
       const b = f.map(raw, 'entry.b', ['t', 'invite', 'proof'])
       return { t, invite: f.bytes(b.invite, 'entry.b.invite', HASH_SIZE), proof: f.bytes(b.proof, 'entry.b.proof', SIGNATURE_SIZE) }
     }
-    case 'file': return fileBody(raw)
+    case 'file': return fileBody(raw, arriving)
     case 'file.part': return filePartBody(raw)
     default:
       throw new CodecError('UNKNOWN_TYPE', `entry.b.t: unknown body type ${f.describe(t)}`)
@@ -244,10 +244,11 @@ function filePartBody (raw: unknown): FilePartBody {
   return { t: 'file.part', chunks: chunkList(b.chunks, 'entry.b.chunks', 1) }
 }
 
-function fileBody (raw: unknown): FileBody {
+/** `arriving` false: read back from our own store, checked when it arrived (a record stored before the work-area rule still reads; files/ never writes it). */
+function fileBody (raw: unknown, arriving = true): FileBody {
   const b = f.map(raw, 'entry.b', ['t', 'path', 'size', 'mode', 'mtimeMs', 'deleted', 'supersedes', 'chunks', 'parts'])
   const path = f.string(b.path, 'entry.b.path', PATH_BYTES_MAX, 1)
-  const problem = filePathProblem(path)
+  const problem = arriving ? filePathProblem(path) : pathFormProblem(path)
   if (problem !== null) throw f.invalid('entry.b.path', problem)
   const size = f.int(b.size, 'entry.b.size')
   const deleted = f.bool(b.deleted, 'entry.b.deleted')
@@ -264,7 +265,8 @@ function fileBody (raw: unknown): FileBody {
     t: 'file',
     path,
     size,
-    mode: f.int(b.mode, 'entry.b.mode', 0, 0o7777),
+    // Permission bits only: setuid, setgid and sticky are dropped on every node alike (decision 19).
+    mode: f.int(b.mode, 'entry.b.mode', 0, 0o7777) & FILE_MODE_BITS,
     mtimeMs: f.int(b.mtimeMs, 'entry.b.mtimeMs', 0, POSITION_MAX),
     deleted,
     supersedes: f.array(b.supersedes, 'entry.b.supersedes', SUPERSEDES_MAX).map((e, i) => f.bytes(e, `entry.b.supersedes[${i}]`, HASH_SIZE)),
@@ -273,12 +275,32 @@ function fileBody (raw: unknown): FileBody {
   }
 }
 
+/** The permission bits a file record keeps (decision 19: no setuid, setgid or sticky bit travels). */
+export const FILE_MODE_BITS = 0o777
+/** The folder's work area (part files, state): no record may name a path in it. */
+export const FOLDER_WORK_AREA = '.samepage'
+
 /**
  * Why a folder-relative path cannot be shared, or null: '/'-separated, no
  * empty, '.' or '..' segment, no NUL or backslash, in Unicode NFC (so two
- * systems spelling the same name differently name the same file).
+ * systems spelling the same name differently name the same file), and not
+ * in the work area `.samepage/` in any case (a case-insensitive file system
+ * would take `.SamePage/x` for it).
  */
 export function filePathProblem (path: string): string | null {
+  const form = pathFormProblem(path)
+  if (form !== null) return form
+  if (inWorkArea(path)) return `names the work area ${FOLDER_WORK_AREA}/, which is never synced`
+  return null
+}
+
+/** The path is the work area or lies in it, in any case of its name. */
+export function inWorkArea (path: string): boolean {
+  const first = path.split('/', 1)[0] as string
+  return first.toLowerCase() === FOLDER_WORK_AREA || first.toUpperCase() === FOLDER_WORK_AREA.toUpperCase()
+}
+
+function pathFormProblem (path: string): string | null {
   if (path.startsWith('/')) return 'an absolute path; paths are relative to the folder'
   if (/[\0\\]/.test(path)) return 'holds a NUL or a backslash'
   if (path.normalize('NFC') !== path) return 'not in Unicode NFC'

@@ -3,13 +3,19 @@ import fs from 'node:fs'
 import path from 'node:path'
 import watcher from '@parcel/watcher'
 import type { AsyncSubscription } from '@parcel/watcher'
-import { bytesEqual, toHex } from '../codec/index.ts'
+import { FILE_MODE_BITS, inWorkArea, toHex } from '../codec/index.ts'
 import type { FileBody, FileChunk } from '../codec/index.ts'
 import { ChunkIndex } from './chunk-index.ts'
 import { conflictCopyPath, isConflictCopy } from './conflict-name.ts'
 import { loadFolderState, sameStat, saveFolderState } from './folder-state.ts'
 import type { KnownFile } from './folder-state.ts'
 import { partPath, writeFileVersion } from './safe-writer.ts'
+import { linkInPath, rmdirInFolder, unlinkInFolder } from './safe-path.ts'
+import { shadowedPaths } from './file-layout.ts'
+import { resolveSetAside, setAside } from './set-aside.ts'
+import type { SetAsideHost } from './set-aside.ts'
+import { realConflicts, sameContent } from './versions.ts'
+import { diskReserveBytes } from './disk-reserve.ts'
 import { readIgnoreRules, scanFolder, WORK_AREA } from './scanner.ts'
 import type { ScannedFile, ScanProblem } from './scanner.ts'
 
@@ -81,6 +87,8 @@ export interface FolderOptions {
   /** Watch the folder for changes (default true); a rescan runs every rescanMs anyway. */
   readonly watch?: boolean
   readonly rescanMs?: number
+  /** Free bytes a write must leave on the folder's disk (disk-reserve.ts; default from the disk's size). */
+  readonly diskReserveBytes?: number
 }
 
 export interface FolderError { readonly path: string, readonly error: string }
@@ -239,10 +247,13 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       if (of !== null) copies.set(of, [...copies.get(of) ?? [], p])
     }
     const out: ConflictInfo[] = []
-    const views = new Map(this.#opts.host.files().map(v => [v.path, v]))
+    const views = this.#views()
+    const shadowed = shadowedPaths(views.values())
     const summary = (v: RecordedVersion): { id: string, author: string, mtimeMs: number, size: number } => ({ id: v.id, author: v.author, mtimeMs: v.mtimeMs, size: v.size })
     for (const [p, v] of views) {
-      const versions = realConflicts(v).map(c => ({ ...summary(c), copy: conflictCopyPath(p, c) }))
+      // A path set aside for a directory (file-layout.ts): every version of it is a conflict copy.
+      const losers = shadowed.has(p) ? [v.current, ...realConflicts(v)] : realConflicts(v)
+      const versions = losers.map(c => ({ ...summary(c), copy: conflictCopyPath(p, c) }))
       const onDisk = copies.get(p) ?? []
       if (versions.length > 0 || onDisk.length > 0) out.push({ path: p, current: summary(v.current), versions, copies: onDisk })
     }
@@ -346,10 +357,20 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     const jobs: WriteJob[] = []
     const deletions: string[] = []
     const resolutions: RecordedFile[] = []
+    const shadowed = shadowedPaths(views.values())
+    const asideNow: RecordedFile[] = []
+    let changed = false
     // What this node ignores it neither sends nor receives (as Syncthing).
     const rules = await readIgnoreRules(this.root)
     for (const v of views.values()) {
       if (rules.ignores(v.path)) continue
+      if (shadowed.has(v.path)) {
+        const copies = await setAside(this.#setAsideHost(), v)
+        changed = copies.moved || changed
+        for (const c of copies.toWrite) jobs.push({ ...c, copy: true })
+        asideNow.push(v)
+        continue
+      }
       const local = this.#scanned.get(v.path) ?? null
       const known = this.#known.get(v.path)
       const losers = realConflicts(v)
@@ -370,10 +391,13 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     // Conflict copies first: the version they keep may be the very file about to be replaced.
     jobs.sort((a, b) => Number(b.copy) - Number(a.copy))
     await this.#dropHopeless(jobs)
-    let changed = jobs.length > 0 || deletions.length > 0
+    changed = changed || jobs.length > 0 || deletions.length > 0
     if (jobs.length > 0) await this.#writeAll(jobs)
     for (const p of deletions) changed = await this.#delete(p) || changed
-    if (this.mode === 'send-receive') changed = this.#resolve(resolutions) || changed
+    if (this.mode === 'send-receive') {
+      changed = this.#resolve(resolutions) || changed
+      changed = resolveSetAside(this.#setAsideHost(), asideNow) || changed
+    }
     return changed
   }
 
@@ -384,9 +408,11 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
    */
   async #dropHopeless (jobs: WriteJob[]): Promise<void> {
     let free = Infinity
+    let reserve = 0
     try {
       const st = await fs.promises.statfs(this.root)
       free = st.bavail * st.bsize
+      reserve = diskReserveBytes(st.blocks * st.bsize, this.#opts.diskReserveBytes)
     } catch {
       // No statfs here: the writes find out.
     }
@@ -394,9 +420,12 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       const job = jobs[i] as WriteJob
       const there = await fs.promises.lstat(path.join(this.root, job.path)).catch(() => null)
       let error: string | null = null
+      const link = await linkInPath(this.root, job.path)
       if (job.version.problem !== undefined) error = `waiting: ${job.version.problem}`
+      else if (link !== null) error = `not written: ${link}`
       else if (there?.isDirectory() === true) error = describeWriteError(Object.assign(new Error(''), { code: 'EISDIR' }))
       else if (job.version.size > free) error = `${describeWriteError(Object.assign(new Error(''), { code: 'ENOSPC' }))}: it needs ${job.version.size} bytes, ${free} are free`
+      else if (free - job.version.size < reserve) error = `not written: it would leave less than the ${reserve} bytes kept free for this node's store (it needs ${job.version.size} bytes, ${free} are free); free some space, or lower diskReserveBytes in config.json (it is tried again)`
       if (error === null) { free -= job.version.size; continue }
       this.#errors.set(job.path, error)
       jobs.splice(i--, 1)
@@ -479,9 +508,8 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   }
 
   async #delete (p: string): Promise<boolean> {
-    const abs = path.join(this.root, p)
     try {
-      await fs.promises.unlink(abs)
+      await unlinkInFolder(this.root, p)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') { this.#errors.set(p, describeWriteError(err as NodeJS.ErrnoException)); return false }
     }
@@ -489,12 +517,8 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     this.#scanned.delete(p)
     this.#errors.delete(p)
     // Directories left empty by the deletion go too (as they went on the node that deleted the file).
-    for (let dir = path.dirname(p); dir !== '.' && dir !== ''; dir = path.dirname(dir)) {
-      try {
-        await fs.promises.rmdir(path.join(this.root, dir))
-      } catch {
-        break
-      }
+    for (let dir = path.posix.dirname(p); dir !== '.' && dir !== ''; dir = path.posix.dirname(dir)) {
+      if (!await rmdirInFolder(this.root, dir)) break
     }
     return true
   }
@@ -519,12 +543,17 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     return changed
   }
 
+  #setAsideHost (): SetAsideHost {
+    return { root: this.root, scanned: this.#scanned, known: this.#known, index: this.#index, errors: this.#errors, describe: describeWriteError, record: versions => this.#record(versions) }
+  }
+
   #adopt (file: ScannedFile, id: string): void {
     this.#known.set(file.path, { ...file, id })
   }
 
+  /** The space's records by path; a path no record may name (the work area: a record stored before that rule) is never written. */
   #views (): Map<string, RecordedFile> {
-    return new Map(this.#opts.host.files().map(v => [v.path, v]))
+    return new Map(this.#opts.host.files().filter(v => !inWorkArea(v.path)).map(v => [v.path, v]))
   }
 }
 
@@ -550,11 +579,6 @@ class ChunkBag {
   }
 }
 
-/** Losing versions whose content differs from the winner's (a deletion that lost, or a same-content twin, needs no copy). */
-function realConflicts (v: RecordedFile): RecordedVersion[] {
-  return v.conflicts.filter(c => !c.deleted && !sameContent(c, v.current))
-}
-
 /** The versions a new record replaces: the one this node had, and any other head with the same content (the same version, recorded twice). */
 function supersedes (known: KnownFile | undefined, v: RecordedFile | undefined): Uint8Array[] {
   if (known === undefined) return []
@@ -563,18 +587,8 @@ function supersedes (known: KnownFile | undefined, v: RecordedFile | undefined):
   return [...ids].map(id => Buffer.from(id, 'hex'))
 }
 
-function sameContent (a: Pick<RecordedVersion, 'size' | 'mode' | 'chunks'>, b: Pick<ScannedFile, 'size' | 'mode' | 'chunks'>): boolean {
-  if (a.size !== b.size || a.mode !== b.mode || a.chunks.length !== b.chunks.length) return false
-  for (let i = 0; i < a.chunks.length; i++) {
-    const x = a.chunks[i] as FileChunk
-    const y = b.chunks[i] as FileChunk
-    if (x[1] !== y[1] || !bytesEqual(x[0], y[0])) return false
-  }
-  return true
-}
-
 function statOf (p: string, st: fs.Stats): Omit<ScannedFile, 'chunks'> {
-  return { path: p, size: st.size, mode: st.mode & 0o7777, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino }
+  return { path: p, size: st.size, mode: st.mode & FILE_MODE_BITS, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino }
 }
 
 function describeWriteError (err: NodeJS.ErrnoException): string {

@@ -1,9 +1,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { bytesEqual, sha256 } from '../codec/index.ts'
+import { bytesEqual, FILE_MODE_BITS, sha256 } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
 import { WORK_AREA } from './scanner.ts'
 import { hashRanges } from './hash-pool.ts'
+import { checkWorkArea, inCheckedDir } from './safe-path.ts'
 
 /**
  * Writes one version of a file so that a partial or unverified file never
@@ -101,8 +102,10 @@ export function partPath (folder: string, versionId: string): string {
 
 export async function writeFileVersion (folder: string, version: FileVersionToWrite, sources: ChunkSources): Promise<WriteReport> {
   const part = partPath(folder, version.id)
-  await fs.promises.mkdir(path.dirname(part), { recursive: true })
-  const handle = await fs.promises.open(part, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600)
+  // The work area is a real directory of the folder, never a link to elsewhere.
+  await fs.promises.mkdir(folder, { recursive: true })
+  await checkWorkArea(folder, WORK_AREA)
+  const handle = await fs.promises.open(part, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600)
   const report = { resumed: 0, copiedLocally: 0, fetched: 0, bytesFetched: 0 }
   try {
     const existing = (await handle.stat()).size
@@ -160,13 +163,15 @@ export async function writeFileVersion (folder: string, version: FileVersionToWr
   } finally {
     await handle.close()
   }
-  const target = path.join(folder, version.path)
-  await sources.beforeRename?.()
-  await fs.promises.chmod(part, version.mode & 0o7777)
-  await fs.promises.utimes(part, new Date(version.mtimeMs), new Date(version.mtimeMs))
-  await fs.promises.mkdir(path.dirname(target), { recursive: true })
-  await fs.promises.rename(part, target)
-  await fsyncDir(path.dirname(target))
+  // Into the directory of its path, each directory of which was opened without following a link (decision 19).
+  await inCheckedDir(folder, version.path, true, async (dir, name) => {
+    await sources.beforeRename?.()
+    await fs.promises.chmod(part, version.mode & FILE_MODE_BITS)
+    await fs.promises.utimes(part, new Date(version.mtimeMs), new Date(version.mtimeMs))
+    await dir.recheck()
+    await fs.promises.rename(part, dir.at(name))
+    await dir.sync()
+  })
   return report
 }
 
@@ -180,13 +185,4 @@ async function regionMatches (handle: fs.promises.FileHandle, offset: number, si
 
 function sameHash (bytes: Uint8Array, hash: Uint8Array): boolean {
   return bytesEqual(sha256(bytes), hash)
-}
-
-async function fsyncDir (dir: string): Promise<void> {
-  const d = await fs.promises.open(dir, 'r')
-  try {
-    await d.sync()
-  } finally {
-    await d.close()
-  }
 }

@@ -4,7 +4,7 @@ import ignore from 'ignore'
 import type { Ignore } from 'ignore'
 import { chunkingFor, cutPoint } from '../blocks/index.ts'
 import type { ChunkerOptions } from '../blocks/index.ts'
-import { filePathProblem } from '../codec/index.ts'
+import { FILE_MODE_BITS, filePathProblem, FOLDER_WORK_AREA } from '../codec/index.ts'
 import { FILE_CHUNKS_LIMIT } from './chunk-parts.ts'
 import { hashRanges } from './hash-pool.ts'
 import type { FileChunk } from '../codec/index.ts'
@@ -20,7 +20,7 @@ import type { FileChunk } from '../codec/index.ts'
  * syntax), the folder's own work area `.samepage/`, symbolic links and
  * special files, and names another node could not use (filePathProblem).
  */
-export const WORK_AREA = '.samepage'
+export const WORK_AREA = FOLDER_WORK_AREA
 export const IGNORE_FILE = '.samepageignore'
 /** Reads of at least 8 average chunks: a chunk that spans two reads is cut again from its start, so reads much bigger than chunks keep that rare. */
 const READ_BYTES_MIN = 1024 * 1024
@@ -29,7 +29,7 @@ export interface ScannedFile {
   /** Relative to the folder, '/'-separated. */
   readonly path: string
   readonly size: number
-  /** Permission bits (0o7777). */
+  /** Permission bits (0o777: setuid, setgid and sticky are never shared). */
   readonly mode: number
   readonly mtimeMs: number
   readonly ino: number
@@ -134,7 +134,7 @@ async function scanFile (root: string, rel: string, previous: ScannedFile | unde
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
       throw err
     }
-    const meta = { path: rel, size: st.size, mode: st.mode & 0o7777, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino }
+    const meta = { path: rel, size: st.size, mode: st.mode & FILE_MODE_BITS, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino }
     if (previous !== undefined && previous.size === meta.size && previous.mtimeMs === meta.mtimeMs && previous.ino === meta.ino) {
       return { file: { ...meta, chunks: previous.chunks }, read: false }
     }

@@ -43,6 +43,8 @@ export interface NetworkInit {
   readonly peers?: readonly string[]
   readonly mdns?: boolean
   readonly onEvent?: (event: SyncEvent) => void
+  /** A write to the store failed (a full disk): true if it was that (then the daemon goes on; the work is retried later). */
+  readonly onStorageError?: (err: unknown) => boolean
   /** A connected peer told us where it listens (identify): worth remembering across restarts. */
   readonly onPeerAddrs?: (peerId: string, addrs: string[]) => void
   readonly now?: () => number
@@ -260,7 +262,12 @@ export class Network {
     this.#tickAt = deadline
     this.#tickTimer = setTimeout(() => {
       this.#tickAt = null
-      this.#engine.tick(this.#now())
+      try {
+        this.#engine.tick(this.#now())
+      } catch (err) {
+        // A full disk is an error of this tick (nothing was committed), never a crash from a timer.
+        if (this.#init.onStorageError?.(err) !== true) throw err
+      }
       this.pump()
     }, Math.max(0, deadline - this.#now()))
     this.#tickTimer.unref()
@@ -290,7 +297,16 @@ export class Network {
       this.#engine.disconnect(author, this.#now())
     }
     const session: SyncSession = new SyncSession(stream, connection, {
-      onFrame: bytes => { this.#engine.receive(author, bytes, this.#now()); this.pump() },
+      onFrame: bytes => {
+        try {
+          this.#engine.receive(author, bytes, this.#now())
+        } catch (err) {
+          // A full disk: reported, and the session ends as on any failure (catch-up asks again when it is back).
+          this.#init.onStorageError?.(err)
+          throw err
+        }
+        this.pump()
+      },
       onBadFrame: reason => { this.#engine.reportGarbage(author, reason, this.#now()); this.pump() },
       onClose: () => {
         if (this.#sessions.get(author) !== session) return

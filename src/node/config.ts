@@ -18,6 +18,8 @@ import type { AlertThresholds } from '../telemetry/index.ts'
  * `alerts` sets thresholds (each optional; the defaults are shown);
  * `blockStallSeconds` is the least time a chunk request waits unanswered
  * before its peer counts as stalled for a folder pass (1 to 3600; default 30).
+ * `diskReserveBytes` is the free disk a folder write must leave (default:
+ * 1% of the disk, at least 256 MiB, at most 5% of it).
  *
  * Peers from here and from `--peer` are both dialled; `--listen`, `--api`
  * and `--mdns` given on the command line win.
@@ -30,6 +32,8 @@ export interface NodeConfig {
   readonly name?: string | undefined
   readonly alerts?: Partial<AlertThresholds> | undefined
   readonly blockStallSeconds?: number | undefined
+  /** Free bytes a folder write must leave on its disk for the node's store (default: 1% of the disk, at least 256 MiB, at most 5%). */
+  readonly diskReserveBytes?: number | undefined
 }
 
 export const CONFIG_FILE = 'config.json'
@@ -52,7 +56,7 @@ export function readConfig (dir: string): NodeConfig {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new NodeError('BAD_CONFIG', `${file} must hold a JSON object like {"peers": []}; ${fix}`)
   const o = raw as Record<string, unknown>
-  const known = ['listen', 'peers', 'mdns', 'api', 'name', 'alerts', 'blockStallSeconds']
+  const known = ['listen', 'peers', 'mdns', 'api', 'name', 'alerts', 'blockStallSeconds', 'diskReserveBytes']
   const unknown = Object.keys(o).filter(k => !known.includes(k))
   if (unknown.length > 0) throw new NodeError('BAD_CONFIG', `${file} has unknown field ${JSON.stringify(unknown[0])} (known: ${known.join(', ')}); ${fix}`)
   const addrs = (field: 'listen' | 'peers'): string[] | undefined => {
@@ -69,7 +73,8 @@ export function readConfig (dir: string): NodeConfig {
   if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '' || o.name.length > 64)) throw new NodeError('BAD_CONFIG', `${file}: "name" must be a string of 1 to 64 characters; ${fix}`)
   const stall = o.blockStallSeconds
   if (stall !== undefined && (typeof stall !== 'number' || !Number.isFinite(stall) || stall < 1 || stall > 3600)) throw new NodeError('BAD_CONFIG', `${file}: "blockStallSeconds" must be a number from 1 to 3600; ${fix}`)
-  return { listen: addrs('listen'), peers: addrs('peers'), mdns: o.mdns as boolean | undefined, api: o.api as string | undefined, name: o.name as string | undefined, alerts: alerts(o.alerts, file, fix), blockStallSeconds: stall as number | undefined }
+  if (o.diskReserveBytes !== undefined && !(Number.isSafeInteger(o.diskReserveBytes) && (o.diskReserveBytes as number) >= 0)) throw new NodeError('BAD_CONFIG', `${file}: "diskReserveBytes" must be a whole number of bytes, 0 or more; ${fix}`)
+  return { listen: addrs('listen'), peers: addrs('peers'), mdns: o.mdns as boolean | undefined, api: o.api as string | undefined, name: o.name as string | undefined, alerts: alerts(o.alerts, file, fix), blockStallSeconds: stall as number | undefined, diskReserveBytes: o.diskReserveBytes as number | undefined }
 }
 
 function alerts (v: unknown, file: string, fix: string): Partial<AlertThresholds> | undefined {

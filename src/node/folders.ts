@@ -11,6 +11,7 @@ import type { BlockAnswer, BlockLink } from '../net/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
 import type { SpaceKey } from '../store/index.ts'
 import { NodeError } from './errors.ts'
+import { dataDirProblem } from './folder-guard.ts'
 
 /**
  * The folders this node shares: which space is bound to which directory, in
@@ -25,6 +26,8 @@ export interface FolderInfo extends FolderBinding { readonly name: string, reado
 
 export interface FoldersHost {
   readonly dir: string
+  /** Free bytes a folder write must leave on its disk (default: from the disk's size). */
+  readonly diskReserveBytes?: number | undefined
   /** This node's author key (hex). */
   readonly me: string
   replica (key: SpaceKey): SpaceReplica | undefined
@@ -50,17 +53,22 @@ export class Folders {
   readonly #parts = new Map<SpaceKey, Map<string, { epoch: number, seq: number }>>()
   /** Test-only fault injection: this node serves every chunk with one byte flipped (SAMEPAGE_TEST_CORRUPT_BLOCKS=1). */
   readonly #corruptServed = process.env.SAMEPAGE_TEST_CORRUPT_BLOCKS === '1'
+  /** Bindings that did not start, and why (shown in their status). */
+  readonly #refused = new Map<SpaceKey, string>()
 
   constructor (host: FoldersHost) {
     this.#host = host
   }
 
-  /** Starts every saved binding; one that cannot start (its directory is gone) shows the reason in its status. */
+  /** Starts every saved binding; one that cannot start (its directory is gone, or it became unsafe) shows the reason in its status. */
   async start (): Promise<void> {
     for (const b of this.#load()) {
       if (this.#host.replica(b.space) === undefined) continue
       const sync = this.#sync(b)
       this.#running.set(b.space, { binding: b, sync })
+      const unsafe = dataDirProblem(b.path, this.#host.dir)
+      // Stopped at once: a stopped FolderSync runs no pass, whatever arrives for its space.
+      if (unsafe !== null) { this.#refused.set(b.space, `not synced: ${unsafe}`); await sync.stop(); continue }
       await sync.start().catch(() => {})
     }
   }
@@ -82,6 +90,8 @@ export class Folders {
         throw new NodeError('BAD_INPUT', `${root} overlaps ${f.binding.path}, already shared; a folder can be in one space only`)
       }
     }
+    const unsafe = dataDirProblem(root, this.#host.dir)
+    if (unsafe !== null) throw new NodeError('DATA_DIR_FOLDER', unsafe)
     try {
       await checkFolder(root)
     } catch (err) {
@@ -102,6 +112,7 @@ export class Folders {
     if (f === undefined) throw new NodeError('NO_FOLDER', `space ${this.#host.replica(space)?.genesis.name ?? space} is not bound to a folder on this node`)
     await f.sync.stop()
     this.#running.delete(space)
+    this.#refused.delete(space)
     this.#save()
     fs.rmSync(path.join(this.#host.dir, 'folders', `${space}.json`), { force: true })
     return f.binding
@@ -162,6 +173,7 @@ export class Folders {
     const sync = new FolderSync({
       root: binding.path,
       mode: binding.mode,
+      ...(host.diskReserveBytes === undefined ? {} : { diskReserveBytes: host.diskReserveBytes }),
       stateFile: path.join(host.dir, 'folders', `${binding.space}.json`),
       host: {
         files: () => replica().filesList(),
@@ -221,7 +233,10 @@ export class Folders {
   }
 
   #info (binding: FolderBinding, sync: FolderSync): FolderInfo {
-    const status = sync.status()
+    const refused = this.#refused.get(binding.space)
+    const live = sync.status()
+    // A folder that could not start says why, and is not shown as syncing.
+    const status = refused === undefined ? live : { ...live, state: 'stopped' as const, errors: [{ path: '.', error: refused }, ...live.errors] }
     // Peers by their peer id, as everywhere else the user sees them.
     const peers = status.peers.map(p => ({ ...p, peer: /^[0-9a-f]{64}$/.test(p.peer) ? peerIdOf(fromHex(p.peer)) : p.peer }))
     return { ...binding, name: this.#host.replica(binding.space)?.genesis.name ?? '?', status: { ...status, peers } }

@@ -26,6 +26,7 @@ import type { ConflictInfo, FolderStatus } from '../files/index.ts'
 import type { AlertReport, AlertThresholds, NetworkMap, NodeReport } from '../telemetry/index.ts'
 import { NodeTelemetry, HOST_NAME } from './telemetry.ts'
 import { DEPLOYMENT_SPACE_NAME } from './deployment.ts'
+import { PEER_OPERATION, StorageHealth, storageUserError } from './storage-health.ts'
 import type { InviteToken } from './invite-token.ts'
 import { backupStore } from './backup.ts'
 import type { BackupResult } from './backup.ts'
@@ -58,6 +59,8 @@ export interface NodeOptions {
   readonly blockStallMs?: number | undefined
   /** Tests only (a hostile peer): how this node answers a chunk request, given the honest answer; absent, it answers honestly. */
   readonly blockAnswers?: ((request: { author: string, space: string, hash: Uint8Array }, honest: () => Promise<BlockServed>) => Promise<BlockServed>) | undefined
+  /** Free bytes a folder write must leave on its disk (config.json "diskReserveBytes"; default from the disk's size). */
+  readonly diskReserveBytes?: number | undefined
 }
 
 export interface NodeEvents {
@@ -83,6 +86,9 @@ const INVITE_SWEEP_MS = 60_000
 /** How often the map is looked at for nodes that went silent (a death sends nothing), and the most often a `network` event goes out. */
 const NETWORK_WATCH_MS = 1000
 const STARTED_MS = Date.now()
+/** What a failed write to the store was doing (StorageHealth: shown until the same kind of write succeeds). */
+const PUBLISH_OPERATION = 'publishing this node\'s status'
+const LOCAL_WRITE_OPERATION = 'a local write'
 
 export class Node extends EventEmitter<NodeEvents> {
   readonly dir: string
@@ -108,11 +114,13 @@ export class Node extends EventEmitter<NodeEvents> {
   readonly #ownFeeds: OwnFeedWatch
   /** Backups under way: stop() lets them finish before it closes the store they read. */
   readonly #backups = new Set<Promise<BackupResult>>()
+  readonly #storage: StorageHealth
 
   private constructor (opts: NodeOptions, unlock: () => void) {
     super()
     this.dir = opts.dir
     this.#unlock = unlock
+    this.#storage = new StorageHealth(opts.dir)
     this.keyPair = loadOrCreateIdentity(opts.dir)
     this.#ownFeeds = new OwnFeedWatch(toHex(this.keyPair.publicKey))
     this.#store = SqliteStore.open(path.join(opts.dir, 'store.db'))
@@ -134,10 +142,12 @@ export class Node extends EventEmitter<NodeEvents> {
         : async (author, space, hash) => await (opts.blockAnswers as NonNullable<NodeOptions['blockAnswers']>)({ author, space, hash }, async () => await this.#folders.serve(author, space, hash)),
       maxUpBytesPerSecond: opts.maxUpBytesPerSecond ?? 0,
       maxDownBytesPerSecond: opts.maxDownBytesPerSecond ?? 0,
-      metrics: this.metrics
+      metrics: this.metrics,
+      onStorageError: err => this.#storage.failed(PEER_OPERATION, err, Date.now())
     })
     this.#folders = new Folders({
       dir: opts.dir,
+      diskReserveBytes: opts.diskReserveBytes,
       me: toHex(this.keyPair.publicKey),
       replica: key => this.#replicas.get(key),
       write: (replica, bodies) => this.#writeMany(replica, bodies),
@@ -152,7 +162,15 @@ export class Node extends EventEmitter<NodeEvents> {
       self: this.#me,
       thresholds: opts.alerts,
       replica: key => this.#replicas.get(key),
-      publish: (space, body) => { this.#engine.publishStatus(space, body, Date.now()); this.#network.pump() },
+      publish: (space, body) => {
+        try {
+          this.#engine.publishStatus(space, body, Date.now())
+          this.#storage.ok(PUBLISH_OPERATION)
+        } catch (err) {
+          if (!this.#storage.failed(PUBLISH_OPERATION, err, Date.now())) throw err // a full disk: the next period tries again
+        }
+        this.#network.pump()
+      },
       host: {
         name: opts.name ?? HOST_NAME,
         version: NODE_VERSION,
@@ -409,12 +427,14 @@ export class Node extends EventEmitter<NodeEvents> {
   /** This node as every other node sees it (its last published report), and the network in numbers (from `map` when the caller has one). */
   status (map: NetworkMap = this.network()): { peerId: string, name: string, periodMs: number, report: NodeReport | null, alerts: readonly AlertReport[], network: NetworkMap['summary'], deployment: string[] } {
     const self = map.nodes.find(n => n.self)
-    return { peerId: this.peerId, name: self?.name ?? '', periodMs: this.#telemetry.periodMs, report: self?.report ?? null, alerts: this.#telemetry.alerts, network: map.summary, deployment: [...this.#telemetry.deployment.keys] }
+    return { peerId: this.peerId, name: self?.name ?? '', periodMs: this.#telemetry.periodMs, report: self?.report ?? null, alerts: [...this.#telemetry.alerts, ...this.#storage.alerts()], network: map.summary, deployment: [...this.#telemetry.deployment.keys] }
   }
 
   /** Open alerts of every node that is up, newest first. */
   alerts (map: NetworkMap = this.network()): NetworkMap['alerts'] {
-    return [...map.alerts].sort((a, b) => b.sinceMs - a.sinceMs)
+    // This node's store failing is said here even when its status record, which would carry it, cannot be written.
+    const own = this.#storage.alerts().map(a => ({ ...a, peerId: this.peerId, name: map.nodes.find(n => n.self)?.name ?? '' }))
+    return [...map.alerts, ...own].sort((a, b) => b.sinceMs - a.sinceMs)
   }
 
   alertThresholds (): AlertThresholds {
@@ -447,8 +467,10 @@ export class Node extends EventEmitter<NodeEvents> {
     try {
       result = write()
     } catch (err) {
+      this.#storage.failed(LOCAL_WRITE_OPERATION, err, Date.now())
       throw userError(err)
     }
+    this.#storage.ok(LOCAL_WRITE_OPERATION)
     this.#network.pump()
     return result
   }
@@ -553,6 +575,8 @@ const NODE_VERSION = (JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 
 
 /** A refused write as the user's error (decision 13); anything else is ours, and goes on up. */
 function userError (err: unknown): unknown {
+  const storage = storageUserError(err)
+  if (storage !== null) return storage
   if (err instanceof SpaceError) return new NodeError(err.code === 'NOT_ALLOWED' ? 'NOT_ALLOWED' : 'BAD_INPUT', err.message.replace(/^[A-Z_]+: /, ''), { cause: err })
   if (err instanceof Error && err.name === 'CodecError') return new NodeError('BAD_INPUT', err.message, { cause: err })
   return err

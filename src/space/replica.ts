@@ -399,19 +399,21 @@ export class SpaceReplica {
    * entry or a fork proof, whose effect can reach back over stored entries.
    */
   #commitRebuild (added: readonly Entry[], aclAdded: readonly Entry[], batch?: Batch, acl?: Acl): void {
-    this.#aclEntries.push(...aclAdded)
-    this.#acl = acl ?? this.#computeAcl(this.#aclEntries, batch?.fork)
+    // Memory follows the store only once the commit succeeded (a full disk throws, and nothing changed).
+    const next = acl ?? this.#computeAcl([...this.#aclEntries, ...aclAdded], batch?.fork)
     const overlay = new ViewOverlay(EMPTY_ROWS)
-    const apply = (e: Entry): void => { if (this.#effectiveData(this.#acl, e)) applyDataEntry(overlay, e) }
+    const apply = (e: Entry): void => { if (this.#effectiveData(next, e)) applyDataEntry(overlay, e) }
     // An entry stored under an older version's weaker checks that today's decoder refuses is held but not effective, alike on every node.
     for (const stored of this.#store.entries(this.key, 'data')) { const e = readOrSkip(() => decodeStoredEntry(stored.bytes, stored.sig)); if (e !== undefined) apply(e) }
     for (const e of added) if (isDataBody(e.body)) apply(e)
     const statusRows: ViewWrite[] = []
     for (const [key, value] of this.#store.viewRows(this.key, 'status')) {
-      if (this.#acl.currentRole(toHex(key)) !== null) statusRows.push({ view: 'status', key, value })
+      if (next.currentRole(toHex(key)) !== null) statusRows.push({ view: 'status', key, value })
     }
     this.#kvOrders.clear()
-    this.#store.commit({ space: this.key, ...batch, replaceViews: true, viewWrites: [...overlay.writes(), ...aclRows(this.#acl), ...statusRows] })
+    this.#store.commit({ space: this.key, ...batch, replaceViews: true, viewWrites: [...overlay.writes(), ...aclRows(next), ...statusRows] })
+    this.#aclEntries.push(...aclAdded)
+    this.#acl = next
     this.#kvOrders.remember(overlay) // built from no rows: every kv row there is
   }
 
@@ -440,8 +442,6 @@ export class SpaceReplica {
    */
   #commitAclChange (items: readonly AuthEntry[], aclAdded: readonly Entry[], acl: Acl, batch: Batch): void {
     const before = this.#acl
-    this.#aclEntries.push(...aclAdded)
-    this.#acl = acl
     const overlay = new ViewOverlay({ get: (view, key) => this.#store.viewGet(this.key, view, key) }, this.#kvOrders)
     for (const { entry } of items) if (this.#effectiveData(acl, entry)) applyDataEntry(overlay, entry)
     const now = new Set(acl.members().map(m => m.member))
@@ -451,6 +451,8 @@ export class SpaceReplica {
       if (m.role !== null && acl.currentRole(m.member) === null) removed.push({ view: 'status', key: fromHex(m.member), value: null })
     }
     this.#store.commit({ ...batch, viewWrites: [...overlay.writes(), ...removed, ...aclRows(acl)] })
+    this.#aclEntries.push(...aclAdded)
+    this.#acl = acl
     this.#kvOrders.remember(overlay)
   }
 

@@ -193,7 +193,7 @@ const BODIES: Readonly<Record<BodyType, fc.Arbitrary<Body>>> = {
   join: rec({ t: fc.constant('join'), invite: bytesN(32), proof: bytesN(64) }),
   file: fc.record({
     path: fc.array(fc.stringMatching(/^[a-z0-9_-]{1,12}$/), { minLength: 1, maxLength: 4 }).map(segs => segs.join('/')),
-    mode: intIn(0, 0o7777),
+    mode: intIn(0, 0o777), // permission bits: setuid, setgid and sticky are dropped on decode (decision 19)
     mtimeMs: POS,
     deleted: fc.boolean(),
     supersedes: fc.array(bytesN(32), { maxLength: 3 }),

@@ -1,0 +1,20 @@
+import { bytesEqual } from '../codec/index.ts'
+import type { FileChunk } from '../codec/index.ts'
+import type { RecordedFile, RecordedVersion } from './folder.ts'
+import type { ScannedFile } from './scanner.ts'
+
+/** Same bytes and mode: a version and a file (or two versions) that need no copy of each other. */
+export function sameContent (a: Pick<RecordedVersion, 'size' | 'mode' | 'chunks'>, b: Pick<ScannedFile, 'size' | 'mode' | 'chunks'>): boolean {
+  if (a.size !== b.size || a.mode !== b.mode || a.chunks.length !== b.chunks.length) return false
+  for (let i = 0; i < a.chunks.length; i++) {
+    const x = a.chunks[i] as FileChunk
+    const y = b.chunks[i] as FileChunk
+    if (x[1] !== y[1] || !bytesEqual(x[0], y[0])) return false
+  }
+  return true
+}
+
+/** Losing versions whose content differs from the winner's (a deletion that lost, or a same-content twin, needs no copy). */
+export function realConflicts (v: RecordedFile): RecordedVersion[] {
+  return v.conflicts.filter(c => !c.deleted && !sameContent(c, v.current))
+}

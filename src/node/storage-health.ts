@@ -1,0 +1,57 @@
+import path from 'node:path'
+import { storageTrouble } from '../store/index.ts'
+import type { AlertReport } from '../telemetry/index.ts'
+import { NodeError } from './errors.ts'
+
+/**
+ * Whether this node's own store can be written (decision 19: the daemon
+ * survives a full disk and says so). A write that fails for want of room
+ * (SQLITE_FULL, ENOSPC) or because the disk refuses it is an error of that
+ * operation; the last such failure shows as an alert in `samepage status`
+ * until a later write succeeds. Background writers (status records,
+ * entries from peers) report here instead of throwing out of a timer.
+ */
+export class StorageHealth {
+  readonly #dir: string
+  /** The last failure of each kind of write, until that kind succeeds again. */
+  readonly #failures = new Map<string, { detail: string, sinceMs: number }>()
+
+  constructor (dir: string) {
+    this.#dir = dir
+  }
+
+  /** Records `err` if it is storage trouble (true), else leaves it to the caller (false). */
+  failed (operation: string, err: unknown, nowMs: number): boolean {
+    if (storageTrouble(err) === null) return false
+    this.#failures.set(operation, { detail: (err as Error).message, sinceMs: this.#failures.get(operation)?.sinceMs ?? nowMs })
+    return true
+  }
+
+  /** `operation` succeeded: its failure is over; so is one of storing what peers sent (they send it again, and it is retried). */
+  ok (operation: string): void {
+    this.#failures.delete(operation)
+    this.#failures.delete(PEER_OPERATION)
+  }
+
+  alerts (): AlertReport[] {
+    return [...this.#failures].map(([operation, f]) => ({
+      kind: 'disk-full' as const,
+      subject: path.join(this.#dir, 'store.db'),
+      detail: `writes to this node's store fail (${operation}: ${f.detail}); nothing half-written, tried again later; free some space on this disk`,
+      sinceMs: f.sinceMs
+    }))
+  }
+}
+
+/** Entries and records from peers that could not be stored. */
+export const PEER_OPERATION = 'storing what a peer sent'
+
+/** A failed write to the store as the user's error, with a stable code; null if `err` is not storage trouble. */
+export function storageUserError (err: unknown): NodeError | null {
+  const kind = storageTrouble(err)
+  if (kind === null) return null
+  const message = (err as Error).message
+  return kind === 'full'
+    ? new NodeError('STORAGE_FULL', `this node's disk is full (${message}); nothing was written; free some space and try again`, { cause: err })
+    : new NodeError('STORAGE_FAILED', `this node's store could not be written (${message}); nothing was written; check the disk and try again`, { cause: err })
+}
