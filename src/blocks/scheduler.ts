@@ -23,13 +23,11 @@
  *      so a slow peer never holds the last piece.
  *   5. Distrust. A block whose bytes do not match its hash is the sender's
  *      fault: it is penalized and dropped, and what it had in flight goes to
- *      the others. A peer that leaves a request unanswered past its deadline
- *      (four times what its queue should take at its measured rate, never
- *      less than `stallMs`) is stalled: dropped without blame (slow is not
- *      proven hostile) and what it had in flight goes to the others. A
- *      dropped peer is asked nothing more by this scheduler (one folder
- *      pass); a block no peer left holds is an orphan, which the caller
- *      gives up on, so a transfer always ends.
+ *      the others. A request unanswered past its deadline (4 × its queue at
+ *      the peer's rate, at least `stallMs`) stalls its peer: dropped without
+ *      blame, its work to the others. A dropped peer is asked nothing more
+ *      (by this scheduler: one pass); a block no peer left holds is an
+ *      orphan the caller gives up on, so a transfer always ends.
  */
 export interface BlockRef {
   /** Hex SHA-256 of the block's bytes. */
@@ -202,8 +200,7 @@ export class BlockScheduler {
   tick (nowMs: number): void {
     for (const p of [...this.#peers.values()]) {
       for (const [hash, askedAtMs] of p.inFlight) {
-        const deadlineMs = this.#timeoutMs(p, hash)
-        if (askedAtMs + deadlineMs > nowMs) continue
+        if (askedAtMs + this.#timeoutMs(p, hash) > nowMs) continue
         this.#drop(p, `stalled: no answer for block ${hash.slice(0, 16)} in ${Math.round((nowMs - askedAtMs) / 1000)} s`, 'stalled')
         break
       }

@@ -83,10 +83,11 @@ describe('a file edited while three nodes sync it', { timeout: 600_000 }, () => 
     const trees = names.map(n => JSON.stringify(treeHashes(folders[n])))
     assert.ok(trees.every(t => t === trees[0]), trees.join('\n'))
     for (const n of names) assert.deepEqual(ok(dirs[n], 'misbehaviour'), [], `${n} recorded no misbehaviour`)
-    const peerIds = daemons.map(d => d.peerId)
+    // Nobody cut off or banned (a ban lasts minutes): connected now, or again after a redial under load.
+    const [a, b, c] = daemons.map(d => d.peerId) as [string, string, string]
     const connected = (n: (typeof names)[number]): string[] => (ok(dirs[n], 'peers') as { peerId: string }[]).map(p => p.peerId)
-    assert.ok(connected('b').includes(peerIds[0] as string) && connected('b').includes(peerIds[2] as string), 'B is still connected to A and C')
-    assert.ok(connected('a').includes(peerIds[1] as string) && connected('c').includes(peerIds[1] as string), 'A and C are still connected to B: nobody banned it')
+    await eventually('B is connected to A and C', () => connected('b'), l => l.includes(a) && l.includes(c), 60_000)
+    await eventually('A and C are connected to B', () => [...connected('a'), ...connected('c')].filter(p => p === b).length, n => n === 2, 60_000)
     const stats = names.map(n => (ok(dirs[n], 'stats') as { blocks: { bytesIn: number, changed?: number } }).blocks)
     console.log(`# ${writes} writes in ${Math.round((Date.now() - started) / 1000)} s; chunk bytes received: ${stats.map((s, i) => `${names[i]} ${s.bytesIn}`).join(', ')}; answered "changed": ${stats.map((s, i) => `${names[i]} ${s.changed ?? 0}`).join(', ')}`)
   })
