@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import {
   ACL_TYPES, bytesEqual, compareBytes, compareClocks, decodeCbor, decodeEntry, decodeGenesis, decodeStatus,
-  encodeCbor, fromHex, isCodecError, toHex, RUN_BYTES_MAX, RUN_ENTRIES_MAX, POSITION_MAX, CLOCK_COUNTER_MAX
+  encodeCbor, fromHex, isCodecError, toHex, RUN_BYTES_MAX, RUN_ENTRIES_MAX, POSITION_MAX, CLOCK_COUNTER_MAX, storedEntryClock
 } from '../codec/index.ts'
 import type { Body, Clock, Entry, FeedRow, FileChunk, Role, SignedBytes, SignedGenesis, SignedStatus } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
@@ -304,7 +304,8 @@ export class SpaceReplica {
         if (verified && !held.verified) verifiedNow.push(held.id)
         continue
       }
-      const heldEntry = decodeStoredEntry(held.bytes, held.sig)
+      const heldEntry = readOrSkip(() => decodeStoredEntry(held.bytes, held.sig))
+      if (heldEntry === undefined) return result // held under an older version's weaker checks: no proof can be made of it
       if (!entrySignatureValid(entry)) return { ...result, reject: { reason: 'bad-signature', detail: `entry at a forked position ${entry.seq} is not signed by its author` } }
       if (!held.verified && !entrySignatureValid(heldEntry)) return result
       return { ...this.#commitFork(heldEntry, entry), duplicates: result.duplicates }
@@ -488,7 +489,7 @@ export class SpaceReplica {
     const forks: ForkAt[] = this.#store.forks(this.key).map(f => ({ author: f.author, epoch: f.epoch, seq: f.seq }))
     if (extraFork !== undefined) forks.push({ author: extraFork.author, epoch: extraFork.epoch, seq: extraFork.seq })
     const proofs = [...this.#store.forks(this.key), ...(extraFork !== undefined ? [extraFork] : [])]
-    const forkEntries = proofs.flatMap(f => [f.a, f.b]).map(([bytes, sig]) => decodeStoredEntry(bytes, sig))
+    const forkEntries = proofs.flatMap(f => [f.a, f.b]).flatMap(([bytes, sig]) => readOrSkip(() => decodeStoredEntry(bytes, sig)) ?? [])
     return computeAcl({ owner: this.owner, entries, forks, forkEntries })
   }
 
@@ -524,7 +525,8 @@ export class SpaceReplica {
     if (cached !== undefined) return cached
     if (feed.count === 0) return undefined
     const head = this.#store.entryAt(this.key, feed.author, feed.epoch, feed.count - 1) as StoredEntry
-    const clock = decodeStoredEntry(head.bytes, head.sig).clock
+    // An entry stored under an older version's weaker checks may no longer decode: its feed still goes on from its clock.
+    const clock = readOrSkip(() => decodeStoredEntry(head.bytes, head.sig).clock) ?? storedEntryClock(head.bytes)
     this.#headClocks.set(key, clock)
     return clock
   }
