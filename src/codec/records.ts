@@ -36,7 +36,7 @@ export function decodeGenesis (bytes: Uint8Array, sig: Uint8Array): SignedGenesi
   if (v.t !== 'samepage.space') throw new CodecError('UNKNOWN_TYPE', 'genesis.t: not a samepage space genesis')
   return {
     name: f.string(v.name, 'genesis.name', NAME_BYTES_MAX, 1),
-    createdMs: f.int(v.createdMs, 'genesis.createdMs', 0, TIME_MS_MAX),
+    createdMs: f.int(v.createdMs, 'genesis.createdMs'),
     owner: f.bytes(v.owner, 'genesis.owner', AUTHOR_SIZE),
     bytes,
     sig,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import {
   ACL_TYPES, bytesEqual, compareBytes, compareClocks, decodeCbor, decodeEntry, decodeGenesis, decodeStatus,
-  encodeCbor, fromHex, isCodecError, toHex, RUN_BYTES_MAX, RUN_ENTRIES_MAX, POSITION_MAX, CLOCK_COUNTER_MAX
+  encodeCbor, fromHex, isCodecError, toHex, RUN_BYTES_MAX, RUN_ENTRIES_MAX, POSITION_MAX, CLOCK_COUNTER_MAX, storedEntryClock
 } from '../codec/index.ts'
 import type { Body, Clock, Entry, FeedRow, FileChunk, Role, SignedBytes, SignedGenesis, SignedStatus } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
@@ -313,7 +313,8 @@ export class SpaceReplica {
         if (verified && !held.verified) verifiedNow.push(held.id)
         continue
       }
-      const heldEntry = decodeStoredEntry(held.bytes, held.sig)
+      const heldEntry = readOrSkip(() => decodeStoredEntry(held.bytes, held.sig))
+      if (heldEntry === undefined) return result // held under an older version's weaker checks: no proof can be made of it
       if (!entrySignatureValid(entry)) return { ...result, reject: { reason: 'bad-signature', detail: `entry at a forked position ${entry.seq} is not signed by its author` } }
       if (!held.verified && !entrySignatureValid(heldEntry)) return result
       return { ...this.#commitFork(heldEntry, entry), duplicates: result.duplicates }
@@ -499,7 +500,7 @@ export class SpaceReplica {
     const forks: ForkAt[] = this.#store.forks(this.key).map(f => ({ author: f.author, epoch: f.epoch, seq: f.seq }))
     if (extraFork !== undefined) forks.push({ author: extraFork.author, epoch: extraFork.epoch, seq: extraFork.seq })
     const proofs = [...this.#store.forks(this.key), ...(extraFork !== undefined ? [extraFork] : [])]
-    const forkEntries = proofs.flatMap(f => [f.a, f.b]).map(([bytes, sig]) => decodeStoredEntry(bytes, sig))
+    const forkEntries = proofs.flatMap(f => [f.a, f.b]).flatMap(([bytes, sig]) => readOrSkip(() => decodeStoredEntry(bytes, sig)) ?? [])
     return computeAcl({ owner: this.owner, entries, forks, forkEntries })
   }
 
@@ -529,7 +530,8 @@ export class SpaceReplica {
     if (cached !== undefined) return cached
     if (feed.count === 0) return undefined
     const head = this.#store.entryAt(this.key, feed.author, feed.epoch, feed.count - 1) as StoredEntry
-    const clock = decodeStoredEntry(head.bytes, head.sig).clock
+    // An entry stored under an older version's weaker checks may no longer decode: its feed still goes on from its clock.
+    const clock = readOrSkip(() => decodeStoredEntry(head.bytes, head.sig).clock) ?? storedEntryClock(head.bytes)
     this.#headClocks.set(key, clock)
     return clock
   }
@@ -622,10 +624,10 @@ export class SpaceReplica {
     return this.statuses().map(s => ({ author: s.author, clock: s.clock }))
   }
 
-  /** The record as stored, if it still decodes (one that does not is neither served nor shown). */
+  /** The record as stored (its bytes and signature: serving one costs no decoding), or undefined if the row does not decode. */
   statusRecord (author: AuthorHex): SignedBytes | undefined {
     const row = this.#store.viewGet(this.key, 'status', fromHex(author))
-    return row === undefined ? undefined : readOrSkip(() => { const r = decodeCbor(row, 'status row', 1 << 20, false) as SignedBytes; decodeStatus(r[0], r[1]); return r })
+    return row === undefined ? undefined : readOrSkip(() => decodeCbor(row, 'status row', 1 << 20, false) as SignedBytes)
   }
 
   // ---------------------------------------------------------------- views

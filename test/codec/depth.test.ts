@@ -11,8 +11,9 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { cborNestingProblem, valueDeeperThan } from '../../src/codec/depth.ts'
 import {
   CBOR_DEPTH_MAX, ENTRY_DEPTH_MAX, TIME_MS_MAX, VALUE_DEPTH_MAX, decodeCbor, decodeEntry, decodeMessage, decodeStatus, encodeCbor,
-  encodeUnsignedEntry, encodeMessage, isCodecError
+  encodeUnsignedEntry, encodeMessage, isCodecError, storedEntryClock
 } from '../../src/codec/index.ts'
+import { nestedArrays, PLACEHOLDER, withRaw } from '../helpers/raw-cbor.ts'
 import type { UnsignedEntry } from '../../src/codec/index.ts'
 
 const SIG = new Uint8Array(64).fill(7)
@@ -138,4 +139,14 @@ test('times past TIME_MS_MAX are refused in status records and status heads (Dat
   const have = (wallMs: number): Uint8Array => encodeMessage({ m: 'status-have', space: new Uint8Array(36), heads: [{ author: new Uint8Array(32), clock: { wallMs, counter: 0 } }] })
   assert.equal(codeOf(() => decodeMessage(have(TIME_MS_MAX))), 'ok')
   assert.equal(codeOf(() => decodeMessage(have(9e15))), 'INVALID_FIELD')
+})
+
+test('the clock of a stored entry too deep to decode is read by skipping, not decoding (a feed goes on after it)', () => {
+  const entry = { s: new Uint8Array(36), a: new Uint8Array(32), e: 1, q: 0, p: null, c: [1234567, 8], b: { t: 'ledger.append', tx: PLACEHOLDER } }
+  const deep = withRaw(entry, nestedArrays(50_000))
+  assert.equal(codeOf(() => decodeEntry(deep, SIG, false)), 'OVERSIZED')
+  assert.deepEqual(storedEntryClock(deep), { wallMs: 1234567, counter: 8 })
+  assert.deepEqual(storedEntryClock(encodeUnsignedEntry(unsigned({ t: 'kv.del', key: 'k' }))), { wallMs: 1, counter: 0 })
+  assert.equal(codeOf(() => storedEntryClock(Uint8Array.of(0xa0))), 'MALFORMED')
+  assert.equal(codeOf(() => storedEntryClock(deep.subarray(0, 40))), 'MALFORMED')
 })

@@ -15,7 +15,7 @@ import type { SignedBytes } from '../../src/codec/index.ts'
 import { SqliteStore } from '../../src/store/index.ts'
 import { keyPairFromSeed, peerIdOf, signDomain } from '../../src/identity/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
-import { signEntry, signStatus } from '../../src/space/index.ts'
+import { signEntry, signStatus, SpaceReplica } from '../../src/space/index.ts'
 import { SYNC_PROTOCOL } from '../../src/net/index.ts'
 import { buildNetworkMap, decodeReport } from '../../src/telemetry/index.ts'
 import { toJson } from '../../src/api/json.ts'
@@ -198,6 +198,9 @@ describe('poison rows stored by an older version', { timeout: TIMEOUT_MS }, () =
   const dir = path.join(root, 'node')
   let daemon: Daemon
   let space = ''
+  const member = keyPairFromSeed(new Uint8Array(32).fill(25)) // a writer whose deep entry an older version stored
+  let poisonId: Uint8Array = new Uint8Array(0)
+  const peers: Libp2p[] = []
 
   before(async () => {
     daemon = await startDaemon(dir)
@@ -206,6 +209,7 @@ describe('poison rows stored by an older version', { timeout: TIMEOUT_MS }, () =
     ok(dir, 'kv', 'put', 'team', 'z', 'last')
     ok(dir, 'ledger', 'append', 'team', '{"n":1}')
     ok(dir, 'ledger', 'append', 'team', '{"n":2}')
+    ok(dir, 'acl', 'grant', 'team', peerIdOf(member.publicKey), 'writer')
     await stop(daemon)
     // What an older version, with no depth limit, could have written: a ledger row and a kv row nested 5,000
     // levels, a row that is not CBOR at all, a kv row whose value is a bigint, and a status row with a time Date cannot hold.
@@ -224,10 +228,15 @@ describe('poison rows stored by an older version', { timeout: TIMEOUT_MS }, () =
         { view: 'status', key: new Uint8Array(32).fill(3), value: encodeCbor([statusBytes, new Uint8Array(64)]) }
       ]
     })
+    // And a member's entry nested 5,000 levels, stored as the head of its feed (opening the space reads every feed's head clock).
+    const [bytes, sig] = craftedEntry(member, spaceBytes(space), 1, 0, null, { t: 'ledger.append', tx: PLACEHOLDER }, deepBytes(5000))
+    poisonId = sha256(bytes)
+    store.commit({ space, entries: [{ author: Buffer.from(member.publicKey).toString('hex'), epoch: 1, seq: 0, id: Buffer.from(poisonId).toString('hex'), bytes, sig, verified: true, kind: 'data' }] })
     store.close()
     daemon = await startDaemon(dir)
   })
   after(async () => {
+    for (const p of peers) await p.stop()
     await stop(daemon)
     fs.rmSync(root, { recursive: true, force: true })
   })
@@ -260,6 +269,28 @@ describe('poison rows stored by an older version', { timeout: TIMEOUT_MS }, () =
     // Writes still work beside the poison rows.
     ok(dir, 'ledger', 'append', 'team', '{"n":3}')
     assert.deepEqual((ok(dir, 'ledger', 'list', 'team') as unknown[]).at(-1), { n: 3 })
+  })
+
+  test('a feed whose stored head is an entry today\'s decoder refuses goes on: the next entry is taken, the views skip the poison one alike', async () => {
+    const next = signEntry(member, { space: spaceBytes(space), author: member.publicKey, epoch: 1, seq: 1, prev: poisonId, clock: { wallMs: Date.now(), counter: 0 }, body: { t: 'kv.put', key: 'after-poison', value: 'ok' } })
+    const h = await hostilePeer(peers)
+    const lp = await syncStream(h, daemon)
+    await lp.write(encodeMessage({ m: 'entries', space: spaceBytes(space), run: [[next.bytes, next.sig]] }))
+    await eventually('the next entry of the feed is stored', () => ok(dir, 'kv', 'get', 'team', 'after-poison').value, v => v === 'ok')
+    assert.ok(!(ok(dir, 'misbehaviour') as Misbehaviour[]).some(m => m.peer === h.peerId.toString()), 'the sender of an honest entry is not scored')
+    assert.ok(alive(daemon))
+    // A rebuild of the views from the stored entries (what an ACL change that reaches back or a fork runs) skips the poison entry.
+    await stop(daemon)
+    const store = SqliteStore.open(path.join(dir, 'store.db'))
+    try {
+      const replica = SpaceReplica.open(store, space)
+      assert.equal(typeof replica.recomputedViewHash(), 'string')
+      assert.deepEqual(replica.kvGet('after-poison')?.value, 'ok')
+    } finally {
+      store.close()
+    }
+    daemon = await startDaemon(dir)
+    assert.equal(ok(dir, 'kv', 'get', 'team', 'after-poison').value, 'ok', 'and the daemon opens the space again')
   })
 })
 
