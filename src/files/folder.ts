@@ -392,7 +392,23 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     jobs.sort((a, b) => Number(b.copy) - Number(a.copy))
     await this.#dropHopeless(jobs)
     changed = changed || jobs.length > 0 || deletions.length > 0
-    if (jobs.length > 0) await this.#writeAll(jobs)
+    // The copies are all on disk before any file is replaced: a copy reads its chunks from the very file a
+    // winner replaces. A file here whose copy failed is not replaced in this pass (it may be the only one).
+    const copies = jobs.filter(j => j.copy)
+    if (copies.length > 0) await this.#writeAll(copies)
+    const keep = new Set<string>()
+    for (const c of copies) {
+      const of = isConflictCopy(c.path)
+      const here = of === null ? undefined : this.#scanned.get(of)
+      if (of !== null && this.#errors.has(c.path) && here !== undefined && sameContent(c.version, here)) keep.add(of)
+    }
+    const rest: WriteJob[] = []
+    for (const j of jobs) {
+      if (j.copy) continue
+      if (keep.has(j.path)) this.#errors.set(j.path, 'waiting: the version here has no conflict copy yet, so it is not replaced')
+      else rest.push(j)
+    }
+    if (rest.length > 0) await this.#writeAll(rest)
     for (const p of deletions) changed = await this.#delete(p) || changed
     if (this.mode === 'send-receive') {
       changed = this.#resolve(resolutions) || changed
