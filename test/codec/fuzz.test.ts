@@ -206,6 +206,7 @@ const BODIES: Readonly<Record<BodyType, fc.Arbitrary<Body>>> = {
   invite: rec({ t: fc.constant('invite'), key: bytesN(32), role, uses: intIn(1, INVITE_USES_MAX), expiresMs: SAFE }),
   'invite.revoke': rec({ t: fc.constant('invite.revoke'), invite: bytesN(32), keep: fc.array(bytesN(32), { maxLength: 4 }) }),
   join: rec({ t: fc.constant('join'), invite: bytesN(32), proof: bytesN(64) }),
+  'invite.redeem': rec({ t: fc.constant('invite.redeem'), invite: bytesN(32), join: bytesN(32) }),
   file: fc.record({
     path: fc.array(fc.stringMatching(/^[a-z0-9_-]{1,12}$/), { minLength: 1, maxLength: 4 }).map(segs => segs.join('/')),
     mode: intIn(0, 0o7777),
