@@ -269,7 +269,8 @@ const MESSAGES: Readonly<Record<MessageType, fc.Arbitrary<Message>>> = {
   status: rec({ m: fc.constant('status'), space: bytesN(36), record: signedBytes(STATUS_BYTES_MAX, statusBytes) }),
   'status-have': rec({ m: fc.constant('status-have'), space: bytesN(36), heads: fc.array(rec({ author: bytesN(32), clock }), { maxLength: 4 }) }),
   'status-want': rec({ m: fc.constant('status-want'), space: bytesN(36), authors: fc.array(bytesN(32), { maxLength: 4 }) }),
-  bye: rec({ m: fc.constant('bye'), reason: text(0, REASON_BYTES_MAX) })
+  bye: rec({ m: fc.constant('bye'), reason: text(0, REASON_BYTES_MAX) }),
+  'join-answer': rec({ m: fc.constant('join-answer'), space: bytesN(36), join: bytesN(32), outcome: text(0, 32), detail: text(0, REASON_BYTES_MAX) })
 }
 const MESSAGE_TYPES = Object.keys(MESSAGES) as MessageType[]
 const message: fc.Arbitrary<Message> = fc.constantFrom(...MESSAGE_TYPES).chain(m => MESSAGES[m])
