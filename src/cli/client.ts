@@ -22,7 +22,7 @@ export class ApiClient {
     this.#dir = dir
   }
 
-  async call (method: string, pathname: string, body?: unknown): Promise<unknown> {
+  async call (method: string, pathname: string, body?: unknown, timeoutMs = 30_000): Promise<unknown> {
     const api = this.#address()
     let res: Response
     try {
@@ -30,7 +30,7 @@ export class ApiClient {
         method,
         headers: { authorization: `Bearer ${api.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(30_000)
+        signal: AbortSignal.timeout(timeoutMs)
       })
     } catch {
       throw this.#notRunning()

@@ -596,12 +596,14 @@ export class SpaceReplica {
    * store it and start serving us (decision 9).
    */
   pendingJoin (author: AuthorHex): SignedBytes | undefined {
+    let newest: Entry | undefined
     for (const feed of this.#pending.feeds()) {
       if (!feed.startsWith(`${author}/`)) continue
       const first = this.#pending.peek(feed, 0)
-      if (first !== undefined && first.entry.body.t === 'join') return [first.entry.bytes, first.entry.sig]
+      // The newest join is the one its user waits on (an older one may have been refused).
+      if (first !== undefined && first.entry.body.t === 'join' && (newest === undefined || first.entry.epoch > newest.epoch)) newest = first.entry
     }
-    return undefined
+    return newest === undefined ? undefined : [newest.bytes, newest.sig]
   }
 
   /**

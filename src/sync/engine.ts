@@ -258,6 +258,7 @@ export class SyncEngine {
     const entry = replica.append(this.#keyPair, body, nowMs)
     this.#afterStore(replica, [entry], null)
     this.#events.push({ type: 'stored', space, entries: [entry], from: 'local' })
+    if (body.t === 'acl.revoke') for (const session of this.#sessions.values()) if (session.spaces.has(space)) this.#tellRevoked(session, replica)
     return entry
   }
 
@@ -802,7 +803,7 @@ export class SyncEngine {
   /** A revoked member is told (decision 18): it is shown the revoke that took its role, once a session, unless it holds it. */
   #tellRevoked (session: Session, replica: SpaceReplica): void {
     const told = `${session.peer}|${replica.key}`
-    if (this.#toldRevoked.has(told) || replica.acl.currentRole(session.peer) !== null) return
+    if (this.#toldRevoked.has(told) || replica.acl.revokesOf(session.peer).length === 0 || replica.acl.currentRole(session.peer) !== null) return
     const revoke = replica.revokeOf(session.peer)
     if (revoke === undefined) return
     this.#toldRevoked.add(told)

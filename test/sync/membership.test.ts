@@ -23,6 +23,21 @@ function joinerStore (origin: SpaceReplica): MemoryStore {
   return s
 }
 
+/** An owner and a writer it granted, connected, after one write of the writer reached the owner. */
+function connectedWriter (seed: string): { wire: Wire, O: Peer, W: Peer, w: KeyPair } {
+  const [o, w] = ['owner', 'w'].map(n => seededKey(seed, n)) as [KeyPair, KeyPair]
+  const store = new MemoryStore()
+  const origin = SpaceReplica.create(store, o, seed, T0)
+  origin.append(o, { t: 'acl.grant', member: w.publicKey, role: 'writer', from: { epoch: 0, seq: 0 } }, T0 + 1)
+  const wire = new Wire(T0 + 10)
+  const O = wire.add(o, store)
+  const W = wire.add(w, joinerStore(origin))
+  wire.connect(O, W)
+  W.engine.append(replicaOf(W).key, { t: 'kv.put', key: 'before', value: 1 }, wire.nowMs)
+  wire.flush()
+  return { wire, O, W, w }
+}
+
 describe('membership through the engine (decision 18)', () => {
   test('one use, two joiners: the first presented is redeemed, the second is refused with a reason, every node agrees', () => {
     const [o, j1, j2, inv] = ['owner', 'j1', 'j2', 'inv'].map(n => seededKey('m1', n)) as [KeyPair, KeyPair, KeyPair, KeyPair]
@@ -78,16 +93,7 @@ describe('membership through the engine (decision 18)', () => {
   })
 
   test('a revoked member is shown its revoke, refuses local writes naming it, and is not scored for it', () => {
-    const [o, w] = ['owner', 'w'].map(n => seededKey('m3', n)) as [KeyPair, KeyPair]
-    const store = new MemoryStore()
-    const origin = SpaceReplica.create(store, o, 'revoked', T0)
-    origin.append(o, { t: 'acl.grant', member: w.publicKey, role: 'writer', from: { epoch: 0, seq: 0 } }, T0 + 1)
-    const wire = new Wire(T0 + 10)
-    const O = wire.add(o, store)
-    const W = wire.add(w, joinerStore(origin))
-    wire.connect(O, W)
-    W.engine.append(replicaOf(W).key, { t: 'kv.put', key: 'before', value: 1 }, wire.nowMs)
-    wire.flush()
+    const { wire, O, W, w } = connectedWriter('m3')
     O.engine.disconnect(W.name, wire.nowMs)
     W.engine.disconnect(O.name, wire.nowMs)
     // The owner writes more while W is away, then revokes it: W cannot pull any of it (it is no member at O now).
@@ -100,6 +106,15 @@ describe('membership through the engine (decision 18)', () => {
     assert.equal(replicaOf(W).kvGet('later-0'), undefined, 'and was served no data')
     assert.throws(() => W.engine.append(replicaOf(W).key, { t: 'kv.put', key: 'after', value: 1 }, wire.nowMs),
       (e: unknown) => e instanceof SpaceError && e.code === 'NOT_ALLOWED' && /revoked/.test(e.message))
+    assert.ok(![O, W].some(p => p.events.some(e => e.type === 'misbehaviour')), 'nobody was scored')
+  })
+
+  test('a member revoked while connected is told at once', () => {
+    const { wire, O, W, w } = connectedWriter('m4')
+    O.engine.append(replicaOf(O).key, { t: 'acl.revoke', member: w.publicKey, at: { epoch: replicaOf(W).nextPosition(W.name, wire.nowMs).epoch, seq: 1 }, keep: [] }, wire.nowMs)
+    wire.flush()
+    assert.equal(replicaOf(W).localRole(W.name), null, 'W knows')
+    assert.throws(() => W.engine.append(replicaOf(W).key, { t: 'kv.put', key: 'after', value: 1 }, wire.nowMs), (e: unknown) => e instanceof SpaceError && e.code === 'NOT_ALLOWED')
     assert.ok(![O, W].some(p => p.events.some(e => e.type === 'misbehaviour')), 'nobody was scored')
   })
 })
