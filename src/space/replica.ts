@@ -57,6 +57,7 @@ export class SpaceReplica {
   readonly #kvOrders = new KvOrderCache(10_000)
   /** A revoke of a local author a peer showed us before we store it (decision 18: a revoked node is told): writes refused. */
   readonly #revokedNotices = new Map<AuthorHex, Entry>()
+  readonly #judgedNotices = new Set<string>()
 
   private constructor (store: Store, genesis: SignedGenesis) {
     this.#store = store
@@ -615,8 +616,13 @@ export class SpaceReplica {
    */
   noteRevoke (entry: Entry, member: AuthorHex): boolean {
     if (entry.body.t !== 'acl.revoke' || toHex(entry.body.member) !== member || !bytesEqual(entry.space, this.id)) return false
-    if (this.#revokedNotices.has(member) || this.#acl.currentRole(member) === null || !entrySignatureValid(entry)) return false
-    if (this.#computeAcl([...this.#aclEntries, entry]).currentRole(member) !== null) return false
+    if (this.#revokedNotices.has(member) || this.#acl.currentRole(member) === null) return false
+    // Each revoke is judged once (a peer repeating one that does not count costs a lookup, not an ACL).
+    const id = `${toHex(entry.id)}|${this.#aclEntries.length}` // judged again once more acl entries are held
+    if (this.#judgedNotices.has(id)) return false
+    if (this.#judgedNotices.size >= 256) this.#judgedNotices.clear()
+    this.#judgedNotices.add(id)
+    if (!entrySignatureValid(entry) || this.#computeAcl([...this.#aclEntries, entry]).currentRole(member) !== null) return false
     this.#revokedNotices.set(member, entry)
     return true
   }

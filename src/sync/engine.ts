@@ -427,7 +427,7 @@ export class SyncEngine {
     if (result.fork !== undefined) this.#refineFork(session, replica, result.fork)
     this.#afterIngest(replica, result, session.peer, nowMs)
     if (head.seq === 0 && run.length === 1 && head.body.t === 'join' && author === session.peer && result.reject === undefined) this.#answerJoin(session, replica, head, nowMs)
-    if (this.#isRevokeOfSelf(head, run.length) && result.stored.length === 0 && replica.noteRevoke(head, this.self)) {
+    if (this.#isRevokeOfSelf(head, run.length) && result.reject === undefined && result.stored.length === 0 && replica.noteRevoke(head, this.self)) {
       this.#events.push({ type: 'revoked', space: replica.key, by: author })
     }
     if (req !== undefined && req.peer === session.peer) {
