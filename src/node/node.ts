@@ -181,6 +181,7 @@ export class Node extends EventEmitter<NodeEvents> {
     await this.#network.start()
     this.#started = true
     this.#sweepInvites()
+    for (const key of this.#telemetry.deployment.keys) this.#afterJoin(key) // members that joined while we were away
     await this.#folders.start()
     this.#telemetry.start()
     this.#networkWatch = setInterval(() => this.#watchNetwork(), NETWORK_WATCH_MS)
