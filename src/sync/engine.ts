@@ -1,6 +1,6 @@
 import type { CID } from 'multiformats/cid'
 import {
-  bytesEqual, cidFromBytes, cidFromString, cidOf, decodeEntry, decodeMessage, decodeStatus, encodeMessage, fromHex, isCodecError, toHex,
+  ACL_TYPES, bytesEqual, cidFromBytes, cidFromString, cidOf, decodeEntry, decodeMessage, decodeStatus, encodeMessage, fromHex, isCodecError, toHex,
   ENTRY_BYTES_MAX, FEEDS_PER_MESSAGE_MAX, RUN_BYTES_MAX
 } from '../codec/index.ts'
 import type { Body, Clock, Entry, FeedRange, FeedRow, Message, MessageType, SignedBytes, SpaceHello, StatusHead } from '../codec/index.ts'
@@ -258,7 +258,8 @@ export class SyncEngine {
     const entry = replica.append(this.#keyPair, body, nowMs)
     this.#afterStore(replica, [entry], null)
     this.#events.push({ type: 'stored', space, entries: [entry], from: 'local' })
-    if (body.t === 'acl.revoke') for (const session of this.#sessions.values()) if (session.spaces.has(space)) this.#tellRevoked(session, replica)
+    // Our own grant, redemption or revoke: a new member is sent the full hello, a revoked one its revoke.
+    if (ACL_TYPES.includes(body.t)) this.#onAclChanged(replica, nowMs)
     return entry
   }
 
