@@ -10,6 +10,7 @@ import { SpaceError, SpaceReplica } from '../../src/space/index.ts'
 import { MemoryStore } from '../../src/store/index.ts'
 import type { SyncEvent } from '../../src/sync/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
+import type { Entry } from '../../src/codec/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
 import { Wire } from './wire.ts'
 import type { Peer } from './wire.ts'
@@ -36,6 +37,20 @@ function connectedWriter (seed: string): { wire: Wire, O: Peer, W: Peer, w: KeyP
   W.engine.append(replicaOf(W).key, { t: 'kv.put', key: 'before', value: 1 }, wire.nowMs)
   wire.flush()
   return { wire, O, W, w }
+}
+
+/** An owner, a member it granted `role`, both connected, and a one-use reader invite of the owner. */
+function memberAndInvite (seed: string, role: 'admin' | 'writer'): { wire: Wire, O: Peer, M: Peer, origin: SpaceReplica, invite: Entry, inv: KeyPair } {
+  const [o, m, inv] = ['owner', 'member', 'inv'].map(n => seededKey(seed, n)) as [KeyPair, KeyPair, KeyPair]
+  const store = new MemoryStore()
+  const origin = SpaceReplica.create(store, o, seed, T0)
+  origin.append(o, { t: 'acl.grant', member: m.publicKey, role, from: { epoch: 0, seq: 0 } }, T0 + 1)
+  const invite = origin.append(o, { t: 'invite', key: inv.publicKey, role: 'reader', uses: 1, expiresMs: T0 + 1e9 }, T0 + 2)
+  const wire = new Wire(T0 + 10)
+  const O = wire.add(o, store)
+  const M = wire.add(m, joinerStore(origin))
+  wire.connect(O, M)
+  return { wire, O, M, origin, invite, inv }
 }
 
 describe('membership through the engine (decision 18)', () => {
@@ -67,15 +82,8 @@ describe('membership through the engine (decision 18)', () => {
   })
 
   test('a join presented to a member that did not issue the invite waits; the issuer redeems it when it gets it by catch-up', () => {
-    const [o, a, j, inv] = ['owner', 'admin', 'j', 'inv'].map(n => seededKey('m2', n)) as [KeyPair, KeyPair, KeyPair, KeyPair]
-    const store = new MemoryStore()
-    const origin = SpaceReplica.create(store, o, 'offline-issuer', T0)
-    origin.append(o, { t: 'acl.grant', member: a.publicKey, role: 'admin', from: { epoch: 0, seq: 0 } }, T0 + 1)
-    const invite = origin.append(o, { t: 'invite', key: inv.publicKey, role: 'reader', uses: 1, expiresMs: T0 + 1e9 }, T0 + 2)
-    const wire = new Wire(T0 + 10)
-    const O = wire.add(o, store)
-    const A = wire.add(a, joinerStore(origin))
-    wire.connect(A, O)
+    const { wire, O, M: A, origin, invite, inv } = memberAndInvite('m2', 'admin')
+    const j = seededKey('m2', 'j')
     O.engine.disconnect(A.name, wire.nowMs)
     A.engine.disconnect(O.name, wire.nowMs)
     const J = wire.add(j, joinerStore(origin))
@@ -119,15 +127,8 @@ describe('membership through the engine (decision 18)', () => {
   })
 
   test('a joiner admitted at the handshake is sent the whole vector: it gets the feeds of members it never met', () => {
-    const [o, w, j, inv] = ['owner', 'w', 'j', 'inv'].map(n => seededKey('m5', n)) as [KeyPair, KeyPair, KeyPair, KeyPair]
-    const store = new MemoryStore()
-    const origin = SpaceReplica.create(store, o, 'vector', T0)
-    origin.append(o, { t: 'acl.grant', member: w.publicKey, role: 'writer', from: { epoch: 0, seq: 0 } }, T0 + 1)
-    const invite = origin.append(o, { t: 'invite', key: inv.publicKey, role: 'reader', uses: 1, expiresMs: T0 + 1e9 }, T0 + 2)
-    const wire = new Wire(T0 + 10)
-    const O = wire.add(o, store)
-    const W = wire.add(w, joinerStore(origin))
-    wire.connect(O, W)
+    const { wire, O, M: W, origin, invite, inv } = memberAndInvite('m5', 'writer')
+    const j = seededKey('m5', 'j')
     W.engine.append(replicaOf(W).key, { t: 'kv.put', key: 'by-w', value: 1 }, wire.nowMs)
     wire.flush()
     const J = wire.add(j, joinerStore(origin))
