@@ -337,10 +337,9 @@ export function computeAcl (input: AclInput): Acl {
   }
 
   /**
-   * Per invite, the joins its issuer redeemed that take a use (decision 18): the issuer's own invite.redeem
-   * entries among `issued` (each inside the issuer's authority already), in the issuer's feed order, each join
-   * once, the first `uses` of them. A redemption takes its use whether or not the join is held here yet, so a
-   * node that lacks a join never lets a later redemption count in its place.
+   * Per invite, the joins its issuer redeemed that take a use (decision 18): the issuer's own invite.redeem entries
+   * among `issued` (inside its authority), in its feed order, each join once, the first `uses`. A redemption takes its
+   * use whether or not the join is held here, so a node lacking a join never lets a later redemption count instead.
    */
   function redemptions (invites: Map<string, { invite: Entry, keep: Set<string> | null }>, issued: readonly Entry[]): Map<string, string[]> {
     const out = new Map<string, string[]>()
