@@ -303,6 +303,7 @@ export class Node extends EventEmitter<NodeEvents> {
     const t = decodeInviteToken(token)
     if (t.expiresMs < Date.now()) throw new NodeError('EXPIRED_TOKEN', `this invite expired at ${new Date(t.expiresMs).toISOString()}; ask for a new one`)
     const space = this.#joinSpace(t.genesis, t.invite, t.secret, 'this invite\'s space')
+    if (space.join === '') throw new NodeError('NO_CHANGE', `this node is already ${space.replica.localRole(this.#me) ?? ''} in space ${space.replica.genesis.name}; nothing to join`)
     const issuer = t.issuer === undefined ? undefined : toHex(t.issuer)
     const waitFor = async (j: { replica: SpaceReplica, join: string }): Promise<JoinOutcome> =>
       await this.#joinWaits.wait(j.replica.key, j.join, issuer, () => j.replica.localRole(this.#me) !== null, waitMs)

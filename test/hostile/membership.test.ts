@@ -15,6 +15,8 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
+import { toHex } from '../../src/codec/index.ts'
+import { publicKeyFromPeerId } from '../../src/identity/index.ts'
 import { BIN, cli, eventually, ok, startDaemon, stop, tempRoot } from '../e2e/harness.ts'
 import type { CliResult, Daemon } from '../e2e/harness.ts'
 
@@ -37,11 +39,12 @@ async function cliAsync (dir: string, ...args: string[]): Promise<CliResult> {
   })
 }
 
-/** Entries a node stores, all spaces together (read-only, beside the running daemon: SQLite WAL allows it). */
-function storedEntries (dir: string): number {
+/** Entries a node wrote itself, all spaces together (read-only, beside the running daemon: SQLite WAL allows it). */
+function ownEntries (dir: string, peerId: string): number {
   const db = new DatabaseSync(path.join(dir, 'store.db'), { readOnly: true })
   try {
-    return Number((db.prepare('SELECT count(*) AS n FROM entries').get() as { n: number }).n)
+    const author = toHex(publicKeyFromPeerId(peerId) as Uint8Array)
+    return Number((db.prepare('SELECT count(*) AS n FROM entries e JOIN feeds f ON e.fid = f.fid WHERE f.author = ?').get(author) as { n: number }).n)
   } finally {
     db.close()
   }
@@ -151,7 +154,7 @@ describe('hostile: membership (decision 18)', { timeout: 900_000 }, () => {
     allHonestAndAlive(['owner', 'j1', 'j2', 'x'])
   })
 
-  test('a reader\'s invite and grant, a writer\'s revoke, no-op grants and a revoke of a non-member are refused, exit non-zero, write nothing', async () => {
+  test('a reader\'s invite and grant, a writer\'s revoke, no-op grants and joins, a revoke of a non-member are refused, exit non-zero, write nothing', async () => {
     const token = invite('owner', 'reader', 1)
     await run('reader')
     assert.equal((ok(dir('reader'), 'space', 'join', token) as { role: string }).role, 'reader')
@@ -163,19 +166,22 @@ describe('hostile: membership (decision 18)', { timeout: 900_000 }, () => {
       ['owner', ['acl', 'grant', 'team', peerId('x'), 'writer'], 'NO_CHANGE', /already writer/],
       ['owner', ['acl', 'grant', 'team', peerId('x'), 'reader'], 'NO_CHANGE', /already writer/],
       ['owner', ['acl', 'revoke', 'team', peerId(loser)], 'NOT_A_MEMBER', /not a member/],
-      ['owner', ['acl', 'grant', 'team', peerId('owner'), 'admin'], 'NOT_ALLOWED', /owner's role never changes/]
+      ['owner', ['acl', 'grant', 'team', peerId('owner'), 'admin'], 'NOT_ALLOWED', /owner's role never changes/],
+      ['x', ['space', 'join', invite('owner', 'reader', 1)], 'NO_CHANGE', /already writer in space team/]
     ]
     for (const [who, args, code, message] of refusals) {
-      const before = storedEntries(dir(who))
+      const before = ownEntries(dir(who), peerId(who))
       const r = cli(dir(who), ...args)
       assert.notEqual(r.code, 0, `${who}: ${args.join(' ')}`)
       assert.equal(r.json?.error?.code, code, `${who}: ${args.join(' ')}: ${r.stderr}`)
       assert.match(r.stderr, message)
       assert.equal(r.stdout.includes('sp1'), false, 'no token printed')
-      assert.equal(storedEntries(dir(who)), before, `${who}: ${args.join(' ')} wrote nothing`)
+      assert.equal(ownEntries(dir(who), peerId(who)), before, `${who}: ${args.join(' ')} wrote nothing`)
     }
-    // A command that does take effect says so and exits 0.
+    // A command that does take effect says so, exits 0 and writes one entry.
+    const before = ownEntries(dir('owner'), peerId('owner'))
     ok(dir('owner'), 'acl', 'grant', 'team', peerId('reader'), 'writer')
+    assert.equal(ownEntries(dir('owner'), peerId('owner')), before + 1)
     await eventually('the reader is a writer now', () => ok(dir('reader'), 'space', 'list') as { role: string }[], l => l[0]?.role === 'writer')
     allHonestAndAlive(['owner', 'x', 'reader'])
   })
