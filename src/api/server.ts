@@ -34,7 +34,8 @@ export interface ApiInit {
 export interface ApiAddress { readonly url: string, readonly token: string, readonly pid: number }
 
 const STATUS: Partial<Record<NodeErrorCode | 'INTERNAL' | 'NOT_FOUND' | 'BAD_JSON' | 'TOO_LARGE', number>> = {
-  UNAUTHORIZED: 401, NOT_ALLOWED: 403, UNKNOWN_SPACE: 404, NOT_FOUND: 404, NO_FOLDER: 404, TOO_LARGE: 413, INTERNAL: 500, STORAGE_FULL: 507, STORAGE_FAILED: 500
+  UNAUTHORIZED: 401, NOT_ALLOWED: 403, UNKNOWN_SPACE: 404, NOT_FOUND: 404, NO_FOLDER: 404, TOO_LARGE: 413, INTERNAL: 500, STORAGE_FULL: 507, STORAGE_FAILED: 500,
+  NOT_A_MEMBER: 404, NO_CHANGE: 409, JOIN_REFUSED: 403, INVITER_UNREACHABLE: 504
 }
 
 export class ApiServer {

@@ -22,7 +22,7 @@ export class ApiClient {
     this.#dir = dir
   }
 
-  async call (method: string, pathname: string, body?: unknown): Promise<unknown> {
+  async call (method: string, pathname: string, body?: unknown, timeoutMs = 30_000): Promise<unknown> {
     const api = this.#address()
     const json = body === undefined ? undefined : JSON.stringify(body) // outside the try: a value it cannot serialize is not a daemon that is down
     let res: Response
@@ -31,7 +31,7 @@ export class ApiClient {
         method,
         headers: { authorization: `Bearer ${api.token}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(json === undefined ? {} : { body: json }),
-        signal: AbortSignal.timeout(30_000)
+        signal: AbortSignal.timeout(timeoutMs)
       })
     } catch {
       throw this.#notRunning()

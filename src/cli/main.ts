@@ -121,10 +121,12 @@ space.command('invite <space>').requiredOption('--role <role>', 'admin, writer o
     const r = await api().call('POST', `/v1/spaces/${enc(ref)}/invites`, { role: o.role, uses, expiresInMs: parseDuration(o.expires) }) as { token: string }
     out(r, () => r.token)
   })
-space.command('join <token>').action(async (token: string) => {
-  const r = await api().call('POST', '/v1/join', { token }) as { id: string, name: string }
-  out(r, () => `joined space ${r.name} (${r.id}); it syncs as soon as the inviter is reachable`)
-})
+space.command('join <token>').option('--wait <duration>', 'how long to wait for the inviter to admit this node, like 30s, 5m', '60s')
+  .action(async (token: string, o: { wait: string }) => {
+    const waitMs = parseDuration(o.wait)
+    const r = await api().call('POST', '/v1/join', { token, waitMs }, waitMs + 30_000) as { id: string, name: string, role: string, deployment: string }
+    out(r, () => `joined space ${r.name} (${r.id}) as ${r.role}${r.deployment.startsWith('not') ? `; the deployment's status space: ${r.deployment}` : ''}`)
+  })
 
 const acl = program.command('acl').description('who may do what in a space')
 acl.command('list <space>').action(async (ref: string) => {

@@ -69,11 +69,13 @@ export type AclBody =
   | { readonly t: 'invite', readonly key: Uint8Array, readonly role: GrantableRole, readonly uses: number, readonly expiresMs: number }
   | { readonly t: 'invite.revoke', readonly invite: Uint8Array, readonly keep: readonly Uint8Array[] }
   | { readonly t: 'join', readonly invite: Uint8Array, readonly proof: Uint8Array }
+  /** The invite's issuer admits the join `join` (an entry id) on its invite `invite` (decision 18): only the issuer's own count. */
+  | { readonly t: 'invite.redeem', readonly invite: Uint8Array, readonly join: Uint8Array }
 
 export type Body = DataBody | AclBody
 export type BodyType = Body['t']
 export const DATA_TYPES: readonly BodyType[] = ['kv.put', 'kv.del', 'counter.add', 'ledger.append', 'file', 'file.part']
-export const ACL_TYPES: readonly BodyType[] = ['acl.grant', 'acl.revoke', 'invite', 'invite.revoke', 'join']
+export const ACL_TYPES: readonly BodyType[] = ['acl.grant', 'acl.revoke', 'invite', 'invite.revoke', 'join', 'invite.redeem']
 
 export interface UnsignedEntry {
   readonly space: Uint8Array
@@ -169,7 +171,7 @@ function position (v: unknown, path: string): Position {
 }
 
 function bodyFromCbor (raw: unknown, arriving = true): Body {
-  const t = f.map(raw, 'entry.b', ['t', 'key', 'value', 'name', 'delta', 'tx', 'member', 'role', 'from', 'at', 'keep', 'uses', 'expiresMs', 'invite', 'proof',
+  const t = f.map(raw, 'entry.b', ['t', 'key', 'value', 'name', 'delta', 'tx', 'member', 'role', 'from', 'at', 'keep', 'uses', 'expiresMs', 'invite', 'proof', 'join',
     'path', 'size', 'mode', 'mtimeMs', 'deleted', 'supersedes', 'chunks', 'parts']).t
   switch (t) {
     case 'kv.put': {
@@ -217,6 +219,10 @@ function bodyFromCbor (raw: unknown, arriving = true): Body {
     case 'join': {
       const b = f.map(raw, 'entry.b', ['t', 'invite', 'proof'])
       return { t, invite: f.bytes(b.invite, 'entry.b.invite', HASH_SIZE), proof: f.bytes(b.proof, 'entry.b.proof', SIGNATURE_SIZE) }
+    }
+    case 'invite.redeem': {
+      const b = f.map(raw, 'entry.b', ['t', 'invite', 'join'])
+      return { t, invite: f.bytes(b.invite, 'entry.b.invite', HASH_SIZE), join: f.bytes(b.join, 'entry.b.join', HASH_SIZE) }
     }
     case 'file': return fileBody(raw, arriving)
     case 'file.part': return filePartBody(raw)

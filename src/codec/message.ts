@@ -54,6 +54,8 @@ export type Message =
   | { readonly m: 'status-have', readonly space: Uint8Array, readonly heads: readonly StatusHead[] }
   | { readonly m: 'status-want', readonly space: Uint8Array, readonly authors: readonly Uint8Array[] }
   | { readonly m: 'bye', readonly reason: string }
+  /** An invite's issuer answers a join presented to it (decision 18): `outcome` 'redeemed', 'waiting' (not the issuer) or a refusal code. */
+  | { readonly m: 'join-answer', readonly space: Uint8Array, readonly join: Uint8Array, readonly outcome: string, readonly detail: string }
 
 export type MessageType = Message['m']
 export const PROTOCOL_VERSION = 1
@@ -70,6 +72,7 @@ export function encodeMessage (msg: Message): Uint8Array {
     case 'status-have': return encodeCbor({ m: msg.m, s: msg.space, h: msg.heads.map(statusHeadToCbor) })
     case 'status-want': return encodeCbor({ m: msg.m, s: msg.space, a: msg.authors })
     case 'bye': return encodeCbor({ m: msg.m, r: msg.reason })
+    case 'join-answer': return encodeCbor({ m: msg.m, s: msg.space, h: msg.join, r: msg.outcome, b: msg.detail })
     default: return assertNever(msg)
   }
 }
@@ -122,6 +125,10 @@ export function decodeMessage (bytes: Uint8Array): Message {
     case 'bye': {
       const v = f.map(raw, 'bye', ['m', 'r'])
       return { m: 'bye', reason: f.string(v.r, 'bye.r', REASON_BYTES_MAX) }
+    }
+    case 'join-answer': {
+      const v = f.map(raw, 'join-answer', ['m', 's', 'h', 'r', 'b'])
+      return { m: 'join-answer', space: spaceId(v.s, 'join-answer.s'), join: f.bytes(v.h, 'join-answer.h', HASH_SIZE), outcome: f.string(v.r, 'join-answer.r', 32), detail: f.string(v.b, 'join-answer.b', REASON_BYTES_MAX) }
     }
     default:
       throw new CodecError('UNKNOWN_TYPE', `message.m: unknown message type ${f.describe(raw.m)}`)

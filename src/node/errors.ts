@@ -7,6 +7,7 @@ export type NodeErrorCode =
   | 'DIR_LOCKED' | 'UNKNOWN_SPACE' | 'AMBIGUOUS_SPACE' | 'BAD_TOKEN' | 'EXPIRED_TOKEN'
   | 'BAD_INPUT' | 'NOT_ALLOWED' | 'BAD_PEER' | 'NOT_RUNNING' | 'UNAUTHORIZED' | 'BAD_CONFIG' | 'BAD_FOLDER' | 'NO_FOLDER'
   | 'BACKUP_EXISTS' | 'BACKUP_REFUSED' | 'DATA_DIR_FOLDER' | 'STORAGE_FULL' | 'STORAGE_FAILED'
+  | 'NOT_A_MEMBER' | 'NO_CHANGE' | 'JOIN_REFUSED' | 'INVITER_UNREACHABLE'
 
 export class NodeError extends Error {
   readonly code: NodeErrorCode

@@ -27,6 +27,8 @@ export interface InviteToken {
   readonly expiresMs: number
   readonly addrs: readonly string[]
   readonly deployment?: DeploymentInvite | undefined
+  /** The inviter's public key: the only peer whose answer to the join counts (decision 18). Absent in older tokens. */
+  readonly issuer?: Uint8Array | undefined
 }
 
 const PREFIX = 'sp1'
@@ -34,7 +36,8 @@ const TOKEN_BYTES_MAX = 8 * 1024
 
 export function encodeInviteToken (t: InviteToken): string {
   const d = t.deployment === undefined ? {} : { d: { g: t.deployment.genesis, i: t.deployment.invite, k: t.deployment.secret } }
-  return PREFIX + base58btc.baseEncode(encodeCbor({ g: t.genesis, i: t.invite, k: t.secret, r: t.role, x: t.expiresMs, a: t.addrs, ...d }))
+  const n = t.issuer === undefined ? {} : { n: t.issuer }
+  return PREFIX + base58btc.baseEncode(encodeCbor({ g: t.genesis, i: t.invite, k: t.secret, r: t.role, x: t.expiresMs, a: t.addrs, ...d, ...n }))
 }
 
 export function decodeInviteToken (text: string): InviteToken {
@@ -48,7 +51,7 @@ export function decodeInviteToken (text: string): InviteToken {
     throw bad('not base58')
   }
   try {
-    const v = f.map(decodeCbor(bytes, 'token', TOKEN_BYTES_MAX, false), 'token', ['g', 'i', 'k', 'r', 'x', 'a', 'd'])
+    const v = f.map(decodeCbor(bytes, 'token', TOKEN_BYTES_MAX, false), 'token', ['g', 'i', 'k', 'r', 'x', 'a', 'd', 'n'])
     const genesis = (raw: unknown, path: string): SignedBytes => {
       const g = f.array(raw, path, 2, 2)
       return [f.bytes(g[0], `${path}[0]`), f.bytes(g[1], `${path}[1]`, 64)]
@@ -61,7 +64,8 @@ export function decodeInviteToken (text: string): InviteToken {
       role: f.oneOf(v.r, 'token.r', ['admin', 'writer', 'reader'] as const),
       expiresMs: f.int(v.x, 'token.x'),
       addrs: f.array(v.a, 'token.a', 64).map((a, i) => f.string(a, `token.a[${i}]`, 512)),
-      deployment: d === undefined ? undefined : { genesis: genesis(d.g, 'token.d.g'), invite: f.bytes(d.i, 'token.d.i', 32), secret: f.bytes(d.k, 'token.d.k', 32) }
+      deployment: d === undefined ? undefined : { genesis: genesis(d.g, 'token.d.g'), invite: f.bytes(d.i, 'token.d.i', 32), secret: f.bytes(d.k, 'token.d.k', 32) },
+      issuer: v.n === undefined ? undefined : f.bytes(v.n, 'token.n', 32)
     }
   } catch (err) {
     if (isCodecError(err)) throw bad(err.message)

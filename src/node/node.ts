@@ -31,6 +31,9 @@ import type { InviteToken } from './invite-token.ts'
 import { backupStore } from './backup.ts'
 import type { BackupResult } from './backup.ts'
 import { OwnFeedWatch } from './own-feed.ts'
+import { JoinWaits } from './join-wait.ts'
+import type { JoinOutcome } from './join-wait.ts'
+import { checkInvite, deploymentInviteRole, deploymentPromotions, grantBody, joinError, revokeBody } from './membership.ts'
 
 /**
  * A samepage node: identity, store, spaces, the sync engine and the network,
@@ -89,6 +92,8 @@ const STARTED_MS = Date.now()
 /** What a failed write to the store was doing (StorageHealth: shown until the same kind of write succeeds). */
 const PUBLISH_OPERATION = 'publishing this node\'s status'
 const LOCAL_WRITE_OPERATION = 'a local write'
+/** How long `space join` waits for the inviter to admit this node, unless told otherwise. */
+export const JOIN_WAIT_MS = 60_000
 
 export class Node extends EventEmitter<NodeEvents> {
   readonly dir: string
@@ -115,6 +120,7 @@ export class Node extends EventEmitter<NodeEvents> {
   /** Backups under way: stop() lets them finish before it closes the store they read. */
   readonly #backups = new Set<Promise<BackupResult>>()
   readonly #storage: StorageHealth
+  readonly #joinWaits = new JoinWaits()
 
   private constructor (opts: NodeOptions, unlock: () => void) {
     super()
@@ -213,6 +219,7 @@ export class Node extends EventEmitter<NodeEvents> {
     await this.#network.start()
     this.#started = true
     this.#sweepInvites()
+    for (const key of this.#telemetry.deployment.keys) this.#afterJoin(key) // members that joined while we were away
     await this.#folders.start()
     this.#telemetry.start()
     this.#networkWatch = setInterval(() => this.#watchNetwork(), NETWORK_WATCH_MS)
@@ -220,6 +227,7 @@ export class Node extends EventEmitter<NodeEvents> {
   }
 
   async stop (): Promise<void> {
+    this.#joinWaits.close()
     clearTimeout(this.#inviteSweep)
     clearInterval(this.#networkWatch)
     this.#telemetry.stop()
@@ -263,7 +271,7 @@ export class Node extends EventEmitter<NodeEvents> {
   /** The spaces of this node (the deployment's status spaces are not listed: see status and net). */
   spaces (): { id: string, name: string, role: Role | null, members: number }[] {
     return [...this.#replicas.values()].filter(r => !this.#telemetry.deployment.has(r.key)).map(r => ({
-      id: r.key, name: r.genesis.name, role: r.acl.currentRole(this.#me), members: r.aclList().filter(m => m.role !== null).length
+      id: r.key, name: r.genesis.name, role: r.localRole(this.#me), members: r.aclList().filter(m => m.role !== null).length
     }))
   }
 
@@ -280,42 +288,65 @@ export class Node extends EventEmitter<NodeEvents> {
   invite (ref: string, role: GrantableRole, uses: number, expiresInMs: number): { token: string } {
     const replica = this.space(ref)
     if (!Number.isSafeInteger(uses) || uses < 1) throw new NodeError('BAD_INPUT', '--uses must be a whole number of at least 1')
+    checkInvite(replica, this.#me, role)
     const inviteKey = generateKeyPair()
     const expiresMs = Date.now() + expiresInMs
     const entry = this.#write(replica, { t: 'invite', key: inviteKey.publicKey, role, uses, expiresMs })
     const deployment = this.#deploymentInvite(uses, expiresMs)
     const addrs = this.#network.addrs()
     if (this.#started) this.#scheduleInviteSweep()
-    return { token: encodeInviteToken({ genesis: [replica.genesis.bytes, replica.genesis.sig], invite: entry.id, secret: inviteKey.seed, role, expiresMs, addrs, deployment }) }
+    return { token: encodeInviteToken({ genesis: [replica.genesis.bytes, replica.genesis.sig], invite: entry.id, secret: inviteKey.seed, role, expiresMs, addrs, deployment, issuer: this.keyPair.publicKey }) }
   }
 
   /**
    * The invite to this node's deployment status space that every token
-   * carries, as admin so that the joiner can carry it on in turn; the first
-   * invite of a node with no deployment creates the space.
+   * carries: admin from the space's owner, writer from an admin (the most it
+   * may grant; the owner's node promotes it later, see #promoteDeployment),
+   * so that every node invited by any member joins the deployment. The first
+   * invite of a node in no deployment creates the space; a node that is in
+   * one without authority there carries none (a new space would split it).
    */
   #deploymentInvite (uses: number, expiresMs: number): InviteToken['deployment'] {
-    let replica = this.#telemetry.deployment.keys.map(k => this.#replicas.get(k)).find(r => r !== undefined && r.acl.currentRole(this.#me) === 'owner') ??
-      this.#telemetry.deployment.keys.map(k => this.#replicas.get(k)).find(r => r !== undefined && (r.acl.currentRole(this.#me) === 'admin'))
+    const held = this.#telemetry.deployment.keys.map(k => this.#replicas.get(k)).filter(r => r !== undefined)
+    let replica = held.find(r => deploymentInviteRole(r, this.#me) === 'admin') ?? held.find(r => deploymentInviteRole(r, this.#me) !== undefined)
+    if (replica === undefined && held.length > 0) return undefined
     if (replica === undefined) {
       replica = SpaceReplica.create(this.#store, this.keyPair, DEPLOYMENT_SPACE_NAME, Date.now(), this.#replicaOptions)
       this.#replicas.set(replica.key, replica)
       this.#engine.spaceAdded(replica.key)
       this.#telemetry.joined(replica.key)
     }
+    const role = deploymentInviteRole(replica, this.#me) as GrantableRole
     const key = generateKeyPair()
-    const entry = this.#write(replica, { t: 'invite', key: key.publicKey, role: 'admin', uses, expiresMs })
+    const entry = this.#write(replica, { t: 'invite', key: key.publicKey, role, uses, expiresMs })
     return { genesis: [replica.genesis.bytes, replica.genesis.sig], invite: entry.id, secret: key.seed }
   }
 
-  async join (token: string): Promise<{ id: string, name: string }> {
+  /** The deployment status spaces this node owns: every member below admin is made admin, so it can invite on (decision 18). */
+  #promoteDeployment (space: SpaceKey): void {
+    const replica = this.#replicas.get(space)
+    if (replica === undefined || !this.#telemetry.deployment.has(space)) return
+    for (const member of deploymentPromotions(replica, this.#me)) {
+      this.#write(replica, { t: 'acl.grant', member, role: 'admin', from: { epoch: 0, seq: 0 } })
+    }
+  }
+
+  /**
+   * Joins with a token and waits until the join takes effect (decision 18):
+   * the inviter records its redemption and this node holds it. Otherwise it
+   * fails with the inviter's reason, or INVITER_UNREACHABLE after `waitMs`
+   * (the join stays presented to every peer while the daemon runs).
+   */
+  async join (token: string, waitMs = JOIN_WAIT_MS): Promise<{ id: string, name: string, role: Role | null, deployment: string }> {
+    if (!Number.isSafeInteger(waitMs) || waitMs < 0 || waitMs > 3_600_000) throw new NodeError('BAD_INPUT', 'the wait for the inviter is 0 to 3,600,000 ms (--wait up to 1h)')
     const t = decodeInviteToken(token)
     if (t.expiresMs < Date.now()) throw new NodeError('EXPIRED_TOKEN', `this invite expired at ${new Date(t.expiresMs).toISOString()}; ask for a new one`)
-    const replica = this.#joinSpace(t.genesis, t.invite, t.secret, 'this invite\'s space')
-    if (t.deployment !== undefined) {
-      const d = this.#joinSpace(t.deployment.genesis, t.deployment.invite, t.deployment.secret, 'the deployment status space of this invite')
-      this.#telemetry.joined(d.key)
-    }
+    const space = this.#joinSpace(t.genesis, t.invite, t.secret, 'this invite\'s space')
+    if (space.join === '') throw new NodeError('NO_CHANGE', `this node is already ${space.replica.localRole(this.#me) ?? ''} in space ${space.replica.genesis.name}; nothing to join`)
+    const issuer = t.issuer === undefined ? undefined : toHex(t.issuer)
+    const waitFor = async (j: { replica: SpaceReplica, join: string }): Promise<JoinOutcome> =>
+      await this.#joinWaits.wait(j.replica.key, j.join, issuer, () => j.replica.localRole(this.#me) !== null, waitMs)
+    const admitted = waitFor(space)
     this.#network.pump()
     for (const addr of t.addrs) {
       try {
@@ -325,17 +356,38 @@ export class Node extends EventEmitter<NodeEvents> {
         // Try the inviter's next address; it is also dialled again later.
       }
     }
-    return { id: replica.key, name: replica.genesis.name }
+    const outcome = await admitted
+    const name = space.replica.genesis.name
+    if (!outcome.ok) throw joinError(outcome, name)
+    // The deployment's join only once the space's took effect: a joiner that lost the race for the token's
+    // uses never takes a use of the deployment invite from the one that won it.
+    let joinedDeployment = 'none offered'
+    if (t.deployment !== undefined) {
+      const deployment = this.#joinSpace(t.deployment.genesis, t.deployment.invite, t.deployment.secret, 'the deployment status space of this invite')
+      this.#telemetry.joined(deployment.replica.key)
+      this.#network.pump()
+      const d = await waitFor(deployment)
+      joinedDeployment = d.ok ? 'joined' : `not joined: ${d.detail}`
+    }
+    return { id: space.replica.key, name, role: space.replica.localRole(this.#me), deployment: joinedDeployment }
   }
 
-  #joinSpace (genesis: InviteToken['genesis'], invite: Uint8Array, secret: Uint8Array, what: string): SpaceReplica {
+  /** Adopts the space and writes our join (hex id of the join entry), unless we are a member already. */
+  #joinSpace (genesis: InviteToken['genesis'], invite: Uint8Array, secret: Uint8Array, what: string): { replica: SpaceReplica, join: string } {
     const adopted = SpaceReplica.adopt(this.#store, genesis, undefined, this.#replicaOptions)
     if (!(adopted instanceof SpaceReplica)) throw new NodeError('BAD_TOKEN', `${what} is not valid (${adopted.detail}); ask for a new invite`)
     const replica = this.#replicas.get(adopted.key) ?? adopted
     this.#replicas.set(replica.key, replica)
-    if (replica.acl.currentRole(this.#me) === null) replica.join(this.keyPair, invite, keyPairFromSeed(secret), Date.now())
+    let join = ''
+    if (replica.localRole(this.#me) === null) {
+      try {
+        join = toHex(replica.join(this.keyPair, invite, keyPairFromSeed(secret), Date.now()).entry.id)
+      } catch (err) {
+        throw userError(err)
+      }
+    }
     this.#engine.spaceAdded(replica.key)
-    return replica
+    return { replica, join }
   }
 
   aclList (ref: string): { peerId: string, role: Role | null }[] {
@@ -344,17 +396,12 @@ export class Node extends EventEmitter<NodeEvents> {
 
   grant (ref: string, peer: string, role: GrantableRole): void {
     const replica = this.space(ref)
-    this.#write(replica, { t: 'acl.grant', member: this.#memberKey(peer), role, from: { epoch: 0, seq: 0 } })
+    this.#write(replica, grantBody(replica, this.#me, this.#memberKey(peer), role))
   }
 
-  /** Closes the member's windows after everything of it we hold (its cut is a position in its own feed). */
   revoke (ref: string, peer: string): void {
     const replica = this.space(ref)
-    const member = this.#memberKey(peer)
-    const feeds = replica.vector().filter(r => toHex(r.author) === toHex(member)).sort((a, b) => b.epoch - a.epoch)
-    const latest = feeds[0]
-    const at = latest === undefined ? { epoch: Date.now(), seq: 0 } : { epoch: latest.epoch, seq: latest.count }
-    this.#write(replica, { t: 'acl.revoke', member, at, keep: feeds.slice(1).map(f => f.epoch) })
+    this.#write(replica, revokeBody(replica, this.#me, this.#memberKey(peer), Date.now()))
   }
 
   kvPut (ref: string, key: string, value: unknown): void { this.#write(this.space(ref), { t: 'kv.put', key: this.#key(key), value }) }
@@ -484,7 +531,8 @@ export class Node extends EventEmitter<NodeEvents> {
   #sweepInvites (): void {
     const now = Date.now()
     for (const replica of this.#replicas.values()) {
-      for (const due of replica.acl.expiredInvites(this.#me, now)) {
+      // Only its own: their issuer knows every redemption, so its revoke keeps them all (no joiner is displaced).
+      for (const due of replica.acl.expiredInvites(this.#me, now).filter(i => i.issuer === this.#me)) {
         try {
           this.#write(replica, { t: 'invite.revoke', invite: due.invite, keep: [...due.keep] })
         } catch (err) {
@@ -529,6 +577,8 @@ export class Node extends EventEmitter<NodeEvents> {
           const notice = this.#ownFeeds.stored(ev.space, this.#replicas.get(ev.space)?.genesis.name ?? ev.space, ev.entries, from)
           if (notice !== undefined) this.emit('notice', { atMs, message: notice })
         }
+        this.#joinWaits.stored(ev.space)
+        if (ev.entries.some(e => e.body.t === 'join' || e.body.t === 'invite.redeem')) setImmediate(() => this.#afterJoin(ev.space))
         if (this.listenerCount('entries') > 0) this.emit('entries', { space: ev.space, entries: ev.entries, from })
         return
       }
@@ -537,6 +587,8 @@ export class Node extends EventEmitter<NodeEvents> {
         this.#telemetry.stored(ev.space, ev.author)
         return
       case 'fork': this.emit('fork', { space: ev.space, author: this.#peerName(ev.proof.author) }); return
+      case 'join-answer': this.#joinWaits.answered(ev.space, ev.join, ev.from, ev.outcome, ev.detail); return
+      case 'revoked': return // the replica refuses our writes from now on; `space list` shows no role
       case 'misbehaviour': {
         const rec = { peer: this.#peerName(ev.peer), reason: ev.reason, points: ev.points, score: ev.score, atMs, disconnected: false }
         this.#log(rec)
@@ -548,6 +600,16 @@ export class Node extends EventEmitter<NodeEvents> {
         this.#log(rec)
         this.emit('disconnect', rec)
       }
+    }
+  }
+
+  /** After a join or a redemption: the deployment's owner promotes the new member (see #promoteDeployment). */
+  #afterJoin (space: SpaceKey): void {
+    if (!this.#started) return
+    try {
+      this.#promoteDeployment(space)
+    } catch (err) {
+      if (!(err instanceof NodeError)) throw err // our role changed under us: the next join tries again
     }
   }
 

@@ -1,4 +1,4 @@
-import { comparePositions, compareBytes, toHex } from '../codec/index.ts'
+import { comparePositions, compareBytes, fromHex, toHex } from '../codec/index.ts'
 import type { Entry, GrantableRole, Position, Role } from '../codec/index.ts'
 import type { AuthorHex } from '../store/index.ts'
 import { atLeast, higher } from './roles.ts'
@@ -6,7 +6,7 @@ import { atLeast, higher } from './roles.ts'
 /**
  * The ACL as windows of positions (design decisions 5, 7 and 9).
  *
- * A grant or an effective join opens a window for a member from a position;
+ * A grant or a join its invite's issuer redeemed opens a window for a member from a position;
  * a revoke or a fork proof is a Cut that closes the windows opened before it.
  * A member's entry is effective iff its position lies in a window of a role
  * that allows it. Everything is computed from the SET of acl entries and fork
@@ -59,6 +59,10 @@ export interface InviteState {
   readonly revoked: boolean
   /** Ids of the joins at seq 0 that name it, in id order: everything a node holds, whether they took a use or not. */
   readonly joins: readonly Uint8Array[]
+  readonly role: GrantableRole
+  readonly uses: number
+  /** The joins its issuer redeemed that took a use (decision 18), in the issuer's feed order: at most `uses`. */
+  readonly redeemed: readonly Uint8Array[]
 }
 
 /** An invite a member may revoke, and what its revoke should keep. */
@@ -104,6 +108,16 @@ export class Acl {
   /** openInvites that have expired at `nowMs` (expired means `expiresMs < nowMs`, as the handshake refuses joins). */
   expiredInvites (member: AuthorHex, nowMs: number): RevocableInvite[] {
     return this.openInvites(member).filter(i => i.expiresMs < nowMs)
+  }
+
+  /** The effective invite with this id (hex), or undefined (unknown, or issued without authority). */
+  inviteState (id: string): InviteState | undefined {
+    return this.#invites.find(i => toHex(i.id) === id)
+  }
+
+  /** The revokes (not forks) that cut `member`'s windows: a member revoked once comes back only by a grant (decision 18). */
+  revokesOf (member: AuthorHex): readonly Cut[] {
+    return (this.#cuts.get(member) ?? []).filter(c => c.kind === 'revoke')
   }
 
   /** The highest role that makes `pos` of `author` effective, or null. */
@@ -263,7 +277,8 @@ export function computeAcl (input: AclInput): Acl {
   const ownerSays = sorted.filter(e => byAuthor(e) === owner && (ownerAcl().roleAt(owner, pos(e)) === 'owner' || revokeAtFork(e)))
   applyIssued(ownerSays, 'owner')
   const invitesByOwner = collectInvites(ownerSays, 'owner')
-  applyJoins(invitesByOwner, ['admin'])
+  const redeemedByOwner = redemptions(invitesByOwner, ownerSays)
+  applyJoins(invitesByOwner, redeemedByOwner, ['admin'])
 
   // Stage 2: admins' entries, effective iff inside the issuer's admin window (which only stage 1 can open or close).
   const stage1 = ownerAcl()
@@ -272,7 +287,8 @@ export function computeAcl (input: AclInput): Acl {
   applyIssued(adminSays, 'admin')
   const invitesByAdmins = collectInvites(adminSays, 'admin')
   const allInvites = new Map([...invitesByOwner, ...invitesByAdmins])
-  applyJoins(allInvites, ['writer', 'reader'])
+  const redeemed = new Map([...redeemedByOwner, ...redemptions(invitesByAdmins, adminSays)])
+  applyJoins(allInvites, redeemed, ['writer', 'reader'])
   const inviteStates: InviteState[] = []
   for (const [key, { invite, keep }] of allInvites) {
     if (invite.body.t !== 'invite') continue
@@ -281,7 +297,10 @@ export function computeAcl (input: AclInput): Acl {
       issuer: byAuthor(invite),
       expiresMs: invite.body.expiresMs,
       revoked: keep !== null,
-      joins: (joinsByInvite.get(key) ?? []).map(j => j.id)
+      joins: (joinsByInvite.get(key) ?? []).map(j => j.id),
+      role: invite.body.role,
+      uses: invite.body.uses,
+      redeemed: (redeemed.get(key) ?? []).map(fromHex)
     })
   }
   return ownerAcl(inviteStates)
@@ -317,21 +336,49 @@ export function computeAcl (input: AclInput): Acl {
     return invites
   }
 
-  function applyJoins (invites: Map<string, { invite: Entry, keep: Set<string> | null }>, roles: readonly GrantableRole[]): void {
+  /**
+   * Per invite, the joins its issuer redeemed that take a use (decision 18): the issuer's own invite.redeem entries
+   * among `issued` (inside its authority), in its feed order, each join once, the first `uses`. A redemption takes its
+   * use whether or not the join is held here, so a node lacking a join never lets a later redemption count instead.
+   */
+  function redemptions (invites: Map<string, { invite: Entry, keep: Set<string> | null }>, issued: readonly Entry[]): Map<string, string[]> {
+    const out = new Map<string, string[]>()
+    const inOrder = issued.filter(e => e.body.t === 'invite.redeem').sort((a, b) => comparePositions(pos(a), pos(b)))
+    for (const e of inOrder) {
+      if (e.body.t !== 'invite.redeem') continue
+      const key = toHex(e.body.invite)
+      const target = invites.get(key)
+      if (target === undefined || target.invite.body.t !== 'invite' || byAuthor(target.invite) !== byAuthor(e)) continue
+      let list = out.get(key)
+      if (list === undefined) out.set(key, list = [])
+      const join = toHex(e.body.join)
+      if (list.length < target.invite.body.uses && !list.includes(join)) list.push(join)
+    }
+    return out
+  }
+
+  function applyJoins (invites: Map<string, { invite: Entry, keep: Set<string> | null }>, redeemed: Map<string, string[]>, roles: readonly GrantableRole[]): void {
     for (const [key, joins] of joinsByInvite) {
       const entry = invites.get(key)
       if (entry === undefined) continue
       const { invite, keep } = entry
       if (invite.body.t !== 'invite' || !roles.includes(invite.body.role)) continue
-      // A join made after its author's fork is retracted with the rest of that branch (decision 7).
-      const honest = joins.filter(j => forkAllows(cuts.get(byAuthor(j)) ?? [], pos(j)))
-      // A join a revoke does not name never counts, not even for a use: filtered before the use limit, so one
-      // arriving after the revoke with a lower id cannot push out a join the revoke kept.
-      const named = keep === null ? honest : honest.filter(j => keep.has(toHex(j.id)))
-      // Of more joins than uses, the lowest ids win (decision 9); `sorted` is in id order.
-      for (const j of named.slice(0, invite.body.uses)) push(windows, byAuthor(j), { role: invite.body.role, from: pos(j) })
+      const taken = new Set(redeemed.get(key) ?? [])
+      for (const j of joins) {
+        const id = toHex(j.id)
+        // Redeemed by the issuer within its uses; named by every revoke of the invite; not past its author's fork (decision 7).
+        if (!taken.has(id) || (keep !== null && !keep.has(id)) || !forkAllows(cuts.get(byAuthor(j)) ?? [], pos(j))) continue
+        // No comeback (decision 18): a join at or after a revoke of its member opens nothing; only a grant readmits.
+        if (revokedBefore(cuts.get(byAuthor(j)) ?? [], pos(j), invite.body.role)) continue
+        push(windows, byAuthor(j), { role: invite.body.role, from: pos(j) })
+      }
     }
   }
+}
+
+/** Whether a revoke cut that would close a `role` window lies at or before `at`. */
+function revokedBefore (cuts: readonly Cut[], at: Position, role: GrantableRole): boolean {
+  return cuts.some(c => c.kind === 'revoke' && !(c.scope === 'members' && role === 'admin') && comparePositions(c.at, at) <= 0)
 }
 
 function forkAllows (cuts: readonly Cut[], pos: Position): boolean {

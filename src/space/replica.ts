@@ -63,6 +63,9 @@ export class SpaceReplica {
   /** The order of committed kv rows (this replica is the only writer of its space's views, like #headClocks assumes). */
   readonly #kvOrders = new KvOrderCache(10_000)
   readonly #epochSalt: number
+  /** A revoke of a local author a peer showed us before we store it (decision 18: a revoked node is told): writes refused. */
+  readonly #revokedNotices = new Map<AuthorHex, Entry>()
+  readonly #judgedNotices = new Set<string>()
 
   private constructor (store: Store, genesis: SignedGenesis, opts: ReplicaOptions = {}) {
     this.#store = store
@@ -135,6 +138,7 @@ export class SpaceReplica {
     const feed = this.#store.feed(this.key, author, epoch)
     const seq = feed?.count ?? 0
     const prev = seq > 0 ? fromHex(feed?.head as string) : this.#lastHeadBefore(author, epoch)
+    this.#refuseIfRevoked(author)
     if (isDataBody(body) && !atLeast(this.#acl.roleAt(author, { epoch, seq }), 'writer')) {
       throw new SpaceError('NOT_ALLOWED', `your role in space ${this.genesis.name} (${this.#acl.roleAt(author, { epoch, seq }) ?? 'none'}) does not allow ${body.t}; ask an admin of the space to grant you writer`)
     }
@@ -159,6 +163,7 @@ export class SpaceReplica {
     const feed = this.#store.feed(this.key, author, epoch)
     let seq = feed?.count ?? 0
     let prev = seq > 0 ? fromHex(feed?.head as string) : this.#lastHeadBefore(author, epoch)
+    this.#refuseIfRevoked(author)
     for (const body of bodies) {
       if (isDataBody(body) && !atLeast(this.#acl.roleAt(author, { epoch, seq }), 'writer')) {
         throw new SpaceError('NOT_ALLOWED', `your role in space ${this.genesis.name} (${this.#acl.roleAt(author, { epoch, seq }) ?? 'none'}) does not allow ${body.t}; ask an admin of the space to grant you writer`)
@@ -601,12 +606,54 @@ export class SpaceReplica {
    * store it and start serving us (decision 9).
    */
   pendingJoin (author: AuthorHex): SignedBytes | undefined {
+    let newest: Entry | undefined
     for (const feed of this.#pending.feeds()) {
       if (!feed.startsWith(`${author}/`)) continue
       const first = this.#pending.peek(feed, 0)
-      if (first !== undefined && first.entry.body.t === 'join') return [first.entry.bytes, first.entry.sig]
+      // The newest join is the one its user waits on (an older one may have been refused).
+      if (first !== undefined && first.entry.body.t === 'join' && (newest === undefined || first.entry.epoch > newest.epoch)) newest = first.entry
     }
-    return undefined
+    return newest === undefined ? undefined : [newest.bytes, newest.sig]
+  }
+
+  /**
+   * A revoke of `member` (a local author) shown by a peer before this node can
+   * store it (decision 18): it counts iff adding it to the ACL entries held
+   * here leaves the member no role, judged by the same rules as a stored one.
+   * Then local writes are refused until it is stored (or for this run of the
+   * daemon). True if it is noted now.
+   */
+  noteRevoke (entry: Entry, member: AuthorHex): boolean {
+    if (entry.body.t !== 'acl.revoke' || toHex(entry.body.member) !== member || !bytesEqual(entry.space, this.id)) return false
+    if (this.#revokedNotices.has(member) || this.#acl.currentRole(member) === null) return false
+    // Each revoke is judged once (a peer repeating one that does not count costs a lookup, not an ACL).
+    const id = `${toHex(entry.id)}|${this.#aclEntries.length}` // judged again once more acl entries are held
+    if (this.#judgedNotices.has(id)) return false
+    if (this.#judgedNotices.size >= 256) this.#judgedNotices.clear()
+    this.#judgedNotices.add(id)
+    if (!entrySignatureValid(entry) || this.#computeAcl([...this.#aclEntries, entry]).currentRole(member) !== null) return false
+    this.#revokedNotices.set(member, entry)
+    return true
+  }
+
+  /** The revoke that took `member`'s role (stored, or noted from a peer), for telling it or the user; undefined while it has one. */
+  revokeOf (member: AuthorHex): Entry | undefined {
+    const noted = this.#revokedNotices.get(member)
+    if (noted !== undefined) return noted
+    if (this.#acl.currentRole(member) !== null) return undefined
+    return this.#aclEntries.filter(e => e.body.t === 'acl.revoke' && toHex(e.body.member) === member && atLeast(this.#acl.roleAt(toHex(e.author), e), 'admin')).sort((a, b) => compareBytes(a.id, b.id))[0]
+  }
+
+  /** The role `author` holds from now on as this node knows it: null after a revoke it was shown (see noteRevoke). */
+  localRole (author: AuthorHex): Role | null {
+    return this.#revokedNotices.has(author) ? null : this.#acl.currentRole(author)
+  }
+
+  #refuseIfRevoked (author: AuthorHex): void {
+    if (this.#acl.currentRole(author) !== null && !this.#revokedNotices.has(author)) return
+    const revoke = this.revokeOf(author)
+    if (revoke === undefined) return
+    throw new SpaceError('NOT_ALLOWED', `you were revoked from space ${this.genesis.name} by ${toHex(revoke.author).slice(0, 16)}… (revoke entry ${toHex(revoke.id).slice(0, 16)}…); nothing was written; ask an admin of the space to grant you a role again`)
   }
 
   /** When an invite stored here expires (ms), or undefined if it is not held. */

@@ -1,11 +1,12 @@
 import type { CID } from 'multiformats/cid'
 import {
-  bytesEqual, cidFromBytes, cidFromString, cidOf, decodeEntry, decodeMessage, decodeStatus, encodeMessage, fromHex, isCodecError, toHex,
+  ACL_TYPES, bytesEqual, cidFromBytes, cidFromString, cidOf, decodeEntry, decodeMessage, decodeStatus, encodeMessage, fromHex, isCodecError, toHex,
   ENTRY_BYTES_MAX, FEEDS_PER_MESSAGE_MAX, RUN_BYTES_MAX
 } from '../codec/index.ts'
 import type { Body, Clock, Entry, FeedRange, FeedRow, Message, MessageType, SignedBytes, SpaceHello, StatusHead } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import type { IngestResult, SpaceReplica } from '../space/index.ts'
+import { redeemDecision, SpaceError } from '../space/index.ts'
 import type { AuthorHex, ForkProof, SpaceKey } from '../store/index.ts'
 import {
   BAN_MS, LATE_ANSWER_MS, PENDING_RETRY_MS, PROBE_BACK_ENTRIES, PULL_BYTES_PER_PEER_MAX, REQUEST_TIMEOUT_MS, SCORE, SUPERSEDED_MAX,
@@ -51,6 +52,10 @@ export type SyncEvent =
   | { readonly type: 'disconnect', readonly peer: AuthorHex, readonly reason: string }
   /** A status record newer than what we held was stored (ours or a peer's). */
   | { readonly type: 'status', readonly space: SpaceKey, readonly author: AuthorHex, readonly from: AuthorHex | 'local' }
+  /** A peer answered a join of ours (decision 18): 'redeemed', 'waiting', or why the issuer refused it. */
+  | { readonly type: 'join-answer', readonly space: SpaceKey, readonly join: string, readonly from: AuthorHex, readonly outcome: string, readonly detail: string }
+  /** A peer showed us a revoke that takes our role in a space (decision 18): local writes there are refused. */
+  | { readonly type: 'revoked', readonly space: SpaceKey, readonly by: AuthorHex }
 
 export interface Outbound { readonly peer: AuthorHex, readonly type: MessageType, readonly bytes: Uint8Array }
 
@@ -117,6 +122,8 @@ export class SyncEngine {
   #events: SyncEvent[] = []
   #sessionOrder = 0
   #nextPendingRetry: number | null = null
+  /** Revoked peers shown their revoke in this session (`peer|space`), once each. */
+  readonly #toldRevoked = new Set<string>()
 
   constructor (init: SyncInit) {
     this.#keyPair = init.keyPair
@@ -142,6 +149,7 @@ export class SyncEngine {
   disconnect (peer: AuthorHex, nowMs: number): void {
     if (!this.#sessions.delete(peer)) return
     this.#haves.delete(peer)
+    for (const told of [...this.#toldRevoked]) if (told.startsWith(`${peer}|`)) this.#toldRevoked.delete(told)
     for (const [key, wanted] of [...this.#statusWants]) if (wanted.asked === peer) this.#askNextAnnouncer(key, nowMs)
     for (const p of [...this.#probes]) if (p.startsWith(`${peer}|`)) this.#probes.delete(p)
     for (const [key, req] of [...this.#requests]) {
@@ -196,6 +204,7 @@ export class SyncEngine {
       case 'status': return this.#onStatus(session, msg.space, msg.record, nowMs)
       case 'status-have': return this.#onStatusHave(session, msg.space, msg.heads, nowMs)
       case 'status-want': return this.#onStatusWant(session, msg.space, msg.authors)
+      case 'join-answer': return this.#onJoinAnswer(session, msg.space, msg.join, msg.outcome, msg.detail)
       case 'bye': this.disconnect(peer, nowMs); return
       default: assertNever(msg)
     }
@@ -249,6 +258,8 @@ export class SyncEngine {
     const entry = replica.append(this.#keyPair, body, nowMs)
     this.#afterStore(replica, [entry], null)
     this.#events.push({ type: 'stored', space, entries: [entry], from: 'local' })
+    // Our own grant, redemption or revoke: a new member is sent the full hello, a revoked one its revoke.
+    if (ACL_TYPES.includes(body.t)) this.#onAclChanged(replica, nowMs)
     return entry
   }
 
@@ -330,6 +341,7 @@ export class SyncEngine {
       const shared = session.shared(replica.key)
       const feeds = h.feeds.map(row => shared.learn(row))
       for (const st of h.statuses) shared.statusKnown.set(toHex(st.author), st.clock)
+      this.#tellRevoked(session, replica)
       this.#sendForkProofs(session, replica, shared)
       for (const fk of feeds) {
         this.#probeIfDiverged(session, replica, shared, fk)
@@ -389,13 +401,13 @@ export class SyncEngine {
     const req = this.#requests.get(reqKey)
     const probe = `${session.peer}|${replica.key}|${fk}|${head.seq}`
     const solicited = (req?.peer === session.peer) || this.#probes.delete(probe) || this.#superseded.has(`${session.peer}|${reqKey}`) ||
-      (head.seq === 0 && run.length === 1 && head.body.t === 'join')
+      (head.seq === 0 && run.length === 1 && head.body.t === 'join') || this.#isRevokeOfSelf(head, run.length)
     if (req?.peer !== session.peer) {
       // Expiry is enforced where it cannot diverge (decision 9): a join presented at the handshake after its
       // invite expired is refused here; one that reaches us later through catch-up was accepted in time elsewhere.
       const expires = head.body.t === 'join' ? replica.inviteExpiresMs(head.body.invite) : undefined
       if (expires !== undefined && expires < nowMs && replica.acl.currentRole(author) === null) {
-        this.#events.push({ type: 'misbehaviour', peer: session.peer, reason: 'join with an expired invite refused', points: 0, score: session.score.value(nowMs) })
+        if (author === session.peer) this.#answer(session, replica, head.id, 'expired', `this invite expired at ${new Date(expires).toISOString()}; ask for a new one`)
         return
       }
     }
@@ -415,6 +427,10 @@ export class SyncEngine {
     if (result.diverged !== undefined) this.#probe(session, replica, feedKey(result.diverged.author, result.diverged.epoch), result.diverged.seq)
     if (result.fork !== undefined) this.#refineFork(session, replica, result.fork)
     this.#afterIngest(replica, result, session.peer, nowMs)
+    if (head.seq === 0 && run.length === 1 && head.body.t === 'join' && author === session.peer && result.reject === undefined) this.#answerJoin(session, replica, head, nowMs)
+    if (this.#isRevokeOfSelf(head, run.length) && result.reject === undefined && result.stored.length === 0 && replica.noteRevoke(head, this.self)) {
+      this.#events.push({ type: 'revoked', space: replica.key, by: author })
+    }
     if (req !== undefined && req.peer === session.peer) {
       const reached = Math.max(replica.resumeAt(author, head.epoch), head.seq + run.length)
       req.bytes += runBytes(run)
@@ -664,6 +680,7 @@ export class SyncEngine {
       this.stats.entriesStored += result.stored.length
       this.#events.push({ type: 'stored', space: replica.key, entries: result.stored, from })
       this.#afterStore(replica, result.stored, from === 'local' ? null : from)
+      for (const e of result.stored) if (e.body.t === 'join' && e.seq === 0) this.#redeemIfMine(replica, e, nowMs)
     }
     if (result.fork !== undefined) {
       this.#events.push({ type: 'fork', space: replica.key, proof: result.fork })
@@ -719,6 +736,7 @@ export class SyncEngine {
   #onAclChanged (replica: SpaceReplica, nowMs: number): void {
     for (const session of this.#sessions.values()) {
       const shared = session.spaces.get(replica.key)
+      if (shared !== undefined) this.#tellRevoked(session, replica)
       if (shared !== undefined && !shared.memberHelloSent && this.#isMember(replica, session.peer)) this.#sendHello(session, [replica])
       for (const fk of shared?.known.keys() ?? []) this.#plan(replica.key, fk, nowMs)
     }
@@ -741,6 +759,61 @@ export class SyncEngine {
       const join = replica.pendingJoin(this.self)
       if (join !== undefined) this.#send(session.peer, { m: 'entries', space: replica.id, run: [join] })
     }
+  }
+
+  // ------------------------------------------------------------------ membership (decision 18)
+
+  /** A join for an invite of ours, stored here: redeemed (an invite.redeem in our feed) if the rules allow it. */
+  #redeemIfMine (replica: SpaceReplica, join: Entry, nowMs: number): ReturnType<typeof redeemDecision> {
+    const decision = redeemDecision(replica.acl, this.self, join, nowMs)
+    if (decision === undefined || !decision.ok || decision.recorded || join.body.t !== 'join') return decision
+    try {
+      this.append(replica.key, { t: 'invite.redeem', invite: join.body.invite, join: join.id }, nowMs)
+    } catch (err) {
+      if (!(err instanceof SpaceError)) throw err
+      return { ok: false, reason: 'issuer-not-admin', detail: err.message }
+    }
+    return { ok: true, recorded: true }
+  }
+
+  /** The joiner presented its join to us: tell it whether it is in, refused (and why), or waits for the invite's issuer. */
+  #answerJoin (session: Session, replica: SpaceReplica, join: Entry, nowMs: number): void {
+    const decision = this.#redeemIfMine(replica, join, nowMs)
+    if (decision === undefined) {
+      const known = join.body.t === 'join' && replica.inviteExpiresMs(join.body.invite) !== undefined
+      this.#answer(session, replica, join.id, 'waiting', known
+        ? 'this node did not issue the invite; only its issuer admits the join, when it gets it (from you or from any member)'
+        : 'this node does not hold the invite yet')
+    } else if (decision.ok) {
+      this.#answer(session, replica, join.id, 'redeemed', '')
+    } else {
+      this.#answer(session, replica, join.id, decision.reason, decision.detail)
+    }
+  }
+
+  #answer (session: Session, replica: SpaceReplica, join: Uint8Array, outcome: string, detail: string): void {
+    this.#send(session.peer, { m: 'join-answer', space: replica.id, join, outcome, detail: detail.slice(0, 200) })
+  }
+
+  #onJoinAnswer (session: Session, space: Uint8Array, join: Uint8Array, outcome: string, detail: string): void {
+    const replica = this.#spaces.get(cidKey(space))
+    if (replica === undefined) return
+    this.#events.push({ type: 'join-answer', space: replica.key, join: toHex(join), from: session.peer, outcome, detail })
+  }
+
+  /** A revoked member is told (decision 18): it is shown the revoke that took its role, once a session, unless it holds it. */
+  #tellRevoked (session: Session, replica: SpaceReplica): void {
+    const told = `${session.peer}|${replica.key}`
+    if (this.#toldRevoked.has(told) || replica.acl.revokesOf(session.peer).length === 0 || replica.acl.currentRole(session.peer) !== null) return
+    const revoke = replica.revokeOf(session.peer)
+    if (revoke === undefined) return
+    this.#toldRevoked.add(told)
+    if ((session.spaces.get(replica.key)?.known.get(feedKey(toHex(revoke.author), revoke.epoch)) ?? 0) > revoke.seq) return
+    this.#send(session.peer, { m: 'entries', space: replica.id, run: [[revoke.bytes, revoke.sig]] })
+  }
+
+  #isRevokeOfSelf (head: Entry, runLength: number): boolean {
+    return runLength === 1 && head.body.t === 'acl.revoke' && toHex(head.body.member) === this.self
   }
 
   #sendForkProofs (session: Session, replica: SpaceReplica, shared: SharedSpace): void {

@@ -65,6 +65,7 @@ const BODIES: Readonly<Record<BodyType, Body>> = {
   invite: { t: 'invite', key: hash(2), role: 'reader', uses: 3, expiresMs: T0 + 86_400_000 },
   'invite.revoke': { t: 'invite.revoke', invite: hash(3), keep: [hash(4), hash(5)] },
   join: { t: 'join', invite: hash(3), proof: new Uint8Array(64).fill(6) },
+  'invite.redeem': { t: 'invite.redeem', invite: new Uint8Array(32).fill(6), join: new Uint8Array(32).fill(8) },
   file: { t: 'file', path: 'docs/été/report.pdf', size: 70_000, mode: 0o644, mtimeMs: T0, deleted: false, supersedes: [hash(7)], chunks: [[hash(8), 65_536], [hash(9), 4_464]] },
   'file.part': { t: 'file.part', chunks: [[hash(8), 65_536], [hash(9), 4_464]] }
 }

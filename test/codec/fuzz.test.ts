@@ -191,6 +191,7 @@ const BODIES: Readonly<Record<BodyType, fc.Arbitrary<Body>>> = {
   invite: rec({ t: fc.constant('invite'), key: bytesN(32), role, uses: intIn(1, INVITE_USES_MAX), expiresMs: SAFE }),
   'invite.revoke': rec({ t: fc.constant('invite.revoke'), invite: bytesN(32), keep: fc.array(bytesN(32), { maxLength: 4 }) }),
   join: rec({ t: fc.constant('join'), invite: bytesN(32), proof: bytesN(64) }),
+  'invite.redeem': rec({ t: fc.constant('invite.redeem'), invite: bytesN(32), join: bytesN(32) }),
   file: fc.record({
     path: fc.array(fc.stringMatching(/^[a-z0-9_-]{1,12}$/), { minLength: 1, maxLength: 4 }).map(segs => segs.join('/')),
     mode: intIn(0, 0o777), // permission bits: setuid, setgid and sticky are dropped on decode (decision 19)
@@ -253,7 +254,8 @@ const MESSAGES: Readonly<Record<MessageType, fc.Arbitrary<Message>>> = {
   status: rec({ m: fc.constant('status'), space: bytesN(36), record: signedBytes(STATUS_BYTES_MAX, statusBytes) }),
   'status-have': rec({ m: fc.constant('status-have'), space: bytesN(36), heads: fc.array(rec({ author: bytesN(32), clock }), { maxLength: 4 }) }),
   'status-want': rec({ m: fc.constant('status-want'), space: bytesN(36), authors: fc.array(bytesN(32), { maxLength: 4 }) }),
-  bye: rec({ m: fc.constant('bye'), reason: text(0, REASON_BYTES_MAX) })
+  bye: rec({ m: fc.constant('bye'), reason: text(0, REASON_BYTES_MAX) }),
+  'join-answer': rec({ m: fc.constant('join-answer'), space: bytesN(36), join: bytesN(32), outcome: text(0, 32), detail: text(0, REASON_BYTES_MAX) })
 }
 const MESSAGE_TYPES = Object.keys(MESSAGES) as MessageType[]
 const message: fc.Arbitrary<Message> = fc.constantFrom(...MESSAGE_TYPES).chain(m => MESSAGES[m])

@@ -59,8 +59,8 @@ describe('access control across daemons', { timeout: 600_000 }, () => {
     await run('writer', ['--peer', ownerAddr])
     const writerId = ok(dir('writer'), 'init').peerId as string
     await eventually('the owner is connected to the revoked writer again', () => ok(dir('owner'), 'peers') as { peerId: string }[], p => p.some(x => x.peerId === writerId))
-    // It announces its new head; members neither pull nor store what lies past its cut (and serve it nothing,
-    // the revoke included: a revoked node is cut off from the space).
+    // It announces its new head; members neither pull nor store what lies past its cut, and serve it nothing
+    // but the revoke itself (decision 18: a revoked node is told; test/hostile/membership.test.ts).
     await new Promise(resolve => setTimeout(resolve, 3_000))
     for (const name of ['owner', 'reader']) {
       await eventually(`${name} holds the entry before the cut and not the one after`, () => keys(name), k => k.includes('before-revoke') && !k.includes('after-revoke'))

@@ -174,25 +174,60 @@ describe('decision 5: a revoke closes at a position of the member\'s own feed', 
 })
 
 describe('decision 9: invites and joins', () => {
-  test('of more joins than uses, the lowest ids win', () => {
+  // Decision 18 replaced "of more joins than uses, the lowest ids win": a join counts once its invite's issuer redeems it.
+  test('a join counts only once the invite\'s issuer redeems it; of more redemptions than uses, the first in the issuer\'s feed win', () => {
     const o = new Origin(O, 'invite-uses')
+    const eA = o.epochOf(A)
+    o.grant(O, A, 'admin', { epoch: eA, seq: 0 })
     const inv = o.invite(O, INV, 'writer', 1)
-    const j1 = o.join(J1, inv, INV)
-    const j2 = o.join(J2, inv, INV)
-    const [winner, loser] = Buffer.compare(Buffer.from(j1.id), Buffer.from(j2.id)) < 0 ? [J1, J2] : [J2, J1]
-    const expected: Record<string, Role | null> = { O: 'owner' }
-    expected[winner === J1 ? 'J1' : 'J2'] = 'writer'
-    assert.deepEqual(roles(o.replica), expected)
-    o.append(winner, put('winner'))
-    assert.throws(() => o.append(loser, put('loser')), notAllowed)
+    const j1 = o.join(J1, inv, INV, false)
+    const j2 = o.join(J2, inv, INV, false)
+    assert.deepEqual(roles(o.replica), { O: 'owner', A: 'admin' }, 'joins alone open nothing')
+    o.redeem(inv, j2, A) // an admin who did not issue the invite: no effect
+    assert.deepEqual(roles(o.replica), { O: 'owner', A: 'admin' })
+    // The later redemption in the issuer's feed takes nothing, whatever the join ids.
+    o.redeem(inv, j2)
+    o.redeem(inv, j1)
+    assert.deepEqual(roles(o.replica), { O: 'owner', A: 'admin', J2: 'writer' })
+    o.append(J2, put('winner'))
+    assert.throws(() => o.append(J1, put('loser')), notAllowed)
     assert.equal(o.replica.kvGet('winner')?.value, 'winner')
+    const acl = o.replica.acl.inviteState(toHex(inv.id))
+    assert.deepEqual(acl?.redeemed.map(toHex), [toHex(j2.id)])
 
-    // uses = 2 with three joins: the two lowest ids.
+    // uses = 2 with three redemptions: the first two, in the issuer's order.
     const inv2 = o.invite(O, INV2, 'writer', 2)
-    const joins = [J3, J4, X].map(k => ({ k, e: o.join(k, inv2, INV2) }))
-    const lowest = joins.sort((a, b) => Buffer.compare(Buffer.from(a.e.id), Buffer.from(b.e.id))).slice(0, 2).map(j => hex(j.k))
-    const members = o.replica.aclList().filter(r => [J3, J4, X].some(k => hex(k) === r.member)).map(r => r.member)
-    assert.deepEqual(members.sort(), lowest.sort())
+    const joins = [J3, J4, X].map(k => o.join(k, inv2, INV2, false))
+    for (const j of [...joins].reverse()) o.redeem(inv2, j)
+    const members = o.replica.aclList().filter(r => r.role !== null && [J3, J4, X].some(k => hex(k) === r.member)).map(r => r.member)
+    assert.deepEqual(members.sort(), [hex(X), hex(J4)].sort())
+    // Any order of arrival gives the same ACL.
+    for (const order of [[...o.feeds.values()], [...o.feeds.values()].reverse()]) {
+      const r = fresh(o.genesis)
+      for (let round = 0; round < 3; round++) for (const feed of order) r.ingestRun(feed.map(wire), 'peer', o.t + 10)
+      assert.equal(r.viewHash(), o.replica.viewHash())
+    }
+  })
+
+  test('no comeback: a revoked member\'s join with an unused token opens nothing; only a grant readmits it', () => {
+    const o = new Origin(O, 'no-comeback')
+    const inv = o.invite(O, INV, 'writer', 3)
+    o.join(J1, inv, INV)
+    o.append(J1, put('before'))
+    const feed = o.feedOf(J1)
+    o.revoke(O, J1, { epoch: (feed[0] as Entry).epoch, seq: feed.length })
+    assert.equal(roles(o.replica).J1, null)
+    // Its issuer's node refuses to redeem; even a redemption made anyway opens nothing.
+    o.t += 10
+    const again = new Forger(o.replica.id, o.t).first(J1, o.t + 10, { t: 'join', invite: inv.id, proof: signJoinProof(INV, o.replica.id, J1.publicKey) })
+    assert.equal(o.replica.ingestRun([wire(again)], 'peer', o.t + 20).stored.length, 1)
+    o.redeem(inv, again)
+    assert.notEqual(again.epoch, (feed[0] as Entry).epoch)
+    assert.equal(roles(o.replica).J1, null)
+    assert.throws(() => o.append(J1, put('after')), notAllowed)
+    assert.equal(o.replica.kvGet('before')?.value, 'before', 'what it wrote before the cut stays')
+    o.grant(O, J1, 'writer', { epoch: again.epoch, seq: 1 })
+    assert.equal(roles(o.replica).J1, 'writer')
   })
 
   test('an invite revoke keeps only the joins it names; later joins do not count', () => {

@@ -67,6 +67,8 @@ describe('decision 9: the expired invites a member may revoke', () => {
     const { o, invA } = setting('expired-keep')
     const j1 = o.append(J1, { t: 'join', invite: invA.id, proof: signedProof(o, INV_A, J1) })
     const j2 = o.append(J2, { t: 'join', invite: invA.id, proof: signedProof(o, INV_A, J2) })
+    o.redeem(invA, j1, A)
+    o.redeem(invA, j2, A)
     const now = T0 + 2_001
     const [due] = o.replica.acl.expiredInvites(hex(A), now) as [RevocableInvite]
     assert.deepEqual(due.keep.map(toHex).sort(), idsOf(j1, j2))
@@ -85,6 +87,7 @@ describe('decision 9: the expired invites a member may revoke', () => {
     const o = new Origin(O, 'expired-late-lower')
     const inv = invite(o, O, INV_O, 'writer', 1, T0 + 1_000)
     const j1 = o.append(J1, { t: 'join', invite: inv.id, proof: signedProof(o, INV_O, J1) })
+    o.redeem(inv, j1, O)
     const [due] = o.replica.acl.expiredInvites(hex(O), T0 + 1_001) as [RevocableInvite]
     o.append(O, revokeBody(due))
     // Find a joiner whose join id sorts below j1's (ids are hashes: about one in two).
@@ -102,8 +105,8 @@ describe('decision 9: the expired invites a member may revoke', () => {
 
   test('two admins revoking from the same entries keep the same joins: the same view as one revoke, in any order', () => {
     const { o, invA } = setting('expired-two-revokes')
-    o.append(J1, { t: 'join', invite: invA.id, proof: signedProof(o, INV_A, J1) })
-    o.append(J2, { t: 'join', invite: invA.id, proof: signedProof(o, INV_A, J2) })
+    o.redeem(invA, o.append(J1, { t: 'join', invite: invA.id, proof: signedProof(o, INV_A, J1) }), A)
+    o.redeem(invA, o.append(J2, { t: 'join', invite: invA.id, proof: signedProof(o, INV_A, J2) }), A)
     const now = T0 + 2_001
     const byA = o.replica.acl.expiredInvites(hex(A), now)
     const byA2 = o.replica.acl.expiredInvites(hex(A2), now)

@@ -20,6 +20,8 @@ export const MARKER = 'marker/'
 export class Origin {
   readonly replica: SpaceReplica
   readonly feeds = new Map<string, Entry[]>()
+  /** Who issued each invite made through invite() (hex id), so that join() can redeem it. */
+  readonly issuers = new Map<string, KeyPair>()
   t: number
 
   constructor (owner: KeyPair, name: string, t = T0) {
@@ -69,11 +71,22 @@ export class Origin {
   }
 
   invite (by: KeyPair, inviteKey: KeyPair, role: GrantableRole, uses: number): Entry {
-    return this.append(by, { t: 'invite', key: inviteKey.publicKey, role, uses, expiresMs: T0 + 1e10 })
+    const e = this.append(by, { t: 'invite', key: inviteKey.publicKey, role, uses, expiresMs: T0 + 1e10 })
+    this.issuers.set(toHex(e.id), by)
+    return e
   }
 
-  join (joiner: KeyPair, invite: Entry, inviteKey: KeyPair): Entry {
-    return this.append(joiner, { t: 'join', invite: invite.id, proof: signJoinProof(inviteKey, this.replica.id, joiner.publicKey) })
+  /** A join, redeemed at once by the invite's issuer (decision 18) unless `redeem` is false. */
+  join (joiner: KeyPair, invite: Entry, inviteKey: KeyPair, redeem = true): Entry {
+    const join = this.append(joiner, { t: 'join', invite: invite.id, proof: signJoinProof(inviteKey, this.replica.id, joiner.publicKey) })
+    if (redeem) this.redeem(invite, join)
+    return join
+  }
+
+  /** The invite's issuer records the redemption of `join` in its own feed. */
+  redeem (invite: Entry, join: Entry, by: KeyPair | undefined = this.issuers.get(toHex(invite.id))): Entry {
+    assert.ok(by !== undefined, 'redeem: the invite was not made through Origin.invite; name its issuer')
+    return this.append(by, { t: 'invite.redeem', invite: invite.id, join: join.id })
   }
 
   allEntries (): Entry[] {

@@ -190,7 +190,8 @@ describe('sync engine', () => {
     replicaOf(J).join(j, invite.id, inviteKey, T0 + 4_000)
     wire.connect(J, A)
     assert.equal(replicaOf(A).acl.currentRole(J.name), null)
-    assert.ok(A.events.some(e => e.type === 'misbehaviour' && /expired invite/.test(e.reason)))
+    assert.ok(J.events.some(e => e.type === 'join-answer' && e.outcome === 'expired'), 'the joiner is told why')
+    assert.ok(!A.events.some(e => e.type === 'misbehaviour'), 'an expired token is the user\'s problem, not misbehaviour')
     assert.equal(wire.count('entries', J, A), 0, 'served nothing')
   })
 

@@ -1,0 +1,74 @@
+import type { SpaceKey } from '../store/index.ts'
+
+/**
+ * `space join` waits here until its join takes effect (decision 18): the
+ * invite's issuer recorded the redemption and this node holds it (its role
+ * in the space is no longer null), or the issuer refused it, or the time is
+ * up. An answer is believed only from the invite's issuer; another member's
+ * 'waiting' is kept to say so if the time runs out.
+ */
+export type JoinOutcome =
+  | { readonly ok: true }
+  | { readonly ok: false, readonly reason: string, readonly detail: string }
+
+interface Wait {
+  readonly space: SpaceKey
+  readonly join: string
+  readonly issuer: string | undefined
+  readonly admitted: () => boolean
+  readonly resolve: (o: JoinOutcome) => void
+  readonly timer: NodeJS.Timeout
+  heard: 'nothing' | 'waiting' | 'redeemed'
+}
+
+export class JoinWaits {
+  readonly #waits = new Set<Wait>()
+
+  /** Resolves when `admitted()` holds (checked now and at each `stored`), on the issuer's refusal, or after `timeoutMs`. */
+  async wait (space: SpaceKey, join: string, issuer: string | undefined, admitted: () => boolean, timeoutMs: number): Promise<JoinOutcome> {
+    if (admitted()) return { ok: true }
+    return await new Promise<JoinOutcome>(resolve => {
+      const w: Wait = {
+        space,
+        join,
+        issuer,
+        admitted,
+        heard: 'nothing',
+        resolve: o => { clearTimeout(w.timer); this.#waits.delete(w); resolve(o) },
+        timer: setTimeout(() => w.resolve(timedOut(w.heard, timeoutMs)), timeoutMs)
+      }
+      this.#waits.add(w)
+    })
+  }
+
+  /** Entries of `space` were stored here: a wait whose join now counts is done. */
+  stored (space: SpaceKey): void {
+    for (const w of [...this.#waits]) if (w.space === space && w.admitted()) w.resolve({ ok: true })
+  }
+
+  answered (space: SpaceKey, join: string, from: string, outcome: string, detail: string): void {
+    for (const w of [...this.#waits]) {
+      if (w.space !== space || w.join !== join) continue
+      if (outcome === 'waiting') {
+        if (w.heard === 'nothing') w.heard = 'waiting'
+      } else if (w.issuer === undefined || from === w.issuer) {
+        if (outcome === 'redeemed') w.heard = 'redeemed'
+        else w.resolve({ ok: false, reason: outcome, detail })
+      }
+    }
+  }
+
+  /** The node stops: nobody waits any longer. */
+  close (): void {
+    for (const w of [...this.#waits]) w.resolve({ ok: false, reason: 'stopped', detail: 'the daemon stopped before the join took effect' })
+  }
+}
+
+function timedOut (heard: Wait['heard'], timeoutMs: number): JoinOutcome {
+  const s = Math.round(timeoutMs / 1000)
+  switch (heard) {
+    case 'redeemed': return { ok: false, reason: 'not-synced', detail: `the inviter admitted this node but its record did not arrive within ${s} s; it arrives with the next sync (see samepage space list)` }
+    case 'waiting': return { ok: false, reason: 'inviter-unreachable', detail: `only the inviter can admit this node, and it was not reachable within ${s} s (a member holds the join for it); the join is presented again whenever the inviter is reachable while this daemon runs` }
+    default: return { ok: false, reason: 'inviter-unreachable', detail: `the inviter did not answer within ${s} s; the join is presented again whenever the inviter is reachable while this daemon runs` }
+  }
+}
