@@ -14,7 +14,7 @@ import { linkInPath, rmdirInFolder, unlinkInFolder } from './safe-path.ts'
 import { shadowedPaths } from './file-layout.ts'
 import { resolveSetAside, setAside } from './set-aside.ts'
 import type { SetAsideHost } from './set-aside.ts'
-import { realConflicts, sameContent } from './versions.ts'
+import { realConflicts, sameContent, uncopiedLoser } from './versions.ts'
 import { diskReserveBytes } from './disk-reserve.ts'
 import { readIgnoreRules, scanFolder, WORK_AREA } from './scanner.ts'
 import type { ScannedFile, ScanProblem } from './scanner.ts'
@@ -388,17 +388,33 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       if (local !== null && sameContent(v.current, local)) { this.#adopt(local, v.current.id); continue }
       jobs.push({ version: v.current, path: v.path, expect: local, copy: false })
     }
-    // Conflict copies first: the version they keep may be the very file about to be replaced.
-    jobs.sort((a, b) => Number(b.copy) - Number(a.copy))
     await this.#dropHopeless(jobs)
     changed = changed || jobs.length > 0 || deletions.length > 0
-    if (jobs.length > 0) await this.#writeAll(jobs)
+    // Every conflict copy is written before any file is replaced (not beside it): the version a copy
+    // keeps may be the very file about to be replaced, and this node's only source of it.
+    const copies = jobs.filter(j => j.copy)
+    if (copies.length > 0) await this.#writeAll(copies)
+    const files = jobs.filter(j => !j.copy && this.#stillToReplace(j, views))
+    if (files.length > 0) await this.#writeAll(files)
     for (const p of deletions) changed = await this.#delete(p) || changed
     if (this.mode === 'send-receive') {
       changed = this.#resolve(resolutions) || changed
       changed = resolveSetAside(this.#setAsideHost(), asideNow) || changed
     }
     return changed
+  }
+
+  /**
+   * After the copies: a file on disk holding a losing version whose copy is not written yet stays (it
+   * may be the only source of that version); a path a copy just filled with this very content is adopted.
+   */
+  #stillToReplace (job: WriteJob, views: ReadonlyMap<string, RecordedFile>): boolean {
+    const now = this.#scanned.get(job.path)
+    if (now !== undefined && now !== job.expect && sameContent(job.version, now)) { this.#adopt(now, job.version.id); return false }
+    const v = views.get(job.path)
+    const waiting = job.expect === null || v === undefined ? null : uncopiedLoser(v, job.expect, this.#scanned)
+    if (waiting !== null) this.#errors.set(job.path, `waiting: its conflict copy ${waiting} is written first (the file here holds that version)`)
+    return waiting === null
   }
 
   /**
