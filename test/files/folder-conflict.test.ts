@@ -124,3 +124,43 @@ describe('a conflict copy of a version only this node holds', { timeout: 600_000
     assert.deepEqual(s.sync.status().errors, [])
   })
 })
+
+describe('a local change whose record was refused', { timeout: 600_000 }, () => {
+  test('is not replaced by another node\'s version: kept on disk with the reason, then recorded as a conflict once records are taken again', async () => {
+    const dir = path.join(root, 'refused')
+    fs.mkdirSync(dir)
+    const space = new MemorySpace()
+    const held = new Map<string, Uint8Array>()
+    let refuse = false
+    const host: FolderHost = {
+      files: () => space.files(),
+      record: versions => { if (refuse) throw new Error('the disk under the store is full'); return versions.map(v => space.add('c'.repeat(64), v)) },
+      fetcher: () => fetcherOf(held)
+    }
+    const sync = new FolderSync({ root: dir, mode: 'send-receive', stateFile: path.join(root, 'refused.json'), host, watch: false, rescanMs: 3_600_000 })
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'v1')
+    await sync.start()
+    await sync.sync()
+    const v1 = space.files()[0]?.current as RecordedVersion
+    refuse = true
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'my edit, not on record')
+    const theirs = Buffer.from('their edit')
+    const theirsFile = path.join(root, 'refused-theirs.txt')
+    fs.writeFileSync(theirsFile, theirs)
+    const chunks = await chunkFile(theirsFile)
+    for (const [hash] of chunks) held.set(toHex(hash), theirs)
+    space.add('a'.repeat(64), { path: 'notes.txt', size: theirs.length, mode: v1.mode, mtimeMs: Date.now() + 60_000, deleted: false, supersedes: [Buffer.from(v1.id, 'hex')], chunks })
+    await sync.sync()
+    assert.equal(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8'), 'my edit, not on record')
+    const errors = sync.status().errors
+    assert.ok(errors.some(e => e.path === 'notes.txt' && /not shared: the disk under the store is full; the change here is not on record, so it is not replaced/.test(e.error)), JSON.stringify(errors))
+    refuse = false
+    await sync.sync()
+    await sync.stop()
+    assert.equal(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8'), 'their edit')
+    const copies = fs.readdirSync(dir).filter(n => n.startsWith('notes.sync-conflict-'))
+    assert.equal(copies.length, 1, fs.readdirSync(dir).join(', '))
+    assert.equal(fs.readFileSync(path.join(dir, copies[0] as string), 'utf8'), 'my edit, not on record')
+    assert.deepEqual(sync.status().errors, [])
+  })
+})
