@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Node } from '../../src/node/index.ts'
-import { treeHashes, waitFor } from '../files/tree.ts'
+import { treeHashes, treeKey, waitFor } from '../files/tree.ts'
 import type { FileVersion } from '../../src/space/index.ts'
 
 /**
@@ -46,8 +46,10 @@ function seededBytes (bytes: number, seed: string): Buffer {
   return Buffer.concat([cipher.update(Buffer.alloc(bytes)), cipher.final()])
 }
 
+const tree = treeKey
+
 const same = async (what: string, timeoutMs = 20_000): Promise<void> => {
-  await waitFor(() => JSON.stringify(treeHashes(fa)) === JSON.stringify(treeHashes(fb)), timeoutMs, () => `${what}: ${JSON.stringify(treeHashes(fa))} vs ${JSON.stringify(treeHashes(fb))}\n${JSON.stringify(b.folderStatus(space).status)}`)
+  await waitFor(() => tree(fa) === tree(fb), timeoutMs, () => `${what}: ${tree(fa)} vs ${tree(fb)}\n${JSON.stringify(b.folderStatus(space).status)}`)
 }
 
 // A suite's timeout bounds all its tests together: this one is the sum of theirs (each has its own).
