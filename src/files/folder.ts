@@ -14,7 +14,7 @@ import { linkInPath, rmdirInFolder, unlinkInFolder } from './safe-path.ts'
 import { shadowedPaths } from './file-layout.ts'
 import { resolveSetAside, setAside } from './set-aside.ts'
 import type { SetAsideHost } from './set-aside.ts'
-import { realConflicts, sameContent, uncopiedLoser } from './versions.ts'
+import { realConflicts, sameContent, whyKept } from './versions.ts'
 import { diskReserveBytes } from './disk-reserve.ts'
 import { readIgnoreRules, scanFolder, WORK_AREA } from './scanner.ts'
 import type { ScannedFile, ScanProblem } from './scanner.ts'
@@ -404,24 +404,16 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     return changed
   }
 
-  /**
-   * After the copies: a file on disk holding a losing version whose copy is not written yet stays (it
-   * may be the only source of that version), and so does a local change not on record (its record was
-   * refused: in receive-only mode local changes are not kept); a path a copy just filled with this very content is adopted.
-   */
+  /** After the copies: whether a file job still replaces what is on disk (versions.ts, whyKept); a path a copy just filled with this very content is adopted. */
   #stillToReplace (job: WriteJob, views: ReadonlyMap<string, RecordedFile>): boolean {
     const now = this.#scanned.get(job.path)
     if (now !== undefined && now !== job.expect && sameContent(job.version, now)) { this.#adopt(now, job.version.id); return false }
-    const known = this.#known.get(job.path)
-    if (this.mode !== 'receive-only' && job.expect !== null && (known === undefined || !sameStat(known, job.expect))) {
-      const refused = this.#errors.get(job.path)
-      this.#errors.set(job.path, `${refused?.startsWith('not shared:') === true ? refused : 'waiting'}; the change here is not on record, so it is not replaced (it is recorded first)`)
-      return false
-    }
     const v = views.get(job.path)
-    const waiting = job.expect === null || v === undefined ? null : uncopiedLoser(v, job.expect, this.#scanned)
-    if (waiting !== null) this.#errors.set(job.path, `waiting: its conflict copy ${waiting} is written first (the file here holds that version)`)
-    return waiting === null
+    const why = job.expect === null || v === undefined ? null : whyKept(v, job.expect, this.#known.get(job.path), this.#scanned, this.mode !== 'receive-only')
+    if (why === null) return true
+    const refused = this.#errors.get(job.path)
+    this.#errors.set(job.path, `${refused?.startsWith('not shared:') === true ? `${refused}; ` : 'waiting: '}${why}`)
+    return false
   }
 
   /**
