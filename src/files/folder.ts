@@ -14,7 +14,7 @@ import { linkInPath, rmdirInFolder, unlinkInFolder } from './safe-path.ts'
 import { shadowedPaths } from './file-layout.ts'
 import { resolveSetAside, setAside } from './set-aside.ts'
 import type { SetAsideHost } from './set-aside.ts'
-import { realConflicts, sameContent } from './versions.ts'
+import { realConflicts, sameContent, whyKept } from './versions.ts'
 import { diskReserveBytes } from './disk-reserve.ts'
 import { readIgnoreRules, scanFolder, WORK_AREA } from './scanner.ts'
 import type { ScannedFile, ScanProblem } from './scanner.ts'
@@ -388,33 +388,32 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       if (local !== null && sameContent(v.current, local)) { this.#adopt(local, v.current.id); continue }
       jobs.push({ version: v.current, path: v.path, expect: local, copy: false })
     }
-    // Conflict copies first: the version they keep may be the very file about to be replaced.
-    jobs.sort((a, b) => Number(b.copy) - Number(a.copy))
     await this.#dropHopeless(jobs)
     changed = changed || jobs.length > 0 || deletions.length > 0
-    // The copies are all on disk before any file is replaced: a copy reads its chunks from the very file a
-    // winner replaces. A file here whose copy failed is not replaced in this pass (it may be the only one).
+    // Every conflict copy is written before any file is replaced (not beside it): the version a copy
+    // keeps may be the very file about to be replaced, and this node's only source of it.
     const copies = jobs.filter(j => j.copy)
     if (copies.length > 0) await this.#writeAll(copies)
-    const keep = new Set<string>()
-    for (const c of copies) {
-      const of = isConflictCopy(c.path)
-      const here = of === null ? undefined : this.#scanned.get(of)
-      if (of !== null && this.#errors.has(c.path) && here !== undefined && sameContent(c.version, here)) keep.add(of)
-    }
-    const rest: WriteJob[] = []
-    for (const j of jobs) {
-      if (j.copy) continue
-      if (keep.has(j.path)) this.#errors.set(j.path, 'waiting: the version here has no conflict copy yet, so it is not replaced')
-      else rest.push(j)
-    }
-    if (rest.length > 0) await this.#writeAll(rest)
+    const files = jobs.filter(j => !j.copy && this.#stillToReplace(j, views))
+    if (files.length > 0) await this.#writeAll(files)
     for (const p of deletions) changed = await this.#delete(p) || changed
     if (this.mode === 'send-receive') {
       changed = this.#resolve(resolutions) || changed
       changed = resolveSetAside(this.#setAsideHost(), asideNow) || changed
     }
     return changed
+  }
+
+  /** After the copies: whether a file job still replaces what is on disk (versions.ts, whyKept); a path a copy just filled with this very content is adopted. */
+  #stillToReplace (job: WriteJob, views: ReadonlyMap<string, RecordedFile>): boolean {
+    const now = this.#scanned.get(job.path)
+    if (now !== undefined && now !== job.expect && sameContent(job.version, now)) { this.#adopt(now, job.version.id); return false }
+    const v = views.get(job.path)
+    const why = job.expect === null || v === undefined ? null : whyKept(v, job.expect, this.#known.get(job.path), this.#scanned, this.mode !== 'receive-only')
+    if (why === null) return true
+    const refused = this.#errors.get(job.path)
+    this.#errors.set(job.path, `${refused?.startsWith('not shared:') === true ? `${refused}; ` : 'waiting: '}${why}`)
+    return false
   }
 
   /**

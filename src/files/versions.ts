@@ -2,6 +2,9 @@ import { bytesEqual } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
 import type { RecordedFile, RecordedVersion } from './folder.ts'
 import type { ScannedFile } from './scanner.ts'
+import { conflictCopyPath } from './conflict-name.ts'
+import { sameStat } from './folder-state.ts'
+import type { KnownFile } from './folder-state.ts'
 
 /** Same bytes and mode: a version and a file (or two versions) that need no copy of each other. */
 export function sameContent (a: Pick<RecordedVersion, 'size' | 'mode' | 'chunks'>, b: Pick<ScannedFile, 'size' | 'mode' | 'chunks'>): boolean {
@@ -17,4 +20,22 @@ export function sameContent (a: Pick<RecordedVersion, 'size' | 'mode' | 'chunks'
 /** Losing versions whose content differs from the winner's (a deletion that lost, or a same-content twin, needs no copy). */
 export function realConflicts (v: RecordedFile): RecordedVersion[] {
   return v.conflicts.filter(c => !c.deleted && !sameContent(c, v.current))
+}
+
+/**
+ * Why the file on disk at `v.path` (`local`) must not be replaced yet, or
+ * null: it holds a losing version whose conflict copy is not on disk yet
+ * (it may be the only source of that version: replacing it could lose the
+ * version for good), or, where local changes are kept, it is a change not
+ * on record (its record was refused; it is recorded first).
+ */
+export function whyKept (v: RecordedFile, local: ScannedFile, known: KnownFile | undefined, scanned: ReadonlyMap<string, ScannedFile>, keepLocalChanges: boolean): string | null {
+  if (keepLocalChanges && (known === undefined || !sameStat(known, local))) return 'the change here is not on record, so it is not replaced (it is recorded first)'
+  for (const c of realConflicts(v)) {
+    if (!sameContent(c, local)) continue
+    const copyPath = conflictCopyPath(v.path, c)
+    const there = scanned.get(copyPath)
+    if (there === undefined || !sameContent(c, there)) return `its conflict copy ${copyPath} is written first (the file here holds that version)`
+  }
+  return null
 }

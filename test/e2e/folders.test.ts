@@ -5,7 +5,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { chunkFile } from '../../src/files/index.ts'
-import { treeHashes, waitFor } from '../files/tree.ts'
+import { treeKey, waitFor } from '../files/tree.ts'
 import { cli, eventually, ok, startDaemon, stop, tempRoot } from './harness.ts'
 import type { Daemon } from './harness.ts'
 
@@ -40,7 +40,7 @@ function folderOf (name: string): string {
 }
 
 const status = (d: Daemon, space: string): any => ok(d.dir, 'folder', 'status', space).status
-const key = (dir: string): string => JSON.stringify(treeHashes(dir))
+const key = treeKey
 
 async function allSame (what: string, dirs: string[], timeoutMs = 60_000): Promise<void> {
   await eventually(what, () => dirs.map(key), keys => keys.every(k => k === keys[0]), timeoutMs)
@@ -60,7 +60,8 @@ async function sharedFolder (name: string, nodes: { d: Daemon, dir: string, mode
   return space
 }
 
-describe('folder sync between real daemons', { timeout: 600_000 }, () => {
+// A suite's timeout bounds its hook and all its tests together: each suite's is the sum of theirs (each test has its own).
+describe('folder sync between real daemons', { timeout: 2_400_000 }, () => {
   let a: Daemon, b: Daemon, c: Daemon
   const fa = folderOf('a')
   const fb = folderOf('b')
@@ -74,7 +75,7 @@ describe('folder sync between real daemons', { timeout: 600_000 }, () => {
     space = await sharedFolder('team-files', [{ d: a, dir: fa }, { d: b, dir: fb }, { d: c, dir: fc }])
   })
 
-  test('three nodes: create, modify, append, truncate, delete, rename, nested directories, empty files, permissions', async () => {
+  test('three nodes: create, modify, append, truncate, delete, rename, nested directories, empty files, permissions', { timeout: 600_000 }, async () => {
     fs.mkdirSync(path.join(fa, 'docs/2026/q4'), { recursive: true })
     fs.writeFileSync(path.join(fa, 'docs/2026/q4/plan.md'), '# plan\n')
     fs.writeFileSync(path.join(fa, 'empty.txt'), '')
@@ -112,7 +113,7 @@ describe('folder sync between real daemons', { timeout: 600_000 }, () => {
     assert.deepEqual(st.errors, [])
   })
 
-  test('a concurrent edit on two nodes: a conflict copy on every node, neither version lost', async () => {
+  test('a concurrent edit on two nodes: a conflict copy on every node, neither version lost', { timeout: 600_000 }, async () => {
     fs.writeFileSync(path.join(fa, 'shared.txt'), 'v1')
     await allSame('v1', [fa, fb, fc])
     await stop(c)
@@ -138,7 +139,7 @@ describe('folder sync between real daemons', { timeout: 600_000 }, () => {
     assert.equal(text.code, 0)
   })
 
-  test('bad input: a folder that is missing, a file, already shared; a space without a folder; names that cannot be shared', async () => {
+  test('bad input: a folder that is missing, a file, already shared; a space without a folder; names that cannot be shared', { timeout: 600_000 }, async () => {
     const s2 = ok(a.dir, 'space', 'create', 'bad-input').id as string
     const missing = cli(a.dir, 'folder', 'add', s2, path.join(root, 'nope'))
     assert.equal(missing.code, 1)
@@ -176,8 +177,8 @@ describe('folder sync between real daemons', { timeout: 600_000 }, () => {
   })
 })
 
-describe('folder sync: transfers that go wrong', { timeout: 600_000 }, () => {
-  test('a receiver SIGKILLed mid-transfer: nothing under the real name; after a restart it fetches only what it did not have', async () => {
+describe('folder sync: transfers that go wrong', { timeout: 2_400_000 }, () => {
+  test('a receiver SIGKILLed mid-transfer: nothing under the real name; after a restart it fetches only what it did not have', { timeout: 600_000 }, async () => {
     const fs1 = folderOf('seed1')
     const fr = folderOf('recv1')
     // The seed sends slowly, and is frozen (SIGSTOP) as soon as the receiver's
@@ -217,7 +218,7 @@ describe('folder sync: transfers that go wrong', { timeout: 600_000 }, () => {
     assert.ok(fetched <= source.length - had, `fetched ${fetched} bytes after the restart; ${source.length - had} were missing`)
   })
 
-  test('a peer serving corrupted chunks: the file arrives right from the others, and that peer is penalized', async () => {
+  test('a peer serving corrupted chunks: the file arrives right from the others, and that peer is penalized', { timeout: 600_000 }, async () => {
     const fh = folderOf('honest')
     const fx = folderOf('corrupt')
     const fr = folderOf('fresh')
@@ -239,7 +240,7 @@ describe('folder sync: transfers that go wrong', { timeout: 600_000 }, () => {
     assert.ok(!log.some(m => m.peer === honest.peerId), 'the honest peer is not blamed')
   })
 
-  test('a full disk on the receiver: a clear error, nothing half-written, the daemon keeps running and syncs what fits', async (t) => {
+  test('a full disk on the receiver: a clear error, nothing half-written, the daemon keeps running and syncs what fits', { timeout: 600_000 }, async (t) => {
     const fs2 = folderOf('seed2')
     const mount = path.join(root, 'small-disk')
     fs.mkdirSync(mount)

@@ -20,6 +20,16 @@ export function treeHashes (root: string): [path: string, sha256: string, mode: 
   return out.sort((x, y) => (x[0] < y[0] ? -1 : 1))
 }
 
+/** treeHashes as one string; a file renamed or deleted during the walk (a node at work) makes it differ from every other walk's, so a wait walks again. */
+export function treeKey (root: string): string {
+  try {
+    return JSON.stringify(treeHashes(root))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return `${root} changed during the walk: ${(err as Error).message}`
+    throw err
+  }
+}
+
 /** The limit is a safety net, never a race (see test/e2e/harness.ts): at least 180 s whatever the caller asked. */
 export async function waitFor (ok: () => boolean, timeoutMs: number, explain: () => string): Promise<void> {
   const limit = Math.max(timeoutMs, 180_000)
