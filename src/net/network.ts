@@ -206,6 +206,11 @@ export class Network {
     return both
   }
 
+  /** Bytes queued for `author`'s sync session and not yet written (0 if none): the engine's serving budget counts them. */
+  queuedBytes (author: string): number {
+    return this.#sessions.get(author)?.queuedBytes ?? 0
+  }
+
   /** Peers with a sync session now (author keys, hex). */
   connectedAuthors (): string[] {
     return [...this.#sessions.entries()].filter(([, s]) => !s.closed).map(([author]) => author)

@@ -101,7 +101,10 @@ export class Node extends EventEmitter<NodeEvents> {
     this.#store = SqliteStore.open(path.join(opts.dir, 'store.db'))
     for (const key of this.#store.spaces()) this.#replicas.set(key, SpaceReplica.open(this.#store, key))
     const replicas = this.#replicas
-    this.#engine = new SyncEngine({ keyPair: this.keyPair, spaces: { get: k => replicas.get(k), all: () => replicas.values() }, nowMs: Date.now(), relay: opts.relay ?? 'announce' })
+    this.#engine = new SyncEngine({
+      keyPair: this.keyPair, spaces: { get: k => replicas.get(k), all: () => replicas.values() }, nowMs: Date.now(), relay: opts.relay ?? 'announce',
+      backlog: peer => this.#network.queuedBytes(peer)
+    })
     this.#knownPeers = new KnownPeers(path.join(opts.dir, 'peers.json'))
     this.#network = new Network({
       keyPair: this.keyPair,
@@ -111,7 +114,7 @@ export class Node extends EventEmitter<NodeEvents> {
       peers: [...(opts.peers ?? []), ...this.#knownPeers.addrs()],
       mdns: opts.mdns ?? false,
       onEvent: ev => this.#onEvent(ev),
-      onPeerAddrs: (peerId, addrs) => this.#knownPeers.remember(peerId, addrs),
+      onPeerAddrs: (peerId, addrs) => this.#knownPeers.offer(peerId, addrs, this.#memberAnywhere(peerId)),
       blocks: async (author, space, hash) => await this.#folders.serve(author, space, hash),
       maxUpBytesPerSecond: opts.maxUpBytesPerSecond ?? 0,
       maxDownBytesPerSecond: opts.maxDownBytesPerSecond ?? 0,
@@ -200,10 +203,25 @@ export class Node extends EventEmitter<NodeEvents> {
     return this.#network.peers()
   }
 
-  /** The sync engine's traffic counters since start (messages and bytes by type, payload copies, duplicates). */
-  syncStats (): Omit<SyncStats, 'count'> {
+  /**
+   * The sync engine's traffic counters since start (messages and bytes by
+   * type, payload copies, duplicates), and what peers make it hold now
+   * (pending entries and bytes, claims, bytes queued to send: decision 17).
+   */
+  syncStats (): Omit<SyncStats, 'count'> & { holding: ReturnType<SyncEngine['holdings']> & { queuedBytes: number } } {
     const { count: _, ...counters } = this.#engine.stats
-    return structuredClone(counters)
+    let queuedBytes = 0
+    for (const author of this.#network.connectedAuthors()) queuedBytes += this.#network.queuedBytes(author)
+    return { ...structuredClone(counters), holding: { ...this.#engine.holdings(), queuedBytes } }
+  }
+
+  /** Whether a peer (libp2p peer id) is a member of any space held here: only those are remembered in peers.json. */
+  #memberAnywhere (peerId: string): boolean {
+    const pub = publicKeyFromPeerId(peerId)
+    if (pub === undefined) return false
+    const author = toHex(pub)
+    for (const r of this.#replicas.values()) if (r.acl.currentRole(author) !== null) return true
+    return false
   }
 
   async dial (addr: string): Promise<void> {
@@ -472,6 +490,7 @@ export class Node extends EventEmitter<NodeEvents> {
           this.#telemetry.entriesStored(ev.space)
         }
         if (this.listenerCount('entries') > 0) this.emit('entries', { space: ev.space, entries: ev.entries, from })
+        this.#knownPeers.confirm(id => this.#memberAnywhere(id))
         return
       }
       case 'status':

@@ -49,7 +49,8 @@ export const SCORE = {
   badForkProof: 20,
   badStatus: 10,
   corruptBlock: 40, // a file chunk whose bytes do not match its hash (the block transfer checks it)
-  unsolicited: 2, // entries nobody asked for (replays)
+  unsolicited: 2, // entries nobody asked for (replays, or a non-member's feed no grant covers)
+  overClaim: 10, // a message whose claims (feeds, status heads) pass the peer's budget (claims.ts)
   flood: 1 // each message past the rate budget
 } as const
 

@@ -1,7 +1,7 @@
 import type { CID } from 'multiformats/cid'
 import {
   bytesEqual, cidFromBytes, cidFromString, cidOf, decodeEntry, decodeMessage, decodeStatus, encodeMessage, fromHex, isCodecError, toHex,
-  ENTRY_BYTES_MAX, FEEDS_PER_MESSAGE_MAX, RUN_BYTES_MAX
+  ENTRY_BYTES_MAX, FEEDS_PER_MESSAGE_MAX, RUN_BYTES_MAX, RUN_ENTRIES_MAX
 } from '../codec/index.ts'
 import type { Body, Clock, Entry, FeedRange, FeedRow, Message, MessageType, SignedBytes, SpaceHello, StatusHead } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
@@ -12,6 +12,8 @@ import {
   WANT_WINDOW_BYTES, WANT_WINDOW_ENTRIES
 } from './constants.ts'
 import { feedKey, parseFeedKey, Session } from './session.ts'
+import { ClaimBudget, CLAIMS_PER_PEER_MAX, preferredSource, SERVE_QUEUE_BYTES_MAX, SERVE_QUEUE_BYTES_PER_PEER_MAX, UNMATCHED_TAGS_PER_PEER_MAX } from './claims.ts'
+import { helloTags, spaceTag, tagIndex } from './space-tags.ts'
 import type { SharedSpace } from './session.ts'
 import { emptyStats } from './stats.ts'
 import type { SyncStats } from './stats.ts'
@@ -26,16 +28,17 @@ import type { SyncStats } from './stats.ts'
  *   poll:    drain() -> messages · events() · nextDeadline()
  *
  * How data moves (docs/architecture.md, "Sync protocol"):
- *   1. On connect both sides send `hello`: per shared space, the genesis, the
- *      version vector (feed -> count, head, frozen) and status heads. A peer
- *      that is not a member of a space gets an empty vector and is served nothing.
+ *   1. On connect both sides send `hello`: per space the peer is a member of,
+ *      the genesis, the version vector (feed -> count, head, frozen) and status
+ *      heads; every other space only as a blinded tag (space-tags.ts) that only
+ *      a peer knowing the space id can match. A non-member is served nothing.
  *   2. Each side pulls what it lacks with `want` ranges, one peer per feed at
  *      a time, in windows of WANT_WINDOW_ENTRIES (receiver-driven backpressure);
  *      the peer answers with `entries` runs in chain order, or `none`.
  *   3. After storing anything, a node announces new heads (`have`) to member
  *      neighbours that do not hold them; a neighbour that lacks them pulls
  *      once, from one announcer, and asks another after REQUEST_TIMEOUT_MS.
- *   4. Fork proofs (`fork`) go to every neighbour sharing the space.
+ *   4. Fork proofs (`fork`) go to every member neighbour sharing the space.
  *   5. Garbage, invalid entries, replays and floods score the sender;
  *      honest duplicates never do. Past the limit the link ends (`bye`).
  */
@@ -85,6 +88,12 @@ export interface SyncInit {
    * baseline benchmarks measure the protocol against.
    */
   readonly relay?: Relay
+  /**
+   * Bytes handed out by drain() for `peer` that its transport has not yet
+   * written (absent: 0, a transport that writes at once). With the engine's
+   * own undrained bytes, bounded by SERVE_QUEUE_BYTES_PER_PEER_MAX.
+   */
+  readonly backlog?: (peer: AuthorHex) => number
 }
 
 export type Relay = 'announce' | 'flood'
@@ -114,6 +123,12 @@ export class SyncEngine {
   /** The clock of the status record we hold per space and author (null: none), so that an announcement costs no decoding. */
   readonly #statusClocks = new Map<string, Clock | null>()
   readonly #haves = new Map<AuthorHex, Map<SpaceKey, Map<string, FeedRow>>>()
+  /** What each peer can make us remember (claims.ts), and the entry bytes queued for it since the last drain(). */
+  readonly #claims = new ClaimBudget()
+  readonly #undrained = new Map<AuthorHex, number>()
+  readonly #backlog: (peer: AuthorHex) => number
+  /** Per peer: the tag it would give each of our spaces (space-tags.ts), made once per session. */
+  readonly #tagIndex = new Map<AuthorHex, Map<string, SpaceKey>>()
   #events: SyncEvent[] = []
   #sessionOrder = 0
   #nextPendingRetry: number | null = null
@@ -122,6 +137,7 @@ export class SyncEngine {
     this.#keyPair = init.keyPair
     this.#spaces = init.spaces
     this.#flood = init.relay === 'flood'
+    this.#backlog = init.backlog ?? (() => 0)
     this.self = toHex(init.keyPair.publicKey)
   }
 
@@ -133,7 +149,7 @@ export class SyncEngine {
     if (until !== undefined && until > nowMs) return false
     this.#banned.delete(peer)
     if (this.#sessions.has(peer)) this.disconnect(peer, nowMs)
-    const session = new Session(peer, this.#sessionOrder++, nowMs)
+    const session = new Session(peer, this.#sessionOrder++, nowMs, p => this.#claims.take(p))
     this.#sessions.set(peer, session)
     this.#sendHello(session, [...this.#spaces.all()])
     return true
@@ -142,6 +158,11 @@ export class SyncEngine {
   disconnect (peer: AuthorHex, nowMs: number): void {
     if (!this.#sessions.delete(peer)) return
     this.#haves.delete(peer)
+    this.#claims.release(peer)
+    this.#undrained.delete(peer)
+    this.#tagIndex.delete(peer)
+    // What it brought that still waits is forgotten (decision 17); those feeds are pulled again from whoever holds them.
+    for (const replica of this.#spaces.all()) for (const fk of replica.dropPendingFrom(peer)) this.#plan(replica.key, fk, nowMs)
     for (const [key, wanted] of [...this.#statusWants]) if (wanted.asked === peer) this.#askNextAnnouncer(key, nowMs)
     for (const p of [...this.#probes]) if (p.startsWith(`${peer}|`)) this.#probes.delete(p)
     for (const [key, req] of [...this.#requests]) {
@@ -187,17 +208,21 @@ export class SyncEngine {
     }
     this.stats.count('in', msg.m, bytes.length)
     switch (msg.m) {
-      case 'hello': return this.#onHello(session, msg.spaces, nowMs)
-      case 'want': return this.#onWant(session, msg.space, msg.ranges)
-      case 'entries': return this.#onEntries(session, msg.space, msg.run, nowMs)
-      case 'none': return this.#onNone(session, msg.space, msg.range, nowMs)
-      case 'have': return this.#onHave(session, msg.space, msg.heads, nowMs)
-      case 'fork': return this.#onFork(session, msg.space, msg.a, msg.b, nowMs)
-      case 'status': return this.#onStatus(session, msg.space, msg.record, nowMs)
-      case 'status-have': return this.#onStatusHave(session, msg.space, msg.heads, nowMs)
-      case 'status-want': return this.#onStatusWant(session, msg.space, msg.authors)
+      case 'hello': this.#onHello(session, msg.spaces, nowMs); this.#onTags(session, msg.tags ?? []); break
+      case 'want': this.#onWant(session, msg.space, msg.ranges); break
+      case 'entries': this.#onEntries(session, msg.space, msg.run, nowMs); break
+      case 'none': this.#onNone(session, msg.space, msg.range, nowMs); break
+      case 'have': this.#onHave(session, msg.space, msg.heads, nowMs); break
+      case 'fork': this.#onFork(session, msg.space, msg.a, msg.b, nowMs); break
+      case 'status': this.#onStatus(session, msg.space, msg.record, nowMs); break
+      case 'status-have': this.#onStatusHave(session, msg.space, msg.heads, nowMs); break
+      case 'status-want': this.#onStatusWant(session, msg.space, msg.authors); break
       case 'bye': this.disconnect(peer, nowMs); return
       default: assertNever(msg)
+    }
+    if (session.overClaimed && this.#sessions.has(peer)) {
+      session.overClaimed = false
+      this.#penalize(session, SCORE.overClaim, `claims past the budget: over ${CLAIMS_PER_PEER_MAX} feeds and status heads`, nowMs)
     }
   }
 
@@ -225,6 +250,8 @@ export class SyncEngine {
       this.#closeRequest(key)
       this.#supersede(req.peer, key, nowMs)
       this.stats.requestTimeouts++
+      const late = this.#sessions.get(req.peer)
+      if (late !== undefined) late.unanswered++
       const [space, fk] = splitRequestKey(key)
       this.#plan(space, fk, nowMs, new Set([...req.tried, req.peer]))
       this.#planWaiting(req.peer, nowMs)
@@ -281,7 +308,22 @@ export class SyncEngine {
   /** After the node adds or adopts a space: tell every neighbour. */
   spaceAdded (space: SpaceKey): void {
     const replica = this.#replica(space)
-    for (const session of this.#sessions.values()) this.#sendHello(session, [replica])
+    for (const session of this.#sessions.values()) {
+      this.#tagIndex.get(session.peer)?.set(toHex(spaceTag(replica.id, session.peer, this.self)), replica.key)
+      this.#sendHello(session, [replica])
+      // The peer may have named this space (as a tag) before we held it.
+      if (session.unmatchedTags.size > 0) this.#onTags(session, [...session.unmatchedTags].map(fromHex))
+    }
+  }
+
+  /** What peers make this node hold now (decision 17: each bounded per peer and in all): for `samepage stats` and tests. */
+  holdings (): { pendingEntries: number, pendingBytes: number, claims: number, undrainedBytes: number } {
+    let pendingEntries = 0
+    let pendingBytes = 0
+    for (const r of this.#spaces.all()) { pendingEntries += r.pendingCount; pendingBytes += r.pendingBytes }
+    let undrainedBytes = 0
+    for (const n of this.#undrained.values()) undrainedBytes += n
+    return { pendingEntries, pendingBytes, claims: this.#claims.total, undrainedBytes }
   }
 
   // ------------------------------------------------------------------ poll
@@ -294,6 +336,7 @@ export class SyncEngine {
       }
     }
     this.#haves.clear()
+    this.#undrained.clear()
     const out = this.#outbox.map(({ peer, msg }) => {
       const bytes = encodeMessage(msg)
       this.stats.count('out', msg.m, bytes.length)
@@ -329,8 +372,9 @@ export class SyncEngine {
       if (replica === undefined || !bytesEqual(replica.genesis.sig, h.genesis[1])) continue
       const shared = session.shared(replica.key)
       const feeds = h.feeds.map(row => shared.learn(row))
-      for (const st of h.statuses) shared.statusKnown.set(toHex(st.author), st.clock)
-      this.#sendForkProofs(session, replica, shared)
+      for (const st of h.statuses) shared.claimStatus(toHex(st.author), st.clock)
+      if (this.#isMember(replica, session.peer)) this.#sendForkProofs(session, replica, shared)
+      this.#presentJoin(session, replica)
       for (const fk of feeds) {
         this.#probeIfDiverged(session, replica, shared, fk)
         this.#plan(replica.key, fk, nowMs)
@@ -346,6 +390,39 @@ export class SyncEngine {
     }
   }
 
+  /**
+   * Blinded tags of a peer's hello (space-tags.ts): one that names a space we
+   * hold shows the peer holds it too (it knows the id), so our pending join
+   * for it is presented there. Tags that name none are kept (bounded) for a
+   * space we add later.
+   */
+  #onTags (session: Session, tags: readonly Uint8Array[]): void {
+    if (tags.length === 0 || !this.#sessions.has(session.peer)) return
+    let index = this.#tagIndex.get(session.peer)
+    if (index === undefined) this.#tagIndex.set(session.peer, index = tagIndex(this.#spaces.all(), session.peer, this.self))
+    for (const tag of tags) {
+      const hex = toHex(tag)
+      const replica = this.#spaces.get(index.get(hex) ?? '')
+      if (replica === undefined) {
+        if (session.unmatchedTags.size < UNMATCHED_TAGS_PER_PEER_MAX) session.unmatchedTags.add(hex)
+        continue
+      }
+      session.unmatchedTags.delete(hex)
+      session.shared(replica.key)
+      this.#presentJoin(session, replica)
+    }
+  }
+
+  /** A joiner presents its join to a peer that showed it holds the space: the inviter cannot pull from a feed it does not yet cover. */
+  #presentJoin (session: Session, replica: SpaceReplica): void {
+    const shared = session.shared(replica.key)
+    if (shared.joinPresented) return
+    const join = replica.pendingJoin(this.self)
+    if (join === undefined) return
+    shared.joinPresented = true
+    this.#send(session.peer, { m: 'entries', space: replica.id, run: [join] })
+  }
+
   #onWant (session: Session, space: Uint8Array, ranges: readonly FeedRange[]): void {
     const replica = this.#spaces.get(cidKey(space))
     for (const range of ranges) {
@@ -358,17 +435,35 @@ export class SyncEngine {
       const to = Math.min(range.to, range.from + WANT_WINDOW_ENTRIES)
       let from = range.from
       let bytes = 0
+      let full = false
       while (from < to && bytes < WANT_WINDOW_BYTES) {
+        // What we queue for one peer (and for all) stays bounded whatever it asks: past the budget, `none` for the rest.
+        if (!this.#roomToServe(session.peer)) { full = true; break }
         const run = replica.serve(author, range.epoch, from, to)
         if (run.length === 0) break
         this.#send(session.peer, { m: 'entries', space, run })
+        const sent = runBytes(run) + run.length * 80
+        this.#undrained.set(session.peer, (this.#undrained.get(session.peer) ?? 0) + sent)
         this.stats.entriesServed += run.length
         from += run.length
         bytes += runBytes(run)
       }
       if (from === range.from) this.#send(session.peer, { m: 'none', space, range })
       else session.shared(replica.key).holds(feedKey(author, range.epoch), from)
+      if (full && from > range.from) this.#send(session.peer, { m: 'none', space, range: { ...range, from } })
+      if (full) this.stats.wantsRefused++
     }
+  }
+
+  /** Whether what we queued for `peer` (undrained here, unwritten by its transport) and for everyone leaves room for one more run. */
+  #roomToServe (peer: AuthorHex): boolean {
+    const run = RUN_BYTES_MAX + RUN_ENTRIES_MAX * 80
+    const mine = (this.#undrained.get(peer) ?? 0) + this.#backlog(peer)
+    if (mine + run > SERVE_QUEUE_BYTES_PER_PEER_MAX) return false
+    let all = 0
+    for (const n of this.#undrained.values()) all += n
+    for (const p of this.#sessions.keys()) all += this.#backlog(p)
+    return all + run <= SERVE_QUEUE_BYTES_MAX
   }
 
   #onEntries (session: Session, space: Uint8Array, run: readonly SignedBytes[], nowMs: number): void {
@@ -400,6 +495,12 @@ export class SyncEngine {
       }
     }
     this.stats.entriesIn += run.length
+    if (!solicited && !this.#isMember(replica, session.peer) && !coveredRun(replica, author, head)) {
+      // A stranger's own feed, or anything no grant covers, pushed by a non-member: not held, and charged (decision 17).
+      this.stats.droppedIn += run.length
+      this.#penalize(session, SCORE.unsolicited, 'entries nobody asked for, of a feed no grant covers, from a non-member', nowMs)
+      return
+    }
     const result = replica.ingestRun(run, session.peer, nowMs)
     this.stats.duplicatesIn += result.duplicates
     this.stats.pendingIn += result.pending
@@ -434,10 +535,12 @@ export class SyncEngine {
     const fk = feedKey(toHex(range.author), range.epoch)
     const shared = session.shared(replica.key)
     // It does not hold (or will not serve) this range: stop counting on it until it announces again.
-    shared.known.set(fk, Math.min(shared.known.get(fk) ?? 0, range.from))
+    const known = shared.known.get(fk)
+    if (known !== undefined) shared.known.set(fk, Math.min(known, range.from))
     const key = requestKey(replica.key, fk)
     const req = this.#requests.get(key)
     if (req?.peer === session.peer) {
+      session.unanswered++
       this.#closeRequest(key)
       this.#plan(replica.key, fk, nowMs, new Set([...req.tried, session.peer]))
       this.#planWaiting(session.peer, nowMs)
@@ -459,6 +562,10 @@ export class SyncEngine {
     const replica = this.#spaces.get(cidKey(space))
     if (replica === undefined) return
     const result = replica.ingestFork(a, b)
+    if (result.reject?.reason === 'ungranted-fork' && this.#isMember(replica, session.peer)) {
+      // A member's proof of a feed our ACL does not cover yet (we are behind): not kept, not charged.
+      return
+    }
     if (result.reject !== undefined) {
       this.#penalize(session, SCORE.badForkProof, `bad fork proof: ${result.reject.detail}`, nowMs)
       return
@@ -495,7 +602,9 @@ export class SyncEngine {
     const ask: Uint8Array[] = []
     for (const h of heads) {
       const author = toHex(h.author)
-      if (newerClock(h.clock, shared.statusKnown.get(author))) shared.statusKnown.set(author, h.clock)
+      // Only members publish status records: a head of anyone else is no claim worth holding or asking for.
+      if (replica.acl.currentRole(author) === null) continue
+      if (newerClock(h.clock, shared.statusKnown.get(author))) shared.claimStatus(author, h.clock)
       if (!newerClock(h.clock, this.#statusClock(replica, author))) continue
       const key = `${replica.key}|${author}`
       const wanted = this.#statusWants.get(key)
@@ -577,12 +686,12 @@ export class SyncEngine {
     // Entries of this feed wait in the pending queue (clock ahead, grant missing): pull no more until they are
     // stored, or we would fetch what the bounded queue must forget, again and again (the retry re-plans).
     if (ours > (replica.feedRow(author, epoch)?.count ?? 0)) return
-    let best: { session: Session, count: number, tried: boolean } | undefined
+    let best: { session: Session, count: number, tried: boolean, unanswered: number } | undefined
     for (const session of this.#sessions.values()) {
       const count = Math.min(limit, session.spaces.get(space)?.known.get(fk) ?? 0)
       if (count <= ours) continue
-      const c = { session, count, tried: tried.has(session.peer) }
-      if (best === undefined || (best.tried && !c.tried) || (best.tried === c.tried && c.count > best.count)) best = c
+      const c = { session, count, tried: tried.has(session.peer), unanswered: session.unanswered }
+      if (best === undefined || preferredSource(c, best)) best = c
     }
     if (best === undefined) return
     const to = Math.min(best.count, ours + WANT_WINDOW_ENTRIES)
@@ -671,7 +780,7 @@ export class SyncEngine {
         // Every neighbour sharing the space, the sender of the conflicting entry included (it holds one branch only);
         // not the sender of a fork message, which holds the proof already (marked frozen in #onFork).
         const fk = feedKey(result.fork.author, result.fork.epoch)
-        if (!session.spaces.has(replica.key) || session.shared(replica.key).frozen.has(fk)) continue
+        if (!session.spaces.has(replica.key) || session.shared(replica.key).frozen.has(fk) || !this.#isMember(replica, session.peer)) continue
         session.shared(replica.key).frozen.add(fk)
         this.#send(session.peer, { m: 'fork', space: replica.id, a: result.fork.a, b: result.fork.b })
       }
@@ -724,23 +833,23 @@ export class SyncEngine {
     }
   }
 
+  /**
+   * A space in full (genesis, vector, status heads) only to a member; every
+   * other one as a blinded tag (decision 17): a stranger learns no id, name,
+   * owner or head, at most roughly how many spaces we hold. Our pending join
+   * goes to a peer once it shows it holds the space (#onTags, #onHello).
+   */
   #sendHello (session: Session, replicas: readonly SpaceReplica[]): void {
     const spaces: SpaceHello[] = []
+    const others: Uint8Array[] = []
     for (const replica of replicas) {
-      const member = this.#isMember(replica, session.peer)
-      if (member) session.shared(replica.key).memberHelloSent = true
-      spaces.push({
-        genesis: [replica.genesis.bytes, replica.genesis.sig],
-        feeds: member ? replica.vector() : [],
-        statuses: member ? replica.statusHeads() : []
-      })
+      if (!this.#isMember(replica, session.peer)) { others.push(replica.id); continue }
+      session.shared(replica.key).memberHelloSent = true
+      spaces.push({ genesis: [replica.genesis.bytes, replica.genesis.sig], feeds: replica.vector(), statuses: replica.statusHeads() })
     }
-    if (spaces.length > 0) this.#send(session.peer, { m: 'hello', spaces })
-    for (const replica of replicas) {
-      // A joiner presents its join at the handshake: the inviter cannot pull from a feed it does not yet cover.
-      const join = replica.pendingJoin(this.self)
-      if (join !== undefined) this.#send(session.peer, { m: 'entries', space: replica.id, run: [join] })
-    }
+    const tags = helloTags(others, this.self, session.peer)
+    if (spaces.length > 0 || tags.length > 0) this.#send(session.peer, { m: 'hello', spaces, ...(tags.length > 0 ? { tags } : {}) })
+    for (const replica of replicas) if (session.spaces.has(replica.key)) this.#presentJoin(session, replica)
   }
 
   #sendForkProofs (session: Session, replica: SpaceReplica, shared: SharedSpace): void {
@@ -800,6 +909,12 @@ export class SyncEngine {
   #send (peer: AuthorHex, msg: Message): void {
     this.#outbox.push({ peer, msg })
   }
+}
+
+/** Whether a non-member's run may be held: a join at seq 0, or positions some grant covers. */
+function coveredRun (replica: SpaceReplica, author: AuthorHex, head: Entry): boolean {
+  if (head.seq === 0 && head.body.t === 'join') return true
+  return head.seq < replica.acl.feedLimit(author, head.epoch)
 }
 
 function requestKey (space: SpaceKey, fk: string): string {

@@ -7,6 +7,8 @@ import { PeerScore } from './score.ts'
  * What we know of one neighbour: per shared space, how far it holds each
  * feed (from its hello, its announcements, what it asked for and what it
  * sent us). An entry at or below what a neighbour holds is never sent to it.
+ * Each feed or status author it makes us remember takes a slot of its claim
+ * budget (claims.ts): past it, the claim is not kept.
  */
 export class SharedSpace {
   readonly known = new Map<string, number>()
@@ -15,9 +17,17 @@ export class SharedSpace {
   readonly statusKnown = new Map<AuthorHex, Clock>()
   /** Our vector for this space went to this peer while it was a member (non-members get an empty hello). */
   memberHelloSent = false
+  /** Our pending join for this space was presented to this peer (once it showed it holds the space). */
+  joinPresented = false
+  readonly #claim: () => boolean
+
+  constructor (claim: () => boolean = () => true) {
+    this.#claim = claim
+  }
 
   learn (row: FeedRow): string {
     const fk = feedKey(toHex(row.author), row.epoch)
+    if (!this.known.has(fk) && !this.#claim()) return fk
     if (row.count >= (this.known.get(fk) ?? 0)) {
       this.known.set(fk, row.count)
       this.heads.set(fk, row.head === null ? null : toHex(row.head))
@@ -26,7 +36,14 @@ export class SharedSpace {
     return fk
   }
 
+  /** The peer says it holds this author's status record at `clock`. */
+  claimStatus (author: AuthorHex, clock: Clock): void {
+    if (!this.statusKnown.has(author) && !this.#claim()) return
+    this.statusKnown.set(author, clock)
+  }
+
   holds (fk: string, count: number): void {
+    if (!this.known.has(fk) && !this.#claim()) return
     if (count > (this.known.get(fk) ?? 0)) {
       this.known.set(fk, count)
       this.heads.delete(fk)
@@ -39,16 +56,28 @@ export class Session {
   readonly order: number
   readonly score: PeerScore
   readonly spaces = new Map<SpaceKey, SharedSpace>()
+  /** Pulls of this peer that ended without an answer (a timeout, or `none` for what it claimed): such a peer is asked last. */
+  unanswered = 0
+  /** It claimed more than its budget (claims.ts) since this was last reset: charged once per message. */
+  overClaimed = false
+  /** Tags of its hello that named none of our spaces (bounded), matched again when we add a space. */
+  readonly unmatchedTags = new Set<string>()
+  readonly #claim: () => boolean
 
-  constructor (peer: AuthorHex, order: number, nowMs: number) {
+  constructor (peer: AuthorHex, order: number, nowMs: number, claim?: (peer: AuthorHex) => 'ok' | 'peer' | 'full') {
     this.peer = peer
     this.order = order
     this.score = new PeerScore(nowMs)
+    this.#claim = () => {
+      const r = claim?.(peer) ?? 'ok'
+      if (r === 'peer') this.overClaimed = true
+      return r === 'ok'
+    }
   }
 
   shared (space: SpaceKey): SharedSpace {
     let s = this.spaces.get(space)
-    if (s === undefined) this.spaces.set(space, s = new SharedSpace())
+    if (s === undefined) this.spaces.set(space, s = new SharedSpace(this.#claim))
     return s
   }
 }
