@@ -57,6 +57,8 @@ export const SCORE = {
 /** Past this score the link is ended and the peer refused for BAN_MS. */
 export const SCORE_LIMIT = 100
 export const BAN_MS = 10 * 60_000
+/** Bans remembered at once (a ban costs a new identity nothing to earn). */
+export const BANNED_MAX = 10_000
 /** Scores fade, so a peer that misbehaved once long ago is not ended for one more slip. */
 export const SCORE_HALF_LIFE_MS = 60_000
 

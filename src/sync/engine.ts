@@ -1,14 +1,14 @@
 import type { CID } from 'multiformats/cid'
 import {
   bytesEqual, cidFromBytes, cidFromString, cidOf, decodeEntry, decodeMessage, decodeStatus, encodeMessage, fromHex, isCodecError, toHex,
-  ENTRY_BYTES_MAX, FEEDS_PER_MESSAGE_MAX, RUN_BYTES_MAX, RUN_ENTRIES_MAX
+  ENTRY_BYTES_MAX, FEEDS_PER_MESSAGE_MAX, MESSAGE_BYTES_MAX, RUN_BYTES_MAX, RUN_ENTRIES_MAX
 } from '../codec/index.ts'
 import type { Body, Clock, Entry, FeedRange, FeedRow, Message, MessageType, SignedBytes, SpaceHello, StatusHead } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import type { IngestResult, SpaceReplica } from '../space/index.ts'
 import type { AuthorHex, ForkProof, SpaceKey } from '../store/index.ts'
 import {
-  BAN_MS, LATE_ANSWER_MS, PENDING_RETRY_MS, PROBE_BACK_ENTRIES, PULL_BYTES_PER_PEER_MAX, REQUEST_TIMEOUT_MS, SCORE, SUPERSEDED_MAX,
+  BAN_MS, BANNED_MAX, LATE_ANSWER_MS, PENDING_RETRY_MS, PROBE_BACK_ENTRIES, PULL_BYTES_PER_PEER_MAX, REQUEST_TIMEOUT_MS, SCORE, SUPERSEDED_MAX,
   WANT_WINDOW_BYTES, WANT_WINDOW_ENTRIES
 } from './constants.ts'
 import { feedKey, parseFeedKey, Session } from './session.ts'
@@ -71,6 +71,10 @@ interface Request {
 
 /** An entry on the wire at most: its bytes, its signature and the framing around them. */
 const ENTRY_WIRE_BYTES_MAX = ENTRY_BYTES_MAX + 128
+
+/** An `entries` message at most (a run of RUN_BYTES_MAX and the signatures and framing of RUN_ENTRIES_MAX entries), and a `none`. */
+const RUN_WIRE_BYTES_MAX = RUN_BYTES_MAX + RUN_ENTRIES_MAX * 80
+const NONE_WIRE_BYTES = 128
 
 /** The most a pull of `count` entries can bring (the server stops after the run that reaches WANT_WINDOW_BYTES). */
 function pullWorstBytes (count: number): number {
@@ -427,9 +431,11 @@ export class SyncEngine {
     const replica = this.#spaces.get(cidKey(space))
     for (const range of ranges) {
       const author = toHex(range.author)
+      // Even `none` answers stop at a hard bound: a peer that asks and never reads gets no more queued.
+      if (!this.#roomToServe(session.peer, NONE_WIRE_BYTES, MESSAGE_BYTES_MAX)) { this.stats.wantsRefused++; break }
       if (replica === undefined || !this.#isMember(replica, session.peer)) {
         // Served nothing: a non-member learns no more than that we will not serve it.
-        this.#send(session.peer, { m: 'none', space, range })
+        this.#sendNone(session.peer, space, range)
         continue
       }
       const to = Math.min(range.to, range.from + WANT_WINDOW_ENTRIES)
@@ -438,32 +444,43 @@ export class SyncEngine {
       let full = false
       while (from < to && bytes < WANT_WINDOW_BYTES) {
         // What we queue for one peer (and for all) stays bounded whatever it asks: past the budget, `none` for the rest.
-        if (!this.#roomToServe(session.peer)) { full = true; break }
+        if (!this.#roomToServe(session.peer, RUN_WIRE_BYTES_MAX)) { full = true; break }
         const run = replica.serve(author, range.epoch, from, to)
         if (run.length === 0) break
         this.#send(session.peer, { m: 'entries', space, run })
-        const sent = runBytes(run) + run.length * 80
-        this.#undrained.set(session.peer, (this.#undrained.get(session.peer) ?? 0) + sent)
+        this.#queued(session.peer, runBytes(run) + run.length * 80)
         this.stats.entriesServed += run.length
         from += run.length
         bytes += runBytes(run)
       }
-      if (from === range.from) this.#send(session.peer, { m: 'none', space, range })
+      if (from === range.from) this.#sendNone(session.peer, space, range)
       else session.shared(replica.key).holds(feedKey(author, range.epoch), from)
-      if (full && from > range.from) this.#send(session.peer, { m: 'none', space, range: { ...range, from } })
+      if (full && from > range.from) this.#sendNone(session.peer, space, { ...range, from })
       if (full) this.stats.wantsRefused++
     }
   }
 
-  /** Whether what we queued for `peer` (undrained here, unwritten by its transport) and for everyone leaves room for one more run. */
-  #roomToServe (peer: AuthorHex): boolean {
-    const run = RUN_BYTES_MAX + RUN_ENTRIES_MAX * 80
+  #sendNone (peer: AuthorHex, space: Uint8Array, range: FeedRange): void {
+    this.#send(peer, { m: 'none', space, range })
+    this.#queued(peer, NONE_WIRE_BYTES)
+  }
+
+  #queued (peer: AuthorHex, bytes: number): void {
+    this.#undrained.set(peer, (this.#undrained.get(peer) ?? 0) + bytes)
+  }
+
+  /**
+   * Whether what we queued for `peer` (undrained here, unwritten by its
+   * transport) and for everyone leaves room for `bytes` more (within the
+   * serving budgets, plus `slack` for small answers past them).
+   */
+  #roomToServe (peer: AuthorHex, bytes: number, slack = 0): boolean {
     const mine = (this.#undrained.get(peer) ?? 0) + this.#backlog(peer)
-    if (mine + run > SERVE_QUEUE_BYTES_PER_PEER_MAX) return false
+    if (mine + bytes > SERVE_QUEUE_BYTES_PER_PEER_MAX + slack) return false
     let all = 0
     for (const n of this.#undrained.values()) all += n
     for (const p of this.#sessions.keys()) all += this.#backlog(p)
-    return all + run <= SERVE_QUEUE_BYTES_MAX
+    return all + bytes <= SERVE_QUEUE_BYTES_MAX + slack
   }
 
   #onEntries (session: Session, space: Uint8Array, run: readonly SignedBytes[], nowMs: number): void {
@@ -627,9 +644,12 @@ export class SyncEngine {
       const author = toHex(a)
       const record = replica.statusRecord(author)
       if (record === undefined) continue
+      const bytes = record[0].byteLength + record[1].byteLength + 64
+      if (!this.#roomToServe(session.peer, bytes)) { this.stats.wantsRefused++; break }
       const clock = this.#statusClock(replica, author)
       if (clock !== null && newerClock(clock, shared.statusKnown.get(author))) shared.statusKnown.set(author, clock)
       this.#send(session.peer, { m: 'status', space: replica.id, record })
+      this.#queued(session.peer, bytes)
     }
   }
 
@@ -881,6 +901,9 @@ export class SyncEngine {
     if (!session.score.exceeded(nowMs)) return
     this.#send(session.peer, { m: 'bye', reason: `misbehaviour score ${Math.round(score)}: ${reason}`.slice(0, 200) })
     this.#banned.set(session.peer, nowMs + BAN_MS)
+    // Identities are free: the list of bans is kept to BANNED_MAX (expired ones first, then the oldest).
+    if (this.#banned.size > BANNED_MAX) for (const [peer, until] of this.#banned) if (until <= nowMs) this.#banned.delete(peer)
+    while (this.#banned.size > BANNED_MAX) this.#banned.delete(this.#banned.keys().next().value as AuthorHex)
     this.#events.push({ type: 'disconnect', peer: session.peer, reason })
     this.disconnect(session.peer, nowMs)
   }

@@ -199,6 +199,31 @@ describe('strangers (decision 17)', () => {
     assert.equal(engine.holdings().claims, 0, 'freed when it left')
   })
 
+  test('a joiner connected before it joins presents its join to an admin inviter that named the space by tag, and is served', () => {
+    const { o, store, origin } = ownerWithSpace('st10', 2)
+    const [admin, j, inviteKey] = [seededKey('st10', 'admin'), seededKey('st10', 'joiner'), seededKey('st10', 'invite')]
+    origin.append(o, { t: 'acl.grant', member: admin.publicKey, role: 'admin', from: { epoch: 0, seq: 0 } }, T0 + 50)
+    const wire = new Wire(T0 + 10_000)
+    const A = wire.add(o, store)
+    const adminStore = new MemoryStore()
+    SpaceReplica.adopt(adminStore, [origin.genesis.bytes, origin.genesis.sig])
+    const I = wire.add(admin, adminStore)
+    wire.connect(A, I)
+    const invite = I.engine.append(origin.key, { t: 'invite', key: inviteKey.publicKey, role: 'writer', uses: 1, expiresMs: T0 + 1e9 }, wire.nowMs)
+    wire.flush()
+    // The joiner holds no space when it connects: the admin's hello names the space by a tag it cannot match yet.
+    const J = wire.add(j)
+    wire.connect(I, J)
+    const joined = SpaceReplica.adopt(J.store, [origin.genesis.bytes, origin.genesis.sig]) as SpaceReplica
+    J.replicas.set(joined.key, joined)
+    joined.join(j, invite.id, inviteKey, wire.nowMs)
+    J.engine.spaceAdded(joined.key)
+    wire.flush()
+    assert.equal(replicaOf(I).acl.currentRole(J.name), 'writer', 'the inviter stored the join')
+    assert.equal(joined.viewHash(), origin.viewHash(), 'and served the joiner')
+    for (const p of [A, I, J]) for (const q of [A, I, J]) assert.deepEqual(misbehaviour(p, q), [], 'nobody scored')
+  })
+
   test('a peer whose claims go unanswered is asked last, not first', () => {
     const liar = { count: 1_000_000, tried: false, unanswered: 1 }
     const honest = { count: 10, tried: false, unanswered: 0 }
