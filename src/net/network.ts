@@ -45,6 +45,12 @@ export interface NetworkInit {
   readonly onEvent?: (event: SyncEvent) => void
   /** A connected peer told us where it listens (identify): worth remembering across restarts. */
   readonly onPeerAddrs?: (peerId: string, addrs: string[]) => void
+  /**
+   * Whether libp2p's peer store may keep what it learned of a peer after its
+   * session ends (absent: yes). A stranger's record is dropped then, so that
+   * free identities leave nothing behind (decision 17).
+   */
+  readonly keepPeer?: (peerId: string) => boolean
   readonly now?: () => number
   /** Serves file chunks to peers (the block protocol); without it, every request is answered "missing". */
   readonly blocks?: BlockProvider
@@ -304,6 +310,7 @@ export class Network {
         this.#blockLinks.delete(author)
         this.#engine.disconnect(author, this.#now())
         this.pump()
+        if (this.#init.keepPeer?.(connection.remotePeer.toString()) === false) void this.#libp2p?.peerStore.delete(connection.remotePeer).catch(() => {})
       }
     })
     this.#sessions.set(author, session)

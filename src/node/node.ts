@@ -115,6 +115,7 @@ export class Node extends EventEmitter<NodeEvents> {
       mdns: opts.mdns ?? false,
       onEvent: ev => this.#onEvent(ev),
       onPeerAddrs: (peerId, addrs) => this.#knownPeers.offer(peerId, addrs, this.#memberAnywhere(peerId)),
+      keepPeer: peerId => this.#memberAnywhere(peerId) || this.#knownPeers.has(peerId),
       blocks: async (author, space, hash) => await this.#folders.serve(author, space, hash),
       maxUpBytesPerSecond: opts.maxUpBytesPerSecond ?? 0,
       maxDownBytesPerSecond: opts.maxDownBytesPerSecond ?? 0,
