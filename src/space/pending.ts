@@ -107,6 +107,11 @@ export class PendingQueue {
     return feeds
   }
 
+  /** Bytes held of what `from` brought. */
+  bytesFrom (from: string): number {
+    return this.#bytesPerPeer.get(from) ?? 0
+  }
+
   /** Bytes held, as the bounds count them. */
   get bytes (): number {
     return this.#bytes

@@ -118,6 +118,11 @@ export class SpaceReplica {
     return this.#pending.bytes
   }
 
+  /** Bytes held pending of what `peer` brought. */
+  pendingBytesFrom (peer: AuthorHex): number {
+    return this.#pending.bytesFrom(peer)
+  }
+
   /** A peer left: what it brought that is still pending is forgotten. Returns the feeds (author/epoch) that held some. */
   dropPendingFrom (peer: AuthorHex): string[] {
     return this.#pending.dropFrom(peer)

@@ -5,6 +5,7 @@ import {
 } from '../codec/index.ts'
 import type { Body, Clock, Entry, FeedRange, FeedRow, Message, MessageType, SignedBytes, SpaceHello, StatusHead } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
+import { PENDING_BYTES_MAX, PENDING_BYTES_PER_PEER_MAX } from '../space/index.ts'
 import type { IngestResult, SpaceReplica } from '../space/index.ts'
 import type { AuthorHex, ForkProof, SpaceKey } from '../store/index.ts'
 import {
@@ -460,6 +461,19 @@ export class SyncEngine {
     }
   }
 
+  /**
+   * Each space bounds what a peer makes it hold pending; over all spaces
+   * the same bounds hold (a peer that knows many spaces does not multiply
+   * them): past them, what this peer brought is forgotten everywhere.
+   */
+  #boundPending (peer: AuthorHex, nowMs: number): void {
+    let mine = 0
+    let all = 0
+    for (const r of this.#spaces.all()) { mine += r.pendingBytesFrom(peer); all += r.pendingBytes }
+    if (mine <= PENDING_BYTES_PER_PEER_MAX && all <= PENDING_BYTES_MAX) return
+    for (const r of this.#spaces.all()) for (const fk of r.dropPendingFrom(peer)) this.#plan(r.key, fk, nowMs)
+  }
+
   #sendNone (peer: AuthorHex, space: Uint8Array, range: FeedRange): void {
     this.#send(peer, { m: 'none', space, range })
     this.#queued(peer, NONE_WIRE_BYTES)
@@ -521,6 +535,7 @@ export class SyncEngine {
     const result = replica.ingestRun(run, session.peer, nowMs)
     this.stats.duplicatesIn += result.duplicates
     this.stats.pendingIn += result.pending
+    if (result.pending > 0) this.#boundPending(session.peer, nowMs)
     this.stats.droppedIn += result.dropped
     if (result.diverged !== undefined) this.stats.divergedRuns++
     if (result.reject !== undefined) {
