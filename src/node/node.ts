@@ -142,7 +142,8 @@ export class Node extends EventEmitter<NodeEvents> {
         version: NODE_VERSION,
         startedMs: STARTED_MS,
         disks: () => [this.dir, ...this.#folders.list().map(f => f.path)],
-        links: () => this.#network.peers().map(p => ({ peer: p.peerId, rttMs: p.rttMs, bytesIn: p.bytesIn + p.blockBytesIn, bytesOut: p.bytesOut + p.blockBytesOut })),
+        // Links to members only: a stranger passing by is no link of the deployment (and its leaving no alert).
+        links: () => this.#network.peers().filter(p => this.#memberAnywhere(p.peerId)).map(p => ({ peer: p.peerId, rttMs: p.rttMs, bytesIn: p.bytesIn + p.blockBytesIn, bytesOut: p.bytesOut + p.blockBytesOut })),
         spaces: () => this.spaces().map(sp => ({ id: sp.id, name: sp.name, entries: this.#replicas.get(sp.id)?.vector().reduce((n, f) => n + f.count, 0) ?? 0, members: sp.members })),
         folders: () => this.#folders.list().map(f => ({
           space: f.space, name: f.name, state: f.status.state, needFiles: f.status.needFiles, needBytes: f.status.needBytes,
