@@ -64,7 +64,7 @@ program.command('misbehaviour').description('peers that misbehaved, and why').ac
   out(r, () => r.map(m => `${new Date(m.atMs).toISOString()}  ${m.peer}  ${m.disconnected ? 'DISCONNECTED ' : ''}${m.reason}`).join('\n') || 'none')
 })
 
-program.command('stats').description('traffic since start: sync messages and bytes by type, file chunks in and out; what peers make the node hold now').action(async () => {
+program.command('stats').description('traffic since start: sync messages and bytes by type, file chunks in and out').action(async () => {
   const r = await api().call('GET', '/v1/stats') as { sync: unknown, blocks: { bytesIn: number, bytesOut: number, blocksIn: number, blocksOut: number } }
   out(r, () => `file chunks: ${r.blocks.blocksIn} in (${formatBytes(r.blocks.bytesIn)}), ${r.blocks.blocksOut} out (${formatBytes(r.blocks.bytesOut)})\nsync: ${JSON.stringify(r.sync)}`)
 })
