@@ -13,7 +13,8 @@ import {
   WANT_WINDOW_BYTES, WANT_WINDOW_ENTRIES
 } from './constants.ts'
 import { feedKey, parseFeedKey, Session } from './session.ts'
-import { ClaimBudget, CLAIMS_PER_PEER_MAX, preferredSource, SERVE_QUEUE_BYTES_MAX, SERVE_QUEUE_BYTES_PER_PEER_MAX, UNMATCHED_TAGS_PER_PEER_MAX } from './claims.ts'
+import { ClaimBudget, CLAIMS_PER_PEER_MAX, preferredSource, UNMATCHED_TAGS_PER_PEER_MAX } from './claims.ts'
+import { ServeBudget } from './serve-budget.ts'
 import { helloTags, spaceTag, tagIndex } from './space-tags.ts'
 import type { SharedSpace } from './session.ts'
 import { emptyStats } from './stats.ts'
@@ -130,8 +131,7 @@ export class SyncEngine {
   readonly #haves = new Map<AuthorHex, Map<SpaceKey, Map<string, FeedRow>>>()
   /** What each peer can make us remember (claims.ts), and the entry bytes queued for it since the last drain(). */
   readonly #claims = new ClaimBudget()
-  readonly #undrained = new Map<AuthorHex, number>()
-  readonly #backlog: (peer: AuthorHex) => number
+  readonly #serving: ServeBudget
   /** Per peer: the tag it would give each of our spaces (space-tags.ts), made once per session. */
   readonly #tagIndex = new Map<AuthorHex, Map<string, SpaceKey>>()
   #events: SyncEvent[] = []
@@ -142,7 +142,7 @@ export class SyncEngine {
     this.#keyPair = init.keyPair
     this.#spaces = init.spaces
     this.#flood = init.relay === 'flood'
-    this.#backlog = init.backlog ?? (() => 0)
+    this.#serving = new ServeBudget(init.backlog)
     this.self = toHex(init.keyPair.publicKey)
   }
 
@@ -164,7 +164,7 @@ export class SyncEngine {
     if (!this.#sessions.delete(peer)) return
     this.#haves.delete(peer)
     this.#claims.release(peer)
-    this.#undrained.delete(peer)
+    this.#serving.forget(peer)
     this.#tagIndex.delete(peer)
     // What it brought that still waits is forgotten (decision 17); those feeds are pulled again from whoever holds them.
     for (const replica of this.#spaces.all()) for (const fk of replica.dropPendingFrom(peer)) this.#plan(replica.key, fk, nowMs)
@@ -326,9 +326,7 @@ export class SyncEngine {
     let pendingEntries = 0
     let pendingBytes = 0
     for (const r of this.#spaces.all()) { pendingEntries += r.pendingCount; pendingBytes += r.pendingBytes }
-    let undrainedBytes = 0
-    for (const n of this.#undrained.values()) undrainedBytes += n
-    return { pendingEntries, pendingBytes, claims: this.#claims.total, undrainedBytes }
+    return { pendingEntries, pendingBytes, claims: this.#claims.total, undrainedBytes: this.#serving.undrained }
   }
 
   // ------------------------------------------------------------------ poll
@@ -341,7 +339,7 @@ export class SyncEngine {
       }
     }
     this.#haves.clear()
-    this.#undrained.clear()
+    this.#serving.drained()
     const out = this.#outbox.map(({ peer, msg }) => {
       const bytes = encodeMessage(msg)
       this.stats.count('out', msg.m, bytes.length)
@@ -433,7 +431,7 @@ export class SyncEngine {
     for (const range of ranges) {
       const author = toHex(range.author)
       // Even `none` answers stop at a hard bound: a peer that asks and never reads gets no more queued.
-      if (!this.#roomToServe(session.peer, NONE_WIRE_BYTES, MESSAGE_BYTES_MAX)) { this.stats.wantsRefused++; break }
+      if (!this.#serving.room(session.peer, this.#sessions.keys(), NONE_WIRE_BYTES, MESSAGE_BYTES_MAX)) { this.stats.wantsRefused++; break }
       if (replica === undefined || !this.#isMember(replica, session.peer)) {
         // Served nothing: a non-member learns no more than that we will not serve it.
         this.#sendNone(session.peer, space, range)
@@ -445,11 +443,11 @@ export class SyncEngine {
       let full = false
       while (from < to && bytes < WANT_WINDOW_BYTES) {
         // What we queue for one peer (and for all) stays bounded whatever it asks: past the budget, `none` for the rest.
-        if (!this.#roomToServe(session.peer, RUN_WIRE_BYTES_MAX)) { full = true; break }
+        if (!this.#serving.room(session.peer, this.#sessions.keys(), RUN_WIRE_BYTES_MAX)) { full = true; break }
         const run = replica.serve(author, range.epoch, from, to)
         if (run.length === 0) break
         this.#send(session.peer, { m: 'entries', space, run })
-        this.#queued(session.peer, runBytes(run) + run.length * 80)
+        this.#serving.queued(session.peer, runBytes(run) + run.length * 80)
         this.stats.entriesServed += run.length
         from += run.length
         bytes += runBytes(run)
@@ -476,25 +474,7 @@ export class SyncEngine {
 
   #sendNone (peer: AuthorHex, space: Uint8Array, range: FeedRange): void {
     this.#send(peer, { m: 'none', space, range })
-    this.#queued(peer, NONE_WIRE_BYTES)
-  }
-
-  #queued (peer: AuthorHex, bytes: number): void {
-    this.#undrained.set(peer, (this.#undrained.get(peer) ?? 0) + bytes)
-  }
-
-  /**
-   * Whether what we queued for `peer` (undrained here, unwritten by its
-   * transport) and for everyone leaves room for `bytes` more (within the
-   * serving budgets, plus `slack` for small answers past them).
-   */
-  #roomToServe (peer: AuthorHex, bytes: number, slack = 0): boolean {
-    const mine = (this.#undrained.get(peer) ?? 0) + this.#backlog(peer)
-    if (mine + bytes > SERVE_QUEUE_BYTES_PER_PEER_MAX + slack) return false
-    let all = 0
-    for (const n of this.#undrained.values()) all += n
-    for (const p of this.#sessions.keys()) all += this.#backlog(p)
-    return all + bytes <= SERVE_QUEUE_BYTES_MAX + slack
+    this.#serving.queued(peer, NONE_WIRE_BYTES)
   }
 
   #onEntries (session: Session, space: Uint8Array, run: readonly SignedBytes[], nowMs: number): void {
@@ -660,11 +640,11 @@ export class SyncEngine {
       const record = replica.statusRecord(author)
       if (record === undefined) continue
       const bytes = record[0].byteLength + record[1].byteLength + 64
-      if (!this.#roomToServe(session.peer, bytes)) { this.stats.wantsRefused++; break }
+      if (!this.#serving.room(session.peer, this.#sessions.keys(), bytes)) { this.stats.wantsRefused++; break }
       const clock = this.#statusClock(replica, author)
       if (clock !== null && newerClock(clock, shared.statusKnown.get(author))) shared.statusKnown.set(author, clock)
       this.#send(session.peer, { m: 'status', space: replica.id, record })
-      this.#queued(session.peer, bytes)
+      this.#serving.queued(session.peer, bytes)
     }
   }
 
