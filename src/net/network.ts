@@ -46,9 +46,10 @@ export interface NetworkInit {
   /** A connected peer told us where it listens (identify): worth remembering across restarts. */
   readonly onPeerAddrs?: (peerId: string, addrs: string[]) => void
   /**
-   * Whether libp2p's peer store may keep what it learned of a peer after its
-   * session ends (absent: yes). A stranger's record is dropped then, so that
-   * free identities leave nothing behind (decision 17).
+   * Whether what we learned of a peer (libp2p's record of it, its block
+   * counters) is kept after its last connection closes (absent: yes). A
+   * stranger's is dropped then, so that free identities leave nothing
+   * behind (decision 17).
    */
   readonly keepPeer?: (peerId: string) => boolean
   readonly now?: () => number
@@ -157,6 +158,13 @@ export class Network {
       const connection = evt.detail
       // The dialler opens the session's stream; the other side adopts it in the handler.
       if (connection.direction === 'outbound') void this.#openSession(connection)
+    })
+    this.#libp2p.addEventListener('connection:close', evt => {
+      // A stranger's last connection is gone: nothing of it stays (its block counters, libp2p's record of it).
+      const peer = evt.detail.remotePeer
+      if (this.#init.keepPeer?.(peer.toString()) !== false || this.#libp2p === undefined || this.#libp2p.getConnections(peer).length > 0) return
+      this.#peerBlockCounters.delete(this.#authorOf(peer))
+      void this.#libp2p.peerStore.delete(peer).catch(() => {})
     })
     this.#redialTimer = setInterval(() => { void this.#dialStatic() }, REDIAL_MS)
     this.#redialTimer.unref()
@@ -310,7 +318,6 @@ export class Network {
         this.#blockLinks.delete(author)
         this.#engine.disconnect(author, this.#now())
         this.pump()
-        if (this.#init.keepPeer?.(connection.remotePeer.toString()) === false) void this.#libp2p?.peerStore.delete(connection.remotePeer).catch(() => {})
       }
     })
     this.#sessions.set(author, session)
