@@ -1,10 +1,11 @@
 import type { CID } from 'multiformats/cid'
 import {
   bytesEqual, cidFromBytes, cidFromString, cidOf, decodeEntry, decodeMessage, decodeStatus, encodeMessage, fromHex, isCodecError, toHex,
-  ENTRY_BYTES_MAX, FEEDS_PER_MESSAGE_MAX, MESSAGE_BYTES_MAX, RUN_BYTES_MAX, RUN_ENTRIES_MAX
+  ENTRY_BYTES_MAX, FEEDS_PER_MESSAGE_MAX, RUN_BYTES_MAX
 } from '../codec/index.ts'
 import type { Body, Clock, Entry, FeedRange, FeedRow, Message, MessageType, SignedBytes, SpaceHello, StatusHead } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
+import { MESSAGE_BYTES_MAX, RUN_ENTRIES_MAX } from '../codec/index.ts'
 import { PENDING_BYTES_MAX, PENDING_BYTES_PER_PEER_MAX } from '../space/index.ts'
 import type { IngestResult, SpaceReplica } from '../space/index.ts'
 import type { AuthorHex, ForkProof, SpaceKey } from '../store/index.ts'
@@ -163,11 +164,6 @@ export class SyncEngine {
   disconnect (peer: AuthorHex, nowMs: number): void {
     if (!this.#sessions.delete(peer)) return
     this.#haves.delete(peer)
-    this.#claims.release(peer)
-    this.#serving.forget(peer)
-    this.#tagIndex.delete(peer)
-    // What it brought that still waits is forgotten (decision 17); those feeds are pulled again from whoever holds them.
-    for (const replica of this.#spaces.all()) for (const fk of replica.dropPendingFrom(peer)) this.#plan(replica.key, fk, nowMs)
     for (const [key, wanted] of [...this.#statusWants]) if (wanted.asked === peer) this.#askNextAnnouncer(key, nowMs)
     for (const p of [...this.#probes]) if (p.startsWith(`${peer}|`)) this.#probes.delete(p)
     for (const [key, req] of [...this.#requests]) {
@@ -183,6 +179,11 @@ export class SyncEngine {
       const [space, fk] = splitRequestKey(key)
       this.#plan(space, fk, nowMs)
     }
+    this.#claims.release(peer)
+    this.#serving.forget(peer)
+    this.#tagIndex.delete(peer)
+    // What it brought that still waits is forgotten (decision 17); those feeds are pulled again from whoever holds them.
+    for (const replica of this.#spaces.all()) for (const fk of replica.dropPendingFrom(peer)) this.#plan(replica.key, fk, nowMs)
   }
 
   isConnected (peer: AuthorHex): boolean {
@@ -213,22 +214,25 @@ export class SyncEngine {
     }
     this.stats.count('in', msg.m, bytes.length)
     switch (msg.m) {
-      case 'hello': this.#onHello(session, msg.spaces, nowMs); this.#onTags(session, msg.tags ?? []); break
-      case 'want': this.#onWant(session, msg.space, msg.ranges); break
-      case 'entries': this.#onEntries(session, msg.space, msg.run, nowMs); break
-      case 'none': this.#onNone(session, msg.space, msg.range, nowMs); break
-      case 'have': this.#onHave(session, msg.space, msg.heads, nowMs); break
-      case 'fork': this.#onFork(session, msg.space, msg.a, msg.b, nowMs); break
-      case 'status': this.#onStatus(session, msg.space, msg.record, nowMs); break
-      case 'status-have': this.#onStatusHave(session, msg.space, msg.heads, nowMs); break
-      case 'status-want': this.#onStatusWant(session, msg.space, msg.authors); break
+      case 'hello': return this.#onHello(session, msg.spaces, nowMs, msg.tags ?? [])
+      case 'want': return this.#onWant(session, msg.space, msg.ranges)
+      case 'entries': return this.#onEntries(session, msg.space, msg.run, nowMs)
+      case 'none': return this.#onNone(session, msg.space, msg.range, nowMs)
+      case 'have': return this.#onHave(session, msg.space, msg.heads, nowMs)
+      case 'fork': return this.#onFork(session, msg.space, msg.a, msg.b, nowMs)
+      case 'status': return this.#onStatus(session, msg.space, msg.record, nowMs)
+      case 'status-have': return this.#onStatusHave(session, msg.space, msg.heads, nowMs)
+      case 'status-want': return this.#onStatusWant(session, msg.space, msg.authors)
       case 'bye': this.disconnect(peer, nowMs); return
       default: assertNever(msg)
     }
-    if (session.overClaimed && this.#sessions.has(peer)) {
-      session.overClaimed = false
-      this.#penalize(session, SCORE.overClaim, `claims past the budget: over ${CLAIMS_PER_PEER_MAX} feeds and status heads`, nowMs)
-    }
+  }
+
+  /** A message made the peer claim more than its budget (claims.ts): charged once for it. */
+  #chargeOverClaim (session: Session, nowMs: number): void {
+    if (!session.overClaimed || !this.#sessions.has(session.peer)) return
+    session.overClaimed = false
+    this.#penalize(session, SCORE.overClaim, `claims past the budget: over ${CLAIMS_PER_PEER_MAX} feeds and status heads`, nowMs)
   }
 
   /** Misbehaviour seen below the protocol (an oversized frame, too many streams): scored like garbage. */
@@ -369,7 +373,7 @@ export class SyncEngine {
 
   // ------------------------------------------------------------------ messages in
 
-  #onHello (session: Session, spaces: readonly SpaceHello[], nowMs: number): void {
+  #onHello (session: Session, spaces: readonly SpaceHello[], nowMs: number, tags: readonly Uint8Array[]): void {
     for (const h of spaces) {
       const replica = this.#spaces.get(cidOf(h.genesis[0]).toString())
       if (replica === undefined || !bytesEqual(replica.genesis.sig, h.genesis[1])) continue
@@ -391,6 +395,8 @@ export class SyncEngine {
         }
       }
     }
+    this.#onTags(session, tags)
+    this.#chargeOverClaim(session, nowMs)
   }
 
   /**
@@ -568,6 +574,7 @@ export class SyncEngine {
       this.#probeIfDiverged(session, replica, shared, fk)
       this.#plan(replica.key, fk, nowMs)
     }
+    this.#chargeOverClaim(session, nowMs)
   }
 
   #onFork (session: Session, space: Uint8Array, a: SignedBytes, b: SignedBytes, nowMs: number): void {
@@ -629,6 +636,7 @@ export class SyncEngine {
       ask.push(h.author)
     }
     if (ask.length > 0) this.#send(session.peer, { m: 'status-want', space: replica.id, authors: ask })
+    this.#chargeOverClaim(session, nowMs)
   }
 
   #onStatusWant (session: Session, space: Uint8Array, authors: readonly Uint8Array[]): void {
