@@ -379,13 +379,13 @@ export class SyncEngine {
       if (replica === undefined || !bytesEqual(replica.genesis.sig, h.genesis[1])) continue
       const shared = session.shared(replica.key)
       const feeds = h.feeds.map(row => shared.learn(row))
-      for (const st of h.statuses) shared.claimStatus(toHex(st.author), st.clock)
-      if (this.#isMember(replica, session.peer)) this.#sendForkProofs(session, replica, shared)
-      this.#presentJoin(session, replica)
+      for (const st of h.statuses) shared.statusKnown.set(toHex(st.author), st.clock)
+      this.#sendForkProofs(session, replica, shared)
       for (const fk of feeds) {
         this.#probeIfDiverged(session, replica, shared, fk)
         this.#plan(replica.key, fk, nowMs)
       }
+      this.#presentJoin(session, replica)
       if (this.#isMember(replica, session.peer)) {
         for (const s of replica.statuses()) {
           const known = shared.statusKnown.get(toHex(s.author))
@@ -623,7 +623,7 @@ export class SyncEngine {
       const author = toHex(h.author)
       // Only members publish status records: a head of anyone else is no claim worth holding or asking for.
       if (replica.acl.currentRole(author) === null) continue
-      if (newerClock(h.clock, shared.statusKnown.get(author))) shared.claimStatus(author, h.clock)
+      if (newerClock(h.clock, shared.statusKnown.get(author))) shared.statusKnown.set(author, h.clock)
       if (!newerClock(h.clock, this.#statusClock(replica, author))) continue
       const key = `${replica.key}|${author}`
       const wanted = this.#statusWants.get(key)
@@ -876,6 +876,7 @@ export class SyncEngine {
   }
 
   #sendForkProofs (session: Session, replica: SpaceReplica, shared: SharedSpace): void {
+    if (!this.#isMember(replica, session.peer)) return // fork proofs carry whole entries: members only (decision 17)
     for (const proof of replica.forkProofs()) {
       const fk = feedKey(proof.author, proof.epoch)
       if (shared.frozen.has(fk)) continue

@@ -14,7 +14,8 @@ export class SharedSpace {
   readonly known = new Map<string, number>()
   readonly heads = new Map<string, string | null>()
   readonly frozen = new Set<string>()
-  readonly statusKnown = new Map<AuthorHex, Clock>()
+  /** Status heads the peer holds; a new author takes a claim slot (past the budget, it is not kept). */
+  readonly statusKnown: Map<AuthorHex, Clock>
   /** Our vector for this space went to this peer while it was a member (non-members get an empty hello). */
   memberHelloSent = false
   /** Our pending join for this space was presented to this peer (once it showed it holds the space). */
@@ -23,6 +24,7 @@ export class SharedSpace {
 
   constructor (claim: () => boolean = () => true) {
     this.#claim = claim
+    this.statusKnown = new ClaimedMap(claim)
   }
 
   learn (row: FeedRow): string {
@@ -34,12 +36,6 @@ export class SharedSpace {
     }
     if (row.frozen) this.frozen.add(fk)
     return fk
-  }
-
-  /** The peer says it holds this author's status record at `clock`. */
-  claimStatus (author: AuthorHex, clock: Clock): void {
-    if (!this.statusKnown.has(author) && !this.#claim()) return
-    this.statusKnown.set(author, clock)
   }
 
   holds (fk: string, count: number): void {
@@ -79,6 +75,21 @@ export class Session {
     let s = this.spaces.get(space)
     if (s === undefined) this.spaces.set(space, s = new SharedSpace(this.#claim))
     return s
+  }
+}
+
+/** A map whose new keys each take a claim slot: a key that gets none is not kept. */
+class ClaimedMap<K, V> extends Map<K, V> {
+  readonly #claim: () => boolean
+
+  constructor (claim: () => boolean) {
+    super()
+    this.#claim = claim
+  }
+
+  override set (key: K, value: V): this {
+    if (this.has(key) || this.#claim()) super.set(key, value)
+    return this
   }
 }
 
