@@ -17,10 +17,13 @@ export class KnownPeers {
   readonly #file: string
   readonly #peers: Map<string, string[]>
   readonly #unconfirmed = new Map<string, string[]>()
+  readonly #isMember: (peerId: string) => boolean
 
-  constructor (file: string) {
+  /** `isMember`: whether a peer is a member of a space held here (absent: every peer counts as one). */
+  constructor (file: string, isMember: (peerId: string) => boolean = () => true) {
     this.#file = file
     this.#peers = new Map(readPeers(file))
+    this.#isMember = isMember
   }
 
   addrs (): string[] {
@@ -28,19 +31,19 @@ export class KnownPeers {
   }
 
   /** A peer told us its addresses: remembered if it is a member of a space we hold, else held until confirm() finds it one. */
-  offer (peerId: string, addrs: readonly string[], member: boolean): void {
-    if (member) { this.#unconfirmed.delete(peerId); this.remember(peerId, addrs); return }
+  remember (peerId: string, addrs: readonly string[]): void {
+    if (this.#isMember(peerId)) { this.#unconfirmed.delete(peerId); this.#write(peerId, addrs); return }
     this.#unconfirmed.delete(peerId)
     this.#unconfirmed.set(peerId, addrs.slice(0, ADDRS_PER_PEER_MAX))
     while (this.#unconfirmed.size > UNCONFIRMED_PEERS_MAX) this.#unconfirmed.delete(this.#unconfirmed.keys().next().value as string)
   }
 
   /** After the ACL changed: the waiting peers that are members now are remembered. */
-  confirm (isMember: (peerId: string) => boolean): void {
+  confirm (): void {
     for (const [peerId, addrs] of [...this.#unconfirmed]) {
-      if (!isMember(peerId)) continue
+      if (!this.#isMember(peerId)) continue
       this.#unconfirmed.delete(peerId)
-      this.remember(peerId, addrs)
+      this.#write(peerId, addrs)
     }
   }
 
@@ -48,7 +51,7 @@ export class KnownPeers {
     return this.#peers.has(peerId)
   }
 
-  remember (peerId: string, addrs: readonly string[]): void {
+  #write (peerId: string, addrs: readonly string[]): void {
     const next = [...new Set(addrs)].slice(0, ADDRS_PER_PEER_MAX)
     const old = this.#peers.get(peerId)
     if (old !== undefined && old.join() === next.join()) return

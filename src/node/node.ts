@@ -105,17 +105,17 @@ export class Node extends EventEmitter<NodeEvents> {
       keyPair: this.keyPair, spaces: { get: k => replicas.get(k), all: () => replicas.values() }, nowMs: Date.now(), relay: opts.relay ?? 'announce',
       backlog: peer => this.#network.queuedBytes(peer)
     })
-    this.#knownPeers = new KnownPeers(path.join(opts.dir, 'peers.json'))
+    this.#knownPeers = new KnownPeers(path.join(opts.dir, 'peers.json'), peerId => this.#memberAnywhere(peerId))
     this.#network = new Network({
       keyPair: this.keyPair,
       engine: this.#engine,
       listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'],
+      keepPeer: peerId => this.#memberAnywhere(peerId) || this.#knownPeers.has(peerId),
       // Peers from the command line, and every peer we ever reached (a restarted node finds its way back).
       peers: [...(opts.peers ?? []), ...this.#knownPeers.addrs()],
       mdns: opts.mdns ?? false,
       onEvent: ev => this.#onEvent(ev),
-      onPeerAddrs: (peerId, addrs) => this.#knownPeers.offer(peerId, addrs, this.#memberAnywhere(peerId)),
-      keepPeer: peerId => this.#memberAnywhere(peerId) || this.#knownPeers.has(peerId),
+      onPeerAddrs: (peerId, addrs) => this.#knownPeers.remember(peerId, addrs),
       blocks: async (author, space, hash) => await this.#folders.serve(author, space, hash),
       maxUpBytesPerSecond: opts.maxUpBytesPerSecond ?? 0,
       maxDownBytesPerSecond: opts.maxDownBytesPerSecond ?? 0,
@@ -492,7 +492,7 @@ export class Node extends EventEmitter<NodeEvents> {
           this.#telemetry.entriesStored(ev.space)
         }
         if (this.listenerCount('entries') > 0) this.emit('entries', { space: ev.space, entries: ev.entries, from })
-        this.#knownPeers.confirm(id => this.#memberAnywhere(id))
+        this.#knownPeers.confirm()
         return
       }
       case 'status':
