@@ -425,10 +425,9 @@ export class SyncEngine {
   /** A joiner presents its join to a peer that showed it holds the space: the inviter cannot pull from a feed it does not yet cover. */
   #presentJoin (session: Session, replica: SpaceReplica): void {
     const shared = session.shared(replica.key)
-    if (shared.joinPresented) return
     const join = replica.pendingJoin(this.self)
-    if (join === undefined) return
-    shared.joinPresented = true
+    if (join === undefined || shared.joinPresented === toHex(join[1])) return
+    shared.joinPresented = toHex(join[1])
     this.#send(session.peer, { m: 'entries', space: replica.id, run: [join] })
   }
 

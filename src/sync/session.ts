@@ -18,8 +18,8 @@ export class SharedSpace {
   readonly statusKnown: Map<AuthorHex, Clock>
   /** Our vector for this space went to this peer while it was a member (non-members get an empty hello). */
   memberHelloSent = false
-  /** Our pending join for this space was presented to this peer (once it showed it holds the space). */
-  joinPresented = false
+  /** The signature (hex) of our pending join last presented to this peer (once it showed it holds the space); a new join is presented again. */
+  joinPresented: string | undefined
   readonly #claim: () => boolean
 
   constructor (claim: () => boolean = () => true) {
