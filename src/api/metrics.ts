@@ -59,6 +59,10 @@ export class Metrics {
       for (const [type, n] of Object.entries(st.bytesIn)) c.inc({ direction: 'in', type }, n ?? 0)
       for (const [type, n] of Object.entries(st.bytesOut)) c.inc({ direction: 'out', type }, n ?? 0)
     })
+    gauge('samepage_sync_held', 'What peers make this node hold now (each bounded per peer and in all): pending entries and bytes, claims, bytes queued to send.', ['kind'], g => {
+      const h = node.syncStats().holding
+      for (const kind of ['pendingEntries', 'pendingBytes', 'claims', 'queuedBytes'] as const) g.set({ kind }, h[kind])
+    })
     counter('samepage_block_bytes_total', 'File chunk bytes over the block protocol.', ['direction'], c => {
       const b = node.blockStats()
       c.inc({ direction: 'in' }, b.bytesIn)

@@ -43,7 +43,13 @@ export interface SpaceHello {
 }
 
 export type Message =
-  | { readonly m: 'hello', readonly spaces: readonly SpaceHello[] }
+  /**
+   * `spaces`: the full hello, only for spaces the receiver is a member of;
+   * `tags`: one blinded tag per other space we hold (sync/space-tags.ts), which
+   * only a peer that knows the space id can match, padded so a stranger learns
+   * at most roughly how many spaces we hold.
+   */
+  | { readonly m: 'hello', readonly spaces: readonly SpaceHello[], readonly tags?: readonly Uint8Array[] }
   | { readonly m: 'want', readonly space: Uint8Array, readonly ranges: readonly FeedRange[] }
   | { readonly m: 'entries', readonly space: Uint8Array, readonly run: readonly SignedBytes[] }
   | { readonly m: 'none', readonly space: Uint8Array, readonly range: FeedRange }
@@ -62,7 +68,7 @@ export const PROTOCOL_VERSION = 1
 
 export function encodeMessage (msg: Message): Uint8Array {
   switch (msg.m) {
-    case 'hello': return encodeCbor({ m: msg.m, v: PROTOCOL_VERSION, sp: msg.spaces.map(s => ({ g: s.genesis, f: s.feeds.map(rowToCbor), st: s.statuses.map(statusHeadToCbor) })) })
+    case 'hello': return encodeCbor({ m: msg.m, v: PROTOCOL_VERSION, sp: msg.spaces.map(s => ({ g: s.genesis, f: s.feeds.map(rowToCbor), st: s.statuses.map(statusHeadToCbor) })), ...(msg.tags === undefined ? {} : { t: msg.tags }) })
     case 'want': return encodeCbor({ m: msg.m, s: msg.space, r: msg.ranges.map(rangeToCbor) })
     case 'entries': return encodeCbor({ m: msg.m, s: msg.space, r: msg.run })
     case 'none': return encodeCbor({ m: msg.m, s: msg.space, r: rangeToCbor(msg.range) })
@@ -79,13 +85,14 @@ export function encodeMessage (msg: Message): Uint8Array {
 
 /** Only ever returns a Message or throws CodecError. */
 export function decodeMessage (bytes: Uint8Array): Message {
-  const raw = f.map(decodeCbor(bytes, 'message', MESSAGE_BYTES_MAX, false), 'message', ['m', 'v', 'sp', 's', 'r', 'h', 'a', 'b'])
+  const raw = f.map(decodeCbor(bytes, 'message', MESSAGE_BYTES_MAX, false), 'message', ['m', 'v', 'sp', 's', 'r', 'h', 'a', 'b', 't'])
   switch (raw.m) {
     case 'hello': {
-      const v = f.map(raw, 'hello', ['m', 'v', 'sp'])
+      const v = f.map(raw, 'hello', ['m', 'v', 'sp', 't'])
       if (v.v !== PROTOCOL_VERSION) throw new CodecError('UNKNOWN_TYPE', `hello.v: protocol version ${f.describe(v.v)} is not ${PROTOCOL_VERSION}`)
       const spaces = f.array(v.sp, 'hello.sp', HELLO_SPACES_MAX).map((s, i) => spaceHello(s, `hello.sp[${i}]`))
-      return { m: 'hello', spaces }
+      if (v.t === undefined) return { m: 'hello', spaces }
+      return { m: 'hello', spaces, tags: f.array(v.t, 'hello.t', HELLO_SPACES_MAX).map((t, i) => f.bytes(t, `hello.t[${i}]`, HASH_SIZE)) }
     }
     case 'want': {
       const v = f.map(raw, 'want', ['m', 's', 'r'])

@@ -47,6 +47,13 @@ export interface NetworkInit {
   readonly onStorageError?: (err: unknown) => boolean
   /** A connected peer told us where it listens (identify): worth remembering across restarts. */
   readonly onPeerAddrs?: (peerId: string, addrs: string[]) => void
+  /**
+   * Whether what we learned of a peer (libp2p's record of it, its block
+   * counters) is kept after its last connection closes (absent: yes). A
+   * stranger's is dropped then, so that free identities leave nothing
+   * behind (decision 17).
+   */
+  readonly keepPeer?: (peerId: string) => boolean
   readonly now?: () => number
   /** Serves file chunks to peers (the block protocol); without it, every request is answered "missing". */
   readonly blocks?: BlockProvider
@@ -154,6 +161,13 @@ export class Network {
       // The dialler opens the session's stream; the other side adopts it in the handler.
       if (connection.direction === 'outbound') void this.#openSession(connection)
     })
+    this.#libp2p.addEventListener('connection:close', evt => {
+      // A stranger's last connection is gone: nothing of it stays (its block counters, libp2p's record of it).
+      const peer = evt.detail.remotePeer
+      if (this.#init.keepPeer?.(peer.toString()) !== false || this.#libp2p === undefined || this.#libp2p.getConnections(peer).length > 0) return
+      this.#peerBlockCounters.delete(this.#authorOf(peer))
+      void this.#libp2p.peerStore.delete(peer).catch(() => {})
+    })
     this.#redialTimer = setInterval(() => { void this.#dialStatic() }, REDIAL_MS)
     this.#redialTimer.unref()
     void this.#dialStatic()
@@ -206,6 +220,11 @@ export class Network {
       Object.defineProperty(both, k, { get: () => own[k], set: (v: number) => { total[k] += v - own[k]; own[k] = v } })
     }
     return both
+  }
+
+  /** Bytes queued for `author`'s sync session and not yet written (0 if none): the engine's serving budget counts them. */
+  queuedBytes (author: string): number {
+    return this.#sessions.get(author)?.queuedBytes ?? 0
   }
 
   /** Peers with a sync session now (author keys, hex). */

@@ -21,6 +21,8 @@ export class SyncSession {
   readonly stream: Stream
   bytesIn = 0
   bytesOut = 0
+  /** Bytes queued and not yet written to the stream (the engine bounds what it serves by it: a peer that does not read is not served more). */
+  queuedBytes = 0
   readonly #lp: LengthPrefixedStream<Stream>
   readonly #handlers: SessionHandlers
   #queue: Uint8Array[] = []
@@ -58,6 +60,7 @@ export class SyncSession {
   send (bytes: Uint8Array): void {
     if (this.#closed) return
     this.#queue.push(bytes)
+    this.queuedBytes += bytes.byteLength
     if (!this.#writing) void this.#flush()
   }
 
@@ -65,6 +68,7 @@ export class SyncSession {
     if (this.#closed) return
     this.#closed = true
     this.#queue = []
+    this.queuedBytes = 0
     this.stream.abort(new Error('sync session closed'))
     this.#handlers.onClose()
   }
@@ -78,8 +82,11 @@ export class SyncSession {
     try {
       while (this.#queue.length > 0 && !this.#closed) {
         const batch = this.#queue.splice(0, 64)
-        for (const b of batch) this.bytesOut += b.byteLength
+        let n = 0
+        for (const b of batch) n += b.byteLength
+        this.bytesOut += n
         await this.#lp.writeV(batch)
+        if (!this.#closed) this.queuedBytes -= n
       }
     } catch {
       this.close()

@@ -132,12 +132,16 @@ export class Node extends EventEmitter<NodeEvents> {
     this.#store = SqliteStore.open(path.join(opts.dir, 'store.db'))
     for (const key of this.#store.spaces()) this.#replicas.set(key, SpaceReplica.open(this.#store, key, this.#replicaOptions))
     const replicas = this.#replicas
-    this.#engine = new SyncEngine({ keyPair: this.keyPair, spaces: { get: k => replicas.get(k), all: () => replicas.values() }, nowMs: Date.now(), relay: opts.relay ?? 'announce' })
-    this.#knownPeers = new KnownPeers(path.join(opts.dir, 'peers.json'))
+    this.#engine = new SyncEngine({
+      keyPair: this.keyPair, spaces: { get: k => replicas.get(k), all: () => replicas.values() }, nowMs: Date.now(), relay: opts.relay ?? 'announce',
+      backlog: peer => this.#network.queuedBytes(peer)
+    })
+    this.#knownPeers = new KnownPeers(path.join(opts.dir, 'peers.json'), peerId => this.#memberAnywhere(peerId))
     this.#network = new Network({
       keyPair: this.keyPair,
       engine: this.#engine,
       listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'],
+      keepPeer: peerId => this.#memberAnywhere(peerId) || this.#knownPeers.has(peerId),
       // Peers from the command line, and every peer we ever reached (a restarted node finds its way back).
       peers: [...(opts.peers ?? []), ...this.#knownPeers.addrs()],
       mdns: opts.mdns ?? false,
@@ -182,7 +186,8 @@ export class Node extends EventEmitter<NodeEvents> {
         version: NODE_VERSION,
         startedMs: STARTED_MS,
         disks: () => [this.dir, ...this.#folders.list().map(f => f.path)],
-        links: () => this.#network.peers().map(p => ({ peer: p.peerId, rttMs: p.rttMs, bytesIn: p.bytesIn + p.blockBytesIn, bytesOut: p.bytesOut + p.blockBytesOut })),
+        // Links to members only: a stranger passing by is no link of the deployment (and its leaving no alert).
+        links: () => this.#network.peers().filter(p => this.#memberAnywhere(p.peerId)).map(p => ({ peer: p.peerId, rttMs: p.rttMs, bytesIn: p.bytesIn + p.blockBytesIn, bytesOut: p.bytesOut + p.blockBytesOut })),
         spaces: () => this.spaces().map(sp => ({ id: sp.id, name: sp.name, entries: this.#replicas.get(sp.id)?.vector().reduce((n, f) => n + f.count, 0) ?? 0, members: sp.members })),
         folders: () => this.#folders.list().map(f => ({
           space: f.space, name: f.name, state: f.status.state, needFiles: f.status.needFiles, needBytes: f.status.needBytes,
@@ -247,10 +252,25 @@ export class Node extends EventEmitter<NodeEvents> {
     return this.#network.peers()
   }
 
-  /** The sync engine's traffic counters since start (messages and bytes by type, payload copies, duplicates). */
-  syncStats (): Omit<SyncStats, 'count'> {
+  /**
+   * The sync engine's traffic counters since start (messages and bytes by
+   * type, payload copies, duplicates), and what peers make it hold now
+   * (pending entries and bytes, claims, bytes queued to send: decision 17).
+   */
+  syncStats (): Omit<SyncStats, 'count'> & { holding: ReturnType<SyncEngine['holdings']> & { queuedBytes: number } } {
     const { count: _, ...counters } = this.#engine.stats
-    return structuredClone(counters)
+    let queuedBytes = 0
+    for (const author of this.#network.connectedAuthors()) queuedBytes += this.#network.queuedBytes(author)
+    return { ...structuredClone(counters), holding: { ...this.#engine.holdings(), queuedBytes } }
+  }
+
+  /** Whether a peer (libp2p peer id) is a member of any space held here: only those are remembered in peers.json. */
+  #memberAnywhere (peerId: string): boolean {
+    const pub = publicKeyFromPeerId(peerId)
+    if (pub === undefined) return false
+    const author = toHex(pub)
+    for (const r of this.#replicas.values()) if (r.acl.currentRole(author) !== null) return true
+    return false
   }
 
   async dial (addr: string): Promise<void> {
@@ -580,6 +600,7 @@ export class Node extends EventEmitter<NodeEvents> {
         this.#joinWaits.stored(ev.space)
         if (ev.entries.some(e => e.body.t === 'join' || e.body.t === 'invite.redeem')) setImmediate(() => this.#afterJoin(ev.space))
         if (this.listenerCount('entries') > 0) this.emit('entries', { space: ev.space, entries: ev.entries, from })
+        this.#knownPeers.confirm()
         return
       }
       case 'status':

@@ -13,6 +13,7 @@ export type RejectReason =
   | 'clock-regression' // a feed's clock went backwards: no honest author or relay produces it
   | 'bad-join-proof' // a join not countersigned by its invite's key
   | 'bad-fork-proof' // a fork message that proves nothing
+  | 'ungranted-fork' // a fork proof at a position no grant covers here (a stranger's own feed, or our ACL is behind)
 
 export interface Reject { readonly reason: RejectReason, readonly detail: string }
 

@@ -125,6 +125,21 @@ export class SpaceReplica {
     return this.#pending.size
   }
 
+  /** Bytes held pending (as PENDING_BYTES_MAX counts them). */
+  get pendingBytes (): number {
+    return this.#pending.bytes
+  }
+
+  /** Bytes held pending of what `peer` brought. */
+  pendingBytesFrom (peer: AuthorHex): number {
+    return this.#pending.bytesFrom(peer)
+  }
+
+  /** A peer left: what it brought that is still pending is forgotten. Returns the feeds (author/epoch) that held some. */
+  dropPendingFrom (peer: AuthorHex): string[] {
+    return this.#pending.dropFrom(peer)
+  }
+
   // ---------------------------------------------------------------- writes
 
   /**
@@ -263,6 +278,11 @@ export class SpaceReplica {
     if ('reason' in eb) return { ...emptyResult(), reject: eb }
     const samePosition = bytesEqual(ea.space, this.id) && bytesEqual(eb.space, this.id) && bytesEqual(ea.author, eb.author) && ea.epoch === eb.epoch && ea.seq === eb.seq
     if (!samePosition || bytesEqual(ea.id, eb.id)) return { ...emptyResult(), reject: { reason: 'bad-fork-proof', detail: 'not two different entries at one position of this space' } }
+    // One proof per feed (the lowest): a proof at or after a proven fork is a duplicate, before any signature is checked.
+    const frozenAt = this.#store.feed(this.key, toHex(ea.author), ea.epoch)?.frozenAt
+    if (frozenAt != null && frozenAt <= ea.seq) return { ...emptyResult(), duplicates: 1 }
+    // Only a position someone granted can be forked (decision 17): two entries a stranger signed in its own feed prove nothing.
+    if (ea.seq >= this.#acl.feedLimit(toHex(ea.author), ea.epoch)) return { ...emptyResult(), reject: { reason: 'ungranted-fork', detail: `seq ${ea.seq} of a feed no grant covers here` } }
     if (!entrySignatureValid(ea) || !entrySignatureValid(eb)) return { ...emptyResult(), reject: { reason: 'bad-fork-proof', detail: 'an entry of the proof is not signed by its author' } }
     return this.#commitFork(ea, eb)
   }

@@ -50,7 +50,12 @@ export class MemoryStore implements Store {
       const old = s.frozen.get(key)
       if (old === undefined || f.seq < old) s.frozen.set(key, f.seq)
       if (!s.feeds.has(key)) s.feeds.set(key, [])
-      s.forks.push(f)
+      // One proof per feed, the lowest (decision 17): a lower one replaces the one held, a later one is not kept.
+      const held = s.forks.find(k => k.author === f.author && k.epoch === f.epoch)
+      if (held === undefined || f.seq < held.seq) {
+        s.forks = s.forks.filter(k => k !== held)
+        s.forks.push(f)
+      }
     }
     if (batch.replaceViews === true) s.views.clear()
     for (const w of batch.viewWrites ?? []) {

@@ -187,6 +187,8 @@ export class SqliteStore implements Store {
         const f = batch.fork
         const at = needSid()
         s.freezeFeed.run(at, f.author, f.epoch, f.seq)
+        // One proof per feed, the lowest (decision 17): a lower one replaces the one held, a later one is not kept.
+        s.dropLaterForks.run(at, f.author, f.epoch, f.seq)
         s.putFork.run(at, f.author, f.epoch, f.seq, f.a[0], f.a[1], f.b[0], f.b[1])
       }
       if (batch.replaceViews === true && sid !== undefined) s.clearViews.run(sid)
@@ -351,6 +353,7 @@ interface Statements {
   markVerified: StatementSync
   freezeFeed: StatementSync
   putFork: StatementSync
+  dropLaterForks: StatementSync
   clearViews: StatementSync
   deleteView: StatementSync
   putView: StatementSync
@@ -384,7 +387,9 @@ function prepare (db: DatabaseSync): Statements {
     markVerified: p('UPDATE entries SET verified = 1 WHERE substr(id, 1, 8) = substr(?1, 1, 8) AND id = ?1 AND fid IN (SELECT fid FROM feeds WHERE sid = ?2)'),
     freezeFeed: p(`INSERT INTO feeds (sid, author, epoch, count, head, frozen_at) VALUES (?1, ?2, ?3, 0, NULL, ?4)
       ON CONFLICT (sid, author, epoch) DO UPDATE SET frozen_at = min(coalesce(frozen_at, excluded.frozen_at), excluded.frozen_at)`),
-    putFork: p('INSERT INTO forks (sid, author, epoch, seq, a_bytes, a_sig, b_bytes, b_sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    dropLaterForks: p('DELETE FROM forks WHERE sid = ? AND author = ? AND epoch = ? AND seq > ?'),
+    putFork: p(`INSERT INTO forks (sid, author, epoch, seq, a_bytes, a_sig, b_bytes, b_sig) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+      WHERE NOT EXISTS (SELECT 1 FROM forks WHERE sid = ?1 AND author = ?2 AND epoch = ?3 AND seq <= ?4)`),
     clearViews: p('DELETE FROM views WHERE sid = ?'),
     deleteView: p('DELETE FROM views WHERE sid = ? AND view = ? AND key = ?'),
     putView: p('INSERT INTO views (sid, view, key, value) VALUES (?, ?, ?, ?) ON CONFLICT (sid, view, key) DO UPDATE SET value = excluded.value'),

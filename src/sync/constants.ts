@@ -49,13 +49,16 @@ export const SCORE = {
   badForkProof: 20,
   badStatus: 10,
   corruptBlock: 40, // a file chunk whose bytes do not match its hash (the block transfer checks it)
-  unsolicited: 2, // entries nobody asked for (replays)
+  unsolicited: 2, // entries nobody asked for (replays, or a non-member's feed no grant covers)
+  overClaim: 10, // a message whose claims (feeds, status heads) pass the peer's budget (claims.ts)
   flood: 1 // each message past the rate budget
 } as const
 
 /** Past this score the link is ended and the peer refused for BAN_MS. */
 export const SCORE_LIMIT = 100
 export const BAN_MS = 10 * 60_000
+/** Bans remembered at once (a ban costs a new identity nothing to earn). */
+export const BANNED_MAX = 10_000
 /** Scores fade, so a peer that misbehaved once long ago is not ended for one more slip. */
 export const SCORE_HALF_LIFE_MS = 60_000
 

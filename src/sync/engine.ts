@@ -5,14 +5,19 @@ import {
 } from '../codec/index.ts'
 import type { Body, Clock, Entry, FeedRange, FeedRow, Message, MessageType, SignedBytes, SpaceHello, StatusHead } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
+import { MESSAGE_BYTES_MAX, RUN_ENTRIES_MAX } from '../codec/index.ts'
+import { PENDING_BYTES_MAX, PENDING_BYTES_PER_PEER_MAX } from '../space/index.ts'
 import type { IngestResult, SpaceReplica } from '../space/index.ts'
 import { redeemDecision, SpaceError } from '../space/index.ts'
 import type { AuthorHex, ForkProof, SpaceKey } from '../store/index.ts'
 import {
-  BAN_MS, LATE_ANSWER_MS, PENDING_RETRY_MS, PROBE_BACK_ENTRIES, PULL_BYTES_PER_PEER_MAX, REQUEST_TIMEOUT_MS, SCORE, SUPERSEDED_MAX,
+  BAN_MS, BANNED_MAX, LATE_ANSWER_MS, PENDING_RETRY_MS, PROBE_BACK_ENTRIES, PULL_BYTES_PER_PEER_MAX, REQUEST_TIMEOUT_MS, SCORE, SUPERSEDED_MAX,
   WANT_WINDOW_BYTES, WANT_WINDOW_ENTRIES
 } from './constants.ts'
 import { feedKey, parseFeedKey, Session } from './session.ts'
+import { ClaimBudget, CLAIMS_PER_PEER_MAX, preferredSource, UNMATCHED_TAGS_PER_PEER_MAX } from './claims.ts'
+import { ServeBudget } from './serve-budget.ts'
+import { helloTags, spaceTag, tagIndex } from './space-tags.ts'
 import type { SharedSpace } from './session.ts'
 import { emptyStats } from './stats.ts'
 import type { SyncStats } from './stats.ts'
@@ -27,16 +32,17 @@ import type { SyncStats } from './stats.ts'
  *   poll:    drain() -> messages · events() · nextDeadline()
  *
  * How data moves (docs/architecture.md, "Sync protocol"):
- *   1. On connect both sides send `hello`: per shared space, the genesis, the
- *      version vector (feed -> count, head, frozen) and status heads. A peer
- *      that is not a member of a space gets an empty vector and is served nothing.
+ *   1. On connect both sides send `hello`: per space the peer is a member of,
+ *      the genesis, the version vector (feed -> count, head, frozen) and status
+ *      heads; every other space only as a blinded tag (space-tags.ts) that only
+ *      a peer knowing the space id can match. A non-member is served nothing.
  *   2. Each side pulls what it lacks with `want` ranges, one peer per feed at
  *      a time, in windows of WANT_WINDOW_ENTRIES (receiver-driven backpressure);
  *      the peer answers with `entries` runs in chain order, or `none`.
  *   3. After storing anything, a node announces new heads (`have`) to member
  *      neighbours that do not hold them; a neighbour that lacks them pulls
  *      once, from one announcer, and asks another after REQUEST_TIMEOUT_MS.
- *   4. Fork proofs (`fork`) go to every neighbour sharing the space.
+ *   4. Fork proofs (`fork`) go to every member neighbour sharing the space.
  *   5. Garbage, invalid entries, replays and floods score the sender;
  *      honest duplicates never do. Past the limit the link ends (`bye`).
  */
@@ -74,6 +80,10 @@ interface Request {
 /** An entry on the wire at most: its bytes, its signature and the framing around them. */
 const ENTRY_WIRE_BYTES_MAX = ENTRY_BYTES_MAX + 128
 
+/** An `entries` message at most (a run of RUN_BYTES_MAX and the signatures and framing of RUN_ENTRIES_MAX entries), and a `none`. */
+const RUN_WIRE_BYTES_MAX = RUN_BYTES_MAX + RUN_ENTRIES_MAX * 80
+const NONE_WIRE_BYTES = 128
+
 /** The most a pull of `count` entries can bring (the server stops after the run that reaches WANT_WINDOW_BYTES). */
 function pullWorstBytes (count: number): number {
   return Math.min(count * ENTRY_WIRE_BYTES_MAX, WANT_WINDOW_BYTES + RUN_BYTES_MAX + 1024 * 128)
@@ -90,6 +100,12 @@ export interface SyncInit {
    * baseline benchmarks measure the protocol against.
    */
   readonly relay?: Relay
+  /**
+   * Bytes handed out by drain() for `peer` that its transport has not yet
+   * written (absent: 0, a transport that writes at once). With the engine's
+   * own undrained bytes, bounded by SERVE_QUEUE_BYTES_PER_PEER_MAX.
+   */
+  readonly backlog?: (peer: AuthorHex) => number
 }
 
 export type Relay = 'announce' | 'flood'
@@ -119,6 +135,11 @@ export class SyncEngine {
   /** The clock of the status record we hold per space and author (null: none), so that an announcement costs no decoding. */
   readonly #statusClocks = new Map<string, Clock | null>()
   readonly #haves = new Map<AuthorHex, Map<SpaceKey, Map<string, FeedRow>>>()
+  /** What each peer can make us remember (claims.ts), and the entry bytes queued for it since the last drain(). */
+  readonly #claims = new ClaimBudget()
+  readonly #serving: ServeBudget
+  /** Per peer: the tag it would give each of our spaces (space-tags.ts), made once per session. */
+  readonly #tagIndex = new Map<AuthorHex, Map<string, SpaceKey>>()
   #events: SyncEvent[] = []
   #sessionOrder = 0
   #nextPendingRetry: number | null = null
@@ -129,6 +150,7 @@ export class SyncEngine {
     this.#keyPair = init.keyPair
     this.#spaces = init.spaces
     this.#flood = init.relay === 'flood'
+    this.#serving = new ServeBudget(init.backlog)
     this.self = toHex(init.keyPair.publicKey)
   }
 
@@ -140,7 +162,7 @@ export class SyncEngine {
     if (until !== undefined && until > nowMs) return false
     this.#banned.delete(peer)
     if (this.#sessions.has(peer)) this.disconnect(peer, nowMs)
-    const session = new Session(peer, this.#sessionOrder++, nowMs)
+    const session = new Session(peer, this.#sessionOrder++, nowMs, p => this.#claims.take(p))
     this.#sessions.set(peer, session)
     this.#sendHello(session, [...this.#spaces.all()])
     return true
@@ -165,6 +187,11 @@ export class SyncEngine {
       const [space, fk] = splitRequestKey(key)
       this.#plan(space, fk, nowMs)
     }
+    this.#claims.release(peer)
+    this.#serving.forget(peer)
+    this.#tagIndex.delete(peer)
+    // What it brought that still waits is forgotten (decision 17); those feeds are pulled again from whoever holds them.
+    for (const replica of this.#spaces.all()) for (const fk of replica.dropPendingFrom(peer)) this.#plan(replica.key, fk, nowMs)
   }
 
   isConnected (peer: AuthorHex): boolean {
@@ -195,7 +222,7 @@ export class SyncEngine {
     }
     this.stats.count('in', msg.m, bytes.length)
     switch (msg.m) {
-      case 'hello': return this.#onHello(session, msg.spaces, nowMs)
+      case 'hello': return this.#onHello(session, msg.spaces, nowMs, msg.tags ?? [])
       case 'want': return this.#onWant(session, msg.space, msg.ranges)
       case 'entries': return this.#onEntries(session, msg.space, msg.run, nowMs)
       case 'none': return this.#onNone(session, msg.space, msg.range, nowMs)
@@ -208,6 +235,13 @@ export class SyncEngine {
       case 'bye': this.disconnect(peer, nowMs); return
       default: assertNever(msg)
     }
+  }
+
+  /** A message made the peer claim more than its budget (claims.ts): charged once for it. */
+  #chargeOverClaim (session: Session, nowMs: number): void {
+    if (!session.overClaimed || !this.#sessions.has(session.peer)) return
+    session.overClaimed = false
+    this.#penalize(session, SCORE.overClaim, `claims past the budget: over ${CLAIMS_PER_PEER_MAX} feeds and status heads`, nowMs)
   }
 
   /** Misbehaviour seen below the protocol (an oversized frame, too many streams): scored like garbage. */
@@ -234,6 +268,8 @@ export class SyncEngine {
       this.#closeRequest(key)
       this.#supersede(req.peer, key, nowMs)
       this.stats.requestTimeouts++
+      const late = this.#sessions.get(req.peer)
+      if (late !== undefined) late.unanswered++
       const [space, fk] = splitRequestKey(key)
       this.#plan(space, fk, nowMs, new Set([...req.tried, req.peer]))
       this.#planWaiting(req.peer, nowMs)
@@ -292,7 +328,20 @@ export class SyncEngine {
   /** After the node adds or adopts a space: tell every neighbour. */
   spaceAdded (space: SpaceKey): void {
     const replica = this.#replica(space)
-    for (const session of this.#sessions.values()) this.#sendHello(session, [replica])
+    for (const session of this.#sessions.values()) {
+      this.#tagIndex.get(session.peer)?.set(toHex(spaceTag(replica.id, session.peer, this.self)), replica.key)
+      this.#sendHello(session, [replica])
+      // The peer may have named this space (as a tag) before we held it.
+      if (session.unmatchedTags.size > 0) this.#onTags(session, [...session.unmatchedTags].map(fromHex))
+    }
+  }
+
+  /** What peers make this node hold now (decision 17: each bounded per peer and in all): for `samepage stats` and tests. */
+  holdings (): { pendingEntries: number, pendingBytes: number, claims: number, undrainedBytes: number } {
+    let pendingEntries = 0
+    let pendingBytes = 0
+    for (const r of this.#spaces.all()) { pendingEntries += r.pendingCount; pendingBytes += r.pendingBytes }
+    return { pendingEntries, pendingBytes, claims: this.#claims.total, undrainedBytes: this.#serving.undrained }
   }
 
   // ------------------------------------------------------------------ poll
@@ -305,6 +354,7 @@ export class SyncEngine {
       }
     }
     this.#haves.clear()
+    this.#serving.drained()
     const out = this.#outbox.map(({ peer, msg }) => {
       const bytes = encodeMessage(msg)
       this.stats.count('out', msg.m, bytes.length)
@@ -334,7 +384,7 @@ export class SyncEngine {
 
   // ------------------------------------------------------------------ messages in
 
-  #onHello (session: Session, spaces: readonly SpaceHello[], nowMs: number): void {
+  #onHello (session: Session, spaces: readonly SpaceHello[], nowMs: number, tags: readonly Uint8Array[]): void {
     for (const h of spaces) {
       const replica = this.#spaces.get(cidOf(h.genesis[0]).toString())
       if (replica === undefined || !bytesEqual(replica.genesis.sig, h.genesis[1])) continue
@@ -347,6 +397,7 @@ export class SyncEngine {
         this.#probeIfDiverged(session, replica, shared, fk)
         this.#plan(replica.key, fk, nowMs)
       }
+      this.#presentJoin(session, replica)
       if (this.#isMember(replica, session.peer)) {
         for (const s of replica.statuses()) {
           const known = shared.statusKnown.get(toHex(s.author))
@@ -356,31 +407,91 @@ export class SyncEngine {
         }
       }
     }
+    this.#onTags(session, tags)
+    this.#chargeOverClaim(session, nowMs)
+  }
+
+  /**
+   * Blinded tags of a peer's hello (space-tags.ts): one that names a space we
+   * hold shows the peer holds it too (it knows the id), so our pending join
+   * for it is presented there. Tags that name none are kept (bounded) for a
+   * space we add later.
+   */
+  #onTags (session: Session, tags: readonly Uint8Array[]): void {
+    if (tags.length === 0 || !this.#sessions.has(session.peer)) return
+    let index = this.#tagIndex.get(session.peer)
+    if (index === undefined) this.#tagIndex.set(session.peer, index = tagIndex(this.#spaces.all(), session.peer, this.self))
+    for (const tag of tags) {
+      const hex = toHex(tag)
+      const replica = this.#spaces.get(index.get(hex) ?? '')
+      if (replica === undefined) {
+        if (session.unmatchedTags.size < UNMATCHED_TAGS_PER_PEER_MAX) session.unmatchedTags.add(hex)
+        continue
+      }
+      session.unmatchedTags.delete(hex)
+      session.shared(replica.key)
+      this.#presentJoin(session, replica)
+    }
+  }
+
+  /** A joiner presents its join to a peer that showed it holds the space: the inviter cannot pull from a feed it does not yet cover. */
+  #presentJoin (session: Session, replica: SpaceReplica): void {
+    const shared = session.shared(replica.key)
+    const join = replica.pendingJoin(this.self)
+    if (join === undefined || shared.joinPresented === toHex(join[1])) return
+    shared.joinPresented = toHex(join[1])
+    this.#send(session.peer, { m: 'entries', space: replica.id, run: [join] })
   }
 
   #onWant (session: Session, space: Uint8Array, ranges: readonly FeedRange[]): void {
     const replica = this.#spaces.get(cidKey(space))
     for (const range of ranges) {
       const author = toHex(range.author)
+      // Even `none` answers stop at a hard bound: a peer that asks and never reads gets no more queued.
+      if (!this.#serving.room(session.peer, this.#sessions.keys(), NONE_WIRE_BYTES, MESSAGE_BYTES_MAX)) { this.stats.wantsRefused++; break }
       if (replica === undefined || !this.#isMember(replica, session.peer)) {
         // Served nothing: a non-member learns no more than that we will not serve it.
-        this.#send(session.peer, { m: 'none', space, range })
+        this.#sendNone(session.peer, space, range)
         continue
       }
       const to = Math.min(range.to, range.from + WANT_WINDOW_ENTRIES)
       let from = range.from
       let bytes = 0
+      let full = false
       while (from < to && bytes < WANT_WINDOW_BYTES) {
+        // What we queue for one peer (and for all) stays bounded whatever it asks: past the budget, `none` for the rest.
+        if (!this.#serving.room(session.peer, this.#sessions.keys(), RUN_WIRE_BYTES_MAX)) { full = true; break }
         const run = replica.serve(author, range.epoch, from, to)
         if (run.length === 0) break
         this.#send(session.peer, { m: 'entries', space, run })
+        this.#serving.queued(session.peer, runBytes(run) + run.length * 80)
         this.stats.entriesServed += run.length
         from += run.length
         bytes += runBytes(run)
       }
-      if (from === range.from) this.#send(session.peer, { m: 'none', space, range })
+      if (from === range.from) this.#sendNone(session.peer, space, range)
       else session.shared(replica.key).holds(feedKey(author, range.epoch), from)
+      if (full && from > range.from) this.#sendNone(session.peer, space, { ...range, from })
+      if (full) this.stats.wantsRefused++
     }
+  }
+
+  /**
+   * Each space bounds what a peer makes it hold pending; over all spaces
+   * the same bounds hold (a peer that knows many spaces does not multiply
+   * them): past them, what this peer brought is forgotten everywhere.
+   */
+  #boundPending (peer: AuthorHex, nowMs: number): void {
+    let mine = 0
+    let all = 0
+    for (const r of this.#spaces.all()) { mine += r.pendingBytesFrom(peer); all += r.pendingBytes }
+    if (mine <= PENDING_BYTES_PER_PEER_MAX && all <= PENDING_BYTES_MAX) return
+    for (const r of this.#spaces.all()) for (const fk of r.dropPendingFrom(peer)) this.#plan(r.key, fk, nowMs)
+  }
+
+  #sendNone (peer: AuthorHex, space: Uint8Array, range: FeedRange): void {
+    this.#send(peer, { m: 'none', space, range })
+    this.#serving.queued(peer, NONE_WIRE_BYTES)
   }
 
   #onEntries (session: Session, space: Uint8Array, run: readonly SignedBytes[], nowMs: number): void {
@@ -412,9 +523,16 @@ export class SyncEngine {
       }
     }
     this.stats.entriesIn += run.length
+    if (!solicited && !this.#isMember(replica, session.peer) && !coveredRun(replica, author, head)) {
+      // A stranger's own feed, or anything no grant covers, pushed by a non-member: not held, and charged (decision 17).
+      this.stats.droppedIn += run.length
+      this.#penalize(session, SCORE.unsolicited, 'entries nobody asked for, of a feed no grant covers, from a non-member', nowMs)
+      return
+    }
     const result = replica.ingestRun(run, session.peer, nowMs)
     this.stats.duplicatesIn += result.duplicates
     this.stats.pendingIn += result.pending
+    if (result.pending > 0) this.#boundPending(session.peer, nowMs)
     this.stats.droppedIn += result.dropped
     if (result.diverged !== undefined) this.stats.divergedRuns++
     if (result.reject !== undefined) {
@@ -450,10 +568,12 @@ export class SyncEngine {
     const fk = feedKey(toHex(range.author), range.epoch)
     const shared = session.shared(replica.key)
     // It does not hold (or will not serve) this range: stop counting on it until it announces again.
-    shared.known.set(fk, Math.min(shared.known.get(fk) ?? 0, range.from))
+    const known = shared.known.get(fk)
+    if (known !== undefined) shared.known.set(fk, Math.min(known, range.from))
     const key = requestKey(replica.key, fk)
     const req = this.#requests.get(key)
     if (req?.peer === session.peer) {
+      session.unanswered++
       this.#closeRequest(key)
       this.#plan(replica.key, fk, nowMs, new Set([...req.tried, session.peer]))
       this.#planWaiting(session.peer, nowMs)
@@ -469,12 +589,17 @@ export class SyncEngine {
       this.#probeIfDiverged(session, replica, shared, fk)
       this.#plan(replica.key, fk, nowMs)
     }
+    this.#chargeOverClaim(session, nowMs)
   }
 
   #onFork (session: Session, space: Uint8Array, a: SignedBytes, b: SignedBytes, nowMs: number): void {
     const replica = this.#spaces.get(cidKey(space))
     if (replica === undefined) return
     const result = replica.ingestFork(a, b)
+    if (result.reject?.reason === 'ungranted-fork' && this.#isMember(replica, session.peer)) {
+      // A member's proof of a feed our ACL does not cover yet (we are behind): not kept, not charged.
+      return
+    }
     if (result.reject !== undefined) {
       this.#penalize(session, SCORE.badForkProof, `bad fork proof: ${result.reject.detail}`, nowMs)
       return
@@ -511,6 +636,8 @@ export class SyncEngine {
     const ask: Uint8Array[] = []
     for (const h of heads) {
       const author = toHex(h.author)
+      // Only members publish status records: a head of anyone else is no claim worth holding or asking for.
+      if (replica.acl.currentRole(author) === null) continue
       if (newerClock(h.clock, shared.statusKnown.get(author))) shared.statusKnown.set(author, h.clock)
       if (!newerClock(h.clock, this.#statusClock(replica, author))) continue
       const key = `${replica.key}|${author}`
@@ -524,6 +651,7 @@ export class SyncEngine {
       ask.push(h.author)
     }
     if (ask.length > 0) this.#send(session.peer, { m: 'status-want', space: replica.id, authors: ask })
+    this.#chargeOverClaim(session, nowMs)
   }
 
   #onStatusWant (session: Session, space: Uint8Array, authors: readonly Uint8Array[]): void {
@@ -534,9 +662,12 @@ export class SyncEngine {
       const author = toHex(a)
       const record = replica.statusRecord(author)
       if (record === undefined) continue
+      const bytes = record[0].byteLength + record[1].byteLength + 64
+      if (!this.#serving.room(session.peer, this.#sessions.keys(), bytes)) { this.stats.wantsRefused++; break }
       const clock = this.#statusClock(replica, author)
       if (clock !== null && newerClock(clock, shared.statusKnown.get(author))) shared.statusKnown.set(author, clock)
       this.#send(session.peer, { m: 'status', space: replica.id, record })
+      this.#serving.queued(session.peer, bytes)
     }
   }
 
@@ -593,12 +724,12 @@ export class SyncEngine {
     // Entries of this feed wait in the pending queue (clock ahead, grant missing): pull no more until they are
     // stored, or we would fetch what the bounded queue must forget, again and again (the retry re-plans).
     if (ours > (replica.feedRow(author, epoch)?.count ?? 0)) return
-    let best: { session: Session, count: number, tried: boolean } | undefined
+    let best: { session: Session, count: number, tried: boolean, unanswered: number } | undefined
     for (const session of this.#sessions.values()) {
       const count = Math.min(limit, session.spaces.get(space)?.known.get(fk) ?? 0)
       if (count <= ours) continue
-      const c = { session, count, tried: tried.has(session.peer) }
-      if (best === undefined || (best.tried && !c.tried) || (best.tried === c.tried && c.count > best.count)) best = c
+      const c = { session, count, tried: tried.has(session.peer), unanswered: session.unanswered }
+      if (best === undefined || preferredSource(c, best)) best = c
     }
     if (best === undefined) return
     const to = Math.min(best.count, ours + WANT_WINDOW_ENTRIES)
@@ -688,7 +819,7 @@ export class SyncEngine {
         // Every neighbour sharing the space, the sender of the conflicting entry included (it holds one branch only);
         // not the sender of a fork message, which holds the proof already (marked frozen in #onFork).
         const fk = feedKey(result.fork.author, result.fork.epoch)
-        if (!session.spaces.has(replica.key) || session.shared(replica.key).frozen.has(fk)) continue
+        if (!session.spaces.has(replica.key) || session.shared(replica.key).frozen.has(fk) || !this.#isMember(replica, session.peer)) continue
         session.shared(replica.key).frozen.add(fk)
         this.#send(session.peer, { m: 'fork', space: replica.id, a: result.fork.a, b: result.fork.b })
       }
@@ -742,23 +873,23 @@ export class SyncEngine {
     }
   }
 
+  /**
+   * A space in full (genesis, vector, status heads) only to a member; every
+   * other one as a blinded tag (decision 17): a stranger learns no id, name,
+   * owner or head, at most roughly how many spaces we hold. Our pending join
+   * goes to a peer once it shows it holds the space (#onTags, #onHello).
+   */
   #sendHello (session: Session, replicas: readonly SpaceReplica[]): void {
     const spaces: SpaceHello[] = []
+    const others: Uint8Array[] = []
     for (const replica of replicas) {
-      const member = this.#isMember(replica, session.peer)
-      if (member) session.shared(replica.key).memberHelloSent = true
-      spaces.push({
-        genesis: [replica.genesis.bytes, replica.genesis.sig],
-        feeds: member ? replica.vector() : [],
-        statuses: member ? replica.statusHeads() : []
-      })
+      if (!this.#isMember(replica, session.peer)) { others.push(replica.id); continue }
+      session.shared(replica.key).memberHelloSent = true
+      spaces.push({ genesis: [replica.genesis.bytes, replica.genesis.sig], feeds: replica.vector(), statuses: replica.statusHeads() })
     }
-    if (spaces.length > 0) this.#send(session.peer, { m: 'hello', spaces })
-    for (const replica of replicas) {
-      // A joiner presents its join at the handshake: the inviter cannot pull from a feed it does not yet cover.
-      const join = replica.pendingJoin(this.self)
-      if (join !== undefined) this.#send(session.peer, { m: 'entries', space: replica.id, run: [join] })
-    }
+    const tags = helloTags(others, this.self, session.peer)
+    if (spaces.length > 0 || tags.length > 0) this.#send(session.peer, { m: 'hello', spaces, ...(tags.length > 0 ? { tags } : {}) })
+    for (const replica of replicas) if (session.spaces.has(replica.key)) this.#presentJoin(session, replica)
   }
 
   // ------------------------------------------------------------------ membership (decision 18)
@@ -817,6 +948,7 @@ export class SyncEngine {
   }
 
   #sendForkProofs (session: Session, replica: SpaceReplica, shared: SharedSpace): void {
+    if (!this.#isMember(replica, session.peer)) return // fork proofs carry whole entries: members only (decision 17)
     for (const proof of replica.forkProofs()) {
       const fk = feedKey(proof.author, proof.epoch)
       if (shared.frozen.has(fk)) continue
@@ -845,6 +977,9 @@ export class SyncEngine {
     if (!session.score.exceeded(nowMs)) return
     this.#send(session.peer, { m: 'bye', reason: `misbehaviour score ${Math.round(score)}: ${reason}`.slice(0, 200) })
     this.#banned.set(session.peer, nowMs + BAN_MS)
+    // Identities are free: the list of bans is kept to BANNED_MAX (expired ones first, then the oldest).
+    if (this.#banned.size > BANNED_MAX) for (const [peer, until] of this.#banned) if (until <= nowMs) this.#banned.delete(peer)
+    while (this.#banned.size > BANNED_MAX) this.#banned.delete(this.#banned.keys().next().value as AuthorHex)
     this.#events.push({ type: 'disconnect', peer: session.peer, reason })
     this.disconnect(session.peer, nowMs)
   }
@@ -873,6 +1008,12 @@ export class SyncEngine {
   #send (peer: AuthorHex, msg: Message): void {
     this.#outbox.push({ peer, msg })
   }
+}
+
+/** Whether a non-member's run may be held: a join at seq 0, or positions some grant covers. */
+function coveredRun (replica: SpaceReplica, author: AuthorHex, head: Entry): boolean {
+  if (head.seq === 0 && head.body.t === 'join') return true
+  return head.seq < replica.acl.feedLimit(author, head.epoch)
 }
 
 function requestKey (space: SpaceKey, fk: string): string {

@@ -7,17 +7,29 @@ import { PeerScore } from './score.ts'
  * What we know of one neighbour: per shared space, how far it holds each
  * feed (from its hello, its announcements, what it asked for and what it
  * sent us). An entry at or below what a neighbour holds is never sent to it.
+ * Each feed or status author it makes us remember takes a slot of its claim
+ * budget (claims.ts): past it, the claim is not kept.
  */
 export class SharedSpace {
   readonly known = new Map<string, number>()
   readonly heads = new Map<string, string | null>()
   readonly frozen = new Set<string>()
-  readonly statusKnown = new Map<AuthorHex, Clock>()
+  /** Status heads the peer holds; a new author takes a claim slot (past the budget, it is not kept). */
+  readonly statusKnown: Map<AuthorHex, Clock>
   /** Our vector for this space went to this peer while it was a member (non-members get an empty hello). */
   memberHelloSent = false
+  /** The signature (hex) of our pending join last presented to this peer (once it showed it holds the space); a new join is presented again. */
+  joinPresented: string | undefined
+  readonly #claim: () => boolean
+
+  constructor (claim: () => boolean = () => true) {
+    this.#claim = claim
+    this.statusKnown = new ClaimedMap(claim)
+  }
 
   learn (row: FeedRow): string {
     const fk = feedKey(toHex(row.author), row.epoch)
+    if (!this.known.has(fk) && !this.#claim()) return fk
     if (row.count >= (this.known.get(fk) ?? 0)) {
       this.known.set(fk, row.count)
       this.heads.set(fk, row.head === null ? null : toHex(row.head))
@@ -27,6 +39,7 @@ export class SharedSpace {
   }
 
   holds (fk: string, count: number): void {
+    if (!this.known.has(fk) && !this.#claim()) return
     if (count > (this.known.get(fk) ?? 0)) {
       this.known.set(fk, count)
       this.heads.delete(fk)
@@ -39,17 +52,44 @@ export class Session {
   readonly order: number
   readonly score: PeerScore
   readonly spaces = new Map<SpaceKey, SharedSpace>()
+  /** Pulls of this peer that ended without an answer (a timeout, or `none` for what it claimed): such a peer is asked last. */
+  unanswered = 0
+  /** It claimed more than its budget (claims.ts) since this was last reset: charged once per message. */
+  overClaimed = false
+  /** Tags of its hello that named none of our spaces (bounded), matched again when we add a space. */
+  readonly unmatchedTags = new Set<string>()
+  readonly #claim: () => boolean
 
-  constructor (peer: AuthorHex, order: number, nowMs: number) {
+  constructor (peer: AuthorHex, order: number, nowMs: number, claim?: (peer: AuthorHex) => 'ok' | 'peer' | 'full') {
     this.peer = peer
     this.order = order
     this.score = new PeerScore(nowMs)
+    this.#claim = () => {
+      const r = claim?.(peer) ?? 'ok'
+      if (r === 'peer') this.overClaimed = true
+      return r === 'ok'
+    }
   }
 
   shared (space: SpaceKey): SharedSpace {
     let s = this.spaces.get(space)
-    if (s === undefined) this.spaces.set(space, s = new SharedSpace())
+    if (s === undefined) this.spaces.set(space, s = new SharedSpace(this.#claim))
     return s
+  }
+}
+
+/** A map whose new keys each take a claim slot: a key that gets none is not kept. */
+class ClaimedMap<K, V> extends Map<K, V> {
+  readonly #claim: () => boolean
+
+  constructor (claim: () => boolean) {
+    super()
+    this.#claim = claim
+  }
+
+  override set (key: K, value: V): this {
+    if (this.has(key) || this.#claim()) super.set(key, value)
+    return this
   }
 }
 

@@ -17,6 +17,8 @@ export interface SyncStats {
   entriesServed: number
   garbageIn: number
   requestTimeouts: number
+  /** Wants (ranges) answered `none`, in part or whole, because what we queued for the peer or for all reached its bound. */
+  wantsRefused: number
   count (direction: 'in' | 'out', type: MessageType, bytes: number): void
 }
 
@@ -35,6 +37,7 @@ export function emptyStats (): SyncStats {
     entriesServed: 0,
     garbageIn: 0,
     requestTimeouts: 0,
+    wantsRefused: 0,
     count (direction, type, bytes) {
       const [m, b] = direction === 'in' ? [stats.messagesIn, stats.bytesIn] : [stats.messagesOut, stats.bytesOut]
       m[type] = (m[type] ?? 0) + 1

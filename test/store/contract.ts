@@ -211,7 +211,7 @@ export function storeContract (name: string, make: () => StoreHarness): void {
       assert.deepEqual(store.feed(SPACE, 'aa', 0), feedState('aa', 0, 4, entry('aa', 0, 3).id, 3))
       assert.deepEqual(store.feed(SPACE, 'dd', 7), feedState('dd', 7, 0, null, 4))
       assert.deepEqual(store.feeds(SPACE).map(f => [f.author, f.epoch, f.frozenAt]), [['aa', 0, 3], ['dd', 7, 4]])
-      assert.deepEqual(store.forks(SPACE), [f1, f2, f4])
+      assert.deepEqual(store.forks(SPACE), [f1, f4], 'one proof per feed: a later one is not kept')
       assert.deepEqual(store.run(SPACE, 'dd', 7, 0, 10, 10), [])
     })
 
@@ -221,7 +221,7 @@ export function storeContract (name: string, make: () => StoreHarness): void {
     }, store => {
       assert.equal(store.feed(SPACE, 'aa', 0)?.frozenAt, 1)
       assert.equal(store.feed(SPACE, 'aa', 0)?.count, 4)
-      assert.deepEqual(store.forks(SPACE), [f1, f3])
+      assert.deepEqual(store.forks(SPACE), [f3], 'one proof per feed: the earlier one replaces it')
     })
 
     const bad: Array<[string, Batch]> = [
