@@ -20,7 +20,7 @@ export function storedEntryClock (bytes: Uint8Array): Clock {
 }
 
 /** The bytes of the value under text key `key` of the map that `b` encodes, or null. */
-export function topLevelField (b: Uint8Array, key: string): Uint8Array | null {
+function topLevelField (b: Uint8Array, key: string): Uint8Array | null {
   const top = head(b, 0)
   if (top === null || top.major !== 5) return null
   const want = Buffer.from(key, 'utf8')

@@ -6,7 +6,7 @@
  * it is 1% of the disk but at least 256 MiB, and never more than 5% of the
  * disk (so a small disk still takes small files).
  */
-export const DISK_RESERVE_MIN_BYTES = 256 * 1024 * 1024
+const DISK_RESERVE_MIN_BYTES = 256 * 1024 * 1024
 const DISK_RESERVE_SHARE = 0.01
 const DISK_RESERVE_CAP_SHARE = 0.05
 

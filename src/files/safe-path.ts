@@ -19,7 +19,7 @@ const PROC_FD = '/proc/self/fd'
 const HAS_PROC_FD = fs.existsSync(PROC_FD)
 
 /** A directory on a record's path is a symbolic link (or a file) on this node: nothing is written through it. */
-export class LinkInPathError extends Error {
+class LinkInPathError extends Error {
   readonly code = 'ELINKINPATH'
   constructor (rel: string, what: string) {
     super(`${rel} is ${what} on this node; links are never followed, so nothing is written through it`)
@@ -40,7 +40,7 @@ export interface CheckedDir {
  * Opens the folder's directory `relDir` ('' for the root, '/'-separated),
  * refusing any link on the way; with `create`, missing directories are made.
  */
-export async function openCheckedDir (root: string, relDir: string, create: boolean): Promise<CheckedDir> {
+async function openCheckedDir (root: string, relDir: string, create: boolean): Promise<CheckedDir> {
   const names = relDir === '' || relDir === '.' ? [] : relDir.split('/')
   if (!HAS_PROC_FD) return await openByLstat(root, names, create)
   let handle = await fs.promises.open(root, C.O_RDONLY | C.O_DIRECTORY)

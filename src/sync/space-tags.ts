@@ -12,7 +12,7 @@ import type { AuthorHex } from '../store/index.ts'
  */
 const TAG_DOMAIN = new TextEncoder().encode('samepage/space-tag/1')
 const PAD_DOMAIN = new TextEncoder().encode('samepage/space-tag-pad/1')
-export const TAG_PAD = 8
+const TAG_PAD = 8
 
 export function spaceTag (spaceId: Uint8Array, from: AuthorHex, to: AuthorHex): Uint8Array {
   return sha256(concat(TAG_DOMAIN, spaceId, fromHex(from), fromHex(to)))
