@@ -1,0 +1,195 @@
+import { comparePositions, compareBytes, fromHex, toHex } from '../codec/index.ts'
+import type { Entry, GrantableRole, Position } from '../codec/index.ts'
+import type { AuthorHex } from '../store/index.ts'
+import { Acl, kept } from './acl.ts'
+import type { Cut, InviteState, Window } from './acl.ts'
+
+/**
+ * Building the ACL (acl.ts) from the SET of acl entries and fork proofs, in
+ * two stages: what the owner's own entries say (admin windows, the owner's
+ * revokes and invites), then what admins' entries say inside the admin
+ * windows stage 1 opened. The rules are on the Acl class; this module only
+ * applies them. Never reads the store: the replica passes the entries in.
+ */
+export interface ForkAt { readonly author: AuthorHex, readonly epoch: number, readonly seq: number }
+
+/** An invite as collected from its issuer's entries; `keep`: the joins every revoke of it names (null: not revoked). */
+interface IssuedInvite { readonly invite: Entry, keep: Set<string> | null }
+
+export interface AclInput {
+
+  readonly owner: AuthorHex
+  /** Every stored acl entry of the space (grants, revokes, invites, invite revokes, joins). */
+  readonly entries: readonly Entry[]
+  readonly forks: readonly ForkAt[]
+  /** Both entries of every fork proof (stored or not): a revoke at a fork position counts on either branch
+   * (decision 7). */
+  readonly forkEntries?: readonly Entry[]
+}
+
+/** Builds the ACL from the set of acl entries and fork proofs (see the class comment for the rules). */
+export function computeAcl (input: AclInput): Acl {
+  const { owner } = input
+  const windows = new Map<AuthorHex, Window[]>()
+  const cuts = new Map<AuthorHex, Cut[]>()
+  const ownerForks: Position[] = []
+  const push = <T>(m: Map<AuthorHex, T[]>, k: AuthorHex, v: T): void => {
+    const a = m.get(k)
+    if (a === undefined) m.set(k, [v])
+    else a.push(v)
+  }
+
+  const forks = lowestForks(input.forks)
+  for (const f of forks) {
+    if (f.author === owner) ownerForks.push({ epoch: f.epoch, seq: f.seq })
+    else push<Cut>(cuts, f.author, { at: { epoch: f.epoch, seq: f.seq }, keep: new Set(), scope: 'all', kind: 'fork' })
+
+  }
+  const ownerAcl = (invites?: readonly InviteState[]): Acl => new Acl(owner, windows, cuts, ownerForks, invites)
+  const byAuthor = (e: Entry): AuthorHex => toHex(e.author)
+  const pos = (e: Entry): Position => ({ epoch: e.epoch, seq: e.seq })
+  const byId = new Map<string, Entry>()
+  for (const e of [...input.entries, ...(input.forkEntries ?? [])]) byId.set(toHex(e.id), e)
+  const sorted = [...byId.values()].sort((a, b) => compareBytes(a.id, b.id))
+  // Revokes only take rights away: one at a feed's (lowest) fork position counts on either branch (decision 7).
+  const joinsByInvite = new Map<string, Entry[]>()
+  for (const e of sorted) {
+    // Only a join at seq 0 counts: every node stores a feed's seq 0, while a later join past a revoke cut
+    // is stored only by nodes that got it before the revoke (decision 4: same set, same view).
+    if (e.body.t === 'join' && e.seq === 0) push(joinsByInvite, toHex(e.body.invite), e)
+  }
+  const revokeAtFork = (e: Entry): boolean => (e.body.t === 'acl.revoke' || e.body.t === 'invite.revoke') &&
+    forks.some(f => f.author === byAuthor(e) && f.epoch === e.epoch && f.seq === e.seq)
+
+  // Stage 1: what the owner's own entries say (admin windows, all revokes by the owner).
+  const ownerSays = sorted.filter(e =>
+    byAuthor(e) === owner && (ownerAcl().roleAt(owner, pos(e)) === 'owner' || revokeAtFork(e)))
+  applyIssued(ownerSays, 'owner')
+  const invitesByOwner = collectInvites(ownerSays, 'owner')
+  const redeemedByOwner = redemptions(invitesByOwner, ownerSays)
+  applyJoins(invitesByOwner, redeemedByOwner, ['admin'])
+
+  // Stage 2: admins' entries, effective iff inside the issuer's admin window (which only stage 1 can open or close).
+  const stage1 = ownerAcl()
+  const adminSays = sorted.filter(e => byAuthor(e) !== owner && (stage1.roleAt(byAuthor(e), pos(e)) === 'admin' ||
+    (revokeAtFork(e) && stage1.roleIgnoringForks(byAuthor(e), pos(e)) === 'admin')))
+  applyIssued(adminSays, 'admin')
+  const invitesByAdmins = collectInvites(adminSays, 'admin')
+  const allInvites = new Map([...invitesByOwner, ...invitesByAdmins])
+  const redeemed = new Map([...redeemedByOwner, ...redemptions(invitesByAdmins, adminSays)])
+  applyJoins(allInvites, redeemed, ['writer', 'reader'])
+  const inviteStates: InviteState[] = []
+  for (const [key, { invite, keep }] of allInvites) {
+    if (invite.body.t !== 'invite') continue
+    inviteStates.push({
+      id: invite.id,
+      issuer: byAuthor(invite),
+      expiresMs: invite.body.expiresMs,
+      revoked: keep !== null,
+      joins: (joinsByInvite.get(key) ?? []).map(j => j.id),
+      role: invite.body.role,
+      uses: invite.body.uses,
+      redeemed: (redeemed.get(key) ?? []).map(fromHex)
+    })
+  }
+  return ownerAcl(inviteStates)
+
+  function applyIssued (issued: readonly Entry[], issuer: 'owner' | 'admin'): void {
+    for (const e of issued) {
+      const b = e.body
+      if (b.t === 'acl.grant') {
+        const member = toHex(b.member)
+        if (member === owner || (issuer === 'admin' && b.role === 'admin')) continue
+        push(windows, member, { role: b.role, from: b.from })
+      } else if (b.t === 'acl.revoke') {
+        const member = toHex(b.member)
+        if (member === owner) continue
+        const scope = issuer === 'owner' ? 'all' : 'members'
+        push(cuts, member, { at: b.at, keep: new Set(b.keep), scope, kind: 'revoke' })
+      }
+    }
+  }
+
+  function collectInvites (issued: readonly Entry[], issuer: 'owner' | 'admin'): Map<string, IssuedInvite> {
+    const invites = new Map<string, IssuedInvite>()
+    for (const e of issued) {
+      if (e.body.t !== 'invite' || (issuer === 'admin' && e.body.role === 'admin')) continue
+      invites.set(toHex(e.id), { invite: e, keep: null })
+    }
+    // An invite revoke by an authority over the invite's role keeps only the joins it names
+    // (several revokes: the joins all of them keep).
+    for (const e of [...ownerSays, ...(issuer === 'admin' ? issued : [])]) {
+      if (e.body.t !== 'invite.revoke') continue
+      const target = invites.get(toHex(e.body.invite))
+      if (target === undefined) continue
+      const keep = new Set(e.body.keep.map(toHex))
+      target.keep = target.keep === null ? keep : new Set([...target.keep].filter(k => keep.has(k)))
+    }
+    return invites
+  }
+
+  /**
+   * Per invite, the joins its issuer redeemed that take a use (decision 18): the issuer's own invite.redeem entries
+   * among `issued` (inside its authority), in its feed order, each join once, the first `uses`. A redemption takes its
+   * use whether or not the join is held here, so a node lacking a join never lets a later redemption count instead.
+   */
+  function redemptions (invites: Map<string, IssuedInvite>, issued: readonly Entry[]): Map<string, string[]> {
+    const out = new Map<string, string[]>()
+    const inOrder = issued.filter(e => e.body.t === 'invite.redeem').sort((a, b) => comparePositions(pos(a), pos(b)))
+    for (const e of inOrder) {
+      if (e.body.t !== 'invite.redeem') continue
+      const key = toHex(e.body.invite)
+      const target = invites.get(key)
+      if (target === undefined || target.invite.body.t !== 'invite' || byAuthor(target.invite) !== byAuthor(e)) continue
+      let list = out.get(key)
+      if (list === undefined) out.set(key, list = [])
+      const join = toHex(e.body.join)
+      if (list.length < target.invite.body.uses && !list.includes(join)) list.push(join)
+    }
+    return out
+  }
+
+  function applyJoins (
+    invites: Map<string, IssuedInvite>, redeemed: Map<string, string[]>, roles: readonly GrantableRole[]
+  ): void {
+    for (const [key, joins] of joinsByInvite) {
+      const entry = invites.get(key)
+      if (entry === undefined) continue
+      const { invite, keep } = entry
+      if (invite.body.t !== 'invite' || !roles.includes(invite.body.role)) continue
+      const taken = new Set(redeemed.get(key) ?? [])
+      for (const j of joins) {
+        const id = toHex(j.id)
+        // Redeemed by the issuer within its uses; named by every revoke of the invite; not past its author's fork
+        // (decision 7).
+        if (!taken.has(id) || (keep !== null && !keep.has(id))) continue
+        if (!forkAllows(cuts.get(byAuthor(j)) ?? [], pos(j))) continue
+        // No comeback (decision 18): a join at or after a revoke of its member opens nothing; only a grant readmits.
+        if (revokedBefore(cuts.get(byAuthor(j)) ?? [], pos(j), invite.body.role)) continue
+        push(windows, byAuthor(j), { role: invite.body.role, from: pos(j) })
+      }
+    }
+  }
+}
+
+/** Whether a revoke cut that would close a `role` window lies at or before `at`. */
+function revokedBefore (cuts: readonly Cut[], at: Position, role: GrantableRole): boolean {
+  return cuts.some(c =>
+    c.kind === 'revoke' && !(c.scope === 'members' && role === 'admin') && comparePositions(c.at, at) <= 0)
+}
+
+function forkAllows (cuts: readonly Cut[], pos: Position): boolean {
+  return cuts.every(c =>
+    c.kind !== 'fork' || (comparePositions(pos, c.at) < 0 && (pos.epoch === c.at.epoch || kept(c, pos.epoch))))
+}
+
+/** One fork per feed, the lowest, in (author, epoch) order: the same whatever proofs a node saw first. */
+function lowestForks (forks: readonly ForkAt[]): ForkAt[] {
+  const low = new Map<string, ForkAt>()
+  for (const f of forks) {
+    const k = `${f.author}/${f.epoch}`
+    const old = low.get(k)
+    if (old === undefined || f.seq < old.seq) low.set(k, f)
+  }
+  return [...low.values()].sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : a.epoch - b.epoch))
+}
