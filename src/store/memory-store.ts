@@ -1,5 +1,7 @@
 import { compareBytes, toHex } from '../codec/index.ts'
-import type { AuthorHex, Batch, FeedState, ForkProof, IdHex, SignedRecord, SpaceKey, Store, StoredEntry, ViewName } from './types.ts'
+import type {
+  AuthorHex, Batch, FeedState, ForkProof, IdHex, SignedRecord, SpaceKey, Store, StoredEntry, ViewName
+} from './types.ts'
 
 interface SpaceData {
   genesis?: SignedRecord
@@ -25,7 +27,9 @@ export class MemoryStore implements Store {
     for (const e of batch.entries ?? []) {
       const key = feedKey(e.author, e.epoch)
       const length = lengths.get(key) ?? s.feeds.get(key)?.length ?? 0
-      if (e.seq !== length) throw new Error(`store: entry ${e.author}/${e.epoch}/${e.seq} does not extend its feed of ${length}`)
+      if (e.seq !== length) {
+        throw new Error(`store: entry ${e.author}/${e.epoch}/${e.seq} does not extend its feed of ${length}`)
+      }
       lengths.set(key, length + 1)
     }
     if (batch.genesis !== undefined) s.genesis = batch.genesis
@@ -164,7 +168,9 @@ export class MemoryStore implements Store {
     const chain = s.feeds.get(key) ?? []
     const [author, epoch] = key.split('/') as [string, string]
     const last = chain[chain.length - 1]
-    return { author, epoch: Number(epoch), count: chain.length, head: last?.id ?? null, frozenAt: s.frozen.get(key) ?? null }
+    const frozenAt = s.frozen.get(key) ?? null
+    return { author, epoch: Number(epoch), count: chain.length, head: last?.id ?? null, frozenAt }
+
   }
 }
 

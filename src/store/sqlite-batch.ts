@@ -1,0 +1,81 @@
+import type { Batch, IdHex, SpaceKey, StoredEntry } from './types.ts'
+import { idValue, num } from './sqlite-rows.ts'
+import type { Statements } from './sqlite-statements.ts'
+
+/**
+ * The writes of one Batch, inside the transaction SqliteStore.commit opened
+ * (it commits or rolls back; this module never does). Entries must extend
+ * their feed: a seq that is not the feed's count throws, and the whole batch
+ * is rolled back with it.
+ */
+
+/** What a commit knows of one feed it extends: checked and updated in JS, written once per batch. */
+interface FeedTip { fid: number, count: number, head: IdHex | null, changed: boolean }
+
+/** Writes `batch` of `space` (number `sid`, undefined if it has none yet); returns the number it created, if any. */
+export function writeBatch (s: Statements, space: SpaceKey, sid: number | undefined, batch: Batch): number | undefined {
+  let created: number | undefined
+  const needSid = (): number => {
+    if (sid === undefined) sid = created = num(s.putSpace.run(space).lastInsertRowid)
+    return sid
+  }
+  if (batch.genesis !== undefined) s.putGenesis.run(needSid(), batch.genesis.bytes, batch.genesis.sig)
+  const entries = batch.entries ?? []
+  if (entries.length > 0) writeEntries(s, needSid(), entries)
+  const verified = batch.verified ?? []
+  if (verified.length > 0 && sid !== undefined) for (const id of verified) s.markVerified.run(idValue(id), sid)
+  if (batch.fork !== undefined) {
+    const f = batch.fork
+    const at = needSid()
+    s.freezeFeed.run(at, f.author, f.epoch, f.seq)
+    // One proof per feed, the lowest (decision 17): a lower one replaces the one held, a later one is not kept.
+    s.dropLaterForks.run(at, f.author, f.epoch, f.seq)
+    s.putFork.run(at, f.author, f.epoch, f.seq, f.a[0], f.a[1], f.b[0], f.b[1])
+  }
+  if (batch.replaceViews === true && sid !== undefined) s.clearViews.run(sid)
+  const writes = batch.viewWrites ?? []
+  if (writes.length > 0) {
+    const at = needSid()
+    for (const w of writes) {
+      if (w.value === null) s.deleteView.run(at, w.view, w.key)
+      else s.putView.run(at, w.view, w.key, w.value)
+    }
+  }
+  return created
+}
+
+function writeEntries (s: Statements, sid: number, entries: readonly StoredEntry[]): void {
+  const tips = new Map<string, FeedTip>()
+  let tip: FeedTip | undefined
+  let tipAuthor = ''
+  let tipEpoch = -1
+  for (const e of entries) {
+    if (tip === undefined || e.author !== tipAuthor || e.epoch !== tipEpoch) {
+      const key = `${e.author}/${e.epoch}`
+      tip = tips.get(key)
+      if (tip === undefined) {
+        tip = feedTip(s, sid, e.author, e.epoch)
+        tips.set(key, tip)
+      }
+      tipAuthor = e.author
+      tipEpoch = e.epoch
+    }
+    if (e.seq !== tip.count) {
+      throw new Error(`store: entry ${e.author}/${e.epoch}/${e.seq} does not extend its feed of ${tip.count}`)
+    }
+    s.putEntry.run(tip.fid, e.seq, idValue(e.id), e.bytes, e.sig, e.verified ? 1 : 0, e.kind)
+    tip.count++
+    tip.head = e.id
+    tip.changed = true
+  }
+  for (const t of tips.values()) if (t.changed) s.extendFeed.run(t.count, t.head, t.fid)
+}
+
+/** The feed's row, created empty if the space has none for (author, epoch). */
+function feedTip (s: Statements, sid: number, author: string, epoch: number): FeedTip {
+  const r = s.feedTip.get(sid, author, epoch)
+  if (r !== undefined) return { fid: num(r['fid']), count: num(r['count']), head: null, changed: false }
+  const fid = num(s.putFeed.run(sid, author, epoch, 0, null, null).lastInsertRowid)
+  return { fid, count: 0, head: null, changed: false }
+
+}

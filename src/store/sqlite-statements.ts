@@ -1,0 +1,101 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite'
+
+/**
+ * Every SQL statement the store runs, prepared once per database (the
+ * schema is sqlite-schema.ts). Entries are read with their feed's author
+ * and epoch, through ENTRY_COLUMNS.
+ */
+export const ENTRY_COLUMNS = 'f.author, f.epoch, e.seq, e.id, e.bytes, e.sig, e.verified, e.kind'
+export const ENTRY_FROM = 'feeds f JOIN entries e ON e.fid = f.fid'
+
+export const ENTRIES_SQL = `SELECT ${ENTRY_COLUMNS} FROM ${ENTRY_FROM}
+  WHERE f.sid = ? ORDER BY f.author, f.epoch, e.seq`
+/** Acl entries through their partial index (read on every open); data entries by a scan (only a rebuild reads them). */
+
+export const ACL_ENTRIES_SQL = `SELECT ${ENTRY_COLUMNS}
+  FROM feeds f JOIN entries e INDEXED BY entries_acl ON e.fid = f.fid
+
+  WHERE f.sid = ? AND e.kind = 'acl' ORDER BY f.author, f.epoch, e.seq`
+export const DATA_POSITIONS_SQL = `SELECT f.epoch, e.seq FROM feeds f JOIN entries e ON e.fid = f.fid
+  WHERE f.sid = ? AND f.author = ? AND e.kind = 'data' ORDER BY f.epoch, e.seq`
+export const DATA_ENTRIES_SQL = `SELECT ${ENTRY_COLUMNS} FROM ${ENTRY_FROM}
+  WHERE f.sid = ? AND e.kind = 'data' ORDER BY f.author, f.epoch, e.seq`
+
+export interface Statements {
+  sid: StatementSync
+  putSpace: StatementSync
+  putGenesis: StatementSync
+  feedTip: StatementSync
+  putFeed: StatementSync
+  putEntry: StatementSync
+  extendFeed: StatementSync
+  markVerified: StatementSync
+  freezeFeed: StatementSync
+  putFork: StatementSync
+  dropLaterForks: StatementSync
+  clearViews: StatementSync
+  deleteView: StatementSync
+  putView: StatementSync
+  spaces: StatementSync
+  genesis: StatementSync
+  feeds: StatementSync
+  feed: StatementSync
+  entryAt: StatementSync
+  entryById: StatementSync
+  run: StatementSync
+  lastVerified: StatementSync
+  entries: StatementSync
+  aclEntries: StatementSync
+  dataEntries: StatementSync
+  forks: StatementSync
+  viewGet: StatementSync
+  viewRows: StatementSync
+}
+
+export function prepare (db: DatabaseSync): Statements {
+  const p = (sql: string): StatementSync => db.prepare(sql)
+  return {
+    sid: p('SELECT sid FROM spaces WHERE space = ?'),
+    putSpace: p('INSERT INTO spaces (space) VALUES (?)'),
+    putGenesis: p(`INSERT INTO genesis (sid, bytes, sig) VALUES (?, ?, ?)
+      ON CONFLICT (sid) DO UPDATE SET bytes = excluded.bytes, sig = excluded.sig`),
+    feedTip: p('SELECT fid, count FROM feeds WHERE sid = ? AND author = ? AND epoch = ?'),
+    putFeed: p('INSERT INTO feeds (sid, author, epoch, count, head, frozen_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    putEntry: p('INSERT INTO entries (fid, seq, id, bytes, sig, verified, kind) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    extendFeed: p('UPDATE feeds SET count = ?, head = ? WHERE fid = ?'),
+    // The first 8 bytes select (the index); the full id and the space decide.
+    markVerified: p(`UPDATE entries SET verified = 1
+      WHERE substr(id, 1, 8) = substr(?1, 1, 8) AND id = ?1 AND fid IN (SELECT fid FROM feeds WHERE sid = ?2)`),
+    freezeFeed: p(`INSERT INTO feeds (sid, author, epoch, count, head, frozen_at) VALUES (?1, ?2, ?3, 0, NULL, ?4)
+      ON CONFLICT (sid, author, epoch)
+      DO UPDATE SET frozen_at = min(coalesce(frozen_at, excluded.frozen_at), excluded.frozen_at)`),
+    dropLaterForks: p('DELETE FROM forks WHERE sid = ? AND author = ? AND epoch = ? AND seq > ?'),
+    putFork: p(`INSERT INTO forks (sid, author, epoch, seq, a_bytes, a_sig, b_bytes, b_sig)
+      SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+      WHERE NOT EXISTS (SELECT 1 FROM forks WHERE sid = ?1 AND author = ?2 AND epoch = ?3 AND seq <= ?4)`),
+    clearViews: p('DELETE FROM views WHERE sid = ?'),
+    deleteView: p('DELETE FROM views WHERE sid = ? AND view = ? AND key = ?'),
+    putView: p(`INSERT INTO views (sid, view, key, value) VALUES (?, ?, ?, ?)
+      ON CONFLICT (sid, view, key) DO UPDATE SET value = excluded.value`),
+    spaces: p('SELECT s.space FROM spaces s JOIN genesis g ON g.sid = s.sid'),
+    genesis: p('SELECT bytes, sig FROM genesis WHERE sid = ?'),
+    feeds: p('SELECT author, epoch, count, head, frozen_at FROM feeds WHERE sid = ? ORDER BY author, epoch'),
+    feed: p('SELECT author, epoch, count, head, frozen_at FROM feeds WHERE sid = ? AND author = ? AND epoch = ?'),
+    entryAt: p(`SELECT ${ENTRY_COLUMNS} FROM ${ENTRY_FROM}
+      WHERE f.sid = ? AND f.author = ? AND f.epoch = ? AND e.seq = ?`),
+    entryById: p(`SELECT ${ENTRY_COLUMNS} FROM ${ENTRY_FROM}
+      WHERE substr(e.id, 1, 8) = substr(?1, 1, 8) AND e.id = ?1 AND f.sid = ?2`),
+    run: p(`SELECT ${ENTRY_COLUMNS} FROM ${ENTRY_FROM}
+      WHERE f.sid = ? AND f.author = ? AND f.epoch = ? AND e.seq >= ? AND e.seq < ? ORDER BY e.seq`),
+    // Backwards from `before`, stopping at the first verified entry.
+    lastVerified: p(`SELECT e.seq AS seq FROM ${ENTRY_FROM}
+      WHERE f.sid = ? AND f.author = ? AND f.epoch = ? AND e.seq < ? AND e.verified = 1 ORDER BY e.seq DESC LIMIT 1`),
+
+    entries: p(ENTRIES_SQL),
+    aclEntries: p(ACL_ENTRIES_SQL),
+    dataEntries: p(DATA_ENTRIES_SQL),
+    forks: p('SELECT author, epoch, seq, a_bytes, a_sig, b_bytes, b_sig FROM forks WHERE sid = ? ORDER BY rowid'),
+    viewGet: p('SELECT value FROM views WHERE sid = ? AND view = ? AND key = ?'),
+    viewRows: p('SELECT key, value FROM views WHERE sid = ? AND view = ? ORDER BY key')
+  }
+}
