@@ -1,5 +1,5 @@
-import { compareBytes, compareClocks, decodeCbor, encodeCbor, toHex } from '../codec/index.ts'
-import type { Clock, Entry, DataBody, FileBody } from '../codec/index.ts'
+import { compareBytes, compareClocks, decodeCbor, decodeStatus, encodeCbor, toHex } from '../codec/index.ts'
+import type { Clock, Entry, DataBody, FileBody, Role, SignedBytes, SignedStatus } from '../codec/index.ts'
 import type { ViewName, ViewWrite } from '../store/index.ts'
 import type { Acl } from './acl.ts'
 
@@ -135,9 +135,9 @@ export function applyDataEntry (rows: ViewOverlay, e: Entry): void {
     case 'counter.add': {
       const key = utf8(b.name)
       const old = rows.get('counter', key)
-      const [p, n] = old === undefined ? [0, 0] : decodeCbor(old, 'counter row', 64, false) as [number, number]
-      const next = b.delta >= 0 ? [Math.min(SAFE_MAX, p + b.delta), n] : [p, Math.min(SAFE_MAX, n - b.delta)]
-      rows.set('counter', key, encodeCbor(next))
+      const { p, n } = old === undefined ? { p: 0, n: 0 } : decodeCounterRow(old)
+      const next = b.delta >= 0 ? encodeCounterRow(Math.min(SAFE_MAX, p + b.delta), n) : encodeCounterRow(p, Math.min(SAFE_MAX, n - b.delta))
+      rows.set('counter', key, next)
       return
     }
     case 'ledger.append':
@@ -294,8 +294,47 @@ function writeUint32 (out: Uint8Array, pos: number, n: number): void {
 }
 
 export function decodeKvRow (bytes: Uint8Array): KvRow {
-  const [wallMs, counter, author, epoch, seq, id, deleted, value] = decodeCbor(bytes, 'kv row', 1 << 20, false) as [number, number, Uint8Array, number, number, Uint8Array, boolean, unknown]
+  const row = decodeCbor(bytes, 'kv row', 1 << 20, false)
+  if (!Array.isArray(row) || row.length !== 8) throw new TypeError('kv row: not an array of 8 fields')
+  const [wallMs, counter, author, epoch, seq, id, deleted, value] = row as KvRowFields
+  if (!(author instanceof Uint8Array) || !(id instanceof Uint8Array)) throw new TypeError('kv row: author or id not bytes')
   return { wallMs, counter, author, epoch, seq, id, deleted, value }
+}
+
+type KvRowFields = [number, number, Uint8Array, number, number, Uint8Array, boolean, unknown]
+
+/** A counter row: the sums of its increments (P) and of its decrements (N). */
+export function decodeCounterRow (bytes: Uint8Array): { readonly p: number, readonly n: number } {
+  const [p, n] = decodeCbor(bytes, 'counter row', 64, false) as [number, number]
+  return { p, n }
+}
+
+function encodeCounterRow (p: number, n: number): Uint8Array {
+  return encodeCbor([p, n])
+}
+
+/** A ledger row: the appended value. */
+export function decodeLedgerRow (bytes: Uint8Array): unknown {
+  return decodeCbor(bytes, 'ledger row', 1 << 20, false)
+}
+
+/** An acl row as aclRows writes it; readers need only its role. */
+export function decodeAclRow (bytes: Uint8Array): { readonly role: Role | null } {
+  return decodeCbor(bytes, 'acl row', 1 << 20, false) as { role: Role | null }
+}
+
+/** A status row: the record's bytes and signature as received (serving one costs no decoding). */
+export function encodeStatusRow (record: SignedBytes): Uint8Array {
+  return encodeCbor([record[0], record[1]])
+}
+
+export function decodeStatusRowRecord (bytes: Uint8Array): SignedBytes {
+  return decodeCbor(bytes, 'status row', 1 << 20, false) as SignedBytes
+}
+
+export function decodeStatusRow (bytes: Uint8Array): SignedStatus {
+  const [record, sig] = decodeStatusRowRecord(bytes)
+  return decodeStatus(record, sig)
 }
 
 /** Last writer wins by (clock, author), then (epoch, seq, id) so that no two entries tie. */

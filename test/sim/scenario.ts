@@ -5,6 +5,8 @@ import { keyPairFromSeed } from '../../src/identity/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
 import { SpaceReplica } from '../../src/space/index.ts'
 import type { SpaceKey } from '../../src/store/index.ts'
+import { recomputedViewHash } from '../space/view-rebuild.ts'
+
 import { attack, equivocate, MARKERS } from './byzantine.ts'
 import { SimNetwork } from './network.ts'
 import type { SimNode } from './network.ts'
@@ -273,7 +275,7 @@ function checkSafety (honest: readonly SimNode[], space: SpaceKey, equivocator: 
     const leaked = keys.filter(k => MARKERS.some(m => k.startsWith(m)))
     assert.deepEqual(leaked, [], `node ${n.index}: Byzantine entries in its view`)
     assert.ok(r.statuses().every(st => st.body.forged !== true), `node ${n.index}: a forged status record in its view`)
-    assert.equal(r.viewHash(), r.recomputedViewHash(), `node ${n.index}: views differ from a rebuild from its store`)
+    assert.equal(r.viewHash(), recomputedViewHash(n.store, space), `node ${n.index}: views differ from a rebuild from its store`)
     const missing = acknowledged.filter(k => !keys.includes(k))
     assert.deepEqual(missing, [], `node ${n.index}: acknowledged writes missing`)
     if (equivocator !== undefined) {

@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict'
 import { MemoryStore } from '../../src/store/index.ts'
+import type { Store } from '../../src/store/index.ts'
+import { recomputedViewHash } from './view-rebuild.ts'
 import { SpaceReplica, signEntry, signJoinProof } from '../../src/space/index.ts'
 import type { IngestResult } from '../../src/space/index.ts'
 import { toHex } from '../../src/codec/index.ts'
@@ -26,7 +28,9 @@ export class Origin {
 
   constructor (owner: KeyPair, name: string, t = T0) {
     this.t = t
-    this.replica = SpaceReplica.create(new MemoryStore(), owner, name, this.t)
+    const store = new MemoryStore()
+    this.replica = SpaceReplica.create(store, owner, name, this.t)
+    stores.set(this.replica, store)
   }
 
   get genesis (): SignedBytes {
@@ -154,9 +158,21 @@ export function replaceAscii (bytes: Uint8Array, from: string, to: string): Uint
 export interface Delivery { readonly run: readonly SignedBytes[], readonly from: string }
 
 export function fresh (genesis: SignedBytes): SpaceReplica {
-  const r = SpaceReplica.adopt(new MemoryStore(), genesis)
+  const store = new MemoryStore()
+  const r = SpaceReplica.adopt(store, genesis)
   assert.ok(r instanceof SpaceReplica, 'adopt failed')
+  stores.set(r, store)
   return r
+}
+
+/** The store of each replica made here, for checks that read it directly. */
+const stores = new WeakMap<SpaceReplica, Store>()
+
+/** The view hash of `r`'s space rebuilt from the entries its store holds (view-rebuild.ts). */
+export function rebuiltViewHash (r: SpaceReplica): string {
+  const store = stores.get(r)
+  assert.ok(store !== undefined, 'not a replica made by test/space/scenario.ts')
+  return recomputedViewHash(store, r.key)
 }
 
 export function deliver (r: SpaceReplica, deliveries: readonly Delivery[], now: number): IngestResult[] {

@@ -1,0 +1,149 @@
+import { ACL_TYPES, compareBytes, compareClocks, fromHex, toHex } from '../codec/index.ts'
+import type { Entry } from '../codec/index.ts'
+import type { Batch, ForkProof, StoredEntry, ViewWrite } from '../store/index.ts'
+import type { Acl } from './acl.ts'
+import { emptyResult } from './outcome.ts'
+import type { IngestResult } from './outcome.ts'
+import { readOrSkip } from './reads.ts'
+import { atLeast } from './roles.ts'
+import { decodeStoredEntry } from './signing.ts'
+import type { ReplicaState } from './state.ts'
+import { aclRows, applyDataEntry, EMPTY_ROWS, isDataBody, ViewOverlay } from './views.ts'
+
+/**
+ * Commits: the only code that writes a replica's store, and that moves its
+ * memory (`acl`, `aclEntries`, the kv order cache, head clocks) only once the
+ * commit succeeded (a full disk throws, and nothing changed). Entries and
+ * the view updates they cause go in one batch (invariant 2: views equal a
+ * rebuild from the stored entries, and the rebuild is rebuildDataViews).
+ */
+
+/** An entry ready to store, and whether its own signature was verified (decision 2). */
+export interface AuthEntry { readonly entry: Entry, readonly verified: boolean }
+
+/** Marks stored entries verified (their own signature checked since they were stored). */
+export function commitVerified (s: ReplicaState, result: IngestResult, verifiedNow: readonly string[]): IngestResult {
+  if (verifiedNow.length > 0) s.store.commit({ space: s.key, verified: verifiedNow })
+  return result
+}
+
+/**
+ * Stores a run of one feed (checked by ingest.ts) with its view updates:
+ * data entries incrementally under `acl`; with acl entries, a rebuild if
+ * the new ACL reaches back over stored data, else an incremental change.
+ */
+export function commitEntries (
+  s: ReplicaState, items: readonly AuthEntry[], aclAdded: readonly Entry[], acl: Acl, verifiedNow: readonly string[]
+): void {
+  const stored: StoredEntry[] = items.map(({ entry, verified }) => ({
+    author: toHex(entry.author), epoch: entry.epoch, seq: entry.seq, id: toHex(entry.id), bytes: entry.bytes,
+    sig: entry.sig, verified, kind: ACL_TYPES.includes(entry.body.t) ? 'acl' : 'data'
+  }))
+  const batch: Batch = { space: s.key, entries: stored, verified: verifiedNow }
+  if (aclAdded.length > 0) {
+    const next = s.computeAcl([...s.aclEntries, ...aclAdded])
+    if (reachesBack(s, s.acl, next)) commitRebuild(s, items.map(it => it.entry), aclAdded, batch, next)
+    else commitAclChange(s, items, aclAdded, next, batch)
+  } else {
+    const overlay = new ViewOverlay({ get: (view, key) => s.store.viewGet(s.key, view, key) }, s.kvOrders)
+    for (const { entry } of items) if (s.effectiveData(acl, entry)) applyDataEntry(overlay, entry)
+    s.store.commit({ ...batch, viewWrites: overlay.writes() })
+    s.kvOrders.remember(overlay)
+  }
+  const last = (items[items.length - 1] as AuthEntry).entry
+  s.headClocks.set(`${toHex(last.author)}/${last.epoch}`, last.clock)
+  if (compareClocks(last.clock, s.clock) > 0) s.clock = last.clock
+}
+
+/**
+ * The data views rebuilt from every stored entry plus `added`, under `acl`:
+ * the same applyDataEntry as the incremental path, over an empty overlay.
+ */
+export function rebuildDataViews (s: ReplicaState, acl: Acl, added: readonly Entry[] = []): ViewOverlay {
+  const overlay = new ViewOverlay(EMPTY_ROWS)
+  const apply = (e: Entry): void => { if (s.effectiveData(acl, e)) applyDataEntry(overlay, e) }
+  // An entry stored under an older version's weaker checks that today's decoder refuses is held but not
+  // effective, alike on every node.
+  for (const stored of s.store.entries(s.key, 'data')) {
+    const e = readOrSkip(() => decodeStoredEntry(stored.bytes, stored.sig))
+    if (e !== undefined) apply(e)
+  }
+  for (const e of added) if (isDataBody(e.body)) apply(e)
+  return overlay
+}
+
+/**
+ * Recomputes the ACL and every view from all stored entries plus `added`,
+ * and commits them with `batch` (replacing all view rows): after an acl
+ * entry or a fork proof, whose effect can reach back over stored entries.
+ */
+export function commitRebuild (
+  s: ReplicaState, added: readonly Entry[], aclAdded: readonly Entry[], batch?: Batch, acl?: Acl
+): void {
+  const next = acl ?? s.computeAcl([...s.aclEntries, ...aclAdded], batch?.fork)
+  const overlay = rebuildDataViews(s, next, added)
+  const statusRows: ViewWrite[] = []
+  for (const [key, value] of s.store.viewRows(s.key, 'status')) {
+    if (next.currentRole(toHex(key)) !== null) statusRows.push({ view: 'status', key, value })
+  }
+  s.kvOrders.clear()
+  const viewWrites = [...overlay.writes(), ...aclRows(next), ...statusRows]
+  s.store.commit({ space: s.key, ...batch, replaceViews: true, viewWrites })
+  s.aclEntries.push(...aclAdded)
+  s.acl = next
+  s.kvOrders.remember(overlay) // built from no rows: every kv row there is
+}
+
+/** Stores a fork proof (the lowest per feed) and rebuilds: the forked feed's entries from its seq on are retracted. */
+export function commitFork (s: ReplicaState, a: Entry, b: Entry): IngestResult {
+  const author = toHex(a.author)
+  const feed = s.store.feed(s.key, author, a.epoch)
+  if (feed?.frozenAt != null && feed.frozenAt <= a.seq) return { ...emptyResult(), duplicates: 1 }
+  const [x, y] = compareBytes(a.id, b.id) < 0 ? [a, b] : [b, a]
+  const fork: ForkProof = { author, epoch: a.epoch, seq: a.seq, a: [x.bytes, x.sig], b: [y.bytes, y.sig] }
+  commitRebuild(s, [], [], { space: s.key, fork })
+  return { ...emptyResult(), fork, aclChanged: true }
+}
+
+/**
+ * Whether going from ACL `before` to `after` changes which stored data
+ * entries are effective: only then must the views be rebuilt. Most acl
+ * entries (an invite, a join, a grant to a new member) open windows over
+ * feeds that hold no data yet, and a rebuild would read every entry.
+ */
+function reachesBack (s: ReplicaState, before: Acl, after: Acl): boolean {
+  const changed = before.changedAuthors(after)
+  if (changed === 'all') return true
+  for (const author of changed) {
+    for (const pos of s.store.dataPositions(s.key, author)) {
+      if (atLeast(before.roleAt(author, pos), 'writer') !== atLeast(after.roleAt(author, pos), 'writer')) return true
+    }
+  }
+  return false
+}
+
+/**
+ * Commits a batch with acl entries whose new ACL (`acl`) leaves every stored
+ * data entry as effective as it was: the batch's data entries are applied
+ * incrementally, the acl rows rewritten, and the status rows of members who
+ * are members no more dropped, as a rebuild would.
+ */
+function commitAclChange (
+  s: ReplicaState, items: readonly AuthEntry[], aclAdded: readonly Entry[], acl: Acl, batch: Batch
+): void {
+  const before = s.acl
+  const overlay = new ViewOverlay({ get: (view, key) => s.store.viewGet(s.key, view, key) }, s.kvOrders)
+  for (const { entry } of items) if (s.effectiveData(acl, entry)) applyDataEntry(overlay, entry)
+  const now = new Set(acl.members().map(m => m.member))
+  const removed: ViewWrite[] = []
+  for (const m of before.members()) {
+    if (!now.has(m.member)) removed.push({ view: 'acl', key: fromHex(m.member), value: null })
+    if (m.role !== null && acl.currentRole(m.member) === null) {
+      removed.push({ view: 'status', key: fromHex(m.member), value: null })
+    }
+  }
+  s.store.commit({ ...batch, viewWrites: [...overlay.writes(), ...removed, ...aclRows(acl)] })
+  s.aclEntries.push(...aclAdded)
+  s.acl = acl
+  s.kvOrders.remember(overlay)
+}

@@ -1,0 +1,273 @@
+import assert from 'node:assert/strict'
+import {
+  ACL_TYPES, bytesEqual, compareBytes, compareClocks, decodeEntry, decodeStatus, isCodecError, toHex
+
+} from '../codec/index.ts'
+import type { Clock, Entry, SignedBytes } from '../codec/index.ts'
+import type { FeedState, StoredEntry } from '../store/index.ts'
+import type { Acl } from './acl.ts'
+import { commitEntries, commitFork, commitVerified } from './commits.ts'
+import type { AuthEntry } from './commits.ts'
+import { emptyResult } from './outcome.ts'
+import type { IngestResult, Reject } from './outcome.ts'
+import type { PendingEntry } from './pending.ts'
+import { readOrSkip } from './reads.ts'
+import { decodeStoredEntry, entrySignatureValid, joinProofValid, statusSignatureValid } from './signing.ts'
+import type { ReplicaState } from './state.ts'
+import { status } from './view-reads.ts'
+import { encodeStatusRow } from './views.ts'
+
+/**
+ * The ingest pipeline: what peers send (and local writes, which take the
+ * same checks, local-writes.ts).
+ *
+ *   ingestRun: decode every entry -> one feed, consecutive seqs, linked by
+ *   hash -> verify the run's last signature (decision 2) -> ingestAuthentic:
+ *   skip what we hold (or prove a fork), check the link to our head, the
+ *   clock, the ACL coverage of the feed, joins' proofs -> store entries and
+ *   their view updates in one commit (commits.ts) -> retry what was pending
+ *   on them.
+ *
+ * Invariants:
+ *   1. Stored feeds are contiguous from seq 0 and linked by hash.
+ *   2. Views equal a rebuild from the stored entries (the rebuild is the same code).
+ *   3. Nothing past a proven fork is stored from then on, served or pulled.
+ */
+export const CLOCK_SKEW_MAX_MS = 60_000
+
+/** A run of one feed's entries from a peer, in seq order, as `[bytes, sig]` pairs. */
+export function ingestRun (s: ReplicaState, run: readonly SignedBytes[], from: string, nowMs: number): IngestResult {
+  if (run.length === 0) return emptyResult()
+  const entries: Entry[] = []
+  for (const [bytes, sig] of run) {
+    const e = decodeOrReject(() => decodeEntry(bytes, sig))
+    if ('reason' in e) return { ...emptyResult(), reject: e }
+    entries.push(e)
+  }
+  const first = entries[0] as Entry
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i] as Entry
+    if (!bytesEqual(e.space, s.id)) return { ...emptyResult(), reject: { reason: 'wrong-space', detail: 'entry of another space' } }
+    if (i === 0) continue
+    const before = entries[i - 1] as Entry
+    const follows = bytesEqual(e.author, first.author) && e.epoch === first.epoch && e.seq === before.seq + 1 &&
+      e.prev !== null && bytesEqual(e.prev, before.id)
+    if (!follows) {
+      const detail = `entry ${i} of the run does not follow entry ${i - 1}`
+      return { ...emptyResult(), reject: { reason: 'broken-chain', detail } }
+    }
+  }
+  const last = entries[entries.length - 1] as Entry
+  if (!entrySignatureValid(last)) {
+    return { ...emptyResult(), reject: { reason: 'bad-signature', detail: `run ending at seq ${last.seq}` } }
+  }
+  return ingestAuthentic(s, entries.map((entry, i) => ({ entry, verified: i === entries.length - 1 })), from, nowMs)
+}
+
+/** Two entries at one position, each with its own signature (decision 7). */
+export function ingestFork (s: ReplicaState, a: SignedBytes, b: SignedBytes): IngestResult {
+  const ea = decodeOrReject(() => decodeEntry(a[0], a[1]))
+  const eb = decodeOrReject(() => decodeEntry(b[0], b[1]))
+  if ('reason' in ea) return { ...emptyResult(), reject: ea }
+  if ('reason' in eb) return { ...emptyResult(), reject: eb }
+  const samePosition = bytesEqual(ea.space, s.id) && bytesEqual(eb.space, s.id) && bytesEqual(ea.author, eb.author) &&
+    ea.epoch === eb.epoch && ea.seq === eb.seq
+  if (!samePosition || bytesEqual(ea.id, eb.id)) {
+    const detail = 'not two different entries at one position of this space'
+    return { ...emptyResult(), reject: { reason: 'bad-fork-proof', detail } }
+  }
+  // One proof per feed (the lowest): a proof at or after a proven fork is a duplicate, before any signature is checked.
+  const frozenAt = s.store.feed(s.key, toHex(ea.author), ea.epoch)?.frozenAt
+  if (frozenAt != null && frozenAt <= ea.seq) return { ...emptyResult(), duplicates: 1 }
+  // Only a position someone granted can be forked (decision 17): two entries a stranger signed in its own feed
+  // prove nothing.
+  if (ea.seq >= s.acl.feedLimit(toHex(ea.author), ea.epoch)) {
+    const detail = `seq ${ea.seq} of a feed no grant covers here`
+    return { ...emptyResult(), reject: { reason: 'ungranted-fork', detail } }
+  }
+  if (!entrySignatureValid(ea) || !entrySignatureValid(eb)) {
+    const detail = 'an entry of the proof is not signed by its author'
+    return { ...emptyResult(), reject: { reason: 'bad-fork-proof', detail } }
+  }
+  return commitFork(s, ea, eb)
+}
+
+export type StatusOutcome = 'stored' | 'stale' | 'not-member' | 'future' | Reject
+
+/** A standalone status record: kept only if newer than what we hold for its author. */
+export function ingestStatus (s: ReplicaState, record: SignedBytes, nowMs: number): StatusOutcome {
+  const st = decodeOrReject(() => decodeStatus(record[0], record[1]))
+  if ('reason' in st) return st
+  if (!bytesEqual(st.space, s.id)) return { reason: 'wrong-space', detail: 'status of another space' }
+  const author = toHex(st.author)
+  if (s.acl.currentRole(author) === null) return 'not-member'
+  if (st.clock.wallMs > nowMs + CLOCK_SKEW_MAX_MS) return 'future'
+  // Staleness before the signature: the copies of a record that reach us
+  // from several neighbours cost a lookup, not a verification each.
+  const old = status(s, author)
+  if (old !== undefined && (compareClocks(old.clock, st.clock) || compareBytes(old.id, st.id)) >= 0) return 'stale'
+  if (!statusSignatureValid(st.author, st.id, st.sig)) {
+    return { reason: 'bad-signature', detail: 'status record not signed by its author' }
+  }
+  const value = encodeStatusRow(record)
+  s.store.commit({ space: s.key, viewWrites: [{ view: 'status', key: st.author, value }], durable: false })
+  return 'stored'
+}
+
+/** Retries pending entries: after time passed (clock skew) or the ACL changed. */
+export function retryPending (s: ReplicaState, nowMs: number): IngestResult[] {
+  const results: IngestResult[] = []
+  for (const feed of s.pending.feeds()) {
+    const [author, epochText] = feed.split('/') as [string, string]
+    const count = s.store.feed(s.key, author, Number(epochText))?.count ?? 0
+    const run = s.pending.takeRun(feed, count)
+    if (run.length === 0) continue
+    for (const group of groupByPeer(run)) results.push(ingestAuthentic(s, group.items, group.from, nowMs))
+  }
+  return results
+}
+
+/** Entries whose signatures are settled (a verified run, or signed here), through every other check of the pipeline. */
+export function ingestAuthentic (s: ReplicaState, items: readonly AuthEntry[], from: string, nowMs: number): IngestResult {
+  const result = emptyResult()
+  const head = items[0]?.entry
+  if (head === undefined) return result
+  const author = toHex(head.author)
+  const epoch = head.epoch
+  const feedKey = `${author}/${epoch}`
+  const feed = s.store.feed(s.key, author, epoch)
+  const count = feed?.count ?? 0
+  const frozenAt = feed?.frozenAt ?? null
+  const verifiedNow: string[] = []
+  let i = 0
+  // Skip what we hold; a different entry at a held position is a fork.
+  for (; i < items.length && (items[i] as AuthEntry).entry.seq < count; i++) {
+    const { entry, verified } = items[i] as AuthEntry
+    const held = s.store.entryAt(s.key, author, epoch, entry.seq) as StoredEntry
+    if (held.id === toHex(entry.id)) {
+      result.duplicates++
+      if (verified && !held.verified) verifiedNow.push(held.id)
+      continue
+    }
+    const heldEntry = readOrSkip(() => decodeStoredEntry(held.bytes, held.sig))
+    if (heldEntry === undefined) return result // held under an older version's weaker checks: no proof can be made of it
+    if (!entrySignatureValid(entry)) {
+      const detail = `entry at a forked position ${entry.seq} is not signed by its author`
+      return { ...result, reject: { reason: 'bad-signature', detail } }
+    }
+    if (!held.verified && !entrySignatureValid(heldEntry)) return result
+    return { ...commitFork(s, heldEntry, entry), duplicates: result.duplicates }
+  }
+  const rest = items.slice(i).filter(it => frozenAt === null || it.entry.seq < frozenAt)
+  result.dropped = items.length - i - rest.length
+  if (rest.length === 0) return commitVerified(s, result, verifiedNow)
+  const first = (rest[0] as AuthEntry).entry
+  if (first.seq > count) {
+    result.pending = s.pending.add(feedKey, rest.map(it => ({ ...it, from })))
+    return commitVerified(s, result, verifiedNow)
+  }
+  if (count > 0 && (first.prev === null || toHex(first.prev) !== feed?.head)) {
+    result.diverged = { author, epoch, seq: count - 1 }
+    return commitVerified(s, result, verifiedNow)
+  }
+  const prevClock = count > 0 ? s.headClock(feed as FeedState) : undefined
+  const { toStore, aclAdded, acl } = admit(s, rest, prevClock, { feedKey, from, nowMs }, result)
+  if (toStore.length > 0) commitEntries(s, toStore, aclAdded, acl, verifiedNow)
+  else commitVerified(s, result, verifiedNow)
+  result.stored.push(...toStore.map(it => it.entry))
+  result.aclChanged = aclAdded.length > 0
+  if (toStore.length > 0) retryAfterStore(s, feedKey, nowMs, result)
+  return result
+}
+
+/**
+ * The entries of `rest` (which extend the feed's head) that may be stored
+ * now, in order: up to a clock regression or a bad join proof (a reject in
+ * `result`), or up to one that must wait (a clock ahead of ours, a position
+ * the ACL does not cover, a join whose invite is not held): it and the rest
+ * go pending. `acl` is the ACL the data entries are judged by (a join
+ * changes the coverage of its own feed at once).
+ */
+function admit (
+  s: ReplicaState, rest: readonly AuthEntry[], prevClock: Clock | undefined,
+  at: { readonly feedKey: string, readonly from: string, readonly nowMs: number }, result: IngestResult
+): { toStore: AuthEntry[], aclAdded: Entry[], acl: Acl } {
+  const author = toHex((rest[0] as AuthEntry).entry.author)
+  const epoch = (rest[0] as AuthEntry).entry.epoch
+  let acl = s.acl
+  const aclAdded: Entry[] = []
+  const toStore: AuthEntry[] = []
+  for (let k = 0; k < rest.length; k++) {
+    const item = rest[k] as AuthEntry
+    const e = item.entry
+    if (prevClock !== undefined && compareClocks(e.clock, prevClock) <= 0) {
+      result.reject = { reason: 'clock-regression', detail: `seq ${e.seq} has a clock not after seq ${e.seq - 1}` }
+      break
+    }
+    const uncovered = e.seq >= acl.feedLimit(author, epoch) && !(e.seq === 0 && e.body.t === 'join')
+    const blocked = e.clock.wallMs > at.nowMs + CLOCK_SKEW_MAX_MS || uncovered
+    const joinCheck = e.body.t === 'join' ? checkJoin(s, e, aclAdded) : 'ok'
+    if (joinCheck === 'bad') {
+      result.reject = { reason: 'bad-join-proof', detail: `join at seq ${e.seq} is not countersigned by its invite's key` }
+      break
+    }
+    if (blocked || joinCheck === 'missing') {
+      result.pending += s.pending.add(at.feedKey, rest.slice(k).map(it => ({ ...it, from: at.from })))
+      break
+    }
+    toStore.push(item)
+    prevClock = e.clock
+    if (ACL_TYPES.includes(e.body.t)) {
+      aclAdded.push(e)
+      // Only a join changes the coverage of its own feed (the rest of this run); other acl entries take effect
+      // at the commit.
+      if (e.body.t === 'join') acl = s.computeAcl([...s.aclEntries, ...aclAdded])
+    }
+  }
+  return { toStore, aclAdded, acl }
+}
+
+function retryAfterStore (s: ReplicaState, feedKey: string, nowMs: number, result: IngestResult): void {
+  const [author, epochText] = feedKey.split('/') as [string, string]
+  const count = s.store.feed(s.key, author, Number(epochText))?.count ?? 0
+  const next = s.pending.takeRun(feedKey, count)
+  const more = [...groupByPeer(next).map(g => ingestAuthentic(s, g.items, g.from, nowMs))]
+  if (result.aclChanged) more.push(...retryPending(s, nowMs))
+  for (const r of more) {
+    result.stored.push(...r.stored)
+    result.duplicates += r.duplicates
+    result.aclChanged ||= r.aclChanged
+    if (r.fork !== undefined) result.fork ??= r.fork
+  }
+}
+
+/** 'missing' while the invite is not stored (pending); 'bad' if the proof does not verify. */
+function checkJoin (s: ReplicaState, e: Entry, aclAdded: readonly Entry[]): 'ok' | 'missing' | 'bad' {
+  assert.equal(e.body.t, 'join')
+  if (e.body.t !== 'join') return 'bad'
+  const inviteId = toHex(e.body.invite)
+  const invite = aclAdded.find(x => toHex(x.id) === inviteId) ?? s.aclEntries.find(x => toHex(x.id) === inviteId)
+  if (invite === undefined) return 'missing'
+  if (invite.body.t !== 'invite') return 'bad'
+  return joinProofValid(invite.body.key, s.id, e.author, e.body.proof) ? 'ok' : 'bad'
+}
+
+/** A decoded value, or the codec's error as a reject (decision 13: a peer's bad input is a value). */
+export function decodeOrReject<T extends object> (decode: () => T): T | Reject {
+  try {
+    return decode()
+  } catch (err) {
+    if (isCodecError(err)) return { reason: 'malformed', detail: err.message }
+    throw err
+  }
+}
+
+function groupByPeer (items: readonly PendingEntry[]): { from: string, items: AuthEntry[] }[] {
+  const groups: { from: string, items: AuthEntry[] }[] = []
+  for (const it of items) {
+    const g = groups[groups.length - 1]
+    if (g !== undefined && g.from === it.from) g.items.push(it)
+    else groups.push({ from: it.from, items: [it] })
+  }
+  return groups
+}

@@ -1,0 +1,157 @@
+import { CLOCK_COUNTER_MAX,
+ decodeStatus, fromHex, POSITION_MAX, toHex } from '../codec/index.ts'
+import type { Body, Clock, Entry, Position, SignedStatus } from '../codec/index.ts'
+import type { KeyPair } from '../identity/index.ts'
+import type { AuthorHex } from '../store/index.ts'
+import { nextEpoch } from './epochs.ts'
+import { ingestAuthentic, ingestStatus } from './ingest.ts'
+import { SpaceError } from './outcome.ts'
+import { refuseIfRevoked } from './revocation.ts'
+import { atLeast } from './roles.ts'
+import { signEntry, signJoinProof, signStatus } from './signing.ts'
+import type { ReplicaState } from './state.ts'
+import { isDataBody } from './views.ts'
+
+/**
+ * Local writes: entries this node signs, put through the same checks as
+ * anything received (so a reader cannot write even locally), committed
+ * before they return (decision 12: acknowledged means committed). One way
+ * for every write: appendBodies; a single entry is its one-body case.
+ */
+
+/**
+ * Bodies to append, or a function from the position of the first of them to
+ * the bodies: for bodies that name positions of others in the same commit
+ * (a big file names its chunk-list parts, file-versions.ts). The function is
+ * called once, with the position the entries are then signed at.
+ */
+export type LocalBodies = readonly Body[] | ((first: Position) => readonly Body[])
+
+/**
+ * Appends local entries in one commit (one fsync for all). All or nothing:
+ * if the role does not allow them, none is written.
+ */
+export function appendBodies (s: ReplicaState, keyPair: KeyPair, local: LocalBodies, nowMs: number): Entry[] {
+  if (typeof local !== 'function' && local.length === 0) return []
+  const author = toHex(keyPair.publicKey)
+  const epoch = epochFor(s, author, nowMs)
+  const feed = s.store.feed(s.key, author, epoch)
+  let seq = feed?.count ?? 0
+  let prev = seq > 0 ? fromHex(feed?.head as string) : lastHeadBefore(s, author, epoch)
+  const bodies = typeof local === 'function' ? local({ epoch, seq }) : local
+  if (bodies.length === 0) return []
+  refuseIfRevoked(s, author)
+  for (const body of bodies) {
+    if (isDataBody(body) && !atLeast(s.acl.roleAt(author, { epoch, seq }), 'writer')) {
+      throw notAllowed(s, author, { epoch, seq }, body)
+    }
+  }
+  const entries: Entry[] = []
+  for (const body of bodies) {
+    const clock = nextClock(s, nowMs)
+    const entry = signEntry(keyPair, { space: s.id, author: keyPair.publicKey, epoch, seq, prev, clock, body })
+    entries.push(entry)
+    prev = entry.id
+    seq++
+  }
+  const result = ingestAuthentic(s, entries.map(entry => ({ entry, verified: true })), 'local', nowMs)
+  // stored may also hold pending entries these unblocked
+  const stored = new Set(result.stored.map(e => toHex(e.id)))
+  const missing = entries.find(e => !stored.has(toHex(e.id)))
+  if (missing === undefined) return entries
+  const detail = result.reject !== undefined ? ` (${result.reject.detail})` : ''
+  if (entries.length === 1) throw notAllowed(s, author, missing, missing.body, detail)
+  throw new SpaceError('NOT_ALLOWED', `not all of ${entries.length} entries were accepted in space ${s.genesis.name}${detail}`)
+}
+
+function notAllowed (s: ReplicaState, author: AuthorHex, at: Position, body: Body, detail = ''): SpaceError {
+  const role = s.acl.roleAt(author, at) ?? 'none'
+  return new SpaceError('NOT_ALLOWED', `your role in space ${s.genesis.name} (${role}) does not allow ${body.t}${detail}; ` +
+    'ask an admin of the space to grant you writer')
+}
+
+/**
+ * Opens a new epoch for a local author (decisions 6 and 15): at its first
+ * write of this replica's life (a process start), since no store can prove
+ * it is not a restored copy. Above every epoch it holds, at least the wall
+ * time, plus this process's salt (epochs.ts).
+ */
+export function openEpoch (s: ReplicaState, author: AuthorHex, nowMs: number): number {
+  const own = s.store.feeds(s.key).filter(f => f.author === author).map(f => f.epoch)
+  const epoch = nextEpoch(own, nowMs, s.epochSalt)
+  s.epochs.set(author, epoch)
+  return epoch
+}
+
+/**
+ * Joins with an invite (decision 9): a join entry at seq 0 of a new epoch,
+ * countersigned by the invite key. It stays pending until the invite entry
+ * arrives from the inviter; until then pendingJoin() presents it at the handshake.
+ */
+export function join (
+  s: ReplicaState, keyPair: KeyPair, inviteId: Uint8Array, inviteKey: KeyPair, nowMs: number
+): { entry: Entry, stored: boolean } {
+  const author = toHex(keyPair.publicKey)
+  const epoch = openEpoch(s, author, nowMs)
+  const proof = signJoinProof(inviteKey, s.id, keyPair.publicKey)
+  const entry = signEntry(keyPair, {
+    space: s.id, author: keyPair.publicKey, epoch, seq: 0, prev: lastHeadBefore(s, author, epoch),
+    clock: nextClock(s, nowMs), body: { t: 'join', invite: inviteId, proof }
+  })
+  const result = ingestAuthentic(s, [{ entry, verified: true }], 'local', nowMs)
+  if (result.reject !== undefined) {
+    throw new SpaceError('INVALID_INPUT', `this invite does not match the space: ${result.reject.detail}; ask for a new invite`)
+  }
+  return { entry, stored: result.stored.length > 0 }
+}
+
+export function publishStatus (s: ReplicaState, keyPair: KeyPair, body: Record<string, unknown>, nowMs: number): SignedStatus {
+  const { bytes, sig } = signStatus(keyPair, { space: s.id, author: keyPair.publicKey, clock: nextClock(s, nowMs), body })
+  const result = ingestStatus(s, [bytes, sig], nowMs)
+  if (result !== 'stored') {
+    throw new SpaceError('NOT_ALLOWED', `status not accepted: ${typeof result === 'string' ? result : result.detail}`)
+  }
+  return decodeStatus(bytes, sig)
+}
+
+/** Where this author's next local entry goes: its epoch, and the seq after its feed's last. */
+export function nextPosition (s: ReplicaState, author: AuthorHex, nowMs: number): Position {
+  const epoch = epochFor(s, author, nowMs)
+  return { epoch, seq: s.store.feed(s.key, author, epoch)?.count ?? 0 }
+}
+
+/** Our own join while it waits for its invite (pending here until the inviter's feed arrives). */
+export function pendingJoinOf (s: ReplicaState, author: AuthorHex): Entry | undefined {
+  let newest: Entry | undefined
+  for (const feed of s.pending.feeds()) {
+    if (!feed.startsWith(`${author}/`)) continue
+    const first = s.pending.peek(feed, 0)
+    // The newest join is the one its user waits on (an older one may have been refused).
+    if (first === undefined || first.entry.body.t !== 'join') continue
+    if (newest === undefined || first.entry.epoch > newest.epoch) newest = first.entry
+  }
+  return newest
+}
+
+function epochFor (s: ReplicaState, author: AuthorHex, nowMs: number): number {
+  const known = s.epochs.get(author)
+  // A proven fork: go on in a new epoch (decision 7).
+  if (known !== undefined && s.store.feed(s.key, author, known)?.frozenAt == null) return known
+  // Only an epoch this replica opened is continued: a stored one may have gone on in a copy of this store (decision 15).
+  return openEpoch(s, author, nowMs)
+}
+
+function lastHeadBefore (s: ReplicaState, author: AuthorHex, epoch: number): Uint8Array | null {
+  const earlier = s.store.feeds(s.key).filter(f => f.author === author && f.epoch < epoch && f.head !== null)
+  const last = earlier.sort((a, b) => b.epoch - a.epoch)[0]
+  return last?.head != null ? fromHex(last.head) : null
+}
+
+function nextClock (s: ReplicaState, nowMs: number): Clock {
+  const c = s.clock
+  const next = nowMs > c.wallMs
+    ? { wallMs: Math.min(nowMs, POSITION_MAX), counter: 0 }
+    : { wallMs: c.wallMs, counter: Math.min(c.counter + 1, CLOCK_COUNTER_MAX) }
+  s.clock = next
+  return next
+}

@@ -1,0 +1,79 @@
+import { fromHex, RUN_BYTES_MAX, RUN_ENTRIES_MAX } from '../codec/index.ts'
+import type { FeedRow, SignedBytes } from '../codec/index.ts'
+import type { AuthorHex, FeedState, StoredEntry } from '../store/index.ts'
+import { readOrSkip } from './reads.ts'
+import { decodeStoredEntry, entrySignatureValid } from './signing.ts'
+import type { ReplicaState } from './state.ts'
+import { decodeStatusRowRecord } from './views.ts'
+
+/**
+ * Serving: what a peer is told and sent of this replica. Nothing at or past
+ * a proven fork (invariant 3), nothing past what the ACL covers, and no run
+ * that does not end at an entry whose own signature is verified (decision 2).
+ */
+
+/** This node's version vector for the space (frozen feeds end before their fork, decision 7). */
+export function vector (s: ReplicaState): FeedRow[] {
+  return s.store.feeds(s.key).map(f => feedRowOf(s, f))
+}
+
+export function feedRow (s: ReplicaState, author: AuthorHex, epoch: number): FeedRow | undefined {
+  const f = s.store.feed(s.key, author, epoch)
+  return f === undefined ? undefined : feedRowOf(s, f)
+}
+
+function feedRowOf (s: ReplicaState, f: FeedState): FeedRow {
+  const count = f.frozenAt === null ? f.count : Math.min(f.count, f.frozenAt)
+  const head = count === f.count ? f.head : s.store.entryAt(s.key, f.author, f.epoch, count - 1)?.id ?? null
+  return { author: fromHex(f.author), epoch: f.epoch, count, head: head === null ? null : fromHex(head), frozen: f.frozenAt !== null }
+}
+
+/** How far a feed is worth pulling: below the fork, and below the ACL's limit (seq 0 always: it may be a join). */
+export function pullLimit (s: ReplicaState, author: AuthorHex, epoch: number): number {
+  const frozenAt = s.store.feed(s.key, author, epoch)?.frozenAt ?? Infinity
+  return Math.min(frozenAt, Math.max(1, s.acl.feedLimit(author, epoch)))
+}
+
+/**
+ * Entries [from, to) of a feed to send, ending at an entry whose own
+ * signature is verified (decision 2), within one message's limits. If no
+ * such entry is in reach, the server verifies the last one itself once.
+ */
+export function serve (s: ReplicaState, author: AuthorHex, epoch: number, from: number, to: number): SignedBytes[] {
+  const limit = Math.min(to, pullLimit(s, author, epoch))
+  if (from >= limit) return []
+  const run = s.store.run(s.key, author, epoch, from, limit, RUN_ENTRIES_MAX)
+  let bytes = 0
+  let end = 0
+  while (end < run.length && bytes + (run[end] as StoredEntry).bytes.length <= RUN_BYTES_MAX) {
+    bytes += (run[end++] as StoredEntry).bytes.length
+  }
+  let last = end - 1
+  while (last >= 0 && !(run[last] as StoredEntry).verified) last--
+  if (last < 0 && end > 0) {
+    const candidate = run[end - 1] as StoredEntry
+    if (entrySignatureValid(decodeStoredEntry(candidate.bytes, candidate.sig))) {
+      s.store.commit({ space: s.key, verified: [candidate.id] })
+      last = end - 1
+    }
+  }
+  return run.slice(0, last + 1).map(e => [e.bytes, e.sig] as const)
+}
+
+/** Id of the stored entry at a position (hex), for comparing heads with a peer's. */
+export function entryIdAt (s: ReplicaState, author: AuthorHex, epoch: number, seq: number): string | undefined {
+  return s.store.entryAt(s.key, author, epoch, seq)?.id
+}
+
+/** Where pulling a feed resumes: stored entries plus the contiguous run already held pending (not re-asked for). */
+export function resumeAt (s: ReplicaState, author: AuthorHex, epoch: number): number {
+  const count = s.store.feed(s.key, author, epoch)?.count ?? 0
+  return s.pending.contiguousEnd(`${author}/${epoch}`, count)
+}
+
+/** A status record as stored (serving one costs no decoding), or undefined if the row does not decode. */
+
+export function statusRecord (s: ReplicaState, author: AuthorHex): SignedBytes | undefined {
+  const row = s.store.viewGet(s.key, 'status', fromHex(author))
+  return row === undefined ? undefined : readOrSkip(() => decodeStatusRowRecord(row))
+}

@@ -1,0 +1,94 @@
+import { compareClocks, storedEntryClock, toHex } from '../codec/index.ts'
+import type { Clock, Entry, Position, SignedGenesis } from '../codec/index.ts'
+import type { AuthorHex, FeedState, ForkProof, SpaceKey, Store, StoredEntry } from '../store/index.ts'
+import type { Acl } from './acl.ts'
+import { computeAcl } from './acl-compute.ts'
+import type { ForkAt } from './acl-compute.ts'
+import { PendingQueue } from './pending.ts'
+import { readOrSkip } from './reads.ts'
+import { atLeast } from './roles.ts'
+import { decodeStoredEntry } from './signing.ts'
+import { isDataBody, KvOrderCache } from './views.ts'
+
+/**
+ * What one replica of a space holds in memory beside its store, shared by
+ * the modules that make up SpaceReplica (replica.ts, the facade):
+ *   lifecycle.ts      create, open, adopt
+ *   local-writes.ts   appendBodies (append is its one-body case), join, status, epochs, the clock
+ *   file-versions.ts  file records with their chunk-list parts, positions allocated at signing
+ *   ingest.ts         runs, fork proofs and status records from peers; the pending queue
+ *   commits.ts        the only writer of the store and of `acl`/`aclEntries`, after each commit succeeded
+ *   revocation.ts     revokes of a local author shown by a peer before it is stored
+ *   serving.ts        what a peer is sent: vector, runs, limits
+ *   view-reads.ts     reads of the views through the row codecs of views.ts
+ * Those modules are plain functions over this state; none keeps state of its own.
+ */
+export class ReplicaState {
+  readonly store: Store
+  readonly key: SpaceKey
+  readonly id: Uint8Array
+  readonly genesis: SignedGenesis
+  readonly owner: AuthorHex
+  /** Every stored acl entry, decoded (extended by commits.ts only, after the commit). */
+  readonly aclEntries: Entry[]
+  /** The ACL of `aclEntries` and the fork proofs held (assigned by commits.ts only, after the commit). */
+  acl: Acl
+  /** The latest clock this replica signed or stored: local entries are signed after it. */
+  clock: Clock
+  readonly pending = new PendingQueue()
+  /** The epoch this replica opened for each local author (decision 15). */
+  readonly epochs = new Map<AuthorHex, number>()
+  readonly headClocks = new Map<string, Clock>()
+  /** The order of committed kv rows (this replica is the only writer of its space's views, like headClocks assumes). */
+  readonly kvOrders = new KvOrderCache(10_000)
+  /** Added to the epochs opened for local authors (epochs.ts). */
+  readonly epochSalt: number
+  /** A revoke of a local author a peer showed us before we store it (decision 18: a revoked node is told). */
+  readonly revokedNotices = new Map<AuthorHex, Entry>()
+  readonly judgedNotices = new Set<string>()
+  /** Chunk-list parts recorded here, by content (file-versions.ts): an edited big file lists the unchanged ones again. */
+  readonly recordedParts = new Map<string, Position>()
+
+  constructor (store: Store, genesis: SignedGenesis, epochSalt: number) {
+    this.store = store
+    this.epochSalt = epochSalt
+    this.genesis = genesis
+    this.key = genesis.cid.toString()
+    this.id = genesis.cid.bytes
+    this.owner = toHex(genesis.owner)
+    this.aclEntries = [...store.entries(this.key, 'acl')].map(e => decodeStoredEntry(e.bytes, e.sig))
+    this.acl = this.computeAcl(this.aclEntries)
+    this.clock = { wallMs: 0, counter: 0 }
+    for (const f of store.feeds(this.key)) {
+      const c = this.headClock(f)
+      if (c !== undefined && compareClocks(c, this.clock) > 0) this.clock = c
+    }
+  }
+
+  /** The ACL of `entries` and every fork proof held (plus `extraFork`, about to be committed). */
+  computeAcl (entries: readonly Entry[], extraFork?: ForkProof): Acl {
+    const proofs = [...this.store.forks(this.key), ...(extraFork !== undefined ? [extraFork] : [])]
+    const forks: ForkAt[] = proofs.map(f => ({ author: f.author, epoch: f.epoch, seq: f.seq }))
+    const forkEntries = proofs.flatMap(f => [f.a, f.b])
+      .flatMap(([bytes, sig]) => readOrSkip(() => decodeStoredEntry(bytes, sig)) ?? [])
+    return computeAcl({ owner: this.owner, entries, forks, forkEntries })
+  }
+
+  /** Whether `e` is a data entry `acl` makes effective (its author a writer at its position). */
+  effectiveData (acl: Acl, e: Entry): boolean {
+    return isDataBody(e.body) && atLeast(acl.roleAt(toHex(e.author), e), 'writer')
+  }
+
+  /** The clock of a feed's last stored entry (cached), undefined for an empty feed. */
+  headClock (feed: FeedState): Clock | undefined {
+    const key = `${feed.author}/${feed.epoch}`
+    const cached = this.headClocks.get(key)
+    if (cached !== undefined) return cached
+    if (feed.count === 0) return undefined
+    const head = this.store.entryAt(this.key, feed.author, feed.epoch, feed.count - 1) as StoredEntry
+    // An entry stored under an older version's weaker checks may no longer decode: its feed still goes on from its clock.
+    const clock = readOrSkip(() => decodeStoredEntry(head.bytes, head.sig).clock) ?? storedEntryClock(head.bytes)
+    this.headClocks.set(key, clock)
+    return clock
+  }
+}

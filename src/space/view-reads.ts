@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict'
+import crypto from 'node:crypto'
+import { fromHex, toHex } from '../codec/index.ts'
+import type { FileChunk, Position, Role, SignedStatus } from '../codec/index.ts'
+import type { AuthorHex, ViewName } from '../store/index.ts'
+import { readOrMark, readOrSkip } from './reads.ts'
+import { decodeStoredEntry } from './signing.ts'
+import type { ReplicaState } from './state.ts'
+import {
+  compareFileVersions, decodeAclRow, decodeCounterRow, decodeFileRow, decodeKvRow, decodeLedgerRow, decodeStatusRow
+} from './views.ts'
+import type { FileState, FileVersion } from './views.ts'
+
+/**
+ * Reads of a replica's views, each row through its codec in views.ts.
+ * Reads never throw on stored data (decision 14, reads.ts): a row that no
+ * longer decodes is a marker in a list, or skipped where a reader can do
+ * without it (a status).
+ */
+
+/** The views derived from feeds: status is left out (telemetry pushed on its own path, not derived from feeds). */
+export const DERIVED_VIEWS: readonly ViewName[] = ['kv', 'counter', 'ledger', 'files', 'acl']
+
+/** SHA-256 over every row of the given views, in view then key order: equal hashes answer every read the same. */
+export function viewHash (s: ReplicaState, views: readonly ViewName[] = DERIVED_VIEWS): string {
+  return hashRows(views.map(view => [view, s.store.viewRows(s.key, view)] as const))
+}
+
+export function hashRows (views: readonly (readonly [ViewName, Iterable<readonly [Uint8Array, Uint8Array]>])[]): string {
+  const h = crypto.createHash('sha256')
+  const len = Buffer.alloc(4)
+  for (const [view, rows] of views) {
+    h.update(view)
+    for (const [key, value] of rows) {
+      len.writeUInt32BE(key.length); h.update(len); h.update(key)
+      len.writeUInt32BE(value.length); h.update(len); h.update(value)
+    }
+  }
+  return h.digest('hex')
+}
+
+export function kvGet (s: ReplicaState, key: string): { value: unknown, author: AuthorHex } | undefined {
+  const row = s.store.viewGet(s.key, 'kv', utf8(key))
+  if (row === undefined) return undefined
+  const r = readOrMark(() => decodeKvRow(row))
+  if (!('deleted' in r)) return { value: r, author: '' }
+  return r.deleted ? undefined : { value: r.value, author: toHex(r.author) }
+}
+
+/** Every key with its value; a row that cannot be read has a marker for its value (reads.ts). */
+export function kvList (s: ReplicaState): { key: string, value: unknown }[] {
+  const out: { key: string, value: unknown }[] = []
+  for (const [key, row] of s.store.viewRows(s.key, 'kv')) {
+    const r = readOrMark(() => decodeKvRow(row))
+    if (!('deleted' in r)) out.push({ key: text(key), value: r })
+    else if (!r.deleted) out.push({ key: text(key), value: r.value })
+  }
+  return out
+}
+
+/**
+ * A path's current version and its conflicts: of the versions nobody
+ * superseded, the winner is a file over a deletion, then the newer mtime,
+ * then the later clock, then the higher author and id (as Syncthing
+ * settles a conflict); the others are conflicts, kept, never lost.
+ */
+export function fileGet (s: ReplicaState, path: string): FileState | undefined {
+  const row = s.store.viewGet(s.key, 'files', utf8(path))
+  return row === undefined ? undefined : fileState(s, path, row)
+}
+
+/** Every path that has a version, in path order (deleted ones included, with `current.deleted`). */
+export function filesList (s: ReplicaState): FileState[] {
+  return [...s.store.viewRows(s.key, 'files')].map(([key, row]) => fileState(s, text(key), row))
+}
+
+function fileState (s: ReplicaState, path: string, row: Uint8Array): FileState {
+  const versions = decodeFileRow(row).heads.map(id => {
+    const stored = s.store.entryById(s.key, toHex(id))
+    assert.ok(stored !== undefined, `files view names entry ${toHex(id)}, which is not stored`)
+    const e = decodeStoredEntry(stored.bytes, stored.sig)
+    assert.ok(e.body.t === 'file')
+    const { t: _, parts, ...body } = e.body
+    const version = { id: toHex(e.id), author: toHex(e.author), clock: e.clock, ...body }
+    return parts === undefined ? version : { ...version, ...chunksFromParts(s, e.author, e, parts, body.size) }
+  }).sort(compareFileVersions)
+  return { path, current: versions[0] as FileVersion, conflicts: versions.slice(1) }
+}
+
+/**
+ * A big file's chunk list from its parts: file.part entries of its author
+ * that come before it (`at`). One in its own epoch is held (feeds are stored
+ * whole from seq 0); one in an earlier epoch may not be yet, and then the
+ * version waits for it.
+ */
+function chunksFromParts (
+  s: ReplicaState, author: Uint8Array, at: Position, parts: readonly Position[], size: number
+): { chunks: FileChunk[], problem?: string } {
+  const chunks: FileChunk[] = []
+  const a = toHex(author)
+  for (const p of parts) {
+    if (p.epoch > at.epoch || (p.epoch === at.epoch && p.seq >= at.seq)) {
+      return { chunks: [], problem: `its chunk list names part ${p.epoch}/${p.seq}, which does not come before it` }
+    }
+    const stored = s.store.entryAt(s.key, a, p.epoch, p.seq)
+    if (stored === undefined) return { chunks: [], problem: `part ${p.epoch}/${p.seq} of its chunk list is not here yet` }
+    const body = decodeStoredEntry(stored.bytes, stored.sig).body
+    if (body.t !== 'file.part') {
+      return { chunks: [], problem: `its chunk list names entry ${p.epoch}/${p.seq}, which is a ${body.t}, not a part` }
+    }
+    for (const c of body.chunks) chunks.push(c)
+  }
+  const total = chunks.reduce((n, c) => n + c[1], 0)
+  if (total !== size) return { chunks: [], problem: `its parts hold ${total} bytes of chunks, not its size ${size}` }
+  return { chunks }
+}
+
+export function counterGet (s: ReplicaState, name: string): number {
+  const row = s.store.viewGet(s.key, 'counter', utf8(name))
+  if (row === undefined) return 0
+  const { p, n } = decodeCounterRow(row)
+  return p - n
+}
+
+export function ledgerList (s: ReplicaState): unknown[] {
+  return [...s.store.viewRows(s.key, 'ledger')].map(([, v]) => readOrMark(() => decodeLedgerRow(v)))
+}
+
+export function aclList (s: ReplicaState): { member: AuthorHex, role: Role | null }[] {
+  return [...s.store.viewRows(s.key, 'acl')].map(([k, v]) => ({ member: toHex(k), role: decodeAclRow(v).role }))
+}
+
+export function status (s: ReplicaState, author: AuthorHex): SignedStatus | undefined {
+  const row = s.store.viewGet(s.key, 'status', fromHex(author))
+  return row === undefined ? undefined : readOrSkip(() => decodeStatusRow(row))
+}
+
+/** Every status record held that still decodes (one stored under older, weaker checks is left out, not thrown). */
+export function statuses (s: ReplicaState): SignedStatus[] {
+  return [...s.store.viewRows(s.key, 'status')].flatMap(([, v]) => readOrSkip(() => decodeStatusRow(v)) ?? [])
+}
+
+function utf8 (s: string): Uint8Array {
+  return new Uint8Array(Buffer.from(s, 'utf8'))
+}
+
+function text (bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('utf8')
+}
