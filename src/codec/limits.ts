@@ -11,6 +11,8 @@ export const NAME_BYTES_MAX = 256 // a space, counter or folder name
 export const PATH_BYTES_MAX = 4096 // a file's path in a shared folder (Linux's PATH_MAX)
 export const FILE_CHUNKS_MAX = 1500 // chunk refs in one record: a file record inline, or one file.part of a bigger file
 export const FILE_PARTS_MAX = 1024 // file.part positions a file record lists: 1.5 million chunks
+/** The most chunks a file may have: FILE_PARTS_MAX full parts. */
+export const FILE_CHUNKS_LIMIT = FILE_CHUNKS_MAX * FILE_PARTS_MAX
 export const SUPERSEDES_MAX = 64 // versions one file record says it replaces
 export const RUN_ENTRIES_MAX = 1024 // entries in one `entries` message
 export const RUN_BYTES_MAX = 2 * 1024 * 1024 // bytes of entries in one `entries` message

@@ -1,14 +1,13 @@
-import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fromHex, toHex } from '../codec/index.ts'
 import { peerIdOf } from '../identity/index.ts'
-import type { Body, Entry } from '../codec/index.ts'
-import { checkFolder, FOLDER_MODES, FolderProblem, FolderSync, needsParts, partKey, splitIntoParts } from '../files/index.ts'
+import type { Entry } from '../codec/index.ts'
+import { checkFolder, FOLDER_MODES, FolderProblem, FolderSync } from '../files/index.ts'
 import type { ChunkFetcher, ConflictInfo, FolderMode, FolderStatus, NewVersion } from '../files/index.ts'
 import { BlockFetch } from '../net/index.ts'
 import type { BlockAnswer, BlockLink } from '../net/index.ts'
-import type { SpaceReplica } from '../space/index.ts'
+import type { LocalBodies, SpaceReplica } from '../space/index.ts'
 import type { SpaceKey } from '../store/index.ts'
 import { NodeError } from './errors.ts'
 import { dataDirProblem } from './folder-guard.ts'
@@ -31,7 +30,7 @@ export interface FoldersHost {
   /** This node's author key (hex). */
   readonly me: string
   replica (key: SpaceKey): SpaceReplica | undefined
-  write (replica: SpaceReplica, bodies: readonly Body[]): Entry[]
+  write (replica: SpaceReplica, bodies: LocalBodies): Entry[]
   connected (): string[]
   link (author: string): Promise<BlockLink>
   corrupt (author: string, reason: string): void
@@ -41,16 +40,12 @@ export interface FoldersHost {
 }
 
 const FOLDERS_FILE = 'folders.json'
-/** Parts remembered for reuse, per space (about 60 KB of chunk list each): the oldest are forgotten first. */
-const PARTS_REMEMBERED = 100_000
 /** After entries arrive, a folder waits this long for the rest of a burst (a pass records 256 files per commit), so that one pass writes them all. */
 const REMOTE_SETTLE_MS = 200
 
 export class Folders {
   readonly #host: FoldersHost
   readonly #running = new Map<SpaceKey, { binding: FolderBinding, sync: FolderSync }>()
-  /** Chunk-list parts this node recorded, by content, per space: an edited big file lists the unchanged ones again instead of recording them anew. */
-  readonly #parts = new Map<SpaceKey, Map<string, { epoch: number, seq: number }>>()
   /** Test-only fault injection: this node serves every chunk with one byte flipped (SAMEPAGE_TEST_CORRUPT_BLOCKS=1). */
   readonly #corruptServed = process.env.SAMEPAGE_TEST_CORRUPT_BLOCKS === '1'
   /** Bindings that did not start, and why (shown in their status). */
@@ -192,44 +187,12 @@ export class Folders {
   }
 
   /**
-   * File records in one commit. A big file's chunk list goes in parts
-   * (file.part entries before its record): the parts this node recorded
-   * before in the same feed are listed again by position, the others are
-   * recorded here. Returns the ids of the file records, one per version.
+   * File records in one commit, with the chunk-list parts of big files
+   * (space/file-versions.ts allocates their positions where they are signed).
+   * Returns the ids of the file records, one per version.
    */
   #record (replica: SpaceReplica, versions: readonly NewVersion[]): string[] {
-    const me = this.#host.me
-    const known = this.#parts.get(replica.key) ?? new Map<string, { epoch: number, seq: number }>()
-    this.#parts.set(replica.key, known)
-    const at = replica.nextPosition(me, Date.now())
-    const bodies: Body[] = []
-    const fresh = new Map<string, { epoch: number, seq: number }>()
-    const fileIndexes: number[] = []
-    for (const v of versions) {
-      if (!needsParts(v.chunks)) {
-        fileIndexes.push(bodies.length)
-        bodies.push({ t: 'file', ...v })
-        continue
-      }
-      const parts = splitIntoParts(v.chunks).map(chunks => {
-        const key = partKey(chunks)
-        const held = known.get(key) ?? fresh.get(key)
-        if (held !== undefined && held.epoch === at.epoch) return held
-        const pos = { epoch: at.epoch, seq: at.seq + bodies.length }
-        bodies.push({ t: 'file.part', chunks })
-        fresh.set(key, pos)
-        return pos
-      })
-      fileIndexes.push(bodies.length)
-      bodies.push({ t: 'file', ...v, chunks: [], parts })
-    }
-    const entries = this.#host.write(replica, bodies)
-    const first = entries[0]
-    // The positions were worked out before signing: a write that landed elsewhere would list wrong parts.
-    assert.ok(first === undefined || (first.epoch === at.epoch && first.seq === at.seq), `folder records went to ${first?.epoch}/${first?.seq}, not ${at.epoch}/${at.seq}`)
-    for (const [key, pos] of fresh) known.set(key, pos)
-    if (known.size > PARTS_REMEMBERED) for (const key of [...known.keys()].slice(0, known.size - PARTS_REMEMBERED)) known.delete(key)
-    return fileIndexes.map(i => toHex((entries[i] as Entry).id))
+    return replica.recordFileVersions(versions, bodies => this.#host.write(replica, bodies))
   }
 
   #info (binding: FolderBinding, sync: FolderSync): FolderInfo {

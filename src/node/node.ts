@@ -8,7 +8,7 @@ import type { GrantableRole, Role } from '../codec/index.ts'
 import { generateKeyPair, keyPairFromSeed, loadOrCreateIdentity, peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { EPOCH_SALT_RANGE, SpaceError, SpaceReplica } from '../space/index.ts'
-import type { ReplicaOptions } from '../space/index.ts'
+import type { LocalBodies, ReplicaOptions } from '../space/index.ts'
 import { SqliteStore } from '../store/index.ts'
 import type { SpaceKey } from '../store/index.ts'
 import { SyncEngine } from '../sync/index.ts'
@@ -524,7 +524,7 @@ export class Node extends EventEmitter<NodeEvents> {
   }
 
   /** Several entries in one commit (a folder's records). */
-  #writeMany (replica: SpaceReplica, bodies: readonly Body[]): Entry[] {
+  #writeMany (replica: SpaceReplica, bodies: LocalBodies): Entry[] {
     return this.#committed(() => this.#engine.appendMany(replica.key, bodies, Date.now()))
   }
 

@@ -7,7 +7,7 @@ import type { Body, Clock, Entry, FeedRange, FeedRow, Message, MessageType, Sign
 import type { KeyPair } from '../identity/index.ts'
 import { MESSAGE_BYTES_MAX, RUN_ENTRIES_MAX } from '../codec/index.ts'
 import { PENDING_BYTES_MAX, PENDING_BYTES_PER_PEER_MAX } from '../space/index.ts'
-import type { IngestResult, SpaceReplica } from '../space/index.ts'
+import type { IngestResult, LocalBodies, SpaceReplica } from '../space/index.ts'
 import { redeemDecision, SpaceError } from '../space/index.ts'
 import type { AuthorHex, ForkProof, SpaceKey } from '../store/index.ts'
 import {
@@ -300,7 +300,7 @@ export class SyncEngine {
   }
 
   /** Several local writes in one commit, then announced together. */
-  appendMany (space: SpaceKey, bodies: readonly Body[], nowMs: number): Entry[] {
+  appendMany (space: SpaceKey, bodies: LocalBodies, nowMs: number): Entry[] {
     const replica = this.#replica(space)
     const entries = replica.appendMany(this.#keyPair, bodies, nowMs)
     if (entries.length === 0) return entries

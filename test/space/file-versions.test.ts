@@ -1,0 +1,83 @@
+/**
+ * File versions with chunk-list parts (src/space/file-versions.ts): the
+ * parts and the record go in one commit, at the positions they are signed
+ * at, and an edited big file records only the parts it changed.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { FILE_CHUNKS_MAX, sha256, toHex } from '../../src/codec/index.ts'
+import type { Entry, FileChunk } from '../../src/codec/index.ts'
+import { SpaceReplica } from '../../src/space/index.ts'
+import type { NewFileVersion } from '../../src/space/index.ts'
+import { fileVersionBodies } from '../../src/space/file-versions.ts'
+import { MemoryStore } from '../../src/store/index.ts'
+import { seededKey, T0 } from '../helpers/fixtures.ts'
+
+const W = seededKey(71, 'writer')
+const CHUNK = 1000
+
+function chunks (from: number, n: number, salt = ''): FileChunk[] {
+  return Array.from({ length: n }, (_, i) => [sha256(Buffer.from(`${salt}chunk ${from + i}`)), CHUNK] as const)
+}
+
+function version (path: string, list: readonly FileChunk[], supersedes: readonly Uint8Array[] = []): NewFileVersion {
+  return { path, size: list.length * CHUNK, mode: 0o644, mtimeMs: T0, deleted: false, supersedes, chunks: list }
+}
+
+function setup (): { replica: SpaceReplica, written: Entry[][], record: (v: readonly NewFileVersion[]) => string[] } {
+  const replica = SpaceReplica.create(new MemoryStore(), W, 'files', T0)
+  const written: Entry[][] = []
+  const record = (versions: readonly NewFileVersion[]): string[] => replica.recordFileVersions(versions, bodies => {
+    const entries = replica.appendBodies(W, bodies, T0 + written.length + 1)
+    written.push(entries)
+    return entries
+  })
+  return { replica, written, record }
+}
+
+test('a big file goes in parts and its record, in one commit; the view reads its whole chunk list', () => {
+  const { replica, written, record } = setup()
+  const small = version('small.txt', chunks(0, 3))
+  const big = version('big.bin', chunks(0, 3 * FILE_CHUNKS_MAX + 7))
+  const ids = record([small, big])
+  assert.equal(written.length, 1, 'one commit')
+  const entries = written[0] as Entry[]
+  assert.deepEqual(ids, entries.filter(e => e.body.t === 'file').map(e => toHex(e.id)), 'the file record ids, in order')
+  assert.equal(ids.length, 2)
+  const bigRecord = entries.at(-1) as Entry
+  assert.ok(bigRecord.body.t === 'file' && bigRecord.body.parts !== undefined && bigRecord.body.chunks.length === 0)
+  for (const p of bigRecord.body.parts) {
+    const part = entries.find(e => e.epoch === p.epoch && e.seq === p.seq)
+    assert.equal(part?.body.t, 'file.part', `position ${p.epoch}/${p.seq} is a part of this commit`)
+  }
+  const read = replica.fileGet('big.bin')?.current
+  assert.equal(read?.problem, undefined)
+  assert.deepEqual(read?.chunks.map(c => toHex(c[0])), big.chunks.map(c => toHex(c[0])))
+  assert.deepEqual(replica.fileGet('small.txt')?.current.chunks.length, 3)
+})
+
+test('an edited big file records only the parts it changed, and lists the others by position', () => {
+  const { replica, written, record } = setup()
+  const list = chunks(0, 4 * FILE_CHUNKS_MAX)
+  const [first] = record([version('big.bin', list)])
+  const firstParts = (written[0] as Entry[]).filter(e => e.body.t === 'file.part').length
+  const edited = [...list.slice(0, -5), ...chunks(0, 5, 'edited ')]
+  record([version('big.bin', edited, [Buffer.from(first as string, 'hex')])])
+  const second = written[1] as Entry[]
+  const newParts = second.filter(e => e.body.t === 'file.part').length
+  assert.ok(newParts >= 1 && newParts < firstParts, `${newParts} new parts of ${firstParts}`)
+  const read = replica.fileGet('big.bin')?.current
+  assert.equal(read?.problem, undefined)
+  assert.deepEqual(read?.chunks.map(c => toHex(c[0])), edited.map(c => toHex(c[0])))
+})
+
+test('a part known from another epoch is recorded anew; one of this epoch is named again', () => {
+  const list = chunks(0, 2 * FILE_CHUNKS_MAX)
+  const once = fileVersionBodies(new Map(), [version('a', list)], { epoch: 5, seq: 10 })
+  assert.ok(once.fresh.size >= 2)
+  for (const pos of once.fresh.values()) assert.ok(pos.epoch === 5 && pos.seq >= 10)
+  const sameEpoch = fileVersionBodies(once.fresh, [version('a', list)], { epoch: 5, seq: 40 })
+  assert.deepEqual(sameEpoch.bodies.map(b => b.t), ['file'], 'every part named again')
+  const nextEpoch = fileVersionBodies(once.fresh, [version('a', list)], { epoch: 6, seq: 0 })
+  assert.equal(nextEpoch.bodies.filter(b => b.t === 'file.part').length, once.fresh.size)
+})
