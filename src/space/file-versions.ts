@@ -35,7 +35,9 @@ export type AppendLocal = (bodies: LocalBodies) => readonly Entry[]
  * and their file records. Returns the ids of the file records (hex), one per
  * version, in order.
  */
-export function recordFileVersions (s: ReplicaState, versions: readonly NewFileVersion[], append: AppendLocal): string[] {
+export function recordFileVersions (
+  s: ReplicaState, versions: readonly NewFileVersion[], append: AppendLocal
+): string[] {
   let fresh = new Map<string, Position>()
   const entries = append(first => {
     const planned = fileVersionBodies(s.recordedParts, versions, first)
@@ -45,7 +47,9 @@ export function recordFileVersions (s: ReplicaState, versions: readonly NewFileV
   // Remembered only once committed: a refused write leaves no part to be named later.
   const known = s.recordedParts
   for (const [key, pos] of fresh) known.set(key, pos)
-  if (known.size > PARTS_REMEMBERED) for (const key of [...known.keys()].slice(0, known.size - PARTS_REMEMBERED)) known.delete(key)
+  const excess = known.size - PARTS_REMEMBERED
+  if (excess > 0) for (const key of [...known.keys()].slice(0, excess)) known.delete(key)
+
   return entries.filter(e => e.body.t === 'file').map(e => toHex(e.id))
 }
 

@@ -23,4 +23,7 @@ export type { FileState, FileVersion } from './views.ts'
 export type { Window, Cut, InviteState, RevocableInvite } from './acl.ts'
 export { signEntry, signJoinProof, signGenesis, signStatus, entrySignatureValid } from './signing.ts'
 export { atLeast, roleRank } from './roles.ts'
-export { PENDING_BYTES_MAX, PENDING_BYTES_PER_PEER_MAX, PENDING_PER_PEER_FEED_MAX, PENDING_PER_PEER_MAX } from './pending.ts'
+export {
+  PENDING_BYTES_MAX, PENDING_BYTES_PER_PEER_MAX, PENDING_PER_PEER_FEED_MAX, PENDING_PER_PEER_MAX
+} from './pending.ts'
+

@@ -47,7 +47,9 @@ export function ingestRun (s: ReplicaState, run: readonly SignedBytes[], from: s
   const first = entries[0] as Entry
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i] as Entry
-    if (!bytesEqual(e.space, s.id)) return { ...emptyResult(), reject: { reason: 'wrong-space', detail: 'entry of another space' } }
+    if (!bytesEqual(e.space, s.id)) {
+      return { ...emptyResult(), reject: { reason: 'wrong-space', detail: 'entry of another space' } }
+    }
     if (i === 0) continue
     const before = entries[i - 1] as Entry
     const follows = bytesEqual(e.author, first.author) && e.epoch === first.epoch && e.seq === before.seq + 1 &&
@@ -128,7 +130,9 @@ export function retryPending (s: ReplicaState, nowMs: number): IngestResult[] {
 }
 
 /** Entries whose signatures are settled (a verified run, or signed here), through every other check of the pipeline. */
-export function ingestAuthentic (s: ReplicaState, items: readonly AuthEntry[], from: string, nowMs: number): IngestResult {
+export function ingestAuthentic (
+  s: ReplicaState, items: readonly AuthEntry[], from: string, nowMs: number
+): IngestResult {
   const result = emptyResult()
   const head = items[0]?.entry
   if (head === undefined) return result
@@ -150,7 +154,8 @@ export function ingestAuthentic (s: ReplicaState, items: readonly AuthEntry[], f
       continue
     }
     const heldEntry = readOrSkip(() => decodeStoredEntry(held.bytes, held.sig))
-    if (heldEntry === undefined) return result // held under an older version's weaker checks: no proof can be made of it
+    // Held under an older version's weaker checks: no proof can be made of it.
+    if (heldEntry === undefined) return result
     if (!entrySignatureValid(entry)) {
       const detail = `entry at a forked position ${entry.seq} is not signed by its author`
       return { ...result, reject: { reason: 'bad-signature', detail } }
@@ -208,7 +213,9 @@ function admit (
     const blocked = e.clock.wallMs > at.nowMs + CLOCK_SKEW_MAX_MS || uncovered
     const joinCheck = e.body.t === 'join' ? checkJoin(s, e, aclAdded) : 'ok'
     if (joinCheck === 'bad') {
-      result.reject = { reason: 'bad-join-proof', detail: `join at seq ${e.seq} is not countersigned by its invite's key` }
+      const detail = `join at seq ${e.seq} is not countersigned by its invite's key`
+      result.reject = { reason: 'bad-join-proof', detail }
+
       break
     }
     if (blocked || joinCheck === 'missing') {

@@ -16,14 +16,19 @@ import { ReplicaState } from './state.ts'
  */
 
 /** A new space owned by `owner`; its id is the CID of the signed genesis. */
-export function createSpace (store: Store, owner: KeyPair, name: string, nowMs: number, epochSalt: number): ReplicaState {
+export function createSpace (
+  store: Store, owner: KeyPair, name: string, nowMs: number, epochSalt: number
+): ReplicaState {
   return firstCommit(store, signGenesis(owner, { name, createdMs: nowMs }), epochSalt)
 }
 
 /** A space this store already holds. */
 export function openSpace (store: Store, key: SpaceKey, epochSalt: number): ReplicaState {
   const g = store.genesis(key)
-  if (g === undefined) throw new SpaceError('UNKNOWN_SPACE', `space ${key} is not held here; join it with an invite first`)
+  if (g === undefined) {
+    throw new SpaceError('UNKNOWN_SPACE', `space ${key} is not held here; join it with an invite first`)
+  }
+
   return new ReplicaState(store, decodeGenesis(g.bytes, g.sig), epochSalt)
 }
 

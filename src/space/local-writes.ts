@@ -61,13 +61,14 @@ export function appendBodies (s: ReplicaState, keyPair: KeyPair, local: LocalBod
   if (missing === undefined) return entries
   const detail = result.reject !== undefined ? ` (${result.reject.detail})` : ''
   if (entries.length === 1) throw notAllowed(s, author, missing, missing.body, detail)
-  throw new SpaceError('NOT_ALLOWED', `not all of ${entries.length} entries were accepted in space ${s.genesis.name}${detail}`)
+  const name = s.genesis.name
+  throw new SpaceError('NOT_ALLOWED', `not all of ${entries.length} entries were accepted in space ${name}${detail}`)
 }
 
 function notAllowed (s: ReplicaState, author: AuthorHex, at: Position, body: Body, detail = ''): SpaceError {
   const role = s.acl.roleAt(author, at) ?? 'none'
-  return new SpaceError('NOT_ALLOWED', `your role in space ${s.genesis.name} (${role}) does not allow ${body.t}${detail}; ` +
-    'ask an admin of the space to grant you writer')
+  const refused = `your role in space ${s.genesis.name} (${role}) does not allow ${body.t}${detail}`
+  return new SpaceError('NOT_ALLOWED', `${refused}; ask an admin of the space to grant you writer`)
 }
 
 /**
@@ -100,13 +101,17 @@ export function join (
   })
   const result = ingestAuthentic(s, [{ entry, verified: true }], 'local', nowMs)
   if (result.reject !== undefined) {
-    throw new SpaceError('INVALID_INPUT', `this invite does not match the space: ${result.reject.detail}; ask for a new invite`)
+    const detail = result.reject.detail
+    throw new SpaceError('INVALID_INPUT', `this invite does not match the space: ${detail}; ask for a new invite`)
   }
   return { entry, stored: result.stored.length > 0 }
 }
 
-export function publishStatus (s: ReplicaState, keyPair: KeyPair, body: Record<string, unknown>, nowMs: number): SignedStatus {
-  const { bytes, sig } = signStatus(keyPair, { space: s.id, author: keyPair.publicKey, clock: nextClock(s, nowMs), body })
+export function publishStatus (
+  s: ReplicaState, keyPair: KeyPair, body: Record<string, unknown>, nowMs: number
+): SignedStatus {
+  const clock = nextClock(s, nowMs)
+  const { bytes, sig } = signStatus(keyPair, { space: s.id, author: keyPair.publicKey, clock, body })
   const result = ingestStatus(s, [bytes, sig], nowMs)
   if (result !== 'stored') {
     throw new SpaceError('NOT_ALLOWED', `status not accepted: ${typeof result === 'string' ? result : result.detail}`)
@@ -137,7 +142,9 @@ function epochFor (s: ReplicaState, author: AuthorHex, nowMs: number): number {
   const known = s.epochs.get(author)
   // A proven fork: go on in a new epoch (decision 7).
   if (known !== undefined && s.store.feed(s.key, author, known)?.frozenAt == null) return known
-  // Only an epoch this replica opened is continued: a stored one may have gone on in a copy of this store (decision 15).
+  // Only an epoch this replica opened is continued: a stored one may have gone on in a copy of this store
+  // (decision 15).
+
   return openEpoch(s, author, nowMs)
 }
 

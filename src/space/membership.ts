@@ -13,7 +13,8 @@ import { atLeast, roleRank } from './roles.ts'
 export interface Refusal { readonly code: 'NOT_ALLOWED' | 'NOT_A_MEMBER' | 'NO_CHANGE', readonly message: string }
 
 /** Why an issuer does not redeem a join; the joiner's `space join` reports it. */
-export type RedeemRefusal = 'issuer-not-admin' | 'invite-revoked' | 'expired' | 'uses-exhausted' | 'revoked-member' | 'already-member'
+export type RedeemRefusal =
+  'issuer-not-admin' | 'invite-revoked' | 'expired' | 'uses-exhausted' | 'revoked-member' | 'already-member'
 
 export type RedeemDecision =
   | { readonly ok: true, readonly recorded: boolean }
@@ -34,42 +35,73 @@ export function redeemDecision (acl: Acl, me: AuthorHex, join: Entry, nowMs: num
   const joiner = toHex(join.author)
   const refuse = (reason: RedeemRefusal, detail: string): RedeemDecision => ({ ok: false, reason, detail })
   const mine = acl.currentRole(me)
-  if (!atLeast(mine, invite.role === 'admin' ? 'owner' : 'admin')) return refuse('issuer-not-admin', `the inviter is ${mine ?? 'no longer a member'} in this space and cannot admit anyone any more`)
+  if (!atLeast(mine, invite.role === 'admin' ? 'owner' : 'admin')) {
+    const inviter = mine ?? 'no longer a member'
+    return refuse('issuer-not-admin', `the inviter is ${inviter} in this space and cannot admit anyone any more`)
+  }
   if (invite.revoked) return refuse('invite-revoked', 'this invite was revoked')
   if (invite.expiresMs < nowMs) return refuse('expired', `this invite expired at ${isoTime(invite.expiresMs)}`)
-  if (acl.revokesOf(joiner).length > 0) return refuse('revoked-member', 'you were revoked from this space; an invite does not readmit a revoked member, only an admin\'s grant does')
-  if (acl.currentRole(joiner) !== null) return refuse('already-member', `you are already ${acl.currentRole(joiner) ?? ''} in this space`)
-  if (invite.redeemed.length >= invite.uses) return refuse('uses-exhausted', `all ${invite.uses} use${invite.uses === 1 ? '' : 's'} of this invite are taken`)
+  if (acl.revokesOf(joiner).length > 0) {
+    return refuse('revoked-member',
+      'you were revoked from this space; an invite does not readmit a revoked member, only an admin\'s grant does')
+  }
+  if (acl.currentRole(joiner) !== null) {
+    return refuse('already-member', `you are already ${acl.currentRole(joiner) ?? ''} in this space`)
+  }
+  if (invite.redeemed.length >= invite.uses) {
+    return refuse('uses-exhausted', `all ${invite.uses} use${invite.uses === 1 ? '' : 's'} of this invite are taken`)
+  }
   return { ok: true, recorded: false }
 }
 
 /** Whether `me` (its role as this node sees it: `myRole`) may issue an invite of `role`. */
 export function inviteRefusal (myRole: Role | null, role: GrantableRole, space: string): Refusal | undefined {
-  if (!atLeast(myRole, 'admin')) return notAllowed(`your role in space ${space} is ${myRole ?? 'none'}; only an admin or the owner can invite (ask one of them for the invite)`)
-  if (role === 'admin' && myRole !== 'owner') return notAllowed(`only the owner of space ${space} can invite admins; invite as writer or reader`)
+  if (!atLeast(myRole, 'admin')) {
+    return notAllowed(`your role in space ${space} is ${myRole ?? 'none'}; ` +
+      'only an admin or the owner can invite (ask one of them for the invite)')
+  }
+  if (role === 'admin' && myRole !== 'owner') {
+    return notAllowed(`only the owner of space ${space} can invite admins; invite as writer or reader`)
+  }
   return undefined
 }
 
 /** Whether a grant of `role` to `member` by `me` would take effect. */
-export function grantRefusal (acl: Acl, myRole: Role | null, member: AuthorHex, role: GrantableRole, space: string): Refusal | undefined {
-  if (!atLeast(myRole, 'admin')) return notAllowed(`your role in space ${space} is ${myRole ?? 'none'}; only an admin or the owner can grant roles`)
+export function grantRefusal (
+  acl: Acl, myRole: Role | null, member: AuthorHex, role: GrantableRole, space: string
+): Refusal | undefined {
+  if (!atLeast(myRole, 'admin')) {
+    return notAllowed(`your role in space ${space} is ${myRole ?? 'none'}; only an admin or the owner can grant roles`)
+  }
   if (role === 'admin' && myRole !== 'owner') return notAllowed(`only the owner of space ${space} can grant admin`)
   if (member === acl.owner) return notAllowed(`that peer owns space ${space}; the owner's role never changes`)
   const theirs = acl.currentRole(member)
-  if (theirs === 'admin' && myRole !== 'owner') return notAllowed(`that peer is an admin of space ${space}; only the owner manages admins`)
+  if (theirs === 'admin' && myRole !== 'owner') {
+    return notAllowed(`that peer is an admin of space ${space}; only the owner manages admins`)
+  }
   if (roleRank(theirs) >= roleRank(role)) {
-    return { code: 'NO_CHANGE', message: `that peer is already ${theirs ?? ''} in space ${space}; nothing to grant (to demote, revoke it, then grant the lower role)` }
+    const message = `that peer is already ${theirs ?? ''} in space ${space}; ` +
+      'nothing to grant (to demote, revoke it, then grant the lower role)'
+    return { code: 'NO_CHANGE', message }
   }
   return undefined
 }
 
 /** Whether a revoke of `member` by `me` would take effect. */
 export function revokeRefusal (acl: Acl, myRole: Role | null, member: AuthorHex, space: string): Refusal | undefined {
-  if (!atLeast(myRole, 'admin')) return notAllowed(`your role in space ${space} is ${myRole ?? 'none'}; only an admin or the owner can revoke`)
+  if (!atLeast(myRole, 'admin')) {
+    return notAllowed(`your role in space ${space} is ${myRole ?? 'none'}; only an admin or the owner can revoke`)
+  }
   if (member === acl.owner) return notAllowed(`that peer owns space ${space}; the owner cannot be revoked`)
   const theirs = acl.currentRole(member)
-  if (theirs === null) return { code: 'NOT_A_MEMBER', message: `that peer is not a member of space ${space} (see samepage acl list ${space})` }
-  if (theirs === 'admin' && myRole !== 'owner') return notAllowed(`that peer is an admin of space ${space}; only the owner can revoke admins`)
+  if (theirs === null) {
+    const message = `that peer is not a member of space ${space} (see samepage acl list ${space})`
+    return { code: 'NOT_A_MEMBER', message }
+
+  }
+  if (theirs === 'admin' && myRole !== 'owner') {
+    return notAllowed(`that peer is an admin of space ${space}; only the owner can revoke admins`)
+  }
   return undefined
 }
 

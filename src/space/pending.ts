@@ -18,7 +18,11 @@ export interface PendingEntry {
 
 export const PENDING_PER_PEER_FEED_MAX = 1024
 export const PENDING_PER_PEER_MAX = 8192
-/** Bytes one peer can make a space hold pending, and all peers together (an entry counts its bytes, signature and PENDING_ENTRY_OVERHEAD). */
+/**
+ * Bytes one peer can make a space hold pending, and all peers together (an
+ * entry counts its bytes, signature and PENDING_ENTRY_OVERHEAD).
+ */
+
 export const PENDING_BYTES_PER_PEER_MAX = 4 * 1024 * 1024
 export const PENDING_BYTES_MAX = 32 * 1024 * 1024
 /** What holding one decoded entry costs beyond its bytes (the decoded body, the maps): a rough, fixed figure. */

@@ -24,7 +24,8 @@ export function readOrMark<T> (read: () => T): T | UnreadableMarker {
   }
 }
 
-/** `read()`, or undefined if the stored bytes cannot be read (for records a reader can do without, such as a status). */
+/** `read()`, or undefined if the stored bytes cannot be read (records a reader can do without, such as a status). */
+
 export function readOrSkip<T> (read: () => T): T | undefined {
   try {
     return read()

@@ -53,7 +53,9 @@ export class SpaceReplica {
    * A space learned from a peer (a joiner gets the genesis at the handshake).
    * Returns a Reject if the genesis is not what `expected` names or is not signed by its owner.
    */
-  static adopt (store: Store, signed: SignedBytes, expected?: SpaceKey, opts: ReplicaOptions = {}): SpaceReplica | Reject {
+  static adopt (
+    store: Store, signed: SignedBytes, expected?: SpaceKey, opts: ReplicaOptions = {}
+  ): SpaceReplica | Reject {
     const s = adoptSpace(store, signed, expected, opts.epochSalt ?? 0)
     return 'reason' in s ? s : new SpaceReplica(s)
   }
@@ -71,7 +73,7 @@ export class SpaceReplica {
   /** Bytes held pending of what `peer` brought. */
   pendingBytesFrom (peer: AuthorHex): number { return this.#s.pending.bytesFrom(peer) }
 
-  /** A peer left: what it brought that is still pending is forgotten. Returns the feeds (author/epoch) that held some. */
+  /** A peer left: what it brought that is still pending is forgotten. Returns the feeds (author/epoch) held. */
   dropPendingFrom (peer: AuthorHex): string[] { return this.#s.pending.dropFrom(peer) }
 
   // ---------------------------------------------------------------- local writes (local-writes.ts)
@@ -91,7 +93,8 @@ export class SpaceReplica {
     return local.appendBodies(this.#s, keyPair, bodies, nowMs)
   }
 
-  /** File versions with their chunk-list parts, in one commit through `append` (file-versions.ts); the file record ids. */
+  /** File versions with their chunk-list parts in one commit through `append` (file-versions.ts); their record ids. */
+
   recordFileVersions (versions: readonly NewFileVersion[], append: AppendLocal): string[] {
     return recordFileVersions(this.#s, versions, append)
   }

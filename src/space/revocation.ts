@@ -22,7 +22,9 @@ const JUDGED_NOTICES_MAX = 256
  * noted now.
  */
 export function noteRevoke (s: ReplicaState, entry: Entry, member: AuthorHex): boolean {
-  if (entry.body.t !== 'acl.revoke' || toHex(entry.body.member) !== member || !bytesEqual(entry.space, s.id)) return false
+  if (entry.body.t !== 'acl.revoke' || toHex(entry.body.member) !== member) return false
+  if (!bytesEqual(entry.space, s.id)) return false
+
   if (s.revokedNotices.has(member) || s.acl.currentRole(member) === null) return false
   // Each revoke is judged once (a peer repeating one that does not count costs a lookup, not an ACL).
   const id = `${toHex(entry.id)}|${s.aclEntries.length}` // judged again once more acl entries are held

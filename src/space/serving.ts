@@ -25,7 +25,9 @@ export function feedRow (s: ReplicaState, author: AuthorHex, epoch: number): Fee
 function feedRowOf (s: ReplicaState, f: FeedState): FeedRow {
   const count = f.frozenAt === null ? f.count : Math.min(f.count, f.frozenAt)
   const head = count === f.count ? f.head : s.store.entryAt(s.key, f.author, f.epoch, count - 1)?.id ?? null
-  return { author: fromHex(f.author), epoch: f.epoch, count, head: head === null ? null : fromHex(head), frozen: f.frozenAt !== null }
+  const headId = head === null ? null : fromHex(head)
+  return { author: fromHex(f.author), epoch: f.epoch, count, head: headId, frozen: f.frozenAt !== null }
+
 }
 
 /** How far a feed is worth pulling: below the fork, and below the ACL's limit (seq 0 always: it may be a join). */

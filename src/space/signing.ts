@@ -28,7 +28,10 @@ export function genesisSignatureValid (g: SignedGenesis): boolean {
   return verifySignature(g.owner, signDomain(GENESIS_SIGNATURE_DOMAIN, sha256(g.bytes)), g.sig)
 }
 
-/** The invite key countersigns (space, joiner): the token's secret never travels, and a proof cannot be reused by another author. */
+/**
+ * The invite key countersigns (space, joiner): the token's secret never
+ * travels, and a proof cannot be reused by another author.
+ */
 export function joinProofPayload (space: Uint8Array, joiner: Uint8Array): Uint8Array {
   const out = new Uint8Array(space.length + joiner.length)
   out.set(space, 0)
@@ -40,7 +43,10 @@ export function signJoinProof (inviteKey: KeyPair, space: Uint8Array, joiner: Ui
   return inviteKey.sign(joinProofPayload(space, joiner))
 }
 
-export function joinProofValid (inviteKey: Uint8Array, space: Uint8Array, joiner: Uint8Array, proof: Uint8Array): boolean {
+export function joinProofValid (
+  inviteKey: Uint8Array, space: Uint8Array, joiner: Uint8Array, proof: Uint8Array
+): boolean {
+
   return verifySignature(inviteKey, joinProofPayload(space, joiner), proof)
 }
 

@@ -46,7 +46,7 @@ export class ReplicaState {
   /** A revoke of a local author a peer showed us before we store it (decision 18: a revoked node is told). */
   readonly revokedNotices = new Map<AuthorHex, Entry>()
   readonly judgedNotices = new Set<string>()
-  /** Chunk-list parts recorded here, by content (file-versions.ts): an edited big file lists the unchanged ones again. */
+  /** Chunk-list parts recorded here, by content (file-versions.ts): an edited big file names unchanged ones again. */
   readonly recordedParts = new Map<string, Position>()
 
   constructor (store: Store, genesis: SignedGenesis, epochSalt: number) {
@@ -86,7 +86,9 @@ export class ReplicaState {
     if (cached !== undefined) return cached
     if (feed.count === 0) return undefined
     const head = this.store.entryAt(this.key, feed.author, feed.epoch, feed.count - 1) as StoredEntry
-    // An entry stored under an older version's weaker checks may no longer decode: its feed still goes on from its clock.
+    // An entry stored under an older version's weaker checks may no longer decode: its feed still goes on from
+    // its clock.
+
     const clock = readOrSkip(() => decodeStoredEntry(head.bytes, head.sig).clock) ?? storedEntryClock(head.bytes)
     this.headClocks.set(key, clock)
     return clock

@@ -26,7 +26,9 @@ export function viewHash (s: ReplicaState, views: readonly ViewName[] = DERIVED_
   return hashRows(views.map(view => [view, s.store.viewRows(s.key, view)] as const))
 }
 
-export function hashRows (views: readonly (readonly [ViewName, Iterable<readonly [Uint8Array, Uint8Array]>])[]): string {
+type ViewRows = readonly [ViewName, Iterable<readonly [Uint8Array, Uint8Array]>]
+
+export function hashRows (views: readonly ViewRows[]): string {
   const h = crypto.createHash('sha256')
   const len = Buffer.alloc(4)
   for (const [view, rows] of views) {
@@ -103,7 +105,10 @@ function chunksFromParts (
       return { chunks: [], problem: `its chunk list names part ${p.epoch}/${p.seq}, which does not come before it` }
     }
     const stored = s.store.entryAt(s.key, a, p.epoch, p.seq)
-    if (stored === undefined) return { chunks: [], problem: `part ${p.epoch}/${p.seq} of its chunk list is not here yet` }
+    if (stored === undefined) {
+      return { chunks: [], problem: `part ${p.epoch}/${p.seq} of its chunk list is not here yet` }
+    }
+
     const body = decodeStoredEntry(stored.bytes, stored.sig).body
     if (body.t !== 'file.part') {
       return { chunks: [], problem: `its chunk list names entry ${p.epoch}/${p.seq}, which is a ${body.t}, not a part` }

@@ -115,7 +115,8 @@ export const EMPTY_ROWS: RowSource = { get: () => undefined }
 const SAFE_MAX = Number.MAX_SAFE_INTEGER
 
 export function isDataBody (body: Entry['body']): body is DataBody {
-  return body.t === 'kv.put' || body.t === 'kv.del' || body.t === 'counter.add' || body.t === 'ledger.append' || body.t === 'file' || body.t === 'file.part'
+  return body.t === 'kv.put' || body.t === 'kv.del' || body.t === 'counter.add' || body.t === 'ledger.append' ||
+    body.t === 'file' || body.t === 'file.part'
 }
 
 /** Applies one effective data entry to the views. Idempotent for kv; callers apply each entry once. */
@@ -129,14 +130,18 @@ export function applyDataEntry (rows: ViewOverlay, e: Entry): void {
       if (old !== null && compareKvOrder(old, e) >= 0) return
       const value = b.t === 'kv.put' ? b.value : null
       const row = encodeKvRow(e, b.t === 'kv.del', value)
-      rows.setKv(b.key, key, { wallMs: e.clock.wallMs, counter: e.clock.counter, author: e.author, epoch: e.epoch, seq: e.seq, id: e.id }, row)
+      const { wallMs, counter } = e.clock
+      const order = { wallMs, counter, author: e.author, epoch: e.epoch, seq: e.seq, id: e.id }
+      rows.setKv(b.key, key, order, row)
       return
     }
     case 'counter.add': {
       const key = utf8(b.name)
       const old = rows.get('counter', key)
       const { p, n } = old === undefined ? { p: 0, n: 0 } : decodeCounterRow(old)
-      const next = b.delta >= 0 ? encodeCounterRow(Math.min(SAFE_MAX, p + b.delta), n) : encodeCounterRow(p, Math.min(SAFE_MAX, n - b.delta))
+      const next = b.delta >= 0
+        ? encodeCounterRow(Math.min(SAFE_MAX, p + b.delta), n)
+        : encodeCounterRow(p, Math.min(SAFE_MAX, n - b.delta))
       rows.set('counter', key, next)
       return
     }
@@ -146,7 +151,8 @@ export function applyDataEntry (rows: ViewOverlay, e: Entry): void {
     case 'file': {
       const key = utf8(b.path)
       const old = rows.get('files', key)
-      rows.set('files', key, encodeFileRow(addFileVersion(old === undefined ? EMPTY_FILE_ROW : decodeFileRow(old), e.id, b.supersedes)))
+      const row = old === undefined ? EMPTY_FILE_ROW : decodeFileRow(old)
+      rows.set('files', key, encodeFileRow(addFileVersion(row, e.id, b.supersedes)))
       return
     }
     case 'file.part':
@@ -223,13 +229,16 @@ export interface KvRow extends KvOrder {
  * strings and a boolean, and a well-formed string value is its UTF-8. Any
  * other value is encoded by encodeCbor. Tested against encodeCbor.
  */
-export function encodeKvRow (e: Pick<Entry, 'clock' | 'author' | 'epoch' | 'seq' | 'id'>, deleted: boolean, value: unknown): Uint8Array {
+export function encodeKvRow (
+  e: Pick<Entry, 'clock' | 'author' | 'epoch' | 'seq' | 'id'>, deleted: boolean, value: unknown
+): Uint8Array {
   const { wallMs, counter } = e.clock
   const text = typeof value === 'string' && value.isWellFormed() ? value : undefined
   const encoded = text !== undefined ? undefined : value === null ? CBOR_NULL : encodeCbor(value)
   const textBytes = text === undefined ? 0 : Buffer.byteLength(text, 'utf8')
-  const size = 1 + headSize(wallMs) + headSize(counter) + headSize(e.author.length) + e.author.length + headSize(e.epoch) + headSize(e.seq) +
-    headSize(e.id.length) + e.id.length + 1 + (encoded !== undefined ? encoded.length : headSize(textBytes) + textBytes)
+  const size = 1 + headSize(wallMs) + headSize(counter) + headSize(e.author.length) + e.author.length +
+    headSize(e.epoch) + headSize(e.seq) + headSize(e.id.length) + e.id.length + 1 +
+    (encoded !== undefined ? encoded.length : headSize(textBytes) + textBytes)
   const out = new Uint8Array(size)
   out[0] = 0x88 // array of 8
   let pos = writeHead(out, 1, 0x00, wallMs)
@@ -297,7 +306,12 @@ export function decodeKvRow (bytes: Uint8Array): KvRow {
   const row = decodeCbor(bytes, 'kv row', 1 << 20, false)
   if (!Array.isArray(row) || row.length !== 8) throw new TypeError('kv row: not an array of 8 fields')
   const [wallMs, counter, author, epoch, seq, id, deleted, value] = row as KvRowFields
-  if (!(author instanceof Uint8Array) || !(id instanceof Uint8Array)) throw new TypeError('kv row: author or id not bytes')
+  if (!(author instanceof Uint8Array) || !(id instanceof Uint8Array)) {
+    throw new TypeError('kv row: author or id not bytes')
+  }
+
+
+
   return { wallMs, counter, author, epoch, seq, id, deleted, value }
 }
 
