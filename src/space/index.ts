@@ -10,7 +10,7 @@
 export { SpaceReplica, CLOCK_SKEW_MAX_MS } from './replica.ts'
 export type { ReplicaOptions } from './replica.ts'
 export type { LocalBodies } from './local-writes.ts'
-export type { AppendLocal, NewFileVersion } from './file-versions.ts'
+export type { NewFileVersion } from './file-versions.ts'
 
 export { EPOCH_SALT_RANGE, nextEpoch } from './epochs.ts'
 export { SpaceError } from './outcome.ts'

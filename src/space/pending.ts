@@ -26,9 +26,9 @@ export const PENDING_PER_PEER_MAX = 8192
 export const PENDING_BYTES_PER_PEER_MAX = 4 * 1024 * 1024
 export const PENDING_BYTES_MAX = 32 * 1024 * 1024
 /** What holding one decoded entry costs beyond its bytes (the decoded body, the maps): a rough, fixed figure. */
-export const PENDING_ENTRY_OVERHEAD = 512
+const PENDING_ENTRY_OVERHEAD = 512
 
-export function pendingWeight (item: PendingEntry): number {
+function pendingWeight (item: PendingEntry): number {
   return item.entry.bytes.byteLength + item.entry.sig.byteLength + PENDING_ENTRY_OVERHEAD
 }
 

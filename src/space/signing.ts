@@ -32,7 +32,7 @@ export function genesisSignatureValid (g: SignedGenesis): boolean {
  * The invite key countersigns (space, joiner): the token's secret never
  * travels, and a proof cannot be reused by another author.
  */
-export function joinProofPayload (space: Uint8Array, joiner: Uint8Array): Uint8Array {
+function joinProofPayload (space: Uint8Array, joiner: Uint8Array): Uint8Array {
   const out = new Uint8Array(space.length + joiner.length)
   out.set(space, 0)
   out.set(joiner, space.length)

@@ -177,7 +177,7 @@ export interface FileRow {
 
 const EMPTY_FILE_ROW: FileRow = { heads: [], superseded: [] }
 
-export function addFileVersion (row: FileRow, id: Uint8Array, supersedes: readonly Uint8Array[]): FileRow {
+function addFileVersion (row: FileRow, id: Uint8Array, supersedes: readonly Uint8Array[]): FileRow {
   const superseded = new Map(row.superseded.map(x => [toHex(x), x]))
   for (const x of supersedes) superseded.set(toHex(x), x)
   const heads = new Map(row.heads.map(x => [toHex(x), x]))
@@ -187,7 +187,7 @@ export function addFileVersion (row: FileRow, id: Uint8Array, supersedes: readon
   return { heads: sorted(heads), superseded: sorted(superseded) }
 }
 
-export function encodeFileRow (row: FileRow): Uint8Array {
+function encodeFileRow (row: FileRow): Uint8Array {
   return encodeCbor({ h: row.heads, x: row.superseded })
 }
 
@@ -357,7 +357,7 @@ function compareKvOrder (row: KvOrder, e: Entry): number {
     row.epoch - e.epoch || row.seq - e.seq || compareBytes(row.id, e.id)
 }
 
-export function ledgerKey (e: Entry): Uint8Array {
+function ledgerKey (e: Entry): Uint8Array {
   const key = Buffer.alloc(8 + 4 + 32 + 8 + 8 + 32)
   key.writeUIntBE(e.clock.wallMs, 2, 6) // wallMs < 2^48: bytes 0-1 stay zero
   key.writeUInt32BE(e.clock.counter, 8)

@@ -5,7 +5,7 @@ import type { FeedState, IdHex, StoredEntry } from './types.ts'
  * Rows as SQLite returns them, to the store's types: every column is
  * checked for its type (a damaged or foreign file throws here, not later).
  */
-export type Row = Record<string, SQLOutputValue>
+type Row = Record<string, SQLOutputValue>
 
 const CANONICAL_HEX = /^(?:[0-9a-f]{2})*$/
 

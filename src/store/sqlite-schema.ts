@@ -7,7 +7,7 @@ import { num } from './sqlite-rows.ts'
  * SCHEMA_VERSION in one transaction, or refuses a newer one.
  */
 /** The schema this code writes and reads (PRAGMA user_version). */
-export const SCHEMA_VERSION = 2
+const SCHEMA_VERSION = 2
 
 /**
  * Version 2. Spaces and feeds are numbered (sid, fid), so an entry row is

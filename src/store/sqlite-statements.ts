@@ -5,8 +5,8 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite'
  * schema is sqlite-schema.ts). Entries are read with their feed's author
  * and epoch, through ENTRY_COLUMNS.
  */
-export const ENTRY_COLUMNS = 'f.author, f.epoch, e.seq, e.id, e.bytes, e.sig, e.verified, e.kind'
-export const ENTRY_FROM = 'feeds f JOIN entries e ON e.fid = f.fid'
+const ENTRY_COLUMNS = 'f.author, f.epoch, e.seq, e.id, e.bytes, e.sig, e.verified, e.kind'
+const ENTRY_FROM = 'feeds f JOIN entries e ON e.fid = f.fid'
 
 export const ENTRIES_SQL = `SELECT ${ENTRY_COLUMNS} FROM ${ENTRY_FROM}
   WHERE f.sid = ? ORDER BY f.author, f.epoch, e.seq`
