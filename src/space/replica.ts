@@ -29,8 +29,17 @@ export interface ReplicaOptions {
  * One space as held by one node: its genesis, the feeds it stores, the ACL
  * computed from them, the views, and the pending queue. This class is the
  * face other folders call; each method delegates to the module that owns
- * its concern (the map is on ReplicaState, state.ts). Everything here is
- * pure over the store: the time comes in as `nowMs`.
+ * its concern, all of them functions over one ReplicaState (state.ts):
+ *   lifecycle.ts      create, open, adopt; a space's first commit
+ *   local-writes.ts   appendBodies (append is its one-body case), join, status, epochs, the clock
+ *   file-versions.ts  file records with their chunk-list parts, positions allocated at signing
+ *   ingest.ts         runs, fork proofs and status records from peers; the pending queue
+ *   commits.ts        every write to the store, and the rebuild of the views
+ *   revocation.ts     revokes of a local author shown by a peer before it is stored
+ *   serving.ts        what a peer is sent: vector, runs, pull limits
+ *   view-reads.ts     reads of the views, each row through its codec in views.ts
+ * Pure over the store (layers.test.ts): the time comes in as `nowMs`; never
+ * imports sync/, net/ or anything above.
  */
 export class SpaceReplica {
   readonly #s: ReplicaState

@@ -11,17 +11,12 @@ import { decodeStoredEntry } from './signing.ts'
 import { isDataBody, KvOrderCache } from './views.ts'
 
 /**
- * What one replica of a space holds in memory beside its store, shared by
- * the modules that make up SpaceReplica (replica.ts, the facade):
- *   lifecycle.ts      create, open, adopt
- *   local-writes.ts   appendBodies (append is its one-body case), join, status, epochs, the clock
- *   file-versions.ts  file records with their chunk-list parts, positions allocated at signing
- *   ingest.ts         runs, fork proofs and status records from peers; the pending queue
- *   commits.ts        the only writer of the store and of `acl`/`aclEntries`, after each commit succeeded
- *   revocation.ts     revokes of a local author shown by a peer before it is stored
- *   serving.ts        what a peer is sent: vector, runs, limits
- *   view-reads.ts     reads of the views through the row codecs of views.ts
- * Those modules are plain functions over this state; none keeps state of its own.
+ * What one replica of a space holds in memory beside its store: the state
+ * shared by the modules that make up SpaceReplica (their map is on that
+ * class, replica.ts). Those modules are plain functions over this state and
+ * keep none of their own. Only commits.ts assigns `acl` and extends
+ * `aclEntries`, once the commit succeeded; only local writes and commits
+ * move `clock`, forward.
  */
 export class ReplicaState {
   readonly store: Store
