@@ -40,7 +40,7 @@ export class Wire {
   add (keyPair: KeyPair, store = new MemoryStore()): Peer {
     const replicas = new Map<SpaceKey, SpaceReplica>()
     for (const key of store.spaces()) replicas.set(key, SpaceReplica.open(store, key))
-    const engine = new SyncEngine({ keyPair, spaces: { get: k => replicas.get(k), all: () => replicas.values() }, nowMs: this.nowMs })
+    const engine = new SyncEngine({ keyPair, spaces: { get: k => replicas.get(k), all: () => replicas.values() } })
     const peer: Peer = { name: toHex(keyPair.publicKey), keyPair, store, replicas, engine, events: [] }
     this.peers.set(peer.name, peer)
     return peer
