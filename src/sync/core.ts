@@ -79,8 +79,10 @@ export class SyncCore {
     this.claims.release(peer)
     this.serving.forget(peer)
     this.membership.peerGone(peer)
-    // What it brought that still waits is forgotten (decision 17); those feeds are pulled again from whoever holds them.
-    for (const replica of this.spaces.all()) for (const fk of replica.dropPendingFrom(peer)) this.plan(replica.key, asFeedKey(fk), nowMs)
+    // What it brought that still waits is forgotten (decision 17); those feeds are pulled again from who holds them.
+    for (const replica of this.spaces.all()) {
+      for (const fk of replica.dropPendingFrom(peer)) this.plan(replica.key, asFeedKey(fk), nowMs)
+    }
   }
 
   /** A local write: committed, then announced (decision 6: announce only after commit). */
@@ -101,7 +103,9 @@ export class SyncCore {
       this.stats.entriesStored += result.stored.length
       this.events.push({ type: 'stored', space: replica.key, entries: result.stored, from })
       this.afterStore(replica, result.stored, from === 'local' ? null : from)
-      for (const e of result.stored) if (e.body.t === 'join' && e.seq === 0) this.membership.redeemIfMine(replica, e, nowMs)
+      for (const e of result.stored) {
+        if (e.body.t === 'join' && e.seq === 0) this.membership.redeemIfMine(replica, e, nowMs)
+      }
     }
     if (result.fork !== undefined) {
       this.events.push({ type: 'fork', space: replica.key, proof: result.fork })
@@ -127,7 +131,8 @@ export class SyncCore {
       const shared = session.spaces.get(replica.key)
       if (shared === undefined) continue
       this.send(this.membership.tellRevoked(session, replica))
-      if (!shared.memberHelloSent && isMember(replica, session.peer)) this.send(this.membership.hello(session, [replica]))
+      const member = isMember(replica, session.peer)
+      if (!shared.memberHelloSent && member) this.send(this.membership.hello(session, [replica]))
       for (const fk of shared.known.keys()) this.plan(replica.key, fk, nowMs)
     }
   }
@@ -151,7 +156,8 @@ export class SyncCore {
   chargeOverClaim (session: Session, nowMs: number): void {
     if (!session.overClaimed || !this.sessions.has(session.peer)) return
     session.overClaimed = false
-    this.penalize(session, SCORE.overClaim, `claims past the budget: over ${CLAIMS_PER_PEER_MAX} feeds and status heads`, nowMs)
+    const reason = `claims past the budget: over ${CLAIMS_PER_PEER_MAX} feeds and status heads`
+    this.penalize(session, SCORE.overClaim, reason, nowMs)
   }
 
   /** Scored (score.ts); past the limit: `bye`, banned for BAN_MS, disconnected. */
@@ -160,7 +166,8 @@ export class SyncCore {
     const score = session.score.value(nowMs)
     this.events.push({ type: 'misbehaviour', peer: session.peer, reason, points, score })
     if (!session.score.exceeded(nowMs)) return
-    this.send([{ peer: session.peer, msg: { m: 'bye', reason: `misbehaviour score ${Math.round(score)}: ${reason}`.slice(0, 200) } }])
+    const bye = `misbehaviour score ${Math.round(score)}: ${reason}`.slice(0, 200)
+    this.send([{ peer: session.peer, msg: { m: 'bye', reason: bye } }])
     this.bans.ban(session.peer, nowMs)
     this.events.push({ type: 'disconnect', peer: session.peer, reason })
     this.disconnect(session.peer, nowMs)
@@ -180,7 +187,8 @@ export class SyncCore {
     const out: StatusNeighbour[] = []
     for (const session of this.sessions.values()) {
       const shared = session.spaces.get(replica.key)
-      if (shared !== undefined && isMember(replica, session.peer)) out.push({ peer: session.peer, known: shared.statusKnown })
+      if (shared === undefined || !isMember(replica, session.peer)) continue
+      out.push({ peer: session.peer, known: shared.statusKnown })
     }
     return out
   }

@@ -140,7 +140,8 @@ import type { Outbound, SyncEvent } from './types.ts'
     for (const replica of core.spaces.all()) {
       for (const r of replica.retryPending(nowMs)) {
         core.afterIngest(replica, r, 'local', nowMs)
-        for (const fk of new Set(r.stored.map(e => feedKey(toHex(e.author), e.epoch)))) core.plan(replica.key, fk, nowMs)
+        const feeds = new Set(r.stored.map(e => feedKey(toHex(e.author), e.epoch)))
+        for (const fk of feeds) core.plan(replica.key, fk, nowMs)
       }
     }
     core.schedulePendingRetry(nowMs)
@@ -175,16 +176,18 @@ import type { Outbound, SyncEvent } from './types.ts'
 
   /** After the node adds or adopts a space: tell every neighbour. */
   spaceAdded (space: SpaceKey): void {
-    const replica = this.#core.replica(space)
-    for (const session of this.#core.sessions.values()) this.#core.send(this.#core.membership.spaceAdded(session, replica))
+    const core = this.#core
+    const replica = core.replica(space)
+    for (const session of core.sessions.values()) core.send(core.membership.spaceAdded(session, replica))
   }
 
-  /** What peers make this node hold now (decision 17: each bounded per peer and in all): for `samepage stats` and tests. */
+  /** What peers make this node hold now (decision 17: bounded per peer and in all): for `samepage stats`, tests. */
   holdings (): { pendingEntries: number, pendingBytes: number, claims: number, undrainedBytes: number } {
     let pendingEntries = 0
     let pendingBytes = 0
     for (const r of this.#core.spaces.all()) { pendingEntries += r.pendingCount; pendingBytes += r.pendingBytes }
-    return { pendingEntries, pendingBytes, claims: this.#core.claims.total, undrainedBytes: this.#core.serving.undrained }
+    const { claims, serving } = this.#core
+    return { pendingEntries, pendingBytes, claims: claims.total, undrainedBytes: serving.undrained }
   }
 
   // ------------------------------------------------------------------ poll

@@ -38,7 +38,9 @@ export function onHello (core: SyncCore, session: Session, msg: Msg<'hello'>, no
     if (!isMember(replica, session.peer)) continue
     for (const s of replica.statuses()) {
       const known = shared.statusKnown.get(toHex(s.author))
-      if (known === undefined || known.wallMs < s.clock.wallMs || (known.wallMs === s.clock.wallMs && known.counter < s.clock.counter)) {
+      const newer = known === undefined || known.wallMs < s.clock.wallMs ||
+        (known.wallMs === s.clock.wallMs && known.counter < s.clock.counter)
+      if (newer) {
         core.send([{ peer: session.peer, msg: { m: 'status', space: replica.id, record: [s.bytes, s.sig] } }])
       }
     }
@@ -48,7 +50,8 @@ export function onHello (core: SyncCore, session: Session, msg: Msg<'hello'>, no
 }
 
 export function onWant (core: SyncCore, session: Session, msg: Msg<'want'>): void {
-  core.send(serveWant(session, core.space(msg.space), msg.space, msg.ranges, core.serving, core.sessions.keys(), core.stats))
+  const replica = core.space(msg.space)
+  core.send(serveWant(session, replica, msg.space, msg.ranges, core.serving, core.sessions.keys(), core.stats))
 }
 
 export function onEntries (core: SyncCore, session: Session, msg: Msg<'entries'>, nowMs: number): void {
@@ -84,7 +87,8 @@ export function onEntries (core: SyncCore, session: Session, msg: Msg<'entries'>
   if (!solicited && !isMember(replica, session.peer) && !coveredRun(replica, author, head)) {
     // A stranger's own feed, or anything no grant covers, pushed by a non-member: not held, and charged (decision 17).
     core.stats.droppedIn += run.length
-    core.penalize(session, SCORE.unsolicited, 'entries nobody asked for, of a feed no grant covers, from a non-member', nowMs)
+    const reason = 'entries nobody asked for, of a feed no grant covers, from a non-member'
+    core.penalize(session, SCORE.unsolicited, reason, nowMs)
     return
   }
   const result = replica.ingestRun(run, session.peer, nowMs)
@@ -94,17 +98,22 @@ export function onEntries (core: SyncCore, session: Session, msg: Msg<'entries'>
   core.stats.droppedIn += result.dropped
   if (result.diverged !== undefined) core.stats.divergedRuns++
   if (result.reject !== undefined) {
-    core.penalize(session, SCORE.invalidEntry, `invalid entry (${result.reject.reason}): ${result.reject.detail}`, nowMs)
+    const reason = `invalid entry (${result.reject.reason}): ${result.reject.detail}`
+    core.penalize(session, SCORE.invalidEntry, reason, nowMs)
   } else if (!solicited && !core.relay.pushes && result.stored.length === 0 && result.duplicates > 0) {
     core.penalize(session, SCORE.unsolicited, 'replay: entries nobody asked for, already held', nowMs)
   }
   if (!core.sessions.has(session.peer)) return
   session.shared(replica.key).holds(fk, head.seq + run.length)
   const { diverged, fork, reject } = result
-  if (diverged !== undefined) core.send(core.pulls.probe(session, replica, feedKey(diverged.author, diverged.epoch), diverged.seq))
+  if (diverged !== undefined) {
+    core.send(core.pulls.probe(session, replica, feedKey(diverged.author, diverged.epoch), diverged.seq))
+  }
   if (fork !== undefined) core.send(core.pulls.refineFork(session, replica, fork))
   core.afterIngest(replica, result, session.peer, nowMs)
-  if (isJoin && author === session.peer && reject === undefined) core.send(core.membership.answerJoin(session, replica, head, nowMs))
+  if (isJoin && author === session.peer && reject === undefined) {
+    core.send(core.membership.answerJoin(session, replica, head, nowMs))
+  }
   if (revokeOfSelf && reject === undefined && result.stored.length === 0 && replica.noteRevoke(head, core.self)) {
     core.events.push({ type: 'revoked', space: replica.key, by: author })
   }

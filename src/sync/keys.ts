@@ -75,7 +75,10 @@ export class TupleMap<K extends readonly unknown[], V> {
     if (slot === undefined) return false
     this.#order.delete(slot)
     last.delete(key[key.length - 1])
-    for (let i = key.length - 1; i > 0 && (path[i] as Map<unknown, unknown>).size === 0; i--) path[i - 1]?.delete(key[i - 1])
+    // Levels left empty are removed, so a map of many short-lived keys does not keep their prefixes.
+    for (let i = key.length - 1; i > 0 && (path[i] as Map<unknown, unknown>).size === 0; i--) {
+      path[i - 1]?.delete(key[i - 1])
+    }
     return true
   }
 

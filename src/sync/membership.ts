@@ -1,5 +1,5 @@
 import { fromHex, toHex } from '../codec/index.ts'
-import type { Body, Entry, SpaceHello } from '../codec/index.ts'
+import type { Body, Entry, SignedBytes, SpaceHello } from '../codec/index.ts'
 import { redeemDecision, SpaceError } from '../space/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
 import type { AuthorHex, ForkProof, SpaceKey } from '../store/index.ts'
@@ -43,11 +43,14 @@ export class Membership {
     for (const replica of replicas) {
       if (!isMember(replica, session.peer)) { others.push(replica.id); continue }
       session.shared(replica.key).memberHelloSent = true
-      spaces.push({ genesis: [replica.genesis.bytes, replica.genesis.sig], feeds: replica.vector(), statuses: replica.statusHeads() })
+      const genesis: SignedBytes = [replica.genesis.bytes, replica.genesis.sig]
+      spaces.push({ genesis, feeds: replica.vector(), statuses: replica.statusHeads() })
     }
     const out: Send[] = []
     const tags = helloTags(others, this.#self, session.peer)
-    if (spaces.length > 0 || tags.length > 0) out.push({ peer: session.peer, msg: { m: 'hello', spaces, ...(tags.length > 0 ? { tags } : {}) } })
+    if (spaces.length > 0 || tags.length > 0) {
+      out.push({ peer: session.peer, msg: { m: 'hello', spaces, ...(tags.length > 0 ? { tags } : {}) } })
+    }
     for (const replica of replicas) if (session.spaces.has(replica.key)) out.push(...this.presentJoin(session, replica))
     return out
   }
@@ -61,7 +64,9 @@ export class Membership {
   tags (session: Session, tags: readonly Uint8Array[]): Send[] {
     if (tags.length === 0) return []
     let index = this.#tagIndex.get(session.peer)
-    if (index === undefined) this.#tagIndex.set(session.peer, index = tagIndex(this.#spaces.all(), session.peer, this.#self))
+    if (index === undefined) {
+      this.#tagIndex.set(session.peer, index = tagIndex(this.#spaces.all(), session.peer, this.#self))
+    }
     const out: Send[] = []
     for (const tag of tags) {
       const hex = toHex(tag)
@@ -77,7 +82,7 @@ export class Membership {
     return out
   }
 
-  /** We added or adopted a space: the peer gets its hello, and its tags are matched again (it may have named it before). */
+  /** We added or adopted a space: the peer gets its hello; its tags are matched again (it may have named it before). */
   spaceAdded (session: Session, replica: SpaceReplica): Send[] {
     this.#tagIndex.get(session.peer)?.set(toHex(spaceTag(replica.id, session.peer, this.#self)), replica.key)
     const out = this.hello(session, [replica])
@@ -89,7 +94,10 @@ export class Membership {
     this.#tagIndex.delete(peer)
   }
 
-  /** A joiner presents its join to a peer that showed it holds the space: the inviter cannot pull from a feed it does not yet cover. */
+  /**
+   * A joiner presents its join to a peer that showed it holds the space: the
+   * inviter cannot pull from a feed it does not yet cover.
+   */
   presentJoin (session: Session, replica: SpaceReplica): Send[] {
     const shared = session.shared(replica.key)
     const join = replica.pendingJoin(this.#self)
@@ -111,27 +119,29 @@ export class Membership {
     return { ok: true, recorded: true }
   }
 
-  /** The joiner presented its join to us: tell it whether it is in, refused (and why), or waits for the invite's issuer. */
+  /** The joiner presented its join to us: whether it is in, refused (and why), or waits for the invite's issuer. */
   answerJoin (session: Session, replica: SpaceReplica, join: Entry, nowMs: number): Send[] {
     const decision = this.redeemIfMine(replica, join, nowMs)
     if (decision === undefined) {
       const known = join.body.t === 'join' && replica.inviteExpiresMs(join.body.invite) !== undefined
       return [answer(session, replica, join.id, 'waiting', known
-        ? 'this node did not issue the invite; only its issuer admits the join, when it gets it (from you or from any member)'
+        ? 'this node did not issue the invite; only its issuer admits the join, ' +
+          'when it gets it (from you or from any member)'
         : 'this node does not hold the invite yet')]
     }
     if (decision.ok) return [answer(session, replica, join.id, 'redeemed', '')]
     return [answer(session, replica, join.id, decision.reason, decision.detail)]
   }
 
-  /** A revoked member is told (decision 18): it is shown the revoke that took its role, once a session, unless it holds it. */
+  /** A revoked member is told (decision 18): shown the revoke that took its role, once a session, unless held. */
   tellRevoked (session: Session, replica: SpaceReplica): Send[] {
     if (session.toldRevoked.has(replica.key) || replica.acl.revokesOf(session.peer).length === 0) return []
     if (replica.acl.currentRole(session.peer) !== null) return []
     const revoke = replica.revokeOf(session.peer)
     if (revoke === undefined) return []
     session.toldRevoked.add(replica.key)
-    if ((session.spaces.get(replica.key)?.known.get(feedKey(toHex(revoke.author), revoke.epoch)) ?? 0) > revoke.seq) return []
+    const held = session.spaces.get(replica.key)?.known.get(feedKey(toHex(revoke.author), revoke.epoch)) ?? 0
+    if (held > revoke.seq) return []
     return [{ peer: session.peer, msg: { m: 'entries', space: replica.id, run: [[revoke.bytes, revoke.sig]] } }]
   }
 
@@ -139,7 +149,7 @@ export class Membership {
     return runLength === 1 && head.body.t === 'acl.revoke' && toHex(head.body.member) === this.#self
   }
 
-  /** The fork proofs we hold, to a member neighbour that does not hold them (fork proofs carry whole entries: decision 17). */
+  /** The fork proofs we hold, to a member neighbour that lacks them (they carry whole entries: decision 17). */
   forkProofs (session: Session, replica: SpaceReplica, shared: SharedSpace): Send[] {
     if (!isMember(replica, session.peer)) return []
     const out: Send[] = []
@@ -160,7 +170,8 @@ export class Membership {
     const fk = feedKey(proof.author, proof.epoch)
     const out: Send[] = []
     for (const session of sessions) {
-      if (!session.spaces.has(replica.key) || session.shared(replica.key).frozen.has(fk) || !isMember(replica, session.peer)) continue
+      if (!session.spaces.has(replica.key) || session.shared(replica.key).frozen.has(fk)) continue
+      if (!isMember(replica, session.peer)) continue
       session.shared(replica.key).frozen.add(fk)
       out.push({ peer: session.peer, msg: { m: 'fork', space: replica.id, a: proof.a, b: proof.b } })
     }
@@ -169,6 +180,8 @@ export class Membership {
 }
 
 /** Our answer to a joiner's join (decision 18), its detail cut to 200 characters. */
-export function answer (session: Session, replica: SpaceReplica, join: Uint8Array, outcome: string, detail: string): Send {
-  return { peer: session.peer, msg: { m: 'join-answer', space: replica.id, join, outcome, detail: detail.slice(0, 200) } }
+export function answer (session: Session, replica: SpaceReplica, join: Uint8Array, outcome: string,
+  detail: string): Send {
+  const msg = { m: 'join-answer', space: replica.id, join, outcome, detail: detail.slice(0, 200) } as const
+  return { peer: session.peer, msg }
 }

@@ -96,7 +96,9 @@ export class FeedPulls {
     }
     const range: FeedRange = { author: fromHex(author), epoch, from: ours, to }
     const deadline = nowMs + REQUEST_TIMEOUT_MS
-    this.#requests.set([space, fk], { peer, from: ours, to, deadline, tried: best.tried ? new Set() : tried, bytes: 0, worstBytes })
+    // Every source was tried already (the best one too): a fresh round of tries starts.
+    const fresh = best.tried ? new Set<AuthorHex>() : tried
+    this.#requests.set([space, fk], { peer, from: ours, to, deadline, tried: fresh, bytes: 0, worstBytes })
     this.#pullBytes.set(peer, reserved + worstBytes)
     return [{ peer, msg: { m: 'want', space: replica.id, ranges: [range] } }]
   }
@@ -117,7 +119,8 @@ export class FeedPulls {
    * moved) or, at its end (`reached` its top, its bytes, or `ended` by a
    * rejection, divergence or fork), the feed is planned again.
    */
-  progress (peer: AuthorHex, space: SpaceKey, fk: FeedKey, reached: number, bytes: number, ended: boolean, nowMs: number): Send[] {
+  progress (peer: AuthorHex, space: SpaceKey, fk: FeedKey, reached: number, bytes: number, ended: boolean,
+    nowMs: number): Send[] {
     const req = this.#requests.get([space, fk])
     if (req?.peer !== peer) return []
     req.bytes += bytes
@@ -135,7 +138,8 @@ export class FeedPulls {
     if (req?.peer !== session.peer) return []
     session.unanswered++
     this.#close(space, fk)
-    return [...this.plan(space, fk, nowMs, new Set([...req.tried, session.peer])), ...this.planWaiting(session.peer, nowMs)]
+    const tried = new Set([...req.tried, session.peer])
+    return [...this.plan(space, fk, nowMs, tried), ...this.planWaiting(session.peer, nowMs)]
   }
 
   /** Pulls that made no progress by their deadline: asked of another peer; late answers stay honest for a while. */
@@ -217,7 +221,8 @@ export class FeedPulls {
     if (this.#probes.has(key)) return []
     this.#probes.set(key, true)
     const { author, epoch } = parseFeedKey(fk)
-    return [{ peer: session.peer, msg: { m: 'want', space: replica.id, ranges: [{ author: fromHex(author), epoch, from, to: seq + 1 }] } }]
+    const range: FeedRange = { author: fromHex(author), epoch, from, to: seq + 1 }
+    return [{ peer: session.peer, msg: { m: 'want', space: replica.id, ranges: [range] } }]
   }
 
   /** A proof whose two entries have different `prev`s is not at the first divergence: look further back. */

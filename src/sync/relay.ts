@@ -31,6 +31,9 @@ export interface Relay {
   peerGone (peer: AuthorHex): void
 }
 
+/** Heads to announce in one space: its wire id and the newest row of each feed. */
+interface Heads { readonly id: Uint8Array, readonly rows: Map<FeedKey, FeedRow> }
+
 /**
  * Announce and pull: after storing anything, a node announces new heads
  * (`have`) to member neighbours that do not hold them; a neighbour that
@@ -39,7 +42,8 @@ export interface Relay {
  */
 export class AnnounceRelay implements Relay {
   readonly pushes = false
-  readonly #haves = new Map<AuthorHex, Map<SpaceKey, { readonly id: Uint8Array, readonly rows: Map<FeedKey, FeedRow> }>>()
+  /** Per neighbour and space: the newest row of each feed to announce at flush(). */
+  readonly #haves = new Map<AuthorHex, Map<SpaceKey, Heads>>()
 
   stored (replica: SpaceReplica, entries: readonly Entry[], neighbours: readonly RelayNeighbour[]): Send[] {
     const feeds = new Set(entries.map(e => feedKey(toHex(e.author), e.epoch)))

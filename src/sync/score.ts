@@ -1,5 +1,7 @@
 import type { AuthorHex } from '../store/index.ts'
-import { BAN_MS, BANNED_MAX, MESSAGES_BURST, MESSAGES_PER_SECOND, SCORE_HALF_LIFE_MS, SCORE_LIMIT } from './constants.ts'
+import {
+  BAN_MS, BANNED_MAX, MESSAGES_BURST, MESSAGES_PER_SECOND, SCORE_HALF_LIFE_MS, SCORE_LIMIT
+} from './constants.ts'
 
 /**
  * A peer's misbehaviour score, decaying with time, and its message budget.

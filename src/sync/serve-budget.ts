@@ -68,8 +68,8 @@ export class ServeBudget {
  * WANT_WINDOW_ENTRIES and WANT_WINDOW_BYTES per range, a member only, while
  * the serve budget has room; `none` for what is not served.
  */
-export function serveWant (session: Session, replica: SpaceReplica | undefined, space: Uint8Array, ranges: readonly FeedRange[],
-  budget: ServeBudget, peers: Iterable<AuthorHex>, stats: SyncStats): Send[] {
+export function serveWant (session: Session, replica: SpaceReplica | undefined, space: Uint8Array,
+  ranges: readonly FeedRange[], budget: ServeBudget, peers: Iterable<AuthorHex>, stats: SyncStats): Send[] {
   const out: Send[] = []
   const none = (range: FeedRange): void => {
     out.push({ peer: session.peer, msg: { m: 'none', space, range } })

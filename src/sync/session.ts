@@ -57,7 +57,7 @@ export class Session {
   readonly order: number
   readonly score: PeerScore
   readonly spaces = new Map<SpaceKey, SharedSpace>()
-  /** Pulls of this peer that ended without an answer (a timeout, or `none` for what it claimed): such a peer is asked last. */
+  /** Pulls of this peer that ended without an answer (a timeout, or `none` for what it claimed): it is asked last. */
   unanswered = 0
   /** It claimed more than its budget (claims.ts) since this was last reset: charged once per message. */
   overClaimed = false

@@ -39,10 +39,18 @@ export interface StatusServe {
   queued (bytes: number): void
 }
 
-interface Want { clock: Clock, asked: AuthorHex, readonly others: AuthorHex[], deadline: number, readonly id: Uint8Array }
+/** A record asked of one announcer: the newest clock announced, who was asked, who else announced it, until when. */
+interface Want {
+  clock: Clock
+  asked: AuthorHex
+  readonly others: AuthorHex[]
+  deadline: number
+  /** The space's wire id, for asking the next announcer. */
+  readonly id: Uint8Array
+}
 
 export class StatusGossip {
-  /** Records announced to us and asked of one announcer: the newest clock announced, who was asked, who else announced it. */
+  /** Records announced to us and asked of one announcer, per space and author. */
   readonly #wants = new TupleMap<[SpaceKey, AuthorHex], Want>()
   /** The clock of the record we hold per space and author (null: none), so that an announcement costs no decoding. */
   readonly #clocks = new TupleMap<[SpaceKey, AuthorHex], Clock | null>()
@@ -52,7 +60,7 @@ export class StatusGossip {
     this.#connected = connected
   }
 
-  /** A record newer than ours was stored (published here, or from `from`): announced to each neighbour that may lack it. */
+  /** A record newer than ours was stored (published here, or from `from`): announced to neighbours that may lack it. */
   stored (space: StatusSpace, author: Uint8Array, clock: Clock, from: StatusNeighbour | null,
     neighbours: Iterable<StatusNeighbour>): Send[] {
     const a = toHex(author)
@@ -82,14 +90,16 @@ export class StatusGossip {
         if (wanted.asked !== from.peer && !wanted.others.includes(from.peer)) wanted.others.push(from.peer)
         continue
       }
-      this.#wants.set([space.key, author], { clock: h.clock, asked: from.peer, others: [], deadline: nowMs + REQUEST_TIMEOUT_MS, id: space.id })
+      const deadline = nowMs + REQUEST_TIMEOUT_MS
+      this.#wants.set([space.key, author], { clock: h.clock, asked: from.peer, others: [], deadline, id: space.id })
       ask.push(h.author)
     }
     return ask.length > 0 ? [{ peer: from.peer, msg: { m: 'status-want', space: space.id, authors: ask } }] : []
   }
 
-  /** A member asked for records (`status-want`): those we hold, while the serve budget has room. False: refused in part. */
-  asked (space: StatusSpace, from: StatusNeighbour, authors: readonly Uint8Array[], serve: StatusServe): { sends: Send[], refused: boolean } {
+  /** A member asked for records (`status-want`): those we hold, while the serve budget has room (else `refused`). */
+  asked (space: StatusSpace, from: StatusNeighbour, authors: readonly Uint8Array[],
+    serve: StatusServe): { sends: Send[], refused: boolean } {
     const sends: Send[] = []
     for (const a of authors) {
       const author = toHex(a)
@@ -119,14 +129,18 @@ export class StatusGossip {
   /** Wants past their deadline: asked of the next announcer. */
   tick (nowMs: number): Send[] {
     const out: Send[] = []
-    for (const [key, wanted] of [...this.#wants.entries()]) if (wanted.deadline <= nowMs) out.push(...this.#askNext(key, nowMs))
+    for (const [key, wanted] of [...this.#wants.entries()]) {
+      if (wanted.deadline <= nowMs) out.push(...this.#askNext(key, nowMs))
+    }
     return out
   }
 
   /** The link to `peer` ended: what it was asked is asked of the next announcer. */
   peerGone (peer: AuthorHex, nowMs: number): Send[] {
     const out: Send[] = []
-    for (const [key, wanted] of [...this.#wants.entries()]) if (wanted.asked === peer) out.push(...this.#askNext(key, nowMs))
+    for (const [key, wanted] of [...this.#wants.entries()]) {
+      if (wanted.asked === peer) out.push(...this.#askNext(key, nowMs))
+    }
     return out
   }
 

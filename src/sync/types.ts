@@ -14,14 +14,20 @@ export interface Send { readonly peer: AuthorHex, readonly msg: Message }
 export interface Outbound { readonly peer: AuthorHex, readonly type: MessageType, readonly bytes: Uint8Array }
 
 export type SyncEvent =
-  | { readonly type: 'stored', readonly space: SpaceKey, readonly entries: readonly Entry[], readonly from: AuthorHex | 'local' }
+  | {
+    readonly type: 'stored', readonly space: SpaceKey, readonly entries: readonly Entry[],
+    readonly from: AuthorHex | 'local'
+  }
   | { readonly type: 'fork', readonly space: SpaceKey, readonly proof: ForkProof }
   | {
-    readonly type: 'misbehaviour', readonly peer: AuthorHex, readonly reason: string, readonly points: number, readonly score: number
+    readonly type: 'misbehaviour', readonly peer: AuthorHex, readonly reason: string, readonly points: number,
+    readonly score: number
   }
   | { readonly type: 'disconnect', readonly peer: AuthorHex, readonly reason: string }
   /** A status record newer than what we held was stored (ours or a peer's). */
-  | { readonly type: 'status', readonly space: SpaceKey, readonly author: AuthorHex, readonly from: AuthorHex | 'local' }
+  | {
+    readonly type: 'status', readonly space: SpaceKey, readonly author: AuthorHex, readonly from: AuthorHex | 'local'
+  }
   /** A peer answered a join of ours (decision 18): 'redeemed', 'waiting', or why the issuer refused it. */
   | {
     readonly type: 'join-answer', readonly space: SpaceKey, readonly join: string, readonly from: AuthorHex,
