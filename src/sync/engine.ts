@@ -21,13 +21,17 @@ import type { Outbound, SyncEvent } from './types.ts'
  *   command: append(space, body) · appendMany · publishStatus(space, body) · spaceAdded(space)
  *   poll:    drain() -> messages · events() · nextDeadline()
  *
- * The engine owns the sessions and dispatches each message type to one
- * handler; the protocols are its parts, each returning what to send:
+ * The engine owns the sessions (session.ts) and hands each message type to
+ * one handler (handlers.ts) over the shared state (core.ts); the protocols
+ * are parts that each return what to send:
  *   pulls.ts          feed pulls: plans, requests, pull budget, waiting pulls, fork probes, late answers
  *   status-gossip.ts  status records: status-have / status-want, announcer rotation (pure, usable alone)
  *   relay.ts          how new entries travel: AnnounceRelay (`have`), or a strategy a benchmark injects
  *   membership.ts     hello and space tags, join answers, revoke notices, fork proofs
- *   score.ts          misbehaviour scores, message budget, bans;  claims.ts, serve-budget.ts: what peers make us hold
+ *   score.ts          misbehaviour scores, message budget, bans
+ *   claims.ts, serve-budget.ts   what a peer can make us remember, and serving wants within a budget
+ *   keys.ts           typed keys (FeedKey, TupleMap): no state keyed by strings glued from parts
+ * No part imports the engine or the core; only the handlers and the engine read the core.
  *
  * How data moves (docs/architecture.md, "Sync protocol"):
  *   1. On connect both sides send `hello`: per space the peer is a member of,
@@ -43,7 +47,8 @@ import type { Outbound, SyncEvent } from './types.ts'
  *   4. Fork proofs (`fork`) go to every member neighbour sharing the space.
  *   5. Garbage, invalid entries, replays and floods score the sender;
  *      honest duplicates never do. Past the limit the link ends (`bye`).
- */export class SyncEngine {
+ */
+export class SyncEngine {
   readonly self: AuthorHex
   readonly stats: SyncStats
   readonly #core: SyncCore

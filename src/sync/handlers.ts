@@ -9,6 +9,7 @@ import { answer } from './membership.ts'
 import { runBytes } from './pulls.ts'
 import { serveWant } from './serve-budget.ts'
 import type { Session } from './session.ts'
+import { newerClock } from './status-gossip.ts'
 import type { StatusSpace } from './status-gossip.ts'
 import { isMember } from './types.ts'
 
@@ -36,13 +37,10 @@ export function onHello (core: SyncCore, session: Session, msg: Msg<'hello'>, no
     }
     core.send(core.membership.presentJoin(session, replica))
     if (!isMember(replica, session.peer)) continue
+    // Status records the member lacks, by the heads of its hello.
     for (const s of replica.statuses()) {
-      const known = shared.statusKnown.get(toHex(s.author))
-      const newer = known === undefined || known.wallMs < s.clock.wallMs ||
-        (known.wallMs === s.clock.wallMs && known.counter < s.clock.counter)
-      if (newer) {
-        core.send([{ peer: session.peer, msg: { m: 'status', space: replica.id, record: [s.bytes, s.sig] } }])
-      }
+      if (!newerClock(s.clock, shared.statusKnown.get(toHex(s.author)))) continue
+      core.send([{ peer: session.peer, msg: { m: 'status', space: replica.id, record: [s.bytes, s.sig] } }])
     }
   }
   if (core.sessions.has(session.peer)) core.send(core.membership.tags(session, tags))
