@@ -104,9 +104,10 @@ export class TupleMap<K extends readonly unknown[], V> {
   #find (key: K): Slot<K, V> | undefined {
     let level: unknown = this.#root
     for (const part of key) {
-      level = (level as Map<unknown, unknown>).get(part)
-      if (level === undefined) return undefined
+      if (!(level instanceof Map)) return undefined
+      level = level.get(part)
     }
-    return level as Slot<K, V>
+    // A key of the wrong length names a level or nothing, never a slot.
+    return level instanceof Map ? undefined : level as Slot<K, V> | undefined
   }
 }
