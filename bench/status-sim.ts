@@ -15,9 +15,10 @@ import { Random } from '../test/sim/random.ts'
  * Status traffic at 1,000 and 10,000 nodes, as a message-level model: the
  * real engine with real signatures is far too slow for that on 2 cores.
  *
- * The model applies the engine's announce-and-pull rule (sync/engine.ts
- * `#announceStatus`, `#onStatusHave`, `#onStatusWant`, `#onStatus`,
- * `#statusAnswered`, `#askNextAnnouncer`, `tick`), message for message:
+ * The model applies the announce-and-pull rule of sync/status-gossip.ts
+ * (`stored`, `announced`, `asked`, `answered`, `tick`, the next announcer),
+ * message for message; test/sync/status-gossip.test.ts runs crossCheck
+ * below inside `npm test`, so the model cannot drift from the protocol:
  *  - a node keeps the newest record per author. When it stores a newer one
  *    (its own, or one received), it sends `status-have` (author, clock) to
  *    every session but the one it came from whose known clock for that

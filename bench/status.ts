@@ -45,7 +45,8 @@ import { BUDGET_TOLERANCE_RECORDS_PER_SECOND, crossCheck, simulateStatus } from 
  * Simulated nodes (1,000, 10,000): bench/status-sim.ts, a message-level model
  * of the same announce-and-pull rule and period feedback, and a cross-check
  * of that model against the real SyncEngine in test/sim on 100 nodes (every
- * node's status, status-have and status-want messages in and out, one for one).
+ * node's status, status-have and status-want messages in and out, one for one;
+ * test/sync/status-gossip.test.ts runs the same check on 24 nodes in `npm test`).
  */
 export interface StatusBenchOptions {
   readonly realSizes: readonly number[]

@@ -6,10 +6,13 @@
  */
 import fs from 'node:fs'
 import { Node, decodeInviteToken, encodeInviteToken } from '../src/node/index.ts'
-import type { Relay } from '../src/sync/index.ts'
+import { FloodRelay } from './flood-relay.ts'
+
+/** How new entries travel in this run: the protocol, or naive flooding (bench/flood-relay.ts). */
+export type RelayName = 'announce' | 'flood'
 
 export type StormRequest =
-  | { op: 'open', dir: string, relay: Relay }
+  | { op: 'open', dir: string, relay: RelayName }
   | { op: 'create' }
   | { op: 'invite', uses: number }
   | { op: 'join', token: string, via: string }
@@ -35,7 +38,7 @@ function counters (): Counters {
 async function handle (req: StormRequest): Promise<unknown> {
   switch (req.op) {
     case 'open': {
-      node = Node.open({ dir: req.dir, listen: ['/ip4/127.0.0.1/tcp/0'], relay: req.relay })
+      node = Node.open({ dir: req.dir, listen: ['/ip4/127.0.0.1/tcp/0'], ...(req.relay === 'flood' ? { relay: new FloodRelay() } : {}) })
       await node.start()
       node.on('entries', ev => {
         if (run === undefined || ev.space !== space) return

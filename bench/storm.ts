@@ -2,8 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Random } from '../test/sim/random.ts'
-import type { Relay } from '../src/sync/index.ts'
-import type { StormRequest } from './storm-node.ts'
+import type { RelayName, StormRequest } from './storm-node.ts'
 import { IpcChild } from './ipc-child.ts'
 import { sparseGraph } from './topology.ts'
 
@@ -74,7 +73,7 @@ class Cluster {
     this.#root = root
   }
 
-  static async start (n: number, edges: readonly [number, number][], relay: Relay): Promise<Cluster> {
+  static async start (n: number, edges: readonly [number, number][], relay: RelayName): Promise<Cluster> {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-storm-'))
     const procs = Array.from({ length: n }, () => new Peer())
     const cluster = new Cluster(procs, edges, root)

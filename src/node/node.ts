@@ -49,7 +49,7 @@ export interface NodeOptions {
   readonly peers?: readonly string[]
   /** Find peers on the local network by multicast DNS (off unless asked for: it talks to the whole LAN). */
   readonly mdns?: boolean
-  /** `flood` is naive flooding, only for benchmarks to compare against; default `announce`. */
+  /** How new entries travel (sync/relay.ts); absent: announce and pull. Only benchmarks inject another (naive flooding). */
   readonly relay?: Relay
   /** --max-up / --max-down: file chunk bytes per second to and from all peers together (absent or 0: no limit). */
   readonly maxUpBytesPerSecond?: number
@@ -133,7 +133,7 @@ export class Node extends EventEmitter<NodeEvents> {
     for (const key of this.#store.spaces()) this.#replicas.set(key, SpaceReplica.open(this.#store, key, this.#replicaOptions))
     const replicas = this.#replicas
     this.#engine = new SyncEngine({
-      keyPair: this.keyPair, spaces: { get: k => replicas.get(k), all: () => replicas.values() }, nowMs: Date.now(), relay: opts.relay ?? 'announce',
+      keyPair: this.keyPair, spaces: { get: k => replicas.get(k), all: () => replicas.values() }, relay: opts.relay,
       backlog: peer => this.#network.queuedBytes(peer)
     })
     this.#knownPeers = new KnownPeers(path.join(opts.dir, 'peers.json'), peerId => this.#memberAnywhere(peerId))

@@ -31,7 +31,10 @@ export class ClaimBudget {
   readonly #perPeer = new Map<AuthorHex, number>()
   #total = 0
 
-  /** Takes one slot for `peer`: 'ok', 'peer' (its own budget is spent: charge it), or 'full' (all peers' budget is spent). */
+  /**
+   * Takes one slot for `peer`: 'ok', 'peer' (its own budget is spent: charge
+   * it), or 'full' (all peers' budget is spent).
+   */
   take (peer: AuthorHex): 'ok' | 'peer' | 'full' {
     const mine = this.#perPeer.get(peer) ?? 0
     if (mine >= CLAIMS_PER_PEER_MAX) return 'peer'

@@ -1,14 +1,20 @@
 /**
  * sync/: the replication protocol as pure state machines: handshake of
  * version vectors, catch-up in bounded windows, announcements and pulls,
- * fork-proof forwarding, misbehaviour scores.
+ * status gossip, fork-proof forwarding, misbehaviour scores.
  *
  * Bytes and `nowMs` in, bytes and events out. Never imports libp2p,
  * node:net, timers or a clock: net/ and the simulator drive it.
  */
 export { SyncEngine } from './engine.ts'
-export type { Relay, SpaceDirectory, SyncEvent, Outbound, SyncInit } from './engine.ts'
+export type { SyncInit } from './core.ts'
+export type { Outbound, Send, SpaceDirectory, SyncEvent } from './types.ts'
+export type { Relay, RelayNeighbour } from './relay.ts'
+export { StatusGossip } from './status-gossip.ts'
+export type { StatusNeighbour, StatusServe, StatusSpace } from './status-gossip.ts'
 export type { SyncStats } from './stats.ts'
 export * from './constants.ts'
-export { CLAIMS_MAX, CLAIMS_PER_PEER_MAX, preferredSource, SERVE_QUEUE_BYTES_MAX, SERVE_QUEUE_BYTES_PER_PEER_MAX } from './claims.ts'
+export {
+  CLAIMS_MAX, CLAIMS_PER_PEER_MAX, preferredSource, SERVE_QUEUE_BYTES_MAX, SERVE_QUEUE_BYTES_PER_PEER_MAX
+} from './claims.ts'
 export { spaceTag } from './space-tags.ts'

@@ -1,4 +1,7 @@
-import { MESSAGES_BURST, MESSAGES_PER_SECOND, SCORE_HALF_LIFE_MS, SCORE_LIMIT } from './constants.ts'
+import type { AuthorHex } from '../store/index.ts'
+import {
+  BAN_MS, BANNED_MAX, MESSAGES_BURST, MESSAGES_PER_SECOND, SCORE_HALF_LIFE_MS, SCORE_LIMIT
+} from './constants.ts'
 
 /**
  * A peer's misbehaviour score, decaying with time, and its message budget.
@@ -45,5 +48,32 @@ export class PeerScore {
     const elapsed = Math.max(0, nowMs - this.#at)
     this.#score *= 0.5 ** (elapsed / SCORE_HALF_LIFE_MS)
     this.#at = nowMs
+  }
+}
+
+/**
+ * Peers refused for misbehaviour, each until BAN_MS after its score passed
+ * SCORE_LIMIT. Identities are free, so the list is kept to BANNED_MAX
+ * (expired bans first, then the oldest).
+ */
+export class BanList {
+  readonly #until = new Map<AuthorHex, number>()
+
+  ban (peer: AuthorHex, nowMs: number): void {
+    this.#until.set(peer, nowMs + BAN_MS)
+    if (this.#until.size > BANNED_MAX) for (const [p, until] of this.#until) if (until <= nowMs) this.#until.delete(p)
+    while (this.#until.size > BANNED_MAX) this.#until.delete(this.#until.keys().next().value as AuthorHex)
+  }
+
+  /** Whether `peer` may connect now (an expired ban is forgotten). */
+  admits (peer: AuthorHex, nowMs: number): boolean {
+    const until = this.#until.get(peer)
+    if (until !== undefined && until > nowMs) return false
+    this.#until.delete(peer)
+    return true
+  }
+
+  until (peer: AuthorHex): number | undefined {
+    return this.#until.get(peer)
   }
 }

@@ -1,5 +1,22 @@
+import { MESSAGE_BYTES_MAX, RUN_BYTES_MAX, RUN_ENTRIES_MAX, toHex } from '../codec/index.ts'
+import type { FeedRange } from '../codec/index.ts'
+import type { SpaceReplica } from '../space/index.ts'
 import type { AuthorHex } from '../store/index.ts'
 import { SERVE_QUEUE_BYTES_MAX, SERVE_QUEUE_BYTES_PER_PEER_MAX } from './claims.ts'
+import { WANT_WINDOW_BYTES, WANT_WINDOW_ENTRIES } from './constants.ts'
+import { feedKey } from './keys.ts'
+import { runBytes } from './pulls.ts'
+import type { Session } from './session.ts'
+import type { SyncStats } from './stats.ts'
+import { isMember } from './types.ts'
+import type { Send } from './types.ts'
+
+/**
+ * An `entries` message at most (a run of RUN_BYTES_MAX and the signatures and
+ * framing of RUN_ENTRIES_MAX entries), and a `none`.
+ */
+const RUN_WIRE_BYTES_MAX = RUN_BYTES_MAX + RUN_ENTRIES_MAX * 80
+const NONE_WIRE_BYTES = 128
 
 /**
  * What a node has queued to send each peer and not yet written (decision
@@ -44,4 +61,49 @@ export class ServeBudget {
     for (const b of this.#undrained.values()) n += b
     return n
   }
+}
+
+/**
+ * Answers a peer's `want` (ranges of feeds): runs in chain order, up to
+ * WANT_WINDOW_ENTRIES and WANT_WINDOW_BYTES per range, a member only, while
+ * the serve budget has room; `none` for what is not served.
+ */
+export function serveWant (session: Session, replica: SpaceReplica | undefined, space: Uint8Array,
+  ranges: readonly FeedRange[], budget: ServeBudget, peers: Iterable<AuthorHex>, stats: SyncStats): Send[] {
+  const out: Send[] = []
+  const none = (range: FeedRange): void => {
+    out.push({ peer: session.peer, msg: { m: 'none', space, range } })
+    budget.queued(session.peer, NONE_WIRE_BYTES)
+  }
+  const all = [...peers]
+  for (const range of ranges) {
+    const author = toHex(range.author)
+    // Even `none` answers stop at a hard bound: a peer that asks and never reads gets no more queued.
+    if (!budget.room(session.peer, all, NONE_WIRE_BYTES, MESSAGE_BYTES_MAX)) { stats.wantsRefused++; break }
+    if (replica === undefined || !isMember(replica, session.peer)) {
+      // Served nothing: a non-member learns no more than that we will not serve it.
+      none(range)
+      continue
+    }
+    const to = Math.min(range.to, range.from + WANT_WINDOW_ENTRIES)
+    let from = range.from
+    let bytes = 0
+    let full = false
+    while (from < to && bytes < WANT_WINDOW_BYTES) {
+      // What we queue for one peer (and for all) stays bounded whatever it asks: past the budget, `none` for the rest.
+      if (!budget.room(session.peer, all, RUN_WIRE_BYTES_MAX)) { full = true; break }
+      const run = replica.serve(author, range.epoch, from, to)
+      if (run.length === 0) break
+      out.push({ peer: session.peer, msg: { m: 'entries', space, run } })
+      budget.queued(session.peer, runBytes(run) + run.length * 80)
+      stats.entriesServed += run.length
+      from += run.length
+      bytes += runBytes(run)
+    }
+    if (from === range.from) none(range)
+    else session.shared(replica.key).holds(feedKey(author, range.epoch), from)
+    if (full && from > range.from) none({ ...range, from })
+    if (full) stats.wantsRefused++
+  }
+  return out
 }

@@ -1,6 +1,8 @@
 import type { Clock, FeedRow } from '../codec/index.ts'
 import { toHex } from '../codec/index.ts'
 import type { AuthorHex, SpaceKey } from '../store/index.ts'
+import { feedKey } from './keys.ts'
+import type { FeedKey } from './keys.ts'
 import { PeerScore } from './score.ts'
 
 /**
@@ -11,14 +13,17 @@ import { PeerScore } from './score.ts'
  * budget (claims.ts): past it, the claim is not kept.
  */
 export class SharedSpace {
-  readonly known = new Map<string, number>()
-  readonly heads = new Map<string, string | null>()
-  readonly frozen = new Set<string>()
+  readonly known = new Map<FeedKey, number>()
+  readonly heads = new Map<FeedKey, string | null>()
+  readonly frozen = new Set<FeedKey>()
   /** Status heads the peer holds; a new author takes a claim slot (past the budget, it is not kept). */
   readonly statusKnown: Map<AuthorHex, Clock>
   /** Our vector for this space went to this peer while it was a member (non-members get an empty hello). */
   memberHelloSent = false
-  /** The signature (hex) of our pending join last presented to this peer (once it showed it holds the space); a new join is presented again. */
+  /**
+   * The signature (hex) of our pending join last presented to this peer (once
+   * it showed it holds the space); a new join is presented again.
+   */
   joinPresented: string | undefined
   readonly #claim: () => boolean
 
@@ -27,7 +32,7 @@ export class SharedSpace {
     this.statusKnown = new ClaimedMap(claim)
   }
 
-  learn (row: FeedRow): string {
+  learn (row: FeedRow): FeedKey {
     const fk = feedKey(toHex(row.author), row.epoch)
     if (!this.known.has(fk) && !this.#claim()) return fk
     if (row.count >= (this.known.get(fk) ?? 0)) {
@@ -38,7 +43,7 @@ export class SharedSpace {
     return fk
   }
 
-  holds (fk: string, count: number): void {
+  holds (fk: FeedKey, count: number): void {
     if (!this.known.has(fk) && !this.#claim()) return
     if (count > (this.known.get(fk) ?? 0)) {
       this.known.set(fk, count)
@@ -52,12 +57,14 @@ export class Session {
   readonly order: number
   readonly score: PeerScore
   readonly spaces = new Map<SpaceKey, SharedSpace>()
-  /** Pulls of this peer that ended without an answer (a timeout, or `none` for what it claimed): such a peer is asked last. */
+  /** Pulls of this peer that ended without an answer (a timeout, or `none` for what it claimed): it is asked last. */
   unanswered = 0
   /** It claimed more than its budget (claims.ts) since this was last reset: charged once per message. */
   overClaimed = false
   /** Tags of its hello that named none of our spaces (bounded), matched again when we add a space. */
   readonly unmatchedTags = new Set<string>()
+  /** Spaces where it was shown the revoke that took its role (membership.ts), once a session each. */
+  readonly toldRevoked = new Set<SpaceKey>()
   readonly #claim: () => boolean
 
   constructor (peer: AuthorHex, order: number, nowMs: number, claim?: (peer: AuthorHex) => 'ok' | 'peer' | 'full') {
@@ -91,13 +98,4 @@ class ClaimedMap<K, V> extends Map<K, V> {
     if (this.has(key) || this.#claim()) super.set(key, value)
     return this
   }
-}
-
-export function feedKey (author: AuthorHex, epoch: number): string {
-  return `${author}/${epoch}`
-}
-
-export function parseFeedKey (fk: string): { author: AuthorHex, epoch: number } {
-  const [author, epoch] = fk.split('/') as [string, string]
-  return { author, epoch: Number(epoch) }
 }

@@ -23,12 +23,15 @@ export function helloTags (spaceIds: readonly Uint8Array[], from: AuthorHex, to:
   const tags = spaceIds.map(id => spaceTag(id, from, to))
   if (tags.length === 0) return tags
   const padded = Math.ceil(tags.length / TAG_PAD) * TAG_PAD
-  for (let i = tags.length; i < padded; i++) tags.push(sha256(concat(PAD_DOMAIN, Uint8Array.of(i >> 8, i & 0xff), fromHex(from), fromHex(to))))
+  for (let i = tags.length; i < padded; i++) {
+    tags.push(sha256(concat(PAD_DOMAIN, Uint8Array.of(i >> 8, i & 0xff), fromHex(from), fromHex(to))))
+  }
   return tags
 }
 
 /** Which of our spaces a peer's tag names: the tags it would make for each of them, to us. */
-export function tagIndex (spaces: Iterable<{ readonly key: string, readonly id: Uint8Array }>, peer: AuthorHex, self: AuthorHex): Map<string, string> {
+export function tagIndex (spaces: Iterable<{ readonly key: string, readonly id: Uint8Array }>, peer: AuthorHex,
+  self: AuthorHex): Map<string, string> {
   const index = new Map<string, string>()
   for (const s of spaces) index.set(toHex(spaceTag(s.id, peer, self)), s.key)
   return index

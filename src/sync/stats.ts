@@ -9,7 +9,10 @@ export interface SyncStats {
   /** Entries received in `entries` messages: the payload copies. */
   entriesIn: number
   duplicatesIn: number
-  /** Entries received that went to the pending queue (a dependency missing), were dropped past a fork, or did not link to our head. */
+  /**
+   * Entries received that went to the pending queue (a dependency missing),
+   * were dropped past a fork, or did not link to our head.
+   */
   pendingIn: number
   droppedIn: number
   divergedRuns: number
@@ -17,7 +20,7 @@ export interface SyncStats {
   entriesServed: number
   garbageIn: number
   requestTimeouts: number
-  /** Wants (ranges) answered `none`, in part or whole, because what we queued for the peer or for all reached its bound. */
+  /** Wants (ranges) answered `none`, in part or whole: what we queued for the peer or for all reached its bound. */
   wantsRefused: number
   count (direction: 'in' | 'out', type: MessageType, bytes: number): void
 }

@@ -45,7 +45,7 @@ export class SimNode {
     this.replicas.clear()
     for (const key of this.store.spaces()) this.replicas.set(key, SpaceReplica.open(this.store, key))
     const replicas = this.replicas
-    this.engine = new SyncEngine({ keyPair: this.keyPair, spaces: { get: k => replicas.get(k), all: () => replicas.values() }, nowMs })
+    this.engine = new SyncEngine({ keyPair: this.keyPair, spaces: { get: k => replicas.get(k), all: () => replicas.values() } })
     this.tickAt = null
   }
 

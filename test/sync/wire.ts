@@ -1,5 +1,5 @@
 import { SyncEngine } from '../../src/sync/index.ts'
-import type { SyncEvent } from '../../src/sync/index.ts'
+import type { Relay, SyncEvent } from '../../src/sync/index.ts'
 import { SpaceReplica } from '../../src/space/index.ts'
 import { MemoryStore } from '../../src/store/index.ts'
 import type { SpaceKey } from '../../src/store/index.ts'
@@ -37,10 +37,11 @@ export class Wire {
     this.nowMs = nowMs
   }
 
-  add (keyPair: KeyPair, store = new MemoryStore()): Peer {
+  /** A peer on the wire; `relay` injects how its engine relays new entries (absent: the protocol's). */
+  add (keyPair: KeyPair, store = new MemoryStore(), relay?: Relay): Peer {
     const replicas = new Map<SpaceKey, SpaceReplica>()
     for (const key of store.spaces()) replicas.set(key, SpaceReplica.open(store, key))
-    const engine = new SyncEngine({ keyPair, spaces: { get: k => replicas.get(k), all: () => replicas.values() }, nowMs: this.nowMs })
+    const engine = new SyncEngine({ keyPair, spaces: { get: k => replicas.get(k), all: () => replicas.values() }, relay })
     const peer: Peer = { name: toHex(keyPair.publicKey), keyPair, store, replicas, engine, events: [] }
     this.peers.set(peer.name, peer)
     return peer

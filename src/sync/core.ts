@@ -1,0 +1,210 @@
+import { ACL_TYPES, cidFromBytes, toHex } from '../codec/index.ts'
+import type { Body, Entry } from '../codec/index.ts'
+import type { KeyPair } from '../identity/index.ts'
+import { PENDING_BYTES_MAX, PENDING_BYTES_PER_PEER_MAX } from '../space/index.ts'
+import type { IngestResult, SpaceReplica } from '../space/index.ts'
+import type { AuthorHex, SpaceKey } from '../store/index.ts'
+import { ClaimBudget, CLAIMS_PER_PEER_MAX } from './claims.ts'
+import { PENDING_RETRY_MS, SCORE } from './constants.ts'
+import { asFeedKey } from './keys.ts'
+import type { FeedKey } from './keys.ts'
+import { Membership } from './membership.ts'
+import { FeedPulls } from './pulls.ts'
+import { AnnounceRelay } from './relay.ts'
+import type { Relay, RelayNeighbour } from './relay.ts'
+import { BanList } from './score.ts'
+import { ServeBudget } from './serve-budget.ts'
+import type { Session } from './session.ts'
+import { emptyStats } from './stats.ts'
+import type { SyncStats } from './stats.ts'
+import { StatusGossip } from './status-gossip.ts'
+import type { StatusNeighbour } from './status-gossip.ts'
+import { isMember } from './types.ts'
+import type { Send, SpaceDirectory, SyncEvent } from './types.ts'
+
+export interface SyncInit {
+  readonly keyPair: KeyPair
+  readonly spaces: SpaceDirectory
+  /** How new entries travel (relay.ts); absent: AnnounceRelay, the protocol. Benchmarks inject naive flooding here. */
+  readonly relay?: Relay | undefined
+  /**
+   * Bytes handed out by drain() for `peer` that its transport has not yet
+   * written (absent: 0, a transport that writes at once). With the engine's
+   * own undrained bytes, bounded by SERVE_QUEUE_BYTES_PER_PEER_MAX.
+   */
+  readonly backlog?: (peer: AuthorHex) => number
+}
+
+/**
+ * The engine's state and the steps every handler shares (engine.ts is its
+ * public face, handlers.ts reads messages into it): the sessions, the parts
+ * (pulls, status gossip, relay, membership, budgets, bans), what to send
+ * and the events, and what follows a store, an ACL change or a charge.
+ * Internal to sync/: nothing outside imports it.
+ */
+export class SyncCore {
+  readonly self: AuthorHex
+  readonly stats: SyncStats = emptyStats()
+  readonly keyPair: KeyPair
+  readonly spaces: SpaceDirectory
+  readonly sessions = new Map<AuthorHex, Session>()
+  readonly bans = new BanList()
+  readonly relay: Relay
+  readonly pulls: FeedPulls
+  readonly status: StatusGossip
+  readonly membership: Membership
+  /** What each peer can make us remember (claims.ts), and the entry bytes queued for it since the last drain(). */
+  readonly claims = new ClaimBudget()
+  readonly serving: ServeBudget
+  outbox: Send[] = []
+  events: SyncEvent[] = []
+  nextPendingRetry: number | null = null
+
+  constructor (init: SyncInit) {
+    this.keyPair = init.keyPair
+    this.spaces = init.spaces
+    this.self = toHex(init.keyPair.publicKey)
+    this.relay = init.relay ?? new AnnounceRelay()
+    this.serving = new ServeBudget(init.backlog)
+    this.pulls = new FeedPulls(init.spaces, this.sessions, this.stats)
+    this.status = new StatusGossip(peer => this.sessions.has(peer))
+    this.membership = new Membership(this.self, init.spaces, (space, body, nowMs) => this.append(space, body, nowMs))
+  }
+
+  disconnect (peer: AuthorHex, nowMs: number): void {
+    if (!this.sessions.delete(peer)) return
+    this.relay.peerGone(peer)
+    this.send(this.status.peerGone(peer, nowMs))
+    this.send(this.pulls.peerGone(peer, nowMs))
+    this.claims.release(peer)
+    this.serving.forget(peer)
+    this.membership.peerGone(peer)
+    // What it brought that still waits is forgotten (decision 17); those feeds are pulled again from who holds them.
+    for (const replica of this.spaces.all()) {
+      for (const fk of replica.dropPendingFrom(peer)) this.plan(replica.key, asFeedKey(fk), nowMs)
+    }
+  }
+
+  /** A local write: committed, then announced (decision 6: announce only after commit). */
+  append (space: SpaceKey, body: Body, nowMs: number): Entry {
+    const replica = this.replica(space)
+    const entry = replica.append(this.keyPair, body, nowMs)
+    this.afterStore(replica, [entry], null)
+    this.events.push({ type: 'stored', space, entries: [entry], from: 'local' })
+    // Our own grant, redemption or revoke: a new member is sent the full hello, a revoked one its revoke.
+    if (ACL_TYPES.includes(body.t)) this.onAclChanged(replica, nowMs)
+    return entry
+  }
+
+  // ------------------------------------------------------------------ after a change
+
+  afterIngest (replica: SpaceReplica, result: IngestResult, from: AuthorHex | 'local', nowMs: number): void {
+    if (result.stored.length > 0) {
+      this.stats.entriesStored += result.stored.length
+      this.events.push({ type: 'stored', space: replica.key, entries: result.stored, from })
+      this.afterStore(replica, result.stored, from === 'local' ? null : from)
+      for (const e of result.stored) {
+        if (e.body.t === 'join' && e.seq === 0) this.membership.redeemIfMine(replica, e, nowMs)
+      }
+    }
+    if (result.fork !== undefined) {
+      this.events.push({ type: 'fork', space: replica.key, proof: result.fork })
+      this.send(this.membership.relayFork(replica, result.fork, this.sessions.values()))
+    }
+    if (result.aclChanged) this.onAclChanged(replica, nowMs)
+    if (result.pending > 0) this.schedulePendingRetry(nowMs)
+  }
+
+  /** New entries go to member neighbours as the relay decides (never back to where they came from). */
+  afterStore (replica: SpaceReplica, entries: readonly Entry[], from: AuthorHex | null): void {
+    const neighbours: RelayNeighbour[] = []
+    for (const session of this.sessions.values()) {
+      const shared = session.spaces.get(replica.key)
+      if (session.peer === from || shared === undefined || !isMember(replica, session.peer)) continue
+      neighbours.push({ peer: session.peer, known: shared.known })
+    }
+    this.send(this.relay.stored(replica, entries, neighbours))
+  }
+
+  onAclChanged (replica: SpaceReplica, nowMs: number): void {
+    for (const session of this.sessions.values()) {
+      const shared = session.spaces.get(replica.key)
+      if (shared === undefined) continue
+      this.send(this.membership.tellRevoked(session, replica))
+      const member = isMember(replica, session.peer)
+      if (!shared.memberHelloSent && member) this.send(this.membership.hello(session, [replica]))
+      for (const fk of shared.known.keys()) this.plan(replica.key, fk, nowMs)
+    }
+  }
+
+  // ------------------------------------------------------------------ charges and bounds
+
+  /**
+   * Each space bounds what a peer makes it hold pending; over all spaces
+   * the same bounds hold (a peer that knows many spaces does not multiply
+   * them): past them, what this peer brought is forgotten everywhere.
+   */
+  boundPending (peer: AuthorHex, nowMs: number): void {
+    let mine = 0
+    let all = 0
+    for (const r of this.spaces.all()) { mine += r.pendingBytesFrom(peer); all += r.pendingBytes }
+    if (mine <= PENDING_BYTES_PER_PEER_MAX && all <= PENDING_BYTES_MAX) return
+    for (const r of this.spaces.all()) for (const fk of r.dropPendingFrom(peer)) this.plan(r.key, asFeedKey(fk), nowMs)
+  }
+
+  /** A message made the peer claim more than its budget (claims.ts): charged once for it. */
+  chargeOverClaim (session: Session, nowMs: number): void {
+    if (!session.overClaimed || !this.sessions.has(session.peer)) return
+    session.overClaimed = false
+    const reason = `claims past the budget: over ${CLAIMS_PER_PEER_MAX} feeds and status heads`
+    this.penalize(session, SCORE.overClaim, reason, nowMs)
+  }
+
+  /** Scored (score.ts); past the limit: `bye`, banned for BAN_MS, disconnected. */
+  penalize (session: Session, points: number, reason: string, nowMs: number): void {
+    session.score.add(points, reason, nowMs)
+    const score = session.score.value(nowMs)
+    this.events.push({ type: 'misbehaviour', peer: session.peer, reason, points, score })
+    if (!session.score.exceeded(nowMs)) return
+    const bye = `misbehaviour score ${Math.round(score)}: ${reason}`.slice(0, 200)
+    this.send([{ peer: session.peer, msg: { m: 'bye', reason: bye } }])
+    this.bans.ban(session.peer, nowMs)
+    this.events.push({ type: 'disconnect', peer: session.peer, reason })
+    this.disconnect(session.peer, nowMs)
+  }
+
+  schedulePendingRetry (nowMs: number): void {
+    let pending = 0
+    for (const r of this.spaces.all()) pending += r.pendingCount
+    if (pending > 0 && this.nextPendingRetry === null) this.nextPendingRetry = nowMs + PENDING_RETRY_MS
+  }
+
+  plan (space: SpaceKey, fk: FeedKey, nowMs: number): void {
+    this.send(this.pulls.plan(space, fk, nowMs))
+  }
+
+  statusNeighbours (replica: SpaceReplica): StatusNeighbour[] {
+    const out: StatusNeighbour[] = []
+    for (const session of this.sessions.values()) {
+      const shared = session.spaces.get(replica.key)
+      if (shared === undefined || !isMember(replica, session.peer)) continue
+      out.push({ peer: session.peer, known: shared.statusKnown })
+    }
+    return out
+  }
+
+  /** The space a wire id names, if we hold it (an id that is not a CID names none). */
+  space (id: Uint8Array): SpaceReplica | undefined {
+    return this.spaces.get(cidFromBytes(id)?.toString() ?? '')
+  }
+
+  replica (space: SpaceKey): SpaceReplica {
+    const r = this.spaces.get(space)
+    if (r === undefined) throw new Error(`UNKNOWN_SPACE: space ${space} is not held by this node`)
+    return r
+  }
+
+  send (sends: readonly Send[]): void {
+    for (const s of sends) this.outbox.push(s)
+  }
+}

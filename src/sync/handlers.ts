@@ -1,0 +1,229 @@
+import { bytesEqual, cidOf, decodeEntry, decodeStatus, isCodecError, toHex } from '../codec/index.ts'
+import type { Entry, Message, SignedBytes } from '../codec/index.ts'
+import type { SpaceReplica } from '../space/index.ts'
+import type { AuthorHex } from '../store/index.ts'
+import { SCORE } from './constants.ts'
+import type { SyncCore } from './core.ts'
+import { feedKey } from './keys.ts'
+import { answer } from './membership.ts'
+import { runBytes } from './pulls.ts'
+import { serveWant } from './serve-budget.ts'
+import type { Session } from './session.ts'
+import { newerClock } from './status-gossip.ts'
+import type { StatusSpace } from './status-gossip.ts'
+import { isMember } from './types.ts'
+
+/**
+ * One handler per message type (as js-libp2p kad-dht's rpc/handlers): each
+ * reads one decoded message from a session into the engine's state and
+ * queues what the parts decide to send. engine.ts dispatches to them after
+ * the message was decoded and charged against the peer's message budget.
+ */
+type Msg<T extends Message['m']> = Extract<Message, { m: T }>
+
+export function onHello (core: SyncCore, session: Session, msg: Msg<'hello'>, nowMs: number): void {
+  const { spaces, tags = [] } = msg
+  for (const h of spaces) {
+    const replica = core.spaces.get(cidOf(h.genesis[0]).toString())
+    if (replica === undefined || !bytesEqual(replica.genesis.sig, h.genesis[1])) continue
+    const shared = session.shared(replica.key)
+    const feeds = h.feeds.map(row => shared.learn(row))
+    for (const st of h.statuses) shared.statusKnown.set(toHex(st.author), st.clock)
+    core.send(core.membership.tellRevoked(session, replica))
+    core.send(core.membership.forkProofs(session, replica, shared))
+    for (const fk of feeds) {
+      core.send(core.pulls.probeIfDiverged(session, replica, shared, fk))
+      core.plan(replica.key, fk, nowMs)
+    }
+    core.send(core.membership.presentJoin(session, replica))
+    if (!isMember(replica, session.peer)) continue
+    // Status records the member lacks, by the heads of its hello.
+    for (const s of replica.statuses()) {
+      if (!newerClock(s.clock, shared.statusKnown.get(toHex(s.author)))) continue
+      core.send([{ peer: session.peer, msg: { m: 'status', space: replica.id, record: [s.bytes, s.sig] } }])
+    }
+  }
+  if (core.sessions.has(session.peer)) core.send(core.membership.tags(session, tags))
+  core.chargeOverClaim(session, nowMs)
+}
+
+export function onWant (core: SyncCore, session: Session, msg: Msg<'want'>): void {
+  const replica = core.space(msg.space)
+  core.send(serveWant(session, replica, msg.space, msg.ranges, core.serving, core.sessions.keys(), core.stats))
+}
+
+export function onEntries (core: SyncCore, session: Session, msg: Msg<'entries'>, nowMs: number): void {
+  const { space, run } = msg
+  const replica = core.space(space)
+  if (replica === undefined || run.length === 0) return
+  const first = run[0] as SignedBytes
+  let head: Entry
+  try {
+    head = decodeEntry(first[0], first[1])
+  } catch (err) {
+    if (!isCodecError(err)) throw err
+    core.penalize(session, SCORE.invalidEntry, `invalid entry: ${err.message}`, nowMs)
+    return
+  }
+  const author = toHex(head.author)
+  const fk = feedKey(author, head.epoch)
+  const pulled = core.pulls.isPulling(session.peer, replica.key, fk)
+  const isJoin = head.seq === 0 && run.length === 1 && head.body.t === 'join'
+  const revokeOfSelf = core.membership.isRevokeOfSelf(head, run.length)
+  const solicited = core.pulls.asked(session.peer, replica.key, fk, head.seq) || isJoin || revokeOfSelf
+  if (!pulled) {
+    // Expiry is enforced where it cannot diverge (decision 9): a join presented at the handshake after its
+    // invite expired is refused here; one that reaches us later through catch-up was accepted in time elsewhere.
+    const expires = head.body.t === 'join' ? replica.inviteExpiresMs(head.body.invite) : undefined
+    if (expires !== undefined && expires < nowMs && replica.acl.currentRole(author) === null) {
+      const detail = `this invite expired at ${new Date(expires).toISOString()}; ask for a new one`
+      if (author === session.peer) core.send([answer(session, replica, head.id, 'expired', detail)])
+      return
+    }
+  }
+  core.stats.entriesIn += run.length
+  if (!solicited && !isMember(replica, session.peer) && !coveredRun(replica, author, head)) {
+    // A stranger's own feed, or anything no grant covers, pushed by a non-member: not held, and charged (decision 17).
+    core.stats.droppedIn += run.length
+    const reason = 'entries nobody asked for, of a feed no grant covers, from a non-member'
+    core.penalize(session, SCORE.unsolicited, reason, nowMs)
+    return
+  }
+  const result = replica.ingestRun(run, session.peer, nowMs)
+  core.stats.duplicatesIn += result.duplicates
+  core.stats.pendingIn += result.pending
+  if (result.pending > 0) core.boundPending(session.peer, nowMs)
+  core.stats.droppedIn += result.dropped
+  if (result.diverged !== undefined) core.stats.divergedRuns++
+  if (result.reject !== undefined) {
+    const reason = `invalid entry (${result.reject.reason}): ${result.reject.detail}`
+    core.penalize(session, SCORE.invalidEntry, reason, nowMs)
+  } else if (!solicited && !core.relay.pushes && result.stored.length === 0 && result.duplicates > 0) {
+    core.penalize(session, SCORE.unsolicited, 'replay: entries nobody asked for, already held', nowMs)
+  }
+  if (!core.sessions.has(session.peer)) return
+  session.shared(replica.key).holds(fk, head.seq + run.length)
+  const { diverged, fork, reject } = result
+  if (diverged !== undefined) {
+    core.send(core.pulls.probe(session, replica, feedKey(diverged.author, diverged.epoch), diverged.seq))
+  }
+  if (fork !== undefined) core.send(core.pulls.refineFork(session, replica, fork))
+  core.afterIngest(replica, result, session.peer, nowMs)
+  if (isJoin && author === session.peer && reject === undefined) {
+    core.send(core.membership.answerJoin(session, replica, head, nowMs))
+  }
+  if (revokeOfSelf && reject === undefined && result.stored.length === 0 && replica.noteRevoke(head, core.self)) {
+    core.events.push({ type: 'revoked', space: replica.key, by: author })
+  }
+  if (!pulled) return
+  const reached = Math.max(replica.resumeAt(author, head.epoch), head.seq + run.length)
+  const ended = reject !== undefined || diverged !== undefined || fork !== undefined
+  core.send(core.pulls.progress(session.peer, replica.key, fk, reached, runBytes(run), ended, nowMs))
+}
+
+export function onNone (core: SyncCore, session: Session, msg: Msg<'none'>, nowMs: number): void {
+  const { space, range } = msg
+  const replica = core.space(space)
+  if (replica === undefined) return
+  const fk = feedKey(toHex(range.author), range.epoch)
+  const shared = session.shared(replica.key)
+  // It does not hold (or will not serve) this range: stop counting on it until it announces again.
+  const known = shared.known.get(fk)
+  if (known !== undefined) shared.known.set(fk, Math.min(known, range.from))
+  core.send(core.pulls.none(session, replica.key, fk, nowMs))
+}
+
+export function onHave (core: SyncCore, session: Session, msg: Msg<'have'>, nowMs: number): void {
+  const { space, heads } = msg
+  const replica = core.space(space)
+  if (replica === undefined) return
+  const shared = session.shared(replica.key)
+  for (const row of heads) {
+    const fk = shared.learn(row)
+    core.send(core.pulls.probeIfDiverged(session, replica, shared, fk))
+    core.plan(replica.key, fk, nowMs)
+  }
+  core.chargeOverClaim(session, nowMs)
+}
+
+export function onFork (core: SyncCore, session: Session, msg: Msg<'fork'>, nowMs: number): void {
+  const { space, a, b } = msg
+  const replica = core.space(space)
+  if (replica === undefined) return
+  const result = replica.ingestFork(a, b)
+  // A member's proof of a feed our ACL does not cover yet (we are behind): not kept, not charged.
+  if (result.reject?.reason === 'ungranted-fork' && isMember(replica, session.peer)) return
+  if (result.reject !== undefined) {
+    core.penalize(session, SCORE.badForkProof, `bad fork proof: ${result.reject.detail}`, nowMs)
+    return
+  }
+  if (result.fork !== undefined) session.shared(replica.key).frozen.add(feedKey(result.fork.author, result.fork.epoch))
+  core.afterIngest(replica, result, session.peer, nowMs)
+}
+
+export function onStatus (core: SyncCore, session: Session, msg: Msg<'status'>, nowMs: number): void {
+  const { space, record } = msg
+  const replica = core.space(space)
+  if (replica === undefined) return
+  const outcome = replica.ingestStatus(record, nowMs)
+  if (typeof outcome === 'object') {
+    core.penalize(session, SCORE.badStatus, `bad status record (${outcome.reason}): ${outcome.detail}`, nowMs)
+    return
+  }
+  // Only after ingestStatus accepted the record, so it decodes.
+  const author = toHex(decodeStatus(record[0], record[1]).author)
+  const s = outcome === 'stored' ? replica.status(author) : undefined
+  const view = statusSpace(replica)
+  if (s !== undefined) {
+    core.events.push({ type: 'status', space: replica.key, author, from: session.peer })
+    const from = { peer: session.peer, known: session.shared(replica.key).statusKnown }
+    core.send(core.status.stored(view, s.author, s.clock, from, core.statusNeighbours(replica)))
+  }
+  core.send(core.status.answered(view, author, nowMs))
+}
+
+export function onStatusHave (core: SyncCore, session: Session, msg: Msg<'status-have'>, nowMs: number): void {
+  const { space, heads } = msg
+  const replica = core.space(space)
+  if (replica === undefined || !isMember(replica, session.peer)) return
+  const from = { peer: session.peer, known: session.shared(replica.key).statusKnown }
+  core.send(core.status.announced(statusSpace(replica), from, heads, nowMs))
+  core.chargeOverClaim(session, nowMs)
+}
+
+export function onStatusWant (core: SyncCore, session: Session, msg: Msg<'status-want'>): void {
+  const { space, authors } = msg
+  const replica = core.space(space)
+  if (replica === undefined || !isMember(replica, session.peer)) return
+  const from = { peer: session.peer, known: session.shared(replica.key).statusKnown }
+  const { sends, refused } = core.status.asked(statusSpace(replica), from, authors, {
+    record: author => replica.statusRecord(author),
+    room: bytes => core.serving.room(session.peer, core.sessions.keys(), bytes),
+    queued: bytes => core.serving.queued(session.peer, bytes)
+  })
+  core.send(sends)
+  if (refused) core.stats.wantsRefused++
+}
+
+export function onJoinAnswer (core: SyncCore, session: Session, msg: Msg<'join-answer'>): void {
+  const { space, join, outcome, detail } = msg
+  const replica = core.space(space)
+  if (replica === undefined) return
+  core.events.push({ type: 'join-answer', space: replica.key, join: toHex(join), from: session.peer, outcome, detail })
+}
+
+/** A replica as status gossip reads it. */
+export function statusSpace (replica: SpaceReplica): StatusSpace {
+  return {
+    key: replica.key,
+    id: replica.id,
+    clockOf: author => replica.status(author)?.clock ?? null,
+    isMember: author => isMember(replica, author)
+  }
+}
+
+/** Whether a non-member's run may be held: a join at seq 0, or positions some grant covers. */
+function coveredRun (replica: SpaceReplica, author: AuthorHex, head: Entry): boolean {
+  if (head.seq === 0 && head.body.t === 'join') return true
+  return head.seq < replica.acl.feedLimit(author, head.epoch)
+}

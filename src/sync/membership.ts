@@ -1,0 +1,187 @@
+import { fromHex, toHex } from '../codec/index.ts'
+import type { Body, Entry, SignedBytes, SpaceHello } from '../codec/index.ts'
+import { redeemDecision, SpaceError } from '../space/index.ts'
+import type { SpaceReplica } from '../space/index.ts'
+import type { AuthorHex, ForkProof, SpaceKey } from '../store/index.ts'
+import { UNMATCHED_TAGS_PER_PEER_MAX } from './claims.ts'
+import { feedKey } from './keys.ts'
+import type { Session, SharedSpace } from './session.ts'
+import { helloTags, spaceTag, tagIndex } from './space-tags.ts'
+import { isMember } from './types.ts'
+import type { Send, SpaceDirectory } from './types.ts'
+
+/**
+ * Who learns what of a space (decisions 17 and 18): the hello (a space in
+ * full to a member, a blinded tag to anyone else), the matching of a peer's
+ * tags, the presentation of our pending join and the answer to a joiner's,
+ * the revoke a revoked member is shown, and fork proofs (whole entries:
+ * members only). Returns what to send; writes (an invite redemption) go
+ * through the engine's `append`.
+ */
+export class Membership {
+  readonly #self: AuthorHex
+  readonly #spaces: SpaceDirectory
+  readonly #append: (space: SpaceKey, body: Body, nowMs: number) => Entry
+  /** Per peer: the tag it would give each of our spaces (space-tags.ts), made once per session. */
+  readonly #tagIndex = new Map<AuthorHex, Map<string, SpaceKey>>()
+
+  constructor (self: AuthorHex, spaces: SpaceDirectory, append: (space: SpaceKey, body: Body, nowMs: number) => Entry) {
+    this.#self = self
+    this.#spaces = spaces
+    this.#append = append
+  }
+
+  /**
+   * A space in full (genesis, vector, status heads) only to a member; every
+   * other one as a blinded tag (decision 17): a stranger learns no id, name,
+   * owner or head, at most roughly how many spaces we hold. Our pending join
+   * goes to a peer once it shows it holds the space (tags(), the engine's hello handler).
+   */
+  hello (session: Session, replicas: readonly SpaceReplica[]): Send[] {
+    const spaces: SpaceHello[] = []
+    const others: Uint8Array[] = []
+    for (const replica of replicas) {
+      if (!isMember(replica, session.peer)) { others.push(replica.id); continue }
+      session.shared(replica.key).memberHelloSent = true
+      const genesis: SignedBytes = [replica.genesis.bytes, replica.genesis.sig]
+      spaces.push({ genesis, feeds: replica.vector(), statuses: replica.statusHeads() })
+    }
+    const out: Send[] = []
+    const tags = helloTags(others, this.#self, session.peer)
+    if (spaces.length > 0 || tags.length > 0) {
+      out.push({ peer: session.peer, msg: { m: 'hello', spaces, ...(tags.length > 0 ? { tags } : {}) } })
+    }
+    for (const replica of replicas) if (session.spaces.has(replica.key)) out.push(...this.presentJoin(session, replica))
+    return out
+  }
+
+  /**
+   * Blinded tags of a peer's hello (space-tags.ts): one that names a space we
+   * hold shows the peer holds it too (it knows the id), so our pending join
+   * for it is presented there. Tags that name none are kept (bounded) for a
+   * space we add later.
+   */
+  tags (session: Session, tags: readonly Uint8Array[]): Send[] {
+    if (tags.length === 0) return []
+    let index = this.#tagIndex.get(session.peer)
+    if (index === undefined) {
+      this.#tagIndex.set(session.peer, index = tagIndex(this.#spaces.all(), session.peer, this.#self))
+    }
+    const out: Send[] = []
+    for (const tag of tags) {
+      const hex = toHex(tag)
+      const replica = this.#spaces.get(index.get(hex) ?? '')
+      if (replica === undefined) {
+        if (session.unmatchedTags.size < UNMATCHED_TAGS_PER_PEER_MAX) session.unmatchedTags.add(hex)
+        continue
+      }
+      session.unmatchedTags.delete(hex)
+      session.shared(replica.key)
+      out.push(...this.presentJoin(session, replica))
+    }
+    return out
+  }
+
+  /** We added or adopted a space: the peer gets its hello; its tags are matched again (it may have named it before). */
+  spaceAdded (session: Session, replica: SpaceReplica): Send[] {
+    this.#tagIndex.get(session.peer)?.set(toHex(spaceTag(replica.id, session.peer, this.#self)), replica.key)
+    const out = this.hello(session, [replica])
+    if (session.unmatchedTags.size > 0) out.push(...this.tags(session, [...session.unmatchedTags].map(fromHex)))
+    return out
+  }
+
+  peerGone (peer: AuthorHex): void {
+    this.#tagIndex.delete(peer)
+  }
+
+  /**
+   * A joiner presents its join to a peer that showed it holds the space: the
+   * inviter cannot pull from a feed it does not yet cover.
+   */
+  presentJoin (session: Session, replica: SpaceReplica): Send[] {
+    const shared = session.shared(replica.key)
+    const join = replica.pendingJoin(this.#self)
+    if (join === undefined || shared.joinPresented === toHex(join[1])) return []
+    shared.joinPresented = toHex(join[1])
+    return [{ peer: session.peer, msg: { m: 'entries', space: replica.id, run: [join] } }]
+  }
+
+  /** A join for an invite of ours, stored here: redeemed (an invite.redeem in our feed) if the rules allow it. */
+  redeemIfMine (replica: SpaceReplica, join: Entry, nowMs: number): ReturnType<typeof redeemDecision> {
+    const decision = redeemDecision(replica.acl, this.#self, join, nowMs)
+    if (decision === undefined || !decision.ok || decision.recorded || join.body.t !== 'join') return decision
+    try {
+      this.#append(replica.key, { t: 'invite.redeem', invite: join.body.invite, join: join.id }, nowMs)
+    } catch (err) {
+      if (!(err instanceof SpaceError)) throw err
+      return { ok: false, reason: 'issuer-not-admin', detail: err.message }
+    }
+    return { ok: true, recorded: true }
+  }
+
+  /** The joiner presented its join to us: whether it is in, refused (and why), or waits for the invite's issuer. */
+  answerJoin (session: Session, replica: SpaceReplica, join: Entry, nowMs: number): Send[] {
+    const decision = this.redeemIfMine(replica, join, nowMs)
+    if (decision === undefined) {
+      const known = join.body.t === 'join' && replica.inviteExpiresMs(join.body.invite) !== undefined
+      return [answer(session, replica, join.id, 'waiting', known
+        ? 'this node did not issue the invite; only its issuer admits the join, ' +
+          'when it gets it (from you or from any member)'
+        : 'this node does not hold the invite yet')]
+    }
+    if (decision.ok) return [answer(session, replica, join.id, 'redeemed', '')]
+    return [answer(session, replica, join.id, decision.reason, decision.detail)]
+  }
+
+  /** A revoked member is told (decision 18): shown the revoke that took its role, once a session, unless held. */
+  tellRevoked (session: Session, replica: SpaceReplica): Send[] {
+    if (session.toldRevoked.has(replica.key) || replica.acl.revokesOf(session.peer).length === 0) return []
+    if (replica.acl.currentRole(session.peer) !== null) return []
+    const revoke = replica.revokeOf(session.peer)
+    if (revoke === undefined) return []
+    session.toldRevoked.add(replica.key)
+    const held = session.spaces.get(replica.key)?.known.get(feedKey(toHex(revoke.author), revoke.epoch)) ?? 0
+    if (held > revoke.seq) return []
+    return [{ peer: session.peer, msg: { m: 'entries', space: replica.id, run: [[revoke.bytes, revoke.sig]] } }]
+  }
+
+  isRevokeOfSelf (head: Entry, runLength: number): boolean {
+    return runLength === 1 && head.body.t === 'acl.revoke' && toHex(head.body.member) === this.#self
+  }
+
+  /** The fork proofs we hold, to a member neighbour that lacks them (they carry whole entries: decision 17). */
+  forkProofs (session: Session, replica: SpaceReplica, shared: SharedSpace): Send[] {
+    if (!isMember(replica, session.peer)) return []
+    const out: Send[] = []
+    for (const proof of replica.forkProofs()) {
+      const fk = feedKey(proof.author, proof.epoch)
+      if (shared.frozen.has(fk)) continue
+      shared.frozen.add(fk)
+      out.push({ peer: session.peer, msg: { m: 'fork', space: replica.id, a: proof.a, b: proof.b } })
+    }
+    return out
+  }
+
+  /**
+   * A fork proven here goes to every neighbour sharing the space, the sender of the conflicting entry included (it
+   * holds one branch only); not to the sender of a fork message, which holds the proof already (marked frozen).
+   */
+  relayFork (replica: SpaceReplica, proof: ForkProof, sessions: Iterable<Session>): Send[] {
+    const fk = feedKey(proof.author, proof.epoch)
+    const out: Send[] = []
+    for (const session of sessions) {
+      if (!session.spaces.has(replica.key) || session.shared(replica.key).frozen.has(fk)) continue
+      if (!isMember(replica, session.peer)) continue
+      session.shared(replica.key).frozen.add(fk)
+      out.push({ peer: session.peer, msg: { m: 'fork', space: replica.id, a: proof.a, b: proof.b } })
+    }
+    return out
+  }
+}
+
+/** Our answer to a joiner's join (decision 18), its detail cut to 200 characters. */
+export function answer (session: Session, replica: SpaceReplica, join: Uint8Array, outcome: string,
+  detail: string): Send {
+  const msg = { m: 'join-answer', space: replica.id, join, outcome, detail: detail.slice(0, 200) } as const
+  return { peer: session.peer, msg }
+}

@@ -1,0 +1,258 @@
+import { bytesEqual, decodeEntry, ENTRY_BYTES_MAX, fromHex, RUN_BYTES_MAX } from '../codec/index.ts'
+import type { FeedRange, SignedBytes } from '../codec/index.ts'
+import type { SpaceReplica } from '../space/index.ts'
+import type { AuthorHex, ForkProof, SpaceKey } from '../store/index.ts'
+import { preferredSource } from './claims.ts'
+import {
+  LATE_ANSWER_MS, PROBE_BACK_ENTRIES, PULL_BYTES_PER_PEER_MAX, REQUEST_TIMEOUT_MS, SUPERSEDED_MAX, WANT_WINDOW_BYTES,
+  WANT_WINDOW_ENTRIES
+} from './constants.ts'
+import { feedKey, parseFeedKey, TupleMap } from './keys.ts'
+import type { FeedKey } from './keys.ts'
+import type { Session, SharedSpace } from './session.ts'
+import type { SyncStats } from './stats.ts'
+import type { Send, SpaceDirectory } from './types.ts'
+
+/**
+ * Feed pulls: what this node asks its neighbours for, and of whom. Each
+ * feed is pulled from one peer at a time (the fullest, then the longest
+ * connected), in windows of WANT_WINDOW_ENTRIES; a pull that gets no
+ * progress for REQUEST_TIMEOUT_MS, or a `none`, is asked of another. What
+ * the answers of one peer's open pulls can weigh is bounded by
+ * PULL_BYTES_PER_PEER_MAX: a pull that does not fit waits for room. Late
+ * answers to pulls given up on, and fork probes, count as asked for.
+ *
+ * Owns no session and sends nothing itself: each method returns the wants
+ * to send. Never imports the engine.
+ */
+interface Request {
+  readonly peer: AuthorHex
+  readonly from: number
+  readonly to: number
+  deadline: number
+  readonly tried: ReadonlySet<AuthorHex>
+  /** Entry bytes received for it so far: the answer ends at `to` or at WANT_WINDOW_BYTES. */
+  bytes: number
+  /** What its answer can weigh at most, reserved from the peer's PULL_BYTES_PER_PEER_MAX. */
+  readonly worstBytes: number
+}
+
+/** An entry on the wire at most: its bytes, its signature and the framing around them. */
+const ENTRY_WIRE_BYTES_MAX = ENTRY_BYTES_MAX + 128
+
+/** The most a pull of `count` entries can bring (the server stops after the run that reaches WANT_WINDOW_BYTES). */
+function pullWorstBytes (count: number): number {
+  return Math.min(count * ENTRY_WIRE_BYTES_MAX, WANT_WINDOW_BYTES + RUN_BYTES_MAX + 1024 * 128)
+}
+
+export class FeedPulls {
+  readonly #spaces: SpaceDirectory
+  readonly #sessions: ReadonlyMap<AuthorHex, Session>
+  readonly #stats: SyncStats
+  readonly #requests = new TupleMap<[SpaceKey, FeedKey], Request>()
+  /** Per peer: the worst-case bytes of its open pulls, and the pulls that wait for it to have room. */
+  readonly #pullBytes = new Map<AuthorHex, number>()
+  readonly #waiting = new Map<AuthorHex, TupleMap<[SpaceKey, FeedKey], true>>()
+  readonly #probes = new TupleMap<[AuthorHex, SpaceKey, FeedKey, number], true>()
+  /** Requests given up on (timeout, `none`, disconnect): their late answers are honest duplicates, never replays. */
+  readonly #superseded = new TupleMap<[AuthorHex, SpaceKey, FeedKey], number>()
+
+  constructor (spaces: SpaceDirectory, sessions: ReadonlyMap<AuthorHex, Session>, stats: SyncStats) {
+    this.#spaces = spaces
+    this.#sessions = sessions
+    this.#stats = stats
+  }
+
+  /** Pull a feed from one peer that holds more of it than we do (the fullest, then the longest connected). */
+  plan (space: SpaceKey, fk: FeedKey, nowMs: number, tried: ReadonlySet<AuthorHex> = new Set()): Send[] {
+    if (this.#requests.has([space, fk])) return []
+    const replica = this.#spaces.get(space)
+    if (replica === undefined) return []
+    const { author, epoch } = parseFeedKey(fk)
+    const ours = replica.resumeAt(author, epoch)
+    const limit = replica.pullLimit(author, epoch)
+    if (ours >= limit) return []
+    // Entries of this feed wait in the pending queue (clock ahead, grant missing): pull no more until they are
+    // stored, or we would fetch what the bounded queue must forget, again and again (the retry re-plans).
+    if (ours > (replica.feedRow(author, epoch)?.count ?? 0)) return []
+    let best: { session: Session, count: number, tried: boolean, unanswered: number } | undefined
+    for (const session of this.#sessions.values()) {
+      const count = Math.min(limit, session.spaces.get(space)?.known.get(fk) ?? 0)
+      if (count <= ours) continue
+      const c = { session, count, tried: tried.has(session.peer), unanswered: session.unanswered }
+      if (best === undefined || preferredSource(c, best)) best = c
+    }
+    if (best === undefined) return []
+    const to = Math.min(best.count, ours + WANT_WINDOW_ENTRIES)
+    const worstBytes = pullWorstBytes(to - ours)
+    const peer = best.session.peer
+    const reserved = this.#pullBytes.get(peer) ?? 0
+    if (reserved > 0 && reserved + worstBytes > PULL_BYTES_PER_PEER_MAX) {
+      // Its answers could overrun what we let one peer have in flight: wait for one of its pulls to end.
+      let waiting = this.#waiting.get(peer)
+      if (waiting === undefined) this.#waiting.set(peer, waiting = new TupleMap())
+      waiting.set([space, fk], true)
+      return []
+    }
+    const range: FeedRange = { author: fromHex(author), epoch, from: ours, to }
+    const deadline = nowMs + REQUEST_TIMEOUT_MS
+    // Every source was tried already (the best one too): a fresh round of tries starts.
+    const fresh = best.tried ? new Set<AuthorHex>() : tried
+    this.#requests.set([space, fk], { peer, from: ours, to, deadline, tried: fresh, bytes: 0, worstBytes })
+    this.#pullBytes.set(peer, reserved + worstBytes)
+    return [{ peer, msg: { m: 'want', space: replica.id, ranges: [range] } }]
+  }
+
+  /** Whether entries of `fk` from `peer` starting at `seq` were asked for: an open pull, a probe, or a late answer. */
+  asked (peer: AuthorHex, space: SpaceKey, fk: FeedKey, seq: number): boolean {
+    return this.#requests.get([space, fk])?.peer === peer || this.#probes.delete([peer, space, fk, seq]) ||
+      this.#superseded.has([peer, space, fk])
+  }
+
+  /** Whether `peer` is the one our open pull of `fk` asked. */
+  isPulling (peer: AuthorHex, space: SpaceKey, fk: FeedKey): boolean {
+    return this.#requests.get([space, fk])?.peer === peer
+  }
+
+  /**
+   * A run of our open pull came from `peer`: the pull goes on (its deadline
+   * moved) or, at its end (`reached` its top, its bytes, or `ended` by a
+   * rejection, divergence or fork), the feed is planned again.
+   */
+  progress (peer: AuthorHex, space: SpaceKey, fk: FeedKey, reached: number, bytes: number, ended: boolean,
+    nowMs: number): Send[] {
+    const req = this.#requests.get([space, fk])
+    if (req?.peer !== peer) return []
+    req.bytes += bytes
+    if (reached < req.to && req.bytes < WANT_WINDOW_BYTES && !ended) {
+      req.deadline = nowMs + REQUEST_TIMEOUT_MS
+      return []
+    }
+    this.#close(space, fk)
+    return [...this.plan(space, fk, nowMs), ...this.planWaiting(peer, nowMs)]
+  }
+
+  /** The peer answered `none` for a range of `fk`: asked of another if it was our pull. */
+  none (session: Session, space: SpaceKey, fk: FeedKey, nowMs: number): Send[] {
+    const req = this.#requests.get([space, fk])
+    if (req?.peer !== session.peer) return []
+    session.unanswered++
+    this.#close(space, fk)
+    const tried = new Set([...req.tried, session.peer])
+    return [...this.plan(space, fk, nowMs, tried), ...this.planWaiting(session.peer, nowMs)]
+  }
+
+  /** Pulls that made no progress by their deadline: asked of another peer; late answers stay honest for a while. */
+  tick (nowMs: number): Send[] {
+    for (const [key, until] of [...this.#superseded.entries()]) if (until <= nowMs) this.#superseded.delete(key)
+    const out: Send[] = []
+    for (const [[space, fk], req] of [...this.#requests.entries()]) {
+      if (req.deadline > nowMs) continue
+      this.#close(space, fk)
+      this.#supersede(req.peer, space, fk, nowMs)
+      this.#stats.requestTimeouts++
+      const late = this.#sessions.get(req.peer)
+      if (late !== undefined) late.unanswered++
+      out.push(...this.plan(space, fk, nowMs, new Set([...req.tried, req.peer])))
+      out.push(...this.planWaiting(req.peer, nowMs))
+    }
+    return out
+  }
+
+  /** The link to `peer` ended (its session is gone): its pulls and those waiting for it are asked of others. */
+  peerGone (peer: AuthorHex, nowMs: number): Send[] {
+    this.#probes.deleteUnder(peer)
+    const out: Send[] = []
+    for (const [[space, fk], req] of [...this.#requests.entries()]) {
+      if (req.peer !== peer) continue
+      this.#close(space, fk)
+      out.push(...this.plan(space, fk, nowMs, new Set([...req.tried, peer])))
+    }
+    const waiting = this.#waiting.get(peer)
+    this.#waiting.delete(peer)
+    this.#pullBytes.delete(peer)
+    for (const [[space, fk]] of waiting?.entries() ?? []) out.push(...this.plan(space, fk, nowMs))
+    return out
+  }
+
+  nextDeadline (): number | null {
+    let next: number | null = null
+    for (const r of this.#requests.values()) if (next === null || r.deadline < next) next = r.deadline
+    return next
+  }
+
+  /** Pulls that waited for room at `peer`: planned again (of it or of another) while it has room. */
+  planWaiting (peer: AuthorHex, nowMs: number): Send[] {
+    const waiting = this.#waiting.get(peer)
+    if (waiting === undefined) return []
+    const out: Send[] = []
+    for (const [key] of [...waiting.entries()]) {
+      if ((this.#pullBytes.get(peer) ?? 0) + pullWorstBytes(1) > PULL_BYTES_PER_PEER_MAX) return out
+      waiting.delete(key)
+      out.push(...this.plan(key[0], key[1], nowMs))
+    }
+    if (waiting.size === 0) this.#waiting.delete(peer)
+    return out
+  }
+
+  // ------------------------------------------------------------------ fork probes
+
+  /** The peer's head for a feed we hold at least as far differs from ours: ask for its entry there, to prove a fork. */
+  probeIfDiverged (session: Session, replica: SpaceReplica, shared: SharedSpace, fk: FeedKey): Send[] {
+    const count = shared.known.get(fk) ?? 0
+    const head = shared.heads.get(fk)
+    if (count === 0 || head === undefined || head === null || shared.frozen.has(fk)) return []
+    const { author, epoch } = parseFeedKey(fk)
+    const ours = replica.feedRow(author, epoch)
+    if (ours === undefined || ours.frozen || ours.count < count) return []
+    if (replica.entryIdAt(author, epoch, count - 1) !== head) return this.probe(session, replica, fk, count - 1)
+    return []
+  }
+
+  /**
+   * Asks a peer for its entries of a feed up to `seq`, going back up to
+   * PROBE_BACK_ENTRIES: the first position where they differ from ours is
+   * where the fork is proven. A fork proven at the first divergence is the
+   * same on every node, so everyone keeps the same prefix (decision 7).
+   */
+  probe (session: Session, replica: SpaceReplica, fk: FeedKey, seq: number): Send[] {
+    const from = Math.max(0, seq - PROBE_BACK_ENTRIES + 1)
+    const key: [AuthorHex, SpaceKey, FeedKey, number] = [session.peer, replica.key, fk, from]
+    if (this.#probes.has(key)) return []
+    this.#probes.set(key, true)
+    const { author, epoch } = parseFeedKey(fk)
+    const range: FeedRange = { author: fromHex(author), epoch, from, to: seq + 1 }
+    return [{ peer: session.peer, msg: { m: 'want', space: replica.id, ranges: [range] } }]
+  }
+
+  /** A proof whose two entries have different `prev`s is not at the first divergence: look further back. */
+  refineFork (session: Session, replica: SpaceReplica, proof: ForkProof): Send[] {
+    if (proof.seq === 0) return []
+    const a = decodeEntry(proof.a[0], proof.a[1])
+    const b = decodeEntry(proof.b[0], proof.b[1])
+    if (a.prev !== null && b.prev !== null && bytesEqual(a.prev, b.prev)) return []
+    return this.probe(session, replica, feedKey(proof.author, proof.epoch), proof.seq - 1)
+  }
+
+  #close (space: SpaceKey, fk: FeedKey): void {
+    const req = this.#requests.get([space, fk])
+    if (req === undefined) return
+    this.#requests.delete([space, fk])
+    const left = (this.#pullBytes.get(req.peer) ?? 0) - req.worstBytes
+    if (left > 0) this.#pullBytes.set(req.peer, left)
+    else this.#pullBytes.delete(req.peer)
+  }
+
+  #supersede (peer: AuthorHex, space: SpaceKey, fk: FeedKey, nowMs: number): void {
+    const oldest = this.#superseded.first()
+    if (this.#superseded.size >= SUPERSEDED_MAX && oldest !== undefined) this.#superseded.delete(oldest)
+    this.#superseded.set([peer, space, fk], nowMs + LATE_ANSWER_MS)
+  }
+}
+
+/** The entry bytes of a run, as both ends of a want count them (WANT_WINDOW_BYTES). */
+export function runBytes (run: readonly SignedBytes[]): number {
+  let n = 0
+  for (const [bytes] of run) n += bytes.byteLength
+  return n
+}

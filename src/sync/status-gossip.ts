@@ -1,0 +1,182 @@
+import { fromHex, toHex } from '../codec/index.ts'
+import type { Clock, SignedBytes, StatusHead } from '../codec/index.ts'
+import type { AuthorHex, SpaceKey } from '../store/index.ts'
+import { REQUEST_TIMEOUT_MS } from './constants.ts'
+import { TupleMap } from './keys.ts'
+import type { Send } from './types.ts'
+
+/**
+ * Status gossip (announce and pull): a node keeps the newest status record
+ * per author. When it stores a newer one it announces (author, clock: tens
+ * of bytes) to each member neighbour that may not hold it (`status-have`);
+ * a neighbour that lacks it asks one announcer (`status-want`), asks the
+ * next announcer after REQUEST_TIMEOUT_MS or an older answer, and gives up
+ * when none is left (the next announcement, every period, asks again).
+ *
+ * Pure and on its own: it reads a space only through StatusSpace and a
+ * neighbour only through StatusNeighbour, and returns what to send. It does
+ * not verify records (the replica does, before `stored`).
+ */
+export interface StatusSpace {
+  readonly key: SpaceKey
+  readonly id: Uint8Array
+  /** The clock of the record held for `author` (null: none). Read once; `stored` keeps it current. */
+  clockOf (author: AuthorHex): Clock | null
+  /** Whether `author` holds a role (only members publish status records). */
+  isMember (author: AuthorHex): boolean
+}
+
+/** A member neighbour sharing the space, and the status heads it holds (claim-bounded by its session). */
+export interface StatusNeighbour {
+  readonly peer: AuthorHex
+  readonly known: Map<AuthorHex, Clock>
+}
+
+/** What answering a `status-want` may queue (the serve budget). */
+export interface StatusServe {
+  record (author: AuthorHex): SignedBytes | undefined
+  room (bytes: number): boolean
+  queued (bytes: number): void
+}
+
+/** A record asked of one announcer: the newest clock announced, who was asked, who else announced it, until when. */
+interface Want {
+  clock: Clock
+  asked: AuthorHex
+  readonly others: AuthorHex[]
+  deadline: number
+  /** The space's wire id, for asking the next announcer. */
+  readonly id: Uint8Array
+}
+
+export class StatusGossip {
+  /** Records announced to us and asked of one announcer, per space and author. */
+  readonly #wants = new TupleMap<[SpaceKey, AuthorHex], Want>()
+  /** The clock of the record we hold per space and author (null: none), so that an announcement costs no decoding. */
+  readonly #clocks = new TupleMap<[SpaceKey, AuthorHex], Clock | null>()
+  readonly #connected: (peer: AuthorHex) => boolean
+
+  constructor (connected: (peer: AuthorHex) => boolean) {
+    this.#connected = connected
+  }
+
+  /** A record newer than ours was stored (published here, or from `from`): announced to neighbours that may lack it. */
+  stored (space: StatusSpace, author: Uint8Array, clock: Clock, from: StatusNeighbour | null,
+    neighbours: Iterable<StatusNeighbour>): Send[] {
+    const a = toHex(author)
+    this.#clocks.set([space.key, a], clock)
+    if (from !== null && newerClock(clock, from.known.get(a))) from.known.set(a, clock)
+    const out: Send[] = []
+    for (const n of neighbours) {
+      if (n.peer === from?.peer || !newerClock(clock, n.known.get(a))) continue
+      n.known.set(a, clock)
+      out.push({ peer: n.peer, msg: { m: 'status-have', space: space.id, heads: [{ author, clock }] } })
+    }
+    return out
+  }
+
+  /** Announced records (`status-have` from a member): each newer one is asked of one announcer, once. */
+  announced (space: StatusSpace, from: StatusNeighbour, heads: readonly StatusHead[], nowMs: number): Send[] {
+    const ask: Uint8Array[] = []
+    for (const h of heads) {
+      const author = toHex(h.author)
+      // Only members publish status records: a head of anyone else is no claim worth holding or asking for.
+      if (!space.isMember(author)) continue
+      if (newerClock(h.clock, from.known.get(author))) from.known.set(author, h.clock)
+      if (!newerClock(h.clock, this.clock(space, author))) continue
+      const wanted = this.#wants.get([space.key, author])
+      if (wanted !== undefined) {
+        if (newerClock(h.clock, wanted.clock)) wanted.clock = h.clock
+        if (wanted.asked !== from.peer && !wanted.others.includes(from.peer)) wanted.others.push(from.peer)
+        continue
+      }
+      const deadline = nowMs + REQUEST_TIMEOUT_MS
+      this.#wants.set([space.key, author], { clock: h.clock, asked: from.peer, others: [], deadline, id: space.id })
+      ask.push(h.author)
+    }
+    return ask.length > 0 ? [{ peer: from.peer, msg: { m: 'status-want', space: space.id, authors: ask } }] : []
+  }
+
+  /** A member asked for records (`status-want`): those we hold, while the serve budget has room (else `refused`). */
+  asked (space: StatusSpace, from: StatusNeighbour, authors: readonly Uint8Array[],
+    serve: StatusServe): { sends: Send[], refused: boolean } {
+    const sends: Send[] = []
+    for (const a of authors) {
+      const author = toHex(a)
+      const record = serve.record(author)
+      if (record === undefined) continue
+      const bytes = record[0].byteLength + record[1].byteLength + 64
+      if (!serve.room(bytes)) return { sends, refused: true }
+      const clock = this.clock(space, author)
+      if (clock !== null && newerClock(clock, from.known.get(author))) from.known.set(author, clock)
+      sends.push({ peer: from.peer, msg: { m: 'status', space: space.id, record } })
+      serve.queued(bytes)
+    }
+    return { sends, refused: false }
+  }
+
+  /** A record of `author` came (stored or not): the want is done, or the next announcer of a newer one is asked. */
+  answered (space: StatusSpace, author: AuthorHex, nowMs: number): Send[] {
+    const wanted = this.#wants.get([space.key, author])
+    if (wanted === undefined) return []
+    if (!newerClock(wanted.clock, this.clock(space, author))) {
+      this.#wants.delete([space.key, author])
+      return []
+    }
+    return this.#askNext([space.key, author], nowMs)
+  }
+
+  /** Wants past their deadline: asked of the next announcer. */
+  tick (nowMs: number): Send[] {
+    const out: Send[] = []
+    for (const [key, wanted] of [...this.#wants.entries()]) {
+      if (wanted.deadline <= nowMs) out.push(...this.#askNext(key, nowMs))
+    }
+    return out
+  }
+
+  /** The link to `peer` ended: what it was asked is asked of the next announcer. */
+  peerGone (peer: AuthorHex, nowMs: number): Send[] {
+    const out: Send[] = []
+    for (const [key, wanted] of [...this.#wants.entries()]) {
+      if (wanted.asked === peer) out.push(...this.#askNext(key, nowMs))
+    }
+    return out
+  }
+
+  nextDeadline (): number | null {
+    let next: number | null = null
+    for (const w of this.#wants.values()) if (next === null || w.deadline < next) next = w.deadline
+    return next
+  }
+
+  /** The clock of the record held for `author` in `space` (null: none), looked up once. */
+  clock (space: StatusSpace, author: AuthorHex): Clock | null {
+    let clock = this.#clocks.get([space.key, author])
+    if (clock === undefined) {
+      clock = space.clockOf(author)
+      this.#clocks.set([space.key, author], clock)
+    }
+    return clock
+  }
+
+  #askNext (key: [SpaceKey, AuthorHex], nowMs: number): Send[] {
+    const wanted = this.#wants.get(key)
+    if (wanted === undefined) return []
+    let next = wanted.others.shift()
+    while (next !== undefined && !this.#connected(next)) next = wanted.others.shift()
+    if (next === undefined) {
+      // Nobody else announced it: the next announcement (every period) asks again.
+      this.#wants.delete(key)
+      return []
+    }
+    wanted.asked = next
+    wanted.deadline = nowMs + REQUEST_TIMEOUT_MS
+    return [{ peer: next, msg: { m: 'status-want', space: wanted.id, authors: [fromHex(key[1])] } }]
+  }
+}
+
+/** Whether clock a is newer than b (or b is unknown). */
+export function newerClock (a: Clock, b: Clock | null | undefined): boolean {
+  return b === null || b === undefined || a.wallMs > b.wallMs || (a.wallMs === b.wallMs && a.counter > b.counter)
+}
