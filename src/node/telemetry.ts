@@ -6,7 +6,7 @@ import type { SpaceKey } from '../store/index.ts'
 import { buildNetworkMap, decodeReport, DEFAULT_THRESHOLDS, StatusPublisher } from '../telemetry/index.ts'
 import type { AlertThresholds, NetworkMap, NodeReport, StatusSample, TelemetryHost } from '../telemetry/index.ts'
 import { SpaceError } from '../space/index.ts'
-import { DeploymentSpaces } from './deployment.ts'
+import type { DeploymentSpaces } from './deployment.ts'
 
 /**
  * The node's telemetry: its publisher (what it says of itself, into every
@@ -15,10 +15,12 @@ import { DeploymentSpaces } from './deployment.ts'
  * drawn on demand.
  */
 export interface NodeTelemetryInit {
-  readonly dir: string
   readonly self: string
+  /** The deployment's status spaces held here (D/deployment.json). */
+  readonly deployment: DeploymentSpaces
   readonly thresholds?: Partial<AlertThresholds> | undefined
-  readonly host: Omit<TelemetryHost, 'members' | 'publish'>
+  /** What the publisher reads of the node; status records stored are counted here (see stored()). */
+  readonly host: Omit<TelemetryHost, 'members' | 'publish' | 'statusCounters'> & { statusMessagesIn: () => number }
   replica (key: SpaceKey): SpaceReplica | undefined
   publish (space: SpaceKey, body: Record<string, unknown>): void
 }
@@ -33,14 +35,17 @@ export class NodeTelemetry {
   readonly thresholds: AlertThresholds
   /** Deployment spaces this node has published into (a joiner becomes a member only once the inviter's invite arrives). */
   readonly #publishedInto = new Set<SpaceKey>()
+  /** Status records from peers stored so far (newer than what we held). */
+  #statusStored = 0
 
   constructor (init: NodeTelemetryInit) {
     this.#init = init
-    this.deployment = new DeploymentSpaces(init.dir)
+    this.deployment = init.deployment
     this.thresholds = { ...DEFAULT_THRESHOLDS, ...init.thresholds }
     this.#publisher = new StatusPublisher({
       ...init.host,
       members: () => this.#members().size,
+      statusCounters: () => ({ messagesIn: init.host.statusMessagesIn(), stored: this.#statusStored }),
       publish: body => {
         for (const key of this.deployment.keys) {
           const replica = init.replica(key)
@@ -77,8 +82,9 @@ export class NodeTelemetry {
     if (this.#init.replica(space)?.acl.currentRole(this.#init.self) !== null) this.#publisher.publishNow()
   }
 
-  /** A status record was stored: decode it once, here. */
-  stored (space: SpaceKey, author: string): void {
+  /** A status record was stored (ours, or from a peer): decode it once, here. */
+  stored (space: SpaceKey, author: string, from: string): void {
+    if (from !== 'local') this.#statusStored++
     if (!this.deployment.has(space)) return
     const s = this.#init.replica(space)?.status(author)
     if (s !== undefined) this.#learn(author, s.clock, s.body)

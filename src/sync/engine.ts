@@ -309,6 +309,17 @@ export class SyncEngine {
     return entries
   }
 
+  /**
+   * Our join with an invite (decision 9): a join entry at seq 0 of a new
+   * epoch, stored, or pending until the invite arrives; either way the
+   * space's hello presents it to every neighbour (as after spaceAdded).
+   */
+  join (space: SpaceKey, invite: Uint8Array, inviteKey: KeyPair, nowMs: number): Entry {
+    const { entry } = this.#replica(space).join(this.#keyPair, invite, inviteKey, nowMs)
+    this.spaceAdded(space)
+    return entry
+  }
+
   /** Ingests and announces entries made outside the engine (e.g. a join prepared from a token). */
   ingestLocal (space: SpaceKey, run: readonly SignedBytes[], nowMs: number): IngestResult {
     const replica = this.#replica(space)
