@@ -9,7 +9,7 @@ import { BlockLinks, Network, SessionTable, SyncDriver } from '../net/index.ts'
 import type { BlockProvider, BlockServed } from '../net/index.ts'
 import { SqliteStore } from '../store/index.ts'
 import type { Relay } from '../sync/index.ts'
-import type { AlertThresholds, TelemetryHost } from '../telemetry/index.ts'
+import type { AlertThresholds } from '../telemetry/index.ts'
 import { DeploymentSpaces } from './deployment.ts'
 import { Folders } from './folders.ts'
 import { InviteSweep } from './invite-sweep.ts'
@@ -25,6 +25,7 @@ import { SpaceData } from './space-data.ts'
 import { SpaceSet } from './space-set.ts'
 import { PEER_OPERATION, StorageHealth } from './storage-health.ts'
 import { HOST_NAME, NodeTelemetry } from './telemetry.ts'
+import type { NodeTelemetryInit } from './telemetry.ts'
 import { LocalWrites } from './writes.ts'
 
 export interface NodeOptions {
@@ -49,14 +50,19 @@ export interface NodeOptions {
    * as stalled for a folder pass (config.json "blockStallSeconds"; default 30 s).
    */
   readonly blockStallMs?: number | undefined
-  /** Tests only (a hostile peer): how this node answers a chunk request, given the honest answer; absent, it answers honestly. */
+  /**
+   * Tests only (a hostile peer): how this node answers a chunk request, given the honest answer; absent, it answers
+   * honestly.
+   */
   readonly blockAnswers?: BlockAnswers | undefined
-  /** Free bytes a folder write must leave on its disk (config.json "diskReserveBytes"; default from the disk's size). */
+  /**
+   * Free bytes a folder write must leave on its disk (config.json "diskReserveBytes"; default from the disk's size).
+   */
   readonly diskReserveBytes?: number | undefined
 }
 
-export type BlockAnswers =
-  (request: { author: string, space: string, hash: Uint8Array }, honest: () => Promise<BlockServed>) => Promise<BlockServed>
+export interface BlockRequest { readonly author: string, readonly space: string, readonly hash: Uint8Array }
+export type BlockAnswers = (request: BlockRequest, honest: () => Promise<BlockServed>) => Promise<BlockServed>
 
 /** The parts of a node, each made from those before it. */
 export interface NodeParts {
@@ -151,7 +157,9 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
         if (!storage.failed(PUBLISH_OPERATION, err, Date.now())) throw err // a full disk: the next period tries again
       }
     },
-    host: telemetryHost({ name: opts.name ?? HOST_NAME, dir, spaces, folders, network, driver, blockLinks, misbehaviour })
+    host: telemetryHost({
+      name: opts.name ?? HOST_NAME, dir, spaces, folders, network, driver, blockLinks, misbehaviour
+    })
   })
   const joinWaits = new JoinWaits()
   const inviteSweep = new InviteSweep({ spaces, writes, me })
@@ -170,7 +178,9 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     afterJoin: space => { members.afterJoin(space) }
   })
   driver.onEvent(ev => { events.handle(ev) })
-  return { keyPair, store, storage, spaces, driver, network, folders, telemetry, misbehaviour, data, members, view, metrics }
+  return {
+    keyPair, store, storage, spaces, driver, network, folders, telemetry, misbehaviour, data, members, view, metrics
+  }
 }
 
 /** Chunks served from the shared folders; a test's hostile node may answer otherwise (NodeOptions.blockAnswers). */
@@ -178,7 +188,8 @@ function blockProvider (folders: Folders, answers: BlockAnswers | undefined): Bl
   const honest = async (author: string, space: string, hash: Uint8Array): Promise<BlockServed> =>
     await folders.serve(author, space, hash)
   if (answers === undefined) return honest
-  return async (author, space, hash) => await answers({ author, space, hash }, async () => await honest(author, space, hash))
+  return async (author, space, hash) =>
+    await answers({ author, space, hash }, async () => await honest(author, space, hash))
 }
 
 interface TelemetryHostParts {
@@ -192,7 +203,7 @@ interface TelemetryHostParts {
   readonly misbehaviour: MisbehaviourLog
 }
 
-type NodeTelemetryHost = Omit<TelemetryHost, 'members' | 'publish' | 'statusCounters'> & { statusMessagesIn: () => number }
+type NodeTelemetryHost = NodeTelemetryInit['host']
 
 /** What this node's status report says of it, read from its parts at each publication. */
 function telemetryHost (p: TelemetryHostParts): NodeTelemetryHost {
@@ -204,10 +215,16 @@ function telemetryHost (p: TelemetryHostParts): NodeTelemetryHost {
     disks: () => [p.dir, ...p.folders.list().map(f => f.path)],
     // Links to members only: a stranger passing by is no link of the deployment (and its leaving no alert).
     links: () => p.network.peers().filter(peer => p.spaces.memberAnywhere(peer.peerId)).map(peer => ({
-      peer: peer.peerId, rttMs: peer.rttMs, bytesIn: peer.bytesIn + peer.blockBytesIn, bytesOut: peer.bytesOut + peer.blockBytesOut
+      peer: peer.peerId,
+      rttMs: peer.rttMs,
+      bytesIn: peer.bytesIn + peer.blockBytesIn,
+      bytesOut: peer.bytesOut + peer.blockBytesOut
     })),
     spaces: () => p.spaces.list().map(sp => ({
-      id: sp.id, name: sp.name, entries: p.spaces.get(sp.id)?.vector().reduce((n, f) => n + f.count, 0) ?? 0, members: sp.members
+      id: sp.id,
+      name: sp.name,
+      entries: p.spaces.get(sp.id)?.vector().reduce((n, f) => n + f.count, 0) ?? 0,
+      members: sp.members
     })),
     folders: () => p.folders.list().map(f => ({
       space: f.space,

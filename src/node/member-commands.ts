@@ -11,13 +11,17 @@ import { decodeInviteToken, encodeInviteToken } from './invite-token.ts'
 import type { InviteToken } from './invite-token.ts'
 import type { InviteSweep } from './invite-sweep.ts'
 import type { JoinOutcome, JoinWaits } from './join-wait.ts'
-import { checkInvite, deploymentInviteRole, deploymentPromotions, grantBody, joinError, revokeBody } from './membership.ts'
+import {
+  checkInvite, deploymentInviteRole, deploymentPromotions, grantBody, joinError, revokeBody
+} from './membership.ts'
 import type { SpaceSet } from './space-set.ts'
 import type { NodeTelemetry } from './telemetry.ts'
 import type { LocalWrites } from './writes.ts'
 
 /** How long `space join` waits for the inviter to admit this node, unless told otherwise. */
 export const JOIN_WAIT_MS = 60_000
+/** A space's name, in bytes of UTF-8. */
+const SPACE_NAME_BYTES_MAX = 256
 /** The longest `space join` may be told to wait (--wait up to 1h). */
 const JOIN_WAIT_MS_MAX = 3_600_000
 
@@ -65,7 +69,9 @@ export class MemberCommands {
   }
 
   createSpace (name: string): { id: string, name: string } {
-    if (name.trim() === '' || Buffer.byteLength(name) > 256) throw new NodeError('BAD_INPUT', 'a space name is 1 to 256 bytes')
+    if (name.trim() === '' || Buffer.byteLength(name) > SPACE_NAME_BYTES_MAX) {
+      throw new NodeError('BAD_INPUT', 'a space name is 1 to 256 bytes')
+    }
     const replica = this.#init.spaces.create(this.#init.keyPair, name, Date.now())
     this.#init.driver.spaceAdded(replica.key)
     return { id: replica.key, name }
@@ -73,7 +79,9 @@ export class MemberCommands {
 
   invite (ref: string, role: GrantableRole, uses: number, expiresInMs: number): { token: string } {
     const replica = this.#init.spaces.byRef(ref)
-    if (!Number.isSafeInteger(uses) || uses < 1) throw new NodeError('BAD_INPUT', '--uses must be a whole number of at least 1')
+    if (!Number.isSafeInteger(uses) || uses < 1) {
+      throw new NodeError('BAD_INPUT', '--uses must be a whole number of at least 1')
+    }
     checkInvite(replica, this.#me, role)
     const inviteKey = generateKeyPair()
     const expiresMs = Date.now() + expiresInMs
@@ -83,7 +91,10 @@ export class MemberCommands {
     this.#init.inviteSweep.reschedule()
     const genesis: InviteToken['genesis'] = [replica.genesis.bytes, replica.genesis.sig]
     const issuer = this.#init.keyPair.publicKey
-    return { token: encodeInviteToken({ genesis, invite: entry.id, secret: inviteKey.seed, role, expiresMs, addrs, deployment, issuer }) }
+    const token = encodeInviteToken({
+      genesis, invite: entry.id, secret: inviteKey.seed, role, expiresMs, addrs, deployment, issuer
+    })
+    return { token }
   }
 
   /**
@@ -98,16 +109,20 @@ export class MemberCommands {
     }
     const t = decodeInviteToken(token)
     if (t.expiresMs < Date.now()) {
-      throw new NodeError('EXPIRED_TOKEN', `this invite expired at ${new Date(t.expiresMs).toISOString()}; ask for a new one`)
+      const at = new Date(t.expiresMs).toISOString()
+      throw new NodeError('EXPIRED_TOKEN', `this invite expired at ${at}; ask for a new one`)
     }
     const space = this.#joinSpace(t.genesis, t.invite, t.secret, 'this invite\'s space')
     if (space.join === '') {
       const role = space.replica.localRole(this.#me) ?? ''
-      throw new NodeError('NO_CHANGE', `this node is already ${role} in space ${space.replica.genesis.name}; nothing to join`)
+      const name = space.replica.genesis.name
+      throw new NodeError('NO_CHANGE', `this node is already ${role} in space ${name}; nothing to join`)
     }
     const issuer = t.issuer === undefined ? undefined : toHex(t.issuer)
-    const waitFor = async (j: { replica: SpaceReplica, join: string }): Promise<JoinOutcome> =>
-      await this.#init.joinWaits.wait(j.replica.key, j.join, issuer, () => j.replica.localRole(this.#me) !== null, waitMs)
+    const waitFor = async (j: { replica: SpaceReplica, join: string }): Promise<JoinOutcome> => {
+      const admitted = (): boolean => j.replica.localRole(this.#me) !== null
+      return await this.#init.joinWaits.wait(j.replica.key, j.join, issuer, admitted, waitMs)
+    }
     const admitted = waitFor(space)
     for (const addr of t.addrs) {
       try {
@@ -158,7 +173,9 @@ export class MemberCommands {
   }
 
   /** Adopts the space and writes our join (hex id of the join entry), unless we are a member already. */
-  #joinSpace (genesis: InviteToken['genesis'], invite: Uint8Array, secret: Uint8Array, what: string): { replica: SpaceReplica, join: string } {
+  #joinSpace (
+    genesis: InviteToken['genesis'], invite: Uint8Array, secret: Uint8Array, what: string
+  ): { replica: SpaceReplica, join: string } {
     const replica = this.#init.spaces.adopt(genesis, what)
     if (replica.localRole(this.#me) !== null) {
       this.#init.driver.spaceAdded(replica.key)
@@ -192,7 +209,10 @@ export class MemberCommands {
     return { genesis: [replica.genesis.bytes, replica.genesis.sig], invite: entry.id, secret: key.seed }
   }
 
-  /** The deployment status spaces this node owns: every member below admin is made admin, so it can invite on (decision 18). */
+  /**
+   * The deployment status spaces this node owns: every member below admin is made admin, so it can invite on
+   * (decision 18).
+   */
   #promoteDeployment (space: SpaceKey): void {
     const replica = this.#init.spaces.get(space)
     if (replica === undefined || !this.#init.telemetry.deployment.has(space)) return
@@ -206,7 +226,8 @@ function memberKey (peer: string): Uint8Array {
   const pub = publicKeyFromPeerId(peer)
   if (pub === undefined) {
     const shown = JSON.stringify(peer.slice(0, 80))
-    throw new NodeError('BAD_PEER', `${shown} is not a peer id (12D3KooW…); see samepage peers or samepage id on that node`)
+    const hint = 'see samepage peers or samepage id on that node'
+    throw new NodeError('BAD_PEER', `${shown} is not a peer id (12D3KooW…); ${hint}`)
   }
   return pub
 }

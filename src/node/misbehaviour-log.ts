@@ -1,4 +1,11 @@
-export interface MisbehaviourRecord { peer: string, reason: string, points: number, score: number, atMs: number, disconnected: boolean }
+export interface MisbehaviourRecord {
+  peer: string
+  reason: string
+  points: number
+  score: number
+  atMs: number
+  disconnected: boolean
+}
 
 /** Records kept: the oldest go first. */
 const MISBEHAVIOUR_LOG_MAX = 1000

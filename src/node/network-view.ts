@@ -8,7 +8,10 @@ import type { NodeEvents } from './node-events.ts'
 import type { StorageHealth } from './storage-health.ts'
 import type { NodeTelemetry } from './telemetry.ts'
 
-/** How often the map is looked at for nodes that went silent (a death sends nothing), and the most often a `network` event goes out. */
+/**
+ * How often the map is looked at for nodes that went silent (a death sends nothing), and the most often a `network`
+ * event goes out.
+ */
 const NETWORK_WATCH_MS = 1000
 
 export interface NetworkViewInit {
@@ -32,7 +35,9 @@ export interface NodeStatus {
   deployment: string[]
 }
 
-export type SyncStatsView = Omit<SyncStats, 'count'> & { holding: ReturnType<SyncDriver['holdings']> & { queuedBytes: number } }
+export type SyncStatsView = Omit<SyncStats, 'count'> & {
+  holding: ReturnType<SyncDriver['holdings']> & { queuedBytes: number }
+}
 
 /**
  * What the user reads of the network: this node's id and addresses, its
@@ -93,7 +98,10 @@ export class NetworkView {
     return this.#init.telemetry.network(Date.now())
   }
 
-  /** This node as every other node sees it (its last published report), and the network in numbers (from `map` when the caller has one). */
+  /**
+   * This node as every other node sees it (its last published report), and the network in numbers (from `map` when
+   * the caller has one).
+   */
   status (map: NetworkMap = this.network()): NodeStatus {
     const { telemetry, storage } = this.#init
     const self = map.nodes.find(n => n.self)
@@ -111,7 +119,8 @@ export class NetworkView {
   /** Open alerts of every node that is up, newest first. */
   alerts (map: NetworkMap = this.network()): NetworkMap['alerts'] {
     // This node's store failing is said here even when its status record, which would carry it, cannot be written.
-    const own = this.#init.storage.alerts().map(a => ({ ...a, peerId: this.peerId, name: map.nodes.find(n => n.self)?.name ?? '' }))
+    const name = map.nodes.find(n => n.self)?.name ?? ''
+    const own = this.#init.storage.alerts().map(a => ({ ...a, peerId: this.peerId, name }))
     return [...map.alerts, ...own].sort((a, b) => b.sinceMs - a.sinceMs)
   }
 

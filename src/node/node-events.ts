@@ -72,7 +72,8 @@ export class NodeEventHandler {
       case 'join-answer': joinWaits.answered(ev.space, ev.join, ev.from, ev.outcome, ev.detail); return
       case 'revoked': return // the replica refuses our writes from now on; `space list` shows no role
       case 'misbehaviour': {
-        const rec = { peer: peerName(ev.peer), reason: ev.reason, points: ev.points, score: ev.score, atMs, disconnected: false }
+        const { reason, points, score } = ev
+        const rec = { peer: peerName(ev.peer), reason, points, score, atMs, disconnected: false }
         misbehaviour.add(rec)
         emitter.emit('misbehaviour', rec)
         return

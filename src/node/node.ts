@@ -118,7 +118,10 @@ export class Node extends EventEmitter<NodeEvents> {
   }
 
   /** Joins with a token and waits until the join takes effect (decision 18; see MemberCommands.join). */
-  async join (token: string, waitMs = JOIN_WAIT_MS): Promise<JoinResult> { return await this.#parts.members.join(token, waitMs) }
+  async join (token: string, waitMs = JOIN_WAIT_MS): Promise<JoinResult> {
+    return await this.#parts.members.join(token, waitMs)
+  }
+
   aclList (ref: string): { peerId: string, role: Role | null }[] { return this.#parts.members.aclList(ref) }
   grant (ref: string, peer: string, role: GrantableRole): void { this.#parts.members.grant(ref, peer, role) }
   revoke (ref: string, peer: string): void { this.#parts.members.revoke(ref, peer) }
@@ -130,13 +133,19 @@ export class Node extends EventEmitter<NodeEvents> {
   kvGet (ref: string, key: string): { key: string, value: unknown } { return this.#parts.data.kvGet(ref, key) }
   kvList (ref: string): { key: string, value: unknown }[] { return this.#parts.data.kvList(ref) }
   counterAdd (ref: string, name: string, delta: number): void { this.#parts.data.counterAdd(ref, name, delta) }
-  counterGet (ref: string, name: string): { name: string, value: number } { return this.#parts.data.counterGet(ref, name) }
+  counterGet (ref: string, name: string): { name: string, value: number } {
+    return this.#parts.data.counterGet(ref, name)
+  }
+
   ledgerAppend (ref: string, tx: unknown): void { this.#parts.data.ledgerAppend(ref, tx) }
   ledgerList (ref: string): unknown[] { return this.#parts.data.ledgerList(ref) }
 
   // ------------------------------------------------------------------ folders
 
-  /** Binds a space to a local directory (created by the user) and syncs it; modes: send-receive, send-only, receive-only. */
+  /**
+   * Binds a space to a local directory (created by the user) and syncs it; modes: send-receive, send-only,
+   * receive-only.
+   */
   async folderAdd (ref: string, dir: string, mode = 'send-receive'): Promise<FolderInfo> {
     return await this.#parts.folders.add(this.space(ref), dir, mode, toHex(this.keyPair.publicKey))
   }
@@ -156,7 +165,8 @@ export class Node extends EventEmitter<NodeEvents> {
     const info = this.#parts.folders.get(replica.key)
     if (info === undefined) {
       const name = replica.genesis.name
-      throw new NodeError('NO_FOLDER', `space ${name} is not bound to a folder on this node; samepage folder add ${name} PATH`)
+      const hint = `samepage folder add ${name} PATH`
+      throw new NodeError('NO_FOLDER', `space ${name} is not bound to a folder on this node; ${hint}`)
     }
     return info
   }
@@ -189,7 +199,10 @@ export class Node extends EventEmitter<NodeEvents> {
 
   /** The whole network from the newest status record of every node of the deployment. */
   network (): NetworkMap { return this.#parts.view.network() }
-  /** This node as every other node sees it (its last published report), and the network in numbers (from `map` when the caller has one). */
+  /**
+   * This node as every other node sees it (its last published report), and the network in numbers (from `map` when
+   * the caller has one).
+   */
   status (map?: NetworkMap): NodeStatus { return this.#parts.view.status(map) }
   /** Open alerts of every node that is up, newest first. */
   alerts (map?: NetworkMap): NetworkMap['alerts'] { return this.#parts.view.alerts(map) }

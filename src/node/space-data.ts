@@ -56,6 +56,8 @@ export class SpaceData {
 }
 
 function checkedKey (key: string): string {
-  if (key === '' || Buffer.byteLength(key) > KEY_BYTES_MAX) throw new NodeError('BAD_INPUT', 'a key or name is 1 to 1024 bytes')
+  if (key === '' || Buffer.byteLength(key) > KEY_BYTES_MAX) {
+    throw new NodeError('BAD_INPUT', 'a key or name is 1 to 1024 bytes')
+  }
   return key
 }

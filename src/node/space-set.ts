@@ -31,7 +31,10 @@ export class SpaceSet implements SpaceDirectory {
   readonly #deployment: DeploymentSpaces
   readonly #me: string
   readonly #replicas = new Map<SpaceKey, SpaceReplica>()
-  /** One salt per process for the epochs it opens: two copies of one directory started at once open different epochs (decision 15). */
+  /**
+   * One salt per process for the epochs it opens: two copies of one directory started at once open different epochs
+   * (decision 15).
+   */
   readonly #options: ReplicaOptions = { epochSalt: crypto.randomInt(EPOCH_SALT_RANGE) }
 
   constructor (init: SpaceSetInit) {
@@ -74,15 +77,20 @@ export class SpaceSet implements SpaceDirectory {
     const named = [...this.#replicas.values()].filter(r => r.genesis.name === ref && !this.#deployment.has(r.key))
     if (named.length === 1) return named[0] as SpaceReplica
     if (named.length > 1) {
-      throw new NodeError('AMBIGUOUS_SPACE', `${named.length} spaces are named ${JSON.stringify(ref)}; use the space id (samepage space list)`)
+      const hint = 'use the space id (samepage space list)'
+      throw new NodeError('AMBIGUOUS_SPACE', `${named.length} spaces are named ${JSON.stringify(ref)}; ${hint}`)
     }
-    throw new NodeError('UNKNOWN_SPACE', `no space ${JSON.stringify(ref)} here; see samepage space list, or join one with an invite`)
+    const hint = 'see samepage space list, or join one with an invite'
+    throw new NodeError('UNKNOWN_SPACE', `no space ${JSON.stringify(ref)} here; ${hint}`)
   }
 
   /** The spaces of this node (the deployment's status spaces are not listed: see status and net). */
   list (): { id: string, name: string, role: Role | null, members: number }[] {
     return [...this.#replicas.values()].filter(r => !this.#deployment.has(r.key)).map(r => ({
-      id: r.key, name: r.genesis.name, role: r.localRole(this.#me), members: r.aclList().filter(m => m.role !== null).length
+      id: r.key,
+      name: r.genesis.name,
+      role: r.localRole(this.#me),
+      members: r.aclList().filter(m => m.role !== null).length
     }))
   }
 

@@ -25,7 +25,12 @@ export interface NodeTelemetryInit {
   publish (space: SpaceKey, body: Record<string, unknown>): void
 }
 
-interface Known { readonly wallMs: number, readonly counter: number, readonly report: NodeReport, readonly problems: readonly string[] }
+interface Known {
+  readonly wallMs: number
+  readonly counter: number
+  readonly report: NodeReport
+  readonly problems: readonly string[]
+}
 
 export class NodeTelemetry {
   readonly deployment: DeploymentSpaces
@@ -33,7 +38,10 @@ export class NodeTelemetry {
   readonly #publisher: StatusPublisher
   readonly #known = new Map<string, Known>()
   readonly thresholds: AlertThresholds
-  /** Deployment spaces this node has published into (a joiner becomes a member only once the inviter's invite arrives). */
+  /**
+   * Deployment spaces this node has published into (a joiner becomes a member only once the inviter's invite
+   * arrives).
+   */
   readonly #publishedInto = new Set<SpaceKey>()
   /** Status records from peers stored so far (newer than what we held). */
   #statusStored = 0
@@ -54,7 +62,8 @@ export class NodeTelemetry {
             init.publish(key, body)
             this.#publishedInto.add(key)
           } catch (err) {
-            if (!(err instanceof SpaceError)) throw err // refused (our role changed under us): the next period tries again
+            // Refused (our role changed under us): the next period tries again.
+            if (!(err instanceof SpaceError)) throw err
           }
         }
       }
@@ -62,7 +71,9 @@ export class NodeTelemetry {
   }
 
   start (): void {
-    for (const key of this.deployment.keys) for (const s of this.#init.replica(key)?.statuses() ?? []) this.#learn(toHex(s.author), s.clock, s.body)
+    for (const key of this.deployment.keys) {
+      for (const s of this.#init.replica(key)?.statuses() ?? []) this.#learn(toHex(s.author), s.clock, s.body)
+    }
     this.#publisher.start()
   }
 
@@ -116,7 +127,8 @@ export class NodeTelemetry {
 
   #learn (author: string, clock: { wallMs: number, counter: number }, body: Readonly<Record<string, unknown>>): void {
     const k = this.#known.get(author)
-    if (k !== undefined && (k.wallMs > clock.wallMs || (k.wallMs === clock.wallMs && k.counter >= clock.counter))) return
+    const newer = k === undefined || clock.wallMs > k.wallMs || (clock.wallMs === k.wallMs && clock.counter > k.counter)
+    if (!newer) return
     const { report, problems } = decodeReport(body)
     this.#known.set(author, { wallMs: clock.wallMs, counter: clock.counter, report, problems })
   }
@@ -124,7 +136,9 @@ export class NodeTelemetry {
   /** Members of every deployment space (author keys, hex). */
   #members (): Set<string> {
     const out = new Set<string>()
-    for (const key of this.deployment.keys) for (const m of this.#init.replica(key)?.aclList() ?? []) if (m.role !== null) out.add(m.member)
+    for (const key of this.deployment.keys) {
+      for (const m of this.#init.replica(key)?.aclList() ?? []) if (m.role !== null) out.add(m.member)
+    }
     return out
   }
 }
