@@ -147,7 +147,6 @@ export class Network {
   async stop (): Promise<void> {
     this.#stopping = true
     clearInterval(this.#redialTimer)
-    this.#driver.stop()
     this.#sessions.closeAll()
     this.#blockLinks.closeAll()
     await this.#libp2p?.stop()

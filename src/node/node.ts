@@ -88,11 +88,12 @@ export class Node extends EventEmitter<NodeEvents> {
   }
 
   async stop (): Promise<void> {
-    const { network, members, folders, telemetry, view, store } = this.#parts
+    const { network, members, folders, telemetry, view, store, driver } = this.#parts
     members.stop()
     view.stop()
     telemetry.stop()
     await folders.stop()
+    driver.stop() // no engine tick from here on, started or not: the store closes below
     if (this.#started) await network.stop()
     this.#started = false
     await Promise.allSettled([...this.#backups])
