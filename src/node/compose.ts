@@ -61,7 +61,7 @@ export interface NodeOptions {
   readonly diskReserveBytes?: number | undefined
 }
 
-export interface BlockRequest { readonly author: string, readonly space: string, readonly hash: Uint8Array }
+interface BlockRequest { readonly author: string, readonly space: string, readonly hash: Uint8Array }
 export type BlockAnswers = (request: BlockRequest, honest: () => Promise<BlockServed>) => Promise<BlockServed>
 
 /** The parts of a node, each made from those before it. */

@@ -59,7 +59,7 @@ export class LocalWrites {
 }
 
 /** A refused write as the user's error (decision 13); anything else is ours, and goes on up. */
-export function userError (err: unknown): unknown {
+function userError (err: unknown): unknown {
   const storage = storageUserError(err)
   if (storage !== null) return storage
   if (err instanceof SpaceError) {
