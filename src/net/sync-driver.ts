@@ -42,6 +42,8 @@ export class SyncDriver {
     this.#now = init.now ?? Date.now
     this.#onStorageError = init.onStorageError ?? (() => false)
     const sessions = init.sessions
+    // nowMs: the start time, for as long as the engine's init asks for it (not an object literal in the call, so an
+    // init without it type-checks too).
     const engineInit = { ...init.sync, nowMs: this.#now(), backlog: (peer: string) => sessions.queuedBytes(peer) }
     this.#engine = new SyncEngine(engineInit)
   }
