@@ -48,7 +48,14 @@ export type BlockServed = Exclude<BlockAnswer, 'cancelled'>
 export type BlockProvider = (author: string, space: string, hash: Uint8Array) => Promise<BlockServed>
 
 /** `changed`: requests this node answered "changed" (a file that moved on since its scan). */
-export interface BlockCounters { bytesIn: number, bytesOut: number, blocksIn: number, blocksOut: number, cancelled: number, changed: number }
+export interface BlockCounters {
+  bytesIn: number
+  bytesOut: number
+  blocksIn: number
+  blocksOut: number
+  cancelled: number
+  changed: number
+}
 
 /** The asking side of one stream to one peer. */
 export class BlockLink {
@@ -123,7 +130,8 @@ export class BlockLink {
           const bytes = frame.subarray(1)
           this.#counters.bytesIn += bytes.length
           this.#counters.blocksIn++
-          // --max-down: the next answer is not read until this one's bytes are paid for (TCP pushes back on the sender).
+          // --max-down: the next answer is not read until this one's bytes are paid for (TCP pushes back on the
+          // sender).
           await this.#down.take(bytes.length)
           waiter.resolve(bytes)
         } else if (status === STATUS.missing) {
@@ -146,14 +154,22 @@ export class BlockLink {
   }
 }
 
-interface Queued { readonly hashHex: string, readonly space: string, readonly hash: Uint8Array, cancelled: boolean, answer: Promise<Exclude<BlockAnswer, 'cancelled'>> | null }
+interface Queued {
+  readonly hashHex: string
+  readonly space: string
+  readonly hash: Uint8Array
+  cancelled: boolean
+  answer: Promise<Exclude<BlockAnswer, 'cancelled'>> | null
+}
 
 /**
  * The answering side of one stream: requests are queued as they come (so a
  * cancel can reach one still waiting), the first SERVE_AHEAD read from disk
  * ahead, and answered in order, each paid for (--max-up) before it is sent.
  */
-export async function serveBlocks (stream: Stream, author: string, provider: BlockProvider, up: RateLimit, counters: BlockCounters): Promise<void> {
+export async function serveBlocks (
+  stream: Stream, author: string, provider: BlockProvider, up: RateLimit, counters: BlockCounters
+): Promise<void> {
   const lp = lpStream(stream, { maxDataLength: REQUEST_BYTES_MAX })
   const queue: Queued[] = []
   let wake: (() => void) | null = null
@@ -180,7 +196,8 @@ export async function serveBlocks (stream: Stream, author: string, provider: Blo
           continue
         }
         if (queue.length >= QUEUED_REQUESTS_MAX) throw new Error(`over ${QUEUED_REQUESTS_MAX} requests queued`)
-        queue.push({ hashHex, space: Buffer.from(frame.subarray(33)).toString('utf8'), hash: frame.slice(1, 33), cancelled: false, answer: null })
+        const space = Buffer.from(frame.subarray(33)).toString('utf8')
+        queue.push({ hashHex, space, hash: frame.slice(1, 33), cancelled: false, answer: null })
         startReads()
         poke()
       }

@@ -1,13 +1,19 @@
 /**
  * net/: the libp2p node and the driver of the sync engine over it: TCP,
  * Noise, Yamux, identify, ping; the sync protocol on its own versioned id;
- * one session per connection; connection and frame limits; banned peers
- * refused by the connection gater.
+ * one session per connection (the session table); the sync driver, sole
+ * owner of the engine, that pumps after every input; the block links;
+ * connection and frame limits; banned peers refused by the connection gater.
  *
  * Imports sync/ and below; never node/, api/ or cli/.
  */
 export { Network } from './network.ts'
 export type { NetworkInit, PeerInfo } from './network.ts'
+export { SessionTable } from './sessions.ts'
+export { SyncDriver } from './sync-driver.ts'
+export type { SyncDriverInit } from './sync-driver.ts'
+export { BlockLinks } from './block-links.ts'
+export type { BlockLinksInit } from './block-links.ts'
 export { SYNC_PROTOCOL, FRAME_BYTES_MAX } from './constants.ts'
 export { BLOCK_PROTOCOL, BlockLink } from './blocks.ts'
 export type { BlockAnswer, BlockServed, BlockProvider, BlockCounters } from './blocks.ts'

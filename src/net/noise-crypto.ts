@@ -22,7 +22,9 @@ function keyObject (k: Uint8Array): crypto.KeyObject {
 export const noiseCrypto: ICryptoInterface = {
   ...defaultCrypto,
   chaCha20Poly1305Encrypt (plaintext, nonce, ad, k) {
-    if (plaintext.byteLength < SMALL_FRAME || !(plaintext instanceof Uint8Array)) return defaultCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k)
+    if (plaintext.byteLength < SMALL_FRAME || !(plaintext instanceof Uint8Array)) {
+      return defaultCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k)
+    }
     const cipher = crypto.createCipheriv('chacha20-poly1305', keyObject(k), nonce, { authTagLength: 16 })
     cipher.setAAD(ad, { plaintextLength: plaintext.byteLength })
     const out = Buffer.allocUnsafe(plaintext.byteLength + 16)
@@ -33,7 +35,9 @@ export const noiseCrypto: ICryptoInterface = {
     return out
   },
   chaCha20Poly1305Decrypt (ciphertext, nonce, ad, k, dst) {
-    if (ciphertext.byteLength < SMALL_FRAME || !(ciphertext instanceof Uint8Array)) return defaultCrypto.chaCha20Poly1305Decrypt(ciphertext, nonce, ad, k, dst)
+    if (ciphertext.byteLength < SMALL_FRAME || !(ciphertext instanceof Uint8Array)) {
+      return defaultCrypto.chaCha20Poly1305Decrypt(ciphertext, nonce, ad, k, dst)
+    }
     const decipher = crypto.createDecipheriv('chacha20-poly1305', keyObject(k), nonce, { authTagLength: 16 })
     const text = ciphertext.subarray(0, ciphertext.length - 16)
     decipher.setAAD(ad, { plaintextLength: text.byteLength })

@@ -9,6 +9,9 @@ import { FRAME_BYTES_MAX, UNREAD_BYTES_MAX } from './constants.ts'
  * frames out are queued and written in order with backpressure (a write
  * awaits the stream's drain). Any read error ends the session.
  */
+/** it-length-prefixed's errors for a frame too long or not length-prefixed. */
+const LENGTH_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError'])
+
 export interface SessionHandlers {
   onFrame (bytes: Uint8Array): void
   /** A frame over the limit, or bytes that are not frames. */
@@ -21,7 +24,10 @@ export class SyncSession {
   readonly stream: Stream
   bytesIn = 0
   bytesOut = 0
-  /** Bytes queued and not yet written to the stream (the engine bounds what it serves by it: a peer that does not read is not served more). */
+  /**
+   * Bytes queued and not yet written to the stream (the engine bounds what it serves by it: a peer that does not read
+   * is not served more).
+   */
   queuedBytes = 0
   readonly #lp: LengthPrefixedStream<Stream>
   readonly #handlers: SessionHandlers
@@ -47,7 +53,7 @@ export class SyncSession {
       }
     } catch (err) {
       const name = err instanceof Error ? err.name : ''
-      if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError' || name === 'InvalidMessageLengthError') {
+      if (LENGTH_ERRORS.has(name)) {
         this.#handlers.onBadFrame(`frame over ${FRAME_BYTES_MAX} bytes or not length-prefixed`)
       } else if (name === 'StreamBufferError') {
         this.#handlers.onBadFrame(`over ${UNREAD_BYTES_MAX} bytes sent that nobody asked for`)

@@ -1,6 +1,6 @@
 /**
- * node/: a samepage node, composed (identity, store, spaces, sync, net);
- * start() and stop(); typed events; the library entry point.
+ * node/: a samepage node, composed (identity, store, spaces, sync, net) in
+ * compose.ts; start() and stop(); typed events; the library entry point.
  *
  * Imports net/ and below; never api/ or cli/.
  */

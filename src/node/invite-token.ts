@@ -33,15 +33,19 @@ export interface InviteToken {
 
 const PREFIX = 'sp1'
 const TOKEN_BYTES_MAX = 8 * 1024
+const BAD_TOKEN_HINT = 'ask the inviter for a new one and paste it whole'
 
 export function encodeInviteToken (t: InviteToken): string {
-  const d = t.deployment === undefined ? {} : { d: { g: t.deployment.genesis, i: t.deployment.invite, k: t.deployment.secret } }
+  const dep = t.deployment
+  const d = dep === undefined ? {} : { d: { g: dep.genesis, i: dep.invite, k: dep.secret } }
   const n = t.issuer === undefined ? {} : { n: t.issuer }
-  return PREFIX + base58btc.baseEncode(encodeCbor({ g: t.genesis, i: t.invite, k: t.secret, r: t.role, x: t.expiresMs, a: t.addrs, ...d, ...n }))
+  const fields = { g: t.genesis, i: t.invite, k: t.secret, r: t.role, x: t.expiresMs, a: t.addrs, ...d, ...n }
+  return PREFIX + base58btc.baseEncode(encodeCbor(fields))
 }
 
 export function decodeInviteToken (text: string): InviteToken {
-  const bad = (why: string): NodeError => new NodeError('BAD_TOKEN', `this invite token is not valid (${why}); ask the inviter for a new one and paste it whole`)
+  const bad = (why: string): NodeError =>
+    new NodeError('BAD_TOKEN', `this invite token is not valid (${why}); ${BAD_TOKEN_HINT}`)
   const trimmed = text.trim()
   if (!trimmed.startsWith(PREFIX) || trimmed.length > TOKEN_BYTES_MAX * 2) throw bad('it does not start with sp1')
   let bytes: Uint8Array
@@ -51,7 +55,8 @@ export function decodeInviteToken (text: string): InviteToken {
     throw bad('not base58')
   }
   try {
-    const v = f.map(decodeCbor(bytes, 'token', TOKEN_BYTES_MAX, false), 'token', ['g', 'i', 'k', 'r', 'x', 'a', 'd', 'n'])
+    const cbor = decodeCbor(bytes, 'token', TOKEN_BYTES_MAX, false)
+    const v = f.map(cbor, 'token', ['g', 'i', 'k', 'r', 'x', 'a', 'd', 'n'])
     const genesis = (raw: unknown, path: string): SignedBytes => {
       const g = f.array(raw, path, 2, 2)
       return [f.bytes(g[0], `${path}[0]`), f.bytes(g[1], `${path}[1]`, 64)]
@@ -64,7 +69,13 @@ export function decodeInviteToken (text: string): InviteToken {
       role: f.oneOf(v.r, 'token.r', ['admin', 'writer', 'reader'] as const),
       expiresMs: f.int(v.x, 'token.x'),
       addrs: f.array(v.a, 'token.a', 64).map((a, i) => f.string(a, `token.a[${i}]`, 512)),
-      deployment: d === undefined ? undefined : { genesis: genesis(d.g, 'token.d.g'), invite: f.bytes(d.i, 'token.d.i', 32), secret: f.bytes(d.k, 'token.d.k', 32) },
+      deployment: d === undefined
+        ? undefined
+        : {
+            genesis: genesis(d.g, 'token.d.g'),
+            invite: f.bytes(d.i, 'token.d.i', 32),
+            secret: f.bytes(d.k, 'token.d.k', 32)
+          },
       issuer: v.n === undefined ? undefined : f.bytes(v.n, 'token.n', 32)
     }
   } catch (err) {

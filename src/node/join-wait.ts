@@ -24,8 +24,13 @@ interface Wait {
 export class JoinWaits {
   readonly #waits = new Set<Wait>()
 
-  /** Resolves when `admitted()` holds (checked now and at each `stored`), on the issuer's refusal, or after `timeoutMs`. */
-  async wait (space: SpaceKey, join: string, issuer: string | undefined, admitted: () => boolean, timeoutMs: number): Promise<JoinOutcome> {
+  /**
+   * Resolves when `admitted()` holds (checked now and at each `stored`), on the issuer's refusal, or after
+   * `timeoutMs`.
+   */
+  async wait (
+    space: SpaceKey, join: string, issuer: string | undefined, admitted: () => boolean, timeoutMs: number
+  ): Promise<JoinOutcome> {
     if (admitted()) return { ok: true }
     return await new Promise<JoinOutcome>(resolve => {
       const w: Wait = {
@@ -60,15 +65,31 @@ export class JoinWaits {
 
   /** The node stops: nobody waits any longer. */
   close (): void {
-    for (const w of [...this.#waits]) w.resolve({ ok: false, reason: 'stopped', detail: 'the daemon stopped before the join took effect' })
+    const stopped = { ok: false, reason: 'stopped', detail: 'the daemon stopped before the join took effect' } as const
+    for (const w of [...this.#waits]) w.resolve(stopped)
   }
 }
 
 function timedOut (heard: Wait['heard'], timeoutMs: number): JoinOutcome {
   const s = Math.round(timeoutMs / 1000)
+  const again = 'the join is presented again whenever the inviter is reachable while this daemon runs'
   switch (heard) {
-    case 'redeemed': return { ok: false, reason: 'not-synced', detail: `the inviter admitted this node but its record did not arrive within ${s} s; it arrives with the next sync (see samepage space list)` }
-    case 'waiting': return { ok: false, reason: 'inviter-unreachable', detail: `only the inviter can admit this node, and it was not reachable within ${s} s (a member holds the join for it); the join is presented again whenever the inviter is reachable while this daemon runs` }
-    default: return { ok: false, reason: 'inviter-unreachable', detail: `the inviter did not answer within ${s} s; the join is presented again whenever the inviter is reachable while this daemon runs` }
+    case 'redeemed': return {
+      ok: false,
+      reason: 'not-synced',
+      detail: `the inviter admitted this node but its record did not arrive within ${s} s; ` +
+        'it arrives with the next sync (see samepage space list)'
+    }
+    case 'waiting': return {
+      ok: false,
+      reason: 'inviter-unreachable',
+      detail: `only the inviter can admit this node, and it was not reachable within ${s} s ` +
+        `(a member holds the join for it); ${again}`
+    }
+    default: return {
+      ok: false,
+      reason: 'inviter-unreachable',
+      detail: `the inviter did not answer within ${s} s; ${again}`
+    }
   }
 }

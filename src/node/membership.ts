@@ -36,7 +36,8 @@ export function joinError (outcome: Exclude<JoinOutcome, { ok: true }>, space: s
   if (outcome.reason === 'inviter-unreachable' || outcome.reason === 'not-synced' || outcome.reason === 'stopped') {
     return new NodeError('INVITER_UNREACHABLE', `not joined to space ${space} yet: ${outcome.detail}`)
   }
-  return new NodeError('JOIN_REFUSED', `the inviter refused to admit this node to space ${space} (${outcome.reason}): ${outcome.detail}`)
+  const why = `(${outcome.reason}): ${outcome.detail}`
+  return new NodeError('JOIN_REFUSED', `the inviter refused to admit this node to space ${space} ${why}`)
 }
 
 /**

@@ -25,7 +25,8 @@ export class OwnFeedWatch {
     for (const epoch of fresh) this.#told.add(`${space}/${epoch}`)
     const count = ours.filter(e => fresh.includes(e.epoch)).length
     return `space ${spaceName}: peer ${fromPeer} holds entries this node wrote that its store lacked ` +
-      `(${count} so far, epoch ${fresh.join(', ')}); this data directory was restored from an older copy or lost data. ` +
+      `(${count} so far, epoch ${fresh.join(', ')}); ` +
+      'this data directory was restored from an older copy or lost data. ' +
       'Getting them back by catch-up; new writes go in a new epoch, so nothing is forked.'
   }
 }

@@ -23,11 +23,15 @@ export class StorageHealth {
   /** Records `err` if it is storage trouble (true), else leaves it to the caller (false). */
   failed (operation: string, err: unknown, nowMs: number): boolean {
     if (storageTrouble(err) === null) return false
-    this.#failures.set(operation, { detail: (err as Error).message, sinceMs: this.#failures.get(operation)?.sinceMs ?? nowMs })
+    const sinceMs = this.#failures.get(operation)?.sinceMs ?? nowMs
+    this.#failures.set(operation, { detail: (err as Error).message, sinceMs })
     return true
   }
 
-  /** `operation` succeeded: its failure is over; so is one of storing what peers sent (they send it again, and it is retried). */
+  /**
+   * `operation` succeeded: its failure is over; so is one of storing what peers sent (they send it again, and it is
+   * retried).
+   */
   ok (operation: string): void {
     this.#failures.delete(operation)
     this.#failures.delete(PEER_OPERATION)
@@ -37,7 +41,8 @@ export class StorageHealth {
     return [...this.#failures].map(([operation, f]) => ({
       kind: 'disk-full' as const,
       subject: path.join(this.#dir, 'store.db'),
-      detail: `writes to this node's store fail (${operation}: ${f.detail}); nothing half-written, tried again later; free some space on this disk`,
+      detail: `writes to this node's store fail (${operation}: ${f.detail}); ` +
+        'nothing half-written, tried again later; free some space on this disk',
       sinceMs: f.sinceMs
     }))
   }
@@ -51,7 +56,11 @@ export function storageUserError (err: unknown): NodeError | null {
   const kind = storageTrouble(err)
   if (kind === null) return null
   const message = (err as Error).message
-  return kind === 'full'
-    ? new NodeError('STORAGE_FULL', `this node's disk is full (${message}); nothing was written; free some space and try again`, { cause: err })
-    : new NodeError('STORAGE_FAILED', `this node's store could not be written (${message}); nothing was written; check the disk and try again`, { cause: err })
+  if (kind === 'full') {
+    const detail = `this node's disk is full (${message}); nothing was written; free some space and try again`
+    return new NodeError('STORAGE_FULL', detail, { cause: err })
+  }
+  const detail = `this node's store could not be written (${message}); nothing was written; ` +
+    'check the disk and try again'
+  return new NodeError('STORAGE_FAILED', detail, { cause: err })
 }

@@ -6,7 +6,7 @@ import type { SpaceKey } from '../store/index.ts'
 import { buildNetworkMap, decodeReport, DEFAULT_THRESHOLDS, StatusPublisher } from '../telemetry/index.ts'
 import type { AlertThresholds, NetworkMap, NodeReport, StatusSample, TelemetryHost } from '../telemetry/index.ts'
 import { SpaceError } from '../space/index.ts'
-import { DeploymentSpaces } from './deployment.ts'
+import type { DeploymentSpaces } from './deployment.ts'
 
 /**
  * The node's telemetry: its publisher (what it says of itself, into every
@@ -15,15 +15,22 @@ import { DeploymentSpaces } from './deployment.ts'
  * drawn on demand.
  */
 export interface NodeTelemetryInit {
-  readonly dir: string
   readonly self: string
+  /** The deployment's status spaces held here (D/deployment.json). */
+  readonly deployment: DeploymentSpaces
   readonly thresholds?: Partial<AlertThresholds> | undefined
-  readonly host: Omit<TelemetryHost, 'members' | 'publish'>
+  /** What the publisher reads of the node; status records stored are counted here (see stored()). */
+  readonly host: Omit<TelemetryHost, 'members' | 'publish' | 'statusCounters'> & { statusMessagesIn: () => number }
   replica (key: SpaceKey): SpaceReplica | undefined
   publish (space: SpaceKey, body: Record<string, unknown>): void
 }
 
-interface Known { readonly wallMs: number, readonly counter: number, readonly report: NodeReport, readonly problems: readonly string[] }
+interface Known {
+  readonly wallMs: number
+  readonly counter: number
+  readonly report: NodeReport
+  readonly problems: readonly string[]
+}
 
 export class NodeTelemetry {
   readonly deployment: DeploymentSpaces
@@ -31,16 +38,22 @@ export class NodeTelemetry {
   readonly #publisher: StatusPublisher
   readonly #known = new Map<string, Known>()
   readonly thresholds: AlertThresholds
-  /** Deployment spaces this node has published into (a joiner becomes a member only once the inviter's invite arrives). */
+  /**
+   * Deployment spaces this node has published into (a joiner becomes a member only once the inviter's invite
+   * arrives).
+   */
   readonly #publishedInto = new Set<SpaceKey>()
+  /** Status records from peers stored so far (newer than what we held). */
+  #statusStored = 0
 
   constructor (init: NodeTelemetryInit) {
     this.#init = init
-    this.deployment = new DeploymentSpaces(init.dir)
+    this.deployment = init.deployment
     this.thresholds = { ...DEFAULT_THRESHOLDS, ...init.thresholds }
     this.#publisher = new StatusPublisher({
       ...init.host,
       members: () => this.#members().size,
+      statusCounters: () => ({ messagesIn: init.host.statusMessagesIn(), stored: this.#statusStored }),
       publish: body => {
         for (const key of this.deployment.keys) {
           const replica = init.replica(key)
@@ -49,7 +62,8 @@ export class NodeTelemetry {
             init.publish(key, body)
             this.#publishedInto.add(key)
           } catch (err) {
-            if (!(err instanceof SpaceError)) throw err // refused (our role changed under us): the next period tries again
+            // Refused (our role changed under us): the next period tries again.
+            if (!(err instanceof SpaceError)) throw err
           }
         }
       }
@@ -57,7 +71,9 @@ export class NodeTelemetry {
   }
 
   start (): void {
-    for (const key of this.deployment.keys) for (const s of this.#init.replica(key)?.statuses() ?? []) this.#learn(toHex(s.author), s.clock, s.body)
+    for (const key of this.deployment.keys) {
+      for (const s of this.#init.replica(key)?.statuses() ?? []) this.#learn(toHex(s.author), s.clock, s.body)
+    }
     this.#publisher.start()
   }
 
@@ -77,8 +93,9 @@ export class NodeTelemetry {
     if (this.#init.replica(space)?.acl.currentRole(this.#init.self) !== null) this.#publisher.publishNow()
   }
 
-  /** A status record was stored: decode it once, here. */
-  stored (space: SpaceKey, author: string): void {
+  /** A status record was stored (ours, or from a peer): decode it once, here. */
+  stored (space: SpaceKey, author: string, from: string): void {
+    if (from !== 'local') this.#statusStored++
     if (!this.deployment.has(space)) return
     const s = this.#init.replica(space)?.status(author)
     if (s !== undefined) this.#learn(author, s.clock, s.body)
@@ -110,7 +127,8 @@ export class NodeTelemetry {
 
   #learn (author: string, clock: { wallMs: number, counter: number }, body: Readonly<Record<string, unknown>>): void {
     const k = this.#known.get(author)
-    if (k !== undefined && (k.wallMs > clock.wallMs || (k.wallMs === clock.wallMs && k.counter >= clock.counter))) return
+    const newer = k === undefined || clock.wallMs > k.wallMs || (clock.wallMs === k.wallMs && clock.counter > k.counter)
+    if (!newer) return
     const { report, problems } = decodeReport(body)
     this.#known.set(author, { wallMs: clock.wallMs, counter: clock.counter, report, problems })
   }
@@ -118,7 +136,9 @@ export class NodeTelemetry {
   /** Members of every deployment space (author keys, hex). */
   #members (): Set<string> {
     const out = new Set<string>()
-    for (const key of this.deployment.keys) for (const m of this.#init.replica(key)?.aclList() ?? []) if (m.role !== null) out.add(m.member)
+    for (const key of this.deployment.keys) {
+      for (const m of this.#init.replica(key)?.aclList() ?? []) if (m.role !== null) out.add(m.member)
+    }
     return out
   }
 }

@@ -1,5 +1,6 @@
 import { decodeMessage, encodeMessage, isCodecError, toHex } from '../codec/index.ts'
 import type { Body, Entry, Message } from '../codec/index.ts'
+import type { KeyPair } from '../identity/index.ts'
 import type { LocalBodies } from '../space/index.ts'
 import type { AuthorHex, SpaceKey } from '../store/index.ts'
 import { SCORE } from './constants.ts'
@@ -169,6 +170,18 @@ export class SyncEngine {
     core.afterStore(replica, entries, null)
     core.events.push({ type: 'stored', space, entries, from: 'local' })
     return entries
+  }
+
+  /**
+   * Our join with an invite (decision 9): a join entry at seq 0 of a new
+   * epoch, stored, or pending until the invite arrives; either way the
+   * space's hello presents it to every neighbour (as after spaceAdded).
+   */
+  join (space: SpaceKey, invite: Uint8Array, inviteKey: KeyPair, nowMs: number): Entry {
+    const core = this.#core
+    const { entry } = core.replica(space).join(core.keyPair, invite, inviteKey, nowMs)
+    this.spaceAdded(space)
+    return entry
   }
 
   /** Our status record, stored and announced to member neighbours (status-gossip.ts). */

@@ -1,0 +1,169 @@
+import type { LocalBodies } from '../space/index.ts'
+import { SyncEngine } from '../sync/index.ts'
+import type { SyncEvent, SyncInit, SyncStats } from '../sync/index.ts'
+import type { Body, Entry } from '../codec/index.ts'
+import type { KeyPair } from '../identity/index.ts'
+import type { SpaceKey } from '../store/index.ts'
+import type { SessionTable } from './sessions.ts'
+
+export interface SyncDriverInit {
+  /** The engine's own init, but for what the driver supplies (the backlog of each peer's session). */
+  readonly sync: Omit<SyncInit, 'backlog'>
+  readonly sessions: SessionTable
+  readonly now?: () => number
+  /** A write to the store failed: true if it was a full disk (the daemon goes on; the work is retried later). */
+  readonly onStorageError?: (err: unknown) => boolean
+}
+
+/**
+ * The one owner of the sync engine, as quinn's `quinn` crate drives a
+ * `quinn-proto` connection: every input, from the network (a frame, a
+ * connect, a garbled frame, a hang-up) or from the node (a local write, a
+ * status, a space added, a join, a corrupt chunk), is a method here that
+ * hands it to the engine with the time and then pumps: sends what the
+ * engine wants sent over the peers' sessions, hangs up on a peer the engine
+ * disconnects, hands every event to the listeners, and sets one timer for
+ * the engine's next deadline. Nothing else holds the engine, so no caller
+ * can change it and forget to pump.
+ *
+ * Imports sync/ and the session table; never libp2p itself, never node/.
+ */
+export class SyncDriver {
+  readonly #engine: SyncEngine
+  readonly #sessions: SessionTable
+  readonly #now: () => number
+  readonly #onStorageError: (err: unknown) => boolean
+  readonly #listeners: ((event: SyncEvent) => void)[] = []
+  #tickTimer: NodeJS.Timeout | undefined
+  #tickAt: number | null = null
+  #stopped = false
+
+  constructor (init: SyncDriverInit) {
+    this.#sessions = init.sessions
+    this.#now = init.now ?? Date.now
+    this.#onStorageError = init.onStorageError ?? (() => false)
+    const sessions = init.sessions
+    this.#engine = new SyncEngine({ ...init.sync, backlog: (peer: string) => sessions.queuedBytes(peer) })
+  }
+
+  /** Every event of the engine, after the driver acted on it (a `disconnect` has hung up already). */
+  onEvent (listener: (event: SyncEvent) => void): void {
+    this.#listeners.push(listener)
+  }
+
+  /** No more timers: the node is stopping. */
+  stop (): void {
+    this.#stopped = true
+    clearTimeout(this.#tickTimer)
+  }
+
+  // ------------------------------------------------------------------ getters
+
+  get stats (): SyncStats {
+    return this.#engine.stats
+  }
+
+  holdings (): ReturnType<SyncEngine['holdings']> {
+    return this.#engine.holdings()
+  }
+
+  bannedUntil (peer: string): number | undefined {
+    return this.#engine.bannedUntil(peer)
+  }
+
+  // ------------------------------------------------------------------ from the network
+
+  /** A session opened: false if the engine refuses the peer (banned, or too many). */
+  connect (peer: string): boolean {
+    return this.#pumped(() => this.#engine.connect(peer, this.#now()))
+  }
+
+  disconnect (peer: string): void {
+    this.#pumped(() => { this.#engine.disconnect(peer, this.#now()) })
+  }
+
+  /** A frame from `peer`; a full disk is reported, and the error goes on up (the session ends; catch-up asks again). */
+  receive (peer: string, bytes: Uint8Array): void {
+    this.#pumped(() => {
+      try {
+        this.#engine.receive(peer, bytes, this.#now())
+      } catch (err) {
+        this.#onStorageError(err)
+        throw err
+      }
+    })
+  }
+
+  reportGarbage (peer: string, reason: string): void {
+    this.#pumped(() => { this.#engine.reportGarbage(peer, reason, this.#now()) })
+  }
+
+  // ------------------------------------------------------------------ from the node
+
+  append (space: SpaceKey, body: Body): Entry {
+    return this.#pumped(() => this.#engine.append(space, body, this.#now()))
+  }
+
+  appendMany (space: SpaceKey, bodies: LocalBodies): Entry[] {
+    return this.#pumped(() => this.#engine.appendMany(space, bodies, this.#now()))
+  }
+
+  /** Our join with an invite (decision 9): through the engine like every other write. */
+  join (space: SpaceKey, invite: Uint8Array, inviteKey: KeyPair): Entry {
+    return this.#pumped(() => this.#engine.join(space, invite, inviteKey, this.#now()))
+  }
+
+  publishStatus (space: SpaceKey, body: Record<string, unknown>): void {
+    this.#pumped(() => { this.#engine.publishStatus(space, body, this.#now()) })
+  }
+
+  /** The node created or adopted a space: every neighbour is told. */
+  spaceAdded (space: SpaceKey): void {
+    this.#pumped(() => { this.#engine.spaceAdded(space) })
+  }
+
+  /** A peer served a chunk that does not match its hash. */
+  reportCorruptBlock (peer: string, reason: string): void {
+    this.#pumped(() => { this.#engine.reportCorruptBlock(peer, reason, this.#now()) })
+  }
+
+  // ------------------------------------------------------------------ driving
+
+  /** Runs one input, then pumps whatever it did (also when it threw: what was queued before still goes out). */
+  #pumped<T> (input: () => T): T {
+    try {
+      return input()
+    } finally {
+      this.#pump()
+    }
+  }
+
+  #pump (): void {
+    for (const out of this.#engine.drain()) this.#sessions.send(out.peer, out.bytes)
+    for (const ev of this.#engine.events()) {
+      if (ev.type === 'disconnect') this.#sessions.hangUp(ev.peer)
+      for (const listener of this.#listeners) listener(ev)
+    }
+    this.#schedule()
+  }
+
+  #schedule (): void {
+    const deadline = this.#engine.nextDeadline()
+    if (deadline === null || this.#stopped) return
+    if (this.#tickAt !== null && this.#tickAt <= deadline) return
+    clearTimeout(this.#tickTimer)
+    this.#tickAt = deadline
+    this.#tickTimer = setTimeout(() => {
+      this.#tickAt = null
+      this.#pumped(() => {
+        try {
+          this.#engine.tick(this.#now())
+        } catch (err) {
+          // A full disk is an error of this tick (nothing was committed), never a crash from a timer.
+          if (!this.#onStorageError(err)) throw err
+        }
+      })
+    }, Math.max(0, deadline - this.#now()))
+    this.#tickTimer.unref()
+  }
+}

@@ -1,0 +1,247 @@
+import type { EventEmitter } from 'node:events'
+import fs from 'node:fs'
+import path from 'node:path'
+import { Registry } from 'prom-client'
+import { toHex } from '../codec/index.ts'
+import { loadOrCreateIdentity } from '../identity/index.ts'
+import type { KeyPair } from '../identity/index.ts'
+import { BlockLinks, Network, SessionTable, SyncDriver } from '../net/index.ts'
+import type { BlockProvider, BlockServed } from '../net/index.ts'
+import { SqliteStore } from '../store/index.ts'
+import type { Relay } from '../sync/index.ts'
+import type { AlertThresholds } from '../telemetry/index.ts'
+import { DeploymentSpaces } from './deployment.ts'
+import { Folders } from './folders.ts'
+import { InviteSweep } from './invite-sweep.ts'
+import { JoinWaits } from './join-wait.ts'
+import { KnownPeers } from './known-peers.ts'
+import { MemberCommands } from './member-commands.ts'
+import { MisbehaviourLog } from './misbehaviour-log.ts'
+import { NetworkView } from './network-view.ts'
+import { NodeEventHandler } from './node-events.ts'
+import type { NodeEvents } from './node-events.ts'
+import { OwnFeedWatch } from './own-feed.ts'
+import { SpaceData } from './space-data.ts'
+import { SpaceSet } from './space-set.ts'
+import { PEER_OPERATION, StorageHealth } from './storage-health.ts'
+import { HOST_NAME, NodeTelemetry } from './telemetry.ts'
+import type { NodeTelemetryInit } from './telemetry.ts'
+import { LocalWrites } from './writes.ts'
+
+export interface NodeOptions {
+  readonly dir: string
+  /** Multiaddrs to listen on; default one TCP port on 127.0.0.1. */
+  readonly listen?: readonly string[]
+  /** Static peers, dialled at start and again while unreachable. */
+  readonly peers?: readonly string[]
+  /** Find peers on the local network by multicast DNS (off unless asked for: it talks to the whole LAN). */
+  readonly mdns?: boolean
+  /** How new entries travel (sync/relay.ts); absent: announce and pull. Only benchmarks inject another. */
+  readonly relay?: Relay
+  /** --max-up / --max-down: file chunk bytes per second to and from all peers together (absent or 0: no limit). */
+  readonly maxUpBytesPerSecond?: number
+  readonly maxDownBytesPerSecond?: number
+  /** Alert thresholds (config.json "alerts"); the rest keep their defaults. */
+  readonly alerts?: Partial<AlertThresholds> | undefined
+  /** How this node is named in the network map (config.json "name"; default: the host name). */
+  readonly name?: string | undefined
+  /**
+   * The least time a chunk request waits unanswered before its peer counts
+   * as stalled for a folder pass (config.json "blockStallSeconds"; default 30 s).
+   */
+  readonly blockStallMs?: number | undefined
+  /**
+   * Tests only (a hostile peer): how this node answers a chunk request, given the honest answer; absent, it answers
+   * honestly.
+   */
+  readonly blockAnswers?: BlockAnswers | undefined
+  /**
+   * Free bytes a folder write must leave on its disk (config.json "diskReserveBytes"; default from the disk's size).
+   */
+  readonly diskReserveBytes?: number | undefined
+}
+
+interface BlockRequest { readonly author: string, readonly space: string, readonly hash: Uint8Array }
+export type BlockAnswers = (request: BlockRequest, honest: () => Promise<BlockServed>) => Promise<BlockServed>
+
+/** The parts of a node, each made from those before it. */
+export interface NodeParts {
+  readonly keyPair: KeyPair
+  readonly store: SqliteStore
+  readonly storage: StorageHealth
+  readonly spaces: SpaceSet
+  readonly driver: SyncDriver
+  readonly network: Network
+  readonly folders: Folders
+  readonly telemetry: NodeTelemetry
+  readonly misbehaviour: MisbehaviourLog
+  readonly data: SpaceData
+  readonly members: MemberCommands
+  readonly view: NetworkView
+  /** libp2p's own Prometheus metrics (connections, streams, bytes per protocol); the API's /metrics adds samepage's. */
+  readonly metrics: Registry
+}
+
+/** What publishing this node's status was doing when a write failed (StorageHealth). */
+const PUBLISH_OPERATION = 'publishing this node\'s status'
+const STARTED_MS = Date.now()
+const PACKAGE_JSON = path.join(import.meta.dirname, '..', '..', 'package.json')
+const NODE_VERSION = (JSON.parse(fs.readFileSync(PACKAGE_JSON, 'utf8')) as { version: string }).version
+
+/**
+ * The composition root of the daemon, in the manner of js-libp2p's
+ * `(components, init)`: each part is made from plain components made before
+ * it and an init object, in this order, so no part refers to one that does
+ * not exist yet. The one late link is a subscription: the event handler,
+ * made last, listens to the sync driver's events. `emitter` is the Node,
+ * where the node's events go.
+ */
+export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents>): NodeParts {
+  const { dir } = opts
+  const storage = new StorageHealth(dir)
+  const metrics = new Registry()
+  const keyPair = loadOrCreateIdentity(dir)
+  const me = toHex(keyPair.publicKey)
+  const store = SqliteStore.open(path.join(dir, 'store.db'))
+  const deployment = new DeploymentSpaces(dir)
+  const spaces = new SpaceSet({ store, deployment, me })
+  const knownPeers = new KnownPeers(path.join(dir, 'peers.json'), peerId => spaces.memberAnywhere(peerId))
+  const sessions = new SessionTable()
+  const blockLinks = new BlockLinks({
+    sessions, maxUpBytesPerSecond: opts.maxUpBytesPerSecond ?? 0, maxDownBytesPerSecond: opts.maxDownBytesPerSecond ?? 0
+  })
+  const driver = new SyncDriver({
+    sync: { keyPair, spaces, relay: opts.relay },
+    sessions,
+    onStorageError: err => storage.failed(PEER_OPERATION, err, Date.now())
+  })
+  const writes = new LocalWrites({ driver, storage })
+  const folders = new Folders({
+    dir,
+    diskReserveBytes: opts.diskReserveBytes,
+    me,
+    replica: key => spaces.get(key),
+    write: (replica, bodies) => writes.writeMany(replica, bodies),
+    connected: () => sessions.connectedAuthors(),
+    link: async author => await blockLinks.open(author),
+    corrupt: (author, reason) => { driver.reportCorruptBlock(author, reason) },
+    progress: (space, status) => { emitter.emit('folder', { space, status }) },
+    blockStallMs: opts.blockStallMs
+  })
+  const knownOrMember = (peerId: string): boolean => spaces.memberAnywhere(peerId) || knownPeers.has(peerId)
+  const network = new Network({
+    keyPair,
+    sessions,
+    driver,
+    blockLinks,
+    listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'],
+    keepPeer: knownOrMember,
+    // Peers from the command line, and every peer we ever reached (a restarted node finds its way back).
+    peers: [...(opts.peers ?? []), ...knownPeers.addrs()],
+    mdns: opts.mdns ?? false,
+    onPeerAddrs: (peerId, addrs) => { knownPeers.remember(peerId, addrs) },
+    blocks: blockProvider(folders, opts.blockAnswers),
+    metrics
+  })
+  const misbehaviour = new MisbehaviourLog()
+  const telemetry = new NodeTelemetry({
+    self: me,
+    deployment,
+    thresholds: opts.alerts,
+    replica: key => spaces.get(key),
+    publish: (space, body) => {
+      try {
+        driver.publishStatus(space, body)
+        storage.ok(PUBLISH_OPERATION)
+      } catch (err) {
+        if (!storage.failed(PUBLISH_OPERATION, err, Date.now())) throw err // a full disk: the next period tries again
+      }
+    },
+    host: telemetryHost({
+      name: opts.name ?? HOST_NAME, dir, spaces, folders, network, driver, blockLinks, misbehaviour
+    })
+  })
+  const joinWaits = new JoinWaits()
+  const inviteSweep = new InviteSweep({ spaces, writes, me })
+  const members = new MemberCommands({ keyPair, spaces, writes, driver, network, telemetry, joinWaits, inviteSweep })
+  const data = new SpaceData({ spaces, writes })
+  const view = new NetworkView({ keyPair, emitter, network, sessions, driver, blockLinks, telemetry, storage })
+  const events = new NodeEventHandler({
+    emitter,
+    spaces,
+    folders,
+    telemetry,
+    ownFeeds: new OwnFeedWatch(me),
+    joinWaits,
+    knownPeers,
+    misbehaviour,
+    afterJoin: space => { members.afterJoin(space) }
+  })
+  driver.onEvent(ev => { events.handle(ev) })
+  return {
+    keyPair, store, storage, spaces, driver, network, folders, telemetry, misbehaviour, data, members, view, metrics
+  }
+}
+
+/** Chunks served from the shared folders; a test's hostile node may answer otherwise (NodeOptions.blockAnswers). */
+function blockProvider (folders: Folders, answers: BlockAnswers | undefined): BlockProvider {
+  const honest = async (author: string, space: string, hash: Uint8Array): Promise<BlockServed> =>
+    await folders.serve(author, space, hash)
+  if (answers === undefined) return honest
+  return async (author, space, hash) =>
+    await answers({ author, space, hash }, async () => await honest(author, space, hash))
+}
+
+interface TelemetryHostParts {
+  readonly name: string
+  readonly dir: string
+  readonly spaces: SpaceSet
+  readonly folders: Folders
+  readonly network: Network
+  readonly driver: SyncDriver
+  readonly blockLinks: BlockLinks
+  readonly misbehaviour: MisbehaviourLog
+}
+
+type NodeTelemetryHost = NodeTelemetryInit['host']
+
+/** What this node's status report says of it, read from its parts at each publication. */
+function telemetryHost (p: TelemetryHostParts): NodeTelemetryHost {
+  const sum = (m: Partial<Record<string, number>>): number => Object.values(m).reduce<number>((n, v) => n + (v ?? 0), 0)
+  return {
+    name: p.name,
+    version: NODE_VERSION,
+    startedMs: STARTED_MS,
+    disks: () => [p.dir, ...p.folders.list().map(f => f.path)],
+    // Links to members only: a stranger passing by is no link of the deployment (and its leaving no alert).
+    links: () => p.network.peers().filter(peer => p.spaces.memberAnywhere(peer.peerId)).map(peer => ({
+      peer: peer.peerId,
+      rttMs: peer.rttMs,
+      bytesIn: peer.bytesIn + peer.blockBytesIn,
+      bytesOut: peer.bytesOut + peer.blockBytesOut
+    })),
+    spaces: () => p.spaces.list().map(sp => ({
+      id: sp.id,
+      name: sp.name,
+      entries: p.spaces.get(sp.id)?.vector().reduce((n, f) => n + f.count, 0) ?? 0,
+      members: sp.members
+    })),
+    folders: () => p.folders.list().map(f => ({
+      space: f.space,
+      name: f.name,
+      state: f.status.state,
+      needFiles: f.status.needFiles,
+      needBytes: f.status.needBytes,
+      bytesPerSecond: f.status.rateBytesPerSecond,
+      conflicts: f.status.conflicts,
+      errors: f.status.errors.length
+    })),
+    traffic: () => {
+      const sync = p.driver.stats
+      const blocks = p.blockLinks.counters
+      return { bytesIn: sum(sync.bytesIn) + blocks.bytesIn, bytesOut: sum(sync.bytesOut) + blocks.bytesOut }
+    },
+    misbehaviour: () => p.misbehaviour.recent(),
+    statusMessagesIn: () => p.driver.stats.messagesIn.status ?? 0
+  }
+}

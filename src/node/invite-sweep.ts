@@ -1,0 +1,71 @@
+import { NodeError } from './errors.ts'
+import type { SpaceSet } from './space-set.ts'
+import type { LocalWrites } from './writes.ts'
+
+/** Invites issued by others expire without telling us: look for expired ones at least this often. */
+const INVITE_SWEEP_MS = 60_000
+
+export interface InviteSweepInit {
+  readonly spaces: SpaceSet
+  readonly writes: LocalWrites
+  /** This node's author key (hex). */
+  readonly me: string
+}
+
+/**
+ * Decision 9: admins' nodes revoke the invites that have expired, keeping
+ * the joins they hold for them, so that no join made later counts
+ * anywhere. Runs at start, at the next expiry of an invite it may revoke,
+ * and every INVITE_SWEEP_MS for invites it learns of from others.
+ */
+export class InviteSweep {
+  readonly #init: InviteSweepInit
+  #timer: NodeJS.Timeout | undefined
+  #running = false
+
+  constructor (init: InviteSweepInit) {
+    this.#init = init
+  }
+
+  start (): void {
+    this.#running = true
+    this.#sweep()
+  }
+
+  stop (): void {
+    this.#running = false
+    clearTimeout(this.#timer)
+  }
+
+  /** An invite was issued here: its expiry may be the next one due. */
+  reschedule (): void {
+    if (this.#running) this.#schedule()
+  }
+
+  #sweep (): void {
+    const { spaces, writes, me } = this.#init
+    const now = Date.now()
+    for (const replica of spaces.all()) {
+      // Only its own: their issuer knows every redemption, so its revoke keeps them all (no joiner is displaced).
+      for (const due of replica.acl.expiredInvites(me, now).filter(i => i.issuer === me)) {
+        try {
+          writes.write(replica, { t: 'invite.revoke', invite: due.invite, keep: [...due.keep] })
+        } catch (err) {
+          if (!(err instanceof NodeError)) throw err // our role changed under us: the next sweep sees it
+        }
+      }
+    }
+    this.#schedule()
+  }
+
+  #schedule (): void {
+    clearTimeout(this.#timer)
+    const now = Date.now()
+    let next = now + INVITE_SWEEP_MS
+    for (const replica of this.#init.spaces.all()) {
+      for (const open of replica.acl.openInvites(this.#init.me)) next = Math.min(next, open.expiresMs + 1)
+    }
+    this.#timer = setTimeout(() => { this.#sweep() }, Math.max(0, next - now))
+    this.#timer.unref()
+  }
+}

@@ -1,0 +1,233 @@
+import { fromHex, toHex } from '../codec/index.ts'
+import type { GrantableRole, Role } from '../codec/index.ts'
+import { generateKeyPair, keyPairFromSeed, peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
+import type { KeyPair } from '../identity/index.ts'
+import type { Network, SyncDriver } from '../net/index.ts'
+import type { SpaceReplica } from '../space/index.ts'
+import type { SpaceKey } from '../store/index.ts'
+import { DEPLOYMENT_SPACE_NAME } from './deployment.ts'
+import { NodeError } from './errors.ts'
+import { decodeInviteToken, encodeInviteToken } from './invite-token.ts'
+import type { InviteToken } from './invite-token.ts'
+import type { InviteSweep } from './invite-sweep.ts'
+import type { JoinOutcome, JoinWaits } from './join-wait.ts'
+import {
+  checkInvite, deploymentInviteRole, deploymentPromotions, grantBody, joinError, revokeBody
+} from './membership.ts'
+import type { SpaceSet } from './space-set.ts'
+import type { NodeTelemetry } from './telemetry.ts'
+import type { LocalWrites } from './writes.ts'
+
+/** How long `space join` waits for the inviter to admit this node, unless told otherwise. */
+export const JOIN_WAIT_MS = 60_000
+/** A space's name, in bytes of UTF-8. */
+const SPACE_NAME_BYTES_MAX = 256
+/** The longest `space join` may be told to wait (--wait up to 1h). */
+const JOIN_WAIT_MS_MAX = 3_600_000
+
+export interface MemberCommandsInit {
+  readonly keyPair: KeyPair
+  readonly spaces: SpaceSet
+  readonly writes: LocalWrites
+  readonly driver: SyncDriver
+  readonly network: Network
+  readonly telemetry: NodeTelemetry
+  readonly joinWaits: JoinWaits
+  readonly inviteSweep: InviteSweep
+}
+
+export interface JoinResult { id: string, name: string, role: Role | null, deployment: string }
+
+/**
+ * Spaces and membership as the user commands them (decisions 9 and 18):
+ * create a space, invite, join with a token and wait for the inviter, grant
+ * and revoke; and the deployment's status space that every invite carries,
+ * whose owner promotes each new member to admin. Every write, the join
+ * included, goes through LocalWrites to the sync driver.
+ */
+export class MemberCommands {
+  readonly #init: MemberCommandsInit
+  readonly #me: string
+  #running = false
+
+  constructor (init: MemberCommandsInit) {
+    this.#init = init
+    this.#me = toHex(init.keyPair.publicKey)
+  }
+
+  /** On the network: expired invites are swept, and members that joined while we were away are promoted. */
+  start (): void {
+    this.#running = true
+    this.#init.inviteSweep.start()
+    for (const key of this.#init.telemetry.deployment.keys) this.afterJoin(key)
+  }
+
+  stop (): void {
+    this.#running = false
+    this.#init.joinWaits.close()
+    this.#init.inviteSweep.stop()
+  }
+
+  createSpace (name: string): { id: string, name: string } {
+    if (name.trim() === '' || Buffer.byteLength(name) > SPACE_NAME_BYTES_MAX) {
+      throw new NodeError('BAD_INPUT', 'a space name is 1 to 256 bytes')
+    }
+    const replica = this.#init.spaces.create(this.#init.keyPair, name, Date.now())
+    this.#init.driver.spaceAdded(replica.key)
+    return { id: replica.key, name }
+  }
+
+  invite (ref: string, role: GrantableRole, uses: number, expiresInMs: number): { token: string } {
+    const replica = this.#init.spaces.byRef(ref)
+    if (!Number.isSafeInteger(uses) || uses < 1) {
+      throw new NodeError('BAD_INPUT', '--uses must be a whole number of at least 1')
+    }
+    checkInvite(replica, this.#me, role)
+    const inviteKey = generateKeyPair()
+    const expiresMs = Date.now() + expiresInMs
+    const entry = this.#init.writes.write(replica, { t: 'invite', key: inviteKey.publicKey, role, uses, expiresMs })
+    const deployment = this.#deploymentInvite(uses, expiresMs)
+    const addrs = this.#init.network.addrs()
+    this.#init.inviteSweep.reschedule()
+    const genesis: InviteToken['genesis'] = [replica.genesis.bytes, replica.genesis.sig]
+    const issuer = this.#init.keyPair.publicKey
+    const token = encodeInviteToken({
+      genesis, invite: entry.id, secret: inviteKey.seed, role, expiresMs, addrs, deployment, issuer
+    })
+    return { token }
+  }
+
+  /**
+   * Joins with a token and waits until the join takes effect (decision 18):
+   * the inviter records its redemption and this node holds it. Otherwise it
+   * fails with the inviter's reason, or INVITER_UNREACHABLE after `waitMs`
+   * (the join stays presented to every peer while the daemon runs).
+   */
+  async join (token: string, waitMs = JOIN_WAIT_MS): Promise<JoinResult> {
+    if (!Number.isSafeInteger(waitMs) || waitMs < 0 || waitMs > JOIN_WAIT_MS_MAX) {
+      throw new NodeError('BAD_INPUT', 'the wait for the inviter is 0 to 3,600,000 ms (--wait up to 1h)')
+    }
+    const t = decodeInviteToken(token)
+    if (t.expiresMs < Date.now()) {
+      const at = new Date(t.expiresMs).toISOString()
+      throw new NodeError('EXPIRED_TOKEN', `this invite expired at ${at}; ask for a new one`)
+    }
+    const space = this.#joinSpace(t.genesis, t.invite, t.secret, 'this invite\'s space')
+    if (space.join === '') {
+      const role = space.replica.localRole(this.#me) ?? ''
+      const name = space.replica.genesis.name
+      throw new NodeError('NO_CHANGE', `this node is already ${role} in space ${name}; nothing to join`)
+    }
+    const issuer = t.issuer === undefined ? undefined : toHex(t.issuer)
+    const waitFor = async (j: { replica: SpaceReplica, join: string }): Promise<JoinOutcome> => {
+      const admitted = (): boolean => j.replica.localRole(this.#me) !== null
+      return await this.#init.joinWaits.wait(j.replica.key, j.join, issuer, admitted, waitMs)
+    }
+    const admitted = waitFor(space)
+    for (const addr of t.addrs) {
+      try {
+        await this.#init.network.dial(addr, true)
+        break
+      } catch {
+        // Try the inviter's next address; it is also dialled again later.
+      }
+    }
+    const outcome = await admitted
+    const name = space.replica.genesis.name
+    if (!outcome.ok) throw joinError(outcome, name)
+    // The deployment's join only once the space's took effect: a joiner that lost the race for the token's
+    // uses never takes a use of the deployment invite from the one that won it.
+    let joinedDeployment = 'none offered'
+    if (t.deployment !== undefined) {
+      const { genesis, invite, secret } = t.deployment
+      const deployment = this.#joinSpace(genesis, invite, secret, 'the deployment status space of this invite')
+      this.#init.telemetry.joined(deployment.replica.key)
+      const d = await waitFor(deployment)
+      joinedDeployment = d.ok ? 'joined' : `not joined: ${d.detail}`
+    }
+    return { id: space.replica.key, name, role: space.replica.localRole(this.#me), deployment: joinedDeployment }
+  }
+
+  aclList (ref: string): { peerId: string, role: Role | null }[] {
+    return this.#init.spaces.byRef(ref).aclList().map(m => ({ peerId: peerIdOf(fromHex(m.member)), role: m.role }))
+  }
+
+  grant (ref: string, peer: string, role: GrantableRole): void {
+    const replica = this.#init.spaces.byRef(ref)
+    this.#init.writes.write(replica, grantBody(replica, this.#me, memberKey(peer), role))
+  }
+
+  revoke (ref: string, peer: string): void {
+    const replica = this.#init.spaces.byRef(ref)
+    this.#init.writes.write(replica, revokeBody(replica, this.#me, memberKey(peer), Date.now()))
+  }
+
+  /** After a join or a redemption: the deployment's owner promotes the new member (see #promoteDeployment). */
+  afterJoin (space: SpaceKey): void {
+    if (!this.#running) return
+    try {
+      this.#promoteDeployment(space)
+    } catch (err) {
+      if (!(err instanceof NodeError)) throw err // our role changed under us: the next join tries again
+    }
+  }
+
+  /** Adopts the space and writes our join (hex id of the join entry), unless we are a member already. */
+  #joinSpace (
+    genesis: InviteToken['genesis'], invite: Uint8Array, secret: Uint8Array, what: string
+  ): { replica: SpaceReplica, join: string } {
+    const replica = this.#init.spaces.adopt(genesis, what)
+    if (replica.localRole(this.#me) !== null) {
+      this.#init.driver.spaceAdded(replica.key)
+      return { replica, join: '' }
+    }
+    return { replica, join: toHex(this.#init.writes.join(replica, invite, keyPairFromSeed(secret)).id) }
+  }
+
+  /**
+   * The invite to this node's deployment status space that every token
+   * carries: admin from the space's owner, writer from an admin (the most it
+   * may grant; the owner's node promotes it later, see #promoteDeployment),
+   * so that every node invited by any member joins the deployment. The first
+   * invite of a node in no deployment creates the space; a node that is in
+   * one without authority there carries none (a new space would split it).
+   */
+  #deploymentInvite (uses: number, expiresMs: number): InviteToken['deployment'] {
+    const { spaces, telemetry, writes } = this.#init
+    const held = telemetry.deployment.keys.map(k => spaces.get(k)).filter(r => r !== undefined)
+    let replica = held.find(r => deploymentInviteRole(r, this.#me) === 'admin') ??
+      held.find(r => deploymentInviteRole(r, this.#me) !== undefined)
+    if (replica === undefined && held.length > 0) return undefined
+    if (replica === undefined) {
+      replica = spaces.create(this.#init.keyPair, DEPLOYMENT_SPACE_NAME, Date.now())
+      this.#init.driver.spaceAdded(replica.key)
+      telemetry.joined(replica.key)
+    }
+    const role = deploymentInviteRole(replica, this.#me) as GrantableRole
+    const key = generateKeyPair()
+    const entry = writes.write(replica, { t: 'invite', key: key.publicKey, role, uses, expiresMs })
+    return { genesis: [replica.genesis.bytes, replica.genesis.sig], invite: entry.id, secret: key.seed }
+  }
+
+  /**
+   * The deployment status spaces this node owns: every member below admin is made admin, so it can invite on
+   * (decision 18).
+   */
+  #promoteDeployment (space: SpaceKey): void {
+    const replica = this.#init.spaces.get(space)
+    if (replica === undefined || !this.#init.telemetry.deployment.has(space)) return
+    for (const member of deploymentPromotions(replica, this.#me)) {
+      this.#init.writes.write(replica, { t: 'acl.grant', member, role: 'admin', from: { epoch: 0, seq: 0 } })
+    }
+  }
+}
+
+function memberKey (peer: string): Uint8Array {
+  const pub = publicKeyFromPeerId(peer)
+  if (pub === undefined) {
+    const shown = JSON.stringify(peer.slice(0, 80))
+    const hint = 'see samepage peers or samepage id on that node'
+    throw new NodeError('BAD_PEER', `${shown} is not a peer id (12D3KooW…); ${hint}`)
+  }
+  return pub
+}

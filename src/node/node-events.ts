@@ -1,0 +1,111 @@
+import type { EventEmitter } from 'node:events'
+import { fromHex } from '../codec/index.ts'
+import type { Entry } from '../codec/index.ts'
+import { peerIdOf } from '../identity/index.ts'
+import type { SpaceKey } from '../store/index.ts'
+import type { SyncEvent } from '../sync/index.ts'
+import type { FolderStatus } from '../files/index.ts'
+import type { NetworkMap } from '../telemetry/index.ts'
+import type { Folders } from './folders.ts'
+import type { JoinWaits } from './join-wait.ts'
+import type { KnownPeers } from './known-peers.ts'
+import type { MisbehaviourLog } from './misbehaviour-log.ts'
+import type { OwnFeedWatch } from './own-feed.ts'
+import type { SpaceSet } from './space-set.ts'
+import type { NodeTelemetry } from './telemetry.ts'
+
+export interface NodeEvents {
+  stored: [{ space: SpaceKey, count: number, from: string }]
+  /** The entries themselves, for programs embedding a node (not sent on the API's event stream). */
+  entries: [{ space: SpaceKey, entries: readonly Entry[], from: string }]
+  fork: [{ space: SpaceKey, author: string }]
+  misbehaviour: [{ peer: string, reason: string, points: number, score: number, atMs: number }]
+  disconnect: [{ peer: string, reason: string, atMs: number }]
+  /** A shared folder's progress: during a transfer every half second, and after each pass. */
+  folder: [{ space: SpaceKey, status: FolderStatus }]
+  /**
+   * The network map changed (a node's status arrived, a node went down or
+   * came back): its summary; GET /v1/net for the whole map.
+   */
+  network: [{ atMs: number, summary: NetworkMap['summary'] }]
+  /**
+   * Something the operator should know (the daemon prints it on stderr):
+   * e.g. peers gave back entries of our own feed (decision 15).
+   */
+  notice: [{ atMs: number, message: string }]
+}
+
+export interface NodeEventHandlerInit {
+  /** Where the node's own events go (the Node itself). */
+  readonly emitter: EventEmitter<NodeEvents>
+  readonly spaces: SpaceSet
+  readonly folders: Folders
+  readonly telemetry: NodeTelemetry
+  readonly ownFeeds: OwnFeedWatch
+  readonly joinWaits: JoinWaits
+  readonly knownPeers: KnownPeers
+  readonly misbehaviour: MisbehaviourLog
+  /** A join or a redemption was stored: the deployment's owner may promote the new member. */
+  readonly afterJoin: (space: SpaceKey) => void
+}
+
+/**
+ * What the node does with each event of the sync engine (the sync driver
+ * hands them here after it acted on them): wakes the folders and the
+ * telemetry, settles join waits, logs misbehaviour, and emits the node's
+ * own events, with peers named by their peer ids.
+ */
+export class NodeEventHandler {
+  readonly #init: NodeEventHandlerInit
+
+  constructor (init: NodeEventHandlerInit) {
+    this.#init = init
+  }
+
+  handle (ev: SyncEvent): void {
+    const { emitter, telemetry, joinWaits, misbehaviour } = this.#init
+    const atMs = Date.now()
+    switch (ev.type) {
+      case 'stored': this.#stored(ev, atMs); return
+      case 'status': telemetry.stored(ev.space, ev.author, ev.from); return
+      case 'fork': emitter.emit('fork', { space: ev.space, author: peerName(ev.proof.author) }); return
+      case 'join-answer': joinWaits.answered(ev.space, ev.join, ev.from, ev.outcome, ev.detail); return
+      case 'revoked': return // the replica refuses our writes from now on; `space list` shows no role
+      case 'misbehaviour': {
+        const { reason, points, score } = ev
+        const rec = { peer: peerName(ev.peer), reason, points, score, atMs, disconnected: false }
+        misbehaviour.add(rec)
+        emitter.emit('misbehaviour', rec)
+        return
+      }
+      case 'disconnect': {
+        const rec = { peer: peerName(ev.peer), reason: ev.reason, points: 0, score: 0, atMs, disconnected: true }
+        misbehaviour.add(rec)
+        emitter.emit('disconnect', rec)
+      }
+    }
+  }
+
+  #stored (ev: Extract<SyncEvent, { type: 'stored' }>, atMs: number): void {
+    const { emitter, folders, telemetry, ownFeeds, spaces } = this.#init
+    const from = ev.from === 'local' ? 'local' : peerName(ev.from)
+    emitter.emit('stored', { space: ev.space, count: ev.entries.length, from })
+    if (ev.from !== 'local') {
+      folders.changed(ev.space)
+      telemetry.entriesStored(ev.space)
+      const notice = ownFeeds.stored(ev.space, spaces.get(ev.space)?.genesis.name ?? ev.space, ev.entries, from)
+      if (notice !== undefined) emitter.emit('notice', { atMs, message: notice })
+    }
+    this.#init.joinWaits.stored(ev.space)
+    if (ev.entries.some(e => e.body.t === 'join' || e.body.t === 'invite.redeem')) {
+      setImmediate(() => { this.#init.afterJoin(ev.space) })
+    }
+    if (emitter.listenerCount('entries') > 0) emitter.emit('entries', { space: ev.space, entries: ev.entries, from })
+    this.#init.knownPeers.confirm()
+  }
+}
+
+/** A peer by its libp2p peer id when it is an author key; anything else as it came. */
+function peerName (authorHex: string): string {
+  return /^[0-9a-f]{64}$/.test(authorHex) ? peerIdOf(fromHex(authorHex)) : authorHex
+}

@@ -1,0 +1,63 @@
+import type { LocalWrites } from './writes.ts'
+import type { SpaceSet } from './space-set.ts'
+import { NodeError } from './errors.ts'
+
+/** Keys and names of kv rows and counters: bytes of UTF-8, at most. */
+const KEY_BYTES_MAX = 1024
+
+/**
+ * The data views of a space as the user sees them: kv rows, counters and
+ * the ledger. Reads come from the replica's views; writes are entries,
+ * checked here for what the user typed, then written through LocalWrites.
+ */
+export class SpaceData {
+  readonly #spaces: SpaceSet
+  readonly #writes: LocalWrites
+
+  constructor (init: { readonly spaces: SpaceSet, readonly writes: LocalWrites }) {
+    this.#spaces = init.spaces
+    this.#writes = init.writes
+  }
+
+  kvPut (ref: string, key: string, value: unknown): void {
+    this.#writes.write(this.#spaces.byRef(ref), { t: 'kv.put', key: checkedKey(key), value })
+  }
+
+  kvDel (ref: string, key: string): void {
+    this.#writes.write(this.#spaces.byRef(ref), { t: 'kv.del', key: checkedKey(key) })
+  }
+
+  kvGet (ref: string, key: string): { key: string, value: unknown } {
+    return { key, value: this.#spaces.byRef(ref).kvGet(key)?.value ?? null }
+  }
+
+  kvList (ref: string): { key: string, value: unknown }[] {
+    return this.#spaces.byRef(ref).kvList()
+  }
+
+  counterAdd (ref: string, name: string, delta: number): void {
+    if (!Number.isSafeInteger(delta)) {
+      throw new NodeError('BAD_INPUT', `${delta} is not a whole number; counter add takes an integer like 5 or -3`)
+    }
+    this.#writes.write(this.#spaces.byRef(ref), { t: 'counter.add', name: checkedKey(name), delta })
+  }
+
+  counterGet (ref: string, name: string): { name: string, value: number } {
+    return { name, value: this.#spaces.byRef(ref).counterGet(name) }
+  }
+
+  ledgerAppend (ref: string, tx: unknown): void {
+    this.#writes.write(this.#spaces.byRef(ref), { t: 'ledger.append', tx })
+  }
+
+  ledgerList (ref: string): unknown[] {
+    return this.#spaces.byRef(ref).ledgerList()
+  }
+}
+
+function checkedKey (key: string): string {
+  if (key === '' || Buffer.byteLength(key) > KEY_BYTES_MAX) {
+    throw new NodeError('BAD_INPUT', 'a key or name is 1 to 1024 bytes')
+  }
+  return key
+}

@@ -1,0 +1,123 @@
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { generateKeyPair } from '../../src/identity/index.ts'
+import type { KeyPair } from '../../src/identity/index.ts'
+import { toHex } from '../../src/codec/index.ts'
+import { SessionTable, SyncDriver } from '../../src/net/index.ts'
+import type { SyncSession } from '../../src/net/sync-session.ts'
+import { SpaceReplica } from '../../src/space/index.ts'
+import { MemoryStore } from '../../src/store/index.ts'
+import type { SpaceKey } from '../../src/store/index.ts'
+import type { SyncEvent } from '../../src/sync/index.ts'
+import { seededKey, T0 } from '../helpers/fixtures.ts'
+
+/**
+ * The sync driver owns the engine: a command on it (a local write, a join)
+ * reaches the peer with no pump by the caller, and an engine `disconnect`
+ * hangs up the peer's session. Two drivers over fake sessions whose bytes
+ * wait in one queue, delivered by `flush()` (bounded: a livelock fails).
+ */
+interface Side {
+  readonly key: KeyPair
+  readonly author: string
+  readonly replicas: Map<SpaceKey, SpaceReplica>
+  readonly sessions: SessionTable
+  readonly driver: SyncDriver
+  readonly events: SyncEvent[]
+}
+
+function side (key: KeyPair, store: MemoryStore): Side {
+  const replicas = new Map<SpaceKey, SpaceReplica>()
+  for (const k of store.spaces()) replicas.set(k, SpaceReplica.open(store, k))
+  const sessions = new SessionTable()
+  const spaces = { get: (k: SpaceKey) => replicas.get(k), all: () => replicas.values() }
+  const driver = new SyncDriver({ sync: { keyPair: key, spaces }, sessions, now: () => T0 + 60_000 })
+  const events: SyncEvent[] = []
+  driver.onEvent(ev => { events.push(ev) })
+  return { key, author: toHex(key.publicKey), replicas, sessions, driver, events }
+}
+
+/** A session that queues what it is given for `to`; `hungUp` says whether it was closed. */
+function fakeSession (queue: (() => void)[], from: Side, to: Side): SyncSession & { hungUp: boolean } {
+  const s = {
+    hungUp: false,
+    closed: false,
+    queuedBytes: 0,
+    send: (bytes: Uint8Array) => { queue.push(() => { to.driver.receive(from.author, bytes) }) },
+    close: () => { s.hungUp = true; s.closed = true },
+    connection: { close: async () => {}, remotePeer: { toString: () => to.author } }
+  }
+  return s as unknown as SyncSession & { hungUp: boolean }
+}
+
+function link (a: Side, b: Side): { flush: () => void, ab: { hungUp: boolean } } {
+  const queue: (() => void)[] = []
+  const ab = fakeSession(queue, a, b)
+  a.sessions.set(b.author, ab)
+  b.sessions.set(a.author, fakeSession(queue, b, a))
+  assert.ok(a.driver.connect(b.author))
+  assert.ok(b.driver.connect(a.author))
+  const flush = (): void => {
+    for (let i = 0; i < 10_000 && queue.length > 0; i++) queue.shift()?.()
+    assert.equal(queue.length, 0, 'the exchange settles')
+  }
+  flush()
+  return { flush, ab }
+}
+
+describe('sync driver', () => {
+  test('a local write through the driver reaches the peer: the caller never pumps', () => {
+    const [o, w] = [seededKey('driver', 'owner'), seededKey('driver', 'writer')]
+    const store = new MemoryStore()
+    const origin = SpaceReplica.create(store, o, 'unit', T0)
+    origin.append(o, { t: 'acl.grant', member: w.publicKey, role: 'writer', from: { epoch: 0, seq: 0 } }, T0 + 1)
+    const other = new MemoryStore()
+    SpaceReplica.adopt(other, [origin.genesis.bytes, origin.genesis.sig])
+    const A = side(o, store)
+    const B = side(w, other)
+    const { flush } = link(A, B)
+    A.driver.append(origin.key, { t: 'kv.put', key: 'k', value: 1 })
+    flush()
+    assert.deepEqual(B.replicas.get(origin.key)?.kvGet('k')?.value, 1)
+    assert.ok(B.events.some(e => e.type === 'stored' && e.from === A.author), 'the peer\'s listener heard of it')
+    A.driver.stop()
+    B.driver.stop()
+  })
+
+  test('a join goes through the engine like every other write: the inviter redeems it', () => {
+    const [o, j] = [seededKey('driver-join', 'owner'), seededKey('driver-join', 'joiner')]
+    const store = new MemoryStore()
+    const origin = SpaceReplica.create(store, o, 'unit', T0)
+    const inviteKey = generateKeyPair()
+    const body = { t: 'invite', key: inviteKey.publicKey, role: 'writer', uses: 1, expiresMs: T0 + 3_600_000 } as const
+    const invite = origin.append(o, body, T0 + 1)
+    const other = new MemoryStore()
+    SpaceReplica.adopt(other, [origin.genesis.bytes, origin.genesis.sig])
+    const A = side(o, store)
+    const B = side(j, other)
+    const { flush } = link(A, B)
+    const join = B.driver.join(origin.key, invite.id, inviteKey)
+    flush()
+    assert.equal(join.body.t, 'join')
+    assert.equal(A.replicas.get(origin.key)?.localRole(B.author), 'writer', 'the inviter holds the join and admits it')
+    assert.equal(B.replicas.get(origin.key)?.localRole(B.author), 'writer', 'and the joiner holds the redemption')
+    A.driver.stop()
+    B.driver.stop()
+  })
+
+  test('an engine disconnect hangs up the peer\'s session', () => {
+    const [o, w] = [seededKey('driver-ban', 'owner'), seededKey('driver-ban', 'peer')]
+    const store = new MemoryStore()
+    SpaceReplica.create(store, o, 'unit', T0)
+    const A = side(o, store)
+    const B = side(w, new MemoryStore())
+    const { ab } = link(A, B)
+    for (let i = 0; i < 1000 && !A.events.some(e => e.type === 'disconnect'); i++) {
+      A.driver.reportGarbage(B.author, 'garbled')
+    }
+    assert.ok(A.events.some(e => e.type === 'disconnect' && e.peer === B.author))
+    assert.ok(ab.hungUp, 'the session to the peer was closed by the driver')
+    A.driver.stop()
+    B.driver.stop()
+  })
+})
