@@ -1,6 +1,6 @@
 import { bytesEqual } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
-import type { RecordedFile, RecordedVersion } from './folder.ts'
+import type { RecordedFile, RecordedVersion } from './folder-types.ts'
 import type { ScannedFile } from './scanner.ts'
 import { conflictCopyPath } from './conflict-name.ts'
 import { sameStat } from './folder-state.ts'

@@ -1,5 +1,5 @@
-import { BlockScheduler } from '../blocks/index.ts'
-import type { SchedulerProgress } from '../blocks/index.ts'
+import { BlockScheduler, NoSourceError } from '../blocks/index.ts'
+import type { ChunkFetcher, SchedulerProgress } from '../blocks/index.ts'
 import { fromHex, sha256, toHex } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
 import type { BlockAnswer, BlockLink } from './blocks.ts'
@@ -34,20 +34,12 @@ export interface BlockFetchInit {
   readonly now?: () => number
 }
 
-/** No connected peer has the chunk now (all refused, or none is connected): the file waits for the next pass. */
-export class NoSourceError extends Error {
-  constructor (hash: string) {
-    super(`no connected peer has chunk ${hash.slice(0, 16)}… now`)
-    this.name = 'NoSourceError'
-  }
-}
-
 interface Waiter { resolve: (b: Uint8Array) => void, reject: (e: Error) => void }
 
 const WINDOW_BYTES = 64 * 1024 * 1024
 const RATE_WINDOW_MS = 3_000
 
-export class BlockFetch {
+export class BlockFetch implements ChunkFetcher {
   /** Every chunk get() answers was hashed on arrival and found right. */
   readonly verifies = true
   readonly #init: BlockFetchInit

@@ -5,12 +5,12 @@ import { fromHex, toHex } from '../codec/index.ts'
 import { peerIdOf } from '../identity/index.ts'
 import type { Body, Entry } from '../codec/index.ts'
 import { checkFolder, FOLDER_MODES, FolderProblem, FolderSync, needsParts, partKey, splitIntoParts } from '../files/index.ts'
-import type { ChunkFetcher, ConflictInfo, FolderMode, FolderStatus, NewVersion } from '../files/index.ts'
-import { BlockFetch } from '../net/index.ts'
-import type { BlockAnswer, BlockLink } from '../net/index.ts'
+import type { ConflictInfo, FolderMode, FolderStatus, NewVersion } from '../files/index.ts'
+import type { BlockLink, BlockServed } from '../net/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
 import type { SpaceKey } from '../store/index.ts'
 import { NodeError } from './errors.ts'
+import { FolderBlocks } from './folder-blocks.ts'
 import { dataDirProblem } from './folder-guard.ts'
 
 /**
@@ -51,13 +51,21 @@ export class Folders {
   readonly #running = new Map<SpaceKey, { binding: FolderBinding, sync: FolderSync }>()
   /** Chunk-list parts this node recorded, by content, per space: an edited big file lists the unchanged ones again instead of recording them anew. */
   readonly #parts = new Map<SpaceKey, Map<string, { epoch: number, seq: number }>>()
-  /** Test-only fault injection: this node serves every chunk with one byte flipped (SAMEPAGE_TEST_CORRUPT_BLOCKS=1). */
-  readonly #corruptServed = process.env.SAMEPAGE_TEST_CORRUPT_BLOCKS === '1'
+  /** Who may have the chunks of a space, both ways: serving them, and fetching them. */
+  readonly #blocks: FolderBlocks
   /** Bindings that did not start, and why (shown in their status). */
   readonly #refused = new Map<SpaceKey, string>()
 
   constructor (host: FoldersHost) {
     this.#host = host
+    this.#blocks = new FolderBlocks({
+      replica: key => host.replica(key),
+      folder: space => this.#running.get(space)?.sync,
+      connected: () => host.connected(),
+      link: author => host.link(author),
+      corrupt: (author, reason) => { host.corrupt(author, reason) },
+      blockStallMs: host.blockStallMs
+    })
   }
 
   /** Starts every saved binding; one that cannot start (its directory is gone, or it became unsafe) shows the reason in its status. */
@@ -141,26 +149,9 @@ export class Folders {
     this.#running.get(space)?.sync.schedule(REMOTE_SETTLE_MS)
   }
 
-
-  /**
-   * A peer asks for a chunk of a space: members only (a space this node does
-   * not hold is "denied" too, so a stranger cannot tell which it holds),
-   * from the bound folder's own files, hashed before they go ("changed" if
-   * the file moved on since its scan).
-   */
-  async serve (author: string, space: string, hash: Uint8Array): Promise<Exclude<BlockAnswer, 'cancelled'>> {
-    const replica = this.#host.replica(space)
-    if (replica === undefined || !/^[0-9a-f]{64}$/.test(author) || replica.acl.currentRole(author) === null) return 'denied'
-    const bytes = await this.#running.get(space)?.sync.readChunk(toHex(hash)) ?? null
-    if (bytes === null) return 'missing'
-    if (bytes === 'changed') return 'changed'
-    // After the check: the receiver must still catch these bytes, and blame this node.
-    if (this.#corruptServed && bytes.length > 0) {
-      const bad = Uint8Array.from(bytes)
-      bad[0] = (bad[0] as number) ^ 0xff
-      return bad
-    }
-    return bytes
+  /** A peer asks for a chunk of a space (folder-blocks.ts: members only, from the bound folder's files). */
+  async serve (author: string, space: string, hash: Uint8Array): Promise<BlockServed> {
+    return await this.#blocks.serve(author, space, hash)
   }
 
   #sync (binding: FolderBinding): FolderSync {
@@ -178,13 +169,7 @@ export class Folders {
       host: {
         files: () => replica().filesList(),
         record: versions => this.#record(replica(), versions),
-        fetcher: (): ChunkFetcher => new BlockFetch({
-          space: binding.space,
-          peers: host.connected().filter(a => replica().acl.currentRole(a) !== null),
-          link: a => host.link(a),
-          onCorrupt: (a, reason) => { host.corrupt(a, reason) },
-          stallMs: host.blockStallMs
-        })
+        fetcher: () => this.#blocks.fetcher(binding.space)
       }
     })
     sync.on('progress', status => { host.progress(binding.space, status) })
