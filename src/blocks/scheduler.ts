@@ -28,7 +28,11 @@
  *      blame, its work to the others. A dropped peer is asked nothing more
  *      (by this scheduler: one pass); a block no peer left holds is an
  *      orphan the caller gives up on, so a transfer always ends.
+ *
+ * The rarest-first bookkeeping is unassigned.ts.
  */
+import { Unassigned } from './unassigned.ts'
+
 export interface BlockRef {
   /** Hex SHA-256 of the block's bytes. */
   readonly hash: string
@@ -96,12 +100,10 @@ export class BlockScheduler {
   readonly #opts: typeof DEFAULTS
   /** Wanted and not yet received, in wanted order. */
   readonly #wanted = new Map<string, BlockRef>()
-  /** Wanted blocks no peer has been asked for yet, by how many peers hold them (each set roughly in wanted order). */
-  readonly #unassigned = new Map<number, Set<string>>()
-  #unassignedCount = 0
+  /** Wanted blocks no peer has been asked for yet, by how many peers hold them. */
+  readonly #unassigned = new Unassigned()
   /** Per wanted block: the peers asked for it. */
   readonly #askedOf = new Map<string, Set<string>>()
-  readonly #holders = new Map<string, number>()
   readonly #peers = new Map<string, PeerState>()
   /** Peers dropped (corrupt or stalled): never added again. */
   readonly #dropped = new Set<string>()
@@ -118,8 +120,7 @@ export class BlockScheduler {
       this.#wanted.set(b.hash, b)
       let n = 0
       for (const p of this.#peers.values()) if (p.holds.has(b.hash)) n++
-      this.#holders.set(b.hash, n)
-      this.#assignable(b.hash, true)
+      this.#unassigned.track(b.hash, n)
     }
   }
 
@@ -135,7 +136,7 @@ export class BlockScheduler {
     for (const h of hashes) {
       if (p.holds.has(h)) continue
       p.holds.add(h)
-      this.#countHolder(h, +1)
+      this.#unassigned.countHolder(h, +1)
     }
   }
 
@@ -144,7 +145,7 @@ export class BlockScheduler {
     const p = this.#peers.get(peer)
     if (p === undefined) return
     this.#peers.delete(peer)
-    for (const h of p.holds) this.#countHolder(h, -1)
+    for (const h of p.holds) this.#unassigned.countHolder(h, -1)
     for (const h of p.inFlight.keys()) this.#unask(h, peer)
   }
 
@@ -177,9 +178,8 @@ export class BlockScheduler {
     p.busySinceMs = nowMs
     p.blocksReceived++
     p.bytesReceived += block.size
-    this.#assignable(hash, false)
+    this.#unassigned.forget(hash)
     this.#wanted.delete(hash)
-    this.#holders.delete(hash)
     for (const other of this.#askedOf.get(hash) ?? []) {
       if (other === peer) continue
       this.#peers.get(other)?.inFlight.delete(hash)
@@ -192,7 +192,7 @@ export class BlockScheduler {
   refused (peer: string, hash: string): void {
     const p = this.#peers.get(peer)
     if (p === undefined || !p.inFlight.delete(hash)) return
-    if (p.holds.delete(hash)) this.#countHolder(hash, -1)
+    if (p.holds.delete(hash)) this.#unassigned.countHolder(hash, -1)
     this.#unask(hash, peer)
   }
 
@@ -217,14 +217,14 @@ export class BlockScheduler {
     for (const p of peers) {
       const depth = this.#depth(p)
       while (p.inFlight.size < depth) {
-        const hash = this.#pick(p) ?? this.#pickEndgame(p, nowMs)
+        const hash = this.#unassigned.pick(p.holds, this.#opts.scanMax) ?? this.#pickEndgame(p, nowMs)
         if (hash === undefined) break
         if (p.inFlight.size === 0) p.busySinceMs = nowMs
         p.inFlight.set(hash, nowMs)
         let asked = this.#askedOf.get(hash)
         if (asked === undefined) this.#askedOf.set(hash, asked = new Set())
         asked.add(p.id)
-        this.#assignable(hash, false)
+        this.#unassigned.assignable(hash, false)
         this.#actions.push({ type: 'request', peer: p.id, hash })
       }
     }
@@ -252,16 +252,15 @@ export class BlockScheduler {
 
   /** Wanted blocks that no peer left holds (and none is sending): the caller gives up on them, or waits for a new peer. */
   orphans (): string[] {
-    return [...this.#unassigned.get(0) ?? []]
+    return this.#unassigned.orphans()
   }
 
   /** Stop wanting these (their file failed or is no longer needed): in-flight copies are cancelled. */
   unwant (hashes: Iterable<string>): void {
     for (const hash of hashes) {
       if (!this.#wanted.has(hash)) continue
-      this.#assignable(hash, false)
+      this.#unassigned.forget(hash)
       this.#wanted.delete(hash)
-      this.#holders.delete(hash)
       for (const peer of this.#askedOf.get(hash) ?? []) {
         this.#peers.get(peer)?.inFlight.delete(hash)
         this.#actions.push({ type: 'cancel', peer, hash })
@@ -281,7 +280,7 @@ export class BlockScheduler {
       blocksWanted: this.#wanted.size,
       bytesWanted,
       blocksInFlight: this.#askedOf.size,
-      blocksUnassigned: this.#unassignedCount,
+      blocksUnassigned: this.#unassigned.size,
       duplicateBlocks: this.#duplicates,
       peers: [...this.#peers.values()].map(p => ({
         peer: p.id,
@@ -303,45 +302,7 @@ export class BlockScheduler {
     return Math.min(pipelineMax, Math.max(pipelineMin, blocks))
   }
 
-  /** Rarest first: the first block the peer holds in the rarest group it holds any of (at most scanMax looked at per group). */
-  #pick (p: PeerState): string | undefined {
-    for (const n of [...this.#unassigned.keys()].sort((a, b) => a - b)) {
-      if (n === 0) continue // nobody holds it: not this peer either
-      let looked = 0
-      for (const hash of this.#unassigned.get(n) as Set<string>) {
-        if (p.holds.has(hash)) return hash
-        if (++looked >= this.#opts.scanMax) break
-      }
-    }
-    return undefined
-  }
-
-  /** Whether a wanted block is among those to hand out (not asked of anyone). */
-  #assignable (hash: string, yes: boolean): void {
-    const n = this.#holders.get(hash) ?? 0
-    const group = this.#unassigned.get(n)
-    if (yes) {
-      if (group?.has(hash) === true) return
-      if (group === undefined) this.#unassigned.set(n, new Set([hash]))
-      else group.add(hash)
-      this.#unassignedCount++
-    } else if (group?.delete(hash) === true) {
-      this.#unassignedCount--
-      if (group.size === 0) this.#unassigned.delete(n)
-    }
-  }
-
-  #countHolder (hash: string, delta: number): void {
-    const n = this.#holders.get(hash)
-    if (n === undefined) return
-    const group = this.#unassigned.get(n)
-    const waiting = group?.has(hash) === true
-    if (waiting) this.#assignable(hash, false)
-    this.#holders.set(hash, n + delta)
-    if (waiting) this.#assignable(hash, true)
-  }
-
-  /** Nothing unassigned that it holds (#pick found none): a copy of the in-flight block expected to arrive last. */
+  /** Nothing unassigned that it holds (no rarest-first pick): a copy of the in-flight block expected to arrive last. */
   #pickEndgame (p: PeerState, nowMs: number): string | undefined {
     let best: string | undefined
     let bestEtaMs = -Infinity
@@ -399,7 +360,7 @@ export class BlockScheduler {
     asked?.delete(peer)
     if (asked !== undefined && asked.size > 0) return
     this.#askedOf.delete(hash)
-    if (this.#wanted.has(hash)) this.#assignable(hash, true)
+    if (this.#wanted.has(hash)) this.#unassigned.assignable(hash, true)
   }
 
   #drop (p: PeerState, reason: string, cause: 'corrupt' | 'stalled'): void {
