@@ -82,7 +82,9 @@ interface PeerState {
   /** Hashes asked of it and not answered, with the time each was asked. */
   readonly inFlight: Map<string, number>
   rateBytesPerMs: number | null
-  /** When it last delivered (or was first given work while idle): the start of the interval the next delivery measures. */
+  /**
+   * When it last delivered (or was first given work while idle): the start of the interval the next delivery measures.
+   */
   busySinceMs: number
   blocksReceived: number
   bytesReceived: number
@@ -90,7 +92,9 @@ interface PeerState {
   overdueSeen: string | undefined
 }
 
-const DEFAULTS = { pipelineMin: 2, pipelineMax: 64, pipelineMs: 200, stallMs: 30_000, endgameCopiesMax: 2, scanMax: 256 }
+const DEFAULTS = {
+  pipelineMin: 2, pipelineMax: 64, pipelineMs: 200, stallMs: 30_000, endgameCopiesMax: 2, scanMax: 256
+}
 /** When a block asked now of a peer whose rate is unknown is expected (for endgame choices only). */
 const UNKNOWN_RATE_ETA_MS = 5_000
 /** Weight of the newest delivery in a peer's smoothed rate. */
@@ -125,7 +129,17 @@ export class BlockScheduler {
   }
 
   addPeer (peer: string, nowMs: number): void {
-    if (!this.#peers.has(peer) && !this.#dropped.has(peer)) this.#peers.set(peer, { id: peer, holds: new Set(), inFlight: new Map(), rateBytesPerMs: null, busySinceMs: nowMs, blocksReceived: 0, bytesReceived: 0, overdueSeen: undefined })
+    if (this.#peers.has(peer) || this.#dropped.has(peer)) return
+    this.#peers.set(peer, {
+      id: peer,
+      holds: new Set(),
+      inFlight: new Map(),
+      rateBytesPerMs: null,
+      busySinceMs: nowMs,
+      blocksReceived: 0,
+      bytesReceived: 0,
+      overdueSeen: undefined
+    })
   }
 
   /** The peer holds these blocks (from its file records, or its own announcement). */
@@ -158,7 +172,8 @@ export class BlockScheduler {
     if (p === undefined) return
     const askedAtMs = p.inFlight.get(hash)
     if (!valid) {
-      this.#actions.push({ type: 'penalize', peer, reason: `sent bytes that do not hash to block ${hash.slice(0, 16)}` })
+      const reason = `sent bytes that do not hash to block ${hash.slice(0, 16)}`
+      this.#actions.push({ type: 'penalize', peer, reason })
       this.#drop(p, 'sent a corrupt block', 'corrupt')
       return
     }
@@ -173,7 +188,9 @@ export class BlockScheduler {
     // Smoothed in time per byte, not in bytes per time: blocks that arrive in a burst after a pause (TCP
     // buffers, a rate-limited sender) would otherwise count the burst's speed and not the pause.
     const msPerByte = intervalMs / block.size
-    const smoothed = p.rateBytesPerMs === null ? msPerByte : (1 / p.rateBytesPerMs) * (1 - RATE_ALPHA) + msPerByte * RATE_ALPHA
+    const smoothed = p.rateBytesPerMs === null
+      ? msPerByte
+      : (1 / p.rateBytesPerMs) * (1 - RATE_ALPHA) + msPerByte * RATE_ALPHA
     p.rateBytesPerMs = 1 / smoothed
     p.busySinceMs = nowMs
     p.blocksReceived++
@@ -196,12 +213,16 @@ export class BlockScheduler {
     this.#unask(hash, peer)
   }
 
-  /** A peer with a request past its deadline is stalled: dropped, without blame; what it had in flight is asked of others. */
+  /**
+   * A peer with a request past its deadline is stalled: dropped, without blame; what it had in flight is asked of
+   * others.
+   */
   tick (nowMs: number): void {
     for (const p of [...this.#peers.values()]) {
       for (const [hash, askedAtMs] of p.inFlight) {
         if (askedAtMs + this.#timeoutMs(p, hash) > nowMs) continue
-        this.#drop(p, `stalled: no answer for block ${hash.slice(0, 16)} in ${Math.round((nowMs - askedAtMs) / 1000)} s`, 'stalled')
+        const seconds = Math.round((nowMs - askedAtMs) / 1000)
+        this.#drop(p, `stalled: no answer for block ${hash.slice(0, 16)} in ${seconds} s`, 'stalled')
         break
       }
     }
@@ -209,7 +230,9 @@ export class BlockScheduler {
 
   /** What to send now: requests that fill each peer's pipeline (fastest first), and the outcome of earlier inputs. */
   poll (nowMs: number): SchedulerAction[] {
-    const peers = [...this.#peers.values()].sort((a, b) => (b.rateBytesPerMs ?? Infinity) - (a.rateBytesPerMs ?? Infinity))
+    const fastestFirst = (a: PeerState, b: PeerState): number =>
+      (b.rateBytesPerMs ?? Infinity) - (a.rateBytesPerMs ?? Infinity)
+    const peers = [...this.#peers.values()].sort(fastestFirst)
     for (const p of peers) {
       const head = p.inFlight.keys().next()
       if (!head.done && this.#eta(p, head.value, nowMs) === Infinity) p.overdueSeen = head.value
@@ -250,7 +273,9 @@ export class BlockScheduler {
     return next
   }
 
-  /** Wanted blocks that no peer left holds (and none is sending): the caller gives up on them, or waits for a new peer. */
+  /**
+   * Wanted blocks that no peer left holds (and none is sending): the caller gives up on them, or waits for a new peer.
+   */
   orphans (): string[] {
     return this.#unassigned.orphans()
   }

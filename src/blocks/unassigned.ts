@@ -50,7 +50,9 @@ export class Unassigned {
     if (waiting) this.assignable(hash, true)
   }
 
-  /** Rarest first: the first block `holds` has in the rarest group it has any of (at most scanMax looked at per group). */
+  /**
+   * Rarest first: the first block `holds` has in the rarest group it has any of (at most scanMax looked at per group).
+   */
   pick (holds: ReadonlySet<string>, scanMax: number): string | undefined {
     for (const n of [...this.#groups.keys()].sort((a, b) => a - b)) {
       if (n === 0) continue // nobody holds it: not this peer either

@@ -20,7 +20,8 @@ export function conflictList (views: ReadonlyMap<string, RecordedFile>, onDisk: 
     const losers = shadowed.has(p) ? [v.current, ...realConflicts(v)] : realConflicts(v)
     const versions = losers.map(c => ({ ...summary(c), copy: conflictCopyPath(p, c) }))
     const here = copies.get(p) ?? []
-    if (versions.length > 0 || here.length > 0) out.push({ path: p, current: summary(v.current), versions, copies: here })
+    if (versions.length === 0 && here.length === 0) continue
+    out.push({ path: p, current: summary(v.current), versions, copies: here })
   }
   return out
 }

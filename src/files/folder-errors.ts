@@ -11,7 +11,8 @@ export function describeWriteError (err: NodeJS.ErrnoException): string {
     case 'ENOTDIR': return 'not written: a part of its path is a file on this node, not a directory'
     case 'EISDIR': return 'not written: a directory has its name on this node'
     case 'ENAMETOOLONG': return 'not written: its name is too long for this file system'
-    case 'EACCES': case 'EPERM': case 'EROFS': return `not written: no permission here (${err.code}); check the folder's permissions`
+    case 'EACCES': case 'EPERM': case 'EROFS':
+      return `not written: no permission here (${err.code}); check the folder's permissions`
     default: return err instanceof NoSourceError ? `waiting: ${err.message}` : `not written: ${err.message}`
   }
 }
@@ -37,6 +38,7 @@ export async function checkFolder (root: string): Promise<void> {
     await fs.promises.access(root, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK)
     await fs.promises.mkdir(path.join(root, WORK_AREA, 'tmp'), { recursive: true })
   } catch {
-    throw new FolderProblem(`${root} is not writable by this node (user ${process.getuid?.() ?? '?'}); fix its permissions`)
+    const user = process.getuid?.() ?? '?'
+    throw new FolderProblem(`${root} is not writable by this node (user ${user}); fix its permissions`)
   }
 }

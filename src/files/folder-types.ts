@@ -33,7 +33,9 @@ export type NewVersion = Omit<FileBody, 't'>
 /** What the folder needs of its node: the space's file records, and the network. */
 export interface FolderHost {
   files (): readonly RecordedFile[]
-  /** Appends file records to the space in one commit; returns their entry ids (hex). Throws if this node may not write. */
+  /**
+   * Appends file records to the space in one commit; returns their entry ids (hex). Throws if this node may not write.
+   */
   record (versions: readonly NewVersion[]): string[]
   fetcher (): ChunkFetcher
 }
@@ -91,7 +93,9 @@ export interface ConflictInfo {
   readonly copies: readonly string[]
 }
 
-/** One file to write: a version, where it goes, what must be there now (null: nothing), whether it is a conflict copy. */
+/**
+ * One file to write: a version, where it goes, what must be there now (null: nothing), whether it is a conflict copy.
+ */
 export interface WriteJob {
   readonly version: RecordedVersion
   readonly path: string

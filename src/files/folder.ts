@@ -9,10 +9,12 @@ import { conflictList } from './conflict-list.ts'
 import { deleteFile } from './delete-file.ts'
 import { checkFolder } from './folder-errors.ts'
 import { loadFolderState, saveFolderState } from './folder-state.ts'
-import type { ConflictInfo, FolderMode, FolderOptions, FolderStatus, NewVersion, RecordedFile, WriteJob } from './folder-types.ts'
+import type { ConflictInfo, FolderMode, FolderOptions, FolderStatus } from './folder-types.ts'
+import type { NewVersion, RecordedFile, WriteJob } from './folder-types.ts'
 import { adopt } from './pass-state.ts'
 import type { PassState } from './pass-state.ts'
-import { planLocalChanges, planRemoteChanges, planReplace, planResolutions, planSetAsideEnds, planSetAsideRenames, waitingError } from './plan.ts'
+import { planLocalChanges, planRemoteChanges, planReplace, planResolutions } from './plan.ts'
+import { planSetAsideEnds, planSetAsideRenames, waitingError } from './plan.ts'
 import type { FolderView } from './plan.ts'
 import { MODE_RULES } from './plan-modes.ts'
 import type { ModeRules } from './plan-modes.ts'
@@ -66,7 +68,10 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   #running: Promise<void> | null = null
   #again = false
   #stopped = false
-  /** Files whose bytes no longer hashed as scanned when a peer asked for them: the next scan reads them whatever their stat. */
+  /**
+   * Files whose bytes no longer hashed as scanned when a peer asked for them: the next scan reads them whatever their
+   * stat.
+   */
   readonly #reread = new Set<string>()
 
   constructor (opts: FolderOptions) {
@@ -80,7 +85,9 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     this.#state = { root: this.root, scanned: new Map(), known: new Map(), errors: new Map(), index }
   }
 
-  /** Checks the folder can be used (throws FolderProblem naming what is wrong), then watches it and runs a first pass. */
+  /**
+   * Checks the folder can be used (throws FolderProblem naming what is wrong), then watches it and runs a first pass.
+   */
   async start (): Promise<void> {
     await checkFolder(this.root)
     const known = loadFolderState(this.#opts.stateFile)
@@ -144,7 +151,12 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       needBytes: need.bytes,
       bytesReceived: fetched.bytesReceived,
       rateBytesPerSecond: rate,
-      peers: fetched.peers.map(p => ({ peer: p.peer, rateBytesPerSecond: p.rateBytesPerSecond, inFlight: p.inFlight, bytesReceived: p.bytesReceived })),
+      peers: fetched.peers.map(p => ({
+        peer: p.peer,
+        rateBytesPerSecond: p.rateBytesPerSecond,
+        inFlight: p.inFlight,
+        bytesReceived: p.bytesReceived
+      })),
       etaSeconds: need.bytes === 0 ? 0 : rate > 0 ? Math.ceil(need.bytes / rate) : null,
       conflicts: this.#conflictCount,
       errors: [...this.#state.errors].map(([p, error]) => ({ path: p, error })),
@@ -157,7 +169,10 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     return conflictList(this.#views(), this.#state.scanned.keys())
   }
 
-  /** A chunk's bytes from this folder's files (for a peer), hashed and found right; "changed" if the file moved on since its scan; or null. */
+  /**
+   * A chunk's bytes from this folder's files (for a peer), hashed and found right; "changed" if the file moved on since
+   * its scan; or null.
+   */
   async readChunk (hashHex: string): Promise<Uint8Array | 'changed' | null> {
     return await this.#state.index.serve(hashHex)
   }
@@ -201,7 +216,8 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
 
   /** Step 1: what changed on disk since this node last synced each file becomes records. */
   #recordLocalChanges (reread: ReadonlySet<string>): boolean {
-    const plan = planLocalChanges(this.#view(), { reread, notShared: this.#skipped.map(s => s.path), nowMs: Date.now() })
+    const notShared = this.#skipped.map(s => s.path)
+    const plan = planLocalChanges(this.#view(), { reread, notShared, nowMs: Date.now() })
     for (const a of plan.adopt) adopt(this.#state, a.file, a.id)
     for (const p of plan.forget) this.#state.known.delete(p)
     let changed = plan.adopt.length > 0 || plan.forget.length > 0
@@ -236,7 +252,10 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     const view = this.#view()
     const plan = planRemoteChanges(view, ignores)
     for (const a of plan.adopt) adopt(state, a.file, a.id)
-    for (const e of plan.setAsideErrors) if (e.error === null) state.errors.delete(e.path); else state.errors.set(e.path, e.error)
+    for (const e of plan.setAsideErrors) {
+      if (e.error === null) state.errors.delete(e.path)
+      else state.errors.set(e.path, e.error)
+    }
     const jobs = await dropHopeless(state, plan.jobs, this.#opts.diskReserveBytes)
     changed = changed || jobs.length > 0 || plan.deletions.length > 0
     // Every conflict copy is written before any file is replaced (not beside it): the version a copy
@@ -258,11 +277,15 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     return changed
   }
 
-  /** After the copies: whether a file job still replaces what is on disk (the planner decides; the path shows a wait). */
+  /**
+   * After the copies: whether a file job still replaces what is on disk (the planner decides; the path shows a wait).
+   */
   #stillToReplace (job: WriteJob, view: FolderView): boolean {
     const replace = planReplace(view, job, this.#rules)
     if (replace.action === 'adopt') adopt(this.#state, replace.file, job.version.id)
-    if (replace.action === 'wait') this.#state.errors.set(job.path, waitingError(this.#state.errors.get(job.path), replace.why))
+    if (replace.action === 'wait') {
+      this.#state.errors.set(job.path, waitingError(this.#state.errors.get(job.path), replace.why))
+    }
     return replace.action === 'write'
   }
 
@@ -290,7 +313,10 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     return { scanned: this.#state.scanned, known: this.#state.known, views: this.#views() }
   }
 
-  /** The space's records by path; a path no record may name (the work area: a record stored before that rule) is never written. */
+  /**
+   * The space's records by path; a path no record may name (the work area: a record stored before that rule) is never
+   * written.
+   */
   #views (): Map<string, RecordedFile> {
     return new Map(this.#opts.host.files().filter(v => !inWorkArea(v.path)).map(v => [v.path, v]))
   }

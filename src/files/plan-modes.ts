@@ -17,9 +17,15 @@ export interface ModeRules {
 }
 
 export const MODE_RULES: Readonly<Record<FolderMode, ModeRules>> = {
-  'send-receive': { recordsLocalChanges: true, appliesRecords: true, keepsLocalChanges: true, resolvesConflicts: true },
+  'send-receive': {
+    recordsLocalChanges: true, appliesRecords: true, keepsLocalChanges: true, resolvesConflicts: true
+  },
   // Sends what changes here; writes nothing it receives.
-  'send-only': { recordsLocalChanges: true, appliesRecords: false, keepsLocalChanges: true, resolvesConflicts: false },
+  'send-only': {
+    recordsLocalChanges: true, appliesRecords: false, keepsLocalChanges: true, resolvesConflicts: false
+  },
   // Mirrors the space; a change made here is overwritten by the next version (and never recorded).
-  'receive-only': { recordsLocalChanges: false, appliesRecords: true, keepsLocalChanges: false, resolvesConflicts: false }
+  'receive-only': {
+    recordsLocalChanges: false, appliesRecords: true, keepsLocalChanges: false, resolvesConflicts: false
+  }
 }

@@ -65,7 +65,10 @@ export function planLocalChanges (at: FolderView, input: {
     const known = at.known.get(f.path)
     if (known !== undefined && sameStat(known, f) && (!input.reread.has(f.path) || sameContent(known, f))) continue
     const v = at.views.get(f.path)
-    if (v !== undefined && !v.current.deleted && sameContent(v.current, f)) { adopt.push({ file: f, id: v.current.id }); continue }
+    if (v !== undefined && !v.current.deleted && sameContent(v.current, f)) {
+      adopt.push({ file: f, id: v.current.id })
+      continue
+    }
     const version = { path: f.path, size: f.size, mode: f.mode, mtimeMs: f.mtimeMs, deleted: false, chunks: f.chunks }
     records.push({ file: f, version: { ...version, supersedes: supersedes(known, v) } })
   }
@@ -150,7 +153,8 @@ export function planRemoteChanges (at: FolderView, ignores: (path: string) => bo
         if (there !== undefined && sameContent(h, there)) continue
         // This node's own copy of it: planSetAsideRenames moves it (or said why it could not).
         const known = at.known.get(v.path)
-        if (there === undefined && local !== undefined && known !== undefined && sameStat(known, local) && sameContent(h, local)) continue
+        const ownCopy = local !== undefined && known !== undefined && sameStat(known, local) && sameContent(h, local)
+        if (there === undefined && ownCopy) continue
         jobs.push({ version: h, path: copyPath, expect: there ?? null, copy: true })
       }
       setAsideErrors.push({ path: v.path, error: local === undefined ? null : SET_ASIDE_BLOCKED })
@@ -162,7 +166,8 @@ export function planRemoteChanges (at: FolderView, ignores: (path: string) => bo
     for (const c of losers) {
       const copyPath = conflictCopyPath(v.path, c)
       const there = at.scanned.get(copyPath)
-      if (there === undefined || !sameContent(c, there)) jobs.push({ version: c, path: copyPath, expect: there ?? null, copy: true })
+      if (there !== undefined && sameContent(c, there)) continue
+      jobs.push({ version: c, path: copyPath, expect: there ?? null, copy: true })
     }
     if (losers.length > 0) resolutions.push(v)
     if (v.current.deleted) {
@@ -170,7 +175,10 @@ export function planRemoteChanges (at: FolderView, ignores: (path: string) => bo
       continue
     }
     if (known?.id === v.current.id) continue
-    if (local !== undefined && sameContent(v.current, local)) { adopt.push({ file: local, id: v.current.id }); continue }
+    if (local !== undefined && sameContent(v.current, local)) {
+      adopt.push({ file: local, id: v.current.id })
+      continue
+    }
     jobs.push({ version: v.current, path: v.path, expect: local ?? null, copy: false })
   }
   return { jobs, adopt, deletions, resolutions, setAside, setAsideErrors }
@@ -193,7 +201,9 @@ export function planReplace (at: FolderView, job: WriteJob, rules: ModeRules): R
   if (now !== undefined && now !== job.expect && sameContent(job.version, now)) return { action: 'adopt', file: now }
   const v = at.views.get(job.path)
   const known = at.known.get(job.path)
-  const why = job.expect === null || v === undefined ? null : whyKept(v, job.expect, known, at.scanned, rules.keepsLocalChanges)
+  const why = job.expect === null || v === undefined
+    ? null
+    : whyKept(v, job.expect, known, at.scanned, rules.keepsLocalChanges)
   return why === null ? { action: 'write' } : { action: 'wait', why }
 }
 
@@ -220,8 +230,8 @@ export function planResolutions (at: FolderView, candidates: readonly RecordedFi
     if (!ready || realConflicts(v).some(c => at.scanned.get(conflictCopyPath(v.path, c)) === undefined)) continue
     const c = v.current
     const heads = [v.current, ...v.conflicts].map(x => Buffer.from(x.id, 'hex'))
-    const version = { path: v.path, size: c.size, mode: c.mode, mtimeMs: c.mtimeMs, deleted: c.deleted, chunks: c.chunks }
-    out.push({ version: { ...version, supersedes: heads }, file: onDisk })
+    const version = { path: v.path, size: c.size, mode: c.mode, mtimeMs: c.mtimeMs, deleted: c.deleted }
+    out.push({ version: { ...version, supersedes: heads, chunks: c.chunks }, file: onDisk })
   }
   return out
 }
@@ -240,7 +250,8 @@ export function planSetAsideEnds (at: FolderView, setAside: readonly RecordedFil
     })
     if (!copied) continue
     const heads = [v.current, ...v.conflicts].map(x => Buffer.from(x.id, 'hex'))
-    out.push({ path: v.path, size: 0, mode: v.current.mode, mtimeMs: v.current.mtimeMs, deleted: true, supersedes: heads, chunks: [] })
+    const { mode, mtimeMs } = v.current
+    out.push({ path: v.path, size: 0, mode, mtimeMs, deleted: true, supersedes: heads, chunks: [] })
   }
   return out
 }
@@ -252,6 +263,8 @@ export function planSetAsideEnds (at: FolderView, setAside: readonly RecordedFil
 function supersedes (known: KnownFile | undefined, v: RecordedFile | undefined): Uint8Array[] {
   if (known === undefined) return []
   const ids = new Set([known.id])
-  if (v !== undefined) for (const h of [v.current, ...v.conflicts]) if (!h.deleted && sameContent(h, known)) ids.add(h.id)
+  for (const h of v === undefined ? [] : [v.current, ...v.conflicts]) {
+    if (!h.deleted && sameContent(h, known)) ids.add(h.id)
+  }
   return [...ids].map(id => Buffer.from(id, 'hex'))
 }

@@ -22,7 +22,9 @@ import type { ScannedFile } from './scanner.ts'
  * path's error.
  */
 
-/** Files written at once: many small files are bound by file system round trips (open, write, fsync, rename), not bytes. */
+/**
+ * Files written at once: many small files are bound by file system round trips (open, write, fsync, rename), not bytes.
+ */
 const WRITERS = 32
 
 /**
@@ -31,7 +33,11 @@ const WRITERS = 32
  * a link or a directory where the file goes, or less free space than the
  * files need (counted in the jobs' order). Returns the jobs to start.
  */
-export async function dropHopeless (state: PassState, jobs: readonly WriteJob[], reserveBytes?: number): Promise<WriteJob[]> {
+export async function dropHopeless (
+  state: PassState,
+  jobs: readonly WriteJob[],
+  reserveBytes?: number
+): Promise<WriteJob[]> {
   let free = Infinity
   let reserve = 0
   try {
@@ -53,7 +59,8 @@ export async function dropHopeless (state: PassState, jobs: readonly WriteJob[],
     else if (size > free) error = `${describeWriteError(fsError('ENOSPC'))}: it needs ${size} bytes, ${free} are free`
     else if (free - size < reserve) {
       error = `not written: it would leave less than the ${reserve} bytes kept free for this node's store ` +
-        `(it needs ${size} bytes, ${free} are free); free some space, or lower diskReserveBytes in config.json (it is tried again)`
+        `(it needs ${size} bytes, ${free} are free); ` +
+        'free some space, or lower diskReserveBytes in config.json (it is tried again)'
     }
     if (error === null) { free -= size; kept.push(job); continue }
     state.errors.set(job.path, error)
@@ -87,12 +94,18 @@ export async function writeJobs (state: PassState, jobs: readonly WriteJob[], fe
   for (let k = next; k < jobs.length; k++) fetch.release(expected[k] as FileChunk[])
 }
 
-async function writeJob (state: PassState, job: WriteJob, fetch: ChunkFetcher, expected: readonly FileChunk[]): Promise<void> {
+async function writeJob (
+  state: PassState,
+  job: WriteJob,
+  fetch: ChunkFetcher,
+  expected: readonly FileChunk[]
+): Promise<void> {
   const { version } = job
   const target = path.join(state.root, job.path)
   // What this writer holds in the fetcher's plan and has not taken yet.
   let outstanding = new ChunkBag(expected)
-  const toWrite = { id: version.id, path: job.path, size: version.size, mode: version.mode, mtimeMs: version.mtimeMs, chunks: version.chunks }
+  const { id, size, mode, mtimeMs, chunks } = version
+  const toWrite = { id, path: job.path, size, mode, mtimeMs, chunks }
   try {
     await writeFileVersion(state.root, toWrite, {
       local: async (hash, size) => await state.index.read(toHex(hash), size),
@@ -111,11 +124,15 @@ async function writeJob (state: PassState, job: WriteJob, fetch: ChunkFetcher, e
       fetchVerifies: fetch.verifies,
       beforeRename: async () => {
         const now = await fs.promises.lstat(target).catch(() => null)
-        if (now?.isDirectory() === true) throw Object.assign(new Error(`${job.path} is a directory here`), { code: 'EISDIR' })
+        if (now?.isDirectory() === true) {
+          throw Object.assign(new Error(`${job.path} is a directory here`), { code: 'EISDIR' })
+        }
         const same = now === null
           ? job.expect === null
           : job.expect !== null && now.isFile() && sameStat(job.expect, statOf(job.path, now))
-        if (!same) throw new Error('it changed on this node while the new version was fetched; the local change is recorded next, as a conflict')
+        if (same) return
+        throw new Error('it changed on this node while the new version was fetched; ' +
+          'the local change is recorded next, as a conflict')
       }
     })
     state.errors.delete(job.path)
