@@ -48,14 +48,20 @@ describe('planner: conflicts', () => {
     assert.equal(replace.action, 'wait')
     assert.match(replace.action === 'wait' ? replace.why : '', /its conflict copy .* is written first/)
     // Once the copy is there, the file is replaced.
-    const withCopy = folder({ disk: [f, onDisk(copyPath, 'my edit', { ino: 2 })], known: [knownAs(f, idOf('mine'))], records: [recorded('doc.txt', theirs, mine)] })
+    const withCopy = folder({
+      disk: [f, onDisk(copyPath, 'my edit', { ino: 2 })],
+      known: [knownAs(f, idOf('mine'))],
+      records: [recorded('doc.txt', theirs, mine)]
+    })
     assert.deepEqual(planReplace(withCopy, job, rules), { action: 'write' })
   })
 
   test('a path a copy just filled with the very content of the job: adopted, not written', () => {
     const filled = onDisk('doc.txt', 'their edit', { ino: 5 })
     const job = { version: theirs, path: 'doc.txt', expect: null, copy: false }
-    assert.deepEqual(planReplace(folder({ disk: [filled], records: [recorded('doc.txt', theirs)] }), job, rules), { action: 'adopt', file: filled })
+    assert.deepEqual(planReplace(folder({
+      disk: [filled], records: [recorded('doc.txt', theirs)]
+    }), job, rules), { action: 'adopt', file: filled })
   })
 
   test('a wait after a refused record keeps the refusal first', () => {
@@ -82,11 +88,15 @@ describe('planner: conflicts', () => {
     const f = onDisk('doc.txt', 'old')
     const copy = onDisk(copyPath, 'my edit', { ino: 2 })
     const v = recorded('doc.txt', theirs, mine)
-    assert.deepEqual(planResolutions(folder({ disk: [f, copy], known: [knownAs(f, idOf('old'))], records: [v] }), [v]), [])
+    assert.deepEqual(planResolutions(folder({
+      disk: [f, copy], known: [knownAs(f, idOf('old'))], records: [v]
+    }), [v]), [])
   })
 
   test('the conflict list: unresolved versions with their copy names, and copies on disk', () => {
-    const list = conflictList(new Map([['doc.txt', recorded('doc.txt', theirs, mine)], ['b.txt', recorded('b.txt', version('b', 'b'))]]), [copyPath, 'b.txt'])
+    const records = [recorded('doc.txt', theirs, mine), recorded('b.txt', version('b', 'b'))]
+    const views = new Map(records.map(r => [r.path, r]))
+    const list = conflictList(views, [copyPath, 'b.txt'])
     assert.deepEqual(list, [{
       path: 'doc.txt',
       current: { id: theirs.id, author: theirs.author, mtimeMs: theirs.mtimeMs, size: theirs.size },

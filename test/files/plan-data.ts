@@ -19,8 +19,12 @@ export function chunksOf (content: string): FileChunk[] {
 }
 
 /** A file on disk holding `content`; a changed stat (mtime, inode) makes it another file to the planner. */
-export function onDisk (path: string, content: string, stat: { mtimeMs?: number, ino?: number, mode?: number } = {}): ScannedFile {
-  return { path, size: Buffer.byteLength(content), mode: stat.mode ?? 0o644, mtimeMs: stat.mtimeMs ?? T0, ino: stat.ino ?? 1, chunks: chunksOf(content) }
+interface StatOptions { mtimeMs?: number, ino?: number, mode?: number }
+
+export function onDisk (path: string, content: string, stat: StatOptions = {}): ScannedFile {
+  const size = Buffer.byteLength(content)
+  const chunks = chunksOf(content)
+  return { path, size, mode: stat.mode ?? 0o644, mtimeMs: stat.mtimeMs ?? T0, ino: stat.ino ?? 1, chunks }
 }
 
 /** What the node knows: the file on disk is the version `id`. */
@@ -29,7 +33,9 @@ export function knownAs (file: ScannedFile, id: string): KnownFile {
 }
 
 /** A recorded version of `content` (id: 64 hex digits from `tag`). */
-export function version (tag: string, content: string, opts: { author?: string, mtimeMs?: number, deleted?: boolean, mode?: number } = {}): RecordedVersion {
+interface VersionOptions { author?: string, mtimeMs?: number, deleted?: boolean, mode?: number }
+
+export function version (tag: string, content: string, opts: VersionOptions = {}): RecordedVersion {
   const deleted = opts.deleted ?? false
   return {
     id: idOf(tag),

@@ -3,7 +3,10 @@ import assert from 'node:assert/strict'
 import { planLocalChanges, planRemoteChanges } from '../../src/files/plan.ts'
 import { folder, hex, idOf, knownAs, noIgnores, onDisk, recorded, T0, version } from './plan-data.ts'
 
-/** Deletions both ways, on plain data: a file gone here is recorded deleted; a deletion on record removes an unchanged file. */
+/**
+ * Deletions both ways, on plain data: a file gone here is recorded deleted; a deletion on record removes an unchanged
+ * file.
+ */
 const local = { reread: new Set<string>(), notShared: [], nowMs: T0 + 1000 }
 
 describe('planner: deletions', () => {
@@ -24,7 +27,9 @@ describe('planner: deletions', () => {
 
   test('gone, and its record is a deletion already (or there is none): forgotten, nothing recorded', () => {
     const known = knownAs(onDisk('a.txt', 'one'), idOf('v1'))
-    const deleted = planLocalChanges(folder({ known: [known], records: [recorded('a.txt', version('d', '', { deleted: true }))] }), local)
+    const deleted = planLocalChanges(folder({
+      known: [known], records: [recorded('a.txt', version('d', '', { deleted: true }))]
+    }), local)
     assert.deepEqual(deleted, { adopt: [], forget: ['a.txt'], records: [] })
     assert.deepEqual(planLocalChanges(folder({ known: [known] }), local), { adopt: [], forget: ['a.txt'], records: [] })
   })
@@ -32,21 +37,27 @@ describe('planner: deletions', () => {
   test('a deletion on record: the file goes if it is the known version, unchanged', () => {
     const f = onDisk('a.txt', 'one')
     const records = [recorded('a.txt', version('d', '', { deleted: true }))]
-    assert.deepEqual(planRemoteChanges(folder({ disk: [f], known: [knownAs(f, idOf('v1'))], records }), noIgnores).deletions, ['a.txt'])
+    assert.deepEqual(planRemoteChanges(folder({
+      disk: [f], known: [knownAs(f, idOf('v1'))], records
+    }), noIgnores).deletions, ['a.txt'])
   })
 
   test('a deletion on record, but the file changed here (or was never synced): kept', () => {
     const before = onDisk('a.txt', 'one')
     const after = onDisk('a.txt', 'two', { mtimeMs: T0 + 3 })
     const records = [recorded('a.txt', version('d', '', { deleted: true }))]
-    const changed = planRemoteChanges(folder({ disk: [after], known: [knownAs(before, idOf('v1'))], records }), noIgnores)
+    const changed = planRemoteChanges(folder({
+      disk: [after], known: [knownAs(before, idOf('v1'))], records
+    }), noIgnores)
     assert.deepEqual(changed.deletions, [])
     assert.deepEqual(changed.jobs, [])
     assert.deepEqual(planRemoteChanges(folder({ disk: [after], records }), noIgnores).deletions, [])
   })
 
   test('a deletion on record for a file not here: nothing to do', () => {
-    const plan = planRemoteChanges(folder({ records: [recorded('a.txt', version('d', '', { deleted: true }))] }), noIgnores)
+    const plan = planRemoteChanges(folder({
+      records: [recorded('a.txt', version('d', '', { deleted: true }))]
+    }), noIgnores)
     assert.deepEqual([plan.jobs, plan.deletions, plan.adopt], [[], [], []])
   })
 })

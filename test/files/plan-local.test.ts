@@ -9,14 +9,18 @@ const local = { reread: new Set<string>(), notShared: [], nowMs: T0 + 1000 }
 describe('planner: local changes', () => {
   test('a file unchanged since it was synced: nothing to do', () => {
     const f = onDisk('a.txt', 'one')
-    const plan = planLocalChanges(folder({ disk: [f], known: [knownAs(f, idOf('v1'))], records: [recorded('a.txt', version('v1', 'one'))] }), local)
+    const plan = planLocalChanges(folder({
+      disk: [f], known: [knownAs(f, idOf('v1'))], records: [recorded('a.txt', version('v1', 'one'))]
+    }), local)
     assert.deepEqual(plan, { adopt: [], forget: [], records: [] })
   })
 
   test('an edited file: a new version that supersedes the known one', () => {
     const before = onDisk('a.txt', 'one')
     const after = onDisk('a.txt', 'two', { mtimeMs: T0 + 5 })
-    const plan = planLocalChanges(folder({ disk: [after], known: [knownAs(before, idOf('v1'))], records: [recorded('a.txt', version('v1', 'one'))] }), local)
+    const plan = planLocalChanges(folder({
+      disk: [after], known: [knownAs(before, idOf('v1'))], records: [recorded('a.txt', version('v1', 'one'))]
+    }), local)
     assert.equal(plan.records.length, 1)
     const r = plan.records[0]!
     assert.equal(r.file, after)
@@ -56,9 +60,13 @@ describe('planner: local changes', () => {
     const records = [recorded('a.txt', version('v1', 'one'))]
     const moved = onDisk('a.txt', 'uno')
     const reread = new Set(['a.txt'])
-    assert.equal(planLocalChanges(folder({ disk: [moved], known: [known], records }), { ...local, reread }).records.length, 1)
+    assert.equal(planLocalChanges(folder({
+      disk: [moved], known: [known], records
+    }), { ...local, reread }).records.length, 1)
     const same = onDisk('a.txt', 'one')
-    assert.equal(planLocalChanges(folder({ disk: [same], known: [known], records }), { ...local, reread }).records.length, 0)
+    assert.equal(planLocalChanges(folder({
+      disk: [same], known: [known], records
+    }), { ...local, reread }).records.length, 0)
     // Not read again: the same stat is trusted, whatever the scan says.
     assert.equal(planLocalChanges(folder({ disk: [moved], known: [known], records }), local).records.length, 0)
   })
@@ -66,7 +74,9 @@ describe('planner: local changes', () => {
   test('many changes: records in the order of the disk, then the deletions', () => {
     const disk = ['b', 'a', 'c'].map(n => onDisk(`${n}.txt`, n))
     const gone = knownAs(onDisk('gone.txt', 'x'), idOf('g'))
-    const plan = planLocalChanges(folder({ disk, known: [gone], records: [recorded('gone.txt', version('g', 'x'))] }), local)
+    const plan = planLocalChanges(folder({
+      disk, known: [gone], records: [recorded('gone.txt', version('g', 'x'))]
+    }), local)
     assert.deepEqual(plan.records.map(r => r.version.path), ['b.txt', 'a.txt', 'c.txt', 'gone.txt'])
   })
 })

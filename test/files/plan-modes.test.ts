@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { MODE_RULES } from '../../src/files/plan-modes.ts'
+import type { ModeRules } from '../../src/files/plan-modes.ts'
 import { FOLDER_MODES } from '../../src/files/folder-types.ts'
 import { planReplace } from '../../src/files/plan.ts'
 import { folder, idOf, knownAs, onDisk, recorded, T0, version } from './plan-data.ts'
@@ -8,11 +9,16 @@ import { folder, idOf, knownAs, onDisk, recorded, T0, version } from './plan-dat
 /** The folder modes, on plain data: which steps each runs, and whether a change not on record is kept. */
 describe('planner: modes', () => {
   test('each mode\'s steps', () => {
-    assert.deepEqual(FOLDER_MODES.map(m => [m, MODE_RULES[m]]), [
-      ['send-receive', { recordsLocalChanges: true, appliesRecords: true, keepsLocalChanges: true, resolvesConflicts: true }],
-      ['send-only', { recordsLocalChanges: true, appliesRecords: false, keepsLocalChanges: true, resolvesConflicts: false }],
-      ['receive-only', { recordsLocalChanges: false, appliesRecords: true, keepsLocalChanges: false, resolvesConflicts: false }]
+    const steps = (r: ModeRules): boolean[] =>
+      [r.recordsLocalChanges, r.appliesRecords, r.keepsLocalChanges, r.resolvesConflicts]
+    // recordsLocalChanges, appliesRecords, keepsLocalChanges, resolvesConflicts
+    assert.deepEqual(FOLDER_MODES.map(m => [m, steps(MODE_RULES[m])]), [
+      ['send-receive', [true, true, true, true]],
+      ['send-only', [true, false, true, false]],
+      ['receive-only', [false, true, false, false]]
     ])
+    assert.deepEqual(Object.keys(MODE_RULES['send-receive']).sort(),
+      ['appliesRecords', 'keepsLocalChanges', 'recordsLocalChanges', 'resolvesConflicts'])
   })
 
   test('a change here not on record: kept by send-receive (recorded first), overwritten by receive-only', () => {

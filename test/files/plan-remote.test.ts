@@ -14,26 +14,34 @@ describe('planner: remote changes', () => {
   test('a newer version of a file this node holds: written over it, expecting the file as scanned', () => {
     const f = onDisk('a.txt', 'one')
     const v2 = version('v2', 'two', { mtimeMs: T0 + 10 })
-    const plan = planRemoteChanges(folder({ disk: [f], known: [knownAs(f, idOf('v1'))], records: [recorded('a.txt', v2)] }), noIgnores)
+    const plan = planRemoteChanges(folder({
+      disk: [f], known: [knownAs(f, idOf('v1'))], records: [recorded('a.txt', v2)]
+    }), noIgnores)
     assert.deepEqual(plan.jobs, [{ version: v2, path: 'a.txt', expect: f, copy: false }])
   })
 
   test('the version this node already has: nothing to do', () => {
     const f = onDisk('a.txt', 'one')
-    const plan = planRemoteChanges(folder({ disk: [f], known: [knownAs(f, idOf('v1'))], records: [recorded('a.txt', version('v1', 'one'))] }), noIgnores)
+    const plan = planRemoteChanges(folder({
+      disk: [f], known: [knownAs(f, idOf('v1'))], records: [recorded('a.txt', version('v1', 'one'))]
+    }), noIgnores)
     assert.deepEqual([plan.jobs, plan.adopt, plan.deletions], [[], [], []])
   })
 
   test('a file here with the same bytes and mode as the record: adopted, no byte fetched', () => {
     const f = onDisk('a.txt', 'same')
-    const plan = planRemoteChanges(folder({ disk: [f], records: [recorded('a.txt', version('v1', 'same'))] }), noIgnores)
+    const plan = planRemoteChanges(folder({
+      disk: [f], records: [recorded('a.txt', version('v1', 'same'))]
+    }), noIgnores)
     assert.deepEqual(plan.adopt, [{ file: f, id: idOf('v1') }])
     assert.deepEqual(plan.jobs, [])
   })
 
   test('same bytes, other permission bits: written (the mode is part of the content)', () => {
     const f = onDisk('a.sh', 'echo', { mode: 0o644 })
-    const plan = planRemoteChanges(folder({ disk: [f], records: [recorded('a.sh', version('v1', 'echo', { mode: 0o755 }))] }), noIgnores)
+    const plan = planRemoteChanges(folder({
+      disk: [f], records: [recorded('a.sh', version('v1', 'echo', { mode: 0o755 }))]
+    }), noIgnores)
     assert.equal(plan.jobs.length, 1)
   })
 
@@ -45,6 +53,8 @@ describe('planner: remote changes', () => {
 
   test('jobs come in the order of the records (free space is counted in that order)', () => {
     const records = ['c', 'a', 'b'].map(n => recorded(`${n}.txt`, version(n, n)))
-    assert.deepEqual(planRemoteChanges(folder({ records }), noIgnores).jobs.map(j => j.path), ['c.txt', 'a.txt', 'b.txt'])
+    assert.deepEqual(planRemoteChanges(folder({
+      records
+    }), noIgnores).jobs.map(j => j.path), ['c.txt', 'a.txt', 'b.txt'])
   })
 })

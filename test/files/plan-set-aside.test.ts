@@ -4,7 +4,9 @@ import { conflictCopyPath } from '../../src/files/conflict-name.ts'
 import { planRemoteChanges, planSetAsideEnds, planSetAsideRenames } from '../../src/files/plan.ts'
 import { folder, hex, idOf, knownAs, noIgnores, onDisk, recorded, T0, version } from './plan-data.ts'
 
-/** A file and a directory at one path, on plain data: the directory wins, the file's versions are set aside as copies. */
+/**
+ * A file and a directory at one path, on plain data: the directory wins, the file's versions are set aside as copies.
+ */
 const file = version('x-file', 'a file named x', { mtimeMs: T0 + 1 })
 const below = version('x-y', 'a file in x/')
 const records = [recorded('x', file), recorded('x/y', below)]
@@ -25,7 +27,9 @@ describe('planner: set aside', () => {
   test('a changed file under the name: not renamed (it is recorded first)', () => {
     const before = onDisk('x', 'a file named x')
     const after = onDisk('x', 'edited', { mtimeMs: T0 + 9 })
-    assert.deepEqual(planSetAsideRenames(folder({ disk: [after], known: [knownAs(before, idOf('x-file'))], records }), noIgnores), [])
+    assert.deepEqual(planSetAsideRenames(folder({
+      disk: [after], known: [knownAs(before, idOf('x-file'))], records
+    }), noIgnores), [])
   })
 
   test('not here: the copy is written, the file under x/ too, nothing written under the name', () => {
@@ -43,7 +47,9 @@ describe('planner: set aside', () => {
     assert.equal(ends.length, 1)
     assert.equal(ends[0]!.deleted, true)
     assert.deepEqual(hex(ends[0]!.supersedes), [idOf('x-file')])
-    const blocked = folder({ disk: [onDisk(copyPath, 'a file named x'), onDisk('x', 'a file named x', { ino: 3 })], records })
+    const blocked = folder({
+      disk: [onDisk(copyPath, 'a file named x'), onDisk('x', 'a file named x', { ino: 3 })], records
+    })
     assert.deepEqual(planSetAsideEnds(blocked, [v]), [])
   })
 })
