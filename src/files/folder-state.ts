@@ -48,10 +48,3 @@ export function saveFolderState (file: string, known: ReadonlyMap<string, KnownF
   }
   fs.renameSync(tmp, file)
 }
-
-/** The file on disk is the one this node last synced or recorded (size, mtime, inode and permission bits unchanged). */
-type FileStat = Pick<ScannedFile, 'size' | 'mtimeMs' | 'ino' | 'mode'>
-
-export function sameStat (known: FileStat, now: FileStat): boolean {
-  return known.size === now.size && known.mtimeMs === now.mtimeMs && known.ino === now.ino && known.mode === now.mode
-}

@@ -2,9 +2,13 @@
  * files/: folder sync on the local side: what a shared folder holds (the
  * scanner, the watcher), where each chunk sits (the chunk index), writing a
  * version into it safely (the safe writer), and the passes that turn local
- * changes into records and records into files (FolderSync).
- * Does I/O; the decisions it needs (chunk boundaries, which block from
- * whom, which version wins) live in blocks/ and space/.
+ * changes into records and records into files. A pass is planned by pure
+ * functions (plan.ts, per mode plan-modes.ts: no fs, no clock) and executed
+ * by FolderSync (folder.ts) and its parts: write-jobs.ts (the writers and
+ * the fetch plan), set-aside.ts (renames), delete-file.ts, conflict-list.ts.
+ * The other decisions it needs (chunk boundaries, which block from whom,
+ * which version wins) live in blocks/ and space/; chunks come through
+ * blocks/'s ChunkFetcher contract, which net/ implements.
  *
  * Imports blocks/ and codec/; never net/, node/, api/ or cli/.
  */

@@ -1,11 +1,10 @@
 import { conflictCopyPath } from './conflict-name.ts'
 import { shadowedPaths } from './file-layout.ts'
-import { sameStat } from './folder-state.ts'
 import type { KnownFile } from './folder-state.ts'
 import type { NewVersion, RecordedFile, WriteJob } from './folder-types.ts'
 import type { ModeRules } from './plan-modes.ts'
 import type { ScannedFile } from './scanner.ts'
-import { realConflicts, sameContent, whyKept } from './versions.ts'
+import { realConflicts, sameContent, sameStat, whyKept } from './versions.ts'
 
 /**
  * The folder planner: every decision of a pass, as pure functions of plain

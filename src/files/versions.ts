@@ -3,12 +3,16 @@ import type { FileChunk } from '../codec/index.ts'
 import type { RecordedFile, RecordedVersion } from './folder-types.ts'
 import type { ScannedFile } from './scanner.ts'
 import { conflictCopyPath } from './conflict-name.ts'
-import { sameStat } from './folder-state.ts'
 import type { KnownFile } from './folder-state.ts'
 
-/** Same bytes and mode: a version and a file (or two versions) that need no copy of each other. */
+/**
+ * Comparisons of versions and files on disk (pure): the words the planner
+ * (plan.ts) decides in.
+ */
+
 type Content = Pick<RecordedVersion | ScannedFile, 'size' | 'mode' | 'chunks'>
 
+/** Same bytes and mode: a version and a file (or two versions) that need no copy of each other. */
 export function sameContent (a: Content, b: Content): boolean {
   if (a.size !== b.size || a.mode !== b.mode || a.chunks.length !== b.chunks.length) return false
   for (let i = 0; i < a.chunks.length; i++) {
@@ -52,4 +56,11 @@ export function whyKept (
     return `its conflict copy ${copyPath} is written first (the file here holds that version)`
   }
   return null
+}
+
+type FileStat = Pick<ScannedFile, 'size' | 'mtimeMs' | 'ino' | 'mode'>
+
+/** The file on disk is the one this node last synced or recorded (size, mtime, inode and permission bits unchanged). */
+export function sameStat (known: FileStat, now: FileStat): boolean {
+  return known.size === now.size && known.mtimeMs === now.mtimeMs && known.ino === now.ino && known.mode === now.mode
 }
