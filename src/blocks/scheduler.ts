@@ -29,8 +29,10 @@
  *      (by this scheduler: one pass); a block no peer left holds is an
  *      orphan the caller gives up on, so a transfer always ends.
  *
- * The rarest-first bookkeeping is unassigned.ts.
+ * The rarest-first bookkeeping is unassigned.ts; a peer's rate and timing, peer-state.ts.
  */
+import { expectedAtMs, measureDelivery, newPeer, stallAfterMs } from './peer-state.ts'
+import type { PeerState } from './peer-state.ts'
 import { Unassigned } from './unassigned.ts'
 
 export interface BlockRef {
@@ -76,29 +78,9 @@ export interface SchedulerProgress {
   readonly peers: readonly PeerProgress[]
 }
 
-interface PeerState {
-  readonly id: string
-  readonly holds: Set<string>
-  /** Hashes asked of it and not answered, with the time each was asked. */
-  readonly inFlight: Map<string, number>
-  rateBytesPerMs: number | null
-  /**
-   * When it last delivered (or was first given work while idle): the start of the interval the next delivery measures.
-   */
-  busySinceMs: number
-  blocksReceived: number
-  bytesReceived: number
-  /** The head block that poll() already saw overdue: no deadline for it again. */
-  overdueSeen: string | undefined
-}
-
 const DEFAULTS = {
   pipelineMin: 2, pipelineMax: 64, pipelineMs: 200, stallMs: 30_000, endgameCopiesMax: 2, scanMax: 256
 }
-/** When a block asked now of a peer whose rate is unknown is expected (for endgame choices only). */
-const UNKNOWN_RATE_ETA_MS = 5_000
-/** Weight of the newest delivery in a peer's smoothed rate. */
-const RATE_ALPHA = 0.2
 
 export class BlockScheduler {
   readonly #opts: typeof DEFAULTS
@@ -130,16 +112,7 @@ export class BlockScheduler {
 
   addPeer (peer: string, nowMs: number): void {
     if (this.#peers.has(peer) || this.#dropped.has(peer)) return
-    this.#peers.set(peer, {
-      id: peer,
-      holds: new Set(),
-      inFlight: new Map(),
-      rateBytesPerMs: null,
-      busySinceMs: nowMs,
-      blocksReceived: 0,
-      bytesReceived: 0,
-      overdueSeen: undefined
-    })
+    this.#peers.set(peer, newPeer(peer, nowMs))
   }
 
   /** The peer holds these blocks (from its file records, or its own announcement). */
@@ -184,17 +157,7 @@ export class BlockScheduler {
       this.#duplicates++ // an endgame copy that lost the race
       return
     }
-    const intervalMs = Math.max(1, nowMs - Math.max(p.busySinceMs, askedAtMs))
-    // Smoothed in time per byte, not in bytes per time: blocks that arrive in a burst after a pause (TCP
-    // buffers, a rate-limited sender) would otherwise count the burst's speed and not the pause.
-    const msPerByte = intervalMs / block.size
-    const smoothed = p.rateBytesPerMs === null
-      ? msPerByte
-      : (1 / p.rateBytesPerMs) * (1 - RATE_ALPHA) + msPerByte * RATE_ALPHA
-    p.rateBytesPerMs = 1 / smoothed
-    p.busySinceMs = nowMs
-    p.blocksReceived++
-    p.bytesReceived += block.size
+    measureDelivery(p, askedAtMs, block.size, nowMs)
     this.#unassigned.forget(hash)
     this.#wanted.delete(hash)
     for (const other of this.#askedOf.get(hash) ?? []) {
@@ -344,19 +307,13 @@ export class BlockScheduler {
 
   /** When `hash` is expected from `p`: after what is queued before it, at its rate. */
   #eta (p: PeerState | undefined, hash: string, nowMs: number, asNew = false): number {
-    if (p === undefined || p.rateBytesPerMs === null) return asNew ? nowMs + UNKNOWN_RATE_ETA_MS : Infinity
+    if (p === undefined) return expectedAtMs(p, 0, nowMs, asNew)
     const ahead = this.#queuedBytes(p, hash) + (asNew ? this.#wanted.get(hash)?.size ?? 0 : 0)
-    if (asNew) return Math.max(p.busySinceMs, nowMs) + ahead / p.rateBytesPerMs
-    const eta = p.busySinceMs + ahead / p.rateBytesPerMs
-    // Overdue at its measured rate: it has slowed down, and when it will deliver is anyone's guess.
-    return eta < nowMs ? Infinity : eta
+    return expectedAtMs(p, ahead, nowMs, asNew)
   }
 
   #timeoutMs (p: PeerState, hash: string): number {
-    if (p.rateBytesPerMs === null) return this.#opts.stallMs
-    // Four times what its queue up to this block should take at its rate, and never less than the floor
-    // (an honest peer on a loaded machine pauses for seconds; a slow one is overtaken by the endgame anyway).
-    return Math.max(this.#opts.stallMs, 4 * this.#queuedBytes(p, hash) / p.rateBytesPerMs)
+    return stallAfterMs(p, this.#queuedBytes(p, hash), this.#opts.stallMs)
   }
 
   /** Bytes queued at `p` up to and including `hash` (all of its queue if `hash` is not in it). */
