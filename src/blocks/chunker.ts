@@ -31,7 +31,10 @@ export const CHUNKING: ChunkerOptions = { minBytes: 16 * 1024, avgBytes: 64 * 10
  */
 const SMALL_FILE_MAX = 256 * 1024 * 1024
 const BIG_AVG_BYTES = 256 * 1024
-/** Past this many chunks (16 GiB at 256 KiB) the chunks of a bigger file double. A chunk list over 1,500 goes in parts (space/file-versions.ts). */
+/**
+ * Past this many chunks (16 GiB at 256 KiB) the chunks of a bigger file double. A chunk list over 1,500 goes in parts
+ * (space/file-versions.ts).
+ */
 const CHUNKS_AIMED = 65_536
 /** So that no chunk is over 16 MiB (one block message). */
 export const AVG_BYTES_MAX = 4 * 1024 * 1024
@@ -73,7 +76,8 @@ function topMask (bits: number): number {
 function checkOptions (o: ChunkerOptions): void {
   const pow2 = Number.isInteger(Math.log2(o.avgBytes))
   if (!pow2 || !(o.minBytes > 0 && o.minBytes < o.avgBytes && o.avgBytes < o.maxBytes)) {
-    throw new RangeError(`chunker: need 0 < minBytes < avgBytes < maxBytes with avgBytes a power of two (got ${o.minBytes}, ${o.avgBytes}, ${o.maxBytes})`)
+    const got = `${o.minBytes}, ${o.avgBytes}, ${o.maxBytes}`
+    throw new RangeError(`chunker: need 0 < minBytes < avgBytes < maxBytes with avgBytes a power of two (got ${got})`)
   }
 }
 

@@ -28,7 +28,13 @@
  *      blame, its work to the others. A dropped peer is asked nothing more
  *      (by this scheduler: one pass); a block no peer left holds is an
  *      orphan the caller gives up on, so a transfer always ends.
+ *
+ * The rarest-first bookkeeping is unassigned.ts; a peer's rate and timing, peer-state.ts.
  */
+import { expectedAtMs, measureDelivery, newPeer, stallAfterMs } from './peer-state.ts'
+import type { PeerState } from './peer-state.ts'
+import { Unassigned } from './unassigned.ts'
+
 export interface BlockRef {
   /** Hex SHA-256 of the block's bytes. */
   readonly hash: string
@@ -72,36 +78,18 @@ export interface SchedulerProgress {
   readonly peers: readonly PeerProgress[]
 }
 
-interface PeerState {
-  readonly id: string
-  readonly holds: Set<string>
-  /** Hashes asked of it and not answered, with the time each was asked. */
-  readonly inFlight: Map<string, number>
-  rateBytesPerMs: number | null
-  /** When it last delivered (or was first given work while idle): the start of the interval the next delivery measures. */
-  busySinceMs: number
-  blocksReceived: number
-  bytesReceived: number
-  /** The head block that poll() already saw overdue: no deadline for it again. */
-  overdueSeen: string | undefined
+const DEFAULTS = {
+  pipelineMin: 2, pipelineMax: 64, pipelineMs: 200, stallMs: 30_000, endgameCopiesMax: 2, scanMax: 256
 }
-
-const DEFAULTS = { pipelineMin: 2, pipelineMax: 64, pipelineMs: 200, stallMs: 30_000, endgameCopiesMax: 2, scanMax: 256 }
-/** When a block asked now of a peer whose rate is unknown is expected (for endgame choices only). */
-const UNKNOWN_RATE_ETA_MS = 5_000
-/** Weight of the newest delivery in a peer's smoothed rate. */
-const RATE_ALPHA = 0.2
 
 export class BlockScheduler {
   readonly #opts: typeof DEFAULTS
   /** Wanted and not yet received, in wanted order. */
   readonly #wanted = new Map<string, BlockRef>()
-  /** Wanted blocks no peer has been asked for yet, by how many peers hold them (each set roughly in wanted order). */
-  readonly #unassigned = new Map<number, Set<string>>()
-  #unassignedCount = 0
+  /** Wanted blocks no peer has been asked for yet, by how many peers hold them. */
+  readonly #unassigned = new Unassigned()
   /** Per wanted block: the peers asked for it. */
   readonly #askedOf = new Map<string, Set<string>>()
-  readonly #holders = new Map<string, number>()
   readonly #peers = new Map<string, PeerState>()
   /** Peers dropped (corrupt or stalled): never added again. */
   readonly #dropped = new Set<string>()
@@ -118,13 +106,13 @@ export class BlockScheduler {
       this.#wanted.set(b.hash, b)
       let n = 0
       for (const p of this.#peers.values()) if (p.holds.has(b.hash)) n++
-      this.#holders.set(b.hash, n)
-      this.#assignable(b.hash, true)
+      this.#unassigned.track(b.hash, n)
     }
   }
 
   addPeer (peer: string, nowMs: number): void {
-    if (!this.#peers.has(peer) && !this.#dropped.has(peer)) this.#peers.set(peer, { id: peer, holds: new Set(), inFlight: new Map(), rateBytesPerMs: null, busySinceMs: nowMs, blocksReceived: 0, bytesReceived: 0, overdueSeen: undefined })
+    if (this.#peers.has(peer) || this.#dropped.has(peer)) return
+    this.#peers.set(peer, newPeer(peer, nowMs))
   }
 
   /** The peer holds these blocks (from its file records, or its own announcement). */
@@ -135,7 +123,7 @@ export class BlockScheduler {
     for (const h of hashes) {
       if (p.holds.has(h)) continue
       p.holds.add(h)
-      this.#countHolder(h, +1)
+      this.#unassigned.countHolder(h, +1)
     }
   }
 
@@ -144,7 +132,7 @@ export class BlockScheduler {
     const p = this.#peers.get(peer)
     if (p === undefined) return
     this.#peers.delete(peer)
-    for (const h of p.holds) this.#countHolder(h, -1)
+    for (const h of p.holds) this.#unassigned.countHolder(h, -1)
     for (const h of p.inFlight.keys()) this.#unask(h, peer)
   }
 
@@ -157,7 +145,8 @@ export class BlockScheduler {
     if (p === undefined) return
     const askedAtMs = p.inFlight.get(hash)
     if (!valid) {
-      this.#actions.push({ type: 'penalize', peer, reason: `sent bytes that do not hash to block ${hash.slice(0, 16)}` })
+      const reason = `sent bytes that do not hash to block ${hash.slice(0, 16)}`
+      this.#actions.push({ type: 'penalize', peer, reason })
       this.#drop(p, 'sent a corrupt block', 'corrupt')
       return
     }
@@ -168,18 +157,9 @@ export class BlockScheduler {
       this.#duplicates++ // an endgame copy that lost the race
       return
     }
-    const intervalMs = Math.max(1, nowMs - Math.max(p.busySinceMs, askedAtMs))
-    // Smoothed in time per byte, not in bytes per time: blocks that arrive in a burst after a pause (TCP
-    // buffers, a rate-limited sender) would otherwise count the burst's speed and not the pause.
-    const msPerByte = intervalMs / block.size
-    const smoothed = p.rateBytesPerMs === null ? msPerByte : (1 / p.rateBytesPerMs) * (1 - RATE_ALPHA) + msPerByte * RATE_ALPHA
-    p.rateBytesPerMs = 1 / smoothed
-    p.busySinceMs = nowMs
-    p.blocksReceived++
-    p.bytesReceived += block.size
-    this.#assignable(hash, false)
+    measureDelivery(p, askedAtMs, block.size, nowMs)
+    this.#unassigned.forget(hash)
     this.#wanted.delete(hash)
-    this.#holders.delete(hash)
     for (const other of this.#askedOf.get(hash) ?? []) {
       if (other === peer) continue
       this.#peers.get(other)?.inFlight.delete(hash)
@@ -192,16 +172,20 @@ export class BlockScheduler {
   refused (peer: string, hash: string): void {
     const p = this.#peers.get(peer)
     if (p === undefined || !p.inFlight.delete(hash)) return
-    if (p.holds.delete(hash)) this.#countHolder(hash, -1)
+    if (p.holds.delete(hash)) this.#unassigned.countHolder(hash, -1)
     this.#unask(hash, peer)
   }
 
-  /** A peer with a request past its deadline is stalled: dropped, without blame; what it had in flight is asked of others. */
+  /**
+   * A peer with a request past its deadline is stalled: dropped, without blame; what it had in flight is asked of
+   * others.
+   */
   tick (nowMs: number): void {
     for (const p of [...this.#peers.values()]) {
       for (const [hash, askedAtMs] of p.inFlight) {
         if (askedAtMs + this.#timeoutMs(p, hash) > nowMs) continue
-        this.#drop(p, `stalled: no answer for block ${hash.slice(0, 16)} in ${Math.round((nowMs - askedAtMs) / 1000)} s`, 'stalled')
+        const seconds = Math.round((nowMs - askedAtMs) / 1000)
+        this.#drop(p, `stalled: no answer for block ${hash.slice(0, 16)} in ${seconds} s`, 'stalled')
         break
       }
     }
@@ -209,7 +193,9 @@ export class BlockScheduler {
 
   /** What to send now: requests that fill each peer's pipeline (fastest first), and the outcome of earlier inputs. */
   poll (nowMs: number): SchedulerAction[] {
-    const peers = [...this.#peers.values()].sort((a, b) => (b.rateBytesPerMs ?? Infinity) - (a.rateBytesPerMs ?? Infinity))
+    const fastestFirst = (a: PeerState, b: PeerState): number =>
+      (b.rateBytesPerMs ?? Infinity) - (a.rateBytesPerMs ?? Infinity)
+    const peers = [...this.#peers.values()].sort(fastestFirst)
     for (const p of peers) {
       const head = p.inFlight.keys().next()
       if (!head.done && this.#eta(p, head.value, nowMs) === Infinity) p.overdueSeen = head.value
@@ -217,14 +203,14 @@ export class BlockScheduler {
     for (const p of peers) {
       const depth = this.#depth(p)
       while (p.inFlight.size < depth) {
-        const hash = this.#pick(p) ?? this.#pickEndgame(p, nowMs)
+        const hash = this.#unassigned.pick(p.holds, this.#opts.scanMax) ?? this.#pickEndgame(p, nowMs)
         if (hash === undefined) break
         if (p.inFlight.size === 0) p.busySinceMs = nowMs
         p.inFlight.set(hash, nowMs)
         let asked = this.#askedOf.get(hash)
         if (asked === undefined) this.#askedOf.set(hash, asked = new Set())
         asked.add(p.id)
-        this.#assignable(hash, false)
+        this.#unassigned.assignable(hash, false)
         this.#actions.push({ type: 'request', peer: p.id, hash })
       }
     }
@@ -250,18 +236,19 @@ export class BlockScheduler {
     return next
   }
 
-  /** Wanted blocks that no peer left holds (and none is sending): the caller gives up on them, or waits for a new peer. */
+  /**
+   * Wanted blocks that no peer left holds (and none is sending): the caller gives up on them, or waits for a new peer.
+   */
   orphans (): string[] {
-    return [...this.#unassigned.get(0) ?? []]
+    return this.#unassigned.orphans()
   }
 
   /** Stop wanting these (their file failed or is no longer needed): in-flight copies are cancelled. */
   unwant (hashes: Iterable<string>): void {
     for (const hash of hashes) {
       if (!this.#wanted.has(hash)) continue
-      this.#assignable(hash, false)
+      this.#unassigned.forget(hash)
       this.#wanted.delete(hash)
-      this.#holders.delete(hash)
       for (const peer of this.#askedOf.get(hash) ?? []) {
         this.#peers.get(peer)?.inFlight.delete(hash)
         this.#actions.push({ type: 'cancel', peer, hash })
@@ -281,7 +268,7 @@ export class BlockScheduler {
       blocksWanted: this.#wanted.size,
       bytesWanted,
       blocksInFlight: this.#askedOf.size,
-      blocksUnassigned: this.#unassignedCount,
+      blocksUnassigned: this.#unassigned.size,
       duplicateBlocks: this.#duplicates,
       peers: [...this.#peers.values()].map(p => ({
         peer: p.id,
@@ -303,45 +290,7 @@ export class BlockScheduler {
     return Math.min(pipelineMax, Math.max(pipelineMin, blocks))
   }
 
-  /** Rarest first: the first block the peer holds in the rarest group it holds any of (at most scanMax looked at per group). */
-  #pick (p: PeerState): string | undefined {
-    for (const n of [...this.#unassigned.keys()].sort((a, b) => a - b)) {
-      if (n === 0) continue // nobody holds it: not this peer either
-      let looked = 0
-      for (const hash of this.#unassigned.get(n) as Set<string>) {
-        if (p.holds.has(hash)) return hash
-        if (++looked >= this.#opts.scanMax) break
-      }
-    }
-    return undefined
-  }
-
-  /** Whether a wanted block is among those to hand out (not asked of anyone). */
-  #assignable (hash: string, yes: boolean): void {
-    const n = this.#holders.get(hash) ?? 0
-    const group = this.#unassigned.get(n)
-    if (yes) {
-      if (group?.has(hash) === true) return
-      if (group === undefined) this.#unassigned.set(n, new Set([hash]))
-      else group.add(hash)
-      this.#unassignedCount++
-    } else if (group?.delete(hash) === true) {
-      this.#unassignedCount--
-      if (group.size === 0) this.#unassigned.delete(n)
-    }
-  }
-
-  #countHolder (hash: string, delta: number): void {
-    const n = this.#holders.get(hash)
-    if (n === undefined) return
-    const group = this.#unassigned.get(n)
-    const waiting = group?.has(hash) === true
-    if (waiting) this.#assignable(hash, false)
-    this.#holders.set(hash, n + delta)
-    if (waiting) this.#assignable(hash, true)
-  }
-
-  /** Nothing unassigned that it holds (#pick found none): a copy of the in-flight block expected to arrive last. */
+  /** Nothing unassigned that it holds (no rarest-first pick): a copy of the in-flight block expected to arrive last. */
   #pickEndgame (p: PeerState, nowMs: number): string | undefined {
     let best: string | undefined
     let bestEtaMs = -Infinity
@@ -358,19 +307,13 @@ export class BlockScheduler {
 
   /** When `hash` is expected from `p`: after what is queued before it, at its rate. */
   #eta (p: PeerState | undefined, hash: string, nowMs: number, asNew = false): number {
-    if (p === undefined || p.rateBytesPerMs === null) return asNew ? nowMs + UNKNOWN_RATE_ETA_MS : Infinity
+    if (p === undefined) return expectedAtMs(p, 0, nowMs, asNew)
     const ahead = this.#queuedBytes(p, hash) + (asNew ? this.#wanted.get(hash)?.size ?? 0 : 0)
-    if (asNew) return Math.max(p.busySinceMs, nowMs) + ahead / p.rateBytesPerMs
-    const eta = p.busySinceMs + ahead / p.rateBytesPerMs
-    // Overdue at its measured rate: it has slowed down, and when it will deliver is anyone's guess.
-    return eta < nowMs ? Infinity : eta
+    return expectedAtMs(p, ahead, nowMs, asNew)
   }
 
   #timeoutMs (p: PeerState, hash: string): number {
-    if (p.rateBytesPerMs === null) return this.#opts.stallMs
-    // Four times what its queue up to this block should take at its rate, and never less than the floor
-    // (an honest peer on a loaded machine pauses for seconds; a slow one is overtaken by the endgame anyway).
-    return Math.max(this.#opts.stallMs, 4 * this.#queuedBytes(p, hash) / p.rateBytesPerMs)
+    return stallAfterMs(p, this.#queuedBytes(p, hash), this.#opts.stallMs)
   }
 
   /** Bytes queued at `p` up to and including `hash` (all of its queue if `hash` is not in it). */
@@ -399,7 +342,7 @@ export class BlockScheduler {
     asked?.delete(peer)
     if (asked !== undefined && asked.size > 0) return
     this.#askedOf.delete(hash)
-    if (this.#wanted.has(hash)) this.#assignable(hash, true)
+    if (this.#wanted.has(hash)) this.#unassigned.assignable(hash, true)
   }
 
   #drop (p: PeerState, reason: string, cause: 'corrupt' | 'stalled'): void {

@@ -1,4 +1,5 @@
 import { Node, readConfig } from '../node/index.ts'
+import type { NodeOptions } from '../node/index.ts'
 import { ApiServer } from '../api/index.ts'
 import { CliError } from './client.ts'
 import { parseRate } from './rate.ts'
@@ -8,9 +9,10 @@ export interface StartOptions { dir: string, listen: string[], peer: string[], a
 /**
  * Runs a node and its API in the foreground until SIGINT or SIGTERM, then
  * stops cleanly. The command line wins over config.json in the data
- * directory; peers from both are dialled.
+ * directory; peers from both are dialled. `inject` is for test daemons
+ * (test/helpers/), which start this same daemon with a fault injected.
  */
-export async function startDaemon (opts: StartOptions): Promise<void> {
+export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions, 'blockAnswers'> = {}): Promise<void> {
   const config = readConfig(opts.dir)
   const [host, portText] = splitHostPort(opts.api ?? config.api ?? '127.0.0.1:0')
   const listen = opts.listen.length > 0 ? opts.listen : config.listen ?? ['/ip4/127.0.0.1/tcp/0']
@@ -24,7 +26,8 @@ export async function startDaemon (opts: StartOptions): Promise<void> {
     name: config.name,
     alerts: config.alerts,
     blockStallMs: config.blockStallSeconds === undefined ? undefined : config.blockStallSeconds * 1000,
-    diskReserveBytes: config.diskReserveBytes
+    diskReserveBytes: config.diskReserveBytes,
+    ...inject
   })
   const api = new ApiServer({ node, host, port: Number(portText) })
   node.on('notice', n => { process.stderr.write(`samepage: ${new Date(n.atMs).toISOString()} ${n.message}\n`) })

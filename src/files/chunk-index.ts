@@ -19,8 +19,16 @@ import type { ScannedFile } from './scanner.ts'
  * hash itself (64 KiB chunks), and more CPU in all.
  */
 type FileStat = Pick<ScannedFile, 'size' | 'mtimeMs' | 'ino'>
-/** `stat` is the file's as it was indexed (the object itself: a location of an earlier indexing of the path is never read). */
-interface ChunkLocation { readonly path: string, readonly offset: number, readonly size: number, readonly stat: FileStat }
+/**
+ * `stat` is the file's as it was indexed (the object itself: a location of an earlier indexing of the path is never
+ * read).
+ */
+interface ChunkLocation {
+  readonly path: string
+  readonly offset: number
+  readonly size: number
+  readonly stat: FileStat
+}
 
 /** Files kept open for reads (serving a big file is many reads of one file). */
 const OPEN_FILES_MAX = 16
@@ -29,7 +37,10 @@ export class ChunkIndex {
   readonly #root: string
   readonly #where = new Map<string, ChunkLocation[]>()
   readonly #open = new Map<string, Promise<fs.promises.FileHandle | null>>()
-  /** The stat each indexed file had when its chunks were found (its latest indexing); gone once the file is found changed. */
+  /**
+   * The stat each indexed file had when its chunks were found (its latest indexing); gone once the file is found
+   * changed.
+   */
   readonly #stats = new Map<string, FileStat>()
 
   readonly #onChanged: (path: string) => void
@@ -48,7 +59,10 @@ export class ChunkIndex {
     for (const f of files) this.add(f)
   }
 
-  /** Index one file (just written, or just scanned). Its earlier locations stay until the next rebuild, never read again. */
+  /**
+   * Index one file (just written, or just scanned). Its earlier locations stay until the next rebuild, never read
+   * again.
+   */
   add (file: Pick<ScannedFile, 'path' | 'chunks' | 'size' | 'mtimeMs' | 'ino'>): void {
     const stat: FileStat = { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino }
     this.#stats.set(file.path, stat)
@@ -108,7 +122,8 @@ export class ChunkIndex {
     if (this.#stats.get(loc.path) !== scanned) return null
     let opening = this.#open.get(loc.path)
     if (opening === undefined) {
-      opening = fs.promises.open(path.join(this.#root, loc.path), 'r').catch(() => null) // gone or unreadable since the scan
+      // gone or unreadable since the scan
+      opening = fs.promises.open(path.join(this.#root, loc.path), 'r').catch(() => null)
       this.#open.set(loc.path, opening)
       if (this.#open.size > OPEN_FILES_MAX) this.#forget(this.#open.keys().next().value as string)
     }
@@ -117,7 +132,10 @@ export class ChunkIndex {
     try {
       // The open file itself, not the path: a file replaced since keeps its old inode open here, unchanged.
       const st = await handle.stat()
-      if (st.size !== scanned.size || Math.floor(st.mtimeMs) !== scanned.mtimeMs || st.ino !== scanned.ino) { this.#forget(loc.path); return null }
+      if (st.size !== scanned.size || Math.floor(st.mtimeMs) !== scanned.mtimeMs || st.ino !== scanned.ino) {
+        this.#forget(loc.path)
+        return null
+      }
       const buf = Buffer.allocUnsafe(loc.size)
       const { bytesRead } = await handle.read(buf, 0, loc.size, loc.offset)
       return bytesRead === loc.size ? buf : null

@@ -9,13 +9,17 @@ import path from 'node:path'
 const MARK = '.sync-conflict-'
 const PATTERN = /^(.*)\.sync-conflict-\d{8}-\d{6}-[0-9A-F]{7}(\.[^./]*)?$/
 
-export function conflictCopyPath (filePath: string, version: { readonly mtimeMs: number, readonly author: string }): string {
+export function conflictCopyPath (
+  filePath: string,
+  version: { readonly mtimeMs: number, readonly author: string }
+): string {
   const dir = path.posix.dirname(filePath)
   const base = path.posix.basename(filePath)
   const dot = base.lastIndexOf('.')
   const [stem, ext] = dot > 0 ? [base.slice(0, dot), base.slice(dot)] : [base, '']
   const t = new Date(version.mtimeMs).toISOString() // 2026-12-01T21:30:00.000Z
-  const stamp = `${t.slice(0, 4)}${t.slice(5, 7)}${t.slice(8, 10)}-${t.slice(11, 13)}${t.slice(14, 16)}${t.slice(17, 19)}`
+  const day = `${t.slice(0, 4)}${t.slice(5, 7)}${t.slice(8, 10)}`
+  const stamp = `${day}-${t.slice(11, 13)}${t.slice(14, 16)}${t.slice(17, 19)}`
   const name = `${stem}${MARK}${stamp}-${version.author.slice(0, 7).toUpperCase()}${ext}`
   return dir === '.' ? name : `${dir}/${name}`
 }

@@ -12,5 +12,6 @@ const DISK_RESERVE_CAP_SHARE = 0.05
 
 export function diskReserveBytes (totalBytes: number, configured: number | undefined): number {
   if (configured !== undefined) return configured
-  return Math.floor(Math.min(Math.max(totalBytes * DISK_RESERVE_SHARE, DISK_RESERVE_MIN_BYTES), totalBytes * DISK_RESERVE_CAP_SHARE))
+  const wanted = Math.max(totalBytes * DISK_RESERVE_SHARE, DISK_RESERVE_MIN_BYTES)
+  return Math.floor(Math.min(wanted, totalBytes * DISK_RESERVE_CAP_SHARE))
 }

@@ -17,7 +17,10 @@ export interface KnownFile extends Omit<ScannedFile, 'chunks'> {
   readonly chunks: ScannedFile['chunks']
 }
 
-interface SavedFolderState { v: 1, files: [path: string, id: string, size: number, mode: number, mtimeMs: number, ino: number, chunks: [string, number][]][] }
+type SavedFile = [
+  path: string, id: string, size: number, mode: number, mtimeMs: number, ino: number, chunks: [string, number][]
+]
+interface SavedFolderState { v: 1, files: SavedFile[] }
 
 export function loadFolderState (file: string): Map<string, KnownFile> {
   let text: string
@@ -44,9 +47,4 @@ export function saveFolderState (file: string, known: ReadonlyMap<string, KnownF
     fs.closeSync(fd)
   }
   fs.renameSync(tmp, file)
-}
-
-/** The file on disk is the one this node last synced or recorded (size, mtime, inode and permission bits unchanged). */
-export function sameStat (known: Pick<ScannedFile, 'size' | 'mtimeMs' | 'ino' | 'mode'>, now: Pick<ScannedFile, 'size' | 'mtimeMs' | 'ino' | 'mode'>): boolean {
-  return known.size === now.size && known.mtimeMs === now.mtimeMs && known.ino === now.ino && known.mode === now.mode
 }

@@ -6,10 +6,16 @@ import { parentPort } from 'node:worker_threads'
  * in it, it answers their SHA-256s, while the main thread cuts the next
  * window (see hash-pool.ts).
  */
-interface Job { readonly id: number, readonly bytes: Uint8Array, readonly ranges: readonly (readonly [number, number])[] }
+interface Job {
+  readonly id: number
+  readonly bytes: Uint8Array
+  readonly ranges: readonly (readonly [number, number])[]
+}
 
 parentPort?.on('message', (job: Job) => {
   const out = new Uint8Array(32 * job.ranges.length)
-  job.ranges.forEach(([start, end], i) => { out.set(crypto.hash('sha256', job.bytes.subarray(start, end), 'buffer'), 32 * i) })
+  job.ranges.forEach(([start, end], i) => {
+    out.set(crypto.hash('sha256', job.bytes.subarray(start, end), 'buffer'), 32 * i)
+  })
   parentPort?.postMessage({ id: job.id, digests: out }, [out.buffer])
 })

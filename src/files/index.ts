@@ -2,9 +2,13 @@
  * files/: folder sync on the local side: what a shared folder holds (the
  * scanner, the watcher), where each chunk sits (the chunk index), writing a
  * version into it safely (the safe writer), and the passes that turn local
- * changes into records and records into files (FolderSync).
- * Does I/O; the decisions it needs (chunk boundaries, which block from
- * whom, which version wins) live in blocks/ and space/.
+ * changes into records and records into files. A pass is planned by pure
+ * functions (plan.ts, per mode plan-modes.ts: no fs, no clock) and executed
+ * by FolderSync (folder.ts) and its parts: write-jobs.ts (the writers and
+ * the fetch plan), set-aside.ts (renames), delete-file.ts, conflict-list.ts.
+ * The other decisions it needs (chunk boundaries, which block from whom,
+ * which version wins) live in blocks/ and space/; chunks come through
+ * blocks/'s ChunkFetcher contract, which net/ implements.
  *
  * Imports blocks/ and codec/; never net/, node/, api/ or cli/.
  */
@@ -14,5 +18,8 @@ export { writeFileVersion, partPath, ChunkMismatchError } from './safe-writer.ts
 export type { FileVersionToWrite, ChunkSources, WriteReport } from './safe-writer.ts'
 export { ChunkIndex } from './chunk-index.ts'
 export { conflictCopyPath, isConflictCopy } from './conflict-name.ts'
-export { FolderSync, FolderProblem, FOLDER_MODES, checkFolder } from './folder.ts'
-export type { FolderMode, FolderHost, FolderOptions, FolderStatus, FolderError, ConflictInfo, ChunkFetcher, PeerTransfer, RecordedFile, RecordedVersion, NewVersion } from './folder.ts'
+export { FolderSync } from './folder.ts'
+export { FolderProblem, checkFolder } from './folder-errors.ts'
+export { FOLDER_MODES } from './folder-types.ts'
+export type { FolderMode, FolderHost, FolderOptions, FolderStatus, FolderError, ConflictInfo } from './folder-types.ts'
+export type { RecordedFile, RecordedVersion, NewVersion } from './folder-types.ts'

@@ -30,7 +30,9 @@ class LinkInPathError extends Error {
 /** An open directory inside the folder, checked to be reached without a link; `at(name)` names an entry of it. */
 export interface CheckedDir {
   at (name: string): string
-  /** Checks again that no link came in on the way (without /proc; with it, the descriptor already pins the directory). */
+  /**
+   * Checks again that no link came in on the way (without /proc; with it, the descriptor already pins the directory).
+   */
   recheck (): Promise<void>
   sync (): Promise<void>
   close (): Promise<void>
@@ -48,7 +50,8 @@ async function openCheckedDir (root: string, relDir: string, create: boolean): P
     for (let i = 0; i < names.length; i++) {
       const name = names[i] as string
       const entry = `${PROC_FD}/${handle.fd}/${name}`
-      const open = async (): Promise<fs.promises.FileHandle> => await fs.promises.open(entry, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW)
+      const open = async (): Promise<fs.promises.FileHandle> =>
+        await fs.promises.open(entry, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW)
       let next: fs.promises.FileHandle
       try {
         next = await open().catch(async (err: NodeJS.ErrnoException) => {
@@ -63,7 +66,7 @@ async function openCheckedDir (root: string, relDir: string, create: boolean): P
         const st = await fs.promises.lstat(entry).catch(() => null)
         const rel = names.slice(0, i + 1).join('/')
         if (st?.isSymbolicLink() === true) throw new LinkInPathError(rel, 'a symbolic link')
-        throw Object.assign(new Error(`${rel} is not a directory on this node`), { code: 'ENOTDIR' })
+        throw notADirectory(rel)
       }
       await handle.close()
       handle = next
@@ -73,7 +76,12 @@ async function openCheckedDir (root: string, relDir: string, create: boolean): P
     throw err
   }
   const h = handle
-  return { at: name => `${PROC_FD}/${h.fd}/${name}`, recheck: async () => {}, sync: async () => { await h.sync() }, close: async () => { await h.close() } }
+  return {
+    at: name => `${PROC_FD}/${h.fd}/${name}`,
+    recheck: async () => {},
+    sync: async () => { await h.sync() },
+    close: async () => { await h.close() }
+  }
 }
 
 async function openByLstat (root: string, names: readonly string[], create: boolean): Promise<CheckedDir> {
@@ -88,7 +96,7 @@ async function openByLstat (root: string, names: readonly string[], create: bool
       }
       if (st === null) throw Object.assign(new Error(`${rel} does not exist on this node`), { code: 'ENOENT' })
       if (st.isSymbolicLink()) throw new LinkInPathError(rel, 'a symbolic link')
-      if (!st.isDirectory()) throw Object.assign(new Error(`${rel} is not a directory on this node`), { code: 'ENOTDIR' })
+      if (!st.isDirectory()) throw notADirectory(rel)
     }
   }
   await check()
@@ -97,13 +105,25 @@ async function openByLstat (root: string, names: readonly string[], create: bool
     at: name => path.join(dir, name),
     // No descriptor to go through: the path is checked again right before the caller uses it.
     recheck: check,
-    sync: async () => { const d = await fs.promises.open(dir, 'r'); try { await d.sync() } finally { await d.close() } },
+    sync: async () => {
+      const d = await fs.promises.open(dir, 'r')
+      try { await d.sync() } finally { await d.close() }
+    },
     close: async () => {}
   }
 }
 
+function notADirectory (rel: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${rel} is not a directory on this node`), { code: 'ENOTDIR' })
+}
+
 /** Runs `use` with the record's directory open and checked; closes it after. */
-export async function inCheckedDir<T> (root: string, rel: string, create: boolean, use: (dir: CheckedDir, name: string) => Promise<T>): Promise<T> {
+export async function inCheckedDir<T> (
+  root: string,
+  rel: string,
+  create: boolean,
+  use: (dir: CheckedDir, name: string) => Promise<T>
+): Promise<T> {
   const dir = await openCheckedDir(root, path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel), create)
   try {
     return await use(dir, path.posix.basename(rel))
@@ -116,33 +136,48 @@ export async function inCheckedDir<T> (root: string, rel: string, create: boolea
 export async function unlinkInFolder (root: string, rel: string): Promise<void> {
   await inCheckedDir(root, rel, false, async (dir, name) => {
     await dir.recheck()
-    await fs.promises.unlink(dir.at(name)).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err })
+    await fs.promises.unlink(dir.at(name)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err
+    })
   })
 }
 
 /** Removes the directory `relDir` if it is empty (false if it is not, or is not there). */
 export async function rmdirInFolder (root: string, relDir: string): Promise<boolean> {
   try {
-    await inCheckedDir(root, relDir, false, async (dir, name) => { await dir.recheck(); await fs.promises.rmdir(dir.at(name)) })
+    await inCheckedDir(root, relDir, false, async (dir, name) => {
+      await dir.recheck()
+      await fs.promises.rmdir(dir.at(name))
+    })
     return true
   } catch {
     return false
   }
 }
 
-/** Renames the folder's file `from` to `to` in the same directory, never over an existing entry, without following a link. */
+/**
+ * Renames the folder's file `from` to `to` in the same directory, never over an existing entry, without following a
+ * link.
+ */
 export async function renameInFolder (root: string, from: string, to: string): Promise<void> {
-  if (path.posix.dirname(from) !== path.posix.dirname(to)) throw new Error(`renameInFolder: ${from} and ${to} are in different directories`)
+  if (path.posix.dirname(from) !== path.posix.dirname(to)) {
+    throw new Error(`renameInFolder: ${from} and ${to} are in different directories`)
+  }
   await inCheckedDir(root, from, false, async (dir, name) => {
     const target = dir.at(path.posix.basename(to))
-    if (await fs.promises.lstat(target).catch(() => null) !== null) throw Object.assign(new Error(`${to} is already there`), { code: 'EEXIST' })
+    if (await fs.promises.lstat(target).catch(() => null) !== null) {
+      throw Object.assign(new Error(`${to} is already there`), { code: 'EEXIST' })
+    }
     await dir.recheck()
     await fs.promises.rename(dir.at(name), target)
     await dir.sync()
   })
 }
 
-/** Why a record's path cannot be written here (a directory of it is a symbolic link, or a file), or null. Read-only: the write checks again. */
+/**
+ * Why a record's path cannot be written here (a directory of it is a symbolic link, or a file), or null. Read-only: the
+ * write checks again.
+ */
 export async function linkInPath (root: string, rel: string): Promise<string | null> {
   const names = rel.split('/').slice(0, -1)
   for (let i = 0; i < names.length; i++) {
@@ -155,12 +190,16 @@ export async function linkInPath (root: string, rel: string): Promise<string | n
   return null
 }
 
-/** The folder's work area `.samepage/tmp` exists and is reached through no link (checked by lstat: it is this node's own, never a record's). */
+/**
+ * The folder's work area `.samepage/tmp` exists and is reached through no link (checked by lstat: it is this node's
+ * own, never a record's).
+ */
 export async function checkWorkArea (root: string, workArea: string): Promise<void> {
   const tmp = path.join(root, workArea, 'tmp')
   await fs.promises.mkdir(tmp, { recursive: true })
   for (const rel of [workArea, `${workArea}/tmp`]) {
     const st = await fs.promises.lstat(path.join(root, rel))
-    if (st.isSymbolicLink() || !st.isDirectory()) throw new LinkInPathError(rel, st.isSymbolicLink() ? 'a symbolic link' : 'not a directory')
+    if (st.isSymbolicLink()) throw new LinkInPathError(rel, 'a symbolic link')
+    if (!st.isDirectory()) throw new LinkInPathError(rel, 'not a directory')
   }
 }

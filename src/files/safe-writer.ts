@@ -39,7 +39,10 @@ export interface ChunkSources {
   readonly plan?: (chunks: readonly FileChunk[]) => void
   /** The chunk's bytes from peers (the block scheduler's job). */
   readonly fetch: (hash: Uint8Array, size: number, index: number) => Promise<Uint8Array>
-  /** `fetch` hashes every chunk itself before it answers (net/'s BlockFetch does, to blame the sender): not hashed twice. */
+  /**
+   * `fetch` hashes every chunk itself before it answers (net/'s BlockFetch does, to blame the sender): not hashed
+   * twice.
+   */
   readonly fetchVerifies?: boolean
   /**
    * Called just before the verified file takes its real name: throws to
@@ -100,12 +103,17 @@ export function partPath (folder: string, versionId: string): string {
   return path.join(folder, WORK_AREA, 'tmp', `${versionId}.part`)
 }
 
-export async function writeFileVersion (folder: string, version: FileVersionToWrite, sources: ChunkSources): Promise<WriteReport> {
+export async function writeFileVersion (
+  folder: string,
+  version: FileVersionToWrite,
+  sources: ChunkSources
+): Promise<WriteReport> {
   const part = partPath(folder, version.id)
   // The work area is a real directory of the folder, never a link to elsewhere.
   await fs.promises.mkdir(folder, { recursive: true })
   await checkWorkArea(folder, WORK_AREA)
-  const handle = await fs.promises.open(part, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600)
+  const { O_RDWR, O_CREAT, O_NOFOLLOW } = fs.constants
+  const handle = await fs.promises.open(part, O_RDWR | O_CREAT | O_NOFOLLOW, 0o600)
   const report = { resumed: 0, copiedLocally: 0, fetched: 0, bytesFetched: 0 }
   try {
     const existing = (await handle.stat()).size
@@ -142,7 +150,9 @@ export async function writeFileVersion (folder: string, version: FileVersionToWr
       const [hash, size] = version.chunks[i] as FileChunk
       const bytes = await sources.fetch(hash, size, i)
       if (bytes.length !== size || (sources.fetchVerifies !== true && !sameHash(bytes, hash))) {
-        throw new ChunkMismatchError(i, 'fetch', `chunk ${i} (${Buffer.from(hash).toString('hex').slice(0, 16)}…) arrived with bytes that do not match its hash`)
+        const name = Buffer.from(hash).toString('hex').slice(0, 16)
+        throw new ChunkMismatchError(i, 'fetch',
+          `chunk ${i} (${name}…) arrived with bytes that do not match its hash`)
       }
       await handle.write(bytes, 0, size, offsets[i])
       readBack.push(regionMatches(handle, offsets[i] as number, size, hash).then(ok => ok || i))
@@ -155,10 +165,14 @@ export async function writeFileVersion (folder: string, version: FileVersionToWr
     await handle.truncate(version.size)
     await flusher.idle()
     for (const r of await Promise.all(readBack)) {
-      if (r !== true) throw new Error(`safe writer: chunk ${r} of ${version.path} does not read back as written; the disk may be failing`)
+      if (r === true) continue
+      throw new Error(
+        `safe writer: chunk ${r} of ${version.path} does not read back as written; the disk may be failing`)
     }
     const { size: written } = await handle.stat()
-    if (written !== version.size) throw new Error(`safe writer: ${version.path} is ${written} bytes after writing, not ${version.size}`)
+    if (written !== version.size) {
+      throw new Error(`safe writer: ${version.path} is ${written} bytes after writing, not ${version.size}`)
+    }
     await handle.sync()
   } finally {
     await handle.close()
@@ -175,7 +189,12 @@ export async function writeFileVersion (folder: string, version: FileVersionToWr
   return report
 }
 
-async function regionMatches (handle: fs.promises.FileHandle, offset: number, size: number, hash: Uint8Array): Promise<boolean> {
+async function regionMatches (
+  handle: fs.promises.FileHandle,
+  offset: number,
+  size: number,
+  hash: Uint8Array
+): Promise<boolean> {
   const buf = Buffer.allocUnsafe(size)
   const { bytesRead } = await handle.read(buf, 0, size, offset)
   if (bytesRead !== size) return false

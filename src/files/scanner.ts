@@ -21,7 +21,10 @@ import type { FileChunk } from '../codec/index.ts'
  */
 export const WORK_AREA = FOLDER_WORK_AREA
 export const IGNORE_FILE = '.samepageignore'
-/** Reads of at least 8 average chunks: a chunk that spans two reads is cut again from its start, so reads much bigger than chunks keep that rare. */
+/**
+ * Reads of at least 8 average chunks: a chunk that spans two reads is cut again from its start, so reads much bigger
+ * than chunks keep that rare.
+ */
 const READ_BYTES_MIN = 1024 * 1024
 
 export interface ScannedFile {
@@ -57,7 +60,9 @@ export interface ScanOptions {
 
 export async function scanFolder (root: string, opts: ScanOptions = {}): Promise<ScanResult> {
   const rules = await readIgnoreRules(root)
-  const result: { files: ScannedFile[], dirs: string[], skipped: ScanProblem[], filesRead: number, bytesRead: number } = { files: [], dirs: [], skipped: [], filesRead: 0, bytesRead: 0 }
+  const result: { files: ScannedFile[], dirs: string[], skipped: ScanProblem[], filesRead: number, bytesRead: number } =
+    { files: [], dirs: [], skipped: [], filesRead: 0, bytesRead: 0 }
+  const skip = (rel: string, problem: string): void => { result.skipped.push({ path: rel, problem }) }
   const walk = async (dirRel: string): Promise<void> => {
     const entries = await fs.promises.readdir(path.join(root, dirRel), { withFileTypes: true })
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
@@ -65,25 +70,29 @@ export async function scanFolder (root: string, opts: ScanOptions = {}): Promise
     for (const d of entries) {
       const rel = dirRel === '' ? d.name : `${dirRel}/${d.name}`
       if (rel === WORK_AREA) continue
-      if (rules.ignores(d.isDirectory() ? `${rel}/` : rel)) { result.skipped.push({ path: rel, problem: `ignored by ${IGNORE_FILE}` }); continue }
+      if (rules.ignores(d.isDirectory() ? `${rel}/` : rel)) { skip(rel, `ignored by ${IGNORE_FILE}`); continue }
       const problem = filePathProblem(rel)
-      if (problem !== null) { result.skipped.push({ path: rel, problem: `its name cannot be shared: ${problem}` }); continue }
-      if (d.isSymbolicLink()) { result.skipped.push({ path: rel, problem: 'a symbolic link (links are not followed or shared)' }); continue }
+      if (problem !== null) { skip(rel, `its name cannot be shared: ${problem}`); continue }
+      if (d.isSymbolicLink()) { skip(rel, 'a symbolic link (links are not followed or shared)'); continue }
       if (d.isDirectory()) {
         result.dirs.push(rel)
         await walk(rel)
         continue
       }
-      if (!d.isFile()) { result.skipped.push({ path: rel, problem: 'not a regular file' }); continue }
+      if (!d.isFile()) { skip(rel, 'not a regular file'); continue }
       files.push(rel)
     }
     // The directory's files a few at once (a stat or a small read is mostly waiting), kept in name order.
-    const scanned = await inParallel(files, SCAN_AT_ONCE, rel => scanFile(root, rel, opts.previous?.get(rel), opts.chunking))
+    const scanned = await inParallel(files, SCAN_AT_ONCE, rel =>
+      scanFile(root, rel, opts.previous?.get(rel), opts.chunking))
     scanned.forEach((r, i) => {
       const rel = files[i] as string
       if (r === null) return // gone between readdir and stat: the next scan sees the folder as it is then
       if (r.read) { result.filesRead++; result.bytesRead += r.file.size }
-      if (r.file.chunks.length > FILE_CHUNKS_LIMIT) { result.skipped.push({ path: rel, problem: `too big to share: ${r.file.chunks.length} chunks, a file record lists at most ${FILE_CHUNKS_LIMIT}` }); return }
+      if (r.file.chunks.length > FILE_CHUNKS_LIMIT) {
+        skip(rel, `too big to share: ${r.file.chunks.length} chunks, a file record lists at most ${FILE_CHUNKS_LIMIT}`)
+        return
+      }
       result.files.push(r.file)
     })
   }
@@ -123,7 +132,12 @@ export async function readIgnoreRules (root: string): Promise<Ignore> {
  * taken again after reading: a file that changed while it was read is read
  * again (bounded), so its chunks always match one state of it.
  */
-async function scanFile (root: string, rel: string, previous: ScannedFile | undefined, chunking: ChunkerOptions | undefined): Promise<{ file: ScannedFile, read: boolean } | null> {
+async function scanFile (
+  root: string,
+  rel: string,
+  previous: ScannedFile | undefined,
+  chunking: ChunkerOptions | undefined
+): Promise<{ file: ScannedFile, read: boolean } | null> {
   const abs = path.join(root, rel)
   for (let attempt = 0; attempt < 3; attempt++) {
     let st: fs.Stats
@@ -133,14 +147,19 @@ async function scanFile (root: string, rel: string, previous: ScannedFile | unde
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
       throw err
     }
-    const meta = { path: rel, size: st.size, mode: st.mode & FILE_MODE_BITS, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino }
-    if (previous !== undefined && previous.size === meta.size && previous.mtimeMs === meta.mtimeMs && previous.ino === meta.ino) {
+    const mtimeMs = Math.floor(st.mtimeMs)
+    const meta = { path: rel, size: st.size, mode: st.mode & FILE_MODE_BITS, mtimeMs, ino: st.ino }
+    const unchanged = previous !== undefined &&
+      previous.size === meta.size && previous.mtimeMs === meta.mtimeMs && previous.ino === meta.ino
+    if (unchanged) {
       return { file: { ...meta, chunks: previous.chunks }, read: false }
     }
     const chunks = chunking !== undefined ? await chunkWith(abs, chunking) : await chunkScaled(abs, st.size)
     const after = await fs.promises.stat(abs).catch(() => null)
     if (after === null) return null
-    if (after.size === st.size && after.mtimeMs === st.mtimeMs && after.ino === st.ino) return { file: { ...meta, chunks }, read: true }
+    if (after.size === st.size && after.mtimeMs === st.mtimeMs && after.ino === st.ino) {
+      return { file: { ...meta, chunks }, read: true }
+    }
   }
   throw new Error(`scanner: ${rel} kept changing while it was read (3 tries); it is scanned again next time`)
 }
@@ -183,9 +202,10 @@ async function chunkWith (abs: string, chunking: ChunkerOptions): Promise<FileCh
       }
       const ranges: [number, number][] = []
       let start = 0
-      for (let cut = cutPoint(window, start, filled, chunking); cut >= 0; cut = cutPoint(window, start, filled, chunking)) {
+      for (let cut = cutPoint(window, start, filled, chunking); cut >= 0;) {
         ranges.push([start, cut])
         start = cut
+        cut = cutPoint(window, start, filled, chunking)
       }
       if (eof && start < filled) { ranges.push([start, filled]); start = filled }
       tail = Uint8Array.prototype.slice.call(window, start, filled)

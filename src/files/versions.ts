@@ -1,13 +1,19 @@
 import { bytesEqual } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
-import type { RecordedFile, RecordedVersion } from './folder.ts'
+import type { RecordedFile, RecordedVersion } from './folder-types.ts'
 import type { ScannedFile } from './scanner.ts'
 import { conflictCopyPath } from './conflict-name.ts'
-import { sameStat } from './folder-state.ts'
 import type { KnownFile } from './folder-state.ts'
 
+/**
+ * Comparisons of versions and files on disk (pure): the words the planner
+ * (plan.ts) decides in.
+ */
+
+type Content = Pick<RecordedVersion | ScannedFile, 'size' | 'mode' | 'chunks'>
+
 /** Same bytes and mode: a version and a file (or two versions) that need no copy of each other. */
-export function sameContent (a: Pick<RecordedVersion, 'size' | 'mode' | 'chunks'>, b: Pick<ScannedFile, 'size' | 'mode' | 'chunks'>): boolean {
+export function sameContent (a: Content, b: Content): boolean {
   if (a.size !== b.size || a.mode !== b.mode || a.chunks.length !== b.chunks.length) return false
   for (let i = 0; i < a.chunks.length; i++) {
     const x = a.chunks[i] as FileChunk
@@ -17,7 +23,10 @@ export function sameContent (a: Pick<RecordedVersion, 'size' | 'mode' | 'chunks'
   return true
 }
 
-/** Losing versions whose content differs from the winner's (a deletion that lost, or a same-content twin, needs no copy). */
+/**
+ * Losing versions whose content differs from the winner's (a deletion that lost, or a same-content twin, needs no
+ * copy).
+ */
 export function realConflicts (v: RecordedFile): RecordedVersion[] {
   return v.conflicts.filter(c => !c.deleted && !sameContent(c, v.current))
 }
@@ -29,13 +38,29 @@ export function realConflicts (v: RecordedFile): RecordedVersion[] {
  * version for good), or, where local changes are kept, it is a change not
  * on record (its record was refused; it is recorded first).
  */
-export function whyKept (v: RecordedFile, local: ScannedFile, known: KnownFile | undefined, scanned: ReadonlyMap<string, ScannedFile>, keepLocalChanges: boolean): string | null {
-  if (keepLocalChanges && (known === undefined || !sameStat(known, local))) return 'the change here is not on record, so it is not replaced (it is recorded first)'
+export function whyKept (
+  v: RecordedFile,
+  local: ScannedFile,
+  known: KnownFile | undefined,
+  scanned: ReadonlyMap<string, ScannedFile>,
+  keepLocalChanges: boolean
+): string | null {
+  if (keepLocalChanges && (known === undefined || !sameStat(known, local))) {
+    return 'the change here is not on record, so it is not replaced (it is recorded first)'
+  }
   for (const c of realConflicts(v)) {
     if (!sameContent(c, local)) continue
     const copyPath = conflictCopyPath(v.path, c)
     const there = scanned.get(copyPath)
-    if (there === undefined || !sameContent(c, there)) return `its conflict copy ${copyPath} is written first (the file here holds that version)`
+    if (there !== undefined && sameContent(c, there)) continue
+    return `its conflict copy ${copyPath} is written first (the file here holds that version)`
   }
   return null
+}
+
+type FileStat = Pick<ScannedFile, 'size' | 'mtimeMs' | 'ino' | 'mode'>
+
+/** The file on disk is the one this node last synced or recorded (size, mtime, inode and permission bits unchanged). */
+export function sameStat (known: FileStat, now: FileStat): boolean {
+  return known.size === now.size && known.mtimeMs === now.mtimeMs && known.ino === now.ino && known.mode === now.mode
 }

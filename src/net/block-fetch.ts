@@ -1,5 +1,5 @@
-import { BlockScheduler } from '../blocks/index.ts'
-import type { SchedulerProgress } from '../blocks/index.ts'
+import { BlockScheduler, NoSourceError } from '../blocks/index.ts'
+import type { ChunkFetcher, SchedulerProgress } from '../blocks/index.ts'
 import { fromHex, sha256, toHex } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
 import type { BlockAnswer, BlockLink } from './blocks.ts'
@@ -34,20 +34,12 @@ export interface BlockFetchInit {
   readonly now?: () => number
 }
 
-/** No connected peer has the chunk now (all refused, or none is connected): the file waits for the next pass. */
-export class NoSourceError extends Error {
-  constructor (hash: string) {
-    super(`no connected peer has chunk ${hash.slice(0, 16)}… now`)
-    this.name = 'NoSourceError'
-  }
-}
-
 interface Waiter { resolve: (b: Uint8Array) => void, reject: (e: Error) => void }
 
 const WINDOW_BYTES = 64 * 1024 * 1024
 const RATE_WINDOW_MS = 3_000
 
-export class BlockFetch {
+export class BlockFetch implements ChunkFetcher {
   /** Every chunk get() answers was hashed on arrival and found right. */
   readonly verifies = true
   readonly #init: BlockFetchInit
@@ -105,7 +97,8 @@ export class BlockFetch {
     }
     if (!this.#refs.has(hex)) this.#refs.set(hex, 1)
     this.#sizes.set(hex, size)
-    // Asked for before its turn in the window (another writer is ahead): wanted now, so no writer waits on a chunk nobody asks for.
+    // Asked for before its turn in the window (another writer is ahead): wanted now, so no writer waits on a chunk
+    // nobody asks for.
     this.#want(hex, size)
     const p = new Promise<Uint8Array>((resolve, reject) => {
       let list = this.#waiters.get(hex)
@@ -127,16 +120,19 @@ export class BlockFetch {
   close (): void {
     this.#closed = true
     clearTimeout(this.#timer)
-    for (const [hex, list] of this.#waiters) for (const w of list) w.reject(new Error(`transfer stopped before chunk ${hex.slice(0, 16)}… arrived`))
+    for (const [hex, list] of this.#waiters) {
+      for (const w of list) w.reject(new Error(`transfer stopped before chunk ${hex.slice(0, 16)}… arrived`))
+    }
     this.#waiters.clear()
     this.#arrived.clear()
   }
 
   progress (): SchedulerProgress & { bytesReceived: number, rateBytesPerSecond: number } {
     const now = this.#now()
-    while (this.#samples.length > 0 && (this.#samples[0] as { atMs: number }).atMs < now - RATE_WINDOW_MS) this.#samples.shift()
+    while ((this.#samples[0]?.atMs ?? Infinity) < now - RATE_WINDOW_MS) this.#samples.shift()
     const recent = this.#samples.reduce((n, s) => n + s.bytes, 0)
-    return { ...this.#scheduler.progress(), bytesReceived: this.bytesReceived, rateBytesPerSecond: recent / (RATE_WINDOW_MS / 1000) }
+    const rateBytesPerSecond = recent / (RATE_WINDOW_MS / 1000)
+    return { ...this.#scheduler.progress(), bytesReceived: this.bytesReceived, rateBytesPerSecond }
   }
 
   // ------------------------------------------------------------------ internals
@@ -190,7 +186,10 @@ export class BlockFetch {
     }
   }
 
-  /** The streams a stalled peer's requests went on: the answers stuck behind its silence fail now (and its later passes open new ones). */
+  /**
+   * The streams a stalled peer's requests went on: the answers stuck behind its silence fail now (and its later passes
+   * open new ones).
+   */
   #closeStreams (peer: string): void {
     for (const [key, link] of this.#asked) {
       if (!key.startsWith(`${peer} `)) continue
@@ -216,9 +215,11 @@ export class BlockFetch {
       .finally(() => { if (this.#asked.get(key) === link) this.#asked.delete(key) })
       .then(answer => {
         // Hashed before anything else sees the bytes.
-        // A chunk no writer needs any more (a late copy) is still judged by its hash alone: honest late copies are not blamed.
+        // A chunk no writer needs any more (a late copy) is still judged by its hash alone: honest late copies are not
+        // blamed.
         const size = this.#sizes.get(hex)
-        const valid = answer instanceof Uint8Array && (size === undefined || answer.length === size) && toHex(sha256(answer)) === hex
+        const valid = answer instanceof Uint8Array &&
+          (size === undefined || answer.length === size) && toHex(sha256(answer)) === hex
         this.#answered(peer, hex, answer, valid)
       }, () => {
         // The stream broke (or never opened): what it had is asked of the others.

@@ -4,12 +4,12 @@ import { fromHex, toHex } from '../codec/index.ts'
 import { peerIdOf } from '../identity/index.ts'
 import type { Entry } from '../codec/index.ts'
 import { checkFolder, FOLDER_MODES, FolderProblem, FolderSync } from '../files/index.ts'
-import type { ChunkFetcher, ConflictInfo, FolderMode, FolderStatus, NewVersion } from '../files/index.ts'
-import { BlockFetch } from '../net/index.ts'
-import type { BlockAnswer, BlockLink } from '../net/index.ts'
+import type { ConflictInfo, FolderMode, FolderStatus, NewVersion } from '../files/index.ts'
+import type { BlockLink, BlockServed } from '../net/index.ts'
 import type { LocalBodies, SpaceReplica } from '../space/index.ts'
 import type { SpaceKey } from '../store/index.ts'
 import { NodeError } from './errors.ts'
+import { FolderBlocks } from './folder-blocks.ts'
 import { dataDirProblem } from './folder-guard.ts'
 
 /**
@@ -40,22 +40,36 @@ export interface FoldersHost {
 }
 
 const FOLDERS_FILE = 'folders.json'
-/** After entries arrive, a folder waits this long for the rest of a burst (a pass records 256 files per commit), so that one pass writes them all. */
+/**
+ * After entries arrive, a folder waits this long for the rest of a burst (a pass records 256 files per commit), so that
+ * one pass writes them all.
+ */
 const REMOTE_SETTLE_MS = 200
 
 export class Folders {
   readonly #host: FoldersHost
   readonly #running = new Map<SpaceKey, { binding: FolderBinding, sync: FolderSync }>()
-  /** Test-only fault injection: this node serves every chunk with one byte flipped (SAMEPAGE_TEST_CORRUPT_BLOCKS=1). */
-  readonly #corruptServed = process.env.SAMEPAGE_TEST_CORRUPT_BLOCKS === '1'
+  /** Who may have the chunks of a space, both ways: serving them, and fetching them. */
+  readonly #blocks: FolderBlocks
   /** Bindings that did not start, and why (shown in their status). */
   readonly #refused = new Map<SpaceKey, string>()
 
   constructor (host: FoldersHost) {
     this.#host = host
+    this.#blocks = new FolderBlocks({
+      replica: key => host.replica(key),
+      folder: space => this.#running.get(space)?.sync,
+      connected: () => host.connected(),
+      link: author => host.link(author),
+      corrupt: (author, reason) => { host.corrupt(author, reason) },
+      blockStallMs: host.blockStallMs
+    })
   }
 
-  /** Starts every saved binding; one that cannot start (its directory is gone, or it became unsafe) shows the reason in its status. */
+  /**
+   * Starts every saved binding; one that cannot start (its directory is gone, or it became unsafe) shows the reason in
+   * its status.
+   */
   async start (): Promise<void> {
     for (const b of this.#load()) {
       if (this.#host.replica(b.space) === undefined) continue
@@ -73,16 +87,25 @@ export class Folders {
   }
 
   async add (replica: SpaceReplica, dir: string, mode: string, me: string): Promise<FolderInfo> {
-    if (!(FOLDER_MODES as readonly string[]).includes(mode)) throw new NodeError('BAD_INPUT', `--mode ${JSON.stringify(mode)}: use one of ${FOLDER_MODES.join(', ')}`)
+    if (!(FOLDER_MODES as readonly string[]).includes(mode)) {
+      throw new NodeError('BAD_INPUT', `--mode ${JSON.stringify(mode)}: use one of ${FOLDER_MODES.join(', ')}`)
+    }
     const root = path.resolve(dir)
     const role = replica.acl.currentRole(me)
     if (mode !== 'receive-only' && (role === null || role === 'reader')) {
-      throw new NodeError('NOT_ALLOWED', `this node ${role === null ? 'is not a member' : 'is a reader'} of ${replica.genesis.name}: it cannot send changes; use --mode receive-only, or ask an admin for the writer role`)
+      const what = role === null ? 'is not a member' : 'is a reader'
+      throw new NodeError('NOT_ALLOWED', `this node ${what} of ${replica.genesis.name}: it cannot send changes; ` +
+        'use --mode receive-only, or ask an admin for the writer role')
     }
-    if (this.#running.has(replica.key)) throw new NodeError('BAD_INPUT', `space ${replica.genesis.name} is already bound to ${this.#running.get(replica.key)?.binding.path}; one folder per space`)
+    const bound = this.#running.get(replica.key)
+    if (bound !== undefined) {
+      const name = replica.genesis.name
+      throw new NodeError('BAD_INPUT', `space ${name} is already bound to ${bound.binding.path}; one folder per space`)
+    }
     for (const f of this.#running.values()) {
-      if (f.binding.path === root || root.startsWith(`${f.binding.path}${path.sep}`) || f.binding.path.startsWith(`${root}${path.sep}`)) {
-        throw new NodeError('BAD_INPUT', `${root} overlaps ${f.binding.path}, already shared; a folder can be in one space only`)
+      const other = f.binding.path
+      if (other === root || root.startsWith(`${other}${path.sep}`) || other.startsWith(`${root}${path.sep}`)) {
+        throw new NodeError('BAD_INPUT', `${root} overlaps ${other}, already shared; a folder can be in one space only`)
       }
     }
     const unsafe = dataDirProblem(root, this.#host.dir)
@@ -101,10 +124,16 @@ export class Folders {
     return this.#info(binding, sync)
   }
 
-  /** Stops sharing the space's folder here: the files stay on disk; what this node knew of them goes (adding it again rescans). */
+  /**
+   * Stops sharing the space's folder here: the files stay on disk; what this node knew of them goes (adding it again
+   * rescans).
+   */
   async remove (space: SpaceKey): Promise<FolderBinding> {
     const f = this.#running.get(space)
-    if (f === undefined) throw new NodeError('NO_FOLDER', `space ${this.#host.replica(space)?.genesis.name ?? space} is not bound to a folder on this node`)
+    if (f === undefined) {
+      const name = this.#host.replica(space)?.genesis.name ?? space
+      throw new NodeError('NO_FOLDER', `space ${name} is not bound to a folder on this node`)
+    }
     await f.sync.stop()
     this.#running.delete(space)
     this.#refused.delete(space)
@@ -136,26 +165,9 @@ export class Folders {
     this.#running.get(space)?.sync.schedule(REMOTE_SETTLE_MS)
   }
 
-
-  /**
-   * A peer asks for a chunk of a space: members only (a space this node does
-   * not hold is "denied" too, so a stranger cannot tell which it holds),
-   * from the bound folder's own files, hashed before they go ("changed" if
-   * the file moved on since its scan).
-   */
-  async serve (author: string, space: string, hash: Uint8Array): Promise<Exclude<BlockAnswer, 'cancelled'>> {
-    const replica = this.#host.replica(space)
-    if (replica === undefined || !/^[0-9a-f]{64}$/.test(author) || replica.acl.currentRole(author) === null) return 'denied'
-    const bytes = await this.#running.get(space)?.sync.readChunk(toHex(hash)) ?? null
-    if (bytes === null) return 'missing'
-    if (bytes === 'changed') return 'changed'
-    // After the check: the receiver must still catch these bytes, and blame this node.
-    if (this.#corruptServed && bytes.length > 0) {
-      const bad = Uint8Array.from(bytes)
-      bad[0] = (bad[0] as number) ^ 0xff
-      return bad
-    }
-    return bytes
+  /** A peer asks for a chunk of a space (folder-blocks.ts: members only, from the bound folder's files). */
+  async serve (author: string, space: string, hash: Uint8Array): Promise<BlockServed> {
+    return await this.#blocks.serve(author, space, hash)
   }
 
   #sync (binding: FolderBinding): FolderSync {
@@ -173,13 +185,7 @@ export class Folders {
       host: {
         files: () => replica().filesList(),
         record: versions => this.#record(replica(), versions),
-        fetcher: (): ChunkFetcher => new BlockFetch({
-          space: binding.space,
-          peers: host.connected().filter(a => replica().acl.currentRole(a) !== null),
-          link: a => host.link(a),
-          onCorrupt: (a, reason) => { host.corrupt(a, reason) },
-          stallMs: host.blockStallMs
-        })
+        fetcher: () => this.#blocks.fetcher(binding.space)
       }
     })
     sync.on('progress', status => { host.progress(binding.space, status) })
@@ -199,25 +205,32 @@ export class Folders {
     const refused = this.#refused.get(binding.space)
     const live = sync.status()
     // A folder that could not start says why, and is not shown as syncing.
-    const status = refused === undefined ? live : { ...live, state: 'stopped' as const, errors: [{ path: '.', error: refused }, ...live.errors] }
+    const status = refused === undefined
+      ? live
+      : { ...live, state: 'stopped' as const, errors: [{ path: '.', error: refused }, ...live.errors] }
     // Peers by their peer id, as everywhere else the user sees them.
-    const peers = status.peers.map(p => ({ ...p, peer: /^[0-9a-f]{64}$/.test(p.peer) ? peerIdOf(fromHex(p.peer)) : p.peer }))
+    const peerId = (peer: string): string => /^[0-9a-f]{64}$/.test(peer) ? peerIdOf(fromHex(peer)) : peer
+    const peers = status.peers.map(p => ({ ...p, peer: peerId(p.peer) }))
     return { ...binding, name: this.#host.replica(binding.space)?.genesis.name ?? '?', status: { ...status, peers } }
   }
 
   #load (): FolderBinding[] {
     try {
-      const saved = JSON.parse(fs.readFileSync(path.join(this.#host.dir, FOLDERS_FILE), 'utf8')) as { folders?: FolderBinding[] }
+      const file = path.join(this.#host.dir, FOLDERS_FILE)
+      const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { folders?: FolderBinding[] }
       return saved.folders ?? []
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-      throw new NodeError('BAD_CONFIG', `${path.join(this.#host.dir, FOLDERS_FILE)} is not valid JSON (${(err as Error).message}); fix or remove it, then add the folders again`)
+      const file = path.join(this.#host.dir, FOLDERS_FILE)
+      throw new NodeError('BAD_CONFIG',
+        `${file} is not valid JSON (${(err as Error).message}); fix or remove it, then add the folders again`)
     }
   }
 
   #save (): void {
     const file = path.join(this.#host.dir, FOLDERS_FILE)
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify({ folders: [...this.#running.values()].map(f => f.binding) }, null, 2))
+    const folders = [...this.#running.values()].map(f => f.binding)
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify({ folders }, null, 2))
     fs.renameSync(`${file}.tmp`, file)
   }
 }

@@ -9,6 +9,8 @@ import { treeKey, waitFor } from '../files/tree.ts'
 import { cli, eventually, ok, startDaemon, stop, tempRoot } from './harness.ts'
 import type { Daemon } from './harness.ts'
 
+const CORRUPTING_DAEMON = path.join(import.meta.dirname, '..', 'helpers', 'corrupting-daemon.ts')
+
 /**
  * Folder sync as a user runs it: real daemons in their own processes on
  * 127.0.0.1, real folders, every command through the CLI. Folders are
@@ -21,16 +23,11 @@ after(async () => {
   fs.rmSync(root, { recursive: true, force: true })
 })
 
-async function daemon (name: string, extra: string[] = [], env: Record<string, string> = {}): Promise<Daemon> {
-  const saved = { ...process.env }
-  Object.assign(process.env, env)
-  try {
-    const d = await startDaemon(path.join(root, name), extra)
-    daemons.push(d)
-    return d
-  } finally {
-    for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k]
-  }
+/** `entry`: the script run instead of the CLI (a daemon with a fault injected, test/helpers/). */
+async function daemon (name: string, extra: string[] = [], entry?: string): Promise<Daemon> {
+  const d = await startDaemon(path.join(root, name), extra, [], entry)
+  daemons.push(d)
+  return d
 }
 
 function folderOf (name: string): string {
@@ -223,7 +220,7 @@ describe('folder sync: transfers that go wrong', { timeout: 2_400_000 }, () => {
     const fx = folderOf('corrupt')
     const fr = folderOf('fresh')
     const honest = await daemon('honest')
-    const corrupt = await daemon('corrupt', ['--peer', honest.addrs[0] as string], { SAMEPAGE_TEST_CORRUPT_BLOCKS: '1' })
+    const corrupt = await daemon('corrupt', ['--peer', honest.addrs[0] as string], CORRUPTING_DAEMON)
     fs.writeFileSync(path.join(fh, 'payload.bin'), crypto.randomBytes(6 * 1024 * 1024))
     fs.copyFileSync(path.join(fh, 'payload.bin'), path.join(fx, 'payload.bin'))
     const space = await sharedFolder('corrupt-test', [{ d: honest, dir: fh }, { d: corrupt, dir: fx }])

@@ -23,9 +23,12 @@ export function tempRoot (): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-e2e-'))
 }
 
-/** `prefix` runs the daemon through another command, e.g. ['ip', 'netns', 'exec', NS] for a network namespace. */
-export async function startDaemon (dir: string, extra: string[] = [], prefix: readonly string[] = []): Promise<Daemon> {
-  const [cmd, ...args] = [...prefix, process.execPath, BIN, '--dir', dir, '--json', 'start', ...extra] as [string, ...string[]]
+/**
+ * `prefix` runs the daemon through another command, e.g. ['ip', 'netns', 'exec', NS] for a network namespace;
+ * `entry` is the script run instead of the CLI (a test daemon with a fault injected, test/helpers/).
+ */
+export async function startDaemon (dir: string, extra: string[] = [], prefix: readonly string[] = [], entry = BIN): Promise<Daemon> {
+  const [cmd, ...args] = [...prefix, process.execPath, entry, '--dir', dir, '--json', 'start', ...extra] as [string, ...string[]]
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })

@@ -5,7 +5,9 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { chunkFile, conflictCopyPath, FolderSync } from '../../src/files/index.ts'
-import type { ChunkFetcher, FolderHost, NewVersion, RecordedFile, RecordedVersion } from '../../src/files/index.ts'
+import type { FolderHost, NewVersion, RecordedFile, RecordedVersion } from '../../src/files/index.ts'
+import { NoSourceError } from '../../src/blocks/index.ts'
+import type { ChunkFetcher } from '../../src/blocks/index.ts'
 import { toHex } from '../../src/codec/index.ts'
 
 /**
@@ -49,7 +51,7 @@ function fetcherOf (held: Map<string, Uint8Array>): ChunkFetcher {
     plan: () => {},
     get: async hash => {
       const bytes = held.get(toHex(hash))
-      if (bytes === undefined) throw Object.assign(new Error('no connected peer has this chunk'), { name: 'NoSourceError' })
+      if (bytes === undefined) throw new NoSourceError(toHex(hash))
       return bytes
     },
     release: () => {},

@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
-import { BlockFetch, NoSourceError } from '../../src/net/index.ts'
+import { NoSourceError } from '../../src/blocks/index.ts'
+import { BlockFetch } from '../../src/net/index.ts'
 import type { BlockAnswer, BlockLink } from '../../src/net/index.ts'
 import type { FileChunk } from '../../src/codec/index.ts'
 

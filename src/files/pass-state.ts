@@ -1,0 +1,23 @@
+import type { ChunkIndex } from './chunk-index.ts'
+import type { KnownFile } from './folder-state.ts'
+import type { ScannedFile } from './scanner.ts'
+
+/**
+ * What the executor of a pass changes as it acts, shared by its parts
+ * (folder.ts, write-jobs.ts, set-aside.ts, delete-file.ts): the files on
+ * disk as this pass sees them, what this node knows of each, the chunk
+ * index, and the error each path shows. The planner (plan.ts) reads the
+ * same maps, read-only, between the steps.
+ */
+export interface PassState {
+  readonly root: string
+  scanned: Map<string, ScannedFile>
+  readonly known: Map<string, KnownFile>
+  readonly errors: Map<string, string>
+  readonly index: ChunkIndex
+}
+
+/** This node now knows the file on disk as the version `id`. */
+export function adopt (state: PassState, file: ScannedFile, id: string): void {
+  state.known.set(file.path, { ...file, id })
+}

@@ -1,0 +1,31 @@
+import type { FolderMode } from './folder-types.ts'
+
+/**
+ * What each folder mode does in a pass, in one table (as Syncthing keeps one
+ * file per folder type): the planner and the executor ask these rules, never
+ * the mode's name.
+ */
+export interface ModeRules {
+  /** Changes on disk become records (step 1 of a pass). */
+  readonly recordsLocalChanges: boolean
+  /** Records become files on disk (step 2). */
+  readonly appliesRecords: boolean
+  /** A change on disk not yet on record is never overwritten (it is recorded first). */
+  readonly keepsLocalChanges: boolean
+  /** Once every losing version has its copy here, a record superseding them all ends the conflict. */
+  readonly resolvesConflicts: boolean
+}
+
+export const MODE_RULES: Readonly<Record<FolderMode, ModeRules>> = {
+  'send-receive': {
+    recordsLocalChanges: true, appliesRecords: true, keepsLocalChanges: true, resolvesConflicts: true
+  },
+  // Sends what changes here; writes nothing it receives.
+  'send-only': {
+    recordsLocalChanges: true, appliesRecords: false, keepsLocalChanges: true, resolvesConflicts: false
+  },
+  // Mirrors the space; a change made here is overwritten by the next version (and never recorded).
+  'receive-only': {
+    recordsLocalChanges: false, appliesRecords: true, keepsLocalChanges: false, resolvesConflicts: false
+  }
+}

@@ -1,0 +1,178 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import type { ChunkFetcher } from '../blocks/index.ts'
+import { FILE_MODE_BITS, toHex } from '../codec/index.ts'
+import type { FileChunk } from '../codec/index.ts'
+import { diskReserveBytes } from './disk-reserve.ts'
+import { describeWriteError, fsError } from './folder-errors.ts'
+import type { WriteJob } from './folder-types.ts'
+import { adopt } from './pass-state.ts'
+import type { PassState } from './pass-state.ts'
+import { sameStat } from './versions.ts'
+import { partPath, writeFileVersion } from './safe-writer.ts'
+import { linkInPath } from './safe-path.ts'
+import type { ScannedFile } from './scanner.ts'
+
+/**
+ * The writers of a pass: the jobs the planner made (files and conflict
+ * copies) written by the safe writer, WRITERS at once, their chunks copied
+ * from local files where the index has them and fetched through one
+ * ChunkFetcher otherwise. Each outcome goes into the pass state: a written
+ * file is scanned, indexed and (unless a copy) adopted; a failure is the
+ * path's error.
+ */
+
+/**
+ * Files written at once: many small files are bound by file system round trips (open, write, fsync, rename), not bytes.
+ */
+const WRITERS = 32
+
+/**
+ * Jobs that cannot succeed now are not started, so that a retry does not
+ * fetch a file again only to fail again: a version that cannot be read yet,
+ * a link or a directory where the file goes, or less free space than the
+ * files need (counted in the jobs' order). Returns the jobs to start.
+ */
+export async function dropHopeless (
+  state: PassState,
+  jobs: readonly WriteJob[],
+  reserveBytes?: number
+): Promise<WriteJob[]> {
+  let free = Infinity
+  let reserve = 0
+  try {
+    const st = await fs.promises.statfs(state.root)
+    free = st.bavail * st.bsize
+    reserve = diskReserveBytes(st.blocks * st.bsize, reserveBytes)
+  } catch {
+    // No statfs here: the writes find out.
+  }
+  const kept: WriteJob[] = []
+  for (const job of jobs) {
+    const there = await fs.promises.lstat(path.join(state.root, job.path)).catch(() => null)
+    const link = await linkInPath(state.root, job.path)
+    const size = job.version.size
+    let error: string | null = null
+    if (job.version.problem !== undefined) error = `waiting: ${job.version.problem}`
+    else if (link !== null) error = `not written: ${link}`
+    else if (there?.isDirectory() === true) error = describeWriteError(fsError('EISDIR'))
+    else if (size > free) error = `${describeWriteError(fsError('ENOSPC'))}: it needs ${size} bytes, ${free} are free`
+    else if (free - size < reserve) {
+      error = `not written: it would leave less than the ${reserve} bytes kept free for this node's store ` +
+        `(it needs ${size} bytes, ${free} are free); ` +
+        'free some space, or lower diskReserveBytes in config.json (it is tried again)'
+    }
+    if (error === null) { free -= size; kept.push(job); continue }
+    state.errors.set(job.path, error)
+  }
+  return kept
+}
+
+/** Writes the jobs through `fetch`; `done` after each job (written or failed); stops starting jobs once `stopped()`. */
+export async function writeJobs (state: PassState, jobs: readonly WriteJob[], fetch: ChunkFetcher, hooks: {
+  readonly stopped: () => boolean
+  readonly done: (job: WriteJob) => void
+}): Promise<void> {
+  // Every chunk the pass will fetch, planned at once (not file by file as writers start), so that
+  // many small files pipeline as well as one big one. Writers correct the plan for what they find locally.
+  // A job with a part file from an earlier try plans for itself, after it has seen what the part holds.
+  const expected = jobs.map(j => fs.existsSync(partPath(state.root, j.version.id))
+    ? []
+    : j.version.chunks.filter(c => !state.index.has(toHex(c[0]))))
+  fetch.plan(expected.flat())
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length && !hooks.stopped()) {
+      const k = next++
+      const job = jobs[k] as WriteJob
+      await writeJob(state, job, fetch, expected[k] as FileChunk[])
+      hooks.done(job)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(WRITERS, jobs.length) }, worker))
+  // Jobs never started (the folder stopped): their share of the plan goes.
+  for (let k = next; k < jobs.length; k++) fetch.release(expected[k] as FileChunk[])
+}
+
+async function writeJob (
+  state: PassState,
+  job: WriteJob,
+  fetch: ChunkFetcher,
+  expected: readonly FileChunk[]
+): Promise<void> {
+  const { version } = job
+  const target = path.join(state.root, job.path)
+  // What this writer holds in the fetcher's plan and has not taken yet.
+  let outstanding = new ChunkBag(expected)
+  const { id, size, mode, mtimeMs, chunks } = version
+  const toWrite = { id, path: job.path, size, mode, mtimeMs, chunks }
+  try {
+    await writeFileVersion(state.root, toWrite, {
+      local: async (hash, size) => await state.index.read(toHex(hash), size),
+      plan: chunks => {
+        // The plan made for it, corrected for what it found locally or in its part file.
+        const planned = new ChunkBag(expected)
+        fetch.plan(chunks.filter(c => !planned.take(c[0])))
+        fetch.release(planned.rest())
+        outstanding = new ChunkBag(chunks)
+      },
+      fetch: async (hash, size) => {
+        const bytes = await fetch.get(hash, size)
+        outstanding.take(hash)
+        return bytes
+      },
+      fetchVerifies: fetch.verifies,
+      beforeRename: async () => {
+        const now = await fs.promises.lstat(target).catch(() => null)
+        if (now?.isDirectory() === true) {
+          throw Object.assign(new Error(`${job.path} is a directory here`), { code: 'EISDIR' })
+        }
+        const same = now === null
+          ? job.expect === null
+          : job.expect !== null && now.isFile() && sameStat(job.expect, statOf(job.path, now))
+        if (same) return
+        throw new Error('it changed on this node while the new version was fetched; ' +
+          'the local change is recorded next, as a conflict')
+      }
+    })
+    state.errors.delete(job.path)
+    const written: ScannedFile = { ...statOf(job.path, await fs.promises.stat(target)), chunks: version.chunks }
+    state.scanned.set(job.path, written)
+    state.index.add(written)
+    if (!job.copy) adopt(state, written, version.id)
+  } catch (err) {
+    fetch.release(outstanding.rest())
+    state.errors.set(job.path, describeWriteError(err as NodeJS.ErrnoException))
+    // A file system's refusal (full, a clash of names, permissions): the part file goes, to leave the room it took.
+    // A transfer cut short (no peer has a chunk now, or the link broke) keeps it, for the resume.
+    if (typeof (err as NodeJS.ErrnoException).code === 'string') {
+      await fs.promises.rm(partPath(state.root, version.id), { force: true }).catch(() => {})
+    }
+  }
+}
+
+function statOf (p: string, st: fs.Stats): Omit<ScannedFile, 'chunks'> {
+  return { path: p, size: st.size, mode: st.mode & FILE_MODE_BITS, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino }
+}
+
+/** Chunks counted by hash (the same chunk may be in a file more than once). */
+class ChunkBag {
+  readonly #byHash = new Map<string, FileChunk[]>()
+
+  constructor (chunks: readonly FileChunk[]) {
+    for (const c of chunks) {
+      const k = toHex(c[0])
+      const list = this.#byHash.get(k)
+      if (list === undefined) this.#byHash.set(k, [c]); else list.push(c)
+    }
+  }
+
+  /** Takes one chunk of this hash out, if there is one left. */
+  take (hash: Uint8Array): boolean {
+    return this.#byHash.get(toHex(hash))?.pop() !== undefined
+  }
+
+  rest (): FileChunk[] {
+    return [...this.#byHash.values()].flat()
+  }
+}
