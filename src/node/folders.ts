@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { fromHex, toHex } from '../codec/index.ts'
+import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
+import { toHex } from '../codec/index.ts'
 import { peerIdOf } from '../identity/index.ts'
+import { isAuthorKey, keyBytes } from '../ids/index.ts'
 import type { Body, Entry } from '../codec/index.ts'
 import { checkFolder, FOLDER_MODES, FolderProblem, FolderSync, needsParts, partKey, splitIntoParts } from '../files/index.ts'
 import type { ChunkFetcher, ConflictInfo, FolderMode, FolderStatus, NewVersion } from '../files/index.ts'
@@ -150,7 +152,7 @@ export class Folders {
    */
   async serve (author: string, space: string, hash: Uint8Array): Promise<Exclude<BlockAnswer, 'cancelled'>> {
     const replica = this.#host.replica(space)
-    if (replica === undefined || !/^[0-9a-f]{64}$/.test(author) || replica.acl.currentRole(author) === null) return 'denied'
+    if (replica === undefined || !isAuthorKey(author) || replica.acl.currentRole(author) === null) return 'denied'
     const bytes = await this.#running.get(space)?.sync.readChunk(toHex(hash)) ?? null
     if (bytes === null) return 'missing'
     if (bytes === 'changed') return 'changed'
@@ -238,23 +240,23 @@ export class Folders {
     // A folder that could not start says why, and is not shown as syncing.
     const status = refused === undefined ? live : { ...live, state: 'stopped' as const, errors: [{ path: '.', error: refused }, ...live.errors] }
     // Peers by their peer id, as everywhere else the user sees them.
-    const peers = status.peers.map(p => ({ ...p, peer: /^[0-9a-f]{64}$/.test(p.peer) ? peerIdOf(fromHex(p.peer)) : p.peer }))
+    const peers = status.peers.map(p => ({ ...p, peer: isAuthorKey(p.peer) ? peerIdOf(keyBytes(p.peer)) : p.peer }))
     return { ...binding, name: this.#host.replica(binding.space)?.genesis.name ?? '?', status: { ...status, peers } }
   }
 
   #load (): FolderBinding[] {
+    const file = path.join(this.#host.dir, FOLDERS_FILE)
     try {
-      const saved = JSON.parse(fs.readFileSync(path.join(this.#host.dir, FOLDERS_FILE), 'utf8')) as { folders?: FolderBinding[] }
+      const saved = JSON.parse(readTextOr(file, '{}')) as { folders?: FolderBinding[] }
       return saved.folders ?? []
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-      throw new NodeError('BAD_CONFIG', `${path.join(this.#host.dir, FOLDERS_FILE)} is not valid JSON (${(err as Error).message}); fix or remove it, then add the folders again`)
+      const why = (err as Error).message
+      throw new NodeError('BAD_CONFIG', `${file} is not valid JSON (${why}); fix or remove it, then add the folders again`, { cause: err })
     }
   }
 
   #save (): void {
-    const file = path.join(this.#host.dir, FOLDERS_FILE)
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify({ folders: [...this.#running.values()].map(f => f.binding) }, null, 2))
-    fs.renameSync(`${file}.tmp`, file)
+    const bindings = [...this.#running.values()].map(f => f.binding)
+    writeFileAtomic(path.join(this.#host.dir, FOLDERS_FILE), JSON.stringify({ folders: bindings }, null, 2))
   }
 }

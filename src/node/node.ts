@@ -3,7 +3,8 @@ import crypto from 'node:crypto'
 import { Registry } from 'prom-client'
 import fs from 'node:fs'
 import path from 'node:path'
-import { fromHex, toHex } from '../codec/index.ts'
+import { CodecError, fromHex, toHex } from '../codec/index.ts'
+import { isAuthorKey, keyBytes } from '../ids/index.ts'
 import type { GrantableRole, Role } from '../codec/index.ts'
 import { generateKeyPair, keyPairFromSeed, loadOrCreateIdentity, peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
@@ -650,7 +651,7 @@ export class Node extends EventEmitter<NodeEvents> {
   }
 
   #peerName (authorHex: string): string {
-    return /^[0-9a-f]{64}$/.test(authorHex) ? peerIdOf(fromHex(authorHex)) : authorHex
+    return isAuthorKey(authorHex) ? peerIdOf(keyBytes(authorHex)) : authorHex
   }
 }
 
@@ -661,6 +662,6 @@ function userError (err: unknown): unknown {
   const storage = storageUserError(err)
   if (storage !== null) return storage
   if (err instanceof SpaceError) return new NodeError(err.code === 'NOT_ALLOWED' ? 'NOT_ALLOWED' : 'BAD_INPUT', err.message.replace(/^[A-Z_]+: /, ''), { cause: err })
-  if (err instanceof Error && err.name === 'CodecError') return new NodeError('BAD_INPUT', err.message, { cause: err })
+  if (err instanceof CodecError) return new NodeError('BAD_INPUT', err.message, { cause: err })
   return err
 }
