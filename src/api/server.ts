@@ -4,6 +4,7 @@ import http from 'node:http'
 import path from 'node:path'
 import { WebSocketServer } from 'ws'
 import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
+import { SamepageError } from '../ids/index.ts'
 import type { WebSocket } from 'ws'
 import { Node, NodeError } from '../node/index.ts'
 import type { NodeErrorCode } from '../node/index.ts'
@@ -122,13 +123,7 @@ export class ApiServer {
   }
 }
 
-export class ApiError extends Error {
-  readonly code: string
-  constructor (code: string, message: string) {
-    super(message)
-    this.code = code
-  }
-}
+export class ApiError extends SamepageError<'UNAUTHORIZED' | 'NOT_FOUND' | 'TOO_LARGE' | 'BAD_JSON'> {}
 
 function describe (err: unknown): { code: string, message: string } {
   if (err instanceof NodeError || err instanceof ApiError) return { code: err.code, message: err.message }

@@ -4,6 +4,7 @@ import path from 'node:path'
 import watcher from '@parcel/watcher'
 import type { AsyncSubscription } from '@parcel/watcher'
 import { FILE_MODE_BITS, inWorkArea, toHex } from '../codec/index.ts'
+import { hasCode, SamepageError } from '../ids/index.ts'
 import type { FileBody, FileChunk } from '../codec/index.ts'
 import { ChunkIndex } from './chunk-index.ts'
 import { conflictCopyPath, isConflictCopy } from './conflict-name.ts'
@@ -614,15 +615,14 @@ function describeWriteError (err: NodeJS.ErrnoException): string {
     case 'EISDIR': return 'not written: a directory has its name on this node'
     case 'ENAMETOOLONG': return 'not written: its name is too long for this file system'
     case 'EACCES': case 'EPERM': case 'EROFS': return `not written: no permission here (${err.code}); check the folder's permissions`
-    default: return err.name === 'NoSourceError' ? `waiting: ${err.message}` : `not written: ${err.message}`
+    default: return hasCode(err, 'NO_SOURCE') ? `waiting: ${err.message}` : `not written: ${err.message}`
   }
 }
 
 /** A folder is usable: it exists, is a directory, and this process can write its work area. */
-export class FolderProblem extends Error {
+export class FolderProblem extends SamepageError<'BAD_FOLDER'> {
   constructor (message: string) {
-    super(message)
-    this.name = 'FolderProblem'
+    super('BAD_FOLDER', message)
   }
 }
 

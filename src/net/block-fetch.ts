@@ -2,6 +2,7 @@ import { BlockScheduler } from '../blocks/index.ts'
 import type { SchedulerProgress } from '../blocks/index.ts'
 import { fromHex, sha256, toHex } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
+import { SamepageError } from '../ids/index.ts'
 import type { BlockAnswer, BlockLink } from './blocks.ts'
 
 /**
@@ -35,10 +36,9 @@ export interface BlockFetchInit {
 }
 
 /** No connected peer has the chunk now (all refused, or none is connected): the file waits for the next pass. */
-export class NoSourceError extends Error {
+export class NoSourceError extends SamepageError<'NO_SOURCE'> {
   constructor (hash: string) {
-    super(`no connected peer has chunk ${hash.slice(0, 16)}… now`)
-    this.name = 'NoSourceError'
+    super('NO_SOURCE', `no connected peer has chunk ${hash.slice(0, 16)}… now`)
   }
 }
 

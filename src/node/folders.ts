@@ -97,7 +97,7 @@ export class Folders {
     try {
       await checkFolder(root)
     } catch (err) {
-      if (err instanceof FolderProblem) throw new NodeError('BAD_FOLDER', err.message)
+      if (err instanceof FolderProblem) throw new NodeError('BAD_FOLDER', err.message, { cause: err })
       throw err
     }
     const binding: FolderBinding = { space: replica.key, path: root, mode: mode as FolderMode }
