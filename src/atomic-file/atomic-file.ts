@@ -1,8 +1,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
-/** The calls the writer makes, so a test can make one of them fail (a fake file system, as syncthing's fakefs). */
-export type AtomicFileIo = Pick<typeof fs, 'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'rmSync'>
+/** The calls the writer makes, so that a test can make one of them fail (as syncthing's fakefs does). */
+export type AtomicFileIo =
+  Pick<typeof fs, 'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'rmSync'>
 
 /** Files the node writes for itself hold keys, tokens and peers: its own user may read them, nobody else. */
 export const PRIVATE_FILE_MODE = 0o600

@@ -34,7 +34,8 @@ export function loadOrCreateIdentity (dir: string): KeyPair {
   const mode = fs.statSync(file).mode
   if ((mode & 0o077) !== 0) {
     const octal = (mode & 0o777).toString(8)
-    throw new IdentityError('IDENTITY_INSECURE', `${file} is readable by other users (mode ${octal}); run: chmod 600 ${file}`)
+    throw new IdentityError('IDENTITY_INSECURE',
+      `${file} is readable by other users (mode ${octal}); run: chmod 600 ${file}`)
   }
   const prefixOk = PRIVATE_KEY_PROTOBUF_PREFIX.every((b, i) => bytes[i] === b)
   if (bytes.length !== KEY_FILE_SIZE || !prefixOk) {
@@ -54,6 +55,7 @@ export function loadOrCreateIdentity (dir: string): KeyPair {
 function createKeyFile (dir: string, file: string): KeyPair {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
   const keyPair = generateKeyPair()
-  writeFileAtomic(file, Buffer.concat([PRIVATE_KEY_PROTOBUF_PREFIX, keyPair.seed, keyPair.publicKey]), PRIVATE_FILE_MODE)
+  const bytes = Buffer.concat([PRIVATE_KEY_PROTOBUF_PREFIX, keyPair.seed, keyPair.publicKey])
+  writeFileAtomic(file, bytes, PRIVATE_FILE_MODE)
   return keyPair
 }

@@ -45,7 +45,9 @@ export function entryIdOf (digest: Uint8Array): EntryId {
 
 /** The space key of a space's CID (see codec's cidOf). */
 export function spaceKeyOf (cid: CID): SpaceKey {
-  if (!isSpaceCid(cid)) throw new RangeError(`a space is named by a CIDv1 of dag-cbor and sha2-256, not ${cid.toString()}`)
+  if (!isSpaceCid(cid)) {
+    throw new RangeError(`a space is named by a CIDv1 of dag-cbor and sha2-256, not ${cid.toString()}`)
+  }
   return cid.toString() as SpaceKey
 }
 
@@ -83,7 +85,9 @@ export function parseAuthorKey (text: unknown): AuthorKey {
 }
 
 export function parseEntryId (text: unknown): EntryId {
-  if (!isEntryId(text)) throw new IdError('BAD_ENTRY_ID', `${describe(text)} is not an entry id (64 lowercase hex digits)`)
+  if (!isEntryId(text)) {
+    throw new IdError('BAD_ENTRY_ID', `${describe(text)} is not an entry id (64 lowercase hex digits)`)
+  }
   return text
 }
 

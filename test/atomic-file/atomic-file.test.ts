@@ -44,7 +44,7 @@ test('a file made readable by others is replaced by a private one', () => {
   assert.equal(modeOf(file), 0o600)
 })
 
-test('if writing, syncing or renaming the temporary file fails, the old file is intact and the temporary file gone', () => {
+test('if a step on the temporary file fails, the old file is intact and the temporary file gone', () => {
   for (const call of ['writeSync', 'fsyncSync', 'renameSync', 'openSync'] as const) {
     const dir = tempDir()
     const file = path.join(dir, 'deployment.json')
@@ -68,7 +68,8 @@ test('a short write is continued until every byte is written', () => {
   const content = 'x'.repeat(10_000)
   const oneByteAtATime: AtomicFileIo = {
     ...fs,
-    writeSync: ((fd: number, buffer: Uint8Array, offset: number) => fs.writeSync(fd, buffer, offset, 1)) as AtomicFileIo['writeSync']
+    writeSync: ((fd: number, buffer: Uint8Array, offset: number) => fs.writeSync(fd, buffer, offset, 1)) as
+      AtomicFileIo['writeSync']
   }
   writeFileAtomic(file, content, 0o600, oneByteAtATime)
   assert.equal(fs.readFileSync(file, 'utf8'), content)
@@ -89,7 +90,10 @@ test('a directory that cannot be fsynced does not fail the write (the rename is 
   let fsyncs = 0
   const io: AtomicFileIo = {
     ...fs,
-    fsyncSync: (fd: number) => { if (++fsyncs === 2) throw Object.assign(new Error('EINVAL'), { code: 'EINVAL' }); fs.fsyncSync(fd) }
+    fsyncSync: (fd: number) => {
+      if (++fsyncs === 2) throw Object.assign(new Error('EINVAL'), { code: 'EINVAL' })
+      fs.fsyncSync(fd)
+    }
   }
   writeFileAtomic(file, 'x', 0o600, io)
   assert.equal(fsyncs, 2, 'the file, then its directory')
