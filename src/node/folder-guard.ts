@@ -13,7 +13,7 @@ import path from 'node:path'
 export function dataDirProblem (folder: string, dataDir: string): string | null {
   const realFolder = realOrResolved(folder)
   const realData = realOrResolved(dataDir)
-  const fix = 'share a directory that neither holds the data directory nor lies inside it (or start the node with another --dir)'
+  const fix = 'share a directory that neither holds the data directory nor lies inside it (or start the node with another data directory)'
   if (realFolder === realData || sameDir(realFolder, realData)) return `${folder} is this node's data directory (${dataDir}): its identity key and API token would be synced; ${fix}`
   if (isInside(realData, realFolder)) return `${folder} holds this node's data directory (${dataDir}): its identity key and API token would be synced; ${fix}`
   if (isInside(realFolder, realData)) return `${folder} lies inside this node's data directory (${dataDir}); ${fix}`

@@ -84,7 +84,7 @@ export class Folders {
     const root = path.resolve(dir)
     const role = replica.acl.currentRole(me)
     if (mode !== 'receive-only' && (role === null || role === 'reader')) {
-      throw new NodeError('NOT_ALLOWED', `this node ${role === null ? 'is not a member' : 'is a reader'} of ${replica.genesis.name}: it cannot send changes; use --mode receive-only, or ask an admin for the writer role`)
+      throw new NodeError('NOT_ALLOWED', `this node ${role === null ? 'is not a member' : 'is a reader'} of ${replica.genesis.name}: it cannot send changes; add the folder receive-only, or ask an admin for the writer role`)
     }
     if (this.#running.has(replica.key)) throw new NodeError('BAD_INPUT', `space ${replica.genesis.name} is already bound to ${this.#running.get(replica.key)?.binding.path}; one folder per space`)
     for (const f of this.#running.values()) {

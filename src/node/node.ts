@@ -308,7 +308,7 @@ export class Node extends EventEmitter<NodeEvents> {
 
   invite (ref: string, role: GrantableRole, uses: number, expiresInMs: number): { token: string } {
     const replica = this.space(ref)
-    if (!Number.isSafeInteger(uses) || uses < 1) throw new NodeError('BAD_INPUT', '--uses must be a whole number of at least 1')
+    if (!Number.isSafeInteger(uses) || uses < 1) throw new NodeError('BAD_INPUT', 'the uses of an invite must be a whole number of at least 1')
     checkInvite(replica, this.#me, role)
     const inviteKey = generateKeyPair()
     const expiresMs = Date.now() + expiresInMs
@@ -359,7 +359,7 @@ export class Node extends EventEmitter<NodeEvents> {
    * (the join stays presented to every peer while the daemon runs).
    */
   async join (token: string, waitMs = JOIN_WAIT_MS): Promise<{ id: string, name: string, role: Role | null, deployment: string }> {
-    if (!Number.isSafeInteger(waitMs) || waitMs < 0 || waitMs > 3_600_000) throw new NodeError('BAD_INPUT', 'the wait for the inviter is 0 to 3,600,000 ms (--wait up to 1h)')
+    if (!Number.isSafeInteger(waitMs) || waitMs < 0 || waitMs > 3_600_000) throw new NodeError('BAD_INPUT', 'the wait for the inviter is 0 to 3,600,000 ms (up to 1h)')
     const t = decodeInviteToken(token)
     if (t.expiresMs < Date.now()) throw new NodeError('EXPIRED_TOKEN', `this invite expired at ${new Date(t.expiresMs).toISOString()}; ask for a new one`)
     const space = this.#joinSpace(t.genesis, t.invite, t.secret, 'this invite\'s space')
