@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import { CID } from 'multiformats/cid'
 import { SamepageError } from './errors.ts'
 
@@ -7,6 +8,7 @@ import { SamepageError } from './errors.ts'
  * parser (from untrusted text) made it one, so an entry id cannot be passed
  * where an author is meant, and no caller tests a string with a regex of its
  * own. Strings, not objects, because they are map keys and TEXT columns.
+ * A constructor given bytes of the wrong size is our own bug: it asserts.
  *
  *   AuthorKey  64 lowercase hex digits: an Ed25519 public key (32 bytes)
  *   EntryId    64 lowercase hex digits: the SHA-256 of an entry's bytes
@@ -45,15 +47,13 @@ export function entryIdOf (digest: Uint8Array): EntryId {
 
 /** The space key of a space's CID (see codec's cidOf). */
 export function spaceKeyOf (cid: CID): SpaceKey {
-  if (!isSpaceCid(cid)) {
-    throw new RangeError(`a space is named by a CIDv1 of dag-cbor and sha2-256, not ${cid.toString()}`)
-  }
+  assert.ok(isSpaceCid(cid), `a space is named by a CIDv1 of dag-cbor and sha2-256, not ${cid.toString()}`)
   return cid.toString() as SpaceKey
 }
 
 /** The key of one author's feed in one epoch. */
 export function feedKeyOf (author: AuthorKey, epoch: number): FeedKey {
-  if (!isEpoch(epoch)) throw new RangeError(`an epoch is a whole number from 0, got ${epoch}`)
+  assert.ok(isEpoch(epoch), `an epoch is a whole number from 0, got ${epoch}`)
   return `${author}/${epoch}` as FeedKey
 }
 
@@ -100,10 +100,9 @@ export function parseSpaceKey (text: unknown): SpaceKey {
 
 /** A feed key from untrusted text, taken apart. */
 export function parseFeedKey (text: unknown): { readonly author: AuthorKey, readonly epoch: number } {
-  const slash = typeof text === 'string' ? text.indexOf('/') : -1
-  const author = slash === -1 ? '' : (text as string).slice(0, slash)
-  const digits = slash === -1 ? '' : (text as string).slice(slash + 1)
-  const epoch = /^(0|[1-9][0-9]{0,15})$/.test(digits) ? Number(digits) : -1
+  const parts = typeof text === 'string' ? text.split('/', 3) : []
+  const [author, digits] = parts
+  const epoch = parts.length === 2 && /^(0|[1-9][0-9]{0,15})$/.test(digits ?? '') ? Number(digits) : -1
   if (!isAuthorKey(author) || !isEpoch(epoch)) {
     throw new IdError('BAD_FEED_KEY', `${describe(text)} is not a feed key ("<author key>/<epoch>")`)
   }
@@ -130,6 +129,6 @@ function isEpoch (epoch: number): boolean {
 }
 
 function hexOf32 (bytes: Uint8Array, what: string): string {
-  if (bytes.length !== KEY_BYTES) throw new RangeError(`${what} is ${KEY_BYTES} bytes, got ${bytes.length}`)
+  assert.equal(bytes.length, KEY_BYTES, `${what} is ${KEY_BYTES} bytes, got ${bytes.length}`)
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 }

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import { base58btc } from 'multiformats/bases/base58'
 import { describe, IdError } from './ids.ts'
 
@@ -14,9 +15,7 @@ const PEER_ID_CHARS_MAX = 64
 
 /** The constructor: the libp2p peer id of an Ed25519 public key, computed without libp2p. */
 export function peerIdOf (publicKey: Uint8Array): PeerIdString {
-  if (publicKey.length !== ED25519_PUBLIC_KEY_SIZE) {
-    throw new RangeError(`an Ed25519 public key is ${ED25519_PUBLIC_KEY_SIZE} bytes, got ${publicKey.length}`)
-  }
+  assert.equal(publicKey.length, ED25519_PUBLIC_KEY_SIZE, `an Ed25519 public key is 32 bytes, got ${publicKey.length}`)
   const bytes = new Uint8Array(2 + 4 + ED25519_PUBLIC_KEY_SIZE)
   bytes.set(IDENTITY_MULTIHASH_PREFIX, 0)
   bytes.set(PUBLIC_KEY_PROTOBUF_PREFIX, 2)
