@@ -13,21 +13,23 @@ const SRC = path.join(import.meta.dirname, '..', 'src')
 
 /** What each folder may import (besides itself and npm packages allowed below). */
 const ALLOWED: Record<string, readonly string[]> = {
-  identity: [],
-  codec: [],
-  store: ['codec'],
-  space: ['store', 'codec', 'identity'],
-  sync: ['space', 'store', 'codec', 'identity'],
-  blocks: ['codec'],
-  files: ['blocks', 'codec'],
-  net: ['sync', 'blocks', 'space', 'store', 'codec', 'identity'],
-  telemetry: ['codec', 'identity'],
-  node: ['files', 'telemetry', 'net', 'sync', 'blocks', 'space', 'store', 'codec', 'identity'],
-  api: ['node', 'codec', 'identity'],
-  cli: ['api', 'node', 'codec', 'identity']
+  ids: [],
+  'atomic-file': [],
+  identity: ['atomic-file', 'ids'],
+  codec: ['ids'],
+  store: ['codec', 'ids'],
+  space: ['store', 'codec', 'identity', 'ids'],
+  sync: ['space', 'store', 'codec', 'identity', 'ids'],
+  blocks: ['codec', 'ids'],
+  files: ['blocks', 'codec', 'atomic-file', 'ids'],
+  net: ['sync', 'blocks', 'space', 'store', 'codec', 'identity', 'ids'],
+  telemetry: ['codec', 'identity', 'ids'],
+  node: ['files', 'telemetry', 'net', 'sync', 'blocks', 'space', 'store', 'codec', 'identity', 'atomic-file', 'ids'],
+  api: ['node', 'codec', 'identity', 'atomic-file', 'ids'],
+  cli: ['api', 'node', 'codec', 'identity', 'ids']
 }
 
-const PURE = ['space', 'sync', 'codec', 'blocks']
+const PURE = ['space', 'sync', 'codec', 'blocks', 'ids']
 const FORBIDDEN_IN_PURE = [
   { pattern: /from ['"](node:)?(net|dgram|http|https|tls|child_process|worker_threads|fs|timers)['"]/, what: 'I/O module' },
   { pattern: /from ['"](libp2p|@libp2p\/[^'"]+|@chainsafe\/[^'"]+)['"]/, what: 'libp2p' },
@@ -66,7 +68,7 @@ test('imports point down the layers, through each folder\'s index.ts', () => {
   assert.deepEqual(problems, [])
 })
 
-test('sync/, space/, codec/ and blocks/ do no I/O and read no clock or randomness of their own', () => {
+test('sync/, space/, codec/, blocks/ and ids/ do no I/O and read no clock or randomness of their own', () => {
   const problems: string[] = []
   for (const { file, folder, text } of files) {
     if (!PURE.includes(folder)) continue

@@ -3,6 +3,8 @@ import fs from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import { WebSocketServer } from 'ws'
+import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
+import { SamepageError } from '../ids/index.ts'
 import type { WebSocket } from 'ws'
 import { Node, NodeError } from '../node/index.ts'
 import type { NodeErrorCode } from '../node/index.ts'
@@ -71,10 +73,7 @@ export class ApiServer {
     if (addr === null || typeof addr === 'string') throw new Error('the API server has no TCP address')
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
     this.#address = { url: `http://${host}:${addr.port}`, token: this.#token, pid: process.pid }
-    const file = path.join(this.#node.dir, API_FILE)
-    const tmp = `${file}.${process.pid}.tmp`
-    fs.writeFileSync(tmp, JSON.stringify(this.#address), { mode: 0o600 })
-    fs.renameSync(tmp, file)
+    writeFileAtomic(path.join(this.#node.dir, API_FILE), JSON.stringify(this.#address))
     return this.#address
   }
 
@@ -124,13 +123,7 @@ export class ApiServer {
   }
 }
 
-export class ApiError extends Error {
-  readonly code: string
-  constructor (code: string, message: string) {
-    super(message)
-    this.code = code
-  }
-}
+export class ApiError extends SamepageError<'UNAUTHORIZED' | 'NOT_FOUND' | 'TOO_LARGE' | 'BAD_JSON'> {}
 
 function describe (err: unknown): { code: string, message: string } {
   if (err instanceof NodeError || err instanceof ApiError) return { code: err.code, message: err.message }
@@ -173,16 +166,10 @@ function sendText (res: http.ServerResponse, status: number, type: string, text:
 }
 
 function loadOrCreateToken (file: string): string {
-  try {
-    const t = fs.readFileSync(file, 'utf8').trim()
-    if (/^[0-9a-f]{64}$/.test(t)) return t
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-  }
+  const saved = readTextOr(file, '').trim()
+  if (/^[0-9a-f]{64}$/.test(saved)) return saved // a token, not an id: 32 random bytes in hex
   const token = crypto.randomBytes(32).toString('hex')
-  const tmp = `${file}.${process.pid}.tmp`
-  fs.writeFileSync(tmp, token + '\n', { mode: 0o600 })
-  fs.renameSync(tmp, file)
+  writeFileAtomic(file, token + '\n')
   return token
 }
 

@@ -1,4 +1,5 @@
 import type { FileChunk } from '../codec/index.ts'
+import { SamepageError } from '../ids/index.ts'
 
 /**
  * The contract between a folder's writers (files/) and the chunk downloads
@@ -37,11 +38,8 @@ export interface PeerTransfer {
  * not a failure of the file, which waits for the next pass. Writers tell it
  * from other errors by `instanceof` (or its `code`), never by its message.
  */
-export class NoSourceError extends Error {
-  readonly code = 'NO_SOURCE'
-
+export class NoSourceError extends SamepageError<'NO_SOURCE'> {
   constructor (hash: string) {
-    super(`no connected peer has chunk ${hash.slice(0, 16)}… now`)
-    this.name = 'NoSourceError'
+    super('NO_SOURCE', `no connected peer has chunk ${hash.slice(0, 16)}… now`)
   }
 }

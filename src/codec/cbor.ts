@@ -21,7 +21,9 @@ export function encodeCbor (value: unknown): Uint8Array {
  * (what re-encoding gives back), because @ipld/dag-cbor accepts unsorted map
  * keys: anything hashed or signed must have exactly one form.
  */
-export function decodeCbor (bytes: Uint8Array, what: string, maxBytes: number, canonical: boolean, maxDepth = CBOR_DEPTH_MAX): unknown {
+export function decodeCbor (
+  bytes: Uint8Array, what: string, maxBytes: number, canonical: boolean, maxDepth = CBOR_DEPTH_MAX
+): unknown {
   if (!(bytes instanceof Uint8Array)) throw new CodecError('MALFORMED', `${what}: expected bytes`)
   if (bytes.length > maxBytes) throw new CodecError('OVERSIZED', `${what}: ${bytes.length} bytes, limit ${maxBytes}`)
   assertCborNesting(bytes, what, maxDepth)
@@ -33,7 +35,8 @@ export function decodeCbor (bytes: Uint8Array, what: string, maxBytes: number, c
     const reason = err instanceof Error ? err.message : String(err)
     throw new CodecError('MALFORMED', `${what}: not DAG-CBOR (${reason.slice(0, 120)})`)
   }
-  // The scan proves most canonical inputs canonical without allocating; whatever it cannot prove goes to the reference check.
+  // The scan proves most canonical inputs canonical without allocating;
+  // whatever it cannot prove goes to the reference check.
   if (canonical && !isCanonicalDagCbor(bytes)) canonicalByReencoding(bytes, value, what)
   return value
 }
@@ -49,7 +52,9 @@ export function canonicalByReencoding (bytes: Uint8Array, value: unknown, what: 
   } catch {
     throw new CodecError('MALFORMED', `${what}: decoded value cannot be re-encoded`)
   }
-  if (!bytesEqual(again, bytes)) throw new CodecError('NON_CANONICAL', `${what}: bytes are not the canonical encoding of their value`)
+  if (!bytesEqual(again, bytes)) {
+    throw new CodecError('NON_CANONICAL', `${what}: bytes are not the canonical encoding of their value`)
+  }
 }
 
 const TWO_32 = 2 ** 32
@@ -116,12 +121,14 @@ export function isCanonicalDagCbor (b: Uint8Array): boolean {
       head = 3
     } else if (info === 26) {
       if (pos + 5 > n) return false
-      arg = (b[pos + 1] as number) * 0x1000000 + (((b[pos + 2] as number) << 16) | ((b[pos + 3] as number) << 8) | (b[pos + 4] as number))
+      arg = (b[pos + 1] as number) * 0x1000000 +
+        (((b[pos + 2] as number) << 16) | ((b[pos + 3] as number) << 8) | (b[pos + 4] as number))
       if (arg < 0x10000) return false
       head = 5
     } else if (info === 27) {
       if (pos + 9 > n) return false
-      const hi = (b[pos + 1] as number) * 0x1000000 + (((b[pos + 2] as number) << 16) | ((b[pos + 3] as number) << 8) | (b[pos + 4] as number))
+      const hi = (b[pos + 1] as number) * 0x1000000 +
+        (((b[pos + 2] as number) << 16) | ((b[pos + 3] as number) << 8) | (b[pos + 4] as number))
       if (hi === 0) return false
       if (major !== 0 && major !== 1) return false // a length of 2^32 or more cannot fit in an entry anyway
       arg = hi * TWO_32 // integers: only the minimality matters, the value is not needed
@@ -173,7 +180,10 @@ export function isCanonicalDagCbor (b: Uint8Array): boolean {
   }
 }
 
-/** UTF-8 as TextDecoder accepts it without replacing anything (WHATWG: no overlongs, surrogates or code points above U+10FFFF), not starting with a BOM. */
+/**
+ * UTF-8 as TextDecoder accepts it without replacing anything (WHATWG: no
+ * overlongs, surrogates or code points above U+10FFFF), not starting with a BOM.
+ */
 function wellFormedUtf8WithoutBom (b: Uint8Array, start: number, end: number): boolean {
   let i = start
   while (i < end) {
@@ -197,7 +207,8 @@ function wellFormedUtf8WithoutBom (b: Uint8Array, start: number, end: number): b
     if (c < 0xf5) {
       if (i + 4 > end) return false
       const c1 = b[i + 1] as number
-      if ((c1 & 0xc0) !== 0x80 || ((b[i + 2] as number) & 0xc0) !== 0x80 || ((b[i + 3] as number) & 0xc0) !== 0x80) return false
+      if ((c1 & 0xc0) !== 0x80) return false
+      if (((b[i + 2] as number) & 0xc0) !== 0x80 || ((b[i + 3] as number) & 0xc0) !== 0x80) return false
       if ((c === 0xf0 && c1 < 0x90) || (c === 0xf4 && c1 >= 0x90)) return false
       i += 4
       continue
@@ -213,7 +224,8 @@ export function bytesEqual (a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export function compareBytes (a: Uint8Array, b: Uint8Array): number {
-  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+  return Buffer.compare(
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength))
 }
 
 export function toHex (bytes: Uint8Array): string {
@@ -233,10 +245,14 @@ export function fromHex (hex: string): Uint8Array {
  * writer kept it. Better a clear error at the writer. A loop, not recursion.
  */
 export function assertEncodable (value: unknown, what: string, maxDepth = CBOR_DEPTH_MAX): void {
-  if (valueDeeperThan(value, maxDepth)) throw new CodecError('OVERSIZED', `${what}: arrays and maps nested deeper than ${maxDepth} levels`)
+  if (valueDeeperThan(value, maxDepth)) {
+    throw new CodecError('OVERSIZED', `${what}: arrays and maps nested deeper than ${maxDepth} levels`)
+  }
   const stack: unknown[] = [value]
   const bom = (s: string): void => {
-    if (s.charCodeAt(0) === 0xfeff) throw new CodecError('INVALID_FIELD', `${what}: a string starting with U+FEFF (a byte order mark) cannot be stored; remove that character`)
+    if (s.charCodeAt(0) !== 0xfeff) return
+    throw new CodecError('INVALID_FIELD',
+      `${what}: a string starting with U+FEFF (a byte order mark) cannot be stored; remove that character`)
   }
   while (stack.length > 0) {
     const v = stack.pop()
@@ -248,9 +264,10 @@ export function assertEncodable (value: unknown, what: string, maxDepth = CBOR_D
   }
 }
 
-/** A value a user stores (kv value, ledger tx): refused with a message that says what to do when it nests past VALUE_DEPTH_MAX. */
+/** A value a user stores (kv value, ledger tx): refused, saying what to do, when it nests past VALUE_DEPTH_MAX. */
 export function assertValueDepth (value: unknown, what: string): void {
   if (valueDeeperThan(value, VALUE_DEPTH_MAX)) {
-    throw new CodecError('OVERSIZED', `${what} nests arrays and maps deeper than ${VALUE_DEPTH_MAX} levels, the limit for a stored value; store it flatter`)
+    const limit = `the limit for a stored value; store it flatter`
+    throw new CodecError('OVERSIZED', `${what} nests arrays and maps deeper than ${VALUE_DEPTH_MAX} levels, ${limit}`)
   }
 }

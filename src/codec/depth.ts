@@ -46,7 +46,8 @@ export function cborNestingProblem (b: Uint8Array, maxDepth: number): string | n
       head = 1 + (1 << (info - 24))
       if (pos + head > n) return `truncated at byte ${pos}`
       arg = 0
-      for (let i = 1; i < head; i++) arg = arg * 256 + (b[pos + i] as number) // a double: exact below 2^53, and huge above, which is all a length check needs
+      // A double: exact below 2^53, and huge above, which is all a length check needs.
+      for (let i = 1; i < head; i++) arg = arg * 256 + (b[pos + i] as number)
     } else {
       return info === 31 ? `indefinite length or break at byte ${pos} (not DAG-CBOR)` : `reserved head at byte ${pos}`
     }

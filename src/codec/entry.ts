@@ -3,8 +3,8 @@ import { sha256 } from './hash.ts'
 import * as f from './fields.ts'
 import { CodecError } from './errors.ts'
 import {
-  AUTHOR_SIZE, CLOCK_COUNTER_MAX, ENTRY_BYTES_MAX, ENTRY_DEPTH_MAX, FILE_CHUNKS_MAX, FILE_PARTS_MAX, HASH_SIZE, INVITE_USES_MAX, KEY_BYTES_MAX,
-  NAME_BYTES_MAX, PATH_BYTES_MAX, SIGNATURE_SIZE, SPACE_ID_SIZE, SUPERSEDES_MAX
+  AUTHOR_SIZE, CLOCK_COUNTER_MAX, ENTRY_BYTES_MAX, ENTRY_DEPTH_MAX, FILE_CHUNKS_MAX, FILE_PARTS_MAX, HASH_SIZE,
+  INVITE_USES_MAX, KEY_BYTES_MAX, NAME_BYTES_MAX, PATH_BYTES_MAX, SIGNATURE_SIZE, SPACE_ID_SIZE, SUPERSEDES_MAX
 } from './limits.ts'
 
 /**
@@ -66,16 +66,24 @@ export interface FilePartBody {
 export type AclBody =
   | { readonly t: 'acl.grant', readonly member: Uint8Array, readonly role: GrantableRole, readonly from: Position }
   | { readonly t: 'acl.revoke', readonly member: Uint8Array, readonly at: Position, readonly keep: readonly number[] }
-  | { readonly t: 'invite', readonly key: Uint8Array, readonly role: GrantableRole, readonly uses: number, readonly expiresMs: number }
+  | {
+    readonly t: 'invite', readonly key: Uint8Array, readonly role: GrantableRole, readonly uses: number,
+    readonly expiresMs: number
+  }
   | { readonly t: 'invite.revoke', readonly invite: Uint8Array, readonly keep: readonly Uint8Array[] }
   | { readonly t: 'join', readonly invite: Uint8Array, readonly proof: Uint8Array }
-  /** The invite's issuer admits the join `join` (an entry id) on its invite `invite` (decision 18): only the issuer's own count. */
+  /**
+   * The invite's issuer admits the join `join` (an entry id) on its invite
+   * `invite` (decision 18): only the issuer's own count.
+   */
   | { readonly t: 'invite.redeem', readonly invite: Uint8Array, readonly join: Uint8Array }
 
 export type Body = DataBody | AclBody
 export type BodyType = Body['t']
 export const DATA_TYPES: readonly BodyType[] = ['kv.put', 'kv.del', 'counter.add', 'ledger.append', 'file', 'file.part']
-export const ACL_TYPES: readonly BodyType[] = ['acl.grant', 'acl.revoke', 'invite', 'invite.revoke', 'join', 'invite.redeem']
+export const ACL_TYPES: readonly BodyType[] = [
+  'acl.grant', 'acl.revoke', 'invite', 'invite.revoke', 'join', 'invite.redeem'
+]
 
 export interface UnsignedEntry {
   readonly space: Uint8Array
@@ -114,7 +122,9 @@ export function encodeUnsignedEntry (entry: UnsignedEntry): Uint8Array {
     c: [entry.clock.wallMs, entry.clock.counter],
     b: bodyToCbor(entry.body)
   })
-  if (bytes.length > ENTRY_BYTES_MAX) throw new CodecError('OVERSIZED', `entry: ${bytes.length} bytes, limit ${ENTRY_BYTES_MAX}`)
+  if (bytes.length > ENTRY_BYTES_MAX) {
+    throw new CodecError('OVERSIZED', `entry: ${bytes.length} bytes, limit ${ENTRY_BYTES_MAX}`)
+  }
   return bytes
 }
 
@@ -124,7 +134,8 @@ export function encodeUnsignedEntry (entry: UnsignedEntry): Uint8Array {
  */
 export function decodeEntry (bytes: Uint8Array, sig: Uint8Array, checkCanonical = true): Entry {
   f.bytes(sig, 'entry.sig', SIGNATURE_SIZE)
-  const v = f.map(decodeCbor(bytes, 'entry', ENTRY_BYTES_MAX, checkCanonical, ENTRY_DEPTH_MAX), 'entry', ['s', 'a', 'e', 'q', 'p', 'c', 'b'])
+  const raw = decodeCbor(bytes, 'entry', ENTRY_BYTES_MAX, checkCanonical, ENTRY_DEPTH_MAX)
+  const v = f.map(raw, 'entry', ['s', 'a', 'e', 'q', 'p', 'c', 'b'])
   const clock = f.array(v.c, 'entry.c', 2, 2)
   const seq = f.int(v.q, 'entry.q', 0, POSITION_MAX)
   return {
@@ -133,7 +144,10 @@ export function decodeEntry (bytes: Uint8Array, sig: Uint8Array, checkCanonical 
     epoch: f.int(v.e, 'entry.e', 0, EPOCH_MAX),
     seq,
     prev: f.nullableBytes(v.p, 'entry.p', HASH_SIZE),
-    clock: { wallMs: f.int(clock[0], 'entry.c[0]', 0, POSITION_MAX), counter: f.int(clock[1], 'entry.c[1]', 0, CLOCK_COUNTER_MAX) },
+    clock: {
+      wallMs: f.int(clock[0], 'entry.c[0]', 0, POSITION_MAX),
+      counter: f.int(clock[1], 'entry.c[1]', 0, CLOCK_COUNTER_MAX)
+    },
     body: bodyFromCbor(v.b, checkCanonical),
     id: sha256(bytes),
     bytes,
@@ -148,7 +162,12 @@ function bodyToCbor (body: Body): Record<string, unknown> {
     case 'file': {
       // Our own writes get the checks a receiver applies: a path it would refuse is refused here, with its reason.
       const { parts, ...rest } = body
-      const cbor = { ...rest, chunks: body.chunks.map(c => [c[0], c[1]]), supersedes: [...body.supersedes], ...(parts === undefined ? {} : { parts: parts.map(positionToCbor) }) }
+      const cbor = {
+        ...rest,
+        chunks: body.chunks.map(c => [c[0], c[1]]),
+        supersedes: [...body.supersedes],
+        ...(parts === undefined ? {} : { parts: parts.map(positionToCbor) })
+      }
       fileBody(cbor)
       return cbor
     }
@@ -171,8 +190,10 @@ function position (v: unknown, path: string): Position {
 }
 
 function bodyFromCbor (raw: unknown, arriving = true): Body {
-  const t = f.map(raw, 'entry.b', ['t', 'key', 'value', 'name', 'delta', 'tx', 'member', 'role', 'from', 'at', 'keep', 'uses', 'expiresMs', 'invite', 'proof', 'join',
-    'path', 'size', 'mode', 'mtimeMs', 'deleted', 'supersedes', 'chunks', 'parts']).t
+  const t = f.map(raw, 'entry.b', [
+    't', 'key', 'value', 'name', 'delta', 'tx', 'member', 'role', 'from', 'at', 'keep', 'uses', 'expiresMs', 'invite',
+    'proof', 'join', 'path', 'size', 'mode', 'mtimeMs', 'deleted', 'supersedes', 'chunks', 'parts'
+  ]).t
   switch (t) {
     case 'kv.put': {
       const b = f.map(raw, 'entry.b', ['t', 'key', 'value'])
@@ -185,7 +206,11 @@ function bodyFromCbor (raw: unknown, arriving = true): Body {
     }
     case 'counter.add': {
       const b = f.map(raw, 'entry.b', ['t', 'name', 'delta'])
-      return { t, name: f.string(b.name, 'entry.b.name', NAME_BYTES_MAX, 1), delta: f.int(b.delta, 'entry.b.delta', -Number.MAX_SAFE_INTEGER) }
+      return {
+        t,
+        name: f.string(b.name, 'entry.b.name', NAME_BYTES_MAX, 1),
+        delta: f.int(b.delta, 'entry.b.delta', -Number.MAX_SAFE_INTEGER)
+      }
     }
     case 'ledger.append': {
       const b = f.map(raw, 'entry.b', ['t', 'tx'])
@@ -194,7 +219,12 @@ function bodyFromCbor (raw: unknown, arriving = true): Body {
     }
     case 'acl.grant': {
       const b = f.map(raw, 'entry.b', ['t', 'member', 'role', 'from'])
-      return { t, member: f.bytes(b.member, 'entry.b.member', AUTHOR_SIZE), role: f.oneOf(b.role, 'entry.b.role', GRANTABLE_ROLES), from: position(b.from, 'entry.b.from') }
+      return {
+        t,
+        member: f.bytes(b.member, 'entry.b.member', AUTHOR_SIZE),
+        role: f.oneOf(b.role, 'entry.b.role', GRANTABLE_ROLES),
+        from: position(b.from, 'entry.b.from')
+      }
     }
     case 'acl.revoke': {
       const b = f.map(raw, 'entry.b', ['t', 'member', 'at', 'keep'])
@@ -218,11 +248,13 @@ function bodyFromCbor (raw: unknown, arriving = true): Body {
     }
     case 'join': {
       const b = f.map(raw, 'entry.b', ['t', 'invite', 'proof'])
-      return { t, invite: f.bytes(b.invite, 'entry.b.invite', HASH_SIZE), proof: f.bytes(b.proof, 'entry.b.proof', SIGNATURE_SIZE) }
+      const invite = f.bytes(b.invite, 'entry.b.invite', HASH_SIZE)
+      return { t, invite, proof: f.bytes(b.proof, 'entry.b.proof', SIGNATURE_SIZE) }
     }
     case 'invite.redeem': {
       const b = f.map(raw, 'entry.b', ['t', 'invite', 'join'])
-      return { t, invite: f.bytes(b.invite, 'entry.b.invite', HASH_SIZE), join: f.bytes(b.join, 'entry.b.join', HASH_SIZE) }
+      const invite = f.bytes(b.invite, 'entry.b.invite', HASH_SIZE)
+      return { t, invite, join: f.bytes(b.join, 'entry.b.join', HASH_SIZE) }
     }
     case 'file': return fileBody(raw, arriving)
     case 'file.part': return filePartBody(raw)
@@ -250,7 +282,10 @@ function filePartBody (raw: unknown): FilePartBody {
   return { t: 'file.part', chunks: chunkList(b.chunks, 'entry.b.chunks', 1) }
 }
 
-/** `arriving` false: read back from our own store, checked when it arrived (a record stored before the work-area rule still reads; files/ never writes it). */
+/**
+ * `arriving` false: read back from our own store, checked when it arrived (a
+ * record stored before the work-area rule still reads; files/ never writes it).
+ */
 function fileBody (raw: unknown, arriving = true): FileBody {
   const b = f.map(raw, 'entry.b', ['t', 'path', 'size', 'mode', 'mtimeMs', 'deleted', 'supersedes', 'chunks', 'parts'])
   const path = f.string(b.path, 'entry.b.path', PATH_BYTES_MAX, 1)
@@ -259,10 +294,15 @@ function fileBody (raw: unknown, arriving = true): FileBody {
   const size = f.int(b.size, 'entry.b.size')
   const deleted = f.bool(b.deleted, 'entry.b.deleted')
   const chunks = chunkList(b.chunks, 'entry.b.chunks', 0)
-  const parts = b.parts === undefined ? undefined : nonEmpty(f.array(b.parts, 'entry.b.parts', FILE_PARTS_MAX), 'entry.b.parts').map((p, i) => position(p, `entry.b.parts[${i}]`))
+  const parts = b.parts === undefined
+    ? undefined
+    : nonEmpty(f.array(b.parts, 'entry.b.parts', FILE_PARTS_MAX), 'entry.b.parts')
+      .map((p, i) => position(p, `entry.b.parts[${i}]`))
   if (parts !== undefined) {
     // The sizes are checked where the parts are read (the replica), since they are other entries.
-    if (chunks.length > 0 || deleted) throw f.invalid('entry.b.parts', 'a file with parts has no inline chunks and is not deleted')
+    if (chunks.length > 0 || deleted) {
+      throw f.invalid('entry.b.parts', 'a file with parts has no inline chunks and is not deleted')
+    }
   } else if (chunks.reduce((n, c) => n + c[1], 0) !== size) {
     throw f.invalid('entry.b.chunks', `chunk sizes do not add up to size ${size}`)
   }
@@ -275,7 +315,8 @@ function fileBody (raw: unknown, arriving = true): FileBody {
     mode: f.int(b.mode, 'entry.b.mode', 0, 0o7777) & FILE_MODE_BITS,
     mtimeMs: f.int(b.mtimeMs, 'entry.b.mtimeMs', 0, POSITION_MAX),
     deleted,
-    supersedes: f.array(b.supersedes, 'entry.b.supersedes', SUPERSEDES_MAX).map((e, i) => f.bytes(e, `entry.b.supersedes[${i}]`, HASH_SIZE)),
+    supersedes: f.array(b.supersedes, 'entry.b.supersedes', SUPERSEDES_MAX)
+      .map((e, i) => f.bytes(e, `entry.b.supersedes[${i}]`, HASH_SIZE)),
     chunks,
     ...(parts === undefined ? {} : { parts })
   }
@@ -311,7 +352,9 @@ function pathFormProblem (path: string): string | null {
   if (/[\0\\]/.test(path)) return 'holds a NUL or a backslash'
   if (path.normalize('NFC') !== path) return 'not in Unicode NFC'
   if (!path.isWellFormed()) return 'not well-formed Unicode'
-  for (const seg of path.split('/')) if (seg === '' || seg === '.' || seg === '..') return `has a segment ${JSON.stringify(seg)}`
+  for (const seg of path.split('/')) {
+    if (seg === '' || seg === '.' || seg === '..') return `has a segment ${JSON.stringify(seg)}`
+  }
   return null
 }
 

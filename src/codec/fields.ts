@@ -12,7 +12,8 @@ export function invalid (path: string, problem: string): CodecError {
 }
 
 export function map (v: unknown, path: string, keys: readonly string[]): CborMap {
-  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array) throw invalid(path, 'expected a map')
+  const isMap = v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)
+  if (!isMap) throw invalid(path, 'expected a map')
   for (const k of Object.keys(v)) {
     if (!keys.includes(k)) throw invalid(`${path}.${k}`, 'unknown field')
   }
@@ -52,7 +53,9 @@ export function bool (v: unknown, path: string): boolean {
 export function array (v: unknown, path: string, maxItems: number, exactItems?: number): unknown[] {
   if (!Array.isArray(v)) throw invalid(path, 'expected an array')
   if (v.length > maxItems) throw new CodecError('OVERSIZED', `${path}: ${v.length} items, limit ${maxItems}`)
-  if (exactItems !== undefined && v.length !== exactItems) throw invalid(path, `expected ${exactItems} items, got ${v.length}`)
+  if (exactItems !== undefined && v.length !== exactItems) {
+    throw invalid(path, `expected ${exactItems} items, got ${v.length}`)
+  }
   return v
 }
 
@@ -62,11 +65,14 @@ export function array (v: unknown, path: string, maxItems: number, exactItems?: 
  */
 export function describe (v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.slice(0, 40))
-  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' || v === null || v === undefined) return String(v)
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v)
+  if (v === null || v === undefined) return String(v)
   return Array.isArray(v) ? 'an array' : v instanceof Uint8Array ? 'bytes' : typeof v
 }
 
 export function oneOf<T extends string> (v: unknown, path: string, allowed: readonly T[]): T {
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) throw invalid(path, `expected one of ${allowed.join(', ')}`)
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw invalid(path, `expected one of ${allowed.join(', ')}`)
+  }
   return v as T
 }

@@ -8,7 +8,10 @@
  */
 export * from './errors.ts'
 export * from './limits.ts'
-export { encodeCbor, decodeCbor, canonicalByReencoding, isCanonicalDagCbor, bytesEqual, compareBytes, toHex, fromHex, assertValueDepth } from './cbor.ts'
+export {
+  encodeCbor, decodeCbor, canonicalByReencoding, isCanonicalDagCbor, bytesEqual, compareBytes, toHex, fromHex,
+  assertValueDepth
+} from './cbor.ts'
 export { cborNestingProblem, valueDeeperThan } from './depth.ts'
 export { storedEntryClock } from './skim.ts'
 export { sha256, cidOf, cidFromBytes, cidFromString } from './hash.ts'

@@ -56,19 +56,33 @@ export type Message =
   | { readonly m: 'have', readonly space: Uint8Array, readonly heads: readonly FeedRow[] }
   | { readonly m: 'fork', readonly space: Uint8Array, readonly a: SignedBytes, readonly b: SignedBytes }
   | { readonly m: 'status', readonly space: Uint8Array, readonly record: SignedBytes }
-  /** Status records this node holds (author and clock), announced instead of pushed: a neighbour pulls the newer ones once. */
+  /**
+   * Status records this node holds (author and clock), announced instead of
+   * pushed: a neighbour pulls the newer ones once.
+   */
   | { readonly m: 'status-have', readonly space: Uint8Array, readonly heads: readonly StatusHead[] }
   | { readonly m: 'status-want', readonly space: Uint8Array, readonly authors: readonly Uint8Array[] }
   | { readonly m: 'bye', readonly reason: string }
-  /** An invite's issuer answers a join presented to it (decision 18): `outcome` 'redeemed', 'waiting' (not the issuer) or a refusal code. */
-  | { readonly m: 'join-answer', readonly space: Uint8Array, readonly join: Uint8Array, readonly outcome: string, readonly detail: string }
+  /**
+   * An invite's issuer answers a join presented to it (decision 18): `outcome`
+   * 'redeemed', 'waiting' (not the issuer) or a refusal code.
+   */
+  | {
+    readonly m: 'join-answer', readonly space: Uint8Array, readonly join: Uint8Array, readonly outcome: string,
+    readonly detail: string
+  }
 
 export type MessageType = Message['m']
 export const PROTOCOL_VERSION = 1
 
 export function encodeMessage (msg: Message): Uint8Array {
   switch (msg.m) {
-    case 'hello': return encodeCbor({ m: msg.m, v: PROTOCOL_VERSION, sp: msg.spaces.map(s => ({ g: s.genesis, f: s.feeds.map(rowToCbor), st: s.statuses.map(statusHeadToCbor) })), ...(msg.tags === undefined ? {} : { t: msg.tags }) })
+    case 'hello': return encodeCbor({
+      m: msg.m,
+      v: PROTOCOL_VERSION,
+      sp: msg.spaces.map(s => ({ g: s.genesis, f: s.feeds.map(rowToCbor), st: s.statuses.map(statusHeadToCbor) })),
+      ...(msg.tags === undefined ? {} : { t: msg.tags })
+    })
     case 'want': return encodeCbor({ m: msg.m, s: msg.space, r: msg.ranges.map(rangeToCbor) })
     case 'entries': return encodeCbor({ m: msg.m, s: msg.space, r: msg.run })
     case 'none': return encodeCbor({ m: msg.m, s: msg.space, r: rangeToCbor(msg.range) })
@@ -85,22 +99,29 @@ export function encodeMessage (msg: Message): Uint8Array {
 
 /** Only ever returns a Message or throws CodecError. */
 export function decodeMessage (bytes: Uint8Array): Message {
-  const raw = f.map(decodeCbor(bytes, 'message', MESSAGE_BYTES_MAX, false), 'message', ['m', 'v', 'sp', 's', 'r', 'h', 'a', 'b', 't'])
+  const cbor = decodeCbor(bytes, 'message', MESSAGE_BYTES_MAX, false)
+  const raw = f.map(cbor, 'message', ['m', 'v', 'sp', 's', 'r', 'h', 'a', 'b', 't'])
   switch (raw.m) {
     case 'hello': {
       const v = f.map(raw, 'hello', ['m', 'v', 'sp', 't'])
-      if (v.v !== PROTOCOL_VERSION) throw new CodecError('UNKNOWN_TYPE', `hello.v: protocol version ${f.describe(v.v)} is not ${PROTOCOL_VERSION}`)
+      if (v.v !== PROTOCOL_VERSION) {
+        throw new CodecError('UNKNOWN_TYPE', `hello.v: protocol version ${f.describe(v.v)} is not ${PROTOCOL_VERSION}`)
+      }
       const spaces = f.array(v.sp, 'hello.sp', HELLO_SPACES_MAX).map((s, i) => spaceHello(s, `hello.sp[${i}]`))
       if (v.t === undefined) return { m: 'hello', spaces }
-      return { m: 'hello', spaces, tags: f.array(v.t, 'hello.t', HELLO_SPACES_MAX).map((t, i) => f.bytes(t, `hello.t[${i}]`, HASH_SIZE)) }
+      const tags = f.array(v.t, 'hello.t', HELLO_SPACES_MAX).map((t, i) => f.bytes(t, `hello.t[${i}]`, HASH_SIZE))
+      return { m: 'hello', spaces, tags }
     }
     case 'want': {
       const v = f.map(raw, 'want', ['m', 's', 'r'])
-      return { m: 'want', space: spaceId(v.s, 'want.s'), ranges: f.array(v.r, 'want.r', FEEDS_PER_MESSAGE_MAX).map((r, i) => range(r, `want.r[${i}]`)) }
+      const space = spaceId(v.s, 'want.s')
+      const ranges = f.array(v.r, 'want.r', FEEDS_PER_MESSAGE_MAX).map((r, i) => range(r, `want.r[${i}]`))
+      return { m: 'want', space, ranges }
     }
     case 'entries': {
       const v = f.map(raw, 'entries', ['m', 's', 'r'])
-      const run = f.array(v.r, 'entries.r', RUN_ENTRIES_MAX).map((e, i) => signed(e, `entries.r[${i}]`, ENTRY_BYTES_MAX))
+      const run = f.array(v.r, 'entries.r', RUN_ENTRIES_MAX)
+        .map((e, i) => signed(e, `entries.r[${i}]`, ENTRY_BYTES_MAX))
       const total = run.reduce((n, e) => n + e[0].length, 0)
       if (total > RUN_BYTES_MAX) throw new CodecError('OVERSIZED', `entries.r: ${total} bytes, limit ${RUN_BYTES_MAX}`)
       return { m: 'entries', space: spaceId(v.s, 'entries.s'), run }
@@ -111,11 +132,14 @@ export function decodeMessage (bytes: Uint8Array): Message {
     }
     case 'have': {
       const v = f.map(raw, 'have', ['m', 's', 'h'])
-      return { m: 'have', space: spaceId(v.s, 'have.s'), heads: f.array(v.h, 'have.h', FEEDS_PER_MESSAGE_MAX).map((r, i) => row(r, `have.h[${i}]`)) }
+      const space = spaceId(v.s, 'have.s')
+      const heads = f.array(v.h, 'have.h', FEEDS_PER_MESSAGE_MAX).map((r, i) => row(r, `have.h[${i}]`))
+      return { m: 'have', space, heads }
     }
     case 'fork': {
       const v = f.map(raw, 'fork', ['m', 's', 'a', 'b'])
-      return { m: 'fork', space: spaceId(v.s, 'fork.s'), a: signed(v.a, 'fork.a', ENTRY_BYTES_MAX), b: signed(v.b, 'fork.b', ENTRY_BYTES_MAX) }
+      const space = spaceId(v.s, 'fork.s')
+      return { m: 'fork', space, a: signed(v.a, 'fork.a', ENTRY_BYTES_MAX), b: signed(v.b, 'fork.b', ENTRY_BYTES_MAX) }
     }
     case 'status': {
       const v = f.map(raw, 'status', ['m', 's', 'r'])
@@ -123,11 +147,17 @@ export function decodeMessage (bytes: Uint8Array): Message {
     }
     case 'status-have': {
       const v = f.map(raw, 'status-have', ['m', 's', 'h'])
-      return { m: 'status-have', space: spaceId(v.s, 'status-have.s'), heads: f.array(v.h, 'status-have.h', FEEDS_PER_MESSAGE_MAX).map((h, i) => statusHead(h, `status-have.h[${i}]`)) }
+      const space = spaceId(v.s, 'status-have.s')
+      const heads = f.array(v.h, 'status-have.h', FEEDS_PER_MESSAGE_MAX)
+        .map((h, i) => statusHead(h, `status-have.h[${i}]`))
+      return { m: 'status-have', space, heads }
     }
     case 'status-want': {
       const v = f.map(raw, 'status-want', ['m', 's', 'a'])
-      return { m: 'status-want', space: spaceId(v.s, 'status-want.s'), authors: f.array(v.a, 'status-want.a', FEEDS_PER_MESSAGE_MAX).map((a, i) => f.bytes(a, `status-want.a[${i}]`, AUTHOR_SIZE)) }
+      const space = spaceId(v.s, 'status-want.s')
+      const authors = f.array(v.a, 'status-want.a', FEEDS_PER_MESSAGE_MAX)
+        .map((a, i) => f.bytes(a, `status-want.a[${i}]`, AUTHOR_SIZE))
+      return { m: 'status-want', space, authors }
     }
     case 'bye': {
       const v = f.map(raw, 'bye', ['m', 'r'])
@@ -135,7 +165,13 @@ export function decodeMessage (bytes: Uint8Array): Message {
     }
     case 'join-answer': {
       const v = f.map(raw, 'join-answer', ['m', 's', 'h', 'r', 'b'])
-      return { m: 'join-answer', space: spaceId(v.s, 'join-answer.s'), join: f.bytes(v.h, 'join-answer.h', HASH_SIZE), outcome: f.string(v.r, 'join-answer.r', 32), detail: f.string(v.b, 'join-answer.b', REASON_BYTES_MAX) }
+      return {
+        m: 'join-answer',
+        space: spaceId(v.s, 'join-answer.s'),
+        join: f.bytes(v.h, 'join-answer.h', HASH_SIZE),
+        outcome: f.string(v.r, 'join-answer.r', 32),
+        detail: f.string(v.b, 'join-answer.b', REASON_BYTES_MAX)
+      }
     }
     default:
       throw new CodecError('UNKNOWN_TYPE', `message.m: unknown message type ${f.describe(raw.m)}`)
@@ -164,7 +200,8 @@ function row (v: unknown, path: string): FeedRow {
   const count = f.int(a[2], `${path}[2]`)
   const head = f.nullableBytes(a[3], `${path}[3]`, HASH_SIZE)
   if ((count === 0) !== (head === null)) throw f.invalid(path, 'a head is given exactly when count > 0')
-  return { author: f.bytes(a[0], `${path}[0]`, AUTHOR_SIZE), epoch: f.int(a[1], `${path}[1]`), count, head, frozen: f.bool(a[4], `${path}[4]`) }
+  const author = f.bytes(a[0], `${path}[0]`, AUTHOR_SIZE)
+  return { author, epoch: f.int(a[1], `${path}[1]`), count, head, frozen: f.bool(a[4], `${path}[4]`) }
 }
 
 function range (v: unknown, path: string): FeedRange {
@@ -187,7 +224,13 @@ function spaceHello (v: unknown, path: string): SpaceHello {
 
 function statusHead (v: unknown, path: string): StatusHead {
   const a = f.array(v, path, 3, 3)
-  return { author: f.bytes(a[0], `${path}[0]`, AUTHOR_SIZE), clock: { wallMs: f.int(a[1], `${path}[1]`, 0, TIME_MS_MAX), counter: f.int(a[2], `${path}[2]`, 0, CLOCK_COUNTER_MAX) } }
+  return {
+    author: f.bytes(a[0], `${path}[0]`, AUTHOR_SIZE),
+    clock: {
+      wallMs: f.int(a[1], `${path}[1]`, 0, TIME_MS_MAX),
+      counter: f.int(a[2], `${path}[2]`, 0, CLOCK_COUNTER_MAX)
+    }
+  }
 }
 
 function statusHeadToCbor (h: StatusHead): unknown[] {

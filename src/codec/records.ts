@@ -4,7 +4,10 @@ import type { CID } from 'multiformats/cid'
 import * as f from './fields.ts'
 import { CodecError } from './errors.ts'
 import type { Clock } from './entry.ts'
-import { AUTHOR_SIZE, CLOCK_COUNTER_MAX, GENESIS_BYTES_MAX, NAME_BYTES_MAX, SIGNATURE_SIZE, SPACE_ID_SIZE, STATUS_BYTES_MAX, TIME_MS_MAX } from './limits.ts'
+import {
+  AUTHOR_SIZE, CLOCK_COUNTER_MAX, GENESIS_BYTES_MAX, NAME_BYTES_MAX, SIGNATURE_SIZE, SPACE_ID_SIZE, STATUS_BYTES_MAX,
+  TIME_MS_MAX
+} from './limits.ts'
 
 /**
  * Standalone signed records: a space's genesis (its CID is the space id)
@@ -61,7 +64,9 @@ export interface SignedStatus extends StatusRecord {
 export function encodeStatus (s: StatusRecord): Uint8Array {
   assertEncodable(s.body, 'status.b')
   const bytes = encodeCbor({ s: s.space, a: s.author, c: [s.clock.wallMs, s.clock.counter], b: s.body })
-  if (bytes.length > STATUS_BYTES_MAX) throw new CodecError('OVERSIZED', `status: ${bytes.length} bytes, limit ${STATUS_BYTES_MAX}`)
+  if (bytes.length > STATUS_BYTES_MAX) {
+    throw new CodecError('OVERSIZED', `status: ${bytes.length} bytes, limit ${STATUS_BYTES_MAX}`)
+  }
   return bytes
 }
 
@@ -70,11 +75,15 @@ export function decodeStatus (bytes: Uint8Array, sig: Uint8Array): SignedStatus 
   const v = f.map(decodeCbor(bytes, 'status', STATUS_BYTES_MAX, true), 'status', ['s', 'a', 'c', 'b'])
   const clock = f.array(v.c, 'status.c', 2, 2)
   const body = v.b
-  if (body === null || typeof body !== 'object' || Array.isArray(body) || body instanceof Uint8Array) throw f.invalid('status.b', 'expected a map')
+  const isMap = body !== null && typeof body === 'object' && !Array.isArray(body) && !(body instanceof Uint8Array)
+  if (!isMap) throw f.invalid('status.b', 'expected a map')
   return {
     space: f.bytes(v.s, 'status.s', SPACE_ID_SIZE),
     author: f.bytes(v.a, 'status.a', AUTHOR_SIZE),
-    clock: { wallMs: f.int(clock[0], 'status.c[0]', 0, TIME_MS_MAX), counter: f.int(clock[1], 'status.c[1]', 0, CLOCK_COUNTER_MAX) },
+    clock: {
+      wallMs: f.int(clock[0], 'status.c[0]', 0, TIME_MS_MAX),
+      counter: f.int(clock[1], 'status.c[1]', 0, CLOCK_COUNTER_MAX)
+    },
     body: body as Record<string, unknown>,
     bytes,
     sig,

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { NoSourceError } from '../blocks/index.ts'
+import { SamepageError } from '../ids/index.ts'
 import { WORK_AREA } from './scanner.ts'
 
 /** What a path shows when writing it failed: the file system's refusal in words, or a wait for a source. */
@@ -23,10 +24,9 @@ export function fsError (code: string): NodeJS.ErrnoException {
 }
 
 /** A folder is usable: it exists, is a directory, and this process can write its work area. */
-export class FolderProblem extends Error {
+export class FolderProblem extends SamepageError<'BAD_FOLDER'> {
   constructor (message: string) {
-    super(message)
-    this.name = 'FolderProblem'
+    super('BAD_FOLDER', message)
   }
 }
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
 import { fromHex, toHex } from '../codec/index.ts'
 import type { ScannedFile } from './scanner.ts'
 
@@ -23,13 +24,8 @@ type SavedFile = [
 interface SavedFolderState { v: 1, files: SavedFile[] }
 
 export function loadFolderState (file: string): Map<string, KnownFile> {
-  let text: string
-  try {
-    text = fs.readFileSync(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map()
-    throw err
-  }
+  const text = readTextOr(file, null)
+  if (text === null) return new Map()
   const saved = JSON.parse(text) as SavedFolderState
   if (saved.v !== 1 || !Array.isArray(saved.files)) throw new Error(`${file} is not a samepage folder state (v1); move it away to rescan the folder from scratch`)
   return new Map(saved.files.map(([p, id, size, mode, mtimeMs, ino, chunks]) => [p, { path: p, id, size, mode, mtimeMs, ino, chunks: chunks.map(([h, n]) => [fromHex(h), n] as const) }]))
@@ -38,13 +34,5 @@ export function loadFolderState (file: string): Map<string, KnownFile> {
 export function saveFolderState (file: string, known: ReadonlyMap<string, KnownFile>): void {
   const saved: SavedFolderState = { v: 1, files: [...known.values()].map(k => [k.path, k.id, k.size, k.mode, k.mtimeMs, k.ino, k.chunks.map(([h, n]) => [toHex(h), n])]) }
   fs.mkdirSync(path.dirname(file), { recursive: true })
-  const tmp = `${file}.tmp`
-  const fd = fs.openSync(tmp, 'w', 0o600)
-  try {
-    fs.writeSync(fd, JSON.stringify(saved))
-    fs.fsyncSync(fd)
-  } finally {
-    fs.closeSync(fd)
-  }
-  fs.renameSync(tmp, file)
+  writeFileAtomic(file, JSON.stringify(saved))
 }

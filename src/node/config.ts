@@ -1,5 +1,5 @@
-import fs from 'node:fs'
 import path from 'node:path'
+import { readTextOr } from '../atomic-file/index.ts'
 import { multiaddr } from '@multiformats/multiaddr'
 import { NodeError } from './errors.ts'
 import { DEFAULT_THRESHOLDS } from '../telemetry/index.ts'
@@ -40,13 +40,8 @@ export const CONFIG_FILE = 'config.json'
 
 export function readConfig (dir: string): NodeConfig {
   const file = path.join(dir, CONFIG_FILE)
-  let text: string
-  try {
-    text = fs.readFileSync(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
-    throw err
-  }
+  const text = readTextOr(file, null)
+  if (text === null) return {}
   const fix = `fix ${file} or remove it`
   let raw: unknown
   try {

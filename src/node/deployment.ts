@@ -1,5 +1,5 @@
-import fs from 'node:fs'
 import path from 'node:path'
+import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
 import type { SpaceKey } from '../store/index.ts'
 import { NodeError } from './errors.ts'
 
@@ -29,20 +29,13 @@ export class DeploymentSpaces {
   add (key: SpaceKey): void {
     if (this.has(key)) return
     this.#keys.push(key)
-    const tmp = `${this.#file}.${process.pid}.tmp`
-    fs.writeFileSync(tmp, JSON.stringify({ spaces: this.#keys }, null, 2) + '\n', { mode: 0o600 })
-    fs.renameSync(tmp, this.#file)
+    writeFileAtomic(this.#file, JSON.stringify({ spaces: this.#keys }, null, 2) + '\n')
   }
 }
 
 function load (file: string): SpaceKey[] {
-  let text: string
-  try {
-    text = fs.readFileSync(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw err
-  }
+  const text = readTextOr(file, null)
+  if (text === null) return []
   try {
     const v = JSON.parse(text) as { spaces?: unknown }
     if (Array.isArray(v.spaces) && v.spaces.every(k => typeof k === 'string')) return v.spaces as string[]

@@ -22,7 +22,7 @@ export function lockDir (dir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       const pid = Number(fs.readFileSync(file, 'utf8'))
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        const hint = 'stop it first, or use another --dir'
+        const hint = 'stop it first, or use another data directory'
         throw new NodeError('DIR_LOCKED', `${dir} is in use by another samepage daemon (pid ${pid}); ${hint}`)
       }
       fs.unlinkSync(file) // stale: its process is gone

@@ -1,3 +1,5 @@
+import { SamepageError } from '../ids/index.ts'
+
 /**
  * A user's or the environment's error, with a stable code and a message
  * that names the problem and what to do (design decision 13). The API and
@@ -10,11 +12,4 @@ export type NodeErrorCode =
   | 'BACKUP_EXISTS' | 'BACKUP_REFUSED' | 'DATA_DIR_FOLDER' | 'STORAGE_FULL' | 'STORAGE_FAILED'
   | 'NOT_A_MEMBER' | 'NO_CHANGE' | 'JOIN_REFUSED' | 'INVITER_UNREACHABLE'
 
-export class NodeError extends Error {
-  readonly code: NodeErrorCode
-  constructor (code: NodeErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'NodeError'
-    this.code = code
-  }
-}
+export class NodeError extends SamepageError<NodeErrorCode> {}

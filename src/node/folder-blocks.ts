@@ -1,5 +1,6 @@
 import type { ChunkFetcher } from '../blocks/index.ts'
 import { toHex } from '../codec/index.ts'
+import { isAuthorKey } from '../ids/index.ts'
 import type { FolderSync } from '../files/index.ts'
 import { BlockFetch } from '../net/index.ts'
 import type { BlockLink, BlockServed } from '../net/index.ts'
@@ -37,7 +38,7 @@ export class FolderBlocks {
   /** Whether `author` (hex) may have the chunks of `space`: a member of a space this node holds. */
   mayFetch (author: string, space: SpaceKey): boolean {
     const replica = this.#host.replica(space)
-    return replica !== undefined && /^[0-9a-f]{64}$/.test(author) && replica.acl.currentRole(author) !== null
+    return replica !== undefined && isAuthorKey(author) && replica.acl.currentRole(author) !== null
   }
 
   async serve (author: string, space: string, hash: Uint8Array): Promise<BlockServed> {

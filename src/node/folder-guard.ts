@@ -14,7 +14,7 @@ export function dataDirProblem (folder: string, dataDir: string): string | null 
   const realFolder = realOrResolved(folder)
   const realData = realOrResolved(dataDir)
   const fix = 'share a directory that neither holds the data directory nor lies inside it ' +
-    '(or start the node with another --dir)'
+    '(or start the node with another data directory)'
   const secrets = 'its identity key and API token would be synced'
   if (realFolder === realData || sameDir(realFolder, realData)) {
     return `${folder} is this node's data directory (${dataDir}): ${secrets}; ${fix}`

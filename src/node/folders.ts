@@ -1,7 +1,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { fromHex, toHex } from '../codec/index.ts'
+import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
+import { toHex } from '../codec/index.ts'
 import { peerIdOf } from '../identity/index.ts'
+import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
+import { isAuthorKey, keyBytes } from '../ids/index.ts'
 import type { Entry } from '../codec/index.ts'
 import { checkFolder, FOLDER_MODES, FolderProblem, FolderSync } from '../files/index.ts'
 import type { ConflictInfo, FolderMode, FolderStatus, NewVersion } from '../files/index.ts'
@@ -95,7 +98,7 @@ export class Folders {
     if (mode !== 'receive-only' && (role === null || role === 'reader')) {
       const what = role === null ? 'is not a member' : 'is a reader'
       throw new NodeError('NOT_ALLOWED', `this node ${what} of ${replica.genesis.name}: it cannot send changes; ` +
-        'use --mode receive-only, or ask an admin for the writer role')
+        'add the folder receive-only, or ask an admin for the writer role')
     }
     const bound = this.#running.get(replica.key)
     if (bound !== undefined) {
@@ -113,7 +116,7 @@ export class Folders {
     try {
       await checkFolder(root)
     } catch (err) {
-      if (err instanceof FolderProblem) throw new NodeError('BAD_FOLDER', err.message)
+      if (err instanceof FolderProblem) throw new NodeError('BAD_FOLDER', err.message, { cause: err })
       throw err
     }
     const binding: FolderBinding = { space: replica.key, path: root, mode: mode as FolderMode }
@@ -209,28 +212,24 @@ export class Folders {
       ? live
       : { ...live, state: 'stopped' as const, errors: [{ path: '.', error: refused }, ...live.errors] }
     // Peers by their peer id, as everywhere else the user sees them.
-    const peerId = (peer: string): string => /^[0-9a-f]{64}$/.test(peer) ? peerIdOf(fromHex(peer)) : peer
-    const peers = status.peers.map(p => ({ ...p, peer: peerId(p.peer) }))
+    const peers = status.peers.map(p => ({ ...p, peer: isAuthorKey(p.peer) ? peerIdOf(keyBytes(p.peer)) : p.peer }))
     return { ...binding, name: this.#host.replica(binding.space)?.genesis.name ?? '?', status: { ...status, peers } }
   }
 
   #load (): FolderBinding[] {
+    const file = path.join(this.#host.dir, FOLDERS_FILE)
     try {
-      const file = path.join(this.#host.dir, FOLDERS_FILE)
-      const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { folders?: FolderBinding[] }
+      const saved = JSON.parse(readTextOr(file, '{}')) as { folders?: FolderBinding[] }
       return saved.folders ?? []
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-      const file = path.join(this.#host.dir, FOLDERS_FILE)
-      throw new NodeError('BAD_CONFIG',
-        `${file} is not valid JSON (${(err as Error).message}); fix or remove it, then add the folders again`)
+      const why = (err as Error).message
+      throw new NodeError('BAD_CONFIG', `${file} is not valid JSON (${why}); fix or remove it, then add the folders again`,
+        { cause: err })
     }
   }
 
   #save (): void {
-    const file = path.join(this.#host.dir, FOLDERS_FILE)
-    const folders = [...this.#running.values()].map(f => f.binding)
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify({ folders }, null, 2))
-    fs.renameSync(`${file}.tmp`, file)
+    const bindings = [...this.#running.values()].map(f => f.binding)
+    writeFileAtomic(path.join(this.#host.dir, FOLDERS_FILE), JSON.stringify({ folders: bindings }, null, 2))
   }
 }

@@ -1,10 +1,10 @@
-import fs from 'node:fs'
+import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
 
 /**
  * Addresses of the peers this node has reached, as they announced them
  * (identify), kept in `peers.json` in the data directory and dialled again at
  * start: a node restarted on a new port finds its peers by itself. Bounded;
- * written atomically (temporary file, then rename). Only members of a space
+ * written atomically (atomic-file/). Only members of a space
  * we hold are written (decision 17): a stranger's addresses, with free
  * identities, would push our peers out. A peer not (yet) a member waits in a
  * small bounded list until it becomes one (a joiner) or is pushed out.
@@ -58,10 +58,8 @@ export class KnownPeers {
     this.#peers.delete(peerId)
     this.#peers.set(peerId, next)
     while (this.#peers.size > PEERS_MAX) this.#peers.delete(this.#peers.keys().next().value as string)
-    const tmp = `${this.#file}.${process.pid}.tmp`
     try {
-      fs.writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.#peers), null, 1), { mode: 0o600 })
-      fs.renameSync(tmp, this.#file)
+      writeFileAtomic(this.#file, JSON.stringify(Object.fromEntries(this.#peers), null, 1))
     } catch {
       // Remembering peers is a convenience: a full disk must not stop syncing.
     }
@@ -70,7 +68,7 @@ export class KnownPeers {
 
 function readPeers (file: string): [string, string[]][] {
   try {
-    const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown
+    const raw = JSON.parse(readTextOr(file, 'null')) as unknown
     if (raw === null || typeof raw !== 'object') return []
     return Object.entries(raw).filter((e): e is [string, string[]] => Array.isArray(e[1]) && e[1].every(a => typeof a === 'string'))
   } catch {

@@ -80,7 +80,7 @@ export class MemberCommands {
   invite (ref: string, role: GrantableRole, uses: number, expiresInMs: number): { token: string } {
     const replica = this.#init.spaces.byRef(ref)
     if (!Number.isSafeInteger(uses) || uses < 1) {
-      throw new NodeError('BAD_INPUT', '--uses must be a whole number of at least 1')
+      throw new NodeError('BAD_INPUT', 'the uses of an invite must be a whole number of at least 1')
     }
     checkInvite(replica, this.#me, role)
     const inviteKey = generateKeyPair()
@@ -105,7 +105,7 @@ export class MemberCommands {
    */
   async join (token: string, waitMs = JOIN_WAIT_MS): Promise<JoinResult> {
     if (!Number.isSafeInteger(waitMs) || waitMs < 0 || waitMs > JOIN_WAIT_MS_MAX) {
-      throw new NodeError('BAD_INPUT', 'the wait for the inviter is 0 to 3,600,000 ms (--wait up to 1h)')
+      throw new NodeError('BAD_INPUT', 'the wait for the inviter is 0 to 3,600,000 ms (up to 1h)')
     }
     const t = decodeInviteToken(token)
     if (t.expiresMs < Date.now()) {

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events'
-import { fromHex } from '../codec/index.ts'
+import { isAuthorKey, keyBytes } from '../ids/index.ts'
 import type { Entry } from '../codec/index.ts'
 import { peerIdOf } from '../identity/index.ts'
 import type { SpaceKey } from '../store/index.ts'
@@ -107,5 +107,5 @@ export class NodeEventHandler {
 
 /** A peer by its libp2p peer id when it is an author key; anything else as it came. */
 function peerName (authorHex: string): string {
-  return /^[0-9a-f]{64}$/.test(authorHex) ? peerIdOf(fromHex(authorHex)) : authorHex
+  return isAuthorKey(authorHex) ? peerIdOf(keyBytes(authorHex)) : authorHex
 }

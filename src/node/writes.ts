@@ -1,3 +1,4 @@
+import { CodecError } from '../codec/index.ts'
 import type { Body, Entry } from '../codec/index.ts'
 import { SpaceError } from '../space/index.ts'
 import type { KeyPair } from '../identity/index.ts'
@@ -66,6 +67,6 @@ function userError (err: unknown): unknown {
     const code = err.code === 'NOT_ALLOWED' ? 'NOT_ALLOWED' : 'BAD_INPUT'
     return new NodeError(code, err.message.replace(/^[A-Z_]+: /, ''), { cause: err })
   }
-  if (err instanceof Error && err.name === 'CodecError') return new NodeError('BAD_INPUT', err.message, { cause: err })
+  if (err instanceof CodecError) return new NodeError('BAD_INPUT', err.message, { cause: err })
   return err
 }

@@ -1,4 +1,5 @@
 import type { Entry } from '../codec/index.ts'
+import { SamepageError } from '../ids/index.ts'
 import type { AuthorHex, ForkProof } from '../store/index.ts'
 
 /**
@@ -38,11 +39,10 @@ export function emptyResult (): IngestResult {
 }
 
 /** A user's request that cannot be done: an error with a stable code and a next step (decision 13). */
-export class SpaceError extends Error {
-  readonly code: 'NOT_ALLOWED' | 'INVALID_GENESIS' | 'UNKNOWN_SPACE' | 'INVALID_INPUT'
-  constructor (code: SpaceError['code'], message: string) {
-    super(`${code}: ${message}`)
-    this.name = 'SpaceError'
-    this.code = code
+export type SpaceErrorCode = 'NOT_ALLOWED' | 'INVALID_GENESIS' | 'UNKNOWN_SPACE' | 'INVALID_INPUT'
+
+export class SpaceError extends SamepageError<SpaceErrorCode> {
+  constructor (code: SpaceErrorCode, message: string, options?: ErrorOptions) {
+    super(code, `${code}: ${message}`, options)
   }
 }

@@ -1,5 +1,6 @@
 import { fromHex, toHex, TIME_MS_MAX } from '../codec/index.ts'
 import { peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
+import { isAuthorKey, keyBytes } from '../ids/index.ts'
 import { PERIOD_MAX_MS } from './period.ts'
 
 /**
@@ -179,5 +180,5 @@ function readReport (body: Readonly<Record<string, unknown>>): DecodedReport {
 }
 
 function fromHexOrText (id: string): Uint8Array | string {
-  return /^[0-9a-f]{64}$/.test(id) ? fromHex(id) : text(id)
+  return isAuthorKey(id) ? keyBytes(id) : text(id)
 }
