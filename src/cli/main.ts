@@ -9,7 +9,7 @@ import { parseDuration } from './duration.ts'
 import { startDaemon } from './start.ts'
 import { folderLine, folderReport, watchFolder } from './folder-view.ts'
 import type { ConflictInfo, FolderInfo } from './folder-view.ts'
-import { formatBytes } from './rate.ts'
+import { bytes } from '../api/index.ts'
 import { alertsText, netText, statusText } from './net-view.ts'
 import type { NetworkMap, StatusView } from './net-view.ts'
 
@@ -68,12 +68,12 @@ program.command('misbehaviour').description('peers that misbehaved, and why').ac
 program.command('backup <file>').description('a consistent copy of the store while the node runs (SQLite online backup); see README for restoring it')
   .action(async (file: string) => {
     const r = await api().call('POST', '/v1/backup', { path: path.resolve(file) }) as { path: string, bytes: number }
-    out(r, () => `backed up the store to ${r.path} (${formatBytes(r.bytes)}); keep identity.key with it (README: Backup and restore)`)
+    out(r, () => `backed up the store to ${r.path} (${bytes(r.bytes)}); keep identity.key with it (README: Backup and restore)`)
   })
 
 program.command('stats').description('traffic since start: sync messages and bytes by type, file chunks in and out').action(async () => {
   const r = await api().call('GET', '/v1/stats') as { sync: unknown, blocks: { bytesIn: number, bytesOut: number, blocksIn: number, blocksOut: number } }
-  out(r, () => `file chunks: ${r.blocks.blocksIn} in (${formatBytes(r.blocks.bytesIn)}), ${r.blocks.blocksOut} out (${formatBytes(r.blocks.bytesOut)})\nsync: ${JSON.stringify(r.sync)}`)
+  out(r, () => `file chunks: ${r.blocks.blocksIn} in (${bytes(r.blocks.bytesIn)}), ${r.blocks.blocksOut} out (${bytes(r.blocks.bytesOut)})\nsync: ${JSON.stringify(r.sync)}`)
 })
 
 program.command('status').description('this node (load, memory, disk, temperature, links, folders, alerts) and the network in numbers')
@@ -214,7 +214,7 @@ folder.command('status <space>').description('files and bytes still needed, rate
   })
 program.command('conflicts <space>').description('files edited on two nodes at once, and their conflict copies').action(async (ref: string) => {
   const r = await api().call('GET', `/v1/spaces/${enc(ref)}/conflicts`) as ConflictInfo[]
-  out(r, () => r.map(c => [`${c.path}`, ...c.copies.map(p => `  copy: ${p}`), ...c.versions.map(v => `  unresolved: version by ${v.author.slice(0, 12)} (${formatBytes(v.size)}), to be kept as ${v.copy}`)].join('\n')).join('\n') || 'no conflicts')
+  out(r, () => r.map(c => [`${c.path}`, ...c.copies.map(p => `  copy: ${p}`), ...c.versions.map(v => `  unresolved: version by ${v.author.slice(0, 12)} (${bytes(v.size)}), to be kept as ${v.copy}`)].join('\n')).join('\n') || 'no conflicts')
 })
 
 try {

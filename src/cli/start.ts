@@ -3,7 +3,7 @@ import { ApiServer } from '../api/index.ts'
 import { CliError } from './client.ts'
 import { parseRate } from './rate.ts'
 
-export interface StartOptions { dir: string, listen: string[], peer: string[], api?: string, mdns?: boolean, maxUp?: string, maxDown?: string, json: boolean }
+interface StartOptions { dir: string, listen: string[], peer: string[], api?: string, mdns?: boolean, maxUp?: string, maxDown?: string, json: boolean }
 
 /**
  * Runs a node and its API in the foreground until SIGINT or SIGTERM, then

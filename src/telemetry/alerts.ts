@@ -26,7 +26,7 @@ export const DEFAULT_THRESHOLDS: AlertThresholds = {
   folderStuckSeconds: 300
 }
 
-export interface AlertFacts {
+interface AlertFacts {
   readonly temperatureC: number | null
   readonly disks: readonly { readonly path: string, readonly totalBytes: number, readonly freeBytes: number }[]
   readonly memory: { readonly totalBytes: number, readonly freeBytes: number }

@@ -14,7 +14,7 @@ export interface StatusSample {
   readonly problems: readonly string[]
 }
 
-export type Health = 'ok' | 'hot' | 'alert' | 'down' | 'unknown'
+type Health = 'ok' | 'hot' | 'alert' | 'down' | 'unknown'
 
 export interface MapNode {
   readonly peerId: string
@@ -58,8 +58,8 @@ export interface NetworkMap {
 }
 
 /** Load per core above this, or traffic above HOT_TRAFFIC_FACTOR × the median (and 1 MB/s), makes a node hot. */
-export const HOT_LOAD_PER_CORE = 1.5
-export const HOT_TRAFFIC_FACTOR = 4
+const HOT_LOAD_PER_CORE = 1.5
+const HOT_TRAFFIC_FACTOR = 4
 const HOT_TRAFFIC_MIN_BPS = 1_000_000
 
 export function buildNetworkMap (samples: readonly StatusSample[], self: string, nowMs: number): NetworkMap {

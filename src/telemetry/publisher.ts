@@ -31,7 +31,7 @@ export interface TelemetryHost {
   publish (body: Record<string, unknown>): void
 }
 
-export interface PublisherOptions {
+interface PublisherOptions {
   readonly thresholds: AlertThresholds
   readonly now?: () => number
   readonly random?: () => number

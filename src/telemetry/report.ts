@@ -22,7 +22,7 @@ export interface FolderReport {
   readonly errors: number
 }
 export type AlertKind = 'overheating' | 'disk-full' | 'memory-low' | 'peer-unreachable' | 'folder-stuck'
-export const ALERT_KINDS: readonly AlertKind[] = ['overheating', 'disk-full', 'memory-low', 'peer-unreachable', 'folder-stuck']
+const ALERT_KINDS: readonly AlertKind[] = ['overheating', 'disk-full', 'memory-low', 'peer-unreachable', 'folder-stuck']
 export interface AlertReport { readonly kind: AlertKind, readonly subject: string, readonly detail: string, readonly sinceMs: number }
 export interface MisbehaviourReport { readonly peer: string, readonly reason: string, readonly points: number, readonly atMs: number }
 
@@ -57,7 +57,7 @@ const text = (s: string): string => s.length <= REPORT_LIMITS.text ? s : s.slice
  * (text that reads other than it is) become U+FFFD, then the length cap.
  */
 const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
-export const safeText = (s: string): string => text(s.replace(UNSAFE_TEXT, '\ufffd')).toWellFormed()
+const safeText = (s: string): string => text(s.replace(UNSAFE_TEXT, '\ufffd')).toWellFormed()
 /** A round trip longer than this is not a measurement. */
 const RTT_MAX_MS = 600_000
 /** Temperatures in tenths of °C a sensor can report; anything else is a bad field. */
@@ -86,7 +86,7 @@ export function encodeReport (r: NodeReport): Record<string, unknown> {
   }
 }
 
-export interface DecodedReport { readonly report: NodeReport, readonly problems: readonly string[] }
+interface DecodedReport { readonly report: NodeReport, readonly problems: readonly string[] }
 
 /**
  * The body of a verified status record, read defensively: bad fields become
