@@ -5,4 +5,4 @@
 export { ApiServer, API_FILE } from './server.ts'
 export type { ApiAddress } from './server.ts'
 /** Formatting shared with the dashboard (the browser runs the same file). */
-export { bytes, dateOk, duration, fixed, isoTime, rate, shortPeerId } from './dashboard/format.js'
+export { bytes, duration, fixed, isoTime, rate, shortPeerId } from './dashboard/format.js'

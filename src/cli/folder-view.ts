@@ -11,10 +11,12 @@ export function folderLine (f: FolderInfo): string {
   const problems = s.errors.length > 0 ? `, ${s.errors.length} not synced` : ''
   const conflicts = s.conflicts > 0 ? `, ${s.conflicts} conflicts` : ''
   if (s.needFiles === 0) {
-    return `${s.state === 'idle' ? 'in sync' : s.state}: ${s.localFiles} files, ${bytes(s.localBytes)}${conflicts}${problems}`
+    const state = s.state === 'idle' ? 'in sync' : s.state
+    return `${state}: ${s.localFiles} files, ${bytes(s.localBytes)}${conflicts}${problems}`
   }
   const eta = s.etaSeconds === null ? '' : `, ETA ${s.etaSeconds} s`
-  return `${s.state}: ${s.needFiles} files, ${bytes(s.needBytes)} to go at ${rate(s.rateBytesPerSecond)}${eta}${conflicts}${problems}`
+  const toGo = `${s.needFiles} files, ${bytes(s.needBytes)} to go at ${rate(s.rateBytesPerSecond)}`
+  return `${s.state}: ${toGo}${eta}${conflicts}${problems}`
 }
 
 export function folderReport (f: FolderInfo): string {

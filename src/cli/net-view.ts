@@ -24,7 +24,8 @@ export function statusText (s: StatusView): string {
   const lines = [`node ${s.peerId}${s.name === '' ? '' : ` (${s.name})`}`]
   if (r !== null) {
     const m = r.memory
-    lines.push(`  up ${duration(Date.now() - r.startedMs)}, load ${r.load.map(l => fixed(l, 2)).join(' ')} on ${r.cpus} cores, ` +
+    const load = r.load.map(l => fixed(l, 2)).join(' ')
+    lines.push(`  up ${duration(Date.now() - r.startedMs)}, load ${load} on ${r.cpus} cores, ` +
       `memory ${bytes(m.rssBytes)} (host ${bytes(m.freeBytes)} free of ${bytes(m.totalBytes)})`)
     const disk = r.disk === null ? 'unknown' : `${bytes(r.disk.freeBytes)} free of ${bytes(r.disk.totalBytes)}`
     const temperature = r.temperatureC === null ? 'not exposed by this host' : `${fixed(r.temperatureC, 1)} °C`
@@ -33,7 +34,9 @@ export function statusText (s: StatusView): string {
     lines.push(`  ${r.links.length} links, traffic in ${rate(t.inBps)}, out ${rate(t.outBps)} ` +
       `(${bytes(t.bytesIn)} in, ${bytes(t.bytesOut)} out since start)`)
     for (const f of r.folders) {
-      const need = f.needFiles > 0 ? `, ${f.needFiles} files (${bytes(f.needBytes)}) to go at ${rate(f.bytesPerSecond)}` : ''
+      const need = f.needFiles > 0
+        ? `, ${f.needFiles} files (${bytes(f.needBytes)}) to go at ${rate(f.bytesPerSecond)}`
+        : ''
       const conflicts = f.conflicts > 0 ? `, ${f.conflicts} conflicts` : ''
       lines.push(`  folder ${f.name}: ${f.state}${need}${conflicts}${f.errors > 0 ? `, ${f.errors} errors` : ''}`)
     }
@@ -67,10 +70,12 @@ export function netText (m: NetworkMap): string {
   })
   const head = ['node', 'name', 'health', 'seen', 'load', 'rss', 'disk free', 'temp', 'links', 'in / out', 'why']
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] as string).length)))
-  const table = [head, ...rows].map(r => r.map((c, i) => i === r.length - 1 ? c : pad(c, widths[i] as number)).join('  ').trimEnd())
+  const table = [head, ...rows]
+    .map(r => r.map((c, i) => i === r.length - 1 ? c : pad(c, widths[i] as number)).join('  ').trimEnd())
   const links = m.links.map(l => `  ${short(l.a)} — ${short(l.b)}  ${l.rttMs === null ? '? ms' : `${l.rttMs} ms`}  ` +
     `${rate(l.bytesPerSecond)}${l.both ? '' : '  (one end only)'}`)
   const s = m.summary
+  const hot = m.hot.length > 0 ? `; hot: ${m.hot.map(short).join(' ')}` : ''
   const partitions = s.partitions <= 1
     ? 'one partition'
     : `SPLIT into ${s.partitions} partitions: ${m.partitions.map(p => `[${p.map(short).join(' ')}]`).join(' ')}`
@@ -80,13 +85,14 @@ export function netText (m: NetworkMap): string {
     `links (${s.links}):`,
     ...(links.length === 0 ? ['  none'] : links),
     '',
-    `${s.up} of ${s.nodes} up, ${s.down} down; ${partitions}${m.hot.length > 0 ? `; hot: ${m.hot.map(short).join(' ')}` : ''}`
+    `${s.up} of ${s.nodes} up, ${s.down} down; ${partitions}${hot}`
   ].join('\n')
 }
 
 export function alertsText (alerts: NetworkMap['alerts']): string {
   if (alerts.length === 0) return 'no alerts'
-  return alerts.map(a =>
-    `${isoTime(a.sinceMs)}  ${short(a.peerId)}${a.name === '' ? '' : ` (${a.name})`}  ${a.kind}  ${a.subject}: ${a.detail}`
-  ).join('\n')
+  return alerts.map(a => {
+    const who = `${short(a.peerId)}${a.name === '' ? '' : ` (${a.name})`}`
+    return `${isoTime(a.sinceMs)}  ${who}  ${a.kind}  ${a.subject}: ${a.detail}`
+  }).join('\n')
 }

@@ -279,7 +279,8 @@ function renderSummary (map) {
       : chip(s.partitions, s.partitions === 1 ? 'partition' : 'partitions')
   ]
   if (state.status !== null && Array.isArray(state.status.deployment) && state.status.deployment.length === 0) {
-    parts.push('<span class="chip warn">this node is in no deployment yet: invite a node, or join with an invite</span>')
+    parts.push('<span class="chip warn">this node is in no deployment yet: ' +
+      'invite a node, or join with an invite</span>')
   }
   parts.push('<span class="updated" id="updated"></span>')
   const el = $('summary')

@@ -9,7 +9,8 @@ import { bytes, duration, esc, list, num, rate, rowsHtml, text, why } from './fo
 import { $, ago, empty, peerHtml, state } from './state.js'
 
 /** @typedef {import('./state.js').Hostile} Hostile */
-/** @typedef {{ id: string, name: string, role: unknown, members: number, holders: { peerId: unknown, entries: number }[] }} SpaceRow */
+/** @typedef {{ peerId: unknown, entries: number }} Holder */
+/** @typedef {{ id: string, name: string, role: unknown, members: number, holders: Holder[] }} SpaceRow */
 /** @typedef {{ space: string, name: string, nodes: Hostile[], here: Hostile }} FolderRow */
 
 /** @param {unknown} v */
@@ -18,7 +19,8 @@ const count = v => num(v) ? v : 0
 export function renderFolders () {
   const el = $('folders')
   // innerHTML replaces the <details>: remember which ones were open.
-  const open = new Set([...el.querySelectorAll('details[open]')].map(d => d instanceof HTMLElement ? d.dataset.key : ''))
+  const open = new Set([...el.querySelectorAll('details[open]')]
+    .map(d => d instanceof HTMLElement ? d.dataset.key : ''))
   const spaces = spaceRows()
   const folders = folderRows()
   if (spaces.length === 0 && folders.length === 0) { el.innerHTML = empty('no spaces yet'); return }
@@ -45,7 +47,9 @@ function spaceRows () {
     if (s === undefined) byId.set(id, s = { id, name, role: undefined, members: 0, holders: [] })
     return s
   }
-  for (const s of state.spaces) Object.assign(entry(text(s?.id), text(s?.name)), { role: s?.role, members: count(s?.members) })
+  for (const s of state.spaces) {
+    Object.assign(entry(text(s?.id), text(s?.name)), { role: s?.role, members: count(s?.members) })
+  }
   for (const n of list(state.map?.nodes)) {
     if (n?.up !== true) continue // a down node's numbers are old news
     for (const s of list(n.report?.spaces)) {
@@ -70,7 +74,8 @@ function spacesTable (spaces) {
       <td>${role}</td>
       <td class="num">${esc(s.members)}</td>
       <td class="num">${esc(most)}</td>
-      <td>${progress(inStep, s.holders.length)} <span class="muted">${esc(inStep)} of ${esc(s.holders.length)} nodes</span></td>
+      <td>${progress(inStep, s.holders.length)}
+        <span class="muted">${esc(inStep)} of ${esc(s.holders.length)} nodes</span></td>
     </tr>`
   }, 5)
   const head = '<tr><th>space</th><th>role here</th><th class="num">members</th><th class="num">entries</th>' +
@@ -119,7 +124,9 @@ function folderBlock (f, open) {
   const key = `folder:${f.space}`
   const line = [
     `${progress(done, total)}${esc(done)} of ${esc(total)} nodes in sync`,
-    needFiles > 0 ? `${esc(needFiles)} files (${esc(bytes(sum('needBytes')))}) to go at ${esc(rate(sum('bytesPerSecond')))}` : '',
+    needFiles > 0
+      ? `${esc(needFiles)} files (${esc(bytes(sum('needBytes')))}) to go at ${esc(rate(sum('bytesPerSecond')))}`
+      : '',
     conflicts > 0 ? `<span class="bad">${esc(conflicts)} conflicts</span>` : '',
     errors > 0 ? `<span class="bad">${esc(errors)} errors</span>` : ''
   ].filter(x => x !== '').join(' · ')
@@ -128,7 +135,8 @@ function folderBlock (f, open) {
   const byNeed = [...f.nodes].sort((a, b) => Number(synced(a)) - Number(synced(b)))
   const rows = rowsHtml(byNeed, /** @param {Hostile} x */ x => `<tr>
     <td>${peerHtml(x.peerId)}</td><td>${esc(x.state)}</td>
-    <td class="num">${esc(x.needFiles)} / ${esc(bytes(x.needBytes))}</td><td class="num">${esc(rate(x.bytesPerSecond))}</td>
+    <td class="num">${esc(x.needFiles)} / ${esc(bytes(x.needBytes))}</td>
+    <td class="num">${esc(rate(x.bytesPerSecond))}</td>
     <td class="num">${bad(x.conflicts)}</td>
     <td class="num">${bad(x.errors)}</td></tr>`, 6)
   const head = '<tr><th>node</th><th>state</th><th class="num">need files / bytes</th><th class="num">rate</th>' +
@@ -166,5 +174,6 @@ function hereLine (info) {
  */
 function progress (done, total) {
   const pct = !num(done) || !num(total) || total <= 0 ? 0 : Math.max(0, Math.min(100, Math.round(100 * done / total)))
-  return `<span class="bar${pct < 100 ? ' partial' : ''}" title="${esc(pct)}%"><span style="width:${pct}%"></span></span>`
+  return `<span class="bar${pct < 100 ? ' partial' : ''}" title="${esc(pct)}%">` +
+    `<span style="width:${pct}%"></span></span>`
 }

@@ -74,7 +74,9 @@ export const list = v => Array.isArray(v) ? v : []
  * @returns {string}
  */
 export const why = err =>
-  err !== null && typeof err === 'object' && 'message' in err && typeof err.message === 'string' ? err.message : text(err)
+  err !== null && typeof err === 'object' && 'message' in err && typeof err.message === 'string'
+    ? err.message
+    : text(err)
 
 /**
  * One table row, or a row saying it could not be drawn: a bad record never hides the others.
@@ -135,4 +137,5 @@ export function duration (ms) {
  * @param {unknown} peerId
  * @returns {string}
  */
-export const shortPeerId = peerId => typeof peerId === 'string' && peerId.length > 16 ? `…${peerId.slice(-10)}` : text(peerId)
+export const shortPeerId = peerId =>
+  typeof peerId === 'string' && peerId.length > 16 ? `…${peerId.slice(-10)}` : text(peerId)

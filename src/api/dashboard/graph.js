@@ -12,7 +12,7 @@ import { $, empty, state } from './state.js'
 /** @typedef {import('cytoscape').Core} Core */
 /** @typedef {import('cytoscape').ElementDefinition} ElementDefinition */
 
-/** cose is the prettiest layout but is O(n²) per iteration; above this many nodes a concentric layout keeps the page quick. */
+/** cose is the prettiest layout but is O(n²) per iteration; above this many nodes, concentric keeps the page quick. */
 const COSE_MAX_NODES = 60
 const MAX_FIT_ZOOM = 1.4
 /** The colour of each health; test/e2e/dashboard.test.ts reads `down` back from the graph. */
@@ -47,7 +47,10 @@ const GRAPH_STYLE = [
       'border-color': '#ffffff'
     }
   },
-  ...Object.entries(COLORS).map(([health, color]) => ({ selector: `node.${health}`, style: { 'background-color': color } })),
+  ...Object.entries(COLORS).map(([health, color]) => ({
+    selector: `node.${health}`,
+    style: { 'background-color': color }
+  })),
   {
     selector: 'node.self',
     style: { 'border-width': 4, 'border-color': ACCENT, width: 30, height: 30, 'font-weight': 'bold' }
