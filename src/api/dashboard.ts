@@ -1,6 +1,6 @@
 import fs from 'node:fs'
-import { createRequire } from 'node:module'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 /**
  * The dashboard: one HTML page (dashboard/index.html) and its native ES
@@ -45,7 +45,7 @@ export function dashboardModule (name: string): string | undefined {
   let text = modules.get(name)
   if (text === undefined) {
     const file = name === 'cytoscape.js'
-      ? createRequire(import.meta.url).resolve('cytoscape/dist/cytoscape.esm.min.mjs')
+      ? fileURLToPath(import.meta.resolve('cytoscape/dist/cytoscape.esm.min.mjs')) // an "import"-only export
       : path.join(assetsDir(), name)
     text = fs.readFileSync(file, 'utf8')
     modules.set(name, text)
