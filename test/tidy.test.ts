@@ -34,7 +34,10 @@ const TELEMETRY_IO: Readonly<Record<string, string>> = {
 }
 
 const FORBIDDEN_IN_PURE = [
-  { pattern: /from ['"](node:)?(net|dgram|http|https|tls|child_process|worker_threads|fs|os|timers)['"]/, what: 'an I/O module' },
+  {
+    pattern: /from ['"](node:)?(net|dgram|http|https|tls|child_process|worker_threads|fs|os|timers)['"]/,
+    what: 'an I/O module'
+  },
   { pattern: /from ['"](libp2p|@libp2p\/[^'"]+|@chainsafe\/[^'"]+)['"]/, what: 'libp2p' },
   { pattern: /\bDate\.now\(|\bnew Date\(\)/, what: 'the wall clock (take nowMs as input)' },
   { pattern: /\bMath\.random\(/, what: 'randomness (take a random source as input)' },
@@ -42,7 +45,13 @@ const FORBIDDEN_IN_PURE = [
   { pattern: /\bperformance\.now\(/, what: 'the clock' }
 ]
 
-interface SourceFile { readonly file: string, readonly rel: string, readonly text: string, readonly lines: readonly string[] }
+interface SourceFile {
+  readonly file: string
+  /** From the repository's root, with forward slashes: what a message names. */
+  readonly rel: string
+  readonly text: string
+  readonly lines: readonly string[]
+}
 
 function walk (dir: string, keep: RegExp): string[] {
   if (!fs.existsSync(dir)) return []
@@ -83,7 +92,9 @@ test('telemetry/ does no I/O and reads no clock, except the files that must (TEL
   const problems: string[] = []
   for (const f of srcFiles) {
     if (!f.rel.startsWith('src/telemetry/') || !CODE.test(f.rel) || f.rel in TELEMETRY_IO) continue
-    const code = f.lines.map(l => l.replace(/\/\/.*$/, '')).join('\n').replace(/\/\*[\s\S]*?\*\//g, m => m.replace(/[^\n]/g, ''))
+    // Comments out, line breaks kept: the line numbers stay true.
+    const code = f.lines.map(l => l.replace(/\/\/.*$/, '')).join('\n')
+      .replace(/\/\*[\s\S]*?\*\//g, m => m.replace(/[^\n]/g, ''))
     code.split('\n').forEach((line, i) => {
       for (const rule of FORBIDDEN_IN_PURE) {
         if (rule.pattern.test(line)) {
@@ -111,7 +122,7 @@ function statements (f: SourceFile): Statement[] {
     const first = f.lines[i] as string
     if (!/^(import|export)\b/.test(first)) continue
     let text = first
-    const listStatement = /^(import|export)\b/.test(first) && !/^export\s+(default\s+)?(async\s|function|class|abstract|const|let|var|interface|type\s+\w|declare|enum|namespace)/.test(first)
+    const listStatement = !DECLARATION_START.test(first)
     let j = i
     while (listStatement && depth(text) > 0 && j + 1 < f.lines.length) text += ' ' + (f.lines[++j] as string).trim()
     out.push({ text, line: i + 1 })
@@ -120,6 +131,9 @@ function statements (f: SourceFile): Statement[] {
   return out
 }
 
+/** `export function …`, `export const …`: a declaration, whose braces are a body, not a list of names. */
+const DECLARATION_START =
+  /^export\s+(default\s+)?(async\s|function|class|abstract|const|let|var|interface|type\s+\w|declare|enum|namespace)/
 const depth = (s: string): number => (s.match(/\{/g) ?? []).length - (s.match(/\}/g) ?? []).length
 
 /** `a, type b, c as d` -> [[a, a], [b, b], [c, d]] as [name there, name here]. */
@@ -151,18 +165,20 @@ const IMPORT = /^import\s+(type\s+)?(?:(\w+)\s*,?\s*)?(?:\{([^}]*)\}\s*)?(?:\*\s
 const EXPORT_FROM = /^export\s+(type\s+)?\{([^}]*)\}\s*from\s+['"]([^'"]+)['"]/
 const EXPORT_STAR = /^export\s+\*\s+(?:as\s+(\w+)\s+)?from\s+['"]([^'"]+)['"]/
 const EXPORT_LOCAL = /^export\s+(type\s+)?\{([^}]*)\}\s*$/
-const EXPORT_DECLARATION =
-  /^export\s+(?:declare\s+)?(?:default\s+)?(?:async\s+)?(?:abstract\s+)?(?:function\*?|class|const|let|var|interface|type|enum|namespace)\s+(\w+)/
+const EXPORT_DECLARATION = new RegExp('^export\\s+(?:declare\\s+)?(?:default\\s+)?(?:async\\s+)?(?:abstract\\s+)?' +
+  '(?:function\\*?|class|const|let|var|interface|type|enum|namespace)\\s+(\\w+)')
 
 function exportsOf (f: SourceFile): ModuleExports {
   const mod: ModuleExports = { names: new Map(), reexports: new Map(), namespaces: new Map(), stars: [] }
   const imported = new Map<string, { file: string, name: string }>()
   for (const s of statements(f)) {
     const imp = IMPORT.exec(s.text)
-    const target = (spec: string | undefined): string | undefined => spec === undefined ? undefined : resolve(f.file, spec)
+    const target = (spec: string | undefined): string | undefined =>
+      spec === undefined ? undefined : resolve(f.file, spec)
     if (imp !== null) {
       const from = target(imp[5])
-      if (from !== undefined) for (const [there, here] of names(imp[3] ?? '')) imported.set(here, { file: from, name: there })
+      if (from === undefined) continue
+      for (const [there, here] of names(imp[3] ?? '')) imported.set(here, { file: from, name: there })
       continue
     }
     const reexport = EXPORT_FROM.exec(s.text)
@@ -198,8 +214,7 @@ function exportsOf (f: SourceFile): ModuleExports {
 }
 
 test('every exported name in src/ is imported somewhere (or is the library\'s, in ENTRY_POINTS)', () => {
-  const importers = [...walk(SRC, CODE), ...walk(path.join(ROOT, 'test'), CODE), ...walk(path.join(ROOT, 'bench'), CODE),
-    ...walk(path.join(ROOT, 'bin'), CODE)].map(read)
+  const importers = ['src', 'test', 'bench', 'bin'].flatMap(dir => walk(path.join(ROOT, dir), CODE)).map(read)
   const modules = new Map(importers.filter(f => f.file.startsWith(SRC + path.sep)).map(f => [f.file, exportsOf(f)]))
   const used = new Set<string>()
 
@@ -233,11 +248,9 @@ test('every exported name in src/ is imported somewhere (or is the library\'s, i
         if (imp[2] !== undefined) use(from, 'default')
         for (const [there] of names(imp[3] ?? '')) use(from, there)
         if (imp[4] !== undefined) useMembers(f, imp[4], from)
-        continue
       }
-      if (!f.file.startsWith(SRC + path.sep)) continue
-      // A re-export counts only when something imports it: use() follows it then. A local `export { a }` of an
-      // imported name is the same.
+      // A re-export (`export … from`, or `export { a }` of an imported a) is not a use: use() follows it
+      // only when something imports the name from the re-exporting module.
     }
     // import('./x.ts') and typeof import('./x.ts'): the whole module, as the caller may use any of it.
     for (const m of f.text.matchAll(/\bimport\(\s*['"](\.[^'"]+)['"]\s*\)/g)) {
@@ -266,7 +279,8 @@ test('every exported name in src/ is imported somewhere (or is the library\'s, i
       if (used.has(`${file}#${name}`) || mod.namespaces.has(name)) continue
       problems.push(mod.reexports.has(name)
         ? `${rel}:${line}: re-exports ${name}, which nothing imports from here: drop it from this list`
-        : `${rel}:${line}: exports ${name}, which nothing imports: drop the \`export\` (or the code, if nothing uses it)`)
+        : `${rel}:${line}: exports ${name}, which nothing imports: ` +
+          'drop the `export` (or the code, if nothing uses it)')
     }
   }
   assert.deepEqual(problems, [])
@@ -283,7 +297,7 @@ function namespaceOf (modules: Map<string, ModuleExports>, file: string, name: s
 }
 
 test('the allow-lists name files that exist, and the package\'s entry points are on ENTRY_POINTS', () => {
-  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { main?: string, exports?: unknown }
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { main?: string, exports?: {} }
   const built = [pkg.main, ...JSON.stringify(pkg.exports ?? {}).match(/\.\/dist\/[^"]+\.js/g) ?? []]
     .filter((p): p is string => typeof p === 'string')
   for (const p of built) {
@@ -294,8 +308,11 @@ test('the allow-lists name files that exist, and the package\'s entry points are
 })
 
 test('the rules catch what they are meant to', () => {
-  const fake = (text: string): SourceFile => ({ file: path.join(SRC, 'x', 'y.ts'), rel: 'src/x/y.ts', text, lines: text.split('\n') })
-  const mod = exportsOf(fake('export function a () {}\nexport {\n  b,\n  c as d\n}\nexport type { E } from \'./e.ts\'\n'))
+  const fake = (text: string): SourceFile =>
+    ({ file: path.join(SRC, 'x', 'y.ts'), rel: 'src/x/y.ts', text, lines: text.split('\n') })
+  const mod = exportsOf(fake([
+    'export function a () {}', 'export {', '  b,', '  c as d', '}', "export type { E } from './e.ts'"
+  ].join('\n')))
   assert.deepEqual([...mod.names.keys()].sort(), ['E', 'a', 'b', 'd'])
   assert.deepEqual(names('type A, b as c'), [['A', 'A'], ['b', 'c']])
   assert.ok(FORBIDDEN_IN_PURE.some(r => r.pattern.test('const t = Date.now()')))
