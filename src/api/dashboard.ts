@@ -1,33 +1,61 @@
 import fs from 'node:fs'
-import { createRequire } from 'node:module'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 /**
- * The dashboard: one self-contained HTML page (dashboard/index.html, its
- * scripts dashboard/format.js and app.js and cytoscape, inlined), so that the token in the
- * page's URL is the only thing a browser needs: no second request for
- * assets that would have to carry it. The page reads the map from /v1/net
- * and follows the WebSocket's `network` events.
+ * The dashboard: one HTML page (dashboard/index.html) and its native ES
+ * modules (dashboard/*.js, and cytoscape's ES module build), served as they
+ * are: no build step. The page needs the token (it shows the whole network);
+ * the modules do not: they are the code the npm package ships, hold no data,
+ * and every call they make for data carries the token. So the token in the
+ * page's URL is still the only thing a browser needs. The page's
+ * Content-Security-Policy lets it run only these modules and talk only to
+ * this API: a peer's text that slipped past esc() could not run a script.
  */
+export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'unsafe-inline'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'"
+  ].join('; ')
+}
+
+/** The modules under /dashboard/, by name: nothing else is served from there. */
+const MODULES = ['app.js', 'format.js', 'state.js', 'graph.js', 'tables.js', 'folders.js']
+
 let page: string | undefined
+const modules = new Map<string, string>()
 
 export function dashboardPage (): string {
-  page ??= build()
+  page ??= fs.readFileSync(path.join(assetsDir(), 'index.html'), 'utf8')
   return page
 }
 
-function build (): string {
-  const here = assetsDir()
-  const html = fs.readFileSync(path.join(here, 'index.html'), 'utf8')
-  const app = fs.readFileSync(path.join(here, 'app.js'), 'utf8')
-  const format = fs.readFileSync(path.join(here, 'format.js'), 'utf8') // the hostile-value formatting app.js uses
-  const cytoscape = fs.readFileSync(createRequire(import.meta.url).resolve('cytoscape/dist/cytoscape.min.js'), 'utf8')
-  const inline = (js: string): string => `<script>${js.replaceAll('</script', '<\\/script')}</script>`
-  return html.replace('<!-- cytoscape -->', () => inline(cytoscape)).replace('<!-- app -->', () => inline(format) + inline(app))
+/** The module served at /dashboard/<name>, or undefined: an allow-list, so no path reaches the disk. */
+export function dashboardModule (name: string): string | undefined {
+  if (name !== 'cytoscape.js' && !MODULES.includes(name)) return undefined
+  let text = modules.get(name)
+  if (text === undefined) {
+    const file = name === 'cytoscape.js'
+      ? fileURLToPath(import.meta.resolve('cytoscape/dist/cytoscape.esm.min.mjs')) // an "import"-only export
+      : path.join(assetsDir(), name)
+    text = fs.readFileSync(file, 'utf8')
+    modules.set(name, text)
+  }
+  return text
 }
 
 /** Beside this file in src/; in a build (dist/), the assets stay in src/api/dashboard, which the package ships. */
 function assetsDir (): string {
   const beside = path.join(import.meta.dirname, 'dashboard')
-  return fs.existsSync(path.join(beside, 'index.html')) ? beside : path.join(import.meta.dirname, '..', '..', 'src', 'api', 'dashboard')
+  if (fs.existsSync(path.join(beside, 'index.html'))) return beside
+  return path.join(import.meta.dirname, '..', '..', 'src', 'api', 'dashboard')
 }

@@ -3,5 +3,6 @@
  * token by default). Imports node/ and below; never cli/.
  */
 export { ApiServer, API_FILE } from './server.ts'
-export type { ApiAddress, ApiInit } from './server.ts'
-export { toJson } from './json.ts'
+export type { ApiAddress } from './server.ts'
+/** Formatting shared with the dashboard (the browser runs the same file). */
+export { bytes, duration, fixed, isoTime, rate, shortPeerId } from './dashboard/format.js'

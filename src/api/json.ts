@@ -14,7 +14,9 @@ export function toJson (value: unknown): string {
     return stringify(value)
   } catch {
     if (Array.isArray(value)) return `[${value.map(one).join(',')}]`
-    if (value !== null && typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${one(v)}`).join(',')}}`
+    if (value !== null && typeof value === 'object') {
+      return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${one(v)}`).join(',')}}`
+    }
     return stringify(marker('the answer cannot be shown as JSON'))
   }
 }
@@ -23,7 +25,8 @@ function one (v: unknown): string {
   try {
     return stringify(v)
   } catch (err) {
-    return stringify(marker(err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : 'cannot be shown as JSON'))
+    const why = err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : 'cannot be shown as JSON'
+    return stringify(marker(why))
   }
 }
 
@@ -33,7 +36,8 @@ function stringify (value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (typeof v === 'bigint') return v.toString()
     if (v instanceof Uint8Array) return { '/': { bytes: Buffer.from(v).toString('base64') } }
-    if (v !== null && typeof v === 'object' && 'asCID' in v && (v as { asCID: unknown }).asCID === v) return { '/': String(v) }
+    const isCid = v !== null && typeof v === 'object' && 'asCID' in v && (v as { asCID: unknown }).asCID === v
+    if (isCid) return { '/': String(v) }
     return v
   }) ?? 'null'
 }

@@ -18,11 +18,12 @@ export class Metrics {
     const map = (): NetworkMap => this.#map ?? node.network()
     // Event loop lag sampled every 100 ms, not prom-client's 10 ms: an idle daemon should stay idle.
     collectDefaultMetrics({ register: r, prefix: 'samepage_process_', eventLoopMonitoringPrecision: 100 })
-    const gauge = (name: string, help: string, labelNames: readonly string[], collect: (g: Gauge) => void): void => {
+    type Labels = readonly string[]
+    const gauge = (name: string, help: string, labelNames: Labels, collect: (g: Gauge) => void): void => {
       // eslint-disable-next-line no-new
       new Gauge({ name, help, labelNames, registers: [r], collect () { this.reset(); collect(this) } })
     }
-    const counter = (name: string, help: string, labelNames: readonly string[], collect: (c: Counter) => void): void => {
+    const counter = (name: string, help: string, labelNames: Labels, collect: (c: Counter) => void): void => {
       // eslint-disable-next-line no-new
       new Counter({ name, help, labelNames, registers: [r], collect () { this.reset(); collect(this) } })
     }
@@ -46,20 +47,24 @@ export class Metrics {
     gauge('samepage_folder_conflicts', 'Paths in conflict in a shared folder.', ['space', 'name'], g => {
       for (const f of node.folderList()) g.set({ space: f.space, name: f.name }, f.status.conflicts)
     })
-    gauge('samepage_folder_receive_bytes_per_second', 'Chunk bytes per second a shared folder receives now.', ['space', 'name'], g => {
+    const folderRate = 'Chunk bytes per second a shared folder receives now.'
+    gauge('samepage_folder_receive_bytes_per_second', folderRate, ['space', 'name'], g => {
       for (const f of node.folderList()) g.set({ space: f.space, name: f.name }, f.status.rateBytesPerSecond)
     })
-    counter('samepage_sync_messages_total', 'Sync protocol messages by direction and type.', ['direction', 'type'], c => {
+    const byDirection = ['direction', 'type']
+    counter('samepage_sync_messages_total', 'Sync protocol messages by direction and type.', byDirection, c => {
       const st = node.syncStats()
       for (const [type, n] of Object.entries(st.messagesIn)) c.inc({ direction: 'in', type }, n ?? 0)
       for (const [type, n] of Object.entries(st.messagesOut)) c.inc({ direction: 'out', type }, n ?? 0)
     })
-    counter('samepage_sync_bytes_total', 'Sync protocol bytes by direction and message type.', ['direction', 'type'], c => {
+    counter('samepage_sync_bytes_total', 'Sync protocol bytes by direction and message type.', byDirection, c => {
       const st = node.syncStats()
       for (const [type, n] of Object.entries(st.bytesIn)) c.inc({ direction: 'in', type }, n ?? 0)
       for (const [type, n] of Object.entries(st.bytesOut)) c.inc({ direction: 'out', type }, n ?? 0)
     })
-    gauge('samepage_sync_held', 'What peers make this node hold now (each bounded per peer and in all): pending entries and bytes, claims, bytes queued to send.', ['kind'], g => {
+    const held = 'What peers make this node hold now (each bounded per peer and in all): ' +
+      'pending entries and bytes, claims, bytes queued to send.'
+    gauge('samepage_sync_held', held, ['kind'], g => {
       const h = node.syncStats().holding
       for (const kind of ['pendingEntries', 'pendingBytes', 'claims', 'queuedBytes'] as const) g.set({ kind }, h[kind])
     })
@@ -68,16 +73,23 @@ export class Metrics {
       c.inc({ direction: 'in' }, b.bytesIn)
       c.inc({ direction: 'out' }, b.bytesOut)
     })
-    counter('samepage_block_changed_total', 'Chunk requests answered "changed": the file moved on since its scan (it is read again).', [], c => { c.inc(node.blockStats().changed) })
-    counter('samepage_misbehaviour_events_total', 'Misbehaviour and disconnections logged (the last 1,000 are kept).', [], c => { c.inc(node.misbehaviour.length) })
-    gauge('samepage_status_period_seconds', 'How often this node publishes its status (grows with the network).', [], g => { g.set(node.status(map()).periodMs / 1000) })
+    const changed = 'Chunk requests answered "changed": the file moved on since its scan (it is read again).'
+    counter('samepage_block_changed_total', changed, [], c => { c.inc(node.blockStats().changed) })
+    const misbehaviour = 'Misbehaviour and disconnections logged (the last 1,000 are kept).'
+    counter('samepage_misbehaviour_events_total', misbehaviour, [], c => { c.inc(node.misbehaviour.length) })
+    const period = 'How often this node publishes its status (grows with the network).'
+    gauge('samepage_status_period_seconds', period, [], g => { g.set(node.status(map()).periodMs / 1000) })
     gauge('samepage_network_nodes', 'Nodes of the deployment by health, as this node sees them.', ['health'], g => {
       const counts: Record<string, number> = { ok: 0, hot: 0, alert: 0, down: 0, unknown: 0 }
       for (const n of map().nodes) counts[n.health] = (counts[n.health] ?? 0) + 1
       for (const [health, n] of Object.entries(counts)) g.set({ health }, n)
     })
-    gauge('samepage_network_links', 'Links between up nodes of the deployment.', [], g => { g.set(map().summary.links) })
-    gauge('samepage_network_partitions', 'Groups of up nodes that no link joins (1 is whole).', [], g => { g.set(map().summary.partitions) })
+    gauge('samepage_network_links', 'Links between up nodes of the deployment.', [], g => {
+      g.set(map().summary.links)
+    })
+    gauge('samepage_network_partitions', 'Groups of up nodes that no link joins (1 is whole).', [], g => {
+      g.set(map().summary.partitions)
+    })
     gauge('samepage_alerts_open', 'Open alerts of the up nodes of the deployment, by kind.', ['kind'], g => {
       for (const a of node.alerts(map())) g.inc({ kind: a.kind }, 1)
     })

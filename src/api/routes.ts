@@ -11,33 +11,55 @@ export interface Route {
   run (node: Node, params: Record<string, string>, body: Record<string, unknown>): unknown
 }
 
-const route = (method: Route['method'], path: string, run: Route['run']): Route => ({ method, parts: path.split('/').filter(p => p !== ''), run })
+const route = (method: Route['method'], path: string, run: Route['run']): Route =>
+  ({ method, parts: path.split('/').filter(p => p !== ''), run })
+const OK = { ok: true } as const
+/** A path parameter the route's path names (findRoute fills every one). */
+const at = (p: Record<string, string>, name: string): string => p[name] as string
+const WEEK_MS = 7 * 24 * 3600_000
 
 export const routes: readonly Route[] = [
   route('GET', '/v1/id', node => node.id()),
   route('GET', '/v1/peers', node => node.peers()),
-  route('POST', '/v1/peers', async (node, _p, b) => { await node.dial(str(b, 'addr')); return { ok: true } }),
+  route('POST', '/v1/peers', async (node, _p, b) => { await node.dial(str(b, 'addr')); return OK }),
   route('GET', '/v1/spaces', node => node.spaces()),
   route('POST', '/v1/spaces', (node, _p, b) => node.createSpace(str(b, 'name'))),
-  route('POST', '/v1/spaces/:space/invites', (node, p, b) => node.invite(p.space as string, role(b), optInt(b, 'uses') ?? 1, optInt(b, 'expiresInMs') ?? 7 * 24 * 3600_000)),
+  route('POST', '/v1/spaces/:space/invites', (node, p, b) =>
+    node.invite(at(p, 'space'), role(b), optInt(b, 'uses') ?? 1, optInt(b, 'expiresInMs') ?? WEEK_MS)),
   route('POST', '/v1/join', async (node, _p, b) => await node.join(str(b, 'token'), optInt(b, 'waitMs'))),
-  route('GET', '/v1/spaces/:space/acl', (node, p) => node.aclList(p.space as string)),
-  route('POST', '/v1/spaces/:space/acl', (node, p, b) => { node.grant(p.space as string, str(b, 'peer'), role(b)); return { ok: true } }),
-  route('DELETE', '/v1/spaces/:space/acl/:peer', (node, p) => { node.revoke(p.space as string, p.peer as string); return { ok: true } }),
-  route('GET', '/v1/spaces/:space/kv', (node, p) => node.kvList(p.space as string)),
-  route('GET', '/v1/spaces/:space/kv/:key', (node, p) => node.kvGet(p.space as string, p.key as string)),
-  route('PUT', '/v1/spaces/:space/kv/:key', (node, p, b) => { if (!('value' in b)) throw new NodeError('BAD_INPUT', 'the body needs a "value"'); node.kvPut(p.space as string, p.key as string, b.value); return { ok: true } }),
-  route('DELETE', '/v1/spaces/:space/kv/:key', (node, p) => { node.kvDel(p.space as string, p.key as string); return { ok: true } }),
-  route('GET', '/v1/spaces/:space/counters/:name', (node, p) => node.counterGet(p.space as string, p.name as string)),
-  route('POST', '/v1/spaces/:space/counters/:name', (node, p, b) => { node.counterAdd(p.space as string, p.name as string, num(b, 'delta')); return { ok: true } }),
-  route('GET', '/v1/spaces/:space/ledger', (node, p) => node.ledgerList(p.space as string)),
-  route('POST', '/v1/spaces/:space/ledger', (node, p, b) => { if (!('tx' in b)) throw new NodeError('BAD_INPUT', 'the body needs a "tx"'); node.ledgerAppend(p.space as string, b.tx); return { ok: true } }),
+  route('GET', '/v1/spaces/:space/acl', (node, p) => node.aclList(at(p, 'space'))),
+  route('POST', '/v1/spaces/:space/acl', (node, p, b) => {
+    node.grant(at(p, 'space'), str(b, 'peer'), role(b))
+    return OK
+  }),
+  route('DELETE', '/v1/spaces/:space/acl/:peer', (node, p) => {
+    node.revoke(at(p, 'space'), at(p, 'peer'))
+    return OK
+  }),
+  route('GET', '/v1/spaces/:space/kv', (node, p) => node.kvList(at(p, 'space'))),
+  route('GET', '/v1/spaces/:space/kv/:key', (node, p) => node.kvGet(at(p, 'space'), at(p, 'key'))),
+  route('PUT', '/v1/spaces/:space/kv/:key', (node, p, b) => {
+    node.kvPut(at(p, 'space'), at(p, 'key'), field(b, 'value'))
+    return OK
+  }),
+  route('DELETE', '/v1/spaces/:space/kv/:key', (node, p) => { node.kvDel(at(p, 'space'), at(p, 'key')); return OK }),
+  route('GET', '/v1/spaces/:space/counters/:name', (node, p) => node.counterGet(at(p, 'space'), at(p, 'name'))),
+  route('POST', '/v1/spaces/:space/counters/:name', (node, p, b) => {
+    node.counterAdd(at(p, 'space'), at(p, 'name'), num(b, 'delta'))
+    return OK
+  }),
+  route('GET', '/v1/spaces/:space/ledger', (node, p) => node.ledgerList(at(p, 'space'))),
+  route('POST', '/v1/spaces/:space/ledger', (node, p, b) => {
+    node.ledgerAppend(at(p, 'space'), field(b, 'tx'))
+    return OK
+  }),
   route('GET', '/v1/folders', node => node.folderList()),
-  route('POST', '/v1/folders', async (node, _p, b) => await node.folderAdd(str(b, 'space'), str(b, 'path'), b.mode === undefined ? 'send-receive' : str(b, 'mode'))),
-  route('GET', '/v1/spaces/:space/folder', (node, p) => node.folderStatus(p.space as string)),
-  route('DELETE', '/v1/spaces/:space/folder', async (node, p) => await node.folderRemove(p.space as string)),
-  route('POST', '/v1/spaces/:space/folder/sync', async (node, p) => await node.folderSync(p.space as string)),
-  route('GET', '/v1/spaces/:space/conflicts', (node, p) => node.conflicts(p.space as string)),
+  route('POST', '/v1/folders', async (node, _p, b) =>
+    await node.folderAdd(str(b, 'space'), str(b, 'path'), b.mode === undefined ? 'send-receive' : str(b, 'mode'))),
+  route('GET', '/v1/spaces/:space/folder', (node, p) => node.folderStatus(at(p, 'space'))),
+  route('DELETE', '/v1/spaces/:space/folder', async (node, p) => await node.folderRemove(at(p, 'space'))),
+  route('POST', '/v1/spaces/:space/folder/sync', async (node, p) => await node.folderSync(at(p, 'space'))),
+  route('GET', '/v1/spaces/:space/conflicts', (node, p) => node.conflicts(at(p, 'space'))),
   route('GET', '/v1/misbehaviour', node => node.misbehaviour),
   route('POST', '/v1/backup', async (node, _p, b) => await node.backup(str(b, 'path'))),
   route('GET', '/v1/stats', node => ({ sync: node.syncStats(), blocks: node.blockStats() })),
@@ -45,6 +67,12 @@ export const routes: readonly Route[] = [
   route('GET', '/v1/net', node => node.network()),
   route('GET', '/v1/alerts', node => ({ alerts: node.alerts(), thresholds: node.alertThresholds() }))
 ]
+
+/** A field the body must have, of any JSON type. */
+function field (b: Record<string, unknown>, k: string): unknown {
+  if (!(k in b)) throw new NodeError('BAD_INPUT', `the body needs a "${k}"`)
+  return b[k]
+}
 
 function str (b: Record<string, unknown>, k: string): string {
   const v = b[k]
@@ -54,7 +82,9 @@ function str (b: Record<string, unknown>, k: string): string {
 
 function num (b: Record<string, unknown>, k: string): number {
   const v = b[k]
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new NodeError('BAD_INPUT', `the body needs "${k}" as a whole number`)
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
+    throw new NodeError('BAD_INPUT', `the body needs "${k}" as a whole number`)
+  }
   return v
 }
 
@@ -64,6 +94,8 @@ function optInt (b: Record<string, unknown>, k: string): number | undefined {
 
 function role (b: Record<string, unknown>): 'admin' | 'writer' | 'reader' {
   const v = b.role
-  if (v !== 'admin' && v !== 'writer' && v !== 'reader') throw new NodeError('BAD_INPUT', 'role must be admin, writer or reader')
+  if (v !== 'admin' && v !== 'writer' && v !== 'reader') {
+    throw new NodeError('BAD_INPUT', 'role must be admin, writer or reader')
+  }
   return v
 }

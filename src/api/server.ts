@@ -12,7 +12,7 @@ import { toJson } from './json.ts'
 import { routes } from './routes.ts'
 import type { Route } from './routes.ts'
 import { Metrics } from './metrics.ts'
-import { dashboardPage } from './dashboard.ts'
+import { DASHBOARD_HEADERS, dashboardModule, dashboardPage } from './dashboard.ts'
 
 /**
  * The local API: JSON over HTTP and an event stream over a WebSocket, bound
@@ -21,13 +21,16 @@ import { dashboardPage } from './dashboard.ts'
  * finds them. Every CLI command goes through here. The token is kept in
  * `api-token` (0600) across restarts, so that a dashboard bookmark or a
  * Prometheus scrape config keeps working. Besides /v1/: /metrics
- * (Prometheus text) and /dashboard (the web page), with the same token.
+ * (Prometheus text) and /dashboard (the web page), with the same token, and
+ * /dashboard/*.js, the page's code, without (see dashboard.ts).
  */
 export const API_FILE = 'api.json'
 const TOKEN_FILE = 'api-token'
 const BODY_BYTES_MAX = 1024 * 1024
+/** The node's events the WebSocket forwards. */
+const EVENT_TYPES = ['stored', 'fork', 'misbehaviour', 'disconnect', 'folder', 'network', 'notice'] as const
 
-export interface ApiInit {
+interface ApiInit {
   readonly node: Node
   readonly host: string
   readonly port: number
@@ -36,7 +39,15 @@ export interface ApiInit {
 export interface ApiAddress { readonly url: string, readonly token: string, readonly pid: number }
 
 const STATUS: Partial<Record<NodeErrorCode | 'INTERNAL' | 'NOT_FOUND' | 'BAD_JSON' | 'TOO_LARGE', number>> = {
-  UNAUTHORIZED: 401, NOT_ALLOWED: 403, UNKNOWN_SPACE: 404, NOT_FOUND: 404, NO_FOLDER: 404, TOO_LARGE: 413, INTERNAL: 500, STORAGE_FULL: 507, STORAGE_FAILED: 500,
+  UNAUTHORIZED: 401,
+  NOT_ALLOWED: 403,
+  UNKNOWN_SPACE: 404,
+  NOT_FOUND: 404,
+  NO_FOLDER: 404,
+  TOO_LARGE: 413,
+  INTERNAL: 500,
+  STORAGE_FULL: 507,
+  STORAGE_FAILED: 500,
   NOT_A_MEMBER: 404, NO_CHANGE: 409, JOIN_REFUSED: 403, INVITER_UNREACHABLE: 504
 }
 
@@ -85,14 +96,23 @@ export class ApiServer {
 
   async #handle (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
-      if (!this.#authorized(req)) throw new ApiError('UNAUTHORIZED', 'missing or wrong API token; the CLI reads it from api.json in the data directory')
       const url = new URL(req.url ?? '/', 'http://localhost')
+      if (req.method === 'GET' && url.pathname.startsWith('/dashboard/')) {
+        const code = dashboardModule(url.pathname.slice('/dashboard/'.length))
+        if (code === undefined) throw new ApiError('NOT_FOUND', `the dashboard has no ${url.pathname}`)
+        sendText(res, 200, 'text/javascript; charset=utf-8', code, DASHBOARD_HEADERS)
+        return
+      }
+      if (!this.#authorized(req)) {
+        const hint = 'the CLI reads it from api.json in the data directory'
+        throw new ApiError('UNAUTHORIZED', `missing or wrong API token; ${hint}`)
+      }
       if (req.method === 'GET' && url.pathname === '/metrics') {
         sendText(res, 200, this.#metrics.contentType, await this.#metrics.text())
         return
       }
       if (req.method === 'GET' && url.pathname === '/dashboard') {
-        sendText(res, 200, 'text/html; charset=utf-8', dashboardPage(), { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' })
+        sendText(res, 200, 'text/html; charset=utf-8', dashboardPage(), DASHBOARD_HEADERS)
         return
       }
       const match = findRoute(req.method ?? 'GET', url.pathname)
@@ -108,26 +128,32 @@ export class ApiServer {
 
   #authorized (req: http.IncomingMessage): boolean {
     const header = req.headers.authorization ?? ''
-    const given = header.startsWith('Bearer ') ? header.slice(7) : new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? ''
+    const given = header.startsWith('Bearer ')
+      ? header.slice(7)
+      : new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? ''
     const a = Buffer.from(given)
     const b = Buffer.from(this.#token)
     return a.length === b.length && crypto.timingSafeEqual(a, b)
   }
 
   #stream (ws: WebSocket): void {
-    const forward = (type: string) => (payload: unknown) => { if (ws.readyState === ws.OPEN) ws.send(toJson({ type, ...(payload as object) })) }
-    const handlers = (['stored', 'fork', 'misbehaviour', 'disconnect', 'folder', 'network', 'notice'] as const).map(type => [type, forward(type)] as const)
+    const forward = (type: string) => (payload: unknown) => {
+      if (ws.readyState === ws.OPEN) ws.send(toJson({ type, ...(payload as object) }))
+    }
+    const handlers = EVENT_TYPES.map(type => [type, forward(type)] as const)
     for (const [type, h] of handlers) this.#node.on(type, h)
     ws.on('close', () => { for (const [type, h] of handlers) this.#node.off(type, h) })
     ws.send(toJson({ type: 'hello', peerId: this.#node.peerId }))
   }
 }
 
-export class ApiError extends SamepageError<'UNAUTHORIZED' | 'NOT_FOUND' | 'TOO_LARGE' | 'BAD_JSON'> {}
+class ApiError extends SamepageError<'UNAUTHORIZED' | 'NOT_FOUND' | 'TOO_LARGE' | 'BAD_JSON'> {}
 
 function describe (err: unknown): { code: string, message: string } {
   if (err instanceof NodeError || err instanceof ApiError) return { code: err.code, message: err.message }
-  if (err instanceof Error && 'code' in err && typeof err.code === 'string' && /^[A-Z_]+$/.test(err.code)) return { code: err.code, message: err.message }
+  if (err instanceof Error && 'code' in err && typeof err.code === 'string' && /^[A-Z_]+$/.test(err.code)) {
+    return { code: err.code, message: err.message }
+  }
   console.error('samepage api: unexpected error', err)
   return { code: 'INTERNAL', message: 'the daemon hit an unexpected error; see its log' }
 }
@@ -137,7 +163,12 @@ function findRoute (method: string, pathname: string): { route: Route, params: R
   for (const route of routes) {
     if (route.method !== method || route.parts.length !== parts.length) continue
     const params: Record<string, string> = {}
-    if (route.parts.every((p, i) => p.startsWith(':') ? (params[p.slice(1)] = parts[i] as string, true) : p === parts[i])) return { route, params }
+    const fits = route.parts.every((p, i) => {
+      if (!p.startsWith(':')) return p === parts[i]
+      params[p.slice(1)] = parts[i] as string
+      return true
+    })
+    if (fits) return { route, params }
   }
   return undefined
 }
@@ -160,7 +191,9 @@ async function readJson (req: http.IncomingMessage): Promise<Record<string, unkn
   }
 }
 
-function sendText (res: http.ServerResponse, status: number, type: string, text: string, headers: Record<string, string> = {}): void {
+function sendText (
+  res: http.ServerResponse, status: number, type: string, text: string, headers: Readonly<Record<string, string>> = {}
+): void {
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text), ...headers })
   res.end(text)
 }
@@ -175,6 +208,5 @@ function loadOrCreateToken (file: string): string {
 
 function send (res: http.ServerResponse, status: number, body: unknown): void {
   const text = toJson(body)
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
-  res.end(text)
+  sendText(res, status, 'application/json; charset=utf-8', text)
 }

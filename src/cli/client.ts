@@ -24,12 +24,16 @@ export class ApiClient {
 
   async call (method: string, pathname: string, body?: unknown, timeoutMs = 30_000): Promise<unknown> {
     const api = this.#address()
-    const json = body === undefined ? undefined : JSON.stringify(body) // outside the try: a value it cannot serialize is not a daemon that is down
+    // Outside the try: a value it cannot serialize is not a daemon that is down.
+    const json = body === undefined ? undefined : JSON.stringify(body)
     let res: Response
     try {
       res = await fetch(api.url + pathname, {
         method,
-        headers: { authorization: `Bearer ${api.token}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${api.token}`,
+          ...(json === undefined ? {} : { 'content-type': 'application/json' })
+        },
         ...(json === undefined ? {} : { body: json }),
         signal: AbortSignal.timeout(timeoutMs)
       })
@@ -37,7 +41,10 @@ export class ApiClient {
       throw this.#notRunning()
     }
     const payload = await res.json().catch(() => ({})) as { error?: { code: string, message: string } }
-    if (!res.ok) throw new CliError(payload.error?.message ?? `the daemon answered ${res.status}`, 1, payload.error?.code ?? 'ERROR')
+    if (!res.ok) {
+      const message = payload.error?.message ?? `the daemon answered ${res.status}`
+      throw new CliError(message, 1, payload.error?.code ?? 'ERROR')
+    }
     return payload
   }
 
@@ -56,6 +63,7 @@ export class ApiClient {
   }
 
   #notRunning (): CliError {
-    return new CliError(`no samepage daemon is running for ${this.#dir}; start one with: samepage start --dir ${this.#dir}`)
+    const dir = this.#dir
+    return new CliError(`no samepage daemon is running for ${dir}; start one with: samepage start --dir ${dir}`)
   }
 }

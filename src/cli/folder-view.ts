@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress'
 import type { ConflictInfo, FolderInfo } from '../node/index.ts'
 import type { ApiClient } from './client.ts'
-import { formatBytes } from './rate.ts'
+import { bytes, isoTime, rate } from '../api/index.ts'
 
 export type { ConflictInfo, FolderInfo }
 
@@ -10,17 +10,24 @@ export function folderLine (f: FolderInfo): string {
   const s = f.status
   const problems = s.errors.length > 0 ? `, ${s.errors.length} not synced` : ''
   const conflicts = s.conflicts > 0 ? `, ${s.conflicts} conflicts` : ''
-  if (s.needFiles === 0) return `${s.state === 'idle' ? 'in sync' : s.state}: ${s.localFiles} files, ${formatBytes(s.localBytes)}${conflicts}${problems}`
+  if (s.needFiles === 0) {
+    const state = s.state === 'idle' ? 'in sync' : s.state
+    return `${state}: ${s.localFiles} files, ${bytes(s.localBytes)}${conflicts}${problems}`
+  }
   const eta = s.etaSeconds === null ? '' : `, ETA ${s.etaSeconds} s`
-  return `${s.state}: ${s.needFiles} files, ${formatBytes(s.needBytes)} to go at ${formatBytes(Math.round(s.rateBytesPerSecond))}/s${eta}${conflicts}${problems}`
+  const toGo = `${s.needFiles} files, ${bytes(s.needBytes)} to go at ${rate(s.rateBytesPerSecond)}`
+  return `${s.state}: ${toGo}${eta}${conflicts}${problems}`
 }
 
 export function folderReport (f: FolderInfo): string {
   const s = f.status
   const lines = [`${f.name}  ${f.path}  ${f.mode}`, `  ${folderLine(f)}`]
-  if (s.lastSyncedMs !== null) lines.push(`  last in sync ${new Date(s.lastSyncedMs).toISOString()}`)
+  if (s.lastSyncedMs !== null) lines.push(`  last in sync ${isoTime(s.lastSyncedMs)}`)
   for (const e of s.errors) lines.push(`  ${e.path}: ${e.error}`)
-  if (s.skipped.length > 0) lines.push(`  not shared: ${s.skipped.slice(0, 10).map(x => `${x.path} (${x.problem})`).join('; ')}${s.skipped.length > 10 ? ` and ${s.skipped.length - 10} more` : ''}`)
+  if (s.skipped.length > 0) {
+    const more = s.skipped.length > 10 ? ` and ${s.skipped.length - 10} more` : ''
+    lines.push(`  not shared: ${s.skipped.slice(0, 10).map(x => `${x.path} (${x.problem})`).join('; ')}${more}`)
+  }
   return lines.join('\n')
 }
 
@@ -40,7 +47,12 @@ export async function watchFolder (api: ApiClient, path: string): Promise<void> 
       if (!started) bar.start(total, 0, {}); else bar.setTotal(total)
       started = true
     }
-    const payload = { done: formatBytes(total - s.needBytes), total: formatBytes(total), rate: formatBytes(Math.round(s.rateBytesPerSecond)), files: s.needFiles }
+    const payload = {
+      done: bytes(total - s.needBytes),
+      total: bytes(total),
+      rate: bytes(s.rateBytesPerSecond),
+      files: s.needFiles
+    }
     if (started) bar.update(total - s.needBytes, payload)
     if (s.needFiles === 0 && s.state === 'idle') {
       if (started) bar.stop()

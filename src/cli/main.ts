@@ -9,7 +9,7 @@ import { parseDuration } from './duration.ts'
 import { startDaemon } from './start.ts'
 import { folderLine, folderReport, watchFolder } from './folder-view.ts'
 import type { ConflictInfo, FolderInfo } from './folder-view.ts'
-import { formatBytes } from './rate.ts'
+import { bytes, isoTime } from '../api/index.ts'
 import { alertsText, netText, statusText } from './net-view.ts'
 import type { NetworkMap, StatusView } from './net-view.ts'
 
@@ -29,7 +29,8 @@ const program = new Command('samepage')
 
 const g = (): { dir: string, json: boolean } => {
   const o = program.opts<{ dir?: string, json: boolean }>()
-  return { dir: path.resolve(o.dir ?? process.env.SAMEPAGE_HOME ?? path.join(os.homedir(), '.samepage')), json: o.json }
+  const dir = o.dir ?? process.env.SAMEPAGE_HOME ?? path.join(os.homedir(), '.samepage')
+  return { dir: path.resolve(dir), json: o.json }
 }
 const api = (): ApiClient => new ApiClient(g().dir)
 const out = (json: unknown, text: () => string): void => { console.log(g().json ? JSON.stringify(json) : text()) }
@@ -41,6 +42,15 @@ program.command('init').description('create a data directory and its node key').
   out({ peerId: peerIdOf(key.publicKey), dir: g().dir }, () => `node ${peerIdOf(key.publicKey)} in ${g().dir}`)
 })
 
+interface StartFlags {
+  listen: string[]
+  peer: string[]
+  api?: string
+  mdns?: boolean
+  maxUp?: string
+  maxDown?: string
+}
+
 program.command('start').description('run the node in the foreground (Ctrl-C stops it)')
   .option('--listen <multiaddr>', 'address to listen on (repeatable)', collect, [])
   .option('--peer <multiaddr>', 'peer to connect to and keep connected (repeatable)', collect, [])
@@ -48,7 +58,9 @@ program.command('start').description('run the node in the foreground (Ctrl-C sto
   .option('--mdns', 'find peers on the local network by multicast DNS (off by default)')
   .option('--max-up <rate>', 'limit file data sent to peers, like 10MB (bytes per second, all peers together)')
   .option('--max-down <rate>', 'limit file data received from peers, like 50MB')
-  .action(async (o: { listen: string[], peer: string[], api?: string, mdns?: boolean, maxUp?: string, maxDown?: string }) => { await startDaemon({ ...g(), ...o }) })
+  .action(async (o: StartFlags) => {
+    await startDaemon({ ...g(), ...o })
+  })
 
 program.command('id').description('this node\'s peer id and addresses').action(async () => {
   const r = await api().call('GET', '/v1/id') as { peerId: string, addrs: string[] }
@@ -57,26 +69,38 @@ program.command('id').description('this node\'s peer id and addresses').action(a
 
 program.command('peers').description('connected peers').action(async () => {
   const r = await api().call('GET', '/v1/peers') as { peerId: string, addrs: string[], rttMs: number | null }[]
-  out(r, () => r.map(p => `${p.peerId}  ${p.addrs.join(' ')}${p.rttMs === null ? '' : `  ${p.rttMs} ms`}`).join('\n') || 'no peers connected')
+  const line = (p: typeof r[number]): string =>
+    `${p.peerId}  ${p.addrs.join(' ')}${p.rttMs === null ? '' : `  ${p.rttMs} ms`}`
+  out(r, () => r.map(line).join('\n') || 'no peers connected')
 })
 
 program.command('misbehaviour').description('peers that misbehaved, and why').action(async () => {
-  const r = await api().call('GET', '/v1/misbehaviour') as { peer: string, reason: string, disconnected: boolean, atMs: number }[]
-  out(r, () => r.map(m => `${new Date(m.atMs).toISOString()}  ${m.peer}  ${m.disconnected ? 'DISCONNECTED ' : ''}${m.reason}`).join('\n') || 'none')
+  type Misbehaviour = { peer: string, reason: string, disconnected: boolean, atMs: number }
+  const r = await api().call('GET', '/v1/misbehaviour') as Misbehaviour[]
+  const line = (m: Misbehaviour): string =>
+    `${isoTime(m.atMs)}  ${m.peer}  ${m.disconnected ? 'DISCONNECTED ' : ''}${m.reason}`
+  out(r, () => r.map(line).join('\n') || 'none')
 })
 
-program.command('backup <file>').description('a consistent copy of the store while the node runs (SQLite online backup); see README for restoring it')
+program.command('backup <file>')
+  .description('a consistent copy of the store while the node runs (SQLite online backup); see README for restoring it')
   .action(async (file: string) => {
     const r = await api().call('POST', '/v1/backup', { path: path.resolve(file) }) as { path: string, bytes: number }
-    out(r, () => `backed up the store to ${r.path} (${formatBytes(r.bytes)}); keep identity.key with it (README: Backup and restore)`)
+    const keep = 'keep identity.key with it (README: Backup and restore)'
+    out(r, () => `backed up the store to ${r.path} (${bytes(r.bytes)}); ${keep}`)
   })
 
-program.command('stats').description('traffic since start: sync messages and bytes by type, file chunks in and out').action(async () => {
-  const r = await api().call('GET', '/v1/stats') as { sync: unknown, blocks: { bytesIn: number, bytesOut: number, blocksIn: number, blocksOut: number } }
-  out(r, () => `file chunks: ${r.blocks.blocksIn} in (${formatBytes(r.blocks.bytesIn)}), ${r.blocks.blocksOut} out (${formatBytes(r.blocks.bytesOut)})\nsync: ${JSON.stringify(r.sync)}`)
-})
+program.command('stats').description('traffic since start: sync messages and bytes by type, file chunks in and out')
+  .action(async () => {
+    type Blocks = { bytesIn: number, bytesOut: number, blocksIn: number, blocksOut: number }
+    const r = await api().call('GET', '/v1/stats') as { sync: unknown, blocks: Blocks }
+    const b = r.blocks
+    out(r, () => `file chunks: ${b.blocksIn} in (${bytes(b.bytesIn)}), ${b.blocksOut} out (${bytes(b.bytesOut)})\n` +
+      `sync: ${JSON.stringify(r.sync)}`)
+  })
 
-program.command('status').description('this node (load, memory, disk, temperature, links, folders, alerts) and the network in numbers')
+program.command('status')
+  .description('this node (load, memory, disk, temperature, links, folders, alerts) and the network in numbers')
   .option('--watch', 'refresh every 2 s until Ctrl-C (with --json: one JSON line per refresh)')
   .action(async (o: { watch?: boolean }) => {
     for (;;) {
@@ -88,21 +112,24 @@ program.command('status').description('this node (load, memory, disk, temperatur
     }
   })
 
-program.command('net').description('the network map: every node of the deployment, its health, and who links to whom (--json: the graph)').action(async () => {
-  const r = await api().call('GET', '/v1/net') as NetworkMap
-  out(r, () => netText(r))
-})
+program.command('net')
+  .description('the network map: every node of the deployment, its health, and who links to whom (--json: the graph)')
+  .action(async () => {
+    const r = await api().call('GET', '/v1/net') as NetworkMap
+    out(r, () => netText(r))
+  })
 
 program.command('alerts').description('open alerts of every node of the deployment, newest first').action(async () => {
   const r = await api().call('GET', '/v1/alerts') as { alerts: NetworkMap['alerts'] }
   out(r.alerts, () => alertsText(r.alerts))
 })
 
-program.command('dashboard').description('the URL of the web dashboard (with its token: keep it private)').action(async () => {
-  const r = await api().call('GET', '/v1/id') as { peerId: string }
-  const url = `${api().dashboardUrl()}`
-  out({ peerId: r.peerId, url }, () => url)
-})
+program.command('dashboard').description('the URL of the web dashboard (with its token: keep it private)')
+  .action(async () => {
+    const r = await api().call('GET', '/v1/id') as { peerId: string }
+    const url = `${api().dashboardUrl()}`
+    out({ peerId: r.peerId, url }, () => url)
+  })
 
 const space = program.command('space').description('create, list, invite to and join spaces')
 space.command('create <name>').action(async (name: string) => {
@@ -110,22 +137,30 @@ space.command('create <name>').action(async (name: string) => {
   out(r, () => `created space ${r.name} (${r.id})`)
 })
 space.command('list').action(async () => {
-  const r = await api().call('GET', '/v1/spaces') as { id: string, name: string, role: string | null, members: number }[]
+  type SpaceInfo = { id: string, name: string, role: string | null, members: number }
+  const r = await api().call('GET', '/v1/spaces') as SpaceInfo[]
   out(r, () => r.map(s => `${s.id}  ${s.name}  ${s.role ?? 'joining'}  ${s.members} members`).join('\n') || 'no spaces')
 })
 space.command('invite <space>').requiredOption('--role <role>', 'admin, writer or reader')
-  .option('--uses <n>', 'how many nodes may join with it', '1').option('--expires <duration>', 'like 30m, 24h, 7d', '7d')
+  .option('--uses <n>', 'how many nodes may join with it', '1')
+  .option('--expires <duration>', 'like 30m, 24h, 7d', '7d')
   .action(async (ref: string, o: { role: string, uses: string, expires: string }) => {
     const uses = Number(o.uses)
-    if (!Number.isSafeInteger(uses) || uses < 1) throw new CliError(`--uses ${JSON.stringify(o.uses)} is not a whole number of at least 1`, 2)
-    const r = await api().call('POST', `/v1/spaces/${enc(ref)}/invites`, { role: o.role, uses, expiresInMs: parseDuration(o.expires) }) as { token: string }
+    if (!Number.isSafeInteger(uses) || uses < 1) {
+      throw new CliError(`--uses ${JSON.stringify(o.uses)} is not a whole number of at least 1`, 2)
+    }
+    const invite = { role: o.role, uses, expiresInMs: parseDuration(o.expires) }
+    const r = await api().call('POST', `/v1/spaces/${enc(ref)}/invites`, invite) as { token: string }
     out(r, () => r.token)
   })
-space.command('join <token>').option('--wait <duration>', 'how long to wait for the inviter to admit this node, like 30s, 5m', '60s')
+space.command('join <token>')
+  .option('--wait <duration>', 'how long to wait for the inviter to admit this node, like 30s, 5m', '60s')
   .action(async (token: string, o: { wait: string }) => {
     const waitMs = parseDuration(o.wait)
-    const r = await api().call('POST', '/v1/join', { token, waitMs }, waitMs + 30_000) as { id: string, name: string, role: string, deployment: string }
-    out(r, () => `joined space ${r.name} (${r.id}) as ${r.role}${r.deployment.startsWith('not') ? `; the deployment's status space: ${r.deployment}` : ''}`)
+    type Joined = { id: string, name: string, role: string, deployment: string }
+    const r = await api().call('POST', '/v1/join', { token, waitMs }, waitMs + 30_000) as Joined
+    const deployment = r.deployment.startsWith('not') ? `; the deployment's status space: ${r.deployment}` : ''
+    out(r, () => `joined space ${r.name} (${r.id}) as ${r.role}${deployment}`)
   })
 
 const acl = program.command('acl').description('who may do what in a space')
@@ -163,12 +198,14 @@ kv.command('list <space>').action(async (ref: string) => {
 const counter = program.command('counter').description('counters that anyone may add to')
 counter.command('add <space> <name> <n>').action(async (ref: string, name: string, n: string) => {
   const delta = Number(n)
-  if (!/^-?\d+$/.test(n) || !Number.isSafeInteger(delta)) throw new CliError(`${JSON.stringify(n)} is not a whole number; counter add takes an integer like 5 or -3`, 2)
+  if (!/^-?\d+$/.test(n) || !Number.isSafeInteger(delta)) {
+    throw new CliError(`${JSON.stringify(n)} is not a whole number; counter add takes an integer like 5 or -3`, 2)
+  }
   await api().call('POST', `/v1/spaces/${enc(ref)}/counters/${enc(name)}`, { delta })
   out({ ok: true }, () => 'ok')
 })
 counter.command('get <space> <name>').action(async (ref: string, name: string) => {
-  const r = await api().call('GET', `/v1/spaces/${enc(ref)}/counters/${enc(name)}`) as { name: string, value: number }
+  const r = await api().call('GET', `/v1/spaces/${enc(ref)}/counters/${enc(name)}`) as { value: number }
   out(r, () => String(r.value))
 })
 
@@ -178,9 +215,15 @@ ledger.command('append <space> <json>').action(async (ref: string, json: string)
   try {
     tx = JSON.parse(json)
   } catch {
-    throw new CliError(`the transaction is not valid JSON: ${JSON.stringify(json.slice(0, 60))}; quote it, like '{"amount": 5}'`, 2)
+    const start = JSON.stringify(json.slice(0, 60))
+    throw new CliError(`the transaction is not valid JSON: ${start}; quote it, like '{"amount": 5}'`, 2)
   }
-  try { assertValueDepth(tx, 'the transaction') } catch (err) { throw new CliError((err as Error).message, 1, 'BAD_INPUT') } // the daemon's rule, before anything recursive
+  // The daemon's rule, before anything recursive.
+  try {
+    assertValueDepth(tx, 'the transaction')
+  } catch (err) {
+    throw new CliError((err as Error).message, 1, 'BAD_INPUT')
+  }
   await api().call('POST', `/v1/spaces/${enc(ref)}/ledger`, { tx })
   out({ ok: true }, () => 'ok')
 })
@@ -193,16 +236,19 @@ const folder = program.command('folder').description('share a directory as a spa
 folder.command('add <space> <path>').description('bind a space to a local directory and sync it')
   .option('--mode <mode>', 'send-receive, send-only or receive-only', 'send-receive')
   .action(async (ref: string, dir: string, o: { mode: string }) => {
-    const r = await api().call('POST', '/v1/folders', { space: ref, path: path.resolve(dir), mode: o.mode }) as FolderInfo
+    const body = { space: ref, path: path.resolve(dir), mode: o.mode }
+    const r = await api().call('POST', '/v1/folders', body) as FolderInfo
     out(r, () => `sharing ${r.path} as space ${r.name} (${r.mode}); see samepage folder status ${r.name}`)
   })
-folder.command('remove <space>').description('stop syncing the folder of a space here (its files stay)').action(async (ref: string) => {
-  const r = await api().call('DELETE', `/v1/spaces/${enc(ref)}/folder`) as { space: string, path: string }
-  out(r, () => `no longer syncing ${r.path}; its files stay`)
-})
+folder.command('remove <space>').description('stop syncing the folder of a space here (its files stay)')
+  .action(async (ref: string) => {
+    const r = await api().call('DELETE', `/v1/spaces/${enc(ref)}/folder`) as { space: string, path: string }
+    out(r, () => `no longer syncing ${r.path}; its files stay`)
+  })
 folder.command('list').description('the folders this node shares').action(async () => {
   const r = await api().call('GET', '/v1/folders') as FolderInfo[]
-  out(r, () => r.map(f => `${f.name}  ${f.path}  ${f.mode}  ${folderLine(f)}`).join('\n') || 'no folders; samepage folder add SPACE PATH')
+  const none = 'no folders; samepage folder add SPACE PATH'
+  out(r, () => r.map(f => `${f.name}  ${f.path}  ${f.mode}  ${folderLine(f)}`).join('\n') || none)
 })
 folder.command('status <space>').description('files and bytes still needed, rate, ETA, errors')
   .option('--watch', 'show a progress bar until the folder is in sync')
@@ -212,20 +258,29 @@ folder.command('status <space>').description('files and bytes still needed, rate
     const r = await api().call('GET', path_) as FolderInfo
     out(r, () => folderReport(r))
   })
-program.command('conflicts <space>').description('files edited on two nodes at once, and their conflict copies').action(async (ref: string) => {
-  const r = await api().call('GET', `/v1/spaces/${enc(ref)}/conflicts`) as ConflictInfo[]
-  out(r, () => r.map(c => [`${c.path}`, ...c.copies.map(p => `  copy: ${p}`), ...c.versions.map(v => `  unresolved: version by ${v.author.slice(0, 12)} (${formatBytes(v.size)}), to be kept as ${v.copy}`)].join('\n')).join('\n') || 'no conflicts')
-})
+program.command('conflicts <space>').description('files edited on two nodes at once, and their conflict copies')
+  .action(async (ref: string) => {
+    const r = await api().call('GET', `/v1/spaces/${enc(ref)}/conflicts`) as ConflictInfo[]
+    const lines = (c: ConflictInfo): string[] => [
+      `${c.path}`,
+      ...c.copies.map(p => `  copy: ${p}`),
+      ...c.versions.map(v =>
+        `  unresolved: version by ${v.author.slice(0, 12)} (${bytes(v.size)}), to be kept as ${v.copy}`)
+    ]
+    out(r, () => r.map(c => lines(c).join('\n')).join('\n') || 'no conflicts')
+  })
 
 try {
   await program.parseAsync(process.argv)
 } catch (err) {
   if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) process.exit(0)
+    const done = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0
+    if (done) process.exit(0)
     process.exit(2)
   }
-  const message = err instanceof CliError || err instanceof NodeError ? err.message : err instanceof Error ? err.message : String(err)
-  if (g().json) console.log(JSON.stringify({ error: { code: err instanceof NodeError || err instanceof CliError ? err.code : 'ERROR', message } }))
+  const message = err instanceof Error ? err.message : String(err)
+  const code = err instanceof NodeError || err instanceof CliError ? err.code : 'ERROR'
+  if (g().json) console.log(JSON.stringify({ error: { code, message } }))
   console.error(`samepage: ${message}`)
   process.exit(err instanceof CliError ? err.exitCode : 1)
 }

@@ -1,5 +1,5 @@
 import type { NetworkMap, MapNode } from '../node/index.ts'
-import { formatBytes } from './rate.ts'
+import { bytes, duration, fixed, isoTime, rate, shortPeerId as short } from '../api/index.ts'
 
 /**
  * How `status`, `net` and `alerts` print the network: plain columns for a
@@ -17,27 +17,37 @@ export interface StatusView {
   readonly deployment: readonly string[]
 }
 
-const short = (peerId: string): string => peerId.length > 16 ? `…${peerId.slice(-10)}` : peerId
 const pad = (s: string, n: number): string => s.length >= n ? s : s + ' '.repeat(n - s.length)
-const rate = (bps: number): string => `${formatBytes(Math.round(bps))}/s`
-/** A time from a peer's report as ISO text; one that Date cannot hold (|t| > 8.64e15 ms) is shown as its number instead of throwing. */
-const isoTime = (ms: number): string => Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `(time ${String(ms)})`
 
 export function statusText (s: StatusView): string {
   const r = s.report
   const lines = [`node ${s.peerId}${s.name === '' ? '' : ` (${s.name})`}`]
   if (r !== null) {
-    const up = Math.round((Date.now() - r.startedMs) / 1000)
-    lines.push(`  up ${duration(up)}, load ${r.load.map(l => l.toFixed(2)).join(' ')} on ${r.cpus} cores, memory ${formatBytes(r.memory.rssBytes)} (host ${formatBytes(r.memory.freeBytes)} free of ${formatBytes(r.memory.totalBytes)})`)
-    lines.push(`  disk ${r.disk === null ? 'unknown' : `${formatBytes(r.disk.freeBytes)} free of ${formatBytes(r.disk.totalBytes)}`}, temperature ${r.temperatureC === null ? 'not exposed by this host' : `${r.temperatureC.toFixed(1)} °C`}`)
-    lines.push(`  ${r.links.length} links, traffic in ${rate(r.traffic.inBps)}, out ${rate(r.traffic.outBps)} (${formatBytes(r.traffic.bytesIn)} in, ${formatBytes(r.traffic.bytesOut)} out since start)`)
-    for (const f of r.folders) lines.push(`  folder ${f.name}: ${f.state}${f.needFiles > 0 ? `, ${f.needFiles} files (${formatBytes(f.needBytes)}) to go at ${rate(f.bytesPerSecond)}` : ''}${f.conflicts > 0 ? `, ${f.conflicts} conflicts` : ''}${f.errors > 0 ? `, ${f.errors} errors` : ''}`)
+    const m = r.memory
+    const load = r.load.map(l => fixed(l, 2)).join(' ')
+    lines.push(`  up ${duration(Date.now() - r.startedMs)}, load ${load} on ${r.cpus} cores, ` +
+      `memory ${bytes(m.rssBytes)} (host ${bytes(m.freeBytes)} free of ${bytes(m.totalBytes)})`)
+    const disk = r.disk === null ? 'unknown' : `${bytes(r.disk.freeBytes)} free of ${bytes(r.disk.totalBytes)}`
+    const temperature = r.temperatureC === null ? 'not exposed by this host' : `${fixed(r.temperatureC, 1)} °C`
+    lines.push(`  disk ${disk}, temperature ${temperature}`)
+    const t = r.traffic
+    lines.push(`  ${r.links.length} links, traffic in ${rate(t.inBps)}, out ${rate(t.outBps)} ` +
+      `(${bytes(t.bytesIn)} in, ${bytes(t.bytesOut)} out since start)`)
+    for (const f of r.folders) {
+      const need = f.needFiles > 0
+        ? `, ${f.needFiles} files (${bytes(f.needBytes)}) to go at ${rate(f.bytesPerSecond)}`
+        : ''
+      const conflicts = f.conflicts > 0 ? `, ${f.conflicts} conflicts` : ''
+      lines.push(`  folder ${f.name}: ${f.state}${need}${conflicts}${f.errors > 0 ? `, ${f.errors} errors` : ''}`)
+    }
   }
   for (const a of s.alerts) lines.push(`  ALERT ${a.kind} ${a.subject}: ${a.detail}`)
   const n = s.network
   lines.push(s.deployment.length === 0
     ? 'network: this node is in no deployment yet (invite a node, or join with an invite)'
-    : `network: ${n.up} of ${n.nodes} nodes up, ${n.down} down, ${n.hot} hot, ${n.alerts} alerts, ${n.links} links, ${n.partitions === 1 ? 'not split' : `SPLIT in ${n.partitions} parts`}; status every ${(s.periodMs / 1000).toFixed(1)} s`)
+    : `network: ${n.up} of ${n.nodes} nodes up, ${n.down} down, ${n.hot} hot, ${n.alerts} alerts, ${n.links} links, ` +
+      `${n.partitions === 1 ? 'not split' : `SPLIT in ${n.partitions} parts`}; ` +
+      `status every ${(s.periodMs / 1000).toFixed(1)} s`)
   return lines.join('\n')
 }
 
@@ -50,8 +60,8 @@ export function netText (m: NetworkMap): string {
       n.health,
       n.ageMs === null ? '-' : `${Math.round(n.ageMs / 1000)} s`,
       r === null ? '-' : `${r.load[0].toFixed(2)}/${r.cpus}`,
-      r === null ? '-' : formatBytes(r.memory.rssBytes),
-      r === null || r.disk === null ? '-' : formatBytes(r.disk.freeBytes),
+      r === null ? '-' : bytes(r.memory.rssBytes),
+      r === null || r.disk === null ? '-' : bytes(r.disk.freeBytes),
       r === null || r.temperatureC === null ? '-' : `${r.temperatureC.toFixed(0)}°C`,
       r === null ? '-' : String(r.links.length),
       r === null ? '-' : `${rate(r.traffic.inBps)} / ${rate(r.traffic.outBps)}`,
@@ -60,26 +70,29 @@ export function netText (m: NetworkMap): string {
   })
   const head = ['node', 'name', 'health', 'seen', 'load', 'rss', 'disk free', 'temp', 'links', 'in / out', 'why']
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] as string).length)))
-  const table = [head, ...rows].map(r => r.map((c, i) => i === r.length - 1 ? c : pad(c, widths[i] as number)).join('  ').trimEnd())
-  const links = m.links.map(l => `  ${short(l.a)} — ${short(l.b)}  ${l.rttMs === null ? '? ms' : `${l.rttMs} ms`}  ${rate(l.bytesPerSecond)}${l.both ? '' : '  (one end only)'}`)
+  const table = [head, ...rows]
+    .map(r => r.map((c, i) => i === r.length - 1 ? c : pad(c, widths[i] as number)).join('  ').trimEnd())
+  const links = m.links.map(l => `  ${short(l.a)} — ${short(l.b)}  ${l.rttMs === null ? '? ms' : `${l.rttMs} ms`}  ` +
+    `${rate(l.bytesPerSecond)}${l.both ? '' : '  (one end only)'}`)
   const s = m.summary
+  const hot = m.hot.length > 0 ? `; hot: ${m.hot.map(short).join(' ')}` : ''
+  const partitions = s.partitions <= 1
+    ? 'one partition'
+    : `SPLIT into ${s.partitions} partitions: ${m.partitions.map(p => `[${p.map(short).join(' ')}]`).join(' ')}`
   return [
     ...table,
     '',
     `links (${s.links}):`,
     ...(links.length === 0 ? ['  none'] : links),
     '',
-    `${s.up} of ${s.nodes} up, ${s.down} down; ${s.partitions <= 1 ? 'one partition' : `SPLIT into ${s.partitions} partitions: ${m.partitions.map(p => `[${p.map(short).join(' ')}]`).join(' ')}`}${m.hot.length > 0 ? `; hot: ${m.hot.map(short).join(' ')}` : ''}`
+    `${s.up} of ${s.nodes} up, ${s.down} down; ${partitions}${hot}`
   ].join('\n')
 }
 
 export function alertsText (alerts: NetworkMap['alerts']): string {
   if (alerts.length === 0) return 'no alerts'
-  return alerts.map(a => `${isoTime(a.sinceMs)}  ${short(a.peerId)}${a.name === '' ? '' : ` (${a.name})`}  ${a.kind}  ${a.subject}: ${a.detail}`).join('\n')
-}
-
-function duration (s: number): string {
-  if (s < 120) return `${s} s`
-  if (s < 7200) return `${Math.round(s / 60)} min`
-  return `${(s / 3600).toFixed(1)} h`
+  return alerts.map(a => {
+    const who = `${short(a.peerId)}${a.name === '' ? '' : ` (${a.name})`}`
+    return `${isoTime(a.sinceMs)}  ${who}  ${a.kind}  ${a.subject}: ${a.detail}`
+  }).join('\n')
 }

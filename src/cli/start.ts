@@ -4,7 +4,16 @@ import { ApiServer } from '../api/index.ts'
 import { CliError } from './client.ts'
 import { parseRate } from './rate.ts'
 
-export interface StartOptions { dir: string, listen: string[], peer: string[], api?: string, mdns?: boolean, maxUp?: string, maxDown?: string, json: boolean }
+interface StartOptions {
+  dir: string
+  listen: string[]
+  peer: string[]
+  api?: string
+  mdns?: boolean
+  maxUp?: string
+  maxDown?: string
+  json: boolean
+}
 
 /**
  * Runs a node and its API in the foreground until SIGINT or SIGTERM, then
@@ -36,7 +45,14 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
     const address = await api.start()
     const id = node.id()
     if (opts.json) console.log(JSON.stringify({ peerId: id.peerId, addrs: id.addrs, api: address.url }))
-    else console.log(`samepage node ${id.peerId}\n${id.addrs.map(a => `  listening on ${a}`).join('\n')}\n  api on ${address.url} (token in ${opts.dir}/api.json)\nStop with Ctrl-C.`)
+    else {
+      console.log([
+        `samepage node ${id.peerId}`,
+        ...id.addrs.map(a => `  listening on ${a}`),
+        `  api on ${address.url} (token in ${opts.dir}/api.json)`,
+        'Stop with Ctrl-C.'
+      ].join('\n'))
+    }
   } catch (err) {
     await api.stop().catch(() => {})
     await node.stop().catch(() => {})
@@ -53,6 +69,8 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
 
 function splitHostPort (text: string): [string, string] {
   const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(text)
-  if (m === null) throw new CliError(`--api ${JSON.stringify(text)} is not HOST:PORT (like 127.0.0.1:7070, or port 0 for any)`, 2)
+  if (m === null) {
+    throw new CliError(`--api ${JSON.stringify(text)} is not HOST:PORT (like 127.0.0.1:7070, or port 0 for any)`, 2)
+  }
   return [(m[1] as string).replace(/^\[|\]$/g, ''), m[2] as string]
 }

@@ -26,37 +26,56 @@ export const DEFAULT_THRESHOLDS: AlertThresholds = {
   folderStuckSeconds: 300
 }
 
-export interface AlertFacts {
+interface AlertFacts {
   readonly temperatureC: number | null
   readonly disks: readonly { readonly path: string, readonly totalBytes: number, readonly freeBytes: number }[]
   readonly memory: { readonly totalBytes: number, readonly freeBytes: number }
   /** Peers we lost or cannot reach, with the time they became unreachable. */
   readonly unreachable: readonly { readonly peer: string, readonly sinceMs: number }[]
   /** Folders that need data, with the time of their last progress. */
-  readonly waiting: readonly { readonly name: string, readonly needBytes: number, readonly needFiles: number, readonly lastProgressMs: number }[]
+  readonly waiting: readonly WaitingFolder[]
 }
 
-export function evaluateAlerts (facts: AlertFacts, t: AlertThresholds, previous: readonly AlertReport[], nowMs: number): AlertReport[] {
+interface WaitingFolder {
+  readonly name: string
+  readonly needBytes: number
+  readonly needFiles: number
+  readonly lastProgressMs: number
+}
+
+export function evaluateAlerts (
+  facts: AlertFacts, t: AlertThresholds, previous: readonly AlertReport[], nowMs: number
+): AlertReport[] {
   const open: { kind: AlertKind, subject: string, detail: string, sinceMs?: number }[] = []
   if (facts.temperatureC !== null && facts.temperatureC >= t.temperatureC) {
-    open.push({ kind: 'overheating', subject: 'host', detail: `${facts.temperatureC.toFixed(1)} °C, threshold ${t.temperatureC} °C` })
+    const detail = `${facts.temperatureC.toFixed(1)} °C, threshold ${t.temperatureC} °C`
+    open.push({ kind: 'overheating', subject: 'host', detail })
   }
   for (const d of facts.disks) {
     if (d.totalBytes <= 0) continue
     const pct = 100 * d.freeBytes / d.totalBytes
-    if (pct < t.diskFreePercent) open.push({ kind: 'disk-full', subject: d.path, detail: `${pct.toFixed(1)}% free (${mib(d.freeBytes)} of ${mib(d.totalBytes)}), threshold ${t.diskFreePercent}%` })
+    if (pct >= t.diskFreePercent) continue
+    const detail = `${pct.toFixed(1)}% free (${mib(d.freeBytes)} of ${mib(d.totalBytes)}), ` +
+      `threshold ${t.diskFreePercent}%`
+    open.push({ kind: 'disk-full', subject: d.path, detail })
   }
   if (facts.memory.totalBytes > 0) {
     const pct = 100 * facts.memory.freeBytes / facts.memory.totalBytes
-    if (pct < t.memoryFreePercent) open.push({ kind: 'memory-low', subject: 'host', detail: `${pct.toFixed(1)}% free, threshold ${t.memoryFreePercent}%` })
+    const detail = `${pct.toFixed(1)}% free, threshold ${t.memoryFreePercent}%`
+    if (pct < t.memoryFreePercent) open.push({ kind: 'memory-low', subject: 'host', detail })
   }
   for (const u of facts.unreachable) {
     const s = Math.floor((nowMs - u.sinceMs) / 1000)
-    if (s >= t.peerUnreachableSeconds) open.push({ kind: 'peer-unreachable', subject: u.peer, detail: `unreachable for ${s} s, threshold ${t.peerUnreachableSeconds} s`, sinceMs: u.sinceMs })
+    if (s < t.peerUnreachableSeconds) continue
+    const detail = `unreachable for ${s} s, threshold ${t.peerUnreachableSeconds} s`
+    open.push({ kind: 'peer-unreachable', subject: u.peer, detail, sinceMs: u.sinceMs })
   }
   for (const f of facts.waiting) {
     const s = Math.floor((nowMs - f.lastProgressMs) / 1000)
-    if (s >= t.folderStuckSeconds) open.push({ kind: 'folder-stuck', subject: f.name, detail: `${f.needFiles} files (${mib(f.needBytes)}) needed, no progress for ${s} s, threshold ${t.folderStuckSeconds} s` })
+    if (s < t.folderStuckSeconds) continue
+    const detail = `${f.needFiles} files (${mib(f.needBytes)}) needed, no progress for ${s} s, ` +
+      `threshold ${t.folderStuckSeconds} s`
+    open.push({ kind: 'folder-stuck', subject: f.name, detail })
   }
   return open.map(a => {
     const before = previous.find(p => p.kind === a.kind && p.subject === a.subject)

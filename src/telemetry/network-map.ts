@@ -14,7 +14,7 @@ export interface StatusSample {
   readonly problems: readonly string[]
 }
 
-export type Health = 'ok' | 'hot' | 'alert' | 'down' | 'unknown'
+type Health = 'ok' | 'hot' | 'alert' | 'down' | 'unknown'
 
 export interface MapNode {
   readonly peerId: string
@@ -54,21 +54,35 @@ export interface NetworkMap {
   readonly hot: readonly string[]
   readonly alerts: readonly (AlertReport & { readonly peerId: string, readonly name: string })[]
   readonly misbehaviour: readonly (MisbehaviourReport & { readonly seenBy: string })[]
-  readonly summary: { readonly nodes: number, readonly up: number, readonly down: number, readonly hot: number, readonly alerts: number, readonly links: number, readonly partitions: number }
+  readonly summary: MapSummary
 }
 
+interface MapSummary {
+  readonly nodes: number
+  readonly up: number
+  readonly down: number
+  readonly hot: number
+  readonly alerts: number
+  readonly links: number
+  readonly partitions: number
+}
+
+type Reporter = StatusSample & { report: NodeReport }
+
 /** Load per core above this, or traffic above HOT_TRAFFIC_FACTOR × the median (and 1 MB/s), makes a node hot. */
-export const HOT_LOAD_PER_CORE = 1.5
-export const HOT_TRAFFIC_FACTOR = 4
+const HOT_LOAD_PER_CORE = 1.5
+const HOT_TRAFFIC_FACTOR = 4
 const HOT_TRAFFIC_MIN_BPS = 1_000_000
 
 export function buildNetworkMap (samples: readonly StatusSample[], self: string, nowMs: number): NetworkMap {
-  const up = new Map<string, StatusSample & { report: NodeReport }>()
-  // A clock past the skew bound proves nothing about when the record was made: such a node is not counted up (its own node excepted).
+  const up = new Map<string, Reporter>()
+  // A clock past the skew bound proves nothing about when the record was made: such a node is not counted up
+  // (its own node excepted).
   const ahead = (s: StatusSample): boolean => s.wallMs !== null && s.wallMs > nowMs + STATUS_CLOCK_AHEAD_MAX_MS
   for (const s of samples) {
     if (s.report === null || s.wallMs === null) continue
-    if (s.peerId === self || (!ahead(s) && nowMs - Math.min(s.wallMs, nowMs) <= downAfterMs(s.report.periodMs))) up.set(s.peerId, s as StatusSample & { report: NodeReport })
+    const fresh = !ahead(s) && nowMs - Math.min(s.wallMs, nowMs) <= downAfterMs(s.report.periodMs)
+    if (s.peerId === self || fresh) up.set(s.peerId, s as Reporter)
   }
 
   const links = mergeLinks([...up.values()], up)
@@ -85,14 +99,18 @@ export function buildNetworkMap (samples: readonly StatusSample[], self: string,
       const perCore = r.load[0] / Math.max(1, r.cpus)
       if (perCore >= HOT_LOAD_PER_CORE) { hot = true; reasons.push(`load ${r.load[0].toFixed(2)} on ${r.cpus} cores`) }
       const bps = r.traffic.inBps + r.traffic.outBps
-      if (bps >= HOT_TRAFFIC_MIN_BPS && bps >= HOT_TRAFFIC_FACTOR * Math.max(1, median)) { hot = true; reasons.push(`traffic ${(bps / 1e6).toFixed(1)} MB/s, ${HOT_TRAFFIC_FACTOR}× the median or more`) }
+      if (bps >= HOT_TRAFFIC_MIN_BPS && bps >= HOT_TRAFFIC_FACTOR * Math.max(1, median)) {
+        hot = true
+        reasons.push(`traffic ${(bps / 1e6).toFixed(1)} MB/s, ${HOT_TRAFFIC_FACTOR}× the median or more`)
+      }
       for (const a of r.alerts) reasons.push(`${a.kind} ${a.subject}: ${a.detail}`)
     }
     if (s.problems.length > 0) reasons.push(`malformed status fields: ${s.problems.join(', ')}`)
     const health: Health = r === null ? 'unknown' : !isUp ? 'down' : r.alerts.length > 0 ? 'alert' : hot ? 'hot' : 'ok'
     if (health === 'down') {
       reasons.unshift(ahead(s)
-        ? `its status clock is ${Math.round(((s.wallMs ?? nowMs) - nowMs) / 1000)} s ahead of this node's: not counted as fresh`
+        ? `its status clock is ${Math.round(((s.wallMs ?? nowMs) - nowMs) / 1000)} s ahead of this node's: ` +
+          'not counted as fresh'
         : `silent for ${Math.round((nowMs - (s.wallMs ?? nowMs)) / 1000)} s`)
     }
     if (health === 'unknown') reasons.push('no status record received yet')
@@ -116,7 +134,9 @@ export function buildNetworkMap (samples: readonly StatusSample[], self: string,
   const partitions: string[][] = []
   for (const [peer, p] of partitionOf) (partitions[p] ??= []).push(peer)
   const alerts = nodes.flatMap(n => n.alerts.map(a => ({ ...a, peerId: n.peerId, name: n.name })))
-  const misbehaviour = nodes.flatMap(n => (n.up ? n.report?.misbehaviour ?? [] : []).map(m => ({ ...m, seenBy: n.peerId }))).sort((a, b) => b.atMs - a.atMs)
+  const misbehaviour = nodes
+    .flatMap(n => (n.up ? n.report?.misbehaviour ?? [] : []).map(m => ({ ...m, seenBy: n.peerId })))
+    .sort((a, b) => b.atMs - a.atMs)
   const hotNodes = nodes.filter(n => n.hot).map(n => n.peerId)
   return {
     atMs: nowMs,
@@ -140,7 +160,7 @@ export function buildNetworkMap (samples: readonly StatusSample[], self: string,
 }
 
 /** One link per pair of up nodes, from the reports of either end. */
-function mergeLinks (reporters: readonly (StatusSample & { report: NodeReport })[], up: ReadonlyMap<string, unknown>): MapLink[] {
+function mergeLinks (reporters: readonly Reporter[], up: ReadonlyMap<string, unknown>): MapLink[] {
   const byPair = new Map<string, { a: string, b: string, rtt: number | null, bps: number, ends: Set<string> }>()
   for (const s of reporters) {
     for (const l of s.report.links) {
@@ -154,7 +174,8 @@ function mergeLinks (reporters: readonly (StatusSample & { report: NodeReport })
       byPair.set(key, link)
     }
   }
-  return [...byPair.values()].map(l => ({ a: l.a, b: l.b, rttMs: l.rtt, bytesPerSecond: l.bps, both: l.ends.size === 2 }))
+  return [...byPair.values()]
+    .map(l => ({ a: l.a, b: l.b, rttMs: l.rtt, bytesPerSecond: l.bps, both: l.ends.size === 2 }))
     .sort((x, y) => cmp(x.a, y.a) || cmp(x.b, y.b))
 }
 

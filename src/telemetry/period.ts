@@ -19,7 +19,8 @@ export const ALERT_SPACING_MS = 1000
 
 export function statusPeriodMs (nodes: number, copiesPerRecord: number): number {
   const copies = Number.isFinite(copiesPerRecord) ? Math.max(1, copiesPerRecord) : 1
-  return Math.min(PERIOD_MAX_MS, Math.max(BASE_PERIOD_MS, Math.ceil(Math.max(1, nodes) * copies * 1000 / STATUS_RECORDS_PER_SECOND_MAX)))
+  const needed = Math.ceil(Math.max(1, nodes) * copies * 1000 / STATUS_RECORDS_PER_SECOND_MAX)
+  return Math.min(PERIOD_MAX_MS, Math.max(BASE_PERIOD_MS, needed))
 }
 
 /** ±20%, so that nodes started together do not publish together. `random` is in [0, 1). */
@@ -27,7 +28,7 @@ export function jittered (periodMs: number, random: number): number {
   return Math.round(periodMs * (0.8 + 0.4 * random))
 }
 
-/** Silence after which a node is shown down: three of its declared periods (jitter included) and two seconds of slack. */
+/** Silence after which a node is shown down: three of its declared periods (jitter included) and 2 s of slack. */
 export function downAfterMs (declaredPeriodMs: number): number {
   const p = Math.min(PERIOD_MAX_MS, Math.max(BASE_PERIOD_MS, declaredPeriodMs))
   return Math.round(3 * 1.2 * p) + 2000

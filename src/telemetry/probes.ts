@@ -7,7 +7,7 @@ import path from 'node:path'
  * temperature sensor it exposes (thermal zones and hwmon, in millidegrees;
  * many VMs and containers expose none, which is reported as null, not 0).
  */
-export interface HostProbe {
+interface HostProbe {
   readonly load: readonly [number, number, number]
   readonly cpus: number
   readonly memory: { readonly totalBytes: number, readonly freeBytes: number, readonly rssBytes: number }
@@ -39,7 +39,7 @@ const SENSOR_ROOTS = ['/sys/class/thermal', '/sys/class/hwmon']
 /** The host's sensors, listed once: sysfs does not grow sensors while we run, and listing costs more than reading. */
 let defaultSensors: string[] | undefined
 
-export function hottestSensorC (roots?: readonly string[]): number | null {
+function hottestSensorC (roots?: readonly string[]): number | null {
   let hottest: number | null = null
   const files = roots === undefined ? (defaultSensors ??= sensorFiles(SENSOR_ROOTS)) : sensorFiles(roots)
   for (const file of files) {

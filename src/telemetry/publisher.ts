@@ -11,6 +11,22 @@ import type { AlertReport, FolderReport, LinkReport, MisbehaviourReport, NodeRep
  * publishes it as a status record; every second it checks the alert
  * thresholds, and publishes at once when an alert opens or closes.
  */
+interface HostLink {
+  readonly peer: string
+  readonly rttMs: number | null
+  readonly bytesIn: number
+  readonly bytesOut: number
+}
+
+/** The counters at the previous publication, for rates. */
+interface Counters {
+  readonly atMs: number
+  readonly bytesIn: number
+  readonly bytesOut: number
+  readonly links: ReadonlyMap<string, { readonly bytesIn: number, readonly bytesOut: number }>
+  readonly status: { readonly messagesIn: number, readonly stored: number }
+}
+
 export interface TelemetryHost {
   readonly name: string
   readonly version: string
@@ -18,7 +34,7 @@ export interface TelemetryHost {
   /** Directories whose disks are watched: the data directory and every shared folder. */
   disks (): readonly string[]
   /** Connected peers, with the bytes moved since each connection opened. */
-  links (): readonly { readonly peer: string, readonly rttMs: number | null, readonly bytesIn: number, readonly bytesOut: number }[]
+  links (): readonly HostLink[]
   spaces (): readonly SpaceReport[]
   folders (): readonly FolderReport[]
   /** Bytes in and out since start, all protocols. */
@@ -26,12 +42,12 @@ export interface TelemetryHost {
   misbehaviour (): readonly MisbehaviourReport[]
   /** How many nodes publish status in the deployment (its members). */
   members (): number
-  /** Status messages received, and status records stored, since start: their ratio is the copies each record costs us. */
+  /** Status messages received, and status records stored, since start: their ratio is what each record costs us. */
   statusCounters (): { readonly messagesIn: number, readonly stored: number }
   publish (body: Record<string, unknown>): void
 }
 
-export interface PublisherOptions {
+interface PublisherOptions {
   readonly thresholds: AlertThresholds
   readonly now?: () => number
   readonly random?: () => number
@@ -51,8 +67,7 @@ export class StatusPublisher {
   #alertTimer: NodeJS.Timeout | undefined
   #lastPublishMs = 0
   #last: NodeReport | undefined
-  /** For rates: the counters at the previous publication. */
-  #prev: { atMs: number, bytesIn: number, bytesOut: number, links: Map<string, { bytesIn: number, bytesOut: number }>, status: { messagesIn: number, stored: number } } | undefined
+  #prev: Counters | undefined
   readonly #lostSince = new Map<string, number>()
   readonly #linked = new Set<string>()
   readonly #progress = new Map<string, { needBytes: number, needFiles: number, lastProgressMs: number }>()
@@ -117,7 +132,8 @@ export class StatusPublisher {
       const before = this.#progress.get(f.space)
       const needs = f.needBytes > 0 || f.needFiles > 0
       if (!needs) { this.#progress.delete(f.space); continue }
-      const moved = before === undefined || f.needBytes < before.needBytes || f.needFiles < before.needFiles || f.bytesPerSecond > 0
+      const moved = before === undefined || f.needBytes < before.needBytes || f.needFiles < before.needFiles ||
+        f.bytesPerSecond > 0
       const p = { needBytes: f.needBytes, needFiles: f.needFiles, lastProgressMs: moved ? now : before.lastProgressMs }
       this.#progress.set(f.space, p)
       waiting.push({ name: f.name, ...p })
@@ -139,7 +155,8 @@ export class StatusPublisher {
     const status = this.#host.statusCounters()
     const prev = this.#prev
     const dt = prev === undefined ? 0 : Math.max(1, now - prev.atMs) / 1000
-    const rate = (nowBytes: number, before: number | undefined): number => prev === undefined || before === undefined ? 0 : Math.max(0, nowBytes - before) / dt
+    const rate = (nowBytes: number, before: number | undefined): number =>
+      prev === undefined || before === undefined ? 0 : Math.max(0, nowBytes - before) / dt
     const linkReports: LinkReport[] = links.map(l => {
       const b = prev?.links.get(l.peer)
       return { peer: l.peer, rttMs: l.rttMs, inBps: rate(l.bytesIn, b?.bytesIn), outBps: rate(l.bytesOut, b?.bytesOut) }
@@ -151,7 +168,13 @@ export class StatusPublisher {
       if (stored > 0) this.#copies = 0.7 * this.#copies + 0.3 * Math.max(1, received / stored)
     }
     this.#periodMs = statusPeriodMs(this.#host.members(), this.#copies)
-    this.#prev = { atMs: now, bytesIn: traffic.bytesIn, bytesOut: traffic.bytesOut, links: new Map(links.map(l => [l.peer, { bytesIn: l.bytesIn, bytesOut: l.bytesOut }])), status }
+    this.#prev = {
+      atMs: now,
+      bytesIn: traffic.bytesIn,
+      bytesOut: traffic.bytesOut,
+      links: new Map(links.map(l => [l.peer, { bytesIn: l.bytesIn, bytesOut: l.bytesOut }])),
+      status
+    }
     const dataDisk = this.#host.disks()[0]
     return {
       name: this.#host.name,
@@ -166,7 +189,12 @@ export class StatusPublisher {
       links: linkReports,
       spaces: this.#host.spaces(),
       folders: this.#host.folders(),
-      traffic: { bytesIn: traffic.bytesIn, bytesOut: traffic.bytesOut, inBps: rate(traffic.bytesIn, prev?.bytesIn), outBps: rate(traffic.bytesOut, prev?.bytesOut) },
+      traffic: {
+        bytesIn: traffic.bytesIn,
+        bytesOut: traffic.bytesOut,
+        inBps: rate(traffic.bytesIn, prev?.bytesIn),
+        outBps: rate(traffic.bytesOut, prev?.bytesOut)
+      },
       misbehaviour: this.#host.misbehaviour(),
       alerts: this.#alerts
     }

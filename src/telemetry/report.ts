@@ -10,8 +10,18 @@ import { PERIOD_MAX_MS } from './period.ts'
  * publishes passes through `decodeReport`, which never throws on a
  * well-signed but malformed body: it keeps what is valid and says what was not.
  */
-export interface LinkReport { readonly peer: string, readonly rttMs: number | null, readonly inBps: number, readonly outBps: number }
-export interface SpaceReport { readonly id: string, readonly name: string, readonly entries: number, readonly members: number }
+export interface LinkReport {
+  readonly peer: string
+  readonly rttMs: number | null
+  readonly inBps: number
+  readonly outBps: number
+}
+export interface SpaceReport {
+  readonly id: string
+  readonly name: string
+  readonly entries: number
+  readonly members: number
+}
 export interface FolderReport {
   readonly space: string
   readonly name: string
@@ -23,9 +33,19 @@ export interface FolderReport {
   readonly errors: number
 }
 export type AlertKind = 'overheating' | 'disk-full' | 'memory-low' | 'peer-unreachable' | 'folder-stuck'
-export const ALERT_KINDS: readonly AlertKind[] = ['overheating', 'disk-full', 'memory-low', 'peer-unreachable', 'folder-stuck']
-export interface AlertReport { readonly kind: AlertKind, readonly subject: string, readonly detail: string, readonly sinceMs: number }
-export interface MisbehaviourReport { readonly peer: string, readonly reason: string, readonly points: number, readonly atMs: number }
+const ALERT_KINDS: readonly AlertKind[] = ['overheating', 'disk-full', 'memory-low', 'peer-unreachable', 'folder-stuck']
+export interface AlertReport {
+  readonly kind: AlertKind
+  readonly subject: string
+  readonly detail: string
+  readonly sinceMs: number
+}
+export interface MisbehaviourReport {
+  readonly peer: string
+  readonly reason: string
+  readonly points: number
+  readonly atMs: number
+}
 
 export interface NodeReport {
   readonly name: string
@@ -42,7 +62,12 @@ export interface NodeReport {
   readonly links: readonly LinkReport[]
   readonly spaces: readonly SpaceReport[]
   readonly folders: readonly FolderReport[]
-  readonly traffic: { readonly bytesIn: number, readonly bytesOut: number, readonly inBps: number, readonly outBps: number }
+  readonly traffic: {
+    readonly bytesIn: number
+    readonly bytesOut: number
+    readonly inBps: number
+    readonly outBps: number
+  }
   readonly misbehaviour: readonly MisbehaviourReport[]
   readonly alerts: readonly AlertReport[]
 }
@@ -58,7 +83,7 @@ const text = (s: string): string => s.length <= REPORT_LIMITS.text ? s : s.slice
  * (text that reads other than it is) become U+FFFD, then the length cap.
  */
 const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
-export const safeText = (s: string): string => text(s.replace(UNSAFE_TEXT, '\ufffd')).toWellFormed()
+const safeText = (s: string): string => text(s.replace(UNSAFE_TEXT, '\ufffd')).toWellFormed()
 /** A round trip longer than this is not a measurement. */
 const RTT_MAX_MS = 600_000
 /** Temperatures in tenths of °C a sensor can report; anything else is a bad field. */
@@ -78,16 +103,22 @@ export function encodeReport (r: NodeReport): Record<string, unknown> {
     mem: [int(r.memory.totalBytes), int(r.memory.freeBytes), int(r.memory.rssBytes)],
     dk: r.disk === null ? null : [int(r.disk.totalBytes), int(r.disk.freeBytes)],
     t: r.temperatureC === null ? null : Math.round(r.temperatureC * 10),
-    ln: r.links.slice(0, REPORT_LIMITS.links).map(l => [key(l.peer), l.rttMs === null ? null : int(l.rttMs), int(l.inBps), int(l.outBps)]),
-    sp: r.spaces.slice(0, REPORT_LIMITS.spaces).map(s => [fromHexOrText(s.id), text(s.name), int(s.entries), int(s.members)]),
-    fo: r.folders.slice(0, REPORT_LIMITS.folders).map(f => [fromHexOrText(f.space), text(f.name), text(f.state), int(f.needFiles), int(f.needBytes), int(f.bytesPerSecond), int(f.conflicts), int(f.errors)]),
+    ln: r.links.slice(0, REPORT_LIMITS.links)
+      .map(l => [key(l.peer), l.rttMs === null ? null : int(l.rttMs), int(l.inBps), int(l.outBps)]),
+    sp: r.spaces.slice(0, REPORT_LIMITS.spaces)
+      .map(s => [fromHexOrText(s.id), text(s.name), int(s.entries), int(s.members)]),
+    fo: r.folders.slice(0, REPORT_LIMITS.folders).map(f => [
+      fromHexOrText(f.space), text(f.name), text(f.state),
+      int(f.needFiles), int(f.needBytes), int(f.bytesPerSecond), int(f.conflicts), int(f.errors)
+    ]),
     io: [int(r.traffic.bytesIn), int(r.traffic.bytesOut), int(r.traffic.inBps), int(r.traffic.outBps)],
-    mb: r.misbehaviour.slice(-REPORT_LIMITS.misbehaviour).map(m => [key(m.peer), text(m.reason), int(m.points), int(m.atMs)]),
+    mb: r.misbehaviour.slice(-REPORT_LIMITS.misbehaviour)
+      .map(m => [key(m.peer), text(m.reason), int(m.points), int(m.atMs)]),
     al: r.alerts.slice(0, REPORT_LIMITS.alerts).map(a => [a.kind, text(a.subject), text(a.detail), int(a.sinceMs)])
   }
 }
 
-export interface DecodedReport { readonly report: NodeReport, readonly problems: readonly string[] }
+interface DecodedReport { readonly report: NodeReport, readonly problems: readonly string[] }
 
 /**
  * The body of a verified status record, read defensively: bad fields become
@@ -139,12 +170,15 @@ function readReport (body: Readonly<Record<string, unknown>>): DecodedReport {
   }
   const id = (v: unknown, field: string): string => v instanceof Uint8Array ? toHex(v) : str(v, field)
   if (body.v !== 1) bad('v')
-  const ld = Array.isArray(body.ld) && body.ld.length === 3 ? body.ld.map((l, i) => num(l, `ld[${i}]`) / 100) : (bad('ld'), [0, 0, 0])
+  const ld = Array.isArray(body.ld) && body.ld.length === 3
+    ? body.ld.map((l, i) => num(l, `ld[${i}]`) / 100)
+    : (bad('ld'), [0, 0, 0])
   const mem = Array.isArray(body.mem) ? body.mem : (bad('mem'), [])
   const dk = body.dk === null ? null : Array.isArray(body.dk) ? body.dk : (bad('dk'), null)
   const io = Array.isArray(body.io) ? body.io : (bad('io'), [])
   const t = body.t
-  const temperatureC = t === null || t === undefined ? null : typeof t === 'number' && Number.isSafeInteger(t) && t >= TENTHS_C_MIN && t <= TENTHS_C_MAX ? t / 10 : (bad('t'), null)
+  const tenthsOk = typeof t === 'number' && Number.isSafeInteger(t) && t >= TENTHS_C_MIN && t <= TENTHS_C_MAX
+  const temperatureC = t === null || t === undefined ? null : tenthsOk ? t / 10 : (bad('t'), null)
   const report: NodeReport = {
     name: str(body.n, 'n'),
     version: str(body.ver, 'ver'),
@@ -156,9 +190,17 @@ function readReport (body: Readonly<Record<string, unknown>>): DecodedReport {
     disk: dk === null ? null : { totalBytes: num(dk[0], 'dk[0]'), freeBytes: num(dk[1], 'dk[1]') },
     temperatureC,
     links: list(body.ln, 'ln', REPORT_LIMITS.links).map((l, i) => ({
-      peer: peer(l[0], `ln[${i}]`), rttMs: l[1] === null ? null : upTo(l[1], `ln[${i}].rtt`, RTT_MAX_MS), inBps: num(l[2], `ln[${i}].in`), outBps: num(l[3], `ln[${i}].out`)
+      peer: peer(l[0], `ln[${i}]`),
+      rttMs: l[1] === null ? null : upTo(l[1], `ln[${i}].rtt`, RTT_MAX_MS),
+      inBps: num(l[2], `ln[${i}].in`),
+      outBps: num(l[3], `ln[${i}].out`)
     })),
-    spaces: list(body.sp, 'sp', REPORT_LIMITS.spaces).map((s, i) => ({ id: id(s[0], `sp[${i}]`), name: str(s[1], `sp[${i}].name`), entries: num(s[2], `sp[${i}].entries`), members: num(s[3], `sp[${i}].members`) })),
+    spaces: list(body.sp, 'sp', REPORT_LIMITS.spaces).map((s, i) => ({
+      id: id(s[0], `sp[${i}]`),
+      name: str(s[1], `sp[${i}].name`),
+      entries: num(s[2], `sp[${i}].entries`),
+      members: num(s[3], `sp[${i}].members`)
+    })),
     folders: list(body.fo, 'fo', REPORT_LIMITS.folders).map((f, i) => ({
       space: id(f[0], `fo[${i}]`),
       name: str(f[1], `fo[${i}].name`),
@@ -169,11 +211,26 @@ function readReport (body: Readonly<Record<string, unknown>>): DecodedReport {
       conflicts: num(f[6], `fo[${i}].conflicts`),
       errors: num(f[7], `fo[${i}].errors`)
     })),
-    traffic: { bytesIn: num(io[0], 'io[0]'), bytesOut: num(io[1], 'io[1]'), inBps: num(io[2], 'io[2]'), outBps: num(io[3], 'io[3]') },
-    misbehaviour: list(body.mb, 'mb', REPORT_LIMITS.misbehaviour).map((m, i) => ({ peer: peer(m[0], `mb[${i}]`), reason: str(m[1], `mb[${i}].reason`), points: num(m[2], `mb[${i}].points`), atMs: time(m[3], `mb[${i}].at`) })),
+    traffic: {
+      bytesIn: num(io[0], 'io[0]'),
+      bytesOut: num(io[1], 'io[1]'),
+      inBps: num(io[2], 'io[2]'),
+      outBps: num(io[3], 'io[3]')
+    },
+    misbehaviour: list(body.mb, 'mb', REPORT_LIMITS.misbehaviour).map((m, i) => ({
+      peer: peer(m[0], `mb[${i}]`),
+      reason: str(m[1], `mb[${i}].reason`),
+      points: num(m[2], `mb[${i}].points`),
+      atMs: time(m[3], `mb[${i}].at`)
+    })),
     alerts: list(body.al, 'al', REPORT_LIMITS.alerts).flatMap((a, i) => {
       if (!ALERT_KINDS.includes(a[0] as AlertKind)) { bad(`al[${i}].kind`); return [] }
-      return [{ kind: a[0] as AlertKind, subject: str(a[1], `al[${i}].subject`), detail: str(a[2], `al[${i}].detail`), sinceMs: time(a[3], `al[${i}].since`) }]
+      return [{
+        kind: a[0] as AlertKind,
+        subject: str(a[1], `al[${i}].subject`),
+        detail: str(a[2], `al[${i}].detail`),
+        sinceMs: time(a[3], `al[${i}].since`)
+      }]
     })
   }
   return { report, problems }
