@@ -163,7 +163,7 @@ function resolve (from: string, spec: string): string | undefined {
 
 const IMPORT = /^import\s+(type\s+)?(?:(\w+)\s*,?\s*)?(?:\{([^}]*)\}\s*)?(?:\*\s+as\s+(\w+)\s*)?from\s+['"]([^'"]+)['"]/
 const EXPORT_FROM = /^export\s+(type\s+)?\{([^}]*)\}\s*from\s+['"]([^'"]+)['"]/
-const EXPORT_STAR = /^export\s+\*\s+(?:as\s+(\w+)\s+)?from\s+['"]([^'"]+)['"]/
+const EXPORT_STAR = /^export\s+(?:type\s+)?\*\s+(?:as\s+(\w+)\s+)?from\s+['"]([^'"]+)['"]/
 const EXPORT_LOCAL = /^export\s+(type\s+)?\{([^}]*)\}\s*$/
 const EXPORT_DECLARATION = new RegExp('^export\\s+(?:declare\\s+)?(?:default\\s+)?(?:async\\s+)?(?:abstract\\s+)?' +
   '(?:function\\*?|class|const|let|var|interface|type|enum|namespace)\\s+(\\w+)')

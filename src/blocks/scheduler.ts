@@ -60,7 +60,7 @@ export type SchedulerAction =
   /** The peer is asked nothing more: it sent a corrupt block (and is penalized too), or it stalled (no blame). */
   | { readonly type: 'drop', readonly peer: string, readonly reason: string, readonly cause: 'corrupt' | 'stalled' }
 
-export interface PeerProgress {
+interface PeerProgress {
   readonly peer: string
   readonly rateBytesPerSecond: number | null
   readonly inFlight: number

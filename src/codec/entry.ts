@@ -58,12 +58,12 @@ export interface FileBody {
 }
 
 /** A run of a big file's chunk list (see FileBody.parts). */
-export interface FilePartBody {
+interface FilePartBody {
   readonly t: 'file.part'
   readonly chunks: readonly FileChunk[]
 }
 
-export type AclBody =
+type AclBody =
   | { readonly t: 'acl.grant', readonly member: Uint8Array, readonly role: GrantableRole, readonly from: Position }
   | { readonly t: 'acl.revoke', readonly member: Uint8Array, readonly at: Position, readonly keep: readonly number[] }
   | {
@@ -80,7 +80,6 @@ export type AclBody =
 
 export type Body = DataBody | AclBody
 export type BodyType = Body['t']
-export const DATA_TYPES: readonly BodyType[] = ['kv.put', 'kv.del', 'counter.add', 'ledger.append', 'file', 'file.part']
 export const ACL_TYPES: readonly BodyType[] = [
   'acl.grant', 'acl.revoke', 'invite', 'invite.revoke', 'join', 'invite.redeem'
 ]

@@ -12,7 +12,6 @@ export {
   encodeCbor, decodeCbor, canonicalByReencoding, isCanonicalDagCbor, bytesEqual, compareBytes, toHex, fromHex,
   assertValueDepth
 } from './cbor.ts'
-export { cborNestingProblem, valueDeeperThan } from './depth.ts'
 export { storedEntryClock } from './skim.ts'
 export { sha256, cidOf, cidFromBytes, cidFromString } from './hash.ts'
 export * from './entry.ts'

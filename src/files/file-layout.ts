@@ -16,7 +16,7 @@ import path from 'node:path'
  * what a Syncthing user expects of a conflict (both sides kept, the loser
  * renamed, nothing lost). The other way round would set aside a whole tree.
  */
-export interface LaidOutFile { readonly path: string, readonly current: { readonly deleted: boolean } }
+interface LaidOutFile { readonly path: string, readonly current: { readonly deleted: boolean } }
 
 export function shadowedPaths (files: Iterable<LaidOutFile>): Set<string> {
   const all = [...files]

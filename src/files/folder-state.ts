@@ -27,12 +27,27 @@ export function loadFolderState (file: string): Map<string, KnownFile> {
   const text = readTextOr(file, null)
   if (text === null) return new Map()
   const saved = JSON.parse(text) as SavedFolderState
-  if (saved.v !== 1 || !Array.isArray(saved.files)) throw new Error(`${file} is not a samepage folder state (v1); move it away to rescan the folder from scratch`)
-  return new Map(saved.files.map(([p, id, size, mode, mtimeMs, ino, chunks]) => [p, { path: p, id, size, mode, mtimeMs, ino, chunks: chunks.map(([h, n]) => [fromHex(h), n] as const) }]))
+  if (saved.v !== 1 || !Array.isArray(saved.files)) {
+    throw new Error(`${file} is not a samepage folder state (v1); move it away to rescan the folder from scratch`)
+  }
+  return new Map(saved.files.map(([p, id, size, mode, mtimeMs, ino, chunks]) => [p, {
+    path: p,
+    id,
+    size,
+    mode,
+    mtimeMs,
+    ino,
+    chunks: chunks.map(([h, n]) => [fromHex(h), n] as const)
+  }]))
 }
 
 export function saveFolderState (file: string, known: ReadonlyMap<string, KnownFile>): void {
-  const saved: SavedFolderState = { v: 1, files: [...known.values()].map(k => [k.path, k.id, k.size, k.mode, k.mtimeMs, k.ino, k.chunks.map(([h, n]) => [toHex(h), n])]) }
+  const saved: SavedFolderState = {
+    v: 1,
+    files: [...known.values()].map(k => [
+      k.path, k.id, k.size, k.mode, k.mtimeMs, k.ino, k.chunks.map(([h, n]) => [toHex(h), n])
+    ])
+  }
   fs.mkdirSync(path.dirname(file), { recursive: true })
   writeFileAtomic(file, JSON.stringify(saved))
 }

@@ -53,7 +53,7 @@ export interface FolderOptions {
   readonly diskReserveBytes?: number
 }
 
-export interface FolderError { readonly path: string, readonly error: string }
+interface FolderError { readonly path: string, readonly error: string }
 
 export interface FolderStatus {
   readonly root: string

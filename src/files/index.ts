@@ -12,14 +12,14 @@
  *
  * Imports blocks/ and codec/; never net/, node/, api/ or cli/.
  */
-export { scanFolder, chunkFile, WORK_AREA, IGNORE_FILE } from './scanner.ts'
-export type { ScannedFile, ScanProblem, ScanResult, ScanOptions } from './scanner.ts'
+export { scanFolder, chunkFile } from './scanner.ts'
+export type { ScannedFile } from './scanner.ts'
 export { writeFileVersion, partPath, ChunkMismatchError } from './safe-writer.ts'
-export type { FileVersionToWrite, ChunkSources, WriteReport } from './safe-writer.ts'
+export type { FileVersionToWrite } from './safe-writer.ts'
 export { ChunkIndex } from './chunk-index.ts'
-export { conflictCopyPath, isConflictCopy } from './conflict-name.ts'
+export { conflictCopyPath } from './conflict-name.ts'
 export { FolderSync } from './folder.ts'
 export { FolderProblem, checkFolder } from './folder-errors.ts'
 export { FOLDER_MODES } from './folder-types.ts'
-export type { FolderMode, FolderHost, FolderOptions, FolderStatus, FolderError, ConflictInfo } from './folder-types.ts'
+export type { FolderMode, FolderHost, FolderStatus, ConflictInfo } from './folder-types.ts'
 export type { RecordedFile, RecordedVersion, NewVersion } from './folder-types.ts'

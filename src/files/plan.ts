@@ -34,9 +34,9 @@ export interface FolderView {
 }
 
 /** A file found to hold a recorded version: this node now knows it as that version. */
-export interface Adoption { readonly file: ScannedFile, readonly id: string }
+interface Adoption { readonly file: ScannedFile, readonly id: string }
 
-export interface LocalPlan {
+interface LocalPlan {
   readonly adopt: readonly Adoption[]
   /** Known files gone from disk: no longer known (whether or not a deletion is recorded). */
   readonly forget: readonly string[]
@@ -111,7 +111,7 @@ export function planSetAsideRenames (at: FolderView, ignores: (path: string) => 
   return renames
 }
 
-export interface RemotePlan {
+interface RemotePlan {
   /** Files and conflict copies to write, in the order of the records (free space is counted in this order). */
   readonly jobs: readonly WriteJob[]
   readonly adopt: readonly Adoption[]
@@ -184,7 +184,7 @@ export function planRemoteChanges (at: FolderView, ignores: (path: string) => bo
 }
 
 /** What to do with a file job once the conflict copies are written. */
-export type Replace =
+type Replace =
   | { readonly action: 'write' }
   | { readonly action: 'adopt', readonly file: ScannedFile }
   | { readonly action: 'wait', readonly why: string }

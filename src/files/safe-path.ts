@@ -28,7 +28,7 @@ class LinkInPathError extends Error {
 }
 
 /** An open directory inside the folder, checked to be reached without a link; `at(name)` names an entry of it. */
-export interface CheckedDir {
+interface CheckedDir {
   at (name: string): string
   /**
    * Checks again that no link came in on the way (without /proc; with it, the descriptor already pins the directory).

@@ -32,7 +32,7 @@ export interface FileVersionToWrite {
   readonly chunks: readonly FileChunk[]
 }
 
-export interface ChunkSources {
+interface ChunkSources {
   /** The chunk's bytes from this node's own files, or null (checked here anyway). */
   readonly local?: (hash: Uint8Array, size: number) => Promise<Uint8Array | null>
   /** The chunks that will be fetched, in the order they will be: told once, before the first fetch. */
@@ -52,7 +52,7 @@ export interface ChunkSources {
   readonly beforeRename?: () => Promise<void>
 }
 
-export interface WriteReport {
+interface WriteReport {
   /** Chunks already right in the part file from an earlier, interrupted try. */
   readonly resumed: number
   readonly copiedLocally: number

@@ -20,7 +20,7 @@ import type { FileChunk } from '../codec/index.ts'
  * special files, and names another node could not use (filePathProblem).
  */
 export const WORK_AREA = FOLDER_WORK_AREA
-export const IGNORE_FILE = '.samepageignore'
+const IGNORE_FILE = '.samepageignore'
 /**
  * Reads of at least 8 average chunks: a chunk that spans two reads is cut again from its start, so reads much bigger
  * than chunks keep that rare.
@@ -40,7 +40,7 @@ export interface ScannedFile {
 
 export interface ScanProblem { readonly path: string, readonly problem: string }
 
-export interface ScanResult {
+interface ScanResult {
   readonly files: ScannedFile[]
   /** Directories, relative, in walk order (empty ones too: they are part of the folder). */
   readonly dirs: string[]
@@ -51,7 +51,7 @@ export interface ScanResult {
   readonly bytesRead: number
 }
 
-export interface ScanOptions {
+interface ScanOptions {
   /** The previous scan's files by path: unchanged ones keep their chunks without a read. */
   readonly previous?: ReadonlyMap<string, ScannedFile>
   /** Fixed chunk sizes (tests); by default they scale with each file's size (chunkingFor). */

@@ -11,5 +11,4 @@
 export { generateKeyPair, keyPairFromSeed, verifySignature, signDomain } from './keys.ts'
 export type { KeyPair } from './keys.ts'
 export { loadOrCreateIdentity, keyFileName, IdentityError } from './key-file.ts'
-export { peerIdOf, publicKeyFromPeerId, parsePeerId } from '../ids/index.ts'
-export type { PeerIdString } from '../ids/index.ts'
+export { peerIdOf, publicKeyFromPeerId } from '../ids/index.ts'

@@ -12,7 +12,7 @@ export const keyFileName = 'identity.key'
 const PRIVATE_KEY_PROTOBUF_PREFIX = Uint8Array.of(0x08, 0x01, 0x12, 0x40)
 const KEY_FILE_SIZE = PRIVATE_KEY_PROTOBUF_PREFIX.length + 64
 
-export type IdentityErrorCode = 'IDENTITY_UNREADABLE' | 'IDENTITY_INSECURE'
+type IdentityErrorCode = 'IDENTITY_UNREADABLE' | 'IDENTITY_INSECURE'
 
 /** A key file this node will not use. Its message starts with the code, as it always has (the CLI shows it so). */
 export class IdentityError extends SamepageError<IdentityErrorCode> {

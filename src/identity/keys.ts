@@ -15,9 +15,9 @@ export interface KeyPair {
   sign(message: Uint8Array): Uint8Array
 }
 
-export const PUBLIC_KEY_SIZE = 32
+const PUBLIC_KEY_SIZE = 32
 export const SEED_SIZE = 32
-export const SIGNATURE_SIZE = 64
+const SIGNATURE_SIZE = 64
 
 export function keyPairFromSeed (seed: Uint8Array): KeyPair {
   if (seed.length !== SEED_SIZE) throw new RangeError(`an Ed25519 seed is ${SEED_SIZE} bytes, got ${seed.length}`)

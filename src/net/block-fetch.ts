@@ -22,7 +22,7 @@ import type { BlockAnswer, BlockLink } from './blocks.ts'
  * for the next pass: the pass always ends. The timers are here; the
  * scheduler only takes the time.
  */
-export interface BlockFetchInit {
+interface BlockFetchInit {
   readonly space: string
   /** The members of the space connected now (author keys, hex): each is asked for what it holds. */
   readonly peers: readonly string[]

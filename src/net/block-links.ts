@@ -5,7 +5,7 @@ import type { BlockCounters, BlockProvider } from './blocks.ts'
 import { RateLimit } from './rate-limit.ts'
 import type { SessionTable } from './sessions.ts'
 
-export interface BlockLinksInit {
+interface BlockLinksInit {
   readonly sessions: SessionTable
   /** --max-up / --max-down: bytes per second of file chunks, all peers together (0 or absent: no limit). */
   readonly maxUpBytesPerSecond?: number

@@ -24,7 +24,7 @@ import type { RateLimit } from './rate-limit.ts'
  */
 export const BLOCK_PROTOCOL = '/samepage/blocks/1.0.0'
 /** The biggest chunk (4 × the biggest average, blocks/chunkingFor) plus the status byte. */
-export const BLOCK_FRAME_BYTES_MAX = 4 * AVG_BYTES_MAX + 1
+const BLOCK_FRAME_BYTES_MAX = 4 * AVG_BYTES_MAX + 1
 const REQUEST_BYTES_MAX = 1 + 32 + 256
 /** Requests a server holds for one stream; the scheduler's pipelines stay well under it. */
 const QUEUED_REQUESTS_MAX = 512

@@ -8,15 +8,12 @@
  * Imports sync/ and below; never node/, api/ or cli/.
  */
 export { Network } from './network.ts'
-export type { NetworkInit, PeerInfo } from './network.ts'
+export type { PeerInfo } from './network.ts'
 export { SessionTable } from './sessions.ts'
 export { SyncDriver } from './sync-driver.ts'
-export type { SyncDriverInit } from './sync-driver.ts'
 export { BlockLinks } from './block-links.ts'
-export type { BlockLinksInit } from './block-links.ts'
-export { SYNC_PROTOCOL, FRAME_BYTES_MAX } from './constants.ts'
+export { SYNC_PROTOCOL } from './constants.ts'
 export { BLOCK_PROTOCOL, BlockLink } from './blocks.ts'
-export type { BlockAnswer, BlockServed, BlockProvider, BlockCounters } from './blocks.ts'
+export type { BlockAnswer, BlockServed, BlockProvider } from './blocks.ts'
 export { BlockFetch } from './block-fetch.ts'
-export type { BlockFetchInit } from './block-fetch.ts'
 export { RateLimit } from './rate-limit.ts'

@@ -40,7 +40,7 @@ import { noiseCrypto } from './noise-crypto.ts'
  * driver (the only owner of the engine: see sync-driver.ts) and the block
  * links. It never touches the engine itself.
  */
-export interface NetworkInit {
+interface NetworkInit {
   readonly keyPair: KeyPair
   readonly sessions: SessionTable
   readonly driver: SyncDriver

@@ -6,7 +6,7 @@ import type { KeyPair } from '../identity/index.ts'
 import type { SpaceKey } from '../store/index.ts'
 import type { SessionTable } from './sessions.ts'
 
-export interface SyncDriverInit {
+interface SyncDriverInit {
   /** The engine's own init, but for what the driver supplies (the backlog of each peer's session). */
   readonly sync: Omit<SyncInit, 'backlog'>
   readonly sessions: SessionTable

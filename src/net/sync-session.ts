@@ -12,7 +12,7 @@ import { FRAME_BYTES_MAX, UNREAD_BYTES_MAX } from './constants.ts'
 /** it-length-prefixed's errors for a frame too long or not length-prefixed. */
 const LENGTH_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError'])
 
-export interface SessionHandlers {
+interface SessionHandlers {
   onFrame (bytes: Uint8Array): void
   /** A frame over the limit, or bytes that are not frames. */
   onBadFrame (reason: string): void

@@ -21,9 +21,15 @@ import { NodeError } from './errors.ts'
  */
 export interface BackupResult { readonly path: string, readonly bytes: number }
 
-export async function backupStore (store: SqliteStore, dataDir: string, sharedFolders: readonly string[], file: string): Promise<BackupResult> {
+export async function backupStore (
+  store: SqliteStore,
+  dataDir: string,
+  sharedFolders: readonly string[],
+  file: string
+): Promise<BackupResult> {
   const target = resolveTarget(dataDir, sharedFolders, file)
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${crypto.randomBytes(6).toString('hex')}.partial`)
+  const tmpName = `.${path.basename(target)}.${crypto.randomBytes(6).toString('hex')}.partial`
+  const tmp = path.join(path.dirname(target), tmpName)
   // Created empty and private first: SQLite writes into it and keeps its mode (the store holds every space's data).
   fs.closeSync(fs.openSync(tmp, 'wx', 0o600))
   try {
@@ -40,21 +46,37 @@ export async function backupStore (store: SqliteStore, dataDir: string, sharedFo
 
 /** The absolute target path with its directory resolved through symbolic links, or the user's error. */
 function resolveTarget (dataDir: string, sharedFolders: readonly string[], file: string): string {
-  if (file === '' || !path.isAbsolute(file)) throw new NodeError('BAD_INPUT', `the backup path ${JSON.stringify(file)} is not absolute; give a full path like /var/backups/samepage-store.db`)
+  if (file === '' || !path.isAbsolute(file)) {
+    throw new NodeError('BAD_INPUT',
+      `the backup path ${JSON.stringify(file)} is not absolute; give a full path like /var/backups/samepage-store.db`)
+  }
   const name = path.basename(file)
-  if (name === '' || name === '.' || name === '..' || file.endsWith(path.sep)) throw new NodeError('BAD_INPUT', `the backup path ${JSON.stringify(file)} names a directory; give a file name in it`)
+  if (name === '' || name === '.' || name === '..' || file.endsWith(path.sep)) {
+    throw new NodeError('BAD_INPUT',
+      `the backup path ${JSON.stringify(file)} names a directory; give a file name in it`)
+  }
   // Where the path leads once every symbolic link on the way is followed, judged before anything else.
   const target = realAsFarAsItExists(file)
   if (within(target, realAsFarAsItExists(dataDir))) {
-    throw new NodeError('BACKUP_REFUSED', `${file} is inside the node's data directory ${dataDir}; keep backups outside it (they are lost with it, and a restore replaces it)`)
+    throw new NodeError('BACKUP_REFUSED', `${file} is inside the node's data directory ${dataDir}; ` +
+      'keep backups outside it (they are lost with it, and a restore replaces it)')
   }
   for (const folder of sharedFolders) {
-    if (within(target, realAsFarAsItExists(folder))) throw new NodeError('BACKUP_REFUSED', `${file} is inside the shared folder ${folder}, which would sync the backup (every space's data) to its members; choose a place outside shared folders`)
+    if (within(target, realAsFarAsItExists(folder))) {
+      throw new NodeError('BACKUP_REFUSED', `${file} is inside the shared folder ${folder}, ` +
+        'which would sync the backup (every space\'s data) to its members; choose a place outside shared folders')
+    }
   }
   let parentIsDir = false
   try { parentIsDir = fs.statSync(path.dirname(target)).isDirectory() } catch {}
-  if (!parentIsDir) throw new NodeError('BAD_INPUT', `the directory ${path.dirname(file)} does not exist; create it first, or choose another place for the backup`)
-  if (exists(target)) throw new NodeError('BACKUP_EXISTS', `${file} already exists; a backup never overwrites a file: choose a new name, or remove the old file first`)
+  if (!parentIsDir) {
+    throw new NodeError('BAD_INPUT',
+      `the directory ${path.dirname(file)} does not exist; create it first, or choose another place for the backup`)
+  }
+  if (exists(target)) {
+    throw new NodeError('BACKUP_EXISTS',
+      `${file} already exists; a backup never overwrites a file: choose a new name, or remove the old file first`)
+  }
   return target
 }
 
@@ -63,7 +85,9 @@ function check (file: string): void {
   const db = new DatabaseSync(file, { readOnly: true })
   try {
     const rows = db.prepare('PRAGMA quick_check').all()
-    if (rows.length !== 1 || rows[0]?.['quick_check'] !== 'ok') throw new Error(`the backup failed SQLite's check: ${JSON.stringify(rows.slice(0, 3))}`)
+    if (rows.length !== 1 || rows[0]?.['quick_check'] !== 'ok') {
+      throw new Error(`the backup failed SQLite's check: ${JSON.stringify(rows.slice(0, 3))}`)
+    }
   } finally {
     db.close()
   }
@@ -75,13 +99,17 @@ function publish (tmp: string, target: string): void {
     fs.linkSync(tmp, target)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    if (code === 'EEXIST') throw new NodeError('BACKUP_EXISTS', `${target} was created while the backup ran; choose a new name`)
+    if (code === 'EEXIST') {
+      throw new NodeError('BACKUP_EXISTS', `${target} was created while the backup ran; choose a new name`)
+    }
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw err
     // A file system without hard links: an exclusive copy still never overwrites.
     try {
       fs.copyFileSync(tmp, target, fs.constants.COPYFILE_EXCL)
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new NodeError('BACKUP_EXISTS', `${target} was created while the backup ran; choose a new name`)
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new NodeError('BACKUP_EXISTS', `${target} was created while the backup ran; choose a new name`)
+      }
       throw e
     }
     fsyncFile(target)
@@ -93,7 +121,10 @@ function within (p: string, dir: string): boolean {
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel))
 }
 
-/** The real path of the deepest ancestor of `p` that exists, with the rest of `p` appended (a dangling last link is left as it is). */
+/**
+ * The real path of the deepest ancestor of `p` that exists, with the rest of `p` appended
+ * (a dangling last link is left as it is).
+ */
 function realAsFarAsItExists (p: string): string {
   const rest: string[] = []
   let at = path.resolve(p)

@@ -62,7 +62,7 @@ export interface NodeOptions {
 }
 
 interface BlockRequest { readonly author: string, readonly space: string, readonly hash: Uint8Array }
-export type BlockAnswers = (request: BlockRequest, honest: () => Promise<BlockServed>) => Promise<BlockServed>
+type BlockAnswers = (request: BlockRequest, honest: () => Promise<BlockServed>) => Promise<BlockServed>
 
 /** The parts of a node, each made from those before it. */
 export interface NodeParts {

@@ -32,7 +32,10 @@ export interface NodeConfig {
   readonly name?: string | undefined
   readonly alerts?: Partial<AlertThresholds> | undefined
   readonly blockStallSeconds?: number | undefined
-  /** Free bytes a folder write must leave on its disk for the node's store (default: 1% of the disk, at least 256 MiB, at most 5%). */
+  /**
+   * Free bytes a folder write must leave on its disk for the node's store
+   * (default: 1% of the disk, at least 256 MiB, at most 5%).
+   */
   readonly diskReserveBytes?: number | undefined
 }
 
@@ -49,37 +52,77 @@ export function readConfig (dir: string): NodeConfig {
   } catch (err) {
     throw new NodeError('BAD_CONFIG', `${file} is not valid JSON (${(err as Error).message}); ${fix}`)
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new NodeError('BAD_CONFIG', `${file} must hold a JSON object like {"peers": []}; ${fix}`)
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new NodeError('BAD_CONFIG', `${file} must hold a JSON object like {"peers": []}; ${fix}`)
+  }
   const o = raw as Record<string, unknown>
   const known = ['listen', 'peers', 'mdns', 'api', 'name', 'alerts', 'blockStallSeconds', 'diskReserveBytes']
   const unknown = Object.keys(o).filter(k => !known.includes(k))
-  if (unknown.length > 0) throw new NodeError('BAD_CONFIG', `${file} has unknown field ${JSON.stringify(unknown[0])} (known: ${known.join(', ')}); ${fix}`)
+  if (unknown.length > 0) {
+    throw new NodeError('BAD_CONFIG',
+      `${file} has unknown field ${JSON.stringify(unknown[0])} (known: ${known.join(', ')}); ${fix}`)
+  }
   const addrs = (field: 'listen' | 'peers'): string[] | undefined => {
     const v = o[field]
     if (v === undefined) return undefined
-    if (!Array.isArray(v) || !v.every(a => typeof a === 'string')) throw new NodeError('BAD_CONFIG', `${file}: "${field}" must be a list of multiaddr strings; ${fix}`)
+    if (!Array.isArray(v) || !v.every(a => typeof a === 'string')) {
+      throw new NodeError('BAD_CONFIG', `${file}: "${field}" must be a list of multiaddr strings; ${fix}`)
+    }
     for (const a of v as string[]) {
-      try { multiaddr(a) } catch { throw new NodeError('BAD_CONFIG', `${file}: "${field}" holds ${JSON.stringify(a)}, which is not a multiaddr like /ip4/127.0.0.1/tcp/4001; ${fix}`) }
+      try {
+        multiaddr(a)
+      } catch {
+        throw new NodeError('BAD_CONFIG',
+          `${file}: "${field}" holds ${JSON.stringify(a)}, ` +
+          `which is not a multiaddr like /ip4/127.0.0.1/tcp/4001; ${fix}`)
+      }
     }
     return v as string[]
   }
-  if (o.mdns !== undefined && typeof o.mdns !== 'boolean') throw new NodeError('BAD_CONFIG', `${file}: "mdns" must be true or false; ${fix}`)
-  if (o.api !== undefined && typeof o.api !== 'string') throw new NodeError('BAD_CONFIG', `${file}: "api" must be a string like "127.0.0.1:7070"; ${fix}`)
-  if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '' || o.name.length > 64)) throw new NodeError('BAD_CONFIG', `${file}: "name" must be a string of 1 to 64 characters; ${fix}`)
+  if (o.mdns !== undefined && typeof o.mdns !== 'boolean') {
+    throw new NodeError('BAD_CONFIG', `${file}: "mdns" must be true or false; ${fix}`)
+  }
+  if (o.api !== undefined && typeof o.api !== 'string') {
+    throw new NodeError('BAD_CONFIG', `${file}: "api" must be a string like "127.0.0.1:7070"; ${fix}`)
+  }
+  if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '' || o.name.length > 64)) {
+    throw new NodeError('BAD_CONFIG', `${file}: "name" must be a string of 1 to 64 characters; ${fix}`)
+  }
   const stall = o.blockStallSeconds
-  if (stall !== undefined && (typeof stall !== 'number' || !Number.isFinite(stall) || stall < 1 || stall > 3600)) throw new NodeError('BAD_CONFIG', `${file}: "blockStallSeconds" must be a number from 1 to 3600; ${fix}`)
-  if (o.diskReserveBytes !== undefined && !(Number.isSafeInteger(o.diskReserveBytes) && (o.diskReserveBytes as number) >= 0)) throw new NodeError('BAD_CONFIG', `${file}: "diskReserveBytes" must be a whole number of bytes, 0 or more; ${fix}`)
-  return { listen: addrs('listen'), peers: addrs('peers'), mdns: o.mdns as boolean | undefined, api: o.api as string | undefined, name: o.name as string | undefined, alerts: alerts(o.alerts, file, fix), blockStallSeconds: stall as number | undefined, diskReserveBytes: o.diskReserveBytes as number | undefined }
+  if (stall !== undefined && (typeof stall !== 'number' || !Number.isFinite(stall) || stall < 1 || stall > 3600)) {
+    throw new NodeError('BAD_CONFIG', `${file}: "blockStallSeconds" must be a number from 1 to 3600; ${fix}`)
+  }
+  const reserve = o.diskReserveBytes
+  if (reserve !== undefined && !(Number.isSafeInteger(reserve) && (reserve as number) >= 0)) {
+    throw new NodeError('BAD_CONFIG', `${file}: "diskReserveBytes" must be a whole number of bytes, 0 or more; ${fix}`)
+  }
+  return {
+    listen: addrs('listen'),
+    peers: addrs('peers'),
+    mdns: o.mdns as boolean | undefined,
+    api: o.api as string | undefined,
+    name: o.name as string | undefined,
+    alerts: alerts(o.alerts, file, fix),
+    blockStallSeconds: stall as number | undefined,
+    diskReserveBytes: reserve as number | undefined
+  }
 }
 
 function alerts (v: unknown, file: string, fix: string): Partial<AlertThresholds> | undefined {
   if (v === undefined) return undefined
   const names = Object.keys(DEFAULT_THRESHOLDS)
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new NodeError('BAD_CONFIG', `${file}: "alerts" must be an object like {"diskFreePercent": 5}; ${fix}`)
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new NodeError('BAD_CONFIG', `${file}: "alerts" must be an object like {"diskFreePercent": 5}; ${fix}`)
+  }
   const out: Record<string, number> = {}
   for (const [k, n] of Object.entries(v)) {
-    if (!names.includes(k)) throw new NodeError('BAD_CONFIG', `${file}: "alerts" has unknown field ${JSON.stringify(k)} (known: ${names.join(', ')}); ${fix}`)
-    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw new NodeError('BAD_CONFIG', `${file}: "alerts.${k}" must be a number of at least 0; ${fix}`)
+    if (!names.includes(k)) {
+      throw new NodeError('BAD_CONFIG',
+        `${file}: "alerts" has unknown field ${JSON.stringify(k)} (known: ${names.join(', ')}); ${fix}`)
+    }
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) {
+      throw new NodeError('BAD_CONFIG', `${file}: "alerts.${k}" must be a number of at least 0; ${fix}`)
+    }
     out[k] = n
   }
   return out

@@ -40,5 +40,6 @@ function load (file: string): SpaceKey[] {
     const v = JSON.parse(text) as { spaces?: unknown }
     if (Array.isArray(v.spaces) && v.spaces.every(k => typeof k === 'string')) return v.spaces as string[]
   } catch {}
-  throw new NodeError('BAD_CONFIG', `${file} is not {"spaces": [space ids]}; restore it, or remove it to leave the deployment's status space`)
+  throw new NodeError('BAD_CONFIG',
+    `${file} is not {"spaces": [space ids]}; restore it, or remove it to leave the deployment's status space`)
 }

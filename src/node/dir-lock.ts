@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { NodeError } from './errors.ts'
 
-export const LOCK_FILE = 'daemon.lock'
+const LOCK_FILE = 'daemon.lock'
 
 /**
  * One daemon per data directory (decision 6): a lock file holding the

@@ -17,7 +17,7 @@ import type { SpaceKey } from '../store/index.ts'
  * before they go ("changed" if the file moved on since its scan). This node
  * asks for chunks (fetcher): of its connected members only.
  */
-export interface FolderBlocksHost {
+interface FolderBlocksHost {
   replica (key: SpaceKey): SpaceReplica | undefined
   /** The folder bound to the space and running here, if any. */
   folder (space: SpaceKey): FolderSync | undefined

@@ -25,7 +25,7 @@ export interface FolderBinding { readonly space: SpaceKey, readonly path: string
 
 export interface FolderInfo extends FolderBinding { readonly name: string, readonly status: FolderStatus }
 
-export interface FoldersHost {
+interface FoldersHost {
   readonly dir: string
   /** Free bytes a folder write must leave on its disk (default: from the disk's size). */
   readonly diskReserveBytes?: number | undefined
@@ -222,7 +222,8 @@ export class Folders {
       return saved.folders ?? []
     } catch (err) {
       const why = (err as Error).message
-      throw new NodeError('BAD_CONFIG', `${file} is not valid JSON (${why}); fix or remove it, then add the folders again`,
+      throw new NodeError('BAD_CONFIG',
+        `${file} is not valid JSON (${why}); fix or remove it, then add the folders again`,
         { cause: err })
     }
   }

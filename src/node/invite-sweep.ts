@@ -5,7 +5,7 @@ import type { LocalWrites } from './writes.ts'
 /** Invites issued by others expire without telling us: look for expired ones at least this often. */
 const INVITE_SWEEP_MS = 60_000
 
-export interface InviteSweepInit {
+interface InviteSweepInit {
   readonly spaces: SpaceSet
   readonly writes: LocalWrites
   /** This node's author key (hex). */

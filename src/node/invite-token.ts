@@ -13,7 +13,7 @@ import { NodeError } from './errors.ts'
  * deployment's telemetry. Encoded as base58btc DAG-CBOR, prefixed so a pasted
  * token is recognizable.
  */
-export interface DeploymentInvite {
+interface DeploymentInvite {
   readonly genesis: SignedBytes
   readonly invite: Uint8Array
   readonly secret: Uint8Array

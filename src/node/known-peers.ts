@@ -30,12 +30,17 @@ export class KnownPeers {
     return [...this.#peers.values()].flat()
   }
 
-  /** A peer told us its addresses: remembered if it is a member of a space we hold, else held until confirm() finds it one. */
+  /**
+   * A peer told us its addresses: remembered if it is a member of a space we hold,
+   * else held until confirm() finds it one.
+   */
   remember (peerId: string, addrs: readonly string[]): void {
     if (this.#isMember(peerId)) { this.#unconfirmed.delete(peerId); this.#write(peerId, addrs); return }
     this.#unconfirmed.delete(peerId)
     this.#unconfirmed.set(peerId, addrs.slice(0, ADDRS_PER_PEER_MAX))
-    while (this.#unconfirmed.size > UNCONFIRMED_PEERS_MAX) this.#unconfirmed.delete(this.#unconfirmed.keys().next().value as string)
+    while (this.#unconfirmed.size > UNCONFIRMED_PEERS_MAX) {
+      this.#unconfirmed.delete(this.#unconfirmed.keys().next().value as string)
+    }
   }
 
   /** After the ACL changed: the waiting peers that are members now are remembered. */
@@ -70,7 +75,8 @@ function readPeers (file: string): [string, string[]][] {
   try {
     const raw = JSON.parse(readTextOr(file, 'null')) as unknown
     if (raw === null || typeof raw !== 'object') return []
-    return Object.entries(raw).filter((e): e is [string, string[]] => Array.isArray(e[1]) && e[1].every(a => typeof a === 'string'))
+    return Object.entries(raw).filter((e): e is [string, string[]] =>
+      Array.isArray(e[1]) && e[1].every(a => typeof a === 'string'))
   } catch {
     return []
   }

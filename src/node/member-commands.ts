@@ -25,7 +25,7 @@ const SPACE_NAME_BYTES_MAX = 256
 /** The longest `space join` may be told to wait (--wait up to 1h). */
 const JOIN_WAIT_MS_MAX = 3_600_000
 
-export interface MemberCommandsInit {
+interface MemberCommandsInit {
   readonly keyPair: KeyPair
   readonly spaces: SpaceSet
   readonly writes: LocalWrites

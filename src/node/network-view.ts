@@ -14,7 +14,7 @@ import type { NodeTelemetry } from './telemetry.ts'
  */
 const NETWORK_WATCH_MS = 1000
 
-export interface NetworkViewInit {
+interface NetworkViewInit {
   readonly keyPair: KeyPair
   readonly emitter: EventEmitter<NodeEvents>
   readonly network: Network

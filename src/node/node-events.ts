@@ -35,7 +35,7 @@ export interface NodeEvents {
   notice: [{ atMs: number, message: string }]
 }
 
-export interface NodeEventHandlerInit {
+interface NodeEventHandlerInit {
   /** Where the node's own events go (the Node itself). */
   readonly emitter: EventEmitter<NodeEvents>
   readonly spaces: SpaceSet

@@ -25,7 +25,6 @@ import type { NodeEvents } from './node-events.ts'
 export type { NodeOptions } from './compose.ts'
 export type { NodeEvents } from './node-events.ts'
 export type { MisbehaviourRecord } from './misbehaviour-log.ts'
-export { JOIN_WAIT_MS } from './member-commands.ts'
 
 /**
  * A samepage node: identity, store, spaces, the sync driver and the

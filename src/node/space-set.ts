@@ -11,7 +11,7 @@ import type { DeploymentSpaces } from './deployment.ts'
 import { NodeError } from './errors.ts'
 import type { InviteToken } from './invite-token.ts'
 
-export interface SpaceSetInit {
+interface SpaceSetInit {
   readonly store: SqliteStore
   /** The deployment's status spaces: held here like any space, but never listed or found by name. */
   readonly deployment: DeploymentSpaces

@@ -11,7 +11,7 @@ import type { StorageHealth } from './storage-health.ts'
 /** What a failed write to the store was doing (StorageHealth: shown until the same kind of write succeeds). */
 const LOCAL_WRITE_OPERATION = 'a local write'
 
-export interface LocalWritesInit {
+interface LocalWritesInit {
   readonly driver: SyncDriver
   readonly storage: StorageHealth
 }

@@ -16,7 +16,7 @@ export interface ForkAt { readonly author: AuthorHex, readonly epoch: number, re
 /** An invite as collected from its issuer's entries; `keep`: the joins every revoke of it names (null: not revoked). */
 interface IssuedInvite { readonly invite: Entry, keep: Set<string> | null }
 
-export interface AclInput {
+interface AclInput {
 
   readonly owner: AuthorHex
   /** Every stored acl entry of the space (grants, revokes, invites, invite revokes, joins). */

@@ -33,7 +33,7 @@ export interface Cut {
   readonly kind: 'revoke' | 'fork'
 }
 
-export interface MemberRow {
+interface MemberRow {
   readonly member: AuthorHex
   /** The role of the windows still open (not closed by any cut), or null. */
   readonly role: Role | null

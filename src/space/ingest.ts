@@ -33,7 +33,7 @@ import { encodeStatusRow } from './views.ts'
  *   2. Views equal a rebuild from the stored entries (the rebuild is the same code).
  *   3. Nothing past a proven fork is stored from then on, served or pulled.
  */
-export const CLOCK_SKEW_MAX_MS = 60_000
+const CLOCK_SKEW_MAX_MS = 60_000
 
 /** A run of one feed's entries from a peer, in seq order, as `[bytes, sig]` pairs. */
 export function ingestRun (s: ReplicaState, run: readonly SignedBytes[], from: string, nowMs: number): IngestResult {

@@ -13,10 +13,10 @@ import { atLeast, roleRank } from './roles.ts'
 export interface Refusal { readonly code: 'NOT_ALLOWED' | 'NOT_A_MEMBER' | 'NO_CHANGE', readonly message: string }
 
 /** Why an issuer does not redeem a join; the joiner's `space join` reports it. */
-export type RedeemRefusal =
+type RedeemRefusal =
   'issuer-not-admin' | 'invite-revoked' | 'expired' | 'uses-exhausted' | 'revoked-member' | 'already-member'
 
-export type RedeemDecision =
+type RedeemDecision =
   | { readonly ok: true, readonly recorded: boolean }
   | { readonly ok: false, readonly reason: RedeemRefusal, readonly detail: string }
 

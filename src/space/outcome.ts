@@ -6,7 +6,7 @@ import type { AuthorHex, ForkProof } from '../store/index.ts'
  * What happened to incoming data (decision 3). A reject is a value, never a
  * throw: sync/ turns it into a misbehaviour score for the sender.
  */
-export type RejectReason =
+type RejectReason =
   | 'malformed' // bytes that do not decode, or are oversized (the codec's message says which)
   | 'wrong-space' // an entry or record of another space
   | 'broken-chain' // a run whose entries do not link by hash, or are not one feed in seq order
@@ -39,7 +39,7 @@ export function emptyResult (): IngestResult {
 }
 
 /** A user's request that cannot be done: an error with a stable code and a next step (decision 13). */
-export type SpaceErrorCode = 'NOT_ALLOWED' | 'INVALID_GENESIS' | 'UNKNOWN_SPACE' | 'INVALID_INPUT'
+type SpaceErrorCode = 'NOT_ALLOWED' | 'INVALID_GENESIS' | 'UNKNOWN_SPACE' | 'INVALID_INPUT'
 
 export class SpaceError extends SamepageError<SpaceErrorCode> {
   constructor (code: SpaceErrorCode, message: string, options?: ErrorOptions) {

@@ -16,8 +16,8 @@ export interface PendingEntry {
   readonly from: string
 }
 
-export const PENDING_PER_PEER_FEED_MAX = 1024
-export const PENDING_PER_PEER_MAX = 8192
+const PENDING_PER_PEER_FEED_MAX = 1024
+const PENDING_PER_PEER_MAX = 8192
 /**
  * Bytes one peer can make a space hold pending, and all peers together (an
  * entry counts its bytes, signature and PENDING_ENTRY_OVERHEAD).

@@ -8,9 +8,9 @@ import { isCodecError } from '../codec/index.ts'
  * is "/" is a special form (as bytes are {"/": {"bytes": …}} in the API):
  * {"/": {"unreadable": why}}.
  */
-export interface UnreadableMarker { readonly '/': { readonly unreadable: string } }
+interface UnreadableMarker { readonly '/': { readonly unreadable: string } }
 
-export function unreadable (err: unknown): UnreadableMarker {
+function unreadable (err: unknown): UnreadableMarker {
   const why = isCodecError(err) ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : 'unreadable'
   return { '/': { unreadable: why.slice(0, 200) } }
 }

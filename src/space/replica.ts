@@ -18,7 +18,6 @@ import type { ReplicaState } from './state.ts'
 import * as reads from './view-reads.ts'
 import type { FileState } from './views.ts'
 
-export { CLOCK_SKEW_MAX_MS } from './ingest.ts'
 
 export interface ReplicaOptions {
   /** Added to the epochs this replica opens for local authors, drawn by the node once per process (decision 15). */

@@ -17,12 +17,12 @@ import type { Acl } from './acl.ts'
  *   acl     member bytes           -> {role, windows, cuts}
  *   status  author bytes           -> [bytes, sig] of the newest status record
  */
-export interface RowSource {
+interface RowSource {
   get (view: ViewName, key: Uint8Array): Uint8Array | undefined
 }
 
 /** What last-writer-wins compares of a kv row: all of it but the value. */
-export interface KvOrder {
+interface KvOrder {
   readonly wallMs: number
   readonly counter: number
   readonly author: Uint8Array
@@ -170,7 +170,7 @@ export function applyDataEntry (rows: ViewOverlay, e: Entry): void {
  * the versions arrived in (decision 4); a version superseded before it
  * arrives never becomes a head.
  */
-export interface FileRow {
+interface FileRow {
   readonly heads: readonly Uint8Array[]
   readonly superseded: readonly Uint8Array[]
 }
@@ -218,7 +218,7 @@ export function compareFileVersions (a: FileVersion, b: FileVersion): number {
     (a.author < b.author ? 1 : a.author > b.author ? -1 : 0) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
 }
 
-export interface KvRow extends KvOrder {
+interface KvRow extends KvOrder {
   readonly deleted: boolean
   readonly value: unknown
 }

@@ -4,8 +4,6 @@
  * Imports codec/ only; space/ is its only caller.
  */
 export type * from './types.ts'
-export { VIEW_NAMES } from './types.ts'
 export { MemoryStore } from './memory-store.ts'
 export { SqliteStore } from './sqlite-store.ts'
 export { storageTrouble } from './storage-error.ts'
-export type { StorageTrouble } from './storage-error.ts'

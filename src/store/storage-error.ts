@@ -11,7 +11,7 @@ const SQLITE_IOERR = 10
 const SQLITE_READONLY = 8
 const FS_CODES = ['ENOSPC', 'EDQUOT', 'EIO', 'EROFS']
 
-export type StorageTrouble = 'full' | 'failed'
+type StorageTrouble = 'full' | 'failed'
 
 /** What kind of storage trouble `err` is, or null if it is something else. */
 export function storageTrouble (err: unknown): StorageTrouble | null {

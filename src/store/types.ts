@@ -50,7 +50,6 @@ export interface ForkProof {
 export interface SignedRecord { readonly bytes: Uint8Array, readonly sig: Uint8Array }
 
 export type ViewName = 'kv' | 'counter' | 'ledger' | 'files' | 'acl' | 'status'
-export const VIEW_NAMES: readonly ViewName[] = ['kv', 'counter', 'ledger', 'files', 'acl', 'status']
 
 /** Set (value) or delete (null) one row of a view. Keys order rows bytewise. */
 export interface ViewWrite {

@@ -14,7 +14,7 @@ import { PULL_BYTES_PER_PEER_MAX } from './constants.ts'
 /** Claims one peer can make us hold: rows of version vectors (feeds) and status heads, over all spaces. */
 export const CLAIMS_PER_PEER_MAX = 50_000
 /** The same, all peers together (~100 bytes each: tens of MiB). */
-export const CLAIMS_MAX = 500_000
+const CLAIMS_MAX = 500_000
 /** Blinded tags of a peer's hello that named none of our spaces, kept to match a space we add later. */
 export const UNMATCHED_TAGS_PER_PEER_MAX = 1024
 
@@ -60,7 +60,7 @@ export class ClaimBudget {
 }
 
 /** A peer that holds what we pull, as #plan weighs it. */
-export interface Source { readonly count: number, readonly tried: boolean, readonly unanswered: number }
+interface Source { readonly count: number, readonly tried: boolean, readonly unanswered: number }
 
 /**
  * Whether `c` is a better peer to pull from than `best`: one not yet tried

@@ -11,10 +11,7 @@ export type { SyncInit } from './core.ts'
 export type { Outbound, Send, SpaceDirectory, SyncEvent } from './types.ts'
 export type { Relay, RelayNeighbour } from './relay.ts'
 export { StatusGossip } from './status-gossip.ts'
-export type { StatusNeighbour, StatusServe, StatusSpace } from './status-gossip.ts'
+export type { StatusNeighbour, StatusSpace } from './status-gossip.ts'
 export type { SyncStats } from './stats.ts'
 export * from './constants.ts'
-export {
-  CLAIMS_MAX, CLAIMS_PER_PEER_MAX, preferredSource, SERVE_QUEUE_BYTES_MAX, SERVE_QUEUE_BYTES_PER_PEER_MAX
-} from './claims.ts'
-export { spaceTag } from './space-tags.ts'
+export { CLAIMS_PER_PEER_MAX, preferredSource, SERVE_QUEUE_BYTES_PER_PEER_MAX } from './claims.ts'

@@ -1,3 +1,4 @@
+import type { FeedKey } from '../ids/index.ts'
 import type { AuthorHex } from '../store/index.ts'
 
 /**
@@ -6,7 +7,7 @@ import type { AuthorHex } from '../store/index.ts'
  * several parts (space and feed, peer and space) is a TupleMap, never a
  * string glued from its parts and split again.
  */
-export type FeedKey = string & { readonly __feedKey: true }
+export type { FeedKey }
 
 export function feedKey (author: AuthorHex, epoch: number): FeedKey {
   return `${author}/${epoch}` as FeedKey

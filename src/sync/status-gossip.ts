@@ -33,7 +33,7 @@ export interface StatusNeighbour {
 }
 
 /** What answering a `status-want` may queue (the serve budget). */
-export interface StatusServe {
+interface StatusServe {
   record (author: AuthorHex): SignedBytes | undefined
   room (bytes: number): boolean
   queued (bytes: number): void
