@@ -7,6 +7,7 @@ import { NodeError } from '../node/index.ts'
 import { ApiClient, CliError } from './client.ts'
 import { parseDuration } from './duration.ts'
 import { startDaemon } from './start.ts'
+import type { StartFlags } from './start.ts'
 import { folderLine, folderReport, watchFolder } from './folder-view.ts'
 import type { ConflictInfo, FolderInfo } from './folder-view.ts'
 import { bytes, isoTime } from '../api/index.ts'
@@ -41,15 +42,6 @@ program.command('init').description('create a data directory and its node key').
   const key = loadOrCreateIdentity(g().dir)
   out({ peerId: peerIdOf(key.publicKey), dir: g().dir }, () => `node ${peerIdOf(key.publicKey)} in ${g().dir}`)
 })
-
-interface StartFlags {
-  listen: string[]
-  peer: string[]
-  api?: string
-  mdns?: boolean
-  maxUp?: string
-  maxDown?: string
-}
 
 program.command('start').description('run the node in the foreground (Ctrl-C stops it)')
   .option('--listen <multiaddr>', 'address to listen on (repeatable)', collect, [])

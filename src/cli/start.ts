@@ -4,14 +4,19 @@ import { ApiServer } from '../api/index.ts'
 import { CliError } from './client.ts'
 import { parseRate } from './rate.ts'
 
-interface StartOptions {
-  dir: string
+/** The flags of `samepage start`, as commander parses them. */
+export interface StartFlags {
   listen: string[]
   peer: string[]
   api?: string
   mdns?: boolean
   maxUp?: string
   maxDown?: string
+}
+
+/** The flags, and the global ones (`--dir`, `--json`). */
+interface StartOptions extends StartFlags {
+  dir: string
   json: boolean
 }
 

@@ -2,7 +2,6 @@ import { BlockScheduler, NoSourceError } from '../blocks/index.ts'
 import type { ChunkFetcher, SchedulerProgress } from '../blocks/index.ts'
 import { fromHex, sha256, toHex } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
-import { SamepageError } from '../ids/index.ts'
 import type { BlockAnswer, BlockLink } from './blocks.ts'
 
 /**

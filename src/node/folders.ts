@@ -1,7 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
-import { toHex } from '../codec/index.ts'
 import { peerIdOf } from '../identity/index.ts'
 import { isAuthorKey, keyBytes } from '../ids/index.ts'
 import type { Entry } from '../codec/index.ts'

@@ -1,4 +1,4 @@
-import { fromHex, toHex, TIME_MS_MAX } from '../codec/index.ts'
+import { toHex, TIME_MS_MAX } from '../codec/index.ts'
 import { peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
 import { isAuthorKey, keyBytes } from '../ids/index.ts'
 import { PERIOD_MAX_MS } from './period.ts'
