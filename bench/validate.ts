@@ -20,10 +20,12 @@ import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import sodium from 'sodium-native'
 import { ed25519 } from '@noble/curves/ed25519.js'
-import { decodeCbor, decodeEntry, sha256, toHex, ENTRY_BYTES_MAX, ENTRY_SIGNATURE_DOMAIN, RUN_ENTRIES_MAX } from '../src/codec/index.ts'
+import { decodeCbor, decodeEntry, sha256, ENTRY_BYTES_MAX, ENTRY_SIGNATURE_DOMAIN, RUN_ENTRIES_MAX } from '../src/codec/index.ts'
 import type { SignedBytes } from '../src/codec/index.ts'
 import { signDomain, verifySignature } from '../src/identity/index.ts'
 import type { KeyPair } from '../src/identity/index.ts'
+import { authorKeyOf } from '../src/ids/index.ts'
+import type { SpaceKey } from '../src/ids/index.ts'
 import { SpaceReplica } from '../src/space/replica.ts'
 import { entrySignatureValid, signEntry } from '../src/space/signing.ts'
 import { MemoryStore, SqliteStore } from '../src/store/index.ts'
@@ -199,7 +201,7 @@ function opsPerSecond (fn: (i: number) => unknown, minMs: number): number {
 
 interface Feed {
   readonly genesis: SignedBytes
-  readonly key: string
+  readonly key: SpaceKey
   readonly owner: KeyPair
   readonly epoch: number
   /** The runs as served by the origin: each ends at an entry whose own signature is verified. */
@@ -222,7 +224,7 @@ function produceFeed (n: number): Feed {
   const owner = seededKey('bench-validate', 'owner')
   const originStore = new MemoryStore()
   const origin = SpaceReplica.create(originStore, owner, 'bench-validate', T0)
-  const author = toHex(owner.publicKey)
+  const author = authorKeyOf(owner.publicKey)
   const epoch = T0
   const t0 = performance.now()
   const signed: SignedBytes[] = []
@@ -317,7 +319,7 @@ function ingestRuns (feed: Feed, runs: readonly (readonly SignedBytes[])[], make
       if (r.reject !== undefined || r.stored.length !== run.length) throw new Error(`ingest: run not stored (${r.reject?.detail ?? `${r.stored.length}/${run.length}`})`)
     }
     const ms = performance.now() - t0
-    const row = replica.feedRow(toHex(feed.owner.publicKey), feed.epoch)
+    const row = replica.feedRow(authorKeyOf(feed.owner.publicKey), feed.epoch)
     if (row?.count !== expected) throw new Error(`ingest: feed holds ${row?.count ?? 0}, expected ${expected}`)
     return { ms, commits: runs.length }
   } finally {

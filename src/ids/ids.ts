@@ -16,9 +16,9 @@ import { SamepageError } from './errors.ts'
  *   FeedKey    "<author>/<epoch>": one author's feed in one epoch
  *   (peer ids: see peer-id.ts)
  */
-type AuthorKey = string & { readonly __brand: 'AuthorKey' }
-type EntryId = string & { readonly __brand: 'EntryId' }
-type SpaceKey = string & { readonly __brand: 'SpaceKey' }
+export type AuthorKey = string & { readonly __brand: 'AuthorKey' }
+export type EntryId = string & { readonly __brand: 'EntryId' }
+export type SpaceKey = string & { readonly __brand: 'SpaceKey' }
 export type FeedKey = string & { readonly __brand: 'FeedKey' }
 
 export type IdErrorCode = 'BAD_AUTHOR_KEY' | 'BAD_ENTRY_ID' | 'BAD_SPACE_KEY' | 'BAD_FEED_KEY' | 'BAD_PEER_ID'
@@ -61,7 +61,7 @@ export function isAuthorKey (text: unknown): text is AuthorKey {
   return typeof text === 'string' && HEX_KEY.test(text)
 }
 
-function isEntryId (text: unknown): text is EntryId {
+export function isEntryId (text: unknown): text is EntryId {
   return typeof text === 'string' && HEX_KEY.test(text)
 }
 

@@ -9,8 +9,9 @@
  */
 export { SamepageError, hasCode } from './errors.ts'
 export {
-  IdError, authorKeyOf, entryIdOf, spaceKeyOf, feedKeyOf, isAuthorKey, isSpaceKey,
+  IdError, authorKeyOf, entryIdOf, spaceKeyOf, feedKeyOf, isAuthorKey, isEntryId, isSpaceKey,
   parseAuthorKey, parseEntryId, parseSpaceKey, parseFeedKey, keyBytes
 } from './ids.ts'
-export type { FeedKey, IdErrorCode } from './ids.ts'
+export type { AuthorKey, EntryId, SpaceKey, FeedKey, IdErrorCode } from './ids.ts'
+export type { PeerIdString } from './peer-id.ts'
 export { peerIdOf, publicKeyFromPeerId, parsePeerId } from './peer-id.ts'

@@ -3,7 +3,7 @@ import { base58btc } from 'multiformats/bases/base58'
 import { describe, IdError } from './ids.ts'
 
 /** A libp2p peer id string ("12D3KooW…"), branded so it is not mixed with other strings. */
-type PeerIdString = string & { readonly __peerId: true }
+export type PeerIdString = string & { readonly __peerId: true }
 
 // libp2p's PublicKey protobuf for Ed25519: field 1 (Type) = 1, field 2 (Data) = 32 bytes.
 const PUBLIC_KEY_PROTOBUF_PREFIX = Uint8Array.of(0x08, 0x01, 0x12, 0x20)

@@ -11,9 +11,10 @@ import { mdns } from '@libp2p/mdns'
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { toHex } from '../codec/index.ts'
 import { peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
+import { authorKeyOf } from '../ids/index.ts'
+import type { AuthorKey, PeerIdString } from '../ids/index.ts'
 import {
   CONNECTIONS_MAX, DIAL_TIMEOUT_MS, MDNS_QUERY_MS, MDNS_SERVICE_TAG, REDIAL_MS, SYNC_PROTOCOL,
   SYNC_STREAMS_PER_CONNECTION_MAX, UNREAD_BYTES_MAX
@@ -96,7 +97,7 @@ export class Network {
     for (const p of init.peers ?? []) this.#staticPeers.add(p)
   }
 
-  get peerId (): string {
+  get peerId (): PeerIdString {
     return peerIdOf(this.#init.keyPair.publicKey)
   }
 
@@ -106,7 +107,8 @@ export class Network {
     raw.set(keyPair.seed, 0)
     raw.set(keyPair.publicKey, 32)
     const banned = (peerId: PeerId): boolean => {
-      const until = this.#driver.bannedUntil(this.#authorOf(peerId))
+      const author = this.#authorOf(peerId)
+      const until = author === undefined ? undefined : this.#driver.bannedUntil(author)
       return until !== undefined && until > this.#now()
     }
     const registry = this.#init.metrics
@@ -137,7 +139,7 @@ export class Network {
     })
     await this.#libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
       const provider = this.#init.blocks ?? (async () => 'missing' as const)
-      this.#blockLinks.serve(stream, this.#authorOf(connection.remotePeer), provider)
+      this.#blockLinks.serve(stream, this.#blockPeer(connection.remotePeer), provider)
     }, { maxInboundStreams: BLOCK_STREAMS_PER_CONNECTION_MAX, maxOutboundStreams: BLOCK_STREAMS_PER_CONNECTION_MAX })
     this.#redialTimer = setInterval(() => { void this.#dialStatic() }, REDIAL_MS)
     this.#redialTimer.unref()
@@ -198,7 +200,7 @@ export class Network {
       // A stranger's last connection is gone: nothing of it stays (its block counters, libp2p's record of it).
       const peer = evt.detail.remotePeer
       if (this.#init.keepPeer?.(peer.toString()) !== false || libp2p.getConnections(peer).length > 0) return
-      this.#blockLinks.forget(this.#authorOf(peer))
+      this.#blockLinks.forget(this.#blockPeer(peer))
       void libp2p.peerStore.delete(peer).catch(() => {})
     })
   }
@@ -219,6 +221,8 @@ export class Network {
   #adopt (stream: Stream, connection: Connection): void {
     if (this.#stopping) { stream.abort(new Error('stopping')); return }
     const author = this.#authorOf(connection.remotePeer)
+    // Sync is between authors: a peer whose key is not Ed25519 can be a member of no space.
+    if (author === undefined) { stream.abort(new Error('not an Ed25519 peer')); return }
     const existing = this.#sessions.get(author)
     if (existing !== undefined && !existing.closed) {
       if (this.#dialler(existing.connection) <= this.#dialler(connection)) {
@@ -253,9 +257,15 @@ export class Network {
     return connection.direction === 'outbound' ? this.peerId : connection.remotePeer.toString()
   }
 
-  #authorOf (peerId: PeerId): string {
+  /** The author key behind a peer id: undefined for a peer whose key is not Ed25519. */
+  #authorOf (peerId: PeerId): AuthorKey | undefined {
     const pub = publicKeyFromPeerId(peerId.toString())
-    return pub === undefined ? `unknown:${peerId.toString()}` : toHex(pub)
+    return pub === undefined ? undefined : authorKeyOf(pub)
+  }
+
+  /** A peer as its block links know it: its author key, or a label that no author key equals. */
+  #blockPeer (peerId: PeerId): string {
+    return this.#authorOf(peerId) ?? `unknown:${peerId.toString()}`
   }
 
   async #dialStatic (): Promise<void> {

@@ -3,7 +3,7 @@ import { SyncEngine } from '../sync/index.ts'
 import type { SyncEvent, SyncInit, SyncStats } from '../sync/index.ts'
 import type { Body, Entry } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
-import type { SpaceKey } from '../store/index.ts'
+import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import type { SessionTable } from './sessions.ts'
 
 interface SyncDriverInit {
@@ -43,7 +43,7 @@ export class SyncDriver {
     this.#now = init.now ?? Date.now
     this.#onStorageError = init.onStorageError ?? (() => false)
     const sessions = init.sessions
-    this.#engine = new SyncEngine({ ...init.sync, backlog: (peer: string) => sessions.queuedBytes(peer) })
+    this.#engine = new SyncEngine({ ...init.sync, backlog: (peer: AuthorKey) => sessions.queuedBytes(peer) })
   }
 
   /** Every event of the engine, after the driver acted on it (a `disconnect` has hung up already). */
@@ -67,23 +67,23 @@ export class SyncDriver {
     return this.#engine.holdings()
   }
 
-  bannedUntil (peer: string): number | undefined {
+  bannedUntil (peer: AuthorKey): number | undefined {
     return this.#engine.bannedUntil(peer)
   }
 
   // ------------------------------------------------------------------ from the network
 
   /** A session opened: false if the engine refuses the peer (banned, or too many). */
-  connect (peer: string): boolean {
+  connect (peer: AuthorKey): boolean {
     return this.#pumped(() => this.#engine.connect(peer, this.#now()))
   }
 
-  disconnect (peer: string): void {
+  disconnect (peer: AuthorKey): void {
     this.#pumped(() => { this.#engine.disconnect(peer, this.#now()) })
   }
 
   /** A frame from `peer`; a full disk is reported, and the error goes on up (the session ends; catch-up asks again). */
-  receive (peer: string, bytes: Uint8Array): void {
+  receive (peer: AuthorKey, bytes: Uint8Array): void {
     this.#pumped(() => {
       try {
         this.#engine.receive(peer, bytes, this.#now())
@@ -94,7 +94,7 @@ export class SyncDriver {
     })
   }
 
-  reportGarbage (peer: string, reason: string): void {
+  reportGarbage (peer: AuthorKey, reason: string): void {
     this.#pumped(() => { this.#engine.reportGarbage(peer, reason, this.#now()) })
   }
 
@@ -123,7 +123,7 @@ export class SyncDriver {
   }
 
   /** A peer served a chunk that does not match its hash. */
-  reportCorruptBlock (peer: string, reason: string): void {
+  reportCorruptBlock (peer: AuthorKey, reason: string): void {
     this.#pumped(() => { this.#engine.reportCorruptBlock(peer, reason, this.#now()) })
   }
 

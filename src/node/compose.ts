@@ -2,9 +2,9 @@ import type { EventEmitter } from 'node:events'
 import fs from 'node:fs'
 import path from 'node:path'
 import { Registry } from 'prom-client'
-import { toHex } from '../codec/index.ts'
 import { loadOrCreateIdentity } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
+import { authorKeyOf, parseAuthorKey } from '../ids/index.ts'
 import { BlockLinks, Network, SessionTable, SyncDriver } from '../net/index.ts'
 import type { BlockProvider, BlockServed } from '../net/index.ts'
 import { SqliteStore } from '../store/index.ts'
@@ -101,7 +101,7 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
   const storage = new StorageHealth(dir)
   const metrics = new Registry()
   const keyPair = loadOrCreateIdentity(dir)
-  const me = toHex(keyPair.publicKey)
+  const me = authorKeyOf(keyPair.publicKey)
   const store = SqliteStore.open(path.join(dir, 'store.db'))
   const deployment = new DeploymentSpaces(dir)
   const spaces = new SpaceSet({ store, deployment, me })
@@ -124,7 +124,8 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     write: (replica, bodies) => writes.writeMany(replica, bodies),
     connected: () => sessions.connectedAuthors(),
     link: async author => await blockLinks.open(author),
-    corrupt: (author, reason) => { driver.reportCorruptBlock(author, reason) },
+    // The block layer names peers by the text of their author keys (connectedAuthors): parsed back here.
+    corrupt: (author, reason) => { driver.reportCorruptBlock(parseAuthorKey(author), reason) },
     progress: (space, status) => { emitter.emit('folder', { space, status }) },
     blockStallMs: opts.blockStallMs
   })

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
-import type { SpaceKey } from '../store/index.ts'
+import { parseSpaceKey } from '../ids/index.ts'
+import type { SpaceKey } from '../ids/index.ts'
 import { NodeError } from './errors.ts'
 
 /**
@@ -38,7 +39,7 @@ function load (file: string): SpaceKey[] {
   if (text === null) return []
   try {
     const v = JSON.parse(text) as { spaces?: unknown }
-    if (Array.isArray(v.spaces) && v.spaces.every(k => typeof k === 'string')) return v.spaces as string[]
+    if (Array.isArray(v.spaces)) return v.spaces.map(k => parseSpaceKey(k))
   } catch {}
   throw new NodeError('BAD_CONFIG',
     `${file} is not {"spaces": [space ids]}; restore it, or remove it to leave the deployment's status space`)

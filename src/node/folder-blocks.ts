@@ -1,11 +1,11 @@
 import type { ChunkFetcher } from '../blocks/index.ts'
 import { toHex } from '../codec/index.ts'
-import { isAuthorKey } from '../ids/index.ts'
+import { isAuthorKey, isSpaceKey } from '../ids/index.ts'
 import type { FolderSync } from '../files/index.ts'
 import { BlockFetch } from '../net/index.ts'
 import type { BlockLink, BlockServed } from '../net/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
-import type { SpaceKey } from '../store/index.ts'
+import type { SpaceKey } from '../ids/index.ts'
 
 /**
  * The block provider of this node's folders, both ways, and the one place
@@ -42,8 +42,9 @@ export class FolderBlocks {
   }
 
   async serve (author: string, space: string, hash: Uint8Array): Promise<BlockServed> {
-    if (!this.mayFetch(author, space as SpaceKey)) return 'denied'
-    const bytes = await this.#host.folder(space as SpaceKey)?.readChunk(toHex(hash)) ?? null
+    // `space` is a peer's text: one that is not a space key names no space held here.
+    if (!isSpaceKey(space) || !this.mayFetch(author, space)) return 'denied'
+    const bytes = await this.#host.folder(space)?.readChunk(toHex(hash)) ?? null
     if (bytes === null) return 'missing'
     return bytes
   }

@@ -2,13 +2,13 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
 import { peerIdOf } from '../identity/index.ts'
-import { isAuthorKey, keyBytes } from '../ids/index.ts'
+import { isAuthorKey, keyBytes, parseSpaceKey } from '../ids/index.ts'
 import type { Entry } from '../codec/index.ts'
 import { checkFolder, FOLDER_MODES, FolderProblem, FolderSync } from '../files/index.ts'
 import type { ConflictInfo, FolderMode, FolderStatus, NewVersion } from '../files/index.ts'
 import type { BlockLink, BlockServed } from '../net/index.ts'
 import type { LocalBodies, SpaceReplica } from '../space/index.ts'
-import type { SpaceKey } from '../store/index.ts'
+import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import { NodeError } from './errors.ts'
 import { FolderBlocks } from './folder-blocks.ts'
 import { dataDirProblem } from './folder-guard.ts'
@@ -87,7 +87,7 @@ export class Folders {
     await Promise.all([...this.#running.values()].map(async f => { await f.sync.stop() }))
   }
 
-  async add (replica: SpaceReplica, dir: string, mode: string, me: string): Promise<FolderInfo> {
+  async add (replica: SpaceReplica, dir: string, mode: string, me: AuthorKey): Promise<FolderInfo> {
     if (!(FOLDER_MODES as readonly string[]).includes(mode)) {
       throw new NodeError('BAD_INPUT', `--mode ${JSON.stringify(mode)}: use one of ${FOLDER_MODES.join(', ')}`)
     }
@@ -217,8 +217,9 @@ export class Folders {
   #load (): FolderBinding[] {
     const file = path.join(this.#host.dir, FOLDERS_FILE)
     try {
-      const saved = JSON.parse(readTextOr(file, '{}')) as { folders?: FolderBinding[] }
-      return saved.folders ?? []
+      type Saved = Omit<FolderBinding, 'space'> & { space: unknown }
+      const saved = JSON.parse(readTextOr(file, '{}')) as { folders?: Saved[] }
+      return (saved.folders ?? []).map(b => ({ ...b, space: parseSpaceKey(b.space) }))
     } catch (err) {
       const why = (err as Error).message
       throw new NodeError('BAD_CONFIG',

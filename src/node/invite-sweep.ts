@@ -1,3 +1,4 @@
+import type { AuthorKey } from '../ids/index.ts'
 import { NodeError } from './errors.ts'
 import type { SpaceSet } from './space-set.ts'
 import type { LocalWrites } from './writes.ts'
@@ -9,7 +10,7 @@ interface InviteSweepInit {
   readonly spaces: SpaceSet
   readonly writes: LocalWrites
   /** This node's author key (hex). */
-  readonly me: string
+  readonly me: AuthorKey
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { SpaceKey } from '../store/index.ts'
+import type { SpaceKey } from '../ids/index.ts'
 
 /**
  * `space join` waits here until its join takes effect (decision 18): the

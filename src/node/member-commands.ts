@@ -2,9 +2,10 @@ import { fromHex, toHex } from '../codec/index.ts'
 import type { GrantableRole, Role } from '../codec/index.ts'
 import { generateKeyPair, keyPairFromSeed, peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
+import { authorKeyOf } from '../ids/index.ts'
 import type { Network, SyncDriver } from '../net/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
-import type { SpaceKey } from '../store/index.ts'
+import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import { DEPLOYMENT_SPACE_NAME } from './deployment.ts'
 import { NodeError } from './errors.ts'
 import { decodeInviteToken, encodeInviteToken } from './invite-token.ts'
@@ -47,12 +48,12 @@ export interface JoinResult { id: string, name: string, role: Role | null, deplo
  */
 export class MemberCommands {
   readonly #init: MemberCommandsInit
-  readonly #me: string
+  readonly #me: AuthorKey
   #running = false
 
   constructor (init: MemberCommandsInit) {
     this.#init = init
-    this.#me = toHex(init.keyPair.publicKey)
+    this.#me = authorKeyOf(init.keyPair.publicKey)
   }
 
   /** On the network: expired invites are swept, and members that joined while we were away are promoted. */

@@ -1,8 +1,9 @@
-import { fromHex, toHex } from '../codec/index.ts'
+import { fromHex } from '../codec/index.ts'
 import type { Body, GrantableRole } from '../codec/index.ts'
+import { authorKeyOf } from '../ids/index.ts'
 import { grantRefusal, inviteRefusal, revokeRefusal } from '../space/index.ts'
 import type { Refusal, SpaceReplica } from '../space/index.ts'
-import type { AuthorHex } from '../store/index.ts'
+import type { AuthorKey } from '../ids/index.ts'
 import { NodeError } from './errors.ts'
 import type { JoinOutcome } from './join-wait.ts'
 
@@ -12,19 +13,20 @@ import type { JoinOutcome } from './join-wait.ts'
  * join's outcome becomes the user's error; and the deployment's status space
  * admits every node invited by any of its members.
  */
-export function checkInvite (replica: SpaceReplica, me: AuthorHex, role: GrantableRole): void {
+export function checkInvite (replica: SpaceReplica, me: AuthorKey, role: GrantableRole): void {
   refuse(inviteRefusal(replica.localRole(me), role, replica.genesis.name))
 }
 
-export function grantBody (replica: SpaceReplica, me: AuthorHex, member: Uint8Array, role: GrantableRole): Body {
-  refuse(grantRefusal(replica.acl, replica.localRole(me), toHex(member), role, replica.genesis.name))
+export function grantBody (replica: SpaceReplica, me: AuthorKey, member: Uint8Array, role: GrantableRole): Body {
+  refuse(grantRefusal(replica.acl, replica.localRole(me), authorKeyOf(member), role, replica.genesis.name))
   return { t: 'acl.grant', member, role, from: { epoch: 0, seq: 0 } }
 }
 
 /** Closes the member's windows after everything of it we hold (its cut is a position in its own feed). */
-export function revokeBody (replica: SpaceReplica, me: AuthorHex, member: Uint8Array, nowMs: number): Body {
-  refuse(revokeRefusal(replica.acl, replica.localRole(me), toHex(member), replica.genesis.name))
-  const feeds = replica.vector().filter(r => toHex(r.author) === toHex(member)).sort((a, b) => b.epoch - a.epoch)
+export function revokeBody (replica: SpaceReplica, me: AuthorKey, member: Uint8Array, nowMs: number): Body {
+  refuse(revokeRefusal(replica.acl, replica.localRole(me), authorKeyOf(member), replica.genesis.name))
+  const key = authorKeyOf(member)
+  const feeds = replica.vector().filter(r => authorKeyOf(r.author) === key).sort((a, b) => b.epoch - a.epoch)
   const latest = feeds[0]
   const at = latest === undefined ? { epoch: nowMs, seq: 0 } : { epoch: latest.epoch, seq: latest.count }
   return { t: 'acl.revoke', member, at, keep: feeds.slice(1).map(f => f.epoch) }
@@ -47,7 +49,7 @@ export function joinError (outcome: Exclude<JoinOutcome, { ok: true }>, space: s
  * grant; a member can always publish status whatever its role. The owner's
  * node then promotes every member to admin (see deploymentPromotions).
  */
-export function deploymentInviteRole (replica: SpaceReplica, me: AuthorHex): GrantableRole | undefined {
+export function deploymentInviteRole (replica: SpaceReplica, me: AuthorKey): GrantableRole | undefined {
   const role = replica.localRole(me)
   return role === 'owner' ? 'admin' : role === 'admin' ? 'writer' : undefined
 }
@@ -56,7 +58,7 @@ export function deploymentInviteRole (replica: SpaceReplica, me: AuthorHex): Gra
  * Members of a deployment status space that its owner's node grants admin:
  * those below admin that were never revoked (a revoke there was meant).
  */
-export function deploymentPromotions (replica: SpaceReplica, me: AuthorHex): Uint8Array[] {
+export function deploymentPromotions (replica: SpaceReplica, me: AuthorKey): Uint8Array[] {
   if (replica.owner !== me) return []
   return replica.acl.members()
     .filter(m => (m.role === 'writer' || m.role === 'reader') && replica.acl.revokesOf(m.member).length === 0)

@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events'
 import { peerIdOf } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
+import type { PeerIdString } from '../ids/index.ts'
 import type { BlockLinks, Network, PeerInfo, SessionTable, SyncDriver } from '../net/index.ts'
 import type { SyncStats } from '../sync/index.ts'
 import type { AlertReport, AlertThresholds, NetworkMap, NodeReport } from '../telemetry/index.ts'
@@ -54,7 +55,7 @@ export class NetworkView {
     this.#init = init
   }
 
-  get peerId (): string {
+  get peerId (): PeerIdString {
     return peerIdOf(this.#init.keyPair.publicKey)
   }
 

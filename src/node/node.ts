@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events'
 import fs from 'node:fs'
 import type { Registry } from 'prom-client'
-import { toHex } from '../codec/index.ts'
 import type { GrantableRole, Role } from '../codec/index.ts'
 import { peerIdOf } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
+import { authorKeyOf } from '../ids/index.ts'
+import type { PeerIdString } from '../ids/index.ts'
 import type { PeerInfo } from '../net/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
 import type { ConflictInfo } from '../files/index.ts'
@@ -72,7 +73,7 @@ export class Node extends EventEmitter<NodeEvents> {
     }
   }
 
-  get peerId (): string {
+  get peerId (): PeerIdString {
     return peerIdOf(this.keyPair.publicKey)
   }
 
@@ -147,7 +148,7 @@ export class Node extends EventEmitter<NodeEvents> {
    * receive-only.
    */
   async folderAdd (ref: string, dir: string, mode = 'send-receive'): Promise<FolderInfo> {
-    return await this.#parts.folders.add(this.space(ref), dir, mode, toHex(this.keyPair.publicKey))
+    return await this.#parts.folders.add(this.space(ref), dir, mode, authorKeyOf(this.keyPair.publicKey))
   }
 
   /** Stops syncing the space's folder on this node; its files stay where they are. */

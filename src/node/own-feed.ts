@@ -1,6 +1,6 @@
 import type { Entry } from '../codec/index.ts'
-import { toHex } from '../codec/index.ts'
-import type { SpaceKey } from '../store/index.ts'
+import type { SpaceKey } from '../ids/index.ts'
+import { authorKeyOf } from '../ids/index.ts'
 
 /**
  * Notices that peers held entries of this node's own feeds that its store
@@ -19,7 +19,7 @@ export class OwnFeedWatch {
 
   /** Entries stored from a peer: the line to log, when some of them are ours and this feed was not reported yet. */
   stored (space: SpaceKey, spaceName: string, entries: readonly Entry[], fromPeer: string): string | undefined {
-    const ours = entries.filter(e => toHex(e.author) === this.#me)
+    const ours = entries.filter(e => authorKeyOf(e.author) === this.#me)
     const fresh = [...new Set(ours.map(e => e.epoch))].filter(epoch => !this.#told.has(`${space}/${epoch}`))
     if (fresh.length === 0) return undefined
     for (const epoch of fresh) this.#told.add(`${space}/${epoch}`)

@@ -1,11 +1,12 @@
 import crypto from 'node:crypto'
 import type { Role } from '../codec/index.ts'
-import { toHex } from '../codec/index.ts'
 import { publicKeyFromPeerId } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { EPOCH_SALT_RANGE, SpaceReplica } from '../space/index.ts'
 import type { ReplicaOptions } from '../space/index.ts'
-import type { SpaceKey, SqliteStore } from '../store/index.ts'
+import { authorKeyOf, isSpaceKey } from '../ids/index.ts'
+import type { AuthorKey, SpaceKey } from '../ids/index.ts'
+import type { SqliteStore } from '../store/index.ts'
 import type { SpaceDirectory } from '../sync/index.ts'
 import type { DeploymentSpaces } from './deployment.ts'
 import { NodeError } from './errors.ts'
@@ -16,7 +17,7 @@ interface SpaceSetInit {
   /** The deployment's status spaces: held here like any space, but never listed or found by name. */
   readonly deployment: DeploymentSpaces
   /** This node's author key (hex). */
-  readonly me: string
+  readonly me: AuthorKey
 }
 
 /**
@@ -29,7 +30,7 @@ interface SpaceSetInit {
 export class SpaceSet implements SpaceDirectory {
   readonly #store: SqliteStore
   readonly #deployment: DeploymentSpaces
-  readonly #me: string
+  readonly #me: AuthorKey
   readonly #replicas = new Map<SpaceKey, SpaceReplica>()
   /**
    * One salt per process for the epochs it opens: two copies of one directory started at once open different epochs
@@ -72,7 +73,7 @@ export class SpaceSet implements SpaceDirectory {
 
   /** A space by id or by unique name (the deployment's are found by id only). */
   byRef (ref: string): SpaceReplica {
-    const byId = this.#replicas.get(ref)
+    const byId = isSpaceKey(ref) ? this.#replicas.get(ref) : undefined
     if (byId !== undefined) return byId
     const named = [...this.#replicas.values()].filter(r => r.genesis.name === ref && !this.#deployment.has(r.key))
     if (named.length === 1) return named[0] as SpaceReplica
@@ -85,7 +86,7 @@ export class SpaceSet implements SpaceDirectory {
   }
 
   /** The spaces of this node (the deployment's status spaces are not listed: see status and net). */
-  list (): { id: string, name: string, role: Role | null, members: number }[] {
+  list (): { id: SpaceKey, name: string, role: Role | null, members: number }[] {
     return [...this.#replicas.values()].filter(r => !this.#deployment.has(r.key)).map(r => ({
       id: r.key,
       name: r.genesis.name,
@@ -98,7 +99,7 @@ export class SpaceSet implements SpaceDirectory {
   memberAnywhere (peerId: string): boolean {
     const pub = publicKeyFromPeerId(peerId)
     if (pub === undefined) return false
-    const author = toHex(pub)
+    const author = authorKeyOf(pub)
     for (const r of this.#replicas.values()) if (r.acl.currentRole(author) !== null) return true
     return false
   }

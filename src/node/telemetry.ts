@@ -1,8 +1,9 @@
 import os from 'node:os'
-import { fromHex, toHex } from '../codec/index.ts'
+import { fromHex } from '../codec/index.ts'
 import { peerIdOf } from '../identity/index.ts'
+import { authorKeyOf } from '../ids/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
-import type { SpaceKey } from '../store/index.ts'
+import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import { buildNetworkMap, decodeReport, DEFAULT_THRESHOLDS, StatusPublisher } from '../telemetry/index.ts'
 import type { AlertThresholds, NetworkMap, NodeReport, StatusSample, TelemetryHost } from '../telemetry/index.ts'
 import { SpaceError } from '../space/index.ts'
@@ -15,7 +16,7 @@ import type { DeploymentSpaces } from './deployment.ts'
  * drawn on demand.
  */
 export interface NodeTelemetryInit {
-  readonly self: string
+  readonly self: AuthorKey
   /** The deployment's status spaces held here (D/deployment.json). */
   readonly deployment: DeploymentSpaces
   readonly thresholds?: Partial<AlertThresholds> | undefined
@@ -72,7 +73,7 @@ export class NodeTelemetry {
 
   start (): void {
     for (const key of this.deployment.keys) {
-      for (const s of this.#init.replica(key)?.statuses() ?? []) this.#learn(toHex(s.author), s.clock, s.body)
+      for (const s of this.#init.replica(key)?.statuses() ?? []) this.#learn(authorKeyOf(s.author), s.clock, s.body)
     }
     this.#publisher.start()
   }
@@ -94,7 +95,7 @@ export class NodeTelemetry {
   }
 
   /** A status record was stored (ours, or from a peer): decode it once, here. */
-  stored (space: SpaceKey, author: string, from: string): void {
+  stored (space: SpaceKey, author: AuthorKey, from: string): void {
     if (from !== 'local') this.#statusStored++
     if (!this.deployment.has(space)) return
     const s = this.#init.replica(space)?.status(author)

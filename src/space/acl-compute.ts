@@ -1,6 +1,7 @@
-import { comparePositions, compareBytes, fromHex, toHex } from '../codec/index.ts'
+import { comparePositions, compareBytes, fromHex } from '../codec/index.ts'
 import type { Entry, GrantableRole, Position } from '../codec/index.ts'
-import type { AuthorHex } from '../store/index.ts'
+import { authorKeyOf, entryIdOf } from '../ids/index.ts'
+import type { AuthorKey, EntryId } from '../ids/index.ts'
 import { Acl, kept } from './acl.ts'
 import type { Cut, InviteState, Window } from './acl.ts'
 
@@ -11,14 +12,14 @@ import type { Cut, InviteState, Window } from './acl.ts'
  * windows stage 1 opened. The rules are on the Acl class; this module only
  * applies them. Never reads the store: the replica passes the entries in.
  */
-export interface ForkAt { readonly author: AuthorHex, readonly epoch: number, readonly seq: number }
+export interface ForkAt { readonly author: AuthorKey, readonly epoch: number, readonly seq: number }
 
 /** An invite as collected from its issuer's entries; `keep`: the joins every revoke of it names (null: not revoked). */
-interface IssuedInvite { readonly invite: Entry, keep: Set<string> | null }
+interface IssuedInvite { readonly invite: Entry, keep: Set<EntryId> | null }
 
 interface AclInput {
 
-  readonly owner: AuthorHex
+  readonly owner: AuthorKey
   /** Every stored acl entry of the space (grants, revokes, invites, invite revokes, joins). */
   readonly entries: readonly Entry[]
   readonly forks: readonly ForkAt[]
@@ -30,10 +31,10 @@ interface AclInput {
 /** Builds the ACL from the set of acl entries and fork proofs (see the class comment for the rules). */
 export function computeAcl (input: AclInput): Acl {
   const { owner } = input
-  const windows = new Map<AuthorHex, Window[]>()
-  const cuts = new Map<AuthorHex, Cut[]>()
+  const windows = new Map<AuthorKey, Window[]>()
+  const cuts = new Map<AuthorKey, Cut[]>()
   const ownerForks: Position[] = []
-  const push = <T>(m: Map<AuthorHex, T[]>, k: AuthorHex, v: T): void => {
+  const push = <K, T>(m: Map<K, T[]>, k: K, v: T): void => {
     const a = m.get(k)
     if (a === undefined) m.set(k, [v])
     else a.push(v)
@@ -42,21 +43,22 @@ export function computeAcl (input: AclInput): Acl {
   const forks = lowestForks(input.forks)
   for (const f of forks) {
     if (f.author === owner) ownerForks.push({ epoch: f.epoch, seq: f.seq })
-    else push<Cut>(cuts, f.author, { at: { epoch: f.epoch, seq: f.seq }, keep: new Set(), scope: 'all', kind: 'fork' })
+    else push<AuthorKey, Cut>(cuts, f.author, { at: { epoch: f.epoch, seq: f.seq }, keep: new Set(), scope: 'all',
+      kind: 'fork' })
 
   }
   const ownerAcl = (invites?: readonly InviteState[]): Acl => new Acl(owner, windows, cuts, ownerForks, invites)
-  const byAuthor = (e: Entry): AuthorHex => toHex(e.author)
+  const byAuthor = (e: Entry): AuthorKey => authorKeyOf(e.author)
   const pos = (e: Entry): Position => ({ epoch: e.epoch, seq: e.seq })
   const byId = new Map<string, Entry>()
-  for (const e of [...input.entries, ...(input.forkEntries ?? [])]) byId.set(toHex(e.id), e)
+  for (const e of [...input.entries, ...(input.forkEntries ?? [])]) byId.set(entryIdOf(e.id), e)
   const sorted = [...byId.values()].sort((a, b) => compareBytes(a.id, b.id))
   // Revokes only take rights away: one at a feed's (lowest) fork position counts on either branch (decision 7).
-  const joinsByInvite = new Map<string, Entry[]>()
+  const joinsByInvite = new Map<EntryId, Entry[]>()
   for (const e of sorted) {
     // Only a join at seq 0 counts: every node stores a feed's seq 0, while a later join past a revoke cut
     // is stored only by nodes that got it before the revoke (decision 4: same set, same view).
-    if (e.body.t === 'join' && e.seq === 0) push(joinsByInvite, toHex(e.body.invite), e)
+    if (e.body.t === 'join' && e.seq === 0) push(joinsByInvite, entryIdOf(e.body.invite), e)
   }
   const revokeAtFork = (e: Entry): boolean => (e.body.t === 'acl.revoke' || e.body.t === 'invite.revoke') &&
     forks.some(f => f.author === byAuthor(e) && f.epoch === e.epoch && f.seq === e.seq)
@@ -98,11 +100,11 @@ export function computeAcl (input: AclInput): Acl {
     for (const e of issued) {
       const b = e.body
       if (b.t === 'acl.grant') {
-        const member = toHex(b.member)
+        const member = authorKeyOf(b.member)
         if (member === owner || (issuer === 'admin' && b.role === 'admin')) continue
         push(windows, member, { role: b.role, from: b.from })
       } else if (b.t === 'acl.revoke') {
-        const member = toHex(b.member)
+        const member = authorKeyOf(b.member)
         if (member === owner) continue
         const scope = issuer === 'owner' ? 'all' : 'members'
         push(cuts, member, { at: b.at, keep: new Set(b.keep), scope, kind: 'revoke' })
@@ -110,19 +112,19 @@ export function computeAcl (input: AclInput): Acl {
     }
   }
 
-  function collectInvites (issued: readonly Entry[], issuer: 'owner' | 'admin'): Map<string, IssuedInvite> {
-    const invites = new Map<string, IssuedInvite>()
+  function collectInvites (issued: readonly Entry[], issuer: 'owner' | 'admin'): Map<EntryId, IssuedInvite> {
+    const invites = new Map<EntryId, IssuedInvite>()
     for (const e of issued) {
       if (e.body.t !== 'invite' || (issuer === 'admin' && e.body.role === 'admin')) continue
-      invites.set(toHex(e.id), { invite: e, keep: null })
+      invites.set(entryIdOf(e.id), { invite: e, keep: null })
     }
     // An invite revoke by an authority over the invite's role keeps only the joins it names
     // (several revokes: the joins all of them keep).
     for (const e of [...ownerSays, ...(issuer === 'admin' ? issued : [])]) {
       if (e.body.t !== 'invite.revoke') continue
-      const target = invites.get(toHex(e.body.invite))
+      const target = invites.get(entryIdOf(e.body.invite))
       if (target === undefined) continue
-      const keep = new Set(e.body.keep.map(toHex))
+      const keep = new Set(e.body.keep.map(k => entryIdOf(k)))
       target.keep = target.keep === null ? keep : new Set([...target.keep].filter(k => keep.has(k)))
     }
     return invites
@@ -133,24 +135,24 @@ export function computeAcl (input: AclInput): Acl {
    * among `issued` (inside its authority), in its feed order, each join once, the first `uses`. A redemption takes its
    * use whether or not the join is held here, so a node lacking a join never lets a later redemption count instead.
    */
-  function redemptions (invites: Map<string, IssuedInvite>, issued: readonly Entry[]): Map<string, string[]> {
-    const out = new Map<string, string[]>()
+  function redemptions (invites: Map<EntryId, IssuedInvite>, issued: readonly Entry[]): Map<EntryId, EntryId[]> {
+    const out = new Map<EntryId, EntryId[]>()
     const inOrder = issued.filter(e => e.body.t === 'invite.redeem').sort((a, b) => comparePositions(pos(a), pos(b)))
     for (const e of inOrder) {
       if (e.body.t !== 'invite.redeem') continue
-      const key = toHex(e.body.invite)
+      const key = entryIdOf(e.body.invite)
       const target = invites.get(key)
       if (target === undefined || target.invite.body.t !== 'invite' || byAuthor(target.invite) !== byAuthor(e)) continue
       let list = out.get(key)
       if (list === undefined) out.set(key, list = [])
-      const join = toHex(e.body.join)
+      const join = entryIdOf(e.body.join)
       if (list.length < target.invite.body.uses && !list.includes(join)) list.push(join)
     }
     return out
   }
 
   function applyJoins (
-    invites: Map<string, IssuedInvite>, redeemed: Map<string, string[]>, roles: readonly GrantableRole[]
+    invites: Map<EntryId, IssuedInvite>, redeemed: Map<EntryId, EntryId[]>, roles: readonly GrantableRole[]
   ): void {
     for (const [key, joins] of joinsByInvite) {
       const entry = invites.get(key)
@@ -159,7 +161,7 @@ export function computeAcl (input: AclInput): Acl {
       if (invite.body.t !== 'invite' || !roles.includes(invite.body.role)) continue
       const taken = new Set(redeemed.get(key) ?? [])
       for (const j of joins) {
-        const id = toHex(j.id)
+        const id = entryIdOf(j.id)
         // Redeemed by the issuer within its uses; named by every revoke of the invite; not past its author's fork
         // (decision 7).
         if (!taken.has(id) || (keep !== null && !keep.has(id))) continue

@@ -1,6 +1,7 @@
-import { comparePositions, toHex } from '../codec/index.ts'
+import { comparePositions } from '../codec/index.ts'
 import type { GrantableRole, Position, Role } from '../codec/index.ts'
-import type { AuthorHex } from '../store/index.ts'
+import type { AuthorKey } from '../ids/index.ts'
+import { entryIdOf } from '../ids/index.ts'
 import { higher } from './roles.ts'
 
 /**
@@ -34,7 +35,7 @@ export interface Cut {
 }
 
 interface MemberRow {
-  readonly member: AuthorHex
+  readonly member: AuthorKey
   /** The role of the windows still open (not closed by any cut), or null. */
   readonly role: Role | null
   readonly windows: readonly Window[]
@@ -44,7 +45,7 @@ interface MemberRow {
 /** An effective invite as the ACL sees it (decision 9). */
 export interface InviteState {
   readonly id: Uint8Array
-  readonly issuer: AuthorHex
+  readonly issuer: AuthorKey
   readonly expiresMs: number
   /** Whether a revoke by an authority over it counts (then only the joins every such revoke names count). */
   readonly revoked: boolean
@@ -59,20 +60,20 @@ export interface InviteState {
 /** An invite a member may revoke, and what its revoke should keep. */
 export interface RevocableInvite {
   readonly invite: Uint8Array
-  readonly issuer: AuthorHex
+  readonly issuer: AuthorKey
   readonly expiresMs: number
   readonly keep: readonly Uint8Array[]
 }
 
 export class Acl {
-  readonly owner: AuthorHex
-  readonly #windows: Map<AuthorHex, Window[]>
-  readonly #cuts: Map<AuthorHex, Cut[]>
+  readonly owner: AuthorKey
+  readonly #windows: Map<AuthorKey, Window[]>
+  readonly #cuts: Map<AuthorKey, Cut[]>
   readonly #ownerForks: Position[]
   readonly #invites: readonly InviteState[]
 
   constructor (
-    owner: AuthorHex, windows: Map<AuthorHex, Window[]>, cuts: Map<AuthorHex, Cut[]>, ownerForks: Position[],
+    owner: AuthorKey, windows: Map<AuthorKey, Window[]>, cuts: Map<AuthorKey, Cut[]>, ownerForks: Position[],
     invites: readonly InviteState[] = []
   ) {
     this.owner = owner
@@ -91,7 +92,7 @@ export class Acl {
    * counts only the joins all revokes keep) and none held is dropped; the
    * use limit still applies to them.
    */
-  openInvites (member: AuthorHex): RevocableInvite[] {
+  openInvites (member: AuthorKey): RevocableInvite[] {
     const isOwner = member === this.owner
     if (!isOwner && this.currentRole(member) !== 'admin') return []
     return this.#invites
@@ -100,22 +101,22 @@ export class Acl {
   }
 
   /** openInvites that have expired at `nowMs` (expired means `expiresMs < nowMs`, as the handshake refuses joins). */
-  expiredInvites (member: AuthorHex, nowMs: number): RevocableInvite[] {
+  expiredInvites (member: AuthorKey, nowMs: number): RevocableInvite[] {
     return this.openInvites(member).filter(i => i.expiresMs < nowMs)
   }
 
   /** The effective invite with this id (hex), or undefined (unknown, or issued without authority). */
   inviteState (id: string): InviteState | undefined {
-    return this.#invites.find(i => toHex(i.id) === id)
+    return this.#invites.find(i => entryIdOf(i.id) === id)
   }
 
   /** The revokes (not forks) that cut `member`'s windows: a revoked member comes back only by a grant (decision 18). */
-  revokesOf (member: AuthorHex): readonly Cut[] {
+  revokesOf (member: AuthorKey): readonly Cut[] {
     return (this.#cuts.get(member) ?? []).filter(c => c.kind === 'revoke')
   }
 
   /** The highest role that makes `pos` of `author` effective, or null. */
-  roleAt (author: AuthorHex, pos: Position): Role | null {
+  roleAt (author: AuthorKey, pos: Position): Role | null {
     if (author === this.owner) return this.#ownerEffective(pos) ? 'owner' : null
     let best: Role | null = null
     const cuts = this.#cuts.get(author) ?? []
@@ -126,7 +127,7 @@ export class Acl {
   }
 
   /** The role a member holds from now on (its open windows), or null: who is served a space. */
-  currentRole (author: AuthorHex): Role | null {
+  currentRole (author: AuthorKey): Role | null {
     if (author === this.owner) return 'owner'
     let best: Role | null = null
     const cuts = this.#cuts.get(author) ?? []
@@ -141,7 +142,7 @@ export class Acl {
    * pulled and stored; seqs at or above it are not (pending until a new grant).
    * 0 means the feed is not covered at all (only a join at seq 0 is looked at).
    */
-  feedLimit (author: AuthorHex, epoch: number): number {
+  feedLimit (author: AuthorKey, epoch: number): number {
     if (author === this.owner) {
       const fork = this.#ownerForks.filter(f => f.epoch === epoch).map(f => f.seq)
       return fork.length === 0 ? Infinity : Math.min(...fork)
@@ -168,10 +169,10 @@ export class Acl {
    * owner's forks differ (the owner's entries are then judged anew). A
    * member not listed has the same roleAt at every position in both.
    */
-  changedAuthors (other: Acl): Set<AuthorHex> | 'all' {
+  changedAuthors (other: Acl): Set<AuthorKey> | 'all' {
     const forks = (acl: Acl): string => JSON.stringify(acl.#ownerForks.map(f => [f.epoch, f.seq]).sort())
     if (other.owner !== this.owner || forks(this) !== forks(other)) return 'all'
-    const changed = new Set<AuthorHex>()
+    const changed = new Set<AuthorKey>()
     const authors = new Set([
       ...this.#windows.keys(), ...this.#cuts.keys(), ...other.#windows.keys(), ...other.#cuts.keys()
     ])
@@ -180,7 +181,7 @@ export class Acl {
   }
 
   /** A canonical text of one member's windows and cuts, to compare two ACLs by. */
-  #memberKey (author: AuthorHex): string {
+  #memberKey (author: AuthorKey): string {
     const windows = (this.#windows.get(author) ?? []).map(w => `${w.role}@${w.from.epoch}/${w.from.seq}`).sort()
     const cuts = (this.#cuts.get(author) ?? []).map(c => {
       const keep = [...c.keep].sort((a, b) => a - b).join(',')
@@ -190,7 +191,7 @@ export class Acl {
   }
 
   /** roleAt as if no fork had been proven: whether a revoke at a fork position was issued with authority. */
-  roleIgnoringForks (author: AuthorHex, pos: Position): Role | null {
+  roleIgnoringForks (author: AuthorKey, pos: Position): Role | null {
     if (author === this.owner) return 'owner'
     let best: Role | null = null
     const cuts = (this.#cuts.get(author) ?? []).filter(c => c.kind !== 'fork')

@@ -1,5 +1,7 @@
-import { ACL_TYPES, compareBytes, compareClocks, fromHex, toHex } from '../codec/index.ts'
+import { ACL_TYPES, compareBytes, compareClocks, fromHex } from '../codec/index.ts'
 import type { Entry } from '../codec/index.ts'
+import { authorKeyOf, entryIdOf } from '../ids/index.ts'
+import type { EntryId } from '../ids/index.ts'
 import type { Batch, ForkProof, StoredEntry, ViewWrite } from '../store/index.ts'
 import type { Acl } from './acl.ts'
 import { emptyResult } from './outcome.ts'
@@ -22,7 +24,7 @@ import { aclRows, applyDataEntry, EMPTY_ROWS, isDataBody, ViewOverlay } from './
 export interface AuthEntry { readonly entry: Entry, readonly verified: boolean }
 
 /** Marks stored entries verified (their own signature checked since they were stored). */
-export function commitVerified (s: ReplicaState, result: IngestResult, verifiedNow: readonly string[]): IngestResult {
+export function commitVerified (s: ReplicaState, result: IngestResult, verifiedNow: readonly EntryId[]): IngestResult {
   if (verifiedNow.length > 0) s.store.commit({ space: s.key, verified: verifiedNow })
   return result
 }
@@ -33,10 +35,10 @@ export function commitVerified (s: ReplicaState, result: IngestResult, verifiedN
  * the new ACL reaches back over stored data, else an incremental change.
  */
 export function commitEntries (
-  s: ReplicaState, items: readonly AuthEntry[], aclAdded: readonly Entry[], acl: Acl, verifiedNow: readonly string[]
+  s: ReplicaState, items: readonly AuthEntry[], aclAdded: readonly Entry[], acl: Acl, verifiedNow: readonly EntryId[]
 ): void {
   const stored: StoredEntry[] = items.map(({ entry, verified }) => ({
-    author: toHex(entry.author), epoch: entry.epoch, seq: entry.seq, id: toHex(entry.id), bytes: entry.bytes,
+    author: authorKeyOf(entry.author), epoch: entry.epoch, seq: entry.seq, id: entryIdOf(entry.id), bytes: entry.bytes,
     sig: entry.sig, verified, kind: ACL_TYPES.includes(entry.body.t) ? 'acl' : 'data'
   }))
   const batch: Batch = { space: s.key, entries: stored, verified: verifiedNow }
@@ -51,7 +53,7 @@ export function commitEntries (
     s.kvOrders.remember(overlay)
   }
   const last = (items[items.length - 1] as AuthEntry).entry
-  s.headClocks.set(`${toHex(last.author)}/${last.epoch}`, last.clock)
+  s.headClocks.set(`${authorKeyOf(last.author)}/${last.epoch}`, last.clock)
   if (compareClocks(last.clock, s.clock) > 0) s.clock = last.clock
 }
 
@@ -84,7 +86,7 @@ export function commitRebuild (
   const overlay = rebuildDataViews(s, next, added)
   const statusRows: ViewWrite[] = []
   for (const [key, value] of s.store.viewRows(s.key, 'status')) {
-    if (next.currentRole(toHex(key)) !== null) statusRows.push({ view: 'status', key, value })
+    if (next.currentRole(authorKeyOf(key)) !== null) statusRows.push({ view: 'status', key, value })
   }
   s.kvOrders.clear()
   const viewWrites = [...overlay.writes(), ...aclRows(next), ...statusRows]
@@ -96,7 +98,7 @@ export function commitRebuild (
 
 /** Stores a fork proof (the lowest per feed) and rebuilds: the forked feed's entries from its seq on are retracted. */
 export function commitFork (s: ReplicaState, a: Entry, b: Entry): IngestResult {
-  const author = toHex(a.author)
+  const author = authorKeyOf(a.author)
   const feed = s.store.feed(s.key, author, a.epoch)
   if (feed?.frozenAt != null && feed.frozenAt <= a.seq) return { ...emptyResult(), duplicates: 1 }
   const [x, y] = compareBytes(a.id, b.id) < 0 ? [a, b] : [b, a]

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
-import { FILE_CHUNKS_MAX, toHex } from '../codec/index.ts'
+import { FILE_CHUNKS_MAX } from '../codec/index.ts'
 import type { Body, Entry, FileBody, FileChunk, Position } from '../codec/index.ts'
+import { entryIdOf } from '../ids/index.ts'
 import type { LocalBodies } from './local-writes.ts'
 import type { ReplicaState } from './state.ts'
 
@@ -50,7 +51,7 @@ export function recordFileVersions (
   const excess = known.size - PARTS_REMEMBERED
   if (excess > 0) for (const key of [...known.keys()].slice(0, excess)) known.delete(key)
 
-  return entries.filter(e => e.body.t === 'file').map(e => toHex(e.id))
+  return entries.filter(e => e.body.t === 'file').map(e => entryIdOf(e.id))
 }
 
 /**

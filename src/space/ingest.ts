@@ -4,6 +4,8 @@ import {
 
 } from '../codec/index.ts'
 import type { Clock, Entry, SignedBytes } from '../codec/index.ts'
+import { authorKeyOf, entryIdOf, parseFeedKey } from '../ids/index.ts'
+import type { EntryId } from '../ids/index.ts'
 import type { FeedState, StoredEntry } from '../store/index.ts'
 import type { Acl } from './acl.ts'
 import { commitEntries, commitFork, commitVerified } from './commits.ts'
@@ -79,11 +81,11 @@ export function ingestFork (s: ReplicaState, a: SignedBytes, b: SignedBytes): In
     return { ...emptyResult(), reject: { reason: 'bad-fork-proof', detail } }
   }
   // One proof per feed (the lowest): a proof at or after a proven fork is a duplicate, before any signature is checked.
-  const frozenAt = s.store.feed(s.key, toHex(ea.author), ea.epoch)?.frozenAt
+  const frozenAt = s.store.feed(s.key, authorKeyOf(ea.author), ea.epoch)?.frozenAt
   if (frozenAt != null && frozenAt <= ea.seq) return { ...emptyResult(), duplicates: 1 }
   // Only a position someone granted can be forked (decision 17): two entries a stranger signed in its own feed
   // prove nothing.
-  if (ea.seq >= s.acl.feedLimit(toHex(ea.author), ea.epoch)) {
+  if (ea.seq >= s.acl.feedLimit(authorKeyOf(ea.author), ea.epoch)) {
     const detail = `seq ${ea.seq} of a feed no grant covers here`
     return { ...emptyResult(), reject: { reason: 'ungranted-fork', detail } }
   }
@@ -101,7 +103,7 @@ export function ingestStatus (s: ReplicaState, record: SignedBytes, nowMs: numbe
   const st = decodeOrReject(() => decodeStatus(record[0], record[1]))
   if ('reason' in st) return st
   if (!bytesEqual(st.space, s.id)) return { reason: 'wrong-space', detail: 'status of another space' }
-  const author = toHex(st.author)
+  const author = authorKeyOf(st.author)
   if (s.acl.currentRole(author) === null) return 'not-member'
   if (st.clock.wallMs > nowMs + CLOCK_SKEW_MAX_MS) return 'future'
   // Staleness before the signature: the copies of a record that reach us
@@ -120,8 +122,8 @@ export function ingestStatus (s: ReplicaState, record: SignedBytes, nowMs: numbe
 export function retryPending (s: ReplicaState, nowMs: number): IngestResult[] {
   const results: IngestResult[] = []
   for (const feed of s.pending.feeds()) {
-    const [author, epochText] = feed.split('/') as [string, string]
-    const count = s.store.feed(s.key, author, Number(epochText))?.count ?? 0
+    const { author, epoch } = parseFeedKey(feed)
+    const count = s.store.feed(s.key, author, epoch)?.count ?? 0
     const run = s.pending.takeRun(feed, count)
     if (run.length === 0) continue
     for (const group of groupByPeer(run)) results.push(ingestAuthentic(s, group.items, group.from, nowMs))
@@ -136,19 +138,19 @@ export function ingestAuthentic (
   const result = emptyResult()
   const head = items[0]?.entry
   if (head === undefined) return result
-  const author = toHex(head.author)
+  const author = authorKeyOf(head.author)
   const epoch = head.epoch
   const feedKey = `${author}/${epoch}`
   const feed = s.store.feed(s.key, author, epoch)
   const count = feed?.count ?? 0
   const frozenAt = feed?.frozenAt ?? null
-  const verifiedNow: string[] = []
+  const verifiedNow: EntryId[] = []
   let i = 0
   // Skip what we hold; a different entry at a held position is a fork.
   for (; i < items.length && (items[i] as AuthEntry).entry.seq < count; i++) {
     const { entry, verified } = items[i] as AuthEntry
     const held = s.store.entryAt(s.key, author, epoch, entry.seq) as StoredEntry
-    if (held.id === toHex(entry.id)) {
+    if (held.id === entryIdOf(entry.id)) {
       result.duplicates++
       if (verified && !held.verified) verifiedNow.push(held.id)
       continue
@@ -197,7 +199,7 @@ function admit (
   s: ReplicaState, rest: readonly AuthEntry[], prevClock: Clock | undefined,
   at: { readonly feedKey: string, readonly from: string, readonly nowMs: number }, result: IngestResult
 ): { toStore: AuthEntry[], aclAdded: Entry[], acl: Acl } {
-  const author = toHex((rest[0] as AuthEntry).entry.author)
+  const author = authorKeyOf((rest[0] as AuthEntry).entry.author)
   const epoch = (rest[0] as AuthEntry).entry.epoch
   let acl = s.acl
   const aclAdded: Entry[] = []
@@ -235,8 +237,8 @@ function admit (
 }
 
 function retryAfterStore (s: ReplicaState, feedKey: string, nowMs: number, result: IngestResult): void {
-  const [author, epochText] = feedKey.split('/') as [string, string]
-  const count = s.store.feed(s.key, author, Number(epochText))?.count ?? 0
+  const { author, epoch } = parseFeedKey(feedKey)
+  const count = s.store.feed(s.key, author, epoch)?.count ?? 0
   const next = s.pending.takeRun(feedKey, count)
   const more = [...groupByPeer(next).map(g => ingestAuthentic(s, g.items, g.from, nowMs))]
   if (result.aclChanged) more.push(...retryPending(s, nowMs))
@@ -252,8 +254,9 @@ function retryAfterStore (s: ReplicaState, feedKey: string, nowMs: number, resul
 function checkJoin (s: ReplicaState, e: Entry, aclAdded: readonly Entry[]): 'ok' | 'missing' | 'bad' {
   assert.equal(e.body.t, 'join')
   if (e.body.t !== 'join') return 'bad'
-  const inviteId = toHex(e.body.invite)
-  const invite = aclAdded.find(x => toHex(x.id) === inviteId) ?? s.aclEntries.find(x => toHex(x.id) === inviteId)
+  const inviteId = entryIdOf(e.body.invite)
+  const invite = aclAdded.find(x => entryIdOf(x.id) === inviteId) ??
+    s.aclEntries.find(x => entryIdOf(x.id) === inviteId)
   if (invite === undefined) return 'missing'
   if (invite.body.t !== 'invite') return 'bad'
   return joinProofValid(invite.body.key, s.id, e.author, e.body.proof) ? 'ok' : 'bad'

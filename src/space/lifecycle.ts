@@ -1,7 +1,9 @@
 import { decodeGenesis } from '../codec/index.ts'
 import type { SignedBytes, SignedGenesis } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
-import type { SpaceKey, Store } from '../store/index.ts'
+import { spaceKeyOf } from '../ids/index.ts'
+import type { SpaceKey } from '../ids/index.ts'
+import type { Store } from '../store/index.ts'
 import { commitRebuild } from './commits.ts'
 import { decodeOrReject } from './ingest.ts'
 import { SpaceError } from './outcome.ts'
@@ -41,11 +43,12 @@ export function adoptSpace (
 ): ReplicaState | Reject {
   const genesis = decodeOrReject(() => decodeGenesis(signed[0], signed[1]))
   if ('reason' in genesis) return genesis
-  if (expected !== undefined && genesis.cid.toString() !== expected) {
-    return { reason: 'wrong-space', detail: `genesis is ${genesis.cid.toString()}, not ${expected}` }
+  const key = spaceKeyOf(genesis.cid)
+  if (expected !== undefined && key !== expected) {
+    return { reason: 'wrong-space', detail: `genesis is ${key}, not ${expected}` }
   }
   if (!genesisSignatureValid(genesis)) return { reason: 'bad-signature', detail: 'genesis not signed by its owner' }
-  if (store.genesis(genesis.cid.toString()) === undefined) return firstCommit(store, genesis, epochSalt)
+  if (store.genesis(key) === undefined) return firstCommit(store, genesis, epochSalt)
   return new ReplicaState(store, genesis, epochSalt)
 }
 

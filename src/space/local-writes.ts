@@ -1,8 +1,10 @@
+import assert from 'node:assert/strict'
 import { CLOCK_COUNTER_MAX,
- decodeStatus, fromHex, POSITION_MAX, toHex } from '../codec/index.ts'
+ decodeStatus, fromHex, POSITION_MAX } from '../codec/index.ts'
 import type { Body, Clock, Entry, Position, SignedStatus } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
-import type { AuthorHex } from '../store/index.ts'
+import { authorKeyOf, entryIdOf, keyBytes } from '../ids/index.ts'
+import type { AuthorKey } from '../ids/index.ts'
 import { nextEpoch } from './epochs.ts'
 import { ingestAuthentic, ingestStatus } from './ingest.ts'
 import { SpaceError } from './outcome.ts'
@@ -33,11 +35,13 @@ export type LocalBodies = readonly Body[] | ((first: Position) => readonly Body[
  */
 export function appendBodies (s: ReplicaState, keyPair: KeyPair, local: LocalBodies, nowMs: number): Entry[] {
   if (typeof local !== 'function' && local.length === 0) return []
-  const author = toHex(keyPair.publicKey)
+  const author = authorKeyOf(keyPair.publicKey)
   const epoch = epochFor(s, author, nowMs)
   const feed = s.store.feed(s.key, author, epoch)
   let seq = feed?.count ?? 0
-  let prev = seq > 0 ? fromHex(feed?.head as string) : lastHeadBefore(s, author, epoch)
+  const head = feed?.head ?? null
+  assert.ok(seq === 0 || head !== null, `feed ${author}/${epoch} holds ${seq} entries but no head`)
+  let prev = head !== null ? keyBytes(head) : lastHeadBefore(s, author, epoch)
   const bodies = typeof local === 'function' ? local({ epoch, seq }) : local
   if (bodies.length === 0) return []
   refuseIfRevoked(s, author)
@@ -56,8 +60,8 @@ export function appendBodies (s: ReplicaState, keyPair: KeyPair, local: LocalBod
   }
   const result = ingestAuthentic(s, entries.map(entry => ({ entry, verified: true })), 'local', nowMs)
   // stored may also hold pending entries these unblocked
-  const stored = new Set(result.stored.map(e => toHex(e.id)))
-  const missing = entries.find(e => !stored.has(toHex(e.id)))
+  const stored = new Set(result.stored.map(e => entryIdOf(e.id)))
+  const missing = entries.find(e => !stored.has(entryIdOf(e.id)))
   if (missing === undefined) return entries
   const detail = result.reject !== undefined ? ` (${result.reject.detail})` : ''
   if (entries.length === 1) throw notAllowed(s, author, missing, missing.body, detail)
@@ -65,7 +69,7 @@ export function appendBodies (s: ReplicaState, keyPair: KeyPair, local: LocalBod
   throw new SpaceError('NOT_ALLOWED', `not all of ${entries.length} entries were accepted in space ${name}${detail}`)
 }
 
-function notAllowed (s: ReplicaState, author: AuthorHex, at: Position, body: Body, detail = ''): SpaceError {
+function notAllowed (s: ReplicaState, author: AuthorKey, at: Position, body: Body, detail = ''): SpaceError {
   const role = s.acl.roleAt(author, at) ?? 'none'
   const refused = `your role in space ${s.genesis.name} (${role}) does not allow ${body.t}${detail}`
   return new SpaceError('NOT_ALLOWED', `${refused}; ask an admin of the space to grant you writer`)
@@ -77,7 +81,7 @@ function notAllowed (s: ReplicaState, author: AuthorHex, at: Position, body: Bod
  * it is not a restored copy. Above every epoch it holds, at least the wall
  * time, plus this process's salt (epochs.ts).
  */
-export function openEpoch (s: ReplicaState, author: AuthorHex, nowMs: number): number {
+export function openEpoch (s: ReplicaState, author: AuthorKey, nowMs: number): number {
   const own = s.store.feeds(s.key).filter(f => f.author === author).map(f => f.epoch)
   const epoch = nextEpoch(own, nowMs, s.epochSalt)
   s.epochs.set(author, epoch)
@@ -92,7 +96,7 @@ export function openEpoch (s: ReplicaState, author: AuthorHex, nowMs: number): n
 export function join (
   s: ReplicaState, keyPair: KeyPair, inviteId: Uint8Array, inviteKey: KeyPair, nowMs: number
 ): { entry: Entry, stored: boolean } {
-  const author = toHex(keyPair.publicKey)
+  const author = authorKeyOf(keyPair.publicKey)
   const epoch = openEpoch(s, author, nowMs)
   const proof = signJoinProof(inviteKey, s.id, keyPair.publicKey)
   const entry = signEntry(keyPair, {
@@ -120,13 +124,13 @@ export function publishStatus (
 }
 
 /** Where this author's next local entry goes: its epoch, and the seq after its feed's last. */
-export function nextPosition (s: ReplicaState, author: AuthorHex, nowMs: number): Position {
+export function nextPosition (s: ReplicaState, author: AuthorKey, nowMs: number): Position {
   const epoch = epochFor(s, author, nowMs)
   return { epoch, seq: s.store.feed(s.key, author, epoch)?.count ?? 0 }
 }
 
 /** Our own join while it waits for its invite (pending here until the inviter's feed arrives). */
-export function pendingJoinOf (s: ReplicaState, author: AuthorHex): Entry | undefined {
+export function pendingJoinOf (s: ReplicaState, author: AuthorKey): Entry | undefined {
   let newest: Entry | undefined
   for (const feed of s.pending.feeds()) {
     if (!feed.startsWith(`${author}/`)) continue
@@ -138,7 +142,7 @@ export function pendingJoinOf (s: ReplicaState, author: AuthorHex): Entry | unde
   return newest
 }
 
-function epochFor (s: ReplicaState, author: AuthorHex, nowMs: number): number {
+function epochFor (s: ReplicaState, author: AuthorKey, nowMs: number): number {
   const known = s.epochs.get(author)
   // A proven fork: go on in a new epoch (decision 7).
   if (known !== undefined && s.store.feed(s.key, author, known)?.frozenAt == null) return known
@@ -148,7 +152,7 @@ function epochFor (s: ReplicaState, author: AuthorHex, nowMs: number): number {
   return openEpoch(s, author, nowMs)
 }
 
-function lastHeadBefore (s: ReplicaState, author: AuthorHex, epoch: number): Uint8Array | null {
+function lastHeadBefore (s: ReplicaState, author: AuthorKey, epoch: number): Uint8Array | null {
   const earlier = s.store.feeds(s.key).filter(f => f.author === author && f.epoch < epoch && f.head !== null)
   const last = earlier.sort((a, b) => b.epoch - a.epoch)[0]
   return last?.head != null ? fromHex(last.head) : null

@@ -1,6 +1,7 @@
 import { toHex } from '../codec/index.ts'
 import type { Entry, GrantableRole, Role } from '../codec/index.ts'
-import type { AuthorHex } from '../store/index.ts'
+import type { AuthorKey } from '../ids/index.ts'
+import { authorKeyOf, entryIdOf } from '../ids/index.ts'
 import type { Acl } from './acl.ts'
 import { atLeast, roleRank } from './roles.ts'
 
@@ -26,13 +27,13 @@ type RedeemDecision =
  * reason. Undefined when the join is not for an effective invite of `me`
  * (only the issuer redeems; everyone else just holds the join).
  */
-export function redeemDecision (acl: Acl, me: AuthorHex, join: Entry, nowMs: number): RedeemDecision | undefined {
+export function redeemDecision (acl: Acl, me: AuthorKey, join: Entry, nowMs: number): RedeemDecision | undefined {
   if (join.body.t !== 'join' || join.seq !== 0) return undefined
-  const invite = acl.inviteState(toHex(join.body.invite))
+  const invite = acl.inviteState(entryIdOf(join.body.invite))
   if (invite === undefined || invite.issuer !== me) return undefined
-  const id = toHex(join.id)
+  const id = entryIdOf(join.id)
   if (invite.redeemed.some(r => toHex(r) === id)) return { ok: true, recorded: true }
-  const joiner = toHex(join.author)
+  const joiner = authorKeyOf(join.author)
   const refuse = (reason: RedeemRefusal, detail: string): RedeemDecision => ({ ok: false, reason, detail })
   const mine = acl.currentRole(me)
   if (!atLeast(mine, invite.role === 'admin' ? 'owner' : 'admin')) {
@@ -68,7 +69,7 @@ export function inviteRefusal (myRole: Role | null, role: GrantableRole, space: 
 
 /** Whether a grant of `role` to `member` by `me` would take effect. */
 export function grantRefusal (
-  acl: Acl, myRole: Role | null, member: AuthorHex, role: GrantableRole, space: string
+  acl: Acl, myRole: Role | null, member: AuthorKey, role: GrantableRole, space: string
 ): Refusal | undefined {
   if (!atLeast(myRole, 'admin')) {
     return notAllowed(`your role in space ${space} is ${myRole ?? 'none'}; only an admin or the owner can grant roles`)
@@ -88,7 +89,7 @@ export function grantRefusal (
 }
 
 /** Whether a revoke of `member` by `me` would take effect. */
-export function revokeRefusal (acl: Acl, myRole: Role | null, member: AuthorHex, space: string): Refusal | undefined {
+export function revokeRefusal (acl: Acl, myRole: Role | null, member: AuthorKey, space: string): Refusal | undefined {
   if (!atLeast(myRole, 'admin')) {
     return notAllowed(`your role in space ${space} is ${myRole ?? 'none'}; only an admin or the owner can revoke`)
   }

@@ -1,6 +1,7 @@
 import type { Entry } from '../codec/index.ts'
 import { SamepageError } from '../ids/index.ts'
-import type { AuthorHex, ForkProof } from '../store/index.ts'
+import type { AuthorKey } from '../ids/index.ts'
+import type { ForkProof } from '../store/index.ts'
 
 /**
  * What happened to incoming data (decision 3). A reject is a value, never a
@@ -28,7 +29,7 @@ export interface IngestResult {
   dropped: number
   reject?: Reject
   /** Our chain and the sender's differ at or before this seq: ask the sender for this entry to prove a fork. */
-  diverged?: { readonly author: AuthorHex, readonly epoch: number, readonly seq: number }
+  diverged?: { readonly author: AuthorKey, readonly epoch: number, readonly seq: number }
   /** A fork proven by this ingest, to forward to every neighbour. */
   fork?: ForkProof
   aclChanged: boolean

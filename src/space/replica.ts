@@ -2,7 +2,9 @@ import { toHex } from '../codec/index.ts'
 import type { Body, Clock,
  Entry, FeedRow, Position, Role, SignedBytes, SignedGenesis, SignedStatus } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
-import type { AuthorHex, ForkProof, SpaceKey, Store, ViewName } from '../store/index.ts'
+import type { AuthorKey, SpaceKey } from '../ids/index.ts'
+import { entryIdOf } from '../ids/index.ts'
+import type { ForkProof, Store, ViewName } from '../store/index.ts'
 import type { Acl } from './acl.ts'
 import { recordFileVersions } from './file-versions.ts'
 import type { AppendLocal, NewFileVersion } from './file-versions.ts'
@@ -71,7 +73,7 @@ export class SpaceReplica {
   get key (): SpaceKey { return this.#s.key }
   get id (): Uint8Array { return this.#s.id }
   get genesis (): SignedGenesis { return this.#s.genesis }
-  get owner (): AuthorHex { return this.#s.owner }
+  get owner (): AuthorKey { return this.#s.owner }
   get acl (): Acl { return this.#s.acl }
   get pendingCount (): number { return this.#s.pending.size }
 
@@ -79,10 +81,10 @@ export class SpaceReplica {
   get pendingBytes (): number { return this.#s.pending.bytes }
 
   /** Bytes held pending of what `peer` brought. */
-  pendingBytesFrom (peer: AuthorHex): number { return this.#s.pending.bytesFrom(peer) }
+  pendingBytesFrom (peer: AuthorKey): number { return this.#s.pending.bytesFrom(peer) }
 
   /** A peer left: what it brought that is still pending is forgotten. Returns the feeds (author/epoch) held. */
-  dropPendingFrom (peer: AuthorHex): string[] { return this.#s.pending.dropFrom(peer) }
+  dropPendingFrom (peer: AuthorKey): string[] { return this.#s.pending.dropFrom(peer) }
 
   // ---------------------------------------------------------------- local writes (local-writes.ts)
 
@@ -107,7 +109,7 @@ export class SpaceReplica {
     return recordFileVersions(this.#s, versions, append)
   }
 
-  openEpoch (author: AuthorHex, nowMs: number): number { return local.openEpoch(this.#s, author, nowMs) }
+  openEpoch (author: AuthorKey, nowMs: number): number { return local.openEpoch(this.#s, author, nowMs) }
 
   join (keyPair: KeyPair, inviteId: Uint8Array, inviteKey: KeyPair, nowMs: number): { entry: Entry, stored: boolean } {
     return local.join(this.#s, keyPair, inviteId, inviteKey, nowMs)
@@ -118,14 +120,14 @@ export class SpaceReplica {
   }
 
   /** Where this author's next local entry goes: its epoch, and the seq after its feed's last. */
-  nextPosition (author: AuthorHex, nowMs: number): Position { return local.nextPosition(this.#s, author, nowMs) }
+  nextPosition (author: AuthorKey, nowMs: number): Position { return local.nextPosition(this.#s, author, nowMs) }
 
   /**
    * Our own join while it waits for its invite (it is pending here until the
    * inviter's feed arrives): presented at the handshake, so the inviter can
    * store it and start serving us (decision 9).
    */
-  pendingJoin (author: AuthorHex): SignedBytes | undefined {
+  pendingJoin (author: AuthorKey): SignedBytes | undefined {
     const join = local.pendingJoinOf(this.#s, author)
     return join === undefined ? undefined : [join.bytes, join.sig]
   }
@@ -149,18 +151,18 @@ export class SpaceReplica {
   // ---------------------------------------------------------------- revocation (revocation.ts)
 
   /** A revoke of `member` (a local author) shown by a peer before this node can store it (decision 18). */
-  noteRevoke (entry: Entry, member: AuthorHex): boolean { return noteRevoke(this.#s, entry, member) }
+  noteRevoke (entry: Entry, member: AuthorKey): boolean { return noteRevoke(this.#s, entry, member) }
 
   /** The revoke that took `member`'s role (stored, or noted from a peer); undefined while it has one. */
-  revokeOf (member: AuthorHex): Entry | undefined { return revokeOf(this.#s, member) }
+  revokeOf (member: AuthorKey): Entry | undefined { return revokeOf(this.#s, member) }
 
   /** The role `author` holds from now on as this node knows it: null after a revoke it was shown. */
-  localRole (author: AuthorHex): Role | null { return localRole(this.#s, author) }
+  localRole (author: AuthorKey): Role | null { return localRole(this.#s, author) }
 
   /** When an invite stored here expires (ms), or undefined if it is not held. */
   inviteExpiresMs (inviteId: Uint8Array): number | undefined {
     const hex = toHex(inviteId)
-    const invite = this.#s.aclEntries.find(e => toHex(e.id) === hex)
+    const invite = this.#s.aclEntries.find(e => entryIdOf(e.id) === hex)
     return invite?.body.t === 'invite' ? invite.body.expiresMs : undefined
   }
 
@@ -171,37 +173,37 @@ export class SpaceReplica {
   /** This node's version vector for the space (frozen feeds end before their fork, decision 7). */
   vector (): FeedRow[] { return serving.vector(this.#s) }
 
-  feedRow (author: AuthorHex, epoch: number): FeedRow | undefined { return serving.feedRow(this.#s, author, epoch) }
+  feedRow (author: AuthorKey, epoch: number): FeedRow | undefined { return serving.feedRow(this.#s, author, epoch) }
 
   /** How far a feed is worth pulling: below the fork, and below the ACL's limit (seq 0 always: it may be a join). */
-  pullLimit (author: AuthorHex, epoch: number): number { return serving.pullLimit(this.#s, author, epoch) }
+  pullLimit (author: AuthorKey, epoch: number): number { return serving.pullLimit(this.#s, author, epoch) }
 
   /** Entries [from, to) of a feed to send, ending at an entry whose own signature is verified (decision 2). */
-  serve (author: AuthorHex, epoch: number, from: number, to: number): SignedBytes[] {
+  serve (author: AuthorKey, epoch: number, from: number, to: number): SignedBytes[] {
     return serving.serve(this.#s, author, epoch, from, to)
   }
 
   /** Id of the stored entry at a position (hex), for comparing heads with a peer's. */
-  entryIdAt (author: AuthorHex, epoch: number, seq: number): string | undefined {
+  entryIdAt (author: AuthorKey, epoch: number, seq: number): string | undefined {
     return serving.entryIdAt(this.#s, author, epoch, seq)
   }
 
   /** Where pulling a feed resumes: stored entries plus the contiguous run already held pending. */
-  resumeAt (author: AuthorHex, epoch: number): number { return serving.resumeAt(this.#s, author, epoch) }
+  resumeAt (author: AuthorKey, epoch: number): number { return serving.resumeAt(this.#s, author, epoch) }
 
   statusHeads (): { author: Uint8Array, clock: Clock }[] {
     return this.statuses().map(s => ({ author: s.author, clock: s.clock }))
   }
 
   /** The status record as stored, or undefined if the row does not decode. */
-  statusRecord (author: AuthorHex): SignedBytes | undefined { return serving.statusRecord(this.#s, author) }
+  statusRecord (author: AuthorKey): SignedBytes | undefined { return serving.statusRecord(this.#s, author) }
 
   // ---------------------------------------------------------------- views (view-reads.ts)
 
   /** SHA-256 over every row of the given views (status left out by default): equal hashes, equal reads. */
   viewHash (views?: readonly ViewName[]): string { return reads.viewHash(this.#s, views) }
 
-  kvGet (key: string): { value: unknown, author: AuthorHex } | undefined { return reads.kvGet(this.#s, key) }
+  kvGet (key: string): { value: unknown, author: AuthorKey | null } | undefined { return reads.kvGet(this.#s, key) }
 
   /** Every key with its value; a row that cannot be read has a marker for its value (space/reads.ts). */
   kvList (): { key: string, value: unknown }[] { return reads.kvList(this.#s) }
@@ -216,9 +218,9 @@ export class SpaceReplica {
 
   ledgerList (): unknown[] { return reads.ledgerList(this.#s) }
 
-  aclList (): { member: AuthorHex, role: Role | null }[] { return reads.aclList(this.#s) }
+  aclList (): { member: AuthorKey, role: Role | null }[] { return reads.aclList(this.#s) }
 
-  status (author: AuthorHex): SignedStatus | undefined { return reads.status(this.#s, author) }
+  status (author: AuthorKey): SignedStatus | undefined { return reads.status(this.#s, author) }
 
   /** Every status record held that still decodes (one stored under older, weaker checks is left out). */
   statuses (): SignedStatus[] { return reads.statuses(this.#s) }

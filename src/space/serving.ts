@@ -1,6 +1,7 @@
 import { fromHex, RUN_BYTES_MAX, RUN_ENTRIES_MAX } from '../codec/index.ts'
 import type { FeedRow, SignedBytes } from '../codec/index.ts'
-import type { AuthorHex, FeedState, StoredEntry } from '../store/index.ts'
+import type { AuthorKey } from '../ids/index.ts'
+import type { FeedState, StoredEntry } from '../store/index.ts'
 import { readOrSkip } from './reads.ts'
 import { decodeStoredEntry, entrySignatureValid } from './signing.ts'
 import type { ReplicaState } from './state.ts'
@@ -17,7 +18,7 @@ export function vector (s: ReplicaState): FeedRow[] {
   return s.store.feeds(s.key).map(f => feedRowOf(s, f))
 }
 
-export function feedRow (s: ReplicaState, author: AuthorHex, epoch: number): FeedRow | undefined {
+export function feedRow (s: ReplicaState, author: AuthorKey, epoch: number): FeedRow | undefined {
   const f = s.store.feed(s.key, author, epoch)
   return f === undefined ? undefined : feedRowOf(s, f)
 }
@@ -31,7 +32,7 @@ function feedRowOf (s: ReplicaState, f: FeedState): FeedRow {
 }
 
 /** How far a feed is worth pulling: below the fork, and below the ACL's limit (seq 0 always: it may be a join). */
-export function pullLimit (s: ReplicaState, author: AuthorHex, epoch: number): number {
+export function pullLimit (s: ReplicaState, author: AuthorKey, epoch: number): number {
   const frozenAt = s.store.feed(s.key, author, epoch)?.frozenAt ?? Infinity
   return Math.min(frozenAt, Math.max(1, s.acl.feedLimit(author, epoch)))
 }
@@ -41,7 +42,7 @@ export function pullLimit (s: ReplicaState, author: AuthorHex, epoch: number): n
  * signature is verified (decision 2), within one message's limits. If no
  * such entry is in reach, the server verifies the last one itself once.
  */
-export function serve (s: ReplicaState, author: AuthorHex, epoch: number, from: number, to: number): SignedBytes[] {
+export function serve (s: ReplicaState, author: AuthorKey, epoch: number, from: number, to: number): SignedBytes[] {
   const limit = Math.min(to, pullLimit(s, author, epoch))
   if (from >= limit) return []
   const run = s.store.run(s.key, author, epoch, from, limit, RUN_ENTRIES_MAX)
@@ -63,19 +64,19 @@ export function serve (s: ReplicaState, author: AuthorHex, epoch: number, from: 
 }
 
 /** Id of the stored entry at a position (hex), for comparing heads with a peer's. */
-export function entryIdAt (s: ReplicaState, author: AuthorHex, epoch: number, seq: number): string | undefined {
+export function entryIdAt (s: ReplicaState, author: AuthorKey, epoch: number, seq: number): string | undefined {
   return s.store.entryAt(s.key, author, epoch, seq)?.id
 }
 
 /** Where pulling a feed resumes: stored entries plus the contiguous run already held pending (not re-asked for). */
-export function resumeAt (s: ReplicaState, author: AuthorHex, epoch: number): number {
+export function resumeAt (s: ReplicaState, author: AuthorKey, epoch: number): number {
   const count = s.store.feed(s.key, author, epoch)?.count ?? 0
   return s.pending.contiguousEnd(`${author}/${epoch}`, count)
 }
 
 /** A status record as stored (serving one costs no decoding), or undefined if the row does not decode. */
 
-export function statusRecord (s: ReplicaState, author: AuthorHex): SignedBytes | undefined {
+export function statusRecord (s: ReplicaState, author: AuthorKey): SignedBytes | undefined {
   const row = s.store.viewGet(s.key, 'status', fromHex(author))
   return row === undefined ? undefined : readOrSkip(() => decodeStatusRowRecord(row))
 }

@@ -1,6 +1,8 @@
-import { compareClocks, storedEntryClock, toHex } from '../codec/index.ts'
+import { compareClocks, storedEntryClock } from '../codec/index.ts'
 import type { Clock, Entry, Position, SignedGenesis } from '../codec/index.ts'
-import type { AuthorHex, FeedState, ForkProof, SpaceKey, Store, StoredEntry } from '../store/index.ts'
+import type { AuthorKey, SpaceKey } from '../ids/index.ts'
+import { authorKeyOf, spaceKeyOf } from '../ids/index.ts'
+import type { FeedState, ForkProof, Store, StoredEntry } from '../store/index.ts'
 import type { Acl } from './acl.ts'
 import { computeAcl } from './acl-compute.ts'
 import type { ForkAt } from './acl-compute.ts'
@@ -23,7 +25,7 @@ export class ReplicaState {
   readonly key: SpaceKey
   readonly id: Uint8Array
   readonly genesis: SignedGenesis
-  readonly owner: AuthorHex
+  readonly owner: AuthorKey
   /** Every stored acl entry, decoded (extended by commits.ts only, after the commit). */
   readonly aclEntries: Entry[]
   /** The ACL of `aclEntries` and the fork proofs held (assigned by commits.ts only, after the commit). */
@@ -32,14 +34,14 @@ export class ReplicaState {
   clock: Clock
   readonly pending = new PendingQueue()
   /** The epoch this replica opened for each local author (decision 15). */
-  readonly epochs = new Map<AuthorHex, number>()
+  readonly epochs = new Map<AuthorKey, number>()
   readonly headClocks = new Map<string, Clock>()
   /** The order of committed kv rows (this replica is the only writer of its space's views, like headClocks assumes). */
   readonly kvOrders = new KvOrderCache(10_000)
   /** Added to the epochs opened for local authors (epochs.ts). */
   readonly epochSalt: number
   /** A revoke of a local author a peer showed us before we store it (decision 18: a revoked node is told). */
-  readonly revokedNotices = new Map<AuthorHex, Entry>()
+  readonly revokedNotices = new Map<AuthorKey, Entry>()
   readonly judgedNotices = new Set<string>()
   /** Chunk-list parts recorded here, by content (file-versions.ts): an edited big file names unchanged ones again. */
   readonly recordedParts = new Map<string, Position>()
@@ -48,9 +50,9 @@ export class ReplicaState {
     this.store = store
     this.epochSalt = epochSalt
     this.genesis = genesis
-    this.key = genesis.cid.toString()
+    this.key = spaceKeyOf(genesis.cid)
     this.id = genesis.cid.bytes
-    this.owner = toHex(genesis.owner)
+    this.owner = authorKeyOf(genesis.owner)
     this.aclEntries = [...store.entries(this.key, 'acl')].map(e => decodeStoredEntry(e.bytes, e.sig))
     this.acl = this.computeAcl(this.aclEntries)
     this.clock = { wallMs: 0, counter: 0 }
@@ -71,7 +73,7 @@ export class ReplicaState {
 
   /** Whether `e` is a data entry `acl` makes effective (its author a writer at its position). */
   effectiveData (acl: Acl, e: Entry): boolean {
-    return isDataBody(e.body) && atLeast(acl.roleAt(toHex(e.author), e), 'writer')
+    return isDataBody(e.body) && atLeast(acl.roleAt(authorKeyOf(e.author), e), 'writer')
   }
 
   /** The clock of a feed's last stored entry (cached), undefined for an empty feed. */

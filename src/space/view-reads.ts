@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import { fromHex, toHex } from '../codec/index.ts'
 import type { FileChunk, Position, Role, SignedStatus } from '../codec/index.ts'
-import type { AuthorHex, ViewName } from '../store/index.ts'
+import { authorKeyOf, entryIdOf } from '../ids/index.ts'
+import type { AuthorKey } from '../ids/index.ts'
+import type { ViewName } from '../store/index.ts'
 import { readOrMark, readOrSkip } from './reads.ts'
 import { decodeStoredEntry } from './signing.ts'
 import type { ReplicaState } from './state.ts'
@@ -41,12 +43,13 @@ export function hashRows (views: readonly ViewRows[]): string {
   return h.digest('hex')
 }
 
-export function kvGet (s: ReplicaState, key: string): { value: unknown, author: AuthorHex } | undefined {
+/** A kv row: its value and its author (null when the row cannot be read: the value is then the marker that says so). */
+export function kvGet (s: ReplicaState, key: string): { value: unknown, author: AuthorKey | null } | undefined {
   const row = s.store.viewGet(s.key, 'kv', utf8(key))
   if (row === undefined) return undefined
   const r = readOrMark(() => decodeKvRow(row))
-  if (!('deleted' in r)) return { value: r, author: '' }
-  return r.deleted ? undefined : { value: r.value, author: toHex(r.author) }
+  if (!('deleted' in r)) return { value: r, author: null }
+  return r.deleted ? undefined : { value: r.value, author: authorKeyOf(r.author) }
 }
 
 /** Every key with its value; a row that cannot be read has a marker for its value (reads.ts). */
@@ -78,12 +81,12 @@ export function filesList (s: ReplicaState): FileState[] {
 
 function fileState (s: ReplicaState, path: string, row: Uint8Array): FileState {
   const versions = decodeFileRow(row).heads.map(id => {
-    const stored = s.store.entryById(s.key, toHex(id))
+    const stored = s.store.entryById(s.key, entryIdOf(id))
     assert.ok(stored !== undefined, `files view names entry ${toHex(id)}, which is not stored`)
     const e = decodeStoredEntry(stored.bytes, stored.sig)
     assert.ok(e.body.t === 'file')
     const { t: _, parts, ...body } = e.body
-    const version = { id: toHex(e.id), author: toHex(e.author), clock: e.clock, ...body }
+    const version = { id: entryIdOf(e.id), author: authorKeyOf(e.author), clock: e.clock, ...body }
     return parts === undefined ? version : { ...version, ...chunksFromParts(s, e.author, e, parts, body.size) }
   }).sort(compareFileVersions)
   return { path, current: versions[0] as FileVersion, conflicts: versions.slice(1) }
@@ -99,7 +102,7 @@ function chunksFromParts (
   s: ReplicaState, author: Uint8Array, at: Position, parts: readonly Position[], size: number
 ): { chunks: FileChunk[], problem?: string } {
   const chunks: FileChunk[] = []
-  const a = toHex(author)
+  const a = authorKeyOf(author)
   for (const p of parts) {
     if (p.epoch > at.epoch || (p.epoch === at.epoch && p.seq >= at.seq)) {
       return { chunks: [], problem: `its chunk list names part ${p.epoch}/${p.seq}, which does not come before it` }
@@ -131,11 +134,11 @@ export function ledgerList (s: ReplicaState): unknown[] {
   return [...s.store.viewRows(s.key, 'ledger')].map(([, v]) => readOrMark(() => decodeLedgerRow(v)))
 }
 
-export function aclList (s: ReplicaState): { member: AuthorHex, role: Role | null }[] {
-  return [...s.store.viewRows(s.key, 'acl')].map(([k, v]) => ({ member: toHex(k), role: decodeAclRow(v).role }))
+export function aclList (s: ReplicaState): { member: AuthorKey, role: Role | null }[] {
+  return [...s.store.viewRows(s.key, 'acl')].map(([k, v]) => ({ member: authorKeyOf(k), role: decodeAclRow(v).role }))
 }
 
-export function status (s: ReplicaState, author: AuthorHex): SignedStatus | undefined {
+export function status (s: ReplicaState, author: AuthorKey): SignedStatus | undefined {
   const row = s.store.viewGet(s.key, 'status', fromHex(author))
   return row === undefined ? undefined : readOrSkip(() => decodeStatusRow(row))
 }

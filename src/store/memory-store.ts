@@ -1,13 +1,12 @@
 import { compareBytes, toHex } from '../codec/index.ts'
-import type {
-  AuthorHex, Batch, FeedState, ForkProof, IdHex, SignedRecord, SpaceKey, Store, StoredEntry, ViewName
-} from './types.ts'
+import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
+import type { Batch, FeedState, ForkProof, SignedRecord, Store, StoredEntry, ViewName } from './types.ts'
 
 interface SpaceData {
   genesis?: SignedRecord
   feeds: Map<string, StoredEntry[]> // `${author}/${epoch}` -> entries by seq
   frozen: Map<string, number>
-  byId: Map<IdHex, StoredEntry>
+  byId: Map<EntryId, StoredEntry>
   forks: ForkProof[]
   views: Map<ViewName, Map<string, readonly [Uint8Array, Uint8Array]>>
 }
@@ -85,26 +84,26 @@ export class MemoryStore implements Store {
     return [...s.feeds.keys()].sort().map(k => this.#feedState(s, k))
   }
 
-  feed (space: SpaceKey, author: AuthorHex, epoch: number): FeedState | undefined {
+  feed (space: SpaceKey, author: AuthorKey, epoch: number): FeedState | undefined {
     const s = this.#space(space)
     const key = feedKey(author, epoch)
     return s?.feeds.has(key) === true ? this.#feedState(s, key) : undefined
   }
 
-  entryAt (space: SpaceKey, author: AuthorHex, epoch: number, seq: number): StoredEntry | undefined {
+  entryAt (space: SpaceKey, author: AuthorKey, epoch: number, seq: number): StoredEntry | undefined {
     return this.#space(space)?.feeds.get(feedKey(author, epoch))?.[seq]
   }
 
-  entryById (space: SpaceKey, id: IdHex): StoredEntry | undefined {
+  entryById (space: SpaceKey, id: EntryId): StoredEntry | undefined {
     return this.#space(space)?.byId.get(id)
   }
 
-  run (space: SpaceKey, author: AuthorHex, epoch: number, from: number, to: number, maxCount: number): StoredEntry[] {
+  run (space: SpaceKey, author: AuthorKey, epoch: number, from: number, to: number, maxCount: number): StoredEntry[] {
     const chain = this.#space(space)?.feeds.get(feedKey(author, epoch)) ?? []
     return chain.slice(from, Math.min(to, from + maxCount))
   }
 
-  lastVerified (space: SpaceKey, author: AuthorHex, epoch: number, before: number): number | undefined {
+  lastVerified (space: SpaceKey, author: AuthorKey, epoch: number, before: number): number | undefined {
     const chain = this.#space(space)?.feeds.get(feedKey(author, epoch)) ?? []
     for (let seq = Math.min(before, chain.length) - 1; seq >= 0; seq--) if (chain[seq]?.verified === true) return seq
     return undefined
@@ -118,7 +117,7 @@ export class MemoryStore implements Store {
     }
   }
 
-  * dataPositions (space: SpaceKey, author: AuthorHex): Iterable<{ readonly epoch: number, readonly seq: number }> {
+  * dataPositions (space: SpaceKey, author: AuthorKey): Iterable<{ readonly epoch: number, readonly seq: number }> {
     for (const e of this.entries(space, 'data')) if (e.author === author) yield { epoch: e.epoch, seq: e.seq }
   }
 
@@ -166,7 +165,8 @@ export class MemoryStore implements Store {
 
   #feedState (s: SpaceData, key: string): FeedState {
     const chain = s.feeds.get(key) ?? []
-    const [author, epoch] = key.split('/') as [string, string]
+    // The one cast of this store: the key was made by feedKey() below from an AuthorKey, so its first part is one.
+    const [author, epoch] = key.split('/') as [AuthorKey, string]
     const last = chain[chain.length - 1]
     const frozenAt = s.frozen.get(key) ?? null
     return { author, epoch: Number(epoch), count: chain.length, head: last?.id ?? null, frozenAt }
@@ -174,7 +174,7 @@ export class MemoryStore implements Store {
   }
 }
 
-function feedKey (author: AuthorHex, epoch: number): string {
+function feedKey (author: AuthorKey, epoch: number): string {
   // Zero-padded so that string order is (author, epoch) order.
   return `${author}/${String(epoch).padStart(16, '0')}`
 }

@@ -1,4 +1,5 @@
-import type { Batch, IdHex, SpaceKey, StoredEntry } from './types.ts'
+import type { EntryId, SpaceKey } from '../ids/index.ts'
+import type { Batch, StoredEntry } from './types.ts'
 import { idValue, num } from './sqlite-rows.ts'
 import type { Statements } from './sqlite-statements.ts'
 
@@ -10,7 +11,7 @@ import type { Statements } from './sqlite-statements.ts'
  */
 
 /** What a commit knows of one feed it extends: checked and updated in JS, written once per batch. */
-interface FeedTip { fid: number, count: number, head: IdHex | null, changed: boolean }
+interface FeedTip { fid: number, count: number, head: EntryId | null, changed: boolean }
 
 /** Writes `batch` of `space` (number `sid`, undefined if it has none yet); returns the number it created, if any. */
 export function writeBatch (s: Statements, space: SpaceKey, sid: number | undefined, batch: Batch): number | undefined {

@@ -1,35 +1,54 @@
 import type { SQLOutputValue } from 'node:sqlite'
-import type { FeedState, IdHex, StoredEntry } from './types.ts'
+import { isEntryId, keyBytes } from '../ids/index.ts'
+import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
+import type { FeedState, StoredEntry } from './types.ts'
 
 /**
  * Rows as SQLite returns them, to the store's types: every column is
  * checked for its type (a damaged or foreign file throws here, not later).
+ *
+ * Ids are NOT parsed here. Every id in these columns was written by this
+ * store from a branded id (made by the ids/ constructor or parser before it
+ * reached the store), and catch-up reads some 50,000 rows/s: a parse per row
+ * would check again what was checked before it was written. So each id kind
+ * becomes its branded type by one cast below (authorKeyText, entryIdText,
+ * spaceKeyText), and nowhere else in the store.
  */
 type Row = Record<string, SQLOutputValue>
 
-const CANONICAL_HEX = /^(?:[0-9a-f]{2})*$/
-
-/** An id as stored: the bytes of even-length lowercase hex (every real id), else the text itself (reads back as is). */
-
-
-
-export function idValue (id: IdHex): Uint8Array | string {
-  return CANONICAL_HEX.test(id) ? Buffer.from(id, 'hex') : id
+/**
+ * An id as stored: its 32 bytes. Only a file migrated from version 1 can
+ * hold an id of another spelling (as TEXT, see sqlite-schema.ts): it is
+ * looked up as that text, and reads back as is.
+ */
+export function idValue (id: EntryId): Uint8Array | string {
+  return isEntryId(id) ? keyBytes(id) : id
 }
 
-function idText (v: SQLOutputValue | undefined): IdHex {
-  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')
-  return str(v)
+/** The one cast of the store to AuthorKey: text this store wrote from an AuthorKey. */
+export function authorKeyText (v: SQLOutputValue | undefined): AuthorKey {
+  return str(v) as AuthorKey
+}
+
+/** The one cast of the store to SpaceKey: text this store wrote from a SpaceKey. */
+export function spaceKeyText (v: SQLOutputValue | undefined): SpaceKey {
+  return str(v) as SpaceKey
+}
+
+/** The one cast of the store to EntryId: text (or bytes) this store wrote from an EntryId. */
+function entryIdText (v: SQLOutputValue | undefined): EntryId {
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex') as EntryId
+  return str(v) as EntryId
 }
 
 export function toEntry (r: Row): StoredEntry {
   const kind = str(r['kind'])
   if (kind !== 'acl' && kind !== 'data') throw new Error(`store: bad entry kind ${kind}`)
   return {
-    author: str(r['author']),
+    author: authorKeyText(r['author']),
     epoch: num(r['epoch']),
     seq: num(r['seq']),
-    id: idText(r['id']),
+    id: entryIdText(r['id']),
     bytes: bytes(r['bytes']),
     sig: bytes(r['sig']),
     verified: num(r['verified']) === 1,
@@ -41,10 +60,10 @@ export function toFeed (r: Row): FeedState {
   const head = r['head']
   const frozen = r['frozen_at']
   return {
-    author: str(r['author']),
+    author: authorKeyText(r['author']),
     epoch: num(r['epoch']),
     count: num(r['count']),
-    head: head === null || head === undefined ? null : str(head),
+    head: head === null || head === undefined ? null : entryIdText(head),
     frozenAt: frozen === null || frozen === undefined ? null : num(frozen)
   }
 }
@@ -55,7 +74,7 @@ export function num (v: SQLOutputValue | bigint | undefined): number {
   return v
 }
 
-export function str (v: SQLOutputValue | undefined): string {
+function str (v: SQLOutputValue | undefined): string {
   if (typeof v !== 'string') throw new Error(`store: expected text, got ${typeof v}`)
   return v
 }

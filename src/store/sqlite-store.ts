@@ -1,10 +1,9 @@
 import { backup, DatabaseSync } from 'node:sqlite'
 import type { StatementSync } from 'node:sqlite'
-import type {
-  AuthorHex, Batch, FeedState, ForkProof, IdHex, SignedRecord, SpaceKey, Store, StoredEntry, ViewName
-} from './types.ts'
+import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
+import type { Batch, FeedState, ForkProof, SignedRecord, Store, StoredEntry, ViewName } from './types.ts'
 import { writeBatch } from './sqlite-batch.ts'
-import { bytes, idValue, num, str, toEntry, toFeed } from './sqlite-rows.ts'
+import { authorKeyText, bytes, idValue, num, spaceKeyText, toEntry, toFeed } from './sqlite-rows.ts'
 import { migrate } from './sqlite-schema.ts'
 import { ACL_ENTRIES_SQL, DATA_ENTRIES_SQL, DATA_POSITIONS_SQL, ENTRIES_SQL, prepare } from './sqlite-statements.ts'
 import type { Statements } from './sqlite-statements.ts'
@@ -75,7 +74,7 @@ export class SqliteStore implements Store {
   }
 
   spaces (): SpaceKey[] {
-    return this.#s.spaces.all().map(r => str(r['space'])).sort()
+    return this.#s.spaces.all().map(r => spaceKeyText(r['space'])).sort()
   }
 
   genesis (space: SpaceKey): SignedRecord | undefined {
@@ -89,25 +88,25 @@ export class SqliteStore implements Store {
     return sid === undefined ? [] : this.#s.feeds.all(sid).map(toFeed)
   }
 
-  feed (space: SpaceKey, author: AuthorHex, epoch: number): FeedState | undefined {
+  feed (space: SpaceKey, author: AuthorKey, epoch: number): FeedState | undefined {
     const sid = this.#sidOf(space)
     const r = sid === undefined ? undefined : this.#s.feed.get(sid, author, epoch)
     return r === undefined ? undefined : toFeed(r)
   }
 
-  entryAt (space: SpaceKey, author: AuthorHex, epoch: number, seq: number): StoredEntry | undefined {
+  entryAt (space: SpaceKey, author: AuthorKey, epoch: number, seq: number): StoredEntry | undefined {
     const sid = this.#sidOf(space)
     const r = sid === undefined ? undefined : this.#s.entryAt.get(sid, author, epoch, seq)
     return r === undefined ? undefined : toEntry(r)
   }
 
-  entryById (space: SpaceKey, id: IdHex): StoredEntry | undefined {
+  entryById (space: SpaceKey, id: EntryId): StoredEntry | undefined {
     const sid = this.#sidOf(space)
     const r = sid === undefined ? undefined : this.#s.entryById.get(idValue(id), sid)
     return r === undefined ? undefined : toEntry(r)
   }
 
-  run (space: SpaceKey, author: AuthorHex, epoch: number, from: number, to: number, maxCount: number): StoredEntry[] {
+  run (space: SpaceKey, author: AuthorKey, epoch: number, from: number, to: number, maxCount: number): StoredEntry[] {
     // Seqs are contiguous from 0, so a seq range is a count range; no LIMIT (a negative one means none).
     const end = Math.min(to, from + Math.max(0, maxCount))
     if (!(end > from)) return []
@@ -115,7 +114,7 @@ export class SqliteStore implements Store {
     return sid === undefined ? [] : this.#s.run.all(sid, author, epoch, from, end).map(toEntry)
   }
 
-  lastVerified (space: SpaceKey, author: AuthorHex, epoch: number, before: number): number | undefined {
+  lastVerified (space: SpaceKey, author: AuthorKey, epoch: number, before: number): number | undefined {
     const sid = this.#sidOf(space)
     const v = sid === undefined ? undefined : this.#s.lastVerified.get(sid, author, epoch, before)?.['seq']
     return v === undefined || v === null ? undefined : num(v)
@@ -142,7 +141,7 @@ export class SqliteStore implements Store {
     }
   }
 
-  * dataPositions (space: SpaceKey, author: AuthorHex): Iterable<{ readonly epoch: number, readonly seq: number }> {
+  * dataPositions (space: SpaceKey, author: AuthorKey): Iterable<{ readonly epoch: number, readonly seq: number }> {
     const sid = this.#sidOf(space)
     if (sid === undefined) return
     // Prepared per call: iterations may nest, and this is called only when an ACL entry arrives.
@@ -155,7 +154,7 @@ export class SqliteStore implements Store {
     const sid = this.#sidOf(space)
     if (sid === undefined) return []
     return this.#s.forks.all(sid).map(r => ({
-      author: str(r['author']),
+      author: authorKeyText(r['author']),
       epoch: num(r['epoch']),
       seq: num(r['seq']),
       a: [bytes(r['a_bytes']), bytes(r['a_sig'])] as const,

@@ -4,20 +4,18 @@
  * (fast tests and the simulator); test/store/contract.ts runs the same suite
  * against both.
  *
- * Ids: a space is its CID string; authors and entry ids are lowercase hex
- * (map keys in memory, TEXT in SQLite). Entry bytes and signatures are kept
+ * Ids are the branded ids of ids/ (SpaceKey, AuthorKey, EntryId: map keys
+ * in memory, TEXT or BLOB in SQLite). Entry bytes and signatures are kept
  * exactly as received: the id is the hash of those bytes.
  */
-export type SpaceKey = string
-export type AuthorHex = string
-export type IdHex = string
+import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
 
 /** An entry as stored: its position, its exact bytes and signature, and whether its own signature was verified. */
 export interface StoredEntry {
-  readonly author: AuthorHex
+  readonly author: AuthorKey
   readonly epoch: number
   readonly seq: number
-  readonly id: IdHex
+  readonly id: EntryId
   readonly bytes: Uint8Array
   readonly sig: Uint8Array
   /** Its own signature was checked (decision 2): runs are served only up to such entries. */
@@ -28,19 +26,19 @@ export interface StoredEntry {
 
 /** What a node holds of one feed (a row of its version vector). */
 export interface FeedState {
-  readonly author: AuthorHex
+  readonly author: AuthorKey
   readonly epoch: number
   /** Entries held: seqs 0..count-1 (always contiguous from 0). */
   readonly count: number
   /** Id of entry count-1, null when count is 0. */
-  readonly head: IdHex | null
+  readonly head: EntryId | null
   /** Seq of a proven fork, or null. Nothing at or after it is served or pulled. */
   readonly frozenAt: number | null
 }
 
 /** Two authentic entries at one position: kept as evidence, forwarded to every neighbour. */
 export interface ForkProof {
-  readonly author: AuthorHex
+  readonly author: AuthorKey
   readonly epoch: number
   readonly seq: number
   readonly a: readonly [Uint8Array, Uint8Array]
@@ -67,7 +65,7 @@ export interface Batch {
   readonly genesis?: SignedRecord
   readonly entries?: readonly StoredEntry[]
   /** Ids of stored entries whose own signature was verified since they were stored. */
-  readonly verified?: readonly IdHex[]
+  readonly verified?: readonly EntryId[]
   readonly fork?: ForkProof
   /** Clear every view row of the space before applying viewWrites (a rebuild after an ACL change or a fork). */
   readonly replaceViews?: boolean
@@ -85,17 +83,17 @@ export interface Store {
   spaces (): SpaceKey[]
   genesis (space: SpaceKey): SignedRecord | undefined
   feeds (space: SpaceKey): FeedState[]
-  feed (space: SpaceKey, author: AuthorHex, epoch: number): FeedState | undefined
-  entryAt (space: SpaceKey, author: AuthorHex, epoch: number, seq: number): StoredEntry | undefined
-  entryById (space: SpaceKey, id: IdHex): StoredEntry | undefined
+  feed (space: SpaceKey, author: AuthorKey, epoch: number): FeedState | undefined
+  entryAt (space: SpaceKey, author: AuthorKey, epoch: number, seq: number): StoredEntry | undefined
+  entryById (space: SpaceKey, id: EntryId): StoredEntry | undefined
   /** Entries of one feed with from <= seq < to, in seq order, at most maxCount of them. */
-  run (space: SpaceKey, author: AuthorHex, epoch: number, from: number, to: number, maxCount: number): StoredEntry[]
+  run (space: SpaceKey, author: AuthorKey, epoch: number, from: number, to: number, maxCount: number): StoredEntry[]
   /** The highest seq < before whose own signature was verified, or undefined. */
-  lastVerified (space: SpaceKey, author: AuthorHex, epoch: number, before: number): number | undefined
+  lastVerified (space: SpaceKey, author: AuthorKey, epoch: number, before: number): number | undefined
   /** Every stored entry of a space (of one kind, if given), in (author, epoch, seq) order. */
   entries (space: SpaceKey, kind?: 'acl' | 'data'): Iterable<StoredEntry>
   /** Positions of one author's data entries, in (epoch, seq) order: what an ACL change could reach back over. */
-  dataPositions (space: SpaceKey, author: AuthorHex): Iterable<{ readonly epoch: number, readonly seq: number }>
+  dataPositions (space: SpaceKey, author: AuthorKey): Iterable<{ readonly epoch: number, readonly seq: number }>
   forks (space: SpaceKey): ForkProof[]
   viewGet (space: SpaceKey, view: ViewName, key: Uint8Array): Uint8Array | undefined
   /** Rows of a view in key order. */

@@ -1,5 +1,5 @@
 import { MESSAGE_BYTES_MAX } from '../codec/index.ts'
-import type { AuthorHex } from '../store/index.ts'
+import type { AuthorKey } from '../ids/index.ts'
 import { PULL_BYTES_PER_PEER_MAX } from './constants.ts'
 
 /**
@@ -28,14 +28,14 @@ export const SERVE_QUEUE_BYTES_PER_PEER_MAX = PULL_BYTES_PER_PEER_MAX + 2 * MESS
 export const SERVE_QUEUE_BYTES_MAX = 256 * 1024 * 1024
 
 export class ClaimBudget {
-  readonly #perPeer = new Map<AuthorHex, number>()
+  readonly #perPeer = new Map<AuthorKey, number>()
   #total = 0
 
   /**
    * Takes one slot for `peer`: 'ok', 'peer' (its own budget is spent: charge
    * it), or 'full' (all peers' budget is spent).
    */
-  take (peer: AuthorHex): 'ok' | 'peer' | 'full' {
+  take (peer: AuthorKey): 'ok' | 'peer' | 'full' {
     const mine = this.#perPeer.get(peer) ?? 0
     if (mine >= CLAIMS_PER_PEER_MAX) return 'peer'
     if (this.#total >= CLAIMS_MAX) return 'full'
@@ -45,12 +45,12 @@ export class ClaimBudget {
   }
 
   /** The peer left: every slot it held comes back. */
-  release (peer: AuthorHex): void {
+  release (peer: AuthorKey): void {
     this.#total -= this.#perPeer.get(peer) ?? 0
     this.#perPeer.delete(peer)
   }
 
-  held (peer: AuthorHex): number {
+  held (peer: AuthorKey): number {
     return this.#perPeer.get(peer) ?? 0
   }
 

@@ -1,9 +1,10 @@
-import { ACL_TYPES, cidFromBytes, toHex } from '../codec/index.ts'
+import { ACL_TYPES, cidFromBytes } from '../codec/index.ts'
 import type { Body, Entry } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
+import { authorKeyOf, spaceKeyOf } from '../ids/index.ts'
 import { PENDING_BYTES_MAX, PENDING_BYTES_PER_PEER_MAX } from '../space/index.ts'
 import type { IngestResult, SpaceReplica } from '../space/index.ts'
-import type { AuthorHex, SpaceKey } from '../store/index.ts'
+import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import { ClaimBudget, CLAIMS_PER_PEER_MAX } from './claims.ts'
 import { PENDING_RETRY_MS, SCORE } from './constants.ts'
 import { asFeedKey } from './keys.ts'
@@ -32,7 +33,7 @@ export interface SyncInit {
    * written (absent: 0, a transport that writes at once). With the engine's
    * own undrained bytes, bounded by SERVE_QUEUE_BYTES_PER_PEER_MAX.
    */
-  readonly backlog?: (peer: AuthorHex) => number
+  readonly backlog?: (peer: AuthorKey) => number
 }
 
 /**
@@ -43,11 +44,11 @@ export interface SyncInit {
  * Internal to sync/: nothing outside imports it.
  */
 export class SyncCore {
-  readonly self: AuthorHex
+  readonly self: AuthorKey
   readonly stats: SyncStats = emptyStats()
   readonly keyPair: KeyPair
   readonly spaces: SpaceDirectory
-  readonly sessions = new Map<AuthorHex, Session>()
+  readonly sessions = new Map<AuthorKey, Session>()
   readonly bans = new BanList()
   readonly relay: Relay
   readonly pulls: FeedPulls
@@ -63,7 +64,7 @@ export class SyncCore {
   constructor (init: SyncInit) {
     this.keyPair = init.keyPair
     this.spaces = init.spaces
-    this.self = toHex(init.keyPair.publicKey)
+    this.self = authorKeyOf(init.keyPair.publicKey)
     this.relay = init.relay ?? new AnnounceRelay()
     this.serving = new ServeBudget(init.backlog)
     this.pulls = new FeedPulls(init.spaces, this.sessions, this.stats)
@@ -71,7 +72,7 @@ export class SyncCore {
     this.membership = new Membership(this.self, init.spaces, (space, body, nowMs) => this.append(space, body, nowMs))
   }
 
-  disconnect (peer: AuthorHex, nowMs: number): void {
+  disconnect (peer: AuthorKey, nowMs: number): void {
     if (!this.sessions.delete(peer)) return
     this.relay.peerGone(peer)
     this.send(this.status.peerGone(peer, nowMs))
@@ -98,7 +99,7 @@ export class SyncCore {
 
   // ------------------------------------------------------------------ after a change
 
-  afterIngest (replica: SpaceReplica, result: IngestResult, from: AuthorHex | 'local', nowMs: number): void {
+  afterIngest (replica: SpaceReplica, result: IngestResult, from: AuthorKey | 'local', nowMs: number): void {
     if (result.stored.length > 0) {
       this.stats.entriesStored += result.stored.length
       this.events.push({ type: 'stored', space: replica.key, entries: result.stored, from })
@@ -116,7 +117,7 @@ export class SyncCore {
   }
 
   /** New entries go to member neighbours as the relay decides (never back to where they came from). */
-  afterStore (replica: SpaceReplica, entries: readonly Entry[], from: AuthorHex | null): void {
+  afterStore (replica: SpaceReplica, entries: readonly Entry[], from: AuthorKey | null): void {
     const neighbours: RelayNeighbour[] = []
     for (const session of this.sessions.values()) {
       const shared = session.spaces.get(replica.key)
@@ -144,7 +145,7 @@ export class SyncCore {
    * the same bounds hold (a peer that knows many spaces does not multiply
    * them): past them, what this peer brought is forgotten everywhere.
    */
-  boundPending (peer: AuthorHex, nowMs: number): void {
+  boundPending (peer: AuthorKey, nowMs: number): void {
     let mine = 0
     let all = 0
     for (const r of this.spaces.all()) { mine += r.pendingBytesFrom(peer); all += r.pendingBytes }
@@ -195,7 +196,8 @@ export class SyncCore {
 
   /** The space a wire id names, if we hold it (an id that is not a CID names none). */
   space (id: Uint8Array): SpaceReplica | undefined {
-    return this.spaces.get(cidFromBytes(id)?.toString() ?? '')
+    const cid = cidFromBytes(id)
+    return cid === undefined ? undefined : this.spaces.get(spaceKeyOf(cid))
   }
 
   replica (space: SpaceKey): SpaceReplica {

@@ -1,8 +1,9 @@
-import { decodeMessage, encodeMessage, isCodecError, toHex } from '../codec/index.ts'
+import { decodeMessage, encodeMessage, isCodecError } from '../codec/index.ts'
 import type { Body, Entry, Message } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
+import { authorKeyOf } from '../ids/index.ts'
 import type { LocalBodies } from '../space/index.ts'
-import type { AuthorHex, SpaceKey } from '../store/index.ts'
+import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import { SCORE } from './constants.ts'
 import { SyncCore } from './core.ts'
 import type { SyncInit } from './core.ts'
@@ -51,7 +52,7 @@ import type { Outbound, SyncEvent } from './types.ts'
  *      honest duplicates never do. Past the limit the link ends (`bye`).
  */
 export class SyncEngine {
-  readonly self: AuthorHex
+  readonly self: AuthorKey
   readonly stats: SyncStats
   readonly #core: SyncCore
   #sessionOrder = 0
@@ -65,7 +66,7 @@ export class SyncEngine {
   // ------------------------------------------------------------------ handle
 
   /** A link to `peer` is up. False if the peer is banned for misbehaviour (the caller closes the link). */
-  connect (peer: AuthorHex, nowMs: number): boolean {
+  connect (peer: AuthorKey, nowMs: number): boolean {
     const core = this.#core
     if (!core.bans.admits(peer, nowMs)) return false
     if (core.sessions.has(peer)) this.disconnect(peer, nowMs)
@@ -75,20 +76,20 @@ export class SyncEngine {
     return true
   }
 
-  disconnect (peer: AuthorHex, nowMs: number): void {
+  disconnect (peer: AuthorKey, nowMs: number): void {
     this.#core.disconnect(peer, nowMs)
   }
 
-  isConnected (peer: AuthorHex): boolean {
+  isConnected (peer: AuthorKey): boolean {
     return this.#core.sessions.has(peer)
   }
 
-  bannedUntil (peer: AuthorHex): number | undefined {
+  bannedUntil (peer: AuthorKey): number | undefined {
     return this.#core.bans.until(peer)
   }
 
   /** One message from `peer`: decoded, charged against its message budget, and handed to the handler of its type. */
-  receive (peer: AuthorHex, bytes: Uint8Array, nowMs: number): void {
+  receive (peer: AuthorKey, bytes: Uint8Array, nowMs: number): void {
     const core = this.#core
     const session = core.sessions.get(peer)
     if (session === undefined) return
@@ -123,7 +124,7 @@ export class SyncEngine {
   }
 
   /** Misbehaviour seen below the protocol (an oversized frame, too many streams): scored like garbage. */
-  reportGarbage (peer: AuthorHex, reason: string, nowMs: number): void {
+  reportGarbage (peer: AuthorKey, reason: string, nowMs: number): void {
     const session = this.#core.sessions.get(peer)
     if (session === undefined) return
     this.stats.garbageIn++
@@ -131,7 +132,7 @@ export class SyncEngine {
   }
 
   /** The block transfer (net/) caught this peer sending a chunk that does not match its hash. */
-  reportCorruptBlock (peer: AuthorHex, reason: string, nowMs: number): void {
+  reportCorruptBlock (peer: AuthorKey, reason: string, nowMs: number): void {
     const session = this.#core.sessions.get(peer)
     if (session === undefined) return
     this.#core.penalize(session, SCORE.corruptBlock, `corrupt block: ${reason}`, nowMs)
@@ -147,7 +148,7 @@ export class SyncEngine {
     for (const replica of core.spaces.all()) {
       for (const r of replica.retryPending(nowMs)) {
         core.afterIngest(replica, r, 'local', nowMs)
-        const feeds = new Set(r.stored.map(e => feedKey(toHex(e.author), e.epoch)))
+        const feeds = new Set(r.stored.map(e => feedKey(authorKeyOf(e.author), e.epoch)))
         for (const fk of feeds) core.plan(replica.key, fk, nowMs)
       }
     }
@@ -189,7 +190,7 @@ export class SyncEngine {
     const core = this.#core
     const replica = core.replica(space)
     const s = replica.publishStatus(core.keyPair, body, nowMs)
-    core.events.push({ type: 'status', space, author: toHex(s.author), from: 'local' })
+    core.events.push({ type: 'status', space, author: authorKeyOf(s.author), from: 'local' })
     core.send(core.status.stored(statusSpace(replica), s.author, s.clock, null, core.statusNeighbours(replica)))
   }
 

@@ -1,7 +1,8 @@
 import { bytesEqual, cidOf, decodeEntry, decodeStatus, isCodecError, toHex } from '../codec/index.ts'
 import type { Entry, Message, SignedBytes } from '../codec/index.ts'
+import { authorKeyOf, spaceKeyOf } from '../ids/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
-import type { AuthorHex } from '../store/index.ts'
+import type { AuthorKey } from '../ids/index.ts'
 import { SCORE } from './constants.ts'
 import type { SyncCore } from './core.ts'
 import { feedKey } from './keys.ts'
@@ -24,11 +25,11 @@ type Msg<T extends Message['m']> = Extract<Message, { m: T }>
 export function onHello (core: SyncCore, session: Session, msg: Msg<'hello'>, nowMs: number): void {
   const { spaces, tags = [] } = msg
   for (const h of spaces) {
-    const replica = core.spaces.get(cidOf(h.genesis[0]).toString())
+    const replica = core.spaces.get(spaceKeyOf(cidOf(h.genesis[0])))
     if (replica === undefined || !bytesEqual(replica.genesis.sig, h.genesis[1])) continue
     const shared = session.shared(replica.key)
     const feeds = h.feeds.map(row => shared.learn(row))
-    for (const st of h.statuses) shared.statusKnown.set(toHex(st.author), st.clock)
+    for (const st of h.statuses) shared.statusKnown.set(authorKeyOf(st.author), st.clock)
     core.send(core.membership.tellRevoked(session, replica))
     core.send(core.membership.forkProofs(session, replica, shared))
     for (const fk of feeds) {
@@ -39,7 +40,7 @@ export function onHello (core: SyncCore, session: Session, msg: Msg<'hello'>, no
     if (!isMember(replica, session.peer)) continue
     // Status records the member lacks, by the heads of its hello.
     for (const s of replica.statuses()) {
-      if (!newerClock(s.clock, shared.statusKnown.get(toHex(s.author)))) continue
+      if (!newerClock(s.clock, shared.statusKnown.get(authorKeyOf(s.author)))) continue
       core.send([{ peer: session.peer, msg: { m: 'status', space: replica.id, record: [s.bytes, s.sig] } }])
     }
   }
@@ -65,7 +66,7 @@ export function onEntries (core: SyncCore, session: Session, msg: Msg<'entries'>
     core.penalize(session, SCORE.invalidEntry, `invalid entry: ${err.message}`, nowMs)
     return
   }
-  const author = toHex(head.author)
+  const author = authorKeyOf(head.author)
   const fk = feedKey(author, head.epoch)
   const pulled = core.pulls.isPulling(session.peer, replica.key, fk)
   const isJoin = head.seq === 0 && run.length === 1 && head.body.t === 'join'
@@ -125,7 +126,7 @@ export function onNone (core: SyncCore, session: Session, msg: Msg<'none'>, nowM
   const { space, range } = msg
   const replica = core.space(space)
   if (replica === undefined) return
-  const fk = feedKey(toHex(range.author), range.epoch)
+  const fk = feedKey(authorKeyOf(range.author), range.epoch)
   const shared = session.shared(replica.key)
   // It does not hold (or will not serve) this range: stop counting on it until it announces again.
   const known = shared.known.get(fk)
@@ -171,7 +172,7 @@ export function onStatus (core: SyncCore, session: Session, msg: Msg<'status'>, 
     return
   }
   // Only after ingestStatus accepted the record, so it decodes.
-  const author = toHex(decodeStatus(record[0], record[1]).author)
+  const author = authorKeyOf(decodeStatus(record[0], record[1]).author)
   const s = outcome === 'stored' ? replica.status(author) : undefined
   const view = statusSpace(replica)
   if (s !== undefined) {
@@ -223,7 +224,7 @@ export function statusSpace (replica: SpaceReplica): StatusSpace {
 }
 
 /** Whether a non-member's run may be held: a join at seq 0, or positions some grant covers. */
-function coveredRun (replica: SpaceReplica, author: AuthorHex, head: Entry): boolean {
+function coveredRun (replica: SpaceReplica, author: AuthorKey, head: Entry): boolean {
   if (head.seq === 0 && head.body.t === 'join') return true
   return head.seq < replica.acl.feedLimit(author, head.epoch)
 }

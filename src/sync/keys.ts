@@ -1,30 +1,30 @@
-import type { FeedKey } from '../ids/index.ts'
-import type { AuthorHex } from '../store/index.ts'
+import { feedKeyOf, parseFeedKey as parseFeedKeyText } from '../ids/index.ts'
+import type { AuthorKey, FeedKey } from '../ids/index.ts'
 
 /**
- * Typed keys for the engine's state. A feed is named by one constructor
- * (feedKey) and read back by one parser (parseFeedKey); state indexed by
- * several parts (space and feed, peer and space) is a TupleMap, never a
- * string glued from its parts and split again.
+ * Typed keys for the engine's state. A feed is named by the one constructor
+ * of ids/ (feedKey) and read back by its one parser (parseFeedKey); state
+ * indexed by several parts (space and feed, peer and space) is a TupleMap,
+ * never a string glued from its parts and split again.
  */
 export type { FeedKey }
 
-export function feedKey (author: AuthorHex, epoch: number): FeedKey {
-  return `${author}/${epoch}` as FeedKey
+export function feedKey (author: AuthorKey, epoch: number): FeedKey {
+  return feedKeyOf(author, epoch)
 }
 
 /**
  * A feed key space/ made (its pending queue names feeds `author/epoch` too):
- * read back through parseFeedKey, so a key of another form plans nothing.
+ * read back through the parser, so a key of another form throws, never plans.
  */
 export function asFeedKey (key: string): FeedKey {
-  const { author, epoch } = parseFeedKey(key as FeedKey)
-  return feedKey(author, epoch)
+  const { author, epoch } = parseFeedKeyText(key)
+  return feedKeyOf(author, epoch)
 }
 
-export function parseFeedKey (fk: FeedKey): { author: AuthorHex, epoch: number } {
-  const [author, epoch] = fk.split('/') as [string, string]
-  return { author, epoch: Number(epoch) }
+/** A feed key taken apart, by the ids/ parser: the author comes back typed only from there. */
+export function parseFeedKey (fk: FeedKey): { readonly author: AuthorKey, readonly epoch: number } {
+  return parseFeedKeyText(fk)
 }
 
 interface Slot<K, V> { readonly key: K, value: V }

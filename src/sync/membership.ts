@@ -1,8 +1,10 @@
 import { fromHex, toHex } from '../codec/index.ts'
 import type { Body, Entry, SignedBytes, SpaceHello } from '../codec/index.ts'
+import { authorKeyOf } from '../ids/index.ts'
 import { redeemDecision, SpaceError } from '../space/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
-import type { AuthorHex, ForkProof, SpaceKey } from '../store/index.ts'
+import type { AuthorKey, SpaceKey } from '../ids/index.ts'
+import type { ForkProof } from '../store/index.ts'
 import { UNMATCHED_TAGS_PER_PEER_MAX } from './claims.ts'
 import { feedKey } from './keys.ts'
 import type { Session, SharedSpace } from './session.ts'
@@ -19,13 +21,13 @@ import type { Send, SpaceDirectory } from './types.ts'
  * through the engine's `append`.
  */
 export class Membership {
-  readonly #self: AuthorHex
+  readonly #self: AuthorKey
   readonly #spaces: SpaceDirectory
   readonly #append: (space: SpaceKey, body: Body, nowMs: number) => Entry
   /** Per peer: the tag it would give each of our spaces (space-tags.ts), made once per session. */
-  readonly #tagIndex = new Map<AuthorHex, Map<string, SpaceKey>>()
+  readonly #tagIndex = new Map<AuthorKey, Map<string, SpaceKey>>()
 
-  constructor (self: AuthorHex, spaces: SpaceDirectory, append: (space: SpaceKey, body: Body, nowMs: number) => Entry) {
+  constructor (self: AuthorKey, spaces: SpaceDirectory, append: (space: SpaceKey, body: Body, nowMs: number) => Entry) {
     this.#self = self
     this.#spaces = spaces
     this.#append = append
@@ -70,7 +72,8 @@ export class Membership {
     const out: Send[] = []
     for (const tag of tags) {
       const hex = toHex(tag)
-      const replica = this.#spaces.get(index.get(hex) ?? '')
+      const key = index.get(hex)
+      const replica = key === undefined ? undefined : this.#spaces.get(key)
       if (replica === undefined) {
         if (session.unmatchedTags.size < UNMATCHED_TAGS_PER_PEER_MAX) session.unmatchedTags.add(hex)
         continue
@@ -90,7 +93,7 @@ export class Membership {
     return out
   }
 
-  peerGone (peer: AuthorHex): void {
+  peerGone (peer: AuthorKey): void {
     this.#tagIndex.delete(peer)
   }
 
@@ -140,13 +143,13 @@ export class Membership {
     const revoke = replica.revokeOf(session.peer)
     if (revoke === undefined) return []
     session.toldRevoked.add(replica.key)
-    const held = session.spaces.get(replica.key)?.known.get(feedKey(toHex(revoke.author), revoke.epoch)) ?? 0
+    const held = session.spaces.get(replica.key)?.known.get(feedKey(authorKeyOf(revoke.author), revoke.epoch)) ?? 0
     if (held > revoke.seq) return []
     return [{ peer: session.peer, msg: { m: 'entries', space: replica.id, run: [[revoke.bytes, revoke.sig]] } }]
   }
 
   isRevokeOfSelf (head: Entry, runLength: number): boolean {
-    return runLength === 1 && head.body.t === 'acl.revoke' && toHex(head.body.member) === this.#self
+    return runLength === 1 && head.body.t === 'acl.revoke' && authorKeyOf(head.body.member) === this.#self
   }
 
   /** The fork proofs we hold, to a member neighbour that lacks them (they carry whole entries: decision 17). */

@@ -1,7 +1,8 @@
 import { bytesEqual, decodeEntry, ENTRY_BYTES_MAX, fromHex, RUN_BYTES_MAX } from '../codec/index.ts'
 import type { FeedRange, SignedBytes } from '../codec/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
-import type { AuthorHex, ForkProof, SpaceKey } from '../store/index.ts'
+import type { AuthorKey, SpaceKey } from '../ids/index.ts'
+import type { ForkProof } from '../store/index.ts'
 import { preferredSource } from './claims.ts'
 import {
   LATE_ANSWER_MS, PROBE_BACK_ENTRIES, PULL_BYTES_PER_PEER_MAX, REQUEST_TIMEOUT_MS, SUPERSEDED_MAX, WANT_WINDOW_BYTES,
@@ -26,11 +27,11 @@ import type { Send, SpaceDirectory } from './types.ts'
  * to send. Never imports the engine.
  */
 interface Request {
-  readonly peer: AuthorHex
+  readonly peer: AuthorKey
   readonly from: number
   readonly to: number
   deadline: number
-  readonly tried: ReadonlySet<AuthorHex>
+  readonly tried: ReadonlySet<AuthorKey>
   /** Entry bytes received for it so far: the answer ends at `to` or at WANT_WINDOW_BYTES. */
   bytes: number
   /** What its answer can weigh at most, reserved from the peer's PULL_BYTES_PER_PEER_MAX. */
@@ -47,24 +48,24 @@ function pullWorstBytes (count: number): number {
 
 export class FeedPulls {
   readonly #spaces: SpaceDirectory
-  readonly #sessions: ReadonlyMap<AuthorHex, Session>
+  readonly #sessions: ReadonlyMap<AuthorKey, Session>
   readonly #stats: SyncStats
   readonly #requests = new TupleMap<[SpaceKey, FeedKey], Request>()
   /** Per peer: the worst-case bytes of its open pulls, and the pulls that wait for it to have room. */
-  readonly #pullBytes = new Map<AuthorHex, number>()
-  readonly #waiting = new Map<AuthorHex, TupleMap<[SpaceKey, FeedKey], true>>()
-  readonly #probes = new TupleMap<[AuthorHex, SpaceKey, FeedKey, number], true>()
+  readonly #pullBytes = new Map<AuthorKey, number>()
+  readonly #waiting = new Map<AuthorKey, TupleMap<[SpaceKey, FeedKey], true>>()
+  readonly #probes = new TupleMap<[AuthorKey, SpaceKey, FeedKey, number], true>()
   /** Requests given up on (timeout, `none`, disconnect): their late answers are honest duplicates, never replays. */
-  readonly #superseded = new TupleMap<[AuthorHex, SpaceKey, FeedKey], number>()
+  readonly #superseded = new TupleMap<[AuthorKey, SpaceKey, FeedKey], number>()
 
-  constructor (spaces: SpaceDirectory, sessions: ReadonlyMap<AuthorHex, Session>, stats: SyncStats) {
+  constructor (spaces: SpaceDirectory, sessions: ReadonlyMap<AuthorKey, Session>, stats: SyncStats) {
     this.#spaces = spaces
     this.#sessions = sessions
     this.#stats = stats
   }
 
   /** Pull a feed from one peer that holds more of it than we do (the fullest, then the longest connected). */
-  plan (space: SpaceKey, fk: FeedKey, nowMs: number, tried: ReadonlySet<AuthorHex> = new Set()): Send[] {
+  plan (space: SpaceKey, fk: FeedKey, nowMs: number, tried: ReadonlySet<AuthorKey> = new Set()): Send[] {
     if (this.#requests.has([space, fk])) return []
     const replica = this.#spaces.get(space)
     if (replica === undefined) return []
@@ -97,20 +98,20 @@ export class FeedPulls {
     const range: FeedRange = { author: fromHex(author), epoch, from: ours, to }
     const deadline = nowMs + REQUEST_TIMEOUT_MS
     // Every source was tried already (the best one too): a fresh round of tries starts.
-    const fresh = best.tried ? new Set<AuthorHex>() : tried
+    const fresh = best.tried ? new Set<AuthorKey>() : tried
     this.#requests.set([space, fk], { peer, from: ours, to, deadline, tried: fresh, bytes: 0, worstBytes })
     this.#pullBytes.set(peer, reserved + worstBytes)
     return [{ peer, msg: { m: 'want', space: replica.id, ranges: [range] } }]
   }
 
   /** Whether entries of `fk` from `peer` starting at `seq` were asked for: an open pull, a probe, or a late answer. */
-  asked (peer: AuthorHex, space: SpaceKey, fk: FeedKey, seq: number): boolean {
+  asked (peer: AuthorKey, space: SpaceKey, fk: FeedKey, seq: number): boolean {
     return this.#requests.get([space, fk])?.peer === peer || this.#probes.delete([peer, space, fk, seq]) ||
       this.#superseded.has([peer, space, fk])
   }
 
   /** Whether `peer` is the one our open pull of `fk` asked. */
-  isPulling (peer: AuthorHex, space: SpaceKey, fk: FeedKey): boolean {
+  isPulling (peer: AuthorKey, space: SpaceKey, fk: FeedKey): boolean {
     return this.#requests.get([space, fk])?.peer === peer
   }
 
@@ -119,7 +120,7 @@ export class FeedPulls {
    * moved) or, at its end (`reached` its top, its bytes, or `ended` by a
    * rejection, divergence or fork), the feed is planned again.
    */
-  progress (peer: AuthorHex, space: SpaceKey, fk: FeedKey, reached: number, bytes: number, ended: boolean,
+  progress (peer: AuthorKey, space: SpaceKey, fk: FeedKey, reached: number, bytes: number, ended: boolean,
     nowMs: number): Send[] {
     const req = this.#requests.get([space, fk])
     if (req?.peer !== peer) return []
@@ -160,7 +161,7 @@ export class FeedPulls {
   }
 
   /** The link to `peer` ended (its session is gone): its pulls and those waiting for it are asked of others. */
-  peerGone (peer: AuthorHex, nowMs: number): Send[] {
+  peerGone (peer: AuthorKey, nowMs: number): Send[] {
     this.#probes.deleteUnder(peer)
     const out: Send[] = []
     for (const [[space, fk], req] of [...this.#requests.entries()]) {
@@ -182,7 +183,7 @@ export class FeedPulls {
   }
 
   /** Pulls that waited for room at `peer`: planned again (of it or of another) while it has room. */
-  planWaiting (peer: AuthorHex, nowMs: number): Send[] {
+  planWaiting (peer: AuthorKey, nowMs: number): Send[] {
     const waiting = this.#waiting.get(peer)
     if (waiting === undefined) return []
     const out: Send[] = []
@@ -217,7 +218,7 @@ export class FeedPulls {
    */
   probe (session: Session, replica: SpaceReplica, fk: FeedKey, seq: number): Send[] {
     const from = Math.max(0, seq - PROBE_BACK_ENTRIES + 1)
-    const key: [AuthorHex, SpaceKey, FeedKey, number] = [session.peer, replica.key, fk, from]
+    const key: [AuthorKey, SpaceKey, FeedKey, number] = [session.peer, replica.key, fk, from]
     if (this.#probes.has(key)) return []
     this.#probes.set(key, true)
     const { author, epoch } = parseFeedKey(fk)
@@ -243,7 +244,7 @@ export class FeedPulls {
     else this.#pullBytes.delete(req.peer)
   }
 
-  #supersede (peer: AuthorHex, space: SpaceKey, fk: FeedKey, nowMs: number): void {
+  #supersede (peer: AuthorKey, space: SpaceKey, fk: FeedKey, nowMs: number): void {
     const oldest = this.#superseded.first()
     if (this.#superseded.size >= SUPERSEDED_MAX && oldest !== undefined) this.#superseded.delete(oldest)
     this.#superseded.set([peer, space, fk], nowMs + LATE_ANSWER_MS)

@@ -1,14 +1,15 @@
-import { FEEDS_PER_MESSAGE_MAX, toHex } from '../codec/index.ts'
+import { FEEDS_PER_MESSAGE_MAX } from '../codec/index.ts'
 import type { Entry, FeedRow } from '../codec/index.ts'
+import { authorKeyOf } from '../ids/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
-import type { AuthorHex, SpaceKey } from '../store/index.ts'
+import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import { feedKey, parseFeedKey } from './keys.ts'
 import type { FeedKey } from './keys.ts'
 import type { Send } from './types.ts'
 
 /** A member neighbour sharing the space that new entries came to (not the one they came from). */
 export interface RelayNeighbour {
-  readonly peer: AuthorHex
+  readonly peer: AuthorKey
   /** How far it holds each feed, as far as we know. */
   readonly known: ReadonlyMap<FeedKey, number>
 }
@@ -28,7 +29,7 @@ export interface Relay {
   stored (replica: SpaceReplica, entries: readonly Entry[], neighbours: readonly RelayNeighbour[]): Send[]
   /** drain() is about to encode: what was held back to batch. */
   flush (): Send[]
-  peerGone (peer: AuthorHex): void
+  peerGone (peer: AuthorKey): void
 }
 
 /** Heads to announce in one space: its wire id and the newest row of each feed. */
@@ -43,10 +44,10 @@ interface Heads { readonly id: Uint8Array, readonly rows: Map<FeedKey, FeedRow> 
 export class AnnounceRelay implements Relay {
   readonly pushes = false
   /** Per neighbour and space: the newest row of each feed to announce at flush(). */
-  readonly #haves = new Map<AuthorHex, Map<SpaceKey, Heads>>()
+  readonly #haves = new Map<AuthorKey, Map<SpaceKey, Heads>>()
 
   stored (replica: SpaceReplica, entries: readonly Entry[], neighbours: readonly RelayNeighbour[]): Send[] {
-    const feeds = new Set(entries.map(e => feedKey(toHex(e.author), e.epoch)))
+    const feeds = new Set(entries.map(e => feedKey(authorKeyOf(e.author), e.epoch)))
     for (const fk of feeds) {
       const { author, epoch } = parseFeedKey(fk)
       const row = replica.feedRow(author, epoch)
@@ -77,7 +78,7 @@ export class AnnounceRelay implements Relay {
     return out
   }
 
-  peerGone (peer: AuthorHex): void {
+  peerGone (peer: AuthorKey): void {
     this.#haves.delete(peer)
   }
 }

@@ -1,4 +1,4 @@
-import type { AuthorHex } from '../store/index.ts'
+import type { AuthorKey } from '../ids/index.ts'
 import {
   BAN_MS, BANNED_MAX, MESSAGES_BURST, MESSAGES_PER_SECOND, SCORE_HALF_LIFE_MS, SCORE_LIMIT
 } from './constants.ts'
@@ -57,23 +57,27 @@ export class PeerScore {
  * (expired bans first, then the oldest).
  */
 export class BanList {
-  readonly #until = new Map<AuthorHex, number>()
+  readonly #until = new Map<AuthorKey, number>()
 
-  ban (peer: AuthorHex, nowMs: number): void {
+  ban (peer: AuthorKey, nowMs: number): void {
     this.#until.set(peer, nowMs + BAN_MS)
     if (this.#until.size > BANNED_MAX) for (const [p, until] of this.#until) if (until <= nowMs) this.#until.delete(p)
-    while (this.#until.size > BANNED_MAX) this.#until.delete(this.#until.keys().next().value as AuthorHex)
+    // Then the oldest bans (a Map iterates in insertion order; deleting the key being visited is safe).
+    for (const p of this.#until.keys()) {
+      if (this.#until.size <= BANNED_MAX) break
+      this.#until.delete(p)
+    }
   }
 
   /** Whether `peer` may connect now (an expired ban is forgotten). */
-  admits (peer: AuthorHex, nowMs: number): boolean {
+  admits (peer: AuthorKey, nowMs: number): boolean {
     const until = this.#until.get(peer)
     if (until !== undefined && until > nowMs) return false
     this.#until.delete(peer)
     return true
   }
 
-  until (peer: AuthorHex): number | undefined {
+  until (peer: AuthorKey): number | undefined {
     return this.#until.get(peer)
   }
 }

@@ -1,7 +1,8 @@
-import { MESSAGE_BYTES_MAX, RUN_BYTES_MAX, RUN_ENTRIES_MAX, toHex } from '../codec/index.ts'
+import { MESSAGE_BYTES_MAX, RUN_BYTES_MAX, RUN_ENTRIES_MAX } from '../codec/index.ts'
 import type { FeedRange } from '../codec/index.ts'
+import { authorKeyOf } from '../ids/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
-import type { AuthorHex } from '../store/index.ts'
+import type { AuthorKey } from '../ids/index.ts'
 import { SERVE_QUEUE_BYTES_MAX, SERVE_QUEUE_BYTES_PER_PEER_MAX } from './claims.ts'
 import { WANT_WINDOW_BYTES, WANT_WINDOW_ENTRIES } from './constants.ts'
 import { feedKey } from './keys.ts'
@@ -27,19 +28,19 @@ const NONE_WIRE_BYTES = 128
  * SERVE_QUEUE_BYTES_MAX for all.
  */
 export class ServeBudget {
-  readonly #undrained = new Map<AuthorHex, number>()
-  readonly #backlog: (peer: AuthorHex) => number
+  readonly #undrained = new Map<AuthorKey, number>()
+  readonly #backlog: (peer: AuthorKey) => number
 
-  constructor (backlog: (peer: AuthorHex) => number = () => 0) {
+  constructor (backlog: (peer: AuthorKey) => number = () => 0) {
     this.#backlog = backlog
   }
 
-  queued (peer: AuthorHex, bytes: number): void {
+  queued (peer: AuthorKey, bytes: number): void {
     this.#undrained.set(peer, (this.#undrained.get(peer) ?? 0) + bytes)
   }
 
   /** Whether `bytes` more fit for `peer` and for all of `peers` (plus `slack`, for small answers past the budgets). */
-  room (peer: AuthorHex, peers: Iterable<AuthorHex>, bytes: number, slack = 0): boolean {
+  room (peer: AuthorKey, peers: Iterable<AuthorKey>, bytes: number, slack = 0): boolean {
     const mine = (this.#undrained.get(peer) ?? 0) + this.#backlog(peer)
     if (mine + bytes > SERVE_QUEUE_BYTES_PER_PEER_MAX + slack) return false
     let all = this.undrained
@@ -52,7 +53,7 @@ export class ServeBudget {
     this.#undrained.clear()
   }
 
-  forget (peer: AuthorHex): void {
+  forget (peer: AuthorKey): void {
     this.#undrained.delete(peer)
   }
 
@@ -69,7 +70,7 @@ export class ServeBudget {
  * the serve budget has room; `none` for what is not served.
  */
 export function serveWant (session: Session, replica: SpaceReplica | undefined, space: Uint8Array,
-  ranges: readonly FeedRange[], budget: ServeBudget, peers: Iterable<AuthorHex>, stats: SyncStats): Send[] {
+  ranges: readonly FeedRange[], budget: ServeBudget, peers: Iterable<AuthorKey>, stats: SyncStats): Send[] {
   const out: Send[] = []
   const none = (range: FeedRange): void => {
     out.push({ peer: session.peer, msg: { m: 'none', space, range } })
@@ -77,7 +78,7 @@ export function serveWant (session: Session, replica: SpaceReplica | undefined, 
   }
   const all = [...peers]
   for (const range of ranges) {
-    const author = toHex(range.author)
+    const author = authorKeyOf(range.author)
     // Even `none` answers stop at a hard bound: a peer that asks and never reads gets no more queued.
     if (!budget.room(session.peer, all, NONE_WIRE_BYTES, MESSAGE_BYTES_MAX)) { stats.wantsRefused++; break }
     if (replica === undefined || !isMember(replica, session.peer)) {

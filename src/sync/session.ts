@@ -1,6 +1,7 @@
 import type { Clock, FeedRow } from '../codec/index.ts'
 import { toHex } from '../codec/index.ts'
-import type { AuthorHex, SpaceKey } from '../store/index.ts'
+import type { AuthorKey, SpaceKey } from '../ids/index.ts'
+import { authorKeyOf } from '../ids/index.ts'
 import { feedKey } from './keys.ts'
 import type { FeedKey } from './keys.ts'
 import { PeerScore } from './score.ts'
@@ -17,7 +18,7 @@ export class SharedSpace {
   readonly heads = new Map<FeedKey, string | null>()
   readonly frozen = new Set<FeedKey>()
   /** Status heads the peer holds; a new author takes a claim slot (past the budget, it is not kept). */
-  readonly statusKnown: Map<AuthorHex, Clock>
+  readonly statusKnown: Map<AuthorKey, Clock>
   /** Our vector for this space went to this peer while it was a member (non-members get an empty hello). */
   memberHelloSent = false
   /**
@@ -33,7 +34,7 @@ export class SharedSpace {
   }
 
   learn (row: FeedRow): FeedKey {
-    const fk = feedKey(toHex(row.author), row.epoch)
+    const fk = feedKey(authorKeyOf(row.author), row.epoch)
     if (!this.known.has(fk) && !this.#claim()) return fk
     if (row.count >= (this.known.get(fk) ?? 0)) {
       this.known.set(fk, row.count)
@@ -53,7 +54,7 @@ export class SharedSpace {
 }
 
 export class Session {
-  readonly peer: AuthorHex
+  readonly peer: AuthorKey
   readonly order: number
   readonly score: PeerScore
   readonly spaces = new Map<SpaceKey, SharedSpace>()
@@ -67,7 +68,7 @@ export class Session {
   readonly toldRevoked = new Set<SpaceKey>()
   readonly #claim: () => boolean
 
-  constructor (peer: AuthorHex, order: number, nowMs: number, claim?: (peer: AuthorHex) => 'ok' | 'peer' | 'full') {
+  constructor (peer: AuthorKey, order: number, nowMs: number, claim?: (peer: AuthorKey) => 'ok' | 'peer' | 'full') {
     this.peer = peer
     this.order = order
     this.score = new PeerScore(nowMs)

@@ -1,5 +1,5 @@
 import { fromHex, sha256, toHex } from '../codec/index.ts'
-import type { AuthorHex } from '../store/index.ts'
+import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 
 /**
  * Blinded space tags (decision 17: a stranger learns nothing). A hello names
@@ -14,12 +14,12 @@ const TAG_DOMAIN = new TextEncoder().encode('samepage/space-tag/1')
 const PAD_DOMAIN = new TextEncoder().encode('samepage/space-tag-pad/1')
 const TAG_PAD = 8
 
-export function spaceTag (spaceId: Uint8Array, from: AuthorHex, to: AuthorHex): Uint8Array {
+export function spaceTag (spaceId: Uint8Array, from: AuthorKey, to: AuthorKey): Uint8Array {
   return sha256(concat(TAG_DOMAIN, spaceId, fromHex(from), fromHex(to)))
 }
 
 /** Our tags for `spaces`, for a hello from `from` to `to`, padded with tags of no space. */
-export function helloTags (spaceIds: readonly Uint8Array[], from: AuthorHex, to: AuthorHex): Uint8Array[] {
+export function helloTags (spaceIds: readonly Uint8Array[], from: AuthorKey, to: AuthorKey): Uint8Array[] {
   const tags = spaceIds.map(id => spaceTag(id, from, to))
   if (tags.length === 0) return tags
   const padded = Math.ceil(tags.length / TAG_PAD) * TAG_PAD
@@ -30,9 +30,9 @@ export function helloTags (spaceIds: readonly Uint8Array[], from: AuthorHex, to:
 }
 
 /** Which of our spaces a peer's tag names: the tags it would make for each of them, to us. */
-export function tagIndex (spaces: Iterable<{ readonly key: string, readonly id: Uint8Array }>, peer: AuthorHex,
-  self: AuthorHex): Map<string, string> {
-  const index = new Map<string, string>()
+export function tagIndex (spaces: Iterable<{ readonly key: SpaceKey, readonly id: Uint8Array }>, peer: AuthorKey,
+  self: AuthorKey): Map<string, SpaceKey> {
+  const index = new Map<string, SpaceKey>()
   for (const s of spaces) index.set(toHex(spaceTag(s.id, peer, self)), s.key)
   return index
 }

@@ -1,6 +1,7 @@
-import { fromHex, toHex } from '../codec/index.ts'
+import { fromHex } from '../codec/index.ts'
 import type { Clock, SignedBytes, StatusHead } from '../codec/index.ts'
-import type { AuthorHex, SpaceKey } from '../store/index.ts'
+import type { AuthorKey, SpaceKey } from '../ids/index.ts'
+import { authorKeyOf } from '../ids/index.ts'
 import { REQUEST_TIMEOUT_MS } from './constants.ts'
 import { TupleMap } from './keys.ts'
 import type { Send } from './types.ts'
@@ -21,20 +22,20 @@ export interface StatusSpace {
   readonly key: SpaceKey
   readonly id: Uint8Array
   /** The clock of the record held for `author` (null: none). Read once; `stored` keeps it current. */
-  clockOf (author: AuthorHex): Clock | null
+  clockOf (author: AuthorKey): Clock | null
   /** Whether `author` holds a role (only members publish status records). */
-  isMember (author: AuthorHex): boolean
+  isMember (author: AuthorKey): boolean
 }
 
 /** A member neighbour sharing the space, and the status heads it holds (claim-bounded by its session). */
 export interface StatusNeighbour {
-  readonly peer: AuthorHex
-  readonly known: Map<AuthorHex, Clock>
+  readonly peer: AuthorKey
+  readonly known: Map<AuthorKey, Clock>
 }
 
 /** What answering a `status-want` may queue (the serve budget). */
 interface StatusServe {
-  record (author: AuthorHex): SignedBytes | undefined
+  record (author: AuthorKey): SignedBytes | undefined
   room (bytes: number): boolean
   queued (bytes: number): void
 }
@@ -42,8 +43,8 @@ interface StatusServe {
 /** A record asked of one announcer: the newest clock announced, who was asked, who else announced it, until when. */
 interface Want {
   clock: Clock
-  asked: AuthorHex
-  readonly others: AuthorHex[]
+  asked: AuthorKey
+  readonly others: AuthorKey[]
   deadline: number
   /** The space's wire id, for asking the next announcer. */
   readonly id: Uint8Array
@@ -51,19 +52,19 @@ interface Want {
 
 export class StatusGossip {
   /** Records announced to us and asked of one announcer, per space and author. */
-  readonly #wants = new TupleMap<[SpaceKey, AuthorHex], Want>()
+  readonly #wants = new TupleMap<[SpaceKey, AuthorKey], Want>()
   /** The clock of the record we hold per space and author (null: none), so that an announcement costs no decoding. */
-  readonly #clocks = new TupleMap<[SpaceKey, AuthorHex], Clock | null>()
-  readonly #connected: (peer: AuthorHex) => boolean
+  readonly #clocks = new TupleMap<[SpaceKey, AuthorKey], Clock | null>()
+  readonly #connected: (peer: AuthorKey) => boolean
 
-  constructor (connected: (peer: AuthorHex) => boolean) {
+  constructor (connected: (peer: AuthorKey) => boolean) {
     this.#connected = connected
   }
 
   /** A record newer than ours was stored (published here, or from `from`): announced to neighbours that may lack it. */
   stored (space: StatusSpace, author: Uint8Array, clock: Clock, from: StatusNeighbour | null,
     neighbours: Iterable<StatusNeighbour>): Send[] {
-    const a = toHex(author)
+    const a = authorKeyOf(author)
     this.#clocks.set([space.key, a], clock)
     if (from !== null && newerClock(clock, from.known.get(a))) from.known.set(a, clock)
     const out: Send[] = []
@@ -79,7 +80,7 @@ export class StatusGossip {
   announced (space: StatusSpace, from: StatusNeighbour, heads: readonly StatusHead[], nowMs: number): Send[] {
     const ask: Uint8Array[] = []
     for (const h of heads) {
-      const author = toHex(h.author)
+      const author = authorKeyOf(h.author)
       // Only members publish status records: a head of anyone else is no claim worth holding or asking for.
       if (!space.isMember(author)) continue
       if (newerClock(h.clock, from.known.get(author))) from.known.set(author, h.clock)
@@ -102,7 +103,7 @@ export class StatusGossip {
     serve: StatusServe): { sends: Send[], refused: boolean } {
     const sends: Send[] = []
     for (const a of authors) {
-      const author = toHex(a)
+      const author = authorKeyOf(a)
       const record = serve.record(author)
       if (record === undefined) continue
       const bytes = record[0].byteLength + record[1].byteLength + 64
@@ -116,7 +117,7 @@ export class StatusGossip {
   }
 
   /** A record of `author` came (stored or not): the want is done, or the next announcer of a newer one is asked. */
-  answered (space: StatusSpace, author: AuthorHex, nowMs: number): Send[] {
+  answered (space: StatusSpace, author: AuthorKey, nowMs: number): Send[] {
     const wanted = this.#wants.get([space.key, author])
     if (wanted === undefined) return []
     if (!newerClock(wanted.clock, this.clock(space, author))) {
@@ -136,7 +137,7 @@ export class StatusGossip {
   }
 
   /** The link to `peer` ended: what it was asked is asked of the next announcer. */
-  peerGone (peer: AuthorHex, nowMs: number): Send[] {
+  peerGone (peer: AuthorKey, nowMs: number): Send[] {
     const out: Send[] = []
     for (const [key, wanted] of [...this.#wants.entries()]) {
       if (wanted.asked === peer) out.push(...this.#askNext(key, nowMs))
@@ -151,7 +152,7 @@ export class StatusGossip {
   }
 
   /** The clock of the record held for `author` in `space` (null: none), looked up once. */
-  clock (space: StatusSpace, author: AuthorHex): Clock | null {
+  clock (space: StatusSpace, author: AuthorKey): Clock | null {
     let clock = this.#clocks.get([space.key, author])
     if (clock === undefined) {
       clock = space.clockOf(author)
@@ -160,7 +161,7 @@ export class StatusGossip {
     return clock
   }
 
-  #askNext (key: [SpaceKey, AuthorHex], nowMs: number): Send[] {
+  #askNext (key: [SpaceKey, AuthorKey], nowMs: number): Send[] {
     const wanted = this.#wants.get(key)
     if (wanted === undefined) return []
     let next = wanted.others.shift()

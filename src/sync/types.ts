@@ -1,6 +1,7 @@
 import type { Entry, Message, MessageType } from '../codec/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
-import type { AuthorHex, ForkProof, SpaceKey } from '../store/index.ts'
+import type { AuthorKey, SpaceKey } from '../ids/index.ts'
+import type { ForkProof } from '../store/index.ts'
 
 /** The spaces a node holds, as the engine reads them. */
 export interface SpaceDirectory {
@@ -9,34 +10,34 @@ export interface SpaceDirectory {
 }
 
 /** A message a part of the engine decided to send: the engine queues it and drain() encodes it. */
-export interface Send { readonly peer: AuthorHex, readonly msg: Message }
+export interface Send { readonly peer: AuthorKey, readonly msg: Message }
 
-export interface Outbound { readonly peer: AuthorHex, readonly type: MessageType, readonly bytes: Uint8Array }
+export interface Outbound { readonly peer: AuthorKey, readonly type: MessageType, readonly bytes: Uint8Array }
 
 export type SyncEvent =
   | {
     readonly type: 'stored', readonly space: SpaceKey, readonly entries: readonly Entry[],
-    readonly from: AuthorHex | 'local'
+    readonly from: AuthorKey | 'local'
   }
   | { readonly type: 'fork', readonly space: SpaceKey, readonly proof: ForkProof }
   | {
-    readonly type: 'misbehaviour', readonly peer: AuthorHex, readonly reason: string, readonly points: number,
+    readonly type: 'misbehaviour', readonly peer: AuthorKey, readonly reason: string, readonly points: number,
     readonly score: number
   }
-  | { readonly type: 'disconnect', readonly peer: AuthorHex, readonly reason: string }
+  | { readonly type: 'disconnect', readonly peer: AuthorKey, readonly reason: string }
   /** A status record newer than what we held was stored (ours or a peer's). */
   | {
-    readonly type: 'status', readonly space: SpaceKey, readonly author: AuthorHex, readonly from: AuthorHex | 'local'
+    readonly type: 'status', readonly space: SpaceKey, readonly author: AuthorKey, readonly from: AuthorKey | 'local'
   }
   /** A peer answered a join of ours (decision 18): 'redeemed', 'waiting', or why the issuer refused it. */
   | {
-    readonly type: 'join-answer', readonly space: SpaceKey, readonly join: string, readonly from: AuthorHex,
+    readonly type: 'join-answer', readonly space: SpaceKey, readonly join: string, readonly from: AuthorKey,
     readonly outcome: string, readonly detail: string
   }
   /** A peer showed us a revoke that takes our role in a space (decision 18): local writes there are refused. */
-  | { readonly type: 'revoked', readonly space: SpaceKey, readonly by: AuthorHex }
+  | { readonly type: 'revoked', readonly space: SpaceKey, readonly by: AuthorKey }
 
 /** Whether `peer` holds a role in the space now (members are served; strangers are not). */
-export function isMember (replica: SpaceReplica, peer: AuthorHex): boolean {
+export function isMember (replica: SpaceReplica, peer: AuthorKey): boolean {
   return replica.acl.currentRole(peer) !== null
 }

@@ -14,6 +14,7 @@ import { SYNC_PROTOCOL } from '../../src/net/index.ts'
 import { cli, eventually, ok, startDaemon, stop, tempRoot } from './harness.ts'
 import type { Daemon } from './harness.ts'
 import { createHostilePeer } from '../helpers/hostile-peer.ts'
+import { parseSpaceKey } from '../../src/ids/index.ts'
 
 /**
  * A hostile peer: a process of its own that speaks samepage's protocol over
@@ -103,7 +104,7 @@ describe('a hostile peer', { timeout: 600_000 }, () => {
   test('replayed entries (genuine, already held, unasked): cut off and logged', async () => {
     // Genuine entries of the space, as any past member could have kept them; read from the daemon's own store.
     const store = SqliteStore.open(path.join(dir, 'store.db'))
-    const held = [...store.entries(space)].slice(0, 3)
+    const held = [...store.entries(parseSpaceKey(space))].slice(0, 3)
     store.close()
     assert.ok(held.length > 0)
     const h = await hostile()

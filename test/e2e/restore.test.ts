@@ -7,6 +7,7 @@ import { publicKeyFromPeerId } from '../../src/identity/index.ts'
 import { SqliteStore } from '../../src/store/index.ts'
 import { eventually, ok } from './harness.ts'
 import { Daemons } from './daemons.ts'
+import { parseSpaceKey } from '../../src/ids/index.ts'
 
 /**
  * Decision 15 with three real daemons: node A is restored from an older copy
@@ -105,8 +106,8 @@ describe('a node restored from an older copy never forks itself', { timeout: 900
     for (const name of ['a', 'b', 'c']) {
       const store = SqliteStore.open(path.join(dir(name), 'store.db'))
       try {
-        assert.deepEqual(store.forks(space), [], `fork proof stored on ${name}`)
-        const feeds = store.feeds(space).filter(f => f.author === author).map(f => `${f.author}/${f.epoch}/${f.count}/${f.head}/${String(f.frozenAt)}`).sort()
+        assert.deepEqual(store.forks(parseSpaceKey(space)), [], `fork proof stored on ${name}`)
+        const feeds = store.feeds(parseSpaceKey(space)).filter(f => f.author === author).map(f => `${f.author}/${f.epoch}/${f.count}/${f.head}/${String(f.frozenAt)}`).sort()
         feedsOf.set(name, JSON.stringify(feeds))
       } finally {
         store.close()

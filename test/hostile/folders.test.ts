@@ -11,6 +11,7 @@ import { SqliteStore } from '../../src/store/index.ts'
 import { treeHashes } from '../files/tree.ts'
 import { cli, eventually, ok, startDaemon, stop, tempRoot } from '../e2e/harness.ts'
 import type { Daemon } from '../e2e/harness.ts'
+import { authorKeyOf, entryIdOf, parseSpaceKey } from '../../src/ids/index.ts'
 
 /**
  * Folders are never written wrong and never leak the node's secrets
@@ -150,7 +151,7 @@ describe('hostile: folders', { timeout: 900_000 }, () => {
     const keys = loadOrCreateIdentity(hostile.dir)
     const me = Buffer.from(keys.publicKey).toString('hex')
     const store = SqliteStore.open(path.join(hostile.dir, 'store.db'))
-    const feed = store.feeds(id).filter(f => f.author === me).sort((x, y) => y.epoch - x.epoch)[0]
+    const feed = store.feeds(parseSpaceKey(id)).filter(f => f.author === me).sort((x, y) => y.epoch - x.epoch)[0]
     assert.ok(feed !== undefined && feed.head !== null, 'the hostile member has a feed (its join)')
     const content = Buffer.from('overwrites the node\'s state')
     const craft = (p: string, mode = 0o644): { bytes: Uint8Array, id: Uint8Array, sig: Uint8Array } => {
@@ -177,7 +178,7 @@ describe('hostile: folders', { timeout: 900_000 }, () => {
     const special = craft('run.sh', 0o7755)
     assert.equal((decodeEntry(special.bytes, special.sig).body as any).mode, 0o755)
     const evil = craft('.samepage/x')
-    store.commit({ space: id, entries: [{ author: me, epoch: feed.epoch, seq: feed.count, id: Buffer.from(evil.id).toString('hex'), bytes: evil.bytes, sig: evil.sig, verified: true, kind: 'data' }] })
+    store.commit({ space: parseSpaceKey(id), entries: [{ author: authorKeyOf(keys.publicKey), epoch: feed.epoch, seq: feed.count, id: entryIdOf(evil.id), bytes: evil.bytes, sig: evil.sig, verified: true, kind: 'data' }] })
     store.close()
     await daemon('workarea-b', ['--peer', a.addrs[0] as string])
     // The honest node pulls the hostile feed on catch-up and refuses the entry as invalid, for its path.

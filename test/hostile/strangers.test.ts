@@ -24,6 +24,7 @@ import { SYNC_PROTOCOL } from '../../src/net/index.ts'
 import { noiseCrypto } from '../../src/net/noise-crypto.ts'
 import { eventually, ok, startDaemon, stop, tempRoot } from '../e2e/harness.ts'
 import type { Daemon } from '../e2e/harness.ts'
+import { parseSpaceKey } from '../../src/ids/index.ts'
 
 /**
  * Decision 17 against a real daemon: hostile peers are real libp2p nodes of
@@ -113,14 +114,14 @@ describe('strangers learn nothing and cost nothing', { timeout: 600_000 }, () =>
     const store = SqliteStore.open(path.join(dir, 'store.db'))
     try { return fn(store) } finally { store.close() }
   }
-  const viewHash = (): string => withStore(store => SpaceReplica.open(store, space).viewHash())
+  const viewHash = (): string => withStore(store => SpaceReplica.open(store, parseSpaceKey(space)).viewHash())
   const forkCount = (d: string): number => {
     const store = SqliteStore.open(path.join(d, 'store.db'))
-    try { return store.forks(space).length } finally { store.close() }
+    try { return store.forks(parseSpaceKey(space)).length } finally { store.close() }
   }
   const ownerRow = (): FeedRow => withStore(store => {
     const owner = publicKeyFromPeerId(daemon.peerId) as Uint8Array
-    const row = SpaceReplica.open(store, space).vector().find(r => Buffer.from(r.author).equals(Buffer.from(owner)))
+    const row = SpaceReplica.open(store, parseSpaceKey(space)).vector().find(r => Buffer.from(r.author).equals(Buffer.from(owner)))
     assert.ok(row !== undefined)
     return row
   })
@@ -142,7 +143,7 @@ describe('strangers learn nothing and cost nothing', { timeout: 600_000 }, () =>
     if (process.env.DEBUG_STRANGERS !== undefined) daemon.child.stderr?.on('data', (d: Buffer) => { process.stderr.write(d) })
     space = ok(dir, 'space', 'create', 'team').id
     spaceId = (cidFromString(space) as NonNullable<ReturnType<typeof cidFromString>>).bytes
-    genesis = withStore(store => { const g = store.genesis(space); assert.ok(g !== undefined); return [g.bytes, g.sig] as const })
+    genesis = withStore(store => { const g = store.genesis(parseSpaceKey(space)); assert.ok(g !== undefined); return [g.bytes, g.sig] as const })
     for (let i = 0; i < 8; i++) ok(dir, 'kv', 'put', 'team', `big${i}`, 'b'.repeat(30_000))
     ok(dir, 'acl', 'grant', 'team', peerIdOf(writer.publicKey), 'writer')
     ok(dir, 'acl', 'grant', 'team', peerIdOf(relayed.publicKey), 'writer')

@@ -24,6 +24,7 @@ import { BIN, cli, eventually, ok, startDaemon, stop, tempRoot } from '../e2e/ha
 import type { Daemon } from '../e2e/harness.ts'
 import { createHostilePeer } from '../helpers/hostile-peer.ts'
 import { nestedArrays, PLACEHOLDER, withRaw } from '../helpers/raw-cbor.ts'
+import { authorKeyOf, entryIdOf, parseSpaceKey } from '../../src/ids/index.ts'
 
 /**
  * Hostile values (decision 14, issue 12 items 1 and 7): values of valid
@@ -219,7 +220,7 @@ describe('poison rows stored by an older version', { timeout: TIMEOUT_MS }, () =
     const bigKvRow = encodeCbor([Date.now(), 0, new Uint8Array(32), 1, 10, new Uint8Array(32), false, 2n ** 63n])
     const statusBytes = encodeCbor({ s: spaceBytes(space), a: new Uint8Array(32).fill(3), c: [9e15, 0], b: { v: 1, n: 'from the future' } })
     store.commit({
-      space,
+      space: parseSpaceKey(space),
       viewWrites: [
         // Ledger keys start with the clock: these two (clock 0) sort before every real row.
         { view: 'ledger', key: Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 1), value: deepBytes(5000) },
@@ -232,7 +233,7 @@ describe('poison rows stored by an older version', { timeout: TIMEOUT_MS }, () =
     // And a member's entry nested 5,000 levels, stored as the head of its feed (opening the space reads every feed's head clock).
     const [bytes, sig] = craftedEntry(member, spaceBytes(space), 1, 0, null, { t: 'ledger.append', tx: PLACEHOLDER }, deepBytes(5000))
     poisonId = sha256(bytes)
-    store.commit({ space, entries: [{ author: Buffer.from(member.publicKey).toString('hex'), epoch: 1, seq: 0, id: Buffer.from(poisonId).toString('hex'), bytes, sig, verified: true, kind: 'data' }] })
+    store.commit({ space: parseSpaceKey(space), entries: [{ author: authorKeyOf(member.publicKey), epoch: 1, seq: 0, id: entryIdOf(poisonId), bytes, sig, verified: true, kind: 'data' }] })
     store.close()
     daemon = await startDaemon(dir)
   })
@@ -284,8 +285,8 @@ describe('poison rows stored by an older version', { timeout: TIMEOUT_MS }, () =
     await stop(daemon)
     const store = SqliteStore.open(path.join(dir, 'store.db'))
     try {
-      const replica = SpaceReplica.open(store, space)
-      assert.equal(typeof recomputedViewHash(store, space), 'string')
+      const replica = SpaceReplica.open(store, parseSpaceKey(space))
+      assert.equal(typeof recomputedViewHash(store, parseSpaceKey(space)), 'string')
       assert.deepEqual(replica.kvGet('after-poison')?.value, 'ok')
     } finally {
       store.close()

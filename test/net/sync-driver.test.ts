@@ -2,14 +2,14 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { generateKeyPair } from '../../src/identity/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
-import { toHex } from '../../src/codec/index.ts'
 import { SessionTable, SyncDriver } from '../../src/net/index.ts'
 import type { SyncSession } from '../../src/net/sync-session.ts'
 import { SpaceReplica } from '../../src/space/index.ts'
 import { MemoryStore } from '../../src/store/index.ts'
-import type { SpaceKey } from '../../src/store/index.ts'
+import type { AuthorKey, SpaceKey } from '../../src/ids/index.ts'
 import type { SyncEvent } from '../../src/sync/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
+import { authorKeyOf } from '../../src/ids/index.ts'
 
 /**
  * The sync driver owns the engine: a command on it (a local write, a join)
@@ -19,7 +19,7 @@ import { seededKey, T0 } from '../helpers/fixtures.ts'
  */
 interface Side {
   readonly key: KeyPair
-  readonly author: string
+  readonly author: AuthorKey
   readonly replicas: Map<SpaceKey, SpaceReplica>
   readonly sessions: SessionTable
   readonly driver: SyncDriver
@@ -34,7 +34,7 @@ function side (key: KeyPair, store: MemoryStore): Side {
   const driver = new SyncDriver({ sync: { keyPair: key, spaces }, sessions, now: () => T0 + 60_000 })
   const events: SyncEvent[] = []
   driver.onEvent(ev => { events.push(ev) })
-  return { key, author: toHex(key.publicKey), replicas, sessions, driver, events }
+  return { key, author: authorKeyOf(key.publicKey), replicas, sessions, driver, events }
 }
 
 /** A session that queues what it is given for `to`; `hungUp` says whether it was closed. */

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { toHex } from '../../src/codec/index.ts'
 import { Node } from '../../src/node/index.ts'
+import { authorKeyOf } from '../../src/ids/index.ts'
 
 /**
  * Decision 9 on a real node: once an invite it may revoke has expired, an
@@ -19,7 +19,7 @@ test('an expired invite is revoked by the node that issued it, and only that one
   await node.start()
   try {
     const { id } = node.createSpace('team')
-    const me = toHex(node.keyPair.publicKey)
+    const me = authorKeyOf(node.keyPair.publicKey)
     node.invite(id, 'writer', 1, 300)
     node.invite(id, 'reader', 1, 3_600_000)
     assert.equal(node.space(id).acl.openInvites(me).length, 2)

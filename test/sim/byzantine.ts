@@ -1,9 +1,10 @@
-import { encodeMessage, fromHex, toHex, MESSAGE_BYTES_MAX, ENTRY_BYTES_MAX } from '../../src/codec/index.ts'
+import { encodeMessage, fromHex, MESSAGE_BYTES_MAX, ENTRY_BYTES_MAX } from '../../src/codec/index.ts'
 import type { SignedBytes } from '../../src/codec/index.ts'
 import { signEntry, signStatus } from '../../src/space/index.ts'
 import type { SpaceReplica } from '../../src/space/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
 import type { SimNetwork, SimNode } from './network.ts'
+import { authorKeyOf } from '../../src/ids/index.ts'
 
 /**
  * Byzantine behaviours. Every entry they make carries a marker in its key,
@@ -17,8 +18,8 @@ export const MARKERS = ['forged-', 'unauth-', 'stranger-', 'postfork-', 'oversiz
  * False if no link was up (the caller tries again later).
  */
 export function equivocate (net: SimNetwork, writer: SimNode, space: SpaceReplica, branchLength: number): boolean {
-  const author = toHex(writer.keyPair.publicKey)
-  const row = space.vector().filter(r => toHex(r.author) === author).sort((a, b) => b.epoch - a.epoch)[0]
+  const author = authorKeyOf(writer.keyPair.publicKey)
+  const row = space.vector().filter(r => authorKeyOf(r.author) === author).sort((a, b) => b.epoch - a.epoch)[0]
   if (row === undefined || row.head === null) throw new Error('the equivocator has written nothing yet')
   const branches = (['A', 'B'] as const).map(name => {
     const run: SignedBytes[] = []
@@ -66,7 +67,7 @@ export function attack (net: SimNetwork, attacker: SimNode, stranger: KeyPair, v
       break
     }
     case 3: { // unauthorized: a reader's own write, correctly signed
-      const own = space.vector().filter(r => toHex(r.author) === attacker.name).sort((a, b) => b.epoch - a.epoch)[0]
+      const own = space.vector().filter(r => authorKeyOf(r.author) === attacker.name).sort((a, b) => b.epoch - a.epoch)[0]
       const e = signEntry(attacker.keyPair, {
         space: space.id, author: attacker.keyPair.publicKey, epoch: own?.epoch ?? net.nowMs, seq: own?.count ?? 0, prev: own?.head ?? null,
         clock: { wallMs: net.nowMs, counter: 0 }, body: { t: 'kv.put', key: `unauth-${round}`, value: 'x' }
@@ -83,7 +84,7 @@ export function attack (net: SimNetwork, attacker: SimNode, stranger: KeyPair, v
       break
     }
     case 5: { // replay: valid entries the victim already holds, unasked
-      const owner = space.vector().find(r => toHex(r.author) === space.owner)
+      const owner = space.vector().find(r => authorKeyOf(r.author) === space.owner)
       if (owner === undefined) break
       send(entries(space.serve(space.owner, owner.epoch, 0, owner.count)))
       break

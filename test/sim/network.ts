@@ -2,11 +2,11 @@ import { SpaceReplica } from '../../src/space/index.ts'
 import { SyncEngine } from '../../src/sync/index.ts'
 import type { Outbound, SyncEvent } from '../../src/sync/index.ts'
 import { MemoryStore } from '../../src/store/index.ts'
-import type { SpaceKey } from '../../src/store/index.ts'
-import { toHex } from '../../src/codec/index.ts'
+import type { AuthorKey, SpaceKey } from '../../src/ids/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
 import { EventQueue } from './event-queue.ts'
 import { Random } from './random.ts'
+import { authorKeyOf } from '../../src/ids/index.ts'
 
 /**
  * A deterministic network of virtual nodes running the real sync/ and
@@ -20,7 +20,7 @@ import { Random } from './random.ts'
  */
 export class SimNode {
   readonly index: number
-  readonly name: string
+  readonly name: AuthorKey
   readonly keyPair: KeyPair
   readonly store: MemoryStore
   readonly replicas = new Map<SpaceKey, SpaceReplica>()
@@ -33,7 +33,7 @@ export class SimNode {
     this.index = index
     this.keyPair = keyPair
     this.store = store
-    this.name = toHex(keyPair.publicKey)
+    this.name = authorKeyOf(keyPair.publicKey)
   }
 
   get online (): boolean {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
-import { toHex } from '../../src/codec/index.ts'
 import { keyPairFromSeed } from '../../src/identity/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
 import { SpaceReplica } from '../../src/space/index.ts'
-import type { SpaceKey } from '../../src/store/index.ts'
+import type { SpaceKey } from '../../src/ids/index.ts'
 import { recomputedViewHash } from '../space/view-rebuild.ts'
 
 import { attack, equivocate, MARKERS } from './byzantine.ts'

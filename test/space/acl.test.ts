@@ -13,6 +13,7 @@ import type { Entry, Role } from '../../src/codec/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
 import { Forger, Origin, fresh, hex, rebuiltViewHash, replaceAscii, wire } from './scenario.ts'
+import { authorKeyOf, entryIdOf } from '../../src/ids/index.ts'
 
 const K = (name: string): KeyPair => seededKey('space-acl', name)
 const O = K('owner'); const A = K('admin'); const A2 = K('admin-2'); const W = K('writer'); const W2 = K('writer-2')
@@ -35,7 +36,7 @@ const put = (key: string, value: unknown = key) => ({ t: 'kv.put', key, value })
 /** Delivers every feed of `from` to `to`, whole, in vector order, and returns the results. */
 function syncAll (from: Replica, to: Replica, now: number): ReturnType<Replica['ingestRun']>[] {
   const out = []
-  for (const row of from.vector()) out.push(to.ingestRun(from.serve(toHex(row.author), row.epoch, 0, row.count), 'peer', now))
+  for (const row of from.vector()) out.push(to.ingestRun(from.serve(authorKeyOf(row.author), row.epoch, 0, row.count), 'peer', now))
   return out
 }
 
@@ -192,8 +193,8 @@ describe('decision 9: invites and joins', () => {
     o.append(J2, put('winner'))
     assert.throws(() => o.append(J1, put('loser')), notAllowed)
     assert.equal(o.replica.kvGet('winner')?.value, 'winner')
-    const acl = o.replica.acl.inviteState(toHex(inv.id))
-    assert.deepEqual(acl?.redeemed.map(toHex), [toHex(j2.id)])
+    const acl = o.replica.acl.inviteState(entryIdOf(inv.id))
+    assert.deepEqual(acl?.redeemed.map(toHex), [entryIdOf(j2.id)])
 
     // uses = 2 with three redemptions: the first two, in the issuer's order.
     const inv2 = o.invite(O, INV2, 'writer', 2)
@@ -335,11 +336,11 @@ describe('decision 7: equivocation', () => {
     assert.equal(res.reject, undefined)
     assert.deepEqual(res.fork && { author: res.fork.author, epoch: res.fork.epoch, seq: res.fork.seq }, { author: hex(W), epoch: alt.epoch, seq: 2 })
     const row = o.replica.feedRow(hex(W), alt.epoch)
-    assert.deepEqual(row && { count: row.count, frozen: row.frozen, head: row.head && toHex(row.head) }, { count: 2, frozen: true, head: toHex((f[1] as Entry).id) })
+    assert.deepEqual(row && { count: row.count, frozen: row.frozen, head: row.head && toHex(row.head) }, { count: 2, frozen: true, head: entryIdOf((f[1] as Entry).id) })
     const proofs = o.replica.forkProofs()
     assert.equal(proofs.length, 1)
     const ids = [(proofs[0] as { a: readonly [Uint8Array, Uint8Array] }).a, (proofs[0] as { b: readonly [Uint8Array, Uint8Array] }).b].map(([b]) => toHex(sha(b))).sort()
-    assert.deepEqual(ids, [toHex((f[2] as Entry).id), toHex(alt.id)].sort())
+    assert.deepEqual(ids, [entryIdOf((f[2] as Entry).id), entryIdOf(alt.id)].sort())
     assert.deepEqual(['w/0', 'w/1', 'w/2', 'w/3', 'alt'].map(k => o.replica.kvGet(k)?.value), ['w/0', 'w/1', undefined, undefined, undefined])
     assert.deepEqual(roles(o.replica), { O: 'owner', W: null })
     assert.equal(o.replica.serve(hex(W), alt.epoch, 0, 10).length, 2)
@@ -585,11 +586,11 @@ describe('sync support: serve() and vector()', () => {
     assert.ok(o.replica.ingestRun([wire(fg.first(W2, w2.epoch, put('w2-alt')))], 'peer', o.t + 100).fork !== undefined) // fork at seq 0
     assert.ok(o.replica.ingestRun([wire(fg.after(W, w[1] as Entry, put('w-alt')))], 'peer', o.t + 100).fork !== undefined) // fork at seq 2
     assert.equal(o.replica.ingestRun([wire(fg.first(X, T0, put('x')))], 'peer', o.t + 100).pending, 1)
-    const rows = o.replica.vector().map(r => ({ author: toHex(r.author), epoch: r.epoch, count: r.count, head: r.head === null ? null : toHex(r.head), frozen: r.frozen }))
+    const rows = o.replica.vector().map(r => ({ author: authorKeyOf(r.author), epoch: r.epoch, count: r.count, head: r.head === null ? null : toHex(r.head), frozen: r.frozen }))
     const oFeed = o.feedOf(O)
     const expected = [
-      { author: hex(O), epoch: (oFeed[0] as Entry).epoch, count: 2, head: toHex((oFeed[1] as Entry).id), frozen: false },
-      { author: hex(W), epoch: (w[0] as Entry).epoch, count: 2, head: toHex((w[1] as Entry).id), frozen: true },
+      { author: hex(O), epoch: (oFeed[0] as Entry).epoch, count: 2, head: entryIdOf((oFeed[1] as Entry).id), frozen: false },
+      { author: hex(W), epoch: (w[0] as Entry).epoch, count: 2, head: entryIdOf((w[1] as Entry).id), frozen: true },
       { author: hex(W2), epoch: w2.epoch, count: 0, head: null, frozen: true }
     ]
     const byKey = (x: { author: string, epoch: number }): string => `${x.author}/${x.epoch}`
@@ -607,11 +608,11 @@ describe('decision 3: ingestRun rejects bad input as a value, with a reason', ()
   const flip = (sig: Uint8Array): Uint8Array => { const s = new Uint8Array(sig); s[0] = (s[0] as number) ^ 0x80; return s }
   const base = (): Replica => { const b = fresh(o.genesis); b.ingestRun(o.feedOf(O).map(wire), 'peer', now); return b }
   const reason = (b: Replica, run: readonly (readonly [Uint8Array, Uint8Array])[]): string | undefined => {
-    const before = JSON.stringify(b.vector().map(r => [toHex(r.author), r.epoch, r.count]))
+    const before = JSON.stringify(b.vector().map(r => [authorKeyOf(r.author), r.epoch, r.count]))
     const res = b.ingestRun(run, 'bad-peer', now)
     if (res.reject !== undefined) {
       assert.equal(res.stored.length, 0, 'a rejected run stored something')
-      assert.equal(JSON.stringify(b.vector().map(r => [toHex(r.author), r.epoch, r.count])), before)
+      assert.equal(JSON.stringify(b.vector().map(r => [authorKeyOf(r.author), r.epoch, r.count])), before)
     }
     return res.reject?.reason
   }

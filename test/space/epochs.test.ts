@@ -13,16 +13,17 @@ import { toHex } from '../../src/codec/index.ts'
 import { EPOCH_SALT_RANGE, nextEpoch, SpaceReplica } from '../../src/space/index.ts'
 import { MemoryStore, SqliteStore } from '../../src/store/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
+import { authorKeyOf, entryIdOf } from '../../src/ids/index.ts'
 
 const W = seededKey('epochs', 'writer')
-const me = toHex(W.publicKey)
+const me = authorKeyOf(W.publicKey)
 
 /** Everything `from` stores, run by run, into `to` (a catch-up); returns whether any fork was proven. */
 function sync (from: SpaceReplica, to: SpaceReplica, now: number): boolean {
   let forked = false
   for (const row of from.vector()) {
     for (let seq = 0; seq < row.count;) {
-      const run = from.serve(toHex(row.author), row.epoch, seq, row.count)
+      const run = from.serve(authorKeyOf(row.author), row.epoch, seq, row.count)
       if (run.length === 0) break
       const r = to.ingestRun(run, 'peer', now)
       assert.equal(r.reject, undefined, r.reject?.detail)
@@ -34,7 +35,7 @@ function sync (from: SpaceReplica, to: SpaceReplica, now: number): boolean {
 }
 
 function ownEpochs (r: SpaceReplica): number[] {
-  return r.vector().filter(f => toHex(f.author) === me).map(f => f.epoch).sort((a, b) => a - b)
+  return r.vector().filter(f => authorKeyOf(f.author) === me).map(f => f.epoch).sort((a, b) => a - b)
 }
 
 test('nextEpoch is above every held epoch, at least the wall time, and salted within its range', () => {
@@ -58,7 +59,7 @@ test('a reopened replica (a process start) writes in a new epoch linked to the o
   const c = again.append(W, { t: 'kv.put', key: 'k', value: 3 }, T0 + 3)
   assert.ok(c.epoch > b.epoch)
   assert.equal(c.seq, 0)
-  assert.equal(c.prev === null ? null : toHex(c.prev), toHex(b.id), 'the new epoch names the last head it holds')
+  assert.equal(c.prev === null ? null : toHex(c.prev), entryIdOf(b.id), 'the new epoch names the last head it holds')
   assert.deepEqual(again.kvGet('k')?.value, 3)
 })
 

@@ -12,6 +12,7 @@ import type { NewFileVersion } from '../../src/space/index.ts'
 import { fileVersionBodies } from '../../src/space/file-versions.ts'
 import { MemoryStore } from '../../src/store/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
+import { entryIdOf } from '../../src/ids/index.ts'
 
 const W = seededKey(71, 'writer')
 const CHUNK = 1000
@@ -42,7 +43,7 @@ test('a big file goes in parts and its record, in one commit; the view reads its
   const ids = record([small, big])
   assert.equal(written.length, 1, 'one commit')
   const entries = written[0] as Entry[]
-  assert.deepEqual(ids, entries.filter(e => e.body.t === 'file').map(e => toHex(e.id)), 'the file record ids, in order')
+  assert.deepEqual(ids, entries.filter(e => e.body.t === 'file').map(e => entryIdOf(e.id)), 'the file record ids, in order')
   assert.equal(ids.length, 2)
   const bigRecord = entries.at(-1) as Entry
   assert.ok(bigRecord.body.t === 'file' && bigRecord.body.parts !== undefined && bigRecord.body.chunks.length === 0)

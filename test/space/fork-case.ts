@@ -3,9 +3,10 @@
  * position of their feeds (decision 7), built once for the fork properties.
  */
 import assert from 'node:assert/strict'
-import { toHex } from '../../src/codec/index.ts'
 import type { Entry } from '../../src/codec/index.ts'
 import { seededKey } from '../helpers/fixtures.ts'
+import { authorKeyOf } from '../../src/ids/index.ts'
+import type { AuthorKey } from '../../src/ids/index.ts'
 export const DATA_VIEWS = ['kv', 'counter', 'ledger', 'files'] as const
 
 import { Forger, Origin, hex, markerCounter, markerLedger, markerPut, wire } from './scenario.ts'
@@ -19,7 +20,7 @@ export interface ForkCase {
   /** Peer a holds the origin's feeds; peer b the same, but branch B for each forked feed. */
   readonly chainsA: Entry[][]
   readonly chainsB: Entry[][]
-  readonly forks: { author: string, epoch: number, seq: number, a: Entry, b: Entry }[]
+  readonly forks: { author: AuthorKey, epoch: number, seq: number, a: Entry, b: Entry }[]
   /** The reference's full view hash, and of its data views alone (kv, counter, ledger). */
   readonly hash: string
   readonly dataHash: string
@@ -63,7 +64,7 @@ export function buildFork (double: boolean): ForkCase {
     chainsA.push([...fFeed.slice(0, 5), fA5b])
     forks.push({ author: hex(F), epoch: fA3.epoch, seq: 5, a: fFeed[5] as Entry, b: fA5b })
   }
-  const chainsB = [...o.feeds.values()].map(c => swap.get(toHex((c[0] as Entry).author)) ?? [...c])
+  const chainsB = [...o.feeds.values()].map(c => swap.get(authorKeyOf((c[0] as Entry).author)) ?? [...c])
   // The reference: the origin, told of the forks (the earliest of a feed first, as any node that stored branch A first would).
   for (const f of forks) {
     const res = o.replica.ingestFork(wire(f.a), wire(f.b))

@@ -23,6 +23,7 @@ import {
 import type { Delivery } from './scenario.ts'
 import { buildFork, DATA_VIEWS, FORK_KEYS } from './fork-case.ts'
 import type { ForkCase } from './fork-case.ts'
+import { authorKeyOf, entryIdOf } from '../../src/ids/index.ts'
 
 const NUM_RUNS = Number(process.env.SPACE_PROPERTY_RUNS ?? 100)
 const TIME_LIMIT_MS = Number(process.env.SPACE_PROPERTY_MS ?? 10_000)
@@ -316,8 +317,8 @@ test('each forgery, after every honest entry, is stored without effect, held pen
     if (res.reject !== undefined) return [res.reject.reason as Outcome]
     return [...res.stored.map(() => 'stored' as const), ...Array<Outcome>(res.pending).fill('pending')]
   }
-  for (const [last, chain] of continuations) assert.deepEqual(outcomes(chain.map(wire)), expected.get(chain), `continuation of ${toHex(last.author).slice(0, 8)}`)
-  for (const chain of forgedChains) assert.deepEqual(outcomes(chain.map(wire)), expected.get(chain), `chain of ${toHex((chain[0] as Entry).author).slice(0, 8)}`)
+  for (const [last, chain] of continuations) assert.deepEqual(outcomes(chain.map(wire)), expected.get(chain), `continuation of ${authorKeyOf(last.author).slice(0, 8)}`)
+  for (const chain of forgedChains) assert.deepEqual(outcomes(chain.map(wire)), expected.get(chain), `chain of ${authorKeyOf((chain[0] as Entry).author).slice(0, 8)}`)
   for (const e of loose) assert.deepEqual(outcomes([e]), expected.get(e))
   for (const run of badRuns) assert.deepEqual(outcomes(run), expected.get(run))
   assertNothingInvalid(r)
@@ -384,16 +385,16 @@ const forkPool = (c: ForkCase): SignedBytes[] => [...c.chainsA.flat(), ...c.chai
  */
 function assertForked (r: SpaceReplica, c: ForkCase, full: boolean): void {
   for (const f of c.forks.filter(x => !c.forks.some(y => y.author === x.author && y.epoch === x.epoch && y.seq < x.seq))) {
-    const row = r.vector().find(v => toHex(v.author) === f.author && v.epoch === f.epoch)
+    const row = r.vector().find(v => authorKeyOf(v.author) === f.author && v.epoch === f.epoch)
     assert.ok(row !== undefined)
     assert.equal(row.frozen, true, 'the forked feed is not frozen')
     assert.equal(row.count, f.seq, 'the row of a forked feed ends before the fork')
-    const before = f.a.seq > 0 ? (c.chainsA.flat().find(e => toHex(e.author) === f.author && e.epoch === f.epoch && e.seq === f.seq - 1) as Entry) : undefined
+    const before = f.a.seq > 0 ? (c.chainsA.flat().find(e => authorKeyOf(e.author) === f.author && e.epoch === f.epoch && e.seq === f.seq - 1) as Entry) : undefined
     assert.ok(before === undefined ? row.head === null : row.head !== null && bytesEqual(row.head, before.id))
     const proof = r.forkProofs().find(p => p.author === f.author && p.epoch === f.epoch && p.seq === f.seq)
     assert.ok(proof !== undefined, 'no fork proof at the fork position')
     const ids = [proof.a, proof.b].map(([bytes, sig]) => toHex(decodeId(bytes, sig))).sort()
-    assert.deepEqual(ids, [toHex(f.a.id), toHex(f.b.id)].sort())
+    assert.deepEqual(ids, [entryIdOf(f.a.id), entryIdOf(f.b.id)].sort())
     assert.ok(r.serve(f.author, f.epoch, 0, 100).length <= f.seq, 'a frozen feed is served past its fork')
   }
   assert.deepEqual(visibleMarkers(r, COUNTERS), [], 'an entry at or after a fork is in a view')

@@ -9,12 +9,13 @@ import type { Store } from '../../src/store/index.ts'
 import { recomputedViewHash } from './view-rebuild.ts'
 import { SpaceReplica, signEntry, signJoinProof } from '../../src/space/index.ts'
 import type { IngestResult } from '../../src/space/index.ts'
-import { toHex } from '../../src/codec/index.ts'
 import type { Body, Entry, GrantableRole, Position, SignedBytes } from '../../src/codec/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
-import { seededKey, T0 } from '../helpers/fixtures.ts'
+import { T0 } from '../helpers/fixtures.ts'
+import { authorKeyOf, entryIdOf } from '../../src/ids/index.ts'
+import type { AuthorKey } from '../../src/ids/index.ts'
 
-export const hex = (kp: KeyPair): string => toHex(kp.publicKey)
+export const hex = (kp: KeyPair): AuthorKey => authorKeyOf(kp.publicKey)
 export const wire = (e: Entry): SignedBytes => [e.bytes, e.sig]
 export const MARKER = 'marker/'
 
@@ -44,7 +45,7 @@ export class Origin {
   }
 
   record (e: Entry): void {
-    const k = `${toHex(e.author)}/${e.epoch}`
+    const k = `${authorKeyOf(e.author)}/${e.epoch}`
     const feed = this.feeds.get(k)
     if (feed === undefined) this.feeds.set(k, [e])
     else {
@@ -76,7 +77,7 @@ export class Origin {
 
   invite (by: KeyPair, inviteKey: KeyPair, role: GrantableRole, uses: number): Entry {
     const e = this.append(by, { t: 'invite', key: inviteKey.publicKey, role, uses, expiresMs: T0 + 1e10 })
-    this.issuers.set(toHex(e.id), by)
+    this.issuers.set(entryIdOf(e.id), by)
     return e
   }
 
@@ -88,7 +89,7 @@ export class Origin {
   }
 
   /** The invite's issuer records the redemption of `join` in its own feed. */
-  redeem (invite: Entry, join: Entry, by: KeyPair | undefined = this.issuers.get(toHex(invite.id))): Entry {
+  redeem (invite: Entry, join: Entry, by: KeyPair | undefined = this.issuers.get(entryIdOf(invite.id))): Entry {
     assert.ok(by !== undefined, 'redeem: the invite was not made through Origin.invite; name its issuer')
     return this.append(by, { t: 'invite.redeem', invite: invite.id, join: join.id })
   }

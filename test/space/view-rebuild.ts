@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { compareBytes, decodeGenesis } from '../../src/codec/index.ts'
-import type { SpaceKey, Store, ViewName } from '../../src/store/index.ts'
+import type { SpaceKey } from '../../src/ids/index.ts'
+import type { Store, ViewName } from '../../src/store/index.ts'
 import { rebuildDataViews } from '../../src/space/commits.ts'
 import { ReplicaState } from '../../src/space/state.ts'
 import { DERIVED_VIEWS, hashRows } from '../../src/space/view-reads.ts'

@@ -11,7 +11,9 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import type { AuthorKey, EntryId, SpaceKey } from '../../src/ids/index.ts'
 import type { Batch, FeedState, ForkProof, Store, StoredEntry, ViewName } from '../../src/store/types.ts'
+import { authorKey, entryId, spaceKey } from '../helpers/ids.ts'
 
 export interface StoreHarness {
   readonly store: Store
@@ -20,23 +22,35 @@ export interface StoreHarness {
   readonly cleanup?: () => void
 }
 
-const SPACE = 'bafyspaceone'
-const OTHER = 'bafyspacetwo'
+// Two spaces in the order spaces() lists them (space keys are hashes).
+const ONE = spaceKey('one')
+const TWO = spaceKey('two')
+const SPACE = ONE < TWO ? ONE : TWO
+const OTHER = ONE < TWO ? TWO : ONE
+const ZERO = spaceKey('zero')
 
-function entry (author: string, epoch: number, seq: number, opts: { kind?: 'acl' | 'data', verified?: boolean } = {}): StoredEntry {
+// Authors named by labels, which keep their order as keys: AA < AB < BB < … < ZZ.
+const [AA, AB, BB, CC, DD, EE, ZZ] = [authorKey('aa'), authorKey('ab'), authorKey('bb'), authorKey('cc'),
+  authorKey('dd'), authorKey('ee'), authorKey('zz')]
+const labelOf = new Map([[AA, 'aa'], [AB, 'ab'], [BB, 'bb'], [CC, 'cc'], [DD, 'dd'], [EE, 'ee'], [ZZ, 'zz']])
+const label = (author: AuthorKey): string => labelOf.get(author) ?? author
+
+const ODD_ID = entryId('abcdef')
+
+function entry (author: AuthorKey, epoch: number, seq: number, opts: { kind?: 'acl' | 'data', verified?: boolean } = {}): StoredEntry {
   return {
     author,
     epoch,
     seq,
-    id: `${author}${epoch.toString(16).padStart(4, '0')}${seq.toString(16).padStart(4, '0')}`,
-    bytes: Uint8Array.of(0xe0, epoch & 0xff, seq & 0xff, author.charCodeAt(0)),
+    id: entryId(`${label(author)}/${epoch}/${seq}`),
+    bytes: Uint8Array.of(0xe0, epoch & 0xff, seq & 0xff, label(author).charCodeAt(0)),
     sig: Uint8Array.of(0x51, seq & 0xff, 0x00, 0xff),
     verified: opts.verified ?? false,
     kind: opts.kind ?? 'data'
   }
 }
 
-function chain (author: string, epoch: number, from: number, to: number, kind: 'acl' | 'data' = 'data'): StoredEntry[] {
+function chain (author: AuthorKey, epoch: number, from: number, to: number, kind: 'acl' | 'data' = 'data'): StoredEntry[] {
   const out: StoredEntry[] = []
   for (let seq = from; seq < to; seq++) out.push(entry(author, epoch, seq, { kind }))
   return out
@@ -46,7 +60,7 @@ function verifiedCopy (e: StoredEntry): StoredEntry {
   return { ...e, verified: true }
 }
 
-function fork (author: string, epoch: number, seq: number, tag: number): ForkProof {
+function fork (author: AuthorKey, epoch: number, seq: number, tag: number): ForkProof {
   return {
     author,
     epoch,
@@ -58,11 +72,11 @@ function fork (author: string, epoch: number, seq: number, tag: number): ForkPro
 
 const b = (...xs: number[]): Uint8Array => Uint8Array.from(xs)
 
-function feedState (author: string, epoch: number, count: number, head: string | null, frozenAt: number | null = null): FeedState {
+function feedState (author: AuthorKey, epoch: number, count: number, head: EntryId | null, frozenAt: number | null = null): FeedState {
   return { author, epoch, count, head, frozenAt }
 }
 
-function rows (store: Store, space: string, view: ViewName): Array<[Uint8Array, Uint8Array]> {
+function rows (store: Store, space: SpaceKey, view: ViewName): Array<[Uint8Array, Uint8Array]> {
   return [...store.viewRows(space, view)].map(([k, v]) => [k, v])
 }
 
@@ -92,11 +106,11 @@ export function storeContract (name: string, make: () => StoreHarness): void {
       assert.deepEqual(store.spaces(), [])
       assert.equal(store.genesis(SPACE), undefined)
       assert.deepEqual(store.feeds(SPACE), [])
-      assert.equal(store.feed(SPACE, 'aa', 0), undefined)
-      assert.equal(store.entryAt(SPACE, 'aa', 0, 0), undefined)
-      assert.equal(store.entryById(SPACE, 'aa00000000'), undefined)
-      assert.deepEqual(store.run(SPACE, 'aa', 0, 0, 10, 10), [])
-      assert.equal(store.lastVerified(SPACE, 'aa', 0, 10), undefined)
+      assert.equal(store.feed(SPACE, AA, 0), undefined)
+      assert.equal(store.entryAt(SPACE, AA, 0, 0), undefined)
+      assert.equal(store.entryById(SPACE, entryId('none')), undefined)
+      assert.deepEqual(store.run(SPACE, AA, 0, 0, 10, 10), [])
+      assert.equal(store.lastVerified(SPACE, AA, 0, 10), undefined)
       assert.deepEqual([...store.entries(SPACE)], [])
       assert.deepEqual(store.forks(SPACE), [])
       assert.equal(store.viewGet(SPACE, 'kv', b(1)), undefined)
@@ -107,140 +121,140 @@ export function storeContract (name: string, make: () => StoreHarness): void {
       store.commit({ space: OTHER, genesis: { bytes: b(2, 2), sig: b(0x22) } })
       store.commit({ space: SPACE, genesis: { bytes: b(1, 0, 0xff), sig: b(0x11, 0x00) } })
       // A space that only has views or entries, without genesis, is not listed.
-      store.commit({ space: 'bafyspacezero', viewWrites: [{ view: 'kv', key: b(1), value: b(1) }], entries: [entry('aa', 0, 0)] })
+      store.commit({ space: ZERO, viewWrites: [{ view: 'kv', key: b(1), value: b(1) }], entries: [entry(AA, 0, 0)] })
     }, store => {
       assert.deepEqual(store.spaces(), [SPACE, OTHER])
       assert.deepEqual(store.genesis(SPACE), { bytes: b(1, 0, 0xff), sig: b(0x11, 0x00) })
       assert.deepEqual(store.genesis(OTHER), { bytes: b(2, 2), sig: b(0x22) })
-      assert.equal(store.genesis('bafyspacezero'), undefined)
-      assert.deepEqual(store.entryAt('bafyspacezero', 'aa', 0, 0), entry('aa', 0, 0))
+      assert.equal(store.genesis(ZERO), undefined)
+      assert.deepEqual(store.entryAt(ZERO, AA, 0, 0), entry(AA, 0, 0))
     })
 
-    const e0 = entry('aa', 0, 0, { verified: true })
-    const e1 = entry('aa', 0, 1)
-    const e2 = entry('aa', 0, 2, { verified: true })
-    const e3 = entry('aa', 0, 3)
-    const e4 = entry('aa', 0, 4)
+    const e0 = entry(AA, 0, 0, { verified: true })
+    const e1 = entry(AA, 0, 1)
+    const e2 = entry(AA, 0, 2, { verified: true })
+    const e3 = entry(AA, 0, 3)
+    const e4 = entry(AA, 0, 4)
     scenario('entries: entryAt, entryById, run ranges, maxCount, lastVerified, verified marking', store => {
       store.commit({ space: SPACE, genesis: { bytes: b(1), sig: b(2) }, entries: [e0, e1, e2] })
       store.commit({ space: SPACE, entries: [e3, e4] })
       // Marking: an unknown id is ignored; an entry of the same batch can be marked.
-      store.commit({ space: SPACE, verified: [e3.id, 'ffffffff'] })
+      store.commit({ space: SPACE, verified: [e3.id, entryId('unknown')] })
       // The same feed position in another space is a different entry.
-      const other = entry('aa', 0, 0, { kind: 'acl' })
-      store.commit({ space: OTHER, entries: [{ ...other, id: 'abcdef' }], verified: ['abcdef'] })
+      const other = entry(AA, 0, 0, { kind: 'acl' })
+      store.commit({ space: OTHER, entries: [{ ...other, id: ODD_ID }], verified: [ODD_ID] })
     }, store => {
       const v3 = verifiedCopy(e3)
-      assert.deepEqual(store.entryAt(SPACE, 'aa', 0, 0), e0)
-      assert.deepEqual(store.entryAt(SPACE, 'aa', 0, 3), v3)
-      assert.equal(store.entryAt(SPACE, 'aa', 0, 5), undefined)
-      assert.equal(store.entryAt(SPACE, 'aa', 1, 0), undefined)
-      assert.equal(store.entryAt(SPACE, 'bb', 0, 0), undefined)
+      assert.deepEqual(store.entryAt(SPACE, AA, 0, 0), e0)
+      assert.deepEqual(store.entryAt(SPACE, AA, 0, 3), v3)
+      assert.equal(store.entryAt(SPACE, AA, 0, 5), undefined)
+      assert.equal(store.entryAt(SPACE, AA, 1, 0), undefined)
+      assert.equal(store.entryAt(SPACE, BB, 0, 0), undefined)
       assert.deepEqual(store.entryById(SPACE, e4.id), e4)
       assert.deepEqual(store.entryById(SPACE, e3.id), v3)
-      assert.equal(store.entryById(SPACE, 'abcdef'), undefined)
-      assert.deepEqual(store.entryById(OTHER, 'abcdef'), { ...entry('aa', 0, 0, { kind: 'acl' }), id: 'abcdef', verified: true })
+      assert.equal(store.entryById(SPACE, ODD_ID), undefined)
+      assert.deepEqual(store.entryById(OTHER, ODD_ID), { ...entry(AA, 0, 0, { kind: 'acl' }), id: ODD_ID, verified: true })
       assert.equal(store.entryById(OTHER, e0.id), undefined)
 
       const all = [e0, e1, e2, v3, e4]
-      assert.deepEqual(store.run(SPACE, 'aa', 0, 0, 5, 100), all)
-      assert.deepEqual(store.run(SPACE, 'aa', 0, 0, 1000, 1000), all)
-      assert.deepEqual(store.run(SPACE, 'aa', 0, 1, 4, 100), [e1, e2, v3])
-      assert.deepEqual(store.run(SPACE, 'aa', 0, 1, 5, 2), [e1, e2])
-      assert.deepEqual(store.run(SPACE, 'aa', 0, 4, 5, 1), [e4])
-      assert.deepEqual(store.run(SPACE, 'aa', 0, 2, 2, 10), [])
-      assert.deepEqual(store.run(SPACE, 'aa', 0, 0, 5, 0), [])
-      assert.deepEqual(store.run(SPACE, 'aa', 0, 5, 10, 10), [])
-      assert.deepEqual(store.run(SPACE, 'aa', 9, 0, 10, 10), [])
-      assert.deepEqual(store.run(OTHER, 'aa', 0, 0, 10, 10).map(e => e.id), ['abcdef'])
+      assert.deepEqual(store.run(SPACE, AA, 0, 0, 5, 100), all)
+      assert.deepEqual(store.run(SPACE, AA, 0, 0, 1000, 1000), all)
+      assert.deepEqual(store.run(SPACE, AA, 0, 1, 4, 100), [e1, e2, v3])
+      assert.deepEqual(store.run(SPACE, AA, 0, 1, 5, 2), [e1, e2])
+      assert.deepEqual(store.run(SPACE, AA, 0, 4, 5, 1), [e4])
+      assert.deepEqual(store.run(SPACE, AA, 0, 2, 2, 10), [])
+      assert.deepEqual(store.run(SPACE, AA, 0, 0, 5, 0), [])
+      assert.deepEqual(store.run(SPACE, AA, 0, 5, 10, 10), [])
+      assert.deepEqual(store.run(SPACE, AA, 9, 0, 10, 10), [])
+      assert.deepEqual(store.run(OTHER, AA, 0, 0, 10, 10).map(e => e.id), [ODD_ID])
 
-      assert.equal(store.lastVerified(SPACE, 'aa', 0, 100), 3)
-      assert.equal(store.lastVerified(SPACE, 'aa', 0, 5), 3)
-      assert.equal(store.lastVerified(SPACE, 'aa', 0, 4), 3)
-      assert.equal(store.lastVerified(SPACE, 'aa', 0, 3), 2)
-      assert.equal(store.lastVerified(SPACE, 'aa', 0, 2), 0)
-      assert.equal(store.lastVerified(SPACE, 'aa', 0, 1), 0)
-      assert.equal(store.lastVerified(SPACE, 'aa', 0, 0), undefined)
-      assert.equal(store.lastVerified(SPACE, 'bb', 0, 10), undefined)
-      assert.equal(store.lastVerified(OTHER, 'aa', 0, 10), 0)
+      assert.equal(store.lastVerified(SPACE, AA, 0, 100), 3)
+      assert.equal(store.lastVerified(SPACE, AA, 0, 5), 3)
+      assert.equal(store.lastVerified(SPACE, AA, 0, 4), 3)
+      assert.equal(store.lastVerified(SPACE, AA, 0, 3), 2)
+      assert.equal(store.lastVerified(SPACE, AA, 0, 2), 0)
+      assert.equal(store.lastVerified(SPACE, AA, 0, 1), 0)
+      assert.equal(store.lastVerified(SPACE, AA, 0, 0), undefined)
+      assert.equal(store.lastVerified(SPACE, BB, 0, 10), undefined)
+      assert.equal(store.lastVerified(OTHER, AA, 0, 10), 0)
     })
 
     scenario('entries committed and marked verified in one batch', store => {
-      const x = entry('cc', 3, 0)
-      store.commit({ space: SPACE, entries: [x, entry('cc', 3, 1)], verified: [x.id] })
+      const x = entry(CC, 3, 0)
+      store.commit({ space: SPACE, entries: [x, entry(CC, 3, 1)], verified: [x.id] })
     }, store => {
-      assert.deepEqual(store.run(SPACE, 'cc', 3, 0, 2, 2), [verifiedCopy(entry('cc', 3, 0)), entry('cc', 3, 1)])
-      assert.equal(store.lastVerified(SPACE, 'cc', 3, 2), 0)
+      assert.deepEqual(store.run(SPACE, CC, 3, 0, 2, 2), [verifiedCopy(entry(CC, 3, 0)), entry(CC, 3, 1)])
+      assert.equal(store.lastVerified(SPACE, CC, 3, 2), 0)
     })
 
     scenario('feed states: count and head follow the entries; feeds() sorted by author, then epoch numerically', store => {
-      store.commit({ space: SPACE, entries: [...chain('bb', 2, 0, 1), ...chain('aa', 10, 0, 3)] })
-      store.commit({ space: SPACE, entries: [...chain('aa', 2, 0, 2), ...chain('aa', 10, 3, 4)] })
-      store.commit({ space: OTHER, entries: chain('zz', 0, 0, 1) })
+      store.commit({ space: SPACE, entries: [...chain(BB, 2, 0, 1), ...chain(AA, 10, 0, 3)] })
+      store.commit({ space: SPACE, entries: [...chain(AA, 2, 0, 2), ...chain(AA, 10, 3, 4)] })
+      store.commit({ space: OTHER, entries: chain(ZZ, 0, 0, 1) })
     }, store => {
       assert.deepEqual(store.feeds(SPACE), [
-        feedState('aa', 2, 2, entry('aa', 2, 1).id),
-        feedState('aa', 10, 4, entry('aa', 10, 3).id),
-        feedState('bb', 2, 1, entry('bb', 2, 0).id)
+        feedState(AA, 2, 2, entry(AA, 2, 1).id),
+        feedState(AA, 10, 4, entry(AA, 10, 3).id),
+        feedState(BB, 2, 1, entry(BB, 2, 0).id)
       ])
-      assert.deepEqual(store.feed(SPACE, 'aa', 10), feedState('aa', 10, 4, entry('aa', 10, 3).id))
-      assert.equal(store.feed(SPACE, 'aa', 3), undefined)
-      assert.equal(store.feed(SPACE, 'zz', 0), undefined)
-      assert.deepEqual(store.feeds(OTHER), [feedState('zz', 0, 1, entry('zz', 0, 0).id)])
+      assert.deepEqual(store.feed(SPACE, AA, 10), feedState(AA, 10, 4, entry(AA, 10, 3).id))
+      assert.equal(store.feed(SPACE, AA, 3), undefined)
+      assert.equal(store.feed(SPACE, ZZ, 0), undefined)
+      assert.deepEqual(store.feeds(OTHER), [feedState(ZZ, 0, 1, entry(ZZ, 0, 0).id)])
     })
 
-    const f1 = fork('aa', 0, 3, 1)
-    const f2 = fork('aa', 0, 5, 2)
-    const f3 = fork('aa', 0, 1, 3)
-    const f4 = fork('dd', 7, 4, 4)
+    const f1 = fork(AA, 0, 3, 1)
+    const f2 = fork(AA, 0, 5, 2)
+    const f3 = fork(AA, 0, 1, 3)
+    const f4 = fork(DD, 7, 4, 4)
     scenario('forks freeze feeds at the lowest proven seq, create a missing feed, and are listed in order', store => {
-      store.commit({ space: SPACE, entries: chain('aa', 0, 0, 4) })
+      store.commit({ space: SPACE, entries: chain(AA, 0, 0, 4) })
       store.commit({ space: SPACE, fork: f1 })
     }, store => {
-      assert.deepEqual(store.feed(SPACE, 'aa', 0), feedState('aa', 0, 4, entry('aa', 0, 3).id, 3))
+      assert.deepEqual(store.feed(SPACE, AA, 0), feedState(AA, 0, 4, entry(AA, 0, 3).id, 3))
       assert.deepEqual(store.forks(SPACE), [f1])
       assert.deepEqual(store.forks(OTHER), [])
     })
 
     scenario('forks: later and earlier proofs; a fork on a feed not held', store => {
-      store.commit({ space: SPACE, entries: chain('aa', 0, 0, 4) })
+      store.commit({ space: SPACE, entries: chain(AA, 0, 0, 4) })
       store.commit({ space: SPACE, fork: f1 })
       store.commit({ space: SPACE, fork: f2 })
       store.commit({ space: SPACE, fork: f4 })
     }, store => {
-      assert.deepEqual(store.feed(SPACE, 'aa', 0), feedState('aa', 0, 4, entry('aa', 0, 3).id, 3))
-      assert.deepEqual(store.feed(SPACE, 'dd', 7), feedState('dd', 7, 0, null, 4))
-      assert.deepEqual(store.feeds(SPACE).map(f => [f.author, f.epoch, f.frozenAt]), [['aa', 0, 3], ['dd', 7, 4]])
+      assert.deepEqual(store.feed(SPACE, AA, 0), feedState(AA, 0, 4, entry(AA, 0, 3).id, 3))
+      assert.deepEqual(store.feed(SPACE, DD, 7), feedState(DD, 7, 0, null, 4))
+      assert.deepEqual(store.feeds(SPACE).map(f => [f.author, f.epoch, f.frozenAt]), [[AA, 0, 3], [DD, 7, 4]])
       assert.deepEqual(store.forks(SPACE), [f1, f4], 'one proof per feed: a later one is not kept')
-      assert.deepEqual(store.run(SPACE, 'dd', 7, 0, 10, 10), [])
+      assert.deepEqual(store.run(SPACE, DD, 7, 0, 10, 10), [])
     })
 
     scenario('forks: an earlier proof lowers frozenAt', store => {
-      store.commit({ space: SPACE, entries: chain('aa', 0, 0, 4), fork: f1 })
+      store.commit({ space: SPACE, entries: chain(AA, 0, 0, 4), fork: f1 })
       store.commit({ space: SPACE, fork: f3 })
     }, store => {
-      assert.equal(store.feed(SPACE, 'aa', 0)?.frozenAt, 1)
-      assert.equal(store.feed(SPACE, 'aa', 0)?.count, 4)
+      assert.equal(store.feed(SPACE, AA, 0)?.frozenAt, 1)
+      assert.equal(store.feed(SPACE, AA, 0)?.count, 4)
       assert.deepEqual(store.forks(SPACE), [f3], 'one proof per feed: the earlier one replaces it')
     })
 
     const bad: Array<[string, Batch]> = [
-      ['a gap after the held entries', { space: SPACE, entries: [entry('aa', 0, 4)] }],
-      ['a seq already held', { space: SPACE, entries: [entry('aa', 0, 1)] }],
-      ['a new feed not starting at 0', { space: SPACE, entries: [entry('bb', 0, 1)] }],
-      ['a gap inside the batch', { space: SPACE, entries: [entry('bb', 0, 0), entry('bb', 0, 2)] }],
-      ['a repeat inside the batch', { space: SPACE, entries: [entry('bb', 0, 0), entry('bb', 0, 0)] }]
+      ['a gap after the held entries', { space: SPACE, entries: [entry(AA, 0, 4)] }],
+      ['a seq already held', { space: SPACE, entries: [entry(AA, 0, 1)] }],
+      ['a new feed not starting at 0', { space: SPACE, entries: [entry(BB, 0, 1)] }],
+      ['a gap inside the batch', { space: SPACE, entries: [entry(BB, 0, 0), entry(BB, 0, 2)] }],
+      ['a repeat inside the batch', { space: SPACE, entries: [entry(BB, 0, 0), entry(BB, 0, 0)] }]
     ]
     for (const [what, batch] of bad) {
       scenario(`rejects ${what}, leaving nothing of the batch applied`, store => {
-        store.commit({ space: SPACE, entries: chain('aa', 0, 0, 2), viewWrites: [{ view: 'kv', key: b(1), value: b(1) }] })
+        store.commit({ space: SPACE, entries: chain(AA, 0, 0, 2), viewWrites: [{ view: 'kv', key: b(1), value: b(1) }] })
         assert.throws(() => store.commit({
           space: SPACE,
           genesis: { bytes: b(9), sig: b(9) },
           // Valid entries first, so an implementation applying as it goes must undo them.
-          entries: [...chain('cc', 0, 0, 2), entry('aa', 0, 2), ...(batch.entries ?? [])],
-          verified: [entry('aa', 0, 0).id],
-          fork: fork('ee', 0, 0, 9),
+          entries: [...chain(CC, 0, 0, 2), entry(AA, 0, 2), ...(batch.entries ?? [])],
+          verified: [entry(AA, 0, 0).id],
+          fork: fork(EE, 0, 0, 9),
           replaceViews: true,
           viewWrites: [{ view: 'kv', key: b(2), value: b(2) }, { view: 'acl', key: b(3), value: b(3) }]
         }), /does not extend/)
@@ -249,11 +263,11 @@ export function storeContract (name: string, make: () => StoreHarness): void {
       }, store => {
         assert.deepEqual(store.spaces(), [OTHER])
         assert.equal(store.genesis(SPACE), undefined)
-        assert.deepEqual(store.feeds(SPACE), [feedState('aa', 0, 2, entry('aa', 0, 1).id)])
-        assert.deepEqual([...store.entries(SPACE)], chain('aa', 0, 0, 2))
-        assert.equal(store.entryById(SPACE, entry('cc', 0, 0).id), undefined)
-        assert.equal(store.entryById(SPACE, entry('aa', 0, 2).id), undefined)
-        assert.equal(store.lastVerified(SPACE, 'aa', 0, 10), undefined)
+        assert.deepEqual(store.feeds(SPACE), [feedState(AA, 0, 2, entry(AA, 0, 1).id)])
+        assert.deepEqual([...store.entries(SPACE)], chain(AA, 0, 0, 2))
+        assert.equal(store.entryById(SPACE, entry(CC, 0, 0).id), undefined)
+        assert.equal(store.entryById(SPACE, entry(AA, 0, 2).id), undefined)
+        assert.equal(store.lastVerified(SPACE, AA, 0, 10), undefined)
         assert.deepEqual(store.forks(SPACE), [])
         assert.deepEqual(rows(store, SPACE, 'kv'), [[b(1), b(1)]])
         assert.deepEqual(rows(store, SPACE, 'acl'), [])
@@ -322,23 +336,23 @@ export function storeContract (name: string, make: () => StoreHarness): void {
     })
 
     scenario('entries(kind): (author, epoch, seq) order with numeric epochs, filtered by kind', store => {
-      store.commit({ space: SPACE, entries: [...chain('bb', 10, 0, 2, 'acl'), ...chain('bb', 2, 0, 1)] })
+      store.commit({ space: SPACE, entries: [...chain(BB, 10, 0, 2, 'acl'), ...chain(BB, 2, 0, 1)] })
       store.commit({
         space: SPACE,
-        entries: [entry('aa', 10, 0, { kind: 'acl' }), entry('aa', 10, 1), entry('aa', 2, 0), entry('aa', 2, 1, { kind: 'acl' }), entry('aa', 2, 2)]
+        entries: [entry(AA, 10, 0, { kind: 'acl' }), entry(AA, 10, 1), entry(AA, 2, 0), entry(AA, 2, 1, { kind: 'acl' }), entry(AA, 2, 2)]
       })
-      store.commit({ space: OTHER, entries: chain('ab', 0, 0, 2, 'acl') })
+      store.commit({ space: OTHER, entries: chain(AB, 0, 0, 2, 'acl') })
     }, store => {
-      const pos = (es: Iterable<StoredEntry>): string[] => [...es].map(e => `${e.author}/${e.epoch}/${e.seq}`)
+      const pos = (es: Iterable<StoredEntry>): string[] => [...es].map(e => `${label(e.author)}/${e.epoch}/${e.seq}`)
       assert.deepEqual(pos(store.entries(SPACE)), ['aa/2/0', 'aa/2/1', 'aa/2/2', 'aa/10/0', 'aa/10/1', 'bb/2/0', 'bb/10/0', 'bb/10/1'])
       assert.deepEqual(pos(store.entries(SPACE, 'acl')), ['aa/2/1', 'aa/10/0', 'bb/10/0', 'bb/10/1'])
       assert.deepEqual(pos(store.entries(SPACE, 'data')), ['aa/2/0', 'aa/2/2', 'aa/10/1', 'bb/2/0'])
       assert.deepEqual(pos(store.entries(OTHER, 'data')), [])
-      assert.deepEqual([...store.dataPositions(SPACE, 'aa')], [{ epoch: 2, seq: 0 }, { epoch: 2, seq: 2 }, { epoch: 10, seq: 1 }])
-      assert.deepEqual([...store.dataPositions(SPACE, 'bb')], [{ epoch: 2, seq: 0 }])
-      assert.deepEqual([...store.dataPositions(OTHER, 'ab')], [])
-      assert.deepEqual([...store.dataPositions(SPACE, 'cc')], [])
-      assert.deepEqual([...store.entries(SPACE, 'acl')][1], entry('aa', 10, 0, { kind: 'acl' }))
+      assert.deepEqual([...store.dataPositions(SPACE, AA)], [{ epoch: 2, seq: 0 }, { epoch: 2, seq: 2 }, { epoch: 10, seq: 1 }])
+      assert.deepEqual([...store.dataPositions(SPACE, BB)], [{ epoch: 2, seq: 0 }])
+      assert.deepEqual([...store.dataPositions(OTHER, AB)], [])
+      assert.deepEqual([...store.dataPositions(SPACE, CC)], [])
+      assert.deepEqual([...store.entries(SPACE, 'acl')][1], entry(AA, 10, 0, { kind: 'acl' }))
 
       // Iterations can be nested and abandoned midway.
       const pairs: string[] = []

@@ -20,12 +20,12 @@
  */
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { toHex } from '../../src/codec/index.ts'
 import type { Body } from '../../src/codec/index.ts'
 import { loadOrCreateIdentity } from '../../src/identity/index.ts'
 import { SpaceReplica } from '../../src/space/index.ts'
 import { SqliteStore } from '../../src/store/index.ts'
 import { Random } from '../sim/random.ts'
+import { entryIdOf } from '../../src/ids/index.ts'
 
 const WRITER_MAX_MS = 30_000
 
@@ -73,7 +73,7 @@ function appendOne (): void {
   const body = nextBody()
   const e = replica.append(me, body, Date.now())
   // Returned: committed. Acknowledge it before anything else happens.
-  const ack: Record<string, unknown> = { n, epoch: e.epoch, seq: e.seq, id: toHex(e.id), t: body.t }
+  const ack: Record<string, unknown> = { n, epoch: e.epoch, seq: e.seq, id: entryIdOf(e.id), t: body.t }
   if (body.t === 'kv.put' || body.t === 'kv.del') ack['key'] = body.key
   if (body.t === 'counter.add') ack['name'] = body.name
   process.stdout.write(JSON.stringify(ack) + '\n')

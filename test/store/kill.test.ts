@@ -31,6 +31,7 @@ import { SqliteStore } from '../../src/store/index.ts'
 import type { StoredEntry } from '../../src/store/index.ts'
 import { Random } from '../sim/random.ts'
 import { recomputedViewHash } from '../space/view-rebuild.ts'
+import { authorKeyOf, parseEntryId } from '../../src/ids/index.ts'
 
 
 const KILLS_MIN = 15
@@ -157,7 +158,8 @@ function checkStore (file: string, before: readonly Ack[], now: readonly Ack[], 
   try {
     const spaces = store.spaces()
     assert.equal(spaces.length, 1)
-    const key = spaces[0] as string
+    const key = spaces[0]
+    assert.ok(key !== undefined)
     const replica = SpaceReplica.open(store, key)
 
     // (2) Feeds contiguous from 0, linked by hash; every record whole. Every restart that wrote opened a new
@@ -177,7 +179,7 @@ function checkStore (file: string, before: readonly Ack[], now: readonly Ack[], 
         assert.equal(toHex(sha256(s.bytes)), s.id, `entry ${feed.epoch}/${i}: bytes do not hash to its id`)
         const e = decodeEntry(s.bytes, s.sig) // canonical check included
         assert.ok(entrySignatureValid(e), `entry ${feed.epoch}/${i}: bad signature`)
-        assert.equal(toHex(e.author), s.author)
+        assert.equal(authorKeyOf(e.author), s.author)
         assert.equal(e.epoch, s.epoch)
         assert.equal(e.seq, s.seq)
         assert.equal(e.prev === null ? null : toHex(e.prev), prev, `entry ${feed.epoch}/${i}: not linked to the entry before it`)
@@ -194,7 +196,7 @@ function checkStore (file: string, before: readonly Ack[], now: readonly Ack[], 
 
     // (1) Every acknowledged write is there, where it was acknowledged.
     for (const a of [...before, ...now]) {
-      const s: StoredEntry | undefined = store.entryById(key, a.id)
+      const s: StoredEntry | undefined = store.entryById(key, parseEntryId(a.id))
       assert.ok(s !== undefined, `acknowledged write n=${a.n} (${a.id}) is missing`)
       assert.equal(s.epoch, a.epoch)
       assert.equal(s.seq, a.seq)

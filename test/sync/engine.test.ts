@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { decodeEntry, decodeMessage, encodeMessage, RUN_BYTES_MAX, RUN_ENTRIES_MAX, toHex } from '../../src/codec/index.ts'
+import { decodeEntry, decodeMessage, encodeMessage, RUN_BYTES_MAX, RUN_ENTRIES_MAX } from '../../src/codec/index.ts'
 import { SpaceReplica, signEntry } from '../../src/space/index.ts'
 import { MemoryStore } from '../../src/store/index.ts'
 import { REQUEST_TIMEOUT_MS, WANT_WINDOW_BYTES, WANT_WINDOW_ENTRIES, SCORE_LIMIT, SCORE } from '../../src/sync/index.ts'
@@ -8,6 +8,7 @@ import type { KeyPair } from '../../src/identity/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
 import { Wire } from './wire.ts'
 import type { Peer } from './wire.ts'
+import { authorKeyOf } from '../../src/ids/index.ts'
 
 /** A space owned by `owner` in a fresh store, with `members` granted `role`, and stores for them holding only the genesis. */
 function setup (owner: KeyPair, members: readonly KeyPair[], role: 'writer' | 'reader' = 'writer'): { origin: SpaceReplica, stores: MemoryStore[] } {
@@ -67,10 +68,10 @@ describe('sync engine', () => {
     const answers = new Map<string, number[]>()
     for (const s of wire.sent) {
       const m = decodeMessage(s.bytes)
-      if (m.m === 'want' && s.from === B.name) for (const r of m.ranges) answers.set(`${toHex(r.author)}/${r.epoch}`, [...(answers.get(`${toHex(r.author)}/${r.epoch}`) ?? []), 0])
+      if (m.m === 'want' && s.from === B.name) for (const r of m.ranges) answers.set(`${authorKeyOf(r.author)}/${r.epoch}`, [...(answers.get(`${authorKeyOf(r.author)}/${r.epoch}`) ?? []), 0])
       if (m.m === 'entries' && s.to === B.name) {
         const head = decodeEntry(m.run[0]![0], m.run[0]![1])
-        const list = answers.get(`${toHex(head.author)}/${head.epoch}`)!
+        const list = answers.get(`${authorKeyOf(head.author)}/${head.epoch}`)!
         list[list.length - 1]! += m.run.reduce((n, [bytes]) => n + bytes.byteLength, 0)
       }
     }

@@ -1,10 +1,12 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { parseAuthorKey } from '../../src/ids/index.ts'
 import { asFeedKey, feedKey, parseFeedKey, TupleMap } from '../../src/sync/keys.ts'
 
 describe('typed keys', () => {
   test('a feed key reads back to its author and epoch', () => {
-    const fk = feedKey('ab'.repeat(32), 3)
+    const author = parseAuthorKey('ab'.repeat(32))
+    const fk = feedKey(author, 3)
     assert.deepEqual(parseFeedKey(fk), { author: 'ab'.repeat(32), epoch: 3 })
     assert.equal(asFeedKey(`${'ab'.repeat(32)}/3`), fk)
   })

@@ -1,11 +1,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { toHex } from '../../src/codec/index.ts'
 import { SpaceReplica } from '../../src/space/index.ts'
 import { MemoryStore } from '../../src/store/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
 import { Wire } from './wire.ts'
 import type { Peer } from './wire.ts'
+import { authorKeyOf } from '../../src/ids/index.ts'
 
 /**
  * Decision 15 through the engine: a node restored from an older copy of its
@@ -22,7 +22,7 @@ function replicaOf (p: Peer): SpaceReplica {
 /** Every feed of `from` into `to`, as a copy of a stopped node's store would hold them. */
 function copyInto (from: SpaceReplica, to: MemoryStore): void {
   const r = SpaceReplica.adopt(to, [from.genesis.bytes, from.genesis.sig]) as SpaceReplica
-  for (const row of from.vector()) assert.equal(r.ingestRun(from.serve(toHex(row.author), row.epoch, 0, row.count), 'copy', T0).stored.length, row.count)
+  for (const row of from.vector()) assert.equal(r.ingestRun(from.serve(authorKeyOf(row.author), row.epoch, 0, row.count), 'copy', T0).stored.length, row.count)
 }
 
 test('a restored node pulls its own entries back from a peer, and no fork is proven on either side', () => {
@@ -60,6 +60,6 @@ test('a restored node pulls its own entries back from a peer, and no fork is pro
     assert.deepEqual(p.events.filter(e => e.type === 'fork' || e.type === 'misbehaviour'), [])
   }
   const back = restored.events.filter(e => e.type === 'stored' && e.from === owner.name).flatMap(e => e.type === 'stored' ? e.entries : [])
-  assert.equal(back.filter(e => toHex(e.author) === toHex(W.publicKey)).length, 3, 'the three writes made after the copy came back from the owner')
+  assert.equal(back.filter(e => authorKeyOf(e.author) === authorKeyOf(W.publicKey)).length, 3, 'the three writes made after the copy came back from the owner')
   assert.equal(replicaOf(owner).viewHash(), replicaOf(restored).viewHash())
 })

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { decodeMessage, encodeMessage, toHex } from '../../src/codec/index.ts'
+import { decodeMessage, encodeMessage } from '../../src/codec/index.ts'
 import type { Message } from '../../src/codec/index.ts'
 import { SpaceReplica, signEntry, PENDING_BYTES_PER_PEER_MAX } from '../../src/space/index.ts'
 import { MemoryStore } from '../../src/store/index.ts'
@@ -9,6 +9,7 @@ import type { KeyPair } from '../../src/identity/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
 import { Wire } from './wire.ts'
 import type { Peer } from './wire.ts'
+import { authorKeyOf } from '../../src/ids/index.ts'
 
 /**
  * Decision 17 on the engine: a stranger learns nothing (no space id, name,
@@ -151,7 +152,7 @@ describe('strangers (decision 17)', () => {
     const store = new MemoryStore()
     const spaces = [0, 1, 2].map(i => SpaceReplica.create(store, o, `s${i}`, T0 + i))
     const engine = new SyncEngine({ keyPair: o, spaces: { get: k => spaces.find(r => r.key === k), all: () => spaces } })
-    const pusher = toHex(seededKey('st11', 'pusher').publicKey)
+    const pusher = authorKeyOf(seededKey('st11', 'pusher').publicKey)
     engine.connect(pusher, T0 + 10_000)
     const big = 'q'.repeat(60_000)
     let most = 0
@@ -174,10 +175,10 @@ describe('strangers (decision 17)', () => {
     const value = 'z'.repeat(60_000)
     for (let i = 0; i < 300; i++) origin.append(o, { t: 'kv.put', key: `k${i}`, value }, T0 + 10 + i)
     const engine = new SyncEngine({ keyPair: o, spaces: { get: k => (k === origin.key ? origin : undefined), all: () => [origin] } })
-    const reader = toHex(r.publicKey)
+    const reader = authorKeyOf(r.publicKey)
     engine.connect(reader, T0 + 10_000)
     engine.drain()
-    const epoch = origin.vector().find(f => toHex(f.author) === toHex(o.publicKey))?.epoch as number
+    const epoch = origin.vector().find(f => authorKeyOf(f.author) === authorKeyOf(o.publicKey))?.epoch as number
     const ranges = Array.from({ length: 200 }, () => ({ author: o.publicKey, epoch, from: 0, to: 400 }))
     engine.receive(reader, encodeMessage({ m: 'want', space: origin.id, ranges }), T0 + 10_001)
     const out = engine.drain().filter(m => m.peer === reader)
@@ -206,7 +207,7 @@ describe('strangers (decision 17)', () => {
     const m = seededKey('st8', 'member')
     origin.append(o, { t: 'acl.grant', member: m.publicKey, role: 'reader', from: { epoch: 0, seq: 0 } }, T0 + 5)
     const engine = new SyncEngine({ keyPair: o, spaces: { get: k => (k === origin.key ? origin : undefined), all: () => [origin] } })
-    const peer = toHex(m.publicKey)
+    const peer = authorKeyOf(m.publicKey)
     engine.connect(peer, T0 + 10_000)
     const head = new Uint8Array(32).fill(1)
     const rows = (base: number): { author: Uint8Array, epoch: number, count: number, head: Uint8Array, frozen: boolean }[] =>
@@ -265,7 +266,7 @@ describe('strangers (decision 17)', () => {
     const L = wire.add(l, adopt())
     wire.muted.add(`${L.name}>${C.name}`)
     wire.connect(L, C)
-    const row = origin.vector().find(f => toHex(f.author) === toHex(o.publicKey))
+    const row = origin.vector().find(f => authorKeyOf(f.author) === authorKeyOf(o.publicKey))
     assert.ok(row !== undefined)
     C.engine.receive(L.name, encodeMessage({ m: 'have', space: origin.id, heads: [{ ...row, count: row.count + 1000 }] }), wire.nowMs)
     wire.flush()

@@ -2,9 +2,9 @@ import { SyncEngine } from '../../src/sync/index.ts'
 import type { Relay, SyncEvent } from '../../src/sync/index.ts'
 import { SpaceReplica } from '../../src/space/index.ts'
 import { MemoryStore } from '../../src/store/index.ts'
-import type { SpaceKey } from '../../src/store/index.ts'
+import type { AuthorKey, SpaceKey } from '../../src/ids/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
-import { toHex } from '../../src/codec/index.ts'
+import { authorKeyOf } from '../../src/ids/index.ts'
 
 /**
  * A few engines on a FIFO wire with no latency, for unit tests of the
@@ -12,7 +12,7 @@ import { toHex } from '../../src/codec/index.ts'
  * and every message is recorded, so tests can count what crossed the wire.
  */
 export interface Peer {
-  readonly name: string
+  readonly name: AuthorKey
   readonly keyPair: KeyPair
   readonly store: MemoryStore
   readonly replicas: Map<SpaceKey, SpaceReplica>
@@ -20,11 +20,11 @@ export interface Peer {
   readonly events: SyncEvent[]
 }
 
-export interface Sent { readonly from: string, readonly to: string, readonly type: string, readonly bytes: Uint8Array }
+export interface Sent { readonly from: AuthorKey, readonly to: AuthorKey, readonly type: string, readonly bytes: Uint8Array }
 
 export class Wire {
   nowMs: number
-  readonly peers = new Map<string, Peer>()
+  readonly peers = new Map<AuthorKey, Peer>()
   readonly sent: Sent[] = []
   /** Links whose messages are silently not delivered (a peer that does not answer). */
   readonly muted = new Set<string>()
@@ -42,7 +42,7 @@ export class Wire {
     const replicas = new Map<SpaceKey, SpaceReplica>()
     for (const key of store.spaces()) replicas.set(key, SpaceReplica.open(store, key))
     const engine = new SyncEngine({ keyPair, spaces: { get: k => replicas.get(k), all: () => replicas.values() }, relay })
-    const peer: Peer = { name: toHex(keyPair.publicKey), keyPair, store, replicas, engine, events: [] }
+    const peer: Peer = { name: authorKeyOf(keyPair.publicKey), keyPair, store, replicas, engine, events: [] }
     this.peers.set(peer.name, peer)
     return peer
   }
