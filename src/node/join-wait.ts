@@ -1,4 +1,4 @@
-import type { SpaceKey } from '../ids/index.ts'
+import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
 
 /**
  * `space join` waits here until its join takes effect (decision 18): the
@@ -13,8 +13,8 @@ export type JoinOutcome =
 
 interface Wait {
   readonly space: SpaceKey
-  readonly join: string
-  readonly issuer: string | undefined
+  readonly join: EntryId | null
+  readonly issuer: AuthorKey | undefined
   readonly admitted: () => boolean
   readonly resolve: (o: JoinOutcome) => void
   readonly timer: NodeJS.Timeout
@@ -29,7 +29,7 @@ export class JoinWaits {
    * `timeoutMs`.
    */
   async wait (
-    space: SpaceKey, join: string, issuer: string | undefined, admitted: () => boolean, timeoutMs: number
+    space: SpaceKey, join: EntryId | null, issuer: AuthorKey | undefined, admitted: () => boolean, timeoutMs: number
   ): Promise<JoinOutcome> {
     if (admitted()) return { ok: true }
     return await new Promise<JoinOutcome>(resolve => {
@@ -51,7 +51,7 @@ export class JoinWaits {
     for (const w of [...this.#waits]) if (w.space === space && w.admitted()) w.resolve({ ok: true })
   }
 
-  answered (space: SpaceKey, join: string, from: string, outcome: string, detail: string): void {
+  answered (space: SpaceKey, join: EntryId, from: string, outcome: string, detail: string): void {
     for (const w of [...this.#waits]) {
       if (w.space !== space || w.join !== join) continue
       if (outcome === 'waiting') {

@@ -1,11 +1,11 @@
-import { fromHex, toHex } from '../codec/index.ts'
+import { fromHex } from '../codec/index.ts'
 import type { GrantableRole, Role } from '../codec/index.ts'
 import { generateKeyPair, keyPairFromSeed, peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
-import { authorKeyOf } from '../ids/index.ts'
+import { authorKeyOf, entryIdOf } from '../ids/index.ts'
 import type { Network, SyncDriver } from '../net/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
-import type { AuthorKey, SpaceKey } from '../ids/index.ts'
+import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
 import { DEPLOYMENT_SPACE_NAME } from './deployment.ts'
 import { NodeError } from './errors.ts'
 import { decodeInviteToken, encodeInviteToken } from './invite-token.ts'
@@ -114,13 +114,13 @@ export class MemberCommands {
       throw new NodeError('EXPIRED_TOKEN', `this invite expired at ${at}; ask for a new one`)
     }
     const space = this.#joinSpace(t.genesis, t.invite, t.secret, 'this invite\'s space')
-    if (space.join === '') {
+    if (space.join === null) {
       const role = space.replica.localRole(this.#me) ?? ''
       const name = space.replica.genesis.name
       throw new NodeError('NO_CHANGE', `this node is already ${role} in space ${name}; nothing to join`)
     }
-    const issuer = t.issuer === undefined ? undefined : toHex(t.issuer)
-    const waitFor = async (j: { replica: SpaceReplica, join: string }): Promise<JoinOutcome> => {
+    const issuer = t.issuer === undefined ? undefined : authorKeyOf(t.issuer)
+    const waitFor = async (j: { replica: SpaceReplica, join: EntryId | null }): Promise<JoinOutcome> => {
       const admitted = (): boolean => j.replica.localRole(this.#me) !== null
       return await this.#init.joinWaits.wait(j.replica.key, j.join, issuer, admitted, waitMs)
     }
@@ -173,16 +173,16 @@ export class MemberCommands {
     }
   }
 
-  /** Adopts the space and writes our join (hex id of the join entry), unless we are a member already. */
+  /** Adopts the space and writes our join (the id of the join entry), unless we are a member already (null). */
   #joinSpace (
     genesis: InviteToken['genesis'], invite: Uint8Array, secret: Uint8Array, what: string
-  ): { replica: SpaceReplica, join: string } {
+  ): { replica: SpaceReplica, join: EntryId | null } {
     const replica = this.#init.spaces.adopt(genesis, what)
     if (replica.localRole(this.#me) !== null) {
       this.#init.driver.spaceAdded(replica.key)
-      return { replica, join: '' }
+      return { replica, join: null }
     }
-    return { replica, join: toHex(this.#init.writes.join(replica, invite, keyPairFromSeed(secret)).id) }
+    return { replica, join: entryIdOf(this.#init.writes.join(replica, invite, keyPairFromSeed(secret)).id) }
   }
 
   /**

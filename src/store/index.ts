@@ -1,7 +1,7 @@
 /**
  * store/: the one place that touches the embedded database (node:sqlite),
  * plus an in-memory store with the same contract for tests and the simulator.
- * Imports codec/ only; space/ is its only caller.
+ * Imports codec/ and ids/ only; space/ is its only caller.
  */
 export type * from './types.ts'
 export { MemoryStore } from './memory-store.ts'

@@ -16,7 +16,7 @@ const SCHEMA_VERSION = 2
  * on (space, 64-char text): random inserts into that one dominated catch-up
  * (decision 12 stays: WAL, synchronous=FULL, one transaction per batch).
  * An id is stored as a BLOB when it is even-length lowercase hex (every real
- * id), otherwise as the TEXT given, so that any EntryId reads back unchanged.
+ * id), otherwise as the TEXT given (only synthetic ids of version 1 files), which reads back as is.
  */
 const SCHEMA = `
 CREATE TABLE spaces (

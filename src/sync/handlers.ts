@@ -1,6 +1,6 @@
-import { bytesEqual, cidOf, decodeEntry, decodeStatus, isCodecError, toHex } from '../codec/index.ts'
+import { bytesEqual, cidOf, decodeEntry, decodeStatus, isCodecError } from '../codec/index.ts'
 import type { Entry, Message, SignedBytes } from '../codec/index.ts'
-import { authorKeyOf, spaceKeyOf } from '../ids/index.ts'
+import { authorKeyOf, entryIdOf, spaceKeyOf } from '../ids/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
 import { SCORE } from './constants.ts'
@@ -210,7 +210,9 @@ export function onJoinAnswer (core: SyncCore, session: Session, msg: Msg<'join-a
   const { space, join, outcome, detail } = msg
   const replica = core.space(space)
   if (replica === undefined) return
-  core.events.push({ type: 'join-answer', space: replica.key, join: toHex(join), from: session.peer, outcome, detail })
+  core.events.push({
+    type: 'join-answer', space: replica.key, join: entryIdOf(join), from: session.peer, outcome, detail
+  })
 }
 
 /** A replica as status gossip reads it. */

@@ -1,7 +1,6 @@
 import type { Clock, FeedRow } from '../codec/index.ts'
-import { toHex } from '../codec/index.ts'
-import type { AuthorKey, SpaceKey } from '../ids/index.ts'
-import { authorKeyOf } from '../ids/index.ts'
+import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
+import { authorKeyOf, entryIdOf } from '../ids/index.ts'
 import { feedKey } from './keys.ts'
 import type { FeedKey } from './keys.ts'
 import { PeerScore } from './score.ts'
@@ -15,7 +14,7 @@ import { PeerScore } from './score.ts'
  */
 export class SharedSpace {
   readonly known = new Map<FeedKey, number>()
-  readonly heads = new Map<FeedKey, string | null>()
+  readonly heads = new Map<FeedKey, EntryId | null>()
   readonly frozen = new Set<FeedKey>()
   /** Status heads the peer holds; a new author takes a claim slot (past the budget, it is not kept). */
   readonly statusKnown: Map<AuthorKey, Clock>
@@ -38,7 +37,7 @@ export class SharedSpace {
     if (!this.known.has(fk) && !this.#claim()) return fk
     if (row.count >= (this.known.get(fk) ?? 0)) {
       this.known.set(fk, row.count)
-      this.heads.set(fk, row.head === null ? null : toHex(row.head))
+      this.heads.set(fk, row.head === null ? null : entryIdOf(row.head))
     }
     if (row.frozen) this.frozen.add(fk)
     return fk

@@ -1,6 +1,6 @@
 import type { Entry, Message, MessageType } from '../codec/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
-import type { AuthorKey, SpaceKey } from '../ids/index.ts'
+import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
 import type { ForkProof } from '../store/index.ts'
 
 /** The spaces a node holds, as the engine reads them. */
@@ -31,7 +31,7 @@ export type SyncEvent =
   }
   /** A peer answered a join of ours (decision 18): 'redeemed', 'waiting', or why the issuer refused it. */
   | {
-    readonly type: 'join-answer', readonly space: SpaceKey, readonly join: string, readonly from: AuthorKey,
+    readonly type: 'join-answer', readonly space: SpaceKey, readonly join: EntryId, readonly from: AuthorKey,
     readonly outcome: string, readonly detail: string
   }
   /** A peer showed us a revoke that takes our role in a space (decision 18): local writes there are refused. */
