@@ -1,6 +1,6 @@
 import { comparePositions } from '../codec/index.ts'
 import type { GrantableRole, Position, Role } from '../codec/index.ts'
-import type { AuthorKey } from '../ids/index.ts'
+import type { AuthorKey, EntryId } from '../ids/index.ts'
 import { entryIdOf } from '../ids/index.ts'
 import { higher } from './roles.ts'
 
@@ -106,7 +106,7 @@ export class Acl {
   }
 
   /** The effective invite with this id (hex), or undefined (unknown, or issued without authority). */
-  inviteState (id: string): InviteState | undefined {
+  inviteState (id: EntryId): InviteState | undefined {
     return this.#invites.find(i => entryIdOf(i.id) === id)
   }
 
