@@ -1,4 +1,4 @@
-import { decodeMessage, encodeMessage, isCodecError, toHex } from '../codec/index.ts'
+import { codecReason, decodeMessage, encodeMessage, isCodecError, toHex } from '../codec/index.ts'
 import type { Body, Entry, Message } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import type { LocalBodies } from '../space/index.ts'
@@ -102,7 +102,7 @@ export class SyncEngine {
     } catch (err) {
       if (!isCodecError(err)) throw err
       this.stats.garbageIn++
-      core.penalize(session, SCORE.garbage, `garbage: ${err.message}`, nowMs)
+      core.penalize(session, SCORE.garbage, `garbage: ${codecReason(err)}`, nowMs)
       return
     }
     this.stats.count('in', msg.m, bytes.length)
