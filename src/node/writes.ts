@@ -38,7 +38,7 @@ export class LocalWrites {
 
   /** Several entries in one commit (a folder's records). */
   writeMany (replica: SpaceReplica, bodies: LocalBodies): Entry[] {
-    return this.#committed(() => this.#driver.appendMany(replica.key, bodies))
+    return this.#committed(() => this.#driver.appendBodies(replica.key, bodies))
   }
 
   /** Our join with an invite (decision 9): stored, or pending until the invite arrives from the inviter. */

@@ -20,7 +20,7 @@ import type { Outbound, SyncEvent } from './types.ts'
  * no clock of its own, so the simulator runs exactly this code.
  *
  *   handle:  connect(peer) · disconnect(peer) · receive(peer, bytes) · tick()
- *   command: append(space, body) · appendMany · publishStatus(space, body) · spaceAdded(space)
+ *   command: append(space, body) · appendBodies · publishStatus(space, body) · spaceAdded(space)
  *   poll:    drain() -> messages · events() · nextDeadline()
  *
  * The engine owns the sessions (session.ts) and hands each message type to
@@ -162,10 +162,10 @@ export class SyncEngine {
   }
 
   /** Several local writes in one commit, then announced together. */
-  appendMany (space: SpaceKey, bodies: LocalBodies, nowMs: number): Entry[] {
+  appendBodies (space: SpaceKey, bodies: LocalBodies, nowMs: number): Entry[] {
     const core = this.#core
     const replica = core.replica(space)
-    const entries = replica.appendMany(core.keyPair, bodies, nowMs)
+    const entries = replica.appendBodies(core.keyPair, bodies, nowMs)
     if (entries.length === 0) return entries
     core.afterStore(replica, entries, null)
     core.events.push({ type: 'stored', space, entries, from: 'local' })
