@@ -38,12 +38,19 @@ interface ApiInit {
 
 export interface ApiAddress { readonly url: string, readonly token: string, readonly pid: number }
 
-const STATUS: Partial<Record<NodeErrorCode | 'INTERNAL' | 'NOT_FOUND' | 'BAD_JSON' | 'TOO_LARGE', number>> = {
+type ApiOwnCode = 'UNAUTHORIZED' | 'NOT_FOUND' | 'TOO_LARGE' | 'BAD_JSON'
+/** Every `error.code` the API answers with: the node's, the API's own, and INTERNAL for anything else. */
+export type ApiErrorCode = NodeErrorCode | ApiOwnCode | 'INTERNAL'
+
+/** The HTTP status of each code; a new code does not compile until it is given one here. */
+const STATUS: Record<ApiErrorCode, number> = {
+  BAD_INPUT: 400, BAD_PEER: 400, BAD_CONFIG: 400, BAD_FOLDER: 400, BAD_TOKEN: 400, EXPIRED_TOKEN: 400,
+  AMBIGUOUS_SPACE: 400, DIR_LOCKED: 400, NOT_RUNNING: 400, NO_FOLDER: 404, DATA_DIR_FOLDER: 400,
+  BACKUP_EXISTS: 400, BACKUP_REFUSED: 400, BAD_JSON: 400,
   UNAUTHORIZED: 401,
   NOT_ALLOWED: 403,
   UNKNOWN_SPACE: 404,
   NOT_FOUND: 404,
-  NO_FOLDER: 404,
   TOO_LARGE: 413,
   INTERNAL: 500,
   STORAGE_FULL: 507,
@@ -122,7 +129,7 @@ export class ApiServer {
       send(res, 200, result ?? { ok: true })
     } catch (err) {
       const { code, message } = describe(err)
-      send(res, STATUS[code as keyof typeof STATUS] ?? 400, { error: { code, message } })
+      send(res, STATUS[code], { error: { code, message } })
     }
   }
 
@@ -147,13 +154,18 @@ export class ApiServer {
   }
 }
 
-class ApiError extends SamepageError<'UNAUTHORIZED' | 'NOT_FOUND' | 'TOO_LARGE' | 'BAD_JSON'> {}
+class ApiError extends SamepageError<ApiOwnCode> {}
 
-function describe (err: unknown): { code: string, message: string } {
+/**
+ * An error as the API answers it. The caller's errors are the node's
+ * (NodeError: the facade turns every refusal of a lower layer into one) and
+ * the API's own (ApiError); their codes and messages go out as they are.
+ * Anything else is ours, whatever `code` it carries (a lower layer's error
+ * the facade did not translate, a system error such as ENOENT, a bug): it is
+ * logged here and answered as INTERNAL.
+ */
+function describe (err: unknown): { code: ApiErrorCode, message: string } {
   if (err instanceof NodeError || err instanceof ApiError) return { code: err.code, message: err.message }
-  if (err instanceof Error && 'code' in err && typeof err.code === 'string' && /^[A-Z_]+$/.test(err.code)) {
-    return { code: err.code, message: err.message }
-  }
   console.error('samepage api: unexpected error', err)
   return { code: 'INTERNAL', message: 'the daemon hit an unexpected error; see its log' }
 }

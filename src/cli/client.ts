@@ -1,20 +1,22 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { API_FILE } from '../api/index.ts'
-import type { ApiAddress } from '../api/index.ts'
+import type { ApiAddress, ApiErrorCode } from '../api/index.ts'
+import { SamepageError } from '../ids/index.ts'
 
-/** Talks to the running daemon of a data directory through its API. */
-export class CliError extends Error {
+/** The daemon's error code when the error came from it; ERROR for the command line's own. */
+type CliErrorCode = ApiErrorCode | 'ERROR'
+
+/** An error the command line prints and exits with (2 for a usage error). */
+export class CliError extends SamepageError<CliErrorCode> {
   readonly exitCode: number
-  /** The daemon's error code (NodeError's), when the error came from it. */
-  readonly code: string
-  constructor (message: string, exitCode = 1, code = 'ERROR') {
-    super(message)
+  constructor (message: string, exitCode = 1, code: CliErrorCode = 'ERROR', options?: ErrorOptions) {
+    super(code, message, options)
     this.exitCode = exitCode
-    this.code = code
   }
 }
 
+/** Talks to the running daemon of a data directory through its API. */
 export class ApiClient {
   readonly #dir: string
 
@@ -40,7 +42,7 @@ export class ApiClient {
     } catch {
       throw this.#notRunning()
     }
-    const payload = await res.json().catch(() => ({})) as { error?: { code: string, message: string } }
+    const payload = await res.json().catch(() => ({})) as { error?: { code: ApiErrorCode, message: string } }
     if (!res.ok) {
       const message = payload.error?.message ?? `the daemon answered ${res.status}`
       throw new CliError(message, 1, payload.error?.code ?? 'ERROR')

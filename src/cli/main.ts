@@ -3,7 +3,8 @@ import path from 'node:path'
 import { Command, CommanderError } from 'commander'
 import { assertValueDepth } from '../codec/index.ts'
 import { loadOrCreateIdentity, peerIdOf } from '../identity/index.ts'
-import { NodeError } from '../node/index.ts'
+import { FOLDER_MODES } from '../node/index.ts'
+import { SamepageError } from '../ids/index.ts'
 import { ApiClient, CliError } from './client.ts'
 import { parseDuration } from './duration.ts'
 import { startDaemon } from './start.ts'
@@ -214,7 +215,7 @@ ledger.command('append <space> <json>').action(async (ref: string, json: string)
   try {
     assertValueDepth(tx, 'the transaction')
   } catch (err) {
-    throw new CliError((err as Error).message, 1, 'BAD_INPUT')
+    throw new CliError((err as Error).message, 1, 'BAD_INPUT', { cause: err })
   }
   await api().call('POST', `/v1/spaces/${enc(ref)}/ledger`, { tx })
   out({ ok: true }, () => 'ok')
@@ -228,6 +229,10 @@ const folder = program.command('folder').description('share a directory as a spa
 folder.command('add <space> <path>').description('bind a space to a local directory and sync it')
   .option('--mode <mode>', 'send-receive, send-only or receive-only', 'send-receive')
   .action(async (ref: string, dir: string, o: { mode: string }) => {
+    // The daemon refuses an unknown mode too, but only the command line knows it came from --mode.
+    if (!(FOLDER_MODES as readonly string[]).includes(o.mode)) {
+      throw new CliError(`--mode ${JSON.stringify(o.mode)}: use one of ${FOLDER_MODES.join(', ')}`, 2, 'BAD_INPUT')
+    }
     const body = { space: ref, path: path.resolve(dir), mode: o.mode }
     const r = await api().call('POST', '/v1/folders', body) as FolderInfo
     out(r, () => `sharing ${r.path} as space ${r.name} (${r.mode}); see samepage folder status ${r.name}`)
@@ -271,7 +276,7 @@ try {
     process.exit(2)
   }
   const message = err instanceof Error ? err.message : String(err)
-  const code = err instanceof NodeError || err instanceof CliError ? err.code : 'ERROR'
+  const code = err instanceof SamepageError ? err.code : 'ERROR'
   if (g().json) console.log(JSON.stringify({ error: { code, message } }))
   console.error(`samepage: ${message}`)
   process.exit(err instanceof CliError ? err.exitCode : 1)

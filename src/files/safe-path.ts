@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { SamepageError } from '../ids/index.ts'
 
 /**
  * Writing inside a shared folder without ever leaving it (decision 19).
@@ -18,12 +19,13 @@ const C = fs.constants
 const PROC_FD = '/proc/self/fd'
 const HAS_PROC_FD = fs.existsSync(PROC_FD)
 
-/** A directory on a record's path is a symbolic link (or a file) on this node: nothing is written through it. */
-class LinkInPathError extends Error {
-  readonly code = 'ELINKINPATH'
+/**
+ * A directory on a record's path is a symbolic link (or a file) on this node: nothing is written through it.
+ * Its code is spelled like the file system's (ENOTDIR, …) because writers treat it as one more such refusal.
+ */
+class LinkInPathError extends SamepageError<'ELINKINPATH'> {
   constructor (rel: string, what: string) {
-    super(`${rel} is ${what} on this node; links are never followed, so nothing is written through it`)
-    this.name = 'LinkInPathError'
+    super('ELINKINPATH', `${rel} is ${what} on this node; links are never followed, so nothing is written through it`)
   }
 }
 

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { bytesEqual, FILE_MODE_BITS, sha256 } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
+import { SamepageError } from '../ids/index.ts'
 import { WORK_AREA } from './scanner.ts'
 import { hashRanges } from './hash-pool.ts'
 import { checkWorkArea, inCheckedDir } from './safe-path.ts'
@@ -60,12 +61,12 @@ interface WriteReport {
   readonly bytesFetched: number
 }
 
-export class ChunkMismatchError extends Error {
+/** A chunk whose bytes do not match its hash: not written; the chunks before it stay in the part file. */
+export class ChunkMismatchError extends SamepageError<'CHUNK_MISMATCH'> {
   readonly index: number
   readonly source: 'local' | 'fetch'
   constructor (index: number, source: 'local' | 'fetch', message: string) {
-    super(message)
-    this.name = 'ChunkMismatchError'
+    super('CHUNK_MISMATCH', message)
     this.index = index
     this.source = source
   }

@@ -3,6 +3,7 @@ import path from 'node:path'
 import type { ChunkFetcher } from '../blocks/index.ts'
 import { FILE_MODE_BITS, toHex } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
+import { hasCode, SamepageError } from '../ids/index.ts'
 import { diskReserveBytes } from './disk-reserve.ts'
 import { describeWriteError, fsError } from './folder-errors.ts'
 import type { WriteJob } from './folder-types.ts'
@@ -145,10 +146,19 @@ async function writeJob (
     state.errors.set(job.path, describeWriteError(err as NodeJS.ErrnoException))
     // A file system's refusal (full, a clash of names, permissions): the part file goes, to leave the room it took.
     // A transfer cut short (no peer has a chunk now, or the link broke) keeps it, for the resume.
-    if (typeof (err as NodeJS.ErrnoException).code === 'string') {
+    if (refusedByFileSystem(err)) {
       await fs.promises.rm(partPath(state.root, version.id), { force: true }).catch(() => {})
     }
   }
+}
+
+/**
+ * The file system said no (an errno code, or a link in the path), as opposed to a transfer cut short: a
+ * NoSourceError or a chunk that did not match carries a code too, but keeps the part file for the resume.
+ */
+function refusedByFileSystem (err: unknown): boolean {
+  if (err instanceof SamepageError) return hasCode(err, 'ELINKINPATH')
+  return typeof (err as NodeJS.ErrnoException).code === 'string'
 }
 
 function statOf (p: string, st: fs.Stats): Omit<ScannedFile, 'chunks'> {

@@ -14,12 +14,8 @@ const KEY_FILE_SIZE = PRIVATE_KEY_PROTOBUF_PREFIX.length + 64
 
 type IdentityErrorCode = 'IDENTITY_UNREADABLE' | 'IDENTITY_INSECURE'
 
-/** A key file this node will not use. Its message starts with the code, as it always has (the CLI shows it so). */
-export class IdentityError extends SamepageError<IdentityErrorCode> {
-  constructor (code: IdentityErrorCode, message: string, options?: ErrorOptions) {
-    super(code, `${code}: ${message}`, options)
-  }
-}
+/** A key file this node will not use; the message says what to do with it. */
+export class IdentityError extends SamepageError<IdentityErrorCode> {}
 
 /**
  * Loads the node's key from `dir/identity.key`, creating it (mode 0600,

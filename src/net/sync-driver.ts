@@ -104,8 +104,8 @@ export class SyncDriver {
     return this.#pumped(() => this.#engine.append(space, body, this.#now()))
   }
 
-  appendMany (space: SpaceKey, bodies: LocalBodies): Entry[] {
-    return this.#pumped(() => this.#engine.appendMany(space, bodies, this.#now()))
+  appendBodies (space: SpaceKey, bodies: LocalBodies): Entry[] {
+    return this.#pumped(() => this.#engine.appendBodies(space, bodies, this.#now()))
   }
 
   /** Our join with an invite (decision 9): through the engine like every other write. */

@@ -89,7 +89,8 @@ export class Folders {
 
   async add (replica: SpaceReplica, dir: string, mode: string, me: AuthorKey): Promise<FolderInfo> {
     if (!(FOLDER_MODES as readonly string[]).includes(mode)) {
-      throw new NodeError('BAD_INPUT', `--mode ${JSON.stringify(mode)}: use one of ${FOLDER_MODES.join(', ')}`)
+      const modes = FOLDER_MODES.join(', ')
+      throw new NodeError('BAD_INPUT', `the folder mode ${JSON.stringify(mode)} is unknown; use one of ${modes}`)
     }
     const root = path.resolve(dir)
     const role = replica.acl.currentRole(me)

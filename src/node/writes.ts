@@ -1,4 +1,4 @@
-import { CodecError } from '../codec/index.ts'
+import { CodecError, codecReason } from '../codec/index.ts'
 import type { Body, Entry } from '../codec/index.ts'
 import { SpaceError } from '../space/index.ts'
 import type { KeyPair } from '../identity/index.ts'
@@ -38,7 +38,7 @@ export class LocalWrites {
 
   /** Several entries in one commit (a folder's records). */
   writeMany (replica: SpaceReplica, bodies: LocalBodies): Entry[] {
-    return this.#committed(() => this.#driver.appendMany(replica.key, bodies))
+    return this.#committed(() => this.#driver.appendBodies(replica.key, bodies))
   }
 
   /** Our join with an invite (decision 9): stored, or pending until the invite arrives from the inviter. */
@@ -64,9 +64,9 @@ function userError (err: unknown): unknown {
   const storage = storageUserError(err)
   if (storage !== null) return storage
   if (err instanceof SpaceError) {
-    const code = err.code === 'NOT_ALLOWED' ? 'NOT_ALLOWED' : 'BAD_INPUT'
-    return new NodeError(code, err.message.replace(/^[A-Z_]+: /, ''), { cause: err })
+    const code = err.code === 'NOT_ALLOWED' || err.code === 'UNKNOWN_SPACE' ? err.code : 'BAD_INPUT'
+    return new NodeError(code, err.message, { cause: err })
   }
-  if (err instanceof CodecError) return new NodeError('BAD_INPUT', err.message, { cause: err })
+  if (err instanceof CodecError) return new NodeError('BAD_INPUT', codecReason(err), { cause: err })
   return err
 }

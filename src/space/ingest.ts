@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {
-  ACL_TYPES, bytesEqual, compareBytes, compareClocks, decodeEntry, decodeStatus, isCodecError, toHex
+  ACL_TYPES, bytesEqual, codecReason, compareBytes, compareClocks, decodeEntry, decodeStatus, isCodecError, toHex
 
 } from '../codec/index.ts'
 import type { Clock, Entry, SignedBytes } from '../codec/index.ts'
@@ -267,7 +267,7 @@ export function decodeOrReject<T extends object> (decode: () => T): T | Reject {
   try {
     return decode()
   } catch (err) {
-    if (isCodecError(err)) return { reason: 'malformed', detail: err.message }
+    if (isCodecError(err)) return { reason: 'malformed', detail: codecReason(err) }
     throw err
   }
 }

@@ -42,8 +42,4 @@ export function emptyResult (): IngestResult {
 /** A user's request that cannot be done: an error with a stable code and a next step (decision 13). */
 type SpaceErrorCode = 'NOT_ALLOWED' | 'INVALID_GENESIS' | 'UNKNOWN_SPACE' | 'INVALID_INPUT'
 
-export class SpaceError extends SamepageError<SpaceErrorCode> {
-  constructor (code: SpaceErrorCode, message: string, options?: ErrorOptions) {
-    super(code, `${code}: ${message}`, options)
-  }
-}
+export class SpaceError extends SamepageError<SpaceErrorCode> {}

@@ -1,4 +1,4 @@
-import { isCodecError } from '../codec/index.ts'
+import { codecReason, isCodecError } from '../codec/index.ts'
 
 /**
  * Reads never throw on stored data (decision 14). A row or record that can
@@ -11,7 +11,7 @@ import { isCodecError } from '../codec/index.ts'
 interface UnreadableMarker { readonly '/': { readonly unreadable: string } }
 
 function unreadable (err: unknown): UnreadableMarker {
-  const why = isCodecError(err) ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : 'unreadable'
+  const why = isCodecError(err) ? codecReason(err) : err instanceof Error ? `${err.name}: ${err.message}` : 'unreadable'
   return { '/': { unreadable: why.slice(0, 200) } }
 }
 

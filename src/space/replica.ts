@@ -98,11 +98,6 @@ export class SpaceReplica {
     return local.appendBodies(this.#s, keyPair, [body], nowMs)[0] as Entry
   }
 
-  /** The former name of appendBodies, kept for its callers. */
-  appendMany (keyPair: KeyPair, bodies: LocalBodies, nowMs: number): Entry[] {
-    return local.appendBodies(this.#s, keyPair, bodies, nowMs)
-  }
-
   /** File versions with their chunk-list parts in one commit through `append` (file-versions.ts); their record ids. */
 
   recordFileVersions (versions: readonly NewFileVersion[], append: AppendLocal): string[] {

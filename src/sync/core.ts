@@ -2,7 +2,7 @@ import { ACL_TYPES, cidFromBytes } from '../codec/index.ts'
 import type { Body, Entry } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, spaceKeyOf } from '../ids/index.ts'
-import { PENDING_BYTES_MAX, PENDING_BYTES_PER_PEER_MAX } from '../space/index.ts'
+import { PENDING_BYTES_MAX, PENDING_BYTES_PER_PEER_MAX, SpaceError } from '../space/index.ts'
 import type { IngestResult, SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import { ClaimBudget, CLAIMS_PER_PEER_MAX } from './claims.ts'
@@ -202,7 +202,7 @@ export class SyncCore {
 
   replica (space: SpaceKey): SpaceReplica {
     const r = this.spaces.get(space)
-    if (r === undefined) throw new Error(`UNKNOWN_SPACE: space ${space} is not held by this node`)
+    if (r === undefined) throw new SpaceError('UNKNOWN_SPACE', `space ${space} is not held by this node`)
     return r
   }
 

@@ -1,4 +1,4 @@
-import { decodeMessage, encodeMessage, isCodecError } from '../codec/index.ts'
+import { codecReason, decodeMessage, encodeMessage, isCodecError } from '../codec/index.ts'
 import type { Body, Entry, Message } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
@@ -21,7 +21,7 @@ import type { Outbound, SyncEvent } from './types.ts'
  * no clock of its own, so the simulator runs exactly this code.
  *
  *   handle:  connect(peer) · disconnect(peer) · receive(peer, bytes) · tick()
- *   command: append(space, body) · appendMany · publishStatus(space, body) · spaceAdded(space)
+ *   command: append(space, body) · appendBodies · publishStatus(space, body) · spaceAdded(space)
  *   poll:    drain() -> messages · events() · nextDeadline()
  *
  * The engine owns the sessions (session.ts) and hands each message type to
@@ -103,7 +103,7 @@ export class SyncEngine {
     } catch (err) {
       if (!isCodecError(err)) throw err
       this.stats.garbageIn++
-      core.penalize(session, SCORE.garbage, `garbage: ${err.message}`, nowMs)
+      core.penalize(session, SCORE.garbage, `garbage: ${codecReason(err)}`, nowMs)
       return
     }
     this.stats.count('in', msg.m, bytes.length)
@@ -163,10 +163,10 @@ export class SyncEngine {
   }
 
   /** Several local writes in one commit, then announced together. */
-  appendMany (space: SpaceKey, bodies: LocalBodies, nowMs: number): Entry[] {
+  appendBodies (space: SpaceKey, bodies: LocalBodies, nowMs: number): Entry[] {
     const core = this.#core
     const replica = core.replica(space)
-    const entries = replica.appendMany(core.keyPair, bodies, nowMs)
+    const entries = replica.appendBodies(core.keyPair, bodies, nowMs)
     if (entries.length === 0) return entries
     core.afterStore(replica, entries, null)
     core.events.push({ type: 'stored', space, entries, from: 'local' })

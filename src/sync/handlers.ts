@@ -1,4 +1,4 @@
-import { bytesEqual, cidOf, decodeEntry, decodeStatus, isCodecError } from '../codec/index.ts'
+import { bytesEqual, cidOf, codecReason, decodeEntry, decodeStatus, isCodecError } from '../codec/index.ts'
 import type { Entry, Message, SignedBytes } from '../codec/index.ts'
 import { authorKeyOf, entryIdOf, spaceKeyOf } from '../ids/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
@@ -63,7 +63,7 @@ export function onEntries (core: SyncCore, session: Session, msg: Msg<'entries'>
     head = decodeEntry(first[0], first[1])
   } catch (err) {
     if (!isCodecError(err)) throw err
-    core.penalize(session, SCORE.invalidEntry, `invalid entry: ${err.message}`, nowMs)
+    core.penalize(session, SCORE.invalidEntry, `invalid entry: ${codecReason(err)}`, nowMs)
     return
   }
   const author = authorKeyOf(head.author)

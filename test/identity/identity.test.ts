@@ -105,7 +105,7 @@ test('a key file readable by others is refused with IDENTITY_INSECURE and says t
     assert.equal(err.code, 'IDENTITY_INSECURE')
     assert.ok(err.message.includes('chmod 600'), err.message)
     assert.ok(err.message.includes(file), err.message)
-    assert.ok(err.message.startsWith('IDENTITY_INSECURE: '), err.message)
+    assert.ok(err.message.startsWith(`${file} is readable by other users`), err.message) // the code is .code
     assert.ok(err.message.includes(`mode ${mode.toString(8)}`), err.message)
     // refused, not replaced
     assert.deepEqual(fs.readFileSync(file), keyFileBytes(kp.seed))
@@ -136,7 +136,7 @@ test('a truncated or corrupt key file is refused with IDENTITY_UNREADABLE, and l
     const dir = writeKeyFile(bytes)
     const err = identityError(() => loadOrCreateIdentity(dir))
     assert.equal(err.code, 'IDENTITY_UNREADABLE', what)
-    assert.ok(err.message.startsWith('IDENTITY_UNREADABLE: '), err.message)
+    assert.ok(err.message.startsWith(path.join(dir, keyFileName)), err.message) // the code is .code
     assert.ok(err.message.includes(says), `${what}: ${err.message}`)
     assert.ok(err.message.includes(path.join(dir, keyFileName)), err.message)
     assert.deepEqual(fs.readFileSync(path.join(dir, keyFileName)), Buffer.from(bytes), `${what}: the file is left alone`)

@@ -31,7 +31,7 @@ function setup (t: { after: (fn: () => void) => void }): { root: string, data: s
 test('a backup taken beside live commits is a whole database whose views equal a rebuild of its entries', { timeout: 120_000 }, async t => {
   const { root, data, store, replica } = setup(t)
   for (let i = 0; i < 10_000; i += 1000) {
-    replica.appendMany(W, Array.from({ length: 1000 }, (_, j) => ({ t: 'kv.put' as const, key: `k${(i + j) % 3000}`, value: { n: i + j, pad: 'x'.repeat(200) } })), T0 + 1 + i / 1000)
+    replica.appendBodies(W, Array.from({ length: 1000 }, (_, j) => ({ t: 'kv.put' as const, key: `k${(i + j) % 3000}`, value: { n: i + j, pad: 'x'.repeat(200) } })), T0 + 1 + i / 1000)
   }
   let live = 0
   const writer = setInterval(() => { replica.append(W, { t: 'ledger.append', tx: { live: live++ } }, T0 + 100 + live) }, 1)

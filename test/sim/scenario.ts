@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import { keyPairFromSeed } from '../../src/identity/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
+import { hasCode } from '../../src/ids/index.ts'
 import { SpaceReplica } from '../../src/space/index.ts'
 import type { SpaceKey } from '../../src/ids/index.ts'
 import { recomputedViewHash } from '../space/view-rebuild.ts'
@@ -118,7 +119,7 @@ export function runScenario (config: ScenarioConfig): ScenarioReport {
         lastWriteMs = net.nowMs
       } catch (err) {
         // A node that has not received its grant yet cannot write: refused locally, as a user would see it.
-        assert.match(String(err), /NOT_ALLOWED/)
+        assert.ok(hasCode(err, 'NOT_ALLOWED'), String(err))
       }
       net.pump(node)
     })
@@ -135,7 +136,7 @@ export function runScenario (config: ScenarioConfig): ScenarioReport {
           node.engine.publishStatus(space, { round, node: node.index }, net.nowMs)
           statusRounds.set(node, round)
         } catch (err) {
-          assert.match(String(err), /NOT_ALLOWED/) // not a member yet: its grant has not arrived
+          assert.ok(hasCode(err, 'NOT_ALLOWED'), String(err)) // not a member yet: its grant has not arrived
         }
         net.pump(node)
       })
