@@ -1,6 +1,7 @@
-import fs from 'node:fs'
 import path from 'node:path'
 import { sha256, toHex } from '../codec/index.ts'
+import { nodeFolderFs } from './folder-fs.ts'
+import type { FolderFs, FsFileHandle } from './folder-fs.ts'
 import type { ScannedFile } from './scanner.ts'
 
 /**
@@ -35,8 +36,9 @@ const OPEN_FILES_MAX = 16
 
 export class ChunkIndex {
   readonly #root: string
+  readonly #fs: FolderFs
   readonly #where = new Map<string, ChunkLocation[]>()
-  readonly #open = new Map<string, Promise<fs.promises.FileHandle | null>>()
+  readonly #open = new Map<string, Promise<FsFileHandle | null>>()
   /**
    * The stat each indexed file had when its chunks were found (its latest indexing); gone once the file is found
    * changed.
@@ -46,9 +48,10 @@ export class ChunkIndex {
   readonly #onChanged: (path: string) => void
 
   /** `onChanged`: a file no longer holds what its scan found (it is scanned again). */
-  constructor (root: string, onChanged: (path: string) => void = () => {}) {
+  constructor (root: string, onChanged: (path: string) => void = () => {}, fs: FolderFs = nodeFolderFs) {
     this.#root = root
     this.#onChanged = onChanged
+    this.#fs = fs
   }
 
   /** Forget everything and index these files (a scan's result). */
@@ -123,7 +126,7 @@ export class ChunkIndex {
     let opening = this.#open.get(loc.path)
     if (opening === undefined) {
       // gone or unreadable since the scan
-      opening = fs.promises.open(path.join(this.#root, loc.path), 'r').catch(() => null)
+      opening = this.#fs.open(path.join(this.#root, loc.path), 'r').catch(() => null)
       this.#open.set(loc.path, opening)
       if (this.#open.size > OPEN_FILES_MAX) this.#forget(this.#open.keys().next().value as string)
     }

@@ -10,7 +10,7 @@ import { rmdirInFolder, unlinkInFolder } from './safe-path.ts'
  */
 export async function deleteFile (state: PassState, p: string): Promise<boolean> {
   try {
-    await unlinkInFolder(state.root, p)
+    await unlinkInFolder(state.fs, state.root, p)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       state.errors.set(p, describeWriteError(err as NodeJS.ErrnoException))
@@ -21,7 +21,7 @@ export async function deleteFile (state: PassState, p: string): Promise<boolean>
   state.scanned.delete(p)
   state.errors.delete(p)
   for (let dir = path.posix.dirname(p); dir !== '.' && dir !== ''; dir = path.posix.dirname(dir)) {
-    if (!await rmdirInFolder(state.root, dir)) break
+    if (!await rmdirInFolder(state.fs, state.root, dir)) break
   }
   return true
 }

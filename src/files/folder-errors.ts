@@ -1,7 +1,9 @@
-import fs from 'node:fs'
+import { constants } from 'node:fs'
 import path from 'node:path'
 import { NoSourceError } from '../blocks/index.ts'
 import { SamepageError } from '../ids/index.ts'
+import { nodeFolderFs } from './folder-fs.ts'
+import type { FolderFs } from './folder-fs.ts'
 import { WORK_AREA } from './scanner.ts'
 
 /** What a path shows when writing it failed: the file system's refusal in words, or a wait for a source. */
@@ -30,13 +32,13 @@ export class FolderProblem extends SamepageError<'BAD_FOLDER'> {
   }
 }
 
-export async function checkFolder (root: string): Promise<void> {
-  const st = await fs.promises.stat(root).catch(() => null)
+export async function checkFolder (root: string, fs: FolderFs = nodeFolderFs): Promise<void> {
+  const st = await fs.stat(root).catch(() => null)
   if (st === null) throw new FolderProblem(`${root} does not exist; create it first (mkdir -p ${root})`)
   if (!st.isDirectory()) throw new FolderProblem(`${root} is not a directory`)
   try {
-    await fs.promises.access(root, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK)
-    await fs.promises.mkdir(path.join(root, WORK_AREA, 'tmp'), { recursive: true })
+    await fs.access(root, constants.R_OK | constants.W_OK | constants.X_OK)
+    await fs.mkdir(path.join(root, WORK_AREA, 'tmp'), { recursive: true })
   } catch {
     const user = process.getuid?.() ?? '?'
     throw new FolderProblem(`${root} is not writable by this node (user ${user}); fix its permissions`)

@@ -18,6 +18,15 @@ export interface KnownFile extends Omit<ScannedFile, 'chunks'> {
   readonly chunks: ScannedFile['chunks']
 }
 
+/**
+ * Where the known files are kept between runs: by default the JSON file
+ * below (FolderOptions.stateFile); a test may keep them in memory.
+ */
+export interface KnownStore {
+  load (): Map<string, KnownFile>
+  save (known: ReadonlyMap<string, KnownFile>): void
+}
+
 type SavedFile = [
   path: string, id: string, size: number, mode: number, mtimeMs: number, ino: number, chunks: [string, number][]
 ]

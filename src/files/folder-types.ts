@@ -1,5 +1,7 @@
 import type { ChunkFetcher, PeerTransfer } from '../blocks/index.ts'
 import type { FileBody, FileChunk } from '../codec/index.ts'
+import type { FolderFs } from './folder-fs.ts'
+import type { KnownStore } from './folder-state.ts'
 import type { ScanProblem, ScannedFile } from './scanner.ts'
 
 /**
@@ -51,6 +53,10 @@ export interface FolderOptions {
   readonly rescanMs?: number
   /** Free bytes a write must leave on the folder's disk (disk-reserve.ts; default from the disk's size). */
   readonly diskReserveBytes?: number
+  /** The file system the folder is on: node:fs by default; tests give a fake one (test/files/fake-fs.ts). */
+  readonly fs?: FolderFs
+  /** Where what this node knows of its copy is kept: by default the JSON file `stateFile`. */
+  readonly knownStore?: KnownStore
 }
 
 interface FolderError { readonly path: string, readonly error: string }

@@ -8,7 +8,9 @@ import { ChunkIndex } from './chunk-index.ts'
 import { conflictList } from './conflict-list.ts'
 import { deleteFile } from './delete-file.ts'
 import { checkFolder } from './folder-errors.ts'
+import { nodeFolderFs } from './folder-fs.ts'
 import { loadFolderState, saveFolderState } from './folder-state.ts'
+import type { KnownStore } from './folder-state.ts'
 import type { ConflictInfo, FolderMode, FolderOptions, FolderStatus } from './folder-types.ts'
 import type { NewVersion, RecordedFile, WriteJob } from './folder-types.ts'
 import { adopt } from './pass-state.ts'
@@ -45,13 +47,15 @@ import { dropHopeless, writeJobs } from './write-jobs.ts'
  * Every decision is the planner's (plan.ts, pure, per mode plan-modes.ts);
  * this class only executes the plans: it scans, writes (write-jobs.ts),
  * renames (set-aside.ts), deletes (delete-file.ts), records through its
- * host, and keeps the timers, the watcher and the status.
+ * host, and keeps the timers, the watcher and the status. Every call to the
+ * disk goes through one FolderFs (folder-fs.ts: node:fs, or a test's fake).
  */
 export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   readonly root: string
   readonly mode: FolderMode
   readonly #rules: ModeRules
   readonly #opts: FolderOptions
+  readonly #known: KnownStore
   readonly #state: PassState
   #skipped: ScanProblem[] = []
   #phase: FolderStatus['state'] = 'starting'
@@ -80,17 +84,22 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     this.root = path.resolve(opts.root)
     this.mode = opts.mode
     this.#rules = MODE_RULES[opts.mode]
+    this.#known = opts.knownStore ?? {
+      load: () => loadFolderState(opts.stateFile),
+      save: known => { saveFolderState(opts.stateFile, known) }
+    }
+    const fs = opts.fs ?? nodeFolderFs
     // A file found changed while serving it is read again in a pass soon (even if its stat looks the same).
-    const index = new ChunkIndex(this.root, p => { this.#reread.add(p); this.schedule(WATCH_SETTLE_MS) })
-    this.#state = { root: this.root, scanned: new Map(), known: new Map(), errors: new Map(), index }
+    const index = new ChunkIndex(this.root, p => { this.#reread.add(p); this.schedule(WATCH_SETTLE_MS) }, fs)
+    this.#state = { root: this.root, fs, scanned: new Map(), known: new Map(), errors: new Map(), index }
   }
 
   /**
    * Checks the folder can be used (throws FolderProblem naming what is wrong), then watches it and runs a first pass.
    */
   async start (): Promise<void> {
-    await checkFolder(this.root)
-    const known = loadFolderState(this.#opts.stateFile)
+    await checkFolder(this.root, this.#state.fs)
+    const known = this.#known.load()
     for (const [p, k] of known) this.#state.known.set(p, k)
     // What the last run knew stands in for a previous scan: unchanged files are not read again.
     this.#state.scanned = new Map(known)
@@ -199,14 +208,14 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     const reread = new Set(this.#reread)
     this.#reread.clear()
     const previous = reread.size === 0 ? state.scanned : new Map([...state.scanned].filter(([p]) => !reread.has(p)))
-    const scan = await scanFolder(this.root, { previous })
+    const scan = await scanFolder(this.root, { previous, fs: state.fs })
     state.scanned = new Map(scan.files.map(f => [f.path, f]))
     this.#skipped = scan.skipped
     state.index.rebuild(scan.files)
     let changed = false
     if (this.#rules.recordsLocalChanges) changed = this.#recordLocalChanges(reread)
     if (this.#rules.appliesRecords) changed = await this.#applyRecords() || changed
-    if (changed) saveFolderState(this.#opts.stateFile, state.known)
+    if (changed) this.#known.save(state.known)
     this.#conflictCount = this.conflicts().length
     this.#phase = 'idle'
     if (this.#need.files === 0 && state.errors.size === 0) this.#lastSyncedMs = Date.now()
@@ -246,7 +255,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   /** Step 2: the current version of every path onto disk; conflict copies; then deletions; then resolutions. */
   async #applyRecords (): Promise<boolean> {
     const state = this.#state
-    const rules = await readIgnoreRules(this.root)
+    const rules = await readIgnoreRules(this.root, state.fs)
     const ignores = (p: string): boolean => rules.ignores(p)
     let changed = await renameAside(state, planSetAsideRenames(this.#view(), ignores))
     const view = this.#view()

@@ -8,7 +8,9 @@
  * the fetch plan), set-aside.ts (renames), delete-file.ts, conflict-list.ts.
  * The other decisions it needs (chunk boundaries, which block from whom,
  * which version wins) live in blocks/ and space/; chunks come through
- * blocks/'s ChunkFetcher contract, which net/ implements.
+ * blocks/'s ChunkFetcher contract, which net/ implements. The executor
+ * reaches the disk only through FolderFs (folder-fs.ts): node:fs in
+ * production, a fake in memory in the exec-*.test.ts tests.
  *
  * Imports blocks/ and codec/; never net/, node/, api/ or cli/.
  */

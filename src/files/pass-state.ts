@@ -1,4 +1,5 @@
 import type { ChunkIndex } from './chunk-index.ts'
+import type { FolderFs } from './folder-fs.ts'
 import type { KnownFile } from './folder-state.ts'
 import type { ScannedFile } from './scanner.ts'
 
@@ -7,10 +8,12 @@ import type { ScannedFile } from './scanner.ts'
  * (folder.ts, write-jobs.ts, set-aside.ts, delete-file.ts): the files on
  * disk as this pass sees them, what this node knows of each, the chunk
  * index, and the error each path shows. The planner (plan.ts) reads the
- * same maps, read-only, between the steps.
+ * same maps, read-only, between the steps. Every part reaches the disk
+ * through `fs` (folder-fs.ts).
  */
 export interface PassState {
   readonly root: string
+  readonly fs: FolderFs
   scanned: Map<string, ScannedFile>
   readonly known: Map<string, KnownFile>
   readonly errors: Map<string, string>

@@ -1,6 +1,7 @@
-import fs from 'node:fs'
+import { constants as C } from 'node:fs'
 import path from 'node:path'
 import { SamepageError } from '../ids/index.ts'
+import type { FolderFs, FsFileHandle } from './folder-fs.ts'
 
 /**
  * Writing inside a shared folder without ever leaving it (decision 19).
@@ -12,12 +13,10 @@ import { SamepageError } from '../ids/index.ts'
  * missing, and the final rename, unlink or rmdir goes through the last
  * directory's open descriptor (`/proc/self/fd/N/name`): it lands in the
  * very directory that was checked, even if a link replaces it meanwhile.
- * Where /proc is missing, every component is checked with lstat instead,
- * and again just before the operation.
+ * Where /proc is missing (or the file system is not the kernel's: a fake
+ * one in tests), every component is checked with lstat instead, and again
+ * just before the operation. Every call goes through the folder's FolderFs.
  */
-const C = fs.constants
-const PROC_FD = '/proc/self/fd'
-const HAS_PROC_FD = fs.existsSync(PROC_FD)
 
 /**
  * A directory on a record's path is a symbolic link (or a file) on this node: nothing is written through it.
@@ -44,28 +43,29 @@ interface CheckedDir {
  * Opens the folder's directory `relDir` ('' for the root, '/'-separated),
  * refusing any link on the way; with `create`, missing directories are made.
  */
-async function openCheckedDir (root: string, relDir: string, create: boolean): Promise<CheckedDir> {
+async function openCheckedDir (fs: FolderFs, root: string, relDir: string, create: boolean): Promise<CheckedDir> {
   const names = relDir === '' || relDir === '.' ? [] : relDir.split('/')
-  if (!HAS_PROC_FD) return await openByLstat(root, names, create)
-  let handle = await fs.promises.open(root, C.O_RDONLY | C.O_DIRECTORY)
+  const procFd = fs.procFd
+  if (procFd === null) return await openByLstat(fs, root, names, create)
+  let handle = await fs.open(root, C.O_RDONLY | C.O_DIRECTORY)
   try {
     for (let i = 0; i < names.length; i++) {
       const name = names[i] as string
-      const entry = `${PROC_FD}/${handle.fd}/${name}`
-      const open = async (): Promise<fs.promises.FileHandle> =>
-        await fs.promises.open(entry, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW)
-      let next: fs.promises.FileHandle
+      const entry = `${procFd}/${handle.fd}/${name}`
+      const open = async (): Promise<FsFileHandle> =>
+        await fs.open(entry, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW)
+      let next: FsFileHandle
       try {
         next = await open().catch(async (err: NodeJS.ErrnoException) => {
           // Made only when missing (mkdir never follows a link at its last component), then opened the same way.
           if (!create || err.code !== 'ENOENT') throw err
-          await fs.promises.mkdir(entry).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e })
+          await fs.mkdir(entry).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e })
           return await open()
         })
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code
         if (code !== 'ENOTDIR' && code !== 'ELOOP') throw err
-        const st = await fs.promises.lstat(entry).catch(() => null)
+        const st = await fs.lstat(entry).catch(() => null)
         const rel = names.slice(0, i + 1).join('/')
         if (st?.isSymbolicLink() === true) throw new LinkInPathError(rel, 'a symbolic link')
         throw notADirectory(rel)
@@ -79,22 +79,27 @@ async function openCheckedDir (root: string, relDir: string, create: boolean): P
   }
   const h = handle
   return {
-    at: name => `${PROC_FD}/${h.fd}/${name}`,
+    at: name => `${procFd}/${h.fd}/${name}`,
     recheck: async () => {},
     sync: async () => { await h.sync() },
     close: async () => { await h.close() }
   }
 }
 
-async function openByLstat (root: string, names: readonly string[], create: boolean): Promise<CheckedDir> {
+async function openByLstat (
+  fs: FolderFs,
+  root: string,
+  names: readonly string[],
+  create: boolean
+): Promise<CheckedDir> {
   const check = async (): Promise<void> => {
     for (let i = 0; i < names.length; i++) {
       const rel = names.slice(0, i + 1).join('/')
       const abs = path.join(root, rel)
-      let st = await fs.promises.lstat(abs).catch(() => null)
+      let st = await fs.lstat(abs).catch(() => null)
       if (st === null && create) {
-        await fs.promises.mkdir(abs).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EEXIST') throw err })
-        st = await fs.promises.lstat(abs)
+        await fs.mkdir(abs).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EEXIST') throw err })
+        st = await fs.lstat(abs)
       }
       if (st === null) throw Object.assign(new Error(`${rel} does not exist on this node`), { code: 'ENOENT' })
       if (st.isSymbolicLink()) throw new LinkInPathError(rel, 'a symbolic link')
@@ -108,7 +113,7 @@ async function openByLstat (root: string, names: readonly string[], create: bool
     // No descriptor to go through: the path is checked again right before the caller uses it.
     recheck: check,
     sync: async () => {
-      const d = await fs.promises.open(dir, 'r')
+      const d = await fs.open(dir, 'r')
       try { await d.sync() } finally { await d.close() }
     },
     close: async () => {}
@@ -121,12 +126,13 @@ function notADirectory (rel: string): NodeJS.ErrnoException {
 
 /** Runs `use` with the record's directory open and checked; closes it after. */
 export async function inCheckedDir<T> (
+  fs: FolderFs,
   root: string,
   rel: string,
   create: boolean,
   use: (dir: CheckedDir, name: string) => Promise<T>
 ): Promise<T> {
-  const dir = await openCheckedDir(root, path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel), create)
+  const dir = await openCheckedDir(fs, root, path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel), create)
   try {
     return await use(dir, path.posix.basename(rel))
   } finally {
@@ -135,21 +141,21 @@ export async function inCheckedDir<T> (
 }
 
 /** Unlinks the folder's file `rel` without following a link on its way (a missing file is fine). */
-export async function unlinkInFolder (root: string, rel: string): Promise<void> {
-  await inCheckedDir(root, rel, false, async (dir, name) => {
+export async function unlinkInFolder (fs: FolderFs, root: string, rel: string): Promise<void> {
+  await inCheckedDir(fs, root, rel, false, async (dir, name) => {
     await dir.recheck()
-    await fs.promises.unlink(dir.at(name)).catch((err: NodeJS.ErrnoException) => {
+    await fs.unlink(dir.at(name)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err
     })
   })
 }
 
 /** Removes the directory `relDir` if it is empty (false if it is not, or is not there). */
-export async function rmdirInFolder (root: string, relDir: string): Promise<boolean> {
+export async function rmdirInFolder (fs: FolderFs, root: string, relDir: string): Promise<boolean> {
   try {
-    await inCheckedDir(root, relDir, false, async (dir, name) => {
+    await inCheckedDir(fs, root, relDir, false, async (dir, name) => {
       await dir.recheck()
-      await fs.promises.rmdir(dir.at(name))
+      await fs.rmdir(dir.at(name))
     })
     return true
   } catch {
@@ -161,17 +167,17 @@ export async function rmdirInFolder (root: string, relDir: string): Promise<bool
  * Renames the folder's file `from` to `to` in the same directory, never over an existing entry, without following a
  * link.
  */
-export async function renameInFolder (root: string, from: string, to: string): Promise<void> {
+export async function renameInFolder (fs: FolderFs, root: string, from: string, to: string): Promise<void> {
   if (path.posix.dirname(from) !== path.posix.dirname(to)) {
     throw new Error(`renameInFolder: ${from} and ${to} are in different directories`)
   }
-  await inCheckedDir(root, from, false, async (dir, name) => {
+  await inCheckedDir(fs, root, from, false, async (dir, name) => {
     const target = dir.at(path.posix.basename(to))
-    if (await fs.promises.lstat(target).catch(() => null) !== null) {
+    if (await fs.lstat(target).catch(() => null) !== null) {
       throw Object.assign(new Error(`${to} is already there`), { code: 'EEXIST' })
     }
     await dir.recheck()
-    await fs.promises.rename(dir.at(name), target)
+    await fs.rename(dir.at(name), target)
     await dir.sync()
   })
 }
@@ -180,11 +186,11 @@ export async function renameInFolder (root: string, from: string, to: string): P
  * Why a record's path cannot be written here (a directory of it is a symbolic link, or a file), or null. Read-only: the
  * write checks again.
  */
-export async function linkInPath (root: string, rel: string): Promise<string | null> {
+export async function linkInPath (fs: FolderFs, root: string, rel: string): Promise<string | null> {
   const names = rel.split('/').slice(0, -1)
   for (let i = 0; i < names.length; i++) {
     const at = names.slice(0, i + 1).join('/')
-    const st = await fs.promises.lstat(path.join(root, at)).catch(() => null)
+    const st = await fs.lstat(path.join(root, at)).catch(() => null)
     if (st === null) return null
     if (st.isSymbolicLink()) return new LinkInPathError(at, 'a symbolic link').message
     if (!st.isDirectory()) return `${at} is a file on this node, not a directory`
@@ -196,11 +202,11 @@ export async function linkInPath (root: string, rel: string): Promise<string | n
  * The folder's work area `.samepage/tmp` exists and is reached through no link (checked by lstat: it is this node's
  * own, never a record's).
  */
-export async function checkWorkArea (root: string, workArea: string): Promise<void> {
+export async function checkWorkArea (fs: FolderFs, root: string, workArea: string): Promise<void> {
   const tmp = path.join(root, workArea, 'tmp')
-  await fs.promises.mkdir(tmp, { recursive: true })
+  await fs.mkdir(tmp, { recursive: true })
   for (const rel of [workArea, `${workArea}/tmp`]) {
-    const st = await fs.promises.lstat(path.join(root, rel))
+    const st = await fs.lstat(path.join(root, rel))
     if (st.isSymbolicLink()) throw new LinkInPathError(rel, 'a symbolic link')
     if (!st.isDirectory()) throw new LinkInPathError(rel, 'not a directory')
   }

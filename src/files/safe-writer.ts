@@ -1,8 +1,10 @@
-import fs from 'node:fs'
+import { constants } from 'node:fs'
 import path from 'node:path'
 import { bytesEqual, FILE_MODE_BITS, sha256 } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
 import { SamepageError } from '../ids/index.ts'
+import { nodeFolderFs } from './folder-fs.ts'
+import type { FolderFs, FsFileHandle } from './folder-fs.ts'
 import { WORK_AREA } from './scanner.ts'
 import { hashRanges } from './hash-pool.ts'
 import { checkWorkArea, inCheckedDir } from './safe-path.ts'
@@ -22,6 +24,8 @@ import { checkWorkArea, inCheckedDir } from './safe-path.ts'
  * kept; only the others are asked for, first of `local` (a copy of the same
  * bytes elsewhere on this node: another file, the old version, shifted
  * data), then of `fetch` (the network).
+ *
+ * Every file system call goes through `fs` (node:fs unless a test gives a fake).
  */
 export interface FileVersionToWrite {
   /** Hex id of the version (its entry id): names the part file. */
@@ -80,11 +84,11 @@ const FLUSH_EVERY_BYTES = 64 * 1024 * 1024
  * left to do (the kernel alone would hold it all until the end).
  */
 class BackgroundFlush {
-  readonly #handle: fs.promises.FileHandle
+  readonly #handle: FsFileHandle
   #unflushed = 0
   #running: Promise<void> | null = null
 
-  constructor (handle: fs.promises.FileHandle) {
+  constructor (handle: FsFileHandle) {
     this.#handle = handle
   }
 
@@ -107,14 +111,15 @@ export function partPath (folder: string, versionId: string): string {
 export async function writeFileVersion (
   folder: string,
   version: FileVersionToWrite,
-  sources: ChunkSources
+  sources: ChunkSources,
+  fs: FolderFs = nodeFolderFs
 ): Promise<WriteReport> {
   const part = partPath(folder, version.id)
   // The work area is a real directory of the folder, never a link to elsewhere.
-  await fs.promises.mkdir(folder, { recursive: true })
-  await checkWorkArea(folder, WORK_AREA)
-  const { O_RDWR, O_CREAT, O_NOFOLLOW } = fs.constants
-  const handle = await fs.promises.open(part, O_RDWR | O_CREAT | O_NOFOLLOW, 0o600)
+  await fs.mkdir(folder, { recursive: true })
+  await checkWorkArea(fs, folder, WORK_AREA)
+  const { O_RDWR, O_CREAT, O_NOFOLLOW } = constants
+  const handle = await fs.open(part, O_RDWR | O_CREAT | O_NOFOLLOW, 0o600)
   const report = { resumed: 0, copiedLocally: 0, fetched: 0, bytesFetched: 0 }
   try {
     const existing = (await handle.stat()).size
@@ -179,19 +184,19 @@ export async function writeFileVersion (
     await handle.close()
   }
   // Into the directory of its path, each directory of which was opened without following a link (decision 19).
-  await inCheckedDir(folder, version.path, true, async (dir, name) => {
+  await inCheckedDir(fs, folder, version.path, true, async (dir, name) => {
     await sources.beforeRename?.()
-    await fs.promises.chmod(part, version.mode & FILE_MODE_BITS)
-    await fs.promises.utimes(part, new Date(version.mtimeMs), new Date(version.mtimeMs))
+    await fs.chmod(part, version.mode & FILE_MODE_BITS)
+    await fs.utimes(part, new Date(version.mtimeMs), new Date(version.mtimeMs))
     await dir.recheck()
-    await fs.promises.rename(part, dir.at(name))
+    await fs.rename(part, dir.at(name))
     await dir.sync()
   })
   return report
 }
 
 async function regionMatches (
-  handle: fs.promises.FileHandle,
+  handle: FsFileHandle,
   offset: number,
   size: number,
   hash: Uint8Array

@@ -1,10 +1,11 @@
-import fs from 'node:fs'
 import path from 'node:path'
 import ignore from 'ignore'
 import type { Ignore } from 'ignore'
 import { chunkingFor, cutPoint } from '../blocks/index.ts'
 import type { ChunkerOptions } from '../blocks/index.ts'
 import { FILE_CHUNKS_LIMIT, FILE_MODE_BITS, filePathProblem, FOLDER_WORK_AREA } from '../codec/index.ts'
+import { nodeFolderFs } from './folder-fs.ts'
+import type { FolderFs, FsStats } from './folder-fs.ts'
 import { hashRanges } from './hash-pool.ts'
 import type { FileChunk } from '../codec/index.ts'
 
@@ -56,15 +57,18 @@ interface ScanOptions {
   readonly previous?: ReadonlyMap<string, ScannedFile>
   /** Fixed chunk sizes (tests); by default they scale with each file's size (chunkingFor). */
   readonly chunking?: ChunkerOptions
+  /** The file system the folder is on (node:fs unless a test gives a fake). */
+  readonly fs?: FolderFs
 }
 
 export async function scanFolder (root: string, opts: ScanOptions = {}): Promise<ScanResult> {
-  const rules = await readIgnoreRules(root)
+  const fs = opts.fs ?? nodeFolderFs
+  const rules = await readIgnoreRules(root, fs)
   const result: { files: ScannedFile[], dirs: string[], skipped: ScanProblem[], filesRead: number, bytesRead: number } =
     { files: [], dirs: [], skipped: [], filesRead: 0, bytesRead: 0 }
   const skip = (rel: string, problem: string): void => { result.skipped.push({ path: rel, problem }) }
   const walk = async (dirRel: string): Promise<void> => {
-    const entries = await fs.promises.readdir(path.join(root, dirRel), { withFileTypes: true })
+    const entries = await fs.readdir(path.join(root, dirRel), { withFileTypes: true })
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     const files: string[] = []
     for (const d of entries) {
@@ -84,7 +88,7 @@ export async function scanFolder (root: string, opts: ScanOptions = {}): Promise
     }
     // The directory's files a few at once (a stat or a small read is mostly waiting), kept in name order.
     const scanned = await inParallel(files, SCAN_AT_ONCE, rel =>
-      scanFile(root, rel, opts.previous?.get(rel), opts.chunking))
+      scanFile(fs, root, rel, opts.previous?.get(rel), opts.chunking))
     scanned.forEach((r, i) => {
       const rel = files[i] as string
       if (r === null) return // gone between readdir and stat: the next scan sees the folder as it is then
@@ -117,10 +121,10 @@ async function inParallel<T, R> (items: readonly T[], limit: number, run: (item:
 }
 
 /** The folder's `.samepageignore` rules (none if it has no such file). */
-export async function readIgnoreRules (root: string): Promise<Ignore> {
+export async function readIgnoreRules (root: string, fs: FolderFs = nodeFolderFs): Promise<Ignore> {
   const rules = ignore()
   try {
-    rules.add(await fs.promises.readFile(path.join(root, IGNORE_FILE), 'utf8'))
+    rules.add(await fs.readFile(path.join(root, IGNORE_FILE), 'utf8'))
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
@@ -133,6 +137,7 @@ export async function readIgnoreRules (root: string): Promise<Ignore> {
  * again (bounded), so its chunks always match one state of it.
  */
 async function scanFile (
+  fs: FolderFs,
   root: string,
   rel: string,
   previous: ScannedFile | undefined,
@@ -140,9 +145,9 @@ async function scanFile (
 ): Promise<{ file: ScannedFile, read: boolean } | null> {
   const abs = path.join(root, rel)
   for (let attempt = 0; attempt < 3; attempt++) {
-    let st: fs.Stats
+    let st: FsStats
     try {
-      st = await fs.promises.stat(abs)
+      st = await fs.stat(abs)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
       throw err
@@ -154,8 +159,8 @@ async function scanFile (
     if (unchanged) {
       return { file: { ...meta, chunks: previous.chunks }, read: false }
     }
-    const chunks = chunking !== undefined ? await chunkWith(abs, chunking) : await chunkScaled(abs, st.size)
-    const after = await fs.promises.stat(abs).catch(() => null)
+    const chunks = chunking !== undefined ? await chunkWith(fs, abs, chunking) : await chunkScaled(fs, abs, st.size)
+    const after = await fs.stat(abs).catch(() => null)
     if (after === null) return null
     if (after.size === st.size && after.mtimeMs === st.mtimeMs && after.ino === st.ino) {
       return { file: { ...meta, chunks }, read: true }
@@ -169,23 +174,27 @@ async function scanFile (
  * (chunkingFor); in the unlikely case that a file still cuts into more
  * chunks than a file record lists even in parts, it is cut again with chunks twice as big.
  */
-export async function chunkFile (abs: string, chunking?: ChunkerOptions): Promise<FileChunk[]> {
-  if (chunking !== undefined) return chunkWith(abs, chunking)
-  return chunkScaled(abs, (await fs.promises.stat(abs)).size)
+export async function chunkFile (
+  abs: string,
+  chunking?: ChunkerOptions,
+  fs: FolderFs = nodeFolderFs
+): Promise<FileChunk[]> {
+  if (chunking !== undefined) return chunkWith(fs, abs, chunking)
+  return chunkScaled(fs, abs, (await fs.stat(abs)).size)
 }
 
 /** chunkFile's sizes scaled to a file whose size the caller already has. */
-async function chunkScaled (abs: string, size: number): Promise<FileChunk[]> {
+async function chunkScaled (fs: FolderFs, abs: string, size: number): Promise<FileChunk[]> {
   for (let tier = 0; ; tier++) {
-    const chunks = await chunkWith(abs, chunkingFor(size, tier))
+    const chunks = await chunkWith(fs, abs, chunkingFor(size, tier))
     if (chunks.length <= FILE_CHUNKS_LIMIT || tier >= 8) return chunks
   }
 }
 
-async function chunkWith (abs: string, chunking: ChunkerOptions): Promise<FileChunk[]> {
+async function chunkWith (fs: FolderFs, abs: string, chunking: ChunkerOptions): Promise<FileChunk[]> {
   const sizes: number[] = []
   const hashes: Promise<Uint8Array[]>[] = []
-  const handle = await fs.promises.open(abs, 'r')
+  const handle = await fs.open(abs, 'r')
   try {
     const readBytes = Math.max(READ_BYTES_MIN, 8 * chunking.avgBytes)
     // A window is the tail of the last one and a read after it: cut here, hashed on the hashing thread

@@ -17,7 +17,7 @@ export async function renameAside (state: PassState, renames: readonly Rename[])
   let moved = false
   for (const r of renames) {
     try {
-      await renameInFolder(state.root, r.from, r.to)
+      await renameInFolder(state.fs, state.root, r.from, r.to)
       const renamed = { ...r.file, path: r.to }
       state.scanned.delete(r.from)
       state.known.delete(r.from)

@@ -1,4 +1,3 @@
-import fs from 'node:fs'
 import path from 'node:path'
 import type { ChunkFetcher } from '../blocks/index.ts'
 import { FILE_MODE_BITS, toHex } from '../codec/index.ts'
@@ -6,6 +5,7 @@ import type { FileChunk } from '../codec/index.ts'
 import { hasCode, SamepageError } from '../ids/index.ts'
 import { diskReserveBytes } from './disk-reserve.ts'
 import { describeWriteError, fsError } from './folder-errors.ts'
+import type { FsStats } from './folder-fs.ts'
 import type { WriteJob } from './folder-types.ts'
 import { adopt } from './pass-state.ts'
 import type { PassState } from './pass-state.ts'
@@ -42,7 +42,7 @@ export async function dropHopeless (
   let free = Infinity
   let reserve = 0
   try {
-    const st = await fs.promises.statfs(state.root)
+    const st = await state.fs.statfs(state.root)
     free = st.bavail * st.bsize
     reserve = diskReserveBytes(st.blocks * st.bsize, reserveBytes)
   } catch {
@@ -50,8 +50,8 @@ export async function dropHopeless (
   }
   const kept: WriteJob[] = []
   for (const job of jobs) {
-    const there = await fs.promises.lstat(path.join(state.root, job.path)).catch(() => null)
-    const link = await linkInPath(state.root, job.path)
+    const there = await state.fs.lstat(path.join(state.root, job.path)).catch(() => null)
+    const link = await linkInPath(state.fs, state.root, job.path)
     const size = job.version.size
     let error: string | null = null
     if (job.version.problem !== undefined) error = `waiting: ${job.version.problem}`
@@ -77,7 +77,9 @@ export async function writeJobs (state: PassState, jobs: readonly WriteJob[], fe
   // Every chunk the pass will fetch, planned at once (not file by file as writers start), so that
   // many small files pipeline as well as one big one. Writers correct the plan for what they find locally.
   // A job with a part file from an earlier try plans for itself, after it has seen what the part holds.
-  const expected = jobs.map(j => fs.existsSync(partPath(state.root, j.version.id))
+  const resuming = await Promise.all(jobs.map(async j =>
+    await state.fs.lstat(partPath(state.root, j.version.id)).then(() => true, () => false)))
+  const expected = jobs.map((j, k) => resuming[k] === true
     ? []
     : j.version.chunks.filter(c => !state.index.has(toHex(c[0]))))
   fetch.plan(expected.flat())
@@ -124,7 +126,7 @@ async function writeJob (
       },
       fetchVerifies: fetch.verifies,
       beforeRename: async () => {
-        const now = await fs.promises.lstat(target).catch(() => null)
+        const now = await state.fs.lstat(target).catch(() => null)
         if (now?.isDirectory() === true) {
           throw Object.assign(new Error(`${job.path} is a directory here`), { code: 'EISDIR' })
         }
@@ -135,9 +137,9 @@ async function writeJob (
         throw new Error('it changed on this node while the new version was fetched; ' +
           'the local change is recorded next, as a conflict')
       }
-    })
+    }, state.fs)
     state.errors.delete(job.path)
-    const written: ScannedFile = { ...statOf(job.path, await fs.promises.stat(target)), chunks: version.chunks }
+    const written: ScannedFile = { ...statOf(job.path, await state.fs.stat(target)), chunks: version.chunks }
     state.scanned.set(job.path, written)
     state.index.add(written)
     if (!job.copy) adopt(state, written, version.id)
@@ -147,7 +149,7 @@ async function writeJob (
     // A file system's refusal (full, a clash of names, permissions): the part file goes, to leave the room it took.
     // A transfer cut short (no peer has a chunk now, or the link broke) keeps it, for the resume.
     if (refusedByFileSystem(err)) {
-      await fs.promises.rm(partPath(state.root, version.id), { force: true }).catch(() => {})
+      await state.fs.rm(partPath(state.root, version.id), { force: true }).catch(() => {})
     }
   }
 }
@@ -161,7 +163,7 @@ function refusedByFileSystem (err: unknown): boolean {
   return typeof (err as NodeJS.ErrnoException).code === 'string'
 }
 
-function statOf (p: string, st: fs.Stats): Omit<ScannedFile, 'chunks'> {
+function statOf (p: string, st: FsStats): Omit<ScannedFile, 'chunks'> {
   return { path: p, size: st.size, mode: st.mode & FILE_MODE_BITS, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino }
 }
 

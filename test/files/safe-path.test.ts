@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { writeFileVersion } from '../../src/files/index.ts'
+import { nodeFolderFs } from '../../src/files/folder-fs.ts'
 import { unlinkInFolder } from '../../src/files/safe-path.ts'
 
 /**
@@ -55,6 +56,6 @@ test('a deletion does not follow a link either', async () => {
   fs.mkdirSync(outside)
   fs.writeFileSync(path.join(outside, 'precious.txt'), 'keep')
   fs.symlinkSync(outside, path.join(folder, 'sub'))
-  await assert.rejects(unlinkInFolder(folder, 'sub/precious.txt'), /symbolic link/)
+  await assert.rejects(unlinkInFolder(nodeFolderFs, folder, 'sub/precious.txt'), /symbolic link/)
   assert.equal(fs.readFileSync(path.join(outside, 'precious.txt'), 'utf8'), 'keep')
 })
