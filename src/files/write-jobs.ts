@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { NoSourceError } from '../blocks/index.ts'
 import type { ChunkFetcher } from '../blocks/index.ts'
 import { FILE_MODE_BITS, toHex } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
@@ -145,7 +146,8 @@ async function writeJob (
     state.errors.set(job.path, describeWriteError(err as NodeJS.ErrnoException))
     // A file system's refusal (full, a clash of names, permissions): the part file goes, to leave the room it took.
     // A transfer cut short (no peer has a chunk now, or the link broke) keeps it, for the resume.
-    if (typeof (err as NodeJS.ErrnoException).code === 'string') {
+    // (NoSourceError carries a code too, NO_SOURCE, but it is the transfer cut short.)
+    if (typeof (err as NodeJS.ErrnoException).code === 'string' && !(err instanceof NoSourceError)) {
       await fs.promises.rm(partPath(state.root, version.id), { force: true }).catch(() => {})
     }
   }
