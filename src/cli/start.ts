@@ -41,6 +41,7 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
     alerts: config.alerts,
     blockStallMs: config.blockStallSeconds === undefined ? undefined : config.blockStallSeconds * 1000,
     diskReserveBytes: config.diskReserveBytes,
+    encrypters: config.encrypters,
     ...inject
   })
   const api = new ApiServer({ node, host, port: Number(portText) })

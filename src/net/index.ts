@@ -1,6 +1,6 @@
 /**
  * net/: the libp2p node and the driver of the sync engine over it: TCP,
- * Noise, Yamux, identify, ping; the sync protocol on its own versioned id;
+ * TLS or Noise (negotiated), Yamux, identify, ping; the sync protocol on its own versioned id;
  * one session per connection (the session table); the sync driver, sole
  * owner of the engine, that pumps after every input; the block links;
  * connection and frame limits; banned peers refused by the connection gater.
@@ -17,3 +17,5 @@ export { BLOCK_PROTOCOL, BlockLink } from './blocks.ts'
 export type { BlockAnswer, BlockServed, BlockProvider } from './blocks.ts'
 export { BlockFetch } from './block-fetch.ts'
 export { RateLimit } from './rate-limit.ts'
+export { connectionEncrypters } from './encrypters.ts'
+export type { EncrypterName } from './encrypters.ts'

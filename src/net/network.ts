@@ -1,7 +1,6 @@
 import { createLibp2p } from 'libp2p'
 import type { Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
-import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
@@ -25,10 +24,11 @@ import type { BlockProvider } from './blocks.ts'
 import type { BlockLinks } from './block-links.ts'
 import type { SessionTable } from './sessions.ts'
 import type { SyncDriver } from './sync-driver.ts'
-import { noiseCrypto } from './noise-crypto.ts'
+import { connectionEncrypters } from './encrypters.ts'
+import type { EncrypterName } from './encrypters.ts'
 
 /**
- * The node on the wire: a libp2p node (TCP, Noise, Yamux, identify, ping)
+ * The node on the wire: a libp2p node (TCP, TLS or Noise, Yamux, identify, ping)
  * that opens and adopts one sync session per peer and hands each session's
  * frames to the sync driver, and the block protocol's streams to the block
  * links. No bootstrap list, relay, UPnP or NAT-PMP is configured: peers come
@@ -63,6 +63,8 @@ interface NetworkInit {
   readonly blocks?: BlockProvider
   /** Where libp2p registers its own Prometheus metrics (connections, streams, bytes per protocol); absent: none. */
   readonly metrics?: Registry | undefined
+  /** The connection encrypters offered, most preferred first (encrypters.ts); absent: TLS, then Noise. */
+  readonly encrypters?: readonly EncrypterName[] | undefined
 }
 
 export interface PeerInfo {
@@ -75,6 +77,8 @@ export interface PeerInfo {
   readonly blockBytesIn: number
   readonly blockBytesOut: number
   readonly rttMs: number | null
+  /** The encrypter both sides agreed on, as its protocol id: '/tls/1.0.0' or '/noise'. */
+  readonly encryption: string | null
 }
 
 export class Network {
@@ -119,7 +123,7 @@ export class Network {
       privateKey: privateKeyFromRaw(raw),
       addresses: { listen: [...this.#init.listen] },
       transports: [tcp()],
-      connectionEncrypters: [noise({ crypto: noiseCrypto })],
+      connectionEncrypters: connectionEncrypters(this.#init.encrypters),
       // Yamux's own buffer of unread bytes (4 MiB by default) is ours to size: see UNREAD_BYTES_MAX.
       streamMuxers: [yamux({ streamOptions: { maxReadBufferLength: UNREAD_BYTES_MAX } })],
       connectionManager: { maxConnections: CONNECTIONS_MAX },
@@ -173,7 +177,8 @@ export class Network {
       bytesOut: s.bytesOut,
       blockBytesIn: this.#blockLinks.countersOf(author)?.bytesIn ?? 0,
       blockBytesOut: this.#blockLinks.countersOf(author)?.bytesOut ?? 0,
-      rttMs: s.connection.rtt ?? null
+      rttMs: s.connection.rtt ?? null,
+      encryption: s.connection.encryption ?? null
     }))
   }
 

@@ -6,7 +6,7 @@ import { loadOrCreateIdentity } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, parseAuthorKey } from '../ids/index.ts'
 import { BlockLinks, Network, SessionTable, SyncDriver } from '../net/index.ts'
-import type { BlockProvider, BlockServed } from '../net/index.ts'
+import type { BlockProvider, BlockServed, EncrypterName } from '../net/index.ts'
 import { SqliteStore } from '../store/index.ts'
 import type { Relay } from '../sync/index.ts'
 import type { AlertThresholds } from '../telemetry/index.ts'
@@ -59,6 +59,8 @@ export interface NodeOptions {
    * Free bytes a folder write must leave on its disk (config.json "diskReserveBytes"; default from the disk's size).
    */
   readonly diskReserveBytes?: number | undefined
+  /** Connection encrypters offered, most preferred first (config.json "encrypters"; default TLS, then Noise). */
+  readonly encrypters?: readonly EncrypterName[] | undefined
 }
 
 interface BlockRequest { readonly author: string, readonly space: string, readonly hash: Uint8Array }
@@ -142,7 +144,8 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     mdns: opts.mdns ?? false,
     onPeerAddrs: (peerId, addrs) => { knownPeers.remember(peerId, addrs) },
     blocks: blockProvider(folders, opts.blockAnswers),
-    metrics
+    metrics,
+    encrypters: opts.encrypters
   })
   const misbehaviour = new MisbehaviourLog()
   const telemetry = new NodeTelemetry({

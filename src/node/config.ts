@@ -4,6 +4,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { NodeError } from './errors.ts'
 import { DEFAULT_THRESHOLDS } from '../telemetry/index.ts'
 import type { AlertThresholds } from '../telemetry/index.ts'
+import type { EncrypterName } from '../net/index.ts'
 
 /**
  * `config.json` in the data directory: what `samepage start` uses when the
@@ -11,6 +12,7 @@ import type { AlertThresholds } from '../telemetry/index.ts'
  *
  *   { "listen": ["/ip4/0.0.0.0/tcp/4001"], "peers": ["/ip4/…/tcp/4001/p2p/12D3KooW…"],
  *     "mdns": false, "api": "127.0.0.1:7070", "name": "rack-3", "blockStallSeconds": 30,
+ *     "encrypters": ["tls", "noise"],
  *     "alerts": { "temperatureC": 85, "diskFreePercent": 5, "memoryFreePercent": 3,
  *                 "peerUnreachableSeconds": 60, "folderStuckSeconds": 300 } }
  *
@@ -20,6 +22,8 @@ import type { AlertThresholds } from '../telemetry/index.ts'
  * before its peer counts as stalled for a folder pass (1 to 3600; default 30).
  * `diskReserveBytes` is the free disk a folder write must leave (default:
  * 1% of the disk, at least 256 MiB, at most 5% of it).
+ * `encrypters` are the connection encrypters offered, most preferred first
+ * (default TLS, then Noise; the dialler's order wins).
  *
  * Peers from here and from `--peer` are both dialled; `--listen`, `--api`
  * and `--mdns` given on the command line win.
@@ -37,9 +41,12 @@ export interface NodeConfig {
    * (default: 1% of the disk, at least 256 MiB, at most 5%).
    */
   readonly diskReserveBytes?: number | undefined
+  readonly encrypters?: readonly EncrypterName[] | undefined
 }
 
 export const CONFIG_FILE = 'config.json'
+/** Every encrypter a node can offer (a type import only: reading the config loads no libp2p). */
+const ENCRYPTERS: readonly EncrypterName[] = ['tls', 'noise']
 
 export function readConfig (dir: string): NodeConfig {
   const file = path.join(dir, CONFIG_FILE)
@@ -56,7 +63,8 @@ export function readConfig (dir: string): NodeConfig {
     throw new NodeError('BAD_CONFIG', `${file} must hold a JSON object like {"peers": []}; ${fix}`)
   }
   const o = raw as Record<string, unknown>
-  const known = ['listen', 'peers', 'mdns', 'api', 'name', 'alerts', 'blockStallSeconds', 'diskReserveBytes']
+  const known = ['listen', 'peers', 'mdns', 'api', 'name', 'alerts', 'blockStallSeconds', 'diskReserveBytes',
+    'encrypters']
   const unknown = Object.keys(o).filter(k => !known.includes(k))
   if (unknown.length > 0) {
     throw new NodeError('BAD_CONFIG',
@@ -96,6 +104,13 @@ export function readConfig (dir: string): NodeConfig {
   if (reserve !== undefined && !(Number.isSafeInteger(reserve) && (reserve as number) >= 0)) {
     throw new NodeError('BAD_CONFIG', `${file}: "diskReserveBytes" must be a whole number of bytes, 0 or more; ${fix}`)
   }
+  const encrypters = o.encrypters
+  const names: readonly unknown[] = ENCRYPTERS
+  if (encrypters !== undefined && !(Array.isArray(encrypters) && encrypters.length > 0 &&
+      encrypters.every((e, i) => names.includes(e) && encrypters.indexOf(e) === i))) {
+    throw new NodeError('BAD_CONFIG',
+      `${file}: "encrypters" must list "tls" and/or "noise", each once, most preferred first; ${fix}`)
+  }
   return {
     listen: addrs('listen'),
     peers: addrs('peers'),
@@ -104,7 +119,8 @@ export function readConfig (dir: string): NodeConfig {
     name: o.name as string | undefined,
     alerts: alerts(o.alerts, file, fix),
     blockStallSeconds: stall as number | undefined,
-    diskReserveBytes: reserve as number | undefined
+    diskReserveBytes: reserve as number | undefined,
+    encrypters: encrypters as EncrypterName[] | undefined
   }
 }
 
