@@ -14,6 +14,7 @@ import { benchLateJoin } from './latejoin.ts'
 import { benchChunking } from './chunking.ts'
 import { benchFolders } from './folders.ts'
 import { benchStatus } from './status.ts'
+import { benchCli } from './cli.ts'
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } })
 const quick = values.quick === true
@@ -72,5 +73,6 @@ if (only === undefined || only === 'status') {
   log(`status: telemetry traffic at ${realSizes.join(', ')} real nodes and ${simSizes.join(', ')} simulated; time from a SIGKILL to shown down`)
   result.status = await benchStatus({ realSizes, windowMs: quick ? 30_000 : 60_000, warmupMs: 10_000, simSizes, simWindowMs: 60_000, crossCheckNodes: 100, seed: 1, log })
 }
+if (only === undefined || only === 'cli') result.cli = await benchCli({ runs: quick ? 5 : 20, log })
 result.benchSeconds = Math.round((performance.now() - started) / 1000)
 console.log(JSON.stringify(result, null, 2))
