@@ -15,6 +15,7 @@ import { benchChunking } from './chunking.ts'
 import { benchFolders } from './folders.ts'
 import { benchStatus } from './status.ts'
 import { benchEncrypters } from './encrypters.ts'
+import { benchCli } from './cli.ts'
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } })
 const quick = values.quick === true
@@ -76,5 +77,6 @@ if (only === undefined || only === 'status') {
 if (only === undefined || only === 'encrypters') {
   result.encrypters = await benchEncrypters({ rawMiB: quick ? 64 : 256, rawRuns: 3, folderMiB: quick ? 256 : 1024, folderRuns: 1, log })
 }
+if (only === undefined || only === 'cli') result.cli = await benchCli({ runs: quick ? 5 : 20, log })
 result.benchSeconds = Math.round((performance.now() - started) / 1000)
 console.log(JSON.stringify(result, null, 2))

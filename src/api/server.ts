@@ -8,6 +8,8 @@ import { SamepageError } from '../ids/index.ts'
 import type { WebSocket } from 'ws'
 import { Node, NodeError } from '../node/index.ts'
 import type { NodeErrorCode } from '../node/index.ts'
+import { API_FILE } from './address.ts'
+import type { ApiAddress } from './address.ts'
 import { toJson } from './json.ts'
 import { routes } from './routes.ts'
 import type { Route } from './routes.ts'
@@ -24,7 +26,6 @@ import { DASHBOARD_HEADERS, dashboardModule, dashboardPage } from './dashboard.t
  * (Prometheus text) and /dashboard (the web page), with the same token, and
  * /dashboard/*.js, the page's code, without (see dashboard.ts).
  */
-export const API_FILE = 'api.json'
 const TOKEN_FILE = 'api-token'
 const BODY_BYTES_MAX = 1024 * 1024
 /** The node's events the WebSocket forwards. */
@@ -35,8 +36,6 @@ interface ApiInit {
   readonly host: string
   readonly port: number
 }
-
-export interface ApiAddress { readonly url: string, readonly token: string, readonly pid: number }
 
 type ApiOwnCode = 'UNAUTHORIZED' | 'NOT_FOUND' | 'TOO_LARGE' | 'BAD_JSON'
 /** Every `error.code` the API answers with: the node's, the API's own, and INTERNAL for anything else. */

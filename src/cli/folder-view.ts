@@ -1,4 +1,3 @@
-import cliProgress from 'cli-progress'
 import type { ConflictInfo, FolderInfo } from '../node/index.ts'
 import type { ApiClient } from './client.ts'
 import { bytes, isoTime, rate } from '../api/index.ts'
@@ -33,6 +32,8 @@ export function folderReport (f: FolderInfo): string {
 
 /** A progress bar of the folder's transfer, until nothing is left to fetch (Ctrl-C leaves it syncing). */
 export async function watchFolder (api: ApiClient, path: string): Promise<void> {
+  // Only --watch draws a bar: the other commands do not load it.
+  const { default: cliProgress } = await import('cli-progress')
   const bar = new cliProgress.SingleBar({
     format: '{bar} {percentage}% | {done} of {total} | {rate}/s | ETA {eta_formatted} | {files} files left',
     hideCursor: true

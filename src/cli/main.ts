@@ -1,13 +1,9 @@
 import os from 'node:os'
 import path from 'node:path'
 import { Command, CommanderError } from 'commander'
-import { assertValueDepth } from '../codec/index.ts'
-import { loadOrCreateIdentity, peerIdOf } from '../identity/index.ts'
-import { FOLDER_MODES } from '../node/index.ts'
 import { SamepageError } from '../ids/index.ts'
 import { ApiClient, CliError } from './client.ts'
 import { parseDuration } from './duration.ts'
-import { startDaemon } from './start.ts'
 import type { StartFlags } from './start.ts'
 import { folderLine, folderReport, watchFolder } from './folder-view.ts'
 import type { ConflictInfo, FolderInfo } from './folder-view.ts'
@@ -20,6 +16,12 @@ import type { NetworkMap, StatusView } from './net-view.ts'
  * the running daemon of its data directory through the local API. `--json`
  * on every command prints machine-readable output; a bad input prints one
  * line saying what to do and exits non-zero (2 for usage, 1 otherwise).
+ *
+ * A client command loads only commander, this folder's views and api/'s
+ * light index: what needs more (the daemon: node/, libp2p, SQLite; the key:
+ * libsodium, a native addon; the codec) is imported inside the one action
+ * that uses it, so that a command answers in a fraction of a second
+ * (test/cli/client-loads.test.ts holds this).
  */
 const program = new Command('samepage')
   .description('keep data the same on every node of a peer-to-peer network')
@@ -39,7 +41,8 @@ const out = (json: unknown, text: () => string): void => { console.log(g().json 
 const collect = (v: string, acc: string[]): string[] => [...acc, v]
 const enc = encodeURIComponent
 
-program.command('init').description('create a data directory and its node key').action(() => {
+program.command('init').description('create a data directory and its node key').action(async () => {
+  const { loadOrCreateIdentity, peerIdOf } = await import('../identity/index.ts')
   const key = loadOrCreateIdentity(g().dir)
   out({ peerId: peerIdOf(key.publicKey), dir: g().dir }, () => `node ${peerIdOf(key.publicKey)} in ${g().dir}`)
 })
@@ -52,7 +55,13 @@ program.command('start').description('run the node in the foreground (Ctrl-C sto
   .option('--max-up <rate>', 'limit file data sent to peers, like 10MB (bytes per second, all peers together)')
   .option('--max-down <rate>', 'limit file data received from peers, like 50MB')
   .action(async (o: StartFlags) => {
-    await startDaemon({ ...g(), ...o })
+    const [{ startDaemon }, { NodeError }] = await Promise.all([import('./start.ts'), import('../node/index.ts')])
+    try {
+      await startDaemon({ ...g(), ...o })
+    } catch (err) {
+      // The daemon's errors keep their code (DIR_LOCKED, BAD_CONFIG, ...) in --json, as the API's do.
+      throw err instanceof NodeError ? new CliError(err.message, 1, err.code) : err
+    }
   })
 
 program.command('id').description('this node\'s peer id and addresses').action(async () => {
@@ -212,6 +221,7 @@ ledger.command('append <space> <json>').action(async (ref: string, json: string)
     throw new CliError(`the transaction is not valid JSON: ${start}; quote it, like '{"amount": 5}'`, 2)
   }
   // The daemon's rule, before anything recursive.
+  const { assertValueDepth } = await import('../codec/index.ts')
   try {
     assertValueDepth(tx, 'the transaction')
   } catch (err) {
@@ -230,6 +240,7 @@ folder.command('add <space> <path>').description('bind a space to a local direct
   .option('--mode <mode>', 'send-receive, send-only or receive-only', 'send-receive')
   .action(async (ref: string, dir: string, o: { mode: string }) => {
     // The daemon refuses an unknown mode too, but only the command line knows it came from --mode.
+    const { FOLDER_MODES } = await import('../files/folder-types.ts')
     if (!(FOLDER_MODES as readonly string[]).includes(o.mode)) {
       throw new CliError(`--mode ${JSON.stringify(o.mode)}: use one of ${FOLDER_MODES.join(', ')}`, 2, 'BAD_INPUT')
     }

@@ -1,6 +1,6 @@
 import { Node, readConfig } from '../node/index.ts'
 import type { NodeOptions } from '../node/index.ts'
-import { ApiServer } from '../api/index.ts'
+import { loadApiServer } from '../api/index.ts'
 import { CliError } from './client.ts'
 import { parseRate } from './rate.ts'
 
@@ -30,6 +30,8 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
   const config = readConfig(opts.dir)
   const [host, portText] = splitHostPort(opts.api ?? config.api ?? '127.0.0.1:0')
   const listen = opts.listen.length > 0 ? opts.listen : config.listen ?? ['/ip4/127.0.0.1/tcp/0']
+  // Before the node opens: nothing to close if it failed to load.
+  const ApiServer = await loadApiServer()
   const node = Node.open({
     dir: opts.dir,
     listen,
