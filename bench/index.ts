@@ -14,6 +14,7 @@ import { benchLateJoin } from './latejoin.ts'
 import { benchChunking } from './chunking.ts'
 import { benchFolders } from './folders.ts'
 import { benchStatus } from './status.ts'
+import { benchLiveWrites } from './live-writes.ts'
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } })
 const quick = values.quick === true
@@ -71,6 +72,10 @@ if (only === undefined || only === 'status') {
   const simSizes = quick ? [1000] : [1000, 10_000]
   log(`status: telemetry traffic at ${realSizes.join(', ')} real nodes and ${simSizes.join(', ')} simulated; time from a SIGKILL to shown down`)
   result.status = await benchStatus({ realSizes, windowMs: quick ? 30_000 : 60_000, warmupMs: 10_000, simSizes, simWindowMs: 60_000, crossCheckNodes: 100, seed: 1, log })
+}
+if (only === undefined || only === 'livewrites') {
+  log('livewrites: kv writes from 1, 8 and 64 concurrent HTTP clients to one daemon (group commit)')
+  result.liveWrites = await benchLiveWrites({ clients: quick ? [1, 8] : [1, 8, 64], seconds: quick ? 3 : 10, log })
 }
 result.benchSeconds = Math.round((performance.now() - started) / 1000)
 console.log(JSON.stringify(result, null, 2))
