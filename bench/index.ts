@@ -16,6 +16,7 @@ import { benchFolders } from './folders.ts'
 import { benchStatus } from './status.ts'
 import { benchEncrypters } from './encrypters.ts'
 import { benchCli } from './cli.ts'
+import { benchLiveWrites } from './live-writes.ts'
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } })
 const quick = values.quick === true
@@ -78,5 +79,9 @@ if (only === undefined || only === 'encrypters') {
   result.encrypters = await benchEncrypters({ rawMiB: quick ? 64 : 256, rawRuns: 3, folderMiB: quick ? 256 : 1024, folderRuns: 1, log })
 }
 if (only === undefined || only === 'cli') result.cli = await benchCli({ runs: quick ? 5 : 20, log })
+if (only === undefined || only === 'livewrites') {
+  log('livewrites: kv writes from 1, 8 and 64 concurrent HTTP clients to one daemon (group commit)')
+  result.liveWrites = await benchLiveWrites({ clients: quick ? [1, 8] : [1, 8, 64], seconds: quick ? 3 : 10, log })
+}
 result.benchSeconds = Math.round((performance.now() - started) / 1000)
 console.log(JSON.stringify(result, null, 2))

@@ -38,19 +38,23 @@ export const routes: readonly Route[] = [
   }),
   route('GET', '/v1/spaces/:space/kv', (node, p) => node.kvList(at(p, 'space'))),
   route('GET', '/v1/spaces/:space/kv/:key', (node, p) => node.kvGet(at(p, 'space'), at(p, 'key'))),
-  route('PUT', '/v1/spaces/:space/kv/:key', (node, p, b) => {
-    node.kvPut(at(p, 'space'), at(p, 'key'), field(b, 'value'))
+  // Live data writes take the group commit: answered once committed and durable, with the others of their turn.
+  route('PUT', '/v1/spaces/:space/kv/:key', async (node, p, b) => {
+    await node.kvPutGrouped(at(p, 'space'), at(p, 'key'), field(b, 'value'))
     return OK
   }),
-  route('DELETE', '/v1/spaces/:space/kv/:key', (node, p) => { node.kvDel(at(p, 'space'), at(p, 'key')); return OK }),
+  route('DELETE', '/v1/spaces/:space/kv/:key', async (node, p) => {
+    await node.kvDelGrouped(at(p, 'space'), at(p, 'key'))
+    return OK
+  }),
   route('GET', '/v1/spaces/:space/counters/:name', (node, p) => node.counterGet(at(p, 'space'), at(p, 'name'))),
-  route('POST', '/v1/spaces/:space/counters/:name', (node, p, b) => {
-    node.counterAdd(at(p, 'space'), at(p, 'name'), num(b, 'delta'))
+  route('POST', '/v1/spaces/:space/counters/:name', async (node, p, b) => {
+    await node.counterAddGrouped(at(p, 'space'), at(p, 'name'), num(b, 'delta'))
     return OK
   }),
   route('GET', '/v1/spaces/:space/ledger', (node, p) => node.ledgerList(at(p, 'space'))),
-  route('POST', '/v1/spaces/:space/ledger', (node, p, b) => {
-    node.ledgerAppend(at(p, 'space'), field(b, 'tx'))
+  route('POST', '/v1/spaces/:space/ledger', async (node, p, b) => {
+    await node.ledgerAppendGrouped(at(p, 'space'), field(b, 'tx'))
     return OK
   }),
   route('GET', '/v1/folders', node => node.folderList()),
@@ -62,7 +66,7 @@ export const routes: readonly Route[] = [
   route('GET', '/v1/spaces/:space/conflicts', (node, p) => node.conflicts(at(p, 'space'))),
   route('GET', '/v1/misbehaviour', node => node.misbehaviour),
   route('POST', '/v1/backup', async (node, _p, b) => await node.backup(str(b, 'path'))),
-  route('GET', '/v1/stats', node => ({ sync: node.syncStats(), blocks: node.blockStats() })),
+  route('GET', '/v1/stats', node => ({ sync: node.syncStats(), blocks: node.blockStats(), writes: node.writeStats() })),
   route('GET', '/v1/status', node => node.status()),
   route('GET', '/v1/net', node => node.network()),
   route('GET', '/v1/alerts', node => ({ alerts: node.alerts(), thresholds: node.alertThresholds() }))

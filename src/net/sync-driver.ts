@@ -1,4 +1,4 @@
-import type { LocalBodies } from '../space/index.ts'
+import type { LocalBodies, LocalOutcome } from '../space/index.ts'
 import { SyncEngine } from '../sync/index.ts'
 import type { SyncEvent, SyncInit, SyncStats } from '../sync/index.ts'
 import type { Body, Entry } from '../codec/index.ts'
@@ -106,6 +106,11 @@ export class SyncDriver {
 
   appendBodies (space: SpaceKey, bodies: LocalBodies): Entry[] {
     return this.#pumped(() => this.#engine.appendBodies(space, bodies, this.#now()))
+  }
+
+  /** Data writes of several callers in one commit (group commit), each judged alone; one pump for all. */
+  appendEach (space: SpaceKey, bodies: readonly Body[]): LocalOutcome[] {
+    return this.#pumped(() => this.#engine.appendEach(space, bodies, this.#now()))
   }
 
   /** Our join with an invite (decision 9): through the engine like every other write. */

@@ -78,6 +78,8 @@ export interface NodeParts {
   readonly telemetry: NodeTelemetry
   readonly misbehaviour: MisbehaviourLog
   readonly data: SpaceData
+  /** Every local write; stop() commits the writes still waiting for their group. */
+  readonly writes: LocalWrites
   readonly members: MemberCommands
   readonly view: NetworkView
   /** libp2p's own Prometheus metrics (connections, streams, bytes per protocol); the API's /metrics adds samepage's. */
@@ -183,7 +185,8 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
   })
   driver.onEvent(ev => { events.handle(ev) })
   return {
-    keyPair, store, storage, spaces, driver, network, folders, telemetry, misbehaviour, data, members, view, metrics
+    keyPair, store, storage, spaces, driver, network, folders, telemetry, misbehaviour, data, writes, members, view,
+    metrics
   }
 }
 

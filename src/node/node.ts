@@ -22,6 +22,7 @@ import type { JoinResult } from './member-commands.ts'
 import type { MisbehaviourRecord } from './misbehaviour-log.ts'
 import type { NodeStatus, SyncStatsView } from './network-view.ts'
 import type { NodeEvents } from './node-events.ts'
+import type { GroupCommitStats } from './writes.ts'
 
 export type { NodeOptions } from './compose.ts'
 export type { NodeEvents } from './node-events.ts'
@@ -93,6 +94,7 @@ export class Node extends EventEmitter<NodeEvents> {
     view.stop()
     telemetry.stop()
     await folders.stop()
+    this.#parts.writes.flush() // acknowledged once committed: the writes still waiting for their group are committed
     driver.stop() // no engine tick from here on, started or not: the store closes below
     if (this.#started) await network.stop()
     this.#started = false
@@ -140,6 +142,23 @@ export class Node extends EventEmitter<NodeEvents> {
 
   ledgerAppend (ref: string, tx: unknown): void { this.#parts.data.ledgerAppend(ref, tx) }
   ledgerList (ref: string): unknown[] { return this.#parts.data.ledgerList(ref) }
+
+  // The same writes through the group commit (writes.ts): resolved once committed with the others of their turn.
+  async kvPutGrouped (ref: string, key: string, value: unknown): Promise<void> {
+    await this.#parts.data.kvPutGrouped(ref, key, value)
+  }
+
+  async kvDelGrouped (ref: string, key: string): Promise<void> { await this.#parts.data.kvDelGrouped(ref, key) }
+  async counterAddGrouped (ref: string, name: string, delta: number): Promise<void> {
+    await this.#parts.data.counterAddGrouped(ref, name, delta)
+  }
+
+  async ledgerAppendGrouped (ref: string, tx: unknown): Promise<void> {
+    await this.#parts.data.ledgerAppendGrouped(ref, tx)
+  }
+
+  /** What the group commits of live writes did since start: commits (one fsync each), writes acknowledged, refused. */
+  writeStats (): GroupCommitStats { return { ...this.#parts.writes.stats } }
 
   // ------------------------------------------------------------------ folders
 

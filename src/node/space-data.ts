@@ -1,3 +1,4 @@
+import type { Body } from '../codec/index.ts'
 import type { LocalWrites } from './writes.ts'
 import type { SpaceSet } from './space-set.ts'
 import { NodeError } from './errors.ts'
@@ -20,11 +21,11 @@ export class SpaceData {
   }
 
   kvPut (ref: string, key: string, value: unknown): void {
-    this.#writes.write(this.#spaces.byRef(ref), { t: 'kv.put', key: checkedKey(key), value })
+    this.#writes.write(this.#spaces.byRef(ref), kvPutBody(key, value))
   }
 
   kvDel (ref: string, key: string): void {
-    this.#writes.write(this.#spaces.byRef(ref), { t: 'kv.del', key: checkedKey(key) })
+    this.#writes.write(this.#spaces.byRef(ref), kvDelBody(key))
   }
 
   kvGet (ref: string, key: string): { key: string, value: unknown } {
@@ -36,10 +37,7 @@ export class SpaceData {
   }
 
   counterAdd (ref: string, name: string, delta: number): void {
-    if (!Number.isSafeInteger(delta)) {
-      throw new NodeError('BAD_INPUT', `${delta} is not a whole number; counter add takes an integer like 5 or -3`)
-    }
-    this.#writes.write(this.#spaces.byRef(ref), { t: 'counter.add', name: checkedKey(name), delta })
+    this.#writes.write(this.#spaces.byRef(ref), counterAddBody(name, delta))
   }
 
   counterGet (ref: string, name: string): { name: string, value: number } {
@@ -50,9 +48,43 @@ export class SpaceData {
     this.#writes.write(this.#spaces.byRef(ref), { t: 'ledger.append', tx })
   }
 
+  // The same writes through the group commit (LocalWrites.writeGrouped): what the user typed is checked at once,
+  // the rest (role, size, value) when the group commits, for each write alone.
+
+  async kvPutGrouped (ref: string, key: string, value: unknown): Promise<void> {
+    await this.#writes.writeGrouped(this.#spaces.byRef(ref), kvPutBody(key, value))
+  }
+
+  async kvDelGrouped (ref: string, key: string): Promise<void> {
+    await this.#writes.writeGrouped(this.#spaces.byRef(ref), kvDelBody(key))
+  }
+
+  async counterAddGrouped (ref: string, name: string, delta: number): Promise<void> {
+    await this.#writes.writeGrouped(this.#spaces.byRef(ref), counterAddBody(name, delta))
+  }
+
+  async ledgerAppendGrouped (ref: string, tx: unknown): Promise<void> {
+    await this.#writes.writeGrouped(this.#spaces.byRef(ref), { t: 'ledger.append', tx })
+  }
+
   ledgerList (ref: string): unknown[] {
     return this.#spaces.byRef(ref).ledgerList()
   }
+}
+
+function kvPutBody (key: string, value: unknown): Body {
+  return { t: 'kv.put', key: checkedKey(key), value }
+}
+
+function kvDelBody (key: string): Body {
+  return { t: 'kv.del', key: checkedKey(key) }
+}
+
+function counterAddBody (name: string, delta: number): Body {
+  if (!Number.isSafeInteger(delta)) {
+    throw new NodeError('BAD_INPUT', `${delta} is not a whole number; counter add takes an integer like 5 or -3`)
+  }
+  return { t: 'counter.add', name: checkedKey(name), delta }
 }
 
 function checkedKey (key: string): string {

@@ -2,7 +2,7 @@ import { CodecError, codecReason } from '../codec/index.ts'
 import type { Body, Entry } from '../codec/index.ts'
 import { SpaceError } from '../space/index.ts'
 import type { KeyPair } from '../identity/index.ts'
-import type { LocalBodies, SpaceReplica } from '../space/index.ts'
+import type { LocalBodies, LocalOutcome, SpaceReplica } from '../space/index.ts'
 import type { SyncDriver } from '../net/index.ts'
 import { NodeError } from './errors.ts'
 import { storageUserError } from './storage-health.ts'
@@ -10,6 +10,27 @@ import type { StorageHealth } from './storage-health.ts'
 
 /** What a failed write to the store was doing (StorageHealth: shown until the same kind of write succeeds). */
 const LOCAL_WRITE_OPERATION = 'a local write'
+/** Writes of one group commit at most (its signed bytes are bounded in space/'s appendEach); the rest wait. */
+const GROUP_WRITES_MAX = 1000
+
+/** What the group commits did since start (GET /v1/stats, and tests count commits here). */
+export interface GroupCommitStats {
+  /** Group commits made: one transaction and one fsync each. */
+  commits: number
+  /** Writes acknowledged by them. */
+  written: number
+  /** Writes refused alone (not allowed, too big, a bad value) or failed with their group's commit. */
+  refused: number
+}
+
+/** A write waiting for its group: settled once the group committed (decision 12), never before. */
+interface Waiting {
+  readonly body: Body
+  readonly resolve: (entry: Entry) => void
+  readonly reject: (err: unknown) => void
+}
+
+interface SpaceQueue { readonly replica: SpaceReplica, readonly waiting: Waiting[] }
 
 interface LocalWritesInit {
   readonly driver: SyncDriver
@@ -22,10 +43,23 @@ interface LocalWritesInit {
  * and sends what it made. A refusal comes back as the user's error
  * (decision 13); a full disk is also remembered as an alert until a local
  * write succeeds again.
+ *
+ * Live data writes from API clients take the group commit (writeGrouped):
+ * queued, and committed together once per turn of the event loop, so that
+ * the writes that arrived while the last group was being fsynced go in the
+ * next one: one transaction, one fsync and one announce for the group, each
+ * write still judged alone and settled only after the commit. The other
+ * writes (library callers, ACL, joins, folder records) stay synchronous,
+ * and commit every queued write first, so each feed's seqs still follow the
+ * order the writes arrived in, which is also the order they are acknowledged.
  */
 export class LocalWrites {
   readonly #driver: SyncDriver
   readonly #storage: StorageHealth
+  /** Writes waiting for their group, per space, in arrival order; a space with more goes to the back after a group. */
+  readonly #queues = new Map<string, SpaceQueue>()
+  #scheduled = false
+  readonly stats: GroupCommitStats = { commits: 0, written: 0, refused: 0 }
 
   constructor (init: LocalWritesInit) {
     this.#driver = init.driver
@@ -33,17 +67,117 @@ export class LocalWrites {
   }
 
   write (replica: SpaceReplica, body: Body): Entry {
+    this.flush()
     return this.#committed(() => this.#driver.append(replica.key, body))
+  }
+
+  /**
+   * A data write (kv, counter, ledger) through the group commit: resolved
+   * with its entry once its group is committed and durable, or rejected
+   * with its own refusal (the user's error), or with its group's failed
+   * commit (then none of the group was written).
+   */
+  async writeGrouped (replica: SpaceReplica, body: Body): Promise<Entry> {
+    return await new Promise<Entry>((resolve, reject) => {
+      let queue = this.#queues.get(replica.key)
+      if (queue === undefined) {
+        queue = { replica, waiting: [] }
+        this.#queues.set(replica.key, queue)
+      }
+      queue.waiting.push({ body, resolve, reject })
+      this.#schedule()
+    })
+  }
+
+  /** Commits every queued write now (before a synchronous write, and when the node stops). */
+  flush (): void {
+    for (let queue = this.#next(); queue !== undefined; queue = this.#next()) this.#commitGroup(queue)
   }
 
   /** Several entries in one commit (a folder's records). */
   writeMany (replica: SpaceReplica, bodies: LocalBodies): Entry[] {
+    this.flush()
     return this.#committed(() => this.#driver.appendBodies(replica.key, bodies))
   }
 
   /** Our join with an invite (decision 9): stored, or pending until the invite arrives from the inviter. */
   join (replica: SpaceReplica, invite: Uint8Array, inviteKey: KeyPair): Entry {
+    this.flush()
     return this.#committed(() => this.#driver.join(replica.key, invite, inviteKey))
+  }
+
+  /**
+   * One group per turn of the event loop (setImmediate: after the I/O of this
+   * turn, so every request read in it joins), then the next turn: between
+   * groups the acknowledgements go out and newly arrived writes join the queue.
+   */
+  #schedule (): void {
+    if (this.#scheduled) return
+    this.#scheduled = true
+    setImmediate(() => {
+      this.#scheduled = false
+      const queue = this.#next()
+      if (queue === undefined) return
+      this.#commitGroup(queue)
+      if (this.#queues.size > 0) this.#schedule()
+    })
+  }
+
+  /** The space whose writes waited longest. */
+  #next (): SpaceQueue | undefined {
+    return this.#queues.values().next().value
+  }
+
+  /**
+   * Up to GROUP_WRITES_MAX of `queue`'s writes in one commit (fewer if their
+   * bytes reach space/'s bound: the rest go back to the front). Taken off
+   * the queue before the commit, so that a write the commit's listeners make
+   * (which flushes first) cannot commit them twice.
+   */
+  #commitGroup (queue: SpaceQueue): void {
+    const key = queue.replica.key
+    const group = queue.waiting.splice(0, GROUP_WRITES_MAX)
+    this.#queues.delete(key)
+    if (queue.waiting.length > 0) this.#queues.set(key, queue) // behind the other spaces' writes
+    let outcomes: LocalOutcome[] | undefined
+    let failure: unknown
+    try {
+      outcomes = this.#driver.appendEach(key, group.map(w => w.body))
+    } catch (err) {
+      this.#storage.failed(LOCAL_WRITE_OPERATION, err, Date.now())
+      failure = userError(err)
+    }
+    const taken = outcomes?.length ?? group.length
+    if (taken < group.length) this.#putBack(queue, group.slice(taken))
+    let written = 0
+    for (const [i, w] of group.slice(0, taken).entries()) {
+      const outcome = outcomes?.[i]
+      if (outcome === undefined) {
+        w.reject(failure) // the commit failed: nothing of the group was written
+      } else if ('entry' in outcome) {
+        written++
+        w.resolve(outcome.entry)
+      } else {
+        w.reject(userError(outcome.refused))
+      }
+    }
+    if (written > 0) {
+      this.#storage.ok(LOCAL_WRITE_OPERATION)
+      this.stats.commits++
+    }
+    this.stats.written += written
+    this.stats.refused += taken - written
+  }
+
+  /** Writes a group did not take: first in line again, in their space's queue (a new one if it was emptied). */
+  #putBack (queue: SpaceQueue, rest: readonly Waiting[]): void {
+    const current = this.#queues.get(queue.replica.key)
+    if (current !== undefined) {
+      current.waiting.unshift(...rest)
+      return
+    }
+    queue.waiting.unshift(...rest)
+    this.#queues.set(queue.replica.key, queue)
   }
 
   #committed<T> (write: () => T): T {

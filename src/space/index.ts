@@ -9,7 +9,7 @@
  */
 export { SpaceReplica } from './replica.ts'
 export type { ReplicaOptions } from './replica.ts'
-export type { LocalBodies } from './local-writes.ts'
+export type { LocalBodies, LocalOutcome } from './local-writes.ts'
 export type { NewFileVersion } from './file-versions.ts'
 
 export { EPOCH_SALT_RANGE, nextEpoch } from './epochs.ts'

@@ -5,6 +5,8 @@ import type { Body, Clock, Entry, Position, SignedStatus } from '../codec/index.
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, entryIdOf, keyBytes } from '../ids/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
+import { isCodecError } from '../codec/index.ts'
+import type { CodecError } from '../codec/index.ts'
 import { nextEpoch } from './epochs.ts'
 import { ingestAuthentic, ingestStatus } from './ingest.ts'
 import { SpaceError } from './outcome.ts'
@@ -37,11 +39,7 @@ export function appendBodies (s: ReplicaState, keyPair: KeyPair, local: LocalBod
   if (typeof local !== 'function' && local.length === 0) return []
   const author = authorKeyOf(keyPair.publicKey)
   const epoch = epochFor(s, author, nowMs)
-  const feed = s.store.feed(s.key, author, epoch)
-  let seq = feed?.count ?? 0
-  const head = feed?.head ?? null
-  assert.ok(seq === 0 || head !== null, `feed ${author}/${epoch} holds ${seq} entries but no head`)
-  let prev = head !== null ? keyBytes(head) : lastHeadBefore(s, author, epoch)
+  let { seq, prev } = feedEnd(s, author, epoch)
   const bodies = typeof local === 'function' ? local({ epoch, seq }) : local
   if (bodies.length === 0) return []
   refuseIfRevoked(s, author)
@@ -67,6 +65,65 @@ export function appendBodies (s: ReplicaState, keyPair: KeyPair, local: LocalBod
   if (entries.length === 1) throw notAllowed(s, author, missing, missing.body, detail)
   const name = s.genesis.name
   throw new SpaceError('NOT_ALLOWED', `not all of ${entries.length} entries were accepted in space ${name}${detail}`)
+}
+
+/** What became of one body of appendEach: its entry, committed, or the refusal of that body alone. */
+export type LocalOutcome = { readonly entry: Entry } | { readonly refused: SpaceError | CodecError }
+
+/** Signed bytes of one group commit at most: a burst is cut into several commits, none holding memory without bound. */
+const GROUP_BYTES_MAX = 1024 * 1024
+
+/**
+ * Group commit: data bodies of several writers in one commit (one fsync
+ * for all), each judged alone, in order. A body the role does not allow or
+ * the codec refuses (too big, a bad value) is refused by itself, and the
+ * next ones take the seqs it did not use. Returns one outcome per body
+ * taken: a prefix of `bodies`, cut once GROUP_BYTES_MAX of signed bytes is
+ * reached (the first is always taken). A failed commit throws, and then
+ * none of them was written. Data bodies only: they leave the ACL as it
+ * is, so each is judged by the ACL the commit starts from, as alone.
+ */
+export function appendEach (s: ReplicaState, keyPair: KeyPair, bodies: readonly Body[], nowMs: number): LocalOutcome[] {
+  const author = authorKeyOf(keyPair.publicKey)
+  const epoch = epochFor(s, author, nowMs)
+  let { seq, prev } = feedEnd(s, author, epoch)
+  const outcomes: LocalOutcome[] = []
+  const entries: Entry[] = []
+  let bytes = 0
+  for (const body of bodies) {
+    if (bytes >= GROUP_BYTES_MAX) break
+    assert.ok(isDataBody(body), `a group commit takes data bodies only, not ${body.t}`)
+    const at = { epoch, seq }
+    const signed = refusedOr(() => {
+      refuseIfRevoked(s, author)
+      if (!atLeast(s.acl.roleAt(author, at), 'writer')) throw notAllowed(s, author, at, body)
+      const clock = nextClock(s, nowMs)
+      return signEntry(keyPair, { space: s.id, author: keyPair.publicKey, epoch, seq, prev, clock, body })
+    })
+    outcomes.push(signed)
+    if ('refused' in signed) continue
+    entries.push(signed.entry)
+    bytes += signed.entry.bytes.length
+    prev = signed.entry.id
+    seq++
+  }
+  if (entries.length === 0) return outcomes
+  const result = ingestAuthentic(s, entries.map(entry => ({ entry, verified: true })), 'local', nowMs)
+  const stored = new Set(result.stored.map(e => entryIdOf(e.id)))
+  const detail = result.reject !== undefined ? ` (${result.reject.detail})` : ''
+  return outcomes.map(o => 'refused' in o || stored.has(entryIdOf(o.entry.id))
+    ? o
+    : { refused: notAllowed(s, author, o.entry, o.entry.body, detail) })
+}
+
+/** The signed entry, or the user's error that refused it (anything else is ours, and goes on up). */
+function refusedOr (sign: () => Entry): LocalOutcome {
+  try {
+    return { entry: sign() }
+  } catch (err) {
+    if (err instanceof SpaceError || isCodecError(err)) return { refused: err }
+    throw err
+  }
 }
 
 function notAllowed (s: ReplicaState, author: AuthorKey, at: Position, body: Body, detail = ''): SpaceError {
@@ -150,6 +207,15 @@ function epochFor (s: ReplicaState, author: AuthorKey, nowMs: number): number {
   // (decision 15).
 
   return openEpoch(s, author, nowMs)
+}
+
+/** Where our feed of `epoch` ends: the next seq, and the id the next entry links to (the last epoch's head at seq 0). */
+function feedEnd (s: ReplicaState, author: AuthorKey, epoch: number): { seq: number, prev: Uint8Array | null } {
+  const feed = s.store.feed(s.key, author, epoch)
+  const seq = feed?.count ?? 0
+  const head = feed?.head ?? null
+  assert.ok(seq === 0 || head !== null, `feed ${author}/${epoch} holds ${seq} entries but no head`)
+  return { seq, prev: head !== null ? keyBytes(head) : lastHeadBefore(s, author, epoch) }
 }
 
 function lastHeadBefore (s: ReplicaState, author: AuthorKey, epoch: number): Uint8Array | null {

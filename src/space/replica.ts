@@ -12,7 +12,7 @@ import { ingestFork, ingestRun, ingestStatus, retryPending } from './ingest.ts'
 import type { StatusOutcome } from './ingest.ts'
 import { adoptSpace, createSpace, openSpace } from './lifecycle.ts'
 import * as local from './local-writes.ts'
-import type { LocalBodies } from './local-writes.ts'
+import type { LocalBodies, LocalOutcome } from './local-writes.ts'
 import type { IngestResult, Reject } from './outcome.ts'
 import { localRole, noteRevoke, revokeOf } from './revocation.ts'
 import * as serving from './serving.ts'
@@ -91,6 +91,11 @@ export class SpaceReplica {
   /** Local entries in one commit, all or nothing (see local-writes.ts). */
   appendBodies (keyPair: KeyPair, bodies: LocalBodies, nowMs: number): Entry[] {
     return local.appendBodies(this.#s, keyPair, bodies, nowMs)
+  }
+
+  /** Data bodies of several writers in one commit, each judged alone (group commit, see local-writes.ts). */
+  appendEach (keyPair: KeyPair, bodies: readonly Body[], nowMs: number): LocalOutcome[] {
+    return local.appendEach(this.#s, keyPair, bodies, nowMs)
   }
 
   /** One local entry: appendBodies' one-body case. */

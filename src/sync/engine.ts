@@ -2,7 +2,7 @@ import { codecReason, decodeMessage, encodeMessage, isCodecError } from '../code
 import type { Body, Entry, Message } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
-import type { LocalBodies } from '../space/index.ts'
+import type { LocalBodies, LocalOutcome } from '../space/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import { SCORE } from './constants.ts'
 import { SyncCore } from './core.ts'
@@ -171,6 +171,18 @@ export class SyncEngine {
     core.afterStore(replica, entries, null)
     core.events.push({ type: 'stored', space, entries, from: 'local' })
     return entries
+  }
+
+  /** Data writes of several callers in one commit, each judged alone; what was stored is announced once. */
+  appendEach (space: SpaceKey, bodies: readonly Body[], nowMs: number): LocalOutcome[] {
+    const core = this.#core
+    const replica = core.replica(space)
+    const outcomes = replica.appendEach(core.keyPair, bodies, nowMs)
+    const entries = outcomes.flatMap(o => 'entry' in o ? [o.entry] : [])
+    if (entries.length === 0) return outcomes
+    core.afterStore(replica, entries, null)
+    core.events.push({ type: 'stored', space, entries, from: 'local' })
+    return outcomes
   }
 
   /**

@@ -1,0 +1,113 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Node, NodeError } from '../../src/node/index.ts'
+import { ApiServer } from '../../src/api/server.ts'
+
+/**
+ * Group commit of live writes (node/writes.ts, space/local-writes.ts
+ * appendEach): the data writes of one turn of the event loop are one
+ * transaction and one announcement, each judged alone, each acknowledged
+ * only once committed, in the order of their seqs. Commits are counted by
+ * the node's own counter (writeStats), never by time.
+ */
+function openNode (t: { after: (fn: () => Promise<void>) => void }): Node {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-group-'))
+  const node = Node.open({ dir })
+  t.after(async () => {
+    await node.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+  return node
+}
+
+function nested (depth: number): unknown {
+  let v: unknown = 0
+  for (let i = 0; i < depth; i++) v = [v]
+  return v
+}
+
+test('the writes of one turn are one commit and one announcement; a refused write fails alone with its error', async t => {
+  const node = openNode(t)
+  const { id } = node.createSpace('group')
+  const before = node.writeStats()
+  const announced: number[] = []
+  node.on('stored', ev => { if (ev.from === 'local') announced.push(ev.count) })
+  const refused = new Map<number, RegExp>([[77, /entry: \d+ bytes, limit/], [150, /nests arrays and maps deeper/]])
+  const value = (i: number): unknown => i === 77 ? 'x'.repeat(70 * 1024) : i === 150 ? nested(40) : { i }
+  const writes = Array.from({ length: 200 }, async (_, i) => { await node.kvPutGrouped(id, `k${i}`, value(i)) })
+  const settled = await Promise.allSettled(writes)
+  for (const [i, s] of settled.entries()) {
+    const expected = refused.get(i)
+    if (expected === undefined) {
+      assert.equal(s.status, 'fulfilled', `write ${i} is acknowledged`)
+      continue
+    }
+    assert.equal(s.status, 'rejected', `write ${i} is refused`)
+    const err = (s as PromiseRejectedResult).reason as unknown
+    assert.ok(err instanceof NodeError, `write ${i} fails with the user's error`)
+    assert.equal(err.code, 'BAD_INPUT')
+    assert.match(err.message, expected)
+  }
+  const after = node.writeStats()
+  const delta = {
+    commits: after.commits - before.commits, written: after.written - before.written, refused: after.refused - before.refused
+  }
+  assert.deepEqual(delta, { commits: 1, written: 198, refused: 2 })
+  assert.deepEqual(announced, [198], 'one announcement for the group')
+  const kv = new Map(node.kvList(id).map(r => [r.key, r.value]))
+  assert.equal(kv.size, 198)
+  for (let i = 0; i < 200; i++) {
+    if (refused.has(i)) assert.ok(!kv.has(`k${i}`), `refused write ${i} is not there`)
+    else assert.deepEqual(kv.get(`k${i}`), { i })
+  }
+})
+
+test('writes are acknowledged in the order of their seqs, across groups and a synchronous write between them', async t => {
+  const node = openNode(t)
+  const { id } = node.createSpace('order')
+  const acknowledged: number[] = []
+  const append = async (i: number): Promise<void> => {
+    await node.ledgerAppendGrouped(id, { i })
+    acknowledged.push(i)
+  }
+  const first = Array.from({ length: 50 }, async (_, i) => { await append(i) })
+  // A synchronous write commits what waits before it: the queued writes keep their place in the feed.
+  node.ledgerAppend(id, { i: 50 })
+  acknowledged.push(50)
+  assert.deepEqual(node.ledgerList(id), Array.from({ length: 51 }, (_, i) => ({ i })), 'committed before the sync write')
+  const second = Array.from({ length: 50 }, async (_, i) => { await append(51 + i) })
+  await Promise.all([...first, ...second])
+  const order = (node.ledgerList(id) as { i: number }[]).map(tx => tx.i)
+  assert.deepEqual(order, Array.from({ length: 101 }, (_, i) => i))
+  assert.deepEqual(acknowledged.slice().sort((a, b) => a - b), order)
+  // Within a group the acknowledgements follow the seqs; the sync write was acknowledged when it returned.
+  assert.deepEqual(acknowledged.filter(i => i !== 50), order.filter(i => i !== 50))
+})
+
+test('many concurrent writes over the HTTP API are all acknowledged and all there, in fewer commits', async t => {
+  const node = openNode(t)
+  const api = new ApiServer({ node, host: '127.0.0.1', port: 0 })
+  const { url, token } = await api.start()
+  t.after(async () => { await api.stop() })
+  const { id } = node.createSpace('http')
+  const before = node.writeStats()
+  const put = async (i: number): Promise<number> => {
+    const res = await fetch(`${url}/v1/spaces/${id}/kv/h${i}`, {
+      method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ value: i === 99 ? 'x'.repeat(70 * 1024) : i })
+    })
+    await res.arrayBuffer()
+    return res.status
+  }
+  const statuses = await Promise.all(Array.from({ length: 200 }, async (_, i) => await put(i)))
+  assert.deepEqual(statuses, Array.from({ length: 200 }, (_, i) => i === 99 ? 400 : 200))
+  const after = node.writeStats()
+  assert.equal(after.written - before.written, 199)
+  assert.equal(after.refused - before.refused, 1)
+  assert.ok(after.commits - before.commits <= 199, 'never more commits than writes')
+  const kv = new Map(node.kvList(id).map(r => [r.key, r.value]))
+  for (let i = 0; i < 200; i++) assert.equal(kv.get(`h${i}`), i === 99 ? undefined : i)
+})
