@@ -1,5 +1,6 @@
 /**
- * npm run bench [-- --quick] [-- --only validate|spread|catchup|chunking|storm|latejoin|folders|status]:
+ * npm run bench [-- --quick] [-- --only validate|spread|catchup|chunking|storm|latejoin|folders|status]
+ * [-- --case idle|big|edits|small|mixed|fanout|swarm|swarmSlowestStops] (one folder case; implies --only folders):
  * every benchmark, one JSON document
  * on stdout (progress on stderr). Ratios are measured side by side in this
  * one run. Benchmarks, not tests: nothing here asserts on time.
@@ -12,12 +13,15 @@ import { benchCatchupMetadata } from './catchup-metadata.ts'
 import { benchStorm } from './storm.ts'
 import { benchLateJoin } from './latejoin.ts'
 import { benchChunking } from './chunking.ts'
-import { benchFolders } from './folders.ts'
+import { benchFolders, FOLDER_CASES } from './folders.ts'
+import type { FolderCase } from './folders.ts'
 import { benchStatus } from './status.ts'
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } })
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, case: { type: 'string' } } })
 const quick = values.quick === true
-const only = values.only
+const folderCase = values.case as FolderCase | undefined
+if (folderCase !== undefined && !FOLDER_CASES.includes(folderCase)) throw new Error(`bench: --case is one of ${FOLDER_CASES.join(', ')}`)
+const only = folderCase === undefined ? values.only : 'folders'
 const started = performance.now()
 const log = (msg: string): void => { process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${msg}\n`) }
 const result: Record<string, unknown> = {
@@ -63,8 +67,10 @@ if (only === undefined || only === 'latejoin') {
 }
 if (only === undefined || only === 'folders') {
   const bigMiB = quick ? 256 : 1024
-  log(`folders: samepage next to Syncthing (${bigMiB} MiB file, 10,000 small files, four capped seeders)`)
-  result.folders = await benchFolders({ bigMiB, smallFiles: quick ? 2_000 : 10_000, log })
+  const mixedMB = quick ? 64 : 500
+  log(`folders: samepage next to Syncthing (${bigMiB} MiB file, small files, a ${mixedMB} MB tree, fan-out, capped seeders)`)
+  const oneCase = folderCase === undefined ? {} : { only: folderCase }
+  result.folders = await benchFolders({ bigMiB, smallFiles: quick ? 2_000 : 10_000, mixedMB, ...oneCase, log })
 }
 if (only === undefined || only === 'status') {
   const realSizes = quick ? [5, 20] : [5, 20, 50]
@@ -73,4 +79,5 @@ if (only === undefined || only === 'status') {
   result.status = await benchStatus({ realSizes, windowMs: quick ? 30_000 : 60_000, warmupMs: 10_000, simSizes, simWindowMs: 60_000, crossCheckNodes: 100, seed: 1, log })
 }
 result.benchSeconds = Math.round((performance.now() - started) / 1000)
+result.loadAverageAfter = os.loadavg()
 console.log(JSON.stringify(result, null, 2))
