@@ -1,5 +1,6 @@
 /**
- * npm run bench [-- --quick] [-- --only validate|spread|catchup|chunking|storm|latejoin|folders|status]:
+ * npm run bench [-- --quick] [-- --only validate|spread|catchup|chunking|storm|latejoin|folders|status]
+ * [-- --case idle|big|edits|small|mixed|fanout|swarm|swarmSlowestStops] (one folder case; implies --only folders):
  * every benchmark, one JSON document
  * on stdout (progress on stderr). Ratios are measured side by side in this
  * one run. Benchmarks, not tests: nothing here asserts on time.
@@ -12,15 +13,21 @@ import { benchCatchupMetadata } from './catchup-metadata.ts'
 import { benchStorm } from './storm.ts'
 import { benchLateJoin } from './latejoin.ts'
 import { benchChunking } from './chunking.ts'
-import { benchFolders } from './folders.ts'
+import { benchFolders, FOLDER_CASES } from './folders.ts'
+import type { FolderCase } from './folders.ts'
 import { benchStatus } from './status.ts'
 import { benchEncrypters } from './encrypters.ts'
 import { benchCli } from './cli.ts'
 import { benchLiveWrites } from './live-writes.ts'
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } })
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, case: { type: 'string' } } })
 const quick = values.quick === true
-const only = values.only
+const folderCase = values.case as FolderCase | undefined
+if (folderCase !== undefined && !FOLDER_CASES.includes(folderCase)) {
+  process.stderr.write(`bench: --case is one of ${FOLDER_CASES.join(', ')}\n`)
+  process.exit(2)
+}
+const only = folderCase === undefined ? values.only : 'folders'
 const started = performance.now()
 const log = (msg: string): void => { process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${msg}\n`) }
 const result: Record<string, unknown> = {
@@ -65,9 +72,12 @@ if (only === undefined || only === 'latejoin') {
   result.lateJoin = await benchLateJoin({ entries, valueBytes: 100, log })
 }
 if (only === undefined || only === 'folders') {
-  const bigMiB = quick ? 256 : 1024
-  log(`folders: samepage next to Syncthing (${bigMiB} MiB file, 10,000 small files, four capped seeders)`)
-  result.folders = await benchFolders({ bigMiB, smallFiles: quick ? 2_000 : 10_000, log })
+  // Quick: 192 MiB, not 256, which is where chunking steps from 64 to 256 KiB: an insert would recut the whole file.
+  const bigMiB = quick ? 192 : 1024
+  const mixedMB = quick ? 64 : 500
+  log(`folders: samepage next to Syncthing (${bigMiB} MiB file, small files, a ${mixedMB} MB tree, fan-out, capped seeders)`)
+  const oneCase = folderCase === undefined ? {} : { only: folderCase }
+  result.folders = await benchFolders({ bigMiB, smallFiles: quick ? 2_000 : 10_000, mixedMB, ...oneCase, log })
 }
 if (only === undefined || only === 'status') {
   const realSizes = quick ? [5, 20] : [5, 20, 50]
@@ -84,4 +94,5 @@ if (only === undefined || only === 'livewrites') {
   result.liveWrites = await benchLiveWrites({ clients: quick ? [1, 8] : [1, 8, 64], seconds: quick ? 3 : 10, log })
 }
 result.benchSeconds = Math.round((performance.now() - started) / 1000)
+result.loadAverageAfter = os.loadavg()
 console.log(JSON.stringify(result, null, 2))

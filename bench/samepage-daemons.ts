@@ -10,6 +10,8 @@ import readline from 'node:readline'
  * HTTP API directly (a CLI process per poll would cost more than a poll).
  */
 const BIN = path.join(import.meta.dirname, '..', 'bin', 'samepage.js')
+/** A GET that meets a connection error is sent again, at most this many times in all. */
+const GET_ATTEMPTS = 5
 
 export interface Daemon {
   readonly dir: string
@@ -35,14 +37,30 @@ export async function startDaemon (dir: string, folder: string, extra: string[] 
   const info = JSON.parse(first) as { peerId: string, addrs: string[] }
   const api = JSON.parse(fs.readFileSync(path.join(dir, 'api.json'), 'utf8')) as { url: string, token: string }
   const call = async (method: string, pathname: string, body?: unknown): Promise<any> => {
-    const res = await fetch(api.url + pathname, {
-      method,
-      headers: { authorization: `Bearer ${api.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) })
-    })
-    const payload = await res.json() as { error?: { message: string } }
-    if (!res.ok) throw new Error(`${method} ${pathname}: ${payload.error?.message ?? res.status}`)
-    return payload
+    for (let attempt = 1; ; attempt++) {
+      let res: Response
+      let payload: { error?: { message: string } }
+      try {
+        res = await fetch(api.url + pathname, {
+          method,
+          headers: { authorization: `Bearer ${api.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) })
+        })
+        payload = await res.json() as { error?: { message: string } }
+      } catch (err) {
+        // A poll that met a closed keep-alive socket (the bench process busy past the server's idle timeout) is
+        // asked again; a POST is not (it may have taken effect), nor anything once the daemon is gone.
+        const gone = child.exitCode !== null || child.signalCode !== null
+        if (method !== 'GET' || gone || attempt >= GET_ATTEMPTS || !(err instanceof TypeError)) {
+          const cause = (err as { cause?: { code?: string } }).cause?.code
+          throw new Error(`${method} ${pathname} on the daemon in ${dir}: ${(err as Error).message}${cause === undefined ? '' : ` (${cause})`}`)
+        }
+        await new Promise(resolve => setTimeout(resolve, 500 * attempt))
+        continue
+      }
+      if (!res.ok) throw new Error(`${method} ${pathname}: ${payload.error?.message ?? res.status}`)
+      return payload
+    }
   }
   return { dir, folder, peerId: info.peerId, addrs: info.addrs, child, pid: child.pid as number, call }
 }

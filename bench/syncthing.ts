@@ -31,6 +31,9 @@ const DEFAULT_FOLDER_ID = 'bench'
 const START_LIMIT_MS = 120_000
 const POLL_MS = 100
 const KILL_AFTER_MS = 10_000
+/** A REST call meeting a connection error is sent again, after 0.5, 1, 1.5 and 2 s: bounded, 5 s in all. */
+const API_ATTEMPTS = 5
+const API_RETRY_MS = 500
 /** Syncthing counts every directory, symlink and deletion record as 128 bytes in its byte totals. */
 const SYNTHETIC_ENTRY_BYTES = 128
 
@@ -157,26 +160,6 @@ export async function connectionBytes (node: SyncthingNode): Promise<{ inBytes: 
   return { inBytes: total.inBytesTotal, outBytes: total.outBytesTotal }
 }
 
-/** Peak RSS of a process, in bytes, from when this is called to stop() (or its exit). */
-export function sampleRss (pid: number): { stop (): number } {
-  // Resetting the high-water mark makes VmHWM the exact peak since now; where that is not allowed,
-  // VmRSS polled every 100 ms, which can miss short peaks.
-  let field = 'VmHWM'
-  try { fs.writeFileSync(`/proc/${pid}/clear_refs`, '5') } catch { field = 'VmRSS' }
-  const pattern = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm')
-  let peak = 0
-  const read = (): void => {
-    try {
-      const kb = Number(pattern.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
-      peak = Math.max(peak, kb * 1024)
-    } catch {} // gone: the peak so far stands
-  }
-  read()
-  const timer = setInterval(read, POLL_MS)
-  timer.unref()
-  return { stop () { read(); clearInterval(timer); return peak } }
-}
-
 /** SIGTERM to each node, SIGKILL to any still running after 10 s; resolves when all have exited. */
 export async function stopSyncthings (nodes: SyncthingNode[]): Promise<void> {
   await Promise.all(nodes.map(async ({ child }) => {
@@ -287,7 +270,7 @@ async function waitReady (node: SyncthingNode): Promise<void> {
       throw new Error(`syncthing in ${node.home} exited (${node.child.exitCode ?? node.child.signalCode}); see ${path.join(node.home, 'syncthing.log')}`)
     }
     try {
-      const status = await api<{ myID: string }>(node, 'GET', '/rest/system/status')
+      const status = await api<{ myID: string }>(node, 'GET', '/rest/system/status', undefined, 1)
       return status.myID === node.deviceId
     } catch {
       return false // not listening yet
@@ -303,13 +286,40 @@ async function until (deadline: number, what: string, done: () => Promise<boolea
   }
 }
 
-async function api<T = unknown> (node: SyncthingNode, method: string, route: string, body?: unknown): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${node.guiPort}${route}`, {
-    method,
-    headers: { 'X-API-Key': node.apiKey, 'Content-Type': 'application/json' },
-    body: body === undefined ? null : JSON.stringify(body)
-  })
-  const text = await res.text()
-  if (!res.ok) throw new Error(`syncthing ${method} ${route} on :${node.guiPort}: ${res.status} ${text.trim()}`)
-  return (text === '' ? undefined : JSON.parse(text)) as T
+/**
+ * One REST call, retried a bounded number of times on a connection error.
+ * A loaded run once failed here with a bare `fetch failed`: Go's server
+ * closes a keep-alive connection after 15 s idle (Syncthing's ReadTimeout,
+ * its IdleTimeout too), and a bench process kept busy longer than that
+ * (copying 4 GiB for the swarm under load, synchronously then) sent the
+ * next request down the closed socket before it had seen the close. Every
+ * call here may be repeated (config POSTs add or replace; a scan is a scan),
+ * so a request that met a closed, refused or reset connection is sent again
+ * on a fresh one. HTTP errors are not retried.
+ */
+async function api<T = unknown> (node: SyncthingNode, method: string, route: string, body?: unknown, attempts = API_ATTEMPTS): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    let res: Response
+    let text: string
+    try {
+      res = await fetch(`http://127.0.0.1:${node.guiPort}${route}`, {
+        method,
+        headers: { 'X-API-Key': node.apiKey, 'Content-Type': 'application/json' },
+        body: body === undefined ? null : JSON.stringify(body)
+      })
+      text = await res.text()
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string, message?: string } }).cause
+      const why = `${(err as Error).message} (${cause?.code ?? cause?.message ?? 'no cause'})`
+      const exited = node.child.exitCode !== null || node.child.signalCode !== null
+      if (exited || attempt >= attempts) {
+        const state = exited ? `exited (${node.child.exitCode ?? node.child.signalCode})` : `${attempt} attempts`
+        throw new Error(`syncthing ${method} ${route} on :${node.guiPort}: ${why}; ${state}; see ${path.join(node.home, 'syncthing.log')}`)
+      }
+      await sleep(API_RETRY_MS * attempt)
+      continue
+    }
+    if (!res.ok) throw new Error(`syncthing ${method} ${route} on :${node.guiPort}: ${res.status} ${text.trim()}`)
+    return (text === '' ? undefined : JSON.parse(text)) as T
+  }
 }
