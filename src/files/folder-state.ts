@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
 import { fromHex, toHex } from '../codec/index.ts'
+import { FolderProblem } from './folder-errors.ts'
 import type { ScannedFile } from './scanner.ts'
 
 /**
@@ -35,9 +36,10 @@ interface SavedFolderState { v: 1, files: SavedFile[] }
 export function loadFolderState (file: string): Map<string, KnownFile> {
   const text = readTextOr(file, null)
   if (text === null) return new Map()
-  const saved = JSON.parse(text) as SavedFolderState
-  if (saved.v !== 1 || !Array.isArray(saved.files)) {
-    throw new Error(`${file} is not a samepage folder state (v1); move it away to rescan the folder from scratch`)
+  const saved = parsedOrNull(text)
+  if (saved === null || saved.v !== 1 || !Array.isArray(saved.files)) {
+    const fix = 'move it away to rescan the folder from scratch'
+    throw new FolderProblem(`${file} is not a samepage folder state (v1); ${fix}`)
   }
   return new Map(saved.files.map(([p, id, size, mode, mtimeMs, ino, chunks]) => [p, {
     path: p,
@@ -59,4 +61,13 @@ export function saveFolderState (file: string, known: ReadonlyMap<string, KnownF
   }
   fs.mkdirSync(path.dirname(file), { recursive: true })
   writeFileAtomic(file, JSON.stringify(saved))
+}
+
+/** The file's JSON, or null when it is not JSON at all (cut short, or overwritten by something else). */
+function parsedOrNull (text: string): SavedFolderState | null {
+  try {
+    return JSON.parse(text) as SavedFolderState
+  } catch {
+    return null
+  }
 }

@@ -86,7 +86,8 @@ function check (file: string): void {
   try {
     const rows = db.prepare('PRAGMA quick_check').all()
     if (rows.length !== 1 || rows[0]?.['quick_check'] !== 'ok') {
-      throw new Error(`the backup failed SQLite's check: ${JSON.stringify(rows.slice(0, 3))}`)
+      const found = JSON.stringify(rows.slice(0, 3))
+      throw new NodeError('BACKUP_REFUSED', `the backup failed SQLite's check (${found}); nothing was published`)
     }
   } finally {
     db.close()

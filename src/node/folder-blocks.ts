@@ -6,6 +6,7 @@ import { BlockFetch } from '../net/index.ts'
 import type { BlockLink, BlockServed } from '../net/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
 import type { SpaceKey } from '../ids/index.ts'
+import { NodeError } from './errors.ts'
 
 /**
  * The block provider of this node's folders, both ways, and the one place
@@ -52,7 +53,9 @@ export class FolderBlocks {
   /** One pass's chunk downloads for the space's folder, from the members connected now. */
   fetcher (space: SpaceKey): ChunkFetcher {
     const host = this.#host
-    if (host.replica(space) === undefined) throw new Error(`space ${space} is gone`)
+    if (host.replica(space) === undefined) {
+      throw new NodeError('UNKNOWN_SPACE', `space ${space} is no longer held by this node`)
+    }
     return new BlockFetch({
       space,
       peers: host.connected().filter(a => this.mayFetch(a, space)),

@@ -176,7 +176,7 @@ export class Folders {
     const host = this.#host
     const replica = (): SpaceReplica => {
       const r = host.replica(binding.space)
-      if (r === undefined) throw new Error(`space ${binding.space} is gone`)
+      if (r === undefined) throw new NodeError('UNKNOWN_SPACE', `space ${binding.space} is no longer held by this node`)
       return r
     }
     const sync = new FolderSync({

@@ -209,7 +209,7 @@ function epochFor (s: ReplicaState, author: AuthorKey, nowMs: number): number {
   return openEpoch(s, author, nowMs)
 }
 
-/** Where our feed of `epoch` ends: the next seq, and the id the next entry links to (the last epoch's head at seq 0). */
+/** Where our feed of `epoch` ends: the next seq, and the id the next entry links to (the last epoch's head, at 0). */
 function feedEnd (s: ReplicaState, author: AuthorKey, epoch: number): { seq: number, prev: Uint8Array | null } {
   const feed = s.store.feed(s.key, author, epoch)
   const seq = feed?.count ?? 0

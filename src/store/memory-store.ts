@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import { compareBytes, toHex } from '../codec/index.ts'
 import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
 import type { Batch, FeedState, ForkProof, SignedRecord, Store, StoredEntry, ViewName } from './types.ts'
@@ -27,7 +28,7 @@ export class MemoryStore implements Store {
       const key = feedKey(e.author, e.epoch)
       const length = lengths.get(key) ?? s.feeds.get(key)?.length ?? 0
       if (e.seq !== length) {
-        throw new Error(`store: entry ${e.author}/${e.epoch}/${e.seq} does not extend its feed of ${length}`)
+        assert.fail(`store: entry ${e.author}/${e.epoch}/${e.seq} does not extend its feed of ${length}`)
       }
       lengths.set(key, length + 1)
     }

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import type { EntryId, SpaceKey } from '../ids/index.ts'
 import type { Batch, StoredEntry } from './types.ts'
 import { idValue, num } from './sqlite-rows.ts'
@@ -61,8 +62,9 @@ function writeEntries (s: Statements, sid: number, entries: readonly StoredEntry
       tipAuthor = e.author
       tipEpoch = e.epoch
     }
+    // space/ hands over only runs that extend their feeds: anything else is our bug, never a peer's doing.
     if (e.seq !== tip.count) {
-      throw new Error(`store: entry ${e.author}/${e.epoch}/${e.seq} does not extend its feed of ${tip.count}`)
+      assert.fail(`store: entry ${e.author}/${e.epoch}/${e.seq} does not extend its feed of ${tip.count}`)
     }
     s.putEntry.run(tip.fid, e.seq, idValue(e.id), e.bytes, e.sig, e.verified ? 1 : 0, e.kind)
     tip.count++

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import type { SQLOutputValue } from 'node:sqlite'
 import { isEntryId, keyBytes } from '../ids/index.ts'
 import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
@@ -43,7 +44,7 @@ function entryIdText (v: SQLOutputValue | undefined): EntryId {
 
 export function toEntry (r: Row): StoredEntry {
   const kind = str(r['kind'])
-  if (kind !== 'acl' && kind !== 'data') throw new Error(`store: bad entry kind ${kind}`)
+  if (kind !== 'acl' && kind !== 'data') assert.fail(`store: bad entry kind ${kind}`)
   return {
     author: authorKeyText(r['author']),
     epoch: num(r['epoch']),
@@ -70,16 +71,16 @@ export function toFeed (r: Row): FeedState {
 
 export function num (v: SQLOutputValue | bigint | undefined): number {
   if (typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(v)
-  if (typeof v !== 'number') throw new Error(`store: expected an integer, got ${typeof v}`)
+  if (typeof v !== 'number') assert.fail(`store: expected an integer, got ${typeof v}`)
   return v
 }
 
 function str (v: SQLOutputValue | undefined): string {
-  if (typeof v !== 'string') throw new Error(`store: expected text, got ${typeof v}`)
+  if (typeof v !== 'string') assert.fail(`store: expected text, got ${typeof v}`)
   return v
 }
 
 export function bytes (v: SQLOutputValue | undefined): Uint8Array {
-  if (!(v instanceof Uint8Array)) throw new Error(`store: expected a blob, got ${typeof v}`)
+  if (!(v instanceof Uint8Array)) assert.fail(`store: expected a blob, got ${typeof v}`)
   return v
 }

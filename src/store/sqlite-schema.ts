@@ -1,5 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite'
 import { num } from './sqlite-rows.ts'
+import { StoreError } from './store-error.ts'
 
 /**
  * The SQLite schema and its migrations: the only module that knows the
@@ -110,7 +111,7 @@ export function migrate (db: DatabaseSync): void {
   const version = num(db.prepare('PRAGMA user_version').get()?.['user_version'] ?? 0)
   if (version > SCHEMA_VERSION) {
     const newer = `store: database schema version ${version} is newer than this code supports (${SCHEMA_VERSION})`
-    throw new Error(`${newer}; upgrade samepage`)
+    throw new StoreError('SCHEMA_NEWER', `${newer}; upgrade samepage`)
 
 
 
@@ -125,7 +126,8 @@ export function migrate (db: DatabaseSync): void {
     } else if (now === 1) {
       db.exec(MIGRATE_1_TO_2)
     } else if (now !== SCHEMA_VERSION) {
-      throw new Error(`store: database schema version ${now} is not supported (this code uses ${SCHEMA_VERSION})`)
+      const unsupported = `store: database schema version ${now} is not supported (this code uses ${SCHEMA_VERSION})`
+      throw new StoreError('SCHEMA_UNSUPPORTED', unsupported)
     }
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
     db.exec('COMMIT')

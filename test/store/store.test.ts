@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { DatabaseSync } from 'node:sqlite'
 import { MemoryStore, SqliteStore } from '../../src/store/index.ts'
 import type { Store } from '../../src/store/index.ts'
-import { entryIdOf } from '../../src/ids/index.ts'
+import { entryIdOf, hasCode } from '../../src/ids/index.ts'
 import type { EntryId } from '../../src/ids/index.ts'
 import { authorKey, spaceKey } from '../helpers/ids.ts'
 import { storeContract } from './contract.ts'
@@ -56,6 +56,7 @@ describe('SqliteStore specifics', () => {
     db.exec('PRAGMA user_version = 99')
     db.close()
     assert.throws(() => SqliteStore.open(file), /schema version 99 is newer/)
+    assert.throws(() => SqliteStore.open(file), (err: unknown) => hasCode(err, 'SCHEMA_NEWER'), 'a stable code, not only words')
   }))
   it('migrates a version 1 database to version 2, reading back the same state', () => withFile(file => {
     const db = new DatabaseSync(file)
