@@ -134,14 +134,7 @@ async function rawTransfer (name: EncrypterName, mib: number): Promise<Record<st
     if (connection.encryption !== (name === 'tls' ? '/tls/1.0.0' : '/noise')) {
       throw new Error(`asked for ${name}, got ${connection.encryption ?? 'none'}`)
     }
-    return {
-      seconds: round(seconds),
-      MBps: round(bytes / MB / seconds),
-      senderCpuSeconds: round(sender),
-      receiverCpuSeconds: round(receiver),
-      cpuSeconds: round(sender + receiver),
-      cpuSecondsPerGiB: round((sender + receiver) * 1024 / mib)
-    }
+    return transferFigures(bytes, seconds, sender, receiver)
   } finally {
     await node.stop()
     await stopChild(sink)
@@ -191,12 +184,7 @@ async function folderTransfer (name: EncrypterName, root: string, data: string):
       throw new Error(`asked for ${name}, the daemons agreed on ${peers[0]?.encryption ?? 'nothing'}`)
     }
     return {
-      seconds: round(seconds),
-      MBps: round(bytes / MB / seconds),
-      senderCpuSeconds: round(sender),
-      receiverCpuSeconds: round(receiver),
-      cpuSeconds: round(sender + receiver),
-      cpuSecondsPerGiB: round((sender + receiver) * 1024 ** 3 / bytes),
+      ...transferFigures(bytes, seconds, sender, receiver),
       senderPeakRssMB: round(peakRss(a.pid) / MB),
       receiverPeakRssMB: round(peakRss(b.pid) / MB)
     }
@@ -245,6 +233,18 @@ function writeRandom (file: string, bytes: number): void {
 function median (xs: readonly number[]): number {
   const sorted = xs.filter(x => !Number.isNaN(x)).sort((a, b) => a - b)
   return sorted.length === 0 ? NaN : sorted[Math.floor(sorted.length / 2)] as number
+}
+
+/** Time, throughput and the CPU of both ends, in total and per GiB moved. */
+function transferFigures (bytes: number, seconds: number, sender: number, receiver: number): Record<string, number> {
+  return {
+    seconds: round(seconds),
+    MBps: round(bytes / MB / seconds),
+    senderCpuSeconds: round(sender),
+    receiverCpuSeconds: round(receiver),
+    cpuSeconds: round(sender + receiver),
+    cpuSecondsPerGiB: round((sender + receiver) * 1024 ** 3 / bytes)
+  }
 }
 
 function round (x: number): number {
