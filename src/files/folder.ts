@@ -257,8 +257,11 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     const state = this.#state
     const rules = await readIgnoreRules(this.root, state.fs)
     const ignores = (p: string): boolean => rules.ignores(p)
-    let changed = await renameAside(state, planSetAsideRenames(this.#view(), ignores))
-    const view = this.#view()
+    // Reading the view decodes every file record: read again only if renames awaited the disk (records may have come).
+    const before = this.#view()
+    const renames = planSetAsideRenames(before, ignores)
+    let changed = await renameAside(state, renames)
+    const view = renames.length === 0 ? before : this.#view()
     const plan = planRemoteChanges(view, ignores)
     for (const a of plan.adopt) adopt(state, a.file, a.id)
     for (const e of plan.setAsideErrors) {

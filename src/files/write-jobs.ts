@@ -77,8 +77,7 @@ export async function writeJobs (state: PassState, jobs: readonly WriteJob[], fe
   // Every chunk the pass will fetch, planned at once (not file by file as writers start), so that
   // many small files pipeline as well as one big one. Writers correct the plan for what they find locally.
   // A job with a part file from an earlier try plans for itself, after it has seen what the part holds.
-  const resuming = await Promise.all(jobs.map(async j =>
-    await state.fs.lstat(partPath(state.root, j.version.id)).then(() => true, () => false)))
+  const resuming = await partFilesOf(state, jobs)
   const expected = jobs.map((j, k) => resuming[k] === true
     ? []
     : j.version.chunks.filter(c => !state.index.has(toHex(c[0]))))
@@ -95,6 +94,24 @@ export async function writeJobs (state: PassState, jobs: readonly WriteJob[], fe
   await Promise.all(Array.from({ length: Math.min(WRITERS, jobs.length) }, worker))
   // Jobs never started (the folder stopped): their share of the plan goes.
   for (let k = next; k < jobs.length; k++) fetch.release(expected[k] as FileChunk[])
+}
+
+/**
+ * Which jobs have a part file from an earlier try: one listing of the work area, not a stat per job (each of which
+ * fails, for a file fetched for the first time); a stat per job only if the work area cannot be listed.
+ */
+async function partFilesOf (state: PassState, jobs: readonly WriteJob[]): Promise<boolean[]> {
+  const parts = jobs.map(j => partPath(state.root, j.version.id))
+  const dir = path.dirname(partPath(state.root, 'x'))
+  let names: Set<string>
+  try {
+    names = new Set((await state.fs.readdir(dir, { withFileTypes: true })).map(e => e.name))
+  } catch (err) {
+    const none = ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')
+    if (none) return parts.map(() => false)
+    return await Promise.all(parts.map(async p => await state.fs.lstat(p).then(() => true, () => false)))
+  }
+  return parts.map(p => path.dirname(p) === dir && names.has(path.basename(p)))
 }
 
 async function writeJob (
