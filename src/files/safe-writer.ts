@@ -14,10 +14,15 @@ import { checkWorkArea, inCheckedDir } from './safe-path.ts'
  * appears under its real name, even if the process is killed at any moment:
  * the bytes are assembled in the folder's work area
  * (`.samepage/tmp/<version id>.part`), every chunk verified against its hash
- * before it is written and read back and checked again after (so every
- * byte of the file is checked as the file holds it, while the rest
- * arrives), the size checked, the whole fsynced, then renamed into place
- * (and the directory fsynced).
+ * before it is written (the very bytes handed to write(), each write checked
+ * whole), the size checked, the whole fsynced, then renamed into place (and
+ * the directory fsynced). Written chunks are not read back: a read right
+ * after the write comes from the page cache, not the disk, so it proved only
+ * what the hash before the write and the write's byte count already prove,
+ * at the cost of a second read and hash of every byte. What a crash leaves
+ * is never taken as complete: the rename comes only after every write and
+ * the fsync succeeded, and a part file found later is trusted region by
+ * region only where its bytes, read from the disk, hash right.
  *
  * Resuming is free: the part file is named by the version, and each chunk
  * sits at a known offset, so a chunk region that already hashes right is
@@ -134,16 +139,12 @@ export async function writeFileVersion (
       offset += size
     }
     const flusher = new BackgroundFlush(handle)
-    // Every chunk written is read back and hashed again (on the hashing thread, while others arrive), so the
-    // whole file is checked from what the file holds, not from what was handed to write().
-    const readBack: Promise<true | number>[] = []
     const fromNetwork: number[] = []
     for (const i of missing) {
       const [hash, size] = version.chunks[i] as FileChunk
       const local = await sources.local?.(hash, size) ?? null
       if (local !== null && local.length === size && sameHash(local, hash)) {
-        await handle.write(local, 0, size, offsets[i])
-        readBack.push(regionMatches(handle, offsets[i] as number, size, hash).then(ok => ok || i))
+        await writeWhole(handle, local, offsets[i] as number)
         report.copiedLocally++
       } else {
         fromNetwork.push(i)
@@ -160,8 +161,7 @@ export async function writeFileVersion (
         throw new ChunkMismatchError(i, 'fetch',
           `chunk ${i} (${name}…) arrived with bytes that do not match its hash`)
       }
-      await handle.write(bytes, 0, size, offsets[i])
-      readBack.push(regionMatches(handle, offsets[i] as number, size, hash).then(ok => ok || i))
+      await writeWhole(handle, bytes, offsets[i] as number)
       report.fetched++
       report.bytesFetched += size
       flusher.wrote(size)
@@ -170,11 +170,6 @@ export async function writeFileVersion (
     if (failed !== undefined) throw failed.reason
     await handle.truncate(version.size)
     await flusher.idle()
-    for (const r of await Promise.all(readBack)) {
-      if (r === true) continue
-      throw new Error(
-        `safe writer: chunk ${r} of ${version.path} does not read back as written; the disk may be failing`)
-    }
     const { size: written } = await handle.stat()
     if (written !== version.size) {
       throw new Error(`safe writer: ${version.path} is ${written} bytes after writing, not ${version.size}`)
@@ -193,6 +188,16 @@ export async function writeFileVersion (
     await dir.sync()
   })
   return report
+}
+
+/** Writes all of `bytes` at `position`: a short write (a disk filling up) is continued, and one of nothing fails. */
+async function writeWhole (handle: FsFileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length;) {
+    const result = await handle.write(bytes, done, bytes.length - done, position + done) as { bytesWritten?: number }
+    const n = result?.bytesWritten ?? bytes.length - done
+    if (n <= 0) throw Object.assign(new Error('a write wrote nothing'), { code: 'EIO' })
+    done += n
+  }
 }
 
 async function regionMatches (
