@@ -219,19 +219,18 @@ export async function serveBlocks (
         await up.take(answer.length)
         // Cancelled while it waited for its turn at the rate limit: the bytes stay here.
         if (q.cancelled) {
-          await lp.write(Uint8Array.of(STATUS.cancelled))
+          await sendFrame(stream, answerHead(STATUS.cancelled, 0))
           counters.cancelled++
           continue
         }
-        const frame = new Uint8Array(answer.length + 1)
-        frame.set(answer, 1)
-        await lp.write(frame)
+        // The chunk goes out as it was read, after its own head: never copied into a frame.
+        await sendFrame(stream, answerHead(STATUS.bytes, answer.length), answer)
         counters.bytesOut += answer.length
         counters.blocksOut++
       } else {
         if (answer === 'cancelled') counters.cancelled++
         if (answer === 'changed') counters.changed++
-        await lp.write(Uint8Array.of(STATUS[answer]))
+        await sendFrame(stream, answerHead(STATUS[answer], 0))
       }
     }
   } catch {
@@ -239,4 +238,20 @@ export async function serveBlocks (
   } finally {
     stream.abort(new Error('block stream ended'))
   }
+}
+
+/** The head of an answer frame: its length as lpStream reads it (an unsigned varint, status byte included), the status. */
+function answerHead (status: number, bytesLength: number): Uint8Array {
+  const head: number[] = []
+  let n = bytesLength + 1
+  for (; n >= 0x80; n >>>= 7) head.push((n & 0x7f) | 0x80)
+  head.push(n, status)
+  return Uint8Array.from(head)
+}
+
+/** One frame in parts, sent in order without being copied together; resolves once the stream takes more. */
+async function sendFrame (stream: Stream, ...parts: Uint8Array[]): Promise<void> {
+  let more = true
+  for (const part of parts) more = stream.send(part)
+  if (!more) await stream.onDrain()
 }
