@@ -202,6 +202,9 @@ export class BlockScheduler {
     }
     for (const p of peers) {
       const depth = this.#depth(p)
+      // Refilled a batch at a time, once a quarter of its pipeline is free, not one request per answer: the
+      // requests of a batch travel together (one write, one read at the peer).
+      if (p.inFlight.size > depth - Math.max(1, Math.floor(depth / 4))) continue
       while (p.inFlight.size < depth) {
         const hash = this.#unassigned.pick(p.holds, this.#opts.scanMax) ?? this.#pickEndgame(p, nowMs)
         if (hash === undefined) break
