@@ -1,6 +1,8 @@
+import crypto from 'node:crypto'
 import { constants } from 'node:fs'
 import path from 'node:path'
-import { bytesEqual, FILE_MODE_BITS, sha256 } from '../codec/index.ts'
+import type { ChunkBytes } from '../blocks/index.ts'
+import { bytesEqual, FILE_MODE_BITS } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
 import { SamepageError } from '../ids/index.ts'
 import { nodeFolderFs } from './folder-fs.ts'
@@ -47,8 +49,8 @@ interface ChunkSources {
   readonly local?: (hash: Uint8Array, size: number) => Promise<Uint8Array | null>
   /** The chunks that will be fetched, in the order they will be: told once, before the first fetch. */
   readonly plan?: (chunks: readonly FileChunk[]) => void
-  /** The chunk's bytes from peers (the block scheduler's job). */
-  readonly fetch: (hash: Uint8Array, size: number, index: number) => Promise<Uint8Array>
+  /** The chunk's bytes from peers (the block scheduler's job), in one buffer or in the pieces they arrived in. */
+  readonly fetch: (hash: Uint8Array, size: number, index: number) => Promise<ChunkBytes>
   /**
    * `fetch` hashes every chunk itself before it answers (net/'s BlockFetch does, to blame the sender): not hashed
    * twice.
@@ -156,7 +158,7 @@ export async function writeFileVersion (
     const results = await Promise.allSettled(fromNetwork.map(async i => {
       const [hash, size] = version.chunks[i] as FileChunk
       const bytes = await sources.fetch(hash, size, i)
-      if (bytes.length !== size || (sources.fetchVerifies !== true && !sameHash(bytes, hash))) {
+      if (lengthOf(bytes) !== size || (sources.fetchVerifies !== true && !sameHash(bytes, hash))) {
         const name = Buffer.from(hash).toString('hex').slice(0, 16)
         throw new ChunkMismatchError(i, 'fetch',
           `chunk ${i} (${name}…) arrived with bytes that do not match its hash`)
@@ -190,8 +192,24 @@ export async function writeFileVersion (
   return report
 }
 
-/** Writes all of `bytes` at `position`: a short write (a disk filling up) is continued, and one of nothing fails. */
-async function writeWhole (handle: FsFileHandle, bytes: Uint8Array, position: number): Promise<void> {
+/**
+ * Writes all of `bytes` at `position`, pieces with one pwritev (not copied into one buffer first): a short write (a
+ * disk filling up) is continued, and one of nothing fails.
+ */
+async function writeWhole (handle: FsFileHandle, bytes: ChunkBytes, position: number): Promise<void> {
+  if (!(bytes instanceof Uint8Array)) {
+    if (bytes.length === 1) return await writeWhole(handle, bytes[0] as Uint8Array, position)
+    if (handle.writev === undefined) return await writeWhole(handle, Buffer.concat(bytes), position)
+    let pieces = bytes
+    let at = position
+    while (pieces.length > 0) {
+      const { bytesWritten } = await handle.writev(pieces, at)
+      if (bytesWritten <= 0) throw Object.assign(new Error('a write wrote nothing'), { code: 'EIO' })
+      at += bytesWritten
+      pieces = after(pieces, bytesWritten)
+    }
+    return
+  }
   for (let done = 0; done < bytes.length;) {
     const result = await handle.write(bytes, done, bytes.length - done, position + done) as { bytesWritten?: number }
     const n = result?.bytesWritten ?? bytes.length - done
@@ -213,6 +231,26 @@ async function regionMatches (
   return digest !== undefined && bytesEqual(digest, hash)
 }
 
-function sameHash (bytes: Uint8Array, hash: Uint8Array): boolean {
-  return bytesEqual(sha256(bytes), hash)
+/** The pieces past the first `n` bytes (a short write's rest). */
+function after (pieces: readonly Uint8Array[], n: number): readonly Uint8Array[] {
+  const rest: Uint8Array[] = []
+  for (const p of pieces) {
+    if (n >= p.length) { n -= p.length; continue }
+    rest.push(n > 0 ? p.subarray(n) : p)
+    n = 0
+  }
+  return rest
+}
+
+function lengthOf (bytes: ChunkBytes): number {
+  if (bytes instanceof Uint8Array) return bytes.length
+  let n = 0
+  for (const p of bytes) n += p.length
+  return n
+}
+
+function sameHash (bytes: ChunkBytes, hash: Uint8Array): boolean {
+  const h = crypto.createHash('sha256')
+  for (const p of bytes instanceof Uint8Array ? [bytes] : bytes) h.update(p)
+  return bytesEqual(h.digest(), hash)
 }

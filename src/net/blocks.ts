@@ -41,9 +41,13 @@ const OP_GET = 1
 const OP_CANCEL = 2
 const STATUS = { bytes: 0, missing: 1, denied: 2, cancelled: 3, changed: 4 } as const
 
-export type BlockAnswer = Uint8Array | 'missing' | 'denied' | 'cancelled' | 'changed'
 /** What a server answers for a request it did not see cancelled. */
-export type BlockServed = Exclude<BlockAnswer, 'cancelled'>
+export type BlockServed = Uint8Array | 'missing' | 'denied' | 'changed'
+/**
+ * What the asker gets: a chunk's bytes come as the pieces they arrived in (never copied into one buffer here; a
+ * writer can hash and write them as they are), or as one buffer.
+ */
+export type BlockAnswer = BlockServed | readonly Uint8Array[] | 'cancelled'
 /** Finds a chunk for a peer: checks it is a member of the space and reads the bytes (or says why not). */
 export type BlockProvider = (author: string, space: string, hash: Uint8Array) => Promise<BlockServed>
 
@@ -148,18 +152,18 @@ export class BlockLink {
     this.#reading = true
     try {
       while (this.#waiting.length > 0 && this.#closed === null) {
-        const frame = (await this.#lp.read()).subarray()
+        const frame = await this.#lp.read()
         const waiter = this.#waiting.shift()
         if (waiter === undefined) throw new Error('an answer nobody asked for')
-        const status = frame[0]
+        const status = frame.get(0)
         if (status === STATUS.bytes) {
-          const bytes = frame.subarray(1)
-          this.#counters.bytesIn += bytes.length
+          const length = frame.byteLength - 1
+          this.#counters.bytesIn += length
           this.#counters.blocksIn++
           // --max-down: the next answer is not read until this one's bytes are paid for (TCP pushes back on the
           // sender).
-          await this.#down.take(bytes.length)
-          waiter.resolve(bytes)
+          await this.#down.take(length)
+          waiter.resolve([...frame.sublist(1)])
         } else if (status === STATUS.missing) {
           waiter.resolve('missing')
         } else if (status === STATUS.denied) {
@@ -185,7 +189,7 @@ interface Queued {
   readonly space: string
   readonly hash: Uint8Array
   cancelled: boolean
-  answer: Promise<Exclude<BlockAnswer, 'cancelled'>> | null
+  answer: Promise<BlockServed> | null
 }
 
 /**
@@ -266,7 +270,7 @@ export async function serveBlocks (
   }
 }
 
-/** The head of an answer frame: its length as lpStream reads it (an unsigned varint, status byte included), the status. */
+/** The head of an answer frame: its length as lpStream reads it (a varint, status byte included), the status. */
 function answerHead (status: number, bytesLength: number): Uint8Array {
   const head = new Uint8Array(varintLength(bytesLength + 1) + 1)
   head[putVarint(head, 0, bytesLength + 1)] = status
