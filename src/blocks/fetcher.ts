@@ -14,10 +14,15 @@ export interface ChunkFetcher {
   plan (chunks: readonly FileChunk[]): void
   /** The chunk's bytes; rejects with NoSourceError when no connected peer has it now. */
   get (hash: Uint8Array, size: number): Promise<Uint8Array>
+  /** The same, as the pieces the bytes arrived in (not copied into one buffer), for a writer that writes pieces. */
+  getPieces?: (hash: Uint8Array, size: number) => Promise<ChunkBytes>
   release (chunks: readonly FileChunk[]): void
   close (): void
   progress (): FetchProgress
 }
+
+/** A chunk's bytes: one buffer, or the pieces they arrived in, in order. */
+export type ChunkBytes = Uint8Array | readonly Uint8Array[]
 
 export interface FetchProgress {
   readonly bytesReceived: number

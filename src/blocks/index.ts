@@ -9,7 +9,7 @@
  */
 export { BlockScheduler } from './scheduler.ts'
 export { NoSourceError } from './fetcher.ts'
-export type { ChunkFetcher, FetchProgress, PeerTransfer } from './fetcher.ts'
+export type { ChunkBytes, ChunkFetcher, FetchProgress, PeerTransfer } from './fetcher.ts'
 export { Chunker, chunk, cutPoint, chunkingFor, CHUNKING, AVG_BYTES_MAX } from './chunker.ts'
 export type { ChunkerOptions } from './chunker.ts'
 export type { BlockRef, SchedulerOptions, SchedulerAction, SchedulerProgress } from './scheduler.ts'

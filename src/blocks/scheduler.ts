@@ -182,8 +182,10 @@ export class BlockScheduler {
    */
   tick (nowMs: number): void {
     for (const p of [...this.#peers.values()]) {
+      let ahead = 0
       for (const [hash, askedAtMs] of p.inFlight) {
-        if (askedAtMs + this.#timeoutMs(p, hash) > nowMs) continue
+        ahead += this.#wanted.get(hash)?.size ?? 0
+        if (askedAtMs + stallAfterMs(p, ahead, this.#opts.stallMs) > nowMs) continue
         const seconds = Math.round((nowMs - askedAtMs) / 1000)
         this.#drop(p, `stalled: no answer for block ${hash.slice(0, 16)} in ${seconds} s`, 'stalled')
         break
@@ -202,6 +204,9 @@ export class BlockScheduler {
     }
     for (const p of peers) {
       const depth = this.#depth(p)
+      // Refilled a batch at a time, once a quarter of its pipeline is free, not one request per answer: the
+      // requests of a batch travel together (one write, one read at the peer).
+      if (p.inFlight.size > depth - Math.max(1, Math.floor(depth / 4))) continue
       while (p.inFlight.size < depth) {
         const hash = this.#unassigned.pick(p.holds, this.#opts.scanMax) ?? this.#pickEndgame(p, nowMs)
         if (hash === undefined) break
@@ -228,8 +233,11 @@ export class BlockScheduler {
         const overdueAt = p.busySinceMs + (this.#wanted.get(head.value)?.size ?? 0) / p.rateBytesPerMs + 1
         if (next === null || overdueAt < next) next = overdueAt
       }
+      // The bytes queued up to each request, summed as the queue is walked (not walked again for each request).
+      let ahead = 0
       for (const [hash, askedAtMs] of p.inFlight) {
-        const at = askedAtMs + this.#timeoutMs(p, hash)
+        ahead += this.#wanted.get(hash)?.size ?? 0
+        const at = askedAtMs + stallAfterMs(p, ahead, this.#opts.stallMs)
         if (next === null || at < next) next = at
       }
     }
@@ -310,10 +318,6 @@ export class BlockScheduler {
     if (p === undefined) return expectedAtMs(p, 0, nowMs, asNew)
     const ahead = this.#queuedBytes(p, hash) + (asNew ? this.#wanted.get(hash)?.size ?? 0 : 0)
     return expectedAtMs(p, ahead, nowMs, asNew)
-  }
-
-  #timeoutMs (p: PeerState, hash: string): number {
-    return stallAfterMs(p, this.#queuedBytes(p, hash), this.#opts.stallMs)
   }
 
   /** Bytes queued at `p` up to and including `hash` (all of its queue if `hash` is not in it). */

@@ -63,6 +63,8 @@ export interface FsFileHandle {
   readonly fd: number
   read (buf: Uint8Array, offset: number, length: number, position: number | null): Promise<{ bytesRead: number }>
   write (buf: Uint8Array, offset: number, length: number, position: number | undefined): Promise<unknown>
+  /** pwritev (node:fs has it; a handle without it is given one buffer at a time). */
+  writev?: (buffers: readonly Uint8Array[], position: number) => Promise<{ bytesWritten: number }>
   stat (): Promise<FsStats>
   truncate (length: number): Promise<void>
   /** fsync */

@@ -1,6 +1,8 @@
+import crypto from 'node:crypto'
 import { constants } from 'node:fs'
 import path from 'node:path'
-import { bytesEqual, FILE_MODE_BITS, sha256 } from '../codec/index.ts'
+import type { ChunkBytes } from '../blocks/index.ts'
+import { bytesEqual, FILE_MODE_BITS } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
 import { SamepageError } from '../ids/index.ts'
 import { nodeFolderFs } from './folder-fs.ts'
@@ -14,10 +16,15 @@ import { checkWorkArea, inCheckedDir } from './safe-path.ts'
  * appears under its real name, even if the process is killed at any moment:
  * the bytes are assembled in the folder's work area
  * (`.samepage/tmp/<version id>.part`), every chunk verified against its hash
- * before it is written and read back and checked again after (so every
- * byte of the file is checked as the file holds it, while the rest
- * arrives), the size checked, the whole fsynced, then renamed into place
- * (and the directory fsynced).
+ * before it is written (the very bytes handed to write(), each write checked
+ * whole), the size checked, the whole fsynced, then renamed into place (and
+ * the directory fsynced). Written chunks are not read back: a read right
+ * after the write comes from the page cache, not the disk, so it proved only
+ * what the hash before the write and the write's byte count already prove,
+ * at the cost of a second read and hash of every byte. What a crash leaves
+ * is never taken as complete: the rename comes only after every write and
+ * the fsync succeeded, and a part file found later is trusted region by
+ * region only where its bytes, read from the disk, hash right.
  *
  * Resuming is free: the part file is named by the version, and each chunk
  * sits at a known offset, so a chunk region that already hashes right is
@@ -42,8 +49,8 @@ interface ChunkSources {
   readonly local?: (hash: Uint8Array, size: number) => Promise<Uint8Array | null>
   /** The chunks that will be fetched, in the order they will be: told once, before the first fetch. */
   readonly plan?: (chunks: readonly FileChunk[]) => void
-  /** The chunk's bytes from peers (the block scheduler's job). */
-  readonly fetch: (hash: Uint8Array, size: number, index: number) => Promise<Uint8Array>
+  /** The chunk's bytes from peers (the block scheduler's job), in one buffer or in the pieces they arrived in. */
+  readonly fetch: (hash: Uint8Array, size: number, index: number) => Promise<ChunkBytes>
   /**
    * `fetch` hashes every chunk itself before it answers (net/'s BlockFetch does, to blame the sender): not hashed
    * twice.
@@ -134,16 +141,12 @@ export async function writeFileVersion (
       offset += size
     }
     const flusher = new BackgroundFlush(handle)
-    // Every chunk written is read back and hashed again (on the hashing thread, while others arrive), so the
-    // whole file is checked from what the file holds, not from what was handed to write().
-    const readBack: Promise<true | number>[] = []
     const fromNetwork: number[] = []
     for (const i of missing) {
       const [hash, size] = version.chunks[i] as FileChunk
       const local = await sources.local?.(hash, size) ?? null
       if (local !== null && local.length === size && sameHash(local, hash)) {
-        await handle.write(local, 0, size, offsets[i])
-        readBack.push(regionMatches(handle, offsets[i] as number, size, hash).then(ok => ok || i))
+        await writeWhole(handle, local, offsets[i] as number)
         report.copiedLocally++
       } else {
         fromNetwork.push(i)
@@ -155,13 +158,12 @@ export async function writeFileVersion (
     const results = await Promise.allSettled(fromNetwork.map(async i => {
       const [hash, size] = version.chunks[i] as FileChunk
       const bytes = await sources.fetch(hash, size, i)
-      if (bytes.length !== size || (sources.fetchVerifies !== true && !sameHash(bytes, hash))) {
+      if (lengthOf(bytes) !== size || (sources.fetchVerifies !== true && !sameHash(bytes, hash))) {
         const name = Buffer.from(hash).toString('hex').slice(0, 16)
         throw new ChunkMismatchError(i, 'fetch',
           `chunk ${i} (${name}…) arrived with bytes that do not match its hash`)
       }
-      await handle.write(bytes, 0, size, offsets[i])
-      readBack.push(regionMatches(handle, offsets[i] as number, size, hash).then(ok => ok || i))
+      await writeWhole(handle, bytes, offsets[i] as number)
       report.fetched++
       report.bytesFetched += size
       flusher.wrote(size)
@@ -170,11 +172,6 @@ export async function writeFileVersion (
     if (failed !== undefined) throw failed.reason
     await handle.truncate(version.size)
     await flusher.idle()
-    for (const r of await Promise.all(readBack)) {
-      if (r === true) continue
-      throw new Error(
-        `safe writer: chunk ${r} of ${version.path} does not read back as written; the disk may be failing`)
-    }
     const { size: written } = await handle.stat()
     if (written !== version.size) {
       throw new Error(`safe writer: ${version.path} is ${written} bytes after writing, not ${version.size}`)
@@ -195,6 +192,32 @@ export async function writeFileVersion (
   return report
 }
 
+/**
+ * Writes all of `bytes` at `position`, pieces with one pwritev (not copied into one buffer first): a short write (a
+ * disk filling up) is continued, and one of nothing fails.
+ */
+async function writeWhole (handle: FsFileHandle, bytes: ChunkBytes, position: number): Promise<void> {
+  if (!(bytes instanceof Uint8Array)) {
+    if (bytes.length === 1) return await writeWhole(handle, bytes[0] as Uint8Array, position)
+    if (handle.writev === undefined) return await writeWhole(handle, Buffer.concat(bytes), position)
+    let pieces = bytes
+    let at = position
+    while (pieces.length > 0) {
+      const { bytesWritten } = await handle.writev(pieces, at)
+      if (bytesWritten <= 0) throw Object.assign(new Error('a write wrote nothing'), { code: 'EIO' })
+      at += bytesWritten
+      pieces = after(pieces, bytesWritten)
+    }
+    return
+  }
+  for (let done = 0; done < bytes.length;) {
+    const result = await handle.write(bytes, done, bytes.length - done, position + done) as { bytesWritten?: number }
+    const n = result?.bytesWritten ?? bytes.length - done
+    if (n <= 0) throw Object.assign(new Error('a write wrote nothing'), { code: 'EIO' })
+    done += n
+  }
+}
+
 async function regionMatches (
   handle: FsFileHandle,
   offset: number,
@@ -208,6 +231,26 @@ async function regionMatches (
   return digest !== undefined && bytesEqual(digest, hash)
 }
 
-function sameHash (bytes: Uint8Array, hash: Uint8Array): boolean {
-  return bytesEqual(sha256(bytes), hash)
+/** The pieces past the first `n` bytes (a short write's rest). */
+function after (pieces: readonly Uint8Array[], n: number): readonly Uint8Array[] {
+  const rest: Uint8Array[] = []
+  for (const p of pieces) {
+    if (n >= p.length) { n -= p.length; continue }
+    rest.push(n > 0 ? p.subarray(n) : p)
+    n = 0
+  }
+  return rest
+}
+
+function lengthOf (bytes: ChunkBytes): number {
+  if (bytes instanceof Uint8Array) return bytes.length
+  let n = 0
+  for (const p of bytes) n += p.length
+  return n
+}
+
+function sameHash (bytes: ChunkBytes, hash: Uint8Array): boolean {
+  const h = crypto.createHash('sha256')
+  for (const p of bytes instanceof Uint8Array ? [bytes] : bytes) h.update(p)
+  return bytesEqual(h.digest(), hash)
 }

@@ -137,7 +137,7 @@ async function writeJob (
         outstanding = new ChunkBag(chunks)
       },
       fetch: async (hash, size) => {
-        const bytes = await fetch.get(hash, size)
+        const bytes = await (fetch.getPieces !== undefined ? fetch.getPieces(hash, size) : fetch.get(hash, size))
         outstanding.take(hash)
         return bytes
       },

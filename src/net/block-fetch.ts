@@ -1,8 +1,9 @@
+import crypto from 'node:crypto'
 import { BlockScheduler, NoSourceError } from '../blocks/index.ts'
 import type { ChunkFetcher, SchedulerProgress } from '../blocks/index.ts'
-import { fromHex, sha256, toHex } from '../codec/index.ts'
+import { fromHex, toHex } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
-import type { BlockAnswer, BlockLink } from './blocks.ts'
+import type { BlockLink } from './blocks.ts'
 
 /**
  * One folder pass's chunk downloads: the I/O around blocks/'s scheduler.
@@ -34,7 +35,9 @@ interface BlockFetchInit {
   readonly now?: () => number
 }
 
-interface Waiter { resolve: (b: Uint8Array) => void, reject: (e: Error) => void }
+/** A chunk as it arrived: the pieces of its frame, in order (never copied into one buffer here). */
+type Pieces = readonly Uint8Array[]
+interface Waiter { resolve: (b: Pieces) => void, reject: (e: Error) => void }
 
 const WINDOW_BYTES = 64 * 1024 * 1024
 const RATE_WINDOW_MS = 3_000
@@ -53,7 +56,7 @@ export class BlockFetch implements ChunkFetcher {
   readonly #refs = new Map<string, number>()
   readonly #sizes = new Map<string, number>()
   readonly #wanted = new Set<string>()
-  readonly #arrived = new Map<string, Uint8Array>()
+  readonly #arrived = new Map<string, Pieces>()
   readonly #waiters = new Map<string, Waiter[]>()
   readonly #failed = new Map<string, Error>()
   /** Requests in flight: on which stream each was asked (a cancel goes to the same one). */
@@ -86,7 +89,13 @@ export class BlockFetch implements ChunkFetcher {
   }
 
   /** The chunk's verified bytes; rejects with NoSourceError if no peer has it. */
-  get (hash: Uint8Array, size: number): Promise<Uint8Array> {
+  async get (hash: Uint8Array, size: number): Promise<Uint8Array> {
+    const pieces = await this.getPieces(hash, size)
+    return pieces.length === 1 ? pieces[0] as Uint8Array : Buffer.concat(pieces)
+  }
+
+  /** The same, as the pieces it arrived in: a writer writes them as they are (one writev), no copy made. */
+  getPieces (hash: Uint8Array, size: number): Promise<Pieces> {
     const hex = toHex(hash)
     const failed = this.#failed.get(hex)
     if (failed !== undefined) return Promise.reject(failed)
@@ -100,7 +109,7 @@ export class BlockFetch implements ChunkFetcher {
     // Asked for before its turn in the window (another writer is ahead): wanted now, so no writer waits on a chunk
     // nobody asks for.
     this.#want(hex, size)
-    const p = new Promise<Uint8Array>((resolve, reject) => {
+    const p = new Promise<Pieces>((resolve, reject) => {
       let list = this.#waiters.get(hex)
       if (list === undefined) this.#waiters.set(hex, list = [])
       list.push({ resolve, reject })
@@ -218,9 +227,9 @@ export class BlockFetch implements ChunkFetcher {
         // A chunk no writer needs any more (a late copy) is still judged by its hash alone: honest late copies are not
         // blamed.
         const size = this.#sizes.get(hex)
-        const valid = answer instanceof Uint8Array &&
-          (size === undefined || answer.length === size) && toHex(sha256(answer)) === hex
-        this.#answered(peer, hex, answer, valid)
+        const pieces = typeof answer === 'string' ? null : answer instanceof Uint8Array ? [answer] : answer
+        const valid = pieces !== null && (size === undefined || lengthOf(pieces) === size) && hashOf(pieces) === hex
+        this.#answered(peer, hex, pieces ?? answer as string, valid)
       }, () => {
         // The stream broke (or never opened): what it had is asked of the others.
         this.#scheduler.removePeer(peer)
@@ -228,12 +237,12 @@ export class BlockFetch implements ChunkFetcher {
       })
   }
 
-  #answered (peer: string, hex: string, answer: BlockAnswer, valid: boolean): void {
+  #answered (peer: string, hex: string, answer: Pieces | string, valid: boolean): void {
     if (this.#closed) return
     const now = this.#now()
     if (answer === 'cancelled') {
       // Taken back by the scheduler already.
-    } else if (!(answer instanceof Uint8Array)) {
+    } else if (typeof answer === 'string') {
       this.#scheduler.refused(peer, hex)
     } else {
       this.#scheduler.received(peer, hex, valid, now)
@@ -242,9 +251,10 @@ export class BlockFetch implements ChunkFetcher {
     this.#pump()
   }
 
-  #deliver (hex: string, bytes: Uint8Array, now: number): void {
-    this.bytesReceived += bytes.length
-    this.#samples.push({ atMs: now, bytes: bytes.length })
+  #deliver (hex: string, bytes: Pieces, now: number): void {
+    const length = lengthOf(bytes)
+    this.bytesReceived += length
+    this.#samples.push({ atMs: now, bytes: length })
     this.#arrived.set(hex, bytes)
     const waiters = this.#waiters.get(hex) ?? []
     this.#waiters.delete(hex)
@@ -261,4 +271,17 @@ export class BlockFetch implements ChunkFetcher {
     for (const w of this.#waiters.get(hex) ?? []) w.reject(err)
     this.#waiters.delete(hex)
   }
+}
+
+function lengthOf (pieces: Pieces): number {
+  let n = 0
+  for (const p of pieces) n += p.length
+  return n
+}
+
+/** Hex SHA-256 of the pieces taken in order, as of one buffer. */
+function hashOf (pieces: Pieces): string {
+  const h = crypto.createHash('sha256')
+  for (const p of pieces) h.update(p)
+  return h.digest('hex')
 }

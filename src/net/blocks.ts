@@ -41,9 +41,13 @@ const OP_GET = 1
 const OP_CANCEL = 2
 const STATUS = { bytes: 0, missing: 1, denied: 2, cancelled: 3, changed: 4 } as const
 
-export type BlockAnswer = Uint8Array | 'missing' | 'denied' | 'cancelled' | 'changed'
 /** What a server answers for a request it did not see cancelled. */
-export type BlockServed = Exclude<BlockAnswer, 'cancelled'>
+export type BlockServed = Uint8Array | 'missing' | 'denied' | 'changed'
+/**
+ * What the asker gets: a chunk's bytes come as the pieces they arrived in (never copied into one buffer here; a
+ * writer can hash and write them as they are), or as one buffer.
+ */
+export type BlockAnswer = BlockServed | readonly Uint8Array[] | 'cancelled'
 /** Finds a chunk for a peer: checks it is a member of the space and reads the bytes (or says why not). */
 export type BlockProvider = (author: string, space: string, hash: Uint8Array) => Promise<BlockServed>
 
@@ -65,6 +69,7 @@ export class BlockLink {
   readonly #counters: BlockCounters
   readonly #onClose: () => void
   readonly #waiting: { resolve: (a: BlockAnswer) => void, reject: (e: Error) => void }[] = []
+  readonly #outbox: Uint8Array[] = []
   #closed: Error | null = null
   #reading = false
 
@@ -114,26 +119,51 @@ export class BlockLink {
     for (const w of this.#waiting.splice(0)) w.reject(why)
   }
 
+  /**
+   * Frames asked in one turn of the event loop go out in one write (a scheduler refills a pipeline a batch at a
+   * time): one yamux frame, one TLS record and one read at the peer, rather than one of each per request.
+   */
   #send (frame: Uint8Array): void {
-    this.#lp.write(frame).catch(err => { this.close(err as Error) })
+    this.#outbox.push(frame)
+    if (this.#outbox.length === 1) process.nextTick(() => { this.#flush() })
+  }
+
+  #flush (): void {
+    const frames = this.#outbox.splice(0)
+    if (this.#closed !== null || frames.length === 0) return
+    let size = 0
+    for (const f of frames) size += varintLength(f.length) + f.length
+    const out = new Uint8Array(size)
+    let at = 0
+    for (const f of frames) {
+      at = putVarint(out, at, f.length)
+      out.set(f, at)
+      at += f.length
+    }
+    try {
+      // Requests are small, and the scheduler bounds how many are out: no need to wait for the stream to drain.
+      this.#stream.send(out)
+    } catch (err) {
+      this.close(err instanceof Error ? err : new Error(String(err)))
+    }
   }
 
   async #read (): Promise<void> {
     this.#reading = true
     try {
       while (this.#waiting.length > 0 && this.#closed === null) {
-        const frame = (await this.#lp.read()).subarray()
+        const frame = await this.#lp.read()
         const waiter = this.#waiting.shift()
         if (waiter === undefined) throw new Error('an answer nobody asked for')
-        const status = frame[0]
+        const status = frame.get(0)
         if (status === STATUS.bytes) {
-          const bytes = frame.subarray(1)
-          this.#counters.bytesIn += bytes.length
+          const length = frame.byteLength - 1
+          this.#counters.bytesIn += length
           this.#counters.blocksIn++
           // --max-down: the next answer is not read until this one's bytes are paid for (TCP pushes back on the
           // sender).
-          await this.#down.take(bytes.length)
-          waiter.resolve(bytes)
+          await this.#down.take(length)
+          waiter.resolve([...frame.sublist(1)])
         } else if (status === STATUS.missing) {
           waiter.resolve('missing')
         } else if (status === STATUS.denied) {
@@ -159,7 +189,7 @@ interface Queued {
   readonly space: string
   readonly hash: Uint8Array
   cancelled: boolean
-  answer: Promise<Exclude<BlockAnswer, 'cancelled'>> | null
+  answer: Promise<BlockServed> | null
 }
 
 /**
@@ -219,19 +249,18 @@ export async function serveBlocks (
         await up.take(answer.length)
         // Cancelled while it waited for its turn at the rate limit: the bytes stay here.
         if (q.cancelled) {
-          await lp.write(Uint8Array.of(STATUS.cancelled))
+          await sendFrame(stream, answerHead(STATUS.cancelled, 0))
           counters.cancelled++
           continue
         }
-        const frame = new Uint8Array(answer.length + 1)
-        frame.set(answer, 1)
-        await lp.write(frame)
+        // The chunk goes out as it was read, after its own head: never copied into a frame.
+        await sendFrame(stream, answerHead(STATUS.bytes, answer.length), answer)
         counters.bytesOut += answer.length
         counters.blocksOut++
       } else {
         if (answer === 'cancelled') counters.cancelled++
         if (answer === 'changed') counters.changed++
-        await lp.write(Uint8Array.of(STATUS[answer]))
+        await sendFrame(stream, answerHead(STATUS[answer], 0))
       }
     }
   } catch {
@@ -239,4 +268,31 @@ export async function serveBlocks (
   } finally {
     stream.abort(new Error('block stream ended'))
   }
+}
+
+/** The head of an answer frame: its length as lpStream reads it (a varint, status byte included), the status. */
+function answerHead (status: number, bytesLength: number): Uint8Array {
+  const head = new Uint8Array(varintLength(bytesLength + 1) + 1)
+  head[putVarint(head, 0, bytesLength + 1)] = status
+  return head
+}
+
+function varintLength (n: number): number {
+  let length = 1
+  for (; n >= 0x80; n >>>= 7) length++
+  return length
+}
+
+/** Writes `n` as an unsigned varint at `at`; returns where it ends. */
+function putVarint (out: Uint8Array, at: number, n: number): number {
+  for (; n >= 0x80; n >>>= 7) out[at++] = (n & 0x7f) | 0x80
+  out[at++] = n
+  return at
+}
+
+/** One frame in parts, sent in order without being copied together; resolves once the stream takes more. */
+async function sendFrame (stream: Stream, ...parts: Uint8Array[]): Promise<void> {
+  let more = true
+  for (const part of parts) more = stream.send(part)
+  if (!more) await stream.onDrain()
 }
