@@ -26,7 +26,11 @@ import path from 'node:path'
 /** Syncs the file open at `fd` (fdatasync on the thread pool; tests inject a slow or failing one). */
 export type Fsync = (fd: number) => Promise<void>
 
-interface Waiters { readonly promise: Promise<void>, readonly resolve: () => void, readonly reject: (e: unknown) => void }
+interface Waiters {
+  readonly promise: Promise<void>
+  readonly resolve: () => void
+  readonly reject: (e: unknown) => void
+}
 
 export class WalSync {
   readonly #walFile: string
