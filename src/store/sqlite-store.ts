@@ -31,7 +31,8 @@ export class SqliteStore implements Store {
   readonly #sids = new Map<SpaceKey, number>()
   /** The shared entries() statements are being iterated: a nested call prepares its own. */
   #entriesBusy = false
-  readonly #wal: WalSync
+  /** Syncs the WAL for synced(); null when SQLite could not use WAL mode: then every commit syncs itself. */
+  readonly #wal: WalSync | null
   /** Inside unsynced(): commits return before their fsync. */
   #unsynced = false
 
@@ -42,10 +43,10 @@ export class SqliteStore implements Store {
 
   private constructor (db: DatabaseSync, wal: WalSync) {
     this.#db = db
-    this.#wal = wal
     try {
       db.exec('PRAGMA busy_timeout = 5000')
-      db.exec('PRAGMA journal_mode = WAL')
+      // A file system without the shared memory WAL needs keeps the rollback journal, and FULL for every commit.
+      this.#wal = db.prepare('PRAGMA journal_mode = WAL').get()?.['journal_mode'] === 'wal' ? wal : null
       db.exec('PRAGMA synchronous = FULL')
       db.exec('PRAGMA foreign_keys = OFF')
       migrate(db)
@@ -58,10 +59,10 @@ export class SqliteStore implements Store {
 
   commit (batch: Batch): void {
     // A failed sync of the WAL: what it held may be lost, and a later sync would not tell (wal-sync.ts).
-    const failure = this.#wal.failure()
+    const failure = this.#wal?.failure()
     if (failure !== undefined) throw failure
     // NORMAL, never OFF: a commit skips its fsync, but a checkpoint it runs still syncs the WAL and the database file.
-    const relaxed = batch.durable === false || this.#unsynced
+    const relaxed = batch.durable === false || (this.#unsynced && this.#wal !== null)
     let created: number | undefined
     if (relaxed) this.#db.exec('PRAGMA synchronous = NORMAL')
     this.#db.exec('BEGIN IMMEDIATE')
@@ -94,7 +95,7 @@ export class SqliteStore implements Store {
 
   /** Resolves once every commit that returned before this call is durable; rejects if the disk failed to sync. */
   async synced (): Promise<void> {
-    await this.#wal.synced()
+    await this.#wal?.synced()
   }
 
   /** The space's number if it has one (committed, or created by the open transaction). */
@@ -213,7 +214,7 @@ export class SqliteStore implements Store {
   /** Syncs the commits still waiting for synced(), then closes the database. */
   close (): void {
     if (!this.#db.isOpen) return
-    this.#wal.close()
+    this.#wal?.close()
     this.#db.close()
   }
 

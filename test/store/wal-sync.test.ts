@@ -142,3 +142,13 @@ test('commits outside unsynced() need no sync: they are durable when commit() re
   await settle()
   assert.equal(gate.calls.length, 0)
 })
+
+test('a database SQLite cannot keep in WAL mode syncs every commit itself, and synced() has nothing to wait for', async () => {
+  const gate = new GatedFsync()
+  const store = SqliteStore.open(':memory:', { fsync: gate.fsync }) // journal_mode stays "memory"
+  store.unsynced(() => { store.commit(entryBatch(0)) })
+  await store.synced()
+  assert.equal(gate.calls.length, 0)
+  assert.equal(store.feed(SPACE, AUTHOR, 1)?.count, 1)
+  store.close()
+})
