@@ -116,7 +116,7 @@ export class WalSync {
   /** The descriptor of the -wal file; the first time, its directory is synced too, so the file's name is durable. */
   #open (): number {
     if (this.#fd !== undefined) return this.#fd
-    const fd = fs.openSync(this.#walFile, 'r')
+    const fd = fs.openSync(this.#walFile, 'r+') // writable: some systems sync only a descriptor open for writing
     try {
       syncDirectory(path.dirname(this.#walFile))
     } catch (err) {
