@@ -6,6 +6,9 @@ import type { KeyPair } from '../identity/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import type { SessionTable } from './sessions.ts'
 
+/** Runs `step` in some context and returns what it returned. */
+type Around = <T>(step: () => T) => T
+
 interface SyncDriverInit {
   /** The engine's own init, but for what the driver supplies (the backlog of each peer's session). */
   readonly sync: Omit<SyncInit, 'backlog'>
@@ -108,9 +111,12 @@ export class SyncDriver {
     return this.#pumped(() => this.#engine.appendBodies(space, bodies, this.#now()))
   }
 
-  /** Data writes of several callers in one commit (group commit), each judged alone; one pump for all. */
-  appendEach (space: SpaceKey, bodies: readonly Body[]): LocalOutcome[] {
-    return this.#pumped(() => this.#engine.appendEach(space, bodies, this.#now()))
+  /**
+   * Data writes of several callers in one commit (group commit), each judged alone; one pump for all.
+   * `commit` runs the engine's step, and only it, not the listeners of the pump (the node defers its fsync there).
+   */
+  appendEach (space: SpaceKey, bodies: readonly Body[], commit: Around = step => step()): LocalOutcome[] {
+    return this.#pumped(() => commit(() => this.#engine.appendEach(space, bodies, this.#now())))
   }
 
   /** Our join with an invite (decision 9): through the engine like every other write. */

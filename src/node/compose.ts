@@ -61,6 +61,8 @@ export interface NodeOptions {
   readonly diskReserveBytes?: number | undefined
   /** Connection encrypters offered, most preferred first (config.json "encrypters"; default TLS, then Noise). */
   readonly encrypters?: readonly EncrypterName[] | undefined
+  /** Tests only (a slow or failing disk): how the store syncs its WAL for the group commit; absent, fdatasync. */
+  readonly walFsync?: ((fd: number) => Promise<void>) | undefined
 }
 
 interface BlockRequest { readonly author: string, readonly space: string, readonly hash: Uint8Array }
@@ -106,7 +108,7 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
   const metrics = new Registry()
   const keyPair = loadOrCreateIdentity(dir)
   const me = authorKeyOf(keyPair.publicKey)
-  const store = SqliteStore.open(path.join(dir, 'store.db'))
+  const store = SqliteStore.open(path.join(dir, 'store.db'), { fsync: opts.walFsync })
   const deployment = new DeploymentSpaces(dir)
   const spaces = new SpaceSet({ store, deployment, me })
   const knownPeers = new KnownPeers(path.join(dir, 'peers.json'), peerId => spaces.memberAnywhere(peerId))
@@ -119,7 +121,7 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     sessions,
     onStorageError: err => storage.failed(PEER_OPERATION, err, Date.now())
   })
-  const writes = new LocalWrites({ driver, storage })
+  const writes = new LocalWrites({ driver, storage, store })
   const folders = new Folders({
     dir,
     diskReserveBytes: opts.diskReserveBytes,

@@ -15,15 +15,15 @@ const GROUP_WRITES_MAX = 1000
 
 /** What the group commits did since start (GET /v1/stats, and tests count commits here). */
 export interface GroupCommitStats {
-  /** Group commits made: one transaction and one fsync each. */
+  /** Group commits made: one transaction each; one fsync of the WAL covers one or several of them. */
   commits: number
   /** Writes acknowledged by them. */
   written: number
-  /** Writes refused alone (not allowed, too big, a bad value) or failed with their group's commit. */
+  /** Writes refused alone (not allowed, too big, a bad value) or failed with their group's commit or its fsync. */
   refused: number
 }
 
-/** A write waiting for its group: settled once the group committed (decision 12), never before. */
+/** A write waiting for its group: settled once the group is committed and durable (decision 12), never before. */
 interface Waiting {
   readonly body: Body
   readonly resolve: (entry: Entry) => void
@@ -32,9 +32,16 @@ interface Waiting {
 
 interface SpaceQueue { readonly replica: SpaceReplica, readonly waiting: Waiting[] }
 
+/** The store's side of the group commit (SqliteStore): commits without their fsync, and one fsync for them. */
+interface Durability {
+  unsynced: <T>(write: () => T) => T
+  synced: () => Promise<void>
+}
+
 interface LocalWritesInit {
   readonly driver: SyncDriver
   readonly storage: StorageHealth
+  readonly store: Durability
 }
 
 /**
@@ -45,17 +52,27 @@ interface LocalWritesInit {
  * write succeeds again.
  *
  * Live data writes from API clients take the group commit (writeGrouped):
- * queued, and committed together once per turn of the event loop, so that
- * the writes that arrived while the last group was being fsynced go in the
- * next one: one transaction, one fsync and one announce for the group, each
- * write still judged alone and settled only after the commit. The other
- * writes (library callers, ACL, joins, folder records) stay synchronous,
- * and commit every queued write first, so each feed's seqs still follow the
- * order the writes arrived in, which is also the order they are acknowledged.
+ * queued, and committed together once per turn of the event loop: one
+ * transaction and one announce for the group, each write still judged
+ * alone. The group's commit skips its own fsync (SqliteStore.unsynced), and
+ * its writes are settled only once an fsync of the WAL started after it
+ * completes (synced(), on the thread pool): meanwhile the event loop builds
+ * and commits the next groups, which one later fsync covers together.
+ * The other writes (library callers, ACL, joins, folder records) stay
+ * synchronous and durable when they return, and commit every queued write
+ * first, so each feed's seqs still follow the order the writes arrived in,
+ * which is also the order the groups are acknowledged in.
+ *
+ * A group is announced to peers when it is committed, before its fsync:
+ * an entry of ours a power cut then loses can still be held by a peer, and
+ * that is safe because a restarted process never continues an epoch
+ * (decision 15), so it never signs another entry at that position; the
+ * peer's copy comes back as an authentic entry of the old epoch.
  */
 export class LocalWrites {
   readonly #driver: SyncDriver
   readonly #storage: StorageHealth
+  readonly #store: Durability
   /** Writes waiting for their group, per space, in arrival order; a space with more goes to the back after a group. */
   readonly #queues = new Map<string, SpaceQueue>()
   #scheduled = false
@@ -64,6 +81,7 @@ export class LocalWrites {
   constructor (init: LocalWritesInit) {
     this.#driver = init.driver
     this.#storage = init.storage
+    this.#store = init.store
   }
 
   write (replica: SpaceReplica, body: Body): Entry {
@@ -75,7 +93,8 @@ export class LocalWrites {
    * A data write (kv, counter, ledger) through the group commit: resolved
    * with its entry once its group is committed and durable, or rejected
    * with its own refusal (the user's error), or with its group's failed
-   * commit (then none of the group was written).
+   * commit (then none of the group was written), or with the failed fsync
+   * of its group (STORAGE_FAILED: committed, but maybe not kept).
    */
   async writeGrouped (replica: SpaceReplica, body: Body): Promise<Entry> {
     return await new Promise<Entry>((resolve, reject) => {
@@ -89,7 +108,10 @@ export class LocalWrites {
     })
   }
 
-  /** Commits every queued write now (before a synchronous write, and when the node stops). */
+  /**
+   * Commits every queued write now (before a synchronous write, and when the
+   * node stops: closing the store syncs them, and they are then acknowledged).
+   */
   flush (): void {
     for (let queue = this.#next(); queue !== undefined; queue = this.#next()) this.#commitGroup(queue)
   }
@@ -142,31 +164,37 @@ export class LocalWrites {
     let outcomes: LocalOutcome[] | undefined
     let failure: unknown
     try {
-      outcomes = this.#driver.appendEach(key, group.map(w => w.body))
+      outcomes = this.#driver.appendEach(key, group.map(w => w.body), step => this.#store.unsynced(step))
     } catch (err) {
       this.#storage.failed(LOCAL_WRITE_OPERATION, err, Date.now())
       failure = userError(err)
     }
     const taken = outcomes?.length ?? group.length
     if (taken < group.length) this.#putBack(queue, group.slice(taken))
-    let written = 0
+    const written: { readonly w: Waiting, readonly entry: Entry }[] = []
     for (const [i, w] of group.slice(0, taken).entries()) {
       const outcome = outcomes?.[i]
       if (outcome === undefined) {
         w.reject(failure) // the commit failed: nothing of the group was written
       } else if ('entry' in outcome) {
-        written++
-        w.resolve(outcome.entry)
+        written.push({ w, entry: outcome.entry })
       } else {
         w.reject(userError(outcome.refused))
       }
     }
-    if (written > 0) {
+    this.stats.refused += taken - written.length
+    if (written.length === 0) return
+    this.stats.commits++
+    this.#store.synced().then(() => {
       this.#storage.ok(LOCAL_WRITE_OPERATION)
-      this.stats.commits++
-    }
-    this.stats.written += written
-    this.stats.refused += taken - written
+      this.stats.written += written.length
+      for (const { w, entry } of written) w.resolve(entry)
+    }, (err: unknown) => {
+      this.#storage.failed(LOCAL_WRITE_OPERATION, err, Date.now())
+      this.stats.refused += written.length
+      const notKept = notDurable(err)
+      for (const { w } of written) w.reject(notKept)
+    })
   }
 
   /** Writes a group did not take: first in line again, in their space's queue (a new one if it was emptied). */
@@ -191,6 +219,14 @@ export class LocalWrites {
     this.#storage.ok(LOCAL_WRITE_OPERATION)
     return result
   }
+}
+
+/** A committed group whose fsync failed: its writes may or may not be kept, and the store takes no more writes. */
+function notDurable (err: unknown): NodeError {
+  const reason = err instanceof Error ? err.message : String(err)
+  const detail = `this node's disk failed to save a write (${reason}); it may or may not be kept; ` +
+    'the store takes no more writes until samepage restarts: check the disk, then restart it'
+  return new NodeError('STORAGE_FAILED', detail, { cause: err })
 }
 
 /** A refused write as the user's error (decision 13); anything else is ours, and goes on up. */

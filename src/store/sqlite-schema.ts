@@ -15,7 +15,8 @@ const SCHEMA_VERSION = 2
  * keyed by (fid, seq) alone and appended in key order; ids are found through
  * a small index on their first 8 bytes (SHA-256: uniform), not a unique index
  * on (space, 64-char text): random inserts into that one dominated catch-up
- * (decision 12 stays: WAL, synchronous=FULL, one transaction per batch).
+ * (decision 12 stays: WAL, synchronous=FULL, one transaction per batch; the group commit of live writes
+ * syncs the WAL itself, off the event loop: sqlite-store.ts unsynced()).
  * An id is stored as a BLOB when it is even-length lowercase hex (every real
  * id), otherwise as the TEXT given (only synthetic ids of version 1 files), which reads back as is.
  */

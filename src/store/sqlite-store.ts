@@ -5,13 +5,19 @@ import type { Batch, FeedState, ForkProof, SignedRecord, Store, StoredEntry, Vie
 import { writeBatch } from './sqlite-batch.ts'
 import { authorKeyText, bytes, idValue, num, spaceKeyText, toEntry, toFeed } from './sqlite-rows.ts'
 import { migrate } from './sqlite-schema.ts'
+import { WalSync } from './wal-sync.ts'
+import type { Fsync } from './wal-sync.ts'
 import { ACL_ENTRIES_SQL, DATA_ENTRIES_SQL, DATA_POSITIONS_SQL, ENTRIES_SQL, prepare } from './sqlite-statements.ts'
 import type { Statements } from './sqlite-statements.ts'
 
 /**
  * The store on disk, in one SQLite file (node:sqlite). A commit is one
  * IMMEDIATE transaction with synchronous=FULL: once commit() returns, the
- * batch is durable; if it throws, nothing of it was applied.
+ * batch is durable; if it throws, nothing of it was applied. Commits made
+ * inside unsynced() (the group commit of live writes) skip that fsync
+ * (synchronous=NORMAL) and are durable once synced() resolves: one fsync
+ * of the WAL on the thread pool for many commits (wal-sync.ts), while the
+ * event loop goes on.
  *
  * Map: the schema and its migrations are sqlite-schema.ts, the statements
  * sqlite-statements.ts, a batch's writes sqlite-batch.ts, rows to types
@@ -25,16 +31,22 @@ export class SqliteStore implements Store {
   readonly #sids = new Map<SpaceKey, number>()
   /** The shared entries() statements are being iterated: a nested call prepares its own. */
   #entriesBusy = false
+  /** Syncs the WAL for synced(); null when SQLite could not use WAL mode: then every commit syncs itself. */
+  readonly #wal: WalSync | null
+  /** Inside unsynced(): commits return before their fsync. */
+  #unsynced = false
 
-  static open (file: string): SqliteStore {
-    return new SqliteStore(new DatabaseSync(file))
+  /** `fsync`: how the WAL is synced for synced() (tests inject a slow or failing one). */
+  static open (file: string, opts: { readonly fsync?: Fsync | undefined } = {}): SqliteStore {
+    return new SqliteStore(new DatabaseSync(file), new WalSync(file, opts.fsync))
   }
 
-  private constructor (db: DatabaseSync) {
+  private constructor (db: DatabaseSync, wal: WalSync) {
     this.#db = db
     try {
       db.exec('PRAGMA busy_timeout = 5000')
-      db.exec('PRAGMA journal_mode = WAL')
+      // A file system without the shared memory WAL needs keeps the rollback journal, and FULL for every commit.
+      this.#wal = db.prepare('PRAGMA journal_mode = WAL').get()?.['journal_mode'] === 'wal' ? wal : null
       db.exec('PRAGMA synchronous = FULL')
       db.exec('PRAGMA foreign_keys = OFF')
       migrate(db)
@@ -46,9 +58,13 @@ export class SqliteStore implements Store {
   }
 
   commit (batch: Batch): void {
-    const relaxed = batch.durable === false
+    // A failed sync of the WAL: what it held may be lost, and a later sync would not tell (wal-sync.ts).
+    const failure = this.#wal?.failure()
+    if (failure !== undefined) throw failure
+    // NORMAL, never OFF: a commit skips its fsync, but a checkpoint it runs still syncs the WAL and the database file.
+    const relaxed = batch.durable === false || (this.#unsynced && this.#wal !== null)
     let created: number | undefined
-    if (relaxed) this.#db.exec('PRAGMA synchronous = OFF')
+    if (relaxed) this.#db.exec('PRAGMA synchronous = NORMAL')
     this.#db.exec('BEGIN IMMEDIATE')
     try {
       created = writeBatch(this.#s, batch.space, this.#sidOf(batch.space), batch)
@@ -60,6 +76,26 @@ export class SqliteStore implements Store {
       if (relaxed) this.#db.exec('PRAGMA synchronous = FULL')
     }
     if (created !== undefined) this.#sids.set(batch.space, created)
+  }
+
+  /**
+   * Runs `write` with its commits made without their fsync: each returns
+   * once written (a SIGKILL keeps it), and is durable (power loss keeps it)
+   * once a synced() called after it resolves.
+   */
+  unsynced<T> (write: () => T): T {
+    const outer = this.#unsynced
+    this.#unsynced = true
+    try {
+      return write()
+    } finally {
+      this.#unsynced = outer
+    }
+  }
+
+  /** Resolves once every commit that returned before this call is durable; rejects if the disk failed to sync. */
+  async synced (): Promise<void> {
+    await this.#wal?.synced()
   }
 
   /** The space's number if it has one (committed, or created by the open transaction). */
@@ -175,8 +211,11 @@ export class SqliteStore implements Store {
     return this.#s.viewRows.all(sid, view).map(r => [bytes(r['key']), bytes(r['value'])] as const)
   }
 
+  /** Syncs the commits still waiting for synced(), then closes the database. */
   close (): void {
-    if (this.#db.isOpen) this.#db.close()
+    if (!this.#db.isOpen) return
+    this.#wal?.close()
+    this.#db.close()
   }
 
   /**

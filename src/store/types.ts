@@ -79,6 +79,7 @@ export interface Batch {
 }
 
 export interface Store {
+  /** Durable once it returns (unless batch.durable is false, or inside SqliteStore.unsynced()); all or nothing. */
   commit (batch: Batch): void
   spaces (): SpaceKey[]
   genesis (space: SpaceKey): SignedRecord | undefined

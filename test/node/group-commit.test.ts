@@ -13,9 +13,9 @@ import { ApiServer } from '../../src/api/server.ts'
  * only once committed, in the order of their seqs. Commits are counted by
  * the node's own counter (writeStats), never by time.
  */
-function openNode (t: { after: (fn: () => Promise<void>) => void }): Node {
+function openNode (t: { after: (fn: () => Promise<void>) => void }, walFsync?: (fd: number) => Promise<void>): Node {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-group-'))
-  const node = Node.open({ dir })
+  const node = Node.open({ dir, walFsync })
   t.after(async () => {
     await node.stop()
     fs.rmSync(dir, { recursive: true, force: true })
@@ -110,4 +110,66 @@ test('many concurrent writes over the HTTP API are all acknowledged and all ther
   assert.ok(after.commits - before.commits <= 199, 'never more commits than writes')
   const kv = new Map(node.kvList(id).map(r => [r.key, r.value]))
   for (let i = 0; i < 200; i++) assert.equal(kv.get(`h${i}`), i === 99 ? undefined : i)
+})
+
+/** The store's sync of its WAL, completed or failed by the test: acknowledgements are ordered against it, not timed. */
+class GatedFsync {
+  readonly calls: { readonly open: () => void, readonly fail: (e: Error) => void }[] = []
+  readonly fsync = async (): Promise<void> => {
+    await new Promise<void>((resolve, reject) => { this.calls.push({ open: resolve, fail: reject }) })
+  }
+}
+
+/** Lets every callback already due run, without waiting for any time. */
+async function settle (): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise(resolve => setImmediate(resolve))
+}
+
+test('a group is acknowledged only once the fsync of the WAL that followed its commit completed', async t => {
+  const gate = new GatedFsync()
+  const node = openNode(t, gate.fsync)
+  const { id } = node.createSpace('durable')
+  const acknowledged: string[] = []
+  const put = async (key: string): Promise<void> => {
+    await node.kvPutGrouped(id, key, key)
+    acknowledged.push(key)
+  }
+  const first = ['a', 'b', 'c'].map(put)
+  await settle()
+  assert.equal(gate.calls.length, 1, 'one sync for the group')
+  assert.deepEqual(node.kvList(id).map(r => r.key), ['a', 'b', 'c'], 'committed')
+  assert.deepEqual(acknowledged, [], 'but not acknowledged before its sync completed')
+  const second = ['d', 'e'].map(put) // committed while the first sync runs: they wait for the next one
+  await settle()
+  assert.equal(gate.calls.length, 1)
+  gate.calls[0]?.open()
+  await Promise.all(first)
+  await settle()
+  assert.deepEqual(acknowledged, ['a', 'b', 'c'], 'the first sync covers only the writes committed before it started')
+  assert.equal(gate.calls.length, 2)
+  gate.calls[1]?.open()
+  await Promise.all(second)
+  assert.deepEqual(acknowledged, ['a', 'b', 'c', 'd', 'e'])
+  assert.equal(node.writeStats().written, 5)
+})
+
+test('a failed fsync of the WAL fails its writes (STORAGE_FAILED), and the node takes no write after it', async t => {
+  const gate = new GatedFsync()
+  const node = openNode(t, gate.fsync)
+  const { id } = node.createSpace('failing')
+  const writes = ['a', 'b'].map(async key => { await node.kvPutGrouped(id, key, key) })
+  await settle()
+  gate.calls[0]?.fail(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }))
+  const settled = await Promise.allSettled(writes)
+  for (const s of settled) {
+    assert.equal(s.status, 'rejected')
+    const err = (s as PromiseRejectedResult).reason as unknown
+    assert.ok(err instanceof NodeError)
+    assert.equal(err.code, 'STORAGE_FAILED')
+    assert.match(err.message, /may or may not be kept/)
+  }
+  assert.equal(node.writeStats().written, 0)
+  await assert.rejects(node.kvPutGrouped(id, 'c', 'c'), (err: unknown) => err instanceof NodeError && err.code === 'STORAGE_FAILED')
+  assert.throws(() => { node.kvPut(id, 'd', 'd') }, (err: unknown) => err instanceof NodeError && err.code === 'STORAGE_FAILED')
+  assert.equal(gate.calls.length, 1, 'never synced again')
 })

@@ -120,3 +120,34 @@ test('two copies of one store opened at once draw different epochs (salts) and n
   assert.deepEqual(third.forkProofs(), [])
   assert.deepEqual([third.kvGet('base')?.value, third.kvGet('x')?.value, third.kvGet('y')?.value], [0, 'x', 'y'])
 })
+
+test('a group committed without its fsync, served to a peer, then lost in a power cut, is never signed again at its seqs', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-epochs-'))
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const file = path.join(dir, 'store.db')
+  const onDisk = path.join(dir, 'on-disk.db')
+
+  let store = SqliteStore.open(file)
+  const replica = SpaceReplica.create(store, W, 'power-cut', T0, { epochSalt: 11 })
+  replica.append(W, { t: 'kv.put', key: 'synced', value: 1 }, T0 + 10)
+  await store.backup(onDisk) // what the disk holds when the power goes: everything up to here was synced
+  const group = store.unsynced(() => replica.appendEach(W, [0, 1, 2].map(i => ({ t: 'kv.put', key: `group-${i}`, value: i })), T0 + 20))
+  const lost = group.map(o => 'entry' in o ? o.entry : assert.fail('written'))
+  const peer = SpaceReplica.adopt(new MemoryStore(), [replica.genesis.bytes, replica.genesis.sig]) as SpaceReplica
+  assert.equal(sync(replica, peer, T0 + 30), false, 'the peer got the group before its fsync')
+  store.close()
+
+  fs.copyFileSync(onDisk, file) // the power cut: the group's frames never reached the disk
+  for (const f of [`${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true })
+  store = SqliteStore.open(file)
+  const restarted = SpaceReplica.open(store, replica.key, { epochSalt: 22 })
+  assert.equal(restarted.kvGet('group-0'), undefined, 'lost here')
+  const fresh = restarted.append(W, { t: 'kv.put', key: 'group-0', value: 'other' }, T0 + 40)
+  assert.ok(fresh.epoch > (lost[0]?.epoch ?? Infinity), 'written in a new epoch, never at the lost seqs')
+  assert.equal(sync(restarted, peer, T0 + 50), false, 'no fork at the peer')
+  assert.equal(sync(peer, restarted, T0 + 50), false, 'the lost entries come back from the peer, authentic')
+  assert.deepEqual([peer.forkProofs(), restarted.forkProofs()], [[], []])
+  for (const r of [peer, restarted]) assert.deepEqual([1, 2].map(i => r.kvGet(`group-${i}`)?.value), [1, 2])
+  assert.equal(peer.viewHash(), restarted.viewHash())
+  store.close()
+})
