@@ -27,7 +27,13 @@ const PREFERRED: readonly EncrypterName[] = ['tls', 'noise']
 type EncrypterFactory = (components: any) => ConnectionEncrypter
 
 /** Each encrypter's protocol id (as its module names it) and how to make it once loaded. */
-const ENCRYPTERS: Record<EncrypterName, { protocol: string, capabilities: string[], load: () => Promise<EncrypterFactory> }> = {
+interface EncrypterSpec {
+  readonly protocol: string
+  readonly capabilities: string[]
+  readonly load: () => Promise<EncrypterFactory>
+}
+
+const ENCRYPTERS: Record<EncrypterName, EncrypterSpec> = {
   tls: {
     protocol: '/tls/1.0.0',
     capabilities: ['@libp2p/connection-encryption'],
@@ -49,7 +55,7 @@ export function connectionEncrypters (names: readonly EncrypterName[] = PREFERRE
 }
 
 /** An encrypter that stands in for the real one, made from the same components at the first handshake. */
-function loadedAtFirstUse (spec: (typeof ENCRYPTERS)[EncrypterName]): EncrypterFactory {
+function loadedAtFirstUse (spec: EncrypterSpec): EncrypterFactory {
   return components => {
     let real: Promise<ConnectionEncrypter> | undefined
     const encrypter = async (): Promise<ConnectionEncrypter> => await (real ??= spec.load().then(make => {
