@@ -20,7 +20,9 @@ module.enableCompileCache?.()
 // keeps it: a daemon sat at 32 MiB of new space when idle and 128 MiB while syncing 10,000 small files,
 // resident all along. Left at its first size (1 MiB each) the small-file case peaked ~100 MB lower for the
 // same CPU. Only the growth factor can be changed once V8 runs (--max-semi-space-size is read at start);
-// set before anything else loads, so the growth never happens. Worker threads share the flag.
-v8.setFlagsFromString('--semi-space-growth-factor=1')
+// set before anything else loads, so the growth never happens. Worker threads share the flag. Only for the
+// daemon: a client command loads its modules ~35 ms faster with the young generation free to grow, and exits.
+// (A word `start` elsewhere in a command only changes how that command collects its garbage.)
+if (process.argv.slice(2).includes('start')) v8.setFlagsFromString('--semi-space-growth-factor=1')
 const built = new URL('../dist/cli/main.js', import.meta.url)
 await import(existsSync(built) ? built.href : '../src/cli/main.ts')
