@@ -5,6 +5,7 @@
 // what to do instead of failing on the import.
 import { existsSync } from 'node:fs'
 import module from 'node:module'
+import v8 from 'node:v8'
 
 const major = Number(process.versions.node.split('.')[0])
 if (major < 24) {
@@ -15,5 +16,13 @@ if (major < 24) {
 // NODE_DISABLE_COMPILE_CACHE=1) keeps each module's type-stripped and compiled code. Without it a
 // command spent about 90 ms more CPU (60 of them starting the type stripper), loading the daemon 0.35 s more.
 module.enableCompileCache?.()
+// V8 grows the young generation (two semi-spaces) up to 64 MiB each while a process allocates fast, and
+// keeps it: a daemon sat at 32 MiB of new space when idle and 128 MiB while syncing 10,000 small files,
+// resident all along. Left at its first size (1 MiB each) the small-file case peaked ~100 MB lower for the
+// same CPU. Only the growth factor can be changed once V8 runs (--max-semi-space-size is read at start);
+// set before anything else loads, so the growth never happens. Worker threads share the flag. Only for the
+// daemon: a client command loads its modules ~35 ms faster with the young generation free to grow, and exits.
+// (A word `start` elsewhere in a command only changes how that command collects its garbage.)
+if (process.argv.slice(2).includes('start')) v8.setFlagsFromString('--semi-space-growth-factor=1')
 const built = new URL('../dist/cli/main.js', import.meta.url)
 await import(existsSync(built) ? built.href : '../src/cli/main.ts')

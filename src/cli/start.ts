@@ -2,6 +2,7 @@ import { Node, readConfig } from '../node/index.ts'
 import type { NodeOptions } from '../node/index.ts'
 import { loadApiServer } from '../api/index.ts'
 import { CliError } from './client.ts'
+import { returnMemoryWhenQuiet } from './quiet-gc.ts'
 import { parseRate } from './rate.ts'
 
 /** The flags of `samepage start`, as commander parses them. */
@@ -66,11 +67,13 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
     await node.stop().catch(() => {})
     throw err
   }
+  const stopReturningMemory = returnMemoryWhenQuiet()
   await new Promise<void>(resolve => {
     const stop = (): void => { resolve() }
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
   })
+  stopReturningMemory()
   await api.stop()
   await node.stop()
 }
