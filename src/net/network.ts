@@ -47,7 +47,8 @@ interface NetworkInit {
   readonly sessions: SessionTable
   readonly driver: SyncDriver
   readonly blockLinks: BlockLinks
-  readonly listen: readonly string[]
+  /** Where to listen, or how to find out when start() is called. */
+  readonly listen: readonly string[] | (() => Promise<readonly string[]>)
   readonly peers?: readonly string[]
   readonly mdns?: boolean
   /** A connected peer told us where it listens (identify): worth remembering across restarts. */
@@ -109,7 +110,7 @@ export class Network {
   }
 
   async start (): Promise<void> {
-    const { keyPair } = this.#init
+    const { keyPair, listen } = this.#init
     const raw = new Uint8Array(64)
     raw.set(keyPair.seed, 0)
     raw.set(keyPair.publicKey, 32)
@@ -124,7 +125,7 @@ export class Network {
       : { metrics: prometheusMetrics({ registry, collectDefaultMetrics: false, preserveExistingMetrics: true }) }
     this.#libp2p = await createLibp2p({
       privateKey: privateKeyFromRaw(raw),
-      addresses: { listen: [...this.#init.listen] },
+      addresses: { listen: [...typeof listen === 'function' ? await listen() : listen] },
       transports: [tcp()],
       connectionEncrypters: connectionEncrypters(this.#init.encrypters),
       // Yamux's own buffer of unread bytes (4 MiB by default) is ours to size: see UNREAD_BYTES_MAX.

@@ -10,7 +10,7 @@
  * so the schedule is tested without timers. network.ts owns the one timer,
  * armed for nextDueMs().
  */
-export interface Backoff {
+interface Backoff {
   /** The wait after the first failure (or a lost connection). */
   readonly firstMs: number
   /** No wait is longer than this, however many dials failed. */
