@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { API_PORT, PEER_PORT } from '../../src/node/index.ts'
-import { cli, ON_LOOPBACK, startDaemon, stop, tempRoot } from './harness.ts'
+import { cli, cliVia, eventually, ON_LOOPBACK, startDaemon, stop, tempRoot } from './harness.ts'
 import type { Daemon } from './harness.ts'
 
 /**
@@ -83,6 +83,29 @@ describe('stable ports, inside a network namespace of the test\'s own', { timeou
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir('a'), 'ports.json'), 'utf8')),
       { listen: PEER_PORT + 2, api: API_PORT + 2 })
     await halt(a)
+  })
+
+  test('two members that both restart find each other again, at the ports they kept', async () => {
+    const ok = (name: string, ...args: string[]): any => {
+      const r = cliVia(inNs, dir(name), ...args)
+      if (r.code !== 0) throw new Error(`samepage ${args.join(' ')} on ${name}: ${r.stderr}`)
+      return r.json
+    }
+    const peersOf = (name: string): string[] => (ok(name, 'peers') as { peerId: string }[]).map(p => p.peerId)
+    let [a, b] = [await start('a'), await start('b')]
+    ok('a', 'space', 'create', 'team')
+    ok('b', 'space', 'join', ok('a', 'space', 'invite', 'team', '--role', 'writer').token)
+    await halt(a)
+    await halt(b)
+    a = await start('a') // b is down: a's dials fail, and it keeps trying on its backoff
+    b = await start('b')
+    assert.deepEqual([portsOf(a).peer, portsOf(b).peer], [[PEER_PORT + 2], [PEER_PORT]])
+    await eventually('a and b connected again', () => [peersOf('a'), peersOf('b')],
+      ([fromA, fromB]) => fromA!.includes(b.peerId) && fromB!.includes(a.peerId))
+    ok('b', 'kv', 'put', 'team', 'after', 'both restarted')
+    await eventually('b\'s write reached a', () => ok('a', 'kv', 'list', 'team') as unknown[], kv => kv.length === 1)
+    await halt(a)
+    await halt(b)
   })
 })
 
