@@ -207,8 +207,8 @@ export class Network {
       const addrs = evt.detail.listenAddrs.map(a => `${a.toString()}/p2p/${peerId}`)
       if (addrs.length > 0) this.#init.onPeerAddrs?.(peerId, addrs)
     })
-    // A static peer reached by either side starts its backoff over; one lost is redialled after the first wait.
-    libp2p.addEventListener('peer:connect', evt => { this.#redial.connected(evt.detail.toString()) })
+    // A static peer reached by either side is not dialled; one lost is redialled on its backoff (redial.ts).
+    libp2p.addEventListener('peer:connect', evt => { this.#redial.connected(evt.detail.toString(), this.#now()) })
     libp2p.addEventListener('peer:disconnect', evt => {
       this.#redial.disconnected(evt.detail.toString(), this.#now())
       this.#dialDue()
@@ -303,8 +303,7 @@ export class Network {
   /**
    * Dials the static peers whose time has come (at most REDIAL_PARALLEL_MAX
    * at once, never two to one peer), then arms the one timer for the next.
-   * A peer already connected (it dialled us) is not dialled: its backoff
-   * starts over instead.
+   * A peer already connected (it dialled us) is not dialled.
    */
   #dialDue (): void {
     clearTimeout(this.#redialTimer)
@@ -312,7 +311,7 @@ export class Network {
     if (this.#stopping || libp2p === undefined) return
     for (const key of this.#redial.take(this.#now(), REDIAL_PARALLEL_MAX)) {
       if (key === this.peerId || this.#connected(libp2p, key)) {
-        this.#redial.connected(key)
+        this.#redial.connected(key, this.#now())
         continue
       }
       void this.#dialPeer(libp2p, key)
@@ -330,10 +329,12 @@ export class Network {
       const connection = await libp2p.dial(addrs, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
       const peer = connection.remotePeer.toString()
       if (peer !== key) this.#adoptAddress(key, peer)
-      this.#redial.connected(peer)
+      // Closed already (the peer hung up at once): that counts as a failed dial, so it is tried again.
+      if (this.#connected(libp2p, peer)) this.#redial.connected(peer, this.#now())
+      else this.#redial.failed(peer, this.#now())
     } catch {
       // Unreachable for now: tried again after its next wait (redial.ts).
-      if (this.#connected(libp2p, key)) this.#redial.connected(key)
+      if (this.#connected(libp2p, key)) this.#redial.connected(key, this.#now())
       else this.#redial.failed(key, this.#now())
     } finally {
       this.#dialDue()

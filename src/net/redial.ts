@@ -3,8 +3,9 @@
  * invites and every peer reached before) is dialled next: exponential
  * backoff from about a second to a cap of minutes, with jitter so that
  * nodes that lost each other at the same moment do not redial in step,
- * started over when the peer is reached, and never a second dial to a peer
- * while one is in flight.
+ * started over once a connection to the peer held (a peer that hangs up on
+ * us at once, refusing or flapping, is dialled ever more slowly like one that
+ * cannot be reached), and never a second dial to a peer while one is in flight.
  *
  * Plain data: the time comes in as `nowMs` and the randomness as a function,
  * so the schedule is tested without timers. network.ts owns the one timer,
@@ -17,17 +18,21 @@ interface Backoff {
   readonly capMs: number
   /** The share of each wait taken off at random (0: none; 0.5: a wait of d is anywhere in [d/2, d]). */
   readonly jitter: number
+  /** A connection that lasted this long was a success: the backoff starts over when it closes. */
+  readonly heldMs: number
 }
 
-/** 1 s, 2 s, 4 s … up to 5 min, each wait shortened by up to half at random. */
-export const REDIAL_BACKOFF: Backoff = { firstMs: 1_000, capMs: 5 * 60_000, jitter: 0.5 }
+/** 1 s, 2 s, 4 s … up to 5 min, each wait shortened by up to half at random; a connection held a minute resets it. */
+export const REDIAL_BACKOFF: Backoff = { firstMs: 1_000, capMs: 5 * 60_000, jitter: 0.5, heldMs: 60_000 }
 
 interface PeerState {
-  /** Dials failed since the peer was last reached. */
+  /** Dials failed (and connections closed before they held) since a connection last held. */
   failures: number
   /** When it is dialled next; null while it is connected (or being dialled). */
   dueMs: number | null
   dialling: boolean
+  /** Since when it is connected (undefined: it is not). */
+  connectedMs: number | undefined
 }
 
 export class RedialSchedule {
@@ -43,7 +48,8 @@ export class RedialSchedule {
 
   /** A peer to keep reaching: a new one is due at once; one already known keeps its place. */
   add (key: string, nowMs: number): void {
-    if (!this.#peers.has(key)) this.#peers.set(key, { failures: 0, dueMs: nowMs, dialling: false })
+    if (this.#peers.has(key)) return
+    this.#peers.set(key, { failures: 0, dueMs: nowMs, dialling: false, connectedMs: undefined })
   }
 
   /** Forgets a peer (its address was learned under another key). A dial in flight ends unheeded. */
@@ -74,25 +80,32 @@ export class RedialSchedule {
     const s = this.#peers.get(key)
     if (s === undefined) return
     s.dialling = false
+    s.connectedMs = undefined
     s.failures++
     s.dueMs = nowMs + this.waitMs(s.failures)
   }
 
-  /** Reached (by our dial or by theirs): its backoff starts over, and it is not dialled while connected. */
-  connected (key: string): void {
+  /** Reached (by our dial or by theirs): not dialled while connected. */
+  connected (key: string, nowMs: number): void {
     const s = this.#peers.get(key)
     if (s === undefined) return
     s.dialling = false
-    s.failures = 0
     s.dueMs = null
+    s.connectedMs ??= nowMs
   }
 
-  /** Its last connection closed: due after the first wait (a dial in flight decides for itself). */
+  /**
+   * Its last connection closed: due after the first wait if the connection
+   * held (heldMs), else after the next, longer one. A dial in flight decides for itself.
+   */
   disconnected (key: string, nowMs: number): void {
     const s = this.#peers.get(key)
-    if (s === undefined || s.dialling) return
-    s.failures = 0
-    s.dueMs = nowMs + this.waitMs(1)
+    if (s === undefined) return
+    const held = s.connectedMs !== undefined && nowMs - s.connectedMs >= this.#backoff.heldMs
+    s.connectedMs = undefined
+    if (s.dialling) return
+    s.failures = held ? 1 : s.failures + 1
+    s.dueMs = nowMs + this.waitMs(s.failures)
   }
 
   /** When the next peer falls due; undefined when none waits (all connected or being dialled). */

@@ -56,27 +56,49 @@ test('at most `max` dials in flight, earliest due first', () => {
   assert.deepEqual(s.take(100, 2), [], 'two in flight already')
   s.failed('a', 100)
   assert.deepEqual(s.take(100, 2), ['c'], 'one slot freed; a waits for its backoff')
-  s.connected('b')
-  s.connected('c')
+  s.connected('b', 100)
+  s.connected('c', 100)
   assert.deepEqual(s.take(100, 2), ['d'])
   assert.deepEqual(s.take(1_100, 2), ['a'])
 })
 
-test('reached resets the backoff; a connected peer is not dialled; a lost one is due after the first wait', () => {
-  const s = noJitter()
+/** `a` after six failed dials in a row, its next wait 64 s; returns the time. */
+function afterSixFailures (s: RedialSchedule): number {
   s.add('a', 0)
   let now = 0
   for (let i = 0; i < 6; i++) { s.take(now, 8); s.failed('a', now); now = s.nextDueMs() as number }
   assert.equal(s.waitMs(7), 64_000)
+  return now
+}
+
+test('a connection that held resets the backoff: lost, the peer is due after the first wait', () => {
+  const s = noJitter()
+  let now = afterSixFailures(s)
   s.take(now, 8)
-  s.connected('a')
+  s.connected('a', now)
   assert.equal(s.nextDueMs(), undefined, 'connected: nothing to dial')
   assert.deepEqual(s.take(now + 3_600_000, 8), [])
+  now += REDIAL_BACKOFF.heldMs
   s.disconnected('a', now)
-  assert.equal(s.nextDueMs(), now + 1_000, 'lost: back to the first wait')
+  assert.equal(s.nextDueMs(), now + 1_000, 'lost after it held: back to the first wait')
   s.take(now + 1_000, 8)
   s.failed('a', now + 1_000)
-  assert.equal(s.nextDueMs(), now + 1_000 + 1_000, 'and failures count from one again')
+  assert.equal(s.nextDueMs(), now + 1_000 + 2_000, 'and failures count up from there')
+})
+
+test('a peer that hangs up at once (refusing us, or flapping) is dialled ever more slowly, like an unreachable one', () => {
+  const s = noJitter()
+  let now = afterSixFailures(s)
+  const waits: number[] = []
+  for (let i = 0; i < 4; i++) {
+    s.take(now, 8)
+    s.connected('a', now)
+    s.disconnected('a', now + 500) // it closed the connection half a second later
+    const due = s.nextDueMs() as number
+    waits.push(due - (now + 500))
+    now = due
+  }
+  assert.deepEqual(waits, [64_000, 128_000, 256_000, 300_000])
 })
 
 test('a peer reached by its own dial (inbound) while waiting is parked; adding a known peer keeps its place', () => {
@@ -86,11 +108,11 @@ test('a peer reached by its own dial (inbound) while waiting is parked; adding a
   s.failed('a', 0)
   s.add('a', 500) // learned again (another address): its backoff stays
   assert.equal(s.nextDueMs(), 1_000)
-  s.connected('a')
+  s.connected('a', 600)
   assert.equal(s.nextDueMs(), undefined)
   s.delete('a')
   assert.equal(s.has('a'), false)
-  s.connected('a')
-  s.failed('a', 0)
+  s.connected('a', 700)
+  s.failed('a', 700)
   assert.equal(s.nextDueMs(), undefined, 'a forgotten peer stays forgotten')
 })
