@@ -38,7 +38,7 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
   for (const [flag, values] of [['--peer', opts.peer], ['--listen', opts.listen]] as const) {
     const bad = values.find(v => !isMultiaddr(v))
     if (bad !== undefined) {
-      const like = '/ip4/192.0.2.7/tcp/4815/p2p/12D3KooW…'
+      const like = flag === '--peer' ? '/ip4/192.0.2.7/tcp/4815/p2p/12D3KooW…' : '/ip4/0.0.0.0/tcp/4815'
       throw new CliError(`${flag} ${JSON.stringify(bad)} is not a multiaddr like ${like}`, 2)
     }
   }

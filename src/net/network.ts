@@ -167,9 +167,10 @@ export class Network {
 
   /** Dials `addr` now; `remember`: and keeps reaching it from then on (a failure here is retried on its schedule). */
   async dial (addr: string, remember = false): Promise<void> {
+    const ma = multiaddr(addr) // not an address: thrown here, and never remembered
     const key = remember ? this.#remember(addr) : undefined
     try {
-      await this.#libp2p?.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+      await this.#libp2p?.dial(ma, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
     } finally {
       // Reached or not, the schedule learns it from the connection's events or from its own next dial.
       if (key !== undefined) this.#dialDue()
