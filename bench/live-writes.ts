@@ -104,7 +104,9 @@ export async function benchLiveWrites (opts: Options): Promise<Record<string, un
 
 async function start (tree: string, dir: string): Promise<ChildProcess> {
   const bin = path.join(tree, 'bin', 'samepage.js')
-  const child = spawn(process.execPath, [bin, '--dir', dir, '--json', 'start'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // On 127.0.0.1 at ports the system chooses, as every tree (old or new) accepts: never the fixed defaults.
+  const pinned = ['--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0']
+  const child = spawn(process.execPath, [bin, '--dir', dir, '--json', 'start', ...pinned], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
   await new Promise<void>((resolve, reject) => {

@@ -48,9 +48,9 @@ program.command('init').description('create a data directory and its node key').
 })
 
 program.command('start').description('run the node in the foreground (Ctrl-C stops it)')
-  .option('--listen <multiaddr>', 'address to listen on (repeatable)', collect, [])
+  .option('--listen <multiaddr>', 'address to listen on (repeatable; default TCP 4815 on all interfaces)', collect, [])
   .option('--peer <multiaddr>', 'peer to connect to and keep connected (repeatable)', collect, [])
-  .option('--api <host:port>', 'address of the local API (default 127.0.0.1, any free port)')
+  .option('--api <host:port>', 'address of the local API (default 127.0.0.1:4816)')
   .option('--mdns', 'find peers on the local network by multicast DNS (off by default)')
   .option('--max-up <rate>', 'limit file data sent to peers, like 10MB (bytes per second, all peers together)')
   .option('--max-down <rate>', 'limit file data received from peers, like 50MB')

@@ -1,4 +1,4 @@
-import { Node, readConfig } from '../node/index.ts'
+import { isMultiaddr, Node, readConfig, rememberPort, stablePort } from '../node/index.ts'
 import type { NodeOptions } from '../node/index.ts'
 import { loadApiServer } from '../api/index.ts'
 import { CliError } from './client.ts'
@@ -21,16 +21,36 @@ interface StartOptions extends StartFlags {
   json: boolean
 }
 
+/** Where peers reach a node and where its API listens when nothing says otherwise (their ports: node/ports.ts). */
+const LISTEN_HOST = '0.0.0.0'
+const API_HOST = '127.0.0.1'
+
 /**
  * Runs a node and its API in the foreground until SIGINT or SIGTERM, then
  * stops cleanly. The command line wins over config.json in the data
- * directory; peers from both are dialled. `inject` is for test daemons
- * (test/helpers/), which start this same daemon with a fault injected.
+ * directory; peers from both are dialled. Where neither names an address,
+ * the node listens on every interface and the API on 127.0.0.1, each at its
+ * stable port (chosen once the directory is locked, remembered once bound).
+ * `inject` is for test daemons (test/helpers/), which start this same
+ * daemon with a fault injected.
  */
 export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions, 'blockAnswers'> = {}): Promise<void> {
   const config = readConfig(opts.dir)
-  const [host, portText] = splitHostPort(opts.api ?? config.api ?? '127.0.0.1:0')
-  const listen = opts.listen.length > 0 ? opts.listen : config.listen ?? ['/ip4/127.0.0.1/tcp/0']
+  for (const [flag, values] of [['--peer', opts.peer], ['--listen', opts.listen]] as const) {
+    const bad = values.find(v => !isMultiaddr(v))
+    if (bad !== undefined) {
+      const like = flag === '--peer' ? '/ip4/192.0.2.7/tcp/4815/p2p/12D3KooW…' : '/ip4/0.0.0.0/tcp/4815'
+      throw new CliError(`${flag} ${JSON.stringify(bad)} is not a multiaddr like ${like}`, 2)
+    }
+  }
+  const apiText = opts.api ?? config.api
+  const [host, portText] = apiText === undefined ? [API_HOST, undefined] : splitHostPort(apiText)
+  const listenGiven = opts.listen.length > 0 ? opts.listen : config.listen
+  let listenPort: number | undefined
+  const listen = listenGiven ?? (async () => {
+    listenPort = await stablePort(opts.dir, 'listen', LISTEN_HOST)
+    return [`/ip4/${LISTEN_HOST}/tcp/${listenPort}`]
+  })
   // Before the node opens: nothing to close if it failed to load.
   const ApiServer = await loadApiServer()
   const node = Node.open({
@@ -47,11 +67,16 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
     encrypters: config.encrypters,
     ...inject
   })
-  const api = new ApiServer({ node, host, port: Number(portText) })
   node.on('notice', n => { process.stderr.write(`samepage: ${new Date(n.atMs).toISOString()} ${n.message}\n`) })
+  let api: InstanceType<typeof ApiServer> | undefined
   try {
     await node.start()
+    // The API's port is chosen after the node's is bound, so that the two never choose the same one.
+    const apiPort = portText === undefined ? await stablePort(opts.dir, 'api', host) : Number(portText)
+    api = new ApiServer({ node, host, port: apiPort })
     const address = await api.start()
+    if (listenPort !== undefined) rememberPort(opts.dir, 'listen', listenPort)
+    if (portText === undefined) rememberPort(opts.dir, 'api', apiPort)
     const id = node.id()
     if (opts.json) console.log(JSON.stringify({ peerId: id.peerId, addrs: id.addrs, api: address.url }))
     else {
@@ -63,7 +88,7 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
       ].join('\n'))
     }
   } catch (err) {
-    await api.stop().catch(() => {})
+    await api?.stop().catch(() => {})
     await node.stop().catch(() => {})
     throw err
   }
@@ -81,7 +106,7 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
 function splitHostPort (text: string): [string, string] {
   const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(text)
   if (m === null) {
-    throw new CliError(`--api ${JSON.stringify(text)} is not HOST:PORT (like 127.0.0.1:7070, or port 0 for any)`, 2)
+    throw new CliError(`--api ${JSON.stringify(text)} is not HOST:PORT (like 127.0.0.1:4816, or port 0 for any)`, 2)
   }
   return [(m[1] as string).replace(/^\[|\]$/g, ''), m[2] as string]
 }

@@ -16,8 +16,8 @@ export const UNREAD_BYTES_MAX = 2 * PULL_BYTES_PER_PEER_MAX + 2 * MESSAGE_BYTES_
 /** One session per connection needs one stream each way at most; a few more tolerate a reconnect race. */
 export const SYNC_STREAMS_PER_CONNECTION_MAX = 4
 export const CONNECTIONS_MAX = 300
-/** How often static peers that are not connected are dialled again. */
-export const REDIAL_MS = 5_000
+/** Static peers dialled at once at most (each redialled on its own backoff: redial.ts). */
+export const REDIAL_PARALLEL_MAX = 8
 export const DIAL_TIMEOUT_MS = 10_000
 /** samepage's own mDNS service, so that other libp2p programs on the LAN are not dialled. */
 export const MDNS_SERVICE_TAG = '_samepage._udp.local'

@@ -15,9 +15,10 @@ import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
 import type { AuthorKey, PeerIdString } from '../ids/index.ts'
 import {
-  CONNECTIONS_MAX, DIAL_TIMEOUT_MS, MDNS_QUERY_MS, MDNS_SERVICE_TAG, REDIAL_MS, SYNC_PROTOCOL,
+  CONNECTIONS_MAX, DIAL_TIMEOUT_MS, MDNS_QUERY_MS, MDNS_SERVICE_TAG, REDIAL_PARALLEL_MAX, SYNC_PROTOCOL,
   SYNC_STREAMS_PER_CONNECTION_MAX, UNREAD_BYTES_MAX
 } from './constants.ts'
+import { REDIAL_BACKOFF, RedialSchedule } from './redial.ts'
 import { SyncSession } from './sync-session.ts'
 import { BLOCK_PROTOCOL, BLOCK_STREAMS_PER_CONNECTION_MAX } from './blocks.ts'
 import type { BlockProvider } from './blocks.ts'
@@ -46,7 +47,8 @@ interface NetworkInit {
   readonly sessions: SessionTable
   readonly driver: SyncDriver
   readonly blockLinks: BlockLinks
-  readonly listen: readonly string[]
+  /** Where to listen, or how to find out when start() is called. */
+  readonly listen: readonly string[] | (() => Promise<readonly string[]>)
   readonly peers?: readonly string[]
   readonly mdns?: boolean
   /** A connected peer told us where it listens (identify): worth remembering across restarts. */
@@ -87,7 +89,9 @@ export class Network {
   readonly #driver: SyncDriver
   readonly #blockLinks: BlockLinks
   readonly #now: () => number
-  readonly #staticPeers = new Set<string>()
+  /** Static peers' addresses by peer id (or by the address itself, for one given without /p2p/). */
+  readonly #staticPeers = new Map<string, Set<string>>()
+  readonly #redial = new RedialSchedule(REDIAL_BACKOFF, Math.random)
   #libp2p: Libp2p | undefined
   #redialTimer: NodeJS.Timeout | undefined
   #stopping = false
@@ -98,7 +102,7 @@ export class Network {
     this.#driver = init.driver
     this.#blockLinks = init.blockLinks
     this.#now = init.now ?? Date.now
-    for (const p of init.peers ?? []) this.#staticPeers.add(p)
+    for (const p of init.peers ?? []) this.#remember(p)
   }
 
   get peerId (): PeerIdString {
@@ -106,7 +110,7 @@ export class Network {
   }
 
   async start (): Promise<void> {
-    const { keyPair } = this.#init
+    const { keyPair, listen } = this.#init
     const raw = new Uint8Array(64)
     raw.set(keyPair.seed, 0)
     raw.set(keyPair.publicKey, 32)
@@ -121,7 +125,7 @@ export class Network {
       : { metrics: prometheusMetrics({ registry, collectDefaultMetrics: false, preserveExistingMetrics: true }) }
     this.#libp2p = await createLibp2p({
       privateKey: privateKeyFromRaw(raw),
-      addresses: { listen: [...this.#init.listen] },
+      addresses: { listen: [...typeof listen === 'function' ? await listen() : listen] },
       transports: [tcp()],
       connectionEncrypters: connectionEncrypters(this.#init.encrypters),
       // Yamux's own buffer of unread bytes (4 MiB by default) is ours to size: see UNREAD_BYTES_MAX.
@@ -145,14 +149,12 @@ export class Network {
       const provider = this.#init.blocks ?? (async () => 'missing' as const)
       this.#blockLinks.serve(stream, this.#blockPeer(connection.remotePeer), provider)
     }, { maxInboundStreams: BLOCK_STREAMS_PER_CONNECTION_MAX, maxOutboundStreams: BLOCK_STREAMS_PER_CONNECTION_MAX })
-    this.#redialTimer = setInterval(() => { void this.#dialStatic() }, REDIAL_MS)
-    this.#redialTimer.unref()
-    void this.#dialStatic()
+    this.#dialDue()
   }
 
   async stop (): Promise<void> {
     this.#stopping = true
-    clearInterval(this.#redialTimer)
+    clearTimeout(this.#redialTimer)
     this.#sessions.closeAll()
     this.#blockLinks.closeAll()
     await this.#libp2p?.stop()
@@ -163,9 +165,16 @@ export class Network {
     return (this.#libp2p?.getMultiaddrs() ?? []).map(a => a.toString())
   }
 
+  /** Dials `addr` now; `remember`: and keeps reaching it from then on (a failure here is retried on its schedule). */
   async dial (addr: string, remember = false): Promise<void> {
-    if (remember) this.#staticPeers.add(addr)
-    await this.#libp2p?.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+    const ma = multiaddr(addr) // not an address: thrown here, and never remembered
+    const key = remember ? this.#remember(addr) : undefined
+    try {
+      await this.#libp2p?.dial(ma, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+    } finally {
+      // Reached or not, the schedule learns it from the connection's events or from its own next dial.
+      if (key !== undefined) this.#dialDue()
+    }
   }
 
   peers (): PeerInfo[] {
@@ -182,7 +191,10 @@ export class Network {
     }))
   }
 
-  /** libp2p's events: peers found by mDNS dialled, listen addresses learned, sessions opened, strangers forgotten. */
+  /**
+   * libp2p's events: peers found by mDNS dialled, listen addresses learned, static peers' schedule kept,
+   * sessions opened, strangers forgotten.
+   */
   #listen (libp2p: Libp2p): void {
     if (this.#init.mdns === true) libp2p.addEventListener('peer:discovery', evt => {
       const peer = evt.detail.id
@@ -195,6 +207,12 @@ export class Network {
       const peerId = evt.detail.peerId.toString()
       const addrs = evt.detail.listenAddrs.map(a => `${a.toString()}/p2p/${peerId}`)
       if (addrs.length > 0) this.#init.onPeerAddrs?.(peerId, addrs)
+    })
+    // A static peer reached by either side is not dialled; one lost is redialled on its backoff (redial.ts).
+    libp2p.addEventListener('peer:connect', evt => { this.#redial.connected(evt.detail.toString(), this.#now()) })
+    libp2p.addEventListener('peer:disconnect', evt => {
+      this.#redial.disconnected(evt.detail.toString(), this.#now())
+      this.#dialDue()
     })
     libp2p.addEventListener('connection:open', evt => {
       const connection = evt.detail
@@ -273,17 +291,67 @@ export class Network {
     return this.#authorOf(peerId) ?? `unknown:${peerId.toString()}`
   }
 
-  async #dialStatic (): Promise<void> {
-    for (const addr of this.#staticPeers) {
-      const peer = addr.split('/p2p/')[1]
-      if (peer === this.peerId) continue
-      if (peer !== undefined && this.#sessions.hasPeer(peer)) continue
-      try {
-        await this.dial(addr)
-      } catch {
-        // Unreachable for now: tried again in REDIAL_MS.
+  /** Keeps reaching `addr` from now on; returns its key in the redial schedule. */
+  #remember (addr: string): string {
+    const key = addr.includes('/p2p/') ? addr.slice(addr.lastIndexOf('/p2p/') + 5) : addr
+    const addrs = this.#staticPeers.get(key) ?? new Set()
+    addrs.add(addr)
+    this.#staticPeers.set(key, addrs)
+    this.#redial.add(key, this.#now())
+    return key
+  }
+
+  /**
+   * Dials the static peers whose time has come (at most REDIAL_PARALLEL_MAX
+   * at once, never two to one peer), then arms the one timer for the next.
+   * A peer already connected (it dialled us) is not dialled.
+   */
+  #dialDue (): void {
+    clearTimeout(this.#redialTimer)
+    const libp2p = this.#libp2p
+    if (this.#stopping || libp2p === undefined) return
+    for (const key of this.#redial.take(this.#now(), REDIAL_PARALLEL_MAX)) {
+      if (key === this.peerId || this.#connected(libp2p, key)) {
+        this.#redial.connected(key, this.#now())
+        continue
       }
+      void this.#dialPeer(libp2p, key)
     }
+    const next = this.#redial.nextDueMs()
+    if (next === undefined) return
+    this.#redialTimer = setTimeout(() => { this.#dialDue() }, Math.max(0, next - this.#now()))
+    this.#redialTimer.unref()
+  }
+
+  /** One dial to all of a static peer's addresses at once; its outcome goes to the schedule. */
+  async #dialPeer (libp2p: Libp2p, key: string): Promise<void> {
+    const addrs = [...this.#staticPeers.get(key) ?? []].map(a => multiaddr(a))
+    try {
+      const connection = await libp2p.dial(addrs, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+      const peer = connection.remotePeer.toString()
+      if (peer !== key) this.#adoptAddress(key, peer)
+      // Closed already (the peer hung up at once): that counts as a failed dial, so it is tried again.
+      if (this.#connected(libp2p, peer)) this.#redial.connected(peer, this.#now())
+      else this.#redial.failed(peer, this.#now())
+    } catch {
+      // Unreachable for now: tried again after its next wait (redial.ts).
+      if (this.#connected(libp2p, key)) this.#redial.connected(key, this.#now())
+      else this.#redial.failed(key, this.#now())
+    } finally {
+      this.#dialDue()
+    }
+  }
+
+  /** An address given without its peer id reached `peer`: from now on it is one of that peer's addresses. */
+  #adoptAddress (addrKey: string, peer: string): void {
+    this.#staticPeers.delete(addrKey)
+    this.#redial.delete(addrKey)
+    this.#remember(`${addrKey}/p2p/${peer}`)
+  }
+
+  /** Whether a peer (by its key in the schedule) has a connection open, whoever dialled. */
+  #connected (libp2p: Libp2p, key: string): boolean {
+    return libp2p.getConnections().some(c => c.remotePeer.toString() === key)
   }
 }
 

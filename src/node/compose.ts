@@ -30,8 +30,11 @@ import { LocalWrites } from './writes.ts'
 
 export interface NodeOptions {
   readonly dir: string
-  /** Multiaddrs to listen on; default one TCP port on 127.0.0.1. */
-  readonly listen?: readonly string[]
+  /**
+   * Multiaddrs to listen on, or how to find them when the node starts (once
+   * its directory is locked: `samepage start` chooses its stable port then); default one TCP port on 127.0.0.1.
+   */
+  readonly listen?: readonly string[] | (() => Promise<readonly string[]>)
   /** Static peers, dialled at start and again while unreachable. */
   readonly peers?: readonly string[]
   /** Find peers on the local network by multicast DNS (off unless asked for: it talks to the whole LAN). */

@@ -10,8 +10,8 @@ import type { EncrypterName } from '../net/index.ts'
  * `config.json` in the data directory: what `samepage start` uses when the
  * command line does not say otherwise. Optional; every field is optional.
  *
- *   { "listen": ["/ip4/0.0.0.0/tcp/4001"], "peers": ["/ip4/…/tcp/4001/p2p/12D3KooW…"],
- *     "mdns": false, "api": "127.0.0.1:7070", "name": "rack-3", "blockStallSeconds": 30,
+ *   { "listen": ["/ip4/0.0.0.0/tcp/4815"], "peers": ["/ip4/…/tcp/4815/p2p/12D3KooW…"],
+ *     "mdns": false, "api": "127.0.0.1:4816", "name": "rack-3", "blockStallSeconds": 30,
  *     "encrypters": ["tls", "noise"],
  *     "alerts": { "temperatureC": 85, "diskFreePercent": 5, "memoryFreePercent": 3,
  *                 "peerUnreachableSeconds": 60, "folderStuckSeconds": 300 } }
@@ -26,7 +26,8 @@ import type { EncrypterName } from '../net/index.ts'
  * (default TLS, then Noise; the dialler's order wins).
  *
  * Peers from here and from `--peer` are both dialled; `--listen`, `--api`
- * and `--mdns` given on the command line win.
+ * and `--mdns` given on the command line win. Without "listen" or "api" (here
+ * or on the command line), the node takes its stable ports (ports.ts).
  */
 export interface NodeConfig {
   readonly listen?: readonly string[] | undefined
@@ -77,12 +78,10 @@ export function readConfig (dir: string): NodeConfig {
       throw new NodeError('BAD_CONFIG', `${file}: "${field}" must be a list of multiaddr strings; ${fix}`)
     }
     for (const a of v as string[]) {
-      try {
-        multiaddr(a)
-      } catch {
+      if (!isMultiaddr(a)) {
         throw new NodeError('BAD_CONFIG',
           `${file}: "${field}" holds ${JSON.stringify(a)}, ` +
-          `which is not a multiaddr like /ip4/127.0.0.1/tcp/4001; ${fix}`)
+          `which is not a multiaddr like /ip4/127.0.0.1/tcp/4815; ${fix}`)
       }
     }
     return v as string[]
@@ -91,7 +90,7 @@ export function readConfig (dir: string): NodeConfig {
     throw new NodeError('BAD_CONFIG', `${file}: "mdns" must be true or false; ${fix}`)
   }
   if (o.api !== undefined && typeof o.api !== 'string') {
-    throw new NodeError('BAD_CONFIG', `${file}: "api" must be a string like "127.0.0.1:7070"; ${fix}`)
+    throw new NodeError('BAD_CONFIG', `${file}: "api" must be a string like "127.0.0.1:4816"; ${fix}`)
   }
   if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '' || o.name.length > 64)) {
     throw new NodeError('BAD_CONFIG', `${file}: "name" must be a string of 1 to 64 characters; ${fix}`)
@@ -142,4 +141,14 @@ function alerts (v: unknown, file: string, fix: string): Partial<AlertThresholds
     out[k] = n
   }
   return out
+}
+
+/** The one check of an address a user gives (config.json's "peers" and "listen", `--peer` and `--listen`). */
+export function isMultiaddr (text: string): boolean {
+  try {
+    multiaddr(text)
+    return true
+  } catch {
+    return false
+  }
 }

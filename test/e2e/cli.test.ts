@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { cli, eventually, ok, startDaemon, stop, tempRoot } from './harness.ts'
+import { cli, eventually, ok, ON_LOOPBACK, startDaemon, stop, tempRoot } from './harness.ts'
 import type { Daemon } from './harness.ts'
 
 /**
@@ -70,7 +70,7 @@ describe('three daemons through the CLI', { timeout: 600_000 }, () => {
   })
 
   test('a second daemon on the same directory refuses with a clear error', async () => {
-    const r = cli(dirs[0]!, 'start')
+    const r = cli(dirs[0]!, 'start', ...ON_LOOPBACK)
     assert.notEqual(r.code, 0)
     assert.match(r.stderr, /in use by another samepage daemon \(pid \d+\)/)
     assert.equal(r.stderr.trim().split('\n').length, 1)
@@ -112,7 +112,7 @@ describe('three daemons through the CLI', { timeout: 600_000 }, () => {
     }
     for (const [text, pattern] of [['{"peers": [', /config\.json is not valid JSON/], ['{"peers": ["not an address"]}', /not a multiaddr/], ['{"peer": []}', /unknown field "peer"/]] as const) {
       fs.writeFileSync(path.join(d, 'config.json'), text)
-      const r = cli(d, 'start')
+      const r = cli(d, 'start', ...ON_LOOPBACK)
       assert.notEqual(r.code, 0, text)
       assert.match(r.stderr, pattern, text)
       assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${text}: ${r.stderr}`)

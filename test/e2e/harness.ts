@@ -26,9 +26,13 @@ export function tempRoot (): string {
 /**
  * `prefix` runs the daemon through another command, e.g. ['ip', 'netns', 'exec', NS] for a network namespace;
  * `entry` is the script run instead of the CLI (a test daemon with a fault injected, test/helpers/).
+ * On this machine's own network (no prefix) a daemon is kept to 127.0.0.1 and ports the system chooses
+ * (ON_LOOPBACK) unless the test says where: never all interfaces, never the fixed default ports that
+ * tests running side by side would fight over. In a namespace of the test's own, the defaults are the test's.
  */
 export async function startDaemon (dir: string, extra: string[] = [], prefix: readonly string[] = [], entry = BIN): Promise<Daemon> {
-  const [cmd, ...args] = [...prefix, process.execPath, entry, '--dir', dir, '--json', 'start', ...extra] as [string, ...string[]]
+  const pinned = prefix.length > 0 ? [] : onLoopback(extra)
+  const [cmd, ...args] = [...prefix, process.execPath, entry, '--dir', dir, '--json', 'start', ...pinned, ...extra] as [string, ...string[]]
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
@@ -40,6 +44,17 @@ export async function startDaemon (dir: string, extra: string[] = [], prefix: re
   })
   const info = JSON.parse(first) as { peerId: string, addrs: string[] }
   return { dir, peerId: info.peerId, addrs: info.addrs, child }
+}
+
+/** `samepage start`'s flags that keep a daemon on 127.0.0.1 at ports the system chooses. */
+export const ON_LOOPBACK = ['--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0'] as const
+
+/** The ON_LOOPBACK flags that `extra` does not give itself. */
+function onLoopback (extra: readonly string[]): string[] {
+  return [
+    ...extra.includes('--listen') ? [] : ON_LOOPBACK.slice(0, 2),
+    ...extra.includes('--api') ? [] : ON_LOOPBACK.slice(2)
+  ]
 }
 
 export interface CliResult { code: number, json: any, stdout: string, stderr: string }
