@@ -24,6 +24,8 @@ export interface NodeTelemetryInit {
   readonly host: Omit<TelemetryHost, 'members' | 'publish' | 'statusCounters'> & { statusMessagesIn: () => number }
   replica (key: SpaceKey): SpaceReplica | undefined
   publish (space: SpaceKey, body: Record<string, unknown>): void
+  /** A member's newer report names where it listens (peer exchange: node/peer-exchange.ts); absent: ignored. */
+  onMemberAddrs?: ((author: AuthorKey, addrs: readonly string[]) => void) | undefined
 }
 
 interface Known {
@@ -126,12 +128,15 @@ export class NodeTelemetry {
     return buildNetworkMap(samples, peerIdOf(fromHex(this.#init.self)), nowMs)
   }
 
-  #learn (author: string, clock: { wallMs: number, counter: number }, body: Readonly<Record<string, unknown>>): void {
+  #learn (
+    author: AuthorKey, clock: { wallMs: number, counter: number }, body: Readonly<Record<string, unknown>>
+  ): void {
     const k = this.#known.get(author)
     const newer = k === undefined || clock.wallMs > k.wallMs || (clock.wallMs === k.wallMs && clock.counter > k.counter)
     if (!newer) return
     const { report, problems } = decodeReport(body)
     this.#known.set(author, { wallMs: clock.wallMs, counter: clock.counter, report, problems })
+    if (author !== this.#init.self && report.addrs.length > 0) this.#init.onMemberAddrs?.(author, report.addrs)
   }
 
   /** Members of every deployment space (author keys, hex). */
