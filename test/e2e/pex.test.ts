@@ -1,0 +1,115 @@
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { cliVia, eventually, startDaemon, stop, tempRoot } from './harness.ts'
+import type { Daemon } from './harness.ts'
+
+/**
+ * Peer exchange on a LAN of the test's own: three network namespaces (a, b,
+ * c), each with one address on a bridge in a fourth, so nothing leaves this
+ * machine's own namespaces. a and b share a space that c is not in, and
+ * know each other only at their old addresses when both restart on new
+ * ports; c stays where it was. They find each other again through c (their
+ * status records carry their new addresses to every member of the
+ * deployment) and sync the space c cannot carry for them.
+ */
+const ID = process.pid % 100_000
+const NAMES = ['a', 'b', 'c'] as const
+type Name = typeof NAMES[number]
+const LAN = `sppex${ID}lan`
+const ns = (n: Name): string => `sppex${ID}${n}`
+const IP: Record<Name, string> = { a: '10.85.0.1', b: '10.85.0.2', c: '10.85.0.3' }
+const inNs = (n: Name): string[] => ['ip', 'netns', 'exec', ns(n)]
+const ip = (...args: string[]): void => { execFileSync('ip', args, { stdio: 'pipe' }) }
+const listenAt = (n: Name, port: number): string[] => ['--listen', `/ip4/${IP[n]}/tcp/${port}`]
+
+const canMakeNamespaces = ((): boolean => {
+  try {
+    execFileSync('ip', ['netns', 'list'], { stdio: 'pipe' })
+    return process.getuid?.() === 0
+  } catch {
+    return false
+  }
+})()
+
+describe('peer exchange, inside network namespaces of the test\'s own', { timeout: 600_000, skip: canMakeNamespaces ? false : 'needs root and iproute2 (ip netns)' }, () => {
+  const root = tempRoot()
+  const dir = (n: Name): string => path.join(root, n)
+  const running = new Map<Name, Daemon>()
+  const start = async (n: Name, port: number): Promise<Daemon> => {
+    const d = await startDaemon(dir(n), listenAt(n, port), inNs(n))
+    running.set(n, d)
+    return d
+  }
+  const halt = async (n: Name): Promise<void> => {
+    const d = running.get(n)
+    if (d !== undefined) await stop(d)
+    running.delete(n)
+  }
+  const ok = (n: Name, ...args: string[]): any => {
+    const r = cliVia(inNs(n), dir(n), ...args)
+    if (r.code !== 0) throw new Error(`samepage ${args.join(' ')} on ${n}: ${r.stderr}`)
+    return r.json
+  }
+  const peersOf = (n: Name): string[] => (ok(n, 'peers') as { peerId: string }[]).map(p => p.peerId)
+  const remembered = (n: Name): Record<string, string[]> =>
+    JSON.parse(fs.readFileSync(path.join(dir(n), 'peers.json'), 'utf8')) as Record<string, string[]>
+
+  before(() => {
+    ip('netns', 'add', LAN)
+    ip('-n', LAN, 'link', 'add', 'br0', 'type', 'bridge')
+    ip('-n', LAN, 'link', 'set', 'br0', 'up')
+    for (const n of NAMES) {
+      ip('netns', 'add', ns(n))
+      ip('-n', ns(n), 'link', 'set', 'lo', 'up')
+      // One end in the node's namespace (eth0), the other on the LAN's bridge.
+      ip('link', 'add', `px${ID}${n}`, 'netns', LAN, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns(n))
+      ip('-n', LAN, 'link', 'set', `px${ID}${n}`, 'master', 'br0')
+      ip('-n', LAN, 'link', 'set', `px${ID}${n}`, 'up')
+      ip('-n', ns(n), 'addr', 'add', `${IP[n]}/24`, 'dev', 'eth0')
+      ip('-n', ns(n), 'link', 'set', 'eth0', 'up')
+    }
+  })
+  after(async () => {
+    for (const n of NAMES) await halt(n)
+    for (const name of [...NAMES.map(ns), LAN]) { try { ip('netns', 'del', name) } catch { /* already gone */ } }
+    fs.rmSync(root, { recursive: true, force: true })
+  })
+
+  test('two members that both restart on new ports find each other again through a third', async () => {
+    const c = await start('c', 4001)
+    let a = await start('a', 4001)
+    let b = await start('b', 4001)
+    // c brings a and b into its space (and so its deployment); a and b share a space of their own.
+    ok('c', 'space', 'create', 'team')
+    for (const n of ['a', 'b'] as const) ok(n, 'space', 'join', ok('c', 'space', 'invite', 'team', '--role', 'writer').token)
+    ok('a', 'space', 'create', 'pair')
+    ok('b', 'space', 'join', ok('a', 'space', 'invite', 'pair', '--role', 'writer').token)
+    await eventually('a and b connected, and each remembers the other', () => ({
+      a: peersOf('a'), b: peersOf('b'), aKnows: Object.keys(remembered('a')), bKnows: Object.keys(remembered('b'))
+    }), v => [c.peerId, b.peerId].every(p => v.a.includes(p)) && [c.peerId, a.peerId].every(p => v.b.includes(p)) &&
+      v.aKnows.includes(b.peerId) && v.bKnows.includes(a.peerId))
+    const oldOfA = remembered('b')[a.peerId] ?? []
+    assert.ok(oldOfA.every(x => x.includes('/tcp/4001/')), `b knows a at its old port only: ${oldOfA.join(' ')}`)
+
+    await halt('a')
+    await halt('b')
+    const restartedMs = Date.now()
+    a = await start('a', 4002)
+    b = await start('b', 4002)
+    assert.ok(a.addrs.every(x => x.includes('/tcp/4002/')) && b.addrs.every(x => x.includes('/tcp/4002/')), 'new ports')
+    await eventually('a and b connected again', () => [peersOf('a'), peersOf('b')],
+      ([fromA, fromB]) => fromA!.includes(b.peerId) && fromB!.includes(a.peerId))
+    const tookMs = Date.now() - restartedMs
+    console.log(`# a and b found each other again ${(tookMs / 1000).toFixed(1)} s after they restarted on new ports`)
+
+    // "pair" is not c's: its entries travel between a and b only, directly.
+    ok('b', 'kv', 'put', 'pair', 'after', 'both moved')
+    await eventually('b\'s write reached a', () => ok('a', 'kv', 'list', 'pair') as unknown[], kv => kv.length === 1)
+    await eventually('b remembers a at its new port', () => remembered('b')[a.peerId] ?? [],
+      addrs => addrs.some(x => x.includes(`/ip4/${IP.a}/tcp/4002/`)))
+    assert.ok(running.get('c') === c && c.child.exitCode === null, 'c stayed where it was throughout')
+  })
+})
