@@ -160,7 +160,7 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     self: network.peerId,
     addrs: () => network.addrs(),
     keepsReaching: peerId => spaces.memberAnywhere(peerId) && knownPeers.has(peerId),
-    learnAddrs: (peerId, addrs) => { network.learnAddrs(peerId, addrs) }
+    learnAddrs: (peerId, addrs, hurry) => { network.learnAddrs(peerId, addrs, hurry) }
   })
   const telemetry = new NodeTelemetry({
     self: me,
@@ -178,7 +178,7 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     host: telemetryHost({
       name: opts.name ?? HOST_NAME, dir, spaces, folders, network, driver, blockLinks, misbehaviour
     }),
-    onMemberAddrs: (author, addrs) => { peerExchange.heard(author, addrs) }
+    onMemberAddrs: (author, addrs, atStart) => { peerExchange.heard(author, addrs, atStart) }
   })
   const joinWaits = new JoinWaits()
   const inviteSweep = new InviteSweep({ spaces, writes, me })

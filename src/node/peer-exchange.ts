@@ -29,7 +29,7 @@ interface PeerExchangeInit {
   addrs (): readonly string[]
   /** Whether this node keeps reaching the peer: a member of a space held here, reached before. */
   keepsReaching (peerId: string): boolean
-  learnAddrs (peerId: string, addrs: readonly string[]): void
+  learnAddrs (peerId: string, addrs: readonly string[], hurry: boolean): void
 }
 
 export class PeerExchange {
@@ -39,11 +39,15 @@ export class PeerExchange {
     this.#init = init
   }
 
-  /** A member's newer status record names `claimed` as where it listens. */
-  heard (author: AuthorKey, claimed: readonly string[]): void {
+  /**
+   * A member's newer status record names `claimed` as where it listens. `atStart`: read from the store as
+   * the node starts, when every peer is being dialled anyway: then the addresses do not spend the
+   * peer's hurry (redial.ts), which a record received a moment later may need.
+   */
+  heard (author: AuthorKey, claimed: readonly string[], atStart: boolean): void {
     const peerId = peerIdOf(fromHex(author))
     if (peerId === this.#init.self || !this.#init.keepsReaching(peerId)) return
     const addrs = dialableAddrs(peerId, claimed, this.#init.addrs(), this.#init.self)
-    if (addrs.length > 0) this.#init.learnAddrs(peerId, addrs)
+    if (addrs.length > 0) this.#init.learnAddrs(peerId, addrs, !atStart)
   }
 }
