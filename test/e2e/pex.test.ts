@@ -110,6 +110,10 @@ describe('peer exchange, inside network namespaces of the test\'s own', { timeou
     await eventually('b\'s write reached a', () => ok('a', 'kv', 'list', 'pair') as unknown[], kv => kv.length === 1)
     await eventually('b remembers a at its new port', () => remembered('b')[a.peerId] ?? [],
       addrs => addrs.some(x => x.includes(`/ip4/${IP.a}/tcp/4002/`)))
+    // `samepage peers` gives each peer's round trip (libp2p's connection monitor pings every 10 s).
+    const toB = await eventually('a measured its round trip to b', () => ok('a', 'peers') as { peerId: string, rttMs: number | null }[],
+      peers => typeof peers.find(p => p.peerId === b.peerId)?.rttMs === 'number')
+    console.log(`# a's round trip to b: ${toB.find(p => p.peerId === b.peerId)?.rttMs} ms`)
     assert.ok(running.get('c') === c && c.child.exitCode === null, 'c stayed where it was throughout')
   })
 })
