@@ -158,7 +158,8 @@ export function statusRecordSize (links: number, seed = 1): { recordBytes: numbe
     folders: [{ space: docs.key, name: 'docs', state: 'idle', needFiles: 0, needBytes: 0, bytesPerSecond: 0, conflicts: 0, errors: 0 }],
     traffic: { bytesIn: 8_123_456_789, bytesOut: 7_654_321_098, inBps: 45_678, outBps: 43_210 },
     misbehaviour: [],
-    alerts: []
+    alerts: [],
+    addrs: ['/ip4/192.168.1.23/tcp/4815', '/ip6/fd00::23/tcp/4815']
   }
   const s = status.publishStatus(me, encodeReport(report), nowMs)
   const message = encodeMessage({ m: 'status', space: status.id, record: [s.bytes, s.sig] })

@@ -3,7 +3,8 @@
  * TLS or Noise (negotiated), Yamux, identify, ping; the sync protocol on its own versioned id;
  * one session per connection (the session table); the sync driver, sole
  * owner of the engine, that pumps after every input; the block links;
- * connection and frame limits; banned peers refused by the connection gater.
+ * connection and frame limits; banned peers refused by the connection gater;
+ * the redial schedule, and peer exchange's address rule (which addresses a member may name).
  *
  * Imports sync/ and below; never node/, api/ or cli/.
  */
@@ -18,4 +19,5 @@ export type { BlockAnswer, BlockServed, BlockProvider } from './blocks.ts'
 export { BlockFetch } from './block-fetch.ts'
 export { RateLimit } from './rate-limit.ts'
 export { connectionEncrypters } from './encrypters.ts'
+export { advertisedAddrs, dialableAddrs } from './peer-exchange.ts'
 export type { EncrypterName } from './encrypters.ts'

@@ -19,6 +19,7 @@ import {
   SYNC_STREAMS_PER_CONNECTION_MAX, UNREAD_BYTES_MAX
 } from './constants.ts'
 import { REDIAL_BACKOFF, RedialSchedule } from './redial.ts'
+import { PEX_ADDRS_MAX } from './peer-exchange.ts'
 import { SyncSession } from './sync-session.ts'
 import { BLOCK_PROTOCOL, BLOCK_STREAMS_PER_CONNECTION_MAX } from './blocks.ts'
 import type { BlockProvider } from './blocks.ts'
@@ -175,6 +176,23 @@ export class Network {
       // Reached or not, the schedule learns it from the connection's events or from its own next dial.
       if (key !== undefined) this.#dialDue()
     }
+  }
+
+  /**
+   * Peer exchange (node/peer-exchange.ts): a member says it listens at `addrs` now (each ending
+   * /p2p/<peerId>, already passed by peer-exchange.ts's rule). They become the newest of the addresses
+   * it is dialled at, PEX_ADDRS_MAX kept, and (`hurry`) a new one has it dialled at once if it is
+   * not connected (redial.ts's hurry: at most once a minute).
+   */
+  learnAddrs (peerId: string, addrs: readonly string[], hurry = true): void {
+    const known = this.#staticPeers.get(peerId) ?? new Set<string>()
+    if (addrs.every(a => known.has(a))) return
+    for (const a of addrs) { known.delete(a); known.add(a) }
+    for (const a of known) if (known.size > PEX_ADDRS_MAX) known.delete(a) // the oldest first
+    this.#staticPeers.set(peerId, known)
+    this.#redial.add(peerId, this.#now())
+    if (hurry) this.#redial.hurry(peerId, this.#now())
+    this.#dialDue()
   }
 
   peers (): PeerInfo[] {

@@ -20,10 +20,17 @@ interface Backoff {
   readonly jitter: number
   /** A connection that lasted this long was a success: the backoff starts over when it closes. */
   readonly heldMs: number
+  /** New addresses for a peer (peer exchange) have it dialled at once at most this often; else its wait runs on. */
+  readonly hurryMs: number
 }
 
-/** 1 s, 2 s, 4 s … up to 5 min, each wait shortened by up to half at random; a connection held a minute resets it. */
-export const REDIAL_BACKOFF: Backoff = { firstMs: 1_000, capMs: 5 * 60_000, jitter: 0.5, heldMs: 60_000 }
+/**
+ * 1 s, 2 s, 4 s … up to 5 min, each wait shortened by up to half at random; a connection held a minute resets it;
+ * new addresses cut a wait short at most once a minute.
+ */
+export const REDIAL_BACKOFF: Backoff = {
+  firstMs: 1_000, capMs: 5 * 60_000, jitter: 0.5, heldMs: 60_000, hurryMs: 60_000
+}
 
 interface PeerState {
   /** Dials failed (and connections closed before they held) since a connection last held. */
@@ -33,6 +40,10 @@ interface PeerState {
   dialling: boolean
   /** Since when it is connected (undefined: it is not). */
   connectedMs: number | undefined
+  /** When new addresses last cut its wait short (hurry). */
+  hurriedMs: number | undefined
+  /** Hurried while a dial was in flight: due at once when that dial fails. */
+  hurryAfterDial: boolean
 }
 
 export class RedialSchedule {
@@ -49,7 +60,9 @@ export class RedialSchedule {
   /** A peer to keep reaching: a new one is due at once; one already known keeps its place. */
   add (key: string, nowMs: number): void {
     if (this.#peers.has(key)) return
-    this.#peers.set(key, { failures: 0, dueMs: nowMs, dialling: false, connectedMs: undefined })
+    this.#peers.set(key, {
+      failures: 0, dueMs: nowMs, dialling: false, connectedMs: undefined, hurriedMs: undefined, hurryAfterDial: false
+    })
   }
 
   /** Forgets a peer (its address was learned under another key). A dial in flight ends unheeded. */
@@ -82,7 +95,24 @@ export class RedialSchedule {
     s.dialling = false
     s.connectedMs = undefined
     s.failures++
-    s.dueMs = nowMs + this.waitMs(s.failures)
+    s.dueMs = s.hurryAfterDial ? nowMs : nowMs + this.waitMs(s.failures)
+    s.hurryAfterDial = false
+  }
+
+  /**
+   * The peer has new addresses (peer exchange): dialled at once, or as soon
+   * as its dial in flight (to the old ones) fails, instead of after its
+   * wait. At most once per hurryMs, and the failures are kept, so a member
+   * that keeps naming new addresses makes us dial it no more often than
+   * that: its claims cannot turn us into a stream of dials at anyone.
+   */
+  hurry (key: string, nowMs: number): void {
+    const s = this.#peers.get(key)
+    if (s === undefined || s.connectedMs !== undefined) return
+    if (s.hurriedMs !== undefined && nowMs - s.hurriedMs < this.#backoff.hurryMs) return
+    s.hurriedMs = nowMs
+    if (s.dialling) s.hurryAfterDial = true
+    else s.dueMs = nowMs
   }
 
   /** Reached (by our dial or by theirs): not dialled while connected. */
@@ -90,6 +120,7 @@ export class RedialSchedule {
     const s = this.#peers.get(key)
     if (s === undefined) return
     s.dialling = false
+    s.hurryAfterDial = false
     s.dueMs = null
     s.connectedMs ??= nowMs
   }

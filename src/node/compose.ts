@@ -5,7 +5,7 @@ import { Registry } from 'prom-client'
 import { loadOrCreateIdentity } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, parseAuthorKey } from '../ids/index.ts'
-import { BlockLinks, Network, SessionTable, SyncDriver } from '../net/index.ts'
+import { advertisedAddrs, BlockLinks, Network, SessionTable, SyncDriver } from '../net/index.ts'
 import type { BlockProvider, BlockServed, EncrypterName } from '../net/index.ts'
 import { SqliteStore } from '../store/index.ts'
 import type { Relay } from '../sync/index.ts'
@@ -21,6 +21,7 @@ import { NetworkView } from './network-view.ts'
 import { NodeEventHandler } from './node-events.ts'
 import type { NodeEvents } from './node-events.ts'
 import { OwnFeedWatch } from './own-feed.ts'
+import { PeerExchange } from './peer-exchange.ts'
 import { SpaceData } from './space-data.ts'
 import { SpaceSet } from './space-set.ts'
 import { PEER_OPERATION, StorageHealth } from './storage-health.ts'
@@ -155,6 +156,12 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     encrypters: opts.encrypters
   })
   const misbehaviour = new MisbehaviourLog()
+  const peerExchange = new PeerExchange({
+    self: network.peerId,
+    addrs: () => network.addrs(),
+    keepsReaching: peerId => spaces.memberAnywhere(peerId) && knownPeers.has(peerId),
+    learnAddrs: (peerId, addrs, hurry) => { network.learnAddrs(peerId, addrs, hurry) }
+  })
   const telemetry = new NodeTelemetry({
     self: me,
     deployment,
@@ -170,7 +177,8 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     },
     host: telemetryHost({
       name: opts.name ?? HOST_NAME, dir, spaces, folders, network, driver, blockLinks, misbehaviour
-    })
+    }),
+    onMemberAddrs: (author, addrs, atStart) => { peerExchange.heard(author, addrs, atStart) }
   })
   const joinWaits = new JoinWaits()
   const inviteSweep = new InviteSweep({ spaces, writes, me })
@@ -254,6 +262,7 @@ function telemetryHost (p: TelemetryHostParts): NodeTelemetryHost {
       return { bytesIn: sum(sync.bytesIn) + blocks.bytesIn, bytesOut: sum(sync.bytesOut) + blocks.bytesOut }
     },
     misbehaviour: () => p.misbehaviour.recent(),
+    addrs: () => advertisedAddrs(p.network.addrs(), p.network.peerId),
     statusMessagesIn: () => p.driver.stats.messagesIn.status ?? 0
   }
 }

@@ -24,6 +24,11 @@ export interface NodeTelemetryInit {
   readonly host: Omit<TelemetryHost, 'members' | 'publish' | 'statusCounters'> & { statusMessagesIn: () => number }
   replica (key: SpaceKey): SpaceReplica | undefined
   publish (space: SpaceKey, body: Record<string, unknown>): void
+  /**
+   * A member's newer report names where it listens (peer exchange: node/peer-exchange.ts); `atStart`: read
+   * from the store as the node starts, not just received. Absent: ignored.
+   */
+  onMemberAddrs?: ((author: AuthorKey, addrs: readonly string[], atStart: boolean) => void) | undefined
 }
 
 interface Known {
@@ -73,7 +78,9 @@ export class NodeTelemetry {
 
   start (): void {
     for (const key of this.deployment.keys) {
-      for (const s of this.#init.replica(key)?.statuses() ?? []) this.#learn(authorKeyOf(s.author), s.clock, s.body)
+      for (const s of this.#init.replica(key)?.statuses() ?? []) {
+        this.#learn(authorKeyOf(s.author), s.clock, s.body, true)
+      }
     }
     this.#publisher.start()
   }
@@ -126,12 +133,18 @@ export class NodeTelemetry {
     return buildNetworkMap(samples, peerIdOf(fromHex(this.#init.self)), nowMs)
   }
 
-  #learn (author: string, clock: { wallMs: number, counter: number }, body: Readonly<Record<string, unknown>>): void {
+  #learn (
+    author: AuthorKey,
+    clock: { wallMs: number, counter: number },
+    body: Readonly<Record<string, unknown>>,
+    atStart = false
+  ): void {
     const k = this.#known.get(author)
     const newer = k === undefined || clock.wallMs > k.wallMs || (clock.wallMs === k.wallMs && clock.counter > k.counter)
     if (!newer) return
     const { report, problems } = decodeReport(body)
     this.#known.set(author, { wallMs: clock.wallMs, counter: clock.counter, report, problems })
+    if (author !== this.#init.self && report.addrs.length > 0) this.#init.onMemberAddrs?.(author, report.addrs, atStart)
   }
 
   /** Members of every deployment space (author keys, hex). */

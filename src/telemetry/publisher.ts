@@ -40,6 +40,8 @@ export interface TelemetryHost {
   /** Bytes in and out since start, all protocols. */
   traffic (): { readonly bytesIn: number, readonly bytesOut: number }
   misbehaviour (): readonly MisbehaviourReport[]
+  /** Where members can reach this node (peer exchange): its listen addresses as net/peer-exchange.ts publishes them. */
+  addrs (): readonly string[]
   /** How many nodes publish status in the deployment (its members). */
   members (): number
   /** Status messages received, and status records stored, since start: their ratio is what each record costs us. */
@@ -196,7 +198,8 @@ export class StatusPublisher {
         outBps: rate(traffic.bytesOut, prev?.bytesOut)
       },
       misbehaviour: this.#host.misbehaviour(),
-      alerts: this.#alerts
+      alerts: this.#alerts,
+      addrs: this.#host.addrs()
     }
   }
 }

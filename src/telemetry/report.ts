@@ -70,10 +70,22 @@ export interface NodeReport {
   }
   readonly misbehaviour: readonly MisbehaviourReport[]
   readonly alerts: readonly AlertReport[]
+  /**
+   * Where this node listens (multiaddrs without its /p2p/), for peer exchange: a member that
+   * cannot reach it at the addresses it knew dials these. Read here only as bounded text;
+   * which of them a node dials is net/peer-exchange.ts's rule.
+   */
+  readonly addrs: readonly string[]
 }
 
 /** Caps that keep a record well under STATUS_BYTES_MAX (16 KiB) whatever the node holds. */
-export const REPORT_LIMITS = { links: 32, spaces: 16, folders: 12, misbehaviour: 8, alerts: 16, text: 64 } as const
+export const REPORT_LIMITS = {
+  links: 32, spaces: 16, folders: 12, misbehaviour: 8, alerts: 16, text: 64, addrs: 8, addrChars: 128
+} as const
+/** An address as text: printable ASCII, no spaces, at most REPORT_LIMITS.addrChars. */
+const ADDR_TEXT = /^[\x21-\x7e]+$/
+const addrText = (v: unknown): v is string =>
+  typeof v === 'string' && v.length <= REPORT_LIMITS.addrChars && ADDR_TEXT.test(v)
 
 const int = (n: number): number => Number.isFinite(n) ? Math.max(0, Math.round(n)) : 0
 const text = (s: string): string => s.length <= REPORT_LIMITS.text ? s : s.slice(0, REPORT_LIMITS.text - 1) + '…'
@@ -114,7 +126,8 @@ export function encodeReport (r: NodeReport): Record<string, unknown> {
     io: [int(r.traffic.bytesIn), int(r.traffic.bytesOut), int(r.traffic.inBps), int(r.traffic.outBps)],
     mb: r.misbehaviour.slice(-REPORT_LIMITS.misbehaviour)
       .map(m => [key(m.peer), text(m.reason), int(m.points), int(m.atMs)]),
-    al: r.alerts.slice(0, REPORT_LIMITS.alerts).map(a => [a.kind, text(a.subject), text(a.detail), int(a.sinceMs)])
+    al: r.alerts.slice(0, REPORT_LIMITS.alerts).map(a => [a.kind, text(a.subject), text(a.detail), int(a.sinceMs)]),
+    ad: r.addrs.filter(addrText).slice(0, REPORT_LIMITS.addrs)
   }
 }
 
@@ -231,9 +244,18 @@ function readReport (body: Readonly<Record<string, unknown>>): DecodedReport {
         detail: str(a[2], `al[${i}].detail`),
         sinceMs: time(a[3], `al[${i}].since`)
       }]
-    })
+    }),
+    addrs: addrList(body.ad, bad)
   }
   return { report, problems }
+}
+
+/** A record without `ad` (a node from before peer exchange) names no addresses; that is no problem. */
+function addrList (v: unknown, bad: (field: string) => void): string[] {
+  if (v === undefined) return []
+  if (!Array.isArray(v)) { bad('ad'); return [] }
+  if (v.length > REPORT_LIMITS.addrs) bad(`ad (over ${REPORT_LIMITS.addrs})`)
+  return v.slice(0, REPORT_LIMITS.addrs).filter((a, i): a is string => addrText(a) || (bad(`ad[${i}]`), false))
 }
 
 function fromHexOrText (id: string): Uint8Array | string {

@@ -14,6 +14,7 @@ function report (over: Partial<NodeReport> = {}): NodeReport {
     name: 'rack-1', version: '0.1.0', startedMs: 1_000, periodMs: 3000, load: [0.5, 0.25, 0.1], cpus: 4,
     memory: { totalBytes: 8 * 2 ** 30, freeBytes: 4 * 2 ** 30, rssBytes: 150 * 2 ** 20 }, disk: { totalBytes: 100 * 2 ** 30, freeBytes: 50 * 2 ** 30 },
     temperatureC: null, links: [], spaces: [], folders: [], traffic: { bytesIn: 10, bytesOut: 20, inBps: 1, outBps: 2 }, misbehaviour: [], alerts: [],
+    addrs: [],
     ...over
   }
 }
@@ -42,7 +43,8 @@ describe('status report', () => {
       spaces: Array.from({ length: 100 }, (_, i) => ({ id: `bafy${i}${long}`, name: long, entries: 1e12, members: 1e6 })),
       folders: Array.from({ length: 100 }, () => ({ space: long, name: long, state: long, needFiles: 1e9, needBytes: 1e15, bytesPerSecond: 1e10, conflicts: 1e6, errors: 1e6 })),
       misbehaviour: Array.from({ length: 100 }, () => ({ peer: peer(), reason: long, points: 100, atMs: 1e13 })),
-      alerts: Array.from({ length: 100 }, () => ({ kind: 'folder-stuck' as const, subject: long, detail: long, sinceMs: 1e13 }))
+      alerts: Array.from({ length: 100 }, () => ({ kind: 'folder-stuck' as const, subject: long, detail: long, sinceMs: 1e13 })),
+      addrs: Array.from({ length: 100 }, (_, i) => `/ip6/fd00::${i}/tcp/4815/`.padEnd(REPORT_LIMITS.addrChars, 'x'))
     })
     const body = encodeReport(r)
     const bytes = encodeStatus({ space: new Uint8Array(36), author: new Uint8Array(32), clock: { wallMs: Date.now(), counter: 0 }, body })
@@ -50,6 +52,23 @@ describe('status report', () => {
     const back = decodeReport(body).report
     assert.equal(back.links.length, REPORT_LIMITS.links)
     assert.equal(back.name.length, REPORT_LIMITS.text)
+    assert.equal(back.addrs.length, REPORT_LIMITS.addrs)
+  })
+
+  test('listen addresses (peer exchange) round-trip; a hostile list is cut, bad items dropped and named', () => {
+    const addrs = ['/ip4/10.0.0.7/tcp/4815', '/ip6/fd00::7/tcp/4815']
+    assert.deepEqual(decodeReport(encodeReport(report({ addrs }))), { report: report({ addrs }), problems: [] })
+    const { report: old, problems: none } = decodeReport(encodeReport(report()))
+    assert.deepEqual([old.addrs, none], [[], []], 'a record without addresses (a node from before) is fine')
+    const junk = [7, 'a b', '/ip4/1.2.3.4/tcp/1\n', 'x'.repeat(REPORT_LIMITS.addrChars + 1), '/ip4/1.2.3.4/tcp/1', new Uint8Array(4)]
+    const { report: r, problems } = decodeReport({ ...encodeReport(report()), ad: junk })
+    assert.deepEqual(r.addrs, ['/ip4/1.2.3.4/tcp/1'], 'printable ASCII of bounded length only')
+    assert.deepEqual(problems, ['ad[0]', 'ad[1]', 'ad[2]', 'ad[3]', 'ad[5]'])
+    const many = Array.from({ length: 10_000 }, (_, i) => `/ip4/10.0.${i >> 8}.${i & 255}/tcp/1`)
+    const cut = decodeReport({ ...encodeReport(report()), ad: many })
+    assert.equal(cut.report.addrs.length, REPORT_LIMITS.addrs)
+    assert.deepEqual(cut.problems, [`ad (over ${REPORT_LIMITS.addrs})`])
+    assert.deepEqual(decodeReport({ ...encodeReport(report()), ad: 'everywhere' }).problems, ['ad'])
   })
 
   test('a malformed body from a member is read defensively: defaults, and the bad fields named', () => {
