@@ -7,7 +7,7 @@ import { parseDuration } from './duration.ts'
 import type { StartFlags } from './start.ts'
 import { folderLine, folderReport, watchFolder } from './folder-view.ts'
 import type { ConflictInfo, FolderInfo } from './folder-view.ts'
-import { bytes, isoTime } from '../api/index.ts'
+import { bytes, isoTime, VERSION } from '../api/index.ts'
 import { alertsText, netText, statusText } from './net-view.ts'
 import type { NetworkMap, StatusView } from './net-view.ts'
 
@@ -30,6 +30,12 @@ const program = new Command('samepage')
   .exitOverride()
   .configureOutput({ writeErr: text => process.stderr.write(text.split('\n')[0] + '\n') })
   .showHelpAfterError(false)
+  .option('-V, --version', 'print samepage\'s version and exit')
+  // Read from package.json by api/version.ts; with --json (before or after it), as {"version"}.
+  .on('option:version', () => {
+    console.log(process.argv.includes('--json') ? JSON.stringify({ version: VERSION }) : VERSION)
+    process.exit(0)
+  })
 
 const g = (): { dir: string, json: boolean } => {
   const o = program.opts<{ dir?: string, json: boolean }>()
