@@ -5,8 +5,16 @@ import { API_FILE } from '../api/index.ts'
 import type { ApiAddress, ApiErrorCode } from '../api/index.ts'
 import { SamepageError } from '../ids/index.ts'
 
-/** The daemon's error code when the error came from it; ERROR for the command line's own. */
-type CliErrorCode = ApiErrorCode | 'ERROR'
+/** The daemon's error code when the error came from it; ERROR or USAGE for the command line's own. */
+type CliErrorCode = ApiErrorCode | 'ERROR' | 'USAGE'
+
+/**
+ * The daemon's codes for a request that cannot work as typed, whatever the
+ * state: a malformed value, peer id or invite token. The command line exits
+ * 2 on them, as on its own usage errors; on every other code (an unknown
+ * space, a refusal, a full disk), 1.
+ */
+const USAGE_CODES: ReadonlySet<CliErrorCode> = new Set(['BAD_INPUT', 'BAD_PEER', 'BAD_TOKEN', 'BAD_JSON'])
 
 /** An error the command line prints and exits with (2 for a usage error). */
 export class CliError extends SamepageError<CliErrorCode> {
@@ -46,7 +54,8 @@ export class ApiClient {
     }
     if (res.status < 200 || res.status > 299) {
       const message = payload.error?.message ?? `the daemon answered ${res.status}`
-      throw new CliError(message, 1, payload.error?.code ?? 'ERROR')
+      const code = payload.error?.code ?? 'ERROR'
+      throw new CliError(message, USAGE_CODES.has(code) ? 2 : 1, code)
     }
     return payload
   }
@@ -67,7 +76,8 @@ export class ApiClient {
 
   #notRunning (): CliError {
     const dir = this.#dir
-    return new CliError(`no samepage daemon is running for ${dir}; start one with: samepage start --dir ${dir}`)
+    const message = `no samepage daemon is running for ${dir}; start one with: samepage start --dir ${dir}`
+    return new CliError(message, 1, 'NOT_RUNNING')
   }
 }
 
