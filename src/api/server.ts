@@ -22,7 +22,8 @@ import { DASHBOARD_HEADERS, dashboardModule, dashboardPage } from './dashboard.t
  * written to `api.json` in the data directory (mode 0600), where the CLI
  * finds them. Every CLI command goes through here. The token is kept in
  * `api-token` (0600) across restarts, so that a dashboard bookmark or a
- * Prometheus scrape config keeps working. Besides /v1/: /metrics
+ * Prometheus scrape config keeps working. `POST /v1/stop` (with the token)
+ * stops the daemon as SIGTERM does. Besides /v1/: /metrics
  * (Prometheus text) and /dashboard (the web page), with the same token, and
  * /dashboard/*.js, the page's code, without (see dashboard.ts).
  */
@@ -35,6 +36,8 @@ interface ApiInit {
   readonly node: Node
   readonly host: string
   readonly port: number
+  /** Called once the answer to `POST /v1/stop` is sent: the daemon then stops as on SIGTERM. */
+  readonly onStopRequest?: () => void
 }
 
 type ApiOwnCode = 'UNAUTHORIZED' | 'NOT_FOUND' | 'TOO_LARGE' | 'BAD_JSON'
@@ -112,6 +115,12 @@ export class ApiServer {
       if (!this.#authorized(req)) {
         const hint = 'the CLI reads it from api.json in the data directory'
         throw new ApiError('UNAUTHORIZED', `missing or wrong API token; ${hint}`)
+      }
+      if (req.method === 'POST' && url.pathname === '/v1/stop' && this.#init.onStopRequest !== undefined) {
+        // Answered first: the caller learns which process to wait for, then the daemon stops.
+        res.once('finish', this.#init.onStopRequest)
+        send(res, 200, { stopping: true, pid: process.pid })
+        return
       }
       if (req.method === 'GET' && url.pathname === '/metrics') {
         sendText(res, 200, this.#metrics.contentType, await this.#metrics.text())

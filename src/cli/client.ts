@@ -60,6 +60,24 @@ export class ApiClient {
     return payload
   }
 
+  /**
+   * Asks the daemon to stop (POST /v1/stop) and returns its pid once that
+   * process has exited: its store closed and its lock released. Polled, as
+   * no call waits for another process's exit; bounded by `timeoutMs`.
+   */
+  async stop (timeoutMs = 120_000): Promise<number> {
+    const { pid } = await this.call('POST', '/v1/stop') as { pid: number }
+    const until = Date.now() + timeoutMs
+    while (alive(pid)) {
+      if (Date.now() > until) {
+        const waited = `${Math.round(timeoutMs / 1000)} s`
+        throw new CliError(`the daemon (pid ${pid}) was asked to stop but still runs after ${waited}; see its log`)
+      }
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    return pid
+  }
+
   /** The dashboard's address, token included (whoever has it can read the whole network). */
   dashboardUrl (): string {
     const api = this.#address()
@@ -78,6 +96,26 @@ export class ApiClient {
     const dir = this.#dir
     const message = `no samepage daemon is running for ${dir}; start one with: samepage start --dir ${dir}`
     return new CliError(message, 1, 'NOT_RUNNING')
+  }
+}
+
+/**
+ * Whether a process runs. An exited one whose parent has not collected it yet
+ * (a zombie: its parent busy, or a test waiting on this very command) is done:
+ * on Linux its state in /proc says so, where kill(pid, 0) would still succeed.
+ */
+function alive (pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && fs.existsSync('/proc/self/stat')) return false
+  }
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' // it runs, as another user
   }
 }
 

@@ -40,6 +40,14 @@ export function addNodeCommands (program: Command): void {
       }
     })
 
+  about(program.command('stop'), 'stop the running daemon cleanly and wait until it has exited', 'stop',
+    '--dir /srv/samepage stop')
+    .action(async () => {
+      const pid = await api().stop()
+      const { dir } = globals()
+      out({ stopped: true, pid, dir }, () => `stopped the samepage daemon of ${dir} (pid ${pid})`)
+    })
+
   about(program.command('id'), 'this node\'s peer id and addresses', 'id').action(async () => {
     const r = await api().call('GET', '/v1/id') as { peerId: string, addrs: string[] }
     out(r, () => [r.peerId, ...r.addrs].join('\n'))

@@ -67,7 +67,7 @@ const CLIENT_COMMANDS: readonly string[][] = [
   ['id'], ['status'], ['peers'], ['net'], ['alerts'], ['stats'], ['misbehaviour'], ['dashboard'],
   ['space', 'list'], ['kv', 'list', 'team'], ['kv', 'put', 'team', 'k', 'v'], ['counter', 'get', 'team', 'c'],
   ['ledger', 'append', 'team', '{"amount": 5}'], ['folder', 'status', 'team'], ['folder', 'list'],
-  ['conflicts', 'team'], ['backup', path.join(root, 'backup.db')]
+  ['conflicts', 'team'], ['backup', path.join(root, 'backup.db')], ['stop']
 ]
 
 test('a client command loads no daemon code, no libp2p, no SQLite and no native addon', () => {

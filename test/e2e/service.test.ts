@@ -1,0 +1,62 @@
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import fs from 'node:fs'
+import path from 'node:path'
+import { cli, ok, startDaemon, stop, tempRoot } from './harness.ts'
+import type { Daemon } from './harness.ts'
+
+/**
+ * samepage as a service (issue 16): a real daemon driven the way an operator
+ * and a service manager drive it. Usage errors the daemon catches exit 2 and
+ * the others 1; `samepage stop` stops it cleanly and waits for its exit.
+ */
+describe('a daemon run as a service', { timeout: 600_000 }, () => {
+  const root = tempRoot()
+  const dir = path.join(root, 'node')
+  let daemon: Daemon
+
+  before(async () => {
+    daemon = await startDaemon(dir)
+    ok(dir, 'space', 'create', 'team')
+  })
+  after(async () => {
+    await stop(daemon)
+    fs.rmSync(root, { recursive: true, force: true })
+  })
+
+  test('the daemon\'s usage errors exit 2 with their code; the other refusals exit 1', () => {
+    const cases: [string[], string, number][] = [
+      [['kv', 'put', 'team', 'k'.repeat(2000), 'v'], 'BAD_INPUT', 2],
+      [['acl', 'grant', 'team', 'not-a-peer', 'writer'], 'BAD_PEER', 2],
+      [['space', 'join', 'hello'], 'BAD_TOKEN', 2],
+      [['space', 'invite', 'team', '--role', 'owner'], 'BAD_INPUT', 2],
+      [['kv', 'get', 'no-such-space', 'k'], 'UNKNOWN_SPACE', 1],
+      [['folder', 'status', 'team'], 'NO_FOLDER', 1]
+    ]
+    for (const [args, code, exit] of cases) {
+      const r = cli(dir, ...args)
+      assert.equal(r.code, exit, `${args.join(' ')}: ${r.stderr}`)
+      assert.equal(r.json?.error?.code, code, `${args.join(' ')}: ${r.stdout}`)
+      assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`)
+    }
+  })
+
+  test('samepage stop: the daemon stops cleanly (no lock, no API file, no WAL left) and stop waits for it', async () => {
+    const exited = daemon.child.exitCode === null ? once(daemon.child, 'exit') : Promise.resolve([daemon.child.exitCode])
+    const r = cli(dir, 'stop')
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.json.stopped, true)
+    assert.equal(r.json.pid, daemon.child.pid)
+    // stop returned once the process was gone: its files are already as a clean stop leaves them.
+    for (const file of ['daemon.lock', 'api.json', 'store.db-wal']) {
+      assert.ok(!fs.existsSync(path.join(dir, file)), `${file} is gone when stop returns`)
+    }
+    const [code] = await exited
+    assert.equal(code, 0, 'the daemon exits 0')
+    const again = cli(dir, 'stop')
+    assert.equal(again.code, 1)
+    assert.equal(again.json.error.code, 'NOT_RUNNING')
+    assert.match(again.stderr, /no samepage daemon is running for /)
+  })
+})
