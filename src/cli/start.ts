@@ -35,6 +35,7 @@ const API_HOST = '127.0.0.1'
  * daemon with a fault injected.
  */
 export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions, 'blockAnswers'> = {}): Promise<void> {
+  process.on('SIGHUP', ignoreHangUp)
   const config = readConfig(opts.dir)
   for (const [flag, values] of [['--peer', opts.peer], ['--listen', opts.listen]] as const) {
     const bad = values.find(v => !isMultiaddr(v))
@@ -106,6 +107,17 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
   stopReturningMemory()
   await api.stop()
   await node.stop()
+}
+
+/**
+ * SIGHUP (a closed terminal, or `systemctl reload`/`kill -HUP` by habit) would
+ * kill the daemon by default, leaving its lock and WAL behind. Nothing it
+ * reads at start can change while it runs (ports, peers, encrypters), so it
+ * is ignored, and said so: a change to config.json needs a restart.
+ */
+function ignoreHangUp (): void {
+  const how = 'config.json is read at start; to apply a change, restart: samepage stop, then samepage start'
+  process.stderr.write(`samepage: ${new Date().toISOString()} SIGHUP ignored (nothing to reload): ${how}\n`)
 }
 
 function splitHostPort (text: string): [string, string] {

@@ -9,7 +9,8 @@ import type { Daemon } from './harness.ts'
 /**
  * samepage as a service (issue 16): a real daemon driven the way an operator
  * and a service manager drive it. Usage errors the daemon catches exit 2 and
- * the others 1; `samepage stop` stops it cleanly and waits for its exit.
+ * the others 1; SIGHUP neither kills nor stops it; `samepage stop` stops it
+ * cleanly and waits for its exit.
  */
 describe('a daemon run as a service', { timeout: 600_000 }, () => {
   const root = tempRoot()
@@ -40,6 +41,24 @@ describe('a daemon run as a service', { timeout: 600_000 }, () => {
       assert.equal(r.json?.error?.code, code, `${args.join(' ')}: ${r.stdout}`)
       assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`)
     }
+  })
+
+  test('SIGHUP is ignored and logged: the daemon keeps running and answering', async () => {
+    let stderr = ''
+    const logged = new Promise<void>(resolve => {
+      daemon.child.stderr?.on('data', (d: Buffer) => {
+        stderr += d.toString()
+        if (stderr.includes('SIGHUP ignored')) resolve()
+      })
+    })
+    daemon.child.kill('SIGHUP')
+    await logged
+    assert.match(stderr, /samepage: \S+ SIGHUP ignored \(nothing to reload\): config\.json is read at start/)
+    assert.equal(daemon.child.exitCode, null)
+    assert.equal(daemon.child.signalCode, null)
+    assert.equal(ok(dir, 'id').peerId, daemon.peerId, 'it still answers')
+    ok(dir, 'kv', 'put', 'team', 'after-hangup', 'yes')
+    assert.equal(ok(dir, 'kv', 'get', 'team', 'after-hangup').value, 'yes')
   })
 
   test('samepage stop: the daemon stops cleanly (no lock, no API file, no WAL left) and stop waits for it', async () => {
