@@ -11,6 +11,7 @@ import type { NodeErrorCode } from '../node/index.ts'
 import { API_FILE } from './address.ts'
 import type { ApiAddress } from './address.ts'
 import { toJson } from './json.ts'
+import { VERSION } from './version.ts'
 import { routes } from './routes.ts'
 import type { Route } from './routes.ts'
 import { Metrics } from './metrics.ts'
@@ -23,7 +24,8 @@ import { DASHBOARD_HEADERS, dashboardModule, dashboardPage } from './dashboard.t
  * finds them. Every CLI command goes through here. The token is kept in
  * `api-token` (0600) across restarts, so that a dashboard bookmark or a
  * Prometheus scrape config keeps working. `POST /v1/stop` (with the token)
- * stops the daemon as SIGTERM does. Besides /v1/: /metrics
+ * stops the daemon as SIGTERM does; `GET /v1/health` needs no token and
+ * answers only {status, version}. Besides /v1/: /metrics
  * (Prometheus text) and /dashboard (the web page), with the same token, and
  * /dashboard/*.js, the page's code, without (see dashboard.ts).
  */
@@ -110,6 +112,12 @@ export class ApiServer {
         const code = dashboardModule(url.pathname.slice('/dashboard/'.length))
         if (code === undefined) throw new ApiError('NOT_FOUND', `the dashboard has no ${url.pathname}`)
         sendText(res, 200, 'text/javascript; charset=utf-8', code, DASHBOARD_HEADERS)
+        return
+      }
+      if (req.method === 'GET' && url.pathname === '/v1/health') {
+        // For a load balancer's or a supervisor's probe, without the token: that the daemon answers, and its
+        // version; nothing of the node (its id, peers, spaces or alerts need the token).
+        send(res, 200, { status: 'ok', version: VERSION })
         return
       }
       if (!this.#authorized(req)) {

@@ -61,6 +61,26 @@ describe('a daemon run as a service', { timeout: 600_000 }, () => {
     assert.equal(ok(dir, 'kv', 'get', 'team', 'after-hangup').value, 'yes')
   })
 
+  test('GET /v1/health answers without a token, with its status and version only', async () => {
+    const { url } = JSON.parse(fs.readFileSync(path.join(dir, 'api.json'), 'utf8')) as { url: string }
+    const { version } = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+    const health = await fetch(`${url}/v1/health`)
+    assert.equal(health.status, 200)
+    assert.match(health.headers.get('content-type') ?? '', /^application\/json/)
+    assert.deepEqual(await health.json(), { status: 'ok', version }, 'nothing else')
+    const wrong = await fetch(`${url}/v1/health`, { headers: { authorization: 'Bearer wrong' } })
+    assert.deepEqual(await wrong.json(), { status: 'ok', version }, 'a wrong token changes nothing')
+    for (const other of ['/v1/id', '/v1/status', '/v1/health/x', '/metrics']) {
+      const r = await fetch(`${url}${other}`)
+      assert.equal(r.status, 401, `${other} still needs the token`)
+      await r.body?.cancel()
+    }
+    const post = await fetch(`${url}/v1/stop`, { method: 'POST' })
+    assert.equal(post.status, 401, 'stop needs the token')
+    await post.body?.cancel()
+    assert.equal(daemon.child.exitCode, null)
+  })
+
   test('samepage stop: the daemon stops cleanly (no lock, no API file, no WAL left) and stop waits for it', async () => {
     const exited = daemon.child.exitCode === null ? once(daemon.child, 'exit') : Promise.resolve([daemon.child.exitCode])
     const r = cli(dir, 'stop')
