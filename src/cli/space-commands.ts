@@ -17,7 +17,8 @@ export function addSpaceCommands (program: Command): void {
 function addSpaces (program: Command): void {
   const space = about(program.command('space'), 'create, list, invite to and join spaces',
     'space create team', 'space invite team --role writer')
-  about(space.command('create <name>'), 'create a space that this node owns', 'space create team')
+  about(space.command('create <name>'), 'create a space that this node owns (refused if one here has the name)',
+    'space create team')
     .action(async (name: string) => {
       const r = await api().call('POST', '/v1/spaces', { name }) as { id: string, name: string }
       out(r, () => `created space ${r.name} (${r.id})`)

@@ -81,6 +81,16 @@ describe('a daemon run as a service', { timeout: 600_000 }, () => {
     assert.equal(daemon.child.exitCode, null)
   })
 
+  test('a second space of a name this node holds is refused with NAME_TAKEN; nothing is created', () => {
+    const before = ok(dir, 'space', 'list') as unknown[]
+    const r = cli(dir, 'space', 'create', 'team')
+    assert.equal(r.code, 1, r.stderr)
+    assert.equal(r.json.error.code, 'NAME_TAKEN')
+    assert.match(r.stderr, /already holds a space named "team" \(\w+\); choose another name/)
+    assert.deepEqual(ok(dir, 'space', 'list'), before)
+    assert.equal(ok(dir, 'kv', 'get', 'team', 'after-hangup').value, 'yes', '"team" still names one space')
+  })
+
   test('samepage stop: the daemon stops cleanly (no lock, no API file, no WAL left) and stop waits for it', async () => {
     const exited = daemon.child.exitCode === null ? once(daemon.child, 'exit') : Promise.resolve([daemon.child.exitCode])
     const r = cli(dir, 'stop')
