@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { CliError } from './client.ts'
 import { parseDuration } from './duration.ts'
 import { about, api, enc, out } from './program.ts'
+import { readValueFile } from './value-file.ts'
 
 /**
  * The commands about spaces and what they hold: spaces themselves, who may
@@ -80,8 +81,11 @@ function addAcl (program: Command): void {
 function addData (program: Command): void {
   const kv = about(program.command('kv'), 'a key-value map per space (last writer wins)',
     'kv put team color blue', 'kv get team color')
-  about(kv.command('put <space> <key> <value>'), 'set a key to a string value', 'kv put team color blue')
-    .action(async (ref: string, key: string, value: string) => {
+  about(kv.command('put <space> <key> [value]'), 'set a key to a string value, given or read from a file',
+    'kv put team color blue', 'kv put team notes --file notes.txt', 'kv put team motd --file - < motd.txt')
+    .option('--file <file>', 'read the value from FILE (- for stdin) instead, as UTF-8 text, exactly')
+    .action(async (ref: string, key: string, given: string | undefined, o: { file?: string }) => {
+      const value = await valueOrFile('kv put SPACE KEY', 'VALUE', given, o.file)
       await api().call('PUT', `/v1/spaces/${enc(ref)}/kv/${enc(key)}`, { value })
       out({ ok: true }, () => 'ok')
     })
@@ -124,9 +128,11 @@ function addData (program: Command): void {
 
   const ledger = about(program.command('ledger'), 'an append-only list of transactions in one order',
     'ledger append team \'{"amount": 5}\'')
-  about(ledger.command('append <space> <json>'), 'append a transaction (any JSON value)',
-    'ledger append team \'{"amount": 5}\'')
-    .action(async (ref: string, json: string) => {
+  about(ledger.command('append <space> [json]'), 'append a transaction (any JSON value), given or read from a file',
+    'ledger append team \'{"amount": 5}\'', 'ledger append team --file tx.json')
+    .option('--file <file>', 'read the transaction from FILE (- for stdin) instead')
+    .action(async (ref: string, given: string | undefined, o: { file?: string }) => {
+      const json = await valueOrFile('ledger append SPACE', 'JSON', given, o.file)
       let tx: unknown
       try {
         tx = JSON.parse(json)
@@ -150,4 +156,18 @@ function addData (program: Command): void {
       const r = await api().call('GET', `/v1/spaces/${enc(ref)}/ledger`) as unknown[]
       out(r, () => r.map(t => JSON.stringify(t)).join('\n'))
     })
+}
+
+/** The value given as an argument or read from --file: exactly one of them. */
+async function valueOrFile (
+  usage: string, arg: string, given: string | undefined, file: string | undefined
+): Promise<string> {
+  if (given !== undefined && file !== undefined) {
+    throw new CliError(`give ${arg} or --file, not both: samepage ${usage} ${arg} | --file FILE`, 2, 'USAGE')
+  }
+  if (file !== undefined) return await readValueFile(file)
+  if (given === undefined) {
+    throw new CliError(`${arg} is missing: samepage ${usage} ${arg} | --file FILE (- for stdin)`, 2, 'USAGE')
+  }
+  return given
 }

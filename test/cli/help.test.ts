@@ -44,7 +44,7 @@ test('every command has a description and an example in its help', () => {
 test('a group without its command prints the group\'s whole help; under --json, a USAGE error on stdout; exit 2', () => {
   const r = run('kv')
   assert.equal(r.code, 2)
-  for (const sub of ['put <space> <key> <value>', 'get <space> <key>', 'del <space> <key>', 'list <space>']) {
+  for (const sub of ['put [options] <space> <key> [value]', 'get <space> <key>', 'del <space> <key>', 'list <space>']) {
     assert.ok(r.stderr.includes(sub), `the help lists ${sub}`)
   }
   assert.match(r.stderr, /Example/)
@@ -60,11 +60,11 @@ test('usage errors: one line with a suggestion or where to look, exit 2, JSON un
   assert.equal(typo.stderr.trim().split('\n').length, 1, typo.stderr)
   assert.match(typo.stderr, /unknown command 'kvv' \(Did you mean kv\?\)/)
   assert.deepEqual(Object.keys(JSON.parse(typo.stdout).error), ['code', 'message'])
-  const missing = run('kv', 'put', 'team', 'k', '--json')
+  const missing = run('kv', 'get', 'team', '--json')
   assert.equal(missing.code, 2)
-  assert.equal(missing.stderr, 'samepage: missing required argument \'value\'; see samepage kv put --help\n')
+  assert.equal(missing.stderr, 'samepage: missing required argument \'key\'; see samepage kv get --help\n')
   assert.deepEqual(JSON.parse(missing.stdout), {
-    error: { code: 'USAGE', message: 'missing required argument \'value\'; see samepage kv put --help' }
+    error: { code: 'USAGE', message: 'missing required argument \'key\'; see samepage kv get --help' }
   })
   const own = run('--json', 'counter', 'add', 'team', 'c', 'ten')
   assert.equal(own.code, 2, 'the command line\'s own usage error, before any daemon is asked')

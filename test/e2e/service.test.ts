@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import fs from 'node:fs'
 import path from 'node:path'
-import { cli, ok, startDaemon, stop, tempRoot } from './harness.ts'
+import { spawnSync } from 'node:child_process'
+import { BIN, cli, ok, startDaemon, stop, tempRoot } from './harness.ts'
 import type { Daemon } from './harness.ts'
 
 /**
@@ -89,6 +90,39 @@ describe('a daemon run as a service', { timeout: 600_000 }, () => {
     assert.match(r.stderr, /already holds a space named "team" \(\w+\); choose another name/)
     assert.deepEqual(ok(dir, 'space', 'list'), before)
     assert.equal(ok(dir, 'kv', 'get', 'team', 'after-hangup').value, 'yes', '"team" still names one space')
+  })
+
+  test('kv and ledger values from a file or stdin; a missing, oversized or binary file is refused and nothing is written', () => {
+    const file = path.join(root, 'notes.txt')
+    const text = 'line one\nline two, ' + 'x'.repeat(20_000) + '\n' // past what a test would type, kept exactly
+    fs.writeFileSync(file, text)
+    ok(dir, 'kv', 'put', 'team', 'notes', '--file', file)
+    assert.equal(ok(dir, 'kv', 'get', 'team', 'notes').value, text)
+    const viaStdin = (...args: string[]): ReturnType<typeof spawnSync> =>
+      spawnSync(process.execPath, [BIN, '--dir', dir, '--json', ...args], { input: '{"amount": 7}\n', encoding: 'utf8' })
+    assert.equal(viaStdin('kv', 'put', 'team', 'piped', '--file', '-').status, 0)
+    assert.equal(ok(dir, 'kv', 'get', 'team', 'piped').value, '{"amount": 7}\n')
+    assert.equal(viaStdin('ledger', 'append', 'team', '--file', '-').status, 0)
+    assert.deepEqual((ok(dir, 'ledger', 'list', 'team') as unknown[]).at(-1), { amount: 7 })
+
+    fs.writeFileSync(path.join(root, 'big'), Buffer.alloc(2 * 1024 * 1024, 'x'))
+    fs.writeFileSync(path.join(root, 'binary'), Buffer.from([0xff, 0xfe, 0x00]))
+    const refused: [string[], string, RegExp][] = [
+      [['kv', 'put', 'team', 'k', '--file', path.join(root, 'nope')], 'BAD_INPUT', /the value file .*nope does not exist/],
+      [['kv', 'put', 'team', 'k', '--file', path.join(root, 'big')], 'BAD_INPUT', /holds over 1 MiB/],
+      [['kv', 'put', 'team', 'k', '--file', path.join(root, 'binary')], 'BAD_INPUT', /is not UTF-8 text/],
+      [['kv', 'put', 'team', 'k'], 'USAGE', /VALUE is missing/],
+      [['kv', 'put', 'team', 'k', 'v', '--file', file], 'USAGE', /give VALUE or --file, not both/],
+      [['ledger', 'append', 'team'], 'USAGE', /JSON is missing/]
+    ]
+    for (const [args, code, pattern] of refused) {
+      const r = cli(dir, ...args)
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+      assert.equal(r.json?.error?.code, code, args.join(' '))
+      assert.match(r.stderr, pattern)
+    }
+    assert.equal(ok(dir, 'kv', 'get', 'team', 'k').value, null, 'nothing was written')
+    assert.equal(daemon.child.exitCode, null, 'the daemon keeps running')
   })
 
   test('samepage stop: the daemon stops cleanly (no lock, no API file, no WAL left) and stop waits for it', async () => {
