@@ -49,7 +49,8 @@ function usageMessage ({ command, error }: UsageError): string {
     const names = command.commands.map(c => c.name()).join(', ')
     return `a command is missing after "${name}": one of ${names} (see ${name} --help)`
   }
-  return `${error.message.replace(/^error: /, '').split('\n').join(' ')}; see ${name} --help`
+  const text = error.message.replace(/^error: /, '').split('\n').join(' ').replace(/\.$/, '')
+  return `${text}; see ${name} --help`
 }
 
 function fail (code: string, message: string, exitCode: number): never {
