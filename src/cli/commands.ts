@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { addCompletionCommand } from './completion.ts'
 import { addFolderCommands } from './folder-commands.ts'
 import { addNodeCommands } from './node-commands.ts'
 import { program } from './program.ts'
@@ -14,6 +15,7 @@ export function commandTree (): Command {
     addNodeCommands(program)
     addSpaceCommands(program)
     addFolderCommands(program)
+    addCompletionCommand(program) // last: it reads the whole tree
   }
   return program
 }
