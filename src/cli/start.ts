@@ -27,8 +27,8 @@ const API_HOST = '127.0.0.1'
 
 /**
  * Runs a node and its API in the foreground until SIGINT, SIGTERM or
- * `samepage stop`, then stops cleanly. The command line wins over config.json in the data
- * directory; peers from both are dialled. Where neither names an address,
+ * `samepage stop`, then stops cleanly. The command line wins over
+ * config.json in the data directory; peers from both are dialled. Where neither names an address,
  * the node listens on every interface and the API on 127.0.0.1, each at its
  * stable port (chosen once the directory is locked, remembered once bound).
  * `inject` is for test daemons (test/helpers/), which start this same
@@ -110,7 +110,7 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
 }
 
 /**
- * SIGHUP (a closed terminal, or `systemctl reload`/`kill -HUP` by habit) would
+ * SIGHUP (a closed terminal, or a `kill -HUP` sent by habit) would
  * kill the daemon by default, leaving its lock and WAL behind. Nothing it
  * reads at start can change while it runs (ports, peers, encrypters), so it
  * is ignored, and said so: a change to config.json needs a restart.
