@@ -28,9 +28,9 @@ const API_HOST = '127.0.0.1'
 /**
  * Runs a node and its API in the foreground until SIGINT, SIGTERM or
  * `samepage stop`, then stops cleanly. The command line wins over
- * config.json in the data directory; peers from both are dialled. Where neither names an address,
- * the node listens on every interface and the API on 127.0.0.1, each at its
- * stable port (chosen once the directory is locked, remembered once bound).
+ * config.json in the data directory; peers from both are dialled. Where
+ * neither names an address, the node listens on every interface and the API
+ * on 127.0.0.1, each at its stable port (chosen once the directory is locked, remembered once bound).
  * `inject` is for test daemons (test/helpers/), which start this same
  * daemon with a fault injected.
  */
