@@ -9,6 +9,7 @@
 export { API_FILE } from './address.ts'
 export type { ApiAddress } from './address.ts'
 export type { ApiErrorCode } from './server.ts'
+export { VERSION } from './version.ts'
 /** Formatting shared with the dashboard (the browser runs the same file). */
 export { bytes, duration, fixed, isoTime, rate, shortPeerId } from './dashboard/format.js'
 

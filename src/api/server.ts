@@ -11,6 +11,7 @@ import type { NodeErrorCode } from '../node/index.ts'
 import { API_FILE } from './address.ts'
 import type { ApiAddress } from './address.ts'
 import { toJson } from './json.ts'
+import { VERSION } from './version.ts'
 import { routes } from './routes.ts'
 import type { Route } from './routes.ts'
 import { Metrics } from './metrics.ts'
@@ -22,7 +23,9 @@ import { DASHBOARD_HEADERS, dashboardModule, dashboardPage } from './dashboard.t
  * written to `api.json` in the data directory (mode 0600), where the CLI
  * finds them. Every CLI command goes through here. The token is kept in
  * `api-token` (0600) across restarts, so that a dashboard bookmark or a
- * Prometheus scrape config keeps working. Besides /v1/: /metrics
+ * Prometheus scrape config keeps working. `POST /v1/stop` (with the token)
+ * stops the daemon as SIGTERM does; `GET /v1/health` needs no token and
+ * answers only {status, version}. Besides /v1/: /metrics
  * (Prometheus text) and /dashboard (the web page), with the same token, and
  * /dashboard/*.js, the page's code, without (see dashboard.ts).
  */
@@ -35,6 +38,8 @@ interface ApiInit {
   readonly node: Node
   readonly host: string
   readonly port: number
+  /** Called once the answer to `POST /v1/stop` is sent: the daemon then stops as on SIGTERM. */
+  readonly onStopRequest?: () => void
 }
 
 type ApiOwnCode = 'UNAUTHORIZED' | 'NOT_FOUND' | 'TOO_LARGE' | 'BAD_JSON'
@@ -54,7 +59,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   INTERNAL: 500,
   STORAGE_FULL: 507,
   STORAGE_FAILED: 500,
-  NOT_A_MEMBER: 404, NO_CHANGE: 409, JOIN_REFUSED: 403, INVITER_UNREACHABLE: 504
+  NOT_A_MEMBER: 404, NO_CHANGE: 409, NAME_TAKEN: 409, JOIN_REFUSED: 403, INVITER_UNREACHABLE: 504
 }
 
 export class ApiServer {
@@ -109,9 +114,21 @@ export class ApiServer {
         sendText(res, 200, 'text/javascript; charset=utf-8', code, DASHBOARD_HEADERS)
         return
       }
+      if (req.method === 'GET' && url.pathname === '/v1/health') {
+        // For a load balancer's or a supervisor's probe, without the token: that the daemon answers, and its
+        // version; nothing of the node (its id, peers, spaces or alerts need the token).
+        send(res, 200, { status: 'ok', version: VERSION })
+        return
+      }
       if (!this.#authorized(req)) {
         const hint = 'the CLI reads it from api.json in the data directory'
         throw new ApiError('UNAUTHORIZED', `missing or wrong API token; ${hint}`)
+      }
+      if (req.method === 'POST' && url.pathname === '/v1/stop' && this.#init.onStopRequest !== undefined) {
+        // Answered first: the caller learns which process to wait for, then the daemon stops.
+        res.once('finish', this.#init.onStopRequest)
+        send(res, 200, { stopping: true, pid: process.pid })
+        return
       }
       if (req.method === 'GET' && url.pathname === '/metrics') {
         sendText(res, 200, this.#metrics.contentType, await this.#metrics.text())

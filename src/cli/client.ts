@@ -5,8 +5,16 @@ import { API_FILE } from '../api/index.ts'
 import type { ApiAddress, ApiErrorCode } from '../api/index.ts'
 import { SamepageError } from '../ids/index.ts'
 
-/** The daemon's error code when the error came from it; ERROR for the command line's own. */
-type CliErrorCode = ApiErrorCode | 'ERROR'
+/** The daemon's error code when the error came from it; ERROR or USAGE for the command line's own. */
+type CliErrorCode = ApiErrorCode | 'ERROR' | 'USAGE'
+
+/**
+ * The daemon's codes for a request that cannot work as typed, whatever the
+ * state: a malformed value, peer id or invite token. The command line exits
+ * 2 on them, as on its own usage errors; on every other code (an unknown
+ * space, a refusal, a full disk), 1.
+ */
+const USAGE_CODES: ReadonlySet<CliErrorCode> = new Set(['BAD_INPUT', 'BAD_PEER', 'BAD_TOKEN', 'BAD_JSON'])
 
 /** An error the command line prints and exits with (2 for a usage error). */
 export class CliError extends SamepageError<CliErrorCode> {
@@ -46,9 +54,28 @@ export class ApiClient {
     }
     if (res.status < 200 || res.status > 299) {
       const message = payload.error?.message ?? `the daemon answered ${res.status}`
-      throw new CliError(message, 1, payload.error?.code ?? 'ERROR')
+      const code = payload.error?.code ?? 'ERROR'
+      throw new CliError(message, USAGE_CODES.has(code) ? 2 : 1, code)
     }
     return payload
+  }
+
+  /**
+   * Asks the daemon to stop (POST /v1/stop) and returns its pid once that
+   * process has exited: its store closed and its lock released. Polled, as
+   * no call waits for another process's exit; bounded by `timeoutMs`.
+   */
+  async stop (timeoutMs = 120_000): Promise<number> {
+    const { pid } = await this.call('POST', '/v1/stop') as { pid: number }
+    const until = Date.now() + timeoutMs
+    while (alive(pid)) {
+      if (Date.now() > until) {
+        const waited = `${Math.round(timeoutMs / 1000)} s`
+        throw new CliError(`the daemon (pid ${pid}) was asked to stop but still runs after ${waited}; see its log`)
+      }
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    return pid
   }
 
   /** The dashboard's address, token included (whoever has it can read the whole network). */
@@ -67,7 +94,28 @@ export class ApiClient {
 
   #notRunning (): CliError {
     const dir = this.#dir
-    return new CliError(`no samepage daemon is running for ${dir}; start one with: samepage start --dir ${dir}`)
+    const message = `no samepage daemon is running for ${dir}; start one with: samepage start --dir ${dir}`
+    return new CliError(message, 1, 'NOT_RUNNING')
+  }
+}
+
+/**
+ * Whether a process runs. An exited one whose parent has not collected it yet
+ * (a zombie: its parent busy, or a test waiting on this very command) is done:
+ * on Linux its state in /proc says so, where kill(pid, 0) would still succeed.
+ */
+function alive (pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && fs.existsSync('/proc/self/stat')) return false
+  }
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' // it runs, as another user
   }
 }
 

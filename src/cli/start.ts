@@ -26,15 +26,16 @@ const LISTEN_HOST = '0.0.0.0'
 const API_HOST = '127.0.0.1'
 
 /**
- * Runs a node and its API in the foreground until SIGINT or SIGTERM, then
- * stops cleanly. The command line wins over config.json in the data
- * directory; peers from both are dialled. Where neither names an address,
- * the node listens on every interface and the API on 127.0.0.1, each at its
- * stable port (chosen once the directory is locked, remembered once bound).
+ * Runs a node and its API in the foreground until SIGINT, SIGTERM or
+ * `samepage stop`, then stops cleanly. The command line wins over
+ * config.json in the data directory; peers from both are dialled. Where
+ * neither names an address, the node listens on every interface and the API
+ * on 127.0.0.1, each at its stable port (chosen once the directory is locked, remembered once bound).
  * `inject` is for test daemons (test/helpers/), which start this same
  * daemon with a fault injected.
  */
 export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions, 'blockAnswers'> = {}): Promise<void> {
+  process.on('SIGHUP', ignoreHangUp)
   const config = readConfig(opts.dir)
   for (const [flag, values] of [['--peer', opts.peer], ['--listen', opts.listen]] as const) {
     const bad = values.find(v => !isMultiaddr(v))
@@ -53,6 +54,13 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
   })
   // Before the node opens: nothing to close if it failed to load.
   const ApiServer = await loadApiServer()
+  // SIGINT, SIGTERM and `samepage stop` (POST /v1/stop) stop the daemon the same clean way.
+  let requestStop = (): void => {}
+  const stopRequested = new Promise<void>(resolve => { requestStop = resolve })
+  const stopAsked = (): void => {
+    process.stderr.write(`samepage: ${new Date().toISOString()} stopping: samepage stop asked for it\n`)
+    requestStop()
+  }
   const node = Node.open({
     dir: opts.dir,
     listen,
@@ -73,7 +81,7 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
     await node.start()
     // The API's port is chosen after the node's is bound, so that the two never choose the same one.
     const apiPort = portText === undefined ? await stablePort(opts.dir, 'api', host) : Number(portText)
-    api = new ApiServer({ node, host, port: apiPort })
+    api = new ApiServer({ node, host, port: apiPort, onStopRequest: stopAsked })
     const address = await api.start()
     if (listenPort !== undefined) rememberPort(opts.dir, 'listen', listenPort)
     if (portText === undefined) rememberPort(opts.dir, 'api', apiPort)
@@ -84,7 +92,7 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
         `samepage node ${id.peerId}`,
         ...id.addrs.map(a => `  listening on ${a}`),
         `  api on ${address.url} (token in ${opts.dir}/api.json)`,
-        'Stop with Ctrl-C.'
+        'Stop with Ctrl-C or samepage stop.'
       ].join('\n'))
     }
   } catch (err) {
@@ -93,14 +101,23 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
     throw err
   }
   const stopReturningMemory = returnMemoryWhenQuiet()
-  await new Promise<void>(resolve => {
-    const stop = (): void => { resolve() }
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
-  })
+  process.once('SIGINT', requestStop)
+  process.once('SIGTERM', requestStop)
+  await stopRequested
   stopReturningMemory()
   await api.stop()
   await node.stop()
+}
+
+/**
+ * SIGHUP (a closed terminal, or a `kill -HUP` sent by habit) would
+ * kill the daemon by default, leaving its lock and WAL behind. Nothing it
+ * reads at start can change while it runs (ports, peers, encrypters), so it
+ * is ignored, and said so: a change to config.json needs a restart.
+ */
+function ignoreHangUp (): void {
+  const how = 'config.json is read at start; to apply a change, restart: samepage stop, then samepage start'
+  process.stderr.write(`samepage: ${new Date().toISOString()} SIGHUP ignored (nothing to reload): ${how}\n`)
 }
 
 function splitHostPort (text: string): [string, string] {

@@ -102,12 +102,14 @@ export class Folders {
     const bound = this.#running.get(replica.key)
     if (bound !== undefined) {
       const name = replica.genesis.name
-      throw new NodeError('BAD_INPUT', `space ${name} is already bound to ${bound.binding.path}; one folder per space`)
+      // BAD_FOLDER, not BAD_INPUT: it depends on what is shared already (the command line exits 1, not 2).
+      throw new NodeError('BAD_FOLDER', `space ${name} is already bound to ${bound.binding.path}; one folder per space`)
     }
     for (const f of this.#running.values()) {
       const other = f.binding.path
       if (other === root || root.startsWith(`${other}${path.sep}`) || other.startsWith(`${root}${path.sep}`)) {
-        throw new NodeError('BAD_INPUT', `${root} overlaps ${other}, already shared; a folder can be in one space only`)
+        const why = `${root} overlaps ${other}, already shared; a folder can be in one space only`
+        throw new NodeError('BAD_FOLDER', why)
       }
     }
     const unsafe = dataDirProblem(root, this.#host.dir)

@@ -73,6 +73,12 @@ export class MemberCommands {
     if (name.trim() === '' || Buffer.byteLength(name) > SPACE_NAME_BYTES_MAX) {
       throw new NodeError('BAD_INPUT', 'a space name is 1 to 256 bytes')
     }
+    // A second space of the same name would make the name useless everywhere a SPACE is asked (AMBIGUOUS_SPACE).
+    const held = this.#init.spaces.list().find(s => s.name === name)
+    if (held !== undefined) {
+      const which = `a space named ${JSON.stringify(name)} (${held.id})`
+      throw new NodeError('NAME_TAKEN', `this node already holds ${which}; choose another name, or use that space`)
+    }
     const replica = this.#init.spaces.create(this.#init.keyPair, name, Date.now())
     this.#init.driver.spaceAdded(replica.key)
     return { id: replica.key, name }

@@ -23,7 +23,7 @@ const SAFETY_NET_MS = 120_000
 const SRC = pathToFileURL(path.join(ROOT, 'src')).href + '/'
 
 /** The part of src/ a client command may load: the CLI but `start`, api/'s light index, the pure bottom layers. */
-const CLIENT_SIDE = [/^cli\/(?!start\.ts$)/, /^api\/(index|address)\.ts$/, /^api\/dashboard\/format\.js$/, /^(codec|ids)\//]
+const CLIENT_SIDE = [/^cli\/(?!start\.ts$)/, /^api\/(index|address|version)\.ts$/, /^api\/dashboard\/format\.js$/, /^(codec|ids)\//]
 
 /** Outside src/: what a client command must not load, by name. */
 const FORBIDDEN: ReadonlyArray<[RegExp, string]> = [
@@ -36,7 +36,7 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-cli-loads-'))
 const dir = path.join(root, 'never-started')
 after(() => { fs.rmSync(root, { recursive: true, force: true }) })
 
-interface Run { code: number | null, stderr: string, modules: string[] }
+interface Run { code: number | null, stdout: string, stderr: string, modules: string[] }
 
 function run (...args: string[]): Run {
   const record = path.join(root, `modules-${args.join('-').replace(/[^\w-]/g, '_')}.txt`)
@@ -46,7 +46,7 @@ function run (...args: string[]): Run {
     env: { ...process.env, SAMEPAGE_RECORD_MODULES: record }
   })
   const modules = fs.readFileSync(record, 'utf8').split('\n').filter(line => line !== '')
-  return { code: r.status, stderr: r.stderr, modules }
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, modules }
 }
 
 /** Why each module of `modules` should not be there; empty when all may be. */
@@ -67,7 +67,7 @@ const CLIENT_COMMANDS: readonly string[][] = [
   ['id'], ['status'], ['peers'], ['net'], ['alerts'], ['stats'], ['misbehaviour'], ['dashboard'],
   ['space', 'list'], ['kv', 'list', 'team'], ['kv', 'put', 'team', 'k', 'v'], ['counter', 'get', 'team', 'c'],
   ['ledger', 'append', 'team', '{"amount": 5}'], ['folder', 'status', 'team'], ['folder', 'list'],
-  ['conflicts', 'team'], ['backup', path.join(root, 'backup.db')]
+  ['conflicts', 'team'], ['backup', path.join(root, 'backup.db')], ['stop']
 ]
 
 test('a client command loads no daemon code, no libp2p, no SQLite and no native addon', () => {
@@ -81,6 +81,17 @@ test('a client command loads no daemon code, no libp2p, no SQLite and no native 
   const help = run('--help')
   assert.equal(help.code, 0)
   assert.deepEqual(daemonSide(help.modules), [], 'samepage --help loads only the client side')
+})
+
+test('--version prints package.json\'s version (JSON under --json) and loads only the client side', () => {
+  const { version } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }
+  const plain = run('--version')
+  assert.equal(plain.code, 0, plain.stderr)
+  assert.equal(plain.stdout, `${version}\n`)
+  assert.deepEqual(daemonSide(plain.modules), [], 'samepage --version loads only the client side')
+  const json = run('-V', '--json')
+  assert.equal(json.code, 0, json.stderr)
+  assert.deepEqual(JSON.parse(json.stdout), { version })
 })
 
 test('the rule sees the daemon side when it is loaded: `start` loads src/node/ and libp2p', () => {

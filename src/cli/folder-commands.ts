@@ -1,0 +1,59 @@
+import path from 'node:path'
+import type { Command } from 'commander'
+import { bytes } from '../api/index.ts'
+import { CliError } from './client.ts'
+import { folderLine, folderReport, watchFolder } from './folder-view.ts'
+import type { ConflictInfo, FolderInfo } from './folder-view.ts'
+import { about, api, enc, globals, out } from './program.ts'
+
+/** The commands about folders: a space bound to a local directory, its sync progress and its conflicts. */
+export function addFolderCommands (program: Command): void {
+  const folder = about(program.command('folder'), 'share a directory as a space: files synced between nodes',
+    'folder add team ~/Shared', 'folder status team --watch')
+  about(folder.command('add <space> <path>'), 'bind a space to a local directory and sync it',
+    'folder add team ~/Shared', 'folder add photos /srv/photos --mode receive-only')
+    .option('--mode <mode>', 'send-receive, send-only or receive-only', 'send-receive')
+    .action(async (ref: string, dir: string, o: { mode: string }) => {
+      // The daemon refuses an unknown mode too, but only the command line knows it came from --mode.
+      const { FOLDER_MODES } = await import('../files/folder-types.ts')
+      if (!(FOLDER_MODES as readonly string[]).includes(o.mode)) {
+        throw new CliError(`--mode ${JSON.stringify(o.mode)}: use one of ${FOLDER_MODES.join(', ')}`, 2, 'BAD_INPUT')
+      }
+      const body = { space: ref, path: path.resolve(dir), mode: o.mode }
+      const r = await api().call('POST', '/v1/folders', body) as FolderInfo
+      out(r, () => `sharing ${r.path} as space ${r.name} (${r.mode}); see samepage folder status ${r.name}`)
+    })
+  about(folder.command('remove <space>'), 'stop syncing the folder of a space here (its files stay)',
+    'folder remove team')
+    .action(async (ref: string) => {
+      const r = await api().call('DELETE', `/v1/spaces/${enc(ref)}/folder`) as { space: string, path: string }
+      out(r, () => `no longer syncing ${r.path}; its files stay`)
+    })
+  about(folder.command('list'), 'the folders this node shares', 'folder list').action(async () => {
+    const r = await api().call('GET', '/v1/folders') as FolderInfo[]
+    const none = 'no folders; samepage folder add SPACE PATH'
+    out(r, () => r.map(f => `${f.name}  ${f.path}  ${f.mode}  ${folderLine(f)}`).join('\n') || none)
+  })
+  about(folder.command('status <space>'), 'files and bytes still needed, rate, ETA, errors',
+    'folder status team', 'folder status team --watch')
+    .option('--watch', 'show a progress bar until the folder is in sync')
+    .action(async (ref: string, o: { watch?: boolean }) => {
+      const path_ = `/v1/spaces/${enc(ref)}/folder`
+      if (o.watch === true && !globals().json) { await watchFolder(api(), path_); return }
+      const r = await api().call('GET', path_) as FolderInfo
+      out(r, () => folderReport(r))
+    })
+
+  about(program.command('conflicts <space>'), 'files edited on two nodes at once, and their conflict copies',
+    'conflicts team')
+    .action(async (ref: string) => {
+      const r = await api().call('GET', `/v1/spaces/${enc(ref)}/conflicts`) as ConflictInfo[]
+      const lines = (c: ConflictInfo): string[] => [
+        `${c.path}`,
+        ...c.copies.map(p => `  copy: ${p}`),
+        ...c.versions.map(v =>
+          `  unresolved: version by ${v.author.slice(0, 12)} (${bytes(v.size)}), to be kept as ${v.copy}`)
+      ]
+      out(r, () => r.map(c => lines(c).join('\n')).join('\n') || 'no conflicts')
+    })
+}

@@ -1,0 +1,173 @@
+import type { Command } from 'commander'
+import { CliError } from './client.ts'
+import { parseDuration } from './duration.ts'
+import { about, api, enc, out } from './program.ts'
+import { readValueFile } from './value-file.ts'
+
+/**
+ * The commands about spaces and what they hold: spaces themselves, who may
+ * do what in them (acl), and their data types (kv, counter, ledger). SPACE is
+ * a space id or a unique space name.
+ */
+export function addSpaceCommands (program: Command): void {
+  addSpaces(program)
+  addAcl(program)
+  addData(program)
+}
+
+function addSpaces (program: Command): void {
+  const space = about(program.command('space'), 'create, list, invite to and join spaces',
+    'space create team', 'space invite team --role writer')
+  about(space.command('create <name>'), 'create a space that this node owns (refused if one here has the name)',
+    'space create team')
+    .action(async (name: string) => {
+      const r = await api().call('POST', '/v1/spaces', { name }) as { id: string, name: string }
+      out(r, () => `created space ${r.name} (${r.id})`)
+    })
+  about(space.command('list'), 'the spaces this node holds, its role and how many members each has', 'space list')
+    .action(async () => {
+      type SpaceInfo = { id: string, name: string, role: string | null, members: number }
+      const r = await api().call('GET', '/v1/spaces') as SpaceInfo[]
+      const line = (s: SpaceInfo): string => `${s.id}  ${s.name}  ${s.role ?? 'joining'}  ${s.members} members`
+      out(r, () => r.map(line).join('\n') || 'no spaces')
+    })
+  about(space.command('invite <space>'), 'a token that lets another node join the space (give it privately)',
+    'space invite team --role writer', 'space invite team --role reader --uses 5 --expires 24h')
+    .requiredOption('--role <role>', 'admin, writer or reader')
+    .option('--uses <n>', 'how many nodes may join with it', '1')
+    .option('--expires <duration>', 'like 30m, 24h, 7d', '7d')
+    .action(async (ref: string, o: { role: string, uses: string, expires: string }) => {
+      const uses = Number(o.uses)
+      if (!Number.isSafeInteger(uses) || uses < 1) {
+        throw new CliError(`--uses ${JSON.stringify(o.uses)} is not a whole number of at least 1`, 2)
+      }
+      const invite = { role: o.role, uses, expiresInMs: parseDuration(o.expires) }
+      const r = await api().call('POST', `/v1/spaces/${enc(ref)}/invites`, invite) as { token: string }
+      out(r, () => r.token)
+    })
+  about(space.command('join <token>'), 'join a space with an invite token; returns once the inviter admitted this node',
+    'space join sp1...', 'space join sp1... --wait 5m')
+    .option('--wait <duration>', 'how long to wait for the inviter to admit this node, like 30s, 5m', '60s')
+    .action(async (token: string, o: { wait: string }) => {
+      const waitMs = parseDuration(o.wait)
+      type Joined = { id: string, name: string, role: string, deployment: string }
+      const r = await api().call('POST', '/v1/join', { token, waitMs }, waitMs + 30_000) as Joined
+      const deployment = r.deployment.startsWith('not') ? `; the deployment's status space: ${r.deployment}` : ''
+      out(r, () => `joined space ${r.name} (${r.id}) as ${r.role}${deployment}`)
+    })
+}
+
+function addAcl (program: Command): void {
+  const acl = about(program.command('acl'), 'who may do what in a space', 'acl list team')
+  about(acl.command('list <space>'), 'every member of the space and its role (revoked ones too)', 'acl list team')
+    .action(async (ref: string) => {
+      const r = await api().call('GET', `/v1/spaces/${enc(ref)}/acl`) as { peerId: string, role: string | null }[]
+      out(r, () => r.map(m => `${m.peerId}  ${m.role ?? 'revoked'}`).join('\n'))
+    })
+  about(acl.command('grant <space> <peer> <role>'), 'give a peer a role (admin, writer or reader) in the space',
+    'acl grant team 12D3KooW... reader')
+    .action(async (ref: string, peer: string, role: string) => {
+      await api().call('POST', `/v1/spaces/${enc(ref)}/acl`, { peer, role })
+      out({ ok: true }, () => `granted ${role} to ${peer}`)
+    })
+  about(acl.command('revoke <space> <peer>'), 'take a member\'s rights away (its writes from then on are refused)',
+    'acl revoke team 12D3KooW...')
+    .action(async (ref: string, peer: string) => {
+      await api().call('DELETE', `/v1/spaces/${enc(ref)}/acl/${enc(peer)}`)
+      out({ ok: true }, () => `revoked ${peer}`)
+    })
+}
+
+function addData (program: Command): void {
+  const kv = about(program.command('kv'), 'a key-value map per space (last writer wins)',
+    'kv put team color blue', 'kv get team color')
+  about(kv.command('put <space> <key> [value]'), 'set a key to a string value, given or read from a file',
+    'kv put team color blue', 'kv put team notes --file notes.txt', 'kv put team motd --file - < motd.txt')
+    .option('--file <file>', 'read the value from FILE (- for stdin) instead, as UTF-8 text, exactly')
+    .action(async (ref: string, key: string, given: string | undefined, o: { file?: string }) => {
+      const value = await valueOrFile('kv put SPACE KEY', 'VALUE', given, o.file)
+      await api().call('PUT', `/v1/spaces/${enc(ref)}/kv/${enc(key)}`, { value })
+      out({ ok: true }, () => 'ok')
+    })
+  about(kv.command('get <space> <key>'), 'a key\'s value (empty, or null under --json, when it has none)',
+    'kv get team color')
+    .action(async (ref: string, key: string) => {
+      const r = await api().call('GET', `/v1/spaces/${enc(ref)}/kv/${enc(key)}`) as { key: string, value: unknown }
+      out(r, () => r.value === null ? '' : typeof r.value === 'string' ? r.value : JSON.stringify(r.value))
+    })
+  about(kv.command('del <space> <key>'), 'delete a key', 'kv del team color')
+    .action(async (ref: string, key: string) => {
+      await api().call('DELETE', `/v1/spaces/${enc(ref)}/kv/${enc(key)}`)
+      out({ ok: true }, () => 'ok')
+    })
+  about(kv.command('list <space>'), 'every key and its value, one per line (tab between)', 'kv list team')
+    .action(async (ref: string) => {
+      const r = await api().call('GET', `/v1/spaces/${enc(ref)}/kv`) as { key: string, value: unknown }[]
+      const line = (e: typeof r[number]): string =>
+        `${e.key}\t${typeof e.value === 'string' ? e.value : JSON.stringify(e.value)}`
+      out(r, () => r.map(line).join('\n'))
+    })
+
+  const counter = about(program.command('counter'), 'counters that anyone may add to', 'counter add team visits 1')
+  about(counter.command('add <space> <name> <n>'), 'add a whole number (negative to subtract) to a counter',
+    'counter add team visits 1', 'counter add team stock -3')
+    .action(async (ref: string, name: string, n: string) => {
+      const delta = Number(n)
+      if (!/^-?\d+$/.test(n) || !Number.isSafeInteger(delta)) {
+        throw new CliError(`${JSON.stringify(n)} is not a whole number; counter add takes an integer like 5 or -3`, 2)
+      }
+      await api().call('POST', `/v1/spaces/${enc(ref)}/counters/${enc(name)}`, { delta })
+      out({ ok: true }, () => 'ok')
+    })
+  about(counter.command('get <space> <name>'), 'a counter\'s value (0 if nobody added to it)',
+    'counter get team visits')
+    .action(async (ref: string, name: string) => {
+      const r = await api().call('GET', `/v1/spaces/${enc(ref)}/counters/${enc(name)}`) as { value: number }
+      out(r, () => String(r.value))
+    })
+
+  const ledger = about(program.command('ledger'), 'an append-only list of transactions in one order',
+    'ledger append team \'{"amount": 5}\'')
+  about(ledger.command('append <space> [json]'), 'append a transaction (any JSON value), given or read from a file',
+    'ledger append team \'{"amount": 5}\'', 'ledger append team --file tx.json')
+    .option('--file <file>', 'read the transaction from FILE (- for stdin) instead')
+    .action(async (ref: string, given: string | undefined, o: { file?: string }) => {
+      const json = await valueOrFile('ledger append SPACE', 'JSON', given, o.file)
+      let tx: unknown
+      try {
+        tx = JSON.parse(json)
+      } catch {
+        const start = JSON.stringify(json.slice(0, 60))
+        throw new CliError(`the transaction is not valid JSON: ${start}; quote it, like '{"amount": 5}'`, 2)
+      }
+      // The daemon's rule, before anything recursive.
+      const { assertValueDepth } = await import('../codec/index.ts')
+      try {
+        assertValueDepth(tx, 'the transaction')
+      } catch (err) {
+        throw new CliError((err as Error).message, 2, 'BAD_INPUT', { cause: err })
+      }
+      await api().call('POST', `/v1/spaces/${enc(ref)}/ledger`, { tx })
+      out({ ok: true }, () => 'ok')
+    })
+  about(ledger.command('list <space>'), 'every transaction, in the order every node agrees on, one JSON per line',
+    'ledger list team')
+    .action(async (ref: string) => {
+      const r = await api().call('GET', `/v1/spaces/${enc(ref)}/ledger`) as unknown[]
+      out(r, () => r.map(t => JSON.stringify(t)).join('\n'))
+    })
+}
+
+/** The value given as an argument or read from --file: exactly one of them. */
+async function valueOrFile (
+  usage: string, arg: string, given: string | undefined, file: string | undefined
+): Promise<string> {
+  if (given !== undefined && file !== undefined) {
+    throw new CliError(`give ${arg} or --file, not both: samepage ${usage} ${arg} | --file FILE`, 2, 'USAGE')
+  }
+  if (file !== undefined) return await readValueFile(file)
+  if (given === undefined) {
+    throw new CliError(`${arg} is missing: samepage ${usage} ${arg} | --file FILE (- for stdin)`, 2, 'USAGE')
+  }
+  return given
+}
