@@ -27,6 +27,9 @@ import type { SessionTable } from './sessions.ts'
 import type { SyncDriver } from './sync-driver.ts'
 import { connectionEncrypters } from './encrypters.ts'
 import type { EncrypterName } from './encrypters.ts'
+import { relayOf, relayParts, RUN_ON_RELAY } from './relay.ts'
+import type { RelayInit } from './relay.ts'
+import type { Reachability, ReachService } from './reachability.ts'
 
 /**
  * The node on the wire: a libp2p node (TCP, TLS or Noise, Yamux, identify, ping)
@@ -67,6 +70,8 @@ interface NetworkInit {
   readonly metrics?: Registry | undefined
   /** The connection encrypters offered, most preferred first (encrypters.ts); absent: TLS, then Noise. */
   readonly encrypters?: readonly EncrypterName[] | undefined
+  /** Member relays (relay.ts): who may use this node as a relay, and its limits; absent: no relaying either way. */
+  readonly relay?: RelayInit | undefined
 }
 
 export interface PeerInfo {
@@ -81,6 +86,8 @@ export interface PeerInfo {
   readonly rttMs: number | null
   /** The encrypter both sides agreed on, as its protocol id: '/tls/1.0.0' or '/noise'. */
   readonly encryption: string | null
+  /** The member relaying this link (its peer id), or null for a direct link. */
+  readonly relayedBy: string | null
 }
 
 export class Network {
@@ -93,6 +100,7 @@ export class Network {
   readonly #staticPeers = new Map<string, Set<string>>()
   readonly #redial = new RedialSchedule(REDIAL_BACKOFF, Math.random)
   #libp2p: Libp2p | undefined
+  #reach: ReachService | undefined
   #redialTimer: NodeJS.Timeout | undefined
   #stopping = false
 
@@ -123,10 +131,11 @@ export class Network {
     const metrics = registry === undefined || !claimLibp2pMetrics()
       ? {}
       : { metrics: prometheusMetrics({ registry, collectDefaultMetrics: false, preserveExistingMetrics: true }) }
+    const relay = relayParts(this.#init.relay)
     this.#libp2p = await createLibp2p({
       privateKey: privateKeyFromRaw(raw),
       addresses: { listen: [...typeof listen === 'function' ? await listen() : listen] },
-      transports: [tcp()],
+      transports: [tcp(), ...relay.transports],
       connectionEncrypters: connectionEncrypters(this.#init.encrypters),
       // Yamux's own buffer of unread bytes (4 MiB by default) is ours to size: see UNREAD_BYTES_MAX.
       streamMuxers: [yamux({ streamOptions: { maxReadBufferLength: UNREAD_BYTES_MAX } })],
@@ -134,21 +143,28 @@ export class Network {
       connectionGater: {
         denyDialPeer: async peerId => banned(peerId),
         denyInboundEncryptedConnection: async peerId => banned(peerId),
-        denyOutboundEncryptedConnection: async peerId => banned(peerId)
+        denyOutboundEncryptedConnection: async peerId => banned(peerId),
+        ...relay.gater
       },
       peerDiscovery: this.#init.mdns === true ? [mdns({ serviceTag: MDNS_SERVICE_TAG, interval: MDNS_QUERY_MS })] : [],
-      services: { identify: identify(), ping: ping() },
+      services: { identify: identify(), ping: ping(), ...relay.services },
       ...metrics
     })
+    this.#reach = (this.#libp2p.services as { reach?: ReachService }).reach
     this.#listen(this.#libp2p)
     await this.#libp2p.handle(SYNC_PROTOCOL, (stream, connection) => { this.#adopt(stream, connection) }, {
       maxInboundStreams: SYNC_STREAMS_PER_CONNECTION_MAX,
-      maxOutboundStreams: SYNC_STREAMS_PER_CONNECTION_MAX
+      maxOutboundStreams: SYNC_STREAMS_PER_CONNECTION_MAX,
+      ...RUN_ON_RELAY
     })
     await this.#libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
       const provider = this.#init.blocks ?? (async () => 'missing' as const)
       this.#blockLinks.serve(stream, this.#blockPeer(connection.remotePeer), provider)
-    }, { maxInboundStreams: BLOCK_STREAMS_PER_CONNECTION_MAX, maxOutboundStreams: BLOCK_STREAMS_PER_CONNECTION_MAX })
+    }, {
+      maxInboundStreams: BLOCK_STREAMS_PER_CONNECTION_MAX,
+      maxOutboundStreams: BLOCK_STREAMS_PER_CONNECTION_MAX,
+      ...RUN_ON_RELAY
+    })
     this.#dialDue()
   }
 
@@ -187,8 +203,14 @@ export class Network {
       blockBytesIn: this.#blockLinks.countersOf(author)?.bytesIn ?? 0,
       blockBytesOut: this.#blockLinks.countersOf(author)?.bytesOut ?? 0,
       rttMs: s.connection.rtt ?? null,
-      encryption: s.connection.encryption ?? null
+      encryption: s.connection.encryption ?? null,
+      relayedBy: relayOf(s.connection.remoteAddr.toString())
     }))
+  }
+
+  /** Whether members can dial this node, and the members it holds a relay slot at (reachability.ts). */
+  reachability (): { status: Reachability, relays: string[] } {
+    return { status: this.#reach?.status ?? 'unknown', relays: this.#reach?.relays ?? [] }
   }
 
   /**
@@ -230,7 +252,8 @@ export class Network {
 
   async #openSession (connection: Connection): Promise<void> {
     try {
-      const stream = await connection.newStream(SYNC_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+      const signal = AbortSignal.timeout(DIAL_TIMEOUT_MS)
+      const stream = await connection.newStream(SYNC_PROTOCOL, { signal, ...RUN_ON_RELAY })
       this.#adopt(stream, connection)
     } catch {
       // The peer does not speak samepage, or went away: nothing to sync with it.
