@@ -70,9 +70,10 @@ program.command('id').description('this node\'s peer id and addresses').action(a
 })
 
 program.command('peers').description('connected peers').action(async () => {
-  const r = await api().call('GET', '/v1/peers') as { peerId: string, addrs: string[], rttMs: number | null }[]
-  const line = (p: typeof r[number]): string =>
-    `${p.peerId}  ${p.addrs.join(' ')}${p.rttMs === null ? '' : `  ${p.rttMs} ms`}`
+  type Peer = { peerId: string, addrs: string[], rttMs: number | null, relayedBy: string | null }
+  const r = await api().call('GET', '/v1/peers') as Peer[]
+  const line = (p: Peer): string => `${p.peerId}  ${p.relayedBy === null ? 'direct' : `relayed by ${p.relayedBy}`}  ` +
+    `${p.addrs.join(' ')}${p.rttMs === null ? '' : `  ${p.rttMs} ms`}`
   out(r, () => r.map(line).join('\n') || 'no peers connected')
 })
 

@@ -34,6 +34,8 @@ export interface NodeStatus {
   alerts: readonly AlertReport[]
   network: NetworkMap['summary']
   deployment: string[]
+  /** Whether members can dial this node, and the members it holds a relay slot at (net/reachability.ts). */
+  reachability: { status: Reachability, relays: string[] }
 }
 
 export type SyncStatsView = Omit<SyncStats, 'count'> & {
@@ -114,7 +116,8 @@ export class NetworkView {
       report: self?.report ?? null,
       alerts: [...telemetry.alerts, ...storage.alerts()],
       network: map.summary,
-      deployment: [...telemetry.deployment.keys]
+      deployment: [...telemetry.deployment.keys],
+      reachability: this.#init.network.reachability()
     }
   }
 

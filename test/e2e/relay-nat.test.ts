@@ -85,6 +85,7 @@ describe('member relays behind real NATs', { timeout: 900_000, skip }, () => {
       await eventually(`${n}'s relayed address`, () => circuitOf(n), x => x !== undefined)
       const reach = cli(n, 'id').reachability
       assert.deepEqual(reach, { status: 'unreachable', relays: [daemon.r?.peerId] })
+      assert.deepEqual(cli(n, 'status').reachability, reach, 'samepage status says it too')
     }
     await eventually('R reachable', () => cli('r', 'id').reachability.status, s => s === 'reachable')
   })
