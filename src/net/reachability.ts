@@ -19,7 +19,9 @@ import { RELAY_V2_HOP_CODEC } from '@libp2p/circuit-relay-v2'
  * answers strangers. Here only a member is answered, a member is dialled back
  * only at the address its connection comes from (no one can aim the dial
  * elsewhere), with a bare TCP connect that sends nothing, once per
- * ASK_INTERVAL_MS per member.
+ * ASK_INTERVAL_MS per member. A port a member reached is confirmed to
+ * libp2p's address manager, as AutoNAT would: libp2p 3 announces a public
+ * listen address (identify, getMultiaddrs) only once it is confirmed.
  */
 const REACH_PROTOCOL = '/samepage/reach/1.0.0'
 export type Reachability = 'unknown' | 'reachable' | 'unreachable'
@@ -41,6 +43,7 @@ interface ReachComponents {
   }
   readonly transportManager: { listen: (addrs: Multiaddr[]) => Promise<void>, getAddrs: () => Multiaddr[] }
   readonly connectionManager: { getConnections: (peerId?: PeerId) => Connection[] }
+  readonly addressManager: { confirmObservedAddr: (addr: Multiaddr) => void }
   readonly events: TypedEventTarget<Libp2pEvents>
 }
 
@@ -154,6 +157,10 @@ export class ReachService implements Startable {
       await stream.close().catch(() => {})
       if (answer !== 0 && answer !== 1) return
       this.#answers.set(connection.remotePeer.toString(), answer === 1)
+      // What AutoNAT would do: libp2p announces a public listen address only once something confirmed it.
+      if (answer === 1) for (const a of this.#c.transportManager.getAddrs()) {
+        if (tcpPort(a) === port) this.#c.addressManager.confirmObservedAddr(a)
+      }
       this.#retryMs = 1_000
       this.#round()
     } catch {

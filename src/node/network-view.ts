@@ -70,7 +70,7 @@ export class NetworkView {
     clearInterval(this.#watch)
   }
 
-  /** Who this node is, where members reach it (relayed addresses too), and whether they can dial it (reachability.ts). */
+  /** Who this node is, where members reach it (relayed addresses too), whether they can dial it (reachability.ts). */
   id (): { peerId: string, addrs: string[], reachability: { status: Reachability, relays: string[] } } {
     return { peerId: this.peerId, addrs: this.#init.network.addrs(), reachability: this.#init.network.reachability() }
   }
