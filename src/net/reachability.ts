@@ -55,7 +55,7 @@ interface ReachInit {
 export class ReachService implements Startable {
   readonly #c: ReachComponents
   readonly #member: (peerId: string) => boolean
-  /** What each member found when it dialled us back. */
+  /** What each member linked directly now found when it dialled us back. */
   readonly #answers = new Map<string, boolean>()
   /** Members that relay (they speak the hop protocol) and that we dialled ourselves (so they are reachable). */
   readonly #relayCandidates = new Set<string>()
@@ -106,13 +106,14 @@ export class ReachService implements Startable {
     if (isRelayed(connection)) return
     const peer = peerId.toString()
     if (connection.direction === 'outbound' && protocols.includes(RELAY_V2_HOP_CODEC)) this.#relayCandidates.add(peer)
-    if (protocols.includes(REACH_PROTOCOL)) this.#answers.delete(peer) // a new connection: ask again
     this.#round()
   }
 
   readonly #onClose = (evt: CustomEvent<Connection>): void => {
     const peer = evt.detail.remotePeer.toString()
     if (this.#direct(peer) !== undefined) return
+    // Its answer is of a link that is gone: asked again when it is back.
+    this.#answers.delete(peer)
     this.#relayCandidates.delete(peer)
     if (this.#relays.delete(peer)) this.#round()
   }
