@@ -1,6 +1,7 @@
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 import { reachability } from './reachability.ts'
+import { throttledComponents } from './relay-throttle.ts'
 
 /**
  * Members relay for members (circuit relay v2): a node serves as a relay
@@ -30,6 +31,8 @@ export interface RelayLimits {
   readonly circuitsPerPeer: number
   readonly circuitMiB: number
   readonly circuitMinutes: number
+  /** Relayed bytes per second, all relayed connections together (0: no cap): relay-throttle.ts. */
+  readonly maxMiBps: number
 }
 
 /** Protocols that must work across a member relay (a "limited" connection in libp2p's words). */
@@ -41,19 +44,18 @@ const MINUTE_MS = 60_000
 /** The relay service (serving members), or none when config.json says "serve": false. */
 function relayServer (limits: RelayLimits): { relay?: ReturnType<typeof circuitRelayServer> } {
   if (!limits.serve) return {}
-  return {
-    relay: circuitRelayServer({
-      // Each relayed connection is one hop stream from its source and one stop stream to its destination.
-      maxInboundHopStreams: limits.circuitsPerPeer,
-      maxOutboundStopStreams: limits.circuitsPerPeer,
-      reservations: {
-        maxReservations: limits.maxReservations,
-        applyDefaultLimit: true,
-        defaultDataLimit: BigInt(limits.circuitMiB) * BigInt(MIB),
-        defaultDurationLimit: limits.circuitMinutes * MINUTE_MS
-      }
-    })
-  }
+  const server = circuitRelayServer({
+    // Each relayed connection is one hop stream from its source and one stop stream to its destination.
+    maxInboundHopStreams: limits.circuitsPerPeer,
+    maxOutboundStopStreams: limits.circuitsPerPeer,
+    reservations: {
+      maxReservations: limits.maxReservations,
+      applyDefaultLimit: true,
+      defaultDataLimit: BigInt(limits.circuitMiB) * BigInt(MIB),
+      defaultDurationLimit: limits.circuitMinutes * MINUTE_MS
+    }
+  })
+  return { relay: components => server(throttledComponents(components, limits.maxMiBps * MIB)) }
 }
 
 /** The circuit transport: dials members through a relay, and listens at relays once reservations are made. */

@@ -6,7 +6,7 @@ import type { RelayLimits } from '../net/index.ts'
  * network exists.
  *
  *   "relay": { "serve": true, "maxReservations": 32, "circuitsPerPeer": 8,
- *              "circuitMiB": 1024, "circuitMinutes": 60 }
+ *              "circuitMiB": 1024, "circuitMinutes": 60, "maxMiBps": 16 }
  *
  * `serve`: whether this node relays for members at all. `maxReservations`:
  * members holding a slot here at once (libp2p's default is 15).
@@ -15,10 +15,12 @@ import type { RelayLimits } from '../net/index.ts'
  * `circuitMinutes` at most, then is reset (the sync resumes where it
  * stopped once the link is dialled again). libp2p's defaults (128 KiB, 2 minutes) are made
  * for signalling; these are made for folders. So this node relays at most
- * maxReservations × circuitsPerPeer connections of circuitMiB each at once.
+ * maxReservations × circuitsPerPeer connections of circuitMiB each at once,
+ * and `maxMiBps` MiB a second through all of them together (0: no cap; each
+ * relayed byte counted once, though it crosses this node's network twice).
  */
 export const RELAY_DEFAULTS: RelayLimits = {
-  serve: true, maxReservations: 32, circuitsPerPeer: 8, circuitMiB: 1024, circuitMinutes: 60
+  serve: true, maxReservations: 32, circuitsPerPeer: 8, circuitMiB: 1024, circuitMinutes: 60, maxMiBps: 16
 }
 
 /** Each number's bounds: a typo must not make a relay of unbounded cost, or one that cannot carry a file. */
@@ -26,7 +28,8 @@ const BOUNDS: Record<Exclude<keyof RelayLimits, 'serve'>, readonly [number, numb
   maxReservations: [0, 1024],
   circuitsPerPeer: [1, 64],
   circuitMiB: [1, 1024 * 1024],
-  circuitMinutes: [1, 24 * 60]
+  circuitMinutes: [1, 24 * 60],
+  maxMiBps: [0, 100_000]
 }
 
 /** config.json's "relay" (absent: the defaults); throws a message naming the field, for BAD_CONFIG. */

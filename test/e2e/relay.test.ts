@@ -6,6 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Libp2p } from 'libp2p'
 import { Node } from '../../src/node/index.ts'
+import type { NodeOptions } from '../../src/node/index.ts'
 import { treeKey, waitFor } from '../files/tree.ts'
 import { hop, STATUS, stranger } from './relay-hop.ts'
 
@@ -25,8 +26,12 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-relay-'))
 const nodes: Node[] = []
 let outsider: Libp2p | undefined
 
-async function startNode (name: string, ip: string): Promise<Node> {
-  const node = Node.open({ dir: path.join(root, name), listen: [`/ip4/${ip}/tcp/0`] })
+/** R's cap on relayed bytes (config.json "relay.maxMiBps"): the folder below cannot cross it faster. */
+const CAP_MIB_PER_SECOND = 1
+const FOLDER_MIB = 4
+
+async function startNode (name: string, ip: string, relayLimits?: NodeOptions['relayLimits']): Promise<Node> {
+  const node = Node.open({ dir: path.join(root, name), listen: [`/ip4/${ip}/tcp/0`], relayLimits })
   nodes.push(node)
   await node.start()
   return node
@@ -41,7 +46,8 @@ describe('member relays on loopback', { timeout: 600_000 }, () => {
   const folderB = path.join(root, 'folder-b')
 
   before(async () => {
-    r = await startNode('r', '127.0.0.1')
+    const limits = { serve: true, maxReservations: 32, circuitsPerPeer: 8, circuitMiB: 1024, circuitMinutes: 60 }
+    r = await startNode('r', '127.0.0.1', { ...limits, maxMiBps: CAP_MIB_PER_SECOND })
     a = await startNode('a', '127.0.0.2')
     b = await startNode('b', '127.0.0.3')
     space = r.createSpace('relayed').id
@@ -62,7 +68,7 @@ describe('member relays on loopback', { timeout: 600_000 }, () => {
     assert.ok(circuitAddr(a)?.includes(`/p2p/${r.peerId}/p2p-circuit`), circuitAddr(a))
   })
 
-  test('B reaches A through R; kv and a folder R does not hold sync over the relay', async () => {
+  test('B reaches A through R; kv and a folder R does not hold sync over the relay, no faster than R\'s cap', async () => {
     await b.dial(circuitAddr(a) as string)
     await waitFor(() => b.peers().some(p => p.peerId === a.peerId && p.relayedBy === r.peerId), 60_000,
       () => JSON.stringify(b.peers()))
@@ -70,15 +76,19 @@ describe('member relays on loopback', { timeout: 600_000 }, () => {
     a.kvPut(space, 'from-a', { n: 1 })
     await waitFor(() => b.kvList(space).some(e => e.key === 'from-a'), 60_000, () => 'kv from a')
     fs.mkdirSync(folderA, { recursive: true })
-    fs.writeFileSync(path.join(folderA, 'big.bin'), crypto.randomBytes(4 * 1024 * 1024))
+    fs.writeFileSync(path.join(folderA, 'big.bin'), crypto.randomBytes(FOLDER_MIB * 1024 * 1024))
     fs.writeFileSync(path.join(folderA, 'small.txt'), 'through the relay\n')
     fs.mkdirSync(folderB, { recursive: true })
+    const started = performance.now()
     await a.folderAdd(space, folderA)
     await b.folderAdd(space, folderB)
     await waitFor(() => treeKey(folderB) === treeKey(folderA), 120_000,
       () => JSON.stringify(b.folderStatus(space).status))
+    // A lower bound only (a slow machine takes longer still): the cap let at most a burst of 64 KiB pass unpaid.
+    const seconds = (performance.now() - started) / 1000
+    assert.ok(seconds >= FOLDER_MIB / CAP_MIB_PER_SECOND - 0.5, `${FOLDER_MIB} MiB crossed a ${CAP_MIB_PER_SECOND} MiB/s cap in ${seconds} s`)
     assert.equal(b.peers().find(p => p.peerId === a.peerId)?.relayedBy, r.peerId, 'still relayed')
-    assert.ok((b.peers().find(p => p.peerId === a.peerId)?.blockBytesIn ?? 0) >= 4 * 1024 * 1024,
+    assert.ok((b.peers().find(p => p.peerId === a.peerId)?.blockBytesIn ?? 0) >= FOLDER_MIB * 1024 * 1024,
       'the chunks came from A, over the relay')
   })
 

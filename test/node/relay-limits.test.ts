@@ -16,7 +16,7 @@ test('config.json "relay": absent is no override; given fields replace the defau
   fs.writeFileSync(path.join(dir, 'config.json'), '{}')
   assert.equal(readConfig(dir).relay, undefined)
   assert.deepEqual(withConfig({ circuitMiB: 64, serve: false }),
-    { ...readConfigWithout(), relay: { serve: false, maxReservations: 32, circuitsPerPeer: 8, circuitMiB: 64, circuitMinutes: 60 } })
+    { ...readConfigWithout(), relay: { serve: false, maxReservations: 32, circuitsPerPeer: 8, circuitMiB: 64, circuitMinutes: 60, maxMiBps: 16 } })
 })
 
 test('config.json "relay": out of bounds, not a number, or unknown is refused with the field named', () => {
@@ -25,6 +25,7 @@ test('config.json "relay": out of bounds, not a number, or unknown is refused wi
     [{ circuitMiB: 0 }, /"relay.circuitMiB" must be a whole number from 1/],
     [{ circuitMinutes: 1.5 }, /"relay.circuitMinutes"/],
     [{ circuitsPerPeer: '8' }, /"relay.circuitsPerPeer"/],
+    [{ maxMiBps: -1 }, /"relay.maxMiBps" must be a whole number from 0/],
     [{ serve: 'yes' }, /"relay.serve" must be true or false/],
     [{ maxReservation: 3 }, /"relay" has unknown field "maxReservation"/],
     [[], /"relay" must be an object/]
