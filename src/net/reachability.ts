@@ -34,6 +34,12 @@ const STREAM_TIMEOUT_MS = 15_000
 const ASK_INTERVAL_MS = 10_000
 const RETRY_MAX_MS = 60_000
 const ANSWERED_MAX = 1024
+/**
+ * Refusals from one relay (full, or we are not a member there yet) before it is
+ * left alone until its link is made again: libp2p keeps every listener it was
+ * asked to make, also one whose reservation failed.
+ */
+const REFUSALS_MAX = 5
 
 interface ReachComponents {
   readonly registrar: {
@@ -61,6 +67,8 @@ export class ReachService implements Startable {
   readonly #relayCandidates = new Set<string>()
   /** Members we hold (or are making) a reservation at. */
   readonly #relays = new Set<string>()
+  /** Reservations refused by each relay candidate over its current link. */
+  readonly #refusals = new Map<string, number>()
   /** When each member was last answered (bounded: members only, oldest dropped first). */
   readonly #answered = new Map<string, number>()
   #retryMs = 1_000
@@ -115,6 +123,7 @@ export class ReachService implements Startable {
     // Its answer is of a link that is gone: asked again when it is back.
     this.#answers.delete(peer)
     this.#relayCandidates.delete(peer)
+    this.#refusals.delete(peer)
     if (this.#relays.delete(peer)) this.#round()
   }
 
@@ -131,7 +140,7 @@ export class ReachService implements Startable {
     if (this.status === 'unreachable') {
       for (const peer of this.#relayCandidates) {
         if (this.#relays.size >= RELAYS_WANTED) break
-        if (this.#relays.has(peer) || !this.#member(peer)) continue
+        if (this.#relays.has(peer) || !this.#member(peer) || (this.#refusals.get(peer) ?? 0) >= REFUSALS_MAX) continue
         pending = true
         void this.#reserve(peer)
       }
@@ -177,7 +186,9 @@ export class ReachService implements Startable {
     try {
       await this.#c.transportManager.listen([at])
     } catch {
-      this.#relays.delete(peer) // refused (not yet a member there, full): tried again on the retry timer
+      // Refused (not yet a member there, full): tried again on the retry timer, a few times.
+      this.#relays.delete(peer)
+      this.#refusals.set(peer, (this.#refusals.get(peer) ?? 0) + 1)
     }
   }
 
