@@ -27,9 +27,8 @@ import type { SessionTable } from './sessions.ts'
 import type { SyncDriver } from './sync-driver.ts'
 import { connectionEncrypters } from './encrypters.ts'
 import type { EncrypterName } from './encrypters.ts'
-import { relayOf, relayParts, RUN_ON_RELAY } from './relay.ts'
-import type { RelayInit } from './relay.ts'
-import type { Reachability, ReachService } from './reachability.ts'
+import { relayedStreams, relayOf, relayParts, RUN_ON_RELAY } from './relay.ts'
+import type { Reachability, RelayInit, RelayParts } from './relay.ts'
 
 /**
  * The node on the wire: a libp2p node (TCP, TLS or Noise, Yamux, identify, ping)
@@ -99,8 +98,8 @@ export class Network {
   /** Static peers' addresses by peer id (or by the address itself, for one given without /p2p/). */
   readonly #staticPeers = new Map<string, Set<string>>()
   readonly #redial = new RedialSchedule(REDIAL_BACKOFF, Math.random)
+  readonly #relay: RelayParts
   #libp2p: Libp2p | undefined
-  #reach: ReachService | undefined
   #redialTimer: NodeJS.Timeout | undefined
   #stopping = false
 
@@ -110,6 +109,7 @@ export class Network {
     this.#driver = init.driver
     this.#blockLinks = init.blockLinks
     this.#now = init.now ?? Date.now
+    this.#relay = relayParts(init.relay)
     for (const p of init.peers ?? []) this.#remember(p)
   }
 
@@ -131,7 +131,7 @@ export class Network {
     const metrics = registry === undefined || !claimLibp2pMetrics()
       ? {}
       : { metrics: prometheusMetrics({ registry, collectDefaultMetrics: false, preserveExistingMetrics: true }) }
-    const relay = relayParts(this.#init.relay)
+    const relay = this.#relay
     this.#libp2p = await createLibp2p({
       privateKey: privateKeyFromRaw(raw),
       addresses: { listen: [...typeof listen === 'function' ? await listen() : listen] },
@@ -150,21 +150,13 @@ export class Network {
       services: { identify: identify(), ping: ping(), ...relay.services },
       ...metrics
     })
-    this.#reach = (this.#libp2p.services as { reach?: ReachService }).reach
     this.#listen(this.#libp2p)
-    await this.#libp2p.handle(SYNC_PROTOCOL, (stream, connection) => { this.#adopt(stream, connection) }, {
-      maxInboundStreams: SYNC_STREAMS_PER_CONNECTION_MAX,
-      maxOutboundStreams: SYNC_STREAMS_PER_CONNECTION_MAX,
-      ...RUN_ON_RELAY
-    })
+    await this.#libp2p.handle(SYNC_PROTOCOL, (stream, connection) => { this.#adopt(stream, connection) },
+      relayedStreams(SYNC_STREAMS_PER_CONNECTION_MAX))
     await this.#libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
       const provider = this.#init.blocks ?? (async () => 'missing' as const)
       this.#blockLinks.serve(stream, this.#blockPeer(connection.remotePeer), provider)
-    }, {
-      maxInboundStreams: BLOCK_STREAMS_PER_CONNECTION_MAX,
-      maxOutboundStreams: BLOCK_STREAMS_PER_CONNECTION_MAX,
-      ...RUN_ON_RELAY
-    })
+    }, relayedStreams(BLOCK_STREAMS_PER_CONNECTION_MAX))
     this.#dialDue()
   }
 
@@ -209,9 +201,7 @@ export class Network {
   }
 
   /** Whether members can dial this node, and the members it holds a relay slot at (reachability.ts). */
-  reachability (): { status: Reachability, relays: string[] } {
-    return { status: this.#reach?.status ?? 'unknown', relays: this.#reach?.relays ?? [] }
-  }
+  reachability (): { status: Reachability, relays: string[] } { return this.#relay.reachability() }
 
   /**
    * libp2p's events: peers found by mDNS dialled, listen addresses learned, static peers' schedule kept,

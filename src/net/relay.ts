@@ -1,6 +1,7 @@
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
-import { reachability } from './reachability.ts'
+import { reachability as reachabilityService } from './reachability.ts'
+import type { Reachability, ReachService } from './reachability.ts'
 import { throttledComponents } from './relay-throttle.ts'
 
 /**
@@ -37,6 +38,7 @@ export interface RelayLimits {
 
 /** Protocols that must work across a member relay (a "limited" connection in libp2p's words). */
 export const RUN_ON_RELAY = { runOnLimitedConnection: true } as const
+export type { Reachability }
 
 const MIB = 1024 * 1024
 const MINUTE_MS = 60_000
@@ -83,18 +85,34 @@ export interface RelayInit {
   readonly limits: RelayLimits
 }
 
-/** What a libp2p node needs for member relays: the circuit transport, the gater's hooks, the services. */
-export function relayParts (init: RelayInit | undefined): {
-  transports: Array<ReturnType<typeof circuitRelayTransport>>
-  gater: ReturnType<typeof relayGater> | Record<string, never>
-  services: { relay?: ReturnType<typeof circuitRelayServer>, reach?: ReturnType<typeof reachability> }
-} {
-  if (init === undefined) return { transports: [], gater: {}, services: {} }
+/** What a libp2p node needs for member relays (the circuit transport, the gater's hooks, the services); its state. */
+export interface RelayParts {
+  readonly transports: Array<ReturnType<typeof circuitRelayTransport>>
+  readonly gater: ReturnType<typeof relayGater> | Record<string, never>
+  readonly services: { relay?: ReturnType<typeof circuitRelayServer>, reach?: ReturnType<typeof reachabilityService> }
+  /** Whether members can dial this node, and the members it holds a relay slot at ('unknown' before start). */
+  reachability: () => { status: Reachability, relays: string[] }
+}
+
+export function relayParts (init: RelayInit | undefined): RelayParts {
+  let reach: ReachService | undefined
+  const reachability = (): { status: Reachability, relays: string[] } =>
+    ({ status: reach?.status ?? 'unknown', relays: reach?.relays ?? [] })
+  if (init === undefined) return { transports: [], gater: {}, services: {}, reachability }
+  const made = reachabilityService({ member: init.policy.member })
   return {
     transports: [relayTransport(init.limits)],
     gater: relayGater(init.policy),
-    services: { ...relayServer(init.limits), reach: reachability({ member: init.policy.member }) }
+    services: { ...relayServer(init.limits), reach: components => (reach = made(components)) },
+    reachability
   }
+}
+
+/** Stream handler options for a protocol that must also work across a member relay. */
+export function relayedStreams (perConnection: number): {
+  maxInboundStreams: number, maxOutboundStreams: number, runOnLimitedConnection: true
+} {
+  return { maxInboundStreams: perConnection, maxOutboundStreams: perConnection, ...RUN_ON_RELAY }
 }
 
 /** The relay's peer id in a relayed address (…/p2p/<relay>/p2p-circuit/…), or null for a direct one. */
