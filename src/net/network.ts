@@ -131,11 +131,10 @@ export class Network {
     const metrics = registry === undefined || !claimLibp2pMetrics()
       ? {}
       : { metrics: prometheusMetrics({ registry, collectDefaultMetrics: false, preserveExistingMetrics: true }) }
-    const relay = this.#relay
     this.#libp2p = await createLibp2p({
       privateKey: privateKeyFromRaw(raw),
       addresses: { listen: [...typeof listen === 'function' ? await listen() : listen] },
-      transports: [tcp(), ...relay.transports],
+      transports: [tcp(), ...this.#relay.transports],
       connectionEncrypters: connectionEncrypters(this.#init.encrypters),
       // Yamux's own buffer of unread bytes (4 MiB by default) is ours to size: see UNREAD_BYTES_MAX.
       streamMuxers: [yamux({ streamOptions: { maxReadBufferLength: UNREAD_BYTES_MAX } })],
@@ -144,10 +143,10 @@ export class Network {
         denyDialPeer: async peerId => banned(peerId),
         denyInboundEncryptedConnection: async peerId => banned(peerId),
         denyOutboundEncryptedConnection: async peerId => banned(peerId),
-        ...relay.gater
+        ...this.#relay.gater
       },
       peerDiscovery: this.#init.mdns === true ? [mdns({ serviceTag: MDNS_SERVICE_TAG, interval: MDNS_QUERY_MS })] : [],
-      services: { identify: identify(), ping: ping(), ...relay.services },
+      services: { identify: identify(), ping: ping(), ...this.#relay.services },
       ...metrics
     })
     this.#listen(this.#libp2p)
