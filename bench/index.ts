@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --only validate|spread|catchup|chunking|storm|latejoin|folders|status]
+ * npm run bench [-- --quick] [-- --only validate|spread|catchup|chunking|storm|latejoin|folders|status|relay]
  * [-- --case idle|big|edits|small|mixed|fanout|swarm|swarmSlowestStops] (one folder case; implies --only folders):
  * every benchmark, one JSON document
  * on stdout (progress on stderr). Ratios are measured side by side in this
@@ -19,6 +19,7 @@ import { benchStatus } from './status.ts'
 import { benchEncrypters } from './encrypters.ts'
 import { benchCli } from './cli.ts'
 import { benchLiveWrites } from './live-writes.ts'
+import { benchRelay } from './relay.ts'
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, case: { type: 'string' } } })
 const quick = values.quick === true
@@ -92,6 +93,11 @@ if (only === undefined || only === 'cli') result.cli = await benchCli({ runs: qu
 if (only === undefined || only === 'livewrites') {
   log('livewrites: kv writes from 1, 8 and 64 concurrent HTTP clients to one daemon (group commit)')
   result.liveWrites = await benchLiveWrites({ clients: quick ? [1, 8] : [1, 8, 64], seconds: quick ? 3 : 10, log })
+}
+if (only === undefined || only === 'relay') {
+  const mib = quick ? 64 : 256
+  log(`relay: a ${mib} MiB folder sync through a member relay next to a direct link`)
+  result.relay = await benchRelay({ mib, runs: quick ? 1 : 3, log })
 }
 result.benchSeconds = Math.round((performance.now() - started) / 1000)
 result.loadAverageAfter = os.loadavg()

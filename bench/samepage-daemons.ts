@@ -26,7 +26,8 @@ export interface Daemon {
 export async function startDaemon (dir: string, folder: string, extra: string[] = []): Promise<Daemon> {
   fs.mkdirSync(folder, { recursive: true })
   // On 127.0.0.1 at ports the system chooses: never all interfaces, never the fixed defaults (runs side by side).
-  const pinned = ['--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0']
+  // A bench may say where to listen (another loopback address, bench/relay.ts).
+  const pinned = [...extra.includes('--listen') ? [] : ['--listen', '/ip4/127.0.0.1/tcp/0'], '--api', '127.0.0.1:0']
   const args = [BIN, '--dir', dir, '--json', 'start', ...pinned, ...extra]
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''

@@ -15,6 +15,15 @@ export interface StatusView {
   readonly alerts: NetworkMap['alerts']
   readonly network: NetworkMap['summary']
   readonly deployment: readonly string[]
+  readonly reachability: { readonly status: string, readonly relays: readonly string[] }
+}
+
+/** Whether members can dial this node (net/reachability.ts), and where they reach it when they cannot. */
+function reachabilityText (r: StatusView['reachability']): string {
+  if (r.status === 'reachable') return 'reachable: members dial this node directly'
+  if (r.status === 'unknown') return 'reachability unknown: no member has dialled this node back yet'
+  const via = r.relays.length === 0 ? 'no relay slot yet' : `relayed through ${r.relays.map(short).join(', ')}`
+  return `not reachable from outside: members reach it through member relays (${via})`
 }
 
 const pad = (s: string, n: number): string => s.length >= n ? s : s + ' '.repeat(n - s.length)
@@ -41,6 +50,7 @@ export function statusText (s: StatusView): string {
       lines.push(`  folder ${f.name}: ${f.state}${need}${conflicts}${f.errors > 0 ? `, ${f.errors} errors` : ''}`)
     }
   }
+  lines.push(`  ${reachabilityText(s.reachability)}`)
   for (const a of s.alerts) lines.push(`  ALERT ${a.kind} ${a.subject}: ${a.detail}`)
   const n = s.network
   lines.push(s.deployment.length === 0

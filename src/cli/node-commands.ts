@@ -53,11 +53,14 @@ export function addNodeCommands (program: Command): void {
     out(r, () => [r.peerId, ...r.addrs].join('\n'))
   })
 
-  about(program.command('peers'), 'connected peers, their addresses and round-trip times', 'peers', '--json peers')
+  about(program.command('peers'), 'connected peers: direct or relayed (by whom), addresses, round-trip times',
+    'peers', '--json peers')
     .action(async () => {
-      const r = await api().call('GET', '/v1/peers') as { peerId: string, addrs: string[], rttMs: number | null }[]
-      const line = (p: typeof r[number]): string =>
-        `${p.peerId}  ${p.addrs.join(' ')}${p.rttMs === null ? '' : `  ${p.rttMs} ms`}`
+      type Peer = { peerId: string, addrs: string[], rttMs: number | null, relayedBy: string | null }
+      const r = await api().call('GET', '/v1/peers') as Peer[]
+      const link = (p: Peer): string => p.relayedBy === null ? 'direct' : `relayed by ${p.relayedBy}`
+      const line = (p: Peer): string =>
+        `${p.peerId}  ${link(p)}  ${p.addrs.join(' ')}${p.rttMs === null ? '' : `  ${p.rttMs} ms`}`
       out(r, () => r.map(line).join('\n') || 'no peers connected')
     })
 

@@ -73,6 +73,7 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
     blockStallMs: config.blockStallSeconds === undefined ? undefined : config.blockStallSeconds * 1000,
     diskReserveBytes: config.diskReserveBytes,
     encrypters: config.encrypters,
+    relayLimits: config.relay,
     ...inject
   })
   node.on('notice', n => { process.stderr.write(`samepage: ${new Date(n.atMs).toISOString()} ${n.message}\n`) })

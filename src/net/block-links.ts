@@ -3,6 +3,7 @@ import { DIAL_TIMEOUT_MS } from './constants.ts'
 import { BLOCK_LINKS_PER_PEER, BLOCK_PROTOCOL, BlockLink, serveBlocks } from './blocks.ts'
 import type { BlockCounters, BlockProvider } from './blocks.ts'
 import { RateLimit } from './rate-limit.ts'
+import { RUN_ON_RELAY } from './relay.ts'
 import type { SessionTable } from './sessions.ts'
 
 interface BlockLinksInit {
@@ -57,7 +58,9 @@ export class BlockLinks {
     if (links.length < BLOCK_LINKS_PER_PEER) {
       const session = this.#sessions.get(author)
       if (session === undefined || session.closed) throw new Error('not connected')
-      const opening = session.connection.newStream(BLOCK_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+      const opening = session.connection.newStream(BLOCK_PROTOCOL, {
+        signal: AbortSignal.timeout(DIAL_TIMEOUT_MS), ...RUN_ON_RELAY
+      })
         .then(stream => new BlockLink(stream, this.#down, this.#countersOf(author), () => { this.#dead.add(opening) }))
       opening.catch(() => { this.#dead.add(opening) })
       links.push(opening)

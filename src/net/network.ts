@@ -28,6 +28,8 @@ import type { SessionTable } from './sessions.ts'
 import type { SyncDriver } from './sync-driver.ts'
 import { connectionEncrypters } from './encrypters.ts'
 import type { EncrypterName } from './encrypters.ts'
+import { relayedStreams, relayOf, relayParts, RUN_ON_RELAY } from './relay.ts'
+import type { Reachability, RelayInit, RelayParts } from './relay.ts'
 
 /**
  * The node on the wire: a libp2p node (TCP, TLS or Noise, Yamux, identify, ping)
@@ -68,6 +70,8 @@ interface NetworkInit {
   readonly metrics?: Registry | undefined
   /** The connection encrypters offered, most preferred first (encrypters.ts); absent: TLS, then Noise. */
   readonly encrypters?: readonly EncrypterName[] | undefined
+  /** Member relays (relay.ts): who may use this node as a relay, and its limits; absent: no relaying either way. */
+  readonly relay?: RelayInit | undefined
 }
 
 export interface PeerInfo {
@@ -82,6 +86,8 @@ export interface PeerInfo {
   readonly rttMs: number | null
   /** The encrypter both sides agreed on, as its protocol id: '/tls/1.0.0' or '/noise'. */
   readonly encryption: string | null
+  /** The member relaying this link (its peer id), or null for a direct link. */
+  readonly relayedBy: string | null
 }
 
 export class Network {
@@ -93,6 +99,7 @@ export class Network {
   /** Static peers' addresses by peer id (or by the address itself, for one given without /p2p/). */
   readonly #staticPeers = new Map<string, Set<string>>()
   readonly #redial = new RedialSchedule(REDIAL_BACKOFF, Math.random)
+  readonly #relay: RelayParts
   #libp2p: Libp2p | undefined
   #redialTimer: NodeJS.Timeout | undefined
   #stopping = false
@@ -103,6 +110,7 @@ export class Network {
     this.#driver = init.driver
     this.#blockLinks = init.blockLinks
     this.#now = init.now ?? Date.now
+    this.#relay = relayParts(init.relay)
     for (const p of init.peers ?? []) this.#remember(p)
   }
 
@@ -127,7 +135,7 @@ export class Network {
     this.#libp2p = await createLibp2p({
       privateKey: privateKeyFromRaw(raw),
       addresses: { listen: [...typeof listen === 'function' ? await listen() : listen] },
-      transports: [tcp()],
+      transports: [tcp(), ...this.#relay.transports],
       connectionEncrypters: connectionEncrypters(this.#init.encrypters),
       // Yamux's own buffer of unread bytes (4 MiB by default) is ours to size: see UNREAD_BYTES_MAX.
       streamMuxers: [yamux({ streamOptions: { maxReadBufferLength: UNREAD_BYTES_MAX } })],
@@ -135,21 +143,20 @@ export class Network {
       connectionGater: {
         denyDialPeer: async peerId => banned(peerId),
         denyInboundEncryptedConnection: async peerId => banned(peerId),
-        denyOutboundEncryptedConnection: async peerId => banned(peerId)
+        denyOutboundEncryptedConnection: async peerId => banned(peerId),
+        ...this.#relay.gater
       },
       peerDiscovery: this.#init.mdns === true ? [mdns({ serviceTag: MDNS_SERVICE_TAG, interval: MDNS_QUERY_MS })] : [],
-      services: { identify: identify(), ping: ping() },
+      services: { identify: identify(), ping: ping(), ...this.#relay.services },
       ...metrics
     })
     this.#listen(this.#libp2p)
-    await this.#libp2p.handle(SYNC_PROTOCOL, (stream, connection) => { this.#adopt(stream, connection) }, {
-      maxInboundStreams: SYNC_STREAMS_PER_CONNECTION_MAX,
-      maxOutboundStreams: SYNC_STREAMS_PER_CONNECTION_MAX
-    })
+    await this.#libp2p.handle(SYNC_PROTOCOL, (stream, connection) => { this.#adopt(stream, connection) },
+      relayedStreams(SYNC_STREAMS_PER_CONNECTION_MAX))
     await this.#libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
       const provider = this.#init.blocks ?? (async () => 'missing' as const)
       this.#blockLinks.serve(stream, this.#blockPeer(connection.remotePeer), provider)
-    }, { maxInboundStreams: BLOCK_STREAMS_PER_CONNECTION_MAX, maxOutboundStreams: BLOCK_STREAMS_PER_CONNECTION_MAX })
+    }, relayedStreams(BLOCK_STREAMS_PER_CONNECTION_MAX))
     this.#dialDue()
   }
 
@@ -205,9 +212,13 @@ export class Network {
       blockBytesIn: this.#blockLinks.countersOf(author)?.bytesIn ?? 0,
       blockBytesOut: this.#blockLinks.countersOf(author)?.bytesOut ?? 0,
       rttMs: s.connection.rtt ?? null,
-      encryption: s.connection.encryption ?? null
+      encryption: s.connection.encryption ?? null,
+      relayedBy: relayOf(s.connection.remoteAddr.toString())
     }))
   }
+
+  /** Whether members can dial this node, and the members it holds a relay slot at (reachability.ts). */
+  reachability (): { status: Reachability, relays: string[] } { return this.#relay.reachability() }
 
   /**
    * libp2p's events: peers found by mDNS dialled, listen addresses learned, static peers' schedule kept,
@@ -248,7 +259,8 @@ export class Network {
 
   async #openSession (connection: Connection): Promise<void> {
     try {
-      const stream = await connection.newStream(SYNC_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+      const signal = AbortSignal.timeout(DIAL_TIMEOUT_MS)
+      const stream = await connection.newStream(SYNC_PROTOCOL, { signal, ...RUN_ON_RELAY })
       this.#adopt(stream, connection)
     } catch {
       // The peer does not speak samepage, or went away: nothing to sync with it.

@@ -6,7 +6,7 @@ import { loadOrCreateIdentity } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, parseAuthorKey } from '../ids/index.ts'
 import { advertisedAddrs, BlockLinks, Network, SessionTable, SyncDriver } from '../net/index.ts'
-import type { BlockProvider, BlockServed, EncrypterName } from '../net/index.ts'
+import type { BlockProvider, BlockServed, EncrypterName, RelayLimits } from '../net/index.ts'
 import { SqliteStore } from '../store/index.ts'
 import type { Relay } from '../sync/index.ts'
 import type { AlertThresholds } from '../telemetry/index.ts'
@@ -22,6 +22,8 @@ import { NodeEventHandler } from './node-events.ts'
 import type { NodeEvents } from './node-events.ts'
 import { OwnFeedWatch } from './own-feed.ts'
 import { PeerExchange } from './peer-exchange.ts'
+import { RELAY_DEFAULTS } from './relay-limits.ts'
+import { memberRelayPolicy } from './relay-policy.ts'
 import { SpaceData } from './space-data.ts'
 import { SpaceSet } from './space-set.ts'
 import { PEER_OPERATION, StorageHealth } from './storage-health.ts'
@@ -67,6 +69,8 @@ export interface NodeOptions {
   readonly encrypters?: readonly EncrypterName[] | undefined
   /** Tests only (a slow or failing disk): how the store syncs its WAL for the group commit; absent, fdatasync. */
   readonly walFsync?: ((fd: number) => Promise<void>) | undefined
+  /** Relaying for members (config.json "relay"; relay-limits.ts): default on, with limits sized for folders. */
+  readonly relayLimits?: RelayLimits | undefined
 }
 
 interface BlockRequest { readonly author: string, readonly space: string, readonly hash: Uint8Array }
@@ -153,7 +157,8 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     onPeerAddrs: (peerId, addrs) => { knownPeers.remember(peerId, addrs) },
     blocks: blockProvider(folders, opts.blockAnswers),
     metrics,
-    encrypters: opts.encrypters
+    encrypters: opts.encrypters,
+    relay: { policy: memberRelayPolicy(spaces), limits: opts.relayLimits ?? RELAY_DEFAULTS }
   })
   const misbehaviour = new MisbehaviourLog()
   const peerExchange = new PeerExchange({

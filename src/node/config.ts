@@ -4,7 +4,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { NodeError } from './errors.ts'
 import { DEFAULT_THRESHOLDS } from '../telemetry/index.ts'
 import type { AlertThresholds } from '../telemetry/index.ts'
-import type { EncrypterName } from '../net/index.ts'
+import type { EncrypterName, RelayLimits } from '../net/index.ts'
+import { parseRelayLimits } from './relay-limits.ts'
 
 /**
  * `config.json` in the data directory: what `samepage start` uses when the
@@ -24,6 +25,7 @@ import type { EncrypterName } from '../net/index.ts'
  * 1% of the disk, at least 256 MiB, at most 5% of it).
  * `encrypters` are the connection encrypters offered, most preferred first
  * (default TLS, then Noise; the dialler's order wins).
+ * `relay` sets how this node relays for members (relay-limits.ts).
  *
  * Peers from here and from `--peer` are both dialled; `--listen`, `--api`
  * and `--mdns` given on the command line win. Without "listen" or "api" (here
@@ -43,6 +45,8 @@ export interface NodeConfig {
    */
   readonly diskReserveBytes?: number | undefined
   readonly encrypters?: readonly EncrypterName[] | undefined
+  /** Relaying for members: relay-limits.ts has the fields, their bounds and defaults. */
+  readonly relay?: RelayLimits | undefined
 }
 
 export const CONFIG_FILE = 'config.json'
@@ -65,7 +69,7 @@ export function readConfig (dir: string): NodeConfig {
   }
   const o = raw as Record<string, unknown>
   const known = ['listen', 'peers', 'mdns', 'api', 'name', 'alerts', 'blockStallSeconds', 'diskReserveBytes',
-    'encrypters']
+    'encrypters', 'relay']
   const unknown = Object.keys(o).filter(k => !known.includes(k))
   if (unknown.length > 0) {
     throw new NodeError('BAD_CONFIG',
@@ -119,7 +123,17 @@ export function readConfig (dir: string): NodeConfig {
     alerts: alerts(o.alerts, file, fix),
     blockStallSeconds: stall as number | undefined,
     diskReserveBytes: reserve as number | undefined,
-    encrypters: encrypters as EncrypterName[] | undefined
+    encrypters: encrypters as EncrypterName[] | undefined,
+    relay: relayLimits(o.relay, file, fix)
+  }
+}
+
+function relayLimits (v: unknown, file: string, fix: string): RelayLimits | undefined {
+  if (v === undefined) return undefined
+  try {
+    return parseRelayLimits(v)
+  } catch (err) {
+    throw new NodeError('BAD_CONFIG', `${file}: ${(err as Error).message}; ${fix}`)
   }
 }
 

@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events'
 import { peerIdOf } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import type { PeerIdString } from '../ids/index.ts'
-import type { BlockLinks, Network, PeerInfo, SessionTable, SyncDriver } from '../net/index.ts'
+import type { BlockLinks, Network, PeerInfo, Reachability, SessionTable, SyncDriver } from '../net/index.ts'
 import type { SyncStats } from '../sync/index.ts'
 import type { AlertReport, AlertThresholds, NetworkMap, NodeReport } from '../telemetry/index.ts'
 import type { NodeEvents } from './node-events.ts'
@@ -34,6 +34,8 @@ export interface NodeStatus {
   alerts: readonly AlertReport[]
   network: NetworkMap['summary']
   deployment: string[]
+  /** Whether members can dial this node, and the members it holds a relay slot at (net/reachability.ts). */
+  reachability: { status: Reachability, relays: string[] }
 }
 
 export type SyncStatsView = Omit<SyncStats, 'count'> & {
@@ -68,8 +70,9 @@ export class NetworkView {
     clearInterval(this.#watch)
   }
 
-  id (): { peerId: string, addrs: string[] } {
-    return { peerId: this.peerId, addrs: this.#init.network.addrs() }
+  /** Who this node is, where members reach it (relayed addresses too), whether they can dial it (reachability.ts). */
+  id (): { peerId: string, addrs: string[], reachability: { status: Reachability, relays: string[] } } {
+    return { peerId: this.peerId, addrs: this.#init.network.addrs(), reachability: this.#init.network.reachability() }
   }
 
   peers (): PeerInfo[] {
@@ -113,7 +116,8 @@ export class NetworkView {
       report: self?.report ?? null,
       alerts: [...telemetry.alerts, ...storage.alerts()],
       network: map.summary,
-      deployment: [...telemetry.deployment.keys]
+      deployment: [...telemetry.deployment.keys],
+      reachability: this.#init.network.reachability()
     }
   }
 

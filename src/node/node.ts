@@ -6,7 +6,7 @@ import { peerIdOf } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
 import type { PeerIdString } from '../ids/index.ts'
-import type { PeerInfo } from '../net/index.ts'
+import type { PeerInfo, Reachability } from '../net/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
 import type { ConflictInfo } from '../files/index.ts'
 import type { AlertThresholds, NetworkMap } from '../telemetry/index.ts'
@@ -20,7 +20,7 @@ import type { FolderInfo } from './folders.ts'
 import { JOIN_WAIT_MS } from './member-commands.ts'
 import type { JoinResult } from './member-commands.ts'
 import type { MisbehaviourRecord } from './misbehaviour-log.ts'
-import type { NodeStatus, SyncStatsView } from './network-view.ts'
+import type { NetworkView, NodeStatus, SyncStatsView } from './network-view.ts'
 import type { NodeEvents } from './node-events.ts'
 import type { GroupCommitStats } from './writes.ts'
 
@@ -105,9 +105,11 @@ export class Node extends EventEmitter<NodeEvents> {
 
   // ------------------------------------------------------------------ network
 
-  id (): { peerId: string, addrs: string[] } { return this.#parts.view.id() }
+  id (): ReturnType<NetworkView['id']> { return this.#parts.view.id() }
   peers (): PeerInfo[] { return this.#parts.view.peers() }
   async dial (addr: string): Promise<void> { await this.#parts.network.dial(addr, true) }
+  /** Whether members can dial this node, and the members it holds a relay slot at (net/reachability.ts). */
+  reachability (): { status: Reachability, relays: string[] } { return this.#parts.network.reachability() }
   syncStats (): SyncStatsView { return this.#parts.view.syncStats() }
 
   // ------------------------------------------------------------------ spaces and membership

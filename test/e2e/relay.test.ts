@@ -1,0 +1,110 @@
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { Libp2p } from 'libp2p'
+import { Node } from '../../src/node/index.ts'
+import type { NodeOptions } from '../../src/node/index.ts'
+import { treeKey, waitFor } from '../files/tree.ts'
+import { hop, STATUS, stranger } from './relay-hop.ts'
+
+/**
+ * Member relays on this machine's loopback. The relay R listens on
+ * 127.0.0.1; A and B listen on 127.0.0.2 and 127.0.0.3 but dial from
+ * 127.0.0.1, so when R dials a member back at the address its connection
+ * comes from, nobody answers: to R they look like nodes behind a NAT. So
+ * each learns it is not reachable and reserves a slot at R; B reaches A
+ * through R, they sync kv and a folder that R does not hold (its chunks can
+ * only come from A, over the relay); and R refuses a stranger's reservation
+ * and relayed connection, and the relayed connection of a member of another
+ * deployment, which shares a space with R but none with A. (test/e2e/relay-nat.test.ts does the same behind
+ * real NATs.)
+ */
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-relay-'))
+const nodes: Node[] = []
+let outsider: Libp2p | undefined
+
+/** R's cap on relayed bytes (config.json "relay.maxMiBps"): the folder below cannot cross it faster. */
+const CAP_MIB_PER_SECOND = 1
+const FOLDER_MIB = 4
+
+async function startNode (name: string, ip: string, relayLimits?: NodeOptions['relayLimits']): Promise<Node> {
+  const node = Node.open({ dir: path.join(root, name), listen: [`/ip4/${ip}/tcp/0`], relayLimits })
+  nodes.push(node)
+  await node.start()
+  return node
+}
+
+const circuitAddr = (n: Node): string | undefined => n.id().addrs.find(a => a.includes('/p2p-circuit'))
+
+describe('member relays on loopback', { timeout: 600_000 }, () => {
+  let r: Node, a: Node, b: Node
+  let space: string
+  const folderA = path.join(root, 'folder-a')
+  const folderB = path.join(root, 'folder-b')
+
+  before(async () => {
+    const limits = { serve: true, maxReservations: 32, circuitsPerPeer: 8, circuitMiB: 1024, circuitMinutes: 60 }
+    r = await startNode('r', '127.0.0.1', { ...limits, maxMiBps: CAP_MIB_PER_SECOND })
+    a = await startNode('a', '127.0.0.2')
+    b = await startNode('b', '127.0.0.3')
+    space = r.createSpace('relayed').id
+    for (const n of [a, b]) await n.join(r.invite(space, 'writer', 1, 3_600_000).token)
+  })
+  after(async () => {
+    await outsider?.stop()
+    for (const n of nodes) await n.stop()
+    fs.rmSync(root, { recursive: true, force: true })
+  })
+
+  test('members no one can dial back learn it and reserve a slot at the reachable member', async () => {
+    await waitFor(() => circuitAddr(a) !== undefined && circuitAddr(b) !== undefined, 60_000,
+      () => JSON.stringify({ a: a.id().addrs, b: b.id().addrs }))
+    assert.equal(a.reachability().status, 'unreachable')
+    assert.deepEqual(a.reachability().relays, [r.peerId])
+    await waitFor(() => r.reachability().status === 'reachable', 60_000, () => JSON.stringify(r.reachability()))
+    assert.ok(circuitAddr(a)?.includes(`/p2p/${r.peerId}/p2p-circuit`), circuitAddr(a))
+  })
+
+  test('B reaches A through R; kv and a folder R does not hold sync over the relay, no faster than R\'s cap', async () => {
+    await b.dial(circuitAddr(a) as string)
+    await waitFor(() => b.peers().some(p => p.peerId === a.peerId && p.relayedBy === r.peerId), 60_000,
+      () => JSON.stringify(b.peers()))
+    assert.equal(a.peers().find(p => p.peerId === b.peerId)?.relayedBy, r.peerId)
+    a.kvPut(space, 'from-a', { n: 1 })
+    await waitFor(() => b.kvList(space).some(e => e.key === 'from-a'), 60_000, () => 'kv from a')
+    fs.mkdirSync(folderA, { recursive: true })
+    fs.writeFileSync(path.join(folderA, 'big.bin'), crypto.randomBytes(FOLDER_MIB * 1024 * 1024))
+    fs.writeFileSync(path.join(folderA, 'small.txt'), 'through the relay\n')
+    fs.mkdirSync(folderB, { recursive: true })
+    const started = performance.now()
+    await a.folderAdd(space, folderA)
+    await b.folderAdd(space, folderB)
+    await waitFor(() => treeKey(folderB) === treeKey(folderA), 120_000,
+      () => JSON.stringify(b.folderStatus(space).status))
+    // A lower bound only (a slow machine takes longer still): the cap let at most a burst of 64 KiB pass unpaid.
+    const seconds = (performance.now() - started) / 1000
+    assert.ok(seconds >= FOLDER_MIB / CAP_MIB_PER_SECOND - 0.5, `${FOLDER_MIB} MiB crossed a ${CAP_MIB_PER_SECOND} MiB/s cap in ${seconds} s`)
+    assert.equal(b.peers().find(p => p.peerId === a.peerId)?.relayedBy, r.peerId, 'still relayed')
+    assert.ok((b.peers().find(p => p.peerId === a.peerId)?.blockBytesIn ?? 0) >= FOLDER_MIB * 1024 * 1024,
+      'the chunks came from A, over the relay')
+  })
+
+  test('a stranger is refused a reservation and a relayed connection', async () => {
+    outsider = await stranger()
+    const relay = r.id().addrs.find(x => x.startsWith('/ip4/127.0.0.1/')) as string
+    assert.equal(await hop(outsider, relay, 'reserve'), STATUS.PERMISSION_DENIED)
+    assert.equal(await hop(outsider, relay, { connectTo: a.peerId }), STATUS.PERMISSION_DENIED)
+    assert.equal(r.peers().some(p => p.peerId === outsider?.peerId.toString()), false)
+  })
+
+  test('a member of another deployment, sharing a space with R but none with A, is not relayed to A', async () => {
+    const c = await startNode('c', '127.0.0.1')
+    const own = c.createSpace('c-own').id
+    await r.join(c.invite(own, 'writer', 1, 3_600_000).token)
+    await assert.rejects(c.dial(circuitAddr(a) as string), /PERMISSION_DENIED/)
+    assert.equal(c.peers().some(p => p.peerId === a.peerId), false)
+  })
+})
