@@ -42,6 +42,8 @@ interface Parsed {
   /** The address as text, without any /p2p/ of its author. */
   readonly addr: string
   readonly loopback: boolean
+  /** The relay of a relayed address (`/p2p/R/p2p-circuit`), else undefined. */
+  readonly relay: string | undefined
 }
 
 /**
@@ -66,7 +68,7 @@ function parse (claimed: unknown, author: string, reader: string): Parsed | unde
     if (relay.name !== 'p2p' || circuit?.name !== 'p2p-circuit') return undefined
     if (relay.value === author || relay.value === reader) return undefined
   }
-  return { addr: claimed, loopback: LOOPBACK.check(host.value, family) }
+  return { addr: claimed, loopback: LOOPBACK.check(host.value, family), relay: relay?.value }
 }
 
 /** Our own listen addresses (each ending /p2p/<self>) without that suffix. */
@@ -79,11 +81,14 @@ function onlyLoopback (parsed: readonly Parsed[]): boolean {
   return parsed.length > 0 && parsed.every(p => p.loopback)
 }
 
-function taken (claimed: readonly unknown[], author: string, reader: string, loopbackOk: boolean): Parsed[] {
+function taken (
+  claimed: readonly unknown[], author: string, reader: string, loopbackOk: boolean, relayOk: (relay: string) => boolean
+): Parsed[] {
   const out = new Map<string, Parsed>()
   for (const c of claimed.slice(0, PEX_ADDRS_MAX * 4)) {
     const p = parse(c, author, reader)
     if (p === undefined || (p.loopback && !loopbackOk) || out.has(p.addr)) continue
+    if (p.relay !== undefined && !relayOk(p.relay)) continue
     out.set(p.addr, p)
     if (out.size === PEX_ADDRS_MAX) break
   }
@@ -97,17 +102,20 @@ function taken (claimed: readonly unknown[], author: string, reader: string, loo
  */
 export function advertisedAddrs (own: readonly string[], self: string): string[] {
   const mine = withoutSelf(own, self).flatMap(a => parse(a, self, '') ?? [])
-  return taken(mine.map(p => p.addr), self, '', onlyLoopback(mine)).map(p => p.addr)
+  return taken(mine.map(p => p.addr), self, '', onlyLoopback(mine), () => true).map(p => p.addr)
 }
 
 /**
  * The addresses of `author` this node (`reader`, listening on `own`) will
  * dial, out of those the author claimed in its status record, each ending
  * /p2p/<author> so that a peer with another key is refused by the handshake.
+ * `relayOk`: whether a relay the author names may be dialled (the node passes
+ * "a member of a space held here": a member cannot make us dial a stranger).
  */
 export function dialableAddrs (
-  author: string, claimed: readonly unknown[], own: readonly string[], reader: string
+  author: string, claimed: readonly unknown[], own: readonly string[], reader: string,
+  relayOk: (relay: string) => boolean = () => true
 ): string[] {
   const mine = withoutSelf(own, reader).flatMap(a => parse(a, reader, '') ?? [])
-  return taken(claimed, author, reader, onlyLoopback(mine)).map(p => `${p.addr}/p2p/${author}`)
+  return taken(claimed, author, reader, onlyLoopback(mine), relayOk).map(p => `${p.addr}/p2p/${author}`)
 }

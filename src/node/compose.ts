@@ -71,6 +71,11 @@ export interface NodeOptions {
   readonly walFsync?: ((fd: number) => Promise<void>) | undefined
   /** Relaying for members (config.json "relay"; relay-limits.ts): default on, with limits sized for folders. */
   readonly relayLimits?: RelayLimits | undefined
+  /**
+   * Peer exchange's new links to members never reached that share a data space (node/peer-exchange.ts): default
+   * on; false, this node dials only the peers it was given or reached before (tests of an explicit dial).
+   */
+  readonly meshLinks?: boolean | undefined
 }
 
 interface BlockRequest { readonly author: string, readonly space: string, readonly hash: Uint8Array }
@@ -165,7 +170,12 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     self: network.peerId,
     addrs: () => network.addrs(),
     keepsReaching: peerId => spaces.memberAnywhere(peerId) && knownPeers.has(peerId),
-    learnAddrs: (peerId, addrs, hurry) => { network.learnAddrs(peerId, addrs, hurry) }
+    learnAddrs: (peerId, addrs, hurry) => { network.learnAddrs(peerId, addrs, hurry) },
+    isMember: peerId => spaces.memberAnywhere(peerId),
+    // Data spaces only (list() leaves out the deployment's), and only those this node is a member of itself.
+    sharedSpaces: author => opts.meshLinks === false ? [] : spaces.list()
+      .filter(sp => sp.role !== null && (spaces.get(sp.id)?.acl.currentRole(author) ?? null) !== null).map(sp => sp.id),
+    folderSpaces: () => folders.list().map(f => f.space)
   })
   const telemetry = new NodeTelemetry({
     self: me,
@@ -183,7 +193,7 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     host: telemetryHost({
       name: opts.name ?? HOST_NAME, dir, spaces, folders, network, driver, blockLinks, misbehaviour
     }),
-    onMemberAddrs: (author, addrs, atStart) => { peerExchange.heard(author, addrs, atStart) }
+    onMemberAddrs: (author, addrs, atStart, theirs) => { peerExchange.heard(author, addrs, atStart, theirs) }
   })
   const joinWaits = new JoinWaits()
   const inviteSweep = new InviteSweep({ spaces, writes, me })

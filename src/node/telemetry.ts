@@ -25,10 +25,11 @@ export interface NodeTelemetryInit {
   replica (key: SpaceKey): SpaceReplica | undefined
   publish (space: SpaceKey, body: Record<string, unknown>): void
   /**
-   * A member's newer report names where it listens (peer exchange: node/peer-exchange.ts); `atStart`: read
-   * from the store as the node starts, not just received. Absent: ignored.
+   * A member's newer report names where it listens, and the spaces it has folders in (peer exchange:
+   * node/peer-exchange.ts); `atStart`: read from the store as the node starts, not just received. Absent: ignored.
    */
-  onMemberAddrs?: ((author: AuthorKey, addrs: readonly string[], atStart: boolean) => void) | undefined
+  onMemberAddrs?: ((author: AuthorKey, addrs: readonly string[], atStart: boolean, folders: readonly string[]) => void)
+    | undefined
 }
 
 interface Known {
@@ -144,7 +145,8 @@ export class NodeTelemetry {
     if (!newer) return
     const { report, problems } = decodeReport(body)
     this.#known.set(author, { wallMs: clock.wallMs, counter: clock.counter, report, problems })
-    if (author !== this.#init.self && report.addrs.length > 0) this.#init.onMemberAddrs?.(author, report.addrs, atStart)
+    if (author === this.#init.self || report.addrs.length === 0) return
+    this.#init.onMemberAddrs?.(author, report.addrs, atStart, report.folders.map(f => f.space))
   }
 
   /** Members of every deployment space (author keys, hex). */

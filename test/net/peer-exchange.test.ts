@@ -80,3 +80,10 @@ test('a node publishes its addresses without its id, loopback only when it has n
   const local = advertisedAddrs([`/ip4/127.0.0.1/tcp/40001/p2p/${self}`], self)
   assert.deepEqual(dialableAddrs(self, local, onLoopbackOnly, reader), [`/ip4/127.0.0.1/tcp/40001/p2p/${self}`])
 })
+
+test('a relayed address is dialled only through a relay the reader accepts (a member)', () => {
+  const via = `/ip4/10.0.0.9/tcp/1/p2p/${relay}/p2p-circuit`
+  assert.deepEqual(dialableAddrs(author, [via, '/ip4/10.0.0.7/tcp/1'], onLan, reader, r => r !== relay),
+    [`/ip4/10.0.0.7/tcp/1/p2p/${author}`])
+  assert.deepEqual(dialableAddrs(author, [via], onLan, reader, r => r === relay), [`${via}/p2p/${author}`])
+})
