@@ -14,8 +14,10 @@ import { treeKey } from '../files/tree.ts'
  * Two nodes, each behind its own NAT (iptables MASQUERADE in a router
  * namespace), and one member R on the internet, all real daemons in network
  * namespaces of the test's own (netns.ts). A and B join R's space by invite,
- * learn from R that no one can dial them, reserve a slot at R, and B reaches
- * A through R (given A's relayed address with --peer). A TCP connection
+ * learn from R that no one can dial them, reserve a slot at R, and meet
+ * through R by peer exchange alone: neither is given the other's address,
+ * each reads the other's relayed address in its status record, which R
+ * passes on, and dials it (they share a space). A TCP connection
  * between A and B is impossible (checked both ways, to the LAN address and
  * to the router's), yet their kv entries reach everyone and a folder of a few
  * MB that R does not hold goes from A to B, chunk by chunk, over the relay.
@@ -90,33 +92,32 @@ describe('member relays behind real NATs', { timeout: 900_000, skip }, () => {
     await eventually('R reachable', () => cli('r', 'id').reachability.status, s => s === 'reachable')
   })
 
-  test('through R, B reaches A: kv entries and a folder of a few MB sync with nothing lost', async () => {
-    const toA = circuitOf('a') as string
-    await stop(daemon.b as Daemon)
-    running.splice(running.indexOf(daemon.b as Daemon), 1)
-    await start('b', ['--peer', toA])
-    await eventually('B linked to A through R', () => peerOf('b', 'a')?.relayedBy, by => by === daemon.r?.peerId)
-    for (let i = 0; i < 20; i++) {
-      cli('a', 'kv', 'put', space, `a-${i}`, JSON.stringify(i))
-      cli('b', 'kv', 'put', space, `b-${i}`, JSON.stringify(i))
-    }
-    const keys = (n: 'r' | 'a' | 'b'): string[] => (cli(n, 'kv', 'list', space) as { key: string }[]).map(e => e.key).sort()
-    const all = [...Array(20).keys()].flatMap(i => [`a-${i}`, `b-${i}`]).sort()
-    for (const n of ['r', 'a', 'b'] as const) await eventually(`every entry on ${n}`, () => keys(n), k => k.join() === all.join())
+  test('A and B meet through R by peer exchange alone; kv entries and a folder of a few MB sync with nothing lost',
+    async () => {
+      // Neither daemon was given the other's address (no --peer, no dial): only R's.
+      await eventually('B linked to A through R', () => peerOf('b', 'a')?.relayedBy, by => by === daemon.r?.peerId)
+      await eventually('A linked to B through R', () => peerOf('a', 'b')?.relayedBy, by => by === daemon.r?.peerId)
+      for (let i = 0; i < 20; i++) {
+        cli('a', 'kv', 'put', space, `a-${i}`, JSON.stringify(i))
+        cli('b', 'kv', 'put', space, `b-${i}`, JSON.stringify(i))
+      }
+      const keys = (n: 'r' | 'a' | 'b'): string[] => (cli(n, 'kv', 'list', space) as { key: string }[]).map(e => e.key).sort()
+      const all = [...Array(20).keys()].flatMap(i => [`a-${i}`, `b-${i}`]).sort()
+      for (const n of ['r', 'a', 'b'] as const) await eventually(`every entry on ${n}`, () => keys(n), k => k.join() === all.join())
 
-    const folderA = dir('folder-a')
-    const folderB = dir('folder-b')
-    fs.mkdirSync(path.join(folderA, 'sub'), { recursive: true })
-    fs.mkdirSync(folderB)
-    fs.writeFileSync(path.join(folderA, 'big.bin'), crypto.randomBytes(5 * 1024 * 1024))
-    fs.writeFileSync(path.join(folderA, 'sub', 'notes.txt'), 'behind two NATs\n')
-    cli('a', 'folder', 'add', space, folderA)
-    cli('b', 'folder', 'add', space, folderB)
-    await eventually('the folder on B', () => treeKey(folderB), k => k === treeKey(folderA))
-    const link = peerOf('b', 'a')
-    assert.equal(link?.relayedBy, daemon.r?.peerId, 'still relayed')
-    assert.ok(link.blockBytesIn >= 5 * 1024 * 1024, `the chunks came from A over the relay: ${link.blockBytesIn}`)
-  })
+      const folderA = dir('folder-a')
+      const folderB = dir('folder-b')
+      fs.mkdirSync(path.join(folderA, 'sub'), { recursive: true })
+      fs.mkdirSync(folderB)
+      fs.writeFileSync(path.join(folderA, 'big.bin'), crypto.randomBytes(5 * 1024 * 1024))
+      fs.writeFileSync(path.join(folderA, 'sub', 'notes.txt'), 'behind two NATs\n')
+      cli('a', 'folder', 'add', space, folderA)
+      cli('b', 'folder', 'add', space, folderB)
+      await eventually('the folder on B', () => treeKey(folderB), k => k === treeKey(folderA))
+      const link = peerOf('b', 'a')
+      assert.equal(link?.relayedBy, daemon.r?.peerId, 'still relayed')
+      assert.ok(link.blockBytesIn >= 5 * 1024 * 1024, `the chunks came from A over the relay: ${link.blockBytesIn}`)
+    })
 
   test('a stranger on the internet is refused a slot and a relayed connection to A', () => {
     const relay = `/ip4/${hosts?.r.ip as string}/tcp/${PORT}/p2p/${daemon.r?.peerId as string}`
