@@ -11,7 +11,8 @@ import { multiaddr } from '@multiformats/multiaddr'
  * An address is taken only if it is at most PEX_ADDR_CHARS_MAX characters,
  * parses as a multiaddr, and is exactly `/ip4|ip6/<host>/tcp/<port>`,
  * optionally followed by one relay hop `/p2p/<relay>/p2p-circuit` whose
- * relay is neither the author nor the reader (no loops, no nesting). Refused
+ * relay is neither the author nor the reader (no loops, no nesting) and,
+ * when read, one the reader accepts (a member: `relayOk`). Refused
  * hosts: unspecified (0.0.0.0, ::), multicast, broadcast and reserved,
  * IPv4-mapped IPv6, IPv6 link-local (unusable without the author's interface). A loopback
  * address means "on the author's own machine": it is published only by a
