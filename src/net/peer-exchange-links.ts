@@ -49,6 +49,11 @@ export class MeshLinks {
     return this.#chosen.size
   }
 
+  /** Every slot is given: no candidate needs to be looked at any more. */
+  full (): boolean {
+    return this.#chosen.size >= this.#bounds.max
+  }
+
   /** Those of `candidates` given a new link now, best first; the rest have none (the bounds are reached). */
   choose (candidates: readonly MeshCandidate[]): string[] {
     const ranked = [...candidates].sort((a, b) =>

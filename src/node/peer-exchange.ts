@@ -78,6 +78,7 @@ export class PeerExchange {
       this.#init.learnAddrs(peerId, addrs, !atStart)
       return
     }
+    if (this.#links.full()) return
     const spaces = this.#init.sharedSpaces?.(author) ?? []
     if (spaces.length === 0) return
     const ours = new Set(this.#init.folderSpaces?.() ?? [])

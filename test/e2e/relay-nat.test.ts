@@ -40,9 +40,9 @@ describe('member relays behind real NATs', { timeout: 900_000, skip }, () => {
     if (res.code !== 0) throw new Error(`samepage ${args.join(' ')} on ${name} failed (${res.code}): ${res.stderr}`)
     return res.json
   }
-  const start = async (name: 'r' | 'a' | 'b', extra: string[] = []): Promise<void> => {
+  const start = async (name: 'r' | 'a' | 'b'): Promise<void> => {
     const at = `/ip4/${hosts?.[name].ip as string}/tcp/${PORT}`
-    daemon[name] = await startDaemon(dir(name), ['--listen', at, ...extra], NatLab.exec(ns(name)))
+    daemon[name] = await startDaemon(dir(name), ['--listen', at], NatLab.exec(ns(name)))
     running.push(daemon[name] as Daemon)
   }
   const circuitOf = (name: 'a' | 'b'): string | undefined =>

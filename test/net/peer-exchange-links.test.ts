@@ -19,6 +19,7 @@ test('at most 8 new links per space and 32 in all, each charged to one space', (
   const many = Array.from({ length: 60 }, (_, i) => member(100 + i, [`space-${i % 10}`]))
   assert.equal(links.choose(many).length, 32 - 9)
   assert.equal(links.size, 32)
+  assert.ok(links.full())
   assert.deepEqual(links.choose([member(500, ['fresh'])]), [], 'no more in all')
 })
 
