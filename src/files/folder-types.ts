@@ -80,6 +80,19 @@ export interface FolderStatus {
   readonly errors: readonly FolderError[]
   readonly skipped: readonly ScanProblem[]
   readonly lastSyncedMs: number | null
+  /** What went through the folder since the daemon started (for /metrics: counters only ever rise). */
+  readonly totals: FolderTotals
+}
+
+/**
+ * Files in: written from peers' versions (conflict copies included); files out: versions recorded from changes in the
+ * folder (new, changed, deleted); bytes in: chunk bytes fetched from peers; bytes out: chunk bytes served to them.
+ */
+export interface FolderTotals {
+  readonly filesIn: number
+  readonly filesOut: number
+  readonly bytesIn: number
+  readonly bytesOut: number
 }
 
 export interface VersionSummary {
