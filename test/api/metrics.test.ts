@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Metrics } from '../../src/api/metrics.ts'
+import { ApiServer } from '../../src/api/server.ts'
 import { Node } from '../../src/node/index.ts'
 
 /**
@@ -13,7 +14,8 @@ import { Node } from '../../src/node/index.ts'
  * under their standard names beside libp2p's, the per-folder counters and
  * state, the entries per space, every label set at zero from the moment its
  * folder exists, and a misbehaviour counter that does not stop at the log's
- * 1,000 records. promtool reads a real daemon's in test/e2e/metrics.test.ts.
+ * 1,000 records; and the scrape token, which opens /metrics and nothing
+ * else. promtool reads a real daemon's in test/e2e/metrics.test.ts.
  */
 interface Sample { name: string, labels: Record<string, string>, value: number }
 
@@ -127,5 +129,37 @@ describe('/metrics', { timeout: 600_000 }, () => {
     const before = value(samples(await m.text()), 'samepage_misbehaviour_events_total') as number
     for (let i = 0; i < 1_001; i++) b.emit('disconnect', { peer: 'p', reason: 'test', atMs: Date.now() })
     assert.equal(value(samples(await m.text()), 'samepage_misbehaviour_events_total'), before + 1_001)
+  })
+
+  test('the scrape token opens /metrics, in the header only, and nothing else; the API token still does', async () => {
+    const api = new ApiServer({ node: a, host: '127.0.0.1', port: 0 })
+    const { url, token } = await api.start()
+    try {
+      const file = path.join(a.dir, 'metrics-token')
+      const scrape = fs.readFileSync(file, 'utf8').trim()
+      assert.equal(fs.statSync(file).mode & 0o777, 0o600, 'readable by the node\'s user only')
+      assert.notEqual(scrape, token)
+      const get = async (route: string, bearer?: string): Promise<Response> =>
+        await fetch(`${url}${route}`, bearer === undefined ? {} : { headers: { authorization: `Bearer ${bearer}` } })
+      const metrics = await get('/metrics', scrape)
+      assert.equal(metrics.status, 200)
+      assert.match(await metrics.text(), /^samepage_info\{/m)
+      for (const route of ['/v1/id', '/v1/status', '/dashboard']) {
+        const r = await get(route, scrape)
+        assert.equal(r.status, 401, `${route} is not the scrape token's`)
+        await r.body?.cancel()
+      }
+      const stop = await fetch(`${url}/v1/stop`, { method: 'POST', headers: { authorization: `Bearer ${scrape}` } })
+      assert.equal(stop.status, 401)
+      await stop.body?.cancel()
+      const query = await get(`/metrics?token=${scrape}`)
+      assert.equal(query.status, 401, 'never in the query string')
+      await query.body?.cancel()
+      const byApiToken = await get('/metrics', token)
+      assert.equal(byApiToken.status, 200)
+      await byApiToken.body?.cancel()
+    } finally {
+      await api.stop()
+    }
   })
 })
