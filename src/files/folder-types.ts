@@ -80,7 +80,7 @@ export interface FolderStatus {
   readonly errors: readonly FolderError[]
   readonly skipped: readonly ScanProblem[]
   readonly lastSyncedMs: number | null
-  /** What went through the folder since the daemon started (for /metrics: counters only ever rise). */
+  /** What went through the folder since it started here (the daemon's start, or its `folder add`): only rises. */
   readonly totals: FolderTotals
 }
 
