@@ -1,10 +1,16 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
-import type { NetworkMap, Node } from '../node/index.ts'
+import type { MessageType } from '../codec/index.ts'
+import { ALERT_KINDS } from '../node/index.ts'
+import type { FolderStatus, NetworkMap, Node } from '../node/index.ts'
 
 /**
  * GET /metrics: Prometheus text format. samepage's own metrics are read
  * from the node at scrape time; libp2p's (connections, streams, bytes per
- * protocol) and the process's (CPU, memory, event loop lag) come beside them.
+ * protocol) and the process's (CPU, memory, event loop lag) come beside them,
+ * the process's under the standard names (`process_*`, `nodejs_*`) that
+ * ready-made Node.js dashboards read. Every label set a dashboard may sum
+ * over is there from the start, at zero: each folder and space as soon as it
+ * exists here, each message type, alert kind and folder state always.
  */
 export class Metrics {
   readonly #own = new Registry()
@@ -17,8 +23,8 @@ export class Metrics {
     const r = this.#own
     const map = (): NetworkMap => this.#map ?? node.network()
     // Event loop lag sampled every 100 ms, not prom-client's 10 ms: an idle daemon should stay idle.
-    collectDefaultMetrics({ register: r, prefix: 'samepage_process_', eventLoopMonitoringPrecision: 100 })
-    type Labels = readonly string[]
+    // No prefix: libp2p registers no process metrics of its own (network.ts: collectDefaultMetrics false).
+    collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: 100 })
     const gauge = (name: string, help: string, labelNames: Labels, collect: (g: Gauge) => void): void => {
       // eslint-disable-next-line no-new
       new Gauge({ name, help, labelNames, registers: [r], collect () { this.reset(); collect(this) } })
@@ -51,16 +57,27 @@ export class Metrics {
     gauge('samepage_folder_receive_bytes_per_second', folderRate, ['space', 'name'], g => {
       for (const f of node.folderList()) g.set({ space: f.space, name: f.name }, f.status.rateBytesPerSecond)
     })
+    folderMetrics(node, gauge, counter)
+    const entries = 'Entries this node holds of each space (as it serves them).'
+    gauge('samepage_space_entries', entries, ['space', 'name'], g => {
+      for (const s of node.spaces()) {
+        g.set({ space: s.id, name: s.name }, node.space(s.id).vector().reduce((n, f) => n + f.count, 0))
+      }
+    })
     const byDirection = ['direction', 'type']
     counter('samepage_sync_messages_total', 'Sync protocol messages by direction and type.', byDirection, c => {
       const st = node.syncStats()
-      for (const [type, n] of Object.entries(st.messagesIn)) c.inc({ direction: 'in', type }, n ?? 0)
-      for (const [type, n] of Object.entries(st.messagesOut)) c.inc({ direction: 'out', type }, n ?? 0)
+      for (const type of MESSAGE_TYPES) {
+        c.inc({ direction: 'in', type }, st.messagesIn[type] ?? 0)
+        c.inc({ direction: 'out', type }, st.messagesOut[type] ?? 0)
+      }
     })
     counter('samepage_sync_bytes_total', 'Sync protocol bytes by direction and message type.', byDirection, c => {
       const st = node.syncStats()
-      for (const [type, n] of Object.entries(st.bytesIn)) c.inc({ direction: 'in', type }, n ?? 0)
-      for (const [type, n] of Object.entries(st.bytesOut)) c.inc({ direction: 'out', type }, n ?? 0)
+      for (const type of MESSAGE_TYPES) {
+        c.inc({ direction: 'in', type }, st.bytesIn[type] ?? 0)
+        c.inc({ direction: 'out', type }, st.bytesOut[type] ?? 0)
+      }
     })
     const held = 'What peers make this node hold now (each bounded per peer and in all): ' +
       'pending entries and bytes, claims, bytes queued to send.'
@@ -75,8 +92,8 @@ export class Metrics {
     })
     const changed = 'Chunk requests answered "changed": the file moved on since its scan (it is read again).'
     counter('samepage_block_changed_total', changed, [], c => { c.inc(node.blockStats().changed) })
-    const misbehaviour = 'Misbehaviour and disconnections logged (the last 1,000 are kept).'
-    counter('samepage_misbehaviour_events_total', misbehaviour, [], c => { c.inc(node.misbehaviour.length) })
+    const misbehaviour = 'Misbehaviour by peers and disconnections since the node started.'
+    counter('samepage_misbehaviour_events_total', misbehaviour, [], c => { c.inc(node.misbehaviourEvents) })
     const period = 'How often this node publishes its status (grows with the network).'
     gauge('samepage_status_period_seconds', period, [], g => { g.set(node.status(map()).periodMs / 1000) })
     gauge('samepage_network_nodes', 'Nodes of the deployment by health, as this node sees them.', ['health'], g => {
@@ -91,6 +108,7 @@ export class Metrics {
       g.set(map().summary.partitions)
     })
     gauge('samepage_alerts_open', 'Open alerts of the up nodes of the deployment, by kind.', ['kind'], g => {
+      for (const kind of ALERT_KINDS) g.set({ kind }, 0)
       for (const a of node.alerts(map())) g.inc({ kind: a.kind }, 1)
     })
   }
@@ -105,4 +123,51 @@ export class Metrics {
       this.#map = undefined
     }
   }
+}
+
+type Labels = readonly string[]
+type Collected<M> = (name: string, help: string, labelNames: Labels, collect: (m: M) => void) => void
+
+/** Every message type of the sync protocol (the compiler keeps the list whole). */
+const MESSAGE_TYPES = Object.keys({
+  hello: 1, want: 1, entries: 1, none: 1, have: 1, fork: 1, status: 1, 'status-have': 1, 'status-want': 1, bye: 1,
+  'join-answer': 1
+} satisfies Record<MessageType, 1>) as MessageType[]
+
+const FOLDER_STATES = Object.keys({
+  starting: 1, scanning: 1, syncing: 1, idle: 1, stopped: 1
+} satisfies Record<FolderStatus['state'], 1>) as FolderStatus['state'][]
+
+/** Each shared folder's traffic since start, its state, errors and last sync: one folder per space, named by it. */
+function folderMetrics (node: Node, gauge: Collected<Gauge>, counter: Collected<Counter>): void {
+  const folder = ['space', 'name']
+  const each = (fill: (labels: { space: string, name: string }, s: FolderStatus) => void): void => {
+    for (const f of node.folderList()) fill({ space: f.space, name: f.name }, f.status)
+  }
+  const bytes = 'Chunk bytes of a shared folder: fetched from peers (in), served to them (out).'
+  counter('samepage_folder_bytes_total', bytes, [...folder, 'direction'], c => {
+    each((l, s) => {
+      c.inc({ ...l, direction: 'in' }, s.totals.bytesIn)
+      c.inc({ ...l, direction: 'out' }, s.totals.bytesOut)
+    })
+  })
+  const files = 'Files of a shared folder: written from peers\' versions (in), ' +
+    'versions recorded from its changes (out).'
+  counter('samepage_folder_files_total', files, [...folder, 'direction'], c => {
+    each((l, s) => {
+      c.inc({ ...l, direction: 'in' }, s.totals.filesIn)
+      c.inc({ ...l, direction: 'out' }, s.totals.filesOut)
+    })
+  })
+  const state = `A shared folder's state: 1 for the one it is in (${FOLDER_STATES.join(', ')}), 0 for the others.`
+  gauge('samepage_folder_state', state, [...folder, 'state'], g => {
+    each((l, s) => { for (const st of FOLDER_STATES) g.set({ ...l, state: st }, st === s.state ? 1 : 0) })
+  })
+  gauge('samepage_folder_errors', 'Paths of a shared folder in error now (each is tried again).', folder, g => {
+    each((l, s) => { g.set(l, s.errors.length) })
+  })
+  const lastSync = 'When a shared folder was last wholly in sync (unix seconds; 0: not since the node started).'
+  gauge('samepage_folder_last_sync_timestamp_seconds', lastSync, folder, g => {
+    each((l, s) => { g.set(l, s.lastSyncedMs === null ? 0 : s.lastSyncedMs / 1000) })
+  })
 }

@@ -27,9 +27,14 @@ import { DASHBOARD_HEADERS, dashboardModule, dashboardPage } from './dashboard.t
  * stops the daemon as SIGTERM does; `GET /v1/health` needs no token and
  * answers only {status, version}. Besides /v1/: /metrics
  * (Prometheus text) and /dashboard (the web page), with the same token, and
- * /dashboard/*.js, the page's code, without (see dashboard.ts).
+ * /dashboard/*.js, the page's code, without (see dashboard.ts). /metrics also
+ * takes the scrape token (`metrics-token`, 0600, kept across restarts too),
+ * which opens nothing else: a monitoring server holds a credential that reads
+ * counters, not one that runs the node. It is taken from the Authorization
+ * header only, never the query string, so it stays out of logs.
  */
 const TOKEN_FILE = 'api-token'
+const SCRAPE_TOKEN_FILE = 'metrics-token'
 const BODY_BYTES_MAX = 1024 * 1024
 /** The node's events the WebSocket forwards. */
 const EVENT_TYPES = ['stored', 'fork', 'misbehaviour', 'disconnect', 'folder', 'network', 'notice'] as const
@@ -66,6 +71,7 @@ export class ApiServer {
   readonly #node: Node
   readonly #init: ApiInit
   readonly #token: string
+  readonly #scrapeToken: string
   readonly #metrics: Metrics
   readonly #server: http.Server
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 })
@@ -75,6 +81,7 @@ export class ApiServer {
     this.#init = init
     this.#node = init.node
     this.#token = loadOrCreateToken(path.join(init.node.dir, TOKEN_FILE))
+    this.#scrapeToken = loadOrCreateToken(path.join(init.node.dir, SCRAPE_TOKEN_FILE))
     this.#metrics = new Metrics(init.node)
     this.#server = http.createServer((req, res) => { void this.#handle(req, res) })
     this.#server.on('upgrade', (req, socket, head) => {
@@ -120,7 +127,8 @@ export class ApiServer {
         send(res, 200, { status: 'ok', version: VERSION })
         return
       }
-      if (!this.#authorized(req)) {
+      const scrape = req.method === 'GET' && url.pathname === '/metrics' && sameToken(bearer(req), this.#scrapeToken)
+      if (!scrape && !this.#authorized(req)) {
         const hint = 'the CLI reads it from api.json in the data directory'
         throw new ApiError('UNAUTHORIZED', `missing or wrong API token; ${hint}`)
       }
@@ -150,13 +158,8 @@ export class ApiServer {
   }
 
   #authorized (req: http.IncomingMessage): boolean {
-    const header = req.headers.authorization ?? ''
-    const given = header.startsWith('Bearer ')
-      ? header.slice(7)
-      : new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? ''
-    const a = Buffer.from(given)
-    const b = Buffer.from(this.#token)
-    return a.length === b.length && crypto.timingSafeEqual(a, b)
+    const given = bearer(req) ?? new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? ''
+    return sameToken(given, this.#token)
   }
 
   #stream (ws: WebSocket): void {
@@ -224,6 +227,17 @@ function sendText (
 ): void {
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text), ...headers })
   res.end(text)
+}
+
+function bearer (req: http.IncomingMessage): string | undefined {
+  const header = req.headers.authorization ?? ''
+  return header.startsWith('Bearer ') ? header.slice(7) : undefined
+}
+
+function sameToken (given: string | undefined, token: string): boolean {
+  const a = Buffer.from(given ?? '')
+  const b = Buffer.from(token)
+  return a.length === b.length && crypto.timingSafeEqual(a, b)
 }
 
 function loadOrCreateToken (file: string): string {

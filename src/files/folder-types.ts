@@ -80,6 +80,19 @@ export interface FolderStatus {
   readonly errors: readonly FolderError[]
   readonly skipped: readonly ScanProblem[]
   readonly lastSyncedMs: number | null
+  /** What went through the folder since it started here (the daemon's start, or its `folder add`): only rises. */
+  readonly totals: FolderTotals
+}
+
+/**
+ * Files in: written from peers' versions (conflict copies included); files out: versions recorded from changes in the
+ * folder (new, changed, deleted); bytes in: chunk bytes fetched from peers; bytes out: chunk bytes served to them.
+ */
+export interface FolderTotals {
+  readonly filesIn: number
+  readonly filesOut: number
+  readonly bytesIn: number
+  readonly bytesOut: number
 }
 
 export interface VersionSummary {

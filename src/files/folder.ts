@@ -11,7 +11,7 @@ import { checkFolder } from './folder-errors.ts'
 import { nodeFolderFs } from './folder-fs.ts'
 import { loadFolderState, saveFolderState } from './folder-state.ts'
 import type { KnownStore } from './folder-state.ts'
-import type { ConflictInfo, FolderMode, FolderOptions, FolderStatus } from './folder-types.ts'
+import type { ConflictInfo, FolderMode, FolderOptions, FolderStatus, FolderTotals } from './folder-types.ts'
 import type { NewVersion, RecordedFile, WriteJob } from './folder-types.ts'
 import { adopt } from './pass-state.ts'
 import type { PassState } from './pass-state.ts'
@@ -63,6 +63,8 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   #fetch: ChunkFetcher | null = null
   #lastFetched: FetchProgress = { bytesReceived: 0, rateBytesPerSecond: 0, peers: [] }
   #lastSyncedMs: number | null = null
+  /** Bytes in: of the passes ended; the pass under way adds its fetcher's count (status()). */
+  #totals: FolderTotals = { filesIn: 0, filesOut: 0, bytesIn: 0, bytesOut: 0 }
   /** Paths in conflict as of the last pass (status() is asked often; the full list reads the whole view). */
   #conflictCount = 0
   #subscription: AsyncSubscription | undefined
@@ -170,7 +172,8 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       conflicts: this.#conflictCount,
       errors: [...this.#state.errors].map(([p, error]) => ({ path: p, error })),
       skipped: this.#skipped,
-      lastSyncedMs: this.#lastSyncedMs
+      lastSyncedMs: this.#lastSyncedMs,
+      totals: { ...this.#totals, bytesIn: this.#totals.bytesIn + (this.#fetch === null ? 0 : fetched.bytesReceived) }
     }
   }
 
@@ -183,7 +186,19 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
    * its scan; or null.
    */
   async readChunk (hashHex: string): Promise<Uint8Array | 'changed' | null> {
-    return await this.#state.index.serve(hashHex)
+    const bytes = await this.#state.index.serve(hashHex)
+    if (bytes instanceof Uint8Array) this.#tally({ bytesOut: bytes.length })
+    return bytes
+  }
+
+  #tally (add: Partial<FolderTotals>): void {
+    const t = this.#totals
+    this.#totals = {
+      filesIn: t.filesIn + (add.filesIn ?? 0),
+      filesOut: t.filesOut + (add.filesOut ?? 0),
+      bytesIn: t.bytesIn + (add.bytesIn ?? 0),
+      bytesOut: t.bytesOut + (add.bytesOut ?? 0)
+    }
   }
 
   // ------------------------------------------------------------------ a pass
@@ -245,6 +260,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     try {
       const ids = this.#opts.host.record(versions)
       for (const v of versions) this.#state.errors.delete(v.path)
+      this.#tally({ filesOut: versions.length })
       return ids
     } catch (err) {
       for (const v of versions) this.#state.errors.set(v.path, `not shared: ${(err as Error).message}`)
@@ -310,13 +326,18 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     try {
       await writeJobs(this.#state, jobs, fetch, {
         stopped: () => this.#stopped,
-        done: job => { this.#need = { files: this.#need.files - 1, bytes: this.#need.bytes - job.version.size } }
+        done: job => {
+          this.#need = { files: this.#need.files - 1, bytes: this.#need.bytes - job.version.size }
+          // A job that failed leaves its path's error (write-jobs.ts).
+          if (!this.#state.errors.has(job.path)) this.#tally({ filesIn: 1 })
+        }
       })
     } finally {
       clearInterval(this.#progressTimer)
       this.#lastFetched = fetch.progress()
       fetch.close()
       this.#fetch = null
+      this.#tally({ bytesIn: this.#lastFetched.bytesReceived })
     }
   }
 

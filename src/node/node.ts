@@ -49,6 +49,7 @@ export class Node extends EventEmitter<NodeEvents> {
   readonly #parts: NodeParts
   readonly #unlock: () => void
   #started = false
+  #misbehaviourEvents = 0
   /** Backups under way: stop() lets them finish before it closes the store they read. */
   readonly #backups = new Set<Promise<BackupResult>>()
 
@@ -60,7 +61,14 @@ export class Node extends EventEmitter<NodeEvents> {
     this.keyPair = this.#parts.keyPair
     this.misbehaviour = this.#parts.misbehaviour.records
     this.metrics = this.#parts.metrics
+    // Counted apart from the log, which keeps only the newest records: the metric must never stop rising.
+    const count = (): void => { this.#misbehaviourEvents++ }
+    this.on('misbehaviour', count)
+    this.on('disconnect', count)
   }
+
+  /** Misbehaviour and disconnections since this node opened (what the log holds is bounded; this is not). */
+  get misbehaviourEvents (): number { return this.#misbehaviourEvents }
 
   /** Opens (creating if needed) a data directory and locks it for this process. */
   static open (opts: NodeOptions): Node {

@@ -10,7 +10,7 @@
  */
 export { StatusPublisher } from './publisher.ts'
 export type { TelemetryHost } from './publisher.ts'
-export { encodeReport, decodeReport, REPORT_LIMITS } from './report.ts'
+export { encodeReport, decodeReport, REPORT_LIMITS, ALERT_KINDS } from './report.ts'
 export type { NodeReport, AlertReport } from './report.ts'
 export { DEFAULT_THRESHOLDS, evaluateAlerts, alertsChanged } from './alerts.ts'
 export type { AlertThresholds } from './alerts.ts'

@@ -33,7 +33,9 @@ export interface FolderReport {
   readonly errors: number
 }
 export type AlertKind = 'overheating' | 'disk-full' | 'memory-low' | 'peer-unreachable' | 'folder-stuck'
-const ALERT_KINDS: readonly AlertKind[] = ['overheating', 'disk-full', 'memory-low', 'peer-unreachable', 'folder-stuck']
+export const ALERT_KINDS: readonly AlertKind[] = [
+  'overheating', 'disk-full', 'memory-low', 'peer-unreachable', 'folder-stuck'
+]
 export interface AlertReport {
   readonly kind: AlertKind
   readonly subject: string
