@@ -1,3 +1,6 @@
+import { createLogger, isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS } from '../log/index.ts'
+import type { Logger } from '../log/index.ts'
+import type { NodeConfig } from '../node/index.ts'
 import { isMultiaddr, Node, readConfig, rememberPort, stablePort } from '../node/index.ts'
 import type { NodeOptions } from '../node/index.ts'
 import { loadApiServer } from '../api/index.ts'
@@ -13,6 +16,8 @@ export interface StartFlags {
   mdns?: boolean
   maxUp?: string
   maxDown?: string
+  logLevel?: string
+  logFormat?: string
 }
 
 /** The flags, and the global ones (`--dir`, `--json`). */
@@ -44,6 +49,7 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
       throw new CliError(`${flag} ${JSON.stringify(bad)} is not a multiaddr like ${like}`, 2)
     }
   }
+  const logger = daemonLogger(opts, config)
   const apiText = opts.api ?? config.api
   const [host, portText] = apiText === undefined ? [API_HOST, undefined] : splitHostPort(apiText)
   const listenGiven = opts.listen.length > 0 ? opts.listen : config.listen
@@ -73,6 +79,7 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
     blockStallMs: config.blockStallSeconds === undefined ? undefined : config.blockStallSeconds * 1000,
     diskReserveBytes: config.diskReserveBytes,
     encrypters: config.encrypters,
+    logger,
     ...inject
   })
   node.on('notice', n => { process.stderr.write(`samepage: ${new Date(n.atMs).toISOString()} ${n.message}\n`) })
@@ -118,6 +125,22 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
 function ignoreHangUp (): void {
   const how = 'config.json is read at start; to apply a change, restart: samepage stop, then samepage start'
   process.stderr.write(`samepage: ${new Date().toISOString()} SIGHUP ignored (nothing to reload): ${how}\n`)
+}
+
+/** The logger on stderr: --log-level, then SAMEPAGE_LOG_LEVEL, then config.json; --log-format, then config.json. */
+function daemonLogger (opts: StartOptions, config: NodeConfig): Logger {
+  const fromEnv = process.env.SAMEPAGE_LOG_LEVEL === '' ? undefined : process.env.SAMEPAGE_LOG_LEVEL
+  const [levelFrom, level] = opts.logLevel !== undefined
+    ? ['--log-level', opts.logLevel]
+    : fromEnv !== undefined ? ['SAMEPAGE_LOG_LEVEL', fromEnv] : ['config.json "logLevel"', config.logLevel ?? 'info']
+  if (!isLogLevel(level)) {
+    throw new CliError(`${levelFrom} ${JSON.stringify(level)} is not one of ${LOG_LEVELS.join(', ')}`, 2)
+  }
+  const format = opts.logFormat ?? config.logFormat ?? 'human'
+  if (!isLogFormat(format)) {
+    throw new CliError(`--log-format ${JSON.stringify(format)} is not one of ${LOG_FORMATS.join(', ')}`, 2)
+  }
+  return createLogger({ level, format })
 }
 
 function splitHostPort (text: string): [string, string] {

@@ -68,6 +68,8 @@ interface NetworkInit {
   readonly metrics?: Registry | undefined
   /** The connection encrypters offered, most preferred first (encrypters.ts); absent: TLS, then Noise. */
   readonly encrypters?: readonly EncrypterName[] | undefined
+  /** A sync session with a peer opened (`open`) or ended: the node logs it (node/node-log.ts). */
+  readonly onSession?: (peerId: string, open: boolean, direction: 'inbound' | 'outbound') => void
 }
 
 export interface PeerInfo {
@@ -283,6 +285,7 @@ export class Network {
         this.#sessions.delete(author)
         this.#blockLinks.closePeer(author)
         this.#driver.disconnect(author)
+        this.#init.onSession?.(connection.remotePeer.toString(), false, connection.direction)
       }
     })
     this.#sessions.set(author, session)
@@ -291,6 +294,7 @@ export class Network {
       void connection.close().catch(() => {})
       return
     }
+    this.#init.onSession?.(connection.remotePeer.toString(), true, connection.direction)
     void session.run()
   }
 

@@ -5,6 +5,7 @@ import { Registry } from 'prom-client'
 import { loadOrCreateIdentity } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, parseAuthorKey } from '../ids/index.ts'
+import type { Logger } from '../log/index.ts'
 import { advertisedAddrs, BlockLinks, Network, SessionTable, SyncDriver } from '../net/index.ts'
 import type { BlockProvider, BlockServed, EncrypterName } from '../net/index.ts'
 import { SqliteStore } from '../store/index.ts'
@@ -19,6 +20,7 @@ import { MemberCommands } from './member-commands.ts'
 import { MisbehaviourLog } from './misbehaviour-log.ts'
 import { NetworkView } from './network-view.ts'
 import { NodeEventHandler } from './node-events.ts'
+import { NodeLog } from './node-log.ts'
 import type { NodeEvents } from './node-events.ts'
 import { OwnFeedWatch } from './own-feed.ts'
 import { PeerExchange } from './peer-exchange.ts'
@@ -67,6 +69,8 @@ export interface NodeOptions {
   readonly encrypters?: readonly EncrypterName[] | undefined
   /** Tests only (a slow or failing disk): how the store syncs its WAL for the group commit; absent, fdatasync. */
   readonly walFsync?: ((fd: number) => Promise<void>) | undefined
+  /** Where the node logs joins, connections, bans, forks, conflicts, folder errors and alerts; absent: nowhere. */
+  readonly logger?: Logger | undefined
 }
 
 interface BlockRequest { readonly author: string, readonly space: string, readonly hash: Uint8Array }
@@ -116,6 +120,7 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
   const deployment = new DeploymentSpaces(dir)
   const spaces = new SpaceSet({ store, deployment, me })
   const knownPeers = new KnownPeers(path.join(dir, 'peers.json'), peerId => spaces.memberAnywhere(peerId))
+  const log = new NodeLog({ logger: opts.logger, spacesOf: peerId => spaces.namesOf(peerId) })
   const sessions = new SessionTable()
   const blockLinks = new BlockLinks({
     sessions, maxUpBytesPerSecond: opts.maxUpBytesPerSecond ?? 0, maxDownBytesPerSecond: opts.maxDownBytesPerSecond ?? 0
@@ -136,7 +141,10 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     link: async author => await blockLinks.open(author),
     // The block layer names peers by the text of their author keys (connectedAuthors): parsed back here.
     corrupt: (author, reason) => { driver.reportCorruptBlock(parseAuthorKey(author), reason) },
-    progress: (space, status) => { emitter.emit('folder', { space, status }) },
+    progress: (space, status) => {
+      log.folder(space, spaces.get(space)?.genesis.name ?? space, status)
+      emitter.emit('folder', { space, status })
+    },
     blockStallMs: opts.blockStallMs
   })
   const knownOrMember = (peerId: string): boolean => spaces.memberAnywhere(peerId) || knownPeers.has(peerId)
@@ -153,9 +161,13 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     onPeerAddrs: (peerId, addrs) => { knownPeers.remember(peerId, addrs) },
     blocks: blockProvider(folders, opts.blockAnswers),
     metrics,
-    encrypters: opts.encrypters
+    encrypters: opts.encrypters,
+    onSession: (peerId, open, direction) => {
+      if (open) log.connected(peerId, direction)
+      else log.disconnected(peerId)
+    }
   })
-  const misbehaviour = new MisbehaviourLog()
+  const misbehaviour = new MisbehaviourLog(dir)
   const peerExchange = new PeerExchange({
     self: network.peerId,
     addrs: () => network.addrs(),
@@ -171,6 +183,7 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
       try {
         driver.publishStatus(space, body)
         storage.ok(PUBLISH_OPERATION)
+        log.alerts(telemetry.alerts)
       } catch (err) {
         if (!storage.failed(PUBLISH_OPERATION, err, Date.now())) throw err // a full disk: the next period tries again
       }
@@ -194,6 +207,7 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     joinWaits,
     knownPeers,
     misbehaviour,
+    log,
     afterJoin: space => { members.afterJoin(space) }
   })
   driver.onEvent(ev => { events.handle(ev) })

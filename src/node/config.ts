@@ -5,6 +5,8 @@ import { NodeError } from './errors.ts'
 import { DEFAULT_THRESHOLDS } from '../telemetry/index.ts'
 import type { AlertThresholds } from '../telemetry/index.ts'
 import type { EncrypterName } from '../net/index.ts'
+import { isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS } from '../log/index.ts'
+import type { LogFormat, LogLevel } from '../log/index.ts'
 
 /**
  * `config.json` in the data directory: what `samepage start` uses when the
@@ -12,7 +14,7 @@ import type { EncrypterName } from '../net/index.ts'
  *
  *   { "listen": ["/ip4/0.0.0.0/tcp/4815"], "peers": ["/ip4/…/tcp/4815/p2p/12D3KooW…"],
  *     "mdns": false, "api": "127.0.0.1:4816", "name": "rack-3", "blockStallSeconds": 30,
- *     "encrypters": ["tls", "noise"],
+ *     "encrypters": ["tls", "noise"], "logLevel": "info", "logFormat": "human",
  *     "alerts": { "temperatureC": 85, "diskFreePercent": 5, "memoryFreePercent": 3,
  *                 "peerUnreachableSeconds": 60, "folderStuckSeconds": 300 } }
  *
@@ -24,6 +26,8 @@ import type { EncrypterName } from '../net/index.ts'
  * 1% of the disk, at least 256 MiB, at most 5% of it).
  * `encrypters` are the connection encrypters offered, most preferred first
  * (default TLS, then Noise; the dialler's order wins).
+ * `logLevel` (debug, info, warn, error, silent) and `logFormat` (human, json)
+ * are how the daemon logs on stderr; `--log-level`, `SAMEPAGE_LOG_LEVEL` and `--log-format` win.
  *
  * Peers from here and from `--peer` are both dialled; `--listen`, `--api`
  * and `--mdns` given on the command line win. Without "listen" or "api" (here
@@ -43,6 +47,8 @@ export interface NodeConfig {
    */
   readonly diskReserveBytes?: number | undefined
   readonly encrypters?: readonly EncrypterName[] | undefined
+  readonly logLevel?: LogLevel | undefined
+  readonly logFormat?: LogFormat | undefined
 }
 
 export const CONFIG_FILE = 'config.json'
@@ -65,7 +71,7 @@ export function readConfig (dir: string): NodeConfig {
   }
   const o = raw as Record<string, unknown>
   const known = ['listen', 'peers', 'mdns', 'api', 'name', 'alerts', 'blockStallSeconds', 'diskReserveBytes',
-    'encrypters']
+    'encrypters', 'logLevel', 'logFormat']
   const unknown = Object.keys(o).filter(k => !known.includes(k))
   if (unknown.length > 0) {
     throw new NodeError('BAD_CONFIG',
@@ -110,6 +116,12 @@ export function readConfig (dir: string): NodeConfig {
     throw new NodeError('BAD_CONFIG',
       `${file}: "encrypters" must list "tls" and/or "noise", each once, most preferred first; ${fix}`)
   }
+  if (o.logLevel !== undefined && !isLogLevel(o.logLevel)) {
+    throw new NodeError('BAD_CONFIG', `${file}: "logLevel" must be one of ${LOG_LEVELS.join(', ')}; ${fix}`)
+  }
+  if (o.logFormat !== undefined && !isLogFormat(o.logFormat)) {
+    throw new NodeError('BAD_CONFIG', `${file}: "logFormat" must be one of ${LOG_FORMATS.join(', ')}; ${fix}`)
+  }
   return {
     listen: addrs('listen'),
     peers: addrs('peers'),
@@ -119,7 +131,9 @@ export function readConfig (dir: string): NodeConfig {
     alerts: alerts(o.alerts, file, fix),
     blockStallSeconds: stall as number | undefined,
     diskReserveBytes: reserve as number | undefined,
-    encrypters: encrypters as EncrypterName[] | undefined
+    encrypters: encrypters as EncrypterName[] | undefined,
+    logLevel: o.logLevel,
+    logFormat: o.logFormat
   }
 }
 
