@@ -106,8 +106,10 @@ export class NodeEventHandler {
       if (notice !== undefined) emitter.emit('notice', { atMs, message: notice })
     }
     this.#init.joinWaits.stored(ev.space)
+    const inDeployment = this.#init.telemetry.deployment.has(ev.space)
     for (const e of ev.entries) {
-      if (e.body.t === 'join') this.#init.log.joined(ev.space, this.#spaceName(ev.space), peerIdOf(e.author))
+      if (e.body.t !== 'join') continue
+      this.#init.log.joined(ev.space, this.#spaceName(ev.space), peerIdOf(e.author), inDeployment)
     }
     if (ev.entries.some(e => e.body.t === 'join' || e.body.t === 'invite.redeem')) {
       setImmediate(() => { this.#init.afterJoin(ev.space) })

@@ -52,8 +52,10 @@ export class NodeLog {
     this.#peerLine(peer, 'peer disconnected', {})
   }
 
-  joined (space: string, spaceName: string, peer: string): void {
-    this.#log?.info({ peer, space, spaceName }, 'member joined')
+  /** `deployment`: a join of the deployment's status space, which follows every join of the deployment's owner. */
+  joined (space: string, spaceName: string, peer: string, deployment = false): void {
+    if (deployment) this.#log?.debug({ peer, space, spaceName }, 'member joined the deployment')
+    else this.#log?.info({ peer, space, spaceName }, 'member joined')
   }
 
   banned (peer: string, reason: string): void {

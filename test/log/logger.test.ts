@@ -96,9 +96,9 @@ test('the node\'s log: a folder\'s new conflicts and errors once each, alerts wh
   node.folder('S', 'team', status(1, [{ path: 'a.txt', error: 'EACCES' }]))
   node.folder('S', 'team', status(1, [{ path: 'a.txt', error: 'EACCES' }])) // every half second during a transfer
   assert.deepEqual(read(), [['folder conflict', 1], ['folder error', 'a.txt']])
-  const alert = { kind: 'disk', subject: '/srv', detail: '3% free', sinceMs: 0 } as const
+  const alert = { kind: 'disk-full', subject: '/srv', detail: '3% free', sinceMs: 0 } as const
   node.alerts([alert])
   node.alerts([alert])
   node.alerts([])
-  assert.deepEqual(read(), [['alert', 'disk'], ['alert cleared', 'disk']])
+  assert.deepEqual(read(), [['alert', 'disk-full'], ['alert cleared', 'disk-full']])
 })
