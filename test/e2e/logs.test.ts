@@ -60,6 +60,8 @@ describe('the daemon\'s log', { timeout: 600_000 }, () => {
       assert.deepEqual([joined[0]?.level, joined[0]?.peer, joined[0]?.space, joined[0]?.spaceName],
         ['info', b.peerId, space.id, 'team'])
     }
+    const restored = (logOf.get(b) ?? []).filter(l => /store lacked/.test(String(l.msg)))
+    assert.deepEqual(restored, [], 'a joiner\'s own join, stored once the inviter admits it, is no sign of a restore')
     for (const d of [a, b]) {
       const notJson = (logOf.get(d) ?? []).filter(l => 'text' in l)
       assert.deepEqual(notJson, [], `under --log-format json, every log line is JSON (${d.peerId})`)
