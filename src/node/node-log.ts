@@ -7,6 +7,8 @@ import type { AlertReport } from '../telemetry/index.ts'
 const SPACES_NAMED_MAX = 8
 /** Connection lines per peer a minute: a peer reconnecting in a loop is told once a minute with a count. */
 const CONNECTION_LINES_PER_PEER = 4
+/** Folder errors logged one by one, per space a minute; past that, one line says how many more. */
+const FOLDER_ERROR_LINES = 10
 
 interface NodeLogInit {
   /** Absent: the node logs nothing (a library's default; `samepage start` gives it one). */
@@ -29,6 +31,7 @@ export class NodeLog {
   readonly #now: () => number
   readonly #peerLimiter = new LogLimiter({ perKey: CONNECTION_LINES_PER_PEER })
   readonly #misbehaviourLimiter = new LogLimiter()
+  readonly #folderLimiter = new LogLimiter({ perKey: FOLDER_ERROR_LINES })
   /** Peers whose connection was logged and not yet its end (a session replaced by another is one connection). */
   readonly #connected = new Set<string>()
   readonly #folders = new Map<string, { conflicts: number, errors: Set<string> }>()
@@ -81,18 +84,28 @@ export class NodeLog {
     if (this.#log === undefined) return
     const seen = this.#folders.get(space) ?? { conflicts: 0, errors: new Set<string>() }
     this.#folders.set(space, seen)
-    if (status.conflicts > seen.conflicts) {
+    // A rise held back by the limiter is told with the next one (seen.conflicts stays at the last told).
+    if (status.conflicts <= seen.conflicts) seen.conflicts = status.conflicts
+    else if (this.#folderLimiter.allow(`${space} conflicts`, this.#now()) !== undefined) {
       this.#log.warn({ space, spaceName, conflicts: status.conflicts, new: status.conflicts - seen.conflicts },
         'folder conflict')
+      seen.conflicts = status.conflicts
     }
-    seen.conflicts = status.conflicts
     const errors = new Set<string>()
+    let unlogged = 0
     for (const e of status.errors) {
       const key = `${e.path}\n${e.error}`
       errors.add(key)
-      if (!seen.errors.has(key)) this.#log.warn({ space, spaceName, path: e.path, error: e.error }, 'folder error')
+      if (seen.errors.has(key)) continue
+      // A peer can share many files this disk refuses: a few lines a minute, then how many more.
+      if (this.#folderLimiter.allow(space, this.#now()) === undefined) unlogged++
+      else this.#log.warn({ space, spaceName, path: e.path, error: e.error }, 'folder error')
     }
     seen.errors = errors
+    if (unlogged > 0) {
+      const more = { space, spaceName, errors: unlogged, see: `samepage folder status ${spaceName}` }
+      if (this.#folderLimiter.allow(`${space} more`, this.#now()) !== undefined) this.#log.warn(more, 'folder errors')
+    }
   }
 
   /** This node's open alerts after a publication: each newly open one, and each one cleared, once. */

@@ -96,6 +96,11 @@ test('the node\'s log: a folder\'s new conflicts and errors once each, alerts wh
   node.folder('S', 'team', status(1, [{ path: 'a.txt', error: 'EACCES' }]))
   node.folder('S', 'team', status(1, [{ path: 'a.txt', error: 'EACCES' }])) // every half second during a transfer
   assert.deepEqual(read(), [['folder conflict', 1], ['folder error', 'a.txt']])
+  const many = Array.from({ length: 10_000 }, (_, i) => ({ path: `f${i}`, error: 'not written: its name is too long' }))
+  node.folder('S', 'team', status(1, many))
+  const flood = read()
+  assert.equal(flood.length, 10, 'ten errors a minute one by one (a.txt was the first), then one line for the rest')
+  assert.deepEqual(flood.at(-1), ['folder errors', undefined])
   const alert = { kind: 'disk-full', subject: '/srv', detail: '3% free', sinceMs: 0 } as const
   node.alerts([alert])
   node.alerts([alert])
