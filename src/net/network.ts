@@ -70,6 +70,8 @@ interface NetworkInit {
   readonly encrypters?: readonly EncrypterName[] | undefined
   /** A sync session with a peer opened (`open`) or ended: the node logs it (node/node-log.ts). */
   readonly onSession?: (peerId: string, open: boolean, direction: 'inbound' | 'outbound') => void
+  /** A circuit-relay reservation was made on a member relay (its peer id, our address through it): logged once. */
+  readonly onRelayReservation?: (relayPeerId: string, addr: string) => void
 }
 
 export interface PeerInfo {

@@ -165,7 +165,8 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     onSession: (peerId, open, direction) => {
       if (open) log.connected(peerId, direction)
       else log.disconnected(peerId)
-    }
+    },
+    onRelayReservation: (relay, addr) => { log.relayReservation(relay, addr) }
   })
   const misbehaviour = new MisbehaviourLog(dir)
   const peerExchange = new PeerExchange({
