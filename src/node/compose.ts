@@ -184,13 +184,12 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
       try {
         driver.publishStatus(space, body)
         storage.ok(PUBLISH_OPERATION)
-        log.alerts(telemetry.alerts)
       } catch (err) {
         if (!storage.failed(PUBLISH_OPERATION, err, Date.now())) throw err // a full disk: the next period tries again
       }
     },
     host: telemetryHost({
-      name: opts.name ?? HOST_NAME, dir, spaces, folders, network, driver, blockLinks, misbehaviour
+      name: opts.name ?? HOST_NAME, dir, spaces, folders, network, driver, blockLinks, misbehaviour, log
     }),
     onMemberAddrs: (author, addrs, atStart) => { peerExchange.heard(author, addrs, atStart) }
   })
@@ -236,6 +235,7 @@ interface TelemetryHostParts {
   readonly driver: SyncDriver
   readonly blockLinks: BlockLinks
   readonly misbehaviour: MisbehaviourLog
+  readonly log: NodeLog
 }
 
 type NodeTelemetryHost = NodeTelemetryInit['host']
@@ -278,6 +278,7 @@ function telemetryHost (p: TelemetryHostParts): NodeTelemetryHost {
     },
     misbehaviour: () => p.misbehaviour.recent(),
     addrs: () => advertisedAddrs(p.network.addrs(), p.network.peerId),
-    statusMessagesIn: () => p.driver.stats.messagesIn.status ?? 0
+    statusMessagesIn: () => p.driver.stats.messagesIn.status ?? 0,
+    alertsChanged: alerts => { p.log.alerts(alerts) }
   }
 }
