@@ -68,9 +68,14 @@ describe('the daemon\'s log', { timeout: 600_000 }, () => {
     }
   })
 
-  test('--log-level warn and SAMEPAGE_LOG_LEVEL=warn leave connections out', async () => {
+  test('--log-level warn and SAMEPAGE_LOG_LEVEL=warn leave connections out; the misbehaviour log outlives a restart', async () => {
+    const bId = (running[1] as Daemon).peerId
     for (const d of running.splice(0)) await stop(d)
+    // What a's misbehaviour log held before (as the engine's events write it): still shown after the restart.
+    const before = { peer: bId, reason: 'garbage frame', points: 10, score: 10, atMs: 1_700_000_000_000, disconnected: false }
+    fs.appendFileSync(path.join(dir('a'), 'misbehaviour.jsonl'), `${JSON.stringify(before)}\n`)
     const a = await run('a', ['--log-format', 'json', '--log-level', 'warn'])
+    assert.deepEqual(ok(dir('a'), 'misbehaviour'), [before], 'samepage misbehaviour across a restart')
     process.env.SAMEPAGE_LOG_LEVEL = 'warn'
     let b: Daemon
     try {
