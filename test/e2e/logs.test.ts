@@ -3,6 +3,11 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import readline from 'node:readline'
+import { lpStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Libp2p } from 'libp2p'
+import { SYNC_PROTOCOL } from '../../src/net/index.ts'
+import { createHostilePeer } from '../helpers/hostile-peer.ts'
 import { cli, eventually, ok, startDaemon, stop, tempRoot } from './harness.ts'
 import type { Daemon } from './harness.ts'
 
@@ -30,7 +35,9 @@ describe('the daemon\'s log', { timeout: 600_000 }, () => {
   }
   const lines = (d: Daemon, msg: string): Record<string, unknown>[] => (logOf.get(d) ?? []).filter(l => l.msg === msg)
 
+  const hostiles: Libp2p[] = []
   after(async () => {
+    for (const h of hostiles) await h.stop()
     for (const d of running) await stop(d)
     fs.rmSync(root, { recursive: true, force: true })
   })
@@ -100,5 +107,25 @@ describe('the daemon\'s log', { timeout: 600_000 }, () => {
     const format = cli(dir('c'), 'start', '--log-format', 'xml')
     assert.equal(format.code, 2, format.stderr)
     assert.match(format.stderr, /--log-format "xml" is not one of json, human/)
+  })
+
+  test('a peer repeating garbage: one line per reason, one ban, however many frames it sent', async () => {
+    const d = await run('h', ['--log-format', 'json'])
+    const h = await createHostilePeer()
+    hostiles.push(h)
+    const lp = lpStream(await (await h.dial(multiaddr(d.addrs[0] as string))).newStream(SYNC_PROTOCOL))
+    for (let i = 0; i < 20; i++) await lp.write(Uint8Array.of(0xde, 0xad, 0xbe, 0xef, i))
+    const peer = h.peerId.toString()
+    await eventually('the daemon lists the peer as cut off', () => ok(dir('h'), 'misbehaviour') as { peer: string, disconnected: boolean }[],
+      l => l.some(m => m.peer === peer && m.disconnected))
+    await eventually('the ban is logged', () => lines(d, 'peer banned'), l => l.length > 0)
+    const recorded = (ok(dir('h'), 'misbehaviour') as { peer: string, reason: string, disconnected: boolean }[])
+      .filter(m => m.peer === peer && !m.disconnected)
+    const logged = lines(d, 'peer misbehaved').filter(l => l.peer === peer)
+    assert.deepEqual(logged.map(l => l.reason).sort(), [...new Set(recorded.map(m => m.reason))].sort(),
+      `each reason once: ${recorded.length} events recorded`)
+    assert.ok(recorded.length > logged.length, `the peer repeated itself (${recorded.length} events) before its ban`)
+    assert.ok(logged.every(l => l.level === 'warn'))
+    assert.equal(lines(d, 'peer banned').length, 1)
   })
 })
