@@ -14,6 +14,7 @@ const SRC = path.join(import.meta.dirname, '..', 'src')
 /** What each folder may import (besides itself and npm packages allowed below). */
 const ALLOWED: Record<string, readonly string[]> = {
   ids: [],
+  log: [],
   'atomic-file': [],
   identity: ['atomic-file', 'ids'],
   codec: ['ids'],
@@ -24,9 +25,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   files: ['blocks', 'codec', 'atomic-file', 'ids'],
   net: ['sync', 'blocks', 'space', 'store', 'codec', 'identity', 'ids'],
   telemetry: ['codec', 'identity', 'ids'],
-  node: ['files', 'telemetry', 'net', 'sync', 'blocks', 'space', 'store', 'codec', 'identity', 'atomic-file', 'ids'],
+  node: ['log', 'files', 'telemetry', 'net', 'sync', 'blocks', 'space', 'store', 'codec', 'identity', 'atomic-file', 'ids'],
   api: ['node', 'codec', 'identity', 'atomic-file', 'ids'],
-  cli: ['api', 'node', 'codec', 'identity', 'ids']
+  cli: ['log', 'api', 'node', 'codec', 'identity', 'ids']
 }
 
 const PURE = ['space', 'sync', 'codec', 'blocks', 'ids']

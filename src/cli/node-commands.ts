@@ -30,6 +30,9 @@ export function addNodeCommands (program: Command): void {
     .option('--mdns', 'find peers on the local network by multicast DNS (off by default)')
     .option('--max-up <rate>', 'limit file data sent to peers, like 10MB (bytes per second, all peers together)')
     .option('--max-down <rate>', 'limit file data received from peers, like 50MB')
+    .option('--log-level <level>', 'what to log on stderr: debug, info, warn, error or silent (default info, ' +
+      'or SAMEPAGE_LOG_LEVEL)')
+    .option('--log-format <format>', 'how to log on stderr: human (default) or json (one JSON object a line)')
     .action(async (o: StartFlags) => {
       const [{ startDaemon }, { NodeError }] = await Promise.all([import('./start.ts'), import('../node/index.ts')])
       try {

@@ -1,3 +1,6 @@
+import { createLogger, isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS } from '../log/index.ts'
+import type { LogFormat, Logger } from '../log/index.ts'
+import type { NodeConfig } from '../node/index.ts'
 import { isMultiaddr, Node, readConfig, rememberPort, stablePort } from '../node/index.ts'
 import type { NodeOptions } from '../node/index.ts'
 import { loadApiServer } from '../api/index.ts'
@@ -13,6 +16,8 @@ export interface StartFlags {
   mdns?: boolean
   maxUp?: string
   maxDown?: string
+  logLevel?: string
+  logFormat?: string
 }
 
 /** The flags, and the global ones (`--dir`, `--json`). */
@@ -35,7 +40,9 @@ const API_HOST = '127.0.0.1'
  * daemon with a fault injected.
  */
 export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions, 'blockAnswers'> = {}): Promise<void> {
-  process.on('SIGHUP', ignoreHangUp)
+  // Plain lines until the logger is made (and after, in the human format: their form is a contract of their own).
+  let say = plainLine
+  process.on('SIGHUP', () => { say('warn', HANG_UP_IGNORED) })
   const config = readConfig(opts.dir)
   for (const [flag, values] of [['--peer', opts.peer], ['--listen', opts.listen]] as const) {
     const bad = values.find(v => !isMultiaddr(v))
@@ -44,6 +51,8 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
       throw new CliError(`${flag} ${JSON.stringify(bad)} is not a multiaddr like ${like}`, 2)
     }
   }
+  const { logger, format } = daemonLogger(opts, config)
+  if (format === 'json') say = (level, message) => { logger[level]({}, message) }
   const apiText = opts.api ?? config.api
   const [host, portText] = apiText === undefined ? [API_HOST, undefined] : splitHostPort(apiText)
   const listenGiven = opts.listen.length > 0 ? opts.listen : config.listen
@@ -58,7 +67,7 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
   let requestStop = (): void => {}
   const stopRequested = new Promise<void>(resolve => { requestStop = resolve })
   const stopAsked = (): void => {
-    process.stderr.write(`samepage: ${new Date().toISOString()} stopping: samepage stop asked for it\n`)
+    say('info', 'stopping: samepage stop asked for it')
     requestStop()
   }
   const node = Node.open({
@@ -74,9 +83,10 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
     diskReserveBytes: config.diskReserveBytes,
     encrypters: config.encrypters,
     relayLimits: config.relay,
+    logger,
     ...inject
   })
-  node.on('notice', n => { process.stderr.write(`samepage: ${new Date(n.atMs).toISOString()} ${n.message}\n`) })
+  node.on('notice', n => { say('warn', n.message, n.atMs) })
   let api: InstanceType<typeof ApiServer> | undefined
   try {
     await node.start()
@@ -116,9 +126,28 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
  * reads at start can change while it runs (ports, peers, encrypters), so it
  * is ignored, and said so: a change to config.json needs a restart.
  */
-function ignoreHangUp (): void {
-  const how = 'config.json is read at start; to apply a change, restart: samepage stop, then samepage start'
-  process.stderr.write(`samepage: ${new Date().toISOString()} SIGHUP ignored (nothing to reload): ${how}\n`)
+const HANG_UP_IGNORED = 'SIGHUP ignored (nothing to reload): config.json is read at start; ' +
+  'to apply a change, restart: samepage stop, then samepage start'
+
+/** What the daemon tells its operator, as the "samepage: TIME message" line it has always printed on stderr. */
+function plainLine (_level: 'info' | 'warn', message: string, atMs = Date.now()): void {
+  process.stderr.write(`samepage: ${new Date(atMs).toISOString()} ${message}\n`)
+}
+
+/** The logger on stderr: --log-level, then SAMEPAGE_LOG_LEVEL, then config.json; --log-format, then config.json. */
+function daemonLogger (opts: StartOptions, config: NodeConfig): { logger: Logger, format: LogFormat } {
+  const fromEnv = process.env.SAMEPAGE_LOG_LEVEL === '' ? undefined : process.env.SAMEPAGE_LOG_LEVEL
+  const [levelFrom, level] = opts.logLevel !== undefined
+    ? ['--log-level', opts.logLevel]
+    : fromEnv !== undefined ? ['SAMEPAGE_LOG_LEVEL', fromEnv] : ['config.json "logLevel"', config.logLevel ?? 'info']
+  if (!isLogLevel(level)) {
+    throw new CliError(`${levelFrom} ${JSON.stringify(level)} is not one of ${LOG_LEVELS.join(', ')}`, 2)
+  }
+  const format = opts.logFormat ?? config.logFormat ?? 'human'
+  if (!isLogFormat(format)) {
+    throw new CliError(`--log-format ${JSON.stringify(format)} is not one of ${LOG_FORMATS.join(', ')}`, 2)
+  }
+  return { logger: createLogger({ level, format }), format }
 }
 
 function splitHostPort (text: string): [string, string] {

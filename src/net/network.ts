@@ -72,6 +72,8 @@ interface NetworkInit {
   readonly encrypters?: readonly EncrypterName[] | undefined
   /** Member relays (relay.ts): who may use this node as a relay, and its limits; absent: no relaying either way. */
   readonly relay?: RelayInit | undefined
+  /** A sync session with a peer opened (`open`) or ended: the node logs it (node/node-log.ts). */
+  readonly onSession?: (peerId: string, open: boolean, direction: 'inbound' | 'outbound') => void
 }
 
 export interface PeerInfo {
@@ -220,10 +222,7 @@ export class Network {
   /** Whether members can dial this node, and the members it holds a relay slot at (reachability.ts). */
   reachability (): { status: Reachability, relays: string[] } { return this.#relay.reachability() }
 
-  /**
-   * libp2p's events: peers found by mDNS dialled, listen addresses learned, static peers' schedule kept,
-   * sessions opened, strangers forgotten.
-   */
+  /** libp2p's events: mDNS finds dialled, listen addresses learned, static peers' schedule kept, sessions opened. */
   #listen (libp2p: Libp2p): void {
     if (this.#init.mdns === true) libp2p.addEventListener('peer:discovery', evt => {
       const peer = evt.detail.id
@@ -295,6 +294,7 @@ export class Network {
         this.#sessions.delete(author)
         this.#blockLinks.closePeer(author)
         this.#driver.disconnect(author)
+        this.#init.onSession?.(connection.remotePeer.toString(), false, connection.direction)
       }
     })
     this.#sessions.set(author, session)
@@ -303,6 +303,7 @@ export class Network {
       void connection.close().catch(() => {})
       return
     }
+    this.#init.onSession?.(connection.remotePeer.toString(), true, connection.direction)
     void session.run()
   }
 

@@ -56,11 +56,14 @@ interface ReachComponents {
 interface ReachInit {
   /** Whether a peer (libp2p peer id) is a member of a space held here: only members are asked, answered, used. */
   readonly member: (peerId: string) => boolean
+  /** A relay slot was reserved at a member (its peer id, our address through it): the node logs it. */
+  readonly onReservation?: ((relayPeerId: string, addr: string) => void) | undefined
 }
 
 export class ReachService implements Startable {
   readonly #c: ReachComponents
   readonly #member: (peerId: string) => boolean
+  readonly #onReservation: ((relayPeerId: string, addr: string) => void) | undefined
   /** What each member linked directly now found when it dialled us back. */
   readonly #answers = new Map<string, boolean>()
   /** Members that relay (they speak the hop protocol) and that we dialled ourselves (so they are reachable). */
@@ -78,6 +81,7 @@ export class ReachService implements Startable {
   constructor (components: ReachComponents, init: ReachInit) {
     this.#c = components
     this.#member = init.member
+    this.#onReservation = init.onReservation
   }
 
   readonly [Symbol.toStringTag] = 'samepage:reachability'
@@ -185,6 +189,7 @@ export class ReachService implements Startable {
     const at = connection.remoteAddr.decapsulateCode(CODE_P2P).encapsulate(`/p2p/${peer}/p2p-circuit`)
     try {
       await this.#c.transportManager.listen([at])
+      this.#onReservation?.(peer, at.toString())
     } catch {
       // Refused (not yet a member there, full): tried again on the retry timer, a few times.
       this.#relays.delete(peer)

@@ -83,6 +83,8 @@ function relayGater (policy: RelayPolicy): Pick<ConnectionGater,
 export interface RelayInit {
   readonly policy: RelayPolicy
   readonly limits: RelayLimits
+  /** A relay slot was reserved at a member (its peer id, our address through it): logged once. */
+  readonly onReservation?: ((relayPeerId: string, addr: string) => void) | undefined
 }
 
 /** What a libp2p node needs for member relays (the circuit transport, the gater's hooks, the services); its state. */
@@ -99,7 +101,7 @@ export function relayParts (init: RelayInit | undefined): RelayParts {
   const reachability = (): { status: Reachability, relays: string[] } =>
     ({ status: reach?.status ?? 'unknown', relays: reach?.relays ?? [] })
   if (init === undefined) return { transports: [], gater: {}, services: {}, reachability }
-  const made = reachabilityService({ member: init.policy.member })
+  const made = reachabilityService({ member: init.policy.member, onReservation: init.onReservation })
   return {
     transports: [relayTransport(init.limits)],
     gater: relayGater(init.policy),

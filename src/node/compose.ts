@@ -5,6 +5,7 @@ import { Registry } from 'prom-client'
 import { loadOrCreateIdentity } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, parseAuthorKey } from '../ids/index.ts'
+import type { Logger } from '../log/index.ts'
 import { advertisedAddrs, BlockLinks, Network, SessionTable, SyncDriver } from '../net/index.ts'
 import type { BlockProvider, BlockServed, EncrypterName, RelayLimits } from '../net/index.ts'
 import { SqliteStore } from '../store/index.ts'
@@ -19,6 +20,7 @@ import { MemberCommands } from './member-commands.ts'
 import { MisbehaviourLog } from './misbehaviour-log.ts'
 import { NetworkView } from './network-view.ts'
 import { NodeEventHandler } from './node-events.ts'
+import { NodeLog } from './node-log.ts'
 import type { NodeEvents } from './node-events.ts'
 import { OwnFeedWatch } from './own-feed.ts'
 import { PeerExchange } from './peer-exchange.ts'
@@ -76,6 +78,8 @@ export interface NodeOptions {
    * on; false, this node dials only the peers it was given or reached before (tests of an explicit dial).
    */
   readonly meshLinks?: boolean | undefined
+  /** Where the node logs joins, connections, bans, forks, conflicts, folder errors and alerts; absent: nowhere. */
+  readonly logger?: Logger | undefined
 }
 
 interface BlockRequest { readonly author: string, readonly space: string, readonly hash: Uint8Array }
@@ -125,6 +129,7 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
   const deployment = new DeploymentSpaces(dir)
   const spaces = new SpaceSet({ store, deployment, me })
   const knownPeers = new KnownPeers(path.join(dir, 'peers.json'), peerId => spaces.memberAnywhere(peerId))
+  const log = new NodeLog({ logger: opts.logger, spacesOf: peerId => spaces.namesOf(peerId) })
   const sessions = new SessionTable()
   const blockLinks = new BlockLinks({
     sessions, maxUpBytesPerSecond: opts.maxUpBytesPerSecond ?? 0, maxDownBytesPerSecond: opts.maxDownBytesPerSecond ?? 0
@@ -145,7 +150,10 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     link: async author => await blockLinks.open(author),
     // The block layer names peers by the text of their author keys (connectedAuthors): parsed back here.
     corrupt: (author, reason) => { driver.reportCorruptBlock(parseAuthorKey(author), reason) },
-    progress: (space, status) => { emitter.emit('folder', { space, status }) },
+    progress: (space, status) => {
+      log.folder(space, spaces.get(space)?.genesis.name ?? space, status)
+      emitter.emit('folder', { space, status })
+    },
     blockStallMs: opts.blockStallMs
   })
   const knownOrMember = (peerId: string): boolean => spaces.memberAnywhere(peerId) || knownPeers.has(peerId)
@@ -163,9 +171,17 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     blocks: blockProvider(folders, opts.blockAnswers),
     metrics,
     encrypters: opts.encrypters,
-    relay: { policy: memberRelayPolicy(spaces), limits: opts.relayLimits ?? RELAY_DEFAULTS }
+    relay: {
+      policy: memberRelayPolicy(spaces),
+      limits: opts.relayLimits ?? RELAY_DEFAULTS,
+      onReservation: (relay, addr) => { log.relayReservation(relay, addr) }
+    },
+    onSession: (peerId, open, direction) => {
+      if (open) log.connected(peerId, direction)
+      else log.disconnected(peerId)
+    }
   })
-  const misbehaviour = new MisbehaviourLog()
+  const misbehaviour = new MisbehaviourLog(dir)
   const peerExchange = new PeerExchange({
     self: network.peerId,
     addrs: () => network.addrs(),
@@ -191,7 +207,7 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
       }
     },
     host: telemetryHost({
-      name: opts.name ?? HOST_NAME, dir, spaces, folders, network, driver, blockLinks, misbehaviour
+      name: opts.name ?? HOST_NAME, dir, spaces, folders, network, driver, blockLinks, misbehaviour, log
     }),
     onMemberAddrs: (author, addrs, atStart, theirs) => { peerExchange.heard(author, addrs, atStart, theirs) }
   })
@@ -209,6 +225,7 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     joinWaits,
     knownPeers,
     misbehaviour,
+    log,
     afterJoin: space => { members.afterJoin(space) }
   })
   driver.onEvent(ev => { events.handle(ev) })
@@ -236,6 +253,7 @@ interface TelemetryHostParts {
   readonly driver: SyncDriver
   readonly blockLinks: BlockLinks
   readonly misbehaviour: MisbehaviourLog
+  readonly log: NodeLog
 }
 
 type NodeTelemetryHost = NodeTelemetryInit['host']
@@ -278,6 +296,7 @@ function telemetryHost (p: TelemetryHostParts): NodeTelemetryHost {
     },
     misbehaviour: () => p.misbehaviour.recent(),
     addrs: () => advertisedAddrs(p.network.addrs(), p.network.peerId),
-    statusMessagesIn: () => p.driver.stats.messagesIn.status ?? 0
+    statusMessagesIn: () => p.driver.stats.messagesIn.status ?? 0,
+    alertsChanged: alerts => { p.log.alerts(alerts) }
   }
 }

@@ -6,6 +6,8 @@ import { DEFAULT_THRESHOLDS } from '../telemetry/index.ts'
 import type { AlertThresholds } from '../telemetry/index.ts'
 import type { EncrypterName, RelayLimits } from '../net/index.ts'
 import { parseRelayLimits } from './relay-limits.ts'
+import { isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS } from '../log/index.ts'
+import type { LogFormat, LogLevel } from '../log/index.ts'
 
 /**
  * `config.json` in the data directory: what `samepage start` uses when the
@@ -13,7 +15,7 @@ import { parseRelayLimits } from './relay-limits.ts'
  *
  *   { "listen": ["/ip4/0.0.0.0/tcp/4815"], "peers": ["/ip4/…/tcp/4815/p2p/12D3KooW…"],
  *     "mdns": false, "api": "127.0.0.1:4816", "name": "rack-3", "blockStallSeconds": 30,
- *     "encrypters": ["tls", "noise"],
+ *     "encrypters": ["tls", "noise"], "logLevel": "info", "logFormat": "human",
  *     "alerts": { "temperatureC": 85, "diskFreePercent": 5, "memoryFreePercent": 3,
  *                 "peerUnreachableSeconds": 60, "folderStuckSeconds": 300 } }
  *
@@ -26,6 +28,8 @@ import { parseRelayLimits } from './relay-limits.ts'
  * `encrypters` are the connection encrypters offered, most preferred first
  * (default TLS, then Noise; the dialler's order wins).
  * `relay` sets how this node relays for members (relay-limits.ts).
+ * `logLevel` (debug, info, warn, error, silent) and `logFormat` (human, json)
+ * are how the daemon logs on stderr; `--log-level`, `SAMEPAGE_LOG_LEVEL` and `--log-format` win.
  *
  * Peers from here and from `--peer` are both dialled; `--listen`, `--api`
  * and `--mdns` given on the command line win. Without "listen" or "api" (here
@@ -47,6 +51,8 @@ export interface NodeConfig {
   readonly encrypters?: readonly EncrypterName[] | undefined
   /** Relaying for members: relay-limits.ts has the fields, their bounds and defaults. */
   readonly relay?: RelayLimits | undefined
+  readonly logLevel?: LogLevel | undefined
+  readonly logFormat?: LogFormat | undefined
 }
 
 export const CONFIG_FILE = 'config.json'
@@ -69,7 +75,7 @@ export function readConfig (dir: string): NodeConfig {
   }
   const o = raw as Record<string, unknown>
   const known = ['listen', 'peers', 'mdns', 'api', 'name', 'alerts', 'blockStallSeconds', 'diskReserveBytes',
-    'encrypters', 'relay']
+    'encrypters', 'relay', 'logLevel', 'logFormat']
   const unknown = Object.keys(o).filter(k => !known.includes(k))
   if (unknown.length > 0) {
     throw new NodeError('BAD_CONFIG',
@@ -114,6 +120,12 @@ export function readConfig (dir: string): NodeConfig {
     throw new NodeError('BAD_CONFIG',
       `${file}: "encrypters" must list "tls" and/or "noise", each once, most preferred first; ${fix}`)
   }
+  if (o.logLevel !== undefined && !isLogLevel(o.logLevel)) {
+    throw new NodeError('BAD_CONFIG', `${file}: "logLevel" must be one of ${LOG_LEVELS.join(', ')}; ${fix}`)
+  }
+  if (o.logFormat !== undefined && !isLogFormat(o.logFormat)) {
+    throw new NodeError('BAD_CONFIG', `${file}: "logFormat" must be one of ${LOG_FORMATS.join(', ')}; ${fix}`)
+  }
   return {
     listen: addrs('listen'),
     peers: addrs('peers'),
@@ -124,7 +136,9 @@ export function readConfig (dir: string): NodeConfig {
     blockStallSeconds: stall as number | undefined,
     diskReserveBytes: reserve as number | undefined,
     encrypters: encrypters as EncrypterName[] | undefined,
-    relay: relayLimits(o.relay, file, fix)
+    relay: relayLimits(o.relay, file, fix),
+    logLevel: o.logLevel,
+    logFormat: o.logFormat
   }
 }
 

@@ -7,6 +7,8 @@
 export { Node } from './node.ts'
 export type { NodeOptions, NodeEvents, MisbehaviourRecord } from './node.ts'
 export { NodeError } from './errors.ts'
+export { createLogger } from '../log/index.ts'
+export type { Logger, LogLevel, LogFormat } from '../log/index.ts'
 export { readConfig, CONFIG_FILE, isMultiaddr } from './config.ts'
 export { API_PORT, PEER_PORT, rememberPort, stablePort } from './ports.ts'
 export type { NodeConfig } from './config.ts'

@@ -10,6 +10,7 @@ import type { Folders } from './folders.ts'
 import type { JoinWaits } from './join-wait.ts'
 import type { KnownPeers } from './known-peers.ts'
 import type { MisbehaviourLog } from './misbehaviour-log.ts'
+import type { NodeLog } from './node-log.ts'
 import type { OwnFeedWatch } from './own-feed.ts'
 import type { SpaceSet } from './space-set.ts'
 import type { NodeTelemetry } from './telemetry.ts'
@@ -45,6 +46,7 @@ interface NodeEventHandlerInit {
   readonly joinWaits: JoinWaits
   readonly knownPeers: KnownPeers
   readonly misbehaviour: MisbehaviourLog
+  readonly log: NodeLog
   /** A join or a redemption was stored: the deployment's owner may promote the new member. */
   readonly afterJoin: (space: SpaceKey) => void
 }
@@ -63,24 +65,31 @@ export class NodeEventHandler {
   }
 
   handle (ev: SyncEvent): void {
-    const { emitter, telemetry, joinWaits, misbehaviour } = this.#init
+    const { emitter, telemetry, joinWaits, misbehaviour, log } = this.#init
     const atMs = Date.now()
     switch (ev.type) {
       case 'stored': this.#stored(ev, atMs); return
       case 'status': telemetry.stored(ev.space, ev.author, ev.from); return
-      case 'fork': emitter.emit('fork', { space: ev.space, author: peerName(ev.proof.author) }); return
+      case 'fork': {
+        const author = peerName(ev.proof.author)
+        log.fork(ev.space, this.#spaceName(ev.space), author)
+        emitter.emit('fork', { space: ev.space, author })
+        return
+      }
       case 'join-answer': joinWaits.answered(ev.space, ev.join, ev.from, ev.outcome, ev.detail); return
       case 'revoked': return // the replica refuses our writes from now on; `space list` shows no role
       case 'misbehaviour': {
         const { reason, points, score } = ev
         const rec = { peer: peerName(ev.peer), reason, points, score, atMs, disconnected: false }
         misbehaviour.add(rec)
+        log.misbehaviour(rec.peer, reason, points, score)
         emitter.emit('misbehaviour', rec)
         return
       }
       case 'disconnect': {
         const rec = { peer: peerName(ev.peer), reason: ev.reason, points: 0, score: 0, atMs, disconnected: true }
         misbehaviour.add(rec)
+        log.banned(rec.peer, rec.reason) // the engine disconnects a peer only for its score, and bans it
         emitter.emit('disconnect', rec)
       }
     }
@@ -97,11 +106,20 @@ export class NodeEventHandler {
       if (notice !== undefined) emitter.emit('notice', { atMs, message: notice })
     }
     this.#init.joinWaits.stored(ev.space)
+    const inDeployment = this.#init.telemetry.deployment.has(ev.space)
+    for (const e of ev.entries) {
+      if (e.body.t !== 'join') continue
+      this.#init.log.joined(ev.space, this.#spaceName(ev.space), peerIdOf(e.author), inDeployment)
+    }
     if (ev.entries.some(e => e.body.t === 'join' || e.body.t === 'invite.redeem')) {
       setImmediate(() => { this.#init.afterJoin(ev.space) })
     }
     if (emitter.listenerCount('entries') > 0) emitter.emit('entries', { space: ev.space, entries: ev.entries, from })
     this.#init.knownPeers.confirm()
+  }
+
+  #spaceName (space: SpaceKey): string {
+    return this.#init.spaces.get(space)?.genesis.name ?? space
   }
 }
 

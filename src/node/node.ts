@@ -42,7 +42,7 @@ export type { MisbehaviourRecord } from './misbehaviour-log.ts'
 export class Node extends EventEmitter<NodeEvents> {
   readonly dir: string
   readonly keyPair: KeyPair
-  /** What peers did wrong and who was disconnected, newest last (the last 1,000). */
+  /** What peers did wrong and who was disconnected, newest last (the last 1,000; kept on disk across restarts). */
   readonly misbehaviour: MisbehaviourRecord[]
   /** libp2p's own Prometheus metrics (connections, streams, bytes per protocol); the API's /metrics adds samepage's. */
   readonly metrics: Registry

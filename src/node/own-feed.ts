@@ -19,7 +19,8 @@ export class OwnFeedWatch {
 
   /** Entries stored from a peer: the line to log, when some of them are ours and this feed was not reported yet. */
   stored (space: SpaceKey, spaceName: string, entries: readonly Entry[], fromPeer: string): string | undefined {
-    const ours = entries.filter(e => authorKeyOf(e.author) === this.#me)
+    // Our own join waits in pending until the inviter's invite arrives, and is stored only then, from a peer.
+    const ours = entries.filter(e => authorKeyOf(e.author) === this.#me && e.body.t !== 'join')
     const fresh = [...new Set(ours.map(e => e.epoch))].filter(epoch => !this.#told.has(`${space}/${epoch}`))
     if (fresh.length === 0) return undefined
     for (const epoch of fresh) this.#told.add(`${space}/${epoch}`)

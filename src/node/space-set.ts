@@ -95,6 +95,15 @@ export class SpaceSet implements SpaceDirectory {
     }))
   }
 
+  /** The names of the spaces (not the deployment's) where a peer (libp2p peer id) holds a role now. */
+  namesOf (peerId: string): string[] {
+    const pub = publicKeyFromPeerId(peerId)
+    if (pub === undefined) return []
+    const author = authorKeyOf(pub)
+    return [...this.#replicas.values()]
+      .filter(r => !this.#deployment.has(r.key) && r.acl.currentRole(author) !== null).map(r => r.genesis.name)
+  }
+
   /** Whether a peer (libp2p peer id) is a member of any space held here: only those are remembered in peers.json. */
   memberAnywhere (peerId: string): boolean {
     const pub = publicKeyFromPeerId(peerId)

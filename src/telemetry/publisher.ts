@@ -47,6 +47,8 @@ export interface TelemetryHost {
   /** Status messages received, and status records stored, since start: their ratio is what each record costs us. */
   statusCounters (): { readonly messagesIn: number, readonly stored: number }
   publish (body: Record<string, unknown>): void
+  /** This node's open alerts, when they change (at start, then on each check): the node logs them. */
+  alertsChanged?: (alerts: readonly AlertReport[]) => void
 }
 
 interface PublisherOptions {
@@ -92,6 +94,7 @@ export class StatusPublisher {
   start (): void {
     const now = this.#now()
     this.#alerts = evaluateAlerts(this.#facts(now), this.#thresholds, [], now)
+    this.#host.alertsChanged?.(this.#alerts)
     this.publishNow()
     this.#alertTimer = setInterval(() => this.#checkAlerts(), ALERT_CHECK_MS)
     this.#alertTimer.unref()
@@ -121,6 +124,7 @@ export class StatusPublisher {
     const next = evaluateAlerts(this.#facts(now), this.#thresholds, this.#alerts, now)
     const changed = alertsChanged(this.#alerts, next)
     this.#alerts = next
+    if (changed) this.#host.alertsChanged?.(next)
     if (changed && now - this.#lastPublishMs >= ALERT_SPACING_MS) this.publishNow()
   }
 
