@@ -12,8 +12,7 @@ import { API_FILE } from './address.ts'
 import type { ApiAddress } from './address.ts'
 import { toJson } from './json.ts'
 import { VERSION } from './version.ts'
-import { routes } from './routes.ts'
-import type { Route } from './routes.ts'
+import { allowedMethods, findRoute, pathSegments, QUERY_TOKEN_PATHS } from './route-table.ts'
 import { Metrics } from './metrics.ts'
 import { DASHBOARD_HEADERS, dashboardModule, dashboardPage } from './dashboard.ts'
 
@@ -27,7 +26,11 @@ import { DASHBOARD_HEADERS, dashboardModule, dashboardPage } from './dashboard.t
  * stops the daemon as SIGTERM does; `GET /v1/health` needs no token and
  * answers only {status, version}. Besides /v1/: /metrics
  * (Prometheus text) and /dashboard (the web page), with the same token, and
- * /dashboard/*.js, the page's code, without (see dashboard.ts).
+ * /dashboard/*.js, the page's code, without (see dashboard.ts). The token
+ * comes in `Authorization: Bearer`; as `?token=` only for the dashboard page
+ * and the event stream. Errors are JSON with a stable code: 405 with `Allow`
+ * for a known path and a wrong method, 400 BAD_URL for a malformed one, 401
+ * with `WWW-Authenticate: Bearer`.
  */
 const TOKEN_FILE = 'api-token'
 const BODY_BYTES_MAX = 1024 * 1024
@@ -42,7 +45,7 @@ interface ApiInit {
   readonly onStopRequest?: () => void
 }
 
-type ApiOwnCode = 'UNAUTHORIZED' | 'NOT_FOUND' | 'TOO_LARGE' | 'BAD_JSON'
+type ApiOwnCode = 'UNAUTHORIZED' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'TOO_LARGE' | 'BAD_JSON' | 'BAD_URL'
 /** Every `error.code` the API answers with: the node's, the API's own, and INTERNAL for anything else. */
 export type ApiErrorCode = NodeErrorCode | ApiOwnCode | 'INTERNAL'
 
@@ -50,11 +53,12 @@ export type ApiErrorCode = NodeErrorCode | ApiOwnCode | 'INTERNAL'
 const STATUS: Record<ApiErrorCode, number> = {
   BAD_INPUT: 400, BAD_PEER: 400, BAD_CONFIG: 400, BAD_FOLDER: 400, BAD_TOKEN: 400, EXPIRED_TOKEN: 400,
   AMBIGUOUS_SPACE: 400, DIR_LOCKED: 400, NOT_RUNNING: 400, NO_FOLDER: 404, DATA_DIR_FOLDER: 400,
-  BACKUP_EXISTS: 400, BACKUP_REFUSED: 400, BAD_JSON: 400,
+  BACKUP_EXISTS: 400, BACKUP_REFUSED: 400, BAD_JSON: 400, BAD_URL: 400,
   UNAUTHORIZED: 401,
   NOT_ALLOWED: 403,
   UNKNOWN_SPACE: 404,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   TOO_LARGE: 413,
   INTERNAL: 500,
   STORAGE_FULL: 507,
@@ -78,8 +82,10 @@ export class ApiServer {
     this.#metrics = new Metrics(init.node)
     this.#server = http.createServer((req, res) => { void this.#handle(req, res) })
     this.#server.on('upgrade', (req, socket, head) => {
-      if (!this.#authorized(req) || new URL(req.url ?? '/', 'http://x').pathname !== '/v1/events') {
-        socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n')
+      let url: URL
+      try { url = parseUrl(req.url) } catch { url = new URL('http://localhost/') }
+      if (url.pathname !== '/v1/events' || !this.#authorized(req, url)) {
+        socket.end(`HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: ${BEARER_CHALLENGE}\r\n\r\n`)
         return
       }
       this.#wss.handleUpgrade(req, socket, head, ws => this.#stream(ws))
@@ -107,53 +113,68 @@ export class ApiServer {
 
   async #handle (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost')
-      if (req.method === 'GET' && url.pathname.startsWith('/dashboard/')) {
-        const code = dashboardModule(url.pathname.slice('/dashboard/'.length))
+      const method = req.method ?? 'GET'
+      const url = parseUrl(req.url)
+      const segments = pathSegments(url.pathname)
+      if (segments === undefined) throw new ApiError('BAD_URL', `the path has a malformed % escape: ${url.pathname}`)
+      if (method === 'GET' && segments.length === 2 && segments[0] === 'dashboard') {
+        const code = dashboardModule(segments[1] as string)
         if (code === undefined) throw new ApiError('NOT_FOUND', `the dashboard has no ${url.pathname}`)
         sendText(res, 200, 'text/javascript; charset=utf-8', code, DASHBOARD_HEADERS)
         return
       }
-      if (req.method === 'GET' && url.pathname === '/v1/health') {
+      if (method === 'GET' && url.pathname === '/v1/health') {
         // For a load balancer's or a supervisor's probe, without the token: that the daemon answers, and its
         // version; nothing of the node (its id, peers, spaces or alerts need the token).
         send(res, 200, { status: 'ok', version: VERSION })
         return
       }
-      if (!this.#authorized(req)) {
-        const hint = 'the CLI reads it from api.json in the data directory'
-        throw new ApiError('UNAUTHORIZED', `missing or wrong API token; ${hint}`)
-      }
-      if (req.method === 'POST' && url.pathname === '/v1/stop' && this.#init.onStopRequest !== undefined) {
+      if (!this.#authorized(req, url)) throw unauthorized(req, url)
+      if (method === 'POST' && url.pathname === '/v1/stop' && this.#init.onStopRequest !== undefined) {
         // Answered first: the caller learns which process to wait for, then the daemon stops.
         res.once('finish', this.#init.onStopRequest)
         send(res, 200, { stopping: true, pid: process.pid })
         return
       }
-      if (req.method === 'GET' && url.pathname === '/metrics') {
+      if (method === 'GET' && url.pathname === '/metrics') {
         sendText(res, 200, this.#metrics.contentType, await this.#metrics.text())
         return
       }
-      if (req.method === 'GET' && url.pathname === '/dashboard') {
+      if (method === 'GET' && url.pathname === '/dashboard') {
         sendText(res, 200, 'text/html; charset=utf-8', dashboardPage(), DASHBOARD_HEADERS)
         return
       }
-      const match = findRoute(req.method ?? 'GET', url.pathname)
-      if (match === undefined) throw new ApiError('NOT_FOUND', `no such API call: ${req.method} ${url.pathname}`)
-      const body = req.method === 'GET' || req.method === 'DELETE' ? {} : await readJson(req)
+      const match = findRoute(method, segments)
+      if (match === undefined) {
+        const allow = allowedMethods(segments)
+        if (allow.length === 0) throw new ApiError('NOT_FOUND', `no such API call: ${method} ${url.pathname}`)
+        res.setHeader('allow', allow.join(', '))
+        throw new ApiError('METHOD_NOT_ALLOWED', `${url.pathname} takes ${allow.join(', ')}, not ${method}`)
+      }
+      const body = method === 'GET' || method === 'DELETE' ? {} : await readJson(req)
       const result = await match.route.run(this.#node, match.params, body)
       send(res, 200, result ?? { ok: true })
     } catch (err) {
       const { code, message } = describe(err)
+      if (code === 'UNAUTHORIZED') res.setHeader('www-authenticate', BEARER_CHALLENGE)
       send(res, STATUS[code], { error: { code, message } })
     }
   }
 
-  #authorized (req: http.IncomingMessage): boolean {
+  /**
+   * Whether the request carries the token: in the Authorization header, or,
+   * on a GET of the dashboard page or the event stream only, as `?token=`
+   * (a browser opening a link or a WebSocket cannot set a header). Anywhere
+   * else a query token is refused: it would land in shell history, proxy
+   * logs and the Referer of whatever the caller opens next.
+   */
+  #authorized (req: http.IncomingMessage, url: URL): boolean {
     const header = req.headers.authorization ?? ''
-    const given = header.startsWith('Bearer ')
-      ? header.slice(7)
-      : new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? ''
+    const queryAllowed = req.method === 'GET' && QUERY_TOKEN_PATHS.has(url.pathname)
+    let given: string
+    if (header.startsWith('Bearer ')) given = header.slice(7)
+    else if (queryAllowed) given = url.searchParams.get('token') ?? ''
+    else return false
     const a = Buffer.from(given)
     const b = Buffer.from(this.#token)
     return a.length === b.length && crypto.timingSafeEqual(a, b)
@@ -172,6 +193,28 @@ export class ApiServer {
 
 class ApiError extends SamepageError<ApiOwnCode> {}
 
+/** The challenge a 401 carries (RFC 6750): the token goes in `Authorization: Bearer`. */
+const BEARER_CHALLENGE = 'Bearer realm="samepage"'
+
+/** The request's URL; a target that is no URL path at all (say `//[`) is the caller's error, not ours. */
+function parseUrl (target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'http://localhost')
+  } catch {
+    throw new ApiError('BAD_URL', 'the request target is not a valid URL path')
+  }
+}
+
+/** The refusal of a request without the token, saying why when it came in the query string where it may not. */
+function unauthorized (req: http.IncomingMessage, url: URL): ApiError {
+  const hint = 'send it as "Authorization: Bearer TOKEN"; the CLI reads it from api.json in the data directory'
+  if (req.headers.authorization === undefined && url.searchParams.has('token')) {
+    const where = 'the token is taken from the query string only by GET /dashboard and GET /v1/events'
+    return new ApiError('UNAUTHORIZED', `${where}; ${hint}`)
+  }
+  return new ApiError('UNAUTHORIZED', `missing or wrong API token; ${hint}`)
+}
+
 /**
  * An error as the API answers it. The caller's errors are the node's
  * (NodeError: the facade turns every refusal of a lower layer into one) and
@@ -184,21 +227,6 @@ function describe (err: unknown): { code: ApiErrorCode, message: string } {
   if (err instanceof NodeError || err instanceof ApiError) return { code: err.code, message: err.message }
   console.error('samepage api: unexpected error', err)
   return { code: 'INTERNAL', message: 'the daemon hit an unexpected error; see its log' }
-}
-
-function findRoute (method: string, pathname: string): { route: Route, params: Record<string, string> } | undefined {
-  const parts = pathname.split('/').filter(p => p !== '').map(decodeURIComponent)
-  for (const route of routes) {
-    if (route.method !== method || route.parts.length !== parts.length) continue
-    const params: Record<string, string> = {}
-    const fits = route.parts.every((p, i) => {
-      if (!p.startsWith(':')) return p === parts[i]
-      params[p.slice(1)] = parts[i] as string
-      return true
-    })
-    if (fits) return { route, params }
-  }
-  return undefined
 }
 
 async function readJson (req: http.IncomingMessage): Promise<Record<string, unknown>> {
