@@ -5,7 +5,6 @@ import path from 'node:path'
 import { WebSocketServer } from 'ws'
 import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
 import { SamepageError } from '../ids/index.ts'
-import type { WebSocket } from 'ws'
 import { Node, NodeError } from '../node/index.ts'
 import type { NodeErrorCode } from '../node/index.ts'
 import { API_FILE } from './address.ts'
@@ -15,9 +14,11 @@ import { VERSION } from './version.ts'
 import { allowedMethods, findRoute, pathSegments, QUERY_TOKEN_PATHS } from './route-table.ts'
 import { Metrics } from './metrics.ts'
 import { DASHBOARD_HEADERS, dashboardModule, dashboardPage } from './dashboard.ts'
+import { EventLog, EventQueryError, eventQuery, streamSse, streamWebSocket } from './events.ts'
 
 /**
- * The local API: JSON over HTTP and an event stream over a WebSocket, bound
+ * The local API: JSON over HTTP and an event stream (Server-Sent Events, or
+ * a WebSocket: events.ts, with ids, a replay buffer and type filters), bound
  * to 127.0.0.1 by default and protected by a token. Its address and token are
  * written to `api.json` in the data directory (mode 0600), where the CLI
  * finds them. Every CLI command goes through here. The token is kept in
@@ -34,8 +35,6 @@ import { DASHBOARD_HEADERS, dashboardModule, dashboardPage } from './dashboard.t
  */
 const TOKEN_FILE = 'api-token'
 const BODY_BYTES_MAX = 1024 * 1024
-/** The node's events the WebSocket forwards. */
-const EVENT_TYPES = ['stored', 'fork', 'misbehaviour', 'disconnect', 'folder', 'network', 'notice'] as const
 
 interface ApiInit {
   readonly node: Node
@@ -73,6 +72,9 @@ export class ApiServer {
   readonly #metrics: Metrics
   readonly #server: http.Server
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 })
+  readonly #events: EventLog
+  /** Open Server-Sent Events streams: ended at stop, as they would hold the server open. */
+  readonly #sse = new Set<http.ServerResponse>()
   #address: ApiAddress | undefined
 
   constructor (init: ApiInit) {
@@ -80,6 +82,7 @@ export class ApiServer {
     this.#node = init.node
     this.#token = loadOrCreateToken(path.join(init.node.dir, TOKEN_FILE))
     this.#metrics = new Metrics(init.node)
+    this.#events = new EventLog(init.node)
     this.#server = http.createServer((req, res) => { void this.#handle(req, res) })
     this.#server.on('upgrade', (req, socket, head) => {
       let url: URL
@@ -88,7 +91,16 @@ export class ApiServer {
         socket.end(`HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: ${BEARER_CHALLENGE}\r\n\r\n`)
         return
       }
-      this.#wss.handleUpgrade(req, socket, head, ws => this.#stream(ws))
+      const query = eventQuery(url, req.headers)
+      try {
+        this.#events.check(query)
+      } catch (err) {
+        const body = toJson({ error: { code: 'BAD_INPUT', message: badQuery(err).message } })
+        const head = 'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8'
+        socket.end(`${head}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+        return
+      }
+      this.#wss.handleUpgrade(req, socket, head, ws => { streamWebSocket(ws, this.#events, query, this.#hello()) })
     })
   }
 
@@ -107,7 +119,9 @@ export class ApiServer {
 
   async stop (): Promise<void> {
     try { fs.unlinkSync(path.join(this.#node.dir, API_FILE)) } catch {}
+    this.#events.close()
     for (const ws of this.#wss.clients) ws.terminate()
+    for (const res of this.#sse) res.destroy()
     await new Promise<void>(resolve => this.#server.close(() => resolve()))
   }
 
@@ -138,6 +152,14 @@ export class ApiServer {
       }
       if (method === 'GET' && url.pathname === '/metrics') {
         sendText(res, 200, this.#metrics.contentType, await this.#metrics.text())
+        return
+      }
+      if (method === 'GET' && url.pathname === '/v1/events') {
+        const query = eventQuery(url, req.headers)
+        try { this.#events.check(query) } catch (err) { throw badQuery(err) }
+        this.#sse.add(res)
+        res.once('close', () => this.#sse.delete(res))
+        streamSse(res, this.#events, query, this.#hello(), { 'x-accel-buffering': 'no' })
         return
       }
       if (method === 'GET' && url.pathname === '/dashboard') {
@@ -180,18 +202,19 @@ export class ApiServer {
     return a.length === b.length && crypto.timingSafeEqual(a, b)
   }
 
-  #stream (ws: WebSocket): void {
-    const forward = (type: string) => (payload: unknown) => {
-      if (ws.readyState === ws.OPEN) ws.send(toJson({ type, ...(payload as object) }))
-    }
-    const handlers = EVENT_TYPES.map(type => [type, forward(type)] as const)
-    for (const [type, h] of handlers) this.#node.on(type, h)
-    ws.on('close', () => { for (const [type, h] of handlers) this.#node.off(type, h) })
-    ws.send(toJson({ type: 'hello', peerId: this.#node.peerId }))
+  /** The first message of every event stream: which node this is. */
+  #hello (): object {
+    return { peerId: this.#node.peerId }
   }
 }
 
 class ApiError extends SamepageError<ApiOwnCode> {}
+
+/** An event stream's query the log refused, as the caller's error (400); anything else stays ours. */
+function badQuery (err: unknown): NodeError {
+  if (err instanceof EventQueryError) return new NodeError('BAD_INPUT', err.message)
+  throw err
+}
 
 /** The challenge a 401 carries (RFC 6750): the token goes in `Authorization: Bearer`. */
 const BEARER_CHALLENGE = 'Bearer realm="samepage"'
