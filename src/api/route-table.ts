@@ -10,23 +10,38 @@ import type { Route } from './routes.ts'
  */
 type Method = Route['method']
 
-/** The server's own: handled in server.ts, before routes.ts's calls. */
-const OWN_ROUTES: ReadonlyArray<{ readonly method: Method, readonly path: string }> = [
-  { method: 'GET', path: '/v1/health' },
-  { method: 'GET', path: '/v1/openapi.json' },
-  { method: 'POST', path: '/v1/stop' },
-  { method: 'GET', path: '/v1/events' },
-  { method: 'GET', path: '/metrics' },
-  { method: 'GET', path: '/dashboard' },
-  { method: 'GET', path: '/dashboard/:module' }
-]
+/**
+ * Who may call one of the server's own paths: anyone (`none`: it tells
+ * nothing of the node), the token in the Authorization header, or also
+ * `?token=` (`query`: a browser opening a link or an EventSource cannot set
+ * a header). routes.ts's calls all take the header only.
+ */
+type Access = 'none' | 'header' | 'query'
 
-/** The paths where the token may also come as `?token=`: a browser cannot set a header to open them. */
-export const QUERY_TOKEN_PATHS: ReadonlySet<string> = new Set(['/dashboard', '/v1/events'])
+/** The server's own: handled in server.ts (by `${method} ${path}`), before routes.ts's calls. */
+export const OWN_ROUTES = [
+  { method: 'GET', path: '/v1/health', access: 'none', summary: 'that the daemon answers: {status, version}' },
+  { method: 'GET', path: '/v1/openapi.json', access: 'none', summary: 'this description of the API (OpenAPI 3.1)' },
+  { method: 'POST', path: '/v1/stop', access: 'header', summary: 'stop the daemon as SIGTERM does: {stopping, pid}' },
+  {
+    method: 'GET',
+    path: '/v1/events',
+    access: 'query',
+    summary: 'the event stream: Server-Sent Events, or a WebSocket on an upgrade; resumable, filterable'
+  },
+  { method: 'GET', path: '/metrics', access: 'header', summary: 'Prometheus text format' },
+  { method: 'GET', path: '/dashboard', access: 'query', summary: 'the dashboard page (HTML)' },
+  { method: 'GET', path: '/dashboard/:module', access: 'none', summary: 'the dashboard\'s code (ES modules), no data' }
+] as const satisfies ReadonlyArray<{ method: Method, path: string, access: Access, summary: string }>
+
+/** `GET /v1/health` and so on: one key per own route (distributed over the union, not its cross product). */
+export type OwnRouteKey = KeyOf<typeof OWN_ROUTES[number]>
+type KeyOf<R> = R extends { method: infer M extends string, path: infer P extends string } ? `${M} ${P}` : never
 
 /** Every (method, path) the server answers, paths as `/v1/spaces/:space/kv/:key`. */
-function routeTable (): Array<{ method: Method, path: string }> {
-  return [...OWN_ROUTES, ...routes.map(r => ({ method: r.method, path: '/' + r.parts.join('/') }))]
+export function routeTable (): Array<{ method: Method, path: string, summary: string }> {
+  const own = OWN_ROUTES.map(({ method, path, summary }) => ({ method, path, summary }))
+  return [...own, ...routes.map(r => ({ method: r.method, path: '/' + r.parts.join('/'), summary: r.summary }))]
 }
 
 /** A URL path's segments, decoded; undefined when one holds a malformed `%` escape. */
@@ -48,6 +63,18 @@ function fit (pattern: readonly string[], segments: readonly string[]): Record<s
     else if (p !== s) return undefined
   }
   return params
+}
+
+/** The server's own route that answers `method` at these segments, with its parameters. */
+export function findOwnRoute (
+  method: string, segments: readonly string[]
+): { key: OwnRouteKey, access: Access, params: Record<string, string> } | undefined {
+  for (const r of OWN_ROUTES) {
+    if (r.method !== method) continue
+    const params = fit(r.path.split('/').filter(p => p !== ''), segments)
+    if (params !== undefined) return { key: `${r.method} ${r.path}` as OwnRouteKey, access: r.access, params }
+  }
+  return undefined
 }
 
 /** The call of routes.ts that answers `method` at these segments, with its parameters. */

@@ -11,7 +11,9 @@ import { API_FILE } from './address.ts'
 import type { ApiAddress } from './address.ts'
 import { toJson } from './json.ts'
 import { VERSION } from './version.ts'
-import { allowedMethods, findRoute, pathSegments, QUERY_TOKEN_PATHS } from './route-table.ts'
+import { allowedMethods, findOwnRoute, findRoute, pathSegments } from './route-table.ts'
+import type { OwnRouteKey } from './route-table.ts'
+import { openApiDocument } from './openapi.ts'
 import { Metrics } from './metrics.ts'
 import { DASHBOARD_HEADERS, dashboardModule, dashboardPage } from './dashboard.ts'
 import { EventLog, EventQueryError, eventQuery, streamSse, streamWebSocket } from './events.ts'
@@ -87,7 +89,7 @@ export class ApiServer {
     this.#server.on('upgrade', (req, socket, head) => {
       let url: URL
       try { url = parseUrl(req.url) } catch { url = new URL('http://localhost/') }
-      if (url.pathname !== '/v1/events' || !this.#authorized(req, url)) {
+      if (url.pathname !== '/v1/events' || !this.#authorized(req, url, true)) {
         socket.end(`HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: ${BEARER_CHALLENGE}\r\n\r\n`)
         return
       }
@@ -125,47 +127,54 @@ export class ApiServer {
     await new Promise<void>(resolve => this.#server.close(() => resolve()))
   }
 
+  /** The server's own routes (route-table.ts lists them, and who may call each): the compiler wants every one here. */
+  readonly #own: Record<OwnRouteKey, OwnHandler> = {
+    // For a load balancer's or a supervisor's probe, without the token: that the daemon answers, and its
+    // version; nothing of the node (its id, peers, spaces or alerts need the token).
+    'GET /v1/health': (_req, res) => { send(res, 200, { status: 'ok', version: VERSION }) },
+    'GET /v1/openapi.json': (_req, res) => {
+      sendText(res, 200, 'application/json; charset=utf-8', openApiDocument())
+    },
+    'POST /v1/stop': (_req, res) => {
+      const onStop = this.#init.onStopRequest
+      if (onStop === undefined) throw new ApiError('NOT_FOUND', 'this server takes no stop request')
+      // Answered first: the caller learns which process to wait for, then the daemon stops.
+      res.once('finish', onStop)
+      send(res, 200, { stopping: true, pid: process.pid })
+    },
+    'GET /v1/events': (req, res, url) => {
+      const query = eventQuery(url, req.headers)
+      try { this.#events.check(query) } catch (err) { throw badQuery(err) }
+      this.#sse.add(res)
+      res.once('close', () => this.#sse.delete(res))
+      streamSse(res, this.#events, query, this.#hello(), { 'x-accel-buffering': 'no' })
+    },
+    'GET /metrics': async (_req, res) => {
+      sendText(res, 200, this.#metrics.contentType, await this.#metrics.text())
+    },
+    'GET /dashboard': (_req, res) => {
+      sendText(res, 200, 'text/html; charset=utf-8', dashboardPage(), DASHBOARD_HEADERS)
+    },
+    'GET /dashboard/:module': (_req, res, url, params) => {
+      const code = dashboardModule(params.module as string)
+      if (code === undefined) throw new ApiError('NOT_FOUND', `the dashboard has no ${url.pathname}`)
+      sendText(res, 200, 'text/javascript; charset=utf-8', code, DASHBOARD_HEADERS)
+    }
+  }
+
   async #handle (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
       const method = req.method ?? 'GET'
       const url = parseUrl(req.url)
       const segments = pathSegments(url.pathname)
       if (segments === undefined) throw new ApiError('BAD_URL', `the path has a malformed % escape: ${url.pathname}`)
-      if (method === 'GET' && segments.length === 2 && segments[0] === 'dashboard') {
-        const code = dashboardModule(segments[1] as string)
-        if (code === undefined) throw new ApiError('NOT_FOUND', `the dashboard has no ${url.pathname}`)
-        sendText(res, 200, 'text/javascript; charset=utf-8', code, DASHBOARD_HEADERS)
+      const own = findOwnRoute(method, segments)
+      if (own !== undefined) {
+        if (own.access !== 'none' && !this.#authorized(req, url, own.access === 'query')) throw unauthorized(req, url)
+        await this.#own[own.key](req, res, url, own.params)
         return
       }
-      if (method === 'GET' && url.pathname === '/v1/health') {
-        // For a load balancer's or a supervisor's probe, without the token: that the daemon answers, and its
-        // version; nothing of the node (its id, peers, spaces or alerts need the token).
-        send(res, 200, { status: 'ok', version: VERSION })
-        return
-      }
-      if (!this.#authorized(req, url)) throw unauthorized(req, url)
-      if (method === 'POST' && url.pathname === '/v1/stop' && this.#init.onStopRequest !== undefined) {
-        // Answered first: the caller learns which process to wait for, then the daemon stops.
-        res.once('finish', this.#init.onStopRequest)
-        send(res, 200, { stopping: true, pid: process.pid })
-        return
-      }
-      if (method === 'GET' && url.pathname === '/metrics') {
-        sendText(res, 200, this.#metrics.contentType, await this.#metrics.text())
-        return
-      }
-      if (method === 'GET' && url.pathname === '/v1/events') {
-        const query = eventQuery(url, req.headers)
-        try { this.#events.check(query) } catch (err) { throw badQuery(err) }
-        this.#sse.add(res)
-        res.once('close', () => this.#sse.delete(res))
-        streamSse(res, this.#events, query, this.#hello(), { 'x-accel-buffering': 'no' })
-        return
-      }
-      if (method === 'GET' && url.pathname === '/dashboard') {
-        sendText(res, 200, 'text/html; charset=utf-8', dashboardPage(), DASHBOARD_HEADERS)
-        return
-      }
+      if (!this.#authorized(req, url, false)) throw unauthorized(req, url)
       const match = findRoute(method, segments)
       if (match === undefined) {
         const allow = allowedMethods(segments)
@@ -173,7 +182,7 @@ export class ApiServer {
         res.setHeader('allow', allow.join(', '))
         throw new ApiError('METHOD_NOT_ALLOWED', `${url.pathname} takes ${allow.join(', ')}, not ${method}`)
       }
-      const body = method === 'GET' || method === 'DELETE' ? {} : await readJson(req)
+      const body = match.route.body === undefined ? {} : await readJson(req)
       const result = await match.route.run(this.#node, match.params, body)
       send(res, 200, result ?? { ok: true })
     } catch (err) {
@@ -185,14 +194,13 @@ export class ApiServer {
 
   /**
    * Whether the request carries the token: in the Authorization header, or,
-   * on a GET of the dashboard page or the event stream only, as `?token=`
-   * (a browser opening a link or a WebSocket cannot set a header). Anywhere
-   * else a query token is refused: it would land in shell history, proxy
-   * logs and the Referer of whatever the caller opens next.
+   * where `queryAllowed` (the dashboard page and the event stream, which a
+   * browser opens without a header), as `?token=`. Anywhere else a query
+   * token is refused: it would land in shell history, proxy logs and the
+   * Referer of whatever the caller opens next.
    */
-  #authorized (req: http.IncomingMessage, url: URL): boolean {
+  #authorized (req: http.IncomingMessage, url: URL, queryAllowed: boolean): boolean {
     const header = req.headers.authorization ?? ''
-    const queryAllowed = req.method === 'GET' && QUERY_TOKEN_PATHS.has(url.pathname)
     let given: string
     if (header.startsWith('Bearer ')) given = header.slice(7)
     else if (queryAllowed) given = url.searchParams.get('token') ?? ''
@@ -209,6 +217,10 @@ export class ApiServer {
 }
 
 class ApiError extends SamepageError<ApiOwnCode> {}
+
+type OwnHandler = (
+  req: http.IncomingMessage, res: http.ServerResponse, url: URL, params: Record<string, string>
+) => void | Promise<void>
 
 /** An event stream's query the log refused, as the caller's error (400); anything else stays ours. */
 function badQuery (err: unknown): NodeError {
