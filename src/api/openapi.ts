@@ -45,6 +45,7 @@ function build (): Json {
     const who = access.get(key)
     if (who === 'none') op.security = []
     if (who === 'query') op.security = [{ bearer: [] }, { queryToken: [] }]
+    if (who === 'metrics') op.security = [{ bearer: [] }, { metricsToken: [] }]
     if (path === '/v1/events') Object.assign(op, eventStream())
     paths[path.replace(/:(\w+)/g, '{$1}')] ??= {}
     ;(paths[path.replace(/:(\w+)/g, '{$1}')] as Record<string, Json>)[method.toLowerCase()] = op
@@ -62,6 +63,11 @@ function build (): Json {
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'the API token (api-token in the data directory)' },
+        metricsToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'the read-only token (metrics-token in the data directory); taken only by GET /metrics'
+        },
         queryToken: {
           type: 'apiKey',
           in: 'query',

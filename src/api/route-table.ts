@@ -14,9 +14,11 @@ type Method = Route['method']
  * Who may call one of the server's own paths: anyone (`none`: it tells
  * nothing of the node), the token in the Authorization header, or also
  * `?token=` (`query`: a browser opening a link or an EventSource cannot set
- * a header). routes.ts's calls all take the header only.
+ * a header), or the header with the API token or the read-only metrics
+ * token (`metrics`: a Prometheus scrape needs no more). routes.ts's calls
+ * all take the API token in the header only.
  */
-type Access = 'none' | 'header' | 'query'
+export type Access = 'none' | 'header' | 'query' | 'metrics'
 
 /** The server's own: handled in server.ts (by `${method} ${path}`), before routes.ts's calls. */
 export const OWN_ROUTES = [
@@ -29,7 +31,7 @@ export const OWN_ROUTES = [
     access: 'query',
     summary: 'the event stream: Server-Sent Events, or a WebSocket on an upgrade; resumable, filterable'
   },
-  { method: 'GET', path: '/metrics', access: 'header', summary: 'Prometheus text format' },
+  { method: 'GET', path: '/metrics', access: 'metrics', summary: 'Prometheus text format' },
   { method: 'GET', path: '/dashboard', access: 'query', summary: 'the dashboard page (HTML)' },
   { method: 'GET', path: '/dashboard/:module', access: 'none', summary: 'the dashboard\'s code (ES modules), no data' }
 ] as const satisfies ReadonlyArray<{ method: Method, path: string, access: Access, summary: string }>

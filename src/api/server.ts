@@ -12,7 +12,7 @@ import type { ApiAddress } from './address.ts'
 import { toJson } from './json.ts'
 import { VERSION } from './version.ts'
 import { allowedMethods, findOwnRoute, findRoute, pathSegments } from './route-table.ts'
-import type { OwnRouteKey } from './route-table.ts'
+import type { Access, OwnRouteKey } from './route-table.ts'
 import { openApiDocument } from './openapi.ts'
 import { Metrics } from './metrics.ts'
 import { DASHBOARD_HEADERS, dashboardModule, dashboardPage } from './dashboard.ts'
@@ -27,8 +27,9 @@ import { EventLog, EventQueryError, eventQuery, streamSse, streamWebSocket } fro
  * `api-token` (0600) across restarts, so that a dashboard bookmark or a
  * Prometheus scrape config keeps working. `POST /v1/stop` (with the token)
  * stops the daemon as SIGTERM does; `GET /v1/health` needs no token and
- * answers only {status, version}. Besides /v1/: /metrics
- * (Prometheus text) and /dashboard (the web page), with the same token, and
+ * answers only {status, version}. Besides /v1/: /metrics (Prometheus text;
+ * the API token or the read-only one in `metrics-token`, which opens
+ * nothing else) and /dashboard (the web page), with the token, and
  * /dashboard/*.js, the page's code, without (see dashboard.ts). The token
  * comes in `Authorization: Bearer`; as `?token=` only for the dashboard page
  * and the event stream. Errors are JSON with a stable code: 405 with `Allow`
@@ -36,6 +37,8 @@ import { EventLog, EventQueryError, eventQuery, streamSse, streamWebSocket } fro
  * with `WWW-Authenticate: Bearer`.
  */
 const TOKEN_FILE = 'api-token'
+/** The read-only token for GET /metrics: a scrape config holding it can read the metrics and do nothing else. */
+const METRICS_TOKEN_FILE = 'metrics-token'
 const BODY_BYTES_MAX = 1024 * 1024
 
 interface ApiInit {
@@ -71,6 +74,7 @@ export class ApiServer {
   readonly #node: Node
   readonly #init: ApiInit
   readonly #token: string
+  readonly #metricsToken: string
   readonly #metrics: Metrics
   readonly #server: http.Server
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 })
@@ -83,13 +87,14 @@ export class ApiServer {
     this.#init = init
     this.#node = init.node
     this.#token = loadOrCreateToken(path.join(init.node.dir, TOKEN_FILE))
+    this.#metricsToken = loadOrCreateToken(path.join(init.node.dir, METRICS_TOKEN_FILE))
     this.#metrics = new Metrics(init.node)
     this.#events = new EventLog(init.node)
     this.#server = http.createServer((req, res) => { void this.#handle(req, res) })
     this.#server.on('upgrade', (req, socket, head) => {
       let url: URL
       try { url = parseUrl(req.url) } catch { url = new URL('http://localhost/') }
-      if (url.pathname !== '/v1/events' || !this.#authorized(req, url, true)) {
+      if (url.pathname !== '/v1/events' || !this.#authorized(req, url, 'query')) {
         socket.end(`HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: ${BEARER_CHALLENGE}\r\n\r\n`)
         return
       }
@@ -170,11 +175,11 @@ export class ApiServer {
       if (segments === undefined) throw new ApiError('BAD_URL', `the path has a malformed % escape: ${url.pathname}`)
       const own = findOwnRoute(method, segments)
       if (own !== undefined) {
-        if (own.access !== 'none' && !this.#authorized(req, url, own.access === 'query')) throw unauthorized(req, url)
+        if (own.access !== 'none' && !this.#authorized(req, url, own.access)) throw unauthorized(req, url)
         await this.#own[own.key](req, res, url, own.params)
         return
       }
-      if (!this.#authorized(req, url, false)) throw unauthorized(req, url)
+      if (!this.#authorized(req, url, 'header')) throw unauthorized(req, url)
       const match = findRoute(method, segments)
       if (match === undefined) {
         const allow = allowedMethods(segments)
@@ -194,20 +199,20 @@ export class ApiServer {
 
   /**
    * Whether the request carries the token: in the Authorization header, or,
-   * where `queryAllowed` (the dashboard page and the event stream, which a
-   * browser opens without a header), as `?token=`. Anywhere else a query
+   * where access is `query` (the dashboard page and the event stream, which
+   * a browser opens without a header), as `?token=`. Anywhere else a query
    * token is refused: it would land in shell history, proxy logs and the
-   * Referer of whatever the caller opens next.
+   * Referer of whatever the caller opens next. Where access is `metrics`,
+   * the read-only metrics token is taken too; nowhere else.
    */
-  #authorized (req: http.IncomingMessage, url: URL, queryAllowed: boolean): boolean {
+  #authorized (req: http.IncomingMessage, url: URL, access: Exclude<Access, 'none'>): boolean {
     const header = req.headers.authorization ?? ''
     let given: string
     if (header.startsWith('Bearer ')) given = header.slice(7)
-    else if (queryAllowed) given = url.searchParams.get('token') ?? ''
+    else if (access === 'query') given = url.searchParams.get('token') ?? ''
     else return false
-    const a = Buffer.from(given)
-    const b = Buffer.from(this.#token)
-    return a.length === b.length && crypto.timingSafeEqual(a, b)
+    const fits = tokenFits(given, this.#token)
+    return access === 'metrics' ? tokenFits(given, this.#metricsToken) || fits : fits
   }
 
   /** The first message of every event stream: which node this is. */
@@ -287,6 +292,13 @@ function sendText (
 ): void {
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text), ...headers })
   res.end(text)
+}
+
+/** A comparison in constant time: how much of a guess was right must not show in how long the answer took. */
+function tokenFits (given: string, token: string): boolean {
+  const a = Buffer.from(given)
+  const b = Buffer.from(token)
+  return a.length === b.length && crypto.timingSafeEqual(a, b)
 }
 
 function loadOrCreateToken (file: string): string {

@@ -7,7 +7,7 @@ import { ApiServer } from '../../src/api/server.ts'
 /** A node (not on the network) and its API on a free port of 127.0.0.1, both stopped and removed after the test. */
 export async function apiNode (
   t: { after: (fn: () => Promise<void>) => void }, onStopRequest?: () => void
-): Promise<{ node: Node, url: string, token: string, auth: { authorization: string } }> {
+): Promise<{ node: Node, dir: string, url: string, token: string, auth: { authorization: string } }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-api-'))
   const node = Node.open({ dir })
   const api = new ApiServer({ node, host: '127.0.0.1', port: 0, ...(onStopRequest === undefined ? {} : { onStopRequest }) })
@@ -17,5 +17,5 @@ export async function apiNode (
     await node.stop()
     fs.rmSync(dir, { recursive: true, force: true })
   })
-  return { node, url, token, auth: { authorization: `Bearer ${token}` } }
+  return { node, dir, url, token, auth: { authorization: `Bearer ${token}` } }
 }

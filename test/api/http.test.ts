@@ -1,6 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
 import http from 'node:http'
+import path from 'node:path'
 import { apiNode } from './api-node.ts'
 
 /**
@@ -89,4 +91,25 @@ test('the token in the query string opens the dashboard page and the event strea
   }
   assert.equal(node.kvList(id).length, 0, 'the write with a query token did nothing')
   assert.equal((await raw(url, 'GET', '/v1/id', { authorization: `Bearer ${token}` })).status, 200, 'the header still works')
+})
+
+test('/metrics takes the read-only metrics token, which opens nothing else; the API token still works there', async t => {
+  const { url, token, dir } = await apiNode(t)
+  const file = path.join(dir, 'metrics-token')
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600, 'private, as the API token')
+  const metricsToken = fs.readFileSync(file, 'utf8').trim()
+  assert.match(metricsToken, /^[0-9a-f]{64}$/)
+  assert.notEqual(metricsToken, token)
+  const scrape = await raw(url, 'GET', '/metrics', { authorization: `Bearer ${metricsToken}` })
+  assert.equal(scrape.status, 200)
+  assert.match(scrape.body, /^# HELP /m)
+  assert.equal((await raw(url, 'GET', '/metrics', { authorization: `Bearer ${token}` })).status, 200, 'the API token too')
+  assert.equal((await raw(url, 'GET', `/metrics?token=${metricsToken}`)).status, 401, 'in the header only')
+  for (const [method, target] of [
+    ['GET', '/v1/id'], ['GET', '/v1/spaces'], ['POST', '/v1/stop'], ['GET', '/dashboard'], ['GET', '/v1/events'],
+    ['GET', `/dashboard?token=${metricsToken}`], ['GET', `/v1/events?token=${metricsToken}`], ['PUT', '/v1/spaces/x/kv/k']
+  ] as const) {
+    const a = await raw(url, method, target, target.includes('token=') ? {} : { authorization: `Bearer ${metricsToken}` })
+    assert.equal(a.status, 401, `${method} ${target} with the metrics token`)
+  }
 })
