@@ -91,9 +91,11 @@ export class EventLog {
 
   /** Throws EventQueryError for an unknown type, or an id that is malformed or of this run but not yet given. */
   check (query: EventQuery): void {
+    const known = `the types are ${EVENT_TYPES.join(', ')}`
+    if (query.types?.size === 0) throw new EventQueryError(`types= names no type; ${known}`)
     for (const t of query.types ?? []) {
       if (!(EVENT_TYPES as readonly string[]).includes(t)) {
-        throw new EventQueryError(`unknown event type "${t}"; the types are ${EVENT_TYPES.join(', ')}`)
+        throw new EventQueryError(`unknown event type "${t}"; ${known}`)
       }
     }
     if (query.after === undefined) return

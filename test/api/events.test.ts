@@ -93,7 +93,7 @@ test('?types= filters, in the replay and live; an unknown type, a malformed or f
   only.close()
 
   const run = (id as string).split('-')[0] as string
-  for (const q of ['types=nope', 'types=notice,nope', 'since=garbage', `since=${run}-999999`]) {
+  for (const q of ['types=nope', 'types=notice,nope', 'types=', 'types=,', 'since=garbage', `since=${run}-999999`]) {
     const res = await fetch(`${url}/v1/events?${q}`, { headers: auth })
     assert.equal(res.status, 400, q)
     assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'BAD_INPUT', q)
