@@ -103,8 +103,8 @@ export class ApiServer {
         this.#events.check(query)
       } catch (err) {
         const body = toJson({ error: { code: 'BAD_INPUT', message: badQuery(err).message } })
-        const head = 'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8'
-        socket.end(`${head}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+        const status = 'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8'
+        socket.end(`${status}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
         return
       }
       this.#wss.handleUpgrade(req, socket, head, ws => { streamWebSocket(ws, this.#events, query, this.#hello()) })
@@ -192,6 +192,7 @@ export class ApiServer {
       send(res, 200, result ?? { ok: true })
     } catch (err) {
       const { code, message } = describe(err)
+      if (res.headersSent) { res.destroy(); return } // a stream already begun cannot turn into an error
       if (code === 'UNAUTHORIZED') res.setHeader('www-authenticate', BEARER_CHALLENGE)
       send(res, STATUS[code], { error: { code, message } })
     }
