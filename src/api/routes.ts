@@ -1,105 +1,156 @@
+import { z } from 'zod'
 import type { Node } from '../node/index.ts'
 import { NodeError } from '../node/index.ts'
 
 /**
- * The API's calls, one line each: method, path, what it does. Paths take a
- * SPACE as an id or a unique name. Bodies are JSON objects.
+ * The API's calls, one entry each: method, path, what it does, the schema of
+ * its JSON body (when it takes one), and the call. Paths take a SPACE as an
+ * id or a unique name. A body is checked against its schema before the call
+ * runs (unknown fields refused, so a misspelt option is not silently
+ * ignored); the same schemas describe the bodies in openapi.ts.
+ *
+ * Values (`value`, `tx`) are any JSON and are not walked here: the node
+ * bounds their size and depth, and a value nested 100,000 levels must reach
+ * that check without anything recursive running first.
  */
 export interface Route {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE'
   readonly parts: readonly string[]
+  readonly summary: string
+  readonly body?: z.ZodType
   run (node: Node, params: Record<string, string>, body: Record<string, unknown>): unknown
 }
 
-const route = (method: Route['method'], path: string, run: Route['run']): Route =>
-  ({ method, parts: path.split('/').filter(p => p !== ''), run })
+type Params = Record<string, string>
+type Run<B> = (node: Node, params: Params, body: B) => unknown
+
+/** A call without a body. */
+const route = (method: Route['method'], path: string, summary: string, run: Run<unknown>): Route =>
+  ({ method, parts: path.split('/').filter(p => p !== ''), summary, run })
+
+/** A call whose body `schema` checks (BAD_INPUT naming the field when it does not fit). */
+function withBody<S extends z.ZodType> (
+  method: Route['method'], path: string, summary: string, schema: S, run: Run<z.output<S>>
+): Route {
+  return {
+    method,
+    parts: path.split('/').filter(p => p !== ''),
+    summary,
+    body: schema,
+    run: (node, params, body) => run(node, params, parseBody(schema, body))
+  }
+}
+
 const OK = { ok: true } as const
 /** A path parameter the route's path names (findRoute fills every one). */
-const at = (p: Record<string, string>, name: string): string => p[name] as string
+const at = (p: Params, name: string): string => p[name] as string
 const WEEK_MS = 7 * 24 * 3600_000
 
+// ---------------------------------------------------------------- the bodies' fields
+
+const text = (k: string) => z.string({ error: `the body needs "${k}" as a non-empty string` })
+  .min(1, { error: `the body needs "${k}" as a non-empty string` })
+const whole = (k: string) => z.int({ error: `the body needs "${k}" as a whole number` })
+/** Any JSON value, not walked (see above); it must be there. */
+const anyValue = (k: string) => z.unknown().refine(v => v !== undefined, { error: `the body needs a "${k}"` })
+const role = z.enum(['admin', 'writer', 'reader'], { error: 'role must be admin, writer or reader' })
+
+const bodies = {
+  dial: z.strictObject({ addr: text('addr').describe('a multiaddr with /p2p/PEER') }),
+  createSpace: z.strictObject({ name: text('name') }),
+  invite: z.strictObject({
+    role,
+    uses: whole('uses').optional().describe('how many nodes may join with it (default 1)'),
+    expiresInMs: whole('expiresInMs').optional().describe('how long it is valid (default 7 days)')
+  }),
+  join: z.strictObject({
+    token: text('token').describe('an invite token, sp1…'),
+    waitMs: whole('waitMs').optional().describe('how long to wait for the inviter to admit this node')
+  }),
+  grant: z.strictObject({ peer: text('peer').describe('a peer id'), role }),
+  kvPut: z.strictObject({ value: anyValue('value').describe('any JSON value') }),
+  counterAdd: z.strictObject({ delta: whole('delta') }),
+  ledgerAppend: z.strictObject({ tx: anyValue('tx').describe('any JSON value') }),
+  folderAdd: z.strictObject({
+    space: text('space'),
+    path: text('path').describe('an absolute path to an existing directory'),
+    mode: text('mode').optional().describe('send-receive (default), send-only or receive-only')
+  }),
+  backup: z.strictObject({ path: text('path').describe('an absolute path to a file that does not exist yet') })
+}
+
 export const routes: readonly Route[] = [
-  route('GET', '/v1/id', node => node.id()),
-  route('GET', '/v1/peers', node => node.peers()),
-  route('POST', '/v1/peers', async (node, _p, b) => { await node.dial(str(b, 'addr')); return OK }),
-  route('GET', '/v1/spaces', node => node.spaces()),
-  route('POST', '/v1/spaces', (node, _p, b) => node.createSpace(str(b, 'name'))),
-  route('POST', '/v1/spaces/:space/invites', (node, p, b) =>
-    node.invite(at(p, 'space'), role(b), optInt(b, 'uses') ?? 1, optInt(b, 'expiresInMs') ?? WEEK_MS)),
-  route('POST', '/v1/join', async (node, _p, b) => await node.join(str(b, 'token'), optInt(b, 'waitMs'))),
-  route('GET', '/v1/spaces/:space/acl', (node, p) => node.aclList(at(p, 'space'))),
-  route('POST', '/v1/spaces/:space/acl', (node, p, b) => {
-    node.grant(at(p, 'space'), str(b, 'peer'), role(b))
+  route('GET', '/v1/id', 'this node\'s peer id and addresses', node => node.id()),
+  route('GET', '/v1/peers', 'the peers connected now', node => node.peers()),
+  withBody('POST', '/v1/peers', 'dial a peer', bodies.dial, async (node, _p, b) => {
+    await node.dial(b.addr)
     return OK
   }),
-  route('DELETE', '/v1/spaces/:space/acl/:peer', (node, p) => {
+  route('GET', '/v1/spaces', 'the spaces this node holds', node => node.spaces()),
+  withBody('POST', '/v1/spaces', 'create a space', bodies.createSpace, (node, _p, b) => node.createSpace(b.name)),
+  withBody('POST', '/v1/spaces/:space/invites', 'make an invite token', bodies.invite, (node, p, b) =>
+    node.invite(at(p, 'space'), b.role, b.uses ?? 1, b.expiresInMs ?? WEEK_MS)),
+  withBody('POST', '/v1/join', 'join a space with an invite token', bodies.join,
+    async (node, _p, b) => await node.join(b.token, b.waitMs)),
+  route('GET', '/v1/spaces/:space/acl', 'the members and their roles', (node, p) => node.aclList(at(p, 'space'))),
+  withBody('POST', '/v1/spaces/:space/acl', 'grant a role', bodies.grant, (node, p, b) => {
+    node.grant(at(p, 'space'), b.peer, b.role)
+    return OK
+  }),
+  route('DELETE', '/v1/spaces/:space/acl/:peer', 'revoke a member', (node, p) => {
     node.revoke(at(p, 'space'), at(p, 'peer'))
     return OK
   }),
-  route('GET', '/v1/spaces/:space/kv', (node, p) => node.kvList(at(p, 'space'))),
-  route('GET', '/v1/spaces/:space/kv/:key', (node, p) => node.kvGet(at(p, 'space'), at(p, 'key'))),
+  route('GET', '/v1/spaces/:space/kv', 'every key and value', (node, p) => node.kvList(at(p, 'space'))),
+  route('GET', '/v1/spaces/:space/kv/:key', 'one value', (node, p) => node.kvGet(at(p, 'space'), at(p, 'key'))),
   // Live data writes take the group commit: answered once committed and durable, with the others of their turn.
-  route('PUT', '/v1/spaces/:space/kv/:key', async (node, p, b) => {
-    await node.kvPutGrouped(at(p, 'space'), at(p, 'key'), field(b, 'value'))
+  withBody('PUT', '/v1/spaces/:space/kv/:key', 'put a value', bodies.kvPut, async (node, p, b) => {
+    await node.kvPutGrouped(at(p, 'space'), at(p, 'key'), b.value)
     return OK
   }),
-  route('DELETE', '/v1/spaces/:space/kv/:key', async (node, p) => {
+  route('DELETE', '/v1/spaces/:space/kv/:key', 'delete a key', async (node, p) => {
     await node.kvDelGrouped(at(p, 'space'), at(p, 'key'))
     return OK
   }),
-  route('GET', '/v1/spaces/:space/counters/:name', (node, p) => node.counterGet(at(p, 'space'), at(p, 'name'))),
-  route('POST', '/v1/spaces/:space/counters/:name', async (node, p, b) => {
-    await node.counterAddGrouped(at(p, 'space'), at(p, 'name'), num(b, 'delta'))
+  route('GET', '/v1/spaces/:space/counters/:name', 'a counter\'s value',
+    (node, p) => node.counterGet(at(p, 'space'), at(p, 'name'))),
+  withBody('POST', '/v1/spaces/:space/counters/:name', 'add to a counter', bodies.counterAdd, async (node, p, b) => {
+    await node.counterAddGrouped(at(p, 'space'), at(p, 'name'), b.delta)
     return OK
   }),
-  route('GET', '/v1/spaces/:space/ledger', (node, p) => node.ledgerList(at(p, 'space'))),
-  route('POST', '/v1/spaces/:space/ledger', async (node, p, b) => {
-    await node.ledgerAppendGrouped(at(p, 'space'), field(b, 'tx'))
+  route('GET', '/v1/spaces/:space/ledger', 'the ledger\'s transactions', (node, p) => node.ledgerList(at(p, 'space'))),
+  withBody('POST', '/v1/spaces/:space/ledger', 'append a transaction', bodies.ledgerAppend, async (node, p, b) => {
+    await node.ledgerAppendGrouped(at(p, 'space'), b.tx)
     return OK
   }),
-  route('GET', '/v1/folders', node => node.folderList()),
-  route('POST', '/v1/folders', async (node, _p, b) =>
-    await node.folderAdd(str(b, 'space'), str(b, 'path'), b.mode === undefined ? 'send-receive' : str(b, 'mode'))),
-  route('GET', '/v1/spaces/:space/folder', (node, p) => node.folderStatus(at(p, 'space'))),
-  route('DELETE', '/v1/spaces/:space/folder', async (node, p) => await node.folderRemove(at(p, 'space'))),
-  route('POST', '/v1/spaces/:space/folder/sync', async (node, p) => await node.folderSync(at(p, 'space'))),
-  route('GET', '/v1/spaces/:space/conflicts', (node, p) => node.conflicts(at(p, 'space'))),
-  route('GET', '/v1/misbehaviour', node => node.misbehaviour),
-  route('POST', '/v1/backup', async (node, _p, b) => await node.backup(str(b, 'path'))),
-  route('GET', '/v1/stats', node => ({ sync: node.syncStats(), blocks: node.blockStats(), writes: node.writeStats() })),
-  route('GET', '/v1/status', node => node.status()),
-  route('GET', '/v1/net', node => node.network()),
-  route('GET', '/v1/alerts', node => ({ alerts: node.alerts(), thresholds: node.alertThresholds() }))
+  route('GET', '/v1/folders', 'the folders this node shares', node => node.folderList()),
+  withBody('POST', '/v1/folders', 'share a folder as a space', bodies.folderAdd, async (node, _p, b) =>
+    await node.folderAdd(b.space, b.path, b.mode ?? 'send-receive')),
+  route('GET', '/v1/spaces/:space/folder', 'a folder\'s state and progress',
+    (node, p) => node.folderStatus(at(p, 'space'))),
+  route('DELETE', '/v1/spaces/:space/folder', 'stop sharing a folder (its files stay)',
+    async (node, p) => await node.folderRemove(at(p, 'space'))),
+  route('POST', '/v1/spaces/:space/folder/sync', 'rescan a folder now',
+    async (node, p) => await node.folderSync(at(p, 'space'))),
+  route('GET', '/v1/spaces/:space/conflicts', 'a folder\'s conflicts', (node, p) => node.conflicts(at(p, 'space'))),
+  route('GET', '/v1/misbehaviour', 'the misbehaviour log', node => node.misbehaviour),
+  withBody('POST', '/v1/backup', 'back up the store to a file', bodies.backup,
+    async (node, _p, b) => await node.backup(b.path)),
+  route('GET', '/v1/stats', 'sync, block and write counters',
+    node => ({ sync: node.syncStats(), blocks: node.blockStats(), writes: node.writeStats() })),
+  route('GET', '/v1/status', 'this node\'s status record', node => node.status()),
+  route('GET', '/v1/net', 'the network map', node => node.network()),
+  route('GET', '/v1/alerts', 'open alerts and their thresholds',
+    node => ({ alerts: node.alerts(), thresholds: node.alertThresholds() }))
 ]
 
-/** A field the body must have, of any JSON type. */
-function field (b: Record<string, unknown>, k: string): unknown {
-  if (!(k in b)) throw new NodeError('BAD_INPUT', `the body needs a "${k}"`)
-  return b[k]
-}
-
-function str (b: Record<string, unknown>, k: string): string {
-  const v = b[k]
-  if (typeof v !== 'string' || v === '') throw new NodeError('BAD_INPUT', `the body needs "${k}" as a non-empty string`)
-  return v
-}
-
-function num (b: Record<string, unknown>, k: string): number {
-  const v = b[k]
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
-    throw new NodeError('BAD_INPUT', `the body needs "${k}" as a whole number`)
-  }
-  return v
-}
-
-function optInt (b: Record<string, unknown>, k: string): number | undefined {
-  return b[k] === undefined ? undefined : num(b, k)
-}
-
-function role (b: Record<string, unknown>): 'admin' | 'writer' | 'reader' {
-  const v = b.role
-  if (v !== 'admin' && v !== 'writer' && v !== 'reader') {
-    throw new NodeError('BAD_INPUT', 'role must be admin, writer or reader')
-  }
-  return v
+/** The body as its schema reads it, or BAD_INPUT with what is wrong (each field's own message, and where). */
+function parseBody<S extends z.ZodType> (schema: S, body: Record<string, unknown>): z.output<S> {
+  const r = schema.safeParse(body)
+  if (r.success) return r.data
+  const why = r.error.issues.map(i => {
+    if (i.code === 'unrecognized_keys') return `the body has unknown fields: ${i.keys.map(k => `"${k}"`).join(', ')}`
+    return i.message
+  })
+  throw new NodeError('BAD_INPUT', why.join('; '))
 }

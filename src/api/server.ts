@@ -5,39 +5,41 @@ import path from 'node:path'
 import { WebSocketServer } from 'ws'
 import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
 import { SamepageError } from '../ids/index.ts'
-import type { WebSocket } from 'ws'
 import { Node, NodeError } from '../node/index.ts'
 import type { NodeErrorCode } from '../node/index.ts'
 import { API_FILE } from './address.ts'
 import type { ApiAddress } from './address.ts'
 import { toJson } from './json.ts'
 import { VERSION } from './version.ts'
-import { routes } from './routes.ts'
-import type { Route } from './routes.ts'
+import { allowedMethods, findOwnRoute, findRoute, pathSegments } from './route-table.ts'
+import type { Access, OwnRouteKey } from './route-table.ts'
+import { openApiDocument } from './openapi.ts'
 import { Metrics } from './metrics.ts'
 import { DASHBOARD_HEADERS, dashboardModule, dashboardPage } from './dashboard.ts'
+import { EventLog, EventQueryError, eventQuery, streamSse, streamWebSocket } from './events.ts'
 
 /**
- * The local API: JSON over HTTP and an event stream over a WebSocket, bound
+ * The local API: JSON over HTTP and an event stream (Server-Sent Events, or
+ * a WebSocket: events.ts, with ids, a replay buffer and type filters), bound
  * to 127.0.0.1 by default and protected by a token. Its address and token are
  * written to `api.json` in the data directory (mode 0600), where the CLI
  * finds them. Every CLI command goes through here. The token is kept in
  * `api-token` (0600) across restarts, so that a dashboard bookmark or a
  * Prometheus scrape config keeps working. `POST /v1/stop` (with the token)
  * stops the daemon as SIGTERM does; `GET /v1/health` needs no token and
- * answers only {status, version}. Besides /v1/: /metrics
- * (Prometheus text) and /dashboard (the web page), with the same token, and
- * /dashboard/*.js, the page's code, without (see dashboard.ts). /metrics also
- * takes the scrape token (`metrics-token`, 0600, kept across restarts too),
- * which opens nothing else: a monitoring server holds a credential that reads
- * counters, not one that runs the node. It is taken from the Authorization
- * header only, never the query string, so it stays out of logs.
+ * answers only {status, version}. Besides /v1/: /metrics (Prometheus text;
+ * the API token or the read-only one in `metrics-token`, which opens
+ * nothing else) and /dashboard (the web page), with the token, and
+ * /dashboard/*.js, the page's code, without (see dashboard.ts). The token
+ * comes in `Authorization: Bearer`; as `?token=` only for the dashboard page
+ * and the event stream. Errors are JSON with a stable code: 405 with `Allow`
+ * for a known path and a wrong method, 400 BAD_URL for a malformed one, 401
+ * with `WWW-Authenticate: Bearer`.
  */
 const TOKEN_FILE = 'api-token'
-const SCRAPE_TOKEN_FILE = 'metrics-token'
+/** The read-only token for GET /metrics: a scrape config holding it can read the metrics and do nothing else. */
+const METRICS_TOKEN_FILE = 'metrics-token'
 const BODY_BYTES_MAX = 1024 * 1024
-/** The node's events the WebSocket forwards. */
-const EVENT_TYPES = ['stored', 'fork', 'misbehaviour', 'disconnect', 'folder', 'network', 'notice'] as const
 
 interface ApiInit {
   readonly node: Node
@@ -47,7 +49,7 @@ interface ApiInit {
   readonly onStopRequest?: () => void
 }
 
-type ApiOwnCode = 'UNAUTHORIZED' | 'NOT_FOUND' | 'TOO_LARGE' | 'BAD_JSON'
+type ApiOwnCode = 'UNAUTHORIZED' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'TOO_LARGE' | 'BAD_JSON' | 'BAD_URL'
 /** Every `error.code` the API answers with: the node's, the API's own, and INTERNAL for anything else. */
 export type ApiErrorCode = NodeErrorCode | ApiOwnCode | 'INTERNAL'
 
@@ -55,11 +57,12 @@ export type ApiErrorCode = NodeErrorCode | ApiOwnCode | 'INTERNAL'
 const STATUS: Record<ApiErrorCode, number> = {
   BAD_INPUT: 400, BAD_PEER: 400, BAD_CONFIG: 400, BAD_FOLDER: 400, BAD_TOKEN: 400, EXPIRED_TOKEN: 400,
   AMBIGUOUS_SPACE: 400, DIR_LOCKED: 400, NOT_RUNNING: 400, NO_FOLDER: 404, DATA_DIR_FOLDER: 400,
-  BACKUP_EXISTS: 400, BACKUP_REFUSED: 400, BAD_JSON: 400,
+  BACKUP_EXISTS: 400, BACKUP_REFUSED: 400, BAD_JSON: 400, BAD_URL: 400,
   UNAUTHORIZED: 401,
   NOT_ALLOWED: 403,
   UNKNOWN_SPACE: 404,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   TOO_LARGE: 413,
   INTERNAL: 500,
   STORAGE_FULL: 507,
@@ -71,25 +74,40 @@ export class ApiServer {
   readonly #node: Node
   readonly #init: ApiInit
   readonly #token: string
-  readonly #scrapeToken: string
+  readonly #metricsToken: string
   readonly #metrics: Metrics
   readonly #server: http.Server
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 })
+  readonly #events: EventLog
+  /** Open Server-Sent Events streams: ended at stop, as they would hold the server open. */
+  readonly #sse = new Set<http.ServerResponse>()
   #address: ApiAddress | undefined
 
   constructor (init: ApiInit) {
     this.#init = init
     this.#node = init.node
     this.#token = loadOrCreateToken(path.join(init.node.dir, TOKEN_FILE))
-    this.#scrapeToken = loadOrCreateToken(path.join(init.node.dir, SCRAPE_TOKEN_FILE))
+    this.#metricsToken = loadOrCreateToken(path.join(init.node.dir, METRICS_TOKEN_FILE))
     this.#metrics = new Metrics(init.node)
+    this.#events = new EventLog(init.node)
     this.#server = http.createServer((req, res) => { void this.#handle(req, res) })
     this.#server.on('upgrade', (req, socket, head) => {
-      if (!this.#authorized(req) || new URL(req.url ?? '/', 'http://x').pathname !== '/v1/events') {
-        socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n')
+      let url: URL
+      try { url = parseUrl(req.url) } catch { url = new URL('http://localhost/') }
+      if (url.pathname !== '/v1/events' || !this.#authorized(req, url, 'query')) {
+        socket.end(`HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: ${BEARER_CHALLENGE}\r\n\r\n`)
         return
       }
-      this.#wss.handleUpgrade(req, socket, head, ws => this.#stream(ws))
+      const query = eventQuery(url, req.headers)
+      try {
+        this.#events.check(query)
+      } catch (err) {
+        const body = toJson({ error: { code: 'BAD_INPUT', message: badQuery(err).message } })
+        const status = 'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8'
+        socket.end(`${status}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+        return
+      }
+      this.#wss.handleUpgrade(req, socket, head, ws => { streamWebSocket(ws, this.#events, query, this.#hello()) })
     })
   }
 
@@ -108,72 +126,135 @@ export class ApiServer {
 
   async stop (): Promise<void> {
     try { fs.unlinkSync(path.join(this.#node.dir, API_FILE)) } catch {}
+    this.#events.close()
     for (const ws of this.#wss.clients) ws.terminate()
+    for (const res of this.#sse) res.destroy()
     await new Promise<void>(resolve => this.#server.close(() => resolve()))
+  }
+
+  /** The server's own routes (route-table.ts lists them, and who may call each): the compiler wants every one here. */
+  readonly #own: Record<OwnRouteKey, OwnHandler> = {
+    // For a load balancer's or a supervisor's probe, without the token: that the daemon answers, and its
+    // version; nothing of the node (its id, peers, spaces or alerts need the token).
+    'GET /v1/health': (_req, res) => { send(res, 200, { status: 'ok', version: VERSION }) },
+    'GET /v1/openapi.json': (_req, res) => {
+      sendText(res, 200, 'application/json; charset=utf-8', openApiDocument())
+    },
+    'POST /v1/stop': (_req, res) => {
+      const onStop = this.#init.onStopRequest
+      if (onStop === undefined) throw new ApiError('NOT_FOUND', 'this server takes no stop request')
+      // Answered first: the caller learns which process to wait for, then the daemon stops.
+      res.once('finish', onStop)
+      send(res, 200, { stopping: true, pid: process.pid })
+    },
+    'GET /v1/events': (req, res, url) => {
+      const query = eventQuery(url, req.headers)
+      try { this.#events.check(query) } catch (err) { throw badQuery(err) }
+      this.#sse.add(res)
+      res.once('close', () => this.#sse.delete(res))
+      streamSse(res, this.#events, query, this.#hello(), { 'x-accel-buffering': 'no' })
+    },
+    'GET /metrics': async (_req, res) => {
+      sendText(res, 200, this.#metrics.contentType, await this.#metrics.text())
+    },
+    'GET /dashboard': (_req, res) => {
+      sendText(res, 200, 'text/html; charset=utf-8', dashboardPage(), DASHBOARD_HEADERS)
+    },
+    'GET /dashboard/:module': (_req, res, url, params) => {
+      const code = dashboardModule(params.module as string)
+      if (code === undefined) throw new ApiError('NOT_FOUND', `the dashboard has no ${url.pathname}`)
+      sendText(res, 200, 'text/javascript; charset=utf-8', code, DASHBOARD_HEADERS)
+    }
   }
 
   async #handle (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost')
-      if (req.method === 'GET' && url.pathname.startsWith('/dashboard/')) {
-        const code = dashboardModule(url.pathname.slice('/dashboard/'.length))
-        if (code === undefined) throw new ApiError('NOT_FOUND', `the dashboard has no ${url.pathname}`)
-        sendText(res, 200, 'text/javascript; charset=utf-8', code, DASHBOARD_HEADERS)
+      const method = req.method ?? 'GET'
+      const url = parseUrl(req.url)
+      const segments = pathSegments(url.pathname)
+      if (segments === undefined) throw new ApiError('BAD_URL', `the path has a malformed % escape: ${url.pathname}`)
+      const own = findOwnRoute(method, segments)
+      if (own !== undefined) {
+        if (own.access !== 'none' && !this.#authorized(req, url, own.access)) throw unauthorized(req, url)
+        await this.#own[own.key](req, res, url, own.params)
         return
       }
-      if (req.method === 'GET' && url.pathname === '/v1/health') {
-        // For a load balancer's or a supervisor's probe, without the token: that the daemon answers, and its
-        // version; nothing of the node (its id, peers, spaces or alerts need the token).
-        send(res, 200, { status: 'ok', version: VERSION })
-        return
+      if (!this.#authorized(req, url, 'header')) throw unauthorized(req, url)
+      const match = findRoute(method, segments)
+      if (match === undefined) {
+        const allow = allowedMethods(segments)
+        if (allow.length === 0) throw new ApiError('NOT_FOUND', `no such API call: ${method} ${url.pathname}`)
+        res.setHeader('allow', allow.join(', '))
+        throw new ApiError('METHOD_NOT_ALLOWED', `${url.pathname} takes ${allow.join(', ')}, not ${method}`)
       }
-      const scrape = req.method === 'GET' && url.pathname === '/metrics' && sameToken(bearer(req), this.#scrapeToken)
-      if (!scrape && !this.#authorized(req)) {
-        const hint = 'the CLI reads it from api.json in the data directory'
-        throw new ApiError('UNAUTHORIZED', `missing or wrong API token; ${hint}`)
-      }
-      if (req.method === 'POST' && url.pathname === '/v1/stop' && this.#init.onStopRequest !== undefined) {
-        // Answered first: the caller learns which process to wait for, then the daemon stops.
-        res.once('finish', this.#init.onStopRequest)
-        send(res, 200, { stopping: true, pid: process.pid })
-        return
-      }
-      if (req.method === 'GET' && url.pathname === '/metrics') {
-        sendText(res, 200, this.#metrics.contentType, await this.#metrics.text())
-        return
-      }
-      if (req.method === 'GET' && url.pathname === '/dashboard') {
-        sendText(res, 200, 'text/html; charset=utf-8', dashboardPage(), DASHBOARD_HEADERS)
-        return
-      }
-      const match = findRoute(req.method ?? 'GET', url.pathname)
-      if (match === undefined) throw new ApiError('NOT_FOUND', `no such API call: ${req.method} ${url.pathname}`)
-      const body = req.method === 'GET' || req.method === 'DELETE' ? {} : await readJson(req)
+      const body = match.route.body === undefined ? {} : await readJson(req)
       const result = await match.route.run(this.#node, match.params, body)
       send(res, 200, result ?? { ok: true })
     } catch (err) {
       const { code, message } = describe(err)
+      if (res.headersSent) { res.destroy(); return } // a stream already begun cannot turn into an error
+      if (code === 'UNAUTHORIZED') res.setHeader('www-authenticate', BEARER_CHALLENGE)
       send(res, STATUS[code], { error: { code, message } })
     }
   }
 
-  #authorized (req: http.IncomingMessage): boolean {
-    const given = bearer(req) ?? new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? ''
-    return sameToken(given, this.#token)
+  /**
+   * Whether the request carries the token: in the Authorization header, or,
+   * where access is `query` (the dashboard page and the event stream, which
+   * a browser opens without a header), as `?token=`. Anywhere else a query
+   * token is refused: it would land in shell history, proxy logs and the
+   * Referer of whatever the caller opens next. Where access is `metrics`,
+   * the read-only metrics token is taken too; nowhere else.
+   */
+  #authorized (req: http.IncomingMessage, url: URL, access: Exclude<Access, 'none'>): boolean {
+    const header = req.headers.authorization ?? ''
+    let given: string
+    if (header.startsWith('Bearer ')) given = header.slice(7)
+    else if (access === 'query') given = url.searchParams.get('token') ?? ''
+    else return false
+    const fits = tokenFits(given, this.#token)
+    return access === 'metrics' ? tokenFits(given, this.#metricsToken) || fits : fits
   }
 
-  #stream (ws: WebSocket): void {
-    const forward = (type: string) => (payload: unknown) => {
-      if (ws.readyState === ws.OPEN) ws.send(toJson({ type, ...(payload as object) }))
-    }
-    const handlers = EVENT_TYPES.map(type => [type, forward(type)] as const)
-    for (const [type, h] of handlers) this.#node.on(type, h)
-    ws.on('close', () => { for (const [type, h] of handlers) this.#node.off(type, h) })
-    ws.send(toJson({ type: 'hello', peerId: this.#node.peerId }))
+  /** The first message of every event stream: which node this is. */
+  #hello (): object {
+    return { peerId: this.#node.peerId }
   }
 }
 
 class ApiError extends SamepageError<ApiOwnCode> {}
+
+type OwnHandler = (
+  req: http.IncomingMessage, res: http.ServerResponse, url: URL, params: Record<string, string>
+) => void | Promise<void>
+
+/** An event stream's query the log refused, as the caller's error (400); anything else stays ours. */
+function badQuery (err: unknown): NodeError {
+  if (err instanceof EventQueryError) return new NodeError('BAD_INPUT', err.message)
+  throw err
+}
+
+/** The challenge a 401 carries (RFC 6750): the token goes in `Authorization: Bearer`. */
+const BEARER_CHALLENGE = 'Bearer realm="samepage"'
+
+/** The request's URL; a target that is no URL path at all (say `//[`) is the caller's error, not ours. */
+function parseUrl (target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'http://localhost')
+  } catch {
+    throw new ApiError('BAD_URL', 'the request target is not a valid URL path')
+  }
+}
+
+/** The refusal of a request without the token, saying why when it came in the query string where it may not. */
+function unauthorized (req: http.IncomingMessage, url: URL): ApiError {
+  const hint = 'send it as "Authorization: Bearer TOKEN"; the CLI reads it from api.json in the data directory'
+  if (req.headers.authorization === undefined && url.searchParams.has('token')) {
+    const where = 'the token is taken from the query string only by GET /dashboard and GET /v1/events'
+    return new ApiError('UNAUTHORIZED', `${where}; ${hint}`)
+  }
+  return new ApiError('UNAUTHORIZED', `missing or wrong API token; ${hint}`)
+}
 
 /**
  * An error as the API answers it. The caller's errors are the node's
@@ -187,21 +268,6 @@ function describe (err: unknown): { code: ApiErrorCode, message: string } {
   if (err instanceof NodeError || err instanceof ApiError) return { code: err.code, message: err.message }
   console.error('samepage api: unexpected error', err)
   return { code: 'INTERNAL', message: 'the daemon hit an unexpected error; see its log' }
-}
-
-function findRoute (method: string, pathname: string): { route: Route, params: Record<string, string> } | undefined {
-  const parts = pathname.split('/').filter(p => p !== '').map(decodeURIComponent)
-  for (const route of routes) {
-    if (route.method !== method || route.parts.length !== parts.length) continue
-    const params: Record<string, string> = {}
-    const fits = route.parts.every((p, i) => {
-      if (!p.startsWith(':')) return p === parts[i]
-      params[p.slice(1)] = parts[i] as string
-      return true
-    })
-    if (fits) return { route, params }
-  }
-  return undefined
 }
 
 async function readJson (req: http.IncomingMessage): Promise<Record<string, unknown>> {
@@ -229,13 +295,9 @@ function sendText (
   res.end(text)
 }
 
-function bearer (req: http.IncomingMessage): string | undefined {
-  const header = req.headers.authorization ?? ''
-  return header.startsWith('Bearer ') ? header.slice(7) : undefined
-}
-
-function sameToken (given: string | undefined, token: string): boolean {
-  const a = Buffer.from(given ?? '')
+/** A comparison in constant time: how much of a guess was right must not show in how long the answer took. */
+function tokenFits (given: string, token: string): boolean {
+  const a = Buffer.from(given)
   const b = Buffer.from(token)
   return a.length === b.length && crypto.timingSafeEqual(a, b)
 }
