@@ -48,14 +48,20 @@ describe('access control across daemons', { timeout: 600_000 }, () => {
     ok(dir('writer'), 'kv', 'put', 'team', 'before-revoke', 'kept')
     await eventually('the owner has the writer\'s entry', () => keys('owner'), k => k.includes('before-revoke'))
     // The writer goes offline; the owner revokes it; offline, the writer does not know and writes on.
+    // Offline means no member is up: the writer would otherwise find them again by itself (the members'
+    // addresses are in the status records it stored, and peer exchange dials members that share a space).
     await stop(daemons.get('writer') as Daemon)
     ok(dir('owner'), 'acl', 'revoke', 'team', ok(dir('writer'), 'init').peerId)
+    await stop(daemons.get('owner') as Daemon)
+    await stop(daemons.get('reader') as Daemon)
     fs.rmSync(path.join(dir('writer'), 'peers.json'), { force: true })
     await run('writer')
     ok(dir('writer'), 'kv', 'put', 'team', 'after-revoke', 'rejected')
     assert.ok(keys('writer').includes('after-revoke'), 'offline, the writer still believes it may write')
     await stop(daemons.get('writer') as Daemon)
+    await run('owner')
     const ownerAddr = (ok(dir('owner'), 'id') as { addrs: string[] }).addrs[0] as string
+    await run('reader', ['--peer', ownerAddr])
     await run('writer', ['--peer', ownerAddr])
     const writerId = ok(dir('writer'), 'init').peerId as string
     await eventually('the owner is connected to the revoked writer again', () => ok(dir('owner'), 'peers') as { peerId: string }[], p => p.some(x => x.peerId === writerId))
