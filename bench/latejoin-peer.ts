@@ -21,7 +21,9 @@
  *       view is committed with them, in the same transaction).
  *
  * One JSON line per milestone on stdout; every wait is bounded (LIMIT_MS).
+ * Each process runs with the daemon's V8 setting (daemon-v8.ts).
  */
+import './daemon-v8.ts' // first: before anything allocates
 import fs from 'node:fs'
 import path from 'node:path'
 import { RUN_ENTRIES_MAX } from '../src/codec/index.ts'
@@ -30,17 +32,12 @@ import { loadOrCreateIdentity } from '../src/identity/index.ts'
 import { Node } from '../src/node/index.ts'
 import { signEntry, SpaceReplica } from '../src/space/index.ts'
 import { SqliteStore } from '../src/store/index.ts'
+import { memory } from './proc-memory.ts'
 
 const LIMIT_MS = 5 * 60_000
 const SPACE_NAME = 'latejoin'
 
 const say = (obj: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(obj) + '\n') }
-
-export function memory (pid: number | 'self' = 'self'): { rssMB: number, peakRssMB: number } {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN)
-  return { rssMB: Math.round(kb('VmRSS') / 1024), peakRssMB: Math.round(kb('VmHWM') / 1024) }
-}
 
 /** The key of entry i: fixed width, so every key is 10 bytes. */
 export function kvKey (i: number): string {

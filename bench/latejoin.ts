@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import readline from 'node:readline'
-import { memory } from './latejoin-peer.ts'
+import { memory } from './proc-memory.ts'
 
 /**
  * The late joiner: one node holds `entries` kv entries of `valueBytes`; a

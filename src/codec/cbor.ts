@@ -184,7 +184,7 @@ export function isCanonicalDagCbor (b: Uint8Array): boolean {
  * UTF-8 as TextDecoder accepts it without replacing anything (WHATWG: no
  * overlongs, surrogates or code points above U+10FFFF), not starting with a BOM.
  */
-function wellFormedUtf8WithoutBom (b: Uint8Array, start: number, end: number): boolean {
+export function wellFormedUtf8WithoutBom (b: Uint8Array, start: number, end: number): boolean {
   let i = start
   while (i < end) {
     const c = b[i] as number

@@ -1,4 +1,5 @@
 import { assertEncodable, assertValueDepth, decodeCbor, encodeCbor } from './cbor.ts'
+import { readKvEntry } from './entry-fast.ts'
 import { sha256 } from './hash.ts'
 import * as f from './fields.ts'
 import { CodecError } from './errors.ts'
@@ -128,11 +129,18 @@ export function encodeUnsignedEntry (entry: UnsignedEntry): Uint8Array {
 }
 
 /**
- * Decodes and checks an entry's bytes; only ever returns an Entry or throws CodecError.
+ * Decodes and checks an entry's bytes; only ever returns an Entry or throws CodecError. The common kv entries
+ * are read straight from their bytes (entry-fast.ts); everything else, and every error, takes the general path.
  * checkCanonical=false is for bytes read back from our own store, checked when they arrived.
  */
 export function decodeEntry (bytes: Uint8Array, sig: Uint8Array, checkCanonical = true): Entry {
   f.bytes(sig, 'entry.sig', SIGNATURE_SIZE)
+  const fast = bytes instanceof Uint8Array && bytes.length <= ENTRY_BYTES_MAX ? readKvEntry(bytes) : undefined
+  if (fast !== undefined) {
+    // Built in the general path's field order, so both give objects of one shape.
+    const { space, author, epoch, seq, prev, wallMs, counter, body } = fast
+    return { space, author, epoch, seq, prev, clock: { wallMs, counter }, body, id: sha256(bytes), bytes, sig }
+  }
   const raw = decodeCbor(bytes, 'entry', ENTRY_BYTES_MAX, checkCanonical, ENTRY_DEPTH_MAX)
   const v = f.map(raw, 'entry', ['s', 'a', 'e', 'q', 'p', 'c', 'b'])
   const clock = f.array(v.c, 'entry.c', 2, 2)

@@ -1,0 +1,174 @@
+import { wellFormedUtf8WithoutBom } from './cbor.ts'
+import { AUTHOR_SIZE, CLOCK_COUNTER_MAX, HASH_SIZE, KEY_BYTES_MAX, SPACE_ID_SIZE } from './limits.ts'
+
+/**
+ * The common entry read straight from its bytes: a kv.put whose value is a
+ * text string, or a kv.del, in canonical DAG-CBOR. A late joiner decodes
+ * 100,000 of them; through cborg each cost ~8 KB of short-lived objects
+ * (tokens, maps, copies), which made the young generation promote garbage
+ * and the heap grow far past what was live.
+ *
+ * It accepts only bytes it can prove are one canonical DAG-CBOR entry of
+ * that shape (keys present and in canonical order, shortest heads,
+ * well-formed UTF-8 without a leading BOM, nothing after the map), with
+ * every field inside the bounds decodeEntry checks. For those, what it
+ * returns is exactly what decodeEntry's general path returns (the test
+ * compares them over generated entries). Anything else, valid or not, gives
+ * undefined, and the caller takes the general path, which decides and
+ * names the error: this reader never refuses anything itself.
+ */
+export interface FastFields {
+  readonly space: Uint8Array
+  readonly author: Uint8Array
+  readonly epoch: number
+  readonly seq: number
+  readonly prev: Uint8Array | null
+  readonly wallMs: number
+  readonly counter: number
+  readonly body: { readonly t: 'kv.put', readonly key: string, readonly value: string } |
+  { readonly t: 'kv.del', readonly key: string }
+}
+
+const TWO_32 = 2 ** 32
+/** Epochs, seqs and clock milliseconds (entry.ts POSITION_MAX). */
+const POSITION_MAX = 2 ** 48 - 1
+
+// The entry map's head and keys, in canonical order (length, then bytes): a b c e p q s.
+const ENTRY_MAP = 0xa7
+const KEY = { a: 0x61, b: 0x62, c: 0x63, e: 0x65, p: 0x70, q: 0x71, s: 0x73 } as const
+const NULL = 0xf6
+const KV_PUT = texts('t', 'kv.put')
+const KV_DEL = texts('t', 'kv.del')
+const KEY_KEY = texts('key')
+const VALUE_KEY = texts('value')
+
+/** Short ASCII text items, each with its head, end to end. */
+function texts (...items: string[]): Uint8Array {
+  return new Uint8Array(items.flatMap(t => [0x60 + t.length, ...Buffer.from(t, 'latin1')]))
+}
+
+/** Reads the fields of a canonical kv.put (text value) or kv.del entry; undefined for anything else. */
+export function readKvEntry (b: Uint8Array): FastFields | undefined {
+  const r = new Reader(b)
+  if (b[0] !== ENTRY_MAP) return undefined
+  r.pos = 1
+  if (!r.key(KEY.a)) return undefined
+  const author = r.bytes(AUTHOR_SIZE)
+  if (author === undefined || !r.key(KEY.b)) return undefined
+  const body = readBody(r)
+  if (body === undefined || !r.key(KEY.c) || b[r.pos++] !== 0x82) return undefined
+  const wallMs = r.uint(POSITION_MAX)
+  const counter = r.uint(CLOCK_COUNTER_MAX)
+  if (!r.key(KEY.e)) return undefined
+  const epoch = r.uint(POSITION_MAX)
+  if (!r.key(KEY.p)) return undefined
+  let prev: Uint8Array | null | undefined = null
+  if (b[r.pos] === NULL) r.pos++
+  else prev = r.bytes(HASH_SIZE)
+  if (prev === undefined || !r.key(KEY.q)) return undefined
+  const seq = r.uint(POSITION_MAX)
+  if (!r.key(KEY.s)) return undefined
+  const space = r.bytes(SPACE_ID_SIZE)
+  if (space === undefined || r.pos !== b.length || r.bad) return undefined
+  return { space, author, epoch, seq, prev, wallMs, counter, body }
+}
+
+function readBody (r: Reader): FastFields['body'] | undefined {
+  const head = r.b[r.pos++]
+  if (head !== 0xa3 && head !== 0xa2) return undefined
+  const put = head === 0xa3
+  if (!r.literal(put ? KV_PUT : KV_DEL) || !r.literal(KEY_KEY)) return undefined
+  const key = r.text(KEY_BYTES_MAX)
+  if (key === undefined || key.length === 0) return undefined
+  if (!put) return { t: 'kv.del', key }
+  if (!r.literal(VALUE_KEY)) return undefined
+  const value = r.text(Number.MAX_SAFE_INTEGER)
+  return value === undefined ? undefined : { t: 'kv.put', key, value }
+}
+
+/** A cursor over the bytes; `bad` once an integer was not canonical or out of its bounds. */
+class Reader {
+  readonly b: Uint8Array
+  pos = 0
+  bad = false
+
+  constructor (b: Uint8Array) {
+    this.b = b
+  }
+
+  /** A one-character map key, as its text head and byte. */
+  key (k: number): boolean {
+    if (this.b[this.pos] !== 0x61 || this.b[this.pos + 1] !== k) return false
+    this.pos += 2
+    return true
+  }
+
+  literal (want: Uint8Array): boolean {
+    if (this.pos + want.length > this.b.length) return false
+    for (let i = 0; i < want.length; i++) if (this.b[this.pos + i] !== want[i]) return false
+    this.pos += want.length
+    return true
+  }
+
+  /** The argument of a head of major type `major`, in its shortest form only; -1 if not. */
+  head (major: number): number {
+    const b = this.b
+    const ib = b[this.pos]
+    if (ib === undefined || ib >> 5 !== major) return -1
+    const info = ib & 31
+    const at = this.pos
+    if (info < 24) { this.pos += 1; return info }
+    if (info === 24 && at + 2 <= b.length) {
+      const v = b[at + 1] as number
+      this.pos += 2
+      return v >= 24 ? v : -1
+    }
+    if (info === 25 && at + 3 <= b.length) {
+      const v = ((b[at + 1] as number) << 8) | (b[at + 2] as number)
+      this.pos += 3
+      return v >= 0x100 ? v : -1
+    }
+    if (info === 26 && at + 5 <= b.length) {
+      const v = uint32(b, at + 1)
+      this.pos += 5
+      return v >= 0x10000 ? v : -1
+    }
+    if (info === 27 && at + 9 <= b.length) {
+      const hi = uint32(b, at + 1)
+      const lo = uint32(b, at + 5)
+      this.pos += 9
+      // Only what fits in 53 bits is read here; the general path decides the rest.
+      return hi !== 0 && hi < 0x200000 ? hi * TWO_32 + lo : -1
+    }
+    return -1
+  }
+
+  uint (max: number): number {
+    const v = this.head(0)
+    if (v < 0 || v > max) this.bad = true
+    return v
+  }
+
+  /** A byte string of exactly `size` bytes, copied (as the general decoder copies it). */
+  bytes (size: number): Uint8Array | undefined {
+    const n = this.head(2)
+    if (n !== size || this.pos + n > this.b.length) return undefined
+    const out = new Uint8Array(this.b.subarray(this.pos, this.pos + n))
+    this.pos += n
+    return out
+  }
+
+  text (maxBytes: number): string | undefined {
+    const n = this.head(3)
+    if (n < 0 || n > maxBytes || this.pos + n > this.b.length) return undefined
+    const start = this.pos
+    if (!wellFormedUtf8WithoutBom(this.b, start, start + n)) return undefined
+    this.pos += n
+    return Buffer.from(this.b.buffer, this.b.byteOffset + start, n).toString('utf8')
+  }
+}
+
+function uint32 (b: Uint8Array, at: number): number {
+  const low = ((b[at + 1] as number) << 16) | ((b[at + 2] as number) << 8) | (b[at + 3] as number)
+  return (b[at] as number) * 0x1000000 + low
+}
