@@ -82,6 +82,7 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
     blockStallMs: config.blockStallSeconds === undefined ? undefined : config.blockStallSeconds * 1000,
     diskReserveBytes: config.diskReserveBytes,
     encrypters: config.encrypters,
+    meshLinks: config.meshLinks,
     relayLimits: config.relay,
     logger,
     ...inject

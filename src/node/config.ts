@@ -28,6 +28,8 @@ import type { LogFormat, LogLevel } from '../log/index.ts'
  * `encrypters` are the connection encrypters offered, most preferred first
  * (default TLS, then Noise; the dialler's order wins).
  * `relay` sets how this node relays for members (relay-limits.ts).
+ * `meshLinks` false: peer exchange only refreshes the addresses of peers this
+ * node already reaches and never links it to members it never met (default true).
  * `logLevel` (debug, info, warn, error, silent) and `logFormat` (human, json)
  * are how the daemon logs on stderr; `--log-level`, `SAMEPAGE_LOG_LEVEL` and `--log-format` win.
  *
@@ -39,6 +41,7 @@ export interface NodeConfig {
   readonly listen?: readonly string[] | undefined
   readonly peers?: readonly string[] | undefined
   readonly mdns?: boolean | undefined
+  readonly meshLinks?: boolean | undefined
   readonly api?: string | undefined
   readonly name?: string | undefined
   readonly alerts?: Partial<AlertThresholds> | undefined
@@ -74,8 +77,8 @@ export function readConfig (dir: string): NodeConfig {
     throw new NodeError('BAD_CONFIG', `${file} must hold a JSON object like {"peers": []}; ${fix}`)
   }
   const o = raw as Record<string, unknown>
-  const known = ['listen', 'peers', 'mdns', 'api', 'name', 'alerts', 'blockStallSeconds', 'diskReserveBytes',
-    'encrypters', 'relay', 'logLevel', 'logFormat']
+  const known = ['listen', 'peers', 'mdns', 'meshLinks', 'api', 'name', 'alerts', 'blockStallSeconds',
+    'diskReserveBytes', 'encrypters', 'relay', 'logLevel', 'logFormat']
   const unknown = Object.keys(o).filter(k => !known.includes(k))
   if (unknown.length > 0) {
     throw new NodeError('BAD_CONFIG',
@@ -96,8 +99,10 @@ export function readConfig (dir: string): NodeConfig {
     }
     return v as string[]
   }
-  if (o.mdns !== undefined && typeof o.mdns !== 'boolean') {
-    throw new NodeError('BAD_CONFIG', `${file}: "mdns" must be true or false; ${fix}`)
+  for (const flag of ['mdns', 'meshLinks'] as const) {
+    if (o[flag] !== undefined && typeof o[flag] !== 'boolean') {
+      throw new NodeError('BAD_CONFIG', `${file}: "${flag}" must be true or false; ${fix}`)
+    }
   }
   if (o.api !== undefined && typeof o.api !== 'string') {
     throw new NodeError('BAD_CONFIG', `${file}: "api" must be a string like "127.0.0.1:4816"; ${fix}`)
@@ -130,6 +135,7 @@ export function readConfig (dir: string): NodeConfig {
     listen: addrs('listen'),
     peers: addrs('peers'),
     mdns: o.mdns as boolean | undefined,
+    meshLinks: o.meshLinks as boolean | undefined,
     api: o.api as string | undefined,
     name: o.name as string | undefined,
     alerts: alerts(o.alerts, file, fix),

@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { cliVia, eventually, startDaemon, stop, tempRoot } from './harness.ts'
 import type { Daemon } from './harness.ts'
+import { ip, netnsSkipReason } from './netns.ts'
 
 /**
  * mDNS on a network of the test's own: two network namespaces joined by a
@@ -15,18 +16,10 @@ import type { Daemon } from './harness.ts'
 const NS = [`spmdns${process.pid}a`, `spmdns${process.pid}b`] as const
 const IPS = ['10.77.0.1', '10.77.0.2'] as const
 const inNs = (i: number): string[] => ['ip', 'netns', 'exec', NS[i] as string]
-const ip = (...args: string[]): void => { execFileSync('ip', args, { stdio: 'pipe' }) }
 
-const canMakeNamespaces = ((): boolean => {
-  try {
-    execFileSync('ip', ['netns', 'list'], { stdio: 'pipe' })
-    return process.getuid?.() === 0
-  } catch {
-    return false
-  }
-})()
+const skip = netnsSkipReason(['ip'])
 
-describe('mDNS, inside network namespaces of the test\'s own', { timeout: 600_000, skip: canMakeNamespaces ? false : 'needs root and iproute2 (ip netns)' }, () => {
+describe('mDNS, inside network namespaces of the test\'s own', { timeout: 600_000, skip }, () => {
   const root = tempRoot()
   const dir = (i: number): string => path.join(root, `n${i}`)
   let daemons: Daemon[] = []

@@ -10,13 +10,19 @@ import { execFileSync } from 'node:child_process'
  */
 export const INTERNET = '10.79.0'
 
-const ip = (...args: string[]): void => { execFileSync('ip', args, { stdio: 'pipe' }) }
+/** Runs `ip ARGS` (iproute2), quietly; throws with its stderr on failure. */
+export const ip = (...args: string[]): void => { execFileSync('ip', args, { stdio: 'pipe' }) }
 const run = (ns: string, ...cmd: string[]): void => { execFileSync('ip', ['netns', 'exec', ns, ...cmd], { stdio: 'pipe' }) }
 
-/** Whether this process may build namespaces and NATs (root, iproute2 and iptables); else why not. */
-export function netnsSkipReason (): string | false {
+const PACKAGE_OF = { ip: 'iproute2', iptables: 'iptables' } as const
+
+/**
+ * Whether this process may build namespaces (root and iproute2) and, with `iptables` among `needs`, NATs;
+ * else why not (a test's `skip`).
+ */
+export function netnsSkipReason (needs: ReadonlyArray<keyof typeof PACKAGE_OF> = ['ip', 'iptables']): string | false {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces)'
-  for (const [cmd, pkg] of [['ip', 'iproute2'], ['iptables', 'iptables']] as const) {
+  for (const [cmd, pkg] of needs.map(n => [n, PACKAGE_OF[n]] as const)) {
     try {
       execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'pipe' })
     } catch {

@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { cliVia, eventually, startDaemon, stop, tempRoot } from './harness.ts'
 import type { Daemon } from './harness.ts'
+import { ip, netnsSkipReason } from './netns.ts'
 
 /**
  * Peer exchange: a and b share a space that c is not in, and know each
@@ -23,16 +24,8 @@ const LAN = `sppex${ID}lan`
 const ns = (n: Name): string => `sppex${ID}${n}`
 const IP: Record<Name, string> = { a: '10.85.0.1', b: '10.85.0.2', c: '10.85.0.3' }
 const inNs = (n: Name): string[] => ['ip', 'netns', 'exec', ns(n)]
-const ip = (...args: string[]): void => { execFileSync('ip', args, { stdio: 'pipe' }) }
 
-const canMakeNamespaces = ((): boolean => {
-  try {
-    execFileSync('ip', ['netns', 'list'], { stdio: 'pipe' })
-    return process.getuid?.() === 0
-  } catch {
-    return false
-  }
-})()
+const skip = netnsSkipReason(['ip'])
 
 /** Where each node runs: `listen` gives its --listen for its first and its second run (new ports). */
 interface Place {
@@ -111,7 +104,7 @@ function scenario (place: Place): void {
   })
 }
 
-describe('peer exchange on a LAN, inside network namespaces of the test\'s own', { timeout: 600_000, skip: canMakeNamespaces ? false : 'needs root and iproute2 (ip netns)' }, () => {
+describe('peer exchange on a LAN, inside network namespaces of the test\'s own', { timeout: 600_000, skip }, () => {
   before(() => {
     ip('netns', 'add', LAN)
     ip('-n', LAN, 'link', 'add', 'br0', 'type', 'bridge')

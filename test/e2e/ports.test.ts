@@ -6,6 +6,7 @@ import path from 'node:path'
 import { API_PORT, PEER_PORT } from '../../src/node/index.ts'
 import { cli, cliVia, eventually, ON_LOOPBACK, startDaemon, stop, tempRoot } from './harness.ts'
 import type { Daemon } from './harness.ts'
+import { ip, netnsSkipReason } from './netns.ts'
 
 /**
  * `samepage start` with no --listen and no --api: peers reach it on every
@@ -17,19 +18,11 @@ import type { Daemon } from './harness.ts'
  */
 const NS = `spports${process.pid}`
 const inNs = ['ip', 'netns', 'exec', NS]
-const ip = (...args: string[]): void => { execFileSync('ip', args, { stdio: 'pipe' }) }
 const OTHER_IP = '10.78.0.1'
 
-const canMakeNamespaces = ((): boolean => {
-  try {
-    execFileSync('ip', ['netns', 'list'], { stdio: 'pipe' })
-    return process.getuid?.() === 0
-  } catch {
-    return false
-  }
-})()
+const skip = netnsSkipReason(['ip'])
 
-describe('stable ports, inside a network namespace of the test\'s own', { timeout: 600_000, skip: canMakeNamespaces ? false : 'needs root and iproute2 (ip netns)' }, () => {
+describe('stable ports, inside a network namespace of the test\'s own', { timeout: 600_000, skip }, () => {
   const root = tempRoot()
   const dir = (name: string): string => path.join(root, name)
   const running: Daemon[] = []

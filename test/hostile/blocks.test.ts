@@ -100,6 +100,8 @@ describe('hostile block peers', { timeout: 600_000 }, () => {
   before(async () => {
     for (const d of [dirR, dirH, fr, fh, fx]) fs.mkdirSync(d, { recursive: true })
     for (const d of [dirR, dirH]) fs.writeFileSync(path.join(d, 'config.json'), JSON.stringify({ blockStallSeconds: 3 }))
+    // The topology drawn above: H and X link only through R (peer exchange would link the two members directly).
+    fs.writeFileSync(path.join(dirH, 'config.json'), JSON.stringify({ blockStallSeconds: 3, meshLinks: false }))
     r = await startDaemon(dirR)
     h = await startDaemon(dirH)
     space = ok(dirR, 'space', 'create', 'team').id
@@ -107,7 +109,7 @@ describe('hostile block peers', { timeout: 600_000 }, () => {
     ok(dirH, 'space', 'join', ok(dirR, 'space', 'invite', space, '--role', 'writer').token)
     await eventually('H holds the space', () => cli(dirH, 'space', 'list').json as { id: string, role: string }[], l => l.some(s => s.id === space && s.role === 'writer'))
     ok(dirH, 'folder', 'add', space, fh)
-    x = Node.open({ dir: path.join(root, 'x'), blockStallMs: 3_000, blockAnswers: async (_req, honest) => await answer(honest) })
+    x = Node.open({ dir: path.join(root, 'x'), blockStallMs: 3_000, meshLinks: false, blockAnswers: async (_req, honest) => await answer(honest) })
     await x.start()
     await x.join((await samepage(dirR, 'space', 'invite', space, '--role', 'writer')).token)
     await eventually('X holds the space', () => x.spaces(), l => l.some(s => s.id === space && s.role === 'writer'))
