@@ -2,9 +2,9 @@
 /*
  * The network graph (cytoscape): one node per peer coloured by health, one
  * edge per link coloured by round trip and as wide as its traffic, dashed and
- * labelled "via R" when a member relays it. The graph
- * is patched in place from each map, so positions stay put; only a change in
- * the set of nodes lays it out again.
+ * labelled "via R" when a member relays it (edges.js). The graph is patched
+ * in place from each map, so positions stay put; only a change in the set of
+ * nodes lays it out again.
  */
 import { edgeData, edgeId } from './edges.js'
 import { list, text } from './format.js'
