@@ -82,8 +82,21 @@ export function netText (m: NetworkMap): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] as string).length)))
   const table = [head, ...rows]
     .map(r => r.map((c, i) => i === r.length - 1 ? c : pad(c, widths[i] as number)).join('  ').trimEnd())
-  const links = m.links.map(l => `  ${short(l.a)} — ${short(l.b)}  ${l.rttMs === null ? '? ms' : `${l.rttMs} ms`}  ` +
-    `${rate(l.bytesPerSecond)}${l.both ? '' : '  (one end only)'}`)
+  // A relayed link is drawn with a broken arrow and names its relay, as the dashboard draws it dashed.
+  const names = new Map(m.nodes.map(n => [n.peerId, n.name]))
+  const nameOf = (peerId: string): string => {
+    const name = names.get(peerId) ?? ''
+    return `${short(peerId)}${name === '' ? '' : ` (${name})`}`
+  }
+  const links = m.links.map(l => {
+    // `?? null`: a daemon from before relays answers without the field.
+    const relay = l.relayedBy ?? null
+    const ends = relay === null
+      ? `${short(l.a)} — ${short(l.b)}`
+      : `${short(l.a)} ⇢ ${short(l.b)} via ${nameOf(relay)}`
+    return `  ${ends}  ${l.rttMs === null ? '? ms' : `${l.rttMs} ms`}  ${rate(l.bytesPerSecond)}` +
+      `${l.both ? '' : '  (one end only)'}`
+  })
   const s = m.summary
   const hot = m.hot.length > 0 ? `; hot: ${m.hot.map(short).join(' ')}` : ''
   const partitions = s.partitions <= 1

@@ -271,7 +271,8 @@ function telemetryHost (p: TelemetryHostParts): NodeTelemetryHost {
       peer: peer.peerId,
       rttMs: peer.rttMs,
       bytesIn: peer.bytesIn + peer.blockBytesIn,
-      bytesOut: peer.bytesOut + peer.blockBytesOut
+      bytesOut: peer.bytesOut + peer.blockBytesOut,
+      relayedBy: peer.relayedBy
     })),
     spaces: () => p.spaces.list().map(sp => ({
       id: sp.id,

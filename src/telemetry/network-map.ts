@@ -42,6 +42,11 @@ export interface MapLink {
   readonly bytesPerSecond: number
   /** Whether both ends report the link (a link only one end reports is half-open or about to go). */
   readonly both: boolean
+  /**
+   * The member relaying the link, or null when it is direct. Direct if either end reports it so
+   * (that end holds a direct connection); when both ends name different relays, the lower peer id.
+   */
+  readonly relayedBy: string | null
 }
 
 export interface NetworkMap {
@@ -161,22 +166,35 @@ export function buildNetworkMap (samples: readonly StatusSample[], self: string,
 
 /** One link per pair of up nodes, from the reports of either end. */
 function mergeLinks (reporters: readonly Reporter[], up: ReadonlyMap<string, unknown>): MapLink[] {
-  const byPair = new Map<string, { a: string, b: string, rtt: number | null, bps: number, ends: Set<string> }>()
+  interface Merged { a: string, b: string, rtt: number | null, bps: number, ends: Set<string>, relay: Relay }
+  const byPair = new Map<string, Merged>()
   for (const s of reporters) {
     for (const l of s.report.links) {
       if (l.peer === s.peerId || !up.has(l.peer)) continue
       const [a, b] = s.peerId < l.peer ? [s.peerId, l.peer] : [l.peer, s.peerId]
       const key = `${a} ${b}`
-      const link = byPair.get(key) ?? { a, b, rtt: null, bps: 0, ends: new Set<string>() }
+      const link = byPair.get(key) ?? { a, b, rtt: null, bps: 0, ends: new Set<string>(), relay: undefined }
       if (l.rttMs !== null) link.rtt = link.rtt === null ? l.rttMs : Math.min(link.rtt, l.rttMs)
       link.bps = Math.max(link.bps, l.inBps + l.outBps)
       link.ends.add(s.peerId)
+      link.relay = mergeRelay(link.relay, l.relayedBy === a || l.relayedBy === b ? undefined : l.relayedBy)
       byPair.set(key, link)
     }
   }
   return [...byPair.values()]
-    .map(l => ({ a: l.a, b: l.b, rttMs: l.rtt, bytesPerSecond: l.bps, both: l.ends.size === 2 }))
+    .map(l => ({
+      a: l.a, b: l.b, rttMs: l.rtt, bytesPerSecond: l.bps, both: l.ends.size === 2, relayedBy: l.relay ?? null
+    }))
     .sort((x, y) => cmp(x.a, y.a) || cmp(x.b, y.b))
+}
+
+/** undefined: no end has reported yet; null: an end reports it direct; else the relay named so far. */
+type Relay = string | null | undefined
+
+/** An end that names itself or the far end as the relay says nothing usable: read as direct, like the decoder. */
+function mergeRelay (sofar: Relay, reported: string | undefined): Relay {
+  if (sofar === null || reported === undefined) return null
+  return sofar === undefined || reported < sofar ? reported : sofar
 }
 
 /** Connected components of the up nodes, numbered from the largest. */

@@ -16,6 +16,8 @@ interface HostLink {
   readonly rttMs: number | null
   readonly bytesIn: number
   readonly bytesOut: number
+  /** The member relaying this link, or null for a direct one. */
+  readonly relayedBy: string | null
 }
 
 /** The counters at the previous publication, for rates. */
@@ -165,7 +167,9 @@ export class StatusPublisher {
       prev === undefined || before === undefined ? 0 : Math.max(0, nowBytes - before) / dt
     const linkReports: LinkReport[] = links.map(l => {
       const b = prev?.links.get(l.peer)
-      return { peer: l.peer, rttMs: l.rttMs, inBps: rate(l.bytesIn, b?.bytesIn), outBps: rate(l.bytesOut, b?.bytesOut) }
+      const inBps = rate(l.bytesIn, b?.bytesIn)
+      const link = { peer: l.peer, rttMs: l.rttMs, inBps, outBps: rate(l.bytesOut, b?.bytesOut) }
+      return l.relayedBy === null ? link : { ...link, relayedBy: l.relayedBy }
     }).sort((a, b) => (b.inBps + b.outBps) - (a.inBps + a.outBps))
     if (prev !== undefined) {
       const stored = status.stored - prev.status.stored

@@ -15,6 +15,11 @@ export interface LinkReport {
   readonly rttMs: number | null
   readonly inBps: number
   readonly outBps: number
+  /**
+   * The member relaying this link (circuit relay), absent for a direct link. On the wire, a fifth
+   * tuple item only when relayed: a node from before relays writes four, and its links read as direct.
+   */
+  readonly relayedBy?: string
 }
 export interface SpaceReport {
   readonly id: string
@@ -117,8 +122,7 @@ export function encodeReport (r: NodeReport): Record<string, unknown> {
     mem: [int(r.memory.totalBytes), int(r.memory.freeBytes), int(r.memory.rssBytes)],
     dk: r.disk === null ? null : [int(r.disk.totalBytes), int(r.disk.freeBytes)],
     t: r.temperatureC === null ? null : Math.round(r.temperatureC * 10),
-    ln: r.links.slice(0, REPORT_LIMITS.links)
-      .map(l => [key(l.peer), l.rttMs === null ? null : int(l.rttMs), int(l.inBps), int(l.outBps)]),
+    ln: r.links.slice(0, REPORT_LIMITS.links).map(linkTuple),
     sp: r.spaces.slice(0, REPORT_LIMITS.spaces)
       .map(s => [fromHexOrText(s.id), text(s.name), int(s.entries), int(s.members)]),
     fo: r.folders.slice(0, REPORT_LIMITS.folders).map(f => [
@@ -131,6 +135,12 @@ export function encodeReport (r: NodeReport): Record<string, unknown> {
     al: r.alerts.slice(0, REPORT_LIMITS.alerts).map(a => [a.kind, text(a.subject), text(a.detail), int(a.sinceMs)]),
     ad: r.addrs.filter(addrText).slice(0, REPORT_LIMITS.addrs)
   }
+}
+
+function linkTuple (l: LinkReport): unknown[] {
+  const tuple = [key(l.peer), l.rttMs === null ? null : int(l.rttMs), int(l.inBps), int(l.outBps)]
+  const relay = l.relayedBy === undefined ? null : publicKeyFromPeerId(l.relayedBy)
+  return relay === null ? tuple : [...tuple, relay]
 }
 
 interface DecodedReport { readonly report: NodeReport, readonly problems: readonly string[] }
@@ -204,12 +214,16 @@ function readReport (body: Readonly<Record<string, unknown>>): DecodedReport {
     memory: { totalBytes: num(mem[0], 'mem[0]'), freeBytes: num(mem[1], 'mem[1]'), rssBytes: num(mem[2], 'mem[2]') },
     disk: dk === null ? null : { totalBytes: num(dk[0], 'dk[0]'), freeBytes: num(dk[1], 'dk[1]') },
     temperatureC,
-    links: list(body.ln, 'ln', REPORT_LIMITS.links).map((l, i) => ({
-      peer: peer(l[0], `ln[${i}]`),
-      rttMs: l[1] === null ? null : upTo(l[1], `ln[${i}].rtt`, RTT_MAX_MS),
-      inBps: num(l[2], `ln[${i}].in`),
-      outBps: num(l[3], `ln[${i}].out`)
-    })),
+    links: list(body.ln, 'ln', REPORT_LIMITS.links).map((l, i) => {
+      const link = {
+        peer: peer(l[0], `ln[${i}]`),
+        rttMs: l[1] === null ? null : upTo(l[1], `ln[${i}].rtt`, RTT_MAX_MS),
+        inBps: num(l[2], `ln[${i}].in`),
+        outBps: num(l[3], `ln[${i}].out`)
+      }
+      const relayedBy = relayOf(l[4], link.peer, () => bad(`ln[${i}].relay`))
+      return relayedBy === null ? link : { ...link, relayedBy }
+    }),
     spaces: list(body.sp, 'sp', REPORT_LIMITS.spaces).map((s, i) => ({
       id: id(s[0], `sp[${i}]`),
       name: str(s[1], `sp[${i}].name`),
@@ -250,6 +264,18 @@ function readReport (body: Readonly<Record<string, unknown>>): DecodedReport {
     addrs: addrList(body.ad, bad)
   }
   return { report, problems }
+}
+
+/**
+ * A link's relay: absent (or null) is direct; otherwise a member's 32-byte key, and not the far end
+ * itself. Anything else is named and the link read as direct: drawn plainly rather than through
+ * someone the record cannot name.
+ */
+function relayOf (v: unknown, peer: string, bad: () => void): string | null {
+  if (v === undefined || v === null) return null
+  const relay = v instanceof Uint8Array && v.length === 32 ? peerIdOf(v) : null
+  if (relay === null || relay === peer) { bad(); return null }
+  return relay
 }
 
 /** A record without `ad` (a node from before peer exchange) names no addresses; that is no problem. */

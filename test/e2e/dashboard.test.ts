@@ -92,6 +92,19 @@ describe('the web dashboard in a real browser', { timeout: 600_000 }, () => {
     assert.deepEqual(Object.keys(v.graph).sort(), peers, 'one graph node per node')
     assert.match(v.summary, /5\s*nodes/)
     assert.match(v.summary, /5\s*up/)
+    // Links on loopback are direct: no relay named, not dashed (solid, or dotted while only one end reports them).
+    // The class edges.js gives a relayed link draws dashed.
+    const lines = await page.evaluate(() => {
+      const edges = (globalThis as any).samepageDashboard.cy.edges()
+      const direct = edges.map((e: any) => [e.data('relayedBy'), e.hasClass('relayed'), e.style('line-style') === 'dashed'])
+      const edge = edges[0]
+      edge.addClass('relayed')
+      const relayed = edge.style('line-style')
+      edge.removeClass('relayed')
+      return { direct, relayed }
+    })
+    assert.deepEqual(lines.direct, lines.direct.map(() => [null, false, false]), 'direct links not dashed')
+    assert.equal(lines.relayed, 'dashed', 'a relayed link drawn dashed')
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-loaded.png'), fullPage: true })
   })
 

@@ -90,6 +90,12 @@ describe('member relays on loopback', { timeout: 600_000 }, () => {
     const seconds = (performance.now() - started) / 1000
     assert.ok(seconds >= FOLDER_MIB / CAP_MIB_PER_SECOND - 0.5, `${FOLDER_MIB} MiB crossed a ${CAP_MIB_PER_SECOND} MiB/s cap in ${seconds} s`)
     assert.equal(b.peers().find(p => p.peerId === a.peerId)?.relayedBy, r.peerId, 'still relayed')
+    // The status records say so too: every node's network map draws the A–B link as relayed by R.
+    const ab = [a.peerId, b.peerId].sort().join()
+    for (const n of [a, b, r]) {
+      await waitFor(() => n.network().links.some(l => [l.a, l.b].sort().join() === ab && l.relayedBy === r.peerId),
+        60_000, () => JSON.stringify(n.network().links))
+    }
     assert.ok((b.peers().find(p => p.peerId === a.peerId)?.blockBytesIn ?? 0) >= FOLDER_MIB * 1024 * 1024,
       'the chunks came from A, over the relay')
   })

@@ -1,11 +1,13 @@
 // @ts-check
 /*
  * The network graph (cytoscape): one node per peer coloured by health, one
- * edge per link coloured by round trip and as wide as its traffic. The graph
- * is patched in place from each map, so positions stay put; only a change in
- * the set of nodes lays it out again.
+ * edge per link coloured by round trip and as wide as its traffic, dashed and
+ * labelled "via R" when a member relays it (edges.js). The graph is patched
+ * in place from each map, so positions stay put; only a change in the set of
+ * nodes lays it out again.
  */
-import { list, num, text } from './format.js'
+import { edgeData, edgeId } from './edges.js'
+import { list, text } from './format.js'
 import { $, empty, state } from './state.js'
 
 /** @typedef {import('./state.js').Hostile} Hostile */
@@ -60,7 +62,22 @@ const GRAPH_STYLE = [
     selector: 'edge',
     style: { width: 'data(width)', 'line-color': 'data(color)', 'curve-style': 'straight', opacity: 0.75 }
   },
-  { selector: 'edge.half', style: { 'line-style': 'dashed' } },
+  // A link only one end reports is dotted; a relayed one dashed (relayed wins when both), with its relay as label.
+  { selector: 'edge.half', style: { 'line-style': 'dotted' } },
+  {
+    selector: 'edge.relayed',
+    style: {
+      'line-style': 'dashed',
+      'line-dash-pattern': [7, 4],
+      label: 'data(label)',
+      'font-size': 9,
+      color: '#6b7280',
+      'text-rotation': 'autorotate',
+      'text-background-color': '#ffffff',
+      'text-background-opacity': 0.75,
+      'min-zoomed-font-size': 7
+    }
+  },
   { selector: 'edge.focus', style: { opacity: 1, 'line-color': ACCENT, 'z-index': 10 } }
 ]
 
@@ -90,11 +107,12 @@ export async function initGraph (onTap) {
   })
   cy.on('tap', 'node', e => onTap(e.target.id()))
   cy.on('tap', e => { if (e.target === cy) onTap(null) })
+  // The browser's own tooltip says what an edge is: its ends, round trip, traffic, and relay.
+  cy.on('mouseover', 'edge', e => { $('graph').title = text(e.target.data('title')) })
+  cy.on('mouseout', 'edge', () => { $('graph').title = '' })
   dash.cy = cy
 }
 
-/** @param {Hostile} l */
-const edgeId = l => `${l.a}|${l.b}`
 /** @param {unknown} peerId */
 const last6 = peerId => text(peerId).slice(-6)
 
@@ -108,26 +126,6 @@ function nodeData (n) {
     health: n.health,
     self: n.self,
     cls: `${n.health}${n.self ? ' self' : ''}`
-  }
-}
-
-/**
- * Round trip sets the colour (calm when near, warm when far); traffic sets the width, on a log scale.
- * @param {Hostile} l
- */
-function edgeData (l) {
-  const color = !num(l.rttMs) ? '#d1d5db' : l.rttMs <= 50 ? '#94a3b8' : l.rttMs <= 200 ? '#f59e0b' : '#ef4444'
-  const bps = num(l.bytesPerSecond) ? Math.max(0, l.bytesPerSecond) : 0
-  const width = 1.5 + Math.min(6, 1.5 * Math.log10(1 + bps / 1024))
-  return {
-    id: edgeId(l),
-    source: l.a,
-    target: l.b,
-    color,
-    width: Math.round(width * 10) / 10,
-    rttMs: l.rttMs,
-    bps: l.bytesPerSecond,
-    cls: l.both ? '' : 'half'
   }
 }
 
@@ -171,7 +169,7 @@ export function updateGraph (map) {
     /** @type {ElementDefinition[]} */
     const edges = []
     for (const l of links.values()) {
-      const data = edgeData(l)
+      const data = edgeData(l, wanted)
       const ele = cy.getElementById(data.id)
       if (ele.empty()) edges.push({ group: 'edges', data, classes: data.cls })
       else patch(ele, data)
