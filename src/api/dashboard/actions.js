@@ -86,7 +86,7 @@ export function chosenSpace (form) {
 }
 
 /** The spaces this node holds, by name, as {id, name}. */
-export function heldSpaces () {
+function heldSpaces () {
   return state.spaces
     .filter(s => s !== null && typeof s === 'object' && text(s.id) !== '')
     .map(s => ({ id: text(s.id), name: text(s.name), role: s.role }))

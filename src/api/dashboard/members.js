@@ -35,7 +35,7 @@ function chosen () {
 }
 
 /** Reads the chosen space's members again and draws them (a failure to read is shown, with its code). */
-export async function loadMembers () {
+async function loadMembers () {
   const space = selectedSpace()
   const el = $('members')
   if (space === '') { shown.space = ''; el.innerHTML = empty('no space here yet'); return }
