@@ -195,6 +195,45 @@ describe('the dashboard manages the node, in a real browser', { timeout: 600_000
     await pageA.locator('[data-testid="folder-admin"]').getByText('this node shares no folder').waitFor()
     assert.equal(fs.readFileSync(path.join(dir, 'hello.txt'), 'utf8'), 'hello\n', 'its files stay')
     assert.equal(await pageA.locator('[data-testid="conflicts"]').isVisible(), false, 'the conflicts list closed with it')
+  })
+
+  // The setup is the CLI's (the page's own forms are tested above); the page must show the conflict the folder holds.
+  test('a real conflict is shown: the path, and the copy that keeps the other version', async () => {
+    const a = daemons[0] as Daemon
+    let b = daemons[1] as Daemon
+    const dirA = path.join(root, 'files-a')
+    const dirB = path.join(root, 'files-b')
+    for (const dir of [dirA, dirB]) fs.mkdirSync(dir)
+    const space = ok(a.dir, 'space', 'create', 'files').id as string
+    ok(b.dir, 'space', 'join', ok(a.dir, 'space', 'invite', space, '--role', 'writer').token as string)
+    ok(a.dir, 'folder', 'add', space, dirA)
+    ok(b.dir, 'folder', 'add', space, dirB)
+    const shared = (dir: string): string => path.join(dir, 'shared.txt')
+    fs.writeFileSync(shared(dirA), 'v1')
+    await eventually('the second daemon has v1', () => fs.existsSync(shared(dirB)) && fs.readFileSync(shared(dirB), 'utf8'),
+      v => v === 'v1', WAIT_MS)
+
+    // Both edit while the second is stopped; the first records its edit before the second is back.
+    await stop(b)
+    fs.writeFileSync(shared(dirB), 'edited on b while it was offline')
+    fs.utimesSync(shared(dirB), new Date(Date.now() - 120_000), new Date(Date.now() - 120_000))
+    const filesOut = (): number => ok(a.dir, 'folder', 'status', space).status.totals.filesOut as number
+    const before = filesOut()
+    fs.writeFileSync(shared(dirA), 'edited on a, later')
+    await eventually('the first daemon recorded its edit', filesOut, n => n > before, WAIT_MS)
+    b = await startDaemon(b.dir, ['--peer', a.addrs[0] as string])
+    daemons[1] = b
+    await eventually('the first daemon lists the conflict', () => ok(a.dir, 'conflicts', space) as any[],
+      l => l.length === 1 && l[0].copies.length === 1, WAIT_MS)
+
+    const row = pageA.locator('[data-testid="folder-admin-table"] tr[data-space]', { hasText: dirA })
+    const shown = await act(pageA, 'folder-admin-result', async () => await row.locator('button[data-act="conflicts"]').click())
+    assert.equal(shown.state, 'ok', shown.text)
+    assert.match(shown.text, /1 paths in conflict/)
+    const table = await pageA.locator('[data-testid="conflicts-table"]').innerText()
+    assert.match(table, /shared\.txt/)
+    assert.match(table, /shared\.sync-conflict-\d{8}-\d{6}-[0-9A-F]{7}\.txt/, 'the copy on disk is named')
+    await pageA.screenshot({ path: path.join(ARTIFACTS, 'manage-conflict.png'), fullPage: true })
     assert.deepEqual(pageErrors, [], 'no script error in the pages')
   })
 })
