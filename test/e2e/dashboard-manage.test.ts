@@ -83,7 +83,11 @@ describe('the dashboard manages the node, in a real browser', { timeout: 600_000
     context.setDefaultTimeout(WAIT_MS)
     pageA = context.pages()[0] ?? await context.newPage()
     pageB = await context.newPage()
-    for (const p of [pageA, pageB]) p.on('pageerror', err => pageErrors.push(err.message))
+    for (const p of [pageA, pageB]) {
+      p.on('pageerror', err => pageErrors.push(err.message))
+      // The page keeps its Content-Security-Policy: nothing it does may be blocked by it.
+      p.on('console', msg => { if (/Content.Security.Policy/i.test(msg.text())) pageErrors.push(msg.text()) })
+    }
     const [a, b] = daemons as [Daemon, Daemon]
     for (const [p, d] of [[pageA, a], [pageB, b]] as const) {
       const res = await p.goto(ok(d.dir, 'dashboard').url as string)
@@ -125,6 +129,11 @@ describe('the dashboard manages the node, in a real browser', { timeout: 600_000
     inviteToken = await pageA.locator('[data-testid="invite-token"]').inputValue()
     assert.match(inviteToken, /^sp1/, 'the token is shown')
     assert.equal(await pageA.locator('[data-testid="invite-token"]').isVisible(), true)
+    await context?.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(pageA.url()).origin })
+    await pageA.locator('#invite-copy').click()
+    await pageA.locator('#invite-copied[data-state="ok"]').waitFor()
+    assert.equal(await pageA.evaluate(async () => await (globalThis as any).navigator.clipboard.readText()), inviteToken,
+      'the copy button put the token on the clipboard')
 
     const joined = await submit(pageB, 'join-form', { token: inviteToken }, 'join-result')
     assert.equal(joined.state, 'ok', joined.text)

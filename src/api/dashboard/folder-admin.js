@@ -21,6 +21,8 @@ const RESOLVE_HINT = 'The API has no call to resolve a conflict. To keep a versi
 
 /** The space whose conflicts are open (re-read when its folder's count of them changes), or null. */
 let conflictsOf = /** @type {string | null} */ (null)
+/** The folder table as last drawn. */
+let drawnHtml = ''
 /** The folder's count of conflicts when they were last read. */
 let conflictsCount = /** @type {unknown} */ (undefined)
 
@@ -38,7 +40,11 @@ export function renderFolderAdmin () {
         <button type="button" data-act="remove">stop sharing</button></td></tr>`
   }, 6)
   const head = '<tr><th>space</th><th>path</th><th>mode</th><th>state</th><th class="num">conflicts</th><th></th></tr>'
-  el.innerHTML = `<table data-testid="folder-admin-table"><thead>${head}</thead><tbody>${rows}</tbody></table>`
+  const html = `<table data-testid="folder-admin-table"><thead>${head}</thead><tbody>${rows}</tbody></table>`
+  // Redrawn only when it changed: a folder's progress events must not replace a button under a click.
+  if (html !== drawnHtml || el.querySelector('[data-testid="folder-admin-table"]') === null) {
+    el.innerHTML = drawnHtml = html
+  }
   if (conflictsOf === null) return
   const open = folders.find(f => f.space === conflictsOf)
   if (open === undefined) closeConflicts()

@@ -42,9 +42,11 @@ async function loadMembers () {
   try {
     const members = await api(`/v1/spaces/${seg(space)}/acl`)
     if (selectedSpace() !== space) return // the choice changed while this was read
+    // The same answer is not drawn again: a role being chosen in a row's <select> is not reset under the user.
+    const same = shown.space === space && JSON.stringify(members) === JSON.stringify(shown.members)
     shown.space = space
     shown.members = members
-    drawMembers()
+    if (!same || $('members').querySelector('[data-testid="members-table"]') === null) drawMembers()
   } catch (err) {
     el.innerHTML = `<div class="result bad">${errorHtml(err)}</div>`
   }
