@@ -29,7 +29,10 @@ export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
 }
 
 /** The modules under /dashboard/, by name: nothing else is served from there. */
-const MODULES = ['app.js', 'format.js', 'state.js', 'graph.js', 'edges.js', 'tables.js', 'folders.js']
+const MODULES = [
+  'app.js', 'format.js', 'state.js', 'graph.js', 'edges.js', 'tables.js', 'folders.js',
+  'api.js', 'actions.js', 'manage.js', 'folder-admin.js', 'members.js'
+]
 
 let page: string | undefined
 const modules = new Map<string, string>()

@@ -6,8 +6,11 @@
  *
  * The modules: format.js (formatting of hostile values, shared with the CLI),
  * state.js (what the page knows), graph.js (the network graph), tables.js
- * (nodes, alerts, misbehaviour), folders.js (spaces and folders), and this
- * file: the data flow, the live stream, the header and the selection.
+ * (nodes, alerts, misbehaviour), folders.js (spaces and folders), api.js
+ * (the calls), and the "Manage" panel: actions.js (what every action
+ * shares), manage.js (create, join, invite, share a folder), folder-admin.js
+ * (stop sharing, conflicts), members.js (grant, revoke); and this file: the
+ * data flow, the live stream, the header and the selection.
  *
  * Data flow: every source (/v1/net, /v1/alerts, …) has one refetcher that
  * never runs twice at once and at most once a second; the WebSocket's events
@@ -20,15 +23,19 @@
  * every other row, the alerts and the rest of the page still show. A failure
  * to draw is never reported as the daemon being gone.
  */
+import { fillSpaceSelects, onActionDone } from './actions.js'
+import { api, ApiError, TOKEN } from './api.js'
+import { renderFolderAdmin, wireFolderAdmin } from './folder-admin.js'
 import { duration, esc, list, text } from './format.js'
 import { dash, fit, focusSelected, initGraph, layout, selectInGraph, updateGraph } from './graph.js'
 import { renderFolders } from './folders.js'
+import { wireManage } from './manage.js'
+import { refreshMembers, wireMembers } from './members.js'
 import { $, ago, drawn, state } from './state.js'
 import { renderAlerts, renderMisbehaviour, renderNodeInfo, renderNodes } from './tables.js'
 
 /** @typedef {import('./state.js').Hostile} Hostile */
 
-const TOKEN = new URLSearchParams(location.search).get('token') ?? ''
 const THROTTLE_MS = 1000
 const NET_FALLBACK_MS = 5000
 /** Sources the stream also reports on are polled more slowly: the events carry them. */
@@ -40,31 +47,7 @@ const REFUSED_TEXT = 'wrong or missing token: open the URL printed by `samepage 
 /** Hooks for tests and a curious console: window.samepageDashboard.cy is the graph. */
 Object.assign(window, { samepageDashboard: dash })
 
-// ---------------------------------------------------------------- the API
-
-class ApiError extends Error {
-  /**
-   * @param {number} status
-   * @param {string} message
-   */
-  constructor (status, message) {
-    super(message)
-    this.status = status
-  }
-}
-
-/**
- * @param {string} path
- * @returns {Promise<Hostile>}
- */
-async function api (path) {
-  const res = await fetch(path, { headers: { authorization: `Bearer ${TOKEN}` }, cache: 'no-store' })
-  if (!res.ok) {
-    const body = await res.json().catch(() => null)
-    throw new ApiError(res.status, text(body?.error?.message) || `${res.status} ${res.statusText}`)
-  }
-  return await res.json()
-}
+// ---------------------------------------------------------------- the sources
 
 /**
  * What each source updates when its answer arrives.
@@ -78,8 +61,19 @@ const sources = {
     path: '/v1/misbehaviour',
     apply: m => { state.misbehaviour = list(m); drawn('misbehaviour', renderMisbehaviour) }
   },
-  folders: { path: '/v1/folders', apply: f => { state.folders = list(f); drawn('folders', renderFolders) } },
-  spaces: { path: '/v1/spaces', apply: s => { state.spaces = list(s); drawn('folders', renderFolders) } }
+  folders: {
+    path: '/v1/folders',
+    apply: f => { state.folders = list(f); drawn('folders', renderFolders); drawn('folder-admin', renderFolderAdmin) }
+  },
+  spaces: {
+    path: '/v1/spaces',
+    apply: s => {
+      state.spaces = list(s)
+      drawn('folders', renderFolders)
+      drawn('space-selects', fillSpaceSelects) // no such element: a failure never wipes the forms
+      refreshMembers()
+    }
+  }
 }
 
 /**
@@ -142,8 +136,8 @@ const refetchAll = () => { for (const f of Object.values(refetch)) f() }
 /** @param {unknown} err */
 function failed (err) {
   if (err instanceof ApiError && err.status === 401) { refuse(); return }
-  const why = err instanceof ApiError
-    ? `the daemon answered: ${err.message}`
+  const why = err instanceof ApiError && err.status !== 0
+    ? `the daemon answered: ${err.code}: ${err.message}`
     : 'the daemon does not answer (stopped, or restarted on another port?); retrying'
   const since = state.map === null ? '' : ` — showing the map from ${ago(state.map.atMs)}`
   showBanner(`${esc(why)}${esc(since)}`)
@@ -328,6 +322,10 @@ const rowOf = (rows, peerId) =>
 const timers = []
 
 function wireUi () {
+  wireManage()
+  wireFolderAdmin()
+  wireMembers()
+  onActionDone(refetchAll)
   $('fit').addEventListener('click', fit)
   $('relayout').addEventListener('click', () => layout(true))
   // One listener for every row, not one per row.
