@@ -9,7 +9,7 @@ import v8 from 'node:v8'
 
 const major = Number(process.versions.node.split('.')[0])
 if (major < 24) {
-  console.error(`samepage needs Node 24 (this is Node ${process.versions.node}); run it through npm (npm exec samepage -- ...) or install Node 24`)
+  console.error(`samepage needs Node 24 (this is Node ${process.versions.node}); in a checkout, npm exec samepage -- ... runs it under the Node 24 npm ci installed; or install Node 24`)
   process.exit(1)
 }
 // Node's compile cache (os.tmpdir()/node-compile-cache, or $NODE_COMPILE_CACHE; off with
