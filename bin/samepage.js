@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 // samepage's command line. A plain JS shim: samepage is TypeScript, run by
 // Node 24's type stripping in a checkout, or built to dist/ in an installed
-// package (Node strips no types under node_modules). An older Node is told
-// what to do instead of failing on the import.
-import { existsSync } from 'node:fs'
+// package (Node strips no types under node_modules); lib/tree.js decides which,
+// and a checkout never runs a dist/ left by an earlier build. An older Node is
+// told what to do instead of failing on the import.
 import module from 'node:module'
 import v8 from 'node:v8'
 
 const major = Number(process.versions.node.split('.')[0])
 if (major < 24) {
-  console.error(`samepage needs Node 24 (this is Node ${process.versions.node}); run it through npm (npm exec samepage -- ...) or install Node 24`)
+  console.error(`samepage needs Node 24 (this is Node ${process.versions.node}); in a checkout, npm exec samepage -- ... runs it under the Node 24 npm ci installed; or install Node 24`)
   process.exit(1)
 }
 // Node's compile cache (os.tmpdir()/node-compile-cache, or $NODE_COMPILE_CACHE; off with
@@ -24,5 +24,12 @@ module.enableCompileCache?.()
 // daemon: a client command loads its modules ~35 ms faster with the young generation free to grow, and exits.
 // (A word `start` elsewhere in a command only changes how that command collects its garbage.)
 if (process.argv.slice(2).includes('start')) v8.setFlagsFromString('--semi-space-growth-factor=1')
-const built = new URL('../dist/cli/main.js', import.meta.url)
-await import(existsSync(built) ? built.href : '../src/cli/main.ts')
+const { entryOf } = await import('../lib/tree.js')
+let main
+try {
+  main = entryOf('src/cli/main.ts', 'dist/cli/main.js')
+} catch (err) {
+  console.error(`samepage: ${err.message}`)
+  process.exit(1)
+}
+await import(main)

@@ -1,0 +1,33 @@
+/**
+ * Which tree of samepage runs: its TypeScript source (src/, type-stripped by Node 24) in a checkout, its
+ * build (dist/, made by `npm pack`) in an installed package. Used by the command line (bin/samepage.js)
+ * and the library (lib/index.js), so both decide alike.
+ *
+ * A checkout never runs dist/, even when one is there: a build left by an earlier `npm run build` would run
+ * yesterday's code, silently. The tarball ships no src/ TypeScript (package.json "files": only the
+ * dashboard's assets), and Node strips no types under node_modules, so "the source is here, and not under a
+ * node_modules folder" is what a checkout is. A `npm link` or `file:` install is a symlink to a checkout:
+ * Node resolves it to the real path, which runs the source, as it should.
+ */
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = new URL('../', import.meta.url)
+
+/**
+ * The URL to import for a module: `source` (a path in src/) in a checkout, else `built` (the same in dist/).
+ * Throws, saying what to do, when an installed copy has no build.
+ */
+export function entryOf (source, built) {
+  const root = fileURLToPath(ROOT)
+  const sourceUrl = new URL(source, ROOT)
+  const underNodeModules = root.split(path.sep).includes('node_modules')
+  if (existsSync(sourceUrl) && !underNodeModules) return sourceUrl.href
+  const builtUrl = new URL(built, ROOT)
+  if (existsSync(builtUrl)) return builtUrl.href
+  throw new Error(underNodeModules
+    ? `samepage at ${root} has no build (${built}): Node strips no types under node_modules, so an installed ` +
+      'samepage must come from a packed tarball (npm pack builds it) or have `npm run build` run in it'
+    : `samepage at ${root} has neither its source (${source}) nor its build (${built})`)
+}
