@@ -40,6 +40,8 @@ const TOKEN_FILE = 'api-token'
 /** The read-only token for GET /metrics: a scrape config holding it can read the metrics and do nothing else. */
 const METRICS_TOKEN_FILE = 'metrics-token'
 const BODY_BYTES_MAX = 1024 * 1024
+/** How long a stopping server lets requests in flight finish before it cuts their connections. */
+const STOP_GRACE_MS = 2_000
 
 interface ApiInit {
   readonly node: Node
@@ -129,7 +131,13 @@ export class ApiServer {
     this.#events.close()
     for (const ws of this.#wss.clients) ws.terminate()
     for (const res of this.#sse) res.destroy()
-    await new Promise<void>(resolve => this.#server.close(() => resolve()))
+    // close() waits for every open connection: a browser's keep-alive ones and requests in flight would hold
+    // the daemon's stop for as long as they last. Idle ones close now, the rest after a short grace.
+    const closed = new Promise<void>(resolve => this.#server.close(() => resolve()))
+    this.#server.closeIdleConnections()
+    const grace = setTimeout(() => { this.#server.closeAllConnections() }, STOP_GRACE_MS)
+    await closed
+    clearTimeout(grace)
   }
 
   /** The server's own routes (route-table.ts lists them, and who may call each): the compiler wants every one here. */

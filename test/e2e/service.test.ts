@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import fs from 'node:fs'
+import net from 'node:net'
 import path from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { BIN, cli, ok, startDaemon, stop, tempRoot } from './harness.ts'
@@ -123,6 +124,22 @@ describe('a daemon run as a service', { timeout: 600_000 }, () => {
     }
     assert.equal(ok(dir, 'kv', 'get', 'team', 'k').value, null, 'nothing was written')
     assert.equal(daemon.child.exitCode, null, 'the daemon keeps running')
+  })
+
+  test('SIGTERM stops the daemon while a client holds a request half sent (a browser tab, a stuck script)', async () => {
+    const otherDir = path.join(root, 'held')
+    const held = await startDaemon(otherDir)
+    const { url } = JSON.parse(fs.readFileSync(path.join(otherDir, 'api.json'), 'utf8')) as { url: string }
+    const { hostname, port } = new URL(url)
+    const socket = net.connect(Number(port), hostname)
+    await once(socket, 'connect')
+    socket.on('error', () => {}) // the daemon cuts it: that is the point
+    socket.write('GET /v1/health HTTP/1.1\r\nHost: x\r\n') // the headers never end
+    const exited = once(held.child, 'exit')
+    held.child.kill('SIGTERM')
+    const [code] = await exited
+    assert.equal(code, 0, 'the daemon exits 0, its stop not held by the open request')
+    socket.destroy()
   })
 
   test('samepage stop: the daemon stops cleanly (no lock, no API file, no WAL left) and stop waits for it', async () => {
