@@ -76,6 +76,11 @@ const bodies = {
     path: text('path').describe('an absolute path to an existing directory'),
     mode: text('mode').optional().describe('send-receive (default), send-only or receive-only')
   }),
+  keep: z.strictObject({
+    path: text('path').describe('the path in conflict, as the conflicts list names it'),
+    keep: text('keep').describe('the version to keep: the id of the current or of a concurrent version, ' +
+      'or a conflict copy on disk, as the conflicts list names them')
+  }),
   backup: z.strictObject({ path: text('path').describe('an absolute path to a file that does not exist yet') })
 }
 
@@ -133,6 +138,8 @@ export const routes: readonly Route[] = [
   route('POST', '/v1/spaces/:space/folder/sync', 'rescan a folder now',
     async (node, p) => await node.folderSync(at(p, 'space'))),
   route('GET', '/v1/spaces/:space/conflicts', 'a folder\'s conflicts', (node, p) => node.conflicts(at(p, 'space'))),
+  withBody('POST', '/v1/spaces/:space/conflicts/resolve', 'end a conflict keeping one version', bodies.keep,
+    async (node, p, b) => await node.conflictKeep(at(p, 'space'), b.path, b.keep)),
   route('GET', '/v1/misbehaviour', 'the misbehaviour log', node => node.misbehaviour),
   withBody('POST', '/v1/backup', 'back up the store to a file', bodies.backup,
     async (node, _p, b) => await node.backup(b.path)),

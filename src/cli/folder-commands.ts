@@ -50,10 +50,21 @@ export function addFolderCommands (program: Command): void {
       const r = await api().call('GET', `/v1/spaces/${enc(ref)}/conflicts`) as ConflictInfo[]
       const lines = (c: ConflictInfo): string[] => [
         `${c.path}`,
+        `  current: ${c.current.id} by ${c.current.author.slice(0, 12)} (${bytes(c.current.size)})`,
         ...c.copies.map(p => `  copy: ${p}`),
         ...c.versions.map(v =>
-          `  unresolved: version by ${v.author.slice(0, 12)} (${bytes(v.size)}), to be kept as ${v.copy}`)
+          `  unresolved: ${v.id} by ${v.author.slice(0, 12)} (${bytes(v.size)}), to be kept as ${v.copy}`)
       ]
-      out(r, () => r.map(c => lines(c).join('\n')).join('\n') || 'no conflicts')
+      const hint = '\nkeep one: samepage resolve SPACE PATH (a current or unresolved id, or a copy)'
+      out(r, () => r.length === 0 ? 'no conflicts' : r.map(c => lines(c).join('\n')).join('\n') + hint)
+    })
+  about(program.command('resolve <space> <path> <keep>'),
+    'end a conflict keeping one version: the current or a concurrent version\'s id, or a copy (see conflicts --json)',
+    'resolve team notes.txt notes.sync-conflict-20261201-213000-ABCDEF0.txt', 'resolve team notes.txt 3f2a…')
+    .action(async (ref: string, file: string, keep: string) => {
+      const r = await api().call('POST', `/v1/spaces/${enc(ref)}/conflicts/resolve`, { path: file, keep }) as
+        { path: string, recorded: string | null, removed: string[] }
+      const copies = r.removed.length === 0 ? '' : `; removed ${r.removed.join(', ')}`
+      out(r, () => `${r.path} keeps the chosen version on every node${copies}`)
     })
 }

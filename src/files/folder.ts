@@ -7,6 +7,8 @@ import { inWorkArea } from '../codec/index.ts'
 import { ChunkIndex } from './chunk-index.ts'
 import { conflictList } from './conflict-list.ts'
 import { deleteFile } from './delete-file.ts'
+import { keepVersion, KeepRefused } from './keep-version.ts'
+import type { KeepOutcome } from './keep-version.ts'
 import { checkFolder } from './folder-errors.ts'
 import { nodeFolderFs } from './folder-fs.ts'
 import { loadFolderState, saveFolderState } from './folder-state.ts'
@@ -179,6 +181,35 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
 
   conflicts (): ConflictInfo[] {
     return conflictList(this.#views(), this.#state.scanned.keys())
+  }
+
+  /**
+   * Ends the conflict at `p` keeping the version `keep` names (keep-version.ts), between passes; a pass follows.
+   */
+  async keep (p: string, keep: string): Promise<KeepOutcome> {
+    if (!this.#rules.recordsLocalChanges) {
+      throw new KeepRefused('RECEIVE_ONLY', 'this folder is receive-only: it records nothing, so it cannot choose ' +
+        'a version; resolve the conflict on a node that sends, or keep a copy outside the folder')
+    }
+    while (this.#running !== null) await this.#running
+    if (this.#stopped) throw new KeepRefused('NOT_WRITTEN', 'the folder is stopped')
+    clearTimeout(this.#timer)
+    const state = this.#state
+    const host = {
+      state,
+      nowMs: Date.now(),
+      views: () => this.#views(),
+      record: (versions: readonly NewVersion[]) => {
+        const ids = this.#opts.host.record(versions)
+        this.#tally({ filesOut: versions.length })
+        return ids
+      },
+      write: async (jobs: WriteJob[]) => { await this.#writeAll(jobs) }
+    }
+    const run = keepVersion(host, p, keep).finally(() => { this.#known.save(state.known) })
+    // Held as a pass is: no pass starts meanwhile; the one after shows the folder as it now is.
+    this.#running = run.then(() => {}, () => {}).finally(() => { this.#running = null; this.schedule(0) })
+    return await run
   }
 
   /**

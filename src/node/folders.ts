@@ -4,8 +4,8 @@ import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
 import { peerIdOf } from '../identity/index.ts'
 import { isAuthorKey, keyBytes, parseSpaceKey } from '../ids/index.ts'
 import type { Entry } from '../codec/index.ts'
-import { checkFolder, FOLDER_MODES, FolderProblem, FolderSync } from '../files/index.ts'
-import type { ConflictInfo, FolderMode, FolderStatus, NewVersion } from '../files/index.ts'
+import { checkFolder, FOLDER_MODES, FolderProblem, FolderSync, KeepRefused } from '../files/index.ts'
+import type { ConflictInfo, FolderMode, FolderStatus, KeepOutcome, NewVersion } from '../files/index.ts'
 import type { BlockLink, BlockServed } from '../net/index.ts'
 import type { LocalBodies, SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
@@ -157,6 +157,18 @@ export class Folders {
 
   conflicts (space: SpaceKey): ConflictInfo[] {
     return this.#running.get(space)?.sync.conflicts() ?? []
+  }
+
+  /** Ends a conflict keeping one of its versions (files/keep-version.ts); a refusal keeps its code. */
+  async keep (space: SpaceKey, filePath: string, keep: string): Promise<KeepOutcome> {
+    const f = this.#running.get(space)
+    if (f === undefined) throw new NodeError('NO_FOLDER', `space ${space} is not bound to a folder on this node`)
+    try {
+      return await f.sync.keep(filePath, keep)
+    } catch (err) {
+      if (err instanceof KeepRefused) throw new NodeError(err.code, err.message, { cause: err })
+      throw err
+    }
   }
 
   /** Runs a pass now (tests; `folder status --sync`). */

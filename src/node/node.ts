@@ -8,7 +8,7 @@ import { authorKeyOf } from '../ids/index.ts'
 import type { PeerIdString } from '../ids/index.ts'
 import type { PeerInfo, Reachability } from '../net/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
-import type { ConflictInfo } from '../files/index.ts'
+import type { ConflictInfo, KeepOutcome } from '../files/index.ts'
 import type { AlertThresholds, NetworkMap } from '../telemetry/index.ts'
 import { backupStore } from './backup.ts'
 import type { BackupResult } from './backup.ts'
@@ -203,6 +203,11 @@ export class Node extends EventEmitter<NodeEvents> {
 
   conflicts (ref: string): ConflictInfo[] {
     return this.#parts.folders.conflicts(this.folderStatus(ref).space)
+  }
+
+  /** Ends the conflict at `filePath` keeping the version `keep` names (an id, or a copy, as conflicts() lists them). */
+  async conflictKeep (ref: string, filePath: string, keep: string): Promise<KeepOutcome> {
+    return await this.#parts.folders.keep(this.folderStatus(ref).space, filePath, keep)
   }
 
   /** One folder pass now, resolved when done (for programs and tests that want to wait for it). */

@@ -67,7 +67,8 @@ const CLIENT_COMMANDS: readonly string[][] = [
   ['id'], ['status'], ['peers'], ['net'], ['alerts'], ['stats'], ['misbehaviour'], ['dashboard'],
   ['space', 'list'], ['kv', 'list', 'team'], ['kv', 'put', 'team', 'k', 'v'], ['counter', 'get', 'team', 'c'],
   ['ledger', 'append', 'team', '{"amount": 5}'], ['folder', 'status', 'team'], ['folder', 'list'],
-  ['conflicts', 'team'], ['backup', path.join(root, 'backup.db')], ['stop']
+  ['conflicts', 'team'], ['resolve', 'team', 'a.txt', 'a.sync-conflict-20261201-213000-ABCDEF0.txt'],
+  ['backup', path.join(root, 'backup.db')], ['stop']
 ]
 
 test('a client command loads no daemon code, no libp2p, no SQLite and no native addon', () => {

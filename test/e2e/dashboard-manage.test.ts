@@ -14,7 +14,7 @@ import type { Daemon } from './harness.ts'
  * checked both on the page (it refreshes what it shows) and through the CLI
  * (it took effect in the daemon): create a space (a taken name shows
  * NAME_TAKEN), invite (the token shown), join on the second daemon with
- * that token, grant and revoke, share a folder, see its conflicts, stop
+ * that token, grant and revoke, share a folder, see its conflicts and keep a version, stop
  * sharing it, and errors shown with their codes.
  */
 const CHROMIUM = '/usr/bin/chromium'
@@ -195,7 +195,7 @@ describe('the dashboard manages the node, in a real browser', { timeout: 600_000
     const conflicts = await act(pageA, 'folder-admin-result', async () => await row.locator('button[data-act="conflicts"]').click())
     assert.equal(conflicts.state, 'ok', conflicts.text)
     assert.match(await pageA.locator('[data-testid="conflicts"]').innerText(), /no conflicts in this folder/)
-    assert.match(await pageA.locator('[data-testid="conflicts"]').innerText(), /no call to resolve a conflict/)
+    assert.match(await pageA.locator('[data-testid="conflicts"]').innerText(), /Keep this one: that version becomes the file/)
     await pageA.screenshot({ path: path.join(ARTIFACTS, 'manage-folder.png'), fullPage: true })
 
     const removed = await act(pageA, 'folder-admin-result', async () => await row.locator('button[data-act="remove"]').click())
@@ -207,7 +207,7 @@ describe('the dashboard manages the node, in a real browser', { timeout: 600_000
   })
 
   // The setup is the CLI's (the page's own forms are tested above); the page must show the conflict the folder holds.
-  test('a real conflict is shown: the path, and the copy that keeps the other version', async () => {
+  test('a real conflict is shown: the path, and the copy that keeps the other version; keeping that copy resolves it', async () => {
     const a = daemons[0] as Daemon
     let b = daemons[1] as Daemon
     const dirA = path.join(root, 'files-a')
@@ -243,6 +243,28 @@ describe('the dashboard manages the node, in a real browser', { timeout: 600_000
     assert.match(table, /shared\.txt/)
     assert.match(table, /shared\.sync-conflict-\d{8}-\d{6}-[0-9A-F]{7}\.txt/, 'the copy on disk is named')
     await pageA.screenshot({ path: path.join(ARTIFACTS, 'manage-conflict.png'), fullPage: true })
+
+    // Keep the copy (the second daemon's offline edit) with its button. First make sure the first daemon holds the
+    // second's record of its own copy (recorded by the pass after it was written): one pass now on the second, then a
+    // marker written after it, seen on the first.
+    const api = JSON.parse(fs.readFileSync(path.join(b.dir, 'api.json'), 'utf8')) as { url: string, token: string }
+    const synced = await fetch(`${api.url}/v1/spaces/${space}/folder/sync`, { method: 'POST', headers: { authorization: `Bearer ${api.token}` } })
+    assert.equal(synced.status, 200)
+    ok(b.dir, 'kv', 'put', space, 'copies-recorded', 'yes')
+    await eventually('the first daemon holds the second\'s records', () => ok(a.dir, 'kv', 'get', space, 'copies-recorded'),
+      v => v?.value === 'yes', WAIT_MS)
+    const copy = (ok(a.dir, 'conflicts', space) as any[])[0].copies[0] as string
+    const keep = pageA.locator(`[data-testid="conflicts-table"] button[data-keep="${copy}"]`)
+    const kept = await act(pageA, 'folder-admin-result', async () => await keep.click())
+    assert.equal(kept.state, 'ok', kept.text)
+    assert.match(kept.text, /shared\.txt keeps the chosen version on every node; removed shared\.sync-conflict-/)
+    assert.equal(fs.readFileSync(shared(dirA), 'utf8'), 'edited on b while it was offline', 'kept under the name')
+    assert.ok(!fs.existsSync(path.join(dirA, copy)), 'the copy is gone')
+    await pageA.locator('[data-testid="conflicts"]').getByText('no conflicts in this folder').waitFor({ timeout: WAIT_MS })
+    await eventually('the second daemon has the kept version', () => fs.readFileSync(shared(dirB), 'utf8'),
+      v => v === 'edited on b while it was offline', WAIT_MS)
+    await eventually('the second daemon lists no conflict', () => ok(b.dir, 'conflicts', space) as any[], l => l.length === 0, WAIT_MS)
+    await pageA.screenshot({ path: path.join(ARTIFACTS, 'manage-conflict-resolved.png'), fullPage: true })
     assert.deepEqual(pageErrors, [], 'no script error in the pages')
   })
 })

@@ -6,8 +6,9 @@
  *
  * Conflicts are shown as GET /v1/spaces/SPACE/conflicts lists them: the
  * path, the version under the name, the concurrent versions and the copies
- * on disk. The API has no call that resolves one (keeps a version), so the
- * page offers none: it says how to do it on disk instead.
+ * on disk, each with a "keep this one" button: POST
+ * /v1/spaces/SPACE/conflicts/resolve with the path and the version's id (or
+ * the copy's name), after which the list is read again.
  */
 import { api, seg } from './api.js'
 import { errorHtml, runAction, showResult, spaceName } from './actions.js'
@@ -16,8 +17,8 @@ import { $, empty, state } from './state.js'
 
 /** @typedef {import('./state.js').Hostile} Hostile */
 
-const RESOLVE_HINT = 'The API has no call to resolve a conflict. To keep a version, keep its file under the name ' +
-  '(move a copy over it if that is the one to keep) and delete the other copies: the folder syncs that to every node.'
+const RESOLVE_HINT = 'Keep this one: that version becomes the file under its name on every node, and the ' +
+  'copies go. A receive-only folder cannot choose; a version whose bytes are not here yet must wait for the sync.'
 
 /** The space whose conflicts are open (re-read when its folder's count of them changes), or null. */
 let conflictsOf = /** @type {string | null} */ (null)
@@ -69,10 +70,12 @@ async function showConflicts (space) {
   const version = v => `${esc(shortPeerId(v?.author))} · ${esc(isoTime(v?.mtimeMs))} · ${esc(bytes(v?.size))}`
   /** @param {unknown} p */
   const copy = p => `<span class="mono">${esc(p)}</span>`
-  const rows = rowsHtml(found, /** @param {Hostile} c */ c => `<tr>
-    <td class="mono">${esc(c.path)}</td><td>${version(c.current)}</td>
-    <td>${list(c.versions).map(v => `<div>${version(v)} → ${copy(v?.copy)}</div>`).join('')}</td>
-    <td>${list(c.copies).map(p => `<div>${copy(p)}</div>`).join('')}</td></tr>`, 4)
+  /** @param {unknown} keep the version's id, or the copy's name */
+  const keepButton = keep => ` <button type="button" data-keep="${esc(keep)}">keep this one</button>`
+  const rows = rowsHtml(found, /** @param {Hostile} c */ c => `<tr data-path="${esc(c.path)}">
+    <td class="mono">${esc(c.path)}</td><td>${version(c.current)}${keepButton(c.current?.id)}</td>
+    <td>${list(c.versions).map(v => `<div>${version(v)} → ${copy(v?.copy)}${keepButton(v?.id)}</div>`).join('')}</td>
+    <td>${list(c.copies).map(p => `<div>${copy(p)}${keepButton(p)}</div>`).join('')}</td></tr>`, 4)
   const head = '<tr><th>path</th><th>the version under the name</th><th>concurrent versions</th>' +
     '<th>copies on disk</th></tr>'
   el.innerHTML = `<h3>Conflicts in ${esc(spaceName(space))}
@@ -89,6 +92,21 @@ function closeConflicts () {
   const el = $('conflicts')
   el.hidden = true
   el.innerHTML = ''
+}
+
+/**
+ * Ends a conflict keeping one version, then reads the list again.
+ * @param {string} space
+ * @param {string} filePath
+ * @param {string} keep
+ */
+async function keepVersion (space, filePath, keep) {
+  const r = await api(`/v1/spaces/${seg(space)}/conflicts/resolve`, { method: 'POST', body: { path: filePath, keep } })
+  const removed = list(r?.removed)
+  const names = removed.map(p => `<span class="mono">${esc(p)}</span>`).join(', ')
+  const copies = removed.length === 0 ? '' : `; removed ${names}`
+  await showConflicts(space)
+  return `<span class="mono">${esc(r?.path)}</span> keeps the chosen version on every node${copies}`
 }
 
 /**
@@ -112,6 +130,15 @@ export function wireFolderAdmin () {
     } else void runAction(button, result, 'reading the conflicts…', async () => await showConflicts(space))
   })
   $('conflicts').addEventListener('click', e => {
-    if (e.target instanceof Element && e.target.id === 'conflicts-close') closeConflicts()
+    if (!(e.target instanceof Element)) return
+    if (e.target.id === 'conflicts-close') { closeConflicts(); return }
+    const button = e.target.closest('button[data-keep]')
+    const row = button?.closest('tr[data-path]')
+    const space = conflictsOf
+    if (!(button instanceof HTMLButtonElement) || !(row instanceof HTMLElement) || space === null) return
+    const keep = button.dataset.keep ?? ''
+    const filePath = row.dataset.path ?? ''
+    void runAction(button, $('folder-admin-result'), 'keeping that version…',
+      async () => await keepVersion(space, filePath, keep))
   })
 }

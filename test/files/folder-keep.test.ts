@@ -1,0 +1,174 @@
+import { after, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { chunkFile, conflictCopyPath, FolderSync, KeepRefused } from '../../src/files/index.ts'
+import type { FolderHost, FolderMode, NewVersion, RecordedFile, RecordedVersion } from '../../src/files/index.ts'
+import { NoSourceError } from '../../src/blocks/index.ts'
+import type { ChunkFetcher } from '../../src/blocks/index.ts'
+import { toHex } from '../../src/codec/index.ts'
+
+/**
+ * Resolving a conflict by keeping one version (files/plan-keep.ts,
+ * keep-version.ts), on one FolderSync over a real directory and a space in
+ * memory: the kept content under the name and on record superseding every
+ * head, the copies gone from disk and (those on record) deleted in the space;
+ * and each refusal with its code. Two real daemons: test/e2e/resolve.test.ts.
+ */
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-keep-'))
+after(() => { fs.rmSync(root, { recursive: true, force: true }) })
+
+const ME = 'c'.repeat(64)
+const OTHER = 'a'.repeat(64)
+
+/** A space's file records in memory: heads by path, as the files view keeps them. */
+class MemorySpace {
+  readonly versions = new Map<string, RecordedVersion & { path: string, supersedes: string[] }>()
+  #n = 0
+
+  add (author: string, v: NewVersion): string {
+    const id = crypto.createHash('sha256').update(`${author}/${this.#n++}`).digest('hex')
+    this.versions.set(id, { id, author, path: v.path, size: v.size, mode: v.mode, mtimeMs: v.mtimeMs, deleted: v.deleted, chunks: v.chunks, supersedes: v.supersedes.map(toHex) })
+    return id
+  }
+
+  files (): RecordedFile[] {
+    const superseded = new Set([...this.versions.values()].flatMap(v => v.supersedes))
+    const byPath = new Map<string, RecordedVersion[]>()
+    for (const v of this.versions.values()) if (!superseded.has(v.id)) byPath.set(v.path, [...byPath.get(v.path) ?? [], v])
+    return [...byPath].map(([p, heads]) => {
+      const sorted = heads.sort((a, b) => Number(a.deleted) - Number(b.deleted) || b.mtimeMs - a.mtimeMs || (a.id < b.id ? 1 : -1))
+      return { path: p, current: sorted[0] as RecordedVersion, conflicts: sorted.slice(1) }
+    })
+  }
+
+  file (p: string): RecordedFile | undefined { return this.files().find(f => f.path === p) }
+}
+
+function fetcherOf (held: Map<string, Uint8Array>): ChunkFetcher {
+  return {
+    verifies: false,
+    plan: () => {},
+    get: async hash => {
+      const bytes = held.get(toHex(hash))
+      if (bytes === undefined) throw new NoSourceError(toHex(hash))
+      return bytes
+    },
+    release: () => {},
+    close: () => {},
+    progress: () => ({ bytesReceived: 0, rateBytesPerSecond: 0, peers: [] })
+  }
+}
+
+interface Scene { dir: string, sync: FolderSync, space: MemorySpace, mine: string, theirs: string, own: RecordedVersion, other: string }
+
+/**
+ * A folder whose own edit of shared.txt is recorded, then another node's concurrent edit of it: newer (it wins) or
+ * older, its bytes held by the "network" or not.
+ */
+async function scene (name: string, o: { theirsWins: boolean, held: boolean, mode?: FolderMode }): Promise<Scene> {
+  const dir = path.join(root, name)
+  fs.mkdirSync(dir)
+  const space = new MemorySpace()
+  const held = new Map<string, Uint8Array>()
+  const host: FolderHost = {
+    files: () => space.files(),
+    record: versions => versions.map(v => space.add(ME, v)),
+    fetcher: () => fetcherOf(held)
+  }
+  const mine = `edited here (${name})`
+  const file = path.join(dir, 'shared.txt')
+  fs.writeFileSync(file, mine)
+  const then = new Date(Date.now() - 120_000)
+  fs.utimesSync(file, then, then)
+  const recorder = new FolderSync({ root: dir, mode: 'send-receive', stateFile: path.join(root, `${name}.json`), host, watch: false, rescanMs: 3_600_000 })
+  await recorder.start()
+  await recorder.sync()
+  await recorder.stop()
+  const own = space.file('shared.txt')?.current as RecordedVersion
+  const theirs = `edited on another node (${name})`
+  const theirsFile = path.join(root, `${name}-theirs.txt`)
+  fs.writeFileSync(theirsFile, theirs)
+  const chunks = await chunkFile(theirsFile)
+  if (o.held) for (const [hash] of chunks) held.set(toHex(hash), Buffer.from(theirs))
+  const mtimeMs = o.theirsWins ? Date.now() : then.getTime() - 60_000
+  const other = space.add(OTHER, { path: 'shared.txt', size: theirs.length, mode: own.mode, mtimeMs, deleted: false, supersedes: [], chunks })
+  const sync = new FolderSync({ root: dir, mode: o.mode ?? 'send-receive', stateFile: path.join(root, `${name}.json`), host, watch: false, rescanMs: 3_600_000 })
+  await sync.start()
+  await sync.sync()
+  await sync.sync() // the copy written by the first pass is recorded by this one, as any new file
+  return { dir, sync, space, mine, theirs, own, other }
+}
+
+async function refusal (run: Promise<unknown>): Promise<KeepRefused> {
+  const err = await run.then(() => null, (e: unknown) => e)
+  assert.ok(err instanceof KeepRefused, `refused: ${String(err)}`)
+  return err
+}
+
+describe('keep one version of a path in conflict', { timeout: 600_000 }, () => {
+  test('keeping the losing copy: its content under the name, one head superseding all, the copy gone here and in the space', async () => {
+    const s = await scene('keep-copy', { theirsWins: true, held: true })
+    const copy = conflictCopyPath('shared.txt', s.own)
+    const listed = s.sync.conflicts()
+    assert.equal(listed.length, 1)
+    assert.deepEqual(listed[0]?.copies, [copy])
+    assert.equal(listed[0]?.versions.length, 0, 'resolved in the space by step 4, the copy left')
+    assert.equal(fs.readFileSync(path.join(s.dir, 'shared.txt'), 'utf8'), s.theirs)
+    const headsBefore = s.space.file('shared.txt') as RecordedFile
+
+    const r = await s.sync.keep('shared.txt', copy)
+    assert.equal(fs.readFileSync(path.join(s.dir, 'shared.txt'), 'utf8'), s.mine, 'the kept version is under the name')
+    assert.ok(!fs.existsSync(path.join(s.dir, copy)), 'the copy is gone here')
+    assert.deepEqual(r.removed, [copy])
+    const now = s.space.file('shared.txt') as RecordedFile
+    assert.equal(now.conflicts.length, 0)
+    assert.equal(now.current.id, r.recorded)
+    assert.equal(now.current.size, s.mine.length)
+    const record = s.space.versions.get(r.recorded as string)
+    assert.deepEqual(record?.supersedes, [headsBefore.current.id], 'it supersedes the head it replaces')
+    assert.equal(s.space.file(copy)?.current.deleted, true, 'the copy is deleted on record, so every node removes it')
+    await s.sync.sync()
+    assert.deepEqual(s.sync.conflicts(), [])
+    assert.equal(s.space.file('shared.txt')?.current.id, r.recorded, 'the next pass records nothing more')
+    assert.deepEqual(s.sync.status().errors, [])
+    await s.sync.stop()
+  })
+
+  test('keeping the version under the name: the copies go, nothing else changes', async () => {
+    const s = await scene('keep-current', { theirsWins: true, held: true })
+    const current = s.sync.conflicts()[0]?.current.id as string
+    const r = await s.sync.keep('shared.txt', current)
+    assert.equal(r.recorded, null, 'one head with that content already: nothing to record for the path')
+    assert.equal(fs.readFileSync(path.join(s.dir, 'shared.txt'), 'utf8'), s.theirs)
+    assert.deepEqual(fs.readdirSync(s.dir).filter(n => n !== '.samepage'), ['shared.txt'])
+    await s.sync.sync()
+    assert.deepEqual(s.sync.conflicts(), [])
+    await s.sync.stop()
+  })
+
+  test('refusals: no conflict, not one of its versions, bytes not here yet, receive-only', async () => {
+    // Their version lost and its bytes are nowhere: its copy cannot be written, so it stays unresolved.
+    const s = await scene('refusals', { theirsWins: false, held: false })
+    const listed = s.sync.conflicts()
+    assert.equal(listed[0]?.versions[0]?.id, s.other, 'the unresolved version is listed')
+    assert.equal((await refusal(s.sync.keep('other.txt', s.other))).code, 'NO_CONFLICT')
+    const bad = await refusal(s.sync.keep('shared.txt', 'f'.repeat(64)))
+    assert.equal(bad.code, 'BAD_INPUT')
+    assert.match(bad.message, /keep one of/)
+    const waiting = await refusal(s.sync.keep('shared.txt', s.other))
+    assert.equal(waiting.code, 'NOT_ON_DISK')
+    assert.match(waiting.message, /wait for the sync/)
+    assert.equal(fs.readFileSync(path.join(s.dir, 'shared.txt'), 'utf8'), s.mine, 'nothing changed on disk')
+    assert.equal(s.space.file('shared.txt')?.conflicts.length, 1, 'nothing recorded')
+    await s.sync.stop()
+
+    const ro = await scene('receive-only', { theirsWins: true, held: true, mode: 'receive-only' })
+    const refused = await refusal(ro.sync.keep('shared.txt', ro.other))
+    assert.equal(refused.code, 'RECEIVE_ONLY')
+    assert.match(refused.message, /receive-only/)
+    await ro.sync.stop()
+  })
+})
