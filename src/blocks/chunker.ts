@@ -95,9 +95,31 @@ export function cutPoint (data: Uint8Array, start: number, end: number, opts: Ch
   let i = start + opts.minBytes
   if (i >= limit) return limit - start >= opts.maxBytes ? limit : -1
   let h = 0
+  // Four bytes a turn, each still tested (the same cuts): half the time of a byte a turn, measured (V8 keeps fewer
+  // loop checks). The two loops differ only in their mask.
+  for (const last4 = normal - 3; i < last4; i += 4) {
+    h = ((h << 1) + (GEAR[data[i] as number] as number)) | 0
+    if ((h & maskS) === 0) return i + 1
+    h = ((h << 1) + (GEAR[data[i + 1] as number] as number)) | 0
+    if ((h & maskS) === 0) return i + 2
+    h = ((h << 1) + (GEAR[data[i + 2] as number] as number)) | 0
+    if ((h & maskS) === 0) return i + 3
+    h = ((h << 1) + (GEAR[data[i + 3] as number] as number)) | 0
+    if ((h & maskS) === 0) return i + 4
+  }
   for (; i < normal; i++) {
     h = ((h << 1) + (GEAR[data[i] as number] as number)) | 0
     if ((h & maskS) === 0) return i + 1
+  }
+  for (const last4 = limit - 3; i < last4; i += 4) {
+    h = ((h << 1) + (GEAR[data[i] as number] as number)) | 0
+    if ((h & maskL) === 0) return i + 1
+    h = ((h << 1) + (GEAR[data[i + 1] as number] as number)) | 0
+    if ((h & maskL) === 0) return i + 2
+    h = ((h << 1) + (GEAR[data[i + 2] as number] as number)) | 0
+    if ((h & maskL) === 0) return i + 3
+    h = ((h << 1) + (GEAR[data[i + 3] as number] as number)) | 0
+    if ((h & maskL) === 0) return i + 4
   }
   for (; i < limit; i++) {
     h = ((h << 1) + (GEAR[data[i] as number] as number)) | 0

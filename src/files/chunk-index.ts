@@ -134,7 +134,7 @@ export class ChunkIndex {
     if (handle === null) { this.#open.delete(loc.path); return null }
     try {
       // The open file itself, not the path: a file replaced since keeps its old inode open here, unchanged.
-      const st = await handle.stat()
+      const st = this.#fs.fstatNow?.(handle.fd) ?? await handle.stat()
       if (st.size !== scanned.size || Math.floor(st.mtimeMs) !== scanned.mtimeMs || st.ino !== scanned.ino) {
         this.#forget(loc.path)
         return null

@@ -39,6 +39,11 @@ const SERVE_AHEAD = 4
 
 const OP_GET = 1
 const OP_CANCEL = 2
+/** A varint of the biggest frame (16 MiB and the status byte) takes 4 bytes. */
+const FRAME_LENGTH_BYTES_MAX = 4
+/** What lpStream reads into (uint8arraylist's list, named through @libp2p/utils, the dependency this file has). */
+type Uint8ArrayList = Awaited<ReturnType<LengthPrefixedStream<Stream>['read']>>
+const LENGTH_NEEDS_MORE = new RangeError('a frame length needs more bytes')
 const STATUS = { bytes: 0, missing: 1, denied: 2, cancelled: 3, changed: 4 } as const
 
 /** What a server answers for a request it did not see cancelled. */
@@ -78,7 +83,9 @@ export class BlockLink {
     this.#stream = stream
     this.#down = down
     this.#counters = counters
-    this.#lp = lpStream(stream, { maxDataLength: BLOCK_FRAME_BYTES_MAX, maxBufferSize: ANSWERS_UNREAD_BYTES_MAX })
+    this.#lp = lpStream(stream, {
+      maxDataLength: BLOCK_FRAME_BYTES_MAX, maxBufferSize: ANSWERS_UNREAD_BYTES_MAX, lengthDecoder: frameLength
+    })
   }
 
   get closed (): boolean {
@@ -163,7 +170,7 @@ export class BlockLink {
           // --max-down: the next answer is not read until this one's bytes are paid for (TCP pushes back on the
           // sender).
           await this.#down.take(length)
-          waiter.resolve([...frame.sublist(1)])
+          waiter.resolve(piecesAfterStatus(frame))
         } else if (status === STATUS.missing) {
           waiter.resolve('missing')
         } else if (status === STATUS.denied) {
@@ -200,7 +207,7 @@ interface Queued {
 export async function serveBlocks (
   stream: Stream, author: string, provider: BlockProvider, up: RateLimit, counters: BlockCounters
 ): Promise<void> {
-  const lp = lpStream(stream, { maxDataLength: REQUEST_BYTES_MAX })
+  const lp = lpStream(stream, { maxDataLength: REQUEST_BYTES_MAX, lengthDecoder: frameLength })
   const queue: Queued[] = []
   let wake: (() => void) | null = null
   let ended = false
@@ -275,6 +282,41 @@ function answerHead (status: number, bytesLength: number): Uint8Array {
   const head = new Uint8Array(varintLength(bytesLength + 1) + 1)
   head[putVarint(head, 0, bytesLength + 1)] = status
   return head
+}
+
+/**
+ * lpStream reads a frame's length a byte at a time and asks again while its decoder throws a RangeError. The
+ * library's decoder builds a new RangeError (with its stack) for each byte short, twice for every chunk's 3-byte
+ * length; this one throws one made once. A length that runs on past FRAME_LENGTH_BYTES_MAX bytes ends the stream
+ * (the library's check comes only after a length decoded, so an endless varint would be read on).
+ */
+function frameLength (bytes: Uint8ArrayList | Uint8Array): number {
+  let value = 0
+  let read = 0
+  for (const piece of isList(bytes) ? bytes : [bytes]) {
+    for (const b of piece) {
+      value += (b & 0x7f) * 2 ** (7 * read++)
+      if (b < 0x80) return value
+      if (read >= FRAME_LENGTH_BYTES_MAX) throw new Error(`a frame length over ${FRAME_LENGTH_BYTES_MAX} bytes`)
+    }
+  }
+  throw LENGTH_NEEDS_MORE
+}
+
+function isList (bytes: Uint8ArrayList | Uint8Array): bytes is Uint8ArrayList {
+  return !(bytes instanceof Uint8Array)
+}
+
+/** An answer's bytes as the pieces they arrived in, less the status byte (no copy, no intermediate list). */
+function piecesAfterStatus (frame: Uint8ArrayList): Uint8Array[] {
+  const pieces: Uint8Array[] = []
+  let skip = 1
+  for (const piece of frame) {
+    if (skip > 0 && piece.length <= skip) { skip -= piece.length; continue }
+    pieces.push(skip > 0 ? piece.subarray(skip) : piece)
+    skip = 0
+  }
+  return pieces
 }
 
 function varintLength (n: number): number {
