@@ -70,6 +70,10 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
     say('info', 'stopping: samepage stop asked for it')
     requestStop()
   }
+  // Before the node says it is up: a SIGTERM that follows that line at once must stop it cleanly, not kill it
+  // (a signal without a handler ends the process where it stands). One during start stops it once started.
+  process.once('SIGINT', requestStop)
+  process.once('SIGTERM', requestStop)
   const node = Node.open({
     dir: opts.dir,
     listen,
@@ -113,8 +117,6 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
     throw err
   }
   const stopReturningMemory = returnMemoryWhenQuiet()
-  process.once('SIGINT', requestStop)
-  process.once('SIGTERM', requestStop)
   await stopRequested
   stopReturningMemory()
   await api.stop()

@@ -86,9 +86,12 @@ describe('member relays on loopback', { timeout: 600_000 }, () => {
     await b.folderAdd(space, folderB)
     await waitFor(() => treeKey(folderB) === treeKey(folderA), 120_000,
       () => JSON.stringify(b.folderStatus(space).status))
-    // A lower bound only (a slow machine takes longer still): the cap let at most a burst of 64 KiB pass unpaid.
+    // A lower bound only (a slow machine takes longer still). Unpaid: the bucket's burst, and what is in flight when
+    // a leg pauses (a message passes before it is paid for; each relayed stream's Yamux window, 256 KiB, may be
+    // on its way): with the sync stream and two block streams, under 1 MiB in all.
     const seconds = (performance.now() - started) / 1000
-    assert.ok(seconds >= FOLDER_MIB / CAP_MIB_PER_SECOND - 0.5, `${FOLDER_MIB} MiB crossed a ${CAP_MIB_PER_SECOND} MiB/s cap in ${seconds} s`)
+    const unpaidMiB = 1
+    assert.ok(seconds >= (FOLDER_MIB - unpaidMiB) / CAP_MIB_PER_SECOND, `${FOLDER_MIB} MiB crossed a ${CAP_MIB_PER_SECOND} MiB/s cap in ${seconds} s`)
     assert.equal(b.peers().find(p => p.peerId === a.peerId)?.relayedBy, r.peerId, 'still relayed')
     // The status records say so too: every node's network map draws the A–B link as relayed by R.
     const ab = [a.peerId, b.peerId].sort().join()
