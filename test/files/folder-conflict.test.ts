@@ -5,10 +5,11 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { chunkFile, conflictCopyPath, FolderSync } from '../../src/files/index.ts'
-import type { FolderHost, NewVersion, RecordedFile, RecordedVersion } from '../../src/files/index.ts'
+import type { FolderHost, RecordedFile, RecordedVersion } from '../../src/files/index.ts'
 import { NoSourceError } from '../../src/blocks/index.ts'
 import type { ChunkFetcher } from '../../src/blocks/index.ts'
 import { toHex } from '../../src/codec/index.ts'
+import { MemorySpace } from './fake-folder.ts'
 
 /**
  * A conflict whose losing version exists only in this node's own file (the
@@ -22,27 +23,6 @@ import { toHex } from '../../src/codec/index.ts'
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-conflict-'))
 after(() => { fs.rmSync(root, { recursive: true, force: true }) })
 
-/** A space's file records in memory: heads by path, as the files view keeps them. */
-class MemorySpace {
-  readonly versions = new Map<string, RecordedVersion & { path: string, supersedes: string[] }>()
-  #n = 0
-
-  add (author: string, v: NewVersion): string {
-    const id = crypto.createHash('sha256').update(`${author}/${this.#n++}`).digest('hex')
-    this.versions.set(id, { id, author, path: v.path, size: v.size, mode: v.mode, mtimeMs: v.mtimeMs, deleted: v.deleted, chunks: v.chunks, supersedes: v.supersedes.map(toHex) })
-    return id
-  }
-
-  files (): RecordedFile[] {
-    const superseded = new Set([...this.versions.values()].flatMap(v => v.supersedes))
-    const byPath = new Map<string, RecordedVersion[]>()
-    for (const v of this.versions.values()) if (!superseded.has(v.id)) byPath.set(v.path, [...byPath.get(v.path) ?? [], v])
-    return [...byPath].map(([p, heads]) => {
-      const sorted = heads.sort((a, b) => Number(a.deleted) - Number(b.deleted) || b.mtimeMs - a.mtimeMs || (a.id < b.id ? 1 : -1))
-      return { path: p, current: sorted[0] as RecordedVersion, conflicts: sorted.slice(1) }
-    })
-  }
-}
 
 /** Chunks from a map of bytes this "network" holds; anything else has no source. */
 function fetcherOf (held: Map<string, Uint8Array>): ChunkFetcher {

@@ -1,14 +1,14 @@
 import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { chunkFile, conflictCopyPath, FolderSync, KeepRefused } from '../../src/files/index.ts'
-import type { FolderHost, FolderMode, NewVersion, RecordedFile, RecordedVersion } from '../../src/files/index.ts'
+import type { FolderHost, FolderMode, RecordedFile, RecordedVersion } from '../../src/files/index.ts'
 import { NoSourceError } from '../../src/blocks/index.ts'
 import type { ChunkFetcher } from '../../src/blocks/index.ts'
 import { toHex } from '../../src/codec/index.ts'
+import { MemorySpace } from './fake-folder.ts'
 
 /**
  * Resolving a conflict by keeping one version (files/plan-keep.ts,
@@ -23,29 +23,6 @@ after(() => { fs.rmSync(root, { recursive: true, force: true }) })
 const ME = 'c'.repeat(64)
 const OTHER = 'a'.repeat(64)
 
-/** A space's file records in memory: heads by path, as the files view keeps them. */
-class MemorySpace {
-  readonly versions = new Map<string, RecordedVersion & { path: string, supersedes: string[] }>()
-  #n = 0
-
-  add (author: string, v: NewVersion): string {
-    const id = crypto.createHash('sha256').update(`${author}/${this.#n++}`).digest('hex')
-    this.versions.set(id, { id, author, path: v.path, size: v.size, mode: v.mode, mtimeMs: v.mtimeMs, deleted: v.deleted, chunks: v.chunks, supersedes: v.supersedes.map(toHex) })
-    return id
-  }
-
-  files (): RecordedFile[] {
-    const superseded = new Set([...this.versions.values()].flatMap(v => v.supersedes))
-    const byPath = new Map<string, RecordedVersion[]>()
-    for (const v of this.versions.values()) if (!superseded.has(v.id)) byPath.set(v.path, [...byPath.get(v.path) ?? [], v])
-    return [...byPath].map(([p, heads]) => {
-      const sorted = heads.sort((a, b) => Number(a.deleted) - Number(b.deleted) || b.mtimeMs - a.mtimeMs || (a.id < b.id ? 1 : -1))
-      return { path: p, current: sorted[0] as RecordedVersion, conflicts: sorted.slice(1) }
-    })
-  }
-
-  file (p: string): RecordedFile | undefined { return this.files().find(f => f.path === p) }
-}
 
 function fetcherOf (held: Map<string, Uint8Array>): ChunkFetcher {
   return {
