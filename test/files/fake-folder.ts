@@ -48,6 +48,23 @@ export class MemorySpace {
   }
 }
 
+/** A fetcher of the chunks `held` holds (by hash, hex); anything else has no source. */
+export function fetcherOf (held: ReadonlyMap<string, Uint8Array>, onGet: () => void = () => {}): ChunkFetcher {
+  return {
+    verifies: false,
+    plan: () => {},
+    get: async hash => {
+      onGet()
+      const bytes = held.get(toHex(hash))
+      if (bytes === undefined) throw new NoSourceError(toHex(hash))
+      return bytes
+    },
+    release: () => {},
+    close: () => {},
+    progress: () => ({ bytesReceived: 0, rateBytesPerSecond: 0, peers: [] })
+  }
+}
+
 /** Chunks by hash that "peers" hold; anything else has no source. */
 export class MemoryNetwork {
   readonly held = new Map<string, Uint8Array>()
@@ -55,19 +72,7 @@ export class MemoryNetwork {
   gets = 0
 
   fetcher (): ChunkFetcher {
-    return {
-      verifies: false,
-      plan: () => {},
-      get: async hash => {
-        this.gets++
-        const bytes = this.held.get(toHex(hash))
-        if (bytes === undefined) throw new NoSourceError(toHex(hash))
-        return bytes
-      },
-      release: () => {},
-      close: () => {},
-      progress: () => ({ bytesReceived: 0, rateBytesPerSecond: 0, peers: [] })
-    }
+    return fetcherOf(this.held, () => { this.gets++ })
   }
 }
 

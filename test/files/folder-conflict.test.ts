@@ -6,10 +6,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { chunkFile, conflictCopyPath, FolderSync } from '../../src/files/index.ts'
 import type { FolderHost, RecordedFile, RecordedVersion } from '../../src/files/index.ts'
-import { NoSourceError } from '../../src/blocks/index.ts'
-import type { ChunkFetcher } from '../../src/blocks/index.ts'
 import { toHex } from '../../src/codec/index.ts'
-import { MemorySpace } from './fake-folder.ts'
+import { fetcherOf, MemorySpace } from './fake-folder.ts'
 
 /**
  * A conflict whose losing version exists only in this node's own file (the
@@ -22,23 +20,6 @@ import { MemorySpace } from './fake-folder.ts'
  */
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-conflict-'))
 after(() => { fs.rmSync(root, { recursive: true, force: true }) })
-
-
-/** Chunks from a map of bytes this "network" holds; anything else has no source. */
-function fetcherOf (held: Map<string, Uint8Array>): ChunkFetcher {
-  return {
-    verifies: false,
-    plan: () => {},
-    get: async hash => {
-      const bytes = held.get(toHex(hash))
-      if (bytes === undefined) throw new NoSourceError(toHex(hash))
-      return bytes
-    },
-    release: () => {},
-    close: () => {},
-    progress: () => ({ bytesReceived: 0, rateBytesPerSecond: 0, peers: [] })
-  }
-}
 
 interface Scene { dir: string, sync: FolderSync, space: MemorySpace, mine: Buffer, own: RecordedVersion, copy: string }
 

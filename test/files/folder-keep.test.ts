@@ -5,10 +5,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { chunkFile, conflictCopyPath, FolderSync, KeepRefused } from '../../src/files/index.ts'
 import type { FolderHost, FolderMode, RecordedFile, RecordedVersion } from '../../src/files/index.ts'
-import { NoSourceError } from '../../src/blocks/index.ts'
-import type { ChunkFetcher } from '../../src/blocks/index.ts'
 import { toHex } from '../../src/codec/index.ts'
-import { MemorySpace } from './fake-folder.ts'
+import { fetcherOf, MemorySpace } from './fake-folder.ts'
 
 /**
  * Resolving a conflict by keeping one version (files/plan-keep.ts,
@@ -22,22 +20,6 @@ after(() => { fs.rmSync(root, { recursive: true, force: true }) })
 
 const ME = 'c'.repeat(64)
 const OTHER = 'a'.repeat(64)
-
-
-function fetcherOf (held: Map<string, Uint8Array>): ChunkFetcher {
-  return {
-    verifies: false,
-    plan: () => {},
-    get: async hash => {
-      const bytes = held.get(toHex(hash))
-      if (bytes === undefined) throw new NoSourceError(toHex(hash))
-      return bytes
-    },
-    release: () => {},
-    close: () => {},
-    progress: () => ({ bytesReceived: 0, rateBytesPerSecond: 0, peers: [] })
-  }
-}
 
 interface Scene { dir: string, sync: FolderSync, space: MemorySpace, mine: string, theirs: string, own: RecordedVersion, other: string }
 
