@@ -128,11 +128,12 @@ function errorResponses (codes: readonly string[], statuses: Readonly<Record<str
     const status = statuses[code] ?? 500
     byStatus.set(status, [...byStatus.get(status) ?? [], code])
   }
+  const error = json({ $ref: '#/components/schemas/Error' })
   const out: Json = {}
   for (const [status, group] of [...byStatus].sort(([a], [b]) => a - b)) {
-    out[status] = { description: group.join(', '), content: json({ $ref: '#/components/schemas/Error' }) }
+    out[status] = { description: group.join(', '), content: error }
   }
-  out.default = { description: 'an error with another stable code', content: json({ $ref: '#/components/schemas/Error' }) }
+  out.default = { description: 'an error with another stable code', content: error }
   return out
 }
 

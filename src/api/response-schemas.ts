@@ -131,7 +131,12 @@ const networkMap = z.strictObject({
     report: report.nullable()
   })),
   links: z.array(z.strictObject({
-    a: peerId, b: peerId, rttMs: measure.nullable(), bytesPerSecond: measure, both: z.boolean(), relayedBy: peerId.nullable()
+    a: peerId,
+    b: peerId,
+    rttMs: measure.nullable(),
+    bytesPerSecond: measure,
+    both: z.boolean(),
+    relayedBy: peerId.nullable()
   })),
   partitions: z.array(z.array(peerId)).describe('groups of up nodes connected by links'),
   hot: z.array(peerId),
@@ -208,7 +213,12 @@ export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
     removed: z.array(z.string()).describe('the conflict copies removed')
   }),
   'GET /v1/misbehaviour': z.array(z.strictObject({
-    peer: z.string(), reason: z.string(), points: z.number(), score: z.number(), atMs: epochMs, disconnected: z.boolean()
+    peer: z.string(),
+    reason: z.string(),
+    points: z.number(),
+    score: z.number(),
+    atMs: epochMs,
+    disconnected: z.boolean()
   })).describe('oldest first, the last 1,000'),
   'POST /v1/backup': z.strictObject({ path: z.string(), bytes }),
   'GET /v1/stats': z.strictObject({
