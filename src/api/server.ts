@@ -27,7 +27,7 @@ import { EventLog, EventQueryError, eventQuery, streamSse, streamWebSocket } fro
  * `api-token` (0600) across restarts, so that a dashboard bookmark or a
  * Prometheus scrape config keeps working. `POST /v1/stop` (with the token)
  * stops the daemon as SIGTERM does; `GET /v1/health` needs no token and
- * answers only {status, version}. Besides /v1/: /metrics (Prometheus text;
+ * answers only {status, version} (ok, degraded or failing: 503). Besides /v1/: /metrics (Prometheus text;
  * the API token or the read-only one in `metrics-token`, which opens
  * nothing else) and /dashboard (the web page), with the token, and
  * /dashboard/*.js, the page's code, without (see dashboard.ts). The token
