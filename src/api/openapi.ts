@@ -3,6 +3,7 @@ import { routes } from './routes.ts'
 import { OWN_ROUTES, routeTable } from './route-table.ts'
 import { EVENT_TYPES } from './events.ts'
 import { VERSION } from './version.ts'
+import { errorResponse, RESPONSES } from './response-schemas.ts'
 
 /**
  * The API described as OpenAPI 3.1, built from the route table the server
@@ -12,20 +13,26 @@ import { VERSION } from './version.ts'
  * GET /v1/openapi.json without the token: it is the shape of the API, as
  * public as the source, and tells nothing of the node.
  *
- * Answers are described as JSON (or text) without a schema: the node's
- * answers are the library's types, not yet given schemas of their own.
+ * Every JSON answer has its schema (response-schemas.ts; test/api/
+ * responses.test.ts holds live answers to them), and so has the error every
+ * route may answer instead; the error codes a route answers by its shape
+ * (the token, a body, a SPACE in its path) are listed under their HTTP
+ * statuses, and any other code under `default`.
  */
 type Json = Record<string, unknown>
 
 let cached: string | undefined
 
-/** The document as JSON text (built once: everything it reads is fixed at load). */
-export function openApiDocument (): string {
-  cached ??= JSON.stringify(build())
+/**
+ * The document as JSON text (built once: everything it reads is fixed at load). `statuses`: the HTTP status of
+ * every error code (server.ts's table).
+ */
+export function openApiDocument (statuses: Readonly<Record<string, number>>): string {
+  cached ??= JSON.stringify(build(statuses))
   return cached
 }
 
-function build (): Json {
+function build (statuses: Readonly<Record<string, number>>): Json {
   const paths: Record<string, Record<string, Json>> = {}
   const bodies = new Map(routes.map(r => [`${r.method} /${r.parts.join('/')}`, r.body]))
   const access = new Map<string, string>(OWN_ROUTES.map(r => [`${r.method} ${r.path}`, r.access]))
@@ -34,19 +41,20 @@ function build (): Json {
     const params = path.split('/').filter(p => p.startsWith(':')).map(p => ({
       name: p.slice(1), in: 'path', required: true, schema: { type: 'string' }
     }))
-    const op: Json = { operationId: operationId(method, path), summary, responses: responses(path) }
-    if (params.length > 0) op.parameters = params
     const body = bodies.get(key)
+    const who = access.get(key) ?? 'header'
+    const errors = errorCodes(path, who, body !== undefined)
+    const op: Json = { operationId: operationId(method, path), summary, responses: responses(key, errors, statuses) }
+    if (params.length > 0) op.parameters = params
     if (body !== undefined) {
       const schema = z.toJSONSchema(body, { io: 'input' })
       delete schema.$schema
       op.requestBody = { required: true, content: { 'application/json': { schema } } }
     }
-    const who = access.get(key)
     if (who === 'none') op.security = []
     if (who === 'query') op.security = [{ bearer: [] }, { queryToken: [] }]
     if (who === 'metrics') op.security = [{ bearer: [] }, { metricsToken: [] }]
-    if (path === '/v1/events') Object.assign(op, eventStream())
+    if (path === '/v1/events') Object.assign(op, eventStream(errors, statuses))
     paths[path.replace(/:(\w+)/g, '{$1}')] ??= {}
     ;(paths[path.replace(/:(\w+)/g, '{$1}')] as Record<string, Json>)[method.toLowerCase()] = op
   }
@@ -75,19 +83,7 @@ function build (): Json {
           description: 'the same token; taken only by GET /dashboard and GET /v1/events'
         }
       },
-      schemas: {
-        Error: {
-          type: 'object',
-          required: ['error'],
-          properties: {
-            error: {
-              type: 'object',
-              required: ['code', 'message'],
-              properties: { code: { type: 'string' }, message: { type: 'string' } }
-            }
-          }
-        }
-      }
+      schemas: { Error: jsonSchema(errorResponse(Object.keys(statuses).sort())) }
     }
   }
 }
@@ -98,20 +94,60 @@ function operationId (method: string, path: string): string {
   return [method.toLowerCase(), ...words].join('_')
 }
 
-function responses (path: string): Json {
-  const error = { description: 'an error with a stable code', content: json({ $ref: '#/components/schemas/Error' }) }
-  const ok = path === '/metrics'
+/**
+ * The codes a route answers by its shape, whatever it does: UNAUTHORIZED without the token, BAD_INPUT, BAD_JSON
+ * and TOO_LARGE for its body, UNKNOWN_SPACE and AMBIGUOUS_SPACE for the SPACE its path names. What it does may
+ * answer other codes (listed under `default`).
+ */
+function errorCodes (path: string, access: string, body: boolean): string[] {
+  return [
+    ...access === 'none' ? [] : ['UNAUTHORIZED'],
+    ...body ? ['BAD_INPUT', 'BAD_JSON', 'TOO_LARGE'] : [],
+    ...path.includes('/:space') ? ['UNKNOWN_SPACE', 'AMBIGUOUS_SPACE'] : []
+  ]
+}
+
+/** The success answer of `METHOD /path`, and its errors by HTTP status. */
+function responses (key: string, codes: readonly string[], statuses: Readonly<Record<string, number>>): Json {
+  const answer = RESPONSES[key]
+  const ok = key === 'GET /metrics'
     ? { description: 'Prometheus text format', content: { 'text/plain': {} } }
-    : path.startsWith('/dashboard')
+    : key.startsWith('GET /dashboard')
       ? { description: 'the page or its code', content: { 'text/html': {}, 'text/javascript': {} } }
-      : { description: 'the answer', content: json({}) }
-  return { 200: ok, default: error }
+      : { description: 'the answer', content: json(answer === undefined ? {} : jsonSchema(answer)) }
+  const out: Json = { 200: ok }
+  // The health check answers 503 when the node takes no writes, with the same body (status "failing").
+  if (key === 'GET /v1/health') out[503] = { ...ok, description: 'the node cannot accept writes: status "failing"' }
+  return { ...out, ...errorResponses(codes, statuses) }
+}
+
+/** `codes` grouped under their HTTP statuses, then `default` for any other code. */
+function errorResponses (codes: readonly string[], statuses: Readonly<Record<string, number>>): Json {
+  const byStatus = new Map<number, string[]>()
+  for (const code of codes) {
+    const status = statuses[code] ?? 500
+    byStatus.set(status, [...byStatus.get(status) ?? [], code])
+  }
+  const error = json({ $ref: '#/components/schemas/Error' })
+  const out: Json = {}
+  for (const [status, group] of [...byStatus].sort(([a], [b]) => a - b)) {
+    out[status] = { description: group.join(', '), content: error }
+  }
+  out.default = { description: 'an error with another stable code', content: error }
+  return out
+}
+
+/** A zod schema as the JSON Schema of an answer (what the node sends, so its output side). */
+function jsonSchema (schema: z.ZodType): Json {
+  const out: Json = z.toJSONSchema(schema, { io: 'output' })
+  delete out.$schema
+  return out
 }
 
 const json = (schema: Json): Json => ({ 'application/json': { schema } })
 
 /** GET /v1/events: its query, its header, and what it sends. */
-function eventStream (): Json {
+function eventStream (codes: readonly string[], statuses: Readonly<Record<string, number>>): Json {
   return {
     description: 'One JSON message per event: {id, time, type, ...}, first a {type: "hello", peerId}; ' +
       'a resume from an id the replay buffer (the last 1,000 events) no longer holds, or of an earlier run ' +
@@ -129,7 +165,7 @@ function eventStream (): Json {
     ],
     responses: {
       200: { description: 'the stream', content: { 'text/event-stream': {} } },
-      default: { description: 'an error with a stable code', content: json({ $ref: '#/components/schemas/Error' }) }
+      ...errorResponses([...codes, 'BAD_INPUT'], statuses)
     }
   }
 }

@@ -22,7 +22,12 @@ export type Access = 'none' | 'header' | 'query' | 'metrics'
 
 /** The server's own: handled in server.ts (by `${method} ${path}`), before routes.ts's calls. */
 export const OWN_ROUTES = [
-  { method: 'GET', path: '/v1/health', access: 'none', summary: 'that the daemon answers: {status, version}' },
+  {
+    method: 'GET',
+    path: '/v1/health',
+    access: 'none',
+    summary: 'how the node is: {status: ok | degraded | failing, version}; 503 when failing (it takes no writes)'
+  },
   { method: 'GET', path: '/v1/openapi.json', access: 'none', summary: 'this description of the API (OpenAPI 3.1)' },
   { method: 'POST', path: '/v1/stop', access: 'header', summary: 'stop the daemon as SIGTERM does: {stopping, pid}' },
   {

@@ -27,7 +27,7 @@ import { EventLog, EventQueryError, eventQuery, streamSse, streamWebSocket } fro
  * `api-token` (0600) across restarts, so that a dashboard bookmark or a
  * Prometheus scrape config keeps working. `POST /v1/stop` (with the token)
  * stops the daemon as SIGTERM does; `GET /v1/health` needs no token and
- * answers only {status, version}. Besides /v1/: /metrics (Prometheus text;
+ * answers only {status, version} (ok, degraded or failing: 503). Besides /v1/: /metrics (Prometheus text;
  * the API token or the read-only one in `metrics-token`, which opens
  * nothing else) and /dashboard (the web page), with the token, and
  * /dashboard/*.js, the page's code, without (see dashboard.ts). The token
@@ -143,11 +143,14 @@ export class ApiServer {
 
   /** The server's own routes (route-table.ts lists them, and who may call each): the compiler wants every one here. */
   readonly #own: Record<OwnRouteKey, OwnHandler> = {
-    // For a load balancer's or a supervisor's probe, without the token: that the daemon answers, and its
-    // version; nothing of the node (its id, peers, spaces or alerts need the token).
-    'GET /v1/health': (_req, res) => { send(res, 200, { status: 'ok', version: VERSION }) },
+    // For a load balancer's or a supervisor's probe, without the token: ok, degraded or failing (node/health.ts;
+    // 503 when the node takes no writes), and its version; nothing else of the node (why needs the token).
+    'GET /v1/health': (_req, res) => {
+      const status = this.#node.health()
+      send(res, status === 'failing' ? 503 : 200, { status, version: VERSION })
+    },
     'GET /v1/openapi.json': (_req, res) => {
-      sendText(res, 200, 'application/json; charset=utf-8', openApiDocument())
+      sendText(res, 200, 'application/json; charset=utf-8', openApiDocument(STATUS))
     },
     'POST /v1/stop': (_req, res) => {
       const onStop = this.#init.onStopRequest

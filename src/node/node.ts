@@ -16,6 +16,8 @@ import { composeNode } from './compose.ts'
 import type { NodeOptions, NodeParts } from './compose.ts'
 import { lockDir } from './dir-lock.ts'
 import { NodeError } from './errors.ts'
+import { nodeHealth } from './health.ts'
+import type { NodeHealth } from './health.ts'
 import type { FolderInfo } from './folders.ts'
 import { JOIN_WAIT_MS } from './member-commands.ts'
 import type { JoinResult } from './member-commands.ts'
@@ -242,6 +244,8 @@ export class Node extends EventEmitter<NodeEvents> {
   /** Open alerts of every node that is up, newest first. */
   alerts (map?: NetworkMap): NetworkMap['alerts'] { return this.#parts.view.alerts(map) }
   alertThresholds (): AlertThresholds { return this.#parts.view.alertThresholds() }
+  /** ok, degraded (an alert of this node is open) or failing (its store takes no writes): health.ts. */
+  health (): NodeHealth { return nodeHealth(this.#parts) }
   /** Chunk bytes sent and received over the block protocol since start. */
   blockStats (): { bytesIn: number, bytesOut: number, blocksIn: number, blocksOut: number, changed: number } {
     return this.#parts.view.blockStats()

@@ -98,6 +98,11 @@ export class SqliteStore implements Store {
     await this.#wal?.synced()
   }
 
+  /** Whether the store refuses every commit until a restart: a sync of its WAL failed (wal-sync.ts). */
+  get refusesCommits (): boolean {
+    return this.#wal?.failure() !== undefined
+  }
+
   /** The space's number if it has one (committed, or created by the open transaction). */
   #sidOf (space: SpaceKey): number | undefined {
     const known = this.#sids.get(space)
