@@ -69,17 +69,18 @@ export class SpaceSet implements SpaceDirectory {
 
   /**
    * The space of an invite's genesis, held from now on (the replica already open, if it was held), known here as
-   * `localName` when one is given.
+   * `localName` when one is given and it was not held.
    */
   adopt (genesis: InviteToken['genesis'], what: string, localName?: string): SpaceReplica {
     const adopted = SpaceReplica.adopt(this.#store, genesis, undefined, this.#options)
     if (!(adopted instanceof SpaceReplica)) {
       throw new NodeError('BAD_TOKEN', `${what} is not valid (${adopted.detail}); ask for a new invite`)
     }
-    const replica = this.#replicas.get(adopted.key) ?? adopted
-    this.#replicas.set(replica.key, replica)
-    if (localName !== undefined && localName !== replica.genesis.name) this.#names.set(replica.key, localName)
-    return replica
+    const held = this.#replicas.get(adopted.key)
+    if (held !== undefined) return held // a space held here keeps the name it has (a join of it changes nothing)
+    this.#replicas.set(adopted.key, adopted)
+    if (localName !== undefined && localName !== adopted.genesis.name) this.#names.set(adopted.key, localName)
+    return adopted
   }
 
   /**

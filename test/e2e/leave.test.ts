@@ -84,6 +84,8 @@ describe('leaving a space, and a space joined under a local name', { timeout: 90
   })
 
   test('after leave: not listed, not held, its folder not synced (files stay), nothing pulled or served', async () => {
+    ok(dir('b'), 'kv', 'put', 'team', 'by-b', 'before leaving')
+    await eventually('a has b\'s write', () => ok(dir('a'), 'kv', 'get', 'team', 'by-b').value, v => v === 'before leaving')
     const left = ok(dir('b'), 'space', 'leave', 'team')
     assert.deepEqual(left, { id: team, name: 'team', folder: folderB })
     assert.deepEqual(names('b'), ['other'])
@@ -95,6 +97,9 @@ describe('leaving a space, and a space joined under a local name', { timeout: 90
     assert.equal(rowsOf('b', team), 0, 'the store holds nothing of it')
     assert.doesNotMatch(JSON.stringify(ok(dir('b'), 'status')), new RegExp(team), 'its status says nothing of it')
     assert.equal(cli(dir('b'), 'space', 'leave', 'team').json.error.code, 'UNKNOWN_SPACE', 'a second leave')
+    const bId = ok(dir('b'), 'id').peerId as string
+    const aclOnA = ok(dir('a'), 'acl', 'list', 'team') as { peerId: string, role: string | null }[]
+    assert.equal(aclOnA.find(m => m.peerId === bId)?.role, 'writer', 'a is not told (no self-revoke): an admin revokes b')
 
     // A writes on in the space B left, then in one B still holds, over the same session: once B has the
     // second, every announcement of the first has reached it, and a pull of it would have been answered.
@@ -122,6 +127,7 @@ describe('leaving a space, and a space joined under a local name', { timeout: 90
     assert.equal(joined.id, team)
     assert.equal(joined.role, 'writer', 'a never revoked b: its role comes back by catch-up')
     await eventually('b has caught up', () => ok(dir('b'), 'kv', 'get', 'team', `after-${19}`).value, v => v === 'x')
+    assert.equal(ok(dir('b'), 'kv', 'get', 'team', 'by-b').value, 'before leaving', 'its own earlier write came back')
     assert.deepEqual(names('b'), ['other', 'team'])
     assert.deepEqual(ok(dir('b'), 'folder', 'list'), [], 'the folder is bound again only when asked')
     ok(dir('b'), 'kv', 'put', 'team', 'back', 'b')
@@ -144,6 +150,8 @@ describe('leaving a space, and a space joined under a local name', { timeout: 90
     const taken = cli(dir('b'), 'space', 'join', token, '--as', 'team')
     assert.equal(taken.json.error.code, 'NAME_TAKEN', '--as a name taken too')
 
+    const bad = cli(dir('b'), 'space', 'join', token, '--as', ' ')
+    assert.deepEqual([bad.code, bad.json.error.code], [2, 'BAD_INPUT'], 'a blank local name')
     const joined = ok(dir('b'), 'space', 'join', token, '--as', 'notes-a')
     assert.deepEqual([joined.id, joined.name], [theirs, 'notes-a'])
     assert.deepEqual(names('b'), ['notes', 'notes-a', 'other', 'team'])

@@ -9,6 +9,7 @@ import { MemoryStore, SqliteStore } from '../../src/store/index.ts'
 import type { Store } from '../../src/store/index.ts'
 import { authorKeyOf } from '../../src/ids/index.ts'
 import { Node } from '../../src/node/index.ts'
+import { KnownPeers } from '../../src/node/known-peers.ts'
 import { lastManagerRefusal } from '../../src/node/leave.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
 
@@ -32,6 +33,23 @@ test('the last member who can invite or grant may not leave unless forced; anyon
   grant(r, A, 'admin', T0 + 2)
   assert.equal(lastManagerRefusal(r, authorKeyOf(O.publicKey), 'team'), undefined, 'an admin stays to invite and grant')
   assert.equal(lastManagerRefusal(r, authorKeyOf(A.publicKey), 'team'), undefined, 'the owner stays')
+})
+
+test('after a leave, peers.json forgets the peers that are members of no space held here any more', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-leave-'))
+  try {
+    const file = path.join(dir, 'peers.json')
+    const members = new Set(['in-both', 'only-in-left'])
+    const peers = new KnownPeers(file, id => members.has(id))
+    for (const id of members) peers.remember(id, [`/ip4/127.0.0.1/tcp/1/p2p/${id}`])
+    members.delete('only-in-left') // the space it shared with us is gone
+    peers.prune()
+    assert.deepEqual([peers.has('in-both'), peers.has('only-in-left')], [true, false])
+    assert.deepEqual(Object.keys(JSON.parse(fs.readFileSync(file, 'utf8')) as object), ['in-both'])
+    assert.deepEqual(new KnownPeers(file).addrs(), ['/ip4/127.0.0.1/tcp/1/p2p/in-both'], 'also after a restart')
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 function storeContract (name: string, open: () => { store: Store, reopen: () => Store, done: () => void }): void {
