@@ -148,13 +148,15 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     diskReserveBytes: opts.diskReserveBytes,
     me,
     replica: key => spaces.get(key),
+    name: key => { const r = spaces.get(key); return r === undefined ? undefined : spaces.nameOf(r) },
     write: (replica, bodies) => writes.writeMany(replica, bodies),
     connected: () => sessions.connectedAuthors(),
     link: async author => await blockLinks.open(author),
     // The block layer names peers by the text of their author keys (connectedAuthors): parsed back here.
     corrupt: (author, reason) => { driver.reportCorruptBlock(parseAuthorKey(author), reason) },
     progress: (space, status) => {
-      log.folder(space, spaces.get(space)?.genesis.name ?? space, status)
+      const replica = spaces.get(space)
+      log.folder(space, replica === undefined ? space : spaces.nameOf(replica), status)
       emitter.emit('folder', { space, status })
     },
     blockStallMs: opts.blockStallMs
@@ -281,15 +283,16 @@ function telemetryHost (p: TelemetryHostParts): NodeTelemetryHost {
       bytesOut: peer.bytesOut + peer.blockBytesOut,
       relayedBy: peer.relayedBy
     })),
+    // Each space under its own name: a local name (space join --as) is this node's alone, never published.
     spaces: () => p.spaces.list().map(sp => ({
       id: sp.id,
-      name: sp.name,
+      name: p.spaces.get(sp.id)?.genesis.name ?? sp.name,
       entries: p.spaces.get(sp.id)?.vector().reduce((n, f) => n + f.count, 0) ?? 0,
       members: sp.members
     })),
     folders: () => p.folders.list().map(f => ({
       space: f.space,
-      name: f.name,
+      name: p.spaces.get(f.space)?.genesis.name ?? f.name,
       state: f.status.state,
       needFiles: f.status.needFiles,
       needBytes: f.status.needBytes,

@@ -158,13 +158,21 @@ describe('leaving a space, and a space joined under a local name', { timeout: 90
     await eventually('b has a\'s value under the local name', () => ok(dir('b'), 'kv', 'get', 'notes-a', 'whose').value, v => v === 'a')
     assert.equal(ok(dir('b'), 'kv', 'get', 'notes', 'whose').value, 'b', '"notes" still names b\'s own')
     ok(dir('b'), 'kv', 'put', 'notes-a', 'from', 'b')
+    const notesFolder = path.join(root, 'notes-a')
+    fs.mkdirSync(notesFolder)
+    ok(dir('b'), 'folder', 'add', 'notes-a', notesFolder)
+    assert.deepEqual((ok(dir('b'), 'folder', 'list') as { name: string }[]).map(f => f.name), ['notes-a'])
+    type Report = { report?: { spaces: { id: string, name: string }[] } }
+    const published = await eventually('b\'s status report lists the space', () => ok(dir('b'), 'status') as Report,
+      st => st.report?.spaces.some(sp => sp.id === theirs) === true)
+    assert.equal(published.report?.spaces.find(sp => sp.id === theirs)?.name, 'notes', 'under its own name: the local one is not published')
     await eventually('a has b\'s write', () => ok(dir('a'), 'kv', 'get', 'notes', 'from').value, v => v === 'b')
 
     await stop(daemons.get('b') as Daemon)
     await run('b')
     assert.deepEqual(names('b'), ['notes', 'notes-a', 'other', 'team'], 'the local name is kept')
     assert.equal(ok(dir('b'), 'kv', 'get', 'notes-a', 'from').value, 'b')
-    assert.equal(ok(dir('b'), 'space', 'leave', 'notes-a').id, theirs)
+    assert.deepEqual(ok(dir('b'), 'space', 'leave', 'notes-a'), { id: theirs, name: 'notes-a', folder: notesFolder })
     assert.deepEqual(names('b'), ['notes', 'other', 'team'])
     assert.equal(ok(dir('b'), 'kv', 'get', 'notes', 'whose').value, 'b')
     assert.equal(rowsOf('b', mine) > 0, true)
