@@ -97,11 +97,6 @@ export class SpaceSet implements SpaceDirectory {
     return this.#names.get(replica.key) ?? replica.genesis.name
   }
 
-  /** The space held here under `name` (not the deployment's), if any. */
-  named (name: string): SpaceReplica | undefined {
-    return [...this.#replicas.values()].find(r => this.nameOf(r) === name && !this.#deployment.has(r.key))
-  }
-
   /** A space by id or by unique name, local or its own (the deployment's are found by id only). */
   byRef (ref: string): SpaceReplica {
     const byId = isSpaceKey(ref) ? this.#replicas.get(ref) : undefined
