@@ -65,7 +65,12 @@ const bodies = {
   }),
   join: z.strictObject({
     token: text('token').describe('an invite token, sp1…'),
-    waitMs: whole('waitMs').optional().describe('how long to wait for the inviter to admit this node')
+    waitMs: whole('waitMs').optional().describe('how long to wait for the inviter to admit this node'),
+    as: text('as').optional().describe('the space\'s name on this node, when its own name is taken here')
+  }),
+  leave: z.strictObject({
+    force: z.boolean({ error: 'the body\'s "force" is true or false' }).optional()
+      .describe('leave even as the last member who can invite or grant there (refused with LAST_ADMIN otherwise)')
   }),
   grant: z.strictObject({ peer: text('peer').describe('a peer id'), role }),
   kvPut: z.strictObject({ value: anyValue('value').describe('any JSON value') }),
@@ -96,7 +101,9 @@ export const routes: readonly Route[] = [
   withBody('POST', '/v1/spaces/:space/invites', 'make an invite token', bodies.invite, (node, p, b) =>
     node.invite(at(p, 'space'), b.role, b.uses ?? 1, b.expiresInMs ?? WEEK_MS)),
   withBody('POST', '/v1/join', 'join a space with an invite token', bodies.join,
-    async (node, _p, b) => await node.join(b.token, b.waitMs)),
+    async (node, _p, b) => await node.join(b.token, b.waitMs, b.as)),
+  withBody('POST', '/v1/spaces/:space/leave', 'stop holding a space (its folder\'s files stay)', bodies.leave,
+    async (node, p, b) => await node.leave(at(p, 'space'), b.force ?? false)),
   route('GET', '/v1/spaces/:space/acl', 'the members and their roles', (node, p) => node.aclList(at(p, 'space'))),
   withBody('POST', '/v1/spaces/:space/acl', 'grant a role', bodies.grant, (node, p, b) => {
     node.grant(at(p, 'space'), b.peer, b.role)

@@ -16,7 +16,7 @@ export function addSpaceCommands (program: Command): void {
 }
 
 function addSpaces (program: Command): void {
-  const space = about(program.command('space'), 'create, list, invite to and join spaces',
+  const space = about(program.command('space'), 'create, list, invite to, join and leave spaces',
     'space create team', 'space invite team --role writer')
   about(space.command('create <name>'), 'create a space that this node owns (refused if one here has the name)',
     'space create team')
@@ -46,14 +46,25 @@ function addSpaces (program: Command): void {
       out(r, () => r.token)
     })
   about(space.command('join <token>'), 'join a space with an invite token; returns once the inviter admitted this node',
-    'space join sp1...', 'space join sp1... --wait 5m')
+    'space join sp1...', 'space join sp1... --wait 5m', 'space join sp1... --as team-b')
     .option('--wait <duration>', 'how long to wait for the inviter to admit this node, like 30s, 5m', '60s')
-    .action(async (token: string, o: { wait: string }) => {
+    .option('--as <name>', 'the space\'s name on this node (needed when a space here has its name already)')
+    .action(async (token: string, o: { wait: string, as?: string }) => {
       const waitMs = parseDuration(o.wait)
       type Joined = { id: string, name: string, role: string, deployment: string }
-      const r = await api().call('POST', '/v1/join', { token, waitMs }, waitMs + 30_000) as Joined
+      const body = { token, waitMs, ...(o.as === undefined ? {} : { as: o.as }) }
+      const r = await api().call('POST', '/v1/join', body, waitMs + 30_000) as Joined
       const deployment = r.deployment.startsWith('not') ? `; the deployment's status space: ${r.deployment}` : ''
       out(r, () => `joined space ${r.name} (${r.id}) as ${r.role}${deployment}`)
+    })
+  about(space.command('leave <space>'), 'stop holding a space here: no more syncing, its data leaves this node\'s ' +
+    'store; a folder bound to it stops syncing and its files stay', 'space leave team', 'space leave team --force')
+    .option('--force', 'leave even as the last member who can invite or grant in the space')
+    .action(async (ref: string, o: { force?: true }) => {
+      type Left = { id: string, name: string, folder: string | null }
+      const r = await api().call('POST', `/v1/spaces/${enc(ref)}/leave`, { force: o.force === true }) as Left
+      const folder = r.folder === null ? '' : `; ${r.folder} is no longer synced (its files stay)`
+      out(r, () => `left space ${r.name} (${r.id})${folder}`)
     })
 }
 

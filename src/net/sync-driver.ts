@@ -133,6 +133,11 @@ export class SyncDriver {
     this.#pumped(() => { this.#engine.spaceAdded(space) })
   }
 
+  /** The node left a space (already out of its directory): the engine forgets it. */
+  spaceRemoved (space: SpaceKey): void {
+    this.#pumped(() => { this.#engine.spaceRemoved(space) })
+  }
+
   /** A peer served a chunk that does not match its hash. */
   reportCorruptBlock (peer: AuthorKey, reason: string): void {
     this.#pumped(() => { this.#engine.reportCorruptBlock(peer, reason, this.#now()) })

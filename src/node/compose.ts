@@ -16,6 +16,7 @@ import { Folders } from './folders.ts'
 import { InviteSweep } from './invite-sweep.ts'
 import { JoinWaits } from './join-wait.ts'
 import { KnownPeers } from './known-peers.ts'
+import { SpaceLeave } from './leave.ts'
 import { MemberCommands } from './member-commands.ts'
 import { MisbehaviourLog } from './misbehaviour-log.ts'
 import { NetworkView } from './network-view.ts'
@@ -100,6 +101,8 @@ export interface NodeParts {
   /** Every local write; stop() commits the writes still waiting for their group. */
   readonly writes: LocalWrites
   readonly members: MemberCommands
+  /** `space leave` (leave.ts). */
+  readonly leave: SpaceLeave
   readonly view: NetworkView
   /** libp2p's own Prometheus metrics (connections, streams, bytes per protocol); the API's /metrics adds samepage's. */
   readonly metrics: Registry
@@ -127,7 +130,7 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
   const me = authorKeyOf(keyPair.publicKey)
   const store = SqliteStore.open(path.join(dir, 'store.db'), { fsync: opts.walFsync })
   const deployment = new DeploymentSpaces(dir)
-  const spaces = new SpaceSet({ store, deployment, me })
+  const spaces = new SpaceSet({ store, deployment, me, namesFile: path.join(dir, 'space-names.json') })
   const knownPeers = new KnownPeers(path.join(dir, 'peers.json'), peerId => spaces.memberAnywhere(peerId))
   const log = new NodeLog({ logger: opts.logger, spacesOf: peerId => spaces.namesOf(peerId) })
   const sessions = new SessionTable()
@@ -145,13 +148,15 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     diskReserveBytes: opts.diskReserveBytes,
     me,
     replica: key => spaces.get(key),
+    name: key => { const r = spaces.get(key); return r === undefined ? undefined : spaces.nameOf(r) },
     write: (replica, bodies) => writes.writeMany(replica, bodies),
     connected: () => sessions.connectedAuthors(),
     link: async author => await blockLinks.open(author),
     // The block layer names peers by the text of their author keys (connectedAuthors): parsed back here.
     corrupt: (author, reason) => { driver.reportCorruptBlock(parseAuthorKey(author), reason) },
     progress: (space, status) => {
-      log.folder(space, spaces.get(space)?.genesis.name ?? space, status)
+      const replica = spaces.get(space)
+      log.folder(space, replica === undefined ? space : spaces.nameOf(replica), status)
       emitter.emit('folder', { space, status })
     },
     blockStallMs: opts.blockStallMs
@@ -214,6 +219,10 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
   const joinWaits = new JoinWaits()
   const inviteSweep = new InviteSweep({ spaces, writes, me })
   const members = new MemberCommands({ keyPair, spaces, writes, driver, network, telemetry, joinWaits, inviteSweep })
+  const ownFeeds = new OwnFeedWatch(me)
+  const leave = new SpaceLeave({
+    me, spaces, deployment, folders, writes, driver, store, knownPeers, joinWaits, telemetry, ownFeeds
+  })
   const data = new SpaceData({ spaces, writes })
   const view = new NetworkView({ keyPair, emitter, network, sessions, driver, blockLinks, telemetry, storage })
   const events = new NodeEventHandler({
@@ -221,7 +230,7 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     spaces,
     folders,
     telemetry,
-    ownFeeds: new OwnFeedWatch(me),
+    ownFeeds,
     joinWaits,
     knownPeers,
     misbehaviour,
@@ -230,8 +239,8 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
   })
   driver.onEvent(ev => { events.handle(ev) })
   return {
-    keyPair, store, storage, spaces, driver, network, folders, telemetry, misbehaviour, data, writes, members, view,
-    metrics
+    keyPair, store, storage, spaces, driver, network, folders, telemetry, misbehaviour, data, writes, members, leave,
+    view, metrics
   }
 }
 
@@ -274,15 +283,16 @@ function telemetryHost (p: TelemetryHostParts): NodeTelemetryHost {
       bytesOut: peer.bytesOut + peer.blockBytesOut,
       relayedBy: peer.relayedBy
     })),
+    // Each space under its own name: a local name (space join --as) is this node's alone, never published.
     spaces: () => p.spaces.list().map(sp => ({
       id: sp.id,
-      name: sp.name,
+      name: p.spaces.get(sp.id)?.genesis.name ?? sp.name,
       entries: p.spaces.get(sp.id)?.vector().reduce((n, f) => n + f.count, 0) ?? 0,
       members: sp.members
     })),
     folders: () => p.folders.list().map(f => ({
       space: f.space,
-      name: f.name,
+      name: p.spaces.get(f.space)?.genesis.name ?? f.name,
       state: f.status.state,
       needFiles: f.status.needFiles,
       needBytes: f.status.needBytes,

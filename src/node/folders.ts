@@ -31,6 +31,8 @@ interface FoldersHost {
   /** This node's author key (hex). */
   readonly me: string
   replica (key: SpaceKey): SpaceReplica | undefined
+  /** The name this node knows a held space by (its local name, if it was joined under one). */
+  name (key: SpaceKey): string | undefined
   write (replica: SpaceReplica, bodies: LocalBodies): Entry[]
   connected (): string[]
   link (author: string): Promise<BlockLink>
@@ -226,7 +228,7 @@ export class Folders {
       : { ...live, state: 'stopped' as const, errors: [{ path: '.', error: refused }, ...live.errors] }
     // Peers by their peer id, as everywhere else the user sees them.
     const peers = status.peers.map(p => ({ ...p, peer: isAuthorKey(p.peer) ? peerIdOf(keyBytes(p.peer)) : p.peer }))
-    return { ...binding, name: this.#host.replica(binding.space)?.genesis.name ?? '?', status: { ...status, peers } }
+    return { ...binding, name: this.#host.name(binding.space) ?? '?', status: { ...status, peers } }
   }
 
   #load (): FolderBinding[] {

@@ -57,10 +57,18 @@ export class JoinWaits {
       if (outcome === 'waiting') {
         if (w.heard === 'nothing') w.heard = 'waiting'
       } else if (w.issuer === undefined || from === w.issuer) {
-        if (outcome === 'redeemed') w.heard = 'redeemed'
+        // 'already-member': the issuer holds our role from before this store knew it (we left the space, and join
+        // again with a new invite): it arrives by catch-up like a redemption, and admits us then.
+        if (outcome === 'redeemed' || outcome === 'already-member') w.heard = 'redeemed'
         else w.resolve({ ok: false, reason: outcome, detail })
       }
     }
+  }
+
+  /** The node left the space: a join of it still waiting ends. */
+  left (space: SpaceKey): void {
+    const left = { ok: false, reason: 'left', detail: 'this node left the space before the join took effect' } as const
+    for (const w of [...this.#waits]) if (w.space === space) w.resolve(left)
   }
 
   /** The node stops: nobody waits any longer. */

@@ -52,6 +52,14 @@ export class KnownPeers {
     }
   }
 
+  /** After this node left a space: the peers that are members of no space held here any more are forgotten. */
+  prune (): void {
+    const gone = [...this.#peers.keys()].filter(peerId => !this.#isMember(peerId))
+    if (gone.length === 0) return
+    for (const peerId of gone) this.#peers.delete(peerId)
+    this.#save()
+  }
+
   has (peerId: string): boolean {
     return this.#peers.has(peerId)
   }
@@ -63,6 +71,10 @@ export class KnownPeers {
     this.#peers.delete(peerId)
     this.#peers.set(peerId, next)
     while (this.#peers.size > PEERS_MAX) this.#peers.delete(this.#peers.keys().next().value as string)
+    this.#save()
+  }
+
+  #save (): void {
     try {
       writeFileAtomic(this.#file, JSON.stringify(Object.fromEntries(this.#peers), null, 1))
     } catch {

@@ -1,8 +1,8 @@
-import { fromHex } from '../codec/index.ts'
+import { decodeGenesis, fromHex, isCodecError } from '../codec/index.ts'
 import type { GrantableRole, Role } from '../codec/index.ts'
 import { generateKeyPair, keyPairFromSeed, peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
-import { authorKeyOf, entryIdOf } from '../ids/index.ts'
+import { authorKeyOf, entryIdOf, isSpaceKey, spaceKeyOf } from '../ids/index.ts'
 import type { Network, SyncDriver } from '../net/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
@@ -70,9 +70,7 @@ export class MemberCommands {
   }
 
   createSpace (name: string): { id: string, name: string } {
-    if (name.trim() === '' || Buffer.byteLength(name) > SPACE_NAME_BYTES_MAX) {
-      throw new NodeError('BAD_INPUT', 'a space name is 1 to 256 bytes')
-    }
+    checkSpaceName(name, 'a space name')
     // A second space of the same name would make the name useless everywhere a SPACE is asked (AMBIGUOUS_SPACE).
     const held = this.#init.spaces.list().find(s => s.name === name)
     if (held !== undefined) {
@@ -108,21 +106,25 @@ export class MemberCommands {
    * Joins with a token and waits until the join takes effect (decision 18):
    * the inviter records its redemption and this node holds it. Otherwise it
    * fails with the inviter's reason, or INVITER_UNREACHABLE after `waitMs`
-   * (the join stays presented to every peer while the daemon runs).
+   * (the join stays presented to every peer while the daemon runs). `as`:
+   * the space's name on this node; a join whose name another space held
+   * here has already is refused (NAME_TAKEN), as `space create` is.
    */
-  async join (token: string, waitMs = JOIN_WAIT_MS): Promise<JoinResult> {
+  async join (token: string, waitMs = JOIN_WAIT_MS, as?: string): Promise<JoinResult> {
     if (!Number.isSafeInteger(waitMs) || waitMs < 0 || waitMs > JOIN_WAIT_MS_MAX) {
       throw new NodeError('BAD_INPUT', 'the wait for the inviter is 0 to 3,600,000 ms (up to 1h)')
     }
+    if (as !== undefined) checkSpaceName(as, 'the local name (--as)')
     const t = decodeInviteToken(token)
     if (t.expiresMs < Date.now()) {
       const at = new Date(t.expiresMs).toISOString()
       throw new NodeError('EXPIRED_TOKEN', `this invite expired at ${at}; ask for a new one`)
     }
-    const space = this.#joinSpace(t.genesis, t.invite, t.secret, 'this invite\'s space')
+    this.#checkNameFree(t.genesis, as)
+    const space = this.#joinSpace(t.genesis, t.invite, t.secret, 'this invite\'s space', as)
     if (space.join === null) {
       const role = space.replica.localRole(this.#me) ?? ''
-      const name = space.replica.genesis.name
+      const name = this.#init.spaces.nameOf(space.replica)
       throw new NodeError('NO_CHANGE', `this node is already ${role} in space ${name}; nothing to join`)
     }
     const issuer = t.issuer === undefined ? undefined : authorKeyOf(t.issuer)
@@ -140,7 +142,7 @@ export class MemberCommands {
       }
     }
     const outcome = await admitted
-    const name = space.replica.genesis.name
+    const name = this.#init.spaces.nameOf(space.replica)
     if (!outcome.ok) throw joinError(outcome, name)
     // The deployment's join only once the space's took effect: a joiner that lost the race for the token's
     // uses never takes a use of the deployment invite from the one that won it.
@@ -179,11 +181,34 @@ export class MemberCommands {
     }
   }
 
+  /**
+   * The name the invite's space would have here (`as`, else its own) is not that of another space held here
+   * (NAME_TAKEN, naming --as). A genesis that does not decode is left to adopt(), which says so.
+   */
+  #checkNameFree (genesis: InviteToken['genesis'], as: string | undefined): void {
+    let own: { name: string, key: string }
+    try {
+      const g = decodeGenesis(genesis[0], genesis[1])
+      own = { name: g.name, key: spaceKeyOf(g.cid) }
+    } catch (err) {
+      if (isCodecError(err)) return
+      throw err
+    }
+    const name = as ?? own.name
+    const held = this.#init.spaces.list().find(s => s.name === name && s.id !== own.key)
+    if (held === undefined) return
+    const which = `a space named ${JSON.stringify(name)} (${held.id})`
+    const fix = as === undefined
+      ? `join this one under a name of its own on this node: samepage space join TOKEN --as OTHER-NAME`
+      : 'choose another name for --as'
+    throw new NodeError('NAME_TAKEN', `this node already holds ${which}; ${fix}`)
+  }
+
   /** Adopts the space and writes our join (the id of the join entry), unless we are a member already (null). */
   #joinSpace (
-    genesis: InviteToken['genesis'], invite: Uint8Array, secret: Uint8Array, what: string
+    genesis: InviteToken['genesis'], invite: Uint8Array, secret: Uint8Array, what: string, as?: string
   ): { replica: SpaceReplica, join: EntryId | null } {
-    const replica = this.#init.spaces.adopt(genesis, what)
+    const replica = this.#init.spaces.adopt(genesis, what, as)
     if (replica.localRole(this.#me) !== null) {
       this.#init.driver.spaceAdded(replica.key)
       return { replica, join: null }
@@ -227,6 +252,14 @@ export class MemberCommands {
       this.#init.writes.write(replica, { t: 'acl.grant', member, role: 'admin', from: { epoch: 0, seq: 0 } })
     }
   }
+}
+
+/** A space's name, given (create) or local (join --as): 1 to 256 bytes, not blank, not a space id. */
+function checkSpaceName (name: string, what: string): void {
+  if (name.trim() === '' || Buffer.byteLength(name) > SPACE_NAME_BYTES_MAX) {
+    throw new NodeError('BAD_INPUT', `${what} is 1 to 256 bytes`)
+  }
+  if (isSpaceKey(name)) throw new NodeError('BAD_INPUT', `${what} cannot be a space id (it would name another space)`)
 }
 
 function memberKey (peer: string): Uint8Array {

@@ -34,6 +34,9 @@ export function revokeBody (replica: SpaceReplica, me: AuthorKey, member: Uint8A
 
 /** `space join` did not take effect: why, as the user's error. */
 export function joinError (outcome: Exclude<JoinOutcome, { ok: true }>, space: string): NodeError {
+  if (outcome.reason === 'left') {
+    return new NodeError('UNKNOWN_SPACE', `not joined to space ${space}: ${outcome.detail}`)
+  }
   if (outcome.reason === 'expired') return new NodeError('EXPIRED_TOKEN', `${outcome.detail}; ask for a new invite`)
   if (outcome.reason === 'inviter-unreachable' || outcome.reason === 'not-synced' || outcome.reason === 'stopped') {
     return new NodeError('INVITER_UNREACHABLE', `not joined to space ${space} yet: ${outcome.detail}`)

@@ -96,13 +96,13 @@ export class NodeEventHandler {
   }
 
   #stored (ev: Extract<SyncEvent, { type: 'stored' }>, atMs: number): void {
-    const { emitter, folders, telemetry, ownFeeds, spaces } = this.#init
+    const { emitter, folders, telemetry, ownFeeds } = this.#init
     const from = ev.from === 'local' ? 'local' : peerName(ev.from)
     emitter.emit('stored', { space: ev.space, count: ev.entries.length, from })
     if (ev.from !== 'local') {
       folders.changed(ev.space)
       telemetry.entriesStored(ev.space)
-      const notice = ownFeeds.stored(ev.space, spaces.get(ev.space)?.genesis.name ?? ev.space, ev.entries, from)
+      const notice = ownFeeds.stored(ev.space, this.#spaceName(ev.space), ev.entries, from)
       if (notice !== undefined) emitter.emit('notice', { atMs, message: notice })
     }
     this.#init.joinWaits.stored(ev.space)
@@ -119,7 +119,8 @@ export class NodeEventHandler {
   }
 
   #spaceName (space: SpaceKey): string {
-    return this.#init.spaces.get(space)?.genesis.name ?? space
+    const replica = this.#init.spaces.get(space)
+    return replica === undefined ? space : this.#init.spaces.nameOf(replica)
   }
 }
 

@@ -19,6 +19,7 @@ import { NodeError } from './errors.ts'
 import { nodeHealth } from './health.ts'
 import type { NodeHealth } from './health.ts'
 import type { FolderInfo } from './folders.ts'
+import type { LeaveResult } from './leave.ts'
 import { JOIN_WAIT_MS } from './member-commands.ts'
 import type { JoinResult } from './member-commands.ts'
 import type { MisbehaviourRecord } from './misbehaviour-log.ts'
@@ -132,10 +133,19 @@ export class Node extends EventEmitter<NodeEvents> {
     return this.#parts.members.invite(ref, role, uses, expiresInMs)
   }
 
-  /** Joins with a token and waits until the join takes effect (decision 18; see MemberCommands.join). */
-  async join (token: string, waitMs = JOIN_WAIT_MS): Promise<JoinResult> {
-    return await this.#parts.members.join(token, waitMs)
+  /**
+   * Joins with a token and waits until the join takes effect (decision 18; see MemberCommands.join); `as`: the
+   * space's name on this node (when its own is taken here).
+   */
+  async join (token: string, waitMs = JOIN_WAIT_MS, as?: string): Promise<JoinResult> {
+    return await this.#parts.members.join(token, waitMs, as)
   }
+
+  /**
+   * This node stops holding the space (leave.ts): its folder there stops syncing (the files stay), its rows leave the
+   * store; `force`: even as the last member who can invite or grant there.
+   */
+  async leave (ref: string, force = false): Promise<LeaveResult> { return await this.#parts.leave.leave(ref, force) }
 
   aclList (ref: string): { peerId: string, role: Role | null }[] { return this.#parts.members.aclList(ref) }
   grant (ref: string, peer: string, role: GrantableRole): void { this.#parts.members.grant(ref, peer, role) }

@@ -12,13 +12,21 @@ import { authorKeyOf } from '../ids/index.ts'
 export class OwnFeedWatch {
   readonly #me: string
   readonly #told = new Set<string>()
+  /** Spaces this node left: joined again, its entries come back by catch-up, and that is no restore. */
+  readonly #left = new Set<SpaceKey>()
 
   constructor (me: string) {
     this.#me = me
   }
 
+  /** This node left the space (`space leave`): what of its own comes back after a new join is expected. */
+  left (space: SpaceKey): void {
+    this.#left.add(space)
+  }
+
   /** Entries stored from a peer: the line to log, when some of them are ours and this feed was not reported yet. */
   stored (space: SpaceKey, spaceName: string, entries: readonly Entry[], fromPeer: string): string | undefined {
+    if (this.#left.has(space)) return undefined
     // Our own join waits in pending until the inviter's invite arrives, and is stored only then, from a peer.
     const ours = entries.filter(e => authorKeyOf(e.author) === this.#me && e.body.t !== 'join')
     const fresh = [...new Set(ours.map(e => e.epoch))].filter(epoch => !this.#told.has(`${space}/${epoch}`))

@@ -1,10 +1,11 @@
 import crypto from 'node:crypto'
+import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
 import type { Role } from '../codec/index.ts'
 import { publicKeyFromPeerId } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { EPOCH_SALT_RANGE, SpaceReplica } from '../space/index.ts'
 import type { ReplicaOptions } from '../space/index.ts'
-import { authorKeyOf, isSpaceKey } from '../ids/index.ts'
+import { authorKeyOf, isSpaceKey, parseSpaceKey } from '../ids/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import type { SqliteStore } from '../store/index.ts'
 import type { SpaceDirectory } from '../sync/index.ts'
@@ -18,20 +19,25 @@ interface SpaceSetInit {
   readonly deployment: DeploymentSpaces
   /** This node's author key (hex). */
   readonly me: AuthorKey
+  /** Where the local names of spaces joined with `--as` are kept (D/space-names.json); absent: in memory only. */
+  readonly namesFile?: string | undefined
 }
 
 /**
  * The spaces this node holds: one open replica per space of the store,
- * opened at start, and the ones created or adopted since. The sync engine
- * reads them through this directory; the user finds them by id or by name.
- * Opens and creates replicas; never writes an entry (writes go through the
- * sync driver).
+ * opened at start, and the ones created or adopted since, until the node
+ * leaves one (remove()). The sync engine reads them through this directory;
+ * the user finds them by id or by name: the space's own name (its genesis),
+ * or the local name it was joined under (`space join --as`), which only
+ * this node knows. Opens and creates replicas; never writes an entry (writes
+ * go through the sync driver).
  */
 export class SpaceSet implements SpaceDirectory {
   readonly #store: SqliteStore
   readonly #deployment: DeploymentSpaces
   readonly #me: AuthorKey
   readonly #replicas = new Map<SpaceKey, SpaceReplica>()
+  readonly #names: LocalNames
   /**
    * One salt per process for the epochs it opens: two copies of one directory started at once open different epochs
    * (decision 15).
@@ -42,6 +48,7 @@ export class SpaceSet implements SpaceDirectory {
     this.#store = init.store
     this.#deployment = init.deployment
     this.#me = init.me
+    this.#names = new LocalNames(init.namesFile)
     for (const key of this.#store.spaces()) this.#replicas.set(key, SpaceReplica.open(this.#store, key, this.#options))
   }
 
@@ -60,22 +67,41 @@ export class SpaceSet implements SpaceDirectory {
     return replica
   }
 
-  /** The space of an invite's genesis, held from now on (the replica already open, if it was held). */
-  adopt (genesis: InviteToken['genesis'], what: string): SpaceReplica {
+  /**
+   * The space of an invite's genesis, held from now on (the replica already open, if it was held), known here as
+   * `localName` when one is given and it was not held.
+   */
+  adopt (genesis: InviteToken['genesis'], what: string, localName?: string): SpaceReplica {
     const adopted = SpaceReplica.adopt(this.#store, genesis, undefined, this.#options)
     if (!(adopted instanceof SpaceReplica)) {
       throw new NodeError('BAD_TOKEN', `${what} is not valid (${adopted.detail}); ask for a new invite`)
     }
-    const replica = this.#replicas.get(adopted.key) ?? adopted
-    this.#replicas.set(replica.key, replica)
-    return replica
+    const held = this.#replicas.get(adopted.key)
+    if (held !== undefined) return held // a space held here keeps the name it has (a join of it changes nothing)
+    this.#replicas.set(adopted.key, adopted)
+    if (localName !== undefined && localName !== adopted.genesis.name) this.#names.set(adopted.key, localName)
+    return adopted
   }
 
-  /** A space by id or by unique name (the deployment's are found by id only). */
+  /**
+   * The node left the space: no longer held here nor found by name (its local name goes too). The caller removes
+   * its rows from the store and tells the engine (leave.ts).
+   */
+  remove (key: SpaceKey): void {
+    this.#replicas.delete(key)
+    this.#names.delete(key)
+  }
+
+  /** The name this node knows a space by: the local name it was joined under, else its own. */
+  nameOf (replica: SpaceReplica): string {
+    return this.#names.get(replica.key) ?? replica.genesis.name
+  }
+
+  /** A space by id or by unique name, local or its own (the deployment's are found by id only). */
   byRef (ref: string): SpaceReplica {
     const byId = isSpaceKey(ref) ? this.#replicas.get(ref) : undefined
     if (byId !== undefined) return byId
-    const named = [...this.#replicas.values()].filter(r => r.genesis.name === ref && !this.#deployment.has(r.key))
+    const named = [...this.#replicas.values()].filter(r => this.nameOf(r) === ref && !this.#deployment.has(r.key))
     if (named.length === 1) return named[0] as SpaceReplica
     if (named.length > 1) {
       const hint = 'use the space id (samepage space list)'
@@ -89,7 +115,7 @@ export class SpaceSet implements SpaceDirectory {
   list (): { id: SpaceKey, name: string, role: Role | null, members: number }[] {
     return [...this.#replicas.values()].filter(r => !this.#deployment.has(r.key)).map(r => ({
       id: r.key,
-      name: r.genesis.name,
+      name: this.nameOf(r),
       role: r.localRole(this.#me),
       members: r.aclList().filter(m => m.role !== null).length
     }))
@@ -101,7 +127,7 @@ export class SpaceSet implements SpaceDirectory {
     if (pub === undefined) return []
     const author = authorKeyOf(pub)
     return [...this.#replicas.values()]
-      .filter(r => !this.#deployment.has(r.key) && r.acl.currentRole(author) !== null).map(r => r.genesis.name)
+      .filter(r => !this.#deployment.has(r.key) && r.acl.currentRole(author) !== null).map(r => this.nameOf(r))
   }
 
   /** Whether a peer (libp2p peer id) is a member of any space held here: only those are remembered in peers.json. */
@@ -112,4 +138,53 @@ export class SpaceSet implements SpaceDirectory {
     for (const r of this.#replicas.values()) if (r.acl.currentRole(author) !== null) return true
     return false
   }
+}
+
+/**
+ * Local names of spaces (`space join TOKEN --as NAME`), kept in one small
+ * JSON file written atomically: a space joined while another of its name is
+ * held here gets a name of its own on this node. Other nodes never see it.
+ */
+class LocalNames {
+  readonly #file: string | undefined
+  readonly #names: Map<SpaceKey, string>
+
+  constructor (file: string | undefined) {
+    this.#file = file
+    this.#names = new Map(file === undefined ? [] : readNames(file))
+  }
+
+  get (key: SpaceKey): string | undefined {
+    return this.#names.get(key)
+  }
+
+  set (key: SpaceKey, name: string): void {
+    this.#names.set(key, name)
+    this.#save()
+  }
+
+  delete (key: SpaceKey): void {
+    if (this.#names.delete(key)) this.#save()
+  }
+
+  #save (): void {
+    if (this.#file === undefined) return
+    writeFileAtomic(this.#file, JSON.stringify({ names: Object.fromEntries(this.#names) }, null, 2) + '\n')
+  }
+}
+
+function readNames (file: string): [SpaceKey, string][] {
+  const text = readTextOr(file, null)
+  if (text === null) return []
+  try {
+    const v = JSON.parse(text) as { names?: unknown }
+    if (v.names !== null && typeof v.names === 'object') {
+      return Object.entries(v.names).map(([k, n]) => {
+        if (typeof n !== 'string') throw new TypeError(`the name of ${k} is not a string`)
+        return [parseSpaceKey(k), n]
+      })
+    }
+  } catch {}
+  throw new NodeError('BAD_CONFIG',
+    `${file} is not {"names": {space id: local name}}; restore it, or remove it to use the spaces' own names`)
 }

@@ -52,6 +52,7 @@ export class NodeTelemetry {
   readonly #publishedInto = new Set<SpaceKey>()
   /** Status records from peers stored so far (newer than what we held). */
   #statusStored = 0
+  #started = false
 
   constructor (init: NodeTelemetryInit) {
     this.#init = init
@@ -84,10 +85,17 @@ export class NodeTelemetry {
       }
     }
     this.#publisher.start()
+    this.#started = true
   }
 
   stop (): void {
+    this.#started = false
     this.#publisher.stop()
+  }
+
+  /** What this node holds changed (it left a space): its report says so now, not a period later (once started). */
+  holdingsChanged (): void {
+    if (this.#started) this.#publisher.publishNow()
   }
 
   /** A deployment space was created or joined: publish into it now. */

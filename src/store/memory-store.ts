@@ -71,6 +71,10 @@ export class MemoryStore implements Store {
     }
   }
 
+  removeSpace (space: SpaceKey): void {
+    this.#spaces.delete(space)
+  }
+
   spaces (): SpaceKey[] {
     return [...this.#spaces.keys()].filter(k => this.#spaces.get(k)?.genesis !== undefined).sort()
   }

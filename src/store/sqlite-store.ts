@@ -4,6 +4,7 @@ import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
 import type { Batch, FeedState, ForkProof, SignedRecord, Store, StoredEntry, ViewName } from './types.ts'
 import { writeBatch } from './sqlite-batch.ts'
 import { authorKeyText, bytes, idValue, num, spaceKeyText, toEntry, toFeed } from './sqlite-rows.ts'
+import { removeSpaceRows } from './sqlite-remove.ts'
 import { migrate } from './sqlite-schema.ts'
 import { WalSync } from './wal-sync.ts'
 import type { Fsync } from './wal-sync.ts'
@@ -27,7 +28,7 @@ import type { Statements } from './sqlite-statements.ts'
 export class SqliteStore implements Store {
   readonly #db: DatabaseSync
   readonly #s: Statements
-  /** Space numbers known to be committed (a sid is never removed nor reused, so this never goes stale). */
+  /** Space numbers known to be committed (removeSpace() forgets the one it removes: SQLite may reuse it). */
   readonly #sids = new Map<SpaceKey, number>()
   /** The shared entries() statements are being iterated: a nested call prepares its own. */
   #entriesBusy = false
@@ -112,6 +113,22 @@ export class SqliteStore implements Store {
     const sid = num(r['sid'])
     if (!this.#db.isTransaction) this.#sids.set(space, sid)
     return sid
+  }
+
+  /** Every row of the space, in one transaction with synchronous=FULL: durable once it returns. */
+  removeSpace (space: SpaceKey): void {
+    const sid = this.#sidOf(space)
+    if (sid === undefined) return
+    this.#db.exec('BEGIN IMMEDIATE')
+    try {
+      removeSpaceRows(this.#db, sid)
+      this.#db.exec('COMMIT')
+    } catch (err) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK')
+      throw err
+    } finally {
+      this.#sids.delete(space)
+    }
   }
 
   spaces (): SpaceKey[] {

@@ -99,5 +99,10 @@ export interface Store {
   viewGet (space: SpaceKey, view: ViewName, key: Uint8Array): Uint8Array | undefined
   /** Rows of a view in key order. */
   viewRows (space: SpaceKey, view: ViewName): Iterable<readonly [Uint8Array, Uint8Array]>
+  /**
+   * Every row of the space (genesis, feeds, entries, fork proofs, views), in one durable commit: the node left it.
+   * A later adopt of the same space starts from nothing.
+   */
+  removeSpace (space: SpaceKey): void
   close (): void
 }

@@ -86,6 +86,21 @@ export class SyncCore {
     }
   }
 
+  /**
+   * The node left `space` (it is no longer in the directory): what every part holds of it goes, and no neighbour's
+   * state of it is kept, so nothing of it is pulled, served, announced or asked from here on.
+   */
+  spaceGone (space: SpaceKey): void {
+    for (const session of this.sessions.values()) {
+      session.spaces.delete(space)
+      session.toldRevoked.delete(space)
+    }
+    this.pulls.spaceGone(space)
+    this.status.spaceGone(space)
+    this.relay.spaceGone?.(space)
+    this.membership.spaceGone(space)
+  }
+
   /** A local write: committed, then announced (decision 6: announce only after commit). */
   append (space: SpaceKey, body: Body, nowMs: number): Entry {
     const replica = this.replica(space)

@@ -21,7 +21,7 @@ import type { Outbound, SyncEvent } from './types.ts'
  * no clock of its own, so the simulator runs exactly this code.
  *
  *   handle:  connect(peer) · disconnect(peer) · receive(peer, bytes) · tick()
- *   command: append(space, body) · appendBodies · publishStatus(space, body) · spaceAdded(space)
+ *   command: append(space, body) · appendBodies · publishStatus(space, body) · spaceAdded · spaceRemoved
  *   poll:    drain() -> messages · events() · nextDeadline()
  *
  * The engine owns the sessions (session.ts) and hands each message type to
@@ -211,6 +211,15 @@ export class SyncEngine {
     const core = this.#core
     const replica = core.replica(space)
     for (const session of core.sessions.values()) core.send(core.membership.spaceAdded(session, replica))
+  }
+
+  /**
+   * After the node left a space (removed from its directory first): nothing of it is pulled, served, announced or
+   * gossiped from now on. Neighbours are not told: a member's leave is no rule of the protocol (they see it as a
+   * member that never answers for the space).
+   */
+  spaceRemoved (space: SpaceKey): void {
+    this.#core.spaceGone(space)
   }
 
   /** What peers make this node hold now (decision 17: bounded per peer and in all): for `samepage stats`, tests. */

@@ -97,6 +97,13 @@ export class Membership {
     this.#tagIndex.delete(peer)
   }
 
+  /** The node left `space`: no peer's tag names it any more. */
+  spaceGone (space: SpaceKey): void {
+    for (const index of this.#tagIndex.values()) {
+      for (const [tag, key] of [...index]) if (key === space) index.delete(tag)
+    }
+  }
+
   /**
    * A joiner presents its join to a peer that showed it holds the space: the
    * inviter cannot pull from a feed it does not yet cover.
@@ -133,7 +140,13 @@ export class Membership {
         : 'this node does not hold the invite yet')]
     }
     if (decision.ok) return [answer(session, replica, join.id, 'redeemed', '')]
-    return [answer(session, replica, join.id, decision.reason, decision.detail)]
+    const out = [answer(session, replica, join.id, decision.reason, decision.detail)]
+    // A member joining again left the space (its store starts from nothing) and dropped our hello of it while it did
+    // not hold it: sent again, so it pulls its way back to the role it never lost.
+    if (decision.reason === 'already-member' && isMember(replica, session.peer)) {
+      out.push(...this.hello(session, [replica]))
+    }
+    return out
   }
 
   /** A revoked member is told (decision 18): shown the revoke that took its role, once a session, unless held. */

@@ -176,6 +176,17 @@ export class FeedPulls {
     return out
   }
 
+  /** The node left `space`: its pulls end (their budget freed), nothing of it waits, late answers are not expected. */
+  spaceGone (space: SpaceKey): void {
+    for (const [[s, fk]] of [...this.#requests.entries()]) if (s === space) this.#close(s, fk)
+    for (const [peer, waiting] of [...this.#waiting]) {
+      for (const [key] of [...waiting.entries()]) if (key[0] === space) waiting.delete(key)
+      if (waiting.size === 0) this.#waiting.delete(peer)
+    }
+    for (const [key] of [...this.#probes.entries()]) if (key[1] === space) this.#probes.delete(key)
+    for (const [key] of [...this.#superseded.entries()]) if (key[1] === space) this.#superseded.delete(key)
+  }
+
   nextDeadline (): number | null {
     let next: number | null = null
     for (const r of this.#requests.values()) if (next === null || r.deadline < next) next = r.deadline

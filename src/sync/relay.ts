@@ -30,6 +30,8 @@ export interface Relay {
   /** drain() is about to encode: what was held back to batch. */
   flush (): Send[]
   peerGone (peer: AuthorKey): void
+  /** The node left `space`: nothing more of it is announced (absent: the relay holds nothing back per space). */
+  spaceGone? (space: SpaceKey): void
 }
 
 /** Heads to announce in one space: its wire id and the newest row of each feed. */
@@ -80,5 +82,9 @@ export class AnnounceRelay implements Relay {
 
   peerGone (peer: AuthorKey): void {
     this.#haves.delete(peer)
+  }
+
+  spaceGone (space: SpaceKey): void {
+    for (const bySpace of this.#haves.values()) bySpace.delete(space)
   }
 }

@@ -145,6 +145,12 @@ export class StatusGossip {
     return out
   }
 
+  /** The node left `space`: nothing of it is asked or remembered. */
+  spaceGone (space: SpaceKey): void {
+    for (const [key] of [...this.#wants.entries()]) if (key[0] === space) this.#wants.delete(key)
+    for (const [key] of [...this.#clocks.entries()]) if (key[0] === space) this.#clocks.delete(key)
+  }
+
   nextDeadline (): number | null {
     let next: number | null = null
     for (const w of this.#wants.values()) if (next === null || w.deadline < next) next = w.deadline

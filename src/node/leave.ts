@@ -1,0 +1,105 @@
+import type { SyncDriver } from '../net/index.ts'
+import type { SpaceReplica } from '../space/index.ts'
+import type { AuthorKey } from '../ids/index.ts'
+import type { SqliteStore } from '../store/index.ts'
+import type { DeploymentSpaces } from './deployment.ts'
+import { NodeError } from './errors.ts'
+import type { Folders } from './folders.ts'
+import type { JoinWaits } from './join-wait.ts'
+import type { KnownPeers } from './known-peers.ts'
+import type { OwnFeedWatch } from './own-feed.ts'
+import type { SpaceSet } from './space-set.ts'
+import type { NodeTelemetry } from './telemetry.ts'
+import type { LocalWrites } from './writes.ts'
+
+/**
+ * `samepage space leave`: this node stops holding a space, as removing a
+ * folder from Syncthing or a core from Hypercore does. Its folder in the
+ * space stops syncing (the files stay on disk), the engine forgets the
+ * space (nothing of it is pulled, served, announced or gossiped), the
+ * store's rows of it are removed in one durable commit (so nothing comes
+ * back at the next start, and a later join with a new invite starts from
+ * nothing), its local name goes, peers that were members of no other space
+ * held here leave peers.json, and the status report stops listing it. This
+ * node's own entries that come back after a new join are expected, not
+ * reported as a restored data directory (for the life of the process).
+ *
+ * The other members are not told: the ACL has no rule by which a member
+ * revokes itself (decision 5: only the owner and admins issue revokes), so
+ * they still list this node until an admin revokes it. What they send about
+ * the space is dropped unread.
+ *
+ * The last one who can manage members (the owner, or an admin when no other
+ * member is admin) is refused unless forced: after it leaves nobody can
+ * invite or grant in the space again, this node included (coming back needs
+ * an invite); when it is the only member, the space's data is gone for good.
+ */
+export interface LeaveResult {
+  readonly id: string
+  readonly name: string
+  /** The folder that was bound to the space: no longer synced, its files untouched (null: none was). */
+  readonly folder: string | null
+}
+
+interface SpaceLeaveInit {
+  readonly me: AuthorKey
+  readonly spaces: SpaceSet
+  readonly deployment: DeploymentSpaces
+  readonly folders: Folders
+  readonly writes: LocalWrites
+  readonly driver: SyncDriver
+  readonly store: SqliteStore
+  readonly knownPeers: KnownPeers
+  readonly joinWaits: JoinWaits
+  readonly telemetry: NodeTelemetry
+  readonly ownFeeds: OwnFeedWatch
+}
+
+export class SpaceLeave {
+  readonly #init: SpaceLeaveInit
+
+  constructor (init: SpaceLeaveInit) {
+    this.#init = init
+  }
+
+  async leave (ref: string, force: boolean): Promise<LeaveResult> {
+    const { spaces, folders, writes, driver, store } = this.#init
+    const replica = spaces.byRef(ref)
+    const name = spaces.nameOf(replica)
+    if (this.#init.deployment.has(replica.key)) {
+      throw new NodeError('NOT_ALLOWED', `${replica.key} is the deployment's status space, not a space of yours: ` +
+        'it carries the nodes\' status reports and is left only with the whole deployment')
+    }
+    const refusal = force ? undefined : lastManagerRefusal(replica, this.#init.me, name)
+    if (refusal !== undefined) throw new NodeError('LAST_ADMIN', refusal)
+    const folder = folders.get(replica.key)?.path ?? null
+    if (folder !== null) await folders.remove(replica.key)
+    // The folder's stop was the one wait: from here on nothing else runs until the space is gone.
+    if (spaces.get(replica.key) !== replica) return { id: replica.key, name, folder }
+    writes.flush() // writes acknowledged or waiting for their group are committed, never dropped half-way
+    store.removeSpace(replica.key) // first: if the disk refuses, the space is still held, whole
+    spaces.remove(replica.key)
+    driver.spaceRemoved(replica.key)
+    this.#init.joinWaits.left(replica.key)
+    this.#init.ownFeeds.left(replica.key) // our entries coming back after a new join are no sign of a restore
+    this.#init.knownPeers.prune()
+    this.#init.telemetry.holdingsChanged()
+    return { id: replica.key, name, folder }
+  }
+}
+
+/** Why `me` may not leave without --force: it is the last member who can invite or grant in the space. */
+export function lastManagerRefusal (replica: SpaceReplica, me: AuthorKey, name: string): string | undefined {
+  const role = replica.acl.currentRole(me)
+  if (role !== 'owner' && role !== 'admin') return undefined
+  const members = replica.aclList().filter(m => m.role !== null && m.member !== me)
+  if (members.some(m => m.role === 'owner' || m.role === 'admin')) return undefined
+  const force = `samepage space leave ${name} --force`
+  if (members.length === 0) {
+    return `this node is the only member of space ${name}: leaving deletes its data for good; ` +
+      `to do so anyway: ${force}`
+  }
+  return `this node is the ${role} of space ${name} and no other member is admin: after it leaves, nobody can ` +
+    `invite or grant there again; first make another member admin (samepage acl grant ${name} PEER admin), ` +
+    `or leave anyway: ${force}`
+}

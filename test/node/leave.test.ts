@@ -1,0 +1,126 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import { SpaceReplica } from '../../src/space/index.ts'
+import { MemoryStore, SqliteStore } from '../../src/store/index.ts'
+import type { Store } from '../../src/store/index.ts'
+import { authorKeyOf } from '../../src/ids/index.ts'
+import { Node } from '../../src/node/index.ts'
+import { KnownPeers } from '../../src/node/known-peers.ts'
+import { lastManagerRefusal } from '../../src/node/leave.ts'
+import { seededKey, T0 } from '../helpers/fixtures.ts'
+
+/**
+ * `space leave` below the network (node/leave.ts, issue 16): who may leave
+ * without --force, the store's removal of a space's rows (the other spaces
+ * untouched, a later adopt from nothing), and a node that left a space and
+ * restarts without it.
+ */
+const [O, A, W] = [seededKey('leave-unit', 'owner'), seededKey('leave-unit', 'admin'), seededKey('leave-unit', 'writer')]
+const grant = (r: SpaceReplica, member: typeof O, role: 'admin' | 'writer', at: number): void => {
+  r.append(O, { t: 'acl.grant', member: member.publicKey, role, from: { epoch: 0, seq: 0 } }, at)
+}
+
+test('the last member who can invite or grant may not leave unless forced; anyone else may', () => {
+  const r = SpaceReplica.create(new MemoryStore(), O, 'team', T0)
+  assert.match(lastManagerRefusal(r, authorKeyOf(O.publicKey), 'team') ?? '', /only member of space team: leaving deletes/)
+  grant(r, W, 'writer', T0 + 1)
+  assert.match(lastManagerRefusal(r, authorKeyOf(O.publicKey), 'team') ?? '', /owner of space team and no other member is admin/)
+  assert.equal(lastManagerRefusal(r, authorKeyOf(W.publicKey), 'team'), undefined, 'a writer leaves freely')
+  grant(r, A, 'admin', T0 + 2)
+  assert.equal(lastManagerRefusal(r, authorKeyOf(O.publicKey), 'team'), undefined, 'an admin stays to invite and grant')
+  assert.equal(lastManagerRefusal(r, authorKeyOf(A.publicKey), 'team'), undefined, 'the owner stays')
+})
+
+test('after a leave, peers.json forgets the peers that are members of no space held here any more', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-leave-'))
+  try {
+    const file = path.join(dir, 'peers.json')
+    const members = new Set(['in-both', 'only-in-left'])
+    const peers = new KnownPeers(file, id => members.has(id))
+    for (const id of members) peers.remember(id, [`/ip4/127.0.0.1/tcp/1/p2p/${id}`])
+    members.delete('only-in-left') // the space it shared with us is gone
+    peers.prune()
+    assert.deepEqual([peers.has('in-both'), peers.has('only-in-left')], [true, false])
+    assert.deepEqual(Object.keys(JSON.parse(fs.readFileSync(file, 'utf8')) as object), ['in-both'])
+    assert.deepEqual(new KnownPeers(file).addrs(), ['/ip4/127.0.0.1/tcp/1/p2p/in-both'], 'also after a restart')
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+function storeContract (name: string, open: () => { store: Store, reopen: () => Store, done: () => void }): void {
+  test(`${name}: removeSpace takes every row of one space, the others stay, and an adopt starts from nothing`, () => {
+    const { store, reopen, done } = open()
+    try {
+      const gone = SpaceReplica.create(store, O, 'gone', T0)
+      const kept = SpaceReplica.create(store, O, 'kept', T0)
+      for (const r of [gone, kept]) {
+        grant(r, W, 'writer', T0 + 1)
+        for (let i = 0; i < 20; i++) r.append(O, { t: 'kv.put', key: `k${i}`, value: i }, T0 + 2 + i)
+      }
+      store.removeSpace(gone.key)
+      store.removeSpace(gone.key) // twice: nothing left to remove
+      const after = reopen()
+      assert.deepEqual(after.spaces(), [kept.key])
+      assert.equal(after.genesis(gone.key), undefined)
+      assert.deepEqual(after.feeds(gone.key), [])
+      assert.deepEqual([...after.entries(gone.key)], [])
+      assert.deepEqual([...after.viewRows(gone.key, 'kv')], [])
+      assert.equal(SpaceReplica.open(after, kept.key).kvList().length, 20)
+      const again = SpaceReplica.adopt(after, [gone.genesis.bytes, gone.genesis.sig])
+      assert.ok(again instanceof SpaceReplica)
+      assert.deepEqual([again.kvList().length, again.vector().length], [0, 0], 'from nothing')
+      assert.deepEqual(after.spaces().sort(), [gone.key, kept.key].sort())
+    } finally {
+      done()
+    }
+  })
+}
+
+storeContract('MemoryStore', () => {
+  const store = new MemoryStore()
+  return { store, reopen: () => store, done: () => {} }
+})
+
+storeContract('SqliteStore', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-leave-'))
+  const file = path.join(dir, 'store.db')
+  let last = SqliteStore.open(file)
+  return {
+    store: last,
+    reopen: () => { last.close(); return (last = SqliteStore.open(file)) },
+    done: () => {
+      const db = new DatabaseSync(file, { readOnly: true })
+      assert.deepEqual(db.prepare('PRAGMA integrity_check').all().map(r => r['integrity_check']), ['ok'])
+      db.close()
+      last.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  }
+})
+
+test('a node that left a space opens without it, and its name is free again', async t => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-leave-'))
+  t.after(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  let node = Node.open({ dir })
+  const team = node.createSpace('team')
+  node.createSpace('other')
+  node.kvPut('team', 'k', 'v')
+  await assert.rejects(node.leave('team'), { code: 'LAST_ADMIN' })
+  assert.deepEqual(await node.leave('team', true), { id: team.id, name: 'team', folder: null })
+  await assert.rejects(node.leave('team', true), { code: 'UNKNOWN_SPACE' })
+  assert.throws(() => node.kvGet(team.id, 'k'), { code: 'UNKNOWN_SPACE' })
+  await node.stop()
+  node = Node.open({ dir })
+  try {
+    assert.deepEqual(node.spaces().map(s => s.name), ['other'])
+    assert.throws(() => node.space(team.id), { code: 'UNKNOWN_SPACE' })
+    assert.equal(node.createSpace('team').name, 'team', 'the name is free again')
+  } finally {
+    await node.stop()
+  }
+})
