@@ -190,6 +190,11 @@ export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
     role: role.nullable(),
     deployment: z.string().describe('the deployment status space: "joined", "none offered" or "not joined: why"')
   }),
+  'POST /v1/spaces/:space/leave': z.strictObject({
+    id: spaceId,
+    name: z.string(),
+    folder: z.string().nullable().describe('the folder that was bound to the space (its files stay), or null')
+  }),
   'GET /v1/spaces/:space/acl': z.array(z.strictObject({ peerId, role: role.nullable() })),
   'POST /v1/spaces/:space/acl': ok,
   'DELETE /v1/spaces/:space/acl/:peer': ok,
