@@ -24,14 +24,19 @@ let nextId = 0
  * Windows hashed and done with (back from the worker, or hashed here), for the next reads (windowOf). A fresh
  * window per read made the scan of a 1 GiB file allocate 1 GiB of buffers outside the heap (and one of 1 MiB per
  * small file), and V8 starts a full collection for every ~64 MiB of those: reused, a scan allocates a few windows
- * in all. At most this many wait, the oldest dropped first; all are dropped after IDLE_STOP_MS without a scan.
+ * in all. At most 4 wait, and 16 MiB in all (the windows of a file of many GiB are not kept), the oldest dropped
+ * first; all are dropped after IDLE_STOP_MS without a scan.
  */
 const SPARE_WINDOWS_MAX = 4
+const SPARE_BYTES_MAX = 16 * 1024 * 1024
 const spareWindows: Buffer[] = []
 let dropSpares: NodeJS.Timeout | null = null
 
 function keepSpare (window: Buffer): void {
-  if (spareWindows.length >= SPARE_WINDOWS_MAX) spareWindows.shift()
+  if (window.length > SPARE_BYTES_MAX) return
+  let bytes = window.length
+  for (const w of spareWindows) bytes += w.length
+  while (spareWindows.length >= SPARE_WINDOWS_MAX || bytes > SPARE_BYTES_MAX) bytes -= spareWindows.shift()?.length ?? 0
   spareWindows.push(window)
   if (dropSpares !== null) dropSpares.refresh()
   else dropSpares = setTimeout(() => { spareWindows.length = 0; dropSpares = null }, IDLE_STOP_MS).unref()
