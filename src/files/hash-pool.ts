@@ -6,8 +6,9 @@ import { Worker } from 'node:worker_threads'
  * uses two cores: the main thread reads and cuts, the worker hashes (on
  * this machine, cutting runs at ~780 MB/s and hashing at ~1 GB/s, each on
  * one core). A window's bytes are moved to the worker, not copied: the
- * caller gives up the buffer. One worker per process, started on first use,
- * keeping the process alive only while it has work.
+ * caller gives up the buffer, which comes back for a later read (windowOf).
+ * One worker per process, started on first use, keeping the process alive
+ * only while it has work.
  *
  * A few ranges of a few KiB are hashed here instead: posting them costs more
  * than hashing them, and a node that only ever meets small files (10,000 of
@@ -19,6 +20,27 @@ const IDLE_STOP_MS = 30_000
 let worker: Worker | null = null
 let idleStop: NodeJS.Timeout | null = null
 let nextId = 0
+/**
+ * Windows hashed and done with (back from the worker, or hashed here), for the next reads (windowOf). A fresh
+ * window per read made the scan of a 1 GiB file allocate 1 GiB of buffers outside the heap (and one of 1 MiB per
+ * small file), and V8 starts a full collection for every ~64 MiB of those: reused, a scan allocates a few windows
+ * in all. At most 4 wait, and 16 MiB in all (the windows of a file of many GiB are not kept), the oldest dropped
+ * first; all are dropped after IDLE_STOP_MS without a scan.
+ */
+const SPARE_WINDOWS_MAX = 4
+const SPARE_BYTES_MAX = 16 * 1024 * 1024
+const spareWindows: Buffer[] = []
+let dropSpares: NodeJS.Timeout | null = null
+
+function keepSpare (window: Buffer): void {
+  if (window.length > SPARE_BYTES_MAX) return
+  let bytes = window.length
+  for (const w of spareWindows) bytes += w.length
+  while (spareWindows.length >= SPARE_WINDOWS_MAX || bytes > SPARE_BYTES_MAX) bytes -= spareWindows.shift()?.length ?? 0
+  spareWindows.push(window)
+  if (dropSpares !== null) dropSpares.refresh()
+  else dropSpares = setTimeout(() => { spareWindows.length = 0; dropSpares = null }, IDLE_STOP_MS).unref()
+}
 const waiting = new Map<number, { resolve: (d: Uint8Array[]) => void, reject: (e: Error) => void }>()
 
 function theWorker (): Worker {
@@ -26,7 +48,8 @@ function theWorker (): Worker {
   const file = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url)
   const w = new Worker(file)
   w.unref()
-  w.on('message', ({ id, digests }: { id: number, digests: Uint8Array }) => {
+  w.on('message', ({ id, digests, window }: { id: number, digests: Uint8Array, window?: Uint8Array }) => {
+    if (window !== undefined) keepSpare(Buffer.from(window.buffer, window.byteOffset, window.byteLength))
     const job = waiting.get(id)
     waiting.delete(id)
     const n = digests.length / 32
@@ -52,11 +75,28 @@ function theWorker (): Worker {
   return w
 }
 
-/** The SHA-256 of each [start, end) of `window`; `window` must not be used after (its memory moves to the worker). */
+/**
+ * A buffer of `bytes` bytes to read a window into: one the worker gave back if it has that size, else a new one.
+ * Its bytes are whatever was there: the caller fills what it uses.
+ */
+export function windowOf (bytes: number): Buffer {
+  const at = spareWindows.findIndex(w => w.length === bytes)
+  if (at < 0) return Buffer.allocUnsafe(bytes)
+  return spareWindows.splice(at, 1)[0] as Buffer
+}
+
+/**
+ * The SHA-256 of each [start, end) of `window`; `window` must not be used after (its memory moves to the worker, or
+ * is read into again by a later windowOf).
+ */
 export function hashRanges (window: Buffer, ranges: readonly (readonly [number, number])[]): Promise<Uint8Array[]> {
+  // Only a buffer of its own can be moved or reused; a slice of Node's shared pool (a small buffer) is copied.
+  const own = window.byteOffset === 0 && window.buffer.byteLength === window.byteLength
   if (ranges.length === 0) return Promise.resolve([])
   if (ranges.reduce((n, [start, end]) => n + end - start, 0) <= HASH_HERE_MAX_BYTES) {
-    return Promise.resolve(ranges.map(([start, end]) => crypto.hash('sha256', window.subarray(start, end), 'buffer')))
+    const digests = ranges.map(([start, end]) => crypto.hash('sha256', window.subarray(start, end), 'buffer'))
+    if (own) keepSpare(window)
+    return Promise.resolve(digests)
   }
   const id = nextId++
   const bytes = new Uint8Array(window.buffer, window.byteOffset, window.byteLength)
@@ -65,8 +105,6 @@ export function hashRanges (window: Buffer, ranges: readonly (readonly [number, 
   idleStop = null
   const w = theWorker()
   if (waiting.size === 1) w.ref()
-  // Only a buffer of its own can be moved; a pooled one (small windows) is copied.
-  const own = window.byteOffset === 0 && window.buffer.byteLength === window.byteLength
   w.postMessage({ id, bytes, ranges }, own ? [bytes.buffer as ArrayBuffer] : [])
   return done
 }

@@ -4,7 +4,7 @@ import { parentPort } from 'node:worker_threads'
 /**
  * The scanner's hashing thread: given a window of a file and the chunks cut
  * in it, it answers their SHA-256s, while the main thread cuts the next
- * window (see hash-pool.ts).
+ * window (see hash-pool.ts), and hands the window back for the next read.
  */
 interface Job {
   readonly id: number
@@ -17,5 +17,7 @@ parentPort?.on('message', (job: Job) => {
   job.ranges.forEach(([start, end], i) => {
     out.set(crypto.hash('sha256', job.bytes.subarray(start, end), 'buffer'), 32 * i)
   })
-  parentPort?.postMessage({ id: job.id, digests: out }, [out.buffer])
+  // The window goes back with its digests (moved, not copied): the scanner reads the next window into it.
+  const window = job.bytes
+  parentPort?.postMessage({ id: job.id, digests: out, window }, [out.buffer, window.buffer as ArrayBuffer])
 })

@@ -6,7 +6,7 @@ import type { ChunkerOptions } from '../blocks/index.ts'
 import { FILE_CHUNKS_LIMIT, FILE_MODE_BITS, filePathProblem, FOLDER_WORK_AREA } from '../codec/index.ts'
 import { nodeFolderFs } from './folder-fs.ts'
 import type { FolderFs, FsStats } from './folder-fs.ts'
-import { hashRanges } from './hash-pool.ts'
+import { hashRanges, windowOf } from './hash-pool.ts'
 import type { FileChunk } from '../codec/index.ts'
 
 /**
@@ -199,13 +199,17 @@ async function chunkWith (fs: FolderFs, abs: string, chunking: ChunkerOptions): 
     const readBytes = Math.max(READ_BYTES_MIN, 8 * chunking.avgBytes)
     // A window is the tail of the last one and a read after it: cut here, hashed on the hashing thread
     // (the window moves there), while the next window is read and cut.
+    // Every window has room for the longest tail (a chunk cut short by the end of a read is under maxBytes) and a
+    // read, so that all are one size: the hashing thread hands each back, and the next read reuses it.
+    const windowBytes = chunking.maxBytes + readBytes
     let tail: Uint8Array = new Uint8Array(0)
     for (let eof = false; !eof;) {
-      const window = Buffer.allocUnsafe(tail.length + readBytes)
+      const window = windowOf(windowBytes)
       window.set(tail, 0)
       let filled = tail.length
-      while (filled < window.length) {
-        const { bytesRead } = await handle.read(window, filled, window.length - filled, null)
+      const end = tail.length + readBytes
+      while (filled < end) {
+        const { bytesRead } = await handle.read(window, filled, end - filled, null)
         if (bytesRead === 0) { eof = true; break }
         filled += bytesRead
       }

@@ -4,8 +4,8 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { chunk } from '../../src/blocks/index.ts'
-import { scanFolder } from '../../src/files/index.ts'
+import { chunk, chunkingFor } from '../../src/blocks/index.ts'
+import { chunkFile, scanFolder } from '../../src/files/index.ts'
 import type { ScannedFile } from '../../src/files/index.ts'
 
 /**
@@ -52,6 +52,25 @@ describe('scanner', () => {
     assert.match(why.get('link') ?? '', /symbolic link/)
     assert.match(why.get('back\\slash') ?? '', /cannot be shared: .*backslash/)
     assert.equal(why.has('.samepage'), false, 'the work area is not even listed')
+  })
+
+  test('files read one after another into reused windows chunk as they do in memory', async () => {
+    // Windows the hashing thread handed back still hold the earlier file's bytes: none may leak into the next.
+    const sizes = [9 * 1024 * 1024 + 77, 5 * 1024 * 1024 + 5, 9 * 1024 * 1024 + 77]
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-windows-'))
+    try {
+      for (const [i, size] of sizes.entries()) {
+        const data = crypto.randomBytes(size)
+        const file = path.join(dir, `f${i}`)
+        fs.writeFileSync(file, data)
+        const opts = chunkingFor(size)
+        const expected = chunk(data, opts).map(c => [crypto.hash('sha256', c, 'hex'), c.length])
+        const got = (await chunkFile(file, opts)).map(([h, n]) => [Buffer.from(h).toString('hex'), n])
+        assert.deepEqual(got, expected)
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   test('a rescan reads only the files that changed', async () => {
