@@ -280,21 +280,41 @@ function describe (err: unknown): { code: ApiErrorCode, message: string } {
 }
 
 async function readJson (req: http.IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > BODY_BYTES_MAX) throw new ApiError('TOO_LARGE', `request body over ${BODY_BYTES_MAX} bytes`)
-    chunks.push(chunk as Buffer)
-  }
-  if (size === 0) return {}
+  const body = await readBody(req)
+  if (body.length === 0) return {}
   try {
-    const v: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+    const v: unknown = JSON.parse(body.toString('utf8'))
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object')
     return v as Record<string, unknown>
   } catch {
     throw new ApiError('BAD_JSON', 'the request body is not a JSON object')
   }
+}
+
+/**
+ * The request body, by its events: an async iterator per request cost a
+ * live write more than reading the body itself. As the iterator did, a body
+ * over the bound destroys the request, and one cut short is an error.
+ */
+async function readBody (req: http.IncomingMessage): Promise<Buffer> {
+  return await new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const done = (): void => {
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose)
+    }
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length
+      if (size <= BODY_BYTES_MAX) { chunks.push(chunk); return }
+      done()
+      req.destroy()
+      reject(new ApiError('TOO_LARGE', `request body over ${BODY_BYTES_MAX} bytes`))
+    }
+    const onEnd = (): void => { done(); resolve(chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks)) }
+    const onError = (err: Error): void => { done(); reject(err) }
+    const onClose = (): void => { done(); reject(new Error('the request closed before its body ended')) }
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose)
+  })
 }
 
 function sendText (
