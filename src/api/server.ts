@@ -292,24 +292,32 @@ async function readJson (req: http.IncomingMessage): Promise<Record<string, unkn
 }
 
 /**
- * The request body, by its events: an async iterator per request cost a
- * live write more than reading the body itself. As the iterator did, a body
- * over the bound destroys the request, and one cut short is an error.
+ * The request body. One whose Content-Length is within the bound is read by
+ * its events (HTTP's framing holds it to that length): an async iterator per
+ * request cost a live write more than reading the body itself. Any other
+ * (chunked, or announced over the bound) is read as it always was.
  */
 async function readBody (req: http.IncomingMessage): Promise<Buffer> {
+  const announced = Number(req.headers['content-length'] ?? NaN)
+  if (Number.isSafeInteger(announced) && announced <= BODY_BYTES_MAX) return await readFramedBody(req)
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > BODY_BYTES_MAX) throw new ApiError('TOO_LARGE', `request body over ${BODY_BYTES_MAX} bytes`)
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks)
+}
+
+/** A body of a known length by its events; one cut short is an error, as the iterator's premature close was. */
+async function readFramedBody (req: http.IncomingMessage): Promise<Buffer> {
   return await new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
-    let size = 0
     const done = (): void => {
       req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose)
     }
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length
-      if (size <= BODY_BYTES_MAX) { chunks.push(chunk); return }
-      done()
-      req.destroy()
-      reject(new ApiError('TOO_LARGE', `request body over ${BODY_BYTES_MAX} bytes`))
-    }
+    const onData = (chunk: Buffer): void => { chunks.push(chunk) }
     const onEnd = (): void => { done(); resolve(chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks)) }
     const onError = (err: Error): void => { done(); reject(err) }
     const onClose = (): void => { done(); reject(new Error('the request closed before its body ended')) }
