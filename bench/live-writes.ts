@@ -3,7 +3,7 @@
  * and C concurrent HTTP clients, each writing kv with PUT as fast as its
  * answers come back, for a bounded time and count. Reports acknowledged
  * writes per second, the p50 and p99 latency of an acknowledgement, the
- * daemon's peak RSS, the group commits it made (GET /v1/stats, when the
+ * daemon's peak RSS and CPU time per write, the group commits it made (GET /v1/stats, when the
  * daemon has them) and the load average before and after each case.
  *
  * `tree` is the samepage checkout whose daemon runs (default: this one), so
@@ -44,6 +44,8 @@ interface Case {
   commits: number | null
   daemonRssBytes: number
   daemonPeakRssBytes: number
+  /** The daemon's CPU time (user + system) during the case, per acknowledged write: less noisy than the rate. */
+  daemonCpuUsPerWrite: number
   loadAverage: { before: number[], after: number[] }
 }
 
@@ -61,6 +63,7 @@ export async function benchLiveWrites (opts: Options): Promise<Record<string, un
       opts.log(`livewrites: ${clients} client(s), ${opts.seconds} s or ${opts.maxWrites ?? 'no'} writes at most`)
       const loadBefore = os.loadavg()
       const commitsBefore = await commits(agent, api)
+      const cpuBefore = cpuMsOf(daemon.pid as number)
       const latencies: number[] = []
       let failed = 0
       let issued = 0
@@ -77,6 +80,7 @@ export async function benchLiveWrites (opts: Options): Promise<Record<string, un
       }
       await Promise.all(Array.from({ length: clients }, async (_, c) => { await client(c) }))
       const seconds = (performance.now() - started) / 1000
+      const cpuMs = cpuMsOf(daemon.pid as number) - cpuBefore
       const commitsAfter = await commits(agent, api)
       latencies.sort((a, b) => a - b)
       const mem = memoryOf(daemon.pid as number)
@@ -91,6 +95,7 @@ export async function benchLiveWrites (opts: Options): Promise<Record<string, un
         commits: commitsBefore === null || commitsAfter === null ? null : commitsAfter - commitsBefore,
         daemonRssBytes: mem.rss,
         daemonPeakRssBytes: mem.peak,
+        daemonCpuUsPerWrite: latencies.length === 0 ? NaN : Math.round(cpuMs * 1000 / latencies.length),
         loadAverage: { before: loadBefore.map(l => round(l, 2)), after: os.loadavg().map(l => round(l, 2)) }
       })
     }
@@ -154,6 +159,13 @@ function memoryOf (pid: number): { rss: number, peak: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
   const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024
   return { rss: kb('VmRSS'), peak: kb('VmHWM') }
+}
+
+/** User + system CPU milliseconds of process `pid` so far (/proc/PID/stat, in clock ticks of 10 ms). */
+function cpuMsOf (pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
 function quantile (sorted: readonly number[], q: number): number {

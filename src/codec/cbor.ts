@@ -218,8 +218,15 @@ export function wellFormedUtf8WithoutBom (b: Uint8Array, start: number, end: num
   return true
 }
 
+/** Ids, keys and space ids (32–36 bytes) compare fastest in a loop; longer arrays through Buffer's memcmp. */
+const SHORT_BYTES = 64
+
 export function bytesEqual (a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
+  if (a.length <= SHORT_BYTES) {
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+    return true
+  }
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
 }
 

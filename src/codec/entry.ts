@@ -1,5 +1,6 @@
 import { assertEncodable, assertValueDepth, decodeCbor, encodeCbor } from './cbor.ts'
 import { readKvEntry } from './entry-fast.ts'
+import { writeKvEntry } from './entry-fast-write.ts'
 import { sha256 } from './hash.ts'
 import * as f from './fields.ts'
 import { CodecError } from './errors.ts'
@@ -109,11 +110,20 @@ const KEEP_MAX = 4096
 export const POSITION_MAX = 2 ** 48 - 1
 const EPOCH_MAX = POSITION_MAX
 
+/** An entry's canonical bytes: the common kv entry written directly (entry-fast-write.ts), the rest by cborg. */
 export function encodeUnsignedEntry (entry: UnsignedEntry): Uint8Array {
+  const bytes = writeKvEntry(entry) ?? encodeGeneral(entry)
+  if (bytes.length > ENTRY_BYTES_MAX) {
+    throw new CodecError('OVERSIZED', `entry: ${bytes.length} bytes, limit ${ENTRY_BYTES_MAX}`)
+  }
+  return bytes
+}
+
+function encodeGeneral (entry: UnsignedEntry): Uint8Array {
   if (entry.body.t === 'kv.put') assertValueDepth(entry.body.value, 'the kv value')
   if (entry.body.t === 'ledger.append') assertValueDepth(entry.body.tx, 'the ledger tx')
   assertEncodable(entry.body, 'entry.b', ENTRY_DEPTH_MAX - 1)
-  const bytes = encodeCbor({
+  return encodeCbor({
     s: entry.space,
     a: entry.author,
     e: entry.epoch,
@@ -122,10 +132,6 @@ export function encodeUnsignedEntry (entry: UnsignedEntry): Uint8Array {
     c: [entry.clock.wallMs, entry.clock.counter],
     b: bodyToCbor(entry.body)
   })
-  if (bytes.length > ENTRY_BYTES_MAX) {
-    throw new CodecError('OVERSIZED', `entry: ${bytes.length} bytes, limit ${ENTRY_BYTES_MAX}`)
-  }
-  return bytes
 }
 
 /**

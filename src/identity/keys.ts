@@ -15,6 +15,11 @@ export interface KeyPair {
   sign(message: Uint8Array): Uint8Array
 }
 
+/** sodium-native 5 takes any typed array (it asserts ArrayBuffer.isView); its types still say Buffer. */
+const signDetached = sodium.crypto_sign_detached as (sig: Uint8Array, message: Uint8Array, secretKey: Buffer) => void
+const verifyDetached = sodium.crypto_sign_verify_detached as
+  (sig: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean
+
 const PUBLIC_KEY_SIZE = 32
 export const SEED_SIZE = 32
 const SIGNATURE_SIZE = 64
@@ -29,9 +34,10 @@ export function keyPairFromSeed (seed: Uint8Array): KeyPair {
     publicKey: pub,
     seed: new Uint8Array(seed),
     sign (message: Uint8Array): Uint8Array {
-      const sig = Buffer.alloc(sodium.crypto_sign_BYTES)
-      sodium.crypto_sign_detached(sig, toBuffer(message), secretKey)
-      return new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength)
+      // sodium-native takes any typed array: no Buffer view of the message, and the signature is its own array.
+      const sig = new Uint8Array(SIGNATURE_SIZE)
+      signDetached(sig, message, secretKey)
+      return sig
     }
   }
 }
@@ -46,7 +52,7 @@ export function generateKeyPair (): KeyPair {
 export function verifySignature (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== PUBLIC_KEY_SIZE || signature.length !== SIGNATURE_SIZE) return false
   try {
-    return sodium.crypto_sign_verify_detached(toBuffer(signature), toBuffer(message), toBuffer(publicKey))
+    return verifyDetached(signature, message, publicKey)
   } catch {
     return false
   }
@@ -58,13 +64,22 @@ export function verifySignature (publicKey: Uint8Array, message: Uint8Array, sig
  * countersignature, a status record).
  */
 export function signDomain (domain: string, payload: Uint8Array): Uint8Array {
-  const prefix = Buffer.from(domain, 'utf8')
+  const prefix = domainBytes(domain)
   const out = new Uint8Array(prefix.length + payload.length)
   out.set(prefix, 0)
   out.set(payload, prefix.length)
   return out
 }
 
-function toBuffer (bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+/** The few domains' bytes, encoded once (every entry signed or verified names one). */
+const domains = new Map<string, Uint8Array>()
+const DOMAINS_CACHED = 16
+
+function domainBytes (domain: string): Uint8Array {
+  let bytes = domains.get(domain)
+  if (bytes === undefined) {
+    bytes = new Uint8Array(Buffer.from(domain, 'utf8'))
+    if (domains.size < DOMAINS_CACHED) domains.set(domain, bytes)
+  }
+  return bytes
 }

@@ -5,7 +5,7 @@ import { publicKeyFromPeerId } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { EPOCH_SALT_RANGE, SpaceReplica } from '../space/index.ts'
 import type { ReplicaOptions } from '../space/index.ts'
-import { authorKeyOf, isSpaceKey, parseSpaceKey } from '../ids/index.ts'
+import { authorKeyOf, parseSpaceKey } from '../ids/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import type { SqliteStore } from '../store/index.ts'
 import type { SpaceDirectory } from '../sync/index.ts'
@@ -99,7 +99,8 @@ export class SpaceSet implements SpaceDirectory {
 
   /** A space by id or by unique name, local or its own (the deployment's are found by id only). */
   byRef (ref: string): SpaceReplica {
-    const byId = isSpaceKey(ref) ? this.#replicas.get(ref) : undefined
+    // Every key held is a space key: a hit needs no parse of `ref` (one per live write).
+    const byId = this.#replicas.get(ref as SpaceKey)
     if (byId !== undefined) return byId
     const named = [...this.#replicas.values()].filter(r => this.nameOf(r) === ref && !this.#deployment.has(r.key))
     if (named.length === 1) return named[0] as SpaceReplica

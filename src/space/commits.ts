@@ -1,7 +1,7 @@
-import { ACL_TYPES, compareBytes, compareClocks, fromHex } from '../codec/index.ts'
+import { ACL_TYPES, bytesEqual, compareBytes, compareClocks, fromHex } from '../codec/index.ts'
 import type { Entry } from '../codec/index.ts'
 import { authorKeyOf, entryIdOf } from '../ids/index.ts'
-import type { EntryId } from '../ids/index.ts'
+import type { AuthorKey, EntryId } from '../ids/index.ts'
 import type { Batch, ForkProof, StoredEntry, ViewWrite } from '../store/index.ts'
 import type { Acl } from './acl.ts'
 import { emptyResult } from './outcome.ts'
@@ -37,8 +37,9 @@ export function commitVerified (s: ReplicaState, result: IngestResult, verifiedN
 export function commitEntries (
   s: ReplicaState, items: readonly AuthEntry[], aclAdded: readonly Entry[], acl: Acl, verifiedNow: readonly EntryId[]
 ): void {
+  const authorOf = lastAuthorKey()
   const stored: StoredEntry[] = items.map(({ entry, verified }) => ({
-    author: authorKeyOf(entry.author), epoch: entry.epoch, seq: entry.seq, id: entryIdOf(entry.id), bytes: entry.bytes,
+    author: authorOf(entry.author), epoch: entry.epoch, seq: entry.seq, id: entryIdOf(entry.id), bytes: entry.bytes,
     sig: entry.sig, verified, kind: ACL_TYPES.includes(entry.body.t) ? 'acl' : 'data'
   }))
   const batch: Batch = { space: s.key, entries: stored, verified: verifiedNow }
@@ -48,13 +49,28 @@ export function commitEntries (
     else commitAclChange(s, items, aclAdded, next, batch)
   } else {
     const overlay = new ViewOverlay({ get: (view, key) => s.store.viewGet(s.key, view, key) }, s.kvOrders)
-    for (const { entry } of items) if (s.effectiveData(acl, entry)) applyDataEntry(overlay, entry)
+    for (const { entry } of items) {
+      if (s.effectiveData(acl, entry, authorOf(entry.author))) applyDataEntry(overlay, entry)
+    }
     s.store.commit({ ...batch, viewWrites: overlay.writes() })
     s.kvOrders.remember(overlay)
   }
   const last = (items[items.length - 1] as AuthEntry).entry
   s.headClocks.set(`${authorKeyOf(last.author)}/${last.epoch}`, last.clock)
   if (compareClocks(last.clock, s.clock) > 0) s.clock = last.clock
+}
+
+/** authorKeyOf, remembering the last author: a run is one feed's, and hex per entry showed in catch-up's profile. */
+function lastAuthorKey (): (author: Uint8Array) => AuthorKey {
+  let last: Uint8Array | undefined
+  let key: AuthorKey | undefined
+  return author => {
+    if (last === undefined || key === undefined || !bytesEqual(author, last)) {
+      last = author
+      key = authorKeyOf(author)
+    }
+    return key
+  }
 }
 
 /**

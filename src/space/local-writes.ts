@@ -109,9 +109,10 @@ export function appendEach (s: ReplicaState, keyPair: KeyPair, bodies: readonly 
   }
   if (entries.length === 0) return outcomes
   const result = ingestAuthentic(s, entries.map(entry => ({ entry, verified: true })), 'local', nowMs)
-  const stored = new Set(result.stored.map(e => entryIdOf(e.id)))
+  // The very entries handed in come back in `stored` (no hex id per entry to match them).
+  const stored = new Set<Entry>(result.stored)
   const detail = result.reject !== undefined ? ` (${result.reject.detail})` : ''
-  return outcomes.map(o => 'refused' in o || stored.has(entryIdOf(o.entry.id))
+  return outcomes.map(o => 'refused' in o || stored.has(o.entry)
     ? o
     : { refused: notAllowed(s, author, o.entry, o.entry.body, detail) })
 }

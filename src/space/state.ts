@@ -72,8 +72,8 @@ export class ReplicaState {
   }
 
   /** Whether `e` is a data entry `acl` makes effective (its author a writer at its position). */
-  effectiveData (acl: Acl, e: Entry): boolean {
-    return isDataBody(e.body) && atLeast(acl.roleAt(authorKeyOf(e.author), e), 'writer')
+  effectiveData (acl: Acl, e: Entry, author: AuthorKey = authorKeyOf(e.author)): boolean {
+    return isDataBody(e.body) && atLeast(acl.roleAt(author, e), 'writer')
   }
 
   /** The clock of a feed's last stored entry (cached), undefined for an empty feed. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import type { SQLOutputValue } from 'node:sqlite'
-import { isEntryId, keyBytes } from '../ids/index.ts'
+import { isEntryId } from '../ids/index.ts'
 import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
 import type { FeedState, StoredEntry } from './types.ts'
 
@@ -23,7 +23,8 @@ type Row = Record<string, SQLOutputValue>
  * looked up as that text, and reads back as is.
  */
 export function idValue (id: EntryId): Uint8Array | string {
-  return isEntryId(id) ? keyBytes(id) : id
+  // Only bound to a statement, never kept: a Buffer (maybe a view of Node's pool) needs no copy of its own.
+  return isEntryId(id) ? Buffer.from(id, 'hex') : id
 }
 
 /** The one cast of the store to AuthorKey: text this store wrote from an AuthorKey. */
