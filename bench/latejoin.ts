@@ -69,7 +69,7 @@ async function measure (peer: string, dirs: { seed: string, join: string }, env:
 async function samepageSide (root: string, opts: LateJoinOptions): Promise<Record<string, unknown>> {
   const join = path.join(root, 'samepage-join')
   // With Node's compile cache from their first line, as bin/samepage.js runs a daemon: otherwise each process loads
-  // Node's type stripper, and keeps it (~8 MB of the joiner's peak; 158-178 MB against 182-202 in paired runs).
+  // Node's type stripper, and keeps it (the joiner's external memory at its peak was ~8 MB larger with it).
   const compileCache = process.env.NODE_COMPILE_CACHE ?? path.join(os.tmpdir(), 'node-compile-cache')
   const env = { ...process.env, NODE_COMPILE_CACHE: compileCache }
   return await measure(path.join(import.meta.dirname, 'latejoin-peer.ts'), { seed: path.join(root, 'samepage-seed'), join }, env, {

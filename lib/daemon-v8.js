@@ -12,12 +12,10 @@ const DAEMON_V8_FLAGS = [
   // keeps it: a daemon sat at 32 MiB of new space when idle and 128 MiB while syncing 10,000 small files,
   // resident all along. Left at its first size (1 MiB each) the small-file case peaked ~100 MB lower for
   // the same CPU.
-  '--semi-space-growth-factor=1',
-  // After each full collection V8 lets the old generation grow by a factor it chooses from how fast it
-  // collects, up to 4×: a late joiner's heap, its live part small, ran up to 4× that before the next
-  // collection, and the Buffers its garbage held (entry bytes, ids, rows: native memory) with it. Held at
-  // 1.5×, the joiner of 100,000 entries peaked at ~180 MB instead of 220–310, for no more CPU.
-  '--heap-growing-percent=50'
+  '--semi-space-growth-factor=1'
+  // Not --heap-growing-percent (the old generation's growth between full collections, V8's own up to 4×):
+  // held at 1.5× a late joiner of 100,000 entries peaked at 190–200 MB instead of 230–310, but syncing
+  // 3,000 small files cost 1.6× the CPU, and at 2× still 1.3× (paired runs; docs/architecture.md).
 ]
 
 /** Applies the daemon's V8 flags to this process (and the workers it starts later). */
