@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --only validate|spread|catchup|chunking|storm|latejoin|folders|status|relay]
+ * npm run bench [-- --quick] [-- --only validate|spread|catchup|chunking|storm|latejoin|folders|status|relay|idle]
  * [-- --case idle|big|edits|small|mixed|fanout|swarm|swarmSlowestStops] (one folder case; implies --only folders):
  * every benchmark, one JSON document
  * on stdout (progress on stderr). Ratios are measured side by side in this
@@ -20,6 +20,7 @@ import { benchEncrypters } from './encrypters.ts'
 import { benchCli } from './cli.ts'
 import { benchLiveWrites } from './live-writes.ts'
 import { benchRelay } from './relay.ts'
+import { benchIdle } from './idle.ts'
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, case: { type: 'string' } } })
 const quick = values.quick === true
@@ -98,6 +99,10 @@ if (only === undefined || only === 'relay') {
   const mib = quick ? 64 : 256
   log(`relay: a ${mib} MiB folder sync through a member relay next to a direct link`)
   result.relay = await benchRelay({ mib, runs: quick ? 1 : 3, log })
+}
+if (only === undefined || only === 'idle') {
+  log('idle: a started daemon with an empty directory, 30 s after it is up: RSS (target under 80 MB)')
+  result.idle = await benchIdle({ runs: quick ? 1 : 3, log })
 }
 result.benchSeconds = Math.round((performance.now() - started) / 1000)
 result.loadAverageAfter = os.loadavg()

@@ -5,7 +5,7 @@
 // and a checkout never runs a dist/ left by an earlier build. An older Node is
 // told what to do instead of failing on the import.
 import module from 'node:module'
-import v8 from 'node:v8'
+import { useDaemonV8Flags } from '../lib/daemon-v8.js'
 
 const major = Number(process.versions.node.split('.')[0])
 if (major < 24) {
@@ -16,14 +16,9 @@ if (major < 24) {
 // NODE_DISABLE_COMPILE_CACHE=1) keeps each module's type-stripped and compiled code. Without it a
 // command spent about 90 ms more CPU (60 of them starting the type stripper), loading the daemon 0.35 s more.
 module.enableCompileCache?.()
-// V8 grows the young generation (two semi-spaces) up to 64 MiB each while a process allocates fast, and
-// keeps it: a daemon sat at 32 MiB of new space when idle and 128 MiB while syncing 10,000 small files,
-// resident all along. Left at its first size (1 MiB each) the small-file case peaked ~100 MB lower for the
-// same CPU. Only the growth factor can be changed once V8 runs (--max-semi-space-size is read at start);
-// set before anything else loads, so the growth never happens. Worker threads share the flag. Only for the
-// daemon: a client command loads its modules ~35 ms faster with the young generation free to grow, and exits.
+// The daemon's V8 settings (lib/daemon-v8.js says why), before anything else loads; only for the daemon.
 // (A word `start` elsewhere in a command only changes how that command collects its garbage.)
-if (process.argv.slice(2).includes('start')) v8.setFlagsFromString('--semi-space-growth-factor=1')
+if (process.argv.slice(2).includes('start')) useDaemonV8Flags()
 const { entryOf } = await import('../lib/tree.js')
 let main
 try {

@@ -1,9 +1,13 @@
 import fs from 'node:fs'
-import http from 'node:http'
+import type { OutgoingHttpHeaders } from 'node:http'
+import { createRequire } from 'node:module'
 import path from 'node:path'
 import { API_FILE } from '../api/index.ts'
 import type { ApiAddress, ApiErrorCode } from '../api/index.ts'
 import { SamepageError } from '../ids/index.ts'
+
+// Required, not imported: an ESM import of node:http loads undici and http2 (api/server.ts says why).
+const http = createRequire(import.meta.url)('node:http') as typeof import('node:http')
 
 /** The daemon's error code when the error came from it; ERROR or USAGE for the command line's own. */
 type CliErrorCode = ApiErrorCode | 'ERROR' | 'USAGE'
@@ -130,7 +134,7 @@ interface Answer { readonly status: number, readonly text: string }
  * open to hold the process.
  */
 async function send (
-  url: string, method: string, headers: http.OutgoingHttpHeaders, body: string | undefined, timeoutMs: number
+  url: string, method: string, headers: OutgoingHttpHeaders, body: string | undefined, timeoutMs: number
 ): Promise<Answer> {
   return await new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers, agent: false, signal: AbortSignal.timeout(timeoutMs) }, res => {

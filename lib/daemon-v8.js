@@ -1,0 +1,24 @@
+/**
+ * The V8 settings of a daemon's process (`samepage start`, from bin/samepage.js; and the bench's node
+ * processes, which are daemons in all but name: bench/daemon-v8.ts). Set at run time, before the daemon's
+ * code loads: given on the command line instead, the semi-space setting left the young generation growing.
+ * Client commands keep V8's defaults: they load their modules faster with a heap free to grow, and exit.
+ * Worker threads share the flags. Measured on 2 cores (issue 14); the figures are in docs/architecture.md.
+ */
+import v8 from 'node:v8'
+
+const DAEMON_V8_FLAGS = [
+  // V8 grows the young generation (two semi-spaces) up to 64 MiB each while a process allocates fast, and
+  // keeps it: a daemon sat at 32 MiB of new space when idle and 128 MiB while syncing 10,000 small files,
+  // resident all along. Left at its first size (1 MiB each) the small-file case peaked ~100 MB lower for
+  // the same CPU.
+  '--semi-space-growth-factor=1'
+  // Not --heap-growing-percent (the old generation's growth between full collections, V8's own up to 4×):
+  // held at 1.5× a late joiner of 100,000 entries peaked at 190–200 MB instead of 230–310, but syncing
+  // 3,000 small files cost 1.6× the CPU, and at 2× still 1.3× (paired runs; docs/architecture.md).
+]
+
+/** Applies the daemon's V8 flags to this process (and the workers it starts later). */
+export function useDaemonV8Flags () {
+  for (const flag of DAEMON_V8_FLAGS) v8.setFlagsFromString(flag)
+}
