@@ -1,8 +1,8 @@
 import { ACL_TYPES, bytesEqual, compareBytes, compareClocks, fromHex } from '../codec/index.ts'
 import type { Entry } from '../codec/index.ts'
 import { authorKeyOf, entryIdOf } from '../ids/index.ts'
-import type { AuthorKey, EntryId } from '../ids/index.ts'
-import type { Batch, ForkProof, StoredEntry, ViewWrite } from '../store/index.ts'
+import type { AuthorKey } from '../ids/index.ts'
+import type { Batch, EntryRef, ForkProof, StoredEntry, ViewWrite } from '../store/index.ts'
 import type { Acl } from './acl.ts'
 import { emptyResult } from './outcome.ts'
 import type { IngestResult } from './outcome.ts'
@@ -24,7 +24,7 @@ import { aclRows, applyDataEntry, EMPTY_ROWS, isDataBody, ViewOverlay } from './
 export interface AuthEntry { readonly entry: Entry, readonly verified: boolean }
 
 /** Marks stored entries verified (their own signature checked since they were stored). */
-export function commitVerified (s: ReplicaState, result: IngestResult, verifiedNow: readonly EntryId[]): IngestResult {
+export function commitVerified (s: ReplicaState, result: IngestResult, verifiedNow: readonly EntryRef[]): IngestResult {
   if (verifiedNow.length > 0) s.store.commit({ space: s.key, verified: verifiedNow })
   return result
 }
@@ -35,14 +35,16 @@ export function commitVerified (s: ReplicaState, result: IngestResult, verifiedN
  * the new ACL reaches back over stored data, else an incremental change.
  */
 export function commitEntries (
-  s: ReplicaState, items: readonly AuthEntry[], aclAdded: readonly Entry[], acl: Acl, verifiedNow: readonly EntryId[]
+  s: ReplicaState, items: readonly AuthEntry[], aclAdded: readonly Entry[], acl: Acl, verifiedNow: readonly EntryRef[]
 ): void {
   const authorOf = lastAuthorKey()
   const stored: StoredEntry[] = items.map(({ entry, verified }) => ({
     author: authorOf(entry.author), epoch: entry.epoch, seq: entry.seq, id: entryIdOf(entry.id), bytes: entry.bytes,
     sig: entry.sig, verified, kind: ACL_TYPES.includes(entry.body.t) ? 'acl' : 'data'
   }))
-  const batch: Batch = { space: s.key, entries: stored, verified: verifiedNow }
+  // File versions are the entries the files view names by id (view-reads.ts): only they need the store's id lookup.
+  const findById = stored.filter((_, i) => (items[i] as AuthEntry).entry.body.t === 'file').map(e => e.id)
+  const batch: Batch = { space: s.key, entries: stored, verified: verifiedNow, findById }
   if (aclAdded.length > 0) {
     const next = s.computeAcl([...s.aclEntries, ...aclAdded])
     if (reachesBack(s, s.acl, next)) commitRebuild(s, items.map(it => it.entry), aclAdded, batch, next)

@@ -5,8 +5,7 @@ import {
 } from '../codec/index.ts'
 import type { Clock, Entry, SignedBytes } from '../codec/index.ts'
 import { authorKeyOf, entryIdOf, parseFeedKey } from '../ids/index.ts'
-import type { EntryId } from '../ids/index.ts'
-import type { FeedState, StoredEntry } from '../store/index.ts'
+import type { EntryRef, FeedState, StoredEntry } from '../store/index.ts'
 import type { Acl } from './acl.ts'
 import { commitEntries, commitFork, commitVerified } from './commits.ts'
 import type { AuthEntry } from './commits.ts'
@@ -144,7 +143,7 @@ export function ingestAuthentic (
   const feed = s.store.feed(s.key, author, epoch)
   const count = feed?.count ?? 0
   const frozenAt = feed?.frozenAt ?? null
-  const verifiedNow: EntryId[] = []
+  const verifiedNow: EntryRef[] = []
   let i = 0
   // Skip what we hold; a different entry at a held position is a fork.
   for (; i < items.length && (items[i] as AuthEntry).entry.seq < count; i++) {
@@ -152,7 +151,7 @@ export function ingestAuthentic (
     const held = s.store.entryAt(s.key, author, epoch, entry.seq) as StoredEntry
     if (held.id === entryIdOf(entry.id)) {
       result.duplicates++
-      if (verified && !held.verified) verifiedNow.push(held.id)
+      if (verified && !held.verified) verifiedNow.push(held)
       continue
     }
     const heldEntry = readOrSkip(() => decodeStoredEntry(held.bytes, held.sig))

@@ -56,7 +56,7 @@ export function serve (s: ReplicaState, author: AuthorKey, epoch: number, from: 
   if (last < 0 && end > 0) {
     const candidate = run[end - 1] as StoredEntry
     if (entrySignatureValid(decodeStoredEntry(candidate.bytes, candidate.sig))) {
-      s.store.commit({ space: s.key, verified: [candidate.id] })
+      s.store.commit({ space: s.key, verified: [candidate] })
       last = end - 1
     }
   }

@@ -40,11 +40,11 @@ export class MemoryStore implements Store {
       chain.push(e)
       s.byId.set(e.id, e)
     }
-    for (const id of batch.verified ?? []) {
-      const e = s.byId.get(id)
-      if (e === undefined) continue
+    for (const ref of batch.verified ?? []) {
+      const e = typeof ref === 'string' ? s.byId.get(ref) : s.feeds.get(feedKey(ref.author, ref.epoch))?.[ref.seq]
+      if (e === undefined || (typeof ref !== 'string' && e.id !== ref.id)) continue
       const v = { ...e, verified: true }
-      s.byId.set(id, v)
+      s.byId.set(e.id, v)
       const chain = s.feeds.get(feedKey(e.author, e.epoch))
       if (chain !== undefined) chain[e.seq] = v
     }

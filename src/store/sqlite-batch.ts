@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import type { EntryId, SpaceKey } from '../ids/index.ts'
-import type { Batch, StoredEntry } from './types.ts'
-import { idValue, num } from './sqlite-rows.ts'
+import type { Batch, EntryRef, StoredEntry } from './types.ts'
+import { idValue, num, toEntry } from './sqlite-rows.ts'
+import { entryRowById } from './sqlite-statements.ts'
 import type { Statements } from './sqlite-statements.ts'
 
 /**
@@ -23,9 +24,8 @@ export function writeBatch (s: Statements, space: SpaceKey, sid: number | undefi
   }
   if (batch.genesis !== undefined) s.putGenesis.run(needSid(), batch.genesis.bytes, batch.genesis.sig)
   const entries = batch.entries ?? []
-  if (entries.length > 0) writeEntries(s, needSid(), entries)
-  const verified = batch.verified ?? []
-  if (verified.length > 0 && sid !== undefined) for (const id of verified) s.markVerified.run(idValue(id), sid)
+  if (entries.length > 0) writeEntries(s, needSid(), entries, new Set(batch.findById))
+  if (sid !== undefined) for (const ref of batch.verified ?? []) markVerified(s, sid, ref)
   if (batch.fork !== undefined) {
     const f = batch.fork
     const at = needSid()
@@ -46,7 +46,17 @@ export function writeBatch (s: Statements, space: SpaceKey, sid: number | undefi
   return created
 }
 
-function writeEntries (s: Statements, sid: number, entries: readonly StoredEntry[]): void {
+/** Marks one entry verified; an unknown one (or a position holding another id) is ignored. */
+function markVerified (s: Statements, sid: number, ref: EntryRef): void {
+  if (typeof ref !== 'string') {
+    s.markVerifiedAt.run(sid, ref.author, ref.epoch, ref.seq, idValue(ref.id))
+    return
+  }
+  const r = entryRowById(s, sid, idValue(ref))
+  if (r !== undefined) markVerified(s, sid, toEntry(r))
+}
+
+function writeEntries (s: Statements, sid: number, entries: readonly StoredEntry[], byId: ReadonlySet<EntryId>): void {
   const tips = new Map<string, FeedTip>()
   let tip: FeedTip | undefined
   let tipAuthor = ''
@@ -67,6 +77,7 @@ function writeEntries (s: Statements, sid: number, entries: readonly StoredEntry
       assert.fail(`store: entry ${e.author}/${e.epoch}/${e.seq} does not extend its feed of ${tip.count}`)
     }
     s.putEntry.run(tip.fid, e.seq, idValue(e.id), e.bytes, e.sig, e.verified ? 1 : 0, e.kind)
+    if (byId.size > 0 && byId.has(e.id)) s.putEntryId.run(idValue(e.id), tip.fid, e.seq)
     tip.count++
     tip.head = e.id
     tip.changed = true

@@ -8,6 +8,7 @@ import type { DatabaseSync } from 'node:sqlite'
  * starts from nothing.
  */
 const REMOVE_SPACE_SQL = [
+  'DELETE FROM entry_ids WHERE fid IN (SELECT fid FROM feeds WHERE sid = ?)',
   'DELETE FROM entries WHERE fid IN (SELECT fid FROM feeds WHERE sid = ?)',
   'DELETE FROM feeds WHERE sid = ?',
   'DELETE FROM forks WHERE sid = ?',

@@ -8,13 +8,23 @@ import { StoreError } from './store-error.ts'
  * SCHEMA_VERSION in one transaction, or refuses a newer one.
  */
 /** The schema this code writes and reads (PRAGMA user_version). */
-const SCHEMA_VERSION = 2
+const SCHEMA_VERSION = 3
+
+/** The ids of the entries looked up by id, keyed by id: a lookup is one range of this small table. */
+const ENTRY_IDS_TABLE = `CREATE TABLE entry_ids (
+  id ANY NOT NULL,
+  fid INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (id, fid, seq)
+) STRICT, WITHOUT ROWID;`
 
 /**
- * Version 2. Spaces and feeds are numbered (sid, fid), so an entry row is
- * keyed by (fid, seq) alone and appended in key order; ids are found through
- * a small index on their first 8 bytes (SHA-256: uniform), not a unique index
- * on (space, 64-char text): random inserts into that one dominated catch-up
+ * Version 3. Spaces and feeds are numbered (sid, fid), so an entry row is
+ * keyed by (fid, seq) alone and appended in key order. Only the entries
+ * readers look up by id (file versions: Batch.findById) are in entry_ids;
+ * version 2 indexed every entry's id, and that index's random inserts
+ * dirtied one page per entry, most of the WAL written in catch-up and live
+ * writes. Any other entry is still found by id, by a scan of its space.
  * (decision 12 stays: WAL, synchronous=FULL, one transaction per batch; the group commit of live writes
  * syncs the WAL itself, off the event loop: sqlite-store.ts unsynced()).
  * An id is stored as a BLOB when it is even-length lowercase hex (every real
@@ -50,7 +60,7 @@ CREATE TABLE entries (
   kind TEXT NOT NULL CHECK (kind IN ('acl', 'data')),
   PRIMARY KEY (fid, seq)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX entries_id ON entries (substr(id, 1, 8));
+${ENTRY_IDS_TABLE}
 CREATE INDEX entries_acl ON entries (fid, seq) WHERE kind = 'acl';
 CREATE TABLE forks (
   sid INTEGER NOT NULL,
@@ -72,8 +82,26 @@ CREATE TABLE views (
 ) STRICT, WITHOUT ROWID;
 `
 
-/** Version 1 (space TEXT in every row, UNIQUE (space, id TEXT)) to version 2, in the migration's transaction. */
-const MIGRATE_1_TO_2 = `
+/**
+ * The id table of an older file: every data entry, as its id index held
+ * them (SQL cannot tell a file version from other data; nothing looks up
+ * an acl entry by id, and the scan still finds one).
+ */
+const FILL_ENTRY_IDS = 'INSERT INTO entry_ids (id, fid, seq) SELECT id, fid, seq FROM entries WHERE kind = \'data\';'
+
+/** Version 2 to version 3, in the migration's transaction: the id index gives way to the id table. */
+const MIGRATE_2_TO_3 = `
+DROP INDEX entries_id;
+${ENTRY_IDS_TABLE}
+${FILL_ENTRY_IDS}
+`
+
+/**
+ * Version 1 (space TEXT in every row, UNIQUE (space, id TEXT)) to the
+ * current layout, in the migration's transaction (version 2's tables, with
+ * the id table of version 3 filled as MIGRATE_2_TO_3 fills it).
+ */
+const MIGRATE_1_TO_3 = `
 DROP INDEX entries_id;
 DROP INDEX entries_kind;
 DROP INDEX forks_space;
@@ -106,6 +134,7 @@ DROP TABLE v1_entries;
 DROP TABLE v1_feeds;
 DROP TABLE v1_forks;
 DROP TABLE v1_views;
+${FILL_ENTRY_IDS}
 `
 
 export function migrate (db: DatabaseSync): void {
@@ -125,7 +154,9 @@ export function migrate (db: DatabaseSync): void {
     if (now === 0) {
       db.exec(SCHEMA)
     } else if (now === 1) {
-      db.exec(MIGRATE_1_TO_2)
+      db.exec(MIGRATE_1_TO_3)
+    } else if (now === 2) {
+      db.exec(MIGRATE_2_TO_3)
     } else if (now !== SCHEMA_VERSION) {
       const unsupported = `store: database schema version ${now} is not supported (this code uses ${SCHEMA_VERSION})`
       throw new StoreError('SCHEMA_UNSUPPORTED', unsupported)

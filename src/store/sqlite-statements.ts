@@ -1,4 +1,4 @@
-import type { DatabaseSync, StatementSync } from 'node:sqlite'
+import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from 'node:sqlite'
 
 /**
  * Every SQL statement the store runs, prepared once per database (the
@@ -29,7 +29,8 @@ export interface Statements {
   putFeed: StatementSync
   putEntry: StatementSync
   extendFeed: StatementSync
-  markVerified: StatementSync
+  markVerifiedAt: StatementSync
+  putEntryId: StatementSync
   freezeFeed: StatementSync
   putFork: StatementSync
   dropLaterForks: StatementSync
@@ -42,6 +43,7 @@ export interface Statements {
   feed: StatementSync
   entryAt: StatementSync
   entryById: StatementSync
+  entryByIdScan: StatementSync
   run: StatementSync
   lastVerified: StatementSync
   entries: StatementSync
@@ -63,9 +65,9 @@ export function prepare (db: DatabaseSync): Statements {
     putFeed: p('INSERT INTO feeds (sid, author, epoch, count, head, frozen_at) VALUES (?, ?, ?, ?, ?, ?)'),
     putEntry: p('INSERT INTO entries (fid, seq, id, bytes, sig, verified, kind) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     extendFeed: p('UPDATE feeds SET count = ?, head = ? WHERE fid = ?'),
-    // The first 8 bytes select (the index); the full id and the space decide.
-    markVerified: p(`UPDATE entries SET verified = 1
-      WHERE substr(id, 1, 8) = substr(?1, 1, 8) AND id = ?1 AND fid IN (SELECT fid FROM feeds WHERE sid = ?2)`),
+    putEntryId: p('INSERT INTO entry_ids (id, fid, seq) VALUES (?, ?, ?)'),
+    markVerifiedAt: p(`UPDATE entries SET verified = 1
+      WHERE fid = (SELECT fid FROM feeds WHERE sid = ?1 AND author = ?2 AND epoch = ?3) AND seq = ?4 AND id = ?5`),
     freezeFeed: p(`INSERT INTO feeds (sid, author, epoch, count, head, frozen_at) VALUES (?1, ?2, ?3, 0, NULL, ?4)
       ON CONFLICT (sid, author, epoch)
       DO UPDATE SET frozen_at = min(coalesce(frozen_at, excluded.frozen_at), excluded.frozen_at)`),
@@ -83,8 +85,10 @@ export function prepare (db: DatabaseSync): Statements {
     feed: p('SELECT author, epoch, count, head, frozen_at FROM feeds WHERE sid = ? AND author = ? AND epoch = ?'),
     entryAt: p(`SELECT ${ENTRY_COLUMNS} FROM ${ENTRY_FROM}
       WHERE f.sid = ? AND f.author = ? AND f.epoch = ? AND e.seq = ?`),
-    entryById: p(`SELECT ${ENTRY_COLUMNS} FROM ${ENTRY_FROM}
-      WHERE substr(e.id, 1, 8) = substr(?1, 1, 8) AND e.id = ?1 AND f.sid = ?2`),
+    entryById: p(`SELECT ${ENTRY_COLUMNS} FROM entry_ids x JOIN entries e ON e.fid = x.fid AND e.seq = x.seq
+      JOIN feeds f ON f.fid = e.fid WHERE x.id = ?1 AND f.sid = ?2`),
+    // Entries not in entry_ids: nothing in use looks them up by id, so a scan of the space is enough.
+    entryByIdScan: p(`SELECT ${ENTRY_COLUMNS} FROM ${ENTRY_FROM} WHERE e.id = ?1 AND f.sid = ?2`),
     run: p(`SELECT ${ENTRY_COLUMNS} FROM ${ENTRY_FROM}
       WHERE f.sid = ? AND f.author = ? AND f.epoch = ? AND e.seq >= ? AND e.seq < ? ORDER BY e.seq`),
     // Backwards from `before`, stopping at the first verified entry.
@@ -98,4 +102,11 @@ export function prepare (db: DatabaseSync): Statements {
     viewGet: p('SELECT value FROM views WHERE sid = ? AND view = ? AND key = ?'),
     viewRows: p('SELECT key, value FROM views WHERE sid = ? AND view = ? ORDER BY key')
   }
+}
+
+/** The row of entry `id` (an idValue) of space `sid`: through entry_ids, else by a scan of the space. */
+export function entryRowById (
+  s: Statements, sid: number, id: SQLInputValue
+): Record<string, SQLOutputValue> | undefined {
+  return s.entryById.get(id, sid) ?? s.entryByIdScan.get(id, sid)
 }

@@ -8,7 +8,9 @@ import { removeSpaceRows } from './sqlite-remove.ts'
 import { migrate } from './sqlite-schema.ts'
 import { WalSync } from './wal-sync.ts'
 import type { Fsync } from './wal-sync.ts'
-import { ACL_ENTRIES_SQL, DATA_ENTRIES_SQL, DATA_POSITIONS_SQL, ENTRIES_SQL, prepare } from './sqlite-statements.ts'
+import {
+  ACL_ENTRIES_SQL, DATA_ENTRIES_SQL, DATA_POSITIONS_SQL, ENTRIES_SQL, entryRowById, prepare
+} from './sqlite-statements.ts'
 import type { Statements } from './sqlite-statements.ts'
 
 /**
@@ -160,7 +162,7 @@ export class SqliteStore implements Store {
 
   entryById (space: SpaceKey, id: EntryId): StoredEntry | undefined {
     const sid = this.#sidOf(space)
-    const r = sid === undefined ? undefined : this.#s.entryById.get(idValue(id), sid)
+    const r = sid === undefined ? undefined : entryRowById(this.#s, sid, idValue(id))
     return r === undefined ? undefined : toEntry(r)
   }
 

@@ -24,6 +24,9 @@ export interface StoredEntry {
   readonly kind: 'acl' | 'data'
 }
 
+/** An entry by id, or (found without an id lookup) by its position, checked against its id. */
+export type EntryRef = EntryId | Pick<StoredEntry, 'author' | 'epoch' | 'seq' | 'id'>
+
 /** What a node holds of one feed (a row of its version vector). */
 export interface FeedState {
   readonly author: AuthorKey
@@ -64,8 +67,14 @@ export interface Batch {
   readonly space: SpaceKey
   readonly genesis?: SignedRecord
   readonly entries?: readonly StoredEntry[]
-  /** Ids of stored entries whose own signature was verified since they were stored. */
-  readonly verified?: readonly EntryId[]
+  /** Stored entries whose own signature was verified since they were stored (an unknown one is ignored). */
+  readonly verified?: readonly EntryRef[]
+  /**
+   * Ids of this batch's entries that readers look up by id (file versions,
+   * named by the files view): SqliteStore keeps only these in its id table.
+   * entryById finds every other entry too, by a scan of its space.
+   */
+  readonly findById?: readonly EntryId[]
   readonly fork?: ForkProof
   /** Clear every view row of the space before applying viewWrites (a rebuild after an ACL change or a fork). */
   readonly replaceViews?: boolean

@@ -187,6 +187,23 @@ export function storeContract (name: string, make: () => StoreHarness): void {
       assert.equal(store.lastVerified(SPACE, CC, 3, 2), 0)
     })
 
+    scenario('findById names the entries looked up by id; every entry is found by id; marking by position', store => {
+      const [x, y, z] = chain(DD, 1, 0, 3) as [StoredEntry, StoredEntry, StoredEntry]
+      store.commit({ space: SPACE, entries: [x, y], findById: [y.id] })
+      store.commit({ space: OTHER, entries: [{ ...z, seq: 0 }], findById: [z.id] })
+      // By position: marked only where that position holds that id.
+      store.commit({ space: SPACE, verified: [x, { ...y, id: ODD_ID }, { ...x, seq: 7 }] })
+      store.commit({ space: SPACE, verified: [y.id, z.id] })
+    }, store => {
+      const [x, y, z] = chain(DD, 1, 0, 3) as [StoredEntry, StoredEntry, StoredEntry]
+      assert.deepEqual(store.entryById(SPACE, x.id), verifiedCopy(x))
+      assert.deepEqual(store.entryById(SPACE, y.id), verifiedCopy(y))
+      assert.equal(store.entryById(SPACE, z.id), undefined)
+      assert.deepEqual(store.entryById(OTHER, z.id), { ...z, seq: 0 })
+      assert.equal(store.entryById(OTHER, y.id), undefined)
+      assert.deepEqual(store.run(SPACE, DD, 1, 0, 10, 10), [verifiedCopy(x), verifiedCopy(y)])
+    })
+
     scenario('feed states: count and head follow the entries; feeds() sorted by author, then epoch numerically', store => {
       store.commit({ space: SPACE, entries: [...chain(BB, 2, 0, 1), ...chain(AA, 10, 0, 3)] })
       store.commit({ space: SPACE, entries: [...chain(AA, 2, 0, 2), ...chain(AA, 10, 3, 4)] })

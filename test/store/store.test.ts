@@ -44,7 +44,7 @@ describe('SqliteStore specifics', () => {
     const db = new DatabaseSync(file)
     try {
       assert.equal(db.prepare('PRAGMA journal_mode').get()?.['journal_mode'], 'wal')
-      assert.equal(db.prepare('PRAGMA user_version').get()?.['user_version'], 2)
+      assert.equal(db.prepare('PRAGMA user_version').get()?.['user_version'], 3)
     } finally {
       db.close()
     }
@@ -103,13 +103,86 @@ describe('SqliteStore specifics', () => {
       store.close()
     }
     const check = new DatabaseSync(file)
-    assert.equal(check.prepare('PRAGMA user_version').get()?.['user_version'], 2)
+    assert.equal(check.prepare('PRAGMA user_version').get()?.['user_version'], 3)
     check.close()
     const again = SqliteStore.open(file)
     try {
       assert.equal(again.feed(S1, AA, 5)?.count, 4)
     } finally {
       again.close()
+    }
+  }))
+
+  it('migrates a version 2 database to version 3, reading back the same state and answering every lookup the same', () => withFile(file => {
+    const hex = (n: number): EntryId => entryIdOf(new Uint8Array(32).fill(n))
+    const ODD_ID = 'odd-id' as EntryId
+    const [S1, S2] = [spaceKey('s1'), spaceKey('s2')]
+    const [AA, BB] = [authorKey('aa'), authorKey('bb')]
+    const at = (author: typeof AA, epoch: number, seq: number, id: EntryId, kind: 'acl' | 'data', verified = false) =>
+      ({ author, epoch, seq, id, bytes: Uint8Array.of(seq, epoch), sig: Uint8Array.of(9), verified, kind })
+    // Written by this code, then turned into version 2's layout: the same tables, an index on every id instead of
+    // the id table.
+    const v3 = SqliteStore.open(file)
+    v3.commit({ space: S1, genesis: { bytes: Uint8Array.of(1), sig: Uint8Array.of(2) },
+      entries: [at(AA, 5, 0, hex(1), 'acl', true), at(AA, 5, 1, hex(2), 'data'), at(AA, 5, 2, hex(3), 'data', true)] })
+    v3.commit({ space: S2, entries: [at(BB, 0, 0, ODD_ID, 'acl', true), at(BB, 0, 1, hex(2), 'data')],
+      fork: { author: BB, epoch: 1, seq: 4, a: [Uint8Array.of(1), Uint8Array.of(2)], b: [Uint8Array.of(3), Uint8Array.of(4)] },
+      viewWrites: [{ view: 'files', key: Uint8Array.of(0xff), value: Uint8Array.of(1) }] })
+    v3.close()
+    const db = new DatabaseSync(file)
+    db.exec('DROP TABLE entry_ids; CREATE INDEX entries_id ON entries (substr(id, 1, 8)); PRAGMA user_version = 2')
+    db.close()
+    const ids = [hex(1), hex(2), hex(3), hex(4), ODD_ID]
+    const state = (store: Store): unknown => [S1, S2].map(sp => ({
+      genesis: store.genesis(sp),
+      feeds: store.feeds(sp),
+      entries: [...store.entries(sp)],
+      byId: ids.map(id => store.entryById(sp, id)),
+      forks: store.forks(sp),
+      files: [...store.viewRows(sp, 'files')]
+    }))
+
+    const v2 = new DatabaseSync(file)
+    const before = v2.prepare('SELECT * FROM entries ORDER BY fid, seq').all()
+    v2.close()
+    const store = SqliteStore.open(file)
+    try {
+      const after = state(store)
+      assert.deepEqual(store.spaces(), [S1])
+      assert.deepEqual(after, [{
+        genesis: { bytes: Uint8Array.of(1), sig: Uint8Array.of(2) },
+        feeds: [{ author: AA, epoch: 5, count: 3, head: hex(3), frozenAt: null }],
+        entries: [at(AA, 5, 0, hex(1), 'acl', true), at(AA, 5, 1, hex(2), 'data'), at(AA, 5, 2, hex(3), 'data', true)],
+        byId: [at(AA, 5, 0, hex(1), 'acl', true), at(AA, 5, 1, hex(2), 'data'), at(AA, 5, 2, hex(3), 'data', true),
+          undefined, undefined],
+        forks: [],
+        files: []
+      }, {
+        genesis: undefined,
+        feeds: [{ author: BB, epoch: 0, count: 2, head: hex(2), frozenAt: null },
+          { author: BB, epoch: 1, count: 0, head: null, frozenAt: 4 }],
+        entries: [at(BB, 0, 0, ODD_ID, 'acl', true), at(BB, 0, 1, hex(2), 'data')],
+        byId: [undefined, at(BB, 0, 1, hex(2), 'data'), undefined, undefined, at(BB, 0, 0, ODD_ID, 'acl', true)],
+        forks: [{ author: BB, epoch: 1, seq: 4, a: [Uint8Array.of(1), Uint8Array.of(2)], b: [Uint8Array.of(3), Uint8Array.of(4)] }],
+        files: [[Uint8Array.of(0xff), Uint8Array.of(1)]]
+      }])
+      // And it goes on from there: a new entry, marked verified by id.
+      store.commit({ space: S1, entries: [at(AA, 5, 3, hex(4), 'data')] })
+      store.commit({ space: S1, verified: [hex(4), hex(2)] })
+      assert.equal(store.lastVerified(S1, AA, 5, 10), 3)
+      assert.equal(store.entryById(S1, hex(2))?.verified, true)
+    } finally {
+      store.close()
+    }
+    const check = new DatabaseSync(file)
+    try {
+      assert.equal(check.prepare('PRAGMA user_version').get()?.['user_version'], 3)
+      assert.equal(check.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'entries_id'").get()?.['n'], 0)
+      // The rows themselves are untouched but for the two marked verified since.
+      const rows = check.prepare('SELECT * FROM entries WHERE seq < 3 ORDER BY fid, seq').all()
+      assert.deepEqual(rows.map(r => ({ ...r, verified: 0 })), before.map(r => ({ ...r, verified: 0 })))
+    } finally {
+      check.close()
     }
   }))
 })
