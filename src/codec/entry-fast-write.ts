@@ -1,3 +1,4 @@
+import { cborHeadSize, writeCborHead } from './cbor-head.ts'
 import type { UnsignedEntry } from './entry.ts'
 
 /**
@@ -15,7 +16,6 @@ import type { UnsignedEntry } from './entry.ts'
  * the error: this writer never refuses anything itself.
  */
 
-const TWO_32 = 2 ** 32
 const NULL = 0xf6
 const MAJOR_UINT = 0x00
 const MAJOR_BYTES = 0x40
@@ -54,10 +54,11 @@ export function writeKvEntry (e: UnsignedEntry): Uint8Array | undefined {
   const keyBytes = Buffer.byteLength(body.key, 'utf8')
   const valueBytes = value === undefined ? 0 : Buffer.byteLength(value, 'utf8')
   const bodySize = (value === undefined ? DEL_HEAD.length : PUT_HEAD.length + VALUE_KEY.length) +
-    headSize(keyBytes) + keyBytes + (value === undefined ? 0 : headSize(valueBytes) + valueBytes)
-  const size = 1 + 7 * 2 + headSize(author.length) + author.length + bodySize +
-    1 + headSize(wallMs) + headSize(counter) + headSize(epoch) +
-    (prev === null ? 1 : headSize(prev.length) + prev.length) + headSize(seq) + headSize(space.length) + space.length
+    cborHeadSize(keyBytes) + keyBytes + (value === undefined ? 0 : cborHeadSize(valueBytes) + valueBytes)
+  const size = 1 + 7 * 2 + cborHeadSize(author.length) + author.length + bodySize +
+    1 + cborHeadSize(wallMs) + cborHeadSize(counter) + cborHeadSize(epoch) +
+    (prev === null ? 1 : cborHeadSize(prev.length) + prev.length) + cborHeadSize(seq) +
+    cborHeadSize(space.length) + space.length
   const out = new Uint8Array(size)
   const text = Buffer.from(out.buffer, out.byteOffset, out.byteLength)
   out[0] = ENTRY_MAP
@@ -66,22 +67,22 @@ export function writeKvEntry (e: UnsignedEntry): Uint8Array | undefined {
   pos = key(out, pos, KEY_B)
   out.set(value === undefined ? DEL_HEAD : PUT_HEAD, pos)
   pos += value === undefined ? DEL_HEAD.length : PUT_HEAD.length
-  pos = writeHead(out, pos, MAJOR_TEXT, keyBytes)
+  pos = writeCborHead(out, pos, MAJOR_TEXT, keyBytes)
   pos += text.write(body.key, pos, 'utf8')
   if (value !== undefined) {
     out.set(VALUE_KEY, pos)
-    pos = writeHead(out, pos + VALUE_KEY.length, MAJOR_TEXT, valueBytes)
+    pos = writeCborHead(out, pos + VALUE_KEY.length, MAJOR_TEXT, valueBytes)
     pos += text.write(value, pos, 'utf8')
   }
   pos = key(out, pos, KEY_C)
   out[pos++] = CLOCK_PAIR
-  pos = writeHead(out, pos, MAJOR_UINT, wallMs)
-  pos = writeHead(out, pos, MAJOR_UINT, counter)
-  pos = writeHead(out, key(out, pos, KEY_E), MAJOR_UINT, epoch)
+  pos = writeCborHead(out, pos, MAJOR_UINT, wallMs)
+  pos = writeCborHead(out, pos, MAJOR_UINT, counter)
+  pos = writeCborHead(out, key(out, pos, KEY_E), MAJOR_UINT, epoch)
   pos = key(out, pos, KEY_P)
   if (prev === null) out[pos++] = NULL
   else pos = byteString(out, pos, prev)
-  pos = writeHead(out, key(out, pos, KEY_Q), MAJOR_UINT, seq)
+  pos = writeCborHead(out, key(out, pos, KEY_Q), MAJOR_UINT, seq)
   pos = byteString(out, key(out, pos, KEY_S), space)
   return pos === size ? out : undefined
 }
@@ -103,46 +104,8 @@ function key (out: Uint8Array, pos: number, k: number): number {
 }
 
 function byteString (out: Uint8Array, pos: number, bytes: Uint8Array): number {
-  const at = writeHead(out, pos, MAJOR_BYTES, bytes.length)
+  const at = writeCborHead(out, pos, MAJOR_BYTES, bytes.length)
   out.set(bytes, at)
   return at + bytes.length
 }
 
-function headSize (n: number): number {
-  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < TWO_32 ? 5 : 9
-}
-
-/** A head of `major` with argument `n` in its shortest form. */
-function writeHead (out: Uint8Array, pos: number, major: number, n: number): number {
-  if (n < 24) {
-    out[pos] = major | n
-    return pos + 1
-  }
-  if (n < 0x100) {
-    out[pos] = major | 24
-    out[pos + 1] = n
-    return pos + 2
-  }
-  if (n < 0x10000) {
-    out[pos] = major | 25
-    out[pos + 1] = n >>> 8
-    out[pos + 2] = n & 0xff
-    return pos + 3
-  }
-  if (n < TWO_32) {
-    out[pos] = major | 26
-    writeUint32(out, pos + 1, n)
-    return pos + 5
-  }
-  out[pos] = major | 27
-  writeUint32(out, pos + 1, Math.floor(n / TWO_32))
-  writeUint32(out, pos + 5, n % TWO_32)
-  return pos + 9
-}
-
-function writeUint32 (out: Uint8Array, pos: number, n: number): void {
-  out[pos] = n >>> 24
-  out[pos + 1] = (n >>> 16) & 0xff
-  out[pos + 2] = (n >>> 8) & 0xff
-  out[pos + 3] = n & 0xff
-}

@@ -12,6 +12,7 @@ export {
   encodeCbor, decodeCbor, canonicalByReencoding, isCanonicalDagCbor, bytesEqual, compareBytes, toHex, fromHex,
   assertValueDepth
 } from './cbor.ts'
+export { cborHeadSize, writeCborHead } from './cbor-head.ts'
 export { storedEntryClock } from './skim.ts'
 export { sha256, cidOf, cidFromBytes, cidFromString } from './hash.ts'
 export * from './entry.ts'

@@ -1,4 +1,6 @@
-import { compareBytes, compareClocks, decodeCbor, decodeStatus, encodeCbor, toHex } from '../codec/index.ts'
+import {
+  cborHeadSize, compareBytes, compareClocks, decodeCbor, decodeStatus, encodeCbor, toHex, writeCborHead
+} from '../codec/index.ts'
 import type { Clock, Entry, DataBody, FileBody, Role, SignedBytes, SignedStatus } from '../codec/index.ts'
 import type { ViewName, ViewWrite } from '../store/index.ts'
 import type { Acl } from './acl.ts'
@@ -236,25 +238,25 @@ export function encodeKvRow (
   const text = typeof value === 'string' && value.isWellFormed() ? value : undefined
   const encoded = text !== undefined ? undefined : value === null ? CBOR_NULL : encodeCbor(value)
   const textBytes = text === undefined ? 0 : Buffer.byteLength(text, 'utf8')
-  const size = 1 + headSize(wallMs) + headSize(counter) + headSize(e.author.length) + e.author.length +
-    headSize(e.epoch) + headSize(e.seq) + headSize(e.id.length) + e.id.length + 1 +
-    (encoded !== undefined ? encoded.length : headSize(textBytes) + textBytes)
+  const size = 1 + cborHeadSize(wallMs) + cborHeadSize(counter) + cborHeadSize(e.author.length) + e.author.length +
+    cborHeadSize(e.epoch) + cborHeadSize(e.seq) + cborHeadSize(e.id.length) + e.id.length + 1 +
+    (encoded !== undefined ? encoded.length : cborHeadSize(textBytes) + textBytes)
   const out = new Uint8Array(size)
   out[0] = 0x88 // array of 8
-  let pos = writeHead(out, 1, 0x00, wallMs)
-  pos = writeHead(out, pos, 0x00, counter)
-  pos = writeHead(out, pos, 0x40, e.author.length)
+  let pos = writeCborHead(out, 1, 0x00, wallMs)
+  pos = writeCborHead(out, pos, 0x00, counter)
+  pos = writeCborHead(out, pos, 0x40, e.author.length)
   out.set(e.author, pos)
-  pos = writeHead(out, pos + e.author.length, 0x00, e.epoch)
-  pos = writeHead(out, pos, 0x00, e.seq)
-  pos = writeHead(out, pos, 0x40, e.id.length)
+  pos = writeCborHead(out, pos + e.author.length, 0x00, e.epoch)
+  pos = writeCborHead(out, pos, 0x00, e.seq)
+  pos = writeCborHead(out, pos, 0x40, e.id.length)
   out.set(e.id, pos)
   pos += e.id.length
   out[pos++] = deleted ? 0xf5 : 0xf4
   if (encoded !== undefined) {
     out.set(encoded, pos)
   } else {
-    pos = writeHead(out, pos, 0x60, textBytes)
+    pos = writeCborHead(out, pos, 0x60, textBytes)
     Buffer.from(out.buffer, out.byteOffset, out.byteLength).write(text as string, pos, 'utf8')
   }
   return out
@@ -262,45 +264,6 @@ export function encodeKvRow (
 
 const CBOR_NULL = Uint8Array.of(0xf6)
 
-/** Bytes of the shortest head for a non-negative integer below 2^53. */
-function headSize (n: number): number {
-  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x100000000 ? 5 : 9
-}
-
-function writeHead (out: Uint8Array, pos: number, major: number, n: number): number {
-  if (!(Number.isSafeInteger(n) && n >= 0)) throw new RangeError(`kv row: ${n} is not a non-negative safe integer`)
-  if (n < 24) {
-    out[pos] = major | n
-    return pos + 1
-  }
-  if (n < 0x100) {
-    out[pos] = major | 24
-    out[pos + 1] = n
-    return pos + 2
-  }
-  if (n < 0x10000) {
-    out[pos] = major | 25
-    out[pos + 1] = n >>> 8
-    out[pos + 2] = n & 0xff
-    return pos + 3
-  }
-  if (n < 0x100000000) {
-    out[pos] = major | 26
-    writeUint32(out, pos + 1, n)
-    return pos + 5
-  }
-  out[pos] = major | 27
-  writeUint32(out, pos + 1, Math.floor(n / 0x100000000))
-  writeUint32(out, pos + 5, n >>> 0)
-  return pos + 9
-}
-
-function writeUint32 (out: Uint8Array, pos: number, n: number): void {
-  out[pos] = n >>> 24
-  out[pos + 1] = (n >>> 16) & 0xff
-  out[pos + 2] = (n >>> 8) & 0xff
-  out[pos + 3] = n & 0xff
-}
 
 export function decodeKvRow (bytes: Uint8Array): KvRow {
   const row = decodeCbor(bytes, 'kv row', 1 << 20, false)
