@@ -4,6 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { startDaemon } from './e2e/harness.ts'
 
 /**
  * Another project installs samepage and writes `import { Node } from
@@ -11,8 +12,9 @@ import path from 'node:path'
  * package ships JS and .d.ts built at pack time (npm run build). Here: build
  * into a scratch folder and use the built Node as plain JavaScript; then the
  * README's library example, verbatim, from a checkout and from a packed
- * tarball; what the tarball holds; and that a checkout never runs a stale
- * dist/ (lib/tree.js).
+ * tarball; what the tarball holds; `npm install -g` of it (into a prefix of
+ * the test's own) running a daemon and the README's first commands; and that
+ * a checkout never runs a stale dist/ (lib/tree.js).
  */
 test('the library builds to JS and types, and the built Node runs', { timeout: 600_000 }, async () => {
   const root = path.join(import.meta.dirname, '..')
@@ -100,7 +102,7 @@ test('the README\'s library example runs as written in a checkout, with no build
 })
 
 test('npm pack ships the build and no tests; installed, the command and the README\'s example run from dist/, ' +
-  'and a checkout never runs a stale dist/', { timeout: 600_000 }, () => {
+  'and a checkout never runs a stale dist/', { timeout: 600_000 }, async () => {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-pack-'))
   try {
     // A copy of the checkout, packed there: `npm pack` runs prepack (the build) into the copy's dist/, not ours.
@@ -151,6 +153,30 @@ test('npm pack ships the build and no tests; installed, the command and the READ
     const fromTarball = runExample(installedProject, scratch)
     assert.equal(fromTarball.code, 0, fromTarball.stderr)
     assert.equal(fromTarball.stdout, PRINTED)
+
+    // `npm install -g` of the tarball, for real: into a prefix of its own (not the machine's), its dependencies
+    // from npm's cache where `npm ci` left them. The README's first commands then run from that install.
+    const prefix = path.join(scratch, 'global')
+    execFileSync('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball],
+      { stdio: 'pipe', timeout: 300_000 })
+    const globalBin = path.join(prefix, 'bin', 'samepage')
+    assert.equal(samepage(globalBin, '--version').stdout, `${PACKAGE.version}\n`)
+    const daemon = await startDaemon(path.join(scratch, 'global-node'), [], [], globalBin)
+    try {
+      const run = (...args: string[]): unknown => {
+        const r = samepage(globalBin, '--dir', daemon.dir, '--json', ...args)
+        assert.equal(r.code, 0, `samepage ${args.join(' ')}: ${r.stderr}`)
+        return JSON.parse(r.stdout)
+      }
+      assert.equal((run('id') as { peerId: string }).peerId, daemon.peerId)
+      run('space', 'create', 'notes')
+      run('kv', 'put', 'notes', 'greeting', 'hello')
+      assert.deepEqual(run('kv', 'get', 'notes', 'greeting'), { key: 'greeting', value: 'hello' })
+      const stopped = samepage(globalBin, '--dir', daemon.dir, 'stop')
+      assert.equal(stopped.code, 0, stopped.stderr)
+    } finally {
+      if (daemon.child.exitCode === null) daemon.child.kill('SIGKILL')
+    }
 
     // The copy of the checkout now has a dist/ (prepack built it). Make it stale, loudly: neither runs.
     fs.writeFileSync(path.join(checkout, 'dist', 'cli', 'main.js'), "console.log('the stale build'); process.exit(3)\n")
