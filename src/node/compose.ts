@@ -130,7 +130,8 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
   const me = authorKeyOf(keyPair.publicKey)
   const store = SqliteStore.open(path.join(dir, 'store.db'), { fsync: opts.walFsync })
   const deployment = new DeploymentSpaces(dir)
-  const spaces = new SpaceSet({ store, deployment, me, namesFile: path.join(dir, 'space-names.json') })
+  const spaces = new SpaceSet({ store, deployment, me, namesFile: path.join(dir, 'space-names.json'),
+    leftEpochsFile: path.join(dir, 'left-epochs.json') })
   const knownPeers = new KnownPeers(path.join(dir, 'peers.json'), peerId => spaces.memberAnywhere(peerId))
   const log = new NodeLog({ logger: opts.logger, spacesOf: peerId => spaces.namesOf(peerId) })
   const sessions = new SessionTable()

@@ -11,6 +11,7 @@ import type { SqliteStore } from '../store/index.ts'
 import type { SpaceDirectory } from '../sync/index.ts'
 import type { DeploymentSpaces } from './deployment.ts'
 import { NodeError } from './errors.ts'
+import { LeftEpochs } from './left-epochs.ts'
 import type { InviteToken } from './invite-token.ts'
 
 interface SpaceSetInit {
@@ -21,6 +22,8 @@ interface SpaceSetInit {
   readonly me: AuthorKey
   /** Where the local names of spaces joined with `--as` are kept (D/space-names.json); absent: in memory only. */
   readonly namesFile?: string | undefined
+  /** Where the highest epochs of spaces left are kept (D/left-epochs.json); absent: in memory only. */
+  readonly leftEpochsFile?: string | undefined
 }
 
 /**
@@ -38,6 +41,7 @@ export class SpaceSet implements SpaceDirectory {
   readonly #me: AuthorKey
   readonly #replicas = new Map<SpaceKey, SpaceReplica>()
   readonly #names: LocalNames
+  readonly #leftEpochs: LeftEpochs
   /**
    * One salt per process for the epochs it opens: two copies of one directory started at once open different epochs
    * (decision 15).
@@ -49,6 +53,7 @@ export class SpaceSet implements SpaceDirectory {
     this.#deployment = init.deployment
     this.#me = init.me
     this.#names = new LocalNames(init.namesFile)
+    this.#leftEpochs = new LeftEpochs(init.leftEpochsFile)
     for (const key of this.#store.spaces()) this.#replicas.set(key, SpaceReplica.open(this.#store, key, this.#options))
   }
 
@@ -79,8 +84,15 @@ export class SpaceSet implements SpaceDirectory {
     const held = this.#replicas.get(adopted.key)
     if (held !== undefined) return held // a space held here keeps the name it has (a join of it changes nothing)
     this.#replicas.set(adopted.key, adopted)
+    const left = this.#leftEpochs.get(adopted.key)
+    if (left !== undefined) adopted.openAbove(left) // joined again: its join's epoch above every one it had
     if (localName !== undefined && localName !== adopted.genesis.name) this.#names.set(adopted.key, localName)
     return adopted
+  }
+
+  /** Before a space's rows leave the store (leave.ts): its highest own epoch, so a later join opens above it. */
+  leaving (replica: SpaceReplica): void {
+    this.#leftEpochs.record(replica.key, replica.highestOwnEpoch(this.#me))
   }
 
   /**

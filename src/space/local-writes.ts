@@ -140,10 +140,23 @@ function notAllowed (s: ReplicaState, author: AuthorKey, at: Position, body: Bod
  * time, plus this process's salt (epochs.ts).
  */
 export function openEpoch (s: ReplicaState, author: AuthorKey, nowMs: number): number {
-  const own = s.store.feeds(s.key).filter(f => f.author === author).map(f => f.epoch)
-  const epoch = nextEpoch(own, nowMs, s.epochSalt)
+  const epoch = nextEpoch(ownEpochs(s, author), nowMs, s.epochSalt)
   s.epochs.set(author, epoch)
   return epoch
+}
+
+/** Every epoch `author` opened that this replica knows of: its stored feeds', this process's, and the floor. */
+function ownEpochs (s: ReplicaState, author: AuthorKey): number[] {
+  const own = s.store.feeds(s.key).filter(f => f.author === author).map(f => f.epoch)
+  const opened = s.epochs.get(author)
+  if (opened !== undefined) own.push(opened)
+  if (s.epochFloor > 0) own.push(s.epochFloor)
+  return own
+}
+
+/** The highest epoch `author` opened here (-1: none): what a node that leaves the space must open above later. */
+export function highestOwnEpoch (s: ReplicaState, author: AuthorKey): number {
+  return Math.max(-1, ...ownEpochs(s, author))
 }
 
 /**

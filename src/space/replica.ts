@@ -111,6 +111,14 @@ export class SpaceReplica {
 
   openEpoch (author: AuthorKey, nowMs: number): number { return local.openEpoch(this.#s, author, nowMs) }
 
+  /** The highest epoch `author` opened in this space (-1: none), as a leave records it (node/left-epochs.ts). */
+  highestOwnEpoch (author: AuthorKey): number { return local.highestOwnEpoch(this.#s, author) }
+
+  /** Epochs opened from now on are above `epoch`: one this node opened before it left the space. */
+  openAbove (epoch: number): void {
+    if (epoch > this.#s.epochFloor) this.#s.epochFloor = epoch
+  }
+
   join (keyPair: KeyPair, inviteId: Uint8Array, inviteKey: KeyPair, nowMs: number): { entry: Entry, stored: boolean } {
     return local.join(this.#s, keyPair, inviteId, inviteKey, nowMs)
   }

@@ -45,6 +45,8 @@ export class ReplicaState {
   readonly judgedNotices = new Set<string>()
   /** Chunk-list parts recorded here, by content (file-versions.ts): an edited big file names unchanged ones again. */
   readonly recordedParts = new Map<string, Position>()
+  /** An epoch local authors open above, though the store no longer holds it (a space left and joined again). */
+  epochFloor = 0
 
   constructor (store: Store, genesis: SignedGenesis, epochSalt: number) {
     this.store = store

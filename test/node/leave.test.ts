@@ -4,13 +4,14 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
-import { SpaceReplica } from '../../src/space/index.ts'
+import { EPOCH_SALT_RANGE, SpaceReplica } from '../../src/space/index.ts'
 import { MemoryStore, SqliteStore } from '../../src/store/index.ts'
 import type { Store } from '../../src/store/index.ts'
 import { authorKeyOf } from '../../src/ids/index.ts'
 import { Node } from '../../src/node/index.ts'
 import { KnownPeers } from '../../src/node/known-peers.ts'
 import { lastManagerRefusal } from '../../src/node/leave.ts'
+import { LeftEpochs } from '../../src/node/left-epochs.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
 
 /**
@@ -122,5 +123,34 @@ test('a node that left a space opens without it, and its name is free again', as
     assert.equal(node.createSpace('team').name, 'team', 'the name is free again')
   } finally {
     await node.stop()
+  }
+})
+
+test('a space left and joined again opens its epochs above the ones it had, whatever the new process\'s salt', () => {
+  // Before the leave: a process with the largest salt opened an epoch minutes above its wall time.
+  const before = SpaceReplica.create(new MemoryStore(), O, 'team', T0, { epochSalt: EPOCH_SALT_RANGE - 1 })
+  before.append(O, { t: 'kv.put', key: 'k', value: 'v' }, T0 + 1)
+  const owner = authorKeyOf(O.publicKey)
+  const highest = before.highestOwnEpoch(owner)
+  assert.ok(highest >= T0 + EPOCH_SALT_RANGE - 1, `the epoch opened: ${highest}`)
+  const genesis = [before.genesis.bytes, before.genesis.sig] as const
+  // After it, a restart (salt 0) and a join from an empty store, seconds later.
+  const forgetful = SpaceReplica.adopt(new MemoryStore(), genesis, undefined, { epochSalt: 0 }) as SpaceReplica
+  assert.ok(forgetful.openEpoch(owner, T0 + 5_000) < highest, 'without the floor: below the old epoch (the defect)')
+  const rejoined = SpaceReplica.adopt(new MemoryStore(), genesis, undefined, { epochSalt: 0 }) as SpaceReplica
+  rejoined.openAbove(highest)
+  assert.ok(rejoined.openEpoch(owner, T0 + 5_000) > highest, 'with it: above every epoch opened before the leave')
+
+  // The floor outlives a restart: D/left-epochs.json, the highest of what was recorded; a broken file is named.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-left-epochs-'))
+  try {
+    const file = path.join(dir, 'left-epochs.json')
+    new LeftEpochs(file).record(before.key, highest)
+    new LeftEpochs(file).record(before.key, highest - 10)
+    assert.equal(new LeftEpochs(file).get(before.key), highest)
+    fs.writeFileSync(file, '{"epochs": {"x": -1}}')
+    assert.throws(() => new LeftEpochs(file), /left-epochs\.json is not \{"epochs"/)
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
   }
 })
