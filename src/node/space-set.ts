@@ -54,7 +54,13 @@ export class SpaceSet implements SpaceDirectory {
     this.#me = init.me
     this.#names = new LocalNames(init.namesFile)
     this.#leftEpochs = new LeftEpochs(init.leftEpochsFile)
-    for (const key of this.#store.spaces()) this.#replicas.set(key, SpaceReplica.open(this.#store, key, this.#options))
+    for (const key of this.#store.spaces()) {
+      const replica = SpaceReplica.open(this.#store, key, this.#options)
+      // Held again by a rejoin that has not taken effect yet (no feed of ours in the store): the floor still holds.
+      const left = this.#leftEpochs.get(key)
+      if (left !== undefined) replica.openAbove(left)
+      this.#replicas.set(key, replica)
+    }
   }
 
   get (key: SpaceKey): SpaceReplica | undefined {
