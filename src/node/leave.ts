@@ -8,6 +8,7 @@ import type { Folders } from './folders.ts'
 import type { JoinWaits } from './join-wait.ts'
 import type { KnownPeers } from './known-peers.ts'
 import type { OwnFeedWatch } from './own-feed.ts'
+import { storageUserError } from './storage-health.ts'
 import type { SpaceSet } from './space-set.ts'
 import type { NodeTelemetry } from './telemetry.ts'
 import type { LocalWrites } from './writes.ts'
@@ -78,7 +79,11 @@ export class SpaceLeave {
     if (spaces.get(replica.key) !== replica) return { id: replica.key, name, folder }
     writes.flush() // writes acknowledged or waiting for their group are committed, never dropped half-way
     spaces.leaving(replica) // its highest own epoch kept on disk, for a rejoin (left-epochs.ts)
-    store.removeSpace(replica.key) // first: if the disk refuses, the space is still held, whole
+    try {
+      store.removeSpace(replica.key) // first: if the disk refuses, the space is still held, whole
+    } catch (err) {
+      throw storageUserError(err) ?? err // a full or failing disk is the user's to hear of, not INTERNAL
+    }
     spaces.remove(replica.key)
     driver.spaceRemoved(replica.key)
     this.#init.joinWaits.left(replica.key)

@@ -119,6 +119,9 @@ export class SqliteStore implements Store {
 
   /** Every row of the space, in one transaction with synchronous=FULL: durable once it returns. */
   removeSpace (space: SpaceKey): void {
+    // As commit(): after a failed sync of the WAL nothing is committed (and so nothing is promised durable).
+    const failure = this.#wal?.failure()
+    if (failure !== undefined) throw failure
     const sid = this.#sidOf(space)
     if (sid === undefined) return
     this.#db.exec('BEGIN IMMEDIATE')
