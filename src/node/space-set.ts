@@ -93,6 +93,7 @@ export class SpaceSet implements SpaceDirectory {
     const left = this.#leftEpochs.get(adopted.key)
     if (left !== undefined) adopted.openAbove(left) // joined again: its join's epoch above every one it had
     if (localName !== undefined && localName !== adopted.genesis.name) this.#names.set(adopted.key, localName)
+    else this.#names.delete(adopted.key) // a name a leave cut short left behind: the space goes by its own
     return adopted
   }
 
