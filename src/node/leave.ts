@@ -78,8 +78,8 @@ export class SpaceLeave {
     // The folder's stop was the one wait: from here on nothing else runs until the space is gone.
     if (spaces.get(replica.key) !== replica) return { id: replica.key, name, folder }
     writes.flush() // writes acknowledged or waiting for their group are committed, never dropped half-way
-    spaces.leaving(replica) // its highest own epoch kept on disk, for a rejoin (left-epochs.ts)
     try {
+      spaces.leaving(replica) // its highest own epoch kept on disk, for a rejoin (left-epochs.ts)
       store.removeSpace(replica.key) // first: if the disk refuses, the space is still held, whole
     } catch (err) {
       throw storageUserError(err) ?? err // a full or failing disk is the user's to hear of, not INTERNAL

@@ -31,10 +31,13 @@ export class LeftEpochs {
   /** The space is being left: its highest own epoch so far (kept if higher than one recorded before). */
   record (key: SpaceKey, epoch: number): void {
     if (epoch <= (this.#epochs.get(key) ?? -1)) return
-    this.#epochs.set(key, epoch)
+    // On disk first: a write that fails (a full disk) must not leave the record only in memory, where a retried
+    // leave would find it and write nothing.
+    const next = new Map(this.#epochs).set(key, epoch)
     if (this.#file !== undefined) {
-      writeFileAtomic(this.#file, JSON.stringify({ epochs: Object.fromEntries(this.#epochs) }, null, 2) + '\n')
+      writeFileAtomic(this.#file, JSON.stringify({ epochs: Object.fromEntries(next) }, null, 2) + '\n')
     }
+    this.#epochs.set(key, epoch)
   }
 }
 
