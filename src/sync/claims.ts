@@ -44,6 +44,15 @@ export class ClaimBudget {
     return 'ok'
   }
 
+  /** `count` of the peer's slots come back (the node left a space whose feeds and heads they held). */
+  give (peer: AuthorKey, count: number): void {
+    const mine = this.#perPeer.get(peer) ?? 0
+    const back = Math.min(mine, count)
+    this.#total -= back
+    if (mine - back > 0) this.#perPeer.set(peer, mine - back)
+    else this.#perPeer.delete(peer)
+  }
+
   /** The peer left: every slot it held comes back. */
   release (peer: AuthorKey): void {
     this.#total -= this.#perPeer.get(peer) ?? 0

@@ -92,6 +92,9 @@ export class SyncCore {
    */
   spaceGone (space: SpaceKey): void {
     for (const session of this.sessions.values()) {
+      const shared = session.spaces.get(space)
+      // Each feed and status head the peer showed of it took a slot of its claim budget (session.ts): they come back.
+      if (shared !== undefined) this.claims.give(session.peer, shared.known.size + shared.statusKnown.size)
       session.spaces.delete(space)
       session.toldRevoked.delete(space)
     }

@@ -15,8 +15,7 @@ import type { Peer } from '../sync/wire.ts'
  * same feeds again each time, until an honest peer is charged for claims it
  * never made twice (and each leave holds its slots for the life of the link).
  */
-test('leaving a space gives back the claim slots its feeds took from each peer',
-  { todo: 'review defect, not fixed: SyncCore.spaceGone keeps the claim slots of the space\'s feeds' }, () => {
+test('leaving a space gives back the claim slots its feeds took from each peer', () => {
   const [o, w] = [seededKey('review-claims', 'owner'), seededKey('review-claims', 'writer')]
   const store = new MemoryStore()
   const origin = SpaceReplica.create(store, o, 'team', T0)
