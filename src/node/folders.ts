@@ -125,7 +125,7 @@ export class Folders {
     const binding: FolderBinding = { space: replica.key, path: root, mode: mode as FolderMode }
     const sync = this.#sync(binding)
     await sync.start()
-    if (this.#host.replica(replica.key) !== replica) { // left (space leave) while this add awaited
+    if (this.#host.replica(replica.key) === undefined) { // left (space leave) while this add awaited
       await sync.stop()
       throw new NodeError('UNKNOWN_SPACE', `space ${replica.genesis.name} was left while its folder was being added`)
     }
