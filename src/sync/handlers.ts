@@ -71,7 +71,8 @@ export function onEntries (core: SyncCore, session: Session, msg: Msg<'entries'>
   const pulled = core.pulls.isPulling(session.peer, replica.key, fk)
   const isJoin = head.seq === 0 && run.length === 1 && head.body.t === 'join'
   const revokeOfSelf = core.membership.isRevokeOfSelf(head, run.length)
-  const solicited = core.pulls.asked(session.peer, replica.key, fk, head.seq) || isJoin || revokeOfSelf
+  const asked = core.pulls.asked(session.peer, replica.key, fk, head.seq)
+  const solicited = asked || isJoin || revokeOfSelf
   if (!pulled) {
     // Expiry is enforced where it cannot diverge (decision 9): a join presented at the handshake after its
     // invite expired is refused here; one that reaches us later through catch-up was accepted in time elsewhere.
@@ -111,7 +112,10 @@ export function onEntries (core: SyncCore, session: Session, msg: Msg<'entries'>
   if (fork !== undefined) core.send(core.pulls.refineFork(session, replica, fork))
   core.afterIngest(replica, result, session.peer, nowMs)
   if (isJoin && author === session.peer && reject === undefined) {
-    core.send(core.membership.answerJoin(session, replica, head, nowMs))
+    const answered = core.membership.answerJoin(session, replica, head, nowMs)
+    if (answered !== 'repeated') core.send(answered)
+    // Pulled or asked for, a copy is ours to have wanted; pushed again, it only draws answers.
+    else if (!pulled && !asked) core.penalize(session, SCORE.unsolicited, 'the same join presented again', nowMs)
   }
   if (revokeOfSelf && reject === undefined && result.stored.length === 0 && replica.noteRevoke(head, core.self)) {
     core.events.push({ type: 'revoked', space: replica.key, by: author })

@@ -129,8 +129,15 @@ export class Membership {
     return { ok: true, recorded: true }
   }
 
-  /** The joiner presented its join to us: whether it is in, refused (and why), or waits for the invite's issuer. */
-  answerJoin (session: Session, replica: SpaceReplica, join: Entry, nowMs: number): Send[] {
+  /**
+   * The joiner presented its join to us: whether it is in, refused (and why), or waits for the invite's issuer.
+   * 'repeated': the same join again in this session, which no honest peer sends (the caller charges it).
+   */
+  answerJoin (session: Session, replica: SpaceReplica, join: Entry, nowMs: number): Send[] | 'repeated' {
+    const shared = session.shared(replica.key)
+    const id = toHex(join.id)
+    if (shared.joinAnswered === id) return 'repeated'
+    shared.joinAnswered = id
     const decision = this.redeemIfMine(replica, join, nowMs)
     if (decision === undefined) {
       const known = join.body.t === 'join' && replica.inviteExpiresMs(join.body.invite) !== undefined

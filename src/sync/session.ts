@@ -25,6 +25,12 @@ export class SharedSpace {
    * it showed it holds the space); a new join is presented again.
    */
   joinPresented: string | undefined
+  /**
+   * The join (id, hex) this peer last presented to us: an honest peer presents
+   * each join once a session (presentJoin), so a copy is answered by a charge,
+   * never by another answer (an already-member's carries a hello of the space).
+   */
+  joinAnswered: string | undefined
   readonly #claim: () => boolean
 
   constructor (claim: () => boolean = () => true) {

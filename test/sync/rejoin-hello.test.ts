@@ -12,10 +12,12 @@ import { Wire } from '../sync/wire.ts'
  * unexpired invite of the issuer can present one join again and again: each
  * copy (a few hundred bytes, solicited as a join, never charged) costs the
  * issuer a vector of every feed of the space, queued outside the serve budget.
- * Once a session is enough for a member that left to catch up.
+ * Once a session is enough for a member that left to catch up; a copy of a
+ * join in one session is answered by a charge (an honest peer presents each
+ * join once a session).
  */
-test('a member re-sending one already-member join gets the space\'s hello once a session, not once per copy',
-  { todo: 'review defect, not fixed: sync/membership.ts answerJoin queues a hello of the space per copy' }, () => {
+test('a member re-sending one already-member join gets the space\'s hello once a session, not once per copy, ' +
+  'and is charged for the copies', () => {
   const [o, w] = [seededKey('review-hello', 'owner'), seededKey('review-hello', 'writer')]
   const store = new MemoryStore()
   const origin = SpaceReplica.create(store, o, 'team', T0)
@@ -48,4 +50,6 @@ test('a member re-sending one already-member join gets the space\'s hello once a
   assert.ok(more <= 1, `${copies} copies of one join (${inBytes} bytes) drew ${more} hellos of the whole space ` +
     `(${helloBytes} bytes, queued unbounded for a peer that does not read), and no charge: ` +
     `${a.events.filter(e => e.type === 'misbehaviour').length} misbehaviour events`)
+  const charged = a.events.filter(e => e.type === 'misbehaviour' && e.peer === b.name)
+  assert.ok(charged.length > 0, 'copies of one join are charged to their sender')
 })
