@@ -70,7 +70,8 @@ const bodies = {
   }),
   leave: z.strictObject({
     force: z.boolean({ error: 'the body\'s "force" is true or false' }).optional()
-      .describe('leave even as the last member who can invite or grant there (refused with LAST_ADMIN otherwise)')
+      .describe('leave even as the last member who can invite or grant there (refused with LAST_ADMIN otherwise), ' +
+        'or with writes of this node no connected member holds (UNSENT_WRITES)')
   }),
   grant: z.strictObject({ peer: text('peer').describe('a peer id'), role }),
   kvPut: z.strictObject({ value: anyValue('value').describe('any JSON value') }),

@@ -59,7 +59,8 @@ function addSpaces (program: Command): void {
     })
   about(space.command('leave <space>'), 'stop holding a space here: no more syncing, its data leaves this node\'s ' +
     'store; a folder bound to it stops syncing and its files stay', 'space leave team', 'space leave team --force')
-    .option('--force', 'leave even as the last member who can invite or grant in the space')
+    .option('--force', 'leave even as the last member who can invite or grant in the space, or with writes no ' +
+      'connected member holds yet')
     .action(async (ref: string, o: { force?: true }) => {
       type Left = { id: string, name: string, folder: string | null }
       const r = await api().call('POST', `/v1/spaces/${enc(ref)}/leave`, { force: o.force === true }) as Left

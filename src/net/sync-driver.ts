@@ -133,6 +133,11 @@ export class SyncDriver {
     this.#pumped(() => { this.#engine.spaceAdded(space) })
   }
 
+  /** This node's entries in `space` that no connected member holds (engine.ts unsentOwn). */
+  unsentOwn (space: SpaceKey): number {
+    return this.#engine.unsentOwn(space)
+  }
+
   /** The node left a space (already out of its directory): the engine forgets it. */
   spaceRemoved (space: SpaceKey): void {
     this.#pumped(() => { this.#engine.spaceRemoved(space) })

@@ -12,5 +12,6 @@ export type NodeErrorCode =
   | 'BACKUP_EXISTS' | 'BACKUP_REFUSED' | 'DATA_DIR_FOLDER' | 'STORAGE_FULL' | 'STORAGE_FAILED'
   | 'NOT_A_MEMBER' | 'NO_CHANGE' | 'JOIN_REFUSED' | 'INVITER_UNREACHABLE' | 'NAME_TAKEN'
   | 'NO_CONFLICT' | 'NOT_ON_DISK' | 'CANNOT_KEEP' | 'RECEIVE_ONLY' | 'NOT_WRITTEN' | 'LAST_ADMIN'
+  | 'UNSENT_WRITES'
 
 export class NodeError extends SamepageError<NodeErrorCode> {}

@@ -30,7 +30,10 @@ import type { LocalWrites } from './writes.ts'
  * they still list this node until an admin revokes it. What they send about
  * the space is dropped unread.
  *
- * The last one who can manage members (the owner, or an admin when no other
+ * A leave is refused unless forced while this node's own entries in the
+ * space have reached no connected member (they would be gone with the rows;
+ * an admin grant among them would leave nobody to manage the space). The
+ * last one who can manage members (the owner, or an admin when no other
  * member is admin) is refused unless forced: after it leaves nobody can
  * invite or grant in the space again, this node included (coming back needs
  * an invite); when it is the only member, the space's data is gone for good.
@@ -73,6 +76,8 @@ export class SpaceLeave {
     }
     const refusal = force ? undefined : lastManagerRefusal(replica, this.#init.me, name)
     if (refusal !== undefined) throw new NodeError('LAST_ADMIN', refusal)
+    const unsent = force ? 0 : this.#init.driver.unsentOwn(replica.key)
+    if (unsent > 0) throw new NodeError('UNSENT_WRITES', unsentRefusal(unsent, name))
     const folder = folders.get(replica.key)?.path ?? null
     if (folder !== null) await folders.remove(replica.key)
     // The folder's stop was the one wait: from here on nothing else runs until the space is gone.
@@ -92,6 +97,13 @@ export class SpaceLeave {
     this.#init.telemetry.holdingsChanged()
     return { id: replica.key, name, folder }
   }
+}
+
+/** Why a node may not leave without --force while its own writes have reached no member (their only copy). */
+function unsentRefusal (unsent: number, name: string): string {
+  return `${unsent} ${unsent === 1 ? 'entry' : 'entries'} this node wrote in space ${name} ` +
+    'no connected member has shown it holds: leaving deletes their only copy; leave once a member that has them ' +
+    `is connected (samepage peers), or anyway: samepage space leave ${name} --force`
 }
 
 /** Why `me` may not leave without --force: it is the last member who can invite or grant in the space. */

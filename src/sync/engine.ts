@@ -222,6 +222,28 @@ export class SyncEngine {
     this.#core.spaceGone(space)
   }
 
+  /**
+   * This node's own entries in `space` that no connected member has shown it
+   * holds (by its hello, announcements, or what it pulled): for a leave,
+   * which would delete their only copy. Peers not connected now count as
+   * holding nothing: what a peer held before its link dropped is not known here.
+   */
+  unsentOwn (space: SpaceKey): number {
+    const replica = this.#core.spaces.get(space)
+    if (replica === undefined) return 0
+    let unsent = 0
+    for (const row of replica.vector()) {
+      if (authorKeyOf(row.author) !== this.self) continue
+      const fk = feedKey(this.self, row.epoch)
+      let held = 0
+      for (const session of this.#core.sessions.values()) {
+        held = Math.max(held, session.spaces.get(space)?.known.get(fk) ?? 0)
+      }
+      unsent += Math.max(0, row.count - held)
+    }
+    return unsent
+  }
+
   /** What peers make this node hold now (decision 17: bounded per peer and in all): for `samepage stats`, tests. */
   holdings (): { pendingEntries: number, pendingBytes: number, claims: number, undrainedBytes: number } {
     let pendingEntries = 0
