@@ -121,8 +121,10 @@ export class MemberCommands {
       throw new NodeError('EXPIRED_TOKEN', `this invite expired at ${at}; ask for a new one`)
     }
     this.#checkNameFree(t.genesis, as)
+    const heldBefore = new Set(this.#init.spaces.list().map(s => s.id))
     const space = this.#joinSpace(t.genesis, t.invite, t.secret, 'this invite\'s space', as)
-    if (space.join === null) {
+    // Held again with a role and no join: the owner that left its space (its genesis makes its role) has it back.
+    if (space.join === null && heldBefore.has(space.replica.key)) {
       const role = space.replica.localRole(this.#me) ?? ''
       const name = this.#init.spaces.nameOf(space.replica)
       throw new NodeError('NO_CHANGE', `this node is already ${role} in space ${name}; nothing to join`)

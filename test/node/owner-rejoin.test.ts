@@ -10,11 +10,9 @@ import { Node } from '../../src/node/index.ts'
  * (--force) and joins it again with one of its old invites is told NO_CHANGE
  * ("already owner; nothing to join"), yet adopt() already holds the space
  * again (its genesis makes the owner's role): the command says nothing changed
- * while it did. It should answer as a join that took effect (or hold nothing).
+ * while it did. It now answers as a join that took effect.
  */
-test('an owner that left and joins again is either told it joined, or holds nothing', {
-  todo: 'review defect, not fixed: NO_CHANGE while the space is held again'
-}, async t => {
+test('an owner that left and joins again is either told it joined, or holds nothing', async t => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-review-'))
   const node = Node.open({ dir })
   t.after(async () => {
