@@ -7,8 +7,9 @@ import type { NodeTelemetry } from './telemetry.ts'
  * (GET /v1/health, which needs no token and so says nothing more):
  *   - `failing`: its store takes no writes: a sync of the WAL failed (every
  *     commit is refused until a restart), or a write to the store failed
- *     for want of room or because the disk refused it and no write of that
- *     kind has succeeded since (StorageHealth: the disk is full or failing);
+ *     because the disk refused it and no write of that kind has succeeded
+ *     since, or for want of room and no write at all has succeeded since
+ *     (StorageHealth: the disk is full or failing);
  *   - `degraded`: it works, but one of its own alerts is open (a disk
  *     under its free-space threshold, low memory, overheating, a peer
  *     unreachable, a folder stuck: telemetry/alerts.ts);

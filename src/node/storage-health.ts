@@ -13,8 +13,8 @@ import { NodeError } from './errors.ts'
  */
 export class StorageHealth {
   readonly #dir: string
-  /** The last failure of each kind of write, until that kind succeeds again. */
-  readonly #failures = new Map<string, { detail: string, sinceMs: number }>()
+  /** The last failure of each kind of write, until that kind succeeds again (want of room: until any write does). */
+  readonly #failures = new Map<string, { detail: string, sinceMs: number, full: boolean }>()
 
   constructor (dir: string) {
     this.#dir = dir
@@ -22,19 +22,22 @@ export class StorageHealth {
 
   /** Records `err` if it is storage trouble (true), else leaves it to the caller (false). */
   failed (operation: string, err: unknown, nowMs: number): boolean {
-    if (storageTrouble(err) === null) return false
+    const kind = storageTrouble(err)
+    if (kind === null) return false
     const sinceMs = this.#failures.get(operation)?.sinceMs ?? nowMs
-    this.#failures.set(operation, { detail: (err as Error).message, sinceMs })
+    this.#failures.set(operation, { detail: (err as Error).message, sinceMs, full: kind === 'full' })
     return true
   }
 
   /**
    * `operation` succeeded: its failure is over; so is one of storing what peers sent (they send it again, and it is
-   * retried).
+   * retried), and every failure for want of room: room is the store's, not one operation's (a node that writes
+   * nothing of its own would otherwise report a full disk for as long as it runs).
    */
   ok (operation: string): void {
     this.#failures.delete(operation)
     this.#failures.delete(PEER_OPERATION)
+    for (const [other, f] of this.#failures) if (f.full) this.#failures.delete(other)
   }
 
   alerts (): AlertReport[] {
