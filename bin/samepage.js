@@ -5,7 +5,7 @@
 // and a checkout never runs a dist/ left by an earlier build. An older Node is
 // told what to do instead of failing on the import.
 import module from 'node:module'
-import { useDaemonV8Flags } from '../lib/daemon-v8.js'
+import { deferOptimizingCompilers, useDaemonV8Flags } from '../lib/daemon-v8.js'
 
 const major = Number(process.versions.node.split('.')[0])
 if (major < 24) {
@@ -17,8 +17,12 @@ if (major < 24) {
 // command spent about 90 ms more CPU (60 of them starting the type stripper), loading the daemon 0.35 s more.
 module.enableCompileCache?.()
 // The daemon's V8 settings (lib/daemon-v8.js says why), before anything else loads; only for the daemon.
-// (A word `start` elsewhere in a command only changes how that command collects its garbage.)
-if (process.argv.slice(2).includes('start')) useDaemonV8Flags()
+// (A word `start` elsewhere in a command only changes how that command collects its garbage, and that it runs
+// unoptimized: nothing in a client command runs long enough to be optimized anyway.)
+if (process.argv.slice(2).includes('start')) {
+  useDaemonV8Flags()
+  deferOptimizingCompilers()
+}
 const { entryOf } = await import('../lib/tree.js')
 let main
 try {

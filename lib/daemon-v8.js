@@ -22,3 +22,15 @@ const DAEMON_V8_FLAGS = [
 export function useDaemonV8Flags () {
   for (const flag of DAEMON_V8_FLAGS) v8.setFlagsFromString(flag)
 }
+
+/**
+ * `samepage start` only: V8's optimizing compilers (Maglev, TurboFan) stay off while the daemon loads its ~800
+ * modules and opens its store, code that runs once; src/cli/start.ts turns them on (optimizeFromNow) before the
+ * node starts its network and folders. Optimizing that start touched ~6 MB more of the node binary's code and
+ * left ~2 MB of compiled code and compiler memory: an idle daemon 6-8 MB smaller (docs/architecture.md, "Memory").
+ * Not for the bench's processes (bench/daemon-v8.ts), which never turn them on.
+ */
+export function deferOptimizingCompilers () {
+  v8.setFlagsFromString('--no-maglev')
+  v8.setFlagsFromString('--no-turbofan')
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { routes } from './routes.ts'
-import { OWN_ROUTES, routeTable } from './route-table.ts'
+import { routeTable } from './route-table.ts'
+import { OWN_ROUTES } from './own-routes.ts'
 import { EVENT_TYPES } from './events.ts'
 import { VERSION } from './version.ts'
 import { errorResponse, RESPONSES } from './response-schemas.ts'

@@ -3,7 +3,8 @@ import fs from 'node:fs'
 import type http from 'node:http'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { WebSocketServer } from 'ws'
+import type { Duplex } from 'node:stream'
+import type { WebSocketServer } from 'ws'
 import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
 import { SamepageError } from '../ids/index.ts'
 import { Node, NodeError } from '../node/index.ts'
@@ -12,9 +13,8 @@ import { API_FILE } from './address.ts'
 import type { ApiAddress } from './address.ts'
 import { toJson } from './json.ts'
 import { VERSION } from './version.ts'
-import { allowedMethods, findOwnRoute, findRoute, pathSegments } from './route-table.ts'
-import type { Access, OwnRouteKey } from './route-table.ts'
-import { openApiDocument } from './openapi.ts'
+import { findOwnRoute, pathSegments } from './own-routes.ts'
+import type { Access, OwnRouteKey } from './own-routes.ts'
 import { Metrics } from './metrics.ts'
 import { DASHBOARD_HEADERS, dashboardModule, dashboardPage } from './dashboard.ts'
 import { EventLog, EventQueryError, eventQuery, streamSse, streamWebSocket } from './events.ts'
@@ -23,6 +23,15 @@ import { EventLog, EventQueryError, eventQuery, streamSse, streamWebSocket } fro
 // CloseEvent and MessageEvent exports and so loads undici (fetch's client) and http2, kept for nothing (an idle
 // daemon's live heap 1.3 MB larger after a full collection, its script source 1 MB, its RSS ~3 MB).
 const nodeHttp = createRequire(import.meta.url)('node:http') as typeof http
+
+// Loaded at the first request that needs them, not at start (docs/architecture.md, "Memory"): routes.ts's calls
+// with their body schemas and the OpenAPI document (zod: ~3 MB of heap built), and ws for a WebSocket upgrade (with
+// the zlib, tls and https it requires: ~4 MB of RSS). An idle daemon that no client has asked for them holds none.
+// A module that fails to load fails its request (logged, INTERNAL), every time.
+let callsModule: Promise<typeof import('./route-table.ts')> | undefined
+const calls = async (): Promise<typeof import('./route-table.ts')> => await (callsModule ??= import('./route-table.ts'))
+let openApiModule: Promise<typeof import('./openapi.ts')> | undefined
+const openApi = async (): Promise<typeof import('./openapi.ts')> => await (openApiModule ??= import('./openapi.ts'))
 
 /**
  * The local API: JSON over HTTP and an event stream (Server-Sent Events, or
@@ -87,7 +96,8 @@ export class ApiServer {
   readonly #metricsToken: string
   readonly #metrics: Metrics
   readonly #server: http.Server
-  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 })
+  /** Made at the first WebSocket upgrade (ws loads then: see above). */
+  #wss: WebSocketServer | undefined
   readonly #events: EventLog
   /** Open Server-Sent Events streams: ended at stop, as they would hold the server open. */
   readonly #sse = new Set<http.ServerResponse>()
@@ -117,7 +127,7 @@ export class ApiServer {
         socket.end(`${status}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
         return
       }
-      this.#wss.handleUpgrade(req, socket, head, ws => { streamWebSocket(ws, this.#events, query, this.#hello()) })
+      void this.#upgrade(req, socket, head, query)
     })
   }
 
@@ -137,7 +147,7 @@ export class ApiServer {
   async stop (): Promise<void> {
     try { fs.unlinkSync(path.join(this.#node.dir, API_FILE)) } catch {}
     this.#events.close()
-    for (const ws of this.#wss.clients) ws.terminate()
+    for (const ws of this.#wss?.clients ?? []) ws.terminate()
     for (const res of this.#sse) res.destroy()
     // close() waits for every open connection: a browser's keep-alive ones and requests in flight would hold
     // the daemon's stop for as long as they last. Idle ones close now, the rest after a short grace.
@@ -156,8 +166,8 @@ export class ApiServer {
       const status = this.#node.health()
       send(res, status === 'failing' ? 503 : 200, { status, version: VERSION })
     },
-    'GET /v1/openapi.json': (_req, res) => {
-      sendText(res, 200, 'application/json; charset=utf-8', openApiDocument(STATUS))
+    'GET /v1/openapi.json': async (_req, res) => {
+      sendText(res, 200, 'application/json; charset=utf-8', (await openApi()).openApiDocument(STATUS))
     },
     'POST /v1/stop': (_req, res) => {
       const onStop = this.#init.onStopRequest
@@ -199,6 +209,7 @@ export class ApiServer {
         return
       }
       if (!this.#authorized(req, url, 'header')) throw unauthorized(req, url)
+      const { findRoute, allowedMethods } = await calls()
       const match = findRoute(method, segments)
       if (match === undefined) {
         const allow = allowedMethods(segments)
@@ -235,6 +246,24 @@ export class ApiServer {
     return access === 'metrics' ? tokenFits(given, this.#metricsToken) || fits : fits
   }
 
+  /** A WebSocket upgrade the server accepted: ws is loaded for the first one (the socket waits meanwhile). */
+  async #upgrade (req: http.IncomingMessage, socket: Duplex, head: Buffer, query: EventQuery): Promise<void> {
+    // The HTTP server let go of the socket's error listener when it handed it over; ws adds its own.
+    const onError = (): void => { socket.destroy() }
+    socket.on('error', onError)
+    try {
+      this.#wss ??= new (await import('ws')).WebSocketServer({ noServer: true, maxPayload: 64 * 1024 })
+    } catch (err) {
+      console.error('samepage api: the WebSocket server did not load', err)
+      socket.end('HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n')
+      return
+    }
+    socket.off('error', onError)
+    if (!socket.destroyed) {
+      this.#wss.handleUpgrade(req, socket, head, ws => { streamWebSocket(ws, this.#events, query, this.#hello()) })
+    }
+  }
+
   /** The first message of every event stream: which node this is. */
   #hello (): object {
     return { peerId: this.#node.peerId }
@@ -243,6 +272,7 @@ export class ApiServer {
 
 class ApiError extends SamepageError<ApiOwnCode> {}
 
+type EventQuery = ReturnType<typeof eventQuery>
 type OwnHandler = (
   req: http.IncomingMessage, res: http.ServerResponse, url: URL, params: Record<string, string>
 ) => void | Promise<void>

@@ -1,3 +1,4 @@
+import v8 from 'node:v8'
 import { createLogger, isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS } from '../log/index.ts'
 import type { LogFormat, Logger } from '../log/index.ts'
 import type { NodeConfig } from '../node/index.ts'
@@ -94,6 +95,7 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
   node.on('notice', n => { say('warn', n.message, n.atMs) })
   let api: InstanceType<typeof ApiServer> | undefined
   try {
+    optimizeFromNow()
     await node.start()
     // The API's port is chosen after the node's is bound, so that the two never choose the same one.
     const apiPort = portText === undefined ? await stablePort(opts.dir, 'api', host) : Number(portText)
@@ -121,6 +123,16 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
   stopReturningMemory()
   await api.stop()
   await node.stop()
+}
+
+/**
+ * V8's optimizing compilers were off while the daemon loaded its modules and opened its store, code that runs
+ * once (lib/daemon-v8.js, deferOptimizingCompilers, says why); from here on, before the network and the folders
+ * start (a restart's first scan of a large folder is hot code), they are on. Harmless where they never were off.
+ */
+function optimizeFromNow (): void {
+  v8.setFlagsFromString('--maglev')
+  v8.setFlagsFromString('--turbofan')
 }
 
 /**
