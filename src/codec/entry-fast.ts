@@ -149,11 +149,15 @@ class Reader {
     return v
   }
 
-  /** A byte string of exactly `size` bytes, copied (as the general decoder copies it). */
+  /**
+   * A byte string of exactly `size` bytes, as a view of the entry's bytes (the general decoder copies; the
+   * contents are the same): the entry holds its bytes anyway, and in a catch-up the three copies per entry
+   * lived as long as the entry, until its run was committed.
+   */
   bytes (size: number): Uint8Array | undefined {
     const n = this.head(2)
     if (n !== size || this.pos + n > this.b.length) return undefined
-    const out = new Uint8Array(this.b.subarray(this.pos, this.pos + n))
+    const out = this.b.subarray(this.pos, this.pos + n)
     this.pos += n
     return out
   }
