@@ -72,6 +72,7 @@ if (mode === 'prepare') {
   const core = new Hypercore(dir, Buffer.from(keyHex, 'hex'))
   await core.ready()
   const started = performance.now()
+  const cpuBefore = process.cpuUsage()
   const socket = net.connect(Number(portText), '127.0.0.1')
   socket.setNoDelay(true)
   const stream = core.replicate(true)
@@ -81,10 +82,12 @@ if (mode === 'prepare') {
   const range = core.download({ start: 0, end: blocks })
   await range.done()
   const seconds = (performance.now() - started) / 1000
+  const cpu = process.cpuUsage(cpuBefore)
+  const cpuSeconds = Math.round((cpu.user + cpu.system) / 1000) / 1000
   if (core.contiguousLength < blocks) throw new Error(`only ${core.contiguousLength} of ${blocks} blocks held after the download`)
   // A spot check, not timed: the last block is the writer's.
   const last = (await core.get(blocks - 1, { wait: false }))?.toString().replace(/^\.+/, '')
-  say({ done: true, blocks: core.contiguousLength, seconds, lastBlockOk: last === String(blocks - 1), memory: memory() })
+  say({ done: true, blocks: core.contiguousLength, seconds, cpuSeconds, lastBlockOk: last === String(blocks - 1), memory: memory() })
   socket.destroy()
   await core.close().catch(() => {})
   process.exit(0)

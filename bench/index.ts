@@ -92,8 +92,8 @@ if (only === undefined || only === 'encrypters') {
 }
 if (only === undefined || only === 'cli') result.cli = await benchCli({ runs: quick ? 5 : 20, log })
 if (only === undefined || only === 'livewrites') {
-  log('livewrites: kv writes from 1, 8 and 64 concurrent HTTP clients to one daemon (group commit)')
-  result.liveWrites = await benchLiveWrites({ clients: quick ? [1, 8] : [1, 8, 64], seconds: quick ? 3 : 10, log })
+  log('livewrites: kv writes from 1, 8, 64 and 256 concurrent HTTP clients to one daemon (group commit)')
+  result.liveWrites = await benchLiveWrites({ clients: quick ? [1, 8] : [1, 8, 64, 256], seconds: quick ? 3 : 10, log })
 }
 if (only === undefined || only === 'relay') {
   const mib = quick ? 64 : 256

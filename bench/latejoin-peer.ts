@@ -18,7 +18,8 @@
  *   join <dir> <token> <expect>
  *       A node with an empty directory joins with the token; the clock runs
  *       from join() until the owner's feed holds `expect` entries (its kv
- *       view is committed with them, in the same transaction).
+ *       view is committed with them, in the same transaction). Its CPU time
+ *       (user + system, all threads) over the same span is reported.
  *
  * One JSON line per milestone on stdout; every wait is bounded (LIMIT_MS).
  * Each process runs with the daemon's V8 setting (daemon-v8.ts).
@@ -111,15 +112,18 @@ async function join (dir: string, token: string, expect: number): Promise<void> 
   })
   const poll = setInterval(() => { if (caughtUp()) done?.() }, 1000) // a fallback, should events ever be merged
   const started = performance.now()
+  const cpuBefore = process.cpuUsage()
   const joined = await node.join(token)
   spaceId = joined.id
   if (caughtUp()) done?.()
   await finished
   const seconds = (performance.now() - started) / 1000
+  const cpu = process.cpuUsage(cpuBefore)
+  const cpuSeconds = Math.round((cpu.user + cpu.system) / 1000) / 1000
   clearInterval(poll)
   const mem = memory() // before the check below, which reads the whole view
   const keys = node.kvList(joined.id).length
-  say({ done: true, seconds, received, keys, memory: mem })
+  say({ done: true, seconds, cpuSeconds, received, keys, memory: mem })
   await node.stop()
   process.exit(0)
 }

@@ -13,12 +13,15 @@ import { memory } from './proc-memory.ts'
  * one process appends as many blocks of the same size, another connects over
  * a loopback TCP socket and downloads them all. Each side is two processes;
  * preparing the data is not timed. Reported: entries per second from join
- * (or connect) to all held, and peak RSS of both processes.
+ * (or connect) to all held, peak RSS of both processes, and the CPU time
+ * each spent meanwhile.
  */
 export interface LateJoinOptions {
   readonly entries: number
   readonly valueBytes: number
   readonly log: (msg: string) => void
+  /** false: the samepage side alone (paired runs of two samepage trees need no Hypercore). */
+  readonly hypercore?: boolean
 }
 
 /** The version the issue names: 11.39 does not install here. */
@@ -30,6 +33,7 @@ export async function benchLateJoin (opts: LateJoinOptions): Promise<Record<stri
   try {
     opts.log(`latejoin: samepage, ${opts.entries} entries of ${opts.valueBytes} B`)
     const samepage = await samepageSide(root, opts)
+    if (opts.hypercore === false) return { entries: opts.entries, valueBytes: opts.valueBytes, samepage }
     opts.log(`latejoin: hypercore@${HYPERCORE_VERSION}, the same`)
     const hypercore = await hypercoreSide(root, opts)
     const rate = (s: Record<string, unknown>): number => typeof s.entriesPerSecond === 'number' ? s.entriesPerSecond : NaN
@@ -57,10 +61,16 @@ async function measure (peer: string, dirs: { seed: string, join: string }, env:
   const seeder = spawnChild([peer, 'seed', dirs.seed], env)
   try {
     const ready = await lines(seeder, l => l.ready === true, false)
+    const seederCpu = cpuSeconds(seeder.pid as number)
     const done = await lines(spawnChild([peer, ...args.joinArgs(ready, prepared)], env), l => l.done === true)
     const seconds = done.seconds as number
-    const { done: _, seconds: __, memory, ...rest } = done
-    return { seconds, entriesPerSecond: args.count(ready, done) / seconds, ...rest, seeder: { atRest: ready.rest, ...peak(seeder) }, joiner: memory }
+    // The seeder's CPU from the joiner's start to its end (a little wider than the joiner's clock: its start-up).
+    const seederCpuSeconds = Math.round((cpuSeconds(seeder.pid as number) - seederCpu) * 100) / 100
+    const { done: _, seconds: __, memory, cpuSeconds: joinerCpuSeconds, ...rest } = done
+    return {
+      seconds, entriesPerSecond: args.count(ready, done) / seconds, ...rest,
+      seeder: { atRest: ready.rest, ...peak(seeder), cpuSeconds: seederCpuSeconds }, joiner: { ...memory as object, cpuSeconds: joinerCpuSeconds }
+    }
   } finally {
     seeder.kill('SIGTERM')
   }
@@ -98,6 +108,13 @@ function spawnChild (args: string[], env: NodeJS.ProcessEnv = process.env): Chil
   return spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] })
 }
 
+/** User + system CPU time of a running process, all its threads (/proc/PID/stat, in clock ticks of 1/100 s). */
+function cpuSeconds (pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
 /** The current and peak RSS of a process that is still running. */
 function peak (child: ChildProcess): { rssMB: number, peakRssMB: number } {
   return memory(child.pid as number)
@@ -128,5 +145,8 @@ async function lines (child: ChildProcess, want: (line: Record<string, unknown>)
 
 if (import.meta.main) {
   const log = (msg: string): void => { process.stderr.write(`${msg}\n`) }
-  console.log(JSON.stringify(await benchLateJoin({ entries: Number(process.argv[2] ?? 100_000), valueBytes: 100, log }), null, 2))
+  // node bench/latejoin.ts [entries] [--samepage-only]
+  const hypercore = !process.argv.includes('--samepage-only')
+  const entries = Number(process.argv.slice(2).find(a => !a.startsWith('--')) ?? 100_000)
+  console.log(JSON.stringify(await benchLateJoin({ entries, valueBytes: 100, log, hypercore }), null, 2))
 }

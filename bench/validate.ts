@@ -11,7 +11,7 @@
  *   4. Reference figures from the design notes, not measured here.
  *
  * Everything is synchronous and runs in this one process (one core).
- * Run: npm exec -- node bench/validate.ts
+ * Run: npm exec -- node bench/validate.ts [--catch-up-only]
  */
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -39,7 +39,12 @@ const LIVE_MAX = 10_000
 const VALUE_BYTES = 100
 const KEYS = 1000
 
-export interface BenchValidateOptions { entries: number, repeats: number }
+export interface BenchValidateOptions {
+  entries: number
+  repeats: number
+  /** Only the catch-up part (paired runs of two trees): no signature libraries, no live ingest. */
+  catchUpOnly?: boolean
+}
 
 export async function benchValidate (opts: BenchValidateOptions): Promise<Record<string, unknown>> {
   const started = performance.now()
@@ -48,10 +53,10 @@ export async function benchValidate (opts: BenchValidateOptions): Promise<Record
   const entries = Math.max(RUN_ENTRIES_MAX, Math.floor(opts.entries))
   const liveEntries = Math.min(LIVE_MAX, Math.max(100, Math.ceil(entries / 10)))
 
-  const signatures = benchSignatures(repeats)
+  const signatures = opts.catchUpOnly === true ? {} : benchSignatures(repeats)
   const feed = produceFeed(entries)
   const catchUp = benchCatchUp(feed, repeats)
-  const live = benchLive(feed, liveEntries, repeats)
+  const live = opts.catchUpOnly === true ? {} : benchLive(feed, liveEntries, repeats)
 
   return {
     machine: {
@@ -308,20 +313,23 @@ function journalMode (file: string): string {
 }
 
 /** Ingests every run into a fresh replica adopted from the origin's genesis; returns the ingest time (adopt excluded). */
-function ingestRuns (feed: Feed, runs: readonly (readonly SignedBytes[])[], make: () => TempStore, expected: number): { ms: number, commits: number } {
+function ingestRuns (feed: Feed, runs: readonly (readonly SignedBytes[])[], make: () => TempStore, expected: number): { ms: number, cpuMs: number, commits: number } {
   const t = make()
   try {
     const replica = SpaceReplica.adopt(t.store, feed.genesis, feed.key)
     if (!(replica instanceof SpaceReplica)) throw new Error(`adopt: ${replica.detail}`)
     const t0 = performance.now()
+    const cpu0 = process.cpuUsage()
     for (const run of runs) {
       const r = replica.ingestRun(run, 'origin', feed.nowMs)
       if (r.reject !== undefined || r.stored.length !== run.length) throw new Error(`ingest: run not stored (${r.reject?.detail ?? `${r.stored.length}/${run.length}`})`)
     }
     const ms = performance.now() - t0
+    const cpu = process.cpuUsage(cpu0)
+    const cpuMs = (cpu.user + cpu.system) / 1000
     const row = replica.feedRow(authorKeyOf(feed.owner.publicKey), feed.epoch)
     if (row?.count !== expected) throw new Error(`ingest: feed holds ${row?.count ?? 0}, expected ${expected}`)
-    return { ms, commits: runs.length }
+    return { ms, cpuMs, commits: runs.length }
   } finally {
     t.dispose()
   }
@@ -398,14 +406,17 @@ function benchCatchUp (feed: Feed, repeats: number): { memory: { entries_per_s: 
   ingestRuns(feed, feed.runs.slice(0, 8), memoryStore, Math.min(n, 8 * RUN_ENTRIES_MAX)) // warm-up
   const memTimes: number[] = []
   const sqlTimes: number[] = []
+  const sqlCpu: number[] = []
   for (let r = 0; r < repeats; r++) {
     memTimes.push(ingestRuns(feed, feed.runs, memoryStore, n).ms)
-    sqlTimes.push(ingestRuns(feed, feed.runs, sqliteStore, n).ms)
+    const sql = ingestRuns(feed, feed.runs, sqliteStore, n)
+    sqlTimes.push(sql.ms)
+    sqlCpu.push(sql.cpuMs)
   }
   const split = measureSplit(feed, feed.runs, ids, repeats)
   const runLengths = feed.runs.map(r => r.length)
   const memory = report(n, memTimes, split, { store: 'MemoryStore' }) as { entries_per_s: number } & Record<string, unknown>
-  const sqlite = report(n, sqlTimes, split, { store: 'SqliteStore', sqlite: journal }) as { entries_per_s: number } & Record<string, unknown>
+  const sqlite = report(n, sqlTimes, split, { store: 'SqliteStore', sqlite: journal, cpu_ms: sqlCpu.map(t => round(t, 0)) }) as { entries_per_s: number } & Record<string, unknown>
   return {
     feed: {
       writer: 'the space owner, one epoch',
@@ -473,6 +484,7 @@ function round (x: number, digits: number): number {
 }
 
 if (import.meta.main) {
-  const result = await benchValidate({ entries: 100_000, repeats: 3 })
+  // node bench/validate.ts [--catch-up-only]
+  const result = await benchValidate({ entries: 100_000, repeats: 3, catchUpOnly: process.argv.includes('--catch-up-only') })
   console.log(JSON.stringify(result, null, 2))
 }

@@ -87,7 +87,7 @@ function readBody (r: Reader): FastFields['body'] | undefined {
 }
 
 /** A cursor over the bytes; `bad` once an integer was not canonical or out of its bounds. */
-class Reader {
+export class Reader {
   readonly b: Uint8Array
   pos = 0
   bad = false
@@ -149,13 +149,25 @@ class Reader {
     return v
   }
 
-  /** A byte string of exactly `size` bytes, copied (as the general decoder copies it). */
+  /**
+   * A byte string of exactly `size` bytes, as a view of the entry's bytes (the general decoder copies; the
+   * contents are the same): the entry holds its bytes anyway, and in a catch-up the three copies per entry
+   * lived as long as the entry, until its run was committed.
+   */
   bytes (size: number): Uint8Array | undefined {
     const n = this.head(2)
     if (n !== size || this.pos + n > this.b.length) return undefined
-    const out = new Uint8Array(this.b.subarray(this.pos, this.pos + n))
+    const out = this.b.subarray(this.pos, this.pos + n)
     this.pos += n
     return out
+  }
+
+  /** A byte string of at most `maxBytes`, as a view; undefined if not one (or not in its shortest head). */
+  byteString (maxBytes: number): Uint8Array | undefined {
+    const n = this.head(2)
+    if (n < 0 || n > maxBytes || this.pos + n > this.b.length) return undefined
+    this.pos += n
+    return this.b.subarray(this.pos - n, this.pos)
   }
 
   text (maxBytes: number): string | undefined {

@@ -2,6 +2,7 @@ import { decodeCbor, encodeCbor } from './cbor.ts'
 import * as f from './fields.ts'
 import { CodecError } from './errors.ts'
 import type { Clock } from './entry.ts'
+import { readEntriesMessage } from './message-fast.ts'
 import {
   AUTHOR_SIZE, CLOCK_COUNTER_MAX, ENTRY_BYTES_MAX, FEEDS_PER_MESSAGE_MAX, GENESIS_BYTES_MAX, HASH_SIZE,
   HELLO_SPACES_MAX, MESSAGE_BYTES_MAX, REASON_BYTES_MAX, RUN_BYTES_MAX, RUN_ENTRIES_MAX, SIGNATURE_SIZE,
@@ -99,6 +100,9 @@ export function encodeMessage (msg: Message): Uint8Array {
 
 /** Only ever returns a Message or throws CodecError. */
 export function decodeMessage (bytes: Uint8Array): Message {
+  // The common `entries` message, read without cborg (message-fast.ts); anything else takes the general path.
+  const fast = bytes instanceof Uint8Array ? readEntriesMessage(bytes) : undefined
+  if (fast !== undefined) return fast
   const cbor = decodeCbor(bytes, 'message', MESSAGE_BYTES_MAX, false)
   const raw = f.map(cbor, 'message', ['m', 'v', 'sp', 's', 'r', 'h', 'a', 'b', 't'])
   switch (raw.m) {

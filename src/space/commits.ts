@@ -1,8 +1,8 @@
-import { ACL_TYPES, bytesEqual, compareBytes, compareClocks, fromHex } from '../codec/index.ts'
+import { ACL_TYPES, bytesEqual, compareBytes, compareClocks, fromHex, toHex } from '../codec/index.ts'
 import type { Entry } from '../codec/index.ts'
 import { authorKeyOf, entryIdOf } from '../ids/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
-import type { Batch, EntryRef, ForkProof, StoredEntry, ViewWrite } from '../store/index.ts'
+import type { Batch, EntryRef, ForkProof, StoredEntry, ViewName, ViewWrite } from '../store/index.ts'
 import type { Acl } from './acl.ts'
 import { emptyResult } from './outcome.ts'
 import type { IngestResult } from './outcome.ts'
@@ -50,7 +50,7 @@ export function commitEntries (
     if (reachesBack(s, s.acl, next)) commitRebuild(s, items.map(it => it.entry), aclAdded, batch, next)
     else commitAclChange(s, items, aclAdded, next, batch)
   } else {
-    const overlay = new ViewOverlay({ get: (view, key) => s.store.viewGet(s.key, view, key) }, s.kvOrders)
+    const overlay = new ViewOverlay(storeRows(s, items), s.kvOrders)
     for (const { entry } of items) {
       if (s.effectiveData(acl, entry, authorOf(entry.author))) applyDataEntry(overlay, entry)
     }
@@ -60,6 +60,35 @@ export function commitEntries (
   const last = (items[items.length - 1] as AuthEntry).entry
   s.headClocks.set(`${authorKeyOf(last.author)}/${last.epoch}`, last.clock)
   if (compareClocks(last.clock, s.clock) > 0) s.clock = last.clock
+}
+
+type RowSource = ConstructorParameters<typeof ViewOverlay>[0]
+
+/**
+ * The store's view rows as a batch's overlay reads them, with the kv rows of
+ * the keys its entries name that the kv order cache does not know read ahead
+ * in one statement: a late joiner's keys are mostly new, and one read per key
+ * was its largest cost after the writes (a run holds at most
+ * RUN_ENTRIES_MAX keys, so the read is bounded by the batch).
+ */
+function storeRows (s: ReplicaState, items: readonly AuthEntry[]): RowSource {
+  const read = (view: ViewName, key: Uint8Array): Uint8Array | undefined => s.store.viewGet(s.key, view, key)
+  if (s.store.viewGetMany === undefined) return { get: read }
+  const wanted = new Set<string>()
+  for (const { entry: { body } } of items) {
+    if ((body.t === 'kv.put' || body.t === 'kv.del') && s.kvOrders.get(body.key) === undefined) {
+      wanted.add(Buffer.from(body.key, 'utf8').toString('hex'))
+    }
+  }
+  if (wanted.size < 2) return { get: read }
+  const rows = s.store.viewGetMany(s.key, 'kv', [...wanted])
+  return {
+    get: (view, key) => {
+      if (view !== 'kv') return read(view, key)
+      const hex = toHex(key)
+      return wanted.has(hex) ? rows.get(hex) : read(view, key)
+    }
+  }
 }
 
 /** authorKeyOf, remembering the last author: a run is one feed's, and hex per entry showed in catch-up's profile. */
@@ -152,7 +181,7 @@ function commitAclChange (
   s: ReplicaState, items: readonly AuthEntry[], aclAdded: readonly Entry[], acl: Acl, batch: Batch
 ): void {
   const before = s.acl
-  const overlay = new ViewOverlay({ get: (view, key) => s.store.viewGet(s.key, view, key) }, s.kvOrders)
+  const overlay = new ViewOverlay(storeRows(s, items), s.kvOrders)
   for (const { entry } of items) if (s.effectiveData(acl, entry)) applyDataEntry(overlay, entry)
   const now = new Set(acl.members().map(m => m.member))
   const removed: ViewWrite[] = []

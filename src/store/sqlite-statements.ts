@@ -51,6 +51,7 @@ export interface Statements {
   dataEntries: StatementSync
   forks: StatementSync
   viewGet: StatementSync
+  viewGetMany: StatementSync
   viewRows: StatementSync
 }
 
@@ -100,6 +101,9 @@ export function prepare (db: DatabaseSync): Statements {
     dataEntries: p(DATA_ENTRIES_SQL),
     forks: p('SELECT author, epoch, seq, a_bytes, a_sig, b_bytes, b_sig FROM forks WHERE sid = ? ORDER BY rowid'),
     viewGet: p('SELECT value FROM views WHERE sid = ? AND view = ? AND key = ?'),
+    // The keys come as one JSON array of hex strings: one statement, one probe of the primary key per key.
+    viewGetMany: p(`SELECT key, value FROM views
+      WHERE sid = ? AND view = ? AND key IN (SELECT unhex(value) FROM json_each(?))`),
     viewRows: p('SELECT key, value FROM views WHERE sid = ? AND view = ? ORDER BY key')
   }
 }

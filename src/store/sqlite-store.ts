@@ -231,6 +231,17 @@ export class SqliteStore implements Store {
     return r === undefined ? undefined : bytes(r['value'])
   }
 
+  viewGetMany (space: SpaceKey, view: ViewName, hexKeys: readonly string[]): Map<string, Uint8Array> {
+    const rows = new Map<string, Uint8Array>()
+    const sid = this.#sidOf(space)
+    if (sid === undefined || hexKeys.length === 0) return rows
+    for (const r of this.#s.viewGetMany.all(sid, view, JSON.stringify(hexKeys))) {
+      const key = bytes(r['key'])
+      rows.set(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex'), bytes(r['value']))
+    }
+    return rows
+  }
+
   /** A snapshot (like MemoryStore's): SQLite orders BLOB keys by memcmp, then length, which is bytewise order. */
   viewRows (space: SpaceKey, view: ViewName): Iterable<readonly [Uint8Array, Uint8Array]> {
     const sid = this.#sidOf(space)

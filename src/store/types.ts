@@ -106,6 +106,11 @@ export interface Store {
   dataPositions (space: SpaceKey, author: AuthorKey): Iterable<{ readonly epoch: number, readonly seq: number }>
   forks (space: SpaceKey): ForkProof[]
   viewGet (space: SpaceKey, view: ViewName, key: Uint8Array): Uint8Array | undefined
+  /**
+   * The rows of several keys (each as hex) in one read, by hex key; a key without a row is absent from the map.
+   * Optional: a store without it is read key by key.
+   */
+  viewGetMany? (space: SpaceKey, view: ViewName, hexKeys: readonly string[]): Map<string, Uint8Array>
   /** Rows of a view in key order. */
   viewRows (space: SpaceKey, view: ViewName): Iterable<readonly [Uint8Array, Uint8Array]>
   /**

@@ -1,4 +1,4 @@
-import { FEEDS_PER_MESSAGE_MAX } from '../codec/index.ts'
+import { bytesEqual, FEEDS_PER_MESSAGE_MAX } from '../codec/index.ts'
 import type { Entry, FeedRow } from '../codec/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
@@ -49,7 +49,14 @@ export class AnnounceRelay implements Relay {
   readonly #haves = new Map<AuthorKey, Map<SpaceKey, Heads>>()
 
   stored (replica: SpaceReplica, entries: readonly Entry[], neighbours: readonly RelayNeighbour[]): Send[] {
-    const feeds = new Set(entries.map(e => feedKey(authorKeyOf(e.author), e.epoch)))
+    // A run is one feed's: its key is made once per change of feed, not per entry (hex per entry showed in catch-up).
+    const feeds = new Set<FeedKey>()
+    let last: Entry | undefined
+    for (const e of entries) {
+      if (last !== undefined && e.epoch === last.epoch && bytesEqual(e.author, last.author)) continue
+      feeds.add(feedKey(authorKeyOf(e.author), e.epoch))
+      last = e
+    }
     for (const fk of feeds) {
       const { author, epoch } = parseFeedKey(fk)
       const row = replica.feedRow(author, epoch)

@@ -325,6 +325,15 @@ export function storeContract (name: string, make: () => StoreHarness): void {
         assert.ok(k instanceof Uint8Array && v instanceof Uint8Array)
         assert.deepEqual(store.viewGet(SPACE, 'kv', k), v)
       }
+      // Many keys in one read (a store that has it): what viewGet reads key by key; a key without a row is absent.
+      if (store.viewGetMany !== undefined) {
+        const asked = [...orderedKeys, b(0x42), b(0x00, 0x00, 0x00)]
+        const hex = (k: Uint8Array): string => Buffer.from(k).toString('hex')
+        const many = store.viewGetMany(SPACE, 'kv', asked.map(hex))
+        for (const k of asked) assert.deepEqual(many.get(hex(k)), store.viewGet(SPACE, 'kv', k))
+        assert.equal(many.size, asked.filter(k => store.viewGet(SPACE, 'kv', k) !== undefined).length)
+        assert.equal(store.viewGetMany(OTHER, 'counter', asked.map(hex)).size, 0)
+      }
     })
 
     scenario('replaceViews clears every view of the space (only that space) before its writes', store => {
