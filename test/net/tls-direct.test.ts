@@ -1,9 +1,17 @@
 import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import crypto from 'node:crypto'
 import net from 'node:net'
+import { createLibp2p } from 'libp2p'
 import type { Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { identify } from '@libp2p/identify'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { MessageStream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
+import { connectionEncrypters } from '../../src/net/index.ts'
 import { bareTcpSocket } from '../../src/net/tls-direct.ts'
 import { bareNode, connect, layersOf, rawBytesRead, sendOn, sendToSink, serveSink, SINK, TLS, until } from './tls-nodes.ts'
 
@@ -13,7 +21,8 @@ import { bareNode, connect, layersOf, rawBytesRead, sendOn, sendToSink, serveSin
  * `@libp2p/tls` (the same wire), both ways; no ciphertext reaches JS on its
  * side; a dial to a peer id answered by another key is refused; a large
  * transfer that fills the TCP buffers arrives whole; and it leaves to
- * `@libp2p/tls` whatever is not a bare TCP socket with nothing buffered.
+ * `@libp2p/tls` whatever is not a bare TCP socket with nothing buffered,
+ * such as a connection relayed by circuit relay v2, which still works.
  * Closing, resetting and timing out: tls-direct-close.test.ts.
  */
 const started: Libp2p[] = []
@@ -120,3 +129,41 @@ describe('which connections take the direct path', () => {
     }
   })
 })
+
+describe('a relayed connection over TLS', { timeout: 300_000 }, () => {
+  test('goes through @libp2p/tls (it is no TCP socket) and carries bytes whole',
+    async () => {
+      const relay = await relayedNode('tls', { relay: circuitRelayServer() })
+      const listener = await relayedNode('tls', {}, ['/p2p-circuit'])
+      const dialler = await relayedNode('tls', {})
+      await listener.dial(relay.getMultiaddrs()[0]!)
+      await until(() => listener.getMultiaddrs().some(a => a.toString().includes('/p2p-circuit')), 60_000,
+        'the listener to hold a reservation at the relay')
+      const circuit = listener.getMultiaddrs().find(a => a.toString().includes('/p2p-circuit'))!
+      const relayed = await dialler.dial(circuit)
+      assert.equal(relayed.limits != null, true, 'not a relayed connection')
+      assert.equal(relayed.encryption, TLS)
+      const stream = await relayed.newStream(SINK, { runOnLimitedConnection: true })
+      const [sent, got] = await sendOn(stream, 32 * 1024 + 3, 9)
+      assert.equal(got, sent)
+    })
+})
+
+async function relayedNode (encrypter: 'tls', services: Record<string, unknown>, listen: string[] = []): Promise<Libp2p> {
+  const n = await createLibp2p({
+    privateKey: await generateKeyPair('Ed25519'),
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0', ...listen] },
+    transports: [tcp(), circuitRelayTransport()],
+    connectionEncrypters: connectionEncrypters([encrypter]),
+    streamMuxers: [yamux()],
+    services: { identify: identify(), ...services }
+  })
+  started.push(n)
+  await n.handle(SINK, async stream => {
+    const hash = crypto.createHash('sha256')
+    for await (const buf of stream) hash.update(buf.subarray())
+    stream.send(hash.digest())
+    await stream.close()
+  }, { runOnLimitedConnection: true })
+  return n
+}
