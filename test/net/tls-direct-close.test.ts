@@ -2,14 +2,15 @@ import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Libp2p } from 'libp2p'
 import type { Connection } from '@libp2p/interface'
-import { bareNode, closeCounter, closed, connect, layersOf, rawBytesRead, sendToSink, serveSink } from './tls-nodes.ts'
+import { bareNode, closeCounter, closed, connect, layersOf, rawBytesRead, sendToSink, serveSink, until } from './tls-nodes.ts'
 
 /**
  * How a connection over TLS on the TCP socket's handle (src/net/tls-direct.ts)
  * ends, between real libp2p nodes over TCP on 127.0.0.1, against itself and
  * against the stock `@libp2p/tls`: a local close, a remote close, an abort
  * (an RST on the TCP socket), a reset of the encrypted stream, and the TCP
- * inactivity timeout each end the connection on both sides, with one
+ * inactivity timeout each end the connection on both sides (also in the
+ * middle of a transfer), with one
  * 'connection:close' per side and the raw sockets gone; an idle connection
  * still times out, a busy one does not.
  */
@@ -83,6 +84,26 @@ describe('ending a direct TLS connection', { timeout: 300_000 }, () => {
       const [, local] = await Promise.all(endings)
       assert.equal(local?.error?.message, 'test reset')
     })
+  }
+})
+
+describe('ending a direct TLS connection in the middle of a transfer', { timeout: 300_000 }, () => {
+  for (const [who, index] of [['sender', 0], ['receiver', 1]] as const) {
+    for (const how of ['aborts', 'closes'] as const) {
+      test(`the ${who} ${how} while 64 MiB are in flight: both ends close once`, async () => {
+        const [a, b] = [await node('tls'), await node('tls')]
+        const counts = closeCounter(a, b)
+        const ends = await connect(a, b)
+        const endings = ends.map(closed)
+        // Not awaited: a stream cut by its connection's abort does not always
+        // settle the sender's wait for drain (the same over @libp2p/tls).
+        void sendToSink(ends[0], 64 << 20, 5).catch(() => {})
+        await until(() => layersOf(ends[1]).maConn.socket.bytesRead > 1 << 20, 120_000, 'the transfer to start')
+        if (how === 'aborts') ends[index].abort(new Error(`the ${who} aborts`))
+        else void ends[index].close().catch(() => {})
+        await assertEndedOnBothSides(ends, counts, endings)
+      })
+    }
   }
 })
 
