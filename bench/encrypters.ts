@@ -1,7 +1,9 @@
 /**
- * The connection encrypters side by side, in one run: TLS 1.3 (@libp2p/tls,
- * OpenSSL's AES-GCM) and Noise (with samepage's node:crypto ChaCha20-Poly1305),
- * each as the daemon builds it (src/net/encrypters.ts):
+ * The connection encrypters side by side, in one run: TLS 1.3 (OpenSSL's
+ * AES-GCM on the TCP socket's handle, src/net/tls-direct.ts) and Noise (with
+ * samepage's node:crypto ChaCha20-Poly1305), each as the daemon builds it
+ * (src/net/encrypters.ts); in raw mode also 'tls-js', the stock @libp2p/tls
+ * over a JS Duplex, which the daemon no longer uses:
  *
  *   raw     MiB over one stream of one libp2p connection (TCP, the encrypter,
  *           Yamux; no samepage protocol), the sender in this process, the
@@ -13,7 +15,7 @@
  * machine's load falls on both; the load average is recorded before and after.
  *
  * Alone, one raw transfer (for an outside timer to compare whole processes):
- *   node bench/encrypters.ts send tls 512      prints that transfer's JSON
+ *   node bench/encrypters.ts send tls 512      prints that transfer's JSON (tls, tls-js or noise)
  *   node bench/encrypters.ts sink tls          the receiver, which send starts
  */
 import { spawn } from 'node:child_process'
@@ -46,13 +48,15 @@ const SINK_PROTOCOL = '/samepage-bench/sink/1.0.0'
 const CHUNK_BYTES = 256 * 1024
 const MB = 1e6
 const NAMES: readonly EncrypterName[] = ['tls', 'noise']
+/** Raw mode also measures the stock @libp2p/tls, which config.json (so a daemon) cannot ask for. */
+const RAW_NAMES: readonly EncrypterName[] = ['tls', 'tls-js', 'noise']
 const CLOCK_TICKS_PER_SECOND = 100
 
 export async function benchEncrypters (opts: EncrypterBenchOptions): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = { loadAverageBefore: os.loadavg() }
-  const raw: Record<string, Record<string, number>[]> = { tls: [], noise: [] }
+  const raw: Record<string, Record<string, number>[]> = { tls: [], 'tls-js': [], noise: [] }
   for (let i = 0; i < opts.rawRuns; i++) {
-    for (const name of NAMES) {
+    for (const name of RAW_NAMES) {
       opts.log(`encrypters: raw ${opts.rawMiB} MiB over ${name}, run ${i + 1} of ${opts.rawRuns}`)
       raw[name]?.push(await rawTransfer(name, opts.rawMiB))
     }
@@ -131,7 +135,7 @@ async function rawTransfer (name: EncrypterName, mib: number): Promise<Record<st
     const sender = (cpu.user + cpu.system) / 1e6
     const receiver = cpuSecondsOf(sink.pid as number) - sinkCpu0
     if (acknowledged !== 8) throw new Error(`the receiver answered ${acknowledged} bytes, not its count`)
-    if (connection.encryption !== (name === 'tls' ? '/tls/1.0.0' : '/noise')) {
+    if (connection.encryption !== (name === 'noise' ? '/noise' : '/tls/1.0.0')) {
       throw new Error(`asked for ${name}, got ${connection.encryption ?? 'none'}`)
     }
     return transferFigures(bytes, seconds, sender, receiver)
@@ -253,10 +257,10 @@ function round (x: number): number {
 
 if (import.meta.main) {
   const [role, name, mib] = process.argv.slice(2)
-  if ((role !== 'send' && role !== 'sink') || (name !== 'tls' && name !== 'noise')) {
-    console.error('usage: node bench/encrypters.ts send tls|noise [MiB] | sink tls|noise')
+  if ((role !== 'send' && role !== 'sink') || !RAW_NAMES.includes(name as EncrypterName)) {
+    console.error('usage: node bench/encrypters.ts send tls|tls-js|noise [MiB] | sink tls|tls-js|noise')
     process.exit(2)
   }
-  if (role === 'sink') await runSink(name)
-  else console.log(JSON.stringify({ encrypter: name, ...await rawTransfer(name, Number(mib ?? 256)) }))
+  if (role === 'sink') await runSink(name as EncrypterName)
+  else console.log(JSON.stringify({ encrypter: name, ...await rawTransfer(name as EncrypterName, Number(mib ?? 256)) }))
 }

@@ -19,8 +19,13 @@ import type { ConnectionEncrypter } from '@libp2p/interface'
  * Each encrypter's module is loaded at its first handshake, not at start: TLS
  * brings X.509 and ASN.1 libraries (about 250 modules, 13 MB of heap), which a
  * node with no connection never needs.
+ *
+ * 'tls' runs OpenSSL on the TCP socket's own handle where the connection is a
+ * bare TCP socket, and `@libp2p/tls` elsewhere (tls-direct.ts says why);
+ * 'tls-js' is `@libp2p/tls` alone, the same wire, kept for the bench to
+ * measure against (config.json accepts only 'tls' and 'noise').
  */
-export type EncrypterName = 'tls' | 'noise'
+export type EncrypterName = 'tls' | 'tls-js' | 'noise'
 
 const PREFERRED: readonly EncrypterName[] = ['tls', 'noise']
 
@@ -35,6 +40,11 @@ interface EncrypterSpec {
 
 const ENCRYPTERS: Record<EncrypterName, EncrypterSpec> = {
   tls: {
+    protocol: '/tls/1.0.0',
+    capabilities: ['@libp2p/connection-encryption'],
+    load: async () => (await import('./tls-direct.ts')).directTls()
+  },
+  'tls-js': {
     protocol: '/tls/1.0.0',
     capabilities: ['@libp2p/connection-encryption'],
     load: async () => (await import('@libp2p/tls')).tls()
