@@ -97,6 +97,9 @@ export class BlockFetch implements ChunkFetcher {
   /** The same, as the pieces it arrived in: a writer writes them as they are (one writev), no copy made. */
   getPieces (hash: Uint8Array, size: number): Promise<Pieces> {
     const hex = toHex(hash)
+    // Closed (the folder stops): nothing will arrive, and a waiter added now would hold its pass, and the stop
+    // that awaits that pass, for ever.
+    if (this.#closed) return Promise.reject(new Error(`transfer stopped before chunk ${hex.slice(0, 16)}… arrived`))
     const failed = this.#failed.get(hex)
     if (failed !== undefined) return Promise.reject(failed)
     const bytes = this.#arrived.get(hex)

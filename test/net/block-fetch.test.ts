@@ -68,3 +68,13 @@ describe('block fetch', { timeout: 60_000 }, () => {
     good.close()
   })
 })
+
+test('a chunk asked for after the fetcher closed is refused at once, not waited for (a folder\'s stop awaits its pass)',
+  async () => {
+    const hash = crypto.randomBytes(32)
+    const fetch = new BlockFetch({ space: 's', peers: ['p'], link: async () => fakeLink(async () => new Uint8Array(8)), onCorrupt: () => {}, stallMs: 60_000 })
+    fetch.close()
+    // Before the fix this waiter was added to the closed fetcher and never settled: the race stalled a
+    // FolderSync.stop() for ever in CI (a pass between two awaits when the stop closed its fetcher).
+    await assert.rejects(fetch.get(hash, 8), /transfer stopped/)
+  })
