@@ -108,10 +108,13 @@ describe('ending a direct TLS connection in the middle of a transfer', { timeout
 })
 
 describe('the TCP inactivity timeout over direct TLS', { timeout: 300_000 }, () => {
-  // The timeout is short, but no assertion races it: an idle connection is
-  // waited for until it closes; a busy one is kept busy by exchanges ten
-  // times more frequent than the timeout, each waited for, and stays open.
-  const TIMEOUT_MS = 1500
+  // No assertion races the timeout: an idle connection is waited for until it
+  // closes; a busy one is kept busy by exchanges ten times more frequent than
+  // the timeout, each waited for, over twice the timeout, and stays open. The
+  // timeout is 5 s so that only a machine stalled for seconds between two
+  // back-to-back exchanges could close a busy link (1.5 s left a loaded
+  // machine too little room).
+  const TIMEOUT_MS = 5000
 
   for (const [dialler, listener] of sides) {
     test(`${dialler} dials ${listener}: a busy connection stays open, then times out once idle, on both sides`, async () => {
@@ -120,7 +123,7 @@ describe('the TCP inactivity timeout over direct TLS', { timeout: 300_000 }, () 
       const ends = await connect(a, b)
       const rawReads = ends.map(rawBytesRead)
       const endings = ends.map(closed)
-      for (let i = 0; i < 30; i++) {
+      for (let i = 0; i < 20; i++) {
         const [sent, got] = await sendToSink(ends[i % 2] as Connection, 1000, i)
         assert.equal(got, sent)
         await new Promise(resolve => setTimeout(resolve, TIMEOUT_MS / 10))
