@@ -47,10 +47,11 @@ export function readEntriesMessage (b: Uint8Array): EntriesMessage | undefined {
     const sig = r.byteString(SIGNATURE_SIZE)
     if (bytes === undefined || sig === undefined || sig.length !== SIGNATURE_SIZE) return undefined
     total += bytes.length
-    run.push([bytes.slice(), sig.slice()])
+    // new Uint8Array(view) copies; a Buffer's slice() (the engine's frames are Buffers) would be a view of the frame
+    run.push([new Uint8Array(bytes), new Uint8Array(sig)])
   }
   if (total > RUN_BYTES_MAX || !r.literal(SPACE_KEY)) return undefined
   const space = r.byteString(SPACE_ID_SIZE)
   if (space === undefined || space.length !== SPACE_ID_SIZE || r.pos !== b.length) return undefined
-  return { m: 'entries', space: space.slice(), run }
+  return { m: 'entries', space: new Uint8Array(space), run }
 }

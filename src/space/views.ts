@@ -133,7 +133,8 @@ export function applyDataEntry (rows: ViewOverlay, e: Entry): void {
       const value = b.t === 'kv.put' ? b.value : null
       const row = encodeKvRow(e, b.t === 'kv.del', value)
       const { wallMs, counter } = e.clock
-      const order = { wallMs, counter, author: e.author, epoch: e.epoch, seq: e.seq, id: e.id }
+      // The author copied: the kv order cache outlives the entry, whose fast read gives a view of its bytes.
+      const order = { wallMs, counter, author: new Uint8Array(e.author), epoch: e.epoch, seq: e.seq, id: e.id }
       rows.setKv(b.key, key, order, row)
       return
     }
