@@ -13,8 +13,10 @@
  *    view of the entry's bytes, so each cached key held its whole entry (up to
  *    64 kB: 10,000 keys could hold ~640 MB where 32 bytes each are needed).
  */
-import { test } from 'node:test'
+import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { lpStream } from '@libp2p/utils'
+import type { Libp2p } from 'libp2p'
 import { decodeEntry, decodeMessage, encodeMessage, AUTHOR_SIZE } from '../../src/codec/index.ts'
 import type { SignedBytes } from '../../src/codec/index.ts'
 import { MemoryStore } from '../../src/store/index.ts'
@@ -22,6 +24,7 @@ import { SpaceReplica } from '../../src/space/index.ts'
 import { applyDataEntry, EMPTY_ROWS, KvOrderCache, ViewOverlay } from '../../src/space/views.ts'
 import { authorKeyOf } from '../../src/ids/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
+import { bareNode, connect } from '../net/tls-nodes.ts'
 
 const OWNER = seededKey('review-fast-views', 'owner')
 
@@ -73,4 +76,37 @@ test('a kv order kept in the kv order cache does not hold its entry\'s bytes', (
   // An author and an id per key: 64 bytes each (a little slack for a pooled copy), not 60 kB.
   assert.ok(held <= run.length * (AUTHOR_SIZE + 32) * 4,
     `the cached orders of ${run.length} keys hold ${held} bytes of buffers (their entries are ${run[0]![0].length} each)`)
+})
+
+const nodes: Libp2p[] = []
+after(async () => { for (const n of nodes) await n.stop() })
+
+test('entries messages read from the frames a real TLS connection delivers hold only their own bytes', async () => {
+  const { space, run } = kvRun(2, 100)
+  const message = encodeMessage({ m: 'entries', space, run })
+  const [a, b] = [await bareNode('tls'), await bareNode('tls')]
+  nodes.push(a, b)
+  const FRAMES = 4
+  const frames = new Promise<Uint8Array[]>(resolve => {
+    void b.handle('/samepage-review/frames/1.0.0', async stream => {
+      const lp = lpStream(stream)
+      const got: Uint8Array[] = []
+      // As src/net/sync-session.ts reads them.
+      for (let i = 0; i < FRAMES; i++) got.push((await lp.read()).subarray())
+      resolve(got)
+    })
+  })
+  const [out] = await connect(a, b)
+  const lp = lpStream(await out.newStream('/samepage-review/frames/1.0.0'))
+  for (let i = 0; i < FRAMES; i++) await lp.write(message)
+  for (const frame of await frames) {
+    const decoded = decodeMessage(frame)
+    assert.equal(decoded.m, 'entries')
+    if (decoded.m !== 'entries') continue
+    for (const bytes of [decoded.space, ...decoded.run.flat()]) {
+      assert.equal(bytes.buffer.byteLength, bytes.byteLength,
+        `a byte string of ${bytes.byteLength} bytes holds a buffer of ${bytes.buffer.byteLength} (the frame is a ` +
+        `${frame.constructor.name} of ${frame.byteLength} in a buffer of ${frame.buffer.byteLength})`)
+    }
+  }
 })
