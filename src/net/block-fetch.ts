@@ -132,6 +132,12 @@ export class BlockFetch implements ChunkFetcher {
   close (): void {
     this.#closed = true
     clearTimeout(this.#timer)
+    // What is still asked is taken back: the links outlive the pass, and each peer would read and upload it for no one
+    // (the cancels a last release queued in the scheduler are never polled now).
+    for (const key of [...this.#asked.keys()]) {
+      const at = key.indexOf(' ')
+      this.#cancel(key.slice(0, at), key.slice(at + 1))
+    }
     for (const [hex, list] of this.#waiters) {
       for (const w of list) w.reject(new Error(`transfer stopped before chunk ${hex.slice(0, 16)}… arrived`))
     }
