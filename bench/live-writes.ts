@@ -46,6 +46,8 @@ interface Case {
   daemonPeakRssBytes: number
   /** The daemon's CPU time (user + system) during the case, per acknowledged write: less noisy than the rate. */
   daemonCpuUsPerWrite: number
+  /** This process's CPU time (the clients) during the case, per acknowledged write: it runs on the same cores. */
+  clientCpuUsPerWrite: number
   loadAverage: { before: number[], after: number[] }
 }
 
@@ -64,6 +66,7 @@ export async function benchLiveWrites (opts: Options): Promise<Record<string, un
       const loadBefore = os.loadavg()
       const commitsBefore = await commits(agent, api)
       const cpuBefore = cpuMsOf(daemon.pid as number)
+      const clientCpuBefore = process.cpuUsage()
       const latencies: number[] = []
       let failed = 0
       let issued = 0
@@ -81,6 +84,7 @@ export async function benchLiveWrites (opts: Options): Promise<Record<string, un
       await Promise.all(Array.from({ length: clients }, async (_, c) => { await client(c) }))
       const seconds = (performance.now() - started) / 1000
       const cpuMs = cpuMsOf(daemon.pid as number) - cpuBefore
+      const clientCpu = process.cpuUsage(clientCpuBefore)
       const commitsAfter = await commits(agent, api)
       latencies.sort((a, b) => a - b)
       const mem = memoryOf(daemon.pid as number)
@@ -96,6 +100,7 @@ export async function benchLiveWrites (opts: Options): Promise<Record<string, un
         daemonRssBytes: mem.rss,
         daemonPeakRssBytes: mem.peak,
         daemonCpuUsPerWrite: latencies.length === 0 ? NaN : Math.round(cpuMs * 1000 / latencies.length),
+        clientCpuUsPerWrite: latencies.length === 0 ? NaN : Math.round((clientCpu.user + clientCpu.system) / latencies.length),
         loadAverage: { before: loadBefore.map(l => round(l, 2)), after: os.loadavg().map(l => round(l, 2)) }
       })
     }
