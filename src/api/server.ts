@@ -30,7 +30,10 @@ const nodeHttp = createRequire(import.meta.url)('node:http') as typeof http
 // the zlib, tls and https it requires: ~4 MB of RSS). An idle daemon that no client has asked for them holds none.
 // A module that fails to load fails its request (logged, INTERNAL), every time.
 let callsModule: Promise<typeof import('./route-table.ts')> | undefined
-const calls = async (): Promise<typeof import('./route-table.ts')> => await (callsModule ??= import('./route-table.ts'))
+/** The module once loaded: a call then finds its route without awaiting the import again. */
+let callsLoaded: typeof import('./route-table.ts') | undefined
+const calls = async (): Promise<typeof import('./route-table.ts')> =>
+  await (callsModule ??= import('./route-table.ts').then(m => (callsLoaded = m)))
 let openApiModule: Promise<typeof import('./openapi.ts')> | undefined
 const openApi = async (): Promise<typeof import('./openapi.ts')> => await (openApiModule ??= import('./openapi.ts'))
 
@@ -215,7 +218,7 @@ export class ApiServer {
         return
       }
       if (!this.#authorized(req, url, 'header')) throw unauthorized(req, url())
-      const { findRoute, allowedMethods } = await calls()
+      const { findRoute, allowedMethods } = callsLoaded ?? await calls()
       const match = findRoute(method, segments)
       if (match === undefined) {
         const allow = allowedMethods(segments)
