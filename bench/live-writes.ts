@@ -47,6 +47,8 @@ interface Case {
   daemonPeakRssBytes: number
   /** The daemon's CPU time (user + system) during the case, per acknowledged write: less noisy than the rate. */
   daemonCpuUsPerWrite: number
+  /** The same, of the daemon's main thread alone (the event loop: what bounds the rate; not the thread pool's syncs). */
+  daemonMainThreadCpuUsPerWrite: number
   /** This process's CPU time (the clients) during the case, per acknowledged write: it runs on the same cores. */
   clientCpuUsPerWrite: number
   loadAverage: { before: number[], after: number[] }
@@ -70,6 +72,7 @@ export async function benchLiveWrites (opts: Options): Promise<Record<string, un
       const loadBefore = os.loadavg()
       const commitsBefore = await commits(agent, api)
       const cpuBefore = cpuMsOf(daemon.pid as number)
+      const mainCpuBefore = cpuMsOf(daemon.pid as number, daemon.pid)
       const clientCpuBefore = process.cpuUsage()
       const latencies: number[] = []
       let failed = 0
@@ -88,6 +91,7 @@ export async function benchLiveWrites (opts: Options): Promise<Record<string, un
       await Promise.all(Array.from({ length: clients }, async (_, c) => { await client(c) }))
       const seconds = (performance.now() - started) / 1000
       const cpuMs = cpuMsOf(daemon.pid as number) - cpuBefore
+      const mainCpuMs = cpuMsOf(daemon.pid as number, daemon.pid) - mainCpuBefore
       const clientCpu = process.cpuUsage(clientCpuBefore)
       const commitsAfter = await commits(agent, api)
       latencies.sort((a, b) => a - b)
@@ -104,6 +108,7 @@ export async function benchLiveWrites (opts: Options): Promise<Record<string, un
         daemonRssBytes: mem.rss,
         daemonPeakRssBytes: mem.peak,
         daemonCpuUsPerWrite: latencies.length === 0 ? NaN : Math.round(cpuMs * 1000 / latencies.length),
+        daemonMainThreadCpuUsPerWrite: latencies.length === 0 ? NaN : Math.round(mainCpuMs * 1000 / latencies.length),
         clientCpuUsPerWrite: latencies.length === 0 ? NaN : Math.round((clientCpu.user + clientCpu.system) / latencies.length),
         loadAverage: { before: loadBefore.map(l => round(l, 2)), after: os.loadavg().map(l => round(l, 2)) }
       })
@@ -173,9 +178,12 @@ function memoryOf (pid: number): { rss: number, peak: number } {
   return { rss: kb('VmRSS'), peak: kb('VmHWM') }
 }
 
-/** User + system CPU milliseconds of process `pid` so far (/proc/PID/stat, in clock ticks of 10 ms). */
-function cpuMsOf (pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+/**
+ * User + system CPU milliseconds of process `pid` so far, or of its thread `thread` (the main thread's id is the
+ * pid) (/proc/PID[/task/TID]/stat, in clock ticks of 10 ms).
+ */
+function cpuMsOf (pid: number, thread?: number): number {
+  const stat = fs.readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
