@@ -16,10 +16,11 @@ const BODY_BYTES_MAX = 1024 * 1024
 
 /**
  * Characters a URL path keeps as they are (RFC 3986's pchar without `%`):
- * a target made of these alone, with no `.` or `..` segment, parses to a
- * URL whose pathname is the target itself, with no query and no fragment.
+ * a target made of these alone, with no `.` or `..` segment and not opening
+ * with `//` (which a URL reads as a host), parses to a URL whose pathname is
+ * the target itself, with no query and no fragment.
  */
-const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/
 const DOT_SEGMENT = /\/\.\.?(?:\/|$)/
 
 /** The request target as its own pathname when parsing it as a URL would change nothing; undefined otherwise. */
