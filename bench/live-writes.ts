@@ -30,7 +30,8 @@ interface Options {
   readonly log: (msg: string) => void
 }
 
-interface Api { readonly url: string, readonly token: string }
+/** api.json's url and token, with the url's host and port taken apart once. */
+interface Api { readonly url: string, readonly token: string, readonly host: string, readonly port: string }
 
 interface Case {
   clients: number
@@ -46,6 +47,10 @@ interface Case {
   daemonPeakRssBytes: number
   /** The daemon's CPU time (user + system) during the case, per acknowledged write: less noisy than the rate. */
   daemonCpuUsPerWrite: number
+  /** The same, of the daemon's main thread alone (the event loop: what bounds the rate; not the thread pool's syncs). */
+  daemonMainThreadCpuUsPerWrite: number
+  /** This process's CPU time (the clients) during the case, per acknowledged write: it runs on the same cores. */
+  clientCpuUsPerWrite: number
   loadAverage: { before: number[], after: number[] }
 }
 
@@ -55,15 +60,20 @@ export async function benchLiveWrites (opts: Options): Promise<Record<string, un
   const daemon = await start(tree, path.join(root, 'n'))
   const cases: Case[] = []
   try {
-    const api = JSON.parse(fs.readFileSync(path.join(root, 'n', 'api.json'), 'utf8')) as Api
+    const saved = JSON.parse(fs.readFileSync(path.join(root, 'n', 'api.json'), 'utf8')) as { url: string, token: string }
+    const { hostname, port } = new URL(saved.url)
+    const api: Api = { ...saved, host: hostname.replace(/^\[|\]$/g, ''), port } // an IPv6 host without its brackets
     const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(...opts.clients) })
     const space = ((await call(agent, api, 'POST', '/v1/spaces', { name: 'live' })).json as { id: string }).id
-    const value = 'v'.repeat(opts.valueBytes ?? 100)
+    // Every write sends the same body: serialized once, as the clients should cost the shared cores little.
+    const body = JSON.stringify({ value: 'v'.repeat(opts.valueBytes ?? 100) })
     for (const clients of opts.clients) {
       opts.log(`livewrites: ${clients} client(s), ${opts.seconds} s or ${opts.maxWrites ?? 'no'} writes at most`)
       const loadBefore = os.loadavg()
       const commitsBefore = await commits(agent, api)
       const cpuBefore = cpuMsOf(daemon.pid as number)
+      const mainCpuBefore = cpuMsOf(daemon.pid as number, daemon.pid)
+      const clientCpuBefore = process.cpuUsage()
       const latencies: number[] = []
       let failed = 0
       let issued = 0
@@ -73,7 +83,7 @@ export async function benchLiveWrites (opts: Options): Promise<Record<string, un
         while (performance.now() < until && issued < (opts.maxWrites ?? Infinity)) {
           const n = issued++
           const t0 = performance.now()
-          const r = await call(agent, api, 'PUT', `/v1/spaces/${space}/kv/c${clients}-${c}-${n}`, { value })
+          const r = await call(agent, api, 'PUT', `/v1/spaces/${space}/kv/c${clients}-${c}-${n}`, body)
           if (r.status === 200) latencies.push(performance.now() - t0)
           else failed++
         }
@@ -81,6 +91,8 @@ export async function benchLiveWrites (opts: Options): Promise<Record<string, un
       await Promise.all(Array.from({ length: clients }, async (_, c) => { await client(c) }))
       const seconds = (performance.now() - started) / 1000
       const cpuMs = cpuMsOf(daemon.pid as number) - cpuBefore
+      const mainCpuMs = cpuMsOf(daemon.pid as number, daemon.pid) - mainCpuBefore
+      const clientCpu = process.cpuUsage(clientCpuBefore)
       const commitsAfter = await commits(agent, api)
       latencies.sort((a, b) => a - b)
       const mem = memoryOf(daemon.pid as number)
@@ -96,6 +108,8 @@ export async function benchLiveWrites (opts: Options): Promise<Record<string, un
         daemonRssBytes: mem.rss,
         daemonPeakRssBytes: mem.peak,
         daemonCpuUsPerWrite: latencies.length === 0 ? NaN : Math.round(cpuMs * 1000 / latencies.length),
+        daemonMainThreadCpuUsPerWrite: latencies.length === 0 ? NaN : Math.round(mainCpuMs * 1000 / latencies.length),
+        clientCpuUsPerWrite: latencies.length === 0 ? NaN : Math.round((clientCpu.user + clientCpu.system) / latencies.length),
         loadAverage: { before: loadBefore.map(l => round(l, 2)), after: os.loadavg().map(l => round(l, 2)) }
       })
     }
@@ -130,12 +144,15 @@ async function stopDaemon (child: ChildProcess): Promise<void> {
   await exited
 }
 
+/** One API call; `body` is sent as it is when it is a string (already JSON), else as its JSON. */
 async function call (
   agent: http.Agent, api: Api, method: string, route: string, body?: unknown
 ): Promise<{ status: number, json: unknown }> {
   return await new Promise((resolve, reject) => {
-    const req = http.request(`${api.url}${route}`, {
-      method, agent, headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' }
+    // Host, port and path, not a URL string for http.request to parse at every call.
+    const req = http.request({
+      host: api.host, port: api.port, path: route, method, agent,
+      headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' }
     }, res => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
@@ -145,7 +162,7 @@ async function call (
       res.on('error', reject)
     })
     req.on('error', reject)
-    req.end(body === undefined ? undefined : JSON.stringify(body))
+    req.end(body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body))
   })
 }
 
@@ -161,9 +178,12 @@ function memoryOf (pid: number): { rss: number, peak: number } {
   return { rss: kb('VmRSS'), peak: kb('VmHWM') }
 }
 
-/** User + system CPU milliseconds of process `pid` so far (/proc/PID/stat, in clock ticks of 10 ms). */
-function cpuMsOf (pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+/**
+ * User + system CPU milliseconds of process `pid` so far, or of its thread `thread` (the main thread's id is the
+ * pid) (/proc/PID[/task/TID]/stat, in clock ticks of 10 ms).
+ */
+function cpuMsOf (pid: number, thread?: number): number {
+  const stat = fs.readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) * 10
 }

@@ -9,6 +9,9 @@
  * object) and marks the one that failed {"/": {"unreadable": why}}, as
  * space/ marks a row it cannot decode.
  */
+/** The answer of a call that returns nothing else: one object, so the server can send its JSON made once. */
+export const OK_ANSWER = { ok: true } as const
+
 export function toJson (value: unknown): string {
   try {
     return stringify(value)

@@ -46,8 +46,10 @@ type KeyOf<R> = R extends { method: infer M extends string, path: infer P extend
 
 /** A URL path's segments, decoded; undefined when one holds a malformed `%` escape. */
 export function pathSegments (pathname: string): string[] | undefined {
+  const segments = pathname.split('/').filter(p => p !== '')
+  if (!pathname.includes('%')) return segments // nothing to decode
   try {
-    return pathname.split('/').filter(p => p !== '').map(decodeURIComponent)
+    return segments.map(decodeURIComponent)
   } catch {
     return undefined
   }
@@ -65,13 +67,16 @@ export function fit (pattern: readonly string[], segments: readonly string[]): R
   return params
 }
 
+/** OWN_ROUTES with each path's segments, split once rather than at every request. */
+const OWN_PATTERNS = OWN_ROUTES.map(r => ({ ...r, parts: r.path.split('/').filter(p => p !== '') }))
+
 /** The server's own route that answers `method` at these segments, with its parameters. */
 export function findOwnRoute (
   method: string, segments: readonly string[]
 ): { key: OwnRouteKey, access: Access, params: Record<string, string> } | undefined {
-  for (const r of OWN_ROUTES) {
+  for (const r of OWN_PATTERNS) {
     if (r.method !== method) continue
-    const params = fit(r.path.split('/').filter(p => p !== ''), segments)
+    const params = fit(r.parts, segments)
     if (params !== undefined) return { key: `${r.method} ${r.path}` as OwnRouteKey, access: r.access, params }
   }
   return undefined

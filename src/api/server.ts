@@ -6,12 +6,13 @@ import path from 'node:path'
 import type { Duplex } from 'node:stream'
 import type { WebSocketServer } from 'ws'
 import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
-import { SamepageError } from '../ids/index.ts'
 import { Node, NodeError } from '../node/index.ts'
 import type { NodeErrorCode } from '../node/index.ts'
 import { API_FILE } from './address.ts'
 import type { ApiAddress } from './address.ts'
-import { toJson } from './json.ts'
+import { OK_ANSWER, toJson } from './json.ts'
+import { ApiError, parseUrl, plainPath, readJson } from './request.ts'
+import type { ApiOwnCode } from './request.ts'
 import { VERSION } from './version.ts'
 import { findOwnRoute, pathSegments } from './own-routes.ts'
 import type { Access, OwnRouteKey } from './own-routes.ts'
@@ -29,7 +30,10 @@ const nodeHttp = createRequire(import.meta.url)('node:http') as typeof http
 // the zlib, tls and https it requires: ~4 MB of RSS). An idle daemon that no client has asked for them holds none.
 // A module that fails to load fails its request (logged, INTERNAL), every time.
 let callsModule: Promise<typeof import('./route-table.ts')> | undefined
-const calls = async (): Promise<typeof import('./route-table.ts')> => await (callsModule ??= import('./route-table.ts'))
+/** The module once loaded: a call then finds its route without awaiting the import again. */
+let callsLoaded: typeof import('./route-table.ts') | undefined
+const calls = async (): Promise<typeof import('./route-table.ts')> =>
+  await (callsModule ??= import('./route-table.ts').then(m => (callsLoaded = m)))
 let openApiModule: Promise<typeof import('./openapi.ts')> | undefined
 const openApi = async (): Promise<typeof import('./openapi.ts')> => await (openApiModule ??= import('./openapi.ts'))
 
@@ -54,7 +58,6 @@ const openApi = async (): Promise<typeof import('./openapi.ts')> => await (openA
 const TOKEN_FILE = 'api-token'
 /** The read-only token for GET /metrics: a scrape config holding it can read the metrics and do nothing else. */
 const METRICS_TOKEN_FILE = 'metrics-token'
-const BODY_BYTES_MAX = 1024 * 1024
 /** How long a stopping server lets requests in flight finish before it cuts their connections. */
 const STOP_GRACE_MS = 2_000
 
@@ -66,7 +69,6 @@ interface ApiInit {
   readonly onStopRequest?: () => void
 }
 
-type ApiOwnCode = 'UNAUTHORIZED' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'TOO_LARGE' | 'BAD_JSON' | 'BAD_URL'
 /** Every `error.code` the API answers with: the node's, the API's own, and INTERNAL for anything else. */
 export type ApiErrorCode = NodeErrorCode | ApiOwnCode | 'INTERNAL'
 
@@ -93,7 +95,9 @@ export class ApiServer {
   readonly #node: Node
   readonly #init: ApiInit
   readonly #token: string
-  readonly #metricsToken: string
+  /** The tokens' bytes, made once: each request compares its own with them. */
+  readonly #tokenBytes: Buffer
+  readonly #metricsTokenBytes: Buffer
   readonly #metrics: Metrics
   readonly #server: http.Server
   /** Made at the first WebSocket upgrade (ws loads then: see above). */
@@ -107,14 +111,15 @@ export class ApiServer {
     this.#init = init
     this.#node = init.node
     this.#token = loadOrCreateToken(path.join(init.node.dir, TOKEN_FILE))
-    this.#metricsToken = loadOrCreateToken(path.join(init.node.dir, METRICS_TOKEN_FILE))
+    this.#tokenBytes = Buffer.from(this.#token)
+    this.#metricsTokenBytes = Buffer.from(loadOrCreateToken(path.join(init.node.dir, METRICS_TOKEN_FILE)))
     this.#metrics = new Metrics(init.node)
     this.#events = new EventLog(init.node)
     this.#server = nodeHttp.createServer((req, res) => { void this.#handle(req, res) })
     this.#server.on('upgrade', (req, socket, head) => {
       let url: URL
       try { url = parseUrl(req.url) } catch { url = new URL('http://localhost/') }
-      if (url.pathname !== '/v1/events' || !this.#authorized(req, url, 'query')) {
+      if (url.pathname !== '/v1/events' || !this.#authorized(req, () => url, 'query')) {
         socket.end(`HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: ${BEARER_CHALLENGE}\r\n\r\n`)
         return
       }
@@ -199,27 +204,31 @@ export class ApiServer {
   async #handle (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
       const method = req.method ?? 'GET'
-      const url = parseUrl(req.url)
-      const segments = pathSegments(url.pathname)
-      if (segments === undefined) throw new ApiError('BAD_URL', `the path has a malformed % escape: ${url.pathname}`)
+      // A plain path is its own pathname with no query: no URL is parsed for it unless something reads one.
+      const plain = plainPath(req.url)
+      let parsed = plain === undefined ? parseUrl(req.url) : undefined
+      const url = (): URL => (parsed ??= parseUrl(req.url))
+      const pathname = plain ?? url().pathname
+      const segments = pathSegments(pathname)
+      if (segments === undefined) throw new ApiError('BAD_URL', `the path has a malformed % escape: ${pathname}`)
       const own = findOwnRoute(method, segments)
       if (own !== undefined) {
-        if (own.access !== 'none' && !this.#authorized(req, url, own.access)) throw unauthorized(req, url)
-        await this.#own[own.key](req, res, url, own.params)
+        if (own.access !== 'none' && !this.#authorized(req, url, own.access)) throw unauthorized(req, url())
+        await this.#own[own.key](req, res, url(), own.params)
         return
       }
-      if (!this.#authorized(req, url, 'header')) throw unauthorized(req, url)
-      const { findRoute, allowedMethods } = await calls()
+      if (!this.#authorized(req, url, 'header')) throw unauthorized(req, url())
+      const { findRoute, allowedMethods } = callsLoaded ?? await calls()
       const match = findRoute(method, segments)
       if (match === undefined) {
         const allow = allowedMethods(segments)
-        if (allow.length === 0) throw new ApiError('NOT_FOUND', `no such API call: ${method} ${url.pathname}`)
+        if (allow.length === 0) throw new ApiError('NOT_FOUND', `no such API call: ${method} ${pathname}`)
         res.setHeader('allow', allow.join(', '))
-        throw new ApiError('METHOD_NOT_ALLOWED', `${url.pathname} takes ${allow.join(', ')}, not ${method}`)
+        throw new ApiError('METHOD_NOT_ALLOWED', `${pathname} takes ${allow.join(', ')}, not ${method}`)
       }
       const body = match.route.body === undefined ? {} : await readJson(req)
       const result = await match.route.run(this.#node, match.params, body)
-      send(res, 200, result ?? { ok: true })
+      send(res, 200, result ?? OK_ANSWER)
     } catch (err) {
       const { code, message } = describe(err)
       if (res.headersSent) { res.destroy(); return } // a stream already begun cannot turn into an error
@@ -236,14 +245,14 @@ export class ApiServer {
    * Referer of whatever the caller opens next. Where access is `metrics`,
    * the read-only metrics token is taken too; nowhere else.
    */
-  #authorized (req: http.IncomingMessage, url: URL, access: Exclude<Access, 'none'>): boolean {
+  #authorized (req: http.IncomingMessage, url: () => URL, access: Exclude<Access, 'none'>): boolean {
     const header = req.headers.authorization ?? ''
     let given: string
     if (header.startsWith('Bearer ')) given = header.slice(7)
-    else if (access === 'query') given = url.searchParams.get('token') ?? ''
+    else if (access === 'query') given = url().searchParams.get('token') ?? ''
     else return false
-    const fits = tokenFits(given, this.#token)
-    return access === 'metrics' ? tokenFits(given, this.#metricsToken) || fits : fits
+    const fits = tokenFits(given, this.#tokenBytes)
+    return access === 'metrics' ? tokenFits(given, this.#metricsTokenBytes) || fits : fits
   }
 
   /** A WebSocket upgrade the server accepted: ws is loaded for the first one (the socket waits meanwhile). */
@@ -270,8 +279,6 @@ export class ApiServer {
   }
 }
 
-class ApiError extends SamepageError<ApiOwnCode> {}
-
 type EventQuery = ReturnType<typeof eventQuery>
 type OwnHandler = (
   req: http.IncomingMessage, res: http.ServerResponse, url: URL, params: Record<string, string>
@@ -285,15 +292,6 @@ function badQuery (err: unknown): NodeError {
 
 /** The challenge a 401 carries (RFC 6750): the token goes in `Authorization: Bearer`. */
 const BEARER_CHALLENGE = 'Bearer realm="samepage"'
-
-/** The request's URL; a target that is no URL path at all (say `//[`) is the caller's error, not ours. */
-function parseUrl (target: string | undefined): URL {
-  try {
-    return new URL(target ?? '/', 'http://localhost')
-  } catch {
-    throw new ApiError('BAD_URL', 'the request target is not a valid URL path')
-  }
-}
 
 /** The refusal of a request without the token, saying why when it came in the query string where it may not. */
 function unauthorized (req: http.IncomingMessage, url: URL): ApiError {
@@ -319,52 +317,6 @@ function describe (err: unknown): { code: ApiErrorCode, message: string } {
   return { code: 'INTERNAL', message: 'the daemon hit an unexpected error; see its log' }
 }
 
-async function readJson (req: http.IncomingMessage): Promise<Record<string, unknown>> {
-  const body = await readBody(req)
-  if (body.length === 0) return {}
-  try {
-    const v: unknown = JSON.parse(body.toString('utf8'))
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object')
-    return v as Record<string, unknown>
-  } catch {
-    throw new ApiError('BAD_JSON', 'the request body is not a JSON object')
-  }
-}
-
-/**
- * The request body. One whose Content-Length is within the bound is read by
- * its events (HTTP's framing holds it to that length): an async iterator per
- * request cost a live write more than reading the body itself. Any other
- * (chunked, or announced over the bound) is read as it always was.
- */
-async function readBody (req: http.IncomingMessage): Promise<Buffer> {
-  const announced = Number(req.headers['content-length'] ?? NaN)
-  if (Number.isSafeInteger(announced) && announced <= BODY_BYTES_MAX) return await readFramedBody(req)
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > BODY_BYTES_MAX) throw new ApiError('TOO_LARGE', `request body over ${BODY_BYTES_MAX} bytes`)
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks)
-}
-
-/** A body of a known length by its events; one cut short is an error, as the iterator's premature close was. */
-async function readFramedBody (req: http.IncomingMessage): Promise<Buffer> {
-  return await new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    const done = (): void => {
-      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose)
-    }
-    const onData = (chunk: Buffer): void => { chunks.push(chunk) }
-    const onEnd = (): void => { done(); resolve(chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks)) }
-    const onError = (err: Error): void => { done(); reject(err) }
-    const onClose = (): void => { done(); reject(new Error('the request closed before its body ended')) }
-    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose)
-  })
-}
-
 function sendText (
   res: http.ServerResponse, status: number, type: string, text: string, headers: Readonly<Record<string, string>> = {}
 ): void {
@@ -373,10 +325,9 @@ function sendText (
 }
 
 /** A comparison in constant time: how much of a guess was right must not show in how long the answer took. */
-function tokenFits (given: string, token: string): boolean {
+function tokenFits (given: string, token: Buffer): boolean {
   const a = Buffer.from(given)
-  const b = Buffer.from(token)
-  return a.length === b.length && crypto.timingSafeEqual(a, b)
+  return a.length === token.length && crypto.timingSafeEqual(a, token)
 }
 
 function loadOrCreateToken (file: string): string {
@@ -388,6 +339,9 @@ function loadOrCreateToken (file: string): string {
 }
 
 function send (res: http.ServerResponse, status: number, body: unknown): void {
-  const text = toJson(body)
+  const text = body === OK_ANSWER ? OK_JSON : toJson(body)
   sendText(res, status, 'application/json; charset=utf-8', text)
 }
+
+/** The answer of most writes, as JSON once. */
+const OK_JSON = toJson(OK_ANSWER)

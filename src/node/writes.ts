@@ -96,8 +96,8 @@ export class LocalWrites {
    * commit (then none of the group was written), or with the failed fsync
    * of its group (STORAGE_FAILED: committed, but maybe not kept).
    */
-  async writeGrouped (replica: SpaceReplica, body: Body): Promise<Entry> {
-    return await new Promise<Entry>((resolve, reject) => {
+  writeGrouped (replica: SpaceReplica, body: Body): Promise<Entry> {
+    return new Promise<Entry>((resolve, reject) => {
       let queue = this.#queues.get(replica.key)
       if (queue === undefined) {
         queue = { replica, waiting: [] }
