@@ -141,7 +141,6 @@ export async function writeFileVersion (
       offset += size
     }
     const flusher = new BackgroundFlush(handle)
-    const gathered = new GatheredWrites(handle)
     const fromNetwork: number[] = []
     for (const i of missing) {
       const [hash, size] = version.chunks[i] as FileChunk
@@ -164,7 +163,7 @@ export async function writeFileVersion (
         throw new ChunkMismatchError(i, 'fetch',
           `chunk ${i} (${name}…) arrived with bytes that do not match its hash`)
       }
-      await gathered.write(bytes, offsets[i] as number, size)
+      await writeWhole(handle, bytes, offsets[i] as number)
       report.fetched++
       report.bytesFetched += size
       flusher.wrote(size)
@@ -191,77 +190,6 @@ export async function writeFileVersion (
     await dir.sync()
   })
   return report
-}
-
-/** Pieces in one gathered write at most (Linux's IOV_MAX is 1024), and bytes. */
-const GATHER_PIECES_MAX = 1024
-const GATHER_BYTES_MAX = 16 * 1024 * 1024
-
-interface QueuedWrite {
-  readonly at: number
-  readonly size: number
-  readonly bytes: ChunkBytes
-  readonly resolve: () => void
-  readonly reject: (err: unknown) => void
-}
-
-/**
- * The fetched chunks of one part file, written one write at a time: those that arrive while a write is under way
- * wait, and then each run of them that lies end to end in the file goes in one pwritev (a fast transfer delivers
- * chunks in file order, faster than a write per chunk through the thread pool returns). Each chunk's promise
- * settles with the write that carried it; a failed write fails its chunks only.
- */
-class GatheredWrites {
-  readonly #handle: FsFileHandle
-  #queue: QueuedWrite[] = []
-  #writing = false
-
-  constructor (handle: FsFileHandle) {
-    this.#handle = handle
-  }
-
-  write (bytes: ChunkBytes, at: number, size: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ at, size, bytes, resolve, reject })
-      if (!this.#writing) void this.#drain()
-    })
-  }
-
-  async #drain (): Promise<void> {
-    this.#writing = true
-    try {
-      while (this.#queue.length > 0) {
-        const waiting = this.#queue.sort((a, b) => a.at - b.at)
-        this.#queue = []
-        for (let i = 0; i < waiting.length;) {
-          const first = waiting[i] as QueuedWrite
-          const pieces = piecesOf(first.bytes)
-          let end = first.at + first.size
-          let j = i + 1
-          for (let next = waiting[j]; next !== undefined && next.at === end; next = waiting[++j]) {
-            const more = piecesOf(next.bytes)
-            if (pieces.length + more.length > GATHER_PIECES_MAX || end + next.size - first.at > GATHER_BYTES_MAX) break
-            pieces.push(...more)
-            end += next.size
-          }
-          const run = waiting.slice(i, j)
-          try {
-            await writeWhole(this.#handle, run.length === 1 ? first.bytes : pieces, first.at)
-            for (const w of run) w.resolve()
-          } catch (err) {
-            for (const w of run) w.reject(err)
-          }
-          i = j
-        }
-      }
-    } finally {
-      this.#writing = false
-    }
-  }
-}
-
-function piecesOf (bytes: ChunkBytes): Uint8Array[] {
-  return bytes instanceof Uint8Array ? [bytes] : [...bytes]
 }
 
 /**
