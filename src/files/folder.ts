@@ -17,6 +17,7 @@ import type { ConflictInfo, FolderMode, FolderOptions, FolderStatus, FolderTotal
 import type { NewVersion, RecordedFile, WriteJob } from './folder-types.ts'
 import { adopt } from './pass-state.ts'
 import type { PassState } from './pass-state.ts'
+import { PassViews } from './pass-views.ts'
 import { planLocalChanges, planRemoteChanges, planReplace, planResolutions } from './plan.ts'
 import { planSetAsideEnds, planSetAsideRenames, waitingError } from './plan.ts'
 import type { FolderView } from './plan.ts'
@@ -75,11 +76,10 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   #progressTimer: NodeJS.Timeout | undefined
   #running: Promise<void> | null = null
   #again = false
+  /** The space's records as this pass decoded them (pass-views.ts). */
+  readonly #passViews = new PassViews(() => this.#views())
   #stopped = false
-  /**
-   * Files whose bytes no longer hashed as scanned when a peer asked for them: the next scan reads them whatever their
-   * stat.
-   */
+  /** Files that no longer hashed as scanned when a peer asked: the next scan reads them whatever their stat. */
   readonly #reread = new Set<string>()
 
   constructor (opts: FolderOptions) {
@@ -139,6 +139,12 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     clearTimeout(this.#timer)
     this.#timer = setTimeout(() => { void this.#run() }, delayMs)
     this.#timer.unref()
+  }
+
+  /** Entries were stored from a peer: the pass under way decodes the records again, and another pass follows. */
+  recordsChanged (delayMs: number): void {
+    this.#passViews.forget()
+    this.schedule(delayMs)
   }
 
   /** Runs a pass now and resolves when the folder has been through one (tests, and `folder add`). */
@@ -241,6 +247,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       this.#state.errors.set('.', `the folder could not be synced: ${(err as Error).message}`)
       this.schedule(RETRY_MS)
     }).finally(() => {
+      this.#passViews.forget()
       this.#running = null
       if (this.#again) this.schedule(WATCH_SETTLE_MS)
     })
@@ -262,7 +269,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     if (this.#rules.recordsLocalChanges) changed = this.#recordLocalChanges(reread)
     if (this.#rules.appliesRecords) changed = await this.#applyRecords() || changed
     if (changed) this.#known.save(state.known)
-    this.#conflictCount = this.conflicts().length
+    this.#conflictCount = conflictList(this.#passViews.get(), state.scanned.keys()).length
     this.#phase = 'idle'
     if (this.#need.files === 0 && state.errors.size === 0) this.#lastSyncedMs = Date.now()
     this.emit('progress', this.status())
@@ -288,6 +295,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
 
   /** Records versions in one commit; on a refusal, each path shows why, and none is recorded. */
   #record (versions: readonly NewVersion[]): string[] | null {
+    this.#passViews.forget()
     try {
       const ids = this.#opts.host.record(versions)
       for (const v of versions) this.#state.errors.delete(v.path)
@@ -304,11 +312,9 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     const state = this.#state
     const rules = await readIgnoreRules(this.root, state.fs)
     const ignores = (p: string): boolean => rules.ignores(p)
-    // Reading the view decodes every file record: read again only if renames awaited the disk (records may have come).
-    const before = this.#view()
-    const renames = planSetAsideRenames(before, ignores)
+    const renames = planSetAsideRenames(this.#view(), ignores)
     let changed = await renameAside(state, renames)
-    const view = renames.length === 0 ? before : this.#view()
+    const view = this.#view()
     const plan = planRemoteChanges(view, ignores)
     for (const a of plan.adopt) adopt(state, a.file, a.id)
     for (const e of plan.setAsideErrors) {
@@ -372,9 +378,9 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     }
   }
 
-  /** The planner's input as of now: the disk, what this node knows, and the space's records. */
+  /** The planner's input as of now: the disk, what this node knows, and the space's records (this pass's decode). */
   #view (): FolderView {
-    return { scanned: this.#state.scanned, known: this.#state.known, views: this.#views() }
+    return { scanned: this.#state.scanned, known: this.#state.known, views: this.#passViews.get() }
   }
 
   /**

@@ -184,7 +184,7 @@ export class Folders {
 
   /** Something changed in the space (entries stored, a peer came): its folder looks again. */
   changed (space: SpaceKey): void {
-    this.#running.get(space)?.sync.schedule(REMOTE_SETTLE_MS)
+    this.#running.get(space)?.sync.recordsChanged(REMOTE_SETTLE_MS)
   }
 
   /** A peer asks for a chunk of a space (folder-blocks.ts: members only, from the bound folder's files). */
