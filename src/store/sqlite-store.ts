@@ -38,6 +38,7 @@ export class SqliteStore implements Store {
   readonly #wal: WalSync | null
   /** Inside unsynced(): commits return before their fsync. */
   #unsynced = false
+  #unsyncedCommits = 0
 
   /** `fsync`: how the WAL is synced for synced() (tests inject a slow or failing one). */
   static open (file: string, opts: { readonly fsync?: Fsync | undefined } = {}): SqliteStore {
@@ -79,6 +80,12 @@ export class SqliteStore implements Store {
       if (relaxed) this.#db.exec('PRAGMA synchronous = FULL')
     }
     if (created !== undefined) this.#sids.set(batch.space, created)
+    if (this.#unsynced) this.#unsyncedCommits++
+  }
+
+  /** How many commits were made inside unsynced() so far: one made since a look needs a synced() to be durable. */
+  get unsyncedCommits (): number {
+    return this.#unsyncedCommits
   }
 
   /**
