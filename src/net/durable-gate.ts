@@ -41,6 +41,8 @@ export class DurableGate {
   readonly #onFailure: (err: unknown) => void
   /** In the engine's order; the first ones are released as soon as they are durable. */
   #held: Held[] = []
+  /** Bytes of each peer's held messages: counted as its backlog, so a peer's wants cannot pile up served entries here. */
+  readonly #heldBytes = new Map<string, number>()
   /** The step run() ran last committed something (reset by pass()). */
   #stepCommitted = false
   #closed = false
@@ -73,6 +75,7 @@ export class DurableGate {
     if (sends.length === 0 && events.length === 0 && !committed) return
     const held: Held = { sends, events, durable: !committed }
     this.#held.push(held)
+    for (const out of sends) this.#heldBytes.set(out.peer, (this.#heldBytes.get(out.peer) ?? 0) + out.bytes.byteLength)
     if (!committed) return
     this.#durability.synced().then(() => {
       held.durable = true
@@ -80,10 +83,16 @@ export class DurableGate {
     }, (err: unknown) => { this.#fail(err) })
   }
 
+  /** Bytes held for `peer` (what the serve budget counts as its backlog, with what its session has not written). */
+  heldBytes (peer: string): number {
+    return this.#heldBytes.get(peer) ?? 0
+  }
+
   /** The node is stopping: nothing held goes out any more (its sessions are closing); later outputs pass at once. */
   close (): void {
     this.#closed = true
     this.#held = []
+    this.#heldBytes.clear()
   }
 
   #release (): void {
@@ -91,6 +100,7 @@ export class DurableGate {
       const first = this.#held[0]
       if (first === undefined || !first.durable) return
       this.#held.shift()
+      this.#unhold(first.sends)
       this.#deliver(first.sends, first.events)
     }
   }
@@ -104,7 +114,16 @@ export class DurableGate {
     if (this.#closed) return
     const held = this.#held
     this.#held = []
+    this.#heldBytes.clear()
     this.#deliver([], held.flatMap(h => h.events.filter(ev => ev.type === 'disconnect')))
     this.#onFailure(err)
+  }
+
+  #unhold (sends: readonly Outbound[]): void {
+    for (const out of sends) {
+      const left = (this.#heldBytes.get(out.peer) ?? 0) - out.bytes.byteLength
+      if (left > 0) this.#heldBytes.set(out.peer, left)
+      else this.#heldBytes.delete(out.peer)
+    }
   }
 }

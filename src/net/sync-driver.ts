@@ -54,9 +54,12 @@ export class SyncDriver {
     this.#now = init.now ?? Date.now
     this.#onStorageError = init.onStorageError ?? (() => false)
     const sessions = init.sessions
-    this.#engine = new SyncEngine({ ...init.sync, backlog: (peer: AuthorKey) => sessions.queuedBytes(peer) })
     const deliver = (sends: readonly Outbound[], events: readonly SyncEvent[]): void => { this.#deliver(sends, events) }
-    this.#gate = init.durability && new DurableGate(init.durability, deliver, err => { this.#onStorageError(err) })
+    const gate = init.durability && new DurableGate(init.durability, deliver, err => { this.#onStorageError(err) })
+    this.#gate = gate
+    // What waits for a sync is a peer's backlog too: its wants are served no faster than it is told.
+    const backlog = (peer: AuthorKey): number => sessions.queuedBytes(peer) + (gate?.heldBytes(peer) ?? 0)
+    this.#engine = new SyncEngine({ ...init.sync, backlog })
   }
 
   /** Every event of the engine, after the driver acted on it (a `disconnect` has hung up already). */
