@@ -27,7 +27,7 @@ export interface Durability {
 }
 
 /** Where released outputs go: the sessions and the event listeners. */
-export type Deliver = (sends: readonly Outbound[], events: readonly SyncEvent[]) => void
+type Deliver = (sends: readonly Outbound[], events: readonly SyncEvent[]) => void
 
 interface Held {
   readonly sends: readonly Outbound[]
@@ -41,7 +41,7 @@ export class DurableGate {
   readonly #onFailure: (err: unknown) => void
   /** In the engine's order; the first ones are released as soon as they are durable. */
   #held: Held[] = []
-  /** Bytes of each peer's held messages: counted as its backlog, so a peer's wants cannot pile up served entries here. */
+  /** Bytes of each peer's held messages: its backlog too, so its wants cannot pile up served entries here. */
   readonly #heldBytes = new Map<string, number>()
   /** The step run() ran last committed something (reset by pass()). */
   #stepCommitted = false

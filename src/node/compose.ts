@@ -144,7 +144,9 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     onStorageError: err => storage.failed(PEER_OPERATION, err, Date.now()),
     // Peers' runs committed without fsync, what follows told once synced: one fsync per few runs (durable-gate.ts).
     durability: {
-      unsynced: step => store.unsynced(step), unsyncedCommits: () => store.unsyncedCommits, synced: async () => await store.synced()
+      unsynced: step => store.unsynced(step),
+      unsyncedCommits: () => store.unsyncedCommits,
+      synced: async () => { await store.synced() }
     }
   })
   const writes = new LocalWrites({ driver, storage, store })
