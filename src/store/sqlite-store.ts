@@ -80,10 +80,11 @@ export class SqliteStore implements Store {
       if (relaxed) this.#db.exec('PRAGMA synchronous = FULL')
     }
     if (created !== undefined) this.#sids.set(batch.space, created)
-    if (this.#unsynced) this.#unsyncedCommits++
+    // A batch that asked for no durability (status records) needs no sync: only the others are counted.
+    if (this.#unsynced && batch.durable !== false) this.#unsyncedCommits++
   }
 
-  /** How many commits were made inside unsynced() so far: one made since a look needs a synced() to be durable. */
+  /** Durable-meant commits made inside unsynced() so far: one made since a look needs a synced() to be durable. */
   get unsyncedCommits (): number {
     return this.#unsyncedCommits
   }
