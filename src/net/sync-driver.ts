@@ -1,10 +1,12 @@
 import type { LocalBodies, LocalOutcome } from '../space/index.ts'
 import { SyncEngine } from '../sync/index.ts'
-import type { SyncEvent, SyncInit, SyncStats } from '../sync/index.ts'
+import type { Outbound, SyncEvent, SyncInit, SyncStats } from '../sync/index.ts'
 import type { Body, Entry } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import type { SessionTable } from './sessions.ts'
+import { DurableGate } from './durable-gate.ts'
+import type { Durability } from './durable-gate.ts'
 
 /** Runs `step` in some context and returns what it returned. */
 type Around = <T>(step: () => T) => T
@@ -16,6 +18,11 @@ interface SyncDriverInit {
   readonly now?: () => number
   /** A write to the store failed: true if it was a full disk (the daemon goes on; the work is retried later). */
   readonly onStorageError?: (err: unknown) => boolean
+  /**
+   * The store's commits without fsync: given, what peers send is committed so, and what the engine says after it
+   * waits until it is durable (durable-gate.ts). Absent, every commit syncs itself (tests over a MemoryStore).
+   */
+  readonly durability?: Durability
 }
 
 /**
@@ -40,13 +47,19 @@ export class SyncDriver {
   #tickTimer: NodeJS.Timeout | undefined
   #tickAt: number | null = null
   #stopped = false
+  readonly #gate: DurableGate | undefined
 
   constructor (init: SyncDriverInit) {
     this.#sessions = init.sessions
     this.#now = init.now ?? Date.now
     this.#onStorageError = init.onStorageError ?? (() => false)
     const sessions = init.sessions
-    this.#engine = new SyncEngine({ ...init.sync, backlog: (peer: AuthorKey) => sessions.queuedBytes(peer) })
+    const deliver = (sends: readonly Outbound[], events: readonly SyncEvent[]): void => { this.#deliver(sends, events) }
+    const gate = init.durability && new DurableGate(init.durability, deliver, err => { this.#onStorageError(err) })
+    this.#gate = gate
+    // What waits for a sync is a peer's backlog too: its wants are served no faster than it is told.
+    const backlog = (peer: AuthorKey): number => sessions.queuedBytes(peer) + (gate?.heldBytes(peer) ?? 0)
+    this.#engine = new SyncEngine({ ...init.sync, backlog })
   }
 
   /** Every event of the engine, after the driver acted on it (a `disconnect` has hung up already). */
@@ -57,6 +70,7 @@ export class SyncDriver {
   /** No more timers: the node is stopping. */
   stop (): void {
     this.#stopped = true
+    this.#gate?.close()
     clearTimeout(this.#tickTimer)
   }
 
@@ -87,14 +101,14 @@ export class SyncDriver {
 
   /** A frame from `peer`; a full disk is reported, and the error goes on up (the session ends; catch-up asks again). */
   receive (peer: AuthorKey, bytes: Uint8Array): void {
-    this.#pumped(() => {
+    this.#pumped(this.#unsynced(() => {
       try {
         this.#engine.receive(peer, bytes, this.#now())
       } catch (err) {
         this.#onStorageError(err)
         throw err
       }
-    })
+    }))
   }
 
   reportGarbage (peer: AuthorKey, reason: string): void {
@@ -159,13 +173,26 @@ export class SyncDriver {
     }
   }
 
+  /** `step` with what it commits made without fsync (and its outputs held until synced), when the store can. */
+  #unsynced (step: () => void): () => void {
+    const gate = this.#gate
+    return gate === undefined ? step : () => { gate.run(step) }
+  }
+
   #pump (): void {
-    for (const out of this.#engine.drain()) this.#sessions.send(out.peer, out.bytes)
-    for (const ev of this.#engine.events()) {
+    const sends = this.#engine.drain()
+    const events = this.#engine.events()
+    if (this.#gate === undefined) this.#deliver(sends, events)
+    else this.#gate.pass(sends, events)
+    this.#schedule()
+  }
+
+  #deliver (sends: readonly Outbound[], events: readonly SyncEvent[]): void {
+    for (const out of sends) this.#sessions.send(out.peer, out.bytes)
+    for (const ev of events) {
       if (ev.type === 'disconnect') this.#sessions.hangUp(ev.peer)
       for (const listener of this.#listeners) listener(ev)
     }
-    this.#schedule()
   }
 
   #schedule (): void {
@@ -176,14 +203,14 @@ export class SyncDriver {
     this.#tickAt = deadline
     this.#tickTimer = setTimeout(() => {
       this.#tickAt = null
-      this.#pumped(() => {
+      this.#pumped(this.#unsynced(() => {
         try {
           this.#engine.tick(this.#now())
         } catch (err) {
           // A full disk is an error of this tick (nothing was committed), never a crash from a timer.
           if (!this.#onStorageError(err)) throw err
         }
-      })
+      }))
     }, Math.max(0, deadline - this.#now()))
     this.#tickTimer.unref()
   }

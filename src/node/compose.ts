@@ -141,7 +141,13 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
   const driver = new SyncDriver({
     sync: { keyPair, spaces, relay: opts.relay },
     sessions,
-    onStorageError: err => storage.failed(PEER_OPERATION, err, Date.now())
+    onStorageError: err => storage.failed(PEER_OPERATION, err, Date.now()),
+    // Peers' runs committed without fsync, what follows told once synced: one fsync per few runs (durable-gate.ts).
+    durability: {
+      unsynced: step => store.unsynced(step),
+      unsyncedCommits: () => store.unsyncedCommits,
+      synced: async () => { await store.synced() }
+    }
   })
   const writes = new LocalWrites({ driver, storage, store })
   const folders = new Folders({

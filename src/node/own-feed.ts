@@ -1,6 +1,6 @@
+import { bytesEqual, fromHex } from '../codec/index.ts'
 import type { Entry } from '../codec/index.ts'
 import type { SpaceKey } from '../ids/index.ts'
-import { authorKeyOf } from '../ids/index.ts'
 
 /**
  * Notices that peers held entries of this node's own feeds that its store
@@ -10,13 +10,14 @@ import { authorKeyOf } from '../ids/index.ts'
  * line per feed and process: the user learns what happened, once.
  */
 export class OwnFeedWatch {
-  readonly #me: string
+  /** This node's public key, as entries carry it: compared as bytes, not converted to hex per entry stored. */
+  readonly #me: Uint8Array
   readonly #told = new Set<string>()
   /** Spaces this node left: joined again, its entries come back by catch-up, and that is no restore. */
   readonly #left = new Set<SpaceKey>()
 
   constructor (me: string) {
-    this.#me = me
+    this.#me = fromHex(me)
   }
 
   /** This node left the space (`space leave`): what of its own comes back after a new join is expected. */
@@ -28,7 +29,7 @@ export class OwnFeedWatch {
   stored (space: SpaceKey, spaceName: string, entries: readonly Entry[], fromPeer: string): string | undefined {
     if (this.#left.has(space)) return undefined
     // Our own join waits in pending until the inviter's invite arrives, and is stored only then, from a peer.
-    const ours = entries.filter(e => authorKeyOf(e.author) === this.#me && e.body.t !== 'join')
+    const ours = entries.filter(e => bytesEqual(e.author, this.#me) && e.body.t !== 'join')
     const fresh = [...new Set(ours.map(e => e.epoch))].filter(epoch => !this.#told.has(`${space}/${epoch}`))
     if (fresh.length === 0) return undefined
     for (const epoch of fresh) this.#told.add(`${space}/${epoch}`)

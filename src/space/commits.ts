@@ -1,4 +1,4 @@
-import { ACL_TYPES, bytesEqual, compareBytes, compareClocks, fromHex, toHex } from '../codec/index.ts'
+import { ACL_TYPES, bytesEqual, compareBytes, compareClocks, fromHex } from '../codec/index.ts'
 import type { Entry } from '../codec/index.ts'
 import { authorKeyOf, entryIdOf } from '../ids/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
@@ -74,19 +74,20 @@ type RowSource = ConstructorParameters<typeof ViewOverlay>[0]
 function storeRows (s: ReplicaState, items: readonly AuthEntry[]): RowSource {
   const read = (view: ViewName, key: Uint8Array): Uint8Array | undefined => s.store.viewGet(s.key, view, key)
   if (s.store.viewGetMany === undefined) return { get: read }
-  const wanted = new Set<string>()
+  /** Each key's text to the hex the store's answer is keyed by: one conversion per key. */
+  const wanted = new Map<string, string>()
   for (const { entry: { body } } of items) {
     if ((body.t === 'kv.put' || body.t === 'kv.del') && s.kvOrders.get(body.key) === undefined) {
-      wanted.add(Buffer.from(body.key, 'utf8').toString('hex'))
+      wanted.set(body.key, Buffer.from(body.key, 'utf8').toString('hex'))
     }
   }
   if (wanted.size < 2) return { get: read }
-  const rows = s.store.viewGetMany(s.key, 'kv', [...wanted])
+  const rows = s.store.viewGetMany(s.key, 'kv', [...wanted.values()])
   return {
-    get: (view, key) => {
-      if (view !== 'kv') return read(view, key)
-      const hex = toHex(key)
-      return wanted.has(hex) ? rows.get(hex) : read(view, key)
+    get: read,
+    getKv: (key, bytes) => {
+      const hex = wanted.get(key)
+      return hex !== undefined ? rows.get(hex) : read('kv', bytes)
     }
   }
 }

@@ -21,6 +21,8 @@ import type { Acl } from './acl.ts'
  */
 interface RowSource {
   get (view: ViewName, key: Uint8Array): Uint8Array | undefined
+  /** The kv row of `key` (its utf8: `bytes`), if the source reads it faster by the key's text. */
+  getKv? (key: string, bytes: Uint8Array): Uint8Array | undefined
 }
 
 /** What last-writer-wins compares of a kv row: all of it but the value. */
@@ -70,6 +72,8 @@ export class ViewOverlay implements RowSource {
   readonly #cache: KvOrderCache | undefined
   /** kv keys this overlay resolved or wrote, with the order of their row as of its writes. */
   readonly #kv = new Map<string, KvOrder | null>()
+  /** kv rows written, by key text: a catch-up writes one per entry, and a hex key for each showed in its profile. */
+  readonly #kvRows = new Map<string, ViewWrite>()
 
   constructor (base: RowSource, cache?: KvOrderCache) {
     this.#base = base
@@ -77,12 +81,14 @@ export class ViewOverlay implements RowSource {
   }
 
   get (view: ViewName, key: Uint8Array): Uint8Array | undefined {
-    const w = this.#rows.get(`${view}/${toHex(key)}`)
+    const w = view === 'kv'
+      ? this.#kvRows.get(Buffer.from(key).toString('utf8'))
+      : this.#rows.get(`${view}/${toHex(key)}`)
     if (w !== undefined) return w.value ?? undefined
     return this.#base.get(view, key)
   }
 
-  set (view: ViewName, key: Uint8Array, value: Uint8Array | null): void {
+  set (view: Exclude<ViewName, 'kv'>, key: Uint8Array, value: Uint8Array | null): void {
     this.#rows.set(`${view}/${toHex(key)}`, { view, key, value })
   }
 
@@ -92,7 +98,8 @@ export class ViewOverlay implements RowSource {
     if (order !== undefined) return order
     order = this.#cache?.get(key)
     if (order === undefined) {
-      const row = this.get('kv', bytes)
+      // Not written here (setKv records its order in #kv): the row is the source's.
+      const row = this.#base.getKv !== undefined ? this.#base.getKv(key, bytes) : this.#base.get('kv', bytes)
       order = row === undefined ? null : decodeKvRow(row)
     }
     this.#kv.set(key, order)
@@ -100,7 +107,7 @@ export class ViewOverlay implements RowSource {
   }
 
   setKv (key: string, bytes: Uint8Array, order: KvOrder, row: Uint8Array): void {
-    this.set('kv', bytes, row)
+    this.#kvRows.set(key, { view: 'kv', key: bytes, value: row })
     this.#kv.set(key, order)
   }
 
@@ -109,7 +116,7 @@ export class ViewOverlay implements RowSource {
   }
 
   writes (): ViewWrite[] {
-    return [...this.#rows.values()]
+    return [...this.#rows.values(), ...this.#kvRows.values()]
   }
 }
 
@@ -242,7 +249,7 @@ export function encodeKvRow (
   const size = 1 + cborHeadSize(wallMs) + cborHeadSize(counter) + cborHeadSize(e.author.length) + e.author.length +
     cborHeadSize(e.epoch) + cborHeadSize(e.seq) + cborHeadSize(e.id.length) + e.id.length + 1 +
     (encoded !== undefined ? encoded.length : cborHeadSize(textBytes) + textBytes)
-  const out = new Uint8Array(size)
+  const out = rowBytes(size)
   out[0] = 0x88 // array of 8
   let pos = writeCborHead(out, 1, 0x00, wallMs)
   pos = writeCborHead(out, pos, 0x00, counter)
@@ -264,6 +271,27 @@ export function encodeKvRow (
 }
 
 const CBOR_NULL = Uint8Array.of(0xf6)
+
+/**
+ * Room for one encoded kv row, cut from a shared slab as Node's Buffer pool
+ * does: a catch-up encodes a row per entry, and an ArrayBuffer of its own
+ * for each was one of its largest allocations. A row pins at most one slab
+ * (ROW_SLAB_BYTES) while something holds it; larger rows get their own.
+ */
+const ROW_SLAB_BYTES = 64 * 1024
+let rowSlab = new Uint8Array(0)
+let rowSlabUsed = 0
+
+function rowBytes (size: number): Uint8Array {
+  if (size > ROW_SLAB_BYTES / 8) return new Uint8Array(size)
+  if (rowSlabUsed + size > rowSlab.length) {
+    rowSlab = new Uint8Array(ROW_SLAB_BYTES)
+    rowSlabUsed = 0
+  }
+  const out = rowSlab.subarray(rowSlabUsed, rowSlabUsed + size)
+  rowSlabUsed += size
+  return out
+}
 
 
 export function decodeKvRow (bytes: Uint8Array): KvRow {

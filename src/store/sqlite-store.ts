@@ -38,6 +38,7 @@ export class SqliteStore implements Store {
   readonly #wal: WalSync | null
   /** Inside unsynced(): commits return before their fsync. */
   #unsynced = false
+  #unsyncedCommits = 0
 
   /** `fsync`: how the WAL is synced for synced() (tests inject a slow or failing one). */
   static open (file: string, opts: { readonly fsync?: Fsync | undefined } = {}): SqliteStore {
@@ -79,6 +80,13 @@ export class SqliteStore implements Store {
       if (relaxed) this.#db.exec('PRAGMA synchronous = FULL')
     }
     if (created !== undefined) this.#sids.set(batch.space, created)
+    // A batch that asked for no durability (status records) needs no sync: only the others are counted.
+    if (this.#unsynced && batch.durable !== false) this.#unsyncedCommits++
+  }
+
+  /** Durable-meant commits made inside unsynced() so far: one made since a look needs a synced() to be durable. */
+  get unsyncedCommits (): number {
+    return this.#unsyncedCommits
   }
 
   /**

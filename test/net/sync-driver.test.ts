@@ -10,6 +10,8 @@ import type { AuthorKey, SpaceKey } from '../../src/ids/index.ts'
 import type { SyncEvent } from '../../src/sync/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
 import { authorKeyOf } from '../../src/ids/index.ts'
+import type { Durability } from '../../src/net/durable-gate.ts'
+import type { Batch } from '../../src/store/index.ts'
 
 /**
  * The sync driver owns the engine: a command on it (a local write, a join)
@@ -26,12 +28,14 @@ interface Side {
   readonly events: SyncEvent[]
 }
 
-function side (key: KeyPair, store: MemoryStore): Side {
+function side (key: KeyPair, store: MemoryStore, durability?: Durability, onStorageError?: (err: unknown) => boolean): Side {
   const replicas = new Map<SpaceKey, SpaceReplica>()
   for (const k of store.spaces()) replicas.set(k, SpaceReplica.open(store, k))
   const sessions = new SessionTable()
   const spaces = { get: (k: SpaceKey) => replicas.get(k), all: () => replicas.values() }
-  const driver = new SyncDriver({ sync: { keyPair: key, spaces }, sessions, now: () => T0 + 60_000 })
+  const driver = new SyncDriver({
+    sync: { keyPair: key, spaces }, sessions, now: () => T0 + 60_000, ...durability && { durability }, ...onStorageError && { onStorageError }
+  })
   const events: SyncEvent[] = []
   driver.onEvent(ev => { events.push(ev) })
   return { key, author: authorKeyOf(key.publicKey), replicas, sessions, driver, events }
@@ -120,4 +124,84 @@ describe('sync driver', () => {
     A.driver.stop()
     B.driver.stop()
   })
+
+  test('a peer\'s entries committed without their fsync are told (stored, have) only once the fsync completed', async () => {
+    const { A, B, origin, durable, flush } = gatedPair('driver-gate')
+    await settleAll(durable, flush)
+    B.events.length = 0
+    A.driver.append(origin.key, { t: 'kv.put', key: 'k', value: 1 })
+    flush()
+    assert.deepEqual(B.replicas.get(origin.key)?.kvGet('k')?.value, 1, 'committed at once')
+    assert.ok(durable.commits > 0, 'without its fsync')
+    assert.ok(!B.events.some(e => e.type === 'stored'), 'not told before the fsync')
+    assert.equal(durable.waiting.length > 0, true, 'a sync was asked for')
+    for (const w of durable.waiting.splice(0)) w.resolve()
+    await settle()
+    assert.ok(B.events.some(e => e.type === 'stored' && e.from === A.author), 'told once durable')
+    A.driver.stop()
+    B.driver.stop()
+  })
+
+  test('a failed fsync: nothing held is told, and the storage error is reported', async () => {
+    const failures: unknown[] = []
+    const { A, B, origin, durable, flush } = gatedPair('driver-gate-fail', err => { failures.push(err); return false })
+    await settleAll(durable, flush)
+    B.events.length = 0
+    A.driver.append(origin.key, { t: 'kv.put', key: 'k', value: 1 })
+    flush()
+    const disk = new Error('EIO')
+    for (const w of durable.waiting.splice(0)) w.reject(disk)
+    await settle()
+    assert.ok(!B.events.some(e => e.type === 'stored'), 'never told')
+    assert.deepEqual(failures, [disk])
+    A.driver.stop()
+    B.driver.stop()
+  })
 })
+
+/** A store whose commits count as made without fsync, and whose syncs the test completes (or fails) by hand. */
+class UnsyncedStore extends MemoryStore {
+  commits = 0
+  readonly waiting: { readonly resolve: () => void, readonly reject: (e: unknown) => void }[] = []
+  override commit (batch: Batch): void {
+    super.commit(batch)
+    this.commits++
+  }
+
+  readonly durability: Durability = {
+    unsynced: step => step(),
+    unsyncedCommits: () => this.commits,
+    synced: async () => { await new Promise<void>((resolve, reject) => { this.waiting.push({ resolve, reject }) }) }
+  }
+}
+
+function gatedPair (seed: string, onStorageError?: (err: unknown) => boolean): {
+  A: Side, B: Side, origin: SpaceReplica, durable: UnsyncedStore, flush: () => void
+} {
+  const [o, w] = [seededKey(seed, 'owner'), seededKey(seed, 'reader')]
+  const store = new MemoryStore()
+  const origin = SpaceReplica.create(store, o, 'unit', T0)
+  origin.append(o, { t: 'acl.grant', member: w.publicKey, role: 'reader', from: { epoch: 0, seq: 0 } }, T0 + 1)
+  const durable = new UnsyncedStore()
+  SpaceReplica.adopt(durable, [origin.genesis.bytes, origin.genesis.sig])
+  const A = side(o, store)
+  const B = side(w, durable, durable.durability, onStorageError)
+  const { flush } = link(A, B)
+  return { A, B, origin, durable, flush }
+}
+
+/** The pair's exchange to its end, every sync completed as soon as it is asked for. */
+async function settleAll (durable: UnsyncedStore, flush: () => void): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    flush()
+    if (durable.waiting.length === 0) return
+    for (const w of durable.waiting.splice(0)) w.resolve()
+    await settle()
+  }
+  assert.fail('the exchange settles')
+}
+
+/** Lets every callback already due run, without waiting for any time. */
+async function settle (): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise(resolve => setImmediate(resolve))
+}

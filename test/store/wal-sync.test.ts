@@ -143,6 +143,20 @@ test('commits outside unsynced() need no sync: they are durable when commit() re
   assert.equal(gate.calls.length, 0)
 })
 
+test('unsyncedCommits counts the commits made inside unsynced() that need a sync, and only those', async t => {
+  const gate = new GatedFsync()
+  const { store } = openStore(t, gate)
+  assert.equal(store.unsyncedCommits, 0)
+  store.commit(entryBatch(0))
+  assert.equal(store.unsyncedCommits, 0, 'a commit with its own fsync')
+  commitUnsynced(store, gate, 1)
+  assert.equal(store.unsyncedCommits, 1)
+  store.unsynced(() => { store.commit({ space: SPACE, viewWrites: [{ view: 'status', key: new Uint8Array([1]), value: new Uint8Array([2]) }], durable: false }) })
+  assert.equal(store.unsyncedCommits, 1, 'a batch that asked for no durability')
+  assert.throws(() => { store.unsynced(() => { store.commit(entryBatch(5)) }) })
+  assert.equal(store.unsyncedCommits, 1, 'a commit that failed and was rolled back')
+})
+
 test('a database SQLite cannot keep in WAL mode syncs every commit itself, and synced() has nothing to wait for', async () => {
   const gate = new GatedFsync()
   const store = SqliteStore.open(':memory:', { fsync: gate.fsync }) // journal_mode stays "memory"
