@@ -47,7 +47,8 @@ test('a node restarted after a SIGKILL syncs the WAL it found before its network
   const syncs: boolean[] = [] // for each WAL sync: whether start() had returned already
   const node = Node.open({ dir, walFsync: async fd => { syncs.push(started); fs.fdatasyncSync(fd) } })
   nodes.push(node)
-  assert.equal(node.kvList(node.spaces()[0]?.id ?? '').length, 100, 'the restart holds what the killed process committed')
+  const held = node.kvList(node.spaces()[0]?.id ?? '').length
+  assert.equal(held, 100, 'the restart holds what the killed process committed')
   await node.start()
   started = true
   assert.ok(syncs.includes(false), 'the WAL the killed process left is synced before the network starts')
