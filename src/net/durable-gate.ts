@@ -30,7 +30,8 @@ export interface Durability {
 type Deliver = (sends: readonly Outbound[], events: readonly SyncEvent[]) => void
 
 interface Held {
-  readonly sends: readonly Outbound[]
+  /** Less those of a session that ended meanwhile (forget()). */
+  sends: readonly Outbound[]
   readonly events: readonly SyncEvent[]
   durable: boolean
 }
@@ -86,6 +87,18 @@ export class DurableGate {
   /** Bytes held for `peer` (what the serve budget counts as its backlog, with what its session has not written). */
   heldBytes (peer: string): number {
     return this.#heldBytes.get(peer) ?? 0
+  }
+
+  /**
+   * `peer`'s session ended: what is held for it answers a state it no longer
+   * has (its wants, our pulls), and would reach its next session ahead of
+   * that session's hello, so it is never sent.
+   */
+  forget (peer: string): void {
+    if (!this.#heldBytes.delete(peer)) return
+    for (const h of this.#held) {
+      if (h.sends.some(out => out.peer === peer)) h.sends = h.sends.filter(out => out.peer !== peer)
+    }
   }
 
   /** The node is stopping: nothing held goes out any more (its sessions are closing); later outputs pass at once. */

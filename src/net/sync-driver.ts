@@ -92,10 +92,16 @@ export class SyncDriver {
 
   /** A session opened: false if the engine refuses the peer (banned, or too many). */
   connect (peer: AuthorKey): boolean {
-    return this.#pumped(() => this.#engine.connect(peer, this.#now()))
+    // A session it replaces ends here: what the gate holds for that one is never sent on this one.
+    return this.#pumped(() => {
+      const admitted = this.#engine.connect(peer, this.#now())
+      if (admitted) this.#gate?.forget(peer)
+      return admitted
+    })
   }
 
   disconnect (peer: AuthorKey): void {
+    this.#gate?.forget(peer)
     this.#pumped(() => { this.#engine.disconnect(peer, this.#now()) })
   }
 
