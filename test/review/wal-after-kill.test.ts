@@ -32,6 +32,7 @@ test('a node restarted after a SIGKILL syncs the WAL it found before its network
   const child = spawn(process.execPath, [path.join(import.meta.dirname, 'killed-writer.ts'), dir], {
     stdio: ['ignore', 'pipe', 'inherit']
   })
+  t.after(() => { child.kill('SIGKILL') }) // whatever failed, the writer does not outlive the test
   const exited = new Promise<void>(resolve => { child.on('exit', () => { resolve() }) })
   let out = ''
   await new Promise<void>((resolve, reject) => {
