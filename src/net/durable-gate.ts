@@ -47,6 +47,8 @@ export class DurableGate {
   /** The step run() ran last committed something (reset by pass()). */
   #stepCommitted = false
   #closed = false
+  /** A step committed after close(): no send goes out any more. */
+  #mutedAfterClose = false
 
   constructor (durability: Durability, deliver: Deliver, onFailure: (err: unknown) => void) {
     this.#durability = durability
@@ -69,7 +71,14 @@ export class DurableGate {
   pass (sends: readonly Outbound[], events: readonly SyncEvent[]): void {
     const committed = this.#stepCommitted
     this.#stepCommitted = false
-    if (this.#closed || (!committed && this.#held.length === 0)) {
+    if (this.#closed) {
+      // Stopping: a commit made now is synced only by the store's close, so nothing about it, nor anything after it
+      // (which may read it), goes out on the closing sessions.
+      if (committed) this.#mutedAfterClose = true
+      this.#deliver(this.#mutedAfterClose ? [] : sends, events)
+      return
+    }
+    if (!committed && this.#held.length === 0) {
       this.#deliver(sends, events)
       return
     }
@@ -101,7 +110,10 @@ export class DurableGate {
     }
   }
 
-  /** The node is stopping: nothing held goes out any more (its sessions are closing); later outputs pass at once. */
+  /**
+   * The node is stopping: nothing held goes out any more (its sessions are
+   * closing); later outputs pass at once, until a step commits (pass()).
+   */
   close (): void {
     this.#closed = true
     this.#held = []
