@@ -54,7 +54,7 @@ export interface Taken {
  * waits for the sync too), so an honest catch-up never pauses on it.
  */
 export const TAKEN_UNSYNCED_PER_PEER_MAX = PULL_BYTES_PER_PEER_MAX
-export const TAKEN_UNSYNCED_MAX = 4 * PULL_BYTES_PER_PEER_MAX
+const TAKEN_UNSYNCED_MAX = 4 * PULL_BYTES_PER_PEER_MAX
 
 export class DurableGate {
   readonly #durability: Durability

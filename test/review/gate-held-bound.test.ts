@@ -11,7 +11,7 @@
  * decoded form, until a sync that does not come. The gate counts only its
  * sends, and as the backlog of the peer they go to, never of the peer whose
  * runs made them. The bound asked here is the one that bounds an honest
- * peer's traffic to us (PULL_BYTES_PER_PEER_MAX): past it, the node must stop
+ * peer's traffic to us (PULL_BYTES_PER_PEER_MAX, which TAKEN_UNSYNCED_PER_PEER_MAX is): past it, the node must stop
  * taking that peer's runs (refuse, charge, or stop reading) until a sync.
  * Fixed by stopping reading: the driver hands back a promise and the
  * session pauses its stream until a sync made room (no charge: the slow disk
@@ -29,7 +29,7 @@ import { SpaceReplica } from '../../src/space/index.ts'
 import { MemoryStore, SqliteStore } from '../../src/store/index.ts'
 import { authorKeyOf } from '../../src/ids/index.ts'
 import type { SpaceKey } from '../../src/ids/index.ts'
-import { PULL_BYTES_PER_PEER_MAX } from '../../src/sync/index.ts'
+import { TAKEN_UNSYNCED_PER_PEER_MAX } from '../../src/net/durable-gate.ts'
 import type { SyncEvent } from '../../src/sync/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
 
@@ -101,9 +101,9 @@ test('runs a member pushes unasked while the WAL sync hangs are not taken past a
   const takenEntries = row?.count ?? 0
   const takenBytes = mine.slice(0, takenEntries).reduce((n, [b]) => n + b.length, 0)
   assert.equal(told.filter(e => e.type === 'stored').length, 0, 'nothing was told: no sync completed')
-  assert.ok(takenBytes <= PULL_BYTES_PER_PEER_MAX + 2 * 1024 * 1024,
+  assert.ok(takenBytes <= TAKEN_UNSYNCED_PER_PEER_MAX + 2 * 1024 * 1024,
     `${pushed} unasked runs taken, ${takenEntries} entries (${(takenBytes / 1e6).toFixed(1)} MB) committed and held ` +
-    `untold in memory while the sync hangs; the bound is ${(PULL_BYTES_PER_PEER_MAX / 1e6).toFixed(1)} MB`)
+    `untold in memory while the sync hangs; the bound is ${(TAKEN_UNSYNCED_PER_PEER_MAX / 1e6).toFixed(1)} MB`)
   // The syncs finish: what was held is told, and the pusher may send again.
   while (!resumed) {
     for (const finish of syncs.splice(0)) finish()
