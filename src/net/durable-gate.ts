@@ -1,3 +1,4 @@
+import { PULL_BYTES_PER_PEER_MAX } from '../sync/index.ts'
 import type { Outbound, SyncEvent } from '../sync/index.ts'
 
 /**
@@ -30,10 +31,30 @@ export interface Durability {
 type Deliver = (sends: readonly Outbound[], events: readonly SyncEvent[]) => void
 
 interface Held {
-  readonly sends: readonly Outbound[]
+  /** Less those of a session that ended meanwhile (forget()). */
+  sends: readonly Outbound[]
   readonly events: readonly SyncEvent[]
   durable: boolean
+  /** The peer whose frame the step committed, and its bytes (counted in #takenBytes until synced). */
+  readonly from: Taken | undefined
 }
+
+/** A frame of a peer that a step committed without its fsync. */
+export interface Taken {
+  readonly peer: string
+  readonly bytes: number
+}
+
+/**
+ * How many bytes of frames committed and not yet synced one peer may have
+ * here, and all peers together, before their reading pauses (whenRoom()):
+ * each such frame's outputs wait here decoded, and a peer may push runs
+ * nobody asked for (new entries of a feed it may write) faster than a slow
+ * disk syncs them. Our own pulls stay under the per-peer bound (the next want
+ * waits for the sync too), so an honest catch-up never pauses on it.
+ */
+export const TAKEN_UNSYNCED_PER_PEER_MAX = PULL_BYTES_PER_PEER_MAX
+const TAKEN_UNSYNCED_MAX = 4 * PULL_BYTES_PER_PEER_MAX
 
 export class DurableGate {
   readonly #durability: Durability
@@ -43,9 +64,17 @@ export class DurableGate {
   #held: Held[] = []
   /** Bytes of each peer's held messages: its backlog too, so its wants cannot pile up served entries here. */
   readonly #heldBytes = new Map<string, number>()
-  /** The step run() ran last committed something (reset by pass()). */
+  /** Bytes of each peer's frames committed and not yet synced, and their sum (whenRoom()). */
+  readonly #takenBytes = new Map<string, number>()
+  #takenTotal = 0
+  /** Read loops paused until their peer has room again. */
+  #waiting: { peer: string, resume: () => void }[] = []
+  /** The step run() ran last committed something (reset by pass()), and the frame it ran on. */
   #stepCommitted = false
+  #stepFrom: Taken | undefined
   #closed = false
+  /** A step committed after close(): no send goes out any more. */
+  #mutedAfterClose = false
 
   constructor (durability: Durability, deliver: Deliver, onFailure: (err: unknown) => void) {
     this.#durability = durability
@@ -54,27 +83,50 @@ export class DurableGate {
   }
 
   /** Runs a step of the engine with its commits made without fsync: its outputs (pass()) are held until synced. */
-  run<T> (step: () => T): T {
+  run<T> (step: () => T, from?: Taken): T {
     const before = this.#durability.unsyncedCommits()
     try {
       return this.#durability.unsynced(step)
     } finally {
       // Also when the step threw after a commit: what it queued before is held like any other output.
       this.#stepCommitted = this.#durability.unsyncedCommits() !== before
+      this.#stepFrom = this.#stepCommitted ? from : undefined
     }
+  }
+
+  /**
+   * Undefined while `peer` may go on sending; else a promise that settles
+   * once the syncs under way made room (or the gate closed, failed or forgot
+   * the peer): its session reads no more frames meanwhile, so Yamux's window
+   * holds the rest back at the sender. Backpressure, never a charge: the
+   * disk is ours.
+   */
+  whenRoom (peer: string): Promise<void> | undefined {
+    if (!this.#full(peer)) return undefined
+    return new Promise(resume => { this.#waiting.push({ peer, resume }) })
   }
 
   /** The outputs of the step just run: delivered now if nothing is held and it committed nothing, else held. */
   pass (sends: readonly Outbound[], events: readonly SyncEvent[]): void {
     const committed = this.#stepCommitted
+    const from = this.#stepFrom
     this.#stepCommitted = false
-    if (this.#closed || (!committed && this.#held.length === 0)) {
+    this.#stepFrom = undefined
+    if (this.#closed) {
+      // Stopping: a commit made now is synced only by the store's close, so nothing about it, nor anything after it
+      // (which may read it), goes out on the closing sessions.
+      if (committed) this.#mutedAfterClose = true
+      this.#deliver(this.#mutedAfterClose ? [] : sends, events)
+      return
+    }
+    if (!committed && this.#held.length === 0) {
       this.#deliver(sends, events)
       return
     }
     if (sends.length === 0 && events.length === 0 && !committed) return
-    const held: Held = { sends, events, durable: !committed }
+    const held: Held = { sends, events, durable: !committed, from }
     this.#held.push(held)
+    if (from !== undefined) this.#take(from, from.bytes)
     for (const out of sends) this.#heldBytes.set(out.peer, (this.#heldBytes.get(out.peer) ?? 0) + out.bytes.byteLength)
     if (!committed) return
     this.#durability.synced().then(() => {
@@ -88,21 +140,40 @@ export class DurableGate {
     return this.#heldBytes.get(peer) ?? 0
   }
 
-  /** The node is stopping: nothing held goes out any more (its sessions are closing); later outputs pass at once. */
+  /**
+   * `peer`'s session ended: what is held for it answers a state it no longer
+   * has (its wants, our pulls), and would reach its next session ahead of
+   * that session's hello, so it is never sent.
+   */
+  forget (peer: string): void {
+    this.#wake(w => w.peer === peer)
+    if (!this.#heldBytes.delete(peer)) return
+    for (const h of this.#held) {
+      if (h.sends.some(out => out.peer === peer)) h.sends = h.sends.filter(out => out.peer !== peer)
+    }
+  }
+
+  /**
+   * The node is stopping: nothing held goes out any more (its sessions are
+   * closing); later outputs pass at once, until a step commits (pass()).
+   */
   close (): void {
     this.#closed = true
     this.#held = []
     this.#heldBytes.clear()
+    this.#untakeAll()
   }
 
   #release (): void {
     while (!this.#closed) {
       const first = this.#held[0]
-      if (first === undefined || !first.durable) return
+      if (first === undefined || !first.durable) break
       this.#held.shift()
       this.#unhold(first.sends)
+      if (first.from !== undefined) this.#take(first.from, -first.from.bytes)
       this.#deliver(first.sends, first.events)
     }
+    this.#wake(w => !this.#full(w.peer))
   }
 
   /**
@@ -115,6 +186,7 @@ export class DurableGate {
     const held = this.#held
     this.#held = []
     this.#heldBytes.clear()
+    this.#untakeAll()
     this.#deliver([], held.flatMap(h => h.events.filter(ev => ev.type === 'disconnect')))
     this.#onFailure(err)
   }
@@ -125,5 +197,32 @@ export class DurableGate {
       if (left > 0) this.#heldBytes.set(out.peer, left)
       else this.#heldBytes.delete(out.peer)
     }
+  }
+
+  #take (from: Taken, bytes: number): void {
+    const left = (this.#takenBytes.get(from.peer) ?? 0) + bytes
+    if (left > 0) this.#takenBytes.set(from.peer, left)
+    else this.#takenBytes.delete(from.peer)
+    this.#takenTotal += bytes
+  }
+
+  #untakeAll (): void {
+    this.#takenBytes.clear()
+    this.#takenTotal = 0
+    this.#wake(() => true)
+  }
+
+  #full (peer: string): boolean {
+    return (this.#takenBytes.get(peer) ?? 0) > TAKEN_UNSYNCED_PER_PEER_MAX || this.#takenTotal > TAKEN_UNSYNCED_MAX
+  }
+
+  #wake (which: (w: { peer: string }) => boolean): void {
+    if (this.#waiting.length === 0) return
+    const still: { peer: string, resume: () => void }[] = []
+    for (const w of this.#waiting) {
+      if (which(w)) w.resume()
+      else still.push(w)
+    }
+    this.#waiting = still
   }
 }

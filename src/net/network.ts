@@ -287,7 +287,7 @@ export class Network {
     }
     const session: SyncSession = new SyncSession(stream, connection, {
       // A full disk while storing a frame: the driver reports it, and the session ends as on any failure.
-      onFrame: bytes => { this.#driver.receive(author, bytes) },
+      onFrame: bytes => this.#driver.receive(author, bytes),
       onBadFrame: reason => { this.#driver.reportGarbage(author, reason) },
       onClose: () => {
         if (this.#sessions.get(author) !== session) return

@@ -6,7 +6,7 @@ import type { KeyPair } from '../identity/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import type { SessionTable } from './sessions.ts'
 import { DurableGate } from './durable-gate.ts'
-import type { Durability } from './durable-gate.ts'
+import type { Durability, Taken } from './durable-gate.ts'
 
 /** Runs `step` in some context and returns what it returned. */
 type Around = <T>(step: () => T) => T
@@ -92,15 +92,24 @@ export class SyncDriver {
 
   /** A session opened: false if the engine refuses the peer (banned, or too many). */
   connect (peer: AuthorKey): boolean {
-    return this.#pumped(() => this.#engine.connect(peer, this.#now()))
+    // A session it replaces ends here: what the gate holds for that one is never sent on this one.
+    return this.#pumped(() => {
+      const admitted = this.#engine.connect(peer, this.#now())
+      if (admitted) this.#gate?.forget(peer)
+      return admitted
+    })
   }
 
   disconnect (peer: AuthorKey): void {
+    this.#gate?.forget(peer)
     this.#pumped(() => { this.#engine.disconnect(peer, this.#now()) })
   }
 
-  /** A frame from `peer`; a full disk is reported, and the error goes on up (the session ends; catch-up asks again). */
-  receive (peer: AuthorKey, bytes: Uint8Array): void {
+  /**
+   * A frame from `peer`; a full disk is reported, and the error goes on up (the session ends; catch-up asks again).
+   * A promise back: read no more of `peer` until it settles (what it sent waits for a slow sync, durable-gate.ts).
+   */
+  receive (peer: AuthorKey, bytes: Uint8Array): Promise<void> | undefined {
     this.#pumped(this.#unsynced(() => {
       try {
         this.#engine.receive(peer, bytes, this.#now())
@@ -108,7 +117,8 @@ export class SyncDriver {
         this.#onStorageError(err)
         throw err
       }
-    }))
+    }, { peer, bytes: bytes.byteLength }))
+    return this.#gate?.whenRoom(peer)
   }
 
   reportGarbage (peer: AuthorKey, reason: string): void {
@@ -174,9 +184,9 @@ export class SyncDriver {
   }
 
   /** `step` with what it commits made without fsync (and its outputs held until synced), when the store can. */
-  #unsynced (step: () => void): () => void {
+  #unsynced (step: () => void, from?: Taken): () => void {
     const gate = this.#gate
-    return gate === undefined ? step : () => { gate.run(step) }
+    return gate === undefined ? step : () => { gate.run(step, from) }
   }
 
   #pump (): void {

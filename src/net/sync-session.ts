@@ -13,7 +13,8 @@ import { FRAME_BYTES_MAX, UNREAD_BYTES_MAX } from './constants.ts'
 const LENGTH_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError'])
 
 interface SessionHandlers {
-  onFrame (bytes: Uint8Array): void
+  /** A promise back: no frame is read until it settles (the stream paused, so the muxer's window holds the sender). */
+  onFrame (bytes: Uint8Array): Promise<void> | undefined
   /** A frame over the limit, or bytes that are not frames. */
   onBadFrame (reason: string): void
   onClose (): void
@@ -48,7 +49,8 @@ export class SyncSession {
       for (;;) {
         const frame = await this.#lp.read()
         this.bytesIn += frame.byteLength
-        this.#handlers.onFrame(frame.subarray())
+        const paused = this.#handlers.onFrame(frame.subarray())
+        if (paused !== undefined) await this.#pausedUntil(paused)
         if (this.#closed) break
       }
     } catch (err) {
@@ -61,6 +63,13 @@ export class SyncSession {
     } finally {
       this.close()
     }
+  }
+
+  async #pausedUntil (settled: Promise<void>): Promise<void> {
+    if (this.#closed) return
+    if (this.stream.readStatus === 'readable') this.stream.pause()
+    await settled
+    if (!this.#closed && this.stream.readStatus === 'paused') this.stream.resume()
   }
 
   send (bytes: Uint8Array): void {

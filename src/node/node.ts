@@ -90,7 +90,10 @@ export class Node extends EventEmitter<NodeEvents> {
   }
 
   async start (): Promise<void> {
-    const { network, members, folders, telemetry, view } = this.#parts
+    const { network, members, folders, telemetry, view, store } = this.#parts
+    // A killed process may have left commits in the WAL that no sync covered (peers' runs, live writes):
+    // durable before the network can tell anyone this node holds them (durable-gate.ts).
+    await store.synced()
     await network.start()
     this.#started = true
     members.start()

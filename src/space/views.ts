@@ -100,7 +100,11 @@ export class ViewOverlay implements RowSource {
     if (order === undefined) {
       // Not written here (setKv records its order in #kv): the row is the source's.
       const row = this.#base.getKv !== undefined ? this.#base.getKv(key, bytes) : this.#base.get('kv', bytes)
-      order = row === undefined ? null : decodeKvRow(row)
+      // Its order only: the cache keeps it after the batch, and a decoded row holds its value (up to ~64 kB).
+      const r = row === undefined ? null : decodeKvRow(row)
+      order = r === null
+        ? null
+        : { wallMs: r.wallMs, counter: r.counter, author: r.author, epoch: r.epoch, seq: r.seq, id: r.id }
     }
     this.#kv.set(key, order)
     return order

@@ -1,0 +1,48 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { streamPair } from '@libp2p/utils'
+import type { Connection } from '@libp2p/interface'
+import { SyncSession } from '../../src/net/sync-session.ts'
+
+/**
+ * A session whose frame handler hands back a promise reads no further frame
+ * until it settles, with its stream paused (the muxer then stops granting
+ * the sender window), and reads on in order once it did (durable-gate.ts
+ * asks this while a slow sync holds what a peer sent).
+ */
+test('a frame handler\'s promise pauses the stream until it settles; the frames after it come in order', async () => {
+  const [ours, theirs] = await streamPair()
+  const seen: number[] = []
+  let settle: () => void = () => {}
+  const room = new Promise<void>(resolve => { settle = resolve })
+  let firstSeen: () => void = () => {}
+  const first = new Promise<void>(resolve => { firstSeen = resolve })
+  const session = new SyncSession(ours, {} as unknown as Connection, {
+    onFrame: bytes => {
+      seen.push(bytes[0] ?? -1)
+      if (seen.length !== 1) return undefined
+      firstSeen()
+      return room
+    },
+    onBadFrame: reason => { assert.fail(reason) },
+    onClose: () => {}
+  })
+  const done = session.run()
+  const sender = new SyncSession(theirs, {} as unknown as Connection, {
+    onFrame: () => undefined, onBadFrame: () => {}, onClose: () => {}
+  })
+  void sender.run()
+  for (let i = 1; i <= 4; i++) sender.send(new Uint8Array([i, 0, 0]))
+  await first
+  // Everything the sender wrote has had every chance to arrive (several turns of the loop and the pair's delay).
+  for (let i = 0; i < 20; i++) await new Promise(resolve => setTimeout(resolve, 5))
+  assert.deepEqual(seen, [1], 'no frame is read while the handler\'s promise is pending')
+  assert.equal(ours.readStatus, 'paused')
+  settle()
+  while (seen.length < 4) await new Promise(resolve => setTimeout(resolve, 5))
+  assert.deepEqual(seen, [1, 2, 3, 4])
+  assert.equal(ours.readStatus, 'readable')
+  session.close()
+  sender.close()
+  await done
+})

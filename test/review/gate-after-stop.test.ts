@@ -1,0 +1,103 @@
+/**
+ * Review (durable gate, a045ada): once the driver is stopped (node.stop():
+ * driver.stop() comes before network.stop(), which still delivers the frames
+ * its closing streams read), the gate "passes later outputs at once": a
+ * peer's run committed without its fsync is then relayed (`have`) to the
+ * other members at once, and no sync is even asked for it (the store's close
+ * checkpoints later). A power cut in that window loses what was told. What a
+ * stopped driver says after a commit without fsync must wait like the rest:
+ * dropped, as the gate drops what it held at close.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { decodeMessage } from '../../src/codec/index.ts'
+import { SessionTable, SyncDriver } from '../../src/net/index.ts'
+import type { SyncSession } from '../../src/net/sync-session.ts'
+import { SpaceReplica } from '../../src/space/index.ts'
+import { MemoryStore, SqliteStore } from '../../src/store/index.ts'
+import type { Store } from '../../src/store/index.ts'
+import { authorKeyOf } from '../../src/ids/index.ts'
+import type { AuthorKey, SpaceKey } from '../../src/ids/index.ts'
+import type { KeyPair } from '../../src/identity/index.ts'
+import { seededKey, T0 } from '../helpers/fixtures.ts'
+
+interface Side { readonly author: AuthorKey, readonly driver: SyncDriver, readonly sessions: SessionTable }
+
+function side (key: KeyPair, store: Store, gated?: SqliteStore): Side {
+  const replicas = new Map<SpaceKey, SpaceReplica>()
+  for (const k of store.spaces()) replicas.set(k, SpaceReplica.open(store, k))
+  const sessions = new SessionTable()
+  const spaces = { get: (k: SpaceKey) => replicas.get(k), all: () => replicas.values() }
+  const durability = gated && {
+    unsynced: <T>(step: () => T): T => gated.unsynced(step),
+    unsyncedCommits: () => gated.unsyncedCommits,
+    synced: async () => { await gated.synced() }
+  }
+  const now = (): number => T0 + 60_000
+  const driver = new SyncDriver({ sync: { keyPair: key, spaces }, sessions, now, ...durability && { durability } })
+  return { author: authorKeyOf(key.publicKey), driver, sessions }
+}
+
+function pipe (queue: (() => void)[], from: Side, to: Side, log?: string[]): SyncSession {
+  const s = {
+    closed: false,
+    queuedBytes: 0,
+    send: (bytes: Uint8Array) => {
+      log?.push(decodeMessage(bytes).m)
+      queue.push(() => { to.driver.receive(from.author, bytes) })
+    },
+    close: () => { s.closed = true },
+    connection: { close: async () => {}, remotePeer: { toString: () => to.author } }
+  }
+  return s as unknown as SyncSession
+}
+
+test('after stop, a peer\'s run committed without its fsync is not relayed to other members', async t => {
+  const o = seededKey('review-stop', 'owner')
+  const r = seededKey('review-stop', 'reader')
+  const c = seededKey('review-stop', 'other')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-review-stop-'))
+  const store = SqliteStore.open(path.join(dir, 'store.db'))
+  t.after(() => { store.close(); fs.rmSync(dir, { recursive: true, force: true }) })
+  const ownerStore = new MemoryStore()
+  const origin = SpaceReplica.create(ownerStore, o, 'stop', T0)
+  origin.append(o, { t: 'acl.grant', member: r.publicKey, role: 'reader', from: { epoch: 0, seq: 0 } }, T0 + 1)
+  origin.append(o, { t: 'acl.grant', member: c.publicKey, role: 'reader', from: { epoch: 0, seq: 0 } }, T0 + 2)
+  const otherStore = ownerStore.clone()
+  SpaceReplica.adopt(store, [origin.genesis.bytes, origin.genesis.sig])
+  const A = side(o, ownerStore)
+  const B = side(r, store, store)
+  const C = side(c, otherStore)
+  t.after(() => { A.driver.stop(); C.driver.stop() })
+  const queue: (() => void)[] = []
+  const toC: string[] = []
+  A.sessions.set(B.author, pipe(queue, A, B))
+  B.sessions.set(A.author, pipe(queue, B, A))
+  B.sessions.set(C.author, pipe(queue, B, C, toC))
+  C.sessions.set(B.author, pipe(queue, C, B))
+  const flush = async (): Promise<void> => {
+    for (let round = 0; round < 50; round++) {
+      while (queue.length > 0) queue.shift()?.()
+      for (let i = 0; i < 5; i++) await new Promise(resolve => setImmediate(resolve))
+      if (queue.length === 0) return
+    }
+    assert.fail('the exchange settles')
+  }
+  for (const [x, y] of [[A, B], [B, C]] as const) {
+    assert.ok(x.driver.connect(y.author))
+    assert.ok(y.driver.connect(x.author))
+  }
+  await flush()
+
+  B.driver.stop() // the node is stopping; its sessions still read what was in flight
+  const mark = toC.length
+  A.driver.append(origin.key, { t: 'kv.put', key: 'k', value: 1 })
+  await flush()
+  assert.equal(B.driver.holdings().pendingEntries, 0)
+  assert.ok(store.unsyncedCommits > 0, 'B committed A\'s run without its fsync')
+  assert.deepEqual(toC.slice(mark).filter(m => m === 'have'), [],
+    `B told C it holds A's new entry with no sync asked for it: ${JSON.stringify(toC.slice(mark))}`)
+})
