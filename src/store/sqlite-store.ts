@@ -106,7 +106,7 @@ export class SqliteStore implements Store {
 
   /** Resolves once every commit that returned before this call is durable; rejects if the disk failed to sync. */
   async synced (): Promise<void> {
-    await this.#wal?.synced()
+    await this.#wal?.synced(this.#unsyncedCommits)
   }
 
   /** Whether the store refuses every commit until a restart: a sync of its WAL failed (wal-sync.ts). */

@@ -15,7 +15,11 @@ import path from 'node:path'
  * The file stays the same inode while the store is open (SQLite deletes it
  * only when the last connection closes), so the descriptor opened here
  * reaches every frame. A commit that returned while a sync was running
- * waits for the next one, which then covers every commit made meanwhile.
+ * waits for the next one, which then covers every commit made meanwhile;
+ * a caller that names how many commits it needs covered (`upTo`, the
+ * store's count) joins the running sync when that sync was asked for after
+ * as many (the durable gate and a group's acknowledgement ask for one
+ * commit's sync one after the other: one fsync serves both).
  *
  * A failed sync is final for this process: the kernel may have dropped the
  * pages it could not write, and a later fsync would succeed without them,
@@ -27,6 +31,8 @@ import path from 'node:path'
 export type Fsync = (fd: number) => Promise<void>
 
 interface Waiters {
+  /** The most commits a caller of this batch had made when it asked: the batch's sync covers at least these. */
+  upTo: number
   readonly promise: Promise<void>
   readonly resolve: () => void
   readonly reject: (e: unknown) => void
@@ -38,8 +44,9 @@ export class WalSync {
   #fd: number | undefined
   /** A sync is running: commits made since it started wait for the next (#next). */
   #running = false
-  /** Those waiting for a sync that has not started yet. */
+  /** Those waiting for a sync that has not started yet, and those of the one running. */
   #next: Waiters | undefined
+  #current: Waiters | undefined
   #failure: unknown
   #closed = false
 
@@ -53,12 +60,22 @@ export class WalSync {
     return this.#failure
   }
 
-  /** Resolves once every commit that returned before this call is durable; rejects if the sync failed. */
-  async synced (): Promise<void> {
+  /**
+   * Resolves once every commit that returned before this call is durable; rejects if the sync failed.
+   * `upTo`: how many commits the caller had made (a count that only grows); a running sync asked for after as
+   * many covers them.
+   */
+  async synced (upTo = Infinity): Promise<void> {
     if (this.#failure !== undefined) throw this.#failure
     if (this.#closed) return // close() synced everything
+    const current = this.#current
+    if (current !== undefined && upTo <= current.upTo) {
+      await current.promise
+      return
+    }
     this.#next ??= waiters()
     const { promise } = this.#next
+    if (upTo !== Infinity) this.#next.upTo = Math.max(this.#next.upTo, upTo)
     if (!this.#running) this.#start()
     await promise
   }
@@ -86,8 +103,10 @@ export class WalSync {
     if (batch === undefined) return
     this.#next = undefined
     this.#running = true
+    this.#current = batch
     const done = (err?: unknown): void => {
       this.#running = false
+      this.#current = undefined
       if (err === undefined) {
         batch.resolve()
       } else {
@@ -154,5 +173,5 @@ function waiters (): Waiters {
   let reject: (e: unknown) => void = () => {}
   const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej })
   promise.catch(() => {}) // a failure reaches every caller through synced(); none is left unhandled here
-  return { promise, resolve, reject }
+  return { upTo: -1, promise, resolve, reject }
 }

@@ -94,6 +94,20 @@ test('an unsynced commit is there at once, and durable only once a sync started 
   assert.equal(gate.calls.length, 2)
 })
 
+test('a second caller with no commit since a running sync was asked for joins that sync', async t => {
+  const gate = new GatedFsync()
+  const { store } = openStore(t, gate)
+  commitUnsynced(store, gate, 0)
+  const gateAsks = tracked(store.synced()) // the durable gate asks first...
+  const ackAsks = tracked(store.synced()) // ...then the group's acknowledgement, for the same commit
+  await settle()
+  assert.equal(gate.calls.length, 1)
+  gate.calls[0]?.open()
+  await settle()
+  assert.deepEqual([gateAsks.state(), ackAsks.state()], ['resolved', 'resolved'], 'one fsync serves both')
+  assert.equal(gate.calls.length, 1, 'no second sync was needed')
+})
+
 test('a failed sync rejects its commits, and the store then refuses every commit and every later sync', async t => {
   const gate = new GatedFsync()
   const { store } = openStore(t, gate)
