@@ -142,6 +142,28 @@ describe('sync driver', () => {
     B.driver.stop()
   })
 
+  test('a group of local writes committed without its fsync is announced only once the fsync completed', async () => {
+    const [o, r] = [seededKey('driver-gate-local', 'owner'), seededKey('driver-gate-local', 'reader')]
+    const durable = new UnsyncedStore()
+    const origin = SpaceReplica.create(durable, o, 'unit', T0)
+    origin.append(o, { t: 'acl.grant', member: r.publicKey, role: 'reader', from: { epoch: 0, seq: 0 } }, T0 + 1)
+    const readerStore = new MemoryStore()
+    SpaceReplica.adopt(readerStore, [origin.genesis.bytes, origin.genesis.sig])
+    const A = side(o, durable, durable.durability)
+    const B = side(r, readerStore)
+    const { flush } = link(A, B)
+    await settleAll(durable, flush)
+    const outcomes = A.driver.appendEach(origin.key, [{ t: 'kv.put', key: 'g', value: 7 }], durable.durability.unsynced)
+    assert.equal(outcomes.length, 1)
+    flush()
+    assert.equal(B.replicas.get(origin.key)?.kvGet('g'), undefined, 'no peer hears of it before the fsync')
+    assert.ok(durable.waiting.length > 0, 'a sync was asked for')
+    await settleAll(durable, flush)
+    assert.deepEqual(B.replicas.get(origin.key)?.kvGet('g')?.value, 7, 'announced and pulled once durable')
+    A.driver.stop()
+    B.driver.stop()
+  })
+
   test('a failed fsync: nothing held is told, and the storage error is reported', async () => {
     const failures: unknown[] = []
     const { A, B, origin, durable, flush } = gatedPair('driver-gate-fail', err => { failures.push(err); return false })
