@@ -14,47 +14,10 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { decodeMessage } from '../../src/codec/index.ts'
-import { SessionTable, SyncDriver } from '../../src/net/index.ts'
-import type { SyncSession } from '../../src/net/sync-session.ts'
 import { SpaceReplica } from '../../src/space/index.ts'
 import { MemoryStore, SqliteStore } from '../../src/store/index.ts'
-import type { Store } from '../../src/store/index.ts'
-import { authorKeyOf } from '../../src/ids/index.ts'
-import type { AuthorKey, SpaceKey } from '../../src/ids/index.ts'
-import type { KeyPair } from '../../src/identity/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
-
-interface Side { readonly author: AuthorKey, readonly driver: SyncDriver, readonly sessions: SessionTable }
-
-function side (key: KeyPair, store: Store, gated?: SqliteStore): Side {
-  const replicas = new Map<SpaceKey, SpaceReplica>()
-  for (const k of store.spaces()) replicas.set(k, SpaceReplica.open(store, k))
-  const sessions = new SessionTable()
-  const spaces = { get: (k: SpaceKey) => replicas.get(k), all: () => replicas.values() }
-  const durability = gated && {
-    unsynced: <T>(step: () => T): T => gated.unsynced(step),
-    unsyncedCommits: () => gated.unsyncedCommits,
-    synced: async () => { await gated.synced() }
-  }
-  const now = (): number => T0 + 60_000
-  const driver = new SyncDriver({ sync: { keyPair: key, spaces }, sessions, now, ...durability && { durability } })
-  return { author: authorKeyOf(key.publicKey), driver, sessions }
-}
-
-function pipe (queue: (() => void)[], from: Side, to: Side, log?: string[]): SyncSession {
-  const s = {
-    closed: false,
-    queuedBytes: 0,
-    send: (bytes: Uint8Array) => {
-      log?.push(decodeMessage(bytes).m)
-      queue.push(() => { to.driver.receive(from.author, bytes) })
-    },
-    close: () => { s.closed = true },
-    connection: { close: async () => {}, remotePeer: { toString: () => to.author } }
-  }
-  return s as unknown as SyncSession
-}
+import { pipe, side } from './driver-side.ts'
 
 test('messages held for a peer\'s ended session are not released onto its next session, before its hello', async t => {
   const [o, r] = [seededKey('review-stale', 'owner'), seededKey('review-stale', 'reader')]
