@@ -139,7 +139,7 @@ export class SyncDriver {
    * Data writes of several callers in one commit (group commit), each judged alone; one pump for all.
    * `commit` runs the engine's step, and only it, not the listeners of the pump (the node defers its fsync there).
    * What the engine says of a group committed without its fsync (its `have`s) waits in the gate for the sync, as a
-   * peer's run does: a peer told of an entry a power cut then took would hold a seq this node writes again.
+   * peer's run does: nothing this node tells a peer is lost to a power cut here (decision 12).
    */
   appendEach (space: SpaceKey, bodies: readonly Body[], commit: Around = step => step()): LocalOutcome[] {
     let outcomes: LocalOutcome[] = []
