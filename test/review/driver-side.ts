@@ -2,6 +2,7 @@
  * Review tests' two-or-three-driver setups: a driver over a store (its commits made without fsync when `gated`
  * is given, held by the durable gate), and fake sessions whose bytes wait in one queue the test delivers.
  */
+import assert from 'node:assert/strict'
 import { decodeMessage } from '../../src/codec/index.ts'
 import { SessionTable, SyncDriver } from '../../src/net/index.ts'
 import type { SyncSession } from '../../src/net/sync-session.ts'
@@ -41,4 +42,16 @@ export function pipe (queue: (() => void)[], from: Side, to: Side, log?: string[
     connection: { close: async () => {}, remotePeer: { toString: () => to.author } }
   }
   return s as unknown as SyncSession
+}
+
+/** Delivers `queue` until the exchange settles (the gate's syncs and their releases included); bounded in rounds. */
+export function flusher (queue: (() => void)[]): () => Promise<void> {
+  return async () => {
+    for (let round = 0; round < 50; round++) {
+      while (queue.length > 0) queue.shift()?.()
+      for (let i = 0; i < 5; i++) await new Promise(resolve => setImmediate(resolve))
+      if (queue.length === 0) return
+    }
+    assert.fail('the exchange settles')
+  }
 }

@@ -16,7 +16,7 @@ import path from 'node:path'
 import { SpaceReplica } from '../../src/space/index.ts'
 import { MemoryStore, SqliteStore } from '../../src/store/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
-import { pipe, side } from './driver-side.ts'
+import { flusher, pipe, side } from './driver-side.ts'
 
 test('after stop, a peer\'s run committed without its fsync is not relayed to other members', async t => {
   const o = seededKey('review-stop', 'owner')
@@ -41,14 +41,7 @@ test('after stop, a peer\'s run committed without its fsync is not relayed to ot
   B.sessions.set(A.author, pipe(queue, B, A))
   B.sessions.set(C.author, pipe(queue, B, C, toC))
   C.sessions.set(B.author, pipe(queue, C, B))
-  const flush = async (): Promise<void> => {
-    for (let round = 0; round < 50; round++) {
-      while (queue.length > 0) queue.shift()?.()
-      for (let i = 0; i < 5; i++) await new Promise(resolve => setImmediate(resolve))
-      if (queue.length === 0) return
-    }
-    assert.fail('the exchange settles')
-  }
+  const flush = flusher(queue)
   for (const [x, y] of [[A, B], [B, C]] as const) {
     assert.ok(x.driver.connect(y.author))
     assert.ok(y.driver.connect(x.author))

@@ -17,7 +17,7 @@ import path from 'node:path'
 import { SpaceReplica } from '../../src/space/index.ts'
 import { MemoryStore, SqliteStore } from '../../src/store/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
-import { pipe, side } from './driver-side.ts'
+import { flusher, pipe, side } from './driver-side.ts'
 
 test('messages held for a peer\'s ended session are not released onto its next session, before its hello', async t => {
   const [o, r] = [seededKey('review-stale', 'owner'), seededKey('review-stale', 'reader')]
@@ -41,14 +41,7 @@ test('messages held for a peer\'s ended session are not released onto its next s
   const fromB: string[] = []
   A.sessions.set(B.author, pipe(queue, A, B))
   B.sessions.set(A.author, pipe(queue, B, A, fromB))
-  const flush = async (): Promise<void> => {
-    for (let round = 0; round < 50; round++) {
-      while (queue.length > 0) queue.shift()?.()
-      for (let i = 0; i < 5; i++) await new Promise(resolve => setImmediate(resolve))
-      if (queue.length === 0) return
-    }
-    assert.fail('the exchange settles')
-  }
+  const flush = flusher(queue)
   assert.ok(A.driver.connect(B.author))
   assert.ok(B.driver.connect(A.author))
   await flush()
