@@ -133,8 +133,9 @@ export class ChunkIndex {
     let opening = this.#open.get(loc.path)
     if (opening === undefined) {
       // Gone or unreadable since the scan. Never blocking: a FIFO put in the file's place would hold a thread-pool
-      // thread until a writer came (and with it the WAL syncs queued behind); its fstat below refuses it.
-      const flags = C.O_RDONLY | C.O_NONBLOCK
+      // thread until a writer came (and with it the WAL syncs queued behind); its fstat below refuses it. No link
+      // followed (a scanned file is none): opening a device it names may act (a tape rewinds, a watchdog arms).
+      const flags = C.O_RDONLY | C.O_NONBLOCK | C.O_NOFOLLOW
       opening = this.#fs.open(path.join(this.#root, loc.path), flags).catch(() => null)
       this.#open.set(loc.path, opening)
       if (this.#open.size > OPEN_FILES_MAX) this.#forget(this.#open.keys().next().value as string)
