@@ -123,15 +123,31 @@ function encodeGeneral (entry: UnsignedEntry): Uint8Array {
   if (entry.body.t === 'kv.put') assertValueDepth(entry.body.value, 'the kv value')
   if (entry.body.t === 'ledger.append') assertValueDepth(entry.body.tx, 'the ledger tx')
   assertEncodable(entry.body, 'entry.b', ENTRY_DEPTH_MAX - 1)
-  return encodeCbor({
-    s: entry.space,
-    a: entry.author,
-    e: entry.epoch,
-    q: entry.seq,
-    p: entry.prev,
-    c: [entry.clock.wallMs, entry.clock.counter],
-    b: bodyToCbor(entry.body)
-  })
+  const body = bodyToCbor(entry.body)
+  try {
+    return encodeCbor({
+      s: entry.space,
+      a: entry.author,
+      e: entry.epoch,
+      q: entry.seq,
+      p: entry.prev,
+      c: [entry.clock.wallMs, entry.clock.counter],
+      b: body
+    })
+  } catch (err) {
+    throw unencodableBody(body) ?? err
+  }
+}
+
+/** The writer's error when the body holds what DAG-CBOR cannot (Infinity: JSON's 1e400, NaN): that write's alone. */
+function unencodableBody (body: unknown): CodecError | undefined {
+  try {
+    encodeCbor(body)
+    return undefined
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err)
+    return new CodecError('INVALID_FIELD', `entry.b: a value that cannot be stored (${reason.slice(0, 120)})`)
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { constants as C } from 'node:fs'
 import path from 'node:path'
 import { sha256, toHex } from '../codec/index.ts'
 import { nodeFolderFs } from './folder-fs.ts'
@@ -131,8 +132,11 @@ export class ChunkIndex {
     if (this.#stats.get(loc.path) !== scanned) return null
     let opening = this.#open.get(loc.path)
     if (opening === undefined) {
-      // gone or unreadable since the scan
-      opening = this.#fs.open(path.join(this.#root, loc.path), 'r').catch(() => null)
+      // Gone or unreadable since the scan. Never blocking: a FIFO put in the file's place would hold a thread-pool
+      // thread until a writer came (and with it the WAL syncs queued behind); its fstat below refuses it. No link
+      // followed (a scanned file is none): opening a device it names may act (a tape rewinds, a watchdog arms).
+      const flags = C.O_RDONLY | C.O_NONBLOCK | C.O_NOFOLLOW
+      opening = this.#fs.open(path.join(this.#root, loc.path), flags).catch(() => null)
       this.#open.set(loc.path, opening)
       if (this.#open.size > OPEN_FILES_MAX) this.#forget(this.#open.keys().next().value as string)
     }

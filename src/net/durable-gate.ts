@@ -155,10 +155,13 @@ export class DurableGate {
 
   /**
    * The node is stopping: nothing held goes out any more (its sessions are
-   * closing); later outputs pass at once, until a step commits (pass()).
+   * closing); later outputs pass at once, until a step commits (pass()), or
+   * not at all when a commit is still waiting for its sync.
    */
   close (): void {
     this.#closed = true
+    // A commit still waiting for its sync is synced only by the store's close: what reads it must not go out either.
+    if (this.#held.some(h => !h.durable)) this.#mutedAfterClose = true
     this.#held = []
     this.#heldBytes.clear()
     this.#untakeAll()

@@ -31,6 +31,11 @@ export class SessionTable {
     this.#sessions.get(author)?.send(bytes)
   }
 
+  /** `author`'s session reads its first frame only once `settled` settles (SyncSession.holdReadingUntil). */
+  holdReading (author: string, settled: Promise<void>): void {
+    this.#sessions.get(author)?.holdReadingUntil(settled)
+  }
+
   /** Ends `author`'s session and its connection (a misbehaving peer). */
   hangUp (author: string): void {
     const session = this.#sessions.get(author)

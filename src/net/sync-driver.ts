@@ -92,10 +92,13 @@ export class SyncDriver {
 
   /** A session opened: false if the engine refuses the peer (banned, or too many). */
   connect (peer: AuthorKey): boolean {
-    // A session it replaces ends here: what the gate holds for that one is never sent on this one.
+    // A session it replaces ends here: what the gate holds for that one is never sent on this one. A peer still over
+    // its bound of unsynced frames gets no frame of the new session read either until a sync made room.
     return this.#pumped(() => {
       const admitted = this.#engine.connect(peer, this.#now())
       if (admitted) this.#gate?.forget(peer)
+      const full = admitted ? this.#gate?.whenRoom(peer) : undefined
+      if (full !== undefined) this.#sessions.holdReading(peer, full)
       return admitted
     })
   }

@@ -35,6 +35,8 @@ export class SyncSession {
   #queue: Uint8Array[] = []
   #writing = false
   #closed = false
+  /** Set before run(): no frame is read until it settles (holdReadingUntil()). */
+  #hold: Promise<void> | undefined
 
   constructor (stream: Stream, connection: Connection, handlers: SessionHandlers) {
     this.stream = stream
@@ -46,7 +48,9 @@ export class SyncSession {
   /** Reads frames until the stream ends; resolves when the session is over. */
   async run (): Promise<void> {
     try {
+      if (this.#hold !== undefined) await this.#pausedUntil(this.#hold)
       for (;;) {
+        if (this.#closed) break
         const frame = await this.#lp.read()
         this.bytesIn += frame.byteLength
         const paused = this.#handlers.onFrame(frame.subarray())
@@ -70,6 +74,14 @@ export class SyncSession {
     if (this.stream.readStatus === 'readable') this.stream.pause()
     await settled
     if (!this.#closed && this.stream.readStatus === 'paused') this.stream.resume()
+  }
+
+  /**
+   * Its first frame is read only once `settled` settles: a peer over its bound of frames committed and not yet synced
+   * (durable-gate.ts) gets no frame taken by connecting again, as onFrame's promise holds the frames after the first.
+   */
+  holdReadingUntil (settled: Promise<void>): void {
+    this.#hold = settled
   }
 
   send (bytes: Uint8Array): void {

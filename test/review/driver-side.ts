@@ -3,15 +3,18 @@
  * is given, held by the durable gate), and fake sessions whose bytes wait in one queue the test delivers.
  */
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
 import { decodeMessage } from '../../src/codec/index.ts'
 import { SessionTable, SyncDriver } from '../../src/net/index.ts'
 import type { SyncSession } from '../../src/net/sync-session.ts'
 import { SpaceReplica } from '../../src/space/index.ts'
+import { MemoryStore } from '../../src/store/index.ts'
 import type { SqliteStore, Store } from '../../src/store/index.ts'
+import type { Fsync } from '../../src/store/wal-sync.ts'
 import { authorKeyOf } from '../../src/ids/index.ts'
 import type { AuthorKey, SpaceKey } from '../../src/ids/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
-import { T0 } from '../helpers/fixtures.ts'
+import { seededKey, T0 } from '../helpers/fixtures.ts'
 
 export interface Side { readonly author: AuthorKey, readonly driver: SyncDriver, readonly sessions: SessionTable }
 
@@ -54,4 +57,50 @@ export function flusher (queue: (() => void)[]): () => Promise<void> {
     }
     assert.fail('the exchange settles')
   }
+}
+
+/** A WAL fsync the test holds back: while `holding`, each sync waits in `held` until the test calls it. */
+export function heldFsync (): { readonly state: { holding: boolean, readonly held: (() => void)[] }, fsync: Fsync } {
+  const state = { holding: false, held: [] as (() => void)[] }
+  const fsync = async (fd: number): Promise<void> => {
+    if (state.holding) await new Promise<void>(resolve => { state.held.push(resolve) })
+    fs.fdatasyncSync(fd)
+  }
+  return { state, fsync }
+}
+
+/**
+ * A space where A (its owner, in memory) writes, B (a reader, on `store`, its commits gated) holds, and C (another
+ * reader, in memory) learns from B; all linked and settled. `toC`: the messages B sends C.
+ */
+export async function threeSides (t: { after: (fn: () => void) => void }, tag: string, store: SqliteStore): Promise<{
+  readonly A: Side, readonly B: Side, readonly C: Side, readonly origin: SpaceReplica, readonly otherStore: MemoryStore,
+  readonly toC: string[], readonly flush: () => Promise<void>
+}> {
+  const o = seededKey(tag, 'owner')
+  const r = seededKey(tag, 'reader')
+  const c = seededKey(tag, 'other')
+  const ownerStore = new MemoryStore()
+  const origin = SpaceReplica.create(ownerStore, o, tag, T0)
+  origin.append(o, { t: 'acl.grant', member: r.publicKey, role: 'reader', from: { epoch: 0, seq: 0 } }, T0 + 1)
+  origin.append(o, { t: 'acl.grant', member: c.publicKey, role: 'reader', from: { epoch: 0, seq: 0 } }, T0 + 2)
+  const otherStore = ownerStore.clone()
+  SpaceReplica.adopt(store, [origin.genesis.bytes, origin.genesis.sig])
+  const A = side(o, ownerStore)
+  const B = side(r, store, store)
+  const C = side(c, otherStore)
+  t.after(() => { A.driver.stop(); C.driver.stop() })
+  const queue: (() => void)[] = []
+  const toC: string[] = []
+  A.sessions.set(B.author, pipe(queue, A, B))
+  B.sessions.set(A.author, pipe(queue, B, A))
+  B.sessions.set(C.author, pipe(queue, B, C, toC))
+  C.sessions.set(B.author, pipe(queue, C, B))
+  const flush = flusher(queue)
+  for (const [x, y] of [[A, B], [B, C]] as const) {
+    assert.ok(x.driver.connect(y.author))
+    assert.ok(y.driver.connect(x.author))
+  }
+  await flush()
+  return { A, B, C, origin, otherStore, toC, flush }
 }

@@ -13,40 +13,14 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { SpaceReplica } from '../../src/space/index.ts'
-import { MemoryStore, SqliteStore } from '../../src/store/index.ts'
-import { seededKey, T0 } from '../helpers/fixtures.ts'
-import { flusher, pipe, side } from './driver-side.ts'
+import { SqliteStore } from '../../src/store/index.ts'
+import { threeSides } from './driver-side.ts'
 
 test('after stop, a peer\'s run committed without its fsync is not relayed to other members', async t => {
-  const o = seededKey('review-stop', 'owner')
-  const r = seededKey('review-stop', 'reader')
-  const c = seededKey('review-stop', 'other')
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-review-stop-'))
   const store = SqliteStore.open(path.join(dir, 'store.db'))
   t.after(() => { store.close(); fs.rmSync(dir, { recursive: true, force: true }) })
-  const ownerStore = new MemoryStore()
-  const origin = SpaceReplica.create(ownerStore, o, 'stop', T0)
-  origin.append(o, { t: 'acl.grant', member: r.publicKey, role: 'reader', from: { epoch: 0, seq: 0 } }, T0 + 1)
-  origin.append(o, { t: 'acl.grant', member: c.publicKey, role: 'reader', from: { epoch: 0, seq: 0 } }, T0 + 2)
-  const otherStore = ownerStore.clone()
-  SpaceReplica.adopt(store, [origin.genesis.bytes, origin.genesis.sig])
-  const A = side(o, ownerStore)
-  const B = side(r, store, store)
-  const C = side(c, otherStore)
-  t.after(() => { A.driver.stop(); C.driver.stop() })
-  const queue: (() => void)[] = []
-  const toC: string[] = []
-  A.sessions.set(B.author, pipe(queue, A, B))
-  B.sessions.set(A.author, pipe(queue, B, A))
-  B.sessions.set(C.author, pipe(queue, B, C, toC))
-  C.sessions.set(B.author, pipe(queue, C, B))
-  const flush = flusher(queue)
-  for (const [x, y] of [[A, B], [B, C]] as const) {
-    assert.ok(x.driver.connect(y.author))
-    assert.ok(y.driver.connect(x.author))
-  }
-  await flush()
+  const { A, B, origin, toC, flush } = await threeSides(t, 'review-stop', store)
 
   B.driver.stop() // the node is stopping; its sessions still read what was in flight
   const mark = toC.length

@@ -19,73 +19,17 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { encodeMessage } from '../../src/codec/index.ts'
-import type { SignedBytes } from '../../src/codec/index.ts'
-import { SessionTable, SyncDriver } from '../../src/net/index.ts'
-import { SpaceReplica } from '../../src/space/index.ts'
-import { MemoryStore, SqliteStore } from '../../src/store/index.ts'
-import { authorKeyOf } from '../../src/ids/index.ts'
-import type { SpaceKey } from '../../src/ids/index.ts'
 import { TAKEN_UNSYNCED_PER_PEER_MAX } from '../../src/net/durable-gate.ts'
 import type { SyncEvent } from '../../src/sync/index.ts'
-import { seededKey, T0 } from '../helpers/fixtures.ts'
-
-const OWNER = seededKey('review-gate-bound', 'owner')
-const PUSHER = seededKey('review-gate-bound', 'pusher')
-const ME = seededKey('review-gate-bound', 'me')
+import { pusherSide } from './pusher-side.ts'
 
 test('runs a member pushes unasked while the WAL sync hangs are not taken past a per-peer bound', async t => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-review-bound-'))
-  // The WAL's syncs wait until the test lets them finish.
-  const syncs: (() => void)[] = []
-  const hang = async (): Promise<void> => { await new Promise<void>(resolve => { syncs.push(resolve) }) }
-  const store = SqliteStore.open(path.join(dir, 'store.db'), { fsync: hang })
-  t.after(() => { store.close(); fs.rmSync(dir, { recursive: true, force: true }) })
-
-  // The space: the owner grants the pusher writer and me reader; the pusher writes 30 kB values.
-  const origin = SpaceReplica.create(new MemoryStore(), OWNER, 'bound', T0)
-  origin.append(OWNER, { t: 'acl.grant', member: PUSHER.publicKey, role: 'writer', from: { epoch: 0, seq: 0 } }, T0 + 1)
-  origin.append(OWNER, { t: 'acl.grant', member: ME.publicKey, role: 'reader', from: { epoch: 0, seq: 0 } }, T0 + 2)
-  const perRun = 60
-  const runs = 20 // 20 runs of 60 entries of ~30 kB: ~36 MB, 1.5 times the bound
-  for (let i = 0; i < perRun * runs; i++) {
-    origin.append(PUSHER, { t: 'kv.put', key: `k${i}`, value: String(i % 10).repeat(30_000) }, T0 + 10 + i)
-  }
-  const feedOf = (who: typeof OWNER): SignedBytes[] => {
-    const row = origin.vector().find(r => authorKeyOf(r.author) === authorKeyOf(who.publicKey))
-    assert.ok(row !== undefined)
-    const all: SignedBytes[] = []
-    while (all.length < row.count) all.push(...origin.serve(authorKeyOf(row.author), row.epoch, all.length, row.count))
-    return all
-  }
-
-  const adopted = SpaceReplica.adopt(store, [origin.genesis.bytes, origin.genesis.sig])
-  assert.ok(adopted instanceof SpaceReplica)
-  const replicas = new Map<SpaceKey, SpaceReplica>([[adopted.key, adopted]])
-  const spaces = { get: (k: SpaceKey) => replicas.get(k), all: () => replicas.values() }
-  const driver = new SyncDriver({
-    sync: { keyPair: ME, spaces },
-    sessions: new SessionTable(),
-    now: () => T0 + 60_000,
-    durability: {
-      unsynced: step => store.unsynced(step),
-      unsyncedCommits: () => store.unsyncedCommits,
-      synced: async () => { await store.synced() }
-    }
-  })
-  t.after(() => { driver.stop() })
+  const { driver, pusher, syncs, perRun, runs, grants, mine, push, taken } = pusherSide(t, 'bound')
   const told: SyncEvent[] = []
   driver.onEvent(ev => { told.push(ev) })
-  const pusher = authorKeyOf(PUSHER.publicKey)
   assert.equal(driver.connect(pusher), true)
 
-  const push = (run: SignedBytes[]): Promise<void> | undefined =>
-    driver.receive(pusher, encodeMessage({ m: 'entries', space: origin.id, run }))
-  assert.equal(push(feedOf(OWNER)), undefined) // the grants: the pusher is a member from here on
-  const mine = feedOf(PUSHER)
+  assert.equal(push(grants), undefined) // the grants: the pusher is a member from here on
   let pushed = 0
   let paused: Promise<void> | undefined
   for (let i = 0; i < runs && paused === undefined; i++) {
@@ -97,8 +41,7 @@ test('runs a member pushes unasked while the WAL sync hangs are not taken past a
   void paused.then(() => { resumed = true })
   await new Promise(resolve => setImmediate(resolve))
   assert.equal(resumed, false, 'the pause lasts while nothing is synced')
-  const row = adopted.vector().find(r => authorKeyOf(r.author) === pusher)
-  const takenEntries = row?.count ?? 0
+  const takenEntries = taken()
   const takenBytes = mine.slice(0, takenEntries).reduce((n, [b]) => n + b.length, 0)
   assert.equal(told.filter(e => e.type === 'stored').length, 0, 'nothing was told: no sync completed')
   assert.ok(takenBytes <= TAKEN_UNSYNCED_PER_PEER_MAX + 2 * 1024 * 1024,

@@ -17,17 +17,13 @@ import path from 'node:path'
 import { SpaceReplica } from '../../src/space/index.ts'
 import { MemoryStore, SqliteStore } from '../../src/store/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
-import { flusher, pipe, side } from './driver-side.ts'
+import { flusher, heldFsync, pipe, side } from './driver-side.ts'
 
 test('messages held for a peer\'s ended session are not released onto its next session, before its hello', async t => {
   const [o, r] = [seededKey('review-stale', 'owner'), seededKey('review-stale', 'reader')]
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-review-stale-'))
-  let holding = false
-  const held: (() => void)[] = []
-  const fsync = async (fd: number): Promise<void> => {
-    if (holding) await new Promise<void>(resolve => { held.push(resolve) })
-    fs.fdatasyncSync(fd)
-  }
+  const { state, fsync } = heldFsync()
+  const held = state.held
   const store = SqliteStore.open(path.join(dir, 'store.db'), { fsync })
   t.after(() => { store.close(); fs.rmSync(dir, { recursive: true, force: true }) })
   const ownerStore = new MemoryStore()
@@ -46,7 +42,7 @@ test('messages held for a peer\'s ended session are not released onto its next s
   assert.ok(B.driver.connect(A.author))
   await flush()
 
-  holding = true // B's next sync waits: what B says after its next commit is held
+  state.holding = true // B's next sync waits: what B says after its next commit is held
   A.driver.append(origin.key, { t: 'kv.put', key: 'k1', value: 1 })
   await flush()
   assert.ok(held.length > 0, 'B committed k1 and waits for its sync')
@@ -59,7 +55,7 @@ test('messages held for a peer\'s ended session are not released onto its next s
   assert.ok(A.driver.connect(B.author))
   assert.ok(B.driver.connect(A.author))
   const mark = fromB.length
-  holding = false
+  state.holding = false
   for (const release of held.splice(0)) release()
   await flush()
   assert.ok(fromB.length > mark, 'B spoke on the new session')
