@@ -27,11 +27,8 @@ import { Worker } from 'node:worker_threads'
 
 /** The main connection's own automatic checkpoint (WAL pages of 4 KiB): only reached if the thread falls behind. */
 export const WAL_PAGES_BOUND = 10_000
-/** WAL pages a checkpoint aims to copy (SQLite's own default threshold); the thread paces itself by commits. */
-const PAGES_PER_CHECKPOINT = 1000
-/** Commits between the first checkpoints (a group of ~50 live writes adds ~35 pages), until the WAL shows more. */
-const FIRST_COMMITS_PER_CHECKPOINT = 16
-const MAX_COMMITS_PER_CHECKPOINT = 1024
+/** Commits between checkpoints (a group commit of ~50 live writes adds ~35 pages): ~1,000 pages a checkpoint. */
+const COMMITS_PER_CHECKPOINT = 16
 const IDLE_STOP_MS = 10_000
 /** How long close() waits for the thread to let its connection go (a checkpoint under way finishes first). */
 const CLOSE_WAIT_MS = 10_000
@@ -46,12 +43,7 @@ export class WalCheckpoints {
   readonly #fallBack: () => void
   #thread: Thread | undefined
   #running = false
-  /** Commits since the last checkpoint was asked for; how many it waits for; how many the running one followed. */
   #commits = 0
-  #every = FIRST_COMMITS_PER_CHECKPOINT
-  #asked = 0
-  /** The WAL's frames when the last checkpoint began (SQLite's `log`): its growth per commit paces the next. */
-  #lastLog = 0
   #failed = false
   #idle: NodeJS.Timeout | undefined
   /** Checkpoints the thread completed (tests wait for one). */
@@ -62,10 +54,9 @@ export class WalCheckpoints {
     this.#fallBack = fallBack
   }
 
-  /** After each commit of the main connection: one checkpoint per ~PAGES_PER_CHECKPOINT pages (never two at once). */
+  /** After each commit of the main connection: every COMMITS_PER_CHECKPOINT, one checkpoint (never two at once). */
   committed (): void {
-    if (this.#failed || ++this.#commits < this.#every || this.#running) return
-    this.#asked = this.#commits
+    if (this.#failed || ++this.#commits < COMMITS_PER_CHECKPOINT || this.#running) return
     this.#commits = 0
     this.#running = true
     clearTimeout(this.#idle)
@@ -103,15 +94,8 @@ export class WalCheckpoints {
     }
     this.#running = false
     this.done++
-    const { log, checkpointed } = reply.done
-    // The WAL grew by (log - lastLog) pages over the commits asked for (it started over if it shrank).
-    if (log > this.#lastLog && this.#asked > 0) {
-      const perCommit = (log - this.#lastLog) / this.#asked
-      this.#every = Math.min(MAX_COMMITS_PER_CHECKPOINT, Math.max(1, Math.round(PAGES_PER_CHECKPOINT / perCommit)))
-    }
-    this.#lastLog = log
-    // It could not copy all it saw (a reader held frames back): the next commit asks again.
-    if (checkpointed < log) this.#commits = this.#every
+    // Commits landed while it copied: the next commit asks again, so the WAL can empty and restart.
+    if (reply.done.checkpointed < reply.done.log) this.#commits = COMMITS_PER_CHECKPOINT
     this.#idle = setTimeout(() => { if (!this.#running) this.#stop() }, IDLE_STOP_MS).unref()
   }
 
