@@ -6,7 +6,6 @@ import { writeBatch } from './sqlite-batch.ts'
 import { authorKeyText, bytes, idValue, num, spaceKeyText, toEntry, toFeed } from './sqlite-rows.ts'
 import { removeSpaceRows } from './sqlite-remove.ts'
 import { migrate } from './sqlite-schema.ts'
-import { WAL_PAGES_BOUND, WalCheckpoints } from './wal-checkpoint.ts'
 import { WalSync } from './wal-sync.ts'
 import type { Fsync } from './wal-sync.ts'
 import {
@@ -40,15 +39,13 @@ export class SqliteStore implements Store {
   /** Inside unsynced(): commits return before their fsync. */
   #unsynced = false
   #unsyncedCommits = 0
-  /** Checkpoints on a thread of their own (wal-checkpoint.ts); null without WAL mode. */
-  readonly #checkpoints: WalCheckpoints | null
 
   /** `fsync`: how the WAL is synced for synced() (tests inject a slow or failing one). */
   static open (file: string, opts: { readonly fsync?: Fsync | undefined } = {}): SqliteStore {
-    return new SqliteStore(new DatabaseSync(file), file, new WalSync(file, opts.fsync))
+    return new SqliteStore(new DatabaseSync(file), new WalSync(file, opts.fsync))
   }
 
-  private constructor (db: DatabaseSync, file: string, wal: WalSync) {
+  private constructor (db: DatabaseSync, wal: WalSync) {
     this.#db = db
     try {
       db.exec('PRAGMA busy_timeout = 5000')
@@ -56,7 +53,6 @@ export class SqliteStore implements Store {
       this.#wal = db.prepare('PRAGMA journal_mode = WAL').get()?.['journal_mode'] === 'wal' ? wal : null
       db.exec('PRAGMA synchronous = FULL')
       db.exec('PRAGMA foreign_keys = OFF')
-      this.#checkpoints = this.#wal === null ? null : checkpointsBeside(db, file)
       migrate(db)
       this.#s = prepare(db)
     } catch (err) {
@@ -84,7 +80,6 @@ export class SqliteStore implements Store {
       if (relaxed) this.#db.exec('PRAGMA synchronous = FULL')
     }
     if (created !== undefined) this.#sids.set(batch.space, created)
-    this.#checkpoints?.committed()
     // A batch that asked for no durability (status records) needs no sync: only the others are counted.
     if (this.#unsynced && batch.durable !== false) this.#unsyncedCommits++
   }
@@ -265,7 +260,6 @@ export class SqliteStore implements Store {
   /** Syncs the commits still waiting for synced(), then closes the database. */
   close (): void {
     if (!this.#db.isOpen) return
-    this.#checkpoints?.close() // before the main connection's close, which then checkpoints and removes the WAL
     this.#wal?.close()
     this.#db.close()
   }
@@ -279,10 +273,4 @@ export class SqliteStore implements Store {
   async backup (file: string): Promise<number> {
     return await backup(this.#db, file, { rate: 1000 })
   }
-}
-
-/** Checkpoints on their own thread; the main connection's automatic one only bounds the WAL if that thread lags. */
-function checkpointsBeside (db: DatabaseSync, file: string): WalCheckpoints {
-  db.exec(`PRAGMA wal_autocheckpoint = ${WAL_PAGES_BOUND}`)
-  return new WalCheckpoints(file, () => { if (db.isOpen) db.exec('PRAGMA wal_autocheckpoint = 1000') })
 }
