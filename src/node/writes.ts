@@ -63,11 +63,12 @@ interface LocalWritesInit {
  * first, so each feed's seqs still follow the order the writes arrived in,
  * which is also the order the groups are acknowledged in.
  *
- * A group is announced to peers when it is committed, before its fsync:
- * an entry of ours a power cut then loses can still be held by a peer, and
- * that is safe because a restarted process never continues an epoch
- * (decision 15), so it never signs another entry at that position; the
- * peer's copy comes back as an authentic entry of the old epoch.
+ * A group is announced to peers only after the fsync that settles it (its
+ * `have` waits in the sync driver's durable gate for the same sync as the
+ * acknowledgement): what a peer is told we hold is durable, as for a peer's
+ * run. Announcing earlier would not fork the feed either (a restarted
+ * process never continues an epoch, decision 15), but a peer could hold
+ * entries a power cut took from us.
  */
 export class LocalWrites {
   readonly #driver: SyncDriver
