@@ -1,4 +1,5 @@
 import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from 'node:sqlite'
+import { MultiRowInsert } from './sqlite-multirow.ts'
 
 /**
  * Every SQL statement the store runs, prepared once per database (the
@@ -27,7 +28,8 @@ export interface Statements {
   putGenesis: StatementSync
   feedTip: StatementSync
   putFeed: StatementSync
-  putEntry: StatementSync
+  /** Entry rows: fid, seq, id, bytes, sig, verified, kind. */
+  putEntries: MultiRowInsert
   extendFeed: StatementSync
   markVerifiedAt: StatementSync
   putEntryId: StatementSync
@@ -36,7 +38,8 @@ export interface Statements {
   dropLaterForks: StatementSync
   clearViews: StatementSync
   deleteView: StatementSync
-  putView: StatementSync
+  /** View rows, each replacing the row of its key: sid, view, key, value. */
+  putViews: MultiRowInsert
   spaces: StatementSync
   genesis: StatementSync
   feeds: StatementSync
@@ -64,7 +67,7 @@ export function prepare (db: DatabaseSync): Statements {
       ON CONFLICT (sid) DO UPDATE SET bytes = excluded.bytes, sig = excluded.sig`),
     feedTip: p('SELECT fid, count FROM feeds WHERE sid = ? AND author = ? AND epoch = ?'),
     putFeed: p('INSERT INTO feeds (sid, author, epoch, count, head, frozen_at) VALUES (?, ?, ?, ?, ?, ?)'),
-    putEntry: p('INSERT INTO entries (fid, seq, id, bytes, sig, verified, kind) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    putEntries: new MultiRowInsert(db, 'INSERT INTO entries (fid, seq, id, bytes, sig, verified, kind)', 7),
     extendFeed: p('UPDATE feeds SET count = ?, head = ? WHERE fid = ?'),
     putEntryId: p('INSERT INTO entry_ids (id, fid, seq) VALUES (?, ?, ?)'),
     markVerifiedAt: p(`UPDATE entries SET verified = 1
@@ -78,8 +81,8 @@ export function prepare (db: DatabaseSync): Statements {
       WHERE NOT EXISTS (SELECT 1 FROM forks WHERE sid = ?1 AND author = ?2 AND epoch = ?3 AND seq <= ?4)`),
     clearViews: p('DELETE FROM views WHERE sid = ?'),
     deleteView: p('DELETE FROM views WHERE sid = ? AND view = ? AND key = ?'),
-    putView: p(`INSERT INTO views (sid, view, key, value) VALUES (?, ?, ?, ?)
-      ON CONFLICT (sid, view, key) DO UPDATE SET value = excluded.value`),
+    putViews: new MultiRowInsert(db, 'INSERT INTO views (sid, view, key, value)', 4,
+      'ON CONFLICT (sid, view, key) DO UPDATE SET value = excluded.value'),
     spaces: p('SELECT s.space FROM spaces s JOIN genesis g ON g.sid = s.sid'),
     genesis: p('SELECT bytes, sig FROM genesis WHERE sid = ?'),
     feeds: p('SELECT author, epoch, count, head, frozen_at FROM feeds WHERE sid = ? ORDER BY author, epoch'),
