@@ -44,7 +44,8 @@ export function commitEntries (
   }))
   // File versions are the entries the files view names by id (view-reads.ts): only they need the store's id lookup.
   const findById = stored.filter((_, i) => (items[i] as AuthEntry).entry.body.t === 'file').map(e => e.id)
-  const batch: Batch = { space: s.key, entries: stored, verified: verifiedNow, findById }
+  const entryIdBytes = items.map(it => it.entry.id)
+  const batch: Batch = { space: s.key, entries: stored, entryIdBytes, verified: verifiedNow, findById }
   if (aclAdded.length > 0) {
     const next = s.computeAcl([...s.aclEntries, ...aclAdded])
     if (reachesBack(s, s.acl, next)) commitRebuild(s, items.map(it => it.entry), aclAdded, batch, next)

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import type { SQLInputValue } from 'node:sqlite'
 import type { EntryId, SpaceKey } from '../ids/index.ts'
 import type { Batch, EntryRef, StoredEntry } from './types.ts'
 import { idValue, num, toEntry } from './sqlite-rows.ts'
@@ -24,7 +25,7 @@ export function writeBatch (s: Statements, space: SpaceKey, sid: number | undefi
   }
   if (batch.genesis !== undefined) s.putGenesis.run(needSid(), batch.genesis.bytes, batch.genesis.sig)
   const entries = batch.entries ?? []
-  if (entries.length > 0) writeEntries(s, needSid(), entries, new Set(batch.findById))
+  if (entries.length > 0) writeEntries(s, needSid(), entries, new Set(batch.findById), batch.entryIdBytes)
   if (sid !== undefined) for (const ref of batch.verified ?? []) markVerified(s, sid, ref)
   if (batch.fork !== undefined) {
     const f = batch.fork
@@ -38,10 +39,18 @@ export function writeBatch (s: Statements, space: SpaceKey, sid: number | undefi
   const writes = batch.viewWrites ?? []
   if (writes.length > 0) {
     const at = needSid()
+    // Puts several per statement; a delete runs after the puts before it, so the writes land in their order.
+    let puts: SQLInputValue[] = []
     for (const w of writes) {
-      if (w.value === null) s.deleteView.run(at, w.view, w.key)
-      else s.putView.run(at, w.view, w.key, w.value)
+      if (w.value !== null) {
+        puts.push(at, w.view, w.key, w.value)
+        continue
+      }
+      s.putViews.run(puts)
+      puts = []
+      s.deleteView.run(at, w.view, w.key)
     }
+    s.putViews.run(puts)
   }
   return created
 }
@@ -56,12 +65,17 @@ function markVerified (s: Statements, sid: number, ref: EntryRef): void {
   if (r !== undefined) markVerified(s, sid, toEntry(r))
 }
 
-function writeEntries (s: Statements, sid: number, entries: readonly StoredEntry[], byId: ReadonlySet<EntryId>): void {
+function writeEntries (
+  s: Statements, sid: number, entries: readonly StoredEntry[], byId: ReadonlySet<EntryId>,
+  idBytes: readonly Uint8Array[] | undefined
+): void {
   const tips = new Map<string, FeedTip>()
   let tip: FeedTip | undefined
   let tipAuthor = ''
   let tipEpoch = -1
-  for (const e of entries) {
+  const rows: SQLInputValue[] = []
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i] as StoredEntry
     if (tip === undefined || e.author !== tipAuthor || e.epoch !== tipEpoch) {
       const key = `${e.author}/${e.epoch}`
       tip = tips.get(key)
@@ -76,12 +90,13 @@ function writeEntries (s: Statements, sid: number, entries: readonly StoredEntry
     if (e.seq !== tip.count) {
       assert.fail(`store: entry ${e.author}/${e.epoch}/${e.seq} does not extend its feed of ${tip.count}`)
     }
-    s.putEntry.run(tip.fid, e.seq, idValue(e.id), e.bytes, e.sig, e.verified ? 1 : 0, e.kind)
+    rows.push(tip.fid, e.seq, idBytes?.[i] ?? idValue(e.id), e.bytes, e.sig, e.verified ? 1 : 0, e.kind)
     if (byId.size > 0 && byId.has(e.id)) s.putEntryId.run(idValue(e.id), tip.fid, e.seq)
     tip.count++
     tip.head = e.id
     tip.changed = true
   }
+  s.putEntries.run(rows)
   for (const t of tips.values()) if (t.changed) s.extendFeed.run(t.count, t.head, t.fid)
 }
 

@@ -58,6 +58,22 @@ export function toEntry (r: Row): StoredEntry {
   }
 }
 
+/** A row of the run statement (RUN_COLUMNS, as an array) of the feed (`author`, `epoch`) the caller named. */
+export function toRunEntry (author: AuthorKey, epoch: number, r: readonly SQLOutputValue[]): StoredEntry {
+  const kind = str(r[5])
+  if (kind !== 'acl' && kind !== 'data') assert.fail(`store: bad entry kind ${kind}`)
+  return {
+    author,
+    epoch,
+    seq: num(r[0]),
+    id: entryIdText(r[1]),
+    bytes: bytes(r[2]),
+    sig: bytes(r[3]),
+    verified: num(r[4]) === 1,
+    kind
+  }
+}
+
 export function toFeed (r: Row): FeedState {
   const head = r['head']
   const frozen = r['frozen_at']

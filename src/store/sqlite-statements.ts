@@ -1,4 +1,5 @@
 import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from 'node:sqlite'
+import { MultiRowInsert } from './sqlite-multirow.ts'
 
 /**
  * Every SQL statement the store runs, prepared once per database (the
@@ -7,6 +8,8 @@ import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from 
  */
 const ENTRY_COLUMNS = 'f.author, f.epoch, e.seq, e.id, e.bytes, e.sig, e.verified, e.kind'
 const ENTRY_FROM = 'feeds f JOIN entries e ON e.fid = f.fid'
+/** A feed's entries without the feed's columns, in this order (sqlite-rows.ts toRunEntry). */
+const RUN_COLUMNS = 'e.seq, e.id, e.bytes, e.sig, e.verified, e.kind'
 
 export const ENTRIES_SQL = `SELECT ${ENTRY_COLUMNS} FROM ${ENTRY_FROM}
   WHERE f.sid = ? ORDER BY f.author, f.epoch, e.seq`
@@ -27,7 +30,8 @@ export interface Statements {
   putGenesis: StatementSync
   feedTip: StatementSync
   putFeed: StatementSync
-  putEntry: StatementSync
+  /** Entry rows: fid, seq, id, bytes, sig, verified, kind. */
+  putEntries: MultiRowInsert
   extendFeed: StatementSync
   markVerifiedAt: StatementSync
   putEntryId: StatementSync
@@ -36,7 +40,8 @@ export interface Statements {
   dropLaterForks: StatementSync
   clearViews: StatementSync
   deleteView: StatementSync
-  putView: StatementSync
+  /** View rows, each replacing the row of its key: sid, view, key, value. */
+  putViews: MultiRowInsert
   spaces: StatementSync
   genesis: StatementSync
   feeds: StatementSync
@@ -64,7 +69,7 @@ export function prepare (db: DatabaseSync): Statements {
       ON CONFLICT (sid) DO UPDATE SET bytes = excluded.bytes, sig = excluded.sig`),
     feedTip: p('SELECT fid, count FROM feeds WHERE sid = ? AND author = ? AND epoch = ?'),
     putFeed: p('INSERT INTO feeds (sid, author, epoch, count, head, frozen_at) VALUES (?, ?, ?, ?, ?, ?)'),
-    putEntry: p('INSERT INTO entries (fid, seq, id, bytes, sig, verified, kind) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    putEntries: new MultiRowInsert(db, 'INSERT INTO entries (fid, seq, id, bytes, sig, verified, kind)', 7),
     extendFeed: p('UPDATE feeds SET count = ?, head = ? WHERE fid = ?'),
     putEntryId: p('INSERT INTO entry_ids (id, fid, seq) VALUES (?, ?, ?)'),
     markVerifiedAt: p(`UPDATE entries SET verified = 1
@@ -78,8 +83,8 @@ export function prepare (db: DatabaseSync): Statements {
       WHERE NOT EXISTS (SELECT 1 FROM forks WHERE sid = ?1 AND author = ?2 AND epoch = ?3 AND seq <= ?4)`),
     clearViews: p('DELETE FROM views WHERE sid = ?'),
     deleteView: p('DELETE FROM views WHERE sid = ? AND view = ? AND key = ?'),
-    putView: p(`INSERT INTO views (sid, view, key, value) VALUES (?, ?, ?, ?)
-      ON CONFLICT (sid, view, key) DO UPDATE SET value = excluded.value`),
+    putViews: new MultiRowInsert(db, 'INSERT INTO views (sid, view, key, value)', 4,
+      'ON CONFLICT (sid, view, key) DO UPDATE SET value = excluded.value'),
     spaces: p('SELECT s.space FROM spaces s JOIN genesis g ON g.sid = s.sid'),
     genesis: p('SELECT bytes, sig FROM genesis WHERE sid = ?'),
     feeds: p('SELECT author, epoch, count, head, frozen_at FROM feeds WHERE sid = ? ORDER BY author, epoch'),
@@ -90,8 +95,10 @@ export function prepare (db: DatabaseSync): Statements {
       JOIN feeds f ON f.fid = e.fid WHERE x.id = ?1 AND f.sid = ?2`),
     // Entries not in entry_ids: nothing in use looks them up by id, so a scan of the space is enough.
     entryByIdScan: p(`SELECT ${ENTRY_COLUMNS} FROM ${ENTRY_FROM} WHERE e.id = ?1 AND f.sid = ?2`),
-    run: p(`SELECT ${ENTRY_COLUMNS} FROM ${ENTRY_FROM}
-      WHERE f.sid = ? AND f.author = ? AND f.epoch = ? AND e.seq >= ? AND e.seq < ? ORDER BY e.seq`),
+    // The columns of RUN_COLUMNS as arrays, not objects: a seeder reads 1,024 rows per `want`, and their feed's
+    // author and epoch are the caller's (a 64-character string per row otherwise).
+    run: returnArrays(p(`SELECT ${RUN_COLUMNS} FROM ${ENTRY_FROM}
+      WHERE f.sid = ? AND f.author = ? AND f.epoch = ? AND e.seq >= ? AND e.seq < ? ORDER BY e.seq`)),
     // Backwards from `before`, stopping at the first verified entry.
     lastVerified: p(`SELECT e.seq AS seq FROM ${ENTRY_FROM}
       WHERE f.sid = ? AND f.author = ? AND f.epoch = ? AND e.seq < ? AND e.verified = 1 ORDER BY e.seq DESC LIMIT 1`),
@@ -106,6 +113,11 @@ export function prepare (db: DatabaseSync): Statements {
       WHERE sid = ? AND view = ? AND key IN (SELECT unhex(value) FROM json_each(?))`),
     viewRows: p('SELECT key, value FROM views WHERE sid = ? AND view = ? ORDER BY key')
   }
+}
+
+function returnArrays (stmt: StatementSync): StatementSync {
+  stmt.setReturnArrays(true)
+  return stmt
 }
 
 /** The row of entry `id` (an idValue) of space `sid`: through entry_ids, else by a scan of the space. */

@@ -1,9 +1,9 @@
 import { backup, DatabaseSync } from 'node:sqlite'
-import type { StatementSync } from 'node:sqlite'
+import type { SQLOutputValue, StatementSync } from 'node:sqlite'
 import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
 import type { Batch, FeedState, ForkProof, SignedRecord, Store, StoredEntry, ViewName } from './types.ts'
 import { writeBatch } from './sqlite-batch.ts'
-import { authorKeyText, bytes, idValue, num, spaceKeyText, toEntry, toFeed } from './sqlite-rows.ts'
+import { authorKeyText, bytes, idValue, num, spaceKeyText, toEntry, toFeed, toRunEntry } from './sqlite-rows.ts'
 import { removeSpaceRows } from './sqlite-remove.ts'
 import { migrate } from './sqlite-schema.ts'
 import { WalSync } from './wal-sync.ts'
@@ -182,7 +182,9 @@ export class SqliteStore implements Store {
     const end = Math.min(to, from + Math.max(0, maxCount))
     if (!(end > from)) return []
     const sid = this.#sidOf(space)
-    return sid === undefined ? [] : this.#s.run.all(sid, author, epoch, from, end).map(toEntry)
+    if (sid === undefined) return []
+    const rows = this.#s.run.all(sid, author, epoch, from, end) as unknown as readonly SQLOutputValue[][]
+    return rows.map(r => toRunEntry(author, epoch, r))
   }
 
   lastVerified (space: SpaceKey, author: AuthorKey, epoch: number, before: number): number | undefined {

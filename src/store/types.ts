@@ -67,6 +67,12 @@ export interface Batch {
   readonly space: SpaceKey
   readonly genesis?: SignedRecord
   readonly entries?: readonly StoredEntry[]
+  /**
+   * The ids of `entries` as their 32 bytes, in the same order, when the
+   * writer holds them (a received run hashed them): the store then binds
+   * these instead of parsing each hex id back to bytes.
+   */
+  readonly entryIdBytes?: readonly Uint8Array[]
   /** Stored entries whose own signature was verified since they were stored (an unknown one is ignored). */
   readonly verified?: readonly EntryRef[]
   /**

@@ -12,7 +12,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import type { AuthorKey, EntryId, SpaceKey } from '../../src/ids/index.ts'
-import type { Batch, FeedState, ForkProof, Store, StoredEntry, ViewName } from '../../src/store/types.ts'
+import type { Batch, FeedState, ForkProof, Store, StoredEntry, ViewName, ViewWrite } from '../../src/store/types.ts'
 import { authorKey, entryId, spaceKey } from '../helpers/ids.ts'
 
 export interface StoreHarness {
@@ -391,6 +391,29 @@ export function storeContract (name: string, make: () => StoreHarness): void {
       }
       assert.deepEqual(pairs, ['11', '01', '01'])
       assert.equal(pos(store.entries(SPACE)).length, 8)
+    })
+
+    // Sizes that are no multiple of the rows SqliteStore writes per statement (64, 8, 1), across a feed change,
+    // with the ids also given as bytes, and writes to one key interleaved: the batch lands as if row by row.
+    const many = [...chain(AA, 0, 0, 1097), ...chain(BB, 3, 0, 75)]
+    scenario('a large batch: every entry and view write lands in order', store => {
+      const entryIdBytes = many.map(e => Buffer.from(e.id, 'hex'))
+      const viewWrites: ViewWrite[] = []
+      for (let i = 0; i < 150; i++) viewWrites.push({ view: 'kv', key: b(i >> 8, i & 0xff), value: b(i & 0xff) })
+      viewWrites.push({ view: 'kv', key: b(0, 7), value: null }, { view: 'kv', key: b(0, 8), value: null })
+      viewWrites.push({ view: 'kv', key: b(0, 7), value: b(0x77) }, { view: 'kv', key: b(0, 9), value: b(0x99) })
+      viewWrites.push({ view: 'kv', key: b(0, 9), value: null })
+      store.commit({ space: SPACE, entries: many, entryIdBytes, viewWrites })
+    }, store => {
+      assert.deepEqual([...store.entries(SPACE)], many)
+      assert.deepEqual(store.feed(SPACE, AA, 0), feedState(AA, 0, 1097, many[1096]?.id ?? null))
+      assert.deepEqual(store.entryById(SPACE, many[700]?.id as EntryId), many[700])
+      const kv = rows(store, SPACE, 'kv')
+      assert.equal(kv.length, 148)
+      assert.deepEqual(store.viewGet(SPACE, 'kv', b(0, 7)), b(0x77))
+      assert.equal(store.viewGet(SPACE, 'kv', b(0, 8)), undefined)
+      assert.equal(store.viewGet(SPACE, 'kv', b(0, 9)), undefined)
+      assert.deepEqual(store.viewGet(SPACE, 'kv', b(0, 149)), b(149))
     })
   })
 }
