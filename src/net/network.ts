@@ -21,6 +21,7 @@ import {
 import { REDIAL_BACKOFF, RedialSchedule } from './redial.ts'
 import { PEX_ADDRS_MAX } from './peer-exchange.ts'
 import { SyncSession } from './sync-session.ts'
+import { keepsHeld, linkOf } from './duplicate-session.ts'
 import { BLOCK_PROTOCOL, BLOCK_STREAMS_PER_CONNECTION_MAX } from './blocks.ts'
 import type { BlockProvider } from './blocks.ts'
 import type { BlockLinks } from './block-links.ts'
@@ -266,10 +267,7 @@ export class Network {
     }
   }
 
-  /**
-   * One session per peer (decision 11): when simultaneous dials leave two
-   * connections, both sides keep the one dialled by the lower peer id.
-   */
+  /** One session per peer (decision 11); of two links, which stays is duplicate-session.ts's rule. */
   #adopt (stream: Stream, connection: Connection): void {
     if (this.#stopping) { stream.abort(new Error('stopping')); return }
     const author = this.#authorOf(connection.remotePeer)
@@ -277,8 +275,10 @@ export class Network {
     if (author === undefined) { stream.abort(new Error('not an Ed25519 peer')); return }
     const existing = this.#sessions.get(author)
     if (existing !== undefined && !existing.closed) {
-      if (this.#dialler(existing.connection) <= this.#dialler(connection)) {
+      if (keepsHeld(linkOf(existing.connection, this.peerId), linkOf(connection, this.peerId))) {
         stream.abort(new Error('duplicate session'))
+        // Its other end must see it gone and dial again later (redial.ts), not hold a link without a session for good.
+        if (connection !== existing.connection) void connection.close().catch(() => {})
         return
       }
       this.#sessions.delete(author)
@@ -305,10 +305,6 @@ export class Network {
     }
     this.#init.onSession?.(connection.remotePeer.toString(), true, connection.direction)
     void session.run()
-  }
-
-  #dialler (connection: Connection): string {
-    return connection.direction === 'outbound' ? this.peerId : connection.remotePeer.toString()
   }
 
   /** The author key behind a peer id: undefined for a peer whose key is not Ed25519. */

@@ -28,7 +28,8 @@ export function onHello (core: SyncCore, session: Session, msg: Msg<'hello'>, no
     const replica = core.spaces.get(spaceKeyOf(cidOf(h.genesis[0])))
     if (replica === undefined || !bytesEqual(replica.genesis.sig, h.genesis[1])) continue
     const shared = session.shared(replica.key)
-    const feeds = h.feeds.map(row => shared.learn(row))
+    // A row past the claim budget is not kept: nothing is probed or planned from it (tens of thousands cost seconds).
+    const feeds = h.feeds.flatMap(row => shared.learn(row) ?? [])
     for (const st of h.statuses) shared.statusKnown.set(authorKeyOf(st.author), st.clock)
     core.send(core.membership.tellRevoked(session, replica))
     core.send(core.membership.forkProofs(session, replica, shared))
@@ -145,6 +146,7 @@ export function onHave (core: SyncCore, session: Session, msg: Msg<'have'>, nowM
   const shared = session.shared(replica.key)
   for (const row of heads) {
     const fk = shared.learn(row)
+    if (fk === undefined) continue // past the claim budget: not kept, charged below
     core.send(core.pulls.probeIfDiverged(session, replica, shared, fk))
     core.plan(replica.key, fk, nowMs)
   }

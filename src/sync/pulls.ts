@@ -198,8 +198,13 @@ export class FeedPulls {
     const waiting = this.#waiting.get(peer)
     if (waiting === undefined) return []
     const out: Send[] = []
-    for (const [key] of [...waiting.entries()]) {
+    // Oldest first, one at a time while the peer has room: never a copy of all that wait. A peer's hello can leave
+    // tens of thousands waiting, and every pull of it that ends calls this: a copy each time stalled the node for
+    // seconds a tick. At most the keys waiting now are visited (plan() may put one back, at the end).
+    for (let left = waiting.size; left > 0; left--) {
       if ((this.#pullBytes.get(peer) ?? 0) + pullWorstBytes(1) > PULL_BYTES_PER_PEER_MAX) return out
+      const key = waiting.first()
+      if (key === undefined) break
       waiting.delete(key)
       out.push(...this.plan(key[0], key[1], nowMs))
     }

@@ -38,9 +38,10 @@ export class SharedSpace {
     this.statusKnown = new ClaimedMap(claim)
   }
 
-  learn (row: FeedRow): FeedKey {
+  /** The row's feed, or undefined when it is a new claim past the budget (not kept: nothing to plan from it). */
+  learn (row: FeedRow): FeedKey | undefined {
     const fk = feedKey(authorKeyOf(row.author), row.epoch)
-    if (!this.known.has(fk) && !this.#claim()) return fk
+    if (!this.known.has(fk) && !this.#claim()) return undefined
     if (row.count >= (this.known.get(fk) ?? 0)) {
       this.known.set(fk, row.count)
       this.heads.set(fk, row.head === null ? null : entryIdOf(row.head))
