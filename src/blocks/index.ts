@@ -8,6 +8,7 @@
  * Imports nothing of the project but codec/.
  */
 export { BlockScheduler } from './scheduler.ts'
+export { dropFreeServedBuffers, giveBackServedBuffer, isServedBuffer, takeServedBuffer } from './served-buffers.ts'
 export { NoSourceError } from './fetcher.ts'
 export type { ChunkBytes, ChunkFetcher, FetchProgress, PeerTransfer } from './fetcher.ts'
 export { Chunker, chunk, cutPoint, chunkingFor, CHUNKING, AVG_BYTES_MAX } from './chunker.ts'

@@ -1,5 +1,6 @@
 import { constants as C } from 'node:fs'
 import path from 'node:path'
+import { giveBackServedBuffer, takeServedBuffer } from '../blocks/index.ts'
 import { sha256, toHex } from '../codec/index.ts'
 import { nodeFolderFs } from './folder-fs.ts'
 import type { FolderFs, FsFileHandle } from './folder-fs.ts'
@@ -108,14 +109,17 @@ export class ChunkIndex {
    * The chunk's bytes for a peer, hashed and found right; "changed" if this
    * node indexed the chunk but no file holds it any more as scanned (each
    * such file is reported to onChanged and no longer read from); null if it
-   * never held it.
+   * never held it. The bytes lie in a served buffer (blocks/served-buffers.ts): the block stream that sends them gives
+   * it back once they are out.
    */
   async serve (hashHex: string): Promise<Uint8Array | 'changed' | null> {
     const locations = this.#where.get(hashHex)
     if (locations === undefined) return null
     for (const loc of [...locations]) {
-      const bytes = await this.#readRegion(loc)
+      const bytes = await this.#readRegion(loc, takeServedBuffer)
       if (bytes !== null && toHex(sha256(bytes)) === hashHex) return bytes
+      // Seen by nothing but the hash: the buffer is free again.
+      if (bytes !== null) giveBackServedBuffer(bytes)
       this.#changed(loc)
     }
     return 'changed'
@@ -127,7 +131,8 @@ export class ChunkIndex {
     this.#open.clear()
   }
 
-  async #readRegion (loc: ChunkLocation): Promise<Uint8Array | null> {
+  async #readRegion (loc: ChunkLocation,
+    alloc: (size: number) => Uint8Array = size => Buffer.allocUnsafe(size)): Promise<Uint8Array | null> {
     const scanned = loc.stat
     if (this.#stats.get(loc.path) !== scanned) return null
     let opening = this.#open.get(loc.path)
@@ -149,7 +154,7 @@ export class ChunkIndex {
         this.#forget(loc.path)
         return null
       }
-      const buf = Buffer.allocUnsafe(loc.size)
+      const buf = alloc(loc.size)
       const bytesRead = this.#fs.readNow !== undefined && loc.size <= READ_NOW_MAX_BYTES
         ? this.#fs.readNow(handle.fd, buf, loc.offset)
         : (await handle.read(buf, 0, loc.size, loc.offset)).bytesRead

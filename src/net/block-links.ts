@@ -1,9 +1,10 @@
-import type { Stream } from '@libp2p/interface'
+import type { Connection, Stream } from '@libp2p/interface'
 import { DIAL_TIMEOUT_MS } from './constants.ts'
 import { BLOCK_LINKS_PER_PEER, BLOCK_PROTOCOL, BlockLink, serveBlocks } from './blocks.ts'
 import type { BlockCounters, BlockProvider } from './blocks.ts'
 import { RateLimit } from './rate-limit.ts'
 import { RUN_ON_RELAY } from './relay.ts'
+import { tlsBarrier } from './served-gone.ts'
 import type { SessionTable } from './sessions.ts'
 
 interface BlockLinksInit {
@@ -42,9 +43,9 @@ export class BlockLinks {
     return this.#perPeer.get(author)
   }
 
-  /** Serves one inbound block stream of `author` from `provider`, within the upload limit. */
-  serve (stream: Stream, author: string, provider: BlockProvider): void {
-    void serveBlocks(stream, author, provider, this.#up, this.#countersOf(author))
+  /** Serves one inbound block stream of `author` (over `connection`) from `provider`, within the upload limit. */
+  serve (stream: Stream, author: string, provider: BlockProvider, connection?: Connection): void {
+    void serveBlocks(stream, author, provider, this.#up, this.#countersOf(author), tlsBarrier(connection))
   }
 
   /**

@@ -1,8 +1,10 @@
 import type { Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import type { LengthPrefixedStream } from '@libp2p/utils'
-import { AVG_BYTES_MAX } from '../blocks/index.ts'
+import { AVG_BYTES_MAX, giveBackServedBuffer, isServedBuffer } from '../blocks/index.ts'
 import type { RateLimit } from './rate-limit.ts'
+import { answerSent, servingPaused } from './served-gone.ts'
+import type { SentBarrier } from './served-gone.ts'
 
 /**
  * The block protocol: a peer asks for file chunks by hash, within one
@@ -36,6 +38,8 @@ export const BLOCK_STREAMS_PER_CONNECTION_MAX = 2 * BLOCK_LINKS_PER_PEER
 const ANSWERS_UNREAD_BYTES_MAX = 96 * 1024 * 1024
 /** Requests read from disk ahead of the one being sent: the read of the next overlaps the sending of this one. */
 const SERVE_AHEAD = 4
+/** Answers in served buffers proven gone together (one barrier for them). */
+const GIVE_BACK_BATCH = 4
 
 const OP_GET = 1
 const OP_CANCEL = 2
@@ -203,15 +207,43 @@ interface Queued {
  * The answering side of one stream: requests are queued as they come (so a
  * cancel can reach one still waiting), the first SERVE_AHEAD read from disk
  * ahead, and answered in order, each paid for (--max-up) before it is sent.
+ * A chunk read into a served buffer (blocks/served-buffers.ts) is given back
+ * once `sent` proves its bytes gone (a few answers at a time); one that
+ * cannot be proven so (no `sent` for this connection, the stream ends
+ * first) is left to the collector.
  */
 export async function serveBlocks (
-  stream: Stream, author: string, provider: BlockProvider, up: RateLimit, counters: BlockCounters
+  stream: Stream, author: string, provider: BlockProvider, up: RateLimit, counters: BlockCounters,
+  sent: SentBarrier | null = null
 ): Promise<void> {
   const lp = lpStream(stream, { maxDataLength: REQUEST_BYTES_MAX, lengthDecoder: frameLength })
   const queue: Queued[] = []
   let wake: (() => void) | null = null
   let ended = false
   const poke = (): void => { const w = wake; wake = null; w?.() }
+  /** Bytes of every frame sent on the stream so far (the stream holds the last `writeBufferLength` of them). */
+  let sentBytes = 0
+  const send = (...parts: Uint8Array[]): Promise<void> => {
+    for (const part of parts) sentBytes += part.length
+    return sendFrame(stream, ...parts)
+  }
+  /** Answers sent in served buffers, not yet proven gone, with where each ends in the stream's bytes. */
+  const sending: { bytes: Uint8Array, end: number }[] = []
+  const giveBack = (least: number): void => {
+    if (sent === null) return
+    // Passed down to the muxer: what the stream no longer holds.
+    const handed = sentBytes - stream.writeBufferLength
+    let n = 0
+    while (n < sending.length && (sending[n] as { end: number }).end <= handed) n++
+    if (n < least) return
+    const batch = sending.splice(0, n)
+    const out = sent()
+    // The connection is closing: they go to the collector.
+    if (out === null) return
+    void out.then(gone => {
+      if (gone) for (const { bytes } of batch) giveBackServedBuffer(bytes)
+    })
+  }
   const startReads = (): void => {
     for (const q of queue.slice(0, SERVE_AHEAD)) {
       if (q.answer === null && !q.cancelled) {
@@ -246,6 +278,11 @@ export async function serveBlocks (
   reading.catch(() => {})
   try {
     for (;;) {
+      if (queue.length === 0) {
+        // Nothing asked: the last answers are proven gone now, not after the next ones.
+        giveBack(1)
+        servingPaused()
+      }
       while (queue.length === 0 && !ended) await new Promise<void>(resolve => { wake = resolve })
       const q = queue[0]
       if (q === undefined) break
@@ -256,18 +293,24 @@ export async function serveBlocks (
         await up.take(answer.length)
         // Cancelled while it waited for its turn at the rate limit: the bytes stay here.
         if (q.cancelled) {
-          await sendFrame(stream, answerHead(STATUS.cancelled, 0))
+          // Read and hashed here, seen by no one else.
+          if (isServedBuffer(answer)) giveBackServedBuffer(answer)
+          await send(answerHead(STATUS.cancelled, 0))
           counters.cancelled++
           continue
         }
         // The chunk goes out as it was read, after its own head: never copied into a frame.
-        await sendFrame(stream, answerHead(STATUS.bytes, answer.length), answer)
+        const framed = send(answerHead(STATUS.bytes, answer.length), answer)
+        if (sent !== null && isServedBuffer(answer)) sending.push({ bytes: answer, end: sentBytes })
+        giveBack(GIVE_BACK_BATCH)
+        await framed
         counters.bytesOut += answer.length
         counters.blocksOut++
+        answerSent()
       } else {
         if (answer === 'cancelled') counters.cancelled++
         if (answer === 'changed') counters.changed++
-        await sendFrame(stream, answerHead(STATUS[answer], 0))
+        await send(answerHead(STATUS[answer], 0))
       }
     }
   } catch {

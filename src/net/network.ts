@@ -158,7 +158,7 @@ export class Network {
       relayedStreams(SYNC_STREAMS_PER_CONNECTION_MAX))
     await this.#libp2p.handle(BLOCK_PROTOCOL, (stream, connection) => {
       const provider = this.#init.blocks ?? (async () => 'missing' as const)
-      this.#blockLinks.serve(stream, this.#blockPeer(connection.remotePeer), provider)
+      this.#blockLinks.serve(stream, this.#blockPeer(connection.remotePeer), provider, connection)
     }, relayedStreams(BLOCK_STREAMS_PER_CONNECTION_MAX))
     this.#dialDue()
   }
