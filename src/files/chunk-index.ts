@@ -36,9 +36,10 @@ interface ChunkLocation {
 /** Files kept open for reads (serving a big file is many reads of one file). */
 const OPEN_FILES_MAX = 16
 /**
- * Chunks up to this size are read on the main thread (FolderFs.readNow): a read from the page cache costs less
- * there, and one from a cold disk holds the event loop no longer than a read of 1 MiB. Bigger chunks (files over
- * 16 GiB) go through the thread pool.
+ * Chunks up to this size of a file this process read or wrote (warm: its pages are most likely cached) are read on
+ * the main thread (FolderFs.readNow, fstatNow): a read from the page cache costs less there. Any other file (unchanged
+ * since a scan of an earlier run, so never read since the start) and bigger chunks (files over 16 GiB) go through the
+ * thread pool: a cold read took 4 ms a MiB here, up to 120, and a file on a hung mount would hold the whole daemon.
  */
 const READ_NOW_MAX_BYTES = 1024 * 1024
 
@@ -52,6 +53,8 @@ export class ChunkIndex {
    * changed.
    */
   readonly #stats = new Map<string, FileStat>()
+  /** The indexings of files this process read (scanned) or wrote since their stat: read on the main thread. */
+  readonly #warm = new WeakSet<FileStat>()
 
   readonly #onChanged: (path: string) => void
 
@@ -62,20 +65,30 @@ export class ChunkIndex {
     this.#fs = fs
   }
 
-  /** Forget everything and index these files (a scan's result). */
-  rebuild (files: Iterable<ScannedFile>): void {
+  /**
+   * Forget everything and index these files (a scan's result). `read`: the files the scan read; a file it found
+   * unchanged stays warm if it was before (read or written by this process under the same stat).
+   */
+  rebuild (files: Iterable<ScannedFile>, read: ReadonlySet<string>): void {
+    const before = new Map(this.#stats)
     this.#where.clear()
     this.#stats.clear()
     this.close()
-    for (const f of files) this.add(f)
+    for (const f of files) {
+      const was = before.get(f.path)
+      const warm = read.has(f.path) || (was !== undefined && this.#warm.has(was) &&
+        was.size === f.size && was.mtimeMs === f.mtimeMs && was.ino === f.ino)
+      this.add(f, warm)
+    }
   }
 
   /**
    * Index one file (just written, or just scanned). Its earlier locations stay until the next rebuild, never read
-   * again.
+   * again. `warm`: this process just read or wrote its bytes.
    */
-  add (file: Pick<ScannedFile, 'path' | 'chunks' | 'size' | 'mtimeMs' | 'ino'>): void {
+  add (file: Pick<ScannedFile, 'path' | 'chunks' | 'size' | 'mtimeMs' | 'ino'>, warm: boolean): void {
     const stat: FileStat = { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino }
+    if (warm) this.#warm.add(stat)
     this.#stats.set(file.path, stat)
     this.#forget(file.path)
     let offset = 0
@@ -149,13 +162,14 @@ export class ChunkIndex {
     if (handle === null) { this.#open.delete(loc.path); return null }
     try {
       // The open file itself, not the path: a file replaced since keeps its old inode open here, unchanged.
-      const st = this.#fs.fstatNow?.(handle.fd) ?? await handle.stat()
+      const now = this.#warm.has(scanned)
+      const st = (now ? this.#fs.fstatNow?.(handle.fd) : undefined) ?? await handle.stat()
       if (st.size !== scanned.size || Math.floor(st.mtimeMs) !== scanned.mtimeMs || st.ino !== scanned.ino) {
         this.#forget(loc.path)
         return null
       }
       const buf = alloc(loc.size)
-      const bytesRead = this.#fs.readNow !== undefined && loc.size <= READ_NOW_MAX_BYTES
+      const bytesRead = now && this.#fs.readNow !== undefined && loc.size <= READ_NOW_MAX_BYTES
         ? this.#fs.readNow(handle.fd, buf, loc.offset)
         : (await handle.read(buf, 0, loc.size, loc.offset)).bytesRead
       return bytesRead === loc.size ? buf : null

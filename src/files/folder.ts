@@ -264,7 +264,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     const scan = await scanFolder(this.root, { previous, fs: state.fs })
     state.scanned = new Map(scan.files.map(f => [f.path, f]))
     this.#skipped = scan.skipped
-    state.index.rebuild(scan.files)
+    state.index.rebuild(scan.files, scan.read)
     let changed = false
     if (this.#rules.recordsLocalChanges) changed = this.#recordLocalChanges(reread)
     if (this.#rules.appliesRecords) changed = await this.#applyRecords() || changed

@@ -47,7 +47,8 @@ interface ScanResult {
   readonly dirs: string[]
   /** Paths not shared, and why. */
   readonly skipped: ScanProblem[]
-  /** Files read and chunked in this scan; the rest were unchanged since `previous`. */
+  /** Files read and chunked in this scan (paths); the rest were unchanged since `previous`. */
+  readonly read: ReadonlySet<string>
   readonly filesRead: number
   readonly bytesRead: number
 }
@@ -64,8 +65,8 @@ interface ScanOptions {
 export async function scanFolder (root: string, opts: ScanOptions = {}): Promise<ScanResult> {
   const fs = opts.fs ?? nodeFolderFs
   const rules = await readIgnoreRules(root, fs)
-  const result: { files: ScannedFile[], dirs: string[], skipped: ScanProblem[], filesRead: number, bytesRead: number } =
-    { files: [], dirs: [], skipped: [], filesRead: 0, bytesRead: 0 }
+  const result: { files: ScannedFile[], dirs: string[], skipped: ScanProblem[], read: Set<string>, filesRead: number,
+    bytesRead: number } = { files: [], dirs: [], skipped: [], read: new Set(), filesRead: 0, bytesRead: 0 }
   const skip = (rel: string, problem: string): void => { result.skipped.push({ path: rel, problem }) }
   const walk = async (dirRel: string): Promise<void> => {
     const entries = await fs.readdir(path.join(root, dirRel), { withFileTypes: true })
@@ -92,7 +93,7 @@ export async function scanFolder (root: string, opts: ScanOptions = {}): Promise
     scanned.forEach((r, i) => {
       const rel = files[i] as string
       if (r === null) return // gone between readdir and stat: the next scan sees the folder as it is then
-      if (r.read) { result.filesRead++; result.bytesRead += r.file.size }
+      if (r.read) { result.read.add(rel); result.filesRead++; result.bytesRead += r.file.size }
       if (r.file.chunks.length > FILE_CHUNKS_LIMIT) {
         skip(rel, `too big to share: ${r.file.chunks.length} chunks, a file record lists at most ${FILE_CHUNKS_LIMIT}`)
         return

@@ -22,7 +22,7 @@ export async function renameAside (state: PassState, renames: readonly Rename[])
       state.scanned.delete(r.from)
       state.known.delete(r.from)
       state.scanned.set(r.to, renamed)
-      state.index.add(renamed)
+      state.index.add(renamed, false) // its bytes were last read by some earlier scan
       moved = true
     } catch (err) {
       state.errors.set(r.from, describeWriteError(err as NodeJS.ErrnoException))

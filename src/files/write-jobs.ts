@@ -158,7 +158,7 @@ async function writeJob (
     state.errors.delete(job.path)
     const written: ScannedFile = { ...statOf(job.path, await state.fs.stat(target)), chunks: version.chunks }
     state.scanned.set(job.path, written)
-    state.index.add(written)
+    state.index.add(written, true)
     if (!job.copy) adopt(state, written, version.id)
   } catch (err) {
     fetch.release(outstanding.rest())

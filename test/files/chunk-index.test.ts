@@ -5,6 +5,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { ChunkIndex, scanFolder } from '../../src/files/index.ts'
+import { nodeFolderFs } from '../../src/files/folder-fs.ts'
+import type { FolderFs } from '../../src/files/folder-fs.ts'
 import { toHex } from '../../src/codec/index.ts'
 
 /**
@@ -23,7 +25,7 @@ describe('chunk index: serve only what hashes right', { timeout: 60_000 }, () =>
     const scan = await scanFolder(root)
     const changed: string[] = []
     const index = new ChunkIndex(root, p => changed.push(p))
-    index.rebuild(scan.files)
+    index.rebuild(scan.files, scan.read)
     const chunks = (scan.files[0] as (typeof scan.files)[0]).chunks
     assert.ok(chunks.length > 2)
     const first = toHex(chunks[0]![0])
@@ -45,7 +47,7 @@ describe('chunk index: serve only what hashes right', { timeout: 60_000 }, () =>
 
     // Scanned again (as the folder does after the report): its new chunks serve.
     const again = await scanFolder(root)
-    index.rebuild(again.files)
+    index.rebuild(again.files, again.read)
     const now = toHex(again.files[0]!.chunks[0]![0])
     assert.ok((await index.serve(now)) instanceof Uint8Array)
     index.close()
@@ -56,12 +58,50 @@ describe('chunk index: serve only what hashes right', { timeout: 60_000 }, () =>
     fs.writeFileSync(file, crypto.randomBytes(256 * 1024))
     const index = new ChunkIndex(root, p => { throw new Error(`${p} reported`) })
     const old = (await scanFolder(root)).files.find(f => f.path === 'b.bin')!
-    index.add(old)
+    index.add(old, true)
     fs.writeFileSync(file, crypto.randomBytes(256 * 1024))
     const fresh = (await scanFolder(root)).files.find(f => f.path === 'b.bin')!
-    index.add(fresh)
+    index.add(fresh, true)
     assert.equal(await index.serve(toHex(old.chunks[0]![0])), 'changed')
     assert.ok((await index.serve(toHex(fresh.chunks[0]![0]))) instanceof Uint8Array)
     index.close()
   })
+
+  test('only files this process read or wrote are read on the main thread; one unchanged since an earlier run is not',
+    async () => {
+      fs.writeFileSync(path.join(root, 'cold.bin'), crypto.randomBytes(256 * 1024))
+      fs.writeFileSync(path.join(root, 'warm.bin'), crypto.randomBytes(256 * 1024))
+      const onMainThread: string[] = []
+      const counting: FolderFs = {
+        ...nodeFolderFs,
+        fstatNow: fd => { onMainThread.push(`fstat ${fd}`); return fs.fstatSync(fd) },
+        readNow: (fd, into, position) => { onMainThread.push(`read ${fd}`); return fs.readSync(fd, into, 0, into.length, position) }
+      }
+      // An earlier run's scan: this run finds both files unchanged and reads neither; then warm.bin is written anew.
+      const earlier = await scanFolder(root)
+      const index = new ChunkIndex(root, () => {}, counting)
+      const unchanged = await scanFolder(root, { previous: new Map(earlier.files.map(f => [f.path, f])) })
+      assert.deepEqual([...unchanged.read], [])
+      index.rebuild(unchanged.files, unchanged.read)
+      const chunkOf = (scan: typeof earlier, name: string): string => toHex(scan.files.find(f => f.path === name)!.chunks[0]![0])
+      assert.ok((await index.serve(chunkOf(unchanged, 'cold.bin'))) instanceof Uint8Array)
+      assert.deepEqual(onMainThread, [], 'a cold file goes through the thread pool')
+
+      fs.writeFileSync(path.join(root, 'warm.bin'), crypto.randomBytes(256 * 1024))
+      const next = await scanFolder(root, { previous: new Map(unchanged.files.map(f => [f.path, f])) })
+      assert.deepEqual([...next.read], ['warm.bin'])
+      index.rebuild(next.files, next.read)
+      assert.ok((await index.serve(chunkOf(next, 'warm.bin'))) instanceof Uint8Array)
+      assert.equal(onMainThread.length, 2, 'a file the scan just read is stat-ed and read on the main thread')
+      assert.ok((await index.serve(chunkOf(next, 'cold.bin'))) instanceof Uint8Array)
+      assert.equal(onMainThread.length, 2, 'still not the cold one')
+
+      // A later scan reads neither: warm.bin stays warm (same stat), cold.bin stays cold.
+      const later = await scanFolder(root, { previous: new Map(next.files.map(f => [f.path, f])) })
+      index.rebuild(later.files, later.read)
+      assert.ok((await index.serve(chunkOf(later, 'warm.bin'))) instanceof Uint8Array)
+      assert.ok((await index.serve(chunkOf(later, 'cold.bin'))) instanceof Uint8Array)
+      assert.equal(onMainThread.length, 4)
+      index.close()
+    })
 })

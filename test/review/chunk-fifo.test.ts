@@ -40,7 +40,7 @@ test('a chunk of a file replaced by a FIFO is answered "changed", no thread left
   fs.writeFileSync(file, crypto.randomBytes(256 * 1024))
   const scan = await scanFolder(root)
   const index = new ChunkIndex(root)
-  index.rebuild(scan.files)
+  index.rebuild(scan.files, scan.read)
   const first = toHex((scan.files[0] as (typeof scan.files)[0]).chunks[0]![0])
 
   fs.unlinkSync(file)
@@ -63,7 +63,7 @@ test('a chunk of a file swapped for a link to a device is answered "changed", th
       return handle
     }
   })
-  index.rebuild(scan.files)
+  index.rebuild(scan.files, scan.read)
   const first = toHex((scan.files[0] as (typeof scan.files)[0]).chunks[0]![0])
   fs.unlinkSync(file)
   fs.symlinkSync('/dev/zero', file)
