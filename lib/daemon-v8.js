@@ -16,6 +16,9 @@ const DAEMON_V8_FLAGS = [
   // Not --heap-growing-percent (the old generation's growth between full collections, V8's own up to 4×):
   // held at 1.5× a late joiner of 100,000 entries peaked at 190–200 MB instead of 230–310, but syncing
   // 3,000 small files cost 1.6× the CPU, and at 2× still 1.3× (paired runs; docs/architecture.md).
+  // Nor a smaller old generation (--max-old-space-size, which caps that growth; heap sizes are read when V8 makes
+  // the heap, so only node's command line sets them): at 1024 and 1536 MB 10,000 small files peaked 20-30% lower
+  // for 1.1-1.6× the CPU of both daemons (3 pairs each, issue 14).
 ]
 
 /** Applies the daemon's V8 flags to this process (and the workers it starts later). */
