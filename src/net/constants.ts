@@ -19,6 +19,12 @@ export const CONNECTIONS_MAX = 300
 /** Static peers dialled at once at most (each redialled on its own backoff: redial.ts). */
 export const REDIAL_PARALLEL_MAX = 8
 export const DIAL_TIMEOUT_MS = 10_000
+/**
+ * libp2p's connection monitor pings every link each 10 s and cut it when no answer came within 5 s: a node whose
+ * event loop was busy for seconds (a member's hello of 40,000 feeds, a loaded machine) cut its honest links, or
+ * had them cut. An answer that lags this long still keeps the link; a dead one is found within 40 s.
+ */
+export const PING_TIMEOUT_MIN_MS = 30_000
 /** samepage's own mDNS service, so that other libp2p programs on the LAN are not dialled. */
 export const MDNS_SERVICE_TAG = '_samepage._udp.local'
 export const MDNS_QUERY_MS = 5_000

@@ -15,8 +15,8 @@ import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
 import type { AuthorKey, PeerIdString } from '../ids/index.ts'
 import {
-  CONNECTIONS_MAX, DIAL_TIMEOUT_MS, MDNS_QUERY_MS, MDNS_SERVICE_TAG, REDIAL_PARALLEL_MAX, SYNC_PROTOCOL,
-  SYNC_STREAMS_PER_CONNECTION_MAX, UNREAD_BYTES_MAX
+  CONNECTIONS_MAX, DIAL_TIMEOUT_MS, MDNS_QUERY_MS, MDNS_SERVICE_TAG, PING_TIMEOUT_MIN_MS, REDIAL_PARALLEL_MAX,
+  SYNC_PROTOCOL, SYNC_STREAMS_PER_CONNECTION_MAX, UNREAD_BYTES_MAX
 } from './constants.ts'
 import { REDIAL_BACKOFF, RedialSchedule } from './redial.ts'
 import { PEX_ADDRS_MAX } from './peer-exchange.ts'
@@ -143,6 +143,7 @@ export class Network {
       // Yamux's own buffer of unread bytes (4 MiB by default) is ours to size: see UNREAD_BYTES_MAX.
       streamMuxers: [yamux({ streamOptions: { maxReadBufferLength: UNREAD_BYTES_MAX } })],
       connectionManager: { maxConnections: CONNECTIONS_MAX },
+      connectionMonitor: { pingTimeout: { minTimeout: PING_TIMEOUT_MIN_MS } },
       connectionGater: {
         denyDialPeer: async peerId => banned(peerId),
         denyInboundEncryptedConnection: async peerId => banned(peerId),
