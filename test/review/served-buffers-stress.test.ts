@@ -18,10 +18,31 @@ import type { BlockCounters, BlockServed } from '../../src/net/blocks.ts'
 import { BlockLinks } from '../../src/net/block-links.ts'
 import { RateLimit } from '../../src/net/rate-limit.ts'
 import type { SessionTable } from '../../src/net/sessions.ts'
-import { bareNode, connect, sendToSink, serveSink } from '../net/tls-nodes.ts'
+import { createLibp2p } from 'libp2p'
+import type { Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { connectionEncrypters } from '../../src/net/index.ts'
+import { connect, sendToSink, serveSink } from '../net/tls-nodes.ts'
 
 const PROTOCOL = '/samepage-test/blocks/1.0.0'
 const PIPELINE = 24
+
+/**
+ * tls-nodes.ts's bare node, with dial timeouts past the test's length: the connection a dial made was aborted
+ * (TimeoutError, streams of both ends) when libp2p's 6 s per-address dial timeout fired, with or without the pool.
+ */
+async function bareNode (): Promise<Libp2p> {
+  return await createLibp2p({
+    privateKey: await generateKeyPair('Ed25519'),
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: connectionEncrypters(['tls']),
+    streamMuxers: [yamux()],
+    connectionManager: { dialTimeout: 600_000, addressDialTimeout: 600_000 }
+  })
+}
 
 function counters (): BlockCounters {
   return { bytesIn: 0, bytesOut: 0, blocksIn: 0, blocksOut: 0, cancelled: 0, changed: 0 }
@@ -54,7 +75,9 @@ interface Run { readonly answered: number, readonly cancelled: number }
 /** Asks `count` chunks on one new block stream of `connection`; checks each answer's bytes. */
 async function ask (connection: Connection, tag: string, count: number,
   opts: { down?: number, cancelEvery?: number, abortAfter?: number } = {}): Promise<Run> {
-  const link = new BlockLink(await connection.newStream(PROTOCOL), new RateLimit(opts.down), counters())
+  // A signal of our own: libp2p's default one for the protocol negotiation (10 s) was seen aborting the stream later.
+  const stream = await connection.newStream(PROTOCOL, { signal: new AbortController().signal })
+  const link = new BlockLink(stream, new RateLimit(opts.down), counters())
   let answered = 0
   let cancelled = 0
   const pending: Promise<void>[] = []
@@ -84,8 +107,8 @@ async function ask (connection: Connection, tag: string, count: number,
 
 test('over TLS, streams at once, a slow reader, cancels, an abort and other traffic: every chunk arrives as served',
   async t => {
-    const server = await bareNode('tls')
-    const askers = [await bareNode('tls'), await bareNode('tls')]
+    const server = await bareNode()
+    const askers = [await bareNode(), await bareNode()]
     t.after(async () => { await Promise.all([server, ...askers].map(async n => { await n.stop() })) })
     const links = new BlockLinks({ sessions: new Map() as unknown as SessionTable })
     const buffers = new Set<ArrayBufferLike>()
