@@ -29,10 +29,7 @@ import { connect, sendToSink, serveSink } from '../net/tls-nodes.ts'
 const PROTOCOL = '/samepage-test/blocks/1.0.0'
 const PIPELINE = 24
 
-/**
- * tls-nodes.ts's bare node, with dial timeouts past the test's length: the connection a dial made was aborted
- * (TimeoutError, streams of both ends) when libp2p's 6 s per-address dial timeout fired, with or without the pool.
- */
+/** tls-nodes.ts's bare node, with dial timeouts past the test's length (no timer of libp2p's fires mid-test). */
 async function bareNode (): Promise<Libp2p> {
   return await createLibp2p({
     privateKey: await generateKeyPair('Ed25519'),
