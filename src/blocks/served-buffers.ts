@@ -23,8 +23,12 @@
  * serving pauses (dropFreeServedBuffers), so an idle node keeps none.
  */
 const FREE_BYTES_MAX = 48 * 1024 * 1024
-/** Capacities are powers of two from here: content-defined chunks vary in size, and a buffer serves any smaller one. */
-const CAPACITY_MIN = 64 * 1024
+/**
+ * Capacities are powers of two from here: content-defined chunks vary in size, and a buffer serves a smaller one, down
+ * to half its capacity (an answer waiting in a send queue holds its whole buffer: never many times its bytes). Smaller
+ * chunks (small files) take Node's own buffers, cut from its shared slab.
+ */
+const CAPACITY_MIN = 4 * 1024
 
 const born = new WeakSet<ArrayBuffer>()
 /** Oldest first. */
@@ -34,10 +38,12 @@ let freeBytes = 0
 
 /** A buffer of exactly `size` bytes (contents undefined): the smallest free one it fits in, else a new one. */
 export function takeServedBuffer (size: number): Uint8Array {
+  if (size < CAPACITY_MIN) return Buffer.allocUnsafe(size)
   let best = -1
   for (let i = 0; i < free.length; i++) {
     const capacity = (free[i] as ArrayBuffer).byteLength
-    if (capacity >= size && (best < 0 || capacity < (free[best] as ArrayBuffer).byteLength)) best = i
+    const fits = capacity >= size && capacity <= 2 * size
+    if (fits && (best < 0 || capacity < (free[best] as ArrayBuffer).byteLength)) best = i
   }
   if (best >= 0) {
     const b = free[best] as ArrayBuffer
