@@ -3,6 +3,7 @@ import { lpStream } from '@libp2p/utils'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import { AVG_BYTES_MAX, giveBackServedBuffer, isServedBuffer } from '../blocks/index.ts'
 import type { RateLimit } from './rate-limit.ts'
+import { drained } from './drained.ts'
 import { answerSent, servingPaused } from './served-gone.ts'
 import type { SentBarrier } from './served-gone.ts'
 
@@ -379,5 +380,5 @@ function putVarint (out: Uint8Array, at: number, n: number): number {
 async function sendFrame (stream: Stream, ...parts: Uint8Array[]): Promise<void> {
   let more = true
   for (const part of parts) more = stream.send(part)
-  if (!more) await stream.onDrain()
+  if (!more) await drained(stream)
 }
