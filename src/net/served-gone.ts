@@ -50,8 +50,8 @@ const waiting = new WeakMap<TLSSocket, Waiting[]>()
  * them on the socket's 'drain'). So once the socket was given as many bytes more as the connection held at the call
  * (the socket's `bytesWritten` counts what it was given), they were all written to it, and an empty write's callback
  * comes after theirs (a Writable calls back in order), when OpenSSL has taken the plaintext. Node's TLS socket allows
- * empty writes (it sends nothing). A socket that closes first proves nothing. Over any other connection (Noise, a
- * relay) it never tells, and the buffers are left to the collector.
+ * empty writes (it sends nothing). A socket that closes first proves nothing. Over any other connection (Noise) it
+ * never tells, and the buffers are left to the collector.
  */
 export function tlsBarrier (connection: Connection | undefined): SentBarrier | null {
   const encrypted = (connection as MuxedOver | undefined)?.muxer?.maConn
@@ -73,7 +73,8 @@ export function tlsBarrier (connection: Connection | undefined): SentBarrier | n
       if (list === undefined) {
         const mine: Waiting[] = list = []
         waiting.set(socket, mine)
-        // Registered after the connection's own 'drain' listener: by now it wrote what it held, or as much as fits.
+        // The connection may write what it held only in a microtask after this 'drain': a waiter whose bytes are not
+        // counted yet waits for a later drain (late, never early).
         socket.on('drain', () => {
           const at = socket.bytesWritten
           while (mine.length > 0 && (mine[0] as Waiting).upTo <= at) (mine.shift() as Waiting).then()
