@@ -11,7 +11,7 @@ import type { SyncEvent } from '../../src/sync/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
 import { authorKeyOf } from '../../src/ids/index.ts'
 import type { Durability } from '../../src/net/durable-gate.ts'
-import type { Batch } from '../../src/store/index.ts'
+import type { Batch, Store } from '../../src/store/index.ts'
 
 /**
  * The sync driver owns the engine: a command on it (a local write, a join)
@@ -71,12 +71,8 @@ function link (a: Side, b: Side): { flush: () => void, ab: { hungUp: boolean } }
 
 describe('sync driver', () => {
   test('a local write through the driver reaches the peer: the caller never pumps', () => {
-    const [o, w] = [seededKey('driver', 'owner'), seededKey('driver', 'writer')]
-    const store = new MemoryStore()
-    const origin = SpaceReplica.create(store, o, 'unit', T0)
-    origin.append(o, { t: 'acl.grant', member: w.publicKey, role: 'writer', from: { epoch: 0, seq: 0 } }, T0 + 1)
-    const other = new MemoryStore()
-    SpaceReplica.adopt(other, [origin.genesis.bytes, origin.genesis.sig])
+    const [store, other] = [new MemoryStore(), new MemoryStore()]
+    const { owner: o, member: w, origin } = grantedSpace('driver', 'writer', store, other)
     const A = side(o, store)
     const B = side(w, other)
     const { flush } = link(A, B)
@@ -143,12 +139,8 @@ describe('sync driver', () => {
   })
 
   test('a group of local writes committed without its fsync is announced only once the fsync completed', async () => {
-    const [o, r] = [seededKey('driver-gate-local', 'owner'), seededKey('driver-gate-local', 'reader')]
-    const durable = new UnsyncedStore()
-    const origin = SpaceReplica.create(durable, o, 'unit', T0)
-    origin.append(o, { t: 'acl.grant', member: r.publicKey, role: 'reader', from: { epoch: 0, seq: 0 } }, T0 + 1)
-    const readerStore = new MemoryStore()
-    SpaceReplica.adopt(readerStore, [origin.genesis.bytes, origin.genesis.sig])
+    const [durable, readerStore] = [new UnsyncedStore(), new MemoryStore()]
+    const { owner: o, member: r, origin } = grantedSpace('driver-gate-local', 'reader', durable, readerStore)
     const A = side(o, durable, durable.durability)
     const B = side(r, readerStore)
     const { flush } = link(A, B)
@@ -197,15 +189,25 @@ class UnsyncedStore extends MemoryStore {
   }
 }
 
+/**
+ * A space made on `ownerStore` by the owner of `seed`, with `role` granted to the member of `seed` (its key named by
+ * the role), and adopted by `memberStore` (its genesis only).
+ */
+function grantedSpace (seed: string, role: 'writer' | 'reader', ownerStore: Store, memberStore: Store): {
+  owner: KeyPair, member: KeyPair, origin: SpaceReplica
+} {
+  const [owner, member] = [seededKey(seed, 'owner'), seededKey(seed, role)]
+  const origin = SpaceReplica.create(ownerStore, owner, 'unit', T0)
+  origin.append(owner, { t: 'acl.grant', member: member.publicKey, role, from: { epoch: 0, seq: 0 } }, T0 + 1)
+  SpaceReplica.adopt(memberStore, [origin.genesis.bytes, origin.genesis.sig])
+  return { owner, member, origin }
+}
+
 function gatedPair (seed: string, onStorageError?: (err: unknown) => boolean): {
   A: Side, B: Side, origin: SpaceReplica, durable: UnsyncedStore, flush: () => void
 } {
-  const [o, w] = [seededKey(seed, 'owner'), seededKey(seed, 'reader')]
-  const store = new MemoryStore()
-  const origin = SpaceReplica.create(store, o, 'unit', T0)
-  origin.append(o, { t: 'acl.grant', member: w.publicKey, role: 'reader', from: { epoch: 0, seq: 0 } }, T0 + 1)
-  const durable = new UnsyncedStore()
-  SpaceReplica.adopt(durable, [origin.genesis.bytes, origin.genesis.sig])
+  const [store, durable] = [new MemoryStore(), new UnsyncedStore()]
+  const { owner: o, member: w, origin } = grantedSpace(seed, 'reader', store, durable)
   const A = side(o, store)
   const B = side(w, durable, durable.durability, onStorageError)
   const { flush } = link(A, B)
