@@ -52,7 +52,7 @@ export class ChunkIndex {
    * The stat each indexed file had when its chunks were found (its latest indexing); gone once the file is found
    * changed.
    */
-  readonly #stats = new Map<string, FileStat>()
+  #stats = new Map<string, FileStat>()
   /** The indexings of files this process read (scanned) or wrote since their stat: read on the main thread. */
   readonly #warm = new WeakSet<FileStat>()
 
@@ -70,9 +70,9 @@ export class ChunkIndex {
    * unchanged stays warm if it was before (read or written by this process under the same stat).
    */
   rebuild (files: Iterable<ScannedFile>, read: ReadonlySet<string>): void {
-    const before = new Map(this.#stats)
+    const before = this.#stats
     this.#where.clear()
-    this.#stats.clear()
+    this.#stats = new Map()
     this.close()
     for (const f of files) {
       const was = before.get(f.path)
