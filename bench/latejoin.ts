@@ -54,15 +54,15 @@ export async function benchLateJoin (opts: LateJoinOptions): Promise<Record<stri
  * One side of the comparison: prepare the data (not timed), start the
  * seeder, run the joiner to the end, and read both processes' memory.
  */
-async function measure (peer: string, dirs: { seed: string, join: string }, env: NodeJS.ProcessEnv, args: {
+async function measure (node: readonly string[], dirs: { seed: string, join: string }, env: NodeJS.ProcessEnv, args: {
   prepare: string[], joinArgs: (ready: Record<string, unknown>, prepared: Record<string, unknown>) => string[], count: (ready: Record<string, unknown>, done: Record<string, unknown>) => number
 }): Promise<Record<string, unknown>> {
-  const prepared = await lines(spawnChild([peer, 'prepare', dirs.seed, ...args.prepare], env), l => l.prepared !== undefined)
-  const seeder = spawnChild([peer, 'seed', dirs.seed], env)
+  const prepared = await lines(spawnChild([...node, 'prepare', dirs.seed, ...args.prepare], env), l => l.prepared !== undefined)
+  const seeder = spawnChild([...node, 'seed', dirs.seed], env)
   try {
     const ready = await lines(seeder, l => l.ready === true, false)
     const seederCpu = cpuSeconds(seeder.pid as number)
-    const done = await lines(spawnChild([peer, ...args.joinArgs(ready, prepared)], env), l => l.done === true)
+    const done = await lines(spawnChild([...node, ...args.joinArgs(ready, prepared)], env), l => l.done === true)
     const seconds = done.seconds as number
     // The seeder's CPU from the joiner's start to its end (a little wider than the joiner's clock: its start-up).
     const seederCpuSeconds = Math.round((cpuSeconds(seeder.pid as number) - seederCpu) * 100) / 100
@@ -82,7 +82,7 @@ async function samepageSide (root: string, opts: LateJoinOptions): Promise<Recor
   // Node's type stripper, and keeps it (the joiner's external memory at its peak was ~8 MB larger with it).
   const compileCache = process.env.NODE_COMPILE_CACHE ?? path.join(os.tmpdir(), 'node-compile-cache')
   const env = { ...process.env, NODE_COMPILE_CACHE: compileCache }
-  return await measure(path.join(import.meta.dirname, 'latejoin-peer.ts'), { seed: path.join(root, 'samepage-seed'), join }, env, {
+  return await measure(daemonLike(path.join(import.meta.dirname, 'latejoin-peer.ts')), { seed: path.join(root, 'samepage-seed'), join }, env, {
     prepare: [String(opts.entries), String(opts.valueBytes)],
     joinArgs: ready => ['join', join, ready.token as string, String(ready.expect)],
     count: ready => ready.expect as number
@@ -96,12 +96,22 @@ async function hypercoreSide (root: string, opts: LateJoinOptions): Promise<Reco
   const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', `hypercore@${HYPERCORE_VERSION}`], { cwd: install, encoding: 'utf8', timeout: STEP_LIMIT_MS })
   if (npm.status !== 0) return { error: `npm install hypercore@${HYPERCORE_VERSION} failed: ${(npm.stderr ?? '').trim().split('\n').slice(-3).join(' ')}` }
   const fetch = path.join(root, 'hypercore-fetch')
-  const result = await measure(path.join(import.meta.dirname, 'hypercore-peer.mjs'), { seed: path.join(root, 'hypercore-seed'), join: fetch }, { ...process.env, HYPERCORE_DIR: install }, {
+  const result = await measure([path.join(import.meta.dirname, 'hypercore-peer.mjs')], { seed: path.join(root, 'hypercore-seed'), join: fetch }, { ...process.env, HYPERCORE_DIR: install }, {
     prepare: [String(opts.entries), String(opts.valueBytes)],
     joinArgs: (ready, prepared) => ['fetch', fetch, String(ready.port), ready.key as string, String(prepared.prepared)],
     count: (_, done) => done.blocks as number
   })
   return { version: HYPERCORE_VERSION, ...result }
+}
+
+/**
+ * Node's arguments for a samepage process that runs as a daemon does: the daemon's V8 flags set before its
+ * modules load (bin/samepage.js sets them, then imports the daemon). An `import './daemon-v8.ts'` at the top of
+ * the script is not enough: Node loads and compiles every module a script imports before it runs the first, and
+ * that loading had grown the young generation to 16 MiB semi-spaces (a daemon's stay at 1 MiB).
+ */
+export function daemonLike (script: string): string[] {
+  return ['--import', path.join(import.meta.dirname, 'daemon-v8.ts'), script]
 }
 
 function spawnChild (args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
