@@ -1,7 +1,8 @@
 import { fromHex, RUN_BYTES_MAX, RUN_ENTRIES_MAX } from '../codec/index.ts'
 import type { FeedRow, SignedBytes } from '../codec/index.ts'
+import { entryIdOf } from '../ids/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
-import type { FeedState, StoredEntry } from '../store/index.ts'
+import type { FeedState, ServedEntry } from '../store/index.ts'
 import { readOrSkip } from './reads.ts'
 import { decodeStoredEntry, entrySignatureValid } from './signing.ts'
 import type { ReplicaState } from './state.ts'
@@ -45,18 +46,21 @@ export function pullLimit (s: ReplicaState, author: AuthorKey, epoch: number): n
 export function serve (s: ReplicaState, author: AuthorKey, epoch: number, from: number, to: number): SignedBytes[] {
   const limit = Math.min(to, pullLimit(s, author, epoch))
   if (from >= limit) return []
-  const run = s.store.run(s.key, author, epoch, from, limit, RUN_ENTRIES_MAX)
+  const run: readonly ServedEntry[] = s.store.servedRun?.(s.key, author, epoch, from, limit, RUN_ENTRIES_MAX) ??
+    s.store.run(s.key, author, epoch, from, limit, RUN_ENTRIES_MAX)
   let bytes = 0
   let end = 0
-  while (end < run.length && bytes + (run[end] as StoredEntry).bytes.length <= RUN_BYTES_MAX) {
-    bytes += (run[end++] as StoredEntry).bytes.length
+  while (end < run.length && bytes + (run[end] as ServedEntry).bytes.length <= RUN_BYTES_MAX) {
+    bytes += (run[end++] as ServedEntry).bytes.length
   }
   let last = end - 1
-  while (last >= 0 && !(run[last] as StoredEntry).verified) last--
+  while (last >= 0 && !(run[last] as ServedEntry).verified) last--
   if (last < 0 && end > 0) {
-    const candidate = run[end - 1] as StoredEntry
-    if (entrySignatureValid(decodeStoredEntry(candidate.bytes, candidate.sig))) {
-      s.store.commit({ space: s.key, verified: [candidate] })
+    const candidate = run[end - 1] as ServedEntry
+    const entry = decodeStoredEntry(candidate.bytes, candidate.sig)
+    if (entrySignatureValid(entry)) {
+      // Its id is the hash of the bytes it is stored with (the store checks it against the row at that position).
+      s.store.commit({ space: s.key, verified: [{ author, epoch, seq: candidate.seq, id: entryIdOf(entry.id) }] })
       last = end - 1
     }
   }

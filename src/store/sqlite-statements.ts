@@ -50,6 +50,7 @@ export interface Statements {
   entryById: StatementSync
   entryByIdScan: StatementSync
   run: StatementSync
+  servedRun: StatementSync
   lastVerified: StatementSync
   entries: StatementSync
   aclEntries: StatementSync
@@ -98,6 +99,8 @@ export function prepare (db: DatabaseSync): Statements {
     // The columns of RUN_COLUMNS as arrays, not objects: a seeder reads 1,024 rows per `want`, and their feed's
     // author and epoch are the caller's (a 64-character string per row otherwise).
     run: returnArrays(p(`SELECT ${RUN_COLUMNS} FROM ${ENTRY_FROM}
+      WHERE f.sid = ? AND f.author = ? AND f.epoch = ? AND e.seq >= ? AND e.seq < ? ORDER BY e.seq`)),
+    servedRun: returnArrays(p(`SELECT e.seq, e.bytes, e.sig, e.verified FROM ${ENTRY_FROM}
       WHERE f.sid = ? AND f.author = ? AND f.epoch = ? AND e.seq >= ? AND e.seq < ? ORDER BY e.seq`)),
     // Backwards from `before`, stopping at the first verified entry.
     lastVerified: p(`SELECT e.seq AS seq FROM ${ENTRY_FROM}

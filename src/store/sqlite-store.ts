@@ -1,7 +1,7 @@
 import { backup, DatabaseSync } from 'node:sqlite'
 import type { SQLOutputValue, StatementSync } from 'node:sqlite'
 import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
-import type { Batch, FeedState, ForkProof, SignedRecord, Store, StoredEntry, ViewName } from './types.ts'
+import type { Batch, FeedState, ForkProof, ServedEntry, SignedRecord, Store, StoredEntry, ViewName } from './types.ts'
 import { writeBatch } from './sqlite-batch.ts'
 import { authorKeyText, bytes, idValue, num, spaceKeyText, toEntry, toFeed, toRunEntry } from './sqlite-rows.ts'
 import { removeSpaceRows } from './sqlite-remove.ts'
@@ -185,6 +185,17 @@ export class SqliteStore implements Store {
     if (sid === undefined) return []
     const rows = this.#s.run.all(sid, author, epoch, from, end) as unknown as readonly SQLOutputValue[][]
     return rows.map(r => toRunEntry(author, epoch, r))
+  }
+
+  servedRun (
+    space: SpaceKey, author: AuthorKey, epoch: number, from: number, to: number, maxCount: number
+  ): ServedEntry[] {
+    const end = Math.min(to, from + Math.max(0, maxCount))
+    if (!(end > from)) return []
+    const sid = this.#sidOf(space)
+    if (sid === undefined) return []
+    const rows = this.#s.servedRun.all(sid, author, epoch, from, end) as unknown as readonly SQLOutputValue[][]
+    return rows.map(r => ({ seq: num(r[0]), bytes: bytes(r[1]), sig: bytes(r[2]), verified: num(r[3]) === 1 }))
   }
 
   lastVerified (space: SpaceKey, author: AuthorKey, epoch: number, before: number): number | undefined {
