@@ -38,7 +38,10 @@ function counters (): Counters {
 async function handle (req: StormRequest): Promise<unknown> {
   switch (req.op) {
     case 'open': {
-      node = Node.open({ dir: req.dir, listen: ['/ip4/127.0.0.1/tcp/0'], ...(req.relay === 'flood' ? { relay: new FloodRelay() } : {}) })
+      // meshLinks off: peer exchange would dial every member it hears of, and the storm measures one sparse topology.
+      node = Node.open({
+        dir: req.dir, listen: ['/ip4/127.0.0.1/tcp/0'], meshLinks: false, ...(req.relay === 'flood' ? { relay: new FloodRelay() } : {})
+      })
       await node.start()
       node.on('entries', ev => {
         if (run === undefined || ev.space !== space) return
