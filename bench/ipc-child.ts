@@ -14,10 +14,13 @@ export class IpcChild<Req extends { op: string }> {
   readonly #waiting = new Map<number, { resolve: (v: any) => void, reject: (e: Error) => void }>()
   #next = 0
 
-  constructor (script: string, args: readonly string[], what: string, closeMs: number) {
+  /** `nodeArgs`: Node's own arguments for the child (daemon-like.ts), after this process's. */
+  constructor (script: string, args: readonly string[], what: string, closeMs: number, nodeArgs: readonly string[] = []) {
     this.#what = what
     this.#closeMs = closeMs
-    this.#child = fork(script, [...args], { execPath: process.execPath, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+    this.#child = fork(script, [...args], {
+      execPath: process.execPath, execArgv: [...process.execArgv, ...nodeArgs], stdio: ['ignore', 'ignore', 'inherit', 'ipc']
+    })
     this.#child.on('message', (msg: { id: number, result?: unknown, error?: string }) => {
       const w = this.#waiting.get(msg.id)
       this.#waiting.delete(msg.id)

@@ -4,6 +4,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import readline from 'node:readline'
+import { daemonLike } from './daemon-like.ts'
 import { memory } from './proc-memory.ts'
 
 /**
@@ -102,16 +103,6 @@ async function hypercoreSide (root: string, opts: LateJoinOptions): Promise<Reco
     count: (_, done) => done.blocks as number
   })
   return { version: HYPERCORE_VERSION, ...result }
-}
-
-/**
- * Node's arguments for a samepage process that runs as a daemon does: the daemon's V8 flags set before its
- * modules load (bin/samepage.js sets them, then imports the daemon). An `import './daemon-v8.ts'` at the top of
- * the script is not enough: Node loads and compiles every module a script imports before it runs the first, and
- * that loading had grown the young generation to 16 MiB semi-spaces (a daemon's stay at 1 MiB).
- */
-export function daemonLike (script: string): string[] {
-  return ['--import', path.join(import.meta.dirname, 'daemon-v8.ts'), script]
 }
 
 function spawnChild (args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Random } from '../test/sim/random.ts'
+import { daemonLike } from './daemon-like.ts'
 import type { RelayName, StormRequest } from './storm-node.ts'
 import { IpcChild } from './ipc-child.ts'
 import { sparseGraph } from './topology.ts'
@@ -182,10 +183,10 @@ interface RunReport {
   rssMaxBytes: number
 }
 
-/** A node process and request/response calls to it over IPC. */
+/** A node process (with a daemon's V8 settings: its memory is a node's) and request/response calls to it over IPC. */
 class Peer extends IpcChild<StormRequest> {
   constructor () {
-    super(path.join(import.meta.dirname, 'storm-node.ts'), [], 'storm node', 10_000)
+    super(path.join(import.meta.dirname, 'storm-node.ts'), [], 'storm node', 10_000, daemonLike())
   }
 }
 

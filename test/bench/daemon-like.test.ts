@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { test } from 'node:test'
-import { daemonLike } from '../../bench/latejoin.ts'
+import { daemonLike } from '../../bench/daemon-like.ts'
 
 /**
  * The late-joiner bench's samepage processes run with a daemon's young generation (1 MiB semi-spaces,
