@@ -13,6 +13,9 @@ import { startDaemon, stopDaemon, until } from './samepage-daemons.ts'
 import type { Daemon } from './samepage-daemons.ts'
 import { BUDGET_TOLERANCE_RECORDS_PER_SECOND, crossCheck, simulateStatus } from './status-sim.ts'
 
+/** Peer exchange would link every member to every other it hears of: the bench measures its own random graph. */
+const TOPOLOGY_ONLY = { meshLinks: false } as const
+
 /**
  * Telemetry's cost and its death detection.
  *
@@ -228,7 +231,7 @@ async function workerMain (): Promise<void> {
   const handle = async (req: WorkerRequest): Promise<unknown> => {
     switch (req.op) {
       case 'open':
-        nodes = req.dirs.map(dir => Node.open({ dir, listen: ['/ip4/127.0.0.1/tcp/0'] }))
+        nodes = req.dirs.map(dir => Node.open({ dir, listen: ['/ip4/127.0.0.1/tcp/0'], ...TOPOLOGY_ONLY }))
         for (const n of nodes) await n.start()
         return nodes.map(n => ({ peerId: n.peerId, addr: n.id().addrs[0] }))
       case 'createSpace': return nodes[req.node]!.createSpace(req.name).id
@@ -291,7 +294,12 @@ async function realRun (n: number, opts: StatusBenchOptions): Promise<Record<str
     if (useDaemons) {
       // In batches of 5: startup is CPU-bound on 2 cores.
       for (let i = 0; i < n; i += 5) {
-        const batch = await Promise.all(Array.from({ length: Math.min(5, n - i) }, async (_, k) => await startDaemon(path.join(root, `n${i + k}`), path.join(root, `f${i + k}`))))
+        const batch = await Promise.all(Array.from({ length: Math.min(5, n - i) }, async (_, k) => {
+          const dir = path.join(root, `n${i + k}`)
+          fs.mkdirSync(dir, { recursive: true })
+          fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(TOPOLOGY_ONLY))
+          return await startDaemon(dir, path.join(root, `f${i + k}`))
+        }))
         daemons.push(...batch)
         batch.forEach((d, k) => { nodes[i + k] = daemonHandle(d) })
       }
