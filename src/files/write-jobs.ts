@@ -9,6 +9,9 @@ import type { FsStats } from './folder-fs.ts'
 import type { WriteJob } from './folder-types.ts'
 import { adopt } from './pass-state.ts'
 import type { PassState } from './pass-state.ts'
+import { planReplace, waitingError } from './plan.ts'
+import type { FolderView } from './plan.ts'
+import type { ModeRules } from './plan-modes.ts'
 import { sameStat } from './versions.ts'
 import { partPath, writeFileVersion } from './safe-writer.ts'
 import { linkInPath } from './safe-path.ts'
@@ -105,6 +108,16 @@ async function probeTargets (state: PassState, jobs: readonly WriteJob[]): Promi
   }
   await Promise.all(Array.from({ length: Math.min(PROBES, jobs.length) }, worker))
   return out
+}
+
+/**
+ * After the copies: whether a file job still replaces what is on disk (the planner decides; the path shows a wait).
+ */
+export function stillToReplace (state: PassState, job: WriteJob, view: FolderView, rules: ModeRules): boolean {
+  const replace = planReplace(view, job, rules)
+  if (replace.action === 'adopt') adopt(state, replace.file, job.version.id)
+  if (replace.action === 'wait') state.errors.set(job.path, waitingError(state.errors.get(job.path), replace.why))
+  return replace.action === 'write'
 }
 
 /** Writes the jobs through `fetch`; `done` after each job (written or failed); stops starting jobs once `stopped()`. */
