@@ -15,18 +15,17 @@ import { loadFolderState, saveFolderState } from './folder-state.ts'
 import type { KnownStore } from './folder-state.ts'
 import type { ConflictInfo, FolderMode, FolderOptions, FolderStatus, FolderTotals } from './folder-types.ts'
 import type { NewVersion, RecordedFile, WriteJob } from './folder-types.ts'
-import { adopt } from './pass-state.ts'
+import { addTotals, adopt } from './pass-state.ts'
 import type { PassState } from './pass-state.ts'
 import { PassViews } from './pass-views.ts'
-import { planLocalChanges, planRemoteChanges, planReplace, planResolutions } from './plan.ts'
-import { planSetAsideEnds, planSetAsideRenames, waitingError } from './plan.ts'
+import { planLocalChanges, planRemoteChanges, planResolutions, planSetAsideEnds, planSetAsideRenames } from './plan.ts'
 import type { FolderView } from './plan.ts'
 import { MODE_RULES } from './plan-modes.ts'
 import type { ModeRules } from './plan-modes.ts'
 import { readIgnoreRules, scanFolder, WORK_AREA } from './scanner.ts'
 import type { ScanProblem } from './scanner.ts'
 import { renameAside } from './set-aside.ts'
-import { dropHopeless, writeJobs } from './write-jobs.ts'
+import { dropHopeless, stillToReplace, writeJobs } from './write-jobs.ts'
 
 /**
  * One shared folder on this node: a space bound to a local directory.
@@ -76,6 +75,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   #progressTimer: NodeJS.Timeout | undefined
   #running: Promise<void> | null = null
   #again = false
+  #recordsArrived = false // entries came since the pass last looked at the records (recordsChanged)
   /** The space's records as this pass decoded them (pass-views.ts). */
   readonly #passViews = new PassViews(() => this.#views())
   #stopped = false
@@ -143,6 +143,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
 
   /** Entries were stored from a peer: the pass under way decodes the records again, and another pass follows. */
   recordsChanged (delayMs: number): void {
+    this.#recordsArrived = true
     this.#passViews.forget()
     this.schedule(delayMs)
   }
@@ -228,15 +229,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     return bytes
   }
 
-  #tally (add: Partial<FolderTotals>): void {
-    const t = this.#totals
-    this.#totals = {
-      filesIn: t.filesIn + (add.filesIn ?? 0),
-      filesOut: t.filesOut + (add.filesOut ?? 0),
-      bytesIn: t.bytesIn + (add.bytesIn ?? 0),
-      bytesOut: t.bytesOut + (add.bytesOut ?? 0)
-    }
-  }
+  #tally (add: Partial<FolderTotals>): void { this.#totals = addTotals(this.#totals, add) }
 
   // ------------------------------------------------------------------ a pass
 
@@ -267,7 +260,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     state.index.rebuild(scan.files, scan.read)
     let changed = false
     if (this.#rules.recordsLocalChanges) changed = this.#recordLocalChanges(reread)
-    if (this.#rules.appliesRecords) changed = await this.#applyRecords() || changed
+    if (this.#rules.appliesRecords) changed = await this.#applyRounds() || changed
     if (changed) this.#known.save(state.known)
     this.#conflictCount = conflictList(this.#passViews.get(), state.scanned.keys()).length
     this.#phase = 'idle'
@@ -307,8 +300,25 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     }
   }
 
+  /**
+   * Step 2, again while records arrived during its writes (bounded): a receiver's first look often sees part of a big
+   * folder, recorded 256 files a commit. The rest is written at once, not after the watcher reports this pass's writes
+   * and a new pass scans again (10,000 small files: 0.7-1.4 s idle, and a scan). A file changed meanwhile is caught
+   * as in any long pass, by the writer's check before the rename.
+   */
+  async #applyRounds (): Promise<boolean> {
+    let changed = false
+    for (let round = 0; round < APPLY_ROUNDS && !this.#stopped; round++) {
+      this.#recordsArrived = false
+      const applied = await this.#applyRecords()
+      changed = applied.changed || changed
+      if (!applied.wrote || !this.#recordsArrived) break
+    }
+    return changed
+  }
+
   /** Step 2: the current version of every path onto disk; conflict copies; then deletions; then resolutions. */
-  async #applyRecords (): Promise<boolean> {
+  async #applyRecords (): Promise<{ changed: boolean, wrote: boolean }> {
     const state = this.#state
     const rules = await readIgnoreRules(this.root, state.fs)
     const ignores = (p: string): boolean => rules.ignores(p)
@@ -327,7 +337,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     // keeps may be the very file about to be replaced, and this node's only source of it.
     const copies = jobs.filter(j => j.copy)
     if (copies.length > 0) await this.#writeAll(copies)
-    const files = jobs.filter(j => !j.copy && this.#stillToReplace(j, view))
+    const files = jobs.filter(j => !j.copy && stillToReplace(state, j, view, this.#rules))
     if (files.length > 0) await this.#writeAll(files)
     for (const p of plan.deletions) changed = await deleteFile(state, p) || changed
     if (this.#rules.resolvesConflicts) {
@@ -339,19 +349,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       }
       for (const v of planSetAsideEnds(view, plan.setAside)) { this.#record([v]); changed = true }
     }
-    return changed
-  }
-
-  /**
-   * After the copies: whether a file job still replaces what is on disk (the planner decides; the path shows a wait).
-   */
-  #stillToReplace (job: WriteJob, view: FolderView): boolean {
-    const replace = planReplace(view, job, this.#rules)
-    if (replace.action === 'adopt') adopt(this.#state, replace.file, job.version.id)
-    if (replace.action === 'wait') {
-      this.#state.errors.set(job.path, waitingError(this.#state.errors.get(job.path), replace.why))
-    }
-    return replace.action === 'write'
+    return { changed, wrote: copies.length + files.length > 0 }
   }
 
   async #writeAll (jobs: WriteJob[]): Promise<void> {
@@ -394,6 +392,8 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
 
 /** File records committed together (one fsync): a folder of many small files is recorded in few commits. */
 const RECORDS_PER_COMMIT = 256
+/** Looks at the records a pass takes at most (#applyRounds): records that keep arriving still let the pass end. */
+const APPLY_ROUNDS = 4
 const RESCAN_MS = 60_000
 const RETRY_MS = 5_000
 const WATCH_SETTLE_MS = 250

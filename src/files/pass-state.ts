@@ -1,6 +1,7 @@
 import type { ChunkIndex } from './chunk-index.ts'
 import type { FolderFs } from './folder-fs.ts'
 import type { KnownFile } from './folder-state.ts'
+import type { FolderTotals } from './folder-types.ts'
 import type { ScannedFile } from './scanner.ts'
 
 /**
@@ -23,4 +24,14 @@ export interface PassState {
 /** This node now knows the file on disk as the version `id`. */
 export function adopt (state: PassState, file: ScannedFile, id: string): void {
   state.known.set(file.path, { ...file, id })
+}
+
+/** The folder's totals with `add` counted in. */
+export function addTotals (t: FolderTotals, add: Partial<FolderTotals>): FolderTotals {
+  return {
+    filesIn: t.filesIn + (add.filesIn ?? 0),
+    filesOut: t.filesOut + (add.filesOut ?? 0),
+    bytesIn: t.bytesIn + (add.bytesIn ?? 0),
+    bytesOut: t.bytesOut + (add.bytesOut ?? 0)
+  }
 }

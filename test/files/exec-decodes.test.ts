@@ -7,7 +7,7 @@ import type { FakeFolder } from './fake-folder.ts'
 /**
  * How often a pass decodes the space's file records (src/files/pass-views.ts): once when nothing changes them
  * during the pass, again after the folder's own records, and again when entries from a peer were stored
- * meanwhile (FolderSync.recordsChanged), so the pass's plan and its conflict count see them. Counts of
+ * while it wrote (FolderSync.recordsChanged), so the pass writes them too and its conflict count sees them. Counts of
  * calls, no time.
  */
 const T = Date.UTC(2026, 0, 1)
@@ -42,7 +42,7 @@ describe('the records a pass decodes', () => {
     assert.deepEqual(f.errors(), {})
   })
 
-  test('entries a peer stored during the pass are decoded again: its conflict count sees them', async () => {
+  test('entries a peer stored during the pass\'s writes are decoded again and written in the same pass', async () => {
     const disk = new MemoryDisk()
     disk.put('/f/shared.txt', 'written here', T)
     const f = await fakeFolder(disk, disk.fs, '/f')
@@ -57,7 +57,11 @@ describe('the records a pass decodes', () => {
     const decodes = countDecodes(f)
     await f.sync.sync()
     assert.ok(stored)
-    assert.equal(decodes.n, 2)
+    // Before the local record, after it, and after the peer's entries: the pass looks again (FolderSync's rounds)
+    // and writes the peer's version, keeping this node's as a conflict copy, without waiting for another pass.
+    assert.equal(decodes.n, 3)
+    assert.equal(disk.vol.readFileSync('/f/shared.txt', 'utf8'), 'written there too')
+    assert.ok(disk.vol.readdirSync('/f').some(n => String(n).startsWith('shared.sync-conflict-')))
     assert.equal(f.sync.status().conflicts, 1)
   })
 })
