@@ -193,7 +193,9 @@ export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
   'POST /v1/spaces/:space/leave': z.strictObject({
     id: spaceId,
     name: z.string(),
-    folder: z.string().nullable().describe('the folder that was bound to the space (its files stay), or null')
+    folder: z.string().nullable().describe('the folder that was bound to the space (its files stay), or null'),
+    unansweredInvites: z.number().int().min(0).describe('this node\'s invites to the space that could still admit ' +
+      'someone: only their issuer admits, so their joiners need an invite from another member')
   }),
   'GET /v1/spaces/:space/acl': z.array(z.strictObject({ peerId, role: role.nullable() })),
   'POST /v1/spaces/:space/acl': ok,

@@ -22,6 +22,7 @@ import { planLocalChanges, planRemoteChanges, planResolutions, planSetAsideEnds,
 import type { FolderView } from './plan.ts'
 import { MODE_RULES } from './plan-modes.ts'
 import type { ModeRules } from './plan-modes.ts'
+import { PassTimer } from './pass-timer.ts'
 import { readIgnoreRules, scanFolder, WORK_AREA } from './scanner.ts'
 import type { ScanProblem } from './scanner.ts'
 import { renameAside } from './set-aside.ts'
@@ -70,7 +71,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   /** Paths in conflict as of the last pass (status() is asked often; the full list reads the whole view). */
   #conflictCount = 0
   #subscription: AsyncSubscription | undefined
-  #timer: NodeJS.Timeout | undefined
+  readonly #passTimer = new PassTimer(() => { void this.#run() })
   #rescan: NodeJS.Timeout | undefined
   #progressTimer: NodeJS.Timeout | undefined
   #running: Promise<void> | null = null
@@ -122,7 +123,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
 
   async stop (): Promise<void> {
     this.#stopped = true
-    clearTimeout(this.#timer)
+    this.#passTimer.cancel()
     clearInterval(this.#rescan)
     clearInterval(this.#progressTimer)
     await this.#subscription?.unsubscribe().catch(() => {})
@@ -132,13 +133,11 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     this.#phase = 'stopped'
   }
 
-  /** Runs a pass after `delayMs` (or sooner, if one was already due); a change during a pass runs another after it. */
+  /** A pass after `delayMs` (a burst waits at most 1 s: pass-timer.ts); a change during a pass runs one after it. */
   schedule (delayMs = 50): void {
     if (this.#stopped) return
     if (this.#running !== null) { this.#again = true; return }
-    clearTimeout(this.#timer)
-    this.#timer = setTimeout(() => { void this.#run() }, delayMs)
-    this.#timer.unref()
+    this.#passTimer.schedule(delayMs)
   }
 
   /** Entries were stored from a peer: the pass under way decodes the records again, and another pass follows. */
@@ -151,7 +150,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   /** Runs a pass now and resolves when the folder has been through one (tests, and `folder add`). */
   async sync (): Promise<void> {
     while (this.#running !== null) await this.#running
-    clearTimeout(this.#timer)
+    this.#passTimer.cancel()
     await this.#run()
   }
 
@@ -200,7 +199,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     }
     while (this.#running !== null) await this.#running
     if (this.#stopped) throw new KeepRefused('NOT_WRITTEN', 'the folder is stopped')
-    clearTimeout(this.#timer)
+    this.#passTimer.cancel()
     const state = this.#state
     const host = {
       state,

@@ -43,6 +43,11 @@ export interface LeaveResult {
   readonly name: string
   /** The folder that was bound to the space: no longer synced, its files untouched (null: none was). */
   readonly folder: string | null
+  /**
+   * This node's invites to the space that could still admit someone: only their issuer admits (decision 18), so
+   * their joiners now wait for an answer that never comes, and need an invite from another member.
+   */
+  readonly unansweredInvites: number
 }
 
 interface SpaceLeaveInit {
@@ -81,7 +86,8 @@ export class SpaceLeave {
     const folder = folders.get(replica.key)?.path ?? null
     if (folder !== null) await folders.remove(replica.key)
     // The folder's stop was the one wait: from here on nothing else runs until the space is gone.
-    if (spaces.get(replica.key) !== replica) return { id: replica.key, name, folder }
+    const unansweredInvites = replica.acl.unusedInvites(this.#init.me, Date.now())
+    if (spaces.get(replica.key) !== replica) return { id: replica.key, name, folder, unansweredInvites }
     writes.flush() // writes acknowledged or waiting for their group are committed, never dropped half-way
     try {
       spaces.leaving(replica) // its highest own epoch kept on disk, for a rejoin (left-epochs.ts)
@@ -95,7 +101,7 @@ export class SpaceLeave {
     this.#init.ownFeeds.left(replica.key) // our entries coming back after a new join are no sign of a restore
     this.#init.knownPeers.prune()
     this.#init.telemetry.holdingsChanged()
-    return { id: replica.key, name, folder }
+    return { id: replica.key, name, folder, unansweredInvites }
   }
 }
 

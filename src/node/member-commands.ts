@@ -185,16 +185,26 @@ export class MemberCommands {
 
   /**
    * The name the invite's space would have here (`as`, else its own) is not that of another space held here
-   * (NAME_TAKEN, naming --as). A genesis that does not decode is left to adopt(), which says so.
+   * (NAME_TAKEN, naming --as); and a space held here already, its join waiting, keeps its name (adopt), so an `as`
+   * of another name is refused rather than dropped. A genesis that does not decode is left to adopt(), which says so.
    */
   #checkNameFree (genesis: InviteToken['genesis'], as: string | undefined): void {
-    let own: { name: string, key: string }
+    let own: { name: string, key: SpaceKey }
     try {
       const g = decodeGenesis(genesis[0], genesis[1])
       own = { name: g.name, key: spaceKeyOf(g.cid) }
     } catch (err) {
       if (isCodecError(err)) return
       throw err
+    }
+    const waiting = this.#init.spaces.get(own.key)
+    if (as !== undefined && waiting !== undefined && waiting.localRole(this.#me) === null) {
+      const current = this.#init.spaces.nameOf(waiting)
+      if (current !== as) {
+        throw new NodeError('BAD_INPUT', `this node holds this invite's space already, as ${JSON.stringify(current)} ` +
+          `(its join waits for the inviter), and a held space keeps its name: join again without --as, or leave it ` +
+          `first (samepage space leave ${current}) to join it under another name`)
+      }
     }
     const name = as ?? own.name
     const held = this.#init.spaces.list().find(s => s.name === name && s.id !== own.key)

@@ -105,6 +105,15 @@ export class Acl {
     return this.openInvites(member).filter(i => i.expiresMs < nowMs)
   }
 
+  /**
+   * How many of `issuer`'s invites could still admit someone at `nowMs`: not revoked, not expired, uses left. Only
+   * their issuer admits their joiners (decision 18), so a leave tells how many it leaves unanswered.
+   */
+  unusedInvites (issuer: AuthorKey, nowMs: number): number {
+    return this.#invites.filter(i =>
+      i.issuer === issuer && !i.revoked && i.expiresMs >= nowMs && i.redeemed.length < i.uses).length
+  }
+
   /** The effective invite with this id (hex), or undefined (unknown, or issued without authority). */
   inviteState (id: EntryId): InviteState | undefined {
     return this.#invites.find(i => entryIdOf(i.id) === id)

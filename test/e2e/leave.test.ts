@@ -78,7 +78,7 @@ describe('leaving a space, and a space joined under a local name', { timeout: 90
     const owner = cli(dir('a'), 'space', 'leave', 'team')
     assert.equal(owner.json.error.code, 'LAST_ADMIN', 'b is a writer: a would leave nobody who can invite')
     assert.match(owner.stderr, /acl grant team PEER admin/)
-    assert.deepEqual(ok(dir('a'), 'space', 'leave', 'solo', '--force'), { id: solo, name: 'solo', folder: null })
+    assert.deepEqual(ok(dir('a'), 'space', 'leave', 'solo', '--force'), { id: solo, name: 'solo', folder: null, unansweredInvites: 0 })
     assert.deepEqual(names('a'), ['other', 'team'])
     assert.equal(rowsOf('a', solo), 0)
   })

@@ -112,7 +112,7 @@ test('a node that left a space opens without it, and its name is free again', as
   node.createSpace('other')
   node.kvPut('team', 'k', 'v')
   await assert.rejects(node.leave('team'), { code: 'LAST_ADMIN' })
-  assert.deepEqual(await node.leave('team', true), { id: team.id, name: 'team', folder: null })
+  assert.deepEqual(await node.leave('team', true), { id: team.id, name: 'team', folder: null, unansweredInvites: 0 })
   await assert.rejects(node.leave('team', true), { code: 'UNKNOWN_SPACE' })
   assert.throws(() => node.kvGet(team.id, 'k'), { code: 'UNKNOWN_SPACE' })
   await node.stop()

@@ -124,6 +124,22 @@ describe('decision 9: the expired invites a member may revoke', () => {
     for (const feed of [...o.feeds.values()].reverse()) reversed.ingestRun(feed.map(wire), 'peer', now)
     assert.equal(reversed.viewHash(), o.replica.viewHash())
   })
+
+  test('an issuer\'s unused invites (what a leave leaves unanswered): not revoked, not expired, uses left', () => {
+    const { o, invA, invLater } = setting('unused')
+    const acl = (): SpaceReplica['acl'] => o.replica.acl
+    assert.equal(acl().unusedInvites(hex(A), T0 + 1_500), 2, 'invA and invLater')
+    assert.equal(acl().unusedInvites(hex(A), T0 + 2_000), 2, 'invA expires after its expiry time')
+    assert.equal(acl().unusedInvites(hex(A), T0 + 2_001), 1)
+    assert.equal(acl().unusedInvites(hex(O), T0 + 500), 1, 'only the issuer\'s own')
+    assert.equal(acl().unusedInvites(hex(W), T0 + 500), 0)
+    o.redeem(invLater, o.append(J1, { t: 'join', invite: invLater.id, proof: signedProof(o, INV_LATER, J1) }), A)
+    assert.equal(acl().unusedInvites(hex(A), T0 + 2_001), 1, 'one use of two taken')
+    o.redeem(invLater, o.append(J2, { t: 'join', invite: invLater.id, proof: signedProof(o, INV_LATER, J2) }), A)
+    assert.equal(acl().unusedInvites(hex(A), T0 + 2_001), 0, 'both uses taken')
+    o.append(O, revokeBody(acl().openInvites(hex(O)).find(i => entryIdOf(i.invite) === entryIdOf(invA.id))!))
+    assert.equal(acl().unusedInvites(hex(A), T0 + 1_500), 0, 'revoked')
+  })
 })
 
 const signedProof = (o: Origin, inviteKey: KeyPair, joiner: KeyPair): Uint8Array => signJoinProof(inviteKey, o.replica.id, joiner.publicKey)
