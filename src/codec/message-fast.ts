@@ -1,3 +1,4 @@
+import { cborHeadSize, writeCborHead } from './cbor-head.ts'
 import { Reader } from './entry-fast.ts'
 import {
   ENTRY_BYTES_MAX, MESSAGE_BYTES_MAX, RUN_BYTES_MAX, RUN_ENTRIES_MAX, SIGNATURE_SIZE, SPACE_ID_SIZE
@@ -24,6 +25,8 @@ const MAP_OF_3 = 0xa3
 const ENTRIES_TYPE = texts('m', 'entries', 'r')
 const SPACE_KEY = texts('s')
 const PAIR = 0x82
+const MAJOR_BYTES = 0x40
+const MAJOR_ARRAY = 0x80
 
 /** Short ASCII text items, each with its head, end to end. */
 function texts (...items: string[]): Uint8Array {
@@ -54,4 +57,36 @@ export function readEntriesMessage (b: Uint8Array): EntriesMessage | undefined {
   const space = r.byteString(SPACE_ID_SIZE)
   if (space === undefined || space.length !== SPACE_ID_SIZE || r.pos !== b.length) return undefined
   return { m: 'entries', space: new Uint8Array(space), run }
+}
+
+/**
+ * The `entries` message written straight to its bytes: the same bytes as
+ * encodeCbor({m, s, r}) gives (keys in canonical order m, r, s; shortest
+ * heads), in one buffer sized first. Through cborg a served run of 1,024
+ * entries made a token per item and a chain of chunks concatenated at the
+ * end, a third of a late joiner's seeder's CPU after the store's reads.
+ * Bounds are the caller's (serving never builds a run past them).
+ */
+export function writeEntriesMessage (space: Uint8Array, run: readonly SignedBytes[]): Uint8Array {
+  let size = 1 + ENTRIES_TYPE.length + cborHeadSize(run.length) + SPACE_KEY.length + cborHeadSize(space.length) +
+    space.length
+  for (const [bytes, sig] of run) {
+    size += 1 + cborHeadSize(bytes.length) + bytes.length + cborHeadSize(sig.length) + sig.length
+  }
+  const out = new Uint8Array(size)
+  out[0] = MAP_OF_3
+  out.set(ENTRIES_TYPE, 1)
+  let pos = writeCborHead(out, 1 + ENTRIES_TYPE.length, MAJOR_ARRAY, run.length)
+  for (const [bytes, sig] of run) {
+    out[pos++] = PAIR
+    pos = writeCborHead(out, pos, MAJOR_BYTES, bytes.length)
+    out.set(bytes, pos)
+    pos = writeCborHead(out, pos + bytes.length, MAJOR_BYTES, sig.length)
+    out.set(sig, pos)
+    pos += sig.length
+  }
+  out.set(SPACE_KEY, pos)
+  pos = writeCborHead(out, pos + SPACE_KEY.length, MAJOR_BYTES, space.length)
+  out.set(space, pos)
+  return out
 }

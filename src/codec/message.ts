@@ -2,7 +2,7 @@ import { decodeCbor, encodeCbor } from './cbor.ts'
 import * as f from './fields.ts'
 import { CodecError } from './errors.ts'
 import type { Clock } from './entry.ts'
-import { readEntriesMessage } from './message-fast.ts'
+import { readEntriesMessage, writeEntriesMessage } from './message-fast.ts'
 import {
   AUTHOR_SIZE, CLOCK_COUNTER_MAX, ENTRY_BYTES_MAX, FEEDS_PER_MESSAGE_MAX, GENESIS_BYTES_MAX, HASH_SIZE,
   HELLO_SPACES_MAX, MESSAGE_BYTES_MAX, REASON_BYTES_MAX, RUN_BYTES_MAX, RUN_ENTRIES_MAX, SIGNATURE_SIZE,
@@ -85,7 +85,7 @@ export function encodeMessage (msg: Message): Uint8Array {
       ...(msg.tags === undefined ? {} : { t: msg.tags })
     })
     case 'want': return encodeCbor({ m: msg.m, s: msg.space, r: msg.ranges.map(rangeToCbor) })
-    case 'entries': return encodeCbor({ m: msg.m, s: msg.space, r: msg.run })
+    case 'entries': return writeEntriesMessage(msg.space, msg.run) // encodeCbor's bytes, without cborg
     case 'none': return encodeCbor({ m: msg.m, s: msg.space, r: rangeToCbor(msg.range) })
     case 'have': return encodeCbor({ m: msg.m, s: msg.space, h: msg.heads.map(rowToCbor) })
     case 'fork': return encodeCbor({ m: msg.m, s: msg.space, a: msg.a, b: msg.b })
