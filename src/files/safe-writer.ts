@@ -56,6 +56,8 @@ interface ChunkSources {
    * twice.
    */
   readonly fetchVerifies?: boolean
+  /** This writer is done with bytes `fetch` answered (written, or given up): told once per answer. */
+  readonly done?: (bytes: ChunkBytes) => void
   /**
    * Called just before the verified file takes its real name: throws to
    * keep it out (the file there changed since it was scanned). The part file
@@ -158,12 +160,17 @@ export async function writeFileVersion (
     const results = await Promise.allSettled(fromNetwork.map(async i => {
       const [hash, size] = version.chunks[i] as FileChunk
       const bytes = await sources.fetch(hash, size, i)
-      if (lengthOf(bytes) !== size || (sources.fetchVerifies !== true && !sameHash(bytes, hash))) {
-        const name = Buffer.from(hash).toString('hex').slice(0, 16)
-        throw new ChunkMismatchError(i, 'fetch',
-          `chunk ${i} (${name}…) arrived with bytes that do not match its hash`)
+      try {
+        if (lengthOf(bytes) !== size || (sources.fetchVerifies !== true && !sameHash(bytes, hash))) {
+          const name = Buffer.from(hash).toString('hex').slice(0, 16)
+          throw new ChunkMismatchError(i, 'fetch',
+            `chunk ${i} (${name}…) arrived with bytes that do not match its hash`)
+        }
+        await writeWhole(handle, bytes, offsets[i] as number)
+      } finally {
+        // The write settled (or never began): nothing here reads the bytes any more.
+        sources.done?.(bytes)
       }
-      await writeWhole(handle, bytes, offsets[i] as number)
       report.fetched++
       report.bytesFetched += size
       flusher.wrote(size)

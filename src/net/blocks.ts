@@ -5,6 +5,7 @@ import { AVG_BYTES_MAX, giveBackServedBuffer, isServedBuffer } from '../blocks/i
 import type { RateLimit } from './rate-limit.ts'
 import { drained } from './drained.ts'
 import { answerSent, servingPaused } from './served-gone.ts'
+import { receivedCopy } from './received-buffers.ts'
 import type { SentBarrier } from './served-gone.ts'
 
 /**
@@ -172,10 +173,12 @@ export class BlockLink {
           const length = frame.byteLength - 1
           this.#counters.bytesIn += length
           this.#counters.blocksIn++
+          // Copied out of the connection's read buffers at once, so that they die young (received-buffers.ts).
+          const bytes = receivedCopy(piecesAfterStatus(frame), length)
           // --max-down: the next answer is not read until this one's bytes are paid for (TCP pushes back on the
           // sender).
           await this.#down.take(length)
-          waiter.resolve(piecesAfterStatus(frame))
+          waiter.resolve(bytes)
         } else if (status === STATUS.missing) {
           waiter.resolve('missing')
         } else if (status === STATUS.denied) {

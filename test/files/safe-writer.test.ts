@@ -86,6 +86,25 @@ describe('safe writer', () => {
     assert.equal(r.resumed, chunks.length - 1)
   })
 
+  test('each fetched chunk is said done once, after its write settled (the fetcher may then read another chunk into it)', async () => {
+    const folder = path.join(root, 'done')
+    const v = version('f'.repeat(64), 'reused.bin')
+    const done: Uint8Array[] = []
+    const r = await writeFileVersion(folder, v, {
+      // A copy per fetch, as a fetcher's own buffer; in pieces for one chunk, as they may arrive.
+      fetch: async (_h, _s, i) => {
+        const c = Buffer.from(chunks[i] as Uint8Array)
+        return i === 1 ? [c.subarray(0, 100), c.subarray(100)] : c
+      },
+      // What a fetcher does next with a buffer said done: another chunk's bytes go into it.
+      done: bytes => { for (const b of bytes instanceof Uint8Array ? [bytes] : bytes) { b.fill(0xee); done.push(b) } }
+    })
+    assert.ok(fs.readFileSync(path.join(folder, v.path)).equals(data), 'no chunk was reused before its write settled')
+    assert.equal(r.fetched, chunks.length)
+    assert.equal(done.length, chunks.length + 1, 'once per answer (the chunk in two pieces: both)')
+    assert.equal(new Set(done).size, done.length)
+  })
+
   test('a full disk (a 1 MiB tmpfs of the test\'s own): a clear error, nothing under the real name, and a smaller file still fits', async (t) => {
     const folder = path.join(root, 'full')
     fs.mkdirSync(folder)
