@@ -55,8 +55,8 @@ const STATUS = { bytes: 0, missing: 1, denied: 2, cancelled: 3, changed: 4 } as 
 /** What a server answers for a request it did not see cancelled. */
 export type BlockServed = Uint8Array | 'missing' | 'denied' | 'changed'
 /**
- * What the asker gets: a chunk's bytes come as the pieces they arrived in (never copied into one buffer here; a
- * writer can hash and write them as they are), or as one buffer.
+ * What the asker gets: BlockLink gives a chunk's bytes in one received buffer (received-buffers.ts: its holder may
+ * give it back once nothing reads it); pieces are taken too, from other links.
  */
 export type BlockAnswer = BlockServed | readonly Uint8Array[] | 'cancelled'
 /** Finds a chunk for a peer: checks it is a member of the space and reads the bytes (or says why not). */
