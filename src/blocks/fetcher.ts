@@ -16,6 +16,12 @@ export interface ChunkFetcher {
   get (hash: Uint8Array, size: number): Promise<Uint8Array>
   /** The same, as the pieces the bytes arrived in (not copied into one buffer), for a writer that writes pieces. */
   getPieces?: (hash: Uint8Array, size: number) => Promise<ChunkBytes>
+  /**
+   * The writer is done with bytes get() or getPieces() answered (written, or given up): nothing of it reads them any
+   * more, and the fetcher may read other chunks into their memory. Once per answer, and only then; an answer never
+   * said done is left to the collector.
+   */
+  done?: (bytes: ChunkBytes) => void
   release (chunks: readonly FileChunk[]): void
   close (): void
   progress (): FetchProgress

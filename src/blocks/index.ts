@@ -8,6 +8,7 @@
  * Imports nothing of the project but codec/.
  */
 export { BlockScheduler } from './scheduler.ts'
+export { BufferPool } from './buffer-pool.ts'
 export { dropFreeServedBuffers, giveBackServedBuffer, isServedBuffer, takeServedBuffer } from './served-buffers.ts'
 export { NoSourceError } from './fetcher.ts'
 export type { ChunkBytes, ChunkFetcher, FetchProgress, PeerTransfer } from './fetcher.ts'

@@ -16,7 +16,7 @@
  */
 export { scanFolder, chunkFile } from './scanner.ts'
 export type { ScannedFile } from './scanner.ts'
-export { writeFileVersion, partPath, ChunkMismatchError } from './safe-writer.ts'
+export { writeFileVersion, partPath, ChunkMismatchError, FETCH_AHEAD_BYTES } from './safe-writer.ts'
 export type { FileVersionToWrite } from './safe-writer.ts'
 export { ChunkIndex } from './chunk-index.ts'
 export { conflictCopyPath } from './conflict-name.ts'

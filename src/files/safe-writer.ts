@@ -56,6 +56,8 @@ interface ChunkSources {
    * twice.
    */
   readonly fetchVerifies?: boolean
+  /** This writer is done with bytes `fetch` answered (written, or given up): told once per answer. */
+  readonly done?: (bytes: ChunkBytes) => void
   /**
    * Called just before the verified file takes its real name: throws to
    * keep it out (the file there changed since it was scanned). The part file
@@ -84,6 +86,12 @@ export class ChunkMismatchError extends SamepageError<'CHUNK_MISMATCH'> {
 }
 
 const FLUSH_EVERY_BYTES = 64 * 1024 * 1024
+/**
+ * Chunks of one file asked of `fetch` and not yet written, in bytes: on a disk slower than the network a file's
+ * arrived chunks wait for their writes, and asked all at once they were the whole file in memory (the fetcher's window
+ * bounds only what arrived before its writer asked). A slow chunk holds up only its own share.
+ */
+export const FETCH_AHEAD_BYTES = 16 * 1024 * 1024
 
 /**
  * Starts a datasync every FLUSH_EVERY_BYTES written, without waiting for it:
@@ -155,19 +163,25 @@ export async function writeFileVersion (
     // Said all at once, so that the fetcher can pipeline them over many peers; each is written at its
     // offset as it arrives, in any order, so a slow peer holding one chunk holds up nothing else.
     sources.plan?.(fromNetwork.map(i => version.chunks[i] as FileChunk))
-    const results = await Promise.allSettled(fromNetwork.map(async i => {
+    const sizeOf = (i: number): number => (version.chunks[i] as FileChunk)[1]
+    const results = await eachBounded(fromNetwork, sizeOf, FETCH_AHEAD_BYTES, async i => {
       const [hash, size] = version.chunks[i] as FileChunk
       const bytes = await sources.fetch(hash, size, i)
-      if (lengthOf(bytes) !== size || (sources.fetchVerifies !== true && !sameHash(bytes, hash))) {
-        const name = Buffer.from(hash).toString('hex').slice(0, 16)
-        throw new ChunkMismatchError(i, 'fetch',
-          `chunk ${i} (${name}…) arrived with bytes that do not match its hash`)
+      try {
+        if (lengthOf(bytes) !== size || (sources.fetchVerifies !== true && !sameHash(bytes, hash))) {
+          const name = Buffer.from(hash).toString('hex').slice(0, 16)
+          throw new ChunkMismatchError(i, 'fetch',
+            `chunk ${i} (${name}…) arrived with bytes that do not match its hash`)
+        }
+        await writeWhole(handle, bytes, offsets[i] as number)
+      } finally {
+        // The write settled (or never began): nothing here reads the bytes any more.
+        sources.done?.(bytes)
       }
-      await writeWhole(handle, bytes, offsets[i] as number)
       report.fetched++
       report.bytesFetched += size
       flusher.wrote(size)
-    }))
+    })
     const failed = results.find(r => r.status === 'rejected')
     if (failed !== undefined) throw failed.reason
     await handle.truncate(version.size)
@@ -216,6 +230,33 @@ async function writeWhole (handle: FsFileHandle, bytes: ChunkBytes, position: nu
     if (n <= 0) throw Object.assign(new Error('a write wrote nothing'), { code: 'EIO' })
     done += n
   }
+}
+
+/**
+ * `each` of the items in order, started as long as the sizes of those not yet settled stay within `bound` (one at
+ * least); every one settles, as Promise.allSettled.
+ */
+async function eachBounded (
+  items: readonly number[], sizeOf: (item: number) => number, bound: number, each: (item: number) => Promise<void>
+): Promise<PromiseSettledResult<void>[]> {
+  let open = 0
+  let wake: (() => void) | null = null
+  const all: Promise<void>[] = []
+  for (const item of items) {
+    const size = sizeOf(item)
+    while (open > 0 && open + size > bound) await new Promise<void>(resolve => { wake = resolve })
+    open += size
+    const settled = each(item).finally(() => {
+      open -= size
+      const w = wake
+      wake = null
+      w?.()
+    })
+    // Its failure is read below, with the others'; not an unhandled rejection meanwhile.
+    settled.catch(() => {})
+    all.push(settled)
+  }
+  return await Promise.allSettled(all)
 }
 
 async function regionMatches (

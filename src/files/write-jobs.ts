@@ -193,6 +193,7 @@ async function writeJob (
         return bytes
       },
       fetchVerifies: fetch.verifies,
+      done: bytes => { fetch.done?.(bytes) },
       beforeRename: async () => {
         const now = await state.fs.lstat(target).catch(() => null)
         if (now?.isDirectory() === true) {

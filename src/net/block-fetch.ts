@@ -1,9 +1,12 @@
 import crypto from 'node:crypto'
 import { BlockScheduler, NoSourceError } from '../blocks/index.ts'
-import type { ChunkFetcher, SchedulerProgress } from '../blocks/index.ts'
+import type { ChunkBytes, ChunkFetcher, SchedulerProgress } from '../blocks/index.ts'
 import { fromHex, toHex } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
 import type { BlockLink } from './blocks.ts'
+import {
+  receivedBufferBack, receivedBuffers, receivedCopy, receivingClosed, receivingOpened
+} from './received-buffers.ts'
 
 /**
  * One folder pass's chunk downloads: the I/O around blocks/'s scheduler.
@@ -35,7 +38,7 @@ interface BlockFetchInit {
   readonly now?: () => number
 }
 
-/** A chunk as it arrived: the pieces of its frame, in order (never copied into one buffer here). */
+/** A chunk as get() and getPieces() answer it: one piece, the writer's own view of a received buffer. */
 type Pieces = readonly Uint8Array[]
 interface Waiter { resolve: (b: Pieces) => void, reject: (e: Error) => void }
 
@@ -56,7 +59,12 @@ export class BlockFetch implements ChunkFetcher {
   readonly #refs = new Map<string, number>()
   readonly #sizes = new Map<string, number>()
   readonly #wanted = new Set<string>()
-  readonly #arrived = new Map<string, Pieces>()
+  /** Chunks arrived and not yet taken by every writer that will: each holds its buffer (#holds) until taken. */
+  readonly #arrived = new Map<string, Uint8Array>()
+  /** Per received buffer: how many hold it (its #arrived slot, and each answer handed out and not said done). */
+  readonly #holds = new Map<Uint8Array, number>()
+  /** Each answer handed out (a view of its own, so that a second done for it counts for nothing): its buffer. */
+  readonly #handed = new Map<Uint8Array, Uint8Array>()
   readonly #waiters = new Map<string, Waiter[]>()
   readonly #failed = new Map<string, Error>()
   /** Requests in flight: on which stream each was asked (a cancel goes to the same one). */
@@ -74,6 +82,7 @@ export class BlockFetch implements ChunkFetcher {
     this.#scheduler = new BlockScheduler(init.stallMs === undefined ? {} : { stallMs: init.stallMs })
     const now = this.#now()
     for (const peer of init.peers) this.#scheduler.addPeer(peer, now)
+    receivingOpened()
   }
 
   plan (chunks: readonly FileChunk[]): void {
@@ -104,8 +113,9 @@ export class BlockFetch implements ChunkFetcher {
     if (failed !== undefined) return Promise.reject(failed)
     const bytes = this.#arrived.get(hex)
     if (bytes !== undefined) {
+      const mine = this.#hand(bytes)
       this.#taken(hex)
-      return Promise.resolve(bytes)
+      return Promise.resolve(mine)
     }
     if (!this.#refs.has(hex)) this.#refs.set(hex, 1)
     this.#sizes.set(hex, size)
@@ -129,7 +139,18 @@ export class BlockFetch implements ChunkFetcher {
     }
   }
 
+  /** A writer is done with an answer of get() or getPieces(): its buffer is read into again once nothing holds it. */
+  done (bytes: ChunkBytes): void {
+    for (const view of bytes instanceof Uint8Array ? [bytes] : bytes) {
+      const buffer = this.#handed.get(view)
+      if (buffer === undefined) continue
+      this.#handed.delete(view)
+      this.#unhold(buffer)
+    }
+  }
+
   close (): void {
+    if (!this.#closed) receivingClosed()
     this.#closed = true
     clearTimeout(this.#timer)
     // What is still asked is taken back: the links outlive the pass, and each peer would read and upload it for no one
@@ -142,6 +163,7 @@ export class BlockFetch implements ChunkFetcher {
       for (const w of list) w.reject(new Error(`transfer stopped before chunk ${hex.slice(0, 16)}… arrived`))
     }
     this.#waiters.clear()
+    for (const bytes of this.#arrived.values()) this.#unhold(bytes)
     this.#arrived.clear()
   }
 
@@ -178,7 +200,14 @@ export class BlockFetch implements ChunkFetcher {
     this.#refs.delete(hex)
     const size = this.#sizes.get(hex) ?? 0
     this.#sizes.delete(hex)
-    if (this.#arrived.delete(hex) || this.#wanted.delete(hex)) this.#windowUsed -= size
+    const arrived = this.#arrived.get(hex)
+    if (arrived !== undefined) {
+      this.#arrived.delete(hex)
+      this.#unhold(arrived)
+      this.#windowUsed -= size
+    } else if (this.#wanted.delete(hex)) {
+      this.#windowUsed -= size
+    }
     this.#scheduler.unwant([hex])
     this.#fill()
   }
@@ -231,46 +260,87 @@ export class BlockFetch implements ChunkFetcher {
     link
       .then(l => l.request(this.#init.space, fromHex(hex)))
       .finally(() => { if (this.#asked.get(key) === link) this.#asked.delete(key) })
-      .then(answer => {
-        // Hashed before anything else sees the bytes.
-        // A chunk no writer needs any more (a late copy) is still judged by its hash alone: honest late copies are not
-        // blamed.
-        const size = this.#sizes.get(hex)
-        const pieces = typeof answer === 'string' ? null : answer instanceof Uint8Array ? [answer] : answer
-        const valid = pieces !== null && (size === undefined || lengthOf(pieces) === size) && hashOf(pieces) === hex
-        this.#answered(peer, hex, pieces ?? answer as string, valid)
-      }, () => {
+      .then(answer => { this.#judge(peer, hex, answer) }, () => {
         // The stream broke (or never opened): what it had is asked of the others.
         this.#scheduler.removePeer(peer)
         this.#pump()
       })
   }
 
-  #answered (peer: string, hex: string, answer: Pieces | string, valid: boolean): void {
-    if (this.#closed) return
+  /**
+   * Hashed before anything else sees the bytes. A chunk no writer needs any more (a late copy) is judged by its hash
+   * alone, and not kept: honest late copies are not blamed.
+   */
+  #judge (peer: string, hex: string, answer: string | Uint8Array | readonly Uint8Array[]): void {
+    if (typeof answer === 'string') { this.#answered(peer, hex, answer, false, null); return }
+    const pieces = answer instanceof Uint8Array ? [answer] : answer
+    const size = this.#sizes.get(hex)
+    const length = lengthOf(pieces)
+    if (size !== undefined && length !== size) {
+      this.#answered(peer, hex, 'bytes', false, null)
+      if (answer instanceof Uint8Array) receivedBuffers.giveBack(answer)
+      return
+    }
+    // BlockLink reads a chunk into a received buffer (received-buffers.ts); pieces from elsewhere are copied into one.
+    const wanted = !this.#closed && this.#wanted.has(hex)
+    const bytes = answer instanceof Uint8Array ? answer : wanted ? receivedCopy(pieces, length) : null
+    const valid = hashOf(bytes === null ? pieces : [bytes]) === hex
+    const kept = this.#answered(peer, hex, 'bytes', valid, valid && wanted ? bytes : null)
+    // Not kept (bad bytes, a late copy): read by nothing else.
+    if (!kept && bytes !== null) receivedBuffers.giveBack(bytes)
+  }
+
+  /** Whether it kept `bytes` (delivered them to the writers). */
+  #answered (peer: string, hex: string, answer: string, valid: boolean, bytes: Uint8Array | null): boolean {
+    if (this.#closed) return false
     const now = this.#now()
+    let kept = false
     if (answer === 'cancelled') {
       // Taken back by the scheduler already.
-    } else if (typeof answer === 'string') {
+    } else if (answer !== 'bytes') {
       this.#scheduler.refused(peer, hex)
     } else {
       this.#scheduler.received(peer, hex, valid, now)
-      if (valid && this.#wanted.delete(hex)) this.#deliver(hex, answer, now)
+      if (valid && bytes !== null && this.#wanted.delete(hex)) {
+        this.#deliver(hex, bytes, now)
+        kept = true
+      }
     }
     this.#pump()
+    return kept
   }
 
-  #deliver (hex: string, bytes: Pieces, now: number): void {
-    const length = lengthOf(bytes)
-    this.bytesReceived += length
-    this.#samples.push({ atMs: now, bytes: length })
+  #deliver (hex: string, bytes: Uint8Array, now: number): void {
+    this.bytesReceived += bytes.length
+    this.#samples.push({ atMs: now, bytes: bytes.length })
     this.#arrived.set(hex, bytes)
+    this.#holds.set(bytes, 1)
     const waiters = this.#waiters.get(hex) ?? []
     this.#waiters.delete(hex)
     for (const w of waiters) {
+      const mine = this.#hand(bytes)
       this.#taken(hex)
-      w.resolve(bytes)
+      w.resolve(mine)
     }
+  }
+
+  /** An answer of `bytes` for one writer: a view of its own, one more hold on the buffer until it says done. */
+  #hand (bytes: Uint8Array): Pieces {
+    const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)
+    this.#handed.set(view, bytes)
+    this.#holds.set(bytes, (this.#holds.get(bytes) ?? 0) + 1)
+    return [view]
+  }
+
+  /** One holder of `bytes` let go; the last one gives the buffer back to the pool. */
+  #unhold (bytes: Uint8Array): void {
+    const held = this.#holds.get(bytes)
+    // Held by nothing counted here: never given back on a guess.
+    if (held === undefined) return
+    if (held > 1) { this.#holds.set(bytes, held - 1); return }
+    this.#holds.delete(bytes)
+    receivedBuffers.giveBack(bytes)
+    receivedBufferBack()
   }
 
   #fail (hex: string, err: Error): void {

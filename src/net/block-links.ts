@@ -62,7 +62,9 @@ export class BlockLinks {
       const opening = session.connection.newStream(BLOCK_PROTOCOL, {
         signal: AbortSignal.timeout(DIAL_TIMEOUT_MS), ...RUN_ON_RELAY
       })
-        .then(stream => new BlockLink(stream, this.#down, this.#countersOf(author), () => { this.#dead.add(opening) }))
+        // For BlockFetch, which gives its received buffers back.
+        .then(stream => new BlockLink(stream, this.#down, this.#countersOf(author), () => { this.#dead.add(opening) },
+          true))
       opening.catch(() => { this.#dead.add(opening) })
       links.push(opening)
       return await opening

@@ -5,6 +5,7 @@ import { AVG_BYTES_MAX, giveBackServedBuffer, isServedBuffer } from '../blocks/i
 import type { RateLimit } from './rate-limit.ts'
 import { drained } from './drained.ts'
 import { answerSent, servingPaused } from './served-gone.ts'
+import { receivedCopy } from './received-buffers.ts'
 import type { SentBarrier } from './served-gone.ts'
 
 /**
@@ -54,8 +55,8 @@ const STATUS = { bytes: 0, missing: 1, denied: 2, cancelled: 3, changed: 4 } as 
 /** What a server answers for a request it did not see cancelled. */
 export type BlockServed = Uint8Array | 'missing' | 'denied' | 'changed'
 /**
- * What the asker gets: a chunk's bytes come as the pieces they arrived in (never copied into one buffer here; a
- * writer can hash and write them as they are), or as one buffer.
+ * What the asker gets: a chunk's bytes in one received buffer (a link made `intoReceived`; received-buffers.ts: its
+ * holder may give it back once nothing reads it), or as the pieces they arrived in.
  */
 export type BlockAnswer = BlockServed | readonly Uint8Array[] | 'cancelled'
 /** Finds a chunk for a peer: checks it is a member of the space and reads the bytes (or says why not). */
@@ -82,8 +83,17 @@ export class BlockLink {
   readonly #outbox: Uint8Array[] = []
   #closed: Error | null = null
   #reading = false
+  /** Answers are read into received buffers: its asker gives them back (BlockFetch does; received-buffers.ts). */
+  readonly #intoReceived: boolean
 
-  constructor (stream: Stream, down: RateLimit, counters: BlockCounters, onClose: () => void = () => {}) {
+  /**
+   * `intoReceived`: each answer's bytes are copied into a received buffer as soon as its frame is read, for an asker
+   * that gives them back. Otherwise they come as the pieces they arrived in (a buffer never given back would only
+   * add a fresh allocation and a copy per answer).
+   */
+  constructor (stream: Stream, down: RateLimit, counters: BlockCounters, onClose: () => void = () => {},
+    intoReceived = false) {
+    this.#intoReceived = intoReceived
     this.#onClose = onClose
     this.#stream = stream
     this.#down = down
@@ -172,10 +182,12 @@ export class BlockLink {
           const length = frame.byteLength - 1
           this.#counters.bytesIn += length
           this.#counters.blocksIn++
+          // Copied out of the connection's read buffers at once, so that they die young (received-buffers.ts).
+          const bytes = this.#intoReceived ? receivedCopy(piecesAfterStatus(frame), length) : piecesAfterStatus(frame)
           // --max-down: the next answer is not read until this one's bytes are paid for (TCP pushes back on the
           // sender).
           await this.#down.take(length)
-          waiter.resolve(piecesAfterStatus(frame))
+          waiter.resolve(bytes)
         } else if (status === STATUS.missing) {
           waiter.resolve('missing')
         } else if (status === STATUS.denied) {

@@ -7,8 +7,10 @@ import os from 'node:os'
 import path from 'node:path'
 import readline from 'node:readline'
 import { chunk } from '../../src/blocks/index.ts'
-import { ChunkMismatchError, partPath, writeFileVersion } from '../../src/files/index.ts'
+import { ChunkMismatchError, FETCH_AHEAD_BYTES, partPath, writeFileVersion } from '../../src/files/index.ts'
 import type { FileVersionToWrite } from '../../src/files/index.ts'
+import { nodeFolderFs } from '../../src/files/folder-fs.ts'
+import type { FolderFs } from '../../src/files/folder-fs.ts'
 
 /**
  * The safe writer with real files and a real process SIGKILLed mid-write: no
@@ -84,6 +86,64 @@ describe('safe writer', () => {
     // The good chunks (they are written as they arrive, in any order) are kept for the next try.
     const r = await writeFileVersion(folder, v, { fetch: fetchFrom({ n: 0 }) })
     assert.equal(r.resumed, chunks.length - 1)
+  })
+
+  test('each fetched chunk is said done once, after its write settled (the fetcher may then read another chunk into it)', async () => {
+    const folder = path.join(root, 'done')
+    const v = version('f'.repeat(64), 'reused.bin')
+    const done: Uint8Array[] = []
+    const r = await writeFileVersion(folder, v, {
+      // A copy per fetch, as a fetcher's own buffer; in pieces for one chunk, as they may arrive.
+      fetch: async (_h, _s, i) => {
+        const c = Buffer.from(chunks[i] as Uint8Array)
+        return i === 1 ? [c.subarray(0, 100), c.subarray(100)] : c
+      },
+      // What a fetcher does next with a buffer said done: another chunk's bytes go into it.
+      done: bytes => { for (const b of bytes instanceof Uint8Array ? [bytes] : bytes) { b.fill(0xee); done.push(b) } }
+    })
+    assert.ok(fs.readFileSync(path.join(folder, v.path)).equals(data), 'no chunk was reused before its write settled')
+    assert.equal(r.fetched, chunks.length)
+    assert.equal(done.length, chunks.length + 1, 'once per answer (the chunk in two pieces: both)')
+    assert.equal(new Set(done).size, done.length)
+  })
+
+  test('a disk slower than the network: at most FETCH_AHEAD_BYTES of a file asked and not yet written', async () => {
+    const folder = path.join(root, 'slow-disk')
+    const big = crypto.randomBytes(FETCH_AHEAD_BYTES + 8 * 1024 * 1024)
+    const cs = chunk(big)
+    const v = { id: '9'.repeat(64), path: 'big.bin', size: big.length, mode: 0o644, mtimeMs: Date.now(), chunks: cs.map(c => [crypto.hash('sha256', c, 'buffer'), c.length] as const) }
+    // The part file's writes wait until the test lets them go: nothing is written meanwhile.
+    const held: (() => void)[] = []
+    let writesHeld = true
+    const gate = async (): Promise<void> => { if (writesHeld) await new Promise<void>(resolve => held.push(resolve)) }
+    const slowFs: FolderFs = {
+      ...nodeFolderFs,
+      open: async (p: string, flags: string | number, mode?: number) => {
+        const h = await nodeFolderFs.open(p, flags, mode)
+        return {
+          fd: h.fd,
+          read: h.read.bind(h),
+          write: async (b: Uint8Array, o: number, n: number, at: number | undefined) => { await gate(); return await h.write(b, o, n, at) },
+          ...(h.writev === undefined ? {} : { writev: async (b: readonly Uint8Array[], at: number) => { await gate(); return await (h.writev as NonNullable<typeof h.writev>)(b, at) } }),
+          stat: h.stat.bind(h),
+          truncate: h.truncate.bind(h),
+          sync: h.sync.bind(h),
+          datasync: h.datasync.bind(h),
+          close: h.close.bind(h)
+        }
+      }
+    }
+    let asked = 0
+    const writing = writeFileVersion(folder, v, { fetch: async (_h, size, i) => { asked += size; return cs[i] as Uint8Array } }, slowFs)
+    // Let every fetch that will start without a write settling start.
+    for (let k = 0; k < 1000 && held.length < 2; k++) await new Promise(resolve => setImmediate(resolve))
+    for (let k = 0; k < 100; k++) await new Promise(resolve => setImmediate(resolve))
+    assert.ok(asked <= FETCH_AHEAD_BYTES, `asked ${asked} bytes with none written`)
+    assert.ok(asked > 0)
+    writesHeld = false
+    for (const go of held.splice(0)) go()
+    await writing
+    assert.ok(fs.readFileSync(path.join(folder, v.path)).equals(big))
   })
 
   test('a full disk (a 1 MiB tmpfs of the test\'s own): a clear error, nothing under the real name, and a smaller file still fits', async (t) => {

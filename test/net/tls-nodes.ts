@@ -93,7 +93,9 @@ export async function serveSink (node: Libp2p): Promise<void> {
 
 /** Sends `bytes` of `seed`'s pseudo-random data on a new sink stream; resolves with the sent and received hashes. */
 export async function sendToSink (connection: Connection, bytes: number, seed: number): Promise<[string, string]> {
-  return await sendOn(await connection.newStream(SINK), bytes, seed)
+  // A signal of its own: libp2p's default one (the protocol negotiation's 10 s) stays on a lazily negotiated stream
+  // that writes before it reads, and fired mid-transfer on a loaded machine (the connection ended with it).
+  return await sendOn(await connection.newStream(SINK, { signal: new AbortController().signal }), bytes, seed)
 }
 
 /** Sends `bytes` of `seed`'s pseudo-random data on an open sink stream; resolves with the sent and received hashes. */

@@ -29,7 +29,11 @@ import { connect, sendToSink, serveSink } from '../net/tls-nodes.ts'
 const PROTOCOL = '/samepage-test/blocks/1.0.0'
 const PIPELINE = 24
 
-/** tls-nodes.ts's bare node, with dial timeouts past the test's length (no timer of libp2p's fires mid-test). */
+/**
+ * tls-nodes.ts's bare node, with dial timeouts past the test's length and no connection monitor (no timer of libp2p's
+ * fires mid-test): the monitor's ping, answered within ~5 s or the connection is closed, was seen closing a loaded
+ * test's connections (three nodes, their streams and the check of every chunk on one event loop).
+ */
 async function bareNode (): Promise<Libp2p> {
   return await createLibp2p({
     privateKey: await generateKeyPair('Ed25519'),
@@ -37,7 +41,8 @@ async function bareNode (): Promise<Libp2p> {
     transports: [tcp()],
     connectionEncrypters: connectionEncrypters(['tls']),
     streamMuxers: [yamux()],
-    connectionManager: { dialTimeout: 600_000, addressDialTimeout: 600_000 }
+    connectionManager: { dialTimeout: 600_000, addressDialTimeout: 600_000 },
+    connectionMonitor: { enabled: false }
   })
 }
 
