@@ -33,6 +33,12 @@ export interface FolderView {
   readonly views: ReadonlyMap<string, RecordedFile>
 }
 
+/** What step 1 reads of a FolderView: records only by path (they may be decoded when first asked). */
+interface LocalView {
+  readonly known: FolderView['known']
+  readonly views: Pick<FolderView['views'], 'get'>
+}
+
 /** A file found to hold a recorded version: this node now knows it as that version. */
 interface Adoption { readonly file: ScannedFile, readonly id: string }
 
@@ -52,7 +58,7 @@ interface LocalPlan {
  * gone is a deletion, unless it is only no longer shared (ignored or
  * unusable: `notShared`) or the record is a deletion already.
  */
-export function planLocalChanges (at: FolderView, input: {
+export function planLocalChanges (at: LocalView & { readonly scanned: FolderView['scanned'] }, input: {
   readonly reread: ReadonlySet<string>
   readonly notShared: readonly string[]
   readonly nowMs: number
@@ -80,7 +86,7 @@ export function planLocalChanges (at: FolderView, input: {
  */
 export function planFileChanges (
   files: Iterable<ScannedFile>,
-  at: { readonly known: FolderView['known'], readonly views: Pick<FolderView['views'], 'get'> },
+  at: LocalView,
   reread: ReadonlySet<string>
 ): { adopt: Adoption[], records: { version: NewVersion, file: ScannedFile | null }[] } {
   const adopt: Adoption[] = []
