@@ -9,8 +9,9 @@ import type { ScannedFile } from './scanner.ts'
  * Step 1 of a pass (local changes become records) as the scan goes (issue 14). A first scan of a big folder used to
  * hash every file before the first record went out, and a peer waited that long before pulling a byte (10,000 files
  * of 4 KiB: ~1.8 s; a 503 MB tree: its whole hashing). Now the files the scan reads are handed over as each is
- * finished (scanner.ts `found`) and, every RECORDS_PER_COMMIT of them or EARLY_BYTES of data, planned
- * (planFileChanges), put in the chunk index (a record's chunks are served from the moment it is out) and recorded.
+ * finished (scanner.ts `found`) and, every EARLY_BYTES of data (and for the first EARLY_COUNT_BATCHES batches of
+ * RECORDS_PER_COMMIT small files), planned (planFileChanges), put in the chunk index (a record's chunks are served
+ * from the moment it is out) and recorded.
  * What needs the whole scan (deletions, and any file not read: unchanged since the last scan) is still decided at its
  * end, by planLocalChanges over everything, for which the early ones are known already under the stat they have.
  *
@@ -23,7 +24,7 @@ import type { ScannedFile } from './scanner.ts'
  * (`arrivals`); then it is decoded again, at most EARLY_DECODES_MAX times in all, after which the rest waits for the
  * end of the scan, as it all did before. The end's plan looks records up only for a deletion or a file not recorded
  * yet: after a first scan recorded everything early, it decodes nothing (the writes that follow decode them, as
- * always). A decode of them all at the end, besides the writes' one, cost the sender of 10,000 files ~1 s of CPU.
+ * always), where a plan over a decode of its own would decode all of them once more.
  */
 interface RecordingHost {
   readonly state: PassState
@@ -39,8 +40,15 @@ type Planned = readonly { readonly version: NewVersion, readonly file: ScannedFi
 
 /** File records committed together (one fsync): a folder of many small files is recorded in few commits. */
 const RECORDS_PER_COMMIT = 256
-/** Data read since the last batch that makes a batch of fewer files (big files: a peer starts on the first ones). */
+/** Data read since the last batch that makes a batch (of any number of files: each commit still holds 256 at most). */
 const EARLY_BYTES = 32 * 1024 * 1024
+/**
+ * Batches of RECORDS_PER_COMMIT files that go before EARLY_BYTES of them were read: only the first few. A receiver
+ * pays for each batch it meets apart (every round of its pass decodes and plans all the records), and a stream of
+ * small files sent 256 at a time cost both nodes more CPU than it saved (10,000 files of 4 KiB: ~24 against ~22
+ * CPU-seconds in all, no faster): after these, small files go EARLY_BYTES at a time, or at the end of the scan.
+ */
+const EARLY_COUNT_BATCHES = 4
 /** Decodes of the records for early batches in one scan (the end's plan needs one more if entries came since). */
 const EARLY_DECODES_MAX = 2
 
@@ -53,6 +61,7 @@ export class ScanRecording {
   #views: ReadonlyMap<string, RecordedFile> | null = null
   #viewsAt = 0
   #decodes = 0
+  #countBatches = 0
   /** Paths whose record was refused in this pass: they show why, and are not tried again until the next pass. */
   readonly #refused = new Set<string>()
   /** What this node knows of its files changed (it is saved at the end of the pass). */
@@ -68,7 +77,9 @@ export class ScanRecording {
     if (!read || !this.#early) return
     this.#queue.push(file)
     this.#queuedBytes += file.size
-    if (this.#queue.length >= RECORDS_PER_COMMIT || this.#queuedBytes >= EARLY_BYTES) this.#flush()
+    const byCount = this.#queue.length >= RECORDS_PER_COMMIT && this.#countBatches < EARLY_COUNT_BATCHES
+    if (byCount) this.#countBatches++
+    if (byCount || this.#queuedBytes >= EARLY_BYTES) this.#flush()
   }
 
   /**
@@ -89,7 +100,7 @@ export class ScanRecording {
     const records = plan.records.filter(r => r.file === null || !this.#refused.has(r.file.path))
     for (let from = 0; from < records.length; from += RECORDS_PER_COMMIT) {
       if (from > 0) await nextTurn()
-      this.#commit(records.slice(from, from + RECORDS_PER_COMMIT))
+      this.#commitOne(records.slice(from, from + RECORDS_PER_COMMIT))
     }
     return this.changed
   }
@@ -115,7 +126,12 @@ export class ScanRecording {
   }
 
   #commit (records: Planned): void {
-    if (records.length === 0) return
+    for (let from = 0; from < records.length; from += RECORDS_PER_COMMIT) {
+      this.#commitOne(records.slice(from, from + RECORDS_PER_COMMIT))
+    }
+  }
+
+  #commitOne (records: Planned): void {
     const ids = this.#host.record(records.map(r => r.version))
     if (ids === null) {
       for (const r of records) this.#refused.add(r.version.path)

@@ -62,6 +62,19 @@ describe('a scan records as it goes', () => {
       assert.equal(edited.supersedes.length, 1)
     })
 
+  test('only the first four batches of small files go early; the rest wait for 32 MiB of them or the end', async () => {
+    const disk = new MemoryDisk()
+    const faults = new FaultyFs(disk.fs)
+    const f = await fakeFolder(disk, faults.fs, '/f')
+    putFiles(disk, 'a', 1300)
+    disk.put('/f/z/last.txt', 'scanned last', T)
+    let atLast = -1
+    faults.before('open', /\/z\/last\.txt$/, () => { atLast = f.space.versions.size })
+    await f.sync.sync()
+    assert.equal(atLast, 4 * 256)
+    assert.equal(f.space.versions.size, 1301)
+  })
+
   test('a refused early batch shows its paths\' errors, records none, and is not tried again in the same pass',
     async () => {
       const disk = new MemoryDisk()
