@@ -41,7 +41,7 @@ type Planned = readonly { readonly version: NewVersion, readonly file: ScannedFi
 /** File records committed together (one fsync): a folder of many small files is recorded in few commits. */
 const RECORDS_PER_COMMIT = 256
 /** Data read since the last batch that makes a batch (of any number of files: each commit still holds 256 at most). */
-const EARLY_BYTES = 32 * 1024 * 1024
+const EARLY_BYTES = 128 * 1024 * 1024
 /**
  * Batches of RECORDS_PER_COMMIT files that go before EARLY_BYTES of them were read: only the first few. A receiver
  * pays for each batch it meets apart (every round of its pass decodes and plans all the records), and a stream of
