@@ -22,15 +22,17 @@ import type { ScannedFile } from './scanner.ts'
  * hash itself (64 KiB chunks), and more CPU in all.
  */
 type FileStat = Pick<ScannedFile, 'size' | 'mtimeMs' | 'ino'>
+/** One indexing of a file: its stat then, and the chunks it was indexed with (a rebuild keeps it if both hold). */
+interface Indexing extends FileStat { readonly chunks: ScannedFile['chunks'] }
 /**
- * `stat` is the file's as it was indexed (the object itself: a location of an earlier indexing of the path is never
- * read).
+ * `stat` is the file's indexing it was found in (the object itself: a location of an earlier indexing of the path is
+ * never read).
  */
 interface ChunkLocation {
   readonly path: string
   readonly offset: number
   readonly size: number
-  readonly stat: FileStat
+  readonly stat: Indexing
 }
 
 /** Files kept open for reads (serving a big file is many reads of one file). */
@@ -52,9 +54,9 @@ export class ChunkIndex {
    * The stat each indexed file had when its chunks were found (its latest indexing); gone once the file is found
    * changed.
    */
-  #stats = new Map<string, FileStat>()
+  #stats = new Map<string, Indexing>()
   /** The indexings of files this process read (scanned) or wrote since their stat: read on the main thread. */
-  readonly #warm = new WeakSet<FileStat>()
+  readonly #warm = new WeakSet<Indexing>()
 
   readonly #onChanged: (path: string) => void
 
@@ -66,20 +68,23 @@ export class ChunkIndex {
   }
 
   /**
-   * Forget everything and index these files (a scan's result). `read`: the files the scan read; a file it found
+   * Index these files (a scan's result), and nothing else. `read`: the files the scan read; a file it found
    * unchanged stays warm if it was before (read or written by this process under the same stat).
+   * A file indexed already under the same stat with the same chunks (the scan found it unchanged, or handed it over
+   * while it went on: scan-records.ts) keeps that indexing and its open handle: a peer's read of it under way, or
+   * about to start from a location it was given, is not turned into "changed" by the rebuild.
    */
   rebuild (files: Iterable<ScannedFile>, read: ReadonlySet<string>): void {
     const before = this.#stats
     this.#where.clear()
     this.#stats = new Map()
-    this.close()
     for (const f of files) {
       const was = before.get(f.path)
-      const warm = read.has(f.path) || (was !== undefined && this.#warm.has(was) &&
-        was.size === f.size && was.mtimeMs === f.mtimeMs && was.ino === f.ino)
-      this.add(f, warm)
+      const same = was !== undefined && was.size === f.size && was.mtimeMs === f.mtimeMs && was.ino === f.ino
+      if (same && was.chunks === f.chunks) this.#index(f.path, was)
+      else this.add(f, read.has(f.path) || (same && this.#warm.has(was)))
     }
+    for (const p of [...this.#open.keys()]) if (!this.#stats.has(p)) this.#forget(p)
   }
 
   /**
@@ -87,17 +92,21 @@ export class ChunkIndex {
    * again. `warm`: this process just read or wrote its bytes.
    */
   add (file: Pick<ScannedFile, 'path' | 'chunks' | 'size' | 'mtimeMs' | 'ino'>, warm: boolean): void {
-    const stat: FileStat = { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino }
+    const stat: Indexing = { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino, chunks: file.chunks }
     if (warm) this.#warm.add(stat)
-    this.#stats.set(file.path, stat)
     this.#forget(file.path)
+    this.#index(file.path, stat)
+  }
+
+  #index (p: string, stat: Indexing): void {
+    this.#stats.set(p, stat)
     let offset = 0
-    for (const [hash, size] of file.chunks) {
+    for (const [hash, size] of stat.chunks) {
       const key = toHex(hash)
       let list = this.#where.get(key)
       if (list === undefined) this.#where.set(key, list = [])
-      const at = list.findIndex(l => l.path === file.path && l.offset === offset)
-      const loc = { path: file.path, offset, size, stat }
+      const at = list.findIndex(l => l.path === p && l.offset === offset)
+      const loc = { path: p, offset, size, stat }
       if (at < 0) list.push(loc); else list[at] = loc
       offset += size
     }

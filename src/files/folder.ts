@@ -18,13 +18,14 @@ import type { NewVersion, RecordedFile, WriteJob } from './folder-types.ts'
 import { addTotals, adopt } from './pass-state.ts'
 import type { PassState } from './pass-state.ts'
 import { PassViews } from './pass-views.ts'
-import { planLocalChanges, planRemoteChanges, planResolutions, planSetAsideEnds, planSetAsideRenames } from './plan.ts'
+import { planRemoteChanges, planResolutions, planSetAsideEnds, planSetAsideRenames } from './plan.ts'
 import type { FolderView } from './plan.ts'
 import { MODE_RULES } from './plan-modes.ts'
 import type { ModeRules } from './plan-modes.ts'
 import { PassTimer } from './pass-timer.ts'
 import { readIgnoreRules, scanFolder, WORK_AREA } from './scanner.ts'
 import type { ScanProblem } from './scanner.ts'
+import { ScanRecording } from './scan-records.ts'
 import { renameAside } from './set-aside.ts'
 import { dropHopeless, stillToReplace, writeJobs } from './write-jobs.ts'
 
@@ -77,6 +78,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   #running: Promise<void> | null = null
   #again = false
   #recordsArrived = false // entries came since the pass last looked at the records (recordsChanged)
+  #arrivals = 0 // times entries came (recordsChanged): a scan's early records decode the records again after one
   /** The space's records as this pass decoded them (pass-views.ts). */
   readonly #passViews = new PassViews(() => this.#views())
   #stopped = false
@@ -143,6 +145,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   /** Entries were stored from a peer: the pass under way decodes the records again, and another pass follows. */
   recordsChanged (delayMs: number): void {
     this.#recordsArrived = true
+    this.#arrivals++
     this.#passViews.forget()
     this.schedule(delayMs)
   }
@@ -253,12 +256,17 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     const reread = new Set(this.#reread)
     this.#reread.clear()
     const previous = reread.size === 0 ? state.scanned : new Map([...state.scanned].filter(([p]) => !reread.has(p)))
-    const scan = await scanFolder(this.root, { previous, fs: state.fs })
+    // Step 1 starts during the scan: new files are recorded (and served) in batches as they are hashed.
+    const recording = this.#rules.recordsLocalChanges ? this.#recording(reread) : null
+    const opts = { previous, fs: state.fs, ...recording === null ? {} : { found: recording.found } }
+    const scan = await scanFolder(this.root, opts).catch(err => {
+      if (recording?.changed === true) this.#known.save(state.known)
+      throw err
+    })
     state.scanned = new Map(scan.files.map(f => [f.path, f]))
     this.#skipped = scan.skipped
     state.index.rebuild(scan.files, scan.read)
-    let changed = false
-    if (this.#rules.recordsLocalChanges) changed = this.#recordLocalChanges(reread)
+    let changed = recording !== null && await recording.finish(this.#skipped.map(s => s.path))
     if (this.#rules.appliesRecords) changed = await this.#applyRounds() || changed
     if (changed) this.#known.save(state.known)
     this.#conflictCount = conflictList(this.#passViews.get(), state.scanned.keys()).length
@@ -268,21 +276,15 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     if (state.errors.size > 0) this.schedule(RETRY_MS)
   }
 
-  /** Step 1: what changed on disk since this node last synced each file becomes records. */
-  #recordLocalChanges (reread: ReadonlySet<string>): boolean {
-    const notShared = this.#skipped.map(s => s.path)
-    const plan = planLocalChanges(this.#view(), { reread, notShared, nowMs: Date.now() })
-    for (const a of plan.adopt) adopt(this.#state, a.file, a.id)
-    for (const p of plan.forget) this.#state.known.delete(p)
-    let changed = plan.adopt.length > 0 || plan.forget.length > 0
-    for (let from = 0; from < plan.records.length; from += RECORDS_PER_COMMIT) {
-      const batch = plan.records.slice(from, from + RECORDS_PER_COMMIT)
-      const ids = this.#record(batch.map(b => b.version))
-      if (ids === null) continue
-      changed = true
-      batch.forEach((b, i) => { if (b.file !== null) adopt(this.#state, b.file, ids[i] as string) })
+  /** Step 1: what changed on disk since this node last synced each file becomes records (scan-records.ts). */
+  #recording (reread: ReadonlySet<string>): ScanRecording {
+    const host = {
+      state: this.#state,
+      views: () => this.#passViews.get(),
+      arrivals: () => this.#arrivals,
+      record: (versions: readonly NewVersion[]) => this.#record(versions)
     }
-    return changed
+    return new ScanRecording(host, reread)
   }
 
   /** Records versions in one commit; on a refusal, each path shows why, and none is recorded. */
@@ -389,8 +391,6 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   }
 }
 
-/** File records committed together (one fsync): a folder of many small files is recorded in few commits. */
-const RECORDS_PER_COMMIT = 256
 /** Looks at the records a pass takes at most (#applyRounds): records that keep arriving still let the pass end. */
 const APPLY_ROUNDS = 4
 const RESCAN_MS = 60_000

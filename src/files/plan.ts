@@ -33,6 +33,12 @@ export interface FolderView {
   readonly views: ReadonlyMap<string, RecordedFile>
 }
 
+/** What step 1 reads of a FolderView: records only by path (they may be decoded when first asked). */
+interface LocalView {
+  readonly known: FolderView['known']
+  readonly views: Pick<FolderView['views'], 'get'>
+}
+
 /** A file found to hold a recorded version: this node now knows it as that version. */
 interface Adoption { readonly file: ScannedFile, readonly id: string }
 
@@ -52,25 +58,13 @@ interface LocalPlan {
  * gone is a deletion, unless it is only no longer shared (ignored or
  * unusable: `notShared`) or the record is a deletion already.
  */
-export function planLocalChanges (at: FolderView, input: {
+export function planLocalChanges (at: LocalView & { readonly scanned: FolderView['scanned'] }, input: {
   readonly reread: ReadonlySet<string>
   readonly notShared: readonly string[]
   readonly nowMs: number
 }): LocalPlan {
-  const adopt: Adoption[] = []
+  const { adopt, records } = planFileChanges(at.scanned.values(), at, input.reread)
   const forget: string[] = []
-  const records: { version: NewVersion, file: ScannedFile | null }[] = []
-  for (const f of at.scanned.values()) {
-    const known = at.known.get(f.path)
-    if (known !== undefined && sameStat(known, f) && (!input.reread.has(f.path) || sameContent(known, f))) continue
-    const v = at.views.get(f.path)
-    if (v !== undefined && !v.current.deleted && sameContent(v.current, f)) {
-      adopt.push({ file: f, id: v.current.id })
-      continue
-    }
-    const version = { path: f.path, size: f.size, mode: f.mode, mtimeMs: f.mtimeMs, deleted: false, chunks: f.chunks }
-    records.push({ file: f, version: { ...version, supersedes: supersedes(known, v) } })
-  }
   for (const [p, known] of at.known) {
     if (at.scanned.has(p)) continue
     forget.push(p)
@@ -82,6 +76,33 @@ export function planLocalChanges (at: FolderView, input: {
     records.push({ file: null, version: { ...version, supersedes: supersedes(known, v) } })
   }
   return { adopt, forget, records }
+}
+
+/**
+ * Step 1 for some of the scanned files only (planLocalChanges' first half): the new versions among `files`, and the
+ * files that hold the current version already. No deletion: that needs the whole scan. It looks a path's records up
+ * only for a file that changed (`views` may decode them when first asked: a rescan that finds nothing new asks none).
+ * The scan hands its files over in batches (scan-records.ts), so that records go out before it ends.
+ */
+export function planFileChanges (
+  files: Iterable<ScannedFile>,
+  at: LocalView,
+  reread: ReadonlySet<string>
+): { adopt: Adoption[], records: { version: NewVersion, file: ScannedFile | null }[] } {
+  const adopt: Adoption[] = []
+  const records: { version: NewVersion, file: ScannedFile | null }[] = []
+  for (const f of files) {
+    const known = at.known.get(f.path)
+    if (known !== undefined && sameStat(known, f) && (!reread.has(f.path) || sameContent(known, f))) continue
+    const v = at.views.get(f.path)
+    if (v !== undefined && !v.current.deleted && sameContent(v.current, f)) {
+      adopt.push({ file: f, id: v.current.id })
+      continue
+    }
+    const version = { path: f.path, size: f.size, mode: f.mode, mtimeMs: f.mtimeMs, deleted: false, chunks: f.chunks }
+    records.push({ file: f, version: { ...version, supersedes: supersedes(known, v) } })
+  }
+  return { adopt, records }
 }
 
 /** A file this node holds unchanged, renamed to the conflict copy of the version it is (no byte fetched). */

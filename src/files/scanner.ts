@@ -60,6 +60,11 @@ interface ScanOptions {
   readonly chunking?: ChunkerOptions
   /** The file system the folder is on (node:fs unless a test gives a fake). */
   readonly fs?: FolderFs
+  /**
+   * Each file the result will list, as soon as it is scanned (in the order they finish; `read`: its bytes were read
+   * in this scan): the folder records new files while the scan goes on (scan-records.ts).
+   */
+  readonly found?: (file: ScannedFile, read: boolean) => void
 }
 
 export async function scanFolder (root: string, opts: ScanOptions = {}): Promise<ScanResult> {
@@ -88,8 +93,11 @@ export async function scanFolder (root: string, opts: ScanOptions = {}): Promise
       files.push(rel)
     }
     // The directory's files a few at once (a stat or a small read is mostly waiting), kept in name order.
-    const scanned = await inParallel(files, SCAN_AT_ONCE, rel =>
-      scanFile(fs, root, rel, opts.previous?.get(rel), opts.chunking))
+    const scanned = await inParallel(files, SCAN_AT_ONCE, async rel => {
+      const r = await scanFile(fs, root, rel, opts.previous?.get(rel), opts.chunking)
+      if (r !== null && r.file.chunks.length <= FILE_CHUNKS_LIMIT) opts.found?.(r.file, r.read)
+      return r
+    })
     scanned.forEach((r, i) => {
       const rel = files[i] as string
       if (r === null) return // gone between readdir and stat: the next scan sees the folder as it is then

@@ -104,4 +104,31 @@ describe('chunk index: serve only what hashes right', { timeout: 60_000 }, () =>
       assert.equal(onMainThread.length, 4)
       index.close()
     })
+
+  test('a rebuild keeps the indexing of a file it finds unchanged: a serve under way still gets its bytes', async () => {
+    fs.writeFileSync(path.join(root, 'kept.bin'), crypto.randomBytes(256 * 1024))
+    let release!: () => void
+    const held = new Promise<void>(resolve => { release = resolve })
+    let opens = 0
+    const gated: FolderFs = {
+      ...nodeFolderFs,
+      open: async (f, flags, mode) => { opens++; await held; return await nodeFolderFs.open(f, flags, mode) }
+    }
+    const index = new ChunkIndex(root, p => { throw new Error(`${p} reported`) }, gated)
+    // Indexed from a scan of an earlier run's result (nothing read: the thread pool's reads, as for most files).
+    const earlier = await scanFolder(root)
+    const scan = await scanFolder(root, { previous: new Map(earlier.files.map(f => [f.path, f])) })
+    index.rebuild(scan.files, scan.read)
+    const hash = toHex(scan.files.find(f => f.path === 'kept.bin')!.chunks[0]![0])
+    // The serve waits in its open while the next scan (which finds every file unchanged) is indexed.
+    const serving = index.serve(hash)
+    const again = await scanFolder(root, { previous: new Map(scan.files.map(f => [f.path, f])) })
+    assert.deepEqual([...again.read], [])
+    index.rebuild(again.files, again.read)
+    release()
+    assert.ok((await serving) instanceof Uint8Array, 'not "changed": the file is as scanned')
+    assert.ok((await index.serve(hash)) instanceof Uint8Array)
+    assert.equal(opens, 1, 'the file stays open across the rebuild')
+    index.close()
+  })
 })
