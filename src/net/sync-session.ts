@@ -55,10 +55,6 @@ export class SyncSession {
         this.bytesIn += frame.byteLength
         const paused = this.#handlers.onFrame(frame.subarray())
         if (paused !== undefined) await this.#pausedUntil(paused)
-        // A turn of the event loop between frames: frames that arrived together are otherwise read back to back
-        // through promises alone, and what a frame's step left to the loop (the WAL sync's completion, which
-        // releases what the durable gate holds, such as the next `want`) would wait for every one of them.
-        else await new Promise(resolve => setImmediate(resolve))
         if (this.#closed) break
       }
     } catch (err) {

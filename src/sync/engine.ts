@@ -42,8 +42,7 @@ import type { Outbound, SyncEvent } from './types.ts'
  *      heads; every other space only as a blinded tag (space-tags.ts) that only
  *      a peer knowing the space id can match. A non-member is served nothing.
  *   2. Each side pulls what it lacks with `want` ranges, one peer per feed at
- *      a time, in windows of WANT_WINDOW_ENTRIES (receiver-driven backpressure),
- *      the next window asked ahead while one is answered (pulls.ts);
+ *      a time, in windows of WANT_WINDOW_ENTRIES (receiver-driven backpressure);
  *      the peer answers with `entries` runs in chain order, or `none`.
  *   3. After storing anything, a node announces new heads (`have`) to member
  *      neighbours that do not hold them; a neighbour that lacks them pulls

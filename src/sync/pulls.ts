@@ -18,31 +18,24 @@ import type { Send, SpaceDirectory } from './types.ts'
  * Feed pulls: what this node asks its neighbours for, and of whom. Each
  * feed is pulled from one peer at a time (the fullest, then the longest
  * connected), in windows of WANT_WINDOW_ENTRIES; a pull that gets no
- * progress for REQUEST_TIMEOUT_MS, or a `none`, is asked of another. Once
- * the first run of a window shows that its answer will end by count, not
- * by bytes, the next window is asked ahead (one at most): the peer serves it
- * while we store the rest, so neither side waits a round trip per window.
- * What the answers of one peer's open pulls can weigh is bounded by
- * PULL_BYTES_PER_PEER_MAX: a pull that does not fit waits for room, and a
- * window is asked ahead only while none waits. Late answers to pulls given
- * up on, and fork probes, count as asked for.
+ * progress for REQUEST_TIMEOUT_MS, or a `none`, is asked of another. What
+ * the answers of one peer's open pulls can weigh is bounded by
+ * PULL_BYTES_PER_PEER_MAX: a pull that does not fit waits for room. Late
+ * answers to pulls given up on, and fork probes, count as asked for.
  *
  * Owns no session and sends nothing itself: each method returns the wants
  * to send. Never imports the engine.
  */
 interface Request {
   readonly peer: AuthorKey
-  /** The want being answered: [from, to). */
-  from: number
-  to: number
+  readonly from: number
+  readonly to: number
   deadline: number
   readonly tried: ReadonlySet<AuthorKey>
-  /** Entry bytes received for the want being answered: its answer ends at `to` or at WANT_WINDOW_BYTES. */
+  /** Entry bytes received for it so far: the answer ends at `to` or at WANT_WINDOW_BYTES. */
   bytes: number
   /** What its answer can weigh at most, reserved from the peer's PULL_BYTES_PER_PEER_MAX. */
-  worstBytes: number
-  /** The want asked ahead, [to, ahead.to), and its reservation; it is answered once the current one is. */
-  ahead: { readonly to: number, readonly worstBytes: number } | null
+  readonly worstBytes: number
 }
 
 /** An entry on the wire at most: its bytes, its signature and the framing around them. */
@@ -106,7 +99,7 @@ export class FeedPulls {
     const deadline = nowMs + REQUEST_TIMEOUT_MS
     // Every source was tried already (the best one too): a fresh round of tries starts.
     const fresh = best.tried ? new Set<AuthorKey>() : tried
-    this.#requests.set([space, fk], { peer, from: ours, to, deadline, tried: fresh, bytes: 0, worstBytes, ahead: null })
+    this.#requests.set([space, fk], { peer, from: ours, to, deadline, tried: fresh, bytes: 0, worstBytes })
     this.#pullBytes.set(peer, reserved + worstBytes)
     return [{ peer, msg: { m: 'want', space: replica.id, ranges: [range] } }]
   }
@@ -132,50 +125,12 @@ export class FeedPulls {
     const req = this.#requests.get([space, fk])
     if (req?.peer !== peer) return []
     req.bytes += bytes
-    if (!ended && reached >= req.to && req.ahead !== null) {
-      // The want is answered in full: the one asked ahead is answered next (its runs follow on the same stream).
-      this.#release(peer, req.worstBytes)
-      req.from = req.to
-      req.to = req.ahead.to
-      req.worstBytes = req.ahead.worstBytes
-      req.ahead = null
-      req.bytes = 0
-    }
     if (reached < req.to && req.bytes < WANT_WINDOW_BYTES && !ended) {
       req.deadline = nowMs + REQUEST_TIMEOUT_MS
-      return this.#askAhead(space, fk, req, reached)
+      return []
     }
-    // Cut short (bytes, a rejection, a fork) with a want ahead: its late answer is an honest duplicate.
-    if (req.ahead !== null) this.#supersede(peer, space, fk, nowMs)
     this.#close(space, fk)
     return [...this.plan(space, fk, nowMs), ...this.planWaiting(peer, nowMs)]
-  }
-
-  /**
-   * The next window of the pull, asked of its peer before the current answer
-   * ends: only if the runs received so far show that the answer ends at
-   * `to` (its bytes stay under half of WANT_WINDOW_BYTES at that rate), the
-   * peer holds more, and its budget has room with nothing waiting for it.
-   * A wrong guess costs only order: what arrives early waits pending.
-   */
-  #askAhead (space: SpaceKey, fk: FeedKey, req: Request, reached: number): Send[] {
-    const received = reached - req.from
-    const predictedBytes = req.bytes / received * (req.to - req.from)
-    if (req.ahead !== null || received <= 0 || predictedBytes > WANT_WINDOW_BYTES / 2) return []
-    const replica = this.#spaces.get(space)
-    const session = this.#sessions.get(req.peer)
-    if (replica === undefined || session === undefined || (this.#waiting.get(req.peer)?.size ?? 0) > 0) return []
-    const { author, epoch } = parseFeedKey(fk)
-    const count = Math.min(replica.pullLimit(author, epoch), session.spaces.get(space)?.known.get(fk) ?? 0)
-    if (count <= req.to) return []
-    const to = Math.min(count, req.to + WANT_WINDOW_ENTRIES)
-    const worstBytes = pullWorstBytes(to - req.to)
-    const reserved = this.#pullBytes.get(req.peer) ?? 0
-    if (reserved + worstBytes > PULL_BYTES_PER_PEER_MAX) return []
-    this.#pullBytes.set(req.peer, reserved + worstBytes)
-    req.ahead = { to, worstBytes }
-    const range: FeedRange = { author: fromHex(author), epoch, from: req.to, to }
-    return [{ peer: req.peer, msg: { m: 'want', space: replica.id, ranges: [range] } }]
   }
 
   /** The peer answered `none` for a range of `fk`: asked of another if it was our pull. */
@@ -183,8 +138,6 @@ export class FeedPulls {
     const req = this.#requests.get([space, fk])
     if (req?.peer !== session.peer) return []
     session.unanswered++
-    // A want asked ahead may still be answered (the peer had room again by then): an honest duplicate.
-    if (req.ahead !== null) this.#supersede(session.peer, space, fk, nowMs)
     this.#close(space, fk)
     const tried = new Set([...req.tried, session.peer])
     return [...this.plan(space, fk, nowMs, tried), ...this.planWaiting(session.peer, nowMs)]
@@ -302,13 +255,9 @@ export class FeedPulls {
     const req = this.#requests.get([space, fk])
     if (req === undefined) return
     this.#requests.delete([space, fk])
-    this.#release(req.peer, req.worstBytes + (req.ahead?.worstBytes ?? 0))
-  }
-
-  #release (peer: AuthorKey, bytes: number): void {
-    const left = (this.#pullBytes.get(peer) ?? 0) - bytes
-    if (left > 0) this.#pullBytes.set(peer, left)
-    else this.#pullBytes.delete(peer)
+    const left = (this.#pullBytes.get(req.peer) ?? 0) - req.worstBytes
+    if (left > 0) this.#pullBytes.set(req.peer, left)
+    else this.#pullBytes.delete(req.peer)
   }
 
   #supersede (peer: AuthorKey, space: SpaceKey, fk: FeedKey, nowMs: number): void {
