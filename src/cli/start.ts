@@ -33,7 +33,7 @@ const API_HOST = '127.0.0.1'
 
 /**
  * Runs a node and its API in the foreground until SIGINT, SIGTERM or
- * `samepage stop`, then stops cleanly. The command line wins over
+ * `samepage stop`, then stops cleanly and ends the process (exit code 0). The command line wins over
  * config.json in the data directory; peers from both are dialled. Where
  * neither names an address, the node listens on every interface and the API
  * on 127.0.0.1, each at its stable port (chosen once the directory is locked, remembered once bound).
@@ -123,6 +123,12 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
   stopReturningMemory()
   await api.stop()
   await node.stop()
+  // Everything is closed and durable: end the process here rather than when its event loop has drained. Node's
+  // teardown after a drained loop waits for every libuv request it still counts (FreeEnvironment's
+  // CleanupHandles); a stopped daemon was seen spinning there without end, its store long closed, and whoever
+  // waited for it (a service manager, `samepage stop`, a test) waited with it. process.exit skips that teardown.
+  // Its lines are written already: stderr and stdout are synchronous for files, pipes and terminals on Linux.
+  process.exit(0)
 }
 
 /**

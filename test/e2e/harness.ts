@@ -79,11 +79,26 @@ export function ok (dir: string, ...args: string[]): any {
   return r.json
 }
 
+/**
+ * Sends `signal` and waits for the daemon to exit. A daemon that has not exited SAFETY_NET_MS later is killed
+ * (SIGKILL) and the test fails, naming it: a daemon that does not stop is a defect to see, and a wait without
+ * end would hold the whole suite until CI's own limit (it did once, 86 minutes, in the mDNS test).
+ */
 export async function stop (d: Daemon, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (d.child.exitCode !== null || d.child.signalCode !== null) return
-  const exited = new Promise(resolve => d.child.once('exit', resolve))
+  let stderr = ''
+  d.child.stderr?.on('data', (b: Buffer) => { stderr = (stderr + b.toString()).slice(-4000) })
+  const exited = new Promise<boolean>(resolve => d.child.once('exit', () => { resolve(true) }))
   d.child.kill(signal)
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<boolean>(resolve => { timer = setTimeout(() => { resolve(false) }, SAFETY_NET_MS) })
+  const inTime = await Promise.race([exited, late])
+  clearTimeout(timer)
+  if (inTime) return
+  d.child.kill('SIGKILL')
   await exited
+  throw new Error(`daemon ${d.child.pid} in ${d.dir} had not exited ${SAFETY_NET_MS / 1000} s after ${signal}; ` +
+    `killed. Its last stderr: ${stderr}`)
 }
 
 /**
