@@ -46,7 +46,9 @@ export function pullLimit (s: ReplicaState, author: AuthorKey, epoch: number): n
 export function serve (s: ReplicaState, author: AuthorKey, epoch: number, from: number, to: number): SignedBytes[] {
   const limit = Math.min(to, pullLimit(s, author, epoch))
   if (from >= limit) return []
-  const run: readonly ServedEntry[] = s.store.servedRun?.(s.key, author, epoch, from, limit, RUN_ENTRIES_MAX) ??
+  // servedRun reads no more than RUN_BYTES_MAX; the loop below cuts run()'s answer to the same.
+  const run: readonly ServedEntry[] =
+    s.store.servedRun?.(s.key, author, epoch, from, limit, RUN_ENTRIES_MAX, RUN_BYTES_MAX) ??
     s.store.run(s.key, author, epoch, from, limit, RUN_ENTRIES_MAX)
   let bytes = 0
   let end = 0

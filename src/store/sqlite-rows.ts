@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import type { SQLOutputValue } from 'node:sqlite'
 import { isEntryId } from '../ids/index.ts'
 import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
-import type { FeedState, StoredEntry } from './types.ts'
+import type { FeedState, ServedEntry, StoredEntry } from './types.ts'
 
 /**
  * Rows as SQLite returns them, to the store's types: every column is
@@ -72,6 +72,65 @@ export function toRunEntry (author: AuthorKey, epoch: number, r: readonly SQLOut
     verified: num(r[4]) === 1,
     kind
   }
+}
+
+/**
+ * The one row of the servedRun statement (sqlite-statements.ts SERVED_RUN_SQL) as the run's entries: each entry's
+ * bytes and sig are views of the two blobs the row carries, cut at the lengths it lists. Checked whole: counts,
+ * flags and lengths must agree with each other and with the blobs, and seqs must ascend.
+ */
+export function toServedRun (r: readonly SQLOutputValue[]): ServedEntry[] {
+  const n = num(r[0])
+  if (n === 0) return []
+  const seqs = intList(r[1], n)
+  const flags = str(r[2])
+  const byteLengths = intList(r[3], n)
+  const allBytes = bytes(r[4])
+  const sigLengths = intList(r[5], n)
+  const allSigs = bytes(r[6])
+  if (flags.length !== n) assert.fail(`store: ${flags.length} verified flags for a run of ${n}`)
+  const run = new Array<ServedEntry>(n)
+  let b = 0
+  let s = 0
+  for (let i = 0; i < n; i++) {
+    const flag = flags.charCodeAt(i) - 48 // '0' or '1'
+    if (flag !== 0 && flag !== 1) assert.fail(`store: bad verified flag in a run: ${flags[i]}`)
+    const bEnd = b + (byteLengths[i] as number)
+    const sEnd = s + (sigLengths[i] as number)
+    if (bEnd > allBytes.length || sEnd > allSigs.length) assert.fail('store: a run\'s lengths overrun its blobs')
+    const seq = seqs[i] as number
+    if (i > 0 && !(seq > (seqs[i - 1] as number))) assert.fail('store: a run\'s seqs out of order')
+    run[i] = { seq, bytes: allBytes.subarray(b, bEnd), sig: allSigs.subarray(s, sEnd), verified: flag === 1 }
+    b = bEnd
+    s = sEnd
+  }
+  if (b !== allBytes.length || s !== allSigs.length) assert.fail('store: a run\'s lengths fall short of its blobs')
+  return run
+}
+
+/** `count` non-negative integers from a comma list (group_concat's), without a string per number. */
+function intList (v: SQLOutputValue | undefined, count: number): number[] {
+  const text = str(v)
+  const out = new Array<number>(count)
+  let k = 0
+  let value = 0
+  let digits = 0
+  for (let i = 0; i <= text.length; i++) {
+    const c = i === text.length ? 44 : text.charCodeAt(i)
+    if (c === 44) { // ','
+      if (digits === 0 || k === count) assert.fail('store: a bad number list in a run')
+      out[k++] = value
+      value = 0
+      digits = 0
+    } else if (c >= 48 && c <= 57 && digits < 15) {
+      value = value * 10 + (c - 48)
+      digits++
+    } else {
+      assert.fail('store: a bad number list in a run')
+    }
+  }
+  if (k !== count) assert.fail(`store: ${k} numbers for a run of ${count}`)
+  return out
 }
 
 export function toFeed (r: Row): FeedState {

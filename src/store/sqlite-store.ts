@@ -3,7 +3,9 @@ import type { SQLOutputValue, StatementSync } from 'node:sqlite'
 import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
 import type { Batch, FeedState, ForkProof, ServedEntry, SignedRecord, Store, StoredEntry, ViewName } from './types.ts'
 import { writeBatch } from './sqlite-batch.ts'
-import { authorKeyText, bytes, idValue, num, spaceKeyText, toEntry, toFeed, toRunEntry } from './sqlite-rows.ts'
+import {
+  authorKeyText, bytes, idValue, num, spaceKeyText, toEntry, toFeed, toRunEntry, toServedRun
+} from './sqlite-rows.ts'
 import { removeSpaceRows } from './sqlite-remove.ts'
 import { migrate } from './sqlite-schema.ts'
 import { WalSync } from './wal-sync.ts'
@@ -188,14 +190,14 @@ export class SqliteStore implements Store {
   }
 
   servedRun (
-    space: SpaceKey, author: AuthorKey, epoch: number, from: number, to: number, maxCount: number
+    space: SpaceKey, author: AuthorKey, epoch: number, from: number, to: number, maxCount: number, maxBytes: number
   ): ServedEntry[] {
     const end = Math.min(to, from + Math.max(0, maxCount))
-    if (!(end > from)) return []
+    if (!(end > from) || !(maxBytes >= 0)) return []
     const sid = this.#sidOf(space)
     if (sid === undefined) return []
-    const rows = this.#s.servedRun.all(sid, author, epoch, from, end) as unknown as readonly SQLOutputValue[][]
-    return rows.map(r => ({ seq: num(r[0]), bytes: bytes(r[1]), sig: bytes(r[2]), verified: num(r[3]) === 1 }))
+    const row = this.#s.servedRun.get(sid, author, epoch, from, end, maxBytes) as unknown as readonly SQLOutputValue[]
+    return toServedRun(row)
   }
 
   lastVerified (space: SpaceKey, author: AuthorKey, epoch: number, before: number): number | undefined {

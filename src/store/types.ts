@@ -108,12 +108,13 @@ export interface Store {
   /** Entries of one feed with from <= seq < to, in seq order, at most maxCount of them. */
   run (space: SpaceKey, author: AuthorKey, epoch: number, from: number, to: number, maxCount: number): StoredEntry[]
   /**
-   * run() without the ids and kinds, which serving never reads: a seeder reads up to 1,024 entries per answer, and
-   * each id (a blob, then its hex) was about half of what a late joiner's seeder promoted to V8's old generation.
-   * Optional, as a store that holds entries in memory gives them at no cost.
+   * run() without the ids and kinds, which serving never reads, and only its first entries whose bytes total at
+   * most maxBytes (what one answer may carry): a seeder reads up to 1,024 entries per answer, and each id (a blob,
+   * then its hex) was about half of what a late joiner's seeder promoted to V8's old generation. The same entries
+   * as run() would give, cut to maxBytes. Optional, as a store that holds entries in memory gives them at no cost.
    */
   servedRun? (
-    space: SpaceKey, author: AuthorKey, epoch: number, from: number, to: number, maxCount: number
+    space: SpaceKey, author: AuthorKey, epoch: number, from: number, to: number, maxCount: number, maxBytes: number
   ): ServedEntry[]
   /** The highest seq < before whose own signature was verified, or undefined. */
   lastVerified (space: SpaceKey, author: AuthorKey, epoch: number, before: number): number | undefined
