@@ -2,6 +2,32 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 
+/**
+ * Hashes already taken, by path, under the stat they were taken at. A wait polls the trees every 50 ms on the thread
+ * that also runs the nodes under test (test/node/folder-sync.test.ts runs two in this process): reading and hashing
+ * every file at each poll (two copies of a 120 MiB file, ~0.5 s quiet, seconds at load 4) left the nodes a sliver of
+ * the time, and an insert into that file passed 235 s at load 4 and failed CI at 270 s. A hash is kept only for a
+ * file whose change time was more than STABLE_MS past when it was read (git's "racy clean" rule): the kernel stamps
+ * times from a coarse clock, so a second write of the same size within one tick could otherwise keep every stamp.
+ */
+const hashed = new Map<string, { readonly stat: string, readonly hash: string }>()
+const HASHED_MAX = 100_000
+const STABLE_MS = 2_000n
+
+function hashOf (abs: string): string {
+  const before = fs.statSync(abs, { bigint: true })
+  const stat = `${before.dev}:${before.ino}:${before.size}:${before.mtimeNs}:${before.ctimeNs}`
+  const known = hashed.get(abs)
+  if (known?.stat === stat) return known.hash
+  const hash = crypto.hash('sha256', fs.readFileSync(abs), 'hex').slice(0, 16)
+  const stableAt = before.ctimeNs / 1_000_000n + STABLE_MS
+  if (BigInt(Date.now()) > stableAt) {
+    if (hashed.size >= HASHED_MAX) hashed.clear()
+    hashed.set(abs, { stat, hash })
+  }
+  return hash
+}
+
 /** Every file under `root` (not the work area) with its SHA-256 and permission bits, sorted: two folders are the same when these are. */
 export function treeHashes (root: string): [path: string, sha256: string, mode: string][] {
   const out: [string, string, string][] = []
@@ -12,7 +38,7 @@ export function treeHashes (root: string): [path: string, sha256: string, mode: 
       if (d.isDirectory()) walk(p)
       else if (d.isFile()) {
         const abs = path.join(root, p)
-        out.push([p, crypto.hash('sha256', fs.readFileSync(abs), 'hex').slice(0, 16), (fs.statSync(abs).mode & 0o7777).toString(8)])
+        out.push([p, hashOf(abs), (fs.statSync(abs).mode & 0o7777).toString(8)])
       }
     }
   }
