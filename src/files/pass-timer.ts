@@ -28,11 +28,13 @@ export class PassTimer {
     this.#latestAt = Math.min(this.#latestAt ?? latest, latest)
     const at = Math.min(now + Math.max(0, delayMs), this.#latestAt)
     clearTimeout(this.#timer)
+    // A pass already overdue (the event loop was held past its time) runs at once, without Node's warning of a
+    // negative delay.
     this.#timer = setTimeout(() => {
       this.#timer = undefined
       this.#latestAt = undefined
       this.#run()
-    }, at - now)
+    }, Math.max(0, at - now))
     this.#timer.unref?.()
   }
 
