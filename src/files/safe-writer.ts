@@ -100,7 +100,9 @@ export const FETCH_AHEAD_BYTES = 16 * 1024 * 1024
  * written. Each copy had a buffer of its own, and an edit of a 1 GiB file copies ~4,000 chunks of 256 KiB: the
  * collector and the kernel's fresh pages for a GiB of buffers were most of the receiver's CPU (measured).
  */
-const COPY_AHEAD_BYTES = 16 * 1024 * 1024
+const COPY_AHEAD_BYTES = 8 * 1024 * 1024
+/** The copy buffers one writer holds, in use or free: twice what is in use, so free ones of every size stay. */
+const COPY_BUFFERS_BYTES = 2 * COPY_AHEAD_BYTES
 
 /**
  * Starts a datasync every FLUSH_EVERY_BYTES written (copied locally or fetched), without waiting for it:
@@ -137,29 +139,35 @@ function bufferBytes (size: number): number {
 
 /**
  * The buffers of one writer's local copies, reused: a chunk's bytes lie at the start of a free buffer of its size
- * (bufferBytes), a new one only when none is free. Those given back past COPY_AHEAD_BYTES are left to the collector.
+ * (bufferBytes), a new one only when none is free. At most COPY_BUFFERS_BYTES held, in use or free, and one buffer
+ * more (a chunk larger than the bound): 32 writers at once copying big files hold what their fetches may (16 MiB each).
  */
 class CopyBuffers {
   readonly #free = new Map<number, Uint8Array[]>()
-  #freeBytes = 0
+  #held = 0
 
   take (size: number): Uint8Array {
-    const whole = this.#free.get(bufferBytes(size))?.pop()
-    if (whole !== undefined) {
-      this.#freeBytes -= whole.length
-      return whole.subarray(0, size)
+    const bytes = bufferBytes(size)
+    const whole = this.#free.get(bytes)?.pop()
+    if (whole !== undefined) return whole.subarray(0, size)
+    // Room for it: free buffers of other sizes go to the collector first.
+    for (const [n, list] of this.#free) {
+      while (this.#held + bytes > COPY_BUFFERS_BYTES && list.pop() !== undefined) this.#held -= n
     }
-    return Buffer.allocUnsafeSlow(bufferBytes(size)).subarray(0, size)
+    this.#held += bytes
+    return Buffer.allocUnsafeSlow(bytes).subarray(0, size)
   }
 
   give (taken: Uint8Array): void {
     // Its own ArrayBuffer (allocUnsafeSlow), whole.
     const whole = new Uint8Array(taken.buffer, 0, taken.buffer.byteLength)
-    if (this.#freeBytes + whole.length > COPY_AHEAD_BYTES) return
+    if (this.#held > COPY_BUFFERS_BYTES) {
+      this.#held -= whole.length
+      return
+    }
     const list = this.#free.get(whole.length) ?? []
     list.push(whole)
     this.#free.set(whole.length, list)
-    this.#freeBytes += whole.length
   }
 }
 
