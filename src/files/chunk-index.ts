@@ -117,11 +117,14 @@ export class ChunkIndex {
   }
 
 
-  /** The chunk's bytes from a local file that is still as scanned, or null. */
-  async read (hashHex: string, size?: number): Promise<Uint8Array | null> {
+  /**
+   * The chunk's bytes from a local file that is still as scanned, or null. `alloc`: where they are read into (the safe
+   * writer's reused buffers), asked only once a file holds a chunk of that size.
+   */
+  async read (hashHex: string, size?: number, alloc?: (size: number) => Uint8Array): Promise<Uint8Array | null> {
     for (const loc of this.#where.get(hashHex) ?? []) {
       if (size !== undefined && loc.size !== size) continue
-      const bytes = await this.#readRegion(loc)
+      const bytes = await this.#readRegion(loc, alloc)
       if (bytes !== null) return bytes
     }
     return null

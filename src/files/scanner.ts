@@ -142,8 +142,9 @@ export async function readIgnoreRules (root: string, fs: FolderFs = nodeFolderFs
 
 /**
  * One file's record; `read` says whether its bytes were read. The stat is
- * taken again after reading: a file that changed while it was read is read
- * again (bounded), so its chunks always match one state of it.
+ * taken again between reads and after the last: a file that changed while it
+ * was read is read again from its start (bounded), at once rather than after
+ * reading it to its end, so its chunks always match one state of it.
  */
 async function scanFile (
   fs: FolderFs,
@@ -168,12 +169,15 @@ async function scanFile (
     if (unchanged) {
       return { file: { ...meta, chunks: previous.chunks }, read: false }
     }
-    const chunks = chunking !== undefined ? await chunkWith(fs, abs, chunking) : await chunkScaled(fs, abs, st.size)
+    const same = (now: FsStats | null): boolean =>
+      now !== null && now.size === st.size && now.mtimeMs === st.mtimeMs && now.ino === st.ino
+    const holds = async (): Promise<boolean> => same(await fs.stat(abs).catch(() => null))
+    const chunks = chunking !== undefined
+      ? await chunkWith(fs, abs, chunking, holds)
+      : await chunkScaled(fs, abs, st.size, holds)
     const after = await fs.stat(abs).catch(() => null)
     if (after === null) return null
-    if (after.size === st.size && after.mtimeMs === st.mtimeMs && after.ino === st.ino) {
-      return { file: { ...meta, chunks }, read: true }
-    }
+    if (chunks !== null && same(after)) return { file: { ...meta, chunks }, read: true }
   }
   throw new Error(`scanner: ${rel} kept changing while it was read (3 tries); it is scanned again next time`)
 }
@@ -188,19 +192,28 @@ export async function chunkFile (
   chunking?: ChunkerOptions,
   fs: FolderFs = nodeFolderFs
 ): Promise<FileChunk[]> {
-  if (chunking !== undefined) return chunkWith(fs, abs, chunking)
-  return chunkScaled(fs, abs, (await fs.stat(abs)).size)
+  const chunks = chunking !== undefined
+    ? await chunkWith(fs, abs, chunking, always)
+    : await chunkScaled(fs, abs, (await fs.stat(abs)).size, always)
+  return chunks ?? []
 }
 
-/** chunkFile's sizes scaled to a file whose size the caller already has. */
-async function chunkScaled (fs: FolderFs, abs: string, size: number): Promise<FileChunk[]> {
+const always = async (): Promise<boolean> => true
+
+/** chunkFile's sizes scaled to a file whose size the caller already has; null as chunkWith. */
+async function chunkScaled (
+  fs: FolderFs, abs: string, size: number, holds: () => Promise<boolean>
+): Promise<FileChunk[] | null> {
   for (let tier = 0; ; tier++) {
-    const chunks = await chunkWith(fs, abs, chunkingFor(size, tier))
-    if (chunks.length <= FILE_CHUNKS_LIMIT || tier >= 8) return chunks
+    const chunks = await chunkWith(fs, abs, chunkingFor(size, tier), holds)
+    if (chunks === null || chunks.length <= FILE_CHUNKS_LIMIT || tier >= 8) return chunks
   }
 }
 
-async function chunkWith (fs: FolderFs, abs: string, chunking: ChunkerOptions): Promise<FileChunk[]> {
+/** The file's chunks; null as soon as `holds`, asked between reads, says the file changed (the rest is not read). */
+async function chunkWith (
+  fs: FolderFs, abs: string, chunking: ChunkerOptions, holds: () => Promise<boolean>
+): Promise<FileChunk[] | null> {
   const sizes: number[] = []
   const hashes: Promise<Uint8Array[]>[] = []
   const handle = await fs.open(abs, 'r')
@@ -235,6 +248,11 @@ async function chunkWith (fs: FolderFs, abs: string, chunking: ChunkerOptions): 
       hashes.push(hashRanges(window, ranges))
       // At most a few windows in flight: memory stays bounded whatever the file's size.
       if (hashes.length >= 3) await hashes[hashes.length - 3]
+      if (!eof && !await holds()) {
+        // The windows in flight come back to the pool before the file is read again.
+        await Promise.allSettled(hashes)
+        return null
+      }
     }
   } finally {
     await handle.close()

@@ -179,7 +179,7 @@ async function writeJob (
   const toWrite = { id, path: job.path, size, mode, mtimeMs, chunks }
   try {
     await writeFileVersion(state.root, toWrite, {
-      local: async (hash, size) => await state.index.read(toHex(hash), size),
+      local: async (hash, size, alloc) => await state.index.read(toHex(hash), size, alloc),
       plan: chunks => {
         // The plan made for it, corrected for what it found locally or in its part file.
         const planned = new ChunkBag(expected)

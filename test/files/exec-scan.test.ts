@@ -69,6 +69,22 @@ describe('scanner on the fake disk', () => {
     assert.deepEqual(file?.chunks.map(([h, n]) => [hex(h), n]), [[crypto.hash('sha256', final, 'hex'), final.length]])
   })
 
+  test('a big file changed while it is read is read again at once, not first to its end', async () => {
+    const disk = new MemoryDisk()
+    const faults = new FaultyFs(disk.fs)
+    const mib = 1024 * 1024
+    disk.put('/f/big.bin', crypto.randomBytes(8 * mib), T)
+    const final = crypto.randomBytes(8 * mib)
+    // Written over just as the first read of it begins.
+    faults.before('read', /big\.bin$/, () => { disk.put('/f/big.bin', final, T + 5000) })
+    const r = await scanFolder('/f', { fs: faults.fs })
+    const file = r.files.find(f => f.path === 'big.bin')
+    assert.deepEqual(file?.chunks.map(([h, n]) => [hex(h), n]), chunk(final).map(c => [crypto.hash('sha256', c, 'hex'), c.length]))
+    // Its reads of 1 MiB: one, then the whole file once (18 when the first state was read to its end first).
+    const reads = faults.calls.filter(c => c === 'read /f/big.bin').length
+    assert.ok(reads <= 11, `${reads} reads of an 8 MiB file`)
+  })
+
   test('a file that never holds still is not shared half-read: the scan says so, and the next one tries again', async () => {
     const disk = new MemoryDisk()
     const faults = new FaultyFs(disk.fs)
