@@ -134,10 +134,19 @@ describe('safe writer', () => {
       }
     }
     let asked = 0
-    const writing = writeFileVersion(folder, v, { fetch: async (_h, size, i) => { asked += size; return cs[i] as Uint8Array } }, slowFs)
-    // Let every fetch that will start without a write settling start.
-    for (let k = 0; k < 1000 && held.length < 2; k++) await new Promise(resolve => setImmediate(resolve))
-    for (let k = 0; k < 100; k++) await new Promise(resolve => setImmediate(resolve))
+    let fetches = 0
+    const writing = writeFileVersion(folder, v, {
+      fetch: async (_h, size, i) => { fetches++; asked += size; return cs[i] as Uint8Array }
+    }, slowFs)
+    // The writer starts the fetches it may together, then waits for a write to settle: once every fetch started
+    // has reached its held write, no other starts until the test lets the writes go. A wait for that state, not for
+    // a number of turns (the part file's open and stat go through the thread pool, slow on a loaded machine: CI
+    // failed with none asked after 1,100 turns).
+    const deadline = Date.now() + 180_000
+    while (!(fetches > 0 && held.length === fetches)) {
+      if (Date.now() > deadline) assert.fail(`no steady state within 180 s: ${fetches} fetches, ${held.length} writes held`)
+      await new Promise(resolve => setTimeout(resolve, 5))
+    }
     assert.ok(asked <= FETCH_AHEAD_BYTES, `asked ${asked} bytes with none written`)
     assert.ok(asked > 0)
     writesHeld = false
