@@ -207,7 +207,7 @@ export async function writeFileVersion (
     if (local !== undefined) {
       const buffers = new CopyBuffers()
       // In order, up to COPY_AHEAD_BYTES ahead of the writes: each buffer back in the pool once its chunk is written.
-      const copies = await eachBounded(missing, i => bufferBytes(sizeOf(i)), COPY_AHEAD_BYTES, async i => {
+      await eachBounded(missing, i => bufferBytes(sizeOf(i)), COPY_AHEAD_BYTES, async i => {
         const [hash, size] = version.chunks[i] as FileChunk
         const taken: Uint8Array[] = []
         try {
@@ -221,14 +221,12 @@ export async function writeFileVersion (
           for (const b of taken) buffers.give(b)
         }
       })
-      const failed = copies.find(r => r.status === 'rejected')
-      if (failed !== undefined) throw failed.reason
     }
     const fromNetwork = missing.filter(i => !copied.has(i))
     // Said all at once, so that the fetcher can pipeline them over many peers; each is written at its
     // offset as it arrives, in any order, so a slow peer holding one chunk holds up nothing else.
     sources.plan?.(fromNetwork.map(i => version.chunks[i] as FileChunk))
-    const results = await eachBounded(fromNetwork, sizeOf, FETCH_AHEAD_BYTES, async i => {
+    await eachBounded(fromNetwork, sizeOf, FETCH_AHEAD_BYTES, async i => {
       const [hash, size] = version.chunks[i] as FileChunk
       const bytes = await sources.fetch(hash, size, i)
       try {
@@ -246,8 +244,6 @@ export async function writeFileVersion (
       report.bytesFetched += size
       flusher.wrote(size)
     })
-    const failed = results.find(r => r.status === 'rejected')
-    if (failed !== undefined) throw failed.reason
     await handle.truncate(version.size)
     await flusher.idle()
     const { size: written } = await handle.stat()
@@ -298,11 +294,11 @@ async function writeWhole (handle: FsFileHandle, bytes: ChunkBytes, position: nu
 
 /**
  * `each` of the items in order, started as long as the sizes of those not yet settled stay within `bound` (one at
- * least); every one settles, as Promise.allSettled.
+ * least). Every one settles before it returns; then the first failure, if any, is thrown.
  */
 async function eachBounded (
   items: readonly number[], sizeOf: (item: number) => number, bound: number, each: (item: number) => Promise<void>
-): Promise<PromiseSettledResult<void>[]> {
+): Promise<void> {
   let open = 0
   let wake: (() => void) | null = null
   const all: Promise<void>[] = []
@@ -320,7 +316,8 @@ async function eachBounded (
     settled.catch(() => {})
     all.push(settled)
   }
-  return await Promise.allSettled(all)
+  const failed = (await Promise.allSettled(all)).find(r => r.status === 'rejected')
+  if (failed !== undefined) throw failed.reason
 }
 
 async function regionMatches (
