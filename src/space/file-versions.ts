@@ -14,13 +14,23 @@ import type { ReplicaState } from './state.ts'
  * beforehand.
  *
  * Parts are cut where the chunks themselves say, as the chunker cuts bytes:
- * after a chunk whose hash has its low ten bits zero (one part per ~1,024
- * chunks), or at FILE_CHUNKS_MAX. An edit changes the chunks around it, so
- * it changes the part around it and no other: an edited version lists the
- * parts this replica recorded before in the same epoch again, by their
- * positions, and records only the new ones.
+ * after a chunk whose hash has its low bits zero, or at FILE_CHUNKS_MAX. An
+ * edit changes the chunks around it, so it changes the part around it and no
+ * other: an edited version lists the parts this replica recorded before in
+ * the same epoch again, by their positions, and records only the new ones.
+ *
+ * What an edit costs beyond its chunks is that part (~40 bytes per chunk it
+ * lists) and the record (~15 bytes per part it names), so parts are small:
+ * ~128 chunks (PART_CHUNKS_AVG), and more only for a file of more than
+ * 65,536 chunks, which then has ~512 parts (PARTS_AIMED, half of
+ * FILE_PARTS_MAX). At ~1,024 chunks per part, an insertion of 1 MiB in a
+ * file of 1 GiB (3,610 chunks) recorded two new parts listing 1,870 chunks:
+ * 78 KB of metadata on top of 1.45 MB of chunks (issue 14).
  */
-const PART_BOUNDARY_MASK = 0x3ff
+const PART_CHUNKS_AVG = 128
+const PARTS_AIMED = 512
+/** The low 16 bits of a chunk's hash are read: no part averages more chunks than that allows. */
+const PART_CHUNKS_AVG_MAX = 1 << 16
 
 /** Parts remembered for reuse, per space (about 60 KB of chunk list each): the oldest are forgotten first. */
 const PARTS_REMEMBERED = 100_000
@@ -85,12 +95,13 @@ export function fileVersionBodies (
 }
 
 function splitIntoParts (chunks: readonly FileChunk[]): FileChunk[][] {
+  const mask = partBoundaryMask(chunks.length)
   const parts: FileChunk[][] = []
   let part: FileChunk[] = []
   for (const c of chunks) {
     part.push(c)
     const h = c[0]
-    const low = ((h[30] as number) << 8 | (h[31] as number)) & PART_BOUNDARY_MASK
+    const low = ((h[30] as number) << 8 | (h[31] as number)) & mask
     if (low === 0 || part.length === FILE_CHUNKS_MAX) {
       parts.push(part)
       part = []
@@ -98,6 +109,17 @@ function splitIntoParts (chunks: readonly FileChunk[]): FileChunk[][] {
   }
   if (part.length > 0) parts.push(part)
   return parts
+}
+
+/**
+ * The mask of the hash bits that end a part when zero, for a list of `chunkCount` chunks: a part averages
+ * PART_CHUNKS_AVG chunks, or the power of two that keeps a longer list at ~PARTS_AIMED parts. A list that grows
+ * past a step is cut anew once, as any edit of its every part would be.
+ */
+export function partBoundaryMask (chunkCount: number): number {
+  let avg = PART_CHUNKS_AVG
+  while (avg < PART_CHUNKS_AVG_MAX && chunkCount > avg * PARTS_AIMED) avg *= 2
+  return avg - 1
 }
 
 /** Whether a chunk list must go in parts (more than one record holds inline). */

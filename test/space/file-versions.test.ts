@@ -5,11 +5,11 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { FILE_CHUNKS_MAX, sha256, toHex } from '../../src/codec/index.ts'
+import { FILE_CHUNKS_MAX, FILE_PARTS_MAX, sha256, toHex } from '../../src/codec/index.ts'
 import type { Entry, FileChunk } from '../../src/codec/index.ts'
 import { SpaceReplica } from '../../src/space/index.ts'
 import type { NewFileVersion } from '../../src/space/index.ts'
-import { fileVersionBodies } from '../../src/space/file-versions.ts'
+import { fileVersionBodies, partBoundaryMask } from '../../src/space/file-versions.ts'
 import { MemoryStore } from '../../src/store/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
 import { entryIdOf } from '../../src/ids/index.ts'
@@ -81,4 +81,35 @@ test('a part known from another epoch is recorded anew; one of this epoch is nam
   assert.deepEqual(sameEpoch.bodies.map(b => b.t), ['file'], 'every part named again')
   const nextEpoch = fileVersionBodies(once.fresh, [version('a', list)], { epoch: 6, seq: 0 })
   assert.equal(nextEpoch.bodies.filter(b => b.t === 'file.part').length, once.fresh.size)
+})
+
+test('an edit in a big file records one small part: ~128 chunks per part, not ~1,024', () => {
+  // 3,600 chunks: a file of ~1 GiB at the chunker's 256 KiB. Each of 20 edits replaces one chunk somewhere in it.
+  const list = chunks(0, 3600)
+  const first = fileVersionBodies(new Map(), [version('big.bin', list)], { epoch: 1, seq: 0 })
+  let refs = 0
+  for (let k = 0; k < 20; k++) {
+    const at = 90 + k * 171
+    const edited = [...list.slice(0, at), ...chunks(at, 1, `edit ${k} `), ...list.slice(at + 1)]
+    const next = fileVersionBodies(first.fresh, [version('big.bin', edited)], { epoch: 1, seq: 1000 })
+    const parts = next.bodies.filter(b => b.t === 'file.part')
+    assert.ok(parts.length >= 1 && parts.length <= 2, `edit ${k}: ${parts.length} new parts`)
+    for (const p of parts) refs += p.t === 'file.part' ? p.chunks.length : 0
+  }
+  // A part holding an edit is a size-biased pick: about twice the average part.
+  assert.ok(refs / 20 <= 400, `${refs / 20} chunk refs recorded again per edit, on average`)
+})
+
+test('the parts of a list: ~128 chunks each, more per part past 65,536 chunks, never more parts than a record lists', () => {
+  assert.equal(partBoundaryMask(3600), 127)
+  assert.equal(partBoundaryMask(65_536), 127)
+  assert.equal(partBoundaryMask(65_537), 255)
+  assert.equal(partBoundaryMask(FILE_CHUNKS_MAX * FILE_PARTS_MAX), 4095)
+  assert.equal(partBoundaryMask(Number.MAX_SAFE_INTEGER), 65_535)
+  const list = chunks(0, 65_536)
+  const { bodies } = fileVersionBodies(new Map(), [version('huge.bin', list)], { epoch: 1, seq: 0 })
+  const record = bodies.at(-1)
+  assert.ok(record?.t === 'file' && record.parts !== undefined)
+  assert.ok(record.parts.length > 400 && record.parts.length <= 640, `${record.parts.length} parts`)
+  assert.ok(record.parts.length <= FILE_PARTS_MAX)
 })
