@@ -35,8 +35,19 @@ interface ChunkLocation {
   readonly stat: Indexing
 }
 
-/** Files kept open for reads (serving a big file is many reads of one file). */
+/**
+ * Files kept open for reads (serving a big file is many reads of one file), the least recently read closed first.
+ * A file closed so is closed once the reads already using it are done: closing it under them failed them, and a
+ * failed read is answered as a changed file (the peer told "changed", the file scanned again) or fetched anew.
+ */
 const OPEN_FILES_MAX = 16
+
+/** An open file and the reads using it; `dropped`: no longer kept, so closed when the last of them is done. */
+interface OpenFile {
+  readonly handle: Promise<FsFileHandle | null>
+  users: number
+  dropped: boolean
+}
 /**
  * Chunks up to this size of a file this process read or wrote (warm: its pages are most likely cached) are read on
  * the main thread (FolderFs.readNow, fstatNow): a read from the page cache costs less there. Any other file (unchanged
@@ -49,7 +60,8 @@ export class ChunkIndex {
   readonly #root: string
   readonly #fs: FolderFs
   readonly #where = new Map<string, ChunkLocation[]>()
-  readonly #open = new Map<string, Promise<FsFileHandle | null>>()
+  /** In order of last use: the first is the least recently read. */
+  readonly #open = new Map<string, OpenFile>()
   /**
    * The stat each indexed file had when its chunks were found (its latest indexing); gone once the file is found
    * changed.
@@ -152,32 +164,22 @@ export class ChunkIndex {
 
   /** Closes the files kept open. */
   close (): void {
-    for (const h of this.#open.values()) void h.then(x => x?.close()).catch(() => {})
-    this.#open.clear()
+    for (const p of [...this.#open.keys()]) this.#forget(p)
   }
 
   async #readRegion (loc: ChunkLocation,
     alloc: (size: number) => Uint8Array = size => Buffer.allocUnsafe(size)): Promise<Uint8Array | null> {
     const scanned = loc.stat
     if (this.#stats.get(loc.path) !== scanned) return null
-    let opening = this.#open.get(loc.path)
-    if (opening === undefined) {
-      // Gone or unreadable since the scan. Never blocking: a FIFO put in the file's place would hold a thread-pool
-      // thread until a writer came (and with it the WAL syncs queued behind); its fstat below refuses it. No link
-      // followed (a scanned file is none): opening a device it names may act (a tape rewinds, a watchdog arms).
-      const flags = C.O_RDONLY | C.O_NONBLOCK | C.O_NOFOLLOW
-      opening = this.#fs.open(path.join(this.#root, loc.path), flags).catch(() => null)
-      this.#open.set(loc.path, opening)
-      if (this.#open.size > OPEN_FILES_MAX) this.#forget(this.#open.keys().next().value as string)
-    }
-    const handle = await opening
-    if (handle === null) { this.#open.delete(loc.path); return null }
+    const file = this.#use(loc.path)
     try {
+      const handle = await file.handle
+      if (handle === null) { this.#forget(loc.path, file); return null }
       // The open file itself, not the path: a file replaced since keeps its old inode open here, unchanged.
       const now = this.#warm.has(scanned)
       const st = (now ? this.#fs.fstatNow?.(handle.fd) : undefined) ?? await handle.stat()
       if (st.size !== scanned.size || Math.floor(st.mtimeMs) !== scanned.mtimeMs || st.ino !== scanned.ino) {
-        this.#forget(loc.path)
+        this.#forget(loc.path, file)
         return null
       }
       const buf = alloc(loc.size)
@@ -186,9 +188,30 @@ export class ChunkIndex {
         : (await handle.read(buf, 0, loc.size, loc.offset)).bytesRead
       return bytesRead === loc.size ? buf : null
     } catch {
-      this.#forget(loc.path)
+      this.#forget(loc.path, file)
       return null
+    } finally {
+      file.users--
+      if (file.dropped && file.users === 0) closeFile(file)
     }
+  }
+
+  /** The path's open file, opened if it is not, counted as used until the caller's `finally`. */
+  #use (p: string): OpenFile {
+    let file = this.#open.get(p)
+    if (file !== undefined) {
+      this.#open.delete(p) // to the end: the most recently read
+    } else {
+      // Gone or unreadable since the scan. Never blocking: a FIFO put in the file's place would hold a thread-pool
+      // thread until a writer came (and with it the WAL syncs queued behind); its fstat refuses it. No link
+      // followed (a scanned file is none): opening a device it names may act (a tape rewinds, a watchdog arms).
+      const flags = C.O_RDONLY | C.O_NONBLOCK | C.O_NOFOLLOW
+      file = { handle: this.#fs.open(path.join(this.#root, p), flags).catch(() => null), users: 0, dropped: false }
+    }
+    this.#open.set(p, file)
+    file.users++
+    if (this.#open.size > OPEN_FILES_MAX) this.#forget(this.#open.keys().next().value as string)
+    return file
   }
 
   /** The file moved on since its scan: its locations are not read again until it is indexed anew. */
@@ -199,9 +222,16 @@ export class ChunkIndex {
     this.#onChanged(loc.path)
   }
 
-  #forget (p: string): void {
-    const h = this.#open.get(p)
+  /** No longer keeps `p` open (only if it is still `only`, when given); closed once no read uses it. */
+  #forget (p: string, only?: OpenFile): void {
+    const file = this.#open.get(p)
+    if (file === undefined || (only !== undefined && file !== only)) return
     this.#open.delete(p)
-    void h?.then(x => x?.close()).catch(() => {})
+    file.dropped = true
+    if (file.users === 0) closeFile(file)
   }
+}
+
+function closeFile (file: OpenFile): void {
+  void file.handle.then(h => h?.close()).catch(() => {})
 }

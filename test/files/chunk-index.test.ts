@@ -131,4 +131,36 @@ describe('chunk index: serve only what hashes right', { timeout: 60_000 }, () =>
     assert.equal(opens, 1, 'the file stays open across the rebuild')
     index.close()
   })
+
+  test('more files read at once than are kept open: each read gets its bytes, none is taken for a changed file', async () => {
+    const dir = fs.mkdtempSync(path.join(root, 'many-'))
+    for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(dir, `f${i}.bin`), crypto.randomBytes(64 * 1024))
+    // Every open waits until all 20 serves have asked for theirs: the 17th closes the first file kept open, and so on.
+    let release!: () => void
+    const held = new Promise<void>(resolve => { release = resolve })
+    const open: number[] = []
+    const gated: FolderFs = {
+      ...nodeFolderFs,
+      open: async (f, flags, mode) => {
+        await held
+        const h = await nodeFolderFs.open(f, flags, mode)
+        const fd = h.fd
+        open.push(fd)
+        const close = h.close.bind(h)
+        h.close = async () => { open.splice(open.indexOf(fd), 1); await close() }
+        return h
+      }
+    }
+    const index = new ChunkIndex(dir, p => { throw new Error(`${p} reported changed`) }, gated)
+    const scan = await scanFolder(dir)
+    index.rebuild(scan.files, new Set()) // read through the handles, as for a file unchanged since an earlier run
+    const serving = scan.files.map(f => index.serve(toHex(f.chunks[0]![0])))
+    release()
+    const served = await Promise.all(serving)
+    assert.deepEqual(served.map(b => b instanceof Uint8Array), scan.files.map(() => true))
+    assert.equal(open.length, 16, 'the files closed once their reads were done; 16 stay open')
+    index.close()
+    await new Promise(resolve => setImmediate(resolve)) // each close is called once its open has settled: at once
+    assert.equal(open.length, 0)
+  })
 })
