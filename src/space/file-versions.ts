@@ -32,7 +32,10 @@ const PARTS_AIMED = 512
 /** The low 16 bits of a chunk's hash are read: no part averages more chunks than that allows. */
 const PART_CHUNKS_AVG_MAX = 1 << 16
 
-/** Parts remembered for reuse, per space (about 60 KB of chunk list each): the oldest are forgotten first. */
+/**
+ * Parts remembered for reuse, per space, the oldest forgotten first: a key and a position each (~200 bytes of memory),
+ * at ~128 chunks per part enough for the big files of terabytes of data.
+ */
 const PARTS_REMEMBERED = 100_000
 
 /** A version to record: its file record without `t`, with its whole chunk list (the parts are made here). */
