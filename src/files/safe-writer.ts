@@ -1,6 +1,7 @@
 import crypto from 'node:crypto'
 import { constants } from 'node:fs'
 import path from 'node:path'
+import { BufferPool } from '../blocks/index.ts'
 import type { ChunkBytes } from '../blocks/index.ts'
 import { bytesEqual, FILE_MODE_BITS } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
@@ -101,8 +102,11 @@ export const FETCH_AHEAD_BYTES = 16 * 1024 * 1024
  * collector and the kernel's fresh pages for a GiB of buffers were most of the receiver's CPU (measured).
  */
 const COPY_AHEAD_BYTES = 8 * 1024 * 1024
-/** The copy buffers one writer holds, in use or free: twice what is in use, so free ones of every size stay. */
-const COPY_BUFFERS_BYTES = 2 * COPY_AHEAD_BYTES
+/**
+ * The free copy buffers one writer keeps (blocks/buffer-pool.ts): with those in use, about 16 MiB held, what its
+ * fetches may hold (FETCH_AHEAD_BYTES), so 32 writers at once copying big files hold no more than they fetch.
+ */
+const COPY_FREE_BYTES = COPY_AHEAD_BYTES
 
 /**
  * Starts a datasync every FLUSH_EVERY_BYTES written (copied locally or fetched), without waiting for it:
@@ -130,45 +134,14 @@ class BackgroundFlush {
   }
 }
 
-/** A copy buffer's size for a chunk: a power of two, at least 64 KiB (chunks cut by content share a few sizes). */
+/**
+ * What a chunk's copy buffer counts against COPY_AHEAD_BYTES: the power of two it fits in, at least 64 KiB. The pool
+ * may lend a free buffer of up to twice a chunk's size, so the buffers in use stay within twice the bound at worst.
+ */
 function bufferBytes (size: number): number {
   let n = 64 * 1024
   while (n < size) n *= 2
   return n
-}
-
-/**
- * The buffers of one writer's local copies, reused: a chunk's bytes lie at the start of a free buffer of its size
- * (bufferBytes), a new one only when none is free. At most COPY_BUFFERS_BYTES held, in use or free, and one buffer
- * more (a chunk larger than the bound): 32 writers at once copying big files hold what their fetches may (16 MiB each).
- */
-class CopyBuffers {
-  readonly #free = new Map<number, Uint8Array[]>()
-  #held = 0
-
-  take (size: number): Uint8Array {
-    const bytes = bufferBytes(size)
-    const whole = this.#free.get(bytes)?.pop()
-    if (whole !== undefined) return whole.subarray(0, size)
-    // Room for it: free buffers of other sizes go to the collector first.
-    for (const [n, list] of this.#free) {
-      while (this.#held + bytes > COPY_BUFFERS_BYTES && list.pop() !== undefined) this.#held -= n
-    }
-    this.#held += bytes
-    return Buffer.allocUnsafeSlow(bytes).subarray(0, size)
-  }
-
-  give (taken: Uint8Array): void {
-    // Its own ArrayBuffer (allocUnsafeSlow), whole.
-    const whole = new Uint8Array(taken.buffer, 0, taken.buffer.byteLength)
-    if (this.#held > COPY_BUFFERS_BYTES) {
-      this.#held -= whole.length
-      return
-    }
-    const list = this.#free.get(whole.length) ?? []
-    list.push(whole)
-    this.#free.set(whole.length, list)
-  }
 }
 
 export function partPath (folder: string, versionId: string): string {
@@ -205,7 +178,7 @@ export async function writeFileVersion (
     const copied = new Set<number>()
     const local = sources.local
     if (local !== undefined) {
-      const buffers = new CopyBuffers()
+      const buffers = new BufferPool(COPY_FREE_BYTES)
       // In order, up to COPY_AHEAD_BYTES ahead of the writes: each buffer back in the pool once its chunk is written.
       await eachBounded(missing, i => bufferBytes(sizeOf(i)), COPY_AHEAD_BYTES, async i => {
         const [hash, size] = version.chunks[i] as FileChunk
@@ -218,7 +191,7 @@ export async function writeFileVersion (
           report.copiedLocally++
           flusher.wrote(size)
         } finally {
-          for (const b of taken) buffers.give(b)
+          for (const b of taken) buffers.giveBack(b)
         }
       })
     }
