@@ -13,9 +13,20 @@ import { RateLimit } from './rate-limit.ts'
  * to one token bucket (rate-limit.ts) shared by all relayed connections; the
  * leg stops reading until the bucket has paid for it, and a paused Yamux
  * stream withholds its window updates, so the sending member slows down
- * instead of the relay buffering. Each relayed byte is charged once (on the
- * leg it arrives on), though it crosses the relay's network twice.
+ * instead of the relay buffering more than the leg's window (held small:
+ * UNPAID_SECONDS). Each relayed byte is charged once (on the leg it arrives
+ * on), though it crosses the relay's network twice.
  */
+
+/**
+ * What one leg may take in beyond what is paid for, in seconds of the cap: its Yamux receive window. Yamux
+ * doubles a stream's window while data is read quickly (up to 16 MiB), and a leg paused for payment keeps
+ * receiving until its window is spent; resumed, it hands all of it on as one message, which is paid for only
+ * before the next. Measured without this bound (test/e2e/relay.test.ts, a 1 MiB/s cap): messages of up to
+ * 2.4 MB, and the test's 4 MiB across in 2.1-2.7 s in 4 runs of 10 (it asks at least 3 s); with the window only
+ * kept from growing, not brought down, 2 of 10 (the stop leg's window was 1 MiB already); held: 13 of 13 over 4 s.
+ */
+const UNPAID_SECONDS = 0.25
 type Handler = (stream: Stream, connection: Connection) => void | Promise<void>
 interface ServerComponents {
   readonly registrar: { handle: (protocol: string, handler: Handler, options?: object) => Promise<void> }
@@ -48,12 +59,30 @@ export function throttledComponents<C extends ServerComponents> (components: C, 
 
 /** Every message the stream receives is paid for before it reads the next. */
 function charge (stream: Stream, limit: RateLimit): void {
+  holdWindow(stream, limit.bytesPerSecond * UNPAID_SECONDS)
   stream.addEventListener('message', evt => {
     try { stream.pause() } catch { return } // closing: nothing more to read
     void limit.take(evt.data.byteLength).then(() => {
       try { stream.resume() } catch { /* closed meanwhile */ }
     })
   })
+}
+
+/** Yamux's initial stream window (@libp2p/yamux INITIAL_STREAM_WINDOW, not exported): no leg's window is held below it. */
+const YAMUX_INITIAL_WINDOW = 256 * 1024
+
+/**
+ * Holds a Yamux stream's receive window at `bytes` at most (never below Yamux's initial window): it may have grown
+ * already (the stop leg's had reached 1 MiB when the relay got it), and it would go on doubling. The fields are
+ * @libp2p/yamux's own (YamuxStream's window and its bound, read at each window update; a smaller window only makes
+ * the next updates smaller, which Yamux allows); a stream of another muxer has none and is left as it is.
+ */
+function holdWindow (stream: Stream, bytes: number): void {
+  const yamux = stream as unknown as { recvWindow?: unknown, maxStreamWindowSize?: unknown }
+  if (typeof yamux.recvWindow !== 'number' || typeof yamux.maxStreamWindowSize !== 'number') return
+  const bound = Math.min(yamux.maxStreamWindowSize, Math.max(YAMUX_INITIAL_WINDOW, Math.ceil(bytes)))
+  yamux.maxStreamWindowSize = bound
+  yamux.recvWindow = Math.min(yamux.recvWindow, bound)
 }
 
 /** `target` with some members replaced; the rest read from it, methods bound to it (libp2p's own objects). */
