@@ -68,7 +68,7 @@ function charge (stream: Stream, limit: RateLimit): void {
   })
 }
 
-/** Yamux's initial stream window (@libp2p/yamux INITIAL_STREAM_WINDOW, not exported): no leg's window is held below it. */
+/** Yamux's initial stream window (@libp2p/yamux's INITIAL_STREAM_WINDOW, not exported): no leg's is held below it. */
 const YAMUX_INITIAL_WINDOW = 256 * 1024
 
 /**
