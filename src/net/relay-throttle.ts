@@ -27,6 +27,9 @@ import { RateLimit } from './rate-limit.ts'
  * kept from growing, not brought down, 2 of 10 (the stop leg's window was 1 MiB already); held: 13 of 13 over 4 s.
  */
 const UNPAID_SECONDS = 0.25
+/** Yamux's initial stream window (@libp2p/yamux's INITIAL_STREAM_WINDOW, not exported): no leg's is held below it. */
+const YAMUX_INITIAL_WINDOW = 256 * 1024
+
 type Handler = (stream: Stream, connection: Connection) => void | Promise<void>
 interface ServerComponents {
   readonly registrar: { handle: (protocol: string, handler: Handler, options?: object) => Promise<void> }
@@ -67,9 +70,6 @@ function charge (stream: Stream, limit: RateLimit): void {
     })
   })
 }
-
-/** Yamux's initial stream window (@libp2p/yamux's INITIAL_STREAM_WINDOW, not exported): no leg's is held below it. */
-const YAMUX_INITIAL_WINDOW = 256 * 1024
 
 /**
  * Holds a Yamux stream's receive window at `bytes` at most (never below Yamux's initial window): it may have grown
