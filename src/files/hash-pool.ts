@@ -1,5 +1,6 @@
 import crypto from 'node:crypto'
 import { Worker } from 'node:worker_threads'
+import zlib from 'node:zlib'
 
 /**
  * SHA-256 of file chunks on a second thread, so that scanning a big file
@@ -41,19 +42,27 @@ function keepSpare (window: Buffer): void {
   if (dropSpares !== null) dropSpares.refresh()
   else dropSpares = setTimeout(() => { spareWindows.length = 0; dropSpares = null }, IDLE_STOP_MS).unref()
 }
-const waiting = new Map<number, { resolve: (d: Uint8Array[]) => void, reject: (e: Error) => void }>()
+/** Each range's SHA-256 and, if asked, its CRC-32 (empty if not asked). */
+export interface RangeHashes {
+  readonly digests: Uint8Array[]
+  readonly checks: Uint32Array
+}
+const NO_CHECKS = new Uint32Array(0)
+const waiting = new Map<number, { resolve: (d: RangeHashes) => void, reject: (e: Error) => void }>()
 
 function theWorker (): Worker {
   if (worker !== null) return worker
   const file = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url)
   const w = new Worker(file)
   w.unref()
-  w.on('message', ({ id, digests, window }: { id: number, digests: Uint8Array, window?: Uint8Array }) => {
+  w.on('message', ({ id, digests, checks, window }: {
+    id: number, digests: Uint8Array, checks: Uint32Array, window?: Uint8Array
+  }) => {
     if (window !== undefined) keepSpare(Buffer.from(window.buffer, window.byteOffset, window.byteLength))
     const job = waiting.get(id)
     waiting.delete(id)
     const n = digests.length / 32
-    job?.resolve(Array.from({ length: n }, (_, i) => digests.subarray(32 * i, 32 * i + 32)))
+    job?.resolve({ digests: Array.from({ length: n }, (_, i) => digests.subarray(32 * i, 32 * i + 32)), checks })
     if (waiting.size === 0) {
       w.unref()
       idleStop = setTimeout(() => {
@@ -86,25 +95,30 @@ export function windowOf (bytes: number): Buffer {
 }
 
 /**
- * The SHA-256 of each [start, end) of `window`; `window` must not be used after (its memory moves to the worker, or
- * is read into again by a later windowOf).
+ * The SHA-256 of each [start, end) of `window`, and with `checks` its CRC-32 too (what serving compares a chunk read
+ * again with: files/chunk-index.ts); `window` must not be used after (its memory moves to the worker, or is read into
+ * again by a later windowOf).
  */
-export function hashRanges (window: Buffer, ranges: readonly (readonly [number, number])[]): Promise<Uint8Array[]> {
+export function hashRanges (
+  window: Buffer, ranges: readonly (readonly [number, number])[], checks = false
+): Promise<RangeHashes> {
   // Only a buffer of its own can be moved or reused; a slice of Node's shared pool (a small buffer) is copied.
   const own = window.byteOffset === 0 && window.buffer.byteLength === window.byteLength
-  if (ranges.length === 0) return Promise.resolve([])
+  if (ranges.length === 0) return Promise.resolve({ digests: [], checks: NO_CHECKS })
   if (ranges.reduce((n, [start, end]) => n + end - start, 0) <= HASH_HERE_MAX_BYTES) {
     const digests = ranges.map(([start, end]) => crypto.hash('sha256', window.subarray(start, end), 'buffer'))
+    const crc = ([start, end]: readonly [number, number]): number => zlib.crc32(window.subarray(start, end))
+    const crcs = checks ? Uint32Array.from(ranges, crc) : NO_CHECKS
     if (own) keepSpare(window)
-    return Promise.resolve(digests)
+    return Promise.resolve({ digests, checks: crcs })
   }
   const id = nextId++
   const bytes = new Uint8Array(window.buffer, window.byteOffset, window.byteLength)
-  const done = new Promise<Uint8Array[]>((resolve, reject) => { waiting.set(id, { resolve, reject }) })
+  const done = new Promise<RangeHashes>((resolve, reject) => { waiting.set(id, { resolve, reject }) })
   if (idleStop !== null) clearTimeout(idleStop)
   idleStop = null
   const w = theWorker()
   if (waiting.size === 1) w.ref()
-  w.postMessage({ id, bytes, ranges }, own ? [bytes.buffer as ArrayBuffer] : [])
+  w.postMessage({ id, bytes, ranges, checks }, own ? [bytes.buffer as ArrayBuffer] : [])
   return done
 }

@@ -302,7 +302,7 @@ async function regionMatches (
   const buf = Buffer.allocUnsafe(size)
   const { bytesRead } = await handle.read(buf, 0, size, offset)
   if (bytesRead !== size) return false
-  const [digest] = await hashRanges(buf, [[0, size]])
+  const [digest] = (await hashRanges(buf, [[0, size]])).digests
   return digest !== undefined && bytesEqual(digest, hash)
 }
 

@@ -7,6 +7,7 @@ import { FILE_CHUNKS_LIMIT, FILE_MODE_BITS, filePathProblem, FOLDER_WORK_AREA } 
 import { nodeFolderFs } from './folder-fs.ts'
 import type { FolderFs, FsStats } from './folder-fs.ts'
 import { hashRanges, windowOf } from './hash-pool.ts'
+import type { RangeHashes } from './hash-pool.ts'
 import type { FileChunk } from '../codec/index.ts'
 
 /**
@@ -37,6 +38,18 @@ export interface ScannedFile {
   readonly mtimeMs: number
   readonly ino: number
   readonly chunks: readonly FileChunk[]
+  /**
+   * The CRC-32 of each chunk, from the read that found them (the same bytes as the SHA-256s): what serving compares a
+   * chunk read again with (chunk-index.ts). Absent where no read of this process found them (a file this node wrote,
+   * or known from its saved state); serving then hashes.
+   */
+  readonly checks?: Uint32Array | undefined
+}
+
+/** A file's chunks and their CRC-32s, from one read of it. */
+interface Chunked {
+  readonly chunks: FileChunk[]
+  readonly checks: Uint32Array
 }
 
 export interface ScanProblem { readonly path: string, readonly problem: string }
@@ -167,17 +180,17 @@ async function scanFile (
     const unchanged = previous !== undefined &&
       previous.size === meta.size && previous.mtimeMs === meta.mtimeMs && previous.ino === meta.ino
     if (unchanged) {
-      return { file: { ...meta, chunks: previous.chunks }, read: false }
+      return { file: { ...meta, chunks: previous.chunks, checks: previous.checks }, read: false }
     }
     const same = (now: FsStats | null): boolean =>
       now !== null && now.size === st.size && now.mtimeMs === st.mtimeMs && now.ino === st.ino
     const holds = async (): Promise<boolean> => same(await fs.stat(abs).catch(() => null))
-    const chunks = chunking !== undefined
+    const chunked = chunking !== undefined
       ? await chunkWith(fs, abs, chunking, holds)
       : await chunkScaled(fs, abs, st.size, holds)
     const after = await fs.stat(abs).catch(() => null)
     if (after === null) return null
-    if (chunks !== null && same(after)) return { file: { ...meta, chunks }, read: true }
+    if (chunked !== null && same(after)) return { file: { ...meta, ...chunked }, read: true }
   }
   throw new Error(`scanner: ${rel} kept changing while it was read (3 tries); it is scanned again next time`)
 }
@@ -192,10 +205,10 @@ export async function chunkFile (
   chunking?: ChunkerOptions,
   fs: FolderFs = nodeFolderFs
 ): Promise<FileChunk[]> {
-  const chunks = chunking !== undefined
+  const chunked = chunking !== undefined
     ? await chunkWith(fs, abs, chunking, always)
     : await chunkScaled(fs, abs, (await fs.stat(abs)).size, always)
-  return chunks ?? []
+  return chunked?.chunks ?? []
 }
 
 const always = async (): Promise<boolean> => true
@@ -203,19 +216,19 @@ const always = async (): Promise<boolean> => true
 /** chunkFile's sizes scaled to a file whose size the caller already has; null as chunkWith. */
 async function chunkScaled (
   fs: FolderFs, abs: string, size: number, holds: () => Promise<boolean>
-): Promise<FileChunk[] | null> {
+): Promise<Chunked | null> {
   for (let tier = 0; ; tier++) {
-    const chunks = await chunkWith(fs, abs, chunkingFor(size, tier), holds)
-    if (chunks === null || chunks.length <= FILE_CHUNKS_LIMIT || tier >= 8) return chunks
+    const chunked = await chunkWith(fs, abs, chunkingFor(size, tier), holds)
+    if (chunked === null || chunked.chunks.length <= FILE_CHUNKS_LIMIT || tier >= 8) return chunked
   }
 }
 
 /** The file's chunks; null as soon as `holds`, asked between reads, says the file changed (the rest is not read). */
 async function chunkWith (
   fs: FolderFs, abs: string, chunking: ChunkerOptions, holds: () => Promise<boolean>
-): Promise<FileChunk[] | null> {
+): Promise<Chunked | null> {
   const sizes: number[] = []
-  const hashes: Promise<Uint8Array[]>[] = []
+  const hashes: Promise<RangeHashes>[] = []
   const handle = await fs.open(abs, 'r')
   try {
     const readBytes = Math.max(READ_BYTES_MIN, 8 * chunking.avgBytes)
@@ -245,7 +258,7 @@ async function chunkWith (
       if (eof && start < filled) { ranges.push([start, filled]); start = filled }
       tail = Uint8Array.prototype.slice.call(window, start, filled)
       for (const [a, b] of ranges) sizes.push(b - a)
-      hashes.push(hashRanges(window, ranges))
+      hashes.push(hashRanges(window, ranges, true))
       // At most a few windows in flight: memory stays bounded whatever the file's size.
       if (hashes.length >= 3) await hashes[hashes.length - 3]
       if (!eof && !await holds()) {
@@ -257,6 +270,10 @@ async function chunkWith (
   } finally {
     await handle.close()
   }
-  const digests = (await Promise.all(hashes)).flat()
-  return digests.map((h, i) => [h, sizes[i] as number])
+  const windows = await Promise.all(hashes)
+  const digests = windows.flatMap(w => w.digests)
+  const checks = new Uint32Array(digests.length)
+  let at = 0
+  for (const w of windows) { checks.set(w.checks, at); at += w.checks.length }
+  return { chunks: digests.map((h, i) => [h, sizes[i] as number]), checks }
 }

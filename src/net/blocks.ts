@@ -17,8 +17,8 @@ import type { SentBarrier } from './served-gone.ts'
  * back before its bytes were sent (an endgame copy that lost, a request
  * asked elsewhere after a timeout), so a cancel saves the upload, or
  * "changed" when the server indexed the chunk but the file moved on since
- * its scan (the server hashes every chunk it reads before it sends it, and
- * rescans that file). Status 0 is the sender's word that the bytes are
+ * its scan (the server checks every chunk it reads against its scan before
+ * it sends it, and rescans that file). Status 0 is the sender's word that the bytes are
  * right: the asker verifies every chunk against its hash and blames only
  * those (block-fetch.ts); the other answers cost the sender nothing.
  *
