@@ -6,6 +6,7 @@ import { isMultiaddr, Node, readConfig, rememberPort, stablePort } from '../node
 import type { NodeOptions } from '../node/index.ts'
 import { loadApiServer } from '../api/index.ts'
 import { CliError } from './client.ts'
+import { growYoungGenerationInCatchUp } from './catch-up-gc.ts'
 import { returnMemoryWhenQuiet } from './quiet-gc.ts'
 import { parseRate } from './rate.ts'
 
@@ -93,6 +94,7 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
     ...inject
   })
   node.on('notice', n => { say('warn', n.message, n.atMs) })
+  const stopGrowingInCatchUp = growYoungGenerationInCatchUp(node)
   let api: InstanceType<typeof ApiServer> | undefined
   try {
     optimizeFromNow()
@@ -121,6 +123,7 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
   const stopReturningMemory = returnMemoryWhenQuiet()
   await stopRequested
   stopReturningMemory()
+  stopGrowingInCatchUp()
   await api.stop()
   await node.stop()
   // Everything is closed and durable: end the process here rather than when its event loop has drained. Node's
