@@ -55,6 +55,10 @@ export class SqliteStore implements Store {
       this.#wal = db.prepare('PRAGMA journal_mode = WAL').get()?.['journal_mode'] === 'wal' ? wal : null
       db.exec('PRAGMA synchronous = FULL')
       db.exec('PRAGMA foreign_keys = OFF')
+      // A statement that writes several rows keeps the pages it changed in a statement journal, to undo itself
+      // alone; past 64 KiB SQLite moved it to a temporary file, created and deleted per statement (a group commit
+      // of kv writes did ~350 a second). In memory it is at most the pages one statement changes.
+      db.exec('PRAGMA temp_store = MEMORY')
       migrate(db)
       this.#s = prepare(db)
     } catch (err) {
