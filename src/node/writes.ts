@@ -52,12 +52,16 @@ interface LocalWritesInit {
  * write succeeds again.
  *
  * Live data writes from API clients take the group commit (writeGrouped):
- * queued, and committed together once per turn of the event loop: one
- * transaction and one announce for the group, each write still judged
- * alone. The group's commit skips its own fsync (SqliteStore.unsynced), and
- * its writes are settled only once an fsync of the WAL started after it
- * completes (synced(), on the thread pool): meanwhile the event loop builds
- * and commits the next groups, which one later fsync covers together.
+ * queued, and committed together: one transaction and one announce for
+ * the group, each write still judged alone. The group's commit skips its
+ * own fsync (SqliteStore.unsynced), and its writes are settled only once an
+ * fsync of the WAL started after it completes (synced(), on the thread
+ * pool). While that fsync runs, the writes that arrive wait and form the
+ * next group, committed as soon as it completes: they could not be settled
+ * before the next fsync anyway, and one commit of many writes costs the
+ * event loop much less per write than several small ones (each commit
+ * writes the WAL frames of the pages it touched, and a feed's last pages
+ * and the tree's inner pages are touched by every commit).
  * The other writes (library callers, ACL, joins, folder records) stay
  * synchronous and durable when they return, and commit every queued write
  * first, so each feed's seqs still follow the order the writes arrived in,
@@ -77,6 +81,8 @@ export class LocalWrites {
   /** Writes waiting for their group, per space, in arrival order; a space with more goes to the back after a group. */
   readonly #queues = new Map<string, SpaceQueue>()
   #scheduled = false
+  /** Groups committed whose fsync has not completed: while any has, the next group waits and grows. */
+  #syncing = 0
   readonly stats: GroupCommitStats = { commits: 0, written: 0, refused: 0 }
 
   constructor (init: LocalWritesInit) {
@@ -131,14 +137,16 @@ export class LocalWrites {
 
   /**
    * One group per turn of the event loop (setImmediate: after the I/O of this
-   * turn, so every request read in it joins), then the next turn: between
-   * groups the acknowledgements go out and newly arrived writes join the queue.
+   * turn, so every request read in it joins), and none while a group's fsync
+   * runs: its settling schedules the next. Between groups the
+   * acknowledgements go out and newly arrived writes join the queue.
    */
   #schedule (): void {
     if (this.#scheduled) return
     this.#scheduled = true
     setImmediate(() => {
       this.#scheduled = false
+      if (this.#syncing > 0) return // the settling of that fsync schedules the next group
       const queue = this.#next()
       if (queue === undefined) return
       this.#commitGroup(queue)
@@ -186,7 +194,12 @@ export class LocalWrites {
     this.stats.refused += taken - written.length
     if (written.length === 0) return
     this.stats.commits++
-    this.#store.synced().then(() => {
+    this.#syncing++
+    const settled = (): void => {
+      this.#syncing--
+      if (this.#syncing === 0 && this.#queues.size > 0) this.#schedule()
+    }
+    this.#store.synced().finally(settled).then(() => {
       this.#storage.ok(LOCAL_WRITE_OPERATION)
       this.stats.written += written.length
       for (const { w, entry } of written) w.resolve(entry)

@@ -139,13 +139,17 @@ test('a group is acknowledged only once the fsync of the WAL that followed its c
   assert.equal(gate.calls.length, 1, 'one sync for the group')
   assert.deepEqual(node.kvList(id).map(r => r.key), ['a', 'b', 'c'], 'committed')
   assert.deepEqual(acknowledged, [], 'but not acknowledged before its sync completed')
-  const second = ['d', 'e'].map(put) // committed while the first sync runs: they wait for the next one
+  const second = ['d', 'e'].map(put) // written while the first sync runs: they wait for it, as the next group
   await settle()
   assert.equal(gate.calls.length, 1)
+  assert.deepEqual(node.kvList(id).map(r => r.key), ['a', 'b', 'c'], 'the next group waits while a sync runs')
+  assert.equal(node.writeStats().commits, 1)
   gate.calls[0]?.open()
   await Promise.all(first)
   await settle()
   assert.deepEqual(acknowledged, ['a', 'b', 'c'], 'the first sync covers only the writes committed before it started')
+  assert.deepEqual(node.kvList(id).map(r => r.key), ['a', 'b', 'c', 'd', 'e'], 'then committed')
+  assert.equal(node.writeStats().commits, 2, 'as one group')
   assert.equal(gate.calls.length, 2)
   gate.calls[1]?.open()
   await Promise.all(second)
