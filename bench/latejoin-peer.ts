@@ -32,7 +32,7 @@ import { RUN_ENTRIES_MAX } from '../src/codec/index.ts'
 import type { Entry, SignedBytes } from '../src/codec/index.ts'
 import { loadOrCreateIdentity } from '../src/identity/index.ts'
 import { Node } from '../src/node/index.ts'
-import { growYoungGenerationInCatchUp } from '../src/cli/catch-up-gc.ts'
+import { growYoungGenerationInBursts } from '../src/cli/young-generation.ts'
 import { signEntry, SpaceReplica } from '../src/space/index.ts'
 import { SqliteStore } from '../src/store/index.ts'
 import { memory } from './proc-memory.ts'
@@ -96,7 +96,7 @@ async function seed (dir: string): Promise<void> {
 
 async function join (dir: string, token: string, expect: number): Promise<void> {
   const node = Node.open({ dir, listen: ['/ip4/127.0.0.1/tcp/0'] })
-  growYoungGenerationInCatchUp(node) // as `samepage start` does (src/cli/start.ts)
+  growYoungGenerationInBursts(node) // as `samepage start` does (src/cli/start.ts)
   await node.start()
   let received = 0
   let done: (() => void) | undefined

@@ -11,7 +11,8 @@ const DAEMON_V8_FLAGS = [
   // V8 grows the young generation (two semi-spaces) up to 64 MiB each while a process allocates fast, and
   // keeps it: a daemon sat at 32 MiB of new space when idle and 128 MiB while syncing 10,000 small files,
   // resident all along. Left at its first size (1 MiB each) the small-file case peaked ~100 MB lower for
-  // the same CPU. While the node catches up on a peer's entries it may grow to 16 MiB (src/cli/catch-up-gc.ts).
+  // the same CPU. While the node catches up on a peer's entries, or takes many API writes at once, it may grow
+  // to 16 MiB (src/cli/young-generation.ts).
   '--semi-space-growth-factor=1'
   // Not --heap-growing-percent (the old generation's growth between full collections, V8's own up to 4×):
   // held at 1.5× a late joiner of 100,000 entries peaked at 190–200 MB instead of 230–310, but syncing

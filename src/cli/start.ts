@@ -6,7 +6,7 @@ import { isMultiaddr, Node, readConfig, rememberPort, stablePort } from '../node
 import type { NodeOptions } from '../node/index.ts'
 import { loadApiServer } from '../api/index.ts'
 import { CliError } from './client.ts'
-import { growYoungGenerationInCatchUp } from './catch-up-gc.ts'
+import { growYoungGenerationInBursts } from './young-generation.ts'
 import { returnMemoryWhenQuiet } from './quiet-gc.ts'
 import { parseRate } from './rate.ts'
 
@@ -94,7 +94,7 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
     ...inject
   })
   node.on('notice', n => { say('warn', n.message, n.atMs) })
-  const stopGrowingInCatchUp = growYoungGenerationInCatchUp(node)
+  const stopGrowingInBursts = growYoungGenerationInBursts(node)
   let api: InstanceType<typeof ApiServer> | undefined
   try {
     optimizeFromNow()
@@ -123,7 +123,7 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
   const stopReturningMemory = returnMemoryWhenQuiet()
   await stopRequested
   stopReturningMemory()
-  stopGrowingInCatchUp()
+  stopGrowingInBursts()
   await api.stop()
   await node.stop()
   // Everything is closed and durable: end the process here rather than when its event loop has drained. Node's

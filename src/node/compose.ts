@@ -5,6 +5,7 @@ import { Registry } from 'prom-client'
 import { loadOrCreateIdentity } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, parseAuthorKey } from '../ids/index.ts'
+import type { SpaceKey } from '../ids/index.ts'
 import type { Logger } from '../log/index.ts'
 import { advertisedAddrs, BlockLinks, Network, SessionTable, SyncDriver } from '../net/index.ts'
 import type { BlockProvider, BlockServed, EncrypterName, RelayLimits } from '../net/index.ts'
@@ -149,7 +150,8 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
       synced: async () => { await store.synced() }
     }
   })
-  const writes = new LocalWrites({ driver, storage, store })
+  const grouped = (space: SpaceKey, writes: number): void => { emitter.emit('grouped', { space, writes }) }
+  const writes = new LocalWrites({ driver, storage, store, grouped })
   const folders = new Folders({
     dir,
     diskReserveBytes: opts.diskReserveBytes,

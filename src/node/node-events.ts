@@ -19,6 +19,12 @@ export interface NodeEvents {
   stored: [{ space: SpaceKey, count: number, from: string }]
   /** The entries themselves, for programs embedding a node (not sent on the API's event stream). */
   entries: [{ space: SpaceKey, entries: readonly Entry[], from: string }]
+  /**
+   * A group commit of live data writes (kvPutGrouped and the like: the API's writes) was made, with `writes` of
+   * them. For programs embedding a node (not sent on the API's event stream): the daemon lets V8's young
+   * generation grow while big groups come (src/cli/young-generation.ts).
+   */
+  grouped: [{ space: SpaceKey, writes: number }]
   fork: [{ space: SpaceKey, author: string }]
   misbehaviour: [{ peer: string, reason: string, points: number, score: number, atMs: number }]
   disconnect: [{ peer: string, reason: string, atMs: number }]

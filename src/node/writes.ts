@@ -2,6 +2,7 @@ import { CodecError, codecReason } from '../codec/index.ts'
 import type { Body, Entry } from '../codec/index.ts'
 import { SpaceError } from '../space/index.ts'
 import type { KeyPair } from '../identity/index.ts'
+import type { SpaceKey } from '../ids/index.ts'
 import type { LocalBodies, LocalOutcome, SpaceReplica } from '../space/index.ts'
 import type { SyncDriver } from '../net/index.ts'
 import { NodeError } from './errors.ts'
@@ -42,6 +43,8 @@ interface LocalWritesInit {
   readonly driver: SyncDriver
   readonly storage: StorageHealth
   readonly store: Durability
+  /** Told of each group commit made, with the number of writes it took (the node's 'grouped' event). */
+  readonly grouped?: (space: SpaceKey, writes: number) => void
 }
 
 /**
@@ -78,6 +81,7 @@ export class LocalWrites {
   readonly #driver: SyncDriver
   readonly #storage: StorageHealth
   readonly #store: Durability
+  readonly #grouped: ((space: SpaceKey, writes: number) => void) | undefined
   /** Writes waiting for their group, per space, in arrival order; a space with more goes to the back after a group. */
   readonly #queues = new Map<string, SpaceQueue>()
   #scheduled = false
@@ -89,6 +93,7 @@ export class LocalWrites {
     this.#driver = init.driver
     this.#storage = init.storage
     this.#store = init.store
+    this.#grouped = init.grouped
   }
 
   write (replica: SpaceReplica, body: Body): Entry {
@@ -194,6 +199,7 @@ export class LocalWrites {
     this.stats.refused += taken - written.length
     if (written.length === 0) return
     this.stats.commits++
+    this.#grouped?.(key, written.length)
     this.#syncing++
     const settled = (): void => {
       this.#syncing--

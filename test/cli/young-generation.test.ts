@@ -1,24 +1,26 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { EventEmitter } from 'node:events'
-import { growYoungGenerationInCatchUp } from '../../src/cli/catch-up-gc.ts'
-import type { YoungGenerationControl } from '../../src/cli/catch-up-gc.ts'
+import { growYoungGenerationInBursts } from '../../src/cli/young-generation.ts'
+import type { YoungGenerationControl } from '../../src/cli/young-generation.ts'
 
 /**
  * The daemon lets V8's young generation grow only while it catches up on
- * peers' entries, up to 16 MiB of new space (src/cli/catch-up-gc.ts): what
- * it asks of V8, given the batches it sees and the size V8 reports.
+ * peers' entries or takes many API writes at once, up to 16 MiB of new
+ * space (src/cli/young-generation.ts): what it asks of V8, given the
+ * batches it sees and the size V8 reports.
  */
-describe('young generation grown in catch-up', () => {
-  function setup (): { node: EventEmitter<{ stored: [{ count: number, from: string }] }>, flags: string[], newSpace: { bytes: number }, stop: () => void } {
-    const node = new EventEmitter<{ stored: [{ count: number, from: string }] }>()
+describe('young generation grown in bursts', () => {
+  type Events = EventEmitter<{ stored: [{ count: number, from: string }], grouped: [{ writes: number }] }>
+  function setup (): { node: Events, flags: string[], newSpace: { bytes: number }, stop: () => void } {
+    const node: Events = new EventEmitter()
     const flags: string[] = []
     const newSpace = { bytes: 1024 * 1024 }
     const heap: YoungGenerationControl = {
       setFlagsFromString: flag => { flags.push(flag) },
       getHeapSpaceStatistics: () => [{ space_name: 'old_space', space_size: 500e6 }, { space_name: 'new_space', space_size: newSpace.bytes }]
     }
-    const stop = growYoungGenerationInCatchUp(node, heap)
+    const stop = growYoungGenerationInBursts(node, heap)
     return { node, flags, newSpace, stop }
   }
 
@@ -49,5 +51,20 @@ describe('young generation grown in catch-up', () => {
     assert.deepEqual(flags.at(-1), '--semi-space-growth-factor=2')
     stop()
     assert.deepEqual(flags.at(-1), '--semi-space-growth-factor=1')
+  })
+
+  test('group commits of many API writes let it grow; small groups do not', () => {
+    const { node, flags, newSpace, stop } = setup()
+    node.emit('grouped', { writes: 1 })
+    node.emit('grouped', { writes: 15 })
+    assert.deepEqual(flags, [])
+    node.emit('grouped', { writes: 16 })
+    assert.deepEqual(flags, ['--semi-space-growth-factor=2'])
+    newSpace.bytes = 16 * 1024 * 1024
+    node.emit('grouped', { writes: 64 })
+    assert.deepEqual(flags, ['--semi-space-growth-factor=2', '--semi-space-growth-factor=1'], 'held at 16 MiB')
+    stop()
+    node.emit('grouped', { writes: 64 })
+    assert.equal(flags.length, 2, 'stopped: groups change nothing')
   })
 })
