@@ -15,6 +15,9 @@ import {
 } from './sqlite-statements.ts'
 import type { Statements } from './sqlite-statements.ts'
 
+/** The WAL's pages between two automatic checkpoints (SQLite's default is 1,000; why more: the constructor). */
+const WAL_CHECKPOINT_PAGES = 4000
+
 /**
  * The store on disk, in one SQLite file (node:sqlite). A commit is one
  * IMMEDIATE transaction with synchronous=FULL: once commit() returns, the
@@ -59,6 +62,11 @@ export class SqliteStore implements Store {
       // alone; past 64 KiB SQLite moved it to a temporary file, created and deleted per statement (a group commit
       // of kv writes did ~350 a second). In memory it is at most the pages one statement changes.
       db.exec('PRAGMA temp_store = MEMORY')
+      // A checkpoint copies each page the WAL changed since the last one into the database file, on the committing
+      // thread (the event loop). Every 4,000 pages (a WAL of ~16 MB) instead of SQLite's 1,000, a page written again
+      // and again (a feed's last pages, the trees' inner pages) is copied a quarter as often: live writes from 64
+      // API clients 11,692-12,255/s against 10,842-11,150 (3 alternated pairs). A late joiner is no faster.
+      db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`)
       migrate(db)
       this.#s = prepare(db)
     } catch (err) {
