@@ -39,12 +39,14 @@ interface Durability {
   synced: () => Promise<void>
 }
 
+/** Told of each group commit made, with the number of writes it took (the node's 'grouped' event). */
+type GroupCommitted = (space: SpaceKey, writes: number) => void
+
 interface LocalWritesInit {
   readonly driver: SyncDriver
   readonly storage: StorageHealth
   readonly store: Durability
-  /** Told of each group commit made, with the number of writes it took (the node's 'grouped' event). */
-  readonly grouped?: (space: SpaceKey, writes: number) => void
+  readonly grouped?: GroupCommitted
 }
 
 /**
@@ -81,7 +83,7 @@ export class LocalWrites {
   readonly #driver: SyncDriver
   readonly #storage: StorageHealth
   readonly #store: Durability
-  readonly #grouped: ((space: SpaceKey, writes: number) => void) | undefined
+  readonly #grouped: GroupCommitted | undefined
   /** Writes waiting for their group, per space, in arrival order; a space with more goes to the back after a group. */
   readonly #queues = new Map<string, SpaceQueue>()
   #scheduled = false
