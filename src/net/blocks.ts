@@ -7,6 +7,7 @@ import { drained } from './drained.ts'
 import { answerSent, servingPaused } from './served-gone.ts'
 import { receivedCopy } from './received-buffers.ts'
 import type { SentBarrier } from './served-gone.ts'
+import { capReading, paidPaused } from './yamux-window.ts'
 
 /**
  * The block protocol: a peer asks for file chunks by hash, within one
@@ -101,6 +102,7 @@ export class BlockLink {
     this.#lp = lpStream(stream, {
       maxDataLength: BLOCK_FRAME_BYTES_MAX, maxBufferSize: ANSWERS_UNREAD_BYTES_MAX, lengthDecoder: frameLength
     })
+    capReading(stream, down)
   }
 
   get closed (): boolean {
@@ -184,9 +186,8 @@ export class BlockLink {
           this.#counters.blocksIn++
           // Copied out of the connection's read buffers at once, so that they die young (received-buffers.ts).
           const bytes = this.#intoReceived ? receivedCopy(piecesAfterStatus(frame), length) : piecesAfterStatus(frame)
-          // --max-down: the next answer is not read until this one's bytes are paid for (TCP pushes back on the
-          // sender).
-          await this.#down.take(length)
+          // --max-down: the next answer is not read until this one is paid for, the stream paused meanwhile.
+          await paidPaused(this.#stream, this.#down, length)
           waiter.resolve(bytes)
         } else if (status === STATUS.missing) {
           waiter.resolve('missing')

@@ -1,6 +1,7 @@
 import { RELAY_V2_HOP_CODEC, RELAY_V2_STOP_CODEC } from '@libp2p/circuit-relay-v2'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { RateLimit } from './rate-limit.ts'
+import { holdWindow, holdWindowUpdates } from './yamux-window.ts'
 
 /**
  * A relay's node-wide cap on relayed bytes per second (config.json
@@ -27,8 +28,6 @@ import { RateLimit } from './rate-limit.ts'
  * kept from growing, not brought down, 2 of 10 (the stop leg's window was 1 MiB already); held: 13 of 13 over 4 s.
  */
 const UNPAID_SECONDS = 0.25
-/** Yamux's initial stream window (@libp2p/yamux's INITIAL_STREAM_WINDOW, not exported): no leg's is held below it. */
-const YAMUX_INITIAL_WINDOW = 256 * 1024
 
 type Handler = (stream: Stream, connection: Connection) => void | Promise<void>
 interface ServerComponents {
@@ -70,34 +69,12 @@ function charge (stream: Stream, limit: RateLimit): void {
     void limit.take(evt.data.byteLength).then(() => {
       paying = false
       try { stream.resume() } catch { return } // closed meanwhile
+      // resume() handed on what the leg took in while paused, as one message, which paused it again (above), and
+      // then turned Yamux's window updates back on: while that message waited for payment, the sender got its window
+      // back for every frame it sent, and the next message carried all of it (up to 1.1 MB under a 1 MiB/s cap).
       if (paying) holdWindowUpdates(stream)
     })
   })
-}
-
-/**
- * resume() first hands on what the stream took in while paused, as one message, which pauses it again (above), and
- * then lets Yamux send window updates once more: while that message waited for payment, the sender got its window
- * back for every frame it sent, and the next message carried all of it (up to 1.1 MB under a 1 MiB/s cap, and the
- * test's 4 MiB across in 2.99 s). The updates are held again here, by the muxer's own pause (sendPause).
- */
-function holdWindowUpdates (stream: Stream): void {
-  const muxed = stream as unknown as { sendPause?: unknown }
-  if (typeof muxed.sendPause === 'function') muxed.sendPause.call(stream)
-}
-
-/**
- * Holds a Yamux stream's receive window at `bytes` at most (never below Yamux's initial window): it may have grown
- * already (the stop leg's had reached 1 MiB when the relay got it), and it would go on doubling. The fields are
- * @libp2p/yamux's own (YamuxStream's window and its bound, read at each window update; a smaller window only makes
- * the next updates smaller, which Yamux allows); a stream of another muxer has none and is left as it is.
- */
-function holdWindow (stream: Stream, bytes: number): void {
-  const yamux = stream as unknown as { recvWindow?: unknown, maxStreamWindowSize?: unknown }
-  if (typeof yamux.recvWindow !== 'number' || typeof yamux.maxStreamWindowSize !== 'number') return
-  const bound = Math.min(yamux.maxStreamWindowSize, Math.max(YAMUX_INITIAL_WINDOW, Math.ceil(bytes)))
-  yamux.maxStreamWindowSize = bound
-  yamux.recvWindow = Math.min(yamux.recvWindow, bound)
 }
 
 /** `target` with some members replaced; the rest read from it, methods bound to it (libp2p's own objects). */

@@ -2,11 +2,11 @@
  * Review (served chunks read into reused buffers, 0b923e7): try to make a buffer read into again while some layer
  * still holds bytes of an answer sent from it. One server, two askers over real TLS connections (TLS on the socket
  * handle), at once: several block streams per connection, answers of sizes across the pool's capacities, one asker
- * reading slowly (--max-down) so the encrypted connection holds bytes and waits for 'drain', cancels, a stream
- * aborted mid-answer, and other protocols' traffic both ways on the same connections. Every buffer is filled with
- * its chunk's bytes as it is taken (the pool's next reader overwrites it at once): an answer whose buffer came back
- * early arrives with bytes that do not hash to what was asked. Found sound: every answer arrives as served, while
- * buffers are reused.
+ * reading slowly (--max-down: its streams pause, and their Yamux windows hold the server's sends back), cancels, a
+ * stream aborted mid-answer, and other protocols' traffic both ways on the same connections. Every buffer is
+ * filled with its chunk's bytes as it is taken (the pool's next reader overwrites it at once): an answer whose
+ * buffer came back early arrives with bytes that do not hash to what was asked. Found sound: every answer arrives as
+ * served, while buffers are reused.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
