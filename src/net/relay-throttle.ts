@@ -1,7 +1,7 @@
 import { RELAY_V2_HOP_CODEC, RELAY_V2_STOP_CODEC } from '@libp2p/circuit-relay-v2'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { RateLimit } from './rate-limit.ts'
-import { holdWindow, holdWindowUpdates } from './yamux-window.ts'
+import { capReading, holdWindowUpdates } from './yamux-window.ts'
 
 /**
  * A relay's node-wide cap on relayed bytes per second (config.json
@@ -15,19 +15,9 @@ import { holdWindow, holdWindowUpdates } from './yamux-window.ts'
  * leg stops reading until the bucket has paid for it, and a paused Yamux
  * stream withholds its window updates, so the sending member slows down
  * instead of the relay buffering more than the leg's window (held small:
- * UNPAID_SECONDS). Each relayed byte is charged once (on the leg it arrives
+ * yamux-window.ts). Each relayed byte is charged once (on the leg it arrives
  * on), though it crosses the relay's network twice.
  */
-
-/**
- * What one leg may take in beyond what is paid for, in seconds of the cap: its Yamux receive window. Yamux
- * doubles a stream's window while data is read quickly (up to 16 MiB), and a leg paused for payment keeps
- * receiving until its window is spent; resumed, it hands all of it on as one message, which is paid for only
- * before the next. Measured without this bound (test/e2e/relay.test.ts, a 1 MiB/s cap): messages of up to
- * 2.4 MB, and the test's 4 MiB across in 2.1-2.7 s in 4 runs of 10 (it asks at least 3 s); with the window only
- * kept from growing, not brought down, 2 of 10 (the stop leg's window was 1 MiB already); held: 13 of 13 over 4 s.
- */
-const UNPAID_SECONDS = 0.25
 
 type Handler = (stream: Stream, connection: Connection) => void | Promise<void>
 interface ServerComponents {
@@ -61,7 +51,7 @@ export function throttledComponents<C extends ServerComponents> (components: C, 
 
 /** Every message the stream receives is paid for before it reads the next. */
 function charge (stream: Stream, limit: RateLimit): void {
-  holdWindow(stream, limit.bytesPerSecond * UNPAID_SECONDS)
+  capReading(stream, limit)
   let paying = false
   stream.addEventListener('message', evt => {
     try { stream.pause() } catch { return } // closing: nothing more to read

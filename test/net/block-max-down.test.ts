@@ -11,7 +11,7 @@ import { bareNode, connect, rawBytesRead } from './tls-nodes.ts'
  * and Yamux, whose window updates then stop, holds the server to about one window (256 KiB) ahead. It used to read
  * every answer as it came (the stream's reader takes each message at once, and Yamux grants window for what it was
  * given), so the whole pipeline of requests crossed the network at full speed and waited here: 8 MiB asked, all of it
- * on the wire within the first answers' second, where a 1 MiB/s cap had paid for four chunks.
+ * on the wire by the second answer, when a 1 MiB/s cap had paid for two chunks (512 KiB).
  *
  * Real libp2p nodes over TCP (Noise, so that the test can count the bytes JS reads off the socket). What is asserted
  * is an upper bound on bytes against what was paid for: a slower machine only moves fewer.
@@ -20,7 +20,7 @@ const PROTOCOL = '/samepage-test/blocks-max-down/1.0.0'
 const CHUNK = 256 * 1024
 const ASKED = 32
 const RATE = 1024 * 1024
-/** Paid-for answers, then one window per stream ahead at most, times a margin for the window update in flight. */
+/** Beyond what is paid for: one window (256 KiB) and the update in flight, with a margin: four windows and a chunk. */
 const AHEAD_MAX = 4 * 256 * 1024 + CHUNK
 
 function counters (): BlockCounters {
