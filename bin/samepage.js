@@ -23,10 +23,15 @@ if (process.argv.slice(2).includes('start')) {
   useDaemonV8Flags()
   deferOptimizingCompilers()
 }
-const { entryOf } = await import('../lib/tree.js')
+const { entryOf, isInstalled } = await import('../lib/tree.js')
 let main
 try {
-  main = entryOf('src/cli/main.ts', 'dist/cli/main.js')
+  // The daemon runs bundled (lib/daemon-bundle.js says why); a client command loads the few modules it needs.
+  if (process.argv.slice(2).includes('start')) {
+    const { daemonEntry } = await import('../lib/daemon-bundle.js')
+    main = daemonEntry(undefined, { installed: isInstalled() })
+  }
+  main ??= entryOf('src/cli/main.ts', 'dist/cli/main.js')
 } catch (err) {
   console.error(`samepage: ${err.message}`)
   process.exit(1)

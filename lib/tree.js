@@ -15,6 +15,12 @@ import { fileURLToPath } from 'node:url'
 
 const ROOT = new URL('../', import.meta.url)
 
+/** Whether this copy of samepage is an installed package (it runs its build) rather than a checkout. */
+export function isInstalled () {
+  const root = fileURLToPath(ROOT)
+  return root.split(path.sep).includes('node_modules') || !existsSync(new URL('src/', ROOT))
+}
+
 /**
  * The URL to import for a module: `source` (a path in src/) in a checkout, else `built` (the same in dist/).
  * Throws, saying what to do, when an installed copy has no build.

@@ -108,7 +108,7 @@ test('npm pack ships the build and no tests; installed, the command and the READ
     // A copy of the checkout, packed there: `npm pack` runs prepack (the build) into the copy's dist/, not ours.
     const checkout = path.join(scratch, 'checkout')
     for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md',
-      'LICENSE', 'bin', 'lib', 'src', 'contrib', 'docs', 'test', 'bench']) {
+      'LICENSE', 'bin', 'lib', 'scripts', 'src', 'contrib', 'docs', 'test', 'bench']) {
       fs.cpSync(path.join(ROOT, entry), path.join(checkout, entry), { recursive: true })
     }
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(checkout, 'node_modules'))
@@ -120,9 +120,13 @@ test('npm pack ships the build and no tests; installed, the command and the READ
       .map(f => f.replace(/^package\//, ''))
     for (const wanted of ['package.json', 'README.md', 'LICENSE', 'bin/samepage.js', 'lib/index.js', 'lib/tree.js',
       'dist/cli/main.js', 'dist/node/index.js', 'dist/node/index.d.ts', 'src/api/dashboard/index.html',
-      'contrib/systemd/samepage.service']) {
+      'contrib/systemd/samepage.service', 'dist/daemon.json']) {
       assert.ok(files.includes(wanted), `the tarball holds ${wanted}`)
     }
+    // The daemon's bundle (lib/daemon-bundle.js), which an installed `samepage start` runs.
+    const bundle = files.find(f => /^dist\/daemon-[0-9a-f]{16}\/main\.js$/.test(f))
+    assert.ok(bundle !== undefined, 'the tarball holds the daemon\'s bundle')
+    assert.ok(files.includes(bundle.replace('main.js', 'hash-worker.js')), 'and its hashing thread beside it')
     for (const file of files) {
       assert.doesNotMatch(file, /^(test|bench)\//, 'no tests or benchmarks ship')
       // lib/tree.js: an installed copy runs dist/ because it has no src/ code.
@@ -161,6 +165,7 @@ test('npm pack ships the build and no tests; installed, the command and the READ
       { stdio: 'pipe', timeout: 300_000 })
     const globalBin = path.join(prefix, 'bin', 'samepage')
     assert.equal(samepage(globalBin, '--version').stdout, `${PACKAGE.version}\n`)
+    // Its `samepage start` runs the bundle it shipped (the test's stderr would say if it fell back).
     const daemon = await startDaemon(path.join(scratch, 'global-node'), [], [], globalBin)
     try {
       const run = (...args: string[]): unknown => {

@@ -39,11 +39,15 @@ after(() => { fs.rmSync(root, { recursive: true, force: true }) })
 interface Run { code: number | null, stdout: string, stderr: string, modules: string[] }
 
 function run (...args: string[]): Run {
+  return runWith({}, ...args)
+}
+
+function runWith (env: Record<string, string>, ...args: string[]): Run {
   const record = path.join(root, `modules-${args.join('-').replace(/[^\w-]/g, '_')}.txt`)
   const r = spawnSync(process.execPath, ['--import', pathToFileURL(RECORDER).href, BIN, '--dir', dir, ...args], {
     encoding: 'utf8',
     timeout: SAFETY_NET_MS,
-    env: { ...process.env, SAMEPAGE_RECORD_MODULES: record }
+    env: { ...process.env, ...env, SAMEPAGE_RECORD_MODULES: record }
   })
   const modules = fs.readFileSync(record, 'utf8').split('\n').filter(line => line !== '')
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, modules }
@@ -96,8 +100,9 @@ test('--version prints package.json\'s version (JSON under --json) and loads onl
 })
 
 test('the rule sees the daemon side when it is loaded: `start` loads src/node/ and libp2p', () => {
-  // A bad --api stops `start` after it loaded the daemon and before it opened anything.
-  const r = run('start', '--api', 'nowhere')
+  // A bad --api stops `start` after it loaded the daemon and before it opened anything. From the source: the rule
+  // names source modules, and `start` otherwise runs the daemon's bundle (lib/daemon-bundle.js).
+  const r = runWith({ SAMEPAGE_DAEMON_FROM_SOURCE: '1' }, 'start', '--api', 'nowhere')
   assert.equal(r.code, 2, r.stderr)
   assert.match(r.stderr, /--api "nowhere" is not HOST:PORT/)
   const problems = daemonSide(r.modules)

@@ -6,6 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import readline from 'node:readline'
 import { pathToFileURL } from 'node:url'
+import { BUNDLED_FROM } from '../../lib/daemon-bundle.js'
 
 /**
  * An idle daemon does not load what only a client's request needs (issue 14,
@@ -14,7 +15,9 @@ import { pathToFileURL } from 'node:url'
  * runs as a user runs it (bin/samepage.js start), answers a health probe (one
  * of the server's own paths), and stops; a hook preloaded with --import
  * (test/helpers/record-modules.ts) records every module it resolved. The test
- * checks that set, never a time.
+ * checks that set, never a time: from the bundle `samepage start` runs
+ * (lib/daemon-bundle.js; each of its files says which sources it holds), and
+ * from the source as SAMEPAGE_DAEMON_FROM_SOURCE=1 runs it.
  */
 const ROOT = fs.realpathSync(path.join(import.meta.dirname, '..', '..'))
 const BIN = path.join(ROOT, 'bin', 'samepage.js')
@@ -31,12 +34,29 @@ const LATE: ReadonlyArray<[RegExp, string]> = [
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-idle-loads-'))
 after(() => { fs.rmSync(root, { recursive: true, force: true }) })
 
-test('a started daemon that answered only a health probe has loaded no zod, no ws, no call table', async () => {
-  const record = path.join(root, 'modules.txt')
+for (const from of ['bundle', 'source'] as const) {
+  test(`a started daemon (${from}) that answered only a health probe has loaded no zod, no ws, no call table`,
+    async () => {
+      const env = from === 'source' ? { SAMEPAGE_DAEMON_FROM_SOURCE: '1' } : {}
+      const loaded = await sourcesLoaded(path.join(root, from), env)
+      const bundled = loaded.some(url => url.includes('/dist/daemon-'))
+      assert.equal(bundled, from === 'bundle', `the daemon ran from its ${from}`)
+      assert.ok(loaded.some(url => url.includes('/node_modules/libp2p/')), 'the recorder saw the daemon load libp2p')
+      const early = loaded.flatMap(url => LATE.filter(([re]) => re.test(url)).map(([, what]) => `${what}: ${url}`))
+      assert.deepEqual(early, [])
+    })
+}
+
+/**
+ * Starts a daemon as a user does, asks for its health, stops it: the modules it resolved, each file of a bundle
+ * followed by the sources it holds (as file: URLs, as the source's own would be).
+ */
+async function sourcesLoaded (dir: string, env: Record<string, string>): Promise<string[]> {
+  const record = path.join(dir + '-modules.txt')
   const child = spawn(process.execPath, [
-    '--import', pathToFileURL(RECORDER).href, BIN, '--dir', path.join(root, 'data'), '--json', 'start',
+    '--import', pathToFileURL(RECORDER).href, BIN, '--dir', dir, '--json', 'start',
     '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0'
-  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SAMEPAGE_RECORD_MODULES: record } })
+  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env, SAMEPAGE_RECORD_MODULES: record } })
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
   const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
@@ -56,8 +76,13 @@ test('a started daemon that answered only a health probe has loaded no zod, no w
     clearTimeout(safety)
     child.kill('SIGKILL')
   }
-  const modules = fs.readFileSync(record, 'utf8').split('\n').filter(line => line !== '')
-  assert.ok(modules.some(url => url.includes('/node_modules/libp2p/')), 'the recorder saw the daemon load libp2p')
-  const early = modules.flatMap(url => LATE.filter(([re]) => re.test(url)).map(([, what]) => `${what}: ${url}`))
-  assert.deepEqual(early, [])
-})
+  const urls = fs.readFileSync(record, 'utf8').split('\n').filter(line => line !== '')
+  return urls.flatMap(url => {
+    const inBuild = /\/dist\/(daemon-[0-9a-f]{16})\/([^/]+\.js)$/.exec(url)
+    if (inBuild === null) return [url]
+    const [, build, file] = inBuild as unknown as [string, string, string]
+    const holds = JSON.parse(fs.readFileSync(path.join(ROOT, 'dist', build, BUNDLED_FROM), 'utf8')) as
+      Record<string, string[]>
+    return [url, ...(holds[file] ?? []).map(source => pathToFileURL(path.join(ROOT, source)).href)]
+  })
+}
