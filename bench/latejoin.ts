@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import readline from 'node:readline'
-import { daemonLike } from './daemon-like.ts'
+import { bundledScript, daemonLike } from './daemon-like.ts'
 import { memory } from './proc-memory.ts'
 
 /**
@@ -83,7 +83,8 @@ async function samepageSide (root: string, opts: LateJoinOptions): Promise<Recor
   // Node's type stripper, and keeps it (the joiner's external memory at its peak was ~8 MB larger with it).
   const compileCache = process.env.NODE_COMPILE_CACHE ?? path.join(os.tmpdir(), 'node-compile-cache')
   const env = { ...process.env, NODE_COMPILE_CACHE: compileCache }
-  return await measure(daemonLike(path.join(import.meta.dirname, 'latejoin-peer.ts')), { seed: path.join(root, 'samepage-seed'), join }, env, {
+  const peer = await bundledScript(path.join(import.meta.dirname, 'latejoin-peer.ts'))
+  return await measure(daemonLike(peer), { seed: path.join(root, 'samepage-seed'), join }, env, {
     prepare: [String(opts.entries), String(opts.valueBytes)],
     joinArgs: ready => ['join', join, ready.token as string, String(ready.expect)],
     count: ready => ready.expect as number

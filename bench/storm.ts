@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Random } from '../test/sim/random.ts'
-import { daemonLike } from './daemon-like.ts'
+import { bundledScript, daemonLike } from './daemon-like.ts'
 import type { RelayName, StormRequest } from './storm-node.ts'
 import { IpcChild } from './ipc-child.ts'
 import { sparseGraph } from './topology.ts'
@@ -76,7 +76,8 @@ class Cluster {
 
   static async start (n: number, edges: readonly [number, number][], relay: RelayName): Promise<Cluster> {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-storm-'))
-    const procs = Array.from({ length: n }, () => new Peer())
+    const script = await bundledScript(path.join(import.meta.dirname, 'storm-node.ts'))
+    const procs = Array.from({ length: n }, () => new Peer(script))
     const cluster = new Cluster(procs, edges, root)
     try {
       const opened = await Promise.all(procs.map((p, i) => p.call<{ addrs: string[] }>({ op: 'open', dir: path.join(root, `n${i}`), relay })))
@@ -185,8 +186,9 @@ interface RunReport {
 
 /** A node process (with a daemon's V8 settings: its memory is a node's) and request/response calls to it over IPC. */
 class Peer extends IpcChild<StormRequest> {
-  constructor () {
-    super(path.join(import.meta.dirname, 'storm-node.ts'), [], 'storm node', 10_000, daemonLike())
+  /** `script`: storm-node.ts bundled as the daemon is (daemon-like.ts bundledScript). */
+  constructor (script: string) {
+    super(script, [], 'storm node', 10_000, daemonLike())
   }
 }
 
