@@ -21,6 +21,7 @@ import { benchCli } from './cli.ts'
 import { benchLiveWrites } from './live-writes.ts'
 import { benchRelay } from './relay.ts'
 import { benchIdle } from './idle.ts'
+import { daemonEntry } from '../lib/daemon-bundle.js'
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, case: { type: 'string' } } })
 const quick = values.quick === true
@@ -32,6 +33,8 @@ if (folderCase !== undefined && !FOLDER_CASES.includes(folderCase)) {
 const only = folderCase === undefined ? values.only : 'folders'
 const started = performance.now()
 const log = (msg: string): void => { process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${msg}\n`) }
+// The daemons the cases start run its bundle (lib/daemon-bundle.js): made now if stale, so that no case pays for it.
+if (daemonEntry() === undefined) log('the daemons run from src/, unbundled: their memory is not that of `samepage start`')
 const result: Record<string, unknown> = {
   machine: { node: process.version, cpu: os.cpus()[0]?.model, cores: os.cpus().length, loadAverage: os.loadavg(), quick }
 }
