@@ -26,7 +26,8 @@ if (process.argv.slice(2).includes('start')) {
 const { entryOf, isInstalled } = await import('../lib/tree.js')
 let main
 try {
-  // The daemon runs bundled (lib/daemon-bundle.js says why); a client command loads the few modules it needs.
+  // The daemon runs bundled (lib/daemon-bundle.js says why); a client command loads the few modules it needs
+  // (one with a word `start` among its arguments runs the same code from the bundle).
   if (process.argv.slice(2).includes('start')) {
     const { daemonEntry } = await import('../lib/daemon-bundle.js')
     main = daemonEntry(undefined, { installed: isInstalled() })

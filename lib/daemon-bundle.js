@@ -45,7 +45,10 @@ const FROM_SOURCE = 'SAMEPAGE_DAEMON_FROM_SOURCE'
  */
 export function daemonEntry (root = ROOT, { installed = false, warn = msg => process.stderr.write(msg + '\n') } = {}) {
   const pointer = readPointer(root)
-  if (installed) return pointer === undefined ? undefined : entryUrl(root, pointer)
+  if (installed) {
+    const shipped = pointer !== undefined && fs.existsSync(path.join(root, 'dist', pointer.dir, 'main.js'))
+    return shipped ? entryUrl(root, pointer) : undefined
+  }
   if (!['', '0', undefined].includes(process.env[FROM_SOURCE])) return undefined
   if (pointer !== undefined && staleInput(root, pointer) === undefined) return entryUrl(root, pointer)
   const build = spawnSync(process.execPath, [BUILDER, root], { encoding: 'utf8' })

@@ -51,6 +51,8 @@ test('an installed package runs the build it shipped, unchecked, or none', () =>
     fs.rmSync(path.join(root, 'src'), { recursive: true }) // a package ships no source to compare
     assert.equal(daemonEntry(root, { installed: true }),
       new URL(`file://${path.join(root, 'dist', pointer.dir, 'main.js')}`).href)
+    fs.rmSync(path.join(root, 'dist', pointer.dir), { recursive: true })
+    assert.equal(daemonEntry(root, { installed: true }), undefined, 'a bundle named but not there: its dist/cli/ runs')
     fs.rmSync(path.join(root, 'dist', 'daemon.json'))
     assert.equal(daemonEntry(root, { installed: true }), undefined, 'no bundle shipped: its dist/cli/ runs')
   } finally {
