@@ -16,18 +16,23 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const ENTRY_POINTS = ['src/cli/main.ts', 'src/files/hash-worker.ts']
 /** Builds older than this, other than the current one, are removed by the next build. */
 const KEEP_OLD_BUILDS_MS = 30 * 24 * 3600 * 1000
+/** A source written less than this before a build started may be in it as it was before (mtime granularity). */
+const CHANGED_DURING_MS = 2000
 /** What a build killed halfway left (a build takes about a second). */
 const UNFINISHED_MS = 3600 * 1000
 
 /** Builds the daemon into dist/daemon-HASH/ and points dist/daemon.json at it; returns that pointer. */
 async function buildDaemon (root = ROOT) {
+  const started = Date.now()
   const parent = path.join(root, 'dist')
   const { dir, inputs: bundled } = await bundleInto({ root, entryPoints: ENTRY_POINTS, parent, prefix: 'daemon' })
   const sources = [...bundled, 'lib/daemon-bundle.js', 'scripts/build-daemon.js', 'scripts/bundle.js',
     path.relative(root, path.join(path.dirname(fileURLToPath(import.meta.resolve('esbuild'))), '..', 'package.json'))]
   const inputs = sources.map(file => {
     const st = fs.statSync(path.join(root, file))
-    return [file, st.size, st.mtimeMs]
+    // Written while esbuild read the sources, or so shortly before that its time may not tell: the bundle may
+    // hold it as it was. Recorded with no size, so that the next start builds again.
+    return [file, st.mtimeMs > started - CHANGED_DURING_MS ? -1 : st.size, st.mtimeMs]
   })
   const pointer = { dir, inputs }
   const tmpPointer = path.join(root, `${POINTER}.${process.pid}`)
