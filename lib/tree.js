@@ -15,10 +15,13 @@ import { fileURLToPath } from 'node:url'
 
 const ROOT = new URL('../', import.meta.url)
 
-/** Whether this copy of samepage is an installed package (it runs its build) rather than a checkout. */
+/**
+ * Whether this copy of samepage is an installed package (it runs its build) rather than a checkout: the same
+ * rule as entryOf's (the package ships src/api/dashboard/, but no src/ code).
+ */
 export function isInstalled () {
   const root = fileURLToPath(ROOT)
-  return root.split(path.sep).includes('node_modules') || !existsSync(new URL('src/', ROOT))
+  return root.split(path.sep).includes('node_modules') || !existsSync(new URL('src/cli/main.ts', ROOT))
 }
 
 /**
