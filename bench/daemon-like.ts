@@ -1,6 +1,5 @@
-import fs from 'node:fs'
 import path from 'node:path'
-import { bundleInto } from '../scripts/bundle.js'
+import { bundleInto, removeOldBundles } from '../scripts/bundle.js'
 
 /**
  * Node's arguments for a bench process that runs as a samepage daemon does: the daemon's V8 flags
@@ -39,11 +38,6 @@ async function bundle (script: string): Promise<string> {
   const name = path.basename(script, path.extname(script))
   const entryPoints = [path.relative(ROOT, script)]
   const { dir } = await bundleInto({ root: ROOT, entryPoints, parent: BUNDLES, prefix: name })
-  for (const other of fs.readdirSync(BUNDLES)) {
-    if (other === dir || !new RegExp(`^\\.?${name}-[0-9a-f]{16}(-\\d+)?$`).test(other)) continue
-    const at = path.join(BUNDLES, other)
-    const age = Date.now() - (fs.statSync(at, { throwIfNoEntry: false })?.mtimeMs ?? Date.now())
-    if (age > KEEP_OLD_BUNDLES_MS) fs.rmSync(at, { recursive: true, force: true })
-  }
+  removeOldBundles({ parent: BUNDLES, prefix: name, current: dir, keepMs: KEEP_OLD_BUNDLES_MS })
   return path.join(BUNDLES, dir, `${name}.js`)
 }

@@ -46,7 +46,7 @@ const FROM_SOURCE = 'SAMEPAGE_DAEMON_FROM_SOURCE'
 export function daemonEntry (root = ROOT, { installed = false, warn = msg => process.stderr.write(msg + '\n') } = {}) {
   const pointer = readPointer(root)
   if (installed) {
-    const shipped = pointer !== undefined && fs.existsSync(path.join(root, 'dist', pointer.dir, 'main.js'))
+    const shipped = pointer !== undefined && fs.existsSync(entryPath(root, pointer))
     return shipped ? entryUrl(root, pointer) : undefined
   }
   if (!['', '0', undefined].includes(process.env[FROM_SOURCE])) return undefined
@@ -64,7 +64,7 @@ export function daemonEntry (root = ROOT, { installed = false, warn = msg => pro
 
 /** The first file the build was made from that is gone or changed since, or undefined when it is current. */
 export function staleInput (root, pointer) {
-  if (!fs.existsSync(path.join(root, 'dist', pointer.dir, 'main.js'))) return path.join('dist', pointer.dir, 'main.js')
+  if (!fs.existsSync(entryPath(root, pointer))) return path.relative(root, entryPath(root, pointer))
   for (const [file, size, mtimeMs] of pointer.inputs) {
     let st
     try { st = fs.statSync(path.join(root, file)) } catch { return file }
@@ -83,6 +83,10 @@ export function readPointer (root) {
   }
 }
 
+function entryPath (root, pointer) {
+  return path.join(root, 'dist', pointer.dir, 'main.js')
+}
+
 function entryUrl (root, pointer) {
-  return pathToFileURL(path.join(root, 'dist', pointer.dir, 'main.js')).href
+  return pathToFileURL(entryPath(root, pointer)).href
 }

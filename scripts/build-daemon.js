@@ -9,8 +9,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { BUILD_DIR, POINTER } from '../lib/daemon-bundle.js'
-import { bundleInto } from './bundle.js'
+import { POINTER } from '../lib/daemon-bundle.js'
+import { bundleInto, removeOldBundles } from './bundle.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const ENTRY_POINTS = ['src/cli/main.ts', 'src/files/hash-worker.ts']
@@ -18,8 +18,6 @@ const ENTRY_POINTS = ['src/cli/main.ts', 'src/files/hash-worker.ts']
 const KEEP_OLD_BUILDS_MS = 30 * 24 * 3600 * 1000
 /** A source written less than this before a build started may be in it as it was before (mtime granularity). */
 const CHANGED_DURING_MS = 2000
-/** What a build killed halfway left (a build takes about a second). */
-const UNFINISHED_MS = 3600 * 1000
 
 /** Builds the daemon into dist/daemon-HASH/ and points dist/daemon.json at it; returns that pointer. */
 async function buildDaemon (root = ROOT) {
@@ -38,22 +36,10 @@ async function buildDaemon (root = ROOT) {
   const tmpPointer = path.join(root, `${POINTER}.${process.pid}`)
   fs.writeFileSync(tmpPointer, JSON.stringify(pointer))
   fs.renameSync(tmpPointer, path.join(root, POINTER))
-  removeOldBuilds(root, dir)
+  // Pointers written by builds killed before their rename: the same rule as a bundling's leftovers.
+  const leftover = /^daemon\.json\.\d+$/
+  removeOldBundles({ parent, prefix: 'daemon', current: dir, keepMs: KEEP_OLD_BUILDS_MS, leftover })
   return pointer
-}
-
-/** Old builds (a daemon started from one may still load its later chunks), and what a killed build left. */
-function removeOldBuilds (root, current) {
-  const dist = path.join(root, 'dist')
-  for (const name of fs.readdirSync(dist)) {
-    const unfinished = /^\.daemon-[0-9a-f]{16}-\d+$/.test(name) || /^daemon\.json\.\d+$/.test(name)
-    const old = BUILD_DIR.test(name) && name !== current
-    if (!unfinished && !old) continue
-    const keepFor = unfinished ? UNFINISHED_MS : KEEP_OLD_BUILDS_MS
-    const at = path.join(dist, name)
-    const age = Date.now() - (fs.statSync(at, { throwIfNoEntry: false })?.mtimeMs ?? Date.now())
-    if (age > keepFor) fs.rmSync(at, { recursive: true, force: true })
-  }
 }
 
 try {

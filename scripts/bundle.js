@@ -11,6 +11,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { BUNDLED_FROM } from '../lib/daemon-bundle.js'
 
+/** What a bundling killed halfway left (one takes about a second). */
+const UNFINISHED_MS = 3600 * 1000
 /** Native addons: loaded from node_modules, as from the source. */
 const EXTERNAL = ['sodium-native', '@parcel/watcher']
 /**
@@ -84,4 +86,22 @@ export async function bundleInto ({ root, entryPoints, parent, prefix }) {
     }
   }
   return { dir, inputs: Object.keys(result.metafile.inputs) }
+}
+
+/**
+ * Removes from `parent` the bundles of `prefix` other than `current` older than `keepMs` (a process started from
+ * one may still load its later chunks), and what a bundling killed halfway left there (and names `leftover`
+ * matches: the caller's own temporary files) after an hour.
+ */
+export function removeOldBundles ({ parent, prefix, current, keepMs, leftover = /^$/ }) {
+  const done = new RegExp(`^${prefix}-[0-9a-f]{16}$`)
+  const unfinished = new RegExp(`^\\.${prefix}-[0-9a-f]{16}-\\d+$`)
+  for (const name of fs.readdirSync(parent)) {
+    const old = done.test(name) && name !== current
+    if (!old && !unfinished.test(name) && !leftover.test(name)) continue
+    const keepFor = old ? keepMs : UNFINISHED_MS
+    const at = path.join(parent, name)
+    const age = Date.now() - (fs.statSync(at, { throwIfNoEntry: false })?.mtimeMs ?? Date.now())
+    if (age > keepFor) fs.rmSync(at, { recursive: true, force: true })
+  }
 }
