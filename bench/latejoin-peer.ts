@@ -23,9 +23,9 @@
  *
  * One JSON line per milestone on stdout; every wait is bounded (LIMIT_MS).
  * Each process runs with the daemon's V8 settings: bench/latejoin.ts starts it
- * with daemon-v8.ts preloaded (daemonLike says why the import below is not enough).
+ * with daemon-v8.js preloaded (daemonLike says why the import below is not enough).
  */
-import './daemon-v8.ts' // when run by hand: only after Node loaded every module below (latejoin.ts daemonLike)
+import './daemon-v8.js' // when run by hand: only after Node loaded every module below (latejoin.ts daemonLike)
 import fs from 'node:fs'
 import path from 'node:path'
 import { RUN_ENTRIES_MAX } from '../src/codec/index.ts'

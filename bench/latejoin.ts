@@ -79,12 +79,9 @@ async function measure (node: readonly string[], dirs: { seed: string, join: str
 
 async function samepageSide (root: string, opts: LateJoinOptions): Promise<Record<string, unknown>> {
   const join = path.join(root, 'samepage-join')
-  // With Node's compile cache from their first line, as bin/samepage.js runs a daemon: otherwise each process loads
-  // Node's type stripper, and keeps it (the joiner's external memory at its peak was ~8 MB larger with it).
-  const compileCache = process.env.NODE_COMPILE_CACHE ?? path.join(os.tmpdir(), 'node-compile-cache')
-  const env = { ...process.env, NODE_COMPILE_CACHE: compileCache }
+  // Bundled, as `samepage start` runs the daemon; no compile cache: the bundle and its preload strip no types.
   const peer = await bundledScript(path.join(import.meta.dirname, 'latejoin-peer.ts'))
-  return await measure(daemonLike(peer), { seed: path.join(root, 'samepage-seed'), join }, env, {
+  return await measure(daemonLike(peer), { seed: path.join(root, 'samepage-seed'), join }, process.env, {
     prepare: [String(opts.entries), String(opts.valueBytes)],
     joinArgs: ready => ['join', join, ready.token as string, String(ready.expect)],
     count: ready => ready.expect as number

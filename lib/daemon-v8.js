@@ -1,6 +1,6 @@
 /**
  * The V8 settings of a daemon's process (`samepage start`, from bin/samepage.js; and the bench's node
- * processes, which are daemons in all but name: bench/daemon-v8.ts). Set at run time, before the daemon's
+ * processes, which are daemons in all but name: bench/daemon-v8.js). Set at run time, before the daemon's
  * code loads: given on the command line instead, the semi-space setting left the young generation growing.
  * Client commands keep V8's defaults: they load their modules faster with a heap free to grow, and exit.
  * Worker threads share the flags. Measured on 2 cores (issue 14); the figures are in docs/architecture.md.
@@ -32,7 +32,7 @@ export function useDaemonV8Flags () {
  * modules and opens its store, code that runs once; src/cli/start.ts turns them on (optimizeFromNow) before the
  * node starts its network and folders. Optimizing that start touched ~6 MB more of the node binary's code and
  * left ~2 MB of compiled code and compiler memory: an idle daemon 6-8 MB smaller (docs/architecture.md, "Memory").
- * Not for the bench's processes (bench/daemon-v8.ts), which never turn them on.
+ * Not for the bench's processes (bench/daemon-v8.js), which never turn them on.
  */
 export function deferOptimizingCompilers () {
   v8.setFlagsFromString('--no-maglev')

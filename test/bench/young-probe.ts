@@ -3,7 +3,7 @@
  * daemon's V8 settings first and the node after, as bench/latejoin-peer.ts does, and prints the size of V8's
  * young generation once everything is loaded.
  */
-import '../../bench/daemon-v8.ts'
+import '../../bench/daemon-v8.js'
 import v8 from 'node:v8'
 import '../../src/node/index.ts'
 
