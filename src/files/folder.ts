@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events'
 import path from 'node:path'
-import watcher from '@parcel/watcher'
 import type { AsyncSubscription } from '@parcel/watcher'
 import type { ChunkFetcher, FetchProgress } from '../blocks/index.ts'
 import { inWorkArea } from '../codec/index.ts'
@@ -111,6 +110,8 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     // What the last run knew stands in for a previous scan: unchanged files are not read again.
     this.#state.scanned = new Map(known)
     if (this.#opts.watch !== false) {
+      // Loaded with the first folder, not with the daemon (an idle daemon's RSS: docs/architecture.md, "Memory").
+      const { default: watcher } = await import('@parcel/watcher')
       try {
         const settle = (): void => { this.schedule(WATCH_SETTLE_MS) }
         this.#subscription = await watcher.subscribe(this.root, settle, { ignore: [WORK_AREA] })

@@ -11,7 +11,8 @@ import { BUNDLED_FROM } from '../../lib/daemon-bundle.js'
 /**
  * An idle daemon does not load what only a client's request needs (issue 14,
  * docs/architecture.md "Memory"): routes.ts's calls with their zod schemas,
- * the OpenAPI document and ws load at the first request for them. The daemon
+ * the OpenAPI document and ws load at the first request for them, and the
+ * folder watcher with the first folder shared. The daemon
  * runs as a user runs it (bin/samepage.js start), answers a health probe (one
  * of the server's own paths), and stops; a hook preloaded with --import
  * (test/helpers/record-modules.ts) records every module it resolved. The test
@@ -28,6 +29,7 @@ const SAFETY_NET_MS = 120_000
 const LATE: ReadonlyArray<[RegExp, string]> = [
   [/\/node_modules\/zod\//, 'zod'],
   [/\/node_modules\/ws\//, 'ws'],
+  [/\/node_modules\/@parcel\/watcher\//, '@parcel/watcher (the folder watcher, loaded with the first folder)'],
   [/\/src\/api\/(routes|route-table|openapi|response-schemas)\.ts$/, 'the API\'s calls or its description']
 ]
 
@@ -35,15 +37,21 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-idle-loads-'))
 after(() => { fs.rmSync(root, { recursive: true, force: true }) })
 
 for (const from of ['bundle', 'source'] as const) {
-  test(`a started daemon (${from}) that answered only a health probe has loaded no zod, no ws, no call table`,
+  test(`a started daemon (${from}) that answered only a health probe has loaded no zod, no ws, no call table, no folder watcher`,
     async () => {
-      const env = from === 'source' ? { SAMEPAGE_DAEMON_FROM_SOURCE: '1' } : {}
+      // Its own temporary directory, to see whether it kept Node's compile cache there (bin/samepage.js: the source
+      // does, the bundle does not).
+      const tmp = path.join(root, `${from}-tmp`)
+      fs.mkdirSync(tmp)
+      const env = { TMPDIR: tmp, ...from === 'source' ? { SAMEPAGE_DAEMON_FROM_SOURCE: '1' } : {} }
       const loaded = await sourcesLoaded(path.join(root, from), env)
       const bundled = loaded.some(url => url.includes('/dist/daemon-'))
       assert.equal(bundled, from === 'bundle', `the daemon ran from its ${from}`)
       assert.ok(loaded.some(url => url.includes('/node_modules/libp2p/')), 'the recorder saw the daemon load libp2p')
       const early = loaded.flatMap(url => LATE.filter(([re]) => re.test(url)).map(([, what]) => `${what}: ${url}`))
       assert.deepEqual(early, [])
+      const cached = fs.existsSync(path.join(tmp, 'node-compile-cache'))
+      assert.equal(cached, from === 'source', `the daemon from its ${from} ${cached ? 'kept' : 'did not keep'} a compile cache`)
     })
 }
 
@@ -56,7 +64,7 @@ async function sourcesLoaded (dir: string, env: Record<string, string>): Promise
   const child = spawn(process.execPath, [
     '--import', pathToFileURL(RECORDER).href, BIN, '--dir', dir, '--json', 'start',
     '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0'
-  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env, SAMEPAGE_RECORD_MODULES: record } })
+  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...withoutCompileCache(process.env), ...env, SAMEPAGE_RECORD_MODULES: record } })
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
   const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
@@ -85,4 +93,10 @@ async function sourcesLoaded (dir: string, env: Record<string, string>): Promise
       Record<string, string[]>
     return [url, ...(holds[file] ?? []).map(source => pathToFileURL(path.join(ROOT, source)).href)]
   })
+}
+
+/** The environment less what would turn Node's compile cache on or off whatever bin/samepage.js decides. */
+function withoutCompileCache (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_COMPILE_CACHE: _on, NODE_DISABLE_COMPILE_CACHE: _off, ...rest } = env
+  return rest
 }
