@@ -110,13 +110,13 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     // What the last run knew stands in for a previous scan: unchanged files are not read again.
     this.#state.scanned = new Map(known)
     if (this.#opts.watch !== false) {
-      // Loaded with the first folder, not with the daemon (an idle daemon's RSS: docs/architecture.md, "Memory").
-      const { default: watcher } = await import('@parcel/watcher')
       try {
+        // Loaded with the first folder, not with the daemon (an idle daemon's RSS: docs/architecture.md, "Memory").
+        const { default: watcher } = await import('@parcel/watcher')
         const settle = (): void => { this.schedule(WATCH_SETTLE_MS) }
         this.#subscription = await watcher.subscribe(this.root, settle, { ignore: [WORK_AREA] })
       } catch {
-        // No watcher here (inotify limits): the periodic rescan still finds every change, later.
+        // No watcher here (inotify limits, its addon missing): the periodic rescan still finds every change, later.
       }
     }
     this.#rescan = setInterval(() => { this.schedule(0) }, this.#opts.rescanMs ?? RESCAN_MS)
