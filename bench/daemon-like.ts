@@ -21,8 +21,8 @@ const KEEP_OLD_BUNDLES_MS = 24 * 3600 * 1000
 /**
  * The bench script bundled as `samepage start` runs the daemon (lib/daemon-bundle.js: one bundle instead of
  * ~800 modules, ~12 MB less for an idle daemon), so that a process that stands for a daemon holds what a
- * daemon holds and loads what it loads as fast (TLS's libraries at the first dial). Made at each call (about a
- * second, once per bench process; an unchanged script gives the same folder), in .bench-tmp/NAME-HASH/.
+ * daemon holds and loads what it loads as fast (TLS's libraries at the first dial). Made once per bench process
+ * (about a second; an unchanged script gives the same folder), in .bench-tmp/NAME-HASH/.
  */
 export async function bundledScript (script: string): Promise<string> {
   let made = bundled.get(script)

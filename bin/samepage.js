@@ -15,7 +15,8 @@ if (major < 24) {
 // The daemon's V8 settings (lib/daemon-v8.js says why), before anything else loads; only for the daemon.
 // (A word `start` elsewhere in a command only changes how that command collects its garbage, and that it runs
 // unoptimized: nothing in a client command runs long enough to be optimized anyway.)
-if (process.argv.slice(2).includes('start')) {
+const daemon = process.argv.slice(2).includes('start')
+if (daemon) {
   useDaemonV8Flags()
   deferOptimizingCompilers()
 }
@@ -24,7 +25,7 @@ let main
 try {
   // The daemon runs bundled (lib/daemon-bundle.js says why); a client command loads the few modules it needs
   // (one with a word `start` among its arguments runs the same code from the bundle).
-  if (process.argv.slice(2).includes('start')) {
+  if (daemon) {
     const { daemonEntry } = await import('../lib/daemon-bundle.js')
     main = daemonEntry(undefined, { installed: isInstalled() })
   }

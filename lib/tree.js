@@ -20,8 +20,12 @@ const ROOT = new URL('../', import.meta.url)
  * rule as entryOf's (the package ships src/api/dashboard/, but no src/ code).
  */
 export function isInstalled () {
-  const root = fileURLToPath(ROOT)
-  return root.split(path.sep).includes('node_modules') || !existsSync(new URL('src/cli/main.ts', ROOT))
+  return underNodeModules() || !existsSync(new URL('src/cli/main.ts', ROOT))
+}
+
+/** Node strips no types under node_modules: a copy there runs its build, whatever else it holds. */
+function underNodeModules () {
+  return fileURLToPath(ROOT).split(path.sep).includes('node_modules')
 }
 
 /**
@@ -31,11 +35,11 @@ export function isInstalled () {
 export function entryOf (source, built) {
   const root = fileURLToPath(ROOT)
   const sourceUrl = new URL(source, ROOT)
-  const underNodeModules = root.split(path.sep).includes('node_modules')
-  if (existsSync(sourceUrl) && !underNodeModules) return sourceUrl.href
+  const inNodeModules = underNodeModules()
+  if (existsSync(sourceUrl) && !inNodeModules) return sourceUrl.href
   const builtUrl = new URL(built, ROOT)
   if (existsSync(builtUrl)) return builtUrl.href
-  throw new Error(underNodeModules
+  throw new Error(inNodeModules
     ? `samepage at ${root} has no build (${built}): Node strips no types under node_modules, so an installed ` +
       'samepage must come from a packed tarball (npm pack builds it) or have `npm run build` run in it'
     : `samepage at ${root} has neither its source (${source}) nor its build (${built})`)
