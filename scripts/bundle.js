@@ -14,7 +14,7 @@ import { BUNDLED_FROM } from '../lib/daemon-bundle.js'
 /** What a bundling killed halfway left (one takes about a second). */
 const UNFINISHED_MS = 3600 * 1000
 /** Native addons: loaded from node_modules, as from the source. */
-const EXTERNAL = ['sodium-native', '@parcel/watcher']
+const EXTERNAL = ['sodium-native', '@parcel/watcher', '@node-rs/crc32']
 /**
  * Bundled CommonJS packages call require() for Node's own modules; an ES module has none, so each file gets one.
  * (`__dirname` stays undefined: only pino's transports use it, and the daemon's logger has none.)

@@ -1,12 +1,12 @@
 import { constants as C } from 'node:fs'
 import path from 'node:path'
-import zlib from 'node:zlib'
 import { giveBackServedBuffer, takeServedBuffer } from '../blocks/index.ts'
 import { sha256, toHex } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
 import { nodeFolderFs } from './folder-fs.ts'
 import type { FolderFs, FsFileHandle } from './folder-fs.ts'
 import type { ScannedFile } from './scanner.ts'
+import { chunkCheck } from './chunk-check.ts'
 
 /**
  * Where each chunk of a shared folder sits on this node's disk: hash ->
@@ -77,7 +77,7 @@ const READ_NOW_MAX_BYTES = 1024 * 1024
 
 /** Whether `bytes`, read from `loc`, are still the chunk its scan found there (its CRC-32 if known, else its hash). */
 function asScanned (loc: ChunkLocation, bytes: Uint8Array, hashHex: string): boolean {
-  return loc.check !== undefined ? zlib.crc32(bytes) === loc.check : toHex(sha256(bytes)) === hashHex
+  return loc.check !== undefined ? chunkCheck(bytes) === loc.check : toHex(sha256(bytes)) === hashHex
 }
 
 export class ChunkIndex {

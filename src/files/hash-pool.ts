@@ -1,6 +1,6 @@
 import crypto from 'node:crypto'
 import { Worker } from 'node:worker_threads'
-import zlib from 'node:zlib'
+import { chunkCheck } from './chunk-check.ts'
 
 /**
  * SHA-256 of file chunks on a second thread, so that scanning a big file
@@ -107,7 +107,7 @@ export function hashRanges (
   if (ranges.length === 0) return Promise.resolve({ digests: [], checks: NO_CHECKS })
   if (ranges.reduce((n, [start, end]) => n + end - start, 0) <= HASH_HERE_MAX_BYTES) {
     const digests = ranges.map(([start, end]) => crypto.hash('sha256', window.subarray(start, end), 'buffer'))
-    const crc = ([start, end]: readonly [number, number]): number => zlib.crc32(window.subarray(start, end))
+    const crc = ([start, end]: readonly [number, number]): number => chunkCheck(window.subarray(start, end))
     const crcs = checks ? Uint32Array.from(ranges, crc) : NO_CHECKS
     if (own) keepSpare(window)
     return Promise.resolve({ digests, checks: crcs })

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto'
 import { parentPort } from 'node:worker_threads'
-import zlib from 'node:zlib'
+import { chunkCheck } from './chunk-check.ts'
 
 /**
  * The scanner's hashing thread: given a window of a file and the chunks cut
@@ -21,7 +21,7 @@ parentPort?.on('message', (job: Job) => {
   job.ranges.forEach(([start, end], i) => {
     const range = job.bytes.subarray(start, end)
     out.set(crypto.hash('sha256', range, 'buffer'), 32 * i)
-    if (job.checks) checks[i] = zlib.crc32(range)
+    if (job.checks) checks[i] = chunkCheck(range)
   })
   // The window goes back with its digests (moved, not copied): the scanner reads the next window into it.
   const window = job.bytes
