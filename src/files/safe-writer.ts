@@ -155,14 +155,21 @@ export async function writeFileVersion (
   fs: FolderFs = nodeFolderFs
 ): Promise<WriteReport> {
   const part = partPath(folder, version.id)
-  // The work area is a real directory of the folder, never a link to elsewhere.
-  await fs.mkdir(folder, { recursive: true })
+  // The work area is a real directory of the folder, never a link to elsewhere (made, and the folder, when missing).
   await checkWorkArea(fs, folder, WORK_AREA)
-  const { O_RDWR, O_CREAT, O_NOFOLLOW } = constants
-  const handle = await fs.open(part, O_RDWR | O_CREAT | O_NOFOLLOW, 0o600)
+  const { O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW } = constants
+  // Made here (O_EXCL), the common case, the part file holds nothing to look at: no stat, and (below) its size is
+  // what was written. One left by an earlier try is opened as it is, to resume.
+  let created = true
+  const handle = await fs.open(part, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+    .catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err
+      created = false
+      return await fs.open(part, O_RDWR | O_CREAT | O_NOFOLLOW, 0o600)
+    })
   const report = { resumed: 0, copiedLocally: 0, fetched: 0, bytesFetched: 0 }
   try {
-    const existing = (await handle.stat()).size
+    const existing = created ? 0 : (await handle.stat()).size
     const offsets: number[] = []
     const missing: number[] = []
     let offset = 0
@@ -217,9 +224,11 @@ export async function writeFileVersion (
       report.bytesFetched += size
       flusher.wrote(size)
     })
-    await handle.truncate(version.size)
+    // A part file made here and written chunk after chunk, each write checked whole, is exactly the chunks' size.
+    const sized = created && offset === version.size
+    if (!sized) await handle.truncate(version.size)
     await flusher.idle()
-    const { size: written } = await handle.stat()
+    const written = sized ? version.size : (await handle.stat()).size
     if (written !== version.size) {
       throw new Error(`safe writer: ${version.path} is ${written} bytes after writing, not ${version.size}`)
     }

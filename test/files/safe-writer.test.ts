@@ -76,6 +76,48 @@ describe('safe writer', () => {
     assert.equal(r.fetched, chunks.length - r.resumed)
   })
 
+  test('a new part file is not looked at (no stat, no truncate), nor the work area made again; a left one is', async () => {
+    const folder = path.join(root, 'calls')
+    const calls: string[] = []
+    const counted = (name: string): void => { calls.push(name) }
+    const fsCounting: FolderFs = {
+      ...nodeFolderFs,
+      lstat: async p => { counted('lstat'); return await nodeFolderFs.lstat(p) },
+      mkdir: async (p, o) => { counted('mkdir'); return await nodeFolderFs.mkdir(p, o) },
+      open: async (p, flags, mode) => {
+        counted('open')
+        const h = await nodeFolderFs.open(p, flags, mode)
+        return {
+          fd: h.fd,
+          read: async (...a) => await h.read(...a),
+          write: async (...a) => await h.write(...a),
+          writev: async (...a) => await h.writev!(...a),
+          stat: async () => { counted('fstat'); return await h.stat() },
+          truncate: async n => { counted('truncate'); await h.truncate(n) },
+          sync: async () => { await h.sync() },
+          datasync: async () => { await h.datasync() },
+          close: async () => { await h.close() }
+        }
+      }
+    }
+    const count = (name: string): number => calls.filter(c => c === name).length
+    const written = async (id: string, rel: string): Promise<void> => {
+      calls.length = 0
+      await writeFileVersion(folder, version(id, rel), { fetch: fetchFrom({ n: 0 }) }, fsCounting)
+      assert.ok(fs.readFileSync(path.join(folder, rel)).equals(data), rel)
+    }
+    await written('c'.repeat(64), 'first.bin')
+    assert.ok(count('mkdir') > 0, 'the first write makes the work area')
+    await written('d'.repeat(64), 'second.bin')
+    assert.deepEqual([count('mkdir'), count('fstat'), count('truncate')], [0, 0, 0])
+    assert.equal(count('lstat'), 2, 'the work area and its tmp/, each checked to be no link')
+    // Left by an earlier try: opened as it is, its size looked at, and cut to the version's size after.
+    const left = 'e'.repeat(64)
+    fs.writeFileSync(partPath(folder, left), Buffer.concat([data, Buffer.alloc(5000)]))
+    await written(left, 'third.bin')
+    assert.deepEqual([count('fstat') > 0, count('truncate')], [true, 1])
+  })
+
   test('a chunk whose bytes do not match its hash is refused before it is written; nothing appears', async () => {
     const folder = path.join(root, 'corrupt')
     const v = version('c'.repeat(64), 'x.bin')
