@@ -3,10 +3,10 @@ import zlib from 'node:zlib'
 
 /**
  * The CRC-32 a scan takes of each chunk and serving compares a chunk read again with (chunk-index.ts): the IEEE
- * polynomial, zlib's value. Computed by `@node-rs/crc32` (carry-less multiplication, about 3× node:zlib's crc32
- * here: 256 MiB in 37 ms against 122), which checked every byte a 1 GiB sender served twice, once scanning and
- * once serving. Loaded at the first chunk checked (an idle daemon maps no addon for it); where its prebuilt
- * binary cannot load, node:zlib's gives the same value.
+ * polynomial, zlib's value. A sender takes it of every byte it serves twice, scanning and serving, so it is computed
+ * by `@node-rs/crc32` (carry-less multiplication): 256 MiB out of the cache in 37 ms here against node:zlib's 122,
+ * a GiB of one 256 KiB buffer in the cache in 0.04 s against 0.18. Loaded at the first chunk checked (an idle
+ * daemon maps no addon for it); where its prebuilt binary cannot load, node:zlib's gives the same value.
  */
 type Crc32 = (bytes: Uint8Array) => number
 

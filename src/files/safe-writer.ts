@@ -158,7 +158,7 @@ export async function writeFileVersion (
   // The work area is a real directory of the folder, never a link to elsewhere (made, and the folder, when missing).
   await checkWorkArea(fs, folder, WORK_AREA)
   const { O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW } = constants
-  // Made here (O_EXCL), the common case, the part file holds nothing to look at: no stat, and (below) its size is
+  // Made here (O_EXCL: the common case), the part file holds nothing to look at: no stat, and (below) its size is
   // what was written. One left by an earlier try is opened as it is, to resume.
   let created = true
   const handle = await fs.open(part, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)

@@ -85,7 +85,7 @@ interface TargetProbe { readonly there: FsStats | null, readonly link: string | 
 async function probeTargets (state: PassState, jobs: readonly WriteJob[]): Promise<TargetProbe[]> {
   const dirs = new Map<string, Promise<string | null>>()
   const listings = new Map<string, Promise<Set<string> | null>>()
-  // The names in `dir` ('' when it is not there), or null when it cannot be listed (each path is then lstat'ed).
+  // The names in `dir` (none when it is not there), or null when it cannot be listed (each path is then lstat'ed).
   const namesIn = async (dir: string): Promise<Set<string> | null> => {
     let names = listings.get(dir)
     if (names === undefined) {
