@@ -85,17 +85,15 @@ interface TargetProbe { readonly there: FsStats | null, readonly link: string | 
 async function probeTargets (state: PassState, jobs: readonly WriteJob[]): Promise<TargetProbe[]> {
   const dirs = new Map<string, Promise<string | null>>()
   const listings = new Map<string, Promise<Set<string> | null>>()
-  // The names in `dir` (none when it is not there), or null when it cannot be listed (each path is then lstat'ed).
   const namesIn = async (dir: string): Promise<Set<string> | null> => {
     let names = listings.get(dir)
     if (names === undefined) {
-      names = state.fs.readdir(path.join(state.root, dir), { withFileTypes: true }).then(
-        entries => new Set(entries.map(e => e.name)),
-        (err: NodeJS.ErrnoException) => err.code === 'ENOENT' ? new Set<string>() : null)
+      names = listedNames(state, path.join(state.root, dir))
       listings.set(dir, names)
     }
     return await names
   }
+  // Where the directory cannot be listed, each path is lstat'ed.
   const lstatIfListed = async (rel: string): Promise<FsStats | null> => {
     const names = await namesIn(path.posix.dirname(rel))
     if (names !== null && !names.has(path.posix.basename(rel))) return null
@@ -169,15 +167,20 @@ export async function writeJobs (state: PassState, jobs: readonly WriteJob[], fe
 async function partFilesOf (state: PassState, jobs: readonly WriteJob[]): Promise<boolean[]> {
   const parts = jobs.map(j => partPath(state.root, j.version.id))
   const dir = path.dirname(partPath(state.root, 'x'))
-  let names: Set<string>
-  try {
-    names = new Set((await state.fs.readdir(dir, { withFileTypes: true })).map(e => e.name))
-  } catch (err) {
-    const none = ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')
-    if (none) return parts.map(() => false)
+  const names = await listedNames(state, dir)
+  if (names === null) {
     return await Promise.all(parts.map(async p => await state.fs.lstat(p).then(() => true, () => false)))
   }
   return parts.map(p => path.dirname(p) === dir && names.has(path.basename(p)))
+}
+
+/** The names in directory `dir`: none when it is not there (or not a directory), null when it cannot be listed. */
+async function listedNames (state: PassState, dir: string): Promise<Set<string> | null> {
+  try {
+    return new Set((await state.fs.readdir(dir, { withFileTypes: true })).map(e => e.name))
+  } catch (err) {
+    return ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '') ? new Set() : null
+  }
 }
 
 async function writeJob (
