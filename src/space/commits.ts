@@ -142,7 +142,7 @@ export function commitRebuild (
   s.store.commit({ space: s.key, ...batch, replaceViews: true, viewWrites })
   s.aclEntries.push(...aclAdded)
   s.acl = next
-  s.kvOrders.remember(overlay) // built from no rows: every kv row there is
+  // Nothing to remember: the rebuild's overlay read no rows, so every key in it is new (KvOrderCache says why not).
 }
 
 /** Stores a fork proof (the lowest per feed) and rebuilds: the forked feed's entries from its seq on are retracted. */

@@ -39,6 +39,14 @@ interface KvOrder {
  * The order of committed kv rows by key (null: no row), kept by whoever is
  * the only writer of a space's views, so that a kv update needs neither a
  * row read nor a row decode. Never holds more than its bound.
+ *
+ * Only keys that had a row before the batch are kept: an update of a key
+ * is what predicts another. A key new to the store is not (its next write
+ * reads the row, as before the cache): a late joiner's keys are nearly all
+ * new, and their orders, kept for up to 10,000 keys and then dropped at
+ * once, outlived V8's young generation. With them and the entries held
+ * for a sync (net/sync-driver.ts heldEntries), a joiner of 100,000 entries
+ * peaked at 212-245 MB; without, 163-166 MB (docs/experiments.md).
  */
 export class KvOrderCache {
   readonly #known = new Map<string, KvOrder | null>()
@@ -52,12 +60,14 @@ export class KvOrderCache {
     return this.#known.get(key)
   }
 
-  /** After a commit of `overlay`'s writes: what it read and wrote is now the committed state. */
+  /** After a commit of `overlay`'s writes: what it read and wrote is now the committed state (new keys: above). */
   remember (overlay: ViewOverlay): void {
     const orders = overlay.kvOrders()
-    if (this.#known.size + orders.size > this.#max) this.#known.clear()
-    if (orders.size > this.#max) return
-    for (const [key, order] of orders) this.#known.set(key, order)
+    const fresh = overlay.newKvKeys()
+    const kept = orders.size - fresh.size
+    if (this.#known.size + kept > this.#max) this.#known.clear()
+    if (kept > this.#max) return
+    for (const [key, order] of orders) if (!fresh.has(key)) this.#known.set(key, order)
   }
 
   clear (): void {
@@ -74,6 +84,8 @@ export class ViewOverlay implements RowSource {
   readonly #kv = new Map<string, KvOrder | null>()
   /** kv rows written, by key text: a catch-up writes one per entry, and a hex key for each showed in its profile. */
   readonly #kvRows = new Map<string, ViewWrite>()
+  /** kv keys this overlay wrote that had no row before it. */
+  readonly #newKv = new Set<string>()
 
   constructor (base: RowSource, cache?: KvOrderCache) {
     this.#base = base
@@ -111,12 +123,17 @@ export class ViewOverlay implements RowSource {
   }
 
   setKv (key: string, bytes: Uint8Array, order: KvOrder, row: Uint8Array): void {
+    if (this.#kv.get(key) === null) this.#newKv.add(key)
     this.#kvRows.set(key, { view: 'kv', key: bytes, value: row })
     this.#kv.set(key, order)
   }
 
   kvOrders (): ReadonlyMap<string, KvOrder | null> {
     return this.#kv
+  }
+
+  newKvKeys (): ReadonlySet<string> {
+    return this.#newKv
   }
 
   writes (): ViewWrite[] {

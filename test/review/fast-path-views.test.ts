@@ -21,7 +21,7 @@ import { decodeEntry, decodeMessage, encodeMessage, AUTHOR_SIZE } from '../../sr
 import type { SignedBytes } from '../../src/codec/index.ts'
 import { MemoryStore } from '../../src/store/index.ts'
 import { SpaceReplica } from '../../src/space/index.ts'
-import { applyDataEntry, EMPTY_ROWS, KvOrderCache, ViewOverlay } from '../../src/space/views.ts'
+import { applyDataEntry, encodeKvRow, KvOrderCache, ViewOverlay } from '../../src/space/views.ts'
 import { authorKeyOf } from '../../src/ids/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
 import { bareNode, connect } from '../net/tls-nodes.ts'
@@ -64,7 +64,9 @@ test('an entries message read from a Buffer frame gives byte strings of their ow
 test('a kv order kept in the kv order cache does not hold its entry\'s bytes', () => {
   const { run } = kvRun(4, 60_000)
   const cache = new KvOrderCache()
-  const overlay = new ViewOverlay(EMPTY_ROWS, cache)
+  // Keys that had a row before the batch (the cache keeps no others): an empty value at the oldest order.
+  const empty = encodeKvRow({ ...decodeEntry(run[0]![0], run[0]![1]), clock: { wallMs: 0, counter: 0 } }, false, '')
+  const overlay = new ViewOverlay({ get: view => view === 'kv' ? empty : undefined }, cache)
   for (const [bytes, sig] of run) applyDataEntry(overlay, decodeEntry(bytes, sig))
   cache.remember(overlay)
   let held = 0
