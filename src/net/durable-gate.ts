@@ -29,6 +29,8 @@ export interface Durability {
 
 /** Where released outputs go: the sessions and the event listeners. */
 type Deliver = (sends: readonly Outbound[], events: readonly SyncEvent[]) => void
+/** What of an event the gate keeps while it holds it (the event itself unless the driver says less). */
+type WhileHeld = (event: SyncEvent) => SyncEvent
 
 interface Held {
   /** Less those of a session that ended meanwhile (forget()). */
@@ -60,6 +62,7 @@ export class DurableGate {
   readonly #durability: Durability
   readonly #deliver: Deliver
   readonly #onFailure: (err: unknown) => void
+  readonly #whileHeld: WhileHeld
   /** In the engine's order; the first ones are released as soon as they are durable. */
   #held: Held[] = []
   /** Bytes of each peer's held messages: its backlog too, so its wants cannot pile up served entries here. */
@@ -76,10 +79,11 @@ export class DurableGate {
   /** A step committed after close(): no send goes out any more. */
   #mutedAfterClose = false
 
-  constructor (durability: Durability, deliver: Deliver, onFailure: (err: unknown) => void) {
+  constructor (durability: Durability, deliver: Deliver, onFailure: (err: unknown) => void, whileHeld?: WhileHeld) {
     this.#durability = durability
     this.#deliver = deliver
     this.#onFailure = onFailure
+    this.#whileHeld = whileHeld ?? (ev => ev)
   }
 
   /** Runs a step of the engine with its commits made without fsync: its outputs (pass()) are held until synced. */
@@ -124,7 +128,7 @@ export class DurableGate {
       return
     }
     if (sends.length === 0 && events.length === 0 && !committed) return
-    const held: Held = { sends, events, durable: !committed, from }
+    const held: Held = { sends, events: events.map(this.#whileHeld), durable: !committed, from }
     this.#held.push(held)
     if (from !== undefined) this.#take(from, from.bytes)
     for (const out of sends) this.#heldBytes.set(out.peer, (this.#heldBytes.get(out.peer) ?? 0) + out.bytes.byteLength)

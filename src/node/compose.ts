@@ -21,7 +21,7 @@ import { SpaceLeave } from './leave.ts'
 import { MemberCommands } from './member-commands.ts'
 import { MisbehaviourLog } from './misbehaviour-log.ts'
 import { NetworkView } from './network-view.ts'
-import { NodeEventHandler } from './node-events.ts'
+import { NodeEventHandler, storedEntriesRead } from './node-events.ts'
 import { NodeLog } from './node-log.ts'
 import type { NodeEvents } from './node-events.ts'
 import { OwnFeedWatch } from './own-feed.ts'
@@ -148,7 +148,8 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
       unsynced: step => store.unsynced(step),
       unsyncedCommits: () => store.unsyncedCommits,
       synced: async () => { await store.synced() }
-    }
+    },
+    heldEntries: storedEntriesRead(keyPair.publicKey, emitter)
   })
   const grouped = (space: SpaceKey, writes: number): void => { emitter.emit('grouped', { space, writes }) }
   const writes = new LocalWrites({ driver, storage, store, grouped })

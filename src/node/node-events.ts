@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events'
 import { isAuthorKey, keyBytes } from '../ids/index.ts'
+import { bytesEqual } from '../codec/index.ts'
 import type { Entry } from '../codec/index.ts'
 import { peerIdOf } from '../identity/index.ts'
 import type { SpaceKey } from '../ids/index.ts'
@@ -17,7 +18,10 @@ import type { NodeTelemetry } from './telemetry.ts'
 
 export interface NodeEvents {
   stored: [{ space: SpaceKey, count: number, from: string }]
-  /** The entries themselves, for programs embedding a node (not sent on the API's event stream). */
+  /**
+   * The entries themselves, for programs embedding a node (not sent on the API's event stream): those stored after
+   * the first listener came (storedEntriesRead).
+   */
   entries: [{ space: SpaceKey, entries: readonly Entry[], from: string }]
   /**
    * A group commit of live data writes (kvPutGrouped and the like: the API's writes) was made, with `writes` of
@@ -55,6 +59,20 @@ interface NodeEventHandlerInit {
   readonly log: NodeLog
   /** A join or a redemption was stored: the deployment's owner may promote the new member. */
   readonly afterJoin: (space: SpaceKey) => void
+}
+
+/**
+ * The entries of a `stored` event the handler below reads, besides their
+ * count: joins and redemptions (logged; the owner may promote the new
+ * member), this node's own (a restore noticed: own-feed.ts), and all of
+ * them while the node has 'entries' listeners. What the durable gate keeps
+ * of an event it holds until its sync (net/sync-driver.ts, heldEntries).
+ */
+export function storedEntriesRead (
+  publicKey: Uint8Array, emitter: EventEmitter<NodeEvents>
+): (entry: Entry) => boolean {
+  return e => e.body.t === 'join' || e.body.t === 'invite.redeem' || bytesEqual(e.author, publicKey) ||
+    emitter.listenerCount('entries') > 0
 }
 
 /**
@@ -104,7 +122,7 @@ export class NodeEventHandler {
   #stored (ev: Extract<SyncEvent, { type: 'stored' }>, atMs: number): void {
     const { emitter, folders, telemetry, ownFeeds } = this.#init
     const from = ev.from === 'local' ? 'local' : peerName(ev.from)
-    emitter.emit('stored', { space: ev.space, count: ev.entries.length, from })
+    emitter.emit('stored', { space: ev.space, count: ev.count, from })
     if (ev.from !== 'local') {
       folders.changed(ev.space)
       telemetry.entriesStored(ev.space)

@@ -109,7 +109,7 @@ export class SyncCore {
     const replica = this.replica(space)
     const entry = replica.append(this.keyPair, body, nowMs)
     this.afterStore(replica, [entry], null)
-    this.events.push({ type: 'stored', space, entries: [entry], from: 'local' })
+    this.events.push({ type: 'stored', space, count: 1, entries: [entry], from: 'local' })
     // Our own grant, redemption or revoke: a new member is sent the full hello, a revoked one its revoke.
     if (ACL_TYPES.includes(body.t)) this.onAclChanged(replica, nowMs)
     return entry
@@ -118,11 +118,12 @@ export class SyncCore {
   // ------------------------------------------------------------------ after a change
 
   afterIngest (replica: SpaceReplica, result: IngestResult, from: AuthorKey | 'local', nowMs: number): void {
-    if (result.stored.length > 0) {
-      this.stats.entriesStored += result.stored.length
-      this.events.push({ type: 'stored', space: replica.key, entries: result.stored, from })
-      this.afterStore(replica, result.stored, from === 'local' ? null : from)
-      for (const e of result.stored) {
+    const stored = result.stored
+    if (stored.length > 0) {
+      this.stats.entriesStored += stored.length
+      this.events.push({ type: 'stored', space: replica.key, count: stored.length, entries: stored, from })
+      this.afterStore(replica, stored, from === 'local' ? null : from)
+      for (const e of stored) {
         if (e.body.t === 'join' && e.seq === 0) this.membership.redeemIfMine(replica, e, nowMs)
       }
     }

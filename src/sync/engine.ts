@@ -169,7 +169,7 @@ export class SyncEngine {
     const entries = replica.appendBodies(core.keyPair, bodies, nowMs)
     if (entries.length === 0) return entries
     core.afterStore(replica, entries, null)
-    core.events.push({ type: 'stored', space, entries, from: 'local' })
+    core.events.push({ type: 'stored', space, count: entries.length, entries, from: 'local' })
     return entries
   }
 
@@ -181,7 +181,7 @@ export class SyncEngine {
     const entries = outcomes.flatMap(o => 'entry' in o ? [o.entry] : [])
     if (entries.length === 0) return outcomes
     core.afterStore(replica, entries, null)
-    core.events.push({ type: 'stored', space, entries, from: 'local' })
+    core.events.push({ type: 'stored', space, count: entries.length, entries, from: 'local' })
     return outcomes
   }
 

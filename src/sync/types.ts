@@ -16,7 +16,11 @@ export interface Outbound { readonly peer: AuthorKey, readonly type: MessageType
 
 export type SyncEvent =
   | {
-    readonly type: 'stored', readonly space: SpaceKey, readonly entries: readonly Entry[],
+    /**
+     * `count` entries were stored. `entries` lists them all, but when the event waited for the store's sync: then
+     * only those the driver's listeners read (net/sync-driver.ts, heldEntries).
+     */
+    readonly type: 'stored', readonly space: SpaceKey, readonly count: number, readonly entries: readonly Entry[],
     readonly from: AuthorKey | 'local'
   }
   | { readonly type: 'fork', readonly space: SpaceKey, readonly proof: ForkProof }

@@ -12,6 +12,7 @@ import { seededKey, T0 } from '../helpers/fixtures.ts'
 import { authorKeyOf } from '../../src/ids/index.ts'
 import type { Durability } from '../../src/net/durable-gate.ts'
 import type { Batch, Store } from '../../src/store/index.ts'
+import type { Entry } from '../../src/codec/index.ts'
 
 /**
  * The sync driver owns the engine: a command on it (a local write, a join)
@@ -28,13 +29,17 @@ interface Side {
   readonly events: SyncEvent[]
 }
 
-function side (key: KeyPair, store: MemoryStore, durability?: Durability, onStorageError?: (err: unknown) => boolean): Side {
+function side (
+  key: KeyPair, store: MemoryStore, durability?: Durability, onStorageError?: (err: unknown) => boolean,
+  heldEntries?: (entry: Entry) => boolean
+): Side {
   const replicas = new Map<SpaceKey, SpaceReplica>()
   for (const k of store.spaces()) replicas.set(k, SpaceReplica.open(store, k))
   const sessions = new SessionTable()
   const spaces = { get: (k: SpaceKey) => replicas.get(k), all: () => replicas.values() }
   const driver = new SyncDriver({
-    sync: { keyPair: key, spaces }, sessions, now: () => T0 + 60_000, ...durability && { durability }, ...onStorageError && { onStorageError }
+    sync: { keyPair: key, spaces }, sessions, now: () => T0 + 60_000, ...durability && { durability }, ...onStorageError && { onStorageError },
+    ...heldEntries && { heldEntries }
   })
   const events: SyncEvent[] = []
   driver.onEvent(ev => { events.push(ev) })
@@ -138,6 +143,30 @@ describe('sync driver', () => {
     B.driver.stop()
   })
 
+  test('a stored event held for its fsync keeps its count, and of its entries those the listeners read', async () => {
+    const keep = (e: Entry): boolean => e.body.t === 'kv.put' && e.body.key === 'read'
+    const { A, B, origin, durable, flush } = gatedPair('driver-gate-held', undefined, keep)
+    await settleAll(durable, flush)
+    B.events.length = 0
+    A.events.length = 0
+    A.driver.appendBodies(origin.key, [{ t: 'kv.put', key: 'read', value: 1 }, { t: 'kv.put', key: 'not', value: 2 }])
+    flush()
+    assert.ok(durable.waiting.length > 0, 'held for its sync')
+    await settleAll(durable, flush)
+    const keys = (events: SyncEvent[]): string[] => events.flatMap(e => e.type === 'stored'
+      ? e.entries.map(x => x.body.t === 'kv.put' ? x.body.key : x.body.t)
+      : [])
+    const count = (events: SyncEvent[]): number => events.reduce((n, e) => n + (e.type === 'stored' ? e.count : 0), 0)
+    assert.equal(count(B.events), 2, 'both entries counted')
+    assert.deepEqual(keys(B.events), ['read'], 'only the entry the listeners read is kept while held')
+    assert.deepEqual(B.replicas.get(origin.key)?.kvGet('not')?.value, 2, 'stored all the same')
+    // Not held (no durability on A's side): the event lists every entry.
+    assert.equal(count(A.events), 2)
+    assert.deepEqual(keys(A.events).sort(), ['not', 'read'])
+    A.driver.stop()
+    B.driver.stop()
+  })
+
   test('a group of local writes committed without its fsync is announced only once the fsync completed', async () => {
     const [durable, readerStore] = [new UnsyncedStore(), new MemoryStore()]
     const { owner: o, member: r, origin } = grantedSpace('driver-gate-local', 'reader', durable, readerStore)
@@ -203,13 +232,15 @@ function grantedSpace (seed: string, role: 'writer' | 'reader', ownerStore: Stor
   return { owner, member, origin }
 }
 
-function gatedPair (seed: string, onStorageError?: (err: unknown) => boolean): {
+function gatedPair (
+  seed: string, onStorageError?: (err: unknown) => boolean, heldEntries?: (entry: Entry) => boolean
+): {
   A: Side, B: Side, origin: SpaceReplica, durable: UnsyncedStore, flush: () => void
 } {
   const [store, durable] = [new MemoryStore(), new UnsyncedStore()]
   const { owner: o, member: w, origin } = grantedSpace(seed, 'reader', store, durable)
   const A = side(o, store)
-  const B = side(w, durable, durable.durability, onStorageError)
+  const B = side(w, durable, durable.durability, onStorageError, heldEntries)
   const { flush } = link(A, B)
   return { A, B, origin, durable, flush }
 }
