@@ -19,8 +19,8 @@ import type { NodeTelemetry } from './telemetry.ts'
 export interface NodeEvents {
   stored: [{ space: SpaceKey, count: number, from: string }]
   /**
-   * The entries themselves, for programs embedding a node (not sent on the API's event stream): those stored after
-   * the first listener came (storedEntriesRead).
+   * The entries themselves, for programs embedding a node (not sent on the API's event stream). A run stored while
+   * nobody listened may be listed in part when its event waited for a sync meanwhile (storedEntriesRead).
    */
   entries: [{ space: SpaceKey, entries: readonly Entry[], from: string }]
   /**
