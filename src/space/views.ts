@@ -36,9 +36,9 @@ interface KvOrder {
 }
 
 /**
- * The order of committed kv rows by key (null: no row), kept by whoever is
- * the only writer of a space's views, so that a kv update needs neither a
- * row read nor a row decode. Never holds more than its bound.
+ * The order of committed kv rows by key, kept by whoever is the only
+ * writer of a space's views, so that a kv update needs neither a row read
+ * nor a row decode. Never holds more than its bound.
  *
  * Only keys that had a row before the batch are kept: an update of a key
  * is what predicts another. A key new to the store is not (its next write
