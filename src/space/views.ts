@@ -49,14 +49,14 @@ interface KvOrder {
  * peaked at 212-245 MB; without, 163-166 MB (docs/experiments.md).
  */
 export class KvOrderCache {
-  readonly #known = new Map<string, KvOrder | null>()
+  readonly #known = new Map<string, KvOrder>()
   readonly #max: number
 
   constructor (max = 100_000) {
     this.#max = max
   }
 
-  get (key: string): KvOrder | null | undefined {
+  get (key: string): KvOrder | undefined {
     return this.#known.get(key)
   }
 
@@ -67,7 +67,8 @@ export class KvOrderCache {
     const kept = orders.size - fresh.size
     if (this.#known.size + kept > this.#max) this.#known.clear()
     if (kept > this.#max) return
-    for (const [key, order] of orders) if (!fresh.has(key)) this.#known.set(key, order)
+    // A key kept had a row, so its order is one (null only ever stood for no row, and then the key is new).
+    for (const [key, order] of orders) if (order !== null && !fresh.has(key)) this.#known.set(key, order)
   }
 
   clear (): void {
