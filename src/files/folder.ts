@@ -29,29 +29,24 @@ import { renameAside } from './set-aside.ts'
 import { dropHopeless, stillToReplace, writeJobs } from './write-jobs.ts'
 
 /**
- * One shared folder on this node: a space bound to a local directory.
- * Each pass (after a change on disk, a change in the space, or a periodic
- * rescan) does two things, in this order:
+ * One shared folder on this node: a space bound to a local directory. Each pass (after a change on disk, a change in
+ * the space, or a periodic rescan) does two things, in this order:
  *
- *   1. Local changes become file records (not in receive-only mode): a
- *      file whose stat differs from the one this node knows is a new
- *      version superseding the known one; a known file gone is a deletion.
- *   2. Records become files (not in send-only mode): the current version of
- *      each path is written by the safe writer, chunks copied from local
- *      files where they exist (a rename moves no data) and fetched from
- *      peers otherwise; conflict copies are made for concurrent versions
- *      that lost; deletions go last, so their chunks can still be copied.
+ *   1. Local changes become file records (not in receive-only mode): a file whose stat differs from the one this
+ *      node knows is a new version superseding the known one; a known file gone is a deletion.
+ *   2. Records become files (not in send-only mode): the current version of each path is written by the safe
+ *      writer, chunks copied from local files where they exist (a rename moves no data) and fetched from peers
+ *      otherwise; conflict copies are made for concurrent versions that lost; deletions go last, so their chunks
+ *      can still be copied.
  *
- * A concurrent edit keeps both versions: the winner (space/: a file over a
- * deletion, then the newer mtime) under the name, the loser as a conflict
- * copy, on every node. Then a send-receive node records a version that
- * supersedes both, so the conflict is resolved once, everywhere the same.
+ * A concurrent edit keeps both versions: the winner (space/: a file over a deletion, then the newer mtime) under the
+ * name, the loser as a conflict copy, on every node. Then a send-receive node records a version that supersedes
+ * both, so the conflict is resolved once, everywhere the same.
  *
- * Every decision is the planner's (plan.ts, pure, per mode plan-modes.ts);
- * this class only executes the plans: it scans, writes (write-jobs.ts),
- * renames (set-aside.ts), deletes (delete-file.ts), records through its
- * host, and keeps the timers, the watcher and the status. Every call to the
- * disk goes through one FolderFs (folder-fs.ts: node:fs, or a test's fake).
+ * Every decision is the planner's (plan.ts, pure, per mode plan-modes.ts); this class only executes the plans: it
+ * scans, writes (write-jobs.ts), renames (set-aside.ts), deletes (delete-file.ts), records through its host, and
+ * keeps the timers, the watcher and the status. Every call to the disk goes through one FolderFs (folder-fs.ts:
+ * node:fs, or a test's fake).
  */
 export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   readonly root: string
@@ -76,6 +71,8 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   #progressTimer: NodeJS.Timeout | undefined
   #running: Promise<void> | null = null
   #again = false
+  #recordsAgain = false // entries came during the pass: another follows unless step 2's last round began after them
+  #arrivalsApplied = -1 // #arrivals when step 2's last round began (it decodes the records after that)
   #recordsArrived = false // entries came since the pass last looked at the records (recordsChanged)
   #arrivals = 0 // times entries came (recordsChanged): a scan's early records decode the records again after one
   /** The space's records as this pass decoded them (pass-views.ts). */
@@ -100,9 +97,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     this.#state = { root: this.root, fs, scanned: new Map(), known: new Map(), errors: new Map(), index }
   }
 
-  /**
-   * Checks the folder can be used (throws FolderProblem naming what is wrong), then watches it and runs a first pass.
-   */
+  /** Checks the folder can be used (throws FolderProblem naming what is wrong), then watches it and runs a pass. */
   async start (): Promise<void> {
     await checkFolder(this.root, this.#state.fs)
     const known = this.#known.load()
@@ -143,11 +138,12 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     this.#passTimer.schedule(delayMs)
   }
 
-  /** Entries were stored from a peer: the pass under way decodes the records again, and another pass follows. */
+  /** Entries were stored from a peer: the pass under way decodes the records again; one follows (#recordsAgain). */
   recordsChanged (delayMs: number): void {
     this.#recordsArrived = true
     this.#arrivals++
     this.#passViews.forget()
+    if (this.#running !== null) { this.#recordsAgain = true; return }
     this.schedule(delayMs)
   }
 
@@ -239,13 +235,15 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   async #run (): Promise<void> {
     if (this.#stopped || this.#running !== null) return
     this.#again = false
+    this.#recordsAgain = false
     this.#running = this.#pass().catch(err => {
       this.#state.errors.set('.', `the folder could not be synced: ${(err as Error).message}`)
       this.schedule(RETRY_MS)
     }).finally(() => {
       this.#passViews.forget()
       this.#running = null
-      if (this.#again) this.schedule(WATCH_SETTLE_MS)
+      const applied = this.#rules.appliesRecords && this.#arrivalsApplied === this.#arrivals
+      if (this.#again || (this.#recordsAgain && !applied)) this.schedule(WATCH_SETTLE_MS)
     })
     await this.#running
   }
@@ -312,6 +310,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     let changed = false
     for (let round = 0; round < APPLY_ROUNDS && !this.#stopped; round++) {
       this.#recordsArrived = false
+      this.#arrivalsApplied = this.#arrivals
       const applied = await this.#applyRecords()
       changed = applied.changed || changed
       if (!applied.wrote || !this.#recordsArrived) break

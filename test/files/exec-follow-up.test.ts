@@ -1,0 +1,85 @@
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { FolderMode } from '../../src/files/index.ts'
+import type { FolderFs } from '../../src/files/folder-fs.ts'
+import { MemoryDisk } from './fake-fs.ts'
+import { fakeFolder } from './fake-folder.ts'
+import type { FakeFolder } from './fake-folder.ts'
+
+/**
+ * Whether a pass is followed by another when entries came from a peer while it ran (FolderSync.recordsChanged).
+ * Entries stored during its scan are applied by its own step 2, which decodes the records after them: a second pass
+ * would only stat every file and decode every record again (a sender's first pass did, while it served them). Entries
+ * the pass may not have applied (a send-only folder applies none) still bring another pass. Passes scheduled are
+ * counted through FolderSync.schedule; no time is waited on.
+ */
+const T = Date.UTC(2026, 0, 1)
+
+/** The folder at /f, and a hook run once, at the first directory read of its next scan. */
+async function folderWithScanHook (mode: FolderMode): Promise<{
+  f: FakeFolder, disk: MemoryDisk, onScan: (run: () => Promise<void>) => void
+}> {
+  const disk = new MemoryDisk()
+  let hook: (() => Promise<void>) | null = null
+  const fs: FolderFs = {
+    ...disk.fs,
+    readdir: async (p, opts) => {
+      const run = hook
+      hook = null
+      if (run !== null) await run()
+      return await disk.fs.readdir(p, opts)
+    }
+  }
+  const f = await fakeFolder(disk, fs, '/f', mode)
+  return { f, disk, onScan: run => { hook = run } }
+}
+
+/** Every delay FolderSync.schedule is called with from now on. */
+function scheduled (f: FakeFolder): number[] {
+  const delays: number[] = []
+  const schedule = f.sync.schedule.bind(f.sync)
+  f.sync.schedule = (delayMs?: number) => { delays.push(delayMs ?? -1); schedule(delayMs) }
+  return delays
+}
+
+describe('a pass after entries came during one', () => {
+  test('entries stored during the scan are written by that pass, and no other pass follows', async () => {
+    const { f, disk, onScan } = await folderWithScanHook('send-receive')
+    disk.put('/f/mine.txt', 'written here', T)
+    let stored = false
+    onScan(async () => {
+      await f.theirs('theirs.txt', 'written there', { mtimeMs: T })
+      f.sync.recordsChanged(200)
+      stored = true
+    })
+    const delays = scheduled(f)
+    await f.sync.sync()
+    assert.ok(stored)
+    assert.equal(disk.vol.readFileSync('/f/theirs.txt', 'utf8'), 'written there')
+    assert.equal(f.space.versions.size, 2, 'this node\'s file recorded beside the peer\'s')
+    assert.deepEqual(delays, [], 'no pass scheduled after it')
+    assert.deepEqual(f.errors(), {})
+  })
+
+  test('a send-only folder, which applies no entries, still looks again after entries came during its pass', async () => {
+    const { f, disk, onScan } = await folderWithScanHook('send-only')
+    disk.put('/f/mine.txt', 'written here', T)
+    onScan(async () => {
+      await f.theirs('theirs.txt', 'written there', { mtimeMs: T })
+      f.sync.recordsChanged(200)
+    })
+    const delays = scheduled(f)
+    await f.sync.sync()
+    assert.ok(delays.length > 0, 'a pass scheduled after it')
+    assert.equal(disk.vol.existsSync('/f/theirs.txt'), false)
+  })
+
+  test('entries that come when no pass runs schedule one, with the delay asked', async () => {
+    const { f } = await folderWithScanHook('send-receive')
+    const delays = scheduled(f)
+    await f.theirs('theirs.txt', 'written there', { mtimeMs: T })
+    f.sync.recordsChanged(200)
+    assert.deepEqual(delays, [200])
+    await f.sync.stop()
+  })
+})
