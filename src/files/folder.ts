@@ -258,7 +258,8 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     // Step 1 starts during the scan: new files are recorded (and served) in batches as they are hashed.
     const recording = this.#rules.recordsLocalChanges ? this.#recording(reread) : null
     const opts = { previous, fs: state.fs, ...recording === null ? {} : { found: recording.found } }
-    const scan = await scanFolder(this.root, opts).catch(err => {
+    const scan = await scanFolder(this.root, opts).catch(async err => {
+      await recording?.committed()
       if (recording?.changed === true) this.#known.save(state.known)
       throw err
     })

@@ -61,7 +61,7 @@ describe('a pass after entries came during one', () => {
     assert.deepEqual(f.errors(), {})
   })
 
-  test('a send-only folder, which applies no entries, still looks again after entries came during its pass', async () => {
+  test('a send-only folder, which applies no entries, looks again after entries came during its pass', async () => {
     const { f, disk, onScan } = await folderWithScanHook('send-only')
     disk.put('/f/mine.txt', 'written here', T)
     onScan(async () => {

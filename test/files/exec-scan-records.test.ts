@@ -62,7 +62,7 @@ describe('a scan records as it goes', () => {
       assert.equal(edited.supersedes.length, 1)
     })
 
-  test('only the first four batches of small files go early; the rest wait for 32 MiB of them or the end', async () => {
+  test('only the first four batches of small files go early; the rest wait for 128 MiB of them or the end', async () => {
     const disk = new MemoryDisk()
     const faults = new FaultyFs(disk.fs)
     const f = await fakeFolder(disk, faults.fs, '/f')
@@ -74,6 +74,31 @@ describe('a scan records as it goes', () => {
     assert.equal(atLast, 4 * 256)
     assert.equal(f.space.versions.size, 1301)
   })
+
+  test('the commits of one batch are a turn of the event loop apart, so what each made goes out before the next',
+    async () => {
+      const disk = new MemoryDisk()
+      const f = await fakeFolder(disk, disk.fs, '/f')
+      // Four early batches of 256, then 277 files at the end of the scan: two commits.
+      putFiles(disk, 'a', 1300)
+      disk.put('/f/z/last.txt', 'scanned last', T)
+      let turn = 0
+      let ticking = true
+      const tick = (): void => { turn++; if (ticking) setImmediate(tick) }
+      setImmediate(tick)
+      const turnOf: number[] = []
+      const add = f.space.add.bind(f.space)
+      f.space.add = (...args: Parameters<typeof add>) => { turnOf.push(turn); return add(...args) }
+      try {
+        await f.sync.sync()
+      } finally {
+        ticking = false
+      }
+      assert.equal(turnOf.length, 1301)
+      const atEnd = turnOf.slice(4 * 256)
+      assert.equal(atEnd[0], atEnd[255], 'one commit in one turn')
+      assert.ok(atEnd[256]! > atEnd[255]!, 'the second commit a turn after the first')
+    })
 
   test('a refused early batch shows its paths\' errors, records none, and is not tried again in the same pass',
     async () => {
