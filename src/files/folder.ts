@@ -259,7 +259,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     const recording = this.#rules.recordsLocalChanges ? this.#recording(reread) : null
     const opts = { previous, fs: state.fs, ...recording === null ? {} : { found: recording.found } }
     const scan = await scanFolder(this.root, opts).catch(async err => {
-      await recording?.committed()
+      await recording?.stop()
       if (recording?.changed === true) this.#known.save(state.known)
       throw err
     })

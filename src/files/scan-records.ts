@@ -69,6 +69,10 @@ export class ScanRecording {
    */
   readonly #toCommit: Planned[] = []
   #committing: Promise<void> | null = null
+  /** What failed in a commit made a turn later (finish() throws it: the pass fails, as from a commit made at once). */
+  #failure: Error | undefined
+  /** The scan failed: files it still finds (its other reads go on a while) are not recorded by this pass. */
+  #stopped = false
   /** Paths whose record was refused in this pass: they show why, and are not tried again until the next pass. */
   readonly #refused = new Set<string>()
   /** What this node knows of its files changed (it is saved at the end of the pass). */
@@ -81,7 +85,7 @@ export class ScanRecording {
 
   /** The scanner's `found`: a file just scanned; read ones (new or changed, most likely) go out in batches. */
   readonly found = (file: ScannedFile, read: boolean): void => {
-    if (!read || !this.#early) return
+    if (!read || !this.#early || this.#stopped) return
     this.#queue.push(file)
     this.#queuedBytes += file.size
     const byCount = this.#queue.length >= RECORDS_PER_COMMIT && this.#countBatches < EARLY_COUNT_BATCHES
@@ -97,6 +101,7 @@ export class ScanRecording {
     // The last batch like the others (the index rebuilt from the scan holds its files already).
     if (this.#early && this.#queue.length > 0) this.#flush(false)
     await this.#committing
+    if (this.#failure !== undefined) throw this.#failure
     const state = this.#host.state
     // Decoded only if a file or a deletion needs its path's records: after a first scan, most often none does.
     const views = { get: (p: string) => (this.#fresh() ? this.#current() : this.#host.views()).get(p) }
@@ -107,6 +112,7 @@ export class ScanRecording {
     this.changed ||= plan.adopt.length > 0 || plan.forget.length > 0
     this.#commit(plan.records.filter(r => r.file === null || !this.#refused.has(r.file.path)))
     await this.#committing
+    if (this.#failure !== undefined) throw this.#failure
     return this.changed
   }
 
@@ -143,15 +149,28 @@ export class ScanRecording {
     if (this.#toCommit.length > 0) this.#committing = this.#commitRest()
   }
 
-  /** Once every commit planned is made (a scan that failed leaves none running behind its pass). */
-  async committed (): Promise<void> { await this.#committing }
+  /**
+   * The scan failed: no more files are taken, commits not made yet are dropped (their files are recorded by the next
+   * pass, as this node does not know them), and it resolves once none is under way: nothing of this pass is recorded
+   * beside the next one.
+   */
+  async stop (): Promise<void> {
+    this.#stopped = true
+    this.#toCommit.length = 0
+    await this.#committing
+  }
 
   async #commitRest (): Promise<void> {
     try {
       while (this.#toCommit.length > 0) {
         await nextTurn()
-        this.#commitOne(this.#toCommit.shift() as Planned)
+        const next = this.#toCommit.shift()
+        if (next !== undefined) this.#commitOne(next)
       }
+    } catch (err) {
+      // Nobody awaits a loop started during the scan: kept for finish(), never an unhandled rejection.
+      this.#failure ??= err as Error
+      this.#toCommit.length = 0
     } finally {
       this.#committing = null
     }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import type { FolderMode } from '../../src/files/index.ts'
 import type { FolderFs } from '../../src/files/folder-fs.ts'
 import { MemoryDisk } from './fake-fs.ts'
-import { fakeFolder } from './fake-folder.ts'
+import { fakeFolder, fetcherOf } from './fake-folder.ts'
 import type { FakeFolder } from './fake-folder.ts'
 
 /**
@@ -59,6 +59,27 @@ describe('a pass after entries came during one', () => {
     assert.equal(f.space.versions.size, 2, 'this node\'s file recorded beside the peer\'s')
     assert.deepEqual(delays, [], 'no pass scheduled after it')
     assert.deepEqual(f.errors(), {})
+  })
+
+  test('entries that come during the last round of writes bring another pass, which writes them', async () => {
+    const { f, disk } = await folderWithScanHook('send-receive')
+    await f.theirs('theirs0.txt', 'written there 0', { mtimeMs: T })
+    // Each round of writes fetches a file, and a peer's next file is stored meanwhile: a pass writes 4 rounds
+    // (FolderSync's APPLY_ROUNDS), and what came during the fourth is left to the pass after it.
+    let stored = 0
+    f.net.fetcher = () => fetcherOf(f.net.held, () => {
+      const n = ++stored
+      void f.theirs(`theirs${n}.txt`, `written there ${n}`, { mtimeMs: T }).then(() => { f.sync.recordsChanged(200) })
+    })
+    const delays = scheduled(f)
+    await f.sync.sync()
+    assert.equal(stored, 4)
+    assert.equal(disk.vol.existsSync('/f/theirs3.txt'), true)
+    assert.equal(disk.vol.existsSync('/f/theirs4.txt'), false)
+    assert.ok(delays.length > 0, 'a pass scheduled after it')
+    f.net.fetcher = () => fetcherOf(f.net.held)
+    await f.sync.sync()
+    assert.equal(disk.vol.readFileSync('/f/theirs4.txt', 'utf8'), 'written there 4')
   })
 
   test('a send-only folder, which applies no entries, looks again after entries came during its pass', async () => {

@@ -100,6 +100,22 @@ describe('a scan records as it goes', () => {
       assert.ok(atEnd[256]! > atEnd[255]!, 'the second commit a turn after the first')
     })
 
+  test('a scan that fails records nothing more, though its other reads still find files', async () => {
+    const disk = new MemoryDisk()
+    const faults = new FaultyFs(disk.fs)
+    const f = await fakeFolder(disk, faults.fs, '/f')
+    putFiles(disk, 'a', 300)
+    // The directory's files are scanned 16 at once: the others go on after this one fails, and reach 256.
+    faults.fail('open', /\/a\/file100\.txt$/, 'EIO', { times: 1 })
+    await f.sync.sync()
+    assert.match(f.errors()['.'] ?? '', /EIO/)
+    for (let turn = 0; turn < 20; turn++) await new Promise(resolve => setImmediate(resolve))
+    assert.equal(f.space.versions.size, 0, 'no batch recorded after the scan failed')
+    await f.sync.sync()
+    assert.equal(f.space.versions.size, 300)
+    assert.deepEqual(f.errors(), {})
+  })
+
   test('a refused early batch shows its paths\' errors, records none, and is not tried again in the same pass',
     async () => {
       const disk = new MemoryDisk()
