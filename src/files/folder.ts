@@ -70,7 +70,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   #rescan: NodeJS.Timeout | undefined
   #progressTimer: NodeJS.Timeout | undefined
   #running: Promise<void> | null = null
-  #again = false
+  #againMs = Infinity // a pass asked for while one ran: the soonest asked, at least WATCH_SETTLE_MS (RETRY_MS kept)
   #recordsAgain = false // entries came during the pass: another follows unless step 2's last round began after them
   #arrivalsApplied = -1 // #arrivals when step 2's last round began (it decodes the records after that)
   #recordsArrived = false // entries came since the pass last looked at the records (recordsChanged)
@@ -134,7 +134,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   /** A pass after `delayMs` (a burst waits at most 1 s: pass-timer.ts); a change during a pass runs one after it. */
   schedule (delayMs = 50): void {
     if (this.#stopped) return
-    if (this.#running !== null) { this.#again = true; return }
+    if (this.#running !== null) { this.#againMs = Math.min(this.#againMs, Math.max(delayMs, WATCH_SETTLE_MS)); return }
     this.#passTimer.schedule(delayMs)
   }
 
@@ -234,7 +234,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
 
   async #run (): Promise<void> {
     if (this.#stopped || this.#running !== null) return
-    this.#again = false
+    this.#againMs = Infinity
     this.#recordsAgain = false
     this.#running = this.#pass().catch(err => {
       this.#state.errors.set('.', `the folder could not be synced: ${(err as Error).message}`)
@@ -242,8 +242,8 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     }).finally(() => {
       this.#passViews.forget()
       this.#running = null
-      const applied = this.#rules.appliesRecords && this.#arrivalsApplied === this.#arrivals
-      if (this.#again || (this.#recordsAgain && !applied)) this.schedule(WATCH_SETTLE_MS)
+      const unapplied = this.#recordsAgain && !(this.#rules.appliesRecords && this.#arrivalsApplied === this.#arrivals)
+      if (unapplied || this.#againMs < Infinity) this.schedule(unapplied ? WATCH_SETTLE_MS : this.#againMs)
     })
     await this.#running
   }

@@ -10,8 +10,9 @@ import type { FakeFolder } from './fake-folder.ts'
  * Whether a pass is followed by another when entries came from a peer while it ran (FolderSync.recordsChanged).
  * Entries stored during its scan are applied by its own step 2, which decodes the records after them: a second pass
  * would only stat every file and decode every record again (a sender's first pass did, while it served them). Entries
- * the pass may not have applied (a send-only folder applies none) still bring another pass. Passes scheduled are
- * counted through FolderSync.schedule; no time is waited on.
+ * the pass may not have applied (a send-only folder applies none) still bring another pass. A pass that left errors
+ * is tried again after 5 s, as documented (it was after 250 ms: the retry asked during the pass was taken as a change
+ * seen during it). Passes scheduled are counted through FolderSync.schedule; no time is waited on.
  */
 const T = Date.UTC(2026, 0, 1)
 
@@ -93,6 +94,17 @@ describe('a pass after entries came during one', () => {
     await f.sync.sync()
     assert.ok(delays.length > 0, 'a pass scheduled after it')
     assert.equal(disk.vol.existsSync('/f/theirs.txt'), false)
+  })
+
+  test('a pass that left an error is tried again after RETRY_MS (5 s), not at once', async () => {
+    const { f } = await folderWithScanHook('send-receive')
+    await f.theirs('theirs.txt', 'no peer holds this', { mtimeMs: T })
+    f.net.held.clear()
+    const delays = scheduled(f)
+    await f.sync.sync()
+    assert.match(f.errors()['theirs.txt'] ?? '', /./)
+    assert.deepEqual(delays, [5_000, 5_000], 'asked by the pass, then made after it')
+    await f.sync.stop()
   })
 
   test('entries that come when no pass runs schedule one, with the delay asked', async () => {
