@@ -100,8 +100,7 @@ export class ScanRecording {
   async finish (notShared: readonly string[]): Promise<boolean> {
     // The last batch like the others (the index rebuilt from the scan holds its files already).
     if (this.#early && this.#queue.length > 0) this.#flush(false)
-    await this.#committing
-    if (this.#failure !== undefined) throw this.#failure
+    await this.#allCommitted()
     const state = this.#host.state
     // Decoded only if a file or a deletion needs its path's records: after a first scan, most often none does.
     const views = { get: (p: string) => (this.#fresh() ? this.#current() : this.#host.views()).get(p) }
@@ -111,8 +110,7 @@ export class ScanRecording {
     for (const p of plan.forget) state.known.delete(p)
     this.changed ||= plan.adopt.length > 0 || plan.forget.length > 0
     this.#commit(plan.records.filter(r => r.file === null || !this.#refused.has(r.file.path)))
-    await this.#committing
-    if (this.#failure !== undefined) throw this.#failure
+    await this.#allCommitted()
     return this.changed
   }
 
@@ -158,6 +156,12 @@ export class ScanRecording {
     this.#stopped = true
     this.#toCommit.length = 0
     await this.#committing
+  }
+
+  /** Every commit planned is made; throws what failed in one made a turn later. */
+  async #allCommitted (): Promise<void> {
+    await this.#committing
+    if (this.#failure !== undefined) throw this.#failure
   }
 
   async #commitRest (): Promise<void> {
