@@ -7,7 +7,8 @@ import type { RecordedFile } from './folder-types.ts'
  * a pass the first decode is reused until something may have changed the records: a record of this folder's
  * own, or entries stored from a peer (FolderSync.recordsChanged), which may come during any await.
  * A change from elsewhere on this node in the middle of a pass is seen by the next pass, as one just after it
- * would be. Nothing is kept between passes: an idle folder holds no decoded records.
+ * would be. The decode is dropped at the end of a pass; the node may reuse its versions for the next one for a while
+ * (space/view-reads.ts DecodedVersions), never in an idle folder.
  */
 export class PassViews {
   readonly #read: () => Map<string, RecordedFile>

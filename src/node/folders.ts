@@ -7,6 +7,7 @@ import type { Entry } from '../codec/index.ts'
 import { checkFolder, FOLDER_MODES, FolderProblem, FolderSync, KeepRefused } from '../files/index.ts'
 import type { ConflictInfo, FolderMode, FolderStatus, KeepOutcome, NewVersion } from '../files/index.ts'
 import type { BlockLink, BlockServed } from '../net/index.ts'
+import { DecodedVersions } from '../space/index.ts'
 import type { LocalBodies, SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import { NodeError } from './errors.ts'
@@ -43,6 +44,8 @@ interface FoldersHost {
 }
 
 const FOLDERS_FILE = 'folders.json'
+/** How long a folder's decoded records are kept after its last read of them (see #sync). */
+const DECODED_KEPT_MS = 10_000
 /**
  * After entries arrive, a folder waits this long for the rest of a burst (a pass records 256 files per commit), so that
  * one pass writes them all.
@@ -199,13 +202,21 @@ export class Folders {
       if (r === undefined) throw new NodeError('UNKNOWN_SPACE', `space ${binding.space} is no longer held by this node`)
       return r
     }
+    // What the folder's last read of the records decoded, reused by its next (a pass reads them each time entries
+    // arrive); dropped once it has not read them for a while, so an idle folder holds none.
+    const decoded = new DecodedVersions()
+    const release = setTimeout(() => { decoded.clear() }, DECODED_KEPT_MS)
+    release.unref()
     const sync = new FolderSync({
       root: binding.path,
       mode: binding.mode,
       ...(host.diskReserveBytes === undefined ? {} : { diskReserveBytes: host.diskReserveBytes }),
       stateFile: path.join(host.dir, 'folders', `${binding.space}.json`),
       host: {
-        files: () => replica().filesList(),
+        files: () => {
+          release.refresh()
+          return replica().filesList(decoded)
+        },
         record: versions => this.#record(replica(), versions),
         fetcher: () => this.#blocks.fetcher(binding.space)
       }

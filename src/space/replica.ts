@@ -219,8 +219,11 @@ export class SpaceReplica {
   /** A path's current version and its conflicts (the winner as Syncthing settles a conflict). */
   fileGet (path: string): FileState | undefined { return reads.fileGet(this.#s, path) }
 
-  /** Every path that has a version, in path order (deleted ones included, with `current.deleted`). */
-  filesList (): FileState[] { return reads.filesList(this.#s) }
+  /**
+   * Every path that has a version, in path order (deleted ones included, with `current.deleted`); `decoded` keeps the
+   * versions for the next list (view-reads.ts).
+   */
+  filesList (decoded?: reads.DecodedVersions): FileState[] { return reads.filesList(this.#s, decoded) }
 
   counterGet (name: string): number { return reads.counterGet(this.#s, name) }
 
