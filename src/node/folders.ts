@@ -202,8 +202,9 @@ export class Folders {
       if (r === undefined) throw new NodeError('UNKNOWN_SPACE', `space ${binding.space} is no longer held by this node`)
       return r
     }
-    // What the folder's last read of the records decoded, reused by its next (a pass reads them each time entries
-    // arrive); dropped once it has not read them for a while, so an idle folder holds none.
+    // What the folder's last read of the records decoded and the records it wrote since, reused by its next read (a
+    // pass reads them each time entries arrive); dropped once it has not read them for a while: an idle folder holds
+    // none.
     const decoded = new DecodedVersions()
     const release = setTimeout(() => { decoded.clear() }, DECODED_KEPT_MS)
     release.unref()
@@ -217,7 +218,10 @@ export class Folders {
           release.refresh()
           return replica().filesList(decoded)
         },
-        record: versions => this.#record(replica(), versions),
+        record: versions => {
+          release.refresh()
+          return this.#record(replica(), versions, decoded)
+        },
         fetcher: () => this.#blocks.fetcher(binding.space)
       }
     })
@@ -230,8 +234,8 @@ export class Folders {
    * (space/file-versions.ts allocates their positions where they are signed).
    * Returns the ids of the file records, one per version.
    */
-  #record (replica: SpaceReplica, versions: readonly NewVersion[]): string[] {
-    return replica.recordFileVersions(versions, bodies => this.#host.write(replica, bodies))
+  #record (replica: SpaceReplica, versions: readonly NewVersion[], decoded: DecodedVersions): string[] {
+    return replica.recordFileVersions(versions, bodies => this.#host.write(replica, bodies), decoded)
   }
 
   #info (binding: FolderBinding, sync: FolderSync): FolderInfo {

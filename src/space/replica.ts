@@ -103,10 +103,19 @@ export class SpaceReplica {
     return local.appendBodies(this.#s, keyPair, [body], nowMs)[0] as Entry
   }
 
-  /** File versions with their chunk-list parts in one commit through `append` (file-versions.ts); their record ids. */
-
-  recordFileVersions (versions: readonly NewFileVersion[], append: AppendLocal): string[] {
-    return recordFileVersions(this.#s, versions, append)
+  /**
+   * File versions with their chunk-list parts in one commit through `append` (file-versions.ts); their record ids.
+   * `decoded` learns the records as a read of the files view would decode them (view-reads.ts).
+   */
+  recordFileVersions (
+    versions: readonly NewFileVersion[], append: AppendLocal, decoded?: reads.DecodedVersions
+  ): string[] {
+    if (decoded === undefined) return recordFileVersions(this.#s, versions, append)
+    return recordFileVersions(this.#s, versions, bodies => {
+      const entries = append(bodies)
+      reads.learnFileVersions(this.#s, entries, decoded)
+      return entries
+    })
   }
 
   openEpoch (author: AuthorKey, nowMs: number): number { return local.openEpoch(this.#s, author, nowMs) }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import { fromHex, toHex } from '../codec/index.ts'
-import type { FileChunk, Position, Role, SignedStatus } from '../codec/index.ts'
+import type { Entry, FileChunk, Position, Role, SignedStatus } from '../codec/index.ts'
 import { authorKeyOf, entryIdOf } from '../ids/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
 import type { ViewName } from '../store/index.ts'
@@ -96,14 +96,18 @@ export class DecodedVersions {
 
   get (id: string): FileVersion | undefined { return this.#byId.get(id) }
 
+  /** A version decoded whole is kept until the next list; one waiting for a part is not. */
+  add (version: FileVersion): void {
+    if (version.problem === undefined) this.#byId.set(version.id, version)
+  }
+
   /** The versions of this list are the ones kept, and only they. */
   keep (list: readonly FileState[]): void {
-    const byId = new Map<string, FileVersion>()
+    this.#byId = new Map()
     for (const f of list) {
-      if (f.current.problem === undefined) byId.set(f.current.id, f.current)
-      for (const c of f.conflicts) if (c.problem === undefined) byId.set(c.id, c)
+      this.add(f.current)
+      for (const c of f.conflicts) this.add(c)
     }
-    this.#byId = byId
   }
 
   clear (): void { this.#byId = new Map() }
@@ -116,13 +120,25 @@ function fileState (s: ReplicaState, path: string, row: Uint8Array, decoded?: De
     if (known !== undefined) return known
     const stored = s.store.entryById(s.key, entryId)
     assert.ok(stored !== undefined, `files view names entry ${toHex(id)}, which is not stored`)
-    const e = decodeStoredEntry(stored.bytes, stored.sig)
-    assert.ok(e.body.t === 'file')
-    const { t: _, parts, ...body } = e.body
-    const version = { id: entryIdOf(e.id), author: authorKeyOf(e.author), clock: e.clock, ...body }
-    return parts === undefined ? version : { ...version, ...chunksFromParts(s, e.author, e, parts, body.size) }
+    return fileVersionOf(s, stored.bytes, stored.sig)
   }).sort(compareFileVersions)
   return { path, current: versions[0] as FileVersion, conflicts: versions.slice(1) }
+}
+
+/**
+ * File records this node just wrote (`entries`, committed), decoded from their bytes as a read of the view would
+ * decode them, into `decoded`: the folder that recorded them reads the view next and finds them there.
+ */
+export function learnFileVersions (s: ReplicaState, entries: readonly Entry[], decoded: DecodedVersions): void {
+  for (const e of entries) if (e.body.t === 'file') decoded.add(fileVersionOf(s, e.bytes, e.sig))
+}
+
+function fileVersionOf (s: ReplicaState, bytes: Uint8Array, sig: Uint8Array): FileVersion {
+  const e = decodeStoredEntry(bytes, sig)
+  assert.ok(e.body.t === 'file')
+  const { t: _, parts, ...body } = e.body
+  const version = { id: entryIdOf(e.id), author: authorKeyOf(e.author), clock: e.clock, ...body }
+  return parts === undefined ? version : { ...version, ...chunksFromParts(s, e.author, e, parts, body.size) }
 }
 
 /**

@@ -58,6 +58,24 @@ test('a read with the last read\'s versions answers as a fresh read and reuses e
   assert.notEqual(byPath(third).get('b.txt'), after.get('b.txt'), 'once cleared, every version is decoded again')
 })
 
+test('the records a node writes are learned as a read would decode them, and that read reuses them', () => {
+  const { replica } = setup()
+  const decoded = new DecodedVersions()
+  let commits = 0
+  const record = (versions: readonly NewFileVersion[]): string[] => replica.recordFileVersions(versions, bodies =>
+    replica.appendBodies(W, bodies, T0 + ++commits), decoded)
+  assert.deepEqual(replica.filesList(decoded), [])
+  const [small, big] = record([version('small.txt', 2, 's'), version('big.bin', 2 * FILE_CHUNKS_MAX + 1, 'big')])
+  const [gone] = record([{ ...version('small.txt', 0, 'gone', [small as string]), deleted: true }])
+  const learned = [big, gone].map(id => decoded.get(id as string))
+  assert.ok(learned.every(v => v !== undefined), 'both records are learned when written')
+  const list = replica.filesList(decoded)
+  assert.deepEqual(list, replica.filesList(), 'the same answer as a fresh read')
+  assert.deepEqual(list.map(f => f.current), learned, 'each version is the one learned')
+  assert.equal(list[0]?.current, learned[0], 'taken from what was learned, not decoded again')
+  assert.equal(decoded.get(small as string), undefined, 'the superseded version, learned too, is not kept by the read')
+})
+
 test('a version whose chunk list cannot be read yet is not kept: it is decoded again at the next read', () => {
   const decoded = new DecodedVersions()
   const base = { author: 'ab', clock: [], size: 1, mode: 0o644, mtimeMs: T0, deleted: false, chunks: [] }
