@@ -5,13 +5,13 @@ import { peerIdOf } from '../identity/index.ts'
 import { isAuthorKey, keyBytes, parseSpaceKey } from '../ids/index.ts'
 import type { Entry } from '../codec/index.ts'
 import { checkFolder, FOLDER_MODES, FolderProblem, FolderSync, KeepRefused } from '../files/index.ts'
-import type { ConflictInfo, FolderMode, FolderStatus, KeepOutcome, NewVersion } from '../files/index.ts'
+import type { ConflictInfo, FolderMode, FolderStatus, KeepOutcome } from '../files/index.ts'
 import type { BlockLink, BlockServed } from '../net/index.ts'
-import { DecodedVersions } from '../space/index.ts'
 import type { LocalBodies, SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import { NodeError } from './errors.ts'
 import { FolderBlocks } from './folder-blocks.ts'
+import { FolderRecords } from './folder-records.ts'
 import { dataDirProblem } from './folder-guard.ts'
 
 /**
@@ -22,6 +22,9 @@ import { dataDirProblem } from './folder-guard.ts'
  * serves its own chunks to them.
  */
 export interface FolderBinding { readonly space: SpaceKey, readonly path: string, readonly mode: FolderMode }
+
+/** A bound folder: its binding, its sync, and its records as this node reads and writes them. */
+interface Running { readonly binding: FolderBinding, readonly sync: FolderSync, readonly records: FolderRecords }
 
 export interface FolderInfo extends FolderBinding { readonly name: string, readonly status: FolderStatus }
 
@@ -44,8 +47,6 @@ interface FoldersHost {
 }
 
 const FOLDERS_FILE = 'folders.json'
-/** How long a folder's decoded records are kept after its last read of them (see #sync). */
-const DECODED_KEPT_MS = 10_000
 /**
  * After entries arrive, a folder waits this long for the rest of a burst (a pass records 256 files per commit), so that
  * one pass writes them all.
@@ -54,7 +55,7 @@ const REMOTE_SETTLE_MS = 200
 
 export class Folders {
   readonly #host: FoldersHost
-  readonly #running = new Map<SpaceKey, { binding: FolderBinding, sync: FolderSync }>()
+  readonly #running = new Map<SpaceKey, Running>()
   /** Who may have the chunks of a space, both ways: serving them, and fetching them. */
   readonly #blocks: FolderBlocks
   /** Bindings that did not start, and why (shown in their status). */
@@ -79,8 +80,9 @@ export class Folders {
   async start (): Promise<void> {
     for (const b of this.#load()) {
       if (this.#host.replica(b.space) === undefined) continue
-      const sync = this.#sync(b)
-      this.#running.set(b.space, { binding: b, sync })
+      const running = this.#sync(b)
+      const sync = running.sync
+      this.#running.set(b.space, running)
       const unsafe = dataDirProblem(b.path, this.#host.dir)
       // Stopped at once: a stopped FolderSync runs no pass, whatever arrives for its space.
       if (unsafe !== null) { this.#refused.set(b.space, `not synced: ${unsafe}`); await sync.stop(); continue }
@@ -126,13 +128,14 @@ export class Folders {
       throw err
     }
     const binding: FolderBinding = { space: replica.key, path: root, mode: mode as FolderMode }
-    const sync = this.#sync(binding)
+    const running = this.#sync(binding)
+    const sync = running.sync
     await sync.start()
     if (this.#host.replica(replica.key) === undefined) { // left (space leave) while this add awaited
       await sync.stop()
       throw new NodeError('UNKNOWN_SPACE', `space ${replica.genesis.name} was left while its folder was being added`)
     }
-    this.#running.set(replica.key, { binding, sync })
+    this.#running.set(replica.key, running)
     this.#save()
     return this.#info(binding, sync)
   }
@@ -148,6 +151,7 @@ export class Folders {
       throw new NodeError('NO_FOLDER', `space ${name} is not bound to a folder on this node`)
     }
     await f.sync.stop()
+    f.records.close()
     this.#running.delete(space)
     this.#refused.delete(space)
     this.#save()
@@ -195,47 +199,32 @@ export class Folders {
     return await this.#blocks.serve(author, space, hash)
   }
 
-  #sync (binding: FolderBinding): FolderSync {
+  #sync (binding: FolderBinding): Running {
     const host = this.#host
     const replica = (): SpaceReplica => {
       const r = host.replica(binding.space)
       if (r === undefined) throw new NodeError('UNKNOWN_SPACE', `space ${binding.space} is no longer held by this node`)
       return r
     }
-    // What the folder's last read of the records decoded and the records it wrote since, reused by its next read (a
-    // pass reads them each time entries arrive); dropped once it has not read them for a while: an idle folder holds
-    // none.
-    const decoded = new DecodedVersions()
-    const release = setTimeout(() => { decoded.clear() }, DECODED_KEPT_MS)
-    release.unref()
+    const records = new FolderRecords()
     const sync = new FolderSync({
       root: binding.path,
       mode: binding.mode,
       ...(host.diskReserveBytes === undefined ? {} : { diskReserveBytes: host.diskReserveBytes }),
       stateFile: path.join(host.dir, 'folders', `${binding.space}.json`),
       host: {
-        files: () => {
-          release.refresh()
-          return replica().filesList(decoded)
-        },
+        files: () => records.list(replica()),
+        // File records in one commit, with the chunk-list parts of big files (space/file-versions.ts allocates
+        // their positions where they are signed); the ids of the file records, one per version.
         record: versions => {
-          release.refresh()
-          return this.#record(replica(), versions, decoded)
+          const r = replica()
+          return records.record(r, versions, bodies => this.#host.write(r, bodies))
         },
         fetcher: () => this.#blocks.fetcher(binding.space)
       }
     })
     sync.on('progress', status => { host.progress(binding.space, status) })
-    return sync
-  }
-
-  /**
-   * File records in one commit, with the chunk-list parts of big files
-   * (space/file-versions.ts allocates their positions where they are signed).
-   * Returns the ids of the file records, one per version.
-   */
-  #record (replica: SpaceReplica, versions: readonly NewVersion[], decoded: DecodedVersions): string[] {
-    return replica.recordFileVersions(versions, bodies => this.#host.write(replica, bodies), decoded)
+    return { binding, sync, records }
   }
 
   #info (binding: FolderBinding, sync: FolderSync): FolderInfo {
