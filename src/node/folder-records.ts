@@ -2,7 +2,7 @@ import type { NewVersion } from '../files/index.ts'
 import { DecodedVersions } from '../space/index.ts'
 import type { AppendLocal, FileState, SpaceReplica } from '../space/index.ts'
 
-/** How long a folder's decoded records are kept after the last time they were read, written or stored. */
+/** How long a folder's decoded records are kept after the last time they were read or written. */
 const DECODED_KEPT_MS = 10_000
 
 /**

@@ -91,7 +91,10 @@ export class Folders {
   }
 
   async stop (): Promise<void> {
-    await Promise.all([...this.#running.values()].map(async f => { await f.sync.stop() }))
+    await Promise.all([...this.#running.values()].map(async f => {
+      await f.sync.stop()
+      f.records.close()
+    }))
   }
 
   async add (replica: SpaceReplica, dir: string, mode: string, me: AuthorKey): Promise<FolderInfo> {
@@ -130,9 +133,10 @@ export class Folders {
     const binding: FolderBinding = { space: replica.key, path: root, mode: mode as FolderMode }
     const running = this.#sync(binding)
     const sync = running.sync
-    await sync.start()
+    await sync.start().catch((err: unknown) => { running.records.close(); throw err })
     if (this.#host.replica(replica.key) === undefined) { // left (space leave) while this add awaited
       await sync.stop()
+      running.records.close()
       throw new NodeError('UNKNOWN_SPACE', `space ${replica.genesis.name} was left while its folder was being added`)
     }
     this.#running.set(replica.key, running)

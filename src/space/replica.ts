@@ -111,11 +111,15 @@ export class SpaceReplica {
     versions: readonly NewFileVersion[], append: AppendLocal, decoded?: reads.DecodedVersions
   ): string[] {
     if (decoded === undefined) return recordFileVersions(this.#s, versions, append)
-    return recordFileVersions(this.#s, versions, bodies => {
-      const entries = append(bodies)
-      reads.learnFileVersions(this.#s, entries, decoded)
-      return entries
-    })
+    let written: readonly Entry[] = []
+    const ids = recordFileVersions(this.#s, versions, bodies => (written = append(bodies)))
+    // Committed: a cache that cannot learn them must not fail the write. The next read decodes them instead.
+    try {
+      reads.learnFileVersions(this.#s, written, decoded)
+    } catch {
+      decoded.clear()
+    }
+    return ids
   }
 
   openEpoch (author: AuthorKey, nowMs: number): number { return local.openEpoch(this.#s, author, nowMs) }

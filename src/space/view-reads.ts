@@ -84,33 +84,54 @@ export function filesList (s: ReplicaState, decoded?: DecodedVersions): FileStat
   return list
 }
 
+/** Versions learned from this node's own records beyond those of the last list (~1 KB each for a small file). */
+const LEARNED_MAX = 65_536
+
 /**
  * File versions as the last files list decoded them, by entry id: a folder pass reads the whole view again each time
  * entries arrive (10,000 small files: ~0.2-0.3 s a read, most of it looking up and decoding each version), and most
  * versions are the same as the last time. An entry never changes (its id is its hash) and the parts a chunk list names
  * are stored for good once held, so a version decoded whole stays right; one still waiting for a part is decoded
- * again. It holds the last list's versions and no others; its owner clears it when it stops listing.
+ * again. A list keeps its own versions and no others; the records this node writes are added until the next list
+ * (learnFileVersions), at most LEARNED_MAX beyond the last list's versions (a first scan of a huge folder records
+ * batch after batch before it lists). Its owner clears it when it stops listing.
  */
 export class DecodedVersions {
   #byId = new Map<string, FileVersion>()
+  readonly #learnedBeyond: number
+  #learnedMax: number
+
+  constructor (learnedBeyond = LEARNED_MAX) {
+    this.#learnedBeyond = learnedBeyond
+    this.#learnedMax = learnedBeyond
+  }
 
   get (id: string): FileVersion | undefined { return this.#byId.get(id) }
-
-  /** A version decoded whole is kept until the next list; one waiting for a part is not. */
-  add (version: FileVersion): void {
-    if (version.problem === undefined) this.#byId.set(version.id, version)
-  }
 
   /** The versions of this list are the ones kept, and only they. */
   keep (list: readonly FileState[]): void {
     this.#byId = new Map()
     for (const f of list) {
-      this.add(f.current)
-      for (const c of f.conflicts) this.add(c)
+      this.#add(f.current)
+      for (const c of f.conflicts) this.#add(c)
     }
+    this.#learnedMax = this.#byId.size + this.#learnedBeyond
   }
 
-  clear (): void { this.#byId = new Map() }
+  /** A version this node just recorded, kept until the next list if there is room. */
+  learn (version: FileVersion): void {
+    if (this.#byId.size < this.#learnedMax) this.#add(version)
+  }
+
+  clear (): void {
+    this.#byId = new Map()
+    this.#learnedMax = this.#learnedBeyond
+  }
+
+  /** A version decoded whole is kept; one waiting for a part is not. */
+  #add (version: FileVersion): void {
+    if (version.problem === undefined) this.#byId.set(version.id, version)
+  }
 }
 
 function fileState (s: ReplicaState, path: string, row: Uint8Array, decoded?: DecodedVersions): FileState {
@@ -130,7 +151,7 @@ function fileState (s: ReplicaState, path: string, row: Uint8Array, decoded?: De
  * decode them, into `decoded`: the folder that recorded them reads the view next and finds them there.
  */
 export function learnFileVersions (s: ReplicaState, entries: readonly Entry[], decoded: DecodedVersions): void {
-  for (const e of entries) if (e.body.t === 'file') decoded.add(fileVersionOf(s, e.bytes, e.sig))
+  for (const e of entries) if (e.body.t === 'file') decoded.learn(fileVersionOf(s, e.bytes, e.sig))
 }
 
 function fileVersionOf (s: ReplicaState, bytes: Uint8Array, sig: Uint8Array): FileVersion {

@@ -6,10 +6,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { FILE_CHUNKS_MAX, fromHex, sha256 } from '../../src/codec/index.ts'
-import type { FileChunk } from '../../src/codec/index.ts'
+import type { Entry, FileChunk } from '../../src/codec/index.ts'
 import { DecodedVersions, SpaceReplica } from '../../src/space/index.ts'
 import type { FileVersion, NewFileVersion } from '../../src/space/index.ts'
 import { MemoryStore } from '../../src/store/index.ts'
+import { authorKeyOf } from '../../src/ids/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
 
 const W = seededKey(72, 'writer')
@@ -36,7 +37,6 @@ test('a read with the last read\'s versions answers as a fresh read and reuses e
   record([version('b.txt', 1, 'b')])
   const decoded = new DecodedVersions()
   const first = replica.filesList(decoded)
-  assert.deepEqual(first, replica.filesList(), 'the first read, with nothing kept, is a fresh read')
 
   const [a2] = record([version('a.txt', 3, 'a edited', [a as string]), version('c.txt', 1, 'c')])
   const second = replica.filesList(decoded)
@@ -89,4 +89,47 @@ test('a version whose chunk list cannot be read yet is not kept: it is decoded a
   assert.equal(decoded.get('aa'), undefined)
   assert.equal(decoded.get('bb'), whole)
   assert.equal(decoded.get('cc'), conflict, 'a conflict\'s version is kept as the current one is')
+})
+
+test('a version waiting for a part from an earlier epoch is read whole once the part arrives', () => {
+  const origin = SpaceReplica.create(new MemoryStore(), W, 'late part', T0)
+  const chunks: FileChunk[] = [[sha256(Buffer.from('x')), 10]]
+  const part = origin.appendBodies(W, [{ t: 'file.part', chunks }], T0 + 1)[0] as Entry
+  const later = origin.openEpoch(authorKeyOf(W.publicKey), T0 + 2)
+  const parts = [{ epoch: part.epoch, seq: part.seq }]
+  const body = { t: 'file', path: 'f', size: 10, mode: 0o644, mtimeMs: T0, deleted: false, supersedes: [], chunks: [] }
+  origin.appendBodies(W, [{ ...body, t: 'file', parts }], T0 + 3)
+  const replica = SpaceReplica.adopt(new MemoryStore(), [origin.genesis.bytes, origin.genesis.sig]) as SpaceReplica
+  const feeds = origin.vector()
+  const ingest = (epochs: (e: number) => boolean): void => {
+    for (const f of feeds) {
+      if (!epochs(f.epoch)) continue
+      const run = origin.serve(authorKeyOf(f.author), f.epoch, 0, f.count)
+      assert.ok(replica.ingestRun(run, 'peer', T0 + 10).stored.length > 0)
+    }
+  }
+  const decoded = new DecodedVersions()
+  ingest(e => e === later)
+  const waiting = replica.filesList(decoded)
+  assert.match(waiting[0]?.current.problem ?? '', /not here yet/)
+  ingest(e => e !== later)
+  const whole = replica.filesList(decoded)
+  assert.equal(whole[0]?.current.problem, undefined, 'not the version kept from before: it waited for its part')
+  assert.equal(whole[0]?.current.chunks.length, 1)
+  assert.deepEqual(whole, replica.filesList())
+})
+
+test('what is learned from this node\'s records between reads is bounded; the read decodes the rest', () => {
+  const { replica } = setup()
+  const decoded = new DecodedVersions(2)
+  let commits = 0
+  const record = (versions: readonly NewFileVersion[]): string[] => replica.recordFileVersions(versions, bodies =>
+    replica.appendBodies(W, bodies, T0 + ++commits), decoded)
+  const ids = record([version('a', 1, 'a'), version('b', 1, 'b'), version('c', 1, 'c')])
+  assert.deepEqual(ids.map(id => decoded.get(id) !== undefined), [true, true, false], 'two learned, beyond that none')
+  const list = replica.filesList(decoded)
+  assert.deepEqual(list, replica.filesList(), 'the one not learned is decoded by the read')
+  const more = record([version('d', 1, 'd'), version('e', 1, 'e'), version('f', 1, 'f')])
+  assert.deepEqual(more.map(id => decoded.get(id) !== undefined), [true, true, false], 'two beyond the list\'s three')
+  assert.ok(ids.every(id => decoded.get(id) !== undefined), 'the list\'s versions are kept')
 })
