@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client'
 import type { MessageType } from '../codec/index.ts'
 import { ALERT_KINDS } from '../node/index.ts'
 import type { FolderStatus, NetworkMap, Node } from '../node/index.ts'
@@ -11,9 +11,17 @@ import type { FolderStatus, NetworkMap, Node } from '../node/index.ts'
  * ready-made Node.js dashboards read. Every label set a dashboard may sum
  * over is there from the start, at zero: each folder and space as soon as it
  * exists here, each message type, alert kind and folder state always.
+ *
+ * The server loads this module at the first scrape (prom-client with it), so
+ * the process's collectors (GC durations, event loop lag) count from then; the
+ * process's CPU, memory and start time are read from the process, and
+ * libp2p's counters are kept by the node from its start (net/libp2p-metrics.ts).
  */
 export class Metrics {
   readonly #own = new Registry()
+  /** libp2p's families as prom-client metrics, made at the scrape that first saw each. */
+  readonly #libp2p = new Registry()
+  readonly #libp2pMetrics = new Map<string, Libp2pPromMetric>()
   readonly #node: Node
   /** The network map, built once per scrape: several metrics read it. */
   #map: NetworkMap | undefined
@@ -118,11 +126,53 @@ export class Metrics {
   async text (): Promise<string> {
     this.#map = this.#node.network()
     try {
-      return await Registry.merge([this.#own, this.#node.metrics]).metrics()
+      for (const family of await this.#node.metrics.collect()) this.#render(family)
+      return await Registry.merge([this.#own, this.#libp2p]).metrics()
     } finally {
       this.#map = undefined
     }
   }
+
+  /** One libp2p family into prom-client, under its own name, label and kind (as @libp2p/prometheus-metrics did). */
+  #render (f: Libp2pFamily): void {
+    let m = this.#libp2pMetrics.get(f.name)
+    if (m === undefined) {
+      const labelNames = f.label === undefined ? [] : [f.label]
+      const common = { name: f.name, help: f.help, labelNames, registers: [this.#libp2p] }
+      try {
+        m = f.kind === 'gauge'
+          ? new Gauge(common)
+          : f.kind === 'counter'
+            ? new Counter(common)
+            : f.kind === 'histogram'
+              ? new Histogram({ ...common, ...numbers(f.options, 'buckets') })
+              : new Summary({ ...common, ...numbers(f.options, 'percentiles') })
+      } catch {
+        return // a name Prometheus does not take (one starting with a digit): left out, the rest is scraped
+      }
+      this.#libp2pMetrics.set(f.name, m)
+    }
+    const labels = (key: string): Record<string, string> => f.label === undefined ? {} : { [f.label]: key }
+    if (m instanceof Gauge) {
+      m.reset()
+      for (const [key, value] of f.values) m.set(labels(key), value)
+    } else if (m instanceof Counter) {
+      m.reset()
+      for (const [key, value] of f.values) m.inc(labels(key), value)
+    } else {
+      for (const [key, value] of f.observed) m.observe(labels(key), value)
+    }
+  }
+}
+
+type Libp2pFamily = Awaited<ReturnType<Node['metrics']['collect']>>[number]
+type Libp2pPromMetric = Gauge | Counter | Histogram | Summary
+
+/** A histogram's buckets or a summary's percentiles, if libp2p asked for them as a list of numbers. */
+function numbers (options: Readonly<Record<string, unknown>>, key: string): Record<string, number[]> {
+  const v = options[key]
+  const fine = Array.isArray(v) && v.length > 0 && v.every(n => typeof n === 'number' && Number.isFinite(n))
+  return fine ? { [key]: v as number[] } : {}
 }
 
 type Labels = readonly string[]

@@ -16,7 +16,7 @@ import type { ApiOwnCode } from './request.ts'
 import { VERSION } from './version.ts'
 import { findOwnRoute, pathSegments } from './own-routes.ts'
 import type { Access, OwnRouteKey } from './own-routes.ts'
-import { Metrics } from './metrics.ts'
+import type { Metrics } from './metrics.ts'
 import { DASHBOARD_HEADERS, dashboardModule, dashboardPage } from './dashboard.ts'
 import { EventLog, EventQueryError, eventQuery, streamSse, streamWebSocket } from './events.ts'
 
@@ -98,7 +98,8 @@ export class ApiServer {
   /** The tokens' bytes, made once: each request compares its own with them. */
   readonly #tokenBytes: Buffer
   readonly #metricsTokenBytes: Buffer
-  readonly #metrics: Metrics
+  /** Made at the first scrape: prom-client and the process's collectors load then, not with every daemon. */
+  #metrics: Promise<Metrics> | undefined
   readonly #server: http.Server
   /** Made at the first WebSocket upgrade (ws loads then: see above). */
   #wss: WebSocketServer | undefined
@@ -113,7 +114,6 @@ export class ApiServer {
     this.#token = loadOrCreateToken(path.join(init.node.dir, TOKEN_FILE))
     this.#tokenBytes = Buffer.from(this.#token)
     this.#metricsTokenBytes = Buffer.from(loadOrCreateToken(path.join(init.node.dir, METRICS_TOKEN_FILE)))
-    this.#metrics = new Metrics(init.node)
     this.#events = new EventLog(init.node)
     this.#server = nodeHttp.createServer((req, res) => { void this.#handle(req, res) })
     this.#server.on('upgrade', (req, socket, head) => {
@@ -189,7 +189,9 @@ export class ApiServer {
       streamSse(res, this.#events, query, this.#hello(), { 'x-accel-buffering': 'no' })
     },
     'GET /metrics': async (_req, res) => {
-      sendText(res, 200, this.#metrics.contentType, await this.#metrics.text())
+      this.#metrics ??= import('./metrics.ts').then(m => new m.Metrics(this.#node))
+      const metrics = await this.#metrics
+      sendText(res, 200, metrics.contentType, await metrics.text())
     },
     'GET /dashboard': (_req, res) => {
       sendText(res, 200, 'text/html; charset=utf-8', dashboardPage(), DASHBOARD_HEADERS)

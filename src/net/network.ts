@@ -4,9 +4,6 @@ import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
-import { prometheusMetrics } from '@libp2p/prometheus-metrics'
-import type { Registry } from 'prom-client'
-import { mdns } from '@libp2p/mdns'
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -28,6 +25,7 @@ import type { BlockLinks } from './block-links.ts'
 import type { SessionTable } from './sessions.ts'
 import type { SyncDriver } from './sync-driver.ts'
 import { connectionEncrypters } from './encrypters.ts'
+import type { Libp2pMetrics } from './libp2p-metrics.ts'
 import type { EncrypterName } from './encrypters.ts'
 import { relayedStreams, relayOf, relayParts, RUN_ON_RELAY } from './relay.ts'
 import type { Reachability, RelayInit, RelayParts } from './relay.ts'
@@ -67,8 +65,8 @@ interface NetworkInit {
   readonly now?: () => number
   /** Serves file chunks to peers (the block protocol); without it, every request is answered "missing". */
   readonly blocks?: BlockProvider
-  /** Where libp2p registers its own Prometheus metrics (connections, streams, bytes per protocol); absent: none. */
-  readonly metrics?: Registry | undefined
+  /** Where libp2p keeps its own metrics (connections, streams, bytes per protocol); absent: none. */
+  readonly metrics?: Libp2pMetrics | undefined
   /** The connection encrypters offered, most preferred first (encrypters.ts); absent: TLS, then Noise. */
   readonly encrypters?: readonly EncrypterName[] | undefined
   /** Member relays (relay.ts): who may use this node as a relay, and its limits; absent: no relaying either way. */
@@ -131,10 +129,9 @@ export class Network {
       const until = author === undefined ? undefined : this.#driver.bannedUntil(author)
       return until !== undefined && until > this.#now()
     }
-    const registry = this.#init.metrics
-    const metrics = registry === undefined || !claimLibp2pMetrics()
-      ? {}
-      : { metrics: prometheusMetrics({ registry, collectDefaultMetrics: false, preserveExistingMetrics: true }) }
+    const metrics = this.#init.metrics
+    // Loaded only when switched on: multicast DNS brings Node's dgram and its own modules.
+    const mdns = this.#init.mdns === true ? (await import('@libp2p/mdns')).mdns : undefined
     this.#libp2p = await createLibp2p({
       privateKey: privateKeyFromRaw(raw),
       addresses: { listen: [...typeof listen === 'function' ? await listen() : listen] },
@@ -150,9 +147,9 @@ export class Network {
         denyOutboundEncryptedConnection: async peerId => banned(peerId),
         ...this.#relay.gater
       },
-      peerDiscovery: this.#init.mdns === true ? [mdns({ serviceTag: MDNS_SERVICE_TAG, interval: MDNS_QUERY_MS })] : [],
+      peerDiscovery: mdns !== undefined ? [mdns({ serviceTag: MDNS_SERVICE_TAG, interval: MDNS_QUERY_MS })] : [],
       services: { identify: identify(), ping: ping(), ...this.#relay.services },
-      ...metrics
+      ...metrics === undefined ? {} : { metrics: () => metrics }
     })
     this.#listen(this.#libp2p)
     await this.#libp2p.handle(SYNC_PROTOCOL, (stream, connection) => { this.#adopt(stream, connection) },
@@ -381,16 +378,4 @@ export class Network {
   #connected (libp2p: Libp2p, key: string): boolean {
     return libp2p.getConnections().some(c => c.remotePeer.toString() === key)
   }
-}
-
-/**
- * @libp2p/prometheus-metrics keeps its metrics in a module-wide map: a second
- * libp2p node in the same process would write into the first one's registry.
- * So only the first node of a process (the daemon's only one) gets them.
- */
-let libp2pMetricsClaimed = false
-function claimLibp2pMetrics (): boolean {
-  if (libp2pMetricsClaimed) return false
-  libp2pMetricsClaimed = true
-  return true
 }

@@ -3,7 +3,7 @@
  * (blocks/served-buffers.ts) may be read into again: the proof a connection
  * gives (tlsBarrier), and the pause after which the free ones are dropped.
  */
-import { TLSSocket } from 'node:tls'
+import type { TLSSocket } from 'node:tls'
 import type { Connection } from '@libp2p/interface'
 import { dropFreeServedBuffers } from '../blocks/index.ts'
 
@@ -56,9 +56,7 @@ const waiting = new WeakMap<TLSSocket, Waiting[]>()
 export function tlsBarrier (connection: Connection | undefined): SentBarrier | null {
   const encrypted = (connection as MuxedOver | undefined)?.muxer?.maConn
   const socket = encrypted?.socket
-  if (encrypted === undefined || !(socket instanceof TLSSocket) || typeof encrypted.writeBufferLength !== 'number') {
-    return null
-  }
+  if (encrypted === undefined || !isTlsSocket(socket) || typeof encrypted.writeBufferLength !== 'number') return null
   const writable = (): boolean => !socket.destroyed && socket.writable && !socket.writableEnded
   return () => {
     if (!writable()) return null
@@ -84,4 +82,13 @@ export function tlsBarrier (connection: Connection | undefined): SentBarrier | n
       list.push({ upTo: socket.bytesWritten + held, then: written })
     })
   }
+}
+
+/**
+ * A TLSSocket, told by the flag Node's TLSSocket sets (`encrypted`), so that this module does not load node:tls: an
+ * idle daemon has no connection, and TLS comes with the first one (net/tls-direct.ts, @libp2p/tls).
+ */
+function isTlsSocket (socket: unknown): socket is TLSSocket {
+  return typeof socket === 'object' && socket !== null && (socket as { encrypted?: unknown }).encrypted === true &&
+    typeof (socket as { write?: unknown }).write === 'function'
 }

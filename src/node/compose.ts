@@ -1,13 +1,12 @@
 import type { EventEmitter } from 'node:events'
 import fs from 'node:fs'
 import path from 'node:path'
-import { Registry } from 'prom-client'
 import { loadOrCreateIdentity } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, parseAuthorKey } from '../ids/index.ts'
 import type { SpaceKey } from '../ids/index.ts'
 import type { Logger } from '../log/index.ts'
-import { advertisedAddrs, BlockLinks, Network, SessionTable, SyncDriver } from '../net/index.ts'
+import { advertisedAddrs, BlockLinks, Libp2pMetrics, Network, SessionTable, SyncDriver } from '../net/index.ts'
 import type { BlockProvider, BlockServed, EncrypterName, RelayLimits } from '../net/index.ts'
 import { SqliteStore } from '../store/index.ts'
 import type { Relay } from '../sync/index.ts'
@@ -105,8 +104,8 @@ export interface NodeParts {
   /** `space leave` (leave.ts). */
   readonly leave: SpaceLeave
   readonly view: NetworkView
-  /** libp2p's own Prometheus metrics (connections, streams, bytes per protocol); the API's /metrics adds samepage's. */
-  readonly metrics: Registry
+  /** libp2p's own metrics (connections, streams, bytes per protocol); the API's /metrics adds samepage's. */
+  readonly metrics: Libp2pMetrics
 }
 
 /** What publishing this node's status was doing when a write failed (StorageHealth). */
@@ -126,7 +125,7 @@ const NODE_VERSION = (JSON.parse(fs.readFileSync(PACKAGE_JSON, 'utf8')) as { ver
 export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents>): NodeParts {
   const { dir } = opts
   const storage = new StorageHealth(dir)
-  const metrics = new Registry()
+  const metrics = new Libp2pMetrics({ statfsDir: dir })
   const keyPair = loadOrCreateIdentity(dir)
   const me = authorKeyOf(keyPair.publicKey)
   const store = SqliteStore.open(path.join(dir, 'store.db'), { fsync: opts.walFsync })

@@ -1,12 +1,11 @@
 import { EventEmitter } from 'node:events'
 import fs from 'node:fs'
-import type { Registry } from 'prom-client'
 import type { GrantableRole, Role } from '../codec/index.ts'
 import { peerIdOf } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
 import type { PeerIdString } from '../ids/index.ts'
-import type { PeerInfo, Reachability } from '../net/index.ts'
+import type { Libp2pMetrics, PeerInfo, Reachability } from '../net/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
 import type { ConflictInfo, KeepOutcome } from '../files/index.ts'
 import type { AlertThresholds, NetworkMap } from '../telemetry/index.ts'
@@ -47,8 +46,8 @@ export class Node extends EventEmitter<NodeEvents> {
   readonly keyPair: KeyPair
   /** What peers did wrong and who was disconnected, newest last (the last 1,000; kept on disk across restarts). */
   readonly misbehaviour: MisbehaviourRecord[]
-  /** libp2p's own Prometheus metrics (connections, streams, bytes per protocol); the API's /metrics adds samepage's. */
-  readonly metrics: Registry
+  /** libp2p's own metrics (connections, streams, bytes per protocol); the API's /metrics adds samepage's. */
+  readonly metrics: Libp2pMetrics
   readonly #parts: NodeParts
   readonly #unlock: () => void
   #started = false

@@ -86,6 +86,29 @@ describe('/metrics', { timeout: 600_000 }, () => {
     assert.match(text, /^libp2p_/m, 'libp2p\'s own metrics are there too')
   })
 
+  test('libp2p\'s families under their names and kinds, counted from start, for each node of a process', async () => {
+    // b joined a's space in before(): the join and sync streams have moved bytes both ways since.
+    for (const node of [a, b]) {
+      const m = new Metrics(node)
+      const text = await m.text()
+      assert.match(text, /^# TYPE libp2p_data_transfer_bytes_total counter$/m)
+      assert.match(text, /^# TYPE nodejs_memory_total_bytes gauge$/m)
+      assert.match(text, /^# TYPE libp2p_connection_manager_connections gauge$/m)
+      const s = samples(text)
+      for (const direction of ['sent', 'received']) {
+        const global = value(s, 'libp2p_data_transfer_bytes_total', { protocol: `global ${direction}` }) ?? 0
+        assert.ok(global > 0, `${node.peerId}: bytes ${direction} over its connections: ${global}`)
+      }
+      const protocols = s.filter(x => x.name === 'libp2p_data_transfer_bytes_total' &&
+        (x.labels['protocol'] ?? '').startsWith('/samepage/'))
+      assert.ok(protocols.some(x => x.value > 0), 'samepage\'s own protocols are counted')
+      const before = value(s, 'libp2p_data_transfer_bytes_total', { protocol: 'global sent' }) as number
+      const again = samples(await m.text())
+      const after = value(again, 'libp2p_data_transfer_bytes_total', { protocol: 'global sent' }) as number
+      assert.ok(after >= before, 'a counter never goes down from one scrape to the next')
+    }
+  })
+
   test('a folder\'s label sets are there at zero as soon as it is added', async () => {
     await a.folderAdd(space, fa)
     const s = samples(await new Metrics(a).text())

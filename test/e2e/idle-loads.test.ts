@@ -11,8 +11,10 @@ import { BUNDLED_FROM } from '../../lib/daemon-bundle.js'
 /**
  * An idle daemon does not load what only a client's request needs (issue 14,
  * docs/architecture.md "Memory"): routes.ts's calls with their zod schemas,
- * the OpenAPI document and ws load at the first request for them, and the
- * folder watcher with the first folder shared. The daemon
+ * the OpenAPI document and ws load at the first request for them, the
+ * folder watcher with the first folder shared, prom-client with the first
+ * scrape of /metrics, and Node's TLS and zlib with the first connection and
+ * chunk check (each ~1–4 MB of an idle daemon's memory). The daemon
  * runs as a user runs it (bin/samepage.js start), answers a health probe (one
  * of the server's own paths), and stops; a hook preloaded with --import
  * (test/helpers/record-modules.ts) records every module it resolved. The test
@@ -30,14 +32,17 @@ const LATE: ReadonlyArray<[RegExp, string]> = [
   [/\/node_modules\/zod\//, 'zod'],
   [/\/node_modules\/ws\//, 'ws'],
   [/\/node_modules\/@parcel\/watcher\//, '@parcel/watcher (the folder watcher, loaded with the first folder)'],
-  [/\/src\/api\/(routes|route-table|openapi|response-schemas)\.ts$/, 'the API\'s calls or its description']
+  [/\/src\/api\/(routes|route-table|openapi|response-schemas)\.ts$/, 'the API\'s calls or its description'],
+  [/\/node_modules\/prom-client\//, 'prom-client (loaded at the first scrape)'],
+  [/\/src\/api\/metrics\.ts$/, 'the /metrics renderer'],
+  [/^node:(tls|https|zlib)$/, 'Node\'s TLS or zlib']
 ]
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-idle-loads-'))
 after(() => { fs.rmSync(root, { recursive: true, force: true }) })
 
 for (const from of ['bundle', 'source'] as const) {
-  test(`a started daemon (${from}) that answered only a health probe has loaded no zod, no ws, no call table, no folder watcher`,
+  test(`a started daemon (${from}) that answered only a health probe loaded no zod, ws, calls, watcher, prom-client, TLS or zlib`,
     async () => {
       // Its own temporary directory, to see whether it kept Node's compile cache there (bin/samepage.js: the source
       // does, the bundle does not).
