@@ -31,7 +31,7 @@ export class Metrics {
     const r = this.#own
     const map = (): NetworkMap => this.#map ?? node.network()
     // Event loop lag sampled every 100 ms, not prom-client's 10 ms: an idle daemon should stay idle.
-    // No prefix: libp2p registers no process metrics of its own (network.ts: collectDefaultMetrics false).
+    // No prefix: libp2p's families (net/libp2p-metrics.ts) hold no process metrics under these names.
     collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: 100 })
     const gauge = (name: string, help: string, labelNames: Labels, collect: (g: Gauge) => void): void => {
       // eslint-disable-next-line no-new
@@ -126,7 +126,14 @@ export class Metrics {
   async text (): Promise<string> {
     this.#map = this.#node.network()
     try {
-      for (const family of await this.#node.metrics.collect()) this.#render(family)
+      const families = await this.#node.metrics.collect()
+      const collected = new Set(families.map(f => f.name))
+      // One that could not be collected this time (its calculation failed) is left out, not shown as it was.
+      for (const name of [...this.#libp2pMetrics.keys()].filter(n => !collected.has(n))) {
+        this.#libp2p.removeSingleMetric(name)
+        this.#libp2pMetrics.delete(name)
+      }
+      for (const family of families) this.#render(family)
       return await Registry.merge([this.#own, this.#libp2p]).metrics()
     } finally {
       this.#map = undefined
@@ -146,7 +153,7 @@ export class Metrics {
             ? new Counter(common)
             : f.kind === 'histogram'
               ? new Histogram({ ...common, ...numbers(f.options, 'buckets') })
-              : new Summary({ ...common, ...numbers(f.options, 'percentiles') })
+              : new Summary({ ...common, ...numbers(f.options, 'percentiles'), ...summaryWindow(f.options) })
       } catch {
         return // a name Prometheus does not take (one starting with a digit): left out, the rest is scraped
       }
@@ -173,6 +180,17 @@ function numbers (options: Readonly<Record<string, unknown>>, key: string): Reco
   const v = options[key]
   const fine = Array.isArray(v) && v.length > 0 && v.every(n => typeof n === 'number' && Number.isFinite(n))
   return fine ? { [key]: v as number[] } : {}
+}
+
+/** A summary's sliding window, if libp2p asked for one (prom-client's own options, as the package passed them). */
+function summaryWindow (options: Readonly<Record<string, unknown>>): Record<string, number | boolean> {
+  const out: Record<string, number | boolean> = {}
+  for (const key of ['maxAgeSeconds', 'ageBuckets', 'compressCount']) {
+    const v = options[key]
+    if (typeof v === 'number' && Number.isFinite(v) && v > 0) out[key] = v
+  }
+  if (typeof options['pruneAgedBuckets'] === 'boolean') out['pruneAgedBuckets'] = options['pruneAgedBuckets']
+  return out
 }
 
 type Labels = readonly string[]

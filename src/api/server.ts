@@ -189,7 +189,9 @@ export class ApiServer {
       streamSse(res, this.#events, query, this.#hello(), { 'x-accel-buffering': 'no' })
     },
     'GET /metrics': async (_req, res) => {
+      // A failed load is not kept: the next scrape tries again.
       this.#metrics ??= import('./metrics.ts').then(m => new m.Metrics(this.#node))
+        .catch((err: unknown) => { this.#metrics = undefined; throw err })
       const metrics = await this.#metrics
       sendText(res, 200, metrics.contentType, await metrics.text())
     },

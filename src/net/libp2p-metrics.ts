@@ -5,7 +5,7 @@
  *
  * Why not `@libp2p/prometheus-metrics`: libp2p takes its metrics object when
  * it is made, so that package loads prom-client at every start, and with it
- * Node's cluster, https (TLS) and zlib modules: ~4 MB of an idle daemon's
+ * Node's https (TLS) and zlib modules: ~3.5 MB of an idle daemon's
  * memory that nothing uses until something scrapes /metrics. It also keeps
  * its metrics in a module-wide map, so that a second node in one process
  * wrote into the first one's. The API's /metrics loads prom-client at its
@@ -95,19 +95,15 @@ interface Transfer { sent: number, received: number }
 export class Libp2pMetrics implements Metrics {
   readonly #families = new Map<string, Family>()
   readonly #transfer = new Map<string, Transfer>()
+  readonly #transferFamily: Family
   readonly #statfsDir: string
 
   /** `statfsDir`: the file system `nodejs_fs_usage_bytes` reports on (the node's data directory). */
   constructor (init: { statfsDir: string }) {
     this.#statfsDir = init.statfsDir
-    this.registerCounterGroup('libp2p_data_transfer_bytes_total', {
-      label: 'protocol',
-      calculate: () => {
-        const out: Record<string, number> = {}
-        for (const [name, t] of this.#transfer) { out[`${name} sent`] = t.sent; out[`${name} received`] = t.received }
-        return out
-      }
-    })
+    // Totals since start, written at each collect (not a calculated counter: that adds what it returns each time).
+    this.#transferFamily = this.#family('libp2p_data_transfer_bytes_total', 'counter', true, { label: 'protocol' }) as
+      Family
     const memory = (): Record<string, number> => ({ ...process.memoryUsage() })
     this.registerMetricGroup('nodejs_memory_usage_bytes', { label: 'memory', calculate: memory })
     this.registerMetric('nodejs_memory_total_bytes').update(totalmem())
@@ -127,13 +123,15 @@ export class Libp2pMetrics implements Metrics {
    * family that fails is left out of this scrape (its error would otherwise fail the whole /metrics).
    */
   async collect (): Promise<Libp2pMetricFamily[]> {
+    for (const [name, t] of this.#transfer) {
+      this.#transferFamily.set(`${name} sent`, t.sent)
+      this.#transferFamily.set(`${name} received`, t.received)
+    }
     const out: Libp2pMetricFamily[] = []
     for (const f of this.#families.values()) {
       const calculate = f.options.calculate
       if (calculate !== undefined) {
-        let result: number | Record<string, number>
-        try { result = await calculate() } catch { continue }
-        this.#apply(f, result)
+        try { this.#apply(f, await calculate()) } catch { continue }
       }
       const observed = f.observed
       f.observed = []
@@ -144,7 +142,10 @@ export class Libp2pMetrics implements Metrics {
     return out
   }
 
-  /** A calculated value: a gauge takes it, a counter adds it (as @libp2p/prometheus-metrics did), others observe. */
+  /**
+   * A calculated value: a gauge takes it (a label value it no longer returns is dropped: it reports what is now), a
+   * counter adds it (as @libp2p/prometheus-metrics did), others observe it.
+   */
   #apply (f: Family, result: number | Record<string, number>): void {
     const entries: Array<[string, number]> = typeof result === 'number' ? [['', result]] : Object.entries(result)
     if (f.kind === 'gauge') f.values.clear()
@@ -193,11 +194,14 @@ export class Libp2pMetrics implements Metrics {
   #family (name: string, kind: Libp2pMetricKind, grouped: boolean, options: Options = {}): Family | undefined {
     if (name.trim() === '') throw new Error('A metric needs a name')
     const n = normalized(name)
+    const label = grouped || options.label !== undefined ? normalized(options.label ?? name) : undefined
     let f = this.#families.get(n)
     if (f === undefined) {
-      const label = grouped || options.label !== undefined ? normalized(options.label ?? name) : undefined
       f = new Family(n, kind, label, normalized(options.help ?? name), options)
       this.#families.set(n, f)
+    } else if (f.kind !== kind || f.label !== label) {
+      // The same name asked as another kind or label: kept apart and never collected (one name, one family).
+      f = new Family(n, kind, label, '', {})
     }
     return options.calculate === undefined ? f : undefined
   }

@@ -97,15 +97,12 @@ describe('/metrics', { timeout: 600_000 }, () => {
       const s = samples(text)
       for (const direction of ['sent', 'received']) {
         const global = value(s, 'libp2p_data_transfer_bytes_total', { protocol: `global ${direction}` }) ?? 0
+        // Before TLS takes the socket's handle (net/tls-direct.ts): the protocol negotiation only.
         assert.ok(global > 0, `${node.peerId}: bytes ${direction} over its connections: ${global}`)
       }
       const protocols = s.filter(x => x.name === 'libp2p_data_transfer_bytes_total' &&
         (x.labels['protocol'] ?? '').startsWith('/samepage/'))
       assert.ok(protocols.some(x => x.value > 0), 'samepage\'s own protocols are counted')
-      const before = value(s, 'libp2p_data_transfer_bytes_total', { protocol: 'global sent' }) as number
-      const again = samples(await m.text())
-      const after = value(again, 'libp2p_data_transfer_bytes_total', { protocol: 'global sent' }) as number
-      assert.ok(after >= before, 'a counter never goes down from one scrape to the next')
     }
   })
 

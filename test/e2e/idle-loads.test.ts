@@ -35,7 +35,8 @@ const LATE: ReadonlyArray<[RegExp, string]> = [
   [/\/src\/api\/(routes|route-table|openapi|response-schemas)\.ts$/, 'the API\'s calls or its description'],
   [/\/node_modules\/prom-client\//, 'prom-client (loaded at the first scrape)'],
   [/\/src\/api\/metrics\.ts$/, 'the /metrics renderer'],
-  [/^node:(tls|https|zlib)$/, 'Node\'s TLS or zlib']
+  [/^node:(tls|https|zlib)$/, 'Node\'s TLS or zlib'],
+  [/\/node_modules\/(@libp2p\/mdns|multicast-dns)\//, 'multicast DNS (loaded only when it is on)']
 ]
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-idle-loads-'))

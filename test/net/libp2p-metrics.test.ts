@@ -62,6 +62,16 @@ describe('Libp2pMetrics', () => {
     assert.deepEqual(await values(m, 'libp2p_dials_total'), { tcp: 3 })
   })
 
+  test('a name asked again as another kind gets a family of its own that is never collected', async () => {
+    const m = metrics()
+    m.registerCounter('libp2p_thing')?.increment(5)
+    const gauge = m.registerMetric('libp2p_thing') as Metric
+    gauge.decrement(100)
+    const f = (await families(m)).get('libp2p_thing')
+    assert.equal(f?.kind, 'counter')
+    assert.deepEqual(Object.fromEntries(f?.values ?? []), { '': 5 })
+  })
+
   test('counters only go up', async () => {
     const m = metrics()
     const c = m.registerCounter('libp2p_packets_total')
@@ -79,10 +89,12 @@ describe('Libp2pMetrics', () => {
       m.registerMetricGroup('libp2p_calc_gauge', { label: 'what', calculate: () => ({ [`k${++n}`]: n }) })
       m.registerCounter('libp2p_calc_counter_total', { calculate: async () => 10 })
       m.registerMetric('libp2p_calc_failing', { calculate: () => { throw new Error('cannot tell') } })
+      m.registerMetricGroup('libp2p_calc_nothing', { calculate: () => null as unknown as Record<string, number> })
       const first = await families(m)
       assert.deepEqual(Object.fromEntries(first.get('libp2p_calc_gauge')?.values ?? []), { k1: 1 })
       assert.deepEqual(Object.fromEntries(first.get('libp2p_calc_counter_total')?.values ?? []), { '': 10 })
       assert.equal(first.has('libp2p_calc_failing'), false)
+      assert.equal(first.has('libp2p_calc_nothing'), false, 'one that returns nothing usable is left out too')
       assert.ok(first.has('libp2p_data_transfer_bytes_total'), 'the others are still collected')
       const second = await families(m)
       assert.deepEqual(Object.fromEntries(second.get('libp2p_calc_gauge')?.values ?? []), { k2: 2 }, 'replaced')
@@ -137,8 +149,11 @@ describe('Libp2pMetrics', () => {
     stream.dispatchEvent(new Event('close'))
     assert.equal(sent.length, 1, 'the send went through')
     assert.equal(heard, 1, 'a listener added later hears what comes after it, as without the count')
-    assert.deepEqual(await values(m, 'libp2p_data_transfer_bytes_total'),
-      { '/samepage/sync/1.0.0 sent': 7, '/samepage/sync/1.0.0 received': 16 })
+    const totals = { '/samepage/sync/1.0.0 sent': 7, '/samepage/sync/1.0.0 received': 16 }
+    assert.deepEqual(await values(m, 'libp2p_data_transfer_bytes_total'), totals)
+    assert.deepEqual(await values(m, 'libp2p_data_transfer_bytes_total'), totals, 'collected again: the same totals')
+    stream.send(new Uint8Array(3))
+    assert.deepEqual(await values(m, 'libp2p_data_transfer_bytes_total'), { ...totals, '/samepage/sync/1.0.0 sent': 10 })
     const unnegotiated = Object.assign(new EventTarget(), { protocol: '', send: () => true })
     m.trackProtocolStream(unnegotiated as unknown as Stream)
     assert.equal(Object.keys(await values(m, 'libp2p_data_transfer_bytes_total')).length, 2, 'no protocol: not counted')
