@@ -3,7 +3,10 @@
  * (folder-systems.ts): start the nodes, put the data on the senders' disks,
  * start the clock as the folder is shared, stop it when every receiver
  * holds the data (checked byte for byte after, outside the time). Each case
- * also reports its nodes' CPU-seconds and peak RSS (case-meter.ts).
+ * also reports its nodes' CPU-seconds and peak RSS (case-meter.ts). Just
+ * before the data is put on the senders' disks, as many bytes as the case
+ * will write are written and deleted (warm-memory.ts says why), on either
+ * system alike.
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -12,9 +15,10 @@ import { chunkingFor } from '../src/blocks/index.ts'
 import { round, startMeter, withLoad } from './case-meter.ts'
 import type { SyncNode, System } from './folder-systems.ts'
 import { until } from './samepage-daemons.ts'
-import { countFiles, sameTree, waitFile, waitTree } from './tree-check.ts'
+import { countFiles, sameTree, waitFile, waitFiles, waitTree } from './tree-check.ts'
 import { copyKeepingMtime, insertAt, rewriteAt } from './tree-gen.ts'
 import type { TreeFile } from './tree-gen.ts'
+import { warmPageCache } from './warm-memory.ts'
 
 const MB = 1e6
 const MIB = 1024 * 1024
@@ -50,6 +54,7 @@ export async function bigAndEdits<N extends SyncNode> (
   const [a, b] = nodes as [N, N]
   try {
     const size = fs.statSync(big).size
+    await warmPageCache(root, 2 * size)
     await copyKeepingMtime(big, path.join(a.folder, 'big.bin'))
     const meter = startMeter(nodes.map(n => n.pid))
     const t0 = performance.now()
@@ -89,6 +94,7 @@ export async function bigOnly<N extends SyncNode> (sys: System<N>, root: string,
   const nodes = await sys.start(root, 2)
   const [a, b] = nodes as [N, N]
   try {
+    await warmPageCache(root, 2 * fs.statSync(big).size)
     await copyKeepingMtime(big, path.join(a.folder, 'big.bin'))
     const t0 = performance.now()
     await sys.share(nodes)
@@ -102,6 +108,7 @@ export async function smallFiles<N extends SyncNode> (sys: System<N>, root: stri
   const nodes = await sys.start(root, 2)
   const [a, b] = nodes as [N, N]
   try {
+    await warmPageCache(root, 2 * count * 4096)
     await fs.promises.cp(data, a.folder, { recursive: true })
     const meter = startMeter(nodes.map(n => n.pid))
     const t0 = performance.now()
@@ -121,8 +128,9 @@ export async function mixed<N extends SyncNode> (sys: System<N>, root: string, d
   const nodes = await sys.start(root, 2)
   const [a, b] = nodes as [N, N]
   try {
-    await fs.promises.cp(data, a.folder, { recursive: true })
     const bytes = files.reduce((n, f) => n + f.size, 0)
+    await warmPageCache(root, 2 * bytes)
+    await fs.promises.cp(data, a.folder, { recursive: true })
     const meter = startMeter(nodes.map(n => n.pid))
     const t0 = performance.now()
     await sys.share(nodes)
@@ -140,11 +148,12 @@ export async function fanout<N extends SyncNode> (sys: System<N>, root: string, 
   const [seed, ...rest] = nodes as [N, ...N[]]
   try {
     const size = fs.statSync(big).size
+    await warmPageCache(root, (1 + receivers) * size)
     await copyKeepingMtime(big, path.join(seed.folder, 'big.bin'))
     const meter = startMeter(nodes.map(n => n.pid))
     const t0 = performance.now()
     await sys.share(nodes)
-    const done = await Promise.all(rest.map(async r => await waitFile(path.join(r.folder, 'big.bin'), big)))
+    const done = await waitFiles(rest.map(r => path.join(r.folder, 'big.bin')), big)
     const perReceiver = done.map(t => round((t - t0) / 1000))
     const seconds = Math.max(...perReceiver)
     const cost = await meter.finish(size * receivers)
@@ -168,6 +177,7 @@ export async function swarm<N extends SyncNode> (sys: System<N>, root: string, b
     // The same bytes and mtime on every seeder: one version of one file.
     for (const s of seeders) await copyKeepingMtime(big, path.join(s.folder, 'big.bin'))
     await sys.share(seeders)
+    await warmPageCache(root, size)
     // Every seeder has scanned its copy and agrees: the transfer alone is timed.
     await sys.add(seeders, fresh, 1)
     const target = path.join(fresh.folder, 'big.bin')

@@ -23,15 +23,33 @@ function isBookkeeping (dir: string, name: string): boolean {
  * version of the same size and mtime), the wait goes on until they are.
  */
 export async function waitFile (target: string, source: string, timeoutMs = 600_000): Promise<number> {
+  return (await waitFiles([target], source, timeoutMs))[0] as number
+}
+
+/**
+ * waitFile for several receivers of one file: the moment each arrived, and the bytes of all checked once every one
+ * has, so that the bench's hashing of the first (2 GiB read for a 1 GiB file) does not take the CPU of the others
+ * still receiving.
+ */
+export async function waitFiles (targets: readonly string[], source: string, timeoutMs = 600_000): Promise<number[]> {
   const want = fs.statSync(source)
-  await until(`${target} matches`, async () => {
+  const matches = (target: string): boolean => {
     const got = fs.statSync(target, { throwIfNoEntry: false })
-    return got !== undefined && got.size === want.size && Math.abs(got.mtimeMs - want.mtimeMs) < 1000 && got.mtimeMs >= Math.floor(want.mtimeMs / 1000) * 1000
+    return got !== undefined && got.size === want.size && Math.abs(got.mtimeMs - want.mtimeMs) < 1000 &&
+      got.mtimeMs >= Math.floor(want.mtimeMs / 1000) * 1000
+  }
+  const arrived: Array<number | undefined> = targets.map(() => undefined)
+  await until(`${targets.join(', ')} match`, async () => {
+    targets.forEach((t, i) => { if (arrived[i] === undefined && matches(t)) arrived[i] = performance.now() })
+    return arrived.every(at => at !== undefined)
   }, timeoutMs, 20)
-  const at = performance.now()
-  if (await sameBytes(target, source)) return at
-  await until(`${target} has the bytes`, async () => await sameBytes(target, source), timeoutMs, 100)
-  return performance.now()
+  const moments: number[] = []
+  for (const [i, target] of targets.entries()) {
+    if (await sameBytes(target, source)) { moments.push(arrived[i] as number); continue }
+    await until(`${target} has the bytes`, async () => await sameBytes(target, source), timeoutMs, 100)
+    moments.push(performance.now())
+  }
+  return moments
 }
 
 /** Until every file of `files` is under `dir` at its size; the moment, then the bytes checked against `source`'s. */
