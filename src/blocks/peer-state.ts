@@ -19,6 +19,10 @@ export interface PeerState {
   bytesReceived: number
   /** The head block that poll() already saw overdue: no deadline for it again. */
   overdueSeen: string | undefined
+  /** Answers in a row that said it does not hold what it was asked (reset by a delivery). */
+  refusedInARow: number
+  /** Asked nothing new before this time (0: not resting): it refused too often in a row. */
+  restUntilMs: number
 }
 
 /** When a block asked now of a peer whose rate is unknown is expected (for endgame choices only). */
@@ -35,7 +39,9 @@ export function newPeer (id: string, nowMs: number): PeerState {
     busySinceMs: nowMs,
     blocksReceived: 0,
     bytesReceived: 0,
-    overdueSeen: undefined
+    overdueSeen: undefined,
+    refusedInARow: 0,
+    restUntilMs: 0
   }
 }
 
@@ -52,6 +58,25 @@ export function measureDelivery (p: PeerState, askedAtMs: number, size: number, 
   p.busySinceMs = nowMs
   p.blocksReceived++
   p.bytesReceived += size
+  p.refusedInARow = 0
+}
+
+/** A peer's first refusal in a row costs it nothing: one chunk it lacks (a file it does not have) says little. */
+const REST_AFTER_REFUSALS = 2
+const REST_FIRST_MS = 100
+const REST_MAX_MS = 3_000
+
+/**
+ * It said it does not hold a block it was asked for. From the second refusal in a row it rests: asked nothing new
+ * for a time that doubles with each further refusal (100 ms up to 3 s), so that a member that holds nothing yet (a
+ * fellow receiver of the same files) is not asked for every block, twice over, while the one that holds them serves.
+ * A delivery ends the run; a peer that comes to hold the blocks is asked again within 3 s.
+ */
+export function noteRefusal (p: PeerState, nowMs: number): void {
+  p.refusedInARow++
+  if (p.refusedInARow < REST_AFTER_REFUSALS) return
+  const restMs = Math.min(REST_MAX_MS, REST_FIRST_MS * 2 ** (p.refusedInARow - REST_AFTER_REFUSALS))
+  p.restUntilMs = Math.max(p.restUntilMs, nowMs + restMs)
 }
 
 /**

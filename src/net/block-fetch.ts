@@ -298,7 +298,7 @@ export class BlockFetch implements ChunkFetcher {
     if (answer === 'cancelled') {
       // Taken back by the scheduler already.
     } else if (answer !== 'bytes') {
-      this.#scheduler.refused(peer, hex)
+      this.#scheduler.refused(peer, hex, now)
     } else {
       this.#scheduler.received(peer, hex, valid, now)
       if (valid && bytes !== null && this.#wanted.delete(hex)) {

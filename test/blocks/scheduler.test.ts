@@ -85,4 +85,36 @@ describe('block scheduler', () => {
     for (const h of lacks) assert.equal(r.sourceOf.get(h), 'y', 'what x lacks comes from y')
     assert.ok((r.validFrom.get('x') ?? 0) > 0, 'x still serves what it has')
   })
+
+  test('a member that holds nothing yet (a fellow receiver) rests after refusals, and is not asked for every block', () => {
+    const blocks = blocksOf(4096, CHUNK) // 256 MiB: ~3.4 s from the sender at 80 MB/s
+    const all = new Set(blocks.map(b => b.hash))
+    const seeders: Seeder[] = [
+      { id: 'sender', bytesPerMs: perMs(80), latencyMs: 1 },
+      { id: 'fellow', bytesPerMs: perMs(80), latencyMs: 1, lacks: all }
+    ]
+    const r = runTransfer(blocks, seeders)
+    assert.equal(r.validFrom.get('sender'), blocks.length)
+    assert.deepEqual(r.penalized, [])
+    assert.deepEqual(r.dropped, [])
+    // Two at first, then after rests of 0.1, 0.2, 0.4... up to 3 s: 7 in 3.4 s (without the rests, ~4,000).
+    const refused = r.refusedBy.get('fellow') ?? 0
+    assert.ok(refused > 0 && refused <= 24, `the fellow was asked ${refused} times`)
+    const rate = blocks.length * CHUNK / r.doneAtMs * 1000 / MB
+    assert.ok(rate >= 0.9 * 80, `${rate.toFixed(1)} MB/s of the sender's 80`)
+  })
+
+  test('a resting member that comes to hold the blocks is asked again, and carries its share', () => {
+    const blocks = blocksOf(2048, CHUNK) // 134 MB: 13.4 s from the slow sender alone
+    const all = new Set(blocks.map(b => b.hash))
+    const seeders: Seeder[] = [
+      { id: 'sender', bytesPerMs: perMs(10), latencyMs: 1 },
+      { id: 'fellow', bytesPerMs: perMs(80), latencyMs: 1, lacks: all, lacksUntilMs: 1_000 }
+    ]
+    const r = runTransfer(blocks, seeders)
+    assert.equal(r.arrivals.size, blocks.length)
+    // It holds everything from 1 s; asked again within a rest of at most 3 s, it then serves at 80 MB/s.
+    assert.ok(r.doneAtMs < 6_000, `done at ${r.doneAtMs} ms`)
+    assert.ok((r.validFrom.get('fellow') ?? 0) > blocks.length / 2, `the fellow sent ${r.validFrom.get('fellow')}`)
+  })
 })

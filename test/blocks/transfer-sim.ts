@@ -22,8 +22,9 @@ export interface Seeder {
   readonly corrupt?: boolean
   /** Holds only these blocks (default: all). */
   readonly holds?: ReadonlySet<string>
-  /** Announced as held, but answered "I do not have it" when asked. */
+  /** Announced as held, but answered "I do not have it" when asked (until `lacksUntilMs`, if given). */
   readonly lacks?: ReadonlySet<string>
+  readonly lacksUntilMs?: number
 }
 
 export interface TransferResult {
@@ -31,6 +32,8 @@ export interface TransferResult {
   readonly validFrom: Map<string, number>
   requests: number
   cancels: number
+  /** Per seeder, the requests it answered "I do not have it". */
+  readonly refusedBy: Map<string, number>
   readonly dropped: string[]
   readonly penalized: string[]
   readonly duplicates: number
@@ -57,7 +60,7 @@ export function runTransfer (blocks: readonly BlockRef[], seeders: readonly Seed
   const busy = new Set<string>()
   const cancelled = new Set<string>()
   const byId = new Map(seeders.map(p => [p.id, p]))
-  const result: TransferResult = { doneAtMs: NaN, validFrom: new Map(), requests: 0, cancels: 0, dropped: [], penalized: [], duplicates: 0, arrivals: new Map(), sourceOf: new Map(), firstRequestMs: new Map() }
+  const result: TransferResult = { doneAtMs: NaN, validFrom: new Map(), requests: 0, cancels: 0, refusedBy: new Map(), dropped: [], penalized: [], duplicates: 0, arrivals: new Map(), sourceOf: new Map(), firstRequestMs: new Map() }
   for (const p of seeders) {
     s.addPeer(p.id, 0)
     s.has(p.id, p.holds ?? blocks.map(b => b.hash), 0)
@@ -71,8 +74,9 @@ export function runTransfer (blocks: readonly BlockRef[], seeders: readonly Seed
     if (hash === undefined) return
     if (peer.stopAtMs !== undefined && now >= peer.stopAtMs) return
     const h = hash
-    if (peer.lacks?.has(h) === true) {
-      q.push(now + (peer.latencyMs ?? 1), () => { s.refused(peer.id, h); drive() })
+    if (peer.lacks?.has(h) === true && (peer.lacksUntilMs === undefined || now < peer.lacksUntilMs)) {
+      result.refusedBy.set(peer.id, (result.refusedBy.get(peer.id) ?? 0) + 1)
+      q.push(now + (peer.latencyMs ?? 1), () => { s.refused(peer.id, h, now); drive() })
       serveNext(peer)
       return
     }
