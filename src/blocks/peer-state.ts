@@ -8,6 +8,8 @@
 export interface PeerState {
   readonly id: string
   readonly holds: Set<string>
+  /** holds.has, made once (the scheduler's picks take a function). */
+  readonly has: (hash: string) => boolean
   /** Hashes asked of it and not answered, with the time each was asked. */
   readonly inFlight: Map<string, number>
   rateBytesPerMs: number | null
@@ -31,9 +33,11 @@ const UNKNOWN_RATE_ETA_MS = 5_000
 const RATE_ALPHA = 0.2
 
 export function newPeer (id: string, nowMs: number): PeerState {
+  const holds = new Set<string>()
   return {
     id,
-    holds: new Set(),
+    holds,
+    has: hash => holds.has(hash),
     inFlight: new Map(),
     rateBytesPerMs: null,
     busySinceMs: nowMs,
@@ -67,10 +71,11 @@ const REST_FIRST_MS = 100
 const REST_MAX_MS = 3_000
 
 /**
- * It said it does not hold a block it was asked for. From the second refusal in a row it rests: asked nothing new
- * for a time that doubles with each further refusal (100 ms up to 3 s), so that a member that holds nothing yet (a
- * fellow receiver of the same files) is not asked for every block, twice over, while the one that holds them serves.
- * A delivery ends the run; a peer that comes to hold the blocks is asked again within 3 s.
+ * It said it does not hold a block it was asked for. From the second refusal in a row it rests for a time that
+ * doubles with each further refusal (100 ms up to 3 s): asked only for what no peer awake holds (scheduler.ts), so
+ * that a member that holds nothing yet (a fellow receiver of the same files) is not asked for every block, twice
+ * over, while the one that holds them serves. A delivery ends the run; a peer that comes to hold the blocks is asked
+ * again within 3 s.
  */
 export function noteRefusal (p: PeerState, nowMs: number): void {
   p.refusedInARow++

@@ -29,11 +29,13 @@
  *      (by this scheduler: one pass); a block no peer left holds is an
  *      orphan the caller gives up on, so a transfer always ends.
  *   6. Rest. A peer is taken to hold what its space's records say is there;
- *      one that answers "I do not have it" twice in a row is asked nothing new
- *      for a while (100 ms, doubling up to 3 s; a delivery ends it). Fellow
- *      receivers of a file hold none of it until they finish: asked for every
- *      block, each one cost a round trip and a refusal (~3,000 per receiver
- *      in the bench's fan-out of 1 GiB to 3).
+ *      one that answers "I do not have it" twice in a row rests for a while
+ *      (100 ms, doubling up to 3 s; a delivery ends it): it is asked only for
+ *      blocks no peer awake holds. Fellow receivers of a file hold none of it
+ *      until they finish: asked for every block, each one cost a round trip
+ *      and a refusal (~3,000 per receiver in the bench's fan-out of 1 GiB to
+ *      3). A block only resting peers hold is still asked of them at once, so
+ *      a transfer whose holders have all moved on fails as fast as before.
  *
  * The rarest-first bookkeeping is unassigned.ts; a peer's rate and timing, peer-state.ts.
  */
@@ -213,14 +215,18 @@ export class BlockScheduler {
       if (!head.done && this.#eta(p, head.value, nowMs) === Infinity) p.overdueSeen = head.value
     }
     for (const p of peers) {
-      if (p.restUntilMs > nowMs) continue
-      p.restUntilMs = 0
+      const resting = p.restUntilMs > nowMs
+      if (!resting) p.restUntilMs = 0
       const depth = this.#depth(p)
       // Refilled a batch at a time, once a quarter of its pipeline is free, not one request per answer: the
       // requests of a batch travel together (one write, one read at the peer).
       if (p.inFlight.size > depth - Math.max(1, Math.floor(depth / 4))) continue
+      // Resting, it is asked only what no peer awake holds: it then says at once whether it has it, so a block
+      // that nobody has any more (a file that moved on at its only holder) still fails fast, and the pass with it.
+      const holds = resting ? (h: string) => p.holds.has(h) && !this.#heldAwake(h, nowMs) : p.has
       while (p.inFlight.size < depth) {
-        const hash = this.#unassigned.pick(p.holds, this.#opts.scanMax) ?? this.#pickEndgame(p, nowMs)
+        const picked = this.#unassigned.pick(holds, this.#opts.scanMax)
+        const hash = picked ?? (resting ? undefined : this.#pickEndgame(p, nowMs))
         if (hash === undefined) break
         if (p.inFlight.size === 0) p.busySinceMs = nowMs
         p.inFlight.set(hash, nowMs)
@@ -311,6 +317,12 @@ export class BlockScheduler {
   }
 
   // ------------------------------------------------------------------ decisions
+
+  /** Whether a peer that is not resting holds the block. */
+  #heldAwake (hash: string, nowMs: number): boolean {
+    for (const q of this.#peers.values()) if (q.restUntilMs <= nowMs && q.holds.has(hash)) return true
+    return false
+  }
 
   /** Requests to keep queued at a peer: its bandwidth-delay product in blocks, bounded. */
   #depth (p: PeerState): number {

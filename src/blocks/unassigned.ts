@@ -51,14 +51,15 @@ export class Unassigned {
   }
 
   /**
-   * Rarest first: the first block `holds` has in the rarest group it has any of (at most scanMax looked at per group).
+   * Rarest first: the first block `holds` says yes to in the rarest group it has any of (at most scanMax looked at per
+   * group).
    */
-  pick (holds: ReadonlySet<string>, scanMax: number): string | undefined {
+  pick (holds: (hash: string) => boolean, scanMax: number): string | undefined {
     for (const n of [...this.#groups.keys()].sort((a, b) => a - b)) {
       if (n === 0) continue // nobody holds it: not this peer either
       let looked = 0
       for (const hash of this.#groups.get(n) as Set<string>) {
-        if (holds.has(hash)) return hash
+        if (holds(hash)) return hash
         if (++looked >= scanMax) break
       }
     }

@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { BlockScheduler } from '../../src/blocks/index.ts'
 import { blocksOf, runTransfer } from './transfer-sim.ts'
 import type { Seeder } from './transfer-sim.ts'
 
@@ -116,5 +117,31 @@ describe('block scheduler', () => {
     // It holds everything from 1 s; asked again within a rest of at most 3 s, it then serves at 80 MB/s.
     assert.ok(r.doneAtMs < 6_000, `done at ${r.doneAtMs} ms`)
     assert.ok((r.validFrom.get('fellow') ?? 0) > blocks.length / 2, `the fellow sent ${r.validFrom.get('fellow')}`)
+  })
+
+  test('when every holder refuses (a file that moved on), each block is given up at once, resting or not', () => {
+    // Two peers said to hold all 256 blocks; both answer "I do not have it" 1 ms after each request. Before the rest
+    // rule every block was an orphan after ~128 round trips; a resting peer must not hold that up for seconds.
+    const blocks = blocksOf(256, CHUNK)
+    const s = new BlockScheduler()
+    s.want(blocks)
+    for (const id of ['moved-on', 'fellow']) s.has(id, blocks.map(b => b.hash), 0)
+    let now = 0
+    let asked: { peer: string, hash: string }[] = []
+    for (let steps = 0; s.orphans().length < blocks.length; steps++) {
+      assert.ok(steps < 10_000, 'bounded')
+      for (const a of s.poll(now)) if (a.type === 'request') asked.push(a)
+      if (asked.length === 0) {
+        const next = s.nextDeadline()
+        assert.ok(next !== null, `nothing asked and nothing to wait for, with ${s.orphans().length} given up`)
+        now = Math.max(now + 1, next)
+        s.tick(now)
+        continue
+      }
+      now += 1
+      for (const a of asked) s.refused(a.peer, a.hash, now)
+      asked = []
+    }
+    assert.ok(now <= 300, `every block given up after ${now} ms (virtual)`)
   })
 })
