@@ -185,9 +185,11 @@ async function scanFile (
     const same = (now: FsStats | null): boolean =>
       now !== null && now.size === st.size && now.mtimeMs === st.mtimeMs && now.ino === st.ino
     const holds = async (): Promise<boolean> => same(await fs.stat(abs).catch(() => null))
+    // Read up to the stat's size, no further: the stat after the read says whether that was all of it (a file that
+    // grew or shrank meanwhile is read again), so a small file costs one read, not a second one to meet its end.
     const chunked = chunking !== undefined
-      ? await chunkWith(fs, abs, chunking, holds)
-      : await chunkScaled(fs, abs, st.size, holds)
+      ? await chunkWith(fs, abs, chunking, holds, st.size)
+      : await chunkScaled(fs, abs, st.size, holds, st.size)
     const after = await fs.stat(abs).catch(() => null)
     if (after === null) return null
     if (chunked !== null && same(after)) return { file: { ...meta, ...chunked }, read: true }
@@ -207,25 +209,29 @@ export async function chunkFile (
 ): Promise<FileChunk[]> {
   const chunked = chunking !== undefined
     ? await chunkWith(fs, abs, chunking, always)
-    : await chunkScaled(fs, abs, (await fs.stat(abs)).size, always)
+    : await chunkScaled(fs, abs, (await fs.stat(abs)).size, always, undefined)
   return chunked?.chunks ?? []
 }
 
 const always = async (): Promise<boolean> => true
 
-/** chunkFile's sizes scaled to a file whose size the caller already has; null as chunkWith. */
+/** chunkFile's sizes scaled to a file whose size the caller already has; null and `upTo` as chunkWith. */
 async function chunkScaled (
-  fs: FolderFs, abs: string, size: number, holds: () => Promise<boolean>
+  fs: FolderFs, abs: string, size: number, holds: () => Promise<boolean>, upTo: number | undefined
 ): Promise<Chunked | null> {
   for (let tier = 0; ; tier++) {
-    const chunked = await chunkWith(fs, abs, chunkingFor(size, tier), holds)
+    const chunked = await chunkWith(fs, abs, chunkingFor(size, tier), holds, upTo)
     if (chunked === null || chunked.chunks.length <= FILE_CHUNKS_LIMIT || tier >= 8) return chunked
   }
 }
 
-/** The file's chunks; null as soon as `holds`, asked between reads, says the file changed (the rest is not read). */
+/**
+ * The file's chunks; null as soon as `holds`, asked between reads, says the file changed (the rest is not read).
+ * With `upTo`, reading stops there (the caller checks with a stat after that the file still has that size);
+ * without, at the end of the file.
+ */
 async function chunkWith (
-  fs: FolderFs, abs: string, chunking: ChunkerOptions, holds: () => Promise<boolean>
+  fs: FolderFs, abs: string, chunking: ChunkerOptions, holds: () => Promise<boolean>, upTo?: number
 ): Promise<Chunked | null> {
   const sizes: number[] = []
   const hashes: Promise<RangeHashes>[] = []
@@ -238,15 +244,18 @@ async function chunkWith (
     // read, so that all are one size: the hashing thread hands each back, and the next read reuses it.
     const windowBytes = chunking.maxBytes + readBytes
     let tail: Uint8Array = new Uint8Array(0)
+    let left = upTo ?? Infinity
     for (let eof = false; !eof;) {
       const window = windowOf(windowBytes)
       window.set(tail, 0)
       let filled = tail.length
       const end = tail.length + readBytes
       while (filled < end) {
-        const { bytesRead } = await handle.read(window, filled, end - filled, null)
+        if (left === 0) { eof = true; break }
+        const { bytesRead } = await handle.read(window, filled, Math.min(end - filled, left), null)
         if (bytesRead === 0) { eof = true; break }
         filled += bytesRead
+        left -= bytesRead
       }
       const ranges: [number, number][] = []
       let start = 0

@@ -85,6 +85,20 @@ describe('scanner on the fake disk', () => {
     assert.ok(reads <= 11, `${reads} reads of an 8 MiB file`)
   })
 
+  test('a small file is read once, up to the size its stat gave; one that grew meanwhile under the same mtime is read again', async () => {
+    const disk = new MemoryDisk()
+    const faults = new FaultyFs(disk.fs)
+    disk.put('/f/small.txt', 'abc', T)
+    disk.put('/f/grows.txt', 'abc', T)
+    faults.before('read', /grows\.txt$/, () => { disk.put('/f/grows.txt', 'abcdef', T) })
+    const r = await scanFolder('/f', { fs: faults.fs })
+    // No second read to meet the end: the stat after the read says the file is still that size.
+    assert.equal(faults.calls.filter(c => c === 'read /f/small.txt').length, 1)
+    const grown = r.files.find(f => f.path === 'grows.txt')
+    assert.equal(grown?.size, 6)
+    assert.deepEqual(grown?.chunks.map(([h, n]) => [hex(h), n]), [[crypto.hash('sha256', 'abcdef', 'hex'), 6]])
+  })
+
   test('a file that never holds still is not shared half-read: the scan says so, and the next one tries again', async () => {
     const disk = new MemoryDisk()
     const faults = new FaultyFs(disk.fs)
