@@ -23,7 +23,7 @@ export interface PeerState {
   overdueSeen: string | undefined
   /** Answers in a row that said it does not hold what it was asked (reset by a delivery). */
   refusedInARow: number
-  /** Asked nothing new before this time (0: not resting): it refused too often in a row. */
+  /** Until this time (0: not resting) it is asked only for what no peer awake holds: it refused too often in a row. */
   restUntilMs: number
 }
 

@@ -86,6 +86,9 @@ export interface SchedulerProgress {
   readonly peers: readonly PeerProgress[]
 }
 
+/** Candidates a resting peer's pick looks at per group (the rest of a group comes up as its head is assigned). */
+const RESTING_SCAN_MAX = 16
+
 const DEFAULTS = {
   pipelineMin: 2, pipelineMax: 64, pipelineMs: 200, stallMs: 30_000, endgameCopiesMax: 2, scanMax: 256
 }
@@ -223,9 +226,12 @@ export class BlockScheduler {
       if (p.inFlight.size > depth - Math.max(1, Math.floor(depth / 4))) continue
       // Resting, it is asked only what no peer awake holds: it then says at once whether it has it, so a block
       // that nobody has any more (a file that moved on at its only holder) still fails fast, and the pass with it.
+      // Its look is short (RESTING_SCAN_MAX candidates, each checked against the peers awake): with many fellow
+      // receivers resting, a full one would cost every poll candidates × peers × peers.
       const holds = resting ? (h: string) => p.holds.has(h) && !this.#heldAwake(h, nowMs) : p.has
+      const scan = resting ? Math.min(RESTING_SCAN_MAX, this.#opts.scanMax) : this.#opts.scanMax
       while (p.inFlight.size < depth) {
-        const picked = this.#unassigned.pick(holds, this.#opts.scanMax)
+        const picked = this.#unassigned.pick(holds, scan)
         const hash = picked ?? (resting ? undefined : this.#pickEndgame(p, nowMs))
         if (hash === undefined) break
         if (p.inFlight.size === 0) p.busySinceMs = nowMs
