@@ -72,7 +72,9 @@ test('the fast writer writes exactly the general encoder\'s bytes, for every kv 
     assert.ok(want !== 'refused' && bytesEqual(fast, want), `wrote ${toHex(fast)}`)
     assert.equal(Object.getPrototypeOf(fast), Uint8Array.prototype)
   }), { seed: SEED, numRuns: RUNS })
-  assert.ok(written > RUNS / 4, `only ${written} of ${RUNS} entries took the fast path`)
+  // ~27% take it (768-850 of 3,000 over 40 seeds; one CI seed gave 748, under the old bound of a quarter): a fifth is
+  // ~10 standard deviations below, so only a generator that stopped making fast-path entries fails it.
+  assert.ok(written > RUNS / 5, `only ${written} of ${RUNS} entries took the fast path`)
 })
 
 test('the fast writer writes the common shapes, and leaves every other one to the general path', () => {
