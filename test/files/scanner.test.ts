@@ -6,6 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { chunk, chunkingFor } from '../../src/blocks/index.ts'
 import { chunkFile, scanFolder } from '../../src/files/index.ts'
+import { scanWindowBytes } from '../../src/files/scanner.ts'
 import type { ScannedFile } from '../../src/files/index.ts'
 
 /**
@@ -67,6 +68,44 @@ describe('scanner', () => {
         const expected = chunk(data, opts).map(c => [crypto.hash('sha256', c, 'hex'), c.length])
         const got = (await chunkFile(file, opts)).map(([h, n]) => [Buffer.from(h).toString('hex'), n])
         assert.deepEqual(got, expected)
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('a file one read takes whole gets a window of about its size; a bigger one, full windows', () => {
+    const small = chunkingFor(4096)
+    assert.equal(scanWindowBytes(small, 4096), 4096)
+    assert.equal(scanWindowBytes(small, 4097), 8192)
+    assert.equal(scanWindowBytes(small, 0), 1)
+    assert.equal(scanWindowBytes(small, 1024 * 1024), 1024 * 1024, 'one read of 1 MiB')
+    const full = small.maxBytes + 1024 * 1024
+    assert.equal(scanWindowBytes(small, 1024 * 1024 + 1), full)
+    assert.equal(scanWindowBytes(small), full, 'size unknown')
+    const bigger = chunkingFor(1024 ** 3)
+    assert.equal(scanWindowBytes(bigger, 1024 ** 3), bigger.maxBytes + 8 * bigger.avgBytes)
+  })
+
+  test('files of every size around the windows\' bounds, scanned together, chunk as they do in memory', async () => {
+    // Files of one size class share spare windows that still hold the last file's bytes: none may leak.
+    const KiB = 1024
+    const sizes = [0, 1, 4095, 4096, 4097, 6000, 32 * KiB - 1, 32 * KiB, 64 * KiB, 64 * KiB + 1, 300 * KiB, 1000 * KiB,
+      1024 * KiB - 1, 1024 * KiB, 1024 * KiB + 1, 1300 * KiB]
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-sizes-'))
+    try {
+      const expected = new Map<string, string[][]>()
+      for (const [i, size] of [...sizes, ...sizes.slice().reverse()].entries()) {
+        const data = crypto.randomBytes(size)
+        fs.writeFileSync(path.join(dir, `f${i}`), data)
+        const chunks = chunk(data, chunkingFor(size))
+        expected.set(`f${i}`, chunks.map(c => [crypto.hash('sha256', c, 'hex'), String(c.length)]))
+      }
+      const r = await scanFolder(dir)
+      assert.equal(r.files.length, expected.size)
+      for (const f of r.files) {
+        const got = f.chunks.map(([h, n]) => [Buffer.from(h).toString('hex'), String(n)])
+        assert.deepEqual(got, expected.get(f.path), f.path)
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
