@@ -23,10 +23,11 @@ let idleStop: NodeJS.Timeout | null = null
 let nextId = 0
 /**
  * Windows hashed and done with (back from the worker, or hashed here), for the next reads (windowOf). A fresh
- * window per read made the scan of a 1 GiB file allocate 1 GiB of buffers outside the heap (and one of 1 MiB per
- * small file), and V8 starts a full collection for every ~64 MiB of those: reused, a scan allocates a few windows
- * in all. At most 4 wait, and 16 MiB in all (the windows of a file of many GiB are not kept), the oldest dropped
- * first; all are dropped after IDLE_STOP_MS without a scan.
+ * window per read made the scan of a 1 GiB file allocate 1 GiB of buffers outside the heap, and V8 starts a full
+ * collection for every ~64 MiB of those: reused, a scan allocates a few windows in all. (A small file's window is
+ * about its size, scanner.ts scanWindowBytes: with 16 files read at once, 4 spares did not spare full ones.) At
+ * most 4 wait, and 16 MiB in all (the windows of a file of many GiB are not kept), the oldest dropped first; all are
+ * dropped after IDLE_STOP_MS without a scan.
  */
 const SPARE_WINDOWS_MAX = 4
 const SPARE_BYTES_MAX = 16 * 1024 * 1024
