@@ -235,9 +235,14 @@ async function chunkScaled (
  * and 1.0–1.5 CPU-s (measured).
  */
 export function scanWindowBytes (chunking: ChunkerOptions, upTo?: number): number {
-  const readBytes = Math.max(READ_BYTES_MIN, 8 * chunking.avgBytes)
+  const readBytes = readBytesFor(chunking)
   if (upTo === undefined || upTo > readBytes) return chunking.maxBytes + readBytes
   return 2 ** Math.ceil(Math.log2(Math.max(upTo, 1)))
+}
+
+/** What one read of a file asks for (READ_BYTES_MIN, or 8 of its average chunks). */
+function readBytesFor (chunking: ChunkerOptions): number {
+  return Math.max(READ_BYTES_MIN, 8 * chunking.avgBytes)
 }
 
 /**
@@ -252,7 +257,7 @@ async function chunkWith (
   const hashes: Promise<RangeHashes>[] = []
   const handle = await fs.open(abs, 'r')
   try {
-    const readBytes = Math.max(READ_BYTES_MIN, 8 * chunking.avgBytes)
+    const readBytes = readBytesFor(chunking)
     // A window is the tail of the last one and a read after it: cut here, hashed on the hashing thread
     // (the window moves there), while the next window is read and cut.
     const windowBytes = scanWindowBytes(chunking, upTo)
