@@ -14,7 +14,7 @@ import { loadFolderState, saveFolderState } from './folder-state.ts'
 import type { KnownStore } from './folder-state.ts'
 import type { ConflictInfo, FolderMode, FolderOptions, FolderStatus, FolderTotals } from './folder-types.ts'
 import type { NewVersion, RecordedFile, WriteJob } from './folder-types.ts'
-import { addTotals, adopt } from './pass-state.ts'
+import { addTotals, adopt, ScannedFiles } from './pass-state.ts'
 import type { PassState } from './pass-state.ts'
 import { PassViews } from './pass-views.ts'
 import { planRemoteChanges, planResolutions, planSetAsideEnds, planSetAsideRenames } from './plan.ts'
@@ -94,7 +94,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     const fs = opts.fs ?? nodeFolderFs
     // A file found changed while serving it is read again in a pass soon (even if its stat looks the same).
     const index = new ChunkIndex(this.root, p => { this.#reread.add(p); this.schedule(WATCH_SETTLE_MS) }, fs)
-    this.#state = { root: this.root, fs, scanned: new Map(), known: new Map(), errors: new Map(), index }
+    this.#state = { root: this.root, fs, scanned: new ScannedFiles(), known: new Map(), errors: new Map(), index }
   }
 
   /** Checks the folder can be used (throws FolderProblem naming what is wrong), then watches it and runs a pass. */
@@ -103,7 +103,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     const known = this.#known.load()
     for (const [p, k] of known) this.#state.known.set(p, k)
     // What the last run knew stands in for a previous scan: unchanged files are not read again.
-    this.#state.scanned = new Map(known)
+    this.#state.scanned = new ScannedFiles(known)
     if (this.#opts.watch !== false) {
       try {
         // Loaded with the first folder, not with the daemon (an idle daemon's RSS: docs/architecture.md, "Memory").
@@ -156,8 +156,6 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
 
   status (): FolderStatus {
     const fetched = this.#fetch?.progress() ?? this.#lastFetched
-    let localBytes = 0
-    for (const f of this.#state.scanned.values()) localBytes += f.size
     const rate = this.#phase === 'syncing' ? fetched.rateBytesPerSecond : 0
     const need = this.#need
     return {
@@ -165,7 +163,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       mode: this.mode,
       state: this.#phase,
       localFiles: this.#state.scanned.size,
-      localBytes,
+      localBytes: this.#state.scanned.bytes,
       needFiles: need.files,
       needBytes: need.bytes,
       bytesReceived: fetched.bytesReceived,
@@ -263,7 +261,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       if (recording?.changed === true) this.#known.save(state.known)
       throw err
     })
-    state.scanned = new Map(scan.files.map(f => [f.path, f]))
+    state.scanned = new ScannedFiles(scan.files.map(f => [f.path, f]))
     this.#skipped = scan.skipped
     state.index.rebuild(scan.files, scan.read)
     let changed = recording !== null && await recording.finish(this.#skipped.map(s => s.path))

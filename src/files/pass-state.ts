@@ -15,10 +15,42 @@ import type { ScannedFile } from './scanner.ts'
 export interface PassState {
   readonly root: string
   readonly fs: FolderFs
-  scanned: Map<string, ScannedFile>
+  scanned: ScannedFiles
   readonly known: Map<string, KnownFile>
   readonly errors: Map<string, string>
   readonly index: ChunkIndex
+}
+
+/**
+ * The files on disk by path, with their bytes summed as they change: a folder's status is asked every half second
+ * while it syncs (and by the API and the telemetry), and summing a million files' sizes each time walked them all.
+ */
+export class ScannedFiles extends Map<string, ScannedFile> {
+  #bytes = 0
+
+  constructor (files: Iterable<readonly [string, ScannedFile]> = []) {
+    // Added here, not by Map's constructor: that one calls set() before this class's fields exist.
+    super()
+    for (const [p, f] of files) this.set(p, f)
+  }
+
+  /** The sizes of the files, summed. */
+  get bytes (): number { return this.#bytes }
+
+  override set (p: string, file: ScannedFile): this {
+    this.#bytes += file.size - (super.get(p)?.size ?? 0)
+    return super.set(p, file)
+  }
+
+  override delete (p: string): boolean {
+    this.#bytes -= super.get(p)?.size ?? 0
+    return super.delete(p)
+  }
+
+  override clear (): void {
+    this.#bytes = 0
+    super.clear()
+  }
 }
 
 /** This node now knows the file on disk as the version `id`. */

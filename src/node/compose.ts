@@ -205,7 +205,7 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     // Data spaces only (list() leaves out the deployment's), and only those this node is a member of itself.
     sharedSpaces: author => opts.meshLinks === false ? [] : spaces.list()
       .filter(sp => sp.role !== null && (spaces.get(sp.id)?.acl.currentRole(author) ?? null) !== null).map(sp => sp.id),
-    folderSpaces: () => folders.list().map(f => f.space)
+    folderSpaces: () => folders.bindings().map(f => f.space)
   })
   const telemetry = new NodeTelemetry({
     self: me,
@@ -283,7 +283,7 @@ function telemetryHost (p: TelemetryHostParts): NodeTelemetryHost {
     name: p.name,
     version: NODE_VERSION,
     startedMs: STARTED_MS,
-    disks: () => [p.dir, ...p.folders.list().map(f => f.path)],
+    disks: () => [p.dir, ...p.folders.bindings().map(f => f.path)],
     // Links to members only: a stranger passing by is no link of the deployment (and its leaving no alert).
     links: () => p.network.peers().filter(peer => p.spaces.memberAnywhere(peer.peerId)).map(peer => ({
       peer: peer.peerId,

@@ -167,6 +167,11 @@ export class Folders {
     return [...this.#running.values()].map(f => this.#info(f.binding, f.sync))
   }
 
+  /** Which space each folder syncs, and where: without each folder's status, for callers that need only that. */
+  bindings (): FolderBinding[] {
+    return [...this.#running.values()].map(f => f.binding)
+  }
+
   get (space: SpaceKey): FolderInfo | undefined {
     const f = this.#running.get(space)
     return f === undefined ? undefined : this.#info(f.binding, f.sync)
@@ -258,7 +263,6 @@ export class Folders {
   }
 
   #save (): void {
-    const bindings = [...this.#running.values()].map(f => f.binding)
-    writeFileAtomic(path.join(this.#host.dir, FOLDERS_FILE), JSON.stringify({ folders: bindings }, null, 2))
+    writeFileAtomic(path.join(this.#host.dir, FOLDERS_FILE), JSON.stringify({ folders: this.bindings() }, null, 2))
   }
 }
