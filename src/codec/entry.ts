@@ -1,6 +1,6 @@
 import { assertEncodable, assertValueDepth, decodeCbor, encodeCbor } from './cbor.ts'
 import { readKvEntry } from './entry-fast.ts'
-import { writeKvEntry } from './entry-fast-write.ts'
+import { writeFileEntry, writeKvEntry } from './entry-fast-write.ts'
 import { sha256 } from './hash.ts'
 import * as f from './fields.ts'
 import { CodecError } from './errors.ts'
@@ -110,9 +110,11 @@ const KEEP_MAX = 4096
 export const POSITION_MAX = 2 ** 48 - 1
 const EPOCH_MAX = POSITION_MAX
 
-/** An entry's canonical bytes: the common kv entry written directly (entry-fast-write.ts), the rest by cborg. */
+/** An entry's canonical bytes: kv entries and file records written directly (entry-fast-write.ts), others by cborg. */
 export function encodeUnsignedEntry (entry: UnsignedEntry): Uint8Array {
-  const bytes = writeKvEntry(entry) ?? encodeGeneral(entry)
+  // A file record is written directly once it passed the checks the general path makes (bodyToCbor: a receiver's).
+  const file = entry.body.t === 'file' && entry.body.parts === undefined && bodyToCbor(entry.body) !== undefined
+  const bytes = writeKvEntry(entry) ?? (file ? writeFileEntry(entry) : undefined) ?? encodeGeneral(entry)
   if (bytes.length > ENTRY_BYTES_MAX) {
     throw new CodecError('OVERSIZED', `entry: ${bytes.length} bytes, limit ${ENTRY_BYTES_MAX}`)
   }
