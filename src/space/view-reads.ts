@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
-import { fromHex, toHex } from '../codec/index.ts'
+import { bytesEqual, fromHex, toHex } from '../codec/index.ts'
 import type { Entry, FileChunk, Position, Role, SignedStatus } from '../codec/index.ts'
 import { authorKeyOf, entryIdOf } from '../ids/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
@@ -79,8 +79,14 @@ export function fileGet (s: ReplicaState, path: string): FileState | undefined {
  * version decoded by the last list is taken from it instead of being read and decoded again.
  */
 export function filesList (s: ReplicaState, decoded?: DecodedVersions): FileState[] {
-  const list = [...s.store.viewRows(s.key, 'files')].map(([key, row]) => fileState(s, text(key), row, decoded))
-  decoded?.keep(list)
+  const list: FileState[] = []
+  const rows: Uint8Array[] = []
+  for (const [key, row] of s.store.viewRows(s.key, 'files')) {
+    const path = text(key)
+    list.push(decoded?.state(path, row) ?? fileState(s, path, row, decoded))
+    rows.push(row)
+  }
+  decoded?.keep(list, rows)
   return list
 }
 
@@ -98,6 +104,12 @@ const LEARNED_MAX = 65_536
  */
 export class DecodedVersions {
   #byId = new Map<string, FileVersion>()
+  /**
+   * Each path's state as the last list read it, with the row it read it from: a row whose bytes did not change gives
+   * the same state (its versions are entries, which never change), without decoding the row or sorting its versions
+   * again (a pass reads the whole view at each round; of 10,000 paths, most are as they were).
+   */
+  #byPath = new Map<string, { readonly row: Uint8Array, readonly state: FileState }>()
   readonly #learnedBeyond: number
   #learnedMax: number
 
@@ -108,13 +120,24 @@ export class DecodedVersions {
 
   get (id: string): FileVersion | undefined { return this.#byId.get(id) }
 
-  /** The versions of this list are the ones kept, and only they. */
-  keep (list: readonly FileState[]): void {
+  /** The state the last list read for `path`, if its row is still `row`. */
+  state (path: string, row: Uint8Array): FileState | undefined {
+    const kept = this.#byPath.get(path)
+    return kept !== undefined && bytesEqual(kept.row, row) ? kept.state : undefined
+  }
+
+  /**
+   * The versions of this list are the ones kept, and only they; with `rows` (each state's row, in the list's order),
+   * so are the states of its paths, but for one with a version waiting for a part (its row does not say when it came).
+   */
+  keep (list: readonly FileState[], rows?: readonly Uint8Array[]): void {
     this.#byId = new Map()
-    for (const f of list) {
-      this.#add(f.current)
-      for (const c of f.conflicts) this.#add(c)
-    }
+    this.#byPath = new Map()
+    list.forEach((f, i) => {
+      const whole = [f.current, ...f.conflicts].map(v => this.#add(v)).every(Boolean)
+      const row = rows?.[i]
+      if (whole && row !== undefined) this.#byPath.set(f.path, { row, state: f })
+    })
     this.#learnedMax = this.#byId.size + this.#learnedBeyond
   }
 
@@ -125,12 +148,15 @@ export class DecodedVersions {
 
   clear (): void {
     this.#byId = new Map()
+    this.#byPath = new Map()
     this.#learnedMax = this.#learnedBeyond
   }
 
-  /** A version decoded whole is kept; one waiting for a part is not. */
-  #add (version: FileVersion): void {
-    if (version.problem === undefined) this.#byId.set(version.id, version)
+  /** A version decoded whole is kept (true); one waiting for a part is not. */
+  #add (version: FileVersion): boolean {
+    if (version.problem !== undefined) return false
+    this.#byId.set(version.id, version)
+    return true
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The files view read again with the versions the last read decoded (src/space/view-reads.ts DecodedVersions): the
- * same answer as a fresh read, each unchanged version taken from the last read instead of decoded again, and only
- * the last read's versions kept.
+ * same answer as a fresh read, each unchanged version taken from the last read instead of decoded again (and each
+ * unchanged row's whole state, unless a version of it waited for a part), and only the last read's versions kept.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -50,12 +50,17 @@ test('a read with the last read\'s versions answers as a fresh read and reuses e
   assert.equal(after.get('big.bin')?.id, big)
   assert.equal(after.get('big.bin')?.chunks.length, 3 * FILE_CHUNKS_MAX + 5)
 
+  const state = (list: readonly { path: string }[], p: string): unknown => list.find(f => f.path === p)
+  assert.equal(state(second, 'b.txt'), state(first, 'b.txt'), 'a path whose row did not change: its state, as it was')
+  assert.equal(state(second, 'big.bin'), state(first, 'big.bin'))
+  assert.notEqual(state(second, 'a.txt'), state(first, 'a.txt'), 'a path with a new version: read again')
   assert.equal(decoded.get(a as string), undefined, 'a superseded version is not kept')
   assert.equal(decoded.get(a2 as string), after.get('a.txt'), 'the new one is')
   decoded.clear()
   const third = replica.filesList(decoded)
   assert.deepEqual(third, second)
   assert.notEqual(byPath(third).get('b.txt'), after.get('b.txt'), 'once cleared, every version is decoded again')
+  assert.notEqual(state(third, 'b.txt'), state(second, 'b.txt'), 'and every row read again')
 })
 
 test('the records a node writes are learned as a read would decode them, and that read reuses them', () => {
