@@ -1,5 +1,6 @@
 import { cborHeadSize, writeCborHead } from './cbor-head.ts'
 import type { UnsignedEntry } from './entry.ts'
+import { FILE_LAYOUT } from './entry-fast.ts'
 
 /**
  * The common entries written straight to their bytes: a kv.put whose value
@@ -32,16 +33,8 @@ const ENTRY_MAP = 0xa7
 const PUT_HEAD = [0xa3, 0x61, 0x74, 0x66, ...Buffer.from('kv.put', 'latin1'), 0x63, ...Buffer.from('key', 'latin1')]
 const DEL_HEAD = [0xa2, 0x61, 0x74, 0x66, ...Buffer.from('kv.del', 'latin1'), 0x63, ...Buffer.from('key', 'latin1')]
 const VALUE_KEY = [0x65, ...Buffer.from('value', 'latin1')]
-/** A text key with its head (keys are shorter than 24 bytes). */
-const textKey = (k: string): number[] => [MAJOR_TEXT | k.length, ...Buffer.from(k, 'latin1')]
-// A file record's body: a map of 8 keys, its type first, then the mode's key (its value follows).
-const FILE_HEAD = [0xa8, ...textKey('t'), ...textKey('file'), ...textKey('mode')]
-const PATH_KEY = textKey('path')
-const SIZE_KEY = textKey('size')
-const CHUNKS_KEY = textKey('chunks')
-const DELETED_KEY = textKey('deleted')
-const MTIME_KEY = textKey('mtimeMs')
-const SUPERSEDES_KEY = textKey('supersedes')
+const { head: FILE_HEAD, path: PATH_KEY, size: SIZE_KEY, chunks: CHUNKS_KEY, deleted: DELETED_KEY } = FILE_LAYOUT
+const { mtimeMs: MTIME_KEY, supersedes: SUPERSEDES_KEY } = FILE_LAYOUT
 /** The body's bytes that do not depend on its values: the head and keys, and `deleted`'s value. */
 const FILE_FIXED_BYTES = FILE_HEAD.length + PATH_KEY.length + SIZE_KEY.length + CHUNKS_KEY.length +
   DELETED_KEY.length + 1 + MTIME_KEY.length + SUPERSEDES_KEY.length
@@ -176,7 +169,7 @@ function key (out: Uint8Array, pos: number, k: number): number {
   return pos + 2
 }
 
-function literal (out: Uint8Array, pos: number, bytes: readonly number[]): number {
+function literal (out: Uint8Array, pos: number, bytes: Uint8Array): number {
   out.set(bytes, pos)
   return pos + bytes.length
 }

@@ -1,12 +1,18 @@
 import { wellFormedUtf8WithoutBom } from './cbor.ts'
-import { AUTHOR_SIZE, CLOCK_COUNTER_MAX, HASH_SIZE, KEY_BYTES_MAX, SPACE_ID_SIZE } from './limits.ts'
+import {
+  AUTHOR_SIZE, CLOCK_COUNTER_MAX, FILE_CHUNKS_MAX, FILE_MODE_BITS, HASH_SIZE, KEY_BYTES_MAX, PATH_BYTES_MAX,
+  SPACE_ID_SIZE, SUPERSEDES_MAX
+} from './limits.ts'
+import type { FileBody } from './entry.ts'
 
 /**
- * The common entry read straight from its bytes: a kv.put whose value is a
- * text string, or a kv.del, in canonical DAG-CBOR. A late joiner decodes
- * 100,000 of them; through cborg each cost ~8 KB of short-lived objects
- * (tokens, maps, copies), which made the young generation promote garbage
- * and the heap grow far past what was live.
+ * The common entries read straight from their bytes: a kv.put whose value
+ * is a text string, or a kv.del, and a file record with its chunk list
+ * inline, in canonical DAG-CBOR. A late joiner decodes 100,000 kv entries,
+ * a receiver of 10,000 small files 10,000 records (and its own store's
+ * copies again as it lists them); through cborg each cost ~8 KB of
+ * short-lived objects (tokens, maps, copies), which made the young
+ * generation promote garbage and the heap grow far past what was live.
  *
  * It accepts only bytes it can prove are one canonical DAG-CBOR entry of
  * that shape (keys present and in canonical order, shortest heads,
@@ -17,7 +23,10 @@ import { AUTHOR_SIZE, CLOCK_COUNTER_MAX, HASH_SIZE, KEY_BYTES_MAX, SPACE_ID_SIZE
  * undefined, and the caller takes the general path, which decides and
  * names the error: this reader never refuses anything itself.
  */
-export interface FastFields {
+type FastKvBody = { readonly t: 'kv.put', readonly key: string, readonly value: string } |
+  { readonly t: 'kv.del', readonly key: string }
+
+export interface FastFields<B = FastKvBody> {
   readonly space: Uint8Array
   readonly author: Uint8Array
   readonly epoch: number
@@ -25,8 +34,7 @@ export interface FastFields {
   readonly prev: Uint8Array | null
   readonly wallMs: number
   readonly counter: number
-  readonly body: { readonly t: 'kv.put', readonly key: string, readonly value: string } |
-  { readonly t: 'kv.del', readonly key: string }
+  readonly body: B
 }
 
 const TWO_32 = 2 ** 32
@@ -41,6 +49,22 @@ const KV_PUT = texts('t', 'kv.put')
 const KV_DEL = texts('t', 'kv.del')
 const KEY_KEY = texts('key')
 const VALUE_KEY = texts('value')
+/**
+ * A file record's body as its bytes lay it out: a map of 8 keys in canonical order (t, mode, path, size, chunks,
+ * deleted, mtimeMs, supersedes), each key with its head; `head` runs from the map's head to the mode's key. The writer
+ * (entry-fast-write.ts) writes the same.
+ */
+export const FILE_LAYOUT = {
+  head: new Uint8Array([0xa8, ...texts('t', 'file', 'mode')]),
+  path: texts('path'),
+  size: texts('size'),
+  chunks: texts('chunks'),
+  deleted: texts('deleted'),
+  mtimeMs: texts('mtimeMs'),
+  supersedes: texts('supersedes')
+} as const
+const FALSE = 0xf4
+const TRUE = 0xf5
 
 /** Short ASCII text items, each with its head, end to end. */
 function texts (...items: string[]): Uint8Array {
@@ -49,13 +73,32 @@ function texts (...items: string[]): Uint8Array {
 
 /** Reads the fields of a canonical kv.put (text value) or kv.del entry; undefined for anything else. */
 export function readKvEntry (b: Uint8Array): FastFields | undefined {
+  return readEntry(b, readKvBody)
+}
+
+/**
+ * Reads the fields of a canonical file record with its chunk list inline (no `parts`); undefined for anything else,
+ * or for a path `pathProblem` refuses (the general path's rule for it: entry.ts fileBody's `arriving`).
+ * The chunks' hashes and the superseded ids are copies, as the general decoder makes: a decoded version is kept
+ * (space/view-reads.ts DecodedVersions), and a view would keep the whole frame it came in.
+ */
+export function readFileEntry (
+  b: Uint8Array, pathProblem: (path: string) => string | null
+): FastFields<FileBody> | undefined {
+  return readEntry(b, r => {
+    const body = readFileBody(r)
+    return body === undefined || pathProblem(body.path) !== null ? undefined : body
+  })
+}
+
+function readEntry<B> (b: Uint8Array, bodyOf: (r: Reader) => B | undefined): FastFields<B> | undefined {
   const r = new Reader(b)
   if (b[0] !== ENTRY_MAP) return undefined
   r.pos = 1
   if (!r.key(KEY.a)) return undefined
   const author = r.bytes(AUTHOR_SIZE)
   if (author === undefined || !r.key(KEY.b)) return undefined
-  const body = readBody(r)
+  const body = bodyOf(r)
   if (body === undefined || !r.key(KEY.c) || b[r.pos++] !== 0x82) return undefined
   const wallMs = r.uint(POSITION_MAX)
   const counter = r.uint(CLOCK_COUNTER_MAX)
@@ -73,7 +116,47 @@ export function readKvEntry (b: Uint8Array): FastFields | undefined {
   return { space, author, epoch, seq, prev, wallMs, counter, body }
 }
 
-function readBody (r: Reader): FastFields['body'] | undefined {
+function readFileBody (r: Reader): FileBody | undefined {
+  const b = r.b
+  if (!r.literal(FILE_LAYOUT.head)) return undefined
+  const mode = r.uint(0o7777)
+  if (!r.literal(FILE_LAYOUT.path)) return undefined
+  const path = r.text(PATH_BYTES_MAX)
+  if (path === undefined || path.length === 0 || !r.literal(FILE_LAYOUT.size)) return undefined
+  const size = r.uint(Number.MAX_SAFE_INTEGER)
+  if (!r.literal(FILE_LAYOUT.chunks)) return undefined
+  const count = r.head(4)
+  if (count < 0 || count > FILE_CHUNKS_MAX) return undefined
+  const chunks: [Uint8Array, number][] = []
+  for (let i = 0; i < count; i++) {
+    if (b[r.pos++] !== 0x82) return undefined
+    const hash = r.bytes(HASH_SIZE)
+    const n = r.uint(Number.MAX_SAFE_INTEGER)
+    if (hash === undefined || n < 1) return undefined
+    chunks.push([new Uint8Array(hash), n])
+  }
+  if (!r.literal(FILE_LAYOUT.deleted)) return undefined
+  const flag = b[r.pos++]
+  if (flag !== FALSE && flag !== TRUE) return undefined
+  const deleted = flag === TRUE
+  if (!r.literal(FILE_LAYOUT.mtimeMs)) return undefined
+  const mtimeMs = r.uint(POSITION_MAX)
+  if (!r.literal(FILE_LAYOUT.supersedes)) return undefined
+  const ids = r.head(4)
+  if (ids < 0 || ids > SUPERSEDES_MAX) return undefined
+  const supersedes: Uint8Array[] = []
+  for (let i = 0; i < ids; i++) {
+    const id = r.bytes(HASH_SIZE)
+    if (id === undefined) return undefined
+    supersedes.push(new Uint8Array(id))
+  }
+  // The general path's rules (entry.ts fileBody), summed in its order: what it refuses is not read here.
+  if (chunks.reduce((total, c) => total + c[1], 0) !== size || (deleted && chunks.length > 0)) return undefined
+  // In the general path's field order, so both give objects of one shape; its mode bits, masked as it masks them.
+  return { t: 'file', path, size, mode: mode & FILE_MODE_BITS, mtimeMs, deleted, supersedes, chunks }
+}
+
+function readKvBody (r: Reader): FastKvBody | undefined {
   const head = r.b[r.pos++]
   if (head !== 0xa3 && head !== 0xa2) return undefined
   const put = head === 0xa3

@@ -1,12 +1,14 @@
 import { assertEncodable, assertValueDepth, decodeCbor, encodeCbor } from './cbor.ts'
-import { readKvEntry } from './entry-fast.ts'
+import { readFileEntry, readKvEntry } from './entry-fast.ts'
+import { filePathProblem, pathFormProblem } from './file-path.ts'
 import { writeFileEntry, writeKvEntry } from './entry-fast-write.ts'
 import { sha256 } from './hash.ts'
 import * as f from './fields.ts'
 import { CodecError } from './errors.ts'
 import {
-  AUTHOR_SIZE, CLOCK_COUNTER_MAX, ENTRY_BYTES_MAX, ENTRY_DEPTH_MAX, FILE_CHUNKS_MAX, FILE_PARTS_MAX, HASH_SIZE,
-  INVITE_USES_MAX, KEY_BYTES_MAX, NAME_BYTES_MAX, PATH_BYTES_MAX, SIGNATURE_SIZE, SPACE_ID_SIZE, SUPERSEDES_MAX
+  AUTHOR_SIZE, CLOCK_COUNTER_MAX, ENTRY_BYTES_MAX, ENTRY_DEPTH_MAX, FILE_CHUNKS_MAX, FILE_MODE_BITS, FILE_PARTS_MAX,
+  HASH_SIZE, INVITE_USES_MAX, KEY_BYTES_MAX, NAME_BYTES_MAX, PATH_BYTES_MAX, SIGNATURE_SIZE, SPACE_ID_SIZE,
+  SUPERSEDES_MAX
 } from './limits.ts'
 
 /**
@@ -153,18 +155,26 @@ function unencodableBody (body: unknown): CodecError | undefined {
 }
 
 /**
- * Decodes and checks an entry's bytes; only ever returns an Entry or throws CodecError. The common kv entries
- * are read straight from their bytes (entry-fast.ts); everything else, and every error, takes the general path.
+ * Decodes and checks an entry's bytes; only ever returns an Entry or throws CodecError. Common kv entries and file
+ * records are read straight from their bytes (entry-fast.ts); everything else, and every error, takes the general path.
  * checkCanonical=false is for bytes read back from our own store, checked when they arrived.
  */
 export function decodeEntry (bytes: Uint8Array, sig: Uint8Array, checkCanonical = true): Entry {
   f.bytes(sig, 'entry.sig', SIGNATURE_SIZE)
-  const fast = bytes instanceof Uint8Array && bytes.length <= ENTRY_BYTES_MAX ? readKvEntry(bytes) : undefined
+  const fileRule = checkCanonical ? filePathProblem : pathFormProblem // fileBody's rule for its `arriving`
+  const fits = bytes instanceof Uint8Array && bytes.length <= ENTRY_BYTES_MAX
+  const fast = fits ? readKvEntry(bytes) ?? readFileEntry(bytes, fileRule) : undefined
   if (fast !== undefined) {
     // Built in the general path's field order, so both give objects of one shape.
     const { space, author, epoch, seq, prev, wallMs, counter, body } = fast
     return { space, author, epoch, seq, prev, clock: { wallMs, counter }, body, id: sha256(bytes), bytes, sig }
   }
+  return decodeEntryByCbor(bytes, sig, checkCanonical)
+}
+
+/** decodeEntry's general path, for any entry (the tests of the direct readers compare them with it). */
+export function decodeEntryByCbor (bytes: Uint8Array, sig: Uint8Array, checkCanonical = true): Entry {
+  f.bytes(sig, 'entry.sig', SIGNATURE_SIZE)
   const raw = decodeCbor(bytes, 'entry', ENTRY_BYTES_MAX, checkCanonical, ENTRY_DEPTH_MAX)
   const v = f.map(raw, 'entry', ['s', 'a', 'e', 'q', 'p', 'c', 'b'])
   const clock = f.array(v.c, 'entry.c', 2, 2)
@@ -351,42 +361,6 @@ function fileBody (raw: unknown, arriving = true): FileBody {
     chunks,
     ...(parts === undefined ? {} : { parts })
   }
-}
-
-/** The permission bits a file record keeps (decision 19: no setuid, setgid or sticky bit travels). */
-export const FILE_MODE_BITS = 0o777
-/** The folder's work area (part files, state): no record may name a path in it. */
-export const FOLDER_WORK_AREA = '.samepage'
-
-/**
- * Why a folder-relative path cannot be shared, or null: '/'-separated, no
- * empty, '.' or '..' segment, no NUL or backslash, in Unicode NFC (so two
- * systems spelling the same name differently name the same file), and not
- * in the work area `.samepage/` in any case (a case-insensitive file system
- * would take `.SamePage/x` for it).
- */
-export function filePathProblem (path: string): string | null {
-  const form = pathFormProblem(path)
-  if (form !== null) return form
-  if (inWorkArea(path)) return `names the work area ${FOLDER_WORK_AREA}/, which is never synced`
-  return null
-}
-
-/** The path is the work area or lies in it, in any case of its name. */
-export function inWorkArea (path: string): boolean {
-  const first = path.split('/', 1)[0] as string
-  return first.toLowerCase() === FOLDER_WORK_AREA || first.toUpperCase() === FOLDER_WORK_AREA.toUpperCase()
-}
-
-function pathFormProblem (path: string): string | null {
-  if (path.startsWith('/')) return 'an absolute path; paths are relative to the folder'
-  if (/[\0\\]/.test(path)) return 'holds a NUL or a backslash'
-  if (path.normalize('NFC') !== path) return 'not in Unicode NFC'
-  if (!path.isWellFormed()) return 'not well-formed Unicode'
-  for (const seg of path.split('/')) {
-    if (seg === '' || seg === '.' || seg === '..') return `has a segment ${JSON.stringify(seg)}`
-  }
-  return null
 }
 
 /** Total order on positions. */

@@ -40,6 +40,8 @@ export const ENTRY_DEPTH_MAX = VALUE_DEPTH_MAX + 2
  * keys pack in 6 bytes.
  */
 export const TIME_MS_MAX = 2 ** 48 - 1
+/** The permission bits a file record keeps (decision 19: no setuid, setgid or sticky bit travels). */
+export const FILE_MODE_BITS = 0o777
 export const HASH_SIZE = 32
 export const AUTHOR_SIZE = 32
 export const SIGNATURE_SIZE = 64
