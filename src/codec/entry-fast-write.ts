@@ -124,7 +124,7 @@ export function writeFileEntry (e: UnsignedEntry): Uint8Array | undefined {
  * undefined where a field is not one this writer can prove it writes alike.
  */
 function writeEntry (
-  e: UnsignedEntry, bodySize: number, writeBody: (out: Uint8Array, pos: number) => number
+  e: UnsignedEntry, bodySize: number, writeBody: (out: Buffer, pos: number) => number
 ): Uint8Array | undefined {
   const { space, author, prev, epoch, seq } = e
   const { wallMs, counter } = e.clock
@@ -139,7 +139,8 @@ function writeEntry (
   out[0] = ENTRY_MAP
   let pos = key(out, 1, KEY_A)
   pos = byteString(out, pos, author)
-  pos = writeBody(out, key(out, pos, KEY_B))
+  // The body gets a Buffer view of the same bytes, for its text (Buffer's write); the entry stays a plain Uint8Array.
+  pos = writeBody(Buffer.from(out.buffer, out.byteOffset, out.byteLength), key(out, pos, KEY_B))
   pos = key(out, pos, KEY_C)
   out[pos++] = CLOCK_PAIR
   pos = writeCborHead(out, pos, MAJOR_UINT, wallMs)
@@ -175,9 +176,9 @@ function literal (out: Uint8Array, pos: number, bytes: Uint8Array): number {
 }
 
 /** `s` as a CBOR text string of `size` bytes (its UTF-8 length, counted by the caller). */
-function writeText (out: Uint8Array, pos: number, s: string, size: number): number {
+function writeText (out: Buffer, pos: number, s: string, size: number): number {
   const at = writeCborHead(out, pos, MAJOR_TEXT, size)
-  return at + Buffer.from(out.buffer, out.byteOffset, out.byteLength).write(s, at, 'utf8')
+  return at + out.write(s, at, 'utf8')
 }
 
 function byteString (out: Uint8Array, pos: number, bytes: Uint8Array): number {

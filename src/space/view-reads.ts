@@ -134,7 +134,8 @@ export class DecodedVersions {
     this.#byId = new Map()
     this.#byPath = new Map()
     list.forEach((f, i) => {
-      const whole = [f.current, ...f.conflicts].map(v => this.#add(v)).every(Boolean)
+      let whole = this.#add(f.current)
+      for (const c of f.conflicts) whole = this.#add(c) && whole
       const row = rows?.[i]
       if (whole && row !== undefined) this.#byPath.set(f.path, { row, state: f })
     })
