@@ -16,7 +16,9 @@ import { toJson } from './json.ts'
  * An id is `RUN-SEQ`: RUN is random per start of the daemon, SEQ counts
  * from 1, so an id from before a restart is never taken for one of this run.
  */
-export const EVENT_TYPES = ['stored', 'fork', 'misbehaviour', 'disconnect', 'folder', 'network', 'notice'] as const
+export const EVENT_TYPES = [
+  'stored', 'fork', 'misbehaviour', 'disconnect', 'folder', 'network', 'notice', 'left'
+] as const
 type EventType = typeof EVENT_TYPES[number]
 
 /** An event id: RUN (8 hex digits) and SEQ. */

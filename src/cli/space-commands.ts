@@ -62,7 +62,7 @@ function addSpaces (program: Command): void {
     .option('--force', 'leave even as the last member who can invite or grant in the space, or with writes no ' +
       'connected member holds yet')
     .action(async (ref: string, o: { force?: true }) => {
-      type Left = { id: string, name: string, folder: string | null, unansweredInvites: number }
+      type Left = { id: string, name: string, folder: string | null, unansweredInvites: number, toldMembers: number }
       const r = await api().call('POST', `/v1/spaces/${enc(ref)}/leave`, { force: o.force === true }) as Left
       const folder = r.folder === null ? '' : `; ${r.folder} is no longer synced (its files stay)`
       const n = r.unansweredInvites
@@ -70,7 +70,10 @@ function addSpaces (program: Command): void {
         ? ''
         : `; ${n} invite${n === 1 ? '' : 's'} this node issued can no longer admit anyone (only their issuer ` +
           'admits): their joiners need an invite from another member'
-      out(r, () => `left space ${r.name} (${r.id})${folder}${invites}`)
+      const told = r.toldMembers === 0
+        ? '; no connected member was told: the other members still count this node in'
+        : `; ${r.toldMembers} connected member${r.toldMembers === 1 ? ' was' : 's were'} told`
+      out(r, () => `left space ${r.name} (${r.id})${folder}${invites}${told}`)
     })
 }
 

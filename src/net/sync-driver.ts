@@ -171,6 +171,11 @@ export class SyncDriver {
     this.#pumped(() => { this.#engine.publishStatus(space, body, this.#now()) })
   }
 
+  /** Before the node leaves `space`: its leave notice, pushed to the member neighbours (how many: engine.ts). */
+  leaveNotice (space: SpaceKey): number {
+    return this.#pumped(() => this.#engine.leaveNotice(space, this.#now()))
+  }
+
   /** The node created or adopted a space: every neighbour is told. */
   spaceAdded (space: SpaceKey): void {
     this.#pumped(() => { this.#engine.spaceAdded(space) })

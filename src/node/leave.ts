@@ -1,5 +1,7 @@
 import type { SyncDriver } from '../net/index.ts'
+import { SpaceError } from '../space/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
+import type { Role } from '../codec/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
 import type { SqliteStore } from '../store/index.ts'
 import type { DeploymentSpaces } from './deployment.ts'
@@ -25,10 +27,12 @@ import type { LocalWrites } from './writes.ts'
  * node's own entries that come back after a new join are expected, not
  * reported as a restored data directory (for the life of the process).
  *
- * The other members are not told: the ACL has no rule by which a member
- * revokes itself (decision 5: only the owner and admins issue revokes), so
- * they still list this node until an admin revokes it. What they send about
- * the space is dropped unread.
+ * The connected members are told, by a leave notice (space/leave-notice.ts:
+ * a status record of ours in the space, pushed to them just before the rows
+ * go, and passed on by them to members that were away). No right changes:
+ * the ACL has no rule by which a member revokes itself (decision 5: only the
+ * owner and admins issue revokes), so they still list this node until an
+ * admin revokes it. What they send about the space is dropped unread.
  *
  * A leave is refused unless forced while this node's own entries in the
  * space have reached no connected member (they would be gone with the rows;
@@ -37,6 +41,8 @@ import type { LocalWrites } from './writes.ts'
  * member is admin) is refused unless forced: after it leaves nobody can
  * invite or grant in the space again, this node included (coming back needs
  * an invite); when it is the only member, the space's data is gone for good.
+ * A member whose leave notice is held here counts as gone for both: it
+ * neither manages the space nor holds its data any more.
  */
 export interface LeaveResult {
   readonly id: string
@@ -48,6 +54,8 @@ export interface LeaveResult {
    * their joiners now wait for an answer that never comes, and need an invite from another member.
    */
   readonly unansweredInvites: number
+  /** Connected members the leave notice was pushed to (0 with none connected, or when forced past a failing disk). */
+  readonly toldMembers: number
 }
 
 interface SpaceLeaveInit {
@@ -87,8 +95,9 @@ export class SpaceLeave {
     if (folder !== null) await folders.remove(replica.key)
     // The folder's stop was the one wait: from here on nothing else runs until the space is gone.
     const unansweredInvites = replica.acl.unusedInvites(this.#init.me, Date.now())
-    if (spaces.get(replica.key) !== replica) return { id: replica.key, name, folder, unansweredInvites }
+    if (spaces.get(replica.key) !== replica) return { id: replica.key, name, folder, unansweredInvites, toldMembers: 0 }
     writes.flush() // writes acknowledged or waiting for their group are committed, never dropped half-way
+    const toldMembers = this.#sayLeaving(replica, force)
     try {
       spaces.leaving(replica) // its highest own epoch kept on disk, for a rejoin (left-epochs.ts)
       store.removeSpace(replica.key) // first: if the disk refuses, the space is still held, whole
@@ -101,7 +110,21 @@ export class SpaceLeave {
     this.#init.ownFeeds.left(replica.key) // our entries coming back after a new join are no sign of a restore
     this.#init.knownPeers.prune()
     this.#init.telemetry.holdingsChanged()
-    return { id: replica.key, name, folder, unansweredInvites }
+    return { id: replica.key, name, folder, unansweredInvites, toldMembers }
+  }
+
+  /** The leave notice, pushed to the connected members: how many. Said before the rows go, which hold our clock. */
+  #sayLeaving (replica: SpaceReplica, force: boolean): number {
+    try {
+      return this.#init.driver.leaveNotice(replica.key)
+    } catch (err) {
+      // Not accepted: no role here any more (revoked), so nobody counts this node as a manager or a holder.
+      if (err instanceof SpaceError) return 0
+      const user = storageUserError(err)
+      if (user === undefined) throw err
+      if (force) return 0 // a full or failing disk does not keep a forced leave from freeing it
+      throw user
+    }
   }
 }
 
@@ -116,14 +139,24 @@ function unsentRefusal (unsent: number, name: string): string {
 export function lastManagerRefusal (replica: SpaceReplica, me: AuthorKey, name: string): string | undefined {
   const role = replica.acl.currentRole(me)
   if (role !== 'owner' && role !== 'admin') return undefined
-  const members = replica.aclList().filter(m => m.role !== null && m.member !== me)
-  if (members.some(m => m.role === 'owner' || m.role === 'admin')) return undefined
+  const others = replica.aclList().filter(m => m.role !== null && m.member !== me)
+  // A member whose node said it left (its leave notice) manages nothing and holds nothing here any more.
+  const staying = others.filter(m => !replica.saidItLeft(m.member))
+  const manages = (m: { role: Role | null }): boolean => m.role === 'owner' || m.role === 'admin'
+  if (staying.some(manages)) return undefined
   const force = `samepage space leave ${name} --force`
-  if (members.length === 0) {
-    return `this node is the only member of space ${name}: leaving deletes its data for good; ` +
+  if (staying.length === 0) {
+    const left = others.length === 0 ? '' : ` (${saidLeft(others.length, 'member')})`
+    return `this node is the only member of space ${name}${left}: leaving deletes its data for good; ` +
       `to do so anyway: ${force}`
   }
-  return `this node is the ${role} of space ${name} and no other member is admin: after it leaves, nobody can ` +
-    `invite or grant there again; first make another member admin (samepage acl grant ${name} PEER admin), ` +
+  const gone = others.filter(manages).length
+  const left = gone === 0 ? '' : ` (${saidLeft(gone, 'admin')})`
+  return `this node is the ${role} of space ${name} and no other member is admin${left}: after it leaves, nobody ` +
+    `can invite or grant there again; first make another member admin (samepage acl grant ${name} PEER admin), ` +
     `or leave anyway: ${force}`
+}
+
+function saidLeft (n: number, what: string): string {
+  return n === 1 ? `the other ${what} said it left` : `${n} other ${what}s said they left`
 }

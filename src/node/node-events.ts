@@ -30,6 +30,8 @@ export interface NodeEvents {
    */
   grouped: [{ space: SpaceKey, writes: number }]
   fork: [{ space: SpaceKey, author: string }]
+  /** A member said its node left a space held here (its leave notice came: space/leave-notice.ts); a peer id. */
+  left: [{ space: SpaceKey, member: string }]
   misbehaviour: [{ peer: string, reason: string, points: number, score: number, atMs: number }]
   disconnect: [{ peer: string, reason: string, atMs: number }]
   /** A shared folder's progress: during a transfer every half second, and after each pass. */
@@ -93,7 +95,16 @@ export class NodeEventHandler {
     const atMs = Date.now()
     switch (ev.type) {
       case 'stored': this.#stored(ev, atMs); return
-      case 'status': telemetry.stored(ev.space, ev.author, ev.from); return
+      case 'status': {
+        telemetry.stored(ev.space, ev.author, ev.from)
+        // Data spaces only: a leave notice is never said in a deployment's status space (it is not left so).
+        if (ev.from === 'local' || telemetry.deployment.has(ev.space)) return
+        if (this.#init.spaces.get(ev.space)?.saidItLeft(ev.author) === true) {
+          log.memberLeft(ev.space, this.#spaceName(ev.space), peerName(ev.author))
+          emitter.emit('left', { space: ev.space, member: peerName(ev.author) })
+        }
+        return
+      }
       case 'fork': {
         const author = peerName(ev.proof.author)
         log.fork(ev.space, this.#spaceName(ev.space), author)

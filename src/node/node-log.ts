@@ -31,6 +31,7 @@ export class NodeLog {
   readonly #now: () => number
   readonly #peerLimiter = new LogLimiter({ perKey: CONNECTION_LINES_PER_PEER })
   readonly #misbehaviourLimiter = new LogLimiter()
+  readonly #leaveLimiter = new LogLimiter()
   readonly #folderLimiter = new LogLimiter({ perKey: FOLDER_ERROR_LINES })
   /** Peers whose connection was logged and not yet its end (a session replaced by another is one connection). */
   readonly #connected = new Set<string>()
@@ -59,6 +60,13 @@ export class NodeLog {
   joined (space: string, spaceName: string, peer: string, deployment = false): void {
     if (deployment) this.#log?.debug({ peer, space, spaceName }, 'member joined the deployment')
     else this.#log?.info({ peer, space, spaceName }, 'member joined')
+  }
+
+  /** A member's leave notice arrived (rate-limited per member: it may say it left and came back many times). */
+  memberLeft (space: string, spaceName: string, peer: string): void {
+    if (this.#log === undefined) return
+    const ok = this.#leaveLimiter.allow(`${space} ${peer}`, this.#now())
+    if (ok !== undefined) this.#log.info({ peer, space, spaceName, ...repeated(ok.held) }, 'member left')
   }
 
   banned (peer: string, reason: string): void {

@@ -1,4 +1,4 @@
-import { toHex } from '../codec/index.ts'
+import { compareClocks, decodeEntry, toHex } from '../codec/index.ts'
 import type { Body, Clock,
  Entry, FeedRow, Position, Role, SignedBytes, SignedGenesis, SignedStatus } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
@@ -11,6 +11,7 @@ import type { AppendLocal, NewFileVersion } from './file-versions.ts'
 import { ingestFork, ingestRun, ingestStatus, retryPending } from './ingest.ts'
 import type { StatusOutcome } from './ingest.ts'
 import { adoptSpace, createSpace, openSpace } from './lifecycle.ts'
+import { isLeaveNotice } from './leave-notice.ts'
 import * as local from './local-writes.ts'
 import type { LocalBodies, LocalOutcome } from './local-writes.ts'
 import type { IngestResult, Reject } from './outcome.ts'
@@ -245,6 +246,21 @@ export class SpaceReplica {
   aclList (): { member: AuthorKey, role: Role | null }[] { return reads.aclList(this.#s) }
 
   status (author: AuthorKey): SignedStatus | undefined { return reads.status(this.#s, author) }
+
+  /**
+   * Whether `author`'s node said it left this space (its newest status record here is a leave notice,
+   * leave-notice.ts) and wrote nothing since: a member back (its join, any write) has an entry of a later clock.
+   */
+  saidItLeft (author: AuthorKey): boolean {
+    const notice = reads.status(this.#s, author)
+    if (notice === undefined || !isLeaveNotice(notice)) return false
+    // A feed's clocks only grow (ingest.ts), so its last entry is its newest.
+    return !this.#s.store.feeds(this.#s.key).some(f => {
+      if (f.author !== author || f.count === 0) return false
+      const last = this.#s.store.entryAt(this.#s.key, author, f.epoch, f.count - 1)
+      return last !== undefined && compareClocks(decodeEntry(last.bytes, last.sig, false).clock, notice.clock) > 0
+    })
+  }
 
   /** Every status record held that still decodes (one stored under older, weaker checks is left out). */
   statuses (): SignedStatus[] { return reads.statuses(this.#s) }

@@ -92,16 +92,24 @@ export class SyncCore {
    */
   spaceGone (space: SpaceKey): void {
     for (const session of this.sessions.values()) {
-      const shared = session.spaces.get(space)
-      // Each feed and status head the peer showed of it took a slot of its claim budget (session.ts): they come back.
-      if (shared !== undefined) this.claims.give(session.peer, shared.known.size + shared.statusKnown.size)
-      session.spaces.delete(space)
+      this.forgetShared(session, space)
       session.toldRevoked.delete(space)
     }
     this.pulls.spaceGone(space)
     this.status.spaceGone(space)
     this.relay.spaceGone?.(space)
     this.membership.spaceGone(space)
+  }
+
+  /**
+   * What `session`'s peer showed of `space` goes: we left it, or the peer said it left (its own leave notice, on its
+   * own session), so it holds nothing of it now, and a later hello of it starts afresh.
+   */
+  forgetShared (session: Session, space: SpaceKey): void {
+    const shared = session.spaces.get(space)
+    // Each feed and status head the peer showed of it took a slot of its claim budget (session.ts): they come back.
+    if (shared !== undefined) this.claims.give(session.peer, shared.known.size + shared.statusKnown.size)
+    session.spaces.delete(space)
   }
 
   /** A local write: committed, then announced (decision 6: announce only after commit). */

@@ -2,13 +2,15 @@ import { codecReason, decodeMessage, encodeMessage, isCodecError } from '../code
 import type { Body, Entry, Message } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
+import { LEAVE_NOTICE } from '../space/index.ts'
 import type { LocalBodies, LocalOutcome } from '../space/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import { SCORE } from './constants.ts'
 import { SyncCore } from './core.ts'
 import type { SyncInit } from './core.ts'
 import {
-  onEntries, onFork, onHave, onHello, onJoinAnswer, onNone, onStatus, onStatusHave, onStatusWant, onWant, statusSpace
+  onEntries, onFork, onHave, onHello, onJoinAnswer, onNone, onStatus, onStatusHave, onStatusWant, onWant,
+  publishOwnStatus
 } from './handlers.ts'
 import { feedKey } from './keys.ts'
 import { Session } from './session.ts'
@@ -21,7 +23,8 @@ import type { Outbound, SyncEvent } from './types.ts'
  * no clock of its own, so the simulator runs exactly this code.
  *
  *   handle:  connect(peer) · disconnect(peer) · receive(peer, bytes) · tick()
- *   command: append(space, body) · appendBodies · publishStatus(space, body) · spaceAdded · spaceRemoved
+ *   command: append(space, body) · appendBodies · publishStatus(space, body) · leaveNotice · spaceAdded ·
+ *            spaceRemoved
  *   poll:    drain() -> messages · events() · nextDeadline()
  *
  * The engine owns the sessions (session.ts) and hands each message type to
@@ -199,11 +202,16 @@ export class SyncEngine {
 
   /** Our status record, stored and announced to member neighbours (status-gossip.ts). */
   publishStatus (space: SpaceKey, body: Record<string, unknown>, nowMs: number): void {
-    const core = this.#core
-    const replica = core.replica(space)
-    const s = replica.publishStatus(core.keyPair, body, nowMs)
-    core.events.push({ type: 'status', space, author: authorKeyOf(s.author), from: 'local' })
-    core.send(core.status.stored(statusSpace(replica), s.author, s.clock, null, core.statusNeighbours(replica)))
+    publishOwnStatus(this.#core, this.#core.replica(space), body, nowMs)
+  }
+
+  /**
+   * Before this node leaves `space`: its leave notice (space/leave-notice.ts), stored and pushed whole to every
+   * member neighbour, who keep it and pass it on by the status gossip; announced instead, it could not be pulled
+   * from a node that no longer holds the space. Returns how many member neighbours it went to.
+   */
+  leaveNotice (space: SpaceKey, nowMs: number): number {
+    return publishOwnStatus(this.#core, this.#core.replica(space), LEAVE_NOTICE, nowMs, true)
   }
 
   /** After the node adds or adopts a space: tell every neighbour. */
@@ -215,8 +223,8 @@ export class SyncEngine {
 
   /**
    * After the node left a space (removed from its directory first): nothing of it is pulled, served, announced or
-   * gossiped from now on. Neighbours are not told: a member's leave is no rule of the protocol (they see it as a
-   * member that never answers for the space).
+   * gossiped from now on. What neighbours learn of it is the leave notice said before (leaveNotice); no right
+   * changes (decision 5: nobody revokes itself), and they still list this node as a member.
    */
   spaceRemoved (space: SpaceKey): void {
     this.#core.spaceGone(space)

@@ -1,6 +1,7 @@
 import { bytesEqual, cidOf, codecReason, decodeEntry, decodeStatus, isCodecError } from '../codec/index.ts'
 import type { Entry, Message, SignedBytes } from '../codec/index.ts'
 import { authorKeyOf, entryIdOf, spaceKeyOf } from '../ids/index.ts'
+import { isLeaveNotice } from '../space/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
 import { SCORE } from './constants.ts'
@@ -185,8 +186,28 @@ export function onStatus (core: SyncCore, session: Session, msg: Msg<'status'>, 
     core.events.push({ type: 'status', space: replica.key, author, from: session.peer })
     const from = { peer: session.peer, known: session.shared(replica.key).statusKnown }
     core.send(core.status.stored(view, s.author, s.clock, from, core.statusNeighbours(replica)))
+    // Said on its own session, just before it deletes the space: what it showed of the space is gone (it holds
+    // nothing of it now), and its hello when it comes back starts afresh.
+    if (author === session.peer && isLeaveNotice(s)) core.forgetShared(session, replica.key)
   }
   core.send(core.status.answered(view, author, nowMs))
+}
+
+/**
+ * Our status record in `replica`: stored, then announced to member neighbours, or pushed whole to them (`push`)
+ * when nobody could pull it from us afterwards (a leave notice, space/leave-notice.ts). Returns how many member
+ * neighbours it went to.
+ */
+export function publishOwnStatus (core: SyncCore, replica: SpaceReplica, body: Record<string, unknown>,
+  nowMs: number, push = false): number {
+  const s = replica.publishStatus(core.keyPair, body, nowMs)
+  core.events.push({ type: 'status', space: replica.key, author: authorKeyOf(s.author), from: 'local' })
+  const view = statusSpace(replica)
+  const neighbours = core.statusNeighbours(replica)
+  core.send(push
+    ? core.status.pushed(view, [s.bytes, s.sig], s.author, s.clock, neighbours)
+    : core.status.stored(view, s.author, s.clock, null, neighbours))
+  return neighbours.length
 }
 
 export function onStatusHave (core: SyncCore, session: Session, msg: Msg<'status-have'>, nowMs: number): void {
@@ -222,7 +243,7 @@ export function onJoinAnswer (core: SyncCore, session: Session, msg: Msg<'join-a
 }
 
 /** A replica as status gossip reads it. */
-export function statusSpace (replica: SpaceReplica): StatusSpace {
+function statusSpace (replica: SpaceReplica): StatusSpace {
   return {
     key: replica.key,
     id: replica.id,

@@ -76,6 +76,23 @@ export class StatusGossip {
     return out
   }
 
+  /**
+   * A record of ours stored here that must reach neighbours without a pull from us (a leave notice: the space is
+   * gone here right after): the record itself to each neighbour that may lack it, instead of an announcement.
+   */
+  pushed (space: StatusSpace, record: SignedBytes, author: Uint8Array, clock: Clock,
+    neighbours: Iterable<StatusNeighbour>): Send[] {
+    const a = authorKeyOf(author)
+    this.#clocks.set([space.key, a], clock)
+    const out: Send[] = []
+    for (const n of neighbours) {
+      if (!newerClock(clock, n.known.get(a))) continue
+      n.known.set(a, clock)
+      out.push({ peer: n.peer, msg: { m: 'status', space: space.id, record } })
+    }
+    return out
+  }
+
   /** Announced records (`status-have` from a member): each newer one is asked of one announcer, once. */
   announced (space: StatusSpace, from: StatusNeighbour, heads: readonly StatusHead[], nowMs: number): Send[] {
     const ask: Uint8Array[] = []

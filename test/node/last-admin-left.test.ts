@@ -1,22 +1,21 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Node } from '../../src/node/index.ts'
 
 /**
- * Review (node/leave.ts lastManagerRefusal): a leave is not announced (no
- * member may revoke itself, decision 5), so a manager that left still counts
- * as one everywhere else. Two managers both leave without --force, each one
- * allowed "because another member is admin", and nobody can invite or grant
- * in the space again: the rule holds only against the last manager who knows
- * it is the last. A fix needs the protocol to say who left (a self-revoke, or
- * a signed "left" status), or the refusal to count only managers heard from.
+ * Review (node/leave.ts lastManagerRefusal): a manager that left used to
+ * count as one everywhere else, since a leave was not announced. Two managers
+ * both left without --force, each one allowed "because another member is
+ * admin", and nobody could invite or grant in the space again. Now a leave
+ * pushes a leave notice to the connected members (space/leave-notice.ts), and
+ * a manager whose notice is held counts as gone, until it writes again in
+ * the space (test/node/leave.test.ts).
  */
-test('of two managers, the second to leave is refused without --force once the first has left', {
-  todo: 'review defect, not fixed: a manager that left still counts as one (leaves are not announced)'
-}, async t => {
+test('of two managers, the second to leave is refused without --force once the first has left', async t => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-review-'))
   const nodes: Node[] = []
   t.after(async () => {
@@ -29,8 +28,20 @@ test('of two managers, the second to leave is refused without --force once the f
     await n.start()
   }
   const [owner, admin] = nodes as [Node, Node]
-  owner.createSpace('team')
+  const team = owner.createSpace('team')
   await admin.join(owner.invite('team', 'admin', 1, 3_600_000).token, 30_000)
-  await owner.leave('team') // allowed: another member is admin
-  await assert.rejects(admin.leave('team'), { code: 'LAST_ADMIN' }, 'left too: nobody manages the space any more')
+
+  const heard = once(admin, 'left')
+  const left = await owner.leave('team') // allowed: another member is admin
+  assert.equal(left.toldMembers, 1, 'the connected admin was told')
+  const [ev] = await heard as [{ space: string, member: string }]
+  assert.deepEqual(ev, { space: team.id, member: owner.peerId })
+
+  await assert.rejects(admin.leave('team'), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'LAST_ADMIN')
+    assert.match(err.message, /only member of space team \(the other member said it left\): leaving deletes its data/)
+    return true
+  }, 'left too: nobody would manage the space any more')
+  assert.ok(admin.spaces().some(s => s.id === team.id), 'refused: the space is still held')
 })
+

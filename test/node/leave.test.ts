@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
-import { EPOCH_SALT_RANGE, SpaceReplica } from '../../src/space/index.ts'
+import { EPOCH_SALT_RANGE, LEAVE_NOTICE, signStatus, SpaceReplica } from '../../src/space/index.ts'
 import { MemoryStore, SqliteStore } from '../../src/store/index.ts'
 import type { Store } from '../../src/store/index.ts'
 import { authorKeyOf } from '../../src/ids/index.ts'
@@ -34,6 +34,32 @@ test('the last member who can invite or grant may not leave unless forced; anyon
   grant(r, A, 'admin', T0 + 2)
   assert.equal(lastManagerRefusal(r, authorKeyOf(O.publicKey), 'team'), undefined, 'an admin stays to invite and grant')
   assert.equal(lastManagerRefusal(r, authorKeyOf(A.publicKey), 'team'), undefined, 'the owner stays')
+})
+
+test('a manager that said it left (its leave notice) counts no more, until it writes again', () => {
+  const r = SpaceReplica.create(new MemoryStore(), O, 'team', T0)
+  grant(r, W, 'writer', T0 + 1)
+  grant(r, A, 'admin', T0 + 2)
+  const o = authorKeyOf(O.publicKey)
+  const a = authorKeyOf(A.publicKey)
+  const say = (signer: typeof O, author: typeof O, wallMs: number, body: Record<string, unknown>): void => {
+    const clock = { wallMs, counter: 0 }
+    const { bytes, sig } = signStatus(signer, { space: r.id, author: author.publicKey, clock, body })
+    r.ingestStatus([bytes, sig], wallMs)
+  }
+  say(W, A, T0 + 10, { ...LEAVE_NOTICE })
+  assert.equal(r.saidItLeft(a), false, 'nobody says it for someone else: the record is not its author\'s')
+  say(A, A, T0 + 10, { left: 2 })
+  assert.equal(r.saidItLeft(a), false, 'a status record that is no leave notice says nothing')
+  say(A, A, T0 + 20, { ...LEAVE_NOTICE })
+  assert.equal(r.saidItLeft(a), true)
+  assert.match(lastManagerRefusal(r, o, 'team') ?? '', /no other member is admin \(the other admin said it left\)/)
+  r.append(A, { t: 'kv.put', key: 'k', value: 'back' }, T0 + 30) // came back: a write of a later clock
+  assert.equal(r.saidItLeft(a), false)
+  assert.equal(lastManagerRefusal(r, o, 'team'), undefined, 'the admin manages the space again')
+  say(W, W, T0 + 40, { ...LEAVE_NOTICE })
+  say(A, A, T0 + 40, { ...LEAVE_NOTICE })
+  assert.match(lastManagerRefusal(r, o, 'team') ?? '', /only member of space team \(2 other members said they left\)/)
 })
 
 test('after a leave, peers.json forgets the peers that are members of no space held here any more', () => {
@@ -112,7 +138,7 @@ test('a node that left a space opens without it, and its name is free again', as
   node.createSpace('other')
   node.kvPut('team', 'k', 'v')
   await assert.rejects(node.leave('team'), { code: 'LAST_ADMIN' })
-  assert.deepEqual(await node.leave('team', true), { id: team.id, name: 'team', folder: null, unansweredInvites: 0 })
+  assert.deepEqual(await node.leave('team', true), { id: team.id, name: 'team', folder: null, unansweredInvites: 0, toldMembers: 0 })
   await assert.rejects(node.leave('team', true), { code: 'UNKNOWN_SPACE' })
   assert.throws(() => node.kvGet(team.id, 'k'), { code: 'UNKNOWN_SPACE' })
   await node.stop()
