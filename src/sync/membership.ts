@@ -79,8 +79,14 @@ export class Membership {
         continue
       }
       session.unmatchedTags.delete(hex)
-      session.shared(replica.key)
-      out.push(...this.presentJoin(session, replica))
+      // A member that shows it holds the space and had no hello of it from us in this sharing gets one (with our
+      // pending join): one that left (its leave notice ended the sharing, SyncCore.forgetShared) and is back, with
+      // nothing yet that shows us a member, learns from it what to pull.
+      if (!session.shared(replica.key).memberHelloSent && isMember(replica, session.peer)) {
+        out.push(...this.hello(session, [replica]))
+      } else {
+        out.push(...this.presentJoin(session, replica))
+      }
     }
     return out
   }

@@ -4,7 +4,9 @@ import { once } from 'node:events'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { authorKeyOf } from '../../src/ids/index.ts'
 import { Node } from '../../src/node/index.ts'
+import { lastManagerRefusal } from '../../src/node/leave.ts'
 
 /**
  * Review (node/leave.ts lastManagerRefusal): a manager that left used to
@@ -13,7 +15,9 @@ import { Node } from '../../src/node/index.ts'
  * admin", and nobody could invite or grant in the space again. Now a leave
  * pushes a leave notice to the connected members (space/leave-notice.ts), and
  * a manager whose notice is held counts as gone, until it writes again in
- * the space (test/node/leave.test.ts).
+ * the space; and one that came back catches up within the same connection
+ * (the peer's matched tag gets the member hello the notice's end of the
+ * sharing took away).
  */
 test('of two managers, the second to leave is refused without --force once the first has left', async t => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-review-'))
@@ -43,5 +47,24 @@ test('of two managers, the second to leave is refused without --force once the f
     return true
   }, 'left too: nobody would manage the space any more')
   assert.ok(admin.spaces().some(s => s.id === team.id), 'refused: the space is still held')
+
+  // The owner comes back (its genesis makes its role), catches up from the admin, and writes again: a write of a
+  // later clock than its notice counts it in.
+  await owner.join(admin.invite('team', 'writer', 1, 3_600_000).token, 30_000)
+  const ownerKey = admin.space(team.id).owner
+  const adminKey = authorKeyOf(admin.keyPair.publicKey)
+  await untilHeld(() => owner.space(team.id).acl.currentRole(adminKey) === 'admin', 'the owner caught up')
+  owner.kvPut('team', 'back', 'yes')
+  await untilHeld(() => !admin.space(team.id).saidItLeft(ownerKey), 'the owner counted again')
+  assert.equal(lastManagerRefusal(admin.space(team.id), adminKey, 'team'), undefined, 'the owner manages the space')
 })
+
+/** Waits for a state the nodes reach by their messages alone; bounded only against a hang, never a race. */
+async function untilHeld (ok: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 120_000
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`not reached in 120 s: ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
 
