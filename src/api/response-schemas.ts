@@ -196,8 +196,8 @@ export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
     folder: z.string().nullable().describe('the folder that was bound to the space (its files stay), or null'),
     unansweredInvites: z.number().int().min(0).describe('this node\'s invites to the space that could still admit ' +
       'someone: only their issuer admits, so their joiners need an invite from another member'),
-    toldMembers: z.number().int().min(0).describe('connected members told that this node left (its leave notice, ' +
-      'which they pass on to members that were away): a manager that left counts no more as one there')
+    toldMembers: z.number().int().min(0).describe('connected members this node\'s leave notice was sent to (they ' +
+      'pass it on to members that were away): a manager that left counts no more as one there')
   }),
   'GET /v1/spaces/:space/acl': z.array(z.strictObject({ peerId, role: role.nullable() })),
   'POST /v1/spaces/:space/acl': ok,

@@ -71,7 +71,7 @@ function addSpaces (program: Command): void {
         : `; ${n} invite${n === 1 ? '' : 's'} this node issued can no longer admit anyone (only their issuer ` +
           'admits): their joiners need an invite from another member'
       const told = r.toldMembers === 0
-        ? '; no connected member was told: the other members still count this node in'
+        ? '; no connected member was told'
         : `; ${r.toldMembers} connected member${r.toldMembers === 1 ? ' was' : 's were'} told`
       out(r, () => `left space ${r.name} (${r.id})${folder}${invites}${told}`)
     })

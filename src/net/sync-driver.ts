@@ -1,7 +1,7 @@
 import type { LocalBodies, LocalOutcome } from '../space/index.ts'
 import { SyncEngine } from '../sync/index.ts'
 import type { Outbound, SyncEvent, SyncInit, SyncStats } from '../sync/index.ts'
-import type { Body, Entry } from '../codec/index.ts'
+import type { Body, Entry, SignedStatus } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import type { SessionTable } from './sessions.ts'
@@ -171,9 +171,14 @@ export class SyncDriver {
     this.#pumped(() => { this.#engine.publishStatus(space, body, this.#now()) })
   }
 
-  /** Before the node leaves `space`: its leave notice, pushed to the member neighbours (how many: engine.ts). */
-  leaveNotice (space: SpaceKey): number {
-    return this.#pumped(() => this.#engine.leaveNotice(space, this.#now()))
+  /** Our leave notice for `space`, signed, not stored (engine.ts). */
+  signLeaveNotice (space: SpaceKey): SignedStatus {
+    return this.#engine.signLeaveNotice(space, this.#now())
+  }
+
+  /** The notice pushed to the member neighbours once the space's rows are gone: how many (engine.ts). */
+  pushLeaveNotice (space: SpaceKey, notice: SignedStatus): number {
+    return this.#pumped(() => this.#engine.pushLeaveNotice(space, notice))
   }
 
   /** The node created or adopted a space: every neighbour is told. */

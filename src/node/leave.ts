@@ -1,7 +1,6 @@
 import type { SyncDriver } from '../net/index.ts'
-import { SpaceError } from '../space/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
-import type { Role } from '../codec/index.ts'
+import type { Role, SignedStatus } from '../codec/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
 import type { SqliteStore } from '../store/index.ts'
 import type { DeploymentSpaces } from './deployment.ts'
@@ -54,7 +53,7 @@ export interface LeaveResult {
    * their joiners now wait for an answer that never comes, and need an invite from another member.
    */
   readonly unansweredInvites: number
-  /** Connected members the leave notice was pushed to (0 with none connected, or when forced past a failing disk). */
+  /** Connected members the leave notice was sent to (0 with none connected, or with no role left to say it). */
   readonly toldMembers: number
 }
 
@@ -97,13 +96,15 @@ export class SpaceLeave {
     const unansweredInvites = replica.acl.unusedInvites(this.#init.me, Date.now())
     if (spaces.get(replica.key) !== replica) return { id: replica.key, name, folder, unansweredInvites, toldMembers: 0 }
     writes.flush() // writes acknowledged or waiting for their group are committed, never dropped half-way
-    const toldMembers = this.#sayLeaving(replica, force)
+    const notice = this.#leaveNotice(replica)
     try {
       spaces.leaving(replica) // its highest own epoch kept on disk, for a rejoin (left-epochs.ts)
       store.removeSpace(replica.key) // first: if the disk refuses, the space is still held, whole
     } catch (err) {
       throw storageUserError(err) ?? err // a full or failing disk is the user's to hear of, not INTERNAL
     }
+    // Only once the rows are gone: a leave the disk refused has told nobody.
+    const toldMembers = notice === undefined ? 0 : driver.pushLeaveNotice(replica.key, notice)
     spaces.remove(replica.key)
     driver.spaceRemoved(replica.key)
     this.#init.joinWaits.left(replica.key)
@@ -113,18 +114,11 @@ export class SpaceLeave {
     return { id: replica.key, name, folder, unansweredInvites, toldMembers }
   }
 
-  /** The leave notice, pushed to the connected members: how many. Said before the rows go, which hold our clock. */
-  #sayLeaving (replica: SpaceReplica, force: boolean): number {
-    try {
-      return this.#init.driver.leaveNotice(replica.key)
-    } catch (err) {
-      // Not accepted: no role here any more (revoked), so nobody counts this node as a manager or a holder.
-      if (err instanceof SpaceError) return 0
-      const user = storageUserError(err)
-      if (user === undefined) throw err
-      if (force) return 0 // a full or failing disk does not keep a forced leave from freeing it
-      throw user
-    }
+  /** The leave notice, signed while the rows that hold our clock are there; undefined when we have no role left. */
+  #leaveNotice (replica: SpaceReplica): SignedStatus | undefined {
+    // Revoked: nobody counts this node as a manager or a holder, and a member refuses its records.
+    if (replica.acl.currentRole(this.#init.me) === null) return undefined
+    return this.#init.driver.signLeaveNotice(replica.key)
   }
 }
 
@@ -141,7 +135,8 @@ export function lastManagerRefusal (replica: SpaceReplica, me: AuthorKey, name: 
   if (role !== 'owner' && role !== 'admin') return undefined
   const others = replica.aclList().filter(m => m.role !== null && m.member !== me)
   // A member whose node said it left (its leave notice) manages nothing and holds nothing here any more.
-  const staying = others.filter(m => !replica.saidItLeft(m.member))
+  const gone = replica.saidTheyLeft(others.map(m => m.member))
+  const staying = others.filter(m => !gone.has(m.member))
   const manages = (m: { role: Role | null }): boolean => m.role === 'owner' || m.role === 'admin'
   if (staying.some(manages)) return undefined
   const force = `samepage space leave ${name} --force`
@@ -150,8 +145,8 @@ export function lastManagerRefusal (replica: SpaceReplica, me: AuthorKey, name: 
     return `this node is the only member of space ${name}${left}: leaving deletes its data for good; ` +
       `to do so anyway: ${force}`
   }
-  const gone = others.filter(manages).length
-  const left = gone === 0 ? '' : ` (${saidLeft(gone, 'admin')})`
+  const managersGone = others.filter(manages).length
+  const left = managersGone === 0 ? '' : ` (${saidLeft(managersGone, 'admin')})`
   return `this node is the ${role} of space ${name} and no other member is admin${left}: after it leaves, nobody ` +
     `can invite or grant there again; first make another member admin (samepage acl grant ${name} PEER admin), ` +
     `or leave anyway: ${force}`

@@ -5,6 +5,7 @@ import type { Entry } from '../codec/index.ts'
 import { peerIdOf } from '../identity/index.ts'
 import type { SpaceKey } from '../ids/index.ts'
 import type { SyncEvent } from '../sync/index.ts'
+import { isLeaveNotice } from '../space/index.ts'
 import type { FolderStatus } from '../files/index.ts'
 import type { NetworkMap } from '../telemetry/index.ts'
 import type { Folders } from './folders.ts'
@@ -99,10 +100,12 @@ export class NodeEventHandler {
         telemetry.stored(ev.space, ev.author, ev.from)
         // Data spaces only: a leave notice is never said in a deployment's status space (it is not left so).
         if (ev.from === 'local' || telemetry.deployment.has(ev.space)) return
-        if (this.#init.spaces.get(ev.space)?.saidItLeft(ev.author) === true) {
-          log.memberLeft(ev.space, this.#spaceName(ev.space), peerName(ev.author))
-          emitter.emit('left', { space: ev.space, member: peerName(ev.author) })
-        }
+        // The record just stored is a notice (no look at its writes since: a peer could make that cost a scan per
+        // record). Logged and emitted at most as often as the log lets a member's notices through.
+        if (!isLeaveNotice(this.#init.spaces.get(ev.space)?.status(ev.author))) return
+        const member = peerName(ev.author)
+        const space = ev.space
+        if (log.memberLeft(space, this.#spaceName(space), member)) emitter.emit('left', { space, member })
         return
       }
       case 'fork': {

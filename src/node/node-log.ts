@@ -62,11 +62,15 @@ export class NodeLog {
     else this.#log?.info({ peer, space, spaceName }, 'member joined')
   }
 
-  /** A member's leave notice arrived (rate-limited per member: it may say it left and came back many times). */
-  memberLeft (space: string, spaceName: string, peer: string): void {
-    if (this.#log === undefined) return
+  /**
+   * A member's leave notice arrived: logged, and true if the node's `left` event should go out too. Limited per
+   * member and space (it may say it left and came back many times), with or without a logger.
+   */
+  memberLeft (space: string, spaceName: string, peer: string): boolean {
     const ok = this.#leaveLimiter.allow(`${space} ${peer}`, this.#now())
-    if (ok !== undefined) this.#log.info({ peer, space, spaceName, ...repeated(ok.held) }, 'member left')
+    if (ok === undefined) return false
+    this.#log?.info({ peer, space, spaceName, ...repeated(ok.held) }, 'member left')
+    return true
   }
 
   banned (peer: string, reason: string): void {

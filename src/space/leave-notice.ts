@@ -16,11 +16,17 @@ import type { SignedStatus } from '../codec/index.ts'
  *
  * A node that comes back (a new join) writes entries again: a member whose
  * entries include one of a later clock than its notice is back, whatever
- * became of the notice (SpaceReplica.saidItLeft). A data space holds no
- * other status records (telemetry publishes into the deployment's status
- * space only), so the body is this small map alone.
+ * became of the notice (SpaceReplica.saidItLeft). A node handed back its
+ * own notice in a space it holds again does not pass it on, and publishes
+ * a newer record that is no notice (BACK_NOTICE). Honest nodes publish no
+ * other status records in a data space (telemetry publishes into the
+ * deployment's status space only); whatever a member publishes there, only
+ * `left: 1` counts as a notice.
  */
 export const LEAVE_NOTICE: Readonly<Record<string, unknown>> = Object.freeze({ left: 1 })
+
+/** Published by a node handed back its own leave notice in a space it holds again (it came back): newer. */
+export const BACK_NOTICE: Readonly<Record<string, unknown>> = Object.freeze({ left: 0 })
 
 /** Whether `status` (an author's newest record in a space) says its node left the space. */
 export function isLeaveNotice (status: SignedStatus | undefined): boolean {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { CLOCK_COUNTER_MAX,
- decodeStatus, fromHex, POSITION_MAX } from '../codec/index.ts'
+ compareClocks, decodeStatus, fromHex, POSITION_MAX } from '../codec/index.ts'
 import type { Body, Clock, Entry, Position, SignedStatus } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, entryIdOf, keyBytes } from '../ids/index.ts'
@@ -183,14 +183,26 @@ export function join (
 }
 
 export function publishStatus (
-  s: ReplicaState, keyPair: KeyPair, body: Record<string, unknown>, nowMs: number
+  s: ReplicaState, keyPair: KeyPair, body: Record<string, unknown>, nowMs: number, after?: Clock
 ): SignedStatus {
-  const clock = nextClock(s, nowMs)
-  const { bytes, sig } = signStatus(keyPair, { space: s.id, author: keyPair.publicKey, clock, body })
+  const { bytes, sig } = signOwnStatus(s, keyPair, body, nowMs, after)
   const result = ingestStatus(s, [bytes, sig], nowMs)
   if (result !== 'stored') {
     throw new SpaceError('NOT_ALLOWED', `status not accepted: ${typeof result === 'string' ? result : result.detail}`)
   }
+  return decodeStatus(bytes, sig)
+}
+
+/**
+ * A status record of ours, signed with the replica's next clock and not stored (a leave notice: leave.ts); `after`:
+ * a clock of an earlier record of ours it must come after (one a peer handed back, whose clock we had then).
+ */
+export function signOwnStatus (
+  s: ReplicaState, keyPair: KeyPair, body: Record<string, unknown>, nowMs: number, after?: Clock
+): SignedStatus {
+  if (after !== undefined && compareClocks(after, s.clock) > 0) s.clock = after
+  const clock = nextClock(s, nowMs)
+  const { bytes, sig } = signStatus(keyPair, { space: s.id, author: keyPair.publicKey, clock, body })
   return decodeStatus(bytes, sig)
 }
 

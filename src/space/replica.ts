@@ -1,4 +1,4 @@
-import { compareClocks, decodeEntry, toHex } from '../codec/index.ts'
+import { compareClocks, toHex } from '../codec/index.ts'
 import type { Body, Clock,
  Entry, FeedRow, Position, Role, SignedBytes, SignedGenesis, SignedStatus } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
@@ -137,8 +137,14 @@ export class SpaceReplica {
     return local.join(this.#s, keyPair, inviteId, inviteKey, nowMs)
   }
 
-  publishStatus (keyPair: KeyPair, body: Record<string, unknown>, nowMs: number): SignedStatus {
-    return local.publishStatus(this.#s, keyPair, body, nowMs)
+  /** Stored if newer than ours held; `after`: a clock of an earlier record of ours it must come after. */
+  publishStatus (keyPair: KeyPair, body: Record<string, unknown>, nowMs: number, after?: Clock): SignedStatus {
+    return local.publishStatus(this.#s, keyPair, body, nowMs, after)
+  }
+
+  /** A status record of ours, signed and not stored (a leave notice, said as the space's rows go). */
+  signStatus (keyPair: KeyPair, body: Record<string, unknown>, nowMs: number): SignedStatus {
+    return local.signOwnStatus(this.#s, keyPair, body, nowMs)
   }
 
   /** Where this author's next local entry goes: its epoch, and the seq after its feed's last. */
@@ -251,15 +257,26 @@ export class SpaceReplica {
    * Whether `author`'s node said it left this space (its newest status record here is a leave notice,
    * leave-notice.ts) and wrote nothing since: a member back (its join, any write) has an entry of a later clock.
    */
-  saidItLeft (author: AuthorKey): boolean {
-    const notice = reads.status(this.#s, author)
-    if (notice === undefined || !isLeaveNotice(notice)) return false
-    // A feed's clocks only grow (ingest.ts), so its last entry is its newest.
-    return !this.#s.store.feeds(this.#s.key).some(f => {
-      if (f.author !== author || f.count === 0) return false
-      const last = this.#s.store.entryAt(this.#s.key, author, f.epoch, f.count - 1)
-      return last !== undefined && compareClocks(decodeEntry(last.bytes, last.sig, false).clock, notice.clock) > 0
-    })
+  saidItLeft (author: AuthorKey): boolean { return this.saidTheyLeft([author]).has(author) }
+
+  /**
+   * Of `authors` (every member by default), those whose node said it left this space and wrote nothing here since
+   * (saidItLeft). One pass over the space's feeds, and only when some newest record is a leave notice.
+   */
+  saidTheyLeft (authors?: readonly AuthorKey[]): Set<AuthorKey> {
+    const notices = new Map<AuthorKey, Clock>()
+    for (const author of authors ?? this.aclList().map(m => m.member)) {
+      const s = reads.status(this.#s, author)
+      if (s !== undefined && isLeaveNotice(s)) notices.set(author, s.clock)
+    }
+    if (notices.size === 0) return new Set()
+    for (const f of this.#s.store.feeds(this.#s.key)) {
+      const at = notices.get(f.author)
+      // A feed's clocks only grow (ingest.ts): its last entry is its newest, and its clock is cached.
+      const last = at === undefined ? undefined : this.#s.headClock(f)
+      if (last !== undefined && at !== undefined && compareClocks(last, at) > 0) notices.delete(f.author)
+    }
+    return new Set(notices.keys())
   }
 
   /** Every status record held that still decodes (one stored under older, weaker checks is left out). */

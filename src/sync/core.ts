@@ -1,5 +1,5 @@
-import { ACL_TYPES, cidFromBytes } from '../codec/index.ts'
-import type { Body, Entry } from '../codec/index.ts'
+import { ACL_TYPES, cidFromBytes, compareClocks } from '../codec/index.ts'
+import type { Body, Clock, Entry } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, spaceKeyOf } from '../ids/index.ts'
 import { PENDING_BYTES_MAX, PENDING_BYTES_PER_PEER_MAX, SpaceError } from '../space/index.ts'
@@ -112,6 +112,20 @@ export class SyncCore {
     session.spaces.delete(space)
   }
 
+  /**
+   * `session`'s peer said on its own session that it left the space (its leave notice of clock `clock`): if it wrote
+   * nothing there since, what it showed of the space goes, as it holds nothing of it now (it no longer counts as
+   * holding our entries), and its tag when it comes back gets our member hello again (Membership.tags). Looked at
+   * once until the peer writes there again (afterStore): notices alone can neither draw hello after hello nor cost
+   * scan after scan, while a member that came back and leaves again is seen leaving again.
+   */
+  peerLeft (session: Session, replica: SpaceReplica, clock: Clock): void {
+    const space = replica.key
+    if (session.leftSaid.has(space)) return
+    session.leftSaid.set(space, { clock, joinAnswered: session.spaces.get(space)?.joinAnswered })
+    if (replica.saidItLeft(session.peer)) this.forgetShared(session, space)
+  }
+
   /** A local write: committed, then announced (decision 6: announce only after commit). */
   append (space: SpaceKey, body: Body, nowMs: number): Entry {
     const replica = this.replica(space)
@@ -147,6 +161,10 @@ export class SyncCore {
   afterStore (replica: SpaceReplica, entries: readonly Entry[], from: AuthorKey | null): void {
     const neighbours: RelayNeighbour[] = []
     for (const session of this.sessions.values()) {
+      const left = session.leftSaid.get(replica.key)
+      // A peer that said it left wrote here since: it came back, and a notice of it counts again (peerLeft).
+      if (left !== undefined && entries.some(e => compareClocks(e.clock, left.clock) > 0 &&
+        authorKeyOf(e.author) === session.peer)) session.leftSaid.delete(replica.key)
       const shared = session.spaces.get(replica.key)
       if (session.peer === from || shared === undefined || !isMember(replica, session.peer)) continue
       neighbours.push({ peer: session.peer, known: shared.known })

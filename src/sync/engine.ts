@@ -1,5 +1,5 @@
 import { codecReason, decodeMessage, encodeMessage, isCodecError } from '../codec/index.ts'
-import type { Body, Entry, Message } from '../codec/index.ts'
+import type { Body, Entry, Message, SignedStatus } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
 import { LEAVE_NOTICE } from '../space/index.ts'
@@ -10,7 +10,7 @@ import { SyncCore } from './core.ts'
 import type { SyncInit } from './core.ts'
 import {
   onEntries, onFork, onHave, onHello, onJoinAnswer, onNone, onStatus, onStatusHave, onStatusWant, onWant,
-  publishOwnStatus
+  publishOwnStatus, pushOwnStatus
 } from './handlers.ts'
 import { feedKey } from './keys.ts'
 import { Session } from './session.ts'
@@ -23,8 +23,8 @@ import type { Outbound, SyncEvent } from './types.ts'
  * no clock of its own, so the simulator runs exactly this code.
  *
  *   handle:  connect(peer) · disconnect(peer) · receive(peer, bytes) · tick()
- *   command: append(space, body) · appendBodies · publishStatus(space, body) · leaveNotice · spaceAdded ·
- *            spaceRemoved
+ *   command: append(space, body) · appendBodies · publishStatus(space, body) · sign/pushLeaveNotice ·
+ *            spaceAdded · spaceRemoved
  *   poll:    drain() -> messages · events() · nextDeadline()
  *
  * The engine owns the sessions (session.ts) and hands each message type to
@@ -205,13 +205,18 @@ export class SyncEngine {
     publishOwnStatus(this.#core, this.#core.replica(space), body, nowMs)
   }
 
+  /** Our leave notice for `space` (space/leave-notice.ts), signed and not stored: the space's rows go next. */
+  signLeaveNotice (space: SpaceKey, nowMs: number): SignedStatus {
+    return this.#core.replica(space).signStatus(this.#core.keyPair, LEAVE_NOTICE, nowMs)
+  }
+
   /**
-   * Before this node leaves `space`: its leave notice (space/leave-notice.ts), stored and pushed whole to every
-   * member neighbour, who keep it and pass it on by the status gossip; announced instead, it could not be pulled
-   * from a node that no longer holds the space. Returns how many member neighbours it went to.
+   * Once the space's rows are gone, before the space leaves the engine: the notice pushed whole to every member
+   * neighbour, who keep it and pass it on by the status gossip (announced instead, nobody could pull it from us).
+   * Returns how many member neighbours it went to.
    */
-  leaveNotice (space: SpaceKey, nowMs: number): number {
-    return publishOwnStatus(this.#core, this.#core.replica(space), LEAVE_NOTICE, nowMs, true)
+  pushLeaveNotice (space: SpaceKey, notice: SignedStatus): number {
+    return pushOwnStatus(this.#core, this.#core.replica(space), notice)
   }
 
   /** After the node adds or adopts a space: tell every neighbour. */
@@ -223,7 +228,7 @@ export class SyncEngine {
 
   /**
    * After the node left a space (removed from its directory first): nothing of it is pulled, served, announced or
-   * gossiped from now on. What neighbours learn of it is the leave notice said before (leaveNotice); no right
+   * gossiped from now on. What neighbours learn of it is the leave notice pushed before (pushLeaveNotice); no right
    * changes (decision 5: nobody revokes itself), and they still list this node as a member.
    */
   spaceRemoved (space: SpaceKey): void {

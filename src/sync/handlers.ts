@@ -1,7 +1,7 @@
 import { bytesEqual, cidOf, codecReason, decodeEntry, decodeStatus, isCodecError } from '../codec/index.ts'
-import type { Entry, Message, SignedBytes } from '../codec/index.ts'
+import type { Clock, Entry, Message, SignedBytes, SignedStatus } from '../codec/index.ts'
 import { authorKeyOf, entryIdOf, spaceKeyOf } from '../ids/index.ts'
-import { isLeaveNotice } from '../space/index.ts'
+import { BACK_NOTICE, isLeaveNotice, SpaceError } from '../space/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
 import { SCORE } from './constants.ts'
@@ -182,31 +182,48 @@ export function onStatus (core: SyncCore, session: Session, msg: Msg<'status'>, 
   const author = authorKeyOf(decodeStatus(record[0], record[1]).author)
   const s = outcome === 'stored' ? replica.status(author) : undefined
   const view = statusSpace(replica)
-  if (s !== undefined) {
+  if (s !== undefined && author === core.self && isLeaveNotice(s)) {
+    // Our own leave notice, handed back in a space we hold again (we came back): not passed on, and superseded.
+    publishBack(core, replica, s.clock, nowMs)
+  } else if (s !== undefined) {
     core.events.push({ type: 'status', space: replica.key, author, from: session.peer })
     const from = { peer: session.peer, known: session.shared(replica.key).statusKnown }
     core.send(core.status.stored(view, s.author, s.clock, from, core.statusNeighbours(replica)))
-    // Said on its own session, just before it deletes the space: what it showed of the space is gone (it holds
-    // nothing of it now), and its hello when it comes back starts afresh.
-    if (author === session.peer && isLeaveNotice(s)) core.forgetShared(session, replica.key)
+    // Said on its own session, as it deletes the space: looked at once a session (a feed scan; an older notice it
+    // echoes after a rejoin does not count, as it wrote since, its join at least).
+    if (author === session.peer && isLeaveNotice(s)) core.peerLeft(session, replica, s.clock)
   }
   core.send(core.status.answered(view, author, nowMs))
 }
 
 /**
- * Our status record in `replica`: stored, then announced to member neighbours, or pushed whole to them (`push`)
- * when nobody could pull it from us afterwards (a leave notice, space/leave-notice.ts). Returns how many member
- * neighbours it went to.
+ * We are back in a space where our leave notice (of clock `notice`) still stands: a record of ours after it says so
+ * (leave-notice.ts), whatever our clock says now (the notice's may be ahead of it, by a peer's skew).
  */
+function publishBack (core: SyncCore, replica: SpaceReplica, notice: Clock, nowMs: number): void {
+  try {
+    publishOwnStatus(core, replica, BACK_NOTICE, nowMs, notice)
+  } catch (err) {
+    // Not accepted (no role here yet, or the clock's counter at its bound): our next write counts us back the same.
+    if (!(err instanceof SpaceError)) throw err
+  }
+}
+
+/** Our status record in `replica`: stored, then announced to member neighbours (status-gossip.ts). */
 export function publishOwnStatus (core: SyncCore, replica: SpaceReplica, body: Record<string, unknown>,
-  nowMs: number, push = false): number {
-  const s = replica.publishStatus(core.keyPair, body, nowMs)
+  nowMs: number, after?: Clock): void {
+  const s = replica.publishStatus(core.keyPair, body, nowMs, after)
   core.events.push({ type: 'status', space: replica.key, author: authorKeyOf(s.author), from: 'local' })
-  const view = statusSpace(replica)
+  core.send(core.status.stored(statusSpace(replica), s.author, s.clock, null, core.statusNeighbours(replica)))
+}
+
+/**
+ * A record of ours signed and not stored (a leave notice: the space's rows are gone), pushed whole to the member
+ * neighbours, since nobody could pull it from us. Returns how many it went to.
+ */
+export function pushOwnStatus (core: SyncCore, replica: SpaceReplica, s: SignedStatus): number {
   const neighbours = core.statusNeighbours(replica)
-  core.send(push
-    ? core.status.pushed(view, [s.bytes, s.sig], s.author, s.clock, neighbours)
-    : core.status.stored(view, s.author, s.clock, null, neighbours))
+  core.send(core.status.pushed(statusSpace(replica), [s.bytes, s.sig], s.author, s.clock, neighbours))
   return neighbours.length
 }
 

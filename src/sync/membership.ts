@@ -142,7 +142,7 @@ export class Membership {
   answerJoin (session: Session, replica: SpaceReplica, join: Entry, nowMs: number): Send[] | 'repeated' {
     const shared = session.shared(replica.key)
     const id = toHex(join.id)
-    if (shared.joinAnswered === id) return 'repeated'
+    if (shared.joinAnswered === id || session.leftSaid.get(replica.key)?.joinAnswered === id) return 'repeated'
     shared.joinAnswered = id
     const decision = this.redeemIfMine(replica, join, nowMs)
     if (decision === undefined) {

@@ -72,6 +72,11 @@ export class Session {
   readonly unmatchedTags = new Set<string>()
   /** Spaces where it was shown the revoke that took its role (membership.ts), once a session each. */
   readonly toldRevoked = new Set<SpaceKey>()
+  /**
+   * Spaces it said it left on this session (SyncCore.peerLeft), looked at once until it writes there again: the
+   * notice's clock, and the join it had presented there before (still answered: a copy is charged, not answered).
+   */
+  readonly leftSaid = new Map<SpaceKey, { readonly clock: Clock, readonly joinAnswered: string | undefined }>()
   readonly #claim: () => boolean
 
   constructor (peer: AuthorKey, order: number, nowMs: number, claim?: (peer: AuthorKey) => 'ok' | 'peer' | 'full') {

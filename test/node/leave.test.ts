@@ -42,16 +42,18 @@ test('a manager that said it left (its leave notice) counts no more, until it wr
   grant(r, A, 'admin', T0 + 2)
   const o = authorKeyOf(O.publicKey)
   const a = authorKeyOf(A.publicKey)
-  const say = (signer: typeof O, author: typeof O, wallMs: number, body: Record<string, unknown>): void => {
+  const say = (signer: typeof O, author: typeof O, wallMs: number, body: Record<string, unknown>): unknown => {
     const clock = { wallMs, counter: 0 }
     const { bytes, sig } = signStatus(signer, { space: r.id, author: author.publicKey, clock, body })
-    r.ingestStatus([bytes, sig], wallMs)
+    return r.ingestStatus([bytes, sig], wallMs)
   }
-  say(W, A, T0 + 10, { ...LEAVE_NOTICE })
-  assert.equal(r.saidItLeft(a), false, 'nobody says it for someone else: the record is not its author\'s')
-  say(A, A, T0 + 10, { left: 2 })
+  assert.deepEqual(say(W, A, T0 + 10, { ...LEAVE_NOTICE }), {
+    reason: 'bad-signature', detail: 'status record not signed by its author'
+  })
+  assert.equal(r.saidItLeft(a), false, 'nobody says it for someone else')
+  assert.equal(say(A, A, T0 + 10, { left: 2 }), 'stored')
   assert.equal(r.saidItLeft(a), false, 'a status record that is no leave notice says nothing')
-  say(A, A, T0 + 20, { ...LEAVE_NOTICE })
+  assert.equal(say(A, A, T0 + 20, { ...LEAVE_NOTICE }), 'stored')
   assert.equal(r.saidItLeft(a), true)
   assert.match(lastManagerRefusal(r, o, 'team') ?? '', /no other member is admin \(the other admin said it left\)/)
   r.append(A, { t: 'kv.put', key: 'k', value: 'back' }, T0 + 30) // came back: a write of a later clock
