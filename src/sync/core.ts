@@ -1,5 +1,5 @@
-import { ACL_TYPES, cidFromBytes, compareClocks } from '../codec/index.ts'
-import type { Body, Clock, Entry } from '../codec/index.ts'
+import { ACL_TYPES, cidFromBytes, compareClocks, fromHex } from '../codec/index.ts'
+import type { Body, Clock, Entry, StatusHead } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, spaceKeyOf } from '../ids/index.ts'
 import { PENDING_BYTES_MAX, PENDING_BYTES_PER_PEER_MAX, SpaceError } from '../space/index.ts'
@@ -15,11 +15,11 @@ import { AnnounceRelay } from './relay.ts'
 import type { Relay, RelayNeighbour } from './relay.ts'
 import { BanList } from './score.ts'
 import { ServeBudget } from './serve-budget.ts'
-import type { Session } from './session.ts'
+import type { Session, SharedSpace } from './session.ts'
 import { emptyStats } from './stats.ts'
 import type { SyncStats } from './stats.ts'
 import { StatusGossip } from './status-gossip.ts'
-import type { StatusNeighbour } from './status-gossip.ts'
+import type { StatusNeighbour, StatusSpace } from './status-gossip.ts'
 import { isMember } from './types.ts'
 import type { Send, SpaceDirectory, SyncEvent } from './types.ts'
 
@@ -126,6 +126,31 @@ export class SyncCore {
     if (replica.saidItLeft(session.peer)) this.forgetShared(session, space)
   }
 
+  /**
+   * Records `session`'s peer sent whose authors were no members here then (a joiner catching up drops them): those
+   * of authors the ACL now admits are asked of it again, as if it announced them now.
+   */
+  #askUnheld (session: Session, replica: SpaceReplica, shared: SharedSpace, nowMs: number): void {
+    const heads: StatusHead[] = []
+    for (const [author, clock] of shared.unheldStatus) {
+      if (!isMember(replica, author)) continue
+      shared.unheldStatus.delete(author)
+      heads.push({ author: fromHex(author), clock })
+    }
+    const from = { peer: session.peer, known: shared.statusKnown }
+    if (heads.length > 0) this.send(this.status.announced(this.statusView(replica), from, heads, nowMs))
+  }
+
+  /** A replica as status gossip reads it. */
+  statusView (replica: SpaceReplica): StatusSpace {
+    return {
+      key: replica.key,
+      id: replica.id,
+      clockOf: author => replica.status(author)?.clock ?? null,
+      isMember: author => isMember(replica, author)
+    }
+  }
+
   /** A local write: committed, then announced (decision 6: announce only after commit). */
   append (space: SpaceKey, body: Body, nowMs: number): Entry {
     const replica = this.replica(space)
@@ -179,6 +204,7 @@ export class SyncCore {
       this.send(this.membership.tellRevoked(session, replica))
       const member = isMember(replica, session.peer)
       if (!shared.memberHelloSent && member) this.send(this.membership.hello(session, [replica]))
+      if (member && shared.unheldStatus.size > 0) this.#askUnheld(session, replica, shared, nowMs)
       for (const fk of shared.known.keys()) this.plan(replica.key, fk, nowMs)
     }
   }

@@ -10,9 +10,9 @@ import { feedKey } from './keys.ts'
 import { answer } from './membership.ts'
 import { runBytes } from './pulls.ts'
 import { serveWant } from './serve-budget.ts'
+import { UNHELD_STATUS_MAX } from './session.ts'
 import type { Session } from './session.ts'
 import { newerClock } from './status-gossip.ts'
-import type { StatusSpace } from './status-gossip.ts'
 import { isMember } from './types.ts'
 
 /**
@@ -178,10 +178,16 @@ export function onStatus (core: SyncCore, session: Session, msg: Msg<'status'>, 
     core.penalize(session, SCORE.badStatus, `bad status record (${outcome.reason}): ${outcome.detail}`, nowMs)
     return
   }
+  if (outcome === 'not-member') {
+    // Its author may be a member we have not caught up on yet: asked again if the ACL comes to admit it.
+    const st = decodeStatus(record[0], record[1])
+    const unheld = session.shared(replica.key).unheldStatus
+    if (unheld.size < UNHELD_STATUS_MAX) unheld.set(authorKeyOf(st.author), st.clock)
+  }
   // Only after ingestStatus accepted the record, so it decodes.
   const author = authorKeyOf(decodeStatus(record[0], record[1]).author)
   const s = outcome === 'stored' ? replica.status(author) : undefined
-  const view = statusSpace(replica)
+  const view = core.statusView(replica)
   if (s !== undefined && author === core.self && isLeaveNotice(s)) {
     // Our own leave notice, handed back in a space we hold again (we came back): not passed on, and superseded.
     publishBack(core, replica, s.clock, nowMs)
@@ -214,7 +220,7 @@ export function publishOwnStatus (core: SyncCore, replica: SpaceReplica, body: R
   nowMs: number, after?: Clock): void {
   const s = replica.publishStatus(core.keyPair, body, nowMs, after)
   core.events.push({ type: 'status', space: replica.key, author: authorKeyOf(s.author), from: 'local' })
-  core.send(core.status.stored(statusSpace(replica), s.author, s.clock, null, core.statusNeighbours(replica)))
+  core.send(core.status.stored(core.statusView(replica), s.author, s.clock, null, core.statusNeighbours(replica)))
 }
 
 /**
@@ -223,7 +229,7 @@ export function publishOwnStatus (core: SyncCore, replica: SpaceReplica, body: R
  */
 export function pushOwnStatus (core: SyncCore, replica: SpaceReplica, s: SignedStatus): number {
   const neighbours = core.statusNeighbours(replica)
-  core.send(core.status.pushed(statusSpace(replica), [s.bytes, s.sig], s.author, s.clock, neighbours))
+  core.send(core.status.pushed(core.statusView(replica), [s.bytes, s.sig], s.author, s.clock, neighbours))
   return neighbours.length
 }
 
@@ -232,7 +238,7 @@ export function onStatusHave (core: SyncCore, session: Session, msg: Msg<'status
   const replica = core.space(space)
   if (replica === undefined || !isMember(replica, session.peer)) return
   const from = { peer: session.peer, known: session.shared(replica.key).statusKnown }
-  core.send(core.status.announced(statusSpace(replica), from, heads, nowMs))
+  core.send(core.status.announced(core.statusView(replica), from, heads, nowMs))
   core.chargeOverClaim(session, nowMs)
 }
 
@@ -241,7 +247,7 @@ export function onStatusWant (core: SyncCore, session: Session, msg: Msg<'status
   const replica = core.space(space)
   if (replica === undefined || !isMember(replica, session.peer)) return
   const from = { peer: session.peer, known: session.shared(replica.key).statusKnown }
-  const { sends, refused } = core.status.asked(statusSpace(replica), from, authors, {
+  const { sends, refused } = core.status.asked(core.statusView(replica), from, authors, {
     record: author => replica.statusRecord(author),
     room: bytes => core.serving.room(session.peer, core.sessions.keys(), bytes),
     queued: bytes => core.serving.queued(session.peer, bytes)
@@ -257,16 +263,6 @@ export function onJoinAnswer (core: SyncCore, session: Session, msg: Msg<'join-a
   core.events.push({
     type: 'join-answer', space: replica.key, join: entryIdOf(join), from: session.peer, outcome, detail
   })
-}
-
-/** A replica as status gossip reads it. */
-function statusSpace (replica: SpaceReplica): StatusSpace {
-  return {
-    key: replica.key,
-    id: replica.id,
-    clockOf: author => replica.status(author)?.clock ?? null,
-    isMember: author => isMember(replica, author)
-  }
 }
 
 /** Whether a non-member's run may be held: a join at seq 0, or positions some grant covers. */

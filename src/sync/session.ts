@@ -12,12 +12,20 @@ import { PeerScore } from './score.ts'
  * Each feed or status author it makes us remember takes a slot of its claim
  * budget (claims.ts): past it, the claim is not kept.
  */
+/** Records of authors not yet members here that one peer's sharing of a space remembers (SharedSpace.unheldStatus). */
+export const UNHELD_STATUS_MAX = 1024
+
 export class SharedSpace {
   readonly known = new Map<FeedKey, number>()
   readonly heads = new Map<FeedKey, EntryId | null>()
   readonly frozen = new Set<FeedKey>()
   /** Status heads the peer holds; a new author takes a claim slot (past the budget, it is not kept). */
   readonly statusKnown: Map<AuthorKey, Clock>
+  /**
+   * Records this peer sent whose authors were no members here then (author -> the record's clock), asked again once
+   * the ACL admits them (SyncCore.onAclChanged); at most UNHELD_STATUS_MAX, the first kept.
+   */
+  readonly unheldStatus = new Map<AuthorKey, Clock>()
   /** Our vector for this space went to this peer while it was a member (non-members get an empty hello). */
   memberHelloSent = false
   /**

@@ -37,8 +37,18 @@ function holding (wire: Wire, key: typeof O, genesis: Genesis): Peer {
   return wire.add(key, store)
 }
 
+function ownerAndAdmin (): { origin: SpaceReplica, genesis: Genesis, wire: Wire, o: Peer, a: Peer } {
+  const { origin, store, genesis } = team()
+  const wire = new Wire(T0 + 100_000)
+  const o = wire.add(O, store)
+  const a = holding(wire, A, genesis)
+  wire.connect(o, a)
+  return { origin, genesis, wire, o, a }
+}
+
 function notice (space: Uint8Array, counter: number, nowMs: number): Uint8Array {
-  const { bytes, sig } = signStatus(W, { space, author: W.publicKey, clock: { wallMs: nowMs, counter }, body: LEAVE_NOTICE })
+  const clock = { wallMs: nowMs, counter }
+  const { bytes, sig } = signStatus(W, { space, author: W.publicKey, clock, body: LEAVE_NOTICE })
   return encodeMessage({ m: 'status', space, record: [bytes, sig] })
 }
 
@@ -82,17 +92,8 @@ test('a member back in a space passes its own old notice on to nobody, says it i
   assert.equal(leave(wire, a, origin.key), 1)
   assert.equal(o.replicas.get(origin.key)?.saidItLeft(a.name), true)
 
-  // a comes back with an invite of o's and catches up from o, which hands it its own old notice
   wire.nowMs += 10_000
-  const inviteKey = seededKey('notice', 'invite-a')
-  const invite = o.engine.append(origin.key, { t: 'invite', key: inviteKey.publicKey, role: 'writer', uses: 1,
-    expiresMs: T0 + 1e9 }, wire.nowMs)
-  wire.flush()
-  const key = (SpaceReplica.adopt(a.store, genesis) as SpaceReplica).key
-  a.replicas.set(key, SpaceReplica.open(a.store, key))
-  a.engine.join(origin.key, invite.id, inviteKey, wire.nowMs)
-  wire.flush()
-  wire.advance(5000)
+  rejoin(wire, a, o, genesis, 'invite-a') // a comes back with an invite of o's and catches up from o
   const ar = a.replicas.get(origin.key) as SpaceReplica
   assert.equal(o.replicas.get(origin.key)?.saidItLeft(a.name), false, 'o counts it back: its join is newer')
   cut(wire, o, a) // a blip: o's hello hands a its own old notice, which a now holds as a member
@@ -113,11 +114,7 @@ test('a member back in a space passes its own old notice on to nobody, says it i
 })
 
 test('a member that left, came back and leaves again on one connection is seen leaving again', () => {
-  const { origin, store, genesis } = team()
-  const wire = new Wire(T0 + 100_000)
-  const o = wire.add(O, store)
-  const a = holding(wire, A, genesis)
-  wire.connect(o, a)
+  const { origin, genesis, wire, o, a } = ownerAndAdmin()
   o.engine.append(origin.key, { t: 'kv.put', key: 'o', value: 1 }, wire.nowMs)
   wire.flush()
   wire.advance(5000)
@@ -127,18 +124,40 @@ test('a member that left, came back and leaves again on one connection is seen l
     assert.equal(leave(wire, a, origin.key), 1)
     assert.ok(o.engine.unsentOwn(origin.key) > 0, `leave ${round + 1}: o no longer counts a as holding its writes`)
     wire.nowMs += 10_000
-    const inviteKey = seededKey('notice', `again-${round}`)
-    const invite = o.engine.append(origin.key, { t: 'invite', key: inviteKey.publicKey, role: 'writer', uses: 1,
-      expiresMs: T0 + 1e9 }, wire.nowMs)
-    wire.flush()
-    SpaceReplica.adopt(a.store, genesis)
-    a.replicas.set(origin.key, SpaceReplica.open(a.store, origin.key))
-    a.engine.join(origin.key, invite.id, inviteKey, wire.nowMs)
-    wire.flush()
-    wire.advance(5000)
+    rejoin(wire, a, o, genesis, `again-${round}`)
     assert.equal(o.engine.unsentOwn(origin.key), 0, `back ${round + 1}: a holds o's writes again`)
   }
 })
+
+test('a member that joins after an admin left learns of it from a peer once its catch-up shows that admin', () => {
+  const { origin, genesis, wire, o, a } = ownerAndAdmin()
+  wire.advance(5000)
+  assert.equal(leave(wire, a, origin.key), 1)
+  assert.equal(o.replicas.get(origin.key)?.saidItLeft(a.name), true)
+
+  // w joins afterwards: o's hello hands it a's notice before w's catch-up shows a as a member (w drops it then)
+  const w = wire.add(W, new MemoryStore())
+  const key = (SpaceReplica.adopt(w.store, genesis) as SpaceReplica).key
+  w.replicas.set(key, SpaceReplica.open(w.store, key))
+  wire.connect(o, w)
+  wire.advance(5000)
+  const wr = w.replicas.get(origin.key) as SpaceReplica
+  assert.equal(wr.acl.currentRole(a.name), 'admin', 'w caught up')
+  assert.equal(wr.saidItLeft(a.name), true, 'and holds a\'s notice')
+})
+
+/** `p` joins again with a fresh invite of `issuer`'s (a writer's), from an empty store, and catches up. */
+function rejoin (wire: Wire, p: Peer, issuer: Peer, genesis: Genesis, seed: string): void {
+  const inviteKey = seededKey('notice', seed)
+  const key = (SpaceReplica.adopt(p.store, genesis) as SpaceReplica).key
+  const invite = issuer.engine.append(key, { t: 'invite', key: inviteKey.publicKey, role: 'writer', uses: 1,
+    expiresMs: T0 + 1e9 }, wire.nowMs)
+  wire.flush()
+  p.replicas.set(key, SpaceReplica.open(p.store, key))
+  p.engine.join(key, invite.id, inviteKey, wire.nowMs)
+  wire.flush()
+  wire.advance(5000)
+}
 
 /** node/leave.ts's order: the notice signed, the rows gone, the notice pushed, the space out of the engine. */
 function leave (wire: Wire, p: Peer, space: SpaceReplica['key']): number {
