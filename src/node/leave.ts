@@ -27,11 +27,12 @@ import type { LocalWrites } from './writes.ts'
  * reported as a restored data directory (for the life of the process).
  *
  * The connected members are told, by a leave notice (space/leave-notice.ts:
- * a status record of ours in the space, pushed to them just before the rows
- * go, and passed on by them to members that were away). No right changes:
- * the ACL has no rule by which a member revokes itself (decision 5: only the
- * owner and admins issue revokes), so they still list this node until an
- * admin revokes it. What they send about the space is dropped unread.
+ * a status record of ours in the space, signed before the rows go, pushed to
+ * them once they are gone, and passed on by them to members that were
+ * away). No right changes: the ACL has no rule by which a member revokes
+ * itself (decision 5: only the owner and admins issue revokes), so they
+ * still list this node until an admin revokes it. What they send about the
+ * space is dropped unread.
  *
  * A leave is refused unless forced while this node's own entries in the
  * space have reached no connected member (they would be gone with the rows;

@@ -108,7 +108,9 @@ export class SyncCore {
   forgetShared (session: Session, space: SpaceKey): void {
     const shared = session.spaces.get(space)
     // Each feed and status head the peer showed of it took a slot of its claim budget (session.ts): they come back.
-    if (shared !== undefined) this.claims.give(session.peer, shared.known.size + shared.statusKnown.size)
+    if (shared !== undefined) {
+      this.claims.give(session.peer, shared.known.size + shared.statusKnown.size + shared.unheldStatus.size)
+    }
     session.spaces.delete(space)
   }
 
@@ -137,8 +139,10 @@ export class SyncCore {
       shared.unheldStatus.delete(author)
       heads.push({ author: fromHex(author), clock })
     }
+    if (heads.length === 0) return
+    this.claims.give(session.peer, heads.length) // their slots come back (announced() takes one where it keeps a head)
     const from = { peer: session.peer, known: shared.statusKnown }
-    if (heads.length > 0) this.send(this.status.announced(this.statusView(replica), from, heads, nowMs))
+    this.send(this.status.announced(this.statusView(replica), from, heads, nowMs))
   }
 
   /** A replica as status gossip reads it. */

@@ -5,6 +5,9 @@ import { feedKey } from './keys.ts'
 import type { FeedKey } from './keys.ts'
 import { PeerScore } from './score.ts'
 
+/** Records of authors not yet members here that one peer's sharing of a space remembers (SharedSpace.unheldStatus). */
+export const UNHELD_STATUS_MAX = 1024
+
 /**
  * What we know of one neighbour: per shared space, how far it holds each
  * feed (from its hello, its announcements, what it asked for and what it
@@ -12,9 +15,6 @@ import { PeerScore } from './score.ts'
  * Each feed or status author it makes us remember takes a slot of its claim
  * budget (claims.ts): past it, the claim is not kept.
  */
-/** Records of authors not yet members here that one peer's sharing of a space remembers (SharedSpace.unheldStatus). */
-export const UNHELD_STATUS_MAX = 1024
-
 export class SharedSpace {
   readonly known = new Map<FeedKey, number>()
   readonly heads = new Map<FeedKey, EntryId | null>()
@@ -23,9 +23,9 @@ export class SharedSpace {
   readonly statusKnown: Map<AuthorKey, Clock>
   /**
    * Records this peer sent whose authors were no members here then (author -> the record's clock), asked again once
-   * the ACL admits them (SyncCore.onAclChanged); at most UNHELD_STATUS_MAX, the first kept.
+   * the ACL admits them (SyncCore.onAclChanged); at most UNHELD_STATUS_MAX, the first kept, each a claim slot.
    */
-  readonly unheldStatus = new Map<AuthorKey, Clock>()
+  readonly unheldStatus: Map<AuthorKey, Clock>
   /** Our vector for this space went to this peer while it was a member (non-members get an empty hello). */
   memberHelloSent = false
   /**
@@ -44,6 +44,7 @@ export class SharedSpace {
   constructor (claim: () => boolean = () => true) {
     this.#claim = claim
     this.statusKnown = new ClaimedMap(claim)
+    this.unheldStatus = new ClaimedMap(claim)
   }
 
   /** The row's feed, or undefined when it is a new claim past the budget (not kept: nothing to plan from it). */
