@@ -10,7 +10,6 @@ import { feedKey } from './keys.ts'
 import { answer } from './membership.ts'
 import { runBytes } from './pulls.ts'
 import { serveWant } from './serve-budget.ts'
-import { UNHELD_STATUS_MAX } from './session.ts'
 import type { Session } from './session.ts'
 import { newerClock } from './status-gossip.ts'
 import { isMember } from './types.ts'
@@ -178,14 +177,11 @@ export function onStatus (core: SyncCore, session: Session, msg: Msg<'status'>, 
     core.penalize(session, SCORE.badStatus, `bad status record (${outcome.reason}): ${outcome.detail}`, nowMs)
     return
   }
-  if (outcome === 'not-member') {
-    // Its author may be a member we have not caught up on yet: asked again if the ACL comes to admit it.
-    const st = decodeStatus(record[0], record[1])
-    const unheld = session.shared(replica.key).unheldStatus
-    if (unheld.size < UNHELD_STATUS_MAX) unheld.set(authorKeyOf(st.author), st.clock)
-  }
   // Only after ingestStatus accepted the record, so it decodes.
-  const author = authorKeyOf(decodeStatus(record[0], record[1]).author)
+  const decoded = decodeStatus(record[0], record[1])
+  const author = authorKeyOf(decoded.author)
+  // Its author may be a member we have not caught up on yet: asked again if the ACL comes to admit it.
+  if (outcome === 'not-member') session.shared(replica.key).rememberUnheld(author, decoded.clock)
   const s = outcome === 'stored' ? replica.status(author) : undefined
   const view = core.statusView(replica)
   if (s !== undefined && author === core.self && isLeaveNotice(s)) {
@@ -195,8 +191,8 @@ export function onStatus (core: SyncCore, session: Session, msg: Msg<'status'>, 
     core.events.push({ type: 'status', space: replica.key, author, from: session.peer })
     const from = { peer: session.peer, known: session.shared(replica.key).statusKnown }
     core.send(core.status.stored(view, s.author, s.clock, from, core.statusNeighbours(replica)))
-    // Said on its own session, as it deletes the space: looked at once a session (a feed scan; an older notice it
-    // echoes after a rejoin does not count, as it wrote since, its join at least).
+    // Said on its own session, as it deletes the space: looked at once until that peer writes here again (a feed
+    // scan; an older notice it echoes after a rejoin does not count, as it wrote since, its join at least).
     if (author === session.peer && isLeaveNotice(s)) core.peerLeft(session, replica, s.clock)
   }
   core.send(core.status.answered(view, author, nowMs))

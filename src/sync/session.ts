@@ -6,7 +6,7 @@ import type { FeedKey } from './keys.ts'
 import { PeerScore } from './score.ts'
 
 /** Records of authors not yet members here that one peer's sharing of a space remembers (SharedSpace.unheldStatus). */
-export const UNHELD_STATUS_MAX = 1024
+const UNHELD_STATUS_MAX = 1024
 
 /**
  * What we know of one neighbour: per shared space, how far it holds each
@@ -45,6 +45,11 @@ export class SharedSpace {
     this.#claim = claim
     this.statusKnown = new ClaimedMap(claim)
     this.unheldStatus = new ClaimedMap(claim)
+  }
+
+  /** A record of `author` this peer sent while the author was no member here: kept (bounded) for a later ask. */
+  rememberUnheld (author: AuthorKey, clock: Clock): void {
+    if (this.unheldStatus.size < UNHELD_STATUS_MAX) this.unheldStatus.set(author, clock)
   }
 
   /** The row's feed, or undefined when it is a new claim past the budget (not kept: nothing to plan from it). */

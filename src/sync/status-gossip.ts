@@ -1,5 +1,5 @@
 import { fromHex } from '../codec/index.ts'
-import type { Clock, SignedBytes, StatusHead } from '../codec/index.ts'
+import type { Clock, Message, SignedBytes, StatusHead } from '../codec/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
 import { REQUEST_TIMEOUT_MS } from './constants.ts'
@@ -65,30 +65,30 @@ export class StatusGossip {
   stored (space: StatusSpace, author: Uint8Array, clock: Clock, from: StatusNeighbour | null,
     neighbours: Iterable<StatusNeighbour>): Send[] {
     const a = authorKeyOf(author)
-    this.#clocks.set([space.key, a], clock)
     if (from !== null && newerClock(clock, from.known.get(a))) from.known.set(a, clock)
-    const out: Send[] = []
-    for (const n of neighbours) {
-      if (n.peer === from?.peer || !newerClock(clock, n.known.get(a))) continue
-      n.known.set(a, clock)
-      out.push({ peer: n.peer, msg: { m: 'status-have', space: space.id, heads: [{ author, clock }] } })
-    }
-    return out
+    const have: Message = { m: 'status-have', space: space.id, heads: [{ author, clock }] }
+    return this.#toLacking(space, a, clock, from?.peer, neighbours, have)
   }
 
   /**
-   * A record of ours stored here that must reach neighbours without a pull from us (a leave notice: the space is
-   * gone here right after): the record itself to each neighbour that may lack it, instead of an announcement.
+   * A record of ours that must reach neighbours without a pull from us (a leave notice, signed as the space's rows
+   * go): the record itself to each neighbour that may lack it, instead of an announcement.
    */
   pushed (space: StatusSpace, record: SignedBytes, author: Uint8Array, clock: Clock,
     neighbours: Iterable<StatusNeighbour>): Send[] {
-    const a = authorKeyOf(author)
-    this.#clocks.set([space.key, a], clock)
+    const status: Message = { m: 'status', space: space.id, record }
+    return this.#toLacking(space, authorKeyOf(author), clock, undefined, neighbours, status)
+  }
+
+  /** `msg` about `author`'s record of `clock`, to each neighbour but `skip` that may lack it (marked: it holds it). */
+  #toLacking (space: StatusSpace, author: AuthorKey, clock: Clock, skip: AuthorKey | undefined,
+    neighbours: Iterable<StatusNeighbour>, msg: Message): Send[] {
+    this.#clocks.set([space.key, author], clock)
     const out: Send[] = []
     for (const n of neighbours) {
-      if (!newerClock(clock, n.known.get(a))) continue
-      n.known.set(a, clock)
-      out.push({ peer: n.peer, msg: { m: 'status', space: space.id, record } })
+      if (n.peer === skip || !newerClock(clock, n.known.get(author))) continue
+      n.known.set(author, clock)
+      out.push({ peer: n.peer, msg })
     }
     return out
   }
