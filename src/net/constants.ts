@@ -20,6 +20,11 @@ export const CONNECTIONS_MAX = 300
 export const REDIAL_PARALLEL_MAX = 8
 export const DIAL_TIMEOUT_MS = 10_000
 /**
+ * A stop waits at most this long for what the node said last to leave (the frames held for a sync, then those
+ * queued on each session): a peer that reads nothing, or a disk that never syncs, cannot hold a stop longer.
+ */
+export const STOP_FLUSH_MS = 2_000
+/**
  * libp2p's connection monitor pings every link each 10 s and cut it when no answer came within 5 s: a node whose
  * event loop was busy for seconds (a member's hello of 40,000 feeds, a loaded machine) cut its honest links, or
  * had them cut. An answer that lags this long still keeps the link; a dead one is found within 40 s.

@@ -72,6 +72,8 @@ export class DurableGate {
   #takenTotal = 0
   /** Read loops paused until their peer has room again. */
   #waiting: { peer: string, resume: () => void }[] = []
+  /** Callers of released(), woken when nothing is held. */
+  #whenEmpty: (() => void)[] = []
   /** The step run() ran last committed something (reset by pass()), and the frame it ran on. */
   #stepCommitted = false
   #stepFrom: Taken | undefined
@@ -158,6 +160,16 @@ export class DurableGate {
   }
 
   /**
+   * Settles once nothing is held (all of it delivered, or dropped by a
+   * failed sync or by close()): a stop lets what was said before it go out.
+   */
+  async released (): Promise<void> {
+    while (this.#held.length > 0 && !this.#closed) {
+      await new Promise<void>(resolve => { this.#whenEmpty.push(resolve) })
+    }
+  }
+
+  /**
    * The node is stopping: nothing held goes out any more (its sessions are
    * closing); later outputs pass at once, until a step commits (pass()), or
    * not at all when a commit is still waiting for its sync.
@@ -169,6 +181,7 @@ export class DurableGate {
     this.#held = []
     this.#heldBytes.clear()
     this.#untakeAll()
+    this.#emptied()
   }
 
   #release (): void {
@@ -181,6 +194,13 @@ export class DurableGate {
       this.#deliver(first.sends, first.events)
     }
     this.#wake(w => !this.#full(w.peer))
+    if (this.#held.length === 0) this.#emptied()
+  }
+
+  #emptied (): void {
+    const waiting = this.#whenEmpty
+    this.#whenEmpty = []
+    for (const resolve of waiting) resolve()
   }
 
   /**
@@ -196,6 +216,7 @@ export class DurableGate {
     this.#untakeAll()
     this.#deliver([], held.flatMap(h => h.events.filter(ev => ev.type === 'disconnect')))
     this.#onFailure(err)
+    this.#emptied()
   }
 
   #unhold (sends: readonly Outbound[]): void {

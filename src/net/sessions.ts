@@ -59,7 +59,8 @@ export class SessionTable {
     return false
   }
 
-  closeAll (): void {
-    for (const s of this.#sessions.values()) s.close()
+  /** Writes what each session has queued and closes it gracefully, at most until `signal` (SyncSession.finish). */
+  async finishAll (signal: AbortSignal): Promise<void> {
+    await Promise.all([...this.#sessions.values()].map(async s => { await s.finish(signal) }))
   }
 }

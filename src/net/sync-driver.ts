@@ -77,6 +77,19 @@ export class SyncDriver {
     this.#listeners.push(listener)
   }
 
+  /**
+   * The node is about to stop: settles once what the engine said so far and
+   * held for a sync has gone to the sessions, or when `signal` aborts (a
+   * disk that never syncs cannot hold a stop).
+   */
+  async flushed (signal: AbortSignal): Promise<void> {
+    if (this.#gate === undefined || signal.aborted) return
+    await new Promise<void>(resolve => {
+      signal.addEventListener('abort', () => { resolve() }, { once: true })
+      void this.#gate?.released().then(resolve)
+    })
+  }
+
   /** No more timers: the node is stopping. */
   stop (): void {
     this.#stopped = true

@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import type { Connection, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import type { LengthPrefixedStream } from '@libp2p/utils'
@@ -35,6 +36,10 @@ export class SyncSession {
   #queue: Uint8Array[] = []
   #writing = false
   #closed = false
+  /** finish() runs: frames are still written, none is handed on. */
+  #finishing = false
+  /** Settles when the write loop under way (#flush) has ended. */
+  #flushed: Promise<void> = Promise.resolve()
   /** Set before run(): no frame is read until it settles (holdReadingUntil()). */
   #hold: Promise<void> | undefined
 
@@ -53,6 +58,7 @@ export class SyncSession {
         if (this.#closed) break
         const frame = await this.#lp.read()
         this.bytesIn += frame.byteLength
+        if (this.#finishing) continue // the node is stopping: read on to the peer's end, take nothing more
         const paused = this.#handlers.onFrame(frame.subarray())
         if (paused !== undefined) await this.#pausedUntil(paused)
         if (this.#closed) break
@@ -96,8 +102,37 @@ export class SyncSession {
     this.#closed = true
     this.#queue = []
     this.queuedBytes = 0
-    this.stream.abort(new Error('sync session closed'))
+    // Once finish() closed our end gracefully, a reset would race what we wrote: the peer might drop frames
+    // it has received and not yet read. The connection's close ends the stream instead.
+    if (this.stream.writeStatus !== 'closed') this.stream.abort(new Error('sync session closed'))
     this.#handlers.onClose()
+  }
+
+  /**
+   * The node is stopping: the frames queued so far are written, then our end
+   * is closed as TCP closes (the peer reads them all, then the end), and the
+   * session closes. `signal` bounds the wait: a peer that does not read
+   * cannot hold a stop, and what it did not take is dropped as close() drops it.
+   */
+  async finish (signal: AbortSignal): Promise<void> {
+    this.#finishing = true
+    const cutShort = aborted(signal)
+    try {
+      while (!this.#closed && !signal.aborted && (this.#writing || this.#queue.length > 0)) {
+        await Promise.race([this.#flushed, cutShort])
+      }
+      if (!this.#closed && !signal.aborted) {
+        await this.stream.close({ signal })
+        // Written is not yet read: closing the connection now could cut off what the muxer still sends. The peer
+        // reads every frame before it meets our end and then ends its session, so its close says it read them.
+        const open = this.stream.status === 'open' || this.stream.status === 'closing'
+        if (open) await once(this.stream, 'close', { signal })
+      }
+    } catch {
+      // Cut short by the bound or by the stream: close() below drops the rest.
+    } finally {
+      this.close()
+    }
   }
 
   get closed (): boolean {
@@ -106,6 +141,8 @@ export class SyncSession {
 
   async #flush (): Promise<void> {
     this.#writing = true
+    let done = (): void => {}
+    this.#flushed = new Promise(resolve => { done = resolve })
     try {
       while (this.#queue.length > 0 && !this.#closed) {
         const batch = this.#queue.splice(0, 64)
@@ -119,6 +156,13 @@ export class SyncSession {
       this.close()
     } finally {
       this.#writing = false
+      done()
     }
   }
+}
+
+/** Settles when `signal` aborts (at once if it has). */
+async function aborted (signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return
+  await new Promise<void>(resolve => { signal.addEventListener('abort', () => { resolve() }, { once: true }) })
 }

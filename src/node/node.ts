@@ -5,6 +5,7 @@ import { peerIdOf } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
 import type { PeerIdString } from '../ids/index.ts'
+import { STOP_FLUSH_MS } from '../net/index.ts'
 import type { Libp2pMetrics, PeerInfo, Reachability } from '../net/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
 import type { ConflictInfo, KeepOutcome } from '../files/index.ts'
@@ -108,8 +109,12 @@ export class Node extends EventEmitter<NodeEvents> {
     telemetry.stop()
     await folders.stop()
     this.#parts.writes.flush() // acknowledged once committed: the writes still waiting for their group are committed
+    // What the node said last still reaches its peers (a leave's notice, the announcements of its last writes):
+    // first what waits for a sync, then what the sessions queued, within one bound.
+    const flushBy = AbortSignal.timeout(STOP_FLUSH_MS)
+    if (this.#started) await driver.flushed(flushBy)
     driver.stop() // no engine tick from here on, started or not: the store closes below
-    if (this.#started) await network.stop()
+    if (this.#started) await network.stop(flushBy)
     this.#started = false
     await Promise.allSettled([...this.#backups])
     store.close()

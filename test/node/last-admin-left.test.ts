@@ -1,12 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { authorKeyOf } from '../../src/ids/index.ts'
-import { Node } from '../../src/node/index.ts'
+import type { Node } from '../../src/node/index.ts'
 import { lastManagerRefusal } from '../../src/node/leave.ts'
+import { startedNodes } from '../helpers/started-nodes.ts'
 
 /**
  * Review (node/leave.ts lastManagerRefusal): a manager that left used to
@@ -20,18 +18,7 @@ import { lastManagerRefusal } from '../../src/node/leave.ts'
  * sharing took away).
  */
 test('of two managers, the second to leave is refused without --force once the first has left', async t => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-review-'))
-  const nodes: Node[] = []
-  t.after(async () => {
-    for (const n of nodes) await n.stop()
-    fs.rmSync(root, { recursive: true, force: true })
-  })
-  for (const name of ['owner', 'admin']) {
-    const n = Node.open({ dir: path.join(root, name) })
-    nodes.push(n)
-    await n.start()
-  }
-  const [owner, admin] = nodes as [Node, Node]
+  const [owner, admin] = await startedNodes(t, ['owner', 'admin']) as [Node, Node]
   const team = owner.createSpace('team')
   await admin.join(owner.invite('team', 'admin', 1, 3_600_000).token, 30_000)
 

@@ -1,0 +1,47 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { lpStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import { decodeMessage, MESSAGE_BYTES_MAX } from '../../src/codec/index.ts'
+import type { Node } from '../../src/node/index.ts'
+import { SYNC_PROTOCOL } from '../../src/net/index.ts'
+import { createHostilePeer } from '../helpers/hostile-peer.ts'
+import { startedNodes } from '../helpers/started-nodes.ts'
+
+/**
+ * A clean stop lets out what the node said last (Node.stop, SyncSession.finish). A leave's notice is pushed as
+ * the leave ends; a daemon stopped right after (`samepage space leave team && samepage stop`) reset its sessions
+ * and closed its connections at once, and the member counted in `toldMembers` never read the notice: 8 runs of 8.
+ */
+test('a leave followed at once by a stop still reaches the connected member', async t => {
+  const nodes = await startedNodes(t, ['owner', 'admin'])
+  const [owner, admin] = nodes as [Node, Node]
+  const team = owner.createSpace('team')
+  await admin.join(owner.invite('team', 'admin', 1, 3_600_000).token, 30_000)
+  const heard = once(admin, 'left')
+
+  const left = await owner.leave('team')
+  nodes.shift() // stopped here, not by the test's end
+  await owner.stop()
+
+  assert.equal(left.toldMembers, 1)
+  // The stop ended once the admin had closed its end of the session, which it does after reading every frame.
+  assert.ok(admin.space(team.id).saidItLeft(admin.space(team.id).owner), 'the admin holds the notice')
+  assert.deepEqual((await heard)[0], { space: team.id, member: owner.peerId })
+})
+
+test('a peer that neither reads nor closes its end cannot hold a stop', async t => {
+  const nodes = await startedNodes(t, ['n'])
+  const node = nodes[0] as Node
+  const peer = await createHostilePeer()
+  t.after(async () => { await peer.stop() })
+  node.createSpace('team') // a node with a space greets each peer's session with a hello
+  const conn = await peer.dial(multiaddr(node.id().addrs[0] as string))
+  const lp = lpStream(await conn.newStream(SYNC_PROTOCOL), { maxDataLength: MESSAGE_BYTES_MAX })
+  assert.equal(decodeMessage((await lp.read({ signal: AbortSignal.timeout(60_000) })).subarray()).m, 'hello')
+  // From here the peer reads nothing and never closes: the node's wait for its end is cut by the stop's bound.
+  nodes.shift()
+  await node.stop()
+  assert.equal(conn.status, 'closed', 'the connection was closed all the same')
+})
