@@ -72,8 +72,11 @@ export class DurableGate {
   #takenTotal = 0
   /** Read loops paused until their peer has room again. */
   #waiting: { peer: string, resume: () => void }[] = []
-  /** Callers of released(), woken when nothing is held. */
-  #whenEmpty: (() => void)[] = []
+  /** Held steps ever pushed, and those released or dropped since (released() compares the two). */
+  #pushedCount = 0
+  #releasedCount = 0
+  /** Callers of released(), woken whenever held steps go (each checks its own mark). */
+  #whenReleased: (() => void)[] = []
   /** The step run() ran last committed something (reset by pass()), and the frame it ran on. */
   #stepCommitted = false
   #stepFrom: Taken | undefined
@@ -132,6 +135,7 @@ export class DurableGate {
     if (sends.length === 0 && events.length === 0 && !committed) return
     const held: Held = { sends, events: events.map(this.#whileHeld), durable: !committed, from }
     this.#held.push(held)
+    this.#pushedCount++
     if (from !== undefined) this.#take(from, from.bytes)
     for (const out of sends) this.#heldBytes.set(out.peer, (this.#heldBytes.get(out.peer) ?? 0) + out.bytes.byteLength)
     if (!committed) return
@@ -160,12 +164,15 @@ export class DurableGate {
   }
 
   /**
-   * Settles once nothing is held (all of it delivered, or dropped by a
-   * failed sync or by close()): a stop lets what was said before it go out.
+   * Settles once what is held now has gone (delivered, or dropped by a
+   * failed sync or by close()), whatever is held after it: a stop lets
+   * what was said before it go out, and a peer that keeps pushing runs
+   * cannot keep the gate from ever being empty.
    */
   async released (): Promise<void> {
-    while (this.#held.length > 0 && !this.#closed) {
-      await new Promise<void>(resolve => { this.#whenEmpty.push(resolve) })
+    const mark = this.#pushedCount
+    while (this.#releasedCount < mark && !this.#closed) {
+      await new Promise<void>(resolve => { this.#whenReleased.push(resolve) })
     }
   }
 
@@ -178,10 +185,7 @@ export class DurableGate {
     this.#closed = true
     // A commit still waiting for its sync is synced only by the store's close: what reads it must not go out either.
     if (this.#held.some(h => !h.durable)) this.#mutedAfterClose = true
-    this.#held = []
-    this.#heldBytes.clear()
-    this.#untakeAll()
-    this.#emptied()
+    this.#dropHeld()
   }
 
   #release (): void {
@@ -189,17 +193,27 @@ export class DurableGate {
       const first = this.#held[0]
       if (first === undefined || !first.durable) break
       this.#held.shift()
+      this.#releasedCount++
       this.#unhold(first.sends)
       if (first.from !== undefined) this.#take(first.from, -first.from.bytes)
       this.#deliver(first.sends, first.events)
     }
     this.#wake(w => !this.#full(w.peer))
-    if (this.#held.length === 0) this.#emptied()
+    this.#wakeReleased()
   }
 
-  #emptied (): void {
-    const waiting = this.#whenEmpty
-    this.#whenEmpty = []
+  /** Nothing held goes out: a failed sync or a stop. */
+  #dropHeld (): void {
+    this.#releasedCount += this.#held.length
+    this.#held = []
+    this.#heldBytes.clear()
+    this.#untakeAll()
+    this.#wakeReleased()
+  }
+
+  #wakeReleased (): void {
+    const waiting = this.#whenReleased
+    this.#whenReleased = []
     for (const resolve of waiting) resolve()
   }
 
@@ -211,12 +225,9 @@ export class DurableGate {
   #fail (err: unknown): void {
     if (this.#closed) return
     const held = this.#held
-    this.#held = []
-    this.#heldBytes.clear()
-    this.#untakeAll()
+    this.#dropHeld()
     this.#deliver([], held.flatMap(h => h.events.filter(ev => ev.type === 'disconnect')))
     this.#onFailure(err)
-    this.#emptied()
   }
 
   #unhold (sends: readonly Outbound[]): void {

@@ -161,6 +161,11 @@ export class Network {
     this.#dialDue()
   }
 
+  /** The node is about to stop: what peers send is no longer handed to the engine, while what it says still goes. */
+  quiesce (): void {
+    this.#sessions.quiesceAll()
+  }
+
   /**
    * Stops the node's networking. `flushBy` bounds the graceful part: what the sessions have queued is written and
    * their ends closed, so that the peers read all of it (a leave's notice said just before a stop included).

@@ -59,6 +59,11 @@ export class SessionTable {
     return false
   }
 
+  /** The node is stopping: no session hands on a frame any more (SyncSession.quiesce). */
+  quiesceAll (): void {
+    for (const s of this.#sessions.values()) s.quiesce()
+  }
+
   /** Writes what each session has queued and closes it gracefully, at most until `signal` (SyncSession.finish). */
   async finishAll (signal: AbortSignal): Promise<void> {
     await Promise.all([...this.#sessions.values()].map(async s => { await s.finish(signal) }))

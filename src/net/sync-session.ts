@@ -36,8 +36,10 @@ export class SyncSession {
   #queue: Uint8Array[] = []
   #writing = false
   #closed = false
-  /** finish() runs: frames are still written, none is handed on. */
+  /** The node is stopping (quiesce()): frames are still written, none read is handed on. */
   #finishing = false
+  /** finish() is closing our end: nothing more is queued (a send now would reset the stream). */
+  #sealed = false
   /** Settles when the write loop under way (#flush) has ended. */
   #flushed: Promise<void> = Promise.resolve()
   /** Set before run(): no frame is read until it settles (holdReadingUntil()). */
@@ -65,7 +67,9 @@ export class SyncSession {
       }
     } catch (err) {
       const name = err instanceof Error ? err.name : ''
-      if (LENGTH_ERRORS.has(name)) {
+      if (this.#finishing) {
+        // Stopping: what the peer sends now is neither handled nor charged.
+      } else if (LENGTH_ERRORS.has(name)) {
         this.#handlers.onBadFrame(`frame over ${FRAME_BYTES_MAX} bytes or not length-prefixed`)
       } else if (name === 'StreamBufferError') {
         this.#handlers.onBadFrame(`over ${UNREAD_BYTES_MAX} bytes sent that nobody asked for`)
@@ -91,7 +95,7 @@ export class SyncSession {
   }
 
   send (bytes: Uint8Array): void {
-    if (this.#closed) return
+    if (this.#closed || this.#sealed) return
     this.#queue.push(bytes)
     this.queuedBytes += bytes.byteLength
     if (!this.#writing) void this.#flush()
@@ -108,6 +112,11 @@ export class SyncSession {
     this.#handlers.onClose()
   }
 
+  /** The node is stopping: no frame read from now on is handed on (nor charged); what is queued is still written. */
+  quiesce (): void {
+    this.#finishing = true
+  }
+
   /**
    * The node is stopping: the frames queued so far are written, then our end
    * is closed as TCP closes (the peer reads them all, then the end), and the
@@ -115,13 +124,14 @@ export class SyncSession {
    * cannot hold a stop, and what it did not take is dropped as close() drops it.
    */
   async finish (signal: AbortSignal): Promise<void> {
-    this.#finishing = true
+    this.quiesce()
     const cutShort = aborted(signal)
     try {
       while (!this.#closed && !signal.aborted && (this.#writing || this.#queue.length > 0)) {
         await Promise.race([this.#flushed, cutShort])
       }
       if (!this.#closed && !signal.aborted) {
+        this.#sealed = true
         await this.stream.close({ signal })
         // Written is not yet read: closing the connection now could cut off what the muxer still sends. The peer
         // reads every frame before it meets our end and then ends its session, so its close says it read them.

@@ -72,6 +72,11 @@ export interface NodeOptions {
   readonly encrypters?: readonly EncrypterName[] | undefined
   /** Tests only (a slow or failing disk): how the store syncs its WAL for the group commit; absent, fdatasync. */
   readonly walFsync?: ((fd: number) => Promise<void>) | undefined
+  /**
+   * How long a stop waits at most for what the node said last to reach its peers (Node.stop; default 2 s). Tests
+   * that must not depend on the machine's speed raise it.
+   */
+  readonly stopFlushMs?: number | undefined
   /** Relaying for members (config.json "relay"; relay-limits.ts): default on, with limits sized for folders. */
   readonly relayLimits?: RelayLimits | undefined
   /**

@@ -51,6 +51,7 @@ export class Node extends EventEmitter<NodeEvents> {
   readonly metrics: Libp2pMetrics
   readonly #parts: NodeParts
   readonly #unlock: () => void
+  readonly #stopFlushMs: number
   #started = false
   #misbehaviourEvents = 0
   /** Backups under way: stop() lets them finish before it closes the store they read. */
@@ -60,6 +61,7 @@ export class Node extends EventEmitter<NodeEvents> {
     super()
     this.dir = opts.dir
     this.#unlock = unlock
+    this.#stopFlushMs = opts.stopFlushMs ?? STOP_FLUSH_MS
     this.#parts = composeNode(opts, this)
     this.keyPair = this.#parts.keyPair
     this.misbehaviour = this.#parts.misbehaviour.records
@@ -110,8 +112,10 @@ export class Node extends EventEmitter<NodeEvents> {
     await folders.stop()
     this.#parts.writes.flush() // acknowledged once committed: the writes still waiting for their group are committed
     // What the node said last still reaches its peers (a leave's notice, the announcements of its last writes):
-    // first what waits for a sync, then what the sessions queued, within one bound.
-    const flushBy = AbortSignal.timeout(STOP_FLUSH_MS)
+    // first what waits for a sync, then what the sessions queued, within one bound. Nothing peers send from here
+    // on is taken, so they cannot keep the gate filling while it empties.
+    const flushBy = AbortSignal.timeout(this.#stopFlushMs)
+    if (this.#started) network.quiesce()
     if (this.#started) await driver.flushed(flushBy)
     driver.stop() // no engine tick from here on, started or not: the store closes below
     if (this.#started) await network.stop(flushBy)

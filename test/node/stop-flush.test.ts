@@ -15,7 +15,8 @@ import { startedNodes } from '../helpers/started-nodes.ts'
  * and closed its connections at once, and the member counted in `toldMembers` never read the notice: 8 runs of 8.
  */
 test('a leave followed at once by a stop still reaches the connected member', async t => {
-  const nodes = await startedNodes(t, ['owner', 'admin'])
+  // A bound no loaded machine reaches: the stop ends because the admin read the notice, not because time ran out.
+  const nodes = await startedNodes(t, ['owner', 'admin'], { stopFlushMs: 600_000 })
   const [owner, admin] = nodes as [Node, Node]
   const team = owner.createSpace('team')
   await admin.join(owner.invite('team', 'admin', 1, 3_600_000).token, 30_000)
@@ -31,7 +32,7 @@ test('a leave followed at once by a stop still reaches the connected member', as
   assert.deepEqual((await heard)[0], { space: team.id, member: owner.peerId })
 })
 
-test('a peer that neither reads nor closes its end cannot hold a stop', async t => {
+test('a peer that neither reads nor closes its end cannot hold a stop', { timeout: 60_000 }, async t => {
   const nodes = await startedNodes(t, ['n'])
   const node = nodes[0] as Node
   const peer = await createHostilePeer()
@@ -40,8 +41,9 @@ test('a peer that neither reads nor closes its end cannot hold a stop', async t 
   const conn = await peer.dial(multiaddr(node.id().addrs[0] as string))
   const lp = lpStream(await conn.newStream(SYNC_PROTOCOL), { maxDataLength: MESSAGE_BYTES_MAX })
   assert.equal(decodeMessage((await lp.read({ signal: AbortSignal.timeout(60_000) })).subarray()).m, 'hello')
-  // From here the peer reads nothing and never closes: the node's wait for its end is cut by the stop's bound.
+  // From here the peer reads nothing and never closes: the node's wait for its end is cut by the stop's bound
+  // (2 s), else this test fails at its own timeout.
   nodes.shift()
   await node.stop()
-  assert.equal(conn.status, 'closed', 'the connection was closed all the same')
+  assert.deepEqual(node.peers(), [], 'the node let go of its peer')
 })

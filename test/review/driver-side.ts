@@ -70,6 +70,30 @@ export function heldFsync (): { readonly state: { holding: boolean, readonly hel
 }
 
 /**
+ * The three sides of threeSides, not yet linked: A owns the space (in memory), B (on `store`, its commits gated)
+ * and C (in memory, a copy of A's store) are members, C with `otherRole`.
+ */
+export function threeDrivers (t: { after: (fn: () => void) => void }, tag: string, store: SqliteStore,
+  otherRole: 'reader' | 'writer' = 'reader'): {
+    readonly A: Side, readonly B: Side, readonly C: Side, readonly origin: SpaceReplica, readonly otherStore: MemoryStore
+  } {
+  const o = seededKey(tag, 'owner')
+  const r = seededKey(tag, 'reader')
+  const c = seededKey(tag, 'other')
+  const ownerStore = new MemoryStore()
+  const origin = SpaceReplica.create(ownerStore, o, tag, T0)
+  origin.append(o, { t: 'acl.grant', member: r.publicKey, role: 'reader', from: { epoch: 0, seq: 0 } }, T0 + 1)
+  origin.append(o, { t: 'acl.grant', member: c.publicKey, role: otherRole, from: { epoch: 0, seq: 0 } }, T0 + 2)
+  const otherStore = ownerStore.clone()
+  SpaceReplica.adopt(store, [origin.genesis.bytes, origin.genesis.sig])
+  const A = side(o, ownerStore)
+  const B = side(r, store, store)
+  const C = side(c, otherStore)
+  t.after(() => { A.driver.stop(); C.driver.stop() })
+  return { A, B, C, origin, otherStore }
+}
+
+/**
  * A space where A (its owner, in memory) writes, B (a reader, on `store`, its commits gated) holds, and C (another
  * reader, in memory) learns from B; all linked and settled. `toC`: the messages B sends C.
  */
@@ -77,19 +101,7 @@ export async function threeSides (t: { after: (fn: () => void) => void }, tag: s
   readonly A: Side, readonly B: Side, readonly C: Side, readonly origin: SpaceReplica, readonly otherStore: MemoryStore,
   readonly toC: string[], readonly flush: () => Promise<void>
 }> {
-  const o = seededKey(tag, 'owner')
-  const r = seededKey(tag, 'reader')
-  const c = seededKey(tag, 'other')
-  const ownerStore = new MemoryStore()
-  const origin = SpaceReplica.create(ownerStore, o, tag, T0)
-  origin.append(o, { t: 'acl.grant', member: r.publicKey, role: 'reader', from: { epoch: 0, seq: 0 } }, T0 + 1)
-  origin.append(o, { t: 'acl.grant', member: c.publicKey, role: 'reader', from: { epoch: 0, seq: 0 } }, T0 + 2)
-  const otherStore = ownerStore.clone()
-  SpaceReplica.adopt(store, [origin.genesis.bytes, origin.genesis.sig])
-  const A = side(o, ownerStore)
-  const B = side(r, store, store)
-  const C = side(c, otherStore)
-  t.after(() => { A.driver.stop(); C.driver.stop() })
+  const { A, B, C, origin, otherStore } = threeDrivers(t, tag, store)
   const queue: (() => void)[] = []
   const toC: string[] = []
   A.sessions.set(B.author, pipe(queue, A, B))
