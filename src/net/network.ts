@@ -161,8 +161,13 @@ export class Network {
     this.#dialDue()
   }
 
-  /** The node is about to stop: what peers send is no longer handed to the engine, while what it says still goes. */
+  /**
+   * The node is about to stop: what peers send is no longer handed to the engine, while what it says still goes.
+   * No new session is taken and nobody is dialled from here on.
+   */
   quiesce (): void {
+    this.#stopping = true
+    clearTimeout(this.#redialTimer)
     this.#sessions.quiesceAll()
   }
 

@@ -52,7 +52,7 @@ export class SyncSession {
     this.#lp = lpStream(stream, { maxDataLength: FRAME_BYTES_MAX, maxBufferSize: UNREAD_BYTES_MAX })
   }
 
-  /** Reads frames until the stream ends; resolves when the session is over. */
+  /** Reads frames until the stream ends; resolves when the session is over (while stopping, finish() ends it). */
   async run (): Promise<void> {
     try {
       if (this.#hold !== undefined) await this.#pausedUntil(this.#hold)
@@ -75,7 +75,8 @@ export class SyncSession {
         this.#handlers.onBadFrame(`over ${UNREAD_BYTES_MAX} bytes sent that nobody asked for`)
       }
     } finally {
-      this.close()
+      // Stopping, the peer's end (it stops too, or it read ours) leaves finish() to close once our queue is out.
+      if (!this.#finishing) this.close()
     }
   }
 

@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import { authorKeyOf } from '../../src/ids/index.ts'
 import type { Node } from '../../src/node/index.ts'
 import { lastManagerRefusal } from '../../src/node/leave.ts'
-import { startedNodes } from '../helpers/started-nodes.ts'
+import { startedNodes, untilHeld } from '../helpers/started-nodes.ts'
 
 /**
  * Review (node/leave.ts lastManagerRefusal): a manager that left used to
@@ -45,13 +45,3 @@ test('of two managers, the second to leave is refused without --force once the f
   await untilHeld(() => !admin.space(team.id).saidItLeft(ownerKey), 'the owner counted again')
   assert.equal(lastManagerRefusal(admin.space(team.id), adminKey, 'team'), undefined, 'the owner manages the space')
 })
-
-/** Waits for a state the nodes reach by their messages alone; bounded only against a hang, never a race. */
-async function untilHeld (ok: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 120_000
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`not reached in 120 s: ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-}
-
