@@ -218,8 +218,14 @@ describe('hostile: membership (decision 18)', { timeout: 900_000 }, () => {
     assert.equal(r.json.error.code, 'INVITER_UNREACHABLE')
     assert.match(r.stderr, /only the inviter can admit this node/)
     await run('owner')
-    await eventually('the inviter, back, admits the join it got through x', () => ok(dir('late'), 'space', 'list') as { name: string, role: string | null }[],
-      l => l.find(s => s.name === 'team')?.role === 'reader', 180_000)
+    try {
+      await eventually('the inviter, back, admits the join it got through x', () => ok(dir('late'), 'space', 'list') as { name: string, role: string | null }[],
+        l => l.find(s => s.name === 'team')?.role === 'reader', 180_000)
+    } catch (err) {
+      // Seen once in CI (2026-12-06, a loaded run) and not again in 15 runs: who was linked to whom, for next time.
+      const links = ['owner', 'x', 'late'].map(n => `${n} (${peerId(n)}) linked to ${JSON.stringify((ok(dir(n), 'peers') as { peerId: string }[]).map(p => p.peerId))}`)
+      throw new Error(`${(err as Error).message}\n${links.join('\n')}`)
+    }
     await eventually('every member agrees', () => ['owner', 'x'].map(n => roleOf(n, 'late')), roles => roles.every(role => role === 'reader'), 120_000)
     allHonestAndAlive(['owner', 'x', 'late'])
   })
