@@ -13,7 +13,7 @@ import { authorKeyOf } from '../ids/index.ts'
 import type { AuthorKey, PeerIdString } from '../ids/index.ts'
 import {
   CONNECTIONS_MAX, DIAL_TIMEOUT_MS, MDNS_QUERY_MS, MDNS_SERVICE_TAG, PING_TIMEOUT_MIN_MS, REDIAL_PARALLEL_MAX,
-  STOP_FLUSH_MS, SYNC_PROTOCOL, SYNC_STREAMS_PER_CONNECTION_MAX, UNREAD_BYTES_MAX
+  SYNC_PROTOCOL, SYNC_STREAMS_PER_CONNECTION_MAX, UNREAD_BYTES_MAX
 } from './constants.ts'
 import { REDIAL_BACKOFF, RedialSchedule } from './redial.ts'
 import { PEX_ADDRS_MAX } from './peer-exchange.ts'
@@ -175,9 +175,8 @@ export class Network {
    * Stops the node's networking. `flushBy` bounds the graceful part: what the sessions have queued is written and
    * their ends closed, so that the peers read all of it (a leave's notice said just before a stop included).
    */
-  async stop (flushBy: AbortSignal = AbortSignal.timeout(STOP_FLUSH_MS)): Promise<void> {
-    this.#stopping = true
-    clearTimeout(this.#redialTimer)
+  async stop (flushBy: AbortSignal): Promise<void> {
+    this.quiesce()
     this.#blockLinks.closeAll()
     await this.#sessions.finishAll(flushBy)
     await this.#libp2p?.stop()

@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import type { LocalBodies, LocalOutcome } from '../space/index.ts'
 import { SyncEngine } from '../sync/index.ts'
 import type { Outbound, SyncEvent, SyncInit, SyncStats } from '../sync/index.ts'
@@ -84,10 +85,7 @@ export class SyncDriver {
    */
   async flushed (signal: AbortSignal): Promise<void> {
     if (this.#gate === undefined || signal.aborted) return
-    await new Promise<void>(resolve => {
-      signal.addEventListener('abort', () => { resolve() }, { once: true })
-      void this.#gate?.released().then(resolve)
-    })
+    await Promise.race([this.#gate.released(), once(signal, 'abort')])
   }
 
   /** No more timers: the node is stopping. */

@@ -37,7 +37,7 @@ export class SyncSession {
   #writing = false
   #closed = false
   /** The node is stopping (quiesce()): frames are still written, none read is handed on. */
-  #finishing = false
+  #quiesced = false
   /** finish() is closing our end: nothing more is queued (a send now would reset the stream). */
   #sealed = false
   /** Settles when the write loop under way (#flush) has ended. */
@@ -60,14 +60,14 @@ export class SyncSession {
         if (this.#closed) break
         const frame = await this.#lp.read()
         this.bytesIn += frame.byteLength
-        if (this.#finishing) continue // the node is stopping: read on to the peer's end, take nothing more
+        if (this.#quiesced) continue // the node is stopping: read on to the peer's end, take nothing more
         const paused = this.#handlers.onFrame(frame.subarray())
         if (paused !== undefined) await this.#pausedUntil(paused)
         if (this.#closed) break
       }
     } catch (err) {
       const name = err instanceof Error ? err.name : ''
-      if (this.#finishing) {
+      if (this.#quiesced) {
         // Stopping: what the peer sends now is neither handled nor charged.
       } else if (LENGTH_ERRORS.has(name)) {
         this.#handlers.onBadFrame(`frame over ${FRAME_BYTES_MAX} bytes or not length-prefixed`)
@@ -76,7 +76,7 @@ export class SyncSession {
       }
     } finally {
       // Stopping, the peer's end (it stops too, or it read ours) leaves finish() to close once our queue is out.
-      if (!this.#finishing) this.close()
+      if (!this.#quiesced) this.close()
     }
   }
 
@@ -115,7 +115,7 @@ export class SyncSession {
 
   /** The node is stopping: no frame read from now on is handed on (nor charged); what is queued is still written. */
   quiesce (): void {
-    this.#finishing = true
+    this.#quiesced = true
   }
 
   /**
@@ -126,7 +126,7 @@ export class SyncSession {
    */
   async finish (signal: AbortSignal): Promise<void> {
     this.quiesce()
-    const cutShort = aborted(signal)
+    const cutShort = signal.aborted ? Promise.resolve() : once(signal, 'abort').then(() => {})
     try {
       while (!this.#closed && !signal.aborted && (this.#writing || this.#queue.length > 0)) {
         await Promise.race([this.#flushed, cutShort])
@@ -172,8 +172,3 @@ export class SyncSession {
   }
 }
 
-/** Settles when `signal` aborts (at once if it has). */
-async function aborted (signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return
-  await new Promise<void>(resolve => { signal.addEventListener('abort', () => { resolve() }, { once: true }) })
-}

@@ -115,8 +115,10 @@ export class Node extends EventEmitter<NodeEvents> {
     // first what waits for a sync, then what the sessions queued, within one bound. Nothing peers send from here
     // on is taken, so they cannot keep the gate filling while it empties.
     const flushBy = AbortSignal.timeout(this.#stopFlushMs)
-    if (this.#started) network.quiesce()
-    if (this.#started) await driver.flushed(flushBy)
+    if (this.#started) {
+      network.quiesce()
+      await driver.flushed(flushBy)
+    }
     driver.stop() // no engine tick from here on, started or not: the store closes below
     if (this.#started) await network.stop(flushBy)
     this.#started = false
