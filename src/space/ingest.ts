@@ -243,6 +243,7 @@ function retryAfterStore (s: ReplicaState, feedKey: string, nowMs: number, resul
   if (result.aclChanged) more.push(...retryPending(s, nowMs))
   for (const r of more) {
     result.stored.push(...r.stored)
+    result.released.push(...r.stored)
     result.duplicates += r.duplicates
     result.aclChanged ||= r.aclChanged
     if (r.fork !== undefined) result.fork ??= r.fork

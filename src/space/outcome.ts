@@ -20,7 +20,13 @@ type RejectReason =
 export interface Reject { readonly reason: RejectReason, readonly detail: string }
 
 export interface IngestResult {
+  /** Every entry stored, those of the ingested run first, then those held pending that it let through. */
   readonly stored: Entry[]
+  /**
+   * The part of `stored` that was held pending until this ingest let it through: it came earlier, from the sender
+   * of the run or from any other peer, so the sender of the run is no proof of who holds it.
+   */
+  readonly released: Entry[]
   /** Entries we already held: honest duplicates, never penalized. */
   duplicates: number
   /** Authentic entries held back (a dependency is missing or the clock is ahead). */
@@ -36,7 +42,7 @@ export interface IngestResult {
 }
 
 export function emptyResult (): IngestResult {
-  return { stored: [], duplicates: 0, pending: 0, dropped: 0, aclChanged: false }
+  return { stored: [], released: [], duplicates: 0, pending: 0, dropped: 0, aclChanged: false }
 }
 
 /** A user's request that cannot be done: an error with a stable code and a next step (decision 13). */

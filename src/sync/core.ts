@@ -173,7 +173,15 @@ export class SyncCore {
     if (stored.length > 0) {
       this.stats.entriesStored += stored.length
       this.events.push({ type: 'stored', space: replica.key, count: stored.length, entries: stored, from })
-      this.afterStore(replica, stored, from === 'local' ? null : from)
+      if (from === 'local') this.afterStore(replica, stored, null)
+      else if (result.released.length === 0) this.afterStore(replica, stored, from)
+      else {
+        // What the run let out of pending came earlier, maybe from elsewhere, so its sender may lack it too: a join
+        // held here for want of its invite, let through by the invite its issuer sent, is for that issuer to redeem.
+        const released = new Set(result.released)
+        this.afterStore(replica, stored.filter(e => !released.has(e)), from)
+        this.afterStore(replica, result.released, null)
+      }
       for (const e of stored) {
         if (e.body.t === 'join' && e.seq === 0) this.membership.redeemIfMine(replica, e, nowMs)
       }

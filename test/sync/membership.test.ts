@@ -100,6 +100,32 @@ describe('membership through the engine (decision 18)', () => {
     assert.equal(replicaOf(J).acl.currentRole(J.name), 'reader', 'and the joiner got the redemption from A')
   })
 
+  test('a join held by a member for want of its invite reaches the issuer when the issuer sends that invite', () => {
+    // Seen in CI as a joiner never admitted: the member let the join through while storing the issuer's invite,
+    // and announced it to everyone but the issuer, the one node that redeems it.
+    const [o, a, j, inv] = ['owner', 'a', 'j', 'inv'].map(n => seededKey('m2b', n)) as [KeyPair, KeyPair, KeyPair, KeyPair]
+    const store = new MemoryStore()
+    const origin = SpaceReplica.create(store, o, 'm2b', T0)
+    origin.append(o, { t: 'acl.grant', member: a.publicKey, role: 'writer', from: { epoch: 0, seq: 0 } }, T0 + 1)
+    const wire = new Wire(T0 + 10)
+    const O = wire.add(o, store)
+    const A = wire.add(a, joinerStore(origin))
+    // The invite is made while A is away, so A has never seen it.
+    const invite = O.engine.append(replicaOf(O).key, { t: 'invite', key: inv.publicKey, role: 'reader', uses: 1, expiresMs: T0 + 1e9 }, wire.nowMs)
+    const J = wire.add(j, joinerStore(origin))
+    replicaOf(J).join(j, invite.id, inv, T0 + 5)
+    wire.connect(J, A)
+    assert.deepEqual(answers(J).map(ans => ans.outcome), ['waiting'])
+    assert.equal(replicaOf(A).vector().some(r => r.author.every((b, i) => b === j.publicKey[i])), false, 'A holds the join pending')
+    wire.connect(A, O)
+    wire.flush()
+    assert.equal(replicaOf(O).acl.currentRole(J.name), 'reader', 'the issuer got the join A let through, and redeemed it')
+    wire.flush()
+    assert.equal(replicaOf(A).acl.currentRole(J.name), 'reader')
+    assert.equal(replicaOf(J).acl.currentRole(J.name), 'reader', 'and the joiner got the redemption from A')
+    assert.ok(![O, A, J].some(p => p.events.some(e => e.type === 'misbehaviour')), 'nobody was scored')
+  })
+
   test('a revoked member is shown its revoke, refuses local writes naming it, and is not scored for it', () => {
     const { wire, O, W, w } = connectedWriter('m3')
     O.engine.disconnect(W.name, wire.nowMs)
