@@ -10,6 +10,7 @@ import type { CodecError } from '../codec/index.ts'
 import { nextEpoch } from './epochs.ts'
 import { ingestAuthentic, ingestStatus } from './ingest.ts'
 import { SpaceError } from './outcome.ts'
+import type { IngestResult } from './outcome.ts'
 import { refuseIfRevoked } from './revocation.ts'
 import { atLeast } from './roles.ts'
 import { signEntry, signJoinProof, signStatus } from './signing.ts'
@@ -56,7 +57,7 @@ export function appendBodies (s: ReplicaState, keyPair: KeyPair, local: LocalBod
     prev = entry.id
     seq++
   }
-  const result = ingestAuthentic(s, entries.map(entry => ({ entry, verified: true })), 'local', nowMs)
+  const result = ingestLocal(s, entries, nowMs)
   // stored may also hold pending entries these unblocked
   const stored = new Set(result.stored.map(e => entryIdOf(e.id)))
   const missing = entries.find(e => !stored.has(entryIdOf(e.id)))
@@ -108,13 +109,20 @@ export function appendEach (s: ReplicaState, keyPair: KeyPair, bodies: readonly 
     seq++
   }
   if (entries.length === 0) return outcomes
-  const result = ingestAuthentic(s, entries.map(entry => ({ entry, verified: true })), 'local', nowMs)
+  const result = ingestLocal(s, entries, nowMs)
   // The very entries handed in come back in `stored` (no hex id per entry to match them).
   const stored = new Set<Entry>(result.stored)
   const detail = result.reject !== undefined ? ` (${result.reject.detail})` : ''
   return outcomes.map(o => 'refused' in o || stored.has(o.entry)
     ? o
     : { refused: notAllowed(s, author, o.entry, o.entry.body, detail) })
+}
+
+/** Entries signed here through the ingest pipeline; what they let out of pending is kept for the sync layer. */
+function ingestLocal (s: ReplicaState, entries: readonly Entry[], nowMs: number): IngestResult {
+  const result = ingestAuthentic(s, entries.map(entry => ({ entry, verified: true })), 'local', nowMs)
+  s.releasedByLocal = result.released
+  return result
 }
 
 /** The signed entry, or the user's error that refused it (anything else is ours, and goes on up). */
@@ -174,7 +182,7 @@ export function join (
     space: s.id, author: keyPair.publicKey, epoch, seq: 0, prev: lastHeadBefore(s, author, epoch),
     clock: nextClock(s, nowMs), body: { t: 'join', invite: inviteId, proof }
   })
-  const result = ingestAuthentic(s, [{ entry, verified: true }], 'local', nowMs)
+  const result = ingestLocal(s, [entry], nowMs)
   if (result.reject !== undefined) {
     const detail = result.reject.detail
     throw new SpaceError('INVALID_INPUT', `this invite does not match the space: ${detail}; ask for a new invite`)

@@ -76,6 +76,13 @@ export class SpaceReplica {
   get genesis (): SignedGenesis { return this.#s.genesis }
   get owner (): AuthorKey { return this.#s.owner }
   get acl (): Acl { return this.#s.acl }
+  /** What the last local write let out of pending (stored with it), once: for the sync layer to announce. */
+  takeReleasedByLocal (): readonly Entry[] {
+    const released = this.#s.releasedByLocal
+    this.#s.releasedByLocal = []
+    return released
+  }
+
   get pendingCount (): number { return this.#s.pending.size }
 
   /** Bytes held pending (as PENDING_BYTES_MAX counts them). */

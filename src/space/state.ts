@@ -47,6 +47,11 @@ export class ReplicaState {
   readonly recordedParts = new Map<string, Position>()
   /** An epoch local authors open above, though the store no longer holds it (a space left and joined again). */
   epochFloor = 0
+  /**
+   * What the last local write let out of pending (stored with it: a grant admits entries a peer sent before it), for
+   * the sync layer to announce (SpaceReplica.takeReleasedByLocal). Only the last write's: held until the next one.
+   */
+  releasedByLocal: readonly Entry[] = []
 
   constructor (store: Store, genesis: SignedGenesis, epochSalt: number) {
     this.store = store

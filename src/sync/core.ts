@@ -7,7 +7,7 @@ import type { IngestResult, SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import { ClaimBudget, CLAIMS_PER_PEER_MAX } from './claims.ts'
 import { PENDING_RETRY_MS, SCORE } from './constants.ts'
-import { asFeedKey } from './keys.ts'
+import { asFeedKey, feedKey } from './keys.ts'
 import type { FeedKey } from './keys.ts'
 import { Membership } from './membership.ts'
 import { FeedPulls } from './pulls.ts'
@@ -163,7 +163,27 @@ export class SyncCore {
     this.events.push({ type: 'stored', space, count: 1, entries: [entry], from: 'local' })
     // Our own grant, redemption or revoke: a new member is sent the full hello, a revoked one its revoke.
     if (ACL_TYPES.includes(body.t)) this.onAclChanged(replica, nowMs)
+    this.afterLocalRelease(replica, nowMs)
     return entry
+  }
+
+  /**
+   * What a local write let out of pending (a grant admits entries a peer sent before it) was stored with it, from
+   * peers: announced to every member neighbour and followed up, as a timer's retry of pending entries is.
+   */
+  afterLocalRelease (replica: SpaceReplica, nowMs: number): void {
+    const released = replica.takeReleasedByLocal()
+    if (released.length === 0) return
+    const aclChanged = released.some(e => ACL_TYPES.includes(e.body.t))
+    const result = { stored: [...released], released: [], duplicates: 0, pending: 0, dropped: 0, aclChanged }
+    this.afterRetry(replica, result, nowMs)
+  }
+
+  /** Entries a retry of pending ones stored: announced to all, and their feeds pulled on from where they now end. */
+  afterRetry (replica: SpaceReplica, result: IngestResult, nowMs: number): void {
+    this.afterIngest(replica, result, 'local', nowMs)
+    const feeds = new Set(result.stored.map(e => feedKey(authorKeyOf(e.author), e.epoch)))
+    for (const fk of feeds) this.plan(replica.key, fk, nowMs)
   }
 
   // ------------------------------------------------------------------ after a change
@@ -215,7 +235,9 @@ export class SyncCore {
       if (shared === undefined) continue
       this.send(this.membership.tellRevoked(session, replica))
       const member = isMember(replica, session.peer)
-      if (!shared.memberHelloSent && member) this.send(this.membership.hello(session, [replica]))
+      // Nothing is announced to a peer while it is no member: granted again, it is sent our vector anew.
+      if (!member) shared.memberHelloSent = false
+      else if (!shared.memberHelloSent) this.send(this.membership.hello(session, [replica]))
       if (member && shared.unheldStatus.size > 0) this.#askUnheld(session, replica, shared, nowMs)
       for (const fk of shared.known.keys()) this.plan(replica.key, fk, nowMs)
     }

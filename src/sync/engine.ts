@@ -149,11 +149,7 @@ export class SyncEngine {
     if (core.nextPendingRetry === null || core.nextPendingRetry > nowMs) return
     core.nextPendingRetry = null
     for (const replica of core.spaces.all()) {
-      for (const r of replica.retryPending(nowMs)) {
-        core.afterIngest(replica, r, 'local', nowMs)
-        const feeds = new Set(r.stored.map(e => feedKey(authorKeyOf(e.author), e.epoch)))
-        for (const fk of feeds) core.plan(replica.key, fk, nowMs)
-      }
+      for (const r of replica.retryPending(nowMs)) core.afterRetry(replica, r, nowMs)
     }
     core.schedulePendingRetry(nowMs)
   }
@@ -173,6 +169,7 @@ export class SyncEngine {
     if (entries.length === 0) return entries
     core.afterStore(replica, entries, null)
     core.events.push({ type: 'stored', space, count: entries.length, entries, from: 'local' })
+    core.afterLocalRelease(replica, nowMs)
     return entries
   }
 
@@ -185,6 +182,7 @@ export class SyncEngine {
     if (entries.length === 0) return outcomes
     core.afterStore(replica, entries, null)
     core.events.push({ type: 'stored', space, count: entries.length, entries, from: 'local' })
+    core.afterLocalRelease(replica, nowMs)
     return outcomes
   }
 
@@ -197,6 +195,7 @@ export class SyncEngine {
     const core = this.#core
     const { entry } = core.replica(space).join(core.keyPair, invite, inviteKey, nowMs)
     this.spaceAdded(space)
+    core.afterLocalRelease(core.replica(space), nowMs)
     return entry
   }
 
