@@ -1,5 +1,5 @@
 import { ACL_TYPES, cidFromBytes, compareClocks, fromHex } from '../codec/index.ts'
-import type { Body, Clock, Entry, StatusHead } from '../codec/index.ts'
+import type { Body, Clock, Entry, SignedBytes, StatusHead } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, spaceKeyOf } from '../ids/index.ts'
 import { PENDING_BYTES_MAX, PENDING_BYTES_PER_PEER_MAX, SpaceError } from '../space/index.ts'
@@ -237,10 +237,32 @@ export class SyncCore {
       const member = isMember(replica, session.peer)
       // Nothing is announced to a peer while it is no member: granted again, it is sent our vector anew.
       if (!member) shared.memberHelloSent = false
-      else if (!shared.memberHelloSent) this.send(this.membership.hello(session, [replica]))
+      else if (!shared.memberHelloSent) this.send(this.membership.lateHello(session, replica))
       if (member && shared.unheldStatus.size > 0) this.#askUnheld(session, replica, shared, nowMs)
+      if (member) {
+        for (const [a, b] of shared.ungrantedForks.splice(0)) this.takeFork(session, replica, a, b, nowMs)
+      }
       for (const fk of shared.known.keys()) this.plan(replica.key, fk, nowMs)
     }
+  }
+
+  /**
+   * A fork proof a peer sent: stored and relayed, kept for later (a member's, of a feed not granted here yet), or
+   * charged.
+   */
+  takeFork (session: Session, replica: SpaceReplica, a: SignedBytes, b: SignedBytes, nowMs: number): void {
+    const result = replica.ingestFork(a, b)
+    // A member's proof of a feed our ACL does not cover yet (we are behind): kept until it does, not charged.
+    if (result.reject?.reason === 'ungranted-fork' && isMember(replica, session.peer)) {
+      session.shared(replica.key).keepUngrantedFork(a, b)
+      return
+    }
+    if (result.reject !== undefined) {
+      this.penalize(session, SCORE.badForkProof, `bad fork proof: ${result.reject.detail}`, nowMs)
+      return
+    }
+    if (result.fork !== undefined) session.shared(replica.key).frozen.add(feedKey(result.fork.author, result.fork.epoch))
+    this.afterIngest(replica, result, session.peer, nowMs)
   }
 
   // ------------------------------------------------------------------ charges and bounds

@@ -11,7 +11,6 @@ import { answer } from './membership.ts'
 import { runBytes } from './pulls.ts'
 import { serveWant } from './serve-budget.ts'
 import type { Session } from './session.ts'
-import { newerClock } from './status-gossip.ts'
 import { isMember } from './types.ts'
 
 /**
@@ -38,12 +37,8 @@ export function onHello (core: SyncCore, session: Session, msg: Msg<'hello'>, no
       core.plan(replica.key, fk, nowMs)
     }
     core.send(core.membership.presentJoin(session, replica))
-    if (!isMember(replica, session.peer)) continue
     // Status records the member lacks, by the heads of its hello.
-    for (const s of replica.statuses()) {
-      if (!newerClock(s.clock, shared.statusKnown.get(authorKeyOf(s.author)))) continue
-      core.send([{ peer: session.peer, msg: { m: 'status', space: replica.id, record: [s.bytes, s.sig] } }])
-    }
+    core.send(core.membership.memberExtras(session, replica))
   }
   if (core.sessions.has(session.peer)) core.send(core.membership.tags(session, tags))
   core.chargeOverClaim(session, nowMs)
@@ -157,15 +152,7 @@ export function onFork (core: SyncCore, session: Session, msg: Msg<'fork'>, nowM
   const { space, a, b } = msg
   const replica = core.space(space)
   if (replica === undefined) return
-  const result = replica.ingestFork(a, b)
-  // A member's proof of a feed our ACL does not cover yet (we are behind): not kept, not charged.
-  if (result.reject?.reason === 'ungranted-fork' && isMember(replica, session.peer)) return
-  if (result.reject !== undefined) {
-    core.penalize(session, SCORE.badForkProof, `bad fork proof: ${result.reject.detail}`, nowMs)
-    return
-  }
-  if (result.fork !== undefined) session.shared(replica.key).frozen.add(feedKey(result.fork.author, result.fork.epoch))
-  core.afterIngest(replica, result, session.peer, nowMs)
+  core.takeFork(session, replica, a, b, nowMs)
 }
 
 export function onStatus (core: SyncCore, session: Session, msg: Msg<'status'>, nowMs: number): void {

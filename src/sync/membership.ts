@@ -9,6 +9,7 @@ import { UNMATCHED_TAGS_PER_PEER_MAX } from './claims.ts'
 import { feedKey } from './keys.ts'
 import type { Session, SharedSpace } from './session.ts'
 import { helloTags, spaceTag, tagIndex } from './space-tags.ts'
+import { newerClock } from './status-gossip.ts'
 import { isMember } from './types.ts'
 import type { Send, SpaceDirectory } from './types.ts'
 
@@ -58,6 +59,29 @@ export class Membership {
   }
 
   /**
+   * Our hello of a space to a peer that became a member after the hellos were exchanged (a grant, a redeemed join, a
+   * member back): with what the exchange gives a member beside our vector (memberExtras).
+   */
+  lateHello (session: Session, replica: SpaceReplica): Send[] {
+    return [...this.hello(session, [replica]), ...this.memberExtras(session, replica)]
+  }
+
+  /**
+   * What a member gets beside our vector once its hello came: the fork proofs we hold, and the status records its
+   * hello did not show it holds (status records travel by gossip, which skips a peer while it is no member).
+   */
+  memberExtras (session: Session, replica: SpaceReplica): Send[] {
+    if (!isMember(replica, session.peer)) return []
+    const shared = session.shared(replica.key)
+    const out = this.forkProofs(session, replica, shared)
+    for (const s of replica.statuses()) {
+      if (!newerClock(s.clock, shared.statusKnown.get(authorKeyOf(s.author)))) continue
+      out.push({ peer: session.peer, msg: { m: 'status', space: replica.id, record: [s.bytes, s.sig] } })
+    }
+    return out
+  }
+
+  /**
    * Blinded tags of a peer's hello (space-tags.ts): one that names a space we
    * hold shows the peer holds it too (it knows the id), so our pending join
    * for it is presented there. Tags that name none are kept (bounded) for a
@@ -83,7 +107,7 @@ export class Membership {
       // pending join): one that left (its leave notice ended the sharing, SyncCore.forgetShared) and is back, with
       // nothing yet that shows us a member, learns from it what to pull.
       if (!session.shared(replica.key).memberHelloSent && isMember(replica, session.peer)) {
-        out.push(...this.hello(session, [replica]))
+        out.push(...this.lateHello(session, replica))
       } else {
         out.push(...this.presentJoin(session, replica))
       }
@@ -157,7 +181,7 @@ export class Membership {
     // A member joining again left the space (its store starts from nothing) and dropped our hello of it while it did
     // not hold it: sent again, so it pulls its way back to the role it never lost.
     if (decision.reason === 'already-member' && isMember(replica, session.peer)) {
-      out.push(...this.hello(session, [replica]))
+      out.push(...this.lateHello(session, replica))
     }
     return out
   }

@@ -1,4 +1,4 @@
-import type { Clock, FeedRow } from '../codec/index.ts'
+import type { Clock, FeedRow, SignedBytes } from '../codec/index.ts'
 import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
 import { authorKeyOf, entryIdOf } from '../ids/index.ts'
 import { feedKey } from './keys.ts'
@@ -7,6 +7,8 @@ import { PeerScore } from './score.ts'
 
 /** Records of authors not yet members here that one peer's sharing of a space remembers (SharedSpace.unheldStatus). */
 const UNHELD_STATUS_MAX = 1024
+/** Fork proofs of feeds no grant covers here yet that one member's sharing of a space keeps (each under 130 KB). */
+const UNGRANTED_FORKS_MAX = 4
 
 /**
  * What we know of one neighbour: per shared space, how far it holds each
@@ -26,6 +28,11 @@ export class SharedSpace {
    * the ACL admits them (SyncCore.onAclChanged); at most UNHELD_STATUS_MAX, the first kept, each a claim slot.
    */
   readonly unheldStatus: Map<AuthorKey, Clock>
+  /**
+   * Fork proofs this member sent of feeds no grant covers here yet (we are behind its ACL): it sends each once, so
+   * they are kept (the first UNGRANTED_FORKS_MAX) and taken again once our ACL changes (SyncCore.onAclChanged).
+   */
+  readonly ungrantedForks: (readonly [SignedBytes, SignedBytes])[] = []
   /** Our vector for this space went to this peer while it was a member (non-members get an empty hello). */
   memberHelloSent = false
   /**
@@ -50,6 +57,11 @@ export class SharedSpace {
   /** A record of `author` this peer sent while the author was no member here: kept (bounded) for a later ask. */
   rememberUnheld (author: AuthorKey, clock: Clock): void {
     if (this.unheldStatus.size < UNHELD_STATUS_MAX) this.unheldStatus.set(author, clock)
+  }
+
+  /** A fork proof of a feed no grant covers here yet, from a member: kept (bounded) until the ACL changes. */
+  keepUngrantedFork (a: SignedBytes, b: SignedBytes): void {
+    if (this.ungrantedForks.length < UNGRANTED_FORKS_MAX) this.ungrantedForks.push([a, b])
   }
 
   /** The row's feed, or undefined when it is a new claim past the budget (not kept: nothing to plan from it). */

@@ -1,15 +1,18 @@
 /**
- * What a node comes to hold through a change of the ACL reaches the member
- * neighbours that lack it: entries a local grant lets out of pending, and
- * what was stored while a neighbour was no member, once it is one again.
- * (Found by a hostile review: in both, nothing told the neighbour until the
- * writer wrote again or the link was made anew.)
+ * What a node holds reaches a member neighbour that lacks it, also across a
+ * change of the ACL: entries a local grant lets out of pending; what was
+ * stored while a neighbour was no member, once it is one again; the status
+ * records and fork proofs of the hello exchange, to a peer admitted on the
+ * link (granted, or its join redeemed); a fork proof that came before the
+ * grants that cover its feed. (Found by hostile reviews: in each, nothing
+ * told the neighbour until a writer wrote again or the link was made anew.)
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { encodeMessage } from '../../src/codec/index.ts'
+import type { Entry } from '../../src/codec/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
-import { SpaceReplica } from '../../src/space/index.ts'
+import { signEntry, SpaceReplica } from '../../src/space/index.ts'
 import { MemoryStore } from '../../src/store/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
 import { Wire } from './wire.ts'
@@ -37,6 +40,37 @@ function star (seed: string, roles: readonly ('admin' | 'writer')[]): { wire: Wi
   const members = keys.map(k => wire.add(k, adopted(origin)))
   for (const m of members) wire.connect(O, m)
   return { wire, O, members, keys }
+}
+
+/**
+ * A space whose owner's store holds a fork proof of writer W's feed (two entries signed at one position), with an
+ * invite, and the status record the owner's engine publishes: what the hello exchange gives a member.
+ */
+function forkedSpace (seed: string, y: KeyPair, grantY: boolean): { wire: Wire, O: Peer, origin: SpaceReplica, invite: Entry, inv: KeyPair } {
+  const [o, w, inv] = ['owner', 'w', 'inv'].map(n => seededKey(seed, n)) as [KeyPair, KeyPair, KeyPair]
+  const store = new MemoryStore()
+  const origin = SpaceReplica.create(store, o, seed, T0)
+  origin.append(o, { t: 'acl.grant', member: w.publicKey, role: 'writer', from: { epoch: 0, seq: 0 } }, T0 + 1)
+  if (grantY) origin.append(o, { t: 'acl.grant', member: y.publicKey, role: 'writer', from: { epoch: 0, seq: 0 } }, T0 + 2)
+  const base = origin.append(w, { t: 'kv.put', key: 'ok', value: 1 }, T0 + 3)
+  for (const name of ['a', 'b']) {
+    const e = signEntry(w, { space: origin.id, author: w.publicKey, epoch: base.epoch, seq: base.seq + 1, prev: base.id, clock: { wallMs: T0 + 4, counter: 0 }, body: { t: 'kv.put', key: name, value: name } })
+    origin.ingestRun([[e.bytes, e.sig]], 'someone', T0 + 5)
+  }
+  assert.equal(origin.forkProofs().length, 1)
+  const invite = origin.append(o, { t: 'invite', key: inv.publicKey, role: 'writer', uses: 1, expiresMs: T0 + 1e9 }, T0 + 6)
+  const wire = new Wire(T0 + 10)
+  const O = wire.add(o, store)
+  O.engine.publishStatus(origin.key, { online: true }, wire.nowMs)
+  return { wire, O, origin, invite, inv }
+}
+
+/** What Y holds of what the owner held when they met: W's feed up to the fork, the owner's status, the proof. */
+function holdsWhatOwnerHeld (Y: Peer, O: Peer): void {
+  assert.equal(replicaOf(Y).acl.currentRole(Y.name), 'writer')
+  assert.equal(replicaOf(Y).kvGet('ok')?.value, 1, 'W\'s feed up to the fork')
+  assert.ok(replicaOf(Y).status(O.name) !== undefined, 'the owner\'s status record')
+  assert.equal(replicaOf(Y).forkProofs().length, 1, 'the fork proof')
 }
 
 describe('told after a change of the ACL', () => {
@@ -82,5 +116,34 @@ describe('told after a change of the ACL', () => {
     assert.equal(replicaOf(M_).acl.currentRole(M_.name), 'writer', 'M is a member again')
     assert.ok(O.engine.isConnected(M_.name), 'on the same link')
     assert.equal(replicaOf(M_).kvGet('gap')?.value, 1, 'and got what W wrote meanwhile, without W writing again')
+  })
+
+  test('a member from the start gets a fork proof that came before the grants covering its feed', () => {
+    const y = seededKey('told3', 'y')
+    const { wire, O } = forkedSpace('told3', y, true)
+    const Y = wire.add(y, adopted(replicaOf(O)))
+    wire.connect(O, Y)
+    wire.flush()
+    holdsWhatOwnerHeld(Y, O)
+  })
+
+  test('a peer granted on the link gets the status records and fork proofs of the hello exchange', () => {
+    const y = seededKey('told4', 'y')
+    const { wire, O } = forkedSpace('told4', y, false)
+    const Y = wire.add(y, adopted(replicaOf(O)))
+    wire.connect(O, Y)
+    O.engine.append(replicaOf(O).key, { t: 'acl.grant', member: y.publicKey, role: 'writer', from: { epoch: 0, seq: 0 } }, wire.nowMs)
+    wire.flush()
+    holdsWhatOwnerHeld(Y, O)
+  })
+
+  test('a joiner redeemed on the link gets them too', () => {
+    const j = seededKey('told5', 'j')
+    const { wire, O, invite, inv } = forkedSpace('told5', j, false)
+    const J = wire.add(j, adopted(replicaOf(O)))
+    replicaOf(J).join(j, invite.id, inv, wire.nowMs)
+    wire.connect(J, O)
+    wire.flush()
+    holdsWhatOwnerHeld(J, O)
   })
 })
