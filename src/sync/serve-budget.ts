@@ -67,7 +67,8 @@ export class ServeBudget {
 /**
  * Answers a peer's `want` (ranges of feeds): runs in chain order, up to
  * WANT_WINDOW_ENTRIES and WANT_WINDOW_BYTES per range, a member only, while
- * the serve budget has room; `none` for what is not served.
+ * the serve budget has room; `none` for what is not held or not served to
+ * this peer, and nothing for what the budget has no room for now.
  */
 export function serveWant (session: Session, replica: SpaceReplica | undefined, space: Uint8Array,
   ranges: readonly FeedRange[], budget: ServeBudget, peers: Iterable<AuthorKey>, stats: SyncStats): Send[] {
@@ -101,10 +102,11 @@ export function serveWant (session: Session, replica: SpaceReplica | undefined, 
       from += run.length
       bytes += runBytes(run)
     }
-    if (from === range.from) none(range)
-    else session.shared(replica.key).holds(feedKey(author, range.epoch), from)
-    if (full && from > range.from) none({ ...range, from })
+    if (from > range.from) session.shared(replica.key).holds(feedKey(author, range.epoch), from)
+    // Busy is not `none`: a `none` tells the puller we do not hold the rest, and it would not ask us again until we
+    // announce that feed anew (maybe never). Left unanswered, the want times out and is asked again, of us or another.
     if (full) stats.wantsRefused++
+    else if (from === range.from) none(range)
   }
   return out
 }

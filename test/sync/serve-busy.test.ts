@@ -1,0 +1,69 @@
+/**
+ * A server whose transport is behind for a moment (its backlog to a peer at
+ * the serve budget) answers a want with nothing rather than `none`, so the
+ * puller asks again once the want times out, and gets what it lacks. (A
+ * `none` said the server did not hold the feed: the puller never asked it
+ * again, and a node with one neighbour never caught up. Found by a hostile
+ * hunt for liveness gaps.)
+ */
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { KeyPair } from '../../src/identity/index.ts'
+import { authorKeyOf } from '../../src/ids/index.ts'
+import type { AuthorKey, SpaceKey } from '../../src/ids/index.ts'
+import { SpaceReplica } from '../../src/space/index.ts'
+import { MemoryStore } from '../../src/store/index.ts'
+import { SERVE_QUEUE_BYTES_PER_PEER_MAX, SyncEngine } from '../../src/sync/index.ts'
+import { seededKey, T0 } from '../helpers/fixtures.ts'
+
+interface Node { readonly name: AuthorKey, readonly engine: SyncEngine, readonly replica: SpaceReplica }
+
+function node (k: KeyPair, replica: SpaceReplica, backlog?: (peer: AuthorKey) => number): Node {
+  const spaces = new Map<SpaceKey, SpaceReplica>([[replica.key, replica]])
+  const engine = new SyncEngine({ keyPair: k, spaces: { get: key => spaces.get(key), all: () => spaces.values() }, backlog })
+  return { name: authorKeyOf(k.publicKey), replica, engine }
+}
+
+/** Delivers between the nodes until neither has anything to send; returns the types sent, in order. */
+function pump (nodes: readonly Node[], nowMs: number): string[] {
+  const types: string[] = []
+  for (let round = 0; round < 10_000; round++) {
+    let sent = false
+    for (const n of nodes) {
+      for (const out of n.engine.drain()) {
+        sent = true
+        types.push(out.type)
+        nodes.find(x => x.name === out.peer)?.engine.receive(n.name, out.bytes, nowMs)
+      }
+      n.engine.events()
+    }
+    if (!sent) return types
+  }
+  throw new Error('the nodes never went quiet')
+}
+
+describe('a busy server', () => {
+  test('a want it has no room for is left unanswered, asked again, and served once it has room', () => {
+    const [s, r] = ['server', 'reader'].map(n => seededKey('busy1', n)) as [KeyPair, KeyPair]
+    const origin = SpaceReplica.create(new MemoryStore(), s, 'busy1', T0)
+    origin.append(s, { t: 'acl.grant', member: r.publicKey, role: 'reader', from: { epoch: 0, seq: 0 } }, T0 + 1)
+    for (let i = 0; i < 50; i++) origin.append(s, { t: 'kv.put', key: `k${i}`, value: i }, T0 + 10 + i)
+    let backlog = SERVE_QUEUE_BYTES_PER_PEER_MAX - 100_000 // room for a `none`, not for a run of entries
+    const S = node(s, origin, () => backlog)
+    const R = node(r, SpaceReplica.adopt(new MemoryStore(), [origin.genesis.bytes, origin.genesis.sig]) as SpaceReplica)
+    let now = T0 + 1000
+    S.engine.connect(R.name, now)
+    R.engine.connect(S.name, now)
+    const first = pump([S, R], now)
+    assert.ok(first.includes('want') && !first.includes('entries'), `nothing served while busy: ${first.join(' ')}`)
+    assert.ok(!first.includes('none'), 'and nothing said to be missing')
+    backlog = 0
+    for (let t = 0; t < 10 && R.replica.kvGet('k49') === undefined; t++) {
+      now += 1000
+      S.engine.tick(now)
+      R.engine.tick(now)
+      pump([S, R], now)
+    }
+    assert.equal(R.replica.kvGet('k49')?.value, 49, 'the reader asked again once its want timed out, and got all')
+  })
+})
