@@ -204,7 +204,7 @@ export class SyncDriver {
 
   /** The node left a space (already out of its directory): the engine forgets it. */
   spaceRemoved (space: SpaceKey): void {
-    this.#pumped(() => { this.#engine.spaceRemoved(space) })
+    this.#pumped(() => { this.#engine.spaceRemoved(space, this.#now()) })
   }
 
   /** A peer served a chunk that does not match its hash. */

@@ -90,12 +90,12 @@ export class SyncCore {
    * The node left `space` (it is no longer in the directory): what every part holds of it goes, and no neighbour's
    * state of it is kept, so nothing of it is pulled, served, announced or asked from here on.
    */
-  spaceGone (space: SpaceKey): void {
+  spaceGone (space: SpaceKey, nowMs: number): void {
     for (const session of this.sessions.values()) {
       this.forgetShared(session, space)
       session.toldRevoked.delete(space)
     }
-    this.pulls.spaceGone(space)
+    this.send(this.pulls.spaceGone(space, nowMs))
     this.status.spaceGone(space)
     this.relay.spaceGone?.(space)
     this.membership.spaceGone(space)

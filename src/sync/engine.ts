@@ -230,8 +230,8 @@ export class SyncEngine {
    * gossiped from now on. What neighbours learn of it is the leave notice pushed before (pushLeaveNotice); no right
    * changes (decision 5: nobody revokes itself), and they still list this node as a member.
    */
-  spaceRemoved (space: SpaceKey): void {
-    this.#core.spaceGone(space)
+  spaceRemoved (space: SpaceKey, nowMs: number): void {
+    this.#core.spaceGone(space, nowMs)
   }
 
   /**

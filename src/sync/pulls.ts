@@ -176,15 +176,24 @@ export class FeedPulls {
     return out
   }
 
-  /** The node left `space`: its pulls end (their budget freed), nothing of it waits, late answers are not expected. */
-  spaceGone (space: SpaceKey): void {
-    for (const [[s, fk]] of [...this.#requests.entries()]) if (s === space) this.#close(s, fk)
+  /**
+   * The node left `space`: its pulls end, nothing of it waits, late answers are not expected. The budget its pulls
+   * held at a peer is free again, so other spaces' pulls waiting for room there are planned (nothing else would).
+   */
+  spaceGone (space: SpaceKey, nowMs: number): Send[] {
+    const freed = new Set<AuthorKey>()
+    for (const [[s, fk], req] of [...this.#requests.entries()]) {
+      if (s !== space) continue
+      this.#close(s, fk)
+      freed.add(req.peer)
+    }
     for (const [peer, waiting] of [...this.#waiting]) {
       for (const [key] of [...waiting.entries()]) if (key[0] === space) waiting.delete(key)
       if (waiting.size === 0) this.#waiting.delete(peer)
     }
     for (const [key] of [...this.#probes.entries()]) if (key[1] === space) this.#probes.delete(key)
     for (const [key] of [...this.#superseded.entries()]) if (key[1] === space) this.#superseded.delete(key)
+    return [...freed].flatMap(peer => this.planWaiting(peer, nowMs))
   }
 
   nextDeadline (): number | null {

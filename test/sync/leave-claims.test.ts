@@ -41,5 +41,5 @@ test('leaving a space gives back the claim slots its feeds took from each peer',
 function leave (p: Peer, origin: SpaceReplica): void {
   p.store.removeSpace(origin.key)
   p.replicas.delete(origin.key)
-  p.engine.spaceRemoved(origin.key)
+  p.engine.spaceRemoved(origin.key, T0)
 }

@@ -165,7 +165,7 @@ function leave (wire: Wire, p: Peer, space: SpaceReplica['key']): number {
   p.store.removeSpace(space)
   const told = p.engine.pushLeaveNotice(space, said)
   p.replicas.delete(space)
-  p.engine.spaceRemoved(space)
+  p.engine.spaceRemoved(space, wire.nowMs)
   wire.flush()
   return told
 }

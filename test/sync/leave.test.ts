@@ -33,7 +33,7 @@ function twoMembers (): { wire: Wire, a: Peer, b: Peer, origin: SpaceReplica } {
 function leave (p: Peer, origin: SpaceReplica): void {
   p.store.removeSpace(origin.key)
   p.replicas.delete(origin.key)
-  p.engine.spaceRemoved(origin.key)
+  p.engine.spaceRemoved(origin.key, T0)
 }
 
 /** Messages from `from` to `to` since index `since` that name the space. */

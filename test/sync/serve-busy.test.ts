@@ -18,7 +18,7 @@ import { seededKey, T0 } from '../helpers/fixtures.ts'
 
 interface Node { readonly name: AuthorKey, readonly engine: SyncEngine, readonly replica: SpaceReplica }
 
-function node (k: KeyPair, replica: SpaceReplica, backlog?: (peer: AuthorKey) => number): Node {
+function node (k: KeyPair, replica: SpaceReplica, backlog: (peer: AuthorKey) => number = () => 0): Node {
   const spaces = new Map<SpaceKey, SpaceReplica>([[replica.key, replica]])
   const engine = new SyncEngine({ keyPair: k, spaces: { get: key => spaces.get(key), all: () => spaces.values() }, backlog })
   return { name: authorKeyOf(k.publicKey), replica, engine }
