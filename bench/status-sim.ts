@@ -4,7 +4,7 @@ import { keyPairFromSeed, peerIdOf } from '../src/identity/index.ts'
 import type { KeyPair } from '../src/identity/index.ts'
 import { SpaceReplica } from '../src/space/index.ts'
 import { MemoryStore } from '../src/store/index.ts'
-import { REQUEST_TIMEOUT_MS } from '../src/sync/index.ts'
+import { ASK_AGAIN_MAX, REQUEST_TIMEOUT_MS } from '../src/sync/index.ts'
 import { encodeReport, jittered, statusPeriodMs, STATUS_RECORDS_PER_SECOND_MAX } from '../src/telemetry/index.ts'
 import type { NodeReport } from '../src/telemetry/index.ts'
 import { SimNetwork } from '../test/sim/network.ts'
@@ -34,7 +34,8 @@ import { Random } from '../test/sim/random.ts'
  *    sender's known clock raised, announced onward; then the want closes if
  *    what is held now reaches its clock, else the next announcer is asked;
  *  - at a want's deadline the next announcer is asked; with none left the
- *    want is dropped.
+ *    one asked last is asked again, up to ASK_AGAIN_MAX times a want, and
+ *    then the want is dropped.
  * The publisher is telemetry/publisher.ts: at each publication the copies
  * estimate becomes 0.7 × itself + 0.3 × max(1, `status` messages received ÷
  * records stored since the last publication) (the first publication changes
@@ -212,6 +213,8 @@ export interface ModelTotals {
   /** Wants asked again of the next announcer: after an older answer, or at the deadline. */
   reaskedAfterOlderAnswer: number
   reaskedAtDeadline: number
+  /** Wants asked again of the announcer asked last, at the deadline, none other being left. */
+  askedAgain: number
   /** Wants dropped with no announcer left to ask. */
   wantsDropped: number
 }
@@ -270,7 +273,7 @@ export function createStatusModel (init: {
   const z = (): Float64Array => new Float64Array(N)
   const counters: ModelCounters = { haveIn: z(), wantIn: z(), recordIn: z(), recordBytesIn: z(), haveOut: z(), wantOut: z(), recordOut: z(), recordBytesOut: z(), storedFromPeers: z() }
   const { haveIn, wantIn, recordIn, recordBytesIn, haveOut, wantOut, recordOut, recordBytesOut, storedFromPeers } = counters
-  const totals: ModelTotals = { staleRecords: 0, announcementsSuppressedByKnown: 0, wantsOpened: 0, announcersQueued: 0, reaskedAfterOlderAnswer: 0, reaskedAtDeadline: 0, wantsDropped: 0 }
+  const totals: ModelTotals = { staleRecords: 0, announcementsSuppressedByKnown: 0, wantsOpened: 0, announcersQueued: 0, reaskedAfterOlderAnswer: 0, reaskedAtDeadline: 0, askedAgain: 0, wantsDropped: 0 }
   let order = 0
   let now = 0
   let eventsRun = 0
@@ -281,6 +284,7 @@ export function createStatusModel (init: {
   let wClock = new Int32Array(wCap)
   let wAsked = new Int32Array(wCap)
   let wDeadline = new Float64Array(wCap)
+  let wAgain = new Int32Array(wCap) // times the one asked last was asked again
   let wHead = new Int32Array(wCap) // first of `others` not yet asked (-1: none)
   let wTail = new Int32Array(wCap)
   const wFree: number[] = []
@@ -296,7 +300,7 @@ export function createStatusModel (init: {
     if (wUsed === wCap) {
       wCap *= 2
       const i32 = (x: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => { const y = new Int32Array(wCap); y.set(x); return y }
-      wClock = i32(wClock); wAsked = i32(wAsked); wHead = i32(wHead); wTail = i32(wTail)
+      wClock = i32(wClock); wAsked = i32(wAsked); wHead = i32(wHead); wTail = i32(wTail); wAgain = i32(wAgain)
       const d = new Float64Array(wCap); d.set(wDeadline); wDeadline = d
     }
     return wUsed++
@@ -479,13 +483,26 @@ export function createStatusModel (init: {
     }
   }
 
-  /** #askNextAnnouncer: the first of `others` (all still connected here), or the want dropped. */
-  const askNext = (v: number, a: number, key: number, w: number): void => {
+  /**
+   * #askNext: the first of `others` (all still connected here); at a deadline with none left, the one asked last
+   * again (up to ASK_AGAIN_MAX times); else the want dropped.
+   */
+  const askNext = (v: number, a: number, key: number, w: number, timedOut: boolean): void => {
     const o = wHead[w]!
-    if (o < 0) { closeWant(key, w); totals.wantsDropped++; return }
-    const next = oSlot[o]!
-    wHead[w] = oNext[o]!
-    oFree.push(o)
+    let next: number
+    if (o >= 0) {
+      next = oSlot[o]!
+      wHead[w] = oNext[o]!
+      oFree.push(o)
+    } else if (timedOut && wAgain[w]! < ASK_AGAIN_MAX) {
+      wAgain[w]!++
+      totals.askedAgain++
+      next = wAsked[w]!
+    } else {
+      closeWant(key, w)
+      totals.wantsDropped++
+      return
+    }
     wAsked[w] = next
     wDeadline[w] = now + REQUEST_TIMEOUT_MS
     deadlineAt(key, wDeadline[w]!)
@@ -521,6 +538,7 @@ export function createStatusModel (init: {
     wClock[nw] = s
     wAsked[nw] = e
     wHead[nw] = -1
+    wAgain[nw] = 0
     wDeadline[nw] = now + REQUEST_TIMEOUT_MS
     deadlineAt(key, wDeadline[nw]!)
     totals.wantsOpened++
@@ -555,7 +573,7 @@ export function createStatusModel (init: {
     if (w < 0) return
     if (wClock[w]! <= stored[key]!) { closeWant(key, w); return }
     totals.reaskedAfterOlderAnswer++
-    askNext(v, a, key, w)
+    askNext(v, a, key, w, false)
   }
 
   /** tick: a want past its deadline is asked of the next announcer. */
@@ -563,7 +581,7 @@ export function createStatusModel (init: {
     const w = wantOf[key]! - 1
     if (w < 0 || wDeadline[w]! > now) return // answered, or asked again since
     totals.reaskedAtDeadline++
-    askNext(key % N, Math.floor(key / N), key, w)
+    askNext(key % N, Math.floor(key / N), key, w, true)
   }
 
   const publish = (v: number): void => {

@@ -261,7 +261,8 @@ export class SyncCore {
       this.penalize(session, SCORE.badForkProof, `bad fork proof: ${result.reject.detail}`, nowMs)
       return
     }
-    if (result.fork !== undefined) session.shared(replica.key).frozen.add(feedKey(result.fork.author, result.fork.epoch))
+    const { fork } = result
+    if (fork !== undefined) session.shared(replica.key).frozen.add(feedKey(fork.author, fork.epoch))
     this.afterIngest(replica, result, session.peer, nowMs)
   }
 

@@ -220,7 +220,13 @@ export function onStatusHave (core: SyncCore, session: Session, msg: Msg<'status
   const { space, heads } = msg
   const replica = core.space(space)
   if (replica === undefined || !isMember(replica, session.peer)) return
-  const from = { peer: session.peer, known: session.shared(replica.key).statusKnown }
+  const shared = session.shared(replica.key)
+  // A head of an author no member here yet (our ACL is behind): asked again once it admits the author (#askUnheld).
+  for (const h of heads) {
+    const author = authorKeyOf(h.author)
+    if (!isMember(replica, author)) shared.rememberUnheld(author, h.clock)
+  }
+  const from = { peer: session.peer, known: shared.statusKnown }
   core.send(core.status.announced(core.statusView(replica), from, heads, nowMs))
   core.chargeOverClaim(session, nowMs)
 }

@@ -11,8 +11,11 @@ import type { Send } from './types.ts'
  * per author. When it stores a newer one it announces (author, clock: tens
  * of bytes) to each member neighbour that may not hold it (`status-have`);
  * a neighbour that lacks it asks one announcer (`status-want`), asks the
- * next announcer after REQUEST_TIMEOUT_MS or an older answer, and gives up
- * when none is left (the next announcement, every period, asks again).
+ * next announcer after REQUEST_TIMEOUT_MS or an older answer, asks the last
+ * one again after a timeout (it may have been busy) while it stays linked,
+ * up to ASK_AGAIN_MAX times, and then gives up (the author's next record,
+ * every period, is announced anew; a leave notice or the last record of a
+ * node gone down is not, hence the asking again).
  *
  * Pure and on its own: it reads a space only through StatusSpace and a
  * neighbour only through StatusNeighbour, and returns what to send. It does
@@ -40,12 +43,21 @@ interface StatusServe {
   queued (bytes: number): void
 }
 
+/**
+ * Times the last announcer of a record is asked again when it did not answer in time: a server past its serve budget
+ * leaves a want unanswered (serve-budget.ts), which is no sign that it lacks the record. With REQUEST_TIMEOUT_MS each
+ * (so that every deadline is the time of asking plus one constant: bench/status-sim.ts keeps them in one FIFO), 10 s.
+ */
+export const ASK_AGAIN_MAX = 5
+
 /** A record asked of one announcer: the newest clock announced, who was asked, who else announced it, until when. */
 interface Want {
   clock: Clock
   asked: AuthorKey
   readonly others: AuthorKey[]
   deadline: number
+  /** How many times `asked`, the last announcer left, was asked again after not answering. */
+  again: number
   /** The space's wire id, for asking the next announcer. */
   readonly id: Uint8Array
 }
@@ -109,7 +121,8 @@ export class StatusGossip {
         continue
       }
       const deadline = nowMs + REQUEST_TIMEOUT_MS
-      this.#wants.set([space.key, author], { clock: h.clock, asked: from.peer, others: [], deadline, id: space.id })
+      const want = { clock: h.clock, asked: from.peer, others: [], deadline, id: space.id, again: 0 }
+      this.#wants.set([space.key, author], want)
       ask.push(h.author)
     }
     return ask.length > 0 ? [{ peer: from.peer, msg: { m: 'status-want', space: space.id, authors: ask } }] : []
@@ -144,11 +157,11 @@ export class StatusGossip {
     return this.#askNext([space.key, author], nowMs)
   }
 
-  /** Wants past their deadline: asked of the next announcer. */
+  /** Wants past their deadline: asked of the next announcer, or of the same again (it may have been busy). */
   tick (nowMs: number): Send[] {
     const out: Send[] = []
     for (const [key, wanted] of [...this.#wants.entries()]) {
-      if (wanted.deadline <= nowMs) out.push(...this.#askNext(key, nowMs))
+      if (wanted.deadline <= nowMs) out.push(...this.#askNext(key, nowMs, true))
     }
     return out
   }
@@ -184,13 +197,18 @@ export class StatusGossip {
     return clock
   }
 
-  #askNext (key: [SpaceKey, AuthorKey], nowMs: number): Send[] {
+  /** The want asked of the next announcer; with `timedOut`, of the same again once none is left (ASK_AGAIN_MAX). */
+  #askNext (key: [SpaceKey, AuthorKey], nowMs: number, timedOut = false): Send[] {
     const wanted = this.#wants.get(key)
     if (wanted === undefined) return []
     let next = wanted.others.shift()
     while (next !== undefined && !this.#connected(next)) next = wanted.others.shift()
+    if (next === undefined && timedOut && wanted.again < ASK_AGAIN_MAX && this.#connected(wanted.asked)) {
+      wanted.again++
+      next = wanted.asked
+    }
     if (next === undefined) {
-      // Nobody else announced it: the next announcement (every period) asks again.
+      // Nobody else announced it: the author's next record is announced anew.
       this.#wants.delete(key)
       return []
     }

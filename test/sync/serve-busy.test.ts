@@ -3,8 +3,9 @@
  * the serve budget) answers a want with nothing rather than `none`, so the
  * puller asks again once the want times out, and gets what it lacks. (A
  * `none` said the server did not hold the feed: the puller never asked it
- * again, and a node with one neighbour never caught up. Found by a hostile
- * hunt for liveness gaps.)
+ * again, and a node with one neighbour never caught up.) The same for a
+ * status record: its want is asked again of its one announcer. (Found by a
+ * hostile hunt for liveness gaps.)
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -65,5 +66,32 @@ describe('a busy server', () => {
       pump([S, R], now)
     }
     assert.equal(R.replica.kvGet('k49')?.value, 49, 'the reader asked again once its want timed out, and got all')
+  })
+
+  test('a status record it had no room for is asked of it again, and comes once it has room', () => {
+    const [s, r] = ['server', 'reader'].map(n => seededKey('busy2', n)) as [KeyPair, KeyPair]
+    const origin = SpaceReplica.create(new MemoryStore(), s, 'busy2', T0)
+    origin.append(s, { t: 'acl.grant', member: r.publicKey, role: 'reader', from: { epoch: 0, seq: 0 } }, T0 + 1)
+    let backlog = 0
+    const S = node(s, origin, () => backlog)
+    const R = node(r, SpaceReplica.adopt(new MemoryStore(), [origin.genesis.bytes, origin.genesis.sig]) as SpaceReplica)
+    let now = T0 + 1000
+    S.engine.connect(R.name, now)
+    R.engine.connect(S.name, now)
+    pump([S, R], now)
+    assert.equal(R.replica.acl.currentRole(R.name), 'reader')
+    backlog = SERVE_QUEUE_BYTES_PER_PEER_MAX
+    S.engine.publishStatus(origin.key, { online: true }, now)
+    const busy = pump([S, R], now)
+    assert.deepEqual(busy, ['status-have', 'status-want'], 'announced, asked, not served')
+    backlog = 0
+    // The last announcer is asked again after 4 s: the record is its author's last, nobody announces it anew.
+    for (let t = 0; t < 10 && R.replica.status(S.name) === undefined; t++) {
+      now += 1000
+      S.engine.tick(now)
+      R.engine.tick(now)
+      pump([S, R], now)
+    }
+    assert.ok(R.replica.status(S.name) !== undefined, 'the reader holds the server\'s status record')
   })
 })

@@ -4,7 +4,7 @@ import { fromHex } from '../../src/codec/index.ts'
 import { authorKeyOf } from '../../src/ids/index.ts'
 import type { AuthorKey } from '../../src/ids/index.ts'
 import type { Clock } from '../../src/codec/index.ts'
-import { REQUEST_TIMEOUT_MS, StatusGossip } from '../../src/sync/index.ts'
+import { ASK_AGAIN_MAX, REQUEST_TIMEOUT_MS, StatusGossip } from '../../src/sync/index.ts'
 import type { StatusNeighbour, StatusSpace } from '../../src/sync/index.ts'
 import { crossCheck } from '../../bench/status-sim.ts'
 import { authorKey, spaceKey } from '../helpers/ids.ts'
@@ -45,6 +45,18 @@ describe('status gossip', () => {
     assert.deepEqual(gossip.tick(REQUEST_TIMEOUT_MS).map(s => s.peer), [B], 'the next announcer, after the timeout')
     connected.delete(B)
     assert.deepEqual(gossip.peerGone(B, REQUEST_TIMEOUT_MS + 1), [], 'nobody left: the want is dropped')
+    assert.equal(gossip.nextDeadline(), null)
+  })
+
+  test('the last announcer, still linked, is asked again at each timeout (it may have been busy), ASK_AGAIN_MAX times', () => {
+    const gossip = new StatusGossip(() => true)
+    const a = neighbour(A)
+    const head = { author: fromHex(author), clock: clock(10) }
+    assert.deepEqual(gossip.announced(space, a, [head], 0).map(s => s.peer), [A])
+    for (let i = 1; i <= ASK_AGAIN_MAX; i++) {
+      assert.deepEqual(gossip.tick(i * REQUEST_TIMEOUT_MS).map(s => [s.peer, s.msg.m]), [[A, 'status-want']], `again, ${i}`)
+    }
+    assert.deepEqual(gossip.tick((ASK_AGAIN_MAX + 1) * REQUEST_TIMEOUT_MS), [], 'then the want is dropped')
     assert.equal(gossip.nextDeadline(), null)
   })
 

@@ -146,4 +146,20 @@ describe('told after a change of the ACL', () => {
     wire.flush()
     holdsWhatOwnerHeld(J, O)
   })
+
+  test('a status record announced before its author\'s grant reached us is asked for once the grant comes', () => {
+    const { wire, O, members: [X] } = star('told6', ['writer'])
+    const X_ = X as Peer
+    const a = seededKey('told6', 'a')
+    const A = wire.add(a, adopted(replicaOf(O)))
+    wire.connect(O, A)
+    const space = replicaOf(O).key
+    // O grants A and gets A's status record in the same turn: X hears of the record before it holds the grant.
+    O.engine.append(space, { t: 'acl.grant', member: a.publicKey, role: 'writer', from: { epoch: 0, seq: 0 } }, wire.nowMs)
+    const record = replicaOf(A).signStatus(a, { online: true }, wire.nowMs)
+    O.engine.receive(A.name, encodeMessage({ m: 'status', space: replicaOf(O).id, record: [record.bytes, record.sig] }), wire.nowMs)
+    wire.flush()
+    assert.equal(replicaOf(X_).acl.currentRole(A.name), 'writer', 'X holds A\'s grant')
+    assert.ok(replicaOf(X_).status(A.name) !== undefined, 'and A\'s status record, asked for once the grant came')
+  })
 })
