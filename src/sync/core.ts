@@ -1,4 +1,4 @@
-import { ACL_TYPES, cidFromBytes, compareClocks, fromHex } from '../codec/index.ts'
+import { ACL_TYPES, cidFromBytes, compareClocks, decodeEntry, fromHex } from '../codec/index.ts'
 import type { Body, Clock, Entry, SignedBytes, StatusHead } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, spaceKeyOf } from '../ids/index.ts'
@@ -158,13 +158,23 @@ export class SyncCore {
   /** A local write: committed, then announced (decision 6: announce only after commit). */
   append (space: SpaceKey, body: Body, nowMs: number): Entry {
     const replica = this.replica(space)
-    const entry = replica.append(this.keyPair, body, nowMs)
+    const entry = this.localWrite(replica, nowMs, () => replica.append(this.keyPair, body, nowMs))
     this.afterStore(replica, [entry], null)
     this.events.push({ type: 'stored', space, count: 1, entries: [entry], from: 'local' })
     // Our own grant, redemption or revoke: a new member is sent the full hello, a revoked one its revoke.
     if (ACL_TYPES.includes(body.t)) this.onAclChanged(replica, nowMs)
     this.afterLocalRelease(replica, nowMs)
     return entry
+  }
+
+  /** A local write; what it let out of pending is followed up also when it is refused after storing part of it. */
+  localWrite<T> (replica: SpaceReplica, nowMs: number, write: () => T): T {
+    try {
+      return write()
+    } catch (err) {
+      this.afterLocalRelease(replica, nowMs)
+      throw err
+    }
   }
 
   /**
@@ -239,9 +249,7 @@ export class SyncCore {
       if (!member) shared.memberHelloSent = false
       else if (!shared.memberHelloSent) this.send(this.membership.lateHello(session, replica))
       if (member && shared.unheldStatus.size > 0) this.#askUnheld(session, replica, shared, nowMs)
-      if (member) {
-        for (const [a, b] of shared.ungrantedForks.splice(0)) this.takeFork(session, replica, a, b, nowMs)
-      }
+      for (const { a, b } of session.takeUngrantedForks(replica.key)) this.takeFork(session, replica, a, b, nowMs)
       for (const fk of shared.known.keys()) this.plan(replica.key, fk, nowMs)
     }
   }
@@ -252,10 +260,15 @@ export class SyncCore {
    */
   takeFork (session: Session, replica: SpaceReplica, a: SignedBytes, b: SignedBytes, nowMs: number): void {
     const result = replica.ingestFork(a, b)
-    // A member's proof of a feed our ACL does not cover yet (we are behind): kept until it does, not charged.
-    if (result.reject?.reason === 'ungranted-fork' && isMember(replica, session.peer)) {
-      session.shared(replica.key).keepUngrantedFork(a, b)
-      return
+    // A proof of a feed our ACL does not cover yet: we may be behind the sender's ACL, or it sent it before our ACL
+    // admitted it. Kept (bounded) until our ACL changes, not charged (the position is checked before the signatures:
+    // it cost a decode), but for a non-member's proof of its own feed: two entries it signed itself prove nothing.
+    if (result.reject?.reason === 'ungranted-fork') {
+      const ownFeed = authorKeyOf(decodeEntry(a[0], a[1]).author) === session.peer
+      if (!ownFeed || isMember(replica, session.peer)) {
+        if (session.spaces.has(replica.key)) session.keepUngrantedFork(replica.key, a, b)
+        return
+      }
     }
     if (result.reject !== undefined) {
       this.penalize(session, SCORE.badForkProof, `bad fork proof: ${result.reject.detail}`, nowMs)

@@ -165,7 +165,7 @@ export class SyncEngine {
   appendBodies (space: SpaceKey, bodies: LocalBodies, nowMs: number): Entry[] {
     const core = this.#core
     const replica = core.replica(space)
-    const entries = replica.appendBodies(core.keyPair, bodies, nowMs)
+    const entries = core.localWrite(replica, nowMs, () => replica.appendBodies(core.keyPair, bodies, nowMs))
     if (entries.length === 0) return entries
     core.afterStore(replica, entries, null)
     core.events.push({ type: 'stored', space, count: entries.length, entries, from: 'local' })
@@ -177,7 +177,7 @@ export class SyncEngine {
   appendEach (space: SpaceKey, bodies: readonly Body[], nowMs: number): LocalOutcome[] {
     const core = this.#core
     const replica = core.replica(space)
-    const outcomes = replica.appendEach(core.keyPair, bodies, nowMs)
+    const outcomes = core.localWrite(replica, nowMs, () => replica.appendEach(core.keyPair, bodies, nowMs))
     const entries = outcomes.flatMap(o => 'entry' in o ? [o.entry] : [])
     if (entries.length === 0) return outcomes
     core.afterStore(replica, entries, null)
@@ -193,9 +193,10 @@ export class SyncEngine {
    */
   join (space: SpaceKey, invite: Uint8Array, inviteKey: KeyPair, nowMs: number): Entry {
     const core = this.#core
-    const { entry } = core.replica(space).join(core.keyPair, invite, inviteKey, nowMs)
+    const replica = core.replica(space)
+    const { entry } = core.localWrite(replica, nowMs, () => replica.join(core.keyPair, invite, inviteKey, nowMs))
     this.spaceAdded(space)
-    core.afterLocalRelease(core.replica(space), nowMs)
+    core.afterLocalRelease(replica, nowMs)
     return entry
   }
 

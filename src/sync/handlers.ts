@@ -11,6 +11,7 @@ import { answer } from './membership.ts'
 import { runBytes } from './pulls.ts'
 import { serveWant } from './serve-budget.ts'
 import type { Session } from './session.ts'
+import { newerClock } from './status-gossip.ts'
 import { isMember } from './types.ts'
 
 /**
@@ -29,7 +30,11 @@ export function onHello (core: SyncCore, session: Session, msg: Msg<'hello'>, no
     const shared = session.shared(replica.key)
     // A row past the claim budget is not kept: nothing is probed or planned from it (tens of thousands cost seconds).
     const feeds = h.feeds.flatMap(row => shared.learn(row) ?? [])
-    for (const st of h.statuses) shared.statusKnown.set(authorKeyOf(st.author), st.clock)
+    // Raised, never lowered: records we pushed it may be newer than the heads its hello was sent with.
+    for (const st of h.statuses) {
+      const author = authorKeyOf(st.author)
+      if (newerClock(st.clock, shared.statusKnown.get(author))) shared.statusKnown.set(author, st.clock)
+    }
     core.send(core.membership.tellRevoked(session, replica))
     core.send(core.membership.forkProofs(session, replica, shared))
     for (const fk of feeds) {
@@ -38,7 +43,7 @@ export function onHello (core: SyncCore, session: Session, msg: Msg<'hello'>, no
     }
     core.send(core.membership.presentJoin(session, replica))
     // Status records the member lacks, by the heads of its hello.
-    core.send(core.membership.memberExtras(session, replica))
+    core.send(core.membership.memberExtras(session, replica, 'push'))
   }
   if (core.sessions.has(session.peer)) core.send(core.membership.tags(session, tags))
   core.chargeOverClaim(session, nowMs)
@@ -219,12 +224,20 @@ export function pushOwnStatus (core: SyncCore, replica: SpaceReplica, s: SignedS
 export function onStatusHave (core: SyncCore, session: Session, msg: Msg<'status-have'>, nowMs: number): void {
   const { space, heads } = msg
   const replica = core.space(space)
-  if (replica === undefined || !isMember(replica, session.peer)) return
-  const shared = session.shared(replica.key)
-  // A head of an author no member here yet (our ACL is behind): asked again once it admits the author (#askUnheld).
+  if (replica === undefined) return
+  const peerIsMember = isMember(replica, session.peer)
+  // Of a peer no member here, only a sharing of the space it showed us (its hello) is looked at; none is made.
+  const shared = peerIsMember ? session.shared(replica.key) : session.spaces.get(replica.key)
+  if (shared === undefined) return
+  // A head of an author no member here yet, or from a peer no member here yet (our ACL is behind: the peer announced
+  // it as it admitted us): asked once the ACL admits both (SyncCore.#askUnheld). Bounded, a claim slot each.
   for (const h of heads) {
     const author = authorKeyOf(h.author)
-    if (!isMember(replica, author)) shared.rememberUnheld(author, h.clock)
+    if (!peerIsMember || !isMember(replica, author)) shared.rememberUnheld(author, h.clock)
+  }
+  if (!peerIsMember) {
+    core.chargeOverClaim(session, nowMs)
+    return
   }
   const from = { peer: session.peer, known: shared.statusKnown }
   core.send(core.status.announced(core.statusView(replica), from, heads, nowMs))

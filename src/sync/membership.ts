@@ -1,5 +1,5 @@
-import { fromHex, toHex } from '../codec/index.ts'
-import type { Body, Entry, SignedBytes, SpaceHello } from '../codec/index.ts'
+import { FEEDS_PER_MESSAGE_MAX, fromHex, toHex } from '../codec/index.ts'
+import type { Body, Entry, SignedBytes, SpaceHello, StatusHead } from '../codec/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
 import { redeemDecision, SpaceError } from '../space/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
@@ -63,20 +63,31 @@ export class Membership {
    * member back): with what the exchange gives a member beside our vector (memberExtras).
    */
   lateHello (session: Session, replica: SpaceReplica): Send[] {
-    return [...this.hello(session, [replica]), ...this.memberExtras(session, replica)]
+    return [...this.hello(session, [replica]), ...this.memberExtras(session, replica, 'announce')]
   }
 
   /**
    * What a member gets beside our vector once its hello came: the fork proofs we hold, and the status records its
-   * hello did not show it holds (status records travel by gossip, which skips a peer while it is no member).
+   * hello did not show it holds (status records travel by gossip, which skips a peer while it is no member). At the
+   * hello exchange they are pushed (`push`). To a peer admitted later they are announced (`announce`), so that it
+   * pulls each from one of the neighbours that all announce them at once, instead of getting a copy from each.
    */
-  memberExtras (session: Session, replica: SpaceReplica): Send[] {
+  memberExtras (session: Session, replica: SpaceReplica, how: 'push' | 'announce'): Send[] {
     if (!isMember(replica, session.peer)) return []
     const shared = session.shared(replica.key)
     const out = this.forkProofs(session, replica, shared)
+    const heads: StatusHead[] = []
     for (const s of replica.statuses()) {
-      if (!newerClock(s.clock, shared.statusKnown.get(authorKeyOf(s.author)))) continue
-      out.push({ peer: session.peer, msg: { m: 'status', space: replica.id, record: [s.bytes, s.sig] } })
+      const author = authorKeyOf(s.author)
+      if (!newerClock(s.clock, shared.statusKnown.get(author))) continue
+      // Marked as held, as an announcement is: its hello, if it comes after, does not draw the same records again.
+      shared.statusKnown.set(author, s.clock)
+      if (how === 'announce') heads.push({ author: s.author, clock: s.clock })
+      else out.push({ peer: session.peer, msg: { m: 'status', space: replica.id, record: [s.bytes, s.sig] } })
+    }
+    for (let i = 0; i < heads.length; i += FEEDS_PER_MESSAGE_MAX) {
+      const some = heads.slice(i, i + FEEDS_PER_MESSAGE_MAX)
+      out.push({ peer: session.peer, msg: { m: 'status-have', space: replica.id, heads: some } })
     }
     return out
   }

@@ -7,8 +7,9 @@ import { PeerScore } from './score.ts'
 
 /** Records of authors not yet members here that one peer's sharing of a space remembers (SharedSpace.unheldStatus). */
 const UNHELD_STATUS_MAX = 1024
-/** Fork proofs of feeds no grant covers here yet that one member's sharing of a space keeps (each under 130 KB). */
-const UNGRANTED_FORKS_MAX = 4
+/** Fork proofs of feeds no grant covers here yet that one peer's session keeps, all spaces together (Session). */
+const UNGRANTED_FORKS_MAX = 16
+const UNGRANTED_FORK_BYTES_MAX = 512 * 1024
 
 /**
  * What we know of one neighbour: per shared space, how far it holds each
@@ -28,11 +29,6 @@ export class SharedSpace {
    * the ACL admits them (SyncCore.onAclChanged); at most UNHELD_STATUS_MAX, the first kept, each a claim slot.
    */
   readonly unheldStatus: Map<AuthorKey, Clock>
-  /**
-   * Fork proofs this member sent of feeds no grant covers here yet (we are behind its ACL): it sends each once, so
-   * they are kept (the first UNGRANTED_FORKS_MAX) and taken again once our ACL changes (SyncCore.onAclChanged).
-   */
-  readonly ungrantedForks: (readonly [SignedBytes, SignedBytes])[] = []
   /** Our vector for this space went to this peer while it was a member (non-members get an empty hello). */
   memberHelloSent = false
   /**
@@ -57,11 +53,6 @@ export class SharedSpace {
   /** A record of `author` this peer sent while the author was no member here: kept (bounded) for a later ask. */
   rememberUnheld (author: AuthorKey, clock: Clock): void {
     if (this.unheldStatus.size < UNHELD_STATUS_MAX) this.unheldStatus.set(author, clock)
-  }
-
-  /** A fork proof of a feed no grant covers here yet, from a member: kept (bounded) until the ACL changes. */
-  keepUngrantedFork (a: SignedBytes, b: SignedBytes): void {
-    if (this.ungrantedForks.length < UNGRANTED_FORKS_MAX) this.ungrantedForks.push([a, b])
   }
 
   /** The row's feed, or undefined when it is a new claim past the budget (not kept: nothing to plan from it). */
@@ -103,7 +94,33 @@ export class Session {
    * notice's clock, and the join it had presented there before (still answered: a copy is charged, not answered).
    */
   readonly leftSaid = new Map<SpaceKey, { readonly clock: Clock, readonly joinAnswered: string | undefined }>()
+  /**
+   * Fork proofs it sent of feeds no grant covers here yet (we are behind its ACL, or it is behind ours in seeing us
+   * as a member): a peer sends each proof once, so they are kept, the first UNGRANTED_FORKS_MAX and at most
+   * UNGRANTED_FORK_BYTES_MAX over all spaces, and taken again when that space's ACL changes (SyncCore.onAclChanged).
+   * Not verified until then: the position is checked before the signatures, and a bad proof is charged when judged.
+   */
+  readonly ungrantedForks: { readonly space: SpaceKey, readonly a: SignedBytes, readonly b: SignedBytes }[] = []
+  #ungrantedForkBytes = 0
   readonly #claim: () => boolean
+
+  /** A fork proof of a feed no grant covers here yet: kept while the bounds allow, until the ACL changes. */
+  keepUngrantedFork (space: SpaceKey, a: SignedBytes, b: SignedBytes): void {
+    const bytes = proofBytes(a, b)
+    if (this.ungrantedForks.length >= UNGRANTED_FORKS_MAX) return
+    if (this.#ungrantedForkBytes + bytes > UNGRANTED_FORK_BYTES_MAX) return
+    this.ungrantedForks.push({ space, a, b })
+    this.#ungrantedForkBytes += bytes
+  }
+
+  /** The kept proofs of `space`, no longer kept (taken again by the caller). */
+  takeUngrantedForks (space: SpaceKey): { readonly a: SignedBytes, readonly b: SignedBytes }[] {
+    const taken = this.ungrantedForks.filter(f => f.space === space)
+    if (taken.length === 0) return taken
+    this.ungrantedForks.splice(0, this.ungrantedForks.length, ...this.ungrantedForks.filter(f => f.space !== space))
+    for (const { a, b } of taken) this.#ungrantedForkBytes -= proofBytes(a, b)
+    return taken
+  }
 
   constructor (peer: AuthorKey, order: number, nowMs: number, claim?: (peer: AuthorKey) => 'ok' | 'peer' | 'full') {
     this.peer = peer
@@ -136,4 +153,8 @@ class ClaimedMap<K, V> extends Map<K, V> {
     if (this.has(key) || this.#claim()) super.set(key, value)
     return this
   }
+}
+
+function proofBytes (a: SignedBytes, b: SignedBytes): number {
+  return a[0].byteLength + a[1].byteLength + b[0].byteLength + b[1].byteLength
 }
