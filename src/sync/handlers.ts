@@ -38,7 +38,7 @@ export function onHello (core: SyncCore, session: Session, msg: Msg<'hello'>, no
     core.send(core.membership.tellRevoked(session, replica))
     core.send(core.membership.forkProofs(session, replica, shared))
     for (const fk of feeds) {
-      core.send(core.pulls.probeIfDiverged(session, replica, shared, fk))
+      core.send(core.pulls.probeIfDiverged(session, replica, shared, fk, nowMs))
       core.plan(replica.key, fk, nowMs)
     }
     core.send(core.membership.presentJoin(session, replica))
@@ -108,9 +108,9 @@ export function onEntries (core: SyncCore, session: Session, msg: Msg<'entries'>
   session.shared(replica.key).holds(fk, head.seq + run.length)
   const { diverged, fork, reject } = result
   if (diverged !== undefined) {
-    core.send(core.pulls.probe(session, replica, feedKey(diverged.author, diverged.epoch), diverged.seq))
+    core.send(core.pulls.probe(session, replica, feedKey(diverged.author, diverged.epoch), diverged.seq, nowMs))
   }
-  if (fork !== undefined) core.send(core.pulls.refineFork(session, replica, fork))
+  if (fork !== undefined) core.send(core.pulls.refineFork(session, replica, fork, nowMs))
   core.afterIngest(replica, result, session.peer, nowMs)
   if (isJoin && author === session.peer && reject === undefined) {
     const answered = core.membership.answerJoin(session, replica, head, nowMs)
@@ -147,7 +147,7 @@ export function onHave (core: SyncCore, session: Session, msg: Msg<'have'>, nowM
   for (const row of heads) {
     const fk = shared.learn(row)
     if (fk === undefined) continue // past the claim budget: not kept, charged below
-    core.send(core.pulls.probeIfDiverged(session, replica, shared, fk))
+    core.send(core.pulls.probeIfDiverged(session, replica, shared, fk, nowMs))
     core.plan(replica.key, fk, nowMs)
   }
   core.chargeOverClaim(session, nowMs)

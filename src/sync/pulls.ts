@@ -40,6 +40,14 @@ interface Request {
 
 /** An entry on the wire at most: its bytes, its signature and the framing around them. */
 const ENTRY_WIRE_BYTES_MAX = ENTRY_BYTES_MAX + 128
+/**
+ * Times a fork probe is asked of its peer when it goes unanswered (a node past its serve budget leaves a want
+ * unanswered, serve-budget.ts): a divergence probed once and lost would stay unproven while the link lasts.
+ */
+const PROBE_ASKS_MAX = 5
+
+/** A fork probe sent: asked again at its deadline, up to PROBE_ASKS_MAX times, until it is answered. */
+interface Probe { deadline: number, asks: number, readonly send: Send }
 
 /** The most a pull of `count` entries can bring (the server stops after the run that reaches WANT_WINDOW_BYTES). */
 function pullWorstBytes (count: number): number {
@@ -54,7 +62,7 @@ export class FeedPulls {
   /** Per peer: the worst-case bytes of its open pulls, and the pulls that wait for it to have room. */
   readonly #pullBytes = new Map<AuthorKey, number>()
   readonly #waiting = new Map<AuthorKey, TupleMap<[SpaceKey, FeedKey], true>>()
-  readonly #probes = new TupleMap<[AuthorKey, SpaceKey, FeedKey, number], true>()
+  readonly #probes = new TupleMap<[AuthorKey, SpaceKey, FeedKey, number], Probe>()
   /** Requests given up on (timeout, `none`, disconnect): their late answers are honest duplicates, never replays. */
   readonly #superseded = new TupleMap<[AuthorKey, SpaceKey, FeedKey], number>()
 
@@ -135,6 +143,10 @@ export class FeedPulls {
 
   /** The peer answered `none` for a range of `fk`: asked of another if it was our pull. */
   none (session: Session, space: SpaceKey, fk: FeedKey, nowMs: number): Send[] {
+    // It does not hold what a probe of that feed asked either: not asked again.
+    for (const [key, probe] of this.#probes.entries()) {
+      if (key[0] === session.peer && key[1] === space && key[2] === fk) probe.deadline = Infinity
+    }
     const req = this.#requests.get([space, fk])
     if (req?.peer !== session.peer) return []
     session.unanswered++
@@ -146,7 +158,7 @@ export class FeedPulls {
   /** Pulls that made no progress by their deadline: asked of another peer; late answers stay honest for a while. */
   tick (nowMs: number): Send[] {
     for (const [key, until] of [...this.#superseded.entries()]) if (until <= nowMs) this.#superseded.delete(key)
-    const out: Send[] = []
+    const out: Send[] = this.#probesDue(nowMs)
     for (const [[space, fk], req] of [...this.#requests.entries()]) {
       if (req.deadline > nowMs) continue
       this.#close(space, fk)
@@ -199,6 +211,9 @@ export class FeedPulls {
   nextDeadline (): number | null {
     let next: number | null = null
     for (const r of this.#requests.values()) if (next === null || r.deadline < next) next = r.deadline
+    for (const { deadline } of this.#probes.values()) {
+      if (deadline !== Infinity && (next === null || deadline < next)) next = deadline
+    }
     return next
   }
 
@@ -224,14 +239,14 @@ export class FeedPulls {
   // ------------------------------------------------------------------ fork probes
 
   /** The peer's head for a feed we hold at least as far differs from ours: ask for its entry there, to prove a fork. */
-  probeIfDiverged (session: Session, replica: SpaceReplica, shared: SharedSpace, fk: FeedKey): Send[] {
+  probeIfDiverged (session: Session, replica: SpaceReplica, shared: SharedSpace, fk: FeedKey, nowMs: number): Send[] {
     const count = shared.known.get(fk) ?? 0
     const head = shared.heads.get(fk)
     if (count === 0 || head === undefined || head === null || shared.frozen.has(fk)) return []
     const { author, epoch } = parseFeedKey(fk)
     const ours = replica.feedRow(author, epoch)
     if (ours === undefined || ours.frozen || ours.count < count) return []
-    if (replica.entryIdAt(author, epoch, count - 1) !== head) return this.probe(session, replica, fk, count - 1)
+    if (replica.entryIdAt(author, epoch, count - 1) !== head) return this.probe(session, replica, fk, count - 1, nowMs)
     return []
   }
 
@@ -241,23 +256,43 @@ export class FeedPulls {
    * where the fork is proven. A fork proven at the first divergence is the
    * same on every node, so everyone keeps the same prefix (decision 7).
    */
-  probe (session: Session, replica: SpaceReplica, fk: FeedKey, seq: number): Send[] {
+  probe (session: Session, replica: SpaceReplica, fk: FeedKey, seq: number, nowMs: number): Send[] {
     const from = Math.max(0, seq - PROBE_BACK_ENTRIES + 1)
     const key: [AuthorKey, SpaceKey, FeedKey, number] = [session.peer, replica.key, fk, from]
     if (this.#probes.has(key)) return []
-    this.#probes.set(key, true)
     const { author, epoch } = parseFeedKey(fk)
     const range: FeedRange = { author: fromHex(author), epoch, from, to: seq + 1 }
-    return [{ peer: session.peer, msg: { m: 'want', space: replica.id, ranges: [range] } }]
+    const send: Send = { peer: session.peer, msg: { m: 'want', space: replica.id, ranges: [range] } }
+    this.#probes.set(key, { deadline: nowMs + REQUEST_TIMEOUT_MS, asks: 1, send })
+    return [send]
+  }
+
+  /**
+   * Probes unanswered by their deadline: asked again, up to PROBE_ASKS_MAX times. Then, as after a `none`, no more;
+   * the probe stays listed (its answer, however late, was asked for) until it is answered or the link ends.
+   */
+  #probesDue (nowMs: number): Send[] {
+    const out: Send[] = []
+    for (const probe of this.#probes.values()) {
+      if (probe.deadline > nowMs) continue
+      if (probe.asks >= PROBE_ASKS_MAX) {
+        probe.deadline = Infinity
+        continue
+      }
+      probe.asks++
+      probe.deadline = nowMs + REQUEST_TIMEOUT_MS
+      out.push(probe.send)
+    }
+    return out
   }
 
   /** A proof whose two entries have different `prev`s is not at the first divergence: look further back. */
-  refineFork (session: Session, replica: SpaceReplica, proof: ForkProof): Send[] {
+  refineFork (session: Session, replica: SpaceReplica, proof: ForkProof, nowMs: number): Send[] {
     if (proof.seq === 0) return []
     const a = decodeEntry(proof.a[0], proof.a[1])
     const b = decodeEntry(proof.b[0], proof.b[1])
     if (a.prev !== null && b.prev !== null && bytesEqual(a.prev, b.prev)) return []
-    return this.probe(session, replica, feedKey(proof.author, proof.epoch), proof.seq - 1)
+    return this.probe(session, replica, feedKey(proof.author, proof.epoch), proof.seq - 1, nowMs)
   }
 
   #close (space: SpaceKey, fk: FeedKey): void {

@@ -4,15 +4,16 @@
  * puller asks again once the want times out, and gets what it lacks. (A
  * `none` said the server did not hold the feed: the puller never asked it
  * again, and a node with one neighbour never caught up.) The same for a
- * status record: its want is asked again of its one announcer. (Found by a
- * hostile hunt for liveness gaps.)
+ * status record, whose want is asked again of its one announcer, and for a
+ * fork probe. (Found by hostile hunts for liveness gaps.)
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import type { Entry } from '../../src/codec/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
 import { authorKeyOf } from '../../src/ids/index.ts'
 import type { AuthorKey, SpaceKey } from '../../src/ids/index.ts'
-import { SpaceReplica } from '../../src/space/index.ts'
+import { signEntry, SpaceReplica } from '../../src/space/index.ts'
 import { MemoryStore } from '../../src/store/index.ts'
 import { SERVE_QUEUE_BYTES_PER_PEER_MAX, SyncEngine } from '../../src/sync/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
@@ -93,5 +94,41 @@ describe('a busy server', () => {
       pump([S, R], now)
     }
     assert.ok(R.replica.status(S.name) !== undefined, 'the reader holds the server\'s status record')
+  })
+
+  test('a fork probe it had no room for is asked of it again, and the fork is proven once it has room', () => {
+    const [s, r, w] = ['server', 'reader', 'writer'].map(n => seededKey('busy3', n)) as [KeyPair, KeyPair, KeyPair]
+    const origin = SpaceReplica.create(new MemoryStore(), s, 'busy3', T0)
+    origin.append(s, { t: 'acl.grant', member: r.publicKey, role: 'reader', from: { epoch: 0, seq: 0 } }, T0 + 1)
+    origin.append(s, { t: 'acl.grant', member: w.publicKey, role: 'writer', from: { epoch: 0, seq: 0 } }, T0 + 2)
+    const base = origin.append(w, { t: 'kv.put', key: 'base', value: 1 }, T0 + 3)
+    const [a, b] = (['a', 'b'] as const).map(name => signEntry(w, {
+      space: origin.id, author: w.publicKey, epoch: base.epoch, seq: base.seq + 1, prev: base.id,
+      clock: { wallMs: T0 + 4, counter: 0 }, body: { t: 'kv.put', key: name, value: name }
+    })) as [Entry, Entry]
+    // The reader holds what the server holds, but for writer's last entry: the other branch of a fork.
+    const readerReplica = SpaceReplica.adopt(new MemoryStore(), [origin.genesis.bytes, origin.genesis.sig]) as SpaceReplica
+    for (const row of origin.vector()) {
+      readerReplica.ingestRun(origin.serve(authorKeyOf(row.author), row.epoch, 0, row.count), 'copy', T0 + 5)
+    }
+    origin.ingestRun([[a.bytes, a.sig]], 'w', T0 + 6)
+    readerReplica.ingestRun([[b.bytes, b.sig]], 'w', T0 + 6)
+    let backlog = SERVE_QUEUE_BYTES_PER_PEER_MAX // both busy: neither answers the other's probe
+    const S = node(s, origin, () => backlog)
+    const R = node(r, readerReplica, () => backlog)
+    let now = T0 + 1000
+    S.engine.connect(R.name, now)
+    R.engine.connect(S.name, now)
+    pump([S, R], now)
+    assert.equal(origin.forkProofs().length + readerReplica.forkProofs().length, 0, 'not proven while both are busy')
+    backlog = 0
+    for (let t = 0; t < 10 && readerReplica.forkProofs().length === 0; t++) {
+      now += 1000
+      S.engine.tick(now)
+      R.engine.tick(now)
+      pump([S, R], now)
+    }
+    assert.equal(origin.forkProofs().length, 1, 'the server proved it')
+    assert.equal(readerReplica.forkProofs().length, 1, 'and so did the reader')
   })
 })
