@@ -254,10 +254,7 @@ export class SyncCore {
     }
   }
 
-  /**
-   * A fork proof a peer sent: stored and relayed, kept for later (a member's, of a feed not granted here yet), or
-   * charged.
-   */
+  /** A fork proof a peer sent: stored and relayed, kept for later (of a feed not granted here yet), or charged. */
   takeFork (session: Session, replica: SpaceReplica, a: SignedBytes, b: SignedBytes, nowMs: number): void {
     const result = replica.ingestFork(a, b)
     // A proof of a feed our ACL does not cover yet: we may be behind the sender's ACL, or it sent it before our ACL
