@@ -167,6 +167,13 @@ export class SyncCore {
     return entry
   }
 
+  /** Entries written here in one commit (appendBodies, appendEach): announced, told, what they released followed. */
+  afterLocalEntries (replica: SpaceReplica, entries: readonly Entry[], nowMs: number): void {
+    this.afterStore(replica, entries, null)
+    this.events.push({ type: 'stored', space: replica.key, count: entries.length, entries, from: 'local' })
+    this.afterLocalRelease(replica, nowMs)
+  }
+
   /** A local write; what it let out of pending is followed up also when it is refused after storing part of it. */
   localWrite<T> (replica: SpaceReplica, nowMs: number, write: () => T): T {
     try {

@@ -167,9 +167,7 @@ export class SyncEngine {
     const replica = core.replica(space)
     const entries = core.localWrite(replica, nowMs, () => replica.appendBodies(core.keyPair, bodies, nowMs))
     if (entries.length === 0) return entries
-    core.afterStore(replica, entries, null)
-    core.events.push({ type: 'stored', space, count: entries.length, entries, from: 'local' })
-    core.afterLocalRelease(replica, nowMs)
+    core.afterLocalEntries(replica, entries, nowMs)
     return entries
   }
 
@@ -180,9 +178,7 @@ export class SyncEngine {
     const outcomes = core.localWrite(replica, nowMs, () => replica.appendEach(core.keyPair, bodies, nowMs))
     const entries = outcomes.flatMap(o => 'entry' in o ? [o.entry] : [])
     if (entries.length === 0) return outcomes
-    core.afterStore(replica, entries, null)
-    core.events.push({ type: 'stored', space, count: entries.length, entries, from: 'local' })
-    core.afterLocalRelease(replica, nowMs)
+    core.afterLocalEntries(replica, entries, nowMs)
     return outcomes
   }
 

@@ -100,24 +100,24 @@ export class Session {
    * UNGRANTED_FORK_BYTES_MAX over all spaces, and taken again when that space's ACL changes (SyncCore.onAclChanged).
    * Not verified until then: the position is checked before the signatures, and a bad proof is charged when judged.
    */
-  readonly ungrantedForks: { readonly space: SpaceKey, readonly a: SignedBytes, readonly b: SignedBytes }[] = []
+  #ungrantedForks: { readonly space: SpaceKey, readonly a: SignedBytes, readonly b: SignedBytes }[] = []
   #ungrantedForkBytes = 0
   readonly #claim: () => boolean
 
   /** A fork proof of a feed no grant covers here yet: kept while the bounds allow, until the ACL changes. */
   keepUngrantedFork (space: SpaceKey, a: SignedBytes, b: SignedBytes): void {
     const bytes = proofBytes(a, b)
-    if (this.ungrantedForks.length >= UNGRANTED_FORKS_MAX) return
+    if (this.#ungrantedForks.length >= UNGRANTED_FORKS_MAX) return
     if (this.#ungrantedForkBytes + bytes > UNGRANTED_FORK_BYTES_MAX) return
-    this.ungrantedForks.push({ space, a, b })
+    this.#ungrantedForks.push({ space, a, b })
     this.#ungrantedForkBytes += bytes
   }
 
   /** The kept proofs of `space`, no longer kept (taken again by the caller). */
   takeUngrantedForks (space: SpaceKey): { readonly a: SignedBytes, readonly b: SignedBytes }[] {
-    const taken = this.ungrantedForks.filter(f => f.space === space)
+    const taken = this.#ungrantedForks.filter(f => f.space === space)
     if (taken.length === 0) return taken
-    this.ungrantedForks.splice(0, this.ungrantedForks.length, ...this.ungrantedForks.filter(f => f.space !== space))
+    this.#ungrantedForks = this.#ungrantedForks.filter(f => f.space !== space)
     for (const { a, b } of taken) this.#ungrantedForkBytes -= proofBytes(a, b)
     return taken
   }
