@@ -270,7 +270,10 @@ export class SyncCore {
     if (result.reject?.reason === 'ungranted-fork') {
       const ownFeed = authorKeyOf(decodeEntry(a[0], a[1]).author) === session.peer
       if (!ownFeed || isMember(replica, session.peer)) {
-        if (session.spaces.has(replica.key)) session.keepUngrantedFork(replica.key, a, b)
+        if (!session.spaces.has(replica.key)) return
+        let keptByAll = 0
+        for (const s of this.sessions.values()) keptByAll += s.ungrantedForkBytes
+        session.keepUngrantedFork(replica.key, a, b, keptByAll)
         return
       }
     }

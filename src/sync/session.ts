@@ -10,6 +10,8 @@ const UNHELD_STATUS_MAX = 1024
 /** Fork proofs of feeds no grant covers here yet that one peer's session keeps, all spaces together (Session). */
 const UNGRANTED_FORKS_MAX = 16
 const UNGRANTED_FORK_BYTES_MAX = 512 * 1024
+/** The same, over every peer's session: new identities do not multiply it (decision 17). */
+const UNGRANTED_FORK_BYTES_ALL_MAX = 8 * 1024 * 1024
 
 /**
  * What we know of one neighbour: per shared space, how far it holds each
@@ -97,18 +99,26 @@ export class Session {
   /**
    * Fork proofs it sent of feeds no grant covers here yet (we are behind its ACL, or it is behind ours in seeing us
    * as a member): a peer sends each proof once, so they are kept, the first UNGRANTED_FORKS_MAX and at most
-   * UNGRANTED_FORK_BYTES_MAX over all spaces, and taken again when that space's ACL changes (SyncCore.onAclChanged).
-   * Not verified until then: the position is checked before the signatures, and a bad proof is charged when judged.
+   * UNGRANTED_FORK_BYTES_MAX over all spaces (UNGRANTED_FORK_BYTES_ALL_MAX over all peers), and taken again when
+   * that space's ACL changes (SyncCore.onAclChanged). Not verified until then: the position is checked before the
+   * signatures, and a bad proof is charged when judged.
    */
   #ungrantedForks: { readonly space: SpaceKey, readonly a: SignedBytes, readonly b: SignedBytes }[] = []
   #ungrantedForkBytes = 0
   readonly #claim: () => boolean
 
-  /** A fork proof of a feed no grant covers here yet: kept while the bounds allow, until the ACL changes. */
-  keepUngrantedFork (space: SpaceKey, a: SignedBytes, b: SignedBytes): void {
+  /** Bytes of the fork proofs kept for this peer (keepUngrantedFork). */
+  get ungrantedForkBytes (): number { return this.#ungrantedForkBytes }
+
+  /**
+   * A fork proof of a feed no grant covers here yet: kept while the bounds allow (`keptByAll`: what every session
+   * keeps now), until the ACL changes.
+   */
+  keepUngrantedFork (space: SpaceKey, a: SignedBytes, b: SignedBytes, keptByAll: number): void {
     const bytes = proofBytes(a, b)
     if (this.#ungrantedForks.length >= UNGRANTED_FORKS_MAX) return
     if (this.#ungrantedForkBytes + bytes > UNGRANTED_FORK_BYTES_MAX) return
+    if (keptByAll + bytes > UNGRANTED_FORK_BYTES_ALL_MAX) return
     this.#ungrantedForks.push({ space, a, b })
     this.#ungrantedForkBytes += bytes
   }
