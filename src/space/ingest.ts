@@ -125,9 +125,21 @@ export function retryPending (s: ReplicaState, nowMs: number): IngestResult[] {
     const count = s.store.feed(s.key, author, epoch)?.count ?? 0
     const run = s.pending.takeRun(feed, count)
     if (run.length === 0) continue
-    for (const group of groupByPeer(run)) results.push(ingestAuthentic(s, group.items, group.from, nowMs))
+    for (const group of groupByPeer(run)) results.push(ingestReleased(s, group, nowMs))
   }
   return results
+}
+
+/**
+ * Entries held pending, let through (time passed, the ACL changed, or their feed reached them): a reject of them is
+ * the fault of the peer that sent them, named in `releasedFaults`, never of whatever let them through. A divergence
+ * is not named: its sender was marked as holding the feed to the end of its run, so the feed is pulled from it again
+ * and the divergence found there, as for any run.
+ */
+function ingestReleased (s: ReplicaState, group: PendingGroup, nowMs: number): IngestResult {
+  const { reject, diverged: _, ...result } = ingestAuthentic(s, group.items, group.from, nowMs)
+  if (reject === undefined) return result
+  return { ...result, releasedFaults: [...result.releasedFaults, { from: group.from, reject }] }
 }
 
 /** Entries whose signatures are settled (a verified run, or signed here), through every other check of the pipeline. */
@@ -216,7 +228,6 @@ function admit (
     if (joinCheck === 'bad') {
       const detail = `join at seq ${e.seq} is not countersigned by its invite's key`
       result.reject = { reason: 'bad-join-proof', detail }
-
       break
     }
     if (blocked || joinCheck === 'missing') {
@@ -239,11 +250,12 @@ function retryAfterStore (s: ReplicaState, feedKey: string, nowMs: number, resul
   const { author, epoch } = parseFeedKey(feedKey)
   const count = s.store.feed(s.key, author, epoch)?.count ?? 0
   const next = s.pending.takeRun(feedKey, count)
-  const more = [...groupByPeer(next).map(g => ingestAuthentic(s, g.items, g.from, nowMs))]
+  const more = groupByPeer(next).map(g => ingestReleased(s, g, nowMs))
   if (result.aclChanged) more.push(...retryPending(s, nowMs))
   for (const r of more) {
     result.stored.push(...r.stored)
     result.released.push(...r.stored)
+    result.releasedFaults.push(...r.releasedFaults)
     result.duplicates += r.duplicates
     result.aclChanged ||= r.aclChanged
     if (r.fork !== undefined) result.fork ??= r.fork
@@ -272,8 +284,10 @@ export function decodeOrReject<T extends object> (decode: () => T): T | Reject {
   }
 }
 
-function groupByPeer (items: readonly PendingEntry[]): { from: string, items: AuthEntry[] }[] {
-  const groups: { from: string, items: AuthEntry[] }[] = []
+interface PendingGroup { readonly from: string, readonly items: AuthEntry[] }
+
+function groupByPeer (items: readonly PendingEntry[]): PendingGroup[] {
+  const groups: PendingGroup[] = []
   for (const it of items) {
     const g = groups[groups.length - 1]
     if (g !== undefined && g.from === it.from) g.items.push(it)

@@ -19,6 +19,12 @@ type RejectReason =
 
 export interface Reject { readonly reason: RejectReason, readonly detail: string }
 
+/**
+ * A reject of entries held pending, found once an ingest let them through: the fault of the peer that sent them
+ * earlier (`from`), not of the sender of the run that let them through.
+ */
+export interface ReleasedFault { readonly from: string, readonly reject: Reject }
+
 export interface IngestResult {
   /** Every entry stored, those of the ingested run first, then those held pending that it let through. */
   readonly stored: Entry[]
@@ -36,13 +42,20 @@ export interface IngestResult {
   reject?: Reject
   /** Our chain and the sender's differ at or before this seq: ask the sender for this entry to prove a fork. */
   diverged?: { readonly author: AuthorKey, readonly epoch: number, readonly seq: number }
+  /** Rejects of entries let out of pending (and so not in `released`), by the peers that sent them. */
+  readonly releasedFaults: ReleasedFault[]
   /** A fork proven by this ingest, to forward to every neighbour. */
   fork?: ForkProof
   aclChanged: boolean
 }
 
+/** What a local write let out of pending (stored with it), and what was wrong with what it let out. */
+export interface ReleasedByLocal { readonly entries: readonly Entry[], readonly faults: readonly ReleasedFault[] }
+
+export const NOTHING_RELEASED: ReleasedByLocal = { entries: [], faults: [] }
+
 export function emptyResult (): IngestResult {
-  return { stored: [], released: [], duplicates: 0, pending: 0, dropped: 0, aclChanged: false }
+  return { stored: [], released: [], releasedFaults: [], duplicates: 0, pending: 0, dropped: 0, aclChanged: false }
 }
 
 /** A user's request that cannot be done: an error with a stable code and a next step (decision 13). */

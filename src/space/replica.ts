@@ -14,7 +14,8 @@ import { adoptSpace, createSpace, openSpace } from './lifecycle.ts'
 import { isLeaveNotice } from './leave-notice.ts'
 import * as local from './local-writes.ts'
 import type { LocalBodies, LocalOutcome } from './local-writes.ts'
-import type { IngestResult, Reject } from './outcome.ts'
+import { NOTHING_RELEASED } from './outcome.ts'
+import type { IngestResult, Reject, ReleasedByLocal } from './outcome.ts'
 import { localRole, noteRevoke, revokeOf } from './revocation.ts'
 import * as serving from './serving.ts'
 import type { ReplicaState } from './state.ts'
@@ -77,9 +78,9 @@ export class SpaceReplica {
   get owner (): AuthorKey { return this.#s.owner }
   get acl (): Acl { return this.#s.acl }
   /** What the last local write let out of pending (stored with it), once: for the sync layer to announce. */
-  takeReleasedByLocal (): readonly Entry[] {
+  takeReleasedByLocal (): ReleasedByLocal {
     const released = this.#s.releasedByLocal
-    this.#s.releasedByLocal = []
+    this.#s.releasedByLocal = NOTHING_RELEASED
     return released
   }
 

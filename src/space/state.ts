@@ -5,6 +5,8 @@ import { authorKeyOf, spaceKeyOf } from '../ids/index.ts'
 import type { FeedState, ForkProof, Store, StoredEntry } from '../store/index.ts'
 import type { Acl } from './acl.ts'
 import { computeAcl } from './acl-compute.ts'
+import { NOTHING_RELEASED } from './outcome.ts'
+import type { ReleasedByLocal } from './outcome.ts'
 import type { ForkAt } from './acl-compute.ts'
 import { PendingQueue } from './pending.ts'
 import { readOrSkip } from './reads.ts'
@@ -48,10 +50,11 @@ export class ReplicaState {
   /** An epoch local authors open above, though the store no longer holds it (a space left and joined again). */
   epochFloor = 0
   /**
-   * What the last local write let out of pending (stored with it: a grant admits entries a peer sent before it), for
-   * the sync layer to announce (SpaceReplica.takeReleasedByLocal). Only the last write's: held until the next one.
+   * What the last local write let out of pending (stored with it: a grant admits entries a peer sent before it), and
+   * what was wrong with what it let out, for the sync layer to announce, charge and probe
+   * (SpaceReplica.takeReleasedByLocal). Only the last write's: held until the next one.
    */
-  releasedByLocal: readonly Entry[] = []
+  releasedByLocal: ReleasedByLocal = NOTHING_RELEASED
 
   constructor (store: Store, genesis: SignedGenesis, epochSalt: number) {
     this.store = store

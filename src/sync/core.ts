@@ -2,8 +2,8 @@ import { ACL_TYPES, cidFromBytes, compareClocks, decodeEntry, fromHex } from '..
 import type { Body, Clock, Entry, SignedBytes, StatusHead } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, spaceKeyOf } from '../ids/index.ts'
-import { PENDING_BYTES_MAX, PENDING_BYTES_PER_PEER_MAX, SpaceError } from '../space/index.ts'
-import type { IngestResult, SpaceReplica } from '../space/index.ts'
+import { emptyResult, PENDING_BYTES_MAX, PENDING_BYTES_PER_PEER_MAX, SpaceError } from '../space/index.ts'
+import type { IngestResult, ReleasedFault, SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import { ClaimBudget, CLAIMS_PER_PEER_MAX } from './claims.ts'
 import { PENDING_RETRY_MS, SCORE } from './constants.ts'
@@ -189,11 +189,10 @@ export class SyncCore {
    * peers: announced to every member neighbour and followed up, as a timer's retry of pending entries is.
    */
   afterLocalRelease (replica: SpaceReplica, nowMs: number): void {
-    const released = replica.takeReleasedByLocal()
-    if (released.length === 0) return
-    const aclChanged = released.some(e => ACL_TYPES.includes(e.body.t))
-    const result = { stored: [...released], released: [], duplicates: 0, pending: 0, dropped: 0, aclChanged }
-    this.afterRetry(replica, result, nowMs)
+    const { entries, faults } = replica.takeReleasedByLocal()
+    if (entries.length === 0 && faults.length === 0) return
+    const aclChanged = entries.some(e => ACL_TYPES.includes(e.body.t))
+    this.afterRetry(replica, { ...emptyResult(), stored: [...entries], releasedFaults: [...faults], aclChanged }, nowMs)
   }
 
   /** Entries a retry of pending ones stored: announced to all, and their feeds pulled on from where they now end. */
@@ -228,7 +227,19 @@ export class SyncCore {
       this.send(this.membership.relayFork(replica, result.fork, this.sessions.values()))
     }
     if (result.aclChanged) this.onAclChanged(replica, nowMs)
+    for (const fault of result.releasedFaults) this.#releasedFault(fault, nowMs)
     if (result.pending > 0) this.schedulePendingRetry(nowMs)
+  }
+
+  /**
+   * Entries a peer sent earlier, held pending, turned out invalid once let through: charged to that peer as if just
+   * sent (no honest peer sends a bad join proof or a clock regression: it stores neither). A peer gone is not charged.
+   */
+  #releasedFault ({ from, reject }: ReleasedFault, nowMs: number): void {
+    const session = this.sessions.get(from as AuthorKey)
+    if (session === undefined) return
+    const reason = `invalid entry (${reject.reason}), held pending: ${reject.detail}`
+    this.penalize(session, SCORE.invalidEntry, reason, nowMs)
   }
 
   /** New entries go to member neighbours as the relay decides (never back to where they came from). */

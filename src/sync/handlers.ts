@@ -112,6 +112,8 @@ export function onEntries (core: SyncCore, session: Session, msg: Msg<'entries'>
   }
   if (fork !== undefined) core.send(core.pulls.refineFork(session, replica, fork, nowMs))
   core.afterIngest(replica, result, session.peer, nowMs)
+  // Entries this peer sent earlier, let out of pending by this run, may have been charged to it up to a ban.
+  if (!core.sessions.has(session.peer)) return
   if (isJoin && author === session.peer && reject === undefined) {
     const answered = core.membership.answerJoin(session, replica, head, nowMs)
     if (answered !== 'repeated') core.send(answered)
