@@ -131,15 +131,15 @@ export function retryPending (s: ReplicaState, nowMs: number): IngestResult[] {
 }
 
 /**
- * Entries held pending, let through (time passed, the ACL changed, or their feed reached them): a reject of them is
- * the fault of the peer that sent them, named in `releasedFaults`, never of whatever let them through. A divergence
- * is not named: its sender was marked as holding the feed to the end of its run, so the feed is pulled from it again
- * and the divergence found there, as for any run.
+ * Entries held pending, let through (time passed, the ACL changed, or their feed reached them): a reject or a
+ * divergence of them is for the peer that sent them, named in `releasedFaults`, never for whatever let them through.
  */
 function ingestReleased (s: ReplicaState, group: PendingGroup, nowMs: number): IngestResult {
-  const { reject, diverged: _, ...result } = ingestAuthentic(s, group.items, group.from, nowMs)
-  if (reject === undefined) return result
-  return { ...result, releasedFaults: [...result.releasedFaults, { from: group.from, reject }] }
+  const { reject, diverged, ...result } = ingestAuthentic(s, group.items, group.from, nowMs)
+  const { from } = group
+  if (reject !== undefined) result.releasedFaults.push({ from, reject })
+  if (diverged !== undefined) result.releasedFaults.push({ from, diverged })
+  return result
 }
 
 /** Entries whose signatures are settled (a verified run, or signed here), through every other check of the pipeline. */

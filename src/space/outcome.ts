@@ -19,11 +19,16 @@ type RejectReason =
 
 export interface Reject { readonly reason: RejectReason, readonly detail: string }
 
+/** Where our chain of a feed and a peer's differ, at or before `seq`: ask that peer for it to prove a fork. */
+interface Divergence { readonly author: AuthorKey, readonly epoch: number, readonly seq: number }
+
 /**
- * A reject of entries held pending, found once an ingest let them through: the fault of the peer that sent them
- * earlier (`from`), not of the sender of the run that let them through.
+ * A reject or a divergence of entries held pending, found once an ingest let them through: for the peer that sent
+ * them earlier (`from`), not for the sender of the run that let them through.
  */
-export interface ReleasedFault { readonly from: string, readonly reject: Reject }
+export type ReleasedFault =
+  | { readonly from: string, readonly reject: Reject }
+  | { readonly from: string, readonly diverged: Divergence }
 
 export interface IngestResult {
   /** Every entry stored, those of the ingested run first, then those held pending that it let through. */
@@ -41,8 +46,8 @@ export interface IngestResult {
   dropped: number
   reject?: Reject
   /** Our chain and the sender's differ at or before this seq: ask the sender for this entry to prove a fork. */
-  diverged?: { readonly author: AuthorKey, readonly epoch: number, readonly seq: number }
-  /** Rejects of entries let out of pending (and so not in `released`), by the peers that sent them. */
+  diverged?: Divergence
+  /** Rejects and divergences of entries let out of pending (so not in `released`), by the peers that sent them. */
   readonly releasedFaults: ReleasedFault[]
   /** A fork proven by this ingest, to forward to every neighbour. */
   fork?: ForkProof

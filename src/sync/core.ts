@@ -227,18 +227,26 @@ export class SyncCore {
       this.send(this.membership.relayFork(replica, result.fork, this.sessions.values()))
     }
     if (result.aclChanged) this.onAclChanged(replica, nowMs)
-    for (const fault of result.releasedFaults) this.#releasedFault(fault, nowMs)
+    for (const fault of result.releasedFaults) this.#releasedFault(replica, fault, nowMs)
     if (result.pending > 0) this.schedulePendingRetry(nowMs)
   }
 
   /**
-   * Entries a peer sent earlier, held pending, turned out invalid once let through: charged to that peer as if just
-   * sent (no honest peer sends a bad join proof or a clock regression: it stores neither). A peer gone is not charged.
+   * Entries a peer sent earlier, held pending, found wrong once let through, as they would have been at once had they
+   * needed no wait: invalid, charged to that peer (no honest peer sends a bad join proof or a clock regression: it
+   * stores neither); not linked to what we stored since, probed of that peer to prove the fork (nothing else would
+   * ask it: the run was taken). A peer gone is neither.
    */
-  #releasedFault ({ from, reject }: ReleasedFault, nowMs: number): void {
-    const session = this.sessions.get(from as AuthorKey)
-    if (session === undefined) return
-    const reason = `invalid entry (${reject.reason}), held pending: ${reject.detail}`
+  #releasedFault (replica: SpaceReplica, fault: ReleasedFault, nowMs: number): void {
+    const session = this.sessions.get(fault.from as AuthorKey)
+    if (session === undefined || !session.spaces.has(replica.key)) return
+    if ('diverged' in fault) {
+      const { author, epoch, seq } = fault.diverged
+      this.stats.divergedRuns++
+      this.send(this.pulls.probe(session, replica, feedKey(author, epoch), seq, nowMs))
+      return
+    }
+    const reason = `invalid entry (${fault.reject.reason}), held pending: ${fault.reject.detail}`
     this.penalize(session, SCORE.invalidEntry, reason, nowMs)
   }
 
