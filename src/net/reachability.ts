@@ -1,9 +1,9 @@
-import net from 'node:net'
 import { byteStream, getNetConfig } from '@libp2p/utils'
 import type { Connection, PeerId, Startable, Stream, TypedEventTarget, Libp2pEvents } from '@libp2p/interface'
 import { CODE_P2P } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { RELAY_V2_HOP_CODEC } from '@libp2p/circuit-relay-v2'
+import { dialBack } from './dial-back.ts'
 
 /**
  * Whether this node can be dialled from outside, learned from members, and
@@ -18,8 +18,9 @@ import { RELAY_V2_HOP_CODEC } from '@libp2p/circuit-relay-v2'
  * peers in distinct /8 networks (a deployment has a handful of members), and
  * answers strangers. Here only a member is answered, a member is dialled back
  * only at the address its connection comes from (no one can aim the dial
- * elsewhere), with a bare TCP connect that sends nothing, once per
- * ASK_INTERVAL_MS per member. A port a member reached is confirmed to
+ * elsewhere), once per ASK_INTERVAL_MS per member, and reached only if the
+ * listener there proves the member's key (dial-back.ts: as far as libp2p's
+ * TLS handshake, no connection made). A port a member reached is confirmed to
  * libp2p's address manager, as AutoNAT would: libp2p 3 announces a public
  * listen address (identify, getMultiaddrs) only once it is confirmed.
  */
@@ -194,10 +195,13 @@ export class ReachService implements Startable {
       // Refused (not yet a member there, full): tried again on the retry timer, a few times.
       this.#relays.delete(peer)
       this.#refusals.set(peer, (this.#refusals.get(peer) ?? 0) + 1)
+      // The retry timer the round that started this armed may have fired while it was in flight (then, with the peer
+      // in #relays, that round had nothing to do, and armed none): without this, nothing would ever try again.
+      this.#retryLater()
     }
   }
 
-  /** A member asks to be dialled back: a bare TCP connect to its connection's own address, at the port it names. */
+  /** A member asks to be dialled back: at its connection's own address, the port it names, its key proven there. */
   async #serve (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
     const now = Date.now()
@@ -215,7 +219,7 @@ export class ReachService implements Startable {
       const asked = (await bytes.read({ bytes: 2, signal })).subarray()
       const port = ((asked[0] ?? 0) << 8) | (asked[1] ?? 0)
       const host = getNetConfig(connection.remoteAddr).host
-      const reached = port !== 0 && await probe(host, port)
+      const reached = port !== 0 && await dialBack(host, port, connection.remotePeer, PROBE_TIMEOUT_MS)
       await bytes.write(Uint8Array.of(reached ? 1 : 0), { signal })
       await stream.close({ signal })
     } catch (err) {
@@ -242,15 +246,4 @@ function tcpPort (addr: Multiaddr): number | undefined {
   if (isRelayed({ remoteAddr: addr } as Connection)) return undefined
   const tcp = addr.getComponents().find(c => c.name === 'tcp')
   return tcp?.value === undefined ? undefined : Number(tcp.value)
-}
-
-/** Whether a TCP connection to host:port opens (then closed at once, nothing sent). */
-async function probe (host: string, port: number): Promise<boolean> {
-  return await new Promise(resolve => {
-    const socket = net.connect({ host, port, timeout: PROBE_TIMEOUT_MS })
-    const done = (ok: boolean): void => { socket.destroy(); resolve(ok) }
-    socket.once('connect', () => { done(true) })
-    socket.once('error', () => { done(false) })
-    socket.once('timeout', () => { done(false) })
-  })
 }

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import type { Libp2p } from 'libp2p'
@@ -14,7 +15,8 @@ import { hop, STATUS, stranger } from './relay-hop.ts'
  * Member relays on this machine's loopback. The relay R listens on
  * 127.0.0.1; A and B listen on 127.0.0.2 and 127.0.0.3 but dial from
  * 127.0.0.1, so when R dials a member back at the address its connection
- * comes from, nobody answers: to R they look like nodes behind a NAT. So
+ * comes from, nobody answers (at B's, someone else does, and is found not
+ * to be B): to R they look like nodes behind a NAT. So
  * each learns it is not reachable and reserves a slot at R; B reaches A
  * through R, they sync kv and a folder that R does not hold (its chunks can
  * only come from A, over the relay); and R refuses a stranger's reservation
@@ -41,6 +43,23 @@ async function startNode (name: string, ip: string, relayLimits?: NodeOptions['r
 
 const circuitAddr = (n: Node): string | undefined => n.id().addrs.find(a => a.includes('/p2p-circuit'))
 
+let squatting: net.Server | undefined
+/**
+ * Someone else listening at the node's port on 127.0.0.1, where R dials it back: the kernel hands out one port
+ * number on several loopback addresses, so a node of a test running beside this one can be there by chance (a CI
+ * run failed so, when a bare TCP connect was the dial-back: B believed itself reachable and reserved no slot). Made
+ * certain here; R must find it is not B. (If the port is taken there already, someone is squatting it anyway.)
+ */
+async function squatter (n: Node): Promise<void> {
+  const port = Number(/\/tcp\/(\d+)/.exec(n.id().addrs.find(a => a.includes('/ip4/127.0.0.')) ?? '')?.[1])
+  assert.ok(port > 0)
+  const server = net.createServer(socket => { socket.on('error', () => {}) })
+  await new Promise<void>(resolve => {
+    server.once('error', () => { resolve() })
+    server.listen(port, '127.0.0.1', () => { squatting = server; resolve() })
+  })
+}
+
 describe('member relays on loopback', { timeout: 600_000 }, () => {
   let r: Node, a: Node, b: Node
   let space: string
@@ -52,20 +71,23 @@ describe('member relays on loopback', { timeout: 600_000 }, () => {
     r = await startNode('r', '127.0.0.1', { ...limits, maxMiBps: CAP_MIB_PER_SECOND })
     a = await startNode('a', '127.0.0.2')
     b = await startNode('b', '127.0.0.3')
+    await squatter(b)
     space = r.createSpace('relayed').id
     for (const n of [a, b]) await n.join(r.invite(space, 'writer', 1, 3_600_000).token)
   })
   after(async () => {
     await outsider?.stop()
+    squatting?.close()
     for (const n of nodes) await n.stop()
     fs.rmSync(root, { recursive: true, force: true })
   })
 
   test('members no one can dial back learn it and reserve a slot at the reachable member', async () => {
     await waitFor(() => circuitAddr(a) !== undefined && circuitAddr(b) !== undefined, 60_000,
-      () => JSON.stringify({ a: a.id().addrs, b: b.id().addrs }))
+      () => JSON.stringify({ a: a.id().addrs, b: b.id().addrs, reach: { a: a.reachability(), b: b.reachability() } }))
     assert.equal(a.reachability().status, 'unreachable')
     assert.deepEqual(a.reachability().relays, [r.peerId])
+    assert.equal(b.reachability().status, 'unreachable', 'what listens at B\'s port on 127.0.0.1 is not B')
     await waitFor(() => r.reachability().status === 'reachable', 60_000, () => JSON.stringify(r.reachability()))
     assert.ok(circuitAddr(a)?.includes(`/p2p/${r.peerId}/p2p-circuit`), circuitAddr(a))
   })
