@@ -119,15 +119,17 @@ export function ingestStatus (s: ReplicaState, record: SignedBytes, nowMs: numbe
 
 /** Retries pending entries: after time passed (clock skew) or the ACL changed. */
 export function retryPending (s: ReplicaState, nowMs: number): IngestResult[] {
-  const results: IngestResult[] = []
-  for (const feed of s.pending.feeds()) {
-    const { author, epoch } = parseFeedKey(feed)
-    const count = s.store.feed(s.key, author, epoch)?.count ?? 0
-    const run = s.pending.takeRun(feed, count)
-    if (run.length === 0) continue
-    for (const group of groupByPeer(run)) results.push(ingestReleased(s, group, nowMs))
-  }
-  return results
+  return s.pending.feeds().flatMap(feed => releaseFeed(s, feed, nowMs))
+}
+
+/**
+ * What of a feed's held entries can be judged now, ingested: those a run stored since passed (each a duplicate, or
+ * the proof of a fork: dropped unchecked, that proof was lost), then the run from the feed's end on.
+ */
+function releaseFeed (s: ReplicaState, feed: string, nowMs: number): IngestResult[] {
+  const { author, epoch } = parseFeedKey(feed)
+  const { passed, run } = s.pending.take(feed, s.store.feed(s.key, author, epoch)?.count ?? 0)
+  return groupByPeer([...passed, ...run]).map(group => ingestReleased(s, group, nowMs))
 }
 
 /**
@@ -169,10 +171,10 @@ export function ingestAuthentic (
     const heldEntry = readOrSkip(() => decodeStoredEntry(held.bytes, held.sig))
     // Held under an older version's weaker checks: no proof can be made of it.
     if (heldEntry === undefined) return result
-    if (!entrySignatureValid(entry)) {
-      const detail = `entry at a forked position ${entry.seq} is not signed by its author`
-      return { ...result, reject: { reason: 'bad-signature', detail } }
-    }
+    // No proof can be made of an entry whose own signature does not verify, and it is not the sender's doing: it came
+    // in an authentic run (a later signature covers its bytes), so its author made it, and an honest node stores and
+    // relays it as it came (one signature is checked per run).
+    if (!verified && !entrySignatureValid(entry)) return result
     if (!held.verified && !entrySignatureValid(heldEntry)) return result
     return { ...commitFork(s, heldEntry, entry), duplicates: result.duplicates }
   }
@@ -247,18 +249,15 @@ function admit (
 }
 
 function retryAfterStore (s: ReplicaState, feedKey: string, nowMs: number, result: IngestResult): void {
-  const { author, epoch } = parseFeedKey(feedKey)
-  const count = s.store.feed(s.key, author, epoch)?.count ?? 0
-  const next = s.pending.takeRun(feedKey, count)
-  const more = groupByPeer(next).map(g => ingestReleased(s, g, nowMs))
+  const more = releaseFeed(s, feedKey, nowMs)
   if (result.aclChanged) more.push(...retryPending(s, nowMs))
   for (const r of more) {
     result.stored.push(...r.stored)
     result.released.push(...r.stored)
     result.releasedFaults.push(...r.releasedFaults)
+    result.releasedForks.push(...r.releasedForks, ...(r.fork === undefined ? [] : [r.fork]))
     result.duplicates += r.duplicates
     result.aclChanged ||= r.aclChanged
-    if (r.fork !== undefined) result.fork ??= r.fork
   }
 }
 
@@ -286,11 +285,20 @@ export function decodeOrReject<T extends object> (decode: () => T): T | Reject {
 
 interface PendingGroup { readonly from: string, readonly items: AuthEntry[] }
 
+/**
+ * Held entries as the runs to ingest: one from each peer's entries that link by hash. The pending queue holds one
+ * entry a position, of whatever run brought it, and only a run was checked to link (ingestRun): two runs of one peer
+ * from two branches of a forked feed, taken as one, were stored as a chain that does not link, which every node
+ * pulling it from us then charged to us, up to a ban.
+ */
 function groupByPeer (items: readonly PendingEntry[]): PendingGroup[] {
   const groups: PendingGroup[] = []
   for (const it of items) {
     const g = groups[groups.length - 1]
-    if (g !== undefined && g.from === it.from) g.items.push(it)
+    const last = g?.items[g.items.length - 1]?.entry
+    const links = last !== undefined && it.entry.seq === last.seq + 1 && it.entry.prev !== null &&
+      bytesEqual(it.entry.prev, last.id)
+    if (g !== undefined && g.from === it.from && links) g.items.push(it)
     else groups.push({ from: it.from, items: [it] })
   }
   return groups

@@ -51,6 +51,8 @@ export interface IngestResult {
   readonly releasedFaults: ReleasedFault[]
   /** A fork proven by this ingest, to forward to every neighbour. */
   fork?: ForkProof
+  /** Forks proven by entries it let out of pending (or found at positions it passed), to forward as well. */
+  readonly releasedForks: ForkProof[]
   aclChanged: boolean
 }
 
@@ -60,7 +62,10 @@ export interface ReleasedByLocal { readonly entries: readonly Entry[], readonly 
 export const NOTHING_RELEASED: ReleasedByLocal = { entries: [], faults: [] }
 
 export function emptyResult (): IngestResult {
-  return { stored: [], released: [], releasedFaults: [], duplicates: 0, pending: 0, dropped: 0, aclChanged: false }
+  return {
+    stored: [], released: [], releasedFaults: [], releasedForks: [], duplicates: 0, pending: 0, dropped: 0,
+    aclChanged: false
+  }
 }
 
 /** A user's request that cannot be done: an error with a stable code and a next step (decision 13). */

@@ -62,20 +62,24 @@ export class PendingQueue {
     return kept
   }
 
-  /** Removes and returns the contiguous run of held entries of a feed starting at `seq`. */
-  takeRun (feed: string, seq: number): PendingEntry[] {
+  /**
+   * Removes and returns what of a feed's held entries a feed of `count` entries can take now: the contiguous run
+   * from `count` on, and, in seq order, those below it. A run stored since passed their positions: each is what was
+   * stored there (a duplicate) or another entry there (the proof of a fork), for the caller to tell which.
+   */
+  take (feed: string, count: number): { readonly passed: PendingEntry[], readonly run: PendingEntry[] } {
     const seqs = this.#feeds.get(feed)
+    if (seqs === undefined) return { passed: [], run: [] }
+    const below = [...seqs].filter(([s]) => s < count).sort((x, y) => x[0] - y[0])
+    for (const [s, item] of below) this.#forget(feed, seqs, s, item)
     const run: PendingEntry[] = []
-    if (seqs === undefined) return run
-    for (let s = seq; seqs.has(s); s++) {
+    for (let s = count; seqs.has(s); s++) {
       const item = seqs.get(s) as PendingEntry
       run.push(item)
       this.#forget(feed, seqs, s, item)
     }
-    // Held entries below `seq` are stored by now: drop them.
-    for (const [s, item] of seqs) if (s < seq) this.#forget(feed, seqs, s, item)
     if (seqs.size === 0) this.#feeds.delete(feed)
-    return run
+    return { passed: below.map(([, item]) => item), run }
   }
 
   /** The first seq at or after `seq` that is not held for this feed. */

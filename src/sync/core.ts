@@ -222,9 +222,9 @@ export class SyncCore {
         if (e.body.t === 'join' && e.seq === 0) this.membership.redeemIfMine(replica, e, nowMs)
       }
     }
-    if (result.fork !== undefined) {
-      this.events.push({ type: 'fork', space: replica.key, proof: result.fork })
-      this.send(this.membership.relayFork(replica, result.fork, this.sessions.values()))
+    for (const proof of result.fork === undefined ? result.releasedForks : [result.fork, ...result.releasedForks]) {
+      this.events.push({ type: 'fork', space: replica.key, proof })
+      this.send(this.membership.relayFork(replica, proof, this.sessions.values()))
     }
     if (result.aclChanged) this.onAclChanged(replica, nowMs)
     for (const fault of result.releasedFaults) this.#releasedFault(replica, fault, nowMs)
@@ -244,6 +244,7 @@ export class SyncCore {
       const { author, epoch, seq } = fault.diverged
       this.stats.divergedRuns++
       this.send(this.pulls.probe(session, replica, feedKey(author, epoch), seq, nowMs))
+      session.shared(replica.key).diverges(feedKey(author, epoch), seq + 1)
       return
     }
     const reason = `invalid entry (${fault.reject.reason}), held pending: ${fault.reject.detail}`

@@ -104,13 +104,18 @@ export function onEntries (core: SyncCore, session: Session, msg: Msg<'entries'>
   } else if (!solicited && !core.relay.pushes && result.stored.length === 0 && result.duplicates > 0) {
     core.penalize(session, SCORE.unsolicited, 'replay: entries nobody asked for, already held', nowMs)
   }
-  if (!core.sessions.has(session.peer)) return
-  session.shared(replica.key).holds(fk, head.seq + run.length)
   const { diverged, fork, reject } = result
-  if (diverged !== undefined) {
-    core.send(core.pulls.probe(session, replica, feedKey(diverged.author, diverged.epoch), diverged.seq, nowMs))
+  if (core.sessions.has(session.peer)) {
+    session.shared(replica.key).holds(fk, head.seq + run.length)
+    if (diverged !== undefined) {
+      const at = feedKey(diverged.author, diverged.epoch)
+      core.send(core.pulls.probe(session, replica, at, diverged.seq, nowMs))
+      session.shared(replica.key).diverges(at, diverged.seq + 1)
+    }
+    if (fork !== undefined) core.send(core.pulls.refineFork(session, replica, fork, nowMs))
   }
-  if (fork !== undefined) core.send(core.pulls.refineFork(session, replica, fork, nowMs))
+  // What the run stored, and what it let out of pending, is followed up also when its sender was just banned (a
+  // valid prefix of a run, then a bad entry): others are owed it, and what it let out may be another peer's fault.
   core.afterIngest(replica, result, session.peer, nowMs)
   // Entries this peer sent earlier, let out of pending by this run, may have been charged to it up to a ban.
   if (!core.sessions.has(session.peer)) return

@@ -57,6 +57,17 @@ export class SharedSpace {
     if (this.unheldStatus.size < UNHELD_STATUS_MAX) this.unheldStatus.set(author, clock)
   }
 
+  /**
+   * Its chain of `fk` and ours differ below `count` (a run it sent did not link to ours): what it holds past that
+   * does not extend our feed, so it is not pulled from again for it until it announces more. (Pulled again at once,
+   * the same run diverged again, without end, when the fork could not be proven: its entry there, the author's,
+   * carries a signature that does not verify. Both ends then charged each other for flooding.)
+   */
+  diverges (fk: FeedKey, count: number): void {
+    const known = this.known.get(fk)
+    if (known !== undefined && known > count) this.known.set(fk, count)
+  }
+
   /** The row's feed, or undefined when it is a new claim past the budget (not kept: nothing to plan from it). */
   learn (row: FeedRow): FeedKey | undefined {
     const fk = feedKey(authorKeyOf(row.author), row.epoch)

@@ -114,35 +114,3 @@ describe('entries let out of pending, found invalid', () => {
     assert.match(byA[0]?.reason ?? '', /clock-regression.*held pending/)
   })
 })
-
-describe('a run let out of pending that diverges', () => {
-  test('is probed of its sender, which proves the fork; nobody is charged', () => {
-    const [o, w, a, m] = ['owner', 'w', 'a', 'm'].map(n => seededKey('rf4', n)) as [KeyPair, KeyPair, KeyPair, KeyPair]
-    const store = new MemoryStore()
-    const origin = SpaceReplica.create(store, o, 'rf4', T0)
-    for (const [i, k] of [w, a, m].entries()) origin.append(o, { t: 'acl.grant', member: k.publicKey, role: 'writer', from: { epoch: 0, seq: 0 } }, T0 + 1 + i)
-    const e0 = origin.append(w, { t: 'kv.put', key: 'k', value: 0 }, T0 + 5)
-    const next = (seq: number, prev: Uint8Array, value: string): ReturnType<typeof signEntry> =>
-      signEntry(w, { space: origin.id, author: w.publicKey, epoch: e0.epoch, seq, prev, clock: { wallMs: T0 + 5 + seq, counter: 0 }, body: { t: 'kv.put', key: 'k', value } })
-    const x1 = next(1, e0.id, 'x1')
-    const y1 = next(1, e0.id, 'y1')
-    const y2 = next(2, y1.id, 'y2')
-    const y3 = next(3, y2.id, 'y3')
-    const wire = new Wire(T0 + 10)
-    const O = wire.add(o, store)
-    const A = wire.add(a, adopted(origin))
-    const M = wire.add(m, adopted(origin))
-    wire.connect(O, A)
-    wire.connect(O, M)
-    wire.connect(M, A)
-    // M holds W's other branch; it pushes A the end of it first, which waits there for seq 1.
-    replicaOf(M).ingestRun([y1, y2, y3].map(e => [e.bytes, e.sig]), 'setup', wire.nowMs)
-    wire.inject(M, A, encodeMessage({ m: 'entries', space: origin.id, run: [y2, y3].map(e => [e.bytes, e.sig]) }), 'entries')
-    assert.equal(replicaOf(A).pendingCount, 2)
-    // The owner pushes seq 1 of the first branch: it lets M's run out of pending, which does not link to it.
-    wire.inject(O, A, encodeMessage({ m: 'entries', space: origin.id, run: [[x1.bytes, x1.sig]] }), 'entries')
-    assert.equal(replicaOf(A).forkProofs().length, 1, 'A proved the fork from M')
-    assert.deepEqual([O, M].map(p => replicaOf(p).forkProofs().length), [1, 1], 'and told its neighbours')
-    assert.deepEqual(charged(A), [], 'nobody is charged for a fork')
-  })
-})

@@ -1,0 +1,201 @@
+/**
+ * What the pending queue lets out, against a forked writer and a sender
+ * banned mid-run (found by a hostile review): entries of two runs of one peer
+ * are never stored as one chain unless they link; held entries a longer run
+ * passed are compared with it, and prove the fork; and what a run stored
+ * before its sender was banned for the rest of it is still announced, and
+ * what it let out still judged.
+ */
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { decodeEntry, decodeMessage, encodeMessage, toHex } from '../../src/codec/index.ts'
+import type { KeyPair } from '../../src/identity/index.ts'
+import { authorKeyOf } from '../../src/ids/index.ts'
+import { signEntry, SpaceReplica } from '../../src/space/index.ts'
+import { MemoryStore } from '../../src/store/index.ts'
+import { seededKey, T0 } from '../helpers/fixtures.ts'
+import { Wire } from './wire.ts'
+import type { Peer } from './wire.ts'
+
+const replicaOf = (p: Peer): SpaceReplica => [...p.replicas.values()][0] as SpaceReplica
+
+function adopted (origin: SpaceReplica): MemoryStore {
+  const s = new MemoryStore()
+  SpaceReplica.adopt(s, [origin.genesis.bytes, origin.genesis.sig])
+  return s
+}
+
+const charged = (p: Peer): { peer: string, reason: string }[] =>
+  p.events.flatMap(e => e.type === 'misbehaviour' ? [{ peer: e.peer, reason: e.reason }] : [])
+
+type Signed = ReturnType<typeof signEntry>
+const runOf = (space: Uint8Array, entries: readonly Signed[]): Uint8Array =>
+  encodeMessage({ m: 'entries', space, run: entries.map(e => [e.bytes, e.sig]) })
+
+/** A space whose owner granted writers (`names`), and writer W's first entry; `next` signs W's later ones. */
+function forkable (seed: string, names: readonly string[]): {
+  origin: SpaceReplica, store: MemoryStore, keys: KeyPair[], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed
+} {
+  const [o, w, ...rest] = ['owner', 'w', ...names].map(n => seededKey(seed, n)) as [KeyPair, KeyPair, ...KeyPair[]]
+  const store = new MemoryStore()
+  const origin = SpaceReplica.create(store, o, seed, T0)
+  for (const [i, k] of [w, ...rest].entries()) origin.append(o, { t: 'acl.grant', member: k.publicKey, role: 'writer', from: { epoch: 0, seq: 0 } }, T0 + 1 + i)
+  const e0 = origin.append(w, { t: 'kv.put', key: 'k', value: 'e0' }, T0 + 5)
+  const next = (seq: number, prev: Uint8Array, v: string): Signed =>
+    signEntry(w, { space: origin.id, author: w.publicKey, epoch: e0.epoch, seq, prev, clock: { wallMs: T0 + 5 + seq, counter: 0 }, body: { t: 'kv.put', key: 'k', value: v } })
+  return { origin, store, keys: [o, w, ...rest], e0, next }
+}
+
+/** The owner O and members A and M of `origin` on a wire, each linked to the other two. */
+function triangle (origin: SpaceReplica, store: MemoryStore, [o, a, m]: readonly KeyPair[]): { wire: Wire, O: Peer, A: Peer, M: Peer } {
+  const wire = new Wire(T0 + 10)
+  const O = wire.add(o as KeyPair, store)
+  const A = wire.add(a as KeyPair, adopted(origin))
+  const M = wire.add(m as KeyPair, adopted(origin))
+  wire.connect(O, A)
+  wire.connect(O, M)
+  wire.connect(M, A)
+  return { wire, O, A, M }
+}
+
+describe('what the pending queue lets out', () => {
+  test('two runs of one peer from two branches of a forked feed are not stored as one chain; the node that holds the feed is never charged for it', () => {
+    const { origin, store, keys: [o, w, a, b], e0, next } = forkable('pr1', ['a', 'b']) as { origin: SpaceReplica, store: MemoryStore, keys: [KeyPair, KeyPair, KeyPair, KeyPair], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed }
+    const e1 = next(1, e0.id, 'e1')
+    const e2 = next(2, e1.id, 'e2')
+    const f2 = next(2, e1.id, 'f2')
+    const f3 = next(3, f2.id, 'f3')
+    const wire = new Wire(T0 + 10)
+    const O = wire.add(o, store)
+    const A = wire.add(a, adopted(origin))
+    const W = wire.add(w, adopted(origin))
+    wire.connect(O, A)
+    wire.connect(W, A)
+    // The forked writer pushes the end of each branch, then the entry both need.
+    wire.inject(W, A, runOf(origin.id, [e2]), 'entries')
+    wire.inject(W, A, runOf(origin.id, [f3]), 'entries')
+    assert.equal(replicaOf(A).pendingCount, 2)
+    wire.inject(W, A, runOf(origin.id, [e1]), 'entries')
+    const wk = authorKeyOf(w.publicKey)
+    assert.equal(replicaOf(A).feedRow(wk, e0.epoch)?.count, 3, 'e0 e1 e2, not f3 after them')
+    assert.equal(replicaOf(A).entryIdAt(wk, e0.epoch, 2), toHex(e2.id))
+    // A node that pulls W's feed from A gets a chain that links, and has nothing to charge A with.
+    const B = wire.add(b, adopted(origin))
+    wire.connect(A, B)
+    wire.advance(30_000)
+    assert.equal(replicaOf(B).feedRow(wk, e0.epoch)?.count, 3)
+    assert.deepEqual(charged(B), [], 'nobody charged by B')
+    assert.equal(B.engine.isConnected(A.name), true)
+  })
+
+  test('a run let out that does not link to what was stored since is probed of its sender, which proves the fork; nobody is charged', () => {
+    const { origin, store, keys: [o, , a, m], e0, next } = forkable('pr5', ['a', 'm']) as { origin: SpaceReplica, store: MemoryStore, keys: KeyPair[], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed }
+    const x1 = next(1, e0.id, 'x1')
+    const y1 = next(1, e0.id, 'y1')
+    const y2 = next(2, y1.id, 'y2')
+    const y3 = next(3, y2.id, 'y3')
+    const { wire, A, O, M } = triangle(origin, store, [o, a, m] as KeyPair[])
+    // M holds W's other branch; it pushes A the end of it first, which waits there for seq 1.
+    replicaOf(M).ingestRun([y1, y2, y3].map(e => [e.bytes, e.sig]), 'setup', wire.nowMs)
+    wire.inject(M, A, runOf(origin.id, [y2, y3]), 'entries')
+    assert.equal(replicaOf(A).pendingCount, 2)
+    // The owner pushes seq 1 of the first branch: it lets M's run out of pending, which does not link to it.
+    wire.inject(O, A, runOf(origin.id, [x1]), 'entries')
+    assert.equal(replicaOf(A).forkProofs().length, 1, 'A proved the fork from M')
+    assert.deepEqual([O, M].map(p => replicaOf(p).forkProofs().length), [1, 1], 'and told its neighbours')
+    assert.deepEqual(charged(A), [], 'nobody is charged for a fork')
+  })
+
+  test('held entries a longer run passed are compared with it: they prove the fork, however long that run', () => {
+    for (const ownerRun of [1, 2, 4]) {
+      const { origin, store, keys: [o, , a, m], e0, next } = forkable('pr2', ['a', 'm']) as { origin: SpaceReplica, store: MemoryStore, keys: KeyPair[], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed }
+      const xs = [e0]
+      for (let i = 1; i <= 4; i++) xs.push(next(i, (xs[i - 1] as Signed).id, `x${i}`))
+      const y1 = next(1, e0.id, 'y1')
+      const y2 = next(2, y1.id, 'y2')
+      const y3 = next(3, y2.id, 'y3')
+      const { wire, A, O, M } = triangle(origin, store, [o, a, m] as KeyPair[])
+      replicaOf(M).ingestRun([y1, y2, y3].map(e => [e.bytes, e.sig]), 'setup', wire.nowMs)
+      wire.inject(M, A, runOf(origin.id, [y2, y3]), 'entries')
+      assert.equal(replicaOf(A).pendingCount, 2)
+      // M hears of the other branch from nobody: only A can prove the fork.
+      wire.holding.add(`${A.name}>${M.name}:have`)
+      wire.holding.add(`${O.name}>${M.name}:have`)
+      wire.inject(O, A, runOf(origin.id, xs.slice(1, 1 + ownerRun)), 'entries')
+      wire.advance(5_000)
+      assert.equal(replicaOf(A).forkProofs().length, 1, `A proved the fork (the owner's run of ${ownerRun})`)
+      assert.equal(replicaOf(A).pendingCount, 0)
+      assert.deepEqual(charged(A), [], 'nobody is charged for a fork')
+    }
+  })
+
+  test('a run whose last entry bans its sender: what it stored is still announced, and what it let out still judged', () => {
+    const [o, a, p, b, j, inv, forger] = ['owner', 'a', 'p', 'b', 'j', 'inv', 'forger'].map(n => seededKey('pr3', n)) as [KeyPair, KeyPair, KeyPair, KeyPair, KeyPair, KeyPair, KeyPair]
+    const store = new MemoryStore()
+    const origin = SpaceReplica.create(store, o, 'pr3', T0)
+    for (const [i, k] of [a, p, b].entries()) origin.append(o, { t: 'acl.grant', member: k.publicKey, role: 'admin', from: { epoch: 0, seq: 0 } }, T0 + 1 + i)
+    const wire = new Wire(T0 + 10)
+    const O = wire.add(o, store)
+    const A = wire.add(a, adopted(origin))
+    const B = wire.add(b, adopted(origin))
+    const P = wire.add(p, adopted(origin))
+    wire.connect(O, A)
+    wire.connect(A, B)
+    wire.connect(A, P)
+    // Admin P's feed: an invite, a write, then a write whose clock goes back.
+    const epoch = replicaOf(P).nextPosition(P.name, wire.nowMs).epoch
+    const sign = (seq: number, prev: Uint8Array | null, wallMs: number, body: Parameters<typeof signEntry>[1]['body']): Signed =>
+      signEntry(p, { space: origin.id, author: p.publicKey, epoch, seq, prev, clock: { wallMs, counter: 0 }, body })
+    const p0 = sign(0, null, wire.nowMs, { t: 'invite', key: inv.publicKey, role: 'reader', uses: 1, expiresMs: T0 + 1e9 })
+    const p1 = sign(1, p0.id, wire.nowMs + 1, { t: 'kv.put', key: 'x', value: 1 })
+    const p2 = sign(2, p1.id, wire.nowMs - 5, { t: 'kv.put', key: 'x', value: 2 })
+    // J presents a join naming P's invite, countersigned by the wrong key: A holds it for the invite.
+    const J = wire.add(j, adopted(origin))
+    replicaOf(J).join(j, p0.id, forger, T0 + 5)
+    wire.connect(J, A)
+    assert.equal(replicaOf(A).pendingCount, 1)
+    // P has misbehaved before: 95 points, one charge short of a ban.
+    for (let i = 0; i < 3; i++) wire.inject(P, A, Uint8Array.of(0xff, 0xff), 'garbage')
+    const forged = new Uint8Array(p0.sig)
+    forged[0] = (forged[0] as number) ^ 1
+    wire.inject(P, A, encodeMessage({ m: 'entries', space: origin.id, run: [[p0.bytes, forged]] }), 'entries')
+    assert.equal(A.engine.isConnected(P.name), true)
+    wire.inject(P, A, runOf(origin.id, [p0, p1, p2]), 'entries')
+    assert.equal(A.engine.isConnected(P.name), false, 'the clock regression banned P')
+    const pk = authorKeyOf(p.publicKey)
+    assert.equal(replicaOf(A).feedRow(pk, epoch)?.count, 2, 'A stored p0 and p1')
+    assert.ok(A.events.some(e => e.type === 'stored' && e.entries.some(x => toHex(x.id) === toHex(p1.id))), 'told as stored')
+    wire.advance(5_000)
+    assert.equal(replicaOf(B).feedRow(pk, epoch)?.count, 2, 'and announced: B holds them')
+    assert.ok(charged(A).some(c => c.peer === J.name && /bad-join-proof/.test(c.reason)), 'J\'s forged join, let out by p0, is charged to J')
+  })
+
+  test('a fork whose entry there carries a signature the author botched: nobody charged, and no pull without end', () => {
+    // The forked writer signs y1 with garbage and y2 properly: y2's signature covers y1's bytes, so the run is
+    // authentic, and an honest node stores and relays it as it came (it checks one signature per run). No proof of
+    // the fork can be made of y1. A node holding x1 only pulled y2 from M again and again (both ends charged each
+    // other for flooding, up to a ban); one holding x1 and x2 charged M for y1's signature at each probe.
+    for (const xsHeld of [1, 2]) {
+      const { origin, store, keys: [o, , a, m], e0, next } = forkable('pr4', ['a', 'm']) as { origin: SpaceReplica, store: MemoryStore, keys: KeyPair[], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed }
+      const x1 = next(1, e0.id, 'x1')
+      const x2 = next(2, x1.id, 'x2')
+      const y1 = next(1, e0.id, 'y1')
+      const botched = new Uint8Array(y1.sig)
+      botched[0] = (botched[0] as number) ^ 1
+      const y2 = next(2, y1.id, 'y2')
+      const { wire, A, O, M } = triangle(origin, store, [o, a, m] as KeyPair[])
+      // A gets the x branch and M the y branch, each unheard of by the other until they link again.
+      wire.holding.add(`${A.name}>${M.name}:have`)
+      wire.holding.add(`${O.name}>${M.name}:have`)
+      wire.inject(O, A, runOf(origin.id, [x1, x2].slice(0, xsHeld)), 'entries')
+      assert.equal(replicaOf(M).ingestRun([[y1.bytes, botched], [y2.bytes, y2.sig]], 'W', wire.nowMs).stored.length, 2, 'M, honest, holds the y branch')
+      wire.holding.clear()
+      M.engine.disconnect(A.name, wire.nowMs)
+      A.engine.disconnect(M.name, wire.nowMs)
+      wire.connect(M, A)
+      wire.advance(30_000)
+      assert.deepEqual([charged(A), charged(M)], [[], []], `nobody charged (A holding ${xsHeld} of the x branch)`)
+      assert.ok(wire.count('entries', A, M) < 10, `M sent A ${wire.count('entries', A, M)} runs`)
+    }
+  })
+})
