@@ -1,5 +1,4 @@
 import net from 'node:net'
-import { connect } from 'node:tls'
 import type { TLSSocket } from 'node:tls'
 import type { PeerId } from '@libp2p/interface'
 
@@ -38,6 +37,8 @@ export async function dialBack (host: string, port: number, peer: PeerId, timeou
     socket.write(Buffer.concat([lengthPrefixed(MULTISTREAM), lengthPrefixed(TLS_PROTOCOL)]))
     const answer = await readMessages(socket, 2)
     if (answer[0] !== MULTISTREAM || answer[1] !== TLS_PROTOCOL) return false
+    // Loaded here, as X.509 and ASN.1 below: a node that never answers a member needs none of them (idle-loads test).
+    const { connect } = await import('node:tls')
     const tls = connect({ socket, ALPNProtocols: ['libp2p'], rejectUnauthorized: false, minVersion: 'TLSv1.3' })
     secured = tls
     await new Promise<void>((resolve, reject) => {
@@ -46,7 +47,6 @@ export async function dialBack (host: string, port: number, peer: PeerId, timeou
       tls.once('close', () => { reject(new Error('closed during the handshake')) })
     })
     const raw = tls.getPeerCertificate().raw
-    // Loaded here: X.509 and ASN.1 are ~250 modules a node needs only once it answers a member.
     const { verifyPeerCertificate } = await import('@libp2p/tls/utils')
     const remote = await verifyPeerCertificate(new Uint8Array(raw), peer)
     return remote.equals(peer)
