@@ -165,7 +165,9 @@ export function ingestAuthentic (
     const held = s.store.entryAt(s.key, author, epoch, entry.seq) as StoredEntry
     if (held.id === entryIdOf(entry.id)) {
       result.duplicates++
-      if (verified && !held.verified) verifiedNow.push(held)
+      // The same bytes, but the signature verified here is only the one that came now: held with another (an author's
+      // botched one, relayed as it came), the held row must stay unverified, or we would serve runs ending at it.
+      if (verified && !held.verified && bytesEqual(held.sig, entry.sig)) verifiedNow.push(held)
       continue
     }
     const heldEntry = readOrSkip(() => decodeStoredEntry(held.bytes, held.sig))

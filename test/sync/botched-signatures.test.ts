@@ -1,0 +1,87 @@
+/**
+ * An author that signs some of its entries with signatures that do not
+ * verify, inside runs a later signature covers (a node checks one signature
+ * per run, so it holds and relays such entries as they came): nothing it
+ * does this way gets an honest node charged, and no two nodes pull from
+ * each other without end. (Found by hostile reviews.)
+ */
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { encodeMessage } from '../../src/codec/index.ts'
+import type { KeyPair } from '../../src/identity/index.ts'
+import { authorKeyOf } from '../../src/ids/index.ts'
+import type { SpaceReplica } from '../../src/space/index.ts'
+import type { MemoryStore } from '../../src/store/index.ts'
+import { T0 } from '../helpers/fixtures.ts'
+import { adopted, charged, forkable, replicaOf, runOf, triangle } from './forked-writer.ts'
+import type { Signed } from './forked-writer.ts'
+import { Wire } from './wire.ts'
+
+const garbled = (sig: Uint8Array): Uint8Array => {
+  const g = new Uint8Array(sig)
+  g[0] = (g[0] as number) ^ 1
+  return g
+}
+
+describe('signatures an author botched', () => {
+  test('a fork whose entry there carries a signature the author botched: nobody charged, and no pull without end', () => {
+    // The forked writer signs y1 with garbage and y2 properly: y2's signature covers y1's bytes, so the run is
+    // authentic, and an honest node stores and relays it as it came (it checks one signature per run). No proof of
+    // the fork can be made of y1. A node holding x1 only pulled y2 from M again and again (both ends charged each
+    // other for flooding, up to a ban); one holding x1 and x2 charged M for y1's signature at each probe.
+    for (const xsHeld of [1, 2]) {
+      const { origin, store, keys: [o, , a, m], e0, next } = forkable('pr4', ['a', 'm']) as { origin: SpaceReplica, store: MemoryStore, keys: KeyPair[], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed }
+      const x1 = next(1, e0.id, 'x1')
+      const x2 = next(2, x1.id, 'x2')
+      const y1 = next(1, e0.id, 'y1')
+      const botched = garbled(y1.sig)
+      const y2 = next(2, y1.id, 'y2')
+      const { wire, A, O, M } = triangle(origin, store, [o, a, m] as KeyPair[])
+      // A gets the x branch and M the y branch, each unheard of by the other until they link again.
+      wire.holding.add(`${A.name}>${M.name}:have`)
+      wire.holding.add(`${O.name}>${M.name}:have`)
+      wire.inject(O, A, runOf(origin.id, [x1, x2].slice(0, xsHeld)), 'entries')
+      assert.equal(replicaOf(M).ingestRun([[y1.bytes, botched], [y2.bytes, y2.sig]], 'W', wire.nowMs).stored.length, 2, 'M, honest, holds the y branch')
+      wire.holding.clear()
+      M.engine.disconnect(A.name, wire.nowMs)
+      A.engine.disconnect(M.name, wire.nowMs)
+      wire.connect(M, A)
+      wire.advance(30_000)
+      assert.deepEqual([charged(A), charged(M)], [[], []], `nobody charged (A holding ${xsHeld} of the x branch)`)
+      assert.ok(wire.count('entries', A, M) < 10, `M sent A ${wire.count('entries', A, M)} runs`)
+    }
+  })
+
+  test('a valid copy of an entry held with a botched signature does not make the held row count as verified', () => {
+    // Were it marked verified, the node would serve runs ending at it, botched signature and all, and every node
+    // pulling from it would charge it a bad signature, up to a ban (a hostile relay's doing: R below).
+    const { origin, store, keys: [o, w, a, r, c], e0, next } = forkable('bs2', ['a', 'r', 'c']) as { origin: SpaceReplica, store: MemoryStore, keys: KeyPair[], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed }
+    const es: Signed[] = [e0]
+    for (let i = 1; i <= 1100; i++) es.push(next(i, (es[i - 1] as Signed).id, `v${i}`))
+    const wire = new Wire(T0 + 5000)
+    const O = wire.add(o as KeyPair, store)
+    const A = wire.add(a as KeyPair, adopted(origin))
+    const R = wire.add(r as KeyPair, adopted(origin))
+    wire.connect(O, A)
+    O.engine.disconnect(A.name, wire.nowMs)
+    A.engine.disconnect(O.name, wire.nowMs)
+    wire.muted.add(`${A.name}>${R.name}`)
+    wire.connect(R, A)
+    // R pushes W's entries 1..1100 in two runs, every signature garbled but each run's last (which covers them all).
+    for (const [from, to] of [[1, 1001], [1001, 1101]] as const) {
+      const run = es.slice(from, to).map((e, i, all) => [e.bytes, i === all.length - 1 ? e.sig : garbled(e.sig)] as const)
+      wire.inject(R, A, encodeMessage({ m: 'entries', space: origin.id, run }), 'entries')
+    }
+    const wk = authorKeyOf((w as KeyPair).publicKey)
+    assert.equal(replicaOf(A).feedRow(wk, e0.epoch)?.count, 1101)
+    // Then entry 1023 alone, with its real signature: a duplicate, whose own signature verifies.
+    wire.inject(R, A, runOf(origin.id, [es[1023] as Signed]), 'entries')
+    assert.equal(A.store.entryAt(replicaOf(A).key, wk, e0.epoch, 1023)?.verified, false, 'the row A holds is not verified')
+    // C, honest, catches up from A alone: it gets the whole feed and charges nobody.
+    const C = wire.add(c as KeyPair, adopted(origin))
+    wire.connect(A, C)
+    for (let i = 0; i < 10; i++) wire.advance(16_000)
+    assert.deepEqual(charged(C), [])
+    assert.equal(replicaOf(C).feedRow(wk, e0.epoch)?.count, 1101)
+  })
+})

@@ -1,0 +1,49 @@
+import { encodeMessage } from '../../src/codec/index.ts'
+import type { KeyPair } from '../../src/identity/index.ts'
+import { signEntry, SpaceReplica } from '../../src/space/index.ts'
+import { MemoryStore } from '../../src/store/index.ts'
+import { seededKey, T0 } from '../helpers/fixtures.ts'
+import { Wire } from './wire.ts'
+import type { Peer } from './wire.ts'
+
+/** Set-ups for the engine tests of a writer that forks its feed (pending-release, botched-signatures). */
+export const replicaOf = (p: Peer): SpaceReplica => [...p.replicas.values()][0] as SpaceReplica
+
+export function adopted (origin: SpaceReplica): MemoryStore {
+  const s = new MemoryStore()
+  SpaceReplica.adopt(s, [origin.genesis.bytes, origin.genesis.sig])
+  return s
+}
+
+export const charged = (p: Peer): { peer: string, reason: string }[] =>
+  p.events.flatMap(e => e.type === 'misbehaviour' ? [{ peer: e.peer, reason: e.reason }] : [])
+
+export type Signed = ReturnType<typeof signEntry>
+export const runOf = (space: Uint8Array, entries: readonly Signed[]): Uint8Array =>
+  encodeMessage({ m: 'entries', space, run: entries.map(e => [e.bytes, e.sig]) })
+
+/** A space whose owner granted writers (`names`), and writer W's first entry; `next` signs W's later ones. */
+export function forkable (seed: string, names: readonly string[]): {
+  origin: SpaceReplica, store: MemoryStore, keys: KeyPair[], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed
+} {
+  const [o, w, ...rest] = ['owner', 'w', ...names].map(n => seededKey(seed, n)) as [KeyPair, KeyPair, ...KeyPair[]]
+  const store = new MemoryStore()
+  const origin = SpaceReplica.create(store, o, seed, T0)
+  for (const [i, k] of [w, ...rest].entries()) origin.append(o, { t: 'acl.grant', member: k.publicKey, role: 'writer', from: { epoch: 0, seq: 0 } }, T0 + 1 + i)
+  const e0 = origin.append(w, { t: 'kv.put', key: 'k', value: 'e0' }, T0 + 5)
+  const next = (seq: number, prev: Uint8Array, v: string): Signed =>
+    signEntry(w, { space: origin.id, author: w.publicKey, epoch: e0.epoch, seq, prev, clock: { wallMs: T0 + 5 + seq, counter: 0 }, body: { t: 'kv.put', key: 'k', value: v } })
+  return { origin, store, keys: [o, w, ...rest], e0, next }
+}
+
+/** The owner O and members A and M of `origin` on a wire, each linked to the other two. */
+export function triangle (origin: SpaceReplica, store: MemoryStore, [o, a, m]: readonly KeyPair[]): { wire: Wire, O: Peer, A: Peer, M: Peer } {
+  const wire = new Wire(T0 + 10)
+  const O = wire.add(o as KeyPair, store)
+  const A = wire.add(a as KeyPair, adopted(origin))
+  const M = wire.add(m as KeyPair, adopted(origin))
+  wire.connect(O, A)
+  wire.connect(O, M)
+  wire.connect(M, A)
+  return { wire, O, A, M }
+}
