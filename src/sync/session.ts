@@ -45,6 +45,8 @@ export class SharedSpace {
    */
   joinAnswered: string | undefined
   readonly #claim: () => boolean
+  /** Feeds a run of this peer did not link to ours, with our count then (diverges), until it announces anew. */
+  readonly #diverged = new Map<FeedKey, number>()
 
   constructor (claim: () => boolean = () => true) {
     this.#claim = claim
@@ -59,19 +61,23 @@ export class SharedSpace {
 
   /**
    * Its chain of `fk` and ours differ below `count` (a run it sent did not link to ours): what it holds past that
-   * does not extend our feed, so it is not pulled from again for it until it announces more. (Pulled again at once,
+   * does not extend our feed, so it is not pulled from again for it until it announces a head anew (learn), whatever
+   * else of it arrives (holds). (Pulled again at once,
    * the same run diverged again, without end, when the fork could not be proven: its entry there, the author's,
    * carries a signature that does not verify. Both ends then charged each other for flooding.)
    */
   diverges (fk: FeedKey, count: number): void {
     const known = this.known.get(fk)
-    if (known !== undefined && known > count) this.known.set(fk, count)
+    if (known === undefined) return
+    this.#diverged.set(fk, count)
+    if (known > count) this.known.set(fk, count)
   }
 
   /** The row's feed, or undefined when it is a new claim past the budget (not kept: nothing to plan from it). */
   learn (row: FeedRow): FeedKey | undefined {
     const fk = feedKey(authorKeyOf(row.author), row.epoch)
     if (!this.known.has(fk) && !this.#claim()) return undefined
+    this.#diverged.delete(fk)
     if (row.count >= (this.known.get(fk) ?? 0)) {
       this.known.set(fk, row.count)
       this.heads.set(fk, row.head === null ? null : entryIdOf(row.head))
@@ -82,6 +88,8 @@ export class SharedSpace {
 
   holds (fk: FeedKey, count: number): void {
     if (!this.known.has(fk) && !this.#claim()) return
+    // The rest of an answer whose first run diverged does not make the peer a source of that feed again.
+    count = Math.min(count, this.#diverged.get(fk) ?? count)
     if (count > (this.known.get(fk) ?? 0)) {
       this.known.set(fk, count)
       this.heads.delete(fk)

@@ -12,7 +12,7 @@ import type { KeyPair } from '../../src/identity/index.ts'
 import { authorKeyOf } from '../../src/ids/index.ts'
 import type { SpaceReplica } from '../../src/space/index.ts'
 import type { MemoryStore } from '../../src/store/index.ts'
-import { T0 } from '../helpers/fixtures.ts'
+import { seededKey, T0 } from '../helpers/fixtures.ts'
 import { adopted, charged, forkable, replicaOf, runOf, triangle } from './forked-writer.ts'
 import type { Signed } from './forked-writer.ts'
 import { Wire } from './wire.ts'
@@ -83,5 +83,31 @@ describe('signatures an author botched', () => {
     for (let i = 0; i < 10; i++) wire.advance(16_000)
     assert.deepEqual(charged(C), [])
     assert.equal(replicaOf(C).feedRow(wk, e0.epoch)?.count, 1101)
+  })
+
+  test('a branch too long for one run, which diverges at its first: the rest of the answer does not make its holder a source again', () => {
+    // Each later plan of the feed (an ACL change plans them all) pulled the whole window from M again.
+    const { origin, store, keys: [o, , a, m], e0, next } = forkable('bs3', ['a', 'm']) as { origin: SpaceReplica, store: MemoryStore, keys: KeyPair[], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed }
+    const x1 = next(1, e0.id, 'x1')
+    const ys: Signed[] = [e0]
+    for (let i = 1; i <= 2100; i++) ys.push(next(i, (ys[i - 1] as Signed).id, `y${i}`))
+    const { wire, A, O, M } = triangle(origin, store, [o, a, m] as KeyPair[])
+    wire.holding.add(`${A.name}>${M.name}:have`)
+    wire.holding.add(`${O.name}>${M.name}:have`)
+    replicaOf(A).ingestRun([[x1.bytes, x1.sig]], 'W', wire.nowMs)
+    const yRun = ys.slice(1).map((e, i) => [e.bytes, i === 0 ? garbled(e.sig) : e.sig] as const)
+    assert.equal(replicaOf(M).ingestRun(yRun, 'W', wire.nowMs).stored.length, 2100)
+    wire.holding.clear()
+    M.engine.disconnect(A.name, wire.nowMs)
+    A.engine.disconnect(M.name, wire.nowMs)
+    const before = wire.count('entries', A, M)
+    wire.connect(M, A)
+    wire.advance(30_000)
+    for (let i = 0; i < 5; i++) {
+      O.engine.append(replicaOf(O).key, { t: 'acl.grant', member: seededKey('bs3', `z${i}`).publicKey, role: 'reader', from: { epoch: 0, seq: 0 } }, wire.nowMs)
+      wire.advance(1_000)
+    }
+    assert.ok(wire.count('entries', A, M) - before < 10, `M sent A ${wire.count('entries', A, M) - before} runs`)
+    assert.deepEqual([charged(A), charged(M)], [[], []])
   })
 })
