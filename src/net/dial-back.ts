@@ -39,6 +39,8 @@ export async function dialBack (host: string, port: number, peer: PeerId, timeou
     if (answer[0] !== MULTISTREAM || answer[1] !== TLS_PROTOCOL) return false
     // Loaded here, as X.509 and ASN.1 below: a node that never answers a member needs none of them (idle-loads test).
     const { connect } = await import('node:tls')
+    // A TLS socket made on a socket already closed (the timer, meanwhile) would never say anything.
+    if (socket.destroyed) return false
     const tls = connect({ socket, ALPNProtocols: ['libp2p'], rejectUnauthorized: false, minVersion: 'TLSv1.3' })
     secured = tls
     await new Promise<void>((resolve, reject) => {
