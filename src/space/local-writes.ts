@@ -121,7 +121,7 @@ export function appendEach (s: ReplicaState, keyPair: KeyPair, bodies: readonly 
 /** Entries signed here through the ingest pipeline; what they let out of pending is kept for the sync layer. */
 function ingestLocal (s: ReplicaState, entries: readonly Entry[], nowMs: number): IngestResult {
   const result = ingestAuthentic(s, entries.map(entry => ({ entry, verified: true })), 'local', nowMs)
-  s.releasedByLocal = { entries: result.released, faults: result.releasedFaults }
+  s.releasedByLocal = { entries: result.released, faults: result.releasedFaults, forks: result.releasedForks }
   return result
 }
 

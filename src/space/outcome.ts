@@ -56,10 +56,14 @@ export interface IngestResult {
   aclChanged: boolean
 }
 
-/** What a local write let out of pending (stored with it), and what was wrong with what it let out. */
-export interface ReleasedByLocal { readonly entries: readonly Entry[], readonly faults: readonly ReleasedFault[] }
+/** What a local write let out of pending (stored with it), what was wrong with it, and the forks it proved. */
+export interface ReleasedByLocal {
+  readonly entries: readonly Entry[]
+  readonly faults: readonly ReleasedFault[]
+  readonly forks: readonly ForkProof[]
+}
 
-export const NOTHING_RELEASED: ReleasedByLocal = { entries: [], faults: [] }
+export const NOTHING_RELEASED: ReleasedByLocal = { entries: [], faults: [], forks: [] }
 
 export function emptyResult (): IngestResult {
   return {

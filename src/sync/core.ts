@@ -189,10 +189,11 @@ export class SyncCore {
    * peers: announced to every member neighbour and followed up, as a timer's retry of pending entries is.
    */
   afterLocalRelease (replica: SpaceReplica, nowMs: number): void {
-    const { entries, faults } = replica.takeReleasedByLocal()
-    if (entries.length === 0 && faults.length === 0) return
-    const aclChanged = entries.some(e => ACL_TYPES.includes(e.body.t))
-    this.afterRetry(replica, { ...emptyResult(), stored: [...entries], releasedFaults: [...faults], aclChanged }, nowMs)
+    const { entries, faults, forks } = replica.takeReleasedByLocal()
+    if (entries.length === 0 && faults.length === 0 && forks.length === 0) return
+    const aclChanged = entries.some(e => ACL_TYPES.includes(e.body.t)) || forks.length > 0
+    const result = { ...emptyResult(), stored: [...entries], releasedFaults: [...faults], releasedForks: [...forks] }
+    this.afterRetry(replica, { ...result, aclChanged }, nowMs)
   }
 
   /** Entries a retry of pending ones stored: announced to all, and their feeds pulled on from where they now end. */
