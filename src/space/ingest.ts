@@ -170,15 +170,18 @@ export function ingestAuthentic (
       if (verified && !held.verified && bytesEqual(held.sig, entry.sig)) verifiedNow.push(held)
       continue
     }
-    const heldEntry = readOrSkip(() => decodeStoredEntry(held.bytes, held.sig))
-    // Held under an older version's weaker checks: no proof can be made of it.
-    if (heldEntry === undefined) return result
-    // No proof can be made of an entry whose own signature does not verify, and it is not the sender's doing: it came
-    // in an authentic run (a later signature covers its bytes), so its author made it, and an honest node stores and
-    // relays it as it came (one signature is checked per run).
-    if (!verified && !entrySignatureValid(entry)) return result
-    if (!held.verified && !entrySignatureValid(heldEntry)) return result
-    return { ...commitFork(s, heldEntry, entry), duplicates: result.duplicates }
+    // Past a fork proven here already: nothing more to prove (and no signature to check).
+    if (frozenAt !== null && entry.seq >= frozenAt) return result
+    // The fork is proven where the chains first differ (decision 7). Where an entry there carries a signature that
+    // does not verify, it proves nothing; then the last entry of the run we hold a position for is tried: past the
+    // first difference every position differs, and that one is the run's verified end when the run ends below our
+    // count. A proof there is above the first difference (the holders of either branch keep their entries below
+    // it), but it freezes the feed, where none would let its author go on equivocating unseen.
+    const lastHeld = items.findLast(it => it.entry.seq < count) as AuthEntry
+    const ours = lastHeld.entry.seq > entry.seq ? s.store.entryAt(s.key, author, epoch, lastHeld.entry.seq) : undefined
+    const proof = proofAt(held, items[i] as AuthEntry) ?? proofAt(ours, lastHeld)
+    if (proof === undefined) return result
+    return { ...commitFork(s, proof.held, proof.entry), duplicates: result.duplicates }
   }
   const rest = items.slice(i).filter(it => frozenAt === null || it.entry.seq < frozenAt)
   result.dropped = items.length - i - rest.length
@@ -261,6 +264,21 @@ function retryAfterStore (s: ReplicaState, feedKey: string, nowMs: number, resul
     result.duplicates += r.duplicates
     result.aclChanged ||= r.aclChanged
   }
+}
+
+/**
+ * Two entries at one position, ours and one that came, as a fork proof: both with their own signatures valid. None
+ * can be made of an entry whose own signature does not verify; that is not the sender's doing: the entry came in an
+ * authentic run (a later signature covers its bytes), so its author made it, and an honest node holds and relays it
+ * as it came (one signature is checked per run). Nor of one held under an older version's weaker checks.
+ */
+function proofAt (held: StoredEntry | undefined, item: AuthEntry): { held: Entry, entry: Entry } | undefined {
+  if (held === undefined || held.id === entryIdOf(item.entry.id)) return undefined
+  const heldEntry = readOrSkip(() => decodeStoredEntry(held.bytes, held.sig))
+  if (heldEntry === undefined) return undefined
+  if (!item.verified && !entrySignatureValid(item.entry)) return undefined
+  if (!held.verified && !entrySignatureValid(heldEntry)) return undefined
+  return { held: heldEntry, entry: item.entry }
 }
 
 /** 'missing' while the invite is not stored (pending); 'bad' if the proof does not verify. */

@@ -110,4 +110,28 @@ describe('signatures an author botched', () => {
     assert.ok(wire.count('entries', A, M) - before < 10, `M sent A ${wire.count('entries', A, M) - before} runs`)
     assert.deepEqual([charged(A), charged(M)], [[], []])
   })
+
+  test('botched on both branches where they first differ: the fork is proven further on, where both entries are signed', () => {
+    // The writer equivocates at seq 1 with botched signatures on both sides, then signs seq 2 on each: no proof can
+    // be made at 1, and the first look stopped there; x2 and y2 prove the fork, and freeze the feed.
+    const { origin, store, keys: [o, w, a, m], e0, next } = forkable('bs4', ['a', 'm']) as { origin: SpaceReplica, store: MemoryStore, keys: KeyPair[], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed }
+    const x1 = next(1, e0.id, 'x1')
+    const x2 = next(2, x1.id, 'x2')
+    const y1 = next(1, e0.id, 'y1')
+    const y2 = next(2, y1.id, 'y2')
+    const { wire, A, O, M } = triangle(origin, store, [o, a, m] as KeyPair[])
+    wire.holding.add(`${A.name}>${M.name}:have`)
+    wire.holding.add(`${O.name}>${M.name}:have`)
+    wire.inject(O, A, encodeMessage({ m: 'entries', space: origin.id, run: [[x1.bytes, garbled(x1.sig)], [x2.bytes, x2.sig]] }), 'entries')
+    replicaOf(M).ingestRun([[y1.bytes, garbled(y1.sig)], [y2.bytes, y2.sig]], 'W', wire.nowMs)
+    wire.holding.clear()
+    M.engine.disconnect(A.name, wire.nowMs)
+    A.engine.disconnect(M.name, wire.nowMs)
+    wire.connect(M, A)
+    wire.advance(30_000)
+    assert.deepEqual([A, M, O].map(p => replicaOf(p).forkProofs().map(f => f.seq)), [[2], [2], [2]], 'every node holds the proof at seq 2')
+    const wk = authorKeyOf((w as KeyPair).publicKey)
+    assert.deepEqual([A, M].map(p => replicaOf(p).feedRow(wk, e0.epoch)?.frozen), [true, true])
+    assert.deepEqual([charged(A), charged(M), charged(O)], [[], [], []])
+  })
 })
