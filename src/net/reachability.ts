@@ -71,7 +71,9 @@ export class ReachService implements Startable {
   readonly #relayCandidates = new Set<string>()
   /** Members we hold (or are making) a reservation at. */
   readonly #relays = new Set<string>()
-  /** Reservations refused by each relay candidate over its current link. */
+  /** Members of #relays whose reservation was made (the rest are in flight). */
+  readonly #reserved = new Set<string>()
+  /** Reservations refused (or dropped once made) by each relay candidate over its current link. */
   readonly #refusals = new Map<string, number>()
   /** When each member was last answered (bounded: members only, oldest dropped first). */
   readonly #answered = new Map<string, number>()
@@ -93,6 +95,7 @@ export class ReachService implements Startable {
       { maxInboundStreams: 1, maxOutboundStreams: 1 })
     this.#c.events.addEventListener('peer:identify', this.#onIdentify)
     this.#c.events.addEventListener('connection:close', this.#onClose)
+    this.#c.events.addEventListener('transport:listening', this.#onListening)
   }
 
   async stop (): Promise<void> {
@@ -100,6 +103,7 @@ export class ReachService implements Startable {
     clearTimeout(this.#retryTimer)
     this.#c.events.removeEventListener('peer:identify', this.#onIdentify)
     this.#c.events.removeEventListener('connection:close', this.#onClose)
+    this.#c.events.removeEventListener('transport:listening', this.#onListening)
     await this.#c.registrar.unhandle(REACH_PROTOCOL)
   }
 
@@ -129,7 +133,24 @@ export class ReachService implements Startable {
     this.#answers.delete(peer)
     this.#relayCandidates.delete(peer)
     this.#refusals.delete(peer)
+    this.#reserved.delete(peer)
     if (this.#relays.delete(peer)) this.#round()
+  }
+
+  /**
+   * A listener's addresses changed: a reservation libp2p dropped while the link stays (a refresh the relay refused)
+   * leaves no address through that relay, and another is sought. It counts as a refusal: each reservation is a
+   * listener libp2p keeps, so a relay that drops them again and again is left alone after REFUSALS_MAX.
+   */
+  readonly #onListening = (): void => {
+    const addrs = this.#c.transportManager.getAddrs().map(a => a.toString())
+    for (const peer of this.#reserved) {
+      if (addrs.some(a => a.includes(`/p2p/${peer}/p2p-circuit`))) continue
+      this.#reserved.delete(peer)
+      this.#relays.delete(peer)
+      this.#refusals.set(peer, (this.#refusals.get(peer) ?? 0) + 1)
+      this.#round()
+    }
   }
 
   /** Asks the members not asked yet; reserves slots if none could dial us. Failures come back on the retry timer. */
@@ -190,6 +211,7 @@ export class ReachService implements Startable {
     const at = connection.remoteAddr.decapsulateCode(CODE_P2P).encapsulate(`/p2p/${peer}/p2p-circuit`)
     try {
       await this.#c.transportManager.listen([at])
+      if (this.#relays.has(peer)) this.#reserved.add(peer)
       this.#onReservation?.(peer, at.toString())
     } catch {
       // Refused (not yet a member there, full): tried again on the retry timer, a few times.
