@@ -141,6 +141,7 @@ function ingestReleased (s: ReplicaState, group: PendingGroup, nowMs: number): I
   const { from } = group
   if (reject !== undefined) result.releasedFaults.push({ from, reject })
   if (diverged !== undefined) result.releasedFaults.push({ from, diverged })
+  if (result.fork !== undefined) result.releasedFaults.push({ from, forked: result.fork })
   return result
 }
 
@@ -177,7 +178,7 @@ export function ingestAuthentic (
     // first difference every position differs, and that one is the run's verified end when the run ends below our
     // count. A proof there is above the first difference (the holders of either branch keep their entries below
     // it), but it freezes the feed, where none would let its author go on equivocating unseen.
-    const lastHeld = items.findLast(it => it.entry.seq < count) as AuthEntry
+    const lastHeld = items.findLast(it => it.entry.seq < Math.min(count, frozenAt ?? Infinity)) as AuthEntry
     const ours = lastHeld.entry.seq > entry.seq ? s.store.entryAt(s.key, author, epoch, lastHeld.entry.seq) : undefined
     const proof = proofAt(held, items[i] as AuthEntry) ?? proofAt(ours, lastHeld)
     if (proof === undefined) return result

@@ -23,12 +23,13 @@ export interface Reject { readonly reason: RejectReason, readonly detail: string
 interface Divergence { readonly author: AuthorKey, readonly epoch: number, readonly seq: number }
 
 /**
- * A reject or a divergence of entries held pending, found once an ingest let them through: for the peer that sent
- * them earlier (`from`), not for the sender of the run that let them through.
+ * A reject, a divergence or a fork found in entries held pending once an ingest let them through: for the peer that
+ * sent them earlier (`from`), not for the sender of the run that let them through (a fork is refined with it).
  */
 export type ReleasedFault =
   | { readonly from: string, readonly reject: Reject }
   | { readonly from: string, readonly diverged: Divergence }
+  | { readonly from: string, readonly forked: ForkProof }
 
 export interface IngestResult {
   /** Every entry stored, those of the ingested run first, then those held pending that it let through. */

@@ -241,6 +241,11 @@ export class SyncCore {
   #releasedFault (replica: SpaceReplica, fault: ReleasedFault, nowMs: number): void {
     const session = this.sessions.get(fault.from as AuthorKey)
     if (session === undefined || !session.spaces.has(replica.key)) return
+    if ('forked' in fault) {
+      // A fork proven by entries it sent: asked further down of it, as for a fork found in a run it sent now.
+      this.send(this.pulls.refineFork(session, replica, fault.forked, nowMs))
+      return
+    }
     if ('diverged' in fault) {
       const { author, epoch, seq } = fault.diverged
       this.stats.divergedRuns++
@@ -303,8 +308,15 @@ export class SyncCore {
       return
     }
     const { fork } = result
-    if (fork !== undefined) session.shared(replica.key).frozen.add(feedKey(fork.author, fork.epoch))
+    const proof = decodeEntry(a[0], a[1])
+    const fk = feedKey(authorKeyOf(proof.author), proof.epoch)
+    if (session.spaces.has(replica.key)) session.shared(replica.key).heldFork(fk, proof.seq)
+    // A proof above the first divergence: asked further down, of the one that holds a branch (decision 7).
+    if (fork !== undefined) this.send(this.pulls.refineFork(session, replica, fork, nowMs))
     this.afterIngest(replica, result, session.peer, nowMs)
+    // Ours is lower (theirs was a duplicate): it goes back, or the sender would stay frozen higher than everyone.
+    const ours = fork === undefined ? replica.forkProofs().find(p => feedKey(p.author, p.epoch) === fk) : undefined
+    if (ours !== undefined) this.send(this.membership.relayFork(replica, ours, [session]))
   }
 
   // ------------------------------------------------------------------ charges and bounds

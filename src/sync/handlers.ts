@@ -72,7 +72,7 @@ export function onEntries (core: SyncCore, session: Session, msg: Msg<'entries'>
   const pulled = core.pulls.isPulling(session.peer, replica.key, fk)
   const isJoin = head.seq === 0 && run.length === 1 && head.body.t === 'join'
   const revokeOfSelf = core.membership.isRevokeOfSelf(head, run.length)
-  const asked = core.pulls.asked(session.peer, replica.key, fk, head.seq)
+  const asked = core.pulls.asked(session.peer, replica.key, fk, head.seq, nowMs)
   const solicited = asked || isJoin || revokeOfSelf
   if (!pulled) {
     // Expiry is enforced where it cannot diverge (decision 9): a join presented at the handshake after its
@@ -101,7 +101,9 @@ export function onEntries (core: SyncCore, session: Session, msg: Msg<'entries'>
   if (result.reject !== undefined) {
     const reason = `invalid entry (${result.reject.reason}): ${result.reject.detail}`
     core.penalize(session, SCORE.invalidEntry, reason, nowMs)
-  } else if (!solicited && !core.relay.pushes && result.stored.length === 0 && result.duplicates > 0) {
+  } else if (!solicited && !core.relay.pushes && result.stored.length === 0 && result.duplicates > 0 &&
+    result.fork === undefined) {
+    // (A run that proved a fork is no replay: a probe's answer in several runs has the first only asked for.)
     core.penalize(session, SCORE.unsolicited, 'replay: entries nobody asked for, already held', nowMs)
   }
   const { diverged, fork, reject } = result

@@ -219,8 +219,7 @@ export class Membership {
     const out: Send[] = []
     for (const proof of replica.forkProofs()) {
       const fk = feedKey(proof.author, proof.epoch)
-      if (shared.frozen.has(fk)) continue
-      shared.frozen.add(fk)
+      if (!shared.heldFork(fk, proof.seq)) continue
       out.push({ peer: session.peer, msg: { m: 'fork', space: replica.id, a: proof.a, b: proof.b } })
     }
     return out
@@ -228,15 +227,14 @@ export class Membership {
 
   /**
    * A fork proven here goes to every neighbour sharing the space, the sender of the conflicting entry included (it
-   * holds one branch only); not to the sender of a fork message, which holds the proof already (marked frozen).
+   * holds one branch only); not to one that holds a proof of that fork as low (it sent it, or was sent it).
    */
   relayFork (replica: SpaceReplica, proof: ForkProof, sessions: Iterable<Session>): Send[] {
     const fk = feedKey(proof.author, proof.epoch)
     const out: Send[] = []
     for (const session of sessions) {
-      if (!session.spaces.has(replica.key) || session.shared(replica.key).frozen.has(fk)) continue
-      if (!isMember(replica, session.peer)) continue
-      session.shared(replica.key).frozen.add(fk)
+      if (!session.spaces.has(replica.key) || !isMember(replica, session.peer)) continue
+      if (!session.shared(replica.key).heldFork(fk, proof.seq)) continue
       out.push({ peer: session.peer, msg: { m: 'fork', space: replica.id, a: proof.a, b: proof.b } })
     }
     return out

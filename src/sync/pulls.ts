@@ -113,9 +113,15 @@ export class FeedPulls {
   }
 
   /** Whether entries of `fk` from `peer` starting at `seq` were asked for: an open pull, a probe, or a late answer. */
-  asked (peer: AuthorKey, space: SpaceKey, fk: FeedKey, seq: number): boolean {
-    return this.#requests.get([space, fk])?.peer === peer || this.#probes.delete([peer, space, fk, seq]) ||
-      this.#superseded.has([peer, space, fk])
+  asked (peer: AuthorKey, space: SpaceKey, fk: FeedKey, seq: number, nowMs: number): boolean {
+    if (this.#requests.get([space, fk])?.peer === peer) return true
+    if (this.#probes.delete([peer, space, fk, seq])) {
+      // The rest of the probe's answer may follow in more runs (a server ends each at an entry whose signature it
+      // verified): asked for too, as a late answer is.
+      this.#supersede(peer, space, fk, nowMs)
+      return true
+    }
+    return this.#superseded.has([peer, space, fk])
   }
 
   /** Whether `peer` is the one our open pull of `fk` asked. */
@@ -242,7 +248,7 @@ export class FeedPulls {
   probeIfDiverged (session: Session, replica: SpaceReplica, shared: SharedSpace, fk: FeedKey, nowMs: number): Send[] {
     const count = shared.known.get(fk) ?? 0
     const head = shared.heads.get(fk)
-    if (count === 0 || head === undefined || head === null || shared.frozen.has(fk)) return []
+    if (count === 0 || head === undefined || head === null || shared.frozen.has(fk) || shared.diverged(fk)) return []
     const { author, epoch } = parseFeedKey(fk)
     const ours = replica.feedRow(author, epoch)
     if (ours === undefined || ours.frozen || ours.count < count) return []

@@ -23,7 +23,11 @@ const UNGRANTED_FORK_BYTES_ALL_MAX = 8 * 1024 * 1024
 export class SharedSpace {
   readonly known = new Map<FeedKey, number>()
   readonly heads = new Map<FeedKey, EntryId | null>()
-  readonly frozen = new Set<FeedKey>()
+  /**
+   * The lowest fork seq of each feed this peer holds a proof of (it sent us one, we sent it one, or its hello row said
+   * frozen): a proof lower than that still goes to it (a fork is walked down to its first divergence, proof by proof).
+   */
+  readonly frozen = new Map<FeedKey, number>()
   /** Status heads the peer holds; a new author takes a claim slot (past the budget, it is not kept). */
   readonly statusKnown: Map<AuthorKey, Clock>
   /**
@@ -45,7 +49,7 @@ export class SharedSpace {
    */
   joinAnswered: string | undefined
   readonly #claim: () => boolean
-  /** Feeds a run of this peer did not link to ours, with our count then (diverges), until it announces anew. */
+  /** Feeds a run of this peer did not link to ours, with our count then (diverges). */
   readonly #diverged = new Map<FeedKey, number>()
 
   constructor (claim: () => boolean = () => true) {
@@ -61,8 +65,8 @@ export class SharedSpace {
 
   /**
    * Its chain of `fk` and ours differ below `count` (a run it sent did not link to ours): what it holds past that
-   * does not extend our feed, so it is not pulled from again for it until it announces a head anew (learn), whatever
-   * else of it arrives (holds). (Pulled again at once,
+   * does not extend our feed, so it is not pulled from again for it while the link lasts, whatever it announces
+   * (learn) or sends (holds): neither chain changes below our count, so the divergence stays. (Pulled again at once,
    * the same run diverged again, without end, when the fork could not be proven: its entry there, the author's,
    * carries a signature that does not verify. Both ends then charged each other for flooding.)
    */
@@ -73,16 +77,29 @@ export class SharedSpace {
     if (known > count) this.known.set(fk, count)
   }
 
+  /** Whether a run of this peer diverged from our chain of `fk` (probed then: not again while the link lasts). */
+  diverged (fk: FeedKey): boolean {
+    return this.#diverged.has(fk)
+  }
+
+  /** The peer holds a proof of a fork of `fk` at `seq`: whether it held none as low before (then it lacked this). */
+  heldFork (fk: FeedKey, seq: number): boolean {
+    if ((this.frozen.get(fk) ?? Infinity) <= seq) return false
+    this.frozen.set(fk, seq)
+    return true
+  }
+
   /** The row's feed, or undefined when it is a new claim past the budget (not kept: nothing to plan from it). */
   learn (row: FeedRow): FeedKey | undefined {
     const fk = feedKey(authorKeyOf(row.author), row.epoch)
     if (!this.known.has(fk) && !this.#claim()) return undefined
-    this.#diverged.delete(fk)
-    if (row.count >= (this.known.get(fk) ?? 0)) {
+    // A feed whose chain here and ours differ: nothing it holds extends ours, whatever it announces (diverges).
+    if (!this.#diverged.has(fk) && row.count >= (this.known.get(fk) ?? 0)) {
       this.known.set(fk, row.count)
       this.heads.set(fk, row.head === null ? null : entryIdOf(row.head))
     }
-    if (row.frozen) this.frozen.add(fk)
+    // A frozen row's count is the seq of the fork.
+    if (row.frozen) this.heldFork(fk, row.count)
     return fk
   }
 

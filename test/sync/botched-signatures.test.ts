@@ -13,15 +13,9 @@ import { authorKeyOf } from '../../src/ids/index.ts'
 import type { SpaceReplica } from '../../src/space/index.ts'
 import type { MemoryStore } from '../../src/store/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
-import { adopted, charged, forkable, replicaOf, runOf, triangle } from './forked-writer.ts'
+import { adopted, charged, forkable, garbled, replicaOf, runOf, triangle } from './forked-writer.ts'
 import type { Signed } from './forked-writer.ts'
 import { Wire } from './wire.ts'
-
-const garbled = (sig: Uint8Array): Uint8Array => {
-  const g = new Uint8Array(sig)
-  g[0] = (g[0] as number) ^ 1
-  return g
-}
 
 describe('signatures an author botched', () => {
   test('a fork whose entry there carries a signature the author botched: nobody charged, and no pull without end', () => {

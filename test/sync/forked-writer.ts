@@ -47,3 +47,34 @@ export function triangle (origin: SpaceReplica, store: MemoryStore, [o, a, m]: r
   wire.connect(M, A)
   return { wire, O, A, M }
 }
+
+/** A signature the author botched (or a relay garbled): one bit flipped. */
+export const garbled = (sig: Uint8Array): Uint8Array => {
+  const g = new Uint8Array(sig)
+  g[0] = (g[0] as number) ^ 1
+  return g
+}
+
+/** Time passes, every engine's timers run: probes, their asks again, refinements. */
+export function settle (wire: Wire, rounds = 40): void {
+  for (let i = 0; i < rounds; i++) wire.advance(2_500)
+}
+
+/** The two branches of writer W's feed after e0, x1..xN and y1..yN (`forkable`'s `next`). */
+export function branches (e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed, n: number): { xs: Signed[], ys: Signed[] } {
+  const xs: Signed[] = [e0]
+  const ys: Signed[] = [e0]
+  for (let i = 1; i <= n; i++) {
+    xs.push(next(i, (xs[i - 1] as Signed).id, `x${i}`))
+    ys.push(next(i, (ys[i - 1] as Signed).id, `y${i}`))
+  }
+  return { xs, ys }
+}
+
+/** Links a and b anew: a fresh session at each end, and its hello exchange. */
+export function relink (wire: Wire, a: Peer, b: Peer): void {
+  a.engine.disconnect(b.name, wire.nowMs)
+  b.engine.disconnect(a.name, wire.nowMs)
+  wire.connect(a, b)
+}
+

@@ -1,0 +1,152 @@
+/**
+ * A fork proven above its first divergence (deeper than one probe reaches,
+ * or where the entries there carry botched signatures) is walked down, and
+ * every node ends with the same lowest proof (decision 7), whatever proof it
+ * froze at first. The walk charges nobody, and an unprovable divergence
+ * costs one look per link. (Found by a hostile review; each test fails
+ * without its fix.)
+ */
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { encodeMessage, toHex } from '../../src/codec/index.ts'
+import type { SignedBytes } from '../../src/codec/index.ts'
+import type { KeyPair } from '../../src/identity/index.ts'
+import { authorKeyOf } from '../../src/ids/index.ts'
+import { SpaceReplica } from '../../src/space/index.ts'
+import type { MemoryStore } from '../../src/store/index.ts'
+import { T0 } from '../helpers/fixtures.ts'
+import { adopted, branches, charged, forkable, garbled, relink, replicaOf, settle, triangle } from './forked-writer.ts'
+import type { Signed } from './forked-writer.ts'
+import type { Peer, Wire } from './wire.ts'
+
+interface Forkable {
+  origin: SpaceReplica, store: MemoryStore, keys: KeyPair[], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed
+}
+
+const proofSeqs = (peers: readonly Peer[]): number[][] => peers.map(p => replicaOf(p).forkProofs().map(f => f.seq))
+const signed = (entries: readonly Signed[], botched: readonly number[] = []): SignedBytes[] =>
+  entries.map((e, i) => [e.bytes, botched.includes(i) ? garbled(e.sig) : e.sig])
+
+/**
+ * O, A and M linked: A holds `xRun` of W's x branch (pushed by O), M `yRun` of its y branch (stored as it came),
+ * each unheard of by the other until A and M link again.
+ */
+function apart (f: Forkable, xRun: SignedBytes[], yRun: SignedBytes[]): { wire: Wire, O: Peer, A: Peer, M: Peer } {
+  const [o, , a, m] = f.keys
+  const t = triangle(f.origin, f.store, [o, a, m] as KeyPair[])
+  t.wire.holding.add(`${t.A.name}>${t.M.name}:have`)
+  t.wire.holding.add(`${t.O.name}>${t.M.name}:have`)
+  t.wire.inject(t.O, t.A, encodeMessage({ m: 'entries', space: f.origin.id, run: xRun }), 'entries')
+  replicaOf(t.M).ingestRun(yRun, 'W', t.wire.nowMs)
+  t.wire.holding.clear()
+  relink(t.wire, t.M, t.A)
+  return t
+}
+
+describe('a fork walked down to its first divergence', () => {
+  test('deeper than one probe: the lowest proof reaches the node that froze at the first', () => {
+    const f = forkable('fw1', ['a', 'm']) as Forkable
+    const { xs, ys } = branches(f.e0, f.next, 100)
+    const { wire, A, O, M } = apart(f, signed(xs.slice(1)), signed(ys.slice(1)))
+    settle(wire, 10)
+    relink(wire, A, O)
+    relink(wire, O, M)
+    settle(wire, 10)
+    assert.deepEqual(proofSeqs([A, O, M]), [[1], [1], [1]])
+    assert.deepEqual([A, O, M].map(charged), [[], [], []])
+  })
+
+  test('botched at the first difference: the walked-down proof reaches every node, fresh links or not', () => {
+    const f = forkable('fw2', ['a', 'm', 'n']) as Forkable
+    const { xs, ys } = branches(f.e0, f.next, 5)
+    const { wire, A, O, M } = apart(f, signed(xs.slice(1)), signed(ys.slice(1), [0]))
+    settle(wire)
+    for (const [p, q] of [[A, M], [A, O], [O, M]] as const) relink(wire, p, q)
+    settle(wire)
+    const seqs = proofSeqs([A, O, M])
+    assert.deepEqual(seqs[1], seqs[0], 'O holds the proof A holds')
+    assert.deepEqual(seqs[2], seqs[0], 'M too')
+    // A node that holds x1..x4 and links to O only takes nothing past the fork.
+    const N = wire.add(f.keys[4] as KeyPair, adopted(f.origin))
+    replicaOf(N).ingestRun(signed(xs.slice(0, 5)), 'W', wire.nowMs)
+    wire.connect(O, N)
+    settle(wire)
+    const wk = authorKeyOf((f.keys[1] as KeyPair).publicKey)
+    const counts = [A, O, M, N].map(p => replicaOf(p).feedRow(wk, f.e0.epoch)?.count)
+    assert.deepEqual(counts, counts.map(() => seqs[0]?.[0]), 'every node frozen at the same seq')
+  })
+
+  test('a proof at the first divergence two honest linked nodes can make is made, though one of them froze higher', () => {
+    const f = forkable('fw3', ['a', 'm', 'n']) as Forkable
+    const { xs, ys } = branches(f.e0, f.next, 5)
+    // A relay gave M the y branch with y1's signature garbled (the author signed it properly).
+    const { wire, A } = apart(f, signed(xs.slice(1)), signed(ys.slice(1), [0]))
+    settle(wire)
+    // N, honest, holds the y branch with every signature as its author made it, and links to A.
+    const N = wire.add(f.keys[4] as KeyPair, adopted(f.origin))
+    replicaOf(N).ingestRun(signed(ys.slice(0, 6)), 'W', wire.nowMs)
+    wire.connect(A, N)
+    settle(wire)
+    const wk = authorKeyOf((f.keys[1] as KeyPair).publicKey)
+    assert.equal(replicaOf(A).entryIdAt(wk, f.e0.epoch, 1), toHex((xs[1] as Signed).id))
+    assert.deepEqual(proofSeqs([A, N]), [[1], [1]], 'A and N prove the fork at its first divergence')
+  })
+
+  test('a probe\'s answer in several runs charges its sender nothing, all the way down', () => {
+    const f = forkable('fw4', ['a', 'm']) as Forkable
+    const c1 = f.next(1, f.e0.id, 'c1')
+    const c2 = f.next(2, c1.id, 'c2')
+    const xs: Signed[] = [f.e0, c1, c2]
+    const ys: Signed[] = [f.e0, c1, c2]
+    for (let i = 3; i <= 60; i++) {
+      xs.push(f.next(i, (xs[i - 1] as Signed).id, `x${i}`))
+      ys.push(f.next(i, (ys[i - 1] as Signed).id, `y${i}`))
+    }
+    const [o, , a, m] = f.keys
+    const { wire, A, O, M } = triangle(f.origin, f.store, [o, a, m] as KeyPair[])
+    for (const link of [`${A.name}>${M.name}`, `${O.name}>${M.name}`, `${M.name}>${A.name}`]) wire.holding.add(`${link}:have`)
+    wire.inject(O, A, encodeMessage({ m: 'entries', space: f.origin.id, run: signed(xs.slice(1)) }), 'entries')
+    // M holds c1 verified (a run of its own), so it ends a run there when it serves; y3's signature botched.
+    replicaOf(M).ingestRun(signed([c1]), 'W', wire.nowMs)
+    replicaOf(M).ingestRun(signed(ys.slice(2), [1]), 'W', wire.nowMs)
+    wire.holding.clear()
+    relink(wire, M, A)
+    settle(wire, 10)
+    assert.deepEqual(charged(A), [], 'A charges honest M nothing')
+  })
+
+  test('a node frozen higher that gets the other branch past the fork proves below it', () => {
+    const f = forkable('fw5', ['a']) as Forkable
+    const { xs, ys } = branches(f.e0, f.next, 9)
+    const store = adopted(f.origin)
+    const r = SpaceReplica.open(store, f.origin.key)
+    for (const row of f.origin.vector()) {
+      r.ingestRun(f.origin.serve(authorKeyOf(row.author), row.epoch, 0, row.count), 'O', T0 + 100)
+    }
+    assert.equal(r.ingestRun(signed(xs.slice(1)), 'O', T0 + 100).stored.length, 9)
+    r.ingestFork([(xs[5] as Signed).bytes, (xs[5] as Signed).sig], [(ys[5] as Signed).bytes, (ys[5] as Signed).sig])
+    r.ingestRun(signed(ys.slice(1), [0]), 'M', T0 + 100)
+    assert.deepEqual(r.forkProofs().map(p => p.seq), [4], 'x4 and y4 prove it lower')
+  })
+})
+
+describe('an unprovable divergence', () => {
+  test('costs one look per link however long its holder goes on writing', () => {
+    const f = forkable('fw6', ['a', 'm']) as Forkable
+    const { ys } = branches(f.e0, f.next, 200)
+    const x1 = f.next(1, f.e0.id, 'x1')
+    // A holds x1 only, M y1 (botched) and y2: nothing can prove the fork between them.
+    const { wire, A, O, M } = apart(f, signed([x1]), signed(ys.slice(1, 3), [0]))
+    settle(wire, 10)
+    const runsIn = (): number => wire.sent.filter(s => s.type === 'entries' && s.from === M.name && s.to === A.name).length
+    const before = runsIn()
+    // The forker goes on writing its y branch, one entry at a time, each reaching M.
+    for (let k = 3; k <= 200; k++) {
+      wire.inject(O, M, encodeMessage({ m: 'entries', space: f.origin.id, run: signed([ys[k] as Signed]) }), 'entries')
+      wire.advance(100)
+    }
+    settle(wire, 4)
+    assert.ok(runsIn() - before < 10, `M sent A ${runsIn() - before} runs for 198 entries A can never take`)
+    assert.deepEqual([charged(A), charged(M)], [[], []])
+  })
+})
