@@ -157,6 +157,7 @@ export function onHave (core: SyncCore, session: Session, msg: Msg<'have'>, nowM
     const fk = shared.learn(row)
     if (fk === undefined) continue // past the claim budget: not kept, charged below
     core.send(core.pulls.probeIfDiverged(session, replica, shared, fk, nowMs))
+    core.send(core.membership.owedFork(session, replica, fk))
     core.plan(replica.key, fk, nowMs)
   }
   core.chargeOverClaim(session, nowMs)

@@ -6,7 +6,8 @@ import type { SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import type { ForkProof } from '../store/index.ts'
 import { UNMATCHED_TAGS_PER_PEER_MAX } from './claims.ts'
-import { feedKey } from './keys.ts'
+import { feedKey, parseFeedKey } from './keys.ts'
+import type { FeedKey } from './keys.ts'
 import type { Session, SharedSpace } from './session.ts'
 import { helloTags, spaceTag, tagIndex } from './space-tags.ts'
 import { newerClock } from './status-gossip.ts'
@@ -216,26 +217,27 @@ export class Membership {
   /** The fork proofs we hold, to a member neighbour that lacks them (they carry whole entries: decision 17). */
   forkProofs (session: Session, replica: SpaceReplica, shared: SharedSpace): Send[] {
     if (!isMember(replica, session.peer)) return []
-    const out: Send[] = []
-    for (const proof of replica.forkProofs()) {
-      const fk = feedKey(proof.author, proof.epoch)
-      if (!shared.heldFork(fk, proof.seq)) continue
-      out.push({ peer: session.peer, msg: { m: 'fork', space: replica.id, a: proof.a, b: proof.b } })
-    }
-    return out
+    return replica.forkProofs().filter(proof => owed(shared, replica, proof)).map(p => forkMessage(session, replica, p))
+  }
+
+  /** Our proof of a fork of `fk`, if we hold one and the peer is owed it now (it announced that it holds more). */
+  owedFork (session: Session, replica: SpaceReplica, fk: FeedKey): Send[] {
+    const { author, epoch } = parseFeedKey(fk)
+    if (replica.feedRow(author, epoch)?.frozen !== true || !isMember(replica, session.peer)) return []
+    const proof = replica.forkProofs().find(p => p.author === author && p.epoch === epoch)
+    if (proof === undefined || !owed(session.shared(replica.key), replica, proof)) return []
+    return [forkMessage(session, replica, proof)]
   }
 
   /**
    * A fork proven here goes to every neighbour sharing the space, the sender of the conflicting entry included (it
-   * holds one branch only); not to one that holds a proof of that fork as low (it sent it, or was sent it).
+   * holds one branch only); to those it is owed (owed()).
    */
   relayFork (replica: SpaceReplica, proof: ForkProof, sessions: Iterable<Session>): Send[] {
-    const fk = feedKey(proof.author, proof.epoch)
     const out: Send[] = []
     for (const session of sessions) {
       if (!session.spaces.has(replica.key) || !isMember(replica, session.peer)) continue
-      if (!session.shared(replica.key).heldFork(fk, proof.seq)) continue
-      out.push({ peer: session.peer, msg: { m: 'fork', space: replica.id, a: proof.a, b: proof.b } })
+      if (owed(session.shared(replica.key), replica, proof)) out.push(forkMessage(session, replica, proof))
     }
     return out
   }
@@ -246,4 +248,24 @@ export function answer (session: Session, replica: SpaceReplica, join: Uint8Arra
   detail: string): Send {
   const msg = { m: 'join-answer', space: replica.id, join, outcome, detail: detail.slice(0, 200) } as const
   return { peer: session.peer, msg }
+}
+
+/**
+ * Whether a peer is owed `proof`: it holds none as low (SharedSpace.heldFork, marked then), and, where it holds one
+ * already, this one is within the feed as it or we hold it (its seq at most one of our counts: a node that pulled a
+ * forked feed holds it up to the fork). A writer can sign proof after proof at seqs past every count, each lower than
+ * the last: none changes a view, and relaying each to peers that hold a proof made every node rebuild its views for
+ * each. Sent later, once it matters (owedFork).
+ */
+function owed (shared: SharedSpace, replica: SpaceReplica, proof: ForkProof): boolean {
+  const fk = feedKey(proof.author, proof.epoch)
+  if (shared.frozen.has(fk)) {
+    const held = Math.max(replica.resumeAt(proof.author, proof.epoch), shared.known.get(fk) ?? 0)
+    if (proof.seq > held) return false
+  }
+  return shared.heldFork(fk, proof.seq)
+}
+
+function forkMessage (session: Session, replica: SpaceReplica, proof: ForkProof): Send {
+  return { peer: session.peer, msg: { m: 'fork', space: replica.id, a: proof.a, b: proof.b } }
 }

@@ -1,4 +1,4 @@
-import { bytesEqual, decodeEntry, ENTRY_BYTES_MAX, fromHex, RUN_BYTES_MAX } from '../codec/index.ts'
+import { bytesEqual, decodeEntry, ENTRY_BYTES_MAX, fromHex, RUN_BYTES_MAX, toHex } from '../codec/index.ts'
 import type { FeedRange, SignedBytes } from '../codec/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
@@ -297,7 +297,11 @@ export class FeedPulls {
     if (proof.seq === 0) return []
     const a = decodeEntry(proof.a[0], proof.a[1])
     const b = decodeEntry(proof.b[0], proof.b[1])
-    if (a.prev !== null && b.prev !== null && bytesEqual(a.prev, b.prev)) return []
+    // Both branches of the proof leave one entry: lower only if ours there is another (a third branch).
+    if (a.prev !== null && b.prev !== null && bytesEqual(a.prev, b.prev)) {
+      const ours = replica.entryIdAt(proof.author, proof.epoch, proof.seq - 1)
+      if (ours === undefined || ours === toHex(a.prev)) return []
+    }
     return this.probe(session, replica, feedKey(proof.author, proof.epoch), proof.seq - 1, nowMs)
   }
 

@@ -24,8 +24,8 @@ export class SharedSpace {
   readonly known = new Map<FeedKey, number>()
   readonly heads = new Map<FeedKey, EntryId | null>()
   /**
-   * The lowest fork seq of each feed this peer holds a proof of (it sent us one, we sent it one, or its hello row said
-   * frozen): a proof lower than that still goes to it (a fork is walked down to its first divergence, proof by proof).
+   * The lowest fork seq of each feed this peer holds a proof of (it sent us one, or we sent it one; Infinity when only
+   * a row of it said frozen): a proof lower still goes to it (a fork is walked down to its first divergence).
    */
   readonly frozen = new Map<FeedKey, number>()
   /** Status heads the peer holds; a new author takes a claim slot (past the budget, it is not kept). */
@@ -98,8 +98,9 @@ export class SharedSpace {
       this.known.set(fk, row.count)
       this.heads.set(fk, row.head === null ? null : entryIdOf(row.head))
     }
-    // A frozen row's count is the seq of the fork.
-    if (row.frozen) this.heldFork(fk, row.count)
+    // A frozen row says a fork is proven, not where: its count is the fork's seq only once it holds that far (a node
+    // sent a proof before it caught up says less). Marked frozen at no seq: any proof we hold still goes to it.
+    if (row.frozen && !this.frozen.has(fk)) this.frozen.set(fk, Infinity)
     return fk
   }
 

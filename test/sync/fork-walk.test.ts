@@ -17,7 +17,8 @@ import type { MemoryStore } from '../../src/store/index.ts'
 import { T0 } from '../helpers/fixtures.ts'
 import { adopted, branches, charged, forkable, garbled, relink, replicaOf, settle, triangle } from './forked-writer.ts'
 import type { Signed } from './forked-writer.ts'
-import type { Peer, Wire } from './wire.ts'
+import { Wire } from './wire.ts'
+import type { Peer } from './wire.ts'
 
 interface Forkable {
   origin: SpaceReplica, store: MemoryStore, keys: KeyPair[], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed
@@ -41,6 +42,31 @@ function apart (f: Forkable, xRun: SignedBytes[], yRun: SignedBytes[]): { wire: 
   t.wire.holding.clear()
   relink(t.wire, t.M, t.A)
   return t
+}
+
+/** W's feed forked at 41: c1..c40 shared, then x41..x140 and y41..y140. */
+function forkedAt41 (f: Forkable): { xs: Signed[], ys: Signed[] } {
+  const xs: Signed[] = [f.e0]
+  const ys: Signed[] = [f.e0]
+  for (let i = 1; i <= 140; i++) {
+    const common = i < 41 ? f.next(i, (xs[i - 1] as Signed).id, `c${i}`) : undefined
+    xs.push(common ?? f.next(i, (xs[i - 1] as Signed).id, `x${i}`))
+    ys.push(common ?? f.next(i, (ys[i - 1] as Signed).id, `y${i}`))
+  }
+  return { xs, ys }
+}
+
+/** Node N (the fifth key): the owner's feed, W's first ten entries, and a proof at 100 sent it before it caught up. */
+function behindAt100 (f: Forkable, wire: Wire, xs: Signed[], ys: Signed[]): Peer {
+  const N = wire.add(f.keys[4] as KeyPair, adopted(f.origin))
+  const ok = authorKeyOf((f.keys[0] as KeyPair).publicKey)
+  for (const row of f.origin.vector()) {
+    if (authorKeyOf(row.author) === ok) replicaOf(N).ingestRun(f.origin.serve(ok, row.epoch, 0, row.count), 'O', wire.nowMs)
+  }
+  replicaOf(N).ingestRun(signed(xs.slice(0, 11)), 'W', wire.nowMs)
+  const [x, y] = [xs[100], ys[100]] as [Signed, Signed]
+  assert.ok(replicaOf(N).ingestFork([x.bytes, x.sig], [y.bytes, y.sig]).fork !== undefined)
+  return N
 }
 
 describe('a fork walked down to its first divergence', () => {
@@ -127,6 +153,100 @@ describe('a fork walked down to its first divergence', () => {
     r.ingestFork([(xs[5] as Signed).bytes, (xs[5] as Signed).sig], [(ys[5] as Signed).bytes, (ys[5] as Signed).sig])
     r.ingestRun(signed(ys.slice(1), [0]), 'M', T0 + 100)
     assert.deepEqual(r.forkProofs().map(p => p.seq), [4], 'x4 and y4 prove it lower')
+  })
+})
+
+describe('fork proofs between links', () => {
+  test('a node that froze higher while behind is sent the lower proof: its frozen row says a fork, not where', () => {
+    const f = forkable('fw7', ['a', 'm', 'n']) as Forkable
+    const w = f.keys[1] as KeyPair
+    const { xs, ys } = forkedAt41(f)
+    const { wire, A, O, M } = apart(f, signed(xs.slice(1)), signed(ys.slice(1)))
+    settle(wire, 10)
+    assert.deepEqual(proofSeqs([A, O, M]), [[41], [41], [41]])
+    const N = behindAt100(f, wire, xs, ys)
+    // Linked to a node that holds the feed up to the fork, N is sent the proof at once.
+    wire.connect(A, N)
+    settle(wire, 10)
+    assert.deepEqual(proofSeqs([N]), [[41]], 'N holds the proof everyone holds')
+    const wk = authorKeyOf((w as KeyPair).publicKey)
+    assert.equal(replicaOf(N).feedRow(wk, f.e0.epoch)?.count, 41)
+  })
+
+  test('a node frozen higher, linked to one that holds the lower proof but not the feed, is sent it once it holds more', () => {
+    const f = forkable('fw7b', ['a', 'm', 'n']) as Forkable
+    const w = f.keys[1] as KeyPair
+    const { xs, ys } = forkedAt41(f)
+    const { wire, O } = apart(f, signed(xs.slice(1)), signed(ys.slice(1)))
+    settle(wire, 10)
+    const wk = authorKeyOf((w as KeyPair).publicKey)
+    // O holds the proof at 41 (relayed to it), but not W's feed: its entries were pushed to A in its name.
+    assert.deepEqual([proofSeqs([O])[0], replicaOf(O).resumeAt(wk, f.e0.epoch)], [[41], 1])
+    const N = behindAt100(f, wire, xs, ys)
+    wire.connect(O, N)
+    const W = wire.add(w as KeyPair, adopted(f.origin))
+    wire.connect(W, N)
+    settle(wire, 10)
+    // The forker pushes N its x branch past 41 (a member's push of new entries is stored, never charged): N announces
+    // it, and O, which holds a proof within what N now holds, sends it.
+    wire.inject(W, N, encodeMessage({ m: 'entries', space: f.origin.id, run: signed(xs.slice(11, 100)) }), 'entries')
+    settle(wire, 4)
+    assert.deepEqual(proofSeqs([N]), [[41]])
+    assert.equal(replicaOf(N).kvGet('k')?.value, 'c40', 'N\'s view retracts x41 and after, as everyone\'s')
+  })
+
+  test('a writer signing proof after proof past every count: only the node it sends them to takes each', () => {
+    const f = forkable('fw8', ['a', 'm', 'p']) as Forkable
+    const [o, w, a, m, p] = f.keys as KeyPair[]
+    const { wire, A, O, M } = triangle(f.origin, f.store, [o, a, m] as KeyPair[])
+    const P = wire.add(p as KeyPair, adopted(f.origin))
+    wire.connect(M, P)
+    const W = wire.add(w as KeyPair, adopted(f.origin))
+    wire.connect(W, A)
+    settle(wire, 4)
+    const sign = (seq: number, v: string): Signed => f.next(seq, f.e0.id, v)
+    for (let k = 0; k < 50; k++) {
+      const [x, y] = [sign(1_000_000 - k, 'x'), sign(1_000_000 - k, 'y')]
+      wire.inject(W, A, encodeMessage({ m: 'fork', space: f.origin.id, a: [x.bytes, x.sig], b: [y.bytes, y.sig] }), 'fork')
+    }
+    settle(wire, 4)
+    const rebuilds = [A, O, M, P].map(n => n.events.filter(e => e.type === 'fork').length)
+    assert.deepEqual(rebuilds, [50, 1, 1, 1], 'the others took the first proof, and no later one: none retracts anything')
+    assert.deepEqual([A, O, M, P].map(charged), [[], [], [], []])
+  })
+
+  test('a proof whose two entries leave one entry hides no lower fork from a node holding a third branch', () => {
+    // x and z share x1..x10 and part at 11; y parts from both at 1. B (x) and C (z) prove the fork at 11; A (y)
+    // takes that proof and, its own entry at 10 being another, asks further down.
+    const f = forkable('fw9', ['a', 'b', 'c']) as Forkable
+    const [o, , a, b, c] = f.keys as KeyPair[]
+    const xs: Signed[] = [f.e0]
+    const ys: Signed[] = [f.e0]
+    const zs: Signed[] = [f.e0]
+    for (let i = 1; i <= 20; i++) {
+      xs.push(f.next(i, (xs[i - 1] as Signed).id, `x${i}`))
+      ys.push(f.next(i, (ys[i - 1] as Signed).id, `y${i}`))
+      zs.push(i < 11 ? xs[i] as Signed : f.next(i, (zs[i - 1] as Signed).id, `z${i}`))
+    }
+    const wire = new Wire(T0 + 10)
+    const ok = authorKeyOf((o as KeyPair).publicKey)
+    const holding = (k: KeyPair, branch: Signed[]): Peer => {
+      const peer = wire.add(k, adopted(f.origin))
+      for (const row of f.origin.vector()) {
+        if (authorKeyOf(row.author) === ok) replicaOf(peer).ingestRun(f.origin.serve(ok, row.epoch, 0, row.count), 'O', wire.nowMs)
+      }
+      replicaOf(peer).ingestRun(signed(branch), 'W', wire.nowMs)
+      return peer
+    }
+    const [A, B, C] = [holding(a as KeyPair, ys), holding(b as KeyPair, xs), holding(c as KeyPair, zs)]
+    wire.connect(B, C)
+    settle(wire, 10)
+    wire.connect(A, B)
+    wire.connect(A, C)
+    settle(wire)
+    assert.deepEqual(proofSeqs([A, B, C]), [[1], [1], [1]])
+    const views = [A, B, C].map(p => replicaOf(p).kvGet('k')?.value)
+    assert.deepEqual(views, [views[0], views[0], views[0]], 'every node with the same views')
   })
 })
 
