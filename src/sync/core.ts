@@ -270,6 +270,7 @@ export class SyncCore {
       neighbours.push({ peer: session.peer, known: shared.known })
     }
     this.send(this.relay.stored(replica, entries, neighbours))
+    this.send(this.membership.owedForks(replica, entries, this.sessions.values()))
   }
 
   onAclChanged (replica: SpaceReplica, nowMs: number): void {

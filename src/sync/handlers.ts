@@ -7,6 +7,7 @@ import type { AuthorKey } from '../ids/index.ts'
 import { SCORE } from './constants.ts'
 import type { SyncCore } from './core.ts'
 import { feedKey } from './keys.ts'
+import type { FeedKey } from './keys.ts'
 import { answer } from './membership.ts'
 import { runBytes } from './pulls.ts'
 import { serveWant } from './serve-budget.ts'
@@ -145,7 +146,7 @@ export function onNone (core: SyncCore, session: Session, msg: Msg<'none'>, nowM
   // It does not hold (or will not serve) this range: stop counting on it until it announces again.
   const known = shared.known.get(fk)
   if (known !== undefined) shared.known.set(fk, Math.min(known, range.from))
-  core.send(core.pulls.none(session, replica.key, fk, nowMs))
+  core.send(core.pulls.none(session, replica.key, fk, range.from, nowMs))
 }
 
 export function onHave (core: SyncCore, session: Session, msg: Msg<'have'>, nowMs: number): void {
@@ -153,13 +154,16 @@ export function onHave (core: SyncCore, session: Session, msg: Msg<'have'>, nowM
   const replica = core.space(space)
   if (replica === undefined) return
   const shared = session.shared(replica.key)
+  const feeds = new Set<FeedKey>()
   for (const row of heads) {
     const fk = shared.learn(row)
     if (fk === undefined) continue // past the claim budget: not kept, charged below
     core.send(core.pulls.probeIfDiverged(session, replica, shared, fk, nowMs))
-    core.send(core.membership.owedFork(session, replica, fk))
     core.plan(replica.key, fk, nowMs)
+    feeds.add(fk)
   }
+  // A proof held back from it may be owed now that it holds more (once a feed, however many rows name it).
+  for (const fk of feeds) core.send(core.membership.owedFork(session, replica, fk))
   core.chargeOverClaim(session, nowMs)
 }
 

@@ -1,4 +1,4 @@
-import { FEEDS_PER_MESSAGE_MAX, fromHex, toHex } from '../codec/index.ts'
+import { bytesEqual, FEEDS_PER_MESSAGE_MAX, fromHex, toHex } from '../codec/index.ts'
 import type { Body, Entry, SignedBytes, SpaceHello, StatusHead } from '../codec/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
 import { redeemDecision, SpaceError } from '../space/index.ts'
@@ -218,6 +218,28 @@ export class Membership {
   forkProofs (session: Session, replica: SpaceReplica, shared: SharedSpace): Send[] {
     if (!isMember(replica, session.peer)) return []
     return replica.forkProofs().filter(proof => owed(shared, replica, proof)).map(p => forkMessage(session, replica, p))
+  }
+
+  /**
+   * A proof held back from a peer (past what either of us held of its feed) is owed once we hold that far: looked at
+   * again when we store entries of a feed frozen here (the peer that was our source announces nothing to us).
+   */
+  owedForks (replica: SpaceReplica, entries: readonly Entry[], sessions: Iterable<Session>): Send[] {
+    const feeds = new Set<FeedKey>()
+    let last: Entry | undefined
+    for (const e of entries) {
+      if (last !== undefined && e.epoch === last.epoch && bytesEqual(e.author, last.author)) continue
+      last = e
+      const author = authorKeyOf(e.author)
+      if (replica.feedRow(author, e.epoch)?.frozen === true) feeds.add(feedKey(author, e.epoch))
+    }
+    if (feeds.size === 0) return []
+    const out: Send[] = []
+    for (const session of sessions) {
+      if (!session.spaces.has(replica.key)) continue
+      for (const fk of feeds) out.push(...this.owedFork(session, replica, fk))
+    }
+    return out
   }
 
   /** Our proof of a fork of `fk`, if we hold one and the peer is owed it now (it announced that it holds more). */

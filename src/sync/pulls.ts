@@ -147,13 +147,21 @@ export class FeedPulls {
     return [...this.plan(space, fk, nowMs), ...this.planWaiting(peer, nowMs)]
   }
 
-  /** The peer answered `none` for a range of `fk`: asked of another if it was our pull. */
-  none (session: Session, space: SpaceKey, fk: FeedKey, nowMs: number): Send[] {
-    // It does not hold what a probe of that feed asked either: not asked again.
-    for (const [key, probe] of this.#probes.entries()) {
-      if (key[0] === session.peer && key[1] === space && key[2] === fk) probe.deadline = Infinity
-    }
+  /** The peer answered `none` for a range of `fk` starting at `from`: asked of another if it was our pull. */
+  none (session: Session, space: SpaceKey, fk: FeedKey, from: number, nowMs: number): Send[] {
     const req = this.#requests.get([space, fk])
+    const probe = this.#probes.get([session.peer, space, fk, from])
+    // The answer to a probe only (a pull of that feed from that peer may be open beside it, for another range): the
+    // probe ends, the pull goes on (closed and planned again, its range was asked twice, and the second answer
+    // charged to an honest server as a replay).
+    if (probe !== undefined && (req?.peer !== session.peer || req.from !== from)) {
+      probe.deadline = Infinity
+      return []
+    }
+    // It does not hold what a probe of that feed asked either: not asked again.
+    for (const [key, other] of this.#probes.entries()) {
+      if (key[0] === session.peer && key[1] === space && key[2] === fk) other.deadline = Infinity
+    }
     if (req?.peer !== session.peer) return []
     session.unanswered++
     this.#close(space, fk)

@@ -56,14 +56,20 @@ function forkedAt41 (f: Forkable): { xs: Signed[], ys: Signed[] } {
   return { xs, ys }
 }
 
-/** Node N (the fifth key): the owner's feed, W's first ten entries, and a proof at 100 sent it before it caught up. */
-function behindAt100 (f: Forkable, wire: Wire, xs: Signed[], ys: Signed[]): Peer {
-  const N = wire.add(f.keys[4] as KeyPair, adopted(f.origin))
+/** A node of `key` holding the owner's feed (the ACL) and `entries` of W's. */
+function withOwnerFeed (f: Forkable, wire: Wire, key: KeyPair, entries: Signed[]): Peer {
+  const N = wire.add(key, adopted(f.origin))
   const ok = authorKeyOf((f.keys[0] as KeyPair).publicKey)
   for (const row of f.origin.vector()) {
     if (authorKeyOf(row.author) === ok) replicaOf(N).ingestRun(f.origin.serve(ok, row.epoch, 0, row.count), 'O', wire.nowMs)
   }
-  replicaOf(N).ingestRun(signed(xs.slice(0, 11)), 'W', wire.nowMs)
+  replicaOf(N).ingestRun(signed(entries), 'W', wire.nowMs)
+  return N
+}
+
+/** A node of `key`: the owner's feed, W's first ten entries, and a proof at 100 sent it before it caught up. */
+function behindAt100 (f: Forkable, wire: Wire, key: KeyPair, xs: Signed[], ys: Signed[]): Peer {
+  const N = withOwnerFeed(f, wire, key, xs.slice(0, 11))
   const [x, y] = [xs[100], ys[100]] as [Signed, Signed]
   assert.ok(replicaOf(N).ingestFork([x.bytes, x.sig], [y.bytes, y.sig]).fork !== undefined)
   return N
@@ -164,7 +170,7 @@ describe('fork proofs between links', () => {
     const { wire, A, O, M } = apart(f, signed(xs.slice(1)), signed(ys.slice(1)))
     settle(wire, 10)
     assert.deepEqual(proofSeqs([A, O, M]), [[41], [41], [41]])
-    const N = behindAt100(f, wire, xs, ys)
+    const N = behindAt100(f, wire, f.keys[4] as KeyPair, xs, ys)
     // Linked to a node that holds the feed up to the fork, N is sent the proof at once.
     wire.connect(A, N)
     settle(wire, 10)
@@ -182,7 +188,7 @@ describe('fork proofs between links', () => {
     const wk = authorKeyOf((w as KeyPair).publicKey)
     // O holds the proof at 41 (relayed to it), but not W's feed: its entries were pushed to A in its name.
     assert.deepEqual([proofSeqs([O])[0], replicaOf(O).resumeAt(wk, f.e0.epoch)], [[41], 1])
-    const N = behindAt100(f, wire, xs, ys)
+    const N = behindAt100(f, wire, f.keys[4] as KeyPair, xs, ys)
     wire.connect(O, N)
     const W = wire.add(w as KeyPair, adopted(f.origin))
     wire.connect(W, N)
@@ -193,6 +199,27 @@ describe('fork proofs between links', () => {
     settle(wire, 4)
     assert.deepEqual(proofSeqs([N]), [[41]])
     assert.equal(replicaOf(N).kvGet('k')?.value, 'c40', 'N\'s view retracts x41 and after, as everyone\'s')
+  })
+
+  test('a proof held back from a peer reaches it once it catches up from us past it', () => {
+    // O - N1 - N2 - N3: N1 holds W's first ten entries and a proof at 100; N2 and N3 prove the fork at 41. N1 holds
+    // the proof at 41 back from O (neither holds W's feed that far), then pulls to 41, and O pulls from N1: O, whose
+    // source N1 is, announces nothing of it to N1.
+    const f = forkable('fw10', ['n1', 'n2', 'n3']) as Forkable
+    const [o, , n1, n2, n3] = f.keys as KeyPair[]
+    const { xs, ys } = forkedAt41(f)
+    const wire = new Wire(T0 + 10)
+    const O = wire.add(o as KeyPair, f.store)
+    const N1 = behindAt100(f, wire, n1 as KeyPair, xs, ys)
+    const N2 = withOwnerFeed(f, wire, n2 as KeyPair, xs)
+    const N3 = withOwnerFeed(f, wire, n3 as KeyPair, ys)
+    wire.connect(N2, N3)
+    settle(wire, 10)
+    wire.connect(O, N1)
+    settle(wire, 10)
+    wire.connect(N1, N2)
+    settle(wire)
+    assert.deepEqual(proofSeqs([O, N1, N2, N3]), [[41], [41], [41], [41]])
   })
 
   test('a writer signing proof after proof past every count: only the node it sends them to takes each', () => {
@@ -219,7 +246,7 @@ describe('fork proofs between links', () => {
     // x and z share x1..x10 and part at 11; y parts from both at 1. B (x) and C (z) prove the fork at 11; A (y)
     // takes that proof and, its own entry at 10 being another, asks further down.
     const f = forkable('fw9', ['a', 'b', 'c']) as Forkable
-    const [o, , a, b, c] = f.keys as KeyPair[]
+    const [, , a, b, c] = f.keys as KeyPair[]
     const xs: Signed[] = [f.e0]
     const ys: Signed[] = [f.e0]
     const zs: Signed[] = [f.e0]
@@ -229,15 +256,7 @@ describe('fork proofs between links', () => {
       zs.push(i < 11 ? xs[i] as Signed : f.next(i, (zs[i - 1] as Signed).id, `z${i}`))
     }
     const wire = new Wire(T0 + 10)
-    const ok = authorKeyOf((o as KeyPair).publicKey)
-    const holding = (k: KeyPair, branch: Signed[]): Peer => {
-      const peer = wire.add(k, adopted(f.origin))
-      for (const row of f.origin.vector()) {
-        if (authorKeyOf(row.author) === ok) replicaOf(peer).ingestRun(f.origin.serve(ok, row.epoch, 0, row.count), 'O', wire.nowMs)
-      }
-      replicaOf(peer).ingestRun(signed(branch), 'W', wire.nowMs)
-      return peer
-    }
+    const holding = (k: KeyPair, branch: Signed[]): Peer => withOwnerFeed(f, wire, k, branch)
     const [A, B, C] = [holding(a as KeyPair, ys), holding(b as KeyPair, xs), holding(c as KeyPair, zs)]
     wire.connect(B, C)
     settle(wire, 10)
