@@ -166,9 +166,12 @@ export function ingestAuthentic (
     const held = s.store.entryAt(s.key, author, epoch, entry.seq) as StoredEntry
     if (held.id === entryIdOf(entry.id)) {
       result.duplicates++
-      // The same bytes, but the signature verified here is only the one that came now: held with another (an author's
-      // botched one, relayed as it came), the held row must stay unverified, or we would serve runs ending at it.
-      if (verified && !held.verified && bytesEqual(held.sig, entry.sig)) verifiedNow.push(held)
+      // The signature verified here is the one that came now: held with another (a garbled one, relayed as it came),
+      // ours is replaced by it, or we would serve runs ending at a row marked verified that is not (and a held
+      // garbled signature would hide forever a fork that entry proves).
+      if (verified && !held.verified) {
+        verifiedNow.push(bytesEqual(held.sig, entry.sig) ? held : { ...positionOf(held), sig: entry.sig })
+      }
       continue
     }
     // Past a fork proven here already: nothing more to prove (and no signature to check).
@@ -323,4 +326,8 @@ function groupByPeer (items: readonly PendingEntry[]): PendingGroup[] {
     else groups.push({ from: it.from, items: [it] })
   }
   return groups
+}
+
+function positionOf (e: StoredEntry): Pick<StoredEntry, 'author' | 'epoch' | 'seq' | 'id'> {
+  return { author: e.author, epoch: e.epoch, seq: e.seq, id: e.id }
 }

@@ -43,7 +43,7 @@ export class MemoryStore implements Store {
     for (const ref of batch.verified ?? []) {
       const e = typeof ref === 'string' ? s.byId.get(ref) : s.feeds.get(feedKey(ref.author, ref.epoch))?.[ref.seq]
       if (e === undefined || (typeof ref !== 'string' && e.id !== ref.id)) continue
-      const v = { ...e, verified: true }
+      const v = { ...e, verified: true, sig: typeof ref === 'string' ? e.sig : ref.sig ?? e.sig }
       s.byId.set(e.id, v)
       const chain = s.feeds.get(feedKey(e.author, e.epoch))
       if (chain !== undefined) chain[e.seq] = v

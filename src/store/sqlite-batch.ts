@@ -58,7 +58,7 @@ export function writeBatch (s: Statements, space: SpaceKey, sid: number | undefi
 /** Marks one entry verified; an unknown one (or a position holding another id) is ignored. */
 function markVerified (s: Statements, sid: number, ref: EntryRef): void {
   if (typeof ref !== 'string') {
-    s.markVerifiedAt.run(sid, ref.author, ref.epoch, ref.seq, idValue(ref.id))
+    s.markVerifiedAt.run(sid, ref.author, ref.epoch, ref.seq, idValue(ref.id), ref.sig ?? null)
     return
   }
   const r = entryRowById(s, sid, idValue(ref))

@@ -94,7 +94,7 @@ export function prepare (db: DatabaseSync): Statements {
     putEntries: new MultiRowInsert(db, 'INSERT INTO entries (fid, seq, id, bytes, sig, verified, kind)', 7),
     extendFeed: p('UPDATE feeds SET count = ?, head = ? WHERE fid = ?'),
     putEntryId: p('INSERT INTO entry_ids (id, fid, seq) VALUES (?, ?, ?)'),
-    markVerifiedAt: p(`UPDATE entries SET verified = 1
+    markVerifiedAt: p(`UPDATE entries SET verified = 1, sig = coalesce(?6, sig)
       WHERE fid = (SELECT fid FROM feeds WHERE sid = ?1 AND author = ?2 AND epoch = ?3) AND seq = ?4 AND id = ?5`),
     freezeFeed: p(`INSERT INTO feeds (sid, author, epoch, count, head, frozen_at) VALUES (?1, ?2, ?3, 0, NULL, ?4)
       ON CONFLICT (sid, author, epoch)

@@ -28,7 +28,11 @@ export interface StoredEntry {
 export type ServedEntry = Pick<StoredEntry, 'seq' | 'bytes' | 'sig' | 'verified'>
 
 /** An entry by id, or (found without an id lookup) by its position, checked against its id. */
-export type EntryRef = EntryId | Pick<StoredEntry, 'author' | 'epoch' | 'seq' | 'id'>
+/**
+ * A stored entry, by id or position. As one verified (Batch.verified), a position may carry `sig`: the signature
+ * verified, which replaces the one held (an author's entry relayed with its signature garbled, then with its own).
+ */
+export type EntryRef = EntryId | (Pick<StoredEntry, 'author' | 'epoch' | 'seq' | 'id'> & { readonly sig?: Uint8Array })
 
 /** What a node holds of one feed (a row of its version vector). */
 export interface FeedState {

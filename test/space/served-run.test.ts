@@ -49,3 +49,35 @@ test('a run with no verified entry in reach is served up to its last entry, then
     fs.rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('an entry held with a garbled signature, then brought with its own, is held with its own and verified, alike on both stores', () => {
+  const origin = SpaceReplica.create(new MemoryStore(), OWNER, 'served-run-2', T0)
+  for (let i = 0; i < 10; i++) origin.append(OWNER, { t: 'kv.put', key: `k${i}`, value: `v${i}` }, T0 + 1 + i)
+  const author = authorKeyOf(OWNER.publicKey)
+  const feed = origin.vector().find(r => authorKeyOf(r.author) === author)
+  assert.ok(feed !== undefined)
+  const all = origin.serve(author, feed.epoch, 0, feed.count)
+  // Every signature garbled but the run's last (which covers them all): the run is authentic.
+  const garbled = all.map(([bytes, sig], i): [Uint8Array, Uint8Array] => {
+    if (i === all.length - 1) return [bytes, sig]
+    const g = new Uint8Array(sig)
+    g[0] = (g[0] as number) ^ 1
+    return [bytes, g]
+  })
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'served-run-'))
+  const sqlite = SqliteStore.open(path.join(dir, 'store.db'))
+  try {
+    for (const store of [new MemoryStore(), sqlite] as Store[]) {
+      const r = SpaceReplica.adopt(store, [origin.genesis.bytes, origin.genesis.sig])
+      assert.ok(r instanceof SpaceReplica)
+      assert.equal(r.ingestRun(garbled, 'relay', T0 + 1000).reject, undefined)
+      assert.equal(r.ingestRun([all[4] as [Uint8Array, Uint8Array]], 'author', T0 + 1000).duplicates, 1)
+      const row = store.entryAt(r.key, author, feed.epoch, 4)
+      assert.deepEqual([row?.verified, row?.sig], [true, (all[4] as [Uint8Array, Uint8Array])[1]])
+      assert.deepEqual(r.serve(author, feed.epoch, 0, 5), all.slice(0, 4).map((_, i) => garbled[i]).concat([all[4] as [Uint8Array, Uint8Array]]))
+    }
+  } finally {
+    sqlite.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -46,9 +46,9 @@ describe('signatures an author botched', () => {
     }
   })
 
-  test('a valid copy of an entry held with a botched signature does not make the held row count as verified', () => {
-    // Were it marked verified, the node would serve runs ending at it, botched signature and all, and every node
-    // pulling from it would charge it a bad signature, up to a ban (a hostile relay's doing: R below).
+  test('a valid copy of an entry held with a botched signature replaces it: the row is verified with the valid one', () => {
+    // Marked verified with the botched signature kept, the node served runs ending at it, and every node pulling from
+    // it charged it a bad signature, up to a ban (a hostile relay's doing: R below).
     const { origin, store, keys: [o, w, a, r, c], e0, next } = forkable('bs2', ['a', 'r', 'c']) as { origin: SpaceReplica, store: MemoryStore, keys: KeyPair[], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed }
     const es: Signed[] = [e0]
     for (let i = 1; i <= 1100; i++) es.push(next(i, (es[i - 1] as Signed).id, `v${i}`))
@@ -70,7 +70,8 @@ describe('signatures an author botched', () => {
     assert.equal(replicaOf(A).feedRow(wk, e0.epoch)?.count, 1101)
     // Then entry 1023 alone, with its real signature: a duplicate, whose own signature verifies.
     wire.inject(R, A, runOf(origin.id, [es[1023] as Signed]), 'entries')
-    assert.equal(A.store.entryAt(replicaOf(A).key, wk, e0.epoch, 1023)?.verified, false, 'the row A holds is not verified')
+    const row = A.store.entryAt(replicaOf(A).key, wk, e0.epoch, 1023)
+    assert.deepEqual([row?.verified, row?.sig], [true, (es[1023] as Signed).sig], 'A holds it with the valid signature')
     // C, honest, catches up from A alone: it gets the whole feed and charges nobody.
     const C = wire.add(c as KeyPair, adopted(origin))
     wire.connect(A, C)
