@@ -133,8 +133,9 @@ function releaseFeed (s: ReplicaState, feed: string, nowMs: number): IngestResul
 }
 
 /**
- * Entries held pending, let through (time passed, the ACL changed, or their feed reached them): a reject or a
- * divergence of them is for the peer that sent them, named in `releasedFaults`, never for whatever let them through.
+ * Entries held pending, let through (time passed, the ACL changed, or their feed reached them): a reject, a
+ * divergence or a fork found in them is for the peer that sent them (charged, probed, or refined with), named in
+ * `releasedFaults`, never for whatever let them through.
  */
 function ingestReleased (s: ReplicaState, group: PendingGroup, nowMs: number): IngestResult {
   const { reject, diverged, ...result } = ingestAuthentic(s, group.items, group.from, nowMs)
