@@ -214,6 +214,11 @@ export class SpaceReplica {
   /** How far a feed is worth pulling: below the fork, and below the ACL's limit (seq 0 always: it may be a join). */
   pullLimit (author: AuthorKey, epoch: number): number { return serving.pullLimit(this.#s, author, epoch) }
 
+  /** The seq of the fork proven of a feed (the lowest: the one proof held), or null when none is. */
+  frozenAt (author: AuthorKey, epoch: number): number | null {
+    return this.#s.store.feed(this.#s.key, author, epoch)?.frozenAt ?? null
+  }
+
   /** Entries [from, to) of a feed to send, ending at an entry whose own signature is verified (decision 2). */
   serve (author: AuthorKey, epoch: number, from: number, to: number): SignedBytes[] {
     return serving.serve(this.#s, author, epoch, from, to)

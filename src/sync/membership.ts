@@ -217,7 +217,8 @@ export class Membership {
   /** The fork proofs we hold, to a member neighbour that lacks them (they carry whole entries: decision 17). */
   forkProofs (session: Session, replica: SpaceReplica, shared: SharedSpace): Send[] {
     if (!isMember(replica, session.peer)) return []
-    return replica.forkProofs().filter(proof => owed(shared, replica, proof)).map(p => forkMessage(session, replica, p))
+    const owedNow = replica.forkProofs().filter(proof => sendsFork(shared, replica, proof))
+    return owedNow.map(proof => forkMessage(session, replica, proof))
   }
 
   /**
@@ -245,10 +246,12 @@ export class Membership {
   /** Our proof of a fork of `fk`, if we hold one and the peer is owed it now (it announced that it holds more). */
   owedFork (session: Session, replica: SpaceReplica, fk: FeedKey): Send[] {
     const { author, epoch } = parseFeedKey(fk)
-    if (replica.feedRow(author, epoch)?.frozen !== true || !isMember(replica, session.peer)) return []
+    const seq = replica.frozenAt(author, epoch)
+    const shared = session.shared(replica.key)
+    // Decided on the fork's seq first: the proofs are read only when one is sent (once a link), not at each look.
+    if (seq === null || !isMember(replica, session.peer) || !owed(shared, replica, fk, seq)) return []
     const proof = replica.forkProofs().find(p => p.author === author && p.epoch === epoch)
-    if (proof === undefined || !owed(session.shared(replica.key), replica, proof)) return []
-    return [forkMessage(session, replica, proof)]
+    return proof !== undefined && sendsFork(shared, replica, proof) ? [forkMessage(session, replica, proof)] : []
   }
 
   /**
@@ -259,7 +262,7 @@ export class Membership {
     const out: Send[] = []
     for (const session of sessions) {
       if (!session.spaces.has(replica.key) || !isMember(replica, session.peer)) continue
-      if (owed(session.shared(replica.key), replica, proof)) out.push(forkMessage(session, replica, proof))
+      if (sendsFork(session.shared(replica.key), replica, proof)) out.push(forkMessage(session, replica, proof))
     }
     return out
   }
@@ -273,19 +276,23 @@ export function answer (session: Session, replica: SpaceReplica, join: Uint8Arra
 }
 
 /**
- * Whether a peer is owed `proof`: it holds none as low (SharedSpace.heldFork, marked then), and, where it holds one
+ * Whether a peer is owed a proof of `fk` at `seq`: it holds none as low (SharedSpace.heldFork), and, where it holds one
  * already, this one is within the feed as it or we hold it (its seq at most one of our counts: a node that pulled a
  * forked feed holds it up to the fork). A writer can sign proof after proof at seqs past every count, each lower than
  * the last: none changes a view, and relaying each to peers that hold a proof made every node rebuild its views for
  * each. Sent later, once it matters (owedFork).
  */
-function owed (shared: SharedSpace, replica: SpaceReplica, proof: ForkProof): boolean {
+function owed (shared: SharedSpace, replica: SpaceReplica, fk: FeedKey, seq: number): boolean {
+  const held = shared.frozen.get(fk)
+  if (held === undefined) return true
+  const { author, epoch } = parseFeedKey(fk)
+  return seq < held && seq <= Math.max(replica.resumeAt(author, epoch), shared.known.get(fk) ?? 0)
+}
+
+/** Whether `proof` goes to the peer now (owed): then the peer is marked as holding it. */
+function sendsFork (shared: SharedSpace, replica: SpaceReplica, proof: ForkProof): boolean {
   const fk = feedKey(proof.author, proof.epoch)
-  if (shared.frozen.has(fk)) {
-    const held = Math.max(replica.resumeAt(proof.author, proof.epoch), shared.known.get(fk) ?? 0)
-    if (proof.seq > held) return false
-  }
-  return shared.heldFork(fk, proof.seq)
+  return owed(shared, replica, fk, proof.seq) && shared.heldFork(fk, proof.seq)
 }
 
 function forkMessage (session: Session, replica: SpaceReplica, proof: ForkProof): Send {

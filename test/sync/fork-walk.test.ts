@@ -269,6 +269,29 @@ describe('fork proofs between links', () => {
   })
 })
 
+describe('what a frozen feed costs', () => {
+  test('storing entries of a frozen feed reads the fork proofs only to send one, once a link', () => {
+    // Each stored batch of a feed frozen here looks again whether a held-back proof is owed; it read every proof of
+    // the space for each session each time (with 100 proofs of 120 KB: ~70 ms an entry pushed).
+    const f = forkable('fw11', ['n0', 'n1', 'n2', 'n3']) as Forkable
+    const [, w, ...ns] = f.keys as KeyPair[]
+    const epoch = f.e0.epoch
+    const wire = new Wire(T0 + 10)
+    const A = withOwnerFeed(f, wire, ns[0] as KeyPair, [f.e0])
+    const peers = ns.slice(1).map(k => wire.add(k, adopted(f.origin)))
+    for (const p of peers) wire.connect(A, p)
+    const { xs, ys } = branches(f.e0, f.next, 60)
+    const [x, y] = [xs[50], ys[50]] as [Signed, Signed]
+    assert.ok(replicaOf(A).ingestFork([x.bytes, x.sig], [y.bytes, y.sig]).fork !== undefined)
+    let reads = 0
+    const forks = A.store.forks.bind(A.store)
+    A.store.forks = space => { reads++; return forks(space) }
+    for (let seq = 1; seq < 50; seq++) wire.inject(peers[0] as Peer, A, encodeMessage({ m: 'entries', space: f.origin.id, run: signed([xs[seq] as Signed]) }), 'entries')
+    assert.equal(replicaOf(A).feedRow(authorKeyOf((w as KeyPair).publicKey), epoch)?.count, 50)
+    assert.ok(reads <= peers.length, `${reads} reads of the proofs for 49 entries stored`)
+  })
+})
+
 describe('an unprovable divergence', () => {
   test('costs one look per link however long its holder goes on writing', () => {
     const f = forkable('fw6', ['a', 'm']) as Forkable
