@@ -24,7 +24,7 @@ describe('signatures an author botched', () => {
     // the fork can be made of y1. A node holding x1 only pulled y2 from M again and again (both ends charged each
     // other for flooding, up to a ban); one holding x1 and x2 charged M for y1's signature at each probe.
     for (const xsHeld of [1, 2]) {
-      const { origin, store, keys: [o, , a, m], e0, next } = forkable('pr4', ['a', 'm']) as { origin: SpaceReplica, store: MemoryStore, keys: KeyPair[], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed }
+      const { origin, store, keys: [o, , a, m], e0, next } = forkable('pr4', ['a', 'm'])
       const x1 = next(1, e0.id, 'x1')
       const x2 = next(2, x1.id, 'x2')
       const y1 = next(1, e0.id, 'y1')
@@ -49,7 +49,7 @@ describe('signatures an author botched', () => {
   test('a valid copy of an entry held with a botched signature replaces it: the row is verified with the valid one', () => {
     // Marked verified with the botched signature kept, the node served runs ending at it, and every node pulling from
     // it charged it a bad signature, up to a ban (a hostile relay's doing: R below).
-    const { origin, store, keys: [o, w, a, r, c], e0, next } = forkable('bs2', ['a', 'r', 'c']) as { origin: SpaceReplica, store: MemoryStore, keys: KeyPair[], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed }
+    const { origin, store, keys: [o, w, a, r, c], e0, next } = forkable('bs2', ['a', 'r', 'c'])
     const es: Signed[] = [e0]
     for (let i = 1; i <= 1100; i++) es.push(next(i, (es[i - 1] as Signed).id, `v${i}`))
     const wire = new Wire(T0 + 5000)
@@ -82,7 +82,7 @@ describe('signatures an author botched', () => {
 
   test('a branch too long for one run, which diverges at its first: the rest of the answer does not make its holder a source again', () => {
     // Each later plan of the feed (an ACL change plans them all) pulled the whole window from M again.
-    const { origin, store, keys: [o, , a, m], e0, next } = forkable('bs3', ['a', 'm']) as { origin: SpaceReplica, store: MemoryStore, keys: KeyPair[], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed }
+    const { origin, store, keys: [o, , a, m], e0, next } = forkable('bs3', ['a', 'm'])
     const x1 = next(1, e0.id, 'x1')
     const ys: Signed[] = [e0]
     for (let i = 1; i <= 2100; i++) ys.push(next(i, (ys[i - 1] as Signed).id, `y${i}`))
@@ -109,7 +109,7 @@ describe('signatures an author botched', () => {
   test('botched on both branches where they first differ: the fork is proven further on, where both entries are signed', () => {
     // The writer equivocates at seq 1 with botched signatures on both sides, then signs seq 2 on each: no proof can
     // be made at 1, and the first look stopped there; x2 and y2 prove the fork, and freeze the feed.
-    const { origin, store, keys: [o, w, a, m], e0, next } = forkable('bs4', ['a', 'm']) as { origin: SpaceReplica, store: MemoryStore, keys: KeyPair[], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed }
+    const { origin, store, keys: [o, w, a, m], e0, next } = forkable('bs4', ['a', 'm'])
     const x1 = next(1, e0.id, 'x1')
     const x2 = next(2, x1.id, 'x2')
     const y1 = next(1, e0.id, 'y1')

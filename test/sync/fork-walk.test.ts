@@ -16,13 +16,9 @@ import { SpaceReplica } from '../../src/space/index.ts'
 import type { MemoryStore } from '../../src/store/index.ts'
 import { T0 } from '../helpers/fixtures.ts'
 import { adopted, branches, charged, forkable, garbled, relink, replicaOf, settle, triangle } from './forked-writer.ts'
-import type { Signed } from './forked-writer.ts'
+import type { Forkable, Signed } from './forked-writer.ts'
 import { Wire } from './wire.ts'
 import type { Peer } from './wire.ts'
-
-interface Forkable {
-  origin: SpaceReplica, store: MemoryStore, keys: KeyPair[], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed
-}
 
 const proofSeqs = (peers: readonly Peer[]): number[][] => peers.map(p => replicaOf(p).forkProofs().map(f => f.seq))
 const signed = (entries: readonly Signed[], botched: readonly number[] = []): SignedBytes[] =>
@@ -77,7 +73,7 @@ function behindAt100 (f: Forkable, wire: Wire, key: KeyPair, xs: Signed[], ys: S
 
 describe('a fork walked down to its first divergence', () => {
   test('deeper than one probe: the lowest proof reaches the node that froze at the first', () => {
-    const f = forkable('fw1', ['a', 'm']) as Forkable
+    const f = forkable('fw1', ['a', 'm'])
     const { xs, ys } = branches(f.e0, f.next, 100)
     const { wire, A, O, M } = apart(f, signed(xs.slice(1)), signed(ys.slice(1)))
     settle(wire, 10)
@@ -89,7 +85,7 @@ describe('a fork walked down to its first divergence', () => {
   })
 
   test('botched at the first difference: the walked-down proof reaches every node, fresh links or not', () => {
-    const f = forkable('fw2', ['a', 'm', 'n']) as Forkable
+    const f = forkable('fw2', ['a', 'm', 'n'])
     const { xs, ys } = branches(f.e0, f.next, 5)
     const { wire, A, O, M } = apart(f, signed(xs.slice(1)), signed(ys.slice(1), [0]))
     settle(wire)
@@ -109,7 +105,7 @@ describe('a fork walked down to its first divergence', () => {
   })
 
   test('a proof at the first divergence two honest linked nodes can make is made, though one of them froze higher', () => {
-    const f = forkable('fw3', ['a', 'm', 'n']) as Forkable
+    const f = forkable('fw3', ['a', 'm', 'n'])
     const { xs, ys } = branches(f.e0, f.next, 5)
     // A relay gave M the y branch with y1's signature garbled (the author signed it properly).
     const { wire, A } = apart(f, signed(xs.slice(1)), signed(ys.slice(1), [0]))
@@ -125,7 +121,7 @@ describe('a fork walked down to its first divergence', () => {
   })
 
   test('a probe\'s answer in several runs charges its sender nothing, all the way down', () => {
-    const f = forkable('fw4', ['a', 'm']) as Forkable
+    const f = forkable('fw4', ['a', 'm'])
     const c1 = f.next(1, f.e0.id, 'c1')
     const c2 = f.next(2, c1.id, 'c2')
     const xs: Signed[] = [f.e0, c1, c2]
@@ -148,7 +144,7 @@ describe('a fork walked down to its first divergence', () => {
   })
 
   test('a node frozen higher that gets the other branch past the fork proves below it', () => {
-    const f = forkable('fw5', ['a']) as Forkable
+    const f = forkable('fw5', ['a'])
     const { xs, ys } = branches(f.e0, f.next, 9)
     const store = adopted(f.origin)
     const r = SpaceReplica.open(store, f.origin.key)
@@ -164,7 +160,7 @@ describe('a fork walked down to its first divergence', () => {
 
 describe('fork proofs between links', () => {
   test('a node that froze higher while behind is sent the lower proof: its frozen row says a fork, not where', () => {
-    const f = forkable('fw7', ['a', 'm', 'n']) as Forkable
+    const f = forkable('fw7', ['a', 'm', 'n'])
     const w = f.keys[1] as KeyPair
     const { xs, ys } = forkedAt41(f)
     const { wire, A, O, M } = apart(f, signed(xs.slice(1)), signed(ys.slice(1)))
@@ -180,7 +176,7 @@ describe('fork proofs between links', () => {
   })
 
   test('a node frozen higher, linked to one that holds the lower proof but not the feed, is sent it once it holds more', () => {
-    const f = forkable('fw7b', ['a', 'm', 'n']) as Forkable
+    const f = forkable('fw7b', ['a', 'm', 'n'])
     const w = f.keys[1] as KeyPair
     const { xs, ys } = forkedAt41(f)
     const { wire, O } = apart(f, signed(xs.slice(1)), signed(ys.slice(1)))
@@ -205,7 +201,7 @@ describe('fork proofs between links', () => {
     // O - N1 - N2 - N3: N1 holds W's first ten entries and a proof at 100; N2 and N3 prove the fork at 41. N1 holds
     // the proof at 41 back from O (neither holds W's feed that far), then pulls to 41, and O pulls from N1: O, whose
     // source N1 is, announces nothing of it to N1.
-    const f = forkable('fw10', ['n1', 'n2', 'n3']) as Forkable
+    const f = forkable('fw10', ['n1', 'n2', 'n3'])
     const [o, , n1, n2, n3] = f.keys as KeyPair[]
     const { xs, ys } = forkedAt41(f)
     const wire = new Wire(T0 + 10)
@@ -223,7 +219,7 @@ describe('fork proofs between links', () => {
   })
 
   test('a writer signing proof after proof past every count: only the node it sends them to takes each', () => {
-    const f = forkable('fw8', ['a', 'm', 'p']) as Forkable
+    const f = forkable('fw8', ['a', 'm', 'p'])
     const [o, w, a, m, p] = f.keys as KeyPair[]
     const { wire, A, O, M } = triangle(f.origin, f.store, [o, a, m] as KeyPair[])
     const P = wire.add(p as KeyPair, adopted(f.origin))
@@ -245,7 +241,7 @@ describe('fork proofs between links', () => {
   test('a proof whose two entries leave one entry hides no lower fork from a node holding a third branch', () => {
     // x and z share x1..x10 and part at 11; y parts from both at 1. B (x) and C (z) prove the fork at 11; A (y)
     // takes that proof and, its own entry at 10 being another, asks further down.
-    const f = forkable('fw9', ['a', 'b', 'c']) as Forkable
+    const f = forkable('fw9', ['a', 'b', 'c'])
     const [, , a, b, c] = f.keys as KeyPair[]
     const xs: Signed[] = [f.e0]
     const ys: Signed[] = [f.e0]
@@ -273,7 +269,7 @@ describe('what a frozen feed costs', () => {
   test('storing entries of a frozen feed reads the fork proofs only to send one, once a link', () => {
     // Each stored batch of a feed frozen here looks again whether a held-back proof is owed; it read every proof of
     // the space for each session each time (with 100 proofs of 120 KB: ~70 ms an entry pushed).
-    const f = forkable('fw11', ['n0', 'n1', 'n2', 'n3']) as Forkable
+    const f = forkable('fw11', ['n0', 'n1', 'n2', 'n3'])
     const [, w, ...ns] = f.keys as KeyPair[]
     const epoch = f.e0.epoch
     const wire = new Wire(T0 + 10)
@@ -294,7 +290,7 @@ describe('what a frozen feed costs', () => {
 
 describe('an unprovable divergence', () => {
   test('costs one look per link however long its holder goes on writing', () => {
-    const f = forkable('fw6', ['a', 'm']) as Forkable
+    const f = forkable('fw6', ['a', 'm'])
     const { ys } = branches(f.e0, f.next, 200)
     const x1 = f.next(1, f.e0.id, 'x1')
     // A holds x1 only, M y1 (botched) and y2: nothing can prove the fork between them.

@@ -23,9 +23,12 @@ export const runOf = (space: Uint8Array, entries: readonly Signed[]): Uint8Array
   encodeMessage({ m: 'entries', space, run: entries.map(e => [e.bytes, e.sig]) })
 
 /** A space whose owner granted writers (`names`), and writer W's first entry; `next` signs W's later ones. */
-export function forkable (seed: string, names: readonly string[]): {
+/** A space with a writer W that can fork its feed (`forkable`): `keys` are the owner's, W's, then `names`'. */
+export interface Forkable {
   origin: SpaceReplica, store: MemoryStore, keys: KeyPair[], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed
-} {
+}
+
+export function forkable (seed: string, names: readonly string[]): Forkable {
   const [o, w, ...rest] = ['owner', 'w', ...names].map(n => seededKey(seed, n)) as [KeyPair, KeyPair, ...KeyPair[]]
   const store = new MemoryStore()
   const origin = SpaceReplica.create(store, o, seed, T0)

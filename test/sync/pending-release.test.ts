@@ -14,13 +14,30 @@ import { authorKeyOf } from '../../src/ids/index.ts'
 import { signEntry, SpaceReplica } from '../../src/space/index.ts'
 import { MemoryStore } from '../../src/store/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
-import { adopted, charged, forkable, replicaOf, runOf, triangle } from './forked-writer.ts'
-import type { Signed } from './forked-writer.ts'
+import { adopted, branches, charged, forkable, replicaOf, runOf, triangle } from './forked-writer.ts'
+import type { Forkable, Signed } from './forked-writer.ts'
 import { Wire } from './wire.ts'
+import type { Peer } from './wire.ts'
+
+/**
+ * Writer W's feed forked at 1 (`forkable('…', ['a', 'm'])`): M holds the y branch y1..y3 and has pushed A y2 and y3,
+ * which wait there for seq 1. The x branch x1..x4 is the caller's.
+ */
+function yHeldAtA (seed: string): { f: Forkable, xs: Signed[], wire: Wire, O: Peer, A: Peer, M: Peer } {
+  const f = forkable(seed, ['a', 'm'])
+  const [o, , a, m] = f.keys
+  const { xs, ys } = branches(f.e0, f.next, 4)
+  const t = triangle(f.origin, f.store, [o, a, m] as KeyPair[])
+  replicaOf(t.M).ingestRun(ys.slice(1, 4).map(e => [e.bytes, e.sig]), 'setup', t.wire.nowMs)
+  t.wire.inject(t.M, t.A, runOf(f.origin.id, ys.slice(2, 4)), 'entries')
+  assert.equal(replicaOf(t.A).pendingCount, 2)
+  return { f, xs, ...t }
+}
 
 describe('what the pending queue lets out', () => {
   test('two runs of one peer from two branches of a forked feed are not stored as one chain; the node that holds the feed is never charged for it', () => {
-    const { origin, store, keys: [o, w, a, b], e0, next } = forkable('pr1', ['a', 'b']) as { origin: SpaceReplica, store: MemoryStore, keys: [KeyPair, KeyPair, KeyPair, KeyPair], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed }
+    const { origin, store, keys, e0, next } = forkable('pr1', ['a', 'b'])
+    const [o, w, a, b] = keys as [KeyPair, KeyPair, KeyPair, KeyPair]
     const e1 = next(1, e0.id, 'e1')
     const e2 = next(2, e1.id, 'e2')
     const f2 = next(2, e1.id, 'f2')
@@ -49,18 +66,10 @@ describe('what the pending queue lets out', () => {
   })
 
   test('a run let out that does not link to what was stored since is probed of its sender, which proves the fork; nobody is charged', () => {
-    const { origin, store, keys: [o, , a, m], e0, next } = forkable('pr5', ['a', 'm']) as { origin: SpaceReplica, store: MemoryStore, keys: KeyPair[], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed }
-    const x1 = next(1, e0.id, 'x1')
-    const y1 = next(1, e0.id, 'y1')
-    const y2 = next(2, y1.id, 'y2')
-    const y3 = next(3, y2.id, 'y3')
-    const { wire, A, O, M } = triangle(origin, store, [o, a, m] as KeyPair[])
-    // M holds W's other branch; it pushes A the end of it first, which waits there for seq 1.
-    replicaOf(M).ingestRun([y1, y2, y3].map(e => [e.bytes, e.sig]), 'setup', wire.nowMs)
-    wire.inject(M, A, runOf(origin.id, [y2, y3]), 'entries')
-    assert.equal(replicaOf(A).pendingCount, 2)
+    // M pushed A the end of W's other branch, which waits there for seq 1.
+    const { f, xs, wire, A, O, M } = yHeldAtA('pr5')
     // The owner pushes seq 1 of the first branch: it lets M's run out of pending, which does not link to it.
-    wire.inject(O, A, runOf(origin.id, [x1]), 'entries')
+    wire.inject(O, A, runOf(f.origin.id, xs.slice(1, 2)), 'entries')
     assert.equal(replicaOf(A).forkProofs().length, 1, 'A proved the fork from M')
     assert.deepEqual([O, M].map(p => replicaOf(p).forkProofs().length), [1, 1], 'and told its neighbours')
     assert.deepEqual(charged(A), [], 'nobody is charged for a fork')
@@ -68,20 +77,11 @@ describe('what the pending queue lets out', () => {
 
   test('held entries a longer run passed are compared with it: they prove the fork, however long that run', () => {
     for (const ownerRun of [1, 2, 4]) {
-      const { origin, store, keys: [o, , a, m], e0, next } = forkable('pr2', ['a', 'm']) as { origin: SpaceReplica, store: MemoryStore, keys: KeyPair[], e0: Signed, next: (seq: number, prev: Uint8Array, v: string) => Signed }
-      const xs = [e0]
-      for (let i = 1; i <= 4; i++) xs.push(next(i, (xs[i - 1] as Signed).id, `x${i}`))
-      const y1 = next(1, e0.id, 'y1')
-      const y2 = next(2, y1.id, 'y2')
-      const y3 = next(3, y2.id, 'y3')
-      const { wire, A, O, M } = triangle(origin, store, [o, a, m] as KeyPair[])
-      replicaOf(M).ingestRun([y1, y2, y3].map(e => [e.bytes, e.sig]), 'setup', wire.nowMs)
-      wire.inject(M, A, runOf(origin.id, [y2, y3]), 'entries')
-      assert.equal(replicaOf(A).pendingCount, 2)
+      const { f, xs, wire, A, O, M } = yHeldAtA('pr2')
       // M hears of the other branch from nobody: only A can prove the fork.
       wire.holding.add(`${A.name}>${M.name}:have`)
       wire.holding.add(`${O.name}>${M.name}:have`)
-      wire.inject(O, A, runOf(origin.id, xs.slice(1, 1 + ownerRun)), 'entries')
+      wire.inject(O, A, runOf(f.origin.id, xs.slice(1, 1 + ownerRun)), 'entries')
       wire.advance(5_000)
       assert.equal(replicaOf(A).forkProofs().length, 1, `A proved the fork (the owner's run of ${ownerRun})`)
       assert.equal(replicaOf(A).pendingCount, 0)
