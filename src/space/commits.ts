@@ -145,15 +145,32 @@ export function commitRebuild (
   // Nothing to remember: the rebuild's overlay read no rows, so every key in it is new (KvOrderCache says why not).
 }
 
-/** Stores a fork proof (the lowest per feed) and rebuilds: the forked feed's entries from its seq on are retracted. */
-export function commitFork (s: ReplicaState, a: Entry, b: Entry): IngestResult {
+/**
+ * Stores a fork proof (the lowest per feed) and rebuilds: the forked feed's entries from its seq on are retracted.
+ * A lower proof of a feed frozen already waits while that feed's hold lasts (fork-holds.ts): `forkHeld`.
+ */
+export function commitFork (s: ReplicaState, a: Entry, b: Entry, nowMs: number): IngestResult {
   const author = authorKeyOf(a.author)
-  const feed = s.store.feed(s.key, author, a.epoch)
-  if (feed?.frozenAt != null && feed.frozenAt <= a.seq) return { ...emptyResult(), duplicates: 1 }
+  const fk = `${author}/${a.epoch}`
+  const frozenAt = s.store.feed(s.key, author, a.epoch)?.frozenAt ?? null
+  if (frozenAt !== null && frozenAt <= a.seq) return { ...emptyResult(), duplicates: 1 }
+  const held = s.forkHolds.heldSeq(fk)
+  if (held !== undefined && held <= a.seq) return { ...emptyResult(), duplicates: 1 }
   const [x, y] = compareBytes(a.id, b.id) < 0 ? [a, b] : [b, a]
   const fork: ForkProof = { author, epoch: a.epoch, seq: a.seq, a: [x.bytes, x.sig], b: [y.bytes, y.sig] }
+  if (frozenAt !== null && s.forkHolds.holds(fk, nowMs)) {
+    s.forkHolds.hold(fk, { a, b })
+    return { ...emptyResult(), forkHeld: fork }
+  }
   commitRebuild(s, [], [], { space: s.key, fork })
+  // A proof held for this feed is higher (checked above), and this one supersedes it.
+  s.forkHolds.committed(fk, nowMs)
   return { ...emptyResult(), fork, aclChanged: true }
+}
+
+/** The lower proofs whose feed's hold is over, committed (each rebuilds the views). */
+export function commitHeldForks (s: ReplicaState, nowMs: number): IngestResult[] {
+  return s.forkHolds.due(nowMs).map(({ a, b }) => commitFork(s, a, b, nowMs))
 }
 
 /**

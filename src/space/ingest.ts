@@ -68,7 +68,7 @@ export function ingestRun (s: ReplicaState, run: readonly SignedBytes[], from: s
 }
 
 /** Two entries at one position, each with its own signature (decision 7). */
-export function ingestFork (s: ReplicaState, a: SignedBytes, b: SignedBytes): IngestResult {
+export function ingestFork (s: ReplicaState, a: SignedBytes, b: SignedBytes, nowMs: number): IngestResult {
   const ea = decodeOrReject(() => decodeEntry(a[0], a[1]))
   const eb = decodeOrReject(() => decodeEntry(b[0], b[1]))
   if ('reason' in ea) return { ...emptyResult(), reject: ea }
@@ -79,12 +79,15 @@ export function ingestFork (s: ReplicaState, a: SignedBytes, b: SignedBytes): In
     const detail = 'not two different entries at one position of this space'
     return { ...emptyResult(), reject: { reason: 'bad-fork-proof', detail } }
   }
-  // One proof per feed (the lowest): a proof at or after a proven fork is a duplicate, before any signature is checked.
-  const frozenAt = s.store.feed(s.key, authorKeyOf(ea.author), ea.epoch)?.frozenAt
-  if (frozenAt != null && frozenAt <= ea.seq) return { ...emptyResult(), duplicates: 1 }
+  // One proof per feed (the lowest): a proof at or after a proven fork, or one held, is a duplicate, before any
+  // signature is checked.
+  const author = authorKeyOf(ea.author)
+  const lowest = Math.min(s.store.feed(s.key, author, ea.epoch)?.frozenAt ?? Infinity,
+    s.forkHolds.heldSeq(`${author}/${ea.epoch}`) ?? Infinity)
+  if (lowest <= ea.seq) return { ...emptyResult(), duplicates: 1 }
   // Only a position someone granted can be forked (decision 17): two entries a stranger signed in its own feed
   // prove nothing.
-  if (ea.seq >= s.acl.feedLimit(authorKeyOf(ea.author), ea.epoch)) {
+  if (ea.seq >= s.acl.feedLimit(author, ea.epoch)) {
     const detail = `seq ${ea.seq} of a feed no grant covers here`
     return { ...emptyResult(), reject: { reason: 'ungranted-fork', detail } }
   }
@@ -92,7 +95,7 @@ export function ingestFork (s: ReplicaState, a: SignedBytes, b: SignedBytes): In
     const detail = 'an entry of the proof is not signed by its author'
     return { ...emptyResult(), reject: { reason: 'bad-fork-proof', detail } }
   }
-  return commitFork(s, ea, eb)
+  return commitFork(s, ea, eb, nowMs)
 }
 
 export type StatusOutcome = 'stored' | 'stale' | 'not-member' | 'future' | Reject
@@ -142,7 +145,8 @@ function ingestReleased (s: ReplicaState, group: PendingGroup, nowMs: number): I
   const { from } = group
   if (reject !== undefined) result.releasedFaults.push({ from, reject })
   if (diverged !== undefined) result.releasedFaults.push({ from, diverged })
-  if (result.fork !== undefined) result.releasedFaults.push({ from, forked: result.fork })
+  const forked = result.fork ?? result.forkHeld
+  if (forked !== undefined) result.releasedFaults.push({ from, forked })
   return result
 }
 
@@ -186,7 +190,7 @@ export function ingestAuthentic (
     const ours = lastHeld.entry.seq > entry.seq ? s.store.entryAt(s.key, author, epoch, lastHeld.entry.seq) : undefined
     const proof = proofAt(held, items[i] as AuthEntry) ?? proofAt(ours, lastHeld)
     if (proof === undefined) return result
-    return { ...commitFork(s, proof.held, proof.entry), duplicates: result.duplicates }
+    return { ...commitFork(s, proof.held, proof.entry, nowMs), duplicates: result.duplicates }
   }
   const rest = items.slice(i).filter(it => frozenAt === null || it.entry.seq < frozenAt)
   result.dropped = items.length - i - rest.length

@@ -52,6 +52,11 @@ export interface IngestResult {
   readonly releasedFaults: ReleasedFault[]
   /** A fork proven by this ingest, to forward to every neighbour. */
   fork?: ForkProof
+  /**
+   * A proof lower than the one this feed is frozen at, held while the feed's hold lasts (fork-holds.ts): not
+   * forwarded yet, but its sender may be asked further down at once.
+   */
+  forkHeld?: ForkProof
   /** Forks proven by entries it let out of pending (or found at positions it passed), to forward as well. */
   readonly releasedForks: ForkProof[]
   aclChanged: boolean

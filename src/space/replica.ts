@@ -6,6 +6,7 @@ import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import { entryIdOf } from '../ids/index.ts'
 import type { ForkProof, Store, ViewName } from '../store/index.ts'
 import type { Acl } from './acl.ts'
+import { commitHeldForks } from './commits.ts'
 import { recordFileVersions } from './file-versions.ts'
 import type { AppendLocal, NewFileVersion } from './file-versions.ts'
 import { ingestFork, ingestRun, ingestStatus, retryPending } from './ingest.ts'
@@ -176,7 +177,13 @@ export class SpaceReplica {
   }
 
   /** Two entries at one position, each with its own signature (decision 7). */
-  ingestFork (a: SignedBytes, b: SignedBytes): IngestResult { return ingestFork(this.#s, a, b) }
+  ingestFork (a: SignedBytes, b: SignedBytes, nowMs: number): IngestResult { return ingestFork(this.#s, a, b, nowMs) }
+
+  /** Lower fork proofs whose feed's hold is over (fork-holds.ts), committed: one result each. */
+  commitHeldForks (nowMs: number): IngestResult[] { return commitHeldForks(this.#s, nowMs) }
+
+  /** When the earliest held fork proof is due to be committed, or null if none is held. */
+  nextForkDue (): number | null { return this.#s.forkHolds.nextDue() }
 
   /** A standalone status record: kept only if newer than what we hold for its author. */
   ingestStatus (record: SignedBytes, nowMs: number): StatusOutcome { return ingestStatus(this.#s, record, nowMs) }

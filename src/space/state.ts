@@ -8,6 +8,7 @@ import { computeAcl } from './acl-compute.ts'
 import { NOTHING_RELEASED } from './outcome.ts'
 import type { ReleasedByLocal } from './outcome.ts'
 import type { ForkAt } from './acl-compute.ts'
+import { ForkHolds } from './fork-holds.ts'
 import { PendingQueue } from './pending.ts'
 import { readOrSkip } from './reads.ts'
 import { atLeast } from './roles.ts'
@@ -35,6 +36,8 @@ export class ReplicaState {
   /** The latest clock this replica signed or stored: local entries are signed after it. */
   clock: Clock
   readonly pending = new PendingQueue()
+  /** Lower proofs of frozen feeds waiting for their feed's hold to end (fork-holds.ts). */
+  readonly forkHolds = new ForkHolds()
   /** The epoch this replica opened for each local author (decision 15). */
   readonly epochs = new Map<AuthorKey, number>()
   readonly headClocks = new Map<string, Clock>()

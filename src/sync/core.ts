@@ -60,6 +60,8 @@ export class SyncCore {
   outbox: Send[] = []
   events: SyncEvent[] = []
   nextPendingRetry: number | null = null
+  /** When a held fork proof is due to be committed (SpaceReplica.nextForkDue), the earliest over all spaces. */
+  nextForkCommit: number | null = null
 
   constructor (init: SyncInit) {
     this.keyPair = init.keyPair
@@ -228,6 +230,8 @@ export class SyncCore {
       this.send(this.membership.relayFork(replica, proof, this.sessions.values()))
     }
     if (result.aclChanged) this.onAclChanged(replica, nowMs)
+    const forkDue = replica.nextForkDue()
+    if (forkDue !== null && (this.nextForkCommit ?? Infinity) > forkDue) this.nextForkCommit = forkDue
     for (const fault of result.releasedFaults) this.#releasedFault(replica, fault, nowMs)
     if (result.pending > 0) this.schedulePendingRetry(nowMs)
   }
@@ -290,7 +294,7 @@ export class SyncCore {
 
   /** A fork proof a peer sent: stored and relayed, kept for later (of a feed not granted here yet), or charged. */
   takeFork (session: Session, replica: SpaceReplica, a: SignedBytes, b: SignedBytes, nowMs: number): void {
-    const result = replica.ingestFork(a, b)
+    const result = replica.ingestFork(a, b, nowMs)
     // A proof of a feed our ACL does not cover yet: we may be behind the sender's ACL, or it sent it before our ACL
     // admitted it. Kept (bounded) until our ACL changes, not charged (the position is checked before the signatures:
     // it cost a decode), but for a non-member's proof of its own feed: two entries it signed itself prove nothing.
@@ -308,7 +312,7 @@ export class SyncCore {
       this.penalize(session, SCORE.badForkProof, `bad fork proof: ${result.reject.detail}`, nowMs)
       return
     }
-    const { fork } = result
+    const fork = result.fork ?? result.forkHeld
     const proof = decodeEntry(a[0], a[1])
     const fk = feedKey(authorKeyOf(proof.author), proof.epoch)
     if (session.spaces.has(replica.key)) session.shared(replica.key).heldFork(fk, proof.seq)

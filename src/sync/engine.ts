@@ -146,12 +146,24 @@ export class SyncEngine {
     const core = this.#core
     core.send(core.status.tick(nowMs))
     core.send(core.pulls.tick(nowMs))
+    if (core.nextForkCommit !== null && core.nextForkCommit <= nowMs) this.#commitHeldForks(nowMs)
     if (core.nextPendingRetry === null || core.nextPendingRetry > nowMs) return
     core.nextPendingRetry = null
     for (const replica of core.spaces.all()) {
       for (const r of replica.retryPending(nowMs)) core.afterRetry(replica, r, nowMs)
     }
     core.schedulePendingRetry(nowMs)
+  }
+
+  /** Lower fork proofs held while their feed's hold lasted (space/fork-holds.ts): committed, relayed, refined on. */
+  #commitHeldForks (nowMs: number): void {
+    const core = this.#core
+    core.nextForkCommit = null
+    for (const replica of core.spaces.all()) {
+      for (const result of replica.commitHeldForks(nowMs)) core.afterIngest(replica, result, 'local', nowMs)
+      const due = replica.nextForkDue()
+      if (due !== null && (core.nextForkCommit ?? Infinity) > due) core.nextForkCommit = due
+    }
   }
 
   // ------------------------------------------------------------------ commands
@@ -285,7 +297,8 @@ export class SyncEngine {
 
   nextDeadline (): number | null {
     let next = this.#core.nextPendingRetry
-    for (const d of [this.#core.pulls.nextDeadline(), this.#core.status.nextDeadline()]) {
+    const { pulls, status, nextForkCommit } = this.#core
+    for (const d of [pulls.nextDeadline(), status.nextDeadline(), nextForkCommit]) {
       if (d !== null && (next === null || d < next)) next = d
     }
     return next

@@ -107,7 +107,8 @@ export function onEntries (core: SyncCore, session: Session, msg: Msg<'entries'>
     // (A run that proved a fork is no replay: a probe's answer in several runs has the first only asked for.)
     core.penalize(session, SCORE.unsolicited, 'replay: entries nobody asked for, already held', nowMs)
   }
-  const { diverged, fork, reject } = result
+  const { diverged, reject } = result
+  const fork = result.fork ?? result.forkHeld
   if (core.sessions.has(session.peer)) {
     session.shared(replica.key).holds(fk, head.seq + run.length)
     if (diverged !== undefined) {

@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { SpaceError, signEntry, signGenesis, signJoinProof } from '../../src/space/index.ts'
+import { FORK_HOLD_MS, SpaceError, signEntry, signGenesis, signJoinProof } from '../../src/space/index.ts'
 import type { SpaceReplica as Replica } from '../../src/space/index.ts'
 import { bytesEqual, encodeCbor, sha256 as sha, toHex } from '../../src/codec/index.ts'
 import type { Entry, Role } from '../../src/codec/index.ts'
@@ -352,7 +352,7 @@ describe('decision 7: equivocation', () => {
       assert.equal(r.fork, undefined)
     }
     assert.equal(o.replica.ingestRun([wire(fg.after(W, f[3] as Entry, put('w/4')))], 'peer-a', o.t + 100).dropped, 1)
-    assert.equal(o.replica.ingestFork(wire(alt), wire(f[2] as Entry)).reject, undefined)
+    assert.equal(o.replica.ingestFork(wire(alt), wire(f[2] as Entry), o.t).reject, undefined)
     assert.equal(o.replica.forkProofs().length, 1)
     assert.equal(rebuiltViewHash(o.replica), o.replica.viewHash())
   })
@@ -444,15 +444,15 @@ describe('decision 7: equivocation', () => {
     const forged = signEntry(X, { ...alt1, body: put('forged') }) // W's position, X's signature
     const other = new Forger(new Uint8Array(36), o.t).after(W, w0, put('alt'))
     const reasons = [
-      o.replica.ingestFork(wire(w1), wire(w1)),
-      o.replica.ingestFork(wire(w0), wire(alt1)),
-      o.replica.ingestFork(wire(w1), wire(forged)),
-      o.replica.ingestFork(wire(w1), wire(other)),
-      o.replica.ingestFork(wire(w1), [new Uint8Array([1, 2, 3]), w1.sig])
+      o.replica.ingestFork(wire(w1), wire(w1), o.t),
+      o.replica.ingestFork(wire(w0), wire(alt1), o.t),
+      o.replica.ingestFork(wire(w1), wire(forged), o.t),
+      o.replica.ingestFork(wire(w1), wire(other), o.t),
+      o.replica.ingestFork(wire(w1), [new Uint8Array([1, 2, 3]), w1.sig], o.t)
     ].map(r => r.reject?.reason)
     assert.deepEqual(reasons, ['bad-fork-proof', 'bad-fork-proof', 'bad-fork-proof', 'bad-fork-proof', 'malformed'])
     assert.deepEqual(o.replica.forkProofs(), [])
-    assert.equal(o.replica.ingestFork(wire(alt1), wire(w1)).fork?.seq, 1)
+    assert.equal(o.replica.ingestFork(wire(alt1), wire(w1), o.t).fork?.seq, 1)
   })
 })
 
@@ -502,7 +502,11 @@ describe('decision 7: two proofs of one feed', () => {
     assert.equal(lowFirst.ingestRun([wire(b[0] as Entry)], 'peer-b', o.t + 100).fork?.seq, 2)
     assert.equal(lowFirst.ingestRun([wire(b[1] as Entry)], 'peer-b', o.t + 100).fork, undefined)
     assert.equal(highFirst.ingestRun([wire(b[1] as Entry)], 'peer-b', o.t + 100).fork?.seq, 3) // two authentic entries at seq 3: a proof too
-    assert.equal(highFirst.ingestRun([wire(b[0] as Entry)], 'peer-b', o.t + 100).fork?.seq, 2)
+    // The lower proof of a feed frozen a moment ago waits for the feed's hold (space/fork-holds.ts), then commits.
+    assert.equal(highFirst.ingestRun([wire(b[0] as Entry)], 'peer-b', o.t + 100).forkHeld?.seq, 2)
+    assert.equal(highFirst.forkProofs()[0]?.seq, 3)
+    assert.deepEqual(highFirst.commitHeldForks(o.t + 100 + FORK_HOLD_MS - 1), [])
+    assert.deepEqual(highFirst.commitHeldForks(o.t + 100 + FORK_HOLD_MS).map(r => r.fork?.seq), [2])
     assert.deepEqual(lowFirst.viewHash(['kv', 'counter', 'ledger']), highFirst.viewHash(['kv', 'counter', 'ledger']))
     assert.deepEqual(lowFirst.aclList(), highFirst.aclList())
     assert.equal(highFirst.viewHash(), lowFirst.viewHash())
@@ -530,7 +534,7 @@ describe('decision 4 and 7: a fork cut\'s kept epochs', () => {
     early.ingestRun([wire(alt3)], 'peer', now)
     late.ingestRun(o.feedOf(O).slice(0, 1).map(wire), 'peer', now)
     late.ingestRun([...a.slice(0, 3), alt3].map(wire), 'peer', now)
-    late.ingestFork(wire(a[3] as Entry), wire(alt3))
+    late.ingestFork(wire(a[3] as Entry), wire(alt3), now)
     for (const r of [early, late]) {
       r.ingestRun([wire(regrant)], 'peer', now)
       r.ingestRun(b2.map(wire), 'peer', now)

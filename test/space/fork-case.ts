@@ -67,7 +67,7 @@ export function buildFork (double: boolean): ForkCase {
   const chainsB = [...o.feeds.values()].map(c => swap.get(authorKeyOf((c[0] as Entry).author)) ?? [...c])
   // The reference: the origin, told of the forks (the earliest of a feed first, as any node that stored branch A first would).
   for (const f of forks) {
-    const res = o.replica.ingestFork(wire(f.a), wire(f.b))
+    const res = o.replica.ingestFork(wire(f.a), wire(f.b), o.t)
     assert.equal(res.reject, undefined)
   }
   return { o, chainsA, chainsB, forks, hash: o.replica.viewHash(), dataHash: o.replica.viewHash(DATA_VIEWS), acl: o.replica.aclList() }

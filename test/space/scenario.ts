@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { MemoryStore } from '../../src/store/index.ts'
 import type { Store } from '../../src/store/index.ts'
 import { recomputedViewHash } from './view-rebuild.ts'
-import { SpaceReplica, signEntry, signJoinProof } from '../../src/space/index.ts'
+import { FORK_HOLD_MAX_MS, SpaceReplica, signEntry, signJoinProof } from '../../src/space/index.ts'
 import type { IngestResult } from '../../src/space/index.ts'
 import type { Body, Entry, GrantableRole, Position, SignedBytes } from '../../src/codec/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
@@ -177,7 +177,10 @@ export function rebuiltViewHash (r: SpaceReplica): string {
 }
 
 export function deliver (r: SpaceReplica, deliveries: readonly Delivery[], now: number): IngestResult[] {
-  return deliveries.map(d => r.ingestRun(d.run, d.from, now))
+  const results = deliveries.map(d => r.ingestRun(d.run, d.from, now))
+  // Then time passes: lower fork proofs held while their feed's hold lasted (space/fork-holds.ts) are committed.
+  r.commitHeldForks(now + FORK_HOLD_MAX_MS)
+  return results
 }
 
 /** Orders `items` by generated sort keys (a permutation that shrinks well), then inserts duplicates. */

@@ -12,10 +12,10 @@ import { encodeMessage, toHex } from '../../src/codec/index.ts'
 import type { SignedBytes } from '../../src/codec/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
 import { authorKeyOf } from '../../src/ids/index.ts'
-import { SpaceReplica } from '../../src/space/index.ts'
+import { FORK_HOLD_MS, SpaceReplica } from '../../src/space/index.ts'
 import type { MemoryStore } from '../../src/store/index.ts'
 import { T0 } from '../helpers/fixtures.ts'
-import { adopted, branches, charged, forkable, garbled, relink, replicaOf, settle, triangle } from './forked-writer.ts'
+import { adopted, branches, charged, forkable, forkerAtA, garbled, relink, replicaOf, settle, triangle } from './forked-writer.ts'
 import type { Forkable, Signed } from './forked-writer.ts'
 import { Wire } from './wire.ts'
 import type { Peer } from './wire.ts'
@@ -67,7 +67,7 @@ function withOwnerFeed (f: Forkable, wire: Wire, key: KeyPair, entries: Signed[]
 function behindAt100 (f: Forkable, wire: Wire, key: KeyPair, xs: Signed[], ys: Signed[]): Peer {
   const N = withOwnerFeed(f, wire, key, xs.slice(0, 11))
   const [x, y] = [xs[100], ys[100]] as [Signed, Signed]
-  assert.ok(replicaOf(N).ingestFork([x.bytes, x.sig], [y.bytes, y.sig]).fork !== undefined)
+  assert.ok(replicaOf(N).ingestFork([x.bytes, x.sig], [y.bytes, y.sig], wire.nowMs).fork !== undefined)
   return N
 }
 
@@ -152,8 +152,9 @@ describe('a fork walked down to its first divergence', () => {
       r.ingestRun(f.origin.serve(authorKeyOf(row.author), row.epoch, 0, row.count), 'O', T0 + 100)
     }
     assert.equal(r.ingestRun(signed(xs.slice(1)), 'O', T0 + 100).stored.length, 9)
-    r.ingestFork([(xs[5] as Signed).bytes, (xs[5] as Signed).sig], [(ys[5] as Signed).bytes, (ys[5] as Signed).sig])
-    r.ingestRun(signed(ys.slice(1), [0]), 'M', T0 + 100)
+    r.ingestFork([(xs[5] as Signed).bytes, (xs[5] as Signed).sig], [(ys[5] as Signed).bytes, (ys[5] as Signed).sig], T0 + 100)
+    assert.equal(r.ingestRun(signed(ys.slice(1), [0]), 'M', T0 + 100).forkHeld?.seq, 4)
+    r.commitHeldForks(T0 + 100 + FORK_HOLD_MS)
     assert.deepEqual(r.forkProofs().map(p => p.seq), [4], 'x4 and y4 prove it lower')
   })
 })
@@ -176,21 +177,23 @@ describe('fork proofs between links', () => {
   })
 
   test('a node frozen higher, linked to one that holds the lower proof but not the feed, is sent it once it holds more', () => {
-    const f = forkable('fw7b', ['a', 'm', 'n'])
-    const w = f.keys[1] as KeyPair
+    const f = forkable('fw7b', ['n', 'p'])
+    const [, w, n, p] = f.keys as KeyPair[]
     const { xs, ys } = forkedAt41(f)
-    const { wire, O } = apart(f, signed(xs.slice(1)), signed(ys.slice(1)))
-    settle(wire, 10)
+    const wire = new Wire(T0 + 10)
     const wk = authorKeyOf((w as KeyPair).publicKey)
-    // O holds the proof at 41 (relayed to it), but not W's feed: its entries were pushed to A in its name.
-    assert.deepEqual([proofSeqs([O])[0], replicaOf(O).resumeAt(wk, f.e0.epoch)], [[41], 1])
-    const N = behindAt100(f, wire, f.keys[4] as KeyPair, xs, ys)
-    wire.connect(O, N)
+    // P holds the proof at 41 (relayed to it), but not W's feed.
+    const P = withOwnerFeed(f, wire, p as KeyPair, [f.e0])
+    const [x, y] = [xs[41], ys[41]] as [Signed, Signed]
+    assert.ok(replicaOf(P).ingestFork([x.bytes, x.sig], [y.bytes, y.sig], wire.nowMs).fork !== undefined)
+    assert.deepEqual([proofSeqs([P])[0], replicaOf(P).resumeAt(wk, f.e0.epoch)], [[41], 1])
+    const N = behindAt100(f, wire, n as KeyPair, xs, ys)
+    wire.connect(P, N)
     const W = wire.add(w as KeyPair, adopted(f.origin))
     wire.connect(W, N)
     settle(wire, 10)
     // The forker pushes N its x branch past 41 (a member's push of new entries is stored, never charged): N announces
-    // it, and O, which holds a proof within what N now holds, sends it.
+    // it, and P, which holds a proof within what N now holds, sends it.
     wire.inject(W, N, encodeMessage({ m: 'entries', space: f.origin.id, run: signed(xs.slice(11, 100)) }), 'entries')
     settle(wire, 4)
     assert.deepEqual(proofSeqs([N]), [[41]])
@@ -220,12 +223,7 @@ describe('fork proofs between links', () => {
 
   test('a writer signing proof after proof past every count: only the node it sends them to takes each', () => {
     const f = forkable('fw8', ['a', 'm', 'p'])
-    const [o, w, a, m, p] = f.keys as KeyPair[]
-    const { wire, A, O, M } = triangle(f.origin, f.store, [o, a, m] as KeyPair[])
-    const P = wire.add(p as KeyPair, adopted(f.origin))
-    wire.connect(M, P)
-    const W = wire.add(w as KeyPair, adopted(f.origin))
-    wire.connect(W, A)
+    const { wire, A, O, M, P, W } = forkerAtA(f)
     settle(wire, 4)
     const sign = (seq: number, v: string): Signed => f.next(seq, f.e0.id, v)
     for (let k = 0; k < 50; k++) {
@@ -234,7 +232,9 @@ describe('fork proofs between links', () => {
     }
     settle(wire, 4)
     const rebuilds = [A, O, M, P].map(n => n.events.filter(e => e.type === 'fork').length)
-    assert.deepEqual(rebuilds, [50, 1, 1, 1], 'the others took the first proof, and no later one: none retracts anything')
+    // A took the first at once and held the lower ones while the feed's hold lasted: it took the lowest then.
+    assert.deepEqual(rebuilds, [2, 1, 1, 1], 'the others took the first proof, and no later one: none retracts anything')
+    assert.deepEqual(proofSeqs([A, O]), [[1_000_000 - 49], [1_000_000]])
     assert.deepEqual([A, O, M, P].map(charged), [[], [], [], []])
   })
 
@@ -278,7 +278,7 @@ describe('what a frozen feed costs', () => {
     for (const p of peers) wire.connect(A, p)
     const { xs, ys } = branches(f.e0, f.next, 60)
     const [x, y] = [xs[50], ys[50]] as [Signed, Signed]
-    assert.ok(replicaOf(A).ingestFork([x.bytes, x.sig], [y.bytes, y.sig]).fork !== undefined)
+    assert.ok(replicaOf(A).ingestFork([x.bytes, x.sig], [y.bytes, y.sig], wire.nowMs).fork !== undefined)
     let reads = 0
     const forks = A.store.forks.bind(A.store)
     A.store.forks = space => { reads++; return forks(space) }

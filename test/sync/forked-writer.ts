@@ -51,6 +51,20 @@ export function triangle (origin: SpaceReplica, store: MemoryStore, [o, a, m]: r
   return { wire, O, A, M }
 }
 
+/**
+ * A triangle of the owner O and members A and M (`triangle`), member P linked to M, and the writer W linked to A:
+ * `f.keys` are [o, w, a, m, p], as `forkable(seed, ['a', 'm', 'p'])` makes them.
+ */
+export function forkerAtA (f: Forkable): { wire: Wire, O: Peer, A: Peer, M: Peer, P: Peer, W: Peer } {
+  const [o, w, a, m, p] = f.keys as [KeyPair, KeyPair, KeyPair, KeyPair, KeyPair]
+  const { wire, A, O, M } = triangle(f.origin, f.store, [o, a, m])
+  const P = wire.add(p, adopted(f.origin))
+  wire.connect(M, P)
+  const W = wire.add(w, adopted(f.origin))
+  wire.connect(W, A)
+  return { wire, O, A, M, P, W }
+}
+
 /** A signature the author botched (or a relay garbled): one bit flipped. */
 export const garbled = (sig: Uint8Array): Uint8Array => {
   const g = new Uint8Array(sig)

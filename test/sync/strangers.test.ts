@@ -76,7 +76,7 @@ describe('strangers (decision 17)', () => {
     // The writer forks its feed: two entries at one position.
     const e1 = signEntry(w, { space: origin.id, author: w.publicKey, epoch: 0, seq: 0, prev: null, clock: { wallMs: T0 + 60, counter: 0 }, body: { t: 'kv.put', key: 'a', value: 1 } })
     const e2 = signEntry(w, { space: origin.id, author: w.publicKey, epoch: 0, seq: 0, prev: null, clock: { wallMs: T0 + 61, counter: 0 }, body: { t: 'kv.put', key: 'a', value: 2 } })
-    assert.equal(origin.ingestFork([e1.bytes, e1.sig], [e2.bytes, e2.sig]).fork?.seq, 0)
+    assert.equal(origin.ingestFork([e1.bytes, e1.sig], [e2.bytes, e2.sig], T0 + 100).fork?.seq, 0)
     const wire = new Wire(T0 + 10_000)
     const A = wire.add(o, store)
     const memberStore = new MemoryStore()

@@ -1,0 +1,90 @@
+/**
+ * A writer walking its own fork down: every lower proof within the counts retracts one more entry, so each is relayed
+ * everywhere and lowers every node's proof, and each lowering rebuilds every view (space/fork-holds.ts says why the
+ * lowerings of a feed are held and coalesced).
+ */
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { encodeMessage } from '../../src/codec/index.ts'
+import type { KeyPair } from '../../src/identity/index.ts'
+import { authorKeyOf } from '../../src/ids/index.ts'
+import { FORK_HOLD_MAX_MS, FORK_HOLD_MS, signEntry, SpaceReplica } from '../../src/space/index.ts'
+import { T0 } from '../helpers/fixtures.ts'
+import { adopted, charged, forkable, forkerAtA, replicaOf, settle } from './forked-writer.ts'
+import type { Forkable, Signed } from './forked-writer.ts'
+
+/** W's feed x0..x(count-1), and a second entry W signs at `seq` beside x(seq), on the same prev. */
+function walkable (f: Forkable, count: number): { xs: Signed[], alt: (seq: number) => Signed } {
+  const xs: Signed[] = [f.e0]
+  for (let i = 1; i < count; i++) xs.push(f.next(i, (xs[i - 1] as Signed).id, `x${i}`))
+  const w = f.keys[1] as KeyPair
+  const alt = (seq: number): Signed => signEntry(w, {
+    space: f.origin.id, author: w.publicKey, epoch: f.e0.epoch, seq, prev: (xs[seq - 1] as Signed).id,
+    clock: { wallMs: T0 + 5 + seq, counter: 1 }, body: { t: 'kv.put', key: 'k', value: `alt${seq}` }
+  })
+  return { xs, alt }
+}
+
+const proofOf = (a: Signed, b: Signed): [[Uint8Array, Uint8Array], [Uint8Array, Uint8Array]] =>
+  [[a.bytes, a.sig], [b.bytes, b.sig]]
+
+describe('a writer walking its fork down', () => {
+  test('one step every half second inside every count: each node rebuilds a handful of times, not once a step', () => {
+    const STEPS = 100
+    const f = forkable('fh1', ['a', 'm', 'p'])
+    const { xs, alt } = walkable(f, STEPS + 1)
+    f.origin.ingestRun(xs.slice(1).map(e => [e.bytes, e.sig]), 'W', T0 + 10)
+    const { wire, A, O, M, P, W } = forkerAtA(f)
+    settle(wire, 10)
+    const honest = [O, A, M, P]
+    const wk = authorKeyOf((f.keys[1] as KeyPair).publicKey)
+    assert.deepEqual(honest.map(n => replicaOf(n).feedRow(wk, f.e0.epoch)?.count), [101, 101, 101, 101])
+    for (let seq = STEPS; seq >= 1; seq--) {
+      const [x, y] = [xs[seq], alt(seq)] as [Signed, Signed]
+      wire.inject(W, A, encodeMessage({ m: 'fork', space: f.origin.id, a: [x.bytes, x.sig], b: [y.bytes, y.sig] }), 'fork')
+      wire.advance(500)
+    }
+    settle(wire, 40)
+    // Held 1, 2, 4, 8, 16, 32 s after each commit: 7 commits in the 50 s of the walk, and the lowest after it.
+    const rebuilds = honest.map(n => n.events.filter(e => e.type === 'fork').length)
+    assert.ok(rebuilds.every(r => r <= 8), `rebuilds per node: ${rebuilds.join(', ')} (one a step would be ${STEPS})`)
+    assert.deepEqual(honest.map(n => replicaOf(n).forkProofs().map(x => x.seq)), [[1], [1], [1], [1]])
+    assert.deepEqual(new Set(honest.map(n => replicaOf(n).kvGet('k')?.value)), new Set(['e0']))
+    assert.deepEqual(honest.map(charged), [[], [], [], []])
+  })
+})
+
+describe('a feed\'s hold (replica)', () => {
+  test('the first proof commits at once; lower ones wait, the lowest commits when the hold ends, which then doubles', () => {
+    const f = forkable('fh2', [])
+    const { xs, alt } = walkable(f, 20)
+    const r = SpaceReplica.open(adopted(f.origin), f.origin.key)
+    const t = T0 + 100
+    for (const row of f.origin.vector()) {
+      r.ingestRun(f.origin.serve(authorKeyOf(row.author), row.epoch, 0, row.count), 'O', t)
+    }
+    r.ingestRun(xs.slice(1).map(e => [e.bytes, e.sig]), 'W', t)
+    const fork = (seq: number, now: number) => r.ingestFork(...proofOf(xs[seq] as Signed, alt(seq)), now)
+    assert.equal(fork(18, t).fork?.seq, 18)
+    assert.equal(fork(15, t + 10).forkHeld?.seq, 15)
+    assert.equal(fork(12, t + 20).forkHeld?.seq, 12)
+    assert.equal(fork(14, t + 30).duplicates, 1, 'above the held proof: a duplicate')
+    assert.equal(r.nextForkDue(), t + FORK_HOLD_MS)
+    assert.deepEqual(r.commitHeldForks(t + FORK_HOLD_MS - 1), [])
+    assert.deepEqual(r.forkProofs().map(x => x.seq), [18])
+    assert.deepEqual(r.commitHeldForks(t + FORK_HOLD_MS).map(x => x.fork?.seq), [12])
+    assert.equal(r.nextForkDue(), null)
+    assert.equal(r.kvGet('k')?.value, 'x11')
+    // The next hold lasts twice as long.
+    const t2 = t + FORK_HOLD_MS
+    assert.equal(fork(10, t2 + 1_500).forkHeld?.seq, 10)
+    assert.deepEqual(r.commitHeldForks(t2 + 2 * FORK_HOLD_MS).map(x => x.fork?.seq), [10])
+    // Past the hold, a lower proof commits at once; quiet for longer than the longest hold, the feed starts over.
+    const t3 = t2 + 2 * FORK_HOLD_MS
+    assert.equal(fork(8, t3 + 4 * FORK_HOLD_MS).fork?.seq, 8)
+    const t4 = t3 + 4 * FORK_HOLD_MS
+    assert.equal(fork(6, t4 + 8 * FORK_HOLD_MS + FORK_HOLD_MAX_MS).fork?.seq, 6)
+    assert.equal(fork(4, t4 + 8 * FORK_HOLD_MS + FORK_HOLD_MAX_MS + 10).forkHeld?.seq, 4)
+    assert.equal(r.nextForkDue(), t4 + 8 * FORK_HOLD_MS + FORK_HOLD_MAX_MS + FORK_HOLD_MS)
+  })
+})
