@@ -39,9 +39,18 @@ export function pullLimit (s: ReplicaState, author: AuthorKey, epoch: number): n
 }
 
 /**
+ * At most this many entries' own signatures a serve checks when no verified
+ * one is in reach: an author's botched signature (inside a run a later one
+ * covers) at the end of a range no longer stops the whole range, and an
+ * author that botched many in a row costs a bounded number of checks.
+ */
+const SERVE_VERIFY_MAX = 16
+
+/**
  * Entries [from, to) of a feed to send, ending at an entry whose own
  * signature is verified (decision 2), within one message's limits. If no
- * such entry is in reach, the server verifies the last one itself once.
+ * such entry is in reach, the server verifies the last ones itself, from the
+ * end back, and serves up to the first that verifies.
  */
 export function serve (s: ReplicaState, author: AuthorKey, epoch: number, from: number, to: number): SignedBytes[] {
   const limit = Math.min(to, pullLimit(s, author, epoch))
@@ -57,14 +66,13 @@ export function serve (s: ReplicaState, author: AuthorKey, epoch: number, from: 
   }
   let last = end - 1
   while (last >= 0 && !(run[last] as ServedEntry).verified) last--
-  if (last < 0 && end > 0) {
-    const candidate = run[end - 1] as ServedEntry
-    const entry = decodeStoredEntry(candidate.bytes, candidate.sig)
-    if (entrySignatureValid(entry)) {
-      // Its id is the hash of the bytes it is stored with (the store checks it against the row at that position).
-      s.store.commit({ space: s.key, verified: [{ author, epoch, seq: candidate.seq, id: entryIdOf(entry.id) }] })
-      last = end - 1
-    }
+  for (let at = end - 1; last < 0 && at >= Math.max(0, end - SERVE_VERIFY_MAX); at--) {
+    const candidate = run[at] as ServedEntry
+    const entry = readOrSkip(() => decodeStoredEntry(candidate.bytes, candidate.sig))
+    if (entry === undefined || !entrySignatureValid(entry)) continue
+    // Its id is the hash of the bytes it is stored with (the store checks it against the row at that position).
+    s.store.commit({ space: s.key, verified: [{ author, epoch, seq: candidate.seq, id: entryIdOf(entry.id) }] })
+    last = at
   }
   return run.slice(0, last + 1).map(e => [e.bytes, e.sig] as const)
 }

@@ -13,9 +13,10 @@ import { authorKeyOf } from '../../src/ids/index.ts'
 import type { SpaceReplica } from '../../src/space/index.ts'
 import type { MemoryStore } from '../../src/store/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
-import { adopted, charged, forkable, garbled, replicaOf, runOf, triangle } from './forked-writer.ts'
+import { adopted, charged, forkable, forkedAt, garbled, replicaOf, runOf, settle, triangle } from './forked-writer.ts'
 import type { Signed } from './forked-writer.ts'
 import { Wire } from './wire.ts'
+import type { Peer } from './wire.ts'
 
 describe('signatures an author botched', () => {
   test('a fork whose entry there carries a signature the author botched: nobody charged, and no pull without end', () => {
@@ -128,5 +129,41 @@ describe('signatures an author botched', () => {
     const wk = authorKeyOf((w as KeyPair).publicKey)
     assert.deepEqual([A, M].map(p => replicaOf(p).feedRow(wk, e0.epoch)?.frozen), [true, true])
     assert.deepEqual([charged(A), charged(M), charged(O)], [[], [], []])
+  })
+
+  test('a node whose one source holds a botched entry at the fork still gets the feed up to it', () => {
+    // N1 holds the x branch with x30 botched (inside a run x80's signature covers); O is linked to N1 alone. Asked
+    // for [1, 31) once N1 froze at 31, N1 served nothing (the range ended at x30, the one entry it checked): O
+    // never held c1..c29, which every other node holds. Line O - N1 - N2 - N3.
+    const f = forkable('bs5', ['n1', 'n2', 'n3'])
+    const [o, w, n1, n2, n3] = f.keys as KeyPair[]
+    const { xs, ys } = forkedAt(f, 30, 80)
+    const wire = new Wire(T0 + 10)
+    const ok = authorKeyOf((o as KeyPair).publicKey)
+    const node = (k: KeyPair, run: Signed[], botched?: number): Peer => {
+      const p = wire.add(k, adopted(f.origin))
+      const r = replicaOf(p)
+      for (const row of f.origin.vector()) {
+        if (authorKeyOf(row.author) === ok) r.ingestRun(f.origin.serve(ok, row.epoch, 0, row.count), 'O', wire.nowMs)
+      }
+      const sent = run.map((e, i) => [e.bytes, i === botched ? garbled(e.sig) : e.sig] as const)
+      assert.equal(r.ingestRun(sent, 'W', wire.nowMs).stored.length, run.length)
+      return p
+    }
+    const O = wire.add(o as KeyPair, f.store)
+    const N1 = node(n1 as KeyPair, xs, 30)
+    const N2 = node(n2 as KeyPair, ys)
+    const N3 = node(n3 as KeyPair, xs)
+    wire.connect(N1, N2)
+    settle(wire, 10)
+    wire.connect(O, N1)
+    settle(wire, 10)
+    wire.connect(N2, N3)
+    settle(wire, 40)
+    const wk = authorKeyOf((w as KeyPair).publicKey)
+    const peers = [O, N1, N2, N3]
+    assert.deepEqual(peers.map(p => replicaOf(p).kvGet('k')?.value), ['c29', 'c29', 'c29', 'c29'])
+    assert.deepEqual(peers.map(p => replicaOf(p).feedRow(wk, f.e0.epoch)?.count), [30, 30, 30, 30])
+    assert.deepEqual(peers.map(charged), [[], [], [], []])
   })
 })

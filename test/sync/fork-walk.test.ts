@@ -15,7 +15,7 @@ import { authorKeyOf } from '../../src/ids/index.ts'
 import { FORK_HOLD_MS, SpaceReplica } from '../../src/space/index.ts'
 import type { MemoryStore } from '../../src/store/index.ts'
 import { T0 } from '../helpers/fixtures.ts'
-import { adopted, branches, charged, forkable, forkerAtA, garbled, relink, replicaOf, settle, triangle } from './forked-writer.ts'
+import { adopted, branches, charged, forkable, forkedAt, forkerAtA, garbled, relink, replicaOf, settle, triangle } from './forked-writer.ts'
 import type { Forkable, Signed } from './forked-writer.ts'
 import { Wire } from './wire.ts'
 import type { Peer } from './wire.ts'
@@ -41,16 +41,7 @@ function apart (f: Forkable, xRun: SignedBytes[], yRun: SignedBytes[]): { wire: 
 }
 
 /** W's feed forked at 41: c1..c40 shared, then x41..x140 and y41..y140. */
-function forkedAt41 (f: Forkable): { xs: Signed[], ys: Signed[] } {
-  const xs: Signed[] = [f.e0]
-  const ys: Signed[] = [f.e0]
-  for (let i = 1; i <= 140; i++) {
-    const common = i < 41 ? f.next(i, (xs[i - 1] as Signed).id, `c${i}`) : undefined
-    xs.push(common ?? f.next(i, (xs[i - 1] as Signed).id, `x${i}`))
-    ys.push(common ?? f.next(i, (ys[i - 1] as Signed).id, `y${i}`))
-  }
-  return { xs, ys }
-}
+const forkedAt41 = (f: Forkable): { xs: Signed[], ys: Signed[] } => forkedAt(f, 41, 140)
 
 /** A node of `key` holding the owner's feed (the ACL) and `entries` of W's. */
 function withOwnerFeed (f: Forkable, wire: Wire, key: KeyPair, entries: Signed[]): Peer {
