@@ -114,13 +114,16 @@ export class FeedPulls {
 
   /** Whether entries of `fk` from `peer` starting at `seq` were asked for: an open pull, a probe, or a late answer. */
   asked (peer: AuthorKey, space: SpaceKey, fk: FeedKey, seq: number, nowMs: number): boolean {
-    if (this.#requests.get([space, fk])?.peer === peer) return true
+    // A probe's answer is taken as such first, also while a pull of that feed from that peer is open: otherwise the
+    // probe stayed open (asked again at its deadline), and when its run took the pull to its end, the pull's own
+    // answer that followed was charged to an honest server as a replay.
     if (this.#probes.delete([peer, space, fk, seq])) {
       // The rest of the probe's answer may follow in more runs (a server ends each at an entry whose signature it
-      // verified): asked for too, as a late answer is.
+      // verified), and so may the answer of a pull it overtook: asked for too, as a late answer is.
       this.#supersede(peer, space, fk, nowMs)
       return true
     }
+    if (this.#requests.get([space, fk])?.peer === peer) return true
     return this.#superseded.has([peer, space, fk])
   }
 
