@@ -21,20 +21,7 @@ import type { SyncStats } from './stats.ts'
 import { StatusGossip } from './status-gossip.ts'
 import type { StatusNeighbour, StatusSpace } from './status-gossip.ts'
 import { isMember } from './types.ts'
-import type { Send, SpaceDirectory, SyncEvent } from './types.ts'
-
-export interface SyncInit {
-  readonly keyPair: KeyPair
-  readonly spaces: SpaceDirectory
-  /** How new entries travel (relay.ts); absent: AnnounceRelay, the protocol. Benchmarks inject naive flooding here. */
-  readonly relay?: Relay | undefined
-  /**
-   * Bytes handed out by drain() for `peer` that its transport has not yet
-   * written (absent: 0, a transport that writes at once). With the engine's
-   * own undrained bytes, bounded by SERVE_QUEUE_BYTES_PER_PEER_MAX.
-   */
-  readonly backlog?: (peer: AuthorKey) => number
-}
+import type { Send, SpaceDirectory, SyncEvent, SyncInit } from './types.ts'
 
 /**
  * The engine's state and the steps every handler shares (engine.ts is its
@@ -322,6 +309,9 @@ export class SyncCore {
     // Ours is lower (theirs was a duplicate): it goes back, or the sender would stay frozen higher than everyone.
     const ours = fork === undefined ? replica.forkProofs().find(p => feedKey(p.author, p.epoch) === fk) : undefined
     if (ours !== undefined) this.send(this.membership.relayFork(replica, ours, [session]))
+    // Ours is theirs: both froze there, maybe each on its own branch below it (each took it from the forker, or a
+    // lower proof one of us found was held and lost in a restart): refined with it, as a proof found in a run is.
+    if (ours?.seq === proof.seq) this.send(this.pulls.refineFork(session, replica, ours, nowMs))
   }
 
   // ------------------------------------------------------------------ charges and bounds

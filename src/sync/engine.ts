@@ -7,7 +7,6 @@ import type { LocalBodies, LocalOutcome } from '../space/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import { SCORE } from './constants.ts'
 import { SyncCore } from './core.ts'
-import type { SyncInit } from './core.ts'
 import {
   onEntries, onFork, onHave, onHello, onJoinAnswer, onNone, onStatus, onStatusHave, onStatusWant, onWant,
   publishOwnStatus, pushOwnStatus
@@ -15,7 +14,7 @@ import {
 import { feedKey } from './keys.ts'
 import { Session } from './session.ts'
 import type { SyncStats } from './stats.ts'
-import type { Outbound, SyncEvent } from './types.ts'
+import type { Outbound, SyncEvent, SyncInit } from './types.ts'
 
 /**
  * The replication protocol as a pure state machine (one per node): bytes and

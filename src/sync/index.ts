@@ -7,8 +7,7 @@
  * node:net, timers or a clock: net/ and the simulator drive it.
  */
 export { SyncEngine } from './engine.ts'
-export type { SyncInit } from './core.ts'
-export type { Outbound, Send, SpaceDirectory, SyncEvent } from './types.ts'
+export type { Outbound, Send, SpaceDirectory, SyncEvent, SyncInit } from './types.ts'
 export type { Relay, RelayNeighbour } from './relay.ts'
 export { ASK_AGAIN_MAX, StatusGossip } from './status-gossip.ts'
 export type { StatusNeighbour, StatusSpace } from './status-gossip.ts'

@@ -2,6 +2,8 @@ import type { Entry, Message, MessageType } from '../codec/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
 import type { ForkProof } from '../store/index.ts'
+import type { KeyPair } from '../identity/index.ts'
+import type { Relay } from './relay.ts'
 
 /** The spaces a node holds, as the engine reads them. */
 export interface SpaceDirectory {
@@ -44,4 +46,17 @@ export type SyncEvent =
 /** Whether `peer` holds a role in the space now (members are served; strangers are not). */
 export function isMember (replica: SpaceReplica, peer: AuthorKey): boolean {
   return replica.acl.currentRole(peer) !== null
+}
+
+export interface SyncInit {
+  readonly keyPair: KeyPair
+  readonly spaces: SpaceDirectory
+  /** How new entries travel (relay.ts); absent: AnnounceRelay, the protocol. Benchmarks inject naive flooding here. */
+  readonly relay?: Relay | undefined
+  /**
+   * Bytes handed out by drain() for `peer` that its transport has not yet
+   * written (absent: 0, a transport that writes at once). With the engine's
+   * own undrained bytes, bounded by SERVE_QUEUE_BYTES_PER_PEER_MAX.
+   */
+  readonly backlog?: (peer: AuthorKey) => number
 }

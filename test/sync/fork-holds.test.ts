@@ -10,7 +10,9 @@ import type { KeyPair } from '../../src/identity/index.ts'
 import { authorKeyOf } from '../../src/ids/index.ts'
 import { FORK_HOLD_MAX_MS, FORK_HOLD_MS, signEntry, SpaceReplica } from '../../src/space/index.ts'
 import { T0 } from '../helpers/fixtures.ts'
-import { adopted, charged, forkable, forkerAtA, replicaOf, settle } from './forked-writer.ts'
+import { adopted, charged, forkable, forkedAt, forkerAtA, replicaOf, settle } from './forked-writer.ts'
+import { Wire } from './wire.ts'
+import type { Peer } from './wire.ts'
 import type { Forkable, Signed } from './forked-writer.ts'
 
 /** W's feed x0..x(count-1), and a second entry W signs at `seq` beside x(seq), on the same prev. */
@@ -52,6 +54,48 @@ describe('a writer walking its fork down', () => {
     assert.deepEqual(new Set(honest.map(n => replicaOf(n).kvGet('k')?.value)), new Set(['e0']))
     assert.deepEqual(honest.map(charged), [[], [], [], []])
   })
+})
+
+describe('two nodes frozen at one proof, each on its own branch below it', () => {
+  // A holds W's x branch, M the y branch, forked at 5; each took W's proof at 20. Before, neither looked below it (a
+  // duplicate proof refined nothing, a frozen feed is probed no more), so each kept its branch of 5..19 for good. A
+  // restart while a lower proof one of them found was held leaves the same state (the proof lived in memory only).
+  for (const restart of [false, true]) {
+    test(restart ? 'a restart while the lower proof was held: proven again' : 'they prove it lower when they link', () => {
+      const f = forkable(restart ? 'fh3r' : 'fh3', ['a', 'm'])
+      const [o, w, a, m] = f.keys as KeyPair[]
+      const { xs, ys } = forkedAt(f, 5, 20)
+      const wire = new Wire(T0 + 10)
+      const ok = authorKeyOf((o as KeyPair).publicKey)
+      const node = (k: KeyPair, branch: Signed[], forked: boolean): Peer => {
+        const N = wire.add(k, adopted(f.origin))
+        const r = replicaOf(N)
+        for (const row of f.origin.vector()) {
+          if (authorKeyOf(row.author) === ok) r.ingestRun(f.origin.serve(ok, row.epoch, 0, row.count), 'O', wire.nowMs)
+        }
+        r.ingestRun(branch.map(e => [e.bytes, e.sig]), 'W', wire.nowMs)
+        if (forked) assert.ok(r.ingestFork(...proofOf(xs[20] as Signed, ys[20] as Signed), wire.nowMs).fork !== undefined)
+        return N
+      }
+      let A = node(a as KeyPair, xs, !restart)
+      const M = node(m as KeyPair, ys, true)
+      wire.connect(A, M)
+      if (restart) {
+        // A took the proof at 20 from M, proved 5 with M's answer and holds it; it stops before the hold ends.
+        assert.deepEqual([replicaOf(A).forkProofs().map(p => p.seq), replicaOf(A).nextForkDue()], [[20], wire.nowMs + FORK_HOLD_MS])
+        wire.advance(FORK_HOLD_MS / 2)
+        M.engine.disconnect(A.name, wire.nowMs)
+        A = wire.add(a as KeyPair, A.store)
+        wire.connect(A, M)
+      }
+      settle(wire, 10)
+      assert.deepEqual([A, M].map(n => replicaOf(n).forkProofs().map(p => p.seq)), [[5], [5]])
+      assert.deepEqual([A, M].map(n => replicaOf(n).kvGet('k')?.value), ['c4', 'c4'])
+      assert.deepEqual([A, M].map(charged), [[], []])
+      const wk = authorKeyOf((w as KeyPair).publicKey)
+      assert.deepEqual([A, M].map(n => replicaOf(n).feedRow(wk, f.e0.epoch)?.count), [5, 5])
+    })
+  }
 })
 
 describe('a feed\'s hold (replica)', () => {
