@@ -4,6 +4,7 @@ import { authorKeyOf, entryIdOf } from '../ids/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
 import type { Batch, EntryRef, ForkProof, StoredEntry, ViewName, ViewWrite } from '../store/index.ts'
 import type { Acl } from './acl.ts'
+import type { HeldFork } from './fork-holds.ts'
 import { emptyResult } from './outcome.ts'
 import type { IngestResult } from './outcome.ts'
 import { readOrSkip } from './reads.ts'
@@ -131,7 +132,7 @@ export function rebuildDataViews (s: ReplicaState, acl: Acl, added: readonly Ent
 export function commitRebuild (
   s: ReplicaState, added: readonly Entry[], aclAdded: readonly Entry[], batch?: Batch, acl?: Acl
 ): void {
-  const next = acl ?? s.computeAcl([...s.aclEntries, ...aclAdded], batch?.fork)
+  const next = acl ?? s.computeAcl([...s.aclEntries, ...aclAdded], batch?.forks)
   const overlay = rebuildDataViews(s, next, added)
   const statusRows: ViewWrite[] = []
   for (const [key, value] of s.store.viewRows(s.key, 'status')) {
@@ -147,30 +148,44 @@ export function commitRebuild (
 
 /**
  * Stores a fork proof (the lowest per feed) and rebuilds: the forked feed's entries from its seq on are retracted.
- * A lower proof of a feed frozen already waits while that feed's hold lasts (fork-holds.ts): `forkHeld`.
+ * A proof of an author whose hold lasts waits (fork-holds.ts): `forkHeld`.
  */
 export function commitFork (s: ReplicaState, a: Entry, b: Entry, nowMs: number): IngestResult {
   const author = authorKeyOf(a.author)
-  const fk = `${author}/${a.epoch}`
   const frozenAt = s.store.feed(s.key, author, a.epoch)?.frozenAt ?? null
   if (frozenAt !== null && frozenAt <= a.seq) return { ...emptyResult(), duplicates: 1 }
-  const held = s.forkHolds.heldSeq(fk)
+  const held = s.forkHolds.heldSeq(author, a.epoch)
   if (held !== undefined && held <= a.seq) return { ...emptyResult(), duplicates: 1 }
-  const [x, y] = compareBytes(a.id, b.id) < 0 ? [a, b] : [b, a]
-  const fork: ForkProof = { author, epoch: a.epoch, seq: a.seq, a: [x.bytes, x.sig], b: [y.bytes, y.sig] }
-  if (frozenAt !== null && s.forkHolds.holds(fk, nowMs)) {
-    s.forkHolds.hold(fk, { a, b })
-    return { ...emptyResult(), forkHeld: fork }
+  if (s.forkHolds.holds(author, nowMs)) {
+    s.forkHolds.hold(author, { a, b })
+    return { ...emptyResult(), forkHeld: forkProofOf(author, a, b) }
   }
-  commitRebuild(s, [], [], { space: s.key, fork })
-  // A proof held for this feed is higher (checked above), and this one supersedes it.
-  s.forkHolds.committed(fk, nowMs)
-  return { ...emptyResult(), fork, aclChanged: true }
+  // Committed with the author's proofs of other feeds still held (their hold is over, not yet taken): one rebuild.
+  const others = s.forkHolds.take(author).filter(p => p.a.epoch !== a.epoch)
+  return commitForks(s, author, [{ a, b }, ...others], nowMs)
 }
 
-/** The lower proofs whose feed's hold is over, committed (each rebuilds the views). */
+/**
+ * The proofs held for authors whose hold is over, committed: one rebuild per author. Each result's `fork` is one of
+ * them and `releasedForks` the others committed with it, forwarded alike.
+ */
 export function commitHeldForks (s: ReplicaState, nowMs: number): IngestResult[] {
-  return s.forkHolds.due(nowMs).map(({ a, b }) => commitFork(s, a, b, nowMs))
+  return s.forkHolds.due(nowMs).map(author => commitForks(s, author, s.forkHolds.take(author), nowMs))
+}
+
+function commitForks (s: ReplicaState, author: AuthorKey, pairs: readonly HeldFork[], nowMs: number): IngestResult {
+  const forks = pairs.filter(({ a }) => (s.store.feed(s.key, author, a.epoch)?.frozenAt ?? Infinity) > a.seq)
+    .map(({ a, b }) => forkProofOf(author, a, b))
+  const [fork, ...rest] = forks
+  if (fork === undefined) return { ...emptyResult(), duplicates: pairs.length }
+  commitRebuild(s, [], [], { space: s.key, forks })
+  s.forkHolds.committed(author, nowMs)
+  return { ...emptyResult(), fork, releasedForks: rest, aclChanged: true }
+}
+
+function forkProofOf (author: AuthorKey, a: Entry, b: Entry): ForkProof {
+  const [x, y] = compareBytes(a.id, b.id) < 0 ? [a, b] : [b, a]
+  return { author, epoch: a.epoch, seq: a.seq, a: [x.bytes, x.sig], b: [y.bytes, y.sig] }
 }
 
 /**

@@ -1,75 +1,85 @@
 import type { Entry } from '../codec/index.ts'
+import type { AuthorKey } from '../ids/index.ts'
 
-/** The first hold after a feed's proof is committed; each lowering of that feed doubles it, up to the max. */
+/** The first hold after an author's proof is committed; each commit of that author's doubles it, up to the max. */
 export const FORK_HOLD_MS = 1_000
 export const FORK_HOLD_MAX_MS = 60_000
+/** An author whose proofs were left alone this long after its hold ended starts over at the first hold. */
+export const FORK_HOLD_QUIET_MS = 10 * FORK_HOLD_MAX_MS
 
-/** A lower proof of a frozen feed, verified, waiting for its feed's hold to end. */
-interface HeldFork { readonly a: Entry, readonly b: Entry }
+/** A fork proof of one feed, verified, waiting for its author's hold to end. */
+export interface HeldFork { readonly a: Entry, readonly b: Entry }
 
-interface FeedHold {
-  /** Until when a lower proof of this feed is held rather than committed. */
+interface AuthorHold {
+  /** Until when a proof of this author is held rather than committed. */
   until: number
   /** How long the hold after the next commit lasts. */
   next: number
-  held?: HeldFork
+  /** The lowest proof held per epoch (feed). */
+  readonly held: Map<number, HeldFork>
 }
 
 /**
- * Lowering a proven fork rebuilds every view (commitRebuild reads every stored entry), and a writer can sign a lower
- * proof of its own frozen feed at each seq, one signature a step: relayed within every count, each made every node
- * rebuild once. So a feed's proof is lowered at once only when its hold (since its last commit) is over; within it the
- * lowest proof that came is kept, verified, and committed when the hold ends (ForkHolds.due). Each commit of a feed
- * doubles its next hold, from FORK_HOLD_MS up to FORK_HOLD_MAX_MS: a writer walking its fork down one seq at a time
- * makes each node rebuild about once a minute. A feed's first proof is never held, and an honest refinement walks on
- * from the held proof (its sender is asked further down at once): only its rebuilds are coalesced. One hold per
- * frozen feed, in memory: a proof held when the node stops is lost, and a peer holding it sends it again (owedFork).
+ * Each proof committed rebuilds every view (commitRebuild reads every stored entry), and a forked writer can sign
+ * proof after proof, one signature each: lower ones in one feed (each retracts one more entry, so each is relayed
+ * within every count), or first ones at seq 0 of one epoch after another (a fork cut retracts the later epochs).
+ * Every node rebuilt once a signature. So an author's proof is committed at once only when its hold (since the last
+ * commit of one of its proofs) is over; within it the lowest proof per feed is kept, verified, and all are committed
+ * in one rebuild when the hold ends (ForkHolds.due). Each commit doubles the author's next hold, from FORK_HOLD_MS up
+ * to FORK_HOLD_MAX_MS: a writer walking its forks down makes each node rebuild about once a minute. An author's first
+ * proof is never held, and an honest refinement walks on from a held proof (its sender is asked further down at
+ * once): only its rebuilds are coalesced. In memory: a proof held when the node stops is lost, and found again (a
+ * proof sent us that equals ours is refined with its sender).
  */
 export class ForkHolds {
-  readonly #feeds = new Map<string, FeedHold>()
+  readonly #authors = new Map<AuthorKey, AuthorHold>()
 
-  /** The seq of the proof held for `fk`, if any. */
-  heldSeq (fk: string): number | undefined {
-    return this.#feeds.get(fk)?.held?.a.seq
+  /** The seq of the proof held for a feed, if any. */
+  heldSeq (author: AuthorKey, epoch: number): number | undefined {
+    return this.#authors.get(author)?.held.get(epoch)?.a.seq
   }
 
-  /** Whether a lower proof of `fk` must wait (its hold is not over), rather than be committed now. */
-  holds (fk: string, nowMs: number): boolean {
-    const hold = this.#feeds.get(fk)
+  /** Whether a proof of `author` must wait (its hold is not over), rather than be committed now. */
+  holds (author: AuthorKey, nowMs: number): boolean {
+    const hold = this.#authors.get(author)
     return hold !== undefined && nowMs < hold.until
   }
 
-  /** Keeps `proof` for `fk` if it is lower than the one held. */
-  hold (fk: string, proof: HeldFork): void {
-    const hold = this.#feeds.get(fk)
-    if (hold === undefined) return
-    if (hold.held === undefined || proof.a.seq < hold.held.a.seq) hold.held = proof
+  /** Keeps `proof` if it is lower than the one held for its feed. */
+  hold (author: AuthorKey, proof: HeldFork): void {
+    const held = this.#authors.get(author)?.held
+    const before = held?.get(proof.a.epoch)
+    if (before === undefined || proof.a.seq < before.a.seq) held?.set(proof.a.epoch, proof)
   }
 
-  /** A proof of `fk` was committed: its next lowering waits, the longer the more it was lowered lately. */
-  committed (fk: string, nowMs: number): void {
-    const hold = this.#feeds.get(fk)
-    // Quiet for longer than the longest hold: the feed starts over at the first.
-    const next = hold === undefined || nowMs >= hold.until + FORK_HOLD_MAX_MS ? FORK_HOLD_MS : hold.next
-    this.#feeds.set(fk, { until: nowMs + next, next: Math.min(next * 2, FORK_HOLD_MAX_MS) })
+  /** Proofs of `author` were committed: its next ones wait, the longer the more it was committed lately. */
+  committed (author: AuthorKey, nowMs: number): void {
+    const hold = this.#authors.get(author)
+    const next = hold === undefined || nowMs >= hold.until + FORK_HOLD_QUIET_MS ? FORK_HOLD_MS : hold.next
+    this.#authors.set(author, { until: nowMs + next, next: Math.min(next * 2, FORK_HOLD_MAX_MS), held: new Map() })
   }
 
-  /** The held proofs whose hold is over, taken (each to be committed, and then `committed`). */
-  due (nowMs: number): HeldFork[] {
-    const out: HeldFork[] = []
-    for (const hold of this.#feeds.values()) {
-      if (hold.held === undefined || nowMs < hold.until) continue
-      out.push(hold.held)
-      delete hold.held
-    }
+  /** The proofs held for `author`, taken (to be committed together, and then `committed`). */
+  take (author: AuthorKey): HeldFork[] {
+    const held = this.#authors.get(author)?.held
+    if (held === undefined) return []
+    const proofs = [...held.values()]
+    held.clear()
+    return proofs
+  }
+
+  /** The authors with proofs held whose hold is over. */
+  due (nowMs: number): AuthorKey[] {
+    const out: AuthorKey[] = []
+    for (const [author, hold] of this.#authors) if (hold.held.size > 0 && nowMs >= hold.until) out.push(author)
     return out
   }
 
   /** When the earliest held proof is due, or null if none is held. */
   nextDue (): number | null {
     let next: number | null = null
-    for (const hold of this.#feeds.values()) {
-      if (hold.held !== undefined && (next === null || hold.until < next)) next = hold.until
+    for (const hold of this.#authors.values()) {
+      if (hold.held.size > 0 && (next === null || hold.until < next)) next = hold.until
     }
     return next
   }

@@ -83,7 +83,7 @@ export function ingestFork (s: ReplicaState, a: SignedBytes, b: SignedBytes, now
   // signature is checked.
   const author = authorKeyOf(ea.author)
   const lowest = Math.min(s.store.feed(s.key, author, ea.epoch)?.frozenAt ?? Infinity,
-    s.forkHolds.heldSeq(`${author}/${ea.epoch}`) ?? Infinity)
+    s.forkHolds.heldSeq(author, ea.epoch) ?? Infinity)
   if (lowest <= ea.seq) return { ...emptyResult(), duplicates: 1 }
   // Only a position someone granted can be forked (decision 17): two entries a stranger signed in its own feed
   // prove nothing.

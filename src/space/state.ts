@@ -75,9 +75,9 @@ export class ReplicaState {
     }
   }
 
-  /** The ACL of `entries` and every fork proof held (plus `extraFork`, about to be committed). */
-  computeAcl (entries: readonly Entry[], extraFork?: ForkProof): Acl {
-    const proofs = [...this.store.forks(this.key), ...(extraFork !== undefined ? [extraFork] : [])]
+  /** The ACL of `entries` and every fork proof held (plus `extraForks`, about to be committed). */
+  computeAcl (entries: readonly Entry[], extraForks: readonly ForkProof[] = []): Acl {
+    const proofs = [...this.store.forks(this.key), ...extraForks]
     const forks: ForkAt[] = proofs.map(f => ({ author: f.author, epoch: f.epoch, seq: f.seq }))
     const forkEntries = proofs.flatMap(f => [f.a, f.b])
       .flatMap(([bytes, sig]) => readOrSkip(() => decodeStoredEntry(bytes, sig)) ?? [])

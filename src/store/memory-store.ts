@@ -48,8 +48,7 @@ export class MemoryStore implements Store {
       const chain = s.feeds.get(feedKey(e.author, e.epoch))
       if (chain !== undefined) chain[e.seq] = v
     }
-    if (batch.fork !== undefined) {
-      const f = batch.fork
+    for (const f of batch.forks ?? []) {
       const key = feedKey(f.author, f.epoch)
       const old = s.frozen.get(key)
       if (old === undefined || f.seq < old) s.frozen.set(key, f.seq)

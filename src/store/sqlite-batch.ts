@@ -27,8 +27,7 @@ export function writeBatch (s: Statements, space: SpaceKey, sid: number | undefi
   const entries = batch.entries ?? []
   if (entries.length > 0) writeEntries(s, needSid(), entries, new Set(batch.findById), batch.entryIdBytes)
   if (sid !== undefined) for (const ref of batch.verified ?? []) markVerified(s, sid, ref)
-  if (batch.fork !== undefined) {
-    const f = batch.fork
+  for (const f of batch.forks ?? []) {
     const at = needSid()
     s.freezeFeed.run(at, f.author, f.epoch, f.seq)
     // One proof per feed, the lowest (decision 17): a lower one replaces the one held, a later one is not kept.

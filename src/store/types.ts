@@ -88,7 +88,8 @@ export interface Batch {
    * entryById finds every other entry too, by a scan of its space.
    */
   readonly findById?: readonly EntryId[]
-  readonly fork?: ForkProof
+  /** Fork proofs to keep (the lowest per feed), each freezing its feed at its seq. */
+  readonly forks?: readonly ForkProof[]
   /** Clear every view row of the space before applying viewWrites (a rebuild after an ACL change or a fork). */
   readonly replaceViews?: boolean
   readonly viewWrites?: readonly ViewWrite[]

@@ -216,6 +216,10 @@ export class SyncCore {
       this.events.push({ type: 'fork', space: replica.key, proof })
       this.send(this.membership.relayFork(replica, proof, this.sessions.values()))
     }
+    // A proof held for its author's hold goes on at once: each node holds and commits at its own pace, so a proof
+    // crosses the network in one hold, not one a hop.
+    const held = result.forkHeld
+    if (held !== undefined) this.send(this.membership.relayFork(replica, held, this.sessions.values()))
     if (result.aclChanged) this.onAclChanged(replica, nowMs)
     const forkDue = replica.nextForkDue()
     if (forkDue !== null && (this.nextForkCommit ?? Infinity) > forkDue) this.nextForkCommit = forkDue

@@ -226,7 +226,7 @@ export function storeContract (name: string, make: () => StoreHarness): void {
     const f4 = fork(DD, 7, 4, 4)
     scenario('forks freeze feeds at the lowest proven seq, create a missing feed, and are listed in order', store => {
       store.commit({ space: SPACE, entries: chain(AA, 0, 0, 4) })
-      store.commit({ space: SPACE, fork: f1 })
+      store.commit({ space: SPACE, forks: [f1] })
     }, store => {
       assert.deepEqual(store.feed(SPACE, AA, 0), feedState(AA, 0, 4, entry(AA, 0, 3).id, 3))
       assert.deepEqual(store.forks(SPACE), [f1])
@@ -235,9 +235,9 @@ export function storeContract (name: string, make: () => StoreHarness): void {
 
     scenario('forks: later and earlier proofs; a fork on a feed not held', store => {
       store.commit({ space: SPACE, entries: chain(AA, 0, 0, 4) })
-      store.commit({ space: SPACE, fork: f1 })
-      store.commit({ space: SPACE, fork: f2 })
-      store.commit({ space: SPACE, fork: f4 })
+      store.commit({ space: SPACE, forks: [f1] })
+      store.commit({ space: SPACE, forks: [f2] })
+      store.commit({ space: SPACE, forks: [f4] })
     }, store => {
       assert.deepEqual(store.feed(SPACE, AA, 0), feedState(AA, 0, 4, entry(AA, 0, 3).id, 3))
       assert.deepEqual(store.feed(SPACE, DD, 7), feedState(DD, 7, 0, null, 4))
@@ -247,8 +247,8 @@ export function storeContract (name: string, make: () => StoreHarness): void {
     })
 
     scenario('forks: an earlier proof lowers frozenAt', store => {
-      store.commit({ space: SPACE, entries: chain(AA, 0, 0, 4), fork: f1 })
-      store.commit({ space: SPACE, fork: f3 })
+      store.commit({ space: SPACE, entries: chain(AA, 0, 0, 4), forks: [f1] })
+      store.commit({ space: SPACE, forks: [f3] })
     }, store => {
       assert.equal(store.feed(SPACE, AA, 0)?.frozenAt, 1)
       assert.equal(store.feed(SPACE, AA, 0)?.count, 4)
@@ -271,7 +271,7 @@ export function storeContract (name: string, make: () => StoreHarness): void {
           // Valid entries first, so an implementation applying as it goes must undo them.
           entries: [...chain(CC, 0, 0, 2), entry(AA, 0, 2), ...(batch.entries ?? [])],
           verified: [entry(AA, 0, 0).id],
-          fork: fork(EE, 0, 0, 9),
+          forks: [fork(EE, 0, 0, 9)],
           replaceViews: true,
           viewWrites: [{ view: 'kv', key: b(2), value: b(2) }, { view: 'acl', key: b(3), value: b(3) }]
         }), /does not extend/)

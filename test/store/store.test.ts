@@ -126,7 +126,7 @@ describe('SqliteStore specifics', () => {
     v3.commit({ space: S1, genesis: { bytes: Uint8Array.of(1), sig: Uint8Array.of(2) },
       entries: [at(AA, 5, 0, hex(1), 'acl', true), at(AA, 5, 1, hex(2), 'data'), at(AA, 5, 2, hex(3), 'data', true)] })
     v3.commit({ space: S2, entries: [at(BB, 0, 0, ODD_ID, 'acl', true), at(BB, 0, 1, hex(2), 'data')],
-      fork: { author: BB, epoch: 1, seq: 4, a: [Uint8Array.of(1), Uint8Array.of(2)], b: [Uint8Array.of(3), Uint8Array.of(4)] },
+      forks: [{ author: BB, epoch: 1, seq: 4, a: [Uint8Array.of(1), Uint8Array.of(2)], b: [Uint8Array.of(3), Uint8Array.of(4)] }],
       viewWrites: [{ view: 'files', key: Uint8Array.of(0xff), value: Uint8Array.of(1) }] })
     v3.close()
     const db = new DatabaseSync(file)
