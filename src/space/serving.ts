@@ -1,4 +1,4 @@
-import { fromHex, RUN_BYTES_MAX, RUN_ENTRIES_MAX } from '../codec/index.ts'
+import { fromHex, RUN_BYTES_MAX, RUN_ENTRIES_MAX, toHex } from '../codec/index.ts'
 import type { FeedRow, SignedBytes } from '../codec/index.ts'
 import { entryIdOf } from '../ids/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
@@ -47,6 +47,17 @@ export function pullLimit (s: ReplicaState, author: AuthorKey, epoch: number): n
 const SERVE_VERIFY_MAX = 16
 
 /**
+ * Signatures a serve found botched, remembered (their bytes never change; a valid copy that replaces one is
+ * another key): a want of many ranges ending in a botched stretch checked each again, 16 Ed25519 checks a range
+ * (2,000 ranges, one message: 1.5 s). Bounded per replica; the oldest is forgotten first.
+ */
+const BOTCHED_REMEMBERED_MAX = 4_096
+
+function botchedKey (author: AuthorKey, epoch: number, entry: ServedEntry): string {
+  return `${author}/${epoch}/${entry.seq}/${toHex(entry.sig.subarray(0, 8))}`
+}
+
+/**
  * Entries [from, to) of a feed to send, ending at an entry whose own
  * signature is verified (decision 2), within one message's limits. If no
  * such entry is in reach, the server verifies the last ones itself, from the
@@ -68,8 +79,15 @@ export function serve (s: ReplicaState, author: AuthorKey, epoch: number, from: 
   while (last >= 0 && !(run[last] as ServedEntry).verified) last--
   for (let at = end - 1; last < 0 && at >= Math.max(0, end - SERVE_VERIFY_MAX); at--) {
     const candidate = run[at] as ServedEntry
+    const key = botchedKey(author, epoch, candidate)
+    if (s.botchedSigs.has(key)) continue
     const entry = readOrSkip(() => decodeStoredEntry(candidate.bytes, candidate.sig))
-    if (entry === undefined || !entrySignatureValid(entry)) continue
+    if (entry === undefined || !entrySignatureValid(entry)) {
+      const oldest = s.botchedSigs.values().next()
+      if (s.botchedSigs.size >= BOTCHED_REMEMBERED_MAX && oldest.done !== true) s.botchedSigs.delete(oldest.value)
+      s.botchedSigs.add(key)
+      continue
+    }
     // Its id is the hash of the bytes it is stored with (the store checks it against the row at that position).
     s.store.commit({ space: s.key, verified: [{ author, epoch, seq: candidate.seq, id: entryIdOf(entry.id) }] })
     last = at

@@ -36,8 +36,10 @@ export class ReplicaState {
   /** The latest clock this replica signed or stored: local entries are signed after it. */
   clock: Clock
   readonly pending = new PendingQueue()
-  /** Lower proofs of frozen feeds waiting for their feed's hold to end (fork-holds.ts). */
+  /** Proofs of authors whose hold lasts, waiting for it to end (fork-holds.ts). */
   readonly forkHolds = new ForkHolds()
+  /** Stored entries whose own signature a serve found botched, in the order found (serving.ts). */
+  readonly botchedSigs = new Set<string>()
   /** The epoch this replica opened for each local author (decision 15). */
   readonly epochs = new Map<AuthorKey, number>()
   readonly headClocks = new Map<string, Clock>()
