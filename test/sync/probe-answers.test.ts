@@ -31,7 +31,7 @@ test('a probe\'s answer that takes an open pull of the same feed to its end: the
   }
   for (const p of [O, M]) {
     const r = replicaOf(p)
-    r.ingestRun(xs.slice(1, 15).map(pair), 'W', wire.nowMs)
+    r.ingestRun(xs.slice(0, 15).map(pair), 'W', wire.nowMs)
     assert.ok(r.ingestFork(pair(xs[107] as Signed), pair(ys[107] as Signed), wire.nowMs).fork !== undefined)
   }
   wire.connect(O, M)
@@ -52,3 +52,31 @@ test('a probe\'s answer that takes an open pull of the same feed to its end: the
   assert.equal(replicaOf(O).feedRow(wk, f.e0.epoch)?.count, 41, 'O holds the feed up to the proof')
   assert.deepEqual(charged(O), [])
 })
+
+test('a `none` to a probe ends the probe only, not a pull of the same feed from the same peer', () => {
+  // M holds W's feed to 40 and a proof at 111 it got before the rest of the feed; O holds the feed to 14. O pulls
+  // [15, 41) of M and, taking M's proof, probes M below it ([47, 111)), which M answers `none` before its entries
+  // come. That `none` closed the pull, which was asked of M again, and the second answer was charged as a replay.
+  const f = forkable('pa2', ['m'])
+  const [o, , m] = f.keys as KeyPair[]
+  const { xs, ys } = forkedAt(f, 30, 120)
+  const wire = new Wire(T0 + 10)
+  const O = wire.add(o as KeyPair, f.store)
+  const M = wire.add(m as KeyPair, adopted(f.origin))
+  const ok = authorKeyOf((o as KeyPair).publicKey)
+  const rm = replicaOf(M)
+  for (const row of f.origin.vector()) {
+    if (authorKeyOf(row.author) === ok) rm.ingestRun(f.origin.serve(ok, row.epoch, 0, row.count), 'O', wire.nowMs)
+  }
+  replicaOf(O).ingestRun(xs.slice(1, 15).map(pair), 'W', wire.nowMs)
+  rm.ingestRun(xs.slice(0, 41).map(pair), 'W', wire.nowMs)
+  assert.ok(rm.ingestFork(pair(xs[111] as Signed), pair(ys[111] as Signed), wire.nowMs).fork !== undefined)
+  wire.holding.add(`${M.name}>${O.name}:entries`)
+  wire.connect(O, M)
+  assert.ok(wire.count('none', O, M) > 0, 'M answered the probe none')
+  wire.release()
+  settle(wire, 10)
+  assert.deepEqual(charged(O), [])
+  assert.equal(wire.count('want', M, O), 2, 'one pull, one probe')
+})
+
