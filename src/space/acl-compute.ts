@@ -40,7 +40,7 @@ export function computeAcl (input: AclInput): Acl {
     else a.push(v)
   }
 
-  const forks = lowestForks(input.forks)
+  const forks = lowestForks(input.forks, owner)
   for (const f of forks) {
     if (f.author === owner) ownerForks.push({ epoch: f.epoch, seq: f.seq })
     else push<AuthorKey, Cut>(cuts, f.author, { at: { epoch: f.epoch, seq: f.seq }, keep: new Set(), scope: 'all',
@@ -185,13 +185,23 @@ function forkAllows (cuts: readonly Cut[], pos: Position): boolean {
     c.kind !== 'fork' || (comparePositions(pos, c.at) < 0 && (pos.epoch === c.at.epoch || kept(c, pos.epoch))))
 }
 
-/** One fork per feed, the lowest, in (author, epoch) order: the same whatever proofs a node saw first. */
-function lowestForks (forks: readonly ForkAt[]): ForkAt[] {
+/**
+ * One fork per feed, the lowest, in (author, epoch) order, and of a member only its earliest forked epoch: that
+ * fork's cut retracts every later epoch, so a proof there cuts nothing more, and whether a node keeps one depends on
+ * the order proofs reached it (a held batch stores both, a node that committed the earlier first finds the later
+ * ungranted). Counted, such a proof's revoke at its fork position (revokeAtFork) took a role on some nodes only.
+ * The owner's forks each count (its window never closes).
+ */
+function lowestForks (forks: readonly ForkAt[], owner: AuthorKey): ForkAt[] {
   const low = new Map<string, ForkAt>()
+  const firstEpoch = new Map<AuthorKey, number>()
   for (const f of forks) {
     const k = `${f.author}/${f.epoch}`
     const old = low.get(k)
     if (old === undefined || f.seq < old.seq) low.set(k, f)
+    firstEpoch.set(f.author, Math.min(firstEpoch.get(f.author) ?? Infinity, f.epoch))
   }
-  return [...low.values()].sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : a.epoch - b.epoch))
+  return [...low.values()]
+    .filter(f => f.author === owner || f.epoch === firstEpoch.get(f.author))
+    .sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : a.epoch - b.epoch))
 }

@@ -6,10 +6,12 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { encodeMessage } from '../../src/codec/index.ts'
+import type { Body } from '../../src/codec/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
 import { authorKeyOf } from '../../src/ids/index.ts'
 import { FORK_HOLD_MS, FORK_HOLD_QUIET_MS, signEntry, SpaceReplica } from '../../src/space/index.ts'
-import { T0 } from '../helpers/fixtures.ts'
+import { MemoryStore } from '../../src/store/index.ts'
+import { seededKey, T0 } from '../helpers/fixtures.ts'
 import { adopted, charged, forkable, forkedAt, forkerAtA, replicaOf, settle } from './forked-writer.ts'
 import { Wire } from './wire.ts'
 import type { Peer } from './wire.ts'
@@ -27,8 +29,8 @@ function walkable (f: Forkable, count: number): { xs: Signed[], alt: (seq: numbe
   return { xs, alt }
 }
 
-const proofOf = (a: Signed, b: Signed): [[Uint8Array, Uint8Array], [Uint8Array, Uint8Array]] =>
-  [[a.bytes, a.sig], [b.bytes, b.sig]]
+type Pair = [[Uint8Array, Uint8Array], [Uint8Array, Uint8Array]]
+const proofOf = (a: Signed, b: Signed): Pair => [[a.bytes, a.sig], [b.bytes, b.sig]]
 
 /** Counts, from now on, the commits of `peer`'s store that replace every view: its rebuilds. */
 function countRebuilds (peer: Peer): { count: number } {
@@ -182,5 +184,38 @@ describe('a feed\'s hold (replica)', () => {
     assert.equal(fork(6, t5).fork?.seq, 6)
     assert.equal(fork(4, t5 + 10).forkHeld?.seq, 4)
     assert.equal(r.nextForkDue(), t5 + FORK_HOLD_MS)
+  })
+
+  test('a member\'s proof in a later epoch than its first forked one cuts nothing, kept or not', () => {
+    // Admin W forks at seq 0 of epochs 100, 10 and 50; 50's first entry revokes M. X takes 10 and 50 within W's hold
+    // and commits both; Y takes them after it, commits 10 and finds 50 ungranted (10's cut retracts epoch 50). The
+    // revoke at 50's fork position (a revoke there counts on either branch) took M's role on X only (fourth review).
+    const [o, w, m] = ['owner', 'w', 'm'].map(n => seededKey('fh5', n)) as [KeyPair, KeyPair, KeyPair]
+    const origin = SpaceReplica.create(new MemoryStore(), o, 'fh5', T0)
+    origin.append(o, { t: 'acl.grant', member: w.publicKey, role: 'admin', from: { epoch: 0, seq: 0 } }, T0 + 1)
+    origin.append(o, { t: 'acl.grant', member: m.publicKey, role: 'writer', from: { epoch: 0, seq: 0 } }, T0 + 2)
+    const byM = origin.append(m, { t: 'kv.put', key: 'm', value: 'by-m' }, T0 + 3)
+    const at0 = (epoch: number, body: Body): Signed => signEntry(w, {
+      space: origin.id, author: w.publicKey, epoch, seq: 0, prev: null, clock: { wallMs: T0 + 50, counter: 0 }, body
+    })
+    const kv = (v: string): Body => ({ t: 'kv.put', key: 'z', value: v })
+    const revokeM: Body = { t: 'acl.revoke', member: m.publicKey, at: { epoch: byM.epoch, seq: 0 }, keep: [] }
+    const [p100, p10, p50] = [[100, kv('a')], [10, kv('a')], [50, revokeM]].map(([epoch, body]) =>
+      proofOf(at0(epoch as number, body as Body), at0(epoch as number, kv('b'))))
+    const t = T0 + 100
+    const [X, Y] = [0, 1].map(() => {
+      const r = SpaceReplica.open(adopted(origin), origin.key)
+      for (const row of origin.vector()) r.ingestRun(origin.serve(authorKeyOf(row.author), row.epoch, 0, row.count), 'O', t)
+      assert.equal(r.ingestFork(...(p100 as Pair), t).fork?.epoch, 100)
+      return r
+    }) as [SpaceReplica, SpaceReplica]
+    assert.equal(X.ingestFork(...(p10 as Pair), t + 500).forkHeld?.epoch, 10)
+    assert.equal(X.ingestFork(...(p50 as Pair), t + 500).forkHeld?.epoch, 50)
+    assert.equal(X.commitHeldForks(t + FORK_HOLD_MS).length, 1)
+    assert.equal(Y.ingestFork(...(p10 as Pair), t + FORK_HOLD_MS).fork?.epoch, 10)
+    assert.equal(Y.ingestFork(...(p50 as Pair), t + FORK_HOLD_MS).reject?.reason, 'ungranted-fork')
+    const mk = authorKeyOf(m.publicKey)
+    assert.deepEqual([X, Y].map(r => [r.acl.currentRole(mk), r.kvGet('m')?.value]), [['writer', 'by-m'], ['writer', 'by-m']])
+    assert.equal(X.viewHash(), Y.viewHash())
   })
 })
