@@ -227,8 +227,8 @@ export class SpaceReplica {
   }
 
   /** Entries [from, to) of a feed to send, ending at an entry whose own signature is verified (decision 2). */
-  serve (author: AuthorKey, epoch: number, from: number, to: number): SignedBytes[] {
-    return serving.serve(this.#s, author, epoch, from, to)
+  serve (author: AuthorKey, epoch: number, from: number, to: number, checks?: serving.SignatureChecks): SignedBytes[] {
+    return serving.serve(this.#s, author, epoch, from, to, checks)
   }
 
   /** Id of the stored entry at a position (hex), for comparing heads with a peer's. */

@@ -58,12 +58,21 @@ function botchedKey (author: AuthorKey, epoch: number, entry: ServedEntry): stri
 }
 
 /**
+ * How many signatures the serves of one want may check in all (serve-budget.ts): a want of many ranges, each ending
+ * in another botched stretch, cost 16 checks a range once more stretches than BOTCHED_REMEMBERED_MAX were asked.
+ * Spent, a serve sends only up to an entry verified before, and says so (`spent`).
+ */
+export interface SignatureChecks { left: number, spent: boolean }
+
+/**
  * Entries [from, to) of a feed to send, ending at an entry whose own
  * signature is verified (decision 2), within one message's limits. If no
  * such entry is in reach, the server verifies the last ones itself, from the
  * end back, and serves up to the first that verifies.
  */
-export function serve (s: ReplicaState, author: AuthorKey, epoch: number, from: number, to: number): SignedBytes[] {
+export function serve (
+  s: ReplicaState, author: AuthorKey, epoch: number, from: number, to: number, checks?: SignatureChecks
+): SignedBytes[] {
   const limit = Math.min(to, pullLimit(s, author, epoch))
   if (from >= limit) return []
   // servedRun reads no more than RUN_BYTES_MAX; the loop below cuts run()'s answer to the same.
@@ -81,6 +90,11 @@ export function serve (s: ReplicaState, author: AuthorKey, epoch: number, from: 
     const candidate = run[at] as ServedEntry
     const key = botchedKey(author, epoch, candidate)
     if (s.botchedSigs.has(key)) continue
+    if (checks !== undefined && checks.left <= 0) {
+      checks.spent = true
+      break
+    }
+    if (checks !== undefined) checks.left--
     const entry = readOrSkip(() => decodeStoredEntry(candidate.bytes, candidate.sig))
     if (entry === undefined || !entrySignatureValid(entry)) {
       const oldest = s.botchedSigs.values().next()

@@ -18,6 +18,11 @@ import type { Send } from './types.ts'
  */
 const RUN_WIRE_BYTES_MAX = RUN_BYTES_MAX + RUN_ENTRIES_MAX * 80
 const NONE_WIRE_BYTES = 128
+/**
+ * Signatures the serves of one want may check (space/serving.ts SignatureChecks): an honest want asks one range,
+ * whose serve checks at most 16. Past it, the rest of the want is left unanswered (busy), never `none`.
+ */
+const WANT_SIGNATURE_CHECKS_MAX = 32
 
 /**
  * What a node has queued to send each peer and not yet written (decision
@@ -78,6 +83,8 @@ export function serveWant (session: Session, replica: SpaceReplica | undefined, 
     budget.queued(session.peer, NONE_WIRE_BYTES)
   }
   const all = [...peers]
+  // Signatures the serves of this want may check in all: ranges ending in botched stretches cost a check each.
+  const checks = { left: WANT_SIGNATURE_CHECKS_MAX, spent: false }
   for (const range of ranges) {
     const author = authorKeyOf(range.author)
     // Even `none` answers stop at a hard bound: a peer that asks and never reads gets no more queued.
@@ -94,8 +101,12 @@ export function serveWant (session: Session, replica: SpaceReplica | undefined, 
     while (from < to && bytes < WANT_WINDOW_BYTES) {
       // What we queue for one peer (and for all) stays bounded whatever it asks: past the budget, `none` for the rest.
       if (!budget.room(session.peer, all, RUN_WIRE_BYTES_MAX)) { full = true; break }
-      const run = replica.serve(author, range.epoch, from, to)
-      if (run.length === 0) break
+      const run = replica.serve(author, range.epoch, from, to, checks)
+      // Out of checks is busy, not `none` (we may well hold it): unanswered, it is asked again.
+      if (run.length === 0) {
+        full ||= checks.spent
+        break
+      }
       out.push({ peer: session.peer, msg: { m: 'entries', space, run } })
       budget.queued(session.peer, runBytes(run) + run.length * 80)
       stats.entriesServed += run.length
@@ -107,6 +118,8 @@ export function serveWant (session: Session, replica: SpaceReplica | undefined, 
     // announce that feed anew (maybe never). Left unanswered, the want times out and is asked again, of us or another.
     if (full) stats.wantsRefused++
     else if (from === range.from) none(range)
+    // Out of signature checks: the rest of the want goes unanswered too.
+    if (checks.spent) break
   }
   return out
 }
