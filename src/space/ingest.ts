@@ -175,12 +175,15 @@ export function ingestAuthentic (
       // ours is replaced by it, or we would serve runs ending at a row marked verified that is not (and a held
       // garbled signature would hide forever a fork that entry proves).
       if (verified && !held.verified) {
-        verifiedNow.push(bytesEqual(held.sig, entry.sig) ? held : { ...positionOf(held), sig: entry.sig })
+        const resigned = !bytesEqual(held.sig, entry.sig)
+        verifiedNow.push(resigned ? { ...positionOf(held), sig: entry.sig } : held)
+        // Held botched below a proof: the fork may now be provable lower (its first difference may be here).
+        if (resigned && frozenAt !== null && entry.seq < frozenAt) result.resigned = { author, epoch, seq: entry.seq }
       }
       continue
     }
     // Past a fork proven here already: nothing more to prove (and no signature to check).
-    if (frozenAt !== null && entry.seq >= frozenAt) return result
+    if (frozenAt !== null && entry.seq >= frozenAt) return commitVerified(s, result, verifiedNow)
     // The fork is proven where the chains first differ (decision 7). Where an entry there carries a signature that
     // does not verify, it proves nothing; then the last entry of the run we hold a position for is tried: past the
     // first difference every position differs, and that one is the run's verified end when the run ends below our
@@ -188,9 +191,14 @@ export function ingestAuthentic (
     // it), but it freezes the feed, where none would let its author go on equivocating unseen.
     const lastHeld = items.findLast(it => it.entry.seq < Math.min(count, frozenAt ?? Infinity)) as AuthEntry
     const ours = lastHeld.entry.seq > entry.seq ? s.store.entryAt(s.key, author, epoch, lastHeld.entry.seq) : undefined
-    const proof = proofAt(held, items[i] as AuthEntry) ?? proofAt(ours, lastHeld)
-    if (proof === undefined) return result
-    return { ...commitFork(s, proof.held, proof.entry, nowMs), duplicates: result.duplicates }
+    const first = proofAt(held, items[i] as AuthEntry)
+    // Ours there carries a signature its author botched, theirs verifies: a valid copy of ours, which a relay may
+    // hold, would prove the fork where it is (`heldBotched`: the sync engine asks its other peers for one).
+    if (first === 'ours-botched') result.heldBotched = { author, epoch, seq: entry.seq }
+    const proof = (first === 'ours-botched' ? undefined : first) ?? proofAt(ours, lastHeld)
+    commitVerified(s, result, verifiedNow)
+    if (proof === undefined || proof === 'ours-botched') return result
+    return { ...result, ...commitFork(s, proof.held, proof.entry, nowMs), duplicates: result.duplicates }
   }
   const rest = items.slice(i).filter(it => frozenAt === null || it.entry.seq < frozenAt)
   result.dropped = items.length - i - rest.length
@@ -281,12 +289,14 @@ function retryAfterStore (s: ReplicaState, feedKey: string, nowMs: number, resul
  * authentic run (a later signature covers its bytes), so its author made it, and an honest node holds and relays it
  * as it came (one signature is checked per run). Nor of one held under an older version's weaker checks.
  */
-function proofAt (held: StoredEntry | undefined, item: AuthEntry): { held: Entry, entry: Entry } | undefined {
+function proofAt (
+  held: StoredEntry | undefined, item: AuthEntry
+): { held: Entry, entry: Entry } | 'ours-botched' | undefined {
   if (held === undefined || held.id === entryIdOf(item.entry.id)) return undefined
   const heldEntry = readOrSkip(() => decodeStoredEntry(held.bytes, held.sig))
   if (heldEntry === undefined) return undefined
   if (!item.verified && !entrySignatureValid(item.entry)) return undefined
-  if (!held.verified && !entrySignatureValid(heldEntry)) return undefined
+  if (!held.verified && !entrySignatureValid(heldEntry)) return 'ours-botched'
   return { held: heldEntry, entry: item.entry }
 }
 

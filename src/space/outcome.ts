@@ -60,7 +60,14 @@ export interface IngestResult {
   /** Forks proven by entries it let out of pending (or found at positions it passed), to forward as well. */
   readonly releasedForks: ForkProof[]
   aclChanged: boolean
+  /** Our entry at a fork's first difference carries a signature its author botched: a valid copy would prove it. */
+  heldBotched?: FeedPosition
+  /** A valid signature replaced a botched one we held below a proven fork: the fork may be provable lower now. */
+  resigned?: FeedPosition
 }
+
+/** A position in a feed. */
+export interface FeedPosition { readonly author: AuthorKey, readonly epoch: number, readonly seq: number }
 
 /** What a local write let out of pending (stored with it), what was wrong with it, and the forks it proved. */
 export interface ReleasedByLocal {

@@ -226,6 +226,11 @@ export class SpaceReplica {
     return this.#s.store.feed(this.#s.key, author, epoch)?.frozenAt ?? null
   }
 
+  /** Whether our entry at a position carries a signature its author botched (checked once). */
+  botchedAt (author: AuthorKey, epoch: number, seq: number): boolean {
+    return serving.botchedAt(this.#s, author, epoch, seq)
+  }
+
   /** Entries [from, to) of a feed to send, ending at an entry whose own signature is verified (decision 2). */
   serve (author: AuthorKey, epoch: number, from: number, to: number, checks?: serving.SignatureChecks): SignedBytes[] {
     return serving.serve(this.#s, author, epoch, from, to, checks)

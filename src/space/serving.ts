@@ -53,7 +53,7 @@ const SERVE_VERIFY_MAX = 16
  */
 const BOTCHED_REMEMBERED_MAX = 4_096
 
-function botchedKey (author: AuthorKey, epoch: number, entry: ServedEntry): string {
+function botchedKey (author: AuthorKey, epoch: number, entry: { seq: number, sig: Uint8Array }): string {
   return `${author}/${epoch}/${entry.seq}/${toHex(entry.sig.subarray(0, 8))}`
 }
 
@@ -97,9 +97,7 @@ export function serve (
     if (checks !== undefined) checks.left--
     const entry = readOrSkip(() => decodeStoredEntry(candidate.bytes, candidate.sig))
     if (entry === undefined || !entrySignatureValid(entry)) {
-      const oldest = s.botchedSigs.values().next()
-      if (s.botchedSigs.size >= BOTCHED_REMEMBERED_MAX && oldest.done !== true) s.botchedSigs.delete(oldest.value)
-      s.botchedSigs.add(key)
+      rememberBotched(s, key)
       continue
     }
     // Its id is the hash of the bytes it is stored with (the store checks it against the row at that position).
@@ -107,6 +105,30 @@ export function serve (
     last = at
   }
   return run.slice(0, last + 1).map(e => [e.bytes, e.sig] as const)
+}
+
+function rememberBotched (s: ReplicaState, key: string): void {
+  const oldest = s.botchedSigs.values().next()
+  if (s.botchedSigs.size >= BOTCHED_REMEMBERED_MAX && oldest.done !== true) s.botchedSigs.delete(oldest.value)
+  s.botchedSigs.add(key)
+}
+
+/**
+ * Whether the entry we hold at a position carries a signature its author botched (checked once: a valid one is
+ * marked verified, a botched one remembered).
+ */
+export function botchedAt (s: ReplicaState, author: AuthorKey, epoch: number, seq: number): boolean {
+  const held = s.store.entryAt(s.key, author, epoch, seq)
+  if (held === undefined || held.verified) return false
+  const key = botchedKey(author, epoch, held)
+  if (s.botchedSigs.has(key)) return true
+  const entry = readOrSkip(() => decodeStoredEntry(held.bytes, held.sig))
+  if (entry !== undefined && entrySignatureValid(entry)) {
+    s.store.commit({ space: s.key, verified: [held] })
+    return false
+  }
+  rememberBotched(s, key)
+  return true
 }
 
 /** Id of the stored entry at a position (hex), for comparing heads with a peer's. */

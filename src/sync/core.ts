@@ -215,12 +215,16 @@ export class SyncCore {
     for (const proof of result.fork === undefined ? result.releasedForks : [result.fork, ...result.releasedForks]) {
       this.events.push({ type: 'fork', space: replica.key, proof })
       this.send(this.membership.relayFork(replica, proof, this.sessions.values()))
+      this.send(this.pulls.askCopiesBelow(replica, proof, null, nowMs))
     }
     // A proof held for its author's hold goes on at once: each node holds and commits at its own pace, so a proof
     // crosses the network in one hold, not one a hop.
     const held = result.forkHeld
     if (held !== undefined) this.send(this.membership.relayFork(replica, held, this.sessions.values()))
     if (result.aclChanged) this.onAclChanged(replica, nowMs)
+    const botched = result.heldBotched
+    if (botched !== undefined) this.send(this.pulls.askCopies(replica, botched, null, from, nowMs))
+    if (result.resigned !== undefined) this.send(this.pulls.refineAgain(replica, result.resigned, nowMs))
     const forkDue = replica.nextForkDue()
     if (forkDue !== null && (this.nextForkCommit ?? Infinity) > forkDue) this.nextForkCommit = forkDue
     for (const fault of result.releasedFaults) this.#releasedFault(replica, fault, nowMs)

@@ -38,6 +38,7 @@ export function onHello (core: SyncCore, session: Session, msg: Msg<'hello'>, no
     }
     core.send(core.membership.tellRevoked(session, replica))
     core.send(core.membership.forkProofs(session, replica, shared))
+    for (const proof of replica.forkProofs()) core.send(core.pulls.askCopiesBelow(replica, proof, session.peer, nowMs))
     for (const fk of feeds) {
       core.send(core.pulls.probeIfDiverged(session, replica, shared, fk, nowMs))
       core.plan(replica.key, fk, nowMs)

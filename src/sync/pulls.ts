@@ -1,6 +1,6 @@
 import { bytesEqual, decodeEntry, ENTRY_BYTES_MAX, fromHex, RUN_BYTES_MAX, toHex } from '../codec/index.ts'
 import type { FeedRange, SignedBytes } from '../codec/index.ts'
-import type { SpaceReplica } from '../space/index.ts'
+import type { FeedPosition, SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import type { ForkProof } from '../store/index.ts'
 import { preferredSource } from './claims.ts'
@@ -12,6 +12,7 @@ import { feedKey, parseFeedKey, TupleMap } from './keys.ts'
 import type { FeedKey } from './keys.ts'
 import type { Session, SharedSpace } from './session.ts'
 import type { SyncStats } from './stats.ts'
+import { isMember } from './types.ts'
 import type { Send, SpaceDirectory } from './types.ts'
 
 /**
@@ -45,6 +46,8 @@ const ENTRY_WIRE_BYTES_MAX = ENTRY_BYTES_MAX + 128
  * unanswered, serve-budget.ts): a divergence probed once and lost would stay unproven while the link lasts.
  */
 const PROBE_ASKS_MAX = 5
+/** Botched positions a link is asked for valid copies of (askCopies), at most. */
+const COPIES_ASKED_MAX = 64
 
 /** A fork probe sent: asked again at its deadline, up to PROBE_ASKS_MAX times, until it is answered. */
 interface Probe { deadline: number, asks: number, readonly send: Send }
@@ -301,6 +304,47 @@ export class FeedPulls {
       out.push(probe.send)
     }
     return out
+  }
+
+  /**
+   * Our entry at a fork's first difference carries a signature its author botched: member peers (all but the one
+   * whose run showed it, or the one that just said hello) are asked for the run up to it (a probe), so that one
+   * holding a valid copy gives it us. Once a position a link (copiesAsked).
+   */
+  askCopies (replica: SpaceReplica, at: FeedPosition, to: AuthorKey | null, except: AuthorKey | 'local',
+    nowMs: number): Send[] {
+    const out: Send[] = []
+    const fk = feedKey(at.author, at.epoch)
+    for (const session of this.#sessions.values()) {
+      if ((to !== null && session.peer !== to) || session.peer === except || !isMember(replica, session.peer)) continue
+      const asked = session.spaces.get(replica.key)?.copiesAsked
+      if (asked === undefined || asked.has(`${fk}/${at.seq}`) || asked.size >= COPIES_ASKED_MAX) continue
+      asked.add(`${fk}/${at.seq}`)
+      out.push(...this.probe(session, replica, fk, at.seq, nowMs))
+    }
+    return out
+  }
+
+  /** A valid copy replaced a botched one below our proof (`resigned`): the proof is refined again with every peer. */
+  refineAgain (replica: SpaceReplica, at: FeedPosition, nowMs: number): Send[] {
+    const proof = replica.forkProofs().find(p => p.author === at.author && p.epoch === at.epoch)
+    if (proof === undefined || proof.seq <= at.seq) return []
+    const out: Send[] = []
+    for (const session of this.#sessions.values()) {
+      if (!session.spaces.has(replica.key) || !isMember(replica, session.peer)) continue
+      out.push(...this.refineFork(session, replica, proof, nowMs))
+    }
+    return out
+  }
+
+  /**
+   * Where our entry just below a proof carries a signature its author botched, the fork may be provable there: peers
+   * are asked for a copy (`to`, or all), when the proof is committed (a peer linked since the run that proved it may
+   * hold one) and when a member says hello.
+   */
+  askCopiesBelow (replica: SpaceReplica, proof: ForkProof, to: AuthorKey | null, nowMs: number): Send[] {
+    if (proof.seq === 0 || !replica.botchedAt(proof.author, proof.epoch, proof.seq - 1)) return []
+    return this.askCopies(replica, { ...proof, seq: proof.seq - 1 }, to, 'local', nowMs)
   }
 
   /** A proof whose two entries have different `prev`s is not at the first divergence: look further back. */

@@ -38,6 +38,11 @@ export class SharedSpace {
   /** Our vector for this space went to this peer while it was a member (non-members get an empty hello). */
   memberHelloSent = false
   /**
+   * Positions whose entry we hold botched and asked this peer for a valid copy of (FeedPulls.askCopies): once a
+   * link each (asked again and again, peers holding only botched copies or the other branch answered without end).
+   */
+  readonly copiesAsked = new Set<string>()
+  /**
    * The signature (hex) of our pending join last presented to this peer (once
    * it showed it holds the space); a new join is presented again.
    */

@@ -14,9 +14,33 @@ import type { SpaceReplica } from '../../src/space/index.ts'
 import type { MemoryStore } from '../../src/store/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
 import { adopted, charged, forkable, forkedAt, garbled, replicaOf, runOf, settle, triangle } from './forked-writer.ts'
-import type { Signed } from './forked-writer.ts'
+import type { Forkable, Signed } from './forked-writer.ts'
 import { Wire } from './wire.ts'
 import type { Peer } from './wire.ts'
+
+/**
+ * W's feed forked at 30 (c1..c29 shared, then x30..x80 and y30..y80), on a wire: the owner O, N1 holding the x
+ * branch with x30's signature botched by W (inside the run x80's signature covers), N2 the y branch, N3 the x branch
+ * whole. Nobody linked yet.
+ */
+function botchedAt30 (seed: string): { f: Forkable, wire: Wire, O: Peer, N1: Peer, N2: Peer, N3: Peer } {
+  const f = forkable(seed, ['n1', 'n2', 'n3'])
+  const [o, , n1, n2, n3] = f.keys as [KeyPair, KeyPair, KeyPair, KeyPair, KeyPair]
+  const { xs, ys } = forkedAt(f, 30, 80)
+  const wire = new Wire(T0 + 10)
+  const ok = authorKeyOf(o.publicKey)
+  const node = (k: KeyPair, run: Signed[], botched?: number): Peer => {
+    const p = wire.add(k, adopted(f.origin))
+    const r = replicaOf(p)
+    for (const row of f.origin.vector()) {
+      if (authorKeyOf(row.author) === ok) r.ingestRun(f.origin.serve(ok, row.epoch, 0, row.count), 'O', wire.nowMs)
+    }
+    const sent = run.map((e, i) => [e.bytes, i === botched ? garbled(e.sig) : e.sig] as const)
+    assert.equal(r.ingestRun(sent, 'W', wire.nowMs).stored.length, run.length)
+    return p
+  }
+  return { f, wire, O: wire.add(o, f.store), N1: node(n1, xs, 30), N2: node(n2, ys), N3: node(n3, xs) }
+}
 
 describe('signatures an author botched', () => {
   test('a fork whose entry there carries a signature the author botched: nobody charged, and no pull without end', () => {
@@ -135,25 +159,8 @@ describe('signatures an author botched', () => {
     // N1 holds the x branch with x30 botched (inside a run x80's signature covers); O is linked to N1 alone. Asked
     // for [1, 31) once N1 froze at 31, N1 served nothing (the range ended at x30, the one entry it checked): O
     // never held c1..c29, which every other node holds. Line O - N1 - N2 - N3.
-    const f = forkable('bs5', ['n1', 'n2', 'n3'])
-    const [o, w, n1, n2, n3] = f.keys as KeyPair[]
-    const { xs, ys } = forkedAt(f, 30, 80)
-    const wire = new Wire(T0 + 10)
-    const ok = authorKeyOf((o as KeyPair).publicKey)
-    const node = (k: KeyPair, run: Signed[], botched?: number): Peer => {
-      const p = wire.add(k, adopted(f.origin))
-      const r = replicaOf(p)
-      for (const row of f.origin.vector()) {
-        if (authorKeyOf(row.author) === ok) r.ingestRun(f.origin.serve(ok, row.epoch, 0, row.count), 'O', wire.nowMs)
-      }
-      const sent = run.map((e, i) => [e.bytes, i === botched ? garbled(e.sig) : e.sig] as const)
-      assert.equal(r.ingestRun(sent, 'W', wire.nowMs).stored.length, run.length)
-      return p
-    }
-    const O = wire.add(o as KeyPair, f.store)
-    const N1 = node(n1 as KeyPair, xs, 30)
-    const N2 = node(n2 as KeyPair, ys)
-    const N3 = node(n3 as KeyPair, xs)
+    const { f, wire, O, N1, N2, N3 } = botchedAt30('bs5')
+    const w = f.keys[1] as KeyPair
     wire.connect(N1, N2)
     settle(wire, 10)
     wire.connect(O, N1)
@@ -166,4 +173,24 @@ describe('signatures an author botched', () => {
     assert.deepEqual(peers.map(p => replicaOf(p).feedRow(wk, f.e0.epoch)?.count), [30, 30, 30, 30])
     assert.deepEqual(peers.map(charged), [[], [], [], []])
   })
+
+  for (const order of ['N1', 'N3']) {
+    test(`a hub holding a botched copy at the first difference gets a valid one and proves it there (${order} first)`, () => {
+      // Star O - {N1, N2, N3}: N1 holds the x branch with x30 botched (inside a run x80's signature covers), N3 the
+      // x branch whole, N2 the y branch; the first difference, 30, is provable (x30 and y30 each signed). O catching
+      // up from N1 first could prove the fork only at 31 (its x30 proves nothing), and N2's and N3's refinements
+      // asked O, which has no valid x30: every node froze at 31, N2 keeping y30 and the others x30, for good.
+      const { wire, O, N1, N2, N3 } = botchedAt30(`bs6${order}`)
+      const links = order === 'N1' ? [N1, N2, N3] : [N3, N2, N1]
+      wire.connect(O, links[0] as Peer)
+      settle(wire, 10)
+      wire.connect(O, links[1] as Peer)
+      wire.connect(O, links[2] as Peer)
+      settle(wire, 40)
+      const peers = [O, N1, N2, N3]
+      assert.deepEqual(peers.map(p => replicaOf(p).forkProofs().map(x => x.seq)), [[30], [30], [30], [30]])
+      assert.deepEqual(peers.map(p => replicaOf(p).kvGet('k')?.value), ['c29', 'c29', 'c29', 'c29'])
+      assert.deepEqual(peers.map(charged), [[], [], [], []])
+    })
+  }
 })
