@@ -29,7 +29,7 @@ interface AclInput {
 }
 
 /** Builds the ACL from the set of acl entries and fork proofs (see the class comment for the rules). */
-export function computeAcl (input: AclInput): Acl {
+export function computeAcl (input: AclInput, regranted: ReadonlySet<string> = new Set()): Acl {
   const { owner } = input
   const windows = new Map<AuthorKey, Window[]>()
   const cuts = new Map<AuthorKey, Cut[]>()
@@ -40,7 +40,7 @@ export function computeAcl (input: AclInput): Acl {
     else a.push(v)
   }
 
-  const forks = lowestForks(input.forks, owner)
+  const forks = lowestForks(input.forks, owner, regranted)
   for (const f of forks) {
     if (f.author === owner) ownerForks.push({ epoch: f.epoch, seq: f.seq })
     else push<AuthorKey, Cut>(cuts, f.author, { at: { epoch: f.epoch, seq: f.seq }, keep: new Set(), scope: 'all',
@@ -94,6 +94,16 @@ export function computeAcl (input: AclInput): Acl {
       redeemed: (redeemed.get(key) ?? []).map(fromHex)
     })
   }
+  // A later epoch's fork inside a window opened from the earliest fork's cut on (a re-grant after the fork) cuts again.
+  const more = new Set(regranted)
+  for (const f of lowestForks(input.forks, owner, null)) {
+    const first = forks.find(g => g.author === f.author && g.author !== owner)
+    if (first === undefined || first.epoch === f.epoch) continue
+    const reopened = (windows.get(f.author) ?? []).some(w =>
+      comparePositions(w.from, { epoch: first.epoch, seq: first.seq }) >= 0 && comparePositions(w.from, f) <= 0)
+    if (reopened) more.add(`${f.author}/${f.epoch}`)
+  }
+  if (more.size > regranted.size) return computeAcl(input, more)
   return ownerAcl(inviteStates)
 
   function applyIssued (issued: readonly Entry[], issuer: 'owner' | 'admin'): void {
@@ -190,9 +200,11 @@ function forkAllows (cuts: readonly Cut[], pos: Position): boolean {
  * fork's cut retracts every later epoch, so a proof there cuts nothing more, and whether a node keeps one depends on
  * the order proofs reached it (a held batch stores both, a node that committed the earlier first finds the later
  * ungranted). Counted, such a proof's revoke at its fork position (revokeAtFork) took a role on some nodes only.
- * The owner's forks each count (its window never closes).
+ * The owner's forks each count (its window never closes), and so does a later epoch's fork that a window opened
+ * after the earliest fork covers (`regranted`: a re-grant after a fork is a new window, which that cut does not
+ * close; computeAcl adds these in a second pass).
  */
-function lowestForks (forks: readonly ForkAt[], owner: AuthorKey): ForkAt[] {
+function lowestForks (forks: readonly ForkAt[], owner: AuthorKey, regranted: ReadonlySet<string> | null): ForkAt[] {
   const low = new Map<string, ForkAt>()
   const firstEpoch = new Map<AuthorKey, number>()
   for (const f of forks) {
@@ -202,6 +214,7 @@ function lowestForks (forks: readonly ForkAt[], owner: AuthorKey): ForkAt[] {
     firstEpoch.set(f.author, Math.min(firstEpoch.get(f.author) ?? Infinity, f.epoch))
   }
   return [...low.values()]
-    .filter(f => f.author === owner || f.epoch === firstEpoch.get(f.author))
+    .filter(f => regranted === null || f.author === owner || f.epoch === firstEpoch.get(f.author) ||
+      regranted.has(`${f.author}/${f.epoch}`))
     .sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : a.epoch - b.epoch))
 }

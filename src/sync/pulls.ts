@@ -276,8 +276,10 @@ export class FeedPulls {
    * where the fork is proven. A fork proven at the first divergence is the
    * same on every node, so everyone keeps the same prefix (decision 7).
    */
-  probe (session: Session, replica: SpaceReplica, fk: FeedKey, seq: number, nowMs: number): Send[] {
-    const from = Math.max(0, seq - PROBE_BACK_ENTRIES + 1)
+  probe (
+    session: Session, replica: SpaceReplica, fk: FeedKey, seq: number, nowMs: number, back = PROBE_BACK_ENTRIES
+  ): Send[] {
+    const from = Math.max(0, seq - back + 1)
     const key: [AuthorKey, SpaceKey, FeedKey, number] = [session.peer, replica.key, fk, from]
     if (this.#probes.has(key)) return []
     const { author, epoch } = parseFeedKey(fk)
@@ -320,7 +322,9 @@ export class FeedPulls {
       const asked = session.spaces.get(replica.key)?.copiesAsked
       if (asked === undefined || asked.has(`${fk}/${at.seq}`) || asked.size >= COPIES_ASKED_MAX) continue
       asked.add(`${fk}/${at.seq}`)
-      out.push(...this.probe(session, replica, fk, at.seq, nowMs))
+      // The one entry, so that its own signature is checked (a run's is at its end), under a key no refinement's
+      // probe of the same peer shares (one listed took this ask, and nothing was sent).
+      out.push(...this.probe(session, replica, fk, at.seq, nowMs, 1))
     }
     return out
   }

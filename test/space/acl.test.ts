@@ -514,6 +514,43 @@ describe('decision 7: two proofs of one feed', () => {
 })
 
 describe('decision 4 and 7: a fork cut\'s kept epochs', () => {
+  test('a member granted again after its fork, which forks in its new epoch: that fork cuts too, on every branch', () => {
+    // Of a member only its earliest forked epoch's proof counts (the cut retracts the later epochs), but a grant after
+    // the fork opens a new window the cut does not close: a fork there must cut again. Counted only in the earliest
+    // epoch, nodes holding either branch of the new epoch each kept theirs in view (a hostile review's probe).
+    const o = new Origin(O, 'fork-regrant-2')
+    o.grant(O, W, 'writer', { epoch: 0, seq: 0 })
+    const e1 = o.epochOf(W)
+    const a = [0, 1, 2].map(i => o.append(W, put(`e1/${i}`)))
+    const fg = new Forger(o.replica.id, o.t + 10)
+    const alt1 = fg.after(W, a[0] as Entry, put('e1/1-alt'))
+    const e2 = e1 + 1000
+    o.t = fg.t
+    const regrant = o.grant(O, W, 'writer', { epoch: e2, seq: 0 })
+    fg.t = o.t
+    const b2 = fg.chain(W, { epoch: e2, prev: (a[2] as Entry).id }, [put('e2/0'), put('e2/1'), put('e2/2')])
+    const alt21 = fg.after(W, b2[0] as Entry, put('e2/1-alt'))
+    const now = fg.t + 100
+    const n1 = fresh(o.genesis); const n2 = fresh(o.genesis)
+    for (const r of [n1, n2]) {
+      r.ingestRun(o.feedOf(O).map(wire), 'peer', now)
+      r.ingestRun(a.map(wire), 'peer', now)
+      assert.equal(r.ingestRun([wire(alt1)], 'peer', now).fork?.seq, 1)
+      r.ingestRun([wire(regrant)], 'peer', now)
+    }
+    n1.ingestRun(b2.map(wire), 'peer', now)
+    n2.ingestRun([b2[0] as Entry, alt21].map(wire), 'peer', now)
+    const later = now + 2 * FORK_HOLD_MAX_MS
+    n1.ingestFork(wire(b2[1] as Entry), wire(alt21), later)
+    n2.ingestFork(wire(alt21), wire(b2[1] as Entry), later)
+    for (const r of [n1, n2]) r.commitHeldForks(later + FORK_HOLD_MAX_MS)
+    assert.deepEqual([n1, n2].map(r => r.acl.feedLimit(hex(W), e2)), [1, 1])
+    const keys = ['e1/0', 'e1/1', 'e1/1-alt', 'e2/0', 'e2/1', 'e2/2', 'e2/1-alt']
+    assert.deepEqual([n1, n2].map(r => keys.map(k => r.kvGet(k)?.value)),
+      [n1, n2].map(() => ['e1/0', undefined, undefined, 'e2/0', undefined, undefined, undefined]))
+    assert.equal(n1.viewHash(), n2.viewHash())
+  })
+
   test('a second fork, in a later epoch, retracts the same on a node that never stored the earlier epoch\'s head', () => {
     const o = new Origin(O, 'fork-keep')
     o.grant(O, W, 'writer', { epoch: 0, seq: 0 })
