@@ -262,9 +262,9 @@ function admit (
     prevClock = e.clock
     if (ACL_TYPES.includes(e.body.t)) {
       aclAdded.push(e)
-      // Only a join changes the coverage of its own feed (the rest of this run); other acl entries take effect
-      // at the commit.
-      if (e.body.t === 'join') acl = s.computeAcl([...s.aclEntries, ...aclAdded])
+      // Only a join at seq 0 changes the coverage of its own feed (the rest of this run; computeAcl counts no other
+      // join, and a run of many cost a whole ACL each); other acl entries take effect at the commit.
+      if (e.body.t === 'join' && e.seq === 0) acl = s.computeAcl([...s.aclEntries, ...aclAdded])
     }
   }
   return { toStore, aclAdded, acl }
