@@ -53,8 +53,8 @@ export interface IngestResult {
   /** A fork proven by this ingest, to forward to every neighbour. */
   fork?: ForkProof
   /**
-   * A proof lower than the one this feed is frozen at, held while the feed's hold lasts (fork-holds.ts): not
-   * forwarded yet, but its sender may be asked further down at once.
+   * A proof held while its author's hold lasts (fork-holds.ts): relayed at once, committed when the hold ends, and
+   * its sender may be asked further down at once.
    */
   forkHeld?: ForkProof
   /** Forks proven by entries it let out of pending (or found at positions it passed), to forward as well. */

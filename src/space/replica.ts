@@ -179,7 +179,7 @@ export class SpaceReplica {
   /** Two entries at one position, each with its own signature (decision 7). */
   ingestFork (a: SignedBytes, b: SignedBytes, nowMs: number): IngestResult { return ingestFork(this.#s, a, b, nowMs) }
 
-  /** Lower fork proofs whose feed's hold is over (fork-holds.ts), committed: one result each. */
+  /** Fork proofs of authors whose hold is over (fork-holds.ts), committed: one result (one rebuild) an author. */
   commitHeldForks (nowMs: number): IngestResult[] { return commitHeldForks(this.#s, nowMs) }
 
   /** When the earliest held fork proof is due to be committed, or null if none is held. */

@@ -154,7 +154,7 @@ export class SyncEngine {
     core.schedulePendingRetry(nowMs)
   }
 
-  /** Lower fork proofs held while their feed's hold lasted (space/fork-holds.ts): committed, relayed, refined on. */
+  /** Fork proofs held while their author's hold lasted (space/fork-holds.ts): committed together, then relayed. */
   #commitHeldForks (nowMs: number): void {
     const core = this.#core
     core.nextForkCommit = null
