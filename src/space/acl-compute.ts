@@ -2,7 +2,7 @@ import { comparePositions, compareBytes, fromHex } from '../codec/index.ts'
 import type { Entry, GrantableRole, Position } from '../codec/index.ts'
 import { authorKeyOf, entryIdOf } from '../ids/index.ts'
 import type { AuthorKey, EntryId } from '../ids/index.ts'
-import { Acl, kept } from './acl.ts'
+import { Acl, cutApplies, kept } from './acl.ts'
 import type { Cut, InviteState, Window } from './acl.ts'
 
 /**
@@ -29,7 +29,23 @@ interface AclInput {
 }
 
 /** Builds the ACL from the set of acl entries and fork proofs (see the class comment for the rules). */
-export function computeAcl (input: AclInput, regranted: ReadonlySet<string> = new Set()): Acl {
+export function computeAcl (input: AclInput): Acl {
+  // A member's fork counts iff its position is granted in the ACL it yields (its own cut aside): then whether a node
+  // kept a proof it found ungranted changes nothing. From none counted, until the counted set repeats; each step from
+  // scratch, so a fork whose window a counted fork retracts drops again (bounded by the number of forks).
+  let counted = new Set<string>()
+  const seen = new Set<string>()
+  for (let i = 0; i <= input.forks.length + 1; i++) {
+    const { acl, covered } = aclCounting(input, counted)
+    const key = [...covered].sort().join(' ')
+    if (key === [...counted].sort().join(' ') || seen.has(key)) return acl
+    seen.add([...counted].sort().join(' '))
+    counted = covered
+  }
+  return aclCounting(input, counted).acl
+}
+
+function aclCounting (input: AclInput, counted: ReadonlySet<string>): { acl: Acl, covered: Set<string> } {
   const { owner } = input
   const windows = new Map<AuthorKey, Window[]>()
   const cuts = new Map<AuthorKey, Cut[]>()
@@ -40,7 +56,7 @@ export function computeAcl (input: AclInput, regranted: ReadonlySet<string> = ne
     else a.push(v)
   }
 
-  const forks = lowestForks(input.forks, owner, regranted)
+  const forks = lowestForks(input.forks, owner, counted)
   for (const f of forks) {
     if (f.author === owner) ownerForks.push({ epoch: f.epoch, seq: f.seq })
     else push<AuthorKey, Cut>(cuts, f.author, { at: { epoch: f.epoch, seq: f.seq }, keep: new Set(), scope: 'all',
@@ -94,17 +110,18 @@ export function computeAcl (input: AclInput, regranted: ReadonlySet<string> = ne
       redeemed: (redeemed.get(key) ?? []).map(fromHex)
     })
   }
-  // A later epoch's fork inside a window opened from the earliest fork's cut on (a re-grant after the fork) cuts again.
-  const more = new Set(regranted)
+  const covered = new Set<string>()
+  const coverage = new Map<AuthorKey, (f: ForkAt) => boolean>()
   for (const f of lowestForks(input.forks, owner, null)) {
-    const first = forks.find(g => g.author === f.author && g.author !== owner)
-    if (first === undefined || first.epoch === f.epoch) continue
-    const reopened = (windows.get(f.author) ?? []).some(w =>
-      comparePositions(w.from, { epoch: first.epoch, seq: first.seq }) >= 0 && comparePositions(w.from, f) <= 0)
-    if (reopened) more.add(`${f.author}/${f.epoch}`)
+    if (f.author === owner) continue
+    let covers = coverage.get(f.author)
+    if (covers === undefined) {
+      covers = coverageOf(windows.get(f.author) ?? [], cuts.get(f.author) ?? [])
+      coverage.set(f.author, covers)
+    }
+    if (covers(f)) covered.add(`${f.author}/${f.epoch}`)
   }
-  if (more.size > regranted.size) return computeAcl(input, more)
-  return ownerAcl(inviteStates)
+  return { acl: ownerAcl(inviteStates), covered }
 
   function applyIssued (issued: readonly Entry[], issuer: 'owner' | 'admin'): void {
     for (const e of issued) {
@@ -196,25 +213,46 @@ function forkAllows (cuts: readonly Cut[], pos: Position): boolean {
 }
 
 /**
- * One fork per feed, the lowest, in (author, epoch) order, and of a member only its earliest forked epoch: that
- * fork's cut retracts every later epoch, so a proof there cuts nothing more, and whether a node keeps one depends on
- * the order proofs reached it (a held batch stores both, a node that committed the earlier first finds the later
- * ungranted). Counted, such a proof's revoke at its fork position (revokeAtFork) took a role on some nodes only.
- * The owner's forks each count (its window never closes), and so does a later epoch's fork that a window opened
- * after the earliest fork covers (`regranted`: a re-grant after a fork is a new window, which that cut does not
- * close; computeAcl adds these in a second pass).
+ * Whether a fork's position lies in one of an author's windows under its cuts, the fork's own cut aside (Acl.roleAt
+ * with that cut left out), for every fork of the author at the cost of one: a fork cut retracts what lies at or past
+ * it (decision 7), so of the fork cuts that close a window only the lowest matters, and another fork's cut is never
+ * at the fork's own position (one fork per feed).
  */
-function lowestForks (forks: readonly ForkAt[], owner: AuthorKey, regranted: ReadonlySet<string> | null): ForkAt[] {
+function coverageOf (windows: readonly Window[], cuts: readonly Cut[]): (f: ForkAt) => boolean {
+  const others = cuts.filter(c => c.kind !== 'fork')
+  const forkAts = cuts.filter(c => c.kind === 'fork').map(c => c.at)
+  const lowestClosing = windows.map(w => {
+    let low: Position | undefined
+    for (const at of forkAts) {
+      if (comparePositions(at, w.from) > 0 && (low === undefined || comparePositions(at, low) < 0)) low = at
+    }
+    return low
+  })
+  const retracts = (c: Cut, w: Window, f: ForkAt): boolean =>
+    cutApplies(c, w) && (comparePositions(f, c.at) >= 0 || (f.epoch !== c.at.epoch && !kept(c, f.epoch)))
+  return f => windows.some((w, i) => {
+    if (comparePositions(f, w.from) < 0) return false
+    const low = lowestClosing[i]
+    return (low === undefined || comparePositions(low, f) >= 0) && !others.some(c => retracts(c, w, f))
+  })
+}
+
+/**
+ * One fork per feed, the lowest, in (author, epoch) order; of a member, only those `counted` (null: all). A member's
+ * fork counts only where a grant covers its position (computeAcl): a node refuses a proof it finds ungranted
+ * (ingestFork), so whether it holds one depends on the order proofs and grants reached it (a held batch stores
+ * proofs a node outside the hold refuses, after an earlier epoch's cut retracted their epoch or a revoke closed
+ * their window). Counted, such a proof's cut, or its revoke at the fork position (revokeAtFork), differed between
+ * nodes. The owner's forks each count (its window never closes).
+ */
+function lowestForks (forks: readonly ForkAt[], owner: AuthorKey, counted: ReadonlySet<string> | null): ForkAt[] {
   const low = new Map<string, ForkAt>()
-  const firstEpoch = new Map<AuthorKey, number>()
   for (const f of forks) {
     const k = `${f.author}/${f.epoch}`
     const old = low.get(k)
     if (old === undefined || f.seq < old.seq) low.set(k, f)
-    firstEpoch.set(f.author, Math.min(firstEpoch.get(f.author) ?? Infinity, f.epoch))
   }
   return [...low.values()]
-    .filter(f => regranted === null || f.author === owner || f.epoch === firstEpoch.get(f.author) ||
-      regranted.has(`${f.author}/${f.epoch}`))
+    .filter(f => counted === null || f.author === owner || counted.has(`${f.author}/${f.epoch}`))
     .sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : a.epoch - b.epoch))
 }

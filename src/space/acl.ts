@@ -215,7 +215,7 @@ export class Acl {
   }
 }
 
-function cutApplies (c: Cut, w: Window): boolean {
+export function cutApplies (c: Cut, w: Window): boolean {
   if (c.scope === 'members' && w.role === 'admin') return false
   // A cut closes the windows opened before it; a grant from the cut on (a demotion, a re-grant after a fork)
   // is a new window.

@@ -551,6 +551,69 @@ describe('decision 4 and 7: a fork cut\'s kept epochs', () => {
     assert.equal(n1.viewHash(), n2.viewHash())
   })
 
+  test('a fork past a revoke counts nowhere, whether a node took its proof before the revoke or refused it after', () => {
+    // The owner revokes W at (e1, 1); W's fork at (e1, 2) reaches x before the revoke (stored) and y after (refused
+    // as ungranted). Counted wherever it was stored, x's ACL had a cut y's had not (a review's probe).
+    const o = new Origin(O, 'revoke-then-proof')
+    o.grant(O, W, 'writer', { epoch: 0, seq: 0 })
+    const e1 = o.epochOf(W)
+    const a = [0, 1, 2, 3].map(i => o.append(W, put(`e1/${i}`)))
+    const fg = new Forger(o.replica.id, o.t + 10)
+    const alt = fg.after(W, a[1] as Entry, put('e1/2-alt'))
+    o.t = fg.t
+    o.revoke(O, W, { epoch: e1, seq: 1 })
+    const now = fg.t + 100
+    const x = fresh(o.genesis); const y = fresh(o.genesis)
+    const owner = o.feedOf(O)
+    x.ingestRun(owner.slice(0, -1).map(wire), 'peer', now)
+    x.ingestRun(a.map(wire), 'peer', now)
+    assert.equal(x.ingestFork(wire(a[2] as Entry), wire(alt), now).fork?.seq, 2)
+    x.ingestRun(owner.slice(-1).map(wire), 'peer', now)
+    y.ingestRun(owner.map(wire), 'peer', now)
+    y.ingestRun(a.map(wire), 'peer', now)
+    assert.equal(y.ingestFork(wire(a[2] as Entry), wire(alt), now).reject?.reason, 'ungranted-fork')
+    assert.equal(x.viewHash(), y.viewHash())
+  })
+
+  test('a re-grant revoked below a later fork: that fork counts nowhere, whatever came first', () => {
+    // W forks in e1 at 1, is granted again from (e2, 0), forks in e2 at 2, and is revoked at (e2, 1). x takes the e2
+    // proof before the revoke, y after it (refused). A second pass that counted forks in re-grant windows ignored the
+    // revoke that closed the window again: x counted the e2 fork, y could not (a review's probe).
+    const o = new Origin(O, 'regrant-revoked')
+    o.grant(O, W, 'writer', { epoch: 0, seq: 0 })
+    const e1 = o.epochOf(W)
+    const a = [0, 1, 2].map(i => o.append(W, put(`e1/${i}`)))
+    const fg = new Forger(o.replica.id, o.t + 10)
+    const alt1 = fg.after(W, a[0] as Entry, put('e1/1-alt'))
+    const e2 = e1 + 1000
+    o.t = fg.t
+    const regrant = o.grant(O, W, 'writer', { epoch: e2, seq: 0 })
+    fg.t = o.t
+    const b2 = fg.chain(W, { epoch: e2, prev: (a[2] as Entry).id }, [put('e2/0'), put('e2/1'), put('e2/2'), put('e2/3')])
+    const alt22 = fg.after(W, b2[1] as Entry, put('e2/2-alt'))
+    o.t = fg.t
+    o.revoke(O, W, { epoch: e2, seq: 1 })
+    const now = fg.t + 100
+    const ownerFeed = o.feedOf(O)
+    const upToRegrant = ownerFeed.slice(0, ownerFeed.indexOf(regrant) + 1)
+    const x = fresh(o.genesis); const y = fresh(o.genesis)
+    for (const r of [x, y]) {
+      r.ingestRun(upToRegrant.map(wire), 'peer', now)
+      r.ingestRun(a.map(wire), 'peer', now)
+      assert.equal(r.ingestRun([wire(alt1)], 'peer', now).fork?.seq, 1)
+    }
+    x.ingestRun(b2.map(wire), 'peer', now)
+    const later = now + 2 * FORK_HOLD_MAX_MS
+    x.ingestFork(wire(b2[2] as Entry), wire(alt22), later)
+    x.commitHeldForks(later + FORK_HOLD_MAX_MS)
+    x.ingestRun(ownerFeed.slice(upToRegrant.length).map(wire), 'peer', later + FORK_HOLD_MAX_MS)
+    y.ingestRun(ownerFeed.slice(upToRegrant.length).map(wire), 'peer', now)
+    y.ingestRun(b2.map(wire), 'peer', now)
+    y.ingestFork(wire(b2[2] as Entry), wire(alt22), later)
+    y.commitHeldForks(later + FORK_HOLD_MAX_MS)
+    assert.equal(x.viewHash(), y.viewHash())
+  })
+
   test('a second fork, in a later epoch, retracts the same on a node that never stored the earlier epoch\'s head', () => {
     const o = new Origin(O, 'fork-keep')
     o.grant(O, W, 'writer', { epoch: 0, seq: 0 })
