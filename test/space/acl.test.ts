@@ -513,21 +513,32 @@ describe('decision 7: two proofs of one feed', () => {
   })
 })
 
+/**
+ * W writes e1/0..e1/2 and forks at (e1, 1) (alt1, not ingested anywhere yet); the owner then grants W again from
+ * (e2, 0), a new window the fork's cut does not close. `fg` goes on signing as W after the grant.
+ */
+function regrantedAfterFork (name: string): {
+  o: Origin, e1: number, e2: number, a: Entry[], fg: Forger, alt1: Entry, regrant: Entry
+} {
+  const o = new Origin(O, name)
+  o.grant(O, W, 'writer', { epoch: 0, seq: 0 })
+  const e1 = o.epochOf(W)
+  const a = [0, 1, 2].map(i => o.append(W, put(`e1/${i}`)))
+  const fg = new Forger(o.replica.id, o.t + 10)
+  const alt1 = fg.after(W, a[0] as Entry, put('e1/1-alt'))
+  const e2 = e1 + 1000
+  o.t = fg.t
+  const regrant = o.grant(O, W, 'writer', { epoch: e2, seq: 0 })
+  fg.t = o.t
+  return { o, e1, e2, a, fg, alt1, regrant }
+}
+
 describe('decision 4 and 7: a fork cut\'s kept epochs', () => {
   test('a member granted again after its fork, which forks in its new epoch: that fork cuts too, on every branch', () => {
     // Of a member only its earliest forked epoch's proof counts (the cut retracts the later epochs), but a grant after
     // the fork opens a new window the cut does not close: a fork there must cut again. Counted only in the earliest
     // epoch, nodes holding either branch of the new epoch each kept theirs in view (a hostile review's probe).
-    const o = new Origin(O, 'fork-regrant-2')
-    o.grant(O, W, 'writer', { epoch: 0, seq: 0 })
-    const e1 = o.epochOf(W)
-    const a = [0, 1, 2].map(i => o.append(W, put(`e1/${i}`)))
-    const fg = new Forger(o.replica.id, o.t + 10)
-    const alt1 = fg.after(W, a[0] as Entry, put('e1/1-alt'))
-    const e2 = e1 + 1000
-    o.t = fg.t
-    const regrant = o.grant(O, W, 'writer', { epoch: e2, seq: 0 })
-    fg.t = o.t
+    const { o, e2, a, fg, alt1, regrant } = regrantedAfterFork('fork-regrant-2')
     const b2 = fg.chain(W, { epoch: e2, prev: (a[2] as Entry).id }, [put('e2/0'), put('e2/1'), put('e2/2')])
     const alt21 = fg.after(W, b2[0] as Entry, put('e2/1-alt'))
     const now = fg.t + 100
@@ -579,16 +590,7 @@ describe('decision 4 and 7: a fork cut\'s kept epochs', () => {
     // W forks in e1 at 1, is granted again from (e2, 0), forks in e2 at 2, and is revoked at (e2, 1). x takes the e2
     // proof before the revoke, y after it (refused). A second pass that counted forks in re-grant windows ignored the
     // revoke that closed the window again: x counted the e2 fork, y could not (a review's probe).
-    const o = new Origin(O, 'regrant-revoked')
-    o.grant(O, W, 'writer', { epoch: 0, seq: 0 })
-    const e1 = o.epochOf(W)
-    const a = [0, 1, 2].map(i => o.append(W, put(`e1/${i}`)))
-    const fg = new Forger(o.replica.id, o.t + 10)
-    const alt1 = fg.after(W, a[0] as Entry, put('e1/1-alt'))
-    const e2 = e1 + 1000
-    o.t = fg.t
-    const regrant = o.grant(O, W, 'writer', { epoch: e2, seq: 0 })
-    fg.t = o.t
+    const { o, e2, a, fg, alt1, regrant } = regrantedAfterFork('regrant-revoked')
     const b2 = fg.chain(W, { epoch: e2, prev: (a[2] as Entry).id }, [put('e2/0'), put('e2/1'), put('e2/2'), put('e2/3')])
     const alt22 = fg.after(W, b2[1] as Entry, put('e2/2-alt'))
     o.t = fg.t
