@@ -53,7 +53,7 @@ const SERVE_VERIFY_MAX = 16
  */
 const BOTCHED_REMEMBERED_MAX = 4_096
 
-function botchedKey (author: AuthorKey, epoch: number, entry: { seq: number, sig: Uint8Array }): string {
+function botchedKey (author: AuthorKey, epoch: number, entry: ServedEntry): string {
   return `${author}/${epoch}/${entry.seq}/${toHex(entry.sig.subarray(0, 8))}`
 }
 
@@ -86,49 +86,42 @@ export function serve (
   }
   let last = end - 1
   while (last >= 0 && !(run[last] as ServedEntry).verified) last--
-  for (let at = end - 1; last < 0 && at >= Math.max(0, end - SERVE_VERIFY_MAX); at--) {
-    const candidate = run[at] as ServedEntry
-    const key = botchedKey(author, epoch, candidate)
-    if (s.botchedSigs.has(key)) continue
-    if (checks !== undefined && checks.left <= 0) {
-      checks.spent = true
-      break
-    }
-    if (checks !== undefined) checks.left--
-    const entry = readOrSkip(() => decodeStoredEntry(candidate.bytes, candidate.sig))
-    if (entry === undefined || !entrySignatureValid(entry)) {
-      rememberBotched(s, key)
-      continue
-    }
-    // Its id is the hash of the bytes it is stored with (the store checks it against the row at that position).
-    s.store.commit({ space: s.key, verified: [{ author, epoch, seq: candidate.seq, id: entryIdOf(entry.id) }] })
-    last = at
+  for (let at = end - 1; last < 0 && checks?.spent !== true && at >= Math.max(0, end - SERVE_VERIFY_MAX); at--) {
+    if (ownSignatureValid(s, author, epoch, run[at] as ServedEntry, checks)) last = at
   }
   return run.slice(0, last + 1).map(e => [e.bytes, e.sig] as const)
 }
 
-function rememberBotched (s: ReplicaState, key: string): void {
-  const oldest = s.botchedSigs.values().next()
-  if (s.botchedSigs.size >= BOTCHED_REMEMBERED_MAX && oldest.done !== true) s.botchedSigs.delete(oldest.value)
-  s.botchedSigs.add(key)
-}
-
 /**
- * Whether the entry we hold at a position carries a signature its author botched (checked once: a valid one is
- * marked verified, a botched one remembered).
+ * A stored entry's own signature, checked once: a valid one is marked verified, a botched one remembered (and not
+ * checked again while remembered). A check spends one of `checks`; none left, it says so and finds nothing valid.
  */
-export function botchedAt (s: ReplicaState, author: AuthorKey, epoch: number, seq: number): boolean {
-  const held = s.store.entryAt(s.key, author, epoch, seq)
-  if (held === undefined || held.verified) return false
-  const key = botchedKey(author, epoch, held)
-  if (s.botchedSigs.has(key)) return true
-  const entry = readOrSkip(() => decodeStoredEntry(held.bytes, held.sig))
-  if (entry !== undefined && entrySignatureValid(entry)) {
-    s.store.commit({ space: s.key, verified: [held] })
+function ownSignatureValid (
+  s: ReplicaState, author: AuthorKey, epoch: number, stored: ServedEntry, checks?: SignatureChecks
+): boolean {
+  const key = botchedKey(author, epoch, stored)
+  if (s.botchedSigs.has(key)) return false
+  if (checks !== undefined && checks.left <= 0) {
+    checks.spent = true
     return false
   }
-  rememberBotched(s, key)
+  if (checks !== undefined) checks.left--
+  const entry = readOrSkip(() => decodeStoredEntry(stored.bytes, stored.sig))
+  if (entry === undefined || !entrySignatureValid(entry)) {
+    const oldest = s.botchedSigs.values().next()
+    if (s.botchedSigs.size >= BOTCHED_REMEMBERED_MAX && oldest.done !== true) s.botchedSigs.delete(oldest.value)
+    s.botchedSigs.add(key)
+    return false
+  }
+  // Its id is the hash of the bytes it is stored with (the store checks it against the row at that position).
+  s.store.commit({ space: s.key, verified: [{ author, epoch, seq: stored.seq, id: entryIdOf(entry.id) }] })
   return true
+}
+
+/** Whether the entry we hold at a position carries a signature its author botched (ownSignatureValid: once). */
+export function botchedAt (s: ReplicaState, author: AuthorKey, epoch: number, seq: number): boolean {
+  const held = s.store.entryAt(s.key, author, epoch, seq)
+  return held !== undefined && !held.verified && !ownSignatureValid(s, author, epoch, held)
 }
 
 /** Id of the stored entry at a position (hex), for comparing heads with a peer's. */
