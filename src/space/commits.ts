@@ -157,7 +157,7 @@ export function commitFork (s: ReplicaState, a: Entry, b: Entry, nowMs: number):
   const held = s.forkHolds.heldSeq(author, a.epoch)
   if (held !== undefined && held <= a.seq) return { ...emptyResult(), duplicates: 1 }
   if (s.forkHolds.holds(author, nowMs)) {
-    s.forkHolds.hold(author, { a, b })
+    if (!s.forkHolds.hold(author, { a, b })) return { ...emptyResult(), duplicates: 1 }
     return { ...emptyResult(), forkHeld: forkProofOf(author, a, b) }
   }
   // Committed with the author's proofs of other feeds still held (their hold is over, not yet taken): one rebuild.

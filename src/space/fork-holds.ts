@@ -7,6 +7,12 @@ export const FORK_HOLD_MAX_MS = 60_000
 /** An author whose proofs were left alone this long after its hold ended starts over at the first hold. */
 export const FORK_HOLD_QUIET_MS = 10 * FORK_HOLD_MAX_MS
 
+/**
+ * Feeds of one author whose proofs are held at once, at most: within a hold of up to a minute a member could send a
+ * first proof at seq 0 of one epoch after another, each kept in memory (~0.5 KB) until the hold ends.
+ */
+export const HELD_PER_AUTHOR_MAX = 1_024
+
 /** A fork proof of one feed, verified, waiting for its author's hold to end. */
 export interface HeldFork { readonly a: Entry, readonly b: Entry }
 
@@ -45,11 +51,23 @@ export class ForkHolds {
     return hold !== undefined && nowMs < hold.until
   }
 
-  /** Keeps `proof` if it is lower than the one held for its feed. */
-  hold (author: AuthorKey, proof: HeldFork): void {
+  /**
+   * Keeps `proof` if it is lower than the one held for its feed, within HELD_PER_AUTHOR_MAX feeds (the lowest
+   * epochs: a fork cut retracts the later ones). False if it was not kept.
+   */
+  hold (author: AuthorKey, proof: HeldFork): boolean {
     const held = this.#authors.get(author)?.held
-    const before = held?.get(proof.a.epoch)
-    if (before === undefined || proof.a.seq < before.a.seq) held?.set(proof.a.epoch, proof)
+    if (held === undefined) return false
+    const before = held.get(proof.a.epoch)
+    if (before !== undefined) {
+      if (proof.a.seq >= before.a.seq) return false
+    } else if (held.size >= HELD_PER_AUTHOR_MAX) {
+      const highest = Math.max(...held.keys())
+      if (proof.a.epoch > highest) return false
+      held.delete(highest)
+    }
+    held.set(proof.a.epoch, proof)
+    return true
   }
 
   /** Proofs of `author` were committed: its next ones wait, the longer the more it was committed lately. */

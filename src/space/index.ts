@@ -24,5 +24,5 @@ export { DecodedVersions } from './view-reads.ts'
 export type { RevocableInvite } from './acl.ts'
 export { signEntry, signJoinProof, signGenesis, signStatus, entrySignatureValid } from './signing.ts'
 export { PENDING_BYTES_MAX, PENDING_BYTES_PER_PEER_MAX } from './pending.ts'
-export { FORK_HOLD_MS, FORK_HOLD_MAX_MS, FORK_HOLD_QUIET_MS } from './fork-holds.ts'
+export { FORK_HOLD_MS, FORK_HOLD_MAX_MS, FORK_HOLD_QUIET_MS, HELD_PER_AUTHOR_MAX } from './fork-holds.ts'
 

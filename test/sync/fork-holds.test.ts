@@ -9,7 +9,7 @@ import { encodeMessage } from '../../src/codec/index.ts'
 import type { Body } from '../../src/codec/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
 import { authorKeyOf } from '../../src/ids/index.ts'
-import { FORK_HOLD_MS, FORK_HOLD_QUIET_MS, signEntry, SpaceReplica } from '../../src/space/index.ts'
+import { FORK_HOLD_MS, FORK_HOLD_QUIET_MS, HELD_PER_AUTHOR_MAX, signEntry, SpaceReplica } from '../../src/space/index.ts'
 import { MemoryStore } from '../../src/store/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
 import { adopted, charged, forkable, forkedAt, forkerAtA, replicaOf, settle } from './forked-writer.ts'
@@ -217,5 +217,29 @@ describe('a feed\'s hold (replica)', () => {
     const mk = authorKeyOf(m.publicKey)
     assert.deepEqual([X, Y].map(r => [r.acl.currentRole(mk), r.kvGet('m')?.value]), [['writer', 'by-m'], ['writer', 'by-m']])
     assert.equal(X.viewHash(), Y.viewHash())
+  })
+
+  test('an author\'s proofs held at once are bounded: the lowest epochs are kept', () => {
+    // Within a hold a member could send a first proof at seq 0 of one epoch after another, each kept in memory.
+    const f = forkable('fh6', [])
+    const w = f.keys[1] as KeyPair
+    const r = SpaceReplica.open(adopted(f.origin), f.origin.key)
+    const t = T0 + 100
+    for (const row of f.origin.vector()) r.ingestRun(f.origin.serve(authorKeyOf(row.author), row.epoch, 0, row.count), 'O', t)
+    const at0 = (epoch: number, v: string): Signed => signEntry(w, {
+      space: f.origin.id, author: w.publicKey, epoch, seq: 0, prev: null, clock: { wallMs: T0 + 50, counter: 0 },
+      body: { t: 'kv.put', key: 'z', value: v }
+    })
+    const fork = (epoch: number, now: number) => r.ingestFork(...proofOf(at0(epoch, 'x'), at0(epoch, 'y')), now)
+    const top = f.e0.epoch + 10_000
+    assert.equal(fork(top, t).fork?.epoch, top)
+    const count = HELD_PER_AUTHOR_MAX + 100
+    // Arriving from the highest epoch down, then a higher one again: each lower one displaces the highest held.
+    for (let k = 1; k <= count; k++) assert.ok(fork(top - k, t + 10).forkHeld !== undefined)
+    assert.equal(fork(top - 1, t + 10).duplicates, 1, 'the highest, displaced: not kept again')
+    const [committed] = r.commitHeldForks(t + FORK_HOLD_MS)
+    const epochs = [committed?.fork, ...(committed?.releasedForks ?? [])].map(p => top - (p?.epoch ?? 0))
+    assert.equal(epochs.length, HELD_PER_AUTHOR_MAX)
+    assert.deepEqual([Math.min(...epochs), Math.max(...epochs)], [count - HELD_PER_AUTHOR_MAX + 1, count])
   })
 })
