@@ -90,7 +90,7 @@ function aclCounting (input: AclInput, counted: ReadonlySet<string>): { acl: Acl
   // Stage 2: admins' entries, effective iff inside the issuer's admin window (which only stage 1 can open or close).
   const stage1 = ownerAcl()
   const adminSays = sorted.filter(e => byAuthor(e) !== owner && (stage1.roleAt(byAuthor(e), pos(e)) === 'admin' ||
-    (revokeAtFork(e) && stage1.roleIgnoringForks(byAuthor(e), pos(e)) === 'admin')))
+    (revokeAtFork(e) && stage1.roleIgnoringForkAt(byAuthor(e), pos(e)) === 'admin')))
   applyIssued(adminSays, 'admin')
   const invitesByAdmins = collectInvites(adminSays, 'admin')
   const allInvites = new Map([...invitesByOwner, ...invitesByAdmins])

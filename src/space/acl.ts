@@ -199,11 +199,16 @@ export class Acl {
     return `${windows.join(' ')}|${cuts.join(' ')}`
   }
 
-  /** roleAt as if no fork had been proven: whether a revoke at a fork position was issued with authority. */
-  roleIgnoringForks (author: AuthorKey, pos: Position): Role | null {
+  /**
+   * roleAt with the fork at `pos` itself not proven: whether a revoke at a fork position was issued with authority
+   * (decision 7: it stays effective on either branch). Other forks still retract what they retract: setting them
+   * aside too let a counted fork revive an authority an earlier fork had retracted, and the revoke it enabled closed
+   * the very window that made the fork count (computeAcl then had no fixpoint).
+   */
+  roleIgnoringForkAt (author: AuthorKey, pos: Position): Role | null {
     if (author === this.owner) return 'owner'
     let best: Role | null = null
-    const cuts = (this.#cuts.get(author) ?? []).filter(c => c.kind !== 'fork')
+    const cuts = (this.#cuts.get(author) ?? []).filter(c => c.kind !== 'fork' || comparePositions(c.at, pos) !== 0)
     for (const w of this.#windows.get(author) ?? []) {
       if (windowContains(w, cuts, pos)) best = higher(best, w.role)
     }
