@@ -154,6 +154,24 @@ function ingestReleased (s: ReplicaState, group: PendingGroup, nowMs: number): I
 export function ingestAuthentic (
   s: ReplicaState, items: readonly AuthEntry[], from: string, nowMs: number
 ): IngestResult {
+  const result = ingestChecked(s, items, from, nowMs)
+  if (result.fork !== undefined || result.forkHeld !== undefined) return result
+  // An entry whose own signature verified where a peer showed another valid one (ours was botched there, and this
+  // is a valid copy of it): the two prove the fork there.
+  for (const { entry, verified } of items) {
+    const other = verified ? s.copiesElsewhere.differing(entry) : undefined
+    if (other === undefined) continue
+    const { fork, forkHeld, releasedForks, aclChanged } = commitFork(s, entry, other, nowMs)
+    if (fork !== undefined) result.fork = fork
+    if (forkHeld !== undefined) result.forkHeld = forkHeld
+    result.releasedForks.push(...releasedForks)
+    result.aclChanged ||= aclChanged
+    break
+  }
+  return result
+}
+
+function ingestChecked (s: ReplicaState, items: readonly AuthEntry[], from: string, nowMs: number): IngestResult {
   const result = emptyResult()
   const head = items[0]?.entry
   if (head === undefined) return result
@@ -193,9 +211,11 @@ export function ingestAuthentic (
     const ours = lastHeld.entry.seq > entry.seq ? s.store.entryAt(s.key, author, epoch, lastHeld.entry.seq) : undefined
     const first = proofAt(held, items[i] as AuthEntry)
     // Ours there carries a signature its author botched, theirs verifies: a valid copy of ours, which a relay may
-    // hold, would prove the fork where it is (`heldBotched`: the sync engine asks its other peers for one).
+    // hold, would prove the fork where it is (`heldBotched`: the sync engine asks its other peers for one), and so
+    // would a second valid entry that differs from theirs.
     if (first === 'ours-botched') result.heldBotched = { author, epoch, seq: entry.seq }
-    const proof = (first === 'ours-botched' ? undefined : first) ?? proofAt(ours, lastHeld)
+    const elsewhere = first === 'ours-botched' ? s.copiesElsewhere.proofWith(entry) : first
+    const proof = elsewhere ?? proofAt(ours, lastHeld)
     commitVerified(s, result, verifiedNow)
     if (proof === undefined || proof === 'ours-botched') return result
     return { ...result, ...commitFork(s, proof.held, proof.entry, nowMs), duplicates: result.duplicates }

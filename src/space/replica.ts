@@ -16,7 +16,7 @@ import { isLeaveNotice } from './leave-notice.ts'
 import * as local from './local-writes.ts'
 import type { LocalBodies, LocalOutcome } from './local-writes.ts'
 import { NOTHING_RELEASED } from './outcome.ts'
-import type { IngestResult, Reject, ReleasedByLocal } from './outcome.ts'
+import type { FeedPosition, IngestResult, Reject, ReleasedByLocal } from './outcome.ts'
 import { localRole, noteRevoke, revokeOf } from './revocation.ts'
 import * as serving from './serving.ts'
 import type { ReplicaState } from './state.ts'
@@ -229,6 +229,18 @@ export class SpaceReplica {
   /** Whether our entry at a position carries a signature its author botched (checked once). */
   botchedAt (author: AuthorKey, epoch: number, seq: number): boolean {
     return serving.botchedAt(this.#s, author, epoch, seq)
+  }
+
+  /**
+   * Positions below a proof where a valid copy of ours may prove the fork lower, lowest first: wherever our entry
+   * carries a botched signature, just below the proof, and where a peer showed a valid entry that differs from ours
+   * (copies-elsewhere.ts).
+   */
+  botchedBelow (proof: FeedPosition): number[] {
+    const { author, epoch, seq } = proof
+    const seqs = new Set(this.#s.copiesElsewhere.below(`${author}/${epoch}`, seq))
+    if (seq > 0) seqs.add(seq - 1)
+    return [...seqs].filter(at => this.botchedAt(author, epoch, at))
   }
 
   /** Entries [from, to) of a feed to send, ending at an entry whose own signature is verified (decision 2). */

@@ -8,6 +8,7 @@ import { computeAcl } from './acl-compute.ts'
 import { NOTHING_RELEASED } from './outcome.ts'
 import type { ReleasedByLocal } from './outcome.ts'
 import type { ForkAt } from './acl-compute.ts'
+import { CopiesElsewhere } from './copies-elsewhere.ts'
 import { ForkHolds } from './fork-holds.ts'
 import { PendingQueue } from './pending.ts'
 import { readOrSkip } from './reads.ts'
@@ -40,6 +41,8 @@ export class ReplicaState {
   readonly forkHolds = new ForkHolds()
   /** Stored entries whose own signature a serve found botched, in the order found (serving.ts). */
   readonly botchedSigs = new Set<string>()
+  /** A valid entry that differs from ours where ours is botched, per position (copies-elsewhere.ts). */
+  readonly copiesElsewhere = new CopiesElsewhere()
   /** The epoch this replica opened for each local author (decision 15). */
   readonly epochs = new Map<AuthorKey, number>()
   readonly headClocks = new Map<string, Clock>()

@@ -342,13 +342,13 @@ export class FeedPulls {
   }
 
   /**
-   * Where our entry just below a proof carries a signature its author botched, the fork may be provable there: peers
-   * are asked for a copy (`to`, or all), when the proof is committed (a peer linked since the run that proved it may
-   * hold one) and when a member says hello.
+   * Where our entry below a proof carries a signature its author botched (just below it, or where a peer showed a
+   * valid entry that differs: SpaceReplica.botchedBelow), the fork may be provable there: peers are asked for a copy
+   * (`to`, or all), when the proof is committed (a peer linked since the run that proved it may hold one) and when a
+   * member says hello.
    */
   askCopiesBelow (replica: SpaceReplica, proof: ForkProof, to: AuthorKey | null, nowMs: number): Send[] {
-    if (proof.seq === 0 || !replica.botchedAt(proof.author, proof.epoch, proof.seq - 1)) return []
-    return this.askCopies(replica, { ...proof, seq: proof.seq - 1 }, to, 'local', nowMs)
+    return replica.botchedBelow(proof).flatMap(seq => this.askCopies(replica, { ...proof, seq }, to, 'local', nowMs))
   }
 
   /** A proof whose two entries have different `prev`s is not at the first divergence: look further back. */

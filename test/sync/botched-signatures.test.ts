@@ -28,18 +28,29 @@ function botchedAt30 (seed: string, botched = 1): { f: Forkable, wire: Wire, O: 
   const [o, , n1, n2, n3] = f.keys as [KeyPair, KeyPair, KeyPair, KeyPair, KeyPair]
   const { xs, ys } = forkedAt(f, 30, 80)
   const wire = new Wire(T0 + 10)
-  const ok = authorKeyOf(o.publicKey)
-  const node = (k: KeyPair, run: Signed[], botch = 0): Peer => {
-    const p = wire.add(k, adopted(f.origin))
-    const r = replicaOf(p)
-    for (const row of f.origin.vector()) {
-      if (authorKeyOf(row.author) === ok) r.ingestRun(f.origin.serve(ok, row.epoch, 0, row.count), 'O', wire.nowMs)
-    }
-    const sent = run.map((e, i) => [e.bytes, i >= 30 && i < 30 + botch ? garbled(e.sig) : e.sig] as const)
-    assert.equal(r.ingestRun(sent, 'W', wire.nowMs).stored.length, run.length)
-    return p
-  }
+  const node = (k: KeyPair, run: Signed[], botch = 0): Peer => holding(f, wire, k, run, 30, botch)
   return { f, wire, O: wire.add(o, f.store), N1: node(n1, xs, botched), N2: node(n2, ys), N3: node(n3, xs) }
+}
+
+/** A node on `wire` holding the owner's feed and `run` of W's, with `botch` signatures from seq `from` on botched. */
+function holding (f: Forkable, wire: Wire, k: KeyPair, run: readonly Signed[], from = 0, botch = 0): Peer {
+  const p = wire.add(k, adopted(f.origin))
+  const r = replicaOf(p)
+  const ok = authorKeyOf((f.keys[0] as KeyPair).publicKey)
+  for (const row of f.origin.vector()) {
+    if (authorKeyOf(row.author) === ok) r.ingestRun(f.origin.serve(ok, row.epoch, 0, row.count), 'O', wire.nowMs)
+  }
+  const sent = run.map((e, i) => [e.bytes, i >= from && i < from + botch ? garbled(e.sig) : e.sig] as const)
+  assert.equal(r.ingestRun(sent, 'W', wire.nowMs).stored.length, run.length)
+  return p
+}
+
+/** W's feed with a third branch z, the x branch's up to `zFrom`, then its own up to 80 (`forkedAt(f, 30, 80)`). */
+function threeBranches (f: Forkable, zFrom: number): { xs: Signed[], ys: Signed[], zs: Signed[] } {
+  const { xs, ys } = forkedAt(f, 30, 80)
+  const zs = xs.slice(0, zFrom)
+  for (let i = zFrom; i <= 80; i++) zs.push(f.next(i, (zs[i - 1] as Signed).id, `z${i}`))
+  return { xs, ys, zs }
 }
 
 describe('signatures an author botched', () => {
@@ -196,4 +207,45 @@ describe('signatures an author botched', () => {
       assert.deepEqual(peers.map(charged), [[], [], [], []])
     })
   }
+  test('three branches apart at one position, each node between two valid ones holding the third botched there', () => {
+    // Line X - M - Y: X holds x30 and Y y30, each signed; M holds z30, botched. No link can prove the fork at 30 by
+    // its two ends' entries (M's proves nothing), so every node froze at 31 and kept its own branch's entry at 30 in
+    // view, for good (a review's storm probe). M, asking for copies of z30, gets x30 and y30: they prove it.
+    const f = forkable('bs7', ['x', 'm', 'y'])
+    const [, , x, m, y] = f.keys as KeyPair[]
+    const { xs, ys, zs } = threeBranches(f, 30)
+    const wire = new Wire(T0 + 10)
+    const X = holding(f, wire, x as KeyPair, xs)
+    const M = holding(f, wire, m as KeyPair, zs, 30, 1)
+    const Y = holding(f, wire, y as KeyPair, ys)
+    wire.connect(X, M)
+    wire.connect(M, Y)
+    settle(wire, 40)
+    const peers = [X, M, Y]
+    assert.deepEqual(peers.map(p => replicaOf(p).forkProofs().map(q => q.seq)), [[30], [30], [30]])
+    assert.deepEqual(peers.map(p => replicaOf(p).kvGet('k')?.value), ['c29', 'c29', 'c29'])
+    assert.deepEqual(peers.map(charged), [[], [], []])
+  })
+
+  test('a valid copy of a botched entry from a peer linked later proves the fork with a branch seen before', () => {
+    // Line Y - M - X, X linked last: Y holds y up to 30 (signed), M the z branch (x's up to 39, its own from 40) with
+    // x30 botched, X the x branch. M sees y30 where its x30 proves nothing; the fork is proven at 40 (z against x),
+    // where M's entry just below is signed, so nobody looked lower: Y kept y30 and the others x39 in view, for good.
+    // M remembers y30 and asks X for a copy of x30 at its hello; the valid x30 and y30 prove the fork at 30.
+    const f = forkable('bs8', ['y', 'm', 'x'])
+    const [, , y, m, x] = f.keys as KeyPair[]
+    const { xs, ys, zs } = threeBranches(f, 40)
+    const wire = new Wire(T0 + 10)
+    const Y = holding(f, wire, y as KeyPair, ys.slice(0, 31))
+    const M = holding(f, wire, m as KeyPair, zs, 30, 1)
+    const X = holding(f, wire, x as KeyPair, xs)
+    wire.connect(Y, M)
+    settle(wire, 20)
+    wire.connect(M, X)
+    settle(wire, 40)
+    const peers = [Y, M, X]
+    assert.deepEqual(peers.map(p => replicaOf(p).forkProofs().map(q => q.seq)), [[30], [30], [30]])
+    assert.deepEqual(peers.map(p => replicaOf(p).kvGet('k')?.value), ['c29', 'c29', 'c29'])
+    assert.deepEqual(peers.map(charged), [[], [], []])
+  })
 })
