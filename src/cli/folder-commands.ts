@@ -4,7 +4,7 @@ import { bytes } from '../api/index.ts'
 import { CliError } from './client.ts'
 import { folderLine, folderReport, watchFolder } from './folder-view.ts'
 import type { ConflictInfo, FolderInfo } from './folder-view.ts'
-import { about, api, enc, globals, out } from './program.ts'
+import { about, api, enc, globals, out, shown } from './program.ts'
 
 /** The commands about folders: a space bound to a local directory, its sync progress and its conflicts. */
 export function addFolderCommands (program: Command): void {
@@ -21,7 +21,8 @@ export function addFolderCommands (program: Command): void {
       }
       const body = { space: ref, path: path.resolve(dir), mode: o.mode }
       const r = await api().call('POST', '/v1/folders', body) as FolderInfo
-      out(r, () => `sharing ${r.path} as space ${r.name} (${r.mode}); see samepage folder status ${r.name}`)
+      const name = shown(r.name)
+      out(r, () => `sharing ${r.path} as space ${name} (${r.mode}); see samepage folder status ${name}`)
     })
   about(folder.command('remove <space>'), 'stop syncing the folder of a space here (its files stay)',
     'folder remove team')
@@ -32,7 +33,7 @@ export function addFolderCommands (program: Command): void {
   about(folder.command('list'), 'the folders this node shares', 'folder list').action(async () => {
     const r = await api().call('GET', '/v1/folders') as FolderInfo[]
     const none = 'no folders; samepage folder add SPACE PATH'
-    out(r, () => r.map(f => `${f.name}  ${f.path}  ${f.mode}  ${folderLine(f)}`).join('\n') || none)
+    out(r, () => r.map(f => `${shown(f.name)}  ${f.path}  ${f.mode}  ${folderLine(f)}`).join('\n') || none)
   })
   about(folder.command('status <space>'), 'files and bytes still needed, rate, ETA, errors',
     'folder status team', 'folder status team --watch')

@@ -1,5 +1,6 @@
 import type { ConflictInfo, FolderInfo } from '../node/index.ts'
 import type { ApiClient } from './client.ts'
+import { shown } from './program.ts'
 import { bytes, isoTime, rate } from '../api/index.ts'
 
 export type { ConflictInfo, FolderInfo }
@@ -20,7 +21,7 @@ export function folderLine (f: FolderInfo): string {
 
 export function folderReport (f: FolderInfo): string {
   const s = f.status
-  const lines = [`${f.name}  ${f.path}  ${f.mode}`, `  ${folderLine(f)}`]
+  const lines = [`${shown(f.name)}  ${f.path}  ${f.mode}`, `  ${folderLine(f)}`]
   if (s.lastSyncedMs !== null) lines.push(`  last in sync ${isoTime(s.lastSyncedMs)}`)
   for (const e of s.errors) lines.push(`  ${e.path}: ${e.error}`)
   if (s.skipped.length > 0) {

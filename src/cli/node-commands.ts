@@ -2,7 +2,7 @@ import path from 'node:path'
 import type { Command } from 'commander'
 import { bytes, isoTime } from '../api/index.ts'
 import { CliError } from './client.ts'
-import { about, api, collect, globals, out } from './program.ts'
+import { about, api, collect, globals, out, shown } from './program.ts'
 import type { StartFlags } from './start.ts'
 import { alertsText, netText, statusText } from './net-view.ts'
 import type { NetworkMap, StatusView } from './net-view.ts'
@@ -71,7 +71,7 @@ export function addNodeCommands (program: Command): void {
     type Misbehaviour = { peer: string, reason: string, disconnected: boolean, atMs: number }
     const r = await api().call('GET', '/v1/misbehaviour') as Misbehaviour[]
     const line = (m: Misbehaviour): string =>
-      `${isoTime(m.atMs)}  ${m.peer}  ${m.disconnected ? 'DISCONNECTED ' : ''}${m.reason}`
+      `${isoTime(m.atMs)}  ${m.peer}  ${m.disconnected ? 'DISCONNECTED ' : ''}${shown(m.reason)}`
     out(r, () => r.map(line).join('\n') || 'none')
   })
 

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { Command } from 'commander'
 import { VERSION } from '../api/index.ts'
 import { ApiClient } from './client.ts'
+import { printable } from '../codec/printable.ts'
 
 /**
  * The root of samepage's command tree and what every command's action
@@ -52,6 +53,8 @@ export function out (json: unknown, text: () => string): void {
 
 export const collect = (v: string, acc: string[]): string[] => [...acc, v]
 export const enc = encodeURIComponent
+/** A name another node chose (a space's, from its genesis), as a terminal line shows it: cut, no control characters. */
+export const shown = (name: string): string => printable(name, 200)
 
 /** A command's description and its examples (each a command line after `samepage`), shown by --help. */
 export function about (cmd: Command, description: string, ...examples: string[]): Command {

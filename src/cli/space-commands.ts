@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { CliError } from './client.ts'
 import { parseDuration } from './duration.ts'
-import { about, api, enc, out } from './program.ts'
+import { about, api, enc, out, shown } from './program.ts'
 import { readValueFile } from './value-file.ts'
 
 /**
@@ -28,7 +28,7 @@ function addSpaces (program: Command): void {
     .action(async () => {
       type SpaceInfo = { id: string, name: string, role: string | null, members: number }
       const r = await api().call('GET', '/v1/spaces') as SpaceInfo[]
-      const line = (s: SpaceInfo): string => `${s.id}  ${s.name}  ${s.role ?? 'joining'}  ${s.members} members`
+      const line = (s: SpaceInfo): string => `${s.id}  ${shown(s.name)}  ${s.role ?? 'joining'}  ${s.members} members`
       out(r, () => r.map(line).join('\n') || 'no spaces')
     })
   about(space.command('invite <space>'), 'a token that lets another node join the space (give it privately)',
@@ -55,7 +55,7 @@ function addSpaces (program: Command): void {
       const body = { token, waitMs, ...(o.as === undefined ? {} : { as: o.as }) }
       const r = await api().call('POST', '/v1/join', body, waitMs + 30_000) as Joined
       const deployment = r.deployment.startsWith('not') ? `; the deployment's status space: ${r.deployment}` : ''
-      out(r, () => `joined space ${r.name} (${r.id}) as ${r.role}${deployment}`)
+      out(r, () => `joined space ${shown(r.name)} (${r.id}) as ${r.role}${deployment}`)
     })
   about(space.command('leave <space>'), 'stop holding a space here: no more syncing, its data leaves this node\'s ' +
     'store; a folder bound to it stops syncing and its files stay', 'space leave team', 'space leave team --force')
@@ -73,7 +73,7 @@ function addSpaces (program: Command): void {
       const told = r.toldMembers === 0
         ? '; no connected member was told'
         : `; ${r.toldMembers} connected member${r.toldMembers === 1 ? ' was' : 's were'} told`
-      out(r, () => `left space ${r.name} (${r.id})${folder}${invites}${told}`)
+      out(r, () => `left space ${shown(r.name)} (${r.id})${folder}${invites}${told}`)
     })
 }
 

@@ -1,4 +1,5 @@
 import { CodecError } from './errors.ts'
+import { printable } from './printable.ts'
 
 /**
  * Field readers for decoded DAG-CBOR. Each one checks type and range and
@@ -15,7 +16,8 @@ export function map (v: unknown, path: string, keys: readonly string[]): CborMap
   const isMap = v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)
   if (!isMap) throw invalid(path, 'expected a map')
   for (const k of Object.keys(v)) {
-    if (!keys.includes(k)) throw invalid(`${path}.${k}`, 'unknown field')
+    // Quoted cut and printable: a peer's key of megabytes was kept whole in every misbehaviour record naming it.
+    if (!keys.includes(k)) throw invalid(`${path}.${printable(k, 40)}`, 'unknown field')
   }
   return v as CborMap
 }

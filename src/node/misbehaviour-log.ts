@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { printable } from '../codec/printable.ts'
 
 export interface MisbehaviourRecord {
   peer: string
@@ -14,7 +15,7 @@ export interface MisbehaviourRecord {
 const MISBEHAVIOUR_LOG_MAX = 1000
 /** The file on disk is rotated past this size; one older file is kept (so at most twice this on disk). */
 const FILE_MAX_BYTES = 256 * 1024
-/** A reason is cut to this length on disk (it may quote what a peer sent). */
+/** A reason is cut to this length (it may quote what a peer sent). */
 const REASON_MAX_CHARS = 200
 const MISBEHAVIOUR_FILE = 'misbehaviour.jsonl'
 
@@ -48,8 +49,8 @@ export class MisbehaviourLog {
   }
 
   add (rec: MisbehaviourRecord): void {
-    this.#keep(rec)
-    if (this.#file !== undefined) this.#append(this.#file, { ...rec, reason: rec.reason.slice(0, REASON_MAX_CHARS) })
+    const kept = this.#keep(rec)
+    if (this.#file !== undefined) this.#append(this.#file, kept)
   }
 
   /** The last few worth reporting to the deployment: misbehaviour, and disconnections that cost points. */
@@ -58,9 +59,12 @@ export class MisbehaviourLog {
       .map(m => ({ peer: m.peer, reason: m.reason, points: m.points, atMs: m.atMs }))
   }
 
-  #keep (rec: MisbehaviourRecord): void {
-    this.records.push(rec)
+  /** Kept with its reason cut and printable, in memory as on disk: a reason may quote what a peer sent. */
+  #keep (rec: MisbehaviourRecord): MisbehaviourRecord {
+    const kept = { ...rec, reason: printable(rec.reason, REASON_MAX_CHARS) }
+    this.records.push(kept)
     if (this.records.length > MISBEHAVIOUR_LOG_MAX) this.records.shift()
+    return kept
   }
 
   #append (file: string, rec: MisbehaviourRecord): void {

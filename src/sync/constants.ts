@@ -56,6 +56,11 @@ export const SCORE = {
 
 /** Past this score the link is ended and the peer refused for BAN_MS. */
 export const SCORE_LIMIT = 100
+/**
+ * A misbehaviour reason, as SyncCore.penalize keeps it: it may quote what the peer sent, so it is cut and made
+ * printable (codec/printable.ts) before it goes anywhere (events, logs, the CLI, reports).
+ */
+export const REASON_CHARS_MAX = 200
 export const BAN_MS = 10 * 60_000
 /** Bans remembered at once (a ban costs a new identity nothing to earn). */
 export const BANNED_MAX = 10_000

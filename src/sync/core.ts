@@ -1,4 +1,6 @@
-import { ACL_TYPES, cidFromBytes, compareClocks, decodeEntry, fromHex } from '../codec/index.ts'
+import {
+  ACL_TYPES, cidFromBytes, compareClocks, decodeEntry, fromHex, printable, REASON_BYTES_MAX
+} from '../codec/index.ts'
 import type { Body, Clock, Entry, SignedBytes, StatusHead } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, spaceKeyOf } from '../ids/index.ts'
@@ -6,7 +8,7 @@ import { emptyResult, PENDING_BYTES_MAX, PENDING_BYTES_PER_PEER_MAX, SpaceError 
 import type { IngestResult, ReleasedFault, SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import { ClaimBudget, CLAIMS_PER_PEER_MAX } from './claims.ts'
-import { PENDING_RETRY_MS, SCORE } from './constants.ts'
+import { PENDING_RETRY_MS, REASON_CHARS_MAX, SCORE } from './constants.ts'
 import { asFeedKey, feedKey } from './keys.ts'
 import type { FeedKey } from './keys.ts'
 import { Membership } from './membership.ts'
@@ -346,12 +348,14 @@ export class SyncCore {
   }
 
   /** Scored (score.ts); past the limit: `bye`, banned for BAN_MS, disconnected. */
-  penalize (session: Session, points: number, reason: string, nowMs: number): void {
+  penalize (session: Session, points: number, said: string, nowMs: number): void {
+    const reason = printable(said, REASON_CHARS_MAX)
     session.score.add(points, reason, nowMs)
     const score = session.score.value(nowMs)
     this.events.push({ type: 'misbehaviour', peer: session.peer, reason, points, score })
     if (!session.score.exceeded(nowMs)) return
-    const bye = `misbehaviour score ${Math.round(score)}: ${reason}`.slice(0, 200)
+    // At most 3 UTF-8 bytes a UTF-16 unit: within what a peer's decoder takes (REASON_BYTES_MAX).
+    const bye = printable(`misbehaviour score ${Math.round(score)}: ${reason}`, Math.floor(REASON_BYTES_MAX / 3))
     this.send([{ peer: session.peer, msg: { m: 'bye', reason: bye } }])
     this.bans.ban(session.peer, nowMs)
     this.events.push({ type: 'disconnect', peer: session.peer, reason })

@@ -1,4 +1,5 @@
 import { toHex, TIME_MS_MAX } from '../codec/index.ts'
+import { printable } from '../codec/printable.ts'
 import { peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
 import { isAuthorKey, keyBytes } from '../ids/index.ts'
 import { PERIOD_MAX_MS } from './period.ts'
@@ -96,13 +97,8 @@ const addrText = (v: unknown): v is string =>
 
 const int = (n: number): number => Number.isFinite(n) ? Math.max(0, Math.round(n)) : 0
 const text = (s: string): string => s.length <= REPORT_LIMITS.text ? s : s.slice(0, REPORT_LIMITS.text - 1) + '…'
-/**
- * A peer's text as we show it: control characters (terminal escapes, line
- * breaks that forge lines in `samepage net`) and bidirectional overrides
- * (text that reads other than it is) become U+FFFD, then the length cap.
- */
-const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
-const safeText = (s: string): string => text(s.replace(UNSAFE_TEXT, '\ufffd')).toWellFormed()
+/** A peer's text as we show it (codec/printable.ts), within the report's length cap. */
+const safeText = (s: string): string => printable(s, REPORT_LIMITS.text)
 /** A round trip longer than this is not a measurement. */
 const RTT_MAX_MS = 600_000
 /** Temperatures in tenths of °C a sensor can report; anything else is a bad field. */

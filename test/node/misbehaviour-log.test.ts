@@ -68,3 +68,13 @@ test('a line torn by a crash is cut at the next start; the lines before it and a
   fs.appendFileSync(path.join(dir, FILE), '{"peer":1}\nnot json\n')
   assert.deepEqual(new MisbehaviourLog(dir).records, [record(1), record(2), record(3)])
 }))
+
+test('a reason is kept cut and printable, in memory as on disk (it may quote what a peer sent)', withDir(dir => {
+  const log = new MisbehaviourLog(dir)
+  log.add(record(1, `garbage: \u001b[2J${'k'.repeat(10_000)}`))
+  const kept = log.records[0]?.reason ?? ''
+  assert.ok(kept.length <= 200 && kept.startsWith('garbage: \ufffd[2Jkkk') && kept.endsWith('…'), kept.slice(0, 40))
+  const onDisk = JSON.parse(fs.readFileSync(path.join(dir, FILE), 'utf8').trim()) as MisbehaviourRecord
+  assert.equal(onDisk.reason, kept)
+  assert.deepEqual(new MisbehaviourLog(dir).records.map(r => r.reason), [kept])
+}))

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { decodeEntry, decodeMessage, encodeMessage, RUN_BYTES_MAX, RUN_ENTRIES_MAX } from '../../src/codec/index.ts'
+import { decodeEntry, decodeMessage, encodeCbor, encodeMessage, RUN_BYTES_MAX, RUN_ENTRIES_MAX } from '../../src/codec/index.ts'
 import { SpaceReplica, signEntry } from '../../src/space/index.ts'
 import { MemoryStore } from '../../src/store/index.ts'
 import { REQUEST_TIMEOUT_MS, WANT_WINDOW_BYTES, WANT_WINDOW_ENTRIES, SCORE_LIMIT, SCORE } from '../../src/sync/index.ts'
@@ -131,6 +131,23 @@ describe('sync engine', () => {
     assert.equal(wire.count('bye', B, A), 1)
     assert.equal(A.engine.isConnected(B.name), false)
     assert.equal(A.engine.connect(B.name, wire.nowMs), false, 'refused while banned')
+  })
+
+  test('garbage that quotes what it sent (a map key of a megabyte, with terminal escapes): the reason is short and printable', () => {
+    // The codec's error named the unknown key whole; every misbehaviour record kept it (a node held ~760 MB from 20
+    // strangers of 4 frames each, a review's probe), and `samepage misbehaviour` printed its escapes raw.
+    const [o, b] = [seededKey('e4b', 'owner'), seededKey('e4b', 'b')]
+    const { stores } = setup(o, [b])
+    const wire = new Wire(T0 + 10)
+    const A = wire.add(o, stores[0])
+    const B = wire.add(b, stores[1])
+    wire.connect(A, B)
+    const key = `\u001b]0;pwned\u0007\nDISCONNECTED forged${'x'.repeat(1_000_000)}`
+    wire.inject(B, A, encodeCbor({ m: 'bye', [key]: 1 }))
+    const reasons = A.events.flatMap(e => e.type === 'misbehaviour' ? [e.reason] : [])
+    assert.equal(reasons.length, 1)
+    assert.match(reasons[0] as string, /^garbage: INVALID_FIELD: message\.\uFFFD\]0;pwned\uFFFD\uFFFDDISCONNECTED forgedx+…: unknown field$/)
+    assert.ok((reasons[0] as string).length <= 200)
   })
 
   test('a node that is not a member is served nothing', () => {
