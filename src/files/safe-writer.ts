@@ -210,8 +210,14 @@ export async function writeFileVersion (
       const [hash, size] = version.chunks[i] as FileChunk
       const bytes = await sources.fetch(hash, size, i)
       try {
-        if (lengthOf(bytes) !== size || (sources.fetchVerifies !== true && !sameHash(bytes, hash))) {
-          const name = Buffer.from(hash).toString('hex').slice(0, 16)
+        const name = Buffer.from(hash).toString('hex').slice(0, 16)
+        // Bytes that hash right but are not the size the record says: the record is wrong (its writer's doing), the
+        // peer that served them is not.
+        if (lengthOf(bytes) !== size) {
+          throw new ChunkMismatchError(i, 'fetch', `chunk ${i} (${name}…) is ${lengthOf(bytes)} bytes; the record ` +
+            `says ${size}`)
+        }
+        if (sources.fetchVerifies !== true && !sameHash(bytes, hash)) {
           throw new ChunkMismatchError(i, 'fetch',
             `chunk ${i} (${name}…) arrived with bytes that do not match its hash`)
         }

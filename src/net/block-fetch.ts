@@ -268,19 +268,15 @@ export class BlockFetch implements ChunkFetcher {
   }
 
   /**
-   * Hashed before anything else sees the bytes. A chunk no writer needs any more (a late copy) is judged by its hash
-   * alone, and not kept: honest late copies are not blamed.
+   * Hashed before anything else sees the bytes: judged by the hash alone. Bytes that hash right are the chunk, whatever
+   * size a record claimed for it (a writer's record may lie; the peer that serves the real chunk is honest, and each
+   * writer checks the length against its own record). A chunk no writer needs any more (a late copy) is not kept:
+   * honest late copies are not blamed.
    */
   #judge (peer: string, hex: string, answer: string | Uint8Array | readonly Uint8Array[]): void {
     if (typeof answer === 'string') { this.#answered(peer, hex, answer, false, null); return }
     const pieces = answer instanceof Uint8Array ? [answer] : answer
-    const size = this.#sizes.get(hex)
     const length = lengthOf(pieces)
-    if (size !== undefined && length !== size) {
-      this.#answered(peer, hex, 'bytes', false, null)
-      if (answer instanceof Uint8Array) receivedBuffers.giveBack(answer)
-      return
-    }
     // BlockLink reads a chunk into a received buffer (received-buffers.ts); pieces from elsewhere are copied into one.
     const wanted = !this.#closed && this.#wanted.has(hex)
     const bytes = answer instanceof Uint8Array ? answer : wanted ? receivedCopy(pieces, length) : null

@@ -67,6 +67,20 @@ describe('block fetch', { timeout: 60_000 }, () => {
     assert.deepEqual(blamed, ['liar'])
     good.close()
   })
+
+  test('a record that names a real chunk with another size: the peer that serves the chunk is not blamed', async () => {
+    // A writer recorded a file as [[H, 1]], H a real chunk of several KiB: honest peers answered its bytes, and each
+    // judged the other's answer corrupt by its length alone, up to a ban (a review's probe). The bytes are the chunk
+    // (they hash right); the writer, whose record says 1 byte, refuses them itself (safe-writer.ts).
+    const bytes = crypto.randomBytes(50_000)
+    const [hash] = chunkOf(bytes)
+    const blamed: string[] = []
+    const fetch = new BlockFetch({ space: 's', peers: ['honest'], link: async () => fakeLink(async () => bytes), onCorrupt: p => blamed.push(p), stallMs: 60_000 })
+    fetch.plan([[hash, 1]])
+    assert.equal((await fetch.get(hash, 1)).length, 50_000)
+    assert.deepEqual(blamed, [])
+    fetch.close()
+  })
 })
 
 test('a chunk asked for after the fetcher closed is refused at once, not waited for (a folder\'s stop awaits its pass)',
