@@ -1,4 +1,4 @@
-import { sha256 } from '../codec/index.ts'
+import { FILE_CHUNK_BYTES_MAX, sha256 } from '../codec/index.ts'
 
 /**
  * Content-defined chunking, FastCDC style (Xia et al., USENIX ATC 2016): a
@@ -36,8 +36,8 @@ const BIG_AVG_BYTES = 256 * 1024
  * (space/file-versions.ts).
  */
 const CHUNKS_AIMED = 65_536
-/** So that no chunk is over 16 MiB (one block message). */
-export const AVG_BYTES_MAX = 4 * 1024 * 1024
+/** So that no chunk is over FILE_CHUNK_BYTES_MAX, 16 MiB (one block message; a record that names more is refused). */
+export const AVG_BYTES_MAX = FILE_CHUNK_BYTES_MAX / 4
 
 /**
  * The chunk sizes for a file of `size` bytes: 64 KiB on average up to

@@ -10,6 +10,8 @@ export const KEY_BYTES_MAX = 1024 // a kv key
 export const NAME_BYTES_MAX = 256 // a space, counter or folder name
 export const PATH_BYTES_MAX = 4096 // a file's path in a shared folder (Linux's PATH_MAX)
 export const FILE_CHUNKS_MAX = 1500 // chunk refs in one record: a file record inline, or one file.part of a bigger file
+/** A chunk's size in a record that arrives: the chunker's largest (blocks/chunker.ts), which is one block message. */
+export const FILE_CHUNK_BYTES_MAX = 16 * 1024 * 1024
 export const FILE_PARTS_MAX = 1024 // file.part positions a file record lists: 1.5 million chunks
 /** The most chunks a file may have: FILE_PARTS_MAX full parts. */
 export const FILE_CHUNKS_LIMIT = FILE_CHUNKS_MAX * FILE_PARTS_MAX

@@ -90,6 +90,8 @@ export class ChunkMismatchError extends SamepageError<'CHUNK_MISMATCH'> {
 }
 
 const FLUSH_EVERY_BYTES = 64 * 1024 * 1024
+/** A resumed chunk is read back and hashed in windows of this (regionMatches). */
+const RESUME_WINDOW_BYTES = 1024 * 1024
 /**
  * Chunks of one file asked of `fetch` and not yet written, in bytes: on a disk slower than the network a file's
  * arrived chunks wait for their writes, and asked all at once they were the whole file in memory (the fetcher's window
@@ -308,17 +310,32 @@ async function eachBounded (
   if (failed !== undefined) throw failed.reason
 }
 
+/**
+ * Whether the part file holds the chunk at `offset`, read and hashed a window at a time: the size is what a record
+ * claims, never allocated whole (a record stored before FILE_CHUNK_BYTES_MAX may claim gigabytes).
+ */
 async function regionMatches (
   handle: FsFileHandle,
   offset: number,
   size: number,
   hash: Uint8Array
 ): Promise<boolean> {
-  const buf = Buffer.allocUnsafe(size)
-  const { bytesRead } = await handle.read(buf, 0, size, offset)
-  if (bytesRead !== size) return false
-  const [digest] = (await hashRanges(buf, [[0, size]])).digests
-  return digest !== undefined && bytesEqual(digest, hash)
+  const window = Buffer.allocUnsafe(Math.min(size, RESUME_WINDOW_BYTES))
+  if (size <= window.length) {
+    const { bytesRead } = await handle.read(window, 0, size, offset)
+    if (bytesRead !== size) return false
+    const [digest] = (await hashRanges(window, [[0, size]])).digests
+    return digest !== undefined && bytesEqual(digest, hash)
+  }
+  const h = crypto.createHash('sha256')
+  for (let at = 0; at < size;) {
+    const n = Math.min(window.length, size - at)
+    const { bytesRead } = await handle.read(window, 0, n, offset + at)
+    if (bytesRead !== n) return false
+    h.update(window.subarray(0, n))
+    at += n
+  }
+  return bytesEqual(h.digest(), hash)
 }
 
 /** The pieces past the first `n` bytes (a short write's rest). */

@@ -9,7 +9,7 @@ import {
   CodecError, codecReason, isCodecError, encodeCbor, toHex, fromHex, cidOf,
   encodeUnsignedEntry, decodeEntry, comparePositions, compareClocks, POSITION_MAX, GRANTABLE_ROLES,
   encodeGenesis, decodeMessage, encodeMessage,
-  ENTRY_BYTES_MAX, KEY_BYTES_MAX, NAME_BYTES_MAX, CLOCK_COUNTER_MAX, INVITE_USES_MAX
+  ENTRY_BYTES_MAX, FILE_CHUNK_BYTES_MAX, KEY_BYTES_MAX, NAME_BYTES_MAX, CLOCK_COUNTER_MAX, INVITE_USES_MAX
 } from '../../src/codec/index.ts'
 import type { Body, BodyType, UnsignedEntry, CodecErrorCode } from '../../src/codec/index.ts'
 
@@ -96,6 +96,20 @@ test('file records: paths a receiver could not use, and sizes that do not add up
     const body = { ...file, ...change }
     assert.throws(() => encodeUnsignedEntry(unsigned(body)), (err: Error) => err.message.includes(detail), JSON.stringify(change))
   }
+})
+
+test('a chunk past FILE_CHUNK_BYTES_MAX (the chunker\'s largest) is refused as it arrives, read as stored', () => {
+  // A writer reads and hashes what a record claims for a chunk it resumes: a record of a 768 MiB chunk made a
+  // receiver allocate 768 MiB at every pass (a review's probe).
+  const record = (n: number): Uint8Array => rawEntry({}, {
+    t: 'file', path: 'x.bin', size: n, mode: 0o644, mtimeMs: T0, deleted: false, supersedes: [], chunks: [[hash(8), n]]
+  })
+  assert.equal(decodeEntry(record(FILE_CHUNK_BYTES_MAX), SIG).body.t, 'file')
+  rejectsEntry(record(FILE_CHUNK_BYTES_MAX + 1), 'INVALID_FIELD', 'entry.b.chunks[0][1]')
+  assert.equal(decodeEntry(record(FILE_CHUNK_BYTES_MAX + 1), SIG, false).body.t, 'file')
+  const part = rawEntry({}, { t: 'file.part', chunks: [[hash(8), FILE_CHUNK_BYTES_MAX + 1]] })
+  rejectsEntry(part, 'INVALID_FIELD', 'entry.b.chunks[0][1]')
+  assert.equal(decodeEntry(part, SIG, false).body.t, 'file.part')
 })
 
 test('a valid entry of every body type round-trips, fields and bytes', () => {
