@@ -83,7 +83,9 @@ function asScanned (loc: ChunkLocation, bytes: Uint8Array, hashHex: string): boo
 export class ChunkIndex {
   readonly #root: string
   readonly #fs: FolderFs
-  readonly #where = new Map<string, ChunkLocation[]>()
+  /** Per chunk hash, its locations by offset and path: one file may hold a chunk many times (a record of 80,000 copies
+   * of one chunk cost a findIndex over them all for each: minutes of a blocked main thread). */
+  readonly #where = new Map<string, Map<string, ChunkLocation>>()
   /** In order of last use: the first is the least recently read. */
   readonly #open = new Map<string, OpenFile>()
   /**
@@ -142,11 +144,10 @@ export class ChunkIndex {
     for (let i = 0; i < stat.chunks.length; i++) {
       const [hash, size] = stat.chunks[i] as FileChunk
       const key = toHex(hash)
-      let list = this.#where.get(key)
-      if (list === undefined) this.#where.set(key, list = [])
-      const at = list.findIndex(l => l.path === p && l.offset === offset)
-      const loc = { path: p, offset, size, stat, check: stat.checks?.[i] }
-      if (at < 0) list.push(loc); else list[at] = loc
+      let locations = this.#where.get(key)
+      if (locations === undefined) this.#where.set(key, locations = new Map())
+      // An earlier indexing's location of the same place is replaced where it stood (read in the same order).
+      locations.set(`${offset}/${p}`, { path: p, offset, size, stat, check: stat.checks?.[i] })
       offset += size
     }
   }
@@ -161,7 +162,7 @@ export class ChunkIndex {
    * writer's reused buffers), asked only once a file holds a chunk of that size.
    */
   async read (hashHex: string, size?: number, alloc?: (size: number) => Uint8Array): Promise<Uint8Array | null> {
-    for (const loc of this.#where.get(hashHex) ?? []) {
+    for (const loc of this.#where.get(hashHex)?.values() ?? []) {
       if (size !== undefined && loc.size !== size) continue
       const bytes = await this.#readRegion(loc, alloc)
       if (bytes !== null) return bytes
@@ -179,7 +180,7 @@ export class ChunkIndex {
   async serve (hashHex: string): Promise<Uint8Array | 'changed' | null> {
     const locations = this.#where.get(hashHex)
     if (locations === undefined) return null
-    for (const loc of [...locations]) {
+    for (const loc of locations.values()) {
       const bytes = await this.#readRegion(loc, takeServedBuffer)
       if (bytes !== null && asScanned(loc, bytes, hashHex)) return bytes
       // Seen by nothing but the check: the buffer is free again.
