@@ -105,6 +105,9 @@ describe('chunk index: serve only what is as scanned', { timeout: 60_000 }, () =
       assert.deepEqual(onMainThread, [], 'a cold file goes through the thread pool')
 
       fs.writeFileSync(path.join(root, 'warm.bin'), crypto.randomBytes(256 * 1024))
+      // Within the millisecond of the first write, its stat would be the same (a loaded machine failed this test).
+      const later10s = new Date(fs.statSync(path.join(root, 'warm.bin')).mtimeMs + 10_000)
+      fs.utimesSync(path.join(root, 'warm.bin'), later10s, later10s)
       const next = await scanFolder(root, { previous: new Map(unchanged.files.map(f => [f.path, f])) })
       assert.deepEqual([...next.read], ['warm.bin'])
       index.rebuild(next.files, next.read)
