@@ -1,3 +1,5 @@
+import { PATH_SEGMENTS_MAX } from './limits.ts'
+
 /**
  * The paths a file record may name: the same rule on every node, whether it records a file, takes a record from a
  * peer, or writes the file.
@@ -11,12 +13,14 @@ export const FOLDER_WORK_AREA = '.samepage'
  * empty, '.' or '..' segment, no NUL or backslash, in Unicode NFC (so two
  * systems spelling the same name differently name the same file), and not
  * in the work area `.samepage/` in any case (a case-insensitive file system
- * would take `.SamePage/x` for it).
+ * would take `.SamePage/x` for it), and at most PATH_SEGMENTS_MAX levels deep.
  */
 export function filePathProblem (path: string): string | null {
   const form = pathFormProblem(path)
   if (form !== null) return form
   if (inWorkArea(path)) return `names the work area ${FOLDER_WORK_AREA}/, which is never synced`
+  const segments = path.split('/').length
+  if (segments > PATH_SEGMENTS_MAX) return `${segments} levels deep; at most ${PATH_SEGMENTS_MAX} are shared`
   return null
 }
 

@@ -1,4 +1,4 @@
-import path from 'node:path'
+import { withPathsBelow } from './path-sets.ts'
 
 /**
  * A file and a directory at one path (decision 19), decided from the set of
@@ -19,11 +19,5 @@ import path from 'node:path'
 interface LaidOutFile { readonly path: string, readonly current: { readonly deleted: boolean } }
 
 export function shadowedPaths (files: Iterable<LaidOutFile>): Set<string> {
-  const all = [...files]
-  const dirs = new Set<string>()
-  for (const f of all) {
-    if (f.current.deleted) continue
-    for (let d = path.posix.dirname(f.path); d !== '.' && !dirs.has(d); d = path.posix.dirname(d)) dirs.add(d)
-  }
-  return new Set(all.filter(f => !f.current.deleted && dirs.has(f.path)).map(f => f.path))
+  return withPathsBelow([...files].filter(f => !f.current.deleted).map(f => f.path))
 }

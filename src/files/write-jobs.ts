@@ -16,6 +16,7 @@ import { sameStat } from './versions.ts'
 import { partPath, writeFileVersion } from './safe-writer.ts'
 import { linkInPath } from './safe-path.ts'
 import type { ScannedFile } from './scanner.ts'
+import { newDirectories } from './path-sets.ts'
 
 /**
  * The writers of a pass: the jobs the planner made (files and conflict
@@ -32,6 +33,8 @@ import type { ScannedFile } from './scanner.ts'
 const WRITERS = 32
 /** File system probes at once before a pass writes (dropHopeless). */
 const PROBES = 16
+/** What a directory takes on disk, at least, on ext4, XFS and most file systems (its first block). */
+const DIRECTORY_BYTES = 4096
 
 /**
  * Jobs that cannot succeed now are not started, so that a retry does not
@@ -55,9 +58,12 @@ export async function dropHopeless (
   }
   const probes = await probeTargets(state, jobs)
   const kept: WriteJob[] = []
+  // The directories a job may make count too, each once a pass: records of empty files at deep paths made a receiver
+  // create 32,739 directories (128 MiB) that no free-space check counted (a review's probe).
+  const dirs = newDirectories(jobs.map(j => j.path))
   for (const [k, job] of jobs.entries()) {
     const { there, link } = probes[k] as TargetProbe
-    const size = job.version.size
+    const size = job.version.size + DIRECTORY_BYTES * (dirs[k] as number)
     let error: string | null = null
     if (job.version.problem !== undefined) error = `waiting: ${job.version.problem}`
     else if (link !== null) error = `not written: ${link}`

@@ -9,7 +9,7 @@ import {
   CodecError, codecReason, isCodecError, encodeCbor, toHex, fromHex, cidOf,
   encodeUnsignedEntry, decodeEntry, comparePositions, compareClocks, POSITION_MAX, GRANTABLE_ROLES,
   encodeGenesis, decodeMessage, encodeMessage,
-  ENTRY_BYTES_MAX, FILE_CHUNK_BYTES_MAX, KEY_BYTES_MAX, NAME_BYTES_MAX, CLOCK_COUNTER_MAX, INVITE_USES_MAX
+  ENTRY_BYTES_MAX, FILE_CHUNK_BYTES_MAX, PATH_SEGMENTS_MAX, KEY_BYTES_MAX, NAME_BYTES_MAX, CLOCK_COUNTER_MAX, INVITE_USES_MAX
 } from '../../src/codec/index.ts'
 import type { Body, BodyType, UnsignedEntry, CodecErrorCode } from '../../src/codec/index.ts'
 
@@ -88,6 +88,7 @@ test('file records: paths a receiver could not use, and sizes that do not add up
     [{ path: 'a//b' }, 'segment ""'],
     [{ path: 'a\\b' }, 'backslash'],
     [{ path: 'e\u0301t\u00e9' }, 'NFC'],
+    [{ path: Array.from({ length: PATH_SEGMENTS_MAX + 1 }, () => 'd').join('/') }, `${PATH_SEGMENTS_MAX + 1} levels deep`],
     [{ size: 70_001 }, 'do not add up'],
     [{ deleted: true }, 'no chunks'],
     [{ mode: 0o10000 }, '']
@@ -96,6 +97,8 @@ test('file records: paths a receiver could not use, and sizes that do not add up
     const body = { ...file, ...change }
     assert.throws(() => encodeUnsignedEntry(unsigned(body)), (err: Error) => err.message.includes(detail), JSON.stringify(change))
   }
+  const deepest = { ...file, path: Array.from({ length: PATH_SEGMENTS_MAX }, () => 'd').join('/') }
+  assert.equal(decodeEntry(encodeUnsignedEntry(unsigned(deepest)), SIG).body.t, 'file', 'PATH_SEGMENTS_MAX levels are shared')
 })
 
 test('a chunk past FILE_CHUNK_BYTES_MAX (the chunker\'s largest) is refused as it arrives, read as stored', () => {

@@ -43,6 +43,19 @@ describe('a full disk', () => {
     assert.match(f.errors()['big.bin'] ?? '', /^not written: the disk is full.*: it needs 614400 bytes, 409600 are free$/)
   })
 
+  test('the directories a file needs count: an empty file 102 levels deep needs 101 of them', async () => {
+    // Records of empty files at deep paths made a receiver create 32,739 directories (128 MiB), counted by no check
+    // of free space (a review's probe). A directory takes a block (4 KiB) on most file systems.
+    const disk = new MemoryDisk()
+    disk.freeBytes = 100 * 4096
+    const f = await fakeFolder(disk, disk.fs, '/f')
+    const deep = Array.from({ length: 101 }, (_, i) => `d${i}`).join('/') + '/empty.txt'
+    await f.theirs(deep, '')
+    await f.sync.sync()
+    assert.equal(disk.vol.existsSync('/f/d0'), false, 'no directory made')
+    assert.match(f.errors()[deep] ?? '', /^not written: the disk is full.*: it needs 413696 bytes, 409600 are free$/)
+  })
+
   test('a write that would eat into the store\'s reserve is not started either, and says how to change it', async () => {
     const disk = new MemoryDisk()
     disk.freeBytes = 54 * 1024 * 1024
