@@ -180,6 +180,21 @@ async function partFilesOf (state: PassState, jobs: readonly WriteJob[]): Promis
   return parts.map(p => path.dirname(p) === dir && names.has(path.basename(p)))
 }
 
+/**
+ * Part files of versions this pass no longer wants written (superseded, deleted, or a path now ignored) are removed:
+ * kept for a resume that never comes, they held their room for good (a writer's record of 1,500 chunks the receiver
+ * copied locally, then superseded, left 96 MiB in the work area; a review's probe). A part of a wanted version stays,
+ * written or failed: its job is in `planned`.
+ */
+export async function removeStaleParts (state: PassState, planned: readonly WriteJob[]): Promise<void> {
+  const dir = path.dirname(partPath(state.root, 'x'))
+  const wanted = new Set(planned.map(j => path.basename(partPath(state.root, j.version.id))))
+  for (const name of await listedNames(state, dir) ?? []) {
+    if (!name.endsWith('.part') || wanted.has(name)) continue
+    await state.fs.rm(path.join(dir, name), { force: true }).catch(() => {})
+  }
+}
+
 /** The names in directory `dir`: none when it is not there (or not a directory), null when it cannot be listed. */
 async function listedNames (state: PassState, dir: string): Promise<Set<string> | null> {
   try {

@@ -1,5 +1,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import crypto from 'node:crypto'
+import { toHex } from '../../src/codec/index.ts'
 import { MemoryDisk } from './fake-fs.ts'
 import { fakeFolder, ME, THEM } from './fake-folder.ts'
 
@@ -71,5 +73,21 @@ describe('a pass on the fake disk', () => {
     await recv.sync.sync()
     assert.equal(disk.vol.existsSync('/send/in.txt'), false, 'send-only did not write it')
     assert.equal(disk.vol.readFileSync('/recv/in.txt', 'utf8'), 'arrives', 'receive-only did')
+  })
+
+  test('a part file kept for a resume goes once its version is no longer wanted (superseded by a deletion)', async () => {
+    // A writer's record of chunks the receiver copied locally, then one nobody has, then a deletion superseding it:
+    // the part file, kept for the resume, stayed for good (96 MiB in a review's probe), and a writer could repeat it.
+    const disk = new MemoryDisk()
+    const f = await fakeFolder(disk, disk.fs, '/f')
+    const id = await f.theirs('big.bin', crypto.randomBytes(1024 * 1024), { mtimeMs: T })
+    const last = f.space.versions.get(id)?.chunks.at(-1)
+    f.net.held.delete(toHex(last?.[0] as Uint8Array))
+    await f.sync.sync()
+    assert.match(f.errors()['big.bin'] ?? '', /^waiting: /)
+    assert.equal(disk.vol.readdirSync('/f/.samepage/tmp').length, 1, 'kept for the resume')
+    f.space.add(THEM, { path: 'big.bin', size: 0, mode: 0o644, mtimeMs: T + 1, deleted: true, supersedes: [Buffer.from(id, 'hex')], chunks: [] })
+    await f.sync.sync()
+    assert.deepEqual(disk.vol.readdirSync('/f/.samepage/tmp'), [])
   })
 })
