@@ -1,4 +1,4 @@
-import { decodeGenesis, fromHex, isCodecError } from '../codec/index.ts'
+import { decodeGenesis, fromHex, isCodecError, TIME_MS_MAX } from '../codec/index.ts'
 import type { GrantableRole, Role } from '../codec/index.ts'
 import { generateKeyPair, keyPairFromSeed, peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
@@ -87,9 +87,14 @@ export class MemberCommands {
     if (!Number.isSafeInteger(uses) || uses < 1) {
       throw new NodeError('BAD_INPUT', 'the uses of an invite must be a whole number of at least 1')
     }
+    const expiresMs = Date.now() + expiresInMs
+    // An invite that has expired when it is made is a token no one can use: refused, as a wrong number of uses is.
+    if (!Number.isSafeInteger(expiresInMs) || expiresInMs < 1 || expiresMs > TIME_MS_MAX) {
+      throw new NodeError('BAD_INPUT', 'how long an invite is valid must be a whole number of milliseconds from 1 ' +
+        `to ${TIME_MS_MAX - Date.now()} (give --expires as 7d, 12h or 30m)`)
+    }
     checkInvite(replica, this.#me, role)
     const inviteKey = generateKeyPair()
-    const expiresMs = Date.now() + expiresInMs
     const entry = this.#init.writes.write(replica, { t: 'invite', key: inviteKey.publicKey, role, uses, expiresMs })
     const deployment = this.#deploymentInvite(uses, expiresMs)
     const addrs = this.#init.network.addrs()

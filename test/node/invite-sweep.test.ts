@@ -33,3 +33,18 @@ test('an expired invite is revoked by the node that issued it, and only that one
     await node.stop()
   }
 })
+
+test('an invite valid for no time, or past what a clock holds, is refused and names the fix; nothing is written', async () => {
+  const node = Node.open({ dir: path.join(root, 'refuser') })
+  try {
+    const { id } = node.createSpace('team')
+    const entries = node.space(id).vector().reduce((n, row) => n + row.count, 0)
+    for (const expiresInMs of [0, -60_000, 1.5, 9e15]) {
+      assert.throws(() => node.invite(id, 'writer', 1, expiresInMs),
+        (err: Error & { code?: string }) => err.code === 'BAD_INPUT' && /--expires as 7d/.test(err.message), String(expiresInMs))
+    }
+    assert.equal(node.space(id).vector().reduce((n, row) => n + row.count, 0), entries)
+  } finally {
+    await node.stop()
+  }
+})
