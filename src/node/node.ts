@@ -14,6 +14,7 @@ import { backupStore } from './backup.ts'
 import type { BackupResult } from './backup.ts'
 import { composeNode } from './compose.ts'
 import type { NodeOptions, NodeParts } from './compose.ts'
+import { dialGiven } from './dial.ts'
 import { lockDir } from './dir-lock.ts'
 import { NodeError } from './errors.ts'
 import { nodeHealth } from './health.ts'
@@ -131,7 +132,7 @@ export class Node extends EventEmitter<NodeEvents> {
 
   id (): ReturnType<NetworkView['id']> { return this.#parts.view.id() }
   peers (): PeerInfo[] { return this.#parts.view.peers() }
-  async dial (addr: string): Promise<void> { await this.#parts.network.dial(addr, true) }
+  async dial (addr: string): Promise<void> { await dialGiven(this.#parts.network, this.id().peerId, addr) }
   /** Whether members can dial this node, and the members it holds a relay slot at (net/reachability.ts). */
   reachability (): { status: Reachability, relays: string[] } { return this.#parts.network.reachability() }
   syncStats (): SyncStatsView { return this.#parts.view.syncStats() }
