@@ -189,7 +189,13 @@ function readReport (body: Readonly<Record<string, unknown>>): DecodedReport {
     bad(field)
     return '?'
   }
-  const id = (v: unknown, field: string): string => v instanceof Uint8Array ? toHex(v) : str(v, field)
+  // A space's key as bytes (fromHexOrText), else text: bytes of another length are a bad field, not 2 hex digits each.
+  const id = (v: unknown, field: string): string => {
+    if (!(v instanceof Uint8Array)) return str(v, field)
+    if (v.length === 32) return toHex(v)
+    bad(field)
+    return '?'
+  }
   if (body.v !== 1) bad('v')
   const ld = Array.isArray(body.ld) && body.ld.length === 3
     ? body.ld.map((l, i) => num(l, `ld[${i}]`) / 100)

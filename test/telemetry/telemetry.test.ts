@@ -82,6 +82,15 @@ describe('status report', () => {
     assert.ok(problems.length > 0 && problems.length <= 8)
     assert.ok(problems.includes('n'))
   })
+
+  test('a space id given as bytes is a key (32 bytes) or a bad field, never a hex string of any length', () => {
+    // 7,000 bytes became a 14,000-character id that /v1/net, the dashboard and peer exchange carried (a review's probe).
+    const big = new Uint8Array(7000)
+    const { report: r } = decodeReport({ v: 1, sp: [[big, 'n', 0, 0]], fo: [[big, 'n', 'idle', 0, 0, 0, 0, 0]] })
+    assert.deepEqual([r.spaces[0]?.id, r.folders[0]?.space], ['?', '?'])
+    const key = new Uint8Array(32).fill(7)
+    assert.equal(decodeReport({ v: 1, sp: [[key, 'n', 0, 0]] }).report.spaces[0]?.id, '07'.repeat(32))
+  })
 })
 
 describe('status period', () => {
