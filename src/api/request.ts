@@ -29,6 +29,19 @@ export function plainPath (target: string | undefined): string | undefined {
   return target
 }
 
+/**
+ * The path of a request target as it was sent, up to its query. Routed by its segments as they are: a URL's parser
+ * removes `.` and `..` segments (`%2E` too), so a key or space named `.` reached another call (`kv del . folder`
+ * stopped sharing space `kv`'s folder, and printed ok; a review's probe). Here `.` is a name like any other.
+ */
+export function targetPath (target: string | undefined): string {
+  const t = target ?? '/'
+  const end = t.search(/[?#]/)
+  const p = end < 0 ? t : t.slice(0, end)
+  if (!p.startsWith('/') || p.startsWith('//')) throw new ApiError('BAD_URL', 'the request target is not a URL path')
+  return p
+}
+
 /** The request's URL; a target that is no URL path at all (say `//[`) is the caller's error, not ours. */
 export function parseUrl (target: string | undefined): URL {
   try {

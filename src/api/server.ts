@@ -11,7 +11,7 @@ import type { NodeErrorCode } from '../node/index.ts'
 import { API_FILE } from './address.ts'
 import type { ApiAddress } from './address.ts'
 import { OK_ANSWER, toJson } from './json.ts'
-import { ApiError, parseUrl, plainPath, readJson } from './request.ts'
+import { ApiError, parseUrl, plainPath, readJson, targetPath } from './request.ts'
 import type { ApiOwnCode } from './request.ts'
 import { VERSION } from './version.ts'
 import { findOwnRoute, pathSegments } from './own-routes.ts'
@@ -212,7 +212,7 @@ export class ApiServer {
       const plain = plainPath(req.url)
       let parsed = plain === undefined ? parseUrl(req.url) : undefined
       const url = (): URL => (parsed ??= parseUrl(req.url))
-      const pathname = plain ?? url().pathname
+      const pathname = plain ?? targetPath(req.url)
       const segments = pathSegments(pathname)
       if (segments === undefined) throw new ApiError('BAD_URL', `the path has a malformed % escape: ${pathname}`)
       const own = findOwnRoute(method, segments)

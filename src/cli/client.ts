@@ -43,7 +43,7 @@ export class ApiClient {
     const json = body === undefined ? undefined : JSON.stringify(body)
     let res: Answer
     try {
-      res = await send(api.url + pathname, method, {
+      res = await send(api.url, pathname, method, {
         authorization: `Bearer ${api.token}`,
         ...(json === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) })
       }, json, timeoutMs)
@@ -134,10 +134,14 @@ interface Answer { readonly status: number, readonly text: string }
  * open to hold the process.
  */
 async function send (
-  url: string, method: string, headers: OutgoingHttpHeaders, body: string | undefined, timeoutMs: number
+  base: string, pathname: string, method: string, headers: OutgoingHttpHeaders, body: string | undefined,
+  timeoutMs: number
 ): Promise<Answer> {
+  // The path as it is, not through a URL: a URL's parser removes `.` and `..` segments (a key named `.`).
+  const { hostname, port } = new URL(base)
+  const to = { host: hostname.replace(/^\[|\]$/g, ''), port, path: pathname }
   return await new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers, agent: false, signal: AbortSignal.timeout(timeoutMs) }, res => {
+    const req = http.request({ ...to, method, headers, agent: false, signal: AbortSignal.timeout(timeoutMs) }, res => {
       const chunks: Buffer[] = []
       const status = res.statusCode ?? 0
       res.on('data', (chunk: Buffer) => { chunks.push(chunk) })

@@ -62,6 +62,31 @@ test('a malformed URL is 400 BAD_URL with a JSON error and no stack trace', asyn
   assert.equal((await raw(url, 'GET', '/v1/id', auth)).status, 200, 'and it still answers')
 })
 
+test('a key or space named "." or ".." is a name, routed as sent, never a step up the path', async t => {
+  // A URL's parser removes dot segments (%2E too): `kv del . folder` became DELETE /v1/spaces/kv/folder, stopped
+  // sharing another space's folder and printed ok; `kv get team .` answered the whole map (a review's probe).
+  const { node, url, auth } = await apiNode(t)
+  node.createSpace('team')
+  node.kvPut('team', 'other', 1)
+  const json = { ...auth, 'content-type': 'application/json' }
+  for (const [key, target] of [['.', '/v1/spaces/team/kv/.'], ['..', '/v1/spaces/team/kv/%2E%2E']] as const) {
+    const put = await new Promise<number>((resolve, reject) => {
+      const { hostname, port } = new URL(url)
+      const req = http.request({ hostname, port, method: 'PUT', path: target, headers: json, agent: false }, res => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode ?? 0))
+      })
+      req.on('error', reject)
+      req.end(JSON.stringify({ value: key }))
+    })
+    assert.equal(put, 200, target)
+    assert.deepEqual(JSON.parse((await raw(url, 'GET', target, auth)).body), { key, value: key })
+  }
+  assert.deepEqual([node.kvGet('team', '.').value, node.kvGet('team', '..').value], ['.', '..'])
+  const gone = await raw(url, 'GET', '/v1/spaces/./kv', auth)
+  assert.equal(errorOf(gone).code, 'UNKNOWN_SPACE', 'a space named "." is looked up, not dropped')
+})
+
 test('a 401 says how to authenticate: WWW-Authenticate: Bearer', async t => {
   const { url } = await apiNode(t)
   for (const target of ['/v1/id', '/metrics', '/dashboard', '/v1/openapi-nothing']) {
