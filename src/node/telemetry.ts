@@ -1,5 +1,6 @@
 import os from 'node:os'
-import { fromHex } from '../codec/index.ts'
+import { compareBytes, compareClocks, fromHex } from '../codec/index.ts'
+import type { SignedStatus } from '../codec/index.ts'
 import { peerIdOf } from '../identity/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
@@ -35,6 +36,8 @@ export interface NodeTelemetryInit {
 interface Known {
   readonly wallMs: number
   readonly counter: number
+  /** The record's id: between two of one clock, the higher is shown (the replica's own rule, space/ingest.ts). */
+  readonly id: Uint8Array
   readonly report: NodeReport
   readonly problems: readonly string[]
 }
@@ -81,7 +84,7 @@ export class NodeTelemetry {
   start (): void {
     for (const key of this.deployment.keys) {
       for (const s of this.#init.replica(key)?.statuses() ?? []) {
-        this.#learn(authorKeyOf(s.author), s.clock, s.body, true)
+        this.#learn(authorKeyOf(s.author), s, true)
       }
     }
     this.#publisher.start()
@@ -115,7 +118,7 @@ export class NodeTelemetry {
     if (from !== 'local') this.#statusStored++
     if (!this.deployment.has(space)) return
     const s = this.#init.replica(space)?.status(author)
-    if (s !== undefined) this.#learn(author, s.clock, s.body)
+    if (s !== undefined) this.#learn(author, s)
   }
 
   get periodMs (): number { return this.#publisher.periodMs }
@@ -142,17 +145,18 @@ export class NodeTelemetry {
     return buildNetworkMap(samples, peerIdOf(fromHex(this.#init.self)), nowMs)
   }
 
-  #learn (
-    author: AuthorKey,
-    clock: { wallMs: number, counter: number },
-    body: Readonly<Record<string, unknown>>,
-    atStart = false
-  ): void {
+  /**
+   * A member's record, if it is the one to show: the newest clock, and of two with one clock (a member may sign both),
+   * the higher id, as the replica keeps. Strictly newer clocks alone left a node showing the first of two it took,
+   * while its replica and every other node held the other (a review's probe).
+   */
+  #learn (author: AuthorKey, record: SignedStatus, atStart = false): void {
+    const { clock, id, body } = record
     const k = this.#known.get(author)
-    const newer = k === undefined || clock.wallMs > k.wallMs || (clock.wallMs === k.wallMs && clock.counter > k.counter)
+    const newer = k === undefined || (compareClocks(clock, k) || compareBytes(id, k.id)) > 0
     if (!newer) return
     const { report, problems } = decodeReport(body)
-    this.#known.set(author, { wallMs: clock.wallMs, counter: clock.counter, report, problems })
+    this.#known.set(author, { wallMs: clock.wallMs, counter: clock.counter, id, report, problems })
     if (author === this.#init.self || report.addrs.length === 0) return
     this.#init.onMemberAddrs?.(author, report.addrs, atStart, report.folders.map(f => f.space))
   }
