@@ -3,7 +3,7 @@ import path from 'node:path'
 import { Command } from 'commander'
 import { VERSION } from '../api/index.ts'
 import { ApiClient } from './client.ts'
-import { printable } from '../codec/printable.ts'
+import { printable } from '../ids/index.ts'
 
 /**
  * The root of samepage's command tree and what every command's action

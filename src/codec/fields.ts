@@ -1,5 +1,5 @@
 import { CodecError } from './errors.ts'
-import { printable } from './printable.ts'
+import { printable } from '../ids/index.ts'
 
 /**
  * Field readers for decoded DAG-CBOR. Each one checks type and range and

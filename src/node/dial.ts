@@ -19,6 +19,6 @@ export async function dialGiven (network: Network, self: string, addr: string): 
     await network.dial(addr, true)
   } catch (err) {
     throw new NodeError('PEER_UNREACHABLE', `${addr} was not reached now (${(err as Error).message}); this node ` +
-      'keeps dialling it on its schedule, and `samepage peers` lists it once linked')
+      'keeps dialling it on its schedule, and `samepage peers` lists it once linked', { cause: err })
   }
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { printable } from '../codec/printable.ts'
+import { printable } from '../ids/index.ts'
 
 export interface MisbehaviourRecord {
   peer: string

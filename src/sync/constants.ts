@@ -58,7 +58,7 @@ export const SCORE = {
 export const SCORE_LIMIT = 100
 /**
  * A misbehaviour reason, as SyncCore.penalize keeps it: it may quote what the peer sent, so it is cut and made
- * printable (codec/printable.ts) before it goes anywhere (events, logs, the CLI, reports).
+ * printable (ids/printable.ts) before it goes anywhere (events, logs, the CLI, reports).
  */
 export const REASON_CHARS_MAX = 200
 export const BAN_MS = 10 * 60_000

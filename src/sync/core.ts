@@ -1,9 +1,7 @@
-import {
-  ACL_TYPES, cidFromBytes, compareClocks, decodeEntry, fromHex, printable, REASON_BYTES_MAX
-} from '../codec/index.ts'
+import { ACL_TYPES, cidFromBytes, compareClocks, decodeEntry, fromHex, REASON_BYTES_MAX } from '../codec/index.ts'
 import type { Body, Clock, Entry, SignedBytes, StatusHead } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
-import { authorKeyOf, spaceKeyOf } from '../ids/index.ts'
+import { authorKeyOf, printable, spaceKeyOf } from '../ids/index.ts'
 import { emptyResult, PENDING_BYTES_MAX, PENDING_BYTES_PER_PEER_MAX, SpaceError } from '../space/index.ts'
 import type { IngestResult, ReleasedFault, SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'

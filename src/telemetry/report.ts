@@ -1,7 +1,6 @@
 import { toHex, TIME_MS_MAX } from '../codec/index.ts'
-import { printable } from '../codec/printable.ts'
 import { peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
-import { isAuthorKey, keyBytes } from '../ids/index.ts'
+import { isAuthorKey, keyBytes, printable } from '../ids/index.ts'
 import { PERIOD_MAX_MS } from './period.ts'
 
 /**
@@ -97,7 +96,7 @@ const addrText = (v: unknown): v is string =>
 
 const int = (n: number): number => Number.isFinite(n) ? Math.max(0, Math.round(n)) : 0
 const text = (s: string): string => s.length <= REPORT_LIMITS.text ? s : s.slice(0, REPORT_LIMITS.text - 1) + '…'
-/** A peer's text as we show it (codec/printable.ts), within the report's length cap. */
+/** A peer's text as we show it (ids/printable.ts), within the report's length cap. */
 const safeText = (s: string): string => printable(s, REPORT_LIMITS.text)
 /** A round trip longer than this is not a measurement. */
 const RTT_MAX_MS = 600_000

@@ -9,7 +9,7 @@ const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-
  * Text a peer chose (a report's fields, a space's name, a key quoted in an
  * error) as we keep or show it: cut to `maxChars` (an ellipsis marks the
  * cut), each unsafe character made U+FFFD. Cut first, so a peer's megabytes
- * cost a slice. Imports nothing: the command line loads it alone.
+ * cost a slice.
  */
 export function printable (s: string, maxChars: number): string {
   const cut = s.length <= maxChars ? s : s.slice(0, maxChars - 1) + '…'
