@@ -169,7 +169,7 @@ export function statusRecordSize (links: number, seed = 1): { recordBytes: numbe
 
 /**
  * The announce-and-pull messages as the engine sends them: a `status-have`
- * with one head (author, clock of a record published now) and a
+ * with one head (author, clock and id of a record published now) and a
  * `status-want` with one author, in a real status space, through encodeMessage.
  */
 export function statusPullSizes (seed = 1): { haveBytes: number, wantBytes: number } {
@@ -178,7 +178,7 @@ export function statusPullSizes (seed = 1): { haveBytes: number, wantBytes: numb
   const status = SpaceReplica.create(new MemoryStore(), me, 'samepage-deployment', nowMs)
   const s = status.publishStatus(me, { v: 1 }, nowMs)
   return {
-    haveBytes: encodeMessage({ m: 'status-have', space: status.id, heads: [{ author: s.author, clock: s.clock }] }).length,
+    haveBytes: encodeMessage({ m: 'status-have', space: status.id, heads: [{ author: s.author, clock: s.clock, id: s.id }] }).length,
     wantBytes: encodeMessage({ m: 'status-want', space: status.id, authors: [s.author] }).length
   }
 }

@@ -35,7 +35,12 @@ export interface FeedRange {
   readonly to: number
 }
 
-export interface StatusHead { readonly author: Uint8Array, readonly clock: Clock }
+/**
+ * A status record as announced: its author, clock and id (SHA-256 of its bytes). Of two records of one clock (an
+ * author may sign both) every node keeps the higher id; without the id in the head, a node holding one never asked
+ * for the other, and nodes kept different records of one member (a review's probe).
+ */
+export interface StatusHead { readonly author: Uint8Array, readonly clock: Clock, readonly id: Uint8Array }
 
 export interface SpaceHello {
   readonly genesis: SignedBytes
@@ -74,7 +79,8 @@ export type Message =
   }
 
 export type MessageType = Message['m']
-export const PROTOCOL_VERSION = 1
+/** 2: status heads carry the record's id. */
+export const PROTOCOL_VERSION = 2
 
 export function encodeMessage (msg: Message): Uint8Array {
   switch (msg.m) {
@@ -227,18 +233,19 @@ function spaceHello (v: unknown, path: string): SpaceHello {
 }
 
 function statusHead (v: unknown, path: string): StatusHead {
-  const a = f.array(v, path, 3, 3)
+  const a = f.array(v, path, 4, 4)
   return {
     author: f.bytes(a[0], `${path}[0]`, AUTHOR_SIZE),
     clock: {
       wallMs: f.int(a[1], `${path}[1]`, 0, TIME_MS_MAX),
       counter: f.int(a[2], `${path}[2]`, 0, CLOCK_COUNTER_MAX)
-    }
+    },
+    id: f.bytes(a[3], `${path}[3]`, HASH_SIZE)
   }
 }
 
 function statusHeadToCbor (h: StatusHead): unknown[] {
-  return [h.author, h.clock.wallMs, h.clock.counter]
+  return [h.author, h.clock.wallMs, h.clock.counter, h.id]
 }
 
 function assertNever (x: never): never {

@@ -2,7 +2,7 @@ import { MESSAGE_BYTES_MAX } from '../codec/index.ts'
 import { PULL_BYTES_PER_PEER_MAX } from '../sync/index.ts'
 
 /** The sync protocol's id; the version moves with codec's PROTOCOL_VERSION. */
-export const SYNC_PROTOCOL = '/samepage/sync/1.0.0'
+export const SYNC_PROTOCOL = '/samepage/sync/2.0.0'
 
 /** Frames are varint length-prefixed; a frame past this is the sender's misbehaviour. */
 export const FRAME_BYTES_MAX = MESSAGE_BYTES_MAX

@@ -256,8 +256,8 @@ export class SpaceReplica {
   /** Where pulling a feed resumes: stored entries plus the contiguous run already held pending. */
   resumeAt (author: AuthorKey, epoch: number): number { return serving.resumeAt(this.#s, author, epoch) }
 
-  statusHeads (): { author: Uint8Array, clock: Clock }[] {
-    return this.statuses().map(s => ({ author: s.author, clock: s.clock }))
+  statusHeads (): { author: Uint8Array, clock: Clock, id: Uint8Array }[] {
+    return this.statuses().map(s => ({ author: s.author, clock: s.clock, id: s.id }))
   }
 
   /** The status record as stored, or undefined if the row does not decode. */

@@ -18,7 +18,7 @@ import { ServeBudget } from './serve-budget.ts'
 import type { Session, SharedSpace } from './session.ts'
 import { emptyStats } from './stats.ts'
 import type { SyncStats } from './stats.ts'
-import { StatusGossip } from './status-gossip.ts'
+import { StatusGossip, stampOf } from './status-gossip.ts'
 import type { StatusNeighbour, StatusSpace } from './status-gossip.ts'
 import { isMember } from './types.ts'
 import type { Send, SpaceDirectory, SyncEvent, SyncInit } from './types.ts'
@@ -123,10 +123,10 @@ export class SyncCore {
    */
   #askUnheld (session: Session, replica: SpaceReplica, shared: SharedSpace, nowMs: number): void {
     const heads: StatusHead[] = []
-    for (const [author, clock] of shared.unheldStatus) {
+    for (const [author, stamp] of shared.unheldStatus) {
       if (!isMember(replica, author)) continue
       shared.unheldStatus.delete(author)
-      heads.push({ author: fromHex(author), clock })
+      heads.push({ author: fromHex(author), ...stamp })
     }
     if (heads.length === 0) return
     this.claims.give(session.peer, heads.length) // their slots come back (announced() takes one where it keeps a head)
@@ -139,7 +139,7 @@ export class SyncCore {
     return {
       key: replica.key,
       id: replica.id,
-      clockOf: author => replica.status(author)?.clock ?? null,
+      stampOf: author => stampOf(replica.status(author)),
       isMember: author => isMember(replica, author)
     }
   }

@@ -12,7 +12,7 @@ import { answer } from './membership.ts'
 import { runBytes } from './pulls.ts'
 import { serveWant } from './serve-budget.ts'
 import type { Session } from './session.ts'
-import { newerClock } from './status-gossip.ts'
+import { newerStamp, stampOf } from './status-gossip.ts'
 import { isMember } from './types.ts'
 
 /**
@@ -34,7 +34,7 @@ export function onHello (core: SyncCore, session: Session, msg: Msg<'hello'>, no
     // Raised, never lowered: records we pushed it may be newer than the heads its hello was sent with.
     for (const st of h.statuses) {
       const author = authorKeyOf(st.author)
-      if (newerClock(st.clock, shared.statusKnown.get(author))) shared.statusKnown.set(author, st.clock)
+      if (newerStamp(st, shared.statusKnown.get(author))) shared.statusKnown.set(author, stampOf(st))
     }
     core.send(core.membership.tellRevoked(session, replica))
     core.send(core.membership.forkProofs(session, replica, shared))
@@ -189,7 +189,7 @@ export function onStatus (core: SyncCore, session: Session, msg: Msg<'status'>, 
   const decoded = decodeStatus(record[0], record[1])
   const author = authorKeyOf(decoded.author)
   // Its author may be a member we have not caught up on yet: asked again if the ACL comes to admit it.
-  if (outcome === 'not-member') session.shared(replica.key).rememberUnheld(author, decoded.clock)
+  if (outcome === 'not-member') session.shared(replica.key).rememberUnheld(author, stampOf(decoded))
   const s = outcome === 'stored' ? replica.status(author) : undefined
   const view = core.statusView(replica)
   if (s !== undefined && author === core.self && isLeaveNotice(s)) {
@@ -198,7 +198,7 @@ export function onStatus (core: SyncCore, session: Session, msg: Msg<'status'>, 
   } else if (s !== undefined) {
     core.events.push({ type: 'status', space: replica.key, author, from: session.peer })
     const from = { peer: session.peer, known: session.shared(replica.key).statusKnown }
-    core.send(core.status.stored(view, s.author, s.clock, from, core.statusNeighbours(replica)))
+    core.send(core.status.stored(view, s.author, stampOf(s), from, core.statusNeighbours(replica)))
     // Said on its own session, as it deletes the space: looked at once until that peer writes here again (a feed
     // scan; an older notice it echoes after a rejoin does not count, as it wrote since, its join at least).
     if (author === session.peer && isLeaveNotice(s)) core.peerLeft(session, replica, s.clock)
@@ -224,7 +224,7 @@ export function publishOwnStatus (core: SyncCore, replica: SpaceReplica, body: R
   nowMs: number, after?: Clock): void {
   const s = replica.publishStatus(core.keyPair, body, nowMs, after)
   core.events.push({ type: 'status', space: replica.key, author: authorKeyOf(s.author), from: 'local' })
-  core.send(core.status.stored(core.statusView(replica), s.author, s.clock, null, core.statusNeighbours(replica)))
+  core.send(core.status.stored(core.statusView(replica), s.author, stampOf(s), null, core.statusNeighbours(replica)))
 }
 
 /**
@@ -233,7 +233,7 @@ export function publishOwnStatus (core: SyncCore, replica: SpaceReplica, body: R
  */
 export function pushOwnStatus (core: SyncCore, replica: SpaceReplica, s: SignedStatus): number {
   const neighbours = core.statusNeighbours(replica)
-  core.send(core.status.pushed(core.statusView(replica), [s.bytes, s.sig], s.author, s.clock, neighbours))
+  core.send(core.status.pushed(core.statusView(replica), [s.bytes, s.sig], s.author, stampOf(s), neighbours))
   return neighbours.length
 }
 
@@ -249,7 +249,7 @@ export function onStatusHave (core: SyncCore, session: Session, msg: Msg<'status
   // it as it admitted us): asked once the ACL admits both (SyncCore.#askUnheld). Bounded, a claim slot each.
   for (const h of heads) {
     const author = authorKeyOf(h.author)
-    if (!peerIsMember || !isMember(replica, author)) shared.rememberUnheld(author, h.clock)
+    if (!peerIsMember || !isMember(replica, author)) shared.rememberUnheld(author, stampOf(h))
   }
   if (!peerIsMember) {
     core.chargeOverClaim(session, nowMs)

@@ -10,7 +10,7 @@ import { feedKey, parseFeedKey } from './keys.ts'
 import type { FeedKey } from './keys.ts'
 import type { Session, SharedSpace } from './session.ts'
 import { helloTags, spaceTag, tagIndex } from './space-tags.ts'
-import { newerClock } from './status-gossip.ts'
+import { newerStamp } from './status-gossip.ts'
 import { isMember } from './types.ts'
 import type { Send, SpaceDirectory } from './types.ts'
 
@@ -80,10 +80,10 @@ export class Membership {
     const heads: StatusHead[] = []
     for (const s of replica.statuses()) {
       const author = authorKeyOf(s.author)
-      if (!newerClock(s.clock, shared.statusKnown.get(author))) continue
+      if (!newerStamp(s, shared.statusKnown.get(author))) continue
       // Marked as held, as an announcement is: its hello, if it comes after, does not draw the same records again.
-      shared.statusKnown.set(author, s.clock)
-      if (how === 'announce') heads.push({ author: s.author, clock: s.clock })
+      shared.statusKnown.set(author, { clock: s.clock, id: s.id })
+      if (how === 'announce') heads.push({ author: s.author, clock: s.clock, id: s.id })
       else out.push({ peer: session.peer, msg: { m: 'status', space: replica.id, record: [s.bytes, s.sig] } })
     }
     for (let i = 0; i < heads.length; i += FEEDS_PER_MESSAGE_MAX) {

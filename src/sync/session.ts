@@ -4,6 +4,7 @@ import { authorKeyOf, entryIdOf } from '../ids/index.ts'
 import { feedKey } from './keys.ts'
 import type { FeedKey } from './keys.ts'
 import { PeerScore } from './score.ts'
+import type { StatusStamp } from './status-gossip.ts'
 
 /** Records of authors not yet members here that one peer's sharing of a space remembers (SharedSpace.unheldStatus). */
 const UNHELD_STATUS_MAX = 1024
@@ -29,12 +30,12 @@ export class SharedSpace {
    */
   readonly frozen = new Map<FeedKey, number>()
   /** Status heads the peer holds; a new author takes a claim slot (past the budget, it is not kept). */
-  readonly statusKnown: Map<AuthorKey, Clock>
+  readonly statusKnown: Map<AuthorKey, StatusStamp>
   /**
    * Records this peer sent whose authors were no members here then (author -> the record's clock), asked again once
    * the ACL admits them (SyncCore.onAclChanged); at most UNHELD_STATUS_MAX, the first kept, each a claim slot.
    */
-  readonly unheldStatus: Map<AuthorKey, Clock>
+  readonly unheldStatus: Map<AuthorKey, StatusStamp>
   /** Our vector for this space went to this peer while it was a member (non-members get an empty hello). */
   memberHelloSent = false
   /**
@@ -64,8 +65,8 @@ export class SharedSpace {
   }
 
   /** A record of `author` this peer sent while the author was no member here: kept (bounded) for a later ask. */
-  rememberUnheld (author: AuthorKey, clock: Clock): void {
-    if (this.unheldStatus.size < UNHELD_STATUS_MAX) this.unheldStatus.set(author, clock)
+  rememberUnheld (author: AuthorKey, stamp: StatusStamp): void {
+    if (this.unheldStatus.size < UNHELD_STATUS_MAX) this.unheldStatus.set(author, stamp)
   }
 
   /**

@@ -1,5 +1,5 @@
-import { fromHex } from '../codec/index.ts'
-import type { Clock, Message, SignedBytes, StatusHead } from '../codec/index.ts'
+import { compareBytes, compareClocks, fromHex } from '../codec/index.ts'
+import type { Message, SignedBytes, StatusHead } from '../codec/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
 import { REQUEST_TIMEOUT_MS } from './constants.ts'
@@ -8,7 +8,7 @@ import type { Send } from './types.ts'
 
 /**
  * Status gossip (announce and pull): a node keeps the newest status record
- * per author. When it stores a newer one it announces (author, clock: tens
+ * per author. When it stores a newer one it announces (author, clock, id: tens
  * of bytes) to each member neighbour that may not hold it (`status-have`);
  * a neighbour that lacks it asks one announcer (`status-want`), asks the
  * next announcer after REQUEST_TIMEOUT_MS or an older answer, asks the last
@@ -21,11 +21,14 @@ import type { Send } from './types.ts'
  * neighbour only through StatusNeighbour, and returns what to send. It does
  * not verify records (the replica does, before `stored`).
  */
+/** A record as gossip compares two: by clock, then by id (the replica's rule: of one clock, the higher id is kept). */
+export type StatusStamp = Omit<StatusHead, 'author'>
+
 export interface StatusSpace {
   readonly key: SpaceKey
   readonly id: Uint8Array
-  /** The clock of the record held for `author` (null: none). Read once; `stored` keeps it current. */
-  clockOf (author: AuthorKey): Clock | null
+  /** The stamp of the record held for `author` (null: none). Read once; `stored` keeps it current. */
+  stampOf (author: AuthorKey): StatusStamp | null
   /** Whether `author` holds a role (only members publish status records). */
   isMember (author: AuthorKey): boolean
 }
@@ -33,7 +36,7 @@ export interface StatusSpace {
 /** A member neighbour sharing the space, and the status heads it holds (claim-bounded by its session). */
 export interface StatusNeighbour {
   readonly peer: AuthorKey
-  readonly known: Map<AuthorKey, Clock>
+  readonly known: Map<AuthorKey, StatusStamp>
 }
 
 /** What answering a `status-want` may queue (the serve budget). */
@@ -50,9 +53,9 @@ interface StatusServe {
  */
 export const ASK_AGAIN_MAX = 5
 
-/** A record asked of one announcer: the newest clock announced, who was asked, who else announced it, until when. */
+/** A record asked of one announcer: the newest stamp announced, who was asked, who else announced it, until when. */
 interface Want {
-  clock: Clock
+  stamp: StatusStamp
   asked: AuthorKey
   readonly others: AuthorKey[]
   deadline: number
@@ -65,8 +68,8 @@ interface Want {
 export class StatusGossip {
   /** Records announced to us and asked of one announcer, per space and author. */
   readonly #wants = new TupleMap<[SpaceKey, AuthorKey], Want>()
-  /** The clock of the record we hold per space and author (null: none), so that an announcement costs no decoding. */
-  readonly #clocks = new TupleMap<[SpaceKey, AuthorKey], Clock | null>()
+  /** The stamp of the record we hold per space and author (null: none), so that an announcement costs no decoding. */
+  readonly #stamps = new TupleMap<[SpaceKey, AuthorKey], StatusStamp | null>()
   readonly #connected: (peer: AuthorKey) => boolean
 
   constructor (connected: (peer: AuthorKey) => boolean) {
@@ -74,32 +77,32 @@ export class StatusGossip {
   }
 
   /** A record newer than ours was stored (published here, or from `from`): announced to neighbours that may lack it. */
-  stored (space: StatusSpace, author: Uint8Array, clock: Clock, from: StatusNeighbour | null,
+  stored (space: StatusSpace, author: Uint8Array, stamp: StatusStamp, from: StatusNeighbour | null,
     neighbours: Iterable<StatusNeighbour>): Send[] {
     const a = authorKeyOf(author)
-    if (from !== null && newerClock(clock, from.known.get(a))) from.known.set(a, clock)
-    const have: Message = { m: 'status-have', space: space.id, heads: [{ author, clock }] }
-    return this.#toLacking(space, a, clock, from?.peer, neighbours, have)
+    if (from !== null && newerStamp(stamp, from.known.get(a))) from.known.set(a, stamp)
+    const have: Message = { m: 'status-have', space: space.id, heads: [{ author, clock: stamp.clock, id: stamp.id }] }
+    return this.#toLacking(space, a, stamp, from?.peer, neighbours, have)
   }
 
   /**
    * A record of ours that must reach neighbours without a pull from us (a leave notice, signed as the space's rows
    * go): the record itself to each neighbour that may lack it, instead of an announcement.
    */
-  pushed (space: StatusSpace, record: SignedBytes, author: Uint8Array, clock: Clock,
+  pushed (space: StatusSpace, record: SignedBytes, author: Uint8Array, stamp: StatusStamp,
     neighbours: Iterable<StatusNeighbour>): Send[] {
     const status: Message = { m: 'status', space: space.id, record }
-    return this.#toLacking(space, authorKeyOf(author), clock, undefined, neighbours, status)
+    return this.#toLacking(space, authorKeyOf(author), stamp, undefined, neighbours, status)
   }
 
-  /** `msg` about `author`'s record of `clock`, to each neighbour but `skip` that may lack it (marked: it holds it). */
-  #toLacking (space: StatusSpace, author: AuthorKey, clock: Clock, skip: AuthorKey | undefined,
+  /** `msg` about `author`'s record of `stamp`, to each neighbour but `skip` that may lack it (marked: it holds it). */
+  #toLacking (space: StatusSpace, author: AuthorKey, stamp: StatusStamp, skip: AuthorKey | undefined,
     neighbours: Iterable<StatusNeighbour>, msg: Message): Send[] {
-    this.#clocks.set([space.key, author], clock)
+    this.#stamps.set([space.key, author], stamp)
     const out: Send[] = []
     for (const n of neighbours) {
-      if (n.peer === skip || !newerClock(clock, n.known.get(author))) continue
-      n.known.set(author, clock)
+      if (n.peer === skip || !newerStamp(stamp, n.known.get(author))) continue
+      n.known.set(author, stamp)
       out.push({ peer: n.peer, msg })
     }
     return out
@@ -112,16 +115,17 @@ export class StatusGossip {
       const author = authorKeyOf(h.author)
       // Only members publish status records: a head of anyone else is no claim worth holding or asking for.
       if (!space.isMember(author)) continue
-      if (newerClock(h.clock, from.known.get(author))) from.known.set(author, h.clock)
-      if (!newerClock(h.clock, this.clock(space, author))) continue
+      const stamp = { clock: h.clock, id: h.id }
+      if (newerStamp(stamp, from.known.get(author))) from.known.set(author, stamp)
+      if (!newerStamp(stamp, this.stamp(space, author))) continue
       const wanted = this.#wants.get([space.key, author])
       if (wanted !== undefined) {
-        if (newerClock(h.clock, wanted.clock)) wanted.clock = h.clock
+        if (newerStamp(stamp, wanted.stamp)) wanted.stamp = stamp
         if (wanted.asked !== from.peer && !wanted.others.includes(from.peer)) wanted.others.push(from.peer)
         continue
       }
       const deadline = nowMs + REQUEST_TIMEOUT_MS
-      const want = { clock: h.clock, asked: from.peer, others: [], deadline, id: space.id, again: 0 }
+      const want = { stamp, asked: from.peer, others: [], deadline, id: space.id, again: 0 }
       this.#wants.set([space.key, author], want)
       ask.push(h.author)
     }
@@ -138,8 +142,8 @@ export class StatusGossip {
       if (record === undefined) continue
       const bytes = record[0].byteLength + record[1].byteLength + 64
       if (!serve.room(bytes)) return { sends, refused: true }
-      const clock = this.clock(space, author)
-      if (clock !== null && newerClock(clock, from.known.get(author))) from.known.set(author, clock)
+      const stamp = this.stamp(space, author)
+      if (stamp !== null && newerStamp(stamp, from.known.get(author))) from.known.set(author, stamp)
       sends.push({ peer: from.peer, msg: { m: 'status', space: space.id, record } })
       serve.queued(bytes)
     }
@@ -150,7 +154,7 @@ export class StatusGossip {
   answered (space: StatusSpace, author: AuthorKey, nowMs: number): Send[] {
     const wanted = this.#wants.get([space.key, author])
     if (wanted === undefined) return []
-    if (!newerClock(wanted.clock, this.clock(space, author))) {
+    if (!newerStamp(wanted.stamp, this.stamp(space, author))) {
       this.#wants.delete([space.key, author])
       return []
     }
@@ -178,7 +182,7 @@ export class StatusGossip {
   /** The node left `space`: nothing of it is asked or remembered. */
   spaceGone (space: SpaceKey): void {
     for (const [key] of [...this.#wants.entries()]) if (key[0] === space) this.#wants.delete(key)
-    for (const [key] of [...this.#clocks.entries()]) if (key[0] === space) this.#clocks.delete(key)
+    for (const [key] of [...this.#stamps.entries()]) if (key[0] === space) this.#stamps.delete(key)
   }
 
   nextDeadline (): number | null {
@@ -187,14 +191,14 @@ export class StatusGossip {
     return next
   }
 
-  /** The clock of the record held for `author` in `space` (null: none), looked up once. */
-  clock (space: StatusSpace, author: AuthorKey): Clock | null {
-    let clock = this.#clocks.get([space.key, author])
-    if (clock === undefined) {
-      clock = space.clockOf(author)
-      this.#clocks.set([space.key, author], clock)
+  /** The stamp of the record held for `author` in `space` (null: none), looked up once. */
+  stamp (space: StatusSpace, author: AuthorKey): StatusStamp | null {
+    let stamp = this.#stamps.get([space.key, author])
+    if (stamp === undefined) {
+      stamp = space.stampOf(author)
+      this.#stamps.set([space.key, author], stamp)
     }
-    return clock
+    return stamp
   }
 
   /** The want asked of the next announcer; with `timedOut`, of the same again once none is left (ASK_AGAIN_MAX). */
@@ -218,7 +222,14 @@ export class StatusGossip {
   }
 }
 
-/** Whether clock a is newer than b (or b is unknown). */
-export function newerClock (a: Clock, b: Clock | null | undefined): boolean {
-  return b === null || b === undefined || a.wallMs > b.wallMs || (a.wallMs === b.wallMs && a.counter > b.counter)
+/** The stamp of a record (or head) alone: what neighbours' `known` maps keep, not the record it came with. */
+export function stampOf (record: StatusStamp): StatusStamp
+export function stampOf (record: StatusStamp | undefined): StatusStamp | null
+export function stampOf (record: StatusStamp | undefined): StatusStamp | null {
+  return record === undefined ? null : { clock: record.clock, id: record.id }
+}
+
+/** Whether record a is newer than b (or b is unknown): a later clock, or of one clock the higher id. */
+export function newerStamp (a: StatusStamp, b: StatusStamp | null | undefined): boolean {
+  return b === null || b === undefined || (compareClocks(a.clock, b.clock) || compareBytes(a.id, b.id)) > 0
 }

@@ -136,7 +136,7 @@ test('times past TIME_MS_MAX are refused in status records and status heads (Dat
   const status = (wallMs: number): Uint8Array => encodeCbor({ s: new Uint8Array(36), a: new Uint8Array(32), c: [wallMs, 0], b: {} })
   assert.equal(codeOf(() => decodeStatus(status(TIME_MS_MAX), SIG)), 'ok')
   assert.equal(codeOf(() => decodeStatus(status(9e15), SIG)), 'INVALID_FIELD')
-  const have = (wallMs: number): Uint8Array => encodeMessage({ m: 'status-have', space: new Uint8Array(36), heads: [{ author: new Uint8Array(32), clock: { wallMs, counter: 0 } }] })
+  const have = (wallMs: number): Uint8Array => encodeMessage({ m: 'status-have', space: new Uint8Array(36), heads: [{ author: new Uint8Array(32), clock: { wallMs, counter: 0 }, id: new Uint8Array(32) }] })
   assert.equal(codeOf(() => decodeMessage(have(TIME_MS_MAX))), 'ok')
   assert.equal(codeOf(() => decodeMessage(have(9e15))), 'INVALID_FIELD')
 })

@@ -9,7 +9,7 @@ import {
   CodecError, codecReason, isCodecError, encodeCbor, toHex, fromHex, cidOf,
   encodeUnsignedEntry, decodeEntry, comparePositions, compareClocks, POSITION_MAX, GRANTABLE_ROLES,
   encodeGenesis, decodeMessage, encodeMessage,
-  ENTRY_BYTES_MAX, FILE_CHUNK_BYTES_MAX, PATH_SEGMENTS_MAX, KEY_BYTES_MAX, NAME_BYTES_MAX, CLOCK_COUNTER_MAX, INVITE_USES_MAX
+  ENTRY_BYTES_MAX, FILE_CHUNK_BYTES_MAX, PATH_SEGMENTS_MAX, PROTOCOL_VERSION, KEY_BYTES_MAX, NAME_BYTES_MAX, CLOCK_COUNTER_MAX, INVITE_USES_MAX
 } from '../../src/codec/index.ts'
 import type { Body, BodyType, UnsignedEntry, CodecErrorCode } from '../../src/codec/index.ts'
 
@@ -306,7 +306,7 @@ test('a version-vector row with count 0 and a head (or count > 0 and none) is re
   const e = rejects(() => decodeMessage(have([AUTHOR, 0, 0, hash(1), false])), 'INVALID_FIELD', 'have.h[0]')
   assert.equal(e.message, 'have.h[0]: a head is given exactly when count > 0')
   rejects(() => decodeMessage(have([AUTHOR, 0, 5, null, false])), 'INVALID_FIELD', 'have.h[0]', 'a head is given exactly when count > 0')
-  const hello = encodeCbor({ m: 'hello', v: 1, sp: [{ g: [new Uint8Array(10), SIG], f: [[AUTHOR, 0, 0, hash(1), true]], st: [] }] })
+  const hello = encodeCbor({ m: 'hello', v: PROTOCOL_VERSION, sp: [{ g: [new Uint8Array(10), SIG], f: [[AUTHOR, 0, 0, hash(1), true]], st: [] }] })
   rejects(() => decodeMessage(hello), 'INVALID_FIELD', 'hello.sp[0].f[0]', 'a head is given exactly when count > 0')
   // the two valid forms
   assert.deepEqual(decodeMessage(have([AUTHOR, 0, 0, null, false])), { m: 'have', space, heads: [{ author: AUTHOR, epoch: 0, count: 0, head: null, frozen: false }] })

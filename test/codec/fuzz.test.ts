@@ -243,7 +243,7 @@ const MESSAGES: Readonly<Record<MessageType, fc.Arbitrary<Message>>> = {
     spaces: fc.array(rec({
       genesis: signedBytes(GENESIS_BYTES_MAX, genesisBytes),
       feeds: fc.array(feedRow, { maxLength: 4 }),
-      statuses: fc.array(rec({ author: bytesN(32), clock }), { maxLength: 3 })
+      statuses: fc.array(rec({ author: bytesN(32), clock, id: bytesN(32) }), { maxLength: 3 })
     }), { maxLength: 3 })
   }),
   want: rec({ m: fc.constant('want'), space: bytesN(36), ranges: fc.array(feedRange, { maxLength: 4 }) }),
@@ -252,7 +252,7 @@ const MESSAGES: Readonly<Record<MessageType, fc.Arbitrary<Message>>> = {
   have: rec({ m: fc.constant('have'), space: bytesN(36), heads: fc.array(feedRow, { maxLength: 4 }) }),
   fork: rec({ m: fc.constant('fork'), space: bytesN(36), a: signedBytes(ENTRY_BYTES_MAX, entryBytes), b: signedBytes(ENTRY_BYTES_MAX, entryBytes) }),
   status: rec({ m: fc.constant('status'), space: bytesN(36), record: signedBytes(STATUS_BYTES_MAX, statusBytes) }),
-  'status-have': rec({ m: fc.constant('status-have'), space: bytesN(36), heads: fc.array(rec({ author: bytesN(32), clock }), { maxLength: 4 }) }),
+  'status-have': rec({ m: fc.constant('status-have'), space: bytesN(36), heads: fc.array(rec({ author: bytesN(32), clock, id: bytesN(32) }), { maxLength: 4 }) }),
   'status-want': rec({ m: fc.constant('status-want'), space: bytesN(36), authors: fc.array(bytesN(32), { maxLength: 4 }) }),
   bye: rec({ m: fc.constant('bye'), reason: text(0, REASON_BYTES_MAX) }),
   'join-answer': rec({ m: fc.constant('join-answer'), space: bytesN(36), join: bytesN(32), outcome: text(0, 32), detail: text(0, REASON_BYTES_MAX) })

@@ -3,9 +3,8 @@ import assert from 'node:assert/strict'
 import { fromHex } from '../../src/codec/index.ts'
 import { authorKeyOf } from '../../src/ids/index.ts'
 import type { AuthorKey } from '../../src/ids/index.ts'
-import type { Clock } from '../../src/codec/index.ts'
 import { ASK_AGAIN_MAX, REQUEST_TIMEOUT_MS, StatusGossip } from '../../src/sync/index.ts'
-import type { StatusNeighbour, StatusSpace } from '../../src/sync/index.ts'
+import type { StatusNeighbour, StatusSpace, StatusStamp } from '../../src/sync/index.ts'
 import { crossCheck } from '../../bench/status-sim.ts'
 import { authorKey, spaceKey } from '../helpers/ids.ts'
 
@@ -15,30 +14,30 @@ import { authorKey, spaceKey } from '../helpers/ids.ts'
  * and 10,000 nodes (bench/status-sim.ts) checked against the real engine,
  * message for message, so the model cannot drift from the protocol.
  */
-const space: StatusSpace = { key: spaceKey('space'), id: Uint8Array.of(1), clockOf: () => null, isMember: () => true }
+const space: StatusSpace = { key: spaceKey('space'), id: Uint8Array.of(1), stampOf: () => null, isMember: () => true }
 const author = authorKeyOf(new Uint8Array(32).fill(7))
 // Peers, by their author keys.
 const [A, B, C] = [authorKey('a'), authorKey('b'), authorKey('c')]
-const clock = (wallMs: number): Clock => ({ wallMs, counter: 0 })
+const stamp = (wallMs: number, id = 0): StatusStamp => ({ clock: { wallMs, counter: 0 }, id: new Uint8Array(32).fill(id) })
 const neighbour = (peer: AuthorKey): StatusNeighbour => ({ peer, known: new Map() })
 
 describe('status gossip', () => {
   test('a stored record is announced to each neighbour that may lack it, never back to its sender', () => {
     const gossip = new StatusGossip(() => true)
     const [a, b, c] = [neighbour(A), neighbour(B), neighbour(C)]
-    c.known.set(author, clock(20))
-    const sends = gossip.stored(space, fromHex(author), clock(10), a, [a, b, c])
+    c.known.set(author, stamp(20))
+    const sends = gossip.stored(space, fromHex(author), stamp(10), a, [a, b, c])
     assert.deepEqual(sends.map(s => [s.peer, s.msg.m]), [[B, 'status-have']])
-    assert.deepEqual(a.known.get(author), clock(10), 'the sender holds it')
-    assert.deepEqual(b.known.get(author), clock(10))
-    assert.deepEqual(gossip.stored(space, fromHex(author), clock(10), null, [a, b, c]), [], 'announced once')
+    assert.deepEqual(a.known.get(author), stamp(10), 'the sender holds it')
+    assert.deepEqual(b.known.get(author), stamp(10))
+    assert.deepEqual(gossip.stored(space, fromHex(author), stamp(10), null, [a, b, c]), [], 'announced once')
   })
 
   test('a newer record announced by several is asked of one; the next on a timeout; dropped when none is left', () => {
     const connected = new Set([A, B])
     const gossip = new StatusGossip(p => connected.has(p))
     const [a, b] = [neighbour(A), neighbour(B)]
-    const head = { author: fromHex(author), clock: clock(10) }
+    const head = { author: fromHex(author), ...stamp(10) }
     assert.deepEqual(gossip.announced(space, a, [head], 0).map(s => [s.peer, s.msg.m]), [[A, 'status-want']])
     assert.deepEqual(gossip.announced(space, b, [head], 1), [], 'asked of one announcer only')
     assert.equal(gossip.nextDeadline(), REQUEST_TIMEOUT_MS)
@@ -51,7 +50,7 @@ describe('status gossip', () => {
   test('the last announcer, still linked, is asked again at each timeout (it may have been busy), ASK_AGAIN_MAX times', () => {
     const gossip = new StatusGossip(() => true)
     const a = neighbour(A)
-    const head = { author: fromHex(author), clock: clock(10) }
+    const head = { author: fromHex(author), ...stamp(10) }
     assert.deepEqual(gossip.announced(space, a, [head], 0).map(s => s.peer), [A])
     for (let i = 1; i <= ASK_AGAIN_MAX; i++) {
       assert.deepEqual(gossip.tick(i * REQUEST_TIMEOUT_MS).map(s => [s.peer, s.msg.m]), [[A, 'status-want']], `again, ${i}`)
@@ -61,16 +60,16 @@ describe('status gossip', () => {
   })
 
   test('an older answer asks the next announcer; a record as new as announced closes the want', () => {
-    let held: Clock | null = null
-    const view: StatusSpace = { ...space, clockOf: () => held }
+    let held: StatusStamp | null = null
+    const view: StatusSpace = { ...space, stampOf: () => held }
     const gossip = new StatusGossip(() => true)
     const [a, b] = [neighbour(A), neighbour(B)]
-    gossip.announced(view, a, [{ author: fromHex(author), clock: clock(10) }], 0)
-    gossip.announced(view, b, [{ author: fromHex(author), clock: clock(20) }], 0)
-    held = clock(10)
-    gossip.stored(view, fromHex(author), clock(10), a, [a, b])
+    gossip.announced(view, a, [{ author: fromHex(author), ...stamp(10) }], 0)
+    gossip.announced(view, b, [{ author: fromHex(author), ...stamp(20) }], 0)
+    held = stamp(10)
+    gossip.stored(view, fromHex(author), stamp(10), a, [a, b])
     assert.deepEqual(gossip.answered(view, author, 5).map(s => s.peer), [B], 'older than announced: ask the next')
-    gossip.stored(view, fromHex(author), clock(20), b, [a, b])
+    gossip.stored(view, fromHex(author), stamp(20), b, [a, b])
     assert.deepEqual(gossip.answered(view, author, 6), [])
     assert.equal(gossip.nextDeadline(), null)
   })
@@ -78,7 +77,7 @@ describe('status gossip', () => {
   test('a head of a non-member is no claim: not held, not asked', () => {
     const gossip = new StatusGossip(() => true)
     const a = neighbour(A)
-    const sends = gossip.announced({ ...space, isMember: () => false }, a, [{ author: fromHex(author), clock: clock(1) }], 0)
+    const sends = gossip.announced({ ...space, isMember: () => false }, a, [{ author: fromHex(author), ...stamp(1) }], 0)
     assert.deepEqual(sends, [])
     assert.equal(a.known.size, 0)
   })
