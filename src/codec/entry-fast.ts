@@ -1,6 +1,6 @@
 import { wellFormedUtf8WithoutBom } from './cbor.ts'
 import {
-  AUTHOR_SIZE, CLOCK_COUNTER_MAX, FILE_CHUNK_BYTES_MAX, FILE_CHUNKS_MAX, FILE_MODE_BITS, HASH_SIZE, KEY_BYTES_MAX,
+  AUTHOR_SIZE, CLOCK_COUNTER_MAX, FILE_CHUNKS_MAX, FILE_MODE_BITS, HASH_SIZE, KEY_BYTES_MAX,
   PATH_BYTES_MAX, SPACE_ID_SIZE, SUPERSEDES_MAX
 } from './limits.ts'
 import type { FileBody } from './entry.ts'
@@ -83,10 +83,10 @@ export function readKvEntry (b: Uint8Array): FastFields | undefined {
  * (space/view-reads.ts DecodedVersions), and a view would keep the whole frame it came in.
  */
 export function readFileEntry (
-  b: Uint8Array, pathProblem: (path: string) => string | null, chunkBytesMax = FILE_CHUNK_BYTES_MAX
+  b: Uint8Array, pathProblem: (path: string) => string | null
 ): FastFields<FileBody> | undefined {
   return readEntry(b, r => {
-    const body = readFileBody(r, chunkBytesMax)
+    const body = readFileBody(r)
     return body === undefined || pathProblem(body.path) !== null ? undefined : body
   })
 }
@@ -116,7 +116,7 @@ function readEntry<B> (b: Uint8Array, bodyOf: (r: Reader) => B | undefined): Fas
   return { space, author, epoch, seq, prev, wallMs, counter, body }
 }
 
-function readFileBody (r: Reader, chunkBytesMax: number): FileBody | undefined {
+function readFileBody (r: Reader): FileBody | undefined {
   const b = r.b
   if (!r.literal(FILE_LAYOUT.head)) return undefined
   const mode = r.uint(0o7777)
@@ -132,7 +132,7 @@ function readFileBody (r: Reader, chunkBytesMax: number): FileBody | undefined {
     if (b[r.pos++] !== 0x82) return undefined
     const hash = r.bytes(HASH_SIZE)
     const n = r.uint(Number.MAX_SAFE_INTEGER)
-    if (hash === undefined || n < 1 || n > chunkBytesMax) return undefined
+    if (hash === undefined || n < 1) return undefined
     chunks.push([new Uint8Array(hash), n])
   }
   if (!r.literal(FILE_LAYOUT.deleted)) return undefined

@@ -6,7 +6,7 @@ import { sha256 } from './hash.ts'
 import * as f from './fields.ts'
 import { CodecError } from './errors.ts'
 import {
-  AUTHOR_SIZE, CLOCK_COUNTER_MAX, ENTRY_BYTES_MAX, ENTRY_DEPTH_MAX, FILE_CHUNK_BYTES_MAX, FILE_CHUNKS_MAX,
+  AUTHOR_SIZE, CLOCK_COUNTER_MAX, ENTRY_BYTES_MAX, ENTRY_DEPTH_MAX, FILE_CHUNKS_MAX,
   FILE_MODE_BITS, FILE_PARTS_MAX, HASH_SIZE, INVITE_USES_MAX, KEY_BYTES_MAX, NAME_BYTES_MAX, PATH_BYTES_MAX,
   SIGNATURE_SIZE, SPACE_ID_SIZE, SUPERSEDES_MAX
 } from './limits.ts'
@@ -163,7 +163,7 @@ export function decodeEntry (bytes: Uint8Array, sig: Uint8Array, checkCanonical 
   f.bytes(sig, 'entry.sig', SIGNATURE_SIZE)
   const fileRule = checkCanonical ? filePathProblem : pathFormProblem // fileBody's rule for its `arriving`
   const fits = bytes instanceof Uint8Array && bytes.length <= ENTRY_BYTES_MAX
-  const fast = fits ? readKvEntry(bytes) ?? readFileEntry(bytes, fileRule, chunkBytesMax(checkCanonical)) : undefined
+  const fast = fits ? readKvEntry(bytes) ?? readFileEntry(bytes, fileRule) : undefined
   if (fast !== undefined) {
     // Built in the general path's field order, so both give objects of one shape.
     const { space, author, epoch, seq, prev, wallMs, counter, body } = fast
@@ -298,33 +298,29 @@ function bodyFromCbor (raw: unknown, arriving = true): Body {
       return { t, invite, join: f.bytes(b.join, 'entry.b.join', HASH_SIZE) }
     }
     case 'file': return fileBody(raw, arriving)
-    case 'file.part': return filePartBody(raw, arriving)
+    case 'file.part': return filePartBody(raw)
     default:
       throw new CodecError('UNKNOWN_TYPE', `entry.b.t: unknown body type ${f.describe(t)}`)
   }
 }
 
-/** `maxBytes`: FILE_CHUNK_BYTES_MAX for a record that arrives (a claimed size is what a writer reads and hashes). */
-function chunkList (v: unknown, path: string, min: number, maxBytes: number): FileChunk[] {
+function chunkList (v: unknown, path: string, min: number): FileChunk[] {
   const list = f.array(v, path, FILE_CHUNKS_MAX)
   if (list.length < min) throw f.invalid(path, `at least ${min} chunk expected`)
   return list.map((c, i): FileChunk => {
     const pair = f.array(c, `${path}[${i}]`, 2, 2)
-    return [f.bytes(pair[0], `${path}[${i}][0]`, HASH_SIZE), f.int(pair[1], `${path}[${i}][1]`, 1, maxBytes)]
+    return [f.bytes(pair[0], `${path}[${i}][0]`, HASH_SIZE), f.int(pair[1], `${path}[${i}][1]`, 1)]
   })
 }
-
-/** Records read back from our own store were checked when they arrived (one stored before this rule still reads). */
-const chunkBytesMax = (arriving: boolean): number => arriving ? FILE_CHUNK_BYTES_MAX : Number.MAX_SAFE_INTEGER
 
 function nonEmpty (v: unknown[], path: string): unknown[] {
   if (v.length === 0) throw f.invalid(path, 'empty')
   return v
 }
 
-function filePartBody (raw: unknown, arriving = true): FilePartBody {
+function filePartBody (raw: unknown): FilePartBody {
   const b = f.map(raw, 'entry.b', ['t', 'chunks'])
-  return { t: 'file.part', chunks: chunkList(b.chunks, 'entry.b.chunks', 1, chunkBytesMax(arriving)) }
+  return { t: 'file.part', chunks: chunkList(b.chunks, 'entry.b.chunks', 1) }
 }
 
 /**
@@ -338,7 +334,7 @@ function fileBody (raw: unknown, arriving = true): FileBody {
   if (problem !== null) throw f.invalid('entry.b.path', problem)
   const size = f.int(b.size, 'entry.b.size')
   const deleted = f.bool(b.deleted, 'entry.b.deleted')
-  const chunks = chunkList(b.chunks, 'entry.b.chunks', 0, chunkBytesMax(arriving))
+  const chunks = chunkList(b.chunks, 'entry.b.chunks', 0)
   const parts = b.parts === undefined
     ? undefined
     : nonEmpty(f.array(b.parts, 'entry.b.parts', FILE_PARTS_MAX), 'entry.b.parts')

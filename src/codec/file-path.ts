@@ -13,15 +13,23 @@ export const FOLDER_WORK_AREA = '.samepage'
  * empty, '.' or '..' segment, no NUL or backslash, in Unicode NFC (so two
  * systems spelling the same name differently name the same file), and not
  * in the work area `.samepage/` in any case (a case-insensitive file system
- * would take `.SamePage/x` for it), and at most PATH_SEGMENTS_MAX levels deep.
+ * would take `.SamePage/x` for it).
  */
 export function filePathProblem (path: string): string | null {
   const form = pathFormProblem(path)
   if (form !== null) return form
   if (inWorkArea(path)) return `names the work area ${FOLDER_WORK_AREA}/, which is never synced`
-  const segments = path.split('/').length
-  if (segments > PATH_SEGMENTS_MAX) return `${segments} levels deep; at most ${PATH_SEGMENTS_MAX} are shared`
   return null
+}
+
+/**
+ * Why a local path is not shared though a record may name it: more than PATH_SEGMENTS_MAX levels deep. Not a rule of
+ * records (an earlier version shared such paths, and refusing them on arrival split feeds and banned the honest nodes
+ * that relay them): a receiver writes what a record names, its directories counted against its free space.
+ */
+export function localPathProblem (path: string): string | null {
+  const segments = path.split('/').length
+  return segments > PATH_SEGMENTS_MAX ? `${segments} levels deep; at most ${PATH_SEGMENTS_MAX} are shared` : null
 }
 
 /** The path is the work area or lies in it, in any case of its name. */

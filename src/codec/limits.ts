@@ -9,13 +9,10 @@ export const MESSAGE_BYTES_MAX = 4 * 1024 * 1024 // one wire message (a hello of
 export const KEY_BYTES_MAX = 1024 // a kv key
 export const NAME_BYTES_MAX = 256 // a space, counter or folder name
 export const PATH_BYTES_MAX = 4096 // a file's path in a shared folder (Linux's PATH_MAX)
-/**
- * Segments of a file's path in a record that arrives: each is a directory a receiver may create, and a prefix its
- * passes look at (records of 2,047-segment paths made a receiver create thousands of directories each).
- */
+/** Segments of a local file's path this node shares (codec/file-path.ts localPathProblem; not a rule of records). */
 export const PATH_SEGMENTS_MAX = 128
 export const FILE_CHUNKS_MAX = 1500 // chunk refs in one record: a file record inline, or one file.part of a bigger file
-/** A chunk's size in a record that arrives: the chunker's largest (blocks/chunker.ts), which is one block message. */
+/** A chunk's size: the chunker's largest (blocks/chunker.ts), one block message. Larger: not written. */
 export const FILE_CHUNK_BYTES_MAX = 16 * 1024 * 1024
 export const FILE_PARTS_MAX = 1024 // file.part positions a file record lists: 1.5 million chunks
 /** The most chunks a file may have: FILE_PARTS_MAX full parts. */

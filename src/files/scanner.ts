@@ -3,7 +3,9 @@ import ignore from 'ignore'
 import type { Ignore } from 'ignore'
 import { chunkingFor, cutPoint } from '../blocks/index.ts'
 import type { ChunkerOptions } from '../blocks/index.ts'
-import { FILE_CHUNKS_LIMIT, FILE_MODE_BITS, filePathProblem, FOLDER_WORK_AREA } from '../codec/index.ts'
+import {
+  FILE_CHUNKS_LIMIT, FILE_MODE_BITS, filePathProblem, FOLDER_WORK_AREA, localPathProblem
+} from '../codec/index.ts'
 import { nodeFolderFs } from './folder-fs.ts'
 import type { FolderFs, FsStats } from './folder-fs.ts'
 import { hashRanges, windowOf } from './hash-pool.ts'
@@ -94,7 +96,7 @@ export async function scanFolder (root: string, opts: ScanOptions = {}): Promise
       const rel = dirRel === '' ? d.name : `${dirRel}/${d.name}`
       if (rel === WORK_AREA) continue
       if (rules.ignores(d.isDirectory() ? `${rel}/` : rel)) { skip(rel, `ignored by ${IGNORE_FILE}`); continue }
-      const problem = filePathProblem(rel)
+      const problem = filePathProblem(rel) ?? localPathProblem(rel)
       if (problem !== null) { skip(rel, `its name cannot be shared: ${problem}`); continue }
       if (d.isSymbolicLink()) { skip(rel, 'a symbolic link (links are not followed or shared)'); continue }
       if (d.isDirectory()) {

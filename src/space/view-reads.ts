@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
-import { bytesEqual, fromHex, toHex } from '../codec/index.ts'
+import { bytesEqual, FILE_CHUNK_BYTES_MAX, fromHex, toHex } from '../codec/index.ts'
 import type { Entry, FileChunk, Position, Role, SignedStatus } from '../codec/index.ts'
 import { authorKeyOf, entryIdOf } from '../ids/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
@@ -186,7 +186,16 @@ function fileVersionOf (s: ReplicaState, bytes: Uint8Array, sig: Uint8Array): Fi
   assert.ok(e.body.t === 'file')
   const { t: _, parts, ...body } = e.body
   const version = { id: entryIdOf(e.id), author: authorKeyOf(e.author), clock: e.clock, ...body }
-  return parts === undefined ? version : { ...version, ...chunksFromParts(s, e.author, e, parts, body.size) }
+  const listed = parts === undefined ? version : { ...version, ...chunksFromParts(s, e.author, e, parts, body.size) }
+  const big = listed.chunks.find(c => c[1] > FILE_CHUNK_BYTES_MAX)
+  // No chunker cuts one (a writer would read and hash what the record claims): a version every node holds and none
+  // writes. Refused on arrival, it stopped its feed there on the nodes of this version, which charged and banned the
+  // honest nodes that relayed what an earlier one stored (a review's probe).
+  if (big !== undefined) {
+    return { ...listed, problem: `its chunk list names a chunk of ${big[1]} bytes, over the ${FILE_CHUNK_BYTES_MAX} ` +
+      'any chunk may be; it is not written' }
+  }
+  return listed
 }
 
 /**

@@ -7,6 +7,7 @@ import path from 'node:path'
 import { chunk, chunkingFor } from '../../src/blocks/index.ts'
 import { chunkFile, scanFolder } from '../../src/files/index.ts'
 import { scanWindowBytes } from '../../src/files/scanner.ts'
+import { PATH_SEGMENTS_MAX } from '../../src/codec/index.ts'
 import type { ScannedFile } from '../../src/files/index.ts'
 
 /**
@@ -53,6 +54,23 @@ describe('scanner', () => {
     assert.match(why.get('link') ?? '', /symbolic link/)
     assert.match(why.get('back\\slash') ?? '', /cannot be shared: .*backslash/)
     assert.equal(why.has('.samepage'), false, 'the work area is not even listed')
+  })
+
+  test('a local path more than PATH_SEGMENTS_MAX levels deep is not shared, and says why; one at the limit is', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-deep-'))
+    try {
+      const dirs = Array.from({ length: PATH_SEGMENTS_MAX - 1 }, () => 'd').join('/')
+      fs.mkdirSync(path.join(dir, dirs), { recursive: true })
+      fs.writeFileSync(path.join(dir, dirs, 'at-the-limit.txt'), 'kept')
+      fs.mkdirSync(path.join(dir, dirs, 'one-more'))
+      fs.writeFileSync(path.join(dir, dirs, 'one-more', 'past.txt'), 'not shared')
+      const r = await scanFolder(dir)
+      assert.deepEqual(r.files.map(f => f.path), [`${dirs}/at-the-limit.txt`])
+      assert.deepEqual(r.skipped.map(s => [s.path, s.problem]),
+        [[`${dirs}/one-more/past.txt`, `its name cannot be shared: ${PATH_SEGMENTS_MAX + 1} levels deep; at most ${PATH_SEGMENTS_MAX} are shared`]])
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   test('files read one after another into reused windows chunk as they do in memory', async () => {

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { FILE_CHUNKS_MAX, FILE_PARTS_MAX, sha256, toHex } from '../../src/codec/index.ts'
+import { FILE_CHUNK_BYTES_MAX, FILE_CHUNKS_MAX, FILE_PARTS_MAX, sha256, toHex } from '../../src/codec/index.ts'
 import type { Entry, FileChunk } from '../../src/codec/index.ts'
 import { SpaceReplica } from '../../src/space/index.ts'
 import type { NewFileVersion } from '../../src/space/index.ts'
@@ -112,4 +112,17 @@ test('the parts of a list: ~128 chunks each, more per part past 65,536 chunks, n
   assert.ok(record?.t === 'file' && record.parts !== undefined)
   assert.ok(record.parts.length > 400 && record.parts.length <= 640, `${record.parts.length} parts`)
   assert.ok(record.parts.length <= FILE_PARTS_MAX)
+})
+
+test('a version naming a chunk over FILE_CHUNK_BYTES_MAX is held like any, and has a problem: no node writes it', () => {
+  // Refused on arrival, such a record (an earlier version stored it) stopped its feed on every node of this version,
+  // which charged and banned the honest nodes relaying it (a review's probe). Now every node holds it; none writes it.
+  const { replica, record } = setup()
+  const huge = FILE_CHUNK_BYTES_MAX + 1
+  const one = (path: string, size: number): NewFileVersion =>
+    ({ path, size, mode: 0o644, mtimeMs: T0, deleted: false, supersedes: [], chunks: [[sha256(Buffer.from(path)), size]] })
+  record([one('huge.bin', huge)])
+  assert.match(replica.fileGet('huge.bin')?.current.problem ?? '', /a chunk of 16777217 bytes, over the 16777216 any chunk may be/)
+  record([one('fine.bin', FILE_CHUNK_BYTES_MAX)])
+  assert.equal(replica.fileGet('fine.bin')?.current.problem, undefined)
 })
