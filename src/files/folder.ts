@@ -26,7 +26,7 @@ import { readIgnoreRules, scanFolder, WORK_AREA } from './scanner.ts'
 import type { ScanProblem } from './scanner.ts'
 import { ScanRecording } from './scan-records.ts'
 import { renameAside } from './set-aside.ts'
-import { dropHopeless, removeStaleParts, stillToReplace, writeJobs } from './write-jobs.ts'
+import { dropHopeless, forgetStale, stillToReplace, writeJobs } from './write-jobs.ts'
 
 /**
  * One shared folder on this node: a space bound to a local directory. Each pass (after a change on disk, a change in
@@ -340,7 +340,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     const files = jobs.filter(j => !j.copy && stillToReplace(state, j, view, this.#rules))
     if (files.length > 0) await this.#writeAll(files)
     for (const p of plan.deletions) changed = await deleteFile(state, p) || changed
-    await removeStaleParts(state, plan.jobs)
+    await forgetStale(state, plan, renames.map(r => r.from))
     if (this.#rules.resolvesConflicts) {
       // The same maps as `view`, changed by the writes and deletions since.
       for (const r of planResolutions(view, plan.resolutions)) {

@@ -132,7 +132,7 @@ export function planSetAsideRenames (at: FolderView, ignores: (path: string) => 
   return renames
 }
 
-interface RemotePlan {
+export interface RemotePlan {
   /** Files and conflict copies to write, in the order of the records (free space is counted in this order). */
   readonly jobs: readonly WriteJob[]
   readonly adopt: readonly Adoption[]

@@ -10,7 +10,7 @@ import type { WriteJob } from './folder-types.ts'
 import { adopt } from './pass-state.ts'
 import type { PassState } from './pass-state.ts'
 import { planReplace, waitingError } from './plan.ts'
-import type { FolderView } from './plan.ts'
+import type { FolderView, RemotePlan } from './plan.ts'
 import type { ModeRules } from './plan-modes.ts'
 import { sameStat } from './versions.ts'
 import { partPath, writeFileVersion } from './safe-writer.ts'
@@ -184,14 +184,23 @@ async function partFilesOf (state: PassState, jobs: readonly WriteJob[]): Promis
  * Part files of versions this pass no longer wants written (superseded, deleted, or a path now ignored) are removed:
  * kept for a resume that never comes, they held their room for good (a writer's record of 1,500 chunks the receiver
  * copied locally, then superseded, left 96 MiB in the work area; a review's probe). A part of a wanted version stays,
- * written or failed: its job is in `planned`.
+ * written or failed: its job is in the plan.
  */
-export async function removeStaleParts (state: PassState, planned: readonly WriteJob[]): Promise<void> {
+export async function forgetStale (
+  state: PassState, plan: Pick<RemotePlan, 'jobs' | 'deletions' | 'setAsideErrors'>, renamed: readonly string[]
+): Promise<void> {
   const dir = path.dirname(partPath(state.root, 'x'))
-  const wanted = new Set(planned.map(j => path.basename(partPath(state.root, j.version.id))))
+  const wanted = new Set(plan.jobs.map(j => path.basename(partPath(state.root, j.version.id))))
   for (const name of await listedNames(state, dir) ?? []) {
     if (!name.endsWith('.part') || wanted.has(name)) continue
     await state.fs.rm(path.join(dir, name), { force: true }).catch(() => {})
+  }
+  // So too a write's error on a path nothing is to be written to, deleted at or renamed from any more (its version
+  // superseded): it stayed in the folder's status, and an error held the folder to a pass every RETRY_MS, for good.
+  const current = new Set([...plan.jobs.map(j => j.path), ...plan.deletions, ...renamed,
+    ...plan.setAsideErrors.map(e => e.path)])
+  for (const [p, error] of [...state.errors]) {
+    if (p !== '.' && !current.has(p) && /^(waiting|not written):/.test(error)) state.errors.delete(p)
   }
 }
 

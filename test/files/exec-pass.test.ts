@@ -75,7 +75,7 @@ describe('a pass on the fake disk', () => {
     assert.equal(disk.vol.readFileSync('/recv/in.txt', 'utf8'), 'arrives', 'receive-only did')
   })
 
-  test('a part file kept for a resume goes once its version is no longer wanted (superseded by a deletion)', async () => {
+  test('a part file kept for a resume, and its error, go once its version is no longer wanted (superseded by a deletion)', async () => {
     // A writer's record of chunks the receiver copied locally, then one nobody has, then a deletion superseding it:
     // the part file, kept for the resume, stayed for good (96 MiB in a review's probe), and a writer could repeat it.
     const disk = new MemoryDisk()
@@ -89,5 +89,7 @@ describe('a pass on the fake disk', () => {
     f.space.add(THEM, { path: 'big.bin', size: 0, mode: 0o644, mtimeMs: T + 1, deleted: true, supersedes: [Buffer.from(id, 'hex')], chunks: [] })
     await f.sync.sync()
     assert.deepEqual(disk.vol.readdirSync('/f/.samepage/tmp'), [])
+    // Its "waiting" error goes too: it stayed in the status, and held the folder to a pass every 5 s, for good.
+    assert.deepEqual(f.errors(), {})
   })
 })
