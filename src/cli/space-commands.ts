@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { quotedIfUnsafe } from '../ids/index.ts'
 import { CliError } from './client.ts'
 import { parseDuration } from './duration.ts'
 import { about, api, enc, out, shown } from './program.ts'
@@ -123,8 +124,9 @@ function addData (program: Command): void {
   about(kv.command('list <space>'), 'every key and its value, one per line (tab between)', 'kv list team')
     .action(async (ref: string) => {
       const r = await api().call('GET', `/v1/spaces/${enc(ref)}/kv`) as { key: string, value: unknown }[]
+      // Other members' keys and values: a newline or a terminal escape in one is shown escaped, never run.
       const line = (e: typeof r[number]): string =>
-        `${e.key}\t${typeof e.value === 'string' ? e.value : JSON.stringify(e.value)}`
+        `${quotedIfUnsafe(e.key)}\t${typeof e.value === 'string' ? quotedIfUnsafe(e.value) : JSON.stringify(e.value)}`
       out(r, () => r.map(line).join('\n'))
     })
 

@@ -15,3 +15,13 @@ export function printable (s: string, maxChars: number): string {
   const cut = s.length <= maxChars ? s : s.slice(0, maxChars - 1) + '…'
   return cut.replace(UNSAFE_TEXT, '\ufffd').toWellFormed()
 }
+
+/**
+ * Text a peer chose, whole, for a line of output that must stay one line and say what it holds (a key, a value): as
+ * it is if it has no unsafe character, else as a JSON string with each one escaped (`\u001b`), so nothing is lost
+ * and nothing reaches the terminal as a control.
+ */
+export function quotedIfUnsafe (s: string): string {
+  if (!new RegExp(UNSAFE_TEXT.source).test(s)) return s
+  return JSON.stringify(s).replace(UNSAFE_TEXT, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}

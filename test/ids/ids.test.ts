@@ -9,7 +9,7 @@ import crypto from 'node:crypto'
 import {
   IdError, SamepageError, hasCode, authorKeyOf, entryIdOf, spaceKeyOf, feedKeyOf, keyBytes,
   parseAuthorKey, parseEntryId, parseSpaceKey, parseFeedKey, parsePeerId, peerIdOf, publicKeyFromPeerId,
-  isAuthorKey, isSpaceKey
+  isAuthorKey, isSpaceKey, quotedIfUnsafe
 } from '../../src/ids/index.ts'
 import type { IdErrorCode } from '../../src/ids/index.ts'
 import { cidOf, CodecError } from '../../src/codec/index.ts'
@@ -122,4 +122,12 @@ test('every error of the library is a SamepageError with its code, its own name,
   assert.ok(hasCode(errors[2], 'BAD_INPUT', 'NOT_ALLOWED'))
   assert.ok(!hasCode(errors[2], 'NOT_ALLOWED'))
   assert.ok(!hasCode(Object.assign(new Error('x'), { code: 'BAD_INPUT' }), 'BAD_INPUT'), 'a plain error is not ours')
+})
+
+test('quotedIfUnsafe: text as it is, or with a control or bidi character as an escaped JSON string, whole', () => {
+  assert.equal(quotedIfUnsafe('plain key été'), 'plain key été')
+  assert.equal(quotedIfUnsafe('line\nbreak\tand tab'), '"line\\nbreak\\tand tab"')
+  assert.equal(quotedIfUnsafe('\u001b]0;pwned\u0007'), '"\\u001b]0;pwned\\u0007"')
+  assert.equal(quotedIfUnsafe('rtl\u202eevil\u0085'), '"rtl\\u202eevil\\u0085"')
+  assert.equal(JSON.parse(quotedIfUnsafe(`x${'y'.repeat(10_000)}\n`)), `x${'y'.repeat(10_000)}\n`, 'nothing cut')
 })
