@@ -6,7 +6,9 @@ import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, parseAuthorKey } from '../ids/index.ts'
 import type { SpaceKey } from '../ids/index.ts'
 import type { Logger } from '../log/index.ts'
-import { advertisedAddrs, BlockLinks, Libp2pMetrics, Network, SessionTable, SyncDriver } from '../net/index.ts'
+import {
+  advertisedAddrs, BlockLinks, dialableAddrs, Libp2pMetrics, Network, SessionTable, SyncDriver
+} from '../net/index.ts'
 import type { BlockProvider, BlockServed, EncrypterName, RelayLimits } from '../net/index.ts'
 import { SqliteStore } from '../store/index.ts'
 import type { Relay } from '../sync/index.ts'
@@ -186,7 +188,15 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     // Peers from the command line, and every peer we ever reached (a restarted node finds its way back).
     peers: [...(opts.peers ?? []), ...knownPeers.addrs()],
     mdns: opts.mdns ?? false,
-    onPeerAddrs: (peerId, addrs) => { knownPeers.remember(peerId, addrs) },
+    // What a peer's identify says it listens at passes the rule a member's status record does (peer exchange):
+    // remembered raw, a member (a reader will do) had this node dial the unspecified address, a DNS name or a relay
+    // that is a stranger, at every start (a review's probe).
+    onPeerAddrs: (peerId, addrs) => {
+      const bare = addrs.map(a => a.endsWith(`/p2p/${peerId}`) ? a.slice(0, -`/p2p/${peerId}`.length) : a)
+      const relayOk = (relay: string): boolean => spaces.memberAnywhere(relay)
+      const taken = dialableAddrs(peerId, bare, network.addrs(), network.peerId, relayOk)
+      if (taken.length > 0) knownPeers.remember(peerId, taken)
+    },
     blocks: blockProvider(folders, opts.blockAnswers),
     metrics,
     encrypters: opts.encrypters,
