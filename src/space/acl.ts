@@ -87,17 +87,20 @@ export class Acl {
    * Invites not revoked yet that `member` has authority to revoke, the same
    * rule computeAcl applies to invite.revoke: the owner revokes any invite;
    * an admin (while it is one) those issued by admins, never the owner's.
-   * Each comes with the joins to keep: every join at seq 0 held for it, so
-   * that two revokes made from the same entries keep the same joins (the ACL
-   * counts only the joins all revokes keep) and none held is dropped; the
-   * use limit still applies to them.
+   * Each comes with the joins to keep: every join at seq 0 held for it, and
+   * every join its issuer redeemed (named in the issuer's own feed, held here
+   * or not: an issuer catching up after a rejoin or a restore did not hold the
+   * join it redeemed, and its sweep's revoke evicted that member everywhere; a
+   * review's probe), so that two revokes made from the same entries keep the
+   * same joins (the ACL counts only the joins all revokes keep) and none held
+   * or redeemed is dropped; the use limit still applies to them.
    */
   openInvites (member: AuthorKey): RevocableInvite[] {
     const isOwner = member === this.owner
     if (!isOwner && this.currentRole(member) !== 'admin') return []
     return this.#invites
       .filter(i => !i.revoked && (isOwner || i.issuer !== this.owner))
-      .map(i => ({ invite: i.id, issuer: i.issuer, expiresMs: i.expiresMs, keep: i.joins }))
+      .map(i => ({ invite: i.id, issuer: i.issuer, expiresMs: i.expiresMs, keep: keptJoins(i) }))
   }
 
   /** openInvites that have expired at `nowMs` (expired means `expiresMs < nowMs`, as the handshake refuses joins). */
@@ -218,6 +221,12 @@ export class Acl {
   #ownerEffective (pos: Position): boolean {
     return !this.#ownerForks.some(f => f.epoch === pos.epoch && pos.seq >= f.seq)
   }
+}
+
+/** The joins a revoke of `i` keeps: those held, then those its issuer redeemed that are not held, each once. */
+function keptJoins (i: InviteState): Uint8Array[] {
+  const held = new Set(i.joins.map(entryIdOf))
+  return [...i.joins, ...i.redeemed.filter(r => !held.has(entryIdOf(r)))]
 }
 
 export function cutApplies (c: Cut, w: Window): boolean {

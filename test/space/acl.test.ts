@@ -257,6 +257,23 @@ describe('decision 9: invites and joins', () => {
     assert.deepEqual(roles(o.replica), { O: 'owner', A: 'admin', J2: 'writer', W: 'writer' })
   })
 
+  test('an expired invite\'s revoke, as a sweep makes it, keeps the joins its issuer redeemed though it holds none', () => {
+    // The owner's node after a leave and a rejoin (or a restore) holds its own feed (invite, redemption) but not J1's
+    // yet: its sweep's revoke kept the joins held, none, and J1 lost its role on every node (a review's probe).
+    const o = new Origin(O, 'sweep-partial')
+    const inv = o.append(O, { t: 'invite', key: INV.publicKey, role: 'writer', uses: 1, expiresMs: T0 + 5_000 })
+    o.issuers.set(toHex(inv.id), O)
+    o.join(J1, inv, INV)
+    assert.equal(roles(o.replica).J1, 'writer')
+    const issuer = fresh(o.genesis)
+    issuer.ingestRun(o.feedOf(O).map(wire), 'peer', T0 + 10_000)
+    const [due] = issuer.acl.expiredInvites(hex(O), T0 + 10_000)
+    assert.equal(due?.keep.length, 1, 'the redeemed join, not held')
+    const revoke = issuer.append(O, { t: 'invite.revoke', invite: (due as { invite: Uint8Array }).invite, keep: [...due?.keep ?? []] }, T0 + 10_001)
+    o.replica.ingestRun([wire(revoke)], 'peer', T0 + 10_002)
+    assert.equal(roles(o.replica).J1, 'writer')
+  })
+
   test('a reader writes only joins: its data from outside is never in a view', () => {
     const o = new Origin(O, 'reader')
     const inv = o.invite(O, INV, 'reader', 1)
