@@ -1,8 +1,9 @@
-import { assertEncodable, decodeCbor, encodeCbor } from './cbor.ts'
+import { assertEncodable, compareBytes, decodeCbor, encodeCbor } from './cbor.ts'
 import { cidOf, sha256 } from './hash.ts'
 import type { CID } from 'multiformats/cid'
 import * as f from './fields.ts'
 import { CodecError } from './errors.ts'
+import { compareClocks } from './entry.ts'
 import type { Clock } from './entry.ts'
 import {
   AUTHOR_SIZE, CLOCK_COUNTER_MAX, GENESIS_BYTES_MAX, NAME_BYTES_MAX, SIGNATURE_SIZE, SPACE_ID_SIZE, STATUS_BYTES_MAX,
@@ -59,6 +60,17 @@ export interface SignedStatus extends StatusRecord {
   readonly sig: Uint8Array
   /** SHA-256 of the bytes: what is signed (with the domain), and the tie-break between equal clocks. */
   readonly id: Uint8Array
+}
+
+/** A status record as two are compared: its clock, and its id (SHA-256 of its bytes) between two of one clock. */
+export interface StatusStamp { readonly clock: Clock, readonly id: Uint8Array }
+
+/**
+ * Whether status record `a` replaces `b` (none: any does): a later clock, or of one clock (an author may sign two)
+ * the higher id. The one rule every node keeps, gossips and shows records by, so all end with the same record.
+ */
+export function newerStatus (a: StatusStamp, b: StatusStamp | null | undefined): boolean {
+  return b === null || b === undefined || (compareClocks(a.clock, b.clock) || compareBytes(a.id, b.id)) > 0
 }
 
 export function encodeStatus (s: StatusRecord): Uint8Array {

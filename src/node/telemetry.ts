@@ -1,6 +1,6 @@
 import os from 'node:os'
-import { compareBytes, compareClocks, fromHex } from '../codec/index.ts'
-import type { SignedStatus } from '../codec/index.ts'
+import { fromHex, newerStatus } from '../codec/index.ts'
+import type { SignedStatus, StatusStamp } from '../codec/index.ts'
 import { peerIdOf } from '../identity/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
@@ -34,10 +34,8 @@ export interface NodeTelemetryInit {
 }
 
 interface Known {
-  readonly wallMs: number
-  readonly counter: number
-  /** The record's id: between two of one clock, the higher is shown (the replica's own rule, space/ingest.ts). */
-  readonly id: Uint8Array
+  /** The record's clock and id: the one shown is the one every replica keeps (codec newerStatus). */
+  readonly stamp: StatusStamp
   readonly report: NodeReport
   readonly problems: readonly string[]
 }
@@ -137,7 +135,9 @@ export class NodeTelemetry {
       return {
         peerId: peerIdOf(fromHex(author)),
         // Our own age is that of our last publication: a node whose publishing stalled sees itself go stale too.
-        wallMs: own !== undefined ? Math.max(k?.wallMs ?? 0, this.#publisher.lastPublishMs) : k?.wallMs ?? null,
+        wallMs: own !== undefined
+          ? Math.max(k?.stamp.clock.wallMs ?? 0, this.#publisher.lastPublishMs)
+          : k?.stamp.clock.wallMs ?? null,
         report: own ?? k?.report ?? null,
         problems: own !== undefined ? [] : k?.problems ?? []
       }
@@ -146,17 +146,14 @@ export class NodeTelemetry {
   }
 
   /**
-   * A member's record, if it is the one to show: the newest clock, and of two with one clock (a member may sign both),
-   * the higher id, as the replica keeps. Strictly newer clocks alone left a node showing the first of two it took,
-   * while its replica and every other node held the other (a review's probe).
+   * A member's record, if it is the one to show: the one every replica keeps (newerStatus: of two with one clock, which
+   * a member may sign, the higher id). Strictly newer clocks alone left a node showing the first of two it took, while
+   * its replica and every other node held the other (a review's probe).
    */
   #learn (author: AuthorKey, record: SignedStatus, atStart = false): void {
-    const { clock, id, body } = record
-    const k = this.#known.get(author)
-    const newer = k === undefined || (compareClocks(clock, k) || compareBytes(id, k.id)) > 0
-    if (!newer) return
-    const { report, problems } = decodeReport(body)
-    this.#known.set(author, { wallMs: clock.wallMs, counter: clock.counter, id, report, problems })
+    if (!newerStatus(record, this.#known.get(author)?.stamp)) return
+    const { report, problems } = decodeReport(record.body)
+    this.#known.set(author, { stamp: { clock: record.clock, id: record.id }, report, problems })
     if (author === this.#init.self || report.addrs.length === 0) return
     this.#init.onMemberAddrs?.(author, report.addrs, atStart, report.folders.map(f => f.space))
   }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {
-  ACL_TYPES, bytesEqual, codecReason, compareBytes, compareClocks, decodeEntry, decodeStatus, isCodecError, toHex
+  ACL_TYPES, bytesEqual, codecReason, compareClocks, decodeEntry, decodeStatus, isCodecError, newerStatus,
+  toHex
 
 } from '../codec/index.ts'
 import type { Clock, Entry, SignedBytes } from '../codec/index.ts'
@@ -111,7 +112,7 @@ export function ingestStatus (s: ReplicaState, record: SignedBytes, nowMs: numbe
   // Staleness before the signature: the copies of a record that reach us
   // from several neighbours cost a lookup, not a verification each.
   const old = status(s, author)
-  if (old !== undefined && (compareClocks(old.clock, st.clock) || compareBytes(old.id, st.id)) >= 0) return 'stale'
+  if (!newerStatus(st, old)) return 'stale'
   if (!statusSignatureValid(st.author, st.id, st.sig)) {
     return { reason: 'bad-signature', detail: 'status record not signed by its author' }
   }

@@ -1,4 +1,4 @@
-import { bytesEqual, cidOf, codecReason, decodeEntry, decodeStatus, isCodecError } from '../codec/index.ts'
+import { bytesEqual, cidOf, codecReason, decodeEntry, decodeStatus, isCodecError, newerStatus } from '../codec/index.ts'
 import type { Clock, Entry, Message, SignedBytes, SignedStatus } from '../codec/index.ts'
 import { authorKeyOf, entryIdOf, spaceKeyOf } from '../ids/index.ts'
 import { BACK_NOTICE, isLeaveNotice, SpaceError } from '../space/index.ts'
@@ -12,7 +12,7 @@ import { answer } from './membership.ts'
 import { runBytes } from './pulls.ts'
 import { serveWant } from './serve-budget.ts'
 import type { Session } from './session.ts'
-import { newerStamp, stampOf } from './status-gossip.ts'
+import { stampOf } from './status-gossip.ts'
 import { isMember } from './types.ts'
 
 /**
@@ -34,7 +34,7 @@ export function onHello (core: SyncCore, session: Session, msg: Msg<'hello'>, no
     // Raised, never lowered: records we pushed it may be newer than the heads its hello was sent with.
     for (const st of h.statuses) {
       const author = authorKeyOf(st.author)
-      if (newerStamp(st, shared.statusKnown.get(author))) shared.statusKnown.set(author, stampOf(st))
+      if (newerStatus(st, shared.statusKnown.get(author))) shared.statusKnown.set(author, stampOf(st))
     }
     core.send(core.membership.tellRevoked(session, replica))
     core.send(core.membership.forkProofs(session, replica, shared))

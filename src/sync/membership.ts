@@ -1,4 +1,4 @@
-import { bytesEqual, FEEDS_PER_MESSAGE_MAX, fromHex, toHex } from '../codec/index.ts'
+import { bytesEqual, FEEDS_PER_MESSAGE_MAX, fromHex, newerStatus, toHex } from '../codec/index.ts'
 import type { Body, Entry, SignedBytes, SpaceHello, StatusHead } from '../codec/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
 import { redeemDecision, SpaceError } from '../space/index.ts'
@@ -10,7 +10,7 @@ import { feedKey, parseFeedKey } from './keys.ts'
 import type { FeedKey } from './keys.ts'
 import type { Session, SharedSpace } from './session.ts'
 import { helloTags, spaceTag, tagIndex } from './space-tags.ts'
-import { newerStamp } from './status-gossip.ts'
+import { stampOf } from './status-gossip.ts'
 import { isMember } from './types.ts'
 import type { Send, SpaceDirectory } from './types.ts'
 
@@ -80,9 +80,9 @@ export class Membership {
     const heads: StatusHead[] = []
     for (const s of replica.statuses()) {
       const author = authorKeyOf(s.author)
-      if (!newerStamp(s, shared.statusKnown.get(author))) continue
+      if (!newerStatus(s, shared.statusKnown.get(author))) continue
       // Marked as held, as an announcement is: its hello, if it comes after, does not draw the same records again.
-      shared.statusKnown.set(author, { clock: s.clock, id: s.id })
+      shared.statusKnown.set(author, stampOf(s))
       if (how === 'announce') heads.push({ author: s.author, clock: s.clock, id: s.id })
       else out.push({ peer: session.peer, msg: { m: 'status', space: replica.id, record: [s.bytes, s.sig] } })
     }

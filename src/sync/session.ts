@@ -1,10 +1,9 @@
-import type { Clock, FeedRow, SignedBytes } from '../codec/index.ts'
+import type { Clock, FeedRow, SignedBytes, StatusStamp } from '../codec/index.ts'
 import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
 import { authorKeyOf, entryIdOf } from '../ids/index.ts'
 import { feedKey } from './keys.ts'
 import type { FeedKey } from './keys.ts'
 import { PeerScore } from './score.ts'
-import type { StatusStamp } from './status-gossip.ts'
 
 /** Records of authors not yet members here that one peer's sharing of a space remembers (SharedSpace.unheldStatus). */
 const UNHELD_STATUS_MAX = 1024
@@ -32,7 +31,7 @@ export class SharedSpace {
   /** Status heads the peer holds; a new author takes a claim slot (past the budget, it is not kept). */
   readonly statusKnown: Map<AuthorKey, StatusStamp>
   /**
-   * Records this peer sent whose authors were no members here then (author -> the record's clock), asked again once
+   * Records this peer sent whose authors were no members here then (author -> the record's stamp), asked again once
    * the ACL admits them (SyncCore.onAclChanged); at most UNHELD_STATUS_MAX, the first kept, each a claim slot.
    */
   readonly unheldStatus: Map<AuthorKey, StatusStamp>

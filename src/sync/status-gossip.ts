@@ -1,5 +1,5 @@
-import { compareBytes, compareClocks, fromHex } from '../codec/index.ts'
-import type { Message, SignedBytes, StatusHead } from '../codec/index.ts'
+import { fromHex, newerStatus } from '../codec/index.ts'
+import type { Message, SignedBytes, StatusHead, StatusStamp } from '../codec/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
 import { REQUEST_TIMEOUT_MS } from './constants.ts'
@@ -21,9 +21,6 @@ import type { Send } from './types.ts'
  * neighbour only through StatusNeighbour, and returns what to send. It does
  * not verify records (the replica does, before `stored`).
  */
-/** A record as gossip compares two: by clock, then by id (the replica's rule: of one clock, the higher id is kept). */
-export type StatusStamp = Omit<StatusHead, 'author'>
-
 export interface StatusSpace {
   readonly key: SpaceKey
   readonly id: Uint8Array
@@ -80,7 +77,7 @@ export class StatusGossip {
   stored (space: StatusSpace, author: Uint8Array, stamp: StatusStamp, from: StatusNeighbour | null,
     neighbours: Iterable<StatusNeighbour>): Send[] {
     const a = authorKeyOf(author)
-    if (from !== null && newerStamp(stamp, from.known.get(a))) from.known.set(a, stamp)
+    if (from !== null && newerStatus(stamp, from.known.get(a))) from.known.set(a, stamp)
     const have: Message = { m: 'status-have', space: space.id, heads: [{ author, clock: stamp.clock, id: stamp.id }] }
     return this.#toLacking(space, a, stamp, from?.peer, neighbours, have)
   }
@@ -101,7 +98,7 @@ export class StatusGossip {
     this.#stamps.set([space.key, author], stamp)
     const out: Send[] = []
     for (const n of neighbours) {
-      if (n.peer === skip || !newerStamp(stamp, n.known.get(author))) continue
+      if (n.peer === skip || !newerStatus(stamp, n.known.get(author))) continue
       n.known.set(author, stamp)
       out.push({ peer: n.peer, msg })
     }
@@ -115,12 +112,12 @@ export class StatusGossip {
       const author = authorKeyOf(h.author)
       // Only members publish status records: a head of anyone else is no claim worth holding or asking for.
       if (!space.isMember(author)) continue
-      const stamp = { clock: h.clock, id: h.id }
-      if (newerStamp(stamp, from.known.get(author))) from.known.set(author, stamp)
-      if (!newerStamp(stamp, this.stamp(space, author))) continue
+      const stamp = stampOf(h)
+      if (newerStatus(stamp, from.known.get(author))) from.known.set(author, stamp)
+      if (!newerStatus(stamp, this.stamp(space, author))) continue
       const wanted = this.#wants.get([space.key, author])
       if (wanted !== undefined) {
-        if (newerStamp(stamp, wanted.stamp)) wanted.stamp = stamp
+        if (newerStatus(stamp, wanted.stamp)) wanted.stamp = stamp
         if (wanted.asked !== from.peer && !wanted.others.includes(from.peer)) wanted.others.push(from.peer)
         continue
       }
@@ -143,7 +140,7 @@ export class StatusGossip {
       const bytes = record[0].byteLength + record[1].byteLength + 64
       if (!serve.room(bytes)) return { sends, refused: true }
       const stamp = this.stamp(space, author)
-      if (stamp !== null && newerStamp(stamp, from.known.get(author))) from.known.set(author, stamp)
+      if (stamp !== null && newerStatus(stamp, from.known.get(author))) from.known.set(author, stamp)
       sends.push({ peer: from.peer, msg: { m: 'status', space: space.id, record } })
       serve.queued(bytes)
     }
@@ -154,7 +151,7 @@ export class StatusGossip {
   answered (space: StatusSpace, author: AuthorKey, nowMs: number): Send[] {
     const wanted = this.#wants.get([space.key, author])
     if (wanted === undefined) return []
-    if (!newerStamp(wanted.stamp, this.stamp(space, author))) {
+    if (!newerStatus(wanted.stamp, this.stamp(space, author))) {
       this.#wants.delete([space.key, author])
       return []
     }
@@ -227,9 +224,4 @@ export function stampOf (record: StatusStamp): StatusStamp
 export function stampOf (record: StatusStamp | undefined): StatusStamp | null
 export function stampOf (record: StatusStamp | undefined): StatusStamp | null {
   return record === undefined ? null : { clock: record.clock, id: record.id }
-}
-
-/** Whether record a is newer than b (or b is unknown): a later clock, or of one clock the higher id. */
-export function newerStamp (a: StatusStamp, b: StatusStamp | null | undefined): boolean {
-  return b === null || b === undefined || (compareClocks(a.clock, b.clock) || compareBytes(a.id, b.id)) > 0
 }
