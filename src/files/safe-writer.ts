@@ -312,7 +312,8 @@ async function eachBounded (
 
 /**
  * Whether the part file holds the chunk at `offset`, read and hashed a window at a time: the size is what a record
- * claims, never allocated whole (a record stored before FILE_CHUNK_BYTES_MAX may claim gigabytes).
+ * claims, never allocated whole (up to FILE_CHUNK_BYTES_MAX; a version naming more is written by no node, and one
+ * claiming 768 MiB made a receiver allocate it at every pass).
  */
 async function regionMatches (
   handle: FsFileHandle,
