@@ -156,6 +156,14 @@ export class ChunkIndex {
     return this.#where.has(hashHex)
   }
 
+  /**
+   * The size of the chunk of this hash as this node cut it from its own bytes or wrote it (each written chunk checked
+   * against its record's size), or undefined: one hash names one size.
+   */
+  sizeOf (hashHex: string): number | undefined {
+    for (const loc of this.#where.get(hashHex)?.values() ?? []) return loc.size
+    return undefined
+  }
 
   /**
    * The chunk's bytes from a local file that is still as scanned, or null. `alloc`: where they are read into (the safe

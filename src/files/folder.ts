@@ -14,7 +14,7 @@ import { loadFolderState, saveFolderState } from './folder-state.ts'
 import type { KnownStore } from './folder-state.ts'
 import type { ConflictInfo, FolderMode, FolderOptions, FolderStatus, FolderTotals } from './folder-types.ts'
 import type { NewVersion, RecordedFile, WriteJob } from './folder-types.ts'
-import { addTotals, adopt, ScannedFiles } from './pass-state.ts'
+import { addTotals, adopt, emptyPassState, retryable, ScannedFiles } from './pass-state.ts'
 import type { PassState } from './pass-state.ts'
 import { PassViews } from './pass-views.ts'
 import { planRemoteChanges, planResolutions, planSetAsideEnds, planSetAsideRenames } from './plan.ts'
@@ -94,7 +94,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     const fs = opts.fs ?? nodeFolderFs
     // A file found changed while serving it is read again in a pass soon (even if its stat looks the same).
     const index = new ChunkIndex(this.root, p => { this.#reread.add(p); this.schedule(WATCH_SETTLE_MS) }, fs)
-    this.#state = { root: this.root, fs, scanned: new ScannedFiles(), known: new Map(), errors: new Map(), index }
+    this.#state = emptyPassState(this.root, fs, index)
   }
 
   /** Checks the folder can be used (throws FolderProblem naming what is wrong), then watches it and runs a pass. */
@@ -271,7 +271,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     this.#phase = 'idle'
     if (this.#need.files === 0 && state.errors.size === 0) this.#lastSyncedMs = Date.now()
     this.emit('progress', this.status())
-    if (state.errors.size > 0) this.schedule(RETRY_MS)
+    if (retryable(state)) this.schedule(RETRY_MS)
   }
 
   /** Step 1: what changed on disk since this node last synced each file becomes records (scan-records.ts). */

@@ -19,6 +19,46 @@ export interface PassState {
   readonly known: Map<string, KnownFile>
   readonly errors: Map<string, string>
   readonly index: ChunkIndex
+  /**
+   * Errors that trying again cannot lift, by path: the record of the version is wrong, and only new records change
+   * that (they bring a pass of their own). A folder with only these is not passed again every few seconds.
+   */
+  readonly lasting: Map<string, string>
+  /**
+   * Sizes of chunks that hashed right at another size than a record said, by hash: at most SIZES_LEARNED_MAX, the
+   * oldest forgotten. A version naming one at a wrong size is refused without a fetch (refutedHere in write-jobs.ts).
+   */
+  readonly sizesLearned: Map<string, number>
+}
+
+/** Chunk sizes remembered (SIZES_LEARNED_MAX × ~150 bytes): one forgotten is fetched once more, and learned again. */
+const SIZES_LEARNED_MAX = 4096
+
+/** The pass state of a folder at `root` before its first scan. */
+export function emptyPassState (root: string, fs: FolderFs, index: ChunkIndex): PassState {
+  return { root, fs, scanned: new ScannedFiles(), known: new Map(), errors: new Map(), index, lasting: new Map(),
+    sizesLearned: new Map() }
+}
+
+/** The chunk of hash `hashHex` is `size` bytes: it hashed right at that size, where a record said another. */
+export function learnSize (state: PassState, hashHex: string, size: number): void {
+  state.sizesLearned.delete(hashHex)
+  state.sizesLearned.set(hashHex, size)
+  if (state.sizesLearned.size > SIZES_LEARNED_MAX) {
+    state.sizesLearned.delete(state.sizesLearned.keys().next().value as string)
+  }
+}
+
+/** An error of `path` that only new records lift. */
+export function lastingError (state: PassState, path: string, error: string): void {
+  state.errors.set(path, error)
+  state.lasting.set(path, error)
+}
+
+/** Some error may go by trying again (lasting errors that no longer stand are forgotten here). */
+export function retryable (state: PassState): boolean {
+  for (const [p, error] of state.lasting) if (state.errors.get(p) !== error) state.lasting.delete(p)
+  return state.errors.size > state.lasting.size
 }
 
 /**

@@ -89,6 +89,23 @@ export class ChunkMismatchError extends SamepageError<'CHUNK_MISMATCH'> {
   }
 }
 
+/**
+ * The record of the version is wrong: a chunk that hashes right is another size than the record says. Its writer's
+ * doing, never the peer's that served the bytes; no try of this version can succeed.
+ */
+export class RecordRefuted extends SamepageError<'RECORD_REFUTED'> {
+  readonly hash: Uint8Array
+  /** The chunk's true size: its bytes hash right at this size. */
+  readonly actual: number
+  constructor (index: number, hash: Uint8Array, actual: number, recorded: number) {
+    const name = Buffer.from(hash).toString('hex').slice(0, 16)
+    super('RECORD_REFUTED', `its record is wrong: chunk ${index} (${name}…) is ${actual} bytes; the record says ` +
+      `${recorded}`)
+    this.hash = hash
+    this.actual = actual
+  }
+}
+
 const FLUSH_EVERY_BYTES = 64 * 1024 * 1024
 /** A resumed chunk is read back and hashed in windows of this (regionMatches). */
 const RESUME_WINDOW_BYTES = 1024 * 1024
@@ -208,7 +225,10 @@ export async function writeFileVersion (
     // Said all at once, so that the fetcher can pipeline them over many peers; each is written at its
     // offset as it arrives, in any order, so a slow peer holding one chunk holds up nothing else.
     sources.plan?.(fromNetwork.map(i => version.chunks[i] as FileChunk))
+    let refuted = false
     await eachBounded(fromNetwork, sizeOf, FETCH_AHEAD_BYTES, async i => {
+      // Once the record is refuted, nothing more of it is fetched: each chunk would be refused or wasted.
+      if (refuted) return
       const [hash, size] = version.chunks[i] as FileChunk
       const bytes = await sources.fetch(hash, size, i)
       try {
@@ -216,8 +236,8 @@ export async function writeFileVersion (
         // Bytes that hash right but are not the size the record says: the record is wrong (its writer's doing), the
         // peer that served them is not.
         if (lengthOf(bytes) !== size) {
-          throw new ChunkMismatchError(i, 'fetch', `chunk ${i} (${name}…) is ${lengthOf(bytes)} bytes; the record ` +
-            `says ${size}`)
+          refuted = true
+          throw new RecordRefuted(i, hash, lengthOf(bytes), size)
         }
         if (sources.fetchVerifies !== true && !sameHash(bytes, hash)) {
           throw new ChunkMismatchError(i, 'fetch',

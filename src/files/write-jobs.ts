@@ -7,13 +7,13 @@ import { diskReserveBytes } from './disk-reserve.ts'
 import { describeWriteError, fsError } from './folder-errors.ts'
 import type { FsStats } from './folder-fs.ts'
 import type { WriteJob } from './folder-types.ts'
-import { adopt } from './pass-state.ts'
+import { adopt, lastingError, learnSize } from './pass-state.ts'
 import type { PassState } from './pass-state.ts'
 import { planReplace, waitingError } from './plan.ts'
 import type { FolderView, RemotePlan } from './plan.ts'
 import type { ModeRules } from './plan-modes.ts'
 import { sameStat } from './versions.ts'
-import { partPath, writeFileVersion } from './safe-writer.ts'
+import { partPath, RecordRefuted, writeFileVersion } from './safe-writer.ts'
 import { linkInPath } from './safe-path.ts'
 import type { ScannedFile } from './scanner.ts'
 import { newDirectories } from './path-sets.ts'
@@ -65,8 +65,13 @@ export async function dropHopeless (
     const { there, link } = probes[k] as TargetProbe
     const size = job.version.size + DIRECTORY_BYTES * (dirs[k] as number)
     let error: string | null = null
-    if (job.version.problem !== undefined) error = `waiting: ${job.version.problem}`
-    else if (link !== null) error = `not written: ${link}`
+    // Either is lasting: only new records lift it, and they bring a pass themselves.
+    const lasting = job.version.problem !== undefined ? `waiting: ${job.version.problem}` : refutedHere(state, job)
+    if (lasting !== null) {
+      lastingError(state, job.path, lasting)
+      continue
+    }
+    if (link !== null) error = `not written: ${link}`
     else if (there?.isDirectory() === true) error = describeWriteError(fsError('EISDIR'))
     else if (size > free) error = `${describeWriteError(fsError('ENOSPC'))}: it needs ${size} bytes, ${free} are free`
     else if (free - size < reserve) {
@@ -78,6 +83,20 @@ export async function dropHopeless (
     state.errors.set(job.path, error)
   }
   return kept
+}
+
+/**
+ * Why the version's record is wrong by what this node knows, or null: a chunk it names at another size than the
+ * chunk of that hash has here, cut or written by this node or fetched before (found so, its bytes were fetched at
+ * every pass, 5 s apart, only to be refused).
+ */
+function refutedHere (state: PassState, job: WriteJob): string | null {
+  for (const [i, [hash, size]] of job.version.chunks.entries()) {
+    const hex = toHex(hash)
+    const here = state.index.sizeOf(hex) ?? state.sizesLearned.get(hex)
+    if (here !== undefined && here !== size) return `not written: ${new RecordRefuted(i, hash, here, size).message}`
+  }
+  return null
 }
 
 interface TargetProbe { readonly there: FsStats | null, readonly link: string | null }
@@ -262,6 +281,12 @@ async function writeJob (
     if (!job.copy) adopt(state, written, version.id)
   } catch (err) {
     fetch.release(outstanding.rest())
+    if (err instanceof RecordRefuted) {
+      learnSize(state, toHex(err.hash), err.actual)
+      lastingError(state, job.path, `not written: ${err.message}`)
+      await state.fs.rm(partPath(state.root, version.id), { force: true }).catch(() => {})
+      return
+    }
     state.errors.set(job.path, describeWriteError(err as NodeJS.ErrnoException))
     // A file system's refusal (full, a clash of names, permissions): the part file goes, to leave the room it took.
     // A transfer cut short (no peer has a chunk now, or the link broke) keeps it, for the resume.
