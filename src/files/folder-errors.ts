@@ -32,15 +32,38 @@ export class FolderProblem extends SamepageError<'BAD_FOLDER'> {
   }
 }
 
-export async function checkFolder (root: string, fs: FolderFs = nodeFolderFs): Promise<void> {
+/**
+ * `knowsFiles`: this node synced files of the folder before, so its work area is its marker (folderMarkerProblem) and
+ * is not made here.
+ */
+export async function checkFolder (root: string, fs: FolderFs = nodeFolderFs, knowsFiles = false): Promise<void> {
   const st = await fs.stat(root).catch(() => null)
   if (st === null) throw new FolderProblem(`${root} does not exist; create it first (mkdir -p ${root})`)
   if (!st.isDirectory()) throw new FolderProblem(`${root} is not a directory`)
   try {
     await fs.access(root, constants.R_OK | constants.W_OK | constants.X_OK)
-    await fs.mkdir(path.join(root, WORK_AREA, 'tmp'), { recursive: true })
+    if (!knowsFiles) await fs.mkdir(path.join(root, WORK_AREA, 'tmp'), { recursive: true })
   } catch {
     const user = process.getuid?.() ?? '?'
     throw new FolderProblem(`${root} is not writable by this node (user ${user}); fix its permissions`)
   }
+}
+
+/**
+ * The folder's work area `.samepage/` is its marker, as Syncthing's `.stfolder`: made when the folder is added, it
+ * goes only with the whole folder. A folder that lost it while this node knows files of it is taken as emptied or
+ * unmounted (a mount point left empty), not as every file deleted: a pass records nothing and writes nothing until it
+ * is back. Before, an unmounted disk had its node record every file deleted, and every member deleted them.
+ */
+export async function checkFolderMarker (root: string, fs: FolderFs, knowsFiles: boolean): Promise<void> {
+  const marker = path.join(root, WORK_AREA)
+  const st = await fs.lstat(marker).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null
+    throw err
+  })
+  if (st?.isDirectory() === true) return
+  if (st !== null) throw new FolderProblem(`${marker} is not a directory; move it away, then mkdir ${marker}`)
+  if (!knowsFiles) { await fs.mkdir(path.join(marker, 'tmp'), { recursive: true }); return }
+  throw new FolderProblem(`${marker} is gone, so the folder looks emptied or unmounted: nothing is recorded ` +
+    `(no file is taken as deleted) or written until it is back; if the folder is as it should be, mkdir ${marker}`)
 }

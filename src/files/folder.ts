@@ -8,7 +8,7 @@ import { conflictList } from './conflict-list.ts'
 import { deleteFile } from './delete-file.ts'
 import { keepVersion, KeepRefused } from './keep-version.ts'
 import type { KeepOutcome } from './keep-version.ts'
-import { checkFolder } from './folder-errors.ts'
+import { checkFolder, checkFolderMarker } from './folder-errors.ts'
 import { nodeFolderFs } from './folder-fs.ts'
 import { loadFolderState, saveFolderState } from './folder-state.ts'
 import type { KnownStore } from './folder-state.ts'
@@ -99,8 +99,8 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
 
   /** Checks the folder can be used (throws FolderProblem naming what is wrong), then watches it and runs a pass. */
   async start (): Promise<void> {
-    await checkFolder(this.root, this.#state.fs)
     const known = this.#known.load()
+    await checkFolder(this.root, this.#state.fs, known.size > 0)
     for (const [p, k] of known) this.#state.known.set(p, k)
     // What the last run knew stands in for a previous scan: unchanged files are not read again.
     this.#state.scanned = new ScannedFiles(known)
@@ -248,6 +248,9 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
 
   async #pass (): Promise<void> {
     const state = this.#state
+    // The folder's marker before the scan, and again after it, before a file it missed is taken as deleted.
+    const marked = async (): Promise<void> => { await checkFolderMarker(this.root, state.fs, state.known.size > 0) }
+    await marked()
     this.#phase = 'scanning'
     state.errors.delete('.')
     const reread = new Set(this.#reread)
@@ -256,7 +259,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     // Step 1 starts during the scan: new files are recorded (and served) in batches as they are hashed.
     const recording = this.#rules.recordsLocalChanges ? this.#recording(reread) : null
     const opts = { previous, fs: state.fs, ...recording === null ? {} : { found: recording.found } }
-    const scan = await scanFolder(this.root, opts).catch(async err => {
+    const scan = await scanFolder(this.root, opts).then(async s => { await marked(); return s }).catch(async err => {
       await recording?.stop()
       if (recording?.changed === true) this.#known.save(state.known)
       throw err
@@ -382,10 +385,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     return { scanned: this.#state.scanned, known: this.#state.known, views: this.#passViews.get() }
   }
 
-  /**
-   * The space's records by path; a path no record may name (the work area: a record stored before that rule) is never
-   * written.
-   */
+  /** The space's records by path, none in the work area (one stored before that rule is never written). */
   #views (): Map<string, RecordedFile> {
     return new Map(this.#opts.host.files().filter(v => !inWorkArea(v.path)).map(v => [v.path, v]))
   }

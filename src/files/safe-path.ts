@@ -200,12 +200,16 @@ export async function linkInPath (fs: FolderFs, root: string, rel: string): Prom
 
 /**
  * The folder's work area `.samepage/tmp` exists and is reached through no link (checked by lstat: it is this node's
- * own, never a record's). Made when missing, with the folder itself if need be: two lstats per file written when it
- * is there (a mkdir of each first was four more calls per file, in a pass of 10,000 small files).
+ * own, never a record's). Its `tmp` is made when missing, never `.samepage/` itself, the folder's marker
+ * (folder-errors.ts checkFolderMarker: made again in a mount point left empty, it would have the next pass take every
+ * file as deleted). Two lstats per file written when it is there (a mkdir of each first was four more calls per file,
+ * in a pass of 10,000 small files).
  */
 export async function checkWorkArea (fs: FolderFs, root: string, workArea: string): Promise<void> {
   if (await workAreaThere(fs, root, workArea)) return
-  await fs.mkdir(path.join(root, workArea, 'tmp'), { recursive: true })
+  await fs.mkdir(path.join(root, workArea, 'tmp')).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err
+  })
   if (!await workAreaThere(fs, root, workArea)) {
     throw Object.assign(new Error(`${workArea}/tmp is gone as soon as made`), { code: 'ENOENT' })
   }

@@ -27,6 +27,7 @@ const fetch = async (_h: Uint8Array, _s: number, i: number): Promise<Uint8Array>
 describe('safe writer on the fake disk', () => {
   test('writes a version whole: bytes, permission bits, mtime; the part file becomes the file', async () => {
     const disk = new MemoryDisk()
+    disk.vol.mkdirSync('/f/.samepage', { recursive: true })
     const r = await writeFileVersion('/f', version, { fetch }, disk.fs)
     assert.ok((disk.vol.readFileSync('/f/dir/file.bin') as Buffer).equals(data))
     const st = disk.vol.statSync('/f/dir/file.bin')
@@ -39,6 +40,7 @@ describe('safe writer on the fake disk', () => {
   test('a transfer cut short: nothing under the name; the retry fetches only the chunks still missing', async () => {
     assert.ok(pieces.length >= 4)
     const disk = new MemoryDisk()
+    disk.vol.mkdirSync('/f/.samepage', { recursive: true })
     const last = pieces.length - 1
     await assert.rejects(writeFileVersion('/f', version, {
       fetch: async (h, s, i) => { if (i === last) throw new Error('the peer went away'); return await fetch(h, s, i) }
@@ -54,6 +56,7 @@ describe('safe writer on the fake disk', () => {
 
   test('the final fsync fails (an I/O error): the write fails with its code, nothing under the name', async () => {
     const disk = new MemoryDisk()
+    disk.vol.mkdirSync('/f/.samepage', { recursive: true })
     const faults = new FaultyFs(disk.fs)
     faults.fail('sync', /\.part$/, 'EIO')
     await assert.rejects(writeFileVersion('/f', version, { fetch }, faults.fs),

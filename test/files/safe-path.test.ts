@@ -26,7 +26,7 @@ const fetch = async (): Promise<Uint8Array> => data
 test('a directory of the path that is a symbolic link: refused, nothing lands outside', async () => {
   const folder = path.join(root, 'linked')
   const outside = path.join(root, 'outside-1')
-  fs.mkdirSync(folder)
+  fs.mkdirSync(path.join(folder, '.samepage'), { recursive: true })
   fs.mkdirSync(outside)
   fs.symlinkSync(outside, path.join(folder, 'sub'))
   await assert.rejects(writeFileVersion(folder, version('a', 'sub/deeper/x.txt'), { fetch }), (err: NodeJS.ErrnoException) => err.code === 'ELINKINPATH' && /symbolic link/.test(err.message))
@@ -37,6 +37,7 @@ test('a directory swapped for a symbolic link just before the rename: the file l
   const folder = path.join(root, 'swapped')
   const outside = path.join(root, 'outside-2')
   fs.mkdirSync(path.join(folder, 'sub'), { recursive: true })
+  fs.mkdirSync(path.join(folder, '.samepage'))
   fs.mkdirSync(outside)
   await writeFileVersion(folder, version('b', 'sub/x.txt'), {
     fetch,

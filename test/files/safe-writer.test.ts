@@ -19,6 +19,12 @@ import type { FolderFs } from '../../src/files/folder-fs.ts'
  * refused before it is written, and nothing appears.
  */
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-write-'))
+/** A folder as `folder add` leaves it: its work area `.samepage/` (the folder's marker, which the writer never makes). */
+function addedFolder (name: string): string {
+  const folder = path.join(root, name)
+  fs.mkdirSync(path.join(folder, '.samepage'), { recursive: true })
+  return folder
+}
 after(() => fs.rmSync(root, { recursive: true, force: true }))
 const data = crypto.randomBytes(2 * 1024 * 1024 + 777)
 const chunks = chunk(data)
@@ -31,7 +37,7 @@ const fetchFrom = (counter: { n: number }) => async (_h: Uint8Array, _s: number,
 
 describe('safe writer', () => {
   test('writes a version: bytes, permission bits and mtime as recorded; local copies are not fetched', async () => {
-    const folder = path.join(root, 'plain')
+    const folder = addedFolder('plain')
     const v = version('a'.repeat(64), 'sub/dir/file.bin')
     const counter = { n: 0 }
     // Every other chunk is "already here" (another file of the node holds the same bytes).
@@ -51,7 +57,7 @@ describe('safe writer', () => {
   })
 
   test('SIGKILLed mid-write: nothing under the real name; the restart fetches only what was missing', async () => {
-    const folder = path.join(root, 'killed')
+    const folder = addedFolder('killed')
     const v = version('b'.repeat(64), 'big.bin')
     const vfile = path.join(root, 'version.json')
     fs.writeFileSync(vfile, JSON.stringify({ ...v, chunks: v.chunks.map(([h, n]) => [Buffer.from(h).toString('hex'), n]) }))
@@ -77,7 +83,7 @@ describe('safe writer', () => {
   })
 
   test('a new part file is not looked at (no stat, no truncate), nor the work area made again; a left one is', async () => {
-    const folder = path.join(root, 'calls')
+    const folder = addedFolder('calls')
     const calls: string[] = []
     const counted = (name: string): void => { calls.push(name) }
     const fsCounting: FolderFs = {
@@ -119,7 +125,7 @@ describe('safe writer', () => {
   })
 
   test('a chunk whose bytes do not match its hash is refused before it is written; nothing appears', async () => {
-    const folder = path.join(root, 'corrupt')
+    const folder = addedFolder('corrupt')
     const v = version('c'.repeat(64), 'x.bin')
     await assert.rejects(writeFileVersion(folder, v, {
       fetch: async (_h, size, i) => i === 3 ? new Uint8Array(size) : chunks[i] as Uint8Array
@@ -131,7 +137,7 @@ describe('safe writer', () => {
   })
 
   test('each fetched chunk is said done once, after its write settled (the fetcher may then read another chunk into it)', async () => {
-    const folder = path.join(root, 'done')
+    const folder = addedFolder('done')
     const v = version('f'.repeat(64), 'reused.bin')
     const done: Uint8Array[] = []
     const r = await writeFileVersion(folder, v, {
@@ -150,7 +156,7 @@ describe('safe writer', () => {
   })
 
   test('a disk slower than the network: at most FETCH_AHEAD_BYTES of a file asked and not yet written', async () => {
-    const folder = path.join(root, 'slow-disk')
+    const folder = addedFolder('slow-disk')
     const big = crypto.randomBytes(FETCH_AHEAD_BYTES + 8 * 1024 * 1024)
     const cs = chunk(big)
     const v = { id: '9'.repeat(64), path: 'big.bin', size: big.length, mode: 0o644, mtimeMs: Date.now(), chunks: cs.map(c => [crypto.hash('sha256', c, 'buffer'), c.length] as const) }
@@ -198,7 +204,7 @@ describe('safe writer', () => {
   })
 
   test('chunks copied locally are read into a few reused buffers, not one each (an edit of a big file copies thousands)', async () => {
-    const folder = path.join(root, 'local-copies')
+    const folder = addedFolder('local-copies')
     // Seeded (AES-CTR of zeros): the same chunks every run.
     const big = crypto.createCipheriv('aes-128-ctr', Buffer.alloc(16, 7), Buffer.alloc(16)).update(Buffer.alloc(36 * 1024 * 1024))
     const cs = chunk(big)
@@ -237,6 +243,7 @@ describe('safe writer', () => {
     fs.mkdirSync(folder)
     try {
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', folder], { stdio: 'pipe' })
+      fs.mkdirSync(path.join(folder, '.samepage'))
     } catch {
       t.skip('cannot mount a tmpfs here (needs root)')
       return
