@@ -71,3 +71,18 @@ function parsedOrNull (text: string): SavedFolderState | null {
     return null
   }
 }
+
+/**
+ * What this node knew of its copy, less the files whose version its space's store lacks (`holds` false). Each file
+ * known names the version it was when last synced, and the store held that version then; one it lacks now was lost
+ * with the store (put back from a backup taken before): the file is no longer taken as unchanged since its sync, so
+ * the pass records it as this node's change (a conflict where another version holds the name) instead of writing the
+ * store's older version over it. Before, a file edited after the backup was overwritten on every node (a probe).
+ */
+export function knownHeld (
+  known: Map<string, KnownFile>, holds: ((id: string) => boolean) | undefined
+): Map<string, KnownFile> {
+  if (holds === undefined) return known
+  for (const [p, k] of known) if (!holds(k.id)) known.delete(p)
+  return known
+}

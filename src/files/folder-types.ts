@@ -40,6 +40,11 @@ export interface FolderHost {
    */
   record (versions: readonly NewVersion[]): string[]
   fetcher (): ChunkFetcher
+  /**
+   * Whether the space's store holds version `id`, valid or not. What this node knew of its copy names versions its
+   * store had; one the store lacks (a store put back from a backup) proves nothing about the file: it is forgotten.
+   */
+  holds? (id: string): boolean
 }
 
 export interface FolderOptions {

@@ -10,7 +10,7 @@ import { keepVersion, KeepRefused } from './keep-version.ts'
 import type { KeepOutcome } from './keep-version.ts'
 import { checkFolder, checkFolderMarker } from './folder-errors.ts'
 import { nodeFolderFs } from './folder-fs.ts'
-import { loadFolderState, saveFolderState } from './folder-state.ts'
+import { knownHeld, loadFolderState, saveFolderState } from './folder-state.ts'
 import type { KnownStore } from './folder-state.ts'
 import type { ConflictInfo, FolderMode, FolderOptions, FolderStatus, FolderTotals } from './folder-types.ts'
 import type { NewVersion, RecordedFile, WriteJob } from './folder-types.ts'
@@ -99,7 +99,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
 
   /** Checks the folder can be used (throws FolderProblem naming what is wrong), then watches it and runs a pass. */
   async start (): Promise<void> {
-    const known = this.#known.load()
+    const known = knownHeld(this.#known.load(), this.#opts.host.holds)
     await checkFolder(this.root, this.#state.fs, known.size > 0)
     for (const [p, k] of known) this.#state.known.set(p, k)
     // What the last run knew stands in for a previous scan: unchanged files are not read again.

@@ -229,7 +229,8 @@ export class Folders {
           const r = replica()
           return records.record(r, versions, bodies => this.#host.write(r, bodies))
         },
-        fetcher: () => this.#blocks.fetcher(binding.space)
+        fetcher: () => this.#blocks.fetcher(binding.space),
+        holds: id => replica().holdsFileVersion(id)
       }
     })
     sync.on('progress', status => { host.progress(binding.space, status) })

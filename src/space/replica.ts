@@ -3,7 +3,7 @@ import type { Body, Clock,
  Entry, FeedRow, Position, Role, SignedBytes, SignedGenesis, SignedStatus } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
-import { entryIdOf } from '../ids/index.ts'
+import { entryIdOf, isEntryId } from '../ids/index.ts'
 import type { ForkProof, Store, ViewName } from '../store/index.ts'
 import type { Acl } from './acl.ts'
 import { commitHeldForks } from './commits.ts'
@@ -281,6 +281,8 @@ export class SpaceReplica {
    * versions for the next list (view-reads.ts).
    */
   filesList (decoded?: reads.DecodedVersions): FileState[] { return reads.filesList(this.#s, decoded) }
+  /** Whether file version `id` (hex) is stored here, valid or not (a store put back from a backup lacks later ones). */
+  holdsFileVersion (id: string): boolean { return isEntryId(id) && this.#s.store.holdsFindable(this.#s.key, id) }
 
   counterGet (name: string): number { return reads.counterGet(this.#s, name) }
 

@@ -102,6 +102,10 @@ export class MemoryStore implements Store {
     return this.#space(space)?.byId.get(id)
   }
 
+  holdsFindable (space: SpaceKey, id: EntryId): boolean {
+    return this.#space(space)?.byId.has(id) === true
+  }
+
   run (space: SpaceKey, author: AuthorKey, epoch: number, from: number, to: number, maxCount: number): StoredEntry[] {
     const chain = this.#space(space)?.feeds.get(feedKey(author, epoch)) ?? []
     return chain.slice(from, Math.min(to, from + maxCount))

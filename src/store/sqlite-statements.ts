@@ -70,6 +70,7 @@ export interface Statements {
   entryAt: StatementSync
   entryById: StatementSync
   entryByIdScan: StatementSync
+  findable: StatementSync
   run: StatementSync
   servedRun: StatementSync
   lastVerified: StatementSync
@@ -115,6 +116,7 @@ export function prepare (db: DatabaseSync): Statements {
       WHERE f.sid = ? AND f.author = ? AND f.epoch = ? AND e.seq = ?`),
     entryById: p(`SELECT ${ENTRY_COLUMNS} FROM entry_ids x JOIN entries e ON e.fid = x.fid AND e.seq = x.seq
       JOIN feeds f ON f.fid = e.fid WHERE x.id = ?1 AND f.sid = ?2`),
+    findable: p('SELECT 1 FROM entry_ids x JOIN feeds f ON f.fid = x.fid WHERE x.id = ?1 AND f.sid = ?2'),
     // Entries not in entry_ids: nothing in use looks them up by id, so a scan of the space is enough.
     entryByIdScan: p(`SELECT ${ENTRY_COLUMNS} FROM ${ENTRY_FROM} WHERE e.id = ?1 AND f.sid = ?2`),
     // The columns of RUN_COLUMNS as arrays, not objects: a seeder reads 1,024 rows per `want`, and their feed's

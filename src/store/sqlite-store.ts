@@ -191,6 +191,11 @@ export class SqliteStore implements Store {
     return r === undefined ? undefined : toEntry(r)
   }
 
+  holdsFindable (space: SpaceKey, id: EntryId): boolean {
+    const sid = this.#sidOf(space)
+    return sid !== undefined && this.#s.findable.get(idValue(id), sid) !== undefined
+  }
+
   run (space: SpaceKey, author: AuthorKey, epoch: number, from: number, to: number, maxCount: number): StoredEntry[] {
     // Seqs are contiguous from 0, so a seq range is a count range; no LIMIT (a negative one means none).
     const end = Math.min(to, from + Math.max(0, maxCount))

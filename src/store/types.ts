@@ -110,6 +110,11 @@ export interface Store {
   feed (space: SpaceKey, author: AuthorKey, epoch: number): FeedState | undefined
   entryAt (space: SpaceKey, author: AuthorKey, epoch: number, seq: number): StoredEntry | undefined
   entryById (space: SpaceKey, id: EntryId): StoredEntry | undefined
+  /**
+   * Whether entry `id` is stored among those kept findable by id (Batch.findById: file versions), with no scan: a
+   * folder asks it of every file it knows at start (a store restored from a backup lacks the versions recorded after).
+   */
+  holdsFindable (space: SpaceKey, id: EntryId): boolean
   /** Entries of one feed with from <= seq < to, in seq order, at most maxCount of them. */
   run (space: SpaceKey, author: AuthorKey, epoch: number, from: number, to: number, maxCount: number): StoredEntry[]
   /**
