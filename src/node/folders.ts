@@ -24,7 +24,13 @@ import { dataDirProblem } from './folder-guard.ts'
 export interface FolderBinding { readonly space: SpaceKey, readonly path: string, readonly mode: FolderMode }
 
 /** A bound folder: its binding, its sync, and its records as this node reads and writes them. */
-interface Running { readonly binding: FolderBinding, readonly sync: FolderSync, readonly records: FolderRecords }
+interface Running {
+  readonly binding: FolderBinding
+  readonly sync: FolderSync
+  readonly records: FolderRecords
+  /** The next try of a saved folder that could not start (#startSaved). */
+  retry?: NodeJS.Timeout | undefined
+}
 
 export interface FolderInfo extends FolderBinding { readonly name: string, readonly status: FolderStatus }
 
@@ -52,6 +58,8 @@ const FOLDERS_FILE = 'folders.json'
  * one pass writes them all.
  */
 const REMOTE_SETTLE_MS = 200
+/** A saved folder that could not start is tried again this often (its disk mounted later, say). */
+const START_RETRY_MS = 30_000
 
 export class Folders {
   readonly #host: FoldersHost
@@ -60,6 +68,7 @@ export class Folders {
   readonly #blocks: FolderBlocks
   /** Bindings that did not start, and why (shown in their status). */
   readonly #refused = new Map<SpaceKey, string>()
+  #stopped = false
 
   constructor (host: FoldersHost) {
     this.#host = host
@@ -86,12 +95,39 @@ export class Folders {
       const unsafe = dataDirProblem(b.path, this.#host.dir)
       // Stopped at once: a stopped FolderSync runs no pass, whatever arrives for its space.
       if (unsafe !== null) { this.#refused.set(b.space, `not synced: ${unsafe}`); await sync.stop(); continue }
-      await sync.start().catch(() => {})
+      await this.#startSaved(running)
+    }
+  }
+
+  /**
+   * A saved folder that cannot start (its directory missing: a disk not mounted yet) says why in its status and is
+   * tried again every START_RETRY_MS, and at `folder status --sync`, until it starts. It used to stay unsynced until
+   * the daemon restarted, its status saying nothing.
+   */
+  async #startSaved (running: Running): Promise<void> {
+    const space = running.binding.space
+    clearTimeout(running.retry)
+    running.retry = undefined
+    try {
+      await running.sync.start()
+      this.#refused.delete(space)
+    } catch (err) {
+      const why = `not synced: ${(err as Error).message} (tried again every ${START_RETRY_MS / 1000} s)`
+      this.#refused.set(space, why)
+      running.retry = setTimeout(() => { void this.#startSaved(running) }, START_RETRY_MS)
+      running.retry.unref()
+    }
+    // Removed, or the node stopped, while it started: nothing of it may run on.
+    if (this.#stopped || this.#running.get(space) !== running) {
+      clearTimeout(running.retry)
+      await running.sync.stop()
     }
   }
 
   async stop (): Promise<void> {
+    this.#stopped = true
     await Promise.all([...this.#running.values()].map(async f => {
+      clearTimeout(f.retry)
       await f.sync.stop()
       f.records.close()
     }))
@@ -154,9 +190,10 @@ export class Folders {
       const name = this.#host.replica(space)?.genesis.name ?? space
       throw new NodeError('NO_FOLDER', `space ${name} is not bound to a folder on this node`)
     }
+    clearTimeout(f.retry)
+    this.#running.delete(space)
     await f.sync.stop()
     f.records.close()
-    this.#running.delete(space)
     this.#refused.delete(space)
     this.#save()
     fs.rmSync(path.join(this.#host.dir, 'folders', `${space}.json`), { force: true })
@@ -195,7 +232,9 @@ export class Folders {
 
   /** Runs a pass now (tests; `folder status --sync`). */
   async syncNow (space: SpaceKey): Promise<void> {
-    await this.#running.get(space)?.sync.sync()
+    const running = this.#running.get(space)
+    if (running?.retry !== undefined) await this.#startSaved(running)
+    if (running?.retry === undefined) await running?.sync.sync()
   }
 
   /** Something changed in the space (entries stored, a peer came): its folder looks again. */
