@@ -1,5 +1,6 @@
 import type { NetworkMap, MapNode } from '../node/index.ts'
 import { bytes, duration, fixed, isoTime, rate, shortPeerId as short } from '../api/index.ts'
+import { shown } from './program.ts'
 
 /**
  * How `status`, `net` and `alerts` print the network: plain columns for a
@@ -51,7 +52,8 @@ export function statusText (s: StatusView): string {
     }
   }
   lines.push(`  ${reachabilityText(s.reachability)}`)
-  for (const a of s.alerts) lines.push(`  ALERT ${a.kind} ${a.subject}: ${a.detail}`)
+  // A subject may be a peer's text (a folder's space name): shown, as any daemon's answer could carry it raw.
+  for (const a of s.alerts) lines.push(`  ALERT ${a.kind} ${shown(a.subject)}: ${shown(a.detail)}`)
   const n = s.network
   lines.push(s.deployment.length === 0
     ? 'network: this node is in no deployment yet (invite a node, or join with an invite)'

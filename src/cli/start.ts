@@ -5,6 +5,7 @@ import type { NodeConfig } from '../node/index.ts'
 import { isMultiaddr, Node, readConfig, rememberPort, stablePort } from '../node/index.ts'
 import type { NodeOptions } from '../node/index.ts'
 import { loadApiServer } from '../api/index.ts'
+import { printable } from '../ids/index.ts'
 import { CliError } from './client.ts'
 import { growYoungGenerationInBursts } from './young-generation.ts'
 import { returnMemoryWhenQuiet } from './quiet-gc.ts'
@@ -153,9 +154,13 @@ function optimizeFromNow (): void {
 const HANG_UP_IGNORED = 'SIGHUP ignored (nothing to reload): config.json is read at start; ' +
   'to apply a change, restart: samepage stop, then samepage start'
 
+/** The most of one line the daemon prints on stderr (a notice is a few hundred characters). */
+const LINE_CHARS_MAX = 2000
+
 /** What the daemon tells its operator, as the "samepage: TIME message" line it has always printed on stderr. */
 function plainLine (_level: 'info' | 'warn', message: string, atMs = Date.now()): void {
-  process.stderr.write(`samepage: ${new Date(atMs).toISOString()} ${message}\n`)
+  // A notice may quote a peer's text (a space's name): one line, no control character reaches the terminal.
+  process.stderr.write(`samepage: ${new Date(atMs).toISOString()} ${printable(message, LINE_CHARS_MAX)}\n`)
 }
 
 /** The logger on stderr: --log-level, then SAMEPAGE_LOG_LEVEL, then config.json; --log-format, then config.json. */

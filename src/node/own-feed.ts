@@ -1,6 +1,10 @@
 import { bytesEqual, fromHex } from '../codec/index.ts'
 import type { Entry } from '../codec/index.ts'
+import { printable } from '../ids/index.ts'
 import type { SpaceKey } from '../ids/index.ts'
+
+/** As much of a space's name as a notice shows (the command line's `shown()` shows as much). */
+const SPACE_NAME_CHARS = 200
 
 /**
  * Notices that peers held entries of this node's own feeds that its store
@@ -34,7 +38,9 @@ export class OwnFeedWatch {
     if (fresh.length === 0) return undefined
     for (const epoch of fresh) this.#told.add(`${space}/${epoch}`)
     const count = ours.filter(e => fresh.includes(e.epoch)).length
-    return `space ${spaceName}: peer ${fromPeer} holds entries this node wrote that its store lacked ` +
+    // The name is its creator's choice (the genesis), and this line goes to stderr and the event stream as it is.
+    const name = printable(spaceName, SPACE_NAME_CHARS)
+    return `space ${name}: peer ${fromPeer} holds entries this node wrote that its store lacked ` +
       `(${count} so far, epoch ${fresh.join(', ')}); ` +
       'this data directory was restored from an older copy or lost data. ' +
       'Getting them back by catch-up; new writes go in a new epoch, so nothing is forked.'

@@ -1,3 +1,5 @@
+import { printable } from '../ids/index.ts'
+import { REPORT_LIMITS } from './report.ts'
 import type { AlertKind, AlertReport } from './report.ts'
 
 /**
@@ -78,8 +80,12 @@ export function evaluateAlerts (
     open.push({ kind: 'folder-stuck', subject: f.name, detail })
   }
   return open.map(a => {
-    const before = previous.find(p => p.kind === a.kind && p.subject === a.subject)
-    return { kind: a.kind, subject: a.subject, detail: a.detail, sinceMs: before?.sinceMs ?? a.sinceMs ?? nowMs }
+    // A subject can be a peer's text (a folder is named after its space's genesis name, which its creator chose):
+    // made printable and cut here, once, so the API, the log and the published record all say the same safe text.
+    // A detail is this node's own words and numbers, kept whole for the API (the record cuts it).
+    const subject = printable(a.subject, REPORT_LIMITS.text)
+    const before = previous.find(p => p.kind === a.kind && p.subject === subject)
+    return { kind: a.kind, subject, detail: a.detail, sinceMs: before?.sinceMs ?? a.sinceMs ?? nowMs }
   })
 }
 

@@ -128,6 +128,17 @@ describe('alerts', () => {
     assert.deepEqual(evaluateAlerts(calm, DEFAULT_THRESHOLDS, later, 600_000), [])
   })
 
+  test('a folder named by a peer (its space\'s genesis name) is printable and cut in its alert, which keeps its time', () => {
+    const name = 'team\x1b]0;pwned\x07\x1b[2J\x1b[31mFAKE LINE\ninjected' + 'x'.repeat(200)
+    const stuck = { ...calm, waiting: [{ name, needBytes: 5, needFiles: 1, lastProgressMs: 0 }] }
+    const first = evaluateAlerts(stuck, DEFAULT_THRESHOLDS, [], 400_000)
+    const subject = first.find(a => a.kind === 'folder-stuck')?.subject ?? ''
+    assert.doesNotMatch(subject, /[\u0000-\u001f\u007f-\u009f]/)
+    assert.ok(subject.startsWith('team\ufffd]0;pwned\ufffd\ufffd[2J') && subject.length === REPORT_LIMITS.text, subject)
+    const later = evaluateAlerts(stuck, DEFAULT_THRESHOLDS, first, 500_000)
+    assert.equal(later[0]?.sinceMs, 400_000, 'the same alert, matched by its printable subject')
+  })
+
   test('below the thresholds nothing is raised; a low threshold raises at once', () => {
     assert.deepEqual(evaluateAlerts(calm, DEFAULT_THRESHOLDS, [], 0), [])
     const raised = evaluateAlerts(calm, { ...DEFAULT_THRESHOLDS, diskFreePercent: 90 }, [], 0)
