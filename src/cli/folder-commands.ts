@@ -1,8 +1,7 @@
 import path from 'node:path'
 import type { Command } from 'commander'
-import { bytes } from '../api/index.ts'
 import { CliError } from './client.ts'
-import { folderLine, folderReport, watchFolder } from './folder-view.ts'
+import { conflictsText, folderLine, folderReport, resolvedText, watchFolder } from './folder-view.ts'
 import type { ConflictInfo, FolderInfo } from './folder-view.ts'
 import { about, api, enc, globals, out, shown } from './program.ts'
 
@@ -49,15 +48,7 @@ export function addFolderCommands (program: Command): void {
     'conflicts team')
     .action(async (ref: string) => {
       const r = await api().call('GET', `/v1/spaces/${enc(ref)}/conflicts`) as ConflictInfo[]
-      const lines = (c: ConflictInfo): string[] => [
-        `${c.path}`,
-        `  current: ${c.current.id} by ${c.current.author.slice(0, 12)} (${bytes(c.current.size)})`,
-        ...c.copies.map(p => `  copy: ${p}`),
-        ...c.versions.map(v =>
-          `  unresolved: ${v.id} by ${v.author.slice(0, 12)} (${bytes(v.size)}), to be kept as ${v.copy}`)
-      ]
-      const hint = '\nkeep one: samepage resolve SPACE PATH (a current or unresolved id, or a copy)'
-      out(r, () => r.length === 0 ? 'no conflicts' : r.map(c => lines(c).join('\n')).join('\n') + hint)
+      out(r, () => conflictsText(r))
     })
   about(program.command('resolve <space> <path> <keep>'),
     'end a conflict keeping one version: the current or a concurrent version\'s id, or a copy (see conflicts --json)',
@@ -65,7 +56,6 @@ export function addFolderCommands (program: Command): void {
     .action(async (ref: string, file: string, keep: string) => {
       const r = await api().call('POST', `/v1/spaces/${enc(ref)}/conflicts/resolve`, { path: file, keep }) as
         { path: string, recorded: string | null, removed: string[] }
-      const copies = r.removed.length === 0 ? '' : `; removed ${r.removed.join(', ')}`
-      out(r, () => `${r.path} keeps the chosen version on every node${copies}`)
+      out(r, () => resolvedText(r))
     })
 }

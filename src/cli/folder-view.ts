@@ -2,6 +2,7 @@ import type { ConflictInfo, FolderInfo } from '../node/index.ts'
 import type { ApiClient } from './client.ts'
 import { shown } from './program.ts'
 import { bytes, isoTime, rate } from '../api/index.ts'
+import { printable, quotedIfUnsafe } from '../ids/index.ts'
 
 export type { ConflictInfo, FolderInfo }
 
@@ -19,16 +20,43 @@ export function folderLine (f: FolderInfo): string {
   return `${s.state}: ${toGo}${eta}${conflicts}${problems}`
 }
 
+/** An error may quote a whole path (up to 4 KiB, PATH_BYTES_MAX) and the system's words: kept whole up to this. */
+const ERROR_CHARS_MAX = 4400
+
 export function folderReport (f: FolderInfo): string {
   const s = f.status
   const lines = [`${shown(f.name)}  ${f.path}  ${f.mode}`, `  ${folderLine(f)}`]
   if (s.lastSyncedMs !== null) lines.push(`  last in sync ${isoTime(s.lastSyncedMs)}`)
-  for (const e of s.errors) lines.push(`  ${e.path}: ${e.error}`)
+  // A path is a member's choice (any name but NUL and backslash): whole, but escaped if it holds a control character.
+  for (const e of s.errors) lines.push(`  ${quotedIfUnsafe(e.path)}: ${printable(e.error, ERROR_CHARS_MAX)}`)
   if (s.skipped.length > 0) {
     const more = s.skipped.length > 10 ? ` and ${s.skipped.length - 10} more` : ''
-    lines.push(`  not shared: ${s.skipped.slice(0, 10).map(x => `${x.path} (${x.problem})`).join('; ')}${more}`)
+    const listed = s.skipped.slice(0, 10)
+      .map(x => `${quotedIfUnsafe(x.path)} (${printable(x.problem, ERROR_CHARS_MAX)})`)
+    lines.push(`  not shared: ${listed.join('; ')}${more}`)
   }
   return lines.join('\n')
+}
+
+/** `samepage conflicts`: each conflicted path, its current version, its copies and the versions still unresolved. */
+export function conflictsText (conflicts: readonly ConflictInfo[]): string {
+  if (conflicts.length === 0) return 'no conflicts'
+  // Paths and copies' names come from members' records: escaped as in folderReport.
+  const lines = (c: ConflictInfo): string[] => [
+    quotedIfUnsafe(c.path),
+    `  current: ${c.current.id} by ${c.current.author.slice(0, 12)} (${bytes(c.current.size)})`,
+    ...c.copies.map(p => `  copy: ${quotedIfUnsafe(p)}`),
+    ...c.versions.map(v =>
+      `  unresolved: ${v.id} by ${v.author.slice(0, 12)} (${bytes(v.size)}), to be kept as ${quotedIfUnsafe(v.copy)}`)
+  ]
+  const hint = '\nkeep one: samepage resolve SPACE PATH (a current or unresolved id, or a copy)'
+  return conflicts.map(c => lines(c).join('\n')).join('\n') + hint
+}
+
+/** `samepage resolve`: the path and the conflict copies it removed, escaped as in conflictsText. */
+export function resolvedText (r: { readonly path: string, readonly removed: readonly string[] }): string {
+  const copies = r.removed.length === 0 ? '' : `; removed ${r.removed.map(quotedIfUnsafe).join(', ')}`
+  return `${quotedIfUnsafe(r.path)} keeps the chosen version on every node${copies}`
 }
 
 /** A progress bar of the folder's transfer, until nothing is left to fetch (Ctrl-C leaves it syncing). */
