@@ -1,14 +1,15 @@
 import crypto from 'node:crypto'
 import type http from 'node:http'
 import type { WebSocket } from 'ws'
-import type { Node } from '../node/index.ts'
+import type { FolderStatus, Node } from '../node/index.ts'
+import { folderEvent } from './folder-event.ts'
 import { toJson } from './json.ts'
 
 /**
  * The node's events as the API serves them (GET /v1/events, as Server-Sent
  * Events or over a WebSocket). Each gets an id and a time as it happens and
- * is kept in a replay buffer of the last REPLAY_MAX, so a client that
- * reconnects resumes after the last id it saw (`Last-Event-ID`, or
+ * is kept in a replay buffer of the last REPLAY_MAX (at most REPLAY_BYTES_MAX
+ * of them), so a client that reconnects resumes after the last id it saw (`Last-Event-ID`, or
  * `?since=ID`) and misses nothing the buffer still holds. A resume from an id
  * the buffer no longer holds, or from another run of the daemon, first gets
  * a `gap` event saying so: a client never skips events without knowing.
@@ -26,6 +27,11 @@ const ID = /^([0-9a-f]{8})-([1-9][0-9]{0,15})$/
 
 /** The last events kept for a resume; older ones are answered with a gap. */
 const REPLAY_MAX = 1000
+/**
+ * And at most this many bytes of them (as JSON): half a subscriber's queue (QUEUED_BYTES_MAX), so a whole replay
+ * never cuts off the client that asked for it, and the buffer's memory does not grow with what peers make big.
+ */
+const REPLAY_BYTES_MAX = 2 * 1024 * 1024
 
 interface ApiEvent {
   readonly id: string
@@ -60,11 +66,17 @@ export class EventLog {
   readonly #run = crypto.randomBytes(4).toString('hex')
   #seq = 0
   readonly #buffer: ApiEvent[] = []
+  /** The JSON size of each buffered event, in step with #buffer, and their sum. */
+  readonly #sizes: number[] = []
+  #bufferBytes = 0
   readonly #subscribers = new Set<(e: ApiEvent) => void>()
   readonly #unhook: () => void
 
   constructor (node: Node) {
-    const handlers = EVENT_TYPES.map(type => [type, (payload: object) => { this.#add(type, payload) }] as const)
+    const handlers = EVENT_TYPES.map(type => [type, (payload: object) => {
+      // A folder's status as a bounded summary: the stream says what changed, GET .../folder holds all of it.
+      this.#add(type, type === 'folder' ? folderEvent(payload as { space: string, status: FolderStatus }) : payload)
+    }] as const)
     for (const [type, h] of handlers) node.on(type, h)
     this.#unhook = () => { for (const [type, h] of handlers) node.off(type, h) }
   }
@@ -126,8 +138,15 @@ export class EventLog {
   #add (type: EventType, payload: object): void {
     this.#seq++
     const event: ApiEvent = { id: `${this.#run}-${this.#seq}`, time: new Date().toISOString(), type, ...payload }
+    const size = Buffer.byteLength(toJson(event))
     this.#buffer.push(event)
-    if (this.#buffer.length > REPLAY_MAX) this.#buffer.shift()
+    this.#sizes.push(size)
+    this.#bufferBytes += size
+    // The newest event is always kept (a resume right after it needs no gap).
+    while (this.#buffer.length > 1 && (this.#buffer.length > REPLAY_MAX || this.#bufferBytes > REPLAY_BYTES_MAX)) {
+      this.#buffer.shift()
+      this.#bufferBytes -= this.#sizes.shift() as number
+    }
     for (const s of this.#subscribers) s(event)
   }
 }

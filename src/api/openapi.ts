@@ -3,6 +3,7 @@ import { routes } from './routes.ts'
 import { routeTable } from './route-table.ts'
 import { OWN_ROUTES } from './own-routes.ts'
 import { EVENT_TYPES } from './events.ts'
+import { FOLDER_EVENT_LIST_MAX, FOLDER_EVENT_TEXT_MAX } from './folder-event.ts'
 import { VERSION } from './version.ts'
 import { errorResponse, RESPONSES } from './response-schemas.ts'
 
@@ -151,9 +152,13 @@ const json = (schema: Json): Json => ({ 'application/json': { schema } })
 function eventStream (codes: readonly string[], statuses: Readonly<Record<string, number>>): Json {
   return {
     description: 'One JSON message per event: {id, time, type, ...}, first a {type: "hello", peerId}; ' +
-      'a resume from an id the replay buffer (the last 1,000 events) no longer holds, or of an earlier run ' +
-      'of the daemon, first gets {type: "gap", reason, after, missed?}. As Server-Sent Events (each event ' +
-      'with its id:), or one WebSocket text frame per message on an upgrade.',
+      'a resume from an id the replay buffer (the last 1,000 events, at most 2 MiB) no longer holds, or of an ' +
+      'earlier run of the daemon, first gets {type: "gap", reason, after, missed?}. As Server-Sent Events ' +
+      '(each event with its id:), or one WebSocket text frame per message on an upgrade. A folder event, ' +
+      '{space, status}, is a summary: status as GET /v1/spaces/{space}/folder has it, but errors and skipped ' +
+      'cut to their first ' +
+      `${FOLDER_EVENT_LIST_MAX}, each text to ${FOLDER_EVENT_TEXT_MAX} characters, with errorsTotal and ` +
+      'skippedTotal their whole lengths.',
     parameters: [
       {
         name: 'types',
