@@ -60,6 +60,8 @@ interface ChunkSources {
    * twice.
    */
   readonly fetchVerifies?: boolean
+  /** A fetched chunk hashed right at another size than the record says (each one found, as it is found). */
+  readonly refuted?: (wrong: RecordRefuted) => void
   /** This writer is done with bytes `fetch` answered (written, or given up): told once per answer. */
   readonly done?: (bytes: ChunkBytes) => void
   /**
@@ -225,23 +227,29 @@ export async function writeFileVersion (
     // Said all at once, so that the fetcher can pipeline them over many peers; each is written at its
     // offset as it arrives, in any order, so a slow peer holding one chunk holds up nothing else.
     sources.plan?.(fromNetwork.map(i => version.chunks[i] as FileChunk))
-    let refuted = false
+    // The first refutation found, thrown ahead of any other failure (a chunk no peer holds listed before it hid it:
+    // the record was then tried, and its real chunks fetched, at every pass; a review's probe). Fetches that have not
+    // started by then do not start; those in flight finish (claimed sizes bound what is in flight, and a liar's
+    // claims are small), and each chunk found wrong is told to `refuted`.
+    let refutation: RecordRefuted | null = null
     await eachBounded(fromNetwork, sizeOf, FETCH_AHEAD_BYTES, async i => {
-      // Once the record is refuted, nothing more of it is fetched: each chunk would be refused or wasted.
-      if (refuted) return
+      if (refutation !== null) return
       const [hash, size] = version.chunks[i] as FileChunk
       const bytes = await sources.fetch(hash, size, i)
       try {
         const name = Buffer.from(hash).toString('hex').slice(0, 16)
-        // Bytes that hash right but are not the size the record says: the record is wrong (its writer's doing), the
-        // peer that served them is not.
-        if (lengthOf(bytes) !== size) {
-          refuted = true
-          throw new RecordRefuted(i, hash, lengthOf(bytes), size)
-        }
+        // The hash first: only bytes that are the chunk can say what size it is.
         if (sources.fetchVerifies !== true && !sameHash(bytes, hash)) {
           throw new ChunkMismatchError(i, 'fetch',
             `chunk ${i} (${name}…) arrived with bytes that do not match its hash`)
+        }
+        // Bytes that hash right but are not the size the record says: the record is wrong (its writer's doing), the
+        // peer that served them is not.
+        if (lengthOf(bytes) !== size) {
+          const wrong = new RecordRefuted(i, hash, lengthOf(bytes), size)
+          sources.refuted?.(wrong)
+          refutation ??= wrong
+          throw wrong
         }
         await writeWhole(handle, bytes, offsets[i] as number)
       } finally {
@@ -251,7 +259,7 @@ export async function writeFileVersion (
       report.fetched++
       report.bytesFetched += size
       flusher.wrote(size)
-    })
+    }).catch((err: unknown) => { throw refutation ?? err })
     // A part file made here and written chunk after chunk, each write checked whole, is exactly the chunks' size.
     const sized = created && offset === version.size
     if (!sized) await handle.truncate(version.size)

@@ -260,6 +260,7 @@ async function writeJob (
         return bytes
       },
       fetchVerifies: fetch.verifies,
+      refuted: wrong => { learnSize(state, toHex(wrong.hash), wrong.actual) },
       done: bytes => { fetch.done?.(bytes) },
       beforeRename: async () => {
         const now = await state.fs.lstat(target).catch(() => null)
@@ -282,7 +283,6 @@ async function writeJob (
   } catch (err) {
     fetch.release(outstanding.rest())
     if (err instanceof RecordRefuted) {
-      learnSize(state, toHex(err.hash), err.actual)
       lastingError(state, job.path, `not written: ${err.message}`)
       await state.fs.rm(partPath(state.root, version.id), { force: true }).catch(() => {})
       return

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
+import { toHex } from '../../src/codec/index.ts'
 import type { FileChunk } from '../../src/codec/index.ts'
 import { MemoryDisk } from './fake-fs.ts'
 import { fakeFolder, THEM } from './fake-folder.ts'
@@ -11,8 +12,8 @@ import type { FakeFolder } from './fake-folder.ts'
  * in the files view). The bytes of such a chunk hash right, so no peer is blamed, and the writer refuses them. Before,
  * every pass fetched them all again, and a pass came every 5 s while the error stood: one record of 40 bytes a chunk
  * made every receiver pull whole chunks from honest peers, for good. Now a chunk's size this node knows (cut, written
- * or fetched) refutes the record without a fetch, the first chunk found wrong stops the version's fetches, and an
- * error only new records can lift brings no pass of its own. Passes are counted through FolderSync.schedule and
+ * or fetched) refutes the record without a fetch, once one chunk is found wrong no more of the version's fetches
+ * start, and an error only new records can lift brings no pass of its own. Passes are counted through FolderSync.schedule and
  * run by hand; no time is waited on.
  */
 const T = Date.UTC(2026, 0, 1)
@@ -57,7 +58,7 @@ describe('a record naming chunks at sizes they are not', () => {
     await f.sync.stop()
   })
 
-  test('chunks fetched: the first pass stops at the first wrong one and leaves no part file; no later pass fetches', async () => {
+  test('chunks fetched: refused, their sizes learned, no part file left; no later pass fetches', async () => {
     const disk = new MemoryDisk()
     const f = await fakeFolder(disk, disk.fs, '/f', 'receive-only')
     // Held by peers only: this node has none of them.
@@ -76,6 +77,39 @@ describe('a record naming chunks at sizes they are not', () => {
     for (let pass = 0; pass < 2; pass++) await f.sync.sync()
     assert.equal(f.net.gets, first, 'nothing fetched again')
     assert.match(f.errors()['liar2.bin'] ?? '', /its record is wrong/)
+    await f.sync.stop()
+  })
+
+  test('a chunk no peer holds named before the wrong ones does not hide the refutation', async () => {
+    const disk = new MemoryDisk()
+    const f = await fakeFolder(disk, disk.fs, '/f', 'receive-only')
+    const chunks = await realFile(f, 'elsewhere.bin', 512 * 1024, false)
+    f.space.versions.clear()
+    liarNames(f, 'liar.bin', [[crypto.randomBytes(32), 1], ...chunks])
+    const delays = scheduled(f)
+    await f.sync.sync()
+    const first = f.net.gets
+    for (let pass = 0; pass < 2; pass++) await f.sync.sync()
+    assert.match(f.errors()['liar.bin'] ?? '', /its record is wrong/)
+    assert.deepEqual(delays, [])
+    assert.equal(f.net.gets, first, 'nothing fetched again')
+    await f.sync.stop()
+  })
+
+  test('bytes of another length that do not hash right are a peer\'s fault, not a refutation of the record', async () => {
+    const disk = new MemoryDisk()
+    const f = await fakeFolder(disk, disk.fs, '/f', 'receive-only')
+    await f.theirs('honest.bin', crypto.randomBytes(512 * 1024))
+    const [hash] = f.space.file('honest.bin')?.current.chunks[0] ?? []
+    assert.ok(hash !== undefined)
+    const right = f.net.held.get(toHex(hash)) as Uint8Array
+    f.net.held.set(toHex(hash), crypto.randomBytes(10)) // a peer that lies, with bytes of another length
+    await f.sync.sync()
+    assert.doesNotMatch(f.errors()['honest.bin'] ?? '', /its record is wrong/)
+    f.net.held.set(toHex(hash), right)
+    await f.sync.sync()
+    assert.deepEqual(f.errors(), {})
+    assert.ok(disk.vol.existsSync('/f/honest.bin'))
     await f.sync.stop()
   })
 
