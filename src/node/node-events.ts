@@ -137,6 +137,8 @@ export class NodeEventHandler {
     const { emitter, folders, telemetry, ownFeeds } = this.#init
     const from = ev.from === 'local' ? 'local' : peerName(ev.from)
     emitter.emit('stored', { space: ev.space, count: ev.count, from })
+    // Peers' entries let out of pending come as 'local' (released): a folder waiting for them looks again at once.
+    if (ev.released === true) folders.changed(ev.space)
     if (ev.from !== 'local') {
       folders.changed(ev.space)
       telemetry.entriesStored(ev.space)

@@ -187,18 +187,20 @@ export class SyncCore {
 
   /** Entries a retry of pending ones stored: announced to all, and their feeds pulled on from where they now end. */
   afterRetry (replica: SpaceReplica, result: IngestResult, nowMs: number): void {
-    this.afterIngest(replica, result, 'local', nowMs)
+    this.afterIngest(replica, result, 'local', nowMs, true)
     const feeds = new Set(result.stored.map(e => feedKey(authorKeyOf(e.author), e.epoch)))
     for (const fk of feeds) this.plan(replica.key, fk, nowMs)
   }
 
   // ------------------------------------------------------------------ after a change
-
-  afterIngest (replica: SpaceReplica, result: IngestResult, from: AuthorKey | 'local', nowMs: number): void {
+  afterIngest (
+    replica: SpaceReplica, result: IngestResult, from: AuthorKey | 'local', nowMs: number, released = false
+  ): void {
     const stored = result.stored
     if (stored.length > 0) {
       this.stats.entriesStored += stored.length
-      this.events.push({ type: 'stored', space: replica.key, count: stored.length, entries: stored, from })
+      const event = { type: 'stored' as const, space: replica.key, count: stored.length, entries: stored, from }
+      this.events.push(released ? { ...event, released } : event)
       if (from === 'local') this.afterStore(replica, stored, null)
       else if (result.released.length === 0) this.afterStore(replica, stored, from)
       else {

@@ -24,6 +24,8 @@ export type SyncEvent =
      */
     readonly type: 'stored', readonly space: SpaceKey, readonly count: number, readonly entries: readonly Entry[],
     readonly from: AuthorKey | 'local'
+    /** From 'local' but peers' entries: held pending, let through by a retry or by a local write. */
+    readonly released?: true
   }
   | { readonly type: 'fork', readonly space: SpaceKey, readonly proof: ForkProof }
   | {
