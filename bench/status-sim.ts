@@ -4,7 +4,7 @@ import { keyPairFromSeed, peerIdOf } from '../src/identity/index.ts'
 import type { KeyPair } from '../src/identity/index.ts'
 import { SpaceReplica } from '../src/space/index.ts'
 import { MemoryStore } from '../src/store/index.ts'
-import { ASK_AGAIN_MAX, REQUEST_TIMEOUT_MS } from '../src/sync/index.ts'
+import { ASK_AGAIN_MAX, REQUEST_TIMEOUT_MS, STATUS_SPACING_MS } from '../src/sync/index.ts'
 import { encodeReport, jittered, statusPeriodMs, STATUS_RECORDS_PER_SECOND_MAX } from '../src/telemetry/index.ts'
 import type { NodeReport } from '../src/telemetry/index.ts'
 import { SimNetwork } from '../test/sim/network.ts'
@@ -269,6 +269,11 @@ export function createStatusModel (init: {
   // Author-major, so one record's spread touches one small region of each (a few are in flight at once).
   const stored = new Uint16Array(N * N) // [author * N + node]: the newest seq held; 0 = none
   const known = new Uint16Array(slots * N) // [author * slots + session slot]: the engine's statusKnown
+  // A peer's record stored no sooner than STATUS_SPACING_MS after the last one of its author (status-gossip.ts
+  // admitNow): when the last was stored, and the newest held for then (seq, and the slot it came on).
+  const storedAt = new Float64Array(N * N).fill(-Infinity)
+  const heldSeq = new Uint16Array(N * N)
+  const heldSlot = new Int32Array(N * N)
   const seq = new Uint16Array(N)
   const z = (): Float64Array => new Float64Array(N)
   const counters: ModelCounters = { haveIn: z(), wantIn: z(), recordIn: z(), recordBytesIn: z(), haveOut: z(), wantOut: z(), recordOut: z(), recordBytesOut: z(), storedFromPeers: z() }
@@ -515,7 +520,7 @@ export function createStatusModel (init: {
     const k = a * slots + e
     if (s > known[k]!) known[k] = s
     const key = a * N + v
-    if (s <= stored[key]!) return
+    if (s <= Math.max(stored[key]!, heldSeq[key]!)) return
     const w = wantOf[key]! - 1
     if (w >= 0) {
       if (s > wClock[w]!) wClock[w] = s
@@ -559,19 +564,34 @@ export function createStatusModel (init: {
   const onRecord = (v: number, e: number, a: number, s: number): void => {
     recordIn[v]!++
     recordBytesIn[v]! += recordBytes[a]!
+    takeRecord(v, e, a, s)
+  }
+
+  /** takeStatus: a record from slot e, come now or held for the spacing until now. */
+  const takeRecord = (v: number, e: number, a: number, s: number): void => {
     const key = a * N + v
     if (s > stored[key]!) {
-      stored[key] = s
-      storedFromPeers[v]!++
-      const k = a * slots + e
-      if (s > known[k]!) known[k] = s
-      announce(v, a, s, e)
+      if (now - storedAt[key]! < STATUS_SPACING_MS) {
+        if (s > heldSeq[key]!) {
+          if (heldSeq[key] === 0) pubPush(storedAt[key]! + STATUS_SPACING_MS, -(key + 1))
+          heldSeq[key] = s
+          heldSlot[key] = e
+        }
+      } else {
+        storedAt[key] = now
+        if (heldSeq[key]! <= s) heldSeq[key] = 0
+        stored[key] = s
+        storedFromPeers[v]!++
+        const k = a * slots + e
+        if (s > known[k]!) known[k] = s
+        announce(v, a, s, e)
+      }
     } else {
       totals.staleRecords++ // a lookup, no signature check
     }
     const w = wantOf[key]! - 1
     if (w < 0) return
-    if (wClock[w]! <= stored[key]!) { closeWant(key, w); return }
+    if (wClock[w]! <= Math.max(stored[key]!, heldSeq[key]!)) { closeWant(key, w); return }
     totals.reaskedAfterOlderAnswer++
     askNext(v, a, key, w, false)
   }
@@ -582,6 +602,14 @@ export function createStatusModel (init: {
     if (w < 0 || wDeadline[w]! > now) return // answered, or asked again since
     totals.reaskedAtDeadline++
     askNext(key % N, Math.floor(key / N), key, w, true)
+  }
+
+  /** The engine's tick at a held record's time: taken as if it came now. */
+  const onHeldDue = (key: number): void => {
+    const s = heldSeq[key]!
+    if (s === 0) return // stored since, or replaced by a newer one come after the spacing
+    heldSeq[key] = 0
+    takeRecord(key % N, heldSlot[key]!, Math.floor(key / N), s)
   }
 
   const publish = (v: number): void => {
@@ -621,7 +649,11 @@ export function createStatusModel (init: {
       now = t
       if (!message) {
         if (ringCount === 0 && batchPos >= batchLen) cur = Math.max(cur, Math.floor(t * S))
-        if (pubFirst) { const v = pV[0]!; pubPop(); init.onPublication(v) } else onDeadline(fKey[fHead++]!)
+        if (pubFirst) {
+          const v = pV[0]!
+          pubPop()
+          if (v < 0) onHeldDue(-v - 1); else init.onPublication(v)
+        } else onDeadline(fKey[fHead++]!)
         continue
       }
       const id = batch[batchPos++]!

@@ -4,7 +4,7 @@ import {
   toHex
 
 } from '../codec/index.ts'
-import type { Clock, Entry, SignedBytes } from '../codec/index.ts'
+import type { Clock, Entry, SignedBytes, SignedStatus } from '../codec/index.ts'
 import { authorKeyOf, entryIdOf, parseFeedKey } from '../ids/index.ts'
 import type { EntryRef, FeedState, StoredEntry } from '../store/index.ts'
 import type { Acl } from './acl.ts'
@@ -99,10 +99,15 @@ export function ingestFork (s: ReplicaState, a: SignedBytes, b: SignedBytes, now
   return commitFork(s, ea, eb, nowMs)
 }
 
-export type StatusOutcome = 'stored' | 'stale' | 'not-member' | 'future' | Reject
+export type StatusOutcome = 'stored' | 'stale' | 'not-member' | 'future' | 'held' | Reject
 
-/** A standalone status record: kept only if newer than what we hold for its author. */
-export function ingestStatus (s: ReplicaState, record: SignedBytes, nowMs: number): StatusOutcome {
+/**
+ * A standalone status record: kept only if newer than what we hold for its author. `now`: whether a newer, verified
+ * record may be stored now; if not, the outcome is 'held' and nothing is stored (the caller keeps it for later).
+ */
+export function ingestStatus (
+  s: ReplicaState, record: SignedBytes, nowMs: number, now?: (st: SignedStatus) => boolean
+): StatusOutcome {
   const st = decodeOrReject(() => decodeStatus(record[0], record[1]))
   if ('reason' in st) return st
   if (!bytesEqual(st.space, s.id)) return { reason: 'wrong-space', detail: 'status of another space' }
@@ -116,6 +121,7 @@ export function ingestStatus (s: ReplicaState, record: SignedBytes, nowMs: numbe
   if (!statusSignatureValid(st.author, st.id, st.sig)) {
     return { reason: 'bad-signature', detail: 'status record not signed by its author' }
   }
+  if (now !== undefined && !now(st)) return 'held'
   const value = encodeStatusRow(record)
   s.store.commit({ space: s.key, viewWrites: [{ view: 'status', key: st.author, value }], durable: false })
   return 'stored'

@@ -185,8 +185,10 @@ export class SpaceReplica {
   /** When the earliest held fork proof is due to be committed, or null if none is held. */
   nextForkDue (): number | null { return this.#s.forkHolds.nextDue() }
 
-  /** A standalone status record: kept only if newer than what we hold for its author. */
-  ingestStatus (record: SignedBytes, nowMs: number): StatusOutcome { return ingestStatus(this.#s, record, nowMs) }
+  /** A standalone status record: kept only if newer than what we hold for its author (and, if `now` says so, now). */
+  ingestStatus (record: SignedBytes, nowMs: number, now?: (st: SignedStatus) => boolean): StatusOutcome {
+    return ingestStatus(this.#s, record, nowMs, now)
+  }
 
   /** Retries pending entries: after time passed (clock skew) or the ACL changed. */
   retryPending (nowMs: number): IngestResult[] { return retryPending(this.#s, nowMs) }

@@ -9,7 +9,7 @@ import { SCORE } from './constants.ts'
 import { SyncCore } from './core.ts'
 import {
   onEntries, onFork, onHave, onHello, onJoinAnswer, onNone, onStatus, onStatusHave, onStatusWant, onWant,
-  publishOwnStatus, pushOwnStatus
+  publishOwnStatus, pushOwnStatus, takeStatus
 } from './handlers.ts'
 import { feedKey } from './keys.ts'
 import { Session } from './session.ts'
@@ -143,6 +143,10 @@ export class SyncEngine {
   /** Timeouts of pulls and status wants (asked again of another peer) and retries of pending entries. */
   tick (nowMs: number): void {
     const core = this.#core
+    for (const held of core.status.heldDue(nowMs)) {
+      const replica = core.spaces.get(held.space)
+      if (replica !== undefined) takeStatus(core, held.from, replica, held.record, nowMs)
+    }
     core.send(core.status.tick(nowMs))
     core.send(core.pulls.tick(nowMs))
     if (core.nextForkCommit !== null && core.nextForkCommit <= nowMs) this.#commitHeldForks(nowMs)

@@ -177,31 +177,46 @@ export function onFork (core: SyncCore, session: Session, msg: Msg<'fork'>, nowM
 }
 
 export function onStatus (core: SyncCore, session: Session, msg: Msg<'status'>, nowMs: number): void {
-  const { space, record } = msg
-  const replica = core.space(space)
-  if (replica === undefined) return
-  const outcome = replica.ingestStatus(record, nowMs)
+  const replica = core.space(msg.space)
+  if (replica !== undefined) takeStatus(core, session.peer, replica, msg.record, nowMs)
+}
+
+/**
+ * A peer's status record, from `sender` (its session may be gone: a record held for the spacing and taken now). A
+ * newer record of another member is stored at most once a STATUS_SPACING_MS of its author, else held for then
+ * (status-gossip.ts admitNow); ours handed back, and a member's leave notice after a record that was none, at once.
+ */
+export function takeStatus (core: SyncCore, sender: AuthorKey, replica: SpaceReplica, record: SignedBytes,
+  nowMs: number): void {
+  const session = core.sessions.get(sender)
+  const outcome = replica.ingestStatus(record, nowMs, st => {
+    const a = authorKeyOf(st.author)
+    if (a === core.self) return true
+    const admitted = core.status.admitNow(replica.key, a, record, stampOf(st), sender, nowMs)
+    return admitted || (isLeaveNotice(st) && !replica.saidItLeft(a))
+  })
   if (typeof outcome === 'object') {
-    core.penalize(session, SCORE.badStatus, `bad status record (${outcome.reason}): ${outcome.detail}`, nowMs)
+    const why = `bad status record (${outcome.reason}): ${outcome.detail}`
+    if (session !== undefined) core.penalize(session, SCORE.badStatus, why, nowMs)
     return
   }
   // Only after ingestStatus accepted the record, so it decodes.
   const decoded = decodeStatus(record[0], record[1])
   const author = authorKeyOf(decoded.author)
   // Its author may be a member we have not caught up on yet: asked again if the ACL comes to admit it.
-  if (outcome === 'not-member') session.shared(replica.key).rememberUnheld(author, stampOf(decoded))
+  if (outcome === 'not-member') session?.shared(replica.key).rememberUnheld(author, stampOf(decoded))
   const s = outcome === 'stored' ? replica.status(author) : undefined
   const view = core.statusView(replica)
   if (s !== undefined && author === core.self && isLeaveNotice(s)) {
     // Our own leave notice, handed back in a space we hold again (we came back): not passed on, and superseded.
     publishBack(core, replica, s.clock, nowMs)
   } else if (s !== undefined) {
-    core.events.push({ type: 'status', space: replica.key, author, from: session.peer })
-    const from = { peer: session.peer, known: session.shared(replica.key).statusKnown }
+    core.events.push({ type: 'status', space: replica.key, author, from: sender })
+    const from = session === undefined ? null : { peer: sender, known: session.shared(replica.key).statusKnown }
     core.send(core.status.stored(view, s.author, stampOf(s), from, core.statusNeighbours(replica)))
     // Said on its own session, as it deletes the space: looked at once until that peer writes here again (a feed
     // scan; an older notice it echoes after a rejoin does not count, as it wrote since, its join at least).
-    if (author === session.peer && isLeaveNotice(s)) core.peerLeft(session, replica, s.clock)
+    if (session !== undefined && author === sender && isLeaveNotice(s)) core.peerLeft(session, replica, s.clock)
   }
   core.send(core.status.answered(view, author, nowMs))
 }

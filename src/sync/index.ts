@@ -9,7 +9,7 @@
 export { SyncEngine } from './engine.ts'
 export type { Outbound, Send, SpaceDirectory, SyncEvent, SyncInit } from './types.ts'
 export type { Relay, RelayNeighbour } from './relay.ts'
-export { ASK_AGAIN_MAX, StatusGossip } from './status-gossip.ts'
+export { ASK_AGAIN_MAX, STATUS_SPACING_MS, StatusGossip } from './status-gossip.ts'
 export type { StatusNeighbour, StatusSpace } from './status-gossip.ts'
 export type { SyncStats } from './stats.ts'
 export * from './constants.ts'

@@ -50,6 +50,20 @@ interface StatusServe {
  */
 export const ASK_AGAIN_MAX = 5
 
+/**
+ * A peer's record of an author is stored here no sooner than this after the last one stored (local time): each node
+ * stores and announces at most one record a second of each author, whatever its links carry (STATUS_SPACING_MS).
+ */
+export const STATUS_SPACING_MS = 1_000
+
+/** The newest record of an author that came within the spacing, who sent it, and when it may be stored. */
+interface Held {
+  readonly record: SignedBytes
+  readonly stamp: StatusStamp
+  readonly from: AuthorKey
+  readonly dueMs: number
+}
+
 /** A record asked of one announcer: the newest stamp announced, who was asked, who else announced it, until when. */
 interface Want {
   stamp: StatusStamp
@@ -67,10 +81,47 @@ export class StatusGossip {
   readonly #wants = new TupleMap<[SpaceKey, AuthorKey], Want>()
   /** The stamp of the record we hold per space and author (null: none), so that an announcement costs no decoding. */
   readonly #stamps = new TupleMap<[SpaceKey, AuthorKey], StatusStamp | null>()
+  /** When a peer's record of each author was last stored here (local time), for STATUS_SPACING_MS. */
+  readonly #storedAt = new TupleMap<[SpaceKey, AuthorKey], number>()
+  /** Per space and author, the newest record that came within the spacing: stored once it is up (heldDue). */
+  readonly #held = new TupleMap<[SpaceKey, AuthorKey], Held>()
   readonly #connected: (peer: AuthorKey) => boolean
 
   constructor (connected: (peer: AuthorKey) => boolean) {
     this.#connected = connected
+  }
+
+  /**
+   * Whether a peer's newer, verified record of `author` (sent by `from`) may be stored now: not within
+   * STATUS_SPACING_MS of the last one stored, else it is held, the newest only, until then. One member publishing as
+   * fast as its links allowed had every node of the network verify, store and announce each record (a review's
+   * probe: 334 a second at every node, at any distance, nobody charged). Held, never dropped: the newest record is
+   * stored in the end, so every node holds the same one once its author slows down.
+   */
+  admitNow (space: SpaceKey, author: AuthorKey, record: SignedBytes, stamp: StatusStamp, from: AuthorKey,
+    nowMs: number): boolean {
+    const at = this.#storedAt.get([space, author])
+    const held = this.#held.get([space, author])
+    if (at !== undefined && nowMs - at < STATUS_SPACING_MS) {
+      if (held === undefined || newerStatus(stamp, held.stamp)) {
+        this.#held.set([space, author], { record, stamp, from, dueMs: at + STATUS_SPACING_MS })
+      }
+      return false
+    }
+    this.#storedAt.set([space, author], nowMs)
+    if (held !== undefined && !newerStatus(held.stamp, stamp)) this.#held.delete([space, author])
+    return true
+  }
+
+  /** Held records whose time came, to be taken as if they came now (admitNow lets them through). */
+  heldDue (nowMs: number): { space: SpaceKey, record: SignedBytes, from: AuthorKey }[] {
+    const due: { space: SpaceKey, record: SignedBytes, from: AuthorKey }[] = []
+    for (const [key, h] of [...this.#held.entries()]) {
+      if (h.dueMs > nowMs) continue
+      this.#held.delete(key)
+      due.push({ space: key[0], record: h.record, from: h.from })
+    }
+    return due
   }
 
   /** A record newer than ours was stored (published here, or from `from`): announced to neighbours that may lack it. */
@@ -114,7 +165,7 @@ export class StatusGossip {
       if (!space.isMember(author)) continue
       const stamp = stampOf(h)
       if (newerStatus(stamp, from.known.get(author))) from.known.set(author, stamp)
-      if (!newerStatus(stamp, this.stamp(space, author))) continue
+      if (!newerStatus(stamp, this.#had(space, author))) continue
       const wanted = this.#wants.get([space.key, author])
       if (wanted !== undefined) {
         if (newerStatus(stamp, wanted.stamp)) wanted.stamp = stamp
@@ -151,7 +202,7 @@ export class StatusGossip {
   answered (space: StatusSpace, author: AuthorKey, nowMs: number): Send[] {
     const wanted = this.#wants.get([space.key, author])
     if (wanted === undefined) return []
-    if (!newerStatus(wanted.stamp, this.stamp(space, author))) {
+    if (!newerStatus(wanted.stamp, this.#had(space, author))) {
       this.#wants.delete([space.key, author])
       return []
     }
@@ -180,12 +231,22 @@ export class StatusGossip {
   spaceGone (space: SpaceKey): void {
     for (const [key] of [...this.#wants.entries()]) if (key[0] === space) this.#wants.delete(key)
     for (const [key] of [...this.#stamps.entries()]) if (key[0] === space) this.#stamps.delete(key)
+    for (const [key] of [...this.#storedAt.entries()]) if (key[0] === space) this.#storedAt.delete(key)
+    for (const [key] of [...this.#held.entries()]) if (key[0] === space) this.#held.delete(key)
   }
 
   nextDeadline (): number | null {
     let next: number | null = null
     for (const w of this.#wants.values()) if (next === null || w.deadline < next) next = w.deadline
+    for (const h of this.#held.values()) if (next === null || h.dueMs < next) next = h.dueMs
     return next
+  }
+
+  /** The newest record of `author` we have: stored, or held for the spacing (a want of it is answered). */
+  #had (space: StatusSpace, author: AuthorKey): StatusStamp | null {
+    const stored = this.stamp(space, author)
+    const held = this.#held.get([space.key, author])?.stamp
+    return held !== undefined && newerStatus(held, stored) ? held : stored
   }
 
   /** The stamp of the record held for `author` in `space` (null: none), looked up once. */
