@@ -11,6 +11,12 @@ import { FRAME_BYTES_MAX, UNREAD_BYTES_MAX } from './constants.ts'
  * awaits the stream's drain). Any read error ends the session.
  */
 /** it-length-prefixed's errors for a frame too long or not length-prefixed. */
+/**
+ * Frames handled in a row before the session lets the event loop turn: frames already buffered are read as
+ * microtasks, so a peer far ahead of a busy node (a review's status flood: 56 MiB of small frames buffered) had all
+ * of them handled before any other socket, timer or write got a turn, for seconds.
+ */
+const FRAMES_PER_TURN = 16
 const LENGTH_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError'])
 
 interface SessionHandlers {
@@ -56,8 +62,9 @@ export class SyncSession {
   async run (): Promise<void> {
     try {
       if (this.#hold !== undefined) await this.#pausedUntil(this.#hold)
-      for (;;) {
+      for (let n = 1; ; n++) {
         if (this.#closed) break
+        if (n % FRAMES_PER_TURN === 0) await new Promise(resolve => setImmediate(resolve))
         const frame = await this.#lp.read()
         this.bytesIn += frame.byteLength
         if (this.#quiesced) continue // the node is stopping: read on to the peer's end, take nothing more

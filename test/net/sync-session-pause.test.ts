@@ -46,3 +46,39 @@ test('a frame handler\'s promise pauses the stream until it settles; the frames 
   sender.close()
   await done
 })
+
+/**
+ * Frames already buffered are read as microtasks: a peer far ahead of a busy node had every one of them handled before
+ * any other socket or timer got a turn (a review's status flood stalled a node's event loop for seconds). The session
+ * lets the loop turn every few frames.
+ */
+test('a backlog of buffered frames lets the event loop turn every few frames', async () => {
+  const [ours, theirs] = await streamPair()
+  let seen = 0
+  let seenWhenLoopTurned = -1
+  let release: () => void = () => {}
+  const held = new Promise<void>(resolve => { release = resolve })
+  const session = new SyncSession(ours, {} as unknown as Connection, {
+    onFrame: () => {
+      if (seen++ === 0) setImmediate(() => { seenWhenLoopTurned = seen })
+      return undefined
+    },
+    onBadFrame: reason => { assert.fail(reason) },
+    onClose: () => {}
+  })
+  session.holdReadingUntil(held)
+  const done = session.run()
+  const sender = new SyncSession(theirs, {} as unknown as Connection, {
+    onFrame: () => undefined, onBadFrame: () => {}, onClose: () => {}
+  })
+  void sender.run()
+  for (let i = 0; i < 500; i++) sender.send(new Uint8Array([1, 2, 3]))
+  // Everything the sender wrote has had every chance to arrive and wait, unread, in the session's buffer.
+  for (let i = 0; i < 20; i++) await new Promise(resolve => setTimeout(resolve, 5))
+  release()
+  while (seen < 500) await new Promise(resolve => setTimeout(resolve, 5))
+  assert.ok(seenWhenLoopTurned > 0 && seenWhenLoopTurned <= 32, `the loop turned after ${seenWhenLoopTurned} frames`)
+  session.close()
+  sender.close()
+  await done
+})
