@@ -31,6 +31,7 @@ import { RELAY_DEFAULTS } from './relay-limits.ts'
 import { memberRelayPolicy } from './relay-policy.ts'
 import { SpaceData } from './space-data.ts'
 import { SpaceSet } from './space-set.ts'
+import { checkStoreOwner } from './store-owner.ts'
 import { PEER_OPERATION, StorageHealth } from './storage-health.ts'
 import { HOST_NAME, NodeTelemetry } from './telemetry.ts'
 import type { NodeTelemetryInit } from './telemetry.ts'
@@ -136,6 +137,7 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
   const keyPair = loadOrCreateIdentity(dir)
   const me = authorKeyOf(keyPair.publicKey)
   const store = SqliteStore.open(path.join(dir, 'store.db'), { fsync: opts.walFsync })
+  checkStoreOwner(dir, store, me)
   const deployment = new DeploymentSpaces(dir)
   const spaces = new SpaceSet({ store, deployment, me, namesFile: path.join(dir, 'space-names.json'),
     leftEpochsFile: path.join(dir, 'left-epochs.json') })

@@ -8,7 +8,18 @@ import { StoreError } from './store-error.ts'
  * SCHEMA_VERSION in one transaction, or refuses a newer one.
  */
 /** The schema this code writes and reads (PRAGMA user_version). */
-const SCHEMA_VERSION = 3
+const SCHEMA_VERSION = 4
+
+/**
+ * Version 4: facts about the node that owns the file, by name. `author` is
+ * the node's author key, recorded at its first start on this file: the node
+ * refuses a key that is not the one its store belongs to (node/compose.ts),
+ * so a key put back wrong, or lost, never makes a node a new one silently.
+ */
+const META_TABLE = `CREATE TABLE meta (
+  name TEXT NOT NULL PRIMARY KEY,
+  value ANY NOT NULL
+) STRICT, WITHOUT ROWID;`
 
 /** The ids of the entries looked up by id, keyed by id: a lookup is one range of this small table. */
 const ENTRY_IDS_TABLE = `CREATE TABLE entry_ids (
@@ -152,11 +163,13 @@ export function migrate (db: DatabaseSync): void {
     // Re-read under the write lock: another process may have created or migrated the schema meanwhile.
     const now = num(db.prepare('PRAGMA user_version').get()?.['user_version'] ?? 0)
     if (now === 0) {
-      db.exec(SCHEMA)
+      db.exec(SCHEMA + META_TABLE)
     } else if (now === 1) {
-      db.exec(MIGRATE_1_TO_3)
+      db.exec(MIGRATE_1_TO_3 + META_TABLE)
     } else if (now === 2) {
-      db.exec(MIGRATE_2_TO_3)
+      db.exec(MIGRATE_2_TO_3 + META_TABLE)
+    } else if (now === 3) {
+      db.exec(META_TABLE)
     } else if (now !== SCHEMA_VERSION) {
       const unsupported = `store: database schema version ${now} is not supported (this code uses ${SCHEMA_VERSION})`
       throw new StoreError('SCHEMA_UNSUPPORTED', unsupported)

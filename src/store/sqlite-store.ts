@@ -35,6 +35,7 @@ const WAL_CHECKPOINT_PAGES = 4000
 export class SqliteStore implements Store {
   readonly #db: DatabaseSync
   readonly #s: Statements
+  readonly #meta: { readonly get: StatementSync, readonly set: StatementSync }
   /** Space numbers known to be committed (removeSpace() forgets the one it removes: SQLite may reuse it). */
   readonly #sids = new Map<SpaceKey, number>()
   /** The shared entries() statements are being iterated: a nested call prepares its own. */
@@ -69,6 +70,10 @@ export class SqliteStore implements Store {
       db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`)
       migrate(db)
       this.#s = prepare(db)
+      this.#meta = {
+        get: db.prepare('SELECT value FROM meta WHERE name = ?'),
+        set: db.prepare('INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)')
+      }
     } catch (err) {
       db.close()
       throw err
@@ -156,6 +161,17 @@ export class SqliteStore implements Store {
     } finally {
       this.#sids.delete(space)
     }
+  }
+
+  /** The author key of the node this store belongs to, once recorded (a store of schema 3 or older has none). */
+  nodeAuthor (): AuthorKey | undefined {
+    const r = this.#meta.get.get('author')
+    return r === undefined ? undefined : authorKeyText(r['value'])
+  }
+
+  /** Records the node's author key (synchronous=FULL, outside any batch: durable once it returns). */
+  recordNodeAuthor (author: AuthorKey): void {
+    this.#meta.set.run('author', author)
   }
 
   spaces (): SpaceKey[] {

@@ -95,6 +95,44 @@ test('a temporary file left by a crash (same pid) does not stop a new key being 
   assert.deepEqual(loadOrCreateIdentity(dir).publicKey, kp.publicKey)
 })
 
+test('identity.key as a symbolic link to a key that is missing (a mount not there): refused, the link kept', () => {
+  const dir = tempDir()
+  const target = path.join(dir, 'secrets', keyFileName) // the mount that is not mounted
+  const file = path.join(dir, keyFileName)
+  fs.symlinkSync(target, file)
+  const err = identityError(() => loadOrCreateIdentity(dir))
+  assert.equal(err.code, 'IDENTITY_UNREADABLE')
+  assert.ok(err.message.startsWith(`${file} is a symbolic link to ${target}, which does not exist`), err.message)
+  assert.ok(fs.lstatSync(file).isSymbolicLink(), 'the link is not replaced by a new key')
+  assert.equal(fs.existsSync(target), false)
+  // Once the key is there, it is the one loaded through the link.
+  fs.mkdirSync(path.dirname(target))
+  const kp = loadOrCreateIdentity(tempDir())
+  fs.copyFileSync(path.join(tempDirs.at(-1) as string, keyFileName), target)
+  assert.deepEqual(loadOrCreateIdentity(dir).publicKey, kp.publicKey)
+})
+
+test('identity.key that is a directory: refused, naming the file', () => {
+  const dir = tempDir()
+  const file = path.join(dir, keyFileName)
+  fs.mkdirSync(file)
+  const err = identityError(() => loadOrCreateIdentity(dir))
+  assert.equal(err.code, 'IDENTITY_UNREADABLE')
+  assert.ok(err.message.startsWith(`${file} is not a file`), err.message)
+  assert.ok(fs.statSync(file).isDirectory(), 'left as it was')
+})
+
+test('no identity.key beside a store: refused with IDENTITY_MISSING, no key made (a restore that forgot it)', () => {
+  const dir = tempDir()
+  fs.writeFileSync(path.join(dir, 'store.db'), '') // any store: the node's data, whose key is not here
+  const err = identityError(() => loadOrCreateIdentity(dir))
+  assert.equal(err.code, 'IDENTITY_MISSING')
+  assert.ok(err.message.startsWith(`${path.join(dir, keyFileName)} is missing, but ${path.join(dir, 'store.db')}`),
+    err.message)
+  assert.match(err.message, /put that identity\.key back/)
+  assert.deepEqual(fs.readdirSync(dir), ['store.db'], 'nothing written')
+})
+
 test('a key file readable by others is refused with IDENTITY_INSECURE and says to chmod 600', () => {
   const dir = tempDir()
   const kp = loadOrCreateIdentity(dir)

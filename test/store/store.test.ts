@@ -44,10 +44,27 @@ describe('SqliteStore specifics', () => {
     const db = new DatabaseSync(file)
     try {
       assert.equal(db.prepare('PRAGMA journal_mode').get()?.['journal_mode'], 'wal')
-      assert.equal(db.prepare('PRAGMA user_version').get()?.['user_version'], 3)
+      assert.equal(db.prepare('PRAGMA user_version').get()?.['user_version'], 4)
     } finally {
       db.close()
     }
+  }))
+
+  it('records the node it belongs to (schema 4), and a version 3 file gets the table by migration', () => withFile(file => {
+    const AA = authorKey('aa')
+    const store = SqliteStore.open(file)
+    assert.equal(store.nodeAuthor(), undefined)
+    store.recordNodeAuthor(AA)
+    store.close()
+    const reopened = SqliteStore.open(file)
+    assert.equal(reopened.nodeAuthor(), AA)
+    reopened.close()
+    const db = new DatabaseSync(file)
+    db.exec('DROP TABLE meta; PRAGMA user_version = 3')
+    db.close()
+    const migrated = SqliteStore.open(file)
+    assert.equal(migrated.nodeAuthor(), undefined)
+    migrated.close()
   }))
 
   it('refuses a database with a newer schema version', () => withFile(file => {
@@ -103,7 +120,7 @@ describe('SqliteStore specifics', () => {
       store.close()
     }
     const check = new DatabaseSync(file)
-    assert.equal(check.prepare('PRAGMA user_version').get()?.['user_version'], 3)
+    assert.equal(check.prepare('PRAGMA user_version').get()?.['user_version'], 4)
     check.close()
     const again = SqliteStore.open(file)
     try {
@@ -130,7 +147,7 @@ describe('SqliteStore specifics', () => {
       viewWrites: [{ view: 'files', key: Uint8Array.of(0xff), value: Uint8Array.of(1) }] })
     v3.close()
     const db = new DatabaseSync(file)
-    db.exec('DROP TABLE entry_ids; CREATE INDEX entries_id ON entries (substr(id, 1, 8)); PRAGMA user_version = 2')
+    db.exec('DROP TABLE meta; DROP TABLE entry_ids; CREATE INDEX entries_id ON entries (substr(id, 1, 8)); PRAGMA user_version = 2')
     db.close()
     const ids = [hex(1), hex(2), hex(3), hex(4), ODD_ID]
     const state = (store: Store): unknown => [S1, S2].map(sp => ({
@@ -176,7 +193,7 @@ describe('SqliteStore specifics', () => {
     }
     const check = new DatabaseSync(file)
     try {
-      assert.equal(check.prepare('PRAGMA user_version').get()?.['user_version'], 3)
+      assert.equal(check.prepare('PRAGMA user_version').get()?.['user_version'], 4)
       assert.equal(check.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'entries_id'").get()?.['n'], 0)
       // The rows themselves are untouched but for the two marked verified since.
       const rows = check.prepare('SELECT * FROM entries WHERE seq < 3 ORDER BY fid, seq').all()
