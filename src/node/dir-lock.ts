@@ -1,41 +1,70 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
 import { NodeError } from './errors.ts'
 
-const LOCK_FILE = 'daemon.lock'
+/** The file the kernel lock is held on: a SQLite database that holds nothing. */
+const LOCK_FILE = 'daemon.lock.db'
+/** The pid of the daemon that holds the lock, for the refusal's message (and for people); never the lock itself. */
+const PID_FILE = 'daemon.lock'
+/** SQLite's primary result code for a lock held by another connection. */
+const SQLITE_BUSY = 5
 
 /**
- * One daemon per data directory (decision 6): a lock file holding the
- * daemon's pid, created exclusively. A lock left by a process that no longer
- * runs (SIGKILL, power loss) is taken over; a live one is refused with a
- * message that says which process holds it.
+ * One daemon per data directory (decision 6), held by the kernel: SQLite's
+ * fcntl lock on `daemon.lock.db`, taken exclusively (locking_mode EXCLUSIVE
+ * and an EXCLUSIVE transaction) and kept until unlock() closes it or the
+ * process ends, however it ends: a SIGKILL or a power loss leaves no lock
+ * behind, so nothing is ever taken over. A pid written in a file could not
+ * say that: after a reboot the pid is some other process's, and a lock
+ * taken over by reading, removing and creating it again can be taken by two
+ * daemons at once. Taking the lock is one system call, which one process
+ * wins; a second connection in the same process is refused as well (SQLite
+ * tracks its own connections' locks per file).
+ *
+ * The lock file is never removed (a daemon waiting on the old file and one
+ * creating a new one would both hold a lock) and nothing in this process
+ * opens it but SQLite: closing any other descriptor of it would drop the
+ * process's fcntl locks. The holder then writes its pid to `daemon.lock`,
+ * which the refusal quotes.
  */
 export function lockDir (dir: string): () => void {
   const file = path.join(dir, LOCK_FILE)
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = fs.openSync(file, 'wx', 0o600)
-      fs.writeSync(fd, String(process.pid))
-      fs.closeSync(fd)
-      return () => { try { if (fs.readFileSync(file, 'utf8') === String(process.pid)) fs.unlinkSync(file) } catch {} }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-      const pid = Number(fs.readFileSync(file, 'utf8'))
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        const hint = 'stop it first, or use another data directory'
-        throw new NodeError('DIR_LOCKED', `${dir} is in use by another samepage daemon (pid ${pid}); ${hint}`)
-      }
-      fs.unlinkSync(file) // stale: its process is gone
-    }
+  const pidFile = path.join(dir, PID_FILE)
+  let db: DatabaseSync | undefined
+  try {
+    db = new DatabaseSync(file, { timeout: 0 })
+    db.exec('PRAGMA locking_mode = EXCLUSIVE')
+    db.exec('BEGIN EXCLUSIVE')
+    db.exec('COMMIT')
+  } catch (err) {
+    db?.close()
+    throw lockRefused(dir, file, pidFile, err)
   }
-  throw new NodeError('DIR_LOCKED', `could not lock ${dir}; check that nothing else creates ${file}`)
+  try {
+    writeFileAtomic(pidFile, String(process.pid))
+  } catch (err) {
+    db.close()
+    throw new NodeError('DIR_LOCKED', `could not lock ${dir}: ${pidFile} cannot be written ` +
+      `(${(err as Error).message}); move it away`)
+  }
+  const held = db
+  return () => {
+    try { if (readTextOr(pidFile, '') === String(process.pid)) fs.unlinkSync(pidFile) } catch {}
+    held.close()
+  }
 }
 
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
+function lockRefused (dir: string, file: string, pidFile: string, err: unknown): NodeError {
+  const code = (err as { errcode?: unknown }).errcode
+  if (typeof code === 'number' && (code & 0xff) === SQLITE_BUSY) {
+    let pid = ''
+    try { pid = readTextOr(pidFile, '').trim() } catch {}
+    const holder = /^[1-9]\d{0,9}$/.test(pid) ? ` (pid ${pid})` : ''
+    const hint = 'stop it first, or use another data directory'
+    return new NodeError('DIR_LOCKED', `${dir} is in use by another samepage daemon${holder}; ${hint}`)
   }
+  return new NodeError('DIR_LOCKED', `could not lock ${dir}: ${file} cannot be used as its lock ` +
+    `(${(err as Error).message}); if no samepage daemon runs for ${dir}, move ${file} away`)
 }
