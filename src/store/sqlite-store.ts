@@ -8,6 +8,7 @@ import {
 } from './sqlite-rows.ts'
 import { removeSpaceRows } from './sqlite-remove.ts'
 import { migrate } from './sqlite-schema.ts'
+import { ownerOnly } from './sqlite-file.ts'
 import { WalSync } from './wal-sync.ts'
 import type { Fsync } from './wal-sync.ts'
 import {
@@ -48,6 +49,7 @@ export class SqliteStore implements Store {
 
   /** `fsync`: how the WAL is synced for synced() (tests inject a slow or failing one). */
   static open (file: string, opts: { readonly fsync?: Fsync | undefined } = {}): SqliteStore {
+    ownerOnly(file)
     return new SqliteStore(new DatabaseSync(file), new WalSync(file, opts.fsync))
   }
 
