@@ -1,6 +1,11 @@
 import fs from 'node:fs'
 import { StoreError } from './store-error.ts'
 
+/** SQLite's primary result codes (the low byte of an extended one) that say the file itself cannot be used. */
+const SQLITE_CORRUPT = 11
+const SQLITE_CANTOPEN = 14
+const SQLITE_NOTADB = 26
+
 /**
  * The store holds every space's data, so it is its user's alone, as every
  * other file the node writes (atomic-file/): a new store.db is created with
@@ -36,4 +41,24 @@ export function ownerOnly (file: string): void {
         `could not be made private (${(err as Error).message}); run as its owner: chmod 600 ${file}*`)
     }
   }
+}
+
+/**
+ * SQLite's refusal of the file itself, said with the file's name and the way
+ * out (restore a backup, or start with an empty store); any other error as it is.
+ */
+export function unusableStore (file: string, err: unknown): unknown {
+  const code = (err as { errcode?: unknown }).errcode
+  if (typeof code !== 'number') return err
+  const reason = (err as Error).message
+  if ((code & 0xff) === SQLITE_NOTADB || (code & 0xff) === SQLITE_CORRUPT) {
+    return new StoreError('STORE_CORRUPT', `${file} is damaged or not a samepage store (${reason}): move it and ` +
+      'its -wal and -shm files away and put a backup in its place (README, "Backup and restore"); without a ' +
+      'backup, the node starts with no spaces and must be invited to them again')
+  }
+  if ((code & 0xff) === SQLITE_CANTOPEN) {
+    return new StoreError('STORE_CANTOPEN', `${file} cannot be opened (${reason}): it must be a file the ` +
+      'node\'s user can read and write, in a directory it can write')
+  }
+  return err
 }

@@ -8,7 +8,7 @@ import {
 } from './sqlite-rows.ts'
 import { removeSpaceRows } from './sqlite-remove.ts'
 import { migrate } from './sqlite-schema.ts'
-import { ownerOnly } from './sqlite-file.ts'
+import { ownerOnly, unusableStore } from './sqlite-file.ts'
 import { WalSync } from './wal-sync.ts'
 import type { Fsync } from './wal-sync.ts'
 import {
@@ -50,7 +50,11 @@ export class SqliteStore implements Store {
   /** `fsync`: how the WAL is synced for synced() (tests inject a slow or failing one). */
   static open (file: string, opts: { readonly fsync?: Fsync | undefined } = {}): SqliteStore {
     ownerOnly(file)
-    return new SqliteStore(new DatabaseSync(file), new WalSync(file, opts.fsync))
+    try {
+      return new SqliteStore(new DatabaseSync(file), new WalSync(file, opts.fsync))
+    } catch (err) {
+      throw unusableStore(file, err)
+    }
   }
 
   private constructor (db: DatabaseSync, wal: WalSync) {

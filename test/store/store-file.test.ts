@@ -4,11 +4,13 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { SqliteStore } from '../../src/store/index.ts'
+import { hasCode } from '../../src/ids/index.ts'
 import { spaceKey } from '../helpers/ids.ts'
 
 /**
  * The store's file (store/sqlite-file.ts): private to its user whatever the
- * umask and the directory's mode.
+ * umask and the directory's mode, and a file SQLite cannot use is refused
+ * naming it and the way out, left as it was.
  */
 function tempDir (t: { after: (fn: () => void) => void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-store-file-'))
@@ -51,4 +53,31 @@ test('a store.db an earlier version left 0644 (and its WAL) is made 0600 when op
   } finally {
     store.close()
   }
+})
+
+test('a store.db that is no database, or a damaged one, is refused naming it and the way out, left as it was', t => {
+  const cases: Array<[string, Buffer]> = [
+    ['other bytes', Buffer.from('not a database\n'.repeat(300))],
+    ['cut short', Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(84), Buffer.alloc(9900, 7)])]
+  ]
+  for (const [what, bytes] of cases) {
+    const file = path.join(tempDir(t), 'store.db')
+    fs.writeFileSync(file, bytes, { mode: 0o600 })
+    let err: unknown
+    try { SqliteStore.open(file).close() } catch (e) { err = e }
+    assert.ok(hasCode(err, 'STORE_CORRUPT'), `${what}: ${String(err)}`)
+    const message = (err as Error).message
+    assert.ok(message.startsWith(`${file} is damaged or not a samepage store`), message)
+    assert.match(message, /put a backup in its place/)
+    assert.deepEqual(fs.readFileSync(file), bytes, `${what}: the file is left alone`)
+  }
+})
+
+test('a store.db that cannot be opened (a directory) is refused naming it', t => {
+  const file = path.join(tempDir(t), 'store.db')
+  fs.mkdirSync(file)
+  let err: unknown
+  try { SqliteStore.open(file).close() } catch (e) { err = e }
+  assert.ok(hasCode(err, 'STORE_CANTOPEN'), String(err))
+  assert.ok((err as Error).message.startsWith(`${file} cannot be opened`), String(err))
 })
