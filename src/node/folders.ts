@@ -290,19 +290,46 @@ export class Folders {
 
   #load (): FolderBinding[] {
     const file = path.join(this.#host.dir, FOLDERS_FILE)
+    let text: string
     try {
-      type Saved = Omit<FolderBinding, 'space'> & { space: unknown }
-      const saved = JSON.parse(readTextOr(file, '{}')) as { folders?: Saved[] }
-      return (saved.folders ?? []).map(b => ({ ...b, space: parseSpaceKey(b.space) }))
+      text = readTextOr(file, '{}')
     } catch (err) {
-      const why = (err as Error).message
-      throw new NodeError('BAD_CONFIG',
-        `${file} is not valid JSON (${why}); fix or remove it, then add the folders again`,
+      throw new NodeError('BAD_CONFIG', `${file} cannot be read (${(err as Error).message}); ${FIX_FOLDERS}`,
         { cause: err })
     }
+    let saved: unknown
+    try {
+      saved = JSON.parse(text)
+    } catch (err) {
+      throw new NodeError('BAD_CONFIG', `${file} is not valid JSON (${(err as Error).message}); ${FIX_FOLDERS}`,
+        { cause: err })
+    }
+    const list = typeof saved === 'object' && saved !== null ? (saved as { folders?: unknown }).folders ?? [] : saved
+    if (!Array.isArray(list)) {
+      throw new NodeError('BAD_CONFIG', `${file} must hold {"folders": [...]}; ${FIX_FOLDERS}`)
+    }
+    return list.map((b: unknown, i) => savedBinding(b, `${file}: folder ${i + 1}`))
   }
 
   #save (): void {
     writeFileAtomic(path.join(this.#host.dir, FOLDERS_FILE), JSON.stringify({ folders: this.bindings() }, null, 2))
+  }
+}
+
+/** The way out of a folders.json this node cannot read: what it said is lost, so the folders are added again. */
+const FIX_FOLDERS = 'fix or remove it, then add the folders again'
+
+/** One saved binding, checked field by field: the file is the node's, but a person or a disk may have changed it. */
+function savedBinding (b: unknown, where: string): FolderBinding {
+  const { space, path: dir, mode } = (typeof b === 'object' && b !== null ? b : {}) as Record<string, unknown>
+  const bad = (what: string): NodeError => new NodeError('BAD_CONFIG', `${where}: ${what}; ${FIX_FOLDERS}`)
+  if (typeof dir !== 'string' || dir === '') throw bad('"path" must be the folder\'s path, a string')
+  if (!(FOLDER_MODES as readonly unknown[]).includes(mode)) {
+    throw bad(`"mode" must be one of ${FOLDER_MODES.join(', ')}`)
+  }
+  try {
+    return { space: parseSpaceKey(space), path: dir, mode: mode as FolderMode }
+  } catch (err) {
+    throw bad(`"space" is not a space id (${(err as Error).message})`)
   }
 }
