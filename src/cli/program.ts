@@ -1,6 +1,6 @@
 import os from 'node:os'
 import path from 'node:path'
-import { Command } from 'commander'
+import { Command, InvalidArgumentError } from 'commander'
 import { VERSION } from '../api/index.ts'
 import { ApiClient } from './client.ts'
 import { printable } from '../ids/index.ts'
@@ -15,7 +15,7 @@ import { printable } from '../ids/index.ts'
  */
 export const program = new Command('samepage')
   .description('keep data the same on every node of a peer-to-peer network')
-  .option('--dir <dir>', 'data directory (default: $SAMEPAGE_HOME or ~/.samepage)')
+  .option('--dir <dir>', 'data directory (default: $SAMEPAGE_HOME or ~/.samepage)', nonEmptyDir)
   .option('--json', 'machine-readable output (errors too: {"error": {"code", "message"}} on stdout)', false)
   .option('-V, --version', 'print samepage\'s version and exit')
   // Read from package.json by api/version.ts; with --json (before or after it), as {"version"}.
@@ -35,11 +35,23 @@ Examples:
   $ samepage --json status
   $ samepage kv --help`)
 
+/**
+ * An empty --dir (`--dir "$D"` with D unset) is a usage error: taken as unset it would name the default node
+ * (a `stop` meant for another would stop that one), and path.resolve('') is the current directory.
+ */
+function nonEmptyDir (value: string): string {
+  if (value === '') throw new InvalidArgumentError('It is empty: give the data directory, or leave --dir out')
+  return value
+}
+
 interface Globals { readonly dir: string, readonly json: boolean }
 
 export function globals (): Globals {
   const o = program.opts<{ dir?: string, json: boolean }>()
-  const dir = o.dir ?? process.env.SAMEPAGE_HOME ?? path.join(os.homedir(), '.samepage')
+  // An empty SAMEPAGE_HOME (a blank EnvironmentFile line, `SAMEPAGE_HOME=$UNSET`) is unset, as an empty
+  // SAMEPAGE_LOG_LEVEL is: path.resolve('') is the current directory, which would become the data directory.
+  const home = process.env.SAMEPAGE_HOME === '' ? undefined : process.env.SAMEPAGE_HOME
+  const dir = o.dir ?? home ?? path.join(os.homedir(), '.samepage')
   // --json anywhere on the line, also when parsing stopped before reaching it (a usage error).
   return { dir: path.resolve(dir), json: o.json || process.argv.includes('--json') }
 }
