@@ -6,7 +6,7 @@
  * `samepage start` runs the server, so the server (and through it the node,
  * libp2p and SQLite) is loaded on demand by loadApiServer().
  */
-export { API_FILE } from './address.ts'
+export { API_FILE, RUN_HEADER } from './address.ts'
 export type { ApiAddress } from './address.ts'
 export type { ApiErrorCode } from './server.ts'
 export { VERSION } from './version.ts'

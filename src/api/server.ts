@@ -8,7 +8,7 @@ import type { WebSocketServer } from 'ws'
 import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
 import { Node, NodeError } from '../node/index.ts'
 import type { NodeErrorCode } from '../node/index.ts'
-import { API_FILE } from './address.ts'
+import { API_FILE, RUN_HEADER } from './address.ts'
 import type { ApiAddress } from './address.ts'
 import { OK_ANSWER, toJson } from './json.ts'
 import { ApiError, parseUrl, plainPath, readJson, targetPath } from './request.ts'
@@ -107,6 +107,8 @@ export class ApiServer {
   /** Open Server-Sent Events streams: ended at stop, as they would hold the server open. */
   readonly #sse = new Set<http.ServerResponse>()
   #address: ApiAddress | undefined
+  /** This start's number, in api.json: a request naming another run read an api.json not written by this daemon. */
+  readonly #run = crypto.randomBytes(8).toString('hex')
 
   constructor (init: ApiInit) {
     this.#init = init
@@ -144,7 +146,7 @@ export class ApiServer {
     const addr = this.#server.address()
     if (addr === null || typeof addr === 'string') throw new Error('the API server has no TCP address')
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
-    this.#address = { url: `http://${host}:${addr.port}`, token: this.#token, pid: process.pid }
+    this.#address = { url: `http://${host}:${addr.port}`, token: this.#token, pid: process.pid, run: this.#run }
     writeFileAtomic(path.join(this.#node.dir, API_FILE), JSON.stringify(this.#address))
     return this.#address
   }
@@ -218,10 +220,12 @@ export class ApiServer {
       const own = findOwnRoute(method, segments)
       if (own !== undefined) {
         if (own.access !== 'none' && !this.#authorized(req, url, own.access)) throw unauthorized(req, url())
+        if (own.access !== 'none') this.#sameRun(req)
         await this.#own[own.key](req, res, url(), own.params)
         return
       }
       if (!this.#authorized(req, url, 'header')) throw unauthorized(req, url())
+      this.#sameRun(req)
       const { findRoute, allowedMethods } = callsLoaded ?? await calls()
       const match = findRoute(method, segments)
       if (match === undefined) {
@@ -257,6 +261,14 @@ export class ApiServer {
     else return false
     const fits = tokenFits(given, this.#tokenBytes)
     return access === 'metrics' ? tokenFits(given, this.#metricsTokenBytes) || fits : fits
+  }
+
+  /** Refuses a request whose client read an api.json of another run (address.ts): it means another directory. */
+  #sameRun (req: http.IncomingMessage): void {
+    const run = req.headers[RUN_HEADER]
+    if (run === undefined || run === this.#run) return
+    throw new NodeError('NOT_RUNNING', `this daemon (pid ${process.pid}, ${this.#node.dir}) did not write the ` +
+      'api.json the request was made from: that file is stale (left by a daemon that stopped, or copied)')
   }
 
   /** A WebSocket upgrade the server accepted: ws is loaded for the first one (the socket waits meanwhile). */

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import type { OutgoingHttpHeaders } from 'node:http'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { API_FILE } from '../api/index.ts'
+import { API_FILE, RUN_HEADER } from '../api/index.ts'
 import type { ApiAddress, ApiErrorCode } from '../api/index.ts'
 import { SamepageError } from '../ids/index.ts'
 
@@ -45,6 +45,7 @@ export class ApiClient {
     try {
       res = await send(api.url, pathname, method, {
         authorization: `Bearer ${api.token}`,
+        ...(typeof api.run === 'string' ? { [RUN_HEADER]: api.run } : {}),
         ...(json === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) })
       }, json, timeoutMs)
     } catch {
@@ -57,6 +58,8 @@ export class ApiClient {
       payload = {}
     }
     if (res.status < 200 || res.status > 299) {
+      // The daemon that answered is not this directory's: its api.json was left by one that is gone (address.ts).
+      if (payload.error?.code === 'NOT_RUNNING') throw this.#notRunning()
       const message = payload.error?.message ?? `the daemon answered ${res.status}`
       const code = payload.error?.code ?? 'ERROR'
       throw new CliError(message, USAGE_CODES.has(code) ? 2 : 1, code)
