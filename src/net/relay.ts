@@ -2,7 +2,7 @@ import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 import { reachability as reachabilityService } from './reachability.ts'
 import type { Reachability, ReachService } from './reachability.ts'
-import { throttledComponents } from './relay-throttle.ts'
+import { relayServerComponents } from './relay-views.ts'
 
 /**
  * Members relay for members (circuit relay v2): a node serves as a relay
@@ -44,7 +44,7 @@ const MIB = 1024 * 1024
 const MINUTE_MS = 60_000
 
 /** The relay service (serving members), or none when config.json says "serve": false. */
-function relayServer (limits: RelayLimits): { relay?: ReturnType<typeof circuitRelayServer> } {
+function relayServer (limits: RelayLimits, policy: RelayPolicy): { relay?: ReturnType<typeof circuitRelayServer> } {
   if (!limits.serve) return {}
   const server = circuitRelayServer({
     // Each relayed connection is one hop stream from its source and one stop stream to its destination.
@@ -57,7 +57,7 @@ function relayServer (limits: RelayLimits): { relay?: ReturnType<typeof circuitR
       defaultDurationLimit: limits.circuitMinutes * MINUTE_MS
     }
   })
-  return { relay: components => server(throttledComponents(components, limits.maxMiBps * MIB)) }
+  return { relay: components => server(relayServerComponents(components, policy.member, limits.maxMiBps * MIB)) }
 }
 
 /** The circuit transport: dials members through a relay, and listens at relays once reservations are made. */
@@ -105,7 +105,7 @@ export function relayParts (init: RelayInit | undefined): RelayParts {
   return {
     transports: [relayTransport(init.limits)],
     gater: relayGater(init.policy),
-    services: { ...relayServer(init.limits), reach: components => (reach = made(components)) },
+    services: { ...relayServer(init.limits, init.policy), reach: components => (reach = made(components)) },
     reachability
   }
 }

@@ -16,6 +16,8 @@ import { multiaddr } from '@multiformats/multiaddr'
  */
 export const HOP = '/libp2p/circuit/relay/0.2.0/hop'
 export const STATUS = { OK: 100, RESERVATION_REFUSED: 200, PERMISSION_DENIED: 202, NO_RESERVATION: 204 } as const
+/** What a member relay answers a stranger: nothing, its hop stream reset at once (src/net/relay-views.ts). */
+export const RESET = 'reset'
 
 export async function stranger (): Promise<Libp2p> {
   return await createLibp2p({
@@ -26,21 +28,28 @@ export async function stranger (): Promise<Libp2p> {
   })
 }
 
-/** Sends one hop request to `relayAddr` and returns the status the relay answers. */
-export async function hop (node: Libp2p, relayAddr: string, request: 'reserve' | { connectTo: string }): Promise<number> {
+/** Sends one hop request to `relayAddr` and returns the status the relay answers, or RESET if it reset the stream. */
+export async function hop (
+  node: Libp2p, relayAddr: string, request: 'reserve' | { connectTo: string }
+): Promise<number | typeof RESET> {
   const stream = await node.dialProtocol(multiaddr(relayAddr), HOP, { signal: AbortSignal.timeout(30_000) })
   const lp = lpStream(stream)
   const signal = AbortSignal.timeout(30_000)
-  if (request === 'reserve') {
-    await lp.write(Uint8Array.of(0x08, 0x00), { signal })
-  } else {
-    const id = peerIdFromString(request.connectTo).toMultihash().bytes
-    const peer = Uint8Array.of(0x0a, id.length, ...id)
-    await lp.write(Uint8Array.of(0x08, 0x01, 0x12, peer.length, ...peer), { signal })
+  try {
+    if (request === 'reserve') {
+      await lp.write(Uint8Array.of(0x08, 0x00), { signal })
+    } else {
+      const id = peerIdFromString(request.connectTo).toMultihash().bytes
+      const peer = Uint8Array.of(0x0a, id.length, ...id)
+      await lp.write(Uint8Array.of(0x08, 0x01, 0x12, peer.length, ...peer), { signal })
+    }
+    const answer = (await lp.read({ signal })).subarray()
+    stream.abort(new Error('done'))
+    return statusOf(answer)
+  } catch (err) {
+    if (stream.status === 'reset') return RESET
+    throw err
   }
-  const answer = (await lp.read({ signal })).subarray()
-  stream.abort(new Error('done'))
-  return statusOf(answer)
 }
 
 /** Field 5 (varint) of a HopMessage; the other fields are skipped by their wire type. */
