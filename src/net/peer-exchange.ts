@@ -99,11 +99,14 @@ function taken (
 /**
  * What this node publishes of its own listen addresses (libp2p's, each
  * ending /p2p/<self>): those the rule takes, loopback only when it has
- * nothing else.
+ * nothing else, and an address through a relay only if `relayOk` takes the
+ * relay.
  */
-export function advertisedAddrs (own: readonly string[], self: string): string[] {
+export function advertisedAddrs (
+  own: readonly string[], self: string, relayOk: (relay: string) => boolean = () => true
+): string[] {
   const mine = withoutSelf(own, self).flatMap(a => parse(a, self, '') ?? [])
-  return taken(mine.map(p => p.addr), self, '', onlyLoopback(mine), () => true).map(p => p.addr)
+  return taken(mine.map(p => p.addr), self, '', onlyLoopback(mine), relayOk).map(p => p.addr)
 }
 
 /**

@@ -33,14 +33,25 @@ export interface InviteToken {
 
 const PREFIX = 'sp1'
 const TOKEN_BYTES_MAX = 8 * 1024
+/** The inviter's addresses a token may carry, and the characters of each (what decodeInviteToken takes). */
+const TOKEN_ADDRS_MAX = 64
+const TOKEN_ADDR_CHARS_MAX = 512
 const BAD_TOKEN_HINT = 'ask the inviter for a new one and paste it whole'
 
+/** A token a joiner would take: past the decoder's limits, a NodeError saying why, never a token no one can use. */
 export function encodeInviteToken (t: InviteToken): string {
+  const cannot = (why: string): NodeError =>
+    new NodeError('BAD_TOKEN', `this node cannot make an invite token (${why})`)
+  if (t.addrs.length > TOKEN_ADDRS_MAX) throw cannot(`${t.addrs.length} addresses, at most ${TOKEN_ADDRS_MAX}`)
+  const long = t.addrs.find(a => a.length > TOKEN_ADDR_CHARS_MAX)
+  if (long !== undefined) throw cannot(`an address of ${long.length} characters, at most ${TOKEN_ADDR_CHARS_MAX}`)
   const dep = t.deployment
   const d = dep === undefined ? {} : { d: { g: dep.genesis, i: dep.invite, k: dep.secret } }
   const n = t.issuer === undefined ? {} : { n: t.issuer }
   const fields = { g: t.genesis, i: t.invite, k: t.secret, r: t.role, x: t.expiresMs, a: t.addrs, ...d, ...n }
-  return PREFIX + base58btc.baseEncode(encodeCbor(fields))
+  const cbor = encodeCbor(fields)
+  if (cbor.byteLength > TOKEN_BYTES_MAX) throw cannot(`${cbor.byteLength} bytes, at most ${TOKEN_BYTES_MAX}`)
+  return PREFIX + base58btc.baseEncode(cbor)
 }
 
 export function decodeInviteToken (text: string): InviteToken {
@@ -68,7 +79,7 @@ export function decodeInviteToken (text: string): InviteToken {
       secret: f.bytes(v.k, 'token.k', 32),
       role: f.oneOf(v.r, 'token.r', ['admin', 'writer', 'reader'] as const),
       expiresMs: f.int(v.x, 'token.x'),
-      addrs: f.array(v.a, 'token.a', 64).map((a, i) => f.string(a, `token.a[${i}]`, 512)),
+      addrs: f.array(v.a, 'token.a', TOKEN_ADDRS_MAX).map((a, i) => f.string(a, `token.a[${i}]`, TOKEN_ADDR_CHARS_MAX)),
       deployment: d === undefined
         ? undefined
         : {

@@ -3,6 +3,7 @@ import type { GrantableRole, Role } from '../codec/index.ts'
 import { generateKeyPair, keyPairFromSeed, peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, entryIdOf, isSpaceKey, spaceKeyOf } from '../ids/index.ts'
+import { advertisedAddrs } from '../net/index.ts'
 import type { Network, SyncDriver } from '../net/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
@@ -94,17 +95,40 @@ export class MemberCommands {
         `to ${TIME_MS_MAX - Date.now()} (give --expires as 7d, 12h or 30m)`)
     }
     checkInvite(replica, this.#me, role)
-    const inviteKey = generateKeyPair()
-    const entry = this.#init.writes.write(replica, { t: 'invite', key: inviteKey.publicKey, role, uses, expiresMs })
-    const deployment = this.#deploymentInvite(uses, expiresMs)
-    const addrs = this.#init.network.addrs()
-    this.#init.inviteSweep.reschedule()
     const genesis: InviteToken['genesis'] = [replica.genesis.bytes, replica.genesis.sig]
     const issuer = this.#init.keyPair.publicKey
+    const addrs = this.#tokenAddrs()
+    const deploymentSpace = this.#deploymentSpace()
+    // The token as it will be, but for its ids and keys (of fixed length): one a joiner would refuse is refused
+    // here, before anything is written.
+    const unset = new Uint8Array(32)
+    const deploymentGenesis = deploymentSpace?.genesis
+    encodeInviteToken({
+      genesis, invite: unset, secret: unset, role, expiresMs, addrs, issuer,
+      deployment: deploymentGenesis === undefined
+        ? undefined
+        : { genesis: [deploymentGenesis.bytes, deploymentGenesis.sig], invite: unset, secret: unset }
+    })
+    const inviteKey = generateKeyPair()
+    const entry = this.#init.writes.write(replica, { t: 'invite', key: inviteKey.publicKey, role, uses, expiresMs })
+    const deployment = deploymentSpace === undefined
+      ? undefined
+      : this.#deploymentInvite(deploymentSpace, uses, expiresMs)
+    this.#init.inviteSweep.reschedule()
     const token = encodeInviteToken({
       genesis, invite: entry.id, secret: inviteKey.seed, role, expiresMs, addrs, deployment, issuer
     })
     return { token }
+  }
+
+  /**
+   * The inviter's addresses a token carries: those peer exchange publishes (at most 8, a relay only if it is a
+   * member here), each naming this node, so a joiner's dial to another key fails its handshake.
+   */
+  #tokenAddrs (): string[] {
+    const { network, spaces } = this.#init
+    return advertisedAddrs(network.addrs(), network.peerId, relay => spaces.memberAnywhere(relay))
+      .map(a => `${a}/p2p/${network.peerId}`)
   }
 
   /**
@@ -241,20 +265,23 @@ export class MemberCommands {
    * invite of a node in no deployment creates the space; a node that is in
    * one without authority there carries none (a new space would split it).
    */
-  #deploymentInvite (uses: number, expiresMs: number): InviteToken['deployment'] {
-    const { spaces, telemetry, writes } = this.#init
+  /** The deployment status space whose invite a token carries (made at the first invite), or none to offer. */
+  #deploymentSpace (): SpaceReplica | undefined {
+    const { spaces, telemetry } = this.#init
     const held = telemetry.deployment.keys.map(k => spaces.get(k)).filter(r => r !== undefined)
-    let replica = held.find(r => deploymentInviteRole(r, this.#me) === 'admin') ??
+    const replica = held.find(r => deploymentInviteRole(r, this.#me) === 'admin') ??
       held.find(r => deploymentInviteRole(r, this.#me) !== undefined)
-    if (replica === undefined && held.length > 0) return undefined
-    if (replica === undefined) {
-      replica = spaces.create(this.#init.keyPair, DEPLOYMENT_SPACE_NAME, Date.now())
-      this.#init.driver.spaceAdded(replica.key)
-      telemetry.joined(replica.key)
-    }
+    if (replica !== undefined || held.length > 0) return replica
+    const made = spaces.create(this.#init.keyPair, DEPLOYMENT_SPACE_NAME, Date.now())
+    this.#init.driver.spaceAdded(made.key)
+    telemetry.joined(made.key)
+    return made
+  }
+
+  #deploymentInvite (replica: SpaceReplica, uses: number, expiresMs: number): InviteToken['deployment'] {
     const role = deploymentInviteRole(replica, this.#me) as GrantableRole
     const key = generateKeyPair()
-    const entry = writes.write(replica, { t: 'invite', key: key.publicKey, role, uses, expiresMs })
+    const entry = this.#init.writes.write(replica, { t: 'invite', key: key.publicKey, role, uses, expiresMs })
     return { genesis: [replica.genesis.bytes, replica.genesis.sig], invite: entry.id, secret: key.seed }
   }
 
