@@ -102,9 +102,7 @@ function taken (
  * nothing else, and an address through a relay only if `relayOk` takes the
  * relay.
  */
-export function advertisedAddrs (
-  own: readonly string[], self: string, relayOk: (relay: string) => boolean = () => true
-): string[] {
+export function advertisedAddrs (own: readonly string[], self: string, relayOk: (relay: string) => boolean): string[] {
   const mine = withoutSelf(own, self).flatMap(a => parse(a, self, '') ?? [])
   return taken(mine.map(p => p.addr), self, '', onlyLoopback(mine), relayOk).map(p => p.addr)
 }

@@ -118,6 +118,11 @@ export class ReachService implements Startable {
     return [...this.#relays].filter(peer => this.#direct(peer) !== undefined)
   }
 
+  /** Whether this node chose `peer` as a relay (it holds or is making a reservation there). */
+  chose (peer: string): boolean {
+    return this.#relays.has(peer)
+  }
+
   readonly #onIdentify = (evt: CustomEvent<{ peerId: PeerId, protocols: string[], connection: Connection }>): void => {
     const { peerId, protocols, connection } = evt.detail
     if (isRelayed(connection)) return

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { RELAY_V2_HOP_CODEC, RELAY_V2_STOP_CODEC } from '@libp2p/circuit-relay-v2'
-import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import type { Connection, CreateListenerOptions, Listener, PeerId, Stream, Transport } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import { RateLimit } from './rate-limit.ts'
 import { chargeLeg } from './relay-throttle.ts'
 
@@ -14,13 +15,31 @@ import { chargeLeg } from './relay-throttle.ts'
  * is ended once the handler returns: the answer goes out, nothing more is read, and the stream is reset if the peer
  * has not closed its end within HOP_LINGER_MS. The two legs of a circuit are charged to the relay's cap
  * (relay-throttle.ts) from the moment they are joined, never before.
+ *
+ * The transport: a STOP stream (a relay bringing us a circuit) is reset unread unless its sender is a relay this node
+ * chose itself (reachability.ts) and a member. The library, on a STOP stream from any peer it holds no reservation
+ * at, first reserves a slot there and lists every address that peer names as its own, before it reads the request
+ * or asks the gater: a stranger with one stream it never wrote on had a node announce 41 addresses of its choosing
+ * (identify then failed past its 8 KiB). And of the addresses a chosen relay names in its reservation, the node lists
+ * RELAY_ADDRS_MAX as its own through it: a member relay could name thousands.
  */
 
 type Handler = (stream: Stream, connection: Connection) => void | Promise<void>
+interface Registrar { handle: (protocol: string, handler: Handler, options?: object) => Promise<void> }
 interface ServerComponents {
-  readonly registrar: { handle: (protocol: string, handler: Handler, options?: object) => Promise<void> }
+  readonly registrar: Registrar
   readonly connectionManager: { getConnections: (peerId?: PeerId) => Connection[] }
 }
+interface TransportComponents {
+  readonly registrar: Registrar
+  readonly addressManager: { confirmObservedAddr: (addr: Multiaddr, options?: object) => void }
+}
+
+/**
+ * The addresses of one relay this node lists as its own (each `…/p2p/<relay>/p2p-circuit`): an honest relay names a
+ * few (a LAN, a public and an IPv6 address); two relays' worth fill peer exchange's 8.
+ */
+const RELAY_ADDRS_MAX = 4
 
 /** How long a member has to close a hop stream that carries no circuit, once answered: one round trip is enough. */
 const HOP_LINGER_MS = 5_000
@@ -52,14 +71,7 @@ export function relayServerComponents<C extends ServerComponents> (
     legs.stop?.abort(new Error('no circuit'))
     endUnjoined(stream)
   }
-  const registrar = override(components.registrar, {
-    handle: async (protocol: string, handler: Handler, options?: object) => {
-      const guarded: Handler = protocol === RELAY_V2_HOP_CODEC
-        ? async (stream, connection) => { await hop(handler, stream, connection) }
-        : handler
-      await components.registrar.handle(protocol, guarded, options)
-    }
-  })
+  const registrar = guardedHandler(components.registrar, RELAY_V2_HOP_CODEC, hop)
   const connectionManager = override(components.connectionManager, {
     getConnections: (peerId?: PeerId) => components.connectionManager.getConnections(peerId).map(c => override(c, {
       newStream: async (protocols: string | string[], options?: object) => {
@@ -71,6 +83,55 @@ export function relayServerComponents<C extends ServerComponents> (
     }))
   })
   return override(components, { registrar, connectionManager })
+}
+
+/**
+ * The circuit transport, made with a view of the node's components: STOP streams only from `chosenRelay`s, and at most
+ * RELAY_ADDRS_MAX addresses through each relay (its listener's, and only those confirmed to the address manager).
+ */
+export function chosenRelaysOnly<C extends TransportComponents> (
+  make: (components: C) => Transport, chosenRelay: (peerId: string) => boolean
+): (components: C) => Transport {
+  return components => {
+    const listeners = new Set<Listener>()
+    const stop = async (handler: Handler, stream: Stream, connection: Connection): Promise<void> => {
+      if (chosenRelay(connection.remotePeer.toString())) await handler(stream, connection)
+      else stream.abort(new Error('not a relay this node chose'))
+    }
+    const addressManager = override(components.addressManager, {
+      // The listener confirms every address a reservation names; only those it lists are confirmed (listed first).
+      confirmObservedAddr: (addr: Multiaddr, options?: object) => {
+        const relayed = addr.toString().includes('/p2p-circuit')
+        if (relayed && ![...listeners].some(l => l.getAddrs().some(a => a.equals(addr)))) return
+        components.addressManager.confirmObservedAddr(addr, options)
+      }
+    })
+    const registrar = guardedHandler(components.registrar, RELAY_V2_STOP_CODEC, stop)
+    const transport = make(override(components, { registrar, addressManager }))
+    return override(transport, {
+      createListener: (options: CreateListenerOptions) => {
+        const listener = transport.createListener(options)
+        const bounded = override(listener, { getAddrs: () => listener.getAddrs().slice(0, RELAY_ADDRS_MAX) })
+        listeners.add(bounded)
+        listener.addEventListener('close', () => { listeners.delete(bounded) }, { once: true })
+        return bounded
+      }
+    })
+  }
+}
+
+/** The registrar, with `protocol`'s handler called through `guard` (which calls it, or not). */
+function guardedHandler<R extends Registrar> (
+  registrar: R, protocol: string, guard: (handler: Handler, stream: Stream, connection: Connection) => Promise<void>
+): R {
+  return override(registrar, {
+    handle: async (p: string, handler: Handler, options?: object) => {
+      const guarded: Handler = p === protocol
+        ? async (stream, connection) => { await guard(handler, stream, connection) }
+        : handler
+      await registrar.handle(p, guarded, options)
+    }
+  })
 }
 
 /**

@@ -2,7 +2,7 @@ import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 import { reachability as reachabilityService } from './reachability.ts'
 import type { Reachability, ReachService } from './reachability.ts'
-import { relayServerComponents } from './relay-views.ts'
+import { chosenRelaysOnly, relayServerComponents } from './relay-views.ts'
 
 /**
  * Members relay for members (circuit relay v2): a node serves as a relay
@@ -60,13 +60,18 @@ function relayServer (limits: RelayLimits, policy: RelayPolicy): { relay?: Retur
   return { relay: components => server(relayServerComponents(components, policy.member, limits.maxMiBps * MIB)) }
 }
 
-/** The circuit transport: dials members through a relay, and listens at relays once reservations are made. */
-function relayTransport (limits: RelayLimits): ReturnType<typeof circuitRelayTransport> {
-  return circuitRelayTransport({
+/**
+ * The circuit transport: dials members through a relay, and listens at relays once reservations are made; circuits
+ * come only through the members `chosenRelay` names (relay-views.ts).
+ */
+function relayTransport (
+  limits: RelayLimits, chosenRelay: (peerId: string) => boolean
+): ReturnType<typeof circuitRelayTransport> {
+  return chosenRelaysOnly(circuitRelayTransport({
     maxInboundStopStreams: limits.circuitsPerPeer,
     maxOutboundStopStreams: limits.circuitsPerPeer,
     reservationCompletionTimeout: 10_000
-  })
+  }), chosenRelay)
 }
 
 /** The connection gater's relay hooks: members only, both ends. */
@@ -102,8 +107,10 @@ export function relayParts (init: RelayInit | undefined): RelayParts {
     ({ status: reach?.status ?? 'unknown', relays: reach?.relays ?? [] })
   if (init === undefined) return { transports: [], gater: {}, services: {}, reachability }
   const made = reachabilityService({ member: init.policy.member, onReservation: init.onReservation })
+  // A relay that brings us a circuit: a member we chose (reachability.ts), never one that chose itself.
+  const chosenRelay = (peer: string): boolean => init.policy.member(peer) && (reach?.chose(peer) ?? false)
   return {
-    transports: [relayTransport(init.limits)],
+    transports: [relayTransport(init.limits, chosenRelay)],
     gater: relayGater(init.policy),
     services: { ...relayServer(init.limits, init.policy), reach: components => (reach = made(components)) },
     reachability

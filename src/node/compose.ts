@@ -332,7 +332,8 @@ function telemetryHost (p: TelemetryHostParts): NodeTelemetryHost {
       return { bytesIn: sum(sync.bytesIn) + blocks.bytesIn, bytesOut: sum(sync.bytesOut) + blocks.bytesOut }
     },
     misbehaviour: () => p.misbehaviour.recent(),
-    addrs: () => advertisedAddrs(p.network.addrs(), p.network.peerId),
+    // A relayed address only through a member: what a relay names is not ours to publish otherwise.
+    addrs: () => advertisedAddrs(p.network.addrs(), p.network.peerId, relay => p.spaces.memberAnywhere(relay)),
     statusMessagesIn: () => p.driver.stats.messagesIn.status ?? 0,
     alertsChanged: alerts => { p.log.alerts(alerts) }
   }

@@ -67,18 +67,27 @@ test('at most PEX_ADDRS_MAX, in the order given, each once', () => {
 
 test('a node publishes its addresses without its id, loopback only when it has nothing else', () => {
   const self = author
+  const anyRelay = (): boolean => true
   const listening = [
     `/ip4/10.0.0.7/tcp/4815/p2p/${self}`, `/ip4/127.0.0.1/tcp/4815/p2p/${self}`, `/ip6/::1/tcp/4815/p2p/${self}`,
     `/ip6/fd00::7/tcp/4815/p2p/${self}`, `/ip6/fe80::7/tcp/4815/p2p/${self}`
   ]
-  assert.deepEqual(advertisedAddrs(listening, self), ['/ip4/10.0.0.7/tcp/4815', '/ip6/fd00::7/tcp/4815'])
-  assert.deepEqual(advertisedAddrs([`/ip4/127.0.0.1/tcp/40001/p2p/${self}`], self), ['/ip4/127.0.0.1/tcp/40001'])
-  assert.deepEqual(advertisedAddrs([], self), [])
+  assert.deepEqual(advertisedAddrs(listening, self, anyRelay), ['/ip4/10.0.0.7/tcp/4815', '/ip6/fd00::7/tcp/4815'])
+  const loopbackOnly = [`/ip4/127.0.0.1/tcp/40001/p2p/${self}`]
+  assert.deepEqual(advertisedAddrs(loopbackOnly, self, anyRelay), ['/ip4/127.0.0.1/tcp/40001'])
+  assert.deepEqual(advertisedAddrs([], self, anyRelay), [])
   // What an honest node publishes, another node takes (on a LAN, and on one host).
-  const published = advertisedAddrs(listening, self)
+  const published = advertisedAddrs(listening, self, anyRelay)
   assert.deepEqual(dialableAddrs(self, published, onLan, reader), published.map(a => `${a}/p2p/${self}`))
-  const local = advertisedAddrs([`/ip4/127.0.0.1/tcp/40001/p2p/${self}`], self)
+  const local = advertisedAddrs(loopbackOnly, self, anyRelay)
   assert.deepEqual(dialableAddrs(self, local, onLoopbackOnly, reader), [`/ip4/127.0.0.1/tcp/40001/p2p/${self}`])
+})
+
+test('a node publishes a relayed address only through a relay it accepts (a member): a stranger named none', () => {
+  const self = author
+  const via = (r: string): string => `/ip4/10.0.0.9/tcp/1/p2p/${r}/p2p-circuit`
+  const listening = [`/ip4/10.0.0.7/tcp/4815/p2p/${self}`, `${via(relay)}/p2p/${self}`, `${via(reader)}/p2p/${self}`]
+  assert.deepEqual(advertisedAddrs(listening, self, r => r === relay), ['/ip4/10.0.0.7/tcp/4815', via(relay)])
 })
 
 test('a relayed address is dialled only through a relay the reader accepts (a member)', () => {
