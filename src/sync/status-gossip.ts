@@ -102,7 +102,8 @@ export class StatusGossip {
     nowMs: number): boolean {
     const at = this.#storedAt.get([space, author])
     const held = this.#held.get([space, author])
-    if (at !== undefined && nowMs - at < STATUS_SPACING_MS) {
+    // A clock stepped back since counts as the spacing gone by: else every author's next record waited out the step.
+    if (at !== undefined && nowMs >= at && nowMs - at < STATUS_SPACING_MS) {
       if (held === undefined || newerStatus(stamp, held.stamp)) {
         this.#held.set([space, author], { record, stamp, from, dueMs: at + STATUS_SPACING_MS })
       }
