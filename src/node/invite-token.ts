@@ -3,6 +3,7 @@ import { decodeCbor, encodeCbor, isCodecError } from '../codec/index.ts'
 import { fields as f } from '../codec/index.ts'
 import type { GrantableRole, SignedBytes } from '../codec/index.ts'
 import { NodeError } from './errors.ts'
+import { advertisedAddrs } from '../net/index.ts'
 
 /**
  * What an invite token carries (decision 9): the space's genesis, the invite
@@ -93,4 +94,15 @@ export function decodeInviteToken (text: string): InviteToken {
     if (isCodecError(err)) throw bad(err.message)
     throw err
   }
+}
+
+/**
+ * The inviter's addresses a token carries: its direct ones as peer exchange publishes them (at most 8, loopback only
+ * when it has nothing else), each naming the inviter, so a joiner's dial to another key fails its handshake. No
+ * relayed address: a joiner is a stranger to every relay (net/relay-views.ts resets its hop stream), and counted among
+ * the node's own, a relayed one on a LAN made loopback look unneeded, so a token of only it joined nobody (a review).
+ */
+export function tokenAddrs (own: readonly string[], self: string): string[] {
+  const direct = own.filter(a => !a.includes('/p2p-circuit'))
+  return advertisedAddrs(direct, self, () => false).map(a => `${a}/p2p/${self}`)
 }

@@ -3,13 +3,12 @@ import type { GrantableRole, Role } from '../codec/index.ts'
 import { generateKeyPair, keyPairFromSeed, peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, entryIdOf, isSpaceKey, spaceKeyOf } from '../ids/index.ts'
-import { advertisedAddrs } from '../net/index.ts'
 import type { Network, SyncDriver } from '../net/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
 import { DEPLOYMENT_SPACE_NAME } from './deployment.ts'
 import { NodeError } from './errors.ts'
-import { decodeInviteToken, encodeInviteToken } from './invite-token.ts'
+import { decodeInviteToken, encodeInviteToken, tokenAddrs } from './invite-token.ts'
 import type { InviteToken } from './invite-token.ts'
 import type { InviteSweep } from './invite-sweep.ts'
 import type { JoinOutcome, JoinWaits } from './join-wait.ts'
@@ -122,13 +121,10 @@ export class MemberCommands {
   }
 
   /**
-   * The inviter's addresses a token carries: those peer exchange publishes (at most 8, a relay only if it is a
-   * member here), each naming this node, so a joiner's dial to another key fails its handshake.
+   * The inviter's addresses a token carries (tokenAddrs).
    */
   #tokenAddrs (): string[] {
-    const { network, spaces } = this.#init
-    return advertisedAddrs(network.addrs(), network.peerId, relay => spaces.memberAnywhere(relay))
-      .map(a => `${a}/p2p/${network.peerId}`)
+    return tokenAddrs(this.#init.network.addrs(), this.#init.network.peerId)
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { decodeInviteToken, encodeInviteToken } from '../../src/node/invite-token.ts'
+import { decodeInviteToken, encodeInviteToken, tokenAddrs } from '../../src/node/invite-token.ts'
 import type { InviteToken } from '../../src/node/invite-token.ts'
 import { startedNodes } from '../helpers/started-nodes.ts'
 
@@ -40,4 +40,13 @@ test('the encoder refuses, with a reason, a token the decoder would refuse', () 
   assert.throws(() => encodeInviteToken(token([...fits, addr(64)])), { code: 'BAD_TOKEN', message: /65 addresses/ })
   assert.throws(() => encodeInviteToken(token([`/dns4/${'a'.repeat(510)}/tcp/1`])), { code: 'BAD_TOKEN' })
   assert.throws(() => encodeInviteToken(token([], 9000)), { code: 'BAD_TOKEN', message: /bytes, at most 8192/ })
+})
+
+test('a token carries no relayed address, and keeps loopback when the node has nothing else direct', () => {
+  // A node on loopback only with a slot at a relay on its LAN (a review's probe): the relayed address alone went into
+  // its tokens, which no joiner can use (a stranger to the relay), and the loopback one was left out.
+  const self = '12D3KooWEqWHbCdsKcVmXRDpBgPxbZLpcDS3AHWkkdK3oUuuExz1'
+  const relay = '12D3KooWMmtEa4Ch66GbaiEDpz6E6A8M6QG6c9ucyeo1xQeToj7h'
+  const own = [`/ip4/127.0.0.1/tcp/4815/p2p/${self}`, `/ip4/192.168.1.20/tcp/4001/p2p/${relay}/p2p-circuit/p2p/${self}`]
+  assert.deepEqual(tokenAddrs(own, self), [`/ip4/127.0.0.1/tcp/4815/p2p/${self}`])
 })
