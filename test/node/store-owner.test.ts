@@ -81,3 +81,22 @@ test('a store made before the record (schema 3) takes the key it is opened with,
   fs.copyFileSync(path.join(other.dir, 'identity.key'), path.join(dir, 'identity.key'))
   assert.ok(hasCode(await refusal(dir), 'IDENTITY_MISMATCH'), 'the key of the first open was recorded')
 })
+
+test('a store made before the record, opened first with another key: refused, nothing recorded; its own key opens it', async t => {
+  // A schema-3 backup restored where a new key was made first (a review's probe): that key was recorded as the
+  // store's, the node ran its spaces as a stranger, and the store's own key was refused for good.
+  const { dir, peerId } = await seeded(t)
+  const db = new DatabaseSync(path.join(dir, 'store.db'))
+  db.exec('DROP TABLE meta; PRAGMA user_version = 3')
+  db.close()
+  const own = fs.readFileSync(path.join(dir, 'identity.key'))
+  const other = await seeded(t)
+  fs.copyFileSync(path.join(other.dir, 'identity.key'), path.join(dir, 'identity.key'))
+  const refused = await refusal(dir)
+  assert.ok(hasCode(refused, 'IDENTITY_MISMATCH'), refused.message)
+  assert.match(refused.message, /holds no space this key created or wrote in/)
+  fs.writeFileSync(path.join(dir, 'identity.key'), own, { mode: 0o600 })
+  const node = Node.open({ dir, listen: LISTEN })
+  assert.equal(node.peerId, peerId)
+  await node.stop()
+})
