@@ -304,7 +304,11 @@ export class Folders {
       throw new NodeError('BAD_CONFIG', `${file} is not valid JSON (${(err as Error).message}); ${FIX_FOLDERS}`,
         { cause: err })
     }
-    const list = typeof saved === 'object' && saved !== null ? (saved as { folders?: unknown }).folders ?? [] : saved
+    // Only {} or {"folders": [...]}: any other shape read as no folders, and the next add or remove wrote that back,
+    // every folder gone (a review's probe).
+    const keys = typeof saved === 'object' && saved !== null && !Array.isArray(saved) ? Object.keys(saved) : null
+    const shaped = keys !== null && keys.every(k => k === 'folders')
+    const list = !shaped ? null : keys.length === 0 ? [] : (saved as { folders: unknown }).folders
     if (!Array.isArray(list)) {
       throw new NodeError('BAD_CONFIG', `${file} must hold {"folders": [...]}; ${FIX_FOLDERS}`)
     }

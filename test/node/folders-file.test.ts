@@ -22,6 +22,10 @@ const cases: Array<[string, (space: string) => string, RegExp]> = [
   ['a "space" that is no space id', () => JSON.stringify({ folders: [{ space: 'team', path: '/srv/x', mode: 'send-only' }] }),
     /folders\.json: folder 1: "space" is not a space id/],
   ['"folders" not a list', () => JSON.stringify({ folders: 'all' }), /folders\.json must hold \{"folders": \[\.\.\.\]\}/],
+  // Each of these read as no folders, and the next `folder add` wrote that back: every folder gone (a review's probe).
+  ['a list at the top', space => JSON.stringify([{ space, path: '/srv/x', mode: 'send-only' }]), /must hold \{"folders"/],
+  ['"folders" null', () => JSON.stringify({ folders: null }), /must hold \{"folders"/],
+  ['a misspelt key', space => JSON.stringify({ folder: [{ space, path: '/srv/x', mode: 'send-only' }] }), /must hold \{"folders"/],
   ['a folder that is not an object', () => JSON.stringify({ folders: [null] }), /folders\.json: folder 1: "path"/],
   ['not JSON', () => '{"folders": [', /folders\.json is not valid JSON/]
 ]
