@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
+import { ownerOnly, storageTrouble } from '../store/index.ts'
 import { NodeError } from './errors.ts'
 
 /** The file the kernel lock is held on: a SQLite database that holds nothing. */
@@ -10,6 +11,7 @@ const LOCK_FILE = 'daemon.lock.db'
 const PID_FILE = 'daemon.lock'
 /** SQLite's primary result code for a lock held by another connection. */
 const SQLITE_BUSY = 5
+const SQLITE_CANTOPEN = 14
 
 /**
  * One daemon per data directory (decision 6), held by the kernel: SQLite's
@@ -34,6 +36,9 @@ export function lockDir (dir: string): () => void {
   const pidFile = path.join(dir, PID_FILE)
   let db: DatabaseSync | undefined
   try {
+    // The user's alone (0600, whatever the umask): another local user who can open it can hold a shared lock on it,
+    // and no daemon would start (a review's probe).
+    ownerOnly(file)
     db = new DatabaseSync(file, { timeout: 0 })
     db.exec('PRAGMA locking_mode = EXCLUSIVE')
     db.exec('BEGIN EXCLUSIVE')
@@ -42,12 +47,19 @@ export function lockDir (dir: string): () => void {
     db?.close()
     throw lockRefused(dir, file, pidFile, err)
   }
+  // A daemon of the version before this lock holds only the pid file: one named there that still runs is one.
+  const older = olderDaemon(pidFile)
+  if (older !== null) {
+    db.close()
+    throw new NodeError('DIR_LOCKED', `${dir} is in use by another samepage daemon (pid ${older}, an earlier ` +
+      'version); stop it first, or use another data directory')
+  }
   try {
     writeFileAtomic(pidFile, String(process.pid))
   } catch (err) {
     db.close()
-    throw new NodeError('DIR_LOCKED', `could not lock ${dir}: ${pidFile} cannot be written ` +
-      `(${(err as Error).message}); move it away`)
+    const why = notAFile(pidFile) ? 'it is not a file; move it away' : diskWords(err)
+    throw new NodeError('DIR_LOCKED', `could not lock ${dir}: ${pidFile} cannot be written (${why})`)
   }
   const held = db
   return () => {
@@ -65,6 +77,47 @@ function lockRefused (dir: string, file: string, pidFile: string, err: unknown):
     const hint = 'stop it first, or use another data directory'
     return new NodeError('DIR_LOCKED', `${dir} is in use by another samepage daemon${holder}; ${hint}`)
   }
-  return new NodeError('DIR_LOCKED', `could not lock ${dir}: ${file} cannot be used as its lock ` +
+  if (notAFile(file)) {
+    return new NodeError('DIR_LOCKED', `could not lock ${dir}: ${file} is not a file; move it away`)
+  }
+  const cantOpen = typeof code === 'number' && (code & 0xff) === SQLITE_CANTOPEN
+  if (storageTrouble(err) !== null || (err as NodeJS.ErrnoException).code === 'EACCES' || cantOpen) {
+    return new NodeError('DIR_LOCKED', `could not lock ${dir}: ${file} cannot be made or written (${diskWords(err)})`)
+  }
+  return new NodeError('DIR_LOCKED', `could not lock ${dir}: ${file} is not a lock this node can use ` +
     `(${(err as Error).message}); if no samepage daemon runs for ${dir}, move ${file} away`)
+}
+
+/** Something is at `file` that is not a regular file (a directory, say). */
+function notAFile (file: string): boolean {
+  try {
+    return !fs.lstatSync(file).isFile()
+  } catch {
+    return false
+  }
+}
+
+/** A storage refusal in words that name the way out: room on the disk, or write access to the directory. */
+function diskWords (err: unknown): string {
+  const why = (err as Error).message
+  if (storageTrouble(err) === 'full') return `${why}: the disk is full; free some space`
+  return `${why}: the data directory must be writable by this user, on a disk mounted read-write`
+}
+
+/** The pid in `pidFile` if a samepage daemon other than this process runs under it (/proc), else null. */
+function olderDaemon (pidFile: string): number | null {
+  let pid: number
+  try {
+    pid = Number(readTextOr(pidFile, '').trim())
+  } catch {
+    return null
+  }
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return null
+  try {
+    const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+    // `samepage start` (bin/samepage.js, or the installed `samepage`): the daemon, not a test or a client command.
+    return args.includes('start') && args.some(a => /(^|\/)samepage(\.js)?$/.test(a)) ? pid : null
+  } catch {
+    return null // gone, or no /proc: a pid alone proves nothing (it may be any process's now)
+  }
 }
