@@ -42,8 +42,10 @@ process.stdin.on('close', () => process.exit(0))
 process.stdin.on('end', () => process.exit(0))
 process.stdin.resume()
 
-const store = SqliteStore.open(path.join(dir, 'store.db'))
+// The key first, as a node starts (node/compose.ts): a kill between the two must not leave a store without its key,
+// which the next start refuses (IDENTITY_MISSING).
 const me = loadOrCreateIdentity(dir)
+const store = SqliteStore.open(path.join(dir, 'store.db'))
 const spaces = store.spaces()
 const replica = spaces[0] === undefined
   ? SpaceReplica.create(store, me, 'kill-test', Date.now())
