@@ -4,6 +4,7 @@ import { StoreError } from './store-error.ts'
 /** SQLite's primary result codes (the low byte of an extended one) that say the file itself cannot be used. */
 const SQLITE_CORRUPT = 11
 const SQLITE_CANTOPEN = 14
+const SQLITE_FULL = 13
 const SQLITE_NOTADB = 26
 
 /**
@@ -55,6 +56,10 @@ export function unusableStore (file: string, err: unknown): unknown {
     return new StoreError('STORE_CORRUPT', `${file} is damaged or not a samepage store (${reason}): move it and ` +
       'its -wal and -shm files away and put a backup in its place (README, "Backup and restore"); without a ' +
       'backup, the node starts with no spaces and must be invited to them again')
+  }
+  if ((code & 0xff) === SQLITE_FULL) {
+    return new StoreError('STORE_FULL', `${file} cannot be written: the disk holding it is full (${reason}); ` +
+      'free some space, then start again')
   }
   if ((code & 0xff) === SQLITE_CANTOPEN) {
     return new StoreError('STORE_CANTOPEN', `${file} cannot be opened (${reason}): it must be a file the ` +

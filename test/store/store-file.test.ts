@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -80,4 +81,31 @@ test('a store.db that cannot be opened (a directory) is refused naming it', t =>
   try { SqliteStore.open(file).close() } catch (e) { err = e }
   assert.ok(hasCode(err, 'STORE_CANTOPEN'), String(err))
   assert.ok((err as Error).message.startsWith(`${file} cannot be opened`), String(err))
+})
+
+test('a store made on a full disk (a 64 KiB tmpfs of the test\'s own) is refused as STORE_FULL, naming it', t => {
+  // It said only "database or disk is full" (a review's probe).
+  const dir = tempDir(t)
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'pipe' })
+  } catch {
+    t.skip('cannot mount a tmpfs here (needs root)')
+    return
+  }
+  try {
+    fs.writeFileSync(path.join(dir, 'filler'), Buffer.alloc(60 * 1024))
+  } catch {
+    // Full already: what the test wants.
+  }
+  const file = path.join(dir, 'store.db')
+  let err: unknown
+  try {
+    SqliteStore.open(file).close()
+  } catch (e) {
+    err = e
+  } finally {
+    execFileSync('umount', [dir], { stdio: 'pipe' })
+  }
+  assert.ok(hasCode(err, 'STORE_FULL'), String(err))
+  assert.ok((err as Error).message.startsWith(`${file} cannot be written: the disk holding it is full`), String(err))
 })
