@@ -67,3 +67,17 @@ export async function checkFolderMarker (root: string, fs: FolderFs, knowsFiles:
   throw new FolderProblem(`${marker} is gone, so the folder looks emptied or unmounted: nothing is recorded ` +
     `(no file is taken as deleted) or written until it is back; if the folder is as it should be, mkdir ${marker}`)
 }
+
+/**
+ * Whether the folder's file system ignores case (a FAT or NTFS disk, an ext4 casefold directory): a name made in one
+ * case, looked up in another, in the work area.
+ */
+export async function ignoresCase (root: string, fs: FolderFs): Promise<boolean> {
+  const probe = path.join(root, WORK_AREA, `CaseProbe-${process.pid}`)
+  await (await fs.open(probe, 'w')).close()
+  try {
+    return await fs.lstat(path.join(root, WORK_AREA, `caseprobe-${process.pid}`)).then(() => true, () => false)
+  } finally {
+    await fs.rm(probe, { force: true })
+  }
+}

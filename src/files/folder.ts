@@ -8,7 +8,7 @@ import { conflictList } from './conflict-list.ts'
 import { deleteFile } from './delete-file.ts'
 import { keepVersion, KeepRefused } from './keep-version.ts'
 import type { KeepOutcome } from './keep-version.ts'
-import { checkFolder, checkFolderMarker } from './folder-errors.ts'
+import { checkFolder, checkFolderMarker, ignoresCase } from './folder-errors.ts'
 import { nodeFolderFs } from './folder-fs.ts'
 import { knownHeld, loadFolderState, saveFolderState } from './folder-state.ts'
 import type { KnownStore } from './folder-state.ts'
@@ -251,6 +251,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     // The folder's marker before the scan, and again after it, before a file it missed is taken as deleted.
     const marked = async (): Promise<void> => { await checkFolderMarker(this.root, state.fs, state.known.size > 0) }
     await marked()
+    state.caseInsensitive ??= await ignoresCase(this.root, state.fs)
     this.#phase = 'scanning'
     state.errors.delete('.')
     const reread = new Set(this.#reread)

@@ -29,6 +29,8 @@ export interface PassState {
    * oldest forgotten. A version naming one at a wrong size is refused without a fetch (refutedHere in write-jobs.ts).
    */
   readonly sizesLearned: Map<string, number>
+  /** The folder's file system ignores case (probed at the first pass: folder-errors.ts ignoresCase). */
+  caseInsensitive?: boolean
 }
 
 /** Chunk sizes remembered (SIZES_LEARNED_MAX × ~150 bytes): one forgotten is fetched once more, and learned again. */

@@ -69,7 +69,9 @@ export function planLocalChanges (at: LocalView & { readonly scanned: FolderView
     if (at.scanned.has(p)) continue
     forget.push(p)
     // Ignored or unusable now: no longer shared from here, but not deleted anywhere else.
-    if (input.notShared.some(s => p === s || p.startsWith(`${s}/`))) continue
+    // Compared in NFC: a file saved again under its NFD spelling (a Mac's tools) is skipped by the scan as not NFC,
+    // and its known NFC path was taken as deleted, everywhere (a review's probe).
+    if (input.notShared.some(s => { const n = s.normalize('NFC'); return p === n || p.startsWith(`${n}/`) })) continue
     const v = at.views.get(p)
     if (v === undefined || v.current.deleted) continue
     const version = { path: p, size: 0, mode: known.mode, mtimeMs: input.nowMs, deleted: true, chunks: [] }

@@ -28,6 +28,34 @@ class LinkInPathError extends SamepageError<'ELINKINPATH'> {
   }
 }
 
+/**
+ * A name the folder holds only in another case, on a file system that ignores case (a FAT or NTFS disk, an ext4
+ * casefold directory): writing through it would land in the other file or directory. Two records whose names differ
+ * only in case overwrote each other there, and the receiver then recorded a deletion and an edit that every node
+ * applied (a review's probes on a case-insensitive FUSE mount). As Syncthing's CaseConflictError.
+ */
+export class CaseConflictError extends SamepageError<'ECASE'> {
+  constructor (rel: string, other: string) {
+    super('ECASE', `case conflict with ${other}: this folder's file system ignores case and cannot hold both names`)
+  }
+}
+
+/** A name compared as a file system that ignores case compares it (approximately: Unicode case folding). */
+export function foldedName (name: string): string {
+  return name.normalize('NFC').toUpperCase().toLowerCase()
+}
+
+/** Refuses `name` if the directory listed as `names` holds it only under another case. */
+function exactCaseIn (names: readonly string[], name: string, relDir: string): void {
+  if (names.includes(name)) return
+  const folded = foldedName(name)
+  const other = names.find(n => foldedName(n) === folded)
+  if (other !== undefined) {
+    const at = (n: string): string => relDir === '' ? n : `${relDir}/${n}`
+    throw new CaseConflictError(at(name), at(other))
+  }
+}
+
 /** An open directory inside the folder, checked to be reached without a link; `at(name)` names an entry of it. */
 interface CheckedDir {
   at (name: string): string
@@ -43,10 +71,12 @@ interface CheckedDir {
  * Opens the folder's directory `relDir` ('' for the root, '/'-separated),
  * refusing any link on the way; with `create`, missing directories are made.
  */
-async function openCheckedDir (fs: FolderFs, root: string, relDir: string, create: boolean): Promise<CheckedDir> {
+async function openCheckedDir (
+  fs: FolderFs, root: string, relDir: string, create: boolean, exactCase: boolean
+): Promise<CheckedDir> {
   const names = relDir === '' || relDir === '.' ? [] : relDir.split('/')
   const procFd = fs.procFd
-  if (procFd === null) return await openByLstat(fs, root, names, create)
+  if (procFd === null) return await openByLstat(fs, root, names, create, exactCase)
   let handle = await fs.open(root, C.O_RDONLY | C.O_DIRECTORY)
   try {
     for (let i = 0; i < names.length; i++) {
@@ -70,6 +100,15 @@ async function openCheckedDir (fs: FolderFs, root: string, relDir: string, creat
         if (st?.isSymbolicLink() === true) throw new LinkInPathError(rel, 'a symbolic link')
         throw notADirectory(rel)
       }
+      if (exactCase) {
+        const listed = await fs.readdir(`${procFd}/${handle.fd}`, { withFileTypes: true })
+        try {
+          exactCaseIn(listed.map(d => d.name), name, names.slice(0, i).join('/'))
+        } catch (err) {
+          await next.close()
+          throw err
+        }
+      }
       await handle.close()
       handle = next
     }
@@ -90,7 +129,8 @@ async function openByLstat (
   fs: FolderFs,
   root: string,
   names: readonly string[],
-  create: boolean
+  create: boolean,
+  exactCase: boolean
 ): Promise<CheckedDir> {
   const check = async (): Promise<void> => {
     for (let i = 0; i < names.length; i++) {
@@ -104,6 +144,11 @@ async function openByLstat (
       if (st === null) throw Object.assign(new Error(`${rel} does not exist on this node`), { code: 'ENOENT' })
       if (st.isSymbolicLink()) throw new LinkInPathError(rel, 'a symbolic link')
       if (!st.isDirectory()) throw notADirectory(rel)
+      if (exactCase) {
+        const parent = names.slice(0, i).join('/')
+        const listed = await fs.readdir(path.join(root, parent), { withFileTypes: true })
+        exactCaseIn(listed.map(d => d.name), names[i] as string, parent)
+      }
     }
   }
   await check()
@@ -130,11 +175,16 @@ export async function inCheckedDir<T> (
   root: string,
   rel: string,
   create: boolean,
-  use: (dir: CheckedDir, name: string) => Promise<T>
+  use: (dir: CheckedDir, name: string) => Promise<T>,
+  exactCase = false
 ): Promise<T> {
-  const dir = await openCheckedDir(fs, root, path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel), create)
+  const relDir = path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel)
+  const dir = await openCheckedDir(fs, root, relDir, create, exactCase)
   try {
-    return await use(dir, path.posix.basename(rel))
+    const name = path.posix.basename(rel)
+    // On a file system that ignores case, the name itself too: a file of another case there would be replaced.
+    if (exactCase) exactCaseIn((await fs.readdir(dir.at('.'), { withFileTypes: true })).map(d => d.name), name, relDir)
+    return await use(dir, name)
   } finally {
     await dir.close()
   }

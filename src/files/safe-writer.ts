@@ -173,7 +173,9 @@ export async function writeFileVersion (
   folder: string,
   version: FileVersionToWrite,
   sources: ChunkSources,
-  fs: FolderFs = nodeFolderFs
+  fs: FolderFs = nodeFolderFs,
+  /** The folder's file system ignores case: each name on the way must be there in its own case (CaseConflictError). */
+  exactCase = false
 ): Promise<WriteReport> {
   const part = partPath(folder, version.id)
   // The work area is a real directory of the folder, never a link to elsewhere (made, and the folder, when missing).
@@ -280,7 +282,7 @@ export async function writeFileVersion (
     await dir.recheck()
     await fs.rename(part, dir.at(name))
     await dir.sync()
-  })
+  }, exactCase)
   return report
 }
 

@@ -14,7 +14,7 @@ import type { FolderView, RemotePlan } from './plan.ts'
 import type { ModeRules } from './plan-modes.ts'
 import { sameStat } from './versions.ts'
 import { partPath, RecordRefuted, writeFileVersion } from './safe-writer.ts'
-import { linkInPath } from './safe-path.ts'
+import { CaseConflictError, foldedName, linkInPath } from './safe-path.ts'
 import type { ScannedFile } from './scanner.ts'
 import { newDirectories } from './path-sets.ts'
 
@@ -61,12 +61,15 @@ export async function dropHopeless (
   // The directories a job may make count too, each once a pass: records of empty files at deep paths made a receiver
   // create 32,739 directories (128 MiB) that no free-space check counted (a review's probe).
   const dirs = newDirectories(jobs.map(j => j.path))
+  const clash = state.caseInsensitive === true ? caseClashes(state, jobs) : null
   for (const [k, job] of jobs.entries()) {
     const { there, link } = probes[k] as TargetProbe
     const size = job.version.size + DIRECTORY_BYTES * (dirs[k] as number)
     let error: string | null = null
-    // Either is lasting: only new records lift it, and they bring a pass themselves.
-    const lasting = job.version.problem !== undefined ? `waiting: ${job.version.problem}` : refutedHere(state, job)
+    // Each is lasting: only new records, or a change on disk (a rescan, the watcher), lift it.
+    const lasting = job.version.problem !== undefined
+      ? `waiting: ${job.version.problem}`
+      : refutedHere(state, job) ?? clash?.get(k) ?? null
     if (lasting !== null) {
       lastingError(state, job.path, lasting)
       continue
@@ -97,6 +100,24 @@ function refutedHere (state: PassState, job: WriteJob): string | null {
     if (here !== undefined && here !== size) return `not written: ${new RecordRefuted(i, hash, here, size).message}`
   }
   return null
+}
+
+/**
+ * On a folder that ignores case: why each job whose path differs only in case from a file on disk or from an earlier
+ * job's path is not written (the first one keeps the name), by the job's index. Only whole paths are compared here,
+ * before any fetch; a directory on the way held in another case is refused by the write itself (safe-path.ts).
+ */
+function caseClashes (state: PassState, jobs: readonly WriteJob[]): Map<number, string> {
+  const held = new Map<string, string>()
+  for (const p of state.scanned.keys()) held.set(foldedName(p), p)
+  const out = new Map<number, string>()
+  for (const [k, job] of jobs.entries()) {
+    const folded = foldedName(job.path)
+    const other = held.get(folded)
+    if (other === undefined) held.set(folded, job.path)
+    else if (other !== job.path) out.set(k, `not written: ${new CaseConflictError(job.path, other).message}`)
+  }
+  return out
 }
 
 interface TargetProbe { readonly there: FsStats | null, readonly link: string | null }
@@ -274,7 +295,7 @@ async function writeJob (
         throw new Error('it changed on this node while the new version was fetched; ' +
           'the local change is recorded next, as a conflict')
       }
-    }, state.fs)
+    }, state.fs, state.caseInsensitive === true)
     state.errors.delete(job.path)
     const written: ScannedFile = { ...statOf(job.path, await state.fs.stat(target)), chunks: version.chunks }
     state.scanned.set(job.path, written)
@@ -282,7 +303,7 @@ async function writeJob (
     if (!job.copy) adopt(state, written, version.id)
   } catch (err) {
     fetch.release(outstanding.rest())
-    if (err instanceof RecordRefuted) {
+    if (err instanceof RecordRefuted || err instanceof CaseConflictError) {
       lastingError(state, job.path, `not written: ${err.message}`)
       await state.fs.rm(partPath(state.root, version.id), { force: true }).catch(() => {})
       return

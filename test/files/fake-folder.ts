@@ -103,22 +103,7 @@ export async function fakeFolder (
 ): Promise<FakeFolder> {
   const space = new MemorySpace()
   const net = new MemoryNetwork()
-  const host: FolderHost = {
-    files: () => space.files(),
-    record: versions => versions.map(v => space.add(ME, v)),
-    fetcher: () => net.fetcher()
-  }
-  let known = new Map<string, KnownFile>()
-  const sync = new FolderSync({
-    root,
-    mode,
-    stateFile: '(in memory)',
-    knownStore: { load: () => new Map(known), save: k => { known = new Map(k) } },
-    host,
-    fs,
-    watch: false,
-    rescanMs: 3_600_000
-  })
+  const sync = memoryFolderSync(root, mode, space, net, fs)
   disk.vol.mkdirSync(root, { recursive: true })
   await sync.start()
   await sync.sync()
@@ -147,4 +132,26 @@ export async function fakeFolder (
     errors: () => Object.fromEntries(sync.status().errors.map(e => [e.path, e.error])),
     theirs
   }
+}
+
+/** A FolderSync at `root` whose space, network and known files are in memory; no watcher, no rescan that matters. */
+export function memoryFolderSync (
+  root: string, mode: FolderMode, space: MemorySpace, net: MemoryNetwork, fs?: FolderFs
+): FolderSync {
+  const host: FolderHost = {
+    files: () => space.files(),
+    record: versions => versions.map(v => space.add(ME, v)),
+    fetcher: () => net.fetcher()
+  }
+  let known = new Map<string, KnownFile>()
+  return new FolderSync({
+    root,
+    mode,
+    stateFile: '(in memory)',
+    knownStore: { load: () => new Map(known), save: k => { known = new Map(k) } },
+    host,
+    ...fs === undefined ? {} : { fs },
+    watch: false,
+    rescanMs: 3_600_000
+  })
 }
