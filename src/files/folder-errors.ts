@@ -72,9 +72,10 @@ export async function checkFolderMarker (root: string, fs: FolderFs, knowsFiles:
  * Whether the folder's file system ignores case (a FAT or NTFS disk, an ext4 casefold directory): a name made in one
  * case, looked up in another, in the work area.
  */
-export async function ignoresCase (root: string, fs: FolderFs): Promise<boolean> {
+export async function ignoresCase (root: string, fs: FolderFs): Promise<boolean | undefined> {
   const probe = path.join(root, WORK_AREA, `CaseProbe-${process.pid}`)
-  await (await fs.open(probe, 'w')).close()
+  // Not known this pass (a disk out of inodes, say): asked again at the next; a pass never fails on it.
+  if (!await fs.open(probe, 'w').then(async h => { await h.close(); return true }, () => false)) return undefined
   try {
     return await fs.lstat(path.join(root, WORK_AREA, `caseprobe-${process.pid}`)).then(() => true, () => false)
   } finally {

@@ -335,7 +335,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       if (e.error === null) state.errors.delete(e.path)
       else state.errors.set(e.path, e.error)
     }
-    const jobs = await dropHopeless(state, plan.jobs, this.#opts.diskReserveBytes)
+    const jobs = await dropHopeless(state, plan.jobs, this.#opts.diskReserveBytes, plan.deletions)
     changed = changed || jobs.length > 0 || plan.deletions.length > 0
     // Every conflict copy is written before any file is replaced (not beside it): the version a copy
     // keeps may be the very file about to be replaced, and this node's only source of it.

@@ -30,7 +30,7 @@ export interface PassState {
    */
   readonly sizesLearned: Map<string, number>
   /** The folder's file system ignores case (probed at the first pass: folder-errors.ts ignoresCase). */
-  caseInsensitive?: boolean
+  caseInsensitive?: boolean | undefined
 }
 
 /** Chunk sizes remembered (SIZES_LEARNED_MAX × ~150 bytes): one forgotten is fetched once more, and learned again. */

@@ -42,18 +42,30 @@ export class CaseConflictError extends SamepageError<'ECASE'> {
 
 /** A name compared as a file system that ignores case compares it (approximately: Unicode case folding). */
 export function foldedName (name: string): string {
-  return name.normalize('NFC').toUpperCase().toLowerCase()
+  // Lower first: ẞ (capital sharp s) lowers to ß, which uppers to SS (a review's probe: STRAẞE against Straße).
+  return name.normalize('NFC').toLowerCase().toUpperCase().toLowerCase()
 }
 
-/** Refuses `name` if the directory listed as `names` holds it only under another case. */
+/**
+ * Refuses `name`, which something in the directory listed as `names` answered to, if no entry is spelled so: the file
+ * system matched another (its twin by case, or by a folding of its own).
+ */
 function exactCaseIn (names: readonly string[], name: string, relDir: string): void {
   if (names.includes(name)) return
   const folded = foldedName(name)
-  const other = names.find(n => foldedName(n) === folded)
-  if (other !== undefined) {
-    const at = (n: string): string => relDir === '' ? n : `${relDir}/${n}`
-    throw new CaseConflictError(at(name), at(other))
-  }
+  const other = names.find(n => foldedName(n) === folded) ?? 'an entry spelled otherwise'
+  const at = (n: string): string => relDir === '' ? n : `${relDir}/${n}`
+  throw new CaseConflictError(at(name), at(other))
+}
+
+/**
+ * Refuses the folder's path `rel` if what answers to it on disk is an entry of another name (a directory that ignores
+ * case, wherever it is: ext4 casefold is a flag of one directory). Asked only once something answered to the name.
+ */
+export async function sameNameThere (fs: FolderFs, root: string, rel: string): Promise<void> {
+  const relDir = path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel)
+  const listed = await fs.readdir(path.join(root, relDir), { withFileTypes: true }).catch(() => null)
+  if (listed !== null) exactCaseIn(listed.map(d => d.name), path.posix.basename(rel), relDir)
 }
 
 /** An open directory inside the folder, checked to be reached without a link; `at(name)` names an entry of it. */
@@ -183,7 +195,10 @@ export async function inCheckedDir<T> (
   try {
     const name = path.posix.basename(rel)
     // On a file system that ignores case, the name itself too: a file of another case there would be replaced.
-    if (exactCase) exactCaseIn((await fs.readdir(dir.at('.'), { withFileTypes: true })).map(d => d.name), name, relDir)
+    // Listed only when something answers to the name: a new file's name costs no listing of a big directory.
+    if (exactCase && await fs.lstat(dir.at(name)).then(() => true, () => false)) {
+      exactCaseIn((await fs.readdir(dir.at('.'), { withFileTypes: true })).map(d => d.name), name, relDir)
+    }
     return await use(dir, name)
   } finally {
     await dir.close()

@@ -14,7 +14,7 @@ import type { FolderView, RemotePlan } from './plan.ts'
 import type { ModeRules } from './plan-modes.ts'
 import { sameStat } from './versions.ts'
 import { partPath, RecordRefuted, writeFileVersion } from './safe-writer.ts'
-import { CaseConflictError, foldedName, linkInPath } from './safe-path.ts'
+import { CaseConflictError, foldedName, inCheckedDir, linkInPath, sameNameThere } from './safe-path.ts'
 import type { ScannedFile } from './scanner.ts'
 import { newDirectories } from './path-sets.ts'
 
@@ -45,7 +45,8 @@ const DIRECTORY_BYTES = 4096
 export async function dropHopeless (
   state: PassState,
   jobs: readonly WriteJob[],
-  reserveBytes?: number
+  reserveBytes?: number,
+  deleting: readonly string[] = []
 ): Promise<WriteJob[]> {
   let free = Infinity
   let reserve = 0
@@ -61,7 +62,7 @@ export async function dropHopeless (
   // The directories a job may make count too, each once a pass: records of empty files at deep paths made a receiver
   // create 32,739 directories (128 MiB) that no free-space check counted (a review's probe).
   const dirs = newDirectories(jobs.map(j => j.path))
-  const clash = state.caseInsensitive === true ? caseClashes(state, jobs) : null
+  const clash = state.caseInsensitive === true ? caseClashes(state, jobs, deleting) : null
   for (const [k, job] of jobs.entries()) {
     const { there, link } = probes[k] as TargetProbe
     const size = job.version.size + DIRECTORY_BYTES * (dirs[k] as number)
@@ -69,7 +70,7 @@ export async function dropHopeless (
     // Each is lasting: only new records, or a change on disk (a rescan, the watcher), lift it.
     const lasting = job.version.problem !== undefined
       ? `waiting: ${job.version.problem}`
-      : refutedHere(state, job) ?? clash?.get(k) ?? null
+      : refutedHere(state, job) ?? clash?.get(k) ?? (clash === null ? null : await caseClashOnDisk(state, job.path))
     if (lasting !== null) {
       lastingError(state, job.path, lasting)
       continue
@@ -107,9 +108,11 @@ function refutedHere (state: PassState, job: WriteJob): string | null {
  * job's path is not written (the first one keeps the name), by the job's index. Only whole paths are compared here,
  * before any fetch; a directory on the way held in another case is refused by the write itself (safe-path.ts).
  */
-function caseClashes (state: PassState, jobs: readonly WriteJob[]): Map<number, string> {
+function caseClashes (state: PassState, jobs: readonly WriteJob[], deleting: readonly string[]): Map<number, string> {
   const held = new Map<string, string>()
-  for (const p of state.scanned.keys()) held.set(foldedName(p), p)
+  // A file this pass deletes holds no name (a member's case-only rename: the old name goes, the new one comes).
+  const gone = new Set(deleting)
+  for (const p of state.scanned.keys()) if (!gone.has(p)) held.set(foldedName(p), p)
   const out = new Map<number, string>()
   for (const [k, job] of jobs.entries()) {
     const folded = foldedName(job.path)
@@ -118,6 +121,20 @@ function caseClashes (state: PassState, jobs: readonly WriteJob[]): Map<number, 
     else if (other !== job.path) out.set(k, `not written: ${new CaseConflictError(job.path, other).message}`)
   }
   return out
+}
+
+/**
+ * On a folder that ignores case, why `rel` cannot be written as things are on disk (a directory on its way, or its
+ * name, held in another case), or null: looked at before the fetch, which a clash found only by the write wasted at
+ * every pass (a review's probe). Nothing is made; a directory not there yet clashes with nothing.
+ */
+async function caseClashOnDisk (state: PassState, rel: string): Promise<string | null> {
+  try {
+    await inCheckedDir(state.fs, state.root, rel, false, async () => {}, true)
+    return null
+  } catch (err) {
+    return err instanceof CaseConflictError ? `not written: ${err.message}` : null
+  }
 }
 
 interface TargetProbe { readonly there: FsStats | null, readonly link: string | null }
@@ -193,11 +210,19 @@ export async function writeJobs (state: PassState, jobs: readonly WriteJob[], fe
     : j.version.chunks.filter(c => !state.index.has(toHex(c[0]))))
   fetch.plan(expected.flat())
   let next = 0
+  // Jobs whose paths differ only in case never run at once: in a directory that ignores case the second would
+  // replace the first at its rename; one after the other, the second finds the first there (sameNameThere).
+  const running = new Map<string, Promise<void>>()
   const worker = async (): Promise<void> => {
     while (next < jobs.length && !hooks.stopped()) {
       const k = next++
       const job = jobs[k] as WriteJob
-      await writeJob(state, job, fetch, expected[k] as FileChunk[])
+      const key = foldedName(job.path)
+      while (running.has(key)) await running.get(key)
+      const written = writeJob(state, job, fetch, expected[k] as FileChunk[])
+      running.set(key, written)
+      await written
+      running.delete(key)
       hooks.done(job)
     }
   }
@@ -292,6 +317,8 @@ async function writeJob (
           ? job.expect === null
           : job.expect !== null && now.isFile() && sameStat(job.expect, statOf(job.path, now))
         if (same) return
+        // What answered may be a file of another name, in a directory that ignores case (CaseConflictError).
+        if (now !== null) await sameNameThere(state.fs, state.root, job.path)
         throw new Error('it changed on this node while the new version was fetched; ' +
           'the local change is recorded next, as a conflict')
       }

@@ -66,3 +66,25 @@ describe('a folder on a file system that ignores case', () => {
     await f.sync.stop()
   })
 })
+
+describe('a folder with one directory that ignores case (ext4 casefold: chattr +F)', () => {
+  let sub: CaseInsensitiveMount
+  before(async () => { sub = await mountCaseInsensitive('games') })
+  after(async () => { await sub?.unmount() })
+
+  test('games/Report.txt and games/report.txt in one pass: nothing overwritten, nothing recorded', async () => {
+    // The folder's root does not ignore case, so its first pass finds no such file system: the write itself finds out.
+    const root = path.join(sub.dir, 'f')
+    fs.mkdirSync(path.join(root, 'games'), { recursive: true })
+    const f = await realFolder(root)
+    await f.theirs(A, 'games/Report.txt', 'A wrote Report.txt\n')
+    await f.theirs(B, 'games/report.txt', 'B wrote report.txt, another file\n', Date.UTC(2026, 0, 2))
+    for (let i = 0; i < 3; i++) await f.sync.sync()
+    assert.deepEqual(f.mine(), [], 'the receiver recorded nothing')
+    const names = fs.readdirSync(path.join(root, 'games'))
+    assert.equal(names.length, 1, names.join(', '))
+    const other = names[0] === 'Report.txt' ? 'games/report.txt' : 'games/Report.txt'
+    assert.match(f.errors()[other] ?? '', /^not written: case conflict with games\//)
+    await f.sync.stop()
+  })
+})

@@ -13,6 +13,10 @@ class CI(fuse.Operations):
         p = os.path.join(dirb, name)
         if os.path.lexists(p):
             return name
+        # As ext4 casefold, a flag of one directory inherited below it: with CI_DIR given, only in directories of
+        # that name and below them is case ignored.
+        if CI_DIR is not None and CI_DIR not in os.path.relpath(dirb, self.back).split('/'):
+            return None
         try:
             names = os.listdir(dirb)
         except OSError:
@@ -123,7 +127,10 @@ class CI(fuse.Operations):
             raise fuse.FuseOSError(errno.ENOTDIR)
         return 0
 
+CI_DIR = None
+
 if __name__ == '__main__':
     back, mnt = sys.argv[1], sys.argv[2]
+    CI_DIR = sys.argv[3] if len(sys.argv) > 3 else None
     fuse.FUSE(CI(back), mnt, foreground=True, nothreads=True, use_ino=True, hard_remove=True,
               entry_timeout=0, attr_timeout=0, negative_timeout=0, default_permissions=True)

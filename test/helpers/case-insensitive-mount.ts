@@ -22,7 +22,8 @@ export interface CaseInsensitiveMount {
 const PYTHON = '/usr/bin/python3'
 const FS_PROGRAM = path.join(import.meta.dirname, 'case-insensitive-fs.py')
 
-export async function mountCaseInsensitive (): Promise<CaseInsensitiveMount> {
+/** `onlyIn`: case is ignored only in directories of that name and below them (ext4 casefold's `chattr +F`). */
+export async function mountCaseInsensitive (onlyIn?: string): Promise<CaseInsensitiveMount> {
   try {
     execFileSync(PYTHON, ['-c', 'import fusepy'], { stdio: 'pipe' })
   } catch {
@@ -34,7 +35,8 @@ export async function mountCaseInsensitive (): Promise<CaseInsensitiveMount> {
   const dir = path.join(base, 'mnt')
   fs.mkdirSync(back)
   fs.mkdirSync(dir)
-  const child = spawn(PYTHON, [FS_PROGRAM, back, dir], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(PYTHON, [FS_PROGRAM, back, dir, ...onlyIn === undefined ? [] : [onlyIn]],
+    { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (b: Buffer) => { stderr += b.toString() })
   const exited = once(child, 'exit')
