@@ -68,6 +68,41 @@ export async function sameNameThere (fs: FolderFs, root: string, rel: string): P
   if (listed !== null) exactCaseIn(listed.map(d => d.name), path.posix.basename(rel), relDir)
 }
 
+/**
+ * How a pass's writes check the case of the directories they walk through (a directory twin by case, written into:
+ * `dir/b` landing in `Dir/`). `ignoresCase`: the folder's root ignores case, so every directory is listed; else a
+ * directory is listed only if it answers to its name in the other case (ext4 casefold is a flag of one directory,
+ * wherever it is). Each directory is looked at once a pass (at most VERIFIED_MAX remembered).
+ */
+export class CaseCheck {
+  readonly ignoresCase: boolean
+  readonly #verified = new Set<string>()
+
+  constructor (ignoresCase: boolean) {
+    this.ignoresCase = ignoresCase
+  }
+
+  /** Throws CaseConflictError if directory `rel`, opened as `name` in `parent` (a path), is a twin by case. */
+  async component (fs: FolderFs, parent: string, name: string, rel: string, made: boolean): Promise<void> {
+    if (made || this.#verified.has(rel)) { this.#remember(rel); return }
+    const swapped = [...name].map(c => c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()).join('')
+    const suspect = this.ignoresCase ||
+      (swapped !== name && await fs.lstat(`${parent}/${swapped}`).then(() => true, () => false))
+    if (suspect) {
+      const relParent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : ''
+      exactCaseIn((await fs.readdir(parent, { withFileTypes: true })).map(d => d.name), name, relParent)
+    }
+    this.#remember(rel)
+  }
+
+  #remember (rel: string): void {
+    if (this.#verified.size < VERIFIED_MAX) this.#verified.add(rel)
+  }
+}
+
+/** Directories a CaseCheck remembers as checked: a pass of deep paths checks the rest at each write. */
+const VERIFIED_MAX = 4096
+
 /** An open directory inside the folder, checked to be reached without a link; `at(name)` names an entry of it. */
 interface CheckedDir {
   at (name: string): string
@@ -84,11 +119,11 @@ interface CheckedDir {
  * refusing any link on the way; with `create`, missing directories are made.
  */
 async function openCheckedDir (
-  fs: FolderFs, root: string, relDir: string, create: boolean, exactCase: boolean
+  fs: FolderFs, root: string, relDir: string, create: boolean, cases: CaseCheck | undefined
 ): Promise<CheckedDir> {
   const names = relDir === '' || relDir === '.' ? [] : relDir.split('/')
   const procFd = fs.procFd
-  if (procFd === null) return await openByLstat(fs, root, names, create, exactCase)
+  if (procFd === null) return await openByLstat(fs, root, names, create, cases)
   let handle = await fs.open(root, C.O_RDONLY | C.O_DIRECTORY)
   try {
     for (let i = 0; i < names.length; i++) {
@@ -97,11 +132,15 @@ async function openCheckedDir (
       const open = async (): Promise<FsFileHandle> =>
         await fs.open(entry, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW)
       let next: FsFileHandle
+      let made = false
       try {
         next = await open().catch(async (err: NodeJS.ErrnoException) => {
           // Made only when missing (mkdir never follows a link at its last component), then opened the same way.
           if (!create || err.code !== 'ENOENT') throw err
-          await fs.mkdir(entry).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e })
+          made = await fs.mkdir(entry).then(() => true, (e: NodeJS.ErrnoException) => {
+            if (e.code !== 'EEXIST') throw e
+            return false
+          })
           return await open()
         })
       } catch (err) {
@@ -112,14 +151,11 @@ async function openCheckedDir (
         if (st?.isSymbolicLink() === true) throw new LinkInPathError(rel, 'a symbolic link')
         throw notADirectory(rel)
       }
-      if (exactCase) {
-        const listed = await fs.readdir(`${procFd}/${handle.fd}`, { withFileTypes: true })
-        try {
-          exactCaseIn(listed.map(d => d.name), name, names.slice(0, i).join('/'))
-        } catch (err) {
-          await next.close()
-          throw err
-        }
+      try {
+        await cases?.component(fs, `${procFd}/${handle.fd}`, name, names.slice(0, i + 1).join('/'), made)
+      } catch (err) {
+        await next.close()
+        throw err
       }
       await handle.close()
       handle = next
@@ -142,25 +178,25 @@ async function openByLstat (
   root: string,
   names: readonly string[],
   create: boolean,
-  exactCase: boolean
+  cases: CaseCheck | undefined
 ): Promise<CheckedDir> {
   const check = async (): Promise<void> => {
     for (let i = 0; i < names.length; i++) {
       const rel = names.slice(0, i + 1).join('/')
       const abs = path.join(root, rel)
       let st = await fs.lstat(abs).catch(() => null)
+      let made = false
       if (st === null && create) {
-        await fs.mkdir(abs).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EEXIST') throw err })
+        made = await fs.mkdir(abs).then(() => true, (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err
+          return false
+        })
         st = await fs.lstat(abs)
       }
       if (st === null) throw Object.assign(new Error(`${rel} does not exist on this node`), { code: 'ENOENT' })
       if (st.isSymbolicLink()) throw new LinkInPathError(rel, 'a symbolic link')
       if (!st.isDirectory()) throw notADirectory(rel)
-      if (exactCase) {
-        const parent = names.slice(0, i).join('/')
-        const listed = await fs.readdir(path.join(root, parent), { withFileTypes: true })
-        exactCaseIn(listed.map(d => d.name), names[i] as string, parent)
-      }
+      await cases?.component(fs, path.join(root, ...names.slice(0, i)), names[i] as string, rel, made)
     }
   }
   await check()
@@ -188,15 +224,15 @@ export async function inCheckedDir<T> (
   rel: string,
   create: boolean,
   use: (dir: CheckedDir, name: string) => Promise<T>,
-  exactCase = false
+  cases?: CaseCheck
 ): Promise<T> {
   const relDir = path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel)
-  const dir = await openCheckedDir(fs, root, relDir, create, exactCase)
+  const dir = await openCheckedDir(fs, root, relDir, create, cases)
   try {
     const name = path.posix.basename(rel)
     // On a file system that ignores case, the name itself too: a file of another case there would be replaced.
     // Listed only when something answers to the name: a new file's name costs no listing of a big directory.
-    if (exactCase && await fs.lstat(dir.at(name)).then(() => true, () => false)) {
+    if (cases?.ignoresCase === true && await fs.lstat(dir.at(name)).then(() => true, () => false)) {
       exactCaseIn((await fs.readdir(dir.at('.'), { withFileTypes: true })).map(d => d.name), name, relDir)
     }
     return await use(dir, name)

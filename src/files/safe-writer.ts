@@ -11,6 +11,7 @@ import type { FolderFs, FsFileHandle } from './folder-fs.ts'
 import { WORK_AREA } from './scanner.ts'
 import { hashRanges } from './hash-pool.ts'
 import { checkWorkArea, inCheckedDir } from './safe-path.ts'
+import type { CaseCheck } from './safe-path.ts'
 
 /**
  * Writes one version of a file so that a partial or unverified file never
@@ -174,8 +175,8 @@ export async function writeFileVersion (
   version: FileVersionToWrite,
   sources: ChunkSources,
   fs: FolderFs = nodeFolderFs,
-  /** The folder's file system ignores case: each name on the way must be there in its own case (CaseConflictError). */
-  exactCase = false
+  /** How the directories on the way are checked for twins by case (CaseConflictError); none without it. */
+  cases?: CaseCheck
 ): Promise<WriteReport> {
   const part = partPath(folder, version.id)
   // The work area is a real directory of the folder, never a link to elsewhere (made, and the folder, when missing).
@@ -282,7 +283,7 @@ export async function writeFileVersion (
     await dir.recheck()
     await fs.rename(part, dir.at(name))
     await dir.sync()
-  }, exactCase)
+  }, cases)
   return report
 }
 

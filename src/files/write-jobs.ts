@@ -14,7 +14,7 @@ import type { FolderView, RemotePlan } from './plan.ts'
 import type { ModeRules } from './plan-modes.ts'
 import { sameStat } from './versions.ts'
 import { partPath, RecordRefuted, writeFileVersion } from './safe-writer.ts'
-import { CaseConflictError, foldedName, inCheckedDir, linkInPath, sameNameThere } from './safe-path.ts'
+import { CaseCheck, CaseConflictError, foldedName, inCheckedDir, linkInPath, sameNameThere } from './safe-path.ts'
 import type { ScannedFile } from './scanner.ts'
 import { newDirectories } from './path-sets.ts'
 
@@ -63,6 +63,7 @@ export async function dropHopeless (
   // create 32,739 directories (128 MiB) that no free-space check counted (a review's probe).
   const dirs = newDirectories(jobs.map(j => j.path))
   const clash = state.caseInsensitive === true ? caseClashes(state, jobs, deleting) : null
+  const onDisk = new CaseCheck(true)
   for (const [k, job] of jobs.entries()) {
     const { there, link } = probes[k] as TargetProbe
     const size = job.version.size + DIRECTORY_BYTES * (dirs[k] as number)
@@ -70,7 +71,8 @@ export async function dropHopeless (
     // Each is lasting: only new records, or a change on disk (a rescan, the watcher), lift it.
     const lasting = job.version.problem !== undefined
       ? `waiting: ${job.version.problem}`
-      : refutedHere(state, job) ?? clash?.get(k) ?? (clash === null ? null : await caseClashOnDisk(state, job.path))
+      : refutedHere(state, job) ?? clash?.get(k) ??
+        (clash === null ? null : await caseClashOnDisk(state, job.path, onDisk))
     if (lasting !== null) {
       lastingError(state, job.path, lasting)
       continue
@@ -128,9 +130,9 @@ function caseClashes (state: PassState, jobs: readonly WriteJob[], deleting: rea
  * name, held in another case), or null: looked at before the fetch, which a clash found only by the write wasted at
  * every pass (a review's probe). Nothing is made; a directory not there yet clashes with nothing.
  */
-async function caseClashOnDisk (state: PassState, rel: string): Promise<string | null> {
+async function caseClashOnDisk (state: PassState, rel: string, cases: CaseCheck): Promise<string | null> {
   try {
-    await inCheckedDir(state.fs, state.root, rel, false, async () => {}, true)
+    await inCheckedDir(state.fs, state.root, rel, false, async () => {}, cases)
     return null
   } catch (err) {
     return err instanceof CaseConflictError ? `not written: ${err.message}` : null
@@ -213,13 +215,14 @@ export async function writeJobs (state: PassState, jobs: readonly WriteJob[], fe
   // Jobs whose paths differ only in case never run at once: in a directory that ignores case the second would
   // replace the first at its rename; one after the other, the second finds the first there (sameNameThere).
   const running = new Map<string, Promise<void>>()
+  const cases = new CaseCheck(state.caseInsensitive === true)
   const worker = async (): Promise<void> => {
     while (next < jobs.length && !hooks.stopped()) {
       const k = next++
       const job = jobs[k] as WriteJob
       const key = foldedName(job.path)
       while (running.has(key)) await running.get(key)
-      const written = writeJob(state, job, fetch, expected[k] as FileChunk[])
+      const written = writeJob(state, job, fetch, expected[k] as FileChunk[], cases)
       running.set(key, written)
       await written
       running.delete(key)
@@ -282,7 +285,8 @@ async function writeJob (
   state: PassState,
   job: WriteJob,
   fetch: ChunkFetcher,
-  expected: readonly FileChunk[]
+  expected: readonly FileChunk[],
+  cases: CaseCheck
 ): Promise<void> {
   const { version } = job
   const target = path.join(state.root, job.path)
@@ -322,7 +326,7 @@ async function writeJob (
         throw new Error('it changed on this node while the new version was fetched; ' +
           'the local change is recorded next, as a conflict')
       }
-    }, state.fs, state.caseInsensitive === true)
+    }, state.fs, cases)
     state.errors.delete(job.path)
     const written: ScannedFile = { ...statOf(job.path, await state.fs.stat(target)), chunks: version.chunks }
     state.scanned.set(job.path, written)

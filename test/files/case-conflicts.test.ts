@@ -87,4 +87,18 @@ describe('a folder with one directory that ignores case (ext4 casefold: chattr +
     assert.match(f.errors()[other] ?? '', /^not written: case conflict with games\//)
     await f.sync.stop()
   })
+
+  test('games/Dir/a, then games/dir/b: b is not written into Dir/, and nothing is recorded', async () => {
+    const root = path.join(sub.dir, 'g')
+    fs.mkdirSync(path.join(root, 'games'), { recursive: true })
+    const f = await realFolder(root)
+    await f.theirs(A, 'games/Dir/a', 'a, in Dir\n')
+    await f.sync.sync()
+    await f.theirs(B, 'games/dir/b', 'b, in dir\n')
+    for (let i = 0; i < 3; i++) await f.sync.sync()
+    assert.deepEqual(f.mine(), [])
+    assert.deepEqual(fs.readdirSync(path.join(root, 'games', 'Dir')), ['a'])
+    assert.match(f.errors()['games/dir/b'] ?? '', /^not written: case conflict with games\/Dir: /)
+    await f.sync.stop()
+  })
 })
