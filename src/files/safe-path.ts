@@ -149,6 +149,8 @@ async function openCheckedDir (
         const st = await fs.lstat(entry).catch(() => null)
         const rel = names.slice(0, i + 1).join('/')
         if (st?.isSymbolicLink() === true) throw new LinkInPathError(rel, 'a symbolic link')
+        // A file that answered to a directory's name in another case (`x` for `X/y`) is a case conflict.
+        await cases?.component(fs, `${procFd}/${handle.fd}`, name, rel, false)
         throw notADirectory(rel)
       }
       try {
@@ -195,8 +197,8 @@ async function openByLstat (
       }
       if (st === null) throw Object.assign(new Error(`${rel} does not exist on this node`), { code: 'ENOENT' })
       if (st.isSymbolicLink()) throw new LinkInPathError(rel, 'a symbolic link')
-      if (!st.isDirectory()) throw notADirectory(rel)
       await cases?.component(fs, path.join(root, ...names.slice(0, i)), names[i] as string, rel, made)
+      if (!st.isDirectory()) throw notADirectory(rel)
     }
   }
   await check()

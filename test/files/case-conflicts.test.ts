@@ -53,6 +53,22 @@ describe('a folder on a file system that ignores case', () => {
     await f.sync.stop()
   })
 
+  test('a file x (A), then X/y (B): a case conflict, said before any fetch and not tried every 5 s', async () => {
+    const root = path.join(m.dir, 'shapes', 'f')
+    const f = await realFolder(root)
+    await f.theirs(A, 'x', 'a file named x\n')
+    await f.sync.sync()
+    await f.theirs(B, 'X/y', 'y, in a directory X\n')
+    const delays: number[] = []
+    const schedule = f.sync.schedule.bind(f.sync)
+    f.sync.schedule = (delayMs?: number) => { delays.push(delayMs ?? -1); schedule(delayMs) }
+    await f.sync.sync()
+    assert.deepEqual(f.mine(), [])
+    assert.match(f.errors()['X/y'] ?? '', /^not written: case conflict with x: /)
+    assert.deepEqual(delays, [], 'a lasting error: no pass every 5 s')
+    await f.sync.stop()
+  })
+
   test('Dir/a (A), then dir/b (B): b is not written into Dir/, and nothing is recorded', async () => {
     const root = path.join(m.dir, 'dirs', 'f')
     const f = await realFolder(root)
