@@ -41,7 +41,8 @@ export async function mountCaseInsensitive (onlyIn?: string): Promise<CaseInsens
   child.stderr.on('data', (b: Buffer) => { stderr += b.toString() })
   const exited = once(child, 'exit')
   const mounted = (): boolean => fs.readFileSync('/proc/mounts', 'utf8').includes(` ${dir} fuse`)
-  for (let i = 0; i < 2_000 && !mounted() && child.exitCode === null; i++) {
+  // Bounded for a broken helper only (a loaded machine starts python in well under a second): up to 2 minutes.
+  for (let i = 0; i < 12_000 && !mounted() && child.exitCode === null; i++) {
     await new Promise(resolve => setTimeout(resolve, 10))
   }
   if (!mounted()) {
