@@ -20,8 +20,9 @@ export interface PassState {
   readonly errors: Map<string, string>
   readonly index: ChunkIndex
   /**
-   * Errors that trying again cannot lift, by path: the record of the version is wrong, and only new records change
-   * that (they bring a pass of their own). A folder with only these is not passed again every few seconds.
+   * Errors that trying again cannot lift, by path: the record of the version is wrong, or its name clashes by case,
+   * and only new records or a change on disk lift them (each brings a pass of its own: the records' arrival, the
+   * watcher, the 60 s rescan). A folder with only these is not passed again every few seconds.
    */
   readonly lasting: Map<string, string>
   /**
