@@ -2,16 +2,27 @@ import path from 'node:path'
 import { describeWriteError } from './folder-errors.ts'
 import type { PassState } from './pass-state.ts'
 import { rmdirInFolder, unlinkInFolder } from './safe-path.ts'
+import type { ScannedFile } from './scanner.ts'
+import { stillAsScanned } from './versions.ts'
 
 /**
- * Deletes a file the planner found deleted on record (and unchanged here);
- * directories left empty go too, as they went on the node that deleted the
- * file. Returns false (the path shows why) when the file system refused.
+ * Deletes `file`, a file the planner found deleted on record (and unchanged here), or a conflict copy a user's keep
+ * removes, only if it is still the file the scan saw: a pass deletes after all its writes, hours after its scan with a
+ * big fetch, and a user's edit since must not go with it. A file changed since is left, with an error that schedules
+ * a pass soon; that pass records the change (its stat differs from the known one), and a file wins over a deletion,
+ * so the edit stands everywhere. Returns false when the file is left or the file system refused (the path shows why).
+ *
+ * Directories left empty go too.
  */
-export async function deleteFile (state: PassState, p: string): Promise<boolean> {
+export async function deleteFile (state: PassState, file: ScannedFile): Promise<boolean> {
+  const p = file.path
   try {
-    await unlinkInFolder(state.fs, state.root, p)
+    if (!await unlinkInFolder(state.fs, state.root, p, st => stillAsScanned(file, st))) {
+      state.errors.set(p, CHANGED_SINCE_SCAN)
+      return false
+    }
   } catch (err) {
+    // A directory of its path gone: so is the file.
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       state.errors.set(p, describeWriteError(err as NodeJS.ErrnoException))
       return false
@@ -25,3 +36,7 @@ export async function deleteFile (state: PassState, p: string): Promise<boolean>
   }
   return true
 }
+
+/** Begins with "waiting:": the next pass's planning clears it, whether or not its mode records the change. */
+const CHANGED_SINCE_SCAN = 'waiting: not deleted: it changed here after the scan that planned its deletion, so it ' +
+  'stays (where this folder sends, the change is recorded next, and a file wins over a deletion)'

@@ -168,12 +168,8 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       needBytes: need.bytes,
       bytesReceived: fetched.bytesReceived,
       rateBytesPerSecond: rate,
-      peers: fetched.peers.map(p => ({
-        peer: p.peer,
-        rateBytesPerSecond: p.rateBytesPerSecond,
-        inFlight: p.inFlight,
-        bytesReceived: p.bytesReceived
-      })),
+      peers: fetched.peers.map(({ peer, rateBytesPerSecond, inFlight, bytesReceived }) =>
+        ({ peer, rateBytesPerSecond, inFlight, bytesReceived })),
       etaSeconds: need.bytes === 0 ? 0 : rate > 0 ? Math.ceil(need.bytes / rate) : null,
       conflicts: this.#conflictCount,
       errors: [...this.#state.errors].map(([p, error]) => ({ path: p, error })),
@@ -337,13 +333,15 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     }
     const jobs = await dropHopeless(state, plan.jobs, this.#opts.diskReserveBytes, plan.deletions)
     changed = changed || jobs.length > 0 || plan.deletions.length > 0
+    // Each deletion as the scan saw its file: one changed during the writes is left (deleteFile).
+    const deleting = plan.deletions.flatMap(p => state.scanned.get(p) ?? [])
     // Every conflict copy is written before any file is replaced (not beside it): the version a copy
     // keeps may be the very file about to be replaced, and this node's only source of it.
     const copies = jobs.filter(j => j.copy)
     if (copies.length > 0) await this.#writeAll(copies)
     const files = jobs.filter(j => !j.copy && stillToReplace(state, j, view, this.#rules))
     if (files.length > 0) await this.#writeAll(files)
-    for (const p of plan.deletions) changed = await deleteFile(state, p) || changed
+    for (const f of deleting) changed = await deleteFile(state, f) || changed
     await forgetStale(state, plan, renames.map(r => r.from))
     if (this.#rules.resolvesConflicts) {
       // The same maps as `view`, changed by the writes and deletions since.

@@ -51,6 +51,10 @@ export async function keepVersion (host: KeepHost, p: string, keep: string): Pro
     adopt(state, local, recorded)
   }
   const removed: string[] = []
-  for (const c of plan.remove) if (await deleteFile(state, c)) removed.push(c)
+  for (const c of plan.remove) {
+    // As the last scan saw it: a copy the user edited is not removed with the edit in it.
+    const copy = state.scanned.get(c)
+    if (copy !== undefined && await deleteFile(state, copy)) removed.push(c)
+  }
   return { path: p, recorded, removed }
 }

@@ -1,7 +1,7 @@
 import { constants as C } from 'node:fs'
 import path from 'node:path'
 import { SamepageError } from '../ids/index.ts'
-import type { FolderFs, FsFileHandle } from './folder-fs.ts'
+import type { FolderFs, FsFileHandle, FsStats } from './folder-fs.ts'
 
 /**
  * Writing inside a shared folder without ever leaving it (decision 19).
@@ -243,13 +243,31 @@ export async function inCheckedDir<T> (
   }
 }
 
-/** Unlinks the folder's file `rel` without following a link on its way (a missing file is fine). */
-export async function unlinkInFolder (fs: FolderFs, root: string, rel: string): Promise<void> {
-  await inCheckedDir(fs, root, rel, false, async (dir, name) => {
+/**
+ * Unlinks the folder's file `rel` without following a link on its way (a missing file is fine). With `unchanged`, only
+ * if what is there passes it, looked at through the same directory just before the unlink (a pass may delete hours
+ * after its scan, and a user's edit since must stay); false when it was left. What is left of the window (an edit
+ * between that lstat and the unlink) is a few system calls long.
+ */
+export async function unlinkInFolder (
+  fs: FolderFs, root: string, rel: string, unchanged?: (st: FsStats) => boolean
+): Promise<boolean> {
+  return await inCheckedDir(fs, root, rel, false, async (dir, name) => {
     await dir.recheck()
+    const st = unchanged === undefined ? undefined : await lstatOrNull(fs, dir.at(name))
+    if (st === null) return true
+    if (st !== undefined && unchanged?.(st) === false) return false
     await fs.unlink(dir.at(name)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err
     })
+    return true
+  })
+}
+
+async function lstatOrNull (fs: FolderFs, at: string): Promise<FsStats | null> {
+  return await fs.lstat(at).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null
+    throw err
   })
 }
 

@@ -1,9 +1,10 @@
-import { bytesEqual } from '../codec/index.ts'
+import { bytesEqual, FILE_MODE_BITS } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
 import type { RecordedFile, RecordedVersion } from './folder-types.ts'
 import type { ScannedFile } from './scanner.ts'
 import { conflictCopyPath } from './conflict-name.ts'
 import type { KnownFile } from './folder-state.ts'
+import type { FsStats } from './folder-fs.ts'
 
 /**
  * Comparisons of versions and files on disk (pure): the words the planner
@@ -63,4 +64,11 @@ type FileStat = Pick<ScannedFile, 'size' | 'mtimeMs' | 'ino' | 'mode'>
 /** The file on disk is the one this node last synced or recorded (size, mtime, inode and permission bits unchanged). */
 export function sameStat (known: FileStat, now: FileStat): boolean {
   return known.size === now.size && known.mtimeMs === now.mtimeMs && known.ino === now.ino && known.mode === now.mode
+}
+
+/** What is on disk now (`st`, an lstat; null: nothing) is still the file a scan saw as `scanned` (none: nothing). */
+export function stillAsScanned (scanned: FileStat | undefined, st: FsStats | null): boolean {
+  if (st === null || scanned === undefined) return st === null && scanned === undefined
+  const now = { size: st.size, mode: st.mode & FILE_MODE_BITS, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino }
+  return st.isFile() && sameStat(scanned, now)
 }

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { FaultyFs, MemoryDisk } from './fake-fs.ts'
-import { fakeFolder } from './fake-folder.ts'
+import { fakeFolder, THEM } from './fake-folder.ts'
 
 /**
  * A file its user changes while the folder writes another node's version of
@@ -10,7 +10,9 @@ import { fakeFolder } from './fake-folder.ts'
  * and says why (its part file kept, so the retry fetches nothing); the next
  * pass records the user's change, which is concurrent with the other
  * node's, and both are kept: the newer under the name, the other as a
- * conflict copy.
+ * conflict copy. So too a file deleted on record and edited before the pass
+ * deletes it (deletions come last, after every write): it stays, and the
+ * edit then wins over the deletion.
  */
 const T = Date.UTC(2026, 0, 1)
 const CHANGED = /^not written: it changed on this node while the new version was fetched; the local change is recorded next, as a conflict$/
@@ -49,6 +51,27 @@ describe('a file changed by its user during a pass', () => {
     const names = (disk.vol.readdirSync('/f') as string[]).filter(n => n.startsWith('plan'))
     const kept = names.map(n => disk.vol.readFileSync(`/f/${n}`, 'utf8')).sort()
     assert.deepEqual(kept, ['my plan', 'their plan'], names.join(', '))
+    assert.deepEqual(f.errors(), {})
+  })
+
+  test('a file deleted on record, edited while the pass writes: not deleted; then the edit wins', async () => {
+    const disk = new MemoryDisk()
+    const faults = new FaultyFs(disk.fs)
+    disk.put('/f/old.txt', 'v1', T)
+    const f = await fakeFolder(disk, faults.fs, '/f')
+    const v1 = f.space.file('old.txt')?.current.id as string
+    f.space.add(THEM, { path: 'old.txt', size: 0, mode: 0o644, mtimeMs: T + 60_000, deleted: true, chunks: [],
+      supersedes: [Buffer.from(v1, 'hex')] })
+    await f.theirs('new.txt', 'a file written before the deletion')
+    faults.before('open', /\.part$/, () => { disk.put('/f/old.txt', 'my edit, made during the pass', T + 30_000) })
+    await f.sync.sync()
+    assert.equal(disk.vol.readFileSync('/f/old.txt', 'utf8'), 'my edit, made during the pass')
+    assert.match(f.errors()['old.txt'] ?? '', /^waiting: not deleted: it changed here after the scan/)
+    await f.sync.sync()
+    const now = f.space.file('old.txt')
+    assert.equal(now?.current.deleted, false, 'the edit is recorded and wins over the deletion')
+    assert.equal(now?.current.size, 'my edit, made during the pass'.length)
+    assert.equal(disk.vol.readFileSync('/f/old.txt', 'utf8'), 'my edit, made during the pass')
     assert.deepEqual(f.errors(), {})
   })
 })
