@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { describeWriteError } from './folder-errors.ts'
 import type { PassState } from './pass-state.ts'
-import { rmdirInFolder, unlinkInFolder } from './safe-path.ts'
+import { lstatInFolder, rmdirInFolder, unlinkInFolder } from './safe-path.ts'
 import type { ScannedFile } from './scanner.ts'
 import { stillAsScanned } from './versions.ts'
 
@@ -35,6 +35,12 @@ export async function deleteFile (state: PassState, file: ScannedFile): Promise<
     if (!await rmdirInFolder(state.fs, state.root, dir)) break
   }
   return true
+}
+
+/** The file at `p` is still what the last scan saw there (nothing, if it saw nothing); false if it cannot be told. */
+export async function unchangedSinceScan (state: PassState, p: string): Promise<boolean> {
+  const st = await lstatInFolder(state.fs, state.root, p).catch(() => undefined)
+  return st !== undefined && stillAsScanned(state.scanned.get(p), st)
 }
 
 /** Begins with "waiting:": the next pass's planning clears it, whether or not its mode records the change. */

@@ -1,5 +1,5 @@
 import { SamepageError } from '../ids/index.ts'
-import { deleteFile } from './delete-file.ts'
+import { deleteFile, unchangedSinceScan } from './delete-file.ts'
 import type { NewVersion, RecordedFile, WriteJob } from './folder-types.ts'
 import { adopt } from './pass-state.ts'
 import type { PassState } from './pass-state.ts'
@@ -36,6 +36,13 @@ export async function keepVersion (host: KeepHost, p: string, keep: string): Pro
   const { state } = host
   const plan = planKeep({ scanned: state.scanned, known: state.known, views: host.views() }, p, keep, host.nowMs)
   if ('refused' in plan) throw new KeepRefused(plan.refused, plan.message)
+  // The plan read the last scan; a copy edited since (a merge by hand, the usual way to settle a conflict) would be
+  // recorded with its old bytes, or removed with the edit in it.
+  for (const f of new Set([p, ...plan.kept === null ? [] : [plan.kept.path], ...plan.remove])) {
+    if (!await unchangedSinceScan(state, f)) {
+      throw new KeepRefused('NOT_ON_DISK', `${f} was changed since the last scan; wait for the sync, then choose again`)
+    }
+  }
   const ids = plan.records.length === 0 ? [] : host.record(plan.records)
   const recorded = plan.recordsPath ? ids[0] ?? null : null
   const local = state.scanned.get(p)
@@ -51,10 +58,15 @@ export async function keepVersion (host: KeepHost, p: string, keep: string): Pro
     adopt(state, local, recorded)
   }
   const removed: string[] = []
+  const left: string[] = []
   for (const c of plan.remove) {
-    // As the last scan saw it: a copy the user edited is not removed with the edit in it.
+    // Checked again as it goes: the write above may have given the user time to edit it.
     const copy = state.scanned.get(c)
-    if (copy !== undefined && await deleteFile(state, copy)) removed.push(c)
+    if (copy !== undefined && await deleteFile(state, copy)) removed.push(c); else left.push(c)
+  }
+  if (left.length > 0) {
+    const why = left.map(c => `${c}: ${state.errors.get(c) ?? 'not on disk as scanned'}`).join('; ')
+    throw new KeepRefused('NOT_WRITTEN', `the choice is recorded, but copies stayed here (${why})`)
   }
   return { path: p, recorded, removed }
 }

@@ -264,6 +264,20 @@ export async function unlinkInFolder (
   })
 }
 
+/** The lstat of the folder's entry `rel`, reached without following a link on its way; null if nothing is there. */
+export async function lstatInFolder (fs: FolderFs, root: string, rel: string): Promise<FsStats | null> {
+  try {
+    return await inCheckedDir(fs, root, rel, false, async (dir, name) => {
+      await dir.recheck()
+      return await lstatOrNull(fs, dir.at(name))
+    })
+  } catch (err) {
+    // A directory of its path missing, or a file: nothing is at `rel`.
+    if (['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) return null
+    throw err
+  }
+}
+
 async function lstatOrNull (fs: FolderFs, at: string): Promise<FsStats | null> {
   return await fs.lstat(at).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return null
