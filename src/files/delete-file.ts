@@ -12,7 +12,11 @@ import { stillAsScanned } from './versions.ts'
  * a pass soon; that pass records the change (its stat differs from the known one), and a file wins over a deletion,
  * so the edit stands everywhere. Returns false when the file is left or the file system refused (the path shows why).
  *
- * Directories left empty go too.
+ * Directories left empty go too, on a receiver only: they were made here by this node's writes, to hold files of the
+ * space, so a deletion (a member's `rm -r` of a tree, most often) takes them as it took them on the member's node.
+ * On the node whose user deleted or moved the file nothing removes a directory: the user left it there, maybe on
+ * purpose (an inbox to fill again), and only files are shared (README, "Folders"), so it stays on that node alone.
+ * Removing it there too would make the trees alike in that case, by undoing what the user just did on their own disk.
  */
 export async function deleteFile (state: PassState, file: ScannedFile): Promise<boolean> {
   const p = file.path

@@ -10,7 +10,8 @@ import { fakeFolder, ME, THEM } from './fake-folder.ts'
  * become records; records become files (bytes, permission bits, mtime as
  * recorded, nothing left in the work area); a version whose bytes are
  * already here is copied, not fetched; a deletion takes the file and the
- * directories it leaves empty; each mode does only its half.
+ * directories it leaves empty (on a receiver: where the user emptied one, it
+ * stays); each mode does only its half.
  */
 const T = Date.UTC(2026, 0, 1)
 
@@ -57,6 +58,19 @@ describe('a pass on the fake disk', () => {
     await f.sync.sync()
     assert.equal(disk.vol.existsSync('/f/a'), false, 'the file and its emptied directories are gone')
     assert.deepEqual(f.errors(), {})
+  })
+
+  test('a file moved out of its directory here: the deletion is recorded, the directory left empty stays here', async () => {
+    // Only files are shared: the directory is the user's own on this node (delete-file.ts says why; README, "Folders").
+    const disk = new MemoryDisk()
+    disk.put('/f/inbox/todo.txt', 'todo', T)
+    const f = await fakeFolder(disk, disk.fs, '/f')
+    disk.vol.renameSync('/f/inbox/todo.txt', '/f/todo.txt')
+    await f.sync.sync()
+    assert.equal(f.space.file('inbox/todo.txt')?.current.deleted, true)
+    assert.equal(f.space.file('todo.txt')?.current.deleted, false)
+    assert.deepEqual(disk.vol.readdirSync('/f/inbox'), [], 'the emptied directory stays on the node that emptied it')
+    assert.equal(f.space.files().some(v => v.path === 'inbox'), false, 'and nothing records it')
   })
 
   test('send-only records and does not apply; receive-only applies and does not record', async () => {
