@@ -15,4 +15,4 @@ export {
 export type { AuthorKey, EntryId, SpaceKey, FeedKey, IdErrorCode } from './ids.ts'
 export type { PeerIdString } from './peer-id.ts'
 export { peerIdOf, publicKeyFromPeerId, parsePeerId } from './peer-id.ts'
-export { printable, quotedIfUnsafe } from './printable.ts'
+export { printable, quotedIfUnsafe, unsafeCharIn } from './printable.ts'

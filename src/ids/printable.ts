@@ -16,6 +16,12 @@ export function printable (s: string, maxChars: number): string {
   return cut.replace(UNSAFE_TEXT, '\ufffd').toWellFormed()
 }
 
+/** The first unsafe character of `s` as "U+202E", for an error that names it; undefined when there is none. */
+export function unsafeCharIn (s: string): string | undefined {
+  const c = new RegExp(UNSAFE_TEXT.source).exec(s)?.[0]
+  return c === undefined ? undefined : `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`
+}
+
 /**
  * Text a peer chose, whole, for a line of output that must stay one line and say what it holds (a key, a value): as
  * it is if it has no unsafe character, else as a JSON string with each one escaped (`\u001b`), so nothing is lost

@@ -2,7 +2,7 @@ import { decodeGenesis, fromHex, isCodecError, TIME_MS_MAX } from '../codec/inde
 import type { GrantableRole, Role } from '../codec/index.ts'
 import { generateKeyPair, keyPairFromSeed, peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
-import { authorKeyOf, entryIdOf, isSpaceKey, spaceKeyOf } from '../ids/index.ts'
+import { authorKeyOf, entryIdOf, isSpaceKey, spaceKeyOf, unsafeCharIn } from '../ids/index.ts'
 import type { Network, SyncDriver } from '../net/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
@@ -300,6 +300,12 @@ function checkSpaceName (name: string, what: string): void {
     throw new NodeError('BAD_INPUT', `${what} is 1 to 256 bytes`)
   }
   if (isSpaceKey(name)) throw new NodeError('BAD_INPUT', `${what} cannot be a space id (it would name another space)`)
+  // Every other member sees the name with such a character as U+FFFD (a bidi override makes it read other than it is).
+  const unsafe = unsafeCharIn(name)
+  if (unsafe !== undefined) {
+    const why = 'a control or bidirectional character'
+    throw new NodeError('BAD_INPUT', `${what} holds ${unsafe}, ${why}: choose one without it`)
+  }
 }
 
 function memberKey (peer: string): Uint8Array {

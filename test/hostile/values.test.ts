@@ -24,7 +24,7 @@ import { BIN, cli, eventually, ok, startDaemon, stop, tempRoot } from '../e2e/ha
 import type { Daemon } from '../e2e/harness.ts'
 import { createHostilePeer } from '../helpers/hostile-peer.ts'
 import { nestedArrays, PLACEHOLDER, withRaw } from '../helpers/raw-cbor.ts'
-import { authorKeyOf, entryIdOf, parseSpaceKey } from '../../src/ids/index.ts'
+import { authorKeyOf, entryIdOf, parseSpaceKey, printable } from '../../src/ids/index.ts'
 
 /**
  * Hostile values (decision 14, issue 12 items 1 and 7): values of valid
@@ -483,6 +483,18 @@ test('the dashboard\'s formatting (format.js, as the page runs it) never throws 
   const html = f.rowsHtml([{ n: 'a' }, { n: { toString: 1 } }, { n: 'c' }], (r: any) => { if (typeof r.n !== 'string') throw new Error('bad <row>'); return `<tr><td>${r.n}</td></tr>` }, 3)
   assert.match(html, /<td>a<\/td>.*unreadable.*bad &lt;row&gt;.*<td>c<\/td>/s)
   assert.equal(f.rowsHtml('not a list', () => 'x', 1), '')
+})
+
+test('the dashboard shows peer text as the CLI does: control and bidi characters as U+FFFD; attr() keeps a key exact', async () => {
+  const f = await import('../../src/api/dashboard/format.js')
+  // The page's character class is a copy of ids/printable.ts's (the browser runs no TypeScript): held equal here.
+  for (let c = 0; c <= 0x3000; c++) {
+    const ch = String.fromCharCode(c)
+    assert.equal(f.shown(ch), printable(ch, 2), `U+${c.toString(16).padStart(4, '0')}`)
+  }
+  assert.equal(f.esc('invoice\u202Egnp.exe'), 'invoice\ufffdgnp.exe')
+  assert.equal(f.esc('a\u001b[31m<b>'), 'a\ufffd[31m&lt;b&gt;')
+  assert.equal(f.attr('dir/x\u202E"y'), 'dir/x\u202E&quot;y', 'a path sent back to the API is the one the daemon knows')
 })
 
 function evilText (): string {

@@ -8,7 +8,7 @@
  * error the page did not expect is shown the same way.
  */
 import { ApiError } from './api.js'
-import { esc, text, why } from './format.js'
+import { attr, esc, text, why } from './format.js'
 import { state } from './state.js'
 
 /** Refetches every source (set by app.js): what an action changed shows without a reload. */
@@ -100,7 +100,7 @@ export function fillSpaceSelects () {
     if (!(select instanceof HTMLSelectElement)) continue
     const chosen = select.value
     const options = spaces.map(s =>
-      `<option value="${esc(s.id)}" title="${esc(s.id)}">${esc(s.name === '' ? s.id : s.name)}</option>`)
+      `<option value="${attr(s.id)}" title="${esc(s.id)}">${esc(s.name === '' ? s.id : s.name)}</option>`)
     const html = spaces.length === 0 ? '<option value="">(no space yet)</option>' : options.join('')
     if (select.innerHTML !== html) select.innerHTML = html
     if (spaces.some(s => s.id === chosen)) select.value = chosen

@@ -26,7 +26,7 @@
 import { fillSpaceSelects, onActionDone } from './actions.js'
 import { api, ApiError, TOKEN } from './api.js'
 import { renderFolderAdmin, wireFolderAdmin } from './folder-admin.js'
-import { duration, esc, list, text } from './format.js'
+import { duration, esc, list, shown, text } from './format.js'
 import { dash, fit, focusSelected, initGraph, layout, selectInGraph, updateGraph } from './graph.js'
 import { renderFolders } from './folders.js'
 import { wireManage } from './manage.js'
@@ -245,7 +245,7 @@ function renderMap () {
 
 function renderHeader () {
   const selfNode = list(state.map?.nodes).find(n => n?.self === true)
-  const name = text(state.status?.name) || text(selfNode?.name)
+  const name = shown(state.status?.name) || shown(selfNode?.name) // also the window's title: plain text
   const peerId = text(state.status?.peerId ?? state.map?.self)
   $('who').innerHTML = `${name === '' ? '' : `${esc(name)} `}<code title="${esc(peerId)}">${esc(peerId)}</code>`
   const s = state.map?.summary

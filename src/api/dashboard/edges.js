@@ -5,7 +5,7 @@
  * its width from the traffic, dotted when only one end reports it, dashed and
  * labelled "via R" when a member relays it, and the words of its tooltip.
  */
-import { num, rate, text } from './format.js'
+import { num, rate, shown, text } from './format.js'
 
 /** @typedef {any} Hostile state.js's Hostile, not imported from there: Node checks this file without the DOM. */
 
@@ -20,9 +20,9 @@ export const edgeId = l => `${l.a}|${l.b}`
  * @param {unknown} peerId
  */
 function peerLabel (nodes, peerId) {
-  const name = text(nodes.get(peerId)?.name)
-  const shown = name.length > NAME_CHARS_MAX ? `${name.slice(0, NAME_CHARS_MAX - 1)}…` : name
-  return `${shown === '' ? '' : `${shown} `}…${text(peerId).slice(-6)}`
+  const name = shown(nodes.get(peerId)?.name) // the edge's tooltip: a browser title, not HTML
+  const cut = name.length > NAME_CHARS_MAX ? `${name.slice(0, NAME_CHARS_MAX - 1)}…` : name
+  return `${cut === '' ? '' : `${cut} `}…${text(peerId).slice(-6)}`
 }
 
 /**

@@ -12,7 +12,7 @@
  */
 import { api, seg } from './api.js'
 import { errorHtml, runAction, showResult, spaceName } from './actions.js'
-import { bytes, esc, isoTime, list, rowsHtml, shortPeerId, text } from './format.js'
+import { attr, bytes, esc, isoTime, list, rowsHtml, shortPeerId, text } from './format.js'
 import { $, empty, state } from './state.js'
 
 /** @typedef {import('./state.js').Hostile} Hostile */
@@ -33,7 +33,7 @@ export function renderFolderAdmin () {
   if (folders.length === 0) { el.innerHTML = empty('this node shares no folder'); return }
   const rows = rowsHtml(folders, /** @param {Hostile} f */ f => {
     const conflicts = Number(f.status?.conflicts) > 0 ? `<span class="bad">${esc(f.status.conflicts)}</span>` : '0'
-    return `<tr data-space="${esc(f.space)}">
+    return `<tr data-space="${attr(f.space)}">
       <td title="${esc(f.space)}">${esc(text(f.name) || spaceName(f.space))}</td>
       <td class="mono">${esc(f.path)}</td><td>${esc(f.mode)}</td><td>${esc(f.status?.state)}</td>
       <td class="num">${conflicts}</td>
@@ -71,8 +71,8 @@ async function showConflicts (space) {
   /** @param {unknown} p */
   const copy = p => `<span class="mono">${esc(p)}</span>`
   /** @param {unknown} keep the version's id, or the copy's name */
-  const keepButton = keep => ` <button type="button" data-keep="${esc(keep)}">keep this one</button>`
-  const rows = rowsHtml(found, /** @param {Hostile} c */ c => `<tr data-path="${esc(c.path)}">
+  const keepButton = keep => ` <button type="button" data-keep="${attr(keep)}">keep this one</button>`
+  const rows = rowsHtml(found, /** @param {Hostile} c */ c => `<tr data-path="${attr(c.path)}">
     <td class="mono">${esc(c.path)}</td><td>${version(c.current)}${keepButton(c.current?.id)}</td>
     <td>${list(c.versions).map(v => `<div>${version(v)} → ${copy(v?.copy)}${keepButton(v?.id)}</div>`).join('')}</td>
     <td>${list(c.copies).map(p => `<div>${copy(p)}${keepButton(p)}</div>`).join('')}</td></tr>`, 4)

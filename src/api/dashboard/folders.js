@@ -5,7 +5,7 @@
  * is. Reports are hostile: every number goes through num(), every text
  * through esc().
  */
-import { bytes, duration, esc, list, num, rate, rowsHtml, text, why } from './format.js'
+import { attr, bytes, duration, esc, list, num, rate, rowsHtml, text, why } from './format.js'
 import { $, ago, empty, peerHtml, state } from './state.js'
 
 /** @typedef {import('./state.js').Hostile} Hostile */
@@ -144,7 +144,7 @@ function folderBlock (f, open) {
   return `<div class="folder"><div><b title="${esc(f.space)}">${esc(f.name)}</b></div>
     <div>${line}</div>
     ${f.here === undefined ? '' : hereLine(f.here)}
-    <details data-key="${esc(key)}"${open.has(key) ? ' open' : ''}><summary>per node</summary>
+    <details data-key="${attr(key)}"${open.has(key) ? ' open' : ''}><summary>per node</summary>
       <table><thead>${head}</thead><tbody>${rows}</tbody></table>
     </details></div>`
 }

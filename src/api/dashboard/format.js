@@ -27,11 +27,37 @@ export const text = v =>
   typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : ''
 
 /**
- * The only way API text reaches innerHTML.
+ * Control characters and bidirectional overrides/isolates (text that reads other than it is): the same class as
+ * src/ids/printable.ts, which the CLI and report text use; the browser cannot import TypeScript, so it is repeated
+ * here and test/hostile/values.test.ts holds the two equal.
+ */
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+
+/**
+ * Text as the page shows it: each unsafe character made U+FFFD, as the CLI shows peer text.
  * @param {unknown} v
  * @returns {string}
  */
-export const esc = v => text(v).replace(/[&<>"']/g, c => ESC[c] ?? '')
+export const shown = v => text(v).replace(UNSAFE_TEXT, '\ufffd')
+
+/** @param {string} s */
+const html = s => s.replace(/[&<>"']/g, c => ESC[c] ?? '')
+
+/**
+ * The only way API text reaches innerHTML: printable (shown()), then HTML-escaped. A space's name, a folder's path,
+ * a conflict's path are a peer's choice like a report's text, so every shown value goes through here.
+ * @param {unknown} v
+ * @returns {string}
+ */
+export const esc = v => html(shown(v))
+
+/**
+ * A value the page reads back and sends to the API (data-path, data-peer, an <option>'s value): HTML-escaped
+ * only, so that it stays the exact key the daemon knows. Never for text a user reads: that is esc().
+ * @param {unknown} v
+ * @returns {string}
+ */
+export const attr = v => html(text(v))
 
 /**
  * @param {unknown} v

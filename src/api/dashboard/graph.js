@@ -7,7 +7,7 @@
  * nodes lays it out again.
  */
 import { edgeData, edgeId } from './edges.js'
-import { list, text } from './format.js'
+import { list, shown, text } from './format.js'
 import { $, empty, state } from './state.js'
 
 /** @typedef {import('./state.js').Hostile} Hostile */
@@ -118,7 +118,7 @@ const last6 = peerId => text(peerId).slice(-6)
 
 /** @param {Hostile} n */
 function nodeData (n) {
-  const full = text(n.name)
+  const full = shown(n.name) // canvas text: no HTML, but a bidi override would still turn it round
   const name = full.length > 24 ? `${full.slice(0, 23)}…` : full
   return {
     id: n.peerId,

@@ -8,7 +8,7 @@
  */
 import { api, seg } from './api.js'
 import { errorHtml, field, NotSent, runAction } from './actions.js'
-import { esc, list, rowsHtml, text } from './format.js'
+import { attr, esc, list, rowsHtml, text } from './format.js'
 import { $, empty, peerHtml, state } from './state.js'
 
 /** @typedef {import('./state.js').Hostile} Hostile */
@@ -62,7 +62,7 @@ function drawMembers () {
       : `<select data-role aria-label="role">${roleOptions(m.role)}</select>
         <button type="button" data-act="grant">set role</button>
         <button type="button" data-act="revoke">revoke</button>`
-    return `<tr data-peer="${esc(m.peerId)}"><td>${peerHtml(m.peerId)}</td>
+    return `<tr data-peer="${attr(m.peerId)}"><td>${peerHtml(m.peerId)}</td>
       <td>${revoked ? '<span class="muted">revoked</span>' : esc(m.role)}</td>
       <td class="nowrap">${actions}</td></tr>`
   }, 3)

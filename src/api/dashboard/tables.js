@@ -4,7 +4,7 @@
  * log: HTML strings built from hostile records (every text through esc(),
  * every row through rowsHtml(), so one bad record shows as one bad row).
  */
-import { bytes, dateOk, duration, esc, fixed, list, num, rate, rowsHtml, shortPeerId, text } from './format.js'
+import { attr, bytes, dateOk, duration, esc, fixed, list, num, rate, rowsHtml, shortPeerId, text } from './format.js'
 import { $, ago, daemonNow, empty, isoTitle, nodeById, peerHtml, state } from './state.js'
 
 /** @typedef {import('./state.js').Hostile} Hostile */
@@ -51,7 +51,7 @@ function nodeRow (n) {
     `<td class="num">${r == null ? NA : `${esc(rate(r.traffic?.inBps))} / ${esc(rate(r.traffic?.outBps))}`}</td>`,
     `<td class="why">${esc(list(n.reasons).map(text).join('; '))}</td>`
   ]
-  return `<tr data-peer="${esc(n.peerId)}" data-health="${esc(n.health)}" class="${cls}">${cells.join('')}</tr>`
+  return `<tr data-peer="${attr(n.peerId)}" data-health="${esc(n.health)}" class="${cls}">${cells.join('')}</tr>`
 }
 
 /** The card of the selected node, over the graph. */
