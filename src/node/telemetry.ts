@@ -138,7 +138,7 @@ export class NodeTelemetry {
         wallMs: own !== undefined
           ? Math.max(k?.stamp.clock.wallMs ?? 0, this.#publisher.lastPublishMs)
           : k?.stamp.clock.wallMs ?? null,
-        report: own ?? k?.report ?? null,
+        report: own ?? (k === undefined ? null : this.#membersClaims(author, k.report)),
         problems: own !== undefined ? [] : k?.problems ?? []
       }
     })
@@ -158,9 +158,24 @@ export class NodeTelemetry {
     this.#init.onMemberAddrs?.(author, report.addrs, atStart, report.folders.map(f => f.space))
   }
 
+  /**
+   * A member's report, less its claims about spaces held here whose ACL does not list it: a report describes its
+   * author, and a node outside a space holds none of it to count (nor may it speak for its members or its folder).
+   * Decided here, by the ACL every member holds, not by the page; of spaces not held here nobody here can judge.
+   */
+  #membersClaims (author: AuthorKey, report: NodeReport): NodeReport {
+    const outside = (space: string): boolean => {
+      const replica = this.#init.replica(space as SpaceKey)
+      return replica !== undefined && replica.acl.currentRole(author) === null
+    }
+    if (!report.spaces.some(s => outside(s.id)) && !report.folders.some(f => outside(f.space))) return report
+    const spaces = report.spaces.filter(s => !outside(s.id))
+    return { ...report, spaces, folders: report.folders.filter(f => !outside(f.space)) }
+  }
+
   /** Members of every deployment space (author keys, hex). */
-  #members (): Set<string> {
-    const out = new Set<string>()
+  #members (): Set<AuthorKey> {
+    const out = new Set<AuthorKey>()
     for (const key of this.deployment.keys) {
       for (const m of this.#init.replica(key)?.aclList() ?? []) if (m.role !== null) out.add(m.member)
     }

@@ -10,7 +10,11 @@ import { $, ago, empty, peerHtml, state } from './state.js'
 
 /** @typedef {import('./state.js').Hostile} Hostile */
 /** @typedef {{ peerId: unknown, entries: number }} Holder */
-/** @typedef {{ id: string, name: string, role: unknown, members: number, holders: Holder[] }} SpaceRow */
+/**
+ * `held`: this node holds the space, so its own list says the members and its own report the entries there are.
+ * @typedef {{ id: string, name: string, role: unknown, held: boolean, members: number, holders: Holder[],
+ *   own: number | undefined }} SpaceRow
+ */
 /** @typedef {{ space: string, name: string, nodes: Hostile[], here: Hostile }} FolderRow */
 
 /** @param {unknown} v */
@@ -35,7 +39,23 @@ export function renderFolders () {
 }
 
 /**
- * Every space, from this node's list and every node's report, with how many entries each node holds.
+ * The value most of `values` are (ties: the smaller): what the reporters agree on, never one report's extreme.
+ * @param {number[]} values
+ */
+function agreed (values) {
+  /** @type {Map<number, number>} */
+  const times = new Map()
+  for (const v of values) times.set(v, (times.get(v) ?? 0) + 1)
+  let best = 0
+  let most = 0
+  for (const [v, n] of times) if (n > most || (n === most && v < best)) { best = v; most = n }
+  return best
+}
+
+/**
+ * Every space, from this node's list and every node's report, with how many entries each node holds. A report
+ * describes its author only: of a space held here, the members are this node's own ACL's, and the daemon has
+ * already left out the claims of reporters that ACL does not list (/v1/net).
  * @returns {SpaceRow[]}
  */
 function spaceRows () {
@@ -44,28 +64,38 @@ function spaceRows () {
   /** @param {string} id @param {string} name */
   const entry = (id, name) => {
     let s = byId.get(id)
-    if (s === undefined) byId.set(id, s = { id, name, role: undefined, members: 0, holders: [] })
+    if (s === undefined) {
+      byId.set(id, s = { id, name, role: undefined, held: false, members: 0, holders: [], own: undefined })
+    }
     return s
   }
   for (const s of state.spaces) {
-    Object.assign(entry(text(s?.id), text(s?.name)), { role: s?.role, members: count(s?.members) })
+    Object.assign(entry(text(s?.id), text(s?.name)), { role: s?.role, held: true, members: count(s?.members) })
   }
+  /** @type {Map<SpaceRow, number[]>} */
+  const claimedMembers = new Map()
   for (const n of list(state.map?.nodes)) {
     if (n?.up !== true) continue // a down node's numbers are old news
     for (const s of list(n.report?.spaces)) {
       const e = entry(text(s?.id), text(s?.name))
-      e.members = Math.max(e.members, count(s?.members))
+      claimedMembers.set(e, [...claimedMembers.get(e) ?? [], count(s?.members)])
       e.holders.push({ peerId: n.peerId, entries: count(s?.entries) })
+      if (n.self === true) e.own = count(s?.entries)
     }
   }
+  for (const [e, claims] of claimedMembers) if (!e.held) e.members = agreed(claims)
   return [...byId.values()].sort((a, b) => a.name.localeCompare(b.name))
 }
 
 /** @param {SpaceRow[]} spaces */
 function spacesTable (spaces) {
   const rows = rowsHtml(spaces, /** @param {SpaceRow} s */ s => {
-    const most = Math.max(0, ...s.holders.map(h => h.entries))
-    const inStep = s.holders.filter(h => h.entries === most).length
+    // Measured against this node's own count where it holds the space: a claim of more is shown as such, and
+    // never moves the nodes that hold every entry to "behind".
+    const entries = s.held && s.own !== undefined ? s.own : agreed(s.holders.map(h => h.entries))
+    const inStep = s.holders.filter(h => h.entries === entries).length
+    const more = s.holders.filter(h => h.entries > entries).length
+    const claims = more === 0 ? '' : ` <span class="bad">· ${esc(more)} claim more</span>`
     const role = s.role === undefined
       ? '<span class="muted">not here</span>'
       : s.role === null ? '<span class="muted">joining</span>' : esc(s.role)
@@ -73,9 +103,9 @@ function spacesTable (spaces) {
       <td title="${esc(s.id)}">${esc(s.name)}</td>
       <td>${role}</td>
       <td class="num">${esc(s.members)}</td>
-      <td class="num">${esc(most)}</td>
+      <td class="num">${esc(entries)}</td>
       <td>${progress(inStep, s.holders.length)}
-        <span class="muted">${esc(inStep)} of ${esc(s.holders.length)} nodes</span></td>
+        <span class="muted">${esc(inStep)} of ${esc(s.holders.length)} nodes</span>${claims}</td>
     </tr>`
   }, 5)
   const head = '<tr><th>space</th><th>role here</th><th class="num">members</th><th class="num">entries</th>' +
