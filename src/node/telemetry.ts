@@ -152,7 +152,7 @@ export class NodeTelemetry {
    */
   #learn (author: AuthorKey, record: SignedStatus, atStart = false): void {
     if (!newerStatus(record, this.#known.get(author)?.stamp)) return
-    const { report, problems } = decodeReport(record.body)
+    const { report, problems } = decodeReport(record.body, record.clock.wallMs)
     this.#known.set(author, { stamp: { clock: record.clock, id: record.id }, report, problems })
     if (author === this.#init.self || report.addrs.length === 0) return
     this.#init.onMemberAddrs?.(author, report.addrs, atStart, report.folders.map(f => f.space))

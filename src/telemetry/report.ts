@@ -1,7 +1,7 @@
 import { toHex, TIME_MS_MAX } from '../codec/index.ts'
 import { peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
 import { isAuthorKey, keyBytes, printable } from '../ids/index.ts'
-import { PERIOD_MAX_MS } from './period.ts'
+import { PERIOD_MAX_MS, STATUS_CLOCK_AHEAD_MAX_MS } from './period.ts'
 
 /**
  * What a node says of itself in its status record, and its wire form: a
@@ -144,18 +144,22 @@ interface DecodedReport { readonly report: NodeReport, readonly problems: readon
  * The body of a verified status record, read defensively: bad fields become
  * defaults, and are named in `problems`; it never throws. Every number is a
  * non-negative safe integer, every time at most TIME_MS_MAX (a Date can show
- * it), every text capped and free of control characters.
+ * it), every text capped and free of control characters. Given the record's own
+ * clock (`wallMs`), a time in the body later than it (by more than the skew a
+ * record may have) is bad too: nothing in a record happened after it was made,
+ * and such a time would read "just now" for ever.
  */
-export function decodeReport (body: Readonly<Record<string, unknown>>): DecodedReport {
+export function decodeReport (body: Readonly<Record<string, unknown>>, wallMs?: number): DecodedReport {
   try {
-    return readReport(body)
+    const latestMs = wallMs === undefined ? TIME_MS_MAX : Math.min(TIME_MS_MAX, wallMs + STATUS_CLOCK_AHEAD_MAX_MS)
+    return readReport(body, latestMs)
   } catch {
     // Not expected (every field is checked); a peer's record must still never take the map down with it.
     return { report: readReport({}).report, problems: ['unreadable body'] }
   }
 }
 
-function readReport (body: Readonly<Record<string, unknown>>): DecodedReport {
+function readReport (body: Readonly<Record<string, unknown>>, latestMs = TIME_MS_MAX): DecodedReport {
   const problems: string[] = []
   const bad = (field: string): void => { if (problems.length < 8) problems.push(field) }
   const num = (v: unknown, field: string): number => {
@@ -164,8 +168,9 @@ function readReport (body: Readonly<Record<string, unknown>>): DecodedReport {
     return 0
   }
   const time = (v: unknown, field: string): number => {
-    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= TIME_MS_MAX) return v
-    bad(field)
+    const whole = typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+    if (whole && v <= latestMs) return v
+    bad(whole && v <= TIME_MS_MAX ? `${field} (after the record)` : field)
     return 0
   }
   const upTo = (v: unknown, field: string, max: number): number => {

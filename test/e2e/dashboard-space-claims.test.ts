@@ -1,20 +1,10 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import fs from 'node:fs'
-import path from 'node:path'
-import type { Libp2p } from 'libp2p'
-import { lpStream } from '@libp2p/utils'
-import { multiaddr } from '@multiformats/multiaddr'
-import type { BrowserContext, Page } from 'playwright-core'
-import { cidFromString, encodeMessage } from '../../src/codec/index.ts'
 import { keyPairFromSeed, peerIdOf } from '../../src/identity/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
-import { signStatus } from '../../src/space/index.ts'
-import { SYNC_PROTOCOL } from '../../src/net/index.ts'
-import { eventually, ok, startDaemon, stop, tempRoot } from './harness.ts'
-import type { Daemon } from './harness.ts'
-import { createHostilePeer } from '../helpers/hostile-peer.ts'
-import { openBrowser } from './browser.ts'
+import { eventually, ok } from './harness.ts'
+import { forgedStatusBench } from './forged-status.ts'
+import type { ForgedStatusBench } from './forged-status.ts'
 
 /**
  * A status record describes its author only. Two members of the deployment claim 2^53 − 1 entries and 2^53 − 1
@@ -24,51 +14,31 @@ import { openBrowser } from './browser.ts'
  * shows the member's claim as a claim of more, not A as behind.
  */
 const MAX = Number.MAX_SAFE_INTEGER
-const root = tempRoot()
-let a: Daemon
-let hostile: Libp2p | undefined
-let context: BrowserContext | undefined
-let page: Page
 const outsider = keyPairFromSeed(new Uint8Array(32).fill(77))
 const member = keyPairFromSeed(new Uint8Array(32).fill(79))
-let dep = ''
+let bench: ForgedStatusBench
 
 before(async () => {
-  a = await startDaemon(path.join(root, 'a'))
-  ok(a.dir, 'space', 'create', 'team')
-  for (let i = 0; i < 3; i++) ok(a.dir, 'kv', 'put', 'team', `k${i}`, 'v')
-  ok(a.dir, 'space', 'invite', 'team', '--role', 'writer') // makes the deployment
-  dep = (ok(a.dir, 'status') as { deployment: string[] }).deployment[0] as string
-  for (const k of [outsider, member]) ok(a.dir, 'acl', 'grant', dep, peerIdOf(k.publicKey), 'reader')
-  ok(a.dir, 'acl', 'grant', 'team', peerIdOf(member.publicKey), 'reader')
-  ;({ context, page } = await openBrowser(root))
+  bench = await forgedStatusBench([outsider, member], a => {
+    for (let i = 0; i < 3; i++) ok(a.dir, 'kv', 'put', 'team', `k${i}`, 'v')
+    ok(a.dir, 'acl', 'grant', 'team', peerIdOf(member.publicKey), 'reader')
+  })
 })
-
-after(async () => {
-  await context?.close().catch(() => {})
-  await hostile?.stop()
-  await stop(a, 'SIGKILL')
-  fs.rmSync(root, { recursive: true, force: true })
-})
+after(async () => { await bench?.close() })
 
 test('claims about a space are counted only from its members, and never demote the node holding every entry', { timeout: 300_000 }, async () => {
-  const depBytes = (cidFromString(dep) as NonNullable<ReturnType<typeof cidFromString>>).bytes
+  const { a, page } = bench
   const mine = await eventually('A reports the space', () => ok(a.dir, 'net') as any,
     m => (m.nodes.find((n: any) => n.self)?.report?.spaces ?? []).some((s: any) => s.name === 'team'))
   const ownRow = mine.nodes.find((n: any) => n.self).report.spaces.find((s: any) => s.name === 'team')
   const spaceKey = ownRow.id as string // as A's own report names it
-  const claim = (k: KeyPair, name: string): Uint8Array => {
-    const body = { v: 1, n: name, ver: '1', st: Date.now(), p: 3_600_000, ld: [0, 0, 0], cpu: 1, mem: [1, 1, 1], dk: null, t: null,
+  const claim = (k: KeyPair, name: string): { author: KeyPair, body: Record<string, unknown> } => ({
+    author: k,
+    body: { v: 1, n: name, ver: '1', st: Date.now(), p: 3_600_000, ld: [0, 0, 0], cpu: 1, mem: [1, 1, 1], dk: null, t: null,
       ln: [], sp: [[spaceKey, 'team', MAX, MAX]], fo: k === outsider ? [[spaceKey, 'team', 'syncing', MAX, MAX, 0, MAX, MAX]] : [],
       io: [0, 0, 0, 0], mb: [], al: [] }
-    const record = signStatus(k, { space: depBytes, author: k.publicKey, clock: { wallMs: Date.now(), counter: 0 }, body })
-    return encodeMessage({ m: 'status', space: depBytes, record: [record.bytes, record.sig] })
-  }
-  hostile = await createHostilePeer()
-  const conn = await hostile.dial(multiaddr(a.addrs[0] as string))
-  const lp = lpStream(await conn.newStream(SYNC_PROTOCOL))
-  await lp.write(claim(outsider, 'outsider'))
-  await lp.write(claim(member, 'member'))
+  })
+  await bench.send([claim(outsider, 'outsider'), claim(member, 'member')])
   const ids = [outsider, member].map(k => peerIdOf(k.publicKey))
   const map = await eventually('A holds both claimants up', () => ok(a.dir, 'net') as any,
     m => ids.every(id => m.nodes.some((n: any) => n.peerId === id && n.up)))

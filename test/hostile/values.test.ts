@@ -485,6 +485,16 @@ test('the dashboard\'s formatting (format.js, as the page runs it) never throws 
   assert.equal(f.rowsHtml('not a list', () => 'x', 1), '')
 })
 
+test('the dashboard shows a time ahead of the daemon\'s clock (beyond the skew) or of 1970 as unknown, not "0 s ago"', async () => {
+  const f = await import('../../src/api/dashboard/format.js')
+  const now = 1_700_000_000_000
+  assert.equal(f.agoAt(now + 3_600_000, now), '—')
+  assert.equal(f.agoAt(TIME_MS_MAX, now), '—')
+  assert.equal(f.agoAt(0, now), '—', 'what the daemon makes of a bad time')
+  assert.equal(f.agoAt(now - 5_000, now), '5 s ago')
+  assert.equal(f.agoAt(now + 1_000, now), '0 s ago', 'within the skew a record may have')
+})
+
 test('the dashboard shows peer text as the CLI does: control and bidi characters as U+FFFD; attr() keeps a key exact', async () => {
   const f = await import('../../src/api/dashboard/format.js')
   // The page's character class is a copy of ids/printable.ts's (the browser runs no TypeScript): held equal here.

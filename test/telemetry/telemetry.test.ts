@@ -1,11 +1,12 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { encodeCbor, encodeStatus, STATUS_BYTES_MAX } from '../../src/codec/index.ts'
+import { encodeCbor, encodeStatus, STATUS_BYTES_MAX, TIME_MS_MAX } from '../../src/codec/index.ts'
 import { generateKeyPair, peerIdOf } from '../../src/identity/index.ts'
 import {
   alertsChanged, buildNetworkMap, decodeReport, DEFAULT_THRESHOLDS, downAfterMs, encodeReport, evaluateAlerts, jittered, REPORT_LIMITS, statusPeriodMs
 } from '../../src/telemetry/index.ts'
 import type { NodeReport, StatusSample } from '../../src/telemetry/index.ts'
+import { STATUS_CLOCK_AHEAD_MAX_MS } from '../../src/telemetry/period.ts'
 
 const peer = (): string => peerIdOf(generateKeyPair().publicKey)
 
@@ -33,6 +34,22 @@ describe('status report', () => {
     const { report: back, problems } = decodeReport(encodeReport(r))
     assert.deepEqual(problems, [])
     assert.deepEqual(back, r)
+  })
+
+  test('a time in the body later than the record\'s own clock (beyond the skew allowed) is a named bad field', () => {
+    const a = peer()
+    const wallMs = 1_700_000_000_000
+    const late = wallMs + STATUS_CLOCK_AHEAD_MAX_MS + 1
+    const r = report({
+      startedMs: late,
+      misbehaviour: [{ peer: a, reason: 'forged', points: 100, atMs: TIME_MS_MAX }],
+      alerts: [{ kind: 'disk-full', subject: '/data', detail: 'x', sinceMs: late }]
+    })
+    const { report: back, problems } = decodeReport(encodeReport(r), wallMs)
+    assert.deepEqual(problems, ['st (after the record)', 'mb[0].at (after the record)', 'al[0].since (after the record)'])
+    assert.deepEqual([back.startedMs, back.misbehaviour[0]?.atMs, back.alerts[0]?.sinceMs], [0, 0, 0], 'dropped, not kept as now')
+    const skewed = report({ startedMs: wallMs + STATUS_CLOCK_AHEAD_MAX_MS, alerts: [{ kind: 'disk-full', subject: '/', detail: 'x', sinceMs: wallMs }] })
+    assert.deepEqual(decodeReport(encodeReport(skewed), wallMs), { report: skewed, problems: [] }, 'within the skew: kept')
   })
 
   test('a node with everything at its caps still fits in one status record', () => {

@@ -158,6 +158,26 @@ export function duration (ms) {
   return `${Math.floor(s / 86400)} d`
 }
 
+/** How far ahead of the daemon's clock a remote time may be (clock skew): STATUS_CLOCK_AHEAD_MAX_MS, as the daemon. */
+const CLOCK_AHEAD_MAX_MS = 60_000
+
+/**
+ * A time that happened by `nowMs`: one a Date holds, after 1970 (0 is what the daemon makes of a bad one), and not
+ * ahead of `nowMs` by more than the skew a record may have. Any other is unknown: never "0 s ago", never sorted
+ * first as the newest.
+ * @param {unknown} atMs
+ * @param {number} nowMs
+ * @returns {atMs is number}
+ */
+export const pastAt = (atMs, nowMs) => dateOk(atMs) && atMs > 0 && atMs <= nowMs + CLOCK_AHEAD_MAX_MS
+
+/**
+ * "12 min ago" as of `nowMs`, or "—" for a time that did not happen by then.
+ * @param {unknown} atMs
+ * @param {number} nowMs
+ */
+export const agoAt = (atMs, nowMs) => pastAt(atMs, nowMs) ? `${duration(nowMs - atMs)} ago` : '—'
+
 /**
  * A peer id short enough for a column: "…" and its last 10 characters.
  * @param {unknown} peerId

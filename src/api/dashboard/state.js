@@ -5,7 +5,7 @@
  * the daemon's clock, a peer's name). Answers are hostile JSON, so they are
  * typed `Hostile` (any shape) and read only through format.js's guards.
  */
-import { dateOk, duration, esc, list, shortPeerId, text, why } from './format.js'
+import { agoAt, dateOk, esc, list, pastAt, shortPeerId, text, why } from './format.js'
 
 /** @typedef {any} Hostile JSON from the API: any shape at all; read it through format.js. */
 
@@ -56,8 +56,15 @@ export function drawn (id, render) {
 /** The daemon's clock now, as of the last map: remote times are compared with it, not with the browser's. */
 export const daemonNow = () => state.map === null ? Date.now() : state.map.atMs + (Date.now() - state.mapFetchedAt)
 
+/**
+ * A remote time that happened, on the daemon's clock (format.js pastAt).
+ * @param {unknown} atMs
+ * @returns {atMs is number}
+ */
+export const pastTime = atMs => pastAt(atMs, daemonNow())
+
 /** @param {unknown} atMs */
-export const ago = atMs => dateOk(atMs) ? `${duration(daemonNow() - atMs)} ago` : '—'
+export const ago = atMs => agoAt(atMs, daemonNow())
 
 /** @param {unknown} atMs */
 export const isoTitle = atMs => dateOk(atMs) ? ` title="${esc(new Date(atMs).toISOString())}"` : ''

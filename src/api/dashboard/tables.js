@@ -4,8 +4,8 @@
  * log: HTML strings built from hostile records (every text through esc(),
  * every row through rowsHtml(), so one bad record shows as one bad row).
  */
-import { attr, bytes, dateOk, duration, esc, fixed, list, num, rate, rowsHtml, shortPeerId, text } from './format.js'
-import { $, ago, daemonNow, empty, isoTitle, nodeById, peerHtml, state } from './state.js'
+import { attr, bytes, duration, esc, fixed, list, num, rate, rowsHtml, shortPeerId, text } from './format.js'
+import { $, ago, daemonNow, empty, isoTitle, nodeById, pastTime, peerHtml, state } from './state.js'
 
 /** @typedef {import('./state.js').Hostile} Hostile */
 
@@ -60,7 +60,7 @@ export function renderNodeInfo () {
   const n = state.selected === null ? undefined : nodeById().get(state.selected)
   if (n === undefined) { el.hidden = true; return }
   const r = n.report
-  const up = dateOk(r?.startedMs) ? duration(daemonNow() - r.startedMs) : '—'
+  const up = pastTime(r?.startedMs) ? duration(daemonNow() - r.startedMs) : '—'
   const facts = [
     `<span class="badge ${esc(n.health)}">${esc(n.health)}</span>`,
     n.self ? 'this node' : `seen ${esc(n.ageMs === null ? 'never' : ago(n.lastSeenMs))}`,
@@ -113,7 +113,7 @@ export function renderMisbehaviour () {
   const seen = new Set(local.map(key))
   const remote = list(state.map?.misbehaviour).filter(m => isRecord(m) && !(m.seenBy === self && seen.has(key(m))))
   /** @param {Hostile} m */
-  const at = m => num(m.atMs) ? m.atMs : 0
+  const at = m => pastTime(m.atMs) ? m.atMs : 0
   const all = [...local, ...remote].sort((a, b) => at(b) - at(a))
   $('misbehaviour-count').textContent = all.length === 0 ? '' : String(all.length)
   if (all.length === 0) { el.innerHTML = empty('no peer has misbehaved'); return }
