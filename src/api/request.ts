@@ -8,7 +8,8 @@ import { SamepageError } from '../ids/index.ts'
  * Split from server.ts, and kept cheap: a live write pays for all of it.
  */
 
-export type ApiOwnCode = 'UNAUTHORIZED' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'TOO_LARGE' | 'BAD_JSON' | 'BAD_URL'
+export type ApiOwnCode =
+  'UNAUTHORIZED' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'TOO_LARGE' | 'BAD_JSON' | 'BAD_URL' | 'BAD_HOST'
 
 export class ApiError extends SamepageError<ApiOwnCode> {}
 

@@ -19,6 +19,7 @@ import type { Access, OwnRouteKey } from './own-routes.ts'
 import type { Metrics } from './metrics.ts'
 import { DASHBOARD_HEADERS, dashboardModule, dashboardPage } from './dashboard.ts'
 import { EventLog, EventQueryError, eventQuery, streamSse, streamWebSocket } from './events.ts'
+import { OwnHost } from './own-host.ts'
 
 // Required, not imported: an ESM import of node:http builds its namespace, which reads its lazy WebSocket,
 // CloseEvent and MessageEvent exports and so loads undici (fetch's client) and http2, kept for nothing (an idle
@@ -53,7 +54,8 @@ const openApi = async (): Promise<typeof import('./openapi.ts')> => await (openA
  * comes in `Authorization: Bearer`; as `?token=` only for the dashboard page
  * and the event stream. Errors are JSON with a stable code: 405 with `Allow`
  * for a known path and a wrong method, 400 BAD_URL for a malformed one, 401
- * with `WWW-Authenticate: Bearer`.
+ * with `WWW-Authenticate: Bearer`, 421 BAD_HOST for a request naming a host
+ * that is not this API's (own-host.ts: DNS rebinding), before anything else.
  */
 const TOKEN_FILE = 'api-token'
 /** The read-only token for GET /metrics: a scrape config holding it can read the metrics and do nothing else. */
@@ -67,6 +69,8 @@ interface ApiInit {
   readonly port: number
   /** Called once the answer to `POST /v1/stop` is sent: the daemon then stops as on SIGTERM. */
   readonly onStopRequest?: () => void
+  /** More names the API answers to (config.json "apiHosts"): a proxy's, say. */
+  readonly apiHosts?: readonly string[] | undefined
 }
 
 /** Every `error.code` the API answers with: the node's, the API's own, and INTERNAL for anything else. */
@@ -79,6 +83,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   BACKUP_EXISTS: 400, BACKUP_REFUSED: 400, BAD_JSON: 400, BAD_URL: 400,
   UNAUTHORIZED: 401,
   NOT_ALLOWED: 403,
+  BAD_HOST: 421,
   UNKNOWN_SPACE: 404,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
@@ -109,6 +114,7 @@ export class ApiServer {
   #address: ApiAddress | undefined
   /** This start's number, in api.json: a request naming another run read an api.json not written by this daemon. */
   readonly #run = crypto.randomBytes(8).toString('hex')
+  readonly #ownHost: OwnHost
 
   constructor (init: ApiInit) {
     this.#init = init
@@ -117,8 +123,11 @@ export class ApiServer {
     this.#tokenBytes = Buffer.from(this.#token)
     this.#metricsTokenBytes = Buffer.from(loadOrCreateToken(path.join(init.node.dir, METRICS_TOKEN_FILE)))
     this.#events = new EventLog(init.node)
+    this.#ownHost = new OwnHost(init.host, init.apiHosts)
     this.#server = nodeHttp.createServer((req, res) => { void this.#handle(req, res) })
     this.#server.on('upgrade', (req, socket, head) => {
+      const foreign = this.#foreign(req, true)
+      if (foreign !== undefined) { refuseUpgrade(socket, '421 Misdirected Request', foreign); return }
       let url: URL
       try { url = parseUrl(req.url) } catch { url = new URL('http://localhost/') }
       if (url.pathname !== '/v1/events' || !this.#authorized(req, () => url, 'query')) {
@@ -129,9 +138,7 @@ export class ApiServer {
       try {
         this.#events.check(query)
       } catch (err) {
-        const body = toJson({ error: { code: 'BAD_INPUT', message: badQuery(err).message } })
-        const status = 'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8'
-        socket.end(`${status}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+        refuseUpgrade(socket, '400 Bad Request', badQuery(err))
         return
       }
       void this.#upgrade(req, socket, head, query)
@@ -147,6 +154,7 @@ export class ApiServer {
     if (addr === null || typeof addr === 'string') throw new Error('the API server has no TCP address')
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
     this.#address = { url: `http://${host}:${addr.port}`, token: this.#token, pid: process.pid, run: this.#run }
+    this.#ownHost.listening(this.#address.url, addr.port)
     writeFileAtomic(path.join(this.#node.dir, API_FILE), JSON.stringify(this.#address))
     return this.#address
   }
@@ -209,6 +217,8 @@ export class ApiServer {
 
   async #handle (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
+      const foreign = this.#foreign(req, false)
+      if (foreign !== undefined) throw foreign
       const method = req.method ?? 'GET'
       // A plain path is its own pathname with no query: no URL is parsed for it unless something reads one.
       const plain = plainPath(req.url)
@@ -263,6 +273,19 @@ export class ApiServer {
     return access === 'metrics' ? tokenFits(given, this.#metricsTokenBytes) || fits : fits
   }
 
+  /**
+   * The refusal of a request naming a host that is not this API's, or undefined; a WebSocket's `Origin` too (a
+   * browser's cross-site request is refused by its own rules, a WebSocket is not).
+   */
+  #foreign (req: http.IncomingMessage, upgrade: boolean): ApiError | undefined {
+    const { host, origin } = req.headers
+    if (!this.#ownHost.hostOk(host)) return new ApiError('BAD_HOST', this.#ownHost.refusal(`Host ${quoted(host)}`))
+    if (upgrade && !this.#ownHost.originOk(origin)) {
+      return new ApiError('BAD_HOST', this.#ownHost.refusal(`Origin ${quoted(origin)}`))
+    }
+    return undefined
+  }
+
   /** Refuses a request whose client read an api.json of another run (address.ts): it means another directory. */
   #sameRun (req: http.IncomingMessage): void {
     const run = req.headers[RUN_HEADER]
@@ -305,6 +328,16 @@ function badQuery (err: unknown): NodeError {
   if (err instanceof EventQueryError) return new NodeError('BAD_INPUT', err.message)
   throw err
 }
+
+/** An upgrade refused with a JSON error, as any other request is answered. */
+function refuseUpgrade (socket: Duplex, status: string, err: NodeError | ApiError): void {
+  const body = toJson({ error: { code: err.code, message: err.message } })
+  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+}
+
+/** A header's value as a refusal quotes it: short, as JSON. */
+const quoted = (v: string | undefined): string => JSON.stringify((v ?? '').slice(0, 100))
 
 /** The challenge a 401 carries (RFC 6750): the token goes in `Authorization: Bearer`. */
 const BEARER_CHALLENGE = 'Bearer realm="samepage"'

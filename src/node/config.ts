@@ -43,6 +43,8 @@ export interface NodeConfig {
   readonly mdns?: boolean | undefined
   readonly meshLinks?: boolean | undefined
   readonly api?: string | undefined
+  /** More host names the API answers to than its own (api/own-host.ts): a proxy's, say. */
+  readonly apiHosts?: readonly string[] | undefined
   readonly name?: string | undefined
   readonly alerts?: Partial<AlertThresholds> | undefined
   readonly blockStallSeconds?: number | undefined
@@ -77,7 +79,7 @@ export function readConfig (dir: string): NodeConfig {
     throw new NodeError('BAD_CONFIG', `${file} must hold a JSON object like {"peers": []}; ${fix}`)
   }
   const o = raw as Record<string, unknown>
-  const known = ['listen', 'peers', 'mdns', 'meshLinks', 'api', 'name', 'alerts', 'blockStallSeconds',
+  const known = ['listen', 'peers', 'mdns', 'meshLinks', 'api', 'apiHosts', 'name', 'alerts', 'blockStallSeconds',
     'diskReserveBytes', 'encrypters', 'relay', 'logLevel', 'logFormat']
   const unknown = Object.keys(o).filter(k => !known.includes(k))
   if (unknown.length > 0) {
@@ -106,6 +108,11 @@ export function readConfig (dir: string): NodeConfig {
   }
   if (o.api !== undefined && typeof o.api !== 'string') {
     throw new NodeError('BAD_CONFIG', `${file}: "api" must be a string like "127.0.0.1:4816"; ${fix}`)
+  }
+  const apiHosts = o.apiHosts
+  if (apiHosts !== undefined && !(Array.isArray(apiHosts) && apiHosts.every(h => typeof h === 'string' &&
+      /^[a-z0-9.-]{1,253}$/i.test(h)))) {
+    throw new NodeError('BAD_CONFIG', `${file}: "apiHosts" must be a list of host names like "samepage.lan"; ${fix}`)
   }
   if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '' || o.name.length > 64)) {
     throw new NodeError('BAD_CONFIG', `${file}: "name" must be a string of 1 to 64 characters; ${fix}`)
@@ -137,6 +144,7 @@ export function readConfig (dir: string): NodeConfig {
     mdns: o.mdns as boolean | undefined,
     meshLinks: o.meshLinks as boolean | undefined,
     api: o.api as string | undefined,
+    apiHosts: apiHosts as string[] | undefined,
     name: o.name as string | undefined,
     alerts: alerts(o.alerts, file, fix),
     blockStallSeconds: stall as number | undefined,

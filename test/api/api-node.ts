@@ -6,11 +6,11 @@ import { ApiServer } from '../../src/api/server.ts'
 
 /** A node (not on the network) and its API on a free port of 127.0.0.1, both stopped and removed after the test. */
 export async function apiNode (
-  t: { after: (fn: () => Promise<void>) => void }, onStopRequest?: () => void
+  t: { after: (fn: () => Promise<void>) => void }, onStopRequest?: () => void, apiHosts?: readonly string[]
 ): Promise<{ node: Node, dir: string, url: string, token: string, auth: { authorization: string } }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-api-'))
   const node = Node.open({ dir })
-  const api = new ApiServer({ node, host: '127.0.0.1', port: 0, ...(onStopRequest === undefined ? {} : { onStopRequest }) })
+  const api = new ApiServer({ node, host: '127.0.0.1', port: 0, apiHosts, ...(onStopRequest === undefined ? {} : { onStopRequest }) })
   const { url, token } = await api.start()
   t.after(async () => {
     await api.stop()

@@ -20,3 +20,18 @@ test('config.json: "logLevel" and "logFormat" are read, and a value that does no
     fs.rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('config.json: "apiHosts" (more names the API answers to) is read, and what is not a host name is refused', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-config-hosts-'))
+  try {
+    const write = (o: object): void => { fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(o)) }
+    write({ apiHosts: ['samepage.lan', 'dash.example.org'] })
+    assert.deepEqual(readConfig(dir).apiHosts, ['samepage.lan', 'dash.example.org'])
+    for (const apiHosts of ['samepage.lan', ['http://x'], ['a b'], [1]]) {
+      write({ apiHosts })
+      assert.throws(() => readConfig(dir), { code: 'BAD_CONFIG', message: /"apiHosts" must be a list of host names/ })
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
