@@ -1,9 +1,19 @@
 #!/usr/bin/python3
-"""A case-insensitive, case-preserving passthrough file system (FUSE), like ext4 casefold / APFS / NTFS:
+"""A case-insensitive, case-preserving passthrough file system (FUSE), like ext4 casefold / APFS / NTFS / FAT:
 a name is looked up ignoring case (Unicode casefold); a new entry keeps the case it was made with; a rename
 onto a name that matches an existing entry replaces that entry and keeps its stored name (as ext4 casefold)."""
 import errno, os, sys
 import fusepy as fuse
+
+# --windows-names: names Windows cannot hold (any of : * ? " < > |, or ending in a dot or a space) are refused with
+# EINVAL where a name is made (create, mkdir, rename), as ntfs-3g's windows_names option and a FAT disk do on Linux.
+WINDOWS_NAMES = False
+
+
+def refused(path):
+    name = path.rsplit('/', 1)[-1]
+    return WINDOWS_NAMES and (any(c in name for c in ':*?"<>|') or name.endswith('.') or name.endswith(' '))
+
 
 class CI(fuse.Operations):
     def __init__(self, back):
@@ -61,6 +71,8 @@ class CI(fuse.Operations):
         os.utime(self._r(path), ns=(int(times[0] * 1e9), int(times[1] * 1e9)) if times else None)
 
     def mkdir(self, path, mode):
+        if refused(path):
+            raise fuse.FuseOSError(errno.EINVAL)
         p = self._r(path)
         if os.path.lexists(p):
             raise fuse.FuseOSError(errno.EEXIST)
@@ -79,6 +91,8 @@ class CI(fuse.Operations):
         return os.readlink(self._r(path))
 
     def rename(self, old, new):
+        if refused(new):
+            raise fuse.FuseOSError(errno.EINVAL)
         o = self._r(old)
         n = self._r(new)
         if os.path.lexists(n) and os.path.samefile(o, n) and o != n:
@@ -95,6 +109,8 @@ class CI(fuse.Operations):
         return os.open(self._r(path), flags & ~os.O_NOFOLLOW)
 
     def create(self, path, mode, fi=None):
+        if refused(path):
+            raise fuse.FuseOSError(errno.EINVAL)
         p = self._r(path)
         return os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode) if False else os.open(p, os.O_RDWR | os.O_CREAT, mode)
 
@@ -130,7 +146,9 @@ class CI(fuse.Operations):
 CI_DIR = None
 
 if __name__ == '__main__':
-    back, mnt = sys.argv[1], sys.argv[2]
-    CI_DIR = sys.argv[3] if len(sys.argv) > 3 else None
+    args = [a for a in sys.argv[1:] if a != '--windows-names']
+    WINDOWS_NAMES = len(args) < len(sys.argv) - 1
+    back, mnt = args[0], args[1]
+    CI_DIR = args[2] if len(args) > 2 else None
     fuse.FUSE(CI(back), mnt, foreground=True, nothreads=True, use_ino=True, hard_remove=True,
               entry_timeout=0, attr_timeout=0, negative_timeout=0, default_permissions=True)

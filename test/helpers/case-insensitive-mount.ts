@@ -22,8 +22,14 @@ export interface CaseInsensitiveMount {
 const PYTHON = '/usr/bin/python3'
 const FS_PROGRAM = path.join(import.meta.dirname, 'case-insensitive-fs.py')
 
-/** `onlyIn`: case is ignored only in directories of that name and below them (ext4 casefold's `chattr +F`). */
-export async function mountCaseInsensitive (onlyIn?: string): Promise<CaseInsensitiveMount> {
+/**
+ * `onlyIn`: case is ignored only in directories of that name and below them (ext4 casefold's `chattr +F`).
+ * `windowsNames`: names Windows cannot hold (`: * ? " < > |`, a trailing dot or space) are refused with EINVAL, as a
+ * FAT or exFAT disk, or NTFS mounted by ntfs-3g with windows_names, refuses them on Linux.
+ */
+export async function mountCaseInsensitive (
+  onlyIn?: string, opts: { windowsNames?: boolean } = {}
+): Promise<CaseInsensitiveMount> {
   try {
     execFileSync(PYTHON, ['-c', 'import fusepy'], { stdio: 'pipe' })
   } catch {
@@ -35,7 +41,8 @@ export async function mountCaseInsensitive (onlyIn?: string): Promise<CaseInsens
   const dir = path.join(base, 'mnt')
   fs.mkdirSync(back)
   fs.mkdirSync(dir)
-  const child = spawn(PYTHON, [FS_PROGRAM, back, dir, ...onlyIn === undefined ? [] : [onlyIn]],
+  const args = [back, dir, ...onlyIn === undefined ? [] : [onlyIn], ...opts.windowsNames === true ? ['--windows-names'] : []]
+  const child = spawn(PYTHON, [FS_PROGRAM, ...args],
     { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (b: Buffer) => { stderr += b.toString() })
