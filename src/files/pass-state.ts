@@ -20,9 +20,10 @@ export interface PassState {
   readonly errors: Map<string, string>
   readonly index: ChunkIndex
   /**
-   * Errors that trying again cannot lift, by path: the record of the version is wrong, or its name clashes by case,
-   * and only new records or a change on disk lift them (each brings a pass of its own: the records' arrival, the
-   * watcher, the 60 s rescan). A folder with only these is not passed again every few seconds.
+   * Errors that trying again cannot lift, by path: the record of the version is wrong, or its name clashes by case or
+   * cannot be held by this disk, and only new records or a change on disk lift them (each brings a pass of its own:
+   * the records' arrival, the watcher, the 60 s rescan). A folder with only these is not passed again every few
+   * seconds.
    */
   readonly lasting: Map<string, string>
   /**
@@ -32,6 +33,8 @@ export interface PassState {
   readonly sizesLearned: Map<string, number>
   /** The folder's file system ignores case (probed at the first pass: folder-errors.ts ignoresCase). */
   caseInsensitive?: boolean | undefined
+  /** A write found a name refused that was not asked before its fetch: every name is asked now (name-check.ts). */
+  probeEveryName?: boolean
 }
 
 /** Chunk sizes remembered (SIZES_LEARNED_MAX × ~150 bytes): one forgotten is fetched once more, and learned again. */

@@ -40,6 +40,35 @@ export class CaseConflictError extends SamepageError<'ECASE'> {
   }
 }
 
+/**
+ * A name the folder's file system refuses to hold (EINVAL or EILSEQ: a FAT, exFAT or NTFS disk refuses `:` and the
+ * like; ENAMETOOLONG: over 255 bytes on most disks), or keeps under another name (a FAT disk drops trailing dots): the
+ * path can never be written here as the record names it. A name legal on the sender's disk, so only a new record or a
+ * change here lifts it; before, it was fetched whole again at every pass, 5 s apart (a review's probe).
+ */
+export class NameRefusedError extends SamepageError<'ENAME'> {
+  /** The file system's code, or the name it keeps instead. */
+  readonly why: { code: string } | { keptAs: string }
+  constructor (name: string, why: { code: string } | { keptAs: string }, directory: boolean) {
+    const which = `the name "${name}"${directory ? ' (a directory on its path)' : ''}`
+    const what = 'code' in why
+      ? `this disk cannot hold ${which} (${why.code}` +
+        `${why.code === 'ENAMETOOLONG' ? `: ${Buffer.byteLength(name)} bytes` : ''})`
+      : `this disk keeps ${which} as "${why.keptAs}"`
+    super('ENAME', `${what}: rename it on another node, or add it to .samepageignore here`)
+    this.why = why
+  }
+}
+
+/** The codes of a file system's refusal of a name itself, as opposed to the place or the room. */
+const NAME_REFUSALS = new Set(['EINVAL', 'EILSEQ', 'ENAMETOOLONG'])
+
+/** `err`, or a NameRefusedError if it is a refusal of `name` itself (by a create, mkdir or rename of that name). */
+export function nameRefusal (err: unknown, name: string, directory: boolean): unknown {
+  const code = (err as NodeJS.ErrnoException | null)?.code
+  return typeof code === 'string' && NAME_REFUSALS.has(code) ? new NameRefusedError(name, { code }, directory) : err
+}
+
 /** A name compared as a file system that ignores case compares it (approximately: Unicode case folding). */
 export function foldedName (name: string): string {
   // Lower first: ẞ (capital sharp s) lowers to ß, which uppers to SS (a review's probe: STRAẞE against Straße).
@@ -145,7 +174,7 @@ async function openCheckedDir (
         })
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code
-        if (code !== 'ENOTDIR' && code !== 'ELOOP') throw err
+        if (code !== 'ENOTDIR' && code !== 'ELOOP') throw nameRefusal(err, name, true)
         const st = await fs.lstat(entry).catch(() => null)
         const rel = names.slice(0, i + 1).join('/')
         if (st?.isSymbolicLink() === true) throw new LinkInPathError(rel, 'a symbolic link')
@@ -190,7 +219,7 @@ async function openByLstat (
       let made = false
       if (st === null && create) {
         made = await fs.mkdir(abs).then(() => true, (err: NodeJS.ErrnoException) => {
-          if (err.code !== 'EEXIST') throw err
+          if (err.code !== 'EEXIST') throw nameRefusal(err, names[i] as string, true)
           return false
         })
         st = await fs.lstat(abs)

@@ -10,7 +10,7 @@ import { nodeFolderFs } from './folder-fs.ts'
 import type { FolderFs, FsFileHandle } from './folder-fs.ts'
 import { WORK_AREA } from './scanner.ts'
 import { hashRanges } from './hash-pool.ts'
-import { checkWorkArea, inCheckedDir } from './safe-path.ts'
+import { checkWorkArea, inCheckedDir, nameRefusal } from './safe-path.ts'
 import type { CaseCheck } from './safe-path.ts'
 
 /**
@@ -281,7 +281,7 @@ export async function writeFileVersion (
     await fs.chmod(part, version.mode & FILE_MODE_BITS)
     await fs.utimes(part, new Date(version.mtimeMs), new Date(version.mtimeMs))
     await dir.recheck()
-    await fs.rename(part, dir.at(name))
+    await fs.rename(part, dir.at(name)).catch((err: unknown) => { throw nameRefusal(err, name, false) })
     await dir.sync()
   }, cases)
   return report

@@ -15,6 +15,8 @@ import type { ModeRules } from './plan-modes.ts'
 import { sameStat } from './versions.ts'
 import { partPath, RecordRefuted, writeFileVersion } from './safe-writer.ts'
 import { CaseCheck, CaseConflictError, foldedName, inCheckedDir, linkInPath, sameNameThere } from './safe-path.ts'
+import { NameRefusedError } from './safe-path.ts'
+import { NameCheck } from './name-check.ts'
 import type { ScannedFile } from './scanner.ts'
 import { newDirectories } from './path-sets.ts'
 
@@ -39,8 +41,9 @@ const DIRECTORY_BYTES = 4096
 /**
  * Jobs that cannot succeed now are not started, so that a retry does not
  * fetch a file again only to fail again: a version that cannot be read yet,
- * a link or a directory where the file goes, or less free space than the
- * files need (counted in the jobs' order). Returns the jobs to start.
+ * a link or a directory where the file goes, a name this disk cannot hold,
+ * or less free space than the files need (counted in the jobs' order).
+ * Returns the jobs to start.
  */
 export async function dropHopeless (
   state: PassState,
@@ -65,13 +68,13 @@ export async function dropHopeless (
   const clash = state.caseInsensitive === true ? caseClashes(state, jobs, deleting) : null
   const onDisk = new CaseCheck(true)
   for (const [k, job] of jobs.entries()) {
-    const { there, link } = probes[k] as TargetProbe
+    const { there, link, named } = probes[k] as TargetProbe
     const size = job.version.size + DIRECTORY_BYTES * (dirs[k] as number)
     let error: string | null = null
     // Each is lasting: only new records, or a change on disk (a rescan, the watcher), lift it.
     const lasting = job.version.problem !== undefined
       ? `waiting: ${job.version.problem}`
-      : refutedHere(state, job) ?? clash?.get(k) ??
+      : refutedHere(state, job) ?? named ?? clash?.get(k) ??
         (clash === null ? null : await caseClashOnDisk(state, job.path, onDisk))
     if (lasting !== null) {
       lastingError(state, job.path, lasting)
@@ -139,13 +142,14 @@ async function caseClashOnDisk (state: PassState, rel: string, cases: CaseCheck)
   }
 }
 
-interface TargetProbe { readonly there: FsStats | null, readonly link: string | null }
+/** `named`: why this disk cannot hold a name of the path (name-check.ts), or null. */
+interface TargetProbe { readonly there: FsStats | null, readonly link: string | null, readonly named: string | null }
 
 /**
- * What is at each job's path, and whether a directory of it is a link, PROBES at once (a pass of 10,000 small files
- * spent 0.8 s on these one at a time, between the plan and the first write): each directory is looked at once for all
- * the jobs under it, not once per job. Its listing says which paths hold something: only those are lstat'ed (a new
- * file's lstat was a failed call and an error object made, per file).
+ * What is at each job's path, whether a directory of it is a link, and whether this disk holds its names, PROBES at
+ * once (a pass of 10,000 small files spent 0.8 s on these one at a time, between the plan and the first write): each
+ * directory is looked at once for all the jobs under it, not once per job. Its listing says which paths hold
+ * something: only those are lstat'ed (a new file's lstat was a failed call and an error object made, per file).
  */
 async function probeTargets (state: PassState, jobs: readonly WriteJob[]): Promise<TargetProbe[]> {
   const dirs = new Map<string, Promise<string | null>>()
@@ -174,14 +178,16 @@ async function probeTargets (state: PassState, jobs: readonly WriteJob[]): Promi
     }
     return await found
   }
+  const names = new NameCheck(state)
   const out: TargetProbe[] = new Array(jobs.length)
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < jobs.length) {
       const k = next++
       const job = jobs[k] as WriteJob
-      const [there, link] = await Promise.all([lstatIfListed(job.path), linkIn(job.path)])
-      out[k] = { there, link }
+      const [there, link, named] = await Promise.all([lstatIfListed(job.path), linkIn(job.path),
+        names.refusal(job.path)])
+      out[k] = { there, link, named }
     }
   }
   await Promise.all(Array.from({ length: Math.min(PROBES, jobs.length) }, worker))
@@ -334,6 +340,13 @@ async function writeJob (
     if (!job.copy) adopt(state, written, version.id)
   } catch (err) {
     fetch.release(outstanding.rest())
+    if (err instanceof NameRefusedError) {
+      // Not asked before the fetch (or the work area's disk is not this directory's): now every name is asked. The
+      // part file stays while the version is wanted (forgetStale): a later try fetches nothing again.
+      lastingError(state, job.path, `not written: ${err.message}`)
+      state.probeEveryName = true
+      return
+    }
     if (err instanceof RecordRefuted || err instanceof CaseConflictError) {
       lastingError(state, job.path, `not written: ${err.message}`)
       await state.fs.rm(partPath(state.root, version.id), { force: true }).catch(() => {})

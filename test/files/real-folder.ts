@@ -13,6 +13,8 @@ import { ME, MemoryNetwork, MemorySpace, memoryFolderSync } from './fake-folder.
 export interface RealFolder {
   readonly sync: FolderSync
   readonly space: MemorySpace
+  /** The other members' chunks: `net.gets` counts the fetches. */
+  readonly net: MemoryNetwork
   /** The errors the folder shows, by path. */
   errors (): Record<string, string>
   /** Versions this node recorded, in order. */
@@ -32,6 +34,7 @@ export async function realFolder (root: string): Promise<RealFolder> {
   return {
     sync,
     space,
+    net,
     errors: () => Object.fromEntries(sync.status().errors.map(e => [e.path, e.error])),
     mine: () => [...space.versions.values()].filter(v => v.author === ME).map(v => ({ path: v.path, deleted: v.deleted })),
     theirs: async (author, p, content, mtimeMs = Date.UTC(2026, 0, 1)) => {
