@@ -42,7 +42,9 @@ test('a receiver that ignores case holds what it can, says why not for the rest,
     await c.folderAdd(space, fc)
     const conflicts = (): string[] => c.folderStatus(space).status.errors
       .filter(e => /case conflict/.test(e.error)).map(e => e.path).sort()
-    for (let i = 0; i < 600 && conflicts().length < 2; i++) {
+    // Both states are waited for: the conflicts are said at planning, before C's fetch of Dir/a may have ended.
+    const settled = (): boolean => conflicts().length >= 2 && read(path.join(fc, 'Dir', 'a')) !== null
+    for (let i = 0; i < 600 && !settled(); i++) {
       await a.folderSync(space)
       await c.folderSync(space)
       await new Promise(resolve => setTimeout(resolve, 100))
