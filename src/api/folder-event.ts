@@ -2,11 +2,12 @@ import type { FolderStatus } from '../node/index.ts'
 
 /**
  * The `folder` event as the event stream sends it: the folder's status with its lists of paths (errors, files not
- * shared) cut to their first FOLDER_EVENT_LIST_MAX, each text to FOLDER_EVENT_TEXT_MAX characters, and their whole
- * lengths beside them (`errorsTotal`, `skippedTotal`). The paths are members' choice (up to 4 KiB each, any number of
- * them), and the event goes out every half second of a transfer: sent whole, a few thousand long paths made each
- * one megabytes, and every subscriber was cut off at its queue's bound (events.ts). A client that wants every path
- * asks GET /v1/spaces/SPACE/folder, as the dashboard does on each event.
+ * shared, a receive-only folder's own changes) cut to their first FOLDER_EVENT_LIST_MAX, each text to
+ * FOLDER_EVENT_TEXT_MAX characters, and their whole lengths beside them (`errorsTotal`, `skippedTotal`,
+ * `localChanges.count`). The paths are members' choice (up to 4 KiB each, any number of them), and the event goes out
+ * every half second of a transfer: sent whole, a few thousand long paths made each one megabytes, and every subscriber
+ * was cut off at its queue's bound (events.ts). A client that wants every path asks GET /v1/spaces/SPACE/folder, as
+ * the dashboard does on each event.
  */
 export const FOLDER_EVENT_LIST_MAX = 10
 export const FOLDER_EVENT_TEXT_MAX = 256
@@ -19,13 +20,17 @@ type FolderEventStatus = Omit<FolderStatus, 'errors' | 'skipped'> & {
 }
 
 export function folderEvent (payload: { space: string, status: FolderStatus }): object {
-  const { errors, skipped } = payload.status
+  const { errors, skipped, localChanges } = payload.status
   const status: FolderEventStatus = {
     ...payload.status,
     errors: errors.slice(0, FOLDER_EVENT_LIST_MAX).map(e => ({ path: cut(e.path), error: cut(e.error) })),
     errorsTotal: errors.length,
     skipped: skipped.slice(0, FOLDER_EVENT_LIST_MAX).map(s => ({ path: cut(s.path), problem: cut(s.problem) })),
-    skippedTotal: skipped.length
+    skippedTotal: skipped.length,
+    localChanges: {
+      count: localChanges.count,
+      paths: localChanges.paths.slice(0, FOLDER_EVENT_LIST_MAX).map(c => ({ path: cut(c.path), change: c.change }))
+    }
   }
   return { space: payload.space, status }
 }

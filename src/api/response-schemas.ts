@@ -62,6 +62,11 @@ const folderStatus = z.strictObject({
   conflicts: count,
   errors: z.array(z.strictObject({ path: z.string(), error: z.string() })),
   skipped: z.array(z.strictObject({ path: z.string(), problem: z.string() })),
+  localChanges: z.strictObject({
+    count: count,
+    paths: z.array(z.strictObject({ path: z.string(), change: z.enum(['changed', 'deleted']) }))
+      .describe('the first 100 by path')
+  }).describe('receive-only: paths changed or deleted on this node, not sent; `folder revert` puts them back'),
   lastSyncedMs: epochMs.nullable(),
   totals: z.strictObject({ filesIn: count, filesOut: count, bytesIn: bytes, bytesOut: bytes })
 })
@@ -215,6 +220,7 @@ export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
   'GET /v1/spaces/:space/folder': folder,
   'DELETE /v1/spaces/:space/folder': z.strictObject({ space: spaceId, path: z.string() }),
   'POST /v1/spaces/:space/folder/sync': folder,
+  'POST /v1/spaces/:space/folder/revert': folder,
   'GET /v1/spaces/:space/conflicts': z.array(conflict),
   'POST /v1/spaces/:space/conflicts/resolve': z.strictObject({
     path: z.string(),

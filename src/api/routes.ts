@@ -163,6 +163,8 @@ export const routes: readonly Route[] = [
     async (node, p) => await node.folderRemove(at(p, 'space'))),
   route('POST', '/v1/spaces/:space/folder/sync', 'rescan a folder now',
     async (node, p) => await node.folderSync(at(p, 'space'))),
+  route('POST', '/v1/spaces/:space/folder/revert', 'receive-only: put back the space\'s version of what changed here',
+    async (node, p) => await node.folderRevert(at(p, 'space'))),
   route('GET', '/v1/spaces/:space/conflicts', 'a folder\'s conflicts', (node, p) => node.conflicts(at(p, 'space'))),
   withBody('POST', '/v1/spaces/:space/conflicts/resolve', 'end a conflict keeping one version', bodies.keep,
     async (node, p, b) => await node.conflictKeep(at(p, 'space'), b.path, b.keep)),

@@ -44,6 +44,14 @@ export function addFolderCommands (program: Command): void {
       out(r, () => folderReport(r))
     })
 
+  about(folder.command('revert <space>'),
+    'receive-only: put back the space\'s version of each file changed or deleted here (a changed one kept as a copy)',
+    'folder revert photos')
+    .action(async (ref: string) => {
+      const r = await api().call('POST', `/v1/spaces/${enc(ref)}/folder/revert`) as FolderInfo
+      out(r, () => folderReport(r))
+    })
+
   about(program.command('conflicts <space>'), 'files edited on two nodes at once, and their conflict copies',
     'conflicts team')
     .action(async (ref: string) => {

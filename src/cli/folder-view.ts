@@ -11,13 +11,15 @@ export function folderLine (f: FolderInfo): string {
   const s = f.status
   const problems = s.errors.length > 0 ? `, ${s.errors.length} not synced` : ''
   const conflicts = s.conflicts > 0 ? `, ${s.conflicts} conflicts` : ''
+  const changed = s.localChanges.count > 0 ? `, ${s.localChanges.count} changed here` : ''
   if (s.needFiles === 0) {
-    const state = s.state === 'idle' ? 'in sync' : s.state
-    return `${state}: ${s.localFiles} files, ${bytes(s.localBytes)}${conflicts}${problems}`
+    // A receive-only folder holding changes of its own differs from the space: never "in sync".
+    const state = s.state === 'idle' && changed === '' ? 'in sync' : s.state
+    return `${state}: ${s.localFiles} files, ${bytes(s.localBytes)}${conflicts}${changed}${problems}`
   }
   const eta = s.etaSeconds === null ? '' : `, ETA ${s.etaSeconds} s`
   const toGo = `${s.needFiles} files, ${bytes(s.needBytes)} to go at ${rate(s.rateBytesPerSecond)}`
-  return `${s.state}: ${toGo}${eta}${conflicts}${problems}`
+  return `${s.state}: ${toGo}${eta}${conflicts}${changed}${problems}`
 }
 
 /** An error may quote a whole path (up to 4 KiB, PATH_BYTES_MAX) and the system's words: kept whole up to this. */
@@ -29,6 +31,12 @@ export function folderReport (f: FolderInfo): string {
   if (s.lastSyncedMs !== null) lines.push(`  last in sync ${isoTime(s.lastSyncedMs)}`)
   // A path is a member's choice (any name but NUL and backslash): whole, but escaped if it holds a control character.
   for (const e of s.errors) lines.push(`  ${quotedIfUnsafe(e.path)}: ${printable(e.error, ERROR_CHARS_MAX)}`)
+  const { count, paths } = s.localChanges
+  if (count > 0) {
+    const listed = paths.slice(0, 10).map(c => `${quotedIfUnsafe(c.path)} (${c.change})`)
+    const more = count > listed.length ? ` and ${count - listed.length} more` : ''
+    lines.push(`  changed here, not sent: ${listed.join('; ')}${more} (samepage folder revert puts back the space's)`)
+  }
   if (s.skipped.length > 0) {
     const more = s.skipped.length > 10 ? ` and ${s.skipped.length - 10} more` : ''
     const listed = s.skipped.slice(0, 10)

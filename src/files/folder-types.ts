@@ -45,6 +45,13 @@ export interface FolderHost {
    * store had; one the store lacks (a store put back from a backup) proves nothing about the file: it is forgotten.
    */
   holds? (id: string): boolean
+  /**
+   * The versions of `path` that later ones superseded, of that size and mode, newest first (a bounded number looked
+   * at): a file this node knows nothing of that holds one is that old version, not a change made here.
+   */
+  superseded? (path: string, size: number, mode: number): readonly RecordedVersion[]
+  /** This node's key (hex) in the space: names the conflict copy of a change made here that is not recorded. */
+  readonly author?: string
 }
 
 export interface FolderOptions {
@@ -84,10 +91,19 @@ export interface FolderStatus {
   readonly conflicts: number
   readonly errors: readonly FolderError[]
   readonly skipped: readonly ScanProblem[]
+  /** Receive-only: the paths whose file this node changed or deleted, not sent (the folder is not in sync). */
+  readonly localChanges: LocalChanges
   readonly lastSyncedMs: number | null
   /** What went through the folder since it started here (the daemon's start, or its `folder add`): only rises. */
   readonly totals: FolderTotals
 }
+
+/** A receive-only folder's own changes: how many paths, and the first LOCAL_CHANGES_LISTED of them by path. */
+export interface LocalChanges {
+  readonly count: number
+  readonly paths: readonly LocalChange[]
+}
+export interface LocalChange { readonly path: string, readonly change: 'changed' | 'deleted' }
 
 /**
  * Files in: written from peers' versions (conflict copies included); files out: versions recorded from changes in the

@@ -13,9 +13,10 @@ import { nodeFolderFs } from './folder-fs.ts'
 import { knownHeld, loadFolderState, saveFolderState } from './folder-state.ts'
 import type { KnownStore } from './folder-state.ts'
 import type { ConflictInfo, FolderMode, FolderOptions, FolderStatus, FolderTotals } from './folder-types.ts'
-import type { NewVersion, RecordedFile, WriteJob } from './folder-types.ts'
+import type { LocalChange, NewVersion, RecordedFile, WriteJob } from './folder-types.ts'
 import { addTotals, adopt, emptyPassState, retryable, ScannedFiles } from './pass-state.ts'
 import type { PassState } from './pass-state.ts'
+import { folderStatus } from './folder-status.ts'
 import { PassViews } from './pass-views.ts'
 import { planRemoteChanges, planResolutions, planSetAsideEnds, planSetAsideRenames } from './plan.ts'
 import type { FolderView } from './plan.ts'
@@ -25,7 +26,7 @@ import { PassTimer } from './pass-timer.ts'
 import { readIgnoreRules, scanFolder, WORK_AREA } from './scanner.ts'
 import type { ScanProblem } from './scanner.ts'
 import { ScanRecording } from './scan-records.ts'
-import { renameAside } from './set-aside.ts'
+import { renameAside, setLocalChangesAside } from './set-aside.ts'
 import { dropHopeless, forgetStale, stillToReplace, writeJobs } from './write-jobs.ts'
 
 /**
@@ -55,6 +56,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   readonly #opts: FolderOptions
   readonly #known: KnownStore
   readonly #state: PassState
+  readonly #superseded: FolderView['superseded']
   #skipped: ScanProblem[] = []
   #phase: FolderStatus['state'] = 'starting'
   #need = { files: 0, bytes: 0 }
@@ -65,6 +67,9 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   #totals: FolderTotals = { filesIn: 0, filesOut: 0, bytesIn: 0, bytesOut: 0 }
   /** Paths in conflict as of the last pass (status() is asked often; the full list reads the whole view). */
   #conflictCount = 0
+  /** Receive-only: the paths changed or deleted here as of the last pass; `#revert`: the pass puts them back. */
+  #localChanges: readonly LocalChange[] = []
+  #revert = false
   #subscription: AsyncSubscription | undefined
   readonly #passTimer = new PassTimer(() => { void this.#run() })
   #rescan: NodeJS.Timeout | undefined
@@ -87,6 +92,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     this.root = path.resolve(opts.root)
     this.mode = opts.mode
     this.#rules = MODE_RULES[opts.mode]
+    this.#superseded = opts.host.superseded?.bind(opts.host)
     this.#known = opts.knownStore ?? {
       load: () => loadFolderState(opts.stateFile),
       save: known => { saveFolderState(opts.stateFile, known) }
@@ -156,27 +162,16 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
 
   status (): FolderStatus {
     const fetched = this.#fetch?.progress() ?? this.#lastFetched
-    const rate = this.#phase === 'syncing' ? fetched.rateBytesPerSecond : 0
-    const need = this.#need
-    return {
-      root: this.root,
-      mode: this.mode,
-      state: this.#phase,
-      localFiles: this.#state.scanned.size,
-      localBytes: this.#state.scanned.bytes,
-      needFiles: need.files,
-      needBytes: need.bytes,
-      bytesReceived: fetched.bytesReceived,
-      rateBytesPerSecond: rate,
-      peers: fetched.peers.map(({ peer, rateBytesPerSecond, inFlight, bytesReceived }) =>
-        ({ peer, rateBytesPerSecond, inFlight, bytesReceived })),
-      etaSeconds: need.bytes === 0 ? 0 : rate > 0 ? Math.ceil(need.bytes / rate) : null,
-      conflicts: this.#conflictCount,
-      errors: [...this.#state.errors].map(([p, error]) => ({ path: p, error })),
-      skipped: this.#skipped,
-      lastSyncedMs: this.#lastSyncedMs,
-      totals: { ...this.#totals, bytesIn: this.#totals.bytesIn + (this.#fetch === null ? 0 : fetched.bytesReceived) }
-    }
+    return folderStatus({ root: this.root, mode: this.mode, phase: this.#phase, scanned: this.#state.scanned,
+      need: this.#need, fetched, fetching: this.#fetch !== null, conflicts: this.#conflictCount,
+      errors: this.#state.errors, skipped: this.#skipped, localChanges: this.#localChanges,
+      lastSyncedMs: this.#lastSyncedMs, totals: this.#totals })
+  }
+
+  /** Receive-only: a pass that puts back what was changed here (set-aside.ts); what still differs is in the status. */
+  async revert (): Promise<void> {
+    this.#revert = true
+    try { await this.sync() } finally { this.#revert = false }
   }
 
   conflicts (): ConflictInfo[] {
@@ -269,7 +264,8 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     if (changed) this.#known.save(state.known)
     this.#conflictCount = conflictList(this.#passViews.get(), state.scanned.keys()).length
     this.#phase = 'idle'
-    if (this.#need.files === 0 && state.errors.size === 0) this.#lastSyncedMs = Date.now()
+    const synced = this.#need.files === 0 && state.errors.size === 0 && this.#localChanges.length === 0
+    if (synced) this.#lastSyncedMs = Date.now()
     this.emit('progress', this.status())
     if (retryable(state)) this.schedule(RETRY_MS)
   }
@@ -279,6 +275,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     const host = {
       state: this.#state,
       views: () => this.#passViews.get(),
+      superseded: this.#superseded,
       arrivals: () => this.#arrivals,
       record: (versions: readonly NewVersion[]) => this.#record(versions)
     }
@@ -324,8 +321,12 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     const ignores = (p: string): boolean => rules.ignores(p)
     const renames = planSetAsideRenames(this.#view(), ignores)
     let changed = await renameAside(state, renames)
+    const { author } = this.#opts.host
+    const receiver = this.#rules.reportsLocalChanges ? { revert: this.#revert, author } : undefined
+    if (receiver !== undefined) changed = await setLocalChangesAside(state, this.#view(), ignores, receiver) || changed
     const view = this.#view()
-    const plan = planRemoteChanges(view, ignores)
+    const plan = planRemoteChanges(view, ignores, receiver)
+    this.#localChanges = plan.localChanges
     for (const a of plan.adopt) adopt(state, a.file, a.id)
     for (const e of plan.setAsideErrors) {
       if (e.error === null) state.errors.delete(e.path)
@@ -381,7 +382,8 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
 
   /** The planner's input as of now: the disk, what this node knows, and the space's records (this pass's decode). */
   #view (): FolderView {
-    return { scanned: this.#state.scanned, known: this.#state.known, views: this.#passViews.get() }
+    const { scanned, known } = this.#state
+    return { scanned, known, views: this.#passViews.get(), superseded: this.#superseded }
   }
 
   /** The space's records by path, none in the work area (one stored before that rule is never written). */

@@ -14,18 +14,27 @@ export interface ModeRules {
   readonly keepsLocalChanges: boolean
   /** Once every losing version has its copy here, a record superseding them all ends the conflict. */
   readonly resolvesConflicts: boolean
+  /**
+   * A change on disk that is not recorded is listed in the status, and kept as a copy here before a new version
+   * replaces it (plan-receive-only.ts).
+   */
+  readonly reportsLocalChanges: boolean
 }
 
 export const MODE_RULES: Readonly<Record<FolderMode, ModeRules>> = {
   'send-receive': {
-    recordsLocalChanges: true, appliesRecords: true, keepsLocalChanges: true, resolvesConflicts: true
+    recordsLocalChanges: true, appliesRecords: true, keepsLocalChanges: true, resolvesConflicts: true,
+    reportsLocalChanges: false
   },
   // Sends what changes here; writes nothing it receives.
   'send-only': {
-    recordsLocalChanges: true, appliesRecords: false, keepsLocalChanges: true, resolvesConflicts: false
+    recordsLocalChanges: true, appliesRecords: false, keepsLocalChanges: true, resolvesConflicts: false,
+    reportsLocalChanges: false
   },
-  // Mirrors the space; a change made here is overwritten by the next version (and never recorded).
+  // Applies the space's versions; a change made here is never recorded: it is listed until the next version of its
+  // path, which it gives way to as a copy kept here (or until `folder revert`), as in Syncthing's receive-only folders.
   'receive-only': {
-    recordsLocalChanges: false, appliesRecords: true, keepsLocalChanges: false, resolvesConflicts: false
+    recordsLocalChanges: false, appliesRecords: true, keepsLocalChanges: false, resolvesConflicts: false,
+    reportsLocalChanges: true
   }
 }

@@ -1,10 +1,11 @@
 import { conflictCopyPath } from './conflict-name.ts'
 import { shadowedPaths } from './file-layout.ts'
 import type { KnownFile } from './folder-state.ts'
-import type { NewVersion, RecordedFile, WriteJob } from './folder-types.ts'
+import type { LocalChange, NewVersion, RecordedFile, WriteJob } from './folder-types.ts'
 import type { ModeRules } from './plan-modes.ts'
 import type { ScannedFile } from './scanner.ts'
-import { realConflicts, sameContent, sameStat, whyKept } from './versions.ts'
+import { heldVersion, localChange, realConflicts, sameContent, sameStat, whyKept } from './versions.ts'
+import type { SupersededLookup } from './versions.ts'
 
 /**
  * The folder planner: every decision of a pass, as pure functions of plain
@@ -18,7 +19,7 @@ import { realConflicts, sameContent, sameStat, whyKept } from './versions.ts'
  * A pass is planned in steps, because each step's outcome is the next one's
  * input (a record just written is a view; a copy just written is on disk):
  *   1. planLocalChanges: changes on disk become records;
- *   2. planSetAsideRenames, then planRemoteChanges: records become files;
+ *   2. planSetAsideRenames (receive-only: planReceiverAsides too), then planRemoteChanges: records become files;
  *   3. planReplace, per file, after the conflict copies are written;
  *   4. planResolutions and planSetAsideEnds, after the writes and deletions.
  */
@@ -31,16 +32,19 @@ export interface FolderView {
   readonly known: ReadonlyMap<string, KnownFile>
   /** The space's records by path (never a path in the work area). */
   readonly views: ReadonlyMap<string, RecordedFile>
+  /** The versions each path's records superseded (only for a file this node knows nothing of: heldVersion). */
+  readonly superseded?: SupersededLookup | undefined
 }
 
 /** What step 1 reads of a FolderView: records only by path (they may be decoded when first asked). */
 interface LocalView {
   readonly known: FolderView['known']
   readonly views: Pick<FolderView['views'], 'get'>
+  readonly superseded?: FolderView['superseded']
 }
 
 /** A file found to hold a recorded version: this node now knows it as that version. */
-interface Adoption { readonly file: ScannedFile, readonly id: string }
+export interface Adoption { readonly file: ScannedFile, readonly id: string }
 
 interface LocalPlan {
   readonly adopt: readonly Adoption[]
@@ -101,6 +105,11 @@ export function planFileChanges (
       adopt.push({ file: f, id: v.current.id })
       continue
     }
+    const old = known === undefined && v !== undefined ? heldVersion(at.superseded, f) : undefined
+    if (old !== undefined) {
+      adopt.push({ file: f, id: old })
+      continue
+    }
     const version = { path: f.path, size: f.size, mode: f.mode, mtimeMs: f.mtimeMs, deleted: false, chunks: f.chunks }
     records.push({ file: f, version: { ...version, supersedes: supersedes(known, v) } })
   }
@@ -146,6 +155,8 @@ export interface RemotePlan {
   readonly setAside: readonly RecordedFile[]
   /** Set-aside paths where a file still is (it is not written over), or null where none is (any old error goes). */
   readonly setAsideErrors: readonly { readonly path: string, readonly error: string | null }[]
+  /** Receive-only: the paths this node changed or deleted, in path order (listed, neither written over nor sent). */
+  readonly localChanges: readonly LocalChange[]
 }
 
 const SET_ASIDE_BLOCKED = 'not written: a file is here on this node where other records make a directory; ' +
@@ -155,15 +166,20 @@ const SET_ASIDE_BLOCKED = 'not written: a file is here on this node where other 
  * Step 2b: the current version of every path onto disk, and a conflict copy
  * for each concurrent version that lost; what this node ignores it neither
  * sends nor receives (as Syncthing). A path whose file already holds the
- * current version is adopted, not written.
+ * current version is adopted, not written. With `receiver` (receive-only), a
+ * change made here is listed in `localChanges` instead (a deletion is
+ * written again if `revert`).
  */
-export function planRemoteChanges (at: FolderView, ignores: (path: string) => boolean): RemotePlan {
+export function planRemoteChanges (
+  at: FolderView, ignores: (path: string) => boolean, receiver?: { readonly revert: boolean }
+): RemotePlan {
   const jobs: WriteJob[] = []
   const adopt: Adoption[] = []
   const deletions: string[] = []
   const resolutions: RecordedFile[] = []
   const setAside: RecordedFile[] = []
   const setAsideErrors: { path: string, error: string | null }[] = []
+  const localChanges: LocalChange[] = []
   const shadowed = shadowedPaths(at.views.values())
   for (const v of at.views.values()) {
     if (ignores(v.path)) continue
@@ -192,18 +208,25 @@ export function planRemoteChanges (at: FolderView, ignores: (path: string) => bo
       jobs.push({ version: c, path: copyPath, expect: there ?? null, copy: true })
     }
     if (losers.length > 0) resolutions.push(v)
+    // Receive-only: a change here stays, listed, until it is set aside (plan-receive-only.ts); a deletion until the
+    // user reverts (then the current version is written again below).
+    const change = receiver === undefined ? null : localChange(v, local, known)
+    if (change === 'changed' || (change === 'deleted' && receiver?.revert !== true)) {
+      localChanges.push({ path: v.path, change })
+      continue
+    }
     if (v.current.deleted) {
       if (local !== undefined && known !== undefined && sameStat(known, local)) deletions.push(v.path)
       continue
     }
-    if (known?.id === v.current.id) continue
+    if (known?.id === v.current.id && local !== undefined) continue
     if (local !== undefined && sameContent(v.current, local)) {
       adopt.push({ file: local, id: v.current.id })
       continue
     }
     jobs.push({ version: v.current, path: v.path, expect: local ?? null, copy: false })
   }
-  return { jobs, adopt, deletions, resolutions, setAside, setAsideErrors }
+  return { jobs, adopt, deletions, resolutions, setAside, setAsideErrors, localChanges }
 }
 
 /** What to do with a file job once the conflict copies are written. */

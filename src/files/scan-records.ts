@@ -4,6 +4,7 @@ import { adopt } from './pass-state.ts'
 import type { PassState } from './pass-state.ts'
 import { planFileChanges, planLocalChanges } from './plan.ts'
 import type { ScannedFile } from './scanner.ts'
+import type { SupersededLookup } from './versions.ts'
 
 /**
  * Step 1 of a pass (local changes become records) as the scan goes (issue 14). A first scan of a big folder used to
@@ -30,6 +31,8 @@ interface RecordingHost {
   readonly state: PassState
   /** The space's records as the pass decodes them (pass-views.ts). */
   views (): ReadonlyMap<string, RecordedFile>
+  /** The versions the records superseded, for a file this node knows nothing of (versions.ts heldVersion). */
+  readonly superseded?: SupersededLookup | undefined
   /** Counts the times entries came from elsewhere (FolderSync.recordsChanged): a decode from before one is stale. */
   arrivals (): number
   /** Records versions in one commit; null if refused (each path then shows why, and none is recorded). */
@@ -104,8 +107,8 @@ export class ScanRecording {
     const state = this.#host.state
     // Decoded only if a file or a deletion needs its path's records: after a first scan, most often none does.
     const views = { get: (p: string) => (this.#fresh() ? this.#current() : this.#host.views()).get(p) }
-    const plan = planLocalChanges({ scanned: state.scanned, known: state.known, views },
-      { reread: this.#reread, notShared, nowMs: Date.now() })
+    const at = { scanned: state.scanned, known: state.known, views, superseded: this.#host.superseded }
+    const plan = planLocalChanges(at, { reread: this.#reread, notShared, nowMs: Date.now() })
     for (const a of plan.adopt) adopt(state, a.file, a.id)
     for (const p of plan.forget) state.known.delete(p)
     this.changed ||= plan.adopt.length > 0 || plan.forget.length > 0
@@ -126,7 +129,7 @@ export class ScanRecording {
     this.#queuedBytes = 0
     // Decoded only if some file needs a look at its path's records (planFileChanges asks only for those).
     const views = { get: (p: string) => this.#current().get(p) }
-    const plan = planFileChanges(files, { known: state.known, views }, this.#reread)
+    const plan = planFileChanges(files, { known: state.known, views, superseded: this.#host.superseded }, this.#reread)
     for (const a of plan.adopt) adopt(state, a.file, a.id)
     this.changed ||= plan.adopt.length > 0
     // In the index before any record names them: a peer may ask as soon as it is out.

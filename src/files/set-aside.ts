@@ -1,6 +1,8 @@
 import { describeWriteError } from './folder-errors.ts'
+import { adopt } from './pass-state.ts'
 import type { PassState } from './pass-state.ts'
-import type { Rename } from './plan.ts'
+import type { FolderView, Rename } from './plan.ts'
+import { planReceiverAsides } from './plan-receive-only.ts'
 import { renameInFolder } from './safe-path.ts'
 
 /**
@@ -29,4 +31,19 @@ export async function renameAside (state: PassState, renames: readonly Rename[])
     }
   }
   return moved
+}
+
+/** A conflict copy's author mark when the host names no key (a test's): any seven hex digits match the pattern. */
+const NO_AUTHOR = '0000000'
+
+/**
+ * Receive-only, before the writes: the changes made here that give way to a version now (or to `revert`) are renamed
+ * to their copies, kept on this node only; files found to be no change are adopted (plan-receive-only.ts). Returns
+ * whether what this node knows changed.
+ */
+export async function setLocalChangesAside (state: PassState, view: FolderView, ignores: (path: string) => boolean,
+  opts: { readonly revert: boolean, readonly author: string | undefined }): Promise<boolean> {
+  const plan = planReceiverAsides(view, ignores, { author: opts.author ?? NO_AUTHOR, revert: opts.revert })
+  for (const a of plan.adopt) adopt(state, a.file, a.id)
+  return await renameAside(state, plan.asides) || plan.adopt.length > 0
 }

@@ -1,6 +1,6 @@
 import { bytesEqual, FILE_MODE_BITS } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
-import type { RecordedFile, RecordedVersion } from './folder-types.ts'
+import type { LocalChange, RecordedFile, RecordedVersion } from './folder-types.ts'
 import type { ScannedFile } from './scanner.ts'
 import { conflictCopyPath } from './conflict-name.ts'
 import type { KnownFile } from './folder-state.ts'
@@ -71,4 +71,33 @@ export function stillAsScanned (scanned: FileStat | undefined, st: FsStats | nul
   if (st === null || scanned === undefined) return st === null && scanned === undefined
   const now = { size: st.size, mode: st.mode & FILE_MODE_BITS, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino }
   return st.isFile() && sameStat(scanned, now)
+}
+
+/** Looks up the versions of a path that later ones superseded, of a size and mode (FolderHost.superseded). */
+export type SupersededLookup = (path: string, size: number, mode: number) => readonly RecordedVersion[]
+
+/**
+ * The superseded version `file` holds, if the records show one (its id). A file this node knows nothing of (a folder
+ * added again, or over an older copy of its files) that holds an old version is that version, not a change made here:
+ * known as it, the newer records apply to it (a deletion deletes it, an edit replaces it) as if the folder had been
+ * here all along. It was recorded as a new version superseding nothing: a file another member had deleted came back on
+ * every node, and one they had edited left a stale conflict copy everywhere (a review's probe).
+ */
+export function heldVersion (lookup: SupersededLookup | undefined, file: ScannedFile): string | undefined {
+  return lookup?.(file.path, file.size, file.mode).find(old => sameContent(old, file))?.id
+}
+
+/**
+ * What this receive-only node changed at `v.path` against the space, or null: its file is not the version it knows
+ * (or it knows none) nor the current one; or, still knowing the current version, it deleted the file. A known file
+ * missing while a newer version is recorded is no change: that version is written.
+ */
+export function localChange (
+  v: RecordedFile, local: ScannedFile | undefined, known: KnownFile | undefined
+): LocalChange['change'] | null {
+  if (local === undefined) {
+    return known !== undefined && !v.current.deleted && known.id === v.current.id ? 'deleted' : null
+  }
+  if (known !== undefined && sameStat(known, local)) return null
+  return v.current.deleted || !sameContent(v.current, local) ? 'changed' : null
 }

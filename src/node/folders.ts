@@ -181,8 +181,11 @@ export class Folders {
   }
 
   /**
-   * Stops sharing the space's folder here: the files stay on disk; what this node knew of them goes (adding it again
-   * rescans).
+   * Stops sharing the space's folder here: the files stay on disk; what this node knew of them goes. Adding it again
+   * rescans, and a file that holds a version the space superseded since is taken as that version (files/versions.ts
+   * heldVersion), so the newer records apply to it. What it knew is not kept for that: a folder added at a new path
+   * over an older copy has none anyway, and kept, it would turn what the user did to the files while they were not
+   * shared into changes to send: a file deleted here to free the disk would be deleted on every node.
    */
   async remove (space: SpaceKey): Promise<FolderBinding> {
     const f = this.#running.get(space)
@@ -230,6 +233,21 @@ export class Folders {
     }
   }
 
+  /** Receive-only: puts back the space's version of every file changed or deleted here (FolderSync.revert). */
+  async revert (space: SpaceKey): Promise<FolderInfo> {
+    const f = this.#running.get(space)
+    if (f === undefined) throw new NodeError('NO_FOLDER', `space ${space} is not bound to a folder on this node`)
+    if (f.binding.mode !== 'receive-only') {
+      throw new NodeError('BAD_FOLDER', `this folder is ${f.binding.mode}: what changes in it is recorded and sent, ` +
+        'so nothing is to revert (only a receive-only folder keeps changes it does not send)')
+    }
+    if (f.retry !== undefined) await this.#startSaved(f)
+    const refused = this.#refused.get(space)
+    if (refused !== undefined) throw new NodeError('BAD_FOLDER', `${refused}; nothing was reverted`)
+    await f.sync.revert()
+    return this.#info(f.binding, f.sync)
+  }
+
   /** Runs a pass now (tests; `folder status --sync`). */
   async syncNow (space: SpaceKey): Promise<void> {
     const running = this.#running.get(space)
@@ -269,7 +287,9 @@ export class Folders {
           return records.record(r, versions, bodies => this.#host.write(r, bodies))
         },
         fetcher: () => this.#blocks.fetcher(binding.space),
-        holds: id => replica().holdsFileVersion(id)
+        holds: id => replica().holdsFileVersion(id),
+        superseded: (p, size, mode) => replica().supersededFileVersions(p, size, mode),
+        author: host.me
       }
     })
     sync.on('progress', status => { host.progress(binding.space, status) })

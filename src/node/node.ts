@@ -243,6 +243,11 @@ export class Node extends EventEmitter<NodeEvents> {
     return this.folderStatus(ref)
   }
 
+  /** Receive-only: puts back the space's version of every file changed or deleted here; the folder as it is after. */
+  async folderRevert (ref: string): Promise<FolderInfo> {
+    return await this.#parts.folders.revert(this.folderStatus(ref).space)
+  }
+
   // ------------------------------------------------------------------ backup
 
   /** An online backup of the store to `file` (absolute, new, outside the data directory and shared folders). */

@@ -21,7 +21,7 @@ import { localRole, noteRevoke, revokeOf } from './revocation.ts'
 import * as serving from './serving.ts'
 import type { ReplicaState } from './state.ts'
 import * as reads from './view-reads.ts'
-import type { FileState } from './views.ts'
+import type { FileState, FileVersion } from './views.ts'
 
 
 export interface ReplicaOptions {
@@ -283,6 +283,11 @@ export class SpaceReplica {
    * versions for the next list (view-reads.ts).
    */
   filesList (decoded?: reads.DecodedVersions): FileState[] { return reads.filesList(this.#s, decoded) }
+  /** Superseded versions of `path` of that size and mode, newest first, a bounded number looked at (view-reads.ts). */
+  supersededFileVersions (path: string, size: number, mode: number): FileVersion[] {
+    return reads.supersededFileVersions(this.#s, path, size, mode)
+  }
+
   /** Whether file version `id` (hex) is stored here, valid or not (a store put back from a backup lacks later ones). */
   holdsFileVersion (id: string): boolean { return isEntryId(id) && this.#s.store.holdsFindable(this.#s.key, id) }
 

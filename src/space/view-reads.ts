@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import { bytesEqual, FILE_CHUNK_BYTES_MAX, fromHex, toHex } from '../codec/index.ts'
 import type { Entry, FileChunk, Position, Role, SignedStatus } from '../codec/index.ts'
-import { authorKeyOf, entryIdOf } from '../ids/index.ts'
+import { authorKeyOf, entryIdOf, isEntryId } from '../ids/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
 import type { ViewName } from '../store/index.ts'
 import { readOrMark, readOrSkip } from './reads.ts'
@@ -159,6 +159,46 @@ export class DecodedVersions {
     this.#byId.set(version.id, version)
     return true
   }
+}
+
+/**
+ * Versions of one path looked at, newest first, to find the one a file holds (supersededFileVersions): a member may
+ * have recorded thousands of versions of a path, and a stale copy is nearly always one of the last few.
+ */
+const SUPERSEDED_LOOKED_AT = 1_000
+
+/**
+ * The versions of `path` that later versions superseded, of `size` bytes and mode `mode`, newest first: walked back
+ * from the path's current versions along what each supersedes (a member's record may name any id: only versions of
+ * this path count), at most SUPERSEDED_LOOKED_AT entries. Only a version of that size and mode is decoded whole (a
+ * big file's chunk list is read from its parts), so the caller compares content with few of them. A folder asks this
+ * of a file it knows nothing of (a folder added again, or over an older copy of the space's files): one that holds a
+ * superseded version is that old version, not a new change.
+ */
+export function supersededFileVersions (s: ReplicaState, path: string, size: number, mode: number): FileVersion[] {
+  const row = s.store.viewGet(s.key, 'files', utf8(path))
+  if (row === undefined) return []
+  const queue = decodeFileRow(row).heads.map(id => toHex(id))
+  const heads = new Set(queue)
+  const seen = new Set(queue)
+  const found: FileVersion[] = []
+  for (let i = 0; i < queue.length && i < SUPERSEDED_LOOKED_AT; i++) {
+    const id = queue[i] as string
+    const stored = isEntryId(id) ? s.store.entryById(s.key, id) : undefined
+    if (stored === undefined) continue
+    const body = readOrSkip(() => decodeStoredEntry(stored.bytes, stored.sig).body)
+    if (body?.t !== 'file' || body.path !== path) continue
+    if (!heads.has(id) && !body.deleted && body.size === size && body.mode === mode) {
+      found.push(fileVersionOf(s, stored.bytes, stored.sig))
+    }
+    for (const x of body.supersedes) {
+      const older = toHex(x)
+      if (seen.has(older) || queue.length >= SUPERSEDED_LOOKED_AT) continue
+      seen.add(older)
+      queue.push(older)
+    }
+  }
+  return found
 }
 
 function fileState (s: ReplicaState, path: string, row: Uint8Array, decoded?: DecodedVersions): FileState {

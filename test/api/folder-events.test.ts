@@ -24,7 +24,7 @@ function stuckFolder (): FolderStatus {
   return {
     root: '/tmp/f', mode: 'send-receive', state: 'syncing', localFiles: 0, localBytes: 0, needFiles: PATHS,
     needBytes: 40_000, bytesReceived: 0, rateBytesPerSecond: 0, peers: [], etaSeconds: null, conflicts: 0, errors,
-    skipped: [{ path: 'x'.repeat(3000), problem: 'a symbolic link' }], lastSyncedMs: null,
+    skipped: [{ path: 'x'.repeat(3000), problem: 'a symbolic link' }], localChanges: { count: 0, paths: [] }, lastSyncedMs: null,
     totals: { filesIn: 0, filesOut: 0, bytesIn: 0, bytesOut: 0 }
   }
 }

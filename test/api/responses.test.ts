@@ -143,6 +143,9 @@ test('every documented operation answers what its document says', async () => {
   assert.deepEqual(conflicts.map((c: { copies: string[] }) => c.copies), [[copy]], 'a conflict to check the items against')
   await call('POST', '/v1/spaces/{space}/conflicts/resolve', files, { path: 'a.txt', keep: copy })
   await call('DELETE', '/v1/spaces/{space}/folder', files)
+  await call('POST', '/v1/folders', {}, { space: 'files', path: dir, mode: 'receive-only' })
+  await call('POST', '/v1/spaces/{space}/folder/revert', files)
+  await call('DELETE', '/v1/spaces/{space}/folder', files)
   // This node owns `files` alone: leaving it takes --force (LAST_ADMIN otherwise).
   assert.equal((await call('POST', '/v1/spaces/{space}/leave', files, { force: true })).folder, null)
 

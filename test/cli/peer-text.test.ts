@@ -41,7 +41,7 @@ function folder (errors: FolderInfo['status']['errors'], skipped: FolderInfo['st
     status: {
       root: '/home/me/team', mode: 'send-receive', state: 'syncing', localFiles: 0, localBytes: 0, needFiles: 1, needBytes: 6,
       bytesReceived: 0, rateBytesPerSecond: 0, peers: [], etaSeconds: null, conflicts: 0, errors, skipped,
-      lastSyncedMs: null, totals: { filesIn: 0, filesOut: 0, bytesIn: 0, bytesOut: 0 }
+      localChanges: { count: 0, paths: [] }, lastSyncedMs: null, totals: { filesIn: 0, filesOut: 0, bytesIn: 0, bytesOut: 0 }
     }
   }
 }

@@ -43,6 +43,12 @@ export class MemorySpace {
     })
   }
 
+  /** The versions of `p` that another version supersedes (as the space's files view keeps them), deletions left out. */
+  superseded (p: string): RecordedVersion[] {
+    const superseded = new Set([...this.versions.values()].flatMap(v => v.supersedes))
+    return [...this.versions.values()].filter(v => v.path === p && !v.deleted && superseded.has(v.id))
+  }
+
   file (p: string): RecordedFile | undefined {
     return this.files().find(f => f.path === p)
   }
@@ -141,7 +147,9 @@ export function memoryFolderSync (
   const host: FolderHost = {
     files: () => space.files(),
     record: versions => versions.map(v => space.add(ME, v)),
-    fetcher: () => net.fetcher()
+    fetcher: () => net.fetcher(),
+    superseded: (p, size, mode) => space.superseded(p).filter(v => v.size === size && v.mode === mode),
+    author: ME
   }
   let known = new Map<string, KnownFile>()
   return new FolderSync({

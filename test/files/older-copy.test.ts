@@ -1,0 +1,93 @@
+import { test } from 'node:test'
+import type { TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { toHex } from '../../src/codec/index.ts'
+import { chunkFile } from '../../src/files/index.ts'
+import type { FolderMode } from '../../src/files/index.ts'
+import { ME, MemoryNetwork, MemorySpace, memoryFolderSync, THEM } from './fake-folder.ts'
+
+/**
+ * A folder added over a directory that holds an older copy of the space's files (the same folder added again after
+ * `folder remove`, or a new path holding an old copy): with nothing known of a file, one that holds a version the
+ * space superseded is that old version, so the newer records apply to it. It was recorded as a new version superseding
+ * nothing: a file another member had deleted came back on every node, and one they had edited left a stale conflict
+ * copy everywhere (review C, defect 1). A real directory; the space and network in memory; passes run by hand.
+ */
+const OLD = Date.UTC(2026, 0, 1)
+
+async function olderCopy (t: TestContext, mode: FolderMode): Promise<{
+  root: string, space: MemorySpace, names: () => string[], read: (p: string) => string | null
+}> {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-older-copy-'))
+  t.after(() => { fs.rmSync(base, { recursive: true, force: true }) })
+  const root = path.join(base, 'folder')
+  fs.mkdirSync(root)
+  const space = new MemorySpace()
+  const net = new MemoryNetwork()
+  const version = async (p: string, content: string, mtimeMs: number, supersedes: string[] = []): Promise<string> => {
+    const scratch = path.join(base, 'scratch')
+    fs.writeFileSync(scratch, content)
+    const chunks = await chunkFile(scratch)
+    let at = 0
+    for (const [hash, size] of chunks) {
+      net.held.set(toHex(hash), Buffer.from(content).subarray(at, at + size))
+      at += size
+    }
+    const bytes = Buffer.byteLength(content)
+    return space.add(THEM, { path: p, size: bytes, mode: 0o644, mtimeMs, deleted: false, chunks,
+      supersedes: supersedes.map(id => Buffer.from(id, 'hex')) })
+  }
+  // What the space holds: old.txt deleted since the copy was taken, edit.txt edited twice, mine.txt as it is.
+  const old = await version('old.txt', 'to be deleted\n', OLD)
+  space.add(THEM, { path: 'old.txt', size: 0, mode: 0o644, mtimeMs: OLD + 5000, deleted: true, chunks: [],
+    supersedes: [Buffer.from(old, 'hex')] })
+  const e1 = await version('edit.txt', 'edit v1\n', OLD)
+  const e2 = await version('edit.txt', 'edit v2\n', OLD + 1000, [e1])
+  await version('edit.txt', 'edit v3 from them\n', OLD + 2000, [e2])
+  await version('mine.txt', 'as recorded\n', OLD)
+  // The copy on disk: old.txt and edit.txt at a version since superseded, mine.txt with bytes the space never had.
+  fs.writeFileSync(path.join(root, 'old.txt'), 'to be deleted\n')
+  fs.writeFileSync(path.join(root, 'edit.txt'), 'edit v1\n')
+  fs.writeFileSync(path.join(root, 'mine.txt'), 'changed on this copy\n')
+  fs.writeFileSync(path.join(root, 'new.txt'), 'only here\n')
+  const sync = memoryFolderSync(root, mode, space, net)
+  t.after(async () => { await sync.stop() })
+  await sync.start()
+  await sync.sync()
+  const read = (p: string): string | null => {
+    try { return fs.readFileSync(path.join(root, p), 'utf8') } catch { return null }
+  }
+  const names = (): string[] => fs.readdirSync(root).filter(n => n !== '.samepage').sort()
+  return { root, space, names, read }
+}
+
+test('send-receive over an older copy: deletions and edits made since apply to it; only real changes are recorded',
+  async t => {
+    const { space, names, read } = await olderCopy(t, 'send-receive')
+    assert.equal(space.file('old.txt')?.current.deleted, true, 'the deletion stands')
+    assert.equal(space.file('edit.txt')?.current.author, THEM, 'the newer edit stands')
+    assert.deepEqual(space.file('edit.txt')?.conflicts, [], 'the stale copy is no concurrent version')
+    assert.equal(read('edit.txt'), 'edit v3 from them\n')
+    // mine.txt twice: its version, then the record ending its conflict with the space's (as before).
+    const mine = new Set([...space.versions.values()].filter(v => v.author === ME).map(v => v.path))
+    assert.deepEqual([...mine].sort(), ['mine.txt', 'new.txt'], 'bytes the space never had are this node\'s changes')
+    assert.ok(!names().includes('old.txt'), `old.txt is deleted here too: ${JSON.stringify(names())}`)
+    const stale = names().filter(n => n.startsWith('edit.sync-conflict-'))
+    assert.deepEqual(stale, [], 'no stale conflict copy')
+  })
+
+test('receive-only over an older copy: old versions are replaced with no copy; bytes the space never had are kept',
+  async t => {
+    const { space, names, read } = await olderCopy(t, 'receive-only')
+    assert.deepEqual([...space.versions.values()].filter(v => v.author === ME), [], 'nothing recorded')
+    assert.equal(read('old.txt'), null)
+    assert.equal(read('edit.txt'), 'edit v3 from them\n')
+    assert.equal(read('mine.txt'), 'as recorded\n')
+    const copies = names().filter(n => n.includes('.sync-conflict-'))
+    assert.equal(copies.length, 1, `one copy, of mine.txt's own bytes: ${JSON.stringify(names())}`)
+    assert.match(copies[0] as string, /^mine\.sync-conflict-\d{8}-\d{6}-CCCCCCC\.txt$/)
+    assert.equal(read(copies[0] as string), 'changed on this copy\n')
+  })
