@@ -82,9 +82,14 @@ export type SupersededLookup = (path: string, size: number, mode: number) => rea
  * known as it, the newer records apply to it (a deletion deletes it, an edit replaces it) as if the folder had been
  * here all along. It was recorded as a new version superseding nothing: a file another member had deleted came back on
  * every node, and one they had edited left a stale conflict copy everywhere (a review's probe).
+ *
+ * Its modification time must be the version's too: an old copy keeps it (a synced file is written with its version's
+ * time, a recorded one was scanned with it), while a file a user makes again with the same bytes (an empty
+ * `.gitkeep`, a standard config file) has a time of its own, and is a new file that a deletion on record must not take.
  */
 export function heldVersion (lookup: SupersededLookup | undefined, file: ScannedFile): string | undefined {
-  return lookup?.(file.path, file.size, file.mode).find(old => sameContent(old, file))?.id
+  return lookup?.(file.path, file.size, file.mode).find(old => old.mtimeMs === file.mtimeMs && sameContent(old, file))
+    ?.id
 }
 
 /**

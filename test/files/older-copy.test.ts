@@ -49,8 +49,15 @@ async function olderCopy (t: TestContext, mode: FolderMode): Promise<{
   await version('edit.txt', 'edit v3 from them\n', OLD + 2000, [e2])
   await version('mine.txt', 'as recorded\n', OLD)
   // The copy on disk: old.txt and edit.txt at a version since superseded, mine.txt with bytes the space never had.
+  // An old copy keeps its version's modification time (a synced file is written with it).
   fs.writeFileSync(path.join(root, 'old.txt'), 'to be deleted\n')
   fs.writeFileSync(path.join(root, 'edit.txt'), 'edit v1\n')
+  for (const p of ['old.txt', 'edit.txt']) fs.utimesSync(path.join(root, p), OLD / 1000, OLD / 1000)
+  // The same bytes as a deleted version, made again by the user (a time of its own): a new file, not the old one.
+  const again = await version('again.txt', 'same bytes\n', OLD)
+  space.add(THEM, { path: 'again.txt', size: 0, mode: 0o644, mtimeMs: OLD + 5000, deleted: true, chunks: [],
+    supersedes: [Buffer.from(again, 'hex')] })
+  fs.writeFileSync(path.join(root, 'again.txt'), 'same bytes\n')
   fs.writeFileSync(path.join(root, 'mine.txt'), 'changed on this copy\n')
   fs.writeFileSync(path.join(root, 'new.txt'), 'only here\n')
   const sync = memoryFolderSync(root, mode, space, net)
@@ -73,7 +80,9 @@ test('send-receive over an older copy: deletions and edits made since apply to i
     assert.equal(read('edit.txt'), 'edit v3 from them\n')
     // mine.txt twice: its version, then the record ending its conflict with the space's (as before).
     const mine = new Set([...space.versions.values()].filter(v => v.author === ME).map(v => v.path))
-    assert.deepEqual([...mine].sort(), ['mine.txt', 'new.txt'], 'bytes the space never had are this node\'s changes')
+    assert.deepEqual([...mine].sort(), ['again.txt', 'mine.txt', 'new.txt'],
+      'bytes the space never had, and a file made again since its deletion, are this node\'s changes')
+    assert.equal(read('again.txt'), 'same bytes\n', 'a file made again is not taken by the old deletion')
     assert.ok(!names().includes('old.txt'), `old.txt is deleted here too: ${JSON.stringify(names())}`)
     const stale = names().filter(n => n.startsWith('edit.sync-conflict-'))
     assert.deepEqual(stale, [], 'no stale conflict copy')
