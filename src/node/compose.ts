@@ -89,6 +89,8 @@ export interface NodeOptions {
   readonly meshLinks?: boolean | undefined
   /** Where the node logs joins, connections, bans, forks, conflicts, folder errors and alerts; absent: nowhere. */
   readonly logger?: Logger | undefined
+  /** Tests only: the least time between two writes of peers.json (known-peers.ts; default 30 s). */
+  readonly peersSaveEveryMs?: number | undefined
 }
 
 interface BlockRequest { readonly author: string, readonly space: string, readonly hash: Uint8Array }
@@ -114,6 +116,8 @@ export interface NodeParts {
   readonly view: NetworkView
   /** libp2p's own metrics (connections, streams, bytes per protocol); the API's /metrics adds samepage's. */
   readonly metrics: Libp2pMetrics
+  /** peers.json: stop() writes what changed since its last write. */
+  readonly knownPeers: KnownPeers
 }
 
 /** What publishing this node's status was doing when a write failed (StorageHealth). */
@@ -141,7 +145,8 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
   const deployment = new DeploymentSpaces(dir)
   const spaces = new SpaceSet({ store, deployment, me, namesFile: path.join(dir, 'space-names.json'),
     leftEpochsFile: path.join(dir, 'left-epochs.json') })
-  const knownPeers = new KnownPeers(path.join(dir, 'peers.json'), peerId => spaces.memberAnywhere(peerId))
+  const knownPeers = new KnownPeers(path.join(dir, 'peers.json'), peerId => spaces.memberAnywhere(peerId),
+    { everyMs: opts.peersSaveEveryMs })
   const log = new NodeLog({ logger: opts.logger, spacesOf: peerId => spaces.namesOf(peerId) })
   const sessions = new SessionTable()
   const blockLinks = new BlockLinks({
@@ -266,7 +271,7 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
   driver.onEvent(ev => { events.handle(ev) })
   return {
     keyPair, store, storage, spaces, driver, network, folders, telemetry, misbehaviour, data, writes, members, leave,
-    view, metrics
+    view, metrics, knownPeers
   }
 }
 

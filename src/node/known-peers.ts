@@ -8,22 +8,52 @@ import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
  * we hold are written (decision 17): a stranger's addresses, with free
  * identities, would push our peers out. A peer not (yet) a member waits in a
  * small bounded list until it becomes one (a joiner) or is pushed out.
+ *
+ * The list lives in memory and the file follows it at most once per
+ * PEERS_SAVE_EVERY_MS (a change after a quiet spell at once, the ones that
+ * follow together at the end of the spell) and at a clean stop (flush): each
+ * write is a new file and two fsyncs on the main thread, and a member that
+ * reconnects in a loop, naming a new address each time (identify), had the
+ * node write once per connection (a review's probe). A killed process loses
+ * at most the last spell's changes: its peers announce their addresses again
+ * when they next connect, and the addresses written before still lead to most.
  */
 const PEERS_MAX = 500
 const ADDRS_PER_PEER_MAX = 8
 export const UNCONFIRMED_PEERS_MAX = 64
+const PEERS_SAVE_EVERY_MS = 30_000
+
+/** When peers.json is written: the least time between two writes, the clock and the timer (tests bring their own). */
+interface SaveTiming {
+  readonly everyMs?: number | undefined
+  readonly now?: () => number
+  /** Runs `save` in `ms`; returns how to call it off. Absent: a timer that does not keep the process alive. */
+  readonly later?: (save: () => void, ms: number) => () => void
+}
 
 export class KnownPeers {
   readonly #file: string
   readonly #peers: Map<string, string[]>
   readonly #unconfirmed = new Map<string, string[]>()
   readonly #isMember: (peerId: string) => boolean
+  readonly #everyMs: number
+  readonly #now: () => number
+  readonly #later: (save: () => void, ms: number) => () => void
+  /** The list changed since the file was last written. */
+  #dirty = false
+  #savedMs: number | undefined
+  /** Calls off the save waiting for the end of the spell; undefined while none waits. */
+  #cancelSave: (() => void) | undefined
+  #stopped = false
 
   /** `isMember`: whether a peer is a member of a space held here (absent: every peer counts as one). */
-  constructor (file: string, isMember: (peerId: string) => boolean = () => true) {
+  constructor (file: string, isMember: (peerId: string) => boolean = () => true, timing: SaveTiming = {}) {
     this.#file = file
     this.#peers = new Map(readPeers(file))
     this.#isMember = isMember
+    this.#everyMs = timing.everyMs ?? PEERS_SAVE_EVERY_MS
+    this.#now = timing.now ?? Date.now
+    this.#later = timing.later ?? unrefTimer
   }
 
   addrs (): string[] {
@@ -57,7 +87,15 @@ export class KnownPeers {
     const gone = [...this.#peers.keys()].filter(peerId => !this.#isMember(peerId))
     if (gone.length === 0) return
     for (const peerId of gone) this.#peers.delete(peerId)
-    this.#save()
+    this.#changed()
+  }
+
+  /** The node stops: what changed since the last write is written now, and nothing after (its directory is let go). */
+  flush (): void {
+    this.#stopped = true
+    this.#cancelSave?.()
+    this.#cancelSave = undefined
+    if (this.#dirty) this.#save()
   }
 
   has (peerId: string): boolean {
@@ -71,16 +109,37 @@ export class KnownPeers {
     this.#peers.delete(peerId)
     this.#peers.set(peerId, next)
     while (this.#peers.size > PEERS_MAX) this.#peers.delete(this.#peers.keys().next().value as string)
-    this.#save()
+    this.#changed()
+  }
+
+  /** Written now after a quiet spell, else once at the spell's end with whatever changed meanwhile. */
+  #changed (): void {
+    this.#dirty = true
+    if (this.#cancelSave !== undefined || this.#stopped) return
+    const waitMs = this.#savedMs === undefined ? 0 : this.#savedMs + this.#everyMs - this.#now()
+    if (waitMs <= 0) { this.#save(); return }
+    this.#cancelSave = this.#later(() => {
+      this.#cancelSave = undefined
+      this.#save()
+    }, waitMs)
   }
 
   #save (): void {
+    this.#savedMs = this.#now()
+    this.#dirty = false
     try {
       writeFileAtomic(this.#file, JSON.stringify(Object.fromEntries(this.#peers), null, 1))
     } catch {
-      // Remembering peers is a convenience: a full disk must not stop syncing.
+      // Remembering peers is a convenience: a full disk must not stop syncing. The next change or the stop tries again.
+      this.#dirty = true
     }
   }
+}
+
+function unrefTimer (save: () => void, ms: number): () => void {
+  const timer = setTimeout(save, ms)
+  timer.unref() // a node that is not stopped cleanly loses the spell's changes, which its peers announce again
+  return () => { clearTimeout(timer) }
 }
 
 function readPeers (file: string): [string, string[]][] {

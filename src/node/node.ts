@@ -123,6 +123,7 @@ export class Node extends EventEmitter<NodeEvents> {
     driver.stop() // no engine tick from here on, started or not: the store closes below
     if (this.#started) await network.stop(flushBy)
     this.#started = false
+    this.#parts.knownPeers.flush() // no identify comes any more: the addresses learned since its last write
     await Promise.allSettled([...this.#backups])
     store.close()
     this.#unlock()
