@@ -64,7 +64,8 @@ test('a member reconnecting with new addresses does not make the node rewrite pe
   let current = -1
   let asked = 0
   await member.handle('/ipfs/id/1.0.0', async stream => {
-    await lpStream(stream).write(identifyWith(publicKeyToProtobuf(member.peerId.publicKey as PublicKey), [named(current)]))
+    const publicKey = publicKeyToProtobuf(member.peerId.publicKey as PublicKey)
+    await lpStream(stream).write(identifyWith(publicKey, [named(current)]))
     await stream.close()
     asked++
   })
