@@ -216,6 +216,12 @@ export class Network {
     this.#dialDue()
   }
 
+  /** A peer no longer worth reaching (a member of nothing held here any more): never dialled again from here. */
+  forget (peerId: string): void {
+    this.#staticPeers.delete(peerId)
+    this.#redial.delete(peerId) // a dial in flight ends unheeded
+  }
+
   peers (): PeerInfo[] {
     return [...this.#sessions.entries()].map(([author, s]) => ({
       peerId: s.connection.remotePeer.toString(),

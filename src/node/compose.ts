@@ -147,6 +147,8 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     leftEpochsFile: path.join(dir, 'left-epochs.json') })
   const knownPeers = new KnownPeers(path.join(dir, 'peers.json'), peerId => spaces.memberAnywhere(peerId),
     { everyMs: opts.peersSaveEveryMs })
+  // Peers revoked while this node was stopped (or before revokes pruned) are not dialled again.
+  knownPeers.prune()
   const log = new NodeLog({ logger: opts.logger, spacesOf: peerId => spaces.namesOf(peerId) })
   const sessions = new SessionTable()
   const blockLinks = new BlockLinks({
@@ -217,6 +219,11 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
       else log.disconnected(peerId)
     }
   })
+  // The operator's own peers (--peer, config.json) are theirs to drop; the others go once members of nothing here.
+  const givenPeers = new Set((opts.peers ?? []).map(a => a.split('/p2p/').at(-1) as string))
+  const forgetNonMembers = (): void => {
+    for (const peerId of knownPeers.prune()) if (!givenPeers.has(peerId)) network.forget(peerId)
+  }
   const misbehaviour = new MisbehaviourLog(dir)
   const peerExchange = new PeerExchange({
     self: network.peerId,
@@ -252,7 +259,7 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
   const members = new MemberCommands({ keyPair, spaces, writes, driver, network, telemetry, joinWaits, inviteSweep })
   const ownFeeds = new OwnFeedWatch(me)
   const leave = new SpaceLeave({
-    me, spaces, deployment, folders, writes, driver, store, knownPeers, joinWaits, telemetry, ownFeeds
+    me, spaces, deployment, folders, writes, driver, store, forgetNonMembers, joinWaits, telemetry, ownFeeds
   })
   const data = new SpaceData({ spaces, writes })
   const view = new NetworkView({ keyPair, emitter, network, sessions, driver, blockLinks, telemetry, storage })
@@ -264,6 +271,7 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     ownFeeds,
     joinWaits,
     knownPeers,
+    forgetNonMembers,
     misbehaviour,
     log,
     afterJoin: space => { members.afterJoin(space) }

@@ -82,12 +82,16 @@ export class KnownPeers {
     }
   }
 
-  /** After this node left a space: the peers that are members of no space held here any more are forgotten. */
-  prune (): void {
+  /**
+   * After the members changed (this node left a space, a member was revoked or cut at a fork): the peers that are
+   * members of no space held here any more are forgotten, and returned.
+   */
+  prune (): string[] {
     const gone = [...this.#peers.keys()].filter(peerId => !this.#isMember(peerId))
-    if (gone.length === 0) return
+    if (gone.length === 0) return gone
     for (const peerId of gone) this.#peers.delete(peerId)
     this.#changed()
+    return gone
   }
 
   /** The node stops: what changed since the last write is written now, and nothing after (its directory is let go). */

@@ -7,7 +7,6 @@ import type { DeploymentSpaces } from './deployment.ts'
 import { NodeError } from './errors.ts'
 import type { Folders } from './folders.ts'
 import type { JoinWaits } from './join-wait.ts'
-import type { KnownPeers } from './known-peers.ts'
 import type { OwnFeedWatch } from './own-feed.ts'
 import { storageUserError } from './storage-health.ts'
 import type { SpaceSet } from './space-set.ts'
@@ -66,7 +65,8 @@ interface SpaceLeaveInit {
   readonly writes: LocalWrites
   readonly driver: SyncDriver
   readonly store: SqliteStore
-  readonly knownPeers: KnownPeers
+  /** Peers that are members of no space held here any more leave peers.json and the network's redial schedule. */
+  readonly forgetNonMembers: () => void
   readonly joinWaits: JoinWaits
   readonly telemetry: NodeTelemetry
   readonly ownFeeds: OwnFeedWatch
@@ -110,7 +110,7 @@ export class SpaceLeave {
     driver.spaceRemoved(replica.key)
     this.#init.joinWaits.left(replica.key)
     this.#init.ownFeeds.left(replica.key) // our entries coming back after a new join are no sign of a restore
-    this.#init.knownPeers.prune()
+    this.#init.forgetNonMembers()
     this.#init.telemetry.holdingsChanged()
     return { id: replica.key, name, folder, unansweredInvites, toldMembers }
   }

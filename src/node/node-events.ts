@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events'
 import { isAuthorKey, keyBytes } from '../ids/index.ts'
-import { bytesEqual } from '../codec/index.ts'
+import { ACL_TYPES, bytesEqual } from '../codec/index.ts'
 import type { Entry } from '../codec/index.ts'
 import { peerIdOf } from '../identity/index.ts'
 import type { SpaceKey } from '../ids/index.ts'
@@ -58,6 +58,8 @@ interface NodeEventHandlerInit {
   readonly ownFeeds: OwnFeedWatch
   readonly joinWaits: JoinWaits
   readonly knownPeers: KnownPeers
+  /** The members changed: peers that are members of no space here any more leave peers.json and are not redialled. */
+  readonly forgetNonMembers: () => void
   readonly misbehaviour: MisbehaviourLog
   readonly log: NodeLog
   /** A join or a redemption was stored: the deployment's owner may promote the new member. */
@@ -86,6 +88,8 @@ export function storedEntriesRead (
  */
 export class NodeEventHandler {
   readonly #init: NodeEventHandlerInit
+  /** A prune is queued: the ACL changes of one turn of the event loop (a catch-up's many runs) make one. */
+  #pruneQueued = false
 
   constructor (init: NodeEventHandlerInit) {
     this.#init = init
@@ -112,6 +116,7 @@ export class NodeEventHandler {
         const author = peerName(ev.proof.author)
         log.fork(ev.space, this.#spaceName(ev.space), author)
         emitter.emit('fork', { space: ev.space, author })
+        this.#membersChanged() // the fork's cut may have ended the author's last role here
         return
       }
       case 'join-answer': joinWaits.answered(ev.space, ev.join, ev.from, ev.outcome, ev.detail); return
@@ -156,6 +161,18 @@ export class NodeEventHandler {
     }
     if (emitter.listenerCount('entries') > 0) emitter.emit('entries', { space: ev.space, entries: ev.entries, from })
     this.#init.knownPeers.confirm()
+    // Only an ACL change ends a membership (a revoke, an invite's revoke dropping its joins): other runs cost nothing.
+    if (ev.entries.some(e => ACL_TYPES.includes(e.body.t))) this.#membersChanged()
+  }
+
+  /** A revoked member is forgotten as a member of a space left is (leave.ts): not dialled at every start for good. */
+  #membersChanged (): void {
+    if (this.#pruneQueued) return
+    this.#pruneQueued = true
+    setImmediate(() => {
+      this.#pruneQueued = false
+      this.#init.forgetNonMembers()
+    })
   }
 
   #spaceName (space: SpaceKey): string {
