@@ -90,16 +90,17 @@ export class KnownPeers {
     const gone = [...this.#peers.keys()].filter(peerId => !this.#isMember(peerId))
     if (gone.length === 0) return gone
     for (const peerId of gone) this.#peers.delete(peerId)
-    this.#changed()
+    // Written at once: what ends memberships is the ACL (admins' revokes, a member's own fork), not a peer's claims,
+    // and a peer removed must not come back from the file after a crash.
+    this.#dirty = true
+    this.#saveNow()
     return gone
   }
 
   /** The node stops: what changed since the last write is written now, and nothing after (its directory is let go). */
   flush (): void {
+    this.#saveNow()
     this.#stopped = true
-    this.#cancelSave?.()
-    this.#cancelSave = undefined
-    if (this.#dirty) this.#save()
   }
 
   has (peerId: string): boolean {
@@ -126,6 +127,12 @@ export class KnownPeers {
       this.#cancelSave = undefined
       this.#save()
     }, waitMs)
+  }
+
+  #saveNow (): void {
+    this.#cancelSave?.()
+    this.#cancelSave = undefined
+    if (this.#dirty && !this.#stopped) this.#save()
   }
 
   #save (): void {

@@ -78,3 +78,25 @@ test('peers.json is written at most once per spell, whatever one member names, a
     fs.rmSync(dir, { recursive: true, force: true })
   }
 })
+
+/** A prune follows an ACL change (a revoke): the peer removed is off the disk at once, not after the spell. */
+test('a peer pruned (a member of nothing here any more) leaves peers.json at once, within a spell', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-known-peers-'))
+  try {
+    const file = path.join(dir, 'peers.json')
+    const members = new Set(['stays', 'revoked'])
+    let cancelled = 0
+    const peers = new KnownPeers(file, id => members.has(id), {
+      everyMs: 30_000, now: () => 0, later: () => () => { cancelled++ }
+    })
+    peers.remember('stays', ['/ip4/127.0.0.1/tcp/1/p2p/stays'])
+    peers.remember('revoked', ['/ip4/127.0.0.1/tcp/2/p2p/revoked']) // within the spell: waits for its end
+    members.delete('revoked')
+    assert.deepEqual(peers.prune(), ['revoked'])
+    assert.deepEqual(Object.keys(JSON.parse(fs.readFileSync(file, 'utf8')) as object), ['stays'])
+    assert.equal(cancelled, 1, 'the save waiting for the spell\'s end is called off: the prune wrote all')
+    assert.deepEqual(peers.prune(), [], 'nothing more to prune')
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
