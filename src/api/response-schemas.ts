@@ -211,7 +211,11 @@ export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
   'GET /v1/spaces/:space/kv/:key': z.strictObject({ key: z.string(), value: anyJson }),
   'PUT /v1/spaces/:space/kv/:key': ok,
   'DELETE /v1/spaces/:space/kv/:key': ok,
-  'GET /v1/spaces/:space/counters/:name': z.strictObject({ name: z.string(), value: z.int() }),
+  'GET /v1/spaces/:space/counters/:name': z.strictObject({
+    name: z.string(),
+    value: z.union([z.int(), z.string().regex(/^-?[0-9]+$/)])
+      .describe('the sum of every add (exact); past 2^53 a string of its digits, as JSON numbers lose such integers')
+  }),
   'POST /v1/spaces/:space/counters/:name': ok,
   'GET /v1/spaces/:space/ledger': z.array(anyJson).describe('the transactions, oldest first'),
   'POST /v1/spaces/:space/ledger': ok,

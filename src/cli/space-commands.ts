@@ -138,13 +138,17 @@ function addData (program: Command): void {
       if (!/^-?\d+$/.test(n) || !Number.isSafeInteger(delta)) {
         throw new CliError(`${JSON.stringify(n)} is not a whole number; counter add takes an integer like 5 or -3`, 2)
       }
+      if (delta === 0) {
+        throw new CliError('counter add 0 changes nothing; add a non-zero integer like 5 or -3', 2, 'BAD_INPUT')
+      }
       await api().call('POST', `/v1/spaces/${enc(ref)}/counters/${enc(name)}`, { delta })
       out({ ok: true }, () => 'ok')
     })
   about(counter.command('get <space> <name>'), 'a counter\'s value (0 if nobody added to it)',
     'counter get team visits')
     .action(async (ref: string, name: string) => {
-      const r = await api().call('GET', `/v1/spaces/${enc(ref)}/counters/${enc(name)}`) as { value: number }
+      // Past 2^53 the value comes as a string of digits (JSON numbers lose such integers).
+      const r = await api().call('GET', `/v1/spaces/${enc(ref)}/counters/${enc(name)}`) as { value: number | string }
       out(r, () => String(r.value))
     })
 

@@ -173,7 +173,7 @@ export class Node extends EventEmitter<NodeEvents> {
   kvGet (ref: string, key: string): { key: string, value: unknown } { return this.#parts.data.kvGet(ref, key) }
   kvList (ref: string): { key: string, value: unknown }[] { return this.#parts.data.kvList(ref) }
   counterAdd (ref: string, name: string, delta: number): void { this.#parts.data.counterAdd(ref, name, delta) }
-  counterGet (ref: string, name: string): { name: string, value: number } {
+  counterGet (ref: string, name: string): { name: string, value: number | bigint } {
     return this.#parts.data.counterGet(ref, name)
   }
 

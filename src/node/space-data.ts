@@ -40,7 +40,7 @@ export class SpaceData {
     this.#writes.write(this.#spaces.byRef(ref), counterAddBody(name, delta))
   }
 
-  counterGet (ref: string, name: string): { name: string, value: number } {
+  counterGet (ref: string, name: string): { name: string, value: number | bigint } {
     return { name, value: this.#spaces.byRef(ref).counterGet(name) }
   }
 
@@ -83,6 +83,10 @@ function kvDelBody (key: string): Body {
 function counterAddBody (name: string, delta: number): Body {
   if (!Number.isSafeInteger(delta)) {
     throw new NodeError('BAD_INPUT', `${delta} is not a whole number; counter add takes an integer like 5 or -3`)
+  }
+  // An add of 0 would be signed, stored and synced to every member, and change nothing: refused, not "ok".
+  if (delta === 0) {
+    throw new NodeError('BAD_INPUT', 'counter add 0 changes nothing; add a non-zero integer like 5 or -3')
   }
   return { t: 'counter.add', name: checkedKey(name), delta }
 }

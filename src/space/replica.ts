@@ -291,7 +291,7 @@ export class SpaceReplica {
   /** Whether file version `id` (hex) is stored here, valid or not (a store put back from a backup lacks later ones). */
   holdsFileVersion (id: string): boolean { return isEntryId(id) && this.#s.store.holdsFindable(this.#s.key, id) }
 
-  counterGet (name: string): number { return reads.counterGet(this.#s, name) }
+  counterGet (name: string): number | bigint { return reads.counterGet(this.#s, name) }
 
   ledgerList (): unknown[] { return reads.ledgerList(this.#s) }
 

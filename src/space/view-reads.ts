@@ -5,11 +5,12 @@ import type { Entry, FileChunk, Position, Role, SignedStatus } from '../codec/in
 import { authorKeyOf, entryIdOf, isEntryId } from '../ids/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
 import type { ViewName } from '../store/index.ts'
+import { counterRowValue } from './counter-row.ts'
 import { readOrMark, readOrSkip } from './reads.ts'
 import { decodeStoredEntry } from './signing.ts'
 import type { ReplicaState } from './state.ts'
 import {
-  compareFileVersions, decodeAclRow, decodeCounterRow, decodeFileRow, decodeKvRow, decodeLedgerRow, decodeStatusRow
+  compareFileVersions, decodeAclRow, decodeFileRow, decodeKvRow, decodeLedgerRow, decodeStatusRow
 } from './views.ts'
 import type { FileState, FileVersion } from './views.ts'
 
@@ -269,11 +270,10 @@ function chunksFromParts (
   return { chunks }
 }
 
-export function counterGet (s: ReplicaState, name: string): number {
+/** P - N: a number while it is a safe integer, a bigint past that (counter-row.ts). */
+export function counterGet (s: ReplicaState, name: string): number | bigint {
   const row = s.store.viewGet(s.key, 'counter', utf8(name))
-  if (row === undefined) return 0
-  const { p, n } = decodeCounterRow(row)
-  return p - n
+  return row === undefined ? 0 : counterRowValue(row)
 }
 
 export function ledgerList (s: ReplicaState): unknown[] {

@@ -4,6 +4,7 @@ import {
 import type { Clock, Entry, DataBody, FileBody, Role, SignedBytes, SignedStatus } from '../codec/index.ts'
 import type { ViewName, ViewWrite } from '../store/index.ts'
 import type { Acl } from './acl.ts'
+import { addToCounterRow } from './counter-row.ts'
 
 /**
  * Views are a pure function of the stored entries (decision 4). Each effective
@@ -13,7 +14,7 @@ import type { Acl } from './acl.ts'
  *
  * Rows (keys order bytewise):
  *   kv      key utf8               -> [wallMs, counter, author, epoch, seq, id, deleted, value]
- *   counter name utf8              -> [P, N] (PN-counter; saturating sums, so any order gives the same)
+ *   counter name utf8              -> [P, N] (PN-counter; exact sums, so any order gives the same: counter-row.ts)
  *   ledger  clock|author|epoch|seq|id -> tx    (one total order)
  *   files   path utf8              -> {h: ids of the versions nobody superseded, x: ids superseded}
  *   acl     member bytes           -> {role, windows, cuts}
@@ -143,7 +144,6 @@ export class ViewOverlay implements RowSource {
 }
 
 export const EMPTY_ROWS: RowSource = { get: () => undefined }
-const SAFE_MAX = Number.MAX_SAFE_INTEGER
 
 export function isDataBody (body: Entry['body']): body is DataBody {
   return body.t === 'kv.put' || body.t === 'kv.del' || body.t === 'counter.add' || body.t === 'ledger.append' ||
@@ -169,12 +169,7 @@ export function applyDataEntry (rows: ViewOverlay, e: Entry): void {
     }
     case 'counter.add': {
       const key = utf8(b.name)
-      const old = rows.get('counter', key)
-      const { p, n } = old === undefined ? { p: 0, n: 0 } : decodeCounterRow(old)
-      const next = b.delta >= 0
-        ? encodeCounterRow(Math.min(SAFE_MAX, p + b.delta), n)
-        : encodeCounterRow(p, Math.min(SAFE_MAX, n - b.delta))
-      rows.set('counter', key, next)
+      rows.set('counter', key, addToCounterRow(rows.get('counter', key), b.delta))
       return
     }
     case 'ledger.append':
@@ -330,16 +325,6 @@ export function decodeKvRow (bytes: Uint8Array): KvRow {
 }
 
 type KvRowFields = [number, number, Uint8Array, number, number, Uint8Array, boolean, unknown]
-
-/** A counter row: the sums of its increments (P) and of its decrements (N). */
-export function decodeCounterRow (bytes: Uint8Array): { readonly p: number, readonly n: number } {
-  const [p, n] = decodeCbor(bytes, 'counter row', 64, false) as [number, number]
-  return { p, n }
-}
-
-function encodeCounterRow (p: number, n: number): Uint8Array {
-  return encodeCbor([p, n])
-}
 
 /** A ledger row: the appended value. */
 export function decodeLedgerRow (bytes: Uint8Array): unknown {
