@@ -16,15 +16,16 @@ export function toJson (value: unknown): string {
   try {
     return stringify(value)
   } catch {
-    if (Array.isArray(value)) return `[${value.map(one).join(',')}]`
+    if (Array.isArray(value)) return `[${value.map(elementJson).join(',')}]`
     if (value !== null && typeof value === 'object') {
-      return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${one(v)}`).join(',')}}`
+      return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${elementJson(v)}`).join(',')}}`
     }
     return stringify(marker('the answer cannot be shown as JSON'))
   }
 }
 
-function one (v: unknown): string {
+/** One element of a list as JSON, or the marker of why it cannot be (never throws). */
+export function elementJson (v: unknown): string {
   try {
     return stringify(v)
   } catch (err) {

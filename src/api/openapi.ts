@@ -37,15 +37,19 @@ export function openApiDocument (statuses: Readonly<Record<string, number>>): st
 function build (statuses: Readonly<Record<string, number>>): Json {
   const paths: Record<string, Record<string, Json>> = {}
   const bodies = new Map(routes.map(r => [`${r.method} /${r.parts.join('/')}`, r.body]))
+  const queries = new Map(routes.map(r => [`${r.method} /${r.parts.join('/')}`, r.query ?? []]))
   const access = new Map<string, string>(OWN_ROUTES.map(r => [`${r.method} ${r.path}`, r.access]))
   for (const { method, path, summary } of routeTable()) {
     const key = `${method} ${path}`
-    const params = path.split('/').filter(p => p.startsWith(':')).map(p => ({
+    const params: Json[] = path.split('/').filter(p => p.startsWith(':')).map(p => ({
       name: p.slice(1), in: 'path', required: true, schema: { type: 'string' }
     }))
+    for (const q of queries.get(key) ?? []) {
+      params.push({ name: q.name, in: 'query', required: false, schema: { type: q.type }, description: q.description })
+    }
     const body = bodies.get(key)
     const who = access.get(key) ?? 'header'
-    const errors = errorCodes(path, who, body !== undefined)
+    const errors = errorCodes(path, who, body !== undefined, (queries.get(key) ?? []).length > 0)
     const op: Json = { operationId: operationId(method, path), summary, responses: responses(key, errors, statuses) }
     if (params.length > 0) op.parameters = params
     if (body !== undefined) {
@@ -98,13 +102,13 @@ function operationId (method: string, path: string): string {
 
 /**
  * The codes a route answers by its shape, whatever it does: UNAUTHORIZED without the token, BAD_INPUT, BAD_JSON
- * and TOO_LARGE for its body, UNKNOWN_SPACE and AMBIGUOUS_SPACE for the SPACE its path names. What it does may
- * answer other codes (listed under `default`).
+ * and TOO_LARGE for its body (BAD_INPUT for its query parameters), UNKNOWN_SPACE and AMBIGUOUS_SPACE for the SPACE
+ * its path names. What it does may answer other codes (listed under `default`).
  */
-function errorCodes (path: string, access: string, body: boolean): string[] {
+function errorCodes (path: string, access: string, body: boolean, query: boolean): string[] {
   return [
     ...access === 'none' ? [] : ['UNAUTHORIZED'],
-    ...body ? ['BAD_INPUT', 'BAD_JSON', 'TOO_LARGE'] : [],
+    ...body ? ['BAD_INPUT', 'BAD_JSON', 'TOO_LARGE'] : query ? ['BAD_INPUT'] : [],
     ...path.includes('/:space') ? ['UNKNOWN_SPACE', 'AMBIGUOUS_SPACE'] : []
   ]
 }

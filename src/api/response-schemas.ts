@@ -25,6 +25,14 @@ const anyJson = z.unknown().describe('any JSON value')
 const role = z.enum(['owner', 'admin', 'writer', 'reader'])
 
 const ok = z.strictObject({ ok: z.literal(true) })
+/** A list route's answer: the whole list (no `after` or `limit` asked), or one page of it. */
+const listOrPage = (row: z.ZodType, what: string): z.ZodType => z.union([
+  z.array(row).describe(what),
+  z.strictObject({
+    rows: z.array(row).describe(`${what}: one page (it may be short, even empty, before the end)`),
+    next: z.string().nullable().describe('the `after` of the next page; null at the end of the list')
+  })
+])
 const reachability = z.strictObject({
   status: z.enum(['unknown', 'reachable', 'unreachable']).describe('whether members can dial this node'),
   relays: z.array(peerId).describe('the members holding a relay slot for this node')
@@ -207,7 +215,7 @@ export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
   'GET /v1/spaces/:space/acl': z.array(z.strictObject({ peerId, role: role.nullable() })),
   'POST /v1/spaces/:space/acl': ok,
   'DELETE /v1/spaces/:space/acl/:peer': ok,
-  'GET /v1/spaces/:space/kv': z.array(z.strictObject({ key: z.string(), value: anyJson })),
+  'GET /v1/spaces/:space/kv': listOrPage(z.strictObject({ key: z.string(), value: anyJson }), 'the keys in order'),
   'GET /v1/spaces/:space/kv/:key': z.strictObject({ key: z.string(), value: anyJson }),
   'PUT /v1/spaces/:space/kv/:key': ok,
   'DELETE /v1/spaces/:space/kv/:key': ok,
@@ -217,7 +225,7 @@ export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
       .describe('the sum of every add (exact); past 2^53 a string of its digits, as JSON numbers lose such integers')
   }),
   'POST /v1/spaces/:space/counters/:name': ok,
-  'GET /v1/spaces/:space/ledger': z.array(anyJson).describe('the transactions, oldest first'),
+  'GET /v1/spaces/:space/ledger': listOrPage(anyJson, 'the transactions, oldest first'),
   'POST /v1/spaces/:space/ledger': ok,
   'GET /v1/folders': z.array(folder),
   'POST /v1/folders': folder,

@@ -1,7 +1,8 @@
 import { z } from 'zod'
 import type { Node } from '../node/index.ts'
-import { NodeError } from '../node/index.ts'
+import { NodeError, PAGE_ROWS_MAX } from '../node/index.ts'
 import { OK_ANSWER } from './json.ts'
+import { JsonList } from './json-list.ts'
 
 /**
  * The API's calls, one entry each: method, path, what it does, the schema of
@@ -19,15 +20,54 @@ export interface Route {
   readonly parts: readonly string[]
   readonly summary: string
   readonly body?: z.ZodType
-  run (node: Node, params: Record<string, string>, body: Record<string, unknown>): unknown
+  /** The query parameters it reads (described in openapi.ts); any other is ignored. */
+  readonly query?: readonly QueryParam[]
+  /** `query`: the URL's, parsed only when a call reads it (a live write's is not). */
+  run (node: Node, params: Record<string, string>, body: Record<string, unknown>, query: () => URLSearchParams): unknown
+}
+
+interface QueryParam {
+  readonly name: string
+  readonly type: 'string' | 'integer'
+  readonly description: string
 }
 
 type Params = Record<string, string>
-type Run<B> = (node: Node, params: Params, body: B) => unknown
+type ListPageOf = (node: Node, space: string, after: string | undefined, limit: number) =>
+  { rows: unknown[], next: string | null }
+type Run<B> = (node: Node, params: Params, body: B, query: () => URLSearchParams) => unknown
 
 /** A call without a body. */
 const route = (method: Route['method'], path: string, summary: string, run: Run<unknown>): Route =>
   ({ method, parts: path.split('/').filter(p => p !== ''), summary, run })
+
+/**
+ * A list (kv, ledger): without `after` or `limit`, the whole list as a JSON array, streamed a page at a time
+ * (json-list.ts); with either, one page as {rows, next}, `next` the `after` of the page that follows (null: the end).
+ */
+const list = (path: string, summary: string, page: ListPageOf): Route => ({
+  ...route('GET', path, summary, (node, p, _b, query) => {
+    const space = at(p, 'space')
+    const after = query().get('after') ?? undefined
+    const limit = query().get('limit') ?? undefined
+    if (after === undefined && limit === undefined) {
+      return new JsonList(page(node, space, undefined, STREAM_ROWS), next => page(node, space, next, STREAM_ROWS))
+    }
+    if (limit !== undefined && !/^[0-9]{1,7}$/.test(limit)) {
+      throw new NodeError('BAD_INPUT', `limit=${JSON.stringify(limit.slice(0, 40))} is not a whole number ` +
+        `from 1 to ${PAGE_ROWS_MAX}`)
+    }
+    return page(node, space, after, limit === undefined ? PAGE_ROWS_MAX : Number(limit))
+  }),
+  query: [
+    { name: 'limit', type: 'integer', description: `a page of at most this many rows (1 to ${PAGE_ROWS_MAX}; ` +
+      'fewer when the page reaches 1 MiB of stored rows): the answer is then {rows, next}' },
+    { name: 'after', type: 'string', description: 'the page after this cursor: the `next` of the page before ' +
+      '(the answer is then a page, of at most 1,000 rows without limit)' }
+  ]
+})
+/** Rows a page while a whole list is streamed. */
+const STREAM_ROWS = 100
 
 /**
  * A call whose body `schema` checks (BAD_INPUT naming the field when it does not fit). `fits`, where given,
@@ -42,9 +82,9 @@ function withBody<S extends z.ZodType> (
     parts: path.split('/').filter(p => p !== ''),
     summary,
     body: schema,
-    run: (node, params, body) => {
+    run: (node, params, body, query) => {
       const checked = fits?.(body) === true ? body as z.output<S> : parseBody(schema, body)
-      return run(node, params, checked)
+      return run(node, params, checked, query)
     }
   }
 }
@@ -132,7 +172,8 @@ export const routes: readonly Route[] = [
     node.revoke(at(p, 'space'), at(p, 'peer'))
     return OK
   }),
-  route('GET', '/v1/spaces/:space/kv', 'every key and value', (node, p) => node.kvList(at(p, 'space'))),
+  list('/v1/spaces/:space/kv', 'every key and value, or a page of them',
+    (node, space, after, limit) => node.kvPage(space, after, limit)),
   route('GET', '/v1/spaces/:space/kv/:key', 'one value', (node, p) => node.kvGet(at(p, 'space'), at(p, 'key'))),
   // Live data writes take the group commit: answered once committed and durable, with the others of their turn.
   withBody('PUT', '/v1/spaces/:space/kv/:key', 'put a value', bodies.kvPut, async (node, p, b) => {
@@ -149,7 +190,8 @@ export const routes: readonly Route[] = [
     await node.counterAddGrouped(at(p, 'space'), at(p, 'name'), b.delta)
     return OK
   }),
-  route('GET', '/v1/spaces/:space/ledger', 'the ledger\'s transactions', (node, p) => node.ledgerList(at(p, 'space'))),
+  list('/v1/spaces/:space/ledger', 'the ledger\'s transactions, or a page of them',
+    (node, space, after, limit) => node.ledgerPage(space, after, limit)),
   withBody('POST', '/v1/spaces/:space/ledger', 'append a transaction', bodies.ledgerAppend, async (node, p, b) => {
     await node.ledgerAppendGrouped(at(p, 'space'), b.tx)
     return OK

@@ -11,6 +11,7 @@ import type { NodeErrorCode } from '../node/index.ts'
 import { API_FILE, RUN_HEADER } from './address.ts'
 import type { ApiAddress } from './address.ts'
 import { OK_ANSWER, toJson } from './json.ts'
+import { JsonList, writeJsonList } from './json-list.ts'
 import { ApiError, parseUrl, plainPath, readJson, targetPath } from './request.ts'
 import type { ApiOwnCode } from './request.ts'
 import { VERSION } from './version.ts'
@@ -245,7 +246,12 @@ export class ApiServer {
         throw new ApiError('METHOD_NOT_ALLOWED', `${pathname} takes ${allow.join(', ')}, not ${method}`)
       }
       const body = match.route.body === undefined ? {} : await readJson(req)
-      const result = await match.route.run(this.#node, match.params, body)
+      const result = await match.route.run(this.#node, match.params, body, () => url().searchParams)
+      if (result instanceof JsonList) {
+        res.writeHead(200, { 'content-type': JSON_TYPE })
+        await writeJsonList(res, result)
+        return
+      }
       send(res, 200, result ?? OK_ANSWER)
     } catch (err) {
       const { code, message } = describe(err)
@@ -389,8 +395,9 @@ function loadOrCreateToken (file: string): string {
 
 function send (res: http.ServerResponse, status: number, body: unknown): void {
   const text = body === OK_ANSWER ? OK_JSON : toJson(body)
-  sendText(res, status, 'application/json; charset=utf-8', text)
+  sendText(res, status, JSON_TYPE, text)
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8'
 /** The answer of most writes, as JSON once. */
 const OK_JSON = toJson(OK_ANSWER)

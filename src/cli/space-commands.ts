@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { quotedIfUnsafe } from '../ids/index.ts'
 import { CliError } from './client.ts'
 import { parseDuration } from './duration.ts'
-import { about, api, enc, out, shown } from './program.ts'
+import { about, api, enc, globals, out, shown } from './program.ts'
 import { readValueFile } from './value-file.ts'
 
 /**
@@ -123,11 +123,10 @@ function addData (program: Command): void {
     })
   about(kv.command('list <space>'), 'every key and its value, one per line (tab between)', 'kv list team')
     .action(async (ref: string) => {
-      const r = await api().call('GET', `/v1/spaces/${enc(ref)}/kv`) as { key: string, value: unknown }[]
       // Other members' keys and values: a newline or a terminal escape in one is shown escaped, never run.
-      const line = (e: typeof r[number]): string =>
+      const line = (e: { key: string, value: unknown }): string =>
         `${quotedIfUnsafe(e.key)}\t${typeof e.value === 'string' ? quotedIfUnsafe(e.value) : JSON.stringify(e.value)}`
-      out(r, () => r.map(line).join('\n'))
+      await printPages(`/v1/spaces/${enc(ref)}/kv`, line)
     })
 
   const counter = about(program.command('counter'), 'counters that anyone may add to', 'counter add team visits 1')
@@ -179,9 +178,38 @@ function addData (program: Command): void {
   about(ledger.command('list <space>'), 'every transaction, in the order every node agrees on, one JSON per line',
     'ledger list team')
     .action(async (ref: string) => {
-      const r = await api().call('GET', `/v1/spaces/${enc(ref)}/ledger`) as unknown[]
-      out(r, () => r.map(t => JSON.stringify(t)).join('\n'))
+      await printPages(`/v1/spaces/${enc(ref)}/ledger`, (t: unknown) => JSON.stringify(t))
     })
+}
+
+/**
+ * Every row of a list call, fetched a page at a time (`?limit=`, then `&after=` the page's `next`) and printed as
+ * it comes: a list may be longer than one string holds (review A, defect 4). Text: one line a row (`line`);
+ * --json: one JSON array on one line, as the whole list's JSON.stringify would print it.
+ */
+async function printPages<T> (pathname: string, line: (row: T) => string): Promise<void> {
+  const json = globals().json
+  let after: string | null = null
+  let first = true
+  if (json) await printed('[')
+  do {
+    const query: string = `?limit=${PAGE_ROWS}${after === null ? '' : `&after=${after}`}`
+    const page = await api().call('GET', pathname + query) as { rows: T[], next: string | null }
+    const rows = json ? page.rows.map(r => JSON.stringify(r)) : page.rows.map(line)
+    if (rows.length > 0) await printed((first ? '' : json ? ',' : '\n') + rows.join(json ? ',' : '\n'))
+    first &&= rows.length === 0
+    after = page.next
+  } while (after !== null)
+  await printed(json ? ']\n' : first ? '' : '\n')
+}
+
+/** Rows the CLI asks a page: the most the API gives (it may send fewer, by their bytes). */
+const PAGE_ROWS = 1000
+
+/** Writes to stdout, waiting while it is full (a pipe to a slow reader). */
+async function printed (text: string): Promise<void> {
+  if (text === '' || process.stdout.write(text)) return
+  await new Promise(resolve => process.stdout.once('drain', resolve))
 }
 
 /** The value given as an argument or read from --file: exactly one of them. */

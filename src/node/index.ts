@@ -7,6 +7,7 @@
 export { Node } from './node.ts'
 export type { NodeOptions, NodeEvents, MisbehaviourRecord } from './node.ts'
 export { NodeError } from './errors.ts'
+export { PAGE_ROWS_MAX } from './list-pages.ts'
 export { createLogger } from '../log/index.ts'
 export type { Logger, LogLevel, LogFormat } from '../log/index.ts'
 export { readConfig, CONFIG_FILE, isMultiaddr } from './config.ts'

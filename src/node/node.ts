@@ -7,7 +7,7 @@ import { authorKeyOf } from '../ids/index.ts'
 import type { PeerIdString } from '../ids/index.ts'
 import { STOP_FLUSH_MS } from '../net/index.ts'
 import type { Libp2pMetrics, PeerInfo, Reachability } from '../net/index.ts'
-import type { SpaceReplica } from '../space/index.ts'
+import type { Page, SpaceReplica } from '../space/index.ts'
 import type { ConflictInfo, KeepOutcome } from '../files/index.ts'
 import type { AlertThresholds, NetworkMap } from '../telemetry/index.ts'
 import { backupStore } from './backup.ts'
@@ -179,6 +179,14 @@ export class Node extends EventEmitter<NodeEvents> {
 
   ledgerAppend (ref: string, tx: unknown): void { this.#parts.data.ledgerAppend(ref, tx) }
   ledgerList (ref: string): unknown[] { return this.#parts.data.ledgerList(ref) }
+  /** A page of kv rows: `after` is the `next` of the page before (absent: the first), `limit` 1..PAGE_ROWS_MAX. */
+  kvPage (ref: string, after: string | undefined, limit: number): Page<{ key: string, value: unknown }> {
+    return this.#parts.data.kvPage(ref, after, limit)
+  }
+
+  ledgerPage (ref: string, after: string | undefined, limit: number): Page<unknown> {
+    return this.#parts.data.ledgerPage(ref, after, limit)
+  }
 
   // The same writes through the group commit (writes.ts): resolved once committed with the others of their turn.
   async kvPutGrouped (ref: string, key: string, value: unknown): Promise<void> {

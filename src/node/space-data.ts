@@ -1,4 +1,6 @@
 import type { Body } from '../codec/index.ts'
+import type { Page } from '../space/index.ts'
+import { cursorKey, pageLimit } from './list-pages.ts'
 import type { LocalWrites } from './writes.ts'
 import type { SpaceSet } from './space-set.ts'
 import { NodeError } from './errors.ts'
@@ -69,6 +71,16 @@ export class SpaceData {
 
   ledgerList (ref: string): unknown[] {
     return this.#spaces.byRef(ref).ledgerList()
+  }
+
+  // The lists a page at a time (list-pages.ts): `after` is the `next` of the page before, absent for the first.
+
+  kvPage (ref: string, after: string | undefined, limit: number): Page<{ key: string, value: unknown }> {
+    return this.#spaces.byRef(ref).kvPage(cursorKey(after), pageLimit(limit))
+  }
+
+  ledgerPage (ref: string, after: string | undefined, limit: number): Page<unknown> {
+    return this.#spaces.byRef(ref).ledgerPage(cursorKey(after), pageLimit(limit))
   }
 }
 

@@ -20,6 +20,7 @@ export { redeemDecision, inviteRefusal, grantRefusal, revokeRefusal } from './me
 export type { Refusal } from './membership.ts'
 export { BACK_NOTICE, LEAVE_NOTICE, isLeaveNotice } from './leave-notice.ts'
 export type { FileState, FileVersion } from './views.ts'
+export type { Page } from './view-pages.ts'
 export { DecodedVersions } from './view-reads.ts'
 export type { RevocableInvite } from './acl.ts'
 export { signEntry, signJoinProof, signGenesis, signStatus, entrySignatureValid } from './signing.ts'

@@ -20,6 +20,8 @@ import type { FeedPosition, IngestResult, Reject, ReleasedByLocal } from './outc
 import { localRole, noteRevoke, revokeOf } from './revocation.ts'
 import * as serving from './serving.ts'
 import type { ReplicaState } from './state.ts'
+import * as pages from './view-pages.ts'
+import type { Page } from './view-pages.ts'
 import * as reads from './view-reads.ts'
 import type { FileState, FileVersion } from './views.ts'
 
@@ -42,6 +44,7 @@ export interface ReplicaOptions {
  *   revocation.ts     revokes of a local author shown by a peer before it is stored
  *   serving.ts        what a peer is sent: vector, runs, pull limits
  *   view-reads.ts     reads of the views, each row through its codec in views.ts
+ *   view-pages.ts     the kv and ledger lists a bounded page at a time
  * Pure over the store (layers.test.ts): the time comes in as `nowMs`; never
  * imports sync/, net/ or anything above.
  */
@@ -294,6 +297,13 @@ export class SpaceReplica {
   counterGet (name: string): number | bigint { return reads.counterGet(this.#s, name) }
 
   ledgerList (): unknown[] { return reads.ledgerList(this.#s) }
+
+  /** A page of kv rows after the view key `after` (empty: from the first): view-pages.ts. */
+  kvPage (after: Uint8Array, limit: number): Page<{ key: string, value: unknown }> {
+    return pages.kvPage(this.#s, after, limit)
+  }
+
+  ledgerPage (after: Uint8Array, limit: number): Page<unknown> { return pages.ledgerPage(this.#s, after, limit) }
 
   aclList (): { member: AuthorKey, role: Role | null }[] { return reads.aclList(this.#s) }
 

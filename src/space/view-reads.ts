@@ -7,10 +7,11 @@ import type { AuthorKey } from '../ids/index.ts'
 import type { ViewName } from '../store/index.ts'
 import { counterRowValue } from './counter-row.ts'
 import { readOrMark, readOrSkip } from './reads.ts'
+import { kvItem, ledgerItem } from './view-pages.ts'
 import { decodeStoredEntry } from './signing.ts'
 import type { ReplicaState } from './state.ts'
 import {
-  compareFileVersions, decodeAclRow, decodeFileRow, decodeKvRow, decodeLedgerRow, decodeStatusRow
+  compareFileVersions, decodeAclRow, decodeFileRow, decodeKvRow, decodeStatusRow
 } from './views.ts'
 import type { FileState, FileVersion } from './views.ts'
 
@@ -55,13 +56,7 @@ export function kvGet (s: ReplicaState, key: string): { value: unknown, author: 
 
 /** Every key with its value; a row that cannot be read has a marker for its value (reads.ts). */
 export function kvList (s: ReplicaState): { key: string, value: unknown }[] {
-  const out: { key: string, value: unknown }[] = []
-  for (const [key, row] of s.store.viewRows(s.key, 'kv')) {
-    const r = readOrMark(() => decodeKvRow(row))
-    if (!('deleted' in r)) out.push({ key: text(key), value: r })
-    else if (!r.deleted) out.push({ key: text(key), value: r.value })
-  }
-  return out
+  return [...s.store.viewRows(s.key, 'kv')].flatMap(([key, row]) => kvItem(key, row) ?? [])
 }
 
 /**
@@ -277,7 +272,7 @@ export function counterGet (s: ReplicaState, name: string): number | bigint {
 }
 
 export function ledgerList (s: ReplicaState): unknown[] {
-  return [...s.store.viewRows(s.key, 'ledger')].map(([, v]) => readOrMark(() => decodeLedgerRow(v)))
+  return [...s.store.viewRows(s.key, 'ledger')].map(([, v]) => ledgerItem(v))
 }
 
 export function aclList (s: ReplicaState): { member: AuthorKey, role: Role | null }[] {

@@ -142,6 +142,12 @@ export class MemoryStore implements Store {
     return rows.sort((a, b) => compareBytes(a[0], b[0]))
   }
 
+  viewRowsAfter (
+    space: SpaceKey, view: ViewName, after: Uint8Array, limit: number
+  ): Array<readonly [Uint8Array, Uint8Array]> {
+    return [...this.viewRows(space, view)].filter(([key]) => compareBytes(key, after) > 0).slice(0, limit)
+  }
+
   close (): void {}
 
   /** A copy that shares the immutable entries: many simulated nodes can start from one state. */

@@ -81,6 +81,7 @@ export interface Statements {
   viewGet: StatementSync
   viewGetMany: StatementSync
   viewRows: StatementSync
+  viewRowsAfter: StatementSync
 }
 
 export function prepare (db: DatabaseSync): Statements {
@@ -136,7 +137,9 @@ export function prepare (db: DatabaseSync): Statements {
     // The keys come as one JSON array of hex strings: one statement, one probe of the primary key per key.
     viewGetMany: p(`SELECT key, value FROM views
       WHERE sid = ? AND view = ? AND key IN (SELECT unhex(value) FROM json_each(?))`),
-    viewRows: p('SELECT key, value FROM views WHERE sid = ? AND view = ? ORDER BY key')
+    viewRows: p('SELECT key, value FROM views WHERE sid = ? AND view = ? ORDER BY key'),
+    // An empty blob sorts before every key: `after` empty reads from the first row.
+    viewRowsAfter: p('SELECT key, value FROM views WHERE sid = ? AND view = ? AND key > ? ORDER BY key LIMIT ?')
   }
 }
 

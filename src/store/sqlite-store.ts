@@ -311,6 +311,14 @@ export class SqliteStore implements Store {
     return this.#s.viewRows.all(sid, view).map(r => [bytes(r['key']), bytes(r['value'])] as const)
   }
 
+  viewRowsAfter (
+    space: SpaceKey, view: ViewName, after: Uint8Array, limit: number
+  ): Array<readonly [Uint8Array, Uint8Array]> {
+    const sid = this.#sidOf(space)
+    if (sid === undefined) return []
+    return this.#s.viewRowsAfter.all(sid, view, after, limit).map(r => [bytes(r['key']), bytes(r['value'])] as const)
+  }
+
   /** Syncs the commits still waiting for synced(), then closes the database. */
   close (): void {
     if (!this.#db.isOpen) return

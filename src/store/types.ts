@@ -141,6 +141,10 @@ export interface Store {
   viewGetMany? (space: SpaceKey, view: ViewName, hexKeys: readonly string[]): Map<string, Uint8Array>
   /** Rows of a view in key order. */
   viewRows (space: SpaceKey, view: ViewName): Iterable<readonly [Uint8Array, Uint8Array]>
+  /** At most `limit` rows of a view whose keys sort after `after` (empty: from the first), in key order. */
+  viewRowsAfter (
+    space: SpaceKey, view: ViewName, after: Uint8Array, limit: number
+  ): Array<readonly [Uint8Array, Uint8Array]>
   /**
    * Every row of the space (genesis, feeds, entries, fork proofs, views), in one durable commit: the node left it.
    * A later adopt of the same space starts from nothing.

@@ -126,6 +126,12 @@ test('every documented operation answers what its document says', async () => {
   assert.equal((await call('GET', '/v1/spaces/{space}/counters/{name}', { ...team, name: 'c' })).value, -3)
   await call('POST', '/v1/spaces/{space}/ledger', team, { tx: { from: 'a', to: 'b', amount: 5 } })
   assert.equal((await call('GET', '/v1/spaces/{space}/ledger', team)).length, 1)
+  // A page of a list (?limit=, ?after=) answers the other form the document gives: {rows, next}.
+  for (const [template, list] of [['/v1/spaces/{space}/ledger', 'ledger'], ['/v1/spaces/{space}/kv', 'kv']] as const) {
+    const page = await (await fetch(`${url}/v1/spaces/team/${list}?limit=1`, { headers: auth })).json() as { rows: unknown[] }
+    assert.ok(Array.isArray(page.rows), `${list}: a page`)
+    fits(documented(operation('GET', template), '200'), page, `GET ${template}?limit=1`)
+  }
 
   // A folder holding a file and a conflict copy of it: a conflict to list and to resolve, on this node alone.
   const dir = path.join(root, 'folder')
