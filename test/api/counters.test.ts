@@ -14,7 +14,8 @@ test('counter add 0 is refused by the API, and nothing is written', async (t) =>
   const { node, url, auth } = await apiNode(t)
   const { id } = node.createSpace('team')
   const heads = { ...auth, 'content-type': 'application/json' }
-  const res = await fetch(`${url}/v1/spaces/${id}/counters/visits`, { method: 'POST', headers: heads, body: '{"delta": 0}' })
+  const res = await fetch(`${url}/v1/spaces/${id}/counters/visits`,
+    { method: 'POST', headers: heads, body: '{"delta": 0}' })
   assert.equal(res.status, 400)
   const body = await res.json() as { error: { code: string, message: string } }
   assert.equal(body.error.code, 'BAD_INPUT')
@@ -26,8 +27,10 @@ test('counter add 0 is refused by the API, and nothing is written', async (t) =>
 test('adds past 2^53 are counted: the value is exact, shown as a string past 2^53', async (t) => {
   const { node, url, auth } = await apiNode(t)
   const { id } = node.createSpace('team')
-  const get = async (): Promise<unknown> =>
-    ((await (await fetch(`${url}/v1/spaces/${id}/counters/stock`, { headers: auth })).json()) as { value: unknown }).value
+  const get = async (): Promise<unknown> => {
+    const res = await fetch(`${url}/v1/spaces/${id}/counters/stock`, { headers: auth })
+    return ((await res.json()) as { value: unknown }).value
+  }
   const add = async (delta: number): Promise<void> => {
     const res = await fetch(`${url}/v1/spaces/${id}/counters/stock`,
       { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ delta }) })

@@ -33,7 +33,9 @@ class SlowSocket extends Writable {
   }
 }
 
-const expected = (rows: unknown[]): unknown => JSON.parse(JSON.stringify(rows, (_k, v: unknown) => typeof v === 'bigint' ? v.toString() : v))
+/** JSON as the API gives it: bigints as strings. */
+const json = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => typeof x === 'bigint' ? x.toString() : x)
+const expected = (rows: unknown[]): unknown => JSON.parse(json(rows))
 
 test('the array is written in bounded chunks, waiting for the socket, and reads back as the whole list', async () => {
   const { list, all, read } = pagedRows(5, 40)
@@ -42,7 +44,7 @@ test('the array is written in bounded chunks, waiting for the socket, and reads 
   assert.equal(await writeJsonList(socket, list, chunkChars), true)
   assert.equal(read(), 5, 'every page read')
   assert.deepEqual(JSON.parse(socket.chunks.join('')), expected(all), 'the chunks make the list, bigints as strings')
-  const longestRow = Math.max(...all.map(r => JSON.stringify(r, (_k, v: unknown) => typeof v === 'bigint' ? String(v) : v).length))
+  const longestRow = Math.max(...all.map(r => json(r).length))
   assert.ok(socket.chunks.length > 10, `many chunks, not one string (${socket.chunks.length})`)
   for (const c of socket.chunks) assert.ok(c.length <= chunkChars + longestRow + 1, `a chunk of ${c.length} characters`)
   assert.equal(socket.maxInFlight, 1, 'never more than the socket took: each write waited for the one before')

@@ -19,7 +19,9 @@ const bigTx = (i: number): { i: number, pad: string } => ({ i, pad: '\u0001'.rep
 
 type Page = { rows: unknown[], next: string | null }
 
-async function get (url: string, auth: Record<string, string>, p: string): Promise<{ status: number, headers: Headers, body: any }> {
+type Answer = { status: number, headers: Headers, body: any }
+
+async function get (url: string, auth: Record<string, string>, p: string): Promise<Answer> {
   const res = await fetch(`${url}${p}`, { headers: auth })
   return { status: res.status, headers: res.headers, body: await res.json() }
 }
@@ -31,6 +33,8 @@ async function allPages (url: string, auth: Record<string, string>, p: string, l
   do {
     const r = await get(url, auth, `${p}?limit=${limit}${after === null ? '' : `&after=${after}`}`)
     assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 300))
+    const isPage = r.body !== null && typeof r.body === 'object' && 'next' in r.body
+    assert.ok(isPage, `a page: {rows, next}, not ${JSON.stringify(r.body).slice(0, 100)}`)
     pages.push(r.body as Page)
     after = (r.body as Page).next
   } while (after !== null)
@@ -43,7 +47,7 @@ async function cli (dir: string, ...args: string[]): Promise<string> {
   return stdout
 }
 
-test('the ledger in pages cut by their bytes, the whole ledger streamed, and ledger list through the pages', async (t) => {
+test('the ledger in pages cut by their bytes, the whole ledger streamed, ledger list through pages', async (t) => {
   const { node, dir, url, auth } = await apiNode(t)
   const { id } = node.createSpace('team')
   for (let i = 0; i < BIG_TXS; i++) node.ledgerAppend(id, bigTx(i))
@@ -65,7 +69,7 @@ test('the ledger in pages cut by their bytes, the whole ledger streamed, and led
   assert.deepEqual(JSON.parse(await cli(dir, '--json', 'ledger', 'list', 'team')), want)
 })
 
-test('kv pages skip deleted keys and follow key order; bad cursors and limits are BAD_INPUT; an empty list', async (t) => {
+test('kv pages skip deleted keys, in key order; bad cursors and limits: BAD_INPUT; an empty list', async (t) => {
   const { node, dir, url, auth } = await apiNode(t)
   const { id } = node.createSpace('team')
   assert.deepEqual((await get(url, auth, `/v1/spaces/${id}/kv`)).body, [])
@@ -92,5 +96,6 @@ test('kv pages skip deleted keys and follow key order; bad cursors and limits ar
     assert.equal(r.body.error.code, 'BAD_INPUT', q)
     assert.match(r.body.error.message, /limit|cursor/, q)
   }
-  assert.equal((await get(url, auth, '/v1/spaces/nope/ledger')).status, 404, 'an unknown SPACE before anything is streamed')
+  const unknown = await get(url, auth, '/v1/spaces/nope/ledger')
+  assert.equal(unknown.status, 404, 'an unknown SPACE: answered before anything is streamed')
 })
