@@ -1,4 +1,5 @@
 import net from 'node:net'
+import { ApiError } from './request.ts'
 
 /**
  * The names this API answers to, against DNS rebinding: a web page of another site whose name its owner
@@ -44,9 +45,25 @@ export class OwnHost {
     return (url.protocol === 'http:' || url.protocol === 'https:') && this.hostOk(url.host)
   }
 
+  /**
+   * The refusal of a request naming a host that is not this API's, or undefined; a WebSocket's `Origin` too (a
+   * browser's cross-site request is refused by its own rules, a WebSocket is not).
+   */
+  refusalOf (headers: { host?: string | undefined, origin?: string | undefined }, upgrade: boolean):
+  ApiError | undefined {
+    if (!this.hostOk(headers.host)) return new ApiError('BAD_HOST', this.#refusal(`Host ${quoted(headers.host)}`))
+    if (upgrade && !this.originOk(headers.origin)) {
+      return new ApiError('BAD_HOST', this.#refusal(`Origin ${quoted(headers.origin)}`))
+    }
+    return undefined
+  }
+
   /** What a refused request is told. */
-  refusal (what: string): string {
+  #refusal (what: string): string {
     return `this API answers only to its own names (${this.#url}, localhost, or a name in config.json's ` +
       `"apiHosts"), not ${what}: a page of another site tried to reach it (DNS rebinding)`
   }
 }
+
+/** A header's value as a refusal quotes it: short, as JSON. */
+const quoted = (v: string | undefined): string => JSON.stringify((v ?? '').slice(0, 100))

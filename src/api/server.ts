@@ -127,7 +127,7 @@ export class ApiServer {
     this.#ownHost = new OwnHost(init.host, init.apiHosts)
     this.#server = nodeHttp.createServer((req, res) => { void this.#handle(req, res) })
     this.#server.on('upgrade', (req, socket, head) => {
-      const foreign = this.#foreign(req, true)
+      const foreign = this.#ownHost.refusalOf(req.headers, true)
       if (foreign !== undefined) { refuseUpgrade(socket, '421 Misdirected Request', foreign); return }
       let url: URL
       try { url = parseUrl(req.url) } catch { url = new URL('http://localhost/') }
@@ -218,7 +218,7 @@ export class ApiServer {
 
   async #handle (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
-      const foreign = this.#foreign(req, false)
+      const foreign = this.#ownHost.refusalOf(req.headers, false)
       if (foreign !== undefined) throw foreign
       const method = req.method ?? 'GET'
       // A plain path is its own pathname with no query: no URL is parsed for it unless something reads one.
@@ -279,19 +279,6 @@ export class ApiServer {
     return access === 'metrics' ? tokenFits(given, this.#metricsTokenBytes) || fits : fits
   }
 
-  /**
-   * The refusal of a request naming a host that is not this API's, or undefined; a WebSocket's `Origin` too (a
-   * browser's cross-site request is refused by its own rules, a WebSocket is not).
-   */
-  #foreign (req: http.IncomingMessage, upgrade: boolean): ApiError | undefined {
-    const { host, origin } = req.headers
-    if (!this.#ownHost.hostOk(host)) return new ApiError('BAD_HOST', this.#ownHost.refusal(`Host ${quoted(host)}`))
-    if (upgrade && !this.#ownHost.originOk(origin)) {
-      return new ApiError('BAD_HOST', this.#ownHost.refusal(`Origin ${quoted(origin)}`))
-    }
-    return undefined
-  }
-
   /** Refuses a request whose client read an api.json of another run (address.ts): it means another directory. */
   #sameRun (req: http.IncomingMessage): void {
     const run = req.headers[RUN_HEADER]
@@ -341,9 +328,6 @@ function refuseUpgrade (socket: Duplex, status: string, err: NodeError | ApiErro
   socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
 }
-
-/** A header's value as a refusal quotes it: short, as JSON. */
-const quoted = (v: string | undefined): string => JSON.stringify((v ?? '').slice(0, 100))
 
 /** The challenge a 401 carries (RFC 6750): the token goes in `Authorization: Bearer`. */
 const BEARER_CHALLENGE = 'Bearer realm="samepage"'
