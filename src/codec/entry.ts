@@ -7,7 +7,7 @@ import * as f from './fields.ts'
 import { CodecError } from './errors.ts'
 import {
   AUTHOR_SIZE, CLOCK_COUNTER_MAX, ENTRY_BYTES_MAX, ENTRY_DEPTH_MAX, FILE_CHUNKS_MAX,
-  FILE_MODE_BITS, FILE_PARTS_MAX, HASH_SIZE, INVITE_USES_MAX, KEY_BYTES_MAX, NAME_BYTES_MAX, PATH_BYTES_MAX,
+  FILE_MODE_BITS, FILE_PARTS_MAX, HASH_SIZE, INVITE_USES_MAX, KEEP_MAX, KEY_BYTES_MAX, NAME_BYTES_MAX, PATH_BYTES_MAX,
   SIGNATURE_SIZE, SPACE_ID_SIZE, SUPERSEDES_MAX
 } from './limits.ts'
 
@@ -107,27 +107,29 @@ export interface Entry extends UnsignedEntry {
 
 export const ENTRY_SIGNATURE_DOMAIN = 'samepage/entry/v1'
 export const JOIN_PROOF_DOMAIN = 'samepage/join/v1'
-const KEEP_MAX = 4096
 /** Epochs, seqs and clock milliseconds fit in 6 bytes (ledger keys pack them; year 10889 is far enough). */
 export const POSITION_MAX = 2 ** 48 - 1
 const EPOCH_MAX = POSITION_MAX
 
-/** An entry's canonical bytes: kv entries and file records written directly (entry-fast-write.ts), others by cborg. */
+/**
+ * An entry's canonical bytes: kv entries and file records written directly (entry-fast-write.ts), others by cborg.
+ * Every body first passes the checks every receiver applies (bodyToCbor): an entry a peer would refuse is never
+ * signed, so no local command can get this node blamed by its peers or break its own feed for them.
+ */
 export function encodeUnsignedEntry (entry: UnsignedEntry): Uint8Array {
-  // A file record is written directly once it passed the checks the general path makes (bodyToCbor: a receiver's).
-  const file = entry.body.t === 'file' && entry.body.parts === undefined && bodyToCbor(entry.body) !== undefined
-  const bytes = writeKvEntry(entry) ?? (file ? writeFileEntry(entry) : undefined) ?? encodeGeneral(entry)
+  const body = bodyToCbor(entry.body)
+  const file = entry.body.t === 'file' && entry.body.parts === undefined
+  const bytes = writeKvEntry(entry) ?? (file ? writeFileEntry(entry) : undefined) ?? encodeGeneral(entry, body)
   if (bytes.length > ENTRY_BYTES_MAX) {
     throw new CodecError('OVERSIZED', `entry: ${bytes.length} bytes, limit ${ENTRY_BYTES_MAX}`)
   }
   return bytes
 }
 
-function encodeGeneral (entry: UnsignedEntry): Uint8Array {
+function encodeGeneral (entry: UnsignedEntry, body: Record<string, unknown>): Uint8Array {
   if (entry.body.t === 'kv.put') assertValueDepth(entry.body.value, 'the kv value')
   if (entry.body.t === 'ledger.append') assertValueDepth(entry.body.tx, 'the ledger tx')
   assertEncodable(entry.body, 'entry.b', ENTRY_DEPTH_MAX - 1)
-  const body = bodyToCbor(entry.body)
   try {
     return encodeCbor({
       s: entry.space,
@@ -196,27 +198,27 @@ export function decodeEntryByCbor (bytes: Uint8Array, sig: Uint8Array, checkCano
   }
 }
 
+/** A body as it is encoded, checked as every receiver checks it (bodyFromCbor): a refusal names the field and limit. */
 function bodyToCbor (body: Body): Record<string, unknown> {
+  const cbor = cborForm(body)
+  bodyFromCbor(cbor)
+  return cbor
+}
+
+function cborForm (body: Body): Record<string, unknown> {
   switch (body.t) {
     case 'acl.grant': return { ...body, from: positionToCbor(body.from) }
     case 'acl.revoke': return { ...body, at: positionToCbor(body.at) }
     case 'file': {
-      // Our own writes get the checks a receiver applies: a path it would refuse is refused here, with its reason.
       const { parts, ...rest } = body
-      const cbor = {
+      return {
         ...rest,
         chunks: body.chunks.map(c => [c[0], c[1]]),
         supersedes: [...body.supersedes],
         ...(parts === undefined ? {} : { parts: parts.map(positionToCbor) })
       }
-      fileBody(cbor)
-      return cbor
     }
-    case 'file.part': {
-      const cbor = { t: body.t, chunks: body.chunks.map(c => [c[0], c[1]]) }
-      filePartBody(cbor)
-      return cbor
-    }
+    case 'file.part': return { t: body.t, chunks: body.chunks.map(c => [c[0], c[1]]) }
     default: return { ...body }
   }
 }

@@ -24,6 +24,13 @@ export const HELLO_SPACES_MAX = 1024
 export const FEEDS_PER_MESSAGE_MAX = 40_000 // rows of a version vector, heads in a `have`, ranges in a `want`
 export const REASON_BYTES_MAX = 256
 export const INVITE_USES_MAX = 1_000_000
+/** Items of a revoke's `keep`: the member's epochs (acl.revoke) or the invite's joins (invite.revoke) it spares. */
+export const KEEP_MAX = 4096
+/**
+ * The joins an invite.revoke this node writes keeps, at most: 34 bytes each, so more than this do not fit in one entry
+ * (ENTRY_BYTES_MAX) beside its other fields at their largest, well before KEEP_MAX (a test checks it fits).
+ */
+export const INVITE_KEEP_MAX = 1920
 export const CLOCK_COUNTER_MAX = 0x7fffffff
 /**
  * Nesting (decision 14), checked on the bytes by an iterative scan before
