@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { INVITE_USES_MAX, NAME_BYTES_MAX } from '../codec/index.ts'
 import type { Node } from '../node/index.ts'
 import { NodeError, PAGE_ROWS_MAX } from '../node/index.ts'
 import { OK_ANSWER } from './json.ts'
@@ -103,6 +104,7 @@ const OK = OK_ANSWER
 /** A path parameter the route's path names (findRoute fills every one). */
 const at = (p: Params, name: string): string => p[name] as string
 const WEEK_MS = 7 * 24 * 3600_000
+const COUNTER_ADD = `add to a counter (its name: 1 to ${NAME_BYTES_MAX} bytes of UTF-8, as every node allows)`
 
 // ---------------------------------------------------------------- the bodies' fields
 
@@ -118,7 +120,7 @@ const bodies = {
   createSpace: z.strictObject({ name: text('name') }),
   invite: z.strictObject({
     role,
-    uses: whole('uses').optional().describe('how many nodes may join with it (default 1)'),
+    uses: whole('uses').optional().describe(`how many nodes may join with it, 1 to ${INVITE_USES_MAX} (default 1)`),
     expiresInMs: whole('expiresInMs').optional().describe('how long it is valid (default 7 days)')
   }),
   join: z.strictObject({
@@ -186,7 +188,7 @@ export const routes: readonly Route[] = [
   }),
   route('GET', '/v1/spaces/:space/counters/:name', 'a counter\'s value',
     (node, p) => node.counterGet(at(p, 'space'), at(p, 'name'))),
-  withBody('POST', '/v1/spaces/:space/counters/:name', 'add to a counter', bodies.counterAdd, async (node, p, b) => {
+  withBody('POST', '/v1/spaces/:space/counters/:name', COUNTER_ADD, bodies.counterAdd, async (node, p, b) => {
     await node.counterAddGrouped(at(p, 'space'), at(p, 'name'), b.delta)
     return OK
   }),

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { INVITE_USES_MAX } from '../codec/index.ts'
 import { quotedIfUnsafe } from '../ids/index.ts'
 import { CliError } from './client.ts'
 import { parseDuration } from './duration.ts'
@@ -35,12 +36,13 @@ function addSpaces (program: Command): void {
   about(space.command('invite <space>'), 'a token that lets another node join the space (give it privately)',
     'space invite team --role writer', 'space invite team --role reader --uses 5 --expires 24h')
     .requiredOption('--role <role>', 'admin, writer or reader')
-    .option('--uses <n>', 'how many nodes may join with it', '1')
+    .option('--uses <n>', `how many nodes may join with it (1 to ${INVITE_USES_MAX})`, '1')
     .option('--expires <duration>', 'like 30m, 24h, 7d', '7d')
     .action(async (ref: string, o: { role: string, uses: string, expires: string }) => {
       const uses = Number(o.uses)
-      if (!Number.isSafeInteger(uses) || uses < 1) {
-        throw new CliError(`--uses ${JSON.stringify(o.uses)} is not a whole number of at least 1`, 2)
+      if (!Number.isSafeInteger(uses) || uses < 1 || uses > INVITE_USES_MAX) {
+        throw new CliError(`--uses ${JSON.stringify(o.uses)}: give a whole number from 1 to ${INVITE_USES_MAX}`, 2,
+          'BAD_INPUT')
       }
       const invite = { role: o.role, uses, expiresInMs: parseDuration(o.expires) }
       const r = await api().call('POST', `/v1/spaces/${enc(ref)}/invites`, invite) as { token: string }

@@ -1,4 +1,4 @@
-import { decodeGenesis, fromHex, isCodecError, TIME_MS_MAX } from '../codec/index.ts'
+import { decodeGenesis, fromHex, INVITE_USES_MAX, isCodecError, TIME_MS_MAX } from '../codec/index.ts'
 import type { GrantableRole, Role } from '../codec/index.ts'
 import { generateKeyPair, keyPairFromSeed, peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
@@ -84,8 +84,9 @@ export class MemberCommands {
 
   invite (ref: string, role: GrantableRole, uses: number, expiresInMs: number): { token: string } {
     const replica = this.#init.spaces.byRef(ref)
-    if (!Number.isSafeInteger(uses) || uses < 1) {
-      throw new NodeError('BAD_INPUT', 'the uses of an invite must be a whole number of at least 1')
+    // Every node refuses an invite past INVITE_USES_MAX: refused here, before it or its deployment invite is signed.
+    if (!Number.isSafeInteger(uses) || uses < 1 || uses > INVITE_USES_MAX) {
+      throw new NodeError('BAD_INPUT', `the uses of an invite are a whole number from 1 to ${INVITE_USES_MAX}`)
     }
     const expiresMs = Date.now() + expiresInMs
     // An invite that has expired when it is made is a token no one can use: refused, as a wrong number of uses is.

@@ -1,3 +1,4 @@
+import { NAME_BYTES_MAX } from '../codec/index.ts'
 import type { Body } from '../codec/index.ts'
 import type { Page } from '../space/index.ts'
 import { cursorKey, pageLimit } from './list-pages.ts'
@@ -5,7 +6,7 @@ import type { LocalWrites } from './writes.ts'
 import type { SpaceSet } from './space-set.ts'
 import { NodeError } from './errors.ts'
 
-/** Keys and names of kv rows and counters: bytes of UTF-8, at most. */
+/** Keys of kv rows: bytes of UTF-8, at most. */
 const KEY_BYTES_MAX = 1024
 
 /**
@@ -100,12 +101,22 @@ function counterAddBody (name: string, delta: number): Body {
   if (delta === 0) {
     throw new NodeError('BAD_INPUT', 'counter add 0 changes nothing; add a non-zero integer like 5 or -3')
   }
-  return { t: 'counter.add', name: checkedKey(name), delta }
+  return { t: 'counter.add', name: checkedName(name), delta }
 }
 
 function checkedKey (key: string): string {
   if (key === '' || Buffer.byteLength(key) > KEY_BYTES_MAX) {
-    throw new NodeError('BAD_INPUT', 'a key or name is 1 to 1024 bytes')
+    throw new NodeError('BAD_INPUT', 'a kv key is 1 to 1024 bytes')
   }
   return key
+}
+
+/** A counter's name: every node refuses one longer than NAME_BYTES_MAX, so it is refused here before it is signed. */
+function checkedName (name: string): string {
+  const size = Buffer.byteLength(name)
+  if (name === '' || size > NAME_BYTES_MAX) {
+    throw new NodeError('BAD_INPUT', `a counter name is 1 to ${NAME_BYTES_MAX} bytes of UTF-8 (this one is ${size}); ` +
+      'choose a shorter name')
+  }
+  return name
 }

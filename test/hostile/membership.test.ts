@@ -14,11 +14,9 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { DatabaseSync } from 'node:sqlite'
-import { toHex } from '../../src/codec/index.ts'
-import { publicKeyFromPeerId } from '../../src/identity/index.ts'
 import { BIN, cli, eventually, ok, startDaemon, stop, tempRoot } from '../e2e/harness.ts'
 import type { CliResult, Daemon } from '../e2e/harness.ts'
+import { ownEntries } from '../helpers/own-entries.ts'
 
 interface AclRow { peerId: string, role: string | null }
 interface MapNode { peerId: string, health: string }
@@ -37,17 +35,6 @@ async function cliAsync (dir: string, ...args: string[]): Promise<CliResult> {
       resolve({ code: code ?? -1, json, stdout, stderr })
     })
   })
-}
-
-/** Entries a node wrote itself, all spaces together (read-only, beside the running daemon: SQLite WAL allows it). */
-function ownEntries (dir: string, peerId: string): number {
-  const db = new DatabaseSync(path.join(dir, 'store.db'), { readOnly: true })
-  try {
-    const author = toHex(publicKeyFromPeerId(peerId) as Uint8Array)
-    return Number((db.prepare('SELECT count(*) AS n FROM entries e JOIN feeds f ON e.fid = f.fid WHERE f.author = ?').get(author) as { n: number }).n)
-  } finally {
-    db.close()
-  }
 }
 
 describe('hostile: membership (decision 18)', { timeout: 900_000 }, () => {

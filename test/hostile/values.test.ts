@@ -23,6 +23,7 @@ import { toJson } from '../../src/api/json.ts'
 import { BIN, cli, eventually, ok, startDaemon, stop, tempRoot } from '../e2e/harness.ts'
 import type { Daemon } from '../e2e/harness.ts'
 import { createHostilePeer } from '../helpers/hostile-peer.ts'
+import { ownEntries } from '../helpers/own-entries.ts'
 import { nestedArrays, PLACEHOLDER, withRaw } from '../helpers/raw-cbor.ts'
 import { authorKeyOf, entryIdOf, parseSpaceKey, printable } from '../../src/ids/index.ts'
 
@@ -131,6 +132,23 @@ describe('hostile values from a member and from a user', { timeout: TIMEOUT_MS }
     ok(dir, 'ledger', 'append', 'team', JSON.stringify(nest(VALUE_DEPTH_MAX)))
     assert.deepEqual((ok(dir, 'ledger', 'list', 'team') as unknown[]).at(-1), nest(VALUE_DEPTH_MAX))
     assert.ok(alive(daemon))
+  })
+
+  test('a counter name or an invite every peer would refuse: BAD_INPUT (exit 2) naming the limit, nothing signed', () => {
+    // Review A: both were signed here and refused by every peer, which blamed this honest node and took nothing more
+    // of its feed. At the limit each is taken.
+    const signedHere = (): number => ownEntries(dir, daemon.peerId)
+    const before = signedHere()
+    const name = cli(dir, 'counter', 'add', 'team', 'n'.repeat(257), '1')
+    assert.equal(name.code, 2, name.stdout + name.stderr)
+    assert.match(name.stdout, /BAD_INPUT.*a counter name is 1 to 256 bytes/s)
+    const uses = cli(dir, 'space', 'invite', 'team', '--role', 'reader', '--uses', '1000001')
+    assert.equal(uses.code, 2, uses.stdout + uses.stderr)
+    assert.match(uses.stdout, /BAD_INPUT.*from 1 to 1000000/s)
+    assert.equal(signedHere(), before, 'nothing was signed')
+    ok(dir, 'counter', 'add', 'team', 'n'.repeat(256), '1')
+    assert.equal(ok(dir, 'counter', 'get', 'team', 'n'.repeat(256)).value, 1)
+    assert.match(ok(dir, 'space', 'invite', 'team', '--role', 'reader', '--uses', '1000000').token, /^sp1/)
   })
 
   test('a member\'s crafted entries nested past the limit are refused by ingest, nothing is stored, the sender is scored, the daemon lives', async () => {
