@@ -1,4 +1,4 @@
-import { fromHex } from '../codec/index.ts'
+import { fromHex, KEEP_MAX } from '../codec/index.ts'
 import type { Body, GrantableRole } from '../codec/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
 import { grantRefusal, inviteRefusal, revokeRefusal } from '../space/index.ts'
@@ -22,14 +22,19 @@ export function grantBody (replica: SpaceReplica, me: AuthorKey, member: Uint8Ar
   return { t: 'acl.grant', member, role, from: { epoch: 0, seq: 0 } }
 }
 
-/** Closes the member's windows after everything of it we hold (its cut is a position in its own feed). */
+/**
+ * Closes the member's windows after everything of it we hold (its cut is a position in its own feed, its newest
+ * epoch), keeping its KEEP_MAX newest earlier epochs and cutting older ones: every node refuses a longer `keep`, and
+ * a member may open any number of epochs (a hostile one thousands), so an unbounded list made it unrevocable
+ * everywhere but here. Decided from the held feeds alone: the same held data gives the same revoke.
+ */
 export function revokeBody (replica: SpaceReplica, me: AuthorKey, member: Uint8Array, nowMs: number): Body {
   refuse(revokeRefusal(replica.acl, replica.localRole(me), authorKeyOf(member), replica.genesis.name))
   const key = authorKeyOf(member)
   const feeds = replica.vector().filter(r => authorKeyOf(r.author) === key).sort((a, b) => b.epoch - a.epoch)
   const latest = feeds[0]
   const at = latest === undefined ? { epoch: nowMs, seq: 0 } : { epoch: latest.epoch, seq: latest.count }
-  return { t: 'acl.revoke', member, at, keep: feeds.slice(1).map(f => f.epoch) }
+  return { t: 'acl.revoke', member, at, keep: feeds.slice(1, 1 + KEEP_MAX).map(f => f.epoch) }
 }
 
 /** `space join` did not take effect: why, as the user's error. */

@@ -1,4 +1,4 @@
-import { comparePositions } from '../codec/index.ts'
+import { comparePositions, INVITE_KEEP_MAX } from '../codec/index.ts'
 import type { GrantableRole, Position, Role } from '../codec/index.ts'
 import type { AuthorKey, EntryId } from '../ids/index.ts'
 import { entryIdOf } from '../ids/index.ts'
@@ -87,13 +87,14 @@ export class Acl {
    * Invites not revoked yet that `member` has authority to revoke, the same
    * rule computeAcl applies to invite.revoke: the owner revokes any invite;
    * an admin (while it is one) those issued by admins, never the owner's.
-   * Each comes with the joins to keep: every join at seq 0 held for it, and
-   * every join its issuer redeemed (named in the issuer's own feed, held here
-   * or not: an issuer catching up after a rejoin or a restore did not hold the
-   * join it redeemed, and its sweep's revoke evicted that member everywhere; a
-   * review's probe), so that two revokes made from the same entries keep the
-   * same joins (the ACL counts only the joins all revokes keep) and none held
-   * or redeemed is dropped; the use limit still applies to them.
+   * Each comes with the joins to keep: every join its issuer redeemed (named
+   * in the issuer's own feed, held here or not: an issuer catching up after a
+   * rejoin or a restore did not hold the join it redeemed, and its sweep's
+   * revoke evicted that member everywhere; a review's probe), and every join
+   * at seq 0 held for it, so that two revokes made from the same entries keep
+   * the same joins (the ACL counts only the joins all revokes keep) and none
+   * held or redeemed is dropped; the use limit still applies to them. Past
+   * INVITE_KEEP_MAX joins, the first INVITE_KEEP_MAX of that order (keptJoins).
    */
   openInvites (member: AuthorKey): RevocableInvite[] {
     const isOwner = member === this.owner
@@ -223,10 +224,15 @@ export class Acl {
   }
 }
 
-/** The joins a revoke of `i` keeps: those held, then those its issuer redeemed that are not held, each once. */
+/**
+ * The joins a revoke of `i` keeps: those its issuer redeemed (the ones that count, in its feed order, as uses are
+ * taken), then the others held, each once, at most INVITE_KEEP_MAX: a longer list does not fit in an entry (and past
+ * KEEP_MAX every node refuses it), so an invite of many uses was made unrevocable, its issuer blamed everywhere, by
+ * redeeming (or merely presenting) more joins than that.
+ */
 function keptJoins (i: InviteState): Uint8Array[] {
-  const held = new Set(i.joins.map(entryIdOf))
-  return [...i.joins, ...i.redeemed.filter(r => !held.has(entryIdOf(r)))]
+  const redeemed = new Set(i.redeemed.map(entryIdOf))
+  return [...i.redeemed, ...i.joins.filter(j => !redeemed.has(entryIdOf(j)))].slice(0, INVITE_KEEP_MAX)
 }
 
 export function cutApplies (c: Cut, w: Window): boolean {

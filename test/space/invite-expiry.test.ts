@@ -6,10 +6,11 @@
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { compareBytes, toHex } from '../../src/codec/index.ts'
+import { compareBytes, decodeEntry, INVITE_KEEP_MAX, toHex } from '../../src/codec/index.ts'
 import type { Body, Entry, GrantableRole, Role } from '../../src/codec/index.ts'
 import type { KeyPair } from '../../src/identity/index.ts'
-import { signJoinProof } from '../../src/space/index.ts'
+import { signEntry, signJoinProof } from '../../src/space/index.ts'
+import { Acl } from '../../src/space/acl.ts'
 import type { RevocableInvite, SpaceReplica } from '../../src/space/index.ts'
 import { seededKey, T0 } from '../helpers/fixtures.ts'
 import { Forger, Origin, fresh, hex, wire } from './scenario.ts'
@@ -82,6 +83,30 @@ describe('decision 9: the expired invites a member may revoke', () => {
     o.append(J3, { t: 'join', invite: invA.id, proof: signedProof(o, INV_A, J3) })
     assert.equal(roleOf(o.replica, J3) ?? null, null)
     assert.equal(roleOf(o.replica, J1), 'writer')
+  })
+
+  test('an invite redeemed more times than a revoke may keep: its revoke keeps the first it can, and decodes', () => {
+    // Review A: the sweep's revoke kept every join, receivers refuse a keep past KEEP_MAX, and the honest issuer was
+    // blamed everywhere while the invite stayed open; and 4,096 joins do not fit in an entry. The joins that count
+    // come first (its redemptions, in feed order).
+    const id = (n: number): Uint8Array => new Uint8Array(32).fill(0).map((_, i) => i < 4 ? (n >>> (24 - 8 * i)) & 0xff : 1)
+    const redeemed = Array.from({ length: INVITE_KEEP_MAX + 10 }, (_, i) => id(i + 2))
+    const notRedeemed = id(1) // held, sorts first by id, never redeemed: kept only if room is left
+    const acl = new Acl(hex(O), new Map(), new Map(), [], [{
+      id: id(0), issuer: hex(O), expiresMs: T0, revoked: false, joins: [notRedeemed, ...redeemed], role: 'writer',
+      uses: 5000, redeemed
+    }])
+    const [due] = acl.expiredInvites(hex(O), T0 + 1) as [RevocableInvite]
+    assert.deepEqual(due.keep, redeemed.slice(0, INVITE_KEEP_MAX))
+    const e = signEntry(O, { space: new Uint8Array(36), author: O.publicKey, epoch: 1, seq: 0, prev: null,
+      clock: { wallMs: T0, counter: 0 }, body: revokeBody(due) })
+    assert.deepEqual(decodeEntry(e.bytes, e.sig).body, revokeBody(due), 'every receiver decodes it')
+    // Below the bound nothing is dropped: the redeemed, then the others held.
+    const few = new Acl(hex(O), new Map(), new Map(), [], [{
+      id: id(0), issuer: hex(O), expiresMs: T0, revoked: false, joins: [notRedeemed, id(2)], role: 'writer', uses: 5,
+      redeemed: [id(3), id(2)]
+    }])
+    assert.deepEqual(few.expiredInvites(hex(O), T0 + 1)[0]?.keep, [id(3), id(2), notRedeemed])
   })
 
   test('a late join with a lower id than a kept one does not take its use', () => {
