@@ -56,7 +56,8 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   readonly #opts: FolderOptions
   readonly #known: KnownStore
   readonly #state: PassState
-  readonly #superseded: FolderView['superseded']
+  /** Only while a folder added over files it knows nothing of has its first pass (heldVersion: its older copies). */
+  #superseded: FolderView['superseded']
   #skipped: ScanProblem[] = []
   #phase: FolderStatus['state'] = 'starting'
   #need = { files: 0, bytes: 0 }
@@ -106,6 +107,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   /** Checks the folder can be used (throws FolderProblem naming what is wrong), then watches it and runs a pass. */
   async start (): Promise<void> {
     const known = knownHeld(this.#known.load(), this.#opts.host.holds)
+    if (known.size > 0) this.#superseded = undefined // a running folder's unknown file is new (a user's restore, too)
     await checkFolder(this.root, this.#state.fs, known.size > 0)
     for (const [p, k] of known) this.#state.known.set(p, k)
     // What the last run knew stands in for a previous scan: unchanged files are not read again.
@@ -178,9 +180,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     return conflictList(this.#views(), this.#state.scanned.keys())
   }
 
-  /**
-   * Ends the conflict at `p` keeping the version `keep` names (keep-version.ts), between passes; a pass follows.
-   */
+  /** Ends the conflict at `p` keeping the version `keep` names (keep-version.ts), between passes; a pass follows. */
   async keep (p: string, keep: string): Promise<KeepOutcome> {
     if (!this.#rules.recordsLocalChanges) {
       throw new KeepRefused('RECEIVE_ONLY', 'this folder is receive-only: it records nothing, so it cannot choose ' +
@@ -207,10 +207,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     return await run
   }
 
-  /**
-   * A chunk's bytes from this folder's files (for a peer), hashed and found right; "changed" if the file moved on since
-   * its scan; or null.
-   */
+  /** A chunk's bytes from this folder's files (for a peer), hashed and found right; "changed" if moved on; or null. */
   async readChunk (hashHex: string): Promise<Uint8Array | 'changed' | null> {
     const bytes = await this.#state.index.serve(hashHex)
     if (bytes instanceof Uint8Array) this.#tally({ bytesOut: bytes.length })
@@ -262,6 +259,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     let changed = recording !== null && await recording.finish(this.#skipped.map(s => s.path))
     if (this.#rules.appliesRecords) changed = await this.#applyRounds() || changed
     if (changed) this.#known.save(state.known)
+    this.#superseded = undefined
     this.#conflictCount = conflictList(this.#passViews.get(), state.scanned.keys()).length
     this.#phase = 'idle'
     const synced = this.#need.files === 0 && state.errors.size === 0 && this.#localChanges.length === 0

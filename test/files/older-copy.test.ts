@@ -100,3 +100,30 @@ test('receive-only over an older copy: old versions are replaced with no copy; b
     assert.match(copies[0] as string, /^mine\.sync-conflict-\d{8}-\d{6}-CCCCCCC\.txt$/)
     assert.equal(read(copies[0] as string), 'changed on this copy\n')
   })
+
+test('a running folder: a file restored after its deletion (out of the trash, its time kept) is kept and recorded',
+  async t => {
+    // Review E: the older-copy rule ran on every pass, so the restored file was taken for the version its deletion
+    // superseded, and that deletion deleted it again, with no copy anywhere. The rule is for a folder's first pass
+    // over files it knows nothing of (added, or added again), not for a running folder's new files.
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-restore-'))
+    t.after(() => { fs.rmSync(base, { recursive: true, force: true }) })
+    const root = path.join(base, 'folder')
+    fs.mkdirSync(root)
+    const space = new MemorySpace()
+    const sync = memoryFolderSync(root, 'send-receive', space, new MemoryNetwork())
+    t.after(async () => { await sync.stop() })
+    await sync.start()
+    const file = path.join(root, 'thesis.txt')
+    fs.writeFileSync(file, 'chapter one, only copy\n')
+    await sync.sync()
+    const trash = path.join(base, 'trash.txt')
+    fs.renameSync(file, trash)
+    await sync.sync()
+    assert.equal(space.file('thesis.txt')?.current.deleted, true, 'the deletion is recorded')
+    fs.renameSync(trash, file)
+    await sync.sync()
+    await sync.sync()
+    assert.equal(fs.readFileSync(file, 'utf8'), 'chapter one, only copy\n', 'the restored file stays')
+    assert.equal(space.file('thesis.txt')?.current.deleted, false, 'and is recorded, as any new file')
+  })
