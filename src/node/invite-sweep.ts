@@ -1,3 +1,4 @@
+import { INVITE_KEEP_MAX } from '../codec/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
 import { NodeError } from './errors.ts'
 import type { SpaceSet } from './space-set.ts'
@@ -49,6 +50,9 @@ export class InviteSweep {
     for (const replica of spaces.all()) {
       // Only its own: their issuer knows every redemption, so its revoke keeps them all (no joiner is displaced).
       for (const due of replica.acl.expiredInvites(me, now).filter(i => i.issuer === me)) {
+        // More joins redeemed than one revoke can keep: revoked, the rest would lose their membership everywhere.
+        // Left open, it admits nobody more all the same: only its issuer (this node) redeems, and never once expired.
+        if (due.redeemed > INVITE_KEEP_MAX) continue
         try {
           writes.write(replica, { t: 'invite.revoke', invite: due.invite, keep: [...due.keep] })
         } catch (err) {

@@ -63,6 +63,8 @@ export interface RevocableInvite {
   readonly issuer: AuthorKey
   readonly expiresMs: number
   readonly keep: readonly Uint8Array[]
+  /** Joins its issuer redeemed: past INVITE_KEEP_MAX, `keep` cannot name them all (the sweep then leaves it be). */
+  readonly redeemed: number
 }
 
 export class Acl {
@@ -101,7 +103,9 @@ export class Acl {
     if (!isOwner && this.currentRole(member) !== 'admin') return []
     return this.#invites
       .filter(i => !i.revoked && (isOwner || i.issuer !== this.owner))
-      .map(i => ({ invite: i.id, issuer: i.issuer, expiresMs: i.expiresMs, keep: keptJoins(i) }))
+      .map(i => ({
+        invite: i.id, issuer: i.issuer, expiresMs: i.expiresMs, keep: keptJoins(i), redeemed: i.redeemed.length
+      }))
   }
 
   /** openInvites that have expired at `nowMs` (expired means `expiresMs < nowMs`, as the handshake refuses joins). */

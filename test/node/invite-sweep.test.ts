@@ -5,6 +5,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { Node } from '../../src/node/index.ts'
 import { authorKeyOf } from '../../src/ids/index.ts'
+import type { AuthorKey } from '../../src/ids/index.ts'
+import { INVITE_KEEP_MAX } from '../../src/codec/index.ts'
+import type { RevocableInvite } from '../../src/space/index.ts'
+import { InviteSweep } from '../../src/node/invite-sweep.ts'
+import type { SpaceSet } from '../../src/node/space-set.ts'
+import type { LocalWrites } from '../../src/node/writes.ts'
 
 /**
  * Decision 9 on a real node: once an invite it may revoke has expired, an
@@ -47,4 +53,22 @@ test('an invite valid for no time, or past what a clock holds, is refused and na
   } finally {
     await node.stop()
   }
+})
+
+test('an expired invite that admitted more joins than a revoke can keep is left open, not revoked', () => {
+  // Revoked, keeping the first INVITE_KEEP_MAX, it would drop the members it admitted after them, everywhere; left
+  // open it admits nobody more (only its issuer redeems, never once it expired). One below the bound is revoked.
+  const me = 'aa'.repeat(32) as AuthorKey
+  const due = (redeemed: number): RevocableInvite =>
+    ({ invite: new Uint8Array(32).fill(redeemed % 251), issuer: me, expiresMs: 0, keep: [], redeemed })
+  const written: unknown[] = []
+  const replica = { acl: { expiredInvites: () => [due(INVITE_KEEP_MAX + 1), due(INVITE_KEEP_MAX)], openInvites: () => [] } }
+  const sweep = new InviteSweep({
+    spaces: { all: () => [replica] } as unknown as SpaceSet,
+    writes: { write: (_r: unknown, body: unknown) => { written.push(body) } } as unknown as LocalWrites,
+    me
+  })
+  sweep.start()
+  sweep.stop()
+  assert.deepEqual(written, [{ t: 'invite.revoke', invite: due(INVITE_KEEP_MAX).invite, keep: [] }])
 })

@@ -98,6 +98,7 @@ describe('decision 9: the expired invites a member may revoke', () => {
     }])
     const [due] = acl.expiredInvites(hex(O), T0 + 1) as [RevocableInvite]
     assert.deepEqual(due.keep, redeemed.slice(0, INVITE_KEEP_MAX))
+    assert.equal(due.redeemed, INVITE_KEEP_MAX + 10, 'the sweep is told how many it would drop')
     const e = signEntry(O, { space: new Uint8Array(36), author: O.publicKey, epoch: 1, seq: 0, prev: null,
       clock: { wallMs: T0, counter: 0 }, body: revokeBody(due) })
     assert.deepEqual(decodeEntry(e.bytes, e.sig).body, revokeBody(due), 'every receiver decodes it')
