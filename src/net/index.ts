@@ -9,7 +9,7 @@
  * Imports sync/ and below; never node/, api/ or cli/.
  */
 export { Network } from './network.ts'
-export type { PeerInfo } from './network.ts'
+export type { PeerInfo } from './peer-info.ts'
 export { SessionTable } from './sessions.ts'
 export { SyncDriver } from './sync-driver.ts'
 export { BlockLinks } from './block-links.ts'

@@ -27,8 +27,11 @@ import type { SyncDriver } from './sync-driver.ts'
 import { connectionEncrypters } from './encrypters.ts'
 import type { Libp2pMetrics } from './libp2p-metrics.ts'
 import type { EncrypterName } from './encrypters.ts'
-import { relayedStreams, relayOf, relayParts, RUN_ON_RELAY } from './relay.ts'
+import { relayedStreams, relayParts, RUN_ON_RELAY } from './relay.ts'
 import type { Reachability, RelayInit, RelayParts } from './relay.ts'
+import { ConnectionGuard } from './connection-guard.ts'
+import { peerInfos } from './peer-info.ts'
+import type { PeerInfo } from './peer-info.ts'
 
 /**
  * The node on the wire: a libp2p node (TCP, TLS or Noise, Yamux, identify, ping)
@@ -37,8 +40,9 @@ import type { Reachability, RelayInit, RelayParts } from './relay.ts'
  * links. No bootstrap list, relay, UPnP or NAT-PMP is configured: peers come
  * from config, the command line and invites, and from multicast DNS on the
  * local network only when it is switched on (its own service name, so only
- * samepage nodes answer). The connection gater refuses a peer while the
- * engine has it banned.
+ * samepage nodes answer). The
+ * connection gater refuses a peer while the engine has it banned; what
+ * strangers may hold of the connection slots is connection-guard.ts's rule.
  *
  * Components it is given, made before it: the session table, the sync
  * driver (the only owner of the engine: see sync-driver.ts) and the block
@@ -75,22 +79,6 @@ interface NetworkInit {
   readonly onSession?: (peerId: string, open: boolean, direction: 'inbound' | 'outbound') => void
 }
 
-export interface PeerInfo {
-  readonly peerId: string
-  readonly addrs: string[]
-  readonly direction: 'inbound' | 'outbound'
-  readonly bytesIn: number
-  readonly bytesOut: number
-  /** File chunk bytes to and from this peer since start (the block protocol, beside the sync session's bytes). */
-  readonly blockBytesIn: number
-  readonly blockBytesOut: number
-  readonly rttMs: number | null
-  /** The encrypter both sides agreed on, as its protocol id: '/tls/1.0.0' or '/noise'. */
-  readonly encryption: string | null
-  /** The member relaying this link (its peer id), or null for a direct link. */
-  readonly relayedBy: string | null
-}
-
 export class Network {
   readonly #init: NetworkInit
   readonly #sessions: SessionTable
@@ -101,6 +89,7 @@ export class Network {
   readonly #staticPeers = new Map<string, Set<string>>()
   readonly #redial = new RedialSchedule(REDIAL_BACKOFF, Math.random)
   readonly #relay: RelayParts
+  readonly #guard: ConnectionGuard
   #libp2p: Libp2p | undefined
   #redialTimer: NodeJS.Timeout | undefined
   #stopping = false
@@ -113,6 +102,15 @@ export class Network {
     this.#now = init.now ?? Date.now
     this.#relay = relayParts(init.relay)
     for (const p of init.peers ?? []) this.#remember(p)
+    const kept = (peerId: string): boolean => init.keepPeer?.(peerId) ?? true
+    this.#guard = new ConnectionGuard({
+      kept,
+      joining: peer => {
+        const author = this.#authorOf(peer)
+        return author !== undefined && init.driver.joinWaiting(author)
+      },
+      connectionsOf: c => this.#libp2p?.getConnections(c.remotePeer) ?? []
+    })
   }
 
   get peerId (): PeerIdString {
@@ -168,6 +166,7 @@ export class Network {
   quiesce (): void {
     this.#stopping = true
     clearTimeout(this.#redialTimer)
+    this.#guard.stop()
     this.#sessions.quiesceAll()
   }
 
@@ -222,20 +221,7 @@ export class Network {
     this.#redial.delete(peerId) // a dial in flight ends unheeded
   }
 
-  peers (): PeerInfo[] {
-    return [...this.#sessions.entries()].map(([author, s]) => ({
-      peerId: s.connection.remotePeer.toString(),
-      addrs: [s.connection.remoteAddr.toString()],
-      direction: s.connection.direction,
-      bytesIn: s.bytesIn,
-      bytesOut: s.bytesOut,
-      blockBytesIn: this.#blockLinks.countersOf(author)?.bytesIn ?? 0,
-      blockBytesOut: this.#blockLinks.countersOf(author)?.bytesOut ?? 0,
-      rttMs: s.connection.rtt ?? null,
-      encryption: s.connection.encryption ?? null,
-      relayedBy: relayOf(s.connection.remoteAddr.toString())
-    }))
-  }
+  peers (): PeerInfo[] { return peerInfos(this.#sessions, this.#blockLinks) }
 
   /** Whether members can dial this node, and the members it holds a relay slot at (reachability.ts). */
   reachability (): { status: Reachability, relays: string[] } { return this.#relay.reachability() }
@@ -262,10 +248,13 @@ export class Network {
     })
     libp2p.addEventListener('connection:open', evt => {
       const connection = evt.detail
+      this.#guard.opened(connection)
+      if (connection.status !== 'open') return
       // The dialler opens the session's stream; the other side adopts it in the handler.
       if (connection.direction === 'outbound') void this.#openSession(connection)
     })
     libp2p.addEventListener('connection:close', evt => {
+      this.#guard.closed(evt.detail)
       // A stranger's last connection is gone: nothing of it stays (its block counters, libp2p's record of it).
       const peer = evt.detail.remotePeer
       if (this.#init.keepPeer?.(peer.toString()) !== false || libp2p.getConnections(peer).length > 0) return

@@ -109,6 +109,11 @@ export class SyncDriver {
     return this.#engine.bannedUntil(peer)
   }
 
+  /** Whether `peer` is a joiner whose join waits for its issuer here (SyncEngine.joinWaiting). */
+  joinWaiting (peer: AuthorKey): boolean {
+    return this.#engine.joinWaiting(peer)
+  }
+
   // ------------------------------------------------------------------ from the network
 
   /** A session opened: false if the engine refuses the peer (banned, or too many). */

@@ -90,6 +90,11 @@ export class SyncEngine {
     return this.#core.bans.until(peer)
   }
 
+  /** Whether `peer`'s session presented a join waiting for its issuer, its invite held here (Session.joinWaiting). */
+  joinWaiting (peer: AuthorKey): boolean {
+    return this.#core.sessions.get(peer)?.joinWaiting ?? false
+  }
+
   /** One message from `peer`: decoded, charged against its message budget, and handed to the handler of its type. */
   receive (peer: AuthorKey, bytes: Uint8Array, nowMs: number): void {
     const core = this.#core

@@ -183,6 +183,7 @@ export class Membership {
     const decision = this.redeemIfMine(replica, join, nowMs)
     if (decision === undefined) {
       const known = join.body.t === 'join' && replica.inviteExpiresMs(join.body.invite) !== undefined
+      if (known) session.joinWaiting = true
       return [answer(session, replica, join.id, 'waiting', known
         ? 'this node did not issue the invite; only its issuer admits the join, ' +
           'when it gets it (from you or from any member)'

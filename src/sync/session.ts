@@ -131,6 +131,11 @@ export class Session {
   overClaimed = false
   /** Tags of its hello that named none of our spaces (bounded), matched again when we add a space. */
   readonly unmatchedTags = new Set<string>()
+  /**
+   * It presented a join on this session that waits for the invite's issuer, its invite held here (so its proof was
+   * checked: the peer holds a token): a joiner under way, whose link the node keeps though it is no member yet.
+   */
+  joinWaiting = false
   /** Spaces where it was shown the revoke that took its role (membership.ts), once a session each. */
   readonly toldRevoked = new Set<SpaceKey>()
   /**
