@@ -30,8 +30,10 @@ import type { EncrypterName } from './encrypters.ts'
 import { relayedStreams, relayParts, RUN_ON_RELAY } from './relay.ts'
 import type { Reachability, RelayInit, RelayParts } from './relay.ts'
 import { ConnectionGuard } from './connection-guard.ts'
+import { dialDiscovered, storesAddr } from './discovery.ts'
 import { peerInfos } from './peer-info.ts'
 import type { PeerInfo } from './peer-info.ts'
+import type { PeerWants } from './discovery.ts'
 
 /**
  * The node on the wire: a libp2p node (TCP, TLS or Noise, Yamux, identify, ping)
@@ -40,7 +42,7 @@ import type { PeerInfo } from './peer-info.ts'
  * links. No bootstrap list, relay, UPnP or NAT-PMP is configured: peers come
  * from config, the command line and invites, and from multicast DNS on the
  * local network only when it is switched on (its own service name, so only
- * samepage nodes answer). The
+ * samepage nodes answer; only peers it wants are dialled: discovery.ts). The
  * connection gater refuses a peer while the engine has it banned; what
  * strangers may hold of the connection slots is connection-guard.ts's rule.
  *
@@ -90,6 +92,7 @@ export class Network {
   readonly #redial = new RedialSchedule(REDIAL_BACKOFF, Math.random)
   readonly #relay: RelayParts
   readonly #guard: ConnectionGuard
+  readonly #wants: PeerWants
   #libp2p: Libp2p | undefined
   #redialTimer: NodeJS.Timeout | undefined
   #stopping = false
@@ -111,6 +114,13 @@ export class Network {
       },
       connectionsOf: c => this.#libp2p?.getConnections(c.remotePeer) ?? []
     })
+    this.#wants = {
+      self: this.peerId,
+      own: () => this.addrs(),
+      kept,
+      static: peerId => this.#staticPeers.has(peerId),
+      connected: peer => (this.#libp2p?.getConnections(peer).length ?? 0) > 0
+    }
   }
 
   get peerId (): PeerIdString {
@@ -143,6 +153,7 @@ export class Network {
         denyDialPeer: async peerId => banned(peerId),
         denyInboundEncryptedConnection: async peerId => banned(peerId),
         denyOutboundEncryptedConnection: async peerId => banned(peerId),
+        filterMultiaddrForPeer: (peer, addr) => storesAddr(this.#wants, peer, addr),
         ...this.#relay.gater
       },
       peerDiscovery: mdns !== undefined ? [mdns({ serviceTag: MDNS_SERVICE_TAG, interval: MDNS_QUERY_MS })] : [],
@@ -228,13 +239,9 @@ export class Network {
 
   /** libp2p's events: mDNS finds dialled, listen addresses learned, static peers' schedule kept, sessions opened. */
   #listen (libp2p: Libp2p): void {
-    if (this.#init.mdns === true) libp2p.addEventListener('peer:discovery', evt => {
-      const peer = evt.detail.id
-      if (peer.equals(libp2p.peerId) || libp2p.getConnections(peer).length !== 0) return
-      libp2p.dial(peer, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }).catch(() => {
-        // Found but not reachable (or not a samepage node after all): it is announced again.
-      })
-    })
+    if (this.#init.mdns === true) {
+      libp2p.addEventListener('peer:discovery', evt => { dialDiscovered(libp2p, this.#wants, evt.detail) })
+    }
     libp2p.addEventListener('peer:identify', evt => {
       const peerId = evt.detail.peerId.toString()
       const addrs = evt.detail.listenAddrs.map(a => `${a.toString()}/p2p/${peerId}`)

@@ -11,7 +11,9 @@ import { ip, netnsSkipReason } from './netns.ts'
  * mDNS on a network of the test's own: two network namespaces joined by a
  * veth pair (10.77.0.0/24), so no multicast leaves this machine's own
  * namespaces. Without --mdns two nodes on that link never find each other;
- * with it, each finds and connects to the other with no address given.
+ * with it, each finds and connects to the other with no address given once
+ * they are members of one space (a stranger found on the LAN is not dialled:
+ * mdns-stranger.test.ts).
  */
 const NS = [`spmdns${process.pid}a`, `spmdns${process.pid}b`] as const
 const IPS = ['10.77.0.1', '10.77.0.2'] as const
@@ -60,9 +62,20 @@ describe('mDNS, inside network namespaces of the test\'s own', { timeout: 600_00
     await stopBoth()
   })
 
-  test('with --mdns they find and connect to each other', async () => {
+  test('with --mdns, members find and connect to each other with no address given', async () => {
     await startBoth(['--mdns'])
     const [a, b] = daemons as [Daemon, Daemon]
+    const okVia = (i: number, ...args: string[]): any => {
+      const r = cliVia(inNs(i), dir(i), ...args)
+      if (r.code !== 0) throw new Error(r.stderr)
+      return r.json
+    }
+    okVia(0, 'space', 'create', 'team')
+    okVia(1, 'space', 'join', okVia(0, 'space', 'invite', 'team', '--role', 'writer').token)
+    await stopBoth()
+    // Where each reached the other is forgotten: only mDNS can bring them together again.
+    for (const i of [0, 1]) fs.rmSync(path.join(dir(i), 'peers.json'), { force: true })
+    await startBoth(['--mdns'])
     await eventually('a finds b', () => peersOf(0), p => p.includes(b.peerId), 30_000)
     await eventually('b is connected to a', () => peersOf(1), p => p.includes(a.peerId), 30_000)
   })
