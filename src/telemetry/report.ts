@@ -230,13 +230,14 @@ function readReport (body: Readonly<Record<string, unknown>>, latestMs = TIME_MS
       const relayedBy = relayOf(l[4], link.peer, () => bad(`ln[${i}].relay`))
       return relayedBy === null ? link : { ...link, relayedBy }
     }),
-    spaces: list(body.sp, 'sp', REPORT_LIMITS.spaces).map((s, i) => ({
+    // One row per space (a space listed 16 times counted as 16 holders on the page: a review's probe).
+    spaces: firstOfEach(list(body.sp, 'sp', REPORT_LIMITS.spaces).map((s, i) => ({
       id: id(s[0], `sp[${i}]`),
       name: str(s[1], `sp[${i}].name`),
       entries: num(s[2], `sp[${i}].entries`),
       members: num(s[3], `sp[${i}].members`)
-    })),
-    folders: list(body.fo, 'fo', REPORT_LIMITS.folders).map((f, i) => ({
+    })), s => s.id, i => { bad(`sp[${i}] (a space listed again)`) }),
+    folders: firstOfEach(list(body.fo, 'fo', REPORT_LIMITS.folders).map((f, i) => ({
       space: id(f[0], `fo[${i}]`),
       name: str(f[1], `fo[${i}].name`),
       state: str(f[2], `fo[${i}].state`),
@@ -245,7 +246,7 @@ function readReport (body: Readonly<Record<string, unknown>>, latestMs = TIME_MS
       bytesPerSecond: num(f[5], `fo[${i}].rate`),
       conflicts: num(f[6], `fo[${i}].conflicts`),
       errors: num(f[7], `fo[${i}].errors`)
-    })),
+    })), f => f.space, i => { bad(`fo[${i}] (a folder of a space listed again)`) }),
     traffic: {
       bytesIn: num(io[0], 'io[0]'),
       bytesOut: num(io[1], 'io[1]'),
@@ -294,4 +295,15 @@ function addrList (v: unknown, bad: (field: string) => void): string[] {
 
 function fromHexOrText (id: string): Uint8Array | string {
   return isAuthorKey(id) ? keyBytes(id) : text(id)
+}
+
+/** The first row of each key, in order; `again(i)` told of each later one (a bad field of the record). */
+function firstOfEach<T> (rows: readonly T[], key: (row: T) => string, again: (index: number) => void): T[] {
+  const seen = new Set<string>()
+  return rows.filter((row, i) => {
+    const k = key(row)
+    if (!seen.has(k)) { seen.add(k); return true }
+    again(i)
+    return false
+  })
 }

@@ -68,8 +68,8 @@ describe('a relayed link in the status record', () => {
       disk: { totalBytes: 1e15, freeBytes: 1e15 },
       temperatureC: 99,
       spaces: Array.from({ length: 100 }, (_, i) => ({ id: `bafy${i}${long}`, name: long, entries: 1e12, members: 1e6 })),
-      folders: Array.from({ length: 100 }, () => ({
-        space: long, name: long, state: long, needFiles: 1e9, needBytes: 1e15, bytesPerSecond: 1e10, conflicts: 1e6, errors: 1e6
+      folders: Array.from({ length: 100 }, (_, i) => ({
+        space: `bafy${i}${long}`, name: long, state: long, needFiles: 1e9, needBytes: 1e15, bytesPerSecond: 1e10, conflicts: 1e6, errors: 1e6
       })),
       misbehaviour: Array.from({ length: 100 }, () => ({ peer: peer(), reason: long, points: 100, atMs: 1e13 })),
       alerts: Array.from({ length: 100 }, () => ({ kind: 'folder-stuck' as const, subject: long, detail: long, sinceMs: 1e13 })),
