@@ -37,12 +37,18 @@ export class OwnHost {
     return port === this.#port && (net.isIP(name) !== 0 || this.#names.has(name))
   }
 
-  /** Whether an `Origin` header (sent by browsers) is this API's own page; none (a program) passes. */
-  originOk (origin: string | undefined): boolean {
+  /**
+   * Whether an `Origin` header (sent by browsers) is this API's own page: the very host the request names (already
+   * found this API's), or a name the user listed; none (a program) passes. Not any IP address as for `Host`: a page
+   * served from another machine's address is another site (a review's probe), only a rebound name cannot be one.
+   */
+  originOk (origin: string | undefined, host: string | undefined): boolean {
     if (origin === undefined) return true
     let url: URL
     try { url = new URL(origin) } catch { return false }
-    return (url.protocol === 'http:' || url.protocol === 'https:') && this.hostOk(url.host)
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return false
+    const name = url.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1')
+    return this.#listed.has(name) || (host !== undefined && url.host === host.toLowerCase())
   }
 
   /**
@@ -52,7 +58,7 @@ export class OwnHost {
   refusalOf (headers: { host?: string | undefined, origin?: string | undefined }, upgrade: boolean):
   ApiError | undefined {
     if (!this.hostOk(headers.host)) return new ApiError('BAD_HOST', this.#refusal(`Host ${quoted(headers.host)}`))
-    if (upgrade && !this.originOk(headers.origin)) {
+    if (upgrade && !this.originOk(headers.origin, headers.host)) {
       return new ApiError('BAD_HOST', this.#refusal(`Origin ${quoted(headers.origin)}`))
     }
     return undefined

@@ -55,7 +55,11 @@ test('the event stream\'s WebSocket upgrade checks Host, and Origin when one is 
   const own = `127.0.0.1:${port}`
   assert.equal((await request(events, { ...upgrade, host: own })).upgraded, true, 'a program: no Origin')
   assert.equal((await request(events, { ...upgrade, host: own, origin: `http://${own}` })).upgraded, true, 'the dashboard')
-  for (const headers of [{ host: own, origin: 'http://attacker.example' }, { host: own, origin: 'null' }, { host: `attacker.example:${port}` }]) {
+  // A page of another machine's address is another site too (review E): an Origin must be the host asked.
+  const foreign = [{ host: own, origin: 'http://attacker.example' }, { host: own, origin: 'null' },
+    { host: `attacker.example:${port}` }, { host: own, origin: `http://198.51.100.7:${port}` },
+    { host: own, origin: `http://[2001:db8::7]:${port}` }]
+  for (const headers of foreign) {
     const r = await request(events, { ...upgrade, ...headers })
     assert.deepEqual([r.upgraded, r.status], [false, 421], JSON.stringify(headers))
     assert.equal((JSON.parse(r.body) as { error: { code: string } }).error.code, 'BAD_HOST')
