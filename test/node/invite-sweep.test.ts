@@ -72,3 +72,22 @@ test('an expired invite that admitted more joins than a revoke can keep is left 
   sweep.stop()
   assert.deepEqual(written, [{ t: 'invite.revoke', invite: due(INVITE_KEEP_MAX).invite, keep: [] }])
 })
+
+test('an expired invite left open does not bring the next sweep forward: one sweep, then the next a minute on', async () => {
+  // It waited on its expiry, already past: the sweep ran back to back for as long as the daemon ran (review F). The
+  // first timer a spinning sweep set would fire before this test's own wait ends, whatever the machine's speed.
+  const me = 'aa'.repeat(32) as AuthorKey
+  const leftOpen: RevocableInvite =
+    { invite: new Uint8Array(32).fill(7), issuer: me, expiresMs: Date.now() - 1_000, keep: [], redeemed: INVITE_KEEP_MAX + 1 }
+  let sweeps = 0
+  const replica = { acl: { expiredInvites: () => { sweeps++; return [leftOpen] }, openInvites: () => [leftOpen] } }
+  const sweep = new InviteSweep({
+    spaces: { all: () => [replica] } as unknown as SpaceSet,
+    writes: { write: () => { throw new Error('nothing is written') } } as unknown as LocalWrites,
+    me
+  })
+  sweep.start()
+  await new Promise(resolve => setTimeout(resolve, 20))
+  sweep.stop()
+  assert.equal(sweeps, 1)
+})
