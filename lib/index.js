@@ -10,6 +10,6 @@ import { entryOf } from './tree.js'
 const library = await import(entryOf('src/node/index.ts', 'dist/node/index.js'))
 
 export const {
-  ALERT_KINDS, API_PORT, CONFIG_FILE, FOLDER_MODES, Node, NodeError, PEER_PORT, createLogger,
+  ALERT_KINDS, API_PORT, CONFIG_FILE, FOLDER_MODES, Node, NodeError, PAGE_ROWS_MAX, PEER_PORT, createLogger,
   decodeInviteToken, encodeInviteToken, isMultiaddr, readConfig, rememberPort, stablePort
 } = library
