@@ -32,9 +32,14 @@ function feedRowOf (s: ReplicaState, f: FeedState): FeedRow {
 
 }
 
-/** How far a feed is worth pulling: below the fork, and below the ACL's limit (seq 0 always: it may be a join). */
+/**
+ * How far a feed is worth pulling: below the fork, and below the ACL's limit (seq 0 always: it may be a join, unless
+ * it is one this node does not hold).
+ */
 export function pullLimit (s: ReplicaState, author: AuthorKey, epoch: number): number {
-  const frozenAt = s.store.feed(s.key, author, epoch)?.frozenAt ?? Infinity
+  const feed = s.store.feed(s.key, author, epoch)
+  if ((feed?.count ?? 0) === 0 && s.unheldJoinOf(`${author}/${epoch}`)) return 0
+  const frozenAt = feed?.frozenAt ?? Infinity
   return Math.min(frozenAt, Math.max(1, s.acl.feedLimit(author, epoch)))
 }
 
