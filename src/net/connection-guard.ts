@@ -12,11 +12,12 @@ import { DIAL_TIMEOUT_MS } from './constants.ts'
  * - one peer keeps at most PEER_CONNECTIONS_MAX (one session per peer is the rule; a simultaneous dial or a relayed
  *   link beside a direct one fit): a connection past it is closed at once, whoever the peer;
  * - a stranger (no member of a space held here, no known peer) is closed after STRANGER_GRACE_MS unless by then it
- *   became a member or is a joiner under way (it presented a join whose invite this node holds, waiting for its
- *   issuer: only a token holder can), looked at again after each grace while it is one;
+ *   became a member or is a joiner under way (it presented a join whose invite this node holds and that invite could
+ *   still admit it, waiting for its issuer: only a holder of a live token can; for JOIN_WAITING_MAX_MS at most),
+ *   looked at again after each grace while it is one;
  * - strangers hold at most HOST_STRANGER_CONNECTIONS_MAX from one host and STRANGER_CONNECTIONS_MAX in all: the rest
- *   of the slots are kept for members. Past a bound the oldest stranger's goes (a joiner that presented its join the
- *   last), so a flood of new strangers cannot keep the newest arrival, a joiner, out for good.
+ *   of the slots are kept for members. Past a bound an older stranger's goes, never the newest arrival's (#bound), so
+ *   a flood of strangers or of joiners cannot keep the newest arrival, a joiner, out for good.
  *
  * A relayed connection comes only from a member (relay.ts' gater), so it is never a stranger's; the dial-back of
  * reachability.ts is no libp2p connection at all (dial-back.ts).
@@ -38,6 +39,8 @@ interface GuardInit {
 interface Stranger {
   readonly host: string | undefined
   timer: NodeJS.Timeout
+  /** Kept past its first grace as a joiner under way. */
+  waited: boolean
 }
 
 export class ConnectionGuard {
@@ -61,7 +64,7 @@ export class ConnectionGuard {
     }
     if (this.#init.kept(peer)) return
     const host = hostOf(connection)
-    this.#strangers.set(connection, { host, timer: this.#grace(connection) })
+    this.#strangers.set(connection, { host, timer: this.#grace(connection), waited: false })
     this.#bound(c => host !== undefined && c.host === host, HOST_STRANGER_CONNECTIONS_MAX)
     this.#bound(() => true, STRANGER_CONNECTIONS_MAX)
   }
@@ -93,22 +96,30 @@ export class ConnectionGuard {
       this.#strangers.delete(connection)
     } else if (this.#init.joining(connection.remotePeer)) {
       stranger.timer = this.#grace(connection)
+      stranger.waited = true
     } else {
       this.#close(connection, 'a stranger that presented no join')
     }
   }
 
   /**
-   * At most `max` of the strangers' connections `which` takes: those that became members meanwhile are no strangers
-   * any more; past it, the oldest goes, a joiner under way only when every other is one too.
+   * At most `max` of the strangers' connections `which` takes (called as the newest arrives): those that became
+   * members meanwhile are no strangers any more; past it, the first of: the oldest stranger that is no joiner (the
+   * newest aside: it has had no time to present its join), the oldest joiner kept past its first grace, the oldest
+   * of all. So the newest arrival is never the one to go: a review's probe had 8 joiners (fake, a dead token) hold a
+   * host's slots and every honest joiner from that host closed on arrival, "the oldest non-joiner" being itself. A
+   * flood of fresh connections now pushes out its own oldest first, and a joiner that waited a grace already has had
+   * its chance to be answered (an issuer online answers at once).
    */
   #bound (which: (s: Stranger) => boolean, max: number): void {
-    const held = (): Connection[] => [...this.#strangers].filter(([, s]) => which(s)).map(([c]) => c)
+    const held = (): [Connection, Stranger][] => [...this.#strangers].filter(([, s]) => which(s))
     if (held().length <= max) return
-    for (const c of held()) if (this.#init.kept(c.remotePeer.toString())) this.closed(c)
+    for (const [c] of held()) if (this.#init.kept(c.remotePeer.toString())) this.closed(c)
     for (let over = held(); over.length > max; over = held()) {
-      const oldest = over.find(c => !this.#init.joining(c.remotePeer)) ?? over[0] as Connection
-      this.#close(oldest, 'too many strangers\' connections')
+      const older = over.slice(0, -1)
+      const victim = older.find(([c]) => !this.#init.joining(c.remotePeer)) ??
+        older.find(([, s]) => s.waited) ?? older[0] as [Connection, Stranger]
+      this.#close(victim[0], 'too many strangers\' connections')
     }
   }
 

@@ -111,7 +111,7 @@ export class SyncDriver {
 
   /** Whether `peer` is a joiner whose join waits for its issuer here (SyncEngine.joinWaiting). */
   joinWaiting (peer: AuthorKey): boolean {
-    return this.#engine.joinWaiting(peer)
+    return this.#engine.joinWaiting(peer, this.#now())
   }
 
   // ------------------------------------------------------------------ from the network

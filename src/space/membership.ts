@@ -2,7 +2,7 @@ import { toHex } from '../codec/index.ts'
 import type { Entry, GrantableRole, Role } from '../codec/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
 import { authorKeyOf, entryIdOf } from '../ids/index.ts'
-import type { Acl } from './acl.ts'
+import type { Acl, InviteState } from './acl.ts'
 import { atLeast, roleRank } from './roles.ts'
 
 /**
@@ -31,13 +31,28 @@ export function redeemDecision (acl: Acl, me: AuthorKey, join: Entry, nowMs: num
   if (join.body.t !== 'join' || join.seq !== 0) return undefined
   const invite = acl.inviteState(entryIdOf(join.body.invite))
   if (invite === undefined || invite.issuer !== me) return undefined
-  const id = entryIdOf(join.id)
-  if (invite.redeemed.some(r => toHex(r) === id)) return { ok: true, recorded: true }
+  if (invite.redeemed.some(r => toHex(r) === entryIdOf(join.id))) return { ok: true, recorded: true }
+  return admitRefusal(acl, invite, join, nowMs) ?? { ok: true, recorded: false }
+}
+
+/**
+ * Whether `join` (at seq 0) could still be admitted by its invite's issuer, as `acl` stands at `nowMs`: the invite
+ * held, none of the issuer's refusals applies. A member that did not issue the invite keeps the joiner's link while
+ * this holds (a joiner under way), and only then: a dead token (used up, expired, revoked) waits for nothing.
+ */
+export function joinMayWait (acl: Acl, join: Entry, nowMs: number): boolean {
+  if (join.body.t !== 'join' || join.seq !== 0) return false
+  const invite = acl.inviteState(entryIdOf(join.body.invite))
+  return invite !== undefined && admitRefusal(acl, invite, join, nowMs) === undefined
+}
+
+/** Why the issuer of `invite` would not redeem `join` now, or undefined if it would. */
+function admitRefusal (acl: Acl, invite: InviteState, join: Entry, nowMs: number): RedeemDecision | undefined {
   const joiner = authorKeyOf(join.author)
   const refuse = (reason: RedeemRefusal, detail: string): RedeemDecision => ({ ok: false, reason, detail })
-  const mine = acl.currentRole(me)
-  if (!atLeast(mine, invite.role === 'admin' ? 'owner' : 'admin')) {
-    const inviter = mine ?? 'no longer a member'
+  const issuerRole = acl.currentRole(invite.issuer)
+  if (!atLeast(issuerRole, invite.role === 'admin' ? 'owner' : 'admin')) {
+    const inviter = issuerRole ?? 'no longer a member'
     return refuse('issuer-not-admin', `the inviter is ${inviter} in this space and cannot admit anyone any more`)
   }
   if (invite.revoked) return refuse('invite-revoked', 'this invite was revoked')
@@ -52,7 +67,7 @@ export function redeemDecision (acl: Acl, me: AuthorKey, join: Entry, nowMs: num
   if (invite.redeemed.length >= invite.uses) {
     return refuse('uses-exhausted', `all ${invite.uses} use${invite.uses === 1 ? '' : 's'} of this invite are taken`)
   }
-  return { ok: true, recorded: false }
+  return undefined
 }
 
 /** Whether `me` (its role as this node sees it: `myRole`) may issue an invite of `role`. */

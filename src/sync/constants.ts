@@ -70,3 +70,10 @@ export const SCORE_HALF_LIFE_MS = 60_000
 /** Token bucket of messages per peer: a burst of catch-up fits; a flood does not. */
 export const MESSAGES_BURST = 5_000
 export const MESSAGES_PER_SECOND = 2_000
+
+/**
+ * How long one session may be a joiner under way (Session.waitingJoin) for its links to be kept: the join command's
+ * default wait. An honest join is answered within it when its issuer is online; past it the joiner's link is closed
+ * like a stranger's, and it may dial again (its join, held here, still reaches the issuer when that one is back).
+ */
+export const JOIN_WAITING_MAX_MS = 60_000

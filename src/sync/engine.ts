@@ -2,10 +2,10 @@ import { codecReason, decodeMessage, encodeMessage, isCodecError } from '../code
 import type { Body, Entry, Message, SignedStatus } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
-import { LEAVE_NOTICE } from '../space/index.ts'
+import { joinMayWait, LEAVE_NOTICE } from '../space/index.ts'
 import type { LocalBodies, LocalOutcome } from '../space/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
-import { SCORE } from './constants.ts'
+import { JOIN_WAITING_MAX_MS, SCORE } from './constants.ts'
 import { SyncCore } from './core.ts'
 import {
   onEntries, onFork, onHave, onHello, onJoinAnswer, onNone, onStatus, onStatusHave, onStatusWant, onWant,
@@ -90,9 +90,16 @@ export class SyncEngine {
     return this.#core.bans.until(peer)
   }
 
-  /** Whether `peer`'s session presented a join waiting for its issuer, its invite held here (Session.joinWaiting). */
-  joinWaiting (peer: AuthorKey): boolean {
-    return this.#core.sessions.get(peer)?.joinWaiting ?? false
+  /**
+   * Whether `peer`'s session presented a join waiting for its issuer here (Session.waitingJoin), less than
+   * JOIN_WAITING_MAX_MS ago, that its invite could still admit at `nowMs` (asked again at each of the connection
+   * guard's graces: an invite used up, revoked or expired meanwhile ends the wait).
+   */
+  joinWaiting (peer: AuthorKey, nowMs: number): boolean {
+    const waiting = this.#core.sessions.get(peer)?.waitingJoin
+    if (waiting === undefined || nowMs - waiting.sinceMs >= JOIN_WAITING_MAX_MS) return false
+    const replica = this.#core.spaces.get(waiting.space)
+    return replica !== undefined && joinMayWait(replica.acl, waiting.join, nowMs)
   }
 
   /** One message from `peer`: decoded, charged against its message budget, and handed to the handler of its type. */

@@ -1,7 +1,7 @@
 import { bytesEqual, FEEDS_PER_MESSAGE_MAX, fromHex, newerStatus, toHex } from '../codec/index.ts'
 import type { Body, Entry, SignedBytes, SpaceHello, StatusHead } from '../codec/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
-import { redeemDecision, SpaceError } from '../space/index.ts'
+import { joinMayWait, redeemDecision, SpaceError } from '../space/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import type { ForkProof } from '../store/index.ts'
@@ -183,7 +183,12 @@ export class Membership {
     const decision = this.redeemIfMine(replica, join, nowMs)
     if (decision === undefined) {
       const known = join.body.t === 'join' && replica.inviteExpiresMs(join.body.invite) !== undefined
-      if (known) session.joinWaiting = true
+      // Only a join held here (so it reaches the issuer from here too) that could still be admitted waits: a
+      // stranger with a dead token (used up, expired, revoked) is one like any other (review F).
+      const held = (replica.feedRow(authorKeyOf(join.author), join.epoch)?.count ?? 0) > 0
+      if (held && joinMayWait(replica.acl, join, nowMs)) {
+        session.waitingJoin = { space: replica.key, join, sinceMs: nowMs }
+      }
       return [answer(session, replica, join.id, 'waiting', known
         ? 'this node did not issue the invite; only its issuer admits the join, ' +
           'when it gets it (from you or from any member)'

@@ -1,4 +1,4 @@
-import type { Clock, FeedRow, SignedBytes, StatusStamp } from '../codec/index.ts'
+import type { Clock, Entry, FeedRow, SignedBytes, StatusStamp } from '../codec/index.ts'
 import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
 import { authorKeyOf, entryIdOf } from '../ids/index.ts'
 import { feedKey } from './keys.ts'
@@ -133,9 +133,10 @@ export class Session {
   readonly unmatchedTags = new Set<string>()
   /**
    * It presented a join on this session that waits for the invite's issuer, its invite held here (so its proof was
-   * checked: the peer holds a token): a joiner under way, whose link the node keeps though it is no member yet.
+   * checked: the peer holds a token) and able to admit it: a joiner under way, whose link the node keeps though it is
+   * no member yet, while the invite still could admit it and for JOIN_WAITING_MAX_MS at most (SyncEngine.joinWaiting).
    */
-  joinWaiting = false
+  waitingJoin: { readonly space: SpaceKey, readonly join: Entry, readonly sinceMs: number } | undefined
   /** Spaces where it was shown the revoke that took its role (membership.ts), once a session each. */
   readonly toldRevoked = new Set<SpaceKey>()
   /**

@@ -114,3 +114,17 @@ test('strangers hold at most STRANGER_CONNECTIONS_MAX in all: the rest of the sl
   assert.equal(open('r', '10.3.0.1', 'inbound', true).aborted(), false)
   assert.equal(links.filter(l => !l.aborted()).length, STRANGER_CONNECTIONS_MAX - 1)
 })
+
+test('past a bound the newest arrival stays: fresh joiners give way oldest first, one that waited a grace before them',
+  t => {
+    // A review's probe: 8 (fake) joiners held a host's slots, and every honest joiner from it was closed on arrival.
+    const { joiners, open } = world(t)
+    const flood = Array.from({ length: HOST_STRANGER_CONNECTIONS_MAX }, (_, i) => { joiners.add(`s${i}`); return open(`s${i}`, '10.0.0.1') })
+    const honest = open('j', '10.0.0.1')
+    assert.deepEqual([honest, ...flood].map(l => l.aborted()), [false, true, ...flood.slice(1).map(() => false)])
+    joiners.add('j')
+    t.mock.timers.tick(STRANGER_GRACE_MS) // all of them kept past their first grace as joiners
+    const k = open('k', '10.0.0.1')
+    assert.equal(k.aborted(), false)
+    assert.equal(flood[1]?.aborted(), true, 'the oldest that waited a grace went')
+  })
