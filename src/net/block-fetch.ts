@@ -3,7 +3,7 @@ import { BlockScheduler, NoSourceError } from '../blocks/index.ts'
 import type { ChunkBytes, ChunkFetcher, SchedulerProgress } from '../blocks/index.ts'
 import { fromHex, toHex } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
-import type { BlockLink } from './blocks.ts'
+import type { BlockLink } from './block-link.ts'
 import {
   receivedBufferBack, receivedBuffers, receivedCopy, receivingClosed, receivingOpened
 } from './received-buffers.ts'
@@ -250,17 +250,24 @@ export class BlockFetch implements ChunkFetcher {
     const key = `${peer} ${hex}`
     const link = this.#asked.get(key)
     this.#asked.delete(key)
-    void link?.then(l => { l.cancel(fromHex(hex)) }, () => {})
+    void link?.then(l => { l.cancel(this.#init.space, fromHex(hex)) }, () => {})
   }
 
   #request (peer: string, hex: string): void {
     const key = `${peer} ${hex}`
     const link = this.#init.link(peer)
     this.#asked.set(key, link)
+    // The size its record gives: the link holds no more than that unread for its answer (plus a frame's margin).
+    const size = this.#sizes.get(hex)
     link
-      .then(l => l.request(this.#init.space, fromHex(hex)))
-      .finally(() => { if (this.#asked.get(key) === link) this.#asked.delete(key) })
-      .then(answer => { this.#judge(peer, hex, answer) }, () => {
+      .then(l => l.request(this.#init.space, fromHex(hex), size))
+      .then(answer => {
+        // Still asked: not taken back by this fetch (#cancel forgets it), so a "cancelled" was not ours to expect.
+        const mine = this.#asked.get(key) === link
+        if (mine) this.#asked.delete(key)
+        this.#judge(peer, hex, answer === 'cancelled' && mine ? 'unexpectedly cancelled' : answer)
+      }, () => {
+        if (this.#asked.get(key) === link) this.#asked.delete(key)
         // The stream broke (or never opened): what it had is asked of the others.
         this.#scheduler.removePeer(peer)
         this.#pump()
@@ -294,6 +301,8 @@ export class BlockFetch implements ChunkFetcher {
     if (answer === 'cancelled') {
       // Taken back by the scheduler already.
     } else if (answer !== 'bytes') {
+      // "cancelled" to a request this fetch never took back (a server of an earlier version matches a cancel by its
+      // hash alone) counts as a refusal: the chunk is asked again, of this peer or another, never left in flight.
       this.#scheduler.refused(peer, hex, now)
     } else {
       this.#scheduler.received(peer, hex, valid, now)

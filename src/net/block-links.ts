@@ -1,6 +1,7 @@
 import type { Connection, Stream } from '@libp2p/interface'
 import { DIAL_TIMEOUT_MS } from './constants.ts'
-import { BLOCK_LINKS_PER_PEER, BLOCK_PROTOCOL, BlockLink, serveBlocks } from './blocks.ts'
+import { BLOCK_LINKS_PER_PEER, BLOCK_PROTOCOL, serveBlocks } from './blocks.ts'
+import { BlockLink } from './block-link.ts'
 import type { BlockCounters, BlockProvider } from './blocks.ts'
 import { RateLimit } from './rate-limit.ts'
 import { RUN_ON_RELAY } from './relay.ts'
@@ -12,6 +13,8 @@ interface BlockLinksInit {
   /** --max-up / --max-down: bytes per second of file chunks, all peers together (0 or absent: no limit). */
   readonly maxUpBytesPerSecond?: number
   readonly maxDownBytesPerSecond?: number
+  /** A peer broke the block protocol on a link of ours (bytes nobody asked for): charged by the sync engine. */
+  readonly onViolation?: (author: string, what: string) => void
 }
 
 /**
@@ -28,6 +31,7 @@ export class BlockLinks {
   readonly #dead = new WeakSet<Promise<BlockLink>>()
   readonly #up: RateLimit
   readonly #down: RateLimit
+  readonly #onViolation: (author: string, what: string) => void
   readonly counters: BlockCounters = emptyCounters()
   /** The same, per peer (author key): what its links carried (for link rates in status reports). */
   readonly #perPeer = new Map<string, BlockCounters>()
@@ -36,6 +40,7 @@ export class BlockLinks {
     this.#sessions = init.sessions
     this.#up = new RateLimit(init.maxUpBytesPerSecond)
     this.#down = new RateLimit(init.maxDownBytesPerSecond)
+    this.#onViolation = init.onViolation ?? (() => {})
   }
 
   /** What `author`'s links carried so far (absent: nothing yet, or forgotten). */
@@ -63,8 +68,10 @@ export class BlockLinks {
         signal: AbortSignal.timeout(DIAL_TIMEOUT_MS), ...RUN_ON_RELAY
       })
         // For BlockFetch, which gives its received buffers back.
-        .then(stream => new BlockLink(stream, this.#down, this.#countersOf(author), () => { this.#dead.add(opening) },
-          true))
+        .then(stream => new BlockLink(stream, this.#down, this.#countersOf(author), violation => {
+          this.#dead.add(opening)
+          if (violation !== null) this.#onViolation(author, violation)
+        }, true))
       opening.catch(() => { this.#dead.add(opening) })
       links.push(opening)
       return await opening

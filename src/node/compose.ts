@@ -152,7 +152,11 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
   const log = new NodeLog({ logger: opts.logger, spacesOf: peerId => spaces.namesOf(peerId) })
   const sessions = new SessionTable()
   const blockLinks = new BlockLinks({
-    sessions, maxUpBytesPerSecond: opts.maxUpBytesPerSecond ?? 0, maxDownBytesPerSecond: opts.maxDownBytesPerSecond ?? 0
+    sessions,
+    maxUpBytesPerSecond: opts.maxUpBytesPerSecond ?? 0,
+    maxDownBytesPerSecond: opts.maxDownBytesPerSecond ?? 0,
+    // Called only once a link is open, when the driver below is there.
+    onViolation: (author, what) => { driver.reportCorruptBlock(parseAuthorKey(author), what) }
   })
   const driver = new SyncDriver({
     sync: { keyPair, spaces, relay: opts.relay },

@@ -34,7 +34,7 @@ test('a fetcher closed with requests in flight takes them back from the peers (a
         asked.push(Buffer.from(hash).toString('hex'))
         return await new Promise<BlockAnswer>(resolve => { answers.push(resolve) })
       },
-      cancel: (hash: Uint8Array) => { cancelled.push(Buffer.from(hash).toString('hex')) },
+      cancel: (_space: string, hash: Uint8Array) => { cancelled.push(Buffer.from(hash).toString('hex')) },
       close: () => {}
     } as unknown as BlockLink
     const fetch = new BlockFetch({ space: 's', peers: ['peer'], link: async () => link, onCorrupt: () => {} })

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import type { Connection } from '@libp2p/interface'
 import { takeServedBuffer } from '../../src/blocks/index.ts'
-import { BlockLink } from '../../src/net/blocks.ts'
+import { BlockLink } from '../../src/net/block-link.ts'
 import type { BlockCounters, BlockServed } from '../../src/net/blocks.ts'
 import { BlockLinks } from '../../src/net/block-links.ts'
 import { RateLimit } from '../../src/net/rate-limit.ts'
@@ -98,7 +98,7 @@ async function ask (connection: Connection, tag: string, count: number,
       assert.ok(opts.abortAfter !== undefined, `${tag} ${i}: ${err.message}`)
     })
     pending.push(asked)
-    if (opts.cancelEvery !== undefined && i % opts.cancelEvery === 0) link.cancel(hash)
+    if (opts.cancelEvery !== undefined && i % opts.cancelEvery === 0) link.cancel('sp', hash)
     if (link.closed) break
     if (i >= PIPELINE) await pending[i - PIPELINE]
   }
