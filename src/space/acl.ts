@@ -122,28 +122,6 @@ export class Acl {
       i.issuer === issuer && !i.revoked && i.expiresMs >= nowMs && i.redeemed.length < i.uses).length
   }
 
-  /**
-   * Why this node does not hold the join `join` (at seq 0) of invite `invite`, or undefined (it does). Held is a join
-   * its issuer redeemed, or one that could still be: a join a stranger signed with a dead token (revoked, expired,
-   * every use taken), or one past unredeemedJoinsMax of a live one, is not stored, relayed or pulled again
-   * (review F). Only a redeemed join opens a window (computeAcl), and one that is named here is always held, so
-   * which unredeemed joins a node holds changes no role or view; it only feeds the keep list of a revoke this
-   * node writes, which is explicit in the entry (every node applies the same).
-   */
-  unheldJoin (invite: EntryId, join: EntryId, nowMs: number): string | undefined {
-    const i = this.inviteState(invite)
-    if (i === undefined || i.redeemed.some(r => entryIdOf(r) === join)) return undefined
-    if (i.revoked) return 'the invite was revoked'
-    if (i.expiresMs < nowMs) return `the invite expired at ${new Date(i.expiresMs).toISOString()}`
-    if (i.redeemed.length >= i.uses) return `all ${i.uses} uses of the invite are taken`
-    const redeemed = new Set(i.redeemed.map(entryIdOf))
-    const waiting = i.joins.filter(j => !redeemed.has(entryIdOf(j))).length
-    if (waiting >= unredeemedJoinsMax(i.uses)) {
-      return `${waiting} joins of the invite wait for its issuer here already; present yours to the issuer`
-    }
-    return undefined
-  }
-
   /** The effective invite with this id (hex), or undefined (unknown, or issued without authority). */
   inviteState (id: EntryId): InviteState | undefined {
     return this.#invites.find(i => entryIdOf(i.id) === id)
@@ -248,16 +226,6 @@ export class Acl {
   #ownerEffective (pos: Position): boolean {
     return !this.#ownerForks.some(f => f.epoch === pos.epoch && pos.seq >= f.seq)
   }
-}
-
-/**
- * Joins of one live invite a node holds unredeemed (its issuer away, or refusing them), at most: twice its uses, so
- * a few honest joiners racing for the last uses fit, within 16 .. 256. Past it, a new one is refused rather than an
- * old one dropped: a stored feed is never taken back (no delete path, and a revoke's keep list was built from it);
- * the refused joiner still reaches the issuer directly, and a stranger with a live token could take its uses anyway.
- */
-function unredeemedJoinsMax (uses: number): number {
-  return Math.min(256, Math.max(16, 2 * uses))
 }
 
 /**

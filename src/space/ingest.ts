@@ -281,15 +281,6 @@ function admit (
       result.reject = { reason: 'bad-join-proof', detail }
       break
     }
-    const unheld = joinCheck === 'ok' && e.seq === 0 ? unheldJoin(acl, e, at.nowMs) : undefined
-    if (unheld !== undefined) {
-      // Not the sender's fault (an honest member may relay a join before it learned the invite is spent): not held,
-      // not charged, not pulled again (ReplicaState.unheldJoins).
-      result.dropped += rest.length - k
-      result.unheldJoin = unheld
-      s.rememberUnheldJoin(at.feedKey, e)
-      break
-    }
     if (blocked || joinCheck === 'missing') {
       result.pending += s.pending.add(at.feedKey, rest.slice(k).map(it => ({ ...it, from: at.from })))
       break
@@ -334,10 +325,6 @@ function proofAt (
   if (!item.verified && !entrySignatureValid(item.entry)) return undefined
   if (!held.verified && !entrySignatureValid(heldEntry)) return 'ours-botched'
   return { held: heldEntry, entry: item.entry }
-}
-
-function unheldJoin (acl: Acl, e: Entry, nowMs: number): string | undefined {
-  return e.body.t === 'join' ? acl.unheldJoin(entryIdOf(e.body.invite), entryIdOf(e.id), nowMs) : undefined
 }
 
 /** 'missing' while the invite is not stored (pending); 'bad' if the proof does not verify. */

@@ -62,8 +62,7 @@ export function appendBodies (s: ReplicaState, keyPair: KeyPair, local: LocalBod
   const stored = new Set(result.stored.map(e => entryIdOf(e.id)))
   const missing = entries.find(e => !stored.has(entryIdOf(e.id)))
   if (missing === undefined) return entries
-  const why = result.reject?.detail ?? result.unheldJoin
-  const detail = why !== undefined ? ` (${why})` : ''
+  const detail = result.reject !== undefined ? ` (${result.reject.detail})` : ''
   if (entries.length === 1) throw notAllowed(s, author, missing, missing.body, detail)
   const name = s.genesis.name
   throw new SpaceError('NOT_ALLOWED', `not all of ${entries.length} entries were accepted in space ${name}${detail}`)
@@ -113,8 +112,7 @@ export function appendEach (s: ReplicaState, keyPair: KeyPair, bodies: readonly 
   const result = ingestLocal(s, entries, nowMs)
   // The very entries handed in come back in `stored` (no hex id per entry to match them).
   const stored = new Set<Entry>(result.stored)
-  const why = result.reject?.detail ?? result.unheldJoin
-  const detail = why !== undefined ? ` (${why})` : ''
+  const detail = result.reject !== undefined ? ` (${result.reject.detail})` : ''
   return outcomes.map(o => 'refused' in o || stored.has(o.entry)
     ? o
     : { refused: notAllowed(s, author, o.entry, o.entry.body, detail) })
@@ -188,10 +186,6 @@ export function join (
   if (result.reject !== undefined) {
     const detail = result.reject.detail
     throw new SpaceError('INVALID_INPUT', `this invite does not match the space: ${detail}; ask for a new invite`)
-  }
-  // This node holds the invite and sees it can admit nobody any more (Acl.unheldJoin): no join is made to wait on.
-  if (result.unheldJoin !== undefined) {
-    throw new SpaceError('NOT_ALLOWED', `this invite cannot admit this node: ${result.unheldJoin}; ask for a new one`)
   }
   return { entry, stored: result.stored.length > 0 }
 }

@@ -43,10 +43,8 @@ export interface IngestResult {
   duplicates: number
   /** Authentic entries held back (a dependency is missing or the clock is ahead). */
   pending: number
-  /** Entries at or past a proven fork, or a join this node does not hold (Acl.unheldJoin) and its feed: no blame. */
+  /** Entries at or past a proven fork: dropped without blame. */
   dropped: number
-  /** Why a join at seq 0 of the run is not held here (Acl.unheldJoin). */
-  unheldJoin?: string
   reject?: Reject
   /** Our chain and the sender's differ at or before this seq: ask the sender for this entry to prove a fork. */
   diverged?: Divergence

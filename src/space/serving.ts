@@ -32,14 +32,9 @@ function feedRowOf (s: ReplicaState, f: FeedState): FeedRow {
 
 }
 
-/**
- * How far a feed is worth pulling: below the fork, and below the ACL's limit (seq 0 always: it may be a join, unless
- * it is one this node does not hold).
- */
+/** How far a feed is worth pulling: below the fork, and below the ACL's limit (seq 0 always: it may be a join). */
 export function pullLimit (s: ReplicaState, author: AuthorKey, epoch: number): number {
-  const feed = s.store.feed(s.key, author, epoch)
-  if ((feed?.count ?? 0) === 0 && s.unheldJoinOf(`${author}/${epoch}`)) return 0
-  const frozenAt = feed?.frozenAt ?? Infinity
+  const frozenAt = s.store.feed(s.key, author, epoch)?.frozenAt ?? Infinity
   return Math.min(frozenAt, Math.max(1, s.acl.feedLimit(author, epoch)))
 }
 

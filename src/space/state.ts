@@ -1,7 +1,7 @@
 import { compareClocks, storedEntryClock } from '../codec/index.ts'
 import type { Clock, Entry, Position, SignedGenesis } from '../codec/index.ts'
-import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
-import { authorKeyOf, entryIdOf, spaceKeyOf } from '../ids/index.ts'
+import type { AuthorKey, SpaceKey } from '../ids/index.ts'
+import { authorKeyOf, spaceKeyOf } from '../ids/index.ts'
 import type { FeedState, ForkProof, Store, StoredEntry } from '../store/index.ts'
 import type { Acl } from './acl.ts'
 import { computeAcl } from './acl-compute.ts'
@@ -15,9 +15,6 @@ import { readOrSkip } from './reads.ts'
 import { atLeast } from './roles.ts'
 import { decodeStoredEntry } from './signing.ts'
 import { isDataBody, KvOrderCache } from './views.ts'
-
-/** Feeds of unheld joins remembered per replica (ReplicaState.unheldJoins). */
-const UNHELD_JOINS_REMEMBERED_MAX = 4_096
 
 /**
  * What one replica of a space holds in memory beside its store: the state
@@ -58,12 +55,6 @@ export class ReplicaState {
   readonly judgedNotices = new Set<string>()
   /** Chunk-list parts recorded here, by content (file-versions.ts): an edited big file names unchanged ones again. */
   readonly recordedParts = new Map<string, Position>()
-  /**
-   * Feeds whose seq-0 join was not held (Acl.unheldJoin), with that join's invite and id: not pulled again while it
-   * is not redeemed (pullLimit), or every peer holding it drew a new pull at each answer. Bounded, the oldest forgotten
-   * first (a forgotten one costs one more pull).
-   */
-  readonly unheldJoins = new Map<string, { readonly invite: EntryId, readonly join: EntryId }>()
   /** An epoch local authors open above, though the store no longer holds it (a space left and joined again). */
   epochFloor = 0
   /**
@@ -87,25 +78,6 @@ export class ReplicaState {
       const c = this.headClock(f)
       if (c !== undefined && compareClocks(c, this.clock) > 0) this.clock = c
     }
-  }
-
-  rememberUnheldJoin (feedKey: string, join: Entry): void {
-    if (join.body.t !== 'join') return
-    this.unheldJoins.delete(feedKey)
-    this.unheldJoins.set(feedKey, { invite: entryIdOf(join.body.invite), join: entryIdOf(join.id) })
-    for (const oldest of this.unheldJoins.keys()) {
-      if (this.unheldJoins.size <= UNHELD_JOINS_REMEMBERED_MAX) break
-      this.unheldJoins.delete(oldest)
-    }
-  }
-
-  /** Whether a feed's seq 0 is a join not held here that is still not to be held (not redeemed since). */
-  unheldJoinOf (feedKey: string): boolean {
-    const unheld = this.unheldJoins.get(feedKey)
-    if (unheld === undefined) return false
-    const redeemed = this.acl.inviteState(unheld.invite)?.redeemed.some(r => entryIdOf(r) === unheld.join) ?? false
-    if (redeemed) this.unheldJoins.delete(feedKey)
-    return !redeemed
   }
 
   /** The ACL of `entries` and every fork proof held (plus `extraForks`, about to be committed). */

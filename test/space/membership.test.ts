@@ -31,8 +31,7 @@ describe('decision 18: what the issuer answers a join', () => {
     assert.deepEqual(redeemDecision(o.replica.acl, hex(O), j1, T0), { ok: true, recorded: false })
     o.redeem(inv, j1)
     assert.deepEqual(redeemDecision(o.replica.acl, hex(O), j1, T0), { ok: true, recorded: true })
-    // Made on J2's own node: this replica, seeing every use taken, holds no such join (Acl.unheldJoin).
-    const j2 = new Forger(o.replica.id, o.t).first(J2, o.t + 10, { t: 'join', invite: inv.id, proof: signJoinProof(INV, o.replica.id, J2.publicKey) })
+    const j2 = o.join(J2, inv, INV, false)
     assert.equal((redeemDecision(o.replica.acl, hex(O), j2, T0) as { reason: string }).reason, 'uses-exhausted')
   })
 
