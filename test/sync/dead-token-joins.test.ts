@@ -1,7 +1,7 @@
 /**
  * Joins whose invite can admit nobody any more (review F): a stranger holding a used-up token presented its join to
- * a member that did not issue the invite; that member kept its link as "a joiner under way" for good, stored the
- * join, and every member pulled and held it for good (one feed per identity the stranger made up).
+ * a member that did not issue the invite; that member kept its link as "a joiner under way" for good. (Such joins are
+ * still stored: not holding them lost a member's later writes on nodes that caught up late, review H.)
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -15,7 +15,6 @@ import { Wire } from './wire.ts'
 import type { Peer } from './wire.ts'
 
 const replicaOf = (p: Peer): SpaceReplica => [...p.replicas.values()][0] as SpaceReplica
-const holds = (p: Peer, joiner: Peer): boolean => replicaOf(p).vector().some(r => r.author.every((b, i) => b === joiner.keyPair.publicKey[i]))
 
 /** Owner O with a one-use invite (`uses`), admin M holding it, O and M apart; `joiner(name)` presents a join to M. */
 function world (seed: string, uses = 1): { wire: Wire, O: Peer, M: Peer, joiner: (name: string) => Peer } {
@@ -44,30 +43,25 @@ function world (seed: string, uses = 1): { wire: Wire, O: Peer, M: Peer, joiner:
   return { wire, O, M, joiner }
 }
 
-test('a used-up token: its join is not held, pulled or waited on by a member that did not issue it', () => {
+test('a used-up token: its joiner is no joiner under way at a member that did not issue it', () => {
   const { wire, O, M, joiner } = world('dead1')
-  const early = joiner('early') // presented to M while the use was free: held there, waiting for O
+  const early = joiner('early') // presented to M while the use was free: waiting for O
   wire.connect(early, M)
   assert.equal(M.engine.joinWaiting(early.name, wire.nowMs), true)
   wire.connect(joiner('winner'), O) // O redeems it: the one use is taken
-  wire.connect(M, O) // O pulls early's join from M and does not hold it (nor pull it again: the wire goes quiet)
-  assert.equal(holds(O, early), false)
+  wire.connect(M, O)
   assert.equal(M.engine.joinWaiting(early.name, wire.nowMs), false, 'its invite can admit nobody any more')
   const late = joiner('late')
   wire.connect(late, M)
-  assert.equal(holds(M, late), false)
   assert.equal(M.engine.joinWaiting(late.name, wire.nowMs), false)
   assert.ok(!M.events.some(e => e.type === 'misbehaviour'), 'a relayed or presented dead join is charged to nobody')
 })
 
-test('a live token: the joiner waits for JOIN_WAITING_MAX_MS at most; unredeemed joins held per invite are bounded', () => {
+test('a live token: the joiner waits for JOIN_WAITING_MAX_MS at most, and not once its invite expired', () => {
   const { wire, M, joiner } = world('dead2')
   const J = joiner('j')
   wire.connect(J, M)
   assert.equal(M.engine.joinWaiting(J.name, wire.nowMs + JOIN_WAITING_MAX_MS - 1), true)
   assert.equal(M.engine.joinWaiting(J.name, wire.nowMs + JOIN_WAITING_MAX_MS), false)
   assert.equal(M.engine.joinWaiting(J.name, T0 + 1e9 + 1), false, 'nor once the invite expired')
-  const more = Array.from({ length: 16 }, (_, i) => joiner(`s${i}`))
-  for (const S of more) wire.connect(S, M)
-  assert.deepEqual(more.map(S => holds(M, S)), more.map((_, i) => i < 15), '16 held (2 × uses, at least 16), no more')
 })
