@@ -69,8 +69,12 @@ export function sameStat (known: FileStat, now: FileStat): boolean {
 /** What is on disk now (`st`, an lstat; null: nothing) is still the file a scan saw as `scanned` (none: nothing). */
 export function stillAsScanned (scanned: FileStat | undefined, st: FsStats | null): boolean {
   if (st === null || scanned === undefined) return st === null && scanned === undefined
-  const now = { size: st.size, mode: st.mode & FILE_MODE_BITS, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino }
-  return st.isFile() && sameStat(scanned, now)
+  return st.isFile() && sameStat(scanned, statOf('', st))
+}
+
+/** A file's stat as a scan records it (whole milliseconds, the permission bits). */
+export function statOf (p: string, st: FsStats): Omit<ScannedFile, 'chunks'> {
+  return { path: p, size: st.size, mode: st.mode & FILE_MODE_BITS, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino }
 }
 
 /** Looks up the versions of a path that later ones superseded, of a size and mode (FolderHost.superseded). */

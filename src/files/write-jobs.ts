@@ -1,6 +1,6 @@
 import path from 'node:path'
 import type { ChunkFetcher } from '../blocks/index.ts'
-import { FILE_MODE_BITS, toHex } from '../codec/index.ts'
+import { toHex } from '../codec/index.ts'
 import type { FileChunk } from '../codec/index.ts'
 import { hasCode, SamepageError } from '../ids/index.ts'
 import { diskReserveBytes } from './disk-reserve.ts'
@@ -12,7 +12,7 @@ import type { PassState } from './pass-state.ts'
 import { planReplace, waitingError } from './plan.ts'
 import type { FolderView, RemotePlan } from './plan.ts'
 import type { ModeRules } from './plan-modes.ts'
-import { sameStat } from './versions.ts'
+import { stillAsScanned, statOf } from './versions.ts'
 import { partPath, RecordRefuted, writeFileVersion } from './safe-writer.ts'
 import { CaseCheck, CaseConflictError, foldedName, inCheckedDir, linkInPath, sameNameThere } from './safe-path.ts'
 import { NameRefusedError } from './safe-path.ts'
@@ -323,10 +323,7 @@ async function writeJob (
         if (now?.isDirectory() === true) {
           throw Object.assign(new Error(`${job.path} is a directory here`), { code: 'EISDIR' })
         }
-        const same = now === null
-          ? job.expect === null
-          : job.expect !== null && now.isFile() && sameStat(job.expect, statOf(job.path, now))
-        if (same) return
+        if (stillAsScanned(job.expect ?? undefined, now)) return
         // What answered may be a file of another name, in a directory that ignores case (CaseConflictError).
         if (now !== null) await sameNameThere(state.fs, state.root, job.path)
         throw new Error('it changed on this node while the new version was fetched; ' +
@@ -370,9 +367,6 @@ function refusedByFileSystem (err: unknown): boolean {
   return typeof (err as NodeJS.ErrnoException).code === 'string'
 }
 
-function statOf (p: string, st: FsStats): Omit<ScannedFile, 'chunks'> {
-  return { path: p, size: st.size, mode: st.mode & FILE_MODE_BITS, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino }
-}
 
 /** Chunks counted by hash (the same chunk may be in a file more than once). */
 class ChunkBag {
