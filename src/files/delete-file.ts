@@ -28,7 +28,7 @@ export async function deleteFile (state: PassState, file: ScannedFile): Promise<
   } catch (err) {
     // A directory of its path gone: so is the file.
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      state.errors.set(p, describeWriteError(err as NodeJS.ErrnoException))
+      state.errors.set(p, describeWriteError(err as NodeJS.ErrnoException, 'not deleted'))
       return false
     }
   }

@@ -4,19 +4,26 @@ import { NoSourceError } from '../blocks/index.ts'
 import { SamepageError } from '../ids/index.ts'
 import { nodeFolderFs } from './folder-fs.ts'
 import type { FolderFs } from './folder-fs.ts'
+import { fromTheSystem, refusalInWords } from './refusal-words.ts'
 import { WORK_AREA } from './scanner.ts'
 
-/** What a path shows when writing it failed: the file system's refusal in words, or a wait for a source. */
-export function describeWriteError (err: NodeJS.ErrnoException): string {
+/**
+ * What a path shows when writing it failed (`failed`: or deleting it): the file system's refusal in words, or a wait
+ * for a source. samepage's own errors say what they say; the system's are put in words (refusal-words.ts), never as
+ * Node's message, which names the /proc/self/fd path or the work area's part file the call was made on.
+ */
+export function describeWriteError (err: NodeJS.ErrnoException, failed = 'not written'): string {
   switch (err.code) {
-    case 'ENOSPC': return 'not written: the disk is full; free some space (nothing was half-written; it is tried again)'
-    case 'EDQUOT': return 'not written: over the disk quota; free some space'
-    case 'ENOTDIR': return 'not written: a part of its path is a file on this node, not a directory'
-    case 'EISDIR': return 'not written: a directory has its name on this node'
-    case 'ENAMETOOLONG': return 'not written: its name is too long for this file system'
+    case 'ENOSPC': return `${failed}: the disk is full; free some space (nothing was half-written; it is tried again)`
+    case 'EDQUOT': return `${failed}: over the disk quota; free some space`
+    case 'ENOTDIR': return `${failed}: a part of its path is a file on this node, not a directory`
+    case 'EISDIR': return `${failed}: a directory has its name on this node`
+    case 'ENAMETOOLONG': return `${failed}: its name is too long for this file system`
     case 'EACCES': case 'EPERM': case 'EROFS':
-      return `not written: no permission here (${err.code}); check the folder's permissions`
-    default: return err instanceof NoSourceError ? `waiting: ${err.message}` : `not written: ${err.message}`
+      return `${failed}: no permission here (${err.code}); check the folder's permissions`
+    default:
+      if (err instanceof NoSourceError) return `waiting: ${err.message}`
+      return `${failed}: ${fromTheSystem(err) ? refusalInWords(err.code) : err.message}`
   }
 }
 

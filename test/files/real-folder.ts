@@ -4,6 +4,7 @@ import path from 'node:path'
 import { toHex } from '../../src/codec/index.ts'
 import { chunkFile } from '../../src/files/index.ts'
 import type { FolderSync } from '../../src/files/index.ts'
+import type { FolderFs } from '../../src/files/folder-fs.ts'
 import { ME, MemoryNetwork, MemorySpace, memoryFolderSync } from './fake-folder.ts'
 
 /**
@@ -23,11 +24,12 @@ export interface RealFolder {
   theirs (author: string, p: string, content: string, mtimeMs?: number): Promise<string>
 }
 
-export async function realFolder (root: string): Promise<RealFolder> {
+/** `folderFs`: the real file system (the default), or a FaultyFs (fake-fs.ts) around it. */
+export async function realFolder (root: string, folderFs?: FolderFs): Promise<RealFolder> {
   const space = new MemorySpace()
   const net = new MemoryNetwork()
   fs.mkdirSync(root, { recursive: true })
-  const sync = memoryFolderSync(root, 'send-receive', space, net)
+  const sync = memoryFolderSync(root, 'send-receive', space, net, folderFs)
   await sync.start()
   await sync.sync()
   const scratch = fs.mkdtempSync(path.join(path.dirname(root), 'scratch-'))

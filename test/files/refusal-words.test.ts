@@ -1,0 +1,77 @@
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { NoSourceError } from '../../src/blocks/index.ts'
+import { describeWriteError } from '../../src/files/folder-errors.ts'
+
+/**
+ * A file system's refusal as a path shows it: what happened and what to do, with its code, never Node's message,
+ * which names the safe writer's /proc/self/fd path and the work area's part file (not the user's file) and says
+ * nothing of what to do (a review: "not written: EXDEV: cross-device link not permitted, rename '/proc/self/fd/…'").
+ */
+const PART = `/f/.samepage/tmp/${'ab'.repeat(32)}.part`
+
+/** A refusal of the safe writer's last rename, as Node raises it. */
+function renameRefused (code: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: it failed, rename '${PART}' -> '/proc/self/fd/23/new.txt'`),
+    { code, errno: -1, syscall: 'rename', path: PART, dest: '/proc/self/fd/23/new.txt' })
+}
+
+const CODES = ['EXDEV', 'EIO', 'EMFILE', 'ENFILE', 'ENOENT', 'ELOOP', 'ETXTBSY', 'EBUSY', 'EFBIG', 'EOVERFLOW',
+  'ESTALE', 'ENOTEMPTY', 'EEXIST', 'ENOTCONN', 'EUNHEARDOF']
+
+function assertNothingInternal (message: string): void {
+  assert.doesNotMatch(message, /\/proc\//)
+  assert.doesNotMatch(message, /\.part\b|\.samepage\/tmp|[0-9a-f]{64}/)
+}
+
+describe('describeWriteError', () => {
+  for (const code of CODES) {
+    test(`${code}: named, in words, with what to do; nothing internal`, () => {
+      for (const failed of ['not written', 'not deleted']) {
+        const message = describeWriteError(renameRefused(code), failed)
+        assert.ok(message.startsWith(`${failed}: `), message)
+        assert.ok(message.includes(`(${code}`), message)
+        assert.ok(message.includes(';'), `says what to do or what happens next: ${message}`)
+        assertNothingInternal(message)
+      }
+    })
+  }
+
+  test('a real refusal through /proc/self/fd: in words, no /proc path', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'refusal-'))
+    const handle = await fs.promises.open(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY)
+    try {
+      const err = await fs.promises.rename(path.join(dir, 'gone.part'), `/proc/self/fd/${handle.fd}/new.txt`)
+        .then(() => assert.fail('renamed a file that is not there'), (e: NodeJS.ErrnoException) => e)
+      assert.equal(err.code, 'ENOENT')
+      assert.equal(describeWriteError(err),
+        'not written: it, or a directory of its path, disappeared meanwhile (ENOENT); it is tried again')
+    } finally {
+      await handle.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('the named refusals keep their words', () => {
+    assert.equal(describeWriteError(renameRefused('EACCES')),
+      'not written: no permission here (EACCES); check the folder\'s permissions')
+    assert.equal(describeWriteError(renameRefused('ENOSPC')),
+      'not written: the disk is full; free some space (nothing was half-written; it is tried again)')
+  })
+
+  test('samepage\'s own errors say what they say, an errno code of theirs or not', () => {
+    const own = Object.assign(new Error('sub does not exist on this node'), { code: 'ENOENT' })
+    assert.equal(describeWriteError(own), 'not written: sub does not exist on this node')
+    assert.equal(describeWriteError(new NoSourceError('ab'.repeat(32))).startsWith('waiting: '), true)
+  })
+
+  test('a code not spelled as Node spells one is not shown as it is', () => {
+    const odd = Object.assign(new Error('x'), { code: 'weird\ncode', syscall: 'open' })
+    assert.match(describeWriteError(odd), /^not written: the file system refused it \(no code given\); /)
+    const inherited = Object.assign(new Error('x'), { code: 'constructor', syscall: 'open' })
+    assert.match(describeWriteError(inherited), /^not written: the file system refused it \(no code given\); /)
+  })
+})
