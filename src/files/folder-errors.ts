@@ -27,6 +27,18 @@ export function describeWriteError (err: NodeJS.ErrnoException, failed = 'not wr
   }
 }
 
+/**
+ * Why a pass failed as a whole (a file the scan cannot read, a directory it cannot list), for the folder's status:
+ * samepage's own errors as they are; the system's in words, with the folder's path it is about, if it is one.
+ */
+export function describePassError (err: unknown, root: string): string {
+  const e = err as NodeJS.ErrnoException
+  if (!(err instanceof Error) || !fromTheSystem(e)) return err instanceof Error ? err.message : String(err)
+  const rel = typeof e.path === 'string' ? path.relative(root, e.path) : ''
+  const inFolder = rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel)
+  return `${inFolder ? `${rel.split(path.sep).join('/')}: ` : ''}${refusalInWords(e.code)}`
+}
+
 /** An error as the file system would give it (for a refusal found before trying). */
 export function fsError (code: string): NodeJS.ErrnoException {
   return Object.assign(new Error(''), { code })

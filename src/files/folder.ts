@@ -8,7 +8,7 @@ import { conflictList } from './conflict-list.ts'
 import { deleteFile } from './delete-file.ts'
 import { keepVersion, KeepRefused } from './keep-version.ts'
 import type { KeepOutcome } from './keep-version.ts'
-import { checkFolder, checkFolderMarker, ignoresCase } from './folder-errors.ts'
+import { checkFolder, checkFolderMarker, describePassError, ignoresCase } from './folder-errors.ts'
 import { nodeFolderFs } from './folder-fs.ts'
 import { knownHeld, loadFolderState, saveFolderState } from './folder-state.ts'
 import type { KnownStore } from './folder-state.ts'
@@ -223,7 +223,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     this.#againMs = Infinity
     this.#recordsAgain = false
     this.#running = this.#pass().catch(err => {
-      this.#state.errors.set('.', `the folder could not be synced: ${(err as Error).message}`)
+      this.#state.errors.set('.', `the folder could not be synced: ${describePassError(err, this.root)}`)
       this.schedule(RETRY_MS)
     }).finally(() => {
       this.#passViews.forget()

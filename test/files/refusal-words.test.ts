@@ -4,7 +4,10 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { NoSourceError } from '../../src/blocks/index.ts'
-import { describeWriteError } from '../../src/files/folder-errors.ts'
+import { FolderProblem } from '../../src/files/index.ts'
+import { describePassError, describeWriteError } from '../../src/files/folder-errors.ts'
+import { errno, FaultyFs, MemoryDisk } from './fake-fs.ts'
+import { fakeFolder } from './fake-folder.ts'
 
 /**
  * A file system's refusal as a path shows it: what happened and what to do, with its code, never Node's message,
@@ -73,5 +76,39 @@ describe('describeWriteError', () => {
     assert.match(describeWriteError(odd), /^not written: the file system refused it \(no code given\); /)
     const inherited = Object.assign(new Error('x'), { code: 'constructor', syscall: 'open' })
     assert.match(describeWriteError(inherited), /^not written: the file system refused it \(no code given\); /)
+  })
+})
+
+describe('describePassError', () => {
+  test('a file the scan cannot read: its path in the folder, the refusal in words', () => {
+    const err = errno('EIO', 'open', '/f/docs/report.pdf')
+    assert.equal(describePassError(err, '/f'), 'docs/report.pdf: the disk reported an input/output error (EIO); ' +
+      'check the disk and its connection (the system log says more)')
+  })
+
+  test('a path outside the folder (a /proc/self/fd one) is not shown', () => {
+    const message = describePassError(renameRefused('ESTALE'), '/home/u/f')
+    assert.equal(message, 'the network file system lost track of it (ESTALE); mount the folder again')
+  })
+
+  test('samepage\'s own error as it is', () => {
+    assert.equal(describePassError(new FolderProblem('/f/.samepage is gone'), '/f'), '/f/.samepage is gone')
+  })
+
+  test('a file the scan may not read: the folder status names it and what to do; synced once readable', async () => {
+    const disk = new MemoryDisk()
+    const faults = new FaultyFs(disk.fs)
+    const f = await fakeFolder(disk, faults.fs, '/f')
+    disk.put('/f/docs/secret.txt', 'not for this node')
+    faults.fail('open', /secret\.txt$/, 'EACCES')
+    await f.sync.sync()
+    assert.deepEqual(f.errors(), {
+      '.': 'the folder could not be synced: docs/secret.txt: no permission (EACCES); give the user this node runs ' +
+        'as access to it, or add it to .samepageignore'
+    })
+    faults.heal()
+    await f.sync.sync()
+    assert.deepEqual(f.errors(), {})
+    assert.equal(f.space.file('docs/secret.txt')?.current.size, 'not for this node'.length)
   })
 })
