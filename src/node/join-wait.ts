@@ -1,11 +1,16 @@
 import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
+import { printable } from '../ids/index.ts'
+import { DEAD_TOKEN_REFUSALS } from '../space/index.ts'
 
 /**
  * `space join` waits here until its join takes effect (decision 18): the
  * invite's issuer recorded the redemption and this node holds it (its role
  * in the space is no longer null), or the issuer refused it, or the time is
- * up. An answer is believed only from the invite's issuer; another member's
- * 'waiting' is kept to say so if the time runs out.
+ * up. An answer is believed from the invite's issuer; from another member
+ * only a refusal that says the invite can admit nobody any more (revoked,
+ * expired, every use taken: DEAD_TOKEN_REFUSALS, which such a member gives
+ * only as the issuer would), unless the issuer said it admitted us. Another
+ * member's 'waiting' is kept to say so if the time runs out.
  */
 export type JoinOutcome =
   | { readonly ok: true }
@@ -52,6 +57,8 @@ export class JoinWaits {
   }
 
   answered (space: SpaceKey, join: EntryId, from: string, outcome: string, detail: string): void {
+    // A peer's words, for the user's error: cut and printable (one line that says what it holds).
+    const refused = { ok: false, reason: printable(outcome, 32), detail: printable(detail, 200) } as const
     for (const w of [...this.#waits]) {
       if (w.space !== space || w.join !== join) continue
       if (outcome === 'waiting') {
@@ -60,7 +67,9 @@ export class JoinWaits {
         // 'already-member': the issuer holds our role from before this store knew it (we left the space, and join
         // again with a new invite): it arrives by catch-up like a redemption, and admits us then.
         if (outcome === 'redeemed' || outcome === 'already-member') w.heard = 'redeemed'
-        else w.resolve({ ok: false, reason: outcome, detail })
+        else w.resolve(refused)
+      } else if (DEAD_TOKEN_REFUSALS.includes(outcome) && w.heard !== 'redeemed') {
+        w.resolve(refused)
       }
     }
   }

@@ -1,7 +1,7 @@
 import { fromHex, KEEP_MAX } from '../codec/index.ts'
 import type { Body, GrantableRole } from '../codec/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
-import { grantRefusal, inviteRefusal, revokeRefusal } from '../space/index.ts'
+import { DEAD_TOKEN_REFUSALS, grantRefusal, inviteRefusal, revokeRefusal } from '../space/index.ts'
 import type { Refusal, SpaceReplica } from '../space/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
 import { NodeError } from './errors.ts'
@@ -43,6 +43,10 @@ export function joinError (outcome: Exclude<JoinOutcome, { ok: true }>, space: s
     return new NodeError('UNKNOWN_SPACE', `not joined to space ${space}: ${outcome.detail}`)
   }
   if (outcome.reason === 'expired') return new NodeError('EXPIRED_TOKEN', `${outcome.detail}; ask for a new invite`)
+  if (DEAD_TOKEN_REFUSALS.includes(outcome.reason)) {
+    return new NodeError('JOIN_REFUSED', `not joined to space ${space}: this invite can admit nobody any more ` +
+      `(${outcome.reason}): ${outcome.detail}; ask for a new invite`)
+  }
   if (outcome.reason === 'inviter-unreachable' || outcome.reason === 'not-synced' || outcome.reason === 'stopped') {
     return new NodeError('INVITER_UNREACHABLE', `not joined to space ${space} yet: ${outcome.detail}`)
   }

@@ -16,7 +16,9 @@ export { EPOCH_SALT_RANGE, nextEpoch } from './epochs.ts'
 export { SpaceError } from './outcome.ts'
 export { emptyResult } from './outcome.ts'
 export type { FeedPosition, IngestResult, ReleasedFault } from './outcome.ts'
-export { joinMayWait, redeemDecision, inviteRefusal, grantRefusal, revokeRefusal } from './membership.ts'
+export {
+  DEAD_TOKEN_REFUSALS, deadTokenRefusal, joinMayWait, redeemDecision, inviteRefusal, grantRefusal, revokeRefusal
+} from './membership.ts'
 export type { Refusal } from './membership.ts'
 export { BACK_NOTICE, LEAVE_NOTICE, isLeaveNotice } from './leave-notice.ts'
 export type { FileState, FileVersion } from './views.ts'

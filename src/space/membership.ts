@@ -17,9 +17,8 @@ export interface Refusal { readonly code: 'NOT_ALLOWED' | 'NOT_A_MEMBER' | 'NO_C
 type RedeemRefusal =
   'issuer-not-admin' | 'invite-revoked' | 'expired' | 'uses-exhausted' | 'revoked-member' | 'already-member'
 
-type RedeemDecision =
-  | { readonly ok: true, readonly recorded: boolean }
-  | { readonly ok: false, readonly reason: RedeemRefusal, readonly detail: string }
+type Refused = { readonly ok: false, readonly reason: RedeemRefusal, readonly detail: string }
+type RedeemDecision = { readonly ok: true, readonly recorded: boolean } | Refused
 
 /**
  * What `me`, the issuer of the join's invite, does with a stored join: redeem
@@ -44,6 +43,29 @@ export function joinMayWait (acl: Acl, join: Entry, nowMs: number): boolean {
   if (join.body.t !== 'join' || join.seq !== 0) return false
   const invite = acl.inviteState(entryIdOf(join.body.invite))
   return invite !== undefined && admitRefusal(acl, invite, join, nowMs) === undefined
+}
+
+/**
+ * The issuer's refusals that say the invite can admit nobody any more, for good: an invite revoke, its expiry and a
+ * redemption are never taken back. A member that did not issue the invite gives one of these (deadTokenRefusal);
+ * the joiner's node believes them from any member (node/join-wait.ts).
+ */
+export const DEAD_TOKEN_REFUSALS: readonly string[] = ['invite-revoked', 'expired', 'uses-exhausted']
+
+/**
+ * What a member that did not issue `join`'s invite answers instead of 'waiting': the issuer's own refusal, when it is
+ * one of DEAD_TOKEN_REFUSALS, as `acl` stands here at `nowMs` (expiry by this node's clock, as the issuer's check is
+ * by its own; the uses taken are the issuer's redemptions held here, in its feed order, the first of what the issuer
+ * holds). Undefined, so the joiner is told to wait, whenever this node cannot tell: the invite not held here, this
+ * very join redeemed already (its redemption held here), or the issuer would refuse for another reason first (no
+ * longer admin: a grant may give its authority back).
+ */
+export function deadTokenRefusal (acl: Acl, join: Entry, nowMs: number): Refused | undefined {
+  if (join.body.t !== 'join' || join.seq !== 0) return undefined
+  const invite = acl.inviteState(entryIdOf(join.body.invite))
+  if (invite === undefined || invite.redeemed.some(r => toHex(r) === entryIdOf(join.id))) return undefined
+  const refusal = admitRefusal(acl, invite, join, nowMs)
+  return refusal !== undefined && !refusal.ok && DEAD_TOKEN_REFUSALS.includes(refusal.reason) ? refusal : undefined
 }
 
 /** Why the issuer of `invite` would not redeem `join` now, or undefined if it would. */

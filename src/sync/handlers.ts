@@ -81,7 +81,8 @@ export function onEntries (core: SyncCore, session: Session, msg: Msg<'entries'>
     // invite expired is refused here; one that reaches us later through catch-up was accepted in time elsewhere.
     const expires = head.body.t === 'join' ? replica.inviteExpiresMs(head.body.invite) : undefined
     if (expires !== undefined && expires < nowMs && replica.acl.currentRole(author) === null) {
-      const detail = `this invite expired at ${new Date(expires).toISOString()}; ask for a new one`
+      // (What to do, "ask for a new invite", the joiner's node adds: node/membership.ts joinError.)
+      const detail = `this invite expired at ${new Date(expires).toISOString()}`
       if (author === session.peer) core.send([answer(session, replica, head.id, 'expired', detail)])
       return
     }

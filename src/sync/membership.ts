@@ -1,7 +1,7 @@
 import { bytesEqual, FEEDS_PER_MESSAGE_MAX, fromHex, newerStatus, toHex } from '../codec/index.ts'
 import type { Body, Entry, SignedBytes, SpaceHello, StatusHead } from '../codec/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
-import { joinMayWait, redeemDecision, SpaceError } from '../space/index.ts'
+import { deadTokenRefusal, joinMayWait, redeemDecision, SpaceError } from '../space/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import type { ForkProof } from '../store/index.ts'
@@ -172,7 +172,9 @@ export class Membership {
   }
 
   /**
-   * The joiner presented its join to us: whether it is in, refused (and why), or waits for the invite's issuer.
+   * The joiner presented its join to us: whether it is in, refused (and why), or waits for the invite's issuer. A
+   * node that did not issue the invite refuses it only with a refusal its issuer would give too, of an invite that
+   * can admit nobody any more (deadTokenRefusal): else a dead token's joiner heard 'waiting' and waited for nothing.
    * 'repeated': the same join again in this session, which no honest peer sends (the caller charges it).
    */
   answerJoin (session: Session, replica: SpaceReplica, join: Entry, nowMs: number): Send[] | 'repeated' {
@@ -180,7 +182,7 @@ export class Membership {
     const id = toHex(join.id)
     if (shared.joinAnswered === id || session.leftSaid.get(replica.key)?.joinAnswered === id) return 'repeated'
     shared.joinAnswered = id
-    const decision = this.redeemIfMine(replica, join, nowMs)
+    const decision = this.redeemIfMine(replica, join, nowMs) ?? deadTokenRefusal(replica.acl, join, nowMs)
     if (decision === undefined) {
       const known = join.body.t === 'join' && replica.inviteExpiresMs(join.body.invite) !== undefined
       // Only a join held here (so it reaches the issuer from here too) that could still be admitted waits: a
