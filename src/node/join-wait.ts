@@ -6,11 +6,12 @@ import { DEAD_TOKEN_REFUSALS } from '../space/index.ts'
  * `space join` waits here until its join takes effect (decision 18): the
  * invite's issuer recorded the redemption and this node holds it (its role
  * in the space is no longer null), or the issuer refused it, or the time is
- * up. An answer is believed from the invite's issuer; from another member
- * only a refusal that says the invite can admit nobody any more (revoked,
- * expired, every use taken: DEAD_TOKEN_REFUSALS, which such a member gives
- * only as the issuer would), unless the issuer said it admitted us. Another
- * member's 'waiting' is kept to say so if the time runs out.
+ * up. An answer is believed only from the invite's issuer. Another member's
+ * 'waiting', or its word that the invite can admit nobody any more (revoked,
+ * expired, every use taken: DEAD_TOKEN_REFUSALS, which an honest member gives
+ * only as the issuer would), is kept to say why if the time runs out: the
+ * joiner holds no member list yet, so any peer that knows the space could say
+ * it, and a lie must not end a join the issuer would still admit.
  */
 export type JoinOutcome =
   | { readonly ok: true }
@@ -24,6 +25,8 @@ interface Wait {
   readonly resolve: (o: JoinOutcome) => void
   readonly timer: NodeJS.Timeout
   heard: 'nothing' | 'waiting' | 'redeemed'
+  /** A member's word that the invite can admit nobody any more: the reason given if the time runs out. */
+  memberRefusal?: { readonly reason: string, readonly detail: string }
 }
 
 export class JoinWaits {
@@ -45,7 +48,7 @@ export class JoinWaits {
         admitted,
         heard: 'nothing',
         resolve: o => { clearTimeout(w.timer); this.#waits.delete(w); resolve(o) },
-        timer: setTimeout(() => w.resolve(timedOut(w.heard, timeoutMs)), timeoutMs)
+        timer: setTimeout(() => w.resolve(timedOut(w, timeoutMs)), timeoutMs)
       }
       this.#waits.add(w)
     })
@@ -68,8 +71,8 @@ export class JoinWaits {
         // again with a new invite): it arrives by catch-up like a redemption, and admits us then.
         if (outcome === 'redeemed' || outcome === 'already-member') w.heard = 'redeemed'
         else w.resolve(refused)
-      } else if (DEAD_TOKEN_REFUSALS.includes(outcome) && w.heard !== 'redeemed') {
-        w.resolve(refused)
+      } else if (DEAD_TOKEN_REFUSALS.includes(outcome)) {
+        w.memberRefusal = refused
       }
     }
   }
@@ -87,10 +90,18 @@ export class JoinWaits {
   }
 }
 
-function timedOut (heard: Wait['heard'], timeoutMs: number): JoinOutcome {
+function timedOut (w: Wait, timeoutMs: number): JoinOutcome {
   const s = Math.round(timeoutMs / 1000)
   const again = 'the join is presented again whenever the inviter is reachable while this daemon runs'
-  switch (heard) {
+  const said = w.memberRefusal
+  if (said !== undefined && w.heard !== 'redeemed') {
+    return {
+      ok: false,
+      reason: said.reason,
+      detail: `${said.detail} (a member says so; the inviter did not answer within ${s} s; ${again})`
+    }
+  }
+  switch (w.heard) {
     case 'redeemed': return {
       ok: false,
       reason: 'not-synced',

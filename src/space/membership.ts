@@ -48,7 +48,7 @@ export function joinMayWait (acl: Acl, join: Entry, nowMs: number): boolean {
 /**
  * The issuer's refusals that say the invite can admit nobody any more, for good: an invite revoke, its expiry and a
  * redemption are never taken back. A member that did not issue the invite gives one of these (deadTokenRefusal);
- * the joiner's node believes them from any member (node/join-wait.ts).
+ * the joiner's node gives it as the reason if its wait runs out (node/join-wait.ts: any peer could claim it).
  */
 export const DEAD_TOKEN_REFUSALS: readonly string[] = ['invite-revoked', 'expired', 'uses-exhausted']
 
