@@ -3,7 +3,7 @@ import path from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
 import { VERSION } from '../api/index.ts'
 import { ApiClient } from './client.ts'
-import { printable } from '../ids/index.ts'
+import { dataDirOf, printable } from '../ids/index.ts'
 
 /**
  * The root of samepage's command tree and what every command's action
@@ -48,10 +48,7 @@ interface Globals { readonly dir: string, readonly json: boolean }
 
 export function globals (): Globals {
   const o = program.opts<{ dir?: string, json: boolean }>()
-  // An empty SAMEPAGE_HOME (a blank EnvironmentFile line, `SAMEPAGE_HOME=$UNSET`) is unset, as an empty
-  // SAMEPAGE_LOG_LEVEL is: path.resolve('') is the current directory, which would become the data directory.
-  const home = process.env.SAMEPAGE_HOME === '' ? undefined : process.env.SAMEPAGE_HOME
-  const dir = o.dir ?? home ?? path.join(os.homedir(), '.samepage')
+  const dir = dataDirOf(o.dir, process.env.SAMEPAGE_HOME, os.homedir)
   // --json anywhere on the line, also when parsing stopped before reaching it (a usage error).
   return { dir: path.resolve(dir), json: o.json || process.argv.includes('--json') }
 }

@@ -16,3 +16,4 @@ export type { AuthorKey, EntryId, SpaceKey, FeedKey, IdErrorCode } from './ids.t
 export type { PeerIdString } from './peer-id.ts'
 export { peerIdOf, publicKeyFromPeerId, parsePeerId } from './peer-id.ts'
 export { printable, quotedIfUnsafe, unsafeCharIn } from './printable.ts'
+export { dataDirOf } from './data-dir.ts'

@@ -4,6 +4,7 @@ import { DatabaseSync } from 'node:sqlite'
 import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
 import { ownerOnly, storageTrouble } from '../store/index.ts'
 import { NodeError } from './errors.ts'
+import { olderDaemon } from './older-daemon.ts'
 
 /** The file the kernel lock is held on: a SQLite database that holds nothing. */
 const LOCK_FILE = 'daemon.lock.db'
@@ -47,12 +48,13 @@ export function lockDir (dir: string): () => void {
     db?.close()
     throw lockRefused(dir, file, pidFile, err)
   }
-  // A daemon of the version before this lock holds only the pid file: one named there that still runs is one.
-  const older = olderDaemon(pidFile)
+  // A daemon of the version before this lock holds only the pid file: one named there that runs on `dir` is one.
+  const older = olderDaemon(dir, pidFile, LOCK_FILE)
   if (older !== null) {
     db.close()
     throw new NodeError('DIR_LOCKED', `${dir} is in use by another samepage daemon (pid ${older}, an earlier ` +
-      'version); stop it first, or use another data directory')
+      `version); stop it first, or use another data directory; if pid ${older} is not a samepage daemon of ${dir}, ` +
+      `remove ${pidFile}`)
   }
   try {
     writeFileAtomic(pidFile, String(process.pid))
@@ -102,22 +104,4 @@ function diskWords (err: unknown): string {
   const why = (err as Error).message
   if (storageTrouble(err) === 'full') return `${why}: the disk is full; free some space`
   return `${why}: the data directory must be writable by this user, on a disk mounted read-write`
-}
-
-/** The pid in `pidFile` if a samepage daemon other than this process runs under it (/proc), else null. */
-function olderDaemon (pidFile: string): number | null {
-  let pid: number
-  try {
-    pid = Number(readTextOr(pidFile, '').trim())
-  } catch {
-    return null
-  }
-  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return null
-  try {
-    const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
-    // `samepage start` (bin/samepage.js, or the installed `samepage`): the daemon, not a test or a client command.
-    return args.includes('start') && args.some(a => /(^|\/)samepage(\.js)?$/.test(a)) ? pid : null
-  } catch {
-    return null // gone, or no /proc: a pid alone proves nothing (it may be any process's now)
-  }
 }
