@@ -5,9 +5,18 @@
 /** How long a pull may go without progress before it is asked of another peer. Virtual or real ms alike. */
 export const REQUEST_TIMEOUT_MS = 2_000
 
-/** How long a late answer to a request we gave up on still counts as asked for (an honest duplicate). */
+/**
+ * How long the rest of an answer to a want whose pull closed (timed out, or ended by what came meanwhile) still
+ * counts as asked for (an honest duplicate).
+ */
 export const LATE_ANSWER_MS = 10 * REQUEST_TIMEOUT_MS
-export const SUPERSEDED_MAX = 10_000
+/** Asks not yet wholly answered that are remembered (asked.ts), in all; the oldest are forgotten first. */
+export const ASKED_MAX = 10_000
+/**
+ * ... and per peer and feed: one pull of a feed is open at a time, and a pull asked again every REQUEST_TIMEOUT_MS
+ * leaves 10 unanswered within LATE_ANSWER_MS.
+ */
+export const ASKED_PER_FEED_MAX = 16
 
 /**
  * Entries asked for at once from one peer for one feed (receiver-driven

@@ -30,6 +30,7 @@ import type { Outbound, SyncEvent, SyncInit } from './types.ts'
  * one handler (handlers.ts) over the shared state (core.ts); the protocols
  * are parts that each return what to send:
  *   pulls.ts          feed pulls: plans, requests, pull budget, waiting pulls, fork probes, late answers
+ *   asked.ts          the ranges asked of each peer and not yet wholly answered (honest duplicates vs replays)
  *   status-gossip.ts  status records: status-have / status-want, announcer rotation (pure, usable alone)
  *   relay.ts          how new entries travel: AnnounceRelay (`have`), or a strategy a benchmark injects
  *   membership.ts     hello and space tags, join answers, revoke notices, fork proofs

@@ -74,7 +74,8 @@ export function onEntries (core: SyncCore, session: Session, msg: Msg<'entries'>
   const pulled = core.pulls.isPulling(session.peer, replica.key, fk)
   const isJoin = head.seq === 0 && run.length === 1 && head.body.t === 'join'
   const revokeOfSelf = core.membership.isRevokeOfSelf(head, run.length)
-  const asked = core.pulls.asked(session.peer, replica.key, fk, head.seq, nowMs)
+  const bytes = runBytes(run)
+  const asked = core.pulls.asked(session.peer, replica.key, fk, head.seq, run.length, bytes, nowMs)
   const solicited = asked || isJoin || revokeOfSelf
   if (!pulled) {
     // Expiry is enforced where it cannot diverge (decision 9): a join presented at the handshake after its
@@ -137,7 +138,7 @@ export function onEntries (core: SyncCore, session: Session, msg: Msg<'entries'>
   if (!pulled) return
   const reached = Math.max(replica.resumeAt(author, head.epoch), head.seq + run.length)
   const ended = reject !== undefined || diverged !== undefined || fork !== undefined
-  core.send(core.pulls.progress(session.peer, replica.key, fk, reached, runBytes(run), ended, nowMs))
+  core.send(core.pulls.progress(session.peer, replica.key, fk, head.seq, reached, bytes, ended, nowMs))
 }
 
 export function onNone (core: SyncCore, session: Session, msg: Msg<'none'>, nowMs: number): void {

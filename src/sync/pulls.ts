@@ -3,9 +3,11 @@ import type { FeedRange, SignedBytes } from '../codec/index.ts'
 import type { FeedPosition, SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import type { ForkProof } from '../store/index.ts'
+import { AskedRanges } from './asked.ts'
+import type { Ask } from './asked.ts'
 import { preferredSource } from './claims.ts'
 import {
-  LATE_ANSWER_MS, PROBE_BACK_ENTRIES, PULL_BYTES_PER_PEER_MAX, REQUEST_TIMEOUT_MS, SUPERSEDED_MAX, WANT_WINDOW_BYTES,
+  LATE_ANSWER_MS, PROBE_BACK_ENTRIES, PULL_BYTES_PER_PEER_MAX, REQUEST_TIMEOUT_MS, WANT_WINDOW_BYTES,
   WANT_WINDOW_ENTRIES
 } from './constants.ts'
 import { feedKey, parseFeedKey, TupleMap } from './keys.ts'
@@ -21,8 +23,10 @@ import type { Send, SpaceDirectory } from './types.ts'
  * connected), in windows of WANT_WINDOW_ENTRIES; a pull that gets no
  * progress for REQUEST_TIMEOUT_MS, or a `none`, is asked of another. What
  * the answers of one peer's open pulls can weigh is bounded by
- * PULL_BYTES_PER_PEER_MAX: a pull that does not fit waits for room. Late
- * answers to pulls given up on, and fork probes, count as asked for.
+ * PULL_BYTES_PER_PEER_MAX: a pull that does not fit waits for room. The
+ * rest of an answer to a want we sent, and to a fork probe, counts as asked
+ * for, whenever it comes (asked.ts); only a run inside the open pull's range
+ * is progress of it.
  *
  * Owns no session and sends nothing itself: each method returns the wants
  * to send. Never imports the engine.
@@ -37,6 +41,8 @@ interface Request {
   bytes: number
   /** What its answer can weigh at most, reserved from the peer's PULL_BYTES_PER_PEER_MAX. */
   readonly worstBytes: number
+  /** Its answer, as expected from the peer. */
+  readonly ask: Ask
 }
 
 /** An entry on the wire at most: its bytes, its signature and the framing around them. */
@@ -50,7 +56,7 @@ const PROBE_ASKS_MAX = 5
 const COPIES_ASKED_MAX = 64
 
 /** A fork probe sent: asked again at its deadline, up to PROBE_ASKS_MAX times, until it is answered. */
-interface Probe { deadline: number, asks: number, readonly send: Send }
+interface Probe { deadline: number, asks: number, readonly send: Send, readonly to: number }
 
 /** The most a pull of `count` entries can bring (the server stops after the run that reaches WANT_WINDOW_BYTES). */
 function pullWorstBytes (count: number): number {
@@ -66,8 +72,8 @@ export class FeedPulls {
   readonly #pullBytes = new Map<AuthorKey, number>()
   readonly #waiting = new Map<AuthorKey, TupleMap<[SpaceKey, FeedKey], true>>()
   readonly #probes = new TupleMap<[AuthorKey, SpaceKey, FeedKey, number], Probe>()
-  /** Requests given up on (timeout, `none`, disconnect): their late answers are honest duplicates, never replays. */
-  readonly #superseded = new TupleMap<[AuthorKey, SpaceKey, FeedKey], number>()
+  /** Wants whose answers have not wholly come: their runs are honest duplicates, never replays. */
+  readonly #asked = new AskedRanges()
 
   constructor (spaces: SpaceDirectory, sessions: ReadonlyMap<AuthorKey, Session>, stats: SyncStats) {
     this.#spaces = spaces
@@ -110,24 +116,31 @@ export class FeedPulls {
     const deadline = nowMs + REQUEST_TIMEOUT_MS
     // Every source was tried already (the best one too): a fresh round of tries starts.
     const fresh = best.tried ? new Set<AuthorKey>() : tried
-    this.#requests.set([space, fk], { peer, from: ours, to, deadline, tried: fresh, bytes: 0, worstBytes })
+    const ask = this.#asked.add(peer, space, fk, ours, to)
+    this.#requests.set([space, fk], { peer, from: ours, to, deadline, tried: fresh, bytes: 0, worstBytes, ask })
     this.#pullBytes.set(peer, reserved + worstBytes)
     return [{ peer, msg: { m: 'want', space: replica.id, ranges: [range] } }]
   }
 
-  /** Whether entries of `fk` from `peer` starting at `seq` were asked for: an open pull, a probe, or a late answer. */
-  asked (peer: AuthorKey, space: SpaceKey, fk: FeedKey, seq: number, nowMs: number): boolean {
+  /**
+   * Whether a run of `fk` from `peer` (`length` entries of `bytes` entry bytes from `seq`) was asked for: a probe's
+   * answer, part of the answer to a want of ours not yet wholly answered (asked.ts), or anything of the feed while a
+   * pull of it from that peer is open.
+   */
+  asked (peer: AuthorKey, space: SpaceKey, fk: FeedKey, seq: number, length: number, bytes: number,
+    nowMs: number): boolean {
     // A probe's answer is taken as such first, also while a pull of that feed from that peer is open: otherwise the
     // probe stayed open (asked again at its deadline), and when its run took the pull to its end, the pull's own
     // answer that followed was charged to an honest server as a replay.
-    if (this.#probes.delete([peer, space, fk, seq])) {
+    const probe = this.#probes.get([peer, space, fk, seq])
+    if (probe !== undefined && this.#probes.delete([peer, space, fk, seq])) {
       // The rest of the probe's answer may follow in more runs (a server ends each at an entry whose signature it
-      // verified), and so may the answer of a pull it overtook: asked for too, as a late answer is.
-      this.#supersede(peer, space, fk, nowMs)
+      // verified): asked for too, as the rest of a pull's answer is.
+      if (seq + length < probe.to) this.#asked.add(peer, space, fk, seq + length, probe.to, nowMs + LATE_ANSWER_MS)
       return true
     }
-    if (this.#requests.get([space, fk])?.peer === peer) return true
-    return this.#superseded.has([peer, space, fk])
+    const answer = this.#asked.take(peer, space, fk, seq, length, bytes)
+    return answer || this.#requests.get([space, fk])?.peer === peer
   }
 
   /** Whether `peer` is the one our open pull of `fk` asked. */
@@ -136,20 +149,20 @@ export class FeedPulls {
   }
 
   /**
-   * A run of our open pull came from `peer`: the pull goes on (its deadline
-   * moved) or, at its end (`reached` its top, its bytes, or `ended` by a
-   * rejection, divergence or fork), the feed is planned again.
+   * A run from `seq` came from `peer`: if our open pull of `fk` asked it for that range, the pull goes on (its
+   * deadline moved) or, at its end (`reached` its top, its bytes, or `ended` by a rejection, divergence or fork), the
+   * feed is planned again. A run below the range answers an earlier want (counted, it closed each pull early).
    */
-  progress (peer: AuthorKey, space: SpaceKey, fk: FeedKey, reached: number, bytes: number, ended: boolean,
-    nowMs: number): Send[] {
+  progress (peer: AuthorKey, space: SpaceKey, fk: FeedKey, seq: number, reached: number, bytes: number,
+    ended: boolean, nowMs: number): Send[] {
     const req = this.#requests.get([space, fk])
-    if (req?.peer !== peer) return []
+    if (req?.peer !== peer || seq < req.from || seq >= req.to) return []
     req.bytes += bytes
     if (reached < req.to && req.bytes < WANT_WINDOW_BYTES && !ended) {
       req.deadline = nowMs + REQUEST_TIMEOUT_MS
       return []
     }
-    this.#close(space, fk)
+    this.#close(space, fk, nowMs)
     return [...this.plan(space, fk, nowMs), ...this.planWaiting(peer, nowMs)]
   }
 
@@ -168,21 +181,22 @@ export class FeedPulls {
     for (const [key, other] of this.#probes.entries()) {
       if (key[0] === session.peer && key[1] === space && key[2] === fk) other.deadline = Infinity
     }
-    if (req?.peer !== session.peer) return []
+    // A `none` to an earlier want of that feed (a range it no longer holds) says nothing of the open one.
+    if (req?.peer !== session.peer || req.from !== from) return []
     session.unanswered++
-    this.#close(space, fk)
+    this.#asked.answered(session.peer, space, fk, req.ask)
+    this.#close(space, fk, nowMs)
     const tried = new Set([...req.tried, session.peer])
     return [...this.plan(space, fk, nowMs, tried), ...this.planWaiting(session.peer, nowMs)]
   }
 
   /** Pulls that made no progress by their deadline: asked of another peer; late answers stay honest for a while. */
   tick (nowMs: number): Send[] {
-    for (const [key, until] of [...this.#superseded.entries()]) if (until <= nowMs) this.#superseded.delete(key)
+    this.#asked.expire(nowMs)
     const out: Send[] = this.#probesDue(nowMs)
     for (const [[space, fk], req] of [...this.#requests.entries()]) {
       if (req.deadline > nowMs) continue
-      this.#close(space, fk)
-      this.#supersede(req.peer, space, fk, nowMs)
+      this.#close(space, fk, nowMs)
       this.#stats.requestTimeouts++
       const late = this.#sessions.get(req.peer)
       if (late !== undefined) late.unanswered++
@@ -195,10 +209,11 @@ export class FeedPulls {
   /** The link to `peer` ended (its session is gone): its pulls and those waiting for it are asked of others. */
   peerGone (peer: AuthorKey, nowMs: number): Send[] {
     this.#probes.deleteUnder(peer)
+    this.#asked.peerGone(peer)
     const out: Send[] = []
     for (const [[space, fk], req] of [...this.#requests.entries()]) {
       if (req.peer !== peer) continue
-      this.#close(space, fk)
+      this.#close(space, fk, nowMs)
       out.push(...this.plan(space, fk, nowMs, new Set([...req.tried, peer])))
     }
     const waiting = this.#waiting.get(peer)
@@ -216,7 +231,7 @@ export class FeedPulls {
     const freed = new Set<AuthorKey>()
     for (const [[s, fk], req] of [...this.#requests.entries()]) {
       if (s !== space) continue
-      this.#close(s, fk)
+      this.#close(s, fk, nowMs)
       freed.add(req.peer)
     }
     for (const [peer, waiting] of [...this.#waiting]) {
@@ -224,7 +239,7 @@ export class FeedPulls {
       if (waiting.size === 0) this.#waiting.delete(peer)
     }
     for (const [key] of [...this.#probes.entries()]) if (key[1] === space) this.#probes.delete(key)
-    for (const [key] of [...this.#superseded.entries()]) if (key[1] === space) this.#superseded.delete(key)
+    this.#asked.spaceGone(space)
     return [...freed].flatMap(peer => this.planWaiting(peer, nowMs))
   }
 
@@ -285,7 +300,7 @@ export class FeedPulls {
     const { author, epoch } = parseFeedKey(fk)
     const range: FeedRange = { author: fromHex(author), epoch, from, to: seq + 1 }
     const send: Send = { peer: session.peer, msg: { m: 'want', space: replica.id, ranges: [range] } }
-    this.#probes.set(key, { deadline: nowMs + REQUEST_TIMEOUT_MS, asks: 1, send })
+    this.#probes.set(key, { deadline: nowMs + REQUEST_TIMEOUT_MS, asks: 1, send, to: seq + 1 })
     return [send]
   }
 
@@ -364,19 +379,15 @@ export class FeedPulls {
     return this.probe(session, replica, feedKey(proof.author, proof.epoch), proof.seq - 1, nowMs)
   }
 
-  #close (space: SpaceKey, fk: FeedKey): void {
+  /** The pull of `fk` ends; the rest of its answer, if any comes, is still asked for (LATE_ANSWER_MS). */
+  #close (space: SpaceKey, fk: FeedKey, nowMs: number): void {
     const req = this.#requests.get([space, fk])
     if (req === undefined) return
     this.#requests.delete([space, fk])
+    this.#asked.settle(req.ask, nowMs)
     const left = (this.#pullBytes.get(req.peer) ?? 0) - req.worstBytes
     if (left > 0) this.#pullBytes.set(req.peer, left)
     else this.#pullBytes.delete(req.peer)
-  }
-
-  #supersede (peer: AuthorKey, space: SpaceKey, fk: FeedKey, nowMs: number): void {
-    const oldest = this.#superseded.first()
-    if (this.#superseded.size >= SUPERSEDED_MAX && oldest !== undefined) this.#superseded.delete(oldest)
-    this.#superseded.set([peer, space, fk], nowMs + LATE_ANSWER_MS)
   }
 }
 
