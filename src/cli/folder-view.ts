@@ -13,8 +13,9 @@ export function folderLine (f: FolderInfo): string {
   const conflicts = s.conflicts > 0 ? `, ${s.conflicts} conflicts` : ''
   const changed = s.localChanges.count > 0 ? `, ${s.localChanges.count} changed here` : ''
   if (s.needFiles === 0) {
-    // A receive-only folder holding changes of its own differs from the space: never "in sync".
-    const state = s.state === 'idle' && changed === '' ? 'in sync' : s.state
+    // A receive-only folder holding changes of its own differs from the space: never "in sync"; nor one with a path
+    // not synced (a file not written, or one the scan could not read).
+    const state = s.state === 'idle' && changed === '' && problems === '' ? 'in sync' : s.state
     return `${state}: ${s.localFiles} files, ${bytes(s.localBytes)}${conflicts}${changed}${problems}`
   }
   const eta = s.etaSeconds === null ? '' : `, ETA ${s.etaSeconds} s`

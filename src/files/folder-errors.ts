@@ -28,7 +28,7 @@ export function describeWriteError (err: NodeJS.ErrnoException, failed = 'not wr
 }
 
 /**
- * Why a pass failed as a whole (a file the scan cannot read, a directory it cannot list), for the folder's status:
+ * Why a pass failed as a whole (the folder, or its .samepageignore, the scan cannot read), for the folder's status:
  * samepage's own errors as they are; the system's in words, with the folder's path it is about, if it is one.
  */
 export function describePassError (err: unknown, root: string): string {

@@ -26,6 +26,7 @@ import { PassTimer } from './pass-timer.ts'
 import { readIgnoreRules, scanFolder, WORK_AREA } from './scanner.ts'
 import type { ScanProblem } from './scanner.ts'
 import { ScanRecording } from './scan-records.ts'
+import { UnreadPaths } from './unread-paths.ts'
 import { renameAside, setLocalChangesAside } from './set-aside.ts'
 import { dropHopeless, forgetStale, stillToReplace, writeJobs } from './write-jobs.ts'
 
@@ -59,6 +60,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   /** Only while a folder added over files it knows nothing of has its first pass (heldVersion: its older copies). */
   #superseded: FolderView['superseded']
   #skipped: ScanProblem[] = []
+  readonly #unread = new UnreadPaths() // the paths the last scan could not read: kept as this node knew them
   #phase: FolderStatus['state'] = 'starting'
   #need = { files: 0, bytes: 0 }
   #fetch: ChunkFetcher | null = null
@@ -253,10 +255,10 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       if (recording?.changed === true) this.#known.save(state.known)
       throw err
     })
-    state.scanned = new ScannedFiles(scan.files.map(f => [f.path, f]))
+    state.scanned = this.#unread.scanned(state, previous, scan.files, scan.unread)
     this.#skipped = scan.skipped
     state.index.rebuild(scan.files, scan.read)
-    let changed = recording !== null && await recording.finish(this.#skipped.map(s => s.path))
+    let changed = recording !== null && await recording.finish(this.#skipped.map(s => s.path), this.#unread.covers)
     if (this.#rules.appliesRecords) changed = await this.#applyRounds() || changed
     if (changed) this.#known.save(state.known)
     this.#superseded = undefined
@@ -316,7 +318,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   async #applyRecords (): Promise<{ changed: boolean, wrote: boolean }> {
     const state = this.#state
     const rules = await readIgnoreRules(this.root, state.fs)
-    const ignores = (p: string): boolean => rules.ignores(p)
+    const ignores = this.#unread.orIgnoredBy(rules)
     const renames = planSetAsideRenames(this.#view(), ignores)
     let changed = await renameAside(state, renames)
     const { author } = this.#opts.host

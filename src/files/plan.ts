@@ -60,17 +60,21 @@ interface LocalPlan {
  * because its bytes moved on under the same stat, whose content differs) is
  * a new version, unless it holds the current version already; a known file
  * gone is a deletion, unless it is only no longer shared (ignored or
- * unusable: `notShared`) or the record is a deletion already.
+ * unusable: `notShared`) or the record is a deletion already. A path the
+ * scan could not read (`unread`: a file, or under a directory not listed)
+ * is neither: it stays known as it was (unread-paths.ts).
  */
 export function planLocalChanges (at: LocalView & { readonly scanned: FolderView['scanned'] }, input: {
   readonly reread: ReadonlySet<string>
   readonly notShared: readonly string[]
+  readonly unread?: (path: string) => boolean
   readonly nowMs: number
 }): LocalPlan {
-  const { adopt, records } = planFileChanges(at.scanned.values(), at, input.reread)
+  const unread = input.unread ?? (() => false)
+  const { adopt, records } = planFileChanges(readOnes(at.scanned.values(), unread), at, input.reread)
   const forget: string[] = []
   for (const [p, known] of at.known) {
-    if (at.scanned.has(p)) continue
+    if (at.scanned.has(p) || unread(p)) continue
     forget.push(p)
     // Ignored or unusable now: no longer shared from here, but not deleted anywhere else.
     // Compared in NFC: a file saved again under its NFD spelling (a Mac's tools) is skipped by the scan as not NFC,
@@ -114,6 +118,11 @@ export function planFileChanges (
     records.push({ file: f, version: { ...version, supersedes: supersedes(known, v) } })
   }
   return { adopt, records }
+}
+
+/** The files but those under an unread path. */
+function * readOnes (files: Iterable<ScannedFile>, unread: (path: string) => boolean): Iterable<ScannedFile> {
+  for (const f of files) if (!unread(f.path)) yield f
 }
 
 /** A file this node holds unchanged, renamed to the conflict copy of the version it is (no byte fetched). */

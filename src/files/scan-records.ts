@@ -98,9 +98,10 @@ export class ScanRecording {
 
   /**
    * The scan is over (`state.scanned` is its result): what the early batches left, and deletions, are recorded
-   * (RECORDS_PER_COMMIT a commit, yielding between commits so that chunks are served meanwhile).
+   * (RECORDS_PER_COMMIT a commit, yielding between commits so that chunks are served meanwhile); nothing for a path
+   * it could not read (`unread`).
    */
-  async finish (notShared: readonly string[]): Promise<boolean> {
+  async finish (notShared: readonly string[], unread: (path: string) => boolean): Promise<boolean> {
     // The last batch like the others (the index rebuilt from the scan holds its files already).
     if (this.#early && this.#queue.length > 0) this.#flush(false)
     await this.#allCommitted()
@@ -108,7 +109,7 @@ export class ScanRecording {
     // Decoded only if a file or a deletion needs its path's records: after a first scan, most often none does.
     const views = { get: (p: string) => (this.#fresh() ? this.#current() : this.#host.views()).get(p) }
     const at = { scanned: state.scanned, known: state.known, views, superseded: this.#host.superseded }
-    const plan = planLocalChanges(at, { reread: this.#reread, notShared, nowMs: Date.now() })
+    const plan = planLocalChanges(at, { reread: this.#reread, notShared, unread, nowMs: Date.now() })
     for (const a of plan.adopt) adopt(state, a.file, a.id)
     for (const p of plan.forget) state.known.delete(p)
     this.changed ||= plan.adopt.length > 0 || plan.forget.length > 0

@@ -7,9 +7,10 @@ import {
   FILE_CHUNKS_LIMIT, FILE_MODE_BITS, filePathProblem, FOLDER_WORK_AREA, localPathProblem
 } from '../codec/index.ts'
 import { nodeFolderFs } from './folder-fs.ts'
-import type { FolderFs, FsStats } from './folder-fs.ts'
+import type { FolderFs, FsDirent, FsStats } from './folder-fs.ts'
 import { hashRanges, windowOf } from './hash-pool.ts'
 import type { RangeHashes } from './hash-pool.ts'
+import { fromTheSystem, refusalInWords } from './refusal-words.ts'
 import type { FileChunk } from '../codec/index.ts'
 
 /**
@@ -22,6 +23,10 @@ import type { FileChunk } from '../codec/index.ts'
  * Not shared, and said why: paths `.samepageignore` excludes (gitignore
  * syntax), the folder's own work area `.samepage/`, symbolic links and
  * special files, and names another node could not use (filePathProblem).
+ *
+ * Not read this time, and said why (`unread`): a file the system refused to read (EACCES, EIO...) or that changed
+ * under every read, a directory it refused to list. That is a problem of the path, not of the scan: the rest of the
+ * folder is scanned (as Syncthing does), and the folder keeps such a path as it knew it (unread-paths.ts).
  */
 export const WORK_AREA = FOLDER_WORK_AREA
 const IGNORE_FILE = '.samepageignore'
@@ -62,6 +67,8 @@ interface ScanResult {
   readonly dirs: string[]
   /** Paths not shared, and why. */
   readonly skipped: ScanProblem[]
+  /** Files and directories that could not be read or listed this time, and why (nothing is known of them now). */
+  readonly unread: ScanProblem[]
   /** Files read and chunked in this scan (paths); the rest were unchanged since `previous`. */
   readonly read: ReadonlySet<string>
   readonly filesRead: number
@@ -85,11 +92,13 @@ interface ScanOptions {
 export async function scanFolder (root: string, opts: ScanOptions = {}): Promise<ScanResult> {
   const fs = opts.fs ?? nodeFolderFs
   const rules = await readIgnoreRules(root, fs)
-  const result: { files: ScannedFile[], dirs: string[], skipped: ScanProblem[], read: Set<string>, filesRead: number,
-    bytesRead: number } = { files: [], dirs: [], skipped: [], read: new Set(), filesRead: 0, bytesRead: 0 }
+  const result: { files: ScannedFile[], dirs: string[], skipped: ScanProblem[], unread: ScanProblem[],
+    read: Set<string>, filesRead: number, bytesRead: number } =
+    { files: [], dirs: [], skipped: [], unread: [], read: new Set(), filesRead: 0, bytesRead: 0 }
   const skip = (rel: string, problem: string): void => { result.skipped.push({ path: rel, problem }) }
   const walk = async (dirRel: string): Promise<void> => {
-    const entries = await fs.readdir(path.join(root, dirRel), { withFileTypes: true })
+    const entries = await listed(fs, root, dirRel)
+    if (typeof entries === 'string') { result.unread.push({ path: dirRel, problem: entries }); return }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     const files: string[] = []
     for (const d of entries) {
@@ -110,12 +119,13 @@ export async function scanFolder (root: string, opts: ScanOptions = {}): Promise
     // The directory's files a few at once (a stat or a small read is mostly waiting), kept in name order.
     const scanned = await inParallel(files, SCAN_AT_ONCE, async rel => {
       const r = await scanFile(fs, root, rel, opts.previous?.get(rel), opts.chunking)
-      if (r !== null && r.file.chunks.length <= FILE_CHUNKS_LIMIT) opts.found?.(r.file, r.read)
+      if (r !== null && 'file' in r && r.file.chunks.length <= FILE_CHUNKS_LIMIT) opts.found?.(r.file, r.read)
       return r
     })
     scanned.forEach((r, i) => {
       const rel = files[i] as string
       if (r === null) return // gone between readdir and stat: the next scan sees the folder as it is then
+      if ('unread' in r) { result.unread.push({ path: rel, problem: r.unread }); return }
       if (r.read) { result.read.add(rel); result.filesRead++; result.bytesRead += r.file.size }
       if (r.file.chunks.length > FILE_CHUNKS_LIMIT) {
         skip(rel, `too big to share: ${r.file.chunks.length} chunks, a file record lists at most ${FILE_CHUNKS_LIMIT}`)
@@ -155,11 +165,29 @@ export async function readIgnoreRules (root: string, fs: FolderFs = nodeFolderFs
   return rules
 }
 
+/** What a file whose content no read could take is kept as, said after why (the folder does so: unread-paths.ts). */
+const KEPT = 'this node keeps it as it last knew it (no change or deletion recorded, nothing written over it)'
+const CHANGING = 'not scanned: it kept changing while it was read (3 tries); it is scanned again at the next pass, ' +
+  `and ${KEPT} until then`
+
 /**
- * One file's record; `read` says whether its bytes were read. The stat is
- * taken again between reads and after the last: a file that changed while it
- * was read is read again from its start (bounded), at once rather than after
- * reading it to its end, so its chunks always match one state of it.
+ * The entries of directory `dirRel`, or why it could not be listed: the folder itself not listed fails the scan (it
+ * is the folder that cannot be read); a directory in it is one path of it. samepage's own errors fail it too.
+ */
+async function listed (fs: FolderFs, root: string, dirRel: string): Promise<FsDirent[] | string> {
+  try {
+    return await fs.readdir(path.join(root, dirRel), { withFileTypes: true })
+  } catch (err) {
+    if (dirRel === '' || !fromTheSystem(err as NodeJS.ErrnoException)) throw err
+    const why = refusalInWords((err as NodeJS.ErrnoException).code)
+    return `not listed: ${why}; until a scan lists it, this node keeps its files as it last knew them (no change or ` +
+      'deletion recorded, nothing written over them)'
+  }
+}
+
+/**
+ * One file's record (`read`: its bytes were read); null if it is gone; `unread`: why it could not be read this time
+ * (the system refused a stat or a read, or it changed under every read), which fails no more than this file.
  */
 async function scanFile (
   fs: FolderFs,
@@ -167,16 +195,38 @@ async function scanFile (
   rel: string,
   previous: ScannedFile | undefined,
   chunking: ChunkerOptions | undefined
-): Promise<{ file: ScannedFile, read: boolean } | null> {
-  const abs = path.join(root, rel)
+): Promise<{ file: ScannedFile, read: boolean } | { unread: string } | null> {
+  try {
+    return await readFile(fs, path.join(root, rel), rel, previous, chunking) ?? { unread: CHANGING }
+  } catch (err) {
+    // A refusal after a stat found it (ENOENT included: gone meanwhile) is not read, not taken as deleted.
+    const e = err as NodeJS.ErrnoException
+    if (!fromTheSystem(e)) throw err
+    return { unread: `not scanned: ${refusalInWords(e.code)}; until a scan reads it, ${KEPT}` }
+  }
+}
+
+/**
+ * A file's record, read from disk unless its stat is `previous`'s; null if it is gone; undefined if it changed under
+ * each of 3 reads. The stat is taken again between reads and after the last: a file that changed while it was read is
+ * read again from its start (bounded), at once rather than after reading it to its end, so its chunks always match
+ * one state of it.
+ */
+async function readFile (
+  fs: FolderFs,
+  abs: string,
+  rel: string,
+  previous: ScannedFile | undefined,
+  chunking: ChunkerOptions | undefined
+): Promise<{ file: ScannedFile, read: boolean } | null | undefined> {
+  // Gone between readdir and a stat: the next scan sees the folder as it is then.
+  const stat = async (): Promise<FsStats | null> => await fs.stat(abs).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null
+    throw err
+  })
   for (let attempt = 0; attempt < 3; attempt++) {
-    let st: FsStats
-    try {
-      st = await fs.stat(abs)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
-      throw err
-    }
+    const st = await stat()
+    if (st === null) return null
     const mtimeMs = Math.floor(st.mtimeMs)
     const meta = { path: rel, size: st.size, mode: st.mode & FILE_MODE_BITS, mtimeMs, ino: st.ino }
     const unchanged = previous !== undefined &&
@@ -192,11 +242,11 @@ async function scanFile (
     const chunked = chunking !== undefined
       ? await chunkWith(fs, abs, chunking, holds, st.size)
       : await chunkScaled(fs, abs, st.size, holds, st.size)
-    const after = await fs.stat(abs).catch(() => null)
+    const after = await stat()
     if (after === null) return null
     if (chunked !== null && same(after)) return { file: { ...meta, ...chunked }, read: true }
   }
-  throw new Error(`scanner: ${rel} kept changing while it was read (3 tries); it is scanned again next time`)
+  return undefined
 }
 
 /**

@@ -34,6 +34,16 @@ describe('planner: deletions', () => {
     assert.deepEqual(planLocalChanges(folder({ known: [known] }), local), { adopt: [], forget: ['a.txt'], records: [] })
   })
 
+  test('not read by the scan (a file, or a directory not listed): neither deleted nor forgotten, nor changed', () => {
+    const gone = knownAs(onDisk('docs/a.txt', 'one'), idOf('v1'))
+    const edited = onDisk('busy.log', 'two')
+    const known = [gone, knownAs(onDisk('busy.log', 'one'), idOf('v2'))]
+    const records = [recorded('docs/a.txt', version('v1', 'one')), recorded('busy.log', version('v2', 'one'))]
+    const unread = (p: string): boolean => p === 'busy.log' || p.startsWith('docs/')
+    const plan = planLocalChanges(folder({ disk: [edited], known, records }), { ...local, unread })
+    assert.deepEqual(plan, { adopt: [], forget: [], records: [] })
+  })
+
   test('a deletion on record: the file goes if it is the known version, unchanged', () => {
     const f = onDisk('a.txt', 'one')
     const records = [recorded('a.txt', version('d', '', { deleted: true }))]

@@ -103,8 +103,9 @@ describe('describePassError', () => {
     faults.fail('open', /secret\.txt$/, 'EACCES')
     await f.sync.sync()
     assert.deepEqual(f.errors(), {
-      '.': 'the folder could not be synced: docs/secret.txt: no permission (EACCES); give the user this node runs ' +
-        'as access to it, or add it to .samepageignore'
+      'docs/secret.txt': 'not scanned: no permission (EACCES); give the user this node runs as access to it, or add ' +
+        'it to .samepageignore; until a scan reads it, this node keeps it as it last knew it (no change or deletion ' +
+        'recorded, nothing written over it)'
     })
     faults.heal()
     await f.sync.sync()
