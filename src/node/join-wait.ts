@@ -98,7 +98,8 @@ function timedOut (w: Wait, timeoutMs: number): JoinOutcome {
     return {
       ok: false,
       reason: said.reason,
-      detail: `${said.detail} (a member says so; the inviter did not answer within ${s} s; ${again})`
+      detail: `${said.detail} (so says a peer that holds the space, not the inviter, which did not answer within ` +
+        `${s} s; ${again})`
     }
   }
   switch (w.heard) {

@@ -51,7 +51,7 @@ test('a used-up token presented to a member that did not issue it: the join ends
   assert.equal(ended.reason, 'uses-exhausted', 'the member\'s reason is not what the join says')
   const err = joinError(ended, 'team')
   assert.equal(err.code, 'JOIN_REFUSED')
-  assert.match(err.message, /can admit nobody any more \(uses-exhausted\): all 1 use of this invite are taken \(a member says so; .*\); ask for a new invite$/)
+  assert.match(err.message, /can admit nobody any more \(uses-exhausted\): all 1 use of this invite are taken \(so says a peer that holds the space, not the inviter, .*\); ask for a new invite$/)
 })
 
 test('a revoked token, and an expired one, presented to a member that did not issue it: JOIN_REFUSED, EXPIRED_TOKEN', async () => {
@@ -62,7 +62,7 @@ test('a revoked token, and an expired one, presented to a member that did not is
   const r = await joinVia(revoked, revoked.joiner('j'), SHORT_WAIT_MS).outcome
   assert.ok(!r.ok)
   assert.equal(joinError(r, 'team').code, 'JOIN_REFUSED')
-  assert.match(joinError(r, 'team').message, /\(invite-revoked\): this invite was revoked \(a member says so; .*\); ask for a new invite$/)
+  assert.match(joinError(r, 'team').message, /\(invite-revoked\): this invite was revoked \(so says a peer that holds the space, not the inviter, .*\); ask for a new invite$/)
 
   const expired = deadTokenWorld('joinDead3')
   const K = expired.joiner('k')
@@ -70,7 +70,7 @@ test('a revoked token, and an expired one, presented to a member that did not is
   const e = await joinVia(expired, K, SHORT_WAIT_MS).outcome
   assert.ok(!e.ok)
   assert.equal(joinError(e, 'team').code, 'EXPIRED_TOKEN')
-  assert.match(joinError(e, 'team').message, /^this invite expired at \S+ \(a member says so; the inviter did not answer within 0 s; .*\); ask for a new invite$/)
+  assert.match(joinError(e, 'team').message, /^this invite expired at \S+ \(so says a peer that holds the space, not the inviter, which did not answer within 0 s; .*\); ask for a new invite$/)
 })
 
 test('a live token presented to a member that did not issue it: the join waits for the issuer', async () => {
