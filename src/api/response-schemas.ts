@@ -51,7 +51,14 @@ const peer = z.strictObject({
   relayedBy: peerId.nullable().describe('the member relaying this link; null when direct')
 })
 
-const space = z.strictObject({ id: spaceId, name: z.string(), role: role.nullable(), members: count })
+const space = z.strictObject({
+  id: spaceId,
+  name: z.string(),
+  role: role.nullable(),
+  members: count,
+  joinWaiting: z.boolean().describe('no role yet: this node\'s join waits for the inviter to admit it (kept across ' +
+    'restarts, presented whenever the inviter is reached)')
+})
 
 const folderStatus = z.strictObject({
   root: z.string(),

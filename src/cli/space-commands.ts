@@ -28,9 +28,10 @@ function addSpaces (program: Command): void {
     })
   about(space.command('list'), 'the spaces this node holds, its role and how many members each has', 'space list')
     .action(async () => {
-      type SpaceInfo = { id: string, name: string, role: string | null, members: number }
+      type SpaceInfo = { id: string, name: string, role: string | null, members: number, joinWaiting: boolean }
       const r = await api().call('GET', '/v1/spaces') as SpaceInfo[]
-      const line = (s: SpaceInfo): string => `${s.id}  ${shown(s.name)}  ${s.role ?? 'joining'}  ${s.members} members`
+      const role = (s: SpaceInfo): string => s.role ?? (s.joinWaiting ? 'joining (waits for the inviter)' : 'no role')
+      const line = (s: SpaceInfo): string => `${s.id}  ${shown(s.name)}  ${role(s)}  ${s.members} members`
       out(r, () => r.map(line).join('\n') || 'no spaces')
     })
   about(space.command('invite <space>'), 'a token that lets another node join the space (give it privately)',

@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import type { LocalBodies, LocalOutcome } from '../space/index.ts'
 import { SyncEngine } from '../sync/index.ts'
 import type { Outbound, SyncEvent, SyncInit, SyncStats } from '../sync/index.ts'
-import type { Body, Entry, SignedStatus } from '../codec/index.ts'
+import type { Body, Entry, SignedBytes, SignedStatus } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import type { SessionTable } from './sessions.ts'
@@ -181,6 +181,11 @@ export class SyncDriver {
   /** Our join with an invite (decision 9): through the engine like every other write. */
   join (space: SpaceKey, invite: Uint8Array, inviteKey: KeyPair): Entry {
     return this.#pumped(() => this.#engine.join(space, invite, inviteKey, this.#now()))
+  }
+
+  /** Our join as written before a restart, held again and presented (engine.ts); undefined if it is not ours. */
+  restoreJoin (space: SpaceKey, join: SignedBytes): Entry | undefined {
+    return this.#pumped(() => this.#engine.restoreJoin(space, join, this.#now()))
   }
 
   publishStatus (space: SpaceKey, body: Record<string, unknown>): void {

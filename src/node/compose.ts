@@ -26,6 +26,7 @@ import { NodeEventHandler, storedEntriesRead } from './node-events.ts'
 import { NodeLog } from './node-log.ts'
 import type { NodeEvents } from './node-events.ts'
 import { OwnFeedWatch } from './own-feed.ts'
+import { OwnJoins } from './own-joins.ts'
 import { PeerExchange } from './peer-exchange.ts'
 import { RELAY_DEFAULTS } from './relay-limits.ts'
 import { memberRelayPolicy } from './relay-policy.ts'
@@ -260,10 +261,23 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
   })
   const joinWaits = new JoinWaits()
   const inviteSweep = new InviteSweep({ spaces, writes, me })
-  const members = new MemberCommands({ keyPair, spaces, writes, driver, network, telemetry, joinWaits, inviteSweep })
+  const ownJoins = new OwnJoins({
+    file: path.join(dir, 'joins.json'),
+    me,
+    spaces,
+    writes,
+    driver,
+    telemetry,
+    // Unreachable now, the inviter is dialled again on the network's schedule (the address is remembered).
+    dial: addr => { network.dial(addr, true).catch(() => {}) },
+    notice: message => { emitter.emit('notice', { atMs: Date.now(), message }) }
+  })
+  const members = new MemberCommands({
+    keyPair, spaces, writes, driver, network, telemetry, joinWaits, inviteSweep, ownJoins
+  })
   const ownFeeds = new OwnFeedWatch(me)
   const leave = new SpaceLeave({
-    me, spaces, deployment, folders, writes, driver, store, forgetNonMembers, joinWaits, telemetry, ownFeeds
+    me, spaces, deployment, folders, writes, driver, store, forgetNonMembers, joinWaits, ownJoins, telemetry, ownFeeds
   })
   const data = new SpaceData({ spaces, writes })
   const view = new NetworkView({ keyPair, emitter, network, sessions, driver, blockLinks, telemetry, storage })
@@ -278,7 +292,8 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
     forgetNonMembers,
     misbehaviour,
     log,
-    afterJoin: space => { members.afterJoin(space) }
+    afterJoin: space => { members.afterJoin(space) },
+    ownJoins
   })
   driver.onEvent(ev => { events.handle(ev) })
   return {

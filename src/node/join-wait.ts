@@ -85,14 +85,17 @@ export class JoinWaits {
 
   /** The node stops: nobody waits any longer. */
   close (): void {
-    const stopped = { ok: false, reason: 'stopped', detail: 'the daemon stopped before the join took effect' } as const
+    const detail = 'the daemon stopped before the join took effect; the join is kept, and presented again once the ' +
+      'daemon runs (samepage space list shows it waiting)'
+    const stopped = { ok: false, reason: 'stopped', detail } as const
     for (const w of [...this.#waits]) w.resolve(stopped)
   }
 }
 
 function timedOut (w: Wait, timeoutMs: number): JoinOutcome {
   const s = Math.round(timeoutMs / 1000)
-  const again = 'the join is presented again whenever the inviter is reachable while this daemon runs'
+  const again = 'the join is kept (across restarts too) and presented again whenever the inviter is reachable; ' +
+    'samepage space list shows it waiting'
   const said = w.memberRefusal
   if (said !== undefined && w.heard !== 'redeemed') {
     return {

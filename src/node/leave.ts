@@ -7,6 +7,7 @@ import type { DeploymentSpaces } from './deployment.ts'
 import { NodeError } from './errors.ts'
 import type { Folders } from './folders.ts'
 import type { JoinWaits } from './join-wait.ts'
+import type { OwnJoins } from './own-joins.ts'
 import type { OwnFeedWatch } from './own-feed.ts'
 import { storageUserError } from './storage-health.ts'
 import type { SpaceSet } from './space-set.ts'
@@ -68,6 +69,8 @@ interface SpaceLeaveInit {
   /** Peers that are members of no space held here any more leave peers.json and the network's redial schedule. */
   readonly forgetNonMembers: () => void
   readonly joinWaits: JoinWaits
+  /** Our join of the space, kept until it takes effect: a space left has none to present. */
+  readonly ownJoins: OwnJoins
   readonly telemetry: NodeTelemetry
   readonly ownFeeds: OwnFeedWatch
 }
@@ -109,6 +112,7 @@ export class SpaceLeave {
     spaces.remove(replica.key)
     driver.spaceRemoved(replica.key)
     this.#init.joinWaits.left(replica.key)
+    this.#init.ownJoins.forget(replica.key)
     this.#init.ownFeeds.left(replica.key) // our entries coming back after a new join are no sign of a restore
     this.#init.forgetNonMembers()
     this.#init.telemetry.holdingsChanged()

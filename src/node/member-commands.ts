@@ -1,8 +1,8 @@
 import { decodeGenesis, fromHex, INVITE_USES_MAX, isCodecError, TIME_MS_MAX } from '../codec/index.ts'
 import type { GrantableRole, Role } from '../codec/index.ts'
-import { generateKeyPair, keyPairFromSeed, peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
+import { generateKeyPair, peerIdOf, publicKeyFromPeerId } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
-import { authorKeyOf, entryIdOf, isSpaceKey, spaceKeyOf, unsafeCharIn } from '../ids/index.ts'
+import { authorKeyOf, isSpaceKey, spaceKeyOf, unsafeCharIn } from '../ids/index.ts'
 import type { Network, SyncDriver } from '../net/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
@@ -16,6 +16,7 @@ import {
   checkInvite, deploymentInviteRole, deploymentPromotions, grantBody, joinError, revokeBody
 } from './membership.ts'
 import type { SpaceSet } from './space-set.ts'
+import type { OwnJoins } from './own-joins.ts'
 import type { NodeTelemetry } from './telemetry.ts'
 import type { LocalWrites } from './writes.ts'
 
@@ -35,6 +36,7 @@ interface MemberCommandsInit {
   readonly telemetry: NodeTelemetry
   readonly joinWaits: JoinWaits
   readonly inviteSweep: InviteSweep
+  readonly ownJoins: OwnJoins
 }
 
 export interface JoinResult { id: string, name: string, role: Role | null, deployment: string }
@@ -59,12 +61,14 @@ export class MemberCommands {
   /** On the network: expired invites are swept, and members that joined while we were away are promoted. */
   start (): void {
     this.#running = true
+    this.#init.ownJoins.start()
     this.#init.inviteSweep.start()
     for (const key of this.#init.telemetry.deployment.keys) this.afterJoin(key)
   }
 
   stop (): void {
     this.#running = false
+    this.#init.ownJoins.stop()
     this.#init.joinWaits.close()
     this.#init.inviteSweep.stop()
   }
@@ -132,7 +136,8 @@ export class MemberCommands {
    * Joins with a token and waits until the join takes effect (decision 18):
    * the inviter records its redemption and this node holds it. Otherwise it
    * fails with the inviter's reason, or INVITER_UNREACHABLE after `waitMs`
-   * (the join stays presented to every peer while the daemon runs). `as`:
+   * (the join is kept, across restarts too, and presented to every peer until
+   * it takes effect; its deployment is joined then: own-joins.ts). `as`:
    * the space's name on this node; a join whose name another space held
    * here has already is refused (NAME_TAKEN), as `space create` is.
    */
@@ -148,14 +153,17 @@ export class MemberCommands {
     }
     this.#checkNameFree(t.genesis, as)
     const heldBefore = new Set(this.#init.spaces.list().map(s => s.id))
-    const space = this.#joinSpace(t.genesis, t.invite, t.secret, 'this invite\'s space', as)
+    const { ownJoins } = this.#init
+    const issuer = t.issuer === undefined ? undefined : authorKeyOf(t.issuer)
+    const space = ownJoins.join(t.genesis, t.invite, t.secret,
+      { what: 'this invite\'s space', as, addrs: t.addrs, deployment: t.deployment, issuer })
     // Held again with a role and no join: the owner that left its space (its genesis makes its role) has it back.
-    if (space.join === null && heldBefore.has(space.replica.key)) {
+    // A member whose join took effect with no deployment joined (before joins were kept) is missing only that.
+    if (space.join === null && heldBefore.has(space.replica.key) && !this.#deploymentMissing(t.deployment)) {
       const role = space.replica.localRole(this.#me) ?? ''
       const name = this.#init.spaces.nameOf(space.replica)
       throw new NodeError('NO_CHANGE', `this node is already ${role} in space ${name}; nothing to join`)
     }
-    const issuer = t.issuer === undefined ? undefined : authorKeyOf(t.issuer)
     const waitFor = async (j: { replica: SpaceReplica, join: EntryId | null }): Promise<JoinOutcome> => {
       const admitted = (): boolean => j.replica.localRole(this.#me) !== null
       return await this.#init.joinWaits.wait(j.replica.key, j.join, issuer, admitted, waitMs)
@@ -175,11 +183,9 @@ export class MemberCommands {
     // The deployment's join only once the space's took effect: a joiner that lost the race for the token's
     // uses never takes a use of the deployment invite from the one that won it.
     let joinedDeployment = 'none offered'
+    // Its join may be written already, by the stored event that admitted us (own-joins.ts): then it is that one.
     if (t.deployment !== undefined) {
-      const { genesis, invite, secret } = t.deployment
-      const deployment = this.#joinSpace(genesis, invite, secret, 'the deployment status space of this invite')
-      this.#init.telemetry.joined(deployment.replica.key)
-      const d = await waitFor(deployment)
+      const d = await waitFor(ownJoins.joinDeployment(t.deployment, t.addrs, issuer))
       joinedDeployment = d.ok ? 'joined' : `not joined: ${d.detail}`
     }
     return { id: space.replica.key, name, role: space.replica.localRole(this.#me), deployment: joinedDeployment }
@@ -215,14 +221,8 @@ export class MemberCommands {
    * of another name is refused rather than dropped. A genesis that does not decode is left to adopt(), which says so.
    */
   #checkNameFree (genesis: InviteToken['genesis'], as: string | undefined): void {
-    let own: { name: string, key: SpaceKey }
-    try {
-      const g = decodeGenesis(genesis[0], genesis[1])
-      own = { name: g.name, key: spaceKeyOf(g.cid) }
-    } catch (err) {
-      if (isCodecError(err)) return
-      throw err
-    }
+    const own = genesisSpace(genesis)
+    if (own === undefined) return
     const waiting = this.#init.spaces.get(own.key)
     if (as !== undefined && waiting !== undefined && waiting.localRole(this.#me) === null) {
       const current = this.#init.spaces.nameOf(waiting)
@@ -242,16 +242,12 @@ export class MemberCommands {
     throw new NodeError('NAME_TAKEN', `this node already holds ${which}; ${fix}`)
   }
 
-  /** Adopts the space and writes our join (the id of the join entry), unless we are a member already (null). */
-  #joinSpace (
-    genesis: InviteToken['genesis'], invite: Uint8Array, secret: Uint8Array, what: string, as?: string
-  ): { replica: SpaceReplica, join: EntryId | null } {
-    const replica = this.#init.spaces.adopt(genesis, what, as)
-    if (replica.localRole(this.#me) !== null) {
-      this.#init.driver.spaceAdded(replica.key)
-      return { replica, join: null }
-    }
-    return { replica, join: entryIdOf(this.#init.writes.join(replica, invite, keyPairFromSeed(secret)).id) }
+  /** A token's deployment status space that this node holds no role in (not held, or its join still waits). */
+  #deploymentMissing (deployment: InviteToken['deployment']): boolean {
+    if (deployment === undefined) return false
+    const key = genesisSpace(deployment.genesis)?.key
+    const held = key === undefined ? undefined : this.#init.spaces.get(key)
+    return held === undefined || held.localRole(this.#me) === null
   }
 
   /**
@@ -292,6 +288,17 @@ export class MemberCommands {
     for (const member of deploymentPromotions(replica, this.#me)) {
       this.#init.writes.write(replica, { t: 'acl.grant', member, role: 'admin', from: { epoch: 0, seq: 0 } })
     }
+  }
+}
+
+/** The name and id of the space a genesis makes; undefined if it does not decode (adopt() then says why). */
+function genesisSpace (genesis: InviteToken['genesis']): { name: string, key: SpaceKey } | undefined {
+  try {
+    const g = decodeGenesis(genesis[0], genesis[1])
+    return { name: g.name, key: spaceKeyOf(g.cid) }
+  } catch (err) {
+    if (isCodecError(err)) return undefined
+    throw err
   }
 }
 

@@ -14,6 +14,7 @@ import type { KnownPeers } from './known-peers.ts'
 import type { MisbehaviourLog } from './misbehaviour-log.ts'
 import type { NodeLog } from './node-log.ts'
 import type { OwnFeedWatch } from './own-feed.ts'
+import type { OwnJoins } from './own-joins.ts'
 import type { SpaceSet } from './space-set.ts'
 import type { NodeTelemetry } from './telemetry.ts'
 
@@ -64,6 +65,8 @@ interface NodeEventHandlerInit {
   readonly log: NodeLog
   /** A join or a redemption was stored: the deployment's owner may promote the new member. */
   readonly afterJoin: (space: SpaceKey) => void
+  /** Our own joins kept until they take effect: told what was stored, and the issuers' answers. */
+  readonly ownJoins: Pick<OwnJoins, 'stored' | 'answered'>
 }
 
 /**
@@ -119,7 +122,10 @@ export class NodeEventHandler {
         this.#membersChanged() // the fork's cut may have ended the author's last role here
         return
       }
-      case 'join-answer': joinWaits.answered(ev.space, ev.join, ev.from, ev.outcome, ev.detail); return
+      case 'join-answer':
+        joinWaits.answered(ev.space, ev.join, ev.from, ev.outcome, ev.detail)
+        this.#init.ownJoins.answered(ev.space, ev.join, ev.from, ev.outcome)
+        return
       case 'revoked': return // the replica refuses our writes from now on; `space list` shows no role
       case 'misbehaviour': {
         const { reason, points, score } = ev
@@ -151,6 +157,7 @@ export class NodeEventHandler {
       if (notice !== undefined) emitter.emit('notice', { atMs, message: notice })
     }
     this.#init.joinWaits.stored(ev.space)
+    this.#init.ownJoins.stored(ev.space)
     const inDeployment = this.#init.telemetry.deployment.has(ev.space)
     for (const e of ev.entries) {
       if (e.body.t !== 'join') continue

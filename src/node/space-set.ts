@@ -26,6 +26,15 @@ interface SpaceSetInit {
   readonly leftEpochsFile?: string | undefined
 }
 
+/** One space of `space list`. */
+export interface SpaceListed {
+  readonly id: SpaceKey
+  readonly name: string
+  readonly role: Role | null
+  readonly members: number
+  readonly joinWaiting: boolean
+}
+
 /**
  * The spaces this node holds: one open replica per space of the store,
  * opened at start, and the ones created or adopted since, until the node
@@ -131,14 +140,21 @@ export class SpaceSet implements SpaceDirectory {
     throw new NodeError('UNKNOWN_SPACE', `no space ${JSON.stringify(ref)} here; ${hint}`)
   }
 
-  /** The spaces of this node (the deployment's status spaces are not listed: see status and net). */
-  list (): { id: SpaceKey, name: string, role: Role | null, members: number }[] {
-    return [...this.#replicas.values()].filter(r => !this.#deployment.has(r.key)).map(r => ({
-      id: r.key,
-      name: this.nameOf(r),
-      role: r.localRole(this.#me),
-      members: r.aclList().filter(m => m.role !== null).length
-    }))
+  /**
+   * The spaces of this node (the deployment's status spaces are not listed: see status and net); `joinWaiting`: with
+   * no role, this node's join waits for the inviter to admit it (it is presented whenever the inviter is reached).
+   */
+  list (): SpaceListed[] {
+    return [...this.#replicas.values()].filter(r => !this.#deployment.has(r.key)).map(r => {
+      const role = r.localRole(this.#me)
+      return {
+        id: r.key,
+        name: this.nameOf(r),
+        role,
+        members: r.aclList().filter(m => m.role !== null).length,
+        joinWaiting: role === null && r.pendingJoin(this.#me) !== undefined
+      }
+    })
   }
 
   /** The names of the spaces (not the deployment's) where a peer (libp2p peer id) holds a role now. */

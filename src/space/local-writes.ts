@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
-import { CLOCK_COUNTER_MAX,
- compareClocks, decodeStatus, fromHex, POSITION_MAX } from '../codec/index.ts'
-import type { Body, Clock, Entry, Position, SignedStatus } from '../codec/index.ts'
+import {
+  bytesEqual, CLOCK_COUNTER_MAX, compareClocks, decodeEntry, decodeStatus, fromHex, POSITION_MAX
+} from '../codec/index.ts'
+import type { Body, Clock, Entry, Position, SignedBytes, SignedStatus } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, entryIdOf, keyBytes } from '../ids/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
@@ -13,7 +14,7 @@ import { SpaceError } from './outcome.ts'
 import type { IngestResult } from './outcome.ts'
 import { refuseIfRevoked } from './revocation.ts'
 import { atLeast } from './roles.ts'
-import { signEntry, signJoinProof, signStatus } from './signing.ts'
+import { entrySignatureValid, signEntry, signJoinProof, signStatus } from './signing.ts'
 import type { ReplicaState } from './state.ts'
 import { isDataBody } from './views.ts'
 
@@ -218,6 +219,27 @@ export function signOwnStatus (
 export function nextPosition (s: ReplicaState, author: AuthorKey, nowMs: number): Position {
   const epoch = epochFor(s, author, nowMs)
   return { epoch, seq: s.store.feed(s.key, author, epoch)?.count ?? 0 }
+}
+
+/**
+ * Our join as this node wrote it before a restart (node/own-joins.ts keeps its bytes on disk): held in pending again,
+ * so pendingJoinOf() finds it and it is presented as before, or stored at once if its invite is here. Only a join of
+ * `author` in this space whose signature holds is taken (the file is ours, but a damaged one must not put anything
+ * else in pending); undefined otherwise. Epochs opened from now on are above its own, as they were before.
+ */
+export function restoreJoin (s: ReplicaState, author: AuthorKey, join: SignedBytes, nowMs: number): Entry | undefined {
+  let entry: Entry
+  try {
+    entry = decodeEntry(join[0], join[1])
+  } catch (err) {
+    if (isCodecError(err)) return undefined
+    throw err
+  }
+  const ours = authorKeyOf(entry.author) === author && bytesEqual(entry.space, s.id) && entry.body.t === 'join'
+  if (!ours || entry.seq !== 0 || !entrySignatureValid(entry)) return undefined
+  if (entry.epoch > s.epochFloor) s.epochFloor = entry.epoch
+  const result = ingestLocal(s, [entry], nowMs)
+  return result.reject === undefined ? entry : undefined
 }
 
 /** Our own join while it waits for its invite (pending here until the inviter's feed arrives). */

@@ -172,6 +172,14 @@ export class SpaceReplica {
     return join === undefined ? undefined : [join.bytes, join.sig]
   }
 
+  /** The same join as an entry: which invite it redeems, its id (a join written again reuses it: node/own-joins.ts). */
+  pendingJoinEntry (author: AuthorKey): Entry | undefined { return local.pendingJoinOf(this.#s, author) }
+
+  /** Our join as written before a restart, held (or stored) again: the entry, or undefined if it is not one of ours. */
+  restoreJoin (author: AuthorKey, join: SignedBytes, nowMs: number): Entry | undefined {
+    return local.restoreJoin(this.#s, author, join, nowMs)
+  }
+
   // ---------------------------------------------------------------- ingest (ingest.ts)
 
   /** A run of one feed's entries from a peer, in seq order, as `[bytes, sig]` pairs. */

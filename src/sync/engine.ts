@@ -1,5 +1,5 @@
 import { codecReason, decodeMessage, encodeMessage, isCodecError } from '../codec/index.ts'
-import type { Body, Entry, Message, SignedStatus } from '../codec/index.ts'
+import type { Body, Entry, Message, SignedBytes, SignedStatus } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf } from '../ids/index.ts'
 import { joinMayWait, LEAVE_NOTICE } from '../space/index.ts'
@@ -221,6 +221,19 @@ export class SyncEngine {
     const core = this.#core
     const replica = core.replica(space)
     const { entry } = core.localWrite(replica, nowMs, () => replica.join(core.keyPair, invite, inviteKey, nowMs))
+    this.spaceAdded(space)
+    core.afterLocalRelease(replica, nowMs)
+    return entry
+  }
+
+  /**
+   * Our join as written before a restart (node/own-joins.ts), pending again or stored: presented to every
+   * neighbour as join() presents a new one. Undefined if it is not a join of ours in this space.
+   */
+  restoreJoin (space: SpaceKey, join: SignedBytes, nowMs: number): Entry | undefined {
+    const core = this.#core
+    const replica = core.replica(space)
+    const entry = core.localWrite(replica, nowMs, () => replica.restoreJoin(core.self, join, nowMs))
     this.spaceAdded(space)
     core.afterLocalRelease(replica, nowMs)
     return entry
