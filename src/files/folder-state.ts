@@ -24,24 +24,31 @@ export interface KnownFile extends Omit<ScannedFile, 'chunks'> {
  * below (FolderOptions.stateFile); a test may keep them in memory.
  */
 export interface KnownStore {
-  load (): Map<string, KnownFile>
-  save (known: ReadonlyMap<string, KnownFile>): void
+  load (): FolderState
+  save (known: ReadonlyMap<string, KnownFile>, olderCopies: readonly string[]): void
+}
+
+/** The known files, and the paths the older-copy rule still applies to (unread-paths.ts OlderCopyPaths). */
+interface FolderState {
+  readonly known: Map<string, KnownFile>
+  readonly olderCopies: string[]
 }
 
 type SavedFile = [
   path: string, id: string, size: number, mode: number, mtimeMs: number, ino: number, chunks: [string, number][]
 ]
-interface SavedFolderState { v: 1, files: SavedFile[] }
+interface SavedFolderState { v: 1, files: SavedFile[], olderCopies?: string[] }
 
-export function loadFolderState (file: string): Map<string, KnownFile> {
+export function loadFolderState (file: string): FolderState {
   const text = readTextOr(file, null)
-  if (text === null) return new Map()
+  if (text === null) return { known: new Map(), olderCopies: [] }
   const saved = parsedOrNull(text)
   if (saved === null || saved.v !== 1 || !Array.isArray(saved.files)) {
     const fix = 'move it away to rescan the folder from scratch'
     throw new FolderProblem(`${file} is not a samepage folder state (v1); ${fix}`)
   }
-  return new Map(saved.files.map(([p, id, size, mode, mtimeMs, ino, chunks]) => [p, {
+  const olderCopies = Array.isArray(saved.olderCopies) ? saved.olderCopies.filter(p => typeof p === 'string') : []
+  const known = new Map(saved.files.map(([p, id, size, mode, mtimeMs, ino, chunks]) => [p, {
     path: p,
     id,
     size,
@@ -50,14 +57,18 @@ export function loadFolderState (file: string): Map<string, KnownFile> {
     ino,
     chunks: chunks.map(([h, n]) => [fromHex(h), n] as const)
   }]))
+  return { known, olderCopies }
 }
 
-export function saveFolderState (file: string, known: ReadonlyMap<string, KnownFile>): void {
+export function saveFolderState (
+  file: string, known: ReadonlyMap<string, KnownFile>, olderCopies: readonly string[]
+): void {
   const saved: SavedFolderState = {
     v: 1,
     files: [...known.values()].map(k => [
       k.path, k.id, k.size, k.mode, k.mtimeMs, k.ino, k.chunks.map(([h, n]) => [toHex(h), n])
-    ])
+    ]),
+    ...olderCopies.length === 0 ? {} : { olderCopies: [...olderCopies] }
   }
   fs.mkdirSync(path.dirname(file), { recursive: true })
   writeFileAtomic(file, JSON.stringify(saved))

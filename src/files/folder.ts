@@ -26,7 +26,7 @@ import { PassTimer } from './pass-timer.ts'
 import { readIgnoreRules, scanFolder, WORK_AREA } from './scanner.ts'
 import type { ScanProblem } from './scanner.ts'
 import { ScanRecording } from './scan-records.ts'
-import { UnreadPaths } from './unread-paths.ts'
+import { OlderCopyPaths, UnreadPaths } from './unread-paths.ts'
 import { renameAside, setLocalChangesAside } from './set-aside.ts'
 import { dropHopeless, forgetStale, stillToReplace, writeJobs } from './write-jobs.ts'
 
@@ -57,8 +57,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   readonly #opts: FolderOptions
   readonly #known: KnownStore
   readonly #state: PassState
-  /** Only while a folder added over files it knows nothing of has its first pass (heldVersion: its older copies). */
-  #superseded: FolderView['superseded']
+  readonly #olderCopies: OlderCopyPaths // where a file known of nothing may be an old version (a first pass: all)
   #skipped: ScanProblem[] = []
   readonly #unread = new UnreadPaths() // the paths the last scan could not read: kept as this node knew them
   #phase: FolderStatus['state'] = 'starting'
@@ -95,10 +94,10 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     this.root = path.resolve(opts.root)
     this.mode = opts.mode
     this.#rules = MODE_RULES[opts.mode]
-    this.#superseded = opts.host.superseded?.bind(opts.host)
+    this.#olderCopies = new OlderCopyPaths(opts.host.superseded?.bind(opts.host))
     this.#known = opts.knownStore ?? {
       load: () => loadFolderState(opts.stateFile),
-      save: known => { saveFolderState(opts.stateFile, known) }
+      save: (known, olderCopies) => { saveFolderState(opts.stateFile, known, olderCopies) }
     }
     const fs = opts.fs ?? nodeFolderFs
     // A file found changed while serving it is read again in a pass soon (even if its stat looks the same).
@@ -108,8 +107,9 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
 
   /** Checks the folder can be used (throws FolderProblem naming what is wrong), then watches it and runs a pass. */
   async start (): Promise<void> {
-    const known = knownHeld(this.#known.load(), this.#opts.host.holds)
-    if (known.size > 0) this.#superseded = undefined // a running folder's unknown file is new (a user's restore, too)
+    const { known: loaded, olderCopies } = this.#known.load()
+    const known = knownHeld(loaded, this.#opts.host.holds)
+    this.#olderCopies.start(known.size === 0, olderCopies) // a running folder's unknown file is new (a restore, too)
     await checkFolder(this.root, this.#state.fs, known.size > 0)
     for (const [p, k] of known) this.#state.known.set(p, k)
     // What the last run knew stands in for a previous scan: unchanged files are not read again.
@@ -203,7 +203,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
       },
       write: async (jobs: WriteJob[]) => { await this.#writeAll(jobs) }
     }
-    const run = keepVersion(host, p, keep).finally(() => { this.#known.save(state.known) })
+    const run = keepVersion(host, p, keep).finally(() => { this.#save() })
     // Held as a pass is: no pass starts meanwhile; the one after shows the folder as it now is.
     this.#running = run.then(() => {}, () => {}).finally(() => { this.#running = null; this.schedule(0) })
     return await run
@@ -217,6 +217,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   }
 
   #tally (add: Partial<FolderTotals>): void { this.#totals = addTotals(this.#totals, add) }
+  #save (): void { this.#known.save(this.#state.known, this.#olderCopies.paths) }
 
   // ------------------------------------------------------------------ a pass
 
@@ -252,7 +253,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     const opts = { previous, fs: state.fs, ...recording === null ? {} : { found: recording.found } }
     const scan = await scanFolder(this.root, opts).then(async s => { await marked(); return s }).catch(async err => {
       await recording?.stop()
-      if (recording?.changed === true) this.#known.save(state.known)
+      if (recording?.changed === true) this.#save()
       throw err
     })
     state.scanned = this.#unread.scanned(state, previous, scan.files, scan.unread)
@@ -260,8 +261,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     state.index.rebuild(scan.files, scan.read)
     let changed = recording !== null && await recording.finish(this.#skipped.map(s => s.path), this.#unread.covers)
     if (this.#rules.appliesRecords) changed = await this.#applyRounds() || changed
-    if (changed) this.#known.save(state.known)
-    this.#superseded = undefined
+    if (this.#olderCopies.passed(scan.unread) || changed) this.#save()
     this.#conflictCount = conflictList(this.#passViews.get(), state.scanned.keys()).length
     this.#phase = 'idle'
     const synced = this.#need.files === 0 && state.errors.size === 0 && this.#localChanges.length === 0
@@ -275,7 +275,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
     const host = {
       state: this.#state,
       views: () => this.#passViews.get(),
-      superseded: this.#superseded,
+      superseded: this.#olderCopies.lookup(),
       arrivals: () => this.#arrivals,
       record: (versions: readonly NewVersion[]) => this.#record(versions)
     }
@@ -383,7 +383,7 @@ export class FolderSync extends EventEmitter<{ progress: [FolderStatus] }> {
   /** The planner's input as of now: the disk, what this node knows, and the space's records (this pass's decode). */
   #view (): FolderView {
     const { scanned, known } = this.#state
-    return { scanned, known, views: this.#passViews.get(), superseded: this.#superseded }
+    return { scanned, known, views: this.#passViews.get(), superseded: this.#olderCopies.lookup() }
   }
 
   /** The space's records by path, none in the work area (one stored before that rule is never written). */

@@ -5,7 +5,7 @@ import { toHex } from '../../src/codec/index.ts'
 import { chunkFile, FolderSync } from '../../src/files/index.ts'
 import type { FolderHost, FolderMode, NewVersion, RecordedFile, RecordedVersion } from '../../src/files/index.ts'
 import type { FolderFs } from '../../src/files/folder-fs.ts'
-import type { KnownFile } from '../../src/files/folder-state.ts'
+import type { KnownFile, KnownStore } from '../../src/files/folder-state.ts'
 import type { MemoryDisk } from './fake-fs.ts'
 
 /**
@@ -113,8 +113,25 @@ export async function fakeFolder (
   disk.vol.mkdirSync(root, { recursive: true })
   await sync.start()
   await sync.sync()
+  const theirs = theirVersions(disk, space, net)
+  return {
+    sync,
+    space,
+    net,
+    errors: () => Object.fromEntries(sync.status().errors.map(e => [e.path, e.error])),
+    theirs
+  }
+}
+
+/**
+ * Records another node's versions in `space`, their chunks held by `net` (FakeFolder.theirs): cut as the scanner cuts
+ * them, on a scratch corner of `disk`.
+ */
+export function theirVersions (
+  disk: MemoryDisk, space: MemorySpace, net: MemoryNetwork
+): FakeFolder['theirs'] {
   let scratch = 0
-  const theirs = async (p: string, content: Uint8Array | string, opts: TheirOptions = {}): Promise<string> => {
+  return async (p, content, opts = {}) => {
     const bytes = Buffer.from(content)
     const file = `/scratch/${scratch++}`
     disk.put(file, bytes)
@@ -131,18 +148,22 @@ export async function fakeFolder (
       chunks
     })
   }
+}
+
+/** What a folder knows of its copy, kept in memory (one store for the runs of a folder that restarts). */
+export function memoryKnownStore (): KnownStore {
+  let known = new Map<string, KnownFile>()
+  let olderCopies: string[] = []
   return {
-    sync,
-    space,
-    net,
-    errors: () => Object.fromEntries(sync.status().errors.map(e => [e.path, e.error])),
-    theirs
+    load: () => ({ known: new Map(known), olderCopies: [...olderCopies] }),
+    save: (k, o) => { known = new Map(k); olderCopies = [...o] }
   }
 }
 
 /** A FolderSync at `root` whose space, network and known files are in memory; no watcher, no rescan that matters. */
 export function memoryFolderSync (
-  root: string, mode: FolderMode, space: MemorySpace, net: MemoryNetwork, fs?: FolderFs
+  root: string, mode: FolderMode, space: MemorySpace, net: MemoryNetwork, fs?: FolderFs,
+  knownStore: KnownStore = memoryKnownStore()
 ): FolderSync {
   const host: FolderHost = {
     files: () => space.files(),
@@ -151,12 +172,11 @@ export function memoryFolderSync (
     superseded: (p, size, mode) => space.superseded(p).filter(v => v.size === size && v.mode === mode),
     author: ME
   }
-  let known = new Map<string, KnownFile>()
   return new FolderSync({
     root,
     mode,
     stateFile: '(in memory)',
-    knownStore: { load: () => new Map(known), save: k => { known = new Map(k) } },
+    knownStore,
     host,
     ...fs === undefined ? {} : { fs },
     watch: false,
