@@ -10,7 +10,10 @@ export const REQUEST_TIMEOUT_MS = 2_000
  * counts as asked for (an honest duplicate).
  */
 export const LATE_ANSWER_MS = 10 * REQUEST_TIMEOUT_MS
-/** Asks not yet wholly answered that are remembered (asked.ts), in all; the oldest are forgotten first. */
+/**
+ * Asks not yet wholly answered that are remembered (asked.ts), in all; past it the oldest of the peer holding the most
+ * is forgotten.
+ */
 export const ASKED_MAX = 10_000
 /**
  * ... and per peer and feed: one pull of a feed is open at a time, and a pull asked again every REQUEST_TIMEOUT_MS

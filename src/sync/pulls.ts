@@ -1,5 +1,5 @@
 import { bytesEqual, decodeEntry, ENTRY_BYTES_MAX, fromHex, RUN_BYTES_MAX, toHex } from '../codec/index.ts'
-import type { FeedRange, SignedBytes } from '../codec/index.ts'
+import type { FeedRange } from '../codec/index.ts'
 import type { FeedPosition, SpaceReplica } from '../space/index.ts'
 import type { AuthorKey, SpaceKey } from '../ids/index.ts'
 import type { ForkProof } from '../store/index.ts'
@@ -382,16 +382,9 @@ export class FeedPulls {
     const req = this.#requests.get([space, fk])
     if (req === undefined) return
     this.#requests.delete([space, fk])
-    this.#asked.settle(req.ask, nowMs)
+    this.#asked.settle(nowMs, req.ask)
     const left = (this.#pullBytes.get(req.peer) ?? 0) - req.worstBytes
     if (left > 0) this.#pullBytes.set(req.peer, left)
     else this.#pullBytes.delete(req.peer)
   }
-}
-
-/** The entry bytes of a run, as both ends of a want count them (WANT_WINDOW_BYTES). */
-export function runBytes (run: readonly SignedBytes[]): number {
-  let n = 0
-  for (const [bytes] of run) n += bytes.byteLength
-  return n
 }
