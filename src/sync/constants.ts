@@ -17,9 +17,9 @@ export const LATE_ANSWER_MS = 10 * REQUEST_TIMEOUT_MS
 export const ASKED_MAX = 10_000
 /**
  * ... and per peer and feed: one pull of a feed is open at a time, and a pull asked again every REQUEST_TIMEOUT_MS
- * leaves 10 unanswered within LATE_ANSWER_MS.
+ * leaves 10 unanswered within LATE_ANSWER_MS; a fork probe is sent up to 5 times, each send an answer owed.
  */
-export const ASKED_PER_FEED_MAX = 16
+export const ASKED_PER_FEED_MAX = 24
 
 /**
  * Entries asked for at once from one peer for one feed (receiver-driven

@@ -110,7 +110,7 @@ export function onEntries (core: SyncCore, session: Session, msg: Msg<'entries'>
     core.penalize(session, SCORE.invalidEntry, reason, nowMs)
   } else if (!solicited && !core.relay.pushes && result.stored.length === 0 && result.duplicates > 0 &&
     result.fork === undefined) {
-    // (A run that proved a fork is no replay: a probe's answer in several runs has the first only asked for.)
+    // (A run that proved a fork is no replay: the proof it brought is news.)
     core.penalize(session, SCORE.unsolicited, 'replay: entries nobody asked for, already held', nowMs)
   }
   const { diverged, reject } = result

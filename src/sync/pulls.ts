@@ -7,7 +7,7 @@ import { AskedRanges } from './asked.ts'
 import type { Ask } from './asked.ts'
 import { bestSource } from './claims.ts'
 import {
-  LATE_ANSWER_MS, PROBE_BACK_ENTRIES, PULL_BYTES_PER_PEER_MAX, REQUEST_TIMEOUT_MS, WANT_WINDOW_BYTES,
+  PROBE_BACK_ENTRIES, PULL_BYTES_PER_PEER_MAX, REQUEST_TIMEOUT_MS, WANT_WINDOW_BYTES,
   WANT_WINDOW_ENTRIES
 } from './constants.ts'
 import { feedKey, parseFeedKey, TupleMap } from './keys.ts'
@@ -23,10 +23,10 @@ import type { Send, SpaceDirectory } from './types.ts'
  * connected), in windows of WANT_WINDOW_ENTRIES; a pull that gets no
  * progress for REQUEST_TIMEOUT_MS, or a `none`, is asked of another. What
  * the answers of one peer's open pulls can weigh is bounded by
- * PULL_BYTES_PER_PEER_MAX: a pull that does not fit waits for room. The
- * rest of an answer to a want we sent, and to a fork probe, counts as asked
- * for, whenever it comes (asked.ts); only a run inside the open pull's range
- * is progress of it.
+ * PULL_BYTES_PER_PEER_MAX: a pull that does not fit waits for room. Each
+ * want sent (a pull's, each send of a fork probe) is recorded as it is sent,
+ * and the rest of its answer counts as asked for whenever it comes
+ * (asked.ts); only a run inside the open pull's range is progress of it.
  *
  * Owns no session and sends nothing itself: each method returns the wants
  * to send. Never imports the engine.
@@ -56,7 +56,13 @@ const PROBE_ASKS_MAX = 5
 const COPIES_ASKED_MAX = 64
 
 /** A fork probe sent: asked again at its deadline, up to PROBE_ASKS_MAX times, until it is answered. */
-interface Probe { deadline: number, asks: number, readonly send: Send, readonly to: number }
+interface Probe {
+  deadline: number
+  readonly send: Send
+  readonly to: number
+  /** The answer owed for each send, in the order sent. */
+  readonly sent: Ask[]
+}
 
 /** The most a pull of `count` entries can bring (the server stops after the run that reaches WANT_WINDOW_BYTES). */
 function pullWorstBytes (count: number): number {
@@ -121,24 +127,18 @@ export class FeedPulls {
   }
 
   /**
-   * Whether a run of `fk` from `peer` (`length` entries of `bytes` entry bytes from `seq`) was asked for: a probe's
-   * answer, part of the answer to a want of ours not yet wholly answered (asked.ts), or anything of the feed while a
-   * pull of it from that peer is open.
+   * Whether a run of `fk` from `peer` (`length` entries of `bytes` entry bytes from `seq`) was asked for: part of the
+   * answer to a want of ours (a pull's, a probe's) not yet wholly answered (asked.ts), the start of a listed probe's
+   * answer, or anything of the feed while a pull of it from that peer is open.
    */
   asked (peer: AuthorKey, space: SpaceKey, fk: FeedKey, seq: number, length: number, bytes: number,
     nowMs: number): boolean {
-    // A probe's answer is taken as such first, also while a pull of that feed from that peer is open: otherwise the
-    // probe stayed open (asked again at its deadline), and when its run took the pull to its end, the pull's own
-    // answer that followed was charged to an honest server as a replay.
-    const probe = this.#probes.get([peer, space, fk, seq])
-    if (probe !== undefined && this.#probes.delete([peer, space, fk, seq])) {
-      // The rest of the probe's answer may follow in more runs (a server ends each at an entry whose signature it
-      // verified): asked for too, as the rest of a pull's answer is.
-      if (seq + length < probe.to) this.#asked.add(peer, space, fk, seq + length, probe.to, nowMs + LATE_ANSWER_MS)
-      return true
-    }
     const answer = this.#asked.take(peer, space, fk, seq, length, bytes)
-    return answer || this.#requests.get([space, fk])?.peer === peer
+    const probe = this.#probes.get([peer, space, fk, seq])
+    // The probe is answered: not asked again; the answers to its other sends (an honest server answers each, in the
+    // order sent) are still expected for a while.
+    if (probe !== undefined && this.#probes.delete([peer, space, fk, seq])) this.#asked.settle(nowMs, ...probe.sent)
+    return answer || probe !== undefined || this.#requests.get([space, fk])?.peer === peer
   }
 
   /** Whether `peer` is the one our open pull of `fk` asked. */
@@ -172,12 +172,13 @@ export class FeedPulls {
     // probe ends, the pull goes on (closed and planned again, its range was asked twice, and the second answer
     // charged to an honest server as a replay).
     if (probe !== undefined && (req?.peer !== session.peer || req.from !== from)) {
-      probe.deadline = Infinity
+      this.#asked.answered(session.peer, space, fk, ...probe.sent)
+      this.#giveUp(probe, nowMs)
       return []
     }
     // It does not hold what a probe of that feed asked either: not asked again.
     for (const [key, other] of this.#probes.entries()) {
-      if (key[0] === session.peer && key[1] === space && key[2] === fk) other.deadline = Infinity
+      if (key[0] === session.peer && key[1] === space && key[2] === fk) this.#giveUp(other, nowMs)
     }
     // A `none` to an earlier want of that feed (a range it no longer holds) says nothing of the open one.
     if (req?.peer !== session.peer || req.from !== from) return []
@@ -298,27 +299,34 @@ export class FeedPulls {
     const { author, epoch } = parseFeedKey(fk)
     const range: FeedRange = { author: fromHex(author), epoch, from, to: seq + 1 }
     const send: Send = { peer: session.peer, msg: { m: 'want', space: replica.id, ranges: [range] } }
-    this.#probes.set(key, { deadline: nowMs + REQUEST_TIMEOUT_MS, asks: 1, send, to: seq + 1 })
+    const sent = [this.#asked.add(session.peer, replica.key, fk, from, seq + 1)]
+    this.#probes.set(key, { deadline: nowMs + REQUEST_TIMEOUT_MS, send, to: seq + 1, sent })
     return [send]
   }
 
   /**
-   * Probes unanswered by their deadline: asked again, up to PROBE_ASKS_MAX times. Then, as after a `none`, no more;
-   * the probe stays listed (its answer, however late, was asked for) until it is answered or the link ends.
+   * Probes unanswered by their deadline: asked again (one more answer owed), up to PROBE_ASKS_MAX times. Then, as
+   * after a `none`, no more; the probe stays listed (the start of its answer, however late, was asked for) until it
+   * is answered or the link ends, and the answers to its sends are still expected for LATE_ANSWER_MS.
    */
   #probesDue (nowMs: number): Send[] {
     const out: Send[] = []
-    for (const probe of this.#probes.values()) {
+    for (const [[peer, space, fk, from], probe] of this.#probes.entries()) {
       if (probe.deadline > nowMs) continue
-      if (probe.asks >= PROBE_ASKS_MAX) {
-        probe.deadline = Infinity
+      if (probe.sent.length >= PROBE_ASKS_MAX) {
+        this.#giveUp(probe, nowMs)
         continue
       }
-      probe.asks++
+      probe.sent.push(this.#asked.add(peer, space, fk, from, probe.to))
       probe.deadline = nowMs + REQUEST_TIMEOUT_MS
       out.push(probe.send)
     }
     return out
+  }
+
+  #giveUp (probe: Probe, nowMs: number): void {
+    probe.deadline = Infinity
+    this.#asked.settle(nowMs, ...probe.sent)
   }
 
   /**

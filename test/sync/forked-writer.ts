@@ -88,14 +88,17 @@ export function branches (e0: Signed, next: (seq: number, prev: Uint8Array, v: s
   return { xs, ys }
 }
 
-/** W's feed: c1..c(common-1) shared after e0, then two branches x/y from seq `common` to `top` (inclusive). */
-export function forkedAt (f: Forkable, common: number, top: number): { xs: Signed[], ys: Signed[] } {
+/**
+ * W's feed: c1..c(common-1) shared after e0, then two branches x/y from seq `common` to `top` (inclusive); each value
+ * ends with `pad` (big entries: a server's answer takes several runs).
+ */
+export function forkedAt (f: Forkable, common: number, top: number, pad = ''): { xs: Signed[], ys: Signed[] } {
   const xs: Signed[] = [f.e0]
   const ys: Signed[] = [f.e0]
   for (let i = 1; i <= top; i++) {
-    const shared = i < common ? f.next(i, (xs[i - 1] as Signed).id, `c${i}`) : undefined
-    xs.push(shared ?? f.next(i, (xs[i - 1] as Signed).id, `x${i}`))
-    ys.push(shared ?? f.next(i, (ys[i - 1] as Signed).id, `y${i}`))
+    const shared = i < common ? f.next(i, (xs[i - 1] as Signed).id, `c${i}${pad}`) : undefined
+    xs.push(shared ?? f.next(i, (xs[i - 1] as Signed).id, `x${i}${pad}`))
+    ys.push(shared ?? f.next(i, (ys[i - 1] as Signed).id, `y${i}${pad}`))
   }
   return { xs, ys }
 }
