@@ -1,8 +1,9 @@
 import path from 'node:path'
-import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
+import { readTextOr } from '../atomic-file/index.ts'
 import { parseSpaceKey } from '../ids/index.ts'
 import type { SpaceKey } from '../ids/index.ts'
 import { NodeError } from './errors.ts'
+import { saveNodeFile } from './storage-health.ts'
 
 /**
  * The deployment's status spaces, kept in `D/deployment.json`. A node
@@ -27,10 +28,14 @@ export class DeploymentSpaces {
 
   has (key: SpaceKey): boolean { return this.#keys.includes(key) }
 
+  /**
+   * On disk first: a save the disk refuses (STORAGE_FULL) leaves the key out of memory too, so the next add of it
+   * writes it (kept only in memory, has() said it was there, and a restart dropped it).
+   */
   add (key: SpaceKey): void {
     if (this.has(key)) return
+    saveNodeFile(this.#file, JSON.stringify({ spaces: [...this.#keys, key] }, null, 2) + '\n')
     this.#keys.push(key)
-    writeFileAtomic(this.#file, JSON.stringify({ spaces: this.#keys }, null, 2) + '\n')
   }
 }
 

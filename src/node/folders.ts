@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
+import { readTextOr } from '../atomic-file/index.ts'
 import { peerIdOf } from '../identity/index.ts'
 import { isAuthorKey, keyBytes, parseSpaceKey } from '../ids/index.ts'
 import type { Entry } from '../codec/index.ts'
@@ -13,6 +13,7 @@ import { NodeError } from './errors.ts'
 import { FolderBlocks } from './folder-blocks.ts'
 import { FolderRecords } from './folder-records.ts'
 import { dataDirProblem } from './folder-guard.ts'
+import { saveNodeFile } from './storage-health.ts'
 
 /**
  * The folders this node shares: which space is bound to which directory, in
@@ -175,8 +176,21 @@ export class Folders {
       running.records.close()
       throw new NodeError('UNKNOWN_SPACE', `space ${replica.genesis.name} was left while its folder was being added`)
     }
+    if (this.#running.has(replica.key)) { // another add of this space won the race while this one awaited
+      await sync.stop()
+      running.records.close()
+      throw new NodeError('BAD_FOLDER', `space ${replica.genesis.name} was bound to a folder meanwhile; one per space`)
+    }
+    // Saved before it counts as bound: a save the disk refused must not leave a folder syncing that `folder add`
+    // then calls bound and the next start forgets (review L2). Its first pass waits for a timer, so none has run.
+    try {
+      this.#save([...this.bindings(), binding])
+    } catch (err) {
+      await sync.stop()
+      running.records.close()
+      throw err
+    }
     this.#running.set(replica.key, running)
-    this.#save()
     return this.#info(binding, sync)
   }
 
@@ -193,12 +207,13 @@ export class Folders {
       const name = this.#host.replica(space)?.genesis.name ?? space
       throw new NodeError('NO_FOLDER', `space ${name} is not bound to a folder on this node`)
     }
+    // Saved first: a save the disk refused leaves the folder bound and syncing, as the next start would find it.
+    this.#save(this.bindings().filter(b => b.space !== space))
     clearTimeout(f.retry)
     this.#running.delete(space)
     await f.sync.stop()
     f.records.close()
     this.#refused.delete(space)
-    this.#save()
     fs.rmSync(path.join(this.#host.dir, 'folders', `${space}.json`), { force: true })
     return f.binding
   }
@@ -335,8 +350,8 @@ export class Folders {
     return list.map((b: unknown, i) => savedBinding(b, `${file}: folder ${i + 1}`))
   }
 
-  #save (): void {
-    writeFileAtomic(path.join(this.#host.dir, FOLDERS_FILE), JSON.stringify({ folders: this.bindings() }, null, 2))
+  #save (bindings: FolderBinding[]): void {
+    saveNodeFile(path.join(this.#host.dir, FOLDERS_FILE), JSON.stringify({ folders: bindings }, null, 2))
   }
 }
 

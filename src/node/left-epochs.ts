@@ -1,7 +1,8 @@
-import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
+import { readTextOr } from '../atomic-file/index.ts'
 import { parseSpaceKey } from '../ids/index.ts'
 import type { SpaceKey } from '../ids/index.ts'
 import { NodeError } from './errors.ts'
+import { saveNodeFile } from './storage-health.ts'
 
 /**
  * The highest epoch this node had opened in each space it left, kept in one
@@ -35,7 +36,7 @@ export class LeftEpochs {
     // leave would find it and write nothing.
     const next = new Map(this.#epochs).set(key, epoch)
     if (this.#file !== undefined) {
-      writeFileAtomic(this.#file, JSON.stringify({ epochs: Object.fromEntries(next) }, null, 2) + '\n')
+      saveNodeFile(this.#file, JSON.stringify({ epochs: Object.fromEntries(next) }, null, 2) + '\n')
     }
     this.#epochs.set(key, epoch)
   }

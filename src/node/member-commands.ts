@@ -16,6 +16,7 @@ import {
   checkInvite, deploymentInviteRole, deploymentPromotions, grantBody, joinError, revokeBody
 } from './membership.ts'
 import type { SpaceSet } from './space-set.ts'
+import { storageRefused } from './storage-health.ts'
 import type { OwnJoins } from './own-joins.ts'
 import type { NodeTelemetry } from './telemetry.ts'
 import type { LocalWrites } from './writes.ts'
@@ -185,8 +186,15 @@ export class MemberCommands {
     let joinedDeployment = 'none offered'
     // Its join may be written already, by the stored event that admitted us (own-joins.ts): then it is that one.
     if (t.deployment !== undefined) {
-      const d = await waitFor(ownJoins.joinDeployment(t.deployment, t.addrs, issuer))
-      joinedDeployment = d.ok ? 'joined' : `not joined: ${d.detail}`
+      try {
+        const d = await waitFor(ownJoins.joinDeployment(t.deployment, t.addrs, issuer))
+        joinedDeployment = d.ok ? 'joined' : `not joined: ${d.detail}`
+      } catch (err) {
+        // The space's join took effect: a disk that refused the deployment's says so here (tried again at the next
+        // start, own-joins.ts), rather than failing a command whose join is done.
+        if (!storageRefused(err)) throw err
+        joinedDeployment = `not joined: ${(err as Error).message}`
+      }
     }
     return { id: space.replica.key, name, role: space.replica.localRole(this.#me), deployment: joinedDeployment }
   }
@@ -266,8 +274,14 @@ export class MemberCommands {
       held.find(r => deploymentInviteRole(r, this.#me) !== undefined)
     if (replica !== undefined || held.length > 0) return replica
     const made = spaces.create(this.#init.keyPair, DEPLOYMENT_SPACE_NAME, Date.now())
+    try {
+      telemetry.joined(made.key) // saved as the deployment's (deployment.json) before anything syncs it
+    } catch (err) {
+      // Not saved as the deployment's, it would be held as a data space named samepage-status from the next start.
+      spaces.discard(made.key)
+      throw err
+    }
     this.#init.driver.spaceAdded(made.key)
-    telemetry.joined(made.key)
     return made
   }
 

@@ -1,4 +1,4 @@
-import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
+import { readTextOr } from '../atomic-file/index.ts'
 import { bytesEqual, fromHex, sha256, toHex } from '../codec/index.ts'
 import type { SignedBytes } from '../codec/index.ts'
 import { keyPairFromSeed } from '../identity/index.ts'
@@ -10,6 +10,7 @@ import type { SpaceReplica } from '../space/index.ts'
 import { NodeError } from './errors.ts'
 import type { InviteToken } from './invite-token.ts'
 import type { SpaceSet } from './space-set.ts'
+import { saveNodeFile, storageRefused } from './storage-health.ts'
 import type { NodeTelemetry } from './telemetry.ts'
 import type { LocalWrites } from './writes.ts'
 
@@ -153,7 +154,8 @@ export class OwnJoins {
       try {
         this.joinDeployment(own.deployment, own.addrs, own.issuer)
       } catch (err) {
-        const refused = err instanceof NodeError || err instanceof SpaceError
+        // A disk that refused a save is no refusal of the join: it is tried again, as an unexpected error is.
+        const refused = !storageRefused(err) && (err instanceof NodeError || err instanceof SpaceError)
         const name = this.#init.spaces.get(space)?.genesis.name ?? space
         this.#init.notice(`joined space ${name}, but not its inviter's deployment status space ` +
           `(${err instanceof Error ? err.message : String(err)}); ` +
@@ -173,7 +175,7 @@ export class OwnJoins {
 
   /** On disk first: a write that fails (a full disk) leaves the file and the map as they were. */
   #save (next: Map<SpaceKey, OwnJoin>): void {
-    if (this.#init.file !== undefined) writeFileAtomic(this.#init.file, encodeJoins(next))
+    if (this.#init.file !== undefined) saveNodeFile(this.#init.file, encodeJoins(next))
     this.#joins.clear()
     for (const [k, v] of next) this.#joins.set(k, v)
   }

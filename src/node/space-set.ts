@@ -1,5 +1,5 @@
 import crypto from 'node:crypto'
-import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
+import { readTextOr } from '../atomic-file/index.ts'
 import type { Role } from '../codec/index.ts'
 import { publicKeyFromPeerId } from '../identity/index.ts'
 import type { KeyPair } from '../identity/index.ts'
@@ -13,6 +13,7 @@ import type { DeploymentSpaces } from './deployment.ts'
 import { NodeError } from './errors.ts'
 import { LeftEpochs } from './left-epochs.ts'
 import type { InviteToken } from './invite-token.ts'
+import { saveNodeFile, storageRefused, storageUserError } from './storage-health.ts'
 
 interface SpaceSetInit {
   readonly store: SqliteStore
@@ -82,7 +83,7 @@ export class SpaceSet implements SpaceDirectory {
 
   /** A new space owned by `owner`, held from now on. */
   create (owner: KeyPair, name: string, nowMs: number): SpaceReplica {
-    const replica = SpaceReplica.create(this.#store, owner, name, nowMs, this.#options)
+    const replica = stored(() => SpaceReplica.create(this.#store, owner, name, nowMs, this.#options))
     this.#replicas.set(replica.key, replica)
     return replica
   }
@@ -92,17 +93,18 @@ export class SpaceSet implements SpaceDirectory {
    * `localName` when one is given and it was not held.
    */
   adopt (genesis: InviteToken['genesis'], what: string, localName?: string): SpaceReplica {
-    const adopted = SpaceReplica.adopt(this.#store, genesis, undefined, this.#options)
+    const adopted = stored(() => SpaceReplica.adopt(this.#store, genesis, undefined, this.#options))
     if (!(adopted instanceof SpaceReplica)) {
       throw new NodeError('BAD_TOKEN', `${what} is not valid (${adopted.detail}); ask for a new invite`)
     }
     const held = this.#replicas.get(adopted.key)
     if (held !== undefined) return held // a space held here keeps the name it has (a join of it changes nothing)
+    // Its name saved before it is held: a save the disk refused leaves it unheld, so a join run again names it.
+    if (localName !== undefined && localName !== adopted.genesis.name) this.#names.set(adopted.key, localName)
+    else this.#names.delete(adopted.key) // a name a leave cut short left behind: the space goes by its own
     this.#replicas.set(adopted.key, adopted)
     const left = this.#leftEpochs.get(adopted.key)
     if (left !== undefined) adopted.openAbove(left) // joined again: its join's epoch above every one it had
-    if (localName !== undefined && localName !== adopted.genesis.name) this.#names.set(adopted.key, localName)
-    else this.#names.delete(adopted.key) // a name a leave cut short left behind: the space goes by its own
     return adopted
   }
 
@@ -117,7 +119,21 @@ export class SpaceSet implements SpaceDirectory {
    */
   remove (key: SpaceKey): void {
     this.#replicas.delete(key)
-    this.#names.delete(key)
+    try {
+      this.#names.delete(key)
+    } catch (err) {
+      // The rows are gone already: a name the disk kept is dropped by the next adopt of the space.
+      if (!storageRefused(err)) throw err
+    }
+  }
+
+  /**
+   * A space created a moment ago whose setting up failed (its save as the deployment's): gone from memory and from
+   * the store, so it is not held as a data space from the next start on.
+   */
+  discard (key: SpaceKey): void {
+    this.#replicas.delete(key)
+    stored(() => { this.#store.removeSpace(key) })
   }
 
   /** The name this node knows a space by: the local name it was joined under, else its own. */
@@ -176,6 +192,15 @@ export class SpaceSet implements SpaceDirectory {
   }
 }
 
+/** A commit of the store's, which rolled a failed one back: a full disk is the user's to hear of, not INTERNAL. */
+function stored<T> (commit: () => T): T {
+  try {
+    return commit()
+  } catch (err) {
+    throw storageUserError(err) ?? err
+  }
+}
+
 /**
  * Local names of spaces (`space join TOKEN --as NAME`), kept in one small
  * JSON file written atomically: a space joined while another of its name is
@@ -194,18 +219,23 @@ class LocalNames {
     return this.#names.get(key)
   }
 
+  /** On disk first: a save the disk refuses (STORAGE_FULL) leaves the names as they were, in memory too. */
   set (key: SpaceKey, name: string): void {
+    this.#save(new Map(this.#names).set(key, name))
     this.#names.set(key, name)
-    this.#save()
   }
 
   delete (key: SpaceKey): void {
-    if (this.#names.delete(key)) this.#save()
+    if (!this.#names.has(key)) return
+    const next = new Map(this.#names)
+    next.delete(key)
+    this.#save(next)
+    this.#names.delete(key)
   }
 
-  #save (): void {
+  #save (names: Map<SpaceKey, string>): void {
     if (this.#file === undefined) return
-    writeFileAtomic(this.#file, JSON.stringify({ names: Object.fromEntries(this.#names) }, null, 2) + '\n')
+    saveNodeFile(this.#file, JSON.stringify({ names: Object.fromEntries(names) }, null, 2) + '\n')
   }
 }
 

@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { writeFileAtomic } from '../atomic-file/index.ts'
 import { storageTrouble } from '../store/index.ts'
 import type { AlertReport } from '../telemetry/index.ts'
 import { NodeError } from './errors.ts'
@@ -66,4 +67,31 @@ export function storageUserError (err: unknown): NodeError | null {
   const detail = `this node's store could not be written (${message}); nothing was written; ` +
     'check the disk and try again'
   return new NodeError('STORAGE_FAILED', detail, { cause: err })
+}
+
+/**
+ * Saves one of the node's files in its data directory (folders.json, deployment.json, space-names.json, …), whole or
+ * not at all (atomic-file/). A disk that refuses it is the user's error, STORAGE_FULL or STORAGE_FAILED, naming the
+ * file and what to do, never INTERNAL. Callers save before they change anything else (or undo what they started),
+ * so a refused save leaves the command without effect and it can simply be run again.
+ */
+export function saveNodeFile (file: string, text: string): void {
+  try {
+    writeFileAtomic(file, text)
+  } catch (err) {
+    const kind = storageTrouble(err)
+    if (kind === null) throw err
+    const dir = path.dirname(file)
+    const why = `${file} could not be saved (${(err as Error).message}); nothing changed`
+    throw kind === 'full'
+      ? new NodeError('STORAGE_FULL', `this node's disk is full: ${why}; free some space in ${dir}, ` +
+        'then run the command again', { cause: err })
+      : new NodeError('STORAGE_FAILED', `${why}; check the disk under ${dir}, then run the command again`,
+        { cause: err })
+  }
+}
+
+/** Whether `err` is the user's error for a disk that refused a write (not a refusal of what the command asked). */
+export function storageRefused (err: unknown): boolean {
+  return err instanceof NodeError && (err.code === 'STORAGE_FULL' || err.code === 'STORAGE_FAILED')
 }

@@ -10,6 +10,7 @@ import { loadOrCreateIdentity, signDomain } from '../../src/identity/index.ts'
 import { SqliteStore } from '../../src/store/index.ts'
 import { treeHashes } from '../files/tree.ts'
 import { cli, eventually, ok, startDaemon, stop, tempRoot } from '../e2e/harness.ts'
+import { fillDisk } from '../helpers/fill-disk.ts'
 import type { Daemon } from '../e2e/harness.ts'
 import { authorKeyOf, entryIdOf, parseSpaceKey } from '../../src/ids/index.ts'
 
@@ -248,15 +249,7 @@ describe('hostile: folders', { timeout: 900_000 }, () => {
     const id = ok(d.dir, 'space', 'create', 'full').id as string
     ok(d.dir, 'space', 'invite', id, '--role', 'writer') // a deployment status space: a status record is committed every period
     const filler = path.join(mount, 'filler')
-    const fd = fs.openSync(filler, 'w')
-    const block = Buffer.alloc(64 * 1024, 1)
-    try {
-      for (;;) fs.writeSync(fd, block)
-    } catch (err) {
-      assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC')
-    } finally {
-      fs.closeSync(fd)
-    }
+    fillDisk(filler)
     let refused: ReturnType<typeof cli> | undefined
     for (let i = 0; i < 300 && refused === undefined; i++) {
       const r = cli(d.dir, 'kv', 'put', id, `k${i}`, crypto.randomBytes(24 * 1024).toString('hex'))
