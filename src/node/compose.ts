@@ -367,6 +367,7 @@ function telemetryHost (p: TelemetryHostParts): NodeTelemetryHost {
     // A relayed address only through a member: what a relay names is not ours to publish otherwise.
     addrs: () => advertisedAddrs(p.network.addrs(), p.network.peerId, relay => p.spaces.memberAnywhere(relay)),
     statusMessagesIn: () => p.driver.stats.messagesIn.status ?? 0,
-    alertsChanged: alerts => { p.log.alerts(alerts) }
+    alertsChanged: alerts => { p.log.alerts(alerts) },
+    tickFailed: (what, err) => { p.log.tickFailed(what, err) }
   }
 }

@@ -33,6 +33,7 @@ export class NodeLog {
   readonly #misbehaviourLimiter = new LogLimiter()
   readonly #leaveLimiter = new LogLimiter()
   readonly #folderLimiter = new LogLimiter({ perKey: FOLDER_ERROR_LINES })
+  readonly #tickLimiter = new LogLimiter()
   /** Peers whose connection was logged and not yet its end (a session replaced by another is one connection). */
   readonly #connected = new Set<string>()
   readonly #folders = new Map<string, { conflicts: number, errors: Set<string> }>()
@@ -131,6 +132,19 @@ export class NodeLog {
       if (!next.has(key)) this.#log.info({ alert: a.kind, subject: a.subject }, 'alert cleared')
     }
     this.#alerts = next
+  }
+
+  /**
+   * A periodic task's tick failed (the alert check, a publication): the next tick comes all the same. Once a
+   * minute per task and error code, with how many were held back: at the open-file limit each second's fails.
+   */
+  tickFailed (what: string, err: unknown): void {
+    if (this.#log === undefined) return
+    const code = (err as { code?: unknown } | null)?.code
+    const ok = this.#tickLimiter.allow(`${what} ${String(code)}`, this.#now())
+    if (ok === undefined) return
+    const error = err instanceof Error ? err.message : String(err)
+    this.#log.warn({ task: what, error, ...repeated(ok.held) }, 'periodic task failed; it runs again')
   }
 
   /** A circuit-relay reservation made on a member relay (the relay's peer id, the address it gives us). */

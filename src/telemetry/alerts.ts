@@ -32,6 +32,8 @@ interface AlertFacts {
   readonly temperatureC: number | null
   readonly disks: readonly { readonly path: string, readonly totalBytes: number, readonly freeBytes: number }[]
   readonly memory: { readonly totalBytes: number, readonly freeBytes: number }
+  /** The descriptor table found full lately (probes.ts outOfFilesNow): this process's (EMFILE) or the system's. */
+  readonly outOfFiles?: { readonly code: 'EMFILE' | 'ENFILE', readonly limit: number | null } | null
   /** Peers we lost or cannot reach, with the time they became unreachable. */
   readonly unreachable: readonly { readonly peer: string, readonly sinceMs: number }[]
   /** Folders that need data, with the time of their last progress. */
@@ -66,6 +68,8 @@ export function evaluateAlerts (
     const detail = `${pct.toFixed(1)}% free, threshold ${t.memoryFreePercent}%`
     if (pct < t.memoryFreePercent) open.push({ kind: 'memory-low', subject: 'host', detail })
   }
+  const full = facts.outOfFiles ?? null
+  if (full !== null) open.push({ kind: 'open-files', subject: 'host', detail: outOfFiles(full) })
   for (const u of facts.unreachable) {
     const s = Math.floor((nowMs - u.sinceMs) / 1000)
     if (s < t.peerUnreachableSeconds) continue
@@ -93,6 +97,16 @@ export function evaluateAlerts (
 export function alertsChanged (a: readonly AlertReport[], b: readonly AlertReport[]): boolean {
   const names = (l: readonly AlertReport[]): string => l.map(x => `${x.kind}\u0000${x.subject}`).sort().join('\u0001')
   return names(a) !== names(b)
+}
+
+/** What to do about a full descriptor table: connections, files and readings of this node fail meanwhile. */
+function outOfFiles (o: { readonly code: 'EMFILE' | 'ENFILE', readonly limit: number | null }): string {
+  if (o.code === 'ENFILE') {
+    return 'the system\'s open-file table is full (ENFILE): raise fs.file-max (sysctl), or close files elsewhere'
+  }
+  const limit = o.limit === null ? '' : ` (${o.limit})`
+  return `this node is at its open-file limit${limit}: raise LimitNOFILE / ulimit -n (EMFILE: new connections, ` +
+    'files and readings fail until descriptors are free again)'
 }
 
 function mib (bytes: number): string {

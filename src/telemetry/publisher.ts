@@ -1,6 +1,6 @@
 import { alertsChanged, evaluateAlerts } from './alerts.ts'
 import type { AlertThresholds } from './alerts.ts'
-import { probeDisk, probeHost } from './probes.ts'
+import { outOfFilesNow, probeDisk, probeHost } from './probes.ts'
 import { ALERT_SPACING_MS, jittered, statusPeriodMs } from './period.ts'
 import { decodeReport, encodeReport } from './report.ts'
 import type { AlertReport, FolderReport, LinkReport, MisbehaviourReport, NodeReport, SpaceReport } from './report.ts'
@@ -51,6 +51,11 @@ export interface TelemetryHost {
   publish (body: Record<string, unknown>): void
   /** This node's open alerts, when they change (at start, then on each check): the node logs them. */
   alertsChanged?: (alerts: readonly AlertReport[]) => void
+  /**
+   * A check or a publication failed (`what` it was doing): that tick is skipped and the next one comes all the
+   * same; the node logs it (once a spell). Absent: ignored.
+   */
+  tickFailed?: (what: string, err: unknown) => void
 }
 
 interface PublisherOptions {
@@ -100,7 +105,13 @@ export class StatusPublisher {
     this.#alerts = evaluateAlerts(this.#facts(now), this.#thresholds, [], now)
     this.#host.alertsChanged?.(this.#alerts)
     this.publishNow()
-    this.#alertTimer = setInterval(() => this.#checkAlerts(), ALERT_CHECK_MS)
+    this.#alertTimer = setInterval(() => {
+      try {
+        this.#checkAlerts()
+      } catch (err) {
+        this.#host.tickFailed?.('checking alerts', err)
+      }
+    }, ALERT_CHECK_MS)
     this.#alertTimer.unref()
   }
 
@@ -109,7 +120,10 @@ export class StatusPublisher {
     clearInterval(this.#alertTimer)
   }
 
-  /** Gathers and publishes now, and starts the period again from here. */
+  /**
+   * Gathers and publishes now, and starts the period again from here. A failure is this publication's (told to
+   * tickFailed), never an exception out of a timer, nor out of the command that asked for it (a join published).
+   */
   publishNow (): void {
     clearTimeout(this.#publishTimer)
     try {
@@ -118,6 +132,8 @@ export class StatusPublisher {
       this.#last = decodeReport(body).report
       this.#lastPublishMs = this.#now()
       this.#alertsUnpublished = false
+    } catch (err) {
+      this.#host.tickFailed?.('publishing this node\'s status', err)
     } finally {
       this.#publishTimer = setTimeout(() => this.publishNow(), jittered(this.#periodMs, this.#random()))
       this.#publishTimer.unref()
@@ -156,6 +172,7 @@ export class StatusPublisher {
       temperatureC: host.temperatureC,
       disks: this.#host.disks().flatMap(d => { const s = probeDisk(d); return s === null ? [] : [{ path: d, ...s }] }),
       memory: host.memory,
+      outOfFiles: outOfFilesNow(),
       unreachable: [...this.#lostSince].map(([peer, sinceMs]) => ({ peer, sinceMs })),
       waiting
     }

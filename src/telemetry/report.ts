@@ -37,9 +37,9 @@ export interface FolderReport {
   readonly conflicts: number
   readonly errors: number
 }
-export type AlertKind = 'overheating' | 'disk-full' | 'memory-low' | 'peer-unreachable' | 'folder-stuck'
+export type AlertKind = 'overheating' | 'disk-full' | 'memory-low' | 'open-files' | 'peer-unreachable' | 'folder-stuck'
 export const ALERT_KINDS: readonly AlertKind[] = [
-  'overheating', 'disk-full', 'memory-low', 'peer-unreachable', 'folder-stuck'
+  'overheating', 'disk-full', 'memory-low', 'open-files', 'peer-unreachable', 'folder-stuck'
 ]
 export interface AlertReport {
   readonly kind: AlertKind

@@ -107,3 +107,21 @@ test('the node\'s log: a folder\'s new conflicts and errors once each, alerts wh
   node.alerts([])
   assert.deepEqual(read(), [['alert', 'disk-full'], ['alert cleared', 'disk-full']])
 })
+
+test('the node\'s log: a periodic task\'s failure once a minute per task and error, with a count held back', () => {
+  const { lines, log } = collect('info', 'json')
+  let nowMs = 0
+  const node = new NodeLog({ logger: log, spacesOf: () => [], now: () => nowMs })
+  const read = (): Record<string, unknown>[] => lines.splice(0).map(l => JSON.parse(l) as Record<string, unknown>)
+  const emfile = Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' })
+  // At the open-file limit the alert check fails every second: one line, not sixty a minute.
+  for (let i = 0; i < 60; i++) node.tickFailed('checking alerts', emfile)
+  node.tickFailed('publishing this node\'s status', emfile)
+  assert.deepEqual(read().map(o => [o.msg, o.task, o.error]), [
+    ['periodic task failed; it runs again', 'checking alerts', 'EMFILE: too many open files'],
+    ['periodic task failed; it runs again', 'publishing this node\'s status', 'EMFILE: too many open files']
+  ])
+  nowMs = 60_000
+  node.tickFailed('checking alerts', emfile)
+  assert.deepEqual(read().map(o => [o.task, o.repeated]), [['checking alerts', 59]])
+})
