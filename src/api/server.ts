@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream'
 import type { WebSocketServer } from 'ws'
 import { readTextOr, writeFileAtomic } from '../atomic-file/index.ts'
 import { Node, NodeError } from '../node/index.ts'
-import type { NodeErrorCode } from '../node/index.ts'
+import type { Logger, NodeErrorCode } from '../node/index.ts'
 import { API_FILE, RUN_HEADER } from './address.ts'
 import type { ApiAddress } from './address.ts'
 import { OK_ANSWER, toJson } from './json.ts'
@@ -21,6 +21,7 @@ import type { Metrics } from './metrics.ts'
 import { DASHBOARD_HEADERS, dashboardModule, dashboardPage } from './dashboard.ts'
 import { EventLog, EventQueryError, eventQuery, streamSse, streamWebSocket } from './events.ts'
 import { OwnHost } from './own-host.ts'
+import { API_TIMEOUTS, boundConnections } from './connection-cap.ts'
 
 // Required, not imported: an ESM import of node:http builds its namespace, which reads its lazy WebSocket,
 // CloseEvent and MessageEvent exports and so loads undici (fetch's client) and http2, kept for nothing (an idle
@@ -72,6 +73,8 @@ interface ApiInit {
   readonly onStopRequest?: () => void
   /** More names the API answers to (config.json "apiHosts"): a proxy's, say. */
   readonly apiHosts?: readonly string[] | undefined
+  /** Where the server says what it refused (connections past its cap, failed accepts); absent: stderr. */
+  readonly logger?: Logger | undefined
 }
 
 /** Every `error.code` the API answers with: the node's, the API's own, and INTERNAL for anything else. */
@@ -125,7 +128,7 @@ export class ApiServer {
     this.#metricsTokenBytes = Buffer.from(loadOrCreateToken(path.join(init.node.dir, METRICS_TOKEN_FILE)))
     this.#events = new EventLog(init.node)
     this.#ownHost = new OwnHost(init.host, init.apiHosts)
-    this.#server = nodeHttp.createServer((req, res) => { void this.#handle(req, res) })
+    this.#server = nodeHttp.createServer(API_TIMEOUTS, (req, res) => { void this.#handle(req, res) })
     this.#server.on('upgrade', (req, socket, head) => {
       const foreign = this.#ownHost.refusalOf(req.headers, true)
       if (foreign !== undefined) { refuseUpgrade(socket, '421 Misdirected Request', foreign); return }
@@ -151,6 +154,7 @@ export class ApiServer {
       this.#server.once('error', reject)
       this.#server.listen(this.#init.port, this.#init.host, () => resolve())
     })
+    boundConnections(this.#server, this.#init.logger)
     const addr = this.#server.address()
     if (addr === null || typeof addr === 'string') throw new Error('the API server has no TCP address')
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address

@@ -102,7 +102,7 @@ export async function startDaemon (opts: StartOptions, inject: Pick<NodeOptions,
     await node.start()
     // The API's port is chosen after the node's is bound, so that the two never choose the same one.
     const apiPort = portText === undefined ? await stablePort(opts.dir, 'api', host) : Number(portText)
-    api = new ApiServer({ node, host, port: apiPort, onStopRequest: stopAsked, apiHosts: config.apiHosts })
+    api = new ApiServer({ node, host, port: apiPort, onStopRequest: stopAsked, apiHosts: config.apiHosts, logger })
     const address = await api.start()
     if (listenPort !== undefined) rememberPort(opts.dir, 'listen', listenPort)
     if (portText === undefined) rememberPort(opts.dir, 'api', apiPort)

@@ -54,12 +54,12 @@ const OUT_OF_FILES_HOLD_MS = 60_000
 
 /**
  * This process's descriptor table (EMFILE) or the system's (ENFILE) was last found full: when, and the
- * limit then. Process-wide, as the table is.
+ * limit then. Process-wide, as the table is: a reading here, or an accept of the API server, notes it.
  */
 let outOfFiles: { code: 'EMFILE' | 'ENFILE', atMs: number, limit: number | null } | undefined
 
 /** Whether `err` says no descriptor was left (EMFILE, ENFILE); if so it is noted for the alert (outOfFilesNow). */
-function noteOutOfFiles (err: unknown, nowMs = Date.now()): boolean {
+export function noteOutOfFiles (err: unknown, nowMs = Date.now()): boolean {
   const code = (err as { code?: unknown } | null)?.code
   if (code !== 'EMFILE' && code !== 'ENFILE') return false
   // The limit is read once a spell: the report walks every handle of the process, too much for each failure.
@@ -80,7 +80,7 @@ export function outOfFilesNow (nowMs = Date.now()): { code: 'EMFILE' | 'ENFILE',
  * This process's soft limit on open files (RLIMIT_NOFILE; Node raised it to the hard limit as it started), from
  * Node's diagnostic report: getrlimit, which needs no descriptor, where /proc/self/limits would need one.
  */
-function openFileLimit (): number | null {
+export function openFileLimit (): number | null {
   try {
     const report = process.report.getReport() as { userLimits?: { open_files?: { soft?: unknown } } }
     const soft = report.userLimits?.open_files?.soft
