@@ -99,14 +99,13 @@ export function alertsChanged (a: readonly AlertReport[], b: readonly AlertRepor
   return names(a) !== names(b)
 }
 
-/** What to do about a full descriptor table: connections, files and readings of this node fail meanwhile. */
+/**
+ * What to do about a full descriptor table (connections, files and readings of this node fail meanwhile). Short
+ * enough to go whole in the status record (REPORT_LIMITS.text), which every node's `samepage alerts` shows.
+ */
 function outOfFiles (o: { readonly code: 'EMFILE' | 'ENFILE', readonly limit: number | null }): string {
-  if (o.code === 'ENFILE') {
-    return 'the system\'s open-file table is full (ENFILE): raise fs.file-max (sysctl), or close files elsewhere'
-  }
-  const limit = o.limit === null ? '' : ` (${o.limit})`
-  return `this node is at its open-file limit${limit}: raise LimitNOFILE / ulimit -n (EMFILE: new connections, ` +
-    'files and readings fail until descriptors are free again)'
+  if (o.code === 'ENFILE') return 'the system\'s open-file table is full: raise fs.file-max'
+  return `at its open-file limit${o.limit === null ? '' : ` (${o.limit})`}: raise LimitNOFILE / ulimit -n`
 }
 
 function mib (bytes: number): string {
