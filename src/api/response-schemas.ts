@@ -57,7 +57,10 @@ const space = z.strictObject({
   role: role.nullable(),
   members: count,
   joinWaiting: z.boolean().describe('no role yet: this node\'s join waits for the inviter to admit it (kept across ' +
-    'restarts, presented whenever the inviter is reached)')
+    'restarts, presented whenever the inviter is reached)'),
+  joinRefused: z.strictObject({ reason: z.string(), detail: z.string() }).nullable().describe('no role: the ' +
+    'inviter refused this node\'s join (its reason, its words), kept until the space is left or joined again; ' +
+    'null otherwise')
 })
 
 const folderStatus = z.strictObject({

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { INVITE_USES_MAX } from '../codec/index.ts'
 import { quotedIfUnsafe } from '../ids/index.ts'
+import { refusedNext } from '../node/index.ts'
 import { CliError } from './client.ts'
 import { parseDuration } from './duration.ts'
 import { about, api, enc, globals, out, shown } from './program.ts'
@@ -28,9 +29,17 @@ function addSpaces (program: Command): void {
     })
   about(space.command('list'), 'the spaces this node holds, its role and how many members each has', 'space list')
     .action(async () => {
-      type SpaceInfo = { id: string, name: string, role: string | null, members: number, joinWaiting: boolean }
+      type SpaceInfo = {
+        id: string, name: string, role: string | null, members: number, joinWaiting: boolean,
+        joinRefused: { reason: string, detail: string } | null
+      }
       const r = await api().call('GET', '/v1/spaces') as SpaceInfo[]
-      const role = (s: SpaceInfo): string => s.role ?? (s.joinWaiting ? 'joining (waits for the inviter)' : 'no role')
+      const refused = (s: SpaceInfo, why: { reason: string, detail: string }): string =>
+        `join refused by the inviter (${why.reason}: ${why.detail}; ${refusedNext(shown(s.name))})`
+      const noRole = (s: SpaceInfo): string => s.joinWaiting
+        ? 'joining (waits for the inviter)'
+        : s.joinRefused !== null ? refused(s, s.joinRefused) : 'no role'
+      const role = (s: SpaceInfo): string => s.role ?? noRole(s)
       const line = (s: SpaceInfo): string => `${s.id}  ${shown(s.name)}  ${role(s)}  ${s.members} members`
       out(r, () => r.map(line).join('\n') || 'no spaces')
     })

@@ -188,6 +188,11 @@ export class SyncDriver {
     return this.#pumped(() => this.#engine.restoreJoin(space, join, this.#now()))
   }
 
+  /** Our joins of `space` still pending, forgotten: their issuer refused them (engine.ts). */
+  dropJoins (space: SpaceKey): void {
+    this.#engine.dropJoins(space)
+  }
+
   publishStatus (space: SpaceKey, body: Record<string, unknown>): void {
     this.#pumped(() => { this.#engine.publishStatus(space, body, this.#now()) })
   }

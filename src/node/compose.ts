@@ -112,6 +112,8 @@ export interface NodeParts {
   /** Every local write; stop() commits the writes still waiting for their group. */
   readonly writes: LocalWrites
   readonly members: MemberCommands
+  /** This node's joins not yet in effect, and those their issuer refused (`space list`: own-joins.ts). */
+  readonly ownJoins: OwnJoins
   /** `space leave` (leave.ts). */
   readonly leave: SpaceLeave
   readonly view: NetworkView
@@ -298,7 +300,7 @@ export function composeNode (opts: NodeOptions, emitter: EventEmitter<NodeEvents
   driver.onEvent(ev => { events.handle(ev) })
   return {
     keyPair, store, storage, spaces, driver, network, folders, telemetry, misbehaviour, data, writes, members, leave,
-    view, metrics, knownPeers
+    view, metrics, knownPeers, ownJoins
   }
 }
 

@@ -24,6 +24,8 @@ interface Wait {
   readonly admitted: () => boolean
   readonly resolve: (o: JoinOutcome) => void
   readonly timer: NodeJS.Timeout
+  /** A join of the deployment's status space: kept too, but `space list` does not list that space. */
+  readonly deployment: boolean
   heard: 'nothing' | 'waiting' | 'redeemed'
   /** A member's word that the invite can admit nobody any more: the reason given if the time runs out. */
   memberRefusal?: { readonly reason: string, readonly detail: string }
@@ -34,10 +36,11 @@ export class JoinWaits {
 
   /**
    * Resolves when `admitted()` holds (checked now and at each `stored`), on the issuer's refusal, or after
-   * `timeoutMs`.
+   * `timeoutMs`. `deployment`: the join is of a token's deployment status space (what its failure says differs).
    */
   async wait (
-    space: SpaceKey, join: EntryId | null, issuer: AuthorKey | undefined, admitted: () => boolean, timeoutMs: number
+    space: SpaceKey, join: EntryId | null, issuer: AuthorKey | undefined, admitted: () => boolean, timeoutMs: number,
+    deployment = false
   ): Promise<JoinOutcome> {
     if (admitted()) return { ok: true }
     return await new Promise<JoinOutcome>(resolve => {
@@ -46,6 +49,7 @@ export class JoinWaits {
         join,
         issuer,
         admitted,
+        deployment,
         heard: 'nothing',
         resolve: o => { clearTimeout(w.timer); this.#waits.delete(w); resolve(o) },
         timer: setTimeout(() => w.resolve(timedOut(w, timeoutMs)), timeoutMs)
@@ -59,7 +63,9 @@ export class JoinWaits {
     for (const w of [...this.#waits]) if (w.space === space && w.admitted()) w.resolve({ ok: true })
   }
 
-  answered (space: SpaceKey, join: EntryId, from: string, outcome: string, detail: string): void {
+  /** A peer's answer to our join; true when it was the refusal a waiting `space join` ends with (it says why). */
+  answered (space: SpaceKey, join: EntryId, from: string, outcome: string, detail: string): boolean {
+    let told = false
     // A peer's words, for the user's error: cut and printable (one line that says what it holds).
     const refused = { ok: false, reason: printable(outcome, 32), detail: printable(detail, 200) } as const
     for (const w of [...this.#waits]) {
@@ -70,11 +76,12 @@ export class JoinWaits {
         // 'already-member': the issuer holds our role from before this store knew it (we left the space, and join
         // again with a new invite): it arrives by catch-up like a redemption, and admits us then.
         if (outcome === 'redeemed' || outcome === 'already-member') w.heard = 'redeemed'
-        else w.resolve(refused)
+        else { w.resolve(refused); told = true }
       } else if (DEAD_TOKEN_REFUSALS.includes(outcome)) {
         w.memberRefusal = refused
       }
     }
+    return told
   }
 
   /** The node left the space: a join of it still waiting ends. */
@@ -86,16 +93,15 @@ export class JoinWaits {
   /** The node stops: nobody waits any longer. */
   close (): void {
     const detail = 'the daemon stopped before the join took effect; the join is kept, and presented again once the ' +
-      'daemon runs (samepage space list shows it waiting)'
-    const stopped = { ok: false, reason: 'stopped', detail } as const
-    for (const w of [...this.#waits]) w.resolve(stopped)
+      'daemon runs'
+    for (const w of [...this.#waits]) w.resolve({ ok: false, reason: 'stopped', detail: `${detail}${shownIn(w)}` })
   }
 }
 
 function timedOut (w: Wait, timeoutMs: number): JoinOutcome {
   const s = Math.round(timeoutMs / 1000)
-  const again = 'the join is kept (across restarts too) and presented again whenever the inviter is reachable; ' +
-    'samepage space list shows it waiting'
+  const again = 'the join is kept (across restarts too) and presented again whenever the inviter is reachable' +
+    shownIn(w)
   const said = w.memberRefusal
   if (said !== undefined && w.heard !== 'redeemed') {
     return {
@@ -110,7 +116,7 @@ function timedOut (w: Wait, timeoutMs: number): JoinOutcome {
       ok: false,
       reason: 'not-synced',
       detail: `the inviter admitted this node but its record did not arrive within ${s} s; ` +
-        'it arrives with the next sync (see samepage space list)'
+        `it arrives with the next sync${w.deployment ? '' : ' (see samepage space list)'}`
     }
     case 'waiting': return {
       ok: false,
@@ -124,4 +130,9 @@ function timedOut (w: Wait, timeoutMs: number): JoinOutcome {
       detail: `the inviter did not answer within ${s} s; ${again}`
     }
   }
+}
+
+/** Where the operator sees a kept join wait: `space list`, which lists no deployment status space. */
+function shownIn (w: Wait): string {
+  return w.deployment ? ', and takes effect then with no other command' : '; samepage space list shows it waiting'
 }

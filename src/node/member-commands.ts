@@ -160,14 +160,16 @@ export class MemberCommands {
       { what: 'this invite\'s space', as, addrs: t.addrs, deployment: t.deployment, issuer })
     // Held again with a role and no join: the owner that left its space (its genesis makes its role) has it back.
     // A member whose join took effect with no deployment joined (before joins were kept) is missing only that.
-    if (space.join === null && heldBefore.has(space.replica.key) && !this.#deploymentMissing(t.deployment)) {
+    const member = space.join === null && heldBefore.has(space.replica.key)
+    if (member && !this.#deploymentMissing(t.deployment)) {
       const role = space.replica.localRole(this.#me) ?? ''
       const name = this.#init.spaces.nameOf(space.replica)
       throw new NodeError('NO_CHANGE', `this node is already ${role} in space ${name}; nothing to join`)
     }
-    const waitFor = async (j: { replica: SpaceReplica, join: EntryId | null }): Promise<JoinOutcome> => {
+    type Joined = { replica: SpaceReplica, join: EntryId | null }
+    const waitFor = async (j: Joined, deployment = false): Promise<JoinOutcome> => {
       const admitted = (): boolean => j.replica.localRole(this.#me) !== null
-      return await this.#init.joinWaits.wait(j.replica.key, j.join, issuer, admitted, waitMs)
+      return await this.#init.joinWaits.wait(j.replica.key, j.join, issuer, admitted, waitMs, deployment)
     }
     const admitted = waitFor(space)
     for (const addr of t.addrs) {
@@ -187,7 +189,9 @@ export class MemberCommands {
     // Its join may be written already, by the stored event that admitted us (own-joins.ts): then it is that one.
     if (t.deployment !== undefined) {
       try {
-        const d = await waitFor(ownJoins.joinDeployment(t.deployment, t.addrs, issuer))
+        const d = await waitFor(ownJoins.joinDeployment(t.deployment, t.addrs, issuer), true)
+        // A member already, the deployment was all this command could join: its failure is the command's.
+        if (!d.ok && member) throw deploymentNotJoined(d, space.replica.localRole(this.#me), name)
         joinedDeployment = d.ok ? 'joined' : `not joined: ${d.detail}`
       } catch (err) {
         // The space's join took effect: a disk that refused the deployment's says so here (tried again at the next
@@ -303,6 +307,17 @@ export class MemberCommands {
       this.#init.writes.write(replica, { t: 'acl.grant', member, role: 'admin', from: { epoch: 0, seq: 0 } })
     }
   }
+}
+
+/**
+ * `space join` again by a member of the token's space, to join only the deployment status space the token carries,
+ * which did not take effect: the error a first join gets in that state (INVITER_UNREACHABLE while the join is kept,
+ * or the issuer's refusal), saying that the space is joined already and only the deployment is missing.
+ */
+function deploymentNotJoined (d: Exclude<JoinOutcome, { ok: true }>, role: Role | null, name: string): NodeError {
+  const e = joinError(d, JSON.stringify(DEPLOYMENT_SPACE_NAME))
+  return new NodeError(e.code, `this node is ${role ?? 'no member'} in space ${name} already; only the ` +
+    `deployment status space of this invite was missing: ${e.message}`)
 }
 
 /** The name and id of the space a genesis makes; undefined if it does not decode (adopt() then says why). */

@@ -122,10 +122,11 @@ export class NodeEventHandler {
         this.#membersChanged() // the fork's cut may have ended the author's last role here
         return
       }
-      case 'join-answer':
-        joinWaits.answered(ev.space, ev.join, ev.from, ev.outcome, ev.detail)
-        this.#init.ownJoins.answered(ev.space, ev.join, ev.from, ev.outcome)
+      case 'join-answer': {
+        const told = joinWaits.answered(ev.space, ev.join, ev.from, ev.outcome, ev.detail)
+        this.#init.ownJoins.answered(ev.space, ev.join, ev.from, { reason: ev.outcome, detail: ev.detail }, told)
         return
+      }
       case 'revoked': return // the replica refuses our writes from now on; `space list` shows no role
       case 'misbehaviour': {
         const { reason, points, score } = ev

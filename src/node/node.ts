@@ -26,7 +26,7 @@ import type { JoinResult } from './member-commands.ts'
 import type { MisbehaviourRecord } from './misbehaviour-log.ts'
 import type { NetworkView, NodeStatus, SyncStatsView } from './network-view.ts'
 import type { NodeEvents } from './node-events.ts'
-import type { SpaceListed } from './space-set.ts'
+import type { SpaceShown } from './own-joins.ts'
 import type { GroupCommitStats } from './writes.ts'
 
 export type { NodeOptions } from './compose.ts'
@@ -142,7 +142,7 @@ export class Node extends EventEmitter<NodeEvents> {
   // ------------------------------------------------------------------ spaces and membership
 
   createSpace (name: string): { id: string, name: string } { return this.#parts.members.createSpace(name) }
-  spaces (): SpaceListed[] { return this.#parts.spaces.list() }
+  spaces (): SpaceShown[] { return this.#parts.ownJoins.listed() }
   /** A space by id or by unique name. */
   space (ref: string): SpaceReplica { return this.#parts.spaces.byRef(ref) }
   invite (ref: string, role: GrantableRole, uses: number, expiresInMs: number): { token: string } {

@@ -255,6 +255,17 @@ export function pendingJoinOf (s: ReplicaState, author: AuthorKey): Entry | unde
   return newest
 }
 
+/**
+ * Forgets every join of `author` still pending here, and whatever waits behind it in its feed: its issuer refused
+ * the newest for good (node/own-joins.ts), and the older ones it replaced are not presented again either (a restart
+ * would not hold them again). A join no longer pending is no longer presented (pendingJoinOf finds none).
+ */
+export function dropPendingJoins (s: ReplicaState, author: AuthorKey): void {
+  for (const feed of s.pending.feeds()) {
+    if (feed.startsWith(`${author}/`) && s.pending.peek(feed, 0)?.entry.body.t === 'join') s.pending.dropFeed(feed)
+  }
+}
+
 function epochFor (s: ReplicaState, author: AuthorKey, nowMs: number): number {
   const known = s.epochs.get(author)
   // A proven fork: go on in a new epoch (decision 7).

@@ -98,6 +98,14 @@ export class PendingQueue {
     return [...this.#feeds.keys()]
   }
 
+  /** Forgets every entry held of `feed`, whoever brought it. */
+  dropFeed (feed: string): void {
+    const seqs = this.#feeds.get(feed)
+    if (seqs === undefined) return
+    for (const [s, item] of [...seqs]) this.#forget(feed, seqs, s, item)
+    this.#feeds.delete(feed)
+  }
+
   /** Forgets what `from` brought (it left); returns the feeds that held some. */
   dropFrom (from: string): string[] {
     const feeds: string[] = []

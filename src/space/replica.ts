@@ -180,6 +180,9 @@ export class SpaceReplica {
     return local.restoreJoin(this.#s, author, join, nowMs)
   }
 
+  /** Our joins still pending here, forgotten: the issuer refused them; none is presented any more. */
+  dropPendingJoins (author: AuthorKey): void { local.dropPendingJoins(this.#s, author) }
+
   // ---------------------------------------------------------------- ingest (ingest.ts)
 
   /** A run of one feed's entries from a peer, in seq order, as `[bytes, sig]` pairs. */

@@ -239,6 +239,11 @@ export class SyncEngine {
     return entry
   }
 
+  /** Our joins of `space` still pending, forgotten (their issuer refused them: node/own-joins.ts); none presented. */
+  dropJoins (space: SpaceKey): void {
+    this.#core.spaces.get(space)?.dropPendingJoins(this.#core.self)
+  }
+
   /** Our status record, stored and announced to member neighbours (status-gossip.ts). */
   publishStatus (space: SpaceKey, body: Record<string, unknown>, nowMs: number): void {
     publishOwnStatus(this.#core, this.#core.replica(space), body, nowMs)

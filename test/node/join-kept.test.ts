@@ -7,6 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { Node } from '../../src/node/index.ts'
 import type { NodeError } from '../../src/node/errors.ts'
+import { authorKeyOf } from '../../src/ids/index.ts'
 import { untilHeld } from '../helpers/started-nodes.ts'
 
 /**
@@ -18,6 +19,11 @@ import { untilHeld } from '../helpers/started-nodes.ts'
  * - A join that took effect after its command ended (INVITER_UNREACHABLE, or lost with its daemon) never joined the
  *   deployment status space the token carried, and `space join TOKEN` again answered NO_CHANGE. Now the deployment
  *   is joined when the join takes effect, whenever that is; and joining again joins a deployment still missing.
+ * - A kept join its issuer refused after its command ended left D/joins.json but stayed pending in memory: `space
+ *   list` said "joining (waits for the inviter)", the join was presented on, and nobody was told (review M3). Now the
+ *   refusal drops it from pending too, `space list` says joinRefused (also after a restart), and a notice says why.
+ * - Joining again only for a missing deployment that did not take effect said ok (exit 0) for nothing done, and
+ *   pointed to `space list`, which never lists the deployment (review M4). Now it fails as a first join would.
  */
 
 async function freePort (): Promise<number> {
@@ -29,7 +35,8 @@ async function freePort (): Promise<number> {
 
 /** Nodes by name, each in its own directory, opened and stopped again as a test says; all stopped at its end. */
 async function nodesOf (t: TestContext): Promise<{
-  start: (name: string, listen?: string) => Promise<Node>
+  /** `opened`: called before the node goes on the network (to listen to its events from the first). */
+  start: (name: string, listen?: string, opened?: (n: Node) => void) => Promise<Node>
   stop: (name: string) => Promise<void>
   dir: (name: string) => string
 }> {
@@ -42,8 +49,9 @@ async function nodesOf (t: TestContext): Promise<{
   const dir = (name: string): string => path.join(root, name)
   return {
     dir,
-    start: async (name, listen) => {
+    start: async (name, listen, opened) => {
       const n = Node.open({ dir: dir(name), ...listen === undefined ? {} : { listen: [listen] } })
+      opened?.(n)
       running.set(name, n)
       await n.start()
       return n
@@ -82,6 +90,16 @@ function inDeployment (node: Node, deployment: string[]): boolean {
   const [key] = deployment as [string]
   return node.status().deployment.includes(key) &&
     node.aclList(key).some(m => m.peerId === node.peerId && m.role !== null)
+}
+
+/** What `space list` says of b's spaces: role, and why there is none. */
+function listed (node: Node): unknown[] {
+  return node.spaces().map(s => ({ role: s.role, joinWaiting: s.joinWaiting, refused: s.joinRefused?.reason ?? null }))
+}
+
+/** Whether `node` still presents a join of its own in `space` (held pending, in memory). */
+function presentsJoin (node: Node, space: string): boolean {
+  return node.space(space).pendingJoin(authorKeyOf(node.keyPair.publicKey)) !== undefined
 }
 
 function keptJoins (dir: string): string[] {
@@ -130,23 +148,30 @@ test('a join admitted after its command timed out joins the token\'s deployment 
   await untilHeld(() => inDeployment(b, deployment), 'b joined a\'s deployment, no command waiting')
 })
 
-test('a member of a space whose deployment was never joined joins it with the token again, not NO_CHANGE', {
-  timeout: 300_000
-}, async t => {
+/** b a writer of a's team whose join took effect, as one admitted before joins were kept left it: no deployment. */
+async function memberWithoutDeployment (t: TestContext): Promise<{
+  nodes: Awaited<ReturnType<typeof nodesOf>>, token: string, deployment: string[], a: Node, b: Node
+}> {
   const { nodes, aAddr, token, deployment } = await inviterAway(t)
-  let b = await nodes.start('b')
-  await joinUnanswered(b, token)
+  await joinUnanswered(await nodes.start('b'), token)
   await nodes.stop('b')
-  // As a join admitted before joins were kept left it: the deployment of the token known nowhere.
+  // The deployment of the token known nowhere.
   const file = path.join(nodes.dir('b'), 'joins.json')
   const kept = JSON.parse(fs.readFileSync(file, 'utf8')) as { joins: Record<string, { deployment?: unknown }> }
   for (const j of Object.values(kept.joins)) delete j.deployment
   fs.writeFileSync(file, JSON.stringify(kept))
   const a = await nodes.start('a', aAddr)
-  b = await nodes.start('b')
+  const b = await nodes.start('b')
   await untilHeld(() => b.spaces()[0]?.role === 'writer' && keptJoins(nodes.dir('b')).length === 0,
     'b is a writer of team, its join done')
   assert.deepEqual(b.status().deployment, [], 'b is in no deployment')
+  return { nodes, token, deployment, a, b }
+}
+
+test('a member of a space whose deployment was never joined joins it with the token again, not NO_CHANGE', {
+  timeout: 300_000
+}, async t => {
+  const { token, deployment, a, b } = await memberWithoutDeployment(t)
 
   const joined = await b.join(token, 60_000)
   assert.deepEqual({ role: joined.role, deployment: joined.deployment }, { role: 'writer', deployment: 'joined' })
@@ -168,8 +193,72 @@ test('a join its issuer refused is not kept: it is not presented again after a r
   await assert.rejects(b.join(token, 60_000), (err: NodeError) =>
     err.code === 'JOIN_REFUSED' && err.message.includes('uses-exhausted'))
   assert.deepEqual(keptJoins(nodes.dir('b')), [], 'the refused join is dropped')
+  const refused = [{ role: null, joinWaiting: false, refused: 'uses-exhausted' }]
+  assert.deepEqual(listed(b), refused, 'space list says the join was refused, not that it waits')
+  assert.equal(presentsJoin(b, 'team'), false, 'the refused join is presented no more')
   await nodes.stop('b')
   b = await nodes.start('b')
-  const listed = b.spaces().map(s => ({ role: s.role, joinWaiting: s.joinWaiting }))
-  assert.deepEqual(listed, [{ role: null, joinWaiting: false }], 'held with no role, no join presented')
+  assert.deepEqual(listed(b), refused, 'the same after a restart: held with no role, the refusal said')
+})
+
+test('a kept join its issuer refuses later is presented no more, listed as refused, and said in a notice', {
+  timeout: 300_000
+}, async t => {
+  const { nodes, aAddr, token } = await inviterAway(t)
+  await joinUnanswered(await nodes.start('b'), token)
+  await nodes.stop('b') // away while c takes the token's one use: b's join can no longer be admitted
+  const a = await nodes.start('a', aAddr)
+  await (await nodes.start('c')).join(token, 60_000)
+  // b presents its kept join at start, and the command that wrote it ended long ago: nobody waits for the answer.
+  const notices: string[] = []
+  let b = await nodes.start('b', undefined, n => { n.on('notice', e => { notices.push(e.message) }) })
+  await untilHeld(() => notices.some(m => m.includes('refused')), 'b is told its join was refused')
+  const notice = notices.find(m => m.includes('refused')) ?? ''
+  assert.match(notice, /^your join of space team was refused by its inviter \(uses-exhausted: /)
+  assert.match(notice, /; ask for a new invite, then samepage space join TOKEN; or samepage space leave team$/)
+  const refused = [{ role: null, joinWaiting: false, refused: 'uses-exhausted' }]
+  assert.deepEqual(listed(b), refused, 'space list says the join was refused, not that it waits')
+  assert.equal(presentsJoin(b, 'team'), false, 'the refused join is presented no more')
+  assert.deepEqual(keptJoins(nodes.dir('b')), [], 'nor kept to present after a restart')
+  await nodes.stop('b')
+  b = await nodes.start('b')
+  assert.deepEqual(listed(b), refused, 'after a restart the space reads the same')
+
+  // A new invite: joined, and the refusal is no longer the news.
+  const { token: next } = a.invite('team', 'writer', 1, 3_600_000)
+  assert.equal((await b.join(next, 60_000)).role, 'writer')
+  assert.deepEqual(listed(b), [{ role: 'writer', joinWaiting: false, refused: null }])
+})
+
+test('a refused join\'s news ends when its space is left', { timeout: 300_000 }, async t => {
+  const nodes = await nodesOf(t)
+  const a = await nodes.start('a')
+  a.createSpace('team')
+  const { token } = a.invite('team', 'writer', 1, 3_600_000)
+  await (await nodes.start('c')).join(token, 60_000)
+  let b = await nodes.start('b')
+  await assert.rejects(b.join(token, 60_000), (err: NodeError) => err.code === 'JOIN_REFUSED')
+  await b.leave('team')
+  assert.deepEqual(listed(b), [])
+  await nodes.stop('b')
+  b = await nodes.start('b')
+  assert.deepEqual(listed(b), [], 'nothing held or said after a restart')
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(nodes.dir('b'), 'joins.json'), 'utf8')),
+    { joins: {}, refused: {} })
+})
+
+test('joining again only for a missing deployment that does not take effect fails as a first join would', {
+  timeout: 300_000
+}, async t => {
+  const { nodes, token, b } = await memberWithoutDeployment(t)
+  await nodes.stop('a') // the inviter away again: the deployment's join cannot take effect
+
+  await assert.rejects(b.join(token, 0), (err: NodeError) => {
+    assert.equal(err.code, 'INVITER_UNREACHABLE')
+    assert.match(err.message, /^this node is writer in space team already; only the deployment status space of this/)
+    assert.match(err.message, /kept \(across restarts too\).*takes effect then with no other command$/)
+    assert.doesNotMatch(err.message, /space list/, 'space list does not list a deployment status space')
+    return true
+  })
+  assert.deepEqual(listed(b), [{ role: 'writer', joinWaiting: false, refused: null }])
 })
