@@ -276,7 +276,9 @@ export class Network {
       const stream = await connection.newStream(SYNC_PROTOCOL, { signal, ...RUN_ON_RELAY })
       this.#adopt(stream, connection)
     } catch {
-      // The peer does not speak samepage, or went away: nothing to sync with it.
+      // The peer does not speak samepage, or went away: nothing to sync with it. A link without a session is not
+      // kept: closed, it is redialled on its backoff (sync-session.ts close()), not held connected and silent.
+      void connection.close().catch(() => {})
     }
   }
 
@@ -295,11 +297,12 @@ export class Network {
         return
       }
       this.#sessions.delete(author)
-      existing.close()
+      existing.close() // and its link: the other end drops it too (the same rule there), or it is already gone
       this.#driver.disconnect(author)
     }
     const session: SyncSession = new SyncSession(stream, connection, {
-      // A full disk while storing a frame: the driver reports it, and the session ends as on any failure.
+      // A full disk while storing a frame: the driver reports it (an alert; nothing charged to the sender), and the
+      // session ends as on any failure, its link with it: both ends redial on their backoff, catch-up asks again.
       onFrame: bytes => this.#driver.receive(author, bytes),
       onBadFrame: reason => { this.#driver.reportGarbage(author, reason) },
       onClose: () => {
@@ -311,11 +314,7 @@ export class Network {
       }
     })
     this.#sessions.set(author, session)
-    if (!this.#driver.connect(author)) {
-      session.close()
-      void connection.close().catch(() => {})
-      return
-    }
+    if (!this.#driver.connect(author)) { session.close(); return } // and its connection with it
     this.#init.onSession?.(connection.remotePeer.toString(), true, connection.direction)
     void session.run()
   }

@@ -36,11 +36,9 @@ export class SessionTable {
     this.#sessions.get(author)?.holdReadingUntil(settled)
   }
 
-  /** Ends `author`'s session and its connection (a misbehaving peer). */
+  /** Ends `author`'s session and so its connection (a misbehaving peer; SyncSession.close). */
   hangUp (author: string): void {
-    const session = this.#sessions.get(author)
-    session?.close()
-    void session?.connection.close().catch(() => {})
+    this.#sessions.get(author)?.close()
   }
 
   /** Bytes queued for `author`'s session and not yet written (0 if none): the engine's serving budget counts them. */

@@ -135,7 +135,8 @@ export class SyncDriver {
   }
 
   /**
-   * A frame from `peer`; a full disk is reported, and the error goes on up (the session ends; catch-up asks again).
+   * A frame from `peer`; a full disk is reported, and the error goes on up (the session ends and its connection
+   * with it; the redial schedules reconnect on their backoff, and catch-up asks again).
    * A promise back: read no more of `peer` until it settles (what it sent waits for a slow sync, durable-gate.ts).
    */
   receive (peer: AuthorKey, bytes: Uint8Array): Promise<void> | undefined {

@@ -8,7 +8,8 @@ import { FRAME_BYTES_MAX, UNREAD_BYTES_MAX } from './constants.ts'
  * One sync session: the stream of one connection to one peer, carrying every
  * shared space (design decision 11). Frames in are handed to `onFrame`;
  * frames out are queued and written in order with backpressure (a write
- * awaits the stream's drain). Any read error ends the session.
+ * awaits the stream's drain). Any read error ends the session, and a session
+ * that ends closes its connection (close()).
  */
 /** it-length-prefixed's errors for a frame too long or not length-prefixed. */
 /**
@@ -117,6 +118,14 @@ export class SyncSession {
     // Once finish() closed our end gracefully, a reset would race what we wrote: the peer might drop frames
     // it has received and not yet read. The connection's close ends the stream instead.
     if (this.stream.writeStatus !== 'closed') this.stream.abort(new Error('sync session closed'))
+    // A session that ends while the node runs takes its connection with it, whatever ended it (a full disk, an error
+    // out of onFrame, a failed write, the peer's end, a newer link that replaced it): only the dialler opens a
+    // session, once per connection, and redial.ts does not dial a peer that is connected, so a link left open
+    // without a session kept the pair connected and silent for good. Closed, both ends see the peer gone and
+    // their redial schedules reconnect it on their backoff (a node that stays full is retried ever more slowly);
+    // a banned peer stays refused by the connection gater. Stopping (quiesced), libp2p's stop closes it after
+    // finish() let our queue out.
+    if (!this.#quiesced) void this.connection.close().catch(() => {})
     this.#handlers.onClose()
   }
 

@@ -10,6 +10,9 @@ import { SyncSession } from '../../src/net/sync-session.ts'
  * the sender window), and reads on in order once it did (durable-gate.ts
  * asks this while a slow sync holds what a peer sent).
  */
+/** A connection as a session sees it: one it closes as it ends (SyncSession.close). */
+const link = { close: async () => {} } as unknown as Connection
+
 test('a frame handler\'s promise pauses the stream until it settles; the frames after it come in order', async () => {
   const [ours, theirs] = await streamPair()
   const seen: number[] = []
@@ -17,7 +20,7 @@ test('a frame handler\'s promise pauses the stream until it settles; the frames 
   const room = new Promise<void>(resolve => { settle = resolve })
   let firstSeen: () => void = () => {}
   const first = new Promise<void>(resolve => { firstSeen = resolve })
-  const session = new SyncSession(ours, {} as unknown as Connection, {
+  const session = new SyncSession(ours, link, {
     onFrame: bytes => {
       seen.push(bytes[0] ?? -1)
       if (seen.length !== 1) return undefined
@@ -28,7 +31,7 @@ test('a frame handler\'s promise pauses the stream until it settles; the frames 
     onClose: () => {}
   })
   const done = session.run()
-  const sender = new SyncSession(theirs, {} as unknown as Connection, {
+  const sender = new SyncSession(theirs, link, {
     onFrame: () => undefined, onBadFrame: () => {}, onClose: () => {}
   })
   void sender.run()
@@ -58,7 +61,7 @@ test('a backlog of buffered frames lets the event loop turn every few frames', a
   let seenWhenLoopTurned = -1
   let release: () => void = () => {}
   const held = new Promise<void>(resolve => { release = resolve })
-  const session = new SyncSession(ours, {} as unknown as Connection, {
+  const session = new SyncSession(ours, link, {
     onFrame: () => {
       if (seen++ === 0) setImmediate(() => { seenWhenLoopTurned = seen })
       return undefined
@@ -68,7 +71,7 @@ test('a backlog of buffered frames lets the event loop turn every few frames', a
   })
   session.holdReadingUntil(held)
   const done = session.run()
-  const sender = new SyncSession(theirs, {} as unknown as Connection, {
+  const sender = new SyncSession(theirs, link, {
     onFrame: () => undefined, onBadFrame: () => {}, onClose: () => {}
   })
   void sender.run()

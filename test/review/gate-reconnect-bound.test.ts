@@ -67,14 +67,14 @@ test('a session told to hold its reading reads no frame, its first included, unt
   const [ours, theirs] = await streamPair()
   const seen: number[] = []
   let settle: () => void = () => {}
-  const session = new SyncSession(ours, {} as unknown as Connection, {
+  const session = new SyncSession(ours, { close: async () => {} } as unknown as Connection, {
     onFrame: bytes => { seen.push(bytes[0] ?? -1); return undefined },
     onBadFrame: reason => { assert.fail(reason) },
     onClose: () => {}
   })
   session.holdReadingUntil(new Promise<void>(resolve => { settle = resolve }))
   const done = session.run()
-  const sender = new SyncSession(theirs, {} as unknown as Connection, {
+  const sender = new SyncSession(theirs, { close: async () => {} } as unknown as Connection, {
     onFrame: () => undefined, onBadFrame: () => {}, onClose: () => {}
   })
   void sender.run()
