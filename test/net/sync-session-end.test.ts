@@ -1,10 +1,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { lpStream } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Connection, Stream } from '@libp2p/interface'
 import { decodeMessage } from '../../src/codec/index.ts'
-import type { Node } from '../../src/node/index.ts'
+import { Node } from '../../src/node/index.ts'
 import { SYNC_PROTOCOL } from '../../src/net/index.ts'
 import { createHostilePeer } from '../helpers/hostile-peer.ts'
 import { startedNodes, untilHeld } from '../helpers/started-nodes.ts'
@@ -79,4 +83,55 @@ test('after a full disk refused a peer\'s run, the node catches up by itself onc
   await untilHeld(() => member.kvList('team').length === 11, 'the member holds every write of the owner')
   assert.deepEqual(owner.misbehaviour, [], 'a full disk here is charged to nobody')
   assert.deepEqual(member.misbehaviour, [], 'nor is the sender charged for it')
+})
+
+test('the same on a real full disk: the member\'s data directory on a small tmpfs', { timeout: 300_000 }, async t => {
+  if (process.getuid?.() !== 0) { t.skip('mounting a tmpfs needs root'); return }
+  const mount = fs.mkdtempSync(path.join(os.tmpdir(), 'samepage-full-'))
+  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', mount])
+  if (m.status !== 0) {
+    fs.rmdirSync(mount)
+    t.skip(`cannot mount a small tmpfs here (${m.stderr.toString().trim()})`)
+    return
+  }
+  const nodes = await startedNodes(t, ['owner'])
+  const owner = nodes[0] as Node
+  let member: Node
+  try {
+    member = Node.open({ dir: path.join(mount, 'member') })
+    await member.start()
+  } catch (err) {
+    spawnSync('umount', [mount])
+    fs.rmSync(mount, { recursive: true, force: true })
+    throw err
+  }
+  t.after(async () => { // after hooks run in the order they were added: the owner has stopped by now
+    await member.stop()
+    spawnSync('umount', [mount])
+    fs.rmSync(mount, { recursive: true, force: true })
+  })
+  owner.createSpace('team')
+  await member.join(owner.invite('team', 'reader', 1, 3_600_000).token, 30_000)
+  owner.kvPut('team', 'first', 'v')
+  await untilHeld(() => member.kvGet('team', 'first').value === 'v', 'the member holds the first write')
+
+  const filler = path.join(mount, 'filler')
+  const fd = fs.openSync(filler, 'w')
+  try {
+    for (const size of [64 * 1024, 512]) { // the last bytes too
+      try { for (;;) fs.writeSync(fd, Buffer.alloc(size, 1)) } catch (err) {
+        assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC')
+      }
+    }
+  } finally {
+    fs.closeSync(fd)
+  }
+  for (let i = 0; i < 40; i++) owner.kvPut('team', `k${i}`, 'x'.repeat(50_000))
+  await untilHeld(() => member.alerts().some(a => a.detail.includes('storing what a peer sent')),
+    'the member\'s store refused what the owner sent')
+  assert.equal(member.kvGet('team', 'k39').value, null, 'not stored while full')
+
+  fs.rmSync(filler)
+  await untilHeld(() => member.kvList('team').length === 41, 'the member holds every write of the owner')
+  assert.equal(owner.misbehaviour.length + member.misbehaviour.length, 0, 'a full disk is charged to nobody')
 })
