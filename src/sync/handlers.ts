@@ -47,8 +47,6 @@ export function onHello (core: SyncCore, session: Session, msg: Msg<'hello'>, no
       core.plan(replica.key, fk, nowMs)
     }
     core.send(core.membership.presentJoin(session, replica))
-    // It admitted us since it showed the space as a tag: what it kept of our vector then may be cut short.
-    core.send(core.membership.vectorAgain(session, replica))
     // Status records the member lacks, by the heads of its hello.
     core.send(core.membership.memberExtras(session, replica, 'push'))
   }

@@ -47,7 +47,8 @@ export class Membership {
     for (const replica of replicas) {
       if (!isMember(replica, session.peer)) { others.push(replica.id); continue }
       session.shared(replica.key).memberHelloSent = true
-      spaces.push(spaceHello(replica))
+      const genesis: SignedBytes = [replica.genesis.bytes, replica.genesis.sig]
+      spaces.push({ genesis, feeds: replica.vector(), statuses: replica.statusHeads() })
     }
     const out: Send[] = []
     const tags = helloTags(others, this.#self, session.peer)
@@ -64,23 +65,6 @@ export class Membership {
    */
   lateHello (session: Session, replica: SpaceReplica): Send[] {
     return [...this.hello(session, [replica]), ...this.memberExtras(session, replica, 'announce')]
-  }
-
-  /**
-   * Our vector of a space again, to a member whose hello of it comes after it showed us the space as a tag (we were
-   * no member in its ACL: it admitted us since). Our vector may have come to it before that, and a peer keeps what a
-   * non-member shows apart, at most 1,024 rows a space and 2,048 over all spaces (session.ts unheldFeeds): what it
-   * dropped it never hears again (a vector goes once a session, a feed is announced only when it grows; review M1).
-   * It cannot ask (no message does), so it is sent unasked, once a session and space: a hello of a space a peer
-   * already shares is learnt as any other (rows it knows cost nothing), so no version needs to tell it apart.
-   */
-  vectorAgain (session: Session, replica: SpaceReplica): Send[] {
-    const shared = session.shared(replica.key)
-    if (!shared.showedUsATag || !shared.memberHelloSent || !isMember(replica, session.peer)) return []
-    shared.showedUsATag = false
-    if (session.vectorSentAgain.has(replica.key)) return []
-    session.vectorSentAgain.add(replica.key)
-    return [{ peer: session.peer, msg: { m: 'hello', spaces: [spaceHello(replica)] } }]
   }
 
   /**
@@ -131,7 +115,6 @@ export class Membership {
         continue
       }
       session.unmatchedTags.delete(hex)
-      session.shared(replica.key).showedUsATag = true
       // A member that shows it holds the space and had no hello of it from us in this sharing gets one (with our
       // pending join): one that left (its leave notice ended the sharing, SyncCore.forgetShared) and is back, with
       // nothing yet that shows us a member, learns from it what to pull.
@@ -322,10 +305,4 @@ function sendsFork (shared: SharedSpace, replica: SpaceReplica, proof: ForkProof
 
 function forkMessage (session: Session, replica: SpaceReplica, proof: ForkProof): Send {
   return { peer: session.peer, msg: { m: 'fork', space: replica.id, a: proof.a, b: proof.b } }
-}
-
-/** A space in full, as a member's hello carries it: the genesis, our vector and status heads. */
-function spaceHello (replica: SpaceReplica): SpaceHello {
-  const genesis: SignedBytes = [replica.genesis.bytes, replica.genesis.sig]
-  return { genesis, feeds: replica.vector(), statuses: replica.statusHeads() }
 }

@@ -52,12 +52,6 @@ export class SharedSpace {
   /** Our vector for this space went to this peer while it was a member (non-members get an empty hello). */
   memberHelloSent = false
   /**
-   * The peer showed us this space as a blinded tag: we were no member in its ACL then, so our vector may have come
-   * while it kept it apart, past its bounds dropped (unheldFeeds). Its hello of the space, once it admits us, gets our
-   * vector again (Membership.vectorAgain).
-   */
-  showedUsATag = false
-  /**
    * Positions whose entry we hold botched and asked this peer for a valid copy of (FeedPulls.askCopies): once a
    * link each (asked again and again, peers holding only botched copies or the other branch answered without end).
    */
@@ -196,8 +190,6 @@ export class Session {
    * no member yet, while the invite still could admit it and for JOIN_WAITING_MAX_MS at most (SyncEngine.joinWaiting).
    */
   waitingJoin: { readonly space: SpaceKey, readonly join: Entry, readonly sinceMs: number } | undefined
-  /** Spaces whose vector it was sent again once it admitted us (Membership.vectorAgain), once a session each. */
-  readonly vectorSentAgain = new Set<SpaceKey>()
   /** Spaces where it was shown the revoke that took its role (membership.ts), once a session each. */
   readonly toldRevoked = new Set<SpaceKey>()
   /**
