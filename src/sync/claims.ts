@@ -1,7 +1,6 @@
 import { MESSAGE_BYTES_MAX } from '../codec/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
 import type { SpaceReplica } from '../space/index.ts'
-import { parseFeedKey } from './keys.ts'
 import type { FeedKey } from './keys.ts'
 import type { Session } from './session.ts'
 import { isMember } from './types.ts'
@@ -105,26 +104,14 @@ export function preferredSource (c: Source, best: Source): boolean {
   return c.count > best.count
 }
 
-/**
- * The best peer to pull `fk` from past `ours` (below `limit`, SpaceReplica.pullLimit), among members or (`members`
- * false) the others. A non-member is asked only what our ACL covers (a stranger's made-up feeds draw no want,
- * review I), but for seq 0 of its own feed: that may be its join, which the ACL needs to admit it, and which its
- * author no longer presents once redeemed (review M2: a node lacking it never admitted the member from the member
- * itself). Seq 0 of another author is not asked of a non-member: made-up authors cost nothing to show (1,024 rows a
- * space are kept, session.ts), each would draw a want (review I). Its own feed it can show in many epochs, at most
- * as many rows: a one-entry want each, its answer judged as any entry of a feed no grant covers.
- * Another author's join reaches us from a member, or from that author itself.
- */
+/** The best peer to pull `fk` from past `ours` (below `limit`), among members or (`members` false) the others. */
 export function bestSource (sessions: Iterable<Session>, replica: SpaceReplica, fk: FeedKey, ours: number,
   limit: number, tried: ReadonlySet<AuthorKey>, members: boolean): (Source & { session: Session }) | undefined {
-  const { author, epoch } = parseFeedKey(fk)
-  const covered = members ? limit : Math.min(limit, replica.acl.feedLimit(author, epoch))
   let best: (Source & { session: Session }) | undefined
   for (const session of sessions) {
     const shared = session.spaces.get(replica.key)
     if (shared === undefined || isMember(replica, session.peer) !== members) continue
-    const cap = session.peer === author ? limit : covered
-    const count = Math.min(cap, Math.max(shared.known.get(fk) ?? 0, members ? 0 : shared.unheldCount(fk)))
+    const count = Math.min(limit, Math.max(shared.known.get(fk) ?? 0, members ? 0 : shared.unheldCount(fk)))
     if (count <= ours) continue
     const c = { session, count, tried: tried.has(session.peer), unanswered: session.unanswered }
     if (best === undefined || preferredSource(c, best)) best = c

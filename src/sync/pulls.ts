@@ -99,10 +99,11 @@ export class FeedPulls {
     // Entries of this feed wait in the pending queue (clock ahead, grant missing): pull no more until they are
     // stored, or we would fetch what the bounded queue must forget, again and again (the retry re-plans).
     if (ours > (replica.feedRow(author, epoch)?.count ?? 0)) return []
-    // A non-member is a last resort, of what our ACL covers (and its own join) only: it may be the member whose grant
-    // or join we lack, holding it. A stranger's made-up feeds draw no want (review I; bestSource).
+    // A non-member is a last resort, of what our ACL covers only (a seq 0 may be a join: joins are pushed): it may be
+    // the member whose grant we lack, holding it. A stranger's made-up feeds draw no want (review I).
     const best = bestSource(this.#sessions.values(), replica, fk, ours, limit, tried, true) ??
-      bestSource(this.#sessions.values(), replica, fk, ours, limit, tried, false)
+      bestSource(this.#sessions.values(), replica, fk, ours, Math.min(limit, replica.acl.feedLimit(author, epoch)),
+        tried, false)
     if (best === undefined) return []
     const to = Math.min(best.count, ours + WANT_WINDOW_ENTRIES)
     const worstBytes = pullWorstBytes(to - ours)
