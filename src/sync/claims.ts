@@ -1,9 +1,5 @@
 import { MESSAGE_BYTES_MAX } from '../codec/index.ts'
 import type { AuthorKey } from '../ids/index.ts'
-import type { SpaceReplica } from '../space/index.ts'
-import type { FeedKey } from './keys.ts'
-import type { Session } from './session.ts'
-import { isMember } from './types.ts'
 import { PULL_BYTES_PER_PEER_MAX } from './constants.ts'
 
 /**
@@ -102,19 +98,4 @@ export function preferredSource (c: Source, best: Source): boolean {
   const [cu, bu] = [Math.min(c.unanswered, 1), Math.min(best.unanswered, 1)]
   if (cu !== bu) return cu < bu
   return c.count > best.count
-}
-
-/** The best peer to pull `fk` from past `ours` (below `limit`), among members or (`members` false) the others. */
-export function bestSource (sessions: Iterable<Session>, replica: SpaceReplica, fk: FeedKey, ours: number,
-  limit: number, tried: ReadonlySet<AuthorKey>, members: boolean): (Source & { session: Session }) | undefined {
-  let best: (Source & { session: Session }) | undefined
-  for (const session of sessions) {
-    const shared = session.spaces.get(replica.key)
-    if (shared === undefined || isMember(replica, session.peer) !== members) continue
-    const count = Math.min(limit, Math.max(shared.known.get(fk) ?? 0, members ? 0 : shared.unheldCount(fk)))
-    if (count <= ours) continue
-    const c = { session, count, tried: tried.has(session.peer), unanswered: session.unanswered }
-    if (best === undefined || preferredSource(c, best)) best = c
-  }
-  return best
 }
