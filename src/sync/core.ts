@@ -276,8 +276,7 @@ export class SyncCore {
       if (!member) shared.memberHelloSent = false
       else if (!shared.memberHelloSent) this.send(this.membership.lateHello(session, replica))
       for (const { a, b } of session.takeUngrantedForks(replica.key)) this.takeFork(session, replica, a, b, nowMs)
-      // Of a peer still no member, the feeds our ACL may now cover (pulled of it as a last resort, FeedPulls.plan).
-      for (const fk of member ? shared.known.keys() : shared.unheldFeeds.keys()) this.plan(replica.key, fk, nowMs)
+      for (const fk of shared.known.keys()) this.plan(replica.key, fk, nowMs)
     }
   }
 
