@@ -11,19 +11,10 @@ import { PULL_BYTES_PER_PEER_MAX } from './constants.ts'
  * charged (it is not that peer's doing) and the claim is only not kept.
  */
 
-/** Claims one member can make us hold: rows of version vectors (feeds) and status heads, over all spaces. */
+/** Claims one peer can make us hold: rows of version vectors (feeds) and status heads, over all spaces. */
 export const CLAIMS_PER_PEER_MAX = 50_000
 /** The same, all peers together (~100 bytes each: tens of MiB). */
 const CLAIMS_MAX = 500_000
-/**
- * Claims a peer no member here can make us hold (a stranger that knows a genesis, as every invite token carries; or
- * a member whose grant we lack yet), over all spaces, kept apart from the members' (session.ts SharedSpace): a few
- * thousand, enough to learn what a member admitted later holds without waiting for its next write. Past it, the claim
- * is not kept and nobody is charged (an honest member's hello can be larger while our ACL is behind).
- */
-const UNHELD_CLAIMS_PER_PEER_MAX = 2_048
-/** The same, all peers together: STRANGER_CONNECTIONS_MAX (net/connection-guard.ts) at their share fill half. */
-const UNHELD_CLAIMS_MAX = 256 * 1024
 /** Blinded tags of a peer's hello that named none of our spaces, kept to match a space we add later. */
 export const UNMATCHED_TAGS_PER_PEER_MAX = 1024
 
@@ -39,14 +30,6 @@ export const SERVE_QUEUE_BYTES_MAX = 256 * 1024 * 1024
 export class ClaimBudget {
   readonly #perPeer = new Map<AuthorKey, number>()
   #total = 0
-  readonly #peerMax: number
-  readonly #max: number
-
-  /** The members' budget, or (`unheld`) the one of peers no members here. */
-  constructor (kind: 'members' | 'unheld') {
-    this.#peerMax = kind === 'members' ? CLAIMS_PER_PEER_MAX : UNHELD_CLAIMS_PER_PEER_MAX
-    this.#max = kind === 'members' ? CLAIMS_MAX : UNHELD_CLAIMS_MAX
-  }
 
   /**
    * Takes one slot for `peer`: 'ok', 'peer' (its own budget is spent: charge
@@ -54,8 +37,8 @@ export class ClaimBudget {
    */
   take (peer: AuthorKey): 'ok' | 'peer' | 'full' {
     const mine = this.#perPeer.get(peer) ?? 0
-    if (mine >= this.#peerMax) return 'peer'
-    if (this.#total >= this.#max) return 'full'
+    if (mine >= CLAIMS_PER_PEER_MAX) return 'peer'
+    if (this.#total >= CLAIMS_MAX) return 'full'
     this.#perPeer.set(peer, mine + 1)
     this.#total++
     return 'ok'

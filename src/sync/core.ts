@@ -1,5 +1,5 @@
-import { ACL_TYPES, cidFromBytes, compareClocks, decodeEntry, REASON_BYTES_MAX } from '../codec/index.ts'
-import type { Body, Clock, Entry, SignedBytes } from '../codec/index.ts'
+import { ACL_TYPES, cidFromBytes, compareClocks, decodeEntry, fromHex, REASON_BYTES_MAX } from '../codec/index.ts'
+import type { Body, Clock, Entry, SignedBytes, StatusHead } from '../codec/index.ts'
 import type { KeyPair } from '../identity/index.ts'
 import { authorKeyOf, printable, spaceKeyOf } from '../ids/index.ts'
 import { emptyResult, PENDING_BYTES_MAX, PENDING_BYTES_PER_PEER_MAX, SpaceError } from '../space/index.ts'
@@ -15,11 +15,10 @@ import { AnnounceRelay } from './relay.ts'
 import type { Relay, RelayNeighbour } from './relay.ts'
 import { BanList } from './score.ts'
 import { ServeBudget } from './serve-budget.ts'
-import type { Session } from './session.ts'
+import type { Session, SharedSpace } from './session.ts'
 import { emptyStats } from './stats.ts'
 import type { SyncStats } from './stats.ts'
 import { StatusGossip, stampOf } from './status-gossip.ts'
-import { takeUnheld } from './unheld.ts'
 import type { StatusNeighbour, StatusSpace } from './status-gossip.ts'
 import { isMember } from './types.ts'
 import type { Send, SpaceDirectory, SyncEvent, SyncInit } from './types.ts'
@@ -42,12 +41,8 @@ export class SyncCore {
   readonly pulls: FeedPulls
   readonly status: StatusGossip
   readonly membership: Membership
-  /**
-   * What each peer can make us remember (claims.ts): as a member, and apart, as none here (so that strangers leave
-   * the members' budget whole); and the entry bytes queued for it since the last drain().
-   */
-  readonly claims = new ClaimBudget('members')
-  readonly unheldClaims = new ClaimBudget('unheld')
+  /** What each peer can make us remember (claims.ts), and the entry bytes queued for it since the last drain(). */
+  readonly claims = new ClaimBudget()
   readonly serving: ServeBudget
   outbox: Send[] = []
   events: SyncEvent[] = []
@@ -72,7 +67,6 @@ export class SyncCore {
     this.send(this.status.peerGone(peer, nowMs))
     this.send(this.pulls.peerGone(peer, nowMs))
     this.claims.release(peer)
-    this.unheldClaims.release(peer)
     this.serving.forget(peer)
     this.membership.peerGone(peer)
     // What it brought that still waits is forgotten (decision 17); those feeds are pulled again from who holds them.
@@ -104,8 +98,7 @@ export class SyncCore {
     const shared = session.spaces.get(space)
     // Each feed and status head the peer showed of it took a slot of its claim budget (session.ts): they come back.
     if (shared !== undefined) {
-      this.claims.give(session.peer, shared.known.size + shared.statusKnown.size)
-      this.unheldClaims.give(session.peer, shared.unheldStatus.size + shared.unheldFeeds.size)
+      this.claims.give(session.peer, shared.known.size + shared.statusKnown.size + shared.unheldStatus.size)
     }
     session.spaces.delete(space)
   }
@@ -122,6 +115,23 @@ export class SyncCore {
     if (session.leftSaid.has(space)) return
     session.leftSaid.set(space, { clock, joinAnswered: session.spaces.get(space)?.joinAnswered })
     if (replica.saidItLeft(session.peer)) this.forgetShared(session, space)
+  }
+
+  /**
+   * Records `session`'s peer sent whose authors were no members here then (a joiner catching up drops them): those
+   * of authors the ACL now admits are asked of it again, as if it announced them now.
+   */
+  #askUnheld (session: Session, replica: SpaceReplica, shared: SharedSpace, nowMs: number): void {
+    const heads: StatusHead[] = []
+    for (const [author, stamp] of shared.unheldStatus) {
+      if (!isMember(replica, author)) continue
+      shared.unheldStatus.delete(author)
+      heads.push({ author: fromHex(author), ...stamp })
+    }
+    if (heads.length === 0) return
+    this.claims.give(session.peer, heads.length) // their slots come back (announced() takes one where it keeps a head)
+    const from = { peer: session.peer, known: shared.statusKnown }
+    this.send(this.status.announced(this.statusView(replica), from, heads, nowMs))
   }
 
   /** A replica as status gossip reads it. */
@@ -270,11 +280,10 @@ export class SyncCore {
       if (shared === undefined) continue
       this.send(this.membership.tellRevoked(session, replica))
       const member = isMember(replica, session.peer)
-      // Before our hello: what it showed us holding, it is not announced again.
-      if (member) this.send(takeUnheld({ session, shared, replica, view: this.statusView(replica) }, this, nowMs))
       // Nothing is announced to a peer while it is no member: granted again, it is sent our vector anew.
       if (!member) shared.memberHelloSent = false
       else if (!shared.memberHelloSent) this.send(this.membership.lateHello(session, replica))
+      if (member && shared.unheldStatus.size > 0) this.#askUnheld(session, replica, shared, nowMs)
       for (const { a, b } of session.takeUngrantedForks(replica.key)) this.takeFork(session, replica, a, b, nowMs)
       for (const fk of shared.known.keys()) this.plan(replica.key, fk, nowMs)
     }

@@ -36,7 +36,6 @@ import type { Outbound, SyncEvent, SyncInit } from './types.ts'
  *   membership.ts     hello and space tags, join answers, revoke notices, fork proofs
  *   score.ts          misbehaviour scores, message budget, bans
  *   claims.ts, serve-budget.ts   what a peer can make us remember, and serving wants within a budget
- *   unheld.ts         what a peer showed while no member here, learnt once the ACL admits it
  *   keys.ts           typed keys (FeedKey, TupleMap): no state keyed by strings glued from parts
  * No part imports the engine or the core; only the handlers and the engine read the core.
  *
@@ -74,8 +73,7 @@ export class SyncEngine {
     const core = this.#core
     if (!core.bans.admits(peer, nowMs)) return false
     if (core.sessions.has(peer)) this.disconnect(peer, nowMs)
-    const { claims, unheldClaims } = core
-    const session = new Session(peer, this.#sessionOrder++, nowMs, p => claims.take(p), p => unheldClaims.take(p))
+    const session = new Session(peer, this.#sessionOrder++, nowMs, p => core.claims.take(p))
     core.sessions.set(peer, session)
     core.send(core.membership.hello(session, [...core.spaces.all()]))
     return true
@@ -306,9 +304,8 @@ export class SyncEngine {
     let pendingEntries = 0
     let pendingBytes = 0
     for (const r of this.#core.spaces.all()) { pendingEntries += r.pendingCount; pendingBytes += r.pendingBytes }
-    const { claims, unheldClaims, serving } = this.#core
-    const claimed = claims.total + unheldClaims.total
-    return { pendingEntries, pendingBytes, claims: claimed, undrainedBytes: serving.undrained }
+    const { claims, serving } = this.#core
+    return { pendingEntries, pendingBytes, claims: claims.total, undrainedBytes: serving.undrained }
   }
 
   // ------------------------------------------------------------------ poll

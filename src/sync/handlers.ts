@@ -30,14 +30,11 @@ export function onHello (core: SyncCore, session: Session, msg: Msg<'hello'>, no
     if (replica === undefined || !bytesEqual(replica.genesis.sig, h.genesis[1])) continue
     const shared = session.shared(replica.key)
     // A row past the claim budget is not kept: nothing is probed or planned from it (tens of thousands cost seconds).
-    // A peer no member here is a source only of what our ACL covers: its rows are kept apart, bounded (learn).
-    const member = isMember(replica, session.peer)
-    const feeds = h.feeds.flatMap(row => shared.learn(row, member) ?? [])
+    const feeds = h.feeds.flatMap(row => shared.learn(row) ?? [])
     // Raised, never lowered: records we pushed it may be newer than the heads its hello was sent with.
     for (const st of h.statuses) {
       const author = authorKeyOf(st.author)
-      if (!member) shared.rememberUnheld(author, stampOf(st))
-      else if (newerStatus(st, shared.statusKnown.get(author))) shared.statusKnown.set(author, stampOf(st))
+      if (newerStatus(st, shared.statusKnown.get(author))) shared.statusKnown.set(author, stampOf(st))
     }
     core.send(core.membership.tellRevoked(session, replica))
     core.send(core.membership.forkProofs(session, replica, shared))
@@ -116,7 +113,7 @@ export function onEntries (core: SyncCore, session: Session, msg: Msg<'entries'>
   const { diverged, reject } = result
   const fork = result.fork ?? result.forkHeld
   if (core.sessions.has(session.peer)) {
-    session.shared(replica.key).holds(fk, head.seq + run.length, isMember(replica, session.peer))
+    session.shared(replica.key).holds(fk, head.seq + run.length)
     if (diverged !== undefined) {
       const at = feedKey(diverged.author, diverged.epoch)
       core.send(core.pulls.probe(session, replica, at, diverged.seq, nowMs))
@@ -149,8 +146,10 @@ export function onNone (core: SyncCore, session: Session, msg: Msg<'none'>, nowM
   const replica = core.space(space)
   if (replica === undefined) return
   const fk = feedKey(authorKeyOf(range.author), range.epoch)
+  const shared = session.shared(replica.key)
   // It does not hold (or will not serve) this range: stop counting on it until it announces again.
-  session.shared(replica.key).lacks(fk, range.from)
+  const known = shared.known.get(fk)
+  if (known !== undefined) shared.known.set(fk, Math.min(known, range.from))
   core.send(core.pulls.none(session, replica.key, fk, range.from, nowMs))
 }
 
@@ -159,10 +158,9 @@ export function onHave (core: SyncCore, session: Session, msg: Msg<'have'>, nowM
   const replica = core.space(space)
   if (replica === undefined) return
   const shared = session.shared(replica.key)
-  const member = isMember(replica, session.peer)
   const feeds = new Set<FeedKey>()
   for (const row of heads) {
-    const fk = shared.learn(row, member)
+    const fk = shared.learn(row)
     if (fk === undefined) continue // past the claim budget: not kept, charged below
     core.send(core.pulls.probeIfDiverged(session, replica, shared, fk, nowMs))
     core.plan(replica.key, fk, nowMs)

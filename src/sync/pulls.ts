@@ -99,10 +99,13 @@ export class FeedPulls {
     // Entries of this feed wait in the pending queue (clock ahead, grant missing): pull no more until they are
     // stored, or we would fetch what the bounded queue must forget, again and again (the retry re-plans).
     if (ours > (replica.feedRow(author, epoch)?.count ?? 0)) return []
-    // A non-member is a last resort, of what our ACL covers only (a seq 0 may be a join: joins are pushed): it may be
-    // the member whose grant we lack, holding it. A stranger's made-up feeds draw no want (review I).
-    const best = this.#source(replica, fk, ours, limit, tried, true) ??
-      this.#source(replica, fk, ours, Math.min(limit, replica.acl.feedLimit(author, epoch)), tried, false)
+    let best: { session: Session, count: number, tried: boolean, unanswered: number } | undefined
+    for (const session of this.#sessions.values()) {
+      const count = Math.min(limit, session.spaces.get(space)?.known.get(fk) ?? 0)
+      if (count <= ours) continue
+      const c = { session, count, tried: tried.has(session.peer), unanswered: session.unanswered }
+      if (best === undefined || preferredSource(c, best)) best = c
+    }
     if (best === undefined) return []
     const to = Math.min(best.count, ours + WANT_WINDOW_ENTRIES)
     const worstBytes = pullWorstBytes(to - ours)
@@ -123,21 +126,6 @@ export class FeedPulls {
     this.#requests.set([space, fk], { peer, from: ours, to, deadline, tried: fresh, bytes: 0, worstBytes, ask })
     this.#pullBytes.set(peer, reserved + worstBytes)
     return [{ peer, msg: { m: 'want', space: replica.id, ranges: [range] } }]
-  }
-
-  /** The best peer to pull `fk` from past `ours` (below `limit`), among members or (`members` false) the others. */
-  #source (replica: SpaceReplica, fk: FeedKey, ours: number, limit: number, tried: ReadonlySet<AuthorKey>,
-    members: boolean): { session: Session, count: number, tried: boolean, unanswered: number } | undefined {
-    let best: { session: Session, count: number, tried: boolean, unanswered: number } | undefined
-    for (const session of this.#sessions.values()) {
-      const shared = session.spaces.get(replica.key)
-      if (shared === undefined || isMember(replica, session.peer) !== members) continue
-      const count = Math.min(limit, Math.max(shared.known.get(fk) ?? 0, members ? 0 : shared.unheldCount(fk)))
-      if (count <= ours) continue
-      const c = { session, count, tried: tried.has(session.peer), unanswered: session.unanswered }
-      if (best === undefined || preferredSource(c, best)) best = c
-    }
-    return best
   }
 
   /**

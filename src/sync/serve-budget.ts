@@ -113,8 +113,7 @@ export function serveWant (session: Session, replica: SpaceReplica | undefined, 
       from += run.length
       bytes += runBytes(run)
     }
-    const member = true // served: a member here
-    if (from > range.from) session.shared(replica.key).holds(feedKey(author, range.epoch), from, member)
+    if (from > range.from) session.shared(replica.key).holds(feedKey(author, range.epoch), from)
     // Busy is not `none`: a `none` tells the puller we do not hold the rest, and it would not ask us again until we
     // announce that feed anew (maybe never). Left unanswered, the want times out and is asked again, of us or another.
     if (full) stats.wantsRefused++

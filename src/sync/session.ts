@@ -1,15 +1,12 @@
-import { fromHex, newerStatus } from '../codec/index.ts'
 import type { Clock, Entry, FeedRow, SignedBytes, StatusStamp } from '../codec/index.ts'
 import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
 import { authorKeyOf, entryIdOf } from '../ids/index.ts'
-import { feedKey, parseFeedKey } from './keys.ts'
+import { feedKey } from './keys.ts'
 import type { FeedKey } from './keys.ts'
 import { PeerScore } from './score.ts'
 
 /** Records of authors not yet members here that one peer's sharing of a space remembers (SharedSpace.unheldStatus). */
 const UNHELD_STATUS_MAX = 1024
-/** Feed rows one sharing of a space keeps of a peer no member here (SharedSpace.unheldFeeds). */
-const UNHELD_FEEDS_MAX = 1024
 /** Fork proofs of feeds no grant covers here yet that one peer's session keeps, all spaces together (Session). */
 const UNGRANTED_FORKS_MAX = 16
 const UNGRANTED_FORK_BYTES_MAX = 512 * 1024
@@ -20,12 +17,8 @@ const UNGRANTED_FORK_BYTES_ALL_MAX = 8 * 1024 * 1024
  * What we know of one neighbour: per shared space, how far it holds each
  * feed (from its hello, its announcements, what it asked for and what it
  * sent us). An entry at or below what a neighbour holds is never sent to it.
- * Each feed or status author a member makes us remember takes a slot of its
- * claim budget (claims.ts): past it, the claim is not kept. What a peer no
- * member here shows (a stranger with the genesis, or a member whose grant we
- * lack yet) takes a slot of the unheld budget instead, never one of the
- * members': it is kept apart (unheldFeeds, unheldStatus) and learnt once the
- * ACL admits the peer (SyncCore.onAclChanged).
+ * Each feed or status author it makes us remember takes a slot of its claim
+ * budget (claims.ts): past it, the claim is not kept.
  */
 export class SharedSpace {
   readonly known = new Map<FeedKey, number>()
@@ -38,17 +31,10 @@ export class SharedSpace {
   /** Status heads the peer holds; a new author takes a claim slot (past the budget, it is not kept). */
   readonly statusKnown: Map<AuthorKey, StatusStamp>
   /**
-   * Records this peer sent whose authors were no members here then, or that it sent while it was none itself (author
-   * -> the record's stamp), asked again once the ACL admits both (SyncCore.onAclChanged); at most UNHELD_STATUS_MAX,
-   * the first kept, each an unheld slot.
+   * Records this peer sent whose authors were no members here then (author -> the record's stamp), asked again once
+   * the ACL admits them (SyncCore.onAclChanged); at most UNHELD_STATUS_MAX, the first kept, each a claim slot.
    */
   readonly unheldStatus: Map<AuthorKey, StatusStamp>
-  /**
-   * Feed rows this peer showed while it was no member here (its hello, its announcements, runs it pushed): no source
-   * to pull from, learnt once the ACL admits it (relearn). At most UNHELD_FEEDS_MAX, the first kept, each an unheld
-   * slot: a stranger's made-up rows cost the members' claim budget nothing.
-   */
-  readonly unheldFeeds: Map<FeedKey, FeedRow>
   /** Our vector for this space went to this peer while it was a member (non-members get an empty hello). */
   memberHelloSent = false
   /**
@@ -71,18 +57,15 @@ export class SharedSpace {
   /** Feeds a run of this peer did not link to ours, with our count then (diverges). */
   readonly #diverged = new Map<FeedKey, number>()
 
-  constructor (claim: () => boolean = () => true, claimUnheld: () => boolean = () => true) {
+  constructor (claim: () => boolean = () => true) {
     this.#claim = claim
     this.statusKnown = new ClaimedMap(claim)
-    this.unheldStatus = new ClaimedMap(claimUnheld)
-    this.unheldFeeds = new ClaimedMap(claimUnheld)
+    this.unheldStatus = new ClaimedMap(claim)
   }
 
   /** A record of `author` this peer sent while the author was no member here: kept (bounded) for a later ask. */
   rememberUnheld (author: AuthorKey, stamp: StatusStamp): void {
-    if (this.unheldStatus.size < UNHELD_STATUS_MAX && newerStatus(stamp, this.unheldStatus.get(author))) {
-      this.unheldStatus.set(author, stamp)
-    }
+    if (this.unheldStatus.size < UNHELD_STATUS_MAX) this.unheldStatus.set(author, stamp)
   }
 
   /**
@@ -111,18 +94,9 @@ export class SharedSpace {
     return true
   }
 
-  /**
-   * The row's feed, or undefined when it is a new claim past the budget (not kept: nothing to plan from it). Of a
-   * peer no `member` here, it is kept apart (bounded) until the ACL admits it: a source of last resort till then.
-   */
-  learn (row: FeedRow, member: boolean): FeedKey | undefined {
+  /** The row's feed, or undefined when it is a new claim past the budget (not kept: nothing to plan from it). */
+  learn (row: FeedRow): FeedKey | undefined {
     const fk = feedKey(authorKeyOf(row.author), row.epoch)
-    if (!member) {
-      const kept = this.unheldFeeds.get(fk)
-      if (kept === undefined ? this.unheldFeeds.size >= UNHELD_FEEDS_MAX : row.count < kept.count) return undefined
-      this.unheldFeeds.set(fk, row)
-      return this.unheldFeeds.has(fk) ? fk : undefined
-    }
     if (!this.known.has(fk) && !this.#claim()) return undefined
     // A feed whose chain here and ours differ: nothing it holds extends ours, whatever it announces (diverges).
     if (!this.#diverged.has(fk) && row.count >= (this.known.get(fk) ?? 0)) {
@@ -135,34 +109,7 @@ export class SharedSpace {
     return fk
   }
 
-  /** How far the peer showed it holds `fk` while it was no member here (0: not shown, or not kept). */
-  unheldCount (fk: FeedKey): number {
-    return this.unheldFeeds.get(fk)?.count ?? 0
-  }
-
-  /** It does not hold `fk` from `from` on (its `none`): not counted on for it until it announces it again. */
-  lacks (fk: FeedKey, from: number): void {
-    const known = this.known.get(fk)
-    if (known !== undefined) this.known.set(fk, Math.min(known, from))
-    const unheld = this.unheldFeeds.get(fk)
-    if (unheld !== undefined && unheld.count > from) this.unheldFeeds.set(fk, { ...unheld, count: from })
-  }
-
-  /** The rows kept while the peer was no member here, no longer kept (learnt by the caller: it is one now). */
-  takeUnheldFeeds (): FeedRow[] {
-    const rows = [...this.unheldFeeds.values()]
-    this.unheldFeeds.clear()
-    return rows
-  }
-
-  holds (fk: FeedKey, count: number, member: boolean): void {
-    if (!member) {
-      const kept = this.unheldFeeds.get(fk)
-      if (kept === undefined ? this.unheldFeeds.size >= UNHELD_FEEDS_MAX : kept.count >= count) return
-      const { author, epoch } = parseFeedKey(fk)
-      this.unheldFeeds.set(fk, { author: fromHex(author), epoch, count, head: null, frozen: kept?.frozen ?? false })
-      return
-    }
+  holds (fk: FeedKey, count: number): void {
     if (!this.known.has(fk) && !this.#claim()) return
     // The rest of an answer whose first run diverged does not make the peer a source of that feed again.
     count = Math.min(count, this.#diverged.get(fk) ?? count)
@@ -207,7 +154,6 @@ export class Session {
   #ungrantedForks: { readonly space: SpaceKey, readonly a: SignedBytes, readonly b: SignedBytes }[] = []
   #ungrantedForkBytes = 0
   readonly #claim: () => boolean
-  readonly #claimUnheld: () => boolean
 
   /** Bytes of the fork proofs kept for this peer (keepUngrantedFork). */
   get ungrantedForkBytes (): number { return this.#ungrantedForkBytes }
@@ -234,11 +180,7 @@ export class Session {
     return taken
   }
 
-  /**
-   * `claim` takes a slot of the members' claim budget, `claimUnheld` one of the unheld budget (claims.ts): past its
-   * share of the latter, a peer is not charged (a member whose grant we lack yet shows what it holds in good faith).
-   */
-  constructor (peer: AuthorKey, order: number, nowMs: number, claim?: Claim, claimUnheld?: Claim) {
+  constructor (peer: AuthorKey, order: number, nowMs: number, claim?: (peer: AuthorKey) => 'ok' | 'peer' | 'full') {
     this.peer = peer
     this.order = order
     this.score = new PeerScore(nowMs)
@@ -247,17 +189,14 @@ export class Session {
       if (r === 'peer') this.overClaimed = true
       return r === 'ok'
     }
-    this.#claimUnheld = () => (claimUnheld?.(peer) ?? 'ok') === 'ok'
   }
 
   shared (space: SpaceKey): SharedSpace {
     let s = this.spaces.get(space)
-    if (s === undefined) this.spaces.set(space, s = new SharedSpace(this.#claim, this.#claimUnheld))
+    if (s === undefined) this.spaces.set(space, s = new SharedSpace(this.#claim))
     return s
   }
 }
-
-type Claim = (peer: AuthorKey) => 'ok' | 'peer' | 'full'
 
 /** A map whose new keys each take a claim slot: a key that gets none is not kept. */
 class ClaimedMap<K, V> extends Map<K, V> {
