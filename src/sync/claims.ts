@@ -15,6 +15,15 @@ import { PULL_BYTES_PER_PEER_MAX } from './constants.ts'
 export const CLAIMS_PER_PEER_MAX = 50_000
 /** The same, all peers together (~100 bytes each: tens of MiB). */
 const CLAIMS_MAX = 500_000
+/**
+ * What of CLAIMS_MAX peers that are members of no space held here may fill: past it, their new claims are not kept
+ * (uncharged, as past the shared budget), so the rest is left to members. Ten stranger identities, each within its
+ * own budget and knowing only a genesis (every invite token carries one), filled CLAIMS_MAX before, and an honest
+ * member's hello was then not kept and never pulled (review I). A peer a member of none of our spaces may still be
+ * one whose grant we lack: it keeps this share, and stays a pull source as any peer (keeping its claims apart, in an
+ * earlier form of this fix, left nodes whose ACL lagged unconverged: reviews M and N).
+ */
+export const STRANGER_CLAIMS_MAX = CLAIMS_MAX / 2
 /** Blinded tags of a peer's hello that named none of our spaces, kept to match a space we add later. */
 export const UNMATCHED_TAGS_PER_PEER_MAX = 1024
 
@@ -33,12 +42,14 @@ export class ClaimBudget {
 
   /**
    * Takes one slot for `peer`: 'ok', 'peer' (its own budget is spent: charge
-   * it), or 'full' (all peers' budget is spent).
+   * it), or 'full' (all peers' budget is spent, or, for a `stranger()` (a
+   * member of no space held here), its share: STRANGER_CLAIMS_MAX).
    */
-  take (peer: AuthorKey): 'ok' | 'peer' | 'full' {
+  take (peer: AuthorKey, stranger: () => boolean = () => false): 'ok' | 'peer' | 'full' {
     const mine = this.#perPeer.get(peer) ?? 0
     if (mine >= CLAIMS_PER_PEER_MAX) return 'peer'
-    if (this.#total >= CLAIMS_MAX) return 'full'
+    // Asked only past the strangers' share (it looks through every space's ACL).
+    if (this.#total >= CLAIMS_MAX || (this.#total >= STRANGER_CLAIMS_MAX && stranger())) return 'full'
     this.#perPeer.set(peer, mine + 1)
     this.#total++
     return 'ok'

@@ -14,6 +14,7 @@ import {
 import { feedKey } from './keys.ts'
 import { Session } from './session.ts'
 import type { SyncStats } from './stats.ts'
+import { isMember } from './types.ts'
 import type { Outbound, SyncEvent, SyncInit } from './types.ts'
 
 /**
@@ -73,7 +74,9 @@ export class SyncEngine {
     const core = this.#core
     if (!core.bans.admits(peer, nowMs)) return false
     if (core.sessions.has(peer)) this.disconnect(peer, nowMs)
-    const session = new Session(peer, this.#sessionOrder++, nowMs, p => core.claims.take(p))
+    // A member of none of our spaces claims only within the strangers' share (claims.ts STRANGER_CLAIMS_MAX).
+    const stranger = (): boolean => ![...core.spaces.all()].some(r => isMember(r, peer))
+    const session = new Session(peer, this.#sessionOrder++, nowMs, p => core.claims.take(p, stranger))
     core.sessions.set(peer, session)
     core.send(core.membership.hello(session, [...core.spaces.all()]))
     return true
