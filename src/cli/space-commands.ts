@@ -1,7 +1,6 @@
 import type { Command } from 'commander'
 import { INVITE_USES_MAX } from '../codec/index.ts'
-import { quotedIfUnsafe } from '../ids/index.ts'
-import { refusedNext } from '../node/index.ts'
+import { quotedIfUnsafe, refusedNext } from '../ids/index.ts'
 import { CliError } from './client.ts'
 import { parseDuration } from './duration.ts'
 import { about, api, enc, globals, out, shown } from './program.ts'

@@ -2,7 +2,7 @@ import { readTextOr } from '../atomic-file/index.ts'
 import { bytesEqual, fromHex, sha256, toHex } from '../codec/index.ts'
 import type { SignedBytes } from '../codec/index.ts'
 import { keyPairFromSeed } from '../identity/index.ts'
-import { entryIdOf, parseAuthorKey, parseSpaceKey, printable } from '../ids/index.ts'
+import { entryIdOf, parseAuthorKey, parseSpaceKey, printable, refusedNext } from '../ids/index.ts'
 import type { AuthorKey, EntryId, SpaceKey } from '../ids/index.ts'
 import type { SyncDriver } from '../net/index.ts'
 import { SpaceError } from '../space/index.ts'
@@ -227,10 +227,6 @@ export class OwnJoins {
 }
 
 /** What the operator can do about a refused join, the same in the notice and in `space list`. */
-export function refusedNext (name: string): string {
-  return `ask for a new invite, then samepage space join TOKEN; or samepage space leave ${name}`
-}
-
 function replaceAll<K, V> (map: Map<K, V>, next: Map<K, V>): void {
   if (map === next) return
   map.clear()
