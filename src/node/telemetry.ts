@@ -102,12 +102,14 @@ export class NodeTelemetry {
   /** A deployment space was created or joined: publish into it now. */
   joined (key: SpaceKey): void {
     this.deployment.add(key)
-    this.#publisher.publishNow()
+    // Before start, start publishes into it; after stop, the store may be closed (a join outliving the stop).
+    if (this.#started) this.#publisher.publishNow()
   }
 
   /** Entries arrived: in a deployment space we just became a member of (the invite arrived), publish at once. */
   entriesStored (space: SpaceKey): void {
-    if (!this.deployment.has(space) || this.#publishedInto.has(space)) return
+    // Peers' entries are stored until the network quiesces, after telemetry stopped: nothing is published then.
+    if (!this.#started || !this.deployment.has(space) || this.#publishedInto.has(space)) return
     if (this.#init.replica(space)?.acl.currentRole(this.#init.self) !== null) this.#publisher.publishNow()
   }
 

@@ -77,6 +77,11 @@ export class StatusPublisher {
   #publishTimer: NodeJS.Timeout | undefined
   #alertTimer: NodeJS.Timeout | undefined
   #lastPublishMs = 0
+  /**
+   * Between start and stop: a publication asked for after stop (a peer's entry admitting us while the node stops)
+   * would re-arm the period timer, which then publishes into the closed store, period after period.
+   */
+  #running = false
   /** An alert opened or closed since the last publication: published at the first check the spacing allows. */
   #alertsUnpublished = false
   #last: NodeReport | undefined
@@ -101,11 +106,13 @@ export class StatusPublisher {
   get lastPublishMs (): number { return this.#lastPublishMs }
 
   start (): void {
+    this.#running = true
     const now = this.#now()
     this.#alerts = evaluateAlerts(this.#facts(now), this.#thresholds, [], now)
     this.#host.alertsChanged?.(this.#alerts)
     this.publishNow()
     this.#alertTimer = setInterval(() => {
+      if (!this.#running) return
       try {
         this.#checkAlerts()
       } catch (err) {
@@ -116,6 +123,7 @@ export class StatusPublisher {
   }
 
   stop (): void {
+    this.#running = false
     clearTimeout(this.#publishTimer)
     clearInterval(this.#alertTimer)
   }
@@ -123,8 +131,10 @@ export class StatusPublisher {
   /**
    * Gathers and publishes now, and starts the period again from here. A failure is this publication's (told to
    * tickFailed), never an exception out of a timer, nor out of the command that asked for it (a join published).
+   * Not started, or stopped: nothing (the store may be closed; start publishes at once).
    */
   publishNow (): void {
+    if (!this.#running) return
     clearTimeout(this.#publishTimer)
     try {
       const body = encodeReport(this.#report())
@@ -135,8 +145,11 @@ export class StatusPublisher {
     } catch (err) {
       this.#host.tickFailed?.('publishing this node\'s status', err)
     } finally {
-      this.#publishTimer = setTimeout(() => this.publishNow(), jittered(this.#periodMs, this.#random()))
-      this.#publishTimer.unref()
+      // Stopped while publishing (a host callback stopped the node): no next period.
+      if (this.#running) {
+        this.#publishTimer = setTimeout(() => this.publishNow(), jittered(this.#periodMs, this.#random()))
+        this.#publishTimer.unref()
+      }
     }
   }
 
