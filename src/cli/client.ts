@@ -48,8 +48,8 @@ export class ApiClient {
         ...(typeof api.run === 'string' ? { [RUN_HEADER]: api.run } : {}),
         ...(json === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) })
       }, json, timeoutMs)
-    } catch {
-      throw this.#notRunning()
+    } catch (err) {
+      throw closedByDaemon(err) ?? this.#notRunning()
     }
     let payload: { error?: { code: ApiErrorCode, message: string } }
     try {
@@ -104,6 +104,17 @@ export class ApiClient {
     const message = `no samepage daemon is running for ${dir}; start one with: samepage start --dir ${dir}`
     return new CliError(message, 1, 'NOT_RUNNING')
   }
+}
+
+/**
+ * The error for a connection the daemon took and then closed before answering: it runs (nothing listening is
+ * ECONNREFUSED), most likely at its cap of API connections (api/connection-cap.ts), so "no daemon" would be wrong.
+ */
+function closedByDaemon (err: unknown): CliError | undefined {
+  const code = (err as NodeJS.ErrnoException).code
+  if (code !== 'ECONNRESET' && code !== 'EPIPE') return undefined
+  return new CliError('the daemon closed the connection (it may be at its connection limit); try again', 1, 'ERROR',
+    { cause: err })
 }
 
 /**
