@@ -119,6 +119,8 @@ export class ApiServer {
   /** This start's number, in api.json: a request naming another run read an api.json not written by this daemon. */
   readonly #run = crypto.randomBytes(8).toString('hex')
   readonly #ownHost: OwnHost
+  /** Set at start: told which connections carry the token (kept at the cap; any other may be closed). */
+  #cap: ReturnType<typeof boundConnections> | undefined
 
   constructor (init: ApiInit) {
     this.#init = init
@@ -135,9 +137,10 @@ export class ApiServer {
       let url: URL
       try { url = parseUrl(req.url) } catch { url = new URL('http://localhost/') }
       if (url.pathname !== '/v1/events' || !this.#authorized(req, () => url, 'query')) {
-        socket.end(`HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: ${BEARER_CHALLENGE}\r\n\r\n`)
+        socket.end(`HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: ${BEARER_CHALLENGE}\r\nConnection: close\r\n\r\n`)
         return
       }
+      this.#cap?.trust(req.socket)
       const query = eventQuery(url, req.headers)
       try {
         this.#events.check(query)
@@ -154,7 +157,7 @@ export class ApiServer {
       this.#server.once('error', reject)
       this.#server.listen(this.#init.port, this.#init.host, () => resolve())
     })
-    boundConnections(this.#server, this.#init.logger)
+    this.#cap = boundConnections(this.#server, this.#init.logger)
     const addr = this.#server.address()
     if (addr === null || typeof addr === 'string') throw new Error('the API server has no TCP address')
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
@@ -234,13 +237,11 @@ export class ApiServer {
       if (segments === undefined) throw new ApiError('BAD_URL', `the path has a malformed % escape: ${pathname}`)
       const own = findOwnRoute(method, segments)
       if (own !== undefined) {
-        if (own.access !== 'none' && !this.#authorized(req, url, own.access)) throw unauthorized(req, url())
-        if (own.access !== 'none') this.#sameRun(req)
+        if (own.access !== 'none') this.#admit(req, res, url, own.access)
         await this.#own[own.key](req, res, url(), own.params)
         return
       }
-      if (!this.#authorized(req, url, 'header')) throw unauthorized(req, url())
-      this.#sameRun(req)
+      this.#admit(req, res, url, 'header')
       const { findRoute, allowedMethods } = callsLoaded ?? await calls()
       const match = findRoute(method, segments)
       if (match === undefined) {
@@ -261,6 +262,7 @@ export class ApiServer {
       const { code, message } = describe(err)
       if (res.headersSent) { res.destroy(); return } // a stream already begun cannot turn into an error
       if (code === 'UNAUTHORIZED') res.setHeader('www-authenticate', BEARER_CHALLENGE)
+      if (this.#cap?.trusts(req.socket) !== true) res.setHeader('connection', 'close') // no token: not kept
       send(res, STATUS[code], { error: { code, message } })
     }
   }
@@ -281,6 +283,13 @@ export class ApiServer {
     else return false
     const fits = tokenFits(given, this.#tokenBytes)
     return access === 'metrics' ? tokenFits(given, this.#metricsTokenBytes) || fits : fits
+  }
+
+  /** Lets in a request with the token (its connection then kept at the cap), else refuses it (401). */
+  #admit (req: http.IncomingMessage, res: http.ServerResponse, url: () => URL, access: Exclude<Access, 'none'>): void {
+    if (!this.#authorized(req, url, access)) throw unauthorized(req, url())
+    this.#sameRun(req)
+    this.#cap?.trust(req.socket, res)
   }
 
   /** Refuses a request whose client read an api.json of another run (address.ts): it means another directory. */
