@@ -10,6 +10,7 @@ import { entryOf } from './tree.js'
 const library = await import(entryOf('src/node/index.ts', 'dist/node/index.js'))
 
 export const {
-  ALERT_KINDS, API_PORT, CONFIG_FILE, FOLDER_MODES, Node, NodeError, PAGE_ROWS_MAX, PEER_PORT, createLogger,
-  decodeInviteToken, encodeInviteToken, isMultiaddr, readConfig, rememberPort, stablePort
+  ALERT_KINDS, API_PORT, CONFIG_FILE, FOLDER_MODES, LogLimiter, Node, NodeError, PAGE_ROWS_MAX, PEER_PORT,
+  createLogger, decodeInviteToken, encodeInviteToken, isMultiaddr, noteOutOfFiles, openFileLimit, readConfig,
+  rememberPort, stablePort
 } = library
